@@ -1,0 +1,36 @@
+# node-gyp build of the addon, CPU only: `prebuildify --napi` prebuilt binaries and the
+# node-gyp-build install fallback. CMakeLists.txt (cmake-js) is the development and CUDA build.
+# "sources" must list exactly CMakeLists.txt's SIGNIN_SOURCES, as literal paths:
+# test/unit/build/sources.test.ts compares the two lists.
+# libtorch is located by scripts/libtorch-paths.cjs (LIBTORCH / Torch_DIR, then python3's torch,
+# then the system); it prints where it looked and exits non-zero when there is none.
+{
+  "targets": [
+    {
+      "target_name": "signin_torch",
+      "sources": [
+        "native/addon.cc",
+        "native/convert.cc",
+        "native/dispatch.cc",
+        "native/runtime.cc",
+        "native/tensor.cc"
+      ],
+      "include_dirs": [
+        "native",
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!@(node scripts/libtorch-paths.cjs include)"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NODE_ADDON_API_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "<!@(node scripts/libtorch-paths.cjs defines)"
+      ],
+      "cflags!": ["-fno-rtti", "-fno-exceptions"],
+      "cflags_cc!": ["-fno-rtti", "-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2"],
+      "ldflags": ["<!@(node scripts/libtorch-paths.cjs ldflags)"],
+      "libraries": ["<!@(node scripts/libtorch-paths.cjs libraries)"]
+    }
+  ]
+}

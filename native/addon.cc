@@ -1,0 +1,43 @@
+#include <napi.h>
+
+#include "exports.h"
+#include "guard.h"
+#include "tensor.h"
+
+namespace signin {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  env.SetInstanceData<AddonData>(data);
+  Napi::Function tensorClass = NativeTensor::Define(env);
+  Napi::Function generatorClass = NativeGenerator::Define(env);
+  data->tensorClass = Napi::Persistent(tensorClass);
+  data->generatorClass = Napi::Persistent(generatorClass);
+  exports.Set("NativeTensor", tensorClass);
+  exports.Set("Generator", generatorClass);
+
+  auto fn = [&](const char* name, Napi::Function::Callback cb) { exports.Set(name, Napi::Function::New(env, cb, name)); };
+  fn("opHandle", Export<OpHandle>);
+  fn("opSchema", Export<OpSchema>);
+  fn("callOp", Export<CallOp>);
+  fn("backward", Export<Backward>);
+  fn("grad", Export<Grad>);
+  fn("setGradEnabled", Export<SetGradEnabled>);
+  fn("isGradEnabled", Export<IsGradEnabled>);
+  fn("manualSeed", Export<ManualSeed>);
+  fn("getRngState", Export<GetRngState>);
+  fn("setRngState", Export<SetRngState>);
+  fn("setNumThreads", Export<SetNumThreads>);
+  fn("getNumThreads", Export<GetNumThreads>);
+  fn("cudaDeviceCount", Export<CudaDeviceCount>);
+  fn("liveTensors", Export<LiveTensors>);
+  fn("torchVersion", Export<TorchVersion>);
+  fn("fromTypedArray", Export<FromTypedArrayExport>);
+  return exports;
+}
+
+}  // namespace signin
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return signin::Init(env, exports); }
+
+NODE_API_MODULE(signin_torch, InitAddon)

@@ -1,0 +1,29 @@
+// Every function the addon exports; addon.cc lists them all, so that one file shows the whole
+// native surface. Each runs inside Guarded() (see guard.h).
+#pragma once
+
+#include <napi.h>
+
+namespace signin {
+
+// dispatch.cc
+Napi::Value OpHandle(const Napi::CallbackInfo& info);
+Napi::Value OpSchema(const Napi::CallbackInfo& info);
+Napi::Value CallOp(const Napi::CallbackInfo& info);
+
+// runtime.cc
+Napi::Value Backward(const Napi::CallbackInfo& info);
+Napi::Value Grad(const Napi::CallbackInfo& info);
+Napi::Value SetGradEnabled(const Napi::CallbackInfo& info);
+Napi::Value IsGradEnabled(const Napi::CallbackInfo& info);
+Napi::Value ManualSeed(const Napi::CallbackInfo& info);
+Napi::Value GetRngState(const Napi::CallbackInfo& info);
+Napi::Value SetRngState(const Napi::CallbackInfo& info);
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info);
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info);
+Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info);
+Napi::Value LiveTensors(const Napi::CallbackInfo& info);
+Napi::Value TorchVersion(const Napi::CallbackInfo& info);
+Napi::Value FromTypedArrayExport(const Napi::CallbackInfo& info);
+
+}  // namespace signin

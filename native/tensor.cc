@@ -1,0 +1,248 @@
+#include "tensor.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/TensorBody.h>
+#include <ATen/ops/empty.h>
+#include <torch/csrc/autograd/variable.h>
+
+#include <mutex>
+
+#include "convert.h"
+#include "guard.h"
+
+namespace signin {
+
+AddonData& Data(Napi::Env env) {
+  auto* d = env.GetInstanceData<AddonData>();
+  if (!d) throw ArgError("signin-torch addon is not initialized in this environment");
+  return *d;
+}
+
+LiveCounters& Counters() {
+  static LiveCounters counters;
+  return counters;
+}
+
+namespace {
+
+int64_t BytesOf(const at::Tensor& t) {
+  return t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : 0;
+}
+
+}  // namespace
+
+Napi::Function NativeTensor::Define(Napi::Env env) {
+  auto method = [](const char* name, Napi::Value (NativeTensor::*fn)(const Napi::CallbackInfo&)) {
+    return InstanceMethod(name, fn);
+  };
+  return DefineClass(env, "NativeTensor",
+                     {
+                         method("dispose", &NativeTensor::Dispose),
+                         method("isDisposed", &NativeTensor::IsDisposed),
+                         method("shape", &NativeTensor::Shape),
+                         method("dtype", &NativeTensor::Dtype),
+                         method("device", &NativeTensor::Device),
+                         method("numel", &NativeTensor::Numel),
+                         method("requiresGrad", &NativeTensor::RequiresGrad),
+                         method("setRequiresGrad", &NativeTensor::SetRequiresGrad),
+                         method("grad", &NativeTensor::Grad),
+                         method("setGrad", &NativeTensor::SetGrad),
+                         method("isLeaf", &NativeTensor::IsLeaf),
+                         method("toTypedArray", &NativeTensor::ToTypedArray),
+                         method("item", &NativeTensor::Item),
+                         method("sameStorage", &NativeTensor::SameStorage),
+                     });
+}
+
+Napi::Object NativeTensor::Wrap(Napi::Env env, at::Tensor t) {
+  return Data(env).tensorClass.New({Napi::External<at::Tensor>::New(env, &t)});
+}
+
+bool NativeTensor::Is(Napi::Env env, const Napi::Value& v) {
+  return v.IsObject() && v.As<Napi::Object>().InstanceOf(Data(env).tensorClass.Value());
+}
+
+const at::Tensor& NativeTensor::From(Napi::Env env, const Napi::Value& v, const std::string& name) {
+  if (!Is(env, v)) throw ArgError("Expected a Tensor for " + name + " but received " + DescribeJs(v));
+  return Unwrap(v.As<Napi::Object>())->tensor();
+}
+
+NativeTensor::NativeTensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeTensor>(info) {
+  if (info.Length() != 1 || !info[0].IsExternal()) {
+    throw Napi::TypeError::New(info.Env(), "NativeTensor cannot be constructed from JS; use the tensor factories");
+  }
+  tensor_ = *info[0].As<Napi::External<at::Tensor>>().Data();
+  bytes_ = BytesOf(tensor_);
+  Counters().tensors++;
+  Counters().bytes += bytes_;
+  if (bytes_ && tensor_.is_cpu()) Napi::MemoryManagement::AdjustExternalMemory(info.Env(), bytes_);
+}
+
+NativeTensor::~NativeTensor() { Release(); }
+
+void NativeTensor::Release() {
+  if (disposed_) return;
+  disposed_ = true;
+  Counters().tensors--;
+  Counters().bytes -= bytes_;
+  if (bytes_ && tensor_.defined() && tensor_.is_cpu()) {
+    Napi::MemoryManagement::AdjustExternalMemory(Env(), -bytes_);
+  }
+  tensor_ = at::Tensor();
+}
+
+const at::Tensor& NativeTensor::tensor() const {
+  if (disposed_) throw DisposedError();
+  return tensor_;
+}
+
+Napi::Value NativeTensor::Dispose(const Napi::CallbackInfo& info) {
+  Release();
+  DrainReleasedBuffers(info.Env());
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeTensor::IsDisposed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), disposed_);
+}
+
+Napi::Value NativeTensor::Shape(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), [&] {
+    auto sizes = tensor().sizes();
+    auto arr = Napi::Array::New(info.Env(), sizes.size());
+    for (size_t i = 0; i < sizes.size(); ++i) arr.Set(i, Napi::Number::New(info.Env(), sizes[i]));
+    return Napi::Value(arr);
+  });
+}
+
+Napi::Value NativeTensor::Dtype(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), [&] { return Napi::Value(Napi::String::New(info.Env(), DtypeName(tensor().scalar_type()))); });
+}
+
+Napi::Value NativeTensor::Device(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), [&] { return Napi::Value(Napi::String::New(info.Env(), tensor().device().str())); });
+}
+
+Napi::Value NativeTensor::Numel(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), [&] { return Napi::Value(Napi::Number::New(info.Env(), tensor().numel())); });
+}
+
+Napi::Value NativeTensor::RequiresGrad(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), [&] { return Napi::Value(Napi::Boolean::New(info.Env(), tensor().requires_grad())); });
+}
+
+Napi::Value NativeTensor::SetRequiresGrad(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), [&] {
+    at::Tensor t = tensor();
+    t.requires_grad_(ToBool(info[0], "requiresGrad"));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value NativeTensor::Grad(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), [&] {
+    const at::Tensor& g = tensor().grad();
+    return g.defined() ? Napi::Value(Wrap(info.Env(), g)) : info.Env().Undefined();
+  });
+}
+
+Napi::Value NativeTensor::SetGrad(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), [&] {
+    at::Tensor t = tensor();
+    if (info[0].IsUndefined() || info[0].IsNull()) {
+      t.mutable_grad() = at::Tensor();
+    } else {
+      t.mutable_grad() = From(info.Env(), info[0], "grad");
+    }
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value NativeTensor::IsLeaf(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), [&] { return Napi::Value(Napi::Boolean::New(info.Env(), tensor().is_leaf())); });
+}
+
+Napi::Value NativeTensor::ToTypedArray(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), [&] { return signin::ToTypedArray(info.Env(), tensor()); });
+}
+
+Napi::Value NativeTensor::Item(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), [&] {
+    const at::Tensor& t = tensor();
+    if (t.numel() != 1) {
+      throw ArgError("Expected a tensor with one element for item() but received one with " +
+                     std::to_string(t.numel()));
+    }
+    c10::Scalar s = t.item();
+    if (s.isBoolean()) return Napi::Value(Napi::Boolean::New(info.Env(), s.toBool()));
+    return Napi::Value(Napi::Number::New(info.Env(), s.toDouble()));
+  });
+}
+
+Napi::Value NativeTensor::SameStorage(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), [&] {
+    const at::Tensor& other = From(info.Env(), info[0], "other");
+    return Napi::Value(Napi::Boolean::New(info.Env(), tensor().is_alias_of(other)));
+  });
+}
+
+Napi::Function NativeGenerator::Define(Napi::Env env) {
+  return DefineClass(env, "NativeGenerator",
+                     {
+                         InstanceMethod("manualSeed", &NativeGenerator::ManualSeed),
+                         InstanceMethod("initialSeed", &NativeGenerator::InitialSeed),
+                         InstanceMethod("getState", &NativeGenerator::GetState),
+                         InstanceMethod("setState", &NativeGenerator::SetState),
+                     });
+}
+
+bool NativeGenerator::Is(Napi::Env env, const Napi::Value& v) {
+  return v.IsObject() && v.As<Napi::Object>().InstanceOf(Data(env).generatorClass.Value());
+}
+
+at::Generator NativeGenerator::From(Napi::Env env, const Napi::Value& v) {
+  if (!Is(env, v)) throw ArgError("Expected a Generator for generator but received " + DescribeJs(v));
+  return Unwrap(v.As<Napi::Object>())->generator;
+}
+
+NativeGenerator::NativeGenerator(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeGenerator>(info) {
+  Guarded(info.Env(), [&] {
+    generator = at::detail::createCPUGenerator(static_cast<uint64_t>(ToInt(info[0], "seed")));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value NativeGenerator::ManualSeed(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), [&] {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_current_seed(static_cast<uint64_t>(ToInt(info[0], "seed")));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value NativeGenerator::InitialSeed(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(generator.current_seed()));
+}
+
+Napi::Value GeneratorGetState(Napi::Env env, at::Generator gen) {
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return NativeTensor::Wrap(env, gen.get_state());
+}
+
+void GeneratorSetState(at::Generator gen, const at::Tensor& state) {
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+}
+
+Napi::Value NativeGenerator::GetState(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), [&] { return GeneratorGetState(info.Env(), generator); });
+}
+
+Napi::Value NativeGenerator::SetState(const Napi::CallbackInfo& info) {
+  return Guarded(info.Env(), [&] {
+    GeneratorSetState(generator, NativeTensor::From(info.Env(), info[0], "state"));
+    return info.Env().Undefined();
+  });
+}
+
+}  // namespace signin

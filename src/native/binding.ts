@@ -1,0 +1,61 @@
+/**
+ * The typed view of the addon's exports: the only place that knows the `.node` file's surface.
+ * Every function here is synchronous and may throw an Error with a `code` (see src/errors.ts).
+ */
+export interface NativeTensor {
+  dispose(): void;
+  isDisposed(): boolean;
+  shape(): number[];
+  dtype(): string;
+  device(): string;
+  numel(): number;
+  requiresGrad(): boolean;
+  setRequiresGrad(value: boolean): void;
+  grad(): NativeTensor | undefined;
+  setGrad(grad: NativeTensor | undefined): void;
+  isLeaf(): boolean;
+  toTypedArray(): Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
+  item(): number | boolean;
+  sameStorage(other: NativeTensor): boolean;
+}
+
+export interface NativeGenerator {
+  manualSeed(seed: number): void;
+  initialSeed(): number;
+  getState(): NativeTensor;
+  setState(state: NativeTensor): void;
+}
+
+export interface SgdGroup {
+  params: NativeTensor[];
+  masks: (NativeTensor | undefined)[];
+  momentumBuffers: (NativeTensor | undefined)[];
+  lr: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+}
+
+export interface NativeBinding {
+  NativeTensor: new (...args: never[]) => NativeTensor;
+  Generator: new (seed: number) => NativeGenerator;
+  opHandle(name: string, overload: string): number;
+  opSchema(id: number): string;
+  callOp(id: number, args: unknown[], kwargs?: Record<string, unknown>): unknown;
+  backward(tensors: NativeTensor[], grads?: NativeTensor[], retainGraph?: boolean, createGraph?: boolean): void;
+  grad(outputs: NativeTensor[], inputs: NativeTensor[], gradOutputs?: NativeTensor[], retainGraph?: boolean,
+    createGraph?: boolean, allowUnused?: boolean): (NativeTensor | undefined)[];
+  setGradEnabled(enabled: boolean): boolean;
+  isGradEnabled(): boolean;
+  manualSeed(seed: number): void;
+  getRngState(): NativeTensor;
+  setRngState(state: NativeTensor): void;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  cudaDeviceCount(): number;
+  liveTensors(): { numTensors: number; numBytes: number };
+  torchVersion(): string;
+  fromTypedArray(data: ArrayBufferView, shape: number[], copy: boolean, dtype?: string): NativeTensor;
+  [extra: string]: unknown;
+}

@@ -1,0 +1,74 @@
+/**
+ * Deterministic tensor lifetime (architecture.md decision 4): every tensor belongs to the
+ * innermost open tidy() scope, which frees all of its tensors on exit except the result and the
+ * kept ones. GC finalizers in the addon are only a safety net.
+ */
+import { ToolkitError } from '../errors';
+import { native } from '../native';
+
+export interface Disposable {
+  dispose(): void;
+  readonly kept: boolean;
+}
+
+const scopes: Disposable[][] = [];
+
+export function track(t: Disposable): void {
+  const scope = scopes[scopes.length - 1];
+  if (scope) scope.push(t);
+}
+
+function collect(value: unknown, into: Set<unknown>, depth = 0): void {
+  if (value === null || typeof value !== 'object' || depth > 4) return;
+  if (typeof (value as Disposable).dispose === 'function' && 'kept' in (value as object)) {
+    into.add(value);
+    return;
+  }
+  const items = Array.isArray(value) ? value : value instanceof Map ? [...value.values()] : Object.values(value);
+  for (const v of items) collect(v, into, depth + 1);
+}
+
+function isPromiseLike(v: unknown): boolean {
+  return typeof (v as { then?: unknown } | null)?.then === 'function';
+}
+
+/**
+ * Runs fn and frees every tensor created inside it, except those in its result (searched through
+ * arrays, Maps and plain objects) and those passed to keep(). The result's tensors move to the
+ * enclosing scope. fn must be synchronous: a returned Promise throws ERR_TIDY_ASYNC.
+ */
+export function tidy<T>(fn: () => T): T {
+  scopes.push([]);
+  let result: T | undefined;
+  try {
+    result = fn();
+    if (isPromiseLike(result)) {
+      throw new ToolkitError('ERR_TIDY_ASYNC', 'tidy() cannot track tensors across await: fn returned a Promise; use tidy inside the async code instead');
+    }
+    return result;
+  } finally {
+    const scope = scopes.pop()!;
+    const survivors = new Set<unknown>();
+    collect(result, survivors);
+    for (const t of scope) {
+      if (survivors.has(t)) track(t);
+      else if (!t.kept) t.dispose();
+    }
+  }
+}
+
+export interface MemoryInfo {
+  /** Live tensor handles (views count once each). */
+  numTensors: number;
+  /** Bytes of the live handles' elements, counted per handle. */
+  numBytes: number;
+}
+
+export function memory(): MemoryInfo {
+  return native().liveTensors();
+}
+
+/** The number of open tidy() scopes (0 outside any). */
+export function scopeDepth(): number {
+  return scopes.length;
+}

@@ -1,0 +1,10 @@
+export { Tensor, DTYPES } from './tensor';
+export type { DType, Device, TypedArray, ValuesIndices, BackwardOptions } from './tensor';
+export { tidy, memory, track, scopeDepth } from './engine';
+export type { MemoryInfo } from './engine';
+export { keep } from './keep';
+export * from './creation';
+export * from './ops';
+export * from './autograd';
+export * from './runtime';
+export { call, callInPlace, schema } from './dispatch';

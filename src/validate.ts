@@ -1,0 +1,57 @@
+/** Argument checks shared by the public API; each throws InvalidArgumentError naming the argument. */
+import { InvalidArgumentError } from './errors';
+
+export function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}
+
+export function int(name: string, v: unknown, min = -Infinity, max = Infinity): number {
+  if (!isInt(v) || v < min || v > max) {
+    const range = min === 0 && max === Infinity ? 'non-negative integer'
+      : min === 1 && max === Infinity ? 'positive integer'
+        : `integer in [${min}, ${max}]`;
+    throw new InvalidArgumentError(name, range === 'integer in [-Infinity, Infinity]' ? 'integer' : range, v);
+  }
+  return v;
+}
+
+export function num(name: string, v: unknown, min = -Infinity, max = Infinity): number {
+  if (typeof v !== 'number' || Number.isNaN(v) || v < min || v > max) {
+    const expected = min === -Infinity && max === Infinity ? 'number'
+      : max === Infinity ? `number >= ${min}` : `number in [${min}, ${max}]`;
+    throw new InvalidArgumentError(name, expected, v);
+  }
+  return v;
+}
+
+export function bool(name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new InvalidArgumentError(name, 'boolean', v);
+  return v;
+}
+
+export function oneOf<T extends string>(name: string, v: unknown, allowed: readonly T[]): T {
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw new InvalidArgumentError(name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, v);
+  }
+  return v as T;
+}
+
+export function intList(name: string, v: unknown, min = -Infinity): number[] {
+  if (!Array.isArray(v) || !v.every((x) => isInt(x) && x >= min)) {
+    throw new InvalidArgumentError(name, min === 0 ? 'array of non-negative integers' : 'array of integers', v);
+  }
+  return v as number[];
+}
+
+/** An int or a pair of ints (PyTorch's `int[2]` arguments such as stride). */
+export function pair(name: string, v: unknown, min = 0): [number, number] {
+  if (isInt(v) && v >= min) return [v, v];
+  if (Array.isArray(v) && v.length === 2 && v.every((x) => isInt(x) && x >= min)) return [v[0], v[1]];
+  throw new InvalidArgumentError(name, `integer >= ${min} or a pair of them`, v);
+}
+
+export function options<T extends object>(name: string, v: unknown): Partial<T> {
+  if (v === undefined) return {};
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidArgumentError(name, 'options object', v);
+  return v as Partial<T>;
+}
