@@ -13,7 +13,10 @@
         "native/convert.cc",
         "native/dispatch.cc",
         "native/runtime.cc",
-        "native/tensor.cc"
+        "native/tensor.cc",
+        "native/optim/sgd.cc",
+        "native/signin/signin.cc",
+        "native/signin/signin_cpu.cc"
       ],
       "include_dirs": [
         "native",

@@ -33,6 +33,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("liveTensors", Export<LiveTensors>);
   fn("torchVersion", Export<TorchVersion>);
   fn("fromTypedArray", Export<FromTypedArrayExport>);
+  fn("sgdStep", Export<SgdStep>);
+  fn("signinStep", Export<SigninStep>);
+  fn("signinReset", Export<SigninReset>);
+  fn("signinSplit", Export<SigninSplit>);
   return exports;
 }
 

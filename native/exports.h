@@ -26,4 +26,12 @@ Napi::Value LiveTensors(const Napi::CallbackInfo& info);
 Napi::Value TorchVersion(const Napi::CallbackInfo& info);
 Napi::Value FromTypedArrayExport(const Napi::CallbackInfo& info);
 
+// optim/sgd.cc
+Napi::Value SgdStep(const Napi::CallbackInfo& info);
+
+// signin/signin.cc
+Napi::Value SigninStep(const Napi::CallbackInfo& info);
+Napi::Value SigninReset(const Napi::CallbackInfo& info);
+Napi::Value SigninSplit(const Napi::CallbackInfo& info);
+
 }  // namespace signin

@@ -117,14 +117,15 @@ function locate() {
       found = { ...fromSystem(found.source), via: found.prefix };
     }
     if (found.missing.length === 0) {
+      // An explicit LIBTORCH / Torch_DIR that is unusable is worth a word, even when a later step works.
+      for (const l of looked.filter((x) => /^ {2}(LIBTORCH|Torch_DIR)=/.test(x))) {
+        process.stderr.write(`signin-torch: ignoring${l.slice(1)}; using ${found.source}\n`);
+      }
       found.system = isSystemLibDir(found.libDir);
       found.abi = cxx11Abi(found);
       return found;
     }
     looked.push(`  ${found.source}: missing ${found.missing.join(', ')}`);
-    if (/^(LIBTORCH|Torch_DIR)=/.test(found.source)) {
-      process.stderr.write(`signin-torch: ignoring ${found.source} (missing ${found.missing.join(', ')})\n`);
-    }
   }
   process.stderr.write(
     'signin-torch: libtorch was not found. Looked in (in this order):\n' +

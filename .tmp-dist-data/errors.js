@@ -1,0 +1,93 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.NativeError = exports.IssuesError = exports.UnknownNameError = exports.TensorDisposedError = exports.InvalidArgumentError = exports.ToolkitError = exports.ERROR_CODES = void 0;
+exports.describeValue = describeValue;
+exports.fromNative = fromNative;
+/**
+ * Every error the toolkit throws extends ToolkitError and carries a stable `code`. The codes are
+ * listed in docs/errors.md; test/unit/errors.test.ts keeps the two in sync.
+ */
+exports.ERROR_CODES = {
+    ERR_INVALID_ARG: 'An argument or option has the wrong type or value.',
+    ERR_TENSOR_DISPOSED: 'A tensor was used after dispose() or after its tidy() scope ended.',
+    ERR_UNKNOWN_NAME: 'A name (model, dataset, pruner, operator, ...) is not registered.',
+    ERR_STATE_DICT: 'A state dict does not match the module: missing, unexpected or mis-shaped keys.',
+    ERR_SAFETENSORS: 'A safetensors file is malformed, truncated or holds an unsupported dtype.',
+    ERR_DATASET: 'A dataset file is missing, corrupt or in the wrong format.',
+    ERR_CONFIG: 'An experiment config failed validation.',
+    ERR_ADDON_LOAD: 'The native addon could not be loaded.',
+    ERR_TIDY_ASYNC: 'tidy() was given a function that returned a Promise.',
+    ERR_TORCH: 'libtorch raised an error.',
+    ERR_TORCH_INDEX: 'libtorch raised an index error.',
+    ERR_TORCH_VALUE: 'libtorch raised a value error.',
+    ERR_TORCH_TYPE: 'libtorch raised a type error.',
+    ERR_TORCH_NOT_IMPLEMENTED: 'libtorch does not implement the operation for these inputs.',
+    ERR_NATIVE: 'The native addon raised an unexpected C++ exception.',
+};
+class ToolkitError extends Error {
+    code;
+    constructor(code, message, options) {
+        super(message, options);
+        this.code = code;
+        this.name = new.target.name;
+    }
+}
+exports.ToolkitError = ToolkitError;
+function describeValue(value) {
+    if (value === undefined)
+        return 'undefined';
+    if (value === null)
+        return 'null';
+    if (typeof value === 'string')
+        return `'${value}' of type string`;
+    if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+        return `${String(value)} of type ${typeof value}`;
+    }
+    if (Array.isArray(value))
+        return `an array of length ${value.length}`;
+    if (typeof value === 'function')
+        return 'a function';
+    const name = value.constructor?.name;
+    return name && name !== 'Object' ? `an instance of ${name}` : 'an object';
+}
+class InvalidArgumentError extends ToolkitError {
+    constructor(name, expected, value) {
+        super('ERR_INVALID_ARG', `Expected ${expected} for ${name} but received ${describeValue(value)}`);
+    }
+}
+exports.InvalidArgumentError = InvalidArgumentError;
+class TensorDisposedError extends ToolkitError {
+    constructor() {
+        super('ERR_TENSOR_DISPOSED', 'Tensor is disposed: it was released by dispose() or by the tidy() scope that created it');
+    }
+}
+exports.TensorDisposedError = TensorDisposedError;
+class UnknownNameError extends ToolkitError {
+    constructor(kind, name, valid) {
+        super('ERR_UNKNOWN_NAME', `Unknown ${kind} '${name}'; valid names: ${valid.join(', ')}`);
+    }
+}
+exports.UnknownNameError = UnknownNameError;
+/** Errors that gather every problem found and report them at once (zod, PyTorch's load_state_dict). */
+class IssuesError extends ToolkitError {
+    issues;
+    constructor(code, title, issues) {
+        super(code, `${title}:\n${issues.map((i) => `\t${i.path ? `${i.path}: ` : ''}${i.message}`).join('\n')}`);
+        this.issues = issues;
+    }
+}
+exports.IssuesError = IssuesError;
+/** An error raised inside the addon, rethrown with the caller's JS stack and the original as cause. */
+class NativeError extends ToolkitError {
+}
+exports.NativeError = NativeError;
+const NATIVE_CODES = new Set(Object.keys(exports.ERROR_CODES));
+function fromNative(err) {
+    if (err instanceof ToolkitError)
+        return err;
+    const e = err;
+    const code = (e && typeof e.code === 'string' && NATIVE_CODES.has(e.code) ? e.code : 'ERR_NATIVE');
+    if (code === 'ERR_TENSOR_DISPOSED')
+        return new TensorDisposedError();
+    return new NativeError(code, e?.message ?? String(err), { cause: err });
+}

@@ -1,0 +1,362 @@
+#!/usr/bin/env node
+/**
+ * The `signin-torch` command.
+ *
+ *   signin-torch train  --config cfg.json [--runs-dir runs] [--set pruning.sparsity=0.9 ...]
+ *   signin-torch sweep  --grid sweep.json [--runs-dir runs] [--processes 4] [--dry-run]
+ *   signin-torch report [--runs-dir runs] [--out runs/report]
+ *   signin-torch prune  --model cifar_resnet_20 --pruner random --sparsity 0.9 [--distribution erk]
+ *
+ * The engines (trainer, pruning, models) load lazily, so `report` and `sweep --dry-run` work
+ * without the native addon. Errors print one line, `<code>: <message>`, and exit 1.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { IssuesError, ToolkitError } from './errors';
+import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor } from './experiments/paths';
+import { methodLabel, sparsityLabel, writeReport } from './experiments/report';
+import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
+import { createRunDir, isFinished } from './experiments/runs';
+import {
+  DATASET_NAMES, DISTRIBUTIONS, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, type ExperimentConfig,
+} from './experiments/schema';
+import { loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
+
+/** What `train` and `sweep` need from src/train/trainer.ts. */
+export interface TrainerModule {
+  /** Trains (or resumes) one run in runDir (created, config.json written); writes final.json at the end. */
+  trainFromConfig(config: ExperimentConfig, runDir: string): Promise<unknown>;
+}
+
+/** What `prune` needs from src/models and src/pruning. */
+export interface ModelsModule {
+  createModel(name: string, options: Record<string, unknown>): { dispose?(): void };
+}
+export interface PruningModule {
+  pruneModel(model: unknown, options: Record<string, unknown>): unknown;
+  maskReport(model: unknown, options?: Record<string, unknown>): { table?: string } & Record<string, unknown>;
+}
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** Lets tests (and embedders) replace the lazily loaded engines. */
+export interface CliDeps {
+  loadTrainer?: () => TrainerModule;
+  loadModels?: () => ModelsModule;
+  loadPruning?: () => PruningModule;
+}
+
+/** Ends the command with an exit code after it printed its own report. */
+class ExitCode extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}
+
+const defaultIo: CliIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+/** require() of an engine module, with a clean error when it (or a function) is missing. */
+function loadEngine<T>(rel: string, what: string, fns: string[]): T {
+  let mod: Record<string, unknown>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    mod = require(rel) as Record<string, unknown>;
+  } catch (e) {
+    const err = e as { code?: string; message?: string };
+    if (err.code === 'MODULE_NOT_FOUND' && err.message?.includes(rel)) {
+      throw new ToolkitError('ERR_UNKNOWN_NAME', `The ${what} is not part of this build (${rel} is missing)`);
+    }
+    throw e;
+  }
+  for (const f of fns) {
+    if (typeof mod[f] !== 'function') throw new ToolkitError('ERR_UNKNOWN_NAME', `The ${what} (${rel}) does not export ${f}() in this build`);
+  }
+  return mod as T;
+}
+
+const engines = {
+  trainer: () => loadEngine<TrainerModule>('./train/trainer', 'trainer', ['trainFromConfig']),
+  models: () => loadEngine<ModelsModule>('./models', 'model zoo', ['createModel']),
+  pruning: () => loadEngine<PruningModule>('./pruning', 'pruning module', ['pruneModel', 'maskReport']),
+};
+
+/** `a.b=1` → ['a.b', 1]; the value is JSON when it parses, else the string. */
+export function parseAssignment(text: string): [string, unknown] {
+  const eq = text.indexOf('=');
+  if (eq <= 0) {
+    throw new IssuesError('ERR_CONFIG', 'Invalid --set', [{ code: 'invalid_assignment', path: text, message: "Expected <dotted.path>=<value>, e.g. pruning.sparsity=0.9" }]);
+  }
+  const key = text.slice(0, eq).trim();
+  const raw = text.slice(eq + 1);
+  try {
+    return [key, JSON.parse(raw)];
+  } catch {
+    return [key, raw];
+  }
+}
+
+/** A number flag: a number when it parses, else the string (so the schema names the bad value). */
+function numeric(v: string): number | string {
+  const n = Number(v);
+  return v.trim() !== '' && Number.isFinite(n) ? n : v;
+}
+
+function readJsonFile(file: string, what: string): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new IssuesError('ERR_CONFIG', `Cannot read ${what} ${file}`, [{ code: 'unreadable', path: '', message: (e as Error).message }]);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new IssuesError('ERR_CONFIG', `Invalid ${what} ${file}`, [{ code: 'invalid_type', path: '', message: 'Expected a JSON object' }]);
+  }
+  return raw as Record<string, unknown>;
+}
+
+interface TrainFlags {
+  config?: string;
+  runsDir: string;
+  prefix: string;
+  dataset?: string;
+  dataRoot?: string;
+  model?: string;
+  epochs?: number | string;
+  batchSize?: number | string;
+  lr?: number | string;
+  weightDecay?: number | string;
+  pruner?: string;
+  sparsity?: number | string;
+  distribution?: string;
+  signin?: boolean;
+  beta?: number | string;
+  resetPeriod?: number | string;
+  seed?: number | string;
+  device?: string;
+  threads?: number | string;
+  set: string[];
+  dryRun?: boolean;
+}
+
+/** The raw config of `train`: the file (if any), then the flags, then every --set, in that order. */
+export function trainConfigFromFlags(flags: Partial<TrainFlags>): { raw: Record<string, unknown>; source: string } {
+  const raw = flags.config ? readJsonFile(flags.config, 'config') : {};
+  const map: [keyof TrainFlags, string][] = [
+    ['dataset', 'dataset.name'], ['dataRoot', 'dataset.root'], ['model', 'model.name'], ['epochs', 'epochs'],
+    ['batchSize', 'batchSize'], ['lr', 'optimizer.lr'], ['weightDecay', 'optimizer.weightDecay'], ['pruner', 'pruning.method'],
+    ['sparsity', 'pruning.sparsity'], ['distribution', 'pruning.distribution'], ['signin', 'signin.enabled'],
+    ['beta', 'signin.beta'], ['resetPeriod', 'signin.resetPeriod'], ['seed', 'seed'], ['device', 'device'], ['threads', 'threads'],
+  ];
+  for (const [flag, key] of map) if (flags[flag] !== undefined) setDotted(raw, key, flags[flag]);
+  for (const s of flags.set ?? []) {
+    const [k, v] = parseAssignment(s);
+    setDotted(raw, k, v);
+  }
+  return { raw, source: flags.config ? `from ${flags.config}` : 'from flags' };
+}
+
+function describeRun(config: ExperimentConfig): string {
+  return `${config.dataset.name} ${config.model.name} ${methodLabel(config)} ${sparsityLabel(config.pruning.sparsity)} seed ${config.seed}`;
+}
+
+function pad(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n')}\n`;
+}
+
+/** One line: `<code>: <message>` with gathered issues joined by '; '. */
+export function formatError(e: unknown): string {
+  const err = e as { code?: unknown; message?: unknown };
+  const message = String(err?.message ?? e).split('\n').map((l) => l.trim()).filter(Boolean).join('; ').replace(/:; /, ': ');
+  return e instanceof ToolkitError ? `${e.code}: ${message}` : `error: ${message}`;
+}
+
+export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command {
+  const loadTrainer = deps.loadTrainer ?? engines.trainer;
+  const loadModels = deps.loadModels ?? engines.models;
+  const loadPruning = deps.loadPruning ?? engines.pruning;
+  const program = new Command('signin-torch')
+    .description('Sparse training from scratch on libtorch: PaI pruning + Sign-In. Experiments are run directories named by a hash of their config.')
+    .version(packageVersion(), '-V, --version')
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (s, write) => write(s) })
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)');
+
+  const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+  program.command('train')
+    .description('Train one config (or resume it from its last checkpoint) in <runs-dir>/<prefix>_<hash>/. A finished run is skipped.')
+    .option('-c, --config <file>', 'experiment config (JSON); flags and --set override its fields')
+    .option('--runs-dir <dir>', 'root of the run directories', DEFAULT_RUNS_DIR)
+    .option('--prefix <prefix>', 'run directory prefix', DEFAULT_RUN_PREFIX)
+    .addOption(new Option('--dataset <name>', 'dataset.name').choices(DATASET_NAMES))
+    .option('--data-root <dir>', 'dataset.root')
+    .option('--model <name>', 'model.name (registry name, e.g. cifar_resnet_20)')
+    .option('--epochs <n>', 'epochs', numeric)
+    .option('--batch-size <n>', 'batchSize', numeric)
+    .option('--lr <x>', 'optimizer.lr', numeric)
+    .option('--weight-decay <x>', 'optimizer.weightDecay', numeric)
+    .addOption(new Option('--pruner <method>', 'pruning.method').choices(PRUNING_METHODS))
+    .option('--sparsity <x>', 'pruning.sparsity (fraction removed, in [0, 1))', numeric)
+    .addOption(new Option('--distribution <d>', 'pruning.distribution').choices(DISTRIBUTIONS))
+    .option('--signin', 'signin.enabled = true')
+    .option('--beta <x>', 'signin.beta', numeric)
+    .option('--reset-period <n>', 'signin.resetPeriod', numeric)
+    .option('--seed <n>', 'seed', numeric)
+    .option('--device <d>', "device ('auto', 'cpu', 'cuda', 'cuda:N')")
+    .option('--threads <n>', 'threads', numeric)
+    .option('--set <path=value>', 'set any config field (value parsed as JSON, else a string); repeatable', collect, [])
+    .option('--dry-run', 'validate, print the resolved config and its run directory, train nothing')
+    .action(async (flags: TrainFlags) => {
+      const { raw, source } = trainConfigFromFlags(flags);
+      const config = parseConfig(raw, source);
+      if (flags.dryRun) {
+        io.out(`${runDirFor(flags.runsDir, config, flags.prefix)}\n${JSON.stringify(config, null, 2)}\n`);
+        return;
+      }
+      const dir = runDirFor(flags.runsDir, config, flags.prefix);
+      if (isFinished(dir)) {
+        io.err(`already finished: ${dir}\n`);
+        return;
+      }
+      const trainer = loadTrainer();
+      const run = createRunDir(flags.runsDir, config, { prefix: flags.prefix });
+      io.err(`${run.created ? 'training' : 'resuming'} ${describeRun(config)} in ${run.dir}\n`);
+      await trainer.trainFromConfig(config, run.dir);
+    });
+
+  program.command('sweep')
+    .description('Run every config of a sweep grid (base config × grid × seeds); finished runs are skipped.')
+    .requiredOption('-g, --grid <file>', 'sweep file: { base, grid: { "dotted.path": [values] }, seeds }')
+    .option('--runs-dir <dir>', 'root of the run directories', DEFAULT_RUNS_DIR)
+    .option('-p, --processes <n>', 'child processes (`signin-torch train`) at once; 1 = in this process', numeric, 1)
+    .option('--dry-run', 'list the runs and their state, run nothing')
+    .action(async (flags: { grid: string; runsDir: string; processes: number | string; dryRun?: boolean }) => {
+      const { spec, runs } = loadSweepFile(flags.grid);
+      const prefix = spec.prefix ?? DEFAULT_RUN_PREFIX;
+      const configs = runs.map((r) => r.config);
+      if (flags.dryRun) {
+        const plan = planSweep(configs, flags.runsDir, prefix);
+        const keys = [...new Set(runs.flatMap((r) => Object.keys(r.point)))];
+        const rows = [['#', 'status', 'run', ...keys]];
+        plan.forEach((p, i) => rows.push([String(i + 1), p.status, path.basename(p.runDir), ...keys.map((k) => JSON.stringify(runs[i].point[k]) ?? '')]));
+        const todo = plan.filter((p) => p.status !== 'finished').length;
+        io.out(`${pad(rows)}${plan.length} runs: ${plan.length - todo} finished, ${todo} to run (runs dir ${flags.runsDir})\n`);
+        return;
+      }
+      const processes = flags.processes;
+      if (typeof processes !== 'number' || !Number.isInteger(processes) || processes < 1) {
+        throw new IssuesError('ERR_CONFIG', 'Invalid --processes', [{ code: 'invalid_value', path: 'processes', message: `Expected a positive integer but received '${String(processes)}'` }]);
+      }
+      const total = configs.length;
+      const onEvent = (e: SweepEvent): void => {
+        const tag = `[${e.run.index + 1}/${total}]`;
+        const name = path.basename(e.run.runDir);
+        if (e.type === 'skip') io.err(`${tag} finished already: ${name}\n`);
+        if (e.type === 'start') io.err(`${tag} start ${name} (${describeRun(e.run.config)})\n`);
+        if (e.type === 'done') io.err(`${tag} done ${name} in ${e.seconds.toFixed(0)} s\n`);
+        if (e.type === 'fail') io.err(`${tag} FAILED ${name}: ${e.error}\n`);
+      };
+      const trainer = processes === 1 ? loadTrainer() : undefined;
+      const result = await runSweep(configs, {
+        runsDir: flags.runsDir,
+        prefix,
+        processes,
+        runOne: trainer ? (c, d) => trainer.trainFromConfig(c, d) : undefined,
+        onEvent,
+      });
+      io.err(`sweep: ${result.succeeded} done, ${result.skipped} skipped, ${result.failed.length} failed of ${result.total}\n`);
+      if (result.failed.length > 0) throw new ExitCode(1); // each failure was printed above
+    });
+
+  program.command('report')
+    .description('Tables (mean ± std of final test accuracy per method × sparsity; markdown + CSV) and SVG plots from run directories.')
+    .option('--runs-dir <dir>', 'root of the run directories', DEFAULT_RUNS_DIR)
+    .option('-o, --out <dir>', 'output folder (default: <runs-dir>/report)')
+    .option('--no-plots', 'tables only')
+    .option('--include-unfinished', 'plot curves of unfinished runs too')
+    .action(async (flags: { runsDir: string; out?: string; plots: boolean; includeUnfinished?: boolean }) => {
+      const out = flags.out ?? path.join(flags.runsDir, 'report');
+      const res = await writeReport(flags.runsDir, out, { plots: flags.plots, includeUnfinished: flags.includeUnfinished });
+      io.out(res.markdown.endsWith('\n') ? res.markdown : `${res.markdown}\n`);
+      io.err(`wrote ${res.files.join(', ')}\n`);
+    });
+
+  program.command('prune')
+    .description('Prune a freshly initialized model at initialization and print its mask report (per-layer densities, FLOPs).')
+    .requiredOption('--model <name>', 'model registry name, e.g. cifar_resnet_20')
+    .addOption(new Option('--dataset <name>', 'sets classes, channels and input size').choices(DATASET_NAMES).default('cifar10'))
+    .addOption(new Option('--pruner <method>', 'pruning method').choices(PRUNING_METHODS.filter((m) => m !== 'none')).default('random'))
+    .requiredOption('--sparsity <x>', 'fraction of weights removed, in [0, 1)', numeric)
+    .addOption(new Option('--distribution <d>', "layer densities (scope 'layerwise'; random defaults to erk)").choices(DISTRIBUTIONS))
+    .addOption(new Option('--scope <scope>', "default: 'layerwise' for random, else 'global'").choices(PRUNING_SCOPES))
+    .option('--dense-first', 'keep the first conv dense')
+    .option('--dense-last', 'keep the classifier dense')
+    .option('--iterations <n>', "pruning rounds (default: the pruner's)", numeric)
+    .option('--seed <n>', 'seed', numeric, 0)
+    .option('--set <path=value>', 'model.options.* and other config fields; repeatable', collect, [])
+    .option('--json', 'print the report as JSON')
+    .action(async (flags: {
+      model: string; dataset: string; pruner: string; sparsity: number | string; distribution?: string; scope?: string;
+      denseFirst?: boolean; denseLast?: boolean; iterations?: number | string; seed: number | string; set: string[]; json?: boolean;
+    }) => {
+      const raw: Record<string, unknown> = {
+        dataset: { name: flags.dataset },
+        model: { name: flags.model },
+        pruning: { method: flags.pruner, sparsity: flags.sparsity },
+        epochs: 1,
+        seed: flags.seed,
+      };
+      for (const [k, v] of [['distribution', flags.distribution], ['scope', flags.scope], ['denseFirst', flags.denseFirst], ['denseLast', flags.denseLast], ['iterations', flags.iterations]] as const) {
+        if (v !== undefined) setDotted(raw, `pruning.${k}`, v);
+      }
+      for (const s of flags.set) setDotted(raw, ...parseAssignment(s));
+      const config = parseConfig(raw, 'from flags');
+      const models = loadModels();
+      const pruning = loadPruning();
+      const model = models.createModel(config.model.name, modelOptionsFor(config));
+      try {
+        await pruning.pruneModel(model, pruneOptionsFor(config)!);
+        const report = pruning.maskReport(model);
+        io.out(flags.json ? `${JSON.stringify({ ...report, table: undefined }, null, 2)}\n` : `${report.table ?? JSON.stringify(report, null, 2)}\n`);
+      } finally {
+        model.dispose?.();
+      }
+    });
+
+  return program;
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Runs the CLI; resolves to the exit code (0 ok, 1 error). Never throws, never prints a stack. */
+export async function runCli(argv: readonly string[], io: CliIo = defaultIo, deps: CliDeps = {}): Promise<number> {
+  const program = buildProgram(io, deps);
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError || e instanceof ExitCode) return e.exitCode; // the message is already printed
+    io.err(`${formatError(e)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void runCli(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * The dataset interface shared by every dataset in src/data.
+ *
+ * Images travel as uint8 pixels in HWC order (`RawImage`): that is what the files hold (IDX, CIFAR
+ * after one transposition at load, decoded JPEG/PNG), what the geometric transforms work on, and
+ * what a worker thread can read straight out of shared memory. The float CHW tensor layout is
+ * produced once, by the last transform stage, directly into the batch buffer (no per-sample float
+ * allocation).
+ */
+import { InvalidArgumentError, ToolkitError } from '../errors';
+
+/** Decoded pixels: `data[(y * width + x) * channels + c]`, values 0..255. */
+export interface RawImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+export interface Sample {
+  image: RawImage;
+  label: number;
+}
+
+/** [channels, height, width] of a decoded image, as the tensor layout names it. */
+export type ImageShape = readonly [number, number, number];
+
+/**
+ * What a worker thread needs to rebuild a dataset without copying its pixels: in-memory datasets
+ * pass SharedArrayBuffer-backed arrays, file datasets pass their (shared, packed) file list.
+ */
+export type DatasetSpec = ArrayDatasetSpec | ImageFolderSpec;
+
+export interface ArrayDatasetSpec {
+  kind: 'array';
+  name: string;
+  images: Uint8Array;
+  labels: Int32Array;
+  width: number;
+  height: number;
+  channels: number;
+  numClasses: number;
+  classes: string[];
+}
+
+export interface ImageFolderSpec {
+  kind: 'image_folder';
+  name: string;
+  dir: string;
+  /** UTF-8 relative paths, concatenated; path i is bytes [offsets[i], offsets[i+1]). */
+  pathBytes: Uint8Array;
+  pathOffsets: Uint32Array;
+  labels: Int32Array;
+  classes: string[];
+  strict: boolean;
+}
+
+export interface Dataset {
+  /** Registry name or a descriptive name (used in logs and errors). */
+  readonly name: string;
+  readonly length: number;
+  readonly numClasses: number;
+  /** Class names, index = label. */
+  readonly classes: readonly string[];
+  /** [C, H, W] shared by every image, or null when sizes vary (ImageFolder). */
+  readonly shape: ImageShape | null;
+  /** The label of sample i (no decoding). */
+  label(i: number): number;
+  /**
+   * Sample i: pixels and label. In-memory datasets (IDX, CIFAR, ArrayDataset) answer
+   * synchronously with a view into their storage (do not write into it); ImageFolder decodes and
+   * answers with a Promise. `await ds.get(i)` works for both.
+   */
+  get(i: number): Sample | Promise<Sample>;
+  /** A structured-cloneable description for worker threads (see DatasetSpec). */
+  toSpec(): DatasetSpec;
+}
+
+/** ERR_DATASET: a dataset file is missing, corrupt or in the wrong format. */
+export class DatasetError extends ToolkitError {
+  /** The offending file (or folder). */
+  readonly file: string | undefined;
+
+  constructor(message: string, file?: string, options?: { cause?: unknown }) {
+    super('ERR_DATASET', message, options);
+    this.file = file;
+  }
+}
+
+/** Checks a sample index (shared by every dataset). */
+export function checkIndex(ds: { length: number; name: string }, i: number): void {
+  if (!Number.isInteger(i) || i < 0 || i >= ds.length) {
+    throw new InvalidArgumentError('index', `integer in [0, ${ds.length - 1}] (${ds.name} has ${ds.length} samples)`, i);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Builds one batch into fresh float32/int64 buffers. The same code runs in-process and in worker
+ * threads, and each sample's randomness is a pure function of (seed, epoch, rank, position), so
+ * the batches are identical whatever numWorkers is.
+ */
+import { ArrayDataset } from './array-dataset';
+import { DatasetError, type Dataset, type DatasetSpec, type ImageShape } from './base';
+import { ImageFolder } from './image-folder';
+import { Rng } from './rng';
+import type { Pipeline, Transform } from './transforms';
+
+export interface BatchJob {
+  /** The batch's number in the epoch (also picks the worker). */
+  batch: number;
+  epoch: number;
+  rank: number;
+  /** Position of the first sample in this rank's epoch order. */
+  start: number;
+  indices: Int32Array;
+}
+
+export interface BuiltBatch {
+  /** B × C × H × W float32. */
+  x: Float32Array;
+  /** B labels, int64. */
+  y: BigInt64Array;
+}
+
+/** A dataset from its worker spec (shares its memory). */
+export function datasetFromSpec(spec: DatasetSpec): Dataset {
+  if (spec.kind === 'array') return ArrayDataset.fromSpec(spec);
+  if (spec.kind === 'image_folder') return new ImageFolder(spec);
+  throw new DatasetError(`Unknown dataset spec kind '${(spec as { kind: string }).kind}'`);
+}
+
+export class BatchBuilder {
+  private readonly sampleSize: number;
+
+  constructor(
+    readonly dataset: Dataset,
+    readonly pipeline: Pipeline,
+    readonly shape: ImageShape,
+    readonly seed: number,
+  ) {
+    this.sampleSize = shape[0] * shape[1] * shape[2];
+  }
+
+  /** True when build() finishes synchronously (in-memory data): prefetching gains nothing in-process. */
+  get synchronous(): boolean {
+    return this.dataset instanceof ArrayDataset;
+  }
+
+  private check(got: ImageShape, index: number): void {
+    const s = this.shape;
+    if (got[0] !== s[0] || got[1] !== s[1] || got[2] !== s[2]) {
+      throw new DatasetError(`${this.dataset.name}: sample ${index} gives a ${got.join('×')} image but the batch holds ${s.join('×')}: end the transforms with a fixed-size one (resize([h, w]), centerCrop, randomResizedCrop)`);
+    }
+  }
+
+  async build(job: BatchJob): Promise<BuiltBatch> {
+    const B = job.indices.length;
+    const x = new Float32Array(B * this.sampleSize);
+    const y = new BigInt64Array(B);
+    const ds = this.dataset;
+    const rngFor = (b: number) => Rng.forSample(this.seed, job.epoch, job.rank, job.start + b);
+    if (ds instanceof ArrayDataset) {
+      for (let b = 0; b < B; b++) {
+        const idx = job.indices[b];
+        this.check(this.pipeline.applyInto(ds.image(idx), rngFor(b), x, b * this.sampleSize), idx);
+        y[b] = BigInt(ds.labels[idx]);
+      }
+    } else if (ds instanceof ImageFolder) {
+      const labels = await Promise.all(
+        Array.from(job.indices, (idx, b) => ds.decodeInto(idx, this.pipeline, () => rngFor(b), x, b * this.sampleSize, this.shape)),
+      );
+      labels.forEach((l, b) => (y[b] = BigInt(l)));
+    } else {
+      for (let b = 0; b < B; b++) {
+        const idx = job.indices[b];
+        const s = await ds.get(idx);
+        this.check(this.pipeline.applyInto(s.image, rngFor(b), x, b * this.sampleSize), idx);
+        y[b] = BigInt(s.label);
+      }
+    }
+    return { x, y };
+  }
+}
+
+export interface WorkerInit {
+  spec: DatasetSpec;
+  transforms: Transform[];
+  shape: ImageShape;
+  seed: number;
+  /** Marks the thread as ours (worker.ts does nothing otherwise). */
+  signinTorchDataWorker: true;
+}
+
+export interface SerializedError {
+  name: string;
+  code?: string;
+  message: string;
+  file?: string;
+}
+
+export function serializeError(e: unknown): SerializedError {
+  const err = e as { name?: string; code?: unknown; message?: string; file?: unknown };
+  return {
+    name: err?.name ?? 'Error',
+    code: typeof err?.code === 'string' ? err.code : undefined,
+    message: err?.message ?? String(e),
+    file: typeof err?.file === 'string' ? err.file : undefined,
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * CIFAR-10 and CIFAR-100 in their binary versions (https://www.cs.toronto.edu/~kriz/cifar.html):
+ *  - CIFAR-10: data_batch_1.bin .. data_batch_5.bin (train), test_batch.bin; records of
+ *    1 label byte + 3072 pixel bytes (1024 red, 1024 green, 1024 blue, rows top to bottom).
+ *  - CIFAR-100: train.bin, test.bin; records of 1 coarse label byte + 1 fine label byte + 3072.
+ * root may be the folder holding the files or its parent (the tarballs unpack into
+ * cifar-10-batches-bin/ and cifar-100-binary/). Pixels are transposed once at load to HWC.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InvalidArgumentError } from '../errors';
+import { oneOf } from '../validate';
+import { ArrayDataset, sharedBytes } from './array-dataset';
+import { DatasetError } from './base';
+
+export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] as const;
+
+export const CIFAR100_FINE_CLASSES = [
+  'apple', 'aquarium_fish', 'baby', 'bear', 'beaver', 'bed', 'bee', 'beetle', 'bicycle', 'bottle',
+  'bowl', 'boy', 'bridge', 'bus', 'butterfly', 'camel', 'can', 'castle', 'caterpillar', 'cattle',
+  'chair', 'chimpanzee', 'clock', 'cloud', 'cockroach', 'couch', 'crab', 'crocodile', 'cup', 'dinosaur',
+  'dolphin', 'elephant', 'flatfish', 'forest', 'fox', 'girl', 'hamster', 'house', 'kangaroo', 'keyboard',
+  'lamp', 'lawn_mower', 'leopard', 'lion', 'lizard', 'lobster', 'man', 'maple_tree', 'motorcycle', 'mountain',
+  'mouse', 'mushroom', 'oak_tree', 'orange', 'orchid', 'otter', 'palm_tree', 'pear', 'pickup_truck', 'pine_tree',
+  'plain', 'plate', 'poppy', 'porcupine', 'possum', 'rabbit', 'raccoon', 'ray', 'road', 'rocket',
+  'rose', 'sea', 'seal', 'shark', 'shrew', 'skunk', 'skyscraper', 'snail', 'snake', 'spider',
+  'squirrel', 'streetcar', 'sunflower', 'sweet_pepper', 'table', 'tank', 'telephone', 'television', 'tiger', 'tractor',
+  'train', 'trout', 'tulip', 'turtle', 'wardrobe', 'whale', 'willow_tree', 'wolf', 'woman', 'worm',
+] as const;
+
+export const CIFAR100_COARSE_CLASSES = [
+  'aquatic_mammals', 'fish', 'flowers', 'food_containers', 'fruit_and_vegetables', 'household_electrical_devices',
+  'household_furniture', 'insects', 'large_carnivores', 'large_man-made_outdoor_things', 'large_natural_outdoor_scenes',
+  'large_omnivores_and_herbivores', 'medium_mammals', 'non-insect_invertebrates', 'people', 'reptiles', 'small_mammals',
+  'trees', 'vehicles_1', 'vehicles_2',
+] as const;
+
+const PIXELS = 3072;
+const SIDE = 32;
+
+export interface CifarOptions {
+  /** Folder with the .bin files, or its parent (cifar-10-batches-bin/ or cifar-100-binary/ inside). */
+  root: string;
+  /** Training split (default) or test split. */
+  train?: boolean;
+}
+
+export interface Cifar100Options extends CifarOptions {
+  /** Which label to serve: 'fine' (100 classes, default) or 'coarse' (20 superclasses). */
+  labelType?: 'fine' | 'coarse';
+}
+
+function resolveRoot(root: unknown, sub: string, probe: string): string {
+  if (typeof root !== 'string' || root.length === 0) throw new InvalidArgumentError('root', 'folder path (string)', root);
+  if (!fs.existsSync(path.join(root, probe)) && fs.existsSync(path.join(root, sub, probe))) return path.join(root, sub);
+  return root;
+}
+
+function readRecords(file: string, recordSize: number, what: string): Buffer {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DatasetError(`Cannot read ${what} file ${file} (${code ?? String(e)}): pass root, the folder holding the binary version's .bin files`, file, { cause: e });
+  }
+  if (buf.length === 0 || buf.length % recordSize !== 0) {
+    throw new DatasetError(`${file} has ${buf.length} bytes, not a positive multiple of the ${recordSize}-byte ${what} record: the file is truncated or not in the binary format`, file);
+  }
+  return buf;
+}
+
+/** Copies records (label bytes then 3072 CHW pixels) into HWC images and labels. */
+function decode(files: string[], limits: number[], labelOffset: number, what: string, name: string, classes: readonly string[]): ArrayDataset {
+  const labelBytes = limits.length;
+  const numClasses = limits[labelOffset];
+  const recordSize = labelBytes + PIXELS;
+  const bufs = files.map((f) => readRecords(f, recordSize, what));
+  const n = bufs.reduce((a, b) => a + b.length / recordSize, 0);
+  const images = sharedBytes(n * PIXELS);
+  const labels = new Int32Array(n);
+  let k = 0;
+  bufs.forEach((buf, fi) => {
+    const count = buf.length / recordSize;
+    for (let r = 0; r < count; r++, k++) {
+      const base = r * recordSize;
+      for (let b = 0; b < labelBytes; b++) {
+        if (buf[base + b] >= limits[b]) {
+          throw new DatasetError(`${files[fi]}: record ${r} has label ${buf[base + b]}, not in [0, ${limits[b] - 1}]: the file is not a ${what} file`, files[fi]);
+        }
+      }
+      labels[k] = buf[base + labelOffset];
+      const src = base + labelBytes;
+      const dst = k * PIXELS;
+      for (let p = 0; p < 1024; p++) {
+        images[dst + 3 * p] = buf[src + p];
+        images[dst + 3 * p + 1] = buf[src + 1024 + p];
+        images[dst + 3 * p + 2] = buf[src + 2048 + p];
+      }
+    }
+  });
+  return new ArrayDataset({ images, labels, width: SIDE, height: SIDE, channels: 3, numClasses, classes, name });
+}
+
+function readNames(file: string, expected: number): string[] | undefined {
+  try {
+    const names = fs.readFileSync(file, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
+    return names.length === expected ? names : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CIFAR-10 (binary version): 50k train / 10k test, 32×32 RGB, 10 classes. */
+export function cifar10(opts: CifarOptions): ArrayDataset {
+  const train = opts.train ?? true;
+  const root = resolveRoot(opts.root, 'cifar-10-batches-bin', train ? 'data_batch_1.bin' : 'test_batch.bin');
+  const files = train ? [1, 2, 3, 4, 5].map((i) => path.join(root, `data_batch_${i}.bin`)) : [path.join(root, 'test_batch.bin')];
+  const classes = readNames(path.join(root, 'batches.meta.txt'), 10) ?? CIFAR10_CLASSES;
+  return decode(files, [10], 0, 'CIFAR-10', 'cifar10', classes);
+}
+
+/** CIFAR-100 (binary version): 50k train / 10k test, 32×32 RGB, 100 fine or 20 coarse classes. */
+export function cifar100(opts: Cifar100Options): ArrayDataset {
+  const train = opts.train ?? true;
+  const labelType = oneOf('labelType', opts.labelType ?? 'fine', ['fine', 'coarse'] as const);
+  const root = resolveRoot(opts.root, 'cifar-100-binary', train ? 'train.bin' : 'test.bin');
+  const file = path.join(root, train ? 'train.bin' : 'test.bin');
+  const fine = labelType === 'fine';
+  const classes = fine
+    ? readNames(path.join(root, 'fine_label_names.txt'), 100) ?? CIFAR100_FINE_CLASSES
+    : readNames(path.join(root, 'coarse_label_names.txt'), 20) ?? CIFAR100_COARSE_CLASSES;
+  return decode([file], [20, 100], fine ? 1 : 0, 'CIFAR-100', 'cifar100', classes);
+}

@@ -1,0 +1,269 @@
+/**
+ * ImageFolder (torchvision.datasets.ImageFolder): root/<class>/**\/<image>, classes are the
+ * sub-folder names sorted by code point, label = index in that list; files are found recursively
+ * and ordered like torchvision (sorted folder paths, then sorted file names). Decoding uses sharp
+ * (libvips); every image becomes 3-channel sRGB uint8 (PIL's convert('RGB'): alpha dropped,
+ * grey expanded).
+ *
+ * Unreadable images (truncated or corrupt JPEG, unsupported format, missing file):
+ *  - strict: false (default): a warning names the file (logged once per file) and the sample is
+ *    REPLACED by the next readable sample (i+1, i+2, ... wrapping around), with that sample's label,
+ *    so batches keep their size and every rank keeps the same number of batches;
+ *  - strict: true: DatasetError (ERR_DATASET) naming the file.
+ *
+ * Extensions: .jpg .jpeg .png .webp .tif .tiff (case-insensitive). torchvision also accepts
+ * .bmp/.ppm/.pgm, which sharp cannot decode: such files are left out here.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InvalidArgumentError } from '../errors';
+import { childLogger } from '../logger';
+import { checkIndex, DatasetError, type Dataset, type ImageFolderSpec, type RawImage, type Sample } from './base';
+import type { Pipeline, SharpPlan } from './transforms';
+import { sharpPlan } from './transforms';
+import type { Rng } from './rng';
+
+export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff'] as const;
+
+type SharpModule = typeof import('sharp').default;
+let sharpModule: SharpModule | undefined;
+
+/** sharp, loaded on first use (the IDX/CIFAR paths never need it). */
+export function loadSharp(): SharpModule {
+  if (!sharpModule) {
+    try {
+      sharpModule = require('sharp') as SharpModule;
+    } catch (e) {
+      throw new DatasetError(`Cannot load sharp, needed to decode images (${(e as Error).message}): run "npm install sharp"`, undefined, { cause: e });
+    }
+  }
+  return sharpModule;
+}
+
+function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function isImage(name: string): boolean {
+  const lower = name.toLowerCase();
+  return IMAGE_EXTENSIONS.some((e) => lower.endsWith(e));
+}
+
+function listDir(dir: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    throw new DatasetError(`Cannot read image folder ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)}): pass root, a folder with one sub-folder per class`, dir, { cause: e });
+  }
+}
+
+function isDir(dir: string, d: fs.Dirent): boolean {
+  if (d.isDirectory()) return true;
+  if (!d.isSymbolicLink()) return false;
+  try {
+    return fs.statSync(path.join(dir, d.name)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Every image under classDir, relative to base, in torchvision's order (sorted os.walk). */
+function walk(base: string, classDir: string): string[] {
+  const dirs: string[] = [];
+  const stack = [classDir];
+  while (stack.length) {
+    const d = stack.pop()!;
+    dirs.push(d);
+    for (const e of listDir(path.join(base, d))) if (isDir(path.join(base, d), e)) stack.push(path.join(d, e.name));
+  }
+  dirs.sort(byCodePoint);
+  const out: string[] = [];
+  for (const d of dirs) {
+    const names = listDir(path.join(base, d)).filter((e) => !isDir(path.join(base, d), e) && isImage(e.name)).map((e) => e.name).sort(byCodePoint);
+    for (const n of names) out.push(path.join(d, n));
+  }
+  return out;
+}
+
+export interface ImageFolderOptions {
+  /** Throw on an unreadable image instead of warning and replacing it (default false). */
+  strict?: boolean;
+  name?: string;
+}
+
+/** Decodes an encoded image to 3-channel sRGB uint8 HWC (sharp), optionally with a sharp plan. */
+export async function decodeImage(input: Buffer | string, plan?: Omit<SharpPlan, 'rest'>): Promise<RawImage> {
+  const sharp = loadSharp();
+  let s = sharp(input, { failOn: 'warning' });
+  if (plan?.preExtract) s = s.extract(plan.preExtract);
+  if (plan?.resize) s = s.resize({ ...plan.resize, fit: 'fill', kernel: 'linear' });
+  if (plan?.postExtract) s = s.extract(plan.postExtract);
+  const { data, info } = await s.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels instead of 3`);
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: 3 };
+}
+
+export class ImageFolder implements Dataset {
+  readonly name: string;
+  readonly length: number;
+  readonly numClasses: number;
+  readonly classes: readonly string[];
+  /** Class name → label. */
+  readonly classToIdx: ReadonlyMap<string, number>;
+  readonly shape = null;
+  /** The folder that holds the class folders. */
+  readonly dir: string;
+  readonly strict: boolean;
+  private readonly pathBytes: Uint8Array;
+  private readonly pathOffsets: Uint32Array;
+  private readonly labels: Int32Array;
+  private readonly warned = new Set<string>();
+  /** Called (instead of logging) with each unreadable file in lenient mode; the DataLoader sets it. */
+  onWarning: ((file: string, message: string) => void) | undefined;
+
+  /** Scans dir: one sub-folder per class (sorted), images found recursively. */
+  constructor(dir: string, opts?: ImageFolderOptions);
+  /** @internal Rebuilds from a spec (worker threads): no scan. */
+  constructor(spec: ImageFolderSpec);
+  constructor(arg: string | ImageFolderSpec, opts: ImageFolderOptions = {}) {
+    if (typeof arg === 'object' && arg !== null && (arg as ImageFolderSpec).kind === 'image_folder') {
+      const spec = arg as ImageFolderSpec;
+      this.dir = spec.dir;
+      this.name = spec.name;
+      this.classes = spec.classes;
+      this.pathBytes = spec.pathBytes;
+      this.pathOffsets = spec.pathOffsets;
+      this.labels = spec.labels;
+      this.strict = spec.strict;
+    } else {
+      if (typeof arg !== 'string' || arg.length === 0) throw new InvalidArgumentError('root', 'folder path (string)', arg);
+      if (opts.strict !== undefined && typeof opts.strict !== 'boolean') throw new InvalidArgumentError('strict', 'boolean', opts.strict);
+      this.dir = path.resolve(arg);
+      this.name = opts.name ?? 'image_folder';
+      this.strict = opts.strict ?? false;
+      const classes = listDir(this.dir).filter((d) => isDir(this.dir, d)).map((d) => d.name).sort(byCodePoint);
+      if (classes.length === 0) throw new DatasetError(`Couldn't find any class folder in ${this.dir}: expected ${this.dir}/<class>/<image>`, this.dir);
+      const rel: string[] = [];
+      const labels: number[] = [];
+      const empty: string[] = [];
+      classes.forEach((c, label) => {
+        const files = walk(this.dir, c);
+        if (files.length === 0) empty.push(c);
+        for (const f of files) {
+          rel.push(f);
+          labels.push(label);
+        }
+      });
+      if (empty.length > 0) {
+        throw new DatasetError(`Found no valid file for the classes ${empty.join(', ')} in ${this.dir}. Supported extensions are: ${IMAGE_EXTENSIONS.join(', ')}`, path.join(this.dir, empty[0]));
+      }
+      this.classes = classes;
+      const encoded = rel.map((r) => Buffer.from(r, 'utf8'));
+      const total = encoded.reduce((a, b) => a + b.length, 0);
+      this.pathBytes = new Uint8Array(new SharedArrayBuffer(total));
+      this.pathOffsets = new Uint32Array(new SharedArrayBuffer((rel.length + 1) * 4));
+      let o = 0;
+      encoded.forEach((b, i) => {
+        this.pathOffsets[i] = o;
+        this.pathBytes.set(b, o);
+        o += b.length;
+      });
+      this.pathOffsets[rel.length] = o;
+      this.labels = new Int32Array(new SharedArrayBuffer(labels.length * 4));
+      this.labels.set(labels);
+    }
+    this.length = this.labels.length;
+    this.numClasses = this.classes.length;
+    this.classToIdx = new Map(this.classes.map((c, i) => [c, i]));
+  }
+
+  label(i: number): number {
+    return this.labels[i];
+  }
+
+  /** The path of image i relative to dir. */
+  relativePath(i: number): string {
+    return Buffer.from(this.pathBytes.buffer, this.pathBytes.byteOffset + this.pathOffsets[i], this.pathOffsets[i + 1] - this.pathOffsets[i]).toString('utf8');
+  }
+
+  /** The absolute path of image i. */
+  path(i: number): string {
+    return path.join(this.dir, this.relativePath(i));
+  }
+
+  /** Every (relative path, label) pair, in order (torchvision's `samples`). */
+  samples(): [string, number][] {
+    return Array.from({ length: this.length }, (_, i) => [this.relativePath(i), this.labels[i]]);
+  }
+
+  /** Image i decoded to RGB (a replacement in lenient mode when it is unreadable). */
+  async get(i: number): Promise<Sample> {
+    checkIndex(this, i);
+    return this.withFallback(i, async (j) => ({ image: await decodeImage(await this.read(j)), label: this.labels[j] }));
+  }
+
+  /**
+   * Decodes sample i through a transform pipeline into out at offset (the loader's path): sharp
+   * does the leading extract/resize while decoding, the pipeline the rest. Returns the label used.
+   */
+  async decodeInto(i: number, pipeline: Pipeline, makeRng: () => Rng, out: Float32Array, offset: number, expect: readonly number[]): Promise<number> {
+    return this.withFallback(i, async (j) => {
+      const bytes = await this.read(j);
+      const meta = await loadSharp()(bytes).metadata();
+      if (!meta.width || !meta.height) throw new Error('no image size in header');
+      const { steps, width, height } = pipeline.plan(meta.width, meta.height, makeRng());
+      if (width !== expect[2] || height !== expect[1]) {
+        throw new DatasetError(`${this.path(j)}: the transforms give ${height}×${width} images but the batch holds ${expect[1]}×${expect[2]}: end the pipeline with a fixed-size transform (resize([h, w]), centerCrop, randomResizedCrop)`, this.path(j));
+      }
+      const plan = sharpPlan(steps, meta.width, meta.height);
+      const img = await decodeImage(bytes, plan);
+      pipeline.execute(img, plan.rest, out, offset);
+      return this.labels[j];
+    });
+  }
+
+  private async read(i: number): Promise<Buffer> {
+    return fs.promises.readFile(this.path(i));
+  }
+
+  private async withFallback<T>(i: number, fn: (j: number) => Promise<T>): Promise<T> {
+    let j = i;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn(j);
+      } catch (e) {
+        if (e instanceof DatasetError || e instanceof InvalidArgumentError) throw e;
+        const file = this.path(j);
+        const reason = ((e as NodeJS.ErrnoException).code ?? (e as Error).message ?? String(e)).split('\n')[0];
+        if (this.strict) {
+          throw new DatasetError(`Cannot decode image ${file} (${reason}); remove or replace the file, or use strict: false to skip it with a warning`, file, { cause: e });
+        }
+        this.warn(file, `Unreadable image ${file} (${reason}): replaced by the next readable sample`);
+        if (attempt >= 100 || attempt >= this.length - 1) {
+          throw new DatasetError(`Cannot decode image ${file} (${reason}) nor the ${attempt} samples after it in ${this.dir}`, file, { cause: e });
+        }
+        j = (j + 1) % this.length;
+      }
+    }
+  }
+
+  private warn(file: string, message: string): void {
+    if (this.warned.has(file)) return;
+    this.warned.add(file);
+    if (this.onWarning) this.onWarning(file, message);
+    else childLogger({ module: 'data', dataset: this.name }).warn({ file }, message);
+  }
+
+  toSpec(): ImageFolderSpec {
+    return {
+      kind: 'image_folder',
+      name: this.name,
+      dir: this.dir,
+      pathBytes: this.pathBytes,
+      pathOffsets: this.pathOffsets,
+      labels: this.labels,
+      classes: [...this.classes],
+      strict: this.strict,
+    };
+  }
+}

@@ -1,0 +1,44 @@
+/** MNIST and Fashion-MNIST: IDX files, 28×28 grey, 10 classes (60k train / 10k test). */
+import type { ArrayDataset } from './array-dataset';
+import { DatasetError } from './base';
+import { loadIdxDataset } from './idx';
+
+/** Where Debian's `dataset-fashion-mnist` package puts the original IDX files. */
+export const FASHION_MNIST_ROOT = '/usr/share/datasets/fashion-mnist';
+
+export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
+export const MNIST_CLASSES = ['0 - zero', '1 - one', '2 - two', '3 - three', '4 - four', '5 - five', '6 - six', '7 - seven', '8 - eight', '9 - nine'] as const;
+
+export interface MnistOptions {
+  /** Folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-... */
+  root?: string;
+  /** The 60k training split (default) or the 10k test split. */
+  train?: boolean;
+}
+
+/**
+ * Fashion-MNIST; root defaults to $SIGNIN_TORCH_FASHION_MNIST_ROOT, else
+ * /usr/share/datasets/fashion-mnist.
+ */
+export function fashionMnist(opts: MnistOptions = {}): ArrayDataset {
+  const root = opts.root ?? (process.env.SIGNIN_TORCH_FASHION_MNIST_ROOT || FASHION_MNIST_ROOT);
+  const fix = opts.root === undefined
+    ? 'install it with "sudo apt-get install -y dataset-fashion-mnist" or pass root: a folder with the IDX files'
+    : 'pass root: a folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz)';
+  return loadIdxDataset({ root, train: opts.train ?? true, name: 'fashion_mnist', numClasses: 10, classes: FASHION_MNIST_CLASSES, fix });
+}
+
+/** MNIST from IDX files; there is no offline copy, so root is required. */
+export function mnist(opts: MnistOptions = {}): ArrayDataset {
+  if (opts.root === undefined) {
+    throw new DatasetError('MNIST has no default location: pass root, a folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz)');
+  }
+  return loadIdxDataset({
+    root: opts.root,
+    train: opts.train ?? true,
+    name: 'mnist',
+    numClasses: 10,
+    classes: MNIST_CLASSES,
+    fix: 'pass root: a folder with the four MNIST IDX files',
+  });
+}

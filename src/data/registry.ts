@@ -1,0 +1,88 @@
+/**
+ * Dataset registry: createDataset(name, { root, train, ... }) for the built-in names, plus the
+ * standard transforms of each (defaultTransforms). register() adds a name.
+ */
+import * as path from 'node:path';
+import { InvalidArgumentError, UnknownNameError } from '../errors';
+import { bool, options as optionsOf } from '../validate';
+import { DatasetError, type Dataset } from './base';
+import { cifar10, cifar100 } from './cifar';
+import { ImageFolder } from './image-folder';
+import { fashionMnist, mnist } from './mnist';
+import { centerCrop, normalize, randomCrop, randomHorizontalFlip, randomResizedCrop, resize, toTensor, type Transform } from './transforms';
+
+export interface DatasetOptions {
+  /** Where the files are (fashion_mnist defaults to /usr/share/datasets/fashion-mnist). */
+  root?: string;
+  /** Training split (default true); false: the test split (ImageNet: val/). */
+  train?: boolean;
+  /** cifar100: 'fine' (100 classes, default) or 'coarse' (20). */
+  labelType?: 'fine' | 'coarse';
+  /** imagenet: throw on an unreadable image instead of warning and replacing it. */
+  strict?: boolean;
+}
+
+export type DatasetFactory = (opts: DatasetOptions) => Dataset;
+
+function requireRoot(name: string, opts: DatasetOptions, layout: string): string {
+  if (opts.root === undefined) throw new DatasetError(`${name} has no offline copy: pass root, ${layout}`);
+  if (typeof opts.root !== 'string' || opts.root.length === 0) throw new InvalidArgumentError('root', 'folder path (string)', opts.root);
+  return opts.root;
+}
+
+const factories = new Map<string, DatasetFactory>([
+  ['fashion_mnist', (o) => fashionMnist(o)],
+  ['mnist', (o) => mnist(o)],
+  ['cifar10', (o) => cifar10({ ...o, root: requireRoot('CIFAR-10', o, 'the folder with data_batch_1.bin .. data_batch_5.bin and test_batch.bin (binary version)') })],
+  ['cifar100', (o) => cifar100({ ...o, root: requireRoot('CIFAR-100', o, 'the folder with train.bin and test.bin (binary version)') })],
+  [
+    'imagenet',
+    (o) => {
+      const root = requireRoot('ImageNet', o, 'a folder with train/<wnid>/*.JPEG and val/<wnid>/*.JPEG');
+      return new ImageFolder(path.join(root, o.train === false ? 'val' : 'train'), { strict: o.strict, name: 'imagenet' });
+    },
+  ],
+]);
+
+/** The registered dataset names. */
+export function datasetNames(): string[] {
+  return [...factories.keys()];
+}
+
+/** Adds (or replaces) a dataset name. Names are lowercase snake_case. */
+export function registerDataset(name: string, factory: DatasetFactory): void {
+  if (typeof name !== 'string' || !/^[a-z][a-z0-9_]*$/.test(name)) throw new InvalidArgumentError('name', 'lowercase snake_case name', name);
+  if (typeof factory !== 'function') throw new InvalidArgumentError('factory', 'function', factory);
+  factories.set(name, factory);
+}
+
+/** A dataset by name: fashion_mnist, mnist, cifar10, cifar100, imagenet (and registered ones). */
+export function createDataset(name: string, opts: DatasetOptions = {}): Dataset {
+  const factory = factories.get(name);
+  if (!factory) throw new UnknownNameError('dataset', String(name), datasetNames());
+  const o = optionsOf<DatasetOptions>('options', opts);
+  if (o.train !== undefined) bool('train', o.train);
+  return factory(o);
+}
+
+export const MEAN_STD: Record<string, { mean: number[]; std: number[] }> = {
+  fashion_mnist: { mean: [0.286], std: [0.353] },
+  mnist: { mean: [0.1307], std: [0.3081] },
+  cifar10: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] },
+  cifar100: { mean: [0.5071, 0.4865, 0.4409], std: [0.2673, 0.2564, 0.2762] },
+  imagenet: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+};
+
+/**
+ * The usual transforms: MNIST-likes normalize only; CIFAR trains with randomCrop(32, padding 4)
+ * and flips; ImageNet trains with randomResizedCrop(224) and flips and evaluates with
+ * resize(256) + centerCrop(224).
+ */
+export function defaultTransforms(name: string, train: boolean): Transform[] {
+  const ms = MEAN_STD[name];
+  if (!ms) throw new UnknownNameError('dataset', String(name), Object.keys(MEAN_STD));
+  const norm = [toTensor(), normalize(ms.mean, ms.std)];
+  if (name === 'cifar10' || name === 'cifar100') return train ? [randomCrop(32, { padding: 4 }), randomHorizontalFlip(), ...norm] : norm;
+  if (name === 'imagenet') return train ? [randomResizedCrop(224), randomHorizontalFlip(), ...norm] : [resize(256), centerCrop(224), ...norm];
+  return norm;
+}

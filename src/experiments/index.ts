@@ -1,0 +1,10 @@
+/** Experiments: config schema, run directories, sweeps, reports (architecture.md decision 9). */
+export * from './schema';
+export * from './hash';
+export * from './paths';
+export * from './metrics';
+export * from './runs';
+export * from './sweep';
+export * from './report';
+export * from './plots';
+export * from './resolve';

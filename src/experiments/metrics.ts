@@ -1,0 +1,105 @@
+/**
+ * What a run writes about itself: one metrics row per epoch (metrics.jsonl) and a final summary
+ * (final.json), plus the small statistics the report needs. Accuracies are fractions in [0, 1].
+ */
+import { z } from 'zod';
+
+/** Fractions of unmasked weights whose sign differs from a reference. */
+export interface SignFlips {
+  /** Over all reparameterized/masked layers, relative to the initialization (same as fromInit unless the writer says otherwise). */
+  overall: number;
+  /** Relative to the signs at initialization. */
+  fromInit: number;
+  /** Relative to the signs at the end of the previous epoch. */
+  fromPrev: number;
+  /** Per masked layer (dotted module name), relative to the initialization. Keys in network order. */
+  perLayer: Record<string, number>;
+}
+
+/** One row of metrics.jsonl, written after each epoch (epoch counts from 1). */
+export interface MetricsRow {
+  epoch: number;
+  step: number;
+  trainLoss: number;
+  trainAcc: number;
+  testLoss?: number;
+  testAcc?: number;
+  testTop5?: number;
+  lr: number;
+  /** Seconds the epoch took. */
+  time: number;
+  signFlips?: SignFlips;
+  /** Mean of m² − w² over reparameterized weights (Sign-In runs). */
+  meanBeta?: number;
+  [extra: string]: unknown;
+}
+
+/** final.json: written once, last, when a run completed; its presence marks the run finished. */
+export interface FinalSummary {
+  epoch: number;
+  step: number;
+  testAcc: number;
+  testTop5?: number;
+  testLoss?: number;
+  trainAcc?: number;
+  trainLoss?: number;
+  /** Seconds of training over all sessions of the run. */
+  time?: number;
+  finishedAt?: string;
+  signFlips?: SignFlips;
+  [extra: string]: unknown;
+}
+
+const frac = z.number().min(0).max(1);
+
+const SignFlipsSchema = z.looseObject({
+  overall: frac,
+  fromInit: frac,
+  fromPrev: frac,
+  perLayer: z.record(z.string(), frac),
+});
+
+/** Rows are checked loosely: required numbers must be numbers, extra fields are kept. */
+export const MetricsRowSchema = z.looseObject({
+  epoch: z.number().int().min(0),
+  step: z.number().int().min(0),
+  trainLoss: z.number(),
+  trainAcc: frac,
+  testLoss: z.number().optional(),
+  testAcc: frac.optional(),
+  testTop5: frac.optional(),
+  lr: z.number(),
+  time: z.number(),
+  signFlips: SignFlipsSchema.optional(),
+  meanBeta: z.number().optional(),
+});
+
+export const FinalSummarySchema = z.looseObject({
+  epoch: z.number().int().min(0),
+  step: z.number().int().min(0),
+  testAcc: frac,
+  testTop5: frac.optional(),
+  testLoss: z.number().optional(),
+  trainAcc: frac.optional(),
+  trainLoss: z.number().optional(),
+  time: z.number().optional(),
+  finishedAt: z.string().optional(),
+  signFlips: SignFlipsSchema.optional(),
+});
+
+export function mean(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** Sample standard deviation (n − 1 in the denominator); 0 for a single value, NaN for none. */
+export function sampleStd(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  if (xs.length === 1) return 0;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+}
+
+export function meanStd(xs: readonly number[]): { mean: number; std: number; n: number } {
+  return { mean: mean(xs), std: sampleStd(xs), n: xs.length };
+}

@@ -1,0 +1,93 @@
+/**
+ * The only module that knows file names (open_lth's foundations/paths.py). Everything else asks
+ * for a path here, so a layout change is a one-file change.
+ *
+ * <runsDir>/<prefix>_<md5 of non-default config>/
+ *   config.json              the full validated config (defaults filled in)
+ *   metrics.jsonl            one MetricsRow per epoch
+ *   checkpoint.safetensors   last checkpoint (tensors + JSON metadata)
+ *   checkpoint.json          optional sidecar for checkpoint metadata
+ *   mask-report.json         per-layer densities after pruning
+ *   final.json               FinalSummary; present only when the run finished
+ *   train.log                stdout/stderr of a sweep's child process
+ */
+import * as path from 'node:path';
+import { configHash } from './hash';
+import type { ExperimentConfig } from './schema';
+
+export const RUN_FILES = {
+  config: 'config.json',
+  metrics: 'metrics.jsonl',
+  checkpoint: 'checkpoint.safetensors',
+  checkpointMeta: 'checkpoint.json',
+  maskReport: 'mask-report.json',
+  final: 'final.json',
+  log: 'train.log',
+} as const;
+
+export type RunFile = keyof typeof RUN_FILES;
+export type RunPaths = { readonly dir: string } & { readonly [K in RunFile]: string };
+
+export const REPORT_FILES = {
+  markdown: 'report.md',
+  csv: 'accuracy.csv',
+  json: 'report.json',
+} as const;
+
+/** Default prefix of run directories (open_lth's 'train_'). */
+export const DEFAULT_RUN_PREFIX = 'train';
+
+/** Default root of run directories, relative to the working directory. */
+export const DEFAULT_RUNS_DIR = 'runs';
+
+/** `<prefix>_<hash>`. */
+export function runDirName(config: ExperimentConfig, prefix: string = DEFAULT_RUN_PREFIX): string {
+  return `${prefix}_${configHash(config)}`;
+}
+
+export function runDirFor(runsDir: string, config: ExperimentConfig, prefix?: string): string {
+  return path.join(runsDir, runDirName(config, prefix));
+}
+
+/** True when a directory name looks like a run directory (`<prefix>_<32 hex>`). */
+export function isRunDirName(name: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9.-]*_[0-9a-f]{32}$/.test(name);
+}
+
+export function runPaths(runDir: string): RunPaths {
+  const out: Record<string, string> = { dir: runDir };
+  for (const [k, f] of Object.entries(RUN_FILES)) out[k] = path.join(runDir, f);
+  return out as RunPaths;
+}
+
+/** A slug safe in file names (report plots per setting). */
+export function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'all';
+}
+
+export interface ReportPaths {
+  dir: string;
+  markdown: string;
+  csv: string;
+  json: string;
+  testAccuracyPlot(setting: string): string;
+  signFlipsPlot(setting: string): string;
+  perLayerFlipsPlot(setting: string): string;
+}
+
+export function reportPaths(outDir: string): ReportPaths {
+  return {
+    dir: outDir,
+    markdown: path.join(outDir, REPORT_FILES.markdown),
+    csv: path.join(outDir, REPORT_FILES.csv),
+    json: path.join(outDir, REPORT_FILES.json),
+    testAccuracyPlot: (s) => path.join(outDir, `test-accuracy_${slug(s)}.svg`),
+    signFlipsPlot: (s) => path.join(outDir, `sign-flips_${slug(s)}.svg`),
+    perLayerFlipsPlot: (s) => path.join(outDir, `sign-flips-per-layer_${slug(s)}.svg`),
+  };
+}
+
+/** Temporary sibling used by writeFileAtomic (same directory, so rename is atomic). */
+export function tempPathFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
+}

@@ -1,0 +1,299 @@
+/**
+ * Reports from run directories, never from memory (architecture.md decision 9): the paper's
+ * table (rows: method, e.g. "Random" / "Random + Sign-In"; columns: sparsity; cells: mean ± sample
+ * std of the final top-1 test accuracy over seeds) as markdown and CSV, and SVG plots.
+ *
+ * Runs are grouped into one table per "setting": everything in the config except the seed, the
+ * pruning and the Sign-In fields (so CIFAR-10 and CIFAR-100 runs in one runs dir give two tables).
+ * Within a table a row is one pruning + Sign-In configuration (sparsity aside).
+ */
+import { canonicalJson, nonDefaultFields } from './hash';
+import { meanStd, type FinalSummary, type MetricsRow } from './metrics';
+import { reportPaths } from './paths';
+import { perLayerFlipsSpec, renderSvg, signFlipsSpec, testAccuracySpec, type CurvePoint, type FlipCurvePoint, type LayerPoint, type PlotOrder } from './plots';
+import { listRuns, readFinal, readMetrics, writeFileAtomic, writeJsonAtomic, type RunInfo } from './runs';
+import { flattenDotted, PRUNING_METHODS, type ExperimentConfig, type PruningMethod } from './schema';
+
+export interface RunRecord extends RunInfo {
+  final: FinalSummary | undefined;
+  metrics: MetricsRow[];
+}
+
+/** Reads every run under runsDir: config, final.json (when finished) and metrics.jsonl. */
+export function loadRuns(runsDir: string): RunRecord[] {
+  return listRuns(runsDir).map((r) => ({ ...r, final: readFinal(r.dir), metrics: readMetrics(r.dir) }));
+}
+
+const PRUNER_LABELS: Record<PruningMethod, string> = {
+  none: 'Dense',
+  random: 'Random',
+  magnitude: 'Magnitude',
+  snip: 'SNIP',
+  grasp: 'GraSP',
+  synflow: 'SynFlow',
+};
+
+/** "Random", "Random + Sign-In", "SNIP", "Dense + Sign-In", ... */
+export function methodLabel(config: ExperimentConfig): string {
+  return `${PRUNER_LABELS[config.pruning.method]}${config.signin.enabled ? ' + Sign-In' : ''}`;
+}
+
+/** "90%", "95%", "98.5%". */
+export function sparsityLabel(sparsity: number): string {
+  return `${Number((sparsity * 100).toFixed(2))}%`;
+}
+
+/** The fields that make a table: everything but seed, pruning.* and signin.* (non-default only). */
+function settingFields(config: ExperimentConfig): Record<string, unknown> {
+  const { seed: _seed, pruning: _p, signin: _s, ...rest } = nonDefaultFields(config) as Record<string, unknown>;
+  return rest;
+}
+
+/** The fields that make a row: pruning (but sparsity) and Sign-In, defaults included. */
+function methodFields(config: ExperimentConfig): Record<string, unknown> {
+  const { sparsity: _sp, ...pruning } = config.pruning;
+  const signin = config.signin.enabled ? config.signin : { enabled: false };
+  return { pruning, signin };
+}
+
+/** Appends ' (k=v, …)' to labels that would otherwise collide, naming only the fields that differ. */
+function disambiguate<T>(items: T[], base: (t: T) => string, fields: (t: T) => Record<string, unknown>): Map<T, string> {
+  const out = new Map<T, string>();
+  const groups = new Map<string, T[]>();
+  for (const it of items) {
+    const b = base(it);
+    groups.set(b, [...(groups.get(b) ?? []), it]);
+  }
+  for (const [b, group] of groups) {
+    if (group.length === 1) {
+      out.set(group[0], b);
+      continue;
+    }
+    const flat = group.map((g) => flattenDotted(fields(g)));
+    const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].sort()
+      .filter((k) => new Set(flat.map((f) => canonicalJson(f[k] ?? null))).size > 1);
+    const show = (v: unknown): string => (typeof v === 'string' ? v : canonicalJson(v ?? null));
+    group.forEach((g, i) => out.set(g, keys.length ? `${b} (${keys.map((k) => `${k}=${show(flat[i][k])}`).join(', ')})` : b));
+  }
+  return out;
+}
+
+export interface AccuracyCell {
+  sparsity: number;
+  /** Final test accuracies in percent, one per finished seed. */
+  values: number[];
+  seeds: number[];
+  n: number;
+  mean: number;
+  std: number;
+}
+
+export interface AccuracyRow {
+  label: string;
+  method: PruningMethod;
+  signin: boolean;
+  cells: (AccuracyCell | undefined)[];
+}
+
+export interface AccuracyTable {
+  title: string;
+  /** Non-default fields shared by every run of the table. */
+  setting: Record<string, unknown>;
+  sparsities: number[];
+  rows: AccuracyRow[];
+  /** Runs of this setting that have not finished (left out of the cells). */
+  unfinished: string[];
+}
+
+interface Group {
+  key: string;
+  setting: Record<string, unknown>;
+  runs: RunRecord[];
+}
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    m.set(k, [...(m.get(k) ?? []), it]);
+  }
+  return m;
+}
+
+function settingGroups(runs: readonly RunRecord[]): { groups: Group[]; titles: Map<Group, string> } {
+  const groups = [...groupBy(runs, (r) => canonicalJson(settingFields(r.config)))].map(([key, rs]) => ({ key, setting: settingFields(rs[0].config), runs: rs }));
+  groups.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const titles = disambiguate(groups, (g) => `${g.runs[0].config.dataset.name} ${g.runs[0].config.model.name}`, (g) => g.setting);
+  return { groups, titles };
+}
+
+const methodRank = (m: PruningMethod): number => PRUNING_METHODS.indexOf(m);
+
+/** The paper's tables from loaded runs: one per setting; only finished runs fill cells. */
+export function accuracyTables(runs: readonly RunRecord[]): AccuracyTable[] {
+  const { groups, titles } = settingGroups(runs);
+  return groups.map((g) => {
+    const finished = g.runs.filter((r) => r.final);
+    const sparsities = [...new Set(finished.map((r) => r.config.pruning.sparsity))].sort((a, b) => a - b);
+    const byMethod = [...groupBy(finished, (r) => canonicalJson(methodFields(r.config)))].map(([, rs]) => rs);
+    const labels = disambiguate(byMethod, (rs) => methodLabel(rs[0].config), (rs) => methodFields(rs[0].config));
+    const rows: AccuracyRow[] = byMethod.map((rs) => ({
+      label: labels.get(rs)!,
+      method: rs[0].config.pruning.method,
+      signin: rs[0].config.signin.enabled,
+      cells: sparsities.map((s) => {
+        const cellRuns = rs.filter((r) => r.config.pruning.sparsity === s).sort((a, b) => a.config.seed - b.config.seed);
+        if (cellRuns.length === 0) return undefined;
+        const values = cellRuns.map((r) => r.final!.testAcc * 100);
+        const st = meanStd(values);
+        return { sparsity: s, values, seeds: cellRuns.map((r) => r.config.seed), n: st.n, mean: st.mean, std: st.std };
+      }),
+    }));
+    rows.sort((a, b) => methodRank(a.method) - methodRank(b.method) || Number(a.signin) - Number(b.signin) || a.label.localeCompare(b.label));
+    return { title: titles.get(g)!, setting: g.setting, sparsities, rows, unfinished: g.runs.filter((r) => !r.final).map((r) => r.name) };
+  });
+}
+
+function fmt(x: number, digits: number): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : '';
+}
+
+/** "88.25 ± 0.31"; a single seed shows the value alone; " (n=2)" marks cells with fewer seeds than the table's most. */
+export function formatCell(cell: AccuracyCell | undefined, maxN: number, digits = 2): string {
+  if (!cell) return '–';
+  const body = cell.n > 1 ? `${fmt(cell.mean, digits)} ± ${fmt(cell.std, digits)}` : fmt(cell.mean, digits);
+  return cell.n < maxN ? `${body} (n=${cell.n})` : body;
+}
+
+function maxSeeds(t: AccuracyTable): number {
+  return Math.max(0, ...t.rows.flatMap((r) => r.cells.map((c) => c?.n ?? 0)));
+}
+
+/** One table as markdown: heading, table, caption. */
+export function tableToMarkdown(t: AccuracyTable, digits = 2): string {
+  const n = maxSeeds(t);
+  const header = `| Method | ${t.sparsities.map(sparsityLabel).join(' | ')} |`;
+  const sep = `|---|${t.sparsities.map(() => '---:|').join('')}`;
+  const rows = t.rows.map((r) => `| ${r.label} | ${r.cells.map((c) => formatCell(c, n, digits)).join(' | ')} |`);
+  const caption = n > 1 ? `Top-1 test accuracy (%) after the last epoch, mean ± sample standard deviation over up to ${n} seeds.`
+    : 'Top-1 test accuracy (%) after the last epoch, one seed.';
+  const extra = Object.keys(t.setting).length ? `\n\nSetting (non-default fields): \`${canonicalJson(t.setting)}\`` : '';
+  const pending = t.unfinished.length ? `\n\n${t.unfinished.length} unfinished run(s) left out: ${t.unfinished.join(', ')}` : '';
+  return `### ${t.title}\n\n${header}\n${sep}\n${rows.join('\n')}\n\n${caption}${extra}${pending}\n`;
+}
+
+function csvField(v: string | number): string {
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Long-format CSV: one line per (table, method, sparsity) cell. */
+export function tablesToCsv(tables: readonly AccuracyTable[], digits = 4): string {
+  const lines = ['table,method,sparsity,n,mean,std,seeds,values'];
+  for (const t of tables) {
+    for (const r of t.rows) {
+      r.cells.forEach((c, i) => {
+        if (!c) return;
+        lines.push([t.title, r.label, t.sparsities[i], c.n, fmt(c.mean, digits), fmt(c.std, digits), c.seeds.join(';'), c.values.map((v) => fmt(v, digits)).join(';')].map(csvField).join(','));
+      });
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plot data
+
+interface PlotData {
+  title: string;
+  order: PlotOrder;
+  accuracy: CurvePoint[];
+  flips: FlipCurvePoint[];
+  layers: LayerPoint[];
+  layerNames: string[];
+}
+
+/** Curves of one table's runs (finished runs only unless includeUnfinished). */
+export function plotData(table: AccuracyTable, runs: readonly RunRecord[], includeUnfinished = false): PlotData {
+  const accuracy: CurvePoint[] = [];
+  const flips: FlipCurvePoint[] = [];
+  const layers: LayerPoint[] = [];
+  const layerNames: string[] = [];
+  // Runs are matched to rows by their method fields, labelled as accuracyTables labels them.
+  const byFields = new Map<string, string>();
+  const tableRuns = runs.filter((r) => canonicalJson(settingFields(r.config)) === canonicalJson(table.setting) && (includeUnfinished || r.final));
+  const byMethod = groupBy(tableRuns, (r) => canonicalJson(methodFields(r.config)));
+  const labels = disambiguate([...byMethod.values()], (rs) => methodLabel(rs[0].config), (rs) => methodFields(rs[0].config));
+  for (const [k, rs] of byMethod) byFields.set(k, labels.get(rs)!);
+  for (const r of tableRuns) {
+    const method = byFields.get(canonicalJson(methodFields(r.config)))!;
+    const sparsity = sparsityLabel(r.config.pruning.sparsity);
+    const seed = r.config.seed;
+    let lastFlips: MetricsRow['signFlips'];
+    for (const m of r.metrics) {
+      if (typeof m.testAcc === 'number') accuracy.push({ method, sparsity, seed, epoch: m.epoch, value: m.testAcc * 100 });
+      if (m.signFlips) {
+        flips.push({ method, sparsity, seed, epoch: m.epoch, value: m.signFlips.fromInit, measure: 'from init' });
+        flips.push({ method, sparsity, seed, epoch: m.epoch, value: m.signFlips.fromPrev, measure: 'from previous epoch' });
+        lastFlips = m.signFlips;
+      }
+    }
+    for (const [layer, value] of Object.entries(lastFlips?.perLayer ?? {})) {
+      if (!layerNames.includes(layer)) layerNames.push(layer);
+      layers.push({ method, sparsity, seed, layer, value });
+    }
+  }
+  const methods = [...table.rows.map((r) => r.label), ...[...byFields.values()].filter((l) => !table.rows.some((r) => r.label === l))];
+  const sparsities = [...new Set(tableRuns.map((r) => r.config.pruning.sparsity))].sort((a, b) => a - b).map(sparsityLabel);
+  return { title: table.title, order: { methods, sparsities }, accuracy, flips, layers, layerNames };
+}
+
+export interface ReportOptions {
+  /** Render SVG plots (default true). */
+  plots?: boolean;
+  /** Plot curves of unfinished runs too (default false: plots match the table). */
+  includeUnfinished?: boolean;
+  digits?: number;
+}
+
+export interface ReportResult {
+  tables: AccuracyTable[];
+  markdown: string;
+  csv: string;
+  /** Files written, in order. */
+  files: string[];
+}
+
+/** Reads runsDir, writes report.md, accuracy.csv, report.json and the SVG plots into outDir. */
+export async function writeReport(runsDir: string, outDir: string, options: ReportOptions = {}): Promise<ReportResult> {
+  const runs = loadRuns(runsDir);
+  const tables = accuracyTables(runs);
+  const p = reportPaths(outDir);
+  const files: string[] = [];
+  const sections: string[] = [];
+  for (const t of tables) {
+    let section = tableToMarkdown(t, options.digits);
+    if (options.plots !== false) {
+      const d = plotData(t, runs, options.includeUnfinished);
+      const out: [string, string][] = [];
+      if (d.accuracy.length) out.push([p.testAccuracyPlot(t.title), await renderSvg(testAccuracySpec(d.accuracy, d.title, d.order))]);
+      if (d.flips.length) out.push([p.signFlipsPlot(t.title), await renderSvg(signFlipsSpec(d.flips, d.title, d.order))]);
+      if (d.layers.length) out.push([p.perLayerFlipsPlot(t.title), await renderSvg(perLayerFlipsSpec(d.layers, d.layerNames, d.title, d.order))]);
+      for (const [file, svg] of out) {
+        writeFileAtomic(file, svg);
+        files.push(file);
+        section += `\n![${t.title}](${file.slice(outDir.length).replace(/^[/\\]/, '')})\n`;
+      }
+    }
+    sections.push(section);
+  }
+  const markdown = tables.length
+    ? `# Results\n\nFrom ${runs.length} run(s) in \`${runsDir}\`.\n\n${sections.join('\n')}`
+    : `# Results\n\nNo runs found in \`${runsDir}\`.\n`;
+  const csv = tablesToCsv(tables);
+  writeFileAtomic(p.markdown, markdown);
+  writeFileAtomic(p.csv, csv);
+  writeJsonAtomic(p.json, tables);
+  files.unshift(p.markdown, p.csv, p.json);
+  return { tables, markdown, csv, files };
+}

@@ -1,0 +1,212 @@
+/**
+ * Run directories: create, read, list. A run directory holds everything about one run; reports,
+ * sweeps and resumption read it back from disk and nothing else (architecture.md decision 9).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { IssuesError, type Issue } from '../errors';
+import { logger } from '../logger';
+import { configHash } from './hash';
+import { FinalSummarySchema, MetricsRowSchema, type FinalSummary, type MetricsRow } from './metrics';
+import { isRunDirName, runDirFor, runPaths, tempPathFor, type RunPaths } from './paths';
+import { formatPath, parseConfig, safeParseConfig, type ExperimentConfig } from './schema';
+
+/**
+ * Writes a file so that readers see either the old content or the new one, never a part:
+ * write a temporary sibling, fsync it, rename it over the target. Creates missing parent folders.
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = tempPathFor(file);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  fs.closeSync(fd);
+  try {
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** JSON with 2-space indentation and a final newline, written atomically. */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+function readJson(file: string): unknown {
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+export interface RunDir {
+  dir: string;
+  paths: RunPaths;
+  config: ExperimentConfig;
+  /** True when this call created config.json; false when the run directory already existed. */
+  created: boolean;
+}
+
+/**
+ * Creates (or reopens) the run directory of a config: `<runsDir>/<prefix>_<hash>/config.json`.
+ * Reopening checks that the stored config hashes the same (it may differ in defaults that were
+ * added later, or in execution-only fields such as device); config.json is then rewritten with the
+ * current resolution of defaults.
+ */
+export function createRunDir(runsDir: string, config: ExperimentConfig, options: { prefix?: string } = {}): RunDir {
+  const dir = runDirFor(runsDir, config, options.prefix);
+  const paths = runPaths(dir);
+  fs.mkdirSync(dir, { recursive: true });
+  let created = true;
+  if (fs.existsSync(paths.config)) {
+    const stored = readConfig(dir);
+    if (configHash(stored) !== configHash(config)) {
+      throw new IssuesError('ERR_CONFIG', `Run directory ${dir} holds a different config`, [
+        { code: 'hash_mismatch', path: '', message: `config.json hashes to ${configHash(stored)}, expected ${configHash(config)}` },
+      ]);
+    }
+    created = false;
+  }
+  writeJsonAtomic(paths.config, config);
+  return { dir, paths, config, created };
+}
+
+/** The validated config of a run directory (defaults added since it was written are filled in). */
+export function readConfig(runDir: string): ExperimentConfig {
+  const file = runPaths(runDir).config;
+  let raw: unknown;
+  try {
+    raw = readJson(file);
+  } catch (e) {
+    throw new IssuesError('ERR_CONFIG', `Cannot read ${file}`, [{ code: 'unreadable', path: '', message: (e as Error).message }]);
+  }
+  return parseConfig(raw, `in ${file}`);
+}
+
+/** Appends one metrics row (one JSON line). A single small append is not torn by a crash in practice; readMetrics skips a torn last line anyway. */
+export function appendMetrics(runDir: string, row: MetricsRow): void {
+  fs.appendFileSync(runPaths(runDir).metrics, `${JSON.stringify(row)}\n`);
+}
+
+/**
+ * The metrics rows of a run, in file order. A torn (unparsable) LAST line is skipped; any other
+ * bad line is an error naming the line. Missing file → [].
+ */
+export function readMetrics(runDir: string): MetricsRow[] {
+  const file = runPaths(runDir).metrics;
+  if (!fs.existsSync(file)) return [];
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
+  const rows: MetricsRow[] = [];
+  const issues: Issue[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch (e) {
+      if (i === lines.length - 1) return; // torn last write
+      issues.push({ code: 'invalid_json', path: `line ${i + 1}`, message: (e as Error).message });
+      return;
+    }
+    const res = MetricsRowSchema.safeParse(raw);
+    if (res.success) rows.push(res.data as MetricsRow);
+    else for (const iss of res.error.issues) issues.push({ code: iss.code, path: `line ${i + 1}${iss.path.length ? `: ${formatPath(iss.path)}` : ''}`, message: iss.message });
+  });
+  if (issues.length > 0) throw new IssuesError('ERR_CONFIG', `Invalid metrics in ${file}`, issues);
+  return rows;
+}
+
+/**
+ * Keeps only the rows with epoch <= lastEpoch (atomically): a run resumed from a checkpoint at
+ * lastEpoch drops rows written after that checkpoint, so epochs never appear twice.
+ */
+export function truncateMetrics(runDir: string, lastEpoch: number): void {
+  const file = runPaths(runDir).metrics;
+  if (!fs.existsSync(file)) return;
+  const rows = readMetrics(runDir).filter((r) => r.epoch <= lastEpoch);
+  writeFileAtomic(file, rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+}
+
+/** Writes final.json (atomically), which marks the run finished. */
+export function writeFinal(runDir: string, summary: FinalSummary): void {
+  writeJsonAtomic(runPaths(runDir).final, { finishedAt: new Date().toISOString(), ...summary });
+}
+
+/** final.json of a run, or undefined when the run has not finished. */
+export function readFinal(runDir: string): FinalSummary | undefined {
+  const file = runPaths(runDir).final;
+  if (!fs.existsSync(file)) return undefined;
+  const res = FinalSummarySchema.safeParse(readJson(file));
+  if (!res.success) {
+    throw new IssuesError('ERR_CONFIG', `Invalid ${file}`, res.error.issues.map((i) => ({ code: i.code, path: formatPath(i.path), message: i.message })));
+  }
+  return res.data as FinalSummary;
+}
+
+/** A run is finished when its final.json exists. */
+export function isFinished(runDir: string): boolean {
+  return fs.existsSync(runPaths(runDir).final);
+}
+
+export function runHasCheckpoint(runDir: string): boolean {
+  return fs.existsSync(runPaths(runDir).checkpoint);
+}
+
+export type RunStatus = 'finished' | 'started' | 'new';
+
+export function runStatus(runDir: string): RunStatus {
+  if (isFinished(runDir)) return 'finished';
+  const p = runPaths(runDir);
+  return fs.existsSync(p.checkpoint) || fs.existsSync(p.metrics) ? 'started' : 'new';
+}
+
+export interface RunInfo {
+  dir: string;
+  name: string;
+  hash: string;
+  config: ExperimentConfig;
+  status: RunStatus;
+}
+
+export interface ListRunsOptions {
+  /** Throw one IssuesError naming every unreadable run directory instead of skipping it (logged). */
+  strict?: boolean;
+}
+
+/** Every run directory under runsDir (one level), sorted by name. A missing runsDir → []. */
+export function listRuns(runsDir: string, options: ListRunsOptions = {}): RunInfo[] {
+  if (!fs.existsSync(runsDir)) return [];
+  const out: RunInfo[] = [];
+  const issues: Issue[] = [];
+  for (const entry of fs.readdirSync(runsDir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!entry.isDirectory() || !isRunDirName(entry.name)) continue;
+    const dir = path.join(runsDir, entry.name);
+    const file = runPaths(dir).config;
+    if (!fs.existsSync(file)) continue;
+    let raw: unknown;
+    try {
+      raw = readJson(file);
+    } catch (e) {
+      issues.push({ code: 'invalid_json', path: entry.name, message: (e as Error).message });
+      continue;
+    }
+    const res = safeParseConfig(raw);
+    if (!res.success) {
+      for (const i of res.issues) issues.push({ ...i, path: `${entry.name}: ${i.path}` });
+      continue;
+    }
+    out.push({ dir, name: entry.name, hash: configHash(res.data), config: res.data, status: runStatus(dir) });
+  }
+  if (issues.length > 0) {
+    if (options.strict) throw new IssuesError('ERR_CONFIG', `Unreadable run directories in ${runsDir}`, issues);
+    logger().warn({ runsDir, issues }, 'skipped unreadable run directories');
+  }
+  return out;
+}

@@ -1,0 +1,376 @@
+/**
+ * The experiment config (architecture.md decision 9: experiments are data). One zod schema, strict
+ * (unknown keys are rejected), with every default written once in DEFAULTS. parseConfig gathers
+ * every problem and throws ONE IssuesError('ERR_CONFIG'); safeParseConfig returns the issues.
+ *
+ * Conventions: `sparsity` is the fraction of weights REMOVED (density = 1 - sparsity); accuracies
+ * in metrics are fractions in [0, 1]; epochs are counted from 1 in metrics (epoch 1 = after the
+ * first epoch).
+ */
+import { z } from 'zod';
+import { describeValue, IssuesError, type Issue } from '../errors';
+
+export const DATASET_NAMES = ['fashion_mnist', 'mnist', 'cifar10', 'cifar100', 'imagenet'] as const;
+export const PRUNING_METHODS = ['none', 'random', 'magnitude', 'snip', 'grasp', 'synflow'] as const;
+export const DISTRIBUTIONS = ['uniform', 'er', 'erk', 'balanced', 'pyramidal'] as const;
+export const PRUNING_SCOPES = ['global', 'layerwise'] as const;
+export const RESET_UNITS = ['epochs', 'steps'] as const;
+export const MOMENTUM_AT_RESET = ['keep', 'zero'] as const;
+export const SCHEDULE_NAMES = ['cosine', 'step', 'constant'] as const;
+
+export type DatasetName = (typeof DATASET_NAMES)[number];
+export type PruningMethod = (typeof PRUNING_METHODS)[number];
+export type Distribution = (typeof DISTRIBUTIONS)[number];
+
+/** What a model needs to know about each dataset (the trainer passes these to createModel). */
+export const DATASET_INFO: Readonly<Record<DatasetName, { numClasses: number; inChannels: number; inputSize: number }>> = {
+  fashion_mnist: { numClasses: 10, inChannels: 1, inputSize: 28 },
+  mnist: { numClasses: 10, inChannels: 1, inputSize: 28 },
+  cifar10: { numClasses: 10, inChannels: 3, inputSize: 32 },
+  cifar100: { numClasses: 100, inChannels: 3, inputSize: 32 },
+  imagenet: { numClasses: 1000, inChannels: 3, inputSize: 224 },
+};
+
+/**
+ * Every default, in one place. The run-directory hash leaves out fields equal to these, so a new
+ * field added here with a default keeps every existing run directory valid (open_lth's desc).
+ * Changing an existing default changes the hash of runs that relied on it: don't.
+ */
+export const DEFAULTS = {
+  dataset: { augment: true },
+  model: { options: {} as Record<string, unknown> },
+  pruning: {
+    method: 'none' as PruningMethod,
+    sparsity: 0,
+    distribution: 'erk' as Distribution,
+    /** Hash baseline only: the parsed default is defaultScope(method) ('layerwise' for random). */
+    scope: 'global' as (typeof PRUNING_SCOPES)[number],
+    denseFirst: false,
+    denseLast: false,
+  },
+  signin: {
+    enabled: false,
+    beta: 1,
+    resetPeriod: 1,
+    resetUnit: 'epochs' as (typeof RESET_UNITS)[number],
+    momentumAtReset: 'keep' as (typeof MOMENTUM_AT_RESET)[number],
+  },
+  optimizer: { lr: 0.1, momentum: 0.9, nesterov: false, weightDecay: 1e-4, excludeBnAndBias: false },
+  schedule: { name: 'cosine' as (typeof SCHEDULE_NAMES)[number], warmupEpochs: 0, milestones: [] as number[], gamma: 0.1, minLr: 0 },
+  labelSmoothing: 0,
+  batchSize: 128,
+  seed: 0,
+  device: 'auto',
+  threads: 0,
+  evalEvery: 1,
+} as const;
+
+/**
+ * Fields that say WHERE or HOW FAST a run executes, not WHAT it computes: they are left out of the
+ * run-directory hash, so a run started on one machine resumes on another.
+ */
+export const HASH_EXCLUDED_PATHS: readonly string[] = ['dataset.root', 'device', 'threads'];
+
+const D = DEFAULTS;
+const nonNegInt = () => z.number().int().min(0);
+
+const DatasetSchema = z.strictObject({
+  name: z.enum(DATASET_NAMES).describe('Dataset (required).'),
+  root: z.string().min(1).optional().describe('Folder holding the dataset files; default: the data module\'s default. Not hashed.'),
+  augment: z.boolean().default(D.dataset.augment).describe('Standard training augmentation of the dataset (crop + flip for CIFAR, random-resized crop + flip for ImageNet, none for MNIST-like). Default true.'),
+});
+
+const ModelSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'a lowercase snake_case registry name such as cifar_resnet_20').describe('Model registry name, e.g. cifar_resnet_20, resnet18, resnet50 (required).'),
+  options: z.record(z.string(), z.unknown()).default(() => ({})).describe('Extra model options (numClasses/inChannels come from the dataset). Default {}.'),
+});
+
+const PruningSchema = z.strictObject({
+  method: z.enum(PRUNING_METHODS).default(D.pruning.method).describe("Pruning at initialization. Default 'none' (dense)."),
+  sparsity: z.number().min(0).lt(1).default(D.pruning.sparsity).describe('Fraction of prunable weights REMOVED, in [0, 1). Default 0.'),
+  distribution: z.enum(DISTRIBUTIONS).optional().describe("Layer densities; only with scope 'layerwise' (e.g. Random-ERK). Default 'erk' there, absent with scope 'global'."),
+  scope: z.enum(PRUNING_SCOPES).optional().describe("'global' (one threshold over all layers) or 'layerwise' (per-layer counts from distribution). Default: 'layerwise' for random, else 'global'."),
+  denseFirst: z.boolean().default(D.pruning.denseFirst).describe('Keep the first conv layer dense. Default false.'),
+  denseLast: z.boolean().default(D.pruning.denseLast).describe('Keep the classifier dense. Default false.'),
+  iterations: z.number().int().min(1).optional().describe("Prune-score rounds on an exponential schedule. Default: the pruner's (100 for SynFlow, else 1)."),
+}).transform((p) => {
+  const scope = p.scope ?? defaultScope(p.method);
+  return { ...p, scope, distribution: scope === 'layerwise' ? (p.distribution ?? D.pruning.distribution) : p.distribution };
+});
+
+/** The scope a pruning method gets when the config names none. */
+export function defaultScope(method: PruningMethod): (typeof PRUNING_SCOPES)[number] {
+  return method === 'random' ? 'layerwise' : 'global';
+}
+
+const SignInSchema = z.strictObject({
+  enabled: z.boolean().default(D.signin.enabled).describe('Reparameterize masked conv/linear weights as θ = M ⊙ m ⊙ w. Default false.'),
+  beta: z.number().gt(0).default(D.signin.beta).describe('Inner scaling β = m² − w² set at init and at each reset. Default 1.'),
+  resetPeriod: nonNegInt().default(D.signin.resetPeriod).describe('Reset every this many resetUnits; 0 = never reset (ablation). Default 1.'),
+  resetUnit: z.enum(RESET_UNITS).default(D.signin.resetUnit).describe("Unit of resetPeriod. Default 'epochs'."),
+  stopResetAfterEpoch: nonNegInt().optional().describe('No resets after this epoch (e.g. before the final LR decay). Default: reset until the end.'),
+  momentumAtReset: z.enum(MOMENTUM_AT_RESET).default(D.signin.momentumAtReset).describe("Momentum buffers of m and w at a reset. Default 'keep'."),
+  layers: z.array(z.string().min(1)).min(1).optional().describe('Dotted module names to reparameterize. Default: every masked conv/linear layer.'),
+});
+
+const OptimizerSchema = z.strictObject({
+  lr: z.number().gt(0).default(D.optimizer.lr).describe('Peak learning rate. Default 0.1.'),
+  momentum: z.number().min(0).lt(1).default(D.optimizer.momentum).describe('SGD momentum. Default 0.9.'),
+  nesterov: z.boolean().default(D.optimizer.nesterov).describe('Nesterov momentum. Default false.'),
+  weightDecay: z.number().min(0).default(D.optimizer.weightDecay).describe('L2 weight decay. Default 1e-4.'),
+  excludeBnAndBias: z.boolean().default(D.optimizer.excludeBnAndBias).describe('No weight decay on BatchNorm parameters and biases. Default false.'),
+});
+
+const ScheduleSchema = z.strictObject({
+  name: z.enum(SCHEDULE_NAMES).default(D.schedule.name).describe("LR schedule. Default 'cosine' (to minLr at the last epoch)."),
+  warmupEpochs: z.number().min(0).default(D.schedule.warmupEpochs).describe('Linear warm-up from 0 to lr over this many epochs. Default 0.'),
+  milestones: z.array(z.number().int().min(1)).default(() => [])
+    .refine((m) => m.every((v, i) => i === 0 || v > m[i - 1]), 'Expected strictly increasing epochs')
+    .describe("Epochs at which the 'step' schedule multiplies the LR by gamma. Default []."),
+  gamma: z.number().gt(0).max(1).default(D.schedule.gamma).describe("Decay factor of the 'step' schedule. Default 0.1."),
+  minLr: z.number().min(0).default(D.schedule.minLr).describe("Final LR of the 'cosine' schedule. Default 0."),
+});
+
+export const ExperimentConfig = z.strictObject({
+  dataset: DatasetSchema,
+  model: ModelSchema,
+  pruning: PruningSchema.prefault({}),
+  signin: SignInSchema.prefault({}),
+  optimizer: OptimizerSchema.prefault({}),
+  schedule: ScheduleSchema.prefault({}),
+  labelSmoothing: z.number().min(0).lt(1).default(D.labelSmoothing).describe('Label smoothing of the training loss. Default 0.'),
+  gradClip: z.number().gt(0).optional().describe('Max global gradient norm. Default: no clipping.'),
+  epochs: z.number().int().min(1).describe('Training epochs (required).'),
+  batchSize: z.number().int().min(1).default(D.batchSize).describe('Training batch size. Default 128.'),
+  seed: nonNegInt().default(D.seed).describe('Seed of init, mask, shuffling and augmentation. Default 0.'),
+  device: z.string().regex(/^(auto|cpu|cuda(:\d+)?)$/, "'auto', 'cpu', 'cuda' or 'cuda:N'").default(D.device).describe("'auto' (CUDA when available), 'cpu', 'cuda', 'cuda:N'. Default 'auto'. Not hashed."),
+  threads: nonNegInt().default(D.threads).describe("CPU threads for libtorch; 0 = libtorch's default. Not hashed."),
+  evalEvery: z.number().int().min(1).default(D.evalEvery).describe('Evaluate on the test set every this many epochs (and after the last). Default 1.'),
+});
+
+/** A validated config with every default filled in. */
+export type ExperimentConfig = z.output<typeof ExperimentConfig>;
+/** What a config file may contain: required fields plus any subset of the defaulted ones. */
+export type ExperimentConfigInput = z.input<typeof ExperimentConfig>;
+export type PruningHparams = ExperimentConfig['pruning'];
+export type SignInHparams = ExperimentConfig['signin'];
+export type OptimizerHparams = ExperimentConfig['optimizer'];
+export type ScheduleHparams = ExperimentConfig['schedule'];
+
+// ---------------------------------------------------------------------------------------------
+// Issues
+
+/** `a.b[2].c` from a zod path. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out;
+}
+
+function quoteList(values: readonly unknown[]): string {
+  return values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', ');
+}
+
+/** The object schema found at a path (through defaults/optionals), to list valid keys. */
+function shapeKeysAt(path: readonly PropertyKey[]): string[] | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let s: any = ExperimentConfig;
+  const unwrap = (x: any): any => {
+    while (x?._zod?.def?.innerType || x?._zod?.def?.in) x = x._zod.def.innerType ?? x._zod.def.in;
+    return x;
+  };
+  s = unwrap(s);
+  for (const p of path) {
+    const shape = s?._zod?.def?.shape;
+    if (!shape || typeof p !== 'string' || !(p in shape)) return undefined;
+    s = unwrap(shape[p]);
+  }
+  const shape = s?._zod?.def?.shape;
+  return shape ? Object.keys(shape) : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) dp[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      dp[i][j] = Math.min(dp[i - 1][j] + 1, dp[i][j - 1] + 1, dp[i - 1][j - 1] + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+    }
+  }
+  return dp[a.length][b.length];
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function bound(kind: 'min' | 'max', value: unknown, inclusive: boolean | undefined): string {
+  if (kind === 'min') return inclusive ? `>= ${String(value)}` : `> ${String(value)}`;
+  return inclusive ? `<= ${String(value)}` : `< ${String(value)}`;
+}
+
+/** One zod issue → our issues (an unrecognized_keys issue becomes one issue per key). */
+function toIssues(iss: z.core.$ZodIssue): Issue[] {
+  const input = (iss as { input?: unknown }).input;
+  const got = describeValue(input);
+  switch (iss.code) {
+    case 'invalid_type': {
+      if (input === undefined) return [{ code: 'required', path: formatPath(iss.path), message: `Required: expected ${iss.expected}` }];
+      const expected = iss.expected === 'int' ? 'integer' : iss.expected;
+      return [{ code: iss.code, path: formatPath(iss.path), message: `Expected ${expected} but received ${got}` }];
+    }
+    case 'invalid_value': {
+      const values = iss.values as unknown[];
+      const hint = typeof input === 'string' ? closest(input, values.filter((v): v is string => typeof v === 'string')) : undefined;
+      return [{
+        code: iss.code,
+        path: formatPath(iss.path),
+        message: `Expected one of ${quoteList(values)} but received ${got}${hint ? ` (did you mean '${hint}'?)` : ''}`,
+      }];
+    }
+    case 'too_small':
+    case 'too_big': {
+      const kind = iss.code === 'too_small' ? 'min' : 'max';
+      const limit = iss.code === 'too_small' ? iss.minimum : iss.maximum;
+      const what = iss.origin === 'array' ? `an array with length ${bound(kind, limit, true)}`
+        : iss.origin === 'string' ? `a string with length ${bound(kind, limit, true)}`
+          : `a number ${bound(kind, limit, iss.inclusive)}`;
+      return [{ code: iss.code, path: formatPath(iss.path), message: `Expected ${what} but received ${got}` }];
+    }
+    case 'unrecognized_keys': {
+      const valid = shapeKeysAt(iss.path) ?? [];
+      return iss.keys.map((k) => {
+        const hint = closest(k, valid);
+        return {
+          code: iss.code,
+          path: formatPath([...iss.path, k]),
+          message: `Unknown key${hint ? ` (did you mean '${hint}'?)` : ''}; valid keys: ${valid.join(', ')}`,
+        };
+      });
+    }
+    case 'invalid_format':
+      return [{ code: iss.code, path: formatPath(iss.path), message: `Expected ${iss.message} but received ${got}` }];
+    default:
+      return [{ code: iss.code, path: formatPath(iss.path), message: iss.message }];
+  }
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Reads a dotted path from raw input, or the default when absent. */
+function rawAt(raw: unknown, path: string): unknown {
+  let v: unknown = raw;
+  for (const k of path.split('.')) {
+    if (!isObj(v)) { v = undefined; break; }
+    v = v[k];
+  }
+  return v === undefined ? getDotted(DEFAULTS, path) : v;
+}
+
+/**
+ * Checks that involve more than one field. They read the raw input defensively (each check runs
+ * only when its own fields have valid types), so they are reported together with field errors.
+ */
+function crossFieldIssues(raw: unknown): Issue[] {
+  const issues: Issue[] = [];
+  const method = rawAt(raw, 'pruning.method');
+  const sparsity = rawAt(raw, 'pruning.sparsity');
+  if (method === 'none' && typeof sparsity === 'number' && sparsity > 0) {
+    issues.push({
+      code: 'custom',
+      path: 'pruning.sparsity',
+      message: `Expected 0 when pruning.method is 'none' but received ${describeValue(sparsity)}; set pruning.method to one of ${quoteList(PRUNING_METHODS.filter((m) => m !== 'none'))}`,
+    });
+  }
+  const distribution = getDotted(raw, 'pruning.distribution');
+  const scope = getDotted(raw, 'pruning.scope') ?? (typeof method === 'string' && (PRUNING_METHODS as readonly string[]).includes(method) ? defaultScope(method as PruningMethod) : undefined);
+  if (distribution !== undefined && method !== 'none' && scope === 'global') {
+    issues.push({
+      code: 'custom',
+      path: 'pruning.distribution',
+      message: `Layer densities apply only with pruning.scope 'layerwise' (the scope here is 'global'); set pruning.scope to 'layerwise' or remove pruning.distribution`,
+    });
+  }
+  const schedule = rawAt(raw, 'schedule.name');
+  const milestones = rawAt(raw, 'schedule.milestones');
+  if (schedule === 'step' && Array.isArray(milestones) && milestones.length === 0) {
+    issues.push({ code: 'custom', path: 'schedule.milestones', message: "Expected at least one epoch when schedule.name is 'step'" });
+  }
+  const epochs = rawAt(raw, 'epochs');
+  const warmup = rawAt(raw, 'schedule.warmupEpochs');
+  if (typeof epochs === 'number' && Number.isInteger(epochs) && epochs >= 1 && typeof warmup === 'number' && warmup >= epochs) {
+    issues.push({ code: 'custom', path: 'schedule.warmupEpochs', message: `Expected a number < epochs (${epochs}) but received ${describeValue(warmup)}` });
+  }
+  return issues;
+}
+
+export type SafeParseResult = { success: true; data: ExperimentConfig } | { success: false; issues: Issue[] };
+
+/** Validates a config; never throws. Issues carry dotted paths and name the allowed values. */
+export function safeParseConfig(input: unknown): SafeParseResult {
+  const res = ExperimentConfig.safeParse(input, { reportInput: true });
+  const issues = res.success ? [] : res.error.issues.flatMap(toIssues);
+  if (isObj(input)) issues.push(...crossFieldIssues(input));
+  if (issues.length > 0 || !res.success) return { success: false, issues };
+  return { success: true, data: res.data };
+}
+
+/** Validates a config and fills in defaults; throws one IssuesError('ERR_CONFIG') listing every issue. */
+export function parseConfig(input: unknown, source?: string): ExperimentConfig {
+  const res = safeParseConfig(input);
+  if (!res.success) throw configError(res.issues, source);
+  return res.data;
+}
+
+export function configError(issues: Issue[], source?: string): IssuesError {
+  const n = issues.length;
+  return new IssuesError('ERR_CONFIG', `Invalid experiment config${source ? ` ${source}` : ''} (${n} issue${n === 1 ? '' : 's'})`, issues);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dotted paths (shared by sweeps, the CLI's --set and the report)
+
+export function getDotted(obj: unknown, path: string): unknown {
+  let v: unknown = obj;
+  for (const k of path.split('.')) {
+    if (!isObj(v)) return undefined;
+    v = v[k];
+  }
+  return v;
+}
+
+/** Sets a dotted path on a plain object, creating intermediate objects; returns obj. */
+export function setDotted<T extends Record<string, unknown>>(obj: T, path: string, value: unknown): T {
+  const keys = path.split('.');
+  if (keys.some((k) => k.length === 0)) throw configError([{ code: 'invalid_path', path, message: 'Expected a dotted path of non-empty keys' }]);
+  let cur: Record<string, unknown> = obj;
+  for (const k of keys.slice(0, -1)) {
+    if (!isObj(cur[k])) cur[k] = {};
+    cur = cur[k] as Record<string, unknown>;
+  }
+  cur[keys[keys.length - 1]] = value;
+  return obj;
+}
+
+/** Leaves of a plain object as dotted paths (arrays and records count as leaves only when empty). */
+export function flattenDotted(obj: unknown, prefix = ''): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!isObj(obj)) return out;
+  for (const [k, v] of Object.entries(obj)) {
+    const p = prefix ? `${prefix}.${k}` : k;
+    if (isObj(v) && Object.keys(v).length > 0) Object.assign(out, flattenDotted(v, p));
+    else if (v !== undefined) out[p] = v;
+  }
+  return out;
+}

@@ -1,0 +1,276 @@
+/**
+ * Sweeps: a grid over dotted config fields × seeds, expanded into validated configs, then run
+ * one after another in this process (runOne) or by N child processes (`signin-torch train`).
+ * A run whose directory holds final.json is skipped, so a sweep can be restarted at will.
+ *
+ * Sweep (grid) file:
+ *   {
+ *     "name": "cifar10-resnet20",                     optional, for humans
+ *     "prefix": "train",                              optional run-directory prefix
+ *     "base": { ...an experiment config... },         every run starts from this
+ *     "grid": { "signin.enabled": [false, true],      dotted path → values (cartesian product);
+ *               "pruning.sparsity": [0.8, 0.9] },     or an array of such grids (their union)
+ *     "seeds": [0, 1, 2]                              default [0]
+ *   }
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { InvalidArgumentError, IssuesError, type Issue } from '../errors';
+import { configHash } from './hash';
+import { DEFAULT_RUN_PREFIX, runDirFor, runPaths } from './paths';
+import { createRunDir, isFinished, runStatus, type RunStatus } from './runs';
+import { configError, formatPath, safeParseConfig, setDotted, type ExperimentConfig } from './schema';
+
+const DOTTED = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+const Grid = z.record(z.string().regex(DOTTED, 'a dotted config path such as pruning.sparsity'), z.array(z.unknown()).min(1));
+
+export const SweepSpec = z.strictObject({
+  name: z.string().optional(),
+  description: z.string().optional(),
+  prefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, 'letters, digits, dots and dashes').optional(),
+  base: z.record(z.string(), z.unknown()),
+  grid: z.preprocess((v) => (v === undefined ? [{}] : Array.isArray(v) ? v : [v]), z.array(Grid).min(1)),
+  seeds: z.array(z.number().int().min(0)).min(1).default([0]),
+});
+
+export type SweepSpec = z.output<typeof SweepSpec>;
+export type SweepSpecInput = z.input<typeof SweepSpec>;
+
+function clone<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
+/** The cartesian product of a grid, in order (the first key varies slowest). */
+export function gridPoints(grid: Record<string, readonly unknown[]>): Record<string, unknown>[] {
+  let points: Record<string, unknown>[] = [{}];
+  for (const [key, values] of Object.entries(grid)) {
+    points = points.flatMap((p) => values.map((v) => ({ ...p, [key]: v })));
+  }
+  return points;
+}
+
+export interface ExpandedRun {
+  config: ExperimentConfig;
+  /** The grid values (and seed) that made this run. */
+  point: Record<string, unknown>;
+}
+
+function sweepError(issues: Issue[], source?: string): IssuesError {
+  const n = issues.length;
+  return new IssuesError('ERR_CONFIG', `Invalid sweep${source ? ` ${source}` : ''} (${n} issue${n === 1 ? '' : 's'})`, issues);
+}
+
+/** Zod's nested issues (an invalid record key) flattened into our issues. */
+function sweepIssues(issues: readonly z.core.$ZodIssue[], gridIsList: boolean, prefix: PropertyKey[] = []): Issue[] {
+  return issues.flatMap((i) => {
+    const full = [...prefix, ...i.path];
+    if (i.code === 'invalid_key') return sweepIssues(i.issues, gridIsList, full);
+    let p = formatPath(full);
+    if (!gridIsList) p = p.replace(/^grid\[0\]/, 'grid');
+    return [{ code: i.code, path: p, message: i.message }];
+  });
+}
+
+/** Validates a sweep spec; throws one IssuesError('ERR_CONFIG'). `grid` is always a list after parsing. */
+export function parseSweepSpec(input: unknown, source?: string): SweepSpec {
+  const gridIsList = Array.isArray((input as { grid?: unknown } | null)?.grid);
+  const res = SweepSpec.safeParse(input);
+  if (!res.success) throw sweepError(sweepIssues(res.error.issues, gridIsList), source);
+  const bad = res.data.grid.flatMap((g, i) => (Object.keys(g).includes('seed') ? [i] : []));
+  if (bad.length > 0) {
+    throw sweepError(bad.map((i) => ({ code: 'custom', path: gridIsList ? `grid[${i}].seed` : 'grid.seed', message: 'Use the top-level "seeds" list instead of a grid over seed' })), source);
+  }
+  return res.data;
+}
+
+/**
+ * Expands a sweep into validated configs, seeds outermost (every setting's first seed comes
+ * before any second seed, so a partial sweep already fills every table cell). Duplicate configs
+ * (same hash) are kept once. Every invalid combination is reported in one IssuesError.
+ */
+export function expandSweep(input: unknown, source?: string): ExpandedRun[] {
+  const spec = parseSweepSpec(input, source);
+  const points = spec.grid.flatMap((g) => gridPoints(g));
+  const out: ExpandedRun[] = [];
+  const seen = new Set<string>();
+  const issues = new Map<string, Issue>();
+  for (const seed of spec.seeds) {
+    for (const p of points) {
+      const raw = clone(spec.base) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(p)) setDotted(raw, k, clone(v));
+      raw.seed = seed;
+      const res = safeParseConfig(raw);
+      if (!res.success) {
+        const where = Object.entries(p).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+        for (const i of res.issues) {
+          const key = `${i.path}\u0000${i.message}`;
+          const fromGridValue = i.code !== 'unrecognized_keys' && Object.keys(p).includes(i.path);
+          if (!issues.has(key)) issues.set(key, { ...i, message: fromGridValue ? `${i.message} (grid point ${where})` : i.message });
+        }
+        continue;
+      }
+      const h = configHash(res.data);
+      if (seen.has(h)) continue;
+      seen.add(h);
+      out.push({ config: res.data, point: { ...p, seed } });
+    }
+  }
+  if (issues.size > 0) throw configError([...issues.values()], `in sweep${source ? ` ${source}` : ''}`);
+  return out;
+}
+
+/** Reads and expands a sweep file. */
+export function loadSweepFile(file: string): { spec: SweepSpec; runs: ExpandedRun[] } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new IssuesError('ERR_CONFIG', `Cannot read sweep file ${file}`, [{ code: 'unreadable', path: '', message: (e as Error).message }]);
+  }
+  return { spec: parseSweepSpec(raw, file), runs: expandSweep(raw, file) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Execution
+
+/** Runs one config in its (already created) run directory; must write final.json on success. */
+export type RunOne = (config: ExperimentConfig, runDir: string) => unknown | Promise<unknown>;
+
+export interface PlannedRun {
+  index: number;
+  config: ExperimentConfig;
+  runDir: string;
+  status: RunStatus;
+}
+
+export type SweepEvent =
+  | { type: 'skip'; run: PlannedRun }
+  | { type: 'start'; run: PlannedRun }
+  | { type: 'done'; run: PlannedRun; seconds: number }
+  | { type: 'fail'; run: PlannedRun; seconds: number; error: string };
+
+export interface ChildCommand {
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface SweepOptions {
+  runsDir: string;
+  prefix?: string;
+  /** In-process mode: runs configs one after another in this process. */
+  runOne?: RunOne;
+  /** Child-process mode (when runOne is not given): this many runs at once. Default 1. */
+  processes?: number;
+  /** The child process for one run. Default: this package's CLI, `train --config <runDir>/config.json --runs-dir <runsDir>`. */
+  childCommand?: (run: PlannedRun, runsDir: string, prefix: string) => ChildCommand;
+  onEvent?: (event: SweepEvent) => void;
+}
+
+export interface SweepResult {
+  total: number;
+  skipped: number;
+  succeeded: number;
+  failed: { runDir: string; error: string }[];
+}
+
+/** Where each config would run and whether it is already finished (what `sweep --dry-run` prints). */
+export function planSweep(configs: readonly ExperimentConfig[], runsDir: string, prefix: string = DEFAULT_RUN_PREFIX): PlannedRun[] {
+  return configs.map((config, index) => {
+    const runDir = runDirFor(runsDir, config, prefix);
+    return { index, config, runDir, status: fs.existsSync(runDir) ? runStatus(runDir) : 'new' };
+  });
+}
+
+/** The CLI file next to this package's build (dist/cli.js) or source (src/cli.ts, run through tsx). */
+export function defaultChildCommand(run: PlannedRun, runsDir: string, prefix: string): ChildCommand {
+  const ext = path.extname(__filename);
+  const cli = path.join(__dirname, '..', `cli${ext}`);
+  // From source (tsx, jest) the child needs tsx's loader, named by absolute URL (cwd may be anywhere).
+  const pre = ext === '.ts' ? ['--import', pathToFileURL(require.resolve('tsx')).href] : [];
+  return {
+    command: process.execPath,
+    args: [...pre, cli, 'train', '--config', runPaths(run.runDir).config, '--runs-dir', runsDir, '--prefix', prefix],
+  };
+}
+
+function tail(file: string, lines = 5): string {
+  try {
+    const text = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    return text.slice(-lines).join(' | ');
+  } catch {
+    return '';
+  }
+}
+
+function runChild(cmd: ChildCommand, logFile: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    const log = fs.openSync(logFile, 'a');
+    const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', log, log], env: cmd.env ?? process.env });
+    child.on('error', (e) => { fs.closeSync(log); reject(e); });
+    child.on('close', (code, signal) => { fs.closeSync(log); resolve({ code, signal }); });
+  });
+}
+
+/**
+ * Runs every config not yet finished. Failures do not stop the sweep: they are collected in the
+ * result (and reported through onEvent), and the run can be retried by running the sweep again.
+ */
+export async function runSweep(configs: readonly ExperimentConfig[], options: SweepOptions): Promise<SweepResult> {
+  const prefix = options.prefix ?? DEFAULT_RUN_PREFIX;
+  const processes = options.processes ?? 1;
+  if (!Number.isInteger(processes) || processes < 1) throw new InvalidArgumentError('processes', 'positive integer', processes);
+  if (options.runOne && processes > 1) throw new InvalidArgumentError('processes', '1 when runOne is given (in-process runs are sequential)', processes);
+  const emit = options.onEvent ?? (() => undefined);
+  const plan = planSweep(configs, options.runsDir, prefix);
+  const result: SweepResult = { total: plan.length, skipped: 0, succeeded: 0, failed: [] };
+  const pending: PlannedRun[] = [];
+  for (const run of plan) {
+    if (run.status === 'finished') {
+      result.skipped++;
+      emit({ type: 'skip', run });
+    } else {
+      pending.push(run);
+    }
+  }
+
+  const execute = async (run: PlannedRun): Promise<void> => {
+    const started = Date.now();
+    emit({ type: 'start', run });
+    let error: string | undefined;
+    try {
+      createRunDir(options.runsDir, run.config, { prefix });
+      if (options.runOne) {
+        await options.runOne(run.config, run.runDir);
+      } else {
+        const cmd = (options.childCommand ?? defaultChildCommand)(run, options.runsDir, prefix);
+        const logFile = runPaths(run.runDir).log;
+        const { code, signal } = await runChild(cmd, logFile);
+        if (code !== 0) error = `${signal ? `killed by ${signal}` : `exited with code ${code}`}${tail(logFile) ? `: ${tail(logFile)}` : ''}`;
+      }
+      if (!error && !isFinished(run.runDir)) error = `finished without writing ${path.basename(runPaths(run.runDir).final)}`;
+    } catch (e) {
+      const err = e as { code?: string; message?: string };
+      error = `${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}`;
+    }
+    const seconds = (Date.now() - started) / 1000;
+    if (error) {
+      result.failed.push({ runDir: run.runDir, error });
+      emit({ type: 'fail', run, seconds, error });
+    } else {
+      result.succeeded++;
+      emit({ type: 'done', run, seconds });
+    }
+  };
+
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < pending.length) await execute(pending[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(options.runOne ? 1 : processes, Math.max(pending.length, 1)) }, worker));
+  return result;
+}

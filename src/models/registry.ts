@@ -1,0 +1,298 @@
+/**
+ * The model registry (open_lth's models/registry.py): models by lowercase snake name, each with
+ * its defaults and checked options. `createModel(name, options)` validates every option before
+ * any tensor is made; `modelNames()` lists the registered names. Name families such as
+ * `wrn_<depth>_<k>` and `cifar_resnet_<depth>` resolve to a base model with fixed options.
+ */
+import { InvalidArgumentError, UnknownNameError } from '../errors';
+import { bool, int, isInt, num, oneOf } from '../validate';
+import type { Model, ModelConfig, ModelInputOptions } from './base';
+import { CifarResNet, type CifarShortcut } from './cifar-resnet';
+import { LeNet5 } from './lenet';
+import { Mlp } from './mlp';
+import { RESNET_LAYERS, ResNet, type ResNetDepth } from './resnet';
+import { VGG_PLANS, Vgg, type VggDepth } from './vgg';
+import { WideResNet } from './wide-resnet';
+
+/** Options of createModel: the input options plus the model's own (see modelOptions(name)). */
+export type ModelOptions = ModelInputOptions & Record<string, unknown>;
+
+/** Resolved options: every option present, defaults filled in. */
+export type ResolvedModelOptions = ModelConfig['options'];
+
+/** Checks one option value and returns it; `path` names it in the error ('options.depth'). */
+export type OptionCheck = (path: string, value: unknown) => unknown;
+
+export interface ModelOptionSpec {
+  default: unknown;
+  check: OptionCheck;
+}
+
+export interface ModelEntry {
+  /** Lowercase snake name, e.g. 'cifar_resnet_20'. */
+  name: string;
+  description: string;
+  /** Every option the model accepts, the input options (numClasses, inChannels, inputSize) included. */
+  options: Record<string, ModelOptionSpec>;
+  /** Options the name itself fixes (e.g. depth 20 for cifar_resnet_20); passing another value is an error. */
+  fixed?: Record<string, unknown>;
+  /** Checks relations between options after each one passed its own check. */
+  validate?: (options: ResolvedModelOptions, name: string) => void;
+  create(options: ResolvedModelOptions): Model;
+}
+
+/** A pattern of names (wrn_<depth>_<k>) that resolves to a registered model with fixed options. */
+export interface ModelFamily {
+  pattern: RegExp;
+  /** How the family is listed in errors, e.g. 'wrn_<depth>_<k>'. */
+  display: string;
+  resolve(match: RegExpMatchArray): { base: string; fixed: Record<string, unknown> };
+}
+
+const entries = new Map<string, ModelEntry>();
+const families: ModelFamily[] = [];
+const NAME = /^[a-z][a-z0-9_]*$/;
+
+export function registerModel(entry: ModelEntry): void {
+  if (typeof entry?.name !== 'string' || !NAME.test(entry.name)) {
+    throw new InvalidArgumentError('entry.name', 'a lowercase snake_case name', entry?.name);
+  }
+  if (entries.has(entry.name)) throw new InvalidArgumentError('entry.name', 'a name not already registered', entry.name);
+  entries.set(entry.name, entry);
+}
+
+export function registerModelFamily(family: ModelFamily): void {
+  families.push(family);
+}
+
+/** Registered model names, in registration order (families excluded: see modelFamilies()). */
+export function modelNames(): string[] {
+  return [...entries.keys()];
+}
+
+/** The name patterns that createModel also accepts, e.g. 'wrn_<depth>_<k>'. */
+export function modelFamilies(): string[] {
+  return families.map((f) => f.display);
+}
+
+function lookup(name: string): ModelEntry {
+  const entry = entries.get(name);
+  if (entry) return entry;
+  for (const family of families) {
+    const match = name.match(family.pattern);
+    if (!match) continue;
+    const { base, fixed } = family.resolve(match);
+    const baseEntry = entries.get(base)!;
+    return { ...baseEntry, name, fixed: { ...baseEntry.fixed, ...fixed } };
+  }
+  throw new UnknownNameError('model', name, [...modelNames(), ...modelFamilies()]);
+}
+
+/** The registry entry for a name (or a family member), or UnknownNameError listing the valid names. */
+export function getModelEntry(name: string): ModelEntry {
+  if (typeof name !== 'string') throw new InvalidArgumentError('name', 'a model name (string)', name);
+  return lookup(name);
+}
+
+/** The option names a model accepts, with their defaults. */
+export function modelOptions(name: string): Record<string, unknown> {
+  const entry = getModelEntry(name);
+  return Object.fromEntries(Object.entries(entry.options).map(([k, o]) => [k, entry.fixed?.[k] ?? o.default]));
+}
+
+/** Validates and fills in a model's options without building it. */
+export function resolveModelOptions(name: string, options: ModelOptions = {}): ResolvedModelOptions {
+  const entry = getModelEntry(name);
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidArgumentError('options', 'an options object', options);
+  }
+  const known = Object.keys(entry.options);
+  const unknown = Object.keys(options).filter((k) => !known.includes(k));
+  if (unknown.length) {
+    throw new InvalidArgumentError(`the option names of model ${name}`, `names among ${known.join(', ')}`, unknown.join(', '));
+  }
+  const resolved: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(entry.options)) {
+    const given = (options as Record<string, unknown>)[key];
+    const fixed = entry.fixed?.[key];
+    if (fixed !== undefined) {
+      if (given !== undefined && given !== fixed) {
+        throw new InvalidArgumentError(`options.${key}`, `${String(fixed)} (fixed by the model name ${name}) or no value`, given);
+      }
+      resolved[key] = spec.check(`options.${key} (from the name ${name})`, fixed);
+    } else {
+      resolved[key] = given === undefined ? structuredClone(spec.default) : spec.check(`options.${key}`, given);
+    }
+  }
+  entry.validate?.(resolved as ResolvedModelOptions, name);
+  return resolved as ResolvedModelOptions;
+}
+
+/**
+ * Builds a registered model: `createModel('cifar_resnet_20', { numClasses: 100 })`. Unknown names
+ * throw UnknownNameError (listing the valid ones); unknown or bad options InvalidArgumentError.
+ */
+export function createModel(name: string, options: ModelOptions = {}): Model {
+  const resolved = resolveModelOptions(name, options);
+  const model = getModelEntry(name).create(resolved);
+  model.config = { name, options: resolved };
+  return model;
+}
+
+// ---- option checks --------------------------------------------------------------------------
+
+const positiveInt: OptionCheck = (path, v) => int(path, v, 1);
+const boolean: OptionCheck = (path, v) => bool(path, v);
+
+function inputOptions(defaults: { numClasses: number; inChannels: number; inputSize: number }, minInputSize: number): Record<string, ModelOptionSpec> {
+  return {
+    numClasses: { default: defaults.numClasses, check: positiveInt },
+    inChannels: { default: defaults.inChannels, check: positiveInt },
+    inputSize: {
+      default: defaults.inputSize,
+      check: (path, v) => {
+        if (!isInt(v) || v < minInputSize) throw new InvalidArgumentError(path, `integer >= ${minInputSize}`, v);
+        return v;
+      },
+    },
+  };
+}
+
+const CIFAR = { numClasses: 10, inChannels: 3, inputSize: 32 };
+const IMAGENET = { numClasses: 1000, inChannels: 3, inputSize: 224 };
+const MNIST = { numClasses: 10, inChannels: 1, inputSize: 28 };
+
+function depthCheck(kind: string, offset: number): OptionCheck {
+  return (path, v) => {
+    if (!isInt(v) || v < 6 + offset || (v - offset) % 6 !== 0) {
+      throw new InvalidArgumentError(path, `an integer 6n + ${offset} with n >= 1 (the ${kind} depth)`, v);
+    }
+    return v;
+  };
+}
+
+// ---- the zoo --------------------------------------------------------------------------------
+
+const CIFAR_RESNET_DEPTHS = [20, 32, 44, 56, 110] as const;
+
+const cifarResNetOptions = (): Record<string, ModelOptionSpec> => ({
+  ...inputOptions(CIFAR, 8),
+  depth: { default: 20, check: depthCheck('CIFAR ResNet', 2) },
+  width: { default: 16, check: positiveInt },
+  shortcut: { default: 'projection', check: (path, v) => oneOf(path, v, ['projection', 'padding'] as const) },
+  zeroInitResidual: { default: false, check: boolean },
+});
+
+const createCifarResNet = (o: ResolvedModelOptions): Model => new CifarResNet({
+  depth: o.depth as number, numClasses: o.numClasses, inChannels: o.inChannels, inputSize: o.inputSize,
+  width: o.width as number, shortcut: o.shortcut as CifarShortcut, zeroInitResidual: o.zeroInitResidual as boolean,
+});
+
+registerModel({
+  name: 'cifar_resnet',
+  description: 'CIFAR ResNet (He et al. 2016) of depth 6n+2, 16/32/64 filters, 1x1 conv + BN projection shortcuts',
+  options: cifarResNetOptions(),
+  create: createCifarResNet,
+});
+for (const depth of CIFAR_RESNET_DEPTHS) {
+  registerModel({
+    name: `cifar_resnet_${depth}`,
+    description: `CIFAR ResNet-${depth} (He et al. 2016), projection shortcuts`,
+    options: cifarResNetOptions(),
+    fixed: { depth },
+    create: createCifarResNet,
+  });
+}
+registerModelFamily({
+  pattern: /^cifar_resnet_(\d+)$/,
+  display: 'cifar_resnet_<6n+2>',
+  resolve: (m) => ({ base: 'cifar_resnet', fixed: { depth: Number(m[1]) } }),
+});
+
+for (const depth of [18, 34, 50] as const) {
+  const { block, layers } = RESNET_LAYERS[depth as ResNetDepth];
+  registerModel({
+    name: `resnet${depth}`,
+    description: `torchvision ResNet-${depth} (ImageNet: 7x7 stride-2 stem, max-pool, 4 stages)`,
+    options: { ...inputOptions(IMAGENET, 32), zeroInitResidual: { default: false, check: boolean } },
+    create: (o) => new ResNet({
+      block, layers, numClasses: o.numClasses, inChannels: o.inChannels, inputSize: o.inputSize,
+      stem: 'imagenet', zeroInitResidual: o.zeroInitResidual as boolean,
+    }),
+  });
+}
+for (const depth of [18, 34, 50] as const) {
+  const { block, layers } = RESNET_LAYERS[depth as ResNetDepth];
+  registerModel({
+    name: `cifar_resnet${depth}`,
+    description: `ResNet-${depth} with torchvision's blocks and names for 32x32 inputs (3x3 stride-1 stem, no max-pool)`,
+    options: { ...inputOptions(CIFAR, 8), zeroInitResidual: { default: false, check: boolean } },
+    create: (o) => new ResNet({
+      block, layers, numClasses: o.numClasses, inChannels: o.inChannels, inputSize: o.inputSize,
+      stem: 'cifar', zeroInitResidual: o.zeroInitResidual as boolean,
+    }),
+  });
+}
+
+for (const depth of Object.keys(VGG_PLANS).map(Number) as VggDepth[]) {
+  registerModel({
+    name: `vgg${depth}_bn`,
+    description: `VGG-${depth} with BatchNorm for 32x32 inputs: torchvision's features, global average pool, one linear classifier`,
+    options: inputOptions(CIFAR, 32),
+    create: (o) => new Vgg({ depth, numClasses: o.numClasses, inChannels: o.inChannels, inputSize: o.inputSize }),
+  });
+}
+
+const wideResNetOptions = (): Record<string, ModelOptionSpec> => ({
+  ...inputOptions(CIFAR, 8),
+  depth: { default: 28, check: depthCheck('wide ResNet', 4) },
+  widenFactor: { default: 10, check: positiveInt },
+  dropRate: { default: 0, check: (path, v) => num(path, v, 0, 0.999) },
+});
+const createWideResNet = (o: ResolvedModelOptions): Model => new WideResNet({
+  depth: o.depth as number, widenFactor: o.widenFactor as number, dropRate: o.dropRate as number,
+  numClasses: o.numClasses, inChannels: o.inChannels, inputSize: o.inputSize,
+});
+registerModel({
+  name: 'wide_resnet',
+  description: 'Wide ResNet WRN-depth-widenFactor (Zagoruyko & Komodakis 2016), pre-activation blocks',
+  options: wideResNetOptions(),
+  create: createWideResNet,
+});
+for (const [depth, k] of [[16, 8], [28, 10], [40, 4]] as const) {
+  registerModel({
+    name: `wrn_${depth}_${k}`,
+    description: `Wide ResNet WRN-${depth}-${k}`,
+    options: wideResNetOptions(),
+    fixed: { depth, widenFactor: k },
+    create: createWideResNet,
+  });
+}
+registerModelFamily({
+  pattern: /^wrn_(\d+)_(\d+)$/,
+  display: 'wrn_<6n+4>_<k>',
+  resolve: (m) => ({ base: 'wide_resnet', fixed: { depth: Number(m[1]), widenFactor: Number(m[2]) } }),
+});
+
+registerModel({
+  name: 'lenet5',
+  description: 'LeNet-5 with ReLU and max-pooling for 28x28 grey images',
+  options: inputOptions(MNIST, 12),
+  create: (o) => new LeNet5({ numClasses: o.numClasses, inChannels: o.inChannels, inputSize: o.inputSize }),
+});
+
+registerModel({
+  name: 'mlp',
+  description: 'Fully connected classifier over flattened images, LeNet-300-100 by default',
+  options: {
+    ...inputOptions(MNIST, 1),
+    hidden: {
+      default: [300, 100],
+      check: (path, v) => {
+        if (!Array.isArray(v) || !v.every((x) => isInt(x) && x >= 1)) throw new InvalidArgumentError(path, 'an array of positive integers', v);
+        return [...v];
+      },
+    },
+  },
+  create: (o) => new Mlp({ numClasses: o.numClasses, inChannels: o.inChannels, inputSize: o.inputSize, hidden: o.hidden as number[] }),
+});

@@ -1,0 +1,58 @@
+/** Elementwise activations as modules. */
+import { call } from '../tensor/dispatch';
+import type { Tensor } from '../tensor/tensor';
+import { int, num, options } from '../validate';
+import { relu, softmax, tensorArg } from './functional';
+import { Module } from './module';
+
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return relu(x);
+  }
+}
+
+export class LeakyReLU extends Module {
+  readonly negativeSlope: number;
+
+  constructor(opts: { negativeSlope?: number } = {}) {
+    super();
+    this.negativeSlope = num('negativeSlope', options<{ negativeSlope?: number }>('options', opts).negativeSlope ?? 0.01);
+  }
+
+  forward(x: Tensor): Tensor {
+    return call('aten::leaky_relu', [tensorArg('input', x), this.negativeSlope]);
+  }
+
+  protected override extraRepr(): string {
+    return `negativeSlope=${this.negativeSlope}`;
+  }
+}
+
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return tensorArg('input', x).tanh();
+  }
+}
+
+export class Sigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return tensorArg('input', x).sigmoid();
+  }
+}
+
+export class Softmax extends Module {
+  readonly dim: number;
+
+  constructor(dim: number) {
+    super();
+    this.dim = int('dim', dim);
+  }
+
+  forward(x: Tensor): Tensor {
+    return softmax(x, this.dim);
+  }
+
+  protected override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * Functional ops (torch.nn.functional): each validates its arguments, naming them, and then calls
+ * one ATen operator through the dispatcher, so autograd records it like any other op.
+ */
+import { InvalidArgumentError } from '../errors';
+import { call } from '../tensor/dispatch';
+import { Tensor } from '../tensor/tensor';
+import { bool, int, isInt, num, oneOf, options, pair } from '../validate';
+
+export type Reduction = 'none' | 'mean' | 'sum';
+const REDUCTIONS: readonly Reduction[] = ['none', 'mean', 'sum'];
+/** at::Reduction::Reduction: None = 0, Mean = 1, Sum = 2. */
+const REDUCTION_ENUM: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
+
+export type IntOrPair = number | [number, number];
+
+/**
+ * An InvalidArgumentError whose received part is a description ("a Tensor of shape [2, 3]")
+ * rather than a value, for arguments that are tensors of the wrong shape or content.
+ */
+export function invalidTensorArg(name: string, expected: string, received: string | Tensor): InvalidArgumentError {
+  const e = new InvalidArgumentError(name, expected, undefined);
+  const old = e.message;
+  e.message = `Expected ${expected} for ${name} but received ${typeof received === 'string' ? received : `a Tensor of shape [${received.shape.join(', ')}]`}`;
+  if (e.stack) e.stack = e.stack.replace(old, e.message);
+  return e;
+}
+
+export function tensorArg(name: string, v: unknown): Tensor {
+  if (!(v instanceof Tensor)) throw new InvalidArgumentError(name, 'Tensor', v);
+  return v;
+}
+
+function optionalTensor(name: string, v: unknown): Tensor | undefined {
+  return v === undefined || v === null ? undefined : tensorArg(name, v);
+}
+
+function ndimArg(name: string, t: Tensor, allowed: number[]): void {
+  if (!allowed.includes(t.ndim)) {
+    const what = allowed.length === 1 ? `a ${allowed[0]}-D Tensor` : `a ${allowed.join('-D or ')}-D Tensor`;
+    throw invalidTensorArg(name, what, t);
+  }
+}
+
+function reductionArg(v: unknown): number {
+  return REDUCTION_ENUM[oneOf('reduction', v ?? 'mean', REDUCTIONS)];
+}
+
+function dimArg(name: string, v: unknown): number {
+  if (!isInt(v)) throw new InvalidArgumentError(name, 'integer', v);
+  return v;
+}
+
+export interface Conv2dOptions {
+  stride?: IntOrPair;
+  padding?: IntOrPair;
+  dilation?: IntOrPair;
+  groups?: number;
+}
+
+/** 2-D convolution of x [N, C, H, W] (or [C, H, W]) with weight [O, C/groups, kH, kW]. */
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: Conv2dOptions = {}): Tensor {
+  tensorArg('input', x);
+  tensorArg('weight', weight);
+  optionalTensor('bias', bias);
+  const o = options<Conv2dOptions>('options', opts);
+  ndimArg('input', x, [3, 4]);
+  ndimArg('weight', weight, [4]);
+  const stride = pair('stride', o.stride ?? 1, 1);
+  const padding = pair('padding', o.padding ?? 0, 0);
+  const dilation = pair('dilation', o.dilation ?? 1, 1);
+  const groups = int('groups', o.groups ?? 1, 1);
+  return call('aten::conv2d', [x, weight, bias, stride, padding, dilation, groups]);
+}
+
+/** y = x Wᵀ + b, with weight [out, in] and x [..., in]. */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  tensorArg('input', x);
+  tensorArg('weight', weight);
+  optionalTensor('bias', bias);
+  ndimArg('weight', weight, [2]);
+  if (x.ndim === 0) throw invalidTensorArg('input', 'a Tensor with at least 1 dimension', x);
+  return call('aten::linear', [x, weight, bias]);
+}
+
+export interface BatchNormOptions {
+  /** Use batch statistics (and update the running ones when given); default false. */
+  training?: boolean;
+  /** Weight of the new batch statistic in the running average; default 0.1. */
+  momentum?: number;
+  eps?: number;
+}
+
+/**
+ * Batch normalization over dim 1. In training mode the batch statistics are used and
+ * runningMean/runningVar (if given) are updated in place with the unbiased batch variance,
+ * exactly like torch.nn.functional.batch_norm.
+ */
+export function batchNorm(
+  x: Tensor, runningMean?: Tensor, runningVar?: Tensor, weight?: Tensor, bias?: Tensor, opts: BatchNormOptions = {},
+): Tensor {
+  tensorArg('input', x);
+  optionalTensor('runningMean', runningMean);
+  optionalTensor('runningVar', runningVar);
+  optionalTensor('weight', weight);
+  optionalTensor('bias', bias);
+  const o = options<BatchNormOptions>('options', opts);
+  const training = bool('training', o.training ?? false);
+  const momentum = num('momentum', o.momentum ?? 0.1, 0, 1);
+  const eps = num('eps', o.eps ?? 1e-5, 0);
+  if (x.ndim < 2) throw invalidTensorArg('input', 'a Tensor with at least 2 dimensions [N, C, ...]', x);
+  if (!training && (!runningMean || !runningVar)) {
+    throw invalidTensorArg('runningMean and runningVar', 'Tensors when training is false', 'undefined');
+  }
+  return call('aten::batch_norm', [x, weight, bias, runningMean, runningVar, training, momentum, eps, true]);
+}
+
+export function relu(x: Tensor): Tensor {
+  return call('aten::relu', [tensorArg('input', x)]);
+}
+
+export interface MaxPool2dOptions {
+  /** Default: the kernel size. */
+  stride?: IntOrPair;
+  padding?: IntOrPair;
+  dilation?: IntOrPair;
+  ceilMode?: boolean;
+}
+
+export function maxPool2d(x: Tensor, kernelSize: IntOrPair, opts: MaxPool2dOptions = {}): Tensor {
+  tensorArg('input', x);
+  ndimArg('input', x, [3, 4]);
+  const o = options<MaxPool2dOptions>('options', opts);
+  const kernel = pair('kernelSize', kernelSize, 1);
+  const stride = o.stride === undefined ? kernel : pair('stride', o.stride, 1);
+  const padding = pair('padding', o.padding ?? 0, 0);
+  const dilation = pair('dilation', o.dilation ?? 1, 1);
+  const ceilMode = bool('ceilMode', o.ceilMode ?? false);
+  return call('aten::max_pool2d', [x, kernel, stride, padding, dilation, ceilMode]);
+}
+
+export interface AvgPool2dOptions {
+  /** Default: the kernel size. */
+  stride?: IntOrPair;
+  padding?: IntOrPair;
+  ceilMode?: boolean;
+  countIncludePad?: boolean;
+}
+
+export function avgPool2d(x: Tensor, kernelSize: IntOrPair, opts: AvgPool2dOptions = {}): Tensor {
+  tensorArg('input', x);
+  ndimArg('input', x, [3, 4]);
+  const o = options<AvgPool2dOptions>('options', opts);
+  const kernel = pair('kernelSize', kernelSize, 1);
+  const stride = o.stride === undefined ? kernel : pair('stride', o.stride, 1);
+  const padding = pair('padding', o.padding ?? 0, 0);
+  const ceilMode = bool('ceilMode', o.ceilMode ?? false);
+  const countIncludePad = bool('countIncludePad', o.countIncludePad ?? true);
+  return call('aten::avg_pool2d', [x, kernel, stride, padding, ceilMode, countIncludePad, undefined]);
+}
+
+export function adaptiveAvgPool2d(x: Tensor, outputSize: IntOrPair): Tensor {
+  tensorArg('input', x);
+  ndimArg('input', x, [3, 4]);
+  return call('aten::adaptive_avg_pool2d', [x, pair('outputSize', outputSize, 1)]);
+}
+
+/** Zeroes each element with probability p and scales the rest by 1/(1-p); identity when not training. */
+export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
+  tensorArg('input', x);
+  num('p', p, 0, 1);
+  bool('training', training);
+  return call('aten::dropout', [x, p, training]);
+}
+
+export function softmax(x: Tensor, dim: number): Tensor {
+  return call('aten::softmax.int', [tensorArg('input', x), dimArg('dim', dim)]);
+}
+
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  return call('aten::log_softmax.int', [tensorArg('input', x), dimArg('dim', dim)]);
+}
+
+export interface CrossEntropyOptions {
+  /** Mixes the target with the uniform distribution: (1 - ε)·onehot + ε/C. Default 0. */
+  labelSmoothing?: number;
+  reduction?: Reduction;
+  /** A manual rescaling weight per class [C]. */
+  weight?: Tensor;
+  /** Targets equal to this class index are ignored (class-index targets only). Default -100. */
+  ignoreIndex?: number;
+}
+
+/**
+ * Cross-entropy between logits [N, C, ...] and class indices [N, ...] (int64) or class
+ * probabilities shaped like the logits, as torch.nn.functional.cross_entropy.
+ */
+export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  tensorArg('logits', logits);
+  tensorArg('target', target);
+  const o = options<CrossEntropyOptions>('options', opts);
+  const labelSmoothing = num('labelSmoothing', o.labelSmoothing ?? 0, 0, 1);
+  const reduction = reductionArg(o.reduction);
+  const weight = optionalTensor('weight', o.weight);
+  const ignoreIndex = int('ignoreIndex', o.ignoreIndex ?? -100);
+  if (logits.ndim < 1) throw invalidTensorArg('logits', 'a Tensor with at least 1 dimension', logits);
+  return call('aten::cross_entropy_loss', [logits, target, weight, reduction, ignoreIndex, labelSmoothing]);
+}
+
+export interface NllLossOptions {
+  reduction?: Reduction;
+  weight?: Tensor;
+  ignoreIndex?: number;
+}
+
+/** Negative log-likelihood of log-probabilities [N, C, ...] at class indices [N, ...]. */
+export function nllLoss(logProbs: Tensor, target: Tensor, opts: NllLossOptions = {}): Tensor {
+  tensorArg('logProbs', logProbs);
+  tensorArg('target', target);
+  const o = options<NllLossOptions>('options', opts);
+  const reduction = reductionArg(o.reduction);
+  const weight = optionalTensor('weight', o.weight);
+  const ignoreIndex = int('ignoreIndex', o.ignoreIndex ?? -100);
+  return call('aten::nll_loss_nd', [logProbs, target, weight, reduction, ignoreIndex]);
+}
+
+/** Mean squared error between two tensors of the same shape. */
+export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  tensorArg('input', input);
+  tensorArg('target', target);
+  const o = options<{ reduction?: Reduction }>('options', opts);
+  return call('aten::mse_loss', [input, target, reductionArg(o.reduction)]);
+}
+
+/** Flattens dims startDim..endDim into one (torch.flatten; startDim defaults to 0). */
+export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  tensorArg('input', x);
+  return call('aten::flatten.using_ints', [x, dimArg('startDim', startDim), dimArg('endDim', endDim)]);
+}

@@ -1,0 +1,282 @@
+/**
+ * The safetensors format (https://github.com/huggingface/safetensors), read and written in
+ * TypeScript: an 8-byte little-endian header length N, N bytes of JSON
+ * ({"name": {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {str: str}}),
+ * then the tensors' bytes, little-endian, row-major. No pickle, ever (architecture.md decision 8).
+ *
+ * Every header problem is an ERR_SAFETENSORS error that names the file and the key.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ToolkitError } from '../errors';
+import { call } from '../tensor/dispatch';
+import { fromTypedArray } from '../tensor/creation';
+import { tidy } from '../tensor/engine';
+import { Tensor, type DType, type TypedArray } from '../tensor/tensor';
+
+export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+
+interface DtypeInfo {
+  dtype: DType;
+  size: number;
+  /** The typed array the bytes are read into (F16/BF16 travel as int16 and are reinterpreted). */
+  storage: DType;
+  array: new (buffer: ArrayBuffer, byteOffset: number, length: number) => TypedArray;
+}
+
+const DTYPES: Record<SafetensorsDtype, DtypeInfo> = {
+  F64: { dtype: 'float64', size: 8, storage: 'float64', array: Float64Array },
+  F32: { dtype: 'float32', size: 4, storage: 'float32', array: Float32Array },
+  F16: { dtype: 'float16', size: 2, storage: 'int16', array: Int16Array },
+  BF16: { dtype: 'bfloat16', size: 2, storage: 'int16', array: Int16Array },
+  I64: { dtype: 'int64', size: 8, storage: 'int64', array: BigInt64Array },
+  I32: { dtype: 'int32', size: 4, storage: 'int32', array: Int32Array },
+  I16: { dtype: 'int16', size: 2, storage: 'int16', array: Int16Array },
+  I8: { dtype: 'int8', size: 1, storage: 'int8', array: Int8Array },
+  U8: { dtype: 'uint8', size: 1, storage: 'uint8', array: Uint8Array },
+  BOOL: { dtype: 'bool', size: 1, storage: 'uint8', array: Uint8Array },
+};
+
+const BY_DTYPE = new Map<DType, SafetensorsDtype>(
+  (Object.entries(DTYPES) as [SafetensorsDtype, DtypeInfo][]).map(([k, v]) => [v.dtype, k]),
+);
+
+/** The safetensors reference implementation refuses headers above 100 MB. */
+const MAX_HEADER_BYTES = 100_000_000;
+const METADATA_KEY = '__metadata__';
+
+export interface SafetensorsEntry {
+  name: string;
+  dtype: SafetensorsDtype;
+  shape: number[];
+  /** [begin, end) in bytes, relative to the start of the data section. */
+  dataOffsets: [number, number];
+}
+
+export interface SafetensorsHeader {
+  metadata: Record<string, string>;
+  /** Entries in data order. */
+  entries: SafetensorsEntry[];
+  /** The byte offset of the data section in the file (8 + header length). */
+  dataStart: number;
+}
+
+function fail(source: string, message: string, cause?: unknown): never {
+  throw new ToolkitError('ERR_SAFETENSORS', `Invalid safetensors file ${source}: ${message}`, { cause });
+}
+
+function isNonNegInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+function fmt(v: unknown): string {
+  return JSON.stringify(v) ?? String(v);
+}
+
+/**
+ * Parses and validates a header: the JSON, each entry's dtype, shape and offsets (sizes match
+ * shape × dtype; entries are contiguous from 0 and end exactly at the end of the data).
+ */
+export function decodeSafetensorsHeader(bytes: Uint8Array, source = '<buffer>'): SafetensorsHeader {
+  if (bytes.length < 8) fail(source, `the file has ${bytes.length} bytes, fewer than the 8-byte header length (truncated?)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = view.getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_BYTES)) fail(source, `the header length ${n} exceeds ${MAX_HEADER_BYTES} bytes (not a safetensors file?)`);
+  const headerLen = Number(n);
+  const dataStart = 8 + headerLen;
+  if (dataStart > bytes.length) {
+    fail(source, `the header claims ${headerLen} bytes but the file has only ${bytes.length - 8} after the length (truncated?)`);
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, headerLen).toString('utf8'));
+  } catch (e) {
+    fail(source, `the header is not valid JSON (${(e as Error).message})`, e);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail(source, 'the header is not a JSON object');
+
+  const metadata: Record<string, string> = {};
+  const entries: SafetensorsEntry[] = [];
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === METADATA_KEY) {
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(source, `${METADATA_KEY} is not an object`);
+      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+        if (typeof v !== 'string') fail(source, `${METADATA_KEY} value of '${k}' is ${fmt(v)}, not a string`);
+        metadata[k] = v;
+      }
+      continue;
+    }
+    const where = `tensor '${name}'`;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(source, `${where}: the entry is not an object`);
+    const { dtype, shape, data_offsets: offsets } = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof dtype !== 'string' || !(dtype in DTYPES)) {
+      fail(source, `${where}: unsupported dtype ${fmt(dtype)} (supported: ${Object.keys(DTYPES).join(', ')})`);
+    }
+    if (!Array.isArray(shape) || !shape.every(isNonNegInt)) fail(source, `${where}: shape ${fmt(shape)} is not an array of non-negative integers`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegInt) || offsets[0] > offsets[1]) {
+      fail(source, `${where}: data_offsets ${fmt(offsets)} is not a pair [begin, end] of integers with begin <= end`);
+    }
+    const st = dtype as SafetensorsDtype;
+    const need = (shape as number[]).reduce((a, b) => a * b, 1) * DTYPES[st].size;
+    const have = offsets[1] - offsets[0];
+    if (have !== need) {
+      fail(source, `${where}: data_offsets ${fmt(offsets)} hold ${have} bytes but shape ${fmt(shape)} of ${st} needs ${need}`);
+    }
+    entries.push({ name, dtype: st, shape: shape as number[], dataOffsets: [offsets[0], offsets[1]] });
+  }
+
+  entries.sort((a, b) => a.dataOffsets[0] - b.dataOffsets[0] || a.dataOffsets[1] - b.dataOffsets[1]);
+  const dataLen = bytes.length - dataStart;
+  let offset = 0;
+  for (const e of entries) {
+    if (e.dataOffsets[0] !== offset) {
+      fail(source, `tensor '${e.name}': data_offsets ${fmt(e.dataOffsets)} ${e.dataOffsets[0] < offset ? 'overlap the previous tensor' : 'leave a gap after the previous tensor'} (expected to begin at ${offset})`);
+    }
+    if (e.dataOffsets[1] > dataLen) {
+      fail(source, `tensor '${e.name}': data_offsets ${fmt(e.dataOffsets)} end past the data section (${dataLen} bytes; truncated?)`);
+    }
+    offset = e.dataOffsets[1];
+  }
+  if (offset !== dataLen) fail(source, `the data section has ${dataLen} bytes but the tensors use ${offset}`);
+  return { metadata, entries, dataStart };
+}
+
+function tensorFromBytes(bytes: Uint8Array, start: number, e: SafetensorsEntry): Tensor {
+  const info = DTYPES[e.dtype];
+  // A copy into a fresh (aligned) buffer: the file's offsets need not be aligned for the dtype.
+  const begin = bytes.byteOffset + start + e.dataOffsets[0];
+  const buf = bytes.buffer.slice(begin, begin + e.dataOffsets[1] - e.dataOffsets[0]) as ArrayBuffer;
+  const numel = buf.byteLength / info.size;
+  const raw = fromTypedArray(new info.array(buf, 0, numel), e.shape, { copy: false, dtype: info.storage === 'uint8' ? info.dtype : undefined });
+  if (info.storage === info.dtype || info.dtype === 'bool') return raw;
+  const reinterpreted = call<Tensor>('aten::view.dtype', [raw, info.dtype]);
+  raw.dispose();
+  return reinterpreted;
+}
+
+export interface SafetensorsContents {
+  tensors: Map<string, Tensor>;
+  metadata: Record<string, string>;
+}
+
+/** Decodes a whole safetensors buffer: tensors (CPU, in data order) and the string metadata. */
+export function decodeSafetensorsWithMetadata(bytes: Uint8Array, source = '<buffer>'): SafetensorsContents {
+  const header = decodeSafetensorsHeader(bytes, source);
+  const tensors = new Map<string, Tensor>();
+  try {
+    for (const e of header.entries) tensors.set(e.name, tensorFromBytes(bytes, header.dataStart, e));
+  } catch (err) {
+    for (const t of tensors.values()) t.dispose();
+    throw err;
+  }
+  return { tensors, metadata: header.metadata };
+}
+
+/** Decodes a whole safetensors buffer into tensors (CPU, in data order). */
+export function decodeSafetensors(bytes: Uint8Array, source = '<buffer>'): Map<string, Tensor> {
+  return decodeSafetensorsWithMetadata(bytes, source).tensors;
+}
+
+function checkTensors(tensors: unknown): Map<string, Tensor> {
+  const map = tensors instanceof Map ? tensors : undefined;
+  if (!map) throw new ToolkitError('ERR_INVALID_ARG', `Expected a Map<string, Tensor> for tensors but received ${typeof tensors}`);
+  for (const [k, v] of map) {
+    if (typeof k !== 'string' || k.length === 0 || k === METADATA_KEY) {
+      throw new ToolkitError('ERR_INVALID_ARG', `Expected non-empty string keys other than '${METADATA_KEY}' for tensors but received ${fmt(k)}`);
+    }
+    if (!(v instanceof Tensor)) throw new ToolkitError('ERR_INVALID_ARG', `Expected a Tensor for tensors['${k}'] but received ${typeof v}`);
+  }
+  return map as Map<string, Tensor>;
+}
+
+function tensorBytes(t: Tensor, info: DtypeInfo): Uint8Array {
+  let data: TypedArray | undefined;
+  tidy(() => {
+    let c = t.detach().to({ device: 'cpu' }).contiguous();
+    if (info.storage !== info.dtype && info.dtype !== 'bool') c = call<Tensor>('aten::view.dtype', [c, info.storage]);
+    data = c.data();
+  });
+  return new Uint8Array(data!.buffer, data!.byteOffset, data!.byteLength);
+}
+
+/**
+ * Encodes tensors (any device; values are copied to the CPU) as safetensors bytes. Like the
+ * reference implementation, data is ordered by dtype size (largest first) then name, so every
+ * tensor is aligned, and the header is padded with spaces to a multiple of 8 bytes.
+ */
+export function encodeSafetensors(tensors: Map<string, Tensor>, metadata?: Record<string, string>): Buffer {
+  const map = checkTensors(tensors);
+  if (metadata !== undefined) {
+    if (typeof metadata !== 'object' || metadata === null || !Object.values(metadata).every((v) => typeof v === 'string')) {
+      throw new ToolkitError('ERR_INVALID_ARG', 'Expected an object of string values for metadata but received another value');
+    }
+  }
+  const items = [...map].map(([name, t]) => {
+    const st = BY_DTYPE.get(t.dtype);
+    if (!st) throw new ToolkitError('ERR_SAFETENSORS', `Cannot save tensor '${name}': dtype ${t.dtype} has no safetensors equivalent`);
+    return { name, t, st, info: DTYPES[st] };
+  });
+  items.sort((a, b) => b.info.size - a.info.size || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length) header[METADATA_KEY] = metadata;
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const { name, t, st, info } of items) {
+    const b = tensorBytes(t, info);
+    header[name] = { dtype: st, shape: t.shape, data_offsets: [offset, offset + b.byteLength] };
+    chunks.push(b);
+    offset += b.byteLength;
+  }
+  let json = Buffer.from(JSON.stringify(header), 'utf8');
+  const pad = (8 - (json.length % 8)) % 8;
+  if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([len, json, ...chunks]);
+}
+
+/**
+ * Writes tensors to a safetensors file atomically: a temporary file in the same folder is
+ * written, flushed and renamed over the target, so readers never see a partial file.
+ */
+export function saveSafetensors(file: string, tensors: Map<string, Tensor>, metadata?: Record<string, string>): void {
+  const bytes = encodeSafetensors(tensors, metadata);
+  const target = path.resolve(file);
+  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  try {
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, bytes);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, target);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw new ToolkitError('ERR_SAFETENSORS', `Cannot write safetensors file '${file}': ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function readFile(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new ToolkitError('ERR_SAFETENSORS', `Cannot read safetensors file '${file}': ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Reads every tensor of a safetensors file (CPU tensors, by name). */
+export function loadSafetensors(file: string): Map<string, Tensor> {
+  return decodeSafetensors(readFile(file), `'${file}'`);
+}
+
+/** Reads every tensor of a safetensors file and its `__metadata__`. */
+export function loadSafetensorsWithMetadata(file: string): SafetensorsContents {
+  return decodeSafetensorsWithMetadata(readFile(file), `'${file}'`);
+}
+
+/** Reads only the header of a safetensors file: metadata and the tensors' names, dtypes and shapes. */
+export function loadSafetensorsHeader(file: string): SafetensorsHeader {
+  return decodeSafetensorsHeader(readFile(file), `'${file}'`);
+}

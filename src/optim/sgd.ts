@@ -1,0 +1,429 @@
+/**
+ * SGD: torch.optim.SGD (momentum, dampening, nesterov, weight decay), fused and mask-aware. One
+ * native call per step updates every parameter of every group (architecture.md decision 1):
+ * dense parameters with the masked SGD kernel, Sign-In factor pairs {theta, m, w, mask} with the
+ * fused Sign-In step (decision 3), with the hyperparameters of their group.
+ *
+ * - Masks: a parameter with a mask (from options.masks, or the masked layers in forModel) has its
+ *   gradient, decay term, momentum buffer and weight masked, so masked elements of all three are
+ *   exactly 0 after every step (decision 2).
+ * - Momentum buffers are created at construction (zeros, kept) when the group's momentum ≠ 0.
+ *   First step: as PyTorch, the first update of a tensor sets buf = d (no dampening); the
+ *   optimizer counts the updates applied to each tensor (parameters without a gradient are
+ *   skipped and not counted). A reset with momentum 'zero' zeroes the buffers but keeps the
+ *   count, so the next update is buf = μ·0 + (1 − dampening)·d.
+ * - stateDict(): per tensor `<name>.momentum_buffer` (the live buffer) and `<name>.step` (a live
+ *   one-element float64 count); Sign-In pairs, named by θ's parameter name, give
+ *   `<name>.m_momentum_buffer` and `<name>.w_momentum_buffer`. Groups without momentum have no
+ *   state. Nothing is returned for them.
+ * - lr: the setter scales every group's lr by the same factor as the base lr (groups created with
+ *   their own lr keep their ratio to the base lr), as a schedule on the optimizer expects.
+ */
+import { InvalidArgumentError, IssuesError, ToolkitError, fromNative, type Issue } from '../errors';
+import { maskedLayers } from '../nn/masked';
+import type { Module } from '../nn/module';
+import { signinParameters, type SignInOptimizer, type SignInParam } from '../signin/apply';
+import { fusedNative, handleOf, optionalHandleOf, type NativeSgdGroup } from '../signin/kernels';
+import { noGrad } from '../tensor/autograd';
+import { zeros, zerosLike } from '../tensor/creation';
+import { keep } from '../tensor/keep';
+import { Tensor } from '../tensor/tensor';
+import { bool, num, options } from '../validate';
+
+export interface SGDOptions {
+  /** Learning rate, ≥ 0. */
+  lr: number;
+  /** Momentum factor μ ≥ 0; default 0. */
+  momentum?: number;
+  /** Dampening of the momentum (buf = μ·buf + (1 − dampening)·d); default 0. */
+  dampening?: number;
+  /** Nesterov momentum (needs momentum > 0 and dampening 0); default false. */
+  nesterov?: boolean;
+  /** L2 weight decay λ ≥ 0 added to the gradient (on m and w for Sign-In pairs); default 0. */
+  weightDecay?: number;
+}
+
+/** A parameter, bare or with its name (as Module.namedParameters() yields them). */
+export type ParamEntry = Tensor | [string, Tensor];
+
+/** One parameter group: its own tensors and, optionally, its own hyperparameters. */
+export interface ParamGroup extends Partial<SGDOptions> {
+  params?: ParamEntry[];
+  /** Sign-In factor pairs (src/signin/apply.ts's signinParameters). */
+  signin?: SignInParam[];
+}
+
+/** Masks by parameter tensor or parameter name, or a lookup function. */
+export type MaskLookup = Map<Tensor | string, Tensor> | ((name: string, param: Tensor) => Tensor | undefined);
+
+export interface SGDConstructorOptions extends SGDOptions {
+  masks?: MaskLookup;
+}
+
+export interface SGDForModelOptions extends SGDOptions {
+  /**
+   * Parameters that get no weight decay (a second group with weightDecay 0), e.g. BatchNorm
+   * weights and biases: `noWeightDecay: isNormOrBias`. Default: none (PyTorch's plain SGD).
+   */
+  noWeightDecay?: (name: string, param: Tensor) => boolean;
+}
+
+/** True for one-dimensional parameters (BatchNorm weights and biases, layer biases). */
+export function isNormOrBias(_name: string, param: Tensor): boolean {
+  return param.ndim <= 1;
+}
+
+interface ParamState {
+  name: string;
+  param: Tensor;
+  mask: Tensor | undefined;
+  buf: Tensor | undefined;
+  steps: number;
+}
+
+interface SigninState {
+  name: string;
+  entry: SignInParam;
+  bufM: Tensor | undefined;
+  bufW: Tensor | undefined;
+  steps: number;
+}
+
+interface GroupState {
+  lr: number;
+  lrScale: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+  params: ParamState[];
+  signin: SigninState[];
+}
+
+function hyper(where: string, o: Partial<SGDOptions>, base: SGDOptions | undefined): Required<SGDOptions> {
+  const p = (k: string) => (where ? `${where}.${k}` : k);
+  const lr = num(p('lr'), o.lr ?? base?.lr, 0, Infinity);
+  const momentum = num(p('momentum'), o.momentum ?? base?.momentum ?? 0, 0, Infinity);
+  const dampening = num(p('dampening'), o.dampening ?? base?.dampening ?? 0);
+  const nesterov = bool(p('nesterov'), o.nesterov ?? base?.nesterov ?? false);
+  const weightDecay = num(p('weightDecay'), o.weightDecay ?? base?.weightDecay ?? 0, 0, Infinity);
+  for (const [k, v] of [['lr', lr], ['momentum', momentum], ['dampening', dampening], ['weightDecay', weightDecay]] as const) {
+    if (!Number.isFinite(v)) throw new InvalidArgumentError(p(k), 'finite number', v);
+  }
+  if (nesterov && (momentum <= 0 || dampening !== 0)) {
+    throw new InvalidArgumentError(p('nesterov'), `false unless momentum > 0 and dampening = 0 (momentum is ${momentum}, dampening ${dampening})`, nesterov);
+  }
+  return { lr, momentum, dampening, nesterov, weightDecay };
+}
+
+function sameShape(a: Tensor, b: Tensor): boolean {
+  const x = a.shape;
+  const y = b.shape;
+  return x.length === y.length && x.every((d, i) => d === y[i]);
+}
+
+export class SGD implements SignInOptimizer {
+  private readonly groups: GroupState[];
+  private baseLr: number;
+  private disposed = false;
+
+  /**
+   * params: parameters (bare or named), or parameter groups. Unnamed parameters are named
+   * `group<g>.param<i>` in state dicts. A tensor may appear only once, and not both as a
+   * parameter and as a Sign-In θ.
+   */
+  constructor(params: Iterable<ParamEntry> | ParamGroup[], opts: SGDConstructorOptions) {
+    const o = options<SGDConstructorOptions>('options', opts) as SGDConstructorOptions;
+    const base = hyper('', o, undefined);
+    this.baseLr = base.lr;
+    const list = [...(params ?? [])] as unknown[];
+    const isGroups = list.length > 0 && list.every((g) => typeof g === 'object' && g !== null && !(g instanceof Tensor) && !Array.isArray(g));
+    const specs: ParamGroup[] = isGroups ? (list as ParamGroup[]) : [{ params: list as ParamEntry[] }];
+    const lookup = o.masks;
+    if (lookup !== undefined && !(lookup instanceof Map) && typeof lookup !== 'function') {
+      throw new InvalidArgumentError('masks', 'Map or function', lookup);
+    }
+    const seen = new Set<Tensor>();
+    const names = new Set<string>();
+    const claim = (where: string, t: Tensor, name: string) => {
+      if (seen.has(t)) throw new InvalidArgumentError(where, 'a tensor not already given to this optimizer', `${name} again`);
+      if (names.has(name)) throw new InvalidArgumentError(where, 'a unique parameter name', name);
+      seen.add(t);
+      names.add(name);
+    };
+    this.groups = [];
+    try {
+      specs.forEach((spec, g) => {
+        const where = isGroups ? `params[${g}]` : '';
+        const h = hyper(where, options<ParamGroup>(where || 'params', spec), base);
+        const group: GroupState = {
+          ...h, lrScale: base.lr > 0 ? h.lr / base.lr : 1, params: [], signin: [],
+        };
+        this.groups.push(group);
+        const entries = spec.params ?? [];
+        if (!Array.isArray(entries)) throw new InvalidArgumentError(`${where || 'params'}.params`, 'array of tensors or [name, tensor] pairs', entries);
+        entries.forEach((e, i) => {
+          const at = `${where ? `${where}.` : ''}params[${i}]`;
+          const [name, param] = Array.isArray(e) ? e : [`group${g}.param${i}`, e];
+          if (typeof name !== 'string' || !(param instanceof Tensor)) throw new InvalidArgumentError(at, 'Tensor or [name, Tensor]', e);
+          handleOf(name, param);
+          claim(at, param, name);
+          const mask = lookup instanceof Map ? lookup.get(param) ?? lookup.get(name) : lookup?.(name, param);
+          if (mask !== undefined) {
+            handleOf(`the mask of ${name}`, mask);
+            if (!sameShape(mask, param)) {
+              throw new InvalidArgumentError(`the mask of ${name}`, `a Tensor of shape [${param.shape.join(', ')}]`, `a Tensor of shape [${mask.shape.join(', ')}]`);
+            }
+          }
+          group.params.push({ name, param, mask, buf: undefined, steps: 0 });
+        });
+        const signin = spec.signin ?? [];
+        if (!Array.isArray(signin)) throw new InvalidArgumentError(`${where || 'params'}.signin`, 'array of {name, theta, m, w, mask}', signin);
+        signin.forEach((s, i) => {
+          const at = `${where ? `${where}.` : ''}signin[${i}]`;
+          if (typeof s !== 'object' || s === null) throw new InvalidArgumentError(at, '{name, theta, m, w, mask}', s);
+          const name = typeof s.name === 'string' ? s.name : `group${g}.signin${i}`;
+          for (const k of ['theta', 'm', 'w'] as const) handleOf(`${name} (${k})`, s[k]);
+          if (s.mask !== undefined) handleOf(`${name} (mask)`, s.mask);
+          for (const k of ['m', 'w', 'mask'] as const) {
+            const t = s[k];
+            if (t && !sameShape(t, s.theta)) {
+              throw new InvalidArgumentError(`${name} (${k})`, `a Tensor of θ's shape [${s.theta.shape.join(', ')}]`, `a Tensor of shape [${t.shape.join(', ')}]`);
+            }
+          }
+          claim(at, s.theta, name);
+          group.signin.push({ name, entry: s, bufM: undefined, bufW: undefined, steps: 0 });
+        });
+      });
+      // Momentum buffers: zeros, kept, owned by the optimizer.
+      noGrad(() => {
+        for (const g of this.groups) {
+          if (g.momentum === 0) continue;
+          for (const p of g.params) p.buf = keep(zerosLike(p.param));
+          for (const s of g.signin) {
+            s.bufM = keep(zerosLike(s.entry.m));
+            s.bufW = keep(zerosLike(s.entry.w));
+          }
+        }
+      });
+    } catch (e) {
+      this.releaseBuffers();
+      throw e;
+    }
+  }
+
+  /**
+   * An SGD over every parameter of a model: Sign-In layers' θ become fused Sign-In entries
+   * (signinParameters), masked layers' weights get their masks, and `noWeightDecay` parameters
+   * go to a second group with weightDecay 0. Create it after applySignIn and model.to().
+   */
+  static forModel(model: Module, opts: SGDForModelOptions): SGD {
+    const o = options<SGDForModelOptions>('options', opts) as SGDForModelOptions;
+    if (o.noWeightDecay !== undefined && typeof o.noWeightDecay !== 'function') {
+      throw new InvalidArgumentError('noWeightDecay', 'function (name, param) => boolean', o.noWeightDecay);
+    }
+    const signin = signinParameters(model);
+    const thetas = new Set(signin.map((s) => s.theta));
+    const masks = new Map<Tensor | string, Tensor>();
+    for (const [, layer] of maskedLayers(model)) masks.set(layer.weight, layer.mask);
+    const decay: ParamEntry[] = [];
+    const noDecay: ParamEntry[] = [];
+    for (const [name, p] of model.namedParameters()) {
+      if (thetas.has(p)) continue;
+      (o.noWeightDecay?.(name, p) ? noDecay : decay).push([name, p]);
+    }
+    const { noWeightDecay: _unused, ...hyperOpts } = o;
+    const groups: ParamGroup[] = [{ params: decay, signin }];
+    if (noDecay.length) groups.push({ params: noDecay, weightDecay: 0 });
+    return new SGD(groups, { ...hyperOpts, masks });
+  }
+
+  /** The base learning rate. */
+  get lr(): number {
+    return this.baseLr;
+  }
+
+  /** Sets the base learning rate; every group's lr follows (keeping its ratio to the base). */
+  set lr(value: number) {
+    num('lr', value, 0, Infinity);
+    if (!Number.isFinite(value)) throw new InvalidArgumentError('lr', 'finite number', value);
+    this.baseLr = value;
+    for (const g of this.groups) g.lr = value * g.lrScale;
+  }
+
+  /** Each group's hyperparameters and sizes (read-only snapshot). */
+  get paramGroups(): { lr: number; momentum: number; dampening: number; nesterov: boolean; weightDecay: number; numParams: number; numSignin: number }[] {
+    return this.groups.map((g) => ({
+      lr: g.lr, momentum: g.momentum, dampening: g.dampening, nesterov: g.nesterov, weightDecay: g.weightDecay,
+      numParams: g.params.length, numSignin: g.signin.length,
+    }));
+  }
+
+  private checkLive(): void {
+    if (this.disposed) throw new ToolkitError('ERR_TENSOR_DISPOSED', 'This SGD optimizer was disposed');
+  }
+
+  /** One SGD step over every parameter and Sign-In pair with a gradient: one native call. */
+  step(): void {
+    this.checkLive();
+    const groups: NativeSgdGroup[] = this.groups.map((g) => {
+      const momentum = g.momentum !== 0;
+      return {
+        lr: g.lr, momentum: g.momentum, dampening: g.dampening, nesterov: g.nesterov, weightDecay: g.weightDecay,
+        params: g.params.map((p) => handleOf(`parameter ${p.name}`, p.param)),
+        masks: g.params.map((p) => optionalHandleOf(`the mask of ${p.name}`, p.mask)),
+        momentumBuffers: momentum ? g.params.map((p) => handleOf(`the momentum buffer of ${p.name}`, p.buf)) : undefined,
+        steps: momentum ? g.params.map((p) => p.steps) : undefined,
+        names: g.params.map((p) => p.name),
+        signin: g.signin.map((s) => ({
+          theta: handleOf(`${s.name} (theta)`, s.entry.theta),
+          m: handleOf(`${s.name} (m)`, s.entry.m),
+          w: handleOf(`${s.name} (w)`, s.entry.w),
+          mask: optionalHandleOf(`${s.name} (mask)`, s.entry.mask),
+          bufM: momentum ? handleOf(`${s.name} (bufM)`, s.bufM) : undefined,
+          bufW: momentum ? handleOf(`${s.name} (bufW)`, s.bufW) : undefined,
+          step: s.steps,
+        })),
+      };
+    });
+    let result;
+    try {
+      result = fusedNative().sgdStep(groups);
+    } catch (e) {
+      throw fromNative(e);
+    }
+    result.forEach((r, gi) => {
+      const g = this.groups[gi];
+      r.params.forEach((done, i) => { if (done) g.params[i].steps += 1; });
+      r.signin.forEach((done, i) => { if (done) g.signin[i].steps += 1; });
+    });
+  }
+
+  /** Sets every gradient (parameters and Sign-In θ) to undefined, as zero_grad(set_to_none=True). */
+  zeroGrad(): void {
+    for (const g of this.groups) {
+      for (const p of g.params) if (!p.param.isDisposed) p.param.grad = undefined;
+      for (const s of g.signin) if (!s.entry.theta.isDisposed) s.entry.theta.grad = undefined;
+    }
+  }
+
+  /** The momentum buffers of the Sign-In pair whose θ is `theta` (SignInOptimizer, for resets). */
+  signinBuffers(theta: Tensor): { bufM?: Tensor; bufW?: Tensor } | undefined {
+    for (const g of this.groups) {
+      for (const s of g.signin) if (s.entry.theta === theta) return { bufM: s.bufM, bufW: s.bufW };
+    }
+    return undefined;
+  }
+
+  /** The momentum buffer of a parameter (undefined without momentum or for unknown tensors). */
+  momentumBuffer(param: Tensor): Tensor | undefined {
+    for (const g of this.groups) for (const p of g.params) if (p.param === param) return p.buf;
+    return undefined;
+  }
+
+  // One kept float64 [1] tensor per entry holds its step count for state dicts.
+  private stepTensors = new Map<string, Tensor>();
+
+  private stepTensor(name: string, value: number): Tensor {
+    let t = this.stepTensors.get(name);
+    if (!t) {
+      t = keep(zeros([1], { dtype: 'float64' }));
+      this.stepTensors.set(name, t);
+    }
+    noGrad(() => t!.fill_(value));
+    return t;
+  }
+
+  /** Momentum buffers and step counts by parameter name (live tensors: copy to keep a snapshot). */
+  stateDict(): Map<string, Tensor> {
+    this.checkLive();
+    const out = new Map<string, Tensor>();
+    for (const g of this.groups) {
+      if (g.momentum === 0) continue;
+      for (const p of g.params) {
+        out.set(`${p.name}.momentum_buffer`, p.buf!);
+        out.set(`${p.name}.step`, this.stepTensor(p.name, p.steps));
+      }
+      for (const s of g.signin) {
+        out.set(`${s.name}.m_momentum_buffer`, s.bufM!);
+        out.set(`${s.name}.w_momentum_buffer`, s.bufW!);
+        out.set(`${s.name}.step`, this.stepTensor(s.name, s.steps));
+      }
+    }
+    return out;
+  }
+
+  /** Copies a stateDict() back (strict: every key must be there, none extra, shapes must match). */
+  loadStateDict(state: Map<string, Tensor>): void {
+    this.checkLive();
+    if (!(state instanceof Map)) throw new InvalidArgumentError('state', 'Map of name to Tensor', state);
+    const issues: Issue[] = [];
+    const used = new Set<string>();
+    const copies: [Tensor, Tensor][] = [];
+    const steps: [{ steps: number }, number][] = [];
+    const take = (key: string, like?: Tensor): Tensor | undefined => {
+      const t = state.get(key);
+      used.add(key);
+      if (!t) {
+        issues.push({ code: 'missing_key', path: key, message: 'missing key' });
+        return undefined;
+      }
+      if (!(t instanceof Tensor) || t.isDisposed) {
+        issues.push({ code: 'invalid_type', path: key, message: 'expected a live Tensor' });
+        return undefined;
+      }
+      if (like && !sameShape(t, like)) {
+        issues.push({ code: 'size_mismatch', path: key, message: `expected shape [${like.shape.join(', ')}] but found [${t.shape.join(', ')}]` });
+        return undefined;
+      }
+      return t;
+    };
+    const stepOf = (key: string, target: { steps: number }) => {
+      const t = take(key);
+      if (!t) return;
+      const v = t.numel === 1 ? t.item() : NaN;
+      if (!Number.isInteger(v) || v < 0) issues.push({ code: 'invalid_value', path: key, message: 'expected one non-negative integer' });
+      else steps.push([target, v]);
+    };
+    for (const g of this.groups) {
+      if (g.momentum === 0) continue;
+      for (const p of g.params) {
+        const b = take(`${p.name}.momentum_buffer`, p.buf);
+        if (b) copies.push([p.buf!, b]);
+        stepOf(`${p.name}.step`, p);
+      }
+      for (const s of g.signin) {
+        const bm = take(`${s.name}.m_momentum_buffer`, s.bufM);
+        const bw = take(`${s.name}.w_momentum_buffer`, s.bufW);
+        if (bm) copies.push([s.bufM!, bm]);
+        if (bw) copies.push([s.bufW!, bw]);
+        stepOf(`${s.name}.step`, s);
+      }
+    }
+    for (const k of state.keys()) if (!used.has(k)) issues.push({ code: 'unexpected_key', path: k, message: 'unexpected key' });
+    if (issues.length) throw new IssuesError('ERR_STATE_DICT', 'Error(s) in loading the SGD state dict', issues);
+    noGrad(() => {
+      for (const [dst, src] of copies) dst.copy_(src);
+    });
+    for (const [target, v] of steps) target.steps = v;
+  }
+
+  private releaseBuffers(): void {
+    for (const g of this.groups ?? []) {
+      for (const p of g.params) p.buf?.dispose();
+      for (const s of g.signin) {
+        s.bufM?.dispose();
+        s.bufW?.dispose();
+      }
+    }
+    for (const t of this.stepTensors?.values() ?? []) t.dispose();
+  }
+
+  /** Frees the momentum buffers and step tensors (the parameters are the model's). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.releaseBuffers();
+    this.stepTensors.clear();
+    this.disposed = true;
+  }
+}

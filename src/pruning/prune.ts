@@ -1,0 +1,355 @@
+/**
+ * pruneModel: the shared pruning loop for any pruner (score → threshold → mask, repeated over an
+ * exponential or linear schedule), as in Synaptic-Flow's prune_loop but keyed by parameter name.
+ *
+ * Targets: `sparsity` is the fraction of ALL masked conv/linear weights removed (layers kept dense
+ * count as kept). After the last round exactly round((1 − sparsity) · N) weights are kept, so the
+ * achieved global sparsity equals the target to within one weight, whatever the scope or
+ * distribution. Masks only shrink: weights already pruned stay pruned, and every round ranks only
+ * the weights still kept.
+ *
+ * Scopes: 'global' ranks every prunable weight together (ties to the earlier layer, then the lower
+ * index); 'layerwise' gives each layer the count of a density distribution (uniform, er, erk,
+ * balanced, pyramidal; integer counts by largest remainders) and ranks within the layer.
+ *
+ * The model is scored in eval mode by default (BatchNorm uses its running statistics and is not
+ * updated), as Synaptic-Flow does; `mode: 'train'` scores in training mode. Every module's mode is
+ * restored afterwards. Masks are written with each layer's setMask(): the `weight_mask` buffers
+ * hold them and the weights outside become exactly zero.
+ */
+import { InvalidArgumentError, ToolkitError, UnknownNameError } from '../errors';
+import { logger as rootLogger } from '../logger';
+import { maskedLayers } from '../nn/masked';
+import type { Module } from '../nn/module';
+import { crossEntropy } from '../nn/functional';
+import { cat } from '../tensor/ops';
+import { tidy } from '../tensor/engine';
+import { Generator } from '../tensor/runtime';
+import { Tensor } from '../tensor/tensor';
+import { bool, int, num, oneOf } from '../validate';
+import type { LossFn, PruneBatch, PrunableWeight, Pruner, ScoreContext } from './base';
+import { DISTRIBUTION_NAMES, layerDensities, type DistributionName } from './distributions';
+import { get as getPruner, names as prunerNames } from './registry';
+import { SCHEDULES, scheduleDensities, type Schedule } from './schedule';
+import { apportion, keptCount, topKMask } from './threshold';
+
+export const SCOPES = ['global', 'layerwise'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** A batch as an object or an [input, target] pair. */
+export type PruneBatchLike = PruneBatch | [Tensor, Tensor];
+
+export interface PruneOptions {
+  /** A registered pruner name ('random', 'magnitude', 'snip', 'grasp', 'synflow') or a Pruner. */
+  method: string | Pruner;
+  /** Fraction of the masked weights to remove, in [0, 1). */
+  sparsity: number;
+  /** 'global' (default without a distribution) or 'layerwise' (default when a distribution is given). */
+  scope?: Scope;
+  /** Layer densities for scope 'layerwise' (default 'uniform'); an error with scope 'global'. */
+  distribution?: DistributionName;
+  /** Prune in this many rounds (default: the pruner's, 100 for SynFlow, else 1). */
+  iterations?: number;
+  /** Density schedule over the rounds (default 'exponential'). */
+  schedule?: Schedule;
+  /** Keep the first masked layer (the first conv) dense. Default false. */
+  denseFirst?: boolean;
+  /** Keep the classifier dense (the model's outputLayerName, else the last masked layer). Default false. */
+  denseLast?: boolean;
+  /** Throw instead of warning when a layer would lose every weight. Default false. */
+  strict?: boolean;
+  /** Batches for data-driven pruners (SNIP, GraSP): one batch, an array or an iterable (read once). */
+  data?: PruneBatchLike | Iterable<PruneBatchLike>;
+  /** Loss on the data (default: mean cross-entropy). */
+  loss?: LossFn;
+  /** One example's input shape without batch dimension, for SynFlow (default: the model's inputShape, else the data's). */
+  inputShape?: number[];
+  /** Seed of a private generator for random scores (default: the global RNG). */
+  seed?: number;
+  generator?: Generator;
+  /** Options of the pruner itself (GraSP: { temperature }, SynFlow: { dtype }). */
+  prunerOptions?: Record<string, unknown>;
+  /** Module mode while scoring (default 'eval'). */
+  mode?: 'eval' | 'train';
+}
+
+export interface PrunedLayer {
+  /** Parameter name (`conv1.weight`). */
+  name: string;
+  total: number;
+  kept: number;
+  density: number;
+  /** Kept dense by denseFirst / denseLast. */
+  dense: boolean;
+  empty: boolean;
+}
+
+export interface PruneResult {
+  method: string;
+  scope: Scope;
+  distribution?: DistributionName;
+  /** Density after each round. */
+  schedule: number[];
+  total: number;
+  kept: number;
+  density: number;
+  sparsity: number;
+  layers: PrunedLayer[];
+  /** Parameter names of layers left with no weight. */
+  emptyLayers: string[];
+}
+
+/** Thrown under `strict` when pruning would leave a layer without any weight. */
+export class EmptyLayerError extends ToolkitError {
+  readonly layers: string[];
+
+  constructor(layers: { name: string; total: number }[], sparsity: number) {
+    super('ERR_INVALID_ARG',
+      `Pruning to sparsity ${sparsity} would remove every weight of ${layers.map((l) => `${l.name} (${l.total} weights)`).join(', ')}; `
+      + 'lower the sparsity, keep the layer dense (denseFirst / denseLast), use a layerwise distribution, or pass strict: false to only warn');
+    this.layers = layers.map((l) => l.name);
+  }
+}
+
+const OPTION_KEYS = new Set(['method', 'sparsity', 'scope', 'distribution', 'iterations', 'schedule', 'denseFirst', 'denseLast',
+  'strict', 'data', 'loss', 'inputShape', 'seed', 'generator', 'prunerOptions', 'mode']);
+
+/** The masked layers' weights, in model order. */
+export function prunableWeights(model: Module): PrunableWeight[] {
+  return maskedLayers(model).map(([layerName, layer]) => ({
+    name: layerName ? `${layerName}.weight` : 'weight', layerName, layer, weight: layer.weight, mask: layer.mask,
+  }));
+}
+
+function isBatchLike(v: unknown): v is PruneBatchLike {
+  if (Array.isArray(v)) return v.length === 2 && v[0] instanceof Tensor && v[1] instanceof Tensor;
+  return typeof v === 'object' && v !== null && (v as PruneBatch).input instanceof Tensor && (v as PruneBatch).target instanceof Tensor;
+}
+
+function toBatch(v: PruneBatchLike): PruneBatch {
+  return Array.isArray(v) ? { input: v[0], target: v[1] } : v;
+}
+
+function readBatches(data: unknown): PruneBatch[] {
+  if (data === undefined) return [];
+  if (isBatchLike(data)) return [toBatch(data)];
+  if (typeof data === 'object' && data !== null && typeof (data as Iterable<unknown>)[Symbol.iterator] === 'function') {
+    const out: PruneBatch[] = [];
+    for (const b of data as Iterable<unknown>) {
+      if (!isBatchLike(b)) throw new InvalidArgumentError(`data[${out.length}]`, '{ input, target } or [input, target] Tensors', b);
+      out.push(toBatch(b));
+    }
+    return out;
+  }
+  throw new InvalidArgumentError('data', '{ input, target }, [input, target] or an iterable of them', data);
+}
+
+function resolveInputShape(model: Module, options: PruneOptions, batches: PruneBatch[]): number[] | undefined {
+  if (options.inputShape !== undefined) {
+    const s = options.inputShape;
+    if (!Array.isArray(s) || s.length === 0 || !s.every((d) => Number.isInteger(d) && d > 0)) {
+      throw new InvalidArgumentError('inputShape', 'non-empty array of positive integers', s);
+    }
+    return s;
+  }
+  const own = (model as unknown as { inputShape?: readonly number[] }).inputShape;
+  if (Array.isArray(own) && own.length) return [...own];
+  if (batches.length) return batches[0].input.shape.slice(1);
+  return undefined;
+}
+
+/** The names of the layers kept dense by denseFirst / denseLast. */
+function denseLayerNames(model: Module, weights: PrunableWeight[], first: boolean, last: boolean): Set<string> {
+  const out = new Set<string>();
+  if (first) out.add(weights[0].name);
+  if (last) {
+    const outName = (model as unknown as { outputLayerName?: string }).outputLayerName;
+    const w = typeof outName === 'string' ? weights.find((x) => x.layerName === outName) : undefined;
+    out.add((w ?? weights[weights.length - 1]).name);
+  }
+  return out;
+}
+
+function maskCount(mask: Tensor): number {
+  return tidy(() => mask.ne(0).sum().item());
+}
+
+function checkScores(scores: unknown, prunable: PrunableWeight[], all: PrunableWeight[], method: string): Map<string, Tensor> {
+  if (!(scores instanceof Map)) throw new InvalidArgumentError(`${method} scores`, 'Map from parameter name to Tensor', scores);
+  const known = new Set(all.map((w) => w.name));
+  for (const k of scores.keys()) {
+    if (!known.has(k)) throw new InvalidArgumentError(`${method} scores`, `keys among the masked weights (${[...known].join(', ')})`, k);
+  }
+  for (const w of prunable) {
+    const s = scores.get(w.name);
+    if (!(s instanceof Tensor)) throw new InvalidArgumentError(`${method} scores['${w.name}']`, 'Tensor', s);
+    if (s.shape.join(',') !== w.weight.shape.join(',')) {
+      throw new InvalidArgumentError(`${method} scores['${w.name}']`, `a Tensor of shape [${w.weight.shape.join(', ')}]`, `shape [${s.shape.join(', ')}]`);
+    }
+  }
+  return scores as Map<string, Tensor>;
+}
+
+function withMode<T>(model: Module, mode: 'eval' | 'train', fn: () => T): T {
+  const saved = [...model.namedModules()].map(([, m]) => [m, m.training] as const);
+  model.train(mode === 'train');
+  try {
+    return fn();
+  } finally {
+    for (const [m, t] of saved) m.training = t;
+  }
+}
+
+/**
+ * Prunes a model's masked layers to a global sparsity (see the file comment). Returns the kept
+ * counts per layer. Throws InvalidArgumentError for bad options, UnknownNameError for an unknown
+ * method or distribution, and EmptyLayerError under `strict` when a layer would be emptied
+ * (otherwise that is a warning).
+ */
+export function pruneModel(model: Module, options: PruneOptions): PruneResult {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'options object', options);
+  for (const k of Object.keys(options)) {
+    if (!OPTION_KEYS.has(k)) throw new InvalidArgumentError('options', `only known keys (${[...OPTION_KEYS].join(', ')})`, k);
+  }
+  const pruner = typeof options.method === 'string'
+    ? getPruner(options.method, options.prunerOptions ?? {})
+    : options.method;
+  if (!pruner || typeof pruner.score !== 'function') {
+    throw new InvalidArgumentError('method', `a pruner name (${prunerNames().join(', ')}) or a Pruner`, options.method);
+  }
+  if (typeof options.method !== 'string' && options.prunerOptions !== undefined) {
+    throw new InvalidArgumentError('prunerOptions', 'undefined when method is a Pruner object', options.prunerOptions);
+  }
+  const sparsity = num('sparsity', options.sparsity, 0, 1);
+  if (sparsity === 1) throw new InvalidArgumentError('sparsity', 'number in [0, 1)', sparsity);
+  if (options.distribution !== undefined && !(DISTRIBUTION_NAMES as readonly string[]).includes(options.distribution)) {
+    throw new UnknownNameError('distribution', String(options.distribution), DISTRIBUTION_NAMES);
+  }
+  const scope = oneOf('scope', options.scope ?? (options.distribution ? 'layerwise' : 'global'), SCOPES);
+  if (scope === 'global' && options.distribution !== undefined) {
+    throw new InvalidArgumentError('distribution', "undefined with scope 'global' (distributions apply to scope 'layerwise')", options.distribution);
+  }
+  const distribution: DistributionName | undefined = scope === 'layerwise' ? options.distribution ?? 'uniform' : undefined;
+  const rounds = int('iterations', options.iterations ?? pruner.defaultIterations, 1);
+  const schedule = oneOf('schedule', options.schedule ?? 'exponential', SCHEDULES);
+  const strict = bool('strict', options.strict ?? false);
+  const denseFirst = bool('denseFirst', options.denseFirst ?? false);
+  const denseLast = bool('denseLast', options.denseLast ?? false);
+  const mode = oneOf('mode', options.mode ?? 'eval', ['eval', 'train'] as const);
+  if (options.loss !== undefined && typeof options.loss !== 'function') throw new InvalidArgumentError('loss', 'function', options.loss);
+  let generator = options.generator;
+  if (generator !== undefined && !(generator instanceof Generator)) throw new InvalidArgumentError('generator', 'Generator', generator);
+  if (options.seed !== undefined) {
+    if (generator) throw new InvalidArgumentError('seed', 'undefined when a generator is given', options.seed);
+    generator = new Generator(int('seed', options.seed, 0));
+  }
+  const batches = readBatches(options.data);
+  if (pruner.needsData && batches.length === 0) {
+    throw new InvalidArgumentError('data', `at least one batch (${pruner.name} scores weights on data)`, options.data);
+  }
+  const inputShape = resolveInputShape(model, options, batches);
+  const log = rootLogger().child({ module: 'pruning', method: pruner.name });
+
+  let weights = prunableWeights(model);
+  if (weights.length === 0) throw new InvalidArgumentError('model', 'a model with masked layers (MaskedConv2d / MaskedLinear)', model);
+  const denseNames = denseLayerNames(model, weights, denseFirst, denseLast);
+  const sizes = weights.map((w) => w.weight.numel);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const targetKept = keptCount(1 - sparsity, total);
+  const fixedKept = () => weights.reduce((s, w) => s + (denseNames.has(w.name) ? maskCount(w.mask) : 0), 0);
+  const fixed = fixedKept();
+  if (fixed > targetKept) {
+    throw new InvalidArgumentError('sparsity', `number <= ${1 - fixed / total} (the layers kept dense hold ${fixed} of ${total} weights)`, sparsity);
+  }
+  const currentKept = weights.reduce((s, w) => s + maskCount(w.mask), 0);
+  if (currentKept < targetKept) {
+    throw new InvalidArgumentError('sparsity', `number >= ${1 - currentKept / total} (the current masks keep only ${currentKept} of ${total} weights and pruning never regrows)`, sparsity);
+  }
+  // Rounds start from the current density: a mask already at 50% pruned to 90% takes the remaining path.
+  const startDensity = currentKept / total;
+  const densities = scheduleDensities(1 - sparsity, rounds, schedule, startDensity);
+  const loss: LossFn = options.loss ?? ((out, target) => crossEntropy(out, target));
+  const warned = new Set<string>();
+
+  for (let r = 0; r < rounds; r++) {
+    const kept = r === rounds - 1 ? targetKept : Math.min(currentKept, Math.max(targetKept, keptCount(densities[r], total)));
+    const emptied = tidy(() => {
+      const ctx: ScoreContext = {
+        weights, batches, loss, inputShape, generator, round: r + 1, rounds, logger: log,
+      };
+      const raw = withMode(model, mode, () => pruner.score(model, ctx));
+      weights = prunableWeights(model); // a pruner may have replaced tensors (SynFlow in float64)
+      const prunable = weights.filter((w) => !denseNames.has(w.name));
+      if (prunable.length === 0) return [];
+      const scores = checkScores(raw, prunable, weights, pruner.name);
+      const budget = kept - fixedKept();
+      const masks = scope === 'global'
+        ? globalMasks(prunable, scores, budget)
+        : layerwiseMasks(weights, prunable, denseNames, scores, budget, kept / total, distribution!);
+      const counts = prunable.map((w) => tidy(() => masks.get(w.name)!.sum().item()));
+      const empty = prunable.filter((_, i) => counts[i] === 0).map((w) => ({ name: w.name, total: w.weight.numel }));
+      if (empty.length && strict) throw new EmptyLayerError(empty, sparsity);
+      for (const w of prunable) w.layer.setMask(masks.get(w.name)!);
+      return empty.map((e) => e.name);
+    });
+    // Warn once per layer, in the round that empties it.
+    const fresh = emptied.filter((n) => !warned.has(n));
+    if (fresh.length) {
+      for (const n of fresh) warned.add(n);
+      log.warn({ round: r + 1, layers: fresh },
+        `pruning left ${fresh.length} layer(s) without any weight: ${fresh.join(', ')} (layer collapse)`);
+    }
+  }
+
+  const layers: PrunedLayer[] = weights.map((w) => {
+    const k = maskCount(w.mask);
+    const n = w.weight.numel;
+    return { name: w.name, total: n, kept: k, density: k / n, dense: denseNames.has(w.name), empty: k === 0 };
+  });
+  const keptAll = layers.reduce((s, l) => s + l.kept, 0);
+  return {
+    method: pruner.name,
+    scope,
+    distribution,
+    schedule: densities,
+    total,
+    kept: keptAll,
+    density: keptAll / total,
+    sparsity: 1 - keptAll / total,
+    layers,
+    emptyLayers: layers.filter((l) => l.empty).map((l) => l.name),
+  };
+}
+
+/** Global ranking: the `budget` best eligible scores over all prunable layers. */
+function globalMasks(prunable: PrunableWeight[], scores: Map<string, Tensor>, budget: number): Map<string, Tensor> {
+  const dtype = prunable.some((w) => scores.get(w.name)!.dtype === 'float64') ? 'float64' : 'float32';
+  const flat = cat(prunable.map((w) => scores.get(w.name)!.to(dtype).reshape([-1])));
+  const eligible = cat(prunable.map((w) => w.mask.reshape([-1])));
+  const keep = topKMask(flat, budget, eligible);
+  const out = new Map<string, Tensor>();
+  let offset = 0;
+  for (const w of prunable) {
+    const n = w.weight.numel;
+    out.set(w.name, keep.narrow(0, offset, n).reshape(w.weight.shape));
+    offset += n;
+  }
+  return out;
+}
+
+/** Layerwise: counts from the distribution at the round's density, ranked within each layer. */
+function layerwiseMasks(all: PrunableWeight[], prunable: PrunableWeight[], denseNames: Set<string>, scores: Map<string, Tensor>,
+  budget: number, roundDensity: number, distribution: DistributionName): Map<string, Tensor> {
+  const densities = layerDensities(distribution, all.map((w) => ({ name: w.name, shape: w.weight.shape })), roundDensity,
+    { dense: denseNames });
+  const quotas = prunable.map((w) => densities[all.indexOf(w)] * w.weight.numel);
+  const qsum = quotas.reduce((a, b) => a + b, 0);
+  const scaled = qsum > 0 ? quotas.map((q) => (q * budget) / qsum) : quotas;
+  const caps = prunable.map((w) => maskCount(w.mask));
+  const counts = apportion(scaled, caps, budget);
+  const out = new Map<string, Tensor>();
+  prunable.forEach((w, i) => {
+    out.set(w.name, topKMask(scores.get(w.name)!.reshape([-1]), counts[i], w.mask.reshape([-1])).reshape(w.weight.shape));
+  });
+  return out;
+}

@@ -1,0 +1,164 @@
+/**
+ * Applying Sign-In to a model (signin-method.md): every selected masked conv/linear weight becomes
+ * θ = M ⊙ m ⊙ w. θ stays the layer's `weight` parameter (the autograd leaf forward uses, so
+ * forward costs nothing extra) and m, w are the persistent buffers `weight_m`, `weight_w`
+ * (style.md naming). The fused Sign-In step of the SGD (src/optim/sgd.ts) reads θ's gradient,
+ * updates m and w and writes θ = m·w; `signinParameters(model)` lists the {theta, m, w, mask}
+ * entries it needs.
+ *
+ * Invariant while a layer is 'signin': weight == m ⊙ w exactly and w == 0 outside the mask.
+ * applySignIn splits the masked θ (m = sqrt((β + sqrt(β² + 4θ²))/2), w = θ/m, so m² − w² = β),
+ * then writes θ = m·w: θ moves by at most a float rounding step, so the network function is kept
+ * to float rounding. mergeSignIn writes θ = mask ⊙ m ⊙ w (bit-identical to the current θ) and
+ * returns the layers to 'dense' for inference and export: the state dict then holds only
+ * `weight` and `weight_mask`, as a dense masked model. A Sign-In state dict holds `weight`,
+ * `weight_mask`, `weight_m` and `weight_w`; after loadStateDict the layer recomputes θ from the
+ * loaded m, w and mask (w is zeroed outside the mask), so m and w are the source of truth.
+ * To load a Sign-In checkpoint, applySignIn first (the keys must exist); to load a dense one into
+ * a Sign-In model, mergeSignIn, load, then applySignIn again.
+ */
+import { InvalidArgumentError, UnknownNameError } from '../errors';
+import { maskedLayers, type MaskedLayer } from '../nn/masked';
+import type { Module } from '../nn/module';
+import { noGrad } from '../tensor/autograd';
+import { tidy } from '../tensor/engine';
+import type { Tensor } from '../tensor/tensor';
+import { options } from '../validate';
+import { signinReset } from './kernels';
+
+/** Which masked layers to act on: dotted module names, or a predicate over (name, layer). */
+export type LayerSelector = readonly string[] | ((name: string, layer: MaskedLayer) => boolean);
+
+/** β for every layer, or per layer by dotted module name. */
+export type BetaOption = number | ((name: string, layer: MaskedLayer) => number);
+
+export interface ApplySignInOptions {
+  /** Inner scaling m² − w² = β (> 0); default 1 (uniform over layers, as in the paper). */
+  beta?: BetaOption;
+  /** Layers to reparameterize; default all masked conv/linear layers (first conv and classifier included). */
+  layers?: LayerSelector;
+}
+
+/** One Sign-In factor pair as the fused SGD step takes it: θ = mask ⊙ m ⊙ w. */
+export interface SignInParam {
+  /** Dotted parameter name of θ (`layer1.0.conv1.weight`). */
+  name: string;
+  theta: Tensor;
+  m: Tensor;
+  w: Tensor;
+  mask: Tensor;
+}
+
+/**
+ * What the reset needs from an optimizer: the momentum buffers of a Sign-In entry's m and w
+ * (undefined where the optimizer has none yet or uses no momentum).
+ */
+export interface SignInOptimizer {
+  signinBuffers(theta: Tensor): { bufM?: Tensor; bufW?: Tensor } | undefined;
+}
+
+function betaOf(beta: BetaOption, name: string, layer: MaskedLayer): number {
+  const b = typeof beta === 'function' ? beta(name, layer) : beta;
+  if (typeof b !== 'number' || !(b > 0) || !Number.isFinite(b)) {
+    throw new InvalidArgumentError(typeof beta === 'function' ? `beta('${name}')` : 'beta', 'finite number > 0', b);
+  }
+  return b;
+}
+
+/** The masked layers a selector picks (all when undefined); unknown names throw, listing the valid ones. */
+export function selectLayers(model: Module, layers?: LayerSelector): [string, MaskedLayer][] {
+  const all = maskedLayers(model);
+  if (layers === undefined) return all;
+  if (typeof layers === 'function') return all.filter(([n, l]) => layers(n, l));
+  if (!Array.isArray(layers) || !layers.every((n) => typeof n === 'string')) {
+    throw new InvalidArgumentError('layers', 'array of layer names or a predicate', layers);
+  }
+  const byName = new Map(all);
+  for (const n of layers) if (!byName.has(n)) throw new UnknownNameError('masked layer', n, all.map(([name]) => name));
+  const wanted = new Set(layers);
+  return all.filter(([n]) => wanted.has(n));
+}
+
+/**
+ * Switches the selected masked layers to the Sign-In parametrization (splitting the masked θ with
+ * β). Layers already in Sign-In are left as they are. Returns the names of the selected layers.
+ * Create the optimizer after this call (and after model.to()): it must hold the new m and w.
+ */
+export function applySignIn(model: Module, opts: ApplySignInOptions = {}): string[] {
+  const o = options<ApplySignInOptions>('options', opts);
+  const beta = o.beta ?? 1;
+  if (typeof beta !== 'number' && typeof beta !== 'function') throw new InvalidArgumentError('beta', 'number or function', beta);
+  const chosen = selectLayers(model, o.layers);
+  // Validate every β before touching any layer.
+  const betas = chosen.map(([n, l]) => betaOf(beta, n, l));
+  chosen.forEach(([, layer], i) => {
+    if (layer.parametrization !== 'signin') layer.setParametrization('signin', { beta: betas[i] });
+  });
+  return chosen.map(([n]) => n);
+}
+
+/**
+ * Folds m ⊙ w ⊙ mask back into θ and returns every Sign-In layer to 'dense' (m and w are freed).
+ * The network function is unchanged (bit-identical). Returns the names of the merged layers.
+ */
+export function mergeSignIn(model: Module): string[] {
+  const merged = signinLayers(model);
+  for (const [, layer] of merged) layer.setParametrization('dense');
+  return merged.map(([n]) => n);
+}
+
+/** The masked layers currently in the Sign-In parametrization, by dotted module name. */
+export function signinLayers(model: Module): [string, MaskedLayer][] {
+  return maskedLayers(model).filter(([, l]) => l.parametrization === 'signin');
+}
+
+/** True when some layer of the model is in the Sign-In parametrization. */
+export function hasSignIn(model: Module): boolean {
+  return signinLayers(model).length > 0;
+}
+
+/** The {theta, m, w, mask} entries of every Sign-In layer, for the fused SGD. */
+export function signinParameters(model: Module): SignInParam[] {
+  return signinLayers(model).map(([name, layer]) => {
+    const s = layer.signin!;
+    return { name: name ? `${name}.weight` : 'weight', theta: layer.weight, m: s.m, w: s.w, mask: layer.mask };
+  });
+}
+
+export interface ResetSignInOptions {
+  /** The β to restore; default: each layer's own β (the one applySignIn used). */
+  beta?: BetaOption;
+  /** Zero the momentum buffers of m and w (needs `optimizer`); default false (keep). */
+  zeroMomentum?: boolean;
+  /** The optimizer training the factors: its buffers are zeroed (zeroMomentum) or masked. */
+  optimizer?: SignInOptimizer;
+}
+
+/**
+ * The Sign-In reset: re-splits every Sign-In layer's m and w in place with m² − w² = β, keeping θ
+ * (one fused kernel per tensor), then rewrites θ = m·w so that the layer invariant holds exactly
+ * (θ moves by at most a rounding step; the function is kept to float rounding). Returns the
+ * number of layers reset.
+ */
+export function resetSignIn(model: Module, opts: ResetSignInOptions = {}): number {
+  const o = options<ResetSignInOptions>('options', opts);
+  const zeroMomentum = o.zeroMomentum ?? false;
+  if (typeof zeroMomentum !== 'boolean') throw new InvalidArgumentError('zeroMomentum', 'boolean', zeroMomentum);
+  if (zeroMomentum && !o.optimizer) {
+    throw new InvalidArgumentError('optimizer', 'the optimizer that trains the Sign-In factors (zeroMomentum needs its buffers)', o.optimizer);
+  }
+  const layers = signinLayers(model);
+  const betas = layers.map(([n, l]) => (o.beta === undefined ? l.signin!.beta : betaOf(o.beta, n, l)));
+  layers.forEach(([, layer], i) => {
+    const s = layer.signin!;
+    const bufs = o.optimizer?.signinBuffers(layer.weight);
+    signinReset({
+      theta: layer.weight, m: s.m, w: s.w, mask: layer.mask, beta: betas[i], zeroMomentum, bufM: bufs?.bufM, bufW: bufs?.bufW,
+    });
+    noGrad(() => tidy(() => {
+      layer.weight.copy_(s.m.mul(s.w));
+    }));
+    layer.noteSignInBeta(betas[i]);
+  });
+  return layers.length;
+}

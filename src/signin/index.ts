@@ -1,0 +1,22 @@
+/**
+ * Sign-In (signin-method.md): applying the reparameterization θ = M ⊙ m ⊙ w to a model, the reset
+ * schedule, sign statistics and the fused kernels.
+ */
+export {
+  applySignIn, mergeSignIn, resetSignIn, signinLayers, signinParameters, hasSignIn, selectLayers,
+} from './apply';
+export type {
+  ApplySignInOptions, ResetSignInOptions, SignInParam, SignInOptimizer, LayerSelector, BetaOption,
+} from './apply';
+export {
+  SignInResetSchedule, resolveResetOptions, resetDueAtStep, resetDueAtEpoch,
+} from './schedule';
+export type {
+  SignInResetOptions, ResolvedResetOptions, ResetUnit, ResetMomentum, ResetContext, ResetEvent,
+} from './schedule';
+export { SignTracker } from './stats';
+export type { SignStats, LayerSignStats, FlipFractions, SignTrackerOptions } from './stats';
+export { signinStep, signinReset, signinSplitFused } from './kernels';
+export type { SigninStepArgs, SigninResetArgs } from './kernels';
+export { signinSplit, SIGNIN_M_BUFFER, SIGNIN_W_BUFFER } from '../nn/masked';
+export type { SignInFactors, ParametrizationOptions } from '../nn/masked';

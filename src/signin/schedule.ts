@@ -1,0 +1,152 @@
+/**
+ * The Sign-In reset schedule ("dynamic" Sign-In, signin-method.md): every `period` epochs (or
+ * steps) the factors m and w of every Sign-In layer are re-split with m² − w² = β, which leaves θ
+ * and the network function unchanged and restores the inner scaling that SGD noise and weight
+ * decay wear away.
+ *
+ * SignInResetSchedule is a trainer callback (it has the hooks of src/train/callbacks.ts's
+ * Callback: onStepEnd / onEpochEnd receive the trainer's context, whose `step` and `epoch` count
+ * *completed* optimizer steps and epochs). The hooks also take plain numbers for use outside the
+ * trainer: onStepEnd(step, epoch) and onEpochEnd(epoch), with the same meaning (counts, not
+ * indices):
+ *
+ * - unit 'epochs': a reset runs at the end of epoch e (e = completed epochs, 1-based) when
+ *   e % period === 0 and, if stopAfterEpoch is set, e ≤ stopAfterEpoch.
+ * - unit 'steps': a reset runs after step s (s = completed steps, 1-based) when s % period === 0
+ *   and, if stopAfterEpoch is set, the step belongs to an epoch ≤ stopAfterEpoch (that is, fewer
+ *   than stopAfterEpoch epochs had completed when the step ran).
+ *
+ * So with stopAfterEpoch = 150 in a 160-epoch run, no reset happens during the final 10 epochs
+ * (e.g. to leave the last learning-rate decay alone).
+ */
+import { InvalidArgumentError } from '../errors';
+import type { Module } from '../nn/module';
+import { int, oneOf, options } from '../validate';
+import { resetSignIn, type BetaOption, type SignInOptimizer } from './apply';
+
+export type ResetUnit = 'epochs' | 'steps';
+export type ResetMomentum = 'keep' | 'zero';
+
+export interface SignInResetOptions {
+  /** Reset every `period` units; a positive integer. Default 1 (every epoch, as in the paper's dynamic Sign-In). */
+  period?: number;
+  /** 'epochs' (default) or 'steps'. */
+  unit?: ResetUnit;
+  /** No reset after this many epochs have completed (see the module comment). Default: never stop. */
+  stopAfterEpoch?: number;
+  /** Momentum buffers of m and w at a reset: 'keep' (default) or 'zero'. */
+  momentum?: ResetMomentum;
+  /**
+   * The inner scaling m² − w² restored by a reset, for every layer or per layer; default: each
+   * layer's own β (the one applySignIn split it with, 1 unless chosen otherwise).
+   */
+  beta?: BetaOption;
+  /**
+   * The optimizer that trains the Sign-In factors; needed for momentum 'zero' (and to keep masked
+   * entries of its buffers at zero). Inside the trainer, the context's optimizer is used when this
+   * is not given.
+   */
+  optimizer?: SignInOptimizer;
+}
+
+export interface ResolvedResetOptions {
+  period: number;
+  unit: ResetUnit;
+  stopAfterEpoch: number | undefined;
+  momentum: ResetMomentum;
+  beta: BetaOption | undefined;
+}
+
+/** Validates reset-schedule options and fills in the defaults. */
+export function resolveResetOptions(opts: SignInResetOptions = {}): ResolvedResetOptions {
+  const o = options<SignInResetOptions>('options', opts);
+  const stop = o.stopAfterEpoch;
+  const beta = o.beta;
+  if (beta !== undefined && typeof beta !== 'function' && (typeof beta !== 'number' || !(beta > 0) || !Number.isFinite(beta))) {
+    throw new InvalidArgumentError('beta', 'finite number > 0 or a function of the layer', beta);
+  }
+  return {
+    period: int('period', o.period ?? 1, 1),
+    unit: oneOf('unit', o.unit ?? 'epochs', ['epochs', 'steps'] as const),
+    stopAfterEpoch: stop === undefined ? undefined : int('stopAfterEpoch', stop, 0),
+    momentum: oneOf('momentum', o.momentum ?? 'keep', ['keep', 'zero'] as const),
+    beta,
+  };
+}
+
+/** Whether a reset is due after `step` completed steps, `epoch` completed epochs before this step ended. */
+export function resetDueAtStep(o: ResolvedResetOptions, step: number, epoch: number): boolean {
+  if (o.unit !== 'steps' || step <= 0 || step % o.period !== 0) return false;
+  return o.stopAfterEpoch === undefined || epoch < o.stopAfterEpoch;
+}
+
+/** Whether a reset is due when `epoch` epochs have completed. */
+export function resetDueAtEpoch(o: ResolvedResetOptions, epoch: number): boolean {
+  if (o.unit !== 'epochs' || epoch <= 0 || epoch % o.period !== 0) return false;
+  return o.stopAfterEpoch === undefined || epoch <= o.stopAfterEpoch;
+}
+
+/** The parts of the trainer's context the schedule reads (src/train/callbacks.ts TrainContext). */
+export interface ResetContext {
+  step: number;
+  epoch: number;
+  optimizer?: unknown;
+}
+
+/** One reset that ran, for logs and tests. */
+export interface ResetEvent {
+  step: number | undefined;
+  epoch: number;
+  layers: number;
+}
+
+/**
+ * Resets the Sign-In split on a schedule. Use it as a trainer callback, or call its hooks
+ * yourself (`onStepEnd(step, epoch)` after each optimizer step, `onEpochEnd(epoch)` after each
+ * epoch; both count completed steps/epochs).
+ */
+export class SignInResetSchedule {
+  readonly name = 'signin-reset';
+  readonly options: ResolvedResetOptions;
+  /** Every reset performed so far, in order. */
+  readonly history: ResetEvent[] = [];
+  private optimizer: SignInOptimizer | undefined;
+
+  constructor(readonly model: Module, opts: SignInResetOptions = {}) {
+    this.options = resolveResetOptions(opts);
+    this.optimizer = opts.optimizer;
+  }
+
+  /** After an optimizer step: the trainer's context, or (completed steps, completed epochs). */
+  onStepEnd(ctx: ResetContext | number, epoch?: number): void {
+    const c = typeof ctx === 'number' ? { step: ctx, epoch: epoch ?? 0 } : ctx;
+    if (resetDueAtStep(this.options, c.step, c.epoch)) this.reset(c, c.step);
+  }
+
+  /** After an epoch: the trainer's context, or the number of completed epochs. */
+  onEpochEnd(ctx: ResetContext | number, metrics?: Record<string, unknown>): void {
+    const c = typeof ctx === 'number' ? { step: NaN, epoch: ctx } : ctx;
+    if (resetDueAtEpoch(this.options, c.epoch)) this.reset(c, Number.isNaN(c.step) ? undefined : c.step);
+    if (metrics && typeof metrics === 'object') metrics.signinResets = this.history.length;
+  }
+
+  /** Resets now, whatever the schedule says. */
+  resetNow(ctx?: ResetContext): number {
+    return this.reset(ctx ?? { step: NaN, epoch: NaN }, undefined);
+  }
+
+  private reset(ctx: ResetContext, step: number | undefined): number {
+    const optimizer = this.optimizer ?? asSignInOptimizer(ctx.optimizer);
+    const layers = resetSignIn(this.model, {
+      beta: this.options.beta,
+      zeroMomentum: this.options.momentum === 'zero',
+      optimizer,
+    });
+    this.history.push({ step, epoch: ctx.epoch, layers });
+    return layers;
+  }
+}
+
+function asSignInOptimizer(o: unknown): SignInOptimizer | undefined {
+  return o && typeof (o as SignInOptimizer).signinBuffers === 'function' ? (o as SignInOptimizer) : undefined;
+}

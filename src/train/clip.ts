@@ -1,0 +1,15 @@
+import { noGrad } from '../tensor/autograd';
+import { tidy } from '../tensor/engine';
+import type { Tensor } from '../tensor/tensor';
+
+/** Scales gradients in place so their global L2 norm is at most maxNorm; returns the norm before. */
+export function clipGradNorm(params: Tensor[], maxNorm: number): number {
+  return noGrad(() => tidy(() => {
+    const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== undefined);
+    if (grads.length === 0) return 0;
+    const total = Math.sqrt(grads.reduce((s, g) => s + g.norm(2).item() ** 2, 0));
+    const scale = maxNorm / (total + 1e-6);
+    if (scale < 1) for (const g of grads) g.mul_(scale);
+    return total;
+  }));
+}

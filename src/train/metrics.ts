@@ -1,0 +1,40 @@
+/** Accuracy counting from logits, done on the device with one readback per batch. */
+import { noGrad } from '../tensor/autograd';
+import { tidy } from '../tensor/engine';
+import type { Tensor } from '../tensor/tensor';
+
+/** How many rows of logits have the target among their top-k classes, for each k. */
+export function topkCorrect(logits: Tensor, target: Tensor, ks: number[]): number[] {
+  return noGrad(() => tidy(() => {
+    const classes = logits.shape[1];
+    const kmax = Math.min(Math.max(...ks), classes);
+    const { indices } = logits.topk(kmax, 1, true, true);
+    const hits = indices.eq(target.reshape([-1, 1]).expandAs(indices)).to('int64');
+    const cum = hits.cumsum(1).sum(0).toArray();
+    return ks.map((k) => cum[Math.min(k, classes) - 1]);
+  }));
+}
+
+/** Running sums for loss and accuracy over an epoch. */
+export class MetricAccumulator {
+  private lossSum = 0;
+  private top1 = 0;
+  private top5 = 0;
+  private n = 0;
+
+  add(loss: number, correct: number[], batchSize: number): void {
+    this.lossSum += loss * batchSize;
+    this.top1 += correct[0];
+    this.top5 += correct[1] ?? 0;
+    this.n += batchSize;
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  result(): { loss: number; top1: number; top5: number } {
+    const n = Math.max(this.n, 1);
+    return { loss: this.lossSum / n, top1: this.top1 / n, top5: this.top5 / n };
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Learning-rate schedules as pure functions of the (fractional) epoch: t = 2.5 is halfway through
+ * the third epoch. Per-step use: `lr(step / stepsPerEpoch)` (see perStep). Evaluated at integer
+ * epochs they equal PyTorch's MultiStepLR / CosineAnnealingLR stepped once per epoch.
+ */
+import { InvalidArgumentError } from '../errors';
+import { num } from '../validate';
+
+export type LrSchedule = (epoch: number) => number;
+
+function checkT(t: number): number {
+  if (typeof t !== 'number' || Number.isNaN(t) || t < 0) throw new InvalidArgumentError('epoch', 'number >= 0', t);
+  return t;
+}
+
+/** lr(t) = lr. */
+export function constantLr(lr: number): LrSchedule {
+  num('lr', lr, 0);
+  return (t) => (checkT(t), lr);
+}
+
+/** MultiStepLR: lr · gamma^(number of milestones <= t). Milestones are absolute epochs. */
+export function stepLr(lr: number, milestones: readonly number[], gamma = 0.1): LrSchedule {
+  num('lr', lr, 0);
+  num('gamma', gamma, 0);
+  if (!Array.isArray(milestones) || !milestones.every((m, i) => typeof m === 'number' && m >= 0 && (i === 0 || m > milestones[i - 1]))) {
+    throw new InvalidArgumentError('milestones', 'strictly increasing array of epochs >= 0', milestones);
+  }
+  const ms = [...milestones];
+  return (t) => {
+    checkT(t);
+    let k = 0;
+    while (k < ms.length && ms[k] <= t) k++;
+    return lr * gamma ** k;
+  };
+}
+
+export interface CosineOptions {
+  /** Epoch at which the schedule reaches minLr (PyTorch's T_max when startEpoch = 0). */
+  totalEpochs: number;
+  /** PyTorch's eta_min. Default 0. */
+  minLr?: number;
+  /** The decay starts here (lr before it); e.g. the end of a warm-up. Default 0. */
+  startEpoch?: number;
+}
+
+/**
+ * Cosine annealing: minLr + (lr − minLr)(1 + cos(π (t − start)/(total − start)))/2 for
+ * start <= t <= total, lr before start, minLr after total.
+ */
+export function cosineLr(lr: number, options: CosineOptions): LrSchedule {
+  num('lr', lr, 0);
+  const minLr = num('minLr', options.minLr ?? 0, 0, lr);
+  const start = num('startEpoch', options.startEpoch ?? 0, 0);
+  const total = num('totalEpochs', options.totalEpochs, start);
+  return (t) => {
+    checkT(t);
+    if (t <= start) return lr;
+    if (t >= total) return minLr;
+    return minLr + ((lr - minLr) * (1 + Math.cos((Math.PI * (t - start)) / (total - start)))) / 2;
+  };
+}
+
+/**
+ * Linear warm-up in front of any schedule: for t < warmupEpochs,
+ * lr(t) = main(warmupEpochs) · (startFactor + (1 − startFactor) · t / warmupEpochs); then main(t).
+ * Continuous at the end of the warm-up; the main schedule keeps its own (absolute) epochs.
+ */
+export function withWarmup(main: LrSchedule, warmupEpochs: number, startFactor = 0): LrSchedule {
+  num('warmupEpochs', warmupEpochs, 0);
+  num('startFactor', startFactor, 0, 1);
+  if (warmupEpochs === 0) return main;
+  const peak = main(warmupEpochs);
+  return (t) => {
+    checkT(t);
+    if (t >= warmupEpochs) return main(t);
+    return peak * (startFactor + ((1 - startFactor) * t) / warmupEpochs);
+  };
+}
+
+/** A schedule in optimizer steps. */
+export function perStep(schedule: LrSchedule, stepsPerEpoch: number): (step: number) => number {
+  num('stepsPerEpoch', stepsPerEpoch, 1);
+  return (step) => schedule(step / stepsPerEpoch);
+}
+
+/** The schedule fields of an experiment config plus the peak lr and the epoch count. */
+export interface ScheduleOptions {
+  name: 'cosine' | 'step' | 'constant';
+  lr: number;
+  epochs: number;
+  warmupEpochs?: number;
+  milestones?: readonly number[];
+  gamma?: number;
+  minLr?: number;
+}
+
+/**
+ * Builds a config's schedule. Cosine decays from the end of the warm-up (peak lr there) to minLr at
+ * `epochs`; step milestones are absolute epochs; the warm-up rises linearly from 0.
+ */
+export function createSchedule(o: ScheduleOptions): LrSchedule {
+  const warmup = o.warmupEpochs ?? 0;
+  let main: LrSchedule;
+  switch (o.name) {
+    case 'constant': main = constantLr(o.lr); break;
+    case 'step': main = stepLr(o.lr, o.milestones ?? [], o.gamma ?? 0.1); break;
+    case 'cosine': main = cosineLr(o.lr, { totalEpochs: o.epochs, minLr: o.minLr ?? 0, startEpoch: warmup }); break;
+    default: throw new InvalidArgumentError('schedule name', "one of 'cosine', 'step', 'constant'", (o as { name: unknown }).name);
+  }
+  return withWarmup(main, warmup);
+}

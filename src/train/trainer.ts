@@ -1,0 +1,167 @@
+/**
+ * The training loop: epochs of SGD steps, each inside tidy(), per-epoch evaluation, callbacks
+ * (LR schedule, Sign-In resets, sign statistics, metrics, checkpoints). Policy lives in callbacks;
+ * this loop only orders them.
+ */
+import type { Logger } from 'pino';
+import { logger as rootLogger } from '../logger';
+import { crossEntropy } from '../nn/functional';
+import type { Module } from '../nn/module';
+import { noGrad } from '../tensor/autograd';
+import { tidy } from '../tensor/engine';
+import type { Tensor } from '../tensor/tensor';
+import { int, num } from '../validate';
+import type { Callback, EpochMetrics, Optimizer, TrainContext } from './callbacks';
+import { clipGradNorm } from './clip';
+import { MetricAccumulator, topkCorrect } from './metrics';
+import { Progress } from './progress';
+
+export interface Batch {
+  x: Tensor;
+  y: Tensor;
+}
+
+export interface BatchSource extends AsyncIterable<Batch> {
+  /** Batches per epoch. */
+  readonly length: number;
+  /** Reseeds shuffling and augmentation for an epoch (deterministic resume). */
+  setEpoch?(epoch: number): void;
+}
+
+export interface TrainerOptions {
+  model: Module;
+  optimizer: Optimizer;
+  train: BatchSource;
+  test?: BatchSource;
+  epochs: number;
+  /** Learning rate as a function of fractional epoch (2.5 = halfway through the third epoch). */
+  lr: (epoch: number) => number;
+  labelSmoothing?: number;
+  gradClipNorm?: number;
+  evalEvery?: number;
+  device?: string;
+  callbacks?: Callback[];
+  logger?: Logger;
+  progress?: boolean;
+}
+
+export interface EvalResult {
+  loss: number;
+  top1: number;
+  top5: number;
+}
+
+export class Trainer {
+  readonly ctx: TrainContext;
+  private readonly opts: Required<Pick<TrainerOptions, 'labelSmoothing' | 'evalEvery' | 'device'>> & TrainerOptions;
+  private readonly callbacks: Callback[];
+
+  constructor(options: TrainerOptions) {
+    int('epochs', options.epochs, 1);
+    num('labelSmoothing', options.labelSmoothing ?? 0, 0, 1);
+    if (options.gradClipNorm !== undefined) num('gradClipNorm', options.gradClipNorm, 0);
+    this.opts = { labelSmoothing: 0, evalEvery: 1, device: 'cpu', ...options };
+    this.callbacks = options.callbacks ?? [];
+    this.ctx = {
+      model: options.model,
+      optimizer: options.optimizer,
+      logger: options.logger ?? rootLogger(),
+      epoch: 0,
+      step: 0,
+      stepsPerEpoch: options.train.length,
+    };
+  }
+
+  /** Restores the position of a checkpointed run (epochs and steps completed). */
+  setPosition(epoch: number, step: number): void {
+    this.ctx.epoch = epoch;
+    this.ctx.step = step;
+  }
+
+  private toDevice(t: Tensor): Tensor {
+    return this.opts.device === 'cpu' ? t : t.to({ device: this.opts.device });
+  }
+
+  private trainStep(batch: Batch, acc: MetricAccumulator): void {
+    const { model, optimizer } = this.ctx;
+    tidy(() => {
+      const x = this.toDevice(batch.x);
+      const y = this.toDevice(batch.y);
+      const logits = model.forward(x);
+      const loss = crossEntropy(logits, y, { labelSmoothing: this.opts.labelSmoothing });
+      loss.backward();
+      if (this.opts.gradClipNorm !== undefined) clipGradNorm(model.parameters(), this.opts.gradClipNorm);
+      optimizer.step();
+      acc.add(loss.item(), topkCorrect(logits.detach(), y, [1, 5]), y.shape[0]);
+    });
+    optimizer.zeroGrad();
+  }
+
+  /** Loss and top-1/top-5 accuracy over a batch source, in eval mode without gradients. */
+  async evaluate(source: BatchSource): Promise<EvalResult> {
+    const { model } = this.ctx;
+    const wasTraining = model.training;
+    model.eval();
+    const acc = new MetricAccumulator();
+    try {
+      for await (const batch of source) {
+        noGrad(() => tidy(() => {
+          const x = this.toDevice(batch.x);
+          const y = this.toDevice(batch.y);
+          const logits = model.forward(x);
+          const loss = crossEntropy(logits, y);
+          acc.add(loss.item(), topkCorrect(logits, y, [1, 5]), y.shape[0]);
+        }));
+        batch.x.dispose();
+        batch.y.dispose();
+      }
+    } finally {
+      model.train(wasTraining);
+    }
+    return acc.result();
+  }
+
+  /** Trains from the current position to `epochs`; returns the last epoch's metrics. */
+  async fit(): Promise<EpochMetrics | undefined> {
+    const { ctx, opts } = this;
+    let last: EpochMetrics | undefined;
+    for (const cb of this.callbacks) await cb.onTrainStart?.(ctx);
+    for (let epoch = ctx.epoch; epoch < opts.epochs; epoch++) {
+      const started = Date.now();
+      opts.train.setEpoch?.(epoch);
+      ctx.model.train();
+      const acc = new MetricAccumulator();
+      const bar = new Progress(`epoch ${epoch + 1}/${opts.epochs}`, opts.train.length, opts.progress);
+      let i = 0;
+      for await (const batch of opts.train) {
+        ctx.optimizer.lr = opts.lr(epoch + i / opts.train.length);
+        try {
+          this.trainStep(batch, acc);
+        } finally {
+          batch.x.dispose();
+          batch.y.dispose();
+        }
+        i++;
+        ctx.step++;
+        for (const cb of this.callbacks) cb.onStepEnd?.(ctx);
+        bar.update(i, acc.result().loss);
+      }
+      bar.stop();
+      const train = acc.result();
+      const metrics: EpochMetrics = {
+        epoch: epoch + 1, step: ctx.step, lr: ctx.optimizer.lr, trainLoss: train.loss, trainAcc: train.top1, time: 0,
+      };
+      if (opts.test && ((epoch + 1) % opts.evalEvery === 0 || epoch + 1 === opts.epochs)) {
+        const test = await this.evaluate(opts.test);
+        Object.assign(metrics, { testLoss: test.loss, testAcc: test.top1, testTop5: test.top5 });
+      }
+      metrics.time = (Date.now() - started) / 1000;
+      ctx.epoch = epoch + 1;
+      for (const cb of this.callbacks) await cb.onEpochEnd?.(ctx, metrics);
+      ctx.logger.info({ ...metrics, signFlips: undefined }, 'epoch done');
+      last = metrics;
+    }
+    for (const cb of this.callbacks) await cb.onTrainEnd?.(ctx, last);
+    return last;
+  }
+}

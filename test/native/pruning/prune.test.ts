@@ -1,0 +1,253 @@
+/**
+ * pruneModel's behaviour beyond exact counts: dense first/last layers, the empty-layer warning and
+ * strict error, iterative schedules, SynFlow's defaults and float64 fallback, mode and state
+ * restoration, option validation with exact messages.
+ */
+import {
+  EmptyLayerError, InvalidArgumentError, UnknownNameError, createModel, maskReport, maskedLayers, memory, noGrad, pruneModel, tidy,
+} from '../../../src';
+import { createToyModel } from '../../helpers/toy-model';
+import { GRID_MODELS, batchFor, captureLogs, checkMasks, seeded } from './fixtures';
+
+let logs: string[] = [];
+beforeEach(() => { logs = captureLogs(); });
+
+const PRUNERS = ['random', 'magnitude', 'snip', 'grasp', 'synflow'];
+const resnet = GRID_MODELS.find((m) => m.name === 'cifar_resnet_20')!;
+
+describe('denseFirst / denseLast', () => {
+  const batch = batchFor(resnet.inputShape);
+  test.each(PRUNERS)('%s keeps conv1 and fc dense and still meets the global target', (method) => {
+    for (const scope of ['global', 'layerwise'] as const) {
+      const model = seeded(resnet.create);
+      const r = pruneModel(model, {
+        method, sparsity: 0.95, scope, distribution: scope === 'layerwise' ? 'erk' : undefined, denseFirst: true, denseLast: true,
+        data: batch, iterations: method === 'synflow' ? 2 : undefined,
+      });
+      const counts = checkMasks(model);
+      expect(counts.get('conv1.weight')).toBe(432);
+      expect(counts.get('fc.weight')).toBe(640);
+      expect(r.layers.filter((l) => l.dense).map((l) => l.name)).toEqual(['conv1.weight', 'fc.weight']);
+      expect(r.kept).toBe(Math.round(0.05 * r.total));
+      model.dispose();
+    }
+  });
+
+  test('denseLast finds the classifier by outputLayerName', () => {
+    const model = seeded(() => createModel('lenet5'));
+    const r = pruneModel(model, { method: 'magnitude', sparsity: 0.9, denseLast: true });
+    expect(r.layers.find((l) => l.name === 'fc3.weight')!.density).toBe(1);
+  });
+
+  test('an infeasible target is an error naming the bound', () => {
+    const model = seeded(() => createModel('lenet5'));
+    expect(() => pruneModel(model, { method: 'magnitude', sparsity: 0.999, denseFirst: true, denseLast: true }))
+      .toThrow(/^Expected number <= 0\.98389\d* \(the layers kept dense hold 990 of 61470 weights\) for sparsity but received 0\.999 of type number$/);
+  });
+});
+
+test('the full vgg11_bn (9.2M weights): global magnitude and random ERK are exact', () => {
+  const model = seeded(() => createModel('vgg11_bn'));
+  const total = maskedLayers(model).reduce((s, [, l]) => s + l.weight.numel, 0);
+  expect(pruneModel(model, { method: 'magnitude', sparsity: 0.98 }).kept).toBe(Math.round(0.02 * total));
+  expect([...checkMasks(model).values()].reduce((a, b) => a + b, 0)).toBe(Math.round(0.02 * total));
+  model.dispose();
+  const other = seeded(() => createModel('vgg11_bn'));
+  const r = pruneModel(other, { method: 'random', sparsity: 0.95, distribution: 'erk', seed: 0 });
+  expect(r.kept).toBe(Math.round(0.05 * total));
+  expect(Math.max(...r.layers.map((l) => l.density))).toBeLessThanOrEqual(1);
+  other.dispose();
+});
+
+describe('a layer pruned empty', () => {
+  /** A toy model whose conv2 weights are tiny, so magnitude pruning removes all of them. */
+  function collapsing() {
+    const model = seeded(() => createToyModel());
+    noGrad(() => model.conv2.weight.mul_(1e-6));
+    return model;
+  }
+
+  test('warns through the logger and the report marks it', () => {
+    const model = collapsing();
+    const r = pruneModel(model, { method: 'magnitude', sparsity: 0.8 });
+    expect(r.emptyLayers).toEqual(['conv2.weight']);
+    expect(r.layers.find((l) => l.name === 'conv2.weight')!.empty).toBe(true);
+    const warn = logs.map((l) => JSON.parse(l)).find((l) => l.level === 40);
+    expect(warn).toMatchObject({ module: 'pruning', method: 'magnitude', layers: ['conv2.weight'] });
+    expect(warn.msg).toBe('pruning left 1 layer(s) without any weight: conv2.weight (layer collapse)');
+    const report = maskReport(model, { inputShape: [1, 8, 8] });
+    expect(report.emptyLayers).toEqual(['conv2.weight']);
+    expect(report.table).toMatch(/^conv2\.weight .*EMPTY \(layer collapse\)$/m);
+  });
+
+  test('is an EmptyLayerError under strict, and no mask changes', () => {
+    const model = collapsing();
+    let err: unknown;
+    try {
+      pruneModel(model, { method: 'magnitude', sparsity: 0.8, strict: true });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(EmptyLayerError);
+    expect((err as EmptyLayerError).code).toBe('ERR_INVALID_ARG');
+    expect((err as EmptyLayerError).layers).toEqual(['conv2.weight']);
+    expect((err as Error).message).toBe('Pruning to sparsity 0.8 would remove every weight of conv2.weight (288 weights); lower the sparsity, '
+      + 'keep the layer dense (denseFirst / denseLast), use a layerwise distribution, or pass strict: false to only warn');
+    expect([...checkMasks(model).values()]).toEqual([36, 288, 80]);
+  });
+
+  test('a layerwise distribution avoids it', () => {
+    const model = collapsing();
+    const r = pruneModel(model, { method: 'magnitude', sparsity: 0.8, distribution: 'erk', strict: true });
+    expect(r.emptyLayers).toEqual([]);
+  });
+});
+
+test('global ties go to the earlier layer, then the lower flat index', () => {
+  const model = seeded(() => createToyModel());
+  noGrad(() => { for (const [, l] of maskedLayers(model)) l.weight.fill_(0.5); });
+  const r = pruneModel(model, { method: 'magnitude', sparsity: 0.5 });
+  expect(r.layers.map((l) => l.kept)).toEqual([36, 166, 0]);
+  const conv2 = model.conv2.mask.toArray();
+  expect(conv2.slice(0, 166).every((v) => v === 1)).toBe(true);
+  expect(conv2.slice(166).every((v) => v === 0)).toBe(true);
+});
+
+describe('iterative pruning', () => {
+  test('SynFlow defaults to 100 exponential rounds and is data-free (the model\'s inputShape)', () => {
+    const model = seeded(() => createModel('lenet5'));
+    const before = memory().numTensors;
+    const r = pruneModel(model, { method: 'synflow', sparsity: 0.98 });
+    expect(memory().numTensors).toBe(before);
+    expect(r.schedule).toHaveLength(100);
+    expect(r.schedule[0]).toBeCloseTo(0.02 ** 0.01, 12);
+    expect(r.schedule[99]).toBeCloseTo(0.02, 15);
+    expect(r.kept).toBe(Math.round(0.02 * 61470));
+    expect(r.emptyLayers).toEqual([]);
+  });
+
+  test('masks only shrink across calls; a lower sparsity than the current one is an error', () => {
+    const model = seeded(() => createModel('lenet5'));
+    pruneModel(model, { method: 'magnitude', sparsity: 0.5 });
+    const first = maskedLayers(model).map(([, l]) => l.mask.toArray());
+    const r = pruneModel(model, { method: 'random', sparsity: 0.9, iterations: 3, schedule: 'linear', seed: 1 });
+    expect(r.schedule.map((d) => +d.toFixed(10))).toEqual([0.5 - 0.4 / 3, 0.5 - 0.8 / 3, 0.1].map((d) => +d.toFixed(10)));
+    const second = maskedLayers(model).map(([, l]) => l.mask.toArray());
+    second.forEach((m, i) => m.forEach((v, j) => { if (v === 1) expect(first[i][j]).toBe(1); }));
+    expect(() => pruneModel(model, { method: 'magnitude', sparsity: 0.5 }))
+      .toThrow(/^Expected number >= 0\.9\d* \(the current masks keep only 6147 of 61470 weights and pruning never regrows\) for sparsity/);
+  });
+
+  test('iterative magnitude equals one shot (scores do not change between rounds)', () => {
+    const a = seeded(() => createModel('lenet5'));
+    const b = seeded(() => createModel('lenet5'));
+    pruneModel(a, { method: 'magnitude', sparsity: 0.9 });
+    pruneModel(b, { method: 'magnitude', sparsity: 0.9, iterations: 5 });
+    expect(maskedLayers(a).map(([, l]) => l.mask.toArray())).toEqual(maskedLayers(b).map(([, l]) => l.mask.toArray()));
+  });
+
+  test('random masks are reproducible from a seed', () => {
+    const masks = (seed: number) => {
+      const m = seeded(() => createModel('lenet5'));
+      pruneModel(m, { method: 'random', sparsity: 0.9, distribution: 'erk', seed });
+      return maskedLayers(m).map(([, l]) => l.mask.toArray());
+    };
+    expect(masks(7)).toEqual(masks(7));
+    expect(masks(7)).not.toEqual(masks(8));
+  });
+});
+
+describe('SynFlow precision', () => {
+  /** A toy model scaled so that R overflows float32 (BN in eval mode does not renormalise). */
+  function huge() {
+    const model = seeded(() => createToyModel());
+    noGrad(() => { for (const [, l] of maskedLayers(model)) l.weight.mul_(1e15); });
+    return model;
+  }
+
+  test("'auto' redoes an overflowing pass in float64: same masks as 'float64', model back in float32", () => {
+    const a = huge();
+    const b = huge();
+    const values = tidy(() => a.conv1.weight.clone().toArray());
+    pruneModel(a, { method: 'synflow', sparsity: 0.8, iterations: 2, inputShape: [1, 8, 8] });
+    pruneModel(b, { method: 'synflow', sparsity: 0.8, iterations: 2, inputShape: [1, 8, 8], prunerOptions: { dtype: 'float64' } });
+    expect(maskedLayers(a).map(([, l]) => l.mask.toArray())).toEqual(maskedLayers(b).map(([, l]) => l.mask.toArray()));
+    for (const t of a.parameters()) expect(t.dtype).toBe('float32');
+    const after = a.conv1.weight.toArray();
+    const mask = a.conv1.mask.toArray();
+    after.forEach((v, i) => expect(v).toBe(mask[i] ? values[i] : 0));
+    // In float32 alone the pass overflows: every score is inf/NaN and the masks differ.
+    const c = huge();
+    pruneModel(c, { method: 'synflow', sparsity: 0.8, iterations: 2, inputShape: [1, 8, 8], prunerOptions: { dtype: 'float32' } });
+    expect(maskedLayers(c).map(([, l]) => l.mask.toArray())).not.toEqual(maskedLayers(b).map(([, l]) => l.mask.toArray()));
+  });
+});
+
+describe('scoring mode', () => {
+  test('scores in eval mode by default and restores every module\'s mode; BN statistics untouched', () => {
+    const model = seeded(() => createToyModel());
+    model.train();
+    model.bn2.training = false;
+    const mean = model.bn1.getBuffer('running_mean')!.toArray();
+    pruneModel(model, { method: 'snip', sparsity: 0.5, data: batchFor([1, 8, 8]) });
+    expect(model.training).toBe(true);
+    expect(model.bn1.training).toBe(true);
+    expect(model.bn2.training).toBe(false);
+    expect(model.bn1.getBuffer('running_mean')!.toArray()).toEqual(mean);
+  });
+
+  test("mode: 'train' uses batch statistics (running stats move)", () => {
+    const model = seeded(() => createToyModel());
+    const mean = model.bn1.getBuffer('running_mean')!.toArray();
+    pruneModel(model, { method: 'snip', sparsity: 0.5, data: batchFor([1, 8, 8]), mode: 'train' });
+    expect(model.bn1.getBuffer('running_mean')!.toArray()).not.toEqual(mean);
+  });
+});
+
+describe('option validation', () => {
+  const model = seeded(() => createToyModel());
+  const batch = batchFor([1, 8, 8]);
+
+  test('unknown names list the valid ones', () => {
+    expect(() => pruneModel(model, { method: 'obd', sparsity: 0.5 }))
+      .toThrow(/^Unknown pruner 'obd'; valid names: grasp, magnitude, random, snip, synflow$/);
+    expect(() => pruneModel(model, { method: 'obd', sparsity: 0.5 })).toThrow(UnknownNameError);
+    expect(() => pruneModel(model, { method: 'random', sparsity: 0.5, distribution: 'erdos' as 'er' }))
+      .toThrow(/^Unknown distribution 'erdos'; valid names: uniform, er, erk, balanced, pyramidal$/);
+  });
+
+  test('unknown enums and keys are rejected, never ignored', () => {
+    expect(() => pruneModel(model, { method: 'random', sparsity: 0.5, scope: 'local' as 'global' }))
+      .toThrow(/^Expected one of 'global', 'layerwise' for scope but received 'local' of type string$/);
+    expect(() => pruneModel(model, { method: 'random', sparsity: 0.5, schedule: 'cubic' as 'linear' }))
+      .toThrow(/^Expected one of 'exponential', 'linear' for schedule but received 'cubic' of type string$/);
+    expect(() => pruneModel(model, { method: 'random', sparsity: 0.5, scope: 'global', distribution: 'erk' }))
+      .toThrow(/^Expected undefined with scope 'global' \(distributions apply to scope 'layerwise'\) for distribution but received 'erk'/);
+    expect(() => pruneModel(model, { method: 'random', sparsity: 0.5, sparse: 0.5 } as never)).toThrow(/for options but received 'sparse'/);
+    expect(() => pruneModel(model, { method: 'grasp', sparsity: 0.5, data: batch, prunerOptions: { temp: 1 } }))
+      .toThrow(/^Expected only 'temperature' for grasp options but received 'temp'/);
+    expect(() => pruneModel(model, { method: 'synflow', sparsity: 0.5, prunerOptions: { dtype: 'float16' } }))
+      .toThrow(/^Expected one of 'auto', 'float32', 'float64' for dtype but received 'float16'/);
+    expect(() => pruneModel(model, { method: 'snip', sparsity: 0.5, prunerOptions: { x: 1 } })).toThrow(/^Expected no options for snip options/);
+  });
+
+  test('sparsity, data and input shape', () => {
+    expect(() => pruneModel(model, { method: 'random', sparsity: 1 })).toThrow(/^Expected number in \[0, 1\) for sparsity but received 1 of type number$/);
+    expect(() => pruneModel(model, { method: 'random', sparsity: -0.1 })).toThrow(InvalidArgumentError);
+    expect(() => pruneModel(model, { method: 'snip', sparsity: 0.5 }))
+      .toThrow(/^Expected at least one batch \(snip scores weights on data\) for data but received undefined$/);
+    expect(() => pruneModel(model, { method: 'snip', sparsity: 0.5, data: [batch, { input: 1 }] as never }))
+      .toThrow(/^Expected \{ input, target \} or \[input, target\] Tensors for data\[1\]/);
+    expect(() => pruneModel(model, { method: 'synflow', sparsity: 0.5 }))
+      .toThrow(/^Expected the input shape of one example \(SynFlow is data-free and needs it\) for inputShape but received undefined$/);
+  });
+
+  test('data as [input, target] pairs or an iterable; SynFlow takes the input shape from the data', () => {
+    const a = seeded(() => createToyModel());
+    const b = seeded(() => createToyModel());
+    pruneModel(a, { method: 'snip', sparsity: 0.7, data: [[batch.input, batch.target]] });
+    pruneModel(b, { method: 'snip', sparsity: 0.7, data: (function* gen() { yield batch; }()) });
+    expect(maskedLayers(a).map(([, l]) => l.mask.toArray())).toEqual(maskedLayers(b).map(([, l]) => l.mask.toArray()));
+    expect(pruneModel(seeded(() => createToyModel()), { method: 'synflow', sparsity: 0.5, iterations: 2, data: batch }).kept).toBe(202);
+  });
+});

@@ -1,0 +1,175 @@
+/**
+ * SignInResetSchedule: when resets happen (steps, epochs, stopAfterEpoch), the trainer-context
+ * form of the hooks, and what a reset does: outputs unchanged, m² − w² = β restored, momentum
+ * buffers kept or zeroed.
+ */
+import { SGD } from '../../../src/optim/sgd';
+import {
+  F, SignInResetSchedule, applySignIn, keep, manualSeed, maskedLayers, memory, noGrad, resetDueAtEpoch, resetDueAtStep,
+  resetSignIn, resolveResetOptions, tidy,
+} from '../../../src';
+import { toyBatch } from '../../helpers/toy-model';
+import { maskedToy, maxDiff, outsideMask } from './helpers';
+
+beforeAll(() => manualSeed(5));
+
+/** Drives the hooks like the trainer: steps per epoch, epochs; returns (step, epoch) of each reset. */
+function simulate(opts: Parameters<typeof resolveResetOptions>[0], epochs: number, stepsPerEpoch: number): string[] {
+  const o = resolveResetOptions(opts);
+  const out: string[] = [];
+  let step = 0;
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    for (let i = 0; i < stepsPerEpoch; i++) {
+      step++;
+      if (resetDueAtStep(o, step, epoch)) out.push(`s${step}`);
+    }
+    if (resetDueAtEpoch(o, epoch + 1)) out.push(`e${epoch + 1}`);
+  }
+  return out;
+}
+
+describe('reset timing', () => {
+  it("defaults: every epoch, keep momentum, each layer's own β", () => {
+    expect(resolveResetOptions()).toEqual({ period: 1, unit: 'epochs', stopAfterEpoch: undefined, momentum: 'keep', beta: undefined });
+    expect(simulate({}, 3, 4)).toEqual(['e1', 'e2', 'e3']);
+  });
+
+  it('every p epochs, counting completed epochs', () => {
+    expect(simulate({ period: 2 }, 7, 3)).toEqual(['e2', 'e4', 'e6']);
+    expect(simulate({ period: 3, unit: 'epochs' }, 7, 1)).toEqual(['e3', 'e6']);
+  });
+
+  it('every p steps, counting completed steps across epochs', () => {
+    expect(simulate({ period: 5, unit: 'steps' }, 3, 4)).toEqual(['s5', 's10']);
+    expect(simulate({ period: 1, unit: 'steps' }, 1, 3)).toEqual(['s1', 's2', 's3']);
+  });
+
+  it('stopAfterEpoch: epochs up to and including it, steps inside those epochs', () => {
+    expect(simulate({ period: 1, stopAfterEpoch: 3 }, 6, 2)).toEqual(['e1', 'e2', 'e3']);
+    expect(simulate({ period: 2, stopAfterEpoch: 5 }, 10, 1)).toEqual(['e2', 'e4']);
+    // 4 steps per epoch, stop after epoch 2: steps 1..8 are in epochs 1-2.
+    expect(simulate({ period: 3, unit: 'steps', stopAfterEpoch: 2 }, 4, 4)).toEqual(['s3', 's6']);
+    expect(simulate({ period: 1, stopAfterEpoch: 0 }, 3, 1)).toEqual([]);
+  });
+
+  it('rejects bad options naming them', () => {
+    expect(() => resolveResetOptions({ period: 0 })).toThrow(/Expected positive integer for period but received 0 of type number/);
+    expect(() => resolveResetOptions({ unit: 'iterations' as never })).toThrow(/Expected one of 'epochs', 'steps' for unit but received 'iterations'/);
+    expect(() => resolveResetOptions({ momentum: 'reset' as never })).toThrow(/Expected one of 'keep', 'zero' for momentum/);
+    expect(() => resolveResetOptions({ beta: 0 })).toThrow(/Expected finite number > 0 or a function of the layer for beta but received 0/);
+    expect(() => resolveResetOptions({ stopAfterEpoch: 1.5 })).toThrow(/Expected non-negative integer for stopAfterEpoch/);
+  });
+
+  it('the hooks take numbers or the trainer context, and record what they did', () => {
+    const model = maskedToy(1);
+    applySignIn(model);
+    const s = new SignInResetSchedule(model, { period: 2, unit: 'steps', stopAfterEpoch: 1 });
+    s.onStepEnd(1, 0);
+    s.onStepEnd(2, 0);
+    s.onStepEnd({ step: 4, epoch: 0 });
+    s.onStepEnd({ step: 6, epoch: 1 }); // in epoch 2: after stopAfterEpoch
+    const metrics: Record<string, unknown> = {};
+    s.onEpochEnd({ step: 6, epoch: 1 }, metrics); // unit 'steps': nothing at epoch ends
+    expect(s.history).toEqual([{ step: 2, epoch: 0, layers: 3 }, { step: 4, epoch: 0, layers: 3 }]);
+    expect(metrics.signinResets).toBe(2);
+    const e = new SignInResetSchedule(model, { period: 1 });
+    e.onStepEnd(1, 0);
+    e.onEpochEnd(1);
+    e.onEpochEnd({ step: 10, epoch: 2 });
+    expect(e.history).toEqual([{ step: undefined, epoch: 1, layers: 3 }, { step: 10, epoch: 2, layers: 3 }]);
+    expect(e.name).toBe('signin-reset');
+    model.dispose();
+  });
+});
+
+describe('what a reset does', () => {
+  function trained(momentum: number, weightDecay: number) {
+    const model = maskedToy(2, 0.5);
+    applySignIn(model);
+    const opt = SGD.forModel(model, { lr: 0.2, momentum, weightDecay });
+    const { x, y } = toyBatch(8);
+    for (let s = 0; s < 6; s++) {
+      tidy(() => F.crossEntropy(model.forward(x), y).backward());
+      opt.step();
+      opt.zeroGrad();
+    }
+    return { model, opt, x, y };
+  }
+
+  function betas(model: ReturnType<typeof maskedToy>): number[][] {
+    return maskedLayers(model).map(([, l]) => tidy(() => {
+      const s = l.signin!;
+      const b = s.m.square().sub(s.w.square()).toArray();
+      const mask = l.mask.toArray();
+      return b.filter((_, i) => mask[i] !== 0);
+    }));
+  }
+
+  it('never changes outputs (train mode) and restores m² − w² = β', () => {
+    const { model, opt, x } = trained(0.9, 0.05);
+    // Weight decay shrank β below 1.
+    expect(Math.max(...betas(model).flat())).toBeLessThan(0.999);
+    model.train();
+    const before = keep(noGrad(() => model.forward(x)));
+    const layers = resetSignIn(model, { optimizer: opt });
+    expect(layers).toBe(3);
+    const after = keep(noGrad(() => model.forward(x)));
+    const d = maxDiff(after, before);
+    expect(d.abs).toBeLessThanOrEqual(1e-5 * Math.max(1, d.scale));
+    for (const b of betas(model).flat()) expect(b).toBeCloseTo(1, 5);
+    for (const [, l] of maskedLayers(model)) {
+      expect(tidy(() => l.signin!.m.mul(l.signin!.w).toArray())).toEqual(l.weight.toArray());
+      expect(outsideMask(l.weight, l.mask).every((v) => v === 0)).toBe(true);
+    }
+    before.dispose();
+    after.dispose();
+    opt.dispose();
+    model.dispose();
+  });
+
+  it('eval outputs are unchanged too; β can be changed at a reset', () => {
+    const { model, opt, x } = trained(0.9, 0.05);
+    model.eval();
+    const before = keep(noGrad(() => model.forward(x)));
+    new SignInResetSchedule(model, { optimizer: opt, beta: 2 }).resetNow();
+    const after = keep(noGrad(() => model.forward(x)));
+    const d = maxDiff(after, before);
+    expect(d.abs).toBeLessThanOrEqual(1e-5 * Math.max(1, d.scale));
+    for (const b of betas(model).flat()) expect(b).toBeCloseTo(2, 5);
+    expect(model.fc.signin!.beta).toBe(2);
+    before.dispose();
+    after.dispose();
+    opt.dispose();
+    model.dispose();
+  });
+
+  it("momentum 'keep' keeps the buffers (masked), 'zero' zeroes them; both from the optimizer", () => {
+    const { model, opt } = trained(0.9, 0);
+    const bufs = () => maskedLayers(model).map(([, l]) => {
+      const b = opt.signinBuffers(l.weight)!;
+      return [b.bufM!.toArray(), b.bufW!.toArray()];
+    });
+    const before = bufs();
+    expect(before.flat(2).some((v) => v !== 0)).toBe(true);
+    new SignInResetSchedule(model, { momentum: 'keep', optimizer: opt }).onEpochEnd(1);
+    expect(bufs()).toEqual(before);
+    // The trainer passes its optimizer in the context.
+    new SignInResetSchedule(model, { momentum: 'zero' }).onEpochEnd({ step: 6, epoch: 1, optimizer: opt });
+    expect(bufs().flat(2).every((v) => v === 0)).toBe(true);
+    expect(() => new SignInResetSchedule(model, { momentum: 'zero' }).onEpochEnd(1)).toThrow(/for optimizer/);
+    opt.dispose();
+    model.dispose();
+  });
+
+  it('a reset leaks no tensors', () => {
+    const { model, opt, x, y } = trained(0.9, 0);
+    const before = memory().numTensors;
+    resetSignIn(model, { optimizer: opt, zeroMomentum: true });
+    resetSignIn(model);
+    expect(memory().numTensors).toBe(before);
+    opt.dispose();
+    model.dispose();
+    x.dispose();
+    y.dispose();
+  });
+});

@@ -1,0 +1,103 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { cifar10, cifar100, CIFAR100_COARSE_CLASSES, createDataset, DatasetError } from '../../../src/data';
+import type { ArrayDataset } from '../../../src/data';
+import { fashionImages, tmpDir, writeCifar10, writeCifar100, type RgbSet } from '../../helpers/data-fixtures';
+
+const src = fashionImages(300);
+
+function expectSame(ds: ArrayDataset, ref: RgbSet, labels = ref.labels): void {
+  expect(ds.length).toBe(ref.images.length);
+  expect(ds.shape).toEqual([3, 32, 32]);
+  for (let i = 0; i < ds.length; i++) {
+    const s = ds.get(i);
+    expect(s.label).toBe(labels[i]);
+    expect(s.image.channels).toBe(3);
+    expect(Buffer.compare(Buffer.from(s.image.data), Buffer.from(ref.images[i]))).toBe(0);
+  }
+}
+
+describe('CIFAR-10 binary', () => {
+  test('every record and label of the 5 train batches and the test batch', () => {
+    const dir = tmpDir();
+    const { train, test } = writeCifar10(dir, src, 203, 57);
+    expectSame(cifar10({ root: dir }), train);
+    expectSame(cifar10({ root: dir, train: false }), test);
+    const ds = createDataset('cifar10', { root: dir }) as ArrayDataset;
+    expect(ds.numClasses).toBe(10);
+    expect(ds.classes[0]).toBe('airplane');
+  });
+
+  test('root may be the parent of cifar-10-batches-bin; batches.meta.txt names the classes', () => {
+    const parent = tmpDir();
+    const dir = path.join(parent, 'cifar-10-batches-bin');
+    const { test } = writeCifar10(dir, src, 10, 12);
+    fs.writeFileSync(path.join(dir, 'batches.meta.txt'), 'a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n\n');
+    const ds = cifar10({ root: parent, train: false });
+    expectSame(ds, test);
+    expect(ds.classes).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j']);
+  });
+
+  test('a file whose size is not a multiple of 3073 bytes is named', () => {
+    const dir = tmpDir();
+    writeCifar10(dir, src, 20, 5);
+    const f = path.join(dir, 'data_batch_3.bin');
+    fs.writeFileSync(f, fs.readFileSync(f).subarray(0, 3073 * 4 - 100));
+    let err: unknown;
+    try {
+      cifar10({ root: dir });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DatasetError);
+    expect((err as DatasetError).file).toBe(f);
+    expect((err as Error).message).toBe(`${f} has ${3073 * 4 - 100} bytes, not a positive multiple of the 3073-byte CIFAR-10 record: the file is truncated or not in the binary format`);
+  });
+
+  test('a missing batch file is named', () => {
+    const dir = tmpDir();
+    writeCifar10(dir, src, 20, 5);
+    fs.rmSync(path.join(dir, 'data_batch_5.bin'));
+    expect(() => cifar10({ root: dir })).toThrow(`Cannot read CIFAR-10 file ${dir}/data_batch_5.bin (ENOENT): pass root, the folder holding the binary version's .bin files`);
+  });
+
+  test('a label out of range (e.g. a CIFAR-100 file given as CIFAR-10) is reported', () => {
+    const dir = tmpDir();
+    writeCifar10(dir, src, 20, 5);
+    const f = path.join(dir, 'test_batch.bin');
+    const b = fs.readFileSync(f);
+    b[3073 * 2] = 42;
+    fs.writeFileSync(f, b);
+    expect(() => cifar10({ root: dir, train: false })).toThrow(`${f}: record 2 has label 42, not in [0, 9]: the file is not a CIFAR-10 file`);
+  });
+
+  test('no root: the registry says what to pass', () => {
+    expect(() => createDataset('cifar10')).toThrow(/^CIFAR-10 has no offline copy: pass root, the folder with data_batch_1\.bin/);
+  });
+});
+
+describe('CIFAR-100 binary', () => {
+  test('fine and coarse labels, every record', () => {
+    const dir = tmpDir();
+    const { train, test } = writeCifar100(dir, src, 150, 40);
+    const fine = cifar100({ root: dir });
+    expectSame(fine, train);
+    expect(fine.numClasses).toBe(100);
+    expect(fine.classes[99]).toBe('worm');
+    const coarse = cifar100({ root: dir, labelType: 'coarse', train: false });
+    expectSame(coarse, test, test.coarse);
+    expect(coarse.numClasses).toBe(20);
+    expect(coarse.classes).toEqual([...CIFAR100_COARSE_CLASSES]);
+    expectSame(createDataset('cifar100', { root: dir, labelType: 'coarse' }) as ArrayDataset, train, train.coarse);
+  });
+
+  test('bad labelType, wrong size, missing file', () => {
+    const dir = tmpDir();
+    writeCifar100(dir, src, 10, 10);
+    expect(() => cifar100({ root: dir, labelType: 'medium' as 'fine' })).toThrow("Expected one of 'fine', 'coarse' for labelType but received 'medium' of type string");
+    fs.appendFileSync(path.join(dir, 'test.bin'), Buffer.alloc(3073));
+    expect(() => cifar100({ root: dir, train: false })).toThrow(`${dir}/test.bin has ${3074 * 10 + 3073} bytes, not a positive multiple of the 3074-byte CIFAR-100 record`);
+    fs.rmSync(path.join(dir, 'train.bin'));
+    expect(() => cifar100({ root: dir })).toThrow(`Cannot read CIFAR-100 file ${dir}/train.bin (ENOENT)`);
+  });
+});

@@ -1,0 +1,136 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { createDataset, DatasetError, fashionMnist, mnist, readIdxImages, readIdxLabels } from '../../../src/data';
+import type { ArrayDataset } from '../../../src/data';
+import { fashionImages, FMNIST_DIR, hasFashionMnist, idxImagesBytes, idxLabelsBytes, tmpDir, writeIdxSet, type GreyImages } from '../../helpers/data-fixtures';
+
+const src = fashionImages(400);
+
+function expectSame(ds: ArrayDataset, ref: GreyImages): void {
+  expect(ds.length).toBe(ref.count);
+  expect(ds.shape).toEqual([1, 28, 28]);
+  for (let i = 0; i < ref.count; i++) {
+    const s = ds.get(i);
+    expect(s.label).toBe(ref.labels[i]);
+    expect(s.image.width).toBe(28);
+    expect(s.image.height).toBe(28);
+    expect(s.image.channels).toBe(1);
+    expect(Buffer.compare(Buffer.from(s.image.data), Buffer.from(ref.images.subarray(i * 784, (i + 1) * 784)))).toBe(0);
+  }
+}
+
+describe('IDX datasets (MNIST / Fashion-MNIST format)', () => {
+  test.each([true, false])('reads every record and label back (gzip %s)', (gzip) => {
+    const dir = tmpDir();
+    const { train, test } = writeIdxSet(dir, src, gzip);
+    expectSame(mnist({ root: dir }), train);
+    expectSame(mnist({ root: dir, train: false }), test);
+    const viaRegistry = createDataset('fashion_mnist', { root: dir, train: false }) as ArrayDataset;
+    expectSame(viaRegistry, test);
+    expect(viaRegistry.name).toBe('fashion_mnist');
+    expect(viaRegistry.classes[9]).toBe('Ankle boot');
+  });
+
+  test('pixels live in shared memory (workers read them without a copy)', () => {
+    const dir = tmpDir();
+    writeIdxSet(dir, src, true);
+    const ds = mnist({ root: dir });
+    expect(ds.images.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(ds.labels.buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
+
+  test('a missing file names the path and the fix', () => {
+    const dir = tmpDir();
+    writeIdxSet(dir, src, true);
+    fs.rmSync(path.join(dir, 't10k-labels-idx1-ubyte.gz'));
+    expect(() => mnist({ root: dir, train: false })).toThrow(
+      new RegExp(`^Missing dataset file ${dir}/t10k-labels-idx1-ubyte\\.gz \\(nor ${dir}/t10k-labels-idx1-ubyte\\): pass root`),
+    );
+    const empty = tmpDir();
+    let err: unknown;
+    try {
+      fashionMnist({ root: empty });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DatasetError);
+    expect((err as DatasetError).code).toBe('ERR_DATASET');
+    expect((err as DatasetError).file).toBe(path.join(empty, 'train-images-idx3-ubyte.gz'));
+  });
+
+  test('the default Fashion-MNIST location suggests the Debian package', () => {
+    const empty = tmpDir();
+    process.env.SIGNIN_TORCH_FASHION_MNIST_ROOT = empty;
+    try {
+      expect(() => fashionMnist()).toThrow(
+        `Missing dataset file ${empty}/train-images-idx3-ubyte.gz (nor ${empty}/train-images-idx3-ubyte): install it with "sudo apt-get install -y dataset-fashion-mnist" or pass root: a folder with the IDX files`,
+      );
+    } finally {
+      delete process.env.SIGNIN_TORCH_FASHION_MNIST_ROOT;
+    }
+  });
+
+  test('MNIST has no default root', () => {
+    expect(() => mnist()).toThrow(/^MNIST has no default location: pass root/);
+  });
+
+  test('bad magic numbers are reported with the file', () => {
+    const dir = tmpDir();
+    const img = path.join(dir, 'img');
+    const lbl = path.join(dir, 'lbl');
+    fs.writeFileSync(img, idxImagesBytes(src.images.subarray(0, 784 * 3), 3, 28, 28, 2049));
+    fs.writeFileSync(lbl, idxLabelsBytes(src.labels.subarray(0, 3), 2051));
+    expect(() => readIdxImages(img)).toThrow(`${img} is not an IDX images file: magic number 2049 (expected 2051)`);
+    expect(() => readIdxLabels(lbl)).toThrow(`${lbl} is not an IDX labels file: magic number 2051 (expected 2049)`);
+  });
+
+  test('truncated and over-long files, short headers, corrupt gzip', () => {
+    const dir = tmpDir();
+    const f = path.join(dir, 'x');
+    const full = idxImagesBytes(src.images.subarray(0, 784 * 3), 3);
+    fs.writeFileSync(f, full.subarray(0, full.length - 5));
+    expect(() => readIdxImages(f)).toThrow(`${f} has ${full.length - 5} bytes but its header (3 images of 28×28) needs ${full.length}: the file is truncated`);
+    fs.writeFileSync(f, Buffer.concat([full, Buffer.alloc(1)]));
+    expect(() => readIdxImages(f)).toThrow(/the file is longer than its header says$/);
+    fs.writeFileSync(f, full.subarray(0, 10));
+    expect(() => readIdxImages(f)).toThrow(`${f} is not an IDX images file: 10 bytes is shorter than its 16-byte header`);
+    const gz = zlib.gzipSync(full);
+    fs.writeFileSync(f, gz.subarray(0, gz.length - 20));
+    expect(() => readIdxImages(f)).toThrow(new RegExp(`^Corrupt gzip data in ${f} \\(.*\\): the file is truncated or damaged`));
+    const l = path.join(dir, 'l');
+    fs.writeFileSync(l, idxLabelsBytes(src.labels.subarray(0, 5)).subarray(0, 11));
+    expect(() => readIdxLabels(l)).toThrow(`${l} has 11 bytes but its header (5 labels) needs 13: the file is truncated`);
+  });
+
+  test('image and label counts must agree; labels must be < 10', () => {
+    const dir = tmpDir();
+    writeIdxSet(dir, src, false);
+    fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), idxLabelsBytes(src.labels.subarray(0, 7)));
+    expect(() => mnist({ root: dir })).toThrow(`${dir}/train-images-idx3-ubyte holds 200 images but ${dir}/train-labels-idx1-ubyte holds 7 labels`);
+    const bad = new Uint8Array(src.labels.subarray(0, 200));
+    bad[13] = 10;
+    fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), idxLabelsBytes(bad));
+    expect(() => mnist({ root: dir })).toThrow(`${dir}/train-labels-idx1-ubyte: label 10 of sample 13 is not in [0, 9]`);
+  });
+});
+
+(hasFashionMnist ? describe : describe.skip)(`the real Fashion-MNIST files in ${FMNIST_DIR}`, () => {
+  test.each([
+    [true, 60000, 6000],
+    [false, 10000, 1000],
+  ])('train=%s: %i images, %i per class', (train, count, perClass) => {
+    const ds = fashionMnist({ train });
+    expect(ds.length).toBe(count);
+    expect(ds.shape).toEqual([1, 28, 28]);
+    const hist = new Array(10).fill(0);
+    for (let i = 0; i < ds.length; i++) hist[ds.label(i)]++;
+    expect(hist).toEqual(new Array(10).fill(perClass));
+  });
+
+  test('the files match the independent reader', () => {
+    const ref = fashionImages(50);
+    const ds = fashionMnist({ train: false });
+    expectSame({ ...ds, length: 50, get: (i: number) => ds.get(i), shape: ds.shape } as unknown as ArrayDataset, ref);
+  });
+});

@@ -1,0 +1,183 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  compose, createDataset, DatasetError, ImageFolder, normalize, randomHorizontalFlip, randomResizedCrop, resize, Rng, toTensor, centerCrop,
+} from '../../../src/data';
+import { setLogger } from '../../../src/logger';
+import { fashionImages, python, runPython, tmpDir, writeImageFolder, type FolderImage } from '../../helpers/data-fixtures';
+
+const src = fashionImages(60);
+const CLASSES = ['n02', 'n01', 'b_class', 'B', 'a'];
+
+async function png(root: string, nested = false): Promise<FolderImage[]> {
+  return writeImageFolder(root, src, { classes: CLASSES, perClass: 4, format: 'png', width: 30, height: 20, nested });
+}
+
+function sortedByPath(imgs: FolderImage[]): FolderImage[] {
+  return [...imgs].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+
+describe('ImageFolder', () => {
+  test('classes sorted by code point; labels follow the class index map; PNG pixels exact', async () => {
+    const root = tmpDir();
+    const written = await png(root);
+    fs.writeFileSync(path.join(root, 'a', 'notes.txt'), 'not an image');
+    fs.writeFileSync(path.join(root, 'README'), 'a file at the top is not a class');
+    const ds = new ImageFolder(root);
+    expect(ds.classes).toEqual(['B', 'a', 'b_class', 'n01', 'n02']);
+    expect([...ds.classToIdx.entries()]).toEqual([['B', 0], ['a', 1], ['b_class', 2], ['n01', 3], ['n02', 4]]);
+    expect(ds.length).toBe(20);
+    expect(ds.shape).toBeNull();
+    const byRel = new Map(written.map((w) => [w.rel, w]));
+    for (let i = 0; i < ds.length; i++) {
+      const rel = ds.relativePath(i);
+      const w = byRel.get(rel)!;
+      expect(ds.classes[ds.label(i)]).toBe(CLASSES[w.label]);
+      const s = await ds.get(i);
+      expect(s.label).toBe(ds.label(i));
+      expect([s.image.width, s.image.height, s.image.channels]).toEqual([30, 20, 3]);
+      expect(Buffer.compare(Buffer.from(s.image.data), Buffer.from(w.pixels))).toBe(0);
+    }
+  });
+
+  test('JPEGs decode within JPEG tolerance; grey JPEGs become RGB; .jpg and .JPEG both count', async () => {
+    const root = tmpDir();
+    const written = [
+      ...(await writeImageFolder(root, src, { classes: ['x'], perClass: 3, format: 'jpeg', width: 40, height: 32 })),
+      ...(await writeImageFolder(root, src, { classes: ['y'], perClass: 2, format: 'jpeg', ext: '.jpg', width: 40, height: 32 })),
+    ];
+    const sharp = require('sharp') as typeof import('sharp').default;
+    await sharp(Buffer.alloc(16 * 16, 77), { raw: { width: 16, height: 16, channels: 1 } }).jpeg().toFile(path.join(root, 'y', 'zz_grey.jpeg'));
+    const ds = new ImageFolder(root);
+    expect(ds.length).toBe(6);
+    for (let i = 0; i < 5; i++) {
+      const w = written.find((x) => x.rel === ds.relativePath(i))!;
+      const s = await ds.get(i);
+      let err = 0;
+      for (let k = 0; k < w.pixels.length; k++) err += Math.abs(s.image.data[k] - w.pixels[k]);
+      expect(err / w.pixels.length).toBeLessThan(3);
+    }
+    const grey = await ds.get(5);
+    expect(ds.relativePath(5)).toBe('y/zz_grey.jpeg');
+    expect(grey.image.channels).toBe(3);
+    expect(Math.max(...grey.image.data)).toBeLessThanOrEqual(79);
+    expect(Math.min(...grey.image.data)).toBeGreaterThanOrEqual(75);
+  });
+
+  test('empty class folders and missing roots are errors naming the folder', async () => {
+    const root = tmpDir();
+    await png(root);
+    fs.mkdirSync(path.join(root, 'zz_empty'));
+    expect(() => new ImageFolder(root)).toThrow(`Found no valid file for the classes zz_empty in ${root}. Supported extensions are: .jpg, .jpeg, .png, .webp, .tif, .tiff`);
+    expect(() => new ImageFolder(path.join(root, 'nope'))).toThrow(`Cannot read image folder ${root}/nope (ENOENT): pass root, a folder with one sub-folder per class`);
+    expect(() => createDataset('imagenet')).toThrow(/^ImageNet has no offline copy: pass root, a folder with train\/<wnid>\/\*\.JPEG/);
+  });
+
+  test('imagenet: root/train and root/val through the registry', async () => {
+    const root = tmpDir();
+    await writeImageFolder(path.join(root, 'train'), src, { classes: ['n01440764', 'n01443537'], perClass: 2, format: 'jpeg' });
+    await writeImageFolder(path.join(root, 'val'), src, { classes: ['n01440764', 'n01443537'], perClass: 1, format: 'jpeg' });
+    const train = createDataset('imagenet', { root }) as ImageFolder;
+    const val = createDataset('imagenet', { root, train: false }) as ImageFolder;
+    expect([train.length, val.length, train.name]).toEqual([4, 2, 'imagenet']);
+    expect(val.dir).toBe(path.join(root, 'val'));
+  });
+
+  describe('an unreadable JPEG', () => {
+    let root: string;
+    let bad: string;
+    beforeAll(async () => {
+      root = tmpDir();
+      await writeImageFolder(root, src, { classes: ['a', 'b'], perClass: 3, format: 'jpeg', width: 32, height: 32 });
+      bad = path.join(root, 'a', 'img_0001.JPEG');
+      const full = fs.readFileSync(bad);
+      fs.writeFileSync(bad, full.subarray(0, Math.floor(full.length / 2))); // truncated
+      fs.writeFileSync(path.join(root, 'b', 'img_0002.JPEG'), 'garbage, not a JPEG');
+    });
+
+    test('strict: an ERR_DATASET error naming the file', async () => {
+      const ds = new ImageFolder(root, { strict: true });
+      let err: unknown;
+      try {
+        await ds.get(1);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(DatasetError);
+      expect((err as DatasetError).file).toBe(bad);
+      expect((err as Error).message).toMatch(new RegExp(`^Cannot decode image ${bad} \\(.+\\); remove or replace the file, or use strict: false to skip it with a warning$`));
+    });
+
+    test('lenient: a warning naming the file (once) and the next readable sample in its place', async () => {
+      const lines: string[] = [];
+      const pino = require('pino') as typeof import('pino').default;
+      setLogger(pino({ level: 'warn' }, { write: (s: string) => lines.push(s) }));
+      const ds = new ImageFolder(root);
+      const s1 = await ds.get(1);
+      const s2 = await ds.get(2);
+      expect(Buffer.compare(Buffer.from(s1.image.data), Buffer.from(s2.image.data))).toBe(0);
+      await ds.get(1);
+      const last = await ds.get(5); // b/img_0002 is garbage: wraps around to sample 0
+      expect(last.label).toBe(0);
+      expect(lines).toHaveLength(2);
+      expect(JSON.parse(lines[0])).toMatchObject({ level: 40, file: bad, msg: expect.stringMatching(/^Unreadable image .*img_0001\.JPEG \(.+\): replaced by the next readable sample$/) });
+      // The loader path (sharp extract/resize while decoding) replaces the same way.
+      const out = new Float32Array(3 * 16 * 16);
+      const label = await ds.decodeInto(1, compose([resize([16, 16])]), () => new Rng(0), out, 0, [3, 16, 16]);
+      expect(label).toBe(0);
+    });
+  });
+
+  test('the sharp decode path (extract/resize in libvips) agrees with the JS path on decoded pixels', async () => {
+    const root = tmpDir();
+    await writeImageFolder(root, src, { classes: ['c'], perClass: 4, format: 'png', width: 120, height: 90, noise: true });
+    const ds = new ImageFolder(root);
+    const pipelines = [
+      compose([centerCrop(60), randomHorizontalFlip(), toTensor(), normalize(0.5, 0.25)]), // crops only: exact
+      compose([randomResizedCrop(48), randomHorizontalFlip(), toTensor()]), // resize: libvips vs Pillow kernels
+      compose([resize(64), centerCrop(56), toTensor()]),
+    ];
+    for (const [k, p] of pipelines.entries()) {
+      const shape = p.outputShape(null)!;
+      const n = shape[0] * shape[1] * shape[2];
+      for (let i = 0; i < ds.length; i++) {
+        const viaSharp = new Float32Array(n);
+        await ds.decodeInto(i, p, () => new Rng(i), viaSharp, 0, shape);
+        const viaJs = new Float32Array(n);
+        p.applyInto((await ds.get(i)).image, new Rng(i), viaJs, 0);
+        let maxDiff = 0;
+        let sum = 0;
+        for (let j = 0; j < n; j++) {
+          const d = Math.abs(viaSharp[j] - viaJs[j]);
+          sum += d;
+          maxDiff = Math.max(maxDiff, d);
+        }
+        if (k === 0) expect(maxDiff).toBe(0);
+        else expect(sum / n).toBeLessThan(0.02);
+      }
+    }
+  });
+});
+
+(python ? describe : describe.skip)('ImageFolder order against torchvision.datasets.ImageFolder', () => {
+  test('samples and class_to_idx are identical (nested folders included)', async () => {
+    const root = tmpDir();
+    await png(root, true);
+    fs.mkdirSync(path.join(root, 'a', 'sub-dir'));
+    fs.copyFileSync(path.join(root, 'a', 'img_0000.png'), path.join(root, 'a', 'sub-dir', 'Z.PNG'));
+    const ref = runPython<{ samples: [string, number][]; class_to_idx: Record<string, number> }>(
+      String.raw`
+import sys, json, os
+from torchvision.datasets import ImageFolder
+root = json.load(sys.stdin)
+ds = ImageFolder(root)
+print(json.dumps({'samples': [[os.path.relpath(p, root), l] for p, l in ds.samples], 'class_to_idx': ds.class_to_idx}))
+`,
+      root,
+    );
+    const ds = new ImageFolder(root);
+    expect(ds.samples()).toEqual(ref.samples);
+    expect(Object.fromEntries(ds.classToIdx)).toEqual(ref.class_to_idx);
+    expect(ds.samples().length).toBe(21);
+  });
+});

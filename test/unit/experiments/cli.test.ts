@@ -1,0 +1,233 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { formatError, parseAssignment, runCli, trainConfigFromFlags, type CliDeps } from '../../../src/cli';
+import { IssuesError, ToolkitError } from '../../../src/errors';
+import { runDirFor } from '../../../src/experiments/paths';
+import { readConfig, writeFinal } from '../../../src/experiments/runs';
+import { parseConfig, type ExperimentConfig } from '../../../src/experiments/schema';
+import { fakeRun, removeDir, tempDir } from './fixtures';
+
+async function cli(args: string[], deps: CliDeps = {}): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(['node', 'signin-torch', ...args], { out: (t) => { out += t; }, err: (t) => { err += t; } }, deps);
+  return { code, out, err };
+}
+
+let root: string;
+beforeEach(() => { root = tempDir('cli'); });
+afterEach(() => removeDir(root));
+
+const trainArgs = ['--dataset', 'mnist', '--model', 'lenet5', '--epochs', '2'];
+
+/** A trainer stand-in that records its calls and writes final.json. */
+function fakeTrainer(calls: [ExperimentConfig, string][]): CliDeps {
+  return {
+    loadTrainer: () => ({
+      trainFromConfig: async (config, runDir) => {
+        calls.push([config, runDir]);
+        writeFinal(runDir, { epoch: config.epochs, step: 1, testAcc: 0.9 });
+      },
+    }),
+  };
+}
+
+describe('help and usage errors', () => {
+  test('--help lists the subcommands; each subcommand has its own --help', async () => {
+    const top = await cli(['--help']);
+    expect(top.code).toBe(0);
+    for (const c of ['train', 'sweep', 'report', 'prune']) expect(top.out).toContain(c);
+    for (const [c, flag] of [['train', '--config'], ['sweep', '--processes'], ['report', '--runs-dir'], ['prune', '--distribution']]) {
+      const r = await cli([c, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(flag);
+    }
+  });
+
+  test('an unknown command or bad choice exits 1 with one line', async () => {
+    const r = await cli(['bogus']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: unknown command 'bogus'/);
+    const c = await cli(['train', '--pruner', 'magic']);
+    expect(c.code).toBe(1);
+    expect(c.err).toContain("argument 'magic' is invalid. Allowed choices are none, random, magnitude, snip, grasp, synflow");
+  });
+});
+
+describe('train', () => {
+  test('an invalid config prints ONE line with the code and every issue, no stack', async () => {
+    const r = await cli(['train', '--dataset', 'mnist', '--epochs', 'ten', '--sparsity', '0.5', '--set', 'optimizer.lrr=1']);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe("ERR_CONFIG: Invalid experiment config from flags (4 issues): model: Required: expected object; optimizer.lrr: Unknown key (did you mean 'lr'?); valid keys: lr, momentum, nesterov, weightDecay, excludeBnAndBias; epochs: Expected number but received 'ten' of type string; pruning.sparsity: Expected 0 when pruning.method is 'none' but received 0.5 of type number; set pruning.method to one of 'random', 'magnitude', 'snip', 'grasp', 'synflow'\n");
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  test('--dry-run prints the run directory and the resolved config', async () => {
+    const r = await cli(['train', ...trainArgs, '--runs-dir', root, '--dry-run', '--signin', '--pruner', 'random', '--sparsity', '0.9']);
+    expect(r.code).toBe(0);
+    const [dir, ...json] = r.out.split('\n');
+    const config = parseConfig(JSON.parse(json.join('\n')));
+    expect(dir).toBe(runDirFor(root, config));
+    expect(config).toMatchObject({ signin: { enabled: true }, pruning: { method: 'random', sparsity: 0.9 }, epochs: 2 });
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+
+  test('runs the trainer in its run directory; a finished run is skipped', async () => {
+    const calls: [ExperimentConfig, string][] = [];
+    const r = await cli(['train', ...trainArgs, '--runs-dir', root, '--seed', '3'], fakeTrainer(calls));
+    expect(r.code).toBe(0);
+    expect(calls).toHaveLength(1);
+    const [config, dir] = calls[0];
+    expect(config.seed).toBe(3);
+    expect(dir).toBe(runDirFor(root, config));
+    expect(readConfig(dir)).toEqual(config);
+    expect(r.err).toContain(`training mnist lenet5 Dense 0% seed 3 in ${dir}`);
+    const again = await cli(['train', ...trainArgs, '--runs-dir', root, '--seed', '3'], fakeTrainer(calls));
+    expect(again.err).toBe(`already finished: ${dir}\n`);
+    expect(calls).toHaveLength(1);
+  });
+
+  test('--config file, then flags, then --set', () => {
+    const file = path.join(root, 'c.json');
+    fs.writeFileSync(file, JSON.stringify({ dataset: { name: 'cifar10' }, model: { name: 'cifar_resnet_20' }, epochs: 160, optimizer: { lr: 0.2 } }));
+    const { raw, source } = trainConfigFromFlags({ config: file, epochs: 1, set: ['optimizer.lr=0.05', 'model.options={"width":2}', 'device=cpu'] });
+    expect(source).toBe(`from ${file}`);
+    expect(raw).toEqual({ dataset: { name: 'cifar10' }, model: { name: 'cifar_resnet_20', options: { width: 2 } }, epochs: 1, optimizer: { lr: 0.05 }, device: 'cpu' });
+    expect(() => trainConfigFromFlags({ config: path.join(root, 'missing.json') })).toThrow(/Cannot read config .*missing\.json/);
+  });
+
+  test('a trainer error is one line with its code', async () => {
+    const deps: CliDeps = { loadTrainer: () => ({ trainFromConfig: async () => { throw new ToolkitError('ERR_DATASET', 'cannot find train-images-idx3-ubyte'); } }) };
+    const r = await cli(['train', ...trainArgs, '--runs-dir', root], deps);
+    expect(r.code).toBe(1);
+    expect(r.err.split('\n').filter(Boolean).pop()).toBe('ERR_DATASET: cannot find train-images-idx3-ubyte');
+  });
+});
+
+describe('sweep', () => {
+  const writeGrid = (): string => {
+    const file = path.join(root, 'grid.json');
+    fs.writeFileSync(file, JSON.stringify({
+      base: { dataset: { name: 'mnist' }, model: { name: 'lenet5' }, pruning: { method: 'random' }, epochs: 1 },
+      grid: { 'pruning.sparsity': [0.9, 0.95], 'signin.enabled': [false, true] },
+      seeds: [0, 1],
+    }));
+    return file;
+  };
+
+  test('--dry-run lists every run with its state', async () => {
+    const grid = writeGrid();
+    const runs = path.join(root, 'runs');
+    const first = await cli(['sweep', '--grid', grid, '--runs-dir', runs, '--dry-run']);
+    expect(first.code).toBe(0);
+    const lines = first.out.trim().split('\n');
+    expect(lines[0].split(/\s+/)).toEqual(['#', 'status', 'run', 'pruning.sparsity', 'signin.enabled', 'seed']);
+    expect(lines).toHaveLength(10);
+    expect(lines[1]).toMatch(/^1\s+new\s+train_[0-9a-f]{32}\s+0\.9\s+false\s+0$/);
+    expect(lines[9]).toBe(`8 runs: 0 finished, 8 to run (runs dir ${runs})`);
+    expect(fs.existsSync(runs)).toBe(false);
+  });
+
+  test('runs in-process with the trainer, then skips finished runs', async () => {
+    const grid = writeGrid();
+    const runs = path.join(root, 'runs');
+    const calls: [ExperimentConfig, string][] = [];
+    const r = await cli(['sweep', '--grid', grid, '--runs-dir', runs], fakeTrainer(calls));
+    expect(r.code).toBe(0);
+    expect(calls).toHaveLength(8);
+    expect(r.err).toContain('[1/8] start train_');
+    expect(r.err.trim().split('\n').pop()).toBe('sweep: 8 done, 0 skipped, 0 failed of 8');
+    const dry = await cli(['sweep', '--grid', grid, '--runs-dir', runs, '--dry-run']);
+    expect(dry.out).toContain('8 runs: 8 finished, 0 to run');
+    const again = await cli(['sweep', '--grid', grid, '--runs-dir', runs], fakeTrainer(calls));
+    expect(again.err.trim().split('\n').pop()).toBe('sweep: 0 done, 8 skipped, 0 failed of 8');
+  });
+
+  test('a bad grid file or --processes is one clean line', async () => {
+    const file = path.join(root, 'bad.json');
+    fs.writeFileSync(file, JSON.stringify({ base: {}, grid: { 'pruning.sparsity': [] } }));
+    const r = await cli(['sweep', '--grid', file, '--dry-run']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^ERR_CONFIG: Invalid sweep .*bad\.json \(1 issue\): grid\.pruning\.sparsity: .*\n$/);
+    const p = await cli(['sweep', '--grid', writeGrid(), '--processes', 'two', '--runs-dir', root]);
+    expect(p.err).toBe("ERR_CONFIG: Invalid --processes: processes: Expected a positive integer but received 'two'\n");
+  });
+});
+
+describe('report', () => {
+  test('prints the markdown table and writes the files', async () => {
+    for (const [signin, accs] of [[false, [0.8, 0.82]], [true, [0.85, 0.87]]] as const) {
+      accs.forEach((final, seed) => fakeRun(root, { sparsity: 0.9, signin, seed, final }));
+    }
+    const out = path.join(root, 'out');
+    const r = await cli(['report', '--runs-dir', root, '--out', out, '--no-plots']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('| Method | 90% |\n|---|---:|\n| Random | 81.00 ± 1.41 |\n| Random + Sign-In | 86.00 ± 1.41 |');
+    expect(fs.readdirSync(out).sort()).toEqual(['accuracy.csv', 'report.json', 'report.md']);
+    expect(r.err).toContain('wrote ');
+  });
+
+  test('defaults to <runs-dir>/report', async () => {
+    const r = await cli(['report', '--runs-dir', root, '--no-plots']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('No runs found');
+    expect(fs.existsSync(path.join(root, 'report', 'report.md'))).toBe(true);
+  });
+});
+
+describe('prune', () => {
+  test('builds the model, prunes it with the config-derived options and prints the mask report', async () => {
+    const seen: unknown[] = [];
+    const deps: CliDeps = {
+      loadModels: () => ({ createModel: (name, options) => { seen.push(['create', name, options]); return { dispose: () => seen.push('dispose') }; } }),
+      loadPruning: () => ({
+        pruneModel: (_m, options) => { seen.push(['prune', options]); },
+        maskReport: () => ({ table: 'layer  density\nconv1  0.1', density: 0.1 }),
+      }),
+    };
+    const r = await cli(['prune', '--model', 'cifar_resnet_20', '--sparsity', '0.9', '--seed', '4'], deps);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('layer  density\nconv1  0.1\n');
+    expect(seen).toEqual([
+      ['create', 'cifar_resnet_20', { numClasses: 10, inChannels: 3, inputSize: 32 }],
+      ['prune', { method: 'random', sparsity: 0.9, scope: 'layerwise', distribution: 'erk', denseFirst: false, denseLast: false, seed: 4 }],
+      'dispose',
+    ]);
+    const j = await cli(['prune', '--model', 'lenet5', '--dataset', 'mnist', '--pruner', 'snip', '--sparsity', '0.5', '--json'], deps);
+    expect(JSON.parse(j.out)).toEqual({ density: 0.1 });
+    expect(seen[4]).toEqual(['prune', { method: 'snip', sparsity: 0.5, scope: 'global', denseFirst: false, denseLast: false, seed: 0 }]);
+  });
+
+  test('invalid flags are checked by the config schema', async () => {
+    const r = await cli(['prune', '--model', 'x', '--sparsity', '1.5', '--pruner', 'snip', '--distribution', 'erk'], { loadModels: () => { throw new Error('not reached'); } });
+    expect(r.code).toBe(1);
+    expect(r.err).toBe("ERR_CONFIG: Invalid experiment config from flags (2 issues): pruning.sparsity: Expected a number < 1 but received 1.5 of type number; pruning.distribution: Layer densities apply only with pruning.scope 'layerwise' (the scope here is 'global'); set pruning.scope to 'layerwise' or remove pruning.distribution\n");
+  });
+});
+
+describe('helpers', () => {
+  test('parseAssignment: JSON values, else strings', () => {
+    expect(parseAssignment('a.b=0.5')).toEqual(['a.b', 0.5]);
+    expect(parseAssignment('a=[1,2]')).toEqual(['a', [1, 2]]);
+    expect(parseAssignment('device=cuda:0')).toEqual(['device', 'cuda:0']);
+    expect(parseAssignment('x=a=b')).toEqual(['x', 'a=b']);
+    expect(() => parseAssignment('=1')).toThrow(IssuesError);
+  });
+
+  test('formatError: one line, code first', () => {
+    expect(formatError(new IssuesError('ERR_CONFIG', 'Bad', [{ code: 'x', path: 'a', message: 'm1' }, { code: 'x', path: '', message: 'm2' }]))).toBe('ERR_CONFIG: Bad: a: m1; m2');
+    expect(formatError(new Error('plain\nsecond'))).toBe('error: plain; second');
+  });
+});
+
+test('sweep: failed runs are listed and the exit code is 1', async () => {
+  const file = path.join(root, 'grid.json');
+  fs.writeFileSync(file, JSON.stringify({ base: { dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1 }, seeds: [0, 1] }));
+  const deps: CliDeps = { loadTrainer: () => ({ trainFromConfig: async (c) => { if (c.seed === 1) throw new ToolkitError('ERR_TORCH', 'CUDA out of memory'); } }) };
+  const r = await cli(['sweep', '--grid', file, '--runs-dir', root], deps);
+  expect(r.code).toBe(1);
+  const lines = r.err.trim().split('\n');
+  expect(lines).toContainEqual(expect.stringMatching(/^\[1\/2\] FAILED train_[0-9a-f]{32}: finished without writing final\.json$/));
+  expect(lines).toContainEqual(expect.stringMatching(/^\[2\/2\] FAILED train_[0-9a-f]{32}: ERR_TORCH: CUDA out of memory$/));
+  expect(lines.pop()).toBe('sweep: 0 done, 0 skipped, 2 failed of 2');
+});

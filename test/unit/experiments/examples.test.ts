@@ -1,0 +1,74 @@
+/** Every example sweep file validates, and each compares Random with Random + Sign-In under one recipe. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { configHash, nonDefaultFields } from '../../../src/experiments/hash';
+import { expandSweep, loadSweepFile } from '../../../src/experiments/sweep';
+
+const dir = path.join(__dirname, '..', '..', '..', 'examples', 'configs');
+const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+
+test('the expected example files exist', () => {
+  const expected = ['cifar10-resnet20', 'cifar100-resnet18', 'imagenet-resnet50'].flatMap((s) => [`${s}.json`, ...[80, 90, 95].map((p) => `${s}-${p}.json`)]);
+  expect(files).toEqual([...expected, 'fashion-mnist-sweep.json'].sort());
+});
+
+describe.each(files)('%s', (file) => {
+  const { spec, runs } = loadSweepFile(path.join(dir, file));
+
+  test('expands into valid configs', () => {
+    expect(runs.length).toBeGreaterThan(0);
+    expect(spec.seeds.length).toBeGreaterThan(0);
+  });
+
+  test('Random vs Random + Sign-In, sharing every other hyperparameter', () => {
+    expect(new Set(runs.map((r) => r.config.signin.enabled))).toEqual(new Set([false, true]));
+    for (const r of runs) expect(r.config.pruning).toMatchObject({ method: 'random', scope: 'layerwise', distribution: 'erk' });
+    const strip = (c: (typeof runs)[number]['config']) => {
+      const { signin: _s, ...rest } = nonDefaultFields(c) as Record<string, unknown>;
+      return JSON.stringify(rest);
+    };
+    const plain = runs.filter((r) => !r.config.signin.enabled).map((r) => strip(r.config)).sort();
+    const signin = runs.filter((r) => r.config.signin.enabled).map((r) => strip(r.config)).sort();
+    expect(signin).toEqual(plain);
+  });
+});
+
+test('CIFAR and ImageNet recipes (signin-method.md)', () => {
+  const recipe = (f: string) => loadSweepFile(path.join(dir, f)).runs[0].config;
+  for (const [f, wd] of [['cifar10-resnet20.json', 1e-4], ['cifar100-resnet18.json', 1e-3]] as const) {
+    expect(recipe(f)).toMatchObject({
+      optimizer: { lr: 0.1, momentum: 0.9, weightDecay: wd },
+      schedule: { name: 'cosine', warmupEpochs: 0 },
+      labelSmoothing: 0.1,
+      epochs: 160,
+      batchSize: 256,
+    });
+  }
+  expect(recipe('imagenet-resnet50.json')).toMatchObject({
+    dataset: { name: 'imagenet' },
+    model: { name: 'resnet50' },
+    optimizer: { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 },
+    schedule: { name: 'cosine', warmupEpochs: 5 },
+    labelSmoothing: 0.1,
+    epochs: 90,
+    batchSize: 256,
+  });
+});
+
+test('per-sparsity files are exactly the slices of the combined sweep (same run directories)', () => {
+  for (const s of ['cifar10-resnet20', 'cifar100-resnet18', 'imagenet-resnet50']) {
+    const all = loadSweepFile(path.join(dir, `${s}.json`)).runs;
+    expect(new Set(all.map((r) => r.config.pruning.sparsity))).toEqual(new Set([0.8, 0.9, 0.95]));
+    const parts = [80, 90, 95].flatMap((p) => loadSweepFile(path.join(dir, `${s}-${p}.json`)).runs);
+    expect(parts.map((r) => configHash(r.config)).sort()).toEqual(all.map((r) => configHash(r.config)).sort());
+  }
+});
+
+test('Fashion-MNIST: Random-ERK at 90/95/98%, plain vs Sign-In, 3 seeds = 18 runs', () => {
+  const raw = JSON.parse(fs.readFileSync(path.join(dir, 'fashion-mnist-sweep.json'), 'utf8'));
+  const runs = expandSweep(raw);
+  expect(runs).toHaveLength(18);
+  expect(new Set(runs.map((r) => r.config.pruning.sparsity))).toEqual(new Set([0.9, 0.95, 0.98]));
+  expect(new Set(runs.map((r) => r.config.seed))).toEqual(new Set([0, 1, 2]));
+  expect(runs[0].config.dataset.name).toBe('fashion_mnist');
+});

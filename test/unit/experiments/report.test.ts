@@ -1,0 +1,162 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { accuracyTables, formatCell, loadRuns, methodLabel, plotData, sparsityLabel, tablesToCsv, tableToMarkdown, writeReport } from '../../../src/experiments/report';
+import { parseConfig } from '../../../src/experiments/schema';
+import { fakeRun, removeDir, tempDir } from './fixtures';
+
+let root: string;
+let unfinished: string;
+
+beforeAll(() => {
+  root = tempDir('report');
+  // Hand-computed cells (percent): mean ± sample std (n − 1).
+  //   Random 90%:            80, 82, 84  → 82.00 ± 2.00
+  //   Random + Sign-In 90%:  85, 86, 90  → 87.00 ± √7 = 2.65
+  //   Random 95%:            70, 74      → 72.00 ± √8 = 2.83 (n=2; seed 2 unfinished)
+  //   Random + Sign-In 95%:  75, 76, 77  → 76.00 ± 1.00
+  const finals: [number, boolean, number[]][] = [
+    [0.9, false, [0.8, 0.82, 0.84]],
+    [0.9, true, [0.85, 0.86, 0.9]],
+    [0.95, false, [0.7, 0.74]],
+    [0.95, true, [0.75, 0.76, 0.77]],
+  ];
+  for (const [sparsity, signin, accs] of finals) accs.forEach((final, seed) => fakeRun(root, { sparsity, signin, seed, final }));
+  unfinished = path.basename(fakeRun(root, { sparsity: 0.95, signin: false, seed: 2 }).dir);
+  fakeRun(root, { sparsity: 0.9, signin: false, seed: 0, final: 0.6, dataset: 'cifar100' });
+});
+afterAll(() => removeDir(root));
+
+describe('labels', () => {
+  test('method and sparsity labels', () => {
+    const c = (pruning: object, signin: boolean) => parseConfig({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1, pruning, signin: { enabled: signin } });
+    expect(methodLabel(c({ method: 'random', sparsity: 0.9 }, false))).toBe('Random');
+    expect(methodLabel(c({ method: 'random', sparsity: 0.9 }, true))).toBe('Random + Sign-In');
+    expect(methodLabel(c({ method: 'synflow', sparsity: 0.9 }, true))).toBe('SynFlow + Sign-In');
+    expect(methodLabel(c({}, false))).toBe('Dense');
+    expect([0.8, 0.9, 0.95, 0.985].map(sparsityLabel)).toEqual(['80%', '90%', '95%', '98.5%']);
+  });
+});
+
+describe('accuracy tables', () => {
+  test('mean ± sample std per (method, sparsity), one table per setting, from the run directories', () => {
+    const tables = accuracyTables(loadRuns(root));
+    expect(tables.map((t) => t.title)).toEqual(['cifar10 cifar_resnet_20', 'cifar100 cifar_resnet_20']);
+    const [t] = tables;
+    expect(t.sparsities).toEqual([0.9, 0.95]);
+    expect(t.rows.map((r) => r.label)).toEqual(['Random', 'Random + Sign-In']);
+    const cell = (row: number, col: number) => t.rows[row].cells[col]!;
+    expect(cell(0, 0).mean).toBeCloseTo(82, 10);
+    expect(cell(0, 0).std).toBeCloseTo(2, 10);
+    expect(cell(1, 0).mean).toBeCloseTo(87, 10);
+    expect(cell(1, 0).std).toBeCloseTo(Math.sqrt(7), 10);
+    expect(cell(0, 1)).toMatchObject({ n: 2, seeds: [0, 1] });
+    expect(cell(0, 1).mean).toBeCloseTo(72, 10);
+    expect(cell(0, 1).std).toBeCloseTo(Math.sqrt(8), 10);
+    expect(cell(1, 1).std).toBeCloseTo(1, 10);
+    expect(t.unfinished).toEqual([unfinished]);
+    expect(tables[1].rows[0].cells[0]).toMatchObject({ n: 1, std: 0, values: [60] });
+  });
+
+  test('markdown in the paper layout: rows are methods, columns sparsities', () => {
+    const [t, t100] = accuracyTables(loadRuns(root));
+    expect(tableToMarkdown(t)).toBe([
+      '### cifar10 cifar_resnet_20',
+      '',
+      '| Method | 90% | 95% |',
+      '|---|---:|---:|',
+      '| Random | 82.00 ± 2.00 | 72.00 ± 2.83 (n=2) |',
+      '| Random + Sign-In | 87.00 ± 2.65 | 76.00 ± 1.00 |',
+      '',
+      'Top-1 test accuracy (%) after the last epoch, mean ± sample standard deviation over up to 3 seeds.',
+      '',
+      'Setting (non-default fields): `{"dataset":{"name":"cifar10"},"epochs":3,"model":{"name":"cifar_resnet_20"}}`',
+      '',
+      `1 unfinished run(s) left out: ${unfinished}`,
+      '',
+    ].join('\n'));
+    expect(tableToMarkdown(t100)).toContain('| Random | 60.00 |\n\nTop-1 test accuracy (%) after the last epoch, one seed.');
+  });
+
+  test('CSV: one line per cell, with the values', () => {
+    const csv = tablesToCsv(accuracyTables(loadRuns(root))).trim().split('\n');
+    expect(csv).toEqual([
+      'table,method,sparsity,n,mean,std,seeds,values',
+      'cifar10 cifar_resnet_20,Random,0.9,3,82.0000,2.0000,0;1;2,80.0000;82.0000;84.0000',
+      'cifar10 cifar_resnet_20,Random,0.95,2,72.0000,2.8284,0;1,70.0000;74.0000',
+      'cifar10 cifar_resnet_20,Random + Sign-In,0.9,3,87.0000,2.6458,0;1;2,85.0000;86.0000;90.0000',
+      'cifar10 cifar_resnet_20,Random + Sign-In,0.95,3,76.0000,1.0000,0;1;2,75.0000;76.0000;77.0000',
+      'cifar100 cifar_resnet_20,Random,0.9,1,60.0000,0.0000,0,60.0000',
+    ]);
+  });
+
+  test('formatCell', () => {
+    expect(formatCell(undefined, 3)).toBe('–');
+    expect(formatCell({ sparsity: 0.9, values: [1], seeds: [0], n: 1, mean: 1, std: 0 }, 3)).toBe('1.00 (n=1)');
+  });
+
+  test('rows that share a label are told apart by the fields that differ', () => {
+    const dir = tempDir('report-mixed');
+    try {
+      const cfg = (distribution: string, seed: number) => ({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1, seed, pruning: { method: 'random', sparsity: 0.9, distribution } });
+      const { createRunDir, writeFinal } = jest.requireActual('../../../src/experiments/runs') as typeof import('../../../src/experiments/runs');
+      for (const [d, acc] of [['erk', 0.9], ['uniform', 0.8]] as const) writeFinal(createRunDir(dir, parseConfig(cfg(d, 0))).dir, { epoch: 1, step: 1, testAcc: acc });
+      const [t] = accuracyTables(loadRuns(dir));
+      expect(t.rows.map((r) => [r.label, r.cells[0]?.mean])).toEqual([
+        ['Random (pruning.distribution=erk)', 90],
+        ['Random (pruning.distribution=uniform)', 80],
+      ]);
+    } finally {
+      removeDir(dir);
+    }
+  });
+});
+
+describe('plots and writeReport', () => {
+  test('plot data comes from metrics.jsonl: accuracy in %, flips vs init and vs previous epoch, per-layer at the final epoch', () => {
+    const runs = loadRuns(root);
+    const [t] = accuracyTables(runs);
+    const d = plotData(t, runs);
+    expect(d.order).toEqual({ methods: ['Random', 'Random + Sign-In'], sparsities: ['90%', '95%'] });
+    expect(d.accuracy).toHaveLength(11 * 3);
+    expect(d.accuracy.find((p) => p.method === 'Random' && p.sparsity === '90%' && p.seed === 1 && p.epoch === 3)?.value).toBeCloseTo(82, 10);
+    expect(d.flips.filter((p) => p.measure === 'from init')).toHaveLength(11 * 3);
+    expect(d.layerNames).toEqual(['conv1', 'layer1.0.conv1', 'fc']);
+    expect(d.layers.find((p) => p.method === 'Random + Sign-In' && p.layer === 'fc' && p.seed === 0 && p.sparsity === '90%')?.value).toBeCloseTo(0.2, 10);
+    expect(plotData(t, runs, true).accuracy).toHaveLength(12 * 3);
+  });
+
+  test('writes report.md, accuracy.csv, report.json and SVG plots', async () => {
+    const out = path.join(root, 'report');
+    const res = await writeReport(root, out);
+    const names = res.files.map((f) => path.basename(f));
+    expect(names).toEqual([
+      'report.md', 'accuracy.csv', 'report.json',
+      'test-accuracy_cifar10-cifar-resnet-20.svg', 'sign-flips_cifar10-cifar-resnet-20.svg', 'sign-flips-per-layer_cifar10-cifar-resnet-20.svg',
+      'test-accuracy_cifar100-cifar-resnet-20.svg', 'sign-flips_cifar100-cifar-resnet-20.svg', 'sign-flips-per-layer_cifar100-cifar-resnet-20.svg',
+    ]);
+    const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+    expect(md).toContain('| Random + Sign-In | 87.00 ± 2.65 | 76.00 ± 1.00 |');
+    expect(md).toContain('![cifar10 cifar_resnet_20](test-accuracy_cifar10-cifar-resnet-20.svg)');
+    expect(fs.readFileSync(path.join(out, 'accuracy.csv'), 'utf8')).toBe(res.csv);
+    const svg = fs.readFileSync(path.join(out, 'test-accuracy_cifar10-cifar-resnet-20.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('Random + Sign-In');
+    expect(svg).toContain('test accuracy (%)');
+    expect(fs.readFileSync(path.join(out, 'sign-flips-per-layer_cifar10-cifar-resnet-20.svg'), 'utf8')).toContain('layer1.0.conv1');
+    // The report folder inside the runs dir is not mistaken for a run.
+    expect(loadRuns(root)).toHaveLength(13);
+  });
+
+  test('tables only, and an empty runs dir', async () => {
+    const out = tempDir('report-out');
+    try {
+      const res = await writeReport(root, out, { plots: false });
+      expect(res.files.map((f) => path.basename(f))).toEqual(['report.md', 'accuracy.csv', 'report.json']);
+      const empty = await writeReport(path.join(out, 'none'), out, { plots: false });
+      expect(empty.markdown).toContain('No runs found');
+      expect(empty.csv).toBe('table,method,sparsity,n,mean,std,seeds,values\n');
+    } finally {
+      removeDir(out);
+    }
+  });
+});

@@ -1,0 +1,139 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { IssuesError } from '../../../src/errors';
+import { runDirFor, runPaths } from '../../../src/experiments/paths';
+import {
+  appendMetrics, createRunDir, isFinished, listRuns, readConfig, readFinal, readMetrics, runStatus, truncateMetrics,
+  writeFileAtomic, writeFinal, writeJsonAtomic,
+} from '../../../src/experiments/runs';
+import { parseConfig } from '../../../src/experiments/schema';
+import { fakeRun, removeDir, tempDir } from './fixtures';
+
+const config = parseConfig({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 2 });
+const row = (epoch: number) => ({ epoch, step: epoch * 5, trainLoss: 1, trainAcc: 0.5, lr: 0.1, time: 1 });
+
+let root: string;
+beforeEach(() => { root = tempDir('runs'); });
+afterEach(() => removeDir(root));
+
+describe('writeFileAtomic', () => {
+  test('writes the content, creates parent folders and leaves no temporary file', () => {
+    const file = path.join(root, 'a', 'b', 'x.json');
+    writeFileAtomic(file, 'one');
+    writeFileAtomic(file, Buffer.from('two'));
+    expect(fs.readFileSync(file, 'utf8')).toBe('two');
+    expect(fs.readdirSync(path.dirname(file))).toEqual(['x.json']);
+    writeJsonAtomic(file, { a: 1 });
+    expect(fs.readFileSync(file, 'utf8')).toBe('{\n  "a": 1\n}\n');
+  });
+
+  test('a failed rename leaves the target untouched and removes the temporary file', () => {
+    const dir = path.join(root, 'target-is-dir');
+    fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'sub', 'keep'), 'k');
+    expect(() => writeFileAtomic(path.join(dir, 'sub'), 'x')).toThrow();
+    expect(fs.readdirSync(dir)).toEqual(['sub']);
+  });
+});
+
+describe('createRunDir', () => {
+  test('creates <runs>/<prefix>_<hash>/config.json with the full config; reopening is fine', () => {
+    const a = createRunDir(root, config);
+    expect(a.created).toBe(true);
+    expect(a.dir).toBe(runDirFor(root, config));
+    expect(JSON.parse(fs.readFileSync(a.paths.config, 'utf8'))).toEqual(config);
+    expect(readConfig(a.dir)).toEqual(config);
+    const b = createRunDir(root, parseConfig({ ...config, device: 'cpu' }));
+    expect(b.created).toBe(false);
+    expect(b.dir).toBe(a.dir);
+  });
+
+  test('refuses a directory whose config.json hashes differently', () => {
+    const { dir } = createRunDir(root, config);
+    fs.writeFileSync(runPaths(dir).config, JSON.stringify({ ...config, seed: 7 }));
+    expect(() => createRunDir(root, config)).toThrow(IssuesError);
+    expect(() => createRunDir(root, config)).toThrow(/holds a different config/);
+  });
+
+  test('readConfig names the file when it is invalid', () => {
+    const { dir } = createRunDir(root, config);
+    fs.writeFileSync(runPaths(dir).config, JSON.stringify({ ...config, epochs: 0 }));
+    expect(() => readConfig(dir)).toThrow(/Invalid experiment config in .*config\.json \(1 issue\):\n\tepochs: Expected a number >= 1/);
+  });
+});
+
+describe('metrics.jsonl', () => {
+  test('append and read back; a missing file is []', () => {
+    const { dir } = createRunDir(root, config);
+    expect(readMetrics(dir)).toEqual([]);
+    appendMetrics(dir, row(1));
+    appendMetrics(dir, { ...row(2), testAcc: 0.9, extra: 'kept' });
+    expect(readMetrics(dir)).toEqual([row(1), { ...row(2), testAcc: 0.9, extra: 'kept' }]);
+  });
+
+  test('a torn last line is skipped; a bad line elsewhere is an error naming it', () => {
+    const { dir } = createRunDir(root, config);
+    const file = runPaths(dir).metrics;
+    fs.writeFileSync(file, `${JSON.stringify(row(1))}\n{"epoch":2,"ste`);
+    expect(readMetrics(dir)).toEqual([row(1)]);
+    fs.writeFileSync(file, `${JSON.stringify(row(1))}\nnot json\n${JSON.stringify(row(3))}\n{"epoch":"x"}\n`);
+    let err: IssuesError | undefined;
+    try { readMetrics(dir); } catch (e) { err = e as IssuesError; }
+    expect(err?.code).toBe('ERR_CONFIG');
+    expect(err?.issues.map((i) => i.path)).toEqual(expect.arrayContaining(['line 2', expect.stringMatching(/^line 4: /)]));
+  });
+
+  test('truncateMetrics drops rows after a checkpoint epoch', () => {
+    const { dir } = createRunDir(root, config);
+    for (const e of [1, 2, 3]) appendMetrics(dir, row(e));
+    truncateMetrics(dir, 2);
+    expect(readMetrics(dir).map((r) => r.epoch)).toEqual([1, 2]);
+  });
+});
+
+describe('final.json and status', () => {
+  test('isFinished and runStatus follow the files', () => {
+    const { dir } = createRunDir(root, config);
+    expect(runStatus(dir)).toBe('new');
+    appendMetrics(dir, row(1));
+    expect(runStatus(dir)).toBe('started');
+    expect(isFinished(dir)).toBe(false);
+    expect(readFinal(dir)).toBeUndefined();
+    writeFinal(dir, { epoch: 2, step: 10, testAcc: 0.91 });
+    expect(isFinished(dir)).toBe(true);
+    expect(runStatus(dir)).toBe('finished');
+    expect(readFinal(dir)).toMatchObject({ epoch: 2, step: 10, testAcc: 0.91, finishedAt: expect.any(String) });
+  });
+
+  test('an invalid final.json is an error', () => {
+    const { dir } = createRunDir(root, config);
+    fs.writeFileSync(runPaths(dir).final, JSON.stringify({ epoch: 2, step: 1, testAcc: 91 }));
+    expect(() => readFinal(dir)).toThrow(/Invalid .*final\.json:\n\ttestAcc: /);
+  });
+});
+
+describe('listRuns', () => {
+  test('lists run directories with config and status, ignores everything else', () => {
+    const a = fakeRun(root, { sparsity: 0.9, signin: false, seed: 0, final: 0.8 });
+    const b = fakeRun(root, { sparsity: 0.9, signin: true, seed: 0 });
+    fs.mkdirSync(path.join(root, 'report'));
+    fs.writeFileSync(path.join(root, 'notes.txt'), 'x');
+    const runs = listRuns(root);
+    expect(runs.map((r) => r.dir).sort()).toEqual([a.dir, b.dir].sort());
+    expect(runs.find((r) => r.dir === a.dir)).toMatchObject({ status: 'finished', config: a.config });
+    expect(runs.find((r) => r.dir === b.dir)?.status).toBe('started');
+    expect(listRuns(path.join(root, 'missing'))).toEqual([]);
+  });
+
+  test('an unreadable run directory is skipped, or reported with strict', () => {
+    fakeRun(root, { sparsity: 0.9, signin: false, seed: 0, final: 0.8 });
+    const bad = path.join(root, `train_${'0'.repeat(32)}`);
+    fs.mkdirSync(bad);
+    fs.writeFileSync(path.join(bad, 'config.json'), '{"epochs": 0}');
+    const { setLogger } = jest.requireActual('../../../src/logger') as typeof import('../../../src/logger');
+    const pino = jest.requireActual('pino') as typeof import('pino');
+    setLogger(pino.default({ level: 'silent' }));
+    expect(listRuns(root)).toHaveLength(1);
+    expect(() => listRuns(root, { strict: true })).toThrow(new RegExp(`Unreadable run directories in .*:\\n\\ttrain_0{32}: dataset: Required`));
+  });
+});

@@ -1,0 +1,140 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { IssuesError } from '../../../src/errors';
+import { configHash } from '../../../src/experiments/hash';
+import { runPaths } from '../../../src/experiments/paths';
+import { readConfig, writeFinal } from '../../../src/experiments/runs';
+import { defaultChildCommand, expandSweep, gridPoints, loadSweepFile, parseSweepSpec, planSweep, runSweep, type SweepEvent } from '../../../src/experiments/sweep';
+import { removeDir, tempDir } from './fixtures';
+
+const base = { dataset: { name: 'fashion_mnist' }, model: { name: 'lenet5' }, pruning: { method: 'random' }, epochs: 2 };
+const spec = { base, grid: { 'pruning.sparsity': [0.9, 0.95, 0.98], 'signin.enabled': [false, true] }, seeds: [0, 1, 2] };
+
+let root: string;
+beforeEach(() => { root = tempDir('sweep'); });
+afterEach(() => removeDir(root));
+
+describe('expansion', () => {
+  test('gridPoints: cartesian product, first key slowest', () => {
+    expect(gridPoints({ a: [1, 2], b: ['x', 'y'] })).toEqual([{ a: 1, b: 'x' }, { a: 1, b: 'y' }, { a: 2, b: 'x' }, { a: 2, b: 'y' }]);
+    expect(gridPoints({})).toEqual([{}]);
+  });
+
+  test('grid × seeds, seeds outermost, each a validated config', () => {
+    const runs = expandSweep(spec);
+    expect(runs).toHaveLength(18);
+    expect(runs.slice(0, 6).every((r) => r.config.seed === 0)).toBe(true);
+    expect(runs.slice(0, 3).map((r) => [r.config.pruning.sparsity, r.config.signin.enabled])).toEqual([[0.9, false], [0.9, true], [0.95, false]]);
+    expect(runs[0].point).toEqual({ 'pruning.sparsity': 0.9, 'signin.enabled': false, seed: 0 });
+    expect(runs[5].config).toMatchObject({ pruning: { method: 'random', sparsity: 0.98, distribution: 'erk' }, signin: { enabled: true }, epochs: 2 });
+    expect(new Set(runs.map((r) => configHash(r.config))).size).toBe(18);
+  });
+
+  test('a list of grids is their union; duplicates are kept once', () => {
+    const runs = expandSweep({ base, grid: [{ 'pruning.sparsity': [0.9, 0.95] }, { 'pruning.sparsity': [0.95], 'pruning.method': ['random'] }] });
+    expect(runs.map((r) => r.config.pruning.sparsity)).toEqual([0.9, 0.95]);
+  });
+
+  test('every invalid grid point is reported in one error', () => {
+    let err: IssuesError | undefined;
+    try {
+      expandSweep({ base, grid: { 'pruning.sparsity': [0.5, 1, 2], 'optimizer.lrr': [0.1] } }, 'g.json');
+    } catch (e) { err = e as IssuesError; }
+    expect(err).toBeInstanceOf(IssuesError);
+    expect(err!.code).toBe('ERR_CONFIG');
+    expect(err!.issues.map((i) => [i.path, i.message])).toEqual([
+      ['optimizer.lrr', "Unknown key (did you mean 'lr'?); valid keys: lr, momentum, nesterov, weightDecay, excludeBnAndBias"],
+      ['pruning.sparsity', 'Expected a number < 1 but received 1 of type number (grid point pruning.sparsity=1, optimizer.lrr=0.1)'],
+      ['pruning.sparsity', 'Expected a number < 1 but received 2 of type number (grid point pruning.sparsity=2, optimizer.lrr=0.1)'],
+    ]);
+    expect(err!.message.split('\n')[0]).toBe('Invalid experiment config in sweep g.json (3 issues):');
+  });
+
+  test('the sweep file itself is strict', () => {
+    expect(() => parseSweepSpec({ base, grids: {} })).toThrow(/grids/);
+    expect(() => parseSweepSpec({ base, grid: { 'pruning.sparsity': [] } })).toThrow(/grid\.pruning\.sparsity/);
+    expect(() => parseSweepSpec({ base, grid: { 'bad path!': [1] } })).toThrow(/dotted config path/);
+    expect(() => parseSweepSpec({ base, grid: { seed: [1, 2] } })).toThrow(/grid\.seed: Use the top-level "seeds" list/);
+    expect(parseSweepSpec({ base }).seeds).toEqual([0]);
+  });
+
+  test('loadSweepFile names an unreadable file', () => {
+    const f = path.join(root, 'g.json');
+    fs.writeFileSync(f, '{ nope');
+    expect(() => loadSweepFile(f)).toThrow(/Cannot read sweep file .*g\.json/);
+    fs.writeFileSync(f, JSON.stringify(spec));
+    expect(loadSweepFile(f).runs).toHaveLength(18);
+  });
+});
+
+describe('execution', () => {
+  const configs = () => expandSweep({ ...spec, seeds: [0] }).map((r) => r.config);
+
+  test('in-process: runs each config in its run directory, then skips finished runs', async () => {
+    const seen: string[] = [];
+    const events: SweepEvent['type'][] = [];
+    const runOne = (config: unknown, runDir: string): void => {
+      expect(readConfig(runDir)).toEqual(config);
+      seen.push(path.basename(runDir));
+      writeFinal(runDir, { epoch: 2, step: 4, testAcc: 0.5 });
+    };
+    const r1 = await runSweep(configs(), { runsDir: root, runOne, onEvent: (e) => events.push(e.type) });
+    expect(r1).toEqual({ total: 6, skipped: 0, succeeded: 6, failed: [] });
+    expect(new Set(seen).size).toBe(6);
+    expect(events.filter((e) => e === 'start')).toHaveLength(6);
+    const r2 = await runSweep(configs(), { runsDir: root, runOne });
+    expect(r2).toEqual({ total: 6, skipped: 6, succeeded: 0, failed: [] });
+    expect(seen).toHaveLength(6);
+    expect(planSweep(configs(), root).every((p) => p.status === 'finished')).toBe(true);
+  });
+
+  test('a failing run does not stop the sweep; a run that writes no final.json counts as failed', async () => {
+    let i = 0;
+    const runOne = async (_c: unknown, runDir: string): Promise<void> => {
+      i++;
+      if (i === 1) throw Object.assign(new Error('out of memory'), { code: 'ERR_TORCH' });
+      if (i === 2) return;
+      writeFinal(runDir, { epoch: 2, step: 4, testAcc: 0.5 });
+    };
+    const r = await runSweep(configs(), { runsDir: root, runOne });
+    expect(r.succeeded).toBe(4);
+    expect(r.failed.map((f) => f.error)).toEqual(['ERR_TORCH: out of memory', 'finished without writing final.json']);
+  });
+
+  test('child processes: N at once, output in train.log, exit codes reported', async () => {
+    // A stand-in trainer: writes final.json into the run directory given by the config path (fails for seed 1).
+    const script = [
+      "const fs = require('fs'), path = require('path');",
+      'const cfgPath = process.argv[1]; const cfg = JSON.parse(fs.readFileSync(cfgPath, "utf8"));',
+      'console.log("training", cfg.pruning.sparsity);',
+      'if (cfg.signin.enabled && cfg.pruning.sparsity === 0.98) { console.error("boom"); process.exit(3); }',
+      'fs.writeFileSync(path.join(path.dirname(cfgPath), "final.json"), JSON.stringify({ epoch: 2, step: 4, testAcc: 0.5 }));',
+    ].join('\n');
+    const r = await runSweep(configs(), {
+      runsDir: root,
+      processes: 2,
+      childCommand: (run) => ({ command: process.execPath, args: ['-e', script, runPaths(run.runDir).config] }),
+    });
+    expect(r.succeeded).toBe(5);
+    expect(r.failed).toHaveLength(1);
+    expect(r.failed[0].error).toBe('exited with code 3: training 0.98 | boom');
+    const done = planSweep(configs(), root).filter((p) => p.status === 'finished');
+    expect(done).toHaveLength(5);
+    expect(fs.readFileSync(runPaths(done[0].runDir).log, 'utf8')).toMatch(/^training 0\.9/);
+  });
+
+  test('options are checked', async () => {
+    await expect(runSweep([], { runsDir: root, processes: 0 })).rejects.toThrow('Expected positive integer for processes but received 0 of type number');
+    await expect(runSweep([], { runsDir: root, processes: 2, runOne: () => undefined })).rejects.toThrow(/in-process runs are sequential/);
+  });
+});
+
+test('the default child is this package\'s CLI: `train --config <runDir>/config.json --runs-dir <runs> --prefix <p>`', () => {
+  const [run] = planSweep(expandSweep({ base }).map((r) => r.config), '/runs', 'pai');
+  const cmd = defaultChildCommand(run, '/runs', 'pai');
+  expect(cmd.command).toBe(process.execPath);
+  // From source the child loads tsx by absolute URL; from dist it runs dist/cli.js directly.
+  expect(cmd.args.slice(0, 2)).toEqual(['--import', expect.stringMatching(/^file:\/\/.*tsx/)]);
+  expect(path.basename(cmd.args[2])).toBe('cli.ts');
+  expect(cmd.args.slice(3)).toEqual(['train', '--config', path.join(run.runDir, 'config.json'), '--runs-dir', '/runs', '--prefix', 'pai']);
+});
