@@ -31,7 +31,9 @@
       ],
       "cflags!": ["-fno-rtti", "-fno-exceptions"],
       "cflags_cc!": ["-fno-rtti", "-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2"],
+      # -O3 -fno-math-errno: CMakeLists.txt gives them to native/signin/signin_cpu.cc so the fused
+      # kernel loops vectorize; gyp has no per-source flags, so the whole (CPU) target gets them.
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O3", "-fno-math-errno"],
       "ldflags": ["<!@(node scripts/libtorch-paths.cjs ldflags)"],
       "libraries": ["<!@(node scripts/libtorch-paths.cjs libraries)"]
     }

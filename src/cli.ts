@@ -23,7 +23,7 @@ import {
 } from './experiments/schema';
 import { loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
 
-/** What `train` and `sweep` need from src/train/trainer.ts. */
+/** What `train` and `sweep` need from src/train/run.ts. */
 export interface TrainerModule {
   /** Trains (or resumes) one run in runDir (created, config.json written); writes final.json at the end. */
   trainFromConfig(config: ExperimentConfig, runDir: string): Promise<unknown>;
@@ -82,7 +82,7 @@ function loadEngine<T>(rel: string, what: string, fns: string[]): T {
 }
 
 const engines = {
-  trainer: () => loadEngine<TrainerModule>('./train/trainer', 'trainer', ['trainFromConfig']),
+  trainer: () => loadEngine<TrainerModule>('./train/run', 'trainer', ['trainFromConfig']),
   models: () => loadEngine<ModelsModule>('./models', 'model zoo', ['createModel']),
   pruning: () => loadEngine<PruningModule>('./pruning', 'pruning module', ['pruneModel', 'maskReport']),
 };

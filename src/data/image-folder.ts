@@ -103,6 +103,37 @@ export async function decodeImage(input: Buffer | string, plan?: Omit<SharpPlan,
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: 3 };
 }
 
+/** Width and height from a JPEG (SOFn) or PNG (IHDR) header without decoding; undefined otherwise. */
+export function headerSize(b: Uint8Array): [number, number] | undefined {
+  if (b.length > 24 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) {
+    const w = ((b[16] << 24) | (b[17] << 16) | (b[18] << 8) | b[19]) >>> 0;
+    const h = ((b[20] << 24) | (b[21] << 16) | (b[22] << 8) | b[23]) >>> 0;
+    return w > 0 && h > 0 ? [w, h] : undefined;
+  }
+  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return undefined;
+  let p = 2;
+  while (p + 9 < b.length) {
+    if (b[p] !== 0xff) return undefined;
+    const m = b[p + 1];
+    if (m === 0xff) {
+      p++;
+      continue;
+    }
+    if (m === 0xd8 || m === 0x01 || (m >= 0xd0 && m <= 0xd7)) {
+      p += 2;
+      continue;
+    }
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
+      const h = (b[p + 5] << 8) | b[p + 6];
+      const w = (b[p + 7] << 8) | b[p + 8];
+      return w > 0 && h > 0 ? [w, h] : undefined;
+    }
+    if (m === 0xd9 || m === 0xda) return undefined;
+    p += 2 + ((b[p + 2] << 8) | b[p + 3]);
+  }
+  return undefined;
+}
+
 export class ImageFolder implements Dataset {
   readonly name: string;
   readonly length: number;
@@ -209,13 +240,18 @@ export class ImageFolder implements Dataset {
   async decodeInto(i: number, pipeline: Pipeline, makeRng: () => Rng, out: Float32Array, offset: number, expect: readonly number[]): Promise<number> {
     return this.withFallback(i, async (j) => {
       const bytes = await this.read(j);
-      const meta = await loadSharp()(bytes).metadata();
-      if (!meta.width || !meta.height) throw new Error('no image size in header');
-      const { steps, width, height } = pipeline.plan(meta.width, meta.height, makeRng());
+      let size = headerSize(bytes);
+      if (!size) {
+        const meta = await loadSharp()(bytes).metadata();
+        if (!meta.width || !meta.height) throw new Error('no image size in header');
+        size = [meta.width, meta.height];
+      }
+      const [w0, h0] = size;
+      const { steps, width, height } = pipeline.plan(w0, h0, makeRng());
       if (width !== expect[2] || height !== expect[1]) {
         throw new DatasetError(`${this.path(j)}: the transforms give ${height}×${width} images but the batch holds ${expect[1]}×${expect[2]}: end the pipeline with a fixed-size transform (resize([h, w]), centerCrop, randomResizedCrop)`, this.path(j));
       }
-      const plan = sharpPlan(steps, meta.width, meta.height);
+      const plan = sharpPlan(steps, w0, h0);
       const img = await decodeImage(bytes, plan);
       pipeline.execute(img, plan.rest, out, offset);
       return this.labels[j];

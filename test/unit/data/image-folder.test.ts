@@ -181,3 +181,17 @@ print(json.dumps({'samples': [[os.path.relpath(p, root), l] for p, l in ds.sampl
     expect(ds.samples().length).toBe(21);
   });
 });
+
+describe('headerSize', () => {
+  test('reads JPEG and PNG sizes like sharp.metadata()', async () => {
+    const { headerSize } = require('../../../src/data/image-folder') as typeof import('../../../src/data/image-folder');
+    const sharp = require('sharp') as typeof import('sharp').default;
+    const raw = { raw: { width: 37, height: 23, channels: 3 as const } };
+    const px = Buffer.alloc(37 * 23 * 3, 100);
+    expect(headerSize(await sharp(px, raw).jpeg().toBuffer())).toEqual([37, 23]);
+    expect(headerSize(await sharp(px, raw).jpeg({ progressive: true }).withMetadata().toBuffer())).toEqual([37, 23]);
+    expect(headerSize(await sharp(px, raw).png().toBuffer())).toEqual([37, 23]);
+    expect(headerSize(await sharp(px, raw).webp().toBuffer())).toBeUndefined();
+    expect(headerSize(Buffer.from('garbage, not a JPEG'))).toBeUndefined();
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * trainFromConfig: one validated experiment config → one trained run directory (architecture.md
+ * decision 9). Resumes from the run's checkpoint when there is one; writes metrics.jsonl every
+ * epoch, a checkpoint every epoch, and final.json last (a run is finished only when it exists).
+ */
+import { createDataset, DataLoader, defaultTransforms, type Dataset } from '../data';
+import { appendMetrics, truncateMetrics, writeFinal } from '../experiments/runs';
+import { runPaths } from '../experiments/paths';
+import { modelOptionsFor, pruneOptionsFor, scheduleFor } from '../experiments/resolve';
+import type { ExperimentConfig } from '../experiments/schema';
+import type { SignFlips } from '../experiments/metrics';
+import { childLogger } from '../logger';
+import { createModel } from '../models';
+import { isNormOrBias, SGD } from '../optim/sgd';
+import { pruneModel } from '../pruning';
+import { applySignIn, SignInResetSchedule, SignTracker, type SignStats } from '../signin';
+import { cuda, manualSeed, setNumThreads } from '../tensor/runtime';
+import type { Callback, EpochMetrics, TrainContext } from './callbacks';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { Trainer } from './trainer';
+
+export interface RunResult {
+  epoch: number;
+  testAcc: number;
+  resumedFrom: number;
+}
+
+/** The metrics.jsonl form of the tracker's statistics (fractions relative to init, per layer). */
+export function signFlipsRow(s: SignStats): { signFlips: SignFlips; meanBeta?: number } {
+  const perLayer: Record<string, number> = {};
+  let betaSum = 0;
+  let betaN = 0;
+  for (const [name, l] of Object.entries(s.perLayer)) {
+    perLayer[name] = l.fromInit;
+    if (l.meanBeta !== undefined) {
+      betaSum += l.meanBeta * l.unmasked;
+      betaN += l.unmasked;
+    }
+  }
+  const row: { signFlips: SignFlips; meanBeta?: number } = {
+    signFlips: { overall: s.overall.fromInit, fromInit: s.overall.fromInit, fromPrev: s.overall.fromPrev, perLayer },
+  };
+  if (betaN > 0) row.meanBeta = betaSum / betaN;
+  return row;
+}
+
+function resolveDevice(device: string): string {
+  if (device !== 'auto') return device;
+  return cuda.isAvailable() ? 'cuda' : 'cpu';
+}
+
+function loaderFor(config: ExperimentConfig, ds: Dataset, train: boolean): DataLoader {
+  const name = config.dataset.name;
+  const augment = train && config.dataset.augment;
+  return new DataLoader(ds, {
+    batchSize: train ? config.batchSize : Math.max(config.batchSize, 256),
+    shuffle: train,
+    seed: config.seed,
+    transforms: defaultTransforms(name, augment),
+    // Decoding JPEGs needs worker threads; in-memory datasets are faster in-process.
+    numWorkers: name === 'imagenet' ? 2 : 0,
+    persistentWorkers: true,
+  });
+}
+
+export async function trainFromConfig(config: ExperimentConfig, runDir: string): Promise<RunResult> {
+  const log = childLogger({ run: runDir });
+  if (config.threads > 0) setNumThreads(config.threads);
+  const device = resolveDevice(config.device);
+  manualSeed(config.seed);
+
+  const root = config.dataset.root;
+  const train = loaderFor(config, createDataset(config.dataset.name, { root, train: true }), true);
+  const test = loaderFor(config, createDataset(config.dataset.name, { root, train: false }), false);
+  const model = createModel(config.model.name, modelOptionsFor(config));
+  if (device !== 'cpu') model.to(device);
+
+  const paths = runPaths(runDir);
+  const resuming = hasCheckpoint(paths.checkpoint);
+  const prune = pruneOptionsFor(config);
+  if (prune && !resuming) {
+    const needsData = prune.method === 'snip' || prune.method === 'grasp';
+    let data: [import('../tensor').Tensor, import('../tensor').Tensor] | undefined;
+    if (needsData) {
+      for await (const b of train) {
+        data = [b.x, b.y];
+        break;
+      }
+    }
+    const result = pruneModel(model, { ...prune, data } as Parameters<typeof pruneModel>[1]);
+    data?.forEach((t) => t.dispose());
+    log.info({ density: result.density ?? undefined }, 'pruned at initialization');
+  }
+  if (config.signin.enabled) applySignIn(model, { beta: config.signin.beta, layers: config.signin.layers });
+
+  const optimizer = SGD.forModel(model, {
+    lr: config.optimizer.lr,
+    momentum: config.optimizer.momentum,
+    nesterov: config.optimizer.nesterov,
+    weightDecay: config.optimizer.weightDecay,
+    noWeightDecay: config.optimizer.excludeBnAndBias ? isNormOrBias : undefined,
+  });
+
+  const tracker = new SignTracker(model);
+  const callbacks: Callback[] = [];
+  const s = config.signin;
+  if (s.enabled && s.resetPeriod > 0) {
+    callbacks.push(new SignInResetSchedule(model, {
+      period: s.resetPeriod, unit: s.resetUnit, stopAfterEpoch: s.stopResetAfterEpoch, momentum: s.momentumAtReset, optimizer,
+    }) as unknown as Callback);
+  }
+  const checkpointed: Callback[] = [...callbacks, tracker as unknown as Callback];
+  callbacks.push({
+    name: 'metrics',
+    onEpochEnd(ctx: TrainContext, metrics: EpochMetrics) {
+      Object.assign(metrics, signFlipsRow(tracker.update()));
+      appendMetrics(runDir, metrics);
+      saveCheckpoint(paths.checkpoint, { model, optimizer, callbacks: checkpointed, position: { epoch: ctx.epoch, step: ctx.step } });
+    },
+  });
+
+  const trainer = new Trainer({
+    model, optimizer, train, test, device, epochs: config.epochs, lr: scheduleFor(config),
+    labelSmoothing: config.labelSmoothing, gradClipNorm: config.gradClip, evalEvery: config.evalEvery, callbacks, logger: log,
+  });
+  let resumedFrom = 0;
+  if (resuming) {
+    const { position } = loadCheckpoint(paths.checkpoint, { model, optimizer, callbacks: checkpointed });
+    truncateMetrics(runDir, position.epoch);
+    trainer.setPosition(position.epoch, position.step);
+    resumedFrom = position.epoch;
+    log.info(position, 'resumed from checkpoint');
+  }
+  try {
+    const last = await trainer.fit();
+    let final: { testAcc?: number; testTop5?: number; testLoss?: number };
+    if (last) final = last;
+    else {
+      const r = await trainer.evaluate(test);
+      final = { testAcc: r.top1, testTop5: r.top5, testLoss: r.loss };
+    }
+    writeFinal(runDir, {
+      epoch: trainer.ctx.epoch, step: trainer.ctx.step, testAcc: final.testAcc ?? 0, testTop5: final.testTop5,
+      testLoss: final.testLoss, finishedAt: new Date().toISOString(),
+      ...(last?.signFlips ? { signFlips: last.signFlips as SignFlips } : {}),
+    });
+    return { epoch: trainer.ctx.epoch, testAcc: final.testAcc ?? 0, resumedFrom };
+  } finally {
+    tracker.dispose();
+    optimizer.dispose();
+    model.dispose();
+    await Promise.all([train.close(), test.close()]);
+  }
+}
