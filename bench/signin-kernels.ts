@@ -46,7 +46,7 @@ export interface BenchResult {
 export interface SigninKernelBenchOptions {
   sizes?: number[];
   threads?: number;
-  /** Target measured time per variant and size, in ms (reps derived from it, 5..400). */
+  /** Target measured time per size, in ms (rounds derived from it, 7..400). */
   budgetMs?: number;
 }
 
@@ -63,16 +63,21 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
 }
 
-/** Median time of fn over reps runs after `warmup` unmeasured ones. */
-function timeIt(fn: () => void, reps: number, warmup: number): number {
-  for (let i = 0; i < warmup; i++) fn();
-  const times: number[] = [];
+/**
+ * Median time of each function over `reps` rounds after `warmup` unmeasured ones. The functions
+ * alternate within a round, so that drift of a shared machine hits all of them alike.
+ */
+function timeInterleaved(fns: (() => void)[], reps: number, warmup: number): number[] {
+  for (let i = 0; i < warmup; i++) for (const fn of fns) fn();
+  const times = fns.map(() => [] as number[]);
   for (let i = 0; i < reps; i++) {
-    const t0 = nowMs();
-    fn();
-    times.push(nowMs() - t0);
+    fns.forEach((fn, j) => {
+      const t0 = nowMs();
+      fn();
+      times[j].push(nowMs() - t0);
+    });
   }
-  return median(times);
+  return times.map(median);
 }
 
 function benchSize(numel: number, budgetMs: number): SigninKernelRow {
@@ -125,15 +130,15 @@ function benchSize(numel: number, budgetMs: number): SigninKernelRow {
       noGrad(() => dst.copy_(src));
     };
 
-    // Rough cost per call from a first run, then reps to fill the budget.
+    // Cost of one round after a warm-up, then enough rounds to fill the budget.
+    for (let i = 0; i < 2; i++) { unfused(); fused(); copy(); }
     const t0 = nowMs();
     unfused();
-    const probe = Math.max(nowMs() - t0, 1e-3);
-    const reps = Math.max(5, Math.min(400, Math.round(budgetMs / probe)));
-    const warmup = Math.max(2, Math.round(reps / 10));
-    const unfusedMs = timeIt(unfused, reps, warmup);
-    const fusedMs = timeIt(fused, reps, warmup);
-    const copyMs = timeIt(copy, reps, warmup);
+    fused();
+    copy();
+    const round = Math.max(nowMs() - t0, 1e-3);
+    const reps = Math.max(7, Math.min(400, Math.round(budgetMs / round)));
+    const [fusedMs, unfusedMs, copyMs] = timeInterleaved([fused, unfused, copy], reps, Math.max(2, Math.round(reps / 10)));
     const bytes = numel * BYTES_PER_ELEMENT;
     return {
       numel, fusedMs, unfusedMs, speedup: unfusedMs / fusedMs, bytes,
@@ -152,7 +157,7 @@ export async function run(opts: SigninKernelBenchOptions = {}): Promise<BenchRes
   const sizes = opts.sizes ?? [100_000, 1_000_000, 25_000_000];
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   const threads = opts.threads ?? cores;
-  const budgetMs = opts.budgetMs ?? 3000;
+  const budgetMs = opts.budgetMs ?? 4000;
   const before = getNumThreads();
   setNumThreads(threads);
   const rows: SigninKernelRow[] = [];

@@ -143,6 +143,19 @@ describe('what a reset does', () => {
     model.dispose();
   });
 
+  it("by default a reset restores each layer's own β (per-layer β from applySignIn)", () => {
+    const model = maskedToy(4, 0.5);
+    applySignIn(model, { beta: (name) => (name === 'fc' ? 3 : 1) });
+    noGrad(() => {
+      for (const [, l] of maskedLayers(model)) l.signin!.m.mul_(1.1); // disturb β (θ is not used here)
+    });
+    new SignInResetSchedule(model).onEpochEnd(1);
+    const [c1, c2, fc] = betas(model);
+    for (const b of [...c1, ...c2]) expect(b).toBeCloseTo(1, 5);
+    for (const b of fc) expect(b).toBeCloseTo(3, 5);
+    model.dispose();
+  });
+
   it("momentum 'keep' keeps the buffers (masked), 'zero' zeroes them; both from the optimizer", () => {
     const { model, opt } = trained(0.9, 0);
     const bufs = () => maskedLayers(model).map(([, l]) => {
