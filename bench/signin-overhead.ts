@@ -6,7 +6,8 @@
  *   - plain: the masked fused SGD on θ;
  *   - Sign-In: applySignIn, the fused Sign-In step on (m, w) writing θ = m·w.
  * A step is forward (train mode) + cross-entropy + backward + optimizer step + zeroGrad, on random
- * 128×3×32×32 inputs, libtorch threads = 2. SGD: lr 0.1, momentum 0.9, weight decay 5e-4.
+ * 128×3×32×32 inputs with random labels (a pool of 4 batches, cycled identically for both),
+ * libtorch threads = 2. SGD: lr 0.1, momentum 0.9, weight decay 5e-4.
  * The two variants alternate step by step (ABBA…) so that load changes of the machine hit both
  * alike; the result is the median per-step time of each after warm-up. Forward and backward are
  * the same ops on the same shapes in both (θ is the weight either way): only the optimizer step
@@ -52,6 +53,10 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
 }
 
+function last(xs: number[]): string {
+  return xs.length ? xs[xs.length - 1].toFixed(3) : '-';
+}
+
 function build(seed: number, sparsity: number): Module {
   manualSeed(seed);
   const model = createModel('cifar_resnet_20');
@@ -83,14 +88,24 @@ export async function run(opts: OverheadOptions = {}): Promise<OverheadResult> {
       { name: 'plain', model: plain, opt: SGD.forModel(plain, sgd), times: [] as number[] },
       { name: 'signin', model: signin, opt: SGD.forModel(signin, sgd), times: [] as number[] },
     ];
+    // A pool of random batches, cycled identically for both variants: repeating one batch would let
+    // the loss (and the gradients) collapse towards denormal numbers, which are slow on x86.
     const gen = new Generator(seed + 2);
-    const x: Tensor = keep(randn([batch, 3, 32, 32], { generator: gen }));
-    const y: Tensor = keep(randint(0, 10, [batch], { generator: gen }));
+    const pool = Array.from({ length: 4 }, () => ({
+      x: keep(randn([batch, 3, 32, 32], { generator: gen })) as Tensor,
+      y: keep(randint(0, 10, [batch], { generator: gen })) as Tensor,
+    }));
     const optTimes = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+    const losses = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+    const counts = new Map<string, number>(variants.map((v) => [v.name, 0]));
     const step = (v: (typeof variants)[number]) => {
+      const k = counts.get(v.name)!;
+      counts.set(v.name, k + 1);
+      const { x, y } = pool[k % pool.length];
       tidy(() => {
         const loss = F.crossEntropy(v.model.forward(x), y);
         loss.backward();
+        losses.get(v.name)!.push(loss.item());
       });
       const t0 = process.hrtime.bigint();
       v.opt.step();
@@ -140,14 +155,17 @@ export async function run(opts: OverheadOptions = {}): Promise<OverheadResult> {
       `| plain (masked fused SGD) | ${plainMs.toFixed(1)} | — | ${plainOptMs.toFixed(2)} |`,
       `| Sign-In (fused Sign-In step) | ${signinMs.toFixed(1)} | ${overheadPct >= 0 ? '+' : ''}${overheadPct.toFixed(2)}% | ${signinOptMs.toFixed(2)} |`,
       '',
-      `A Sign-In reset of all ${maskedLayers(signin).length} layers takes ${resetMs.toFixed(2)} ms (once per reset period).`,
+      `A Sign-In reset of all ${maskedLayers(signin).length} layers takes ${resetMs.toFixed(2)} ms (once per reset period). `
+        + `Final training loss: plain ${last(losses.get('plain')!)}, Sign-In ${last(losses.get('signin')!)}.`,
     ].join('\n');
     for (const v of variants) {
       v.opt.dispose();
       v.model.dispose();
     }
-    x.dispose();
-    y.dispose();
+    for (const b of pool) {
+      b.x.dispose();
+      b.y.dispose();
+    }
     return { markdown, plainMs, signinMs, overheadPct, resetMs, plainOptMs, signinOptMs, steps, threads };
   } finally {
     setNumThreads(threadsBefore);

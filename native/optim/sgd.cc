@@ -152,6 +152,7 @@ GroupWork ParseGroup(Napi::Env env, const Napi::Value& value, uint32_t gi) {
     if (it.g.defined()) {
       CheckLike(it.g, pName + ".grad", it.p, pName);
       CheckNoOverlap(it.p, pName, it.g, pName + ".grad");
+      CheckNoOverlap(it.buf, bName, it.g, pName + ".grad");
     }
   }
 
@@ -171,7 +172,7 @@ GroupWork ParseGroup(Napi::Env env, const Napi::Value& value, uint32_t gi) {
       }
       SigninEntry e = ParseSigninEntry(env, ev.As<Napi::Object>(), ew, work.h);
       const at::Tensor& g = e.theta.grad();
-      if (g.defined()) CheckLike(g, ew + "theta.grad", e.theta, ew + "theta");
+      if (g.defined()) CheckSigninGrad(e, g, ew);
       work.signin.push_back(std::move(e));
       work.signinWhere.push_back(ew);
     }

@@ -339,10 +339,18 @@ SigninEntry ParseSigninEntry(Napi::Env env, const Napi::Object& obj, const std::
   return e;
 }
 
+void CheckSigninGrad(const SigninEntry& e, const at::Tensor& g, const std::string& where) {
+  CheckLike(g, where + "theta.grad", e.theta, where + "theta");
+  for (const auto& [t, name] : {std::pair<const at::Tensor*, const char*>{&e.theta, "theta"}, {&e.m, "m"}, {&e.w, "w"},
+                                {&e.bufM, "bufM"}, {&e.bufW, "bufW"}}) {
+    CheckNoOverlap(*t, where + name, g, where + "theta.grad");
+  }
+}
+
 bool SigninStepTensors(const SigninEntry& e, const SgdHyper& h, const std::string& where) {
   at::Tensor g = e.theta.grad();
   if (!g.defined()) return false;
-  CheckLike(g, where + "theta.grad", e.theta, where + "theta");
+  CheckSigninGrad(e, g, where);
   at::NoGradGuard noGrad;
   const at::Tensor bufM = h.momentum != 0 ? e.bufM : at::Tensor();
   const at::Tensor bufW = h.momentum != 0 ? e.bufW : at::Tensor();

@@ -54,6 +54,10 @@ struct SigninEntry {
 SigninEntry ParseSigninEntry(Napi::Env env, const Napi::Object& obj, const std::string& where,
                              const SgdHyper& h);
 
+// Checks theta's gradient g: the shape, dtype and device of theta, no memory shared with the
+// tensors the step writes.
+void CheckSigninGrad(const SigninEntry& e, const at::Tensor& g, const std::string& where);
+
 // One fused Sign-In step: reads theta.grad; returns false (nothing done) when it is undefined.
 bool SigninStepTensors(const SigninEntry& e, const SgdHyper& h, const std::string& where);
 

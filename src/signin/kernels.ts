@@ -121,7 +121,10 @@ export interface SigninStepArgs {
   dampening?: number;
   nesterov?: boolean;
   weightDecay?: number;
-  /** Updates already applied to this pair (0 on the first step: buf = d, as PyTorch). Default 0. */
+  /**
+   * Updates already applied to this pair (0 on the first step: buf = d, as PyTorch). Required
+   * when momentum ≠ 0 (the caller keeps the count); ignored otherwise.
+   */
   step?: number;
 }
 
@@ -134,7 +137,7 @@ export function signinStep(args: SigninStepArgs): boolean {
   };
   return guarded(() => fusedNative().signinStep({
     ...h, lr: a.lr, momentum: a.momentum, dampening: a.dampening, nesterov: a.nesterov, weightDecay: a.weightDecay,
-    step: a.step ?? 0,
+    step: a.step,
   }));
 }
 

@@ -390,6 +390,8 @@ describe('Sign-In and SGD kernels: bad input', () => {
         .toBe('Expected mask with the shape of theta [64, 3, 3, 3] but received [3, 3]');
       expect(messageOf(() => signinStep({ theta, m, w, lr: 0.1, momentum: 0.9, step: 0 })))
         .toBe('Expected a Tensor for bufM but received undefined');
+      expect(messageOf(() => signinStep({ theta, m, w, bufM: m.clone(), bufW: w.clone(), lr: 0.1, momentum: 0.9 })))
+        .toBe('Expected the number of updates already applied (0 on the first step) for step but received undefined');
       expect(messageOf(() => signinStep({ theta, m, w, bufM: m.clone(), bufW: t([2]), lr: 0.1, momentum: 0.9, step: 0 })))
         .toBe('Expected bufW with the shape of theta [64, 3, 3, 3] but received [2]');
       expect(messageOf(() => signinStep({ theta, m, w: m, lr: 0.1 }))).toBe('Expected w not to share memory with m but it does');
