@@ -32,6 +32,11 @@ export interface OverheadOptions {
   /** Fraction of weights removed by the random mask; default 0.9. */
   sparsity?: number;
   seed?: number;
+  /**
+   * Also train a second, identical plain model in the rotation (default true): its difference to
+   * the first is the noise floor of the comparison on this machine at this time.
+   */
+  control?: boolean;
 }
 
 export interface OverheadResult {
@@ -39,6 +44,8 @@ export interface OverheadResult {
   plainMs: number;
   signinMs: number;
   overheadPct: number;
+  /** The identical plain copy's time relative to the plain model (noise floor), when measured. */
+  controlPct: number | undefined;
   resetMs: number;
   /** Median time of the optimizer step alone (the only part that differs). */
   plainOptMs: number;
@@ -76,6 +83,7 @@ export async function run(opts: OverheadOptions = {}): Promise<OverheadResult> {
   const threads = opts.threads ?? 2;
   const sparsity = opts.sparsity ?? 0.9;
   const seed = opts.seed ?? 0;
+  const control = opts.control ?? true;
   const threadsBefore = getNumThreads();
   setNumThreads(threads);
   try {
@@ -88,6 +96,10 @@ export async function run(opts: OverheadOptions = {}): Promise<OverheadResult> {
       { name: 'plain', model: plain, opt: SGD.forModel(plain, sgd), times: [] as number[] },
       { name: 'signin', model: signin, opt: SGD.forModel(signin, sgd), times: [] as number[] },
     ];
+    if (control) {
+      const copy = build(seed, sparsity);
+      variants.push({ name: 'control', model: copy, opt: SGD.forModel(copy, sgd), times: [] as number[] });
+    }
     // A pool of random batches, cycled identically for both variants: repeating one batch would let
     // the loss (and the gradients) collapse towards denormal numbers, which are slow on x86.
     const gen = new Generator(seed + 2);
@@ -120,7 +132,7 @@ export async function run(opts: OverheadOptions = {}): Promise<OverheadResult> {
     // Alternating single steps, ABBA order, so that load changes of the machine hit both alike.
     const block = 1;
     for (let done = 0, round = 0; done < steps; round++) {
-      const order = round % 2 === 0 ? variants : [...variants].reverse();
+      const order = round % 2 === 0 ? variants : [...variants].reverse(); // ABBA…
       const n = Math.min(block, steps - done);
       for (const v of order) {
         for (let i = 0; i < n; i++) {
@@ -141,6 +153,8 @@ export async function run(opts: OverheadOptions = {}): Promise<OverheadResult> {
     const plainMs = median(variants[0].times);
     const signinMs = median(variants[1].times);
     const overheadPct = (signinMs / plainMs - 1) * 100;
+    const controlPct = control ? (median(variants[2].times) / plainMs - 1) * 100 : undefined;
+    const pct = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}%`;
     const resetMs = median(resetTimes);
     const plainOptMs = median(optTimes.get('plain')!);
     const signinOptMs = median(optTimes.get('signin')!);
@@ -153,7 +167,8 @@ export async function run(opts: OverheadOptions = {}): Promise<OverheadResult> {
       '| variant | step (forward + backward + optimizer), ms | overhead | optimizer step alone, ms |',
       '|---|---|---|---|',
       `| plain (masked fused SGD) | ${plainMs.toFixed(1)} | — | ${plainOptMs.toFixed(2)} |`,
-      `| Sign-In (fused Sign-In step) | ${signinMs.toFixed(1)} | ${overheadPct >= 0 ? '+' : ''}${overheadPct.toFixed(2)}% | ${signinOptMs.toFixed(2)} |`,
+      `| Sign-In (fused Sign-In step) | ${signinMs.toFixed(1)} | ${pct(overheadPct)} | ${signinOptMs.toFixed(2)} |`,
+      ...(control ? [`| control: an identical plain model (noise floor) | ${median(variants[2].times).toFixed(1)} | ${pct(controlPct!)} | ${median(optTimes.get('control')!).toFixed(2)} |`] : []),
       '',
       `A Sign-In reset of all ${maskedLayers(signin).length} layers takes ${resetMs.toFixed(2)} ms (once per reset period). `
         + `Final training loss: plain ${last(losses.get('plain')!)}, Sign-In ${last(losses.get('signin')!)}.`,
@@ -166,7 +181,7 @@ export async function run(opts: OverheadOptions = {}): Promise<OverheadResult> {
       b.x.dispose();
       b.y.dispose();
     }
-    return { markdown, plainMs, signinMs, overheadPct, resetMs, plainOptMs, signinOptMs, steps, threads };
+    return { markdown, plainMs, signinMs, overheadPct, controlPct, resetMs, plainOptMs, signinOptMs, steps, threads };
   } finally {
     setNumThreads(threadsBefore);
   }

@@ -1,5 +1,5 @@
 /**
- * The programmatic API end to end, without the experiment layer: a LeNet-5 of masked layers on
+ * The programmatic API end to end, without the experiment layer: a LeNet-5 (with BatchNorm) on
  * Fashion-MNIST, a random mask (default 90% sparse; --sparsity 0 trains it dense), the fused
  * mask-aware SGD, a cosine schedule, and the test accuracy after each epoch.
  *
@@ -22,9 +22,10 @@ async function main(): Promise<void> {
     .option('--epochs <n>', 'epochs', Number, 3)
     .option('--lr <x>', 'peak learning rate', Number, 0.05)
     .option('--signin', 'reparameterize the masked layers with Sign-In (reset every epoch)', false)
+    .option('--no-batch-norm', 'the classic LeNet-5, without BatchNorm')
     .option('--threads <n>', 'libtorch threads', Number, 2)
     .parse()
-    .opts<{ sparsity: number; epochs: number; lr: number; signin: boolean; threads: number }>();
+    .opts<{ sparsity: number; epochs: number; lr: number; signin: boolean; batchNorm: boolean; threads: number }>();
   setNumThreads(args.threads);
   manualSeed(0);
 
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   const train = new DataLoader(trainSet, { batchSize: 128, shuffle: true, seed: 0, transforms: defaultTransforms('fashion_mnist', true) });
   const test = new DataLoader(testSet, { batchSize: 512, transforms: defaultTransforms('fashion_mnist', false) });
 
-  const model = createModel('lenet5', { numClasses: 10, inChannels: 1 });
+  const model = createModel('lenet5', { numClasses: 10, inChannels: 1, batchNorm: args.batchNorm });
   if (args.sparsity > 0) pruneModel(model, { method: 'random', sparsity: args.sparsity, scope: 'layerwise', distribution: 'uniform', seed: 0 });
   if (args.signin) applySignIn(model);
   const optimizer = SGD.forModel(model, { lr: args.lr, momentum: 0.9, weightDecay: 5e-4 });

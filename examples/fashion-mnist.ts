@@ -3,7 +3,10 @@
  * ERK mask twice — plain (Random PaI) and with Sign-In — with the same seed, mask and
  * hyperparameters, then print the comparison table and where the plots are.
  *
- *   npx tsx examples/fashion-mnist.ts [--model lenet5] [--sparsity 0.95] [--epochs 6] [--seed 0]
+ *   npx tsx examples/fashion-mnist.ts [--sparsity 0.95] [--epochs 5] [--seed 0] [--no-batch-norm]
+ *
+ * The defaults are one cell of the committed sweep (examples/configs/fashion-mnist-sweep.json,
+ * docs/results/): LeNet-5 with BatchNorm, ERK densities, SGD 0.05 with cosine decay.
  *
  * Runs live in run directories named by their config (runs/quickstart by default): a second
  * invocation skips finished runs and resumes unfinished ones from their last checkpoint.
@@ -16,6 +19,7 @@ import { trainFromConfig } from '../src/train/run';
 
 interface Args {
   model: string;
+  batchNorm: boolean;
   sparsity: number;
   epochs: number;
   seed: number;
@@ -29,8 +33,9 @@ function parseArgs(): Args {
     .name('fashion-mnist')
     .description('Random-ERK sparse training on Fashion-MNIST: plain vs Sign-In, same seed and hyperparameters.')
     .option('--model <name>', 'model registry name', 'lenet5')
+    .option('--no-batch-norm', 'LeNet-5 without BatchNorm (only for --model lenet5)')
     .option('--sparsity <x>', 'fraction of weights removed', Number, 0.95)
-    .option('--epochs <n>', 'epochs per run', Number, 6)
+    .option('--epochs <n>', 'epochs per run', Number, 5)
     .option('--seed <n>', 'seed of init, mask and data order', Number, 0)
     .option('--lr <x>', 'peak learning rate (cosine schedule)', Number, 0.05)
     .option('--threads <n>', 'libtorch CPU threads', Number, 2)
@@ -44,7 +49,7 @@ async function main(): Promise<void> {
   const log = logger();
   const base: ExperimentConfigInput = {
     dataset: { name: 'fashion_mnist' },
-    model: { name: args.model },
+    model: { name: args.model, options: args.model === 'lenet5' ? { batchNorm: args.batchNorm } : {} },
     pruning: { method: 'random', sparsity: args.sparsity, scope: 'layerwise', distribution: 'erk' },
     optimizer: { lr: args.lr, momentum: 0.9, weightDecay: 1e-4 },
     schedule: { name: 'cosine' },

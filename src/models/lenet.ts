@@ -5,10 +5,16 @@
  * and subsampling layers. 61,706 parameters for 1x28x28 inputs and 10 classes; other input sizes
  * change the first fc layer's width (16·s², s = ⌊(⌊inputSize/2⌋ - 4) / 2⌋).
  * Init: PyTorch's layer defaults. Names: conv1, conv2, fc1, fc2, fc3.
+ *
+ * `batchNorm: true` adds BatchNorm after conv1, conv2, fc1 and fc2 (bn1..bn4): without it, a very
+ * sparse LeNet-5 trains slowly, because each sparse layer shrinks the signal by about √density.
  */
 import { tidy } from '../tensor/engine';
 import type { Tensor } from '../tensor/tensor';
 import { MaskedConv2d, MaskedLinear } from '../nn/masked';
+import { BatchNorm1d, BatchNorm2d } from '../nn/batchnorm';
+import { Identity } from '../nn/container';
+import type { Module } from '../nn/module';
 import { MaxPool2d } from '../nn/pooling';
 import { Model } from './base';
 
@@ -17,6 +23,8 @@ export interface LeNet5Options {
   inChannels?: number;
   /** At least 12 (the second conv needs a 6x6 map). */
   inputSize?: number;
+  /** BatchNorm after each hidden layer (default false: the classic network). */
+  batchNorm?: boolean;
 }
 
 /** Side of LeNet-5's last feature map for a square input. */
@@ -33,6 +41,7 @@ export class LeNet5 extends Model {
   readonly fc1: MaskedLinear;
   readonly fc2: MaskedLinear;
   readonly fc3: MaskedLinear;
+  private readonly norms: Module[];
 
   constructor(options: LeNet5Options) {
     super();
@@ -46,13 +55,19 @@ export class LeNet5 extends Model {
     this.fc1 = this.registerModule('fc1', new MaskedLinear(16 * s * s, 120));
     this.fc2 = this.registerModule('fc2', new MaskedLinear(120, 84));
     this.fc3 = this.registerModule('fc3', new MaskedLinear(84, options.numClasses));
+    const norm = (name: string, make: () => Module): Module => (options.batchNorm ? this.registerModule(name, make()) : new Identity());
+    this.norms = [
+      norm('bn1', () => new BatchNorm2d(6)), norm('bn2', () => new BatchNorm2d(16)),
+      norm('bn3', () => new BatchNorm1d(120)), norm('bn4', () => new BatchNorm1d(84)),
+    ];
   }
 
   forward(x: Tensor): Tensor {
     return tidy(() => {
-      let out = this.pool.forward(this.conv1.forward(x).relu());
-      out = this.pool.forward(this.conv2.forward(out).relu()).flatten(1);
-      out = this.fc2.forward(this.fc1.forward(out).relu()).relu();
+      const [bn1, bn2, bn3, bn4] = this.norms;
+      let out = this.pool.forward(bn1.forward(this.conv1.forward(x)).relu());
+      out = this.pool.forward(bn2.forward(this.conv2.forward(out)).relu()).flatten(1);
+      out = bn4.forward(this.fc2.forward(bn3.forward(this.fc1.forward(out)).relu())).relu();
       return this.fc3.forward(out);
     });
   }

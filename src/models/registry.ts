@@ -277,8 +277,8 @@ registerModelFamily({
 registerModel({
   name: 'lenet5',
   description: 'LeNet-5 with ReLU and max-pooling for 28x28 grey images',
-  options: inputOptions(MNIST, 12),
-  create: (o) => new LeNet5({ numClasses: o.numClasses, inChannels: o.inChannels, inputSize: o.inputSize }),
+  options: { ...inputOptions(MNIST, 12), batchNorm: { default: false, check: boolean } },
+  create: (o) => new LeNet5({ numClasses: o.numClasses, inChannels: o.inChannels, inputSize: o.inputSize, batchNorm: o.batchNorm as boolean }),
 });
 
 registerModel({
