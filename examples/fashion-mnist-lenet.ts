@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   if (args.sparsity > 0) pruneModel(model, { method: 'random', sparsity: args.sparsity, scope: 'layerwise', distribution: 'uniform', seed: 0 });
   if (args.signin) applySignIn(model);
   const optimizer = SGD.forModel(model, { lr: args.lr, momentum: 0.9, weightDecay: 5e-4 });
-  const callbacks: Callback[] = args.signin ? [new SignInResetSchedule(model, { optimizer }) as unknown as Callback] : [];
+  const callbacks: Callback[] = args.signin ? [new SignInResetSchedule(model, { optimizer })] : [];
 
   const started = Date.now();
   const trainer = new Trainer({

@@ -130,6 +130,16 @@ export class SignInResetSchedule {
     if (metrics && typeof metrics === 'object') metrics.signinResets = this.history.length;
   }
 
+  /** Checkpoint state: the resets done so far (the schedule itself is a function of step and epoch). */
+  getState(): { json: ResetEvent[] } {
+    return { json: this.history.map((e) => ({ ...e })) };
+  }
+
+  setState(state: { json?: unknown }): void {
+    this.history.length = 0;
+    if (Array.isArray(state.json)) this.history.push(...(state.json as ResetEvent[]));
+  }
+
   /** Resets now, whatever the schedule says. */
   resetNow(ctx?: ResetContext): number {
     return this.reset(ctx ?? { step: NaN, epoch: NaN }, undefined);

@@ -107,9 +107,9 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string):
   if (s.enabled && s.resetPeriod > 0) {
     callbacks.push(new SignInResetSchedule(model, {
       period: s.resetPeriod, unit: s.resetUnit, stopAfterEpoch: s.stopResetAfterEpoch, momentum: s.momentumAtReset, optimizer,
-    }) as unknown as Callback);
+    }));
   }
-  const checkpointed: Callback[] = [...callbacks, tracker as unknown as Callback];
+  const checkpointed: Callback[] = [...callbacks, tracker];
   callbacks.push({
     name: 'metrics',
     onEpochEnd(ctx: TrainContext, metrics: EpochMetrics) {

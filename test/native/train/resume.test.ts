@@ -1,0 +1,90 @@
+/**
+ * A run killed with SIGKILL in the middle of an epoch resumes from its last checkpoint and ends
+ * with exactly the same weights (CPU) as an uninterrupted run of the same config: the model,
+ * masks, Sign-In factors, optimizer buffers, RNG state, data order and sign statistics are all
+ * restored. Both runs go through the CLI in child processes, as a user would run them.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseConfig, runDirFor, runPaths, readMetrics } from '../../../src/experiments';
+import { loadSafetensors } from '../../../src/nn/safetensors';
+import { fashionImages, tmpDir, writeIdxSet } from '../../helpers/data-fixtures';
+
+const CLI = path.join(__dirname, '..', '..', '..', 'src', 'cli.ts');
+const TSX = require.resolve('tsx');
+
+function cliArgs(configFile: string, runsDir: string): string[] {
+  return ['--import', TSX, CLI, 'train', '--config', configFile, '--runs-dir', runsDir];
+}
+
+function runToEnd(configFile: string, runsDir: string): void {
+  const r = spawnSync(process.execPath, cliArgs(configFile, runsDir), { encoding: 'utf8', env: { ...process.env, SIGNIN_TORCH_LOG_LEVEL: 'warn' } });
+  if (r.status !== 0) throw new Error(`train failed (${r.status}): ${r.stderr}`);
+}
+
+async function waitFor(cond: () => boolean, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (child.exitCode !== null) throw new Error('the run ended before it could be killed');
+    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting for the run');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('resume after SIGKILL', () => {
+  const dir = tmpDir('signin-resume-');
+  const data = path.join(dir, 'data');
+  writeIdxSet(data, fashionImages(2560), false);
+  const config = parseConfig({
+    dataset: { name: 'mnist', root: data, augment: false },
+    model: { name: 'lenet5', options: { batchNorm: true } },
+    pruning: { method: 'random', sparsity: 0.9, scope: 'layerwise', distribution: 'erk' },
+    signin: { enabled: true, resetPeriod: 7, resetUnit: 'steps' },
+    optimizer: { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+    schedule: { name: 'cosine', warmupEpochs: 1 },
+    labelSmoothing: 0.1,
+    epochs: 4,
+    batchSize: 32,
+    seed: 3,
+    threads: 1,
+  });
+  const configFile = path.join(dir, 'config.json');
+  fs.writeFileSync(configFile, JSON.stringify(config));
+
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('ends with bit-identical weights, optimizer state and metrics', async () => {
+    const straight = path.join(dir, 'straight');
+    runToEnd(configFile, straight);
+
+    const killed = path.join(dir, 'killed');
+    const runDir = runDirFor(killed, config);
+    const metrics = runPaths(runDir).metrics;
+    const child = spawn(process.execPath, cliArgs(configFile, killed), { stdio: 'ignore', env: { ...process.env, SIGNIN_TORCH_LOG_LEVEL: 'warn' } });
+    // Two epochs done and checkpointed, then a little into the third: mid-epoch.
+    await waitFor(() => fs.existsSync(metrics) && fs.readFileSync(metrics, 'utf8').trim().split('\n').length >= 2, child, 120_000);
+    await new Promise((r) => setTimeout(r, 150));
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    expect(fs.existsSync(runPaths(runDir).final)).toBe(false);
+    runToEnd(configFile, killed);
+
+    const a = loadSafetensors(runPaths(runDirFor(straight, config)).checkpoint);
+    const b = loadSafetensors(runPaths(runDir).checkpoint);
+    const keys = [...a.keys()].filter((k) => k.startsWith('model.') || k.startsWith('optim.'));
+    expect(keys.some((k) => k.endsWith('weight_m'))).toBe(true);
+    expect(keys.some((k) => k.includes('momentum_buffer'))).toBe(true);
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    for (const k of keys) {
+      const x = a.get(k)!.data();
+      const y = b.get(k)!.data();
+      expect({ k, equal: Buffer.compare(Buffer.from(x.buffer, x.byteOffset, x.byteLength), Buffer.from(y.buffer, y.byteOffset, y.byteLength)) === 0 }).toEqual({ k, equal: true });
+    }
+    for (const t of [...a.values(), ...b.values()]) t.dispose();
+
+    const strip = (rows: ReturnType<typeof readMetrics>) => rows.map(({ time: _t, ...rest }) => rest);
+    expect(strip(readMetrics(runDir))).toEqual(strip(readMetrics(runDirFor(straight, config))));
+  });
+});
