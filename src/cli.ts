@@ -301,14 +301,17 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
     .option('--dense-last', 'keep the classifier dense')
     .option('--iterations <n>', "pruning rounds (default: the pruner's)", numeric)
     .option('--seed <n>', 'seed', numeric, 0)
+    .option('--data-root <dir>', 'dataset.root: SNIP and GraSP score on one training batch of the dataset')
+    .option('--batch-size <n>', 'size of that batch', numeric)
     .option('--set <path=value>', 'model.options.* and other config fields; repeatable', collect, [])
     .option('--json', 'print the report as JSON')
     .action(async (flags: {
       model: string; dataset: string; pruner: string; sparsity: number | string; distribution?: string; scope?: string;
       denseFirst?: boolean; denseLast?: boolean; iterations?: number | string; seed: number | string; set: string[]; json?: boolean;
+      dataRoot?: string; batchSize?: number | string;
     }) => {
       const raw: Record<string, unknown> = {
-        dataset: { name: flags.dataset },
+        dataset: { name: flags.dataset, ...(flags.dataRoot ? { root: flags.dataRoot } : {}) },
         model: { name: flags.model },
         pruning: { method: flags.pruner, sparsity: flags.sparsity },
         epochs: 1,
@@ -323,7 +326,14 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
       const pruning = loadPruning();
       const model = models.createModel(config.model.name, modelOptionsFor(config));
       try {
-        await pruning.pruneModel(model, pruneOptionsFor(config)!);
+        const prune = pruneOptionsFor(config)!;
+        const { pruneBatch, prunerNeedsData } = await import('./train/prune-data');
+        const data = prunerNeedsData(prune.method) ? await pruneBatch(config, flags.batchSize === undefined ? 128 : Number(flags.batchSize)) : undefined;
+        try {
+          await pruning.pruneModel(model, { ...prune, data });
+        } finally {
+          data?.forEach((t) => t.dispose());
+        }
         const report = pruning.maskReport(model);
         io.out(flags.json ? `${JSON.stringify({ ...report, table: undefined }, null, 2)}\n` : `${report.table ?? JSON.stringify(report, null, 2)}\n`);
       } finally {

@@ -1,4 +1,5 @@
 /** Small derivations from a config that the trainer and the CLI share. */
+import { centerCrop, defaultTransforms, MEAN_STD, normalize, randomHorizontalFlip, randomResizedCrop, resize, toTensor, type Transform } from '../data';
 import { createSchedule, type LrSchedule } from '../train/schedule';
 import { DATASET_INFO, type ExperimentConfig } from './schema';
 
@@ -9,7 +10,29 @@ export function scheduleFor(config: ExperimentConfig): LrSchedule {
 
 /** createModel options: the dataset's classes, channels and input size, then config.model.options. */
 export function modelOptionsFor(config: ExperimentConfig): { numClasses: number; inChannels: number; inputSize: number } & Record<string, unknown> {
-  return { ...DATASET_INFO[config.dataset.name], ...config.model.options };
+  const size = config.dataset.imageSize;
+  return { ...DATASET_INFO[config.dataset.name], ...(size !== undefined ? { inputSize: size } : {}), ...config.model.options };
+}
+
+/**
+ * The data transforms of a config: the dataset's defaultTransforms, except for ImageNet with
+ * dataset.imageSize, where the crops take that size (randomResizedCrop(s) + flip to train,
+ * resize(round(s * 256 / 224)) + centerCrop(s) to evaluate). augment: training augmentation
+ * (pass `train && config.dataset.augment`).
+ */
+export function transformsFor(config: ExperimentConfig, augment: boolean): Transform[] {
+  const { name, imageSize } = config.dataset;
+  if (name !== 'imagenet' || imageSize === undefined) return defaultTransforms(name, augment);
+  const { mean, std } = MEAN_STD[name];
+  const norm = [toTensor(), normalize(mean, std)];
+  return augment
+    ? [randomResizedCrop(imageSize), randomHorizontalFlip(), ...norm]
+    : [resize(Math.round((imageSize * 256) / 224)), centerCrop(imageSize), ...norm];
+}
+
+/** DataLoader worker threads: dataset.workers, else 2 for imagenet (JPEG decoding) and 0 otherwise. */
+export function loaderWorkersFor(config: ExperimentConfig): number {
+  return config.dataset.workers ?? (config.dataset.name === 'imagenet' ? 2 : 0);
 }
 
 /** pruneModel options (src/pruning) for a config; undefined when the config trains dense. */

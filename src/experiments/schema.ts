@@ -69,7 +69,7 @@ export const DEFAULTS = {
  * Fields that say WHERE or HOW FAST a run executes, not WHAT it computes: they are left out of the
  * run-directory hash, so a run started on one machine resumes on another.
  */
-export const HASH_EXCLUDED_PATHS: readonly string[] = ['dataset.root', 'device', 'threads'];
+export const HASH_EXCLUDED_PATHS: readonly string[] = ['dataset.root', 'dataset.workers', 'device', 'threads'];
 
 const D = DEFAULTS;
 const nonNegInt = () => z.number().int().min(0);
@@ -78,6 +78,9 @@ const DatasetSchema = z.strictObject({
   name: z.enum(DATASET_NAMES).describe('Dataset (required).'),
   root: z.string().min(1).optional().describe('Folder holding the dataset files; default: the data module\'s default. Not hashed.'),
   augment: z.boolean().default(D.dataset.augment).describe('Standard training augmentation of the dataset (crop + flip for CIFAR, random-resized crop + flip for ImageNet, none for MNIST-like). Default true.'),
+  imageSize: z.number().int().min(8).optional().describe("imagenet only: side of the training random-resized crop and of the evaluation center crop (evaluation first resizes the shorter side to round(imageSize * 256 / 224)); also the model's inputSize. Default: 224."),
+  workers: nonNegInt().optional().describe('Data-loader worker threads (decoding and augmentation). Default: 2 for imagenet (JPEG decoding), 0 otherwise. Not hashed.'),
+  maxTrainBatches: z.number().int().min(1).optional().describe('Train on at most this many batches per epoch (the first ones of each epoch\'s shuffled order); the LR schedule counts these steps. For smoke tests. Default: every batch.'),
 });
 
 const ModelSchema = z.strictObject({
@@ -301,6 +304,11 @@ function crossFieldIssues(raw: unknown): Issue[] {
       path: 'pruning.distribution',
       message: `Layer densities apply only with pruning.scope 'layerwise' (the scope here is 'global'); set pruning.scope to 'layerwise' or remove pruning.distribution`,
     });
+  }
+  const datasetName = getDotted(raw, 'dataset.name');
+  const imageSize = getDotted(raw, 'dataset.imageSize');
+  if (imageSize !== undefined && typeof datasetName === 'string' && datasetName !== 'imagenet' && (DATASET_NAMES as readonly string[]).includes(datasetName)) {
+    issues.push({ code: 'custom', path: 'dataset.imageSize', message: `Only dataset 'imagenet' takes an image size (dataset '${datasetName}' has fixed-size images); remove dataset.imageSize` });
   }
   const schedule = rawAt(raw, 'schedule.name');
   const milestones = rawAt(raw, 'schedule.milestones');

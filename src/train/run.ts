@@ -3,10 +3,10 @@
  * decision 9). Resumes from the run's checkpoint when there is one; writes metrics.jsonl every
  * epoch, a checkpoint every epoch, and final.json last (a run is finished only when it exists).
  */
-import { createDataset, DataLoader, defaultTransforms, type Dataset } from '../data';
+import { createDataset, DataLoader, type Dataset } from '../data';
 import { appendMetrics, truncateMetrics, writeFinal } from '../experiments/runs';
 import { runPaths } from '../experiments/paths';
-import { modelOptionsFor, pruneOptionsFor, scheduleFor } from '../experiments/resolve';
+import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transformsFor } from '../experiments/resolve';
 import type { ExperimentConfig } from '../experiments/schema';
 import type { SignFlips } from '../experiments/metrics';
 import { childLogger } from '../logger';
@@ -17,7 +17,8 @@ import { applySignIn, SignInResetSchedule, SignTracker, type SignStats } from '.
 import { cuda, manualSeed, setNumThreads } from '../tensor/runtime';
 import type { Callback, EpochMetrics, TrainContext } from './callbacks';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { Trainer } from './trainer';
+import { pruneBatch, prunerNeedsData } from './prune-data';
+import { Trainer, type Batch, type BatchSource } from './trainer';
 
 export interface RunResult {
   epoch: number;
@@ -50,17 +51,38 @@ function resolveDevice(device: string): string {
 }
 
 function loaderFor(config: ExperimentConfig, ds: Dataset, train: boolean): DataLoader {
-  const name = config.dataset.name;
   const augment = train && config.dataset.augment;
   return new DataLoader(ds, {
     batchSize: train ? config.batchSize : Math.max(config.batchSize, 256),
     shuffle: train,
     seed: config.seed,
-    transforms: defaultTransforms(name, augment),
+    transforms: transformsFor(config, augment),
     // Decoding JPEGs needs worker threads; in-memory datasets are faster in-process.
-    numWorkers: name === 'imagenet' ? 2 : 0,
+    numWorkers: loaderWorkersFor(config),
     persistentWorkers: true,
   });
+}
+
+/** The first `max` batches of each epoch of a loader (dataset.maxTrainBatches). */
+export class FirstBatches implements BatchSource {
+  constructor(private readonly loader: DataLoader, private readonly max: number) {}
+
+  get length(): number {
+    return Math.min(this.loader.length, this.max);
+  }
+
+  setEpoch(epoch: number): void {
+    this.loader.setEpoch(epoch);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {
+    let n = 0;
+    if (this.max <= 0) return;
+    for await (const b of this.loader) {
+      yield b;
+      if (++n >= this.max) break;
+    }
+  }
 }
 
 export async function trainFromConfig(config: ExperimentConfig, runDir: string): Promise<RunResult> {
@@ -79,14 +101,7 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string):
   const resuming = hasCheckpoint(paths.checkpoint);
   const prune = pruneOptionsFor(config);
   if (prune && !resuming) {
-    const needsData = prune.method === 'snip' || prune.method === 'grasp';
-    let data: [import('../tensor').Tensor, import('../tensor').Tensor] | undefined;
-    if (needsData) {
-      for await (const b of train) {
-        data = [b.x, b.y];
-        break;
-      }
-    }
+    const data = prunerNeedsData(prune.method) ? await pruneBatch(config) : undefined;
     const result = pruneModel(model, { ...prune, data } as Parameters<typeof pruneModel>[1]);
     data?.forEach((t) => t.dispose());
     log.info({ density: result.density ?? undefined }, 'pruned at initialization');
@@ -120,7 +135,8 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string):
   });
 
   const trainer = new Trainer({
-    model, optimizer, train, test, device, epochs: config.epochs, lr: scheduleFor(config),
+    model, optimizer, train: config.dataset.maxTrainBatches !== undefined ? new FirstBatches(train, config.dataset.maxTrainBatches) : train,
+    test, device, epochs: config.epochs, lr: scheduleFor(config),
     labelSmoothing: config.labelSmoothing, gradClipNorm: config.gradClip, evalEvery: config.evalEvery, callbacks, logger: log,
   });
   let resumedFrom = 0;
