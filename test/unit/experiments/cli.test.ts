@@ -193,9 +193,9 @@ describe('prune', () => {
       ['prune', { method: 'random', sparsity: 0.9, scope: 'layerwise', distribution: 'erk', denseFirst: false, denseLast: false, seed: 4 }],
       'dispose',
     ]);
-    const j = await cli(['prune', '--model', 'lenet5', '--dataset', 'mnist', '--pruner', 'snip', '--sparsity', '0.5', '--json'], deps);
+    const j = await cli(['prune', '--model', 'lenet5', '--dataset', 'mnist', '--pruner', 'magnitude', '--sparsity', '0.5', '--json'], deps);
     expect(JSON.parse(j.out)).toEqual({ density: 0.1 });
-    expect(seen[4]).toEqual(['prune', { method: 'snip', sparsity: 0.5, scope: 'global', denseFirst: false, denseLast: false, seed: 0 }]);
+    expect(seen[4]).toEqual(['prune', { method: 'magnitude', sparsity: 0.5, scope: 'global', denseFirst: false, denseLast: false, seed: 0 }]);
   });
 
   test('invalid flags are checked by the config schema', async () => {
