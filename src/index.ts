@@ -7,3 +7,7 @@ export * from './models';
 export * from './pruning';
 export * from './signin';
 export { logger, setLogger } from './logger';
+export * from './data';
+export * from './optim/sgd';
+export * from './train';
+export * from './experiments';

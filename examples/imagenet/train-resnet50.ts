@@ -1,0 +1,162 @@
+/**
+ * The ImageNet ResNet-50 recipe of the Sign-In paper's table (docs/signin-method.md): PaI at 90%
+ * sparsity (Random-ERK by default), optionally + Sign-In, SGD momentum 0.9, lr 0.1 × batch/256,
+ * cosine decay after 5 warm-up epochs, label smoothing 0.1, weight decay 1e-4, 90 epochs,
+ * batch 256. Built on the experiment layer: the run lives in <runs-dir>/train_<hash>/ (config.json,
+ * metrics.jsonl per epoch, checkpoint.safetensors, final.json), the same directory that
+ * `signin-torch train` and the sweep in examples/configs/imagenet-resnet50*.json use for the same
+ * config, and running the command again resumes from the last checkpoint (a finished run only
+ * prints its result).
+ *
+ *   npx tsx examples/imagenet/train-resnet50.ts <root> [--pruner random] [--sparsity 0.9] [--signin]
+ *     [--epochs 90] [--batch-size 256] [--workers 8] [--device auto] [--runs-dir runs]
+ *
+ * <root> holds train/<wnid>/*.JPEG and val/<wnid>/*.JPEG (val sorted into class folders, as for
+ * torchvision's ImageFolder). Smoke test on a tiny folder:
+ *
+ *   npx tsx examples/imagenet/train-resnet50.ts /tmp/tiny --epochs 1 --batch-size 8 --image-size 32 \
+ *     --max-steps-per-epoch 3 --pruner snip --signin
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import {
+  createRunDir, DATASET_INFO, DISTRIBUTIONS, isFinished, parseConfig, readFinal, runDirFor, type ExperimentConfigInput,
+} from '../../src/experiments';
+import { trainFromConfig } from '../../src/train/run';
+
+const PRUNERS = ['random', 'magnitude', 'snip', 'grasp', 'synflow'] as const;
+
+interface Flags {
+  pruner: (typeof PRUNERS)[number];
+  sparsity: number;
+  distribution?: string;
+  signin: boolean;
+  epochs: number;
+  batchSize: number;
+  lr?: number;
+  weightDecay: number;
+  labelSmoothing: number;
+  warmupEpochs: number;
+  workers?: number;
+  threads: number;
+  device: string;
+  runsDir: string;
+  numClasses?: number;
+  imageSize: number;
+  maxStepsPerEpoch?: number;
+  seed: number;
+}
+
+function number(kind: 'int' | 'posint' | 'float') {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('Not a number.');
+    if (kind !== 'float' && !Number.isInteger(n)) throw new InvalidArgumentError('Not an integer.');
+    if (kind === 'posint' && n < 1) throw new InvalidArgumentError('Expected an integer >= 1.');
+    return n;
+  };
+}
+
+/** Class folders of a split (symlinked folders count), sorted as ImageFolder sorts them. */
+function classFolders(dir: string): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    throw new Error(`cannot read ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)}): <root> must hold train/<wnid>/*.JPEG and val/<wnid>/*.JPEG`);
+  }
+  const isDir = (d: fs.Dirent): boolean => d.isDirectory() || (d.isSymbolicLink() && fs.statSync(path.join(dir, d.name), { throwIfNoEntry: false })?.isDirectory() === true);
+  return entries.filter(isDir).map((d) => d.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name('train-resnet50')
+    .description('ImageNet ResNet-50: pruning at initialization (+ Sign-In) with the paper\'s recipe, as a resumable run directory.')
+    .argument('<root>', 'ImageNet folder with train/<wnid>/*.JPEG and val/<wnid>/*.JPEG')
+    .addOption(new Option('--pruner <method>', 'pruning at initialization').choices(PRUNERS).default('random'))
+    .option('--sparsity <x>', 'fraction of prunable weights removed, in [0, 1); 0 trains dense', number('float'), 0.9)
+    .addOption(new Option('--distribution <d>', "layer densities (default 'erk' for random; given with another pruner it makes the pruning layerwise)").choices(DISTRIBUTIONS))
+    .option('--signin', 'reparameterize the masked layers with Sign-In (β = 1, reset every epoch)', false)
+    .option('--epochs <n>', 'epochs', number('posint'), 90)
+    .option('--batch-size <n>', 'batch size', number('posint'), 256)
+    .option('--lr <x>', 'peak learning rate (default 0.1 × batch-size / 256)', number('float'))
+    .option('--weight-decay <x>', 'weight decay', number('float'), 1e-4)
+    .option('--label-smoothing <x>', 'label smoothing', number('float'), 0.1)
+    .option('--warmup-epochs <n>', 'linear warm-up epochs before the cosine decay (capped at epochs - 1)', number('float'), 5)
+    .option('--workers <n>', 'data-loader worker threads decoding JPEGs (default 2)', number('int'))
+    .option('--threads <n>', "libtorch CPU threads (0 = libtorch's default)", number('int'), 0)
+    .option('--device <d>', "'auto' (CUDA when available), 'cpu', 'cuda', 'cuda:N'", 'auto')
+    .option('--runs-dir <dir>', 'root of the run directories', 'runs')
+    .option('--num-classes <n>', 'classes of the classifier (default: the number of class folders in train/)', number('posint'))
+    .option('--image-size <n>', 'training crop and evaluation center-crop size', number('posint'), 224)
+    .option('--max-steps-per-epoch <n>', 'train on at most this many batches per epoch (smoke tests)', number('posint'))
+    .option('--seed <n>', 'seed of init, mask, shuffling and augmentation', number('int'), 0)
+    .showHelpAfterError('(add --help for usage)');
+  program.parse();
+  const root = path.resolve(program.args[0]);
+  const f = program.opts<Flags>();
+
+  const trainClasses = classFolders(path.join(root, 'train'));
+  const valClasses = classFolders(path.join(root, 'val'));
+  if (trainClasses.length === 0) throw new Error(`no class folder in ${path.join(root, 'train')}`);
+  if (trainClasses.join('\n') !== valClasses.join('\n')) {
+    throw new Error(`train/ has ${trainClasses.length} class folders and val/ ${valClasses.length}, not the same ones: labels would not match (sort val/ into the train/ class folders)`);
+  }
+  const numClasses = f.numClasses ?? trainClasses.length;
+  if (numClasses < trainClasses.length) throw new Error(`--num-classes ${numClasses} is less than the ${trainClasses.length} class folders`);
+
+  // Fields equal to the dataset's defaults (1000 classes, 224 px) are left out, so that the full
+  // recipe names the same run directory as examples/configs/imagenet-resnet50*.json.
+  const dense = f.sparsity === 0;
+  const layerwise = f.pruner === 'random' || f.distribution !== undefined;
+  const info = DATASET_INFO.imagenet;
+  const raw: ExperimentConfigInput = {
+    dataset: {
+      name: 'imagenet',
+      root,
+      ...(f.imageSize !== info.inputSize ? { imageSize: f.imageSize } : {}),
+      ...(f.workers !== undefined ? { workers: f.workers } : {}),
+      ...(f.maxStepsPerEpoch !== undefined ? { maxTrainBatches: f.maxStepsPerEpoch } : {}),
+    },
+    model: { name: 'resnet50', ...(numClasses !== info.numClasses ? { options: { numClasses } } : {}) },
+    pruning: dense ? { method: 'none' } : {
+      method: f.pruner,
+      sparsity: f.sparsity,
+      ...(layerwise ? { scope: 'layerwise' as const, distribution: (f.distribution ?? 'erk') as (typeof DISTRIBUTIONS)[number] } : {}),
+    },
+    signin: { enabled: f.signin },
+    optimizer: { lr: f.lr ?? (0.1 * f.batchSize) / 256, momentum: 0.9, weightDecay: f.weightDecay },
+    schedule: { name: 'cosine', warmupEpochs: Math.min(f.warmupEpochs, f.epochs - 1) },
+    labelSmoothing: f.labelSmoothing,
+    epochs: f.epochs,
+    batchSize: f.batchSize,
+    seed: f.seed,
+    device: f.device,
+    threads: f.threads,
+  };
+  const config = parseConfig(raw, 'from flags');
+  const what = `ResNet-50, ${dense ? 'dense' : `${f.pruner}${layerwise ? `-${config.pruning.distribution}` : ''} ${(f.sparsity * 100).toFixed(0)}% sparse`}${f.signin ? ' + Sign-In' : ''}`;
+
+  const dir = runDirFor(f.runsDir, config);
+  if (isFinished(dir)) {
+    process.stdout.write(`run directory: ${dir} (finished earlier)\n`);
+  } else {
+    const run = createRunDir(f.runsDir, config);
+    process.stdout.write(`run directory: ${run.dir} (${run.created ? 'new' : 'resuming'})\n`);
+    process.stdout.write(`${what}, ${numClasses} classes, ${f.imageSize} px, ${f.epochs} epochs, batch ${f.batchSize}, lr ${config.optimizer.lr}\n`);
+    await trainFromConfig(config, run.dir);
+  }
+  const final = readFinal(dir);
+  if (!final) throw new Error(`${dir} has no final.json`);
+  const pct = (x: number | undefined): string => (x === undefined ? 'n/a' : `${(x * 100).toFixed(2)}%`);
+  process.stdout.write(`${what}: top-1 ${pct(final.testAcc)}, top-5 ${pct(final.testTop5)} after ${final.epoch} epochs (${path.join(dir, 'final.json')})\n`);
+}
+
+main().catch((e: unknown) => {
+  const err = e as { code?: string; message?: string; issues?: { path: string; message: string }[] };
+  process.stderr.write(`${err.code ?? 'ERROR'}: ${err.message ?? String(e)}\n`);
+  for (const i of err.issues ?? []) process.stderr.write(`  ${i.path}: ${i.message}\n`);
+  process.exit(1);
+});

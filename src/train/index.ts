@@ -1,0 +1,10 @@
+export { Trainer } from './trainer';
+export type { TrainerOptions, BatchSource, EvalResult } from './trainer';
+export type { Callback, CallbackState, EpochMetrics, Optimizer, TrainContext } from './callbacks';
+export { saveCheckpoint, loadCheckpoint, hasCheckpoint } from './checkpoint';
+export type { Position } from './checkpoint';
+export { clipGradNorm } from './clip';
+export { topkCorrect, MetricAccumulator } from './metrics';
+export { trainFromConfig } from './run';
+export type { RunResult } from './run';
+export * from './schedule';
