@@ -18,6 +18,7 @@ const BENCHES: Bench[] = [
   { file: './signin-overhead', title: 'Sign-In overhead per training step' },
   { file: './signin-kernels', title: 'Fused Sign-In update vs unfused autograd route' },
   { file: './loader', title: 'ImageFolder loader throughput vs torchvision' },
+  { file: './loader-overhead', title: 'Loader overhead: time blocked on the data loader while training' },
 ];
 
 function machine(): string {

@@ -44,6 +44,10 @@ export interface OverheadResult {
   plainMs: number;
   signinMs: number;
   overheadPct: number;
+  /** Median over rounds of (Sign-In step / plain step in the same round) − 1, in %. */
+  pairedPct: number;
+  /** Fastest-decile Sign-In step time relative to the plain one, in %. */
+  p10Pct: number;
   /** The identical plain copy's time relative to the plain model (noise floor), when measured. */
   controlPct: number | undefined;
   resetMs: number;
@@ -58,6 +62,14 @@ function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const k = s.length >> 1;
   return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
+}
+
+/** The q-quantile by linear interpolation between order statistics. */
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (pos - lo);
 }
 
 function last(xs: number[]): string {
@@ -155,6 +167,12 @@ export async function run(opts: OverheadOptions = {}): Promise<OverheadResult> {
     const overheadPct = (signinMs / plainMs - 1) * 100;
     const controlPct = control ? (median(variants[2].times) / plainMs - 1) * 100 : undefined;
     const pct = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}%`;
+    // Robust views under a loaded machine: the fastest decile, and the median of the ratios of
+    // the two variants' steps in the same round (adjacent in time, so they share the load).
+    const p10 = (xs: number[]) => quantile(xs, 0.1);
+    const paired = (a: number[], b: number[]) => (median(a.map((t, i) => t / b[i])) - 1) * 100;
+    const pairedPct = paired(variants[1].times, variants[0].times);
+    const p10Pct = (p10(variants[1].times) / p10(variants[0].times) - 1) * 100;
     const resetMs = median(resetTimes);
     const plainOptMs = median(optTimes.get('plain')!);
     const signinOptMs = median(optTimes.get('signin')!);
@@ -164,11 +182,11 @@ export async function run(opts: OverheadOptions = {}): Promise<OverheadResult> {
         + `batch ${batch}×3×32×32, libtorch threads ${threads}, SGD (momentum 0.9, weight decay 5e-4); `
         + `median of ${steps} steps per variant after ${warmup} warm-up steps, variants alternating in the same process.`,
       '',
-      '| variant | step (forward + backward + optimizer), ms | overhead | optimizer step alone, ms |',
-      '|---|---|---|---|',
-      `| plain (masked fused SGD) | ${plainMs.toFixed(1)} | — | ${plainOptMs.toFixed(2)} |`,
-      `| Sign-In (fused Sign-In step) | ${signinMs.toFixed(1)} | ${pct(overheadPct)} | ${signinOptMs.toFixed(2)} |`,
-      ...(control ? [`| control: an identical plain model (noise floor) | ${median(variants[2].times).toFixed(1)} | ${pct(controlPct!)} | ${median(optTimes.get('control')!).toFixed(2)} |`] : []),
+      '| variant | step (forward + backward + optimizer), median ms | overhead (median) | overhead (paired median) | fastest decile, ms | optimizer step alone, median ms |',
+      '|---|---|---|---|---|---|',
+      `| plain (masked fused SGD) | ${plainMs.toFixed(1)} | — | — | ${p10(variants[0].times).toFixed(1)} | ${plainOptMs.toFixed(2)} |`,
+      `| Sign-In (fused Sign-In step) | ${signinMs.toFixed(1)} | ${pct(overheadPct)} | ${pct(pairedPct)} | ${p10(variants[1].times).toFixed(1)} (${pct(p10Pct)}) | ${signinOptMs.toFixed(2)} |`,
+      ...(control ? [`| control: an identical plain model (noise floor) | ${median(variants[2].times).toFixed(1)} | ${pct(controlPct!)} | ${pct(paired(variants[2].times, variants[0].times))} | ${p10(variants[2].times).toFixed(1)} | ${median(optTimes.get('control')!).toFixed(2)} |`] : []),
       '',
       `A Sign-In reset of all ${maskedLayers(signin).length} layers takes ${resetMs.toFixed(2)} ms (once per reset period). `
         + `Final training loss: plain ${last(losses.get('plain')!)}, Sign-In ${last(losses.get('signin')!)}.`,
@@ -181,7 +199,7 @@ export async function run(opts: OverheadOptions = {}): Promise<OverheadResult> {
       b.x.dispose();
       b.y.dispose();
     }
-    return { markdown, plainMs, signinMs, overheadPct, controlPct, resetMs, plainOptMs, signinOptMs, steps, threads };
+    return { markdown, plainMs, signinMs, overheadPct, pairedPct, p10Pct, controlPct, resetMs, plainOptMs, signinOptMs, steps, threads };
   } finally {
     setNumThreads(threadsBefore);
   }

@@ -46,6 +46,7 @@ interface Flags {
   imageSize: number;
   maxStepsPerEpoch?: number;
   seed: number;
+  dryRun?: boolean;
 }
 
 function number(kind: 'int' | 'posint' | 'float') {
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
     .option('--image-size <n>', 'training crop and evaluation center-crop size', number('posint'), 224)
     .option('--max-steps-per-epoch <n>', 'train on at most this many batches per epoch (smoke tests)', number('posint'))
     .option('--seed <n>', 'seed of init, mask, shuffling and augmentation', number('int'), 0)
+    .option('--dry-run', 'print the run directory and the resolved config, train nothing')
     .showHelpAfterError('(add --help for usage)');
   program.parse();
   const root = path.resolve(program.args[0]);
@@ -140,6 +142,10 @@ async function main(): Promise<void> {
   const what = `ResNet-50, ${dense ? 'dense' : `${f.pruner}${layerwise ? `-${config.pruning.distribution}` : ''} ${(f.sparsity * 100).toFixed(0)}% sparse`}${f.signin ? ' + Sign-In' : ''}`;
 
   const dir = runDirFor(f.runsDir, config);
+  if (f.dryRun) {
+    process.stdout.write(`run directory: ${dir} (dry run)\n${JSON.stringify(config, null, 2)}\n`);
+    return;
+  }
   if (isFinished(dir)) {
     process.stdout.write(`run directory: ${dir} (finished earlier)\n`);
   } else {

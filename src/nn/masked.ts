@@ -24,9 +24,9 @@ import { tidy } from '../tensor/engine';
 import type { Generator } from '../tensor/runtime';
 import type { Tensor } from '../tensor/tensor';
 import { oneOf } from '../validate';
-import { Conv2d, type Conv2dLayerOptions } from './conv';
-import { invalidTensorArg, tensorArg, type IntOrPair } from './functional';
-import { Linear, type LinearOptions } from './linear';
+import { Conv2d } from './conv';
+import { invalidTensorArg, tensorArg } from './functional';
+import { Linear } from './linear';
 import type { Module } from './module';
 
 export type Parametrization = 'dense' | 'signin';
@@ -55,17 +55,6 @@ function zeroMasked(weight: Tensor, mask: Tensor): void {
   noGrad(() => tidy(() => {
     weight.maskedFill_(mask.eq(0), 0);
   }));
-}
-
-function densityOf(mask: Tensor): number {
-  const n = mask.numel;
-  return n === 0 ? 1 : tidy(() => mask.sum().item()) / n;
-}
-
-function checkLoadedMask(layer: Module, mask: Tensor): void {
-  if (!isBinary(mask)) {
-    throw new ToolkitError('ERR_STATE_DICT', `${MASK_BUFFER} of ${layer.constructor.name} holds values other than 0 and 1 after loading a state dict`);
-  }
 }
 
 /** Buffer names of the Sign-In factors (`<param>_m`, `<param>_w`); registered (undefined) while 'dense'. */
@@ -99,239 +88,180 @@ export function signinSplit(theta: Tensor, beta = 1): { m: Tensor; w: Tensor } {
 
 type SetBuffer = (name: string, t: Tensor | undefined) => void;
 
-/**
- * Splits the (already masked) weight into the m and w buffers (in place when they exist, so that
- * optimizers holding them stay valid) and writes θ = m·w.
- */
-function splitSignIn(weight: Tensor, beta: number, current: SignInFactors | undefined, set: SetBuffer): void {
-  const { m, w } = signinSplit(weight, beta);
-  if (current) {
-    noGrad(() => {
-      current.m.copy_(m);
-      current.w.copy_(w);
-    });
-    m.dispose();
-    w.dispose();
-  } else {
-    set(SIGNIN_M_BUFFER, m);
-    set(SIGNIN_W_BUFFER, w);
-  }
-  noGrad(() => tidy(() => {
-    const s = current ?? { m, w };
-    weight.copy_(s.m.mul(s.w));
-  }));
-}
-
-/** Sign-In form of the mask invariant: w = 0 outside the mask, θ = m·w. */
-function enforceSignIn(weight: Tensor, mask: Tensor, m: Tensor, w: Tensor): void {
-  noGrad(() => tidy(() => {
-    w.maskedFill_(mask.eq(0), 0);
-    weight.copy_(m.mul(w));
-  }));
-}
-
-/** Back to 'dense': θ = mask ⊙ m ⊙ w, m and w freed. */
-function mergeSignIn(weight: Tensor, mask: Tensor, m: Tensor, w: Tensor, set: SetBuffer): void {
-  noGrad(() => tidy(() => {
-    weight.copy_(m.mul(w).mul(mask));
-  }));
-  set(SIGNIN_M_BUFFER, undefined);
-  set(SIGNIN_W_BUFFER, undefined);
-}
-
 function checkBeta(opts: ParametrizationOptions | undefined): number {
   const beta = opts?.beta ?? 1;
   if (typeof beta !== 'number' || !(beta > 0) || !Number.isFinite(beta)) throw new InvalidArgumentError('beta', 'finite number > 0', beta);
   return beta;
 }
 
-export class MaskedConv2d extends Conv2d {
-  private kind: Parametrization = 'dense';
-  private beta = 1;
+/**
+ * The mask and parametrization of one masked layer: the single implementation behind MaskedConv2d
+ * and MaskedLinear. A helper the layer owns, rather than a mixin, lets each class keep its own
+ * base (instanceof Conv2d / Linear) and its protected overrides, which a mixin's exported class
+ * expression cannot declare (TS4094). It reaches the layer's buffers through the `register` and
+ * `set` callbacks because Module keeps those methods protected.
+ */
+class MaskedWeight {
+  kind: Parametrization = 'dense';
+  beta = 1;
 
-  constructor(inChannels: number, outChannels: number, kernelSize: IntOrPair, opts: Conv2dLayerOptions = {}) {
-    super(inChannels, outChannels, kernelSize, opts);
-    this.registerBuffer(MASK_BUFFER, onesLike(this.weight));
-    this.registerBuffer(SIGNIN_M_BUFFER, undefined);
-    this.registerBuffer(SIGNIN_W_BUFFER, undefined);
+  constructor(private readonly layer: Module & { readonly weight: Tensor }, register: SetBuffer, private readonly set: SetBuffer) {
+    register(MASK_BUFFER, onesLike(layer.weight));
+    register(SIGNIN_M_BUFFER, undefined);
+    register(SIGNIN_W_BUFFER, undefined);
   }
 
-  get parametrization(): Parametrization {
-    return this.kind;
+  get mask(): Tensor {
+    return this.layer.getBuffer(MASK_BUFFER)!;
   }
 
-  /** The Sign-In factors (live buffers) while parametrized 'signin', else undefined. */
   get signin(): SignInFactors | undefined {
     if (this.kind !== 'signin') return undefined;
-    return { m: this.getBuffer(SIGNIN_M_BUFFER)!, w: this.getBuffer(SIGNIN_W_BUFFER)!, beta: this.beta };
+    return { m: this.layer.getBuffer(SIGNIN_M_BUFFER)!, w: this.layer.getBuffer(SIGNIN_W_BUFFER)!, beta: this.beta };
   }
 
-  /** The live mask buffer (1 = kept, 0 = pruned), shaped and typed like the weight. */
-  get mask(): Tensor {
-    return this.getBuffer(MASK_BUFFER)!;
-  }
-
-  /** Copies a 0/1 mask (any numeric or bool dtype) into the mask buffer and zeroes the weight outside it. */
-  setMask(mask: Tensor): this {
-    const m = checkMask(mask, this.weight);
+  setMask(mask: Tensor): void {
+    const m = checkMask(mask, this.layer.weight);
     noGrad(() => this.mask.copy_(m));
-    this.enforceMask();
-    return this;
+    this.enforce();
   }
 
-  /** The fraction of weights kept. */
   density(): number {
-    return densityOf(this.mask);
+    const n = this.mask.numel;
+    return n === 0 ? 1 : tidy(() => this.mask.sum().item()) / n;
   }
 
-  override resetParameters(generator?: Generator): void {
-    super.resetParameters(generator);
-    // The base constructor initialises before the mask exists.
-    if (!this.getBuffer(MASK_BUFFER)) return;
-    if (this.kind === 'signin') {
-      // Sign-In: the fresh θ (masked) gets a fresh split. (kind is unset while the base constructor runs.)
-      zeroMasked(this.weight, this.mask);
-      splitSignIn(this.weight, this.beta, this.signin, (n, t) => this.setBuffer(n, t));
-    } else {
-      this.enforceMask();
-    }
+  /** After the base class re-initialised the weight: under 'signin' the fresh θ gets a fresh split. */
+  afterReset(): void {
+    if (this.kind === 'signin') this.split(this.beta);
+    else this.enforce();
   }
 
-  /** Re-establishes the invariant (masked entries of the weight are zero). */
-  protected enforceMask(): void {
+  /** The mask invariant: θ zero outside the mask; under 'signin' w zero there and θ = m·w. */
+  enforce(): void {
+    const { weight } = this.layer;
     const s = this.signin;
-    if (s) enforceSignIn(this.weight, this.mask, s.m, s.w);
-    else zeroMasked(this.weight, this.mask);
+    if (!s) {
+      zeroMasked(weight, this.mask);
+      return;
+    }
+    noGrad(() => tidy(() => {
+      s.w.maskedFill_(this.mask.eq(0), 0);
+      weight.copy_(s.m.mul(s.w));
+    }));
   }
 
   /**
-   * Switches the parametrization and re-establishes the invariant (use applySignIn / mergeSignIn
-   * from src/signin for whole models). 'signin' from 'dense' splits the masked θ with opts.beta;
-   * 'signin' again re-splits; 'dense' merges θ = mask ⊙ m ⊙ w and frees m and w.
+   * 'signin' from 'dense' splits the masked θ with opts.beta; 'signin' again re-splits; 'dense'
+   * merges θ = mask ⊙ m ⊙ w and frees m and w. Either way the invariant holds afterwards.
    */
-  setParametrization(kind: Parametrization, opts: ParametrizationOptions = {}): void {
+  setParametrization(kind: Parametrization, opts: ParametrizationOptions): void {
     const next = oneOf('parametrization', kind, PARAMETRIZATIONS);
-    const set: SetBuffer = (n, t) => this.setBuffer(n, t);
     if (next === 'signin') {
       const beta = checkBeta(opts);
-      zeroMasked(this.weight, this.mask);
-      splitSignIn(this.weight, beta, this.signin, set);
+      this.split(beta);
       this.beta = beta;
     } else if (this.kind === 'signin') {
-      const s = this.signin!;
-      mergeSignIn(this.weight, this.mask, s.m, s.w, set);
+      const { m, w } = this.signin!;
+      noGrad(() => tidy(() => {
+        this.layer.weight.copy_(m.mul(w).mul(this.mask));
+      }));
+      this.set(SIGNIN_M_BUFFER, undefined);
+      this.set(SIGNIN_W_BUFFER, undefined);
     }
     this.kind = next;
-    this.enforceMask();
+    this.enforce();
   }
 
-  /** Records the β of a split done in place (the fused reset); the factors must already hold it. */
-  noteSignInBeta(beta: number): void {
+  noteBeta(beta: number): void {
     this.beta = checkBeta({ beta });
   }
 
-  protected override afterLoadStateDict(): void {
-    checkLoadedMask(this, this.mask);
-    this.enforceMask();
+  afterLoad(): void {
+    if (!isBinary(this.mask)) {
+      throw new ToolkitError('ERR_STATE_DICT', `${MASK_BUFFER} of ${this.layer.constructor.name} holds values other than 0 and 1 after loading a state dict`);
+    }
+    this.enforce();
   }
 
-  protected override extraRepr(): string {
-    return `${super.extraRepr()}, parametrization=${this.kind}`;
+  /**
+   * Splits the masked θ into m and w (in place when they exist, so that optimizers holding them
+   * stay valid) and writes θ = m·w.
+   */
+  private split(beta: number): void {
+    const { weight } = this.layer;
+    zeroMasked(weight, this.mask);
+    const current = this.signin;
+    const { m, w } = signinSplit(weight, beta);
+    if (current) {
+      noGrad(() => {
+        current.m.copy_(m);
+        current.w.copy_(w);
+      });
+      m.dispose();
+      w.dispose();
+    } else {
+      this.set(SIGNIN_M_BUFFER, m);
+      this.set(SIGNIN_W_BUFFER, w);
+    }
+    noGrad(() => tidy(() => {
+      const s = current ?? { m, w };
+      weight.copy_(s.m.mul(s.w));
+    }));
   }
 }
 
-export class MaskedLinear extends Linear {
-  private kind: Parametrization = 'dense';
-  private beta = 1;
+/*
+ * The two layers differ only in their base class and delegate everything else to their
+ * MaskedWeight. `masked` is still unset while the base constructor runs resetParameters, hence the
+ * `?.` there; it is a TS-private property rather than a #private field because reading one of
+ * those before its initialiser has run throws.
+ */
 
-  constructor(inFeatures: number, outFeatures: number, opts: LinearOptions = {}) {
-    super(inFeatures, outFeatures, opts);
-    this.registerBuffer(MASK_BUFFER, onesLike(this.weight));
-    this.registerBuffer(SIGNIN_M_BUFFER, undefined);
-    this.registerBuffer(SIGNIN_W_BUFFER, undefined);
-  }
+export class MaskedConv2d extends Conv2d {
+  private readonly masked = new MaskedWeight(this, (n, t) => this.registerBuffer(n, t), (n, t) => this.setBuffer(n, t));
 
-  get parametrization(): Parametrization {
-    return this.kind;
-  }
-
+  get parametrization(): Parametrization { return this.masked.kind; }
   /** The Sign-In factors (live buffers) while parametrized 'signin', else undefined. */
-  get signin(): SignInFactors | undefined {
-    if (this.kind !== 'signin') return undefined;
-    return { m: this.getBuffer(SIGNIN_M_BUFFER)!, w: this.getBuffer(SIGNIN_W_BUFFER)!, beta: this.beta };
-  }
-
+  get signin(): SignInFactors | undefined { return this.masked.signin; }
   /** The live mask buffer (1 = kept, 0 = pruned), shaped and typed like the weight. */
-  get mask(): Tensor {
-    return this.getBuffer(MASK_BUFFER)!;
-  }
-
+  get mask(): Tensor { return this.masked.mask; }
   /** Copies a 0/1 mask (any numeric or bool dtype) into the mask buffer and zeroes the weight outside it. */
-  setMask(mask: Tensor): this {
-    const m = checkMask(mask, this.weight);
-    noGrad(() => this.mask.copy_(m));
-    this.enforceMask();
-    return this;
-  }
-
+  setMask(mask: Tensor): this { this.masked.setMask(mask); return this; }
   /** The fraction of weights kept. */
-  density(): number {
-    return densityOf(this.mask);
-  }
-
-  override resetParameters(generator?: Generator): void {
-    super.resetParameters(generator);
-    if (!this.getBuffer(MASK_BUFFER)) return;
-    if (this.kind === 'signin') {
-      // Sign-In: the fresh θ (masked) gets a fresh split. (kind is unset while the base constructor runs.)
-      zeroMasked(this.weight, this.mask);
-      splitSignIn(this.weight, this.beta, this.signin, (n, t) => this.setBuffer(n, t));
-    } else {
-      this.enforceMask();
-    }
-  }
-
+  density(): number { return this.masked.density(); }
+  override resetParameters(generator?: Generator): void { super.resetParameters(generator); this.masked?.afterReset(); }
   /** Re-establishes the invariant (masked entries of the weight are zero). */
-  protected enforceMask(): void {
-    const s = this.signin;
-    if (s) enforceSignIn(this.weight, this.mask, s.m, s.w);
-    else zeroMasked(this.weight, this.mask);
-  }
-
-  /**
-   * Switches the parametrization and re-establishes the invariant (use applySignIn / mergeSignIn
-   * from src/signin for whole models). 'signin' from 'dense' splits the masked θ with opts.beta;
-   * 'signin' again re-splits; 'dense' merges θ = mask ⊙ m ⊙ w and frees m and w.
-   */
-  setParametrization(kind: Parametrization, opts: ParametrizationOptions = {}): void {
-    const next = oneOf('parametrization', kind, PARAMETRIZATIONS);
-    const set: SetBuffer = (n, t) => this.setBuffer(n, t);
-    if (next === 'signin') {
-      const beta = checkBeta(opts);
-      zeroMasked(this.weight, this.mask);
-      splitSignIn(this.weight, beta, this.signin, set);
-      this.beta = beta;
-    } else if (this.kind === 'signin') {
-      const s = this.signin!;
-      mergeSignIn(this.weight, this.mask, s.m, s.w, set);
-    }
-    this.kind = next;
-    this.enforceMask();
-  }
-
+  protected enforceMask(): void { this.masked.enforce(); }
+  /** Switches to 'dense' or 'signin' (split with opts.beta); whole models: applySignIn / mergeSignIn in src/signin. */
+  setParametrization(kind: Parametrization, opts: ParametrizationOptions = {}): void { this.masked.setParametrization(kind, opts); }
   /** Records the β of a split done in place (the fused reset); the factors must already hold it. */
-  noteSignInBeta(beta: number): void {
-    this.beta = checkBeta({ beta });
-  }
+  noteSignInBeta(beta: number): void { this.masked.noteBeta(beta); }
+  protected override afterLoadStateDict(): void { this.masked.afterLoad(); }
+  protected override extraRepr(): string { return `${super.extraRepr()}, parametrization=${this.masked.kind}`; }
+}
 
-  protected override afterLoadStateDict(): void {
-    checkLoadedMask(this, this.mask);
-    this.enforceMask();
-  }
+export class MaskedLinear extends Linear {
+  private readonly masked = new MaskedWeight(this, (n, t) => this.registerBuffer(n, t), (n, t) => this.setBuffer(n, t));
 
-  protected override extraRepr(): string {
-    return `${super.extraRepr()}, parametrization=${this.kind}`;
-  }
+  get parametrization(): Parametrization { return this.masked.kind; }
+  /** The Sign-In factors (live buffers) while parametrized 'signin', else undefined. */
+  get signin(): SignInFactors | undefined { return this.masked.signin; }
+  /** The live mask buffer (1 = kept, 0 = pruned), shaped and typed like the weight. */
+  get mask(): Tensor { return this.masked.mask; }
+  /** Copies a 0/1 mask (any numeric or bool dtype) into the mask buffer and zeroes the weight outside it. */
+  setMask(mask: Tensor): this { this.masked.setMask(mask); return this; }
+  /** The fraction of weights kept. */
+  density(): number { return this.masked.density(); }
+  override resetParameters(generator?: Generator): void { super.resetParameters(generator); this.masked?.afterReset(); }
+  /** Re-establishes the invariant (masked entries of the weight are zero). */
+  protected enforceMask(): void { this.masked.enforce(); }
+  /** Switches to 'dense' or 'signin' (split with opts.beta); whole models: applySignIn / mergeSignIn in src/signin. */
+  setParametrization(kind: Parametrization, opts: ParametrizationOptions = {}): void { this.masked.setParametrization(kind, opts); }
+  /** Records the β of a split done in place (the fused reset); the factors must already hold it. */
+  noteSignInBeta(beta: number): void { this.masked.noteBeta(beta); }
+  protected override afterLoadStateDict(): void { this.masked.afterLoad(); }
+  protected override extraRepr(): string { return `${super.extraRepr()}, parametrization=${this.masked.kind}`; }
 }
 
 export type MaskedLayer = MaskedConv2d | MaskedLinear;

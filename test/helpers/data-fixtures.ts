@@ -3,7 +3,6 @@
  * dataset-fashion-mnist) when installed, else from deterministic synthetic images. The readers
  * here are deliberately independent of src/data (plain zlib + byte slicing).
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -217,19 +216,4 @@ export async function writeImageFolder(root: string, src: GreyImages, opts: Fold
     }
   }
   return out;
-}
-
-/** /usr/bin/python3 with torch + torchvision, if present (reference checks). */
-export const python = (() => {
-  const exe = '/usr/bin/python3';
-  if (!fs.existsSync(exe)) return undefined;
-  const r = spawnSync(exe, ['-c', 'import torch, torchvision, PIL'], { encoding: 'utf8' });
-  return r.status === 0 ? exe : undefined;
-})();
-
-/** Runs a python script with JSON on stdin; returns its JSON stdout. */
-export function runPython<T>(script: string, input: unknown): T {
-  const r = spawnSync(python!, ['-c', script], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`python failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
 }

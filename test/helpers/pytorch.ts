@@ -1,22 +1,79 @@
 /**
- * PyTorch as an independent reference for the fused kernels' tests: runs a Python snippet with
- * the Debian python (/usr/bin/python3 + torch 1.13, the same libtorch; NOT the `python3` first on
- * PATH) and exchanges arrays as raw little-endian float64 files plus a JSON manifest. Nothing of
- * this toolkit runs on the Python side.
+ * Python as an independent reference for the tests. runPython below is the one place that starts
+ * the interpreter; the helpers for PyTorch snippets here, torch-ref.ts, torchvision.ts and the data
+ * tests all go through it.
  *
- * The snippet sees `torch`, `math`, `inp` (name -> float64 tensor, reshaped) and `args` (the JSON
- * value passed in); it fills `out` (name -> tensor, any float dtype) and may set `res` (JSON).
+ * The interpreter is the Debian python (/usr/bin/python3 + torch 1.13, the same libtorch; NOT the
+ * `python3` first on PATH), or SIGNIN_TORCH_PYTHON. When it lacks torch, the suites that need it
+ * fail, unless SIGNIN_TORCH_SKIP_PYTORCH=1 (then they are skipped, with a warning).
  *
- * Set SIGNIN_TORCH_PYTHON to use another interpreter. When none with torch exists the tests that
- * need it fail, unless SIGNIN_TORCH_SKIP_PYTORCH=1 (then they are skipped, with a warning).
+ * runPytorch exchanges arrays as raw little-endian float64 files plus a JSON manifest; nothing of
+ * this toolkit runs on the Python side. Its snippet sees `torch`, `math`, `inp` (name -> float64
+ * tensor, reshaped) and `args` (the JSON value passed in); it fills `out` (name -> tensor, any
+ * float dtype) and may set `res` (JSON).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fromTypedArray, tidy, type DType, type Tensor } from '../../src';
+import type { DType, Tensor } from '../../src';
 
-export const PYTORCH_PYTHON = process.env.SIGNIN_TORCH_PYTHON ?? '/usr/bin/python3';
+export const PYTHON = process.env.SIGNIN_TORCH_PYTHON ?? '/usr/bin/python3';
+
+export interface PythonOptions {
+  /** sys.argv[1:]. */
+  args?: string[];
+  /** Text on stdin. */
+  input?: string;
+  /** Default 5 minutes: the runs block the event loop, so this is the only guard against a hang. */
+  timeoutMs?: number;
+}
+
+/**
+ * Runs a Python script and returns its stdout; throws with its stderr otherwise. The script goes
+ * through a file so that tracebacks quote the failing line; OpenMP runs single-threaded, which
+ * makes references deterministic and leaves the cores to the test run.
+ */
+export function runPython(script: string, opts: PythonOptions = {}): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signin-python-'));
+  try {
+    const file = path.join(dir, 'snippet.py');
+    fs.writeFileSync(file, script);
+    const r = spawnSync(PYTHON, [file, ...(opts.args ?? [])], {
+      input: opts.input, encoding: 'utf8', maxBuffer: 1 << 28, timeout: opts.timeoutMs ?? 300_000,
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+    });
+    if (r.status !== 0) {
+      const why = r.error?.message ?? (r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`);
+      throw new Error(`${PYTHON} failed (${why}):\n${r.stderr}`);
+    }
+    return r.stdout;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs a script that reads JSON (`input`) on stdin and prints JSON; returns that. */
+export function runPythonJson<T>(script: string, input: unknown, opts: PythonOptions = {}): T {
+  return JSON.parse(runPython(script, { ...opts, input: JSON.stringify(input) })) as T;
+}
+
+const importable = new Map<string, boolean>();
+
+/** True when PYTHON can import `modules` (e.g. 'torch, torchvision'); asked once per list. */
+export function pythonHas(modules: string): boolean {
+  let ok = importable.get(modules);
+  if (ok === undefined) {
+    try {
+      runPython(`import ${modules}`, { timeoutMs: 60_000 });
+      ok = true;
+    } catch {
+      ok = false;
+    }
+    importable.set(modules, ok);
+  }
+  return ok;
+}
 
 /** A dense array with its shape: what crosses to and from Python. */
 export interface PyArray {
@@ -24,15 +81,9 @@ export interface PyArray {
   data: Float64Array;
 }
 
-let availability: boolean | undefined;
-
 /** True when the reference interpreter can import torch. */
 export function pytorchAvailable(): boolean {
-  if (availability === undefined) {
-    const r = spawnSync(PYTORCH_PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-    availability = r.status === 0;
-  }
-  return availability;
+  return pythonHas('torch');
 }
 
 /**
@@ -44,12 +95,12 @@ export function describePytorch(name: string, fn: () => void): void {
     describe(name, fn);
   } else if (process.env.SIGNIN_TORCH_SKIP_PYTORCH === '1') {
     // eslint-disable-next-line no-console
-    console.warn(`skipping '${name}': ${PYTORCH_PYTHON} cannot import torch (apt-get install -y python3-torch)`);
+    console.warn(`skipping '${name}': ${PYTHON} cannot import torch (apt-get install -y python3-torch)`);
     describe.skip(name, fn);
   } else {
     describe(name, () => {
       it('needs PyTorch as its reference', () => {
-        throw new Error(`${PYTORCH_PYTHON} cannot import torch: apt-get install -y python3-torch, or set SIGNIN_TORCH_SKIP_PYTORCH=1 to skip`);
+        throw new Error(`${PYTHON} cannot import torch: apt-get install -y python3-torch, or set SIGNIN_TORCH_SKIP_PYTORCH=1 to skip`);
       });
     });
   }
@@ -79,7 +130,8 @@ for _i, (_k, _t) in enumerate(out.items()):
 json.dump({'tensors': _o, 'res': res}, open(os.path.join(_d, 'out.json'), 'w'))
 `;
 
-function dedent(code: string): string {
+/** Strips the common indentation of a snippet written inside indented TypeScript. */
+export function dedent(code: string): string {
   const lines = code.replace(/\t/g, '    ').split('\n');
   const widths = lines.filter((l) => l.trim()).map((l) => l.match(/^ */)![0].length);
   const min = widths.length ? Math.min(...widths) : 0;
@@ -91,7 +143,7 @@ export interface PytorchResult {
   res: unknown;
 }
 
-/** Runs `code` with /usr/bin/python3's torch; throws with Python's stderr when it fails. */
+/** Runs `code` with PYTHON's torch; throws with Python's stderr when it fails. */
 export function runPytorch(code: string, inputs: Record<string, PyArray> = {}, args: unknown = null): PytorchResult {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signin-pytorch-'));
   try {
@@ -104,10 +156,7 @@ export function runPytorch(code: string, inputs: Record<string, PyArray> = {}, a
       tensors[name] = { file, shape: a.shape };
     });
     fs.writeFileSync(path.join(dir, 'in.json'), JSON.stringify({ tensors, args }));
-    const script = path.join(dir, 'run.py');
-    fs.writeFileSync(script, `${PRELUDE}\n${dedent(code)}\n${EPILOGUE}`);
-    const r = spawnSync(PYTORCH_PYTHON, [script, dir], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    if (r.status !== 0) throw new Error(`PyTorch reference failed (${PYTORCH_PYTHON}):\n${r.stderr || r.error?.message}`);
+    runPython(`${PRELUDE}\n${dedent(code)}\n${EPILOGUE}`, { args: [dir] });
     const man = JSON.parse(fs.readFileSync(path.join(dir, 'out.json'), 'utf8')) as {
       tensors: Record<string, { file: string; shape: number[] }>;
       res: unknown;
@@ -127,13 +176,19 @@ export function runPytorch(code: string, inputs: Record<string, PyArray> = {}, a
 
 // ---- conversions to and from this toolkit's tensors (test side only) ----
 
+// Required on first use, not imported: the unit tests use runPython without loading the addon.
+function toolkit(): typeof import('../../src') {
+  return require('../../src') as typeof import('../../src');
+}
+
 /** A tensor's values as float64 (exact for float32), with its shape. */
 export function toPy(t: Tensor): PyArray {
-  return tidy(() => ({ shape: t.shape, data: Float64Array.from(t.detach().to('float64').data() as Float64Array) }));
+  return toolkit().tidy(() => ({ shape: t.shape, data: Float64Array.from(t.detach().to('float64').data() as Float64Array) }));
 }
 
 /** A new tensor of `dtype` holding the array's values (owned by the caller's tidy scope, if any). */
 export function fromPy(a: PyArray, dtype: DType = 'float32'): Tensor {
+  const { tidy, fromTypedArray } = toolkit();
   return tidy(() => fromTypedArray(Float64Array.from(a.data), a.shape).to(dtype));
 }
 

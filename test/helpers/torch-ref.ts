@@ -9,7 +9,7 @@
  * SIGNIN_TORCH_SKIP_PYTORCH=1 (pytorch.ts's policy).
  */
 import type { Tensor } from '../../src';
-import { fromPy, pytorchAvailable, runPytorch, toPy, type PyArray } from './pytorch';
+import { dedent, fromPy, pytorchAvailable, runPytorch, toPy, type PyArray } from './pytorch';
 
 export { pytorchAvailable as torchAvailable } from './pytorch';
 
@@ -19,13 +19,6 @@ export { pytorchAvailable as torchAvailable } from './pytorch';
  */
 export const describeWithTorch: jest.Describe =
   pytorchAvailable() || process.env.SIGNIN_TORCH_SKIP_PYTORCH !== '1' ? describe : describe.skip;
-
-function dedent(code: string): string {
-  const lines = code.split('\n');
-  const widths = lines.filter((l) => l.trim()).map((l) => l.match(/^ */)![0].length);
-  const min = widths.length ? Math.min(...widths) : 0;
-  return lines.map((l) => l.slice(min)).join('\n');
-}
 
 const PRELUDE = `
 import json

@@ -1,19 +1,14 @@
 /**
  * Python torch + torchvision as a reference (Debian's python3-torch / python3-torchvision are the
- * same libtorch as the addon). Only /usr/bin/python3 has them (the first python3 on PATH does not).
- * Tensors cross over as safetensors files; the Python side reads and writes the format with
- * struct + json (SAFETENSORS_PY), so no Python safetensors package is needed.
+ * same libtorch as the addon; see pytorch.ts for the interpreter). Tensors cross over as
+ * safetensors files; the Python side reads and writes the format with struct + json
+ * (SAFETENSORS_PY), so no Python safetensors package is needed.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { pythonHas, runPython as run } from './pytorch';
 
-export const PYTHON = process.env.SIGNIN_TORCH_PYTHON ?? '/usr/bin/python3';
-
-let available: boolean | undefined;
-
-/** True when PYTHON can import torch and torchvision. */
+/** True when the interpreter can import torch and torchvision. */
 export function hasTorchvision(): boolean {
-  available ??= spawnSync(PYTHON, ['-c', 'import torch, torchvision'], { stdio: 'ignore', timeout: 60_000 }).status === 0;
-  return available;
+  return pythonHas('torch, torchvision');
 }
 
 /** Python helpers: save(path, {name: tensor}) and load(path) -> {name: tensor}, safetensors format. */
@@ -54,10 +49,7 @@ def load(path):
     return out
 `;
 
-/** Runs a Python script (SAFETENSORS_PY prepended) with args; returns its stdout. */
-export function runPython(script: string, args: string[] = [], timeoutMs = 120_000): string {
-  return execFileSync(PYTHON, ['-c', `${SAFETENSORS_PY}\n${script}`, ...args], {
-    encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, OMP_NUM_THREADS: '1' },
-  });
+/** Runs a Python script with SAFETENSORS_PY prepended; returns its stdout. */
+export function runPython(script: string, args: string[] = []): string {
+  return run(`${SAFETENSORS_PY}\n${script}`, { args });
 }

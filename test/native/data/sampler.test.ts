@@ -1,5 +1,5 @@
 import { DistributedSampler, permutation, RandomSampler, SequentialSampler } from '../../../src/data';
-import { python, runPython } from '../../helpers/data-fixtures';
+import { pythonHas, runPythonJson } from '../../helpers/pytorch';
 
 function sorted(a: Iterable<number>): number[] {
   return [...a].sort((x, y) => x - y);
@@ -52,7 +52,7 @@ describe('samplers', () => {
   });
 });
 
-(python ? describe : describe.skip)('against PyTorch (same libtorch, /usr/bin/python3)', () => {
+(pythonHas('torch') ? describe : describe.skip)('against PyTorch (same libtorch, /usr/bin/python3)', () => {
   test('DistributedSampler (after set_epoch) and RandomSampler orders are PyTorch\'s', () => {
     const cases = [
       { n: 10, W: 3, rank: 1, shuffle: true, seed: 0, dropLast: false, epoch: 0 },
@@ -61,7 +61,7 @@ describe('samplers', () => {
       { n: 11, W: 2, rank: 1, shuffle: false, seed: 0, dropLast: false, epoch: 0 },
       { n: 50000, W: 4, rank: 3, shuffle: true, seed: 42, dropLast: false, epoch: 9 },
     ];
-    const ref = runPython<{ dist: number[][]; perm: number[] }>(
+    const ref = runPythonJson<{ dist: number[][]; perm: number[] }>(
       String.raw`
 import sys, json, torch
 from torch.utils.data.distributed import DistributedSampler

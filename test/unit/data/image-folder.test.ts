@@ -4,7 +4,8 @@ import {
   compose, createDataset, DatasetError, ImageFolder, normalize, randomHorizontalFlip, randomResizedCrop, resize, Rng, toTensor, centerCrop,
 } from '../../../src/data';
 import { setLogger } from '../../../src/logger';
-import { fashionImages, python, runPython, tmpDir, writeImageFolder, type FolderImage } from '../../helpers/data-fixtures';
+import { fashionImages, tmpDir, writeImageFolder, type FolderImage } from '../../helpers/data-fixtures';
+import { pythonHas, runPythonJson } from '../../helpers/pytorch';
 
 const src = fashionImages(60);
 const CLASSES = ['n02', 'n01', 'b_class', 'B', 'a'];
@@ -159,13 +160,13 @@ describe('ImageFolder', () => {
   });
 });
 
-(python ? describe : describe.skip)('ImageFolder order against torchvision.datasets.ImageFolder', () => {
+(pythonHas('torch, torchvision, PIL') ? describe : describe.skip)('ImageFolder order against torchvision.datasets.ImageFolder', () => {
   test('samples and class_to_idx are identical (nested folders included)', async () => {
     const root = tmpDir();
     await png(root, true);
     fs.mkdirSync(path.join(root, 'a', 'sub-dir'));
     fs.copyFileSync(path.join(root, 'a', 'img_0000.png'), path.join(root, 'a', 'sub-dir', 'Z.PNG'));
-    const ref = runPython<{ samples: [string, number][]; class_to_idx: Record<string, number> }>(
+    const ref = runPythonJson<{ samples: [string, number][]; class_to_idx: Record<string, number> }>(
       String.raw`
 import sys, json, os
 from torchvision.datasets import ImageFolder

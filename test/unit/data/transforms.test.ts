@@ -4,7 +4,7 @@ import {
 } from '../../../src/data';
 import { resizeBilinear } from '../../../src/data/resample';
 import { roundHalfEven, sharpPlan, type Step } from '../../../src/data/transforms';
-import { python, runPython } from '../../helpers/data-fixtures';
+import { pythonHas, runPythonJson } from '../../helpers/pytorch';
 
 function randomImage(w: number, h: number, c: number, seed: number): RawImage {
   const r = new Rng(seed);
@@ -231,13 +231,13 @@ function fromB64(s: string, w: number, h: number, c: number): RawImage {
   return { data: new Uint8Array(Buffer.from(s, 'base64')), width: w, height: h, channels: c };
 }
 
-(python ? describe : describe.skip)('bit-for-bit against Pillow / torchvision (/usr/bin/python3)', () => {
+(pythonHas('torch, torchvision, PIL') ? describe : describe.skip)('bit-for-bit against Pillow / torchvision (/usr/bin/python3)', () => {
   test('bilinear resize (up, down, non-integer factors, grey and RGB) equals PIL', () => {
     const cases = [
       [37, 23, 3, 16, 50], [100, 80, 3, 224, 224], [400, 300, 3, 341, 256], [64, 64, 1, 21, 17], [28, 28, 1, 28, 56], [9, 5, 3, 9, 2],
     ];
     const imgs = cases.map(([w, h, c], k) => randomImage(w, h, c, k));
-    const res = runPython<string[]>(PIL_SCRIPT, cases.map(([w, h, c, ow, oh], k) => ({ kind: 'resize', img: b64(imgs[k]), w, h, c, ow, oh })));
+    const res = runPythonJson<string[]>(PIL_SCRIPT, cases.map(([w, h, c, ow, oh], k) => ({ kind: 'resize', img: b64(imgs[k]), w, h, c, ow, oh })));
     cases.forEach(([w, h, , ow, oh], k) => {
       const ours = resizeBilinear(imgs[k], 0, 0, w, h, ow, oh);
       expect(Buffer.compare(Buffer.from(ours.data), Buffer.from(fromB64(res[k], ow, oh, imgs[k].channels).data))).toBe(0);
@@ -254,7 +254,7 @@ function fromB64(s: string, w: number, h: number, c: number): RawImage {
       params.push(randomResizedCropParams(400, 300, [0.08, 1], [3 / 4, 4 / 3], new Rng(s)));
       ours.push(p.apply(img, rng).data);
     }
-    const res = runPython<string[]>(PIL_SCRIPT, params.map((pr) => ({ kind: 'resized_crop', img: b64(img), w: 400, h: 300, c: 3, params: pr, ow: 64, oh: 64 })));
+    const res = runPythonJson<string[]>(PIL_SCRIPT, params.map((pr) => ({ kind: 'resized_crop', img: b64(img), w: 400, h: 300, c: 3, params: pr, ow: 64, oh: 64 })));
     res.forEach((r, k) => expectBytesEqual(ours[k], chw(fromB64(r, 64, 64, 3))));
   });
 
@@ -262,7 +262,7 @@ function fromB64(s: string, w: number, h: number, c: number): RawImage {
     const mean = [0.485, 0.456, 0.406];
     const std = [0.229, 0.224, 0.225];
     const imgs = [randomImage(400, 300, 3, 1), randomImage(300, 451, 3, 2), randomImage(200, 150, 3, 3)];
-    const res = runPython<string[]>(PIL_SCRIPT, imgs.map((im) => ({ kind: 'eval', img: b64(im), w: im.width, h: im.height, c: 3, resize: 256, crop: 224, mean, std })));
+    const res = runPythonJson<string[]>(PIL_SCRIPT, imgs.map((im) => ({ kind: 'eval', img: b64(im), w: im.width, h: im.height, c: 3, resize: 256, crop: 224, mean, std })));
     const p = compose([resize(256), centerCrop(224), toTensor(), normalize(mean, std)]);
     imgs.forEach((im, k) => {
       const ours = p.apply(im, 0);
