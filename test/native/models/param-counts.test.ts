@@ -137,6 +137,7 @@ describe('parameter counts', () => {
     expect(lenet).toBe(61_706);
     expect(count('lenet5')).toBe(lenet);
     expect(count('lenet5', { inChannels: 3, inputSize: 32 })).toBe(conv(3, 6, 5, true) + conv(6, 16, 5, true) + linear(16 * 6 * 6, 120) + linear(120, 84) + linear(84, 10));
+    expect(count('lenet5', { batchNorm: true })).toBe(lenet + bn(6) + bn(16) + bn(120) + bn(84));
     expect(count('mlp')).toBe(linear(784, 300) + linear(300, 100) + linear(100, 10));
     expect(count('mlp')).toBe(266_610);
     expect(count('mlp', { hidden: [] })).toBe(linear(784, 10));

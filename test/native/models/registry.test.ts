@@ -79,7 +79,7 @@ describe('model registry', () => {
       numClasses: 10, inChannels: 3, inputSize: 32, depth: 20, width: 16, shortcut: 'projection', zeroInitResidual: false,
     });
     expect(modelOptions('wrn_28_10')).toMatchObject({ depth: 28, widenFactor: 10, dropRate: 0 });
-    expect(modelOptions('lenet5')).toEqual({ numClasses: 10, inChannels: 1, inputSize: 28 });
+    expect(modelOptions('lenet5')).toEqual({ numClasses: 10, inChannels: 1, inputSize: 28, batchNorm: false });
     expect(modelOptions('mlp')).toEqual({ numClasses: 10, inChannels: 1, inputSize: 28, hidden: [300, 100] });
   });
 
