@@ -9,7 +9,7 @@ const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 
 test('the expected example files exist', () => {
   const expected = ['cifar10-resnet20', 'cifar100-resnet18', 'imagenet-resnet50'].flatMap((s) => [`${s}.json`, ...[80, 90, 95].map((p) => `${s}-${p}.json`)]);
-  expect(files).toEqual([...expected, 'fashion-mnist-sweep.json'].sort());
+  expect(files).toEqual([...expected, 'fashion-mnist-sweep.json', 'fashion-mnist-sweep-5ep.json'].sort());
 });
 
 describe.each(files)('%s', (file) => {
@@ -64,8 +64,8 @@ test('per-sparsity files are exactly the slices of the combined sweep (same run 
   }
 });
 
-test('Fashion-MNIST: Random-ERK at 90/95/98%, plain vs Sign-In, 3 seeds = 18 runs', () => {
-  const raw = JSON.parse(fs.readFileSync(path.join(dir, 'fashion-mnist-sweep.json'), 'utf8'));
+test.each(['fashion-mnist-sweep.json', 'fashion-mnist-sweep-5ep.json'])('%s: Random-ERK at 90/95/98%%, plain vs Sign-In, 3 seeds = 18 runs', (file) => {
+  const raw = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
   const runs = expandSweep(raw);
   expect(runs).toHaveLength(18);
   expect(new Set(runs.map((r) => r.config.pruning.sparsity))).toEqual(new Set([0.9, 0.95, 0.98]));
