@@ -87,7 +87,4 @@ export function reportPaths(outDir: string): ReportPaths {
   };
 }
 
-/** Temporary sibling used by writeFileAtomic (same directory, so rename is atomic). */
-export function tempPathFor(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
-}
+export { tempPathFor } from '../atomic';

@@ -8,38 +8,11 @@ import { IssuesError, type Issue } from '../errors';
 import { logger } from '../logger';
 import { configHash } from './hash';
 import { FinalSummarySchema, MetricsRowSchema, type FinalSummary, type MetricsRow } from './metrics';
-import { isRunDirName, runDirFor, runPaths, tempPathFor, type RunPaths } from './paths';
+import { writeFileAtomic, writeJsonAtomic } from '../atomic';
+import { isRunDirName, runDirFor, runPaths, type RunPaths } from './paths';
+
+export { writeFileAtomic, writeJsonAtomic };
 import { formatPath, parseConfig, safeParseConfig, type ExperimentConfig } from './schema';
-
-/**
- * Writes a file so that readers see either the old content or the new one, never a part:
- * write a temporary sibling, fsync it, rename it over the target. Creates missing parent folders.
- */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = tempPathFor(file);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } catch (e) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fs.closeSync(fd);
-  try {
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
-/** JSON with 2-space indentation and a final newline, written atomically. */
-export function writeJsonAtomic(file: string, value: unknown): void {
-  writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
-}
 
 function readJson(file: string): unknown {
   return JSON.parse(fs.readFileSync(file, 'utf8'));

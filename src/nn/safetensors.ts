@@ -8,6 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../atomic';
 import { ToolkitError } from '../errors';
 import { call } from '../tensor/dispatch';
 import { fromTypedArray } from '../tensor/creation';
@@ -241,19 +242,9 @@ export function encodeSafetensors(tensors: Map<string, Tensor>, metadata?: Recor
  */
 export function saveSafetensors(file: string, tensors: Map<string, Tensor>, metadata?: Record<string, string>): void {
   const bytes = encodeSafetensors(tensors, metadata);
-  const target = path.resolve(file);
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   try {
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeSync(fd, bytes);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, target);
+    writeFileAtomic(path.resolve(file), bytes);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
     throw new ToolkitError('ERR_SAFETENSORS', `Cannot write safetensors file '${file}': ${(e as Error).message}`, { cause: e });
   }
 }
