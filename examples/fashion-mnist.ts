@@ -3,9 +3,9 @@
  * ERK mask twice — plain (Random PaI) and with Sign-In — with the same seed, mask and
  * hyperparameters, then print the comparison table and where the plots are.
  *
- *   npx tsx examples/fashion-mnist.ts [--sparsity 0.95] [--epochs 20] [--seed 0] [--no-batch-norm]
+ *   npx tsx examples/fashion-mnist.ts [--sparsity 0.95] [--epochs 5] [--seed 0] [--no-batch-norm]
  *
- * The defaults are one cell of the committed sweep (examples/configs/fashion-mnist-sweep.json,
+ * The defaults are one cell of the committed sweep (examples/configs/fashion-mnist-sweep-5ep.json,
  * docs/results/): LeNet-5 with BatchNorm, ERK densities, SGD 0.05 with cosine decay.
  *
  * Runs live in run directories named by their config (runs/quickstart by default): a second
@@ -35,7 +35,7 @@ function parseArgs(): Args {
     .option('--model <name>', 'model registry name', 'lenet5')
     .option('--no-batch-norm', 'LeNet-5 without BatchNorm (only for --model lenet5)')
     .option('--sparsity <x>', 'fraction of weights removed', Number, 0.95)
-    .option('--epochs <n>', 'epochs per run', Number, 20)
+    .option('--epochs <n>', 'epochs per run', Number, 5)
     .option('--seed <n>', 'seed of init, mask and data order', Number, 0)
     .option('--lr <x>', 'peak learning rate (cosine schedule)', Number, 0.05)
     .option('--threads <n>', 'libtorch CPU threads', Number, 2)
