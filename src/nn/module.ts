@@ -10,6 +10,8 @@ import { Tensor, type DType } from '../tensor/tensor';
 
 export type StateDict = Map<string, Tensor>;
 
+const FLOAT_DTYPES: readonly string[] = ['float32', 'float64', 'float16', 'bfloat16'];
+
 export interface LoadResult {
   missingKeys: string[];
   unexpectedKeys: string[];
@@ -138,15 +140,17 @@ export abstract class Module {
    * calling to(). Integer buffers (counters) keep their dtype when a float dtype is given.
    */
   to(target: DType | string): this {
-    const isFloatTarget = ['float32', 'float64', 'float16', 'bfloat16'].includes(target);
+    const isFloat = (d: string) => FLOAT_DTYPES.includes(d);
     noGrad(() => {
       for (const [, m] of this.namedModules()) {
-        for (const [n, t] of m.params) if (t) m.params.set(n, keep(t.to(target as DType)).requiresGrad_(true)), t.dispose();
-        for (const [, slot] of m.buffers) {
-          const t = slot.tensor;
+        for (const [n, t] of m.params) {
           if (!t) continue;
-          const floating = ['float32', 'float64', 'float16', 'bfloat16'].includes(t.dtype);
-          if (isFloatTarget && !floating) continue;
+          m.params.set(n, keep(t.to(target as DType)).requiresGrad_(true));
+          t.dispose();
+        }
+        for (const slot of m.buffers.values()) {
+          const t = slot.tensor;
+          if (!t || (isFloat(target) && !isFloat(t.dtype))) continue;
           slot.tensor = keep(t.to(target as DType));
           t.dispose();
         }
