@@ -7,6 +7,9 @@ import { loadIdxDataset } from './idx';
 export const FASHION_MNIST_ROOT = '/usr/share/datasets/fashion-mnist';
 
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
+/** MNIST and Fashion-MNIST share their shape: 28×28, 60000 training and 10000 test images. */
+const MNIST_LIMITS = { rows: 28, cols: 28, train: 60000, test: 10000 };
+
 export const MNIST_CLASSES = ['0 - zero', '1 - one', '2 - two', '3 - three', '4 - four', '5 - five', '6 - six', '7 - seven', '8 - eight', '9 - nine'] as const;
 
 export interface MnistOptions {
@@ -25,7 +28,7 @@ export function fashionMnist(opts: MnistOptions = {}): ArrayDataset {
   const fix = opts.root === undefined
     ? 'install it with "sudo apt-get install -y dataset-fashion-mnist" or pass root: a folder with the IDX files'
     : 'pass root: a folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz)';
-  return loadIdxDataset({ root, train: opts.train ?? true, name: 'fashion_mnist', numClasses: 10, classes: FASHION_MNIST_CLASSES, fix });
+  return loadIdxDataset({ root, train: opts.train ?? true, name: 'fashion_mnist', numClasses: 10, classes: FASHION_MNIST_CLASSES, fix, limits: MNIST_LIMITS });
 }
 
 /** MNIST from IDX files; there is no offline copy, so root is required. */
@@ -40,5 +43,6 @@ export function mnist(opts: MnistOptions = {}): ArrayDataset {
     numClasses: 10,
     classes: MNIST_CLASSES,
     fix: 'pass root: a folder with the four MNIST IDX files',
+    limits: MNIST_LIMITS,
   });
 }
