@@ -27,6 +27,8 @@ import { loadSweepFile, planSweep, runSweep, type SweepEvent } from './experimen
 export interface TrainerModule {
   /** Trains (or resumes) one run in runDir (created, config.json written); writes final.json at the end. */
   trainFromConfig(config: ExperimentConfig, runDir: string): Promise<unknown>;
+  /** Throws what would make the run fail before training (model name and options, dataset files). */
+  checkRunnable?(config: ExperimentConfig): void;
 }
 
 /** What `prune` needs from src/models and src/pruning. */
@@ -217,6 +219,8 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
     .action(async (flags: TrainFlags) => {
       const { raw, source } = trainConfigFromFlags(flags);
       const config = parseConfig(raw, source);
+      const trainer = loadTrainer();
+      trainer.checkRunnable?.(config);
       if (flags.dryRun) {
         io.out(`${runDirFor(flags.runsDir, config, flags.prefix)}\n${JSON.stringify(config, null, 2)}\n`);
         return;
@@ -226,7 +230,6 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
         io.err(`already finished: ${dir}\n`);
         return;
       }
-      const trainer = loadTrainer();
       const run = createRunDir(flags.runsDir, config, { prefix: flags.prefix });
       io.err(`${run.created ? 'training' : 'resuming'} ${describeRun(config)} in ${run.dir}\n`);
       await trainer.trainFromConfig(config, run.dir);
@@ -264,12 +267,13 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
         if (e.type === 'done') io.err(`${tag} done ${name} in ${e.seconds.toFixed(0)} s\n`);
         if (e.type === 'fail') io.err(`${tag} FAILED ${name}: ${e.error}\n`);
       };
-      const trainer = processes === 1 ? loadTrainer() : undefined;
+      const trainer = loadTrainer();
       const result = await runSweep(configs, {
         runsDir: flags.runsDir,
         prefix,
         processes,
-        runOne: trainer ? (c, d) => trainer.trainFromConfig(c, d) : undefined,
+        runOne: processes === 1 ? (c, d) => trainer.trainFromConfig(c, d) : undefined,
+        check: trainer.checkRunnable,
         onEvent,
       });
       io.err(`sweep: ${result.succeeded} done, ${result.skipped} skipped, ${result.failed.length} failed of ${result.total}\n`);

@@ -119,11 +119,21 @@ function readNames(file: string, expected: number): string[] | undefined {
   }
 }
 
+/** The record files a CIFAR split reads (root resolved as the loaders do). */
+export function cifarFiles(kind: 'cifar10' | 'cifar100', rootArg: string, train: boolean): string[] {
+  if (kind === 'cifar100') {
+    const root = resolveRoot(rootArg, 'cifar-100-binary', train ? 'train.bin' : 'test.bin');
+    return [path.join(root, train ? 'train.bin' : 'test.bin')];
+  }
+  const root = resolveRoot(rootArg, 'cifar-10-batches-bin', train ? 'data_batch_1.bin' : 'test_batch.bin');
+  return train ? [1, 2, 3, 4, 5].map((i) => path.join(root, `data_batch_${i}.bin`)) : [path.join(root, 'test_batch.bin')];
+}
+
 /** CIFAR-10 (binary version): 50k train / 10k test, 32×32 RGB, 10 classes. */
 export function cifar10(opts: CifarOptions): ArrayDataset {
   const train = opts.train ?? true;
-  const root = resolveRoot(opts.root, 'cifar-10-batches-bin', train ? 'data_batch_1.bin' : 'test_batch.bin');
-  const files = train ? [1, 2, 3, 4, 5].map((i) => path.join(root, `data_batch_${i}.bin`)) : [path.join(root, 'test_batch.bin')];
+  const files = cifarFiles('cifar10', opts.root, train);
+  const root = path.dirname(files[0]);
   const classes = readNames(path.join(root, 'batches.meta.txt'), 10) ?? CIFAR10_CLASSES;
   return decode(files, 10000, [10], 0, 'CIFAR-10', 'cifar10', classes);
 }
@@ -132,8 +142,8 @@ export function cifar10(opts: CifarOptions): ArrayDataset {
 export function cifar100(opts: Cifar100Options): ArrayDataset {
   const train = opts.train ?? true;
   const labelType = oneOf('labelType', opts.labelType ?? 'fine', ['fine', 'coarse'] as const);
-  const root = resolveRoot(opts.root, 'cifar-100-binary', train ? 'train.bin' : 'test.bin');
-  const file = path.join(root, train ? 'train.bin' : 'test.bin');
+  const [file] = cifarFiles('cifar100', opts.root, train);
+  const root = path.dirname(file);
   const fine = labelType === 'fine';
   const classes = fine
     ? readNames(path.join(root, 'fine_label_names.txt'), 100) ?? CIFAR100_FINE_CLASSES

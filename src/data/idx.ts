@@ -175,11 +175,15 @@ export interface IdxDatasetOptions {
   limits?: { rows: number; cols: number; train: number; test: number };
 }
 
+/** The image and label files of an IDX split (a DatasetError naming the first one missing). */
+export function idxFiles(root: string, train: boolean, fix: string): [string, string] {
+  const prefix = train ? 'train' : 't10k';
+  return [findFile(root, `${prefix}-images-idx3-ubyte`, fix), findFile(root, `${prefix}-labels-idx1-ubyte`, fix)];
+}
+
 /** An IDX image/label pair as an in-memory dataset (1 channel). */
 export function loadIdxDataset(opts: IdxDatasetOptions): ArrayDataset {
-  const prefix = opts.train ? 'train' : 't10k';
-  const imgFile = findFile(opts.root, `${prefix}-images-idx3-ubyte`, opts.fix);
-  const lblFile = findFile(opts.root, `${prefix}-labels-idx1-ubyte`, opts.fix);
+  const [imgFile, lblFile] = idxFiles(opts.root, opts.train, opts.fix);
   const l = opts.limits;
   const limits: IdxLimits = l ? { rows: l.rows, cols: l.cols, maxCount: opts.train ? l.train : l.test } : {};
   const images = readIdxImages(imgFile, opts.fix, limits);

@@ -23,26 +23,26 @@ export interface MnistOptions {
  * Fashion-MNIST; root defaults to $SIGNIN_TORCH_FASHION_MNIST_ROOT, else
  * /usr/share/datasets/fashion-mnist.
  */
+/** Where an MNIST-family dataset's files are and what to tell the user when one is missing. */
+export function mnistSource(name: 'fashion_mnist' | 'mnist', root: string | undefined): { root: string; fix: string } {
+  if (name === 'fashion_mnist') {
+    return root === undefined
+      ? { root: process.env.SIGNIN_TORCH_FASHION_MNIST_ROOT || FASHION_MNIST_ROOT, fix: 'install it with "sudo apt-get install -y dataset-fashion-mnist" or pass root: a folder with the IDX files' }
+      : { root, fix: 'pass root: a folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz)' };
+  }
+  if (root === undefined) {
+    throw new DatasetError('MNIST has no default location: pass root, a folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz)');
+  }
+  return { root, fix: 'pass root: a folder with the four MNIST IDX files' };
+}
+
 export function fashionMnist(opts: MnistOptions = {}): ArrayDataset {
-  const root = opts.root ?? (process.env.SIGNIN_TORCH_FASHION_MNIST_ROOT || FASHION_MNIST_ROOT);
-  const fix = opts.root === undefined
-    ? 'install it with "sudo apt-get install -y dataset-fashion-mnist" or pass root: a folder with the IDX files'
-    : 'pass root: a folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz)';
+  const { root, fix } = mnistSource('fashion_mnist', opts.root);
   return loadIdxDataset({ root, train: opts.train ?? true, name: 'fashion_mnist', numClasses: 10, classes: FASHION_MNIST_CLASSES, fix, limits: MNIST_LIMITS });
 }
 
 /** MNIST from IDX files; there is no offline copy, so root is required. */
 export function mnist(opts: MnistOptions = {}): ArrayDataset {
-  if (opts.root === undefined) {
-    throw new DatasetError('MNIST has no default location: pass root, a folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz)');
-  }
-  return loadIdxDataset({
-    root: opts.root,
-    train: opts.train ?? true,
-    name: 'mnist',
-    numClasses: 10,
-    classes: MNIST_CLASSES,
-    fix: 'pass root: a folder with the four MNIST IDX files',
-    limits: MNIST_LIMITS,
-  });
+  const { root, fix } = mnistSource('mnist', opts.root);
+  return loadIdxDataset({ root, train: opts.train ?? true, name: 'mnist', numClasses: 10, classes: MNIST_CLASSES, fix, limits: MNIST_LIMITS });
 }

@@ -3,14 +3,14 @@
  * decision 9). Resumes from the run's checkpoint when there is one; writes metrics.jsonl every
  * epoch, a checkpoint every epoch, and final.json last (a run is finished only when it exists).
  */
-import { createDataset, DataLoader, type Dataset } from '../data';
+import { checkDatasetFiles, createDataset, DataLoader, type Dataset } from '../data';
 import { appendMetrics, truncateMetrics, writeFinal } from '../experiments/runs';
 import { runPaths } from '../experiments/paths';
 import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transformsFor } from '../experiments/resolve';
 import type { ExperimentConfig } from '../experiments/schema';
 import type { SignFlips } from '../experiments/metrics';
 import { childLogger } from '../logger';
-import { createModel } from '../models';
+import { createModel, resolveModelOptions } from '../models';
 import { isNormOrBias, SGD } from '../optim/sgd';
 import { pruneModel } from '../pruning';
 import { applySignIn, SignInResetSchedule, SignTracker, type SignStats } from '../signin';
@@ -83,6 +83,16 @@ export class FirstBatches implements BatchSource {
       if (++n >= this.max) break;
     }
   }
+}
+
+/**
+ * Everything about a config that can fail before training, checked without building anything:
+ * the model name and options, and the dataset's files for both splits. The CLI and sweeps call it
+ * before they create the run directory, so a run that cannot start leaves nothing behind.
+ */
+export function checkRunnable(config: ExperimentConfig): void {
+  resolveModelOptions(config.model.name, modelOptionsFor(config));
+  checkDatasetFiles(config.dataset.name, { root: config.dataset.root });
 }
 
 export async function trainFromConfig(config: ExperimentConfig, runDir: string): Promise<RunResult> {

@@ -5,6 +5,7 @@ import { IssuesError, ToolkitError } from '../../../src/errors';
 import { runDirFor } from '../../../src/experiments/paths';
 import { readConfig, writeFinal } from '../../../src/experiments/runs';
 import { parseConfig, type ExperimentConfig } from '../../../src/experiments/schema';
+import { fashionImages, writeIdxSet } from '../../helpers/data-fixtures';
 import { fakeRun, removeDir, tempDir } from './fixtures';
 
 async function cli(args: string[], deps: CliDeps = {}): Promise<{ code: number; out: string; err: string }> {
@@ -63,13 +64,39 @@ describe('train', () => {
   });
 
   test('--dry-run prints the run directory and the resolved config', async () => {
-    const r = await cli(['train', ...trainArgs, '--runs-dir', root, '--dry-run', '--signin', '--pruner', 'random', '--sparsity', '0.9']);
+    const data = path.join(root, 'data');
+    writeIdxSet(data, fashionImages(4), true);
+    const r = await cli(['train', ...trainArgs, '--data-root', data, '--runs-dir', root, '--dry-run', '--signin', '--pruner', 'random', '--sparsity', '0.9']);
     expect(r.code).toBe(0);
     const [dir, ...json] = r.out.split('\n');
     const config = parseConfig(JSON.parse(json.join('\n')));
     expect(dir).toBe(runDirFor(root, config));
     expect(config).toMatchObject({ signin: { enabled: true }, pruning: { method: 'random', sparsity: 0.9 }, epochs: 2 });
     expect(fs.existsSync(dir)).toBe(false);
+  });
+
+  test('an unknown model, bad model options or missing data fail before any run directory exists (real checks, --dry-run too)', async () => {
+    const data = path.join(root, 'data');
+    writeIdxSet(data, fashionImages(4), false);
+    const runs = path.join(root, 'runs');
+    const cases: [string[], RegExp][] = [
+      [['--model', 'resnet51'], /^ERR_UNKNOWN_NAME: Unknown model 'resnet51'; valid names: .*resnet50/],
+      [['--set', 'model.options.depth=7', '--model', 'cifar_resnet'], /^ERR_INVALID_ARG: .*options\.depth/],
+      [['--set', 'model.options.widht=2'], /^ERR_INVALID_ARG: Expected names among .* for the option names of model lenet5 but received 'widht'/],
+      [['--data-root', path.join(root, 'nowhere')], new RegExp(`^ERR_DATASET: Missing dataset file ${root}/nowhere/train-images-idx3-ubyte\\.gz`)],
+      [['--dataset', 'cifar10', '--model', 'cifar_resnet_20', '--data-root', data], new RegExp(`^ERR_DATASET: Missing dataset file ${data}/data_batch_1\\.bin: pass root`)],
+    ];
+    for (const [args, message] of cases) {
+      for (const dry of [['--dry-run'], []]) {
+        const r = await cli(['train', ...trainArgs, '--data-root', data, '--runs-dir', runs, ...args, ...dry]);
+        expect({ args, code: r.code, out: r.out }).toEqual({ args, code: 1, out: '' });
+        expect(r.err).toMatch(message);
+        expect(fs.existsSync(runs)).toBe(false);
+      }
+    }
+    fs.rmSync(path.join(data, 't10k-labels-idx1-ubyte'));
+    const r = await cli(['train', ...trainArgs, '--data-root', data, '--runs-dir', runs, '--dry-run']);
+    expect(r.err).toBe(`ERR_DATASET: Missing dataset file ${data}/t10k-labels-idx1-ubyte.gz (nor ${data}/t10k-labels-idx1-ubyte): pass root: a folder with the four MNIST IDX files\n`);
   });
 
   test('runs the trainer in its run directory; a finished run is skipped', async () => {
