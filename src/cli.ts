@@ -19,7 +19,7 @@ import { methodLabel, sparsityLabel, writeReport } from './experiments/report';
 import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
 import { createRunDir, isFinished } from './experiments/runs';
 import {
-  DATASET_NAMES, DISTRIBUTIONS, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, type ExperimentConfig,
+  DATASET_NAMES, DISTRIBUTIONS, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
 } from './experiments/schema';
 import { loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
 
@@ -120,6 +120,8 @@ function readJsonFile(file: string, what: string): Record<string, unknown> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new IssuesError('ERR_CONFIG', `Invalid ${what} ${file}`, [{ code: 'invalid_type', path: '', message: 'Expected a JSON object' }]);
   }
+  const unsafe = unsafeKeyIssues(raw);
+  if (unsafe.length) throw new IssuesError('ERR_CONFIG', `Invalid ${what} ${file}`, unsafe);
   return raw as Record<string, unknown>;
 }
 

@@ -123,6 +123,24 @@ describe('train', () => {
     expect(() => trainConfigFromFlags({ config: path.join(root, 'missing.json') })).toThrow(/Cannot read config .*missing\.json/);
   });
 
+  test('__proto__, constructor and prototype keys are rejected before they touch any object', async () => {
+    const polluted = () => Object.keys(Object.prototype).concat(Object.getOwnPropertyNames(Object.prototype).filter((k) => /^(x|y|z|polluted)$/.test(k)));
+    const file = path.join(root, 'c.json');
+    fs.writeFileSync(file, '{"dataset": {"name": "mnist"}, "model": {"name": "lenet5", "options": {"__proto__": {"polluted": 1}}}}');
+    const cases: [string[], string][] = [
+      [['--set', '__proto__.x=1'], "ERR_CONFIG: Invalid experiment config (1 issue): __proto__.x: '__proto__' is not allowed as a key\n"],
+      [['--set', 'constructor.prototype.y=1'], "ERR_CONFIG: Invalid experiment config (1 issue): constructor.prototype.y: 'constructor' is not allowed as a key\n"],
+      [['--set', 'model.options={"a":{"__proto__":{"z":1}}}'], "ERR_CONFIG: Invalid experiment config (1 issue): model.options.a.__proto__: '__proto__' is not allowed as a key\n"],
+      [['--config', file], `ERR_CONFIG: Invalid config ${file}: model.options.__proto__: '__proto__' is not allowed as a key\n`],
+    ];
+    for (const [args, err] of cases) {
+      const r = await cli(['train', ...trainArgs, '--runs-dir', root, '--dry-run', ...args]);
+      expect({ code: r.code, err: r.err }).toEqual({ code: 1, err });
+      expect(polluted()).toEqual([]);
+    }
+    expect(parseConfig.bind(null, JSON.parse('{"__proto__": {"x": 1}, "dataset": {"name": "mnist"}, "model": {"name": "lenet5"}}'))).toThrow("__proto__: '__proto__' is not allowed as a key");
+  });
+
   test('a trainer error is one line with its code', async () => {
     const deps: CliDeps = { loadTrainer: () => ({ trainFromConfig: async () => { throw new ToolkitError('ERR_DATASET', 'cannot find train-images-idx3-ubyte'); } }) };
     const r = await cli(['train', ...trainArgs, '--runs-dir', root], deps);
