@@ -292,6 +292,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
       const out = flags.out ?? path.join(flags.runsDir, 'report');
       const res = await writeReport(flags.runsDir, out, { plots: flags.plots, includeUnfinished: flags.includeUnfinished });
       io.out(res.markdown.endsWith('\n') ? res.markdown : `${res.markdown}\n`);
+      for (const c of res.corrupt) io.err(`corrupt run ${c.dir}: ${c.problems.join('; ')}\n`);
       io.err(`wrote ${res.files.join(', ')}\n`);
     });
 

@@ -212,6 +212,18 @@ describe('report', () => {
     expect(r.err).toContain('wrote ');
   });
 
+  test('a missing runs dir exits 1 with a coded line; corrupt runs are named on stderr', async () => {
+    const missing = await cli(['report', '--runs-dir', path.join(root, 'nope'), '--no-plots']);
+    expect({ code: missing.code, out: missing.out }).toEqual({ code: 1, out: '' });
+    expect(missing.err).toBe(`ERR_INVALID_ARG: Runs directory ${path.join(root, 'nope')} does not exist or is not a folder: pass --runs-dir, the folder that holds the run directories\n`);
+    const bad = path.join(root, `train_${'a'.repeat(32)}`);
+    fs.mkdirSync(bad);
+    const r = await cli(['report', '--runs-dir', root, '--no-plots']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`| train_${'a'.repeat(32)} | no config.json`);
+    expect(r.err).toContain(`corrupt run ${bad}: no config.json (the run was never set up, or it was deleted)\n`);
+  });
+
   test('defaults to <runs-dir>/report', async () => {
     const r = await cli(['report', '--runs-dir', root, '--no-plots']);
     expect(r.code).toBe(0);
