@@ -129,15 +129,15 @@ export function isFinished(runDir: string): boolean {
 }
 
 export function runHasCheckpoint(runDir: string): boolean {
-  return fs.existsSync(runPaths(runDir).checkpoint);
+  const p = runPaths(runDir);
+  return fs.existsSync(p.checkpoint) || fs.existsSync(p.checkpointPrev);
 }
 
 export type RunStatus = 'finished' | 'started' | 'new';
 
 export function runStatus(runDir: string): RunStatus {
   if (isFinished(runDir)) return 'finished';
-  const p = runPaths(runDir);
-  return fs.existsSync(p.checkpoint) || fs.existsSync(p.metrics) ? 'started' : 'new';
+  return runHasCheckpoint(runDir) || fs.existsSync(runPaths(runDir).metrics) ? 'started' : 'new';
 }
 
 export interface RunInfo {

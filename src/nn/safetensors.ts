@@ -246,12 +246,13 @@ export function encodeSafetensors(tensors: Map<string, Tensor>, metadata?: Recor
 
 /**
  * Writes tensors to a safetensors file atomically: a temporary file in the same folder is
- * written, flushed and renamed over the target, so readers never see a partial file.
+ * written, flushed and renamed over the target, so readers never see a partial file. With
+ * `previous`, the file being replaced is kept under that name (see writeFileAtomic).
  */
-export function saveSafetensors(file: string, tensors: Map<string, Tensor>, metadata?: Record<string, string>): void {
+export function saveSafetensors(file: string, tensors: Map<string, Tensor>, metadata?: Record<string, string>, options: { previous?: string } = {}): void {
   const bytes = encodeSafetensors(tensors, metadata);
   try {
-    writeFileAtomic(path.resolve(file), bytes);
+    writeFileAtomic(path.resolve(file), bytes, options.previous === undefined ? {} : { previous: path.resolve(options.previous) });
   } catch (e) {
     throw new ToolkitError('ERR_SAFETENSORS', `Cannot write safetensors file '${file}': ${(e as Error).message}`, { cause: e });
   }
