@@ -5,6 +5,7 @@
  *   signin-torch train  --config cfg.json [--runs-dir runs] [--set pruning.sparsity=0.9 ...]
  *   signin-torch sweep  --grid sweep.json [--runs-dir runs] [--processes 4] [--dry-run]
  *   signin-torch report [--runs-dir runs] [--out runs/report]
+ *   signin-torch list runs [--runs-dir runs] [--json]
  *   signin-torch prune  --model cifar_resnet_20 --pruner random --sparsity 0.9 [--distribution erk]
  *
  * The engines (trainer, pruning, models) load lazily, so `report` and `sweep --dry-run` work
@@ -12,12 +13,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { IssuesError, ToolkitError } from './errors';
 import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor } from './experiments/paths';
 import { methodLabel, sparsityLabel, writeReport } from './experiments/report';
 import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
-import { createRunDir, isFinished } from './experiments/runs';
+import { createRunDir, isFinished, readMetrics, runState, scanRuns } from './experiments/runs';
 import {
   DATASET_NAMES, DISTRIBUTIONS, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
 } from './experiments/schema';
@@ -294,6 +295,37 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
       io.out(res.markdown.endsWith('\n') ? res.markdown : `${res.markdown}\n`);
       for (const c of res.corrupt) io.err(`corrupt run ${c.dir}: ${c.problems.join('; ')}\n`);
       io.err(`wrote ${res.files.join(', ')}\n`);
+    });
+
+  program.command('list')
+    .description('List what exists: runs (each run directory with its status: new, running, finished or failed).')
+    .addArgument(new Argument('<what>', 'what to list').choices(['runs']))
+    .option('--runs-dir <dir>', 'root of the run directories', DEFAULT_RUNS_DIR)
+    .option('--json', 'print the list as JSON')
+    .action((_what: string, flags: { runsDir: string; json?: boolean }) => {
+      if (!fs.existsSync(flags.runsDir)) {
+        throw new ToolkitError('ERR_INVALID_ARG', `Runs directory ${flags.runsDir} does not exist: pass --runs-dir, the folder that holds the run directories`);
+      }
+      const { runs, corrupt } = scanRuns(flags.runsDir);
+      const rows = runs.map((r) => {
+        const { state, holder } = runState(r.dir);
+        let epochs: number | string;
+        try {
+          epochs = readMetrics(r.dir).length;
+        } catch {
+          epochs = '?';
+        }
+        return { run: r.name, status: state, pid: state === 'running' ? holder?.pid : undefined, epochs, of: r.config.epochs, what: describeRun(r.config) };
+      });
+      const broken = corrupt.map((c) => ({ run: c.name, status: 'corrupt', problems: c.problems }));
+      if (flags.json) {
+        io.out(`${JSON.stringify([...rows, ...broken], null, 2)}\n`);
+        return;
+      }
+      const table = [['run', 'status', 'epochs', 'config'], ...rows.map((r) => [
+        r.run, r.pid ? `${r.status} (pid ${r.pid})` : r.status, `${r.epochs}/${r.of}`, r.what,
+      ]), ...broken.map((b) => [b.run, 'corrupt', '', b.problems.join('; ')])];
+      io.out(rows.length + broken.length ? pad(table) : `No runs in ${flags.runsDir}\n`);
     });
 
   program.command('prune')

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   ERR_SAFETENSORS: 'A safetensors file is malformed, truncated or holds an unsupported dtype.',
   ERR_DATASET: 'A dataset file is missing, corrupt or in the wrong format.',
   ERR_CONFIG: 'An experiment config failed validation.',
+  ERR_RUN_LOCKED: 'Another live process is training the same run directory.',
   ERR_ADDON_LOAD: 'The native addon could not be loaded.',
   ERR_TIDY_ASYNC: 'tidy() was given a function that returned a Promise.',
   ERR_TORCH: 'libtorch raised an error.',

@@ -4,6 +4,7 @@ export * from './hash';
 export * from './paths';
 export * from './metrics';
 export * from './runs';
+export * from './lock';
 export * from './sweep';
 export * from './report';
 export * from './plots';

@@ -10,6 +10,7 @@
  *   checkpoint.json          optional sidecar for checkpoint metadata
  *   mask-report.json         per-layer densities after pruning
  *   final.json               FinalSummary; present only when the run finished
+ *   run.lock                 { pid, host, startedAt } of the process training the run, while it does
  *   train.log                stdout/stderr of a sweep's child process
  */
 import * as path from 'node:path';
@@ -24,6 +25,7 @@ export const RUN_FILES = {
   checkpointMeta: 'checkpoint.json',
   maskReport: 'mask-report.json',
   final: 'final.json',
+  lock: 'run.lock',
   log: 'train.log',
 } as const;
 

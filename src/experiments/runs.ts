@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { IssuesError, type Issue } from '../errors';
 import { logger } from '../logger';
 import { configHash } from './hash';
+import { holderAlive, readLock, type LockHolder } from './lock';
 import { FinalSummarySchema, MetricsRowSchema, type FinalSummary, type MetricsRow } from './metrics';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic';
 import { isRunDirName, runDirFor, runPaths, type RunPaths } from './paths';
@@ -138,6 +139,17 @@ export type RunStatus = 'finished' | 'started' | 'new';
 export function runStatus(runDir: string): RunStatus {
   if (isFinished(runDir)) return 'finished';
   return runHasCheckpoint(runDir) || fs.existsSync(runPaths(runDir).metrics) ? 'started' : 'new';
+}
+
+/** new: nothing ran yet; running: its lock's process is alive; failed: it stopped before final.json. */
+export type RunState = 'new' | 'running' | 'finished' | 'failed';
+
+/** The state of a run from its files and its lock (and, when running, the process holding it). */
+export function runState(runDir: string): { state: RunState; holder?: LockHolder } {
+  if (isFinished(runDir)) return { state: 'finished' };
+  const holder = readLock(runDir);
+  if (holder) return holderAlive(holder) ? { state: 'running', holder } : { state: 'failed', holder };
+  return { state: runStatus(runDir) === 'started' ? 'failed' : 'new' };
 }
 
 export interface RunInfo {

@@ -6,6 +6,7 @@
  */
 import { checkDatasetFiles, createDataset, DataLoader, type Dataset } from '../data';
 import { appendMetrics, truncateMetrics, writeFinal } from '../experiments/runs';
+import { acquireRunLock } from '../experiments/lock';
 import { runPaths } from '../experiments/paths';
 import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transformsFor } from '../experiments/resolve';
 import type { ExperimentConfig } from '../experiments/schema';
@@ -97,7 +98,20 @@ export function checkRunnable(config: ExperimentConfig): void {
   checkDatasetFiles(config.dataset.name, { root: config.dataset.root });
 }
 
+/**
+ * Trains (or resumes) the run in runDir under the directory's lock: a second trainer of the same
+ * run gets ERR_RUN_LOCKED, and a lock left by a killed trainer is taken over.
+ */
 export async function trainFromConfig(config: ExperimentConfig, runDir: string): Promise<RunResult> {
+  const lock = acquireRunLock(runDir);
+  try {
+    return await train(config, runDir);
+  } finally {
+    lock.release();
+  }
+}
+
+async function train(config: ExperimentConfig, runDir: string): Promise<RunResult> {
   const log = childLogger({ run: runDir });
   if (config.threads > 0) setNumThreads(config.threads);
   const device = resolveDevice(config.device);

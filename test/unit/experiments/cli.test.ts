@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatError, parseAssignment, runCli, trainConfigFromFlags, type CliDeps } from '../../../src/cli';
 import { IssuesError, ToolkitError } from '../../../src/errors';
-import { runDirFor } from '../../../src/experiments/paths';
-import { readConfig, writeFinal } from '../../../src/experiments/runs';
+import { runDirFor, runPaths } from '../../../src/experiments/paths';
+import { createRunDir, readConfig, writeFinal } from '../../../src/experiments/runs';
 import { parseConfig, type ExperimentConfig } from '../../../src/experiments/schema';
 import { fashionImages, writeIdxSet } from '../../helpers/data-fixtures';
 import { fakeRun, removeDir, tempDir } from './fixtures';
@@ -229,6 +230,31 @@ describe('report', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('No runs found');
     expect(fs.existsSync(path.join(root, 'report', 'report.md'))).toBe(true);
+  });
+});
+
+describe('list runs', () => {
+  test('each run with its status and epochs; corrupt runs listed as such; a missing runs dir is an error', async () => {
+    const done = fakeRun(root, { sparsity: 0.9, signin: false, seed: 0, final: 0.8 });
+    const crashed = fakeRun(root, { sparsity: 0.9, signin: false, seed: 1 });
+    const live = fakeRun(root, { sparsity: 0.9, signin: true, seed: 0 });
+    fs.writeFileSync(runPaths(live.dir).lock, JSON.stringify({ pid: process.pid, host: os.hostname(), startedAt: 'x' }));
+    const fresh = createRunDir(root, parseConfig({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 2 }));
+    fs.mkdirSync(path.join(root, `train_${'b'.repeat(32)}`));
+    const r = await cli(['list', 'runs', '--runs-dir', root, '--json']);
+    expect(r.code).toBe(0);
+    const byRun = new Map((JSON.parse(r.out) as { run: string }[]).map((x) => [x.run, x]));
+    expect(byRun.get(path.basename(done.dir))).toMatchObject({ status: 'finished', epochs: 3, of: 3 });
+    expect(byRun.get(path.basename(crashed.dir))).toMatchObject({ status: 'failed', epochs: 3 });
+    expect(byRun.get(path.basename(live.dir))).toMatchObject({ status: 'running', pid: process.pid });
+    expect(byRun.get(path.basename(fresh.dir))).toMatchObject({ status: 'new', epochs: 0, of: 2 });
+    expect(byRun.get(`train_${'b'.repeat(32)}`)).toEqual({ run: `train_${'b'.repeat(32)}`, status: 'corrupt', problems: ['no config.json (the run was never set up, or it was deleted)'] });
+    const table = await cli(['list', 'runs', '--runs-dir', root]);
+    expect(table.out.split('\n')[0].split(/\s+/)).toEqual(['run', 'status', 'epochs', 'config']);
+    expect(table.out).toMatch(new RegExp(`${path.basename(live.dir)}\\s+running \\(pid ${process.pid}\\)\\s+3/3\\s+cifar10 cifar_resnet_20 Random \\+ Sign-In 90% seed 0`));
+    const missing = await cli(['list', 'runs', '--runs-dir', path.join(root, 'nope')]);
+    expect({ code: missing.code, err: missing.err }).toEqual({ code: 1, err: `ERR_INVALID_ARG: Runs directory ${path.join(root, 'nope')} does not exist: pass --runs-dir, the folder that holds the run directories\n` });
+    expect((await cli(['list', 'models'])).err).toContain("command-argument value 'models' is invalid for argument 'what'. Allowed choices are runs.");
   });
 });
 

@@ -19,9 +19,11 @@ test('file names live here and only here', () => {
     config: 'config.json',
     metrics: 'metrics.jsonl',
     checkpoint: 'checkpoint.safetensors',
+    checkpointPrev: 'checkpoint.prev.safetensors',
     checkpointMeta: 'checkpoint.json',
     maskReport: 'mask-report.json',
     final: 'final.json',
+    lock: 'run.lock',
     log: 'train.log',
   });
   const p = runPaths('/runs/x');

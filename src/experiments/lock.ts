@@ -1,0 +1,98 @@
+/**
+ * One trainer per run directory: `run.lock` holds the pid and host of the process training it.
+ * A second trainer gets ERR_RUN_LOCKED naming the holder; a lock whose process died (a kill, a
+ * crash) is taken over. The lock also tells a running run from a crashed one (runState).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { ToolkitError } from '../errors';
+import { runPaths } from './paths';
+
+export interface LockHolder {
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+export interface RunLock {
+  readonly file: string;
+  readonly holder: LockHolder;
+  /** Removes the lock if it is still this process's. */
+  release(): void;
+}
+
+/** The holder recorded in a run's lock file, or undefined when there is none (or it is unreadable). */
+export function readLock(runDir: string): LockHolder | undefined {
+  try {
+    const v = JSON.parse(fs.readFileSync(runPaths(runDir).lock, 'utf8')) as Partial<LockHolder>;
+    if (typeof v.pid === 'number' && Number.isInteger(v.pid) && v.pid > 0 && typeof v.host === 'string') {
+      return { pid: v.pid, host: v.host, startedAt: String(v.startedAt ?? '') };
+    }
+  } catch {
+    // missing or torn: treated as no holder
+  }
+  return undefined;
+}
+
+/** Whether the holder's process is alive; a holder on another host is assumed alive. */
+export function holderAlive(h: LockHolder): boolean {
+  if (h.host !== os.hostname()) return true;
+  try {
+    process.kill(h.pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function tryCreate(file: string, holder: LockHolder): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    fs.writeSync(fd, `${JSON.stringify(holder)}\n`);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return true;
+}
+
+/** A lock file still empty a moment after its creation is being written, not abandoned. */
+function justCreated(file: string): boolean {
+  try {
+    return Date.now() - fs.statSync(file).mtimeMs < 5000;
+  } catch {
+    return false;
+  }
+}
+
+/** Takes the run directory's lock, or throws ERR_RUN_LOCKED naming the live process that holds it. */
+export function acquireRunLock(runDir: string): RunLock {
+  const file = runPaths(runDir).lock;
+  const holder: LockHolder = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    if (tryCreate(file, holder)) {
+      return {
+        file,
+        holder,
+        release() {
+          const now = readLock(runDir);
+          if (now && now.pid === holder.pid && now.host === holder.host) fs.rmSync(file, { force: true });
+        },
+      };
+    }
+    const other = readLock(runDir);
+    if (!other && justCreated(file)) {
+      throw new ToolkitError('ERR_RUN_LOCKED', `Run directory ${runDir}: another process is taking the lock ${file} right now`);
+    }
+    if (other && holderAlive(other)) {
+      throw new ToolkitError('ERR_RUN_LOCKED', `Run directory ${runDir} is being trained by process ${other.pid} on ${other.host} (since ${other.startedAt}): wait for it to finish or stop it; ${file} holds the lock`);
+    }
+    fs.rmSync(file, { force: true }); // its process is gone: take it over
+  }
+  throw new ToolkitError('ERR_RUN_LOCKED', `Run directory ${runDir}: another process took the lock ${file} at the same time`);
+}
