@@ -27,7 +27,7 @@ function runToEnd(configFile: string, runsDir: string): void {
 }
 
 /** Starts a run that stops inside its n-th checkpoint write, waits for it to stop there, SIGKILLs it. */
-async function killInCheckpointWrite(configFile: string, runsDir: string, n: number): Promise<string> {
+async function killInCheckpointWrite(configFile: string, runsDir: string, n: number, whilePaused?: (pid: number) => void): Promise<string> {
   const child = spawn(process.execPath, cliArgs(configFile, runsDir), {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, SIGNIN_TORCH_LOG_LEVEL: 'warn', SIGNIN_TORCH_PAUSE_WRITE: `checkpoint.safetensors:${n}` },
@@ -35,6 +35,7 @@ async function killInCheckpointWrite(configFile: string, runsDir: string, n: num
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr += String(d); });
   await waitFor(() => /paused writing /.test(stderr), child, 120_000);
+  whilePaused?.(child.pid!);
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGKILL');
   await exited;
@@ -117,7 +118,15 @@ describe('resume after SIGKILL', () => {
     const epochs = () => readMetrics(runDir).map((r) => r.epoch);
 
     // 1. Inside the FIRST checkpoint write: epoch 1's row is on disk, its checkpoint is not.
-    const tmp1 = await killInCheckpointWrite(configFile, killed, 1);
+    const listRuns = () => spawnSync(process.execPath, ['--import', TSX, CLI, 'list', 'runs', '--runs-dir', killed, '--json'], { encoding: 'utf8' });
+    const tmp1 = await killInCheckpointWrite(configFile, killed, 1, (pid) => {
+      // While it trains, a second trainer of the same run is refused, naming it; list shows it running.
+      const second = spawnSync(process.execPath, cliArgs(configFile, killed), { encoding: 'utf8', env: { ...process.env, SIGNIN_TORCH_LOG_LEVEL: 'warn' } });
+      expect(second.status).toBe(1);
+      expect(second.stderr).toContain(`ERR_RUN_LOCKED: Run directory ${runDir} is being trained by process ${pid} on `);
+      expect(JSON.parse(listRuns().stdout)).toMatchObject([{ status: 'running', pid }]);
+    });
+    expect(JSON.parse(listRuns().stdout)).toMatchObject([{ status: 'failed', epochs: 1 }]);
     expect(epochs()).toEqual([1]);
     expect([fs.existsSync(tmp1), fs.existsSync(p.checkpoint), fs.existsSync(p.checkpointPrev)]).toEqual([true, false, false]);
 
