@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IssuesError } from '../../../src/errors';
 import { configHash } from '../../../src/experiments/hash';
-import { runPaths } from '../../../src/experiments/paths';
+import { runDirFor, runPaths } from '../../../src/experiments/paths';
 import { readConfig, writeFinal } from '../../../src/experiments/runs';
 import { defaultChildCommand, expandSweep, gridPoints, loadSweepFile, parseSweepSpec, planSweep, runSweep, type SweepEvent } from '../../../src/experiments/sweep';
 import { removeDir, tempDir } from './fixtures';
@@ -99,6 +99,19 @@ describe('execution', () => {
     const r = await runSweep(configs(), { runsDir: root, runOne });
     expect(r.succeeded).toBe(4);
     expect(r.failed.map((f) => f.error)).toEqual(['ERR_TORCH: out of memory', 'finished without writing final.json']);
+  });
+
+  test('a run that fails its check (bad model, missing data) fails before its directory is created', async () => {
+    const all = configs();
+    const bad = all[1];
+    const check = (c: unknown) => {
+      if (c === bad) throw Object.assign(new Error("Unknown model 'resnet51'"), { code: 'ERR_UNKNOWN_NAME' });
+    };
+    const runOne = (_c: unknown, runDir: string) => writeFinal(runDir, { epoch: 2, step: 4, testAcc: 0.5 });
+    const r = await runSweep(all, { runsDir: root, runOne, check });
+    expect(r.failed).toEqual([{ runDir: runDirFor(root, bad), error: "ERR_UNKNOWN_NAME: Unknown model 'resnet51'" }]);
+    expect(r.succeeded).toBe(all.length - 1);
+    expect(fs.existsSync(runDirFor(root, bad))).toBe(false);
   });
 
   test('child processes: N at once, output in train.log, exit codes reported', async () => {
