@@ -8,3 +8,5 @@ export * from './ops';
 export * from './autograd';
 export * from './runtime';
 export { call, callInPlace, schema } from './dispatch';
+export { cpuMemoryStats, emptyCpuCache, setCpuCacheLimit } from './cpu-memory';
+export type { CpuMemoryStats } from './cpu-memory';

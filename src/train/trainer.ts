@@ -4,6 +4,7 @@
  * this loop only orders them.
  */
 import type { Logger } from 'pino';
+import { EventLoopTurns } from '../event-loop';
 import { logger as rootLogger } from '../logger';
 import { crossEntropy } from '../nn/functional';
 import type { Module } from '../nn/module';
@@ -103,6 +104,7 @@ export class Trainer {
     const wasTraining = model.training;
     model.eval();
     const acc = new MetricAccumulator();
+    const turns = new EventLoopTurns();
     try {
       for await (const batch of source) {
         noGrad(() => tidy(() => {
@@ -114,6 +116,7 @@ export class Trainer {
         }));
         batch.x.dispose();
         batch.y.dispose();
+        await turns.maybeYield();
       }
     } finally {
       model.train(wasTraining);
@@ -125,6 +128,7 @@ export class Trainer {
   async fit(): Promise<EpochMetrics | undefined> {
     const { ctx, opts } = this;
     let last: EpochMetrics | undefined;
+    const turns = new EventLoopTurns();
     for (const cb of this.callbacks) await cb.onTrainStart?.(ctx);
     for (let epoch = ctx.epoch; epoch < opts.epochs; epoch++) {
       const started = Date.now();
@@ -145,6 +149,7 @@ export class Trainer {
         ctx.step++;
         for (const cb of this.callbacks) cb.onStepEnd?.(ctx);
         bar.update(i, acc.result().loss);
+        await turns.maybeYield();
       }
       bar.stop();
       const train = acc.result();
