@@ -122,7 +122,7 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string):
   const s = config.signin;
   if (s.enabled && s.resetPeriod > 0) {
     callbacks.push(new SignInResetSchedule(model, {
-      period: s.resetPeriod, unit: s.resetUnit, stopAfterEpoch: s.stopResetAfterEpoch, momentum: s.momentumAtReset, optimizer,
+      period: s.resetPeriod, unit: s.resetUnit, stopAfterEpoch: s.stopResetAfterEpoch, epochs: config.epochs, momentum: s.momentumAtReset, optimizer,
     }));
   }
   const checkpointed: Callback[] = [...callbacks, tracker];
