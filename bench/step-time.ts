@@ -22,11 +22,11 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-function ours(): { medianMs: number; params: number } {
+async function ours(): Promise<{ medianMs: number; params: number }> {
   setNumThreads(THREADS);
   manualSeed(0);
   const model = createModel('cifar_resnet_20', { numClasses: 10 });
-  pruneModel(model, { method: 'random', sparsity: SPARSITY, scope: 'layerwise', distribution: 'uniform', seed: 0 });
+  await pruneModel(model, { method: 'random', sparsity: SPARSITY, scope: 'layerwise', distribution: 'uniform', seed: 0 });
   const opt = SGD.forModel(model, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
   const x = randn([BATCH, 3, 32, 32]);
   const y = randint(0, 10, [BATCH]);
@@ -57,7 +57,7 @@ function pytorch(): { medianMs: number; params: number } {
 }
 
 export async function run(): Promise<{ markdown: string; ratio: number }> {
-  const a = ours();
+  const a = await ours();
   const b = pytorch();
   if (a.params !== b.params) throw new Error(`architectures differ: ${a.params} vs ${b.params} parameters`);
   const ratio = a.medianMs / b.medianMs;

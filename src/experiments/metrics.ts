@@ -29,8 +29,12 @@ export interface MetricsRow {
   /** Seconds the epoch took. */
   time: number;
   signFlips?: SignFlips;
-  /** Mean of m² − w² over reparameterized weights (Sign-In runs). */
+  /** Mean of m² − w² over the kept reparameterized weights at the end of the epoch, after its reset if one ran (Sign-In runs). */
   meanBeta?: number;
+  /** The same just before the epoch's resets (mean over them; absent when none ran): the β that SGD and weight decay wore down. */
+  betaBeforeReset?: number;
+  /** The same just after the epoch's resets (the restored β, to rounding). */
+  betaAfterReset?: number;
   [extra: string]: unknown;
 }
 
@@ -72,6 +76,8 @@ export const MetricsRowSchema = z.looseObject({
   time: z.number(),
   signFlips: SignFlipsSchema.optional(),
   meanBeta: z.number().optional(),
+  betaBeforeReset: z.number().optional(),
+  betaAfterReset: z.number().optional(),
 });
 
 export const FinalSummarySchema = z.looseObject({

@@ -18,3 +18,5 @@ export type { LeNet5Options } from './lenet';
 export { Mlp } from './mlp';
 export type { MlpOptions } from './mlp';
 export { loadPyTorchStateDict, pytorchStateDict } from './pytorch';
+export { INIT_SCHEMES, applyInitScheme } from './init';
+export type { InitScheme } from './init';

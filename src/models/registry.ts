@@ -8,6 +8,7 @@ import { InvalidArgumentError, UnknownNameError } from '../errors';
 import { bool, int, isInt, num, oneOf } from '../validate';
 import type { Model, ModelConfig, ModelInputOptions } from './base';
 import { CifarResNet, type CifarShortcut } from './cifar-resnet';
+import { applyInitScheme, initScheme, type InitScheme } from './init';
 import { LeNet5 } from './lenet';
 import { Mlp } from './mlp';
 import { RESNET_LAYERS, ResNet, type ResNetDepth } from './resnet';
@@ -94,10 +95,18 @@ export function getModelEntry(name: string): ModelEntry {
   return lookup(name);
 }
 
+/** The `init` option every model accepts (init.ts): 'default' (the model's own) or 'kaiming_fan_in'. */
+const INIT_OPTION: ModelOptionSpec = { default: 'default', check: initScheme };
+
+/** An entry's options plus the options every model accepts. */
+function optionSpecs(entry: ModelEntry): Record<string, ModelOptionSpec> {
+  return { ...entry.options, init: INIT_OPTION };
+}
+
 /** The option names a model accepts, with their defaults. */
 export function modelOptions(name: string): Record<string, unknown> {
   const entry = getModelEntry(name);
-  return Object.fromEntries(Object.entries(entry.options).map(([k, o]) => [k, entry.fixed?.[k] ?? o.default]));
+  return Object.fromEntries(Object.entries(optionSpecs(entry)).map(([k, o]) => [k, entry.fixed?.[k] ?? o.default]));
 }
 
 /** Validates and fills in a model's options without building it. */
@@ -106,13 +115,14 @@ export function resolveModelOptions(name: string, options: ModelOptions = {}): R
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new InvalidArgumentError('options', 'an options object', options);
   }
-  const known = Object.keys(entry.options);
+  const specs = optionSpecs(entry);
+  const known = Object.keys(specs);
   const unknown = Object.keys(options).filter((k) => !known.includes(k));
   if (unknown.length) {
     throw new InvalidArgumentError(`the option names of model ${name}`, `names among ${known.join(', ')}`, unknown.join(', '));
   }
   const resolved: Record<string, unknown> = {};
-  for (const [key, spec] of Object.entries(entry.options)) {
+  for (const [key, spec] of Object.entries(specs)) {
     const given = (options as Record<string, unknown>)[key];
     const fixed = entry.fixed?.[key];
     if (fixed !== undefined) {
@@ -135,6 +145,7 @@ export function resolveModelOptions(name: string, options: ModelOptions = {}): R
 export function createModel(name: string, options: ModelOptions = {}): Model {
   const resolved = resolveModelOptions(name, options);
   const model = getModelEntry(name).create(resolved);
+  applyInitScheme(model, resolved.init as InitScheme);
   model.config = { name, options: resolved };
   return model;
 }

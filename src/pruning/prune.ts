@@ -16,6 +16,12 @@
  * updated), as Synaptic-Flow does; `mode: 'train'` scores in training mode. Every module's mode is
  * restored afterwards. Masks are written with each layer's setMask(): the `weight_mask` buffers
  * hold them and the weights outside become exactly zero.
+ *
+ * pruneModel is async: between rounds it gives Node's event loop a turn (setImmediate), so that
+ * logs, progress, timers and signals are served during SynFlow's 100 rounds instead of after
+ * them. One turn costs microseconds against a round's milliseconds (BENCHMARKS.md), so it yields
+ * after every round. Iterative prunes log their progress (rounds done / total) at every tenth of
+ * the rounds through the library logger.
  */
 import { InvalidArgumentError, ToolkitError, UnknownNameError } from '../errors';
 import { logger as rootLogger } from '../logger';
@@ -200,13 +206,18 @@ function withMode<T>(model: Module, mode: 'eval' | 'train', fn: () => T): T {
   }
 }
 
+/** One turn of the event loop (setImmediate runs after pending I/O callbacks). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => { setImmediate(resolve); });
+}
+
 /**
- * Prunes a model's masked layers to a global sparsity (see the file comment). Returns the kept
- * counts per layer. Throws InvalidArgumentError for bad options, UnknownNameError for an unknown
- * method or distribution, and EmptyLayerError under `strict` when a layer would be emptied
- * (otherwise that is a warning).
+ * Prunes a model's masked layers to a global sparsity (see the file comment). Resolves to the
+ * kept counts per layer. Rejects with InvalidArgumentError for bad options, UnknownNameError for
+ * an unknown method or distribution, and EmptyLayerError under `strict` when a layer would be
+ * emptied (otherwise that is a warning).
  */
-export function pruneModel(model: Module, options: PruneOptions): PruneResult {
+export async function pruneModel(model: Module, options: PruneOptions): Promise<PruneResult> {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'options object', options);
   for (const k of Object.keys(options)) {
     if (!OPTION_KEYS.has(k)) throw new InvalidArgumentError('options', `only known keys (${[...OPTION_KEYS].join(', ')})`, k);
@@ -270,8 +281,11 @@ export function pruneModel(model: Module, options: PruneOptions): PruneResult {
   const densities = scheduleDensities(1 - sparsity, rounds, schedule, startDensity);
   const loss: LossFn = options.loss ?? ((out, target) => crossEntropy(out, target));
   const warned = new Set<string>();
+  const started = Date.now();
+  let logged = 0;
 
   for (let r = 0; r < rounds; r++) {
+    if (r > 0) await yieldToEventLoop();
     const kept = r === rounds - 1 ? targetKept : Math.min(currentKept, Math.max(targetKept, keptCount(densities[r], total)));
     const emptied = tidy(() => {
       const ctx: ScoreContext = {
@@ -298,6 +312,11 @@ export function pruneModel(model: Module, options: PruneOptions): PruneResult {
       for (const n of fresh) warned.add(n);
       log.warn({ round: r + 1, layers: fresh },
         `pruning left ${fresh.length} layer(s) without any weight: ${fresh.join(', ')} (layer collapse)`);
+    }
+    const tenth = Math.floor((10 * (r + 1)) / rounds);
+    if (rounds > 1 && tenth > logged) {
+      logged = tenth;
+      log.info({ round: r + 1, rounds, kept, seconds: (Date.now() - started) / 1000 }, `pruning: ${r + 1}/${rounds} rounds`);
     }
   }
 

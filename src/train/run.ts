@@ -55,6 +55,7 @@ function loaderFor(config: ExperimentConfig, ds: Dataset, train: boolean): DataL
   return new DataLoader(ds, {
     batchSize: train ? config.batchSize : Math.max(config.batchSize, 256),
     shuffle: train,
+    dropLast: train && config.dataset.dropLast,
     seed: config.seed,
     transforms: transformsFor(config, augment),
     // Decoding JPEGs needs worker threads; in-memory datasets are faster in-process.
@@ -102,7 +103,7 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string):
   const prune = pruneOptionsFor(config);
   if (prune && !resuming) {
     const data = prunerNeedsData(prune.method) ? await pruneBatch(config) : undefined;
-    const result = pruneModel(model, { ...prune, data } as Parameters<typeof pruneModel>[1]);
+    const result = await pruneModel(model, { ...prune, data } as Parameters<typeof pruneModel>[1]);
     data?.forEach((t) => t.dispose());
     log.info({ density: result.density ?? undefined }, 'pruned at initialization');
   }
@@ -121,7 +122,7 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string):
   const s = config.signin;
   if (s.enabled && s.resetPeriod > 0) {
     callbacks.push(new SignInResetSchedule(model, {
-      period: s.resetPeriod, unit: s.resetUnit, stopAfterEpoch: s.stopResetAfterEpoch, momentum: s.momentumAtReset, optimizer,
+      period: s.resetPeriod, unit: s.resetUnit, stopAfterEpoch: s.stopResetAfterEpoch, epochs: config.epochs, momentum: s.momentumAtReset, optimizer,
     }));
   }
   const checkpointed: Callback[] = [...callbacks, tracker];

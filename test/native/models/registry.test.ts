@@ -37,7 +37,7 @@ describe('model registry', () => {
     const e = thrown(() => createModel('cifar_resnet_20', { numClasses: 10, classes: 10, widht: 32 }));
     expect(e).toBeInstanceOf(InvalidArgumentError);
     expect(e.message).toBe(
-      "Expected names among numClasses, inChannels, inputSize, depth, width, shortcut, zeroInitResidual for the option names of model cifar_resnet_20 but received 'classes, widht' of type string",
+      "Expected names among numClasses, inChannels, inputSize, depth, width, shortcut, zeroInitResidual, init for the option names of model cifar_resnet_20 but received 'classes, widht' of type string",
     );
   });
 
@@ -74,20 +74,20 @@ describe('model registry', () => {
   });
 
   test('defaults per model family', () => {
-    expect(modelOptions('resnet50')).toEqual({ numClasses: 1000, inChannels: 3, inputSize: 224, zeroInitResidual: false });
+    expect(modelOptions('resnet50')).toEqual({ numClasses: 1000, inChannels: 3, inputSize: 224, zeroInitResidual: false, init: 'default' });
     expect(modelOptions('cifar_resnet_20')).toEqual({
-      numClasses: 10, inChannels: 3, inputSize: 32, depth: 20, width: 16, shortcut: 'projection', zeroInitResidual: false,
+      numClasses: 10, inChannels: 3, inputSize: 32, depth: 20, width: 16, shortcut: 'projection', zeroInitResidual: false, init: 'default',
     });
     expect(modelOptions('wrn_28_10')).toMatchObject({ depth: 28, widenFactor: 10, dropRate: 0 });
-    expect(modelOptions('lenet5')).toEqual({ numClasses: 10, inChannels: 1, inputSize: 28, batchNorm: false });
-    expect(modelOptions('mlp')).toEqual({ numClasses: 10, inChannels: 1, inputSize: 28, hidden: [300, 100] });
+    expect(modelOptions('lenet5')).toEqual({ numClasses: 10, inChannels: 1, inputSize: 28, batchNorm: false, init: 'default' });
+    expect(modelOptions('mlp')).toEqual({ numClasses: 10, inChannels: 1, inputSize: 28, hidden: [300, 100], init: 'default' });
   });
 
   test('createModel records the resolved config; the model knows its input and classifier', () => {
     const m = createModel('cifar_resnet_20', { numClasses: 100 });
     expect(m.config).toEqual({
       name: 'cifar_resnet_20',
-      options: { numClasses: 100, inChannels: 3, inputSize: 32, depth: 20, width: 16, shortcut: 'projection', zeroInitResidual: false },
+      options: { numClasses: 100, inChannels: 3, inputSize: 32, depth: 20, width: 16, shortcut: 'projection', zeroInitResidual: false, init: 'default' },
     });
     expect(m.inputShape).toEqual([3, 32, 32]);
     expect(m.outputLayerName).toBe('fc');
