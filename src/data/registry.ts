@@ -2,13 +2,15 @@
  * Dataset registry: createDataset(name, { root, train, ... }) for the built-in names, plus the
  * standard transforms of each (defaultTransforms). register() adds a name.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError, UnknownNameError } from '../errors';
 import { bool, options as optionsOf } from '../validate';
 import { DatasetError, type Dataset } from './base';
-import { cifar10, cifar100 } from './cifar';
+import { cifar10, cifar100, cifarFiles } from './cifar';
+import { idxFiles } from './idx';
 import { ImageFolder } from './image-folder';
-import { fashionMnist, mnist } from './mnist';
+import { fashionMnist, mnist, mnistSource } from './mnist';
 import { centerCrop, normalize, randomCrop, randomHorizontalFlip, randomResizedCrop, resize, toTensor, type Transform } from './transforms';
 
 export interface DatasetOptions {
@@ -33,16 +35,48 @@ function requireRoot(name: string, opts: DatasetOptions, layout: string): string
 const factories = new Map<string, DatasetFactory>([
   ['fashion_mnist', (o) => fashionMnist(o)],
   ['mnist', (o) => mnist(o)],
-  ['cifar10', (o) => cifar10({ ...o, root: requireRoot('CIFAR-10', o, 'the folder with data_batch_1.bin .. data_batch_5.bin and test_batch.bin (binary version)') })],
-  ['cifar100', (o) => cifar100({ ...o, root: requireRoot('CIFAR-100', o, 'the folder with train.bin and test.bin (binary version)') })],
+  ['cifar10', (o) => cifar10({ ...o, root: requireRoot('CIFAR-10', o, CIFAR10_LAYOUT) })],
+  ['cifar100', (o) => cifar100({ ...o, root: requireRoot('CIFAR-100', o, CIFAR100_LAYOUT) })],
   [
     'imagenet',
     (o) => {
-      const root = requireRoot('ImageNet', o, 'a folder with train/<wnid>/*.JPEG and val/<wnid>/*.JPEG');
+      const root = requireRoot('ImageNet', o, IMAGENET_LAYOUT);
       return new ImageFolder(path.join(root, o.train === false ? 'val' : 'train'), { strict: o.strict, name: 'imagenet' });
     },
   ],
 ]);
+
+const CIFAR10_LAYOUT = 'the folder with data_batch_1.bin .. data_batch_5.bin and test_batch.bin (binary version)';
+const CIFAR100_LAYOUT = 'the folder with train.bin and test.bin (binary version)';
+const IMAGENET_LAYOUT = 'a folder with train/<wnid>/*.JPEG and val/<wnid>/*.JPEG';
+
+function mustExist(file: string, fix: string): void {
+  if (!fs.existsSync(file)) throw new DatasetError(`Missing dataset file ${file}: ${fix}`, file);
+}
+
+/** What each built-in dataset reads, checked without reading it. */
+const fileChecks = new Map<string, (o: DatasetOptions, train: boolean) => void>([
+  ['fashion_mnist', (o, train) => { const s = mnistSource('fashion_mnist', o.root); idxFiles(s.root, train, s.fix); }],
+  ['mnist', (o, train) => { const s = mnistSource('mnist', o.root); idxFiles(s.root, train, s.fix); }],
+  ['cifar10', (o, train) => {
+    for (const f of cifarFiles('cifar10', requireRoot('CIFAR-10', o, CIFAR10_LAYOUT), train)) mustExist(f, `pass root, ${CIFAR10_LAYOUT}`);
+  }],
+  ['cifar100', (o, train) => {
+    for (const f of cifarFiles('cifar100', requireRoot('CIFAR-100', o, CIFAR100_LAYOUT), train)) mustExist(f, `pass root, ${CIFAR100_LAYOUT}`);
+  }],
+  ['imagenet', (o, train) => mustExist(path.join(requireRoot('ImageNet', o, IMAGENET_LAYOUT), train ? 'train' : 'val'), `pass root, ${IMAGENET_LAYOUT}`)],
+]);
+
+/**
+ * Checks that a dataset's files are where its loader will look, without reading them: a
+ * DatasetError naming the first missing file. Registered datasets other than the built-ins
+ * are only checked by name.
+ */
+export function checkDatasetFiles(name: string, opts: DatasetOptions = {}): void {
+  if (!factories.has(name)) throw new UnknownNameError('dataset', String(name), datasetNames());
+  const o = optionsOf<DatasetOptions>('options', opts);
+  for (const train of o.train === undefined ? [true, false] : [bool('train', o.train)]) fileChecks.get(name)?.(o, train);
+}
 
 /** The registered dataset names. */
 export function datasetNames(): string[] {

@@ -6,6 +6,7 @@
  *   config.json              the full validated config (defaults filled in)
  *   metrics.jsonl            one MetricsRow per epoch
  *   checkpoint.safetensors   last checkpoint (tensors + JSON metadata)
+ *   checkpoint.prev.safetensors  the one before it: resume falls back to it when the last is damaged
  *   checkpoint.json          optional sidecar for checkpoint metadata
  *   mask-report.json         per-layer densities after pruning
  *   final.json               FinalSummary; present only when the run finished
@@ -19,6 +20,7 @@ export const RUN_FILES = {
   config: 'config.json',
   metrics: 'metrics.jsonl',
   checkpoint: 'checkpoint.safetensors',
+  checkpointPrev: 'checkpoint.prev.safetensors',
   checkpointMeta: 'checkpoint.json',
   maskReport: 'mask-report.json',
   final: 'final.json',

@@ -335,6 +335,8 @@ export type SafeParseResult = { success: true; data: ExperimentConfig } | { succ
 
 /** Validates a config; never throws. Issues carry dotted paths and name the allowed values. */
 export function safeParseConfig(input: unknown): SafeParseResult {
+  const unsafe = unsafeKeyIssues(input);
+  if (unsafe.length) return { success: false, issues: unsafe };
   const res = ExperimentConfig.safeParse(input, { reportInput: true });
   const issues = res.success ? [] : res.error.issues.flatMap(toIssues);
   if (isObj(input)) issues.push(...crossFieldIssues(input));
@@ -367,9 +369,26 @@ export function getDotted(obj: unknown, path: string): unknown {
 }
 
 /** Sets a dotted path on a plain object, creating intermediate objects; returns obj. */
+/** Keys that reach Object.prototype (or a constructor) when assigned through a path. */
+export const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Every key of a parsed JSON value that is in UNSAFE_KEYS, as dotted paths. */
+export function unsafeKeyIssues(value: unknown, prefix = ''): Issue[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => unsafeKeyIssues(v, `${prefix}${prefix ? '.' : ''}${i}`));
+  if (!isObj(value)) return [];
+  return Object.keys(value).flatMap((k) => {
+    const p = prefix ? `${prefix}.${k}` : k;
+    return UNSAFE_KEYS.has(k) ? [{ code: 'unsafe_key', path: p, message: `'${k}' is not allowed as a key` }] : unsafeKeyIssues(value[k], p);
+  });
+}
+
 export function setDotted<T extends Record<string, unknown>>(obj: T, path: string, value: unknown): T {
   const keys = path.split('.');
   if (keys.some((k) => k.length === 0)) throw configError([{ code: 'invalid_path', path, message: 'Expected a dotted path of non-empty keys' }]);
+  const unsafe = keys.find((k) => UNSAFE_KEYS.has(k));
+  if (unsafe) throw configError([{ code: 'unsafe_key', path, message: `'${unsafe}' is not allowed as a key` }]);
+  const valueIssues = unsafeKeyIssues(value, path);
+  if (valueIssues.length) throw configError(valueIssues);
   let cur: Record<string, unknown> = obj;
   for (const k of keys.slice(0, -1)) {
     if (!isObj(cur[k])) cur[k] = {};

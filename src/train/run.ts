@@ -1,22 +1,24 @@
 /**
  * trainFromConfig: one validated experiment config → one trained run directory (architecture.md
- * decision 9). Resumes from the run's checkpoint when there is one; writes metrics.jsonl every
- * epoch, a checkpoint every epoch, and final.json last (a run is finished only when it exists).
+ * decision 9). Resumes from the run's newest loadable checkpoint when there is one (the last two are
+ * kept); writes a metrics.jsonl row then a checkpoint every epoch, and final.json last (a run is
+ * finished only when it exists).
  */
-import { createDataset, DataLoader, type Dataset } from '../data';
+import { checkDatasetFiles, createDataset, DataLoader, type Dataset } from '../data';
 import { appendMetrics, truncateMetrics, writeFinal } from '../experiments/runs';
 import { runPaths } from '../experiments/paths';
 import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transformsFor } from '../experiments/resolve';
 import type { ExperimentConfig } from '../experiments/schema';
 import type { SignFlips } from '../experiments/metrics';
+import { removeStaleTemps } from '../atomic';
 import { childLogger } from '../logger';
-import { createModel } from '../models';
+import { createModel, resolveModelOptions } from '../models';
 import { isNormOrBias, SGD } from '../optim/sgd';
 import { pruneModel } from '../pruning';
 import { applySignIn, SignInResetSchedule, SignTracker, type SignStats } from '../signin';
 import { cuda, manualSeed, setNumThreads } from '../tensor/runtime';
 import type { Callback, EpochMetrics, TrainContext } from './callbacks';
-import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { hasCheckpoint, loadLatestCheckpoint, saveCheckpoint } from './checkpoint';
 import { pruneBatch, prunerNeedsData } from './prune-data';
 import { Trainer, type Batch, type BatchSource } from './trainer';
 
@@ -86,6 +88,16 @@ export class FirstBatches implements BatchSource {
   }
 }
 
+/**
+ * Everything about a config that can fail before training, checked without building anything:
+ * the model name and options, and the dataset's files for both splits. The CLI and sweeps call it
+ * before they create the run directory, so a run that cannot start leaves nothing behind.
+ */
+export function checkRunnable(config: ExperimentConfig): void {
+  resolveModelOptions(config.model.name, modelOptionsFor(config));
+  checkDatasetFiles(config.dataset.name, { root: config.dataset.root });
+}
+
 export async function trainFromConfig(config: ExperimentConfig, runDir: string): Promise<RunResult> {
   const log = childLogger({ run: runDir });
   if (config.threads > 0) setNumThreads(config.threads);
@@ -99,7 +111,8 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string):
   if (device !== 'cpu') model.to(device);
 
   const paths = runPaths(runDir);
-  const resuming = hasCheckpoint(paths.checkpoint);
+  for (const file of removeStaleTemps(runDir)) log.warn({ file }, 'removed a temporary file left by a killed write');
+  const resuming = hasCheckpoint(paths.checkpoint, paths.checkpointPrev);
   const prune = pruneOptionsFor(config);
   if (prune && !resuming) {
     const data = prunerNeedsData(prune.method) ? await pruneBatch(config) : undefined;
@@ -131,7 +144,7 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string):
     onEpochEnd(ctx: TrainContext, metrics: EpochMetrics) {
       Object.assign(metrics, signFlipsRow(tracker.update()));
       appendMetrics(runDir, metrics);
-      saveCheckpoint(paths.checkpoint, { model, optimizer, callbacks: checkpointed, position: { epoch: ctx.epoch, step: ctx.step } });
+      saveCheckpoint(paths.checkpoint, { model, optimizer, callbacks: checkpointed, position: { epoch: ctx.epoch, step: ctx.step } }, { previous: paths.checkpointPrev });
     },
   });
 
@@ -142,12 +155,15 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string):
   });
   let resumedFrom = 0;
   if (resuming) {
-    const { position } = loadCheckpoint(paths.checkpoint, { model, optimizer, callbacks: checkpointed });
-    truncateMetrics(runDir, position.epoch);
+    const onSkip = (file: string, e: unknown) => log.warn({ file, error: (e as Error).message }, 'checkpoint damaged: falling back to the previous one');
+    const { position, file } = loadLatestCheckpoint([paths.checkpoint, paths.checkpointPrev], { model, optimizer, callbacks: checkpointed }, onSkip);
     trainer.setPosition(position.epoch, position.step);
     resumedFrom = position.epoch;
-    log.info(position, 'resumed from checkpoint');
+    log.info({ ...position, file }, 'resumed from checkpoint');
   }
+  // The row of an epoch is appended before its checkpoint is written: rows past the checkpoint
+  // the run starts from (all of them on a fresh start) belong to epochs that will run again.
+  truncateMetrics(runDir, resumedFrom);
   try {
     const last = await trainer.fit();
     let final: { testAcc?: number; testTop5?: number; testLoss?: number };
