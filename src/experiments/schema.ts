@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { describeValue, IssuesError, type Issue } from '../errors';
+import { maxThreads, maxThreadsReason } from '../validate';
 
 export const DATASET_NAMES = ['fashion_mnist', 'mnist', 'cifar10', 'cifar100', 'imagenet'] as const;
 export const PRUNING_METHODS = ['none', 'random', 'magnitude', 'snip', 'grasp', 'synflow'] as const;
@@ -77,13 +78,14 @@ export const HASH_EXCLUDED_PATHS: readonly string[] = ['dataset.root', 'dataset.
 
 const D = DEFAULTS;
 const nonNegInt = () => z.number().int().min(0);
+const threadCount = () => nonNegInt().max(maxThreads(), `at most ${maxThreads()} (${maxThreadsReason()})`);
 
 const DatasetSchema = z.strictObject({
   name: z.enum(DATASET_NAMES).describe('Dataset (required).'),
   root: z.string().min(1).optional().describe('Folder holding the dataset files; default: the data module\'s default. Not hashed.'),
   augment: z.boolean().default(D.dataset.augment).describe('Standard training augmentation of the dataset (crop + flip for CIFAR, random-resized crop + flip for ImageNet, none for MNIST-like). Default true.'),
   imageSize: z.number().int().min(8).optional().describe("imagenet only: side of the training random-resized crop and of the evaluation center crop (evaluation first resizes the shorter side to round(imageSize * 256 / 224)); also the model's inputSize. Default: 224."),
-  workers: nonNegInt().optional().describe('Data-loader worker threads (decoding and augmentation). Default: 2 for imagenet (JPEG decoding), 0 otherwise. Not hashed.'),
+  workers: threadCount().optional().describe('Data-loader worker threads (decoding and augmentation). Default: 2 for imagenet (JPEG decoding), 0 otherwise. Not hashed.'),
   dropLast: z.boolean().default(D.dataset.dropLast).describe('Drop the last incomplete training batch of each epoch (PyTorch DataLoader drop_last); the test set is never dropped. Default false.'),
   maxTrainBatches: z.number().int().min(1).optional().describe('Train on at most this many batches per epoch (the first ones of each epoch\'s shuffled order); the LR schedule counts these steps. For smoke tests. Default: every batch.'),
 });
@@ -155,7 +157,7 @@ export const ExperimentConfig = z.strictObject({
   batchSize: z.number().int().min(1).default(D.batchSize).describe('Training batch size. Default 128.'),
   seed: nonNegInt().default(D.seed).describe('Seed of init, mask, shuffling and augmentation. Default 0.'),
   device: z.string().regex(/^(auto|cpu|cuda(:\d+)?)$/, "'auto', 'cpu', 'cuda' or 'cuda:N'").default(D.device).describe("'auto' (CUDA when available), 'cpu', 'cuda', 'cuda:N'. Default 'auto'. Not hashed."),
-  threads: nonNegInt().default(D.threads).describe("CPU threads for libtorch; 0 = libtorch's default. Not hashed."),
+  threads: threadCount().default(D.threads).describe("CPU threads for libtorch; 0 = libtorch's default. Not hashed."),
   evalEvery: z.number().int().min(1).default(D.evalEvery).describe('Evaluate on the test set every this many epochs (and after the last). Default 1.'),
 });
 

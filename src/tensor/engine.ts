@@ -3,7 +3,7 @@
  * innermost open tidy() scope, which frees all of its tensors on exit except the result and the
  * kept ones. GC finalizers in the addon are only a safety net.
  */
-import { ToolkitError } from '../errors';
+import { InvalidArgumentError, ToolkitError } from '../errors';
 import { native } from '../native';
 
 export interface Disposable {
@@ -38,6 +38,7 @@ function isPromiseLike(v: unknown): boolean {
  * enclosing scope. fn must be synchronous: a returned Promise throws ERR_TIDY_ASYNC.
  */
 export function tidy<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'function', fn);
   scopes.push([]);
   let result: T | undefined;
   try {
