@@ -67,8 +67,21 @@ Napi::Function NativeTensor::Define(Napi::Env env) {
                      });
 }
 
+namespace {
+
+// The tensor that Wrap() hands to the constructor. A napi External would cost a global handle
+// and a finalizer for every tensor created; JS calls run on one thread per environment, and
+// the constructor takes the pointer before any other JS can run.
+thread_local at::Tensor* t_wrapping = nullptr;
+
+}  // namespace
+
 Napi::Object NativeTensor::Wrap(Napi::Env env, at::Tensor t) {
-  return Data(env).tensorClass.New({Napi::External<at::Tensor>::New(env, &t)});
+  t_wrapping = &t;
+  struct Reset {
+    ~Reset() { t_wrapping = nullptr; }
+  } reset;
+  return Data(env).tensorClass.New({});
 }
 
 bool NativeTensor::Is(Napi::Env env, const Napi::Value& v) {
@@ -81,10 +94,11 @@ const at::Tensor& NativeTensor::From(Napi::Env env, const Napi::Value& v, const 
 }
 
 NativeTensor::NativeTensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeTensor>(info) {
-  if (info.Length() != 1 || !info[0].IsExternal()) {
+  if (!t_wrapping) {
     throw Napi::TypeError::New(info.Env(), "NativeTensor cannot be constructed from JS; use the tensor factories");
   }
-  tensor_ = *info[0].As<Napi::External<at::Tensor>>().Data();
+  tensor_ = std::move(*t_wrapping);
+  t_wrapping = nullptr;
   bytes_ = BytesOf(tensor_);
   Counters().tensors++;
   Counters().bytes += bytes_;
