@@ -3,13 +3,14 @@
  * decision 9). Resumes from the run's checkpoint when there is one; writes metrics.jsonl every
  * epoch, a checkpoint every epoch, and final.json last (a run is finished only when it exists).
  */
+import type { Logger } from 'pino';
 import { createDataset, DataLoader, type Dataset } from '../data';
 import { appendMetrics, truncateMetrics, writeFinal } from '../experiments/runs';
 import { runPaths } from '../experiments/paths';
 import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transformsFor } from '../experiments/resolve';
 import type { ExperimentConfig } from '../experiments/schema';
 import type { SignFlips } from '../experiments/metrics';
-import { childLogger } from '../logger';
+import { runLogger } from '../logger';
 import { createModel } from '../models';
 import { isNormOrBias, SGD } from '../optim/sgd';
 import { pruneModel } from '../pruning';
@@ -85,8 +86,26 @@ export class FirstBatches implements BatchSource {
   }
 }
 
+/** 'Random (ERK) + Sign-In 95% seed 0': how progress names a run. */
+function runName(config: ExperimentConfig): string {
+  const p = config.pruning;
+  const method = p.method === 'none' ? 'dense' : `${p.method}${p.distribution && p.scope === 'layerwise' ? ` (${p.distribution})` : ''} ${Number((p.sparsity * 100).toFixed(2))}%`;
+  return `${method}${config.signin.enabled ? ' + Sign-In' : ''} seed ${config.seed}`;
+}
+
 export async function trainFromConfig(config: ExperimentConfig, runDir: string): Promise<RunResult> {
-  const log = childLogger({ run: runDir });
+  const { log, close } = runLogger(runPaths(runDir).runLog, { run: runDir });
+  try {
+    return await trainLogged(config, runDir, log);
+  } catch (e) {
+    log.error({ err: e }, 'run failed');
+    throw e;
+  } finally {
+    close();
+  }
+}
+
+async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger): Promise<RunResult> {
   if (config.threads > 0) setNumThreads(config.threads);
   const device = resolveDevice(config.device);
   manualSeed(config.seed);
@@ -137,7 +156,7 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string):
   const trainer = new Trainer({
     model, optimizer, train: config.dataset.maxTrainBatches !== undefined ? new FirstBatches(train, config.dataset.maxTrainBatches) : train,
     test, device, epochs: config.epochs, lr: scheduleFor(config),
-    labelSmoothing: config.labelSmoothing, gradClipNorm: config.gradClip, evalEvery: config.evalEvery, callbacks, logger: log,
+    labelSmoothing: config.labelSmoothing, gradClipNorm: config.gradClip, evalEvery: config.evalEvery, callbacks, logger: log, name: runName(config),
   });
   let resumedFrom = 0;
   if (resuming) {

@@ -84,7 +84,7 @@ describe('resume after SIGKILL', () => {
     }
     for (const t of [...a.values(), ...b.values()]) t.dispose();
 
-    const strip = (rows: ReturnType<typeof readMetrics>) => rows.map(({ time: _t, ...rest }) => rest);
+    const strip = (rows: ReturnType<typeof readMetrics>) => rows.map(({ epochSeconds: _t, ...rest }) => rest);
     expect(strip(readMetrics(runDir))).toEqual(strip(readMetrics(runDirFor(straight, config))));
   });
 });
