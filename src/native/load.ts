@@ -80,7 +80,8 @@ export function fixesFor(kinds: readonly LoadFailureKind[]): string[] {
   if (kinds.includes('libtorch-version')) {
     fixes.push(
       '  - libtorch was found, but not the version the addon was built with (undefined symbol or another soname):',
-      '    rebuild the addon against the installed libtorch: npm run build:native (or npx node-gyp rebuild),',
+      '    rebuild the addon against the installed libtorch: npm run build:native in a checkout,',
+      '    npm rebuild signin-torch --build-from-source where signin-torch is a dependency,',
       '    or put the libtorch it was built with first: export LD_LIBRARY_PATH=<that libtorch>/lib',
     );
   }
@@ -90,7 +91,7 @@ export function fixesFor(kinds: readonly LoadFailureKind[]): string[] {
       '    (or export LD_LIBRARY_PATH=<your libtorch>/lib for a libtorch unpacked elsewhere)',
     );
   }
-  if (kinds.includes('node-abi')) fixes.push('  - the addon was built for another Node.js: rebuild it with npm run build:native');
+  if (kinds.includes('node-abi')) fixes.push('  - the addon was built for another Node.js: rebuild it (npm run build:native, or npm rebuild signin-torch --build-from-source)');
   if (fixes.length === 0) {
     fixes.push(
       '  - install libtorch: sudo apt-get install -y libtorch-dev (or set LIBTORCH / Torch_DIR)',
