@@ -31,7 +31,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
   for (const [k, v] of Object.entries(process.env)) {
     if (!/^npm_/i.test(k) && !['SIGNIN_TORCH_ADDON', 'NODE_PATH', 'NODE_OPTIONS'].includes(k)) env[k] = v;
   }
-  // node-gyp reads the Node headers from here rather than downloading them (environment.md).
+  // node-gyp reads the Node headers from here rather than downloading them (offline machines).
   if (fs.existsSync('/usr/include/node/node_api.h')) env.npm_config_nodedir = '/usr';
   env.JOBS ??= 'max';
   return env;
