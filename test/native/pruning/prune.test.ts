@@ -209,8 +209,10 @@ describe('option validation', () => {
   const batch = batchFor([1, 8, 8]);
 
   test('unknown names list the valid ones', () => {
+    // @ts-expect-error the types reject the name too; this checks the run-time error
     expect(() => pruneModel(model, { method: 'obd', sparsity: 0.5 }))
       .toThrow(/^Unknown pruner 'obd'; valid names: grasp, magnitude, random, snip, synflow$/);
+    // @ts-expect-error the types reject the name too; this checks the run-time error
     expect(() => pruneModel(model, { method: 'obd', sparsity: 0.5 })).toThrow(UnknownNameError);
     expect(() => pruneModel(model, { method: 'random', sparsity: 0.5, distribution: 'erdos' as 'er' }))
       .toThrow(/^Unknown distribution 'erdos'; valid names: uniform, er, erk, balanced, pyramidal$/);
@@ -224,10 +226,13 @@ describe('option validation', () => {
     expect(() => pruneModel(model, { method: 'random', sparsity: 0.5, scope: 'global', distribution: 'erk' }))
       .toThrow(/^Expected undefined with scope 'global' \(distributions apply to scope 'layerwise'\) for distribution but received 'erk'/);
     expect(() => pruneModel(model, { method: 'random', sparsity: 0.5, sparse: 0.5 } as never)).toThrow(/for options but received 'sparse'/);
+    // @ts-expect-error the types reject the option too; this checks the run-time error
     expect(() => pruneModel(model, { method: 'grasp', sparsity: 0.5, data: batch, prunerOptions: { temp: 1 } }))
       .toThrow(/^Expected only 'temperature' for grasp options but received 'temp'/);
+    // @ts-expect-error the types reject the value too; this checks the run-time error
     expect(() => pruneModel(model, { method: 'synflow', sparsity: 0.5, prunerOptions: { dtype: 'float16' } }))
       .toThrow(/^Expected one of 'auto', 'float32', 'float64' for dtype but received 'float16'/);
+    // @ts-expect-error the types reject the option too; this checks the run-time error
     expect(() => pruneModel(model, { method: 'snip', sparsity: 0.5, prunerOptions: { x: 1 } })).toThrow(/^Expected no options for snip options/);
   });
 
