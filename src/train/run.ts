@@ -93,6 +93,19 @@ function runName(config: ExperimentConfig): string {
   return `${method}${config.signin.enabled ? ' + Sign-In' : ''} seed ${config.seed}`;
 }
 
+/**
+ * Trains one validated experiment config in a run directory: builds the dataset, model, mask
+ * (pruning at initialization), Sign-In and optimizer the config names, then trains and evaluates,
+ * writing metrics.jsonl and a checkpoint every epoch, log.jsonl as it goes and final.json last.
+ * A run directory with a checkpoint resumes from it (same result as an uninterrupted run).
+ *
+ * @param config the output of parseConfig (experiments/schema).
+ * @param runDir the run's folder, usually createRunDir(runsDir, config).dir.
+ * @returns the last epoch, its test accuracy and the epoch it resumed from (0 for a new run).
+ * @example
+ * const config = parseConfig(JSON.parse(fs.readFileSync('cfg.json', 'utf8')));
+ * await trainFromConfig(config, createRunDir('runs', config).dir);
+ */
 export async function trainFromConfig(config: ExperimentConfig, runDir: string): Promise<RunResult> {
   const { log, close } = runLogger(runPaths(runDir).runLog, { run: runDir });
   try {
