@@ -20,6 +20,7 @@ import type { Callback, EpochMetrics, TrainContext } from './callbacks';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { pruneBatch, prunerNeedsData } from './prune-data';
 import { Trainer, type Batch, type BatchSource } from './trainer';
+import { configWarnings, notLearningWarning } from './training-warnings';
 
 export interface RunResult {
   epoch: number;
@@ -122,6 +123,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   if (config.threads > 0) setNumThreads(config.threads);
   const device = resolveDevice(config.device);
   manualSeed(config.seed);
+  for (const w of configWarnings(config)) log.warn(w);
 
   const root = config.dataset.root;
   const train = loaderFor(config, createDataset(config.dataset.name, { root, train: true }), true);
@@ -162,6 +164,8 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
     onEpochEnd(ctx: TrainContext, metrics: EpochMetrics) {
       Object.assign(metrics, signFlipsRow(tracker.update()));
       appendMetrics(runDir, metrics);
+      const stuck = notLearningWarning(metrics, modelOptionsFor(config).numClasses);
+      if (stuck) log.warn(stuck);
       saveCheckpoint(paths.checkpoint, { model, optimizer, callbacks: checkpointed, position: { epoch: ctx.epoch, step: ctx.step } });
     },
   });
