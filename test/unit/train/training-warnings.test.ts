@@ -6,6 +6,7 @@ const lenet = (options: Record<string, unknown>, sparsity: number) => parseConfi
   dataset: { name: 'fashion_mnist' },
   model: { name: 'lenet5', options },
   pruning: { method: 'random', sparsity, scope: 'layerwise', distribution: 'erk' },
+  epochs: 5,
 });
 
 describe('training warnings', () => {
