@@ -11,6 +11,7 @@
  *   mask-report.json         per-layer densities after pruning
  *   final.json               FinalSummary; present only when the run finished
  *   train.log                stdout/stderr of a sweep's child process
+ *   log.jsonl                the run's log lines (pino JSON), appended by every session
  */
 import * as path from 'node:path';
 import { configHash } from './hash';
@@ -25,6 +26,7 @@ export const RUN_FILES = {
   maskReport: 'mask-report.json',
   final: 'final.json',
   log: 'train.log',
+  runLog: 'log.jsonl',
 } as const;
 
 export type RunFile = keyof typeof RUN_FILES;

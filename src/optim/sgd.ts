@@ -219,8 +219,15 @@ export class SGD implements SignInOptimizer {
 
   /**
    * An SGD over every parameter of a model: Sign-In layers' θ become fused Sign-In entries
-   * (signinParameters), masked layers' weights get their masks, and `noWeightDecay` parameters
-   * go to a second group with weightDecay 0. Create it after applySignIn and model.to().
+   * (signinParameters), masked layers' weights get their masks (pruned weights stay 0), and
+   * `noWeightDecay` parameters go to a second group with weightDecay 0. One native call per step.
+   * Create it after applySignIn and model.to().
+   *
+   * @param opts `lr` (required), `momentum`, `nesterov`, `weightDecay`, `noWeightDecay` (a
+   *   predicate on parameter names, e.g. isNormOrBias).
+   * @throws InvalidArgumentError naming a bad option.
+   * @example
+   * const opt = SGD.forModel(model, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4, noWeightDecay: isNormOrBias });
    */
   static forModel(model: Module, opts: SGDForModelOptions): SGD {
     const o = options<SGDForModelOptions>('options', opts) as SGDForModelOptions;
