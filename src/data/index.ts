@@ -22,4 +22,4 @@ export type { Sampler, DistributedSamplerOptions } from './sampler';
 export { DataLoader } from './loader';
 export type { DataLoaderOptions, Batch } from './loader';
 export { checkDatasetFiles, createDataset, datasetNames, registerDataset, defaultTransforms, MEAN_STD } from './registry';
-export type { DatasetOptions, DatasetFactory } from './registry';
+export type { DatasetOptions, DatasetFactory, KnownDatasets, KnownDatasetName } from './registry';

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError, UnknownNameError } from '../errors';
+import type { LiteralName } from '../literal-name';
 import { bool, options as optionsOf } from '../validate';
 import { DatasetError, type Dataset } from './base';
 import { cifar10, cifar100, cifarFiles } from './cifar';
@@ -25,6 +26,20 @@ export interface DatasetOptions {
 }
 
 export type DatasetFactory = (opts: DatasetOptions) => Dataset;
+
+/**
+ * The dataset names createDataset accepts as a literal. A name added with registerDataset can be
+ * added to the types by declaration merging:
+ * `declare module 'signin-torch' { interface KnownDatasets { my_set: true } }`.
+ */
+export interface KnownDatasets {
+  fashion_mnist: true;
+  mnist: true;
+  cifar10: true;
+  cifar100: true;
+  imagenet: true;
+}
+export type KnownDatasetName = keyof KnownDatasets;
 
 function requireRoot(name: string, opts: DatasetOptions, layout: string): string {
   if (opts.root === undefined) throw new DatasetError(`${name} has no offline copy: pass root, ${layout}`);
@@ -90,8 +105,16 @@ export function registerDataset(name: string, factory: DatasetFactory): void {
   factories.set(name, factory);
 }
 
-/** A dataset by name: fashion_mnist, mnist, cifar10, cifar100, imagenet (and registered ones). */
-export function createDataset(name: string, opts: DatasetOptions = {}): Dataset {
+/**
+ * A dataset by name: fashion_mnist, mnist, cifar10, cifar100, imagenet (and registered ones).
+ *
+ * @param name a literal name is type-checked (KnownDatasets); a run-time string is checked here.
+ * @param opts `root` (required but for fashion_mnist, which defaults to Debian's copy), `train`.
+ * @throws UnknownNameError listing the names; DatasetError when the files are missing or malformed.
+ * @example
+ * const test = createDataset('fashion_mnist', { train: false });
+ */
+export function createDataset<N extends string>(name: LiteralName<N, KnownDatasetName>, opts: DatasetOptions = {}): Dataset {
   const factory = factories.get(name);
   if (!factory) throw new UnknownNameError('dataset', String(name), datasetNames());
   const o = optionsOf<DatasetOptions>('options', opts);

@@ -12,6 +12,7 @@
  *   final.json               FinalSummary; present only when the run finished
  *   run.lock                 { pid, host, startedAt } of the process training the run, while it does
  *   train.log                stdout/stderr of a sweep's child process
+ *   log.jsonl                the run's log lines (pino JSON), appended by every session
  */
 import * as path from 'node:path';
 import { configHash } from './hash';
@@ -27,6 +28,7 @@ export const RUN_FILES = {
   final: 'final.json',
   lock: 'run.lock',
   log: 'train.log',
+  runLog: 'log.jsonl',
 } as const;
 
 export type RunFile = keyof typeof RUN_FILES;

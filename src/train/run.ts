@@ -4,6 +4,7 @@
  * kept); writes a metrics.jsonl row then a checkpoint every epoch, and final.json last (a run is
  * finished only when it exists).
  */
+import type { Logger } from 'pino';
 import { checkDatasetFiles, createDataset, DataLoader, type Dataset } from '../data';
 import { appendMetrics, truncateMetrics, writeFinal } from '../experiments/runs';
 import { acquireRunLock } from '../experiments/lock';
@@ -12,7 +13,7 @@ import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transf
 import type { ExperimentConfig } from '../experiments/schema';
 import type { SignFlips } from '../experiments/metrics';
 import { removeStaleTemps } from '../atomic';
-import { childLogger } from '../logger';
+import { runLogger } from '../logger';
 import { createModel, resolveModelOptions } from '../models';
 import { isNormOrBias, SGD } from '../optim/sgd';
 import { pruneModel } from '../pruning';
@@ -22,6 +23,7 @@ import type { Callback, EpochMetrics, TrainContext } from './callbacks';
 import { hasCheckpoint, loadLatestCheckpoint, saveCheckpoint } from './checkpoint';
 import { pruneBatch, prunerNeedsData } from './prune-data';
 import { Trainer, type Batch, type BatchSource } from './trainer';
+import { configWarnings, notLearningWarning } from './training-warnings';
 
 export interface RunResult {
   epoch: number;
@@ -58,6 +60,7 @@ function loaderFor(config: ExperimentConfig, ds: Dataset, train: boolean): DataL
   return new DataLoader(ds, {
     batchSize: train ? config.batchSize : Math.max(config.batchSize, 256),
     shuffle: train,
+    dropLast: train && config.dataset.dropLast,
     seed: config.seed,
     transforms: transformsFor(config, augment),
     // Decoding JPEGs needs worker threads; in-memory datasets are faster in-process.
@@ -98,24 +101,47 @@ export function checkRunnable(config: ExperimentConfig): void {
   checkDatasetFiles(config.dataset.name, { root: config.dataset.root });
 }
 
+/** 'Random (ERK) + Sign-In 95% seed 0': how progress names a run. */
+function runName(config: ExperimentConfig): string {
+  const p = config.pruning;
+  const method = p.method === 'none' ? 'dense' : `${p.method}${p.distribution && p.scope === 'layerwise' ? ` (${p.distribution})` : ''} ${Number((p.sparsity * 100).toFixed(2))}%`;
+  return `${method}${config.signin.enabled ? ' + Sign-In' : ''} seed ${config.seed}`;
+}
+
 /**
- * Trains (or resumes) the run in runDir under the directory's lock: a second trainer of the same
- * run gets ERR_RUN_LOCKED, and a lock left by a killed trainer is taken over.
+ * Trains one validated experiment config in a run directory: builds the dataset, model, mask
+ * (pruning at initialization), Sign-In and optimizer the config names, then trains and evaluates,
+ * writing metrics.jsonl and a checkpoint every epoch, log.jsonl as it goes and final.json last.
+ * A run directory with a checkpoint resumes from it (same result as an uninterrupted run). The
+ * run directory's lock is held throughout: a second trainer of the same run gets ERR_RUN_LOCKED,
+ * and a lock left by a killed trainer is taken over.
+ *
+ * @param config the output of parseConfig (experiments/schema).
+ * @param runDir the run's folder, usually createRunDir(runsDir, config).dir.
+ * @returns the last epoch, its test accuracy and the epoch it resumed from (0 for a new run).
+ * @example
+ * const config = parseConfig(JSON.parse(fs.readFileSync('cfg.json', 'utf8')));
+ * await trainFromConfig(config, createRunDir('runs', config).dir);
  */
 export async function trainFromConfig(config: ExperimentConfig, runDir: string): Promise<RunResult> {
   const lock = acquireRunLock(runDir);
+  const { log, close } = runLogger(runPaths(runDir).runLog, { run: runDir });
   try {
-    return await train(config, runDir);
+    return await trainLogged(config, runDir, log);
+  } catch (e) {
+    log.error({ err: e }, 'run failed');
+    throw e;
   } finally {
+    close();
     lock.release();
   }
 }
 
-async function train(config: ExperimentConfig, runDir: string): Promise<RunResult> {
-  const log = childLogger({ run: runDir });
+async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger): Promise<RunResult> {
   if (config.threads > 0) setNumThreads(config.threads);
   const device = resolveDevice(config.device);
   manualSeed(config.seed);
+  for (const w of configWarnings(config)) log.warn(w);
 
   const root = config.dataset.root;
   const train = loaderFor(config, createDataset(config.dataset.name, { root, train: true }), true);
@@ -129,7 +155,7 @@ async function train(config: ExperimentConfig, runDir: string): Promise<RunResul
   const prune = pruneOptionsFor(config);
   if (prune && !resuming) {
     const data = prunerNeedsData(prune.method) ? await pruneBatch(config) : undefined;
-    const result = pruneModel(model, { ...prune, data } as Parameters<typeof pruneModel>[1]);
+    const result = await pruneModel(model, { ...prune, data } as Parameters<typeof pruneModel>[1]);
     data?.forEach((t) => t.dispose());
     log.info({ density: result.density ?? undefined }, 'pruned at initialization');
   }
@@ -148,7 +174,7 @@ async function train(config: ExperimentConfig, runDir: string): Promise<RunResul
   const s = config.signin;
   if (s.enabled && s.resetPeriod > 0) {
     callbacks.push(new SignInResetSchedule(model, {
-      period: s.resetPeriod, unit: s.resetUnit, stopAfterEpoch: s.stopResetAfterEpoch, momentum: s.momentumAtReset, optimizer,
+      period: s.resetPeriod, unit: s.resetUnit, stopAfterEpoch: s.stopResetAfterEpoch, epochs: config.epochs, momentum: s.momentumAtReset, optimizer,
     }));
   }
   const checkpointed: Callback[] = [...callbacks, tracker];
@@ -157,6 +183,8 @@ async function train(config: ExperimentConfig, runDir: string): Promise<RunResul
     onEpochEnd(ctx: TrainContext, metrics: EpochMetrics) {
       Object.assign(metrics, signFlipsRow(tracker.update()));
       appendMetrics(runDir, metrics);
+      const stuck = notLearningWarning(metrics, modelOptionsFor(config).numClasses);
+      if (stuck) log.warn(stuck);
       saveCheckpoint(paths.checkpoint, { model, optimizer, callbacks: checkpointed, position: { epoch: ctx.epoch, step: ctx.step } }, { previous: paths.checkpointPrev });
     },
   });
@@ -164,7 +192,7 @@ async function train(config: ExperimentConfig, runDir: string): Promise<RunResul
   const trainer = new Trainer({
     model, optimizer, train: config.dataset.maxTrainBatches !== undefined ? new FirstBatches(train, config.dataset.maxTrainBatches) : train,
     test, device, epochs: config.epochs, lr: scheduleFor(config),
-    labelSmoothing: config.labelSmoothing, gradClipNorm: config.gradClip, evalEvery: config.evalEvery, callbacks, logger: log,
+    labelSmoothing: config.labelSmoothing, gradClipNorm: config.gradClip, evalEvery: config.evalEvery, callbacks, logger: log, name: runName(config),
   });
   let resumedFrom = 0;
   if (resuming) {

@@ -90,7 +90,7 @@ describe('resume after SIGKILL', () => {
       expect({ k, equal: Buffer.compare(Buffer.from(x.buffer, x.byteOffset, x.byteLength), Buffer.from(y.buffer, y.byteOffset, y.byteLength)) === 0 }).toEqual({ k, equal: true });
     }
     for (const t of [...a.values(), ...b.values()]) t.dispose();
-    const strip = (rows: ReturnType<typeof readMetrics>) => rows.map(({ time: _t, ...rest }) => rest);
+    const strip = (rows: ReturnType<typeof readMetrics>) => rows.map(({ epochSeconds: _t, ...rest }) => rest);
     expect(strip(readMetrics(runDir))).toEqual(strip(readMetrics(runDirFor(straight, config))));
   }
 

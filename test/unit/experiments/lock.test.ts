@@ -65,7 +65,7 @@ describe('runState', () => {
     const lock = acquireRunLock(dir);
     expect(runState(dir)).toEqual({ state: 'running', holder: lock.holder });
     lock.release();
-    appendMetrics(dir, { epoch: 1, step: 5, trainLoss: 1, trainAcc: 0.5, lr: 0.1, time: 1 });
+    appendMetrics(dir, { epoch: 1, step: 5, trainLoss: 1, trainAcc: 0.5, lr: 0.1, epochSeconds: 1 });
     expect(runState(dir)).toEqual({ state: 'failed' });
     const pid = deadPid();
     writeLock(pid);

@@ -25,6 +25,7 @@ test('file names live here and only here', () => {
     final: 'final.json',
     lock: 'run.lock',
     log: 'train.log',
+    runLog: 'log.jsonl',
   });
   const p = runPaths('/runs/x');
   expect(p.dir).toBe('/runs/x');

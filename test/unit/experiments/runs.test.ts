@@ -12,7 +12,7 @@ import { parseConfig } from '../../../src/experiments/schema';
 import { fakeRun, removeDir, tempDir } from './fixtures';
 
 const config = parseConfig({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 2 });
-const row = (epoch: number) => ({ epoch, step: epoch * 5, trainLoss: 1, trainAcc: 0.5, lr: 0.1, time: 1 });
+const row = (epoch: number) => ({ epoch, step: epoch * 5, trainLoss: 1, trainAcc: 0.5, lr: 0.1, epochSeconds: 1 });
 
 let root: string;
 beforeEach(() => { root = tempDir('runs'); });
