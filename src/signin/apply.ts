@@ -2,7 +2,7 @@
  * Applying Sign-In to a model (signin-method.md): every selected masked conv/linear weight becomes
  * θ = M ⊙ m ⊙ w. θ stays the layer's `weight` parameter (the autograd leaf forward uses, so
  * forward costs nothing extra) and m, w are the persistent buffers `weight_m`, `weight_w`
- * (style.md naming). The fused Sign-In step of the SGD (src/optim/sgd.ts) reads θ's gradient,
+ * (named like the mask buffer `weight_mask`). The fused Sign-In step of the SGD (src/optim/sgd.ts) reads θ's gradient,
  * updates m and w and writes θ = m·w; `signinParameters(model)` lists the {theta, m, w, mask}
  * entries it needs.
  *
