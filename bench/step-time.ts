@@ -1,78 +1,171 @@
 /**
- * Training-step time (forward, cross-entropy, backward, fused masked SGD) of a masked CIFAR
- * ResNet-20 (random 90% sparsity) on 128×3×32×32 inputs, ours vs PyTorch on the same libtorch
- * (bench/pytorch/resnet20_step.py, masking around torch.optim.SGD), same thread count, in one run.
+ * Training-step time of a masked CIFAR ResNet-20 (random 90% sparsity, layerwise uniform), batch
+ * 128×3×32×32, SGD (lr 0.1, momentum 0.9, weight decay 1e-4), ours vs PyTorch on the same libtorch
+ * (bench/pytorch/resnet20_step.py: masking around torch.optim.SGD; Sign-In by parametrization),
+ * plain and Sign-In, at 1 and 2 libtorch threads, split into forward (+ loss), backward
+ * (zeroGrad + backward) and optimizer step.
+ *
+ * Robust on a noisy machine: every round runs ours and PyTorch, each in a fresh process with
+ * warm-up steps, in alternating order (ours first in even rounds, PyTorch first in odd ones);
+ * a round's figure is the median of its timed steps, and the table gives the median over rounds
+ * with the min–max spread, and the ratio ours / PyTorch both of the medians and paired (median of
+ * the per-round ratios, whose two runs were adjacent in time).
+ *
+ *   npx tsx bench/step-time.ts [--rounds 5] [--steps 10] [--warmup 3] [--threads 1,2] [--variants plain,signin]
  */
-import { execFileSync } from 'node:child_process';
-import * as path from 'node:path';
-import { createModel } from '../src/models';
-import { crossEntropy } from '../src/nn/functional';
-import { SGD } from '../src/optim/sgd';
-import { pruneModel } from '../src/pruning';
-import { manualSeed, randint, randn, setNumThreads, tidy } from '../src';
+import { F, SGD, applySignIn, createModel, keep, manualSeed, pruneModel, randint, randn, setNumThreads, tidy } from '../src';
+import { childMain, childParams, machine, machineNote, median, verdict, ms, parseArgs, runOurs, runPytorch, spread } from './common';
 
-const THREADS = 2;
-const STEPS = 20;
-const WARMUP = 3;
-const BATCH = 128;
-const SPARSITY = 0.9;
+const PHASES = ['forward', 'backward', 'optimizer', 'total'] as const;
+type Phase = (typeof PHASES)[number];
+type PhaseTimes = Record<Phase, number[]> & { params: number };
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+interface RoundParams {
+  threads: number;
+  steps: number;
+  warmup: number;
+  batch: number;
+  density: number;
+  signin: boolean;
 }
 
-async function ours(): Promise<{ medianMs: number; params: number }> {
-  setNumThreads(THREADS);
+async function oursRound(p: RoundParams): Promise<PhaseTimes> {
+  setNumThreads(p.threads);
   manualSeed(0);
   const model = createModel('cifar_resnet_20', { numClasses: 10 });
-  await pruneModel(model, { method: 'random', sparsity: SPARSITY, scope: 'layerwise', distribution: 'uniform', seed: 0 });
+  await pruneModel(model, { method: 'random', sparsity: 1 - p.density, scope: 'layerwise', distribution: 'uniform', seed: 0 });
+  if (p.signin) applySignIn(model);
+  model.train();
   const opt = SGD.forModel(model, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
-  const x = randn([BATCH, 3, 32, 32]);
-  const y = randint(0, 10, [BATCH]);
-  const times: number[] = [];
-  for (let i = 0; i < STEPS + WARMUP; i++) {
+  // A pool of batches: one repeated batch lets the loss collapse towards denormal numbers.
+  const pool = Array.from({ length: 4 }, () => ({ x: keep(randn([p.batch, 3, 32, 32])), y: keep(randint(0, 10, [p.batch])) }));
+  const out: PhaseTimes = { forward: [], backward: [], optimizer: [], total: [], params: model.numParameters() };
+  for (let i = 0; i < p.warmup + p.steps; i++) {
+    const { x, y } = pool[i % pool.length];
     const t0 = process.hrtime.bigint();
+    let t1 = t0;
+    let t2 = t0;
+    let t3 = t0;
     tidy(() => {
-      const loss = crossEntropy(model.forward(x), y);
+      const loss = F.crossEntropy(model.forward(x), y);
+      t1 = process.hrtime.bigint();
       opt.zeroGrad();
       loss.backward();
+      t2 = process.hrtime.bigint();
       opt.step();
+      t3 = process.hrtime.bigint();
     });
-    if (i >= WARMUP) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const total = ms(t0);
+    // The Trainer yields to the event loop once per step; so does every round here.
+    await new Promise(setImmediate);
+    if (i < p.warmup) continue;
+    out.forward.push(Number(t1 - t0) / 1e6);
+    out.backward.push(Number(t2 - t1) / 1e6);
+    out.optimizer.push(Number(t3 - t2) / 1e6);
+    out.total.push(total);
   }
-  const params = model.numParameters();
-  x.dispose();
-  y.dispose();
-  opt.dispose();
-  model.dispose();
-  return { medianMs: median(times), params };
+  return out;
 }
 
-function pytorch(): { medianMs: number; params: number } {
-  const script = path.join(__dirname, 'pytorch', 'resnet20_step.py');
-  const out = execFileSync('/usr/bin/python3', [script, String(THREADS), String(STEPS), String(BATCH), String(1 - SPARSITY)], { encoding: 'utf8' });
-  const r = JSON.parse(out.trim().split('\n').pop()!) as { median_ms: number; params: number };
-  return { medianMs: r.median_ms, params: r.params };
+export interface StepTimeOptions {
+  rounds?: number;
+  steps?: number;
+  warmup?: number;
+  threads?: number[];
+  variants?: ('plain' | 'signin')[];
 }
 
-export async function run(): Promise<{ markdown: string; ratio: number }> {
-  const a = await ours();
-  const b = pytorch();
-  if (a.params !== b.params) throw new Error(`architectures differ: ${a.params} vs ${b.params} parameters`);
-  const ratio = a.medianMs / b.medianMs;
+interface ConfigResult {
+  threads: number;
+  variant: 'plain' | 'signin';
+  /** Per round: the median of that round's steps, per phase. */
+  ours: Record<Phase, number[]>;
+  pytorch: Record<Phase, number[]>;
+  ratio: number;
+  pairedRatio: number;
+}
+
+function roundMedians(t: PhaseTimes): Record<Phase, number> {
+  return Object.fromEntries(PHASES.map((k) => [k, median(t[k])])) as Record<Phase, number>;
+}
+
+export async function run(opts: StepTimeOptions = {}): Promise<{ markdown: string; configs: ConfigResult[] }> {
+  const rounds = opts.rounds ?? 5;
+  const steps = opts.steps ?? 10;
+  const warmup = opts.warmup ?? 3;
+  const threads = opts.threads ?? [1, 2];
+  const variants = opts.variants ?? ['plain', 'signin'];
+  const before = machine();
+  const configs: ConfigResult[] = [];
+  for (const th of threads) {
+    for (const variant of variants) {
+      const p: RoundParams = { threads: th, steps, warmup, batch: 128, density: 0.1, signin: variant === 'signin' };
+      const empty = () => Object.fromEntries(PHASES.map((k) => [k, [] as number[]])) as Record<Phase, number[]>;
+      const ours = empty();
+      const pytorch = empty();
+      for (let r = 0; r < rounds; r++) {
+        const runOne = (who: 'ours' | 'pytorch') => {
+          const t = who === 'ours' ? runOurs<PhaseTimes>(__filename, p) : runPytorch<PhaseTimes>('resnet20_step.py', p);
+          const m = roundMedians(t);
+          for (const k of PHASES) (who === 'ours' ? ours : pytorch)[k].push(m[k]);
+          return t.params;
+        };
+        const order: ('ours' | 'pytorch')[] = r % 2 === 0 ? ['ours', 'pytorch'] : ['pytorch', 'ours'];
+        const params = order.map(runOne);
+        if (params[0] !== params[1]) throw new Error(`architectures differ: ${params[0]} vs ${params[1]} parameters`);
+        process.stderr.write(`step-time ${th} threads ${variant} round ${r + 1}/${rounds}: ours ${ours.total.at(-1)!.toFixed(1)} ms, PyTorch ${pytorch.total.at(-1)!.toFixed(1)} ms\n`);
+      }
+      configs.push({
+        threads: th, variant, ours, pytorch,
+        ratio: median(ours.total) / median(pytorch.total),
+        pairedRatio: median(ours.total.map((t, i) => t / pytorch.total[i])),
+      });
+    }
+  }
+  const after = machine();
+  const row = (c: ConfigResult, who: 'ours' | 'pytorch') => {
+    const t = c[who];
+    const name = who === 'ours' ? 'signin-torch' : 'PyTorch';
+    return `| ${c.threads} | ${c.variant} | ${name} | ${PHASES.map((k) => spread(t[k], k === 'optimizer' ? 2 : 1)).join(' | ')} |`;
+  };
+  const goal = (c: ConfigResult) => `${verdict(c.ratio <= 1, before, after)}${c.ratio <= 0.95 ? ', aim 0.95 reached' : ''}`;
   const markdown = [
-    `Masked CIFAR ResNet-20 (${a.params.toLocaleString('en-US')} parameters, random ${SPARSITY * 100}% sparsity), batch ${BATCH}×3×32×32, ${THREADS} libtorch threads, median of ${STEPS} steps after ${WARMUP} warm-up steps.`,
+    `Masked CIFAR ResNet-20 (random 90% sparsity, layerwise uniform), batch 128×3×32×32, SGD (lr 0.1, momentum 0.9, weight decay 1e-4). `
+      + `${rounds} rounds per configuration; each round runs ours and PyTorch, each in a fresh process with ${warmup} warm-up steps and ${steps} timed steps, `
+      + 'the order alternating between rounds. A round\'s figure is the median of its steps; cells give the median over rounds and (min–max) over rounds, in ms. '
+      + 'Forward includes the loss; backward includes zeroing the gradients; total includes releasing the step\'s tensors. '
+      + 'PyTorch: masking around torch.optim.SGD (plain), torch.nn.utils.parametrize θ = M·m·w (Sign-In).',
     '',
-    '| implementation | step (ms) |',
-    '|---|---|',
-    `| signin-torch (fused masked SGD) | ${a.medianMs.toFixed(1)} |`,
-    `| PyTorch ${'1.13'} (same libtorch, mask applied around torch.optim.SGD) | ${b.medianMs.toFixed(1)} |`,
-    `| **ratio ours / PyTorch** | **${ratio.toFixed(3)}** |`,
+    '| threads | variant | implementation | forward | backward | optimizer | total |',
+    '|---|---|---|---|---|---|---|',
+    ...configs.flatMap((c) => [row(c, 'ours'), row(c, 'pytorch')]),
+    '',
+    '| threads | variant | ratio ours / PyTorch (medians) | paired ratio (median of per-round ratios) | goal ≤ 1.0 (aim 0.95) |',
+    '|---|---|---|---|---|',
+    ...configs.map((c) => `| ${c.threads} | ${c.variant} | ${c.ratio.toFixed(3)} | ${c.pairedRatio.toFixed(3)} | ${goal(c)} |`),
+    '',
+    machineNote(before, after),
   ].join('\n');
-  return { markdown, ratio };
+  return { markdown, configs };
 }
 
-if (require.main === module) {
-  run().then((r) => process.stdout.write(`${r.markdown}\n`));
+const child = childParams<RoundParams>();
+if (child) {
+  childMain(() => oursRound(child));
+} else if (require.main === module) {
+  const a = parseArgs(process.argv.slice(2));
+  const list = (s: string | undefined) => s?.split(',').filter(Boolean);
+  run({
+    rounds: a.rounds ? Number(a.rounds) : undefined,
+    steps: a.steps ? Number(a.steps) : undefined,
+    warmup: a.warmup ? Number(a.warmup) : undefined,
+    threads: list(a.threads)?.map(Number),
+    variants: list(a.variants) as ('plain' | 'signin')[] | undefined,
+  }).then(
+    (r) => process.stdout.write(`${r.markdown}\n`),
+    (e) => {
+      process.stderr.write(`${(e as Error).stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
 }

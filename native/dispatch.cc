@@ -6,6 +6,9 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
 
+#include <cmath>
+#include <string>
+
 #include "convert.h"
 #include "guard.h"
 #include "tensor.h"
@@ -34,27 +37,112 @@ Napi::Value OpSchema(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), c10::toString(ops[id].schema()));
 }
 
+namespace {
+
+std::string OpName(const c10::FunctionSchema& schema) {
+  return schema.name() + (schema.overload_name().empty() ? "" : "." + schema.overload_name());
+}
+
+bool IntegralDouble(double d) {
+  return std::isfinite(d) && std::floor(d) == d && std::fabs(d) <= 9007199254740991.0;
+}
+
+// The common argument kinds, converted without building the argument's name: that string only
+// serves error messages, so a value that does not fit is left to ToIValue, which names it.
+bool FastConvert(const Napi::Value& v, const c10::Type& type, c10::optional<int32_t> n,
+                 const Napi::Function& tensorClass, c10::IValue* out) {
+  using K = c10::TypeKind;
+  const napi_valuetype t = v.Type();
+  switch (type.kind()) {
+    case K::OptionalType:
+      if (t == napi_undefined || t == napi_null) {
+        *out = c10::IValue();
+        return true;
+      }
+      return FastConvert(v, *type.castRaw<c10::OptionalType>()->getElementType(), n, tensorClass, out);
+    case K::TensorType:
+      if (t != napi_object || !v.As<Napi::Object>().InstanceOf(tensorClass)) return false;
+      *out = NativeTensor::Unwrap(v.As<Napi::Object>())->tensor();
+      return true;
+    case K::FloatType:
+      if (t != napi_number) return false;
+      *out = v.As<Napi::Number>().DoubleValue();
+      return true;
+    case K::BoolType:
+      if (t != napi_boolean) return false;
+      *out = v.As<Napi::Boolean>().Value();
+      return true;
+    case K::IntType: {
+      if (t != napi_number) return false;
+      double d = v.As<Napi::Number>().DoubleValue();
+      if (!IntegralDouble(d)) return false;
+      *out = static_cast<int64_t>(d);
+      return true;
+    }
+    case K::NumberType: {
+      if (t != napi_number) return false;
+      double d = v.As<Napi::Number>().DoubleValue();
+      // Integral numbers stay integral so that integer tensors keep their dtype (as ToIValue).
+      if (IntegralDouble(d)) {
+        *out = static_cast<int64_t>(d);
+      } else {
+        *out = d;
+      }
+      return true;
+    }
+    case K::ListType: {
+      if (type.castRaw<c10::ListType>()->getElementType()->kind() != K::IntType) return false;
+      if (t == napi_number && n) {
+        double d = v.As<Napi::Number>().DoubleValue();
+        if (!IntegralDouble(d)) return false;
+        *out = std::vector<int64_t>(*n, static_cast<int64_t>(d));
+        return true;
+      }
+      if (!v.IsArray()) return false;
+      auto arr = v.As<Napi::Array>();
+      const uint32_t len = arr.Length();
+      std::vector<int64_t> list(len);
+      for (uint32_t i = 0; i < len; ++i) {
+        Napi::Value e = arr.Get(i);
+        if (!e.IsNumber()) return false;
+        double d = e.As<Napi::Number>().DoubleValue();
+        if (!IntegralDouble(d)) return false;
+        list[i] = static_cast<int64_t>(d);
+      }
+      *out = std::move(list);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 Napi::Value CallOp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto& ops = Data(env).ops;
+  AddonData& data = Data(env);
   int64_t id = ToInt(info[0], "id");
-  if (id < 0 || id >= static_cast<int64_t>(ops.size())) throw ArgError("Expected a known operator id for id");
-  const c10::OperatorHandle& op = ops[id];
+  if (id < 0 || id >= static_cast<int64_t>(data.ops.size())) throw ArgError("Expected a known operator id for id");
+  // A copy: converting an argument can run JS (a getter) that registers another operator, and
+  // the vector may reallocate under a reference.
+  const c10::OperatorHandle op = data.ops[id];
   const auto& schema = op.schema();
   const auto& params = schema.arguments();
   if (!info[1].IsArray()) throw ArgError("Expected an array for args but received " + DescribeJs(info[1]));
   auto args = info[1].As<Napi::Array>();
   Napi::Object kwargs = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object();
-  const std::string opName = schema.name() + (schema.overload_name().empty() ? "" : "." + schema.overload_name());
-  if (args.Length() > params.size()) {
-    throw ArgError(opName + " takes " + std::to_string(params.size()) + " arguments but received " +
-                   std::to_string(args.Length()));
+  const uint32_t nargs = args.Length();
+  if (nargs > params.size()) {
+    throw ArgError(OpName(schema) + " takes " + std::to_string(params.size()) + " arguments but received " +
+                   std::to_string(nargs));
   }
+  Napi::Function tensorClass = data.tensorClass.Value();
   torch::jit::Stack stack;
   stack.reserve(params.size());
   for (size_t i = 0; i < params.size(); ++i) {
     const auto& p = params[i];
-    Napi::Value v = i < args.Length() ? args.Get(static_cast<uint32_t>(i)) : env.Undefined();
+    Napi::Value v = i < nargs ? args.Get(static_cast<uint32_t>(i)) : env.Undefined();
     if (v.IsUndefined() && !kwargs.IsEmpty() && kwargs.Has(p.name())) v = kwargs.Get(p.name());
     if (v.IsUndefined()) {
       if (p.default_value()) {
@@ -62,10 +150,12 @@ Napi::Value CallOp(const Napi::CallbackInfo& info) {
         continue;
       }
       if (p.type()->kind() != c10::TypeKind::OptionalType) {
-        throw ArgError("Missing argument '" + p.name() + "' of " + opName + " (" + c10::toString(schema) + ")");
+        throw ArgError("Missing argument '" + p.name() + "' of " + OpName(schema) + " (" + c10::toString(schema) + ")");
       }
     }
-    stack.push_back(ToIValue(env, v, p, opName));
+    c10::IValue iv;
+    if (!FastConvert(v, *p.type(), p.N(), tensorClass, &iv)) iv = ToIValue(env, v, p, OpName(schema));
+    stack.push_back(std::move(iv));
   }
   op.callBoxed(&stack);
   if (stack.empty()) return env.Undefined();

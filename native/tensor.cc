@@ -25,6 +25,19 @@ LiveCounters& Counters() {
 
 namespace {
 
+std::string ShapeOf(const at::Tensor& t) {
+  std::string out = "[";
+  for (size_t i = 0; i < t.sizes().size(); ++i) out += (i ? ", " : "") + std::to_string(t.sizes()[i]);
+  return out + "]";
+}
+
+// Seeds are uint64 in libtorch: a negative one would silently wrap to 2^64 - |seed|.
+uint64_t SeedArg(const Napi::Value& v) {
+  int64_t seed = ToInt(v, "seed");
+  if (seed < 0) throw ArgError("Expected a non-negative integer for seed but received " + std::to_string(seed));
+  return static_cast<uint64_t>(seed);
+}
+
 int64_t BytesOf(const at::Tensor& t) {
   return t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : 0;
 }
@@ -54,8 +67,21 @@ Napi::Function NativeTensor::Define(Napi::Env env) {
                      });
 }
 
+namespace {
+
+// The tensor that Wrap() hands to the constructor. A napi External would cost a global handle
+// and a finalizer for every tensor created; JS calls run on one thread per environment, and
+// the constructor takes the pointer before any other JS can run.
+thread_local at::Tensor* t_wrapping = nullptr;
+
+}  // namespace
+
 Napi::Object NativeTensor::Wrap(Napi::Env env, at::Tensor t) {
-  return Data(env).tensorClass.New({Napi::External<at::Tensor>::New(env, &t)});
+  t_wrapping = &t;
+  struct Reset {
+    ~Reset() { t_wrapping = nullptr; }
+  } reset;
+  return Data(env).tensorClass.New({});
 }
 
 bool NativeTensor::Is(Napi::Env env, const Napi::Value& v) {
@@ -68,10 +94,11 @@ const at::Tensor& NativeTensor::From(Napi::Env env, const Napi::Value& v, const 
 }
 
 NativeTensor::NativeTensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeTensor>(info) {
-  if (info.Length() != 1 || !info[0].IsExternal()) {
+  if (!t_wrapping) {
     throw Napi::TypeError::New(info.Env(), "NativeTensor cannot be constructed from JS; use the tensor factories");
   }
-  tensor_ = *info[0].As<Napi::External<at::Tensor>>().Data();
+  tensor_ = std::move(*t_wrapping);
+  t_wrapping = nullptr;
   bytes_ = BytesOf(tensor_);
   Counters().tensors++;
   Counters().bytes += bytes_;
@@ -152,7 +179,14 @@ Napi::Value NativeTensor::SetGrad(const Napi::CallbackInfo& info) {
     if (info[0].IsUndefined() || info[0].IsNull()) {
       t.mutable_grad() = at::Tensor();
     } else {
-      t.mutable_grad() = From(info.Env(), info[0], "grad");
+      const at::Tensor& g = From(info.Env(), info[0], "grad");
+      // libtorch checks these only when backward next accumulates, far from the mistake.
+      if (!g.sizes().equals(t.sizes()) || g.scalar_type() != t.scalar_type() || g.device() != t.device()) {
+        throw ArgError("Expected a gradient of shape " + ShapeOf(t) + ", dtype " + DtypeName(t.scalar_type()) +
+                       " and device " + t.device().str() + " (the tensor's) for grad but received shape " +
+                       ShapeOf(g) + ", dtype " + DtypeName(g.scalar_type()) + " and device " + g.device().str());
+      }
+      t.mutable_grad() = g;
     }
     return info.Env().Undefined();
   });
@@ -207,15 +241,16 @@ at::Generator NativeGenerator::From(Napi::Env env, const Napi::Value& v) {
 
 NativeGenerator::NativeGenerator(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeGenerator>(info) {
   Guarded(info.Env(), [&] {
-    generator = at::detail::createCPUGenerator(static_cast<uint64_t>(ToInt(info[0], "seed")));
+    generator = at::detail::createCPUGenerator(SeedArg(info[0]));
     return info.Env().Undefined();
   });
 }
 
 Napi::Value NativeGenerator::ManualSeed(const Napi::CallbackInfo& info) {
   return Guarded(info.Env(), [&] {
+    uint64_t seed = SeedArg(info[0]);
     std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_current_seed(static_cast<uint64_t>(ToInt(info[0], "seed")));
+    generator.set_current_seed(seed);
     return info.Env().Undefined();
   });
 }

@@ -8,4 +8,5 @@ export * from './sweep';
 export * from './report';
 export * from './plots';
 export * from './resolve';
+export * from './paired';
 export * from './plots-beta';

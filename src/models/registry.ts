@@ -5,6 +5,7 @@
  * `wrn_<depth>_<k>` and `cifar_resnet_<depth>` resolve to a base model with fixed options.
  */
 import { InvalidArgumentError, UnknownNameError } from '../errors';
+import type { LiteralName } from '../literal-name';
 import { bool, int, isInt, num, oneOf } from '../validate';
 import type { Model, ModelConfig, ModelInputOptions } from './base';
 import { CifarResNet, type CifarShortcut } from './cifar-resnet';
@@ -15,8 +16,69 @@ import { RESNET_LAYERS, ResNet, type ResNetDepth } from './resnet';
 import { VGG_PLANS, Vgg, type VggDepth } from './vgg';
 import { WideResNet } from './wide-resnet';
 
-/** Options of createModel: the input options plus the model's own (see modelOptions(name)). */
+/** Options of createModel for a name known only at run time: checked by the registry. */
 export type ModelOptions = ModelInputOptions & Record<string, unknown>;
+
+/** Options of the CIFAR ResNet family (cifar_resnet, cifar_resnet_<6n+2>). */
+export interface CifarResNetModelOptions extends ModelInputOptions {
+  /** 6n + 2 (default 20). */
+  depth?: number;
+  /** Filters of the first stage (default 16). */
+  width?: number;
+  shortcut?: CifarShortcut;
+  zeroInitResidual?: boolean;
+}
+
+/** Options of the Wide ResNet family (wide_resnet, wrn_<6n+4>_<k>). */
+export interface WideResNetModelOptions extends ModelInputOptions {
+  /** 6n + 4 (default 28). */
+  depth?: number;
+  /** k (default 10). */
+  widenFactor?: number;
+  /** Dropout between the convs of a block, in [0, 1) (default 0). */
+  dropRate?: number;
+}
+
+export interface TorchvisionResNetModelOptions extends ModelInputOptions {
+  zeroInitResidual?: boolean;
+}
+
+/** The built-in models and their options (what a name fixes is left out). */
+export interface ModelOptionsByName {
+  cifar_resnet: CifarResNetModelOptions;
+  cifar_resnet_20: Omit<CifarResNetModelOptions, 'depth'>;
+  cifar_resnet_32: Omit<CifarResNetModelOptions, 'depth'>;
+  cifar_resnet_44: Omit<CifarResNetModelOptions, 'depth'>;
+  cifar_resnet_56: Omit<CifarResNetModelOptions, 'depth'>;
+  cifar_resnet_110: Omit<CifarResNetModelOptions, 'depth'>;
+  resnet18: TorchvisionResNetModelOptions;
+  resnet34: TorchvisionResNetModelOptions;
+  resnet50: TorchvisionResNetModelOptions;
+  cifar_resnet18: TorchvisionResNetModelOptions;
+  cifar_resnet34: TorchvisionResNetModelOptions;
+  cifar_resnet50: TorchvisionResNetModelOptions;
+  vgg11_bn: ModelInputOptions;
+  vgg13_bn: ModelInputOptions;
+  vgg16_bn: ModelInputOptions;
+  vgg19_bn: ModelInputOptions;
+  wide_resnet: WideResNetModelOptions;
+  wrn_16_8: Omit<WideResNetModelOptions, 'depth' | 'widenFactor'>;
+  wrn_28_10: Omit<WideResNetModelOptions, 'depth' | 'widenFactor'>;
+  wrn_40_4: Omit<WideResNetModelOptions, 'depth' | 'widenFactor'>;
+  lenet5: ModelInputOptions & { batchNorm?: boolean };
+  /** `hidden`: sizes of the hidden layers (default [300, 100], LeNet-300-100). */
+  mlp: ModelInputOptions & { hidden?: number[] };
+}
+
+/** Every name createModel accepts: the registered ones and the two name families. */
+export type ModelName = keyof ModelOptionsByName | `cifar_resnet_${number}` | `wrn_${number}_${number}`;
+
+/** The options type of a model name (loose for a name known only at run time). */
+export type ModelOptionsFor<N extends string> = string extends N ? ModelOptions
+  : N extends keyof ModelOptionsByName ? ModelOptionsByName[N]
+    : N extends `cifar_resnet_${number}` ? Omit<CifarResNetModelOptions, 'depth'>
+      : N extends `wrn_${number}_${number}` ? Omit<WideResNetModelOptions, 'depth' | 'widenFactor'>
+        : ModelOptions;
 
 /** Resolved options: every option present, defaults filled in. */
 export type ResolvedModelOptions = ModelConfig['options'];
@@ -139,11 +201,18 @@ export function resolveModelOptions(name: string, options: ModelOptions = {}): R
 }
 
 /**
- * Builds a registered model: `createModel('cifar_resnet_20', { numClasses: 100 })`. Unknown names
- * throw UnknownNameError (listing the valid ones); unknown or bad options InvalidArgumentError.
+ * Builds a registered model with fresh (masked, dense) weights from the global RNG.
+ *
+ * @param name a registered name such as 'cifar_resnet_20', 'resnet50', 'lenet5' (modelNames(),
+ *   modelFamilies()); a literal name and its options are type-checked (ModelOptionsByName).
+ * @param options the input options (numClasses, inChannels, inputSize) and the model's own.
+ * @throws UnknownNameError (ERR_UNKNOWN_NAME) for an unknown name, listing the valid ones;
+ *   InvalidArgumentError (ERR_INVALID_ARG) for an unknown or bad option, naming it.
+ * @example
+ * const model = createModel('cifar_resnet_20', { numClasses: 100 });
  */
-export function createModel(name: string, options: ModelOptions = {}): Model {
-  const resolved = resolveModelOptions(name, options);
+export function createModel<N extends string>(name: LiteralName<N, ModelName>, options: ModelOptionsFor<N> = {} as ModelOptionsFor<N>): Model {
+  const resolved = resolveModelOptions(name, options as ModelOptions);
   const model = getModelEntry(name).create(resolved);
   applyInitScheme(model, resolved.init as InitScheme);
   model.config = { name, options: resolved };

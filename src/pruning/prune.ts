@@ -24,6 +24,7 @@
  * the rounds through the library logger.
  */
 import { InvalidArgumentError, ToolkitError, UnknownNameError } from '../errors';
+import { nextTurn } from '../event-loop';
 import { logger as rootLogger } from '../logger';
 import { maskedLayers } from '../nn/masked';
 import type { Module } from '../nn/module';
@@ -35,7 +36,8 @@ import { Tensor } from '../tensor/tensor';
 import { bool, int, num, oneOf } from '../validate';
 import type { LossFn, PruneBatch, PrunableWeight, Pruner, ScoreContext } from './base';
 import { DISTRIBUTION_NAMES, layerDensities, type DistributionName } from './distributions';
-import { get as getPruner, names as prunerNames } from './registry';
+import type { LiteralName } from '../literal-name';
+import { get as getPruner, names as prunerNames, type PrunerName, type PrunerOptionsMap } from './registry';
 import { SCHEDULES, scheduleDensities, type Schedule } from './schedule';
 import { apportion, keptCount, topKMask } from './threshold';
 
@@ -45,9 +47,9 @@ export type Scope = (typeof SCOPES)[number];
 /** A batch as an object or an [input, target] pair. */
 export type PruneBatchLike = PruneBatch | [Tensor, Tensor];
 
-export interface PruneOptions {
+export interface PruneOptions<M extends string = PrunerName> {
   /** A registered pruner name ('random', 'magnitude', 'snip', 'grasp', 'synflow') or a Pruner. */
-  method: string | Pruner;
+  method: LiteralName<M, PrunerName> | Pruner;
   /** Fraction of the masked weights to remove, in [0, 1). */
   sparsity: number;
   /** 'global' (default without a distribution) or 'layerwise' (default when a distribution is given). */
@@ -74,7 +76,7 @@ export interface PruneOptions {
   seed?: number;
   generator?: Generator;
   /** Options of the pruner itself (GraSP: { temperature }, SynFlow: { dtype }). */
-  prunerOptions?: Record<string, unknown>;
+  prunerOptions?: M extends PrunerName ? PrunerOptionsMap[M] : Record<string, unknown>;
   /** Module mode while scoring (default 'eval'). */
   mode?: 'eval' | 'train';
 }
@@ -150,7 +152,7 @@ function readBatches(data: unknown): PruneBatch[] {
   throw new InvalidArgumentError('data', '{ input, target }, [input, target] or an iterable of them', data);
 }
 
-function resolveInputShape(model: Module, options: PruneOptions, batches: PruneBatch[]): number[] | undefined {
+function resolveInputShape(model: Module, options: Pick<PruneOptions, 'inputShape'>, batches: PruneBatch[]): number[] | undefined {
   if (options.inputShape !== undefined) {
     const s = options.inputShape;
     if (!Array.isArray(s) || s.length === 0 || !s.every((d) => Number.isInteger(d) && d > 0)) {
@@ -206,24 +208,29 @@ function withMode<T>(model: Module, mode: 'eval' | 'train', fn: () => T): T {
   }
 }
 
-/** One turn of the event loop (setImmediate runs after pending I/O callbacks). */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => { setImmediate(resolve); });
-}
-
 /**
- * Prunes a model's masked layers to a global sparsity (see the file comment). Resolves to the
- * kept counts per layer. Rejects with InvalidArgumentError for bad options, UnknownNameError for
- * an unknown method or distribution, and EmptyLayerError under `strict` when a layer would be
- * emptied (otherwise that is a warning).
+ * Prunes a model's masked layers at initialization to a global sparsity (see the file comment):
+ * score → threshold → mask, over `iterations` rounds, yielding to the event loop between rounds.
+ * Weights outside the mask become exactly 0.
+ *
+ * @param model a model with masked conv/linear layers (every createModel model).
+ * @param options `method` (a pruner name, type-checked when literal, or a Pruner), `sparsity`
+ *   (fraction removed, in [0, 1)), `scope` and `distribution` (e.g. 'layerwise' + 'erk'), and
+ *   `data` for SNIP and GraSP.
+ * @returns a Promise of the kept counts and density per layer.
+ * @throws (rejects with) InvalidArgumentError for bad options, UnknownNameError for an unknown
+ *   method or distribution, EmptyLayerError under `strict` when a layer would be emptied (else a
+ *   warning).
+ * @example
+ * await pruneModel(model, { method: 'random', sparsity: 0.9, scope: 'layerwise', distribution: 'erk' });
  */
-export async function pruneModel(model: Module, options: PruneOptions): Promise<PruneResult> {
+export async function pruneModel<M extends string = PrunerName>(model: Module, options: PruneOptions<M>): Promise<PruneResult> {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'options object', options);
   for (const k of Object.keys(options)) {
     if (!OPTION_KEYS.has(k)) throw new InvalidArgumentError('options', `only known keys (${[...OPTION_KEYS].join(', ')})`, k);
   }
   const pruner = typeof options.method === 'string'
-    ? getPruner(options.method, options.prunerOptions ?? {})
+    ? getPruner(options.method, (options.prunerOptions ?? {}) as Record<string, unknown>)
     : options.method;
   if (!pruner || typeof pruner.score !== 'function') {
     throw new InvalidArgumentError('method', `a pruner name (${prunerNames().join(', ')}) or a Pruner`, options.method);
@@ -285,7 +292,7 @@ export async function pruneModel(model: Module, options: PruneOptions): Promise<
   let logged = 0;
 
   for (let r = 0; r < rounds; r++) {
-    if (r > 0) await yieldToEventLoop();
+    if (r > 0) await nextTurn();
     const kept = r === rounds - 1 ? targetKept : Math.min(currentKept, Math.max(targetKept, keptCount(densities[r], total)));
     const emptied = tidy(() => {
       const ctx: ScoreContext = {

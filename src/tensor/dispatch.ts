@@ -4,11 +4,22 @@
  * Tensors registered with the current tidy() scope.
  */
 import { fromNative } from '../errors';
-import { native, type NativeTensor } from '../native';
+import { native, type NativeBinding, type NativeTensor } from '../native';
 import { Generator } from './runtime';
 import { Tensor } from './tensor';
 
 const ids = new Map<string, number>();
+let binding: NativeBinding | undefined;
+let nativeTensorClass: abstract new (...args: never[]) => NativeTensor;
+
+// Every op goes through here: the addon and its tensor class are looked up once, not per call.
+function addon(): NativeBinding {
+  if (!binding) {
+    binding = native();
+    nativeTensorClass = binding.NativeTensor;
+  }
+  return binding;
+}
 
 function opId(qualified: string): number {
   let id = ids.get(qualified);
@@ -17,7 +28,7 @@ function opId(qualified: string): number {
     const name = dot < 0 ? qualified : qualified.slice(0, dot);
     const overload = dot < 0 ? '' : qualified.slice(dot + 1);
     try {
-      id = native().opHandle(name, overload);
+      id = addon().opHandle(name, overload);
     } catch (e) {
       throw fromNative(e);
     }
@@ -33,22 +44,29 @@ function toNative(v: unknown): unknown {
   return v;
 }
 
+function toNativeArgs(args: unknown[]): unknown[] {
+  const out = new Array<unknown>(args.length);
+  for (let i = 0; i < args.length; i++) out[i] = toNative(args[i]);
+  return out;
+}
+
 export function wrap(v: unknown): unknown {
   if (v === undefined || v === null || typeof v !== 'object') return v;
-  if (v instanceof (native().NativeTensor as unknown as new () => object)) return new Tensor(v as NativeTensor);
+  addon();
+  if (v instanceof nativeTensorClass) return new Tensor(v);
   if (Array.isArray(v)) return v.map(wrap);
   return v;
 }
 
 function invoke(qualified: string, args: unknown[], kwargs?: Record<string, unknown>): unknown {
-  const nargs = args.map(toNative);
+  const nargs = toNativeArgs(args);
   let nkw: Record<string, unknown> | undefined;
   if (kwargs) {
     nkw = {};
-    for (const [k, v] of Object.entries(kwargs)) if (v !== undefined) nkw[k] = toNative(v);
+    for (const k of Object.keys(kwargs)) if (kwargs[k] !== undefined) nkw[k] = toNative(kwargs[k]);
   }
   try {
-    return native().callOp(opId(qualified), nargs, nkw);
+    return addon().callOp(opId(qualified), nargs, nkw);
   } catch (e) {
     throw fromNative(e);
   }
@@ -67,5 +85,5 @@ export function callInPlace(qualified: string, args: unknown[], kwargs?: Record<
 
 /** The schema of an operator, e.g. for documentation or error messages. */
 export function schema(qualified: string): string {
-  return native().opSchema(opId(qualified));
+  return addon().opSchema(opId(qualified));
 }

@@ -86,6 +86,7 @@ describeWithTorch('init schemes against torch.nn.init', () => {
     }
     expect(fanIn.config!.options.init).toBe('kaiming_fan_in');
     expect(dflt.config!.options.init).toBe('default');
+    // @ts-expect-error the types reject the scheme too; this checks the run-time error
     expect(() => createModel('lenet5', { init: 'xavier' })).toThrow(/^Expected one of 'default', 'kaiming_fan_in' for options\.init but received 'xavier'/);
   });
 });

@@ -27,6 +27,7 @@ describe('model registry', () => {
   });
 
   test('an unknown name throws UnknownNameError listing the valid names and families', () => {
+    // @ts-expect-error the types reject the name too; this checks the run-time error
     const e = thrown(() => createModel('resnet19'));
     expect(e).toBeInstanceOf(UnknownNameError);
     expect(e.code).toBe('ERR_UNKNOWN_NAME');
@@ -34,6 +35,7 @@ describe('model registry', () => {
   });
 
   test('unknown option names are named in one InvalidArgumentError', () => {
+    // @ts-expect-error the types reject the names too; this checks the run-time error
     const e = thrown(() => createModel('cifar_resnet_20', { numClasses: 10, classes: 10, widht: 32 }));
     expect(e).toBeInstanceOf(InvalidArgumentError);
     expect(e.message).toBe(
@@ -44,6 +46,7 @@ describe('model registry', () => {
   test('bad option values name the option', () => {
     expect(thrown(() => createModel('resnet18', { numClasses: 0 })).message)
       .toBe('Expected positive integer for options.numClasses but received 0 of type number');
+    // @ts-expect-error the types reject the value too; this checks the run-time error
     expect(thrown(() => createModel('cifar_resnet_20', { shortcut: 'C' })).message)
       .toBe("Expected one of 'projection', 'padding' for options.shortcut but received 'C' of type string");
     expect(thrown(() => createModel('cifar_resnet', { depth: 21 })).message)
@@ -59,6 +62,7 @@ describe('model registry', () => {
   });
 
   test('options fixed by the name cannot be overridden', () => {
+    // @ts-expect-error the types leave out options a name fixes; this checks the run-time error
     expect(thrown(() => createModel('cifar_resnet_20', { depth: 56 })).message)
       .toBe('Expected 20 (fixed by the model name cifar_resnet_20) or no value for options.depth but received 56 of type number');
     expect(resolveModelOptions('cifar_resnet_20', { depth: 20 }).depth).toBe(20);

@@ -22,7 +22,7 @@ beforeAll(() => {
       const { dir } = createRunDir(root, config);
       betas.forEach((b, i) => {
         const epoch = i + 1;
-        const row = { epoch, step: 10 * epoch, trainLoss: 1, trainAcc: 0.5, testAcc: 0.5, lr: 0.1, time: 1 };
+        const row = { epoch, step: 10 * epoch, trainLoss: 1, trainAcc: 0.5, testAcc: 0.5, lr: 0.1, epochSeconds: 1 };
         if (!signin) appendMetrics(dir, row);
         else if (epoch < 3) appendMetrics(dir, { ...row, betaBeforeReset: b, betaAfterReset: 1, meanBeta: 1 });
         else appendMetrics(dir, { ...row, meanBeta: b });
@@ -34,7 +34,7 @@ beforeAll(() => {
 afterAll(() => removeDir(root));
 
 test('the value per epoch: before the reset, else the un-reset end-of-epoch β', () => {
-  const row = { epoch: 1, step: 1, trainLoss: 1, trainAcc: 0.5, lr: 0.1, time: 1 };
+  const row = { epoch: 1, step: 1, trainLoss: 1, trainAcc: 0.5, lr: 0.1, epochSeconds: 1 };
   expect(betaBeforeReset({ ...row, betaBeforeReset: 0.6, meanBeta: 1 })).toBe(0.6);
   expect(betaBeforeReset({ ...row, meanBeta: 0.7 })).toBe(0.7);
   expect(betaBeforeReset(row)).toBeUndefined();

@@ -1,0 +1,234 @@
+/**
+ * Memory soak: many steps of the masked ResNet-20 training step (random 90% sparsity, batch
+ * 128×3×32×32, SGD with momentum 0.9, 2 libtorch threads), plain and Sign-In, each run in a fresh
+ * process, ours vs PyTorch on the same libtorch (bench/pytorch/resnet20_memory.py). Every 100
+ * steps a run records its RSS and its minor/major page-fault counters (/proc/self/stat); at the
+ * end its peak RSS (VmHWM). Ours also records the live-tensor counter and, when the addon has
+ * them, the CPU allocator's statistics.
+ *
+ * Ours yields to the event loop once per step, as the Trainer does. A variant without yielding
+ * shows what the native side alone does (it is stopped when its RSS passes --max-rss-mb, so that
+ * a leak cannot take the machine down).
+ *
+ * Goals (issue 9): RSS growth from step 100 to the last step under 5%; peak RSS ≤ 1.3× PyTorch's.
+ * Writes bench/results/memory.csv (every sample) and bench/results/memory.svg (the RSS curves).
+ *
+ *   npx tsx bench/memory.ts [--steps 2000] [--every 100] [--threads 2] [--max-rss-mb 4096] [--variants a,b]
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as toolkit from '../src';
+import { F, SGD, applySignIn, createModel, keep, manualSeed, memory, pruneModel, randint, randn, setNumThreads, tidy } from '../src';
+import { renderSvg } from '../src/experiments/plots';
+import {
+  RESULTS_DIR, childMain, childParams, machine, machineNote, median, parseArgs, procCounters, runOurs, runPytorch, verdict,
+  type ProcCounters,
+} from './common';
+
+interface RunParams {
+  threads: number;
+  steps: number;
+  every: number;
+  batch: number;
+  density: number;
+  signin: boolean;
+  yield: boolean;
+  maxRssMb: number;
+}
+
+interface Sample extends ProcCounters {
+  step: number;
+  liveTensors?: number;
+  allocator?: Record<string, number>;
+}
+
+interface RunResult {
+  samples: Sample[];
+  hwmMb: number;
+  msPerStep: number;
+  params: number;
+  /** Set when the run was stopped at --max-rss-mb. */
+  stoppedAt?: number;
+}
+
+/** The CPU allocator's statistics when the addon exposes them (cpuMemoryStats). */
+function allocatorStats(): Record<string, number> | undefined {
+  const fn = (toolkit as Record<string, unknown>).cpuMemoryStats;
+  return typeof fn === 'function' ? (fn as () => Record<string, number>)() : undefined;
+}
+
+async function oursRun(p: RunParams): Promise<RunResult> {
+  setNumThreads(p.threads);
+  manualSeed(0);
+  const model = createModel('cifar_resnet_20', { numClasses: 10 });
+  await pruneModel(model, { method: 'random', sparsity: 1 - p.density, scope: 'layerwise', distribution: 'uniform', seed: 0 });
+  if (p.signin) applySignIn(model);
+  model.train();
+  const opt = SGD.forModel(model, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
+  const pool = Array.from({ length: 4 }, () => ({ x: keep(randn([p.batch, 3, 32, 32])), y: keep(randint(0, 10, [p.batch])) }));
+  const sample = (step: number): Sample => ({ step, ...procCounters(), liveTensors: memory().numTensors, allocator: allocatorStats() });
+  const samples = [sample(0)];
+  let stoppedAt: number | undefined;
+  const t0 = process.hrtime.bigint();
+  for (let i = 1; i <= p.steps; i++) {
+    const { x, y } = pool[i % pool.length];
+    tidy(() => {
+      const loss = F.crossEntropy(model.forward(x), y);
+      opt.zeroGrad();
+      loss.backward();
+      opt.step();
+    });
+    if (p.yield) await new Promise(setImmediate);
+    if (i % p.every === 0 || i === p.steps) samples.push(sample(i));
+    if (procCounters().rssMb > p.maxRssMb) {
+      samples.push(sample(i));
+      stoppedAt = i;
+      break;
+    }
+  }
+  const steps = stoppedAt ?? p.steps;
+  return { samples, hwmMb: procCounters().hwmMb, msPerStep: Number(process.hrtime.bigint() - t0) / 1e6 / steps, params: model.numParameters(), stoppedAt };
+}
+
+interface Variant {
+  name: string;
+  impl: 'ours' | 'pytorch';
+  signin: boolean;
+  yield: boolean;
+}
+
+const VARIANTS: Variant[] = [
+  { name: 'ours-plain', impl: 'ours', signin: false, yield: true },
+  { name: 'ours-signin', impl: 'ours', signin: true, yield: true },
+  { name: 'ours-plain-noyield', impl: 'ours', signin: false, yield: false },
+  { name: 'pytorch-plain', impl: 'pytorch', signin: false, yield: false },
+  { name: 'pytorch-signin', impl: 'pytorch', signin: true, yield: false },
+];
+
+export interface MemoryOptions {
+  steps?: number;
+  every?: number;
+  threads?: number;
+  maxRssMb?: number;
+  /** Variant names to run (default all). */
+  variants?: string[];
+}
+
+interface Row {
+  variant: Variant;
+  result: RunResult;
+  /** RSS at the first sample at or after step 100 (or the first after step 0) and at the end. */
+  rssStart: number;
+  rssEnd: number;
+  growthPct: number;
+  /** Median minor/major faults per step over the windows after the start sample. */
+  minorPerStep: number;
+  majorPerStep: number;
+}
+
+function analyse(variant: Variant, result: RunResult, every: number): Row {
+  const s = result.samples;
+  const startIdx = Math.max(1, s.findIndex((x) => x.step >= Math.min(100, every)));
+  const start = s[Math.min(startIdx, s.length - 1)];
+  const end = s[s.length - 1];
+  const windows = s.slice(startIdx + 1).map((x, k) => {
+    const prev = s[startIdx + k];
+    const n = Math.max(1, x.step - prev.step);
+    return { minor: (x.minflt - prev.minflt) / n, major: (x.majflt - prev.majflt) / n };
+  });
+  return {
+    variant, result, rssStart: start.rssMb, rssEnd: end.rssMb, growthPct: (end.rssMb / start.rssMb - 1) * 100,
+    minorPerStep: windows.length ? median(windows.map((w) => w.minor)) : NaN,
+    majorPerStep: windows.length ? median(windows.map((w) => w.major)) : NaN,
+  };
+}
+
+function curveSpec(rows: Row[]): Record<string, unknown> {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    width: 560,
+    height: 300,
+    title: 'RSS over training steps (masked ResNet-20, batch 128)',
+    data: { values: rows.flatMap((r) => r.result.samples.map((x) => ({ variant: r.variant.name, step: x.step, rss: x.rssMb }))) },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'step', type: 'quantitative', title: 'step' },
+      y: { field: 'rss', type: 'quantitative', title: 'RSS (MB)' },
+      color: { field: 'variant', type: 'nominal' },
+    },
+  };
+}
+
+export async function run(opts: MemoryOptions = {}): Promise<{ markdown: string; rows: Row[] }> {
+  const steps = opts.steps ?? 2000;
+  const every = opts.every ?? 100;
+  const threads = opts.threads ?? 2;
+  const maxRssMb = opts.maxRssMb ?? 4096;
+  const chosen = VARIANTS.filter((v) => !opts.variants?.length || opts.variants.includes(v.name));
+  const before = machine();
+  const rows: Row[] = [];
+  for (const v of chosen) {
+    const p: RunParams = { threads, steps, every, batch: 128, density: 0.1, signin: v.signin, yield: v.yield, maxRssMb };
+    process.stderr.write(`memory: ${v.name}, ${steps} steps\n`);
+    const result = v.impl === 'ours' ? runOurs<RunResult>(__filename, p) : runPytorch<RunResult>('resnet20_memory.py', p);
+    rows.push(analyse(v, result, every));
+  }
+  const after = machine();
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const csv = ['variant,step,rss_mb,hwm_mb,minflt,majflt,live_tensors,allocator'];
+  for (const r of rows) {
+    for (const x of r.result.samples) {
+      csv.push([r.variant.name, x.step, x.rssMb.toFixed(1), x.hwmMb.toFixed(1), x.minflt, x.majflt, x.liveTensors ?? '', x.allocator ? JSON.stringify(x.allocator).replace(/,/g, ';') : ''].join(','));
+    }
+  }
+  fs.writeFileSync(path.join(RESULTS_DIR, 'memory.csv'), `${csv.join('\n')}\n`);
+  fs.writeFileSync(path.join(RESULTS_DIR, 'memory.svg'), await renderSvg(curveSpec(rows)));
+
+  const peakOf = (name: string) => rows.find((r) => r.variant.name === name)?.result.hwmMb;
+  const startStep = Math.min(100, every);
+  const line = (r: Row) => {
+    const x = r.result;
+    const last = x.samples[x.samples.length - 1];
+    const ref = r.variant.impl === 'ours' ? peakOf(r.variant.signin ? 'pytorch-signin' : 'pytorch-plain') : undefined;
+    const growthOk = r.growthPct < 5 && x.stoppedAt === undefined;
+    const peakOk = ref === undefined ? undefined : x.hwmMb <= 1.3 * ref;
+    const goals = r.variant.impl === 'pytorch' ? '(reference)'
+      : `growth ${verdict(growthOk, before, after)}; peak ${peakOk === undefined ? 'no PyTorch run' : `${(x.hwmMb / ref!).toFixed(2)}× PyTorch's, ${verdict(peakOk, before, after)}`}`;
+    return `| ${r.variant.name} | ${last.step}${x.stoppedAt ? ` (stopped at ${maxRssMb} MB)` : ''} | ${r.rssStart.toFixed(0)} | ${r.rssEnd.toFixed(0)} | `
+      + `${r.growthPct >= 0 ? '+' : ''}${r.growthPct.toFixed(1)}% | ${x.hwmMb.toFixed(0)} | ${r.minorPerStep.toFixed(0)} | ${r.majorPerStep.toFixed(1)} | `
+      + `${last.liveTensors ?? '—'} | ${x.msPerStep.toFixed(0)} | ${goals} |`;
+  };
+  const allocatorNote = rows.some((r) => r.result.samples.some((x) => x.allocator))
+    ? `CPU allocator statistics at the end: ${rows.filter((r) => r.result.samples.at(-1)?.allocator).map((r) => `${r.variant.name} ${JSON.stringify(r.result.samples.at(-1)!.allocator)}`).join('; ')}.`
+    : 'The addon exposes no CPU allocator statistics (cpuMemoryStats) in this build.';
+  const markdown = [
+    `Masked CIFAR ResNet-20 (random 90% sparsity), batch 128×3×32×32, SGD (lr 0.1, momentum 0.9, weight decay 1e-4), ${threads} libtorch threads, `
+      + `${steps} steps per run, each run in a fresh process; samples every ${every} steps. `
+      + '"yield" runs await setImmediate after each step, as the Trainer does; "noyield" runs the steps back to back. '
+      + `RSS in MB; growth from step ${startStep} to the last step; peak = VmHWM; faults per step = median over the ${every}-step windows after step ${startStep}.`,
+    '',
+    `| variant | steps | RSS @${startStep} | RSS @end | growth | peak RSS | minor faults / step | major faults / step | live tensors @end | ms / step | goals (growth < 5%, peak ≤ 1.3× PyTorch) |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(line),
+    '',
+    allocatorNote,
+    '',
+    `Curves: bench/results/memory.svg; every sample: bench/results/memory.csv. ${machineNote(before, after)}`,
+  ].join('\n');
+  return { markdown, rows };
+}
+
+const child = childParams<RunParams>();
+if (child) {
+  childMain(() => oursRun(child));
+} else if (require.main === module) {
+  const a = parseArgs(process.argv.slice(2));
+  const num = (k: string) => (a[k] ? Number(a[k]) : undefined);
+  run({ steps: num('steps'), every: num('every'), threads: num('threads'), maxRssMb: num('max-rss-mb'), variants: a.variants?.split(',') }).then(
+    (r) => process.stdout.write(`${r.markdown}\n`),
+    (e) => {
+      process.stderr.write(`${(e as Error).stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,138 @@
+"""The reference side of the engine benchmarks: a masked CIFAR ResNet-20 (option B shortcuts,
+the toolkit's parameter names) in PyTorch on the same libtorch, trained the usual PyTorch way.
+
+- plain: the PaI recipe, gradients and weights multiplied by the mask around torch.optim.SGD;
+- Sign-In: each masked weight is reparameterized as theta = mask * m * w with
+  torch.nn.utils.parametrize (m, w initialized by the split m = sqrt((beta + sqrt(beta^2 +
+  4 theta^2)) / 2), w = theta / m), and torch.optim.SGD trains m and w.
+Also process counters from /proc (page faults, RSS, peak RSS) for the memory benchmark.
+"""
+import json
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.nn.utils.parametrize as parametrize
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+
+class ResNet20(nn.Module):
+    def __init__(self, in_channels=3, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        layers, cin = [], 16
+        for i, c in enumerate([16, 32, 64]):
+            blocks = []
+            for j in range(3):
+                blocks.append(Block(cin, c, 2 if (i > 0 and j == 0) else 1))
+                cin = c
+            layers.append(nn.Sequential(*blocks))
+        self.layer1, self.layer2, self.layer3 = layers
+        self.fc = nn.Linear(64, classes)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+class SignIn(nn.Module):
+    """theta = mask * m * w; right_inverse splits a masked theta into (m, w) with m^2 - w^2 = beta."""
+
+    def __init__(self, mask, beta=1.0):
+        super().__init__()
+        self.register_buffer("mask", mask)
+        self.beta = beta
+
+    def forward(self, m, w):
+        return self.mask * m * w
+
+    def right_inverse(self, theta):
+        theta = theta * self.mask
+        m = torch.sqrt((self.beta + torch.sqrt(self.beta ** 2 + 4 * theta * theta)) / 2)
+        return m, theta / m
+
+
+class MaskedTrainer:
+    """One training step of a masked model, timed by phase: forward (+ loss), backward
+    (zero_grad + backward), optimizer (mask the gradients, step, mask the weights)."""
+
+    def __init__(self, model, densities, signin, lr=0.1, momentum=0.9, weight_decay=1e-4):
+        self.model = model
+        self.masks = {}
+        for name, p in list(model.named_parameters()):
+            if p.dim() not in (2, 4):
+                continue
+            d = densities[name] if isinstance(densities, dict) else densities
+            mask = (torch.rand_like(p) < d).float()
+            if signin:
+                module = model.get_submodule(name.rsplit(".", 1)[0])
+                parametrize.register_parametrization(module, "weight", SignIn(mask))
+            else:
+                self.masks[name] = (p, mask)
+                with torch.no_grad():
+                    p.mul_(mask)
+        self.opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+
+    def step(self, x, y, clock=None):
+        t0 = clock() if clock else 0
+        loss = F.cross_entropy(self.model(x), y)
+        t1 = clock() if clock else 0
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        t2 = clock() if clock else 0
+        for p, m in self.masks.values():
+            p.grad.mul_(m)
+        self.opt.step()
+        with torch.no_grad():
+            for p, m in self.masks.values():
+                p.mul_(m)
+        t3 = clock() if clock else 0
+        return loss, (t1 - t0, t2 - t1, t3 - t2)
+
+
+def num_params(model):
+    """Parameters as the plain model counts them (a Sign-In weight counts once, as theta)."""
+    n = 0
+    for name, p in model.named_parameters():
+        n += p.numel() if not name.endswith("original1") else 0
+    return n
+
+
+def proc_counters():
+    with open("/proc/self/stat") as f:
+        stat = f.read()
+    fields = stat[stat.rindex(")") + 2:].split(" ")
+    status = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            status[k] = v.strip()
+    kb = lambda k: int(status[k].split()[0])
+    return {"minflt": int(fields[7]), "majflt": int(fields[9]), "rssMb": kb("VmRSS") / 1024, "hwmMb": kb("VmHWM") / 1024}
+
+
+def params():
+    return json.loads(sys.argv[1])
+
+
+def emit(result):
+    print(json.dumps(result))
