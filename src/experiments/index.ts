@@ -10,3 +10,4 @@ export * from './report';
 export * from './plots';
 export * from './resolve';
 export * from './paired';
+export * from './plots-beta';

@@ -12,6 +12,7 @@ import { ToolkitError } from '../errors';
 import { canonicalJson, nonDefaultFields } from './hash';
 import { meanStd, type FinalSummary, type MetricsRow } from './metrics';
 import { reportPaths } from './paths';
+import { betaPlotPath, betaPoints, betaSpec } from './plots-beta';
 import { perLayerFlipsSpec, renderSvg, signFlipsSpec, testAccuracySpec, type CurvePoint, type FlipCurvePoint, type LayerPoint, type PlotOrder } from './plots';
 import { readFinal, readMetrics, scanRuns, writeFileAtomic, writeJsonAtomic, type CorruptRun, type RunInfo } from './runs';
 import { flattenDotted, PRUNING_METHODS, type ExperimentConfig, type PruningMethod } from './schema';
@@ -240,6 +241,8 @@ interface PlotData {
   flips: FlipCurvePoint[];
   layers: LayerPoint[];
   layerNames: string[];
+  /** The method label of each plotted run, by run name. */
+  runLabels: Map<string, string>;
 }
 
 /** Curves of one table's runs (finished runs only unless includeUnfinished). */
@@ -248,6 +251,7 @@ export function plotData(table: AccuracyTable, runs: readonly RunRecord[], inclu
   const flips: FlipCurvePoint[] = [];
   const layers: LayerPoint[] = [];
   const layerNames: string[] = [];
+  const runLabels = new Map<string, string>();
   // Runs are matched to rows by their method fields, labelled as accuracyTables labels them.
   const byFields = new Map<string, string>();
   const tableRuns = runs.filter((r) => canonicalJson(settingFields(r.config)) === canonicalJson(table.setting) && (includeUnfinished || r.final));
@@ -256,6 +260,7 @@ export function plotData(table: AccuracyTable, runs: readonly RunRecord[], inclu
   for (const [k, rs] of byMethod) byFields.set(k, labels.get(rs)!);
   for (const r of tableRuns) {
     const method = byFields.get(canonicalJson(methodFields(r.config)))!;
+    runLabels.set(r.name, method);
     const sparsity = sparsityLabel(r.config.pruning.sparsity);
     const seed = r.config.seed;
     let lastFlips: MetricsRow['signFlips'];
@@ -274,7 +279,7 @@ export function plotData(table: AccuracyTable, runs: readonly RunRecord[], inclu
   }
   const methods = [...table.rows.map((r) => r.label), ...[...byFields.values()].filter((l) => !table.rows.some((r) => r.label === l))];
   const sparsities = [...new Set(tableRuns.map((r) => r.config.pruning.sparsity))].sort((a, b) => a - b).map(sparsityLabel);
-  return { title: table.title, order: { methods, sparsities }, accuracy, flips, layers, layerNames };
+  return { title: table.title, order: { methods, sparsities }, accuracy, flips, layers, layerNames, runLabels };
 }
 
 export interface ReportOptions {
@@ -317,6 +322,8 @@ export async function writeReport(runsDir: string, outDir: string, options: Repo
       if (d.accuracy.length) out.push([p.testAccuracyPlot(t.title), await renderSvg(testAccuracySpec(d.accuracy, d.title, d.order))]);
       if (d.flips.length) out.push([p.signFlipsPlot(t.title), await renderSvg(signFlipsSpec(d.flips, d.title, d.order))]);
       if (d.layers.length) out.push([p.perLayerFlipsPlot(t.title), await renderSvg(perLayerFlipsSpec(d.layers, d.layerNames, d.title, d.order))]);
+      const beta = betaPoints(runs, (name) => d.runLabels.get(name), sparsityLabel);
+      if (beta.length) out.push([betaPlotPath(outDir, t.title), await renderSvg(betaSpec(beta, d.title, d.order))]);
       for (const [file, svg] of out) {
         writeFileAtomic(file, svg);
         files.push(file);

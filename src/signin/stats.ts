@@ -133,7 +133,7 @@ export class SignTracker {
           cur.ne(init).logicalAnd(keepMask).sum().to('float64'),
           cur.ne(prev).logicalAnd(keepMask).sum().to('float64'),
         ];
-        if (s) parts.push(s.m.square().sub(s.w.square()).mul(keepMask).sum().to('float64'));
+        if (s) parts.push(s.m.to('float64').square().sub(s.w.to('float64').square()).mul(keepMask).sum());
         return { counts: stack(parts), current: cur };
       }));
       const [n, fi, fp, betaSum] = counts.toArray();

@@ -117,7 +117,8 @@ describe('iterative pruning', () => {
     const model = seeded(() => createModel('lenet5'));
     const before = memory().numTensors;
     const r = await pruneModel(model, { method: 'synflow', sparsity: 0.98 });
-    expect(memory().numTensors).toBe(before);
+    // At most: pruneModel yields to the event loop, where GC finalizers may free unreachable tensors of earlier tests.
+    expect(memory().numTensors).toBeLessThanOrEqual(before);
     expect(r.schedule).toHaveLength(100);
     expect(r.schedule[0]).toBeCloseTo(0.02 ** 0.01, 12);
     expect(r.schedule[99]).toBeCloseTo(0.02, 15);
@@ -174,10 +175,10 @@ describe('SynFlow precision', () => {
     const after = a.conv1.weight.toArray();
     const mask = a.conv1.mask.toArray();
     after.forEach((v, i) => expect(v).toBe(mask[i] ? values[i] : 0));
-    // In float32 alone the pass overflows: every score is inf/NaN and the masks differ.
+    // In float32 alone the pass overflows: refused, with the remedy named, rather than ranking inf/NaN.
     const c = huge();
-    await pruneModel(c, { method: 'synflow', sparsity: 0.8, iterations: 2, inputShape: [1, 8, 8], prunerOptions: { dtype: 'float32' } });
-    expect(maskedLayers(c).map(([, l]) => l.mask.toArray())).not.toEqual(maskedLayers(b).map(([, l]) => l.mask.toArray()));
+    await expect(pruneModel(c, { method: 'synflow', sparsity: 0.8, iterations: 2, inputShape: [1, 8, 8], prunerOptions: { dtype: 'float32' } }))
+      .rejects.toThrow(/^SynFlow scores overflowed float32 in round 1 of 2 .*pruner option dtype 'float64'/);
   });
 });
 

@@ -36,7 +36,8 @@ describe.each(GRID_MODELS)('$name', ({ create, inputShape }) => {
         const result = await pruneModel(model, {
           method, sparsity, scope, distribution, data: batch, inputShape, seed: 3, iterations: method === 'synflow' ? 3 : undefined,
         });
-        expect(memory().numTensors).toBe(before);
+        // At most: pruneModel yields to the event loop, where GC finalizers may free unreachable tensors of earlier tests.
+        expect(memory().numTensors).toBeLessThanOrEqual(before);
         const counts = checkMasks(model);
         const total = [...maskedLayers(model)].reduce((s, [, l]) => s + l.weight.numel, 0);
         const kept = [...counts.values()].reduce((a, b) => a + b, 0);

@@ -15,9 +15,11 @@ describe('ExperimentConfig', () => {
   test('a minimal config gets every documented default', () => {
     const c = parseConfig(minimal);
     expect(c).toEqual({
-      dataset: { name: 'cifar10', augment: true },
+      dataset: { name: 'cifar10', augment: true, dropLast: false },
       model: { name: 'cifar_resnet_20', options: {} },
-      pruning: { method: 'none', sparsity: 0, scope: 'global', denseFirst: false, denseLast: false },
+      pruning: {
+        method: 'none', sparsity: 0, scope: 'global', denseFirst: false, denseLast: false, synflowDtype: 'float64', dataSamples: 128, dataBalanced: false,
+      },
       signin: { enabled: false, beta: 1, resetPeriod: 1, resetUnit: 'epochs', momentumAtReset: 'keep' },
       optimizer: { lr: 0.1, momentum: 0.9, nesterov: false, weightDecay: 1e-4, excludeBnAndBias: false },
       schedule: { name: 'cosine', warmupEpochs: 0, milestones: [], gamma: 0.1, minLr: 0 },
@@ -83,7 +85,7 @@ describe('ExperimentConfig', () => {
     "path": "pruning.sparsity",
   },
   {
-    "message": "Unknown key (did you mean 'sparsity'?); valid keys: method, sparsity, distribution, scope, denseFirst, denseLast, iterations",
+    "message": "Unknown key (did you mean 'sparsity'?); valid keys: method, sparsity, distribution, scope, denseFirst, denseLast, iterations, synflowDtype, dataSamples, dataBalanced",
     "path": "pruning.sparsty",
   },
   {
