@@ -4,7 +4,7 @@ import { markAsUntransferable } from 'node:worker_threads';
 import { InvalidArgumentError, fromNative } from '../errors';
 import { native } from '../native';
 import { intList, isInt, oneOf, options } from '../validate';
-import { call } from './dispatch';
+import { call } from './checked';
 import type { Generator } from './runtime';
 import { DTYPES, Tensor, type DType, type TypedArray } from './tensor';
 

@@ -40,9 +40,9 @@ interface ChildResult {
   failure?: FuzzFailure;
 }
 
-function runChild(suite: string, start: number, report: FuzzReport, opts: { rssCapBytes: number; callTimeoutMs: number; cwd: string }): Promise<ChildResult> {
+function runChild(suite: string, start: number, report: FuzzReport, opts: { rssCapBytes: number; callTimeoutMs: number; cwd: string; step: number }): Promise<ChildResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--max-old-space-size=1024', '--import', TSX, WORKER, suite, String(start)], {
+    const child = spawn(process.execPath, ['--max-old-space-size=1024', '--import', TSX, WORKER, suite, String(start), String(opts.step)], {
       cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: '1', SIGNIN_TORCH_LOG_LEVEL: 'silent' },
     });
     let total = -1;
@@ -97,10 +97,10 @@ function runChild(suite: string, start: number, report: FuzzReport, opts: { rssC
 }
 
 /** Runs every call of a suite (see fuzz-worker.ts), each crash observed in a child process. */
-export async function fuzzSuite(suite: 'native' | 'tensor' | 'api', opts: { rssCapBytes?: number; callTimeoutMs?: number } = {}): Promise<FuzzReport> {
+export async function fuzzSuite(suite: 'native' | 'tensor' | 'api', opts: { rssCapBytes?: number; callTimeoutMs?: number; step?: number } = {}): Promise<FuzzReport> {
   const report: FuzzReport = { calls: 0, coded: 0, failures: [] };
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'signin-fuzz-'));
-  const o = { rssCapBytes: opts.rssCapBytes ?? 3 * 2 ** 30, callTimeoutMs: opts.callTimeoutMs ?? 15000, cwd };
+  const o = { rssCapBytes: opts.rssCapBytes ?? 3 * 2 ** 30, callTimeoutMs: opts.callTimeoutMs ?? 15000, cwd, step: opts.step ?? 1 };
   try {
     let start = 0;
     for (;;) {
@@ -116,7 +116,7 @@ export async function fuzzSuite(suite: 'native' | 'tensor' | 'api', opts: { rssC
 }
 
 if (require.main === module) {
-  fuzzSuite(process.argv[2] as 'native').then((r) => {
+  fuzzSuite(process.argv[2] as 'native', { step: Number(process.argv[3] ?? 1) }).then((r) => {
     console.log(JSON.stringify({ calls: r.calls, coded: r.coded }, null, 1));
     for (const f of r.failures) console.log(`${f.kind}\t${f.call}\t${f.detail}`);
   });
