@@ -95,7 +95,9 @@ const at::Tensor& NativeTensor::From(Napi::Env env, const Napi::Value& v, const 
 
 NativeTensor::NativeTensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeTensor>(info) {
   if (!t_wrapping) {
-    throw Napi::TypeError::New(info.Env(), "NativeTensor cannot be constructed from JS; use the tensor factories");
+    Napi::Error err = Napi::TypeError::New(info.Env(), "NativeTensor cannot be constructed from JS; use the tensor factories");
+    err.Set("code", Napi::String::New(info.Env(), "ERR_INVALID_ARG"));
+    throw err;
   }
   tensor_ = std::move(*t_wrapping);
   t_wrapping = nullptr;

@@ -78,7 +78,7 @@ export const HASH_EXCLUDED_PATHS: readonly string[] = ['dataset.root', 'dataset.
 
 const D = DEFAULTS;
 const nonNegInt = () => z.number().int().min(0);
-const threadCount = () => nonNegInt().max(maxThreads(), `at most ${maxThreads()} (${maxThreadsReason()})`);
+const threadCount = () => nonNegInt().refine((n) => n <= maxThreads(), { message: `Expected at most ${maxThreads()} (${maxThreadsReason()})` });
 
 const DatasetSchema = z.strictObject({
   name: z.enum(DATASET_NAMES).describe('Dataset (required).'),

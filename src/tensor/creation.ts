@@ -1,9 +1,10 @@
 /** Tensor factories (torch.zeros, torch.tensor, ...). Options: dtype, device, requiresGrad, generator. */
+import { isArrayBuffer } from 'node:util/types';
 import { markAsUntransferable } from 'node:worker_threads';
 import { InvalidArgumentError, fromNative } from '../errors';
 import { native } from '../native';
 import { intList, isInt, oneOf, options } from '../validate';
-import { call } from './dispatch';
+import { call } from './checked';
 import type { Generator } from './runtime';
 import { DTYPES, Tensor, type DType, type TypedArray } from './tensor';
 
@@ -118,7 +119,7 @@ export function fromTypedArray(data: TypedArray, shape: number[] = [data.length]
   // The tensor reads the buffer's memory for as long as it lives: a transfer (postMessage,
   // structuredClone) would free it under the tensor, so a shared buffer is pinned; it is then
   // copied, not moved, when transferred. Resizable buffers are copied by the addon.
-  if (!copy && data.buffer instanceof ArrayBuffer && !(data.buffer as { resizable?: boolean }).resizable) markAsUntransferable(data.buffer);
+  if (!copy && isArrayBuffer(data.buffer) && !(data.buffer as { resizable?: boolean }).resizable) markAsUntransferable(data.buffer);
   try {
     return new Tensor(native().fromTypedArray(data, shape, copy, o.dtype));
   } catch (e) {

@@ -1,12 +1,13 @@
 /** Functions over several tensors (torch.cat, torch.where, ...). */
 import { InvalidArgumentError } from '../errors';
-import { call } from './dispatch';
+import { call } from './checked';
 import { Tensor } from './tensor';
 
 function tensors(name: string, list: unknown): Tensor[] {
-  if (!Array.isArray(list) || list.length === 0 || !list.every((t) => t instanceof Tensor)) {
-    throw new InvalidArgumentError(name, 'non-empty array of Tensors', list);
-  }
+  const bad = () => new InvalidArgumentError(name, 'non-empty array of Tensors', list);
+  if (!Array.isArray(list) || list.length === 0) throw bad();
+  // An index loop, not every(): every() would walk all 2^32-1 holes of new Array(2 ** 32 - 1).
+  for (let i = 0; i < list.length; i++) if (!(list[i] instanceof Tensor)) throw bad();
   return list as Tensor[];
 }
 

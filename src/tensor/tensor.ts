@@ -5,8 +5,8 @@
  */
 import { InvalidArgumentError, TensorDisposedError, fromNative } from '../errors';
 import { native, type NativeTensor } from '../native';
-import { isInt } from '../validate';
-import { call, callInPlace } from './dispatch';
+import { intList, isInt } from '../validate';
+import { call, callInPlace } from './checked';
 import { track } from './engine';
 import type { Generator } from './runtime';
 
@@ -38,6 +38,11 @@ export function tensorHandle(name: string, v: unknown): NativeTensor {
 }
 
 const DEVICE_PATTERN = /^(cpu|cuda(:\d+)?)$/;
+
+// A dim or a list of dims, checked with an index loop (flat() would walk every hole of a sparse array).
+function dims(dim: number | number[]): number[] {
+  return Array.isArray(dim) ? intList('dim', dim) : [dim];
+}
 
 const disposeSymbol: symbol = (Symbol as unknown as { dispose?: symbol }).dispose ?? Symbol.for('Symbol.dispose');
 
@@ -223,17 +228,17 @@ export class Tensor {
 
   // Reductions. dim may be a number or a list; keepdim defaults to false.
   sum(dim?: number | number[], keepdim = false): Tensor {
-    return dim === undefined ? call('aten::sum', [this]) : call('aten::sum.dim_IntList', [this, [dim].flat(), keepdim]);
+    return dim === undefined ? call('aten::sum', [this]) : call('aten::sum.dim_IntList', [this, dims(dim), keepdim]);
   }
   mean(dim?: number | number[], keepdim = false): Tensor {
-    return dim === undefined ? call('aten::mean', [this]) : call('aten::mean.dim', [this, [dim].flat(), keepdim]);
+    return dim === undefined ? call('aten::mean', [this]) : call('aten::mean.dim', [this, dims(dim), keepdim]);
   }
   /** Unbiased (Bessel-corrected) variance, as torch.var's default. */
   var(dim?: number | number[], keepdim = false, unbiased = true): Tensor {
-    return dim === undefined ? call('aten::var', [this, unbiased]) : call('aten::var.dim', [this, [dim].flat(), unbiased, keepdim]);
+    return dim === undefined ? call('aten::var', [this, unbiased]) : call('aten::var.dim', [this, dims(dim), unbiased, keepdim]);
   }
   std(dim?: number | number[], keepdim = false, unbiased = true): Tensor {
-    return dim === undefined ? call('aten::std', [this, unbiased]) : call('aten::std.dim', [this, [dim].flat(), unbiased, keepdim]);
+    return dim === undefined ? call('aten::std', [this, unbiased]) : call('aten::std.dim', [this, dims(dim), unbiased, keepdim]);
   }
   prod(): Tensor { return call('aten::prod', [this]); }
   /** The maximum over all elements. */
@@ -251,7 +256,7 @@ export class Tensor {
   argmin(dim?: number, keepdim = false): Tensor { return call('aten::argmin', [this, dim, keepdim]); }
   /** The p-norm over all elements or over dims. */
   norm(p = 2, dim?: number | number[], keepdim = false): Tensor {
-    return dim === undefined ? call('aten::norm.Scalar', [this, p]) : call('aten::norm.ScalarOpt_dim', [this, p, [dim].flat(), keepdim]);
+    return dim === undefined ? call('aten::norm.Scalar', [this, p]) : call('aten::norm.ScalarOpt_dim', [this, p, dims(dim), keepdim]);
   }
   topk(k: number, dim = -1, largest = true, sorted = true): ValuesIndices {
     const [values, indices] = call<Tensor[]>('aten::topk', [this, k, dim, largest, sorted]);
