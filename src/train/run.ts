@@ -108,7 +108,7 @@ function runName(config: ExperimentConfig): string {
  * await trainFromConfig(config, createRunDir('runs', config).dir);
  */
 export async function trainFromConfig(config: ExperimentConfig, runDir: string): Promise<RunResult> {
-  const { log, close } = runLogger(runPaths(runDir).runLog, { run: runDir });
+  const { log, close } = runLogger(runPaths(runDir).runLog, { run: runDir, label: runName(config) });
   try {
     return await trainLogged(config, runDir, log);
   } catch (e) {
