@@ -87,7 +87,7 @@ export class FirstBatches implements BatchSource {
   }
 }
 
-/** 'Random (ERK) + Sign-In 95% seed 0': how progress names a run. */
+/** 'random (erk) 95% + Sign-In seed 0': how the progress bar and the run's log lines name a run. */
 function runName(config: ExperimentConfig): string {
   const p = config.pruning;
   const method = p.method === 'none' ? 'dense' : `${p.method}${p.distribution && p.scope === 'layerwise' ? ` (${p.distribution})` : ''} ${Number((p.sparsity * 100).toFixed(2))}%`;
