@@ -23,6 +23,7 @@ test('file names live here and only here', () => {
     maskReport: 'mask-report.json',
     final: 'final.json',
     log: 'train.log',
+    runLog: 'log.jsonl',
   });
   const p = runPaths('/runs/x');
   expect(p.dir).toBe('/runs/x');
