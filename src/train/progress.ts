@@ -58,6 +58,7 @@ export class Progress {
         format: `${name}epoch ${opts.epoch}/${opts.epochs} [{bar}] {value}/{total} steps · loss {loss} · {speed} it/s · ETA {runEta}`,
         stream: process.stderr,
         hideCursor: true,
+        barsize: 20,
       },
       Presets.shades_classic,
     );

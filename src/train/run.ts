@@ -101,7 +101,7 @@ export function checkRunnable(config: ExperimentConfig): void {
   checkDatasetFiles(config.dataset.name, { root: config.dataset.root });
 }
 
-/** 'Random (ERK) + Sign-In 95% seed 0': how progress names a run. */
+/** 'random (erk) 95% + Sign-In seed 0': how the progress bar and the run's log lines name a run. */
 function runName(config: ExperimentConfig): string {
   const p = config.pruning;
   const method = p.method === 'none' ? 'dense' : `${p.method}${p.distribution && p.scope === 'layerwise' ? ` (${p.distribution})` : ''} ${Number((p.sparsity * 100).toFixed(2))}%`;
@@ -125,7 +125,7 @@ function runName(config: ExperimentConfig): string {
  */
 export async function trainFromConfig(config: ExperimentConfig, runDir: string): Promise<RunResult> {
   const lock = acquireRunLock(runDir);
-  const { log, close } = runLogger(runPaths(runDir).runLog, { run: runDir });
+  const { log, close } = runLogger(runPaths(runDir).runLog, { run: runDir, label: runName(config) });
   try {
     return await trainLogged(config, runDir, log);
   } catch (e) {
