@@ -14,6 +14,8 @@
         "native/dispatch.cc",
         "native/runtime.cc",
         "native/tensor.cc",
+        "native/memory/cpu_allocator.cc",
+        "native/memory/memory.cc",
         "native/optim/sgd.cc",
         "native/signin/signin.cc",
         "native/signin/signin_cpu.cc"

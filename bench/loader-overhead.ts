@@ -107,7 +107,7 @@ interface Case {
 async function measure(c: Case, batchSize: number, warmup: number, steps: number): Promise<OverheadRow> {
   manualSeed(0);
   const model = createModel(c.model, { numClasses: c.dataset.numClasses, inChannels: c.inChannels });
-  pruneModel(model, { method: 'random', sparsity: 0.9, scope: 'layerwise', distribution: 'erk', seed: 0 });
+  await pruneModel(model, { method: 'random', sparsity: 0.9, scope: 'layerwise', distribution: 'erk', seed: 0 });
   const optimizer = SGD.forModel(model, { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
   const loader = new DataLoader(c.dataset, {
     batchSize, shuffle: true, seed: 0, dropLast: true, transforms: c.transforms, numWorkers: c.workers, persistentWorkers: true,

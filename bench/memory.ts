@@ -61,7 +61,7 @@ async function oursRun(p: RunParams): Promise<RunResult> {
   setNumThreads(p.threads);
   manualSeed(0);
   const model = createModel('cifar_resnet_20', { numClasses: 10 });
-  pruneModel(model, { method: 'random', sparsity: 1 - p.density, scope: 'layerwise', distribution: 'uniform', seed: 0 });
+  await pruneModel(model, { method: 'random', sparsity: 1 - p.density, scope: 'layerwise', distribution: 'uniform', seed: 0 });
   if (p.signin) applySignIn(model);
   model.train();
   const opt = SGD.forModel(model, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });

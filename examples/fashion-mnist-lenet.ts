@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const test = new DataLoader(testSet, { batchSize: 512, transforms: defaultTransforms('fashion_mnist', false) });
 
   const model = createModel('lenet5', { numClasses: 10, inChannels: 1, batchNorm: args.batchNorm });
-  if (args.sparsity > 0) pruneModel(model, { method: 'random', sparsity: args.sparsity, scope: 'layerwise', distribution: 'uniform', seed: 0 });
+  if (args.sparsity > 0) await pruneModel(model, { method: 'random', sparsity: args.sparsity, scope: 'layerwise', distribution: 'uniform', seed: 0 });
   if (args.signin) applySignIn(model);
   const optimizer = SGD.forModel(model, { lr: args.lr, momentum: 0.9, weightDecay: 5e-4 });
   const callbacks: Callback[] = args.signin ? [new SignInResetSchedule(model, { optimizer })] : [];

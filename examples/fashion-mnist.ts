@@ -1,7 +1,9 @@
 /**
  * The main job (README's first command): on Fashion-MNIST, train one sparse network with a random
  * ERK mask twice — plain (Random PaI) and with Sign-In — with the same seed, mask and
- * hyperparameters, then print the comparison table and where the plots are.
+ * hyperparameters, then print the comparison table (accuracy, sign flips, the paired difference
+ * and whether it is within noise) and where the report and plots are. Logs go to stderr and to
+ * each run's log.jsonl; stdout carries only the table.
  *
  *   npx tsx examples/fashion-mnist.ts [--sparsity 0.95] [--epochs 5] [--seed 0] [--no-batch-norm]
  *
@@ -13,9 +15,11 @@
  */
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { createRunDir, isFinished, parseConfig, writeReport, type ExperimentConfigInput } from '../src/experiments';
+import { createDataset } from '../src/data';
+import { createRunDir, isFinished, parseConfig, readFinal, writeReport, type ExperimentConfigInput } from '../src/experiments';
 import { logger } from '../src/logger';
 import { trainFromConfig } from '../src/train/run';
+import { mainJobTable, type MainJobRun } from './main-job-table';
 
 interface Args {
   model: string;
@@ -58,20 +62,25 @@ async function main(): Promise<void> {
     seed: args.seed,
     threads: args.threads,
   };
+  const results: MainJobRun[] = [];
   for (const signin of [false, true]) {
     const config = parseConfig({ ...base, signin: { enabled: signin } });
     const run = createRunDir(args.runsDir, config);
     const label = signin ? 'Random + Sign-In' : 'Random';
     if (isFinished(run.dir)) {
       log.info({ run: run.dir }, `${label}: finished earlier, skipped`);
-      continue;
+    } else {
+      log.info({ run: run.dir }, `${label}: training ${args.model} at ${(args.sparsity * 100).toFixed(0)}% sparsity for ${args.epochs} epochs`);
+      await trainFromConfig(config, run.dir);
     }
-    log.info({ run: run.dir }, `${label}: training ${args.model} at ${(args.sparsity * 100).toFixed(0)}% sparsity for ${args.epochs} epochs`);
-    await trainFromConfig(config, run.dir);
+    const final = readFinal(run.dir);
+    if (!final) throw new Error(`${run.dir} has no final.json after training`);
+    results.push({ label, testAcc: final.testAcc, signFlips: final.signFlips?.overall });
   }
   const outDir = path.join(args.runsDir, 'report');
-  const report = await writeReport(args.runsDir, outDir);
-  process.stdout.write(`\n${report.markdown}\n`);
+  await writeReport(args.runsDir, outDir);
+  const testSize = createDataset('fashion_mnist', { train: false }).length;
+  process.stdout.write(`\n${mainJobTable(results[0], results[1], testSize)}\n`);
   process.stdout.write(`Report, CSV and SVG plots: ${path.resolve(outDir)}\n`);
 }
 

@@ -3,9 +3,11 @@
  * reproduce"): f(x) = a·ReLU(w·x), x ∈ R^d Gaussian, fitted to a teacher a*·ReLU(w*·x) with
  * a* = 1 and w* = (1, …, 1)/√d (a unit vector with positive entries).
  *
- * The student starts from each sign pattern of (a, w): a = ±s and w = ±s·u, where u = |g|/‖g‖
- * for a Gaussian g (positive entries, so "w > 0" is aligned with the teacher and "w < 0" = −s·u
- * points against it). |a| = ‖w‖ = s: a balanced start, the case the theory is about (plain
+ * The student starts from each sign pattern of (a, w): a = ±s and w = ±s·u, in two directions u:
+ * - 'random': u = |g|/‖g‖ for a Gaussian g (positive entries, so "w > 0" lies in the teacher's
+ *   orthant and "w < 0" = −s·u in the opposite one, but not exactly against w*);
+ * - 'teacher': u = w*, so "w < 0" is exactly −s·w*, whose active half-space {x: w·x > 0} is
+ *   disjoint from the teacher's. This is the start the paper's impossibility result is about. |a| = ‖w‖ = s: a balanced start, the case the theory is about (plain
  * gradient flow conserves a² − ‖w‖², so with a balanced start a cannot cross 0 without w
  * vanishing with it).
  *
@@ -22,6 +24,7 @@
 import { Generator, noGrad, randn, signinReset, signinSplit, signinStep, tensor, tidy, type Tensor } from '../src';
 
 export type Method = 'plain' | 'signin';
+export type Direction = 'random' | 'teacher';
 export type SignPattern = '(+,+)' | '(-,+)' | '(+,-)' | '(-,-)';
 
 export interface SingleNeuronOptions {
@@ -47,6 +50,7 @@ export interface SingleNeuronOptions {
 export interface SingleNeuronRun {
   method: Method;
   start: SignPattern;
+  direction: Direction;
   finalLoss: number;
   a: number;
   w: number[];
@@ -58,6 +62,9 @@ export interface SingleNeuronRun {
 export interface SingleNeuronResult {
   options: Required<SingleNeuronOptions>;
   runs: SingleNeuronRun[];
+  /** The training inputs and the random direction, for independent re-computation. */
+  x: number[][];
+  randomDirection: number[];
 }
 
 export const PATTERNS: readonly SignPattern[] = ['(+,+)', '(-,+)', '(+,-)', '(-,-)'];
@@ -74,7 +81,7 @@ function lossOf(x: Tensor, y: Tensor, a: Tensor, w: Tensor): Tensor {
   return x.matmul(w).relu().mul(a).sub(y).square().mean().mul(0.5);
 }
 
-function trainOne(method: Method, start: SignPattern, x: Tensor, y: Tensor, u: number[], o: Required<SingleNeuronOptions>): SingleNeuronRun {
+function trainOne(method: Method, start: SignPattern, direction: Direction, x: Tensor, y: Tensor, u: number[], o: Required<SingleNeuronOptions>): SingleNeuronRun {
   const sa = start[1] === '+' ? 1 : -1;
   const sw = start[3] === '+' ? 1 : -1;
   return tidy(() => {
@@ -110,7 +117,7 @@ function trainOne(method: Method, start: SignPattern, x: Tensor, y: Tensor, u: n
     const norm = Math.hypot(...wv);
     const cosine = norm > 0 ? wv.reduce((s, v) => s + v, 0) / (norm * Math.sqrt(o.d)) : 0;
     const recovered = finalLoss < o.tol && av > 0 && wv.every((v) => v > 0);
-    return { method, start, finalLoss, a: av, w: wv, cosine, recovered };
+    return { method, start, direction, finalLoss, a: av, w: wv, cosine, recovered };
   });
 }
 
@@ -124,22 +131,28 @@ export function run(opts: SingleNeuronOptions = {}): SingleNeuronResult {
     const y = x.matmul(wStar).relu(); // a* = 1
     const g = randn([o.d], { dtype: 'float64', generator: gen }).abs();
     const u = g.div(g.norm()).toArray();
+    const directions: Record<Direction, number[]> = { random: u, teacher: wStar.toArray() };
     const runs: SingleNeuronRun[] = [];
-    for (const method of ['plain', 'signin'] as const) {
-      for (const start of PATTERNS) runs.push(trainOne(method, start, x, y, u, o));
+    for (const direction of ['random', 'teacher'] as const) {
+      for (const method of ['plain', 'signin'] as const) {
+        for (const start of PATTERNS) runs.push(trainOne(method, start, direction, x, y, directions[direction], o));
+      }
     }
-    return { options: o, runs };
+    const rows = x.toArray();
+    const xs = Array.from({ length: o.n }, (_, i) => rows.slice(i * o.d, (i + 1) * o.d));
+    return { options: o, runs, x: xs, randomDirection: u };
   });
 }
 
-/** The markdown table of a result: one row per start, one column per method. */
+/** The markdown table of a result: one row per start and direction, one column per method. */
 export function table(result: SingleNeuronResult): string {
   const cell = (r: SingleNeuronRun) => `${r.recovered ? '**yes**' : 'no'} (loss ${r.finalLoss.toExponential(1)}, a ${r.a.toFixed(2)}, cos ${r.cosine.toFixed(2)})`;
-  const lines = ['| start (a, w) | plain GD | Sign-In |', '|---|---|---|'];
-  for (const start of PATTERNS) {
-    const p = result.runs.find((r) => r.method === 'plain' && r.start === start)!;
-    const s = result.runs.find((r) => r.method === 'signin' && r.start === start)!;
-    lines.push(`| ${start} | ${cell(p)} | ${cell(s)} |`);
+  const lines = ['| start (a, w) | w direction | plain GD | Sign-In |', '|---|---|---|---|'];
+  for (const direction of ['random', 'teacher'] as const) {
+    for (const start of PATTERNS) {
+      const find = (method: Method) => result.runs.find((r) => r.method === method && r.start === start && r.direction === direction)!;
+      lines.push(`| ${start} | ${direction === 'random' ? '±u (random, positive entries)' : '±w* (teacher)'} | ${cell(find('plain'))} | ${cell(find('signin'))} |`);
+    }
   }
   return lines.join('\n');
 }
@@ -159,7 +172,7 @@ if (require.main === module) {
   const t0 = Date.now();
   const result = run(args);
   if (args.json) {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ options: result.options, runs: result.runs }, null, 2)}\n`);
   } else {
     const o = result.options;
     process.stdout.write(`single neuron: d=${o.d}, n=${o.n}, steps=${o.steps}, lr=${o.lr}, |a|=‖w‖=${o.scale}, β=${o.beta}, reset every ${o.resetEvery} steps, tol=${o.tol} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n\n`);

@@ -2,11 +2,13 @@
 
 #include "exports.h"
 #include "guard.h"
+#include "memory/cpu_allocator.h"
 #include "tensor.h"
 
 namespace signin {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  InstallCachingCpuAllocator();
   auto* data = new AddonData();
   env.SetInstanceData<AddonData>(data);
   Napi::Function tensorClass = NativeTensor::Define(env);
@@ -33,6 +35,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("liveTensors", Export<LiveTensors>);
   fn("torchVersion", Export<TorchVersion>);
   fn("fromTypedArray", Export<FromTypedArrayExport>);
+  fn("cpuMemoryStats", Export<CpuMemoryStats>);
+  fn("emptyCpuCache", Export<EmptyCpuCacheExport>);
+  fn("setCpuCacheLimit", Export<SetCpuCacheLimitExport>);
   fn("sgdStep", Export<SgdStep>);
   fn("signinStep", Export<SigninStep>);
   fn("signinReset", Export<SigninReset>);

@@ -5,9 +5,12 @@
 #include <ATen/core/jit_type.h>
 #include <c10/core/Device.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 
@@ -94,11 +97,17 @@ bool ToBool(const Napi::Value& v, const std::string& name) {
   return v.As<Napi::Boolean>().Value();
 }
 
+// An array's length says nothing about how much it holds (`new Array(2 ** 32 - 1)` is a few bytes
+// of holes), so output vectors grow with the elements that validated instead of being sized up
+// front.
+size_t ReserveFor(uint32_t length) { return std::min<size_t>(length, 1024); }
+
 std::vector<int64_t> ToIntList(const Napi::Value& v, const std::string& name) {
   if (!v.IsArray()) Expected("an array of integers", name, v);
   auto arr = v.As<Napi::Array>();
-  std::vector<int64_t> out(arr.Length());
-  for (uint32_t i = 0; i < arr.Length(); ++i) out[i] = ToInt(arr.Get(i), name + "[" + std::to_string(i) + "]");
+  std::vector<int64_t> out;
+  out.reserve(ReserveFor(arr.Length()));
+  for (uint32_t i = 0; i < arr.Length(); ++i) out.push_back(ToInt(arr.Get(i), name + "[" + std::to_string(i) + "]"));
   return out;
 }
 
@@ -106,7 +115,7 @@ std::vector<at::Tensor> ToTensorList(Napi::Env env, const Napi::Value& v, const 
   if (!v.IsArray()) Expected("an array of tensors", name, v);
   auto arr = v.As<Napi::Array>();
   std::vector<at::Tensor> out;
-  out.reserve(arr.Length());
+  out.reserve(ReserveFor(arr.Length()));
   for (uint32_t i = 0; i < arr.Length(); ++i) {
     out.push_back(NativeTensor::From(env, arr.Get(i), name + "[" + std::to_string(i) + "]"));
   }
@@ -188,8 +197,9 @@ c10::IValue Convert(Napi::Env env, const Napi::Value& v, const c10::TypePtr& typ
       switch (elem->kind()) {
         case K::IntType: return c10::IValue(ToIntList(v, name));
         case K::FloatType: {
-          std::vector<double> out(arr.Length());
-          for (uint32_t i = 0; i < arr.Length(); ++i) out[i] = ToDouble(arr.Get(i), item(i));
+          std::vector<double> out;
+          out.reserve(ReserveFor(arr.Length()));
+          for (uint32_t i = 0; i < arr.Length(); ++i) out.push_back(ToDouble(arr.Get(i), item(i)));
           return c10::IValue(out);
         }
         case K::BoolType: {
@@ -252,13 +262,35 @@ Napi::Value FromIValue(Napi::Env env, const c10::IValue& v) {
   throw ArgError("Unsupported return type " + v.tagKind());
 }
 
+namespace {
+
+// V8's limit on a TypedArray's length (2^32 elements on 64-bit Node 20); beyond it V8 aborts the
+// process instead of throwing.
+constexpr int64_t kMaxTypedArrayLength = (int64_t{1} << 32) - 1;
+
+// An ArrayBuffer over memory we allocated: V8's own allocation failure is fatal, malloc's is not.
+Napi::ArrayBuffer NewArrayBuffer(Napi::Env env, size_t nbytes) {
+  if (nbytes == 0) return Napi::ArrayBuffer::New(env, 0);
+  void* data = std::malloc(nbytes);
+  if (!data) {
+    throw std::runtime_error("Cannot allocate " + std::to_string(nbytes) + " bytes for the values of the tensor");
+  }
+  return Napi::ArrayBuffer::New(env, data, nbytes, [](Napi::Env, void* p) { std::free(p); });
+}
+
+}  // namespace
+
 Napi::Value ToTypedArray(Napi::Env env, const at::Tensor& t) {
+  if (t.numel() > kMaxTypedArrayLength) {
+    throw ArgError("Expected a tensor of at most " + std::to_string(kMaxTypedArrayLength) +
+                   " elements (the longest TypedArray) for data() but received one with " + std::to_string(t.numel()));
+  }
   at::Tensor c = t.detach().to(at::kCPU);
   if (c.scalar_type() == at::kHalf || c.scalar_type() == at::kBFloat16) c = c.to(at::kFloat);
   c = c.contiguous();
   const size_t n = static_cast<size_t>(c.numel());
   const size_t nbytes = n * c.element_size();
-  auto buf = Napi::ArrayBuffer::New(env, nbytes);
+  auto buf = NewArrayBuffer(env, nbytes);
   if (nbytes) std::memcpy(buf.Data(), c.data_ptr(), nbytes);
   switch (c.scalar_type()) {
     case at::kFloat: return Napi::Float32Array::New(env, n, buf, 0);
@@ -304,6 +336,21 @@ at::ScalarType TypedArrayDtype(napi_typedarray_type t) {
   }
 }
 
+// ArrayBuffer.prototype's own `resizable` getter, so that a property defined on the buffer itself
+// cannot hide that it is resizable.
+bool IsResizable(Napi::Env env, const Napi::ArrayBuffer& buffer) {
+  Napi::Value ctor = env.Global().Get("ArrayBuffer");
+  if (!ctor.IsFunction()) return false;
+  Napi::Value proto = ctor.As<Napi::Object>().Get("prototype");
+  if (!proto.IsObject()) return false;
+  Napi::Object object = env.Global().Get("Object").As<Napi::Object>();
+  Napi::Value desc = object.Get("getOwnPropertyDescriptor").As<Napi::Function>().Call(object, {proto, Napi::String::New(env, "resizable")});
+  if (!desc.IsObject()) return false;
+  Napi::Value getter = desc.As<Napi::Object>().Get("get");
+  if (!getter.IsFunction()) return false;
+  return getter.As<Napi::Function>().Call(buffer, {}).ToBoolean().Value();
+}
+
 }  // namespace
 
 void DrainReleasedBuffers(Napi::Env env) {
@@ -334,14 +381,25 @@ at::Tensor FromTypedArray(Napi::Env env, const Napi::TypedArray& arr, const std:
   int64_t numel = 1;
   for (int64_t d : shape) {
     if (d < 0) throw ArgError("Expected non-negative sizes for shape but received a negative size");
-    numel *= d;
+    // A wrapped product could match the data's length and make a view far larger than the buffer.
+    if (__builtin_mul_overflow(numel, d, &numel)) {
+      throw ArgError("Expected shape with " + std::to_string(arr.ElementLength()) +
+                     " elements (the length of data) for shape but received one whose element count overflows int64");
+    }
   }
   if (numel != static_cast<int64_t>(arr.ElementLength())) {
     throw ArgError("Expected shape with " + std::to_string(arr.ElementLength()) +
                    " elements (the length of data) for shape but received one with " + std::to_string(numel));
   }
-  void* data = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+  Napi::ArrayBuffer buffer = arr.ArrayBuffer();
+  if (!buffer.IsArrayBuffer()) {
+    throw ArgError("Expected a TypedArray over an ArrayBuffer for data but received one over a SharedArrayBuffer");
+  }
+  void* data = static_cast<uint8_t*>(buffer.Data()) + arr.ByteOffset();
   auto options = at::TensorOptions().dtype(st);
+  // A resizable buffer can shrink or move under a view, so it is always copied. A plain buffer
+  // can still be transferred (detached): the TS layer pins it with markAsUntransferable first.
+  if (IsResizable(env, buffer)) copy = true;
   if (copy || numel == 0) {
     at::Tensor out = at::empty(shape, options);
     if (numel) std::memcpy(out.data_ptr(), data, arr.ByteLength());

@@ -26,6 +26,11 @@ Napi::Value LiveTensors(const Napi::CallbackInfo& info);
 Napi::Value TorchVersion(const Napi::CallbackInfo& info);
 Napi::Value FromTypedArrayExport(const Napi::CallbackInfo& info);
 
+// memory/memory.cc
+Napi::Value CpuMemoryStats(const Napi::CallbackInfo& info);
+Napi::Value EmptyCpuCacheExport(const Napi::CallbackInfo& info);
+Napi::Value SetCpuCacheLimitExport(const Napi::CallbackInfo& info);
+
 // optim/sgd.cc
 Napi::Value SgdStep(const Napi::CallbackInfo& info);
 

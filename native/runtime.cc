@@ -9,6 +9,9 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "convert.h"
 #include "guard.h"
 #include "tensor.h"
@@ -20,6 +23,12 @@ namespace {
 std::vector<at::Tensor> OptionalTensorList(Napi::Env env, const Napi::Value& v, const std::string& name) {
   if (v.IsUndefined() || v.IsNull()) return {};
   return ToTensorList(env, v, name);
+}
+
+// More intra-op threads than twice the logical CPUs only add contention; far more (64 on a 2-core
+// machine) make libgomp hang or fail to create threads, which kills the process.
+int64_t MaxThreads() {
+  return 2 * std::max<int64_t>(1, static_cast<int64_t>(std::thread::hardware_concurrency()));
 }
 
 bool OptionalBool(const Napi::Value& v, const std::string& name, bool fallback) {
@@ -80,7 +89,11 @@ Napi::Value SetRngState(const Napi::CallbackInfo& info) {
 
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   int64_t n = ToInt(info[0], "threads");
-  if (n < 1) throw ArgError("Expected a positive integer for threads but received " + std::to_string(n));
+  const int64_t max = MaxThreads();
+  if (n < 1 || n > max) {
+    throw ArgError("Expected an integer in [1, " + std::to_string(max) + "] (twice this machine's " +
+                   std::to_string(max / 2) + " logical CPUs) for threads but received " + std::to_string(n));
+  }
   at::set_num_threads(static_cast<int>(n));
   return info.Env().Undefined();
 }
@@ -109,6 +122,9 @@ Napi::Value FromTypedArrayExport(const Napi::CallbackInfo& info) {
   if (!info[0].IsTypedArray()) throw ArgError("Expected a TypedArray for data but received " + DescribeJs(info[0]));
   auto shape = ToIntList(info[1], "shape");
   bool copy = OptionalBool(info[2], "copy", true);
+  if (!info[3].IsUndefined() && !info[3].IsString()) {
+    throw ArgError("Expected a dtype name or undefined for dtype but received " + DescribeJs(info[3]));
+  }
   std::string dtype = info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : "";
   return NativeTensor::Wrap(env, FromTypedArray(env, info[0].As<Napi::TypedArray>(), shape, copy, dtype));
 }

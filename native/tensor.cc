@@ -25,6 +25,19 @@ LiveCounters& Counters() {
 
 namespace {
 
+std::string ShapeOf(const at::Tensor& t) {
+  std::string out = "[";
+  for (size_t i = 0; i < t.sizes().size(); ++i) out += (i ? ", " : "") + std::to_string(t.sizes()[i]);
+  return out + "]";
+}
+
+// Seeds are uint64 in libtorch: a negative one would silently wrap to 2^64 - |seed|.
+uint64_t SeedArg(const Napi::Value& v) {
+  int64_t seed = ToInt(v, "seed");
+  if (seed < 0) throw ArgError("Expected a non-negative integer for seed but received " + std::to_string(seed));
+  return static_cast<uint64_t>(seed);
+}
+
 int64_t BytesOf(const at::Tensor& t) {
   return t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : 0;
 }
@@ -166,7 +179,14 @@ Napi::Value NativeTensor::SetGrad(const Napi::CallbackInfo& info) {
     if (info[0].IsUndefined() || info[0].IsNull()) {
       t.mutable_grad() = at::Tensor();
     } else {
-      t.mutable_grad() = From(info.Env(), info[0], "grad");
+      const at::Tensor& g = From(info.Env(), info[0], "grad");
+      // libtorch checks these only when backward next accumulates, far from the mistake.
+      if (!g.sizes().equals(t.sizes()) || g.scalar_type() != t.scalar_type() || g.device() != t.device()) {
+        throw ArgError("Expected a gradient of shape " + ShapeOf(t) + ", dtype " + DtypeName(t.scalar_type()) +
+                       " and device " + t.device().str() + " (the tensor's) for grad but received shape " +
+                       ShapeOf(g) + ", dtype " + DtypeName(g.scalar_type()) + " and device " + g.device().str());
+      }
+      t.mutable_grad() = g;
     }
     return info.Env().Undefined();
   });
@@ -221,15 +241,16 @@ at::Generator NativeGenerator::From(Napi::Env env, const Napi::Value& v) {
 
 NativeGenerator::NativeGenerator(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeGenerator>(info) {
   Guarded(info.Env(), [&] {
-    generator = at::detail::createCPUGenerator(static_cast<uint64_t>(ToInt(info[0], "seed")));
+    generator = at::detail::createCPUGenerator(SeedArg(info[0]));
     return info.Env().Undefined();
   });
 }
 
 Napi::Value NativeGenerator::ManualSeed(const Napi::CallbackInfo& info) {
   return Guarded(info.Env(), [&] {
+    uint64_t seed = SeedArg(info[0]);
     std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_current_seed(static_cast<uint64_t>(ToInt(info[0], "seed")));
+    generator.set_current_seed(seed);
     return info.Env().Undefined();
   });
 }

@@ -19,7 +19,7 @@ import { methodLabel, sparsityLabel, writeReport } from './experiments/report';
 import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
 import { createRunDir, isFinished } from './experiments/runs';
 import {
-  DATASET_NAMES, DISTRIBUTIONS, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, type ExperimentConfig,
+  DATASET_NAMES, DISTRIBUTIONS, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
 } from './experiments/schema';
 import { loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
 
@@ -27,6 +27,8 @@ import { loadSweepFile, planSweep, runSweep, type SweepEvent } from './experimen
 export interface TrainerModule {
   /** Trains (or resumes) one run in runDir (created, config.json written); writes final.json at the end. */
   trainFromConfig(config: ExperimentConfig, runDir: string): Promise<unknown>;
+  /** Throws what would make the run fail before training (model name and options, dataset files). */
+  checkRunnable?(config: ExperimentConfig): void;
 }
 
 /** What `prune` needs from src/models and src/pruning. */
@@ -118,6 +120,8 @@ function readJsonFile(file: string, what: string): Record<string, unknown> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new IssuesError('ERR_CONFIG', `Invalid ${what} ${file}`, [{ code: 'invalid_type', path: '', message: 'Expected a JSON object' }]);
   }
+  const unsafe = unsafeKeyIssues(raw);
+  if (unsafe.length) throw new IssuesError('ERR_CONFIG', `Invalid ${what} ${file}`, unsafe);
   return raw as Record<string, unknown>;
 }
 
@@ -217,6 +221,8 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
     .action(async (flags: TrainFlags) => {
       const { raw, source } = trainConfigFromFlags(flags);
       const config = parseConfig(raw, source);
+      const trainer = loadTrainer();
+      trainer.checkRunnable?.(config);
       if (flags.dryRun) {
         io.out(`${runDirFor(flags.runsDir, config, flags.prefix)}\n${JSON.stringify(config, null, 2)}\n`);
         return;
@@ -226,7 +232,6 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
         io.err(`already finished: ${dir}\n`);
         return;
       }
-      const trainer = loadTrainer();
       const run = createRunDir(flags.runsDir, config, { prefix: flags.prefix });
       io.err(`${run.created ? 'training' : 'resuming'} ${describeRun(config)} in ${run.dir}\n`);
       await trainer.trainFromConfig(config, run.dir);
@@ -264,12 +269,13 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
         if (e.type === 'done') io.err(`${tag} done ${name} in ${e.seconds.toFixed(0)} s\n`);
         if (e.type === 'fail') io.err(`${tag} FAILED ${name}: ${e.error}\n`);
       };
-      const trainer = processes === 1 ? loadTrainer() : undefined;
+      const trainer = loadTrainer();
       const result = await runSweep(configs, {
         runsDir: flags.runsDir,
         prefix,
         processes,
-        runOne: trainer ? (c, d) => trainer.trainFromConfig(c, d) : undefined,
+        runOne: processes === 1 ? (c, d) => trainer.trainFromConfig(c, d) : undefined,
+        check: trainer.checkRunnable,
         onEvent,
       });
       io.err(`sweep: ${result.succeeded} done, ${result.skipped} skipped, ${result.failed.length} failed of ${result.total}\n`);
@@ -286,6 +292,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
       const out = flags.out ?? path.join(flags.runsDir, 'report');
       const res = await writeReport(flags.runsDir, out, { plots: flags.plots, includeUnfinished: flags.includeUnfinished });
       io.out(res.markdown.endsWith('\n') ? res.markdown : `${res.markdown}\n`);
+      for (const c of res.corrupt) io.err(`corrupt run ${c.dir}: ${c.problems.join('; ')}\n`);
       io.err(`wrote ${res.files.join(', ')}\n`);
     });
 

@@ -1,18 +1,26 @@
 /**
- * The library's logger (architecture.md decision 10): pino, JSON lines by default, pretty when
- * stdout is a TTY. Level from SIGNIN_TORCH_LOG_LEVEL (default 'info').
+ * The library's logger (architecture.md decision 10): pino, on stderr so that stdout carries only
+ * a command's result (a table, `--json`). Pretty when stderr is a terminal, JSON lines otherwise.
+ * Level from SIGNIN_TORCH_LOG_LEVEL (default 'info').
+ *
+ * A run also keeps its own log: `runLogger(<run dir>/log.jsonl)` tees every line into that file,
+ * so a run that crashed can be diagnosed afterwards.
  */
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 let root: Logger | undefined;
 
+/** Synchronous writes: the last lines before a crash or process.exit() are not lost. */
+function stderrStream(): DestinationStream {
+  return process.stderr.isTTY
+    ? pretty({ colorize: true, ignore: 'pid,hostname', destination: 2, sync: true })
+    : pino.destination({ dest: 2, sync: true });
+}
+
+/** The library logger (created on first use). */
 export function logger(): Logger {
-  if (!root) {
-    const level = process.env.SIGNIN_TORCH_LOG_LEVEL ?? 'info';
-    root = process.stdout.isTTY
-      ? pino({ level, transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname' } } })
-      : pino({ level, base: undefined });
-  }
+  root ??= pino({ level: process.env.SIGNIN_TORCH_LOG_LEVEL ?? 'info', base: undefined }, stderrStream());
   return root;
 }
 
@@ -23,4 +31,36 @@ export function setLogger(l: Logger): void {
 
 export function childLogger(bindings: Record<string, unknown>): Logger {
   return logger().child(bindings);
+}
+
+export interface RunLogger {
+  /** Writes to the library logger's destination and, as JSON lines, to the run's file. */
+  log: Logger;
+  /** Flushes and closes the file; the logger must not be used afterwards. */
+  close(): void;
+}
+
+/**
+ * A logger for one run: every line goes where the library logger writes and is appended to
+ * `file` as JSON lines (at 'info' and above even when the library logger is quieter, because
+ * the file is what is left to read after a crash).
+ */
+export function runLogger(file: string, bindings: Record<string, unknown>): RunLogger {
+  const base = logger();
+  const fileLevel = Math.min(base.levelVal, pino.levels.values.info);
+  const fileStream = pino.destination({ dest: file, append: true, sync: true, mkdir: true });
+  const streams: pino.StreamEntry[] = [{ level: pino.levels.labels[fileLevel] as pino.Level, stream: fileStream }];
+  if (base.levelVal !== Infinity) {
+    const baseStream = (base as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
+    streams.push({ level: base.level as pino.Level, stream: baseStream });
+  }
+  const log = pino({ level: pino.levels.labels[fileLevel], base: undefined }, pino.multistream(streams))
+    .child({ ...base.bindings(), ...bindings });
+  return {
+    log,
+    close: () => {
+      fileStream.flushSync();
+      fileStream.end();
+    },
+  };
 }

@@ -1,5 +1,6 @@
 /** Argument checks shared by the public API; each throws InvalidArgumentError naming the argument. */
-import { InvalidArgumentError } from './errors';
+import * as os from 'node:os';
+import { InvalidArgumentError, ToolkitError } from './errors';
 
 export function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
@@ -37,10 +38,36 @@ export function oneOf<T extends string>(name: string, v: unknown, allowed: reado
 }
 
 export function intList(name: string, v: unknown, min = -Infinity): number[] {
-  if (!Array.isArray(v) || !v.every((x) => isInt(x) && x >= min)) {
-    throw new InvalidArgumentError(name, min === 0 ? 'array of non-negative integers' : 'array of integers', v);
+  const expected = min === 0 ? 'array of non-negative integers' : 'array of integers';
+  if (!Array.isArray(v)) throw new InvalidArgumentError(name, expected, v);
+  // An index loop, not every(): every() skips the holes of a sparse array such as new Array(5).
+  for (let i = 0; i < v.length; i++) {
+    if (!isInt(v[i]) || v[i] < min) throw new InvalidArgumentError(name, expected, v);
   }
   return v as number[];
+}
+
+/**
+ * The most CPU threads (libtorch intra-op threads, data-loader workers) worth asking for: twice
+ * the logical CPUs this process may use. More only adds contention, and far more makes libgomp
+ * hang or fail to create threads, which kills the process.
+ */
+export function maxThreads(): number {
+  return 2 * os.availableParallelism();
+}
+
+/** The bound of maxThreads() in words, for error messages. */
+export function maxThreadsReason(): string {
+  return `twice this machine's ${os.availableParallelism()} logical CPUs`;
+}
+
+/** Rejects keys of an options object that are not in `allowed` (a typo such as `lrr` would be ignored). */
+export function knownKeys(name: string, v: object, allowed: readonly string[]): void {
+  for (const key of Object.keys(v)) {
+    if (!allowed.includes(key)) {
+      throw new ToolkitError('ERR_INVALID_ARG', `Unknown option '${key}' in ${name}; valid options: ${allowed.join(', ')}`);
+    }
+  }
 }
 
 /** An int or a pair of ints (PyTorch's `int[2]` arguments such as stride). */

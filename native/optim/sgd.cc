@@ -143,6 +143,11 @@ GroupWork ParseGroup(Napi::Env env, const Napi::Value& value, uint32_t gi) {
     if (!at::isFloatingType(it.p.scalar_type())) {
       throw ArgError("Expected " + pName + " with a floating dtype but received " + DtypeName(it.p.scalar_type()));
     }
+    CheckWritable(it.p, pName);
+    CheckWritable(it.buf, bName);
+    if (it.mask.defined() && it.mask.layout() != at::kStrided) {
+      throw ArgError("Expected a dense (strided) tensor for " + mName + " but received a sparse or other non-strided one");
+    }
     if (it.mask.defined()) CheckMask(it.mask, mName, it.p, pName);
     if (it.buf.defined()) {
       CheckLike(it.buf, bName, it.p, pName);
@@ -151,6 +156,13 @@ GroupWork ParseGroup(Napi::Env env, const Napi::Value& value, uint32_t gi) {
     it.g = it.p.grad();
     if (it.g.defined()) {
       CheckLike(it.g, pName + ".grad", it.p, pName);
+      // With a mask, the gradient itself is masked in place.
+      if (it.mask.defined()) {
+        CheckWritable(it.g, pName + ".grad");
+      } else if (it.g.layout() != at::kStrided) {
+        throw ArgError("Expected a dense (strided) tensor for " + pName + ".grad but received layout " +
+                       c10::toString(it.g.layout()));
+      }
       CheckNoOverlap(it.p, pName, it.g, pName + ".grad");
       CheckNoOverlap(it.buf, bName, it.g, pName + ".grad");
     }

@@ -83,6 +83,19 @@ void CheckMask(const at::Tensor& mask, const std::string& name, const at::Tensor
   }
 }
 
+void CheckWritable(const at::Tensor& t, const std::string& name) {
+  if (!t.defined()) return;
+  if (t.layout() != at::kStrided) {
+    throw ArgError("Expected a dense (strided) tensor for " + name + " but received a sparse or other non-strided one");
+  }
+  // An expanded tensor (stride 0) cannot be written in place; finding out midway through a step
+  // would leave the tensors written before it updated and the rest not.
+  if (at::has_internal_overlap(t) == at::MemOverlap::Yes) {
+    throw ArgError("Expected " + name + " whose elements do not share memory (no stride 0, e.g. not from expand()) " +
+                   "but received one with strides " + ShapeString(t.strides()));
+  }
+}
+
 void CheckNoOverlap(const at::Tensor& a, const std::string& aName, const at::Tensor& b, const std::string& bName) {
   if (!a.defined() || !b.defined()) return;
   auto status = at::get_overlap_status(a, b);
@@ -329,8 +342,13 @@ SigninEntry ParseSigninEntry(Napi::Env env, const Napi::Object& obj, const std::
   if (e.mask.defined()) CheckMask(e.mask, where + "mask", e.theta, theta);
   if (e.bufM.defined()) CheckLike(e.bufM, where + "bufM", e.theta, theta);
   if (e.bufW.defined()) CheckLike(e.bufW, where + "bufW", e.theta, theta);
+  if (e.mask.defined() && e.mask.layout() != at::kStrided) {
+    throw ArgError("Expected a dense (strided) tensor for " + where + "mask but received layout " +
+                   c10::toString(e.mask.layout()));
+  }
   const std::pair<const at::Tensor*, const char*> written[] = {
       {&e.theta, "theta"}, {&e.m, "m"}, {&e.w, "w"}, {&e.bufM, "bufM"}, {&e.bufW, "bufW"}};
+  for (const auto& [t, name] : written) CheckWritable(*t, where + name);
   for (size_t i = 0; i < 5; ++i) {
     for (size_t j = i + 1; j < 5; ++j) {
       CheckNoOverlap(*written[i].first, where + written[i].second, *written[j].first, where + written[j].second);
@@ -341,6 +359,10 @@ SigninEntry ParseSigninEntry(Napi::Env env, const Napi::Object& obj, const std::
 
 void CheckSigninGrad(const SigninEntry& e, const at::Tensor& g, const std::string& where) {
   CheckLike(g, where + "theta.grad", e.theta, where + "theta");
+  if (g.layout() != at::kStrided) {
+    throw ArgError("Expected a dense (strided) tensor for " + where + "theta.grad but received layout " +
+                   c10::toString(g.layout()));
+  }
   for (const auto& [t, name] : {std::pair<const at::Tensor*, const char*>{&e.theta, "theta"}, {&e.m, "m"}, {&e.w, "w"},
                                 {&e.bufM, "bufM"}, {&e.bufW, "bufW"}}) {
     CheckNoOverlap(*t, where + name, g, where + "theta.grad");
@@ -371,7 +393,8 @@ void SigninSplitTensors(const at::Tensor& theta, const at::Tensor& m, const at::
                         const at::Tensor& bufM, const at::Tensor& bufW, double beta, bool writeTheta,
                         bool zeroMomentum) {
   at::NoGradGuard noGrad;
-  if (FusedLayout({&theta, &m, &w, &mask, &bufM, &bufW})) {
+  // The fused loops take both momentum buffers or neither.
+  if (bufM.defined() == bufW.defined() && FusedLayout({&theta, &m, &w, &mask, &bufM, &bufW})) {
     if (theta.scalar_type() == at::kFloat) {
       SplitFused<float>(theta, m, w, mask, bufM, bufW, beta, writeTheta, zeroMomentum);
     } else {

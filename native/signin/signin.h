@@ -39,6 +39,9 @@ void CheckLike(const at::Tensor& t, const std::string& name, const at::Tensor& r
 // A mask: the shape and device of ref, dtype of ref or bool.
 void CheckMask(const at::Tensor& mask, const std::string& name, const at::Tensor& ref,
                const std::string& refName);
+// Fails unless t (when defined) is strided with no internal overlap, so in-place writes cannot
+// fail after others were done.
+void CheckWritable(const at::Tensor& t, const std::string& name);
 // Fails when a and b share memory (the fused kernels write through non-aliased pointers).
 void CheckNoOverlap(const at::Tensor& a, const std::string& aName, const at::Tensor& b,
                     const std::string& bName);

@@ -53,6 +53,7 @@ export interface ImageFolderSpec {
   labels: Int32Array;
   classes: string[];
   strict: boolean;
+  maxPixels: number;
 }
 
 export interface Dataset {

@@ -5,6 +5,8 @@
  *  - CIFAR-100: train.bin, test.bin; records of 1 coarse label byte + 1 fine label byte + 3072.
  * root may be the folder holding the files or its parent (the tarballs unpack into
  * cifar-10-batches-bin/ and cifar-100-binary/). Pixels are transposed once at load to HWC.
+ * Every CIFAR-10 file holds 10000 records, CIFAR-100's train.bin 50000 and test.bin 10000: a
+ * file larger than that is refused before it is read.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -56,11 +58,17 @@ function resolveRoot(root: unknown, sub: string, probe: string): string {
   return root;
 }
 
-function readRecords(file: string, recordSize: number, what: string): Buffer {
+/** The size is checked before the file is read, so a wrong file of gigabytes is never loaded. */
+function readRecords(file: string, recordSize: number, maxRecords: number, what: string): Buffer {
   let buf: Buffer;
   try {
+    const size = fs.statSync(file).size;
+    if (size > maxRecords * recordSize) {
+      throw new DatasetError(`${file} has ${size} bytes, more than the ${maxRecords} ${what} records of ${recordSize} bytes that this file holds: the file is not a ${what} file`, file);
+    }
     buf = fs.readFileSync(file);
   } catch (e) {
+    if (e instanceof DatasetError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new DatasetError(`Cannot read ${what} file ${file} (${code ?? String(e)}): pass root, the folder holding the binary version's .bin files`, file, { cause: e });
   }
@@ -71,11 +79,11 @@ function readRecords(file: string, recordSize: number, what: string): Buffer {
 }
 
 /** Copies records (label bytes then 3072 CHW pixels) into HWC images and labels. */
-function decode(files: string[], limits: number[], labelOffset: number, what: string, name: string, classes: readonly string[]): ArrayDataset {
+function decode(files: string[], maxRecords: number, limits: number[], labelOffset: number, what: string, name: string, classes: readonly string[]): ArrayDataset {
   const labelBytes = limits.length;
   const numClasses = limits[labelOffset];
   const recordSize = labelBytes + PIXELS;
-  const bufs = files.map((f) => readRecords(f, recordSize, what));
+  const bufs = files.map((f) => readRecords(f, recordSize, maxRecords, what));
   const n = bufs.reduce((a, b) => a + b.length / recordSize, 0);
   const images = sharedBytes(n * PIXELS);
   const labels = new Int32Array(n);
@@ -111,24 +119,34 @@ function readNames(file: string, expected: number): string[] | undefined {
   }
 }
 
+/** The record files a CIFAR split reads (root resolved as the loaders do). */
+export function cifarFiles(kind: 'cifar10' | 'cifar100', rootArg: string, train: boolean): string[] {
+  if (kind === 'cifar100') {
+    const root = resolveRoot(rootArg, 'cifar-100-binary', train ? 'train.bin' : 'test.bin');
+    return [path.join(root, train ? 'train.bin' : 'test.bin')];
+  }
+  const root = resolveRoot(rootArg, 'cifar-10-batches-bin', train ? 'data_batch_1.bin' : 'test_batch.bin');
+  return train ? [1, 2, 3, 4, 5].map((i) => path.join(root, `data_batch_${i}.bin`)) : [path.join(root, 'test_batch.bin')];
+}
+
 /** CIFAR-10 (binary version): 50k train / 10k test, 32×32 RGB, 10 classes. */
 export function cifar10(opts: CifarOptions): ArrayDataset {
   const train = opts.train ?? true;
-  const root = resolveRoot(opts.root, 'cifar-10-batches-bin', train ? 'data_batch_1.bin' : 'test_batch.bin');
-  const files = train ? [1, 2, 3, 4, 5].map((i) => path.join(root, `data_batch_${i}.bin`)) : [path.join(root, 'test_batch.bin')];
+  const files = cifarFiles('cifar10', opts.root, train);
+  const root = path.dirname(files[0]);
   const classes = readNames(path.join(root, 'batches.meta.txt'), 10) ?? CIFAR10_CLASSES;
-  return decode(files, [10], 0, 'CIFAR-10', 'cifar10', classes);
+  return decode(files, 10000, [10], 0, 'CIFAR-10', 'cifar10', classes);
 }
 
 /** CIFAR-100 (binary version): 50k train / 10k test, 32×32 RGB, 100 fine or 20 coarse classes. */
 export function cifar100(opts: Cifar100Options): ArrayDataset {
   const train = opts.train ?? true;
   const labelType = oneOf('labelType', opts.labelType ?? 'fine', ['fine', 'coarse'] as const);
-  const root = resolveRoot(opts.root, 'cifar-100-binary', train ? 'train.bin' : 'test.bin');
-  const file = path.join(root, train ? 'train.bin' : 'test.bin');
+  const [file] = cifarFiles('cifar100', opts.root, train);
+  const root = path.dirname(file);
   const fine = labelType === 'fine';
   const classes = fine
     ? readNames(path.join(root, 'fine_label_names.txt'), 100) ?? CIFAR100_FINE_CLASSES
     : readNames(path.join(root, 'coarse_label_names.txt'), 20) ?? CIFAR100_COARSE_CLASSES;
-  return decode([file], [20, 100], fine ? 1 : 0, 'CIFAR-100', 'cifar100', classes);
+  return decode([file], train ? 50000 : 10000, [20, 100], fine ? 1 : 0, 'CIFAR-100', 'cifar100', classes);
 }

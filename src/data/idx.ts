@@ -3,6 +3,7 @@
  * header (magic 0x00000803 = 2051 for images with dims n, rows, cols; 0x00000801 = 2049 for labels
  * with dim n) followed by unsigned bytes. Files may be gzipped (detected by content, not name).
  */
+import { constants as bufferConstants } from 'node:buffer';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
@@ -20,23 +21,72 @@ export interface IdxImages {
   data: Uint8Array;
 }
 
-/** Reads a whole file, gunzipping it when it starts with the gzip magic (1f 8b). */
-export function readMaybeGzip(file: string, fix?: string): Uint8Array {
-  let raw: Buffer;
+/**
+ * Deflate's best ratio is 1032:1, so a gzip file of n bytes cannot inflate to more than about
+ * 1032·n bytes: a header that declares more belongs to a truncated file.
+ */
+const GZIP_MAX_RATIO = 1032;
+
+/** What a dataset accepts from its IDX files, so a header cannot make the loader inflate gigabytes. */
+export interface IdxLimits {
+  /** Exact image height and width (MNIST-family files are 28×28). */
+  rows?: number;
+  cols?: number;
+  /** The most records the split can hold (60000 for the MNIST training split). */
+  maxCount?: number;
+}
+
+function readRaw(file: string, fix?: string): Buffer {
   try {
-    raw = fs.readFileSync(file);
+    return fs.readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new DatasetError(`Cannot read dataset file ${file} (${code ?? String(e)})${fix ? `: ${fix}` : ''}`, file, { cause: e });
   }
-  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
+}
+
+function corruptGzip(file: string, e: unknown, fix?: string): DatasetError {
+  return new DatasetError(`Corrupt gzip data in ${file} (${(e as Error).message}): the file is truncated or damaged${fix ? `; ${fix}` : ''}`, file, { cause: e });
+}
+
+const isGzip = (raw: Uint8Array) => raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
+
+/** The first `want` inflated bytes (fewer when the stream is shorter), inflating only a prefix. */
+function gunzipHead(raw: Buffer, want: number, file: string, fix?: string): Buffer {
+  for (let n = Math.min(1024, raw.length); ; n = Math.min(n * 4, raw.length)) {
+    let head: Buffer;
     try {
-      return zlib.gunzipSync(raw);
+      head = zlib.gunzipSync(raw.subarray(0, n), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
     } catch (e) {
-      throw new DatasetError(`Corrupt gzip data in ${file} (${(e as Error).message}): the file is truncated or damaged${fix ? `; ${fix}` : ''}`, file, { cause: e });
+      throw corruptGzip(file, e, fix);
     }
+    if (head.length >= want || n === raw.length) return head;
   }
-  return raw;
+}
+
+/**
+ * Reads an IDX file (gzipped or not): checks the magic number, reads the header's dims, lets
+ * `check` validate them and return the total size they declare, and only then inflates, never
+ * beyond that size.
+ */
+function readIdx(file: string, magic: number, dims: number, check: (d: number[]) => number, fix?: string): { dims: number[]; buf: Uint8Array } {
+  const raw = readRaw(file, fix);
+  const headerBytes = 4 + 4 * dims;
+  const gz = isGzip(raw);
+  const d = header(gz ? gunzipHead(raw, headerBytes, file, fix) : raw, file, magic, dims);
+  const declared = check(d);
+  if (!gz) return { dims: d, buf: raw };
+  if (declared > raw.length * GZIP_MAX_RATIO + headerBytes) {
+    throw new DatasetError(`${file} is ${raw.length} bytes of gzip, too few to hold the ${declared} bytes its header declares: the file is truncated`, file);
+  }
+  try {
+    return { dims: d, buf: zlib.gunzipSync(raw, { maxOutputLength: declared }) };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new DatasetError(`${file} inflates to more than the ${declared} bytes its header declares: the file is damaged or not an IDX file`, file, { cause: e });
+    }
+    throw corruptGzip(file, e, fix);
+  }
 }
 
 function header(buf: Uint8Array, file: string, magic: number, dims: number): number[] {
@@ -55,10 +105,28 @@ function header(buf: Uint8Array, file: string, magic: number, dims: number): num
   return out;
 }
 
-/** Reads an IDX image file (idx3-ubyte, gzipped or not). */
-export function readIdxImages(file: string, fix?: string): IdxImages {
-  const buf = readMaybeGzip(file, fix);
-  const [count, rows, cols] = header(buf, file, IDX_IMAGES_MAGIC, 3);
+function checkCount(file: string, count: number, what: string, limits: IdxLimits): void {
+  if (count === 0) throw new DatasetError(`${file} holds no ${what}: its header declares 0`, file);
+  if (limits.maxCount !== undefined && count > limits.maxCount) {
+    throw new DatasetError(`${file} declares ${count} ${what}, more than the ${limits.maxCount} this dataset holds: the file belongs to another dataset or is damaged`, file);
+  }
+}
+
+/** Reads an IDX image file (idx3-ubyte, gzipped or not), within the dataset's limits. */
+export function readIdxImages(file: string, fix?: string, limits: IdxLimits = {}): IdxImages {
+  const { dims, buf } = readIdx(file, IDX_IMAGES_MAGIC, 3, ([count, rows, cols]) => {
+    if (rows === 0 || cols === 0) throw new DatasetError(`${file} declares images of ${rows}×${cols} pixels: an image needs at least one row and one column`, file);
+    if ((limits.rows !== undefined && rows !== limits.rows) || (limits.cols !== undefined && cols !== limits.cols)) {
+      throw new DatasetError(`${file} holds ${rows}×${cols} images but this dataset's images are ${limits.rows ?? rows}×${limits.cols ?? cols}`, file);
+    }
+    checkCount(file, count, 'images', limits);
+    const total = 16 + count * rows * cols;
+    if (total > bufferConstants.MAX_LENGTH) {
+      throw new DatasetError(`${file} declares ${count} images of ${rows}×${cols} (${total} bytes), more than one buffer can hold`, file);
+    }
+    return total;
+  }, fix);
+  const [count, rows, cols] = dims;
   const expected = 16 + count * rows * cols;
   if (buf.length !== expected) {
     throw new DatasetError(
@@ -69,10 +137,13 @@ export function readIdxImages(file: string, fix?: string): IdxImages {
   return { count, rows, cols, data: sharedBytes(buf.subarray(16)) };
 }
 
-/** Reads an IDX label file (idx1-ubyte, gzipped or not). */
-export function readIdxLabels(file: string, fix?: string): Uint8Array {
-  const buf = readMaybeGzip(file, fix);
-  const [count] = header(buf, file, IDX_LABELS_MAGIC, 1);
+/** Reads an IDX label file (idx1-ubyte, gzipped or not), within the dataset's limits. */
+export function readIdxLabels(file: string, fix?: string, limits: IdxLimits = {}): Uint8Array {
+  const { dims, buf } = readIdx(file, IDX_LABELS_MAGIC, 1, ([count]) => {
+    checkCount(file, count, 'labels', limits);
+    return 8 + count;
+  }, fix);
+  const [count] = dims;
   if (buf.length !== 8 + count) {
     throw new DatasetError(
       `${file} has ${buf.length} bytes but its header (${count} labels) needs ${8 + count}: the file is ${buf.length < 8 + count ? 'truncated' : 'longer than its header says'}`,
@@ -100,15 +171,23 @@ export interface IdxDatasetOptions {
   classes: readonly string[];
   /** What to tell the user when a file is missing (install command, or "pass root"). */
   fix: string;
+  /** Image size and per-split record counts: { train: 60000, test: 10000 } for MNIST. */
+  limits?: { rows: number; cols: number; train: number; test: number };
+}
+
+/** The image and label files of an IDX split (a DatasetError naming the first one missing). */
+export function idxFiles(root: string, train: boolean, fix: string): [string, string] {
+  const prefix = train ? 'train' : 't10k';
+  return [findFile(root, `${prefix}-images-idx3-ubyte`, fix), findFile(root, `${prefix}-labels-idx1-ubyte`, fix)];
 }
 
 /** An IDX image/label pair as an in-memory dataset (1 channel). */
 export function loadIdxDataset(opts: IdxDatasetOptions): ArrayDataset {
-  const prefix = opts.train ? 'train' : 't10k';
-  const imgFile = findFile(opts.root, `${prefix}-images-idx3-ubyte`, opts.fix);
-  const lblFile = findFile(opts.root, `${prefix}-labels-idx1-ubyte`, opts.fix);
-  const images = readIdxImages(imgFile, opts.fix);
-  const labels = readIdxLabels(lblFile, opts.fix);
+  const [imgFile, lblFile] = idxFiles(opts.root, opts.train, opts.fix);
+  const l = opts.limits;
+  const limits: IdxLimits = l ? { rows: l.rows, cols: l.cols, maxCount: opts.train ? l.train : l.test } : {};
+  const images = readIdxImages(imgFile, opts.fix, limits);
+  const labels = readIdxLabels(lblFile, opts.fix, limits);
   if (labels.length !== images.count) {
     throw new DatasetError(`${imgFile} holds ${images.count} images but ${lblFile} holds ${labels.length} labels`, lblFile);
   }

@@ -11,6 +11,10 @@
  *    so batches keep their size and every rank keeps the same number of batches;
  *  - strict: true: DatasetError (ERR_DATASET) naming the file.
  *
+ * Images larger than maxPixels (default 64 megapixels, about 8000×8000) are unreadable in the same
+ * sense: a small PNG can declare 16000² pixels and cost a gigabyte to decode. The size is read from
+ * the header before decoding, and sharp's limitInputPixels holds for every other format.
+ *
  * Extensions: .jpg .jpeg .png .webp .tif .tiff (case-insensitive). torchvision also accepts
  * .bmp/.ppm/.pgm, which sharp cannot decode: such files are left out here.
  */
@@ -24,6 +28,9 @@ import { sharpPlan } from './transforms';
 import type { Rng } from './rng';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff'] as const;
+
+/** The default bound on width × height of a decoded image (ImageNet's largest are ~20 megapixels). */
+export const DEFAULT_MAX_PIXELS = 64 * 2 ** 20;
 
 type SharpModule = typeof import('sharp').default;
 let sharpModule: SharpModule | undefined;
@@ -89,12 +96,23 @@ export interface ImageFolderOptions {
   /** Throw on an unreadable image instead of warning and replacing it (default false). */
   strict?: boolean;
   name?: string;
+  /** The largest width × height decoded (default DEFAULT_MAX_PIXELS); larger images are unreadable. */
+  maxPixels?: number;
 }
 
-/** Decodes an encoded image to 3-channel sRGB uint8 HWC (sharp), optionally with a sharp plan. */
-export async function decodeImage(input: Buffer | string, plan?: Omit<SharpPlan, 'rest'>): Promise<RawImage> {
+function tooLarge(w: number, h: number, maxPixels: number): Error {
+  return new Error(`${w}×${h} pixels, more than the limit of ${maxPixels} (maxPixels)`);
+}
+
+/**
+ * Decodes an encoded image to 3-channel sRGB uint8 HWC (sharp), optionally with a sharp plan;
+ * images of more than maxPixels pixels are refused before they are decoded.
+ */
+export async function decodeImage(input: Buffer | string, plan?: Omit<SharpPlan, 'rest'>, maxPixels = DEFAULT_MAX_PIXELS): Promise<RawImage> {
   const sharp = loadSharp();
-  let s = sharp(input, { failOn: 'warning' });
+  const size = typeof input === 'string' ? undefined : headerSize(input);
+  if (size && size[0] * size[1] > maxPixels) throw tooLarge(size[0], size[1], maxPixels);
+  let s = sharp(input, { failOn: 'warning', limitInputPixels: maxPixels });
   if (plan?.preExtract) s = s.extract(plan.preExtract);
   if (plan?.resize) s = s.resize({ ...plan.resize, fit: 'fill', kernel: 'linear' });
   if (plan?.postExtract) s = s.extract(plan.postExtract);
@@ -145,6 +163,7 @@ export class ImageFolder implements Dataset {
   /** The folder that holds the class folders. */
   readonly dir: string;
   readonly strict: boolean;
+  readonly maxPixels: number;
   private readonly pathBytes: Uint8Array;
   private readonly pathOffsets: Uint32Array;
   private readonly labels: Int32Array;
@@ -166,12 +185,16 @@ export class ImageFolder implements Dataset {
       this.pathOffsets = spec.pathOffsets;
       this.labels = spec.labels;
       this.strict = spec.strict;
+      this.maxPixels = spec.maxPixels;
     } else {
       if (typeof arg !== 'string' || arg.length === 0) throw new InvalidArgumentError('root', 'folder path (string)', arg);
       if (opts.strict !== undefined && typeof opts.strict !== 'boolean') throw new InvalidArgumentError('strict', 'boolean', opts.strict);
       this.dir = path.resolve(arg);
       this.name = opts.name ?? 'image_folder';
       this.strict = opts.strict ?? false;
+      const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+      if (!Number.isSafeInteger(maxPixels) || maxPixels < 1) throw new InvalidArgumentError('maxPixels', 'positive integer', opts.maxPixels);
+      this.maxPixels = maxPixels;
       const classes = listDir(this.dir).filter((d) => isDir(this.dir, d)).map((d) => d.name).sort(byCodePoint);
       if (classes.length === 0) throw new DatasetError(`Couldn't find any class folder in ${this.dir}: expected ${this.dir}/<class>/<image>`, this.dir);
       const rel: string[] = [];
@@ -230,7 +253,7 @@ export class ImageFolder implements Dataset {
   /** Image i decoded to RGB (a replacement in lenient mode when it is unreadable). */
   async get(i: number): Promise<Sample> {
     checkIndex(this, i);
-    return this.withFallback(i, async (j) => ({ image: await decodeImage(await this.read(j)), label: this.labels[j] }));
+    return this.withFallback(i, async (j) => ({ image: await decodeImage(await this.read(j), undefined, this.maxPixels), label: this.labels[j] }));
   }
 
   /**
@@ -247,12 +270,13 @@ export class ImageFolder implements Dataset {
         size = [meta.width, meta.height];
       }
       const [w0, h0] = size;
+      if (w0 * h0 > this.maxPixels) throw tooLarge(w0, h0, this.maxPixels);
       const { steps, width, height } = pipeline.plan(w0, h0, makeRng());
       if (width !== expect[2] || height !== expect[1]) {
         throw new DatasetError(`${this.path(j)}: the transforms give ${height}×${width} images but the batch holds ${expect[1]}×${expect[2]}: end the pipeline with a fixed-size transform (resize([h, w]), centerCrop, randomResizedCrop)`, this.path(j));
       }
       const plan = sharpPlan(steps, w0, h0);
-      const img = await decodeImage(bytes, plan);
+      const img = await decodeImage(bytes, plan, this.maxPixels);
       pipeline.execute(img, plan.rest, out, offset);
       return this.labels[j];
     });
@@ -300,6 +324,7 @@ export class ImageFolder implements Dataset {
       labels: this.labels,
       classes: [...this.classes],
       strict: this.strict,
+      maxPixels: this.maxPixels,
     };
   }
 }

@@ -21,5 +21,5 @@ export { SequentialSampler, RandomSampler, DistributedSampler, permutation } fro
 export type { Sampler, DistributedSamplerOptions } from './sampler';
 export { DataLoader } from './loader';
 export type { DataLoaderOptions, Batch } from './loader';
-export { createDataset, datasetNames, registerDataset, defaultTransforms, MEAN_STD } from './registry';
-export type { DatasetOptions, DatasetFactory } from './registry';
+export { checkDatasetFiles, createDataset, datasetNames, registerDataset, defaultTransforms, MEAN_STD } from './registry';
+export type { DatasetOptions, DatasetFactory, KnownDatasets, KnownDatasetName } from './registry';

@@ -7,6 +7,9 @@ import { loadIdxDataset } from './idx';
 export const FASHION_MNIST_ROOT = '/usr/share/datasets/fashion-mnist';
 
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
+/** MNIST and Fashion-MNIST share their shape: 28×28, 60000 training and 10000 test images. */
+const MNIST_LIMITS = { rows: 28, cols: 28, train: 60000, test: 10000 };
+
 export const MNIST_CLASSES = ['0 - zero', '1 - one', '2 - two', '3 - three', '4 - four', '5 - five', '6 - six', '7 - seven', '8 - eight', '9 - nine'] as const;
 
 export interface MnistOptions {
@@ -20,25 +23,26 @@ export interface MnistOptions {
  * Fashion-MNIST; root defaults to $SIGNIN_TORCH_FASHION_MNIST_ROOT, else
  * /usr/share/datasets/fashion-mnist.
  */
+/** Where an MNIST-family dataset's files are and what to tell the user when one is missing. */
+export function mnistSource(name: 'fashion_mnist' | 'mnist', root: string | undefined): { root: string; fix: string } {
+  if (name === 'fashion_mnist') {
+    return root === undefined
+      ? { root: process.env.SIGNIN_TORCH_FASHION_MNIST_ROOT || FASHION_MNIST_ROOT, fix: 'install it with "sudo apt-get install -y dataset-fashion-mnist" or pass root: a folder with the IDX files' }
+      : { root, fix: 'pass root: a folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz)' };
+  }
+  if (root === undefined) {
+    throw new DatasetError('MNIST has no default location: pass root, a folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz)');
+  }
+  return { root, fix: 'pass root: a folder with the four MNIST IDX files' };
+}
+
 export function fashionMnist(opts: MnistOptions = {}): ArrayDataset {
-  const root = opts.root ?? (process.env.SIGNIN_TORCH_FASHION_MNIST_ROOT || FASHION_MNIST_ROOT);
-  const fix = opts.root === undefined
-    ? 'install it with "sudo apt-get install -y dataset-fashion-mnist" or pass root: a folder with the IDX files'
-    : 'pass root: a folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz)';
-  return loadIdxDataset({ root, train: opts.train ?? true, name: 'fashion_mnist', numClasses: 10, classes: FASHION_MNIST_CLASSES, fix });
+  const { root, fix } = mnistSource('fashion_mnist', opts.root);
+  return loadIdxDataset({ root, train: opts.train ?? true, name: 'fashion_mnist', numClasses: 10, classes: FASHION_MNIST_CLASSES, fix, limits: MNIST_LIMITS });
 }
 
 /** MNIST from IDX files; there is no offline copy, so root is required. */
 export function mnist(opts: MnistOptions = {}): ArrayDataset {
-  if (opts.root === undefined) {
-    throw new DatasetError('MNIST has no default location: pass root, a folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz)');
-  }
-  return loadIdxDataset({
-    root: opts.root,
-    train: opts.train ?? true,
-    name: 'mnist',
-    numClasses: 10,
-    classes: MNIST_CLASSES,
-    fix: 'pass root: a folder with the four MNIST IDX files',
-  });
+  const { root, fix } = mnistSource('mnist', opts.root);
+  return loadIdxDataset({ root, train: opts.train ?? true, name: 'mnist', numClasses: 10, classes: MNIST_CLASSES, fix, limits: MNIST_LIMITS });
 }

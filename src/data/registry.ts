@@ -2,13 +2,16 @@
  * Dataset registry: createDataset(name, { root, train, ... }) for the built-in names, plus the
  * standard transforms of each (defaultTransforms). register() adds a name.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError, UnknownNameError } from '../errors';
+import type { LiteralName } from '../literal-name';
 import { bool, options as optionsOf } from '../validate';
 import { DatasetError, type Dataset } from './base';
-import { cifar10, cifar100 } from './cifar';
+import { cifar10, cifar100, cifarFiles } from './cifar';
+import { idxFiles } from './idx';
 import { ImageFolder } from './image-folder';
-import { fashionMnist, mnist } from './mnist';
+import { fashionMnist, mnist, mnistSource } from './mnist';
 import { centerCrop, normalize, randomCrop, randomHorizontalFlip, randomResizedCrop, resize, toTensor, type Transform } from './transforms';
 
 export interface DatasetOptions {
@@ -24,6 +27,20 @@ export interface DatasetOptions {
 
 export type DatasetFactory = (opts: DatasetOptions) => Dataset;
 
+/**
+ * The dataset names createDataset accepts as a literal. A name added with registerDataset can be
+ * added to the types by declaration merging:
+ * `declare module 'signin-torch' { interface KnownDatasets { my_set: true } }`.
+ */
+export interface KnownDatasets {
+  fashion_mnist: true;
+  mnist: true;
+  cifar10: true;
+  cifar100: true;
+  imagenet: true;
+}
+export type KnownDatasetName = keyof KnownDatasets;
+
 function requireRoot(name: string, opts: DatasetOptions, layout: string): string {
   if (opts.root === undefined) throw new DatasetError(`${name} has no offline copy: pass root, ${layout}`);
   if (typeof opts.root !== 'string' || opts.root.length === 0) throw new InvalidArgumentError('root', 'folder path (string)', opts.root);
@@ -33,16 +50,48 @@ function requireRoot(name: string, opts: DatasetOptions, layout: string): string
 const factories = new Map<string, DatasetFactory>([
   ['fashion_mnist', (o) => fashionMnist(o)],
   ['mnist', (o) => mnist(o)],
-  ['cifar10', (o) => cifar10({ ...o, root: requireRoot('CIFAR-10', o, 'the folder with data_batch_1.bin .. data_batch_5.bin and test_batch.bin (binary version)') })],
-  ['cifar100', (o) => cifar100({ ...o, root: requireRoot('CIFAR-100', o, 'the folder with train.bin and test.bin (binary version)') })],
+  ['cifar10', (o) => cifar10({ ...o, root: requireRoot('CIFAR-10', o, CIFAR10_LAYOUT) })],
+  ['cifar100', (o) => cifar100({ ...o, root: requireRoot('CIFAR-100', o, CIFAR100_LAYOUT) })],
   [
     'imagenet',
     (o) => {
-      const root = requireRoot('ImageNet', o, 'a folder with train/<wnid>/*.JPEG and val/<wnid>/*.JPEG');
+      const root = requireRoot('ImageNet', o, IMAGENET_LAYOUT);
       return new ImageFolder(path.join(root, o.train === false ? 'val' : 'train'), { strict: o.strict, name: 'imagenet' });
     },
   ],
 ]);
+
+const CIFAR10_LAYOUT = 'the folder with data_batch_1.bin .. data_batch_5.bin and test_batch.bin (binary version)';
+const CIFAR100_LAYOUT = 'the folder with train.bin and test.bin (binary version)';
+const IMAGENET_LAYOUT = 'a folder with train/<wnid>/*.JPEG and val/<wnid>/*.JPEG';
+
+function mustExist(file: string, fix: string): void {
+  if (!fs.existsSync(file)) throw new DatasetError(`Missing dataset file ${file}: ${fix}`, file);
+}
+
+/** What each built-in dataset reads, checked without reading it. */
+const fileChecks = new Map<string, (o: DatasetOptions, train: boolean) => void>([
+  ['fashion_mnist', (o, train) => { const s = mnistSource('fashion_mnist', o.root); idxFiles(s.root, train, s.fix); }],
+  ['mnist', (o, train) => { const s = mnistSource('mnist', o.root); idxFiles(s.root, train, s.fix); }],
+  ['cifar10', (o, train) => {
+    for (const f of cifarFiles('cifar10', requireRoot('CIFAR-10', o, CIFAR10_LAYOUT), train)) mustExist(f, `pass root, ${CIFAR10_LAYOUT}`);
+  }],
+  ['cifar100', (o, train) => {
+    for (const f of cifarFiles('cifar100', requireRoot('CIFAR-100', o, CIFAR100_LAYOUT), train)) mustExist(f, `pass root, ${CIFAR100_LAYOUT}`);
+  }],
+  ['imagenet', (o, train) => mustExist(path.join(requireRoot('ImageNet', o, IMAGENET_LAYOUT), train ? 'train' : 'val'), `pass root, ${IMAGENET_LAYOUT}`)],
+]);
+
+/**
+ * Checks that a dataset's files are where its loader will look, without reading them: a
+ * DatasetError naming the first missing file. Registered datasets other than the built-ins
+ * are only checked by name.
+ */
+export function checkDatasetFiles(name: string, opts: DatasetOptions = {}): void {
+  if (!factories.has(name)) throw new UnknownNameError('dataset', String(name), datasetNames());
+  const o = optionsOf<DatasetOptions>('options', opts);
+  for (const train of o.train === undefined ? [true, false] : [bool('train', o.train)]) fileChecks.get(name)?.(o, train);
+}
 
 /** The registered dataset names. */
 export function datasetNames(): string[] {
@@ -56,8 +105,16 @@ export function registerDataset(name: string, factory: DatasetFactory): void {
   factories.set(name, factory);
 }
 
-/** A dataset by name: fashion_mnist, mnist, cifar10, cifar100, imagenet (and registered ones). */
-export function createDataset(name: string, opts: DatasetOptions = {}): Dataset {
+/**
+ * A dataset by name: fashion_mnist, mnist, cifar10, cifar100, imagenet (and registered ones).
+ *
+ * @param name a literal name is type-checked (KnownDatasets); a run-time string is checked here.
+ * @param opts `root` (required but for fashion_mnist, which defaults to Debian's copy), `train`.
+ * @throws UnknownNameError listing the names; DatasetError when the files are missing or malformed.
+ * @example
+ * const test = createDataset('fashion_mnist', { train: false });
+ */
+export function createDataset<N extends string>(name: LiteralName<N, KnownDatasetName>, opts: DatasetOptions = {}): Dataset {
   const factory = factories.get(name);
   if (!factory) throw new UnknownNameError('dataset', String(name), datasetNames());
   const o = optionsOf<DatasetOptions>('options', opts);

@@ -8,3 +8,4 @@ export * from './sweep';
 export * from './report';
 export * from './plots';
 export * from './resolve';
+export * from './paired';

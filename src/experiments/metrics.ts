@@ -26,11 +26,15 @@ export interface MetricsRow {
   testAcc?: number;
   testTop5?: number;
   lr: number;
-  /** Seconds the epoch took. */
-  time: number;
+  /** Seconds the epoch took (older rows call it `time`; the reader renames it). */
+  epochSeconds: number;
   signFlips?: SignFlips;
-  /** Mean of m² − w² over reparameterized weights (Sign-In runs). */
+  /** Mean of m² − w² over the kept reparameterized weights at the end of the epoch, after its reset if one ran (Sign-In runs). */
   meanBeta?: number;
+  /** The same just before the epoch's resets (mean over them; absent when none ran): the β that SGD and weight decay wore down. */
+  betaBeforeReset?: number;
+  /** The same just after the epoch's resets (the restored β, to rounding). */
+  betaAfterReset?: number;
   [extra: string]: unknown;
 }
 
@@ -59,8 +63,15 @@ const SignFlipsSchema = z.looseObject({
   perLayer: z.record(z.string(), frac),
 });
 
+/** Rows of older runs named the epoch's seconds `time`, which collided with pino's timestamp. */
+function renameLegacyTime(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || 'epochSeconds' in raw || !('time' in raw)) return raw;
+  const { time, ...rest } = raw as Record<string, unknown>;
+  return { ...rest, epochSeconds: time };
+}
+
 /** Rows are checked loosely: required numbers must be numbers, extra fields are kept. */
-export const MetricsRowSchema = z.looseObject({
+export const MetricsRowSchema = z.preprocess(renameLegacyTime, z.looseObject({
   epoch: z.number().int().min(0),
   step: z.number().int().min(0),
   trainLoss: z.number(),
@@ -69,10 +80,12 @@ export const MetricsRowSchema = z.looseObject({
   testAcc: frac.optional(),
   testTop5: frac.optional(),
   lr: z.number(),
-  time: z.number(),
+  epochSeconds: z.number(),
   signFlips: SignFlipsSchema.optional(),
   meanBeta: z.number().optional(),
-});
+  betaBeforeReset: z.number().optional(),
+  betaAfterReset: z.number().optional(),
+}));
 
 export const FinalSummarySchema = z.looseObject({
   epoch: z.number().int().min(0),

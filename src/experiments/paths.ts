@@ -6,10 +6,12 @@
  *   config.json              the full validated config (defaults filled in)
  *   metrics.jsonl            one MetricsRow per epoch
  *   checkpoint.safetensors   last checkpoint (tensors + JSON metadata)
+ *   checkpoint.prev.safetensors  the one before it: resume falls back to it when the last is damaged
  *   checkpoint.json          optional sidecar for checkpoint metadata
  *   mask-report.json         per-layer densities after pruning
  *   final.json               FinalSummary; present only when the run finished
  *   train.log                stdout/stderr of a sweep's child process
+ *   log.jsonl                the run's log lines (pino JSON), appended by every session
  */
 import * as path from 'node:path';
 import { configHash } from './hash';
@@ -19,10 +21,12 @@ export const RUN_FILES = {
   config: 'config.json',
   metrics: 'metrics.jsonl',
   checkpoint: 'checkpoint.safetensors',
+  checkpointPrev: 'checkpoint.prev.safetensors',
   checkpointMeta: 'checkpoint.json',
   maskReport: 'mask-report.json',
   final: 'final.json',
   log: 'train.log',
+  runLog: 'log.jsonl',
 } as const;
 
 export type RunFile = keyof typeof RUN_FILES;

@@ -7,11 +7,13 @@
  * pruning and the Sign-In fields (so CIFAR-10 and CIFAR-100 runs in one runs dir give two tables).
  * Within a table a row is one pruning + Sign-In configuration (sparsity aside).
  */
+import * as fs from 'node:fs';
+import { ToolkitError } from '../errors';
 import { canonicalJson, nonDefaultFields } from './hash';
 import { meanStd, type FinalSummary, type MetricsRow } from './metrics';
 import { reportPaths } from './paths';
 import { perLayerFlipsSpec, renderSvg, signFlipsSpec, testAccuracySpec, type CurvePoint, type FlipCurvePoint, type LayerPoint, type PlotOrder } from './plots';
-import { listRuns, readFinal, readMetrics, writeFileAtomic, writeJsonAtomic, type RunInfo } from './runs';
+import { readFinal, readMetrics, scanRuns, writeFileAtomic, writeJsonAtomic, type CorruptRun, type RunInfo } from './runs';
 import { flattenDotted, PRUNING_METHODS, type ExperimentConfig, type PruningMethod } from './schema';
 
 export interface RunRecord extends RunInfo {
@@ -19,9 +21,36 @@ export interface RunRecord extends RunInfo {
   metrics: MetricsRow[];
 }
 
-/** Reads every run under runsDir: config, final.json (when finished) and metrics.jsonl. */
+/**
+ * Reads every run under runsDir: config, final.json (when finished) and metrics.jsonl; runs whose
+ * files cannot be read are returned apart, with their problems.
+ */
+export function scanRunRecords(runsDir: string): { runs: RunRecord[]; corrupt: CorruptRun[] } {
+  const scan = scanRuns(runsDir);
+  const runs: RunRecord[] = [];
+  const corrupt = [...scan.corrupt];
+  for (const r of scan.runs) {
+    try {
+      runs.push({ ...r, final: readFinal(r.dir), metrics: readMetrics(r.dir) });
+    } catch (e) {
+      corrupt.push({ dir: r.dir, name: r.name, problems: String((e as Error).message).split('\n').map((l) => l.trim()).filter(Boolean) });
+    }
+  }
+  corrupt.sort((a, b) => a.name.localeCompare(b.name));
+  return { runs, corrupt };
+}
+
+/** The readable runs under runsDir (see scanRunRecords). */
 export function loadRuns(runsDir: string): RunRecord[] {
-  return listRuns(runsDir).map((r) => ({ ...r, final: readFinal(r.dir), metrics: readMetrics(r.dir) }));
+  return scanRunRecords(runsDir).runs;
+}
+
+/** The markdown section that lists corrupt runs (empty when there are none). */
+export function corruptRunsMarkdown(corrupt: readonly CorruptRun[]): string {
+  if (corrupt.length === 0) return '';
+  const cell = (t: string) => t.replace(/\|/g, '\\|');
+  const rows = corrupt.map((c) => `| ${c.name} | ${cell(c.problems.join('; '))} |`);
+  return `\n## Corrupt runs\n\n${corrupt.length} run director${corrupt.length === 1 ? 'y' : 'ies'} could not be read and are left out of the tables:\n\n| run | problem |\n|---|---|\n${rows.join('\n')}\n`;
 }
 
 const PRUNER_LABELS: Record<PruningMethod, string> = {
@@ -258,6 +287,8 @@ export interface ReportOptions {
 
 export interface ReportResult {
   tables: AccuracyTable[];
+  /** Run directories left out because their files cannot be read (listed in the markdown). */
+  corrupt: CorruptRun[];
   markdown: string;
   csv: string;
   /** Files written, in order. */
@@ -266,7 +297,14 @@ export interface ReportResult {
 
 /** Reads runsDir, writes report.md, accuracy.csv, report.json and the SVG plots into outDir. */
 export async function writeReport(runsDir: string, outDir: string, options: ReportOptions = {}): Promise<ReportResult> {
-  const runs = loadRuns(runsDir);
+  let isDir = false;
+  try {
+    isDir = fs.statSync(runsDir).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) throw new ToolkitError('ERR_INVALID_ARG', `Runs directory ${runsDir} does not exist or is not a folder: pass --runs-dir, the folder that holds the run directories`);
+  const { runs, corrupt } = scanRunRecords(runsDir);
   const tables = accuracyTables(runs);
   const p = reportPaths(outDir);
   const files: string[] = [];
@@ -287,13 +325,13 @@ export async function writeReport(runsDir: string, outDir: string, options: Repo
     }
     sections.push(section);
   }
-  const markdown = tables.length
+  const markdown = `${tables.length
     ? `# Results\n\nFrom ${runs.length} run(s) in \`${runsDir}\`.\n\n${sections.join('\n')}`
-    : `# Results\n\nNo runs found in \`${runsDir}\`.\n`;
+    : `# Results\n\nNo runs found in \`${runsDir}\`.\n`}${corruptRunsMarkdown(corrupt)}`;
   const csv = tablesToCsv(tables);
   writeFileAtomic(p.markdown, markdown);
   writeFileAtomic(p.csv, csv);
   writeJsonAtomic(p.json, tables);
   files.unshift(p.markdown, p.csv, p.json);
-  return { tables, markdown, csv, files };
+  return { tables, corrupt, markdown, csv, files };
 }

@@ -45,6 +45,7 @@ export function pruneOptionsFor(config: ExperimentConfig): {
   denseFirst: boolean;
   denseLast: boolean;
   seed: number;
+  prunerOptions?: { dtype: string };
 } | undefined {
   const p = config.pruning;
   if (p.method === 'none') return undefined;
@@ -57,5 +58,6 @@ export function pruneOptionsFor(config: ExperimentConfig): {
     denseFirst: p.denseFirst,
     denseLast: p.denseLast,
     seed: config.seed,
+    ...(p.method === 'synflow' ? { prunerOptions: { dtype: p.synflowDtype } } : {}),
   };
 }

@@ -129,15 +129,15 @@ export function isFinished(runDir: string): boolean {
 }
 
 export function runHasCheckpoint(runDir: string): boolean {
-  return fs.existsSync(runPaths(runDir).checkpoint);
+  const p = runPaths(runDir);
+  return fs.existsSync(p.checkpoint) || fs.existsSync(p.checkpointPrev);
 }
 
 export type RunStatus = 'finished' | 'started' | 'new';
 
 export function runStatus(runDir: string): RunStatus {
   if (isFinished(runDir)) return 'finished';
-  const p = runPaths(runDir);
-  return fs.existsSync(p.checkpoint) || fs.existsSync(p.metrics) ? 'started' : 'new';
+  return runHasCheckpoint(runDir) || fs.existsSync(runPaths(runDir).metrics) ? 'started' : 'new';
 }
 
 export interface RunInfo {
@@ -153,33 +153,62 @@ export interface ListRunsOptions {
   strict?: boolean;
 }
 
-/** Every run directory under runsDir (one level), sorted by name. A missing runsDir → []. */
-export function listRuns(runsDir: string, options: ListRunsOptions = {}): RunInfo[] {
-  if (!fs.existsSync(runsDir)) return [];
-  const out: RunInfo[] = [];
-  const issues: Issue[] = [];
+/** A directory named like a run whose config.json, metrics.jsonl or final.json cannot be read. */
+export interface CorruptRun {
+  dir: string;
+  name: string;
+  /** What is wrong, one line per problem ("config.json: dataset: Required"). */
+  problems: string[];
+}
+
+export interface RunScan {
+  runs: RunInfo[];
+  corrupt: CorruptRun[];
+}
+
+/** One run directory's config problems as issues (path `<name>: <field>`), or its RunInfo. */
+function readRunInfo(dir: string, name: string): RunInfo | Issue[] {
+  const file = runPaths(dir).config;
+  if (!fs.existsSync(file)) return [{ code: 'missing_file', path: name, message: `no ${path.basename(file)} (the run was never set up, or it was deleted)` }];
+  let raw: unknown;
+  try {
+    raw = readJson(file);
+  } catch (e) {
+    return [{ code: 'invalid_json', path: name, message: `config.json is not valid JSON (${(e as Error).message})` }];
+  }
+  const res = safeParseConfig(raw);
+  if (!res.success) return res.issues.map((i) => ({ ...i, path: `${name}: ${i.path}` }));
+  return { dir, name, hash: configHash(res.data), config: res.data, status: runStatus(dir) };
+}
+
+/**
+ * Every directory under runsDir (one level) named like a run, sorted by name: the readable runs,
+ * and the corrupt ones with their problems. A missing runsDir → none of either.
+ */
+export function scanRuns(runsDir: string): RunScan & { issues: Issue[] } {
+  const out: RunScan & { issues: Issue[] } = { runs: [], corrupt: [], issues: [] };
+  if (!fs.existsSync(runsDir)) return out;
   for (const entry of fs.readdirSync(runsDir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     if (!entry.isDirectory() || !isRunDirName(entry.name)) continue;
     const dir = path.join(runsDir, entry.name);
-    const file = runPaths(dir).config;
-    if (!fs.existsSync(file)) continue;
-    let raw: unknown;
-    try {
-      raw = readJson(file);
-    } catch (e) {
-      issues.push({ code: 'invalid_json', path: entry.name, message: (e as Error).message });
+    const info = readRunInfo(dir, entry.name);
+    if (!Array.isArray(info)) {
+      out.runs.push(info);
       continue;
     }
-    const res = safeParseConfig(raw);
-    if (!res.success) {
-      for (const i of res.issues) issues.push({ ...i, path: `${entry.name}: ${i.path}` });
-      continue;
-    }
-    out.push({ dir, name: entry.name, hash: configHash(res.data), config: res.data, status: runStatus(dir) });
+    out.issues.push(...info);
+    const problem = (i: Issue) => (i.path === entry.name ? i.message : `config.json: ${i.path.slice(entry.name.length + 2)}: ${i.message}`);
+    out.corrupt.push({ dir, name: entry.name, problems: info.map(problem) });
   }
+  return out;
+}
+
+/** Every readable run directory under runsDir (one level), sorted by name. A missing runsDir → []. */
+export function listRuns(runsDir: string, options: ListRunsOptions = {}): RunInfo[] {
+  const { runs, issues } = scanRuns(runsDir);
   if (issues.length > 0) {
     if (options.strict) throw new IssuesError('ERR_CONFIG', `Unreadable run directories in ${runsDir}`, issues);
     logger().warn({ runsDir, issues }, 'skipped unreadable run directories');
   }
-  return out;
+  return runs;
 }

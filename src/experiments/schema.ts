@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { describeValue, IssuesError, type Issue } from '../errors';
+import { maxThreads, maxThreadsReason } from '../validate';
 
 export const DATASET_NAMES = ['fashion_mnist', 'mnist', 'cifar10', 'cifar100', 'imagenet'] as const;
 export const PRUNING_METHODS = ['none', 'random', 'magnitude', 'snip', 'grasp', 'synflow'] as const;
@@ -17,6 +18,7 @@ export const PRUNING_SCOPES = ['global', 'layerwise'] as const;
 export const RESET_UNITS = ['epochs', 'steps'] as const;
 export const MOMENTUM_AT_RESET = ['keep', 'zero'] as const;
 export const SCHEDULE_NAMES = ['cosine', 'step', 'constant'] as const;
+export const SYNFLOW_DTYPES = ['float64', 'auto', 'float32'] as const;
 
 export type DatasetName = (typeof DATASET_NAMES)[number];
 export type PruningMethod = (typeof PRUNING_METHODS)[number];
@@ -37,7 +39,7 @@ export const DATASET_INFO: Readonly<Record<DatasetName, { numClasses: number; in
  * Changing an existing default changes the hash of runs that relied on it: don't.
  */
 export const DEFAULTS = {
-  dataset: { augment: true },
+  dataset: { augment: true, dropLast: false },
   model: { options: {} as Record<string, unknown> },
   pruning: {
     method: 'none' as PruningMethod,
@@ -47,6 +49,9 @@ export const DEFAULTS = {
     scope: 'global' as (typeof PRUNING_SCOPES)[number],
     denseFirst: false,
     denseLast: false,
+    synflowDtype: 'float64' as (typeof SYNFLOW_DTYPES)[number],
+    dataSamples: 128,
+    dataBalanced: false,
   },
   signin: {
     enabled: false,
@@ -73,19 +78,21 @@ export const HASH_EXCLUDED_PATHS: readonly string[] = ['dataset.root', 'dataset.
 
 const D = DEFAULTS;
 const nonNegInt = () => z.number().int().min(0);
+const threadCount = () => nonNegInt().max(maxThreads(), `at most ${maxThreads()} (${maxThreadsReason()})`);
 
 const DatasetSchema = z.strictObject({
   name: z.enum(DATASET_NAMES).describe('Dataset (required).'),
   root: z.string().min(1).optional().describe('Folder holding the dataset files; default: the data module\'s default. Not hashed.'),
   augment: z.boolean().default(D.dataset.augment).describe('Standard training augmentation of the dataset (crop + flip for CIFAR, random-resized crop + flip for ImageNet, none for MNIST-like). Default true.'),
   imageSize: z.number().int().min(8).optional().describe("imagenet only: side of the training random-resized crop and of the evaluation center crop (evaluation first resizes the shorter side to round(imageSize * 256 / 224)); also the model's inputSize. Default: 224."),
-  workers: nonNegInt().optional().describe('Data-loader worker threads (decoding and augmentation). Default: 2 for imagenet (JPEG decoding), 0 otherwise. Not hashed.'),
+  workers: threadCount().optional().describe('Data-loader worker threads (decoding and augmentation). Default: 2 for imagenet (JPEG decoding), 0 otherwise. Not hashed.'),
+  dropLast: z.boolean().default(D.dataset.dropLast).describe('Drop the last incomplete training batch of each epoch (PyTorch DataLoader drop_last); the test set is never dropped. Default false.'),
   maxTrainBatches: z.number().int().min(1).optional().describe('Train on at most this many batches per epoch (the first ones of each epoch\'s shuffled order); the LR schedule counts these steps. For smoke tests. Default: every batch.'),
 });
 
 const ModelSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'a lowercase snake_case registry name such as cifar_resnet_20').describe('Model registry name, e.g. cifar_resnet_20, resnet18, resnet50 (required).'),
-  options: z.record(z.string(), z.unknown()).default(() => ({})).describe('Extra model options (numClasses/inChannels come from the dataset). Default {}.'),
+  options: z.record(z.string(), z.unknown()).default(() => ({})).describe("Extra model options (numClasses/inChannels come from the dataset). Default {}. `init`: 'default' (the model's own: torchvision's Kaiming-normal fan_out convs, PyTorch's default classifier) or 'kaiming_fan_in' (Kaiming-normal fan_in on every conv and linear, zero biases: Synaptic-Flow's and open_lth's init, which the PaI literature the paper compares with uses; the paper does not state its own)."),
 });
 
 const PruningSchema = z.strictObject({
@@ -96,6 +103,9 @@ const PruningSchema = z.strictObject({
   denseFirst: z.boolean().default(D.pruning.denseFirst).describe('Keep the first conv layer dense. Default false.'),
   denseLast: z.boolean().default(D.pruning.denseLast).describe('Keep the classifier dense. Default false.'),
   iterations: z.number().int().min(1).optional().describe("Prune-score rounds on an exponential schedule. Default: the pruner's (100 for SynFlow, else 1)."),
+  synflowDtype: z.enum(SYNFLOW_DTYPES).default(D.pruning.synflowDtype).describe("SynFlow only: the dtype scores are computed in. 'float64' (default: the derivation assumes exact flow, and deep ResNets overflow float32; costs a float64 pass and two model conversions per round), 'auto' (the model's dtype, float64 when a round overflows), 'float32' (a round that overflows is an error)."),
+  dataSamples: z.number().int().min(1).default(D.pruning.dataSamples).describe('SNIP and GraSP only: training examples scored on (un-augmented, one batch, the first ones of the seeded shuffled order). Default 128. Synaptic-Flow uses about 100; GraSP\'s authors 10 per class (dataSamples = 10 × classes with dataBalanced).'),
+  dataBalanced: z.boolean().default(D.pruning.dataBalanced).describe('SNIP and GraSP only: take dataSamples / classes examples of every class (the first classes get one more when it does not divide) instead of the first dataSamples of the shuffled order. Default false.'),
 }).transform((p) => {
   const scope = p.scope ?? defaultScope(p.method);
   return { ...p, scope, distribution: scope === 'layerwise' ? (p.distribution ?? D.pruning.distribution) : p.distribution };
@@ -147,7 +157,7 @@ export const ExperimentConfig = z.strictObject({
   batchSize: z.number().int().min(1).default(D.batchSize).describe('Training batch size. Default 128.'),
   seed: nonNegInt().default(D.seed).describe('Seed of init, mask, shuffling and augmentation. Default 0.'),
   device: z.string().regex(/^(auto|cpu|cuda(:\d+)?)$/, "'auto', 'cpu', 'cuda' or 'cuda:N'").default(D.device).describe("'auto' (CUDA when available), 'cpu', 'cuda', 'cuda:N'. Default 'auto'. Not hashed."),
-  threads: nonNegInt().default(D.threads).describe("CPU threads for libtorch; 0 = libtorch's default. Not hashed."),
+  threads: threadCount().default(D.threads).describe("CPU threads for libtorch; 0 = libtorch's default. Not hashed."),
   evalEvery: z.number().int().min(1).default(D.evalEvery).describe('Evaluate on the test set every this many epochs (and after the last). Default 1.'),
 });
 
@@ -327,6 +337,8 @@ export type SafeParseResult = { success: true; data: ExperimentConfig } | { succ
 
 /** Validates a config; never throws. Issues carry dotted paths and name the allowed values. */
 export function safeParseConfig(input: unknown): SafeParseResult {
+  const unsafe = unsafeKeyIssues(input);
+  if (unsafe.length) return { success: false, issues: unsafe };
   const res = ExperimentConfig.safeParse(input, { reportInput: true });
   const issues = res.success ? [] : res.error.issues.flatMap(toIssues);
   if (isObj(input)) issues.push(...crossFieldIssues(input));
@@ -359,9 +371,26 @@ export function getDotted(obj: unknown, path: string): unknown {
 }
 
 /** Sets a dotted path on a plain object, creating intermediate objects; returns obj. */
+/** Keys that reach Object.prototype (or a constructor) when assigned through a path. */
+export const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Every key of a parsed JSON value that is in UNSAFE_KEYS, as dotted paths. */
+export function unsafeKeyIssues(value: unknown, prefix = ''): Issue[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => unsafeKeyIssues(v, `${prefix}${prefix ? '.' : ''}${i}`));
+  if (!isObj(value)) return [];
+  return Object.keys(value).flatMap((k) => {
+    const p = prefix ? `${prefix}.${k}` : k;
+    return UNSAFE_KEYS.has(k) ? [{ code: 'unsafe_key', path: p, message: `'${k}' is not allowed as a key` }] : unsafeKeyIssues(value[k], p);
+  });
+}
+
 export function setDotted<T extends Record<string, unknown>>(obj: T, path: string, value: unknown): T {
   const keys = path.split('.');
   if (keys.some((k) => k.length === 0)) throw configError([{ code: 'invalid_path', path, message: 'Expected a dotted path of non-empty keys' }]);
+  const unsafe = keys.find((k) => UNSAFE_KEYS.has(k));
+  if (unsafe) throw configError([{ code: 'unsafe_key', path, message: `'${unsafe}' is not allowed as a key` }]);
+  const valueIssues = unsafeKeyIssues(value, path);
+  if (valueIssues.length) throw configError(valueIssues);
   let cur: Record<string, unknown> = obj;
   for (const k of keys.slice(0, -1)) {
     if (!isObj(cur[k])) cur[k] = {};

@@ -13,6 +13,8 @@ export interface ModelInputOptions {
   inChannels?: number;
   /** Height = width of the input images; used by models whose layer sizes depend on it. */
   inputSize?: number;
+  /** Weight init: 'default' (the model's own) or 'kaiming_fan_in' (the PaI literature's; see init.ts). */
+  init?: 'default' | 'kaiming_fan_in';
 }
 
 /** What createModel resolved a model from: its registry name and every option, defaults filled in. */

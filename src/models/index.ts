@@ -4,7 +4,9 @@ export type { ModelInputOptions, ModelConfig } from './base';
 export {
   createModel, modelNames, modelFamilies, modelOptions, resolveModelOptions, getModelEntry, registerModel, registerModelFamily,
 } from './registry';
-export type { ModelOptions, ResolvedModelOptions, ModelEntry, ModelFamily, ModelOptionSpec, OptionCheck } from './registry';
+export type {
+  ModelOptions, ModelName, ModelOptionsByName, ModelOptionsFor, CifarResNetModelOptions, WideResNetModelOptions, TorchvisionResNetModelOptions,
+  ResolvedModelOptions, ModelEntry, ModelFamily, ModelOptionSpec, OptionCheck } from './registry';
 export { ResNet, BasicBlock, Bottleneck, RESNET_LAYERS, projectionShortcut } from './resnet';
 export type { ResNetOptions, BlockKind, BlockOptions, ResNetDepth } from './resnet';
 export { CifarResNet, PaddingShortcut } from './cifar-resnet';
@@ -18,3 +20,5 @@ export type { LeNet5Options } from './lenet';
 export { Mlp } from './mlp';
 export type { MlpOptions } from './mlp';
 export { loadPyTorchStateDict, pytorchStateDict } from './pytorch';
+export { INIT_SCHEMES, applyInitScheme } from './init';
+export type { InitScheme } from './init';

@@ -5,17 +5,80 @@
  * `wrn_<depth>_<k>` and `cifar_resnet_<depth>` resolve to a base model with fixed options.
  */
 import { InvalidArgumentError, UnknownNameError } from '../errors';
+import type { LiteralName } from '../literal-name';
 import { bool, int, isInt, num, oneOf } from '../validate';
 import type { Model, ModelConfig, ModelInputOptions } from './base';
 import { CifarResNet, type CifarShortcut } from './cifar-resnet';
+import { applyInitScheme, initScheme, type InitScheme } from './init';
 import { LeNet5 } from './lenet';
 import { Mlp } from './mlp';
 import { RESNET_LAYERS, ResNet, type ResNetDepth } from './resnet';
 import { VGG_PLANS, Vgg, type VggDepth } from './vgg';
 import { WideResNet } from './wide-resnet';
 
-/** Options of createModel: the input options plus the model's own (see modelOptions(name)). */
+/** Options of createModel for a name known only at run time: checked by the registry. */
 export type ModelOptions = ModelInputOptions & Record<string, unknown>;
+
+/** Options of the CIFAR ResNet family (cifar_resnet, cifar_resnet_<6n+2>). */
+export interface CifarResNetModelOptions extends ModelInputOptions {
+  /** 6n + 2 (default 20). */
+  depth?: number;
+  /** Filters of the first stage (default 16). */
+  width?: number;
+  shortcut?: CifarShortcut;
+  zeroInitResidual?: boolean;
+}
+
+/** Options of the Wide ResNet family (wide_resnet, wrn_<6n+4>_<k>). */
+export interface WideResNetModelOptions extends ModelInputOptions {
+  /** 6n + 4 (default 28). */
+  depth?: number;
+  /** k (default 10). */
+  widenFactor?: number;
+  /** Dropout between the convs of a block, in [0, 1) (default 0). */
+  dropRate?: number;
+}
+
+export interface TorchvisionResNetModelOptions extends ModelInputOptions {
+  zeroInitResidual?: boolean;
+}
+
+/** The built-in models and their options (what a name fixes is left out). */
+export interface ModelOptionsByName {
+  cifar_resnet: CifarResNetModelOptions;
+  cifar_resnet_20: Omit<CifarResNetModelOptions, 'depth'>;
+  cifar_resnet_32: Omit<CifarResNetModelOptions, 'depth'>;
+  cifar_resnet_44: Omit<CifarResNetModelOptions, 'depth'>;
+  cifar_resnet_56: Omit<CifarResNetModelOptions, 'depth'>;
+  cifar_resnet_110: Omit<CifarResNetModelOptions, 'depth'>;
+  resnet18: TorchvisionResNetModelOptions;
+  resnet34: TorchvisionResNetModelOptions;
+  resnet50: TorchvisionResNetModelOptions;
+  cifar_resnet18: TorchvisionResNetModelOptions;
+  cifar_resnet34: TorchvisionResNetModelOptions;
+  cifar_resnet50: TorchvisionResNetModelOptions;
+  vgg11_bn: ModelInputOptions;
+  vgg13_bn: ModelInputOptions;
+  vgg16_bn: ModelInputOptions;
+  vgg19_bn: ModelInputOptions;
+  wide_resnet: WideResNetModelOptions;
+  wrn_16_8: Omit<WideResNetModelOptions, 'depth' | 'widenFactor'>;
+  wrn_28_10: Omit<WideResNetModelOptions, 'depth' | 'widenFactor'>;
+  wrn_40_4: Omit<WideResNetModelOptions, 'depth' | 'widenFactor'>;
+  lenet5: ModelInputOptions & { batchNorm?: boolean };
+  /** `hidden`: sizes of the hidden layers (default [300, 100], LeNet-300-100). */
+  mlp: ModelInputOptions & { hidden?: number[] };
+}
+
+/** Every name createModel accepts: the registered ones and the two name families. */
+export type ModelName = keyof ModelOptionsByName | `cifar_resnet_${number}` | `wrn_${number}_${number}`;
+
+/** The options type of a model name (loose for a name known only at run time). */
+export type ModelOptionsFor<N extends string> = string extends N ? ModelOptions
+  : N extends keyof ModelOptionsByName ? ModelOptionsByName[N]
+    : N extends `cifar_resnet_${number}` ? Omit<CifarResNetModelOptions, 'depth'>
+      : N extends `wrn_${number}_${number}` ? Omit<WideResNetModelOptions, 'depth' | 'widenFactor'>
+        : ModelOptions;
 
 /** Resolved options: every option present, defaults filled in. */
 export type ResolvedModelOptions = ModelConfig['options'];
@@ -94,10 +157,18 @@ export function getModelEntry(name: string): ModelEntry {
   return lookup(name);
 }
 
+/** The `init` option every model accepts (init.ts): 'default' (the model's own) or 'kaiming_fan_in'. */
+const INIT_OPTION: ModelOptionSpec = { default: 'default', check: initScheme };
+
+/** An entry's options plus the options every model accepts. */
+function optionSpecs(entry: ModelEntry): Record<string, ModelOptionSpec> {
+  return { ...entry.options, init: INIT_OPTION };
+}
+
 /** The option names a model accepts, with their defaults. */
 export function modelOptions(name: string): Record<string, unknown> {
   const entry = getModelEntry(name);
-  return Object.fromEntries(Object.entries(entry.options).map(([k, o]) => [k, entry.fixed?.[k] ?? o.default]));
+  return Object.fromEntries(Object.entries(optionSpecs(entry)).map(([k, o]) => [k, entry.fixed?.[k] ?? o.default]));
 }
 
 /** Validates and fills in a model's options without building it. */
@@ -106,13 +177,14 @@ export function resolveModelOptions(name: string, options: ModelOptions = {}): R
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new InvalidArgumentError('options', 'an options object', options);
   }
-  const known = Object.keys(entry.options);
+  const specs = optionSpecs(entry);
+  const known = Object.keys(specs);
   const unknown = Object.keys(options).filter((k) => !known.includes(k));
   if (unknown.length) {
     throw new InvalidArgumentError(`the option names of model ${name}`, `names among ${known.join(', ')}`, unknown.join(', '));
   }
   const resolved: Record<string, unknown> = {};
-  for (const [key, spec] of Object.entries(entry.options)) {
+  for (const [key, spec] of Object.entries(specs)) {
     const given = (options as Record<string, unknown>)[key];
     const fixed = entry.fixed?.[key];
     if (fixed !== undefined) {
@@ -129,12 +201,20 @@ export function resolveModelOptions(name: string, options: ModelOptions = {}): R
 }
 
 /**
- * Builds a registered model: `createModel('cifar_resnet_20', { numClasses: 100 })`. Unknown names
- * throw UnknownNameError (listing the valid ones); unknown or bad options InvalidArgumentError.
+ * Builds a registered model with fresh (masked, dense) weights from the global RNG.
+ *
+ * @param name a registered name such as 'cifar_resnet_20', 'resnet50', 'lenet5' (modelNames(),
+ *   modelFamilies()); a literal name and its options are type-checked (ModelOptionsByName).
+ * @param options the input options (numClasses, inChannels, inputSize) and the model's own.
+ * @throws UnknownNameError (ERR_UNKNOWN_NAME) for an unknown name, listing the valid ones;
+ *   InvalidArgumentError (ERR_INVALID_ARG) for an unknown or bad option, naming it.
+ * @example
+ * const model = createModel('cifar_resnet_20', { numClasses: 100 });
  */
-export function createModel(name: string, options: ModelOptions = {}): Model {
-  const resolved = resolveModelOptions(name, options);
+export function createModel<N extends string>(name: LiteralName<N, ModelName>, options: ModelOptionsFor<N> = {} as ModelOptionsFor<N>): Model {
+  const resolved = resolveModelOptions(name, options as ModelOptions);
   const model = getModelEntry(name).create(resolved);
+  applyInitScheme(model, resolved.init as InitScheme);
   model.config = { name, options: resolved };
   return model;
 }

@@ -37,6 +37,21 @@ export interface SgdGroup {
   weightDecay: number;
 }
 
+export interface CpuMemoryStats {
+  /** Bytes of large blocks (≥ 64 KiB) held by live tensor storage. */
+  inUseBytes: number;
+  /** Bytes of large blocks freed and kept for reuse. */
+  cachedBytes: number;
+  peakInUseBytes: number;
+  /** Cached bytes above this are returned to the OS as blocks are freed. */
+  cacheLimitBytes: number;
+  /** Large requests served from the cache / served by mapping fresh memory. */
+  hits: number;
+  misses: number;
+  /** Blocks returned to the OS. */
+  releases: number;
+}
+
 export interface NativeBinding {
   NativeTensor: new (...args: never[]) => NativeTensor;
   Generator: new (seed: number) => NativeGenerator;
@@ -56,6 +71,9 @@ export interface NativeBinding {
   cudaDeviceCount(): number;
   liveTensors(): { numTensors: number; numBytes: number };
   torchVersion(): string;
+  cpuMemoryStats(): CpuMemoryStats;
+  emptyCpuCache(): void;
+  setCpuCacheLimit(bytes: number): void;
   fromTypedArray(data: ArrayBufferView, shape: number[], copy: boolean, dtype?: string): NativeTensor;
   [extra: string]: unknown;
 }

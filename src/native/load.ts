@@ -1,7 +1,8 @@
 /**
  * Finds and loads the addon. Tries, in order: $SIGNIN_TORCH_ADDON, the cmake-js build
  * (build-cmake/Release), the node-gyp build (build/Release), then a prebuilt binary (prebuilds/,
- * via node-gyp-build). On failure the error lists every attempt and how to fix it.
+ * via node-gyp-build). On failure the error lists every attempt and the fix for what the loader
+ * said: libtorch missing, libtorch of another version than the build's, or a Node.js mismatch.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -32,30 +33,100 @@ function candidates(): { label: string; load: () => NativeBinding }[] {
   return list;
 }
 
+/** Why one candidate did not load, read from the dynamic loader's (dlopen's) message. */
+export type LoadFailureKind = 'not-built' | 'libtorch-missing' | 'libtorch-version' | 'node-abi' | 'other';
+
+const MISSING_LIB = /^(lib(?:torch\w*|c10\w*)\.so)((?:\.\d+)*): cannot open shared object file/;
+// Mangled C++ names of libtorch's namespaces: c10::, at::, torch::, caffe2::.
+const TORCH_SYMBOL = /undefined symbol: _ZN\w*?(?:3c10|2at|5torch|6caffe2)/;
+
+/** Folders the dynamic loader searches by default or by LD_LIBRARY_PATH (ld.so.cache aside). */
+function loaderDirs(): string[] {
+  const env = (process.env.LD_LIBRARY_PATH ?? '').split(path.delimiter).filter(Boolean);
+  return [...env, `/usr/lib/${process.arch === 'x64' ? 'x86_64' : 'aarch64'}-linux-gnu`, '/usr/lib', '/usr/local/lib', '/lib'];
+}
+
+/** Files named `<lib>` or `<lib>.<version>` in the loader's folders. */
+export function findLibrary(lib: string, dirs: readonly string[] = loaderDirs()): string[] {
+  const found: string[] = [];
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) if (n === lib || n.startsWith(`${lib}.`)) found.push(path.join(dir, n));
+  }
+  return found;
+}
+
+/**
+ * `find` lists the files of a library name on the loader path: a missing versioned soname
+ * (libc10.so.1.13) is "another version" when some other libc10.so* is there, else "missing".
+ */
+export function classifyLoadError(message: string, find: (lib: string) => string[] = findLibrary): LoadFailureKind {
+  if (message === 'not built' || message === 'no prebuilds folder' || /^No native build was found/.test(message)) return 'not-built';
+  const missing = MISSING_LIB.exec(message);
+  if (missing) return find(missing[1]).some((f) => path.basename(f) !== `${missing[1]}${missing[2]}`) ? 'libtorch-version' : 'libtorch-missing';
+  if (TORCH_SYMBOL.test(message) || /version `[^']*' not found.*lib(?:torch|c10)/.test(message)) return 'libtorch-version';
+  if (/NODE_MODULE_VERSION|did not self-register/.test(message)) return 'node-abi';
+  return 'other';
+}
+
+/** The fix for each kind of failure, most specific first. */
+export function fixesFor(kinds: readonly LoadFailureKind[]): string[] {
+  const fixes: string[] = [];
+  if (kinds.includes('libtorch-version')) {
+    fixes.push(
+      '  - libtorch was found, but not the version the addon was built with (undefined symbol or another soname):',
+      '    rebuild the addon against the installed libtorch: npm run build:native in a checkout,',
+      '    npm rebuild signin-torch --build-from-source where signin-torch is a dependency,',
+      '    or put the libtorch it was built with first: export LD_LIBRARY_PATH=<that libtorch>/lib',
+    );
+  }
+  if (kinds.includes('libtorch-missing')) {
+    fixes.push(
+      '  - libtorch is not on the loader path: sudo apt-get install -y libtorch-dev',
+      '    (or export LD_LIBRARY_PATH=<your libtorch>/lib for a libtorch unpacked elsewhere)',
+    );
+  }
+  if (kinds.includes('node-abi')) fixes.push('  - the addon was built for another Node.js: rebuild it (npm run build:native, or npm rebuild signin-torch --build-from-source)');
+  if (fixes.length === 0) {
+    fixes.push(
+      '  - install libtorch: sudo apt-get install -y libtorch-dev (or set LIBTORCH / Torch_DIR)',
+      '  - build the addon: npm run build:native (cmake-js) or npx node-gyp rebuild',
+    );
+  }
+  return fixes;
+}
+
+/** The error for a load in which every candidate failed: each attempt, then the fixes. */
+export function loadError(failures: readonly { label: string; message: string }[], find?: (lib: string) => string[]): ToolkitError {
+  const kinds = failures.map((f) => classifyLoadError(f.message, find));
+  return new ToolkitError(
+    'ERR_ADDON_LOAD',
+    [
+      'signin-torch: could not load the native addon. Tried:',
+      ...failures.map((f) => `  - ${f.label}: ${f.message}`),
+      'To fix:',
+      ...fixesFor(kinds),
+    ].join('\n'),
+  );
+}
+
 let cached: NativeBinding | undefined;
 
 export function loadNative(): NativeBinding {
   if (cached) return cached;
-  const failures: string[] = [];
+  const failures: { label: string; message: string }[] = [];
   for (const c of candidates()) {
     try {
       cached = c.load();
       return cached;
     } catch (e) {
-      failures.push(`  - ${c.label}: ${(e as Error).message.split('\n')[0]}`);
+      failures.push({ label: c.label, message: (e as Error).message.split('\n')[0] });
     }
   }
-  const libtorchMissing = failures.some((f) => /libtorch|libc10|libtorch_cpu/.test(f));
-  throw new ToolkitError(
-    'ERR_ADDON_LOAD',
-    [
-      'signin-torch: could not load the native addon. Tried:',
-      ...failures,
-      'To fix:',
-      libtorchMissing
-        ? '  - libtorch is not on the loader path: sudo apt-get install -y libtorch-dev (or set LD_LIBRARY_PATH to your libtorch/lib)'
-        : '  - install libtorch: sudo apt-get install -y libtorch-dev (or set LIBTORCH / Torch_DIR)',
-      '  - build the addon: npm run build:native (cmake-js) or npx node-gyp rebuild',
-    ].join('\n'),
-  );
+  throw loadError(failures);
 }

@@ -17,7 +17,7 @@
  * a rounding step. Switching back to 'dense' writes θ = mask ⊙ m ⊙ w and frees m and w. After
  * loadStateDict, θ is recomputed from the loaded m, w and mask (w is zeroed outside the mask).
  */
-import { InvalidArgumentError, ToolkitError } from '../errors';
+import { InvalidArgumentError, ToolkitError, type Issue } from '../errors';
 import { noGrad } from '../tensor/autograd';
 import { onesLike } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
@@ -177,6 +177,13 @@ class MaskedWeight {
     this.beta = checkBeta({ beta });
   }
 
+  /** A mask about to be loaded must hold only 0 and 1 (checked before the load writes anything). */
+  checkLoad(incoming: ReadonlyMap<string, Tensor>): Issue[] {
+    const mask = incoming.get(MASK_BUFFER);
+    if (!mask || isBinary(mask)) return [];
+    return [{ code: 'invalid_value', path: MASK_BUFFER, message: `${MASK_BUFFER} of ${this.layer.constructor.name} holds values other than 0 and 1` }];
+  }
+
   afterLoad(): void {
     if (!isBinary(this.mask)) {
       throw new ToolkitError('ERR_STATE_DICT', `${MASK_BUFFER} of ${this.layer.constructor.name} holds values other than 0 and 1 after loading a state dict`);
@@ -237,6 +244,7 @@ export class MaskedConv2d extends Conv2d {
   setParametrization(kind: Parametrization, opts: ParametrizationOptions = {}): void { this.masked.setParametrization(kind, opts); }
   /** Records the β of a split done in place (the fused reset); the factors must already hold it. */
   noteSignInBeta(beta: number): void { this.masked.noteBeta(beta); }
+  protected override checkLoad(incoming: ReadonlyMap<string, Tensor>): Issue[] { return this.masked.checkLoad(incoming); }
   protected override afterLoadStateDict(): void { this.masked.afterLoad(); }
   protected override extraRepr(): string { return `${super.extraRepr()}, parametrization=${this.masked.kind}`; }
 }
@@ -260,6 +268,7 @@ export class MaskedLinear extends Linear {
   setParametrization(kind: Parametrization, opts: ParametrizationOptions = {}): void { this.masked.setParametrization(kind, opts); }
   /** Records the β of a split done in place (the fused reset); the factors must already hold it. */
   noteSignInBeta(beta: number): void { this.masked.noteBeta(beta); }
+  protected override checkLoad(incoming: ReadonlyMap<string, Tensor>): Issue[] { return this.masked.checkLoad(incoming); }
   protected override afterLoadStateDict(): void { this.masked.afterLoad(); }
   protected override extraRepr(): string { return `${super.extraRepr()}, parametrization=${this.masked.kind}`; }
 }

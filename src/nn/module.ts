@@ -171,9 +171,10 @@ export abstract class Module {
   }
 
   /**
-   * Copies values from a state dict into this module's tensors. strict (default) throws one
-   * ERR_STATE_DICT error listing every missing, unexpected and mis-shaped key; otherwise the
-   * missing and unexpected keys are returned. Shape mismatches always throw.
+   * Copies values from a state dict into this module's tensors, all or nothing. strict (default)
+   * throws one ERR_STATE_DICT error listing every missing, unexpected, mis-shaped and invalid key;
+   * otherwise the missing and unexpected keys are returned. Shape mismatches and values a module
+   * refuses (checkLoad: a mask holding a 0.5) always throw, before any tensor is written.
    */
   loadStateDict(state: StateDict | Record<string, Tensor>, options: { strict?: boolean } = {}): LoadResult {
     const strict = options.strict ?? true;
@@ -194,6 +195,16 @@ export abstract class Module {
         });
       }
     }
+    for (const [mp, m] of this.namedModules()) {
+      const key = (n: string) => (mp ? `${mp}.${n}` : n);
+      const incoming = new Map<string, Tensor>();
+      for (const n of [...m.params.keys(), ...m.buffers.keys()]) {
+        const s = src.get(key(n));
+        const t = own.get(key(n));
+        if (s instanceof Tensor && t && s.shape.join(',') === t.shape.join(',')) incoming.set(n, s);
+      }
+      if (incoming.size) for (const i of m.checkLoad(incoming)) issues.push({ ...i, path: key(i.path) });
+    }
     if (strict) {
       for (const k of missingKeys) issues.push({ code: 'missing_key', path: k, message: 'missing key' });
       for (const k of unexpectedKeys) issues.push({ code: 'unexpected_key', path: k, message: 'unexpected key' });
@@ -209,6 +220,14 @@ export abstract class Module {
     });
     for (const [, m] of this.namedModules()) m.afterLoadStateDict();
     return { missingKeys, unexpectedKeys };
+  }
+
+  /**
+   * Hook for modules that refuse some values (keyed by local name, shapes already checked):
+   * the problems found, each with the local name as path. Runs before anything is copied.
+   */
+  protected checkLoad(_incoming: ReadonlyMap<string, Tensor>): Issue[] {
+    return [];
   }
 
   /** Hook for modules whose tensors must stay consistent after a load (masked layers re-apply masks). */

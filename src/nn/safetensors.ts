@@ -142,11 +142,19 @@ export function decodeSafetensorsHeader(bytes: Uint8Array, source = '<buffer>'):
   return { metadata, entries, dataStart };
 }
 
-function tensorFromBytes(bytes: Uint8Array, start: number, e: SafetensorsEntry): Tensor {
+/** libtorch reads a bool byte as is: a 2 would sum as 2 and logicalNot to false, so only 0 and 1 pass. */
+function checkBool(buf: ArrayBuffer, e: SafetensorsEntry, source: string): void {
+  const b = new Uint8Array(buf);
+  const i = b.findIndex((v) => v > 1);
+  if (i >= 0) fail(source, `tensor '${e.name}': BOOL element ${i} is the byte 0x${b[i].toString(16).padStart(2, '0')} (a BOOL byte must be 0 or 1)`);
+}
+
+function tensorFromBytes(bytes: Uint8Array, start: number, e: SafetensorsEntry, source: string): Tensor {
   const info = DTYPES[e.dtype];
   // A copy into a fresh (aligned) buffer: the file's offsets need not be aligned for the dtype.
   const begin = bytes.byteOffset + start + e.dataOffsets[0];
   const buf = bytes.buffer.slice(begin, begin + e.dataOffsets[1] - e.dataOffsets[0]) as ArrayBuffer;
+  if (e.dtype === 'BOOL') checkBool(buf, e, source);
   const numel = buf.byteLength / info.size;
   const raw = fromTypedArray(new info.array(buf, 0, numel), e.shape, { copy: false, dtype: info.storage === 'uint8' ? info.dtype : undefined });
   if (info.storage === info.dtype || info.dtype === 'bool') return raw;
@@ -165,7 +173,7 @@ export function decodeSafetensorsWithMetadata(bytes: Uint8Array, source = '<buff
   const header = decodeSafetensorsHeader(bytes, source);
   const tensors = new Map<string, Tensor>();
   try {
-    for (const e of header.entries) tensors.set(e.name, tensorFromBytes(bytes, header.dataStart, e));
+    for (const e of header.entries) tensors.set(e.name, tensorFromBytes(bytes, header.dataStart, e, source));
   } catch (err) {
     for (const t of tensors.values()) t.dispose();
     throw err;
@@ -238,12 +246,13 @@ export function encodeSafetensors(tensors: Map<string, Tensor>, metadata?: Recor
 
 /**
  * Writes tensors to a safetensors file atomically: a temporary file in the same folder is
- * written, flushed and renamed over the target, so readers never see a partial file.
+ * written, flushed and renamed over the target, so readers never see a partial file. With
+ * `previous`, the file being replaced is kept under that name (see writeFileAtomic).
  */
-export function saveSafetensors(file: string, tensors: Map<string, Tensor>, metadata?: Record<string, string>): void {
+export function saveSafetensors(file: string, tensors: Map<string, Tensor>, metadata?: Record<string, string>, options: { previous?: string } = {}): void {
   const bytes = encodeSafetensors(tensors, metadata);
   try {
-    writeFileAtomic(path.resolve(file), bytes);
+    writeFileAtomic(path.resolve(file), bytes, options.previous === undefined ? {} : { previous: path.resolve(options.previous) });
   } catch (e) {
     throw new ToolkitError('ERR_SAFETENSORS', `Cannot write safetensors file '${file}': ${(e as Error).message}`, { cause: e });
   }

@@ -28,7 +28,7 @@ import { noGrad } from '../tensor/autograd';
 import { zeros, zerosLike } from '../tensor/creation';
 import { keep } from '../tensor/keep';
 import { Tensor } from '../tensor/tensor';
-import { bool, num, options } from '../validate';
+import { bool, knownKeys, num, options } from '../validate';
 
 export interface SGDOptions {
   /** Learning rate, ≥ 0. */
@@ -100,6 +100,8 @@ interface GroupState {
   signin: SigninState[];
 }
 
+const HYPER_KEYS = ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay'] as const;
+
 function hyper(where: string, o: Partial<SGDOptions>, base: SGDOptions | undefined): Required<SGDOptions> {
   const p = (k: string) => (where ? `${where}.${k}` : k);
   const lr = num(p('lr'), o.lr ?? base?.lr, 0, Infinity);
@@ -134,6 +136,7 @@ export class SGD implements SignInOptimizer {
    */
   constructor(params: Iterable<ParamEntry> | ParamGroup[], opts: SGDConstructorOptions) {
     const o = options<SGDConstructorOptions>('options', opts) as SGDConstructorOptions;
+    knownKeys('options', o, [...HYPER_KEYS, 'masks']);
     const base = hyper('', o, undefined);
     this.baseLr = base.lr;
     const list = [...(params ?? [])] as unknown[];
@@ -155,7 +158,9 @@ export class SGD implements SignInOptimizer {
     try {
       specs.forEach((spec, g) => {
         const where = isGroups ? `params[${g}]` : '';
-        const h = hyper(where, options<ParamGroup>(where || 'params', spec), base);
+        const groupOptions = options<ParamGroup>(where || 'params', spec);
+        if (isGroups) knownKeys(where, groupOptions, ['params', 'signin', ...HYPER_KEYS]);
+        const h = hyper(where, groupOptions, base);
         const group: GroupState = {
           ...h, lrScale: base.lr > 0 ? h.lr / base.lr : 1, params: [], signin: [],
         };
@@ -214,11 +219,19 @@ export class SGD implements SignInOptimizer {
 
   /**
    * An SGD over every parameter of a model: Sign-In layers' θ become fused Sign-In entries
-   * (signinParameters), masked layers' weights get their masks, and `noWeightDecay` parameters
-   * go to a second group with weightDecay 0. Create it after applySignIn and model.to().
+   * (signinParameters), masked layers' weights get their masks (pruned weights stay 0), and
+   * `noWeightDecay` parameters go to a second group with weightDecay 0. One native call per step.
+   * Create it after applySignIn and model.to().
+   *
+   * @param opts `lr` (required), `momentum`, `nesterov`, `weightDecay`, `noWeightDecay` (a
+   *   predicate on parameter names, e.g. isNormOrBias).
+   * @throws InvalidArgumentError naming a bad option.
+   * @example
+   * const opt = SGD.forModel(model, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4, noWeightDecay: isNormOrBias });
    */
   static forModel(model: Module, opts: SGDForModelOptions): SGD {
     const o = options<SGDForModelOptions>('options', opts) as SGDForModelOptions;
+    knownKeys('options', o, [...HYPER_KEYS, 'noWeightDecay']);
     if (o.noWeightDecay !== undefined && typeof o.noWeightDecay !== 'function') {
       throw new InvalidArgumentError('noWeightDecay', 'function (name, param) => boolean', o.noWeightDecay);
     }

@@ -1,7 +1,7 @@
 /** Pruning at initialization: pruners, layerwise density distributions, thresholds, mask utilities. */
 export type { Pruner, ScoreContext, PruneBatch, PrunableWeight, LossFn as PruneLossFn } from './base';
 export { register as registerPruner, get as getPruner, names as prunerNames } from './registry';
-export type { PrunerOptionsMap } from './registry';
+export type { PrunerName, PrunerOptionsMap } from './registry';
 export { RandomPruner } from './random';
 export { MagnitudePruner } from './magnitude';
 export { SnipPruner } from './snip';

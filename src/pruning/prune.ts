@@ -16,8 +16,15 @@
  * updated), as Synaptic-Flow does; `mode: 'train'` scores in training mode. Every module's mode is
  * restored afterwards. Masks are written with each layer's setMask(): the `weight_mask` buffers
  * hold them and the weights outside become exactly zero.
+ *
+ * pruneModel is async: between rounds it gives Node's event loop a turn (setImmediate), so that
+ * logs, progress, timers and signals are served during SynFlow's 100 rounds instead of after
+ * them. One turn costs microseconds against a round's milliseconds (BENCHMARKS.md), so it yields
+ * after every round. Iterative prunes log their progress (rounds done / total) at every tenth of
+ * the rounds through the library logger.
  */
 import { InvalidArgumentError, ToolkitError, UnknownNameError } from '../errors';
+import { nextTurn } from '../event-loop';
 import { logger as rootLogger } from '../logger';
 import { maskedLayers } from '../nn/masked';
 import type { Module } from '../nn/module';
@@ -29,7 +36,8 @@ import { Tensor } from '../tensor/tensor';
 import { bool, int, num, oneOf } from '../validate';
 import type { LossFn, PruneBatch, PrunableWeight, Pruner, ScoreContext } from './base';
 import { DISTRIBUTION_NAMES, layerDensities, type DistributionName } from './distributions';
-import { get as getPruner, names as prunerNames } from './registry';
+import type { LiteralName } from '../literal-name';
+import { get as getPruner, names as prunerNames, type PrunerName, type PrunerOptionsMap } from './registry';
 import { SCHEDULES, scheduleDensities, type Schedule } from './schedule';
 import { apportion, keptCount, topKMask } from './threshold';
 
@@ -39,9 +47,9 @@ export type Scope = (typeof SCOPES)[number];
 /** A batch as an object or an [input, target] pair. */
 export type PruneBatchLike = PruneBatch | [Tensor, Tensor];
 
-export interface PruneOptions {
+export interface PruneOptions<M extends string = PrunerName> {
   /** A registered pruner name ('random', 'magnitude', 'snip', 'grasp', 'synflow') or a Pruner. */
-  method: string | Pruner;
+  method: LiteralName<M, PrunerName> | Pruner;
   /** Fraction of the masked weights to remove, in [0, 1). */
   sparsity: number;
   /** 'global' (default without a distribution) or 'layerwise' (default when a distribution is given). */
@@ -68,7 +76,7 @@ export interface PruneOptions {
   seed?: number;
   generator?: Generator;
   /** Options of the pruner itself (GraSP: { temperature }, SynFlow: { dtype }). */
-  prunerOptions?: Record<string, unknown>;
+  prunerOptions?: M extends PrunerName ? PrunerOptionsMap[M] : Record<string, unknown>;
   /** Module mode while scoring (default 'eval'). */
   mode?: 'eval' | 'train';
 }
@@ -144,7 +152,7 @@ function readBatches(data: unknown): PruneBatch[] {
   throw new InvalidArgumentError('data', '{ input, target }, [input, target] or an iterable of them', data);
 }
 
-function resolveInputShape(model: Module, options: PruneOptions, batches: PruneBatch[]): number[] | undefined {
+function resolveInputShape(model: Module, options: Pick<PruneOptions, 'inputShape'>, batches: PruneBatch[]): number[] | undefined {
   if (options.inputShape !== undefined) {
     const s = options.inputShape;
     if (!Array.isArray(s) || s.length === 0 || !s.every((d) => Number.isInteger(d) && d > 0)) {
@@ -201,18 +209,28 @@ function withMode<T>(model: Module, mode: 'eval' | 'train', fn: () => T): T {
 }
 
 /**
- * Prunes a model's masked layers to a global sparsity (see the file comment). Returns the kept
- * counts per layer. Throws InvalidArgumentError for bad options, UnknownNameError for an unknown
- * method or distribution, and EmptyLayerError under `strict` when a layer would be emptied
- * (otherwise that is a warning).
+ * Prunes a model's masked layers at initialization to a global sparsity (see the file comment):
+ * score → threshold → mask, over `iterations` rounds, yielding to the event loop between rounds.
+ * Weights outside the mask become exactly 0.
+ *
+ * @param model a model with masked conv/linear layers (every createModel model).
+ * @param options `method` (a pruner name, type-checked when literal, or a Pruner), `sparsity`
+ *   (fraction removed, in [0, 1)), `scope` and `distribution` (e.g. 'layerwise' + 'erk'), and
+ *   `data` for SNIP and GraSP.
+ * @returns a Promise of the kept counts and density per layer.
+ * @throws (rejects with) InvalidArgumentError for bad options, UnknownNameError for an unknown
+ *   method or distribution, EmptyLayerError under `strict` when a layer would be emptied (else a
+ *   warning).
+ * @example
+ * await pruneModel(model, { method: 'random', sparsity: 0.9, scope: 'layerwise', distribution: 'erk' });
  */
-export function pruneModel(model: Module, options: PruneOptions): PruneResult {
+export async function pruneModel<M extends string = PrunerName>(model: Module, options: PruneOptions<M>): Promise<PruneResult> {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'options object', options);
   for (const k of Object.keys(options)) {
     if (!OPTION_KEYS.has(k)) throw new InvalidArgumentError('options', `only known keys (${[...OPTION_KEYS].join(', ')})`, k);
   }
   const pruner = typeof options.method === 'string'
-    ? getPruner(options.method, options.prunerOptions ?? {})
+    ? getPruner(options.method, (options.prunerOptions ?? {}) as Record<string, unknown>)
     : options.method;
   if (!pruner || typeof pruner.score !== 'function') {
     throw new InvalidArgumentError('method', `a pruner name (${prunerNames().join(', ')}) or a Pruner`, options.method);
@@ -270,8 +288,11 @@ export function pruneModel(model: Module, options: PruneOptions): PruneResult {
   const densities = scheduleDensities(1 - sparsity, rounds, schedule, startDensity);
   const loss: LossFn = options.loss ?? ((out, target) => crossEntropy(out, target));
   const warned = new Set<string>();
+  const started = Date.now();
+  let logged = 0;
 
   for (let r = 0; r < rounds; r++) {
+    if (r > 0) await nextTurn();
     const kept = r === rounds - 1 ? targetKept : Math.min(currentKept, Math.max(targetKept, keptCount(densities[r], total)));
     const emptied = tidy(() => {
       const ctx: ScoreContext = {
@@ -298,6 +319,11 @@ export function pruneModel(model: Module, options: PruneOptions): PruneResult {
       for (const n of fresh) warned.add(n);
       log.warn({ round: r + 1, layers: fresh },
         `pruning left ${fresh.length} layer(s) without any weight: ${fresh.join(', ')} (layer collapse)`);
+    }
+    const tenth = Math.floor((10 * (r + 1)) / rounds);
+    if (rounds > 1 && tenth > logged) {
+      logged = tenth;
+      log.info({ round: r + 1, rounds, kept, seconds: (Date.now() - started) / 1000 }, `pruning: ${r + 1}/${rounds} rounds`);
     }
   }
 

@@ -7,7 +7,11 @@ import { RandomPruner } from './random';
 import { SnipPruner } from './snip';
 import { SynflowPruner, type SynflowOptions } from './synflow';
 
-/** Options of the built-in pruners, by name (unknown keys are rejected). */
+/**
+ * Options of the built-in pruners, by name (unknown keys are rejected). A pruner registered under
+ * a new name can be added to the types by declaration merging:
+ * `declare module 'signin-torch' { interface PrunerOptionsMap { my_pruner: MyOptions } }`.
+ */
 export interface PrunerOptionsMap {
   random: Record<string, never>;
   magnitude: Record<string, never>;
@@ -15,6 +19,9 @@ export interface PrunerOptionsMap {
   grasp: GraspOptions;
   synflow: SynflowOptions;
 }
+
+/** The pruner names pruneModel's `method` accepts as a literal. */
+export type PrunerName = keyof PrunerOptionsMap;
 
 type Factory = (options: Record<string, unknown>) => Pruner;
 

@@ -7,13 +7,19 @@
  * (pruneModel's default for SynFlow: 100 rounds, exponential schedule), which is what lets it
  * avoid layer collapse.
  *
- * Precision: R is a product over depth and overflows float32 in deep networks. With dtype 'auto'
- * (default) the pass runs in the model's dtype and is redone in float64 when R or a score is not
- * finite, or R is 0; 'float64' always uses float64. Running in float64 converts the model with
- * Module.to() and back, which REPLACES its parameter tensors (values unchanged, exactly): create
+ * Precision: R is a product over depth and overflows float32 in deep networks (an all-ones input
+ * through a CIFAR ResNet-56 with |θ| already exceeds float32's 3.4e38), and the method's
+ * derivation (conservation of synaptic flow) assumes exact arithmetic. So the default dtype is
+ * 'float64': every round converts the model to float64 with Module.to(), scores, and converts it
+ * back. The cost is the float64 pass (about twice a float32 pass on a CPU, far more on GPUs with
+ * slow float64) plus two conversions per round; for SynFlow's 100 rounds on a CIFAR ResNet-20
+ * that is seconds (BENCHMARKS.md). 'auto' scores in the model's dtype and redoes a round in
+ * float64 only when R or a score is not finite, or R is 0; 'float32' always scores in float32 and
+ * rejects a round that overflows (an error naming the option) rather than ranking inf/NaN scores.
+ * Converting REPLACES the model's parameter tensors (values unchanged, exactly): create
  * optimizers after pruning.
  */
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError, ToolkitError } from '../errors';
 import type { Module } from '../nn/module';
 import { MASK_BUFFER } from '../nn/masked';
 import { grad, noGrad } from '../tensor/autograd';
@@ -26,7 +32,10 @@ import { oneOf } from '../validate';
 import type { Pruner, ScoreContext } from './base';
 
 export interface SynflowOptions {
-  /** 'auto' (default): the model's dtype, float64 on overflow; 'float32' / 'float64': always that. */
+  /**
+   * 'float64' (default): always score in float64. 'auto': the model's dtype, float64 on overflow.
+   * 'float32': always float32; a round that overflows is an error.
+   */
   dtype?: 'auto' | 'float32' | 'float64';
 }
 
@@ -67,7 +76,7 @@ export class SynflowPruner implements Pruner {
     for (const k of Object.keys(options)) {
       if (k !== 'dtype') throw new InvalidArgumentError('synflow options', "only 'dtype'", k);
     }
-    this.dtype = oneOf('dtype', options.dtype ?? 'auto', ['auto', 'float32', 'float64'] as const);
+    this.dtype = oneOf('dtype', options.dtype ?? 'float64', ['auto', 'float32', 'float64'] as const);
   }
 
   score(model: Module, ctx: ScoreContext): Map<string, Tensor> {
@@ -75,24 +84,29 @@ export class SynflowPruner implements Pruner {
       throw new InvalidArgumentError('inputShape', 'the input shape of one example (SynFlow is data-free and needs it)', undefined);
     }
     const modelDtype = ctx.weights[0].weight.dtype;
-    if (this.dtype === 'float64' || (this.dtype === 'float32' && modelDtype !== 'float32')) {
-      return this.inDtype(model, ctx, this.dtype);
+    if (this.dtype === 'float64') return this.inDtype(model, ctx, 'float64').scores;
+    if (this.dtype === 'float32') {
+      const r = this.inDtype(model, ctx, 'float32');
+      if (r.ok) return r.scores;
+      for (const t of r.scores.values()) t.dispose();
+      throw new ToolkitError('ERR_INVALID_ARG',
+        `SynFlow scores overflowed float32 in round ${ctx.round} of ${ctx.rounds} (R = Σ f(1) or a score is not finite, or R is 0); `
+        + "score in float64: pruner option dtype 'float64' (the default) or 'auto', config field pruning.synflowDtype");
     }
-    if (this.dtype === 'float32') return this.pass(model, ctx).scores;
     const first = this.pass(model, ctx);
     if (first.ok || modelDtype === 'float64') return first.scores;
     for (const t of first.scores.values()) t.dispose();
     ctx.logger.debug({ round: ctx.round }, 'synflow: float overflow/underflow, recomputing in float64');
-    return this.inDtype(model, ctx, 'float64');
+    return this.inDtype(model, ctx, 'float64').scores;
   }
 
   /** The pass with the model temporarily converted to dtype (parameters replaced, values kept). */
-  private inDtype(model: Module, ctx: ScoreContext, dtype: DType): Map<string, Tensor> {
+  private inDtype(model: Module, ctx: ScoreContext, dtype: DType): { scores: Map<string, Tensor>; ok: boolean } {
     const original = ctx.weights[0].weight.dtype;
-    if (original === dtype) return this.pass(model, ctx).scores;
+    if (original === dtype) return this.pass(model, ctx);
     model.to(dtype);
     try {
-      return this.pass(model, ctx).scores;
+      return this.pass(model, ctx);
     } finally {
       model.to(original);
     }

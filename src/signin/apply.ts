@@ -2,7 +2,7 @@
  * Applying Sign-In to a model (signin-method.md): every selected masked conv/linear weight becomes
  * θ = M ⊙ m ⊙ w. θ stays the layer's `weight` parameter (the autograd leaf forward uses, so
  * forward costs nothing extra) and m, w are the persistent buffers `weight_m`, `weight_w`
- * (style.md naming). The fused Sign-In step of the SGD (src/optim/sgd.ts) reads θ's gradient,
+ * (docs/architecture.md, "As built"). The fused Sign-In step of the SGD (src/optim/sgd.ts) reads θ's gradient,
  * updates m and w and writes θ = m·w; `signinParameters(model)` lists the {theta, m, w, mask}
  * entries it needs.
  *
@@ -80,9 +80,18 @@ export function selectLayers(model: Module, layers?: LayerSelector): [string, Ma
 }
 
 /**
- * Switches the selected masked layers to the Sign-In parametrization (splitting the masked θ with
- * β). Layers already in Sign-In are left as they are. Returns the names of the selected layers.
- * Create the optimizer after this call (and after model.to()): it must hold the new m and w.
+ * Switches the selected masked layers to the Sign-In parametrization θ = mask ⊙ m ⊙ w (splitting
+ * the masked θ with m² − w² = β, so the function the model computes is unchanged). Layers already
+ * in Sign-In are left as they are. Create the optimizer after this call (and after model.to()):
+ * it must hold the new m and w.
+ *
+ * @param model a model with masked layers, usually pruned (pruneModel) first.
+ * @param opts `beta` (default 1) and `layers` (default every masked conv/linear layer).
+ * @returns the dotted names of the selected layers.
+ * @throws UnknownNameError for a layer name that is not a masked layer; InvalidArgumentError for a bad β.
+ * @example
+ * applySignIn(model, { beta: 1 });
+ * const opt = SGD.forModel(model, { lr: 0.1, momentum: 0.9 });
  */
 export function applySignIn(model: Module, opts: ApplySignInOptions = {}): string[] {
   const o = options<ApplySignInOptions>('options', opts);

@@ -14,8 +14,8 @@ export {
 export type {
   SignInResetOptions, ResolvedResetOptions, ResetUnit, ResetMomentum, ResetContext, ResetEvent,
 } from './schedule';
-export { SignTracker } from './stats';
-export type { SignStats, LayerSignStats, FlipFractions, SignTrackerOptions } from './stats';
+export { SignTracker, innerScaling } from './stats';
+export type { SignStats, LayerSignStats, FlipFractions, SignTrackerOptions, InnerScaling } from './stats';
 export { signinStep, signinReset, signinSplitFused } from './kernels';
 export type { SigninStepArgs, SigninResetArgs } from './kernels';
 export { signinSplit, SIGNIN_M_BUFFER, SIGNIN_W_BUFFER } from '../nn/masked';

@@ -18,11 +18,23 @@
  *
  * So with stopAfterEpoch = 150 in a 160-epoch run, no reset happens during the final 10 epochs
  * (e.g. to leave the last learning-rate decay alone).
+ *
+ * With `epochs` (the training length) no reset runs once training is over: not after the last
+ * epoch, nor after the last step of it (unit 'steps', when the trainer's context gives
+ * stepsPerEpoch). Such a reset would leave θ unchanged up to rounding, cost a pass, and replace
+ * the final β by the reset value in the statistics.
+ *
+ * Each reset measures the inner scaling β = m² − w² averaged over the kept entries just before
+ * and just after it (innerScaling, stats.ts). Before is the quantity that matters: SGD noise and
+ * weight decay wear β down between resets and the reset restores it. onEpochEnd adds to the
+ * epoch metrics `betaBeforeReset` and `betaAfterReset`, the means over the epoch's resets
+ * (absent when none ran in the epoch).
  */
 import { InvalidArgumentError } from '../errors';
 import type { Module } from '../nn/module';
 import { int, oneOf, options } from '../validate';
 import { resetSignIn, type BetaOption, type SignInOptimizer } from './apply';
+import { innerScaling } from './stats';
 
 export type ResetUnit = 'epochs' | 'steps';
 export type ResetMomentum = 'keep' | 'zero';
@@ -34,6 +46,8 @@ export interface SignInResetOptions {
   unit?: ResetUnit;
   /** No reset after this many epochs have completed (see the module comment). Default: never stop. */
   stopAfterEpoch?: number;
+  /** The training length in epochs: no reset once it is reached (see the module comment). Default: unknown (reset on schedule). */
+  epochs?: number;
   /** Momentum buffers of m and w at a reset: 'keep' (default) or 'zero'. */
   momentum?: ResetMomentum;
   /**
@@ -53,6 +67,7 @@ export interface ResolvedResetOptions {
   period: number;
   unit: ResetUnit;
   stopAfterEpoch: number | undefined;
+  epochs: number | undefined;
   momentum: ResetMomentum;
   beta: BetaOption | undefined;
 }
@@ -69,20 +84,26 @@ export function resolveResetOptions(opts: SignInResetOptions = {}): ResolvedRese
     period: int('period', o.period ?? 1, 1),
     unit: oneOf('unit', o.unit ?? 'epochs', ['epochs', 'steps'] as const),
     stopAfterEpoch: stop === undefined ? undefined : int('stopAfterEpoch', stop, 0),
+    epochs: o.epochs === undefined ? undefined : int('epochs', o.epochs, 1),
     momentum: oneOf('momentum', o.momentum ?? 'keep', ['keep', 'zero'] as const),
     beta,
   };
 }
 
-/** Whether a reset is due after `step` completed steps, `epoch` completed epochs before this step ended. */
-export function resetDueAtStep(o: ResolvedResetOptions, step: number, epoch: number): boolean {
+/**
+ * Whether a reset is due after `step` completed steps, `epoch` completed epochs before this step
+ * ended; `stepsPerEpoch`, when known, recognises the last step of training (options.epochs).
+ */
+export function resetDueAtStep(o: ResolvedResetOptions, step: number, epoch: number, stepsPerEpoch?: number): boolean {
   if (o.unit !== 'steps' || step <= 0 || step % o.period !== 0) return false;
+  if (o.epochs !== undefined && stepsPerEpoch !== undefined && stepsPerEpoch > 0 && step >= o.epochs * stepsPerEpoch) return false;
   return o.stopAfterEpoch === undefined || epoch < o.stopAfterEpoch;
 }
 
 /** Whether a reset is due when `epoch` epochs have completed. */
 export function resetDueAtEpoch(o: ResolvedResetOptions, epoch: number): boolean {
   if (o.unit !== 'epochs' || epoch <= 0 || epoch % o.period !== 0) return false;
+  if (o.epochs !== undefined && epoch >= o.epochs) return false;
   return o.stopAfterEpoch === undefined || epoch <= o.stopAfterEpoch;
 }
 
@@ -90,6 +111,7 @@ export function resetDueAtEpoch(o: ResolvedResetOptions, epoch: number): boolean
 export interface ResetContext {
   step: number;
   epoch: number;
+  stepsPerEpoch?: number;
   optimizer?: unknown;
 }
 
@@ -98,6 +120,10 @@ export interface ResetEvent {
   step: number | undefined;
   epoch: number;
   layers: number;
+  /** Mean of m² − w² over the kept entries just before the reset (NaN without kept entries). */
+  betaBefore: number;
+  /** The same just after it (the restored β, to rounding). */
+  betaAfter: number;
 }
 
 /**
@@ -111,6 +137,8 @@ export class SignInResetSchedule {
   /** Every reset performed so far, in order. */
   readonly history: ResetEvent[] = [];
   private optimizer: SignInOptimizer | undefined;
+  /** Resets since the last onEpochEnd, for the epoch's β metrics. */
+  private epochResets: ResetEvent[] = [];
 
   constructor(readonly model: Module, opts: SignInResetOptions = {}) {
     this.options = resolveResetOptions(opts);
@@ -120,14 +148,22 @@ export class SignInResetSchedule {
   /** After an optimizer step: the trainer's context, or (completed steps, completed epochs). */
   onStepEnd(ctx: ResetContext | number, epoch?: number): void {
     const c = typeof ctx === 'number' ? { step: ctx, epoch: epoch ?? 0 } : ctx;
-    if (resetDueAtStep(this.options, c.step, c.epoch)) this.reset(c, c.step);
+    if (resetDueAtStep(this.options, c.step, c.epoch, typeof ctx === 'number' ? undefined : ctx.stepsPerEpoch)) this.reset(c, c.step);
   }
 
   /** After an epoch: the trainer's context, or the number of completed epochs. */
   onEpochEnd(ctx: ResetContext | number, metrics?: Record<string, unknown>): void {
     const c = typeof ctx === 'number' ? { step: NaN, epoch: ctx } : ctx;
     if (resetDueAtEpoch(this.options, c.epoch)) this.reset(c, Number.isNaN(c.step) ? undefined : c.step);
-    if (metrics && typeof metrics === 'object') metrics.signinResets = this.history.length;
+    const resets = this.epochResets;
+    this.epochResets = [];
+    if (metrics && typeof metrics === 'object') {
+      metrics.signinResets = this.history.length;
+      const before = resets.map((e) => e.betaBefore).filter(Number.isFinite);
+      const after = resets.map((e) => e.betaAfter).filter(Number.isFinite);
+      if (before.length) metrics.betaBeforeReset = before.reduce((a, b) => a + b, 0) / before.length;
+      if (after.length) metrics.betaAfterReset = after.reduce((a, b) => a + b, 0) / after.length;
+    }
   }
 
   /** Checkpoint state: the resets done so far (the schedule itself is a function of step and epoch). */
@@ -137,6 +173,7 @@ export class SignInResetSchedule {
 
   setState(state: { json?: unknown }): void {
     this.history.length = 0;
+    this.epochResets = [];
     if (Array.isArray(state.json)) this.history.push(...(state.json as ResetEvent[]));
   }
 
@@ -147,12 +184,15 @@ export class SignInResetSchedule {
 
   private reset(ctx: ResetContext, step: number | undefined): number {
     const optimizer = this.optimizer ?? asSignInOptimizer(ctx.optimizer);
+    const betaBefore = innerScaling(this.model).mean;
     const layers = resetSignIn(this.model, {
       beta: this.options.beta,
       zeroMomentum: this.options.momentum === 'zero',
       optimizer,
     });
-    this.history.push({ step, epoch: ctx.epoch, layers });
+    const event = { step, epoch: ctx.epoch, layers, betaBefore, betaAfter: innerScaling(this.model).mean };
+    this.history.push(event);
+    this.epochResets.push(event);
     return layers;
   }
 }

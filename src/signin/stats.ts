@@ -23,7 +23,7 @@ import { tidy } from '../tensor/engine';
 import { keep } from '../tensor/keep';
 import type { Tensor } from '../tensor/tensor';
 import { options } from '../validate';
-import { selectLayers, type LayerSelector } from './apply';
+import { selectLayers, signinLayers, type LayerSelector } from './apply';
 
 export interface FlipFractions {
   /** Fraction of unmasked weights whose sign differs from the initial snapshot. */
@@ -43,6 +43,40 @@ export interface SignStats {
   overall: FlipFractions & { unmasked: number };
   /** By dotted module name of the masked layer (`layer1.0.conv1`). */
   perLayer: Record<string, LayerSignStats>;
+}
+
+/** The inner scaling β = m² − w² of a model's Sign-In layers, averaged over the kept entries. */
+export interface InnerScaling {
+  /** Σ over layers of Σ_kept (m² − w²) / Σ kept entries; NaN without Sign-In layers or kept entries. */
+  mean: number;
+  /** Kept entries of the Sign-In layers. */
+  count: number;
+  /** Mean over each layer's kept entries, by dotted module name. */
+  perLayer: Record<string, number>;
+}
+
+/**
+ * β = m² − w² averaged over the kept entries of every Sign-In layer (masked entries hold m = √β
+ * and w = 0 and would only echo the last reset's β). One ATen reduction per layer, in float64.
+ */
+export function innerScaling(model: Module): InnerScaling {
+  const perLayer: Record<string, number> = {};
+  let sum = 0;
+  let count = 0;
+  for (const [name, layer] of signinLayers(model)) {
+    const s = layer.signin!;
+    const t = noGrad(() => tidy(() => {
+      const kept = layer.mask.ne(0);
+      const beta = s.m.to('float64').square().sub(s.w.to('float64').square());
+      return stack([beta.mul(kept).sum(), kept.sum().to('float64')]);
+    }));
+    const [b, n] = t.toArray();
+    t.dispose();
+    perLayer[name] = n > 0 ? b / n : NaN;
+    sum += b;
+    count += n;
+  }
+  return { mean: count > 0 ? sum / count : NaN, count, perLayer };
 }
 
 export interface SignTrackerOptions {

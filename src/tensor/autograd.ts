@@ -1,9 +1,17 @@
 /** Autograd beyond Tensor.backward(): grad mode scopes and torch.autograd.grad. */
-import { fromNative } from '../errors';
-import { native } from '../native';
-import { Tensor } from './tensor';
+import { InvalidArgumentError, fromNative } from '../errors';
+import { native, type NativeTensor } from '../native';
+import { Tensor, tensorHandle } from './tensor';
+
+function handles(name: string, list: unknown): NativeTensor[] {
+  if (!Array.isArray(list)) throw new InvalidArgumentError(name, 'array of Tensors', list);
+  const out: NativeTensor[] = [];
+  for (let i = 0; i < list.length; i++) out.push(tensorHandle(`${name}[${i}]`, list[i]));
+  return out;
+}
 
 function withGradMode<T>(enabled: boolean, fn: () => T): T {
+  if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'function', fn);
   const previous = native().setGradEnabled(enabled);
   try {
     return fn();
@@ -36,12 +44,12 @@ export interface GradOptions {
 
 /** The gradients of outputs with respect to inputs (torch.autograd.grad); unused inputs give undefined. */
 export function grad(outputs: Tensor | Tensor[], inputs: Tensor[], options: GradOptions = {}): (Tensor | undefined)[] {
-  const outs = Array.isArray(outputs) ? outputs : [outputs];
+  const outs = handles('outputs', Array.isArray(outputs) ? outputs : [outputs]);
+  const ins = handles('inputs', inputs);
+  const o = options ?? {};
+  const gradOutputs = o.gradOutputs === undefined ? undefined : handles('gradOutputs', o.gradOutputs);
   try {
-    const result = native().grad(
-      outs.map((t) => t.handle), inputs.map((t) => t.handle), options.gradOutputs?.map((t) => t.handle),
-      options.retainGraph, options.createGraph, options.allowUnused,
-    );
+    const result = native().grad(outs, ins, gradOutputs, o.retainGraph, o.createGraph, o.allowUnused);
     return result.map((h) => (h ? new Tensor(h) : undefined));
   } catch (e) {
     throw fromNative(e);
@@ -50,8 +58,11 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor[], options: Grad
 
 /** Backward from several tensors at once (torch.autograd.backward). */
 export function backward(tensors: Tensor[], grads?: Tensor[], options: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+  const ts = handles('tensors', tensors);
+  const gs = grads === undefined ? undefined : handles('grads', grads);
+  const o = options ?? {};
   try {
-    native().backward(tensors.map((t) => t.handle), grads?.map((t) => t.handle), options.retainGraph, options.createGraph);
+    native().backward(ts, gs, o.retainGraph, o.createGraph);
   } catch (e) {
     throw fromNative(e);
   }

@@ -1,7 +1,8 @@
 /** Tensor factories (torch.zeros, torch.tensor, ...). Options: dtype, device, requiresGrad, generator. */
+import { markAsUntransferable } from 'node:worker_threads';
 import { InvalidArgumentError, fromNative } from '../errors';
 import { native } from '../native';
-import { intList, isInt, oneOf } from '../validate';
+import { intList, isInt, oneOf, options } from '../validate';
 import { call } from './dispatch';
 import type { Generator } from './runtime';
 import { DTYPES, Tensor, type DType, type TypedArray } from './tensor';
@@ -96,7 +97,11 @@ export function fullLike(t: Tensor, value: number, opts: TensorOptions = {}): Te
 }
 
 export interface FromArrayOptions {
-  /** Share the TypedArray's memory instead of copying (the array is kept alive by the tensor). */
+  /**
+   * Share the TypedArray's memory instead of copying (the array is kept alive by the tensor). The
+   * ArrayBuffer is then marked untransferable: postMessage/structuredClone copy it instead of
+   * detaching it. A resizable ArrayBuffer is always copied.
+   */
   copy?: boolean;
   /** 'bool' reinterprets a Uint8Array of 0/1. */
   dtype?: DType;
@@ -106,8 +111,16 @@ export interface FromArrayOptions {
 export function fromTypedArray(data: TypedArray, shape: number[] = [data.length], opts: FromArrayOptions = {}): Tensor {
   if (!ArrayBuffer.isView(data) || data instanceof DataView) throw new InvalidArgumentError('data', 'TypedArray', data);
   shapeOf('shape', shape);
+  const o = options<FromArrayOptions>('options', opts);
+  const copy = o.copy ?? true;
+  if (typeof copy !== 'boolean') throw new InvalidArgumentError('copy', 'boolean', copy);
+  if (o.dtype !== undefined) oneOf('dtype', o.dtype, DTYPES);
+  // The tensor reads the buffer's memory for as long as it lives: a transfer (postMessage,
+  // structuredClone) would free it under the tensor, so a shared buffer is pinned; it is then
+  // copied, not moved, when transferred. Resizable buffers are copied by the addon.
+  if (!copy && data.buffer instanceof ArrayBuffer && !(data.buffer as { resizable?: boolean }).resizable) markAsUntransferable(data.buffer);
   try {
-    return new Tensor(native().fromTypedArray(data, shape, opts.copy ?? true, opts.dtype));
+    return new Tensor(native().fromTypedArray(data, shape, copy, o.dtype));
   } catch (e) {
     throw fromNative(e);
   }
@@ -115,18 +128,29 @@ export function fromTypedArray(data: TypedArray, shape: number[] = [data.length]
 
 type Nested = number | boolean | Nested[];
 
-function flattenNested(data: Nested, shape: number[], out: number[], depth: number): void {
-  if (Array.isArray(data)) {
-    if (shape.length === depth) shape.push(data.length);
-    else if (shape[depth] !== data.length) {
-      throw new InvalidArgumentError('data', `a rectangular nested array (length ${shape[depth]} at depth ${depth})`, data);
+/** The shape implied by the first element at each depth, and that first scalar. */
+function probeShape(data: Nested): { shape: number[]; first: unknown } {
+  const shape: number[] = [];
+  let d: unknown = data;
+  while (Array.isArray(d)) {
+    shape.push(d.length);
+    d = d[0];
+  }
+  return { shape, first: d };
+}
+
+// Every array at depth k must have length shape[k] and every scalar sit at depth shape.length,
+// so [1, [2]] is refused rather than read as shape [2, 1].
+function flattenNested(data: unknown, shape: number[], out: number[], depth: number): void {
+  if (depth < shape.length) {
+    if (!Array.isArray(data) || data.length !== shape[depth]) {
+      throw new InvalidArgumentError('data', `a rectangular nested array (an array of length ${shape[depth]} at depth ${depth})`, data);
     }
-    for (const d of data) flattenNested(d, shape, out, depth + 1);
+    for (let i = 0; i < data.length; i++) flattenNested(data[i], shape, out, depth + 1);
   } else if (typeof data === 'number' || typeof data === 'boolean') {
-    if (depth !== shape.length) throw new InvalidArgumentError('data', 'a rectangular nested array', data);
     out.push(Number(data));
   } else {
-    throw new InvalidArgumentError('data', 'number, boolean or nested array of them', data);
+    throw new InvalidArgumentError('data', `a rectangular nested array of numbers or booleans (a number or boolean at depth ${depth})`, data);
   }
 }
 
@@ -135,22 +159,28 @@ function flattenNested(data: Nested, shape: number[], out: number[], depth: numb
  * numbers, bool for booleans, and the TypedArray's own type.
  */
 export function tensor(data: Nested | TypedArray, opts: TensorOptions & { shape?: number[] } = {}): Tensor {
+  const o = options<TensorOptions & { shape?: number[] }>('options', opts);
+  if (o.dtype !== undefined) oneOf('dtype', o.dtype, DTYPES);
   let t: Tensor;
   if (ArrayBuffer.isView(data)) {
-    t = fromTypedArray(data as TypedArray, opts.shape ?? [(data as TypedArray).length]);
+    t = fromTypedArray(data as TypedArray, o.shape ?? [(data as TypedArray).length]);
   } else {
-    const shape: number[] = [];
+    const { shape, first } = probeShape(data);
     const flat: number[] = [];
     flattenNested(data, shape, flat, 0);
-    const isBool = typeof (Array.isArray(data) ? data.flat(Infinity as 1)[0] : data) === 'boolean';
-    const base = fromTypedArray(isBool ? Uint8Array.from(flat) : Float64Array.from(flat), opts.shape ?? shape);
-    t = base.to(opts.dtype ?? (isBool ? 'bool' : 'float32'));
+    const isBool = typeof first === 'boolean';
+    const base = fromTypedArray(isBool ? Uint8Array.from(flat) : Float64Array.from(flat), o.shape ?? shape);
+    t = base.to(o.dtype ?? (isBool ? 'bool' : 'float32'));
     base.dispose();
   }
-  if ((opts.dtype && t.dtype !== opts.dtype) || opts.device) {
-    const moved = t.to({ dtype: opts.dtype, device: opts.device });
-    t.dispose();
+  if ((o.dtype && t.dtype !== o.dtype) || o.device) {
+    let moved: Tensor;
+    try {
+      moved = t.to({ dtype: o.dtype, device: o.device });
+    } finally {
+      t.dispose();
+    }
     t = moved;
   }
-  return finish(t, opts);
+  return finish(t, o);
 }

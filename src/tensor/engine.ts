@@ -3,7 +3,7 @@
  * innermost open tidy() scope, which frees all of its tensors on exit except the result and the
  * kept ones. GC finalizers in the addon are only a safety net.
  */
-import { ToolkitError } from '../errors';
+import { InvalidArgumentError, ToolkitError } from '../errors';
 import { native } from '../native';
 
 export interface Disposable {
@@ -35,9 +35,16 @@ function isPromiseLike(v: unknown): boolean {
 /**
  * Runs fn and frees every tensor created inside it, except those in its result (searched through
  * arrays, Maps and plain objects) and those passed to keep(). The result's tensors move to the
- * enclosing scope. fn must be synchronous: a returned Promise throws ERR_TIDY_ASYNC.
+ * enclosing scope. Tensors live in native memory that the garbage collector does not see, so a
+ * training step belongs inside tidy.
+ *
+ * @throws ToolkitError ERR_TIDY_ASYNC when fn returns a Promise (tidy cannot follow tensors across
+ *   `await`: call it around each synchronous step instead).
+ * @example
+ * const loss = tidy(() => F.crossEntropy(model.forward(x), y)); // activations freed here
  */
 export function tidy<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'function', fn);
   scopes.push([]);
   let result: T | undefined;
   try {

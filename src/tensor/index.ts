@@ -7,4 +7,20 @@ export * from './creation';
 export * from './ops';
 export * from './autograd';
 export * from './runtime';
-export { call, callInPlace, schema } from './dispatch';
+import { call, callInPlace } from './dispatch';
+
+/**
+ * UNSAFE: calls any ATen operator by name, unchecked (`unsafeCall('aten::add.Tensor', [a, b])`).
+ * It reaches libtorch 1.13's own bugs, some of which crash or hang the whole process (for
+ * example `aten::_stack` on an empty list). Everything the toolkit offers is reachable through
+ * the Tensor methods and functions instead; use this only for an operator they lack, with inputs
+ * you have checked yourself.
+ */
+export const unsafeCall = call;
+
+/** UNSAFE: unsafeCall for in-place operators (the aliasing result handle is released). */
+export const unsafeCallInPlace = callInPlace;
+
+export { schema } from './dispatch';
+export { cpuMemoryStats, emptyCpuCache, setCpuCacheLimit } from './cpu-memory';
+export type { CpuMemoryStats } from './cpu-memory';

@@ -1,8 +1,13 @@
 /** Process-wide runtime controls: seeds, RNG state, generators, threads, devices. */
-import { fromNative } from '../errors';
+import { InvalidArgumentError, fromNative } from '../errors';
 import { native, type NativeGenerator } from '../native';
-import { int } from '../validate';
-import { Tensor } from './tensor';
+import { int, maxThreads, maxThreadsReason } from '../validate';
+import { Tensor, tensorHandle } from './tensor';
+
+/** Seeds are uint64 in libtorch; beyond 2^53 a JS number no longer holds the integer it shows. */
+function seedArg(seed: unknown): number {
+  return int('seed', seed, 0, Number.MAX_SAFE_INTEGER);
+}
 
 function guarded<T>(fn: () => T): T {
   try {
@@ -14,7 +19,7 @@ function guarded<T>(fn: () => T): T {
 
 /** Seeds the global CPU (and CUDA) generators, like torch.manual_seed. */
 export function manualSeed(seed: number): void {
-  int('seed', seed, 0);
+  seedArg(seed);
   guarded(() => native().manualSeed(seed));
 }
 
@@ -24,12 +29,16 @@ export function getRngState(): Tensor {
 }
 
 export function setRngState(state: Tensor): void {
-  guarded(() => native().setRngState(state.handle));
+  const h = tensorHandle('state', state);
+  guarded(() => native().setRngState(h));
 }
 
-/** libtorch's intra-op thread count (process-wide). */
+/** libtorch's intra-op thread count (process-wide), at most maxThreads(). */
 export function setNumThreads(n: number): void {
-  int('threads', n, 1);
+  const max = maxThreads();
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > max) {
+    throw new InvalidArgumentError('threads', `integer in [1, ${max}] (${maxThreadsReason()})`, n);
+  }
   guarded(() => native().setNumThreads(n));
 }
 
@@ -55,13 +64,13 @@ export class Generator {
   readonly handle: NativeGenerator;
 
   constructor(seed: number) {
-    int('seed', seed, 0);
+    seedArg(seed);
     this.handle = guarded(() => new (native().Generator)(seed));
   }
 
   manualSeed(seed: number): this {
-    int('seed', seed, 0);
-    this.handle.manualSeed(seed);
+    seedArg(seed);
+    guarded(() => this.handle.manualSeed(seed));
     return this;
   }
 
@@ -74,6 +83,7 @@ export class Generator {
   }
 
   setState(state: Tensor): void {
-    guarded(() => this.handle.setState(state.handle));
+    const h = tensorHandle('state', state);
+    guarded(() => this.handle.setState(h));
   }
 }

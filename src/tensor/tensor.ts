@@ -31,6 +31,14 @@ function checkDim(name: string, dim: unknown): void {
   if (!isInt(dim)) throw new InvalidArgumentError(name, 'integer', dim);
 }
 
+/** The native handle of a Tensor argument, or an error naming the argument. */
+export function tensorHandle(name: string, v: unknown): NativeTensor {
+  if (!(v instanceof Tensor)) throw new InvalidArgumentError(name, 'Tensor', v);
+  return v.handle;
+}
+
+const DEVICE_PATTERN = /^(cpu|cuda(:\d+)?)$/;
+
 const disposeSymbol: symbol = (Symbol as unknown as { dispose?: symbol }).dispose ?? Symbol.for('Symbol.dispose');
 
 export class Tensor {
@@ -123,13 +131,17 @@ export class Tensor {
     return g ? new Tensor(g) : undefined;
   }
 
+  /** Sets the gradient: a Tensor of this tensor's shape, dtype and device, or undefined. */
   set grad(g: Tensor | undefined) {
-    this.guard((h) => h.setGrad(g?.handle));
+    const gh = g === undefined || g === null ? undefined : tensorHandle('grad', g);
+    this.guard((h) => h.setGrad(gh));
   }
 
   backward(gradient?: Tensor, options: BackwardOptions = {}): void {
+    const gh = gradient === undefined ? undefined : tensorHandle('gradient', gradient);
+    const o = options ?? {};
     try {
-      native().backward([this.handle], gradient ? [gradient.handle] : undefined, options.retainGraph, options.createGraph);
+      native().backward([this.handle], gh ? [gh] : undefined, o.retainGraph, o.createGraph);
     } catch (e) {
       throw fromNative(e);
     }
@@ -151,7 +163,8 @@ export class Tensor {
 
   /** True when both tensors share storage. */
   isAliasOf(other: Tensor): boolean {
-    return this.guard((h) => h.sameStorage(other.handle));
+    const oh = tensorHandle('other', other);
+    return this.guard((h) => h.sameStorage(oh));
   }
 
   toString(): string {
@@ -287,6 +300,16 @@ export class Tensor {
   /** Converts dtype and/or device (a copy when either changes). */
   to(target: DType | Device | { dtype?: DType; device?: string }): Tensor {
     const opts = typeof target === 'string' ? ((DTYPES as readonly string[]).includes(target) ? { dtype: target as DType } : { device: target }) : target;
+    if (typeof opts !== 'object' || opts === null) {
+      throw new InvalidArgumentError('target', `a dtype (${DTYPES.join(', ')}), a device ('cpu', 'cuda', 'cuda:N') or { dtype, device }`, target);
+    }
+    if (opts.dtype !== undefined && !(DTYPES as readonly unknown[]).includes(opts.dtype)) {
+      throw new InvalidArgumentError('dtype', `one of ${DTYPES.join(', ')}`, opts.dtype);
+    }
+    if (opts.device !== undefined && (typeof opts.device !== 'string' || !DEVICE_PATTERN.test(opts.device))) {
+      throw new InvalidArgumentError(typeof target === 'string' ? 'target' : 'device',
+        typeof target === 'string' ? `a dtype (${DTYPES.join(', ')}) or a device ('cpu', 'cuda', 'cuda:N')` : "a device ('cpu', 'cuda', 'cuda:N')", opts.device);
+    }
     return call('aten::to.dtype_layout', [this], { dtype: opts.dtype, device: opts.device });
   }
   float(): Tensor { return this.to('float32'); }

@@ -20,7 +20,8 @@ export interface EpochMetrics {
   testLoss?: number;
   testAcc?: number;
   testTop5?: number;
-  time: number;
+  /** Seconds the epoch took (training and evaluation). */
+  epochSeconds: number;
   [extra: string]: unknown;
 }
 

@@ -4,6 +4,7 @@
  * the single atomic rename in saveSafetensors makes the whole checkpoint appear at once.
  */
 import * as fs from 'node:fs';
+import { ToolkitError } from '../errors';
 import type { Module } from '../nn/module';
 import { loadSafetensorsWithMetadata, saveSafetensors } from '../nn/safetensors';
 import { noGrad } from '../tensor/autograd';
@@ -28,7 +29,15 @@ function unprefixed(prefix: string, m: Map<string, Tensor>): Map<string, Tensor>
   return out;
 }
 
-export function saveCheckpoint(file: string, parts: { model: Module; optimizer: Optimizer; callbacks: Callback[]; position: Position; extra?: unknown }): void {
+/**
+ * Writes a checkpoint atomically. With `previous`, the checkpoint already in `file` moves there
+ * once the new one is complete on disk, so the last two survive for loadLatestCheckpoint.
+ */
+export function saveCheckpoint(
+  file: string,
+  parts: { model: Module; optimizer: Optimizer; callbacks: Callback[]; position: Position; extra?: unknown },
+  options: { previous?: string } = {},
+): void {
   const tensors = new Map<string, Tensor>();
   const rng = getRngState();
   try {
@@ -43,14 +52,37 @@ export function saveCheckpoint(file: string, parts: { model: Module; optimizer: 
       callbackJson[cb.name] = state.json ?? null;
     }
     const meta = { position: parts.position, callbacks: callbackJson, extra: parts.extra ?? null };
-    saveSafetensors(file, tensors, { [META_KEY]: JSON.stringify(meta) });
+    saveSafetensors(file, tensors, { [META_KEY]: JSON.stringify(meta) }, options);
   } finally {
     rng.dispose();
   }
 }
 
-export function hasCheckpoint(file: string): boolean {
-  return fs.existsSync(file);
+export function hasCheckpoint(...files: string[]): boolean {
+  return files.some((f) => fs.existsSync(f));
+}
+
+/**
+ * Restores the newest loadable checkpoint of `files` (newest first; missing files are skipped).
+ * A damaged one (truncated, unreadable, not matching the model) is reported through onSkip and
+ * the next one is tried; every part is restored again from that one, so nothing of the damaged
+ * file survives. Throws the newest file's error when none loads.
+ */
+export function loadLatestCheckpoint(
+  files: string[],
+  parts: { model: Module; optimizer: Optimizer; callbacks: Callback[] },
+  onSkip: (file: string, error: unknown) => void,
+): { position: Position; extra: unknown; file: string } {
+  let first: unknown;
+  for (const file of files.filter((f) => fs.existsSync(f))) {
+    try {
+      return { ...loadCheckpoint(file, parts), file };
+    } catch (e) {
+      first ??= e;
+      onSkip(file, e);
+    }
+  }
+  throw first ?? new ToolkitError('ERR_INVALID_ARG', `No checkpoint among ${files.join(', ')}`);
 }
 
 /** Restores everything saveCheckpoint wrote; returns the position and the extra JSON. */

@@ -8,3 +8,5 @@ export { topkCorrect, MetricAccumulator } from './metrics';
 export { trainFromConfig } from './run';
 export type { RunResult } from './run';
 export * from './schedule';
+export { topHessianEigenvalue, modelTopHessianEigenvalue } from './hessian';
+export type { TopEigenOptions, TopEigenResult } from './hessian';

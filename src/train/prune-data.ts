@@ -1,21 +1,85 @@
-/** The batch that data-driven pruners (SNIP, GraSP) score weights on, taken from the run's dataset. */
-import { createDataset, DataLoader } from '../data';
+/**
+ * The examples that data-driven pruners (SNIP, GraSP) score weights on, taken from the run's
+ * training set: `pruning.dataSamples` examples, un-augmented, as one batch. The order they are
+ * drawn from is torch.randperm(n) seeded with the config's seed (the training loader's first
+ * epoch order): unbalanced, the first dataSamples of it; balanced (`pruning.dataBalanced`), the
+ * first ones of each class until every class has its quota (dataSamples / classes, the first
+ * classes one more when that does not divide), kept in the drawn order. Labels are read without
+ * decoding an image, so balancing costs one pass over the labels.
+ */
+import { createDataset, DataLoader, permutation, type Dataset, type Sampler } from '../data';
+import { InvalidArgumentError, ToolkitError } from '../errors';
 import { transformsFor } from '../experiments/resolve';
 import type { ExperimentConfig } from '../experiments/schema';
 import type { Tensor } from '../tensor/tensor';
+import { int } from '../validate';
 
 export function prunerNeedsData(method: string): boolean {
   return method === 'snip' || method === 'grasp';
 }
 
-/** The first shuffled training batch (seeded by the config), without augmentation. */
-export async function pruneBatch(config: ExperimentConfig, batchSize = config.batchSize): Promise<[Tensor, Tensor]> {
+/** Examples per class for `samples` spread over `numClasses`: the first `samples mod numClasses` classes get one more. */
+export function classQuotas(samples: number, numClasses: number): number[] {
+  const base = Math.floor(samples / numClasses);
+  return Array.from({ length: numClasses }, (_, c) => base + (c < samples % numClasses ? 1 : 0));
+}
+
+/**
+ * The dataset indices to score on (see the file comment), in the order drawn. Throws when the
+ * dataset has fewer examples than asked for, overall or in some class.
+ */
+export function pruneSampleIndices(ds: Pick<Dataset, 'length' | 'numClasses' | 'label' | 'name'>, samples: number, balanced: boolean, seed: number): Int32Array {
+  int('pruning.dataSamples', samples, 1);
+  if (samples > ds.length) {
+    throw new InvalidArgumentError('pruning.dataSamples', `at most ${ds.length} (the examples of ${ds.name}'s training set)`, samples);
+  }
+  const order = permutation(ds.length, seed);
+  if (!balanced) return order.slice(0, samples);
+  const quota = classQuotas(samples, ds.numClasses);
+  const out = new Int32Array(samples);
+  let n = 0;
+  for (let k = 0; k < order.length && n < samples; k++) {
+    const c = ds.label(order[k]);
+    if (quota[c] > 0) {
+      quota[c]--;
+      out[n++] = order[k];
+    }
+  }
+  if (n < samples) {
+    const short = quota.map((q, c) => [c, q] as const).filter(([, q]) => q > 0).map(([c]) => c);
+    throw new InvalidArgumentError('pruning.dataSamples',
+      `at most what every class holds with dataBalanced (${ds.name} has too few examples of class ${short.join(', ')})`, samples);
+  }
+  return out;
+}
+
+/** A fixed list of indices, the same every epoch. */
+class FixedSampler implements Sampler {
+  constructor(private readonly order: Int32Array) {}
+
+  get length(): number {
+    return this.order.length;
+  }
+
+  setEpoch(): void {}
+
+  indices(): Int32Array {
+    return this.order;
+  }
+}
+
+/**
+ * The pruning examples of a config as one [input, target] batch (the caller disposes both).
+ * `samples` overrides pruning.dataSamples (the CLI's --batch-size).
+ */
+export async function pruneBatch(config: ExperimentConfig, samples = config.pruning.dataSamples): Promise<[Tensor, Tensor]> {
   const ds = createDataset(config.dataset.name, { root: config.dataset.root, train: true });
-  const loader = new DataLoader(ds, { batchSize, shuffle: true, seed: config.seed, transforms: transformsFor(config, false) });
+  const indices = pruneSampleIndices(ds, samples, config.pruning.dataBalanced, config.seed);
+  const loader = new DataLoader(ds, { batchSize: indices.length, sampler: new FixedSampler(indices), transforms: transformsFor(config, false) });
   try {
     for await (const b of loader) return [b.x, b.y];
   } finally {
     await loader.close();
   }
-  throw new Error(`dataset ${config.dataset.name} is empty`);
+  throw new ToolkitError('ERR_DATASET', `dataset ${config.dataset.name} is empty`);
 }

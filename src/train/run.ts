@@ -1,24 +1,28 @@
 /**
  * trainFromConfig: one validated experiment config → one trained run directory (architecture.md
- * decision 9). Resumes from the run's checkpoint when there is one; writes metrics.jsonl every
- * epoch, a checkpoint every epoch, and final.json last (a run is finished only when it exists).
+ * decision 9). Resumes from the run's newest loadable checkpoint when there is one (the last two are
+ * kept); writes a metrics.jsonl row then a checkpoint every epoch, and final.json last (a run is
+ * finished only when it exists).
  */
-import { createDataset, DataLoader, type Dataset } from '../data';
+import type { Logger } from 'pino';
+import { checkDatasetFiles, createDataset, DataLoader, type Dataset } from '../data';
 import { appendMetrics, truncateMetrics, writeFinal } from '../experiments/runs';
 import { runPaths } from '../experiments/paths';
 import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transformsFor } from '../experiments/resolve';
 import type { ExperimentConfig } from '../experiments/schema';
 import type { SignFlips } from '../experiments/metrics';
-import { childLogger } from '../logger';
-import { createModel } from '../models';
+import { removeStaleTemps } from '../atomic';
+import { runLogger } from '../logger';
+import { createModel, resolveModelOptions } from '../models';
 import { isNormOrBias, SGD } from '../optim/sgd';
 import { pruneModel } from '../pruning';
 import { applySignIn, SignInResetSchedule, SignTracker, type SignStats } from '../signin';
 import { cuda, manualSeed, setNumThreads } from '../tensor/runtime';
 import type { Callback, EpochMetrics, TrainContext } from './callbacks';
-import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { hasCheckpoint, loadLatestCheckpoint, saveCheckpoint } from './checkpoint';
 import { pruneBatch, prunerNeedsData } from './prune-data';
 import { Trainer, type Batch, type BatchSource } from './trainer';
+import { configWarnings, notLearningWarning } from './training-warnings';
 
 export interface RunResult {
   epoch: number;
@@ -55,6 +59,7 @@ function loaderFor(config: ExperimentConfig, ds: Dataset, train: boolean): DataL
   return new DataLoader(ds, {
     batchSize: train ? config.batchSize : Math.max(config.batchSize, 256),
     shuffle: train,
+    dropLast: train && config.dataset.dropLast,
     seed: config.seed,
     transforms: transformsFor(config, augment),
     // Decoding JPEGs needs worker threads; in-memory datasets are faster in-process.
@@ -85,11 +90,53 @@ export class FirstBatches implements BatchSource {
   }
 }
 
+/**
+ * Everything about a config that can fail before training, checked without building anything:
+ * the model name and options, and the dataset's files for both splits. The CLI and sweeps call it
+ * before they create the run directory, so a run that cannot start leaves nothing behind.
+ */
+export function checkRunnable(config: ExperimentConfig): void {
+  resolveModelOptions(config.model.name, modelOptionsFor(config));
+  checkDatasetFiles(config.dataset.name, { root: config.dataset.root });
+}
+
+/** 'Random (ERK) + Sign-In 95% seed 0': how progress names a run. */
+function runName(config: ExperimentConfig): string {
+  const p = config.pruning;
+  const method = p.method === 'none' ? 'dense' : `${p.method}${p.distribution && p.scope === 'layerwise' ? ` (${p.distribution})` : ''} ${Number((p.sparsity * 100).toFixed(2))}%`;
+  return `${method}${config.signin.enabled ? ' + Sign-In' : ''} seed ${config.seed}`;
+}
+
+/**
+ * Trains one validated experiment config in a run directory: builds the dataset, model, mask
+ * (pruning at initialization), Sign-In and optimizer the config names, then trains and evaluates,
+ * writing metrics.jsonl and a checkpoint every epoch, log.jsonl as it goes and final.json last.
+ * A run directory with a checkpoint resumes from it (same result as an uninterrupted run).
+ *
+ * @param config the output of parseConfig (experiments/schema).
+ * @param runDir the run's folder, usually createRunDir(runsDir, config).dir.
+ * @returns the last epoch, its test accuracy and the epoch it resumed from (0 for a new run).
+ * @example
+ * const config = parseConfig(JSON.parse(fs.readFileSync('cfg.json', 'utf8')));
+ * await trainFromConfig(config, createRunDir('runs', config).dir);
+ */
 export async function trainFromConfig(config: ExperimentConfig, runDir: string): Promise<RunResult> {
-  const log = childLogger({ run: runDir });
+  const { log, close } = runLogger(runPaths(runDir).runLog, { run: runDir });
+  try {
+    return await trainLogged(config, runDir, log);
+  } catch (e) {
+    log.error({ err: e }, 'run failed');
+    throw e;
+  } finally {
+    close();
+  }
+}
+
+async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger): Promise<RunResult> {
   if (config.threads > 0) setNumThreads(config.threads);
   const device = resolveDevice(config.device);
   manualSeed(config.seed);
+  for (const w of configWarnings(config)) log.warn(w);
 
   const root = config.dataset.root;
   const train = loaderFor(config, createDataset(config.dataset.name, { root, train: true }), true);
@@ -98,11 +145,12 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string):
   if (device !== 'cpu') model.to(device);
 
   const paths = runPaths(runDir);
-  const resuming = hasCheckpoint(paths.checkpoint);
+  for (const file of removeStaleTemps(runDir)) log.warn({ file }, 'removed a temporary file left by a killed write');
+  const resuming = hasCheckpoint(paths.checkpoint, paths.checkpointPrev);
   const prune = pruneOptionsFor(config);
   if (prune && !resuming) {
     const data = prunerNeedsData(prune.method) ? await pruneBatch(config) : undefined;
-    const result = pruneModel(model, { ...prune, data } as Parameters<typeof pruneModel>[1]);
+    const result = await pruneModel(model, { ...prune, data } as Parameters<typeof pruneModel>[1]);
     data?.forEach((t) => t.dispose());
     log.info({ density: result.density ?? undefined }, 'pruned at initialization');
   }
@@ -121,7 +169,7 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string):
   const s = config.signin;
   if (s.enabled && s.resetPeriod > 0) {
     callbacks.push(new SignInResetSchedule(model, {
-      period: s.resetPeriod, unit: s.resetUnit, stopAfterEpoch: s.stopResetAfterEpoch, momentum: s.momentumAtReset, optimizer,
+      period: s.resetPeriod, unit: s.resetUnit, stopAfterEpoch: s.stopResetAfterEpoch, epochs: config.epochs, momentum: s.momentumAtReset, optimizer,
     }));
   }
   const checkpointed: Callback[] = [...callbacks, tracker];
@@ -130,23 +178,28 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string):
     onEpochEnd(ctx: TrainContext, metrics: EpochMetrics) {
       Object.assign(metrics, signFlipsRow(tracker.update()));
       appendMetrics(runDir, metrics);
-      saveCheckpoint(paths.checkpoint, { model, optimizer, callbacks: checkpointed, position: { epoch: ctx.epoch, step: ctx.step } });
+      const stuck = notLearningWarning(metrics, modelOptionsFor(config).numClasses);
+      if (stuck) log.warn(stuck);
+      saveCheckpoint(paths.checkpoint, { model, optimizer, callbacks: checkpointed, position: { epoch: ctx.epoch, step: ctx.step } }, { previous: paths.checkpointPrev });
     },
   });
 
   const trainer = new Trainer({
     model, optimizer, train: config.dataset.maxTrainBatches !== undefined ? new FirstBatches(train, config.dataset.maxTrainBatches) : train,
     test, device, epochs: config.epochs, lr: scheduleFor(config),
-    labelSmoothing: config.labelSmoothing, gradClipNorm: config.gradClip, evalEvery: config.evalEvery, callbacks, logger: log,
+    labelSmoothing: config.labelSmoothing, gradClipNorm: config.gradClip, evalEvery: config.evalEvery, callbacks, logger: log, name: runName(config),
   });
   let resumedFrom = 0;
   if (resuming) {
-    const { position } = loadCheckpoint(paths.checkpoint, { model, optimizer, callbacks: checkpointed });
-    truncateMetrics(runDir, position.epoch);
+    const onSkip = (file: string, e: unknown) => log.warn({ file, error: (e as Error).message }, 'checkpoint damaged: falling back to the previous one');
+    const { position, file } = loadLatestCheckpoint([paths.checkpoint, paths.checkpointPrev], { model, optimizer, callbacks: checkpointed }, onSkip);
     trainer.setPosition(position.epoch, position.step);
     resumedFrom = position.epoch;
-    log.info(position, 'resumed from checkpoint');
+    log.info({ ...position, file }, 'resumed from checkpoint');
   }
+  // The row of an epoch is appended before its checkpoint is written: rows past the checkpoint
+  // the run starts from (all of them on a fresh start) belong to epochs that will run again.
+  truncateMetrics(runDir, resumedFrom);
   try {
     const last = await trainer.fit();
     let final: { testAcc?: number; testTop5?: number; testLoss?: number };

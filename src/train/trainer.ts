@@ -4,6 +4,7 @@
  * this loop only orders them.
  */
 import type { Logger } from 'pino';
+import { EventLoopTurns } from '../event-loop';
 import { logger as rootLogger } from '../logger';
 import { crossEntropy } from '../nn/functional';
 import type { Module } from '../nn/module';
@@ -43,6 +44,8 @@ export interface TrainerOptions {
   callbacks?: Callback[];
   logger?: Logger;
   progress?: boolean;
+  /** Names the run in the progress bar (method, sparsity, seed). */
+  name?: string;
 }
 
 export interface EvalResult {
@@ -103,6 +106,7 @@ export class Trainer {
     const wasTraining = model.training;
     model.eval();
     const acc = new MetricAccumulator();
+    const turns = new EventLoopTurns();
     try {
       for await (const batch of source) {
         noGrad(() => tidy(() => {
@@ -114,6 +118,7 @@ export class Trainer {
         }));
         batch.x.dispose();
         batch.y.dispose();
+        await turns.maybeYield();
       }
     } finally {
       model.train(wasTraining);
@@ -125,13 +130,14 @@ export class Trainer {
   async fit(): Promise<EpochMetrics | undefined> {
     const { ctx, opts } = this;
     let last: EpochMetrics | undefined;
+    const turns = new EventLoopTurns();
     for (const cb of this.callbacks) await cb.onTrainStart?.(ctx);
     for (let epoch = ctx.epoch; epoch < opts.epochs; epoch++) {
       const started = Date.now();
       opts.train.setEpoch?.(epoch);
       ctx.model.train();
       const acc = new MetricAccumulator();
-      const bar = new Progress(`epoch ${epoch + 1}/${opts.epochs}`, opts.train.length, opts.progress);
+      const bar = new Progress({ name: opts.name, epoch: epoch + 1, epochs: opts.epochs, steps: opts.train.length, enabled: opts.progress });
       let i = 0;
       for await (const batch of opts.train) {
         ctx.optimizer.lr = opts.lr(epoch + i / opts.train.length);
@@ -145,20 +151,21 @@ export class Trainer {
         ctx.step++;
         for (const cb of this.callbacks) cb.onStepEnd?.(ctx);
         bar.update(i, acc.result().loss);
+        await turns.maybeYield();
       }
       bar.stop();
       const train = acc.result();
       const metrics: EpochMetrics = {
-        epoch: epoch + 1, step: ctx.step, lr: ctx.optimizer.lr, trainLoss: train.loss, trainAcc: train.top1, time: 0,
+        epoch: epoch + 1, step: ctx.step, lr: ctx.optimizer.lr, trainLoss: train.loss, trainAcc: train.top1, epochSeconds: 0,
       };
       if (opts.test && ((epoch + 1) % opts.evalEvery === 0 || epoch + 1 === opts.epochs)) {
         const test = await this.evaluate(opts.test);
         Object.assign(metrics, { testLoss: test.loss, testAcc: test.top1, testTop5: test.top5 });
       }
-      metrics.time = (Date.now() - started) / 1000;
+      metrics.epochSeconds = (Date.now() - started) / 1000;
       ctx.epoch = epoch + 1;
       for (const cb of this.callbacks) await cb.onEpochEnd?.(ctx, metrics);
-      ctx.logger.info({ ...metrics, signFlips: undefined }, 'epoch done');
+      ctx.logger.info({ ...metrics, ...bar.summary(), signFlips: undefined }, 'epoch done');
       last = metrics;
     }
     for (const cb of this.callbacks) await cb.onTrainEnd?.(ctx, last);

@@ -6,13 +6,13 @@
 import { F, Generator, SGD, applySignIn, manualSeed, memory, pruneModel, SignInResetSchedule, SignTracker, tidy } from '../../src';
 import { createToyModel, toyBatch } from '../helpers/toy-model';
 
-it('pruning, Sign-In, fused SGD, resets and sign statistics do not leak', () => {
+it('pruning, Sign-In, fused SGD, resets and sign statistics do not leak', async () => {
   manualSeed(0);
   const start = memory();
   const model = createToyModel({ width: 4 });
   const gen = new Generator(2);
   const batches = [0, 1, 2].map(() => toyBatch(16, { generator: gen }));
-  pruneModel(model, { method: 'snip', sparsity: 0.8, data: [batches[0].x, batches[0].y] });
+  await pruneModel(model, { method: 'snip', sparsity: 0.8, data: [batches[0].x, batches[0].y] });
   applySignIn(model);
   const opt = SGD.forModel(model, { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4 });
   const resets = new SignInResetSchedule(model, { period: 10, unit: 'steps', momentum: 'zero', optimizer: opt });

@@ -160,6 +160,8 @@ describe('malformed files give clear ERR_SAFETENSORS errors naming the file and 
       /: tensor 'a': data_offsets \[1,3\] leave a gap after the previous tensor \(expected to begin at 0\)$/],
     ['trailing bytes', () => rawFile('trailing.safetensors', { a: { dtype: 'U8', shape: [2], data_offsets: [0, 2] } }, new Uint8Array(5)),
       /: the data section has 5 bytes but the tensors use 2$/],
+    ['BOOL bytes other than 0 and 1', () => rawFile('bool.safetensors', { b: { dtype: 'BOOL', shape: [3], data_offsets: [0, 3] } }, new Uint8Array([1, 2, 0xff])),
+      /: tensor 'b': BOOL element 1 is the byte 0x02 \(a BOOL byte must be 0 or 1\)$/],
     ['non-string metadata', () => rawFile('meta.safetensors', { __metadata__: { epoch: 3 } }), /: __metadata__ value of 'epoch' is 3, not a string$/],
   ])('%s', (_name, make, message) => {
     const file = make();

@@ -3,7 +3,7 @@
  * /usr/bin/python3 building θ = mask·m·w from ordinary ops with autograd and torch.optim.SGD on m
  * and w, and the reset formula written out in Python.
  */
-import { fromTypedArray, getNumThreads, setNumThreads, Tensor, tidy, type DType } from '../../src';
+import { fromTypedArray, getNumThreads, setNumThreads, Tensor, tidy, unsafeCallInPlace, type DType } from '../../src';
 import { SGD, type SGDOptions } from '../../src/optim/sgd';
 import { fusedNative, signinReset, signinSplitFused, signinStep } from '../../src/signin/kernels';
 import {
@@ -400,9 +400,11 @@ describe('Sign-In and SGD kernels: bad input', () => {
         .toMatch(/^Expected momentum > 0 and dampening = 0 for nesterov/);
       expect(messageOf(() => signinStep({ theta: t([4], 'int64'), m: t([4], 'int64'), w: t([4], 'int64'), lr: 0.1 })))
         .toBe('Expected theta with dtype float32 or float64 but received int64');
-      // A gradient of the wrong shape (set behind autograd's back) is caught too.
-      const theta2 = t([4]).requiresGrad_(true);
-      theta2.handle.setGrad(t([5]).handle);
+      // A gradient that no longer fits theta (theta resized in place after the gradient was set)
+      // is caught too.
+      const theta2 = t([5]);
+      theta2.grad = t([5]);
+      unsafeCallInPlace('aten::resize_', [theta2, [4]]);
       expect(messageOf(() => signinStep({ theta: theta2, m: t([4]), w: t([4]), lr: 0.1 })))
         .toBe('Expected theta.grad with the shape of theta [4] but received [5]');
       // Nothing was written by the failed calls.

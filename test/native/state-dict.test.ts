@@ -171,4 +171,27 @@ describe('loadStateDict', () => {
     sd.set('conv1.weight_mask', tidy(() => keep(mask.mul(0.5))));
     expect(() => model.loadStateDict(sd)).toThrow(/weight_mask of MaskedConv2d holds values other than 0 and 1/);
   });
+
+  it('all or nothing: a 0.5 in one mask leaves every tensor of the model as it was', () => {
+    const model = createToyModel();
+    const before = new Map([...model.stateDict()].map(([k, t]) => [k, Array.from(t.data() as ArrayLike<number>)]));
+    // Every key gets a new valid value (x + 1, masks 1 - x); then one mask holds a 0.5.
+    const fresh = (k: string, t: Tensor) => tidy(() => keep(noGrad(() => (k.endsWith('weight_mask') ? t.mul(-1).add(1) : t.add(1)))));
+    const sd: StateDict = new Map([...model.stateDict()].map(([k, t]) => [k, fresh(k, t)]));
+    const masks = [...sd.keys()].filter((k) => k.endsWith('weight_mask'));
+    const last = masks[masks.length - 1];
+    sd.set(last, tidy(() => keep(zeros(sd.get(last)!.shape).add(0.5))));
+    expect(masks.length).toBeGreaterThan(1);
+    let err: unknown;
+    try {
+      model.loadStateDict(sd);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(IssuesError);
+    expect((err as IssuesError).issues).toEqual([{ code: 'invalid_value', path: last, message: expect.stringMatching(/^weight_mask of Masked\w+ holds values other than 0 and 1$/) }]);
+    for (const [k, t] of model.stateDict()) expect([k, Array.from(t.data() as ArrayLike<number>)]).toEqual([k, before.get(k)]);
+    expect(() => model.loadStateDict(sd, { strict: false })).toThrow(IssuesError);
+    for (const [k, t] of model.stateDict()) expect([k, Array.from(t.data() as ArrayLike<number>)]).toEqual([k, before.get(k)]);
+  });
 });

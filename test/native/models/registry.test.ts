@@ -27,6 +27,7 @@ describe('model registry', () => {
   });
 
   test('an unknown name throws UnknownNameError listing the valid names and families', () => {
+    // @ts-expect-error the types reject the name too; this checks the run-time error
     const e = thrown(() => createModel('resnet19'));
     expect(e).toBeInstanceOf(UnknownNameError);
     expect(e.code).toBe('ERR_UNKNOWN_NAME');
@@ -34,16 +35,18 @@ describe('model registry', () => {
   });
 
   test('unknown option names are named in one InvalidArgumentError', () => {
+    // @ts-expect-error the types reject the names too; this checks the run-time error
     const e = thrown(() => createModel('cifar_resnet_20', { numClasses: 10, classes: 10, widht: 32 }));
     expect(e).toBeInstanceOf(InvalidArgumentError);
     expect(e.message).toBe(
-      "Expected names among numClasses, inChannels, inputSize, depth, width, shortcut, zeroInitResidual for the option names of model cifar_resnet_20 but received 'classes, widht' of type string",
+      "Expected names among numClasses, inChannels, inputSize, depth, width, shortcut, zeroInitResidual, init for the option names of model cifar_resnet_20 but received 'classes, widht' of type string",
     );
   });
 
   test('bad option values name the option', () => {
     expect(thrown(() => createModel('resnet18', { numClasses: 0 })).message)
       .toBe('Expected positive integer for options.numClasses but received 0 of type number');
+    // @ts-expect-error the types reject the value too; this checks the run-time error
     expect(thrown(() => createModel('cifar_resnet_20', { shortcut: 'C' })).message)
       .toBe("Expected one of 'projection', 'padding' for options.shortcut but received 'C' of type string");
     expect(thrown(() => createModel('cifar_resnet', { depth: 21 })).message)
@@ -59,6 +62,7 @@ describe('model registry', () => {
   });
 
   test('options fixed by the name cannot be overridden', () => {
+    // @ts-expect-error the types leave out options a name fixes; this checks the run-time error
     expect(thrown(() => createModel('cifar_resnet_20', { depth: 56 })).message)
       .toBe('Expected 20 (fixed by the model name cifar_resnet_20) or no value for options.depth but received 56 of type number');
     expect(resolveModelOptions('cifar_resnet_20', { depth: 20 }).depth).toBe(20);
@@ -74,20 +78,20 @@ describe('model registry', () => {
   });
 
   test('defaults per model family', () => {
-    expect(modelOptions('resnet50')).toEqual({ numClasses: 1000, inChannels: 3, inputSize: 224, zeroInitResidual: false });
+    expect(modelOptions('resnet50')).toEqual({ numClasses: 1000, inChannels: 3, inputSize: 224, zeroInitResidual: false, init: 'default' });
     expect(modelOptions('cifar_resnet_20')).toEqual({
-      numClasses: 10, inChannels: 3, inputSize: 32, depth: 20, width: 16, shortcut: 'projection', zeroInitResidual: false,
+      numClasses: 10, inChannels: 3, inputSize: 32, depth: 20, width: 16, shortcut: 'projection', zeroInitResidual: false, init: 'default',
     });
     expect(modelOptions('wrn_28_10')).toMatchObject({ depth: 28, widenFactor: 10, dropRate: 0 });
-    expect(modelOptions('lenet5')).toEqual({ numClasses: 10, inChannels: 1, inputSize: 28, batchNorm: false });
-    expect(modelOptions('mlp')).toEqual({ numClasses: 10, inChannels: 1, inputSize: 28, hidden: [300, 100] });
+    expect(modelOptions('lenet5')).toEqual({ numClasses: 10, inChannels: 1, inputSize: 28, batchNorm: false, init: 'default' });
+    expect(modelOptions('mlp')).toEqual({ numClasses: 10, inChannels: 1, inputSize: 28, hidden: [300, 100], init: 'default' });
   });
 
   test('createModel records the resolved config; the model knows its input and classifier', () => {
     const m = createModel('cifar_resnet_20', { numClasses: 100 });
     expect(m.config).toEqual({
       name: 'cifar_resnet_20',
-      options: { numClasses: 100, inChannels: 3, inputSize: 32, depth: 20, width: 16, shortcut: 'projection', zeroInitResidual: false },
+      options: { numClasses: 100, inChannels: 3, inputSize: 32, depth: 20, width: 16, shortcut: 'projection', zeroInitResidual: false, init: 'default' },
     });
     expect(m.inputShape).toEqual([3, 32, 32]);
     expect(m.outputLayerName).toBe('fc');

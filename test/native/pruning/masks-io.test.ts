@@ -14,9 +14,9 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const maskArrays = (m: ReturnType<typeof createModel>) => maskedLayers(m).map(([, l]) => l.mask.toArray());
 
-test('save → load into a fresh model gives the same masks, weights zero outside them', () => {
+test('save → load into a fresh model gives the same masks, weights zero outside them', async () => {
   const a = seeded(() => createModel('lenet5'));
-  pruneModel(a, { method: 'random', sparsity: 0.9, distribution: 'erk', seed: 4 });
+  await pruneModel(a, { method: 'random', sparsity: 0.9, distribution: 'erk', seed: 4 });
   const file = path.join(dir, 'lenet.safetensors');
   saveMasks(a, file);
   const header = loadSafetensorsHeader(file);
@@ -30,9 +30,9 @@ test('save → load into a fresh model gives the same masks, weights zero outsid
   expect([...checkMasks(b).values()].reduce((x, y) => x + y, 0)).toBe(Math.round(0.1 * 61470));
 });
 
-test('masks are matched by name: a map in another order loads the same', () => {
+test('masks are matched by name: a map in another order loads the same', async () => {
   const a = seeded(() => createModel('lenet5'));
-  pruneModel(a, { method: 'magnitude', sparsity: 0.8 });
+  await pruneModel(a, { method: 'magnitude', sparsity: 0.8 });
   const masks = getMasks(a);
   const reversed = new Map([...masks].reverse());
   const b = seeded(() => createModel('lenet5'));
@@ -64,9 +64,9 @@ test('every problem is reported at once, before any layer changes', () => {
   expect(maskArrays(model).every((m) => m.every((v) => v === 1))).toBe(true);
 });
 
-test('strict: false returns missing and unexpected names and sets the rest', () => {
+test('strict: false returns missing and unexpected names and sets the rest', async () => {
   const a = seeded(() => createModel('lenet5'));
-  pruneModel(a, { method: 'magnitude', sparsity: 0.8 });
+  await pruneModel(a, { method: 'magnitude', sparsity: 0.8 });
   const m = getMasks(a);
   m.delete('fc1.weight');
   const b = seeded(() => createModel('lenet5'));

@@ -5,9 +5,9 @@ import { captureLogs, seeded } from './fixtures';
 
 beforeAll(() => { captureLogs(); });
 
-test('LeNet-5: FLOPs from the recorded output sizes (2 per multiply-accumulate)', () => {
+test('LeNet-5: FLOPs from the recorded output sizes (2 per multiply-accumulate)', async () => {
   const model = seeded(() => createModel('lenet5'));
-  pruneModel(model, { method: 'magnitude', sparsity: 0.9 });
+  await pruneModel(model, { method: 'magnitude', sparsity: 0.9 });
   const r = maskReport(model);
   expect(r.inputShape).toEqual([1, 28, 28]);
   const positions = { 'conv1.weight': 28 * 28, 'conv2.weight': 10 * 10, 'fc1.weight': 1, 'fc2.weight': 1, 'fc3.weight': 1 };

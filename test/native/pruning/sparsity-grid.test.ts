@@ -29,11 +29,11 @@ describe.each(GRID_MODELS)('$name', ({ create, inputShape }) => {
   const batch = batchFor(inputShape);
 
   describe.each(PRUNERS)('%s', (method) => {
-    test.each(SCOPES)('$label: every target exact to within one weight', ({ scope, distribution }) => {
+    test.each(SCOPES)('$label: every target exact to within one weight', async ({ scope, distribution }) => {
       for (const sparsity of TARGETS) {
         const model = seeded(create);
         const before = memory().numTensors;
-        const result = pruneModel(model, {
+        const result = await pruneModel(model, {
           method, sparsity, scope, distribution, data: batch, inputShape, seed: 3, iterations: method === 'synflow' ? 3 : undefined,
         });
         expect(memory().numTensors).toBe(before);

@@ -3,6 +3,9 @@
  * with exactly the same weights (CPU) as an uninterrupted run of the same config: the model,
  * masks, Sign-In factors, optimizer buffers, RNG state, data order and sign statistics are all
  * restored. Both runs go through the CLI in child processes, as a user would run them.
+ *
+ * Kills inside a checkpoint write are made deterministic by SIGNIN_TORCH_PAUSE_WRITE (src/atomic.ts),
+ * which stops the writer with half the checkpoint in its temporary file.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -21,6 +24,21 @@ function cliArgs(configFile: string, runsDir: string): string[] {
 function runToEnd(configFile: string, runsDir: string): void {
   const r = spawnSync(process.execPath, cliArgs(configFile, runsDir), { encoding: 'utf8', env: { ...process.env, SIGNIN_TORCH_LOG_LEVEL: 'warn' } });
   if (r.status !== 0) throw new Error(`train failed (${r.status}): ${r.stderr}`);
+}
+
+/** Starts a run that stops inside its n-th checkpoint write, waits for it to stop there, SIGKILLs it. */
+async function killInCheckpointWrite(configFile: string, runsDir: string, n: number): Promise<string> {
+  const child = spawn(process.execPath, cliArgs(configFile, runsDir), {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, SIGNIN_TORCH_LOG_LEVEL: 'warn', SIGNIN_TORCH_PAUSE_WRITE: `checkpoint.safetensors:${n}` },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => { stderr += String(d); });
+  await waitFor(() => /paused writing /.test(stderr), child, 120_000);
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+  return /paused writing (\S+)/.exec(stderr)![1];
 }
 
 async function waitFor(cond: () => boolean, child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -54,9 +72,28 @@ describe('resume after SIGKILL', () => {
 
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  const straight = path.join(dir, 'straight');
+  beforeAll(() => runToEnd(configFile, straight), 300_000);
+
+  /** The final checkpoint's model and optimizer tensors and the metrics (less timings) equal the straight run's. */
+  function expectSameAsStraight(runDir: string): void {
+    const a = loadSafetensors(runPaths(runDirFor(straight, config)).checkpoint);
+    const b = loadSafetensors(runPaths(runDir).checkpoint);
+    const keys = [...a.keys()].filter((k) => k.startsWith('model.') || k.startsWith('optim.'));
+    expect(keys.some((k) => k.endsWith('weight_m'))).toBe(true);
+    expect(keys.some((k) => k.includes('momentum_buffer'))).toBe(true);
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    for (const k of keys) {
+      const x = a.get(k)!.data();
+      const y = b.get(k)!.data();
+      expect({ k, equal: Buffer.compare(Buffer.from(x.buffer, x.byteOffset, x.byteLength), Buffer.from(y.buffer, y.byteOffset, y.byteLength)) === 0 }).toEqual({ k, equal: true });
+    }
+    for (const t of [...a.values(), ...b.values()]) t.dispose();
+    const strip = (rows: ReturnType<typeof readMetrics>) => rows.map(({ epochSeconds: _t, ...rest }) => rest);
+    expect(strip(readMetrics(runDir))).toEqual(strip(readMetrics(runDirFor(straight, config))));
+  }
+
   it('ends with bit-identical weights, optimizer state and metrics', async () => {
-    const straight = path.join(dir, 'straight');
-    runToEnd(configFile, straight);
 
     const killed = path.join(dir, 'killed');
     const runDir = runDirFor(killed, config);
@@ -70,21 +107,32 @@ describe('resume after SIGKILL', () => {
     await exited;
     expect(fs.existsSync(runPaths(runDir).final)).toBe(false);
     runToEnd(configFile, killed);
+    expectSameAsStraight(runDir);
+  });
 
-    const a = loadSafetensors(runPaths(runDirFor(straight, config)).checkpoint);
-    const b = loadSafetensors(runPaths(runDir).checkpoint);
-    const keys = [...a.keys()].filter((k) => k.startsWith('model.') || k.startsWith('optim.'));
-    expect(keys.some((k) => k.endsWith('weight_m'))).toBe(true);
-    expect(keys.some((k) => k.includes('momentum_buffer'))).toBe(true);
-    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
-    for (const k of keys) {
-      const x = a.get(k)!.data();
-      const y = b.get(k)!.data();
-      expect({ k, equal: Buffer.compare(Buffer.from(x.buffer, x.byteOffset, x.byteLength), Buffer.from(y.buffer, y.byteOffset, y.byteLength)) === 0 }).toEqual({ k, equal: true });
-    }
-    for (const t of [...a.values(), ...b.values()]) t.dispose();
+  it('killed inside checkpoint writes, and with the newest checkpoint damaged: one metrics row per epoch, same end', async () => {
+    const killed = path.join(dir, 'killed-in-write');
+    const runDir = runDirFor(killed, config);
+    const p = runPaths(runDir);
+    const epochs = () => readMetrics(runDir).map((r) => r.epoch);
 
-    const strip = (rows: ReturnType<typeof readMetrics>) => rows.map(({ time: _t, ...rest }) => rest);
-    expect(strip(readMetrics(runDir))).toEqual(strip(readMetrics(runDirFor(straight, config))));
+    // 1. Inside the FIRST checkpoint write: epoch 1's row is on disk, its checkpoint is not.
+    const tmp1 = await killInCheckpointWrite(configFile, killed, 1);
+    expect(epochs()).toEqual([1]);
+    expect([fs.existsSync(tmp1), fs.existsSync(p.checkpoint), fs.existsSync(p.checkpointPrev)]).toEqual([true, false, false]);
+
+    // 2. The rerun starts over (epoch 1 again, its row not duplicated); killed inside its third
+    //    checkpoint write, after epochs 1 and 2 were checkpointed: the stale temp file is gone.
+    const tmp2 = await killInCheckpointWrite(configFile, killed, 3);
+    expect(epochs()).toEqual([1, 2, 3]);
+    expect(fs.existsSync(tmp1)).toBe(false);
+    expect([fs.existsSync(tmp2), fs.existsSync(p.checkpoint), fs.existsSync(p.checkpointPrev)]).toEqual([true, true, true]);
+
+    // 3. The newest checkpoint (epoch 2) is damaged: the run falls back to epoch 1's and redoes 2-4.
+    fs.truncateSync(p.checkpoint, Math.floor(fs.statSync(p.checkpoint).size / 2));
+    runToEnd(configFile, killed);
+    expect(epochs()).toEqual([1, 2, 3, 4]);
+    expect(fs.readdirSync(runDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expectSameAsStraight(runDir);
   });
 });

@@ -54,6 +54,18 @@ describe('CIFAR-10 binary', () => {
     expect((err as Error).message).toBe(`${f} has ${3073 * 4 - 100} bytes, not a positive multiple of the 3073-byte CIFAR-10 record: the file is truncated or not in the binary format`);
   });
 
+  test('a file larger than the 10000 records a CIFAR-10 batch holds is refused before it is read', () => {
+    const dir = tmpDir();
+    writeCifar10(dir, src, 20, 5);
+    const f = path.join(dir, 'data_batch_2.bin');
+    fs.truncateSync(f, 3073 * 10001); // sparse: costs no disk
+    expect(() => cifar10({ root: dir })).toThrow(
+      `${f} has ${3073 * 10001} bytes, more than the 10000 CIFAR-10 records of 3073 bytes that this file holds: the file is not a CIFAR-10 file`,
+    );
+    fs.truncateSync(f, 3073 * 10000);
+    expect(cifar10({ root: dir }).length).toBe(4 * 4 + 10000); // exactly 10000 records is a full batch
+  });
+
   test('a missing batch file is named', () => {
     const dir = tmpDir();
     writeCifar10(dir, src, 20, 5);

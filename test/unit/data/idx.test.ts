@@ -103,6 +103,50 @@ describe('IDX datasets (MNIST / Fashion-MNIST format)', () => {
     expect(() => readIdxLabels(l)).toThrow(`${l} has 11 bytes but its header (5 labels) needs 13: the file is truncated`);
   });
 
+  test('a gzip bomb stops at the size its header declares, with an error naming the file', () => {
+    const dir = tmpDir();
+    writeIdxSet(dir, src, true);
+    // 60000 images of 28×28 declared (47 MB), 2.9 GB of zeros behind it in 45 gzip members of 64 MiB.
+    const head = idxImagesBytes(new Uint8Array(0), 60000);
+    const member = zlib.gzipSync(Buffer.alloc(64 * 2 ** 20));
+    const bomb = Buffer.concat([zlib.gzipSync(head), ...new Array(45).fill(member)]);
+    expect(bomb.length).toBeLessThan(3e6);
+    const f = path.join(dir, 'train-images-idx3-ubyte.gz');
+    fs.writeFileSync(f, bomb);
+    const before = process.memoryUsage().rss;
+    expect(() => mnist({ root: dir })).toThrow(`${f} inflates to more than the ${16 + 60000 * 784} bytes its header declares: the file is damaged or not an IDX file`);
+    // Inflating the whole file would take 2.9 GB; the bound is 47 MB.
+    expect(process.memoryUsage().rss - before).toBeLessThan(500e6);
+  });
+
+  test('a header that declares more than the gzip file can hold is a truncated file', () => {
+    const dir = tmpDir();
+    const f = path.join(dir, 'x.gz');
+    fs.writeFileSync(f, zlib.gzipSync(idxImagesBytes(src.images.subarray(0, 784), 60000)));
+    expect(() => readIdxImages(f)).toThrow(new RegExp(`^${f} is \\d+ bytes of gzip, too few to hold the ${16 + 60000 * 784} bytes its header declares: the file is truncated$`));
+  });
+
+  test('empty images, empty files and sizes that do not fit the dataset name the file', () => {
+    const dir = tmpDir();
+    writeIdxSet(dir, src, false);
+    const f = path.join(dir, 'train-images-idx3-ubyte');
+    fs.writeFileSync(f, idxImagesBytes(new Uint8Array(0), 5, 0, 0));
+    expect(() => readIdxImages(f)).toThrow(`${f} declares images of 0×0 pixels: an image needs at least one row and one column`);
+    expect(() => mnist({ root: dir })).toThrow(`${f} declares images of 0×0 pixels`);
+    fs.writeFileSync(f, idxImagesBytes(new Uint8Array(0), 0));
+    expect(() => mnist({ root: dir })).toThrow(`${f} holds no images: its header declares 0`);
+    fs.writeFileSync(f, idxImagesBytes(new Uint8Array(2 * 32 * 32), 2, 32, 32));
+    expect(() => mnist({ root: dir })).toThrow(`${f} holds 32×32 images but this dataset's images are 28×28`);
+    expect(readIdxImages(f)).toMatchObject({ count: 2, rows: 32, cols: 32 });
+    fs.writeFileSync(path.join(dir, 't10k-images-idx3-ubyte'), idxImagesBytes(new Uint8Array(0), 10001));
+    expect(() => mnist({ root: dir, train: false })).toThrow(
+      `${dir}/t10k-images-idx3-ubyte declares 10001 images, more than the 10000 this dataset holds: the file belongs to another dataset or is damaged`,
+    );
+    const l = path.join(dir, 'train-labels-idx1-ubyte');
+    fs.writeFileSync(l, idxLabelsBytes(new Uint8Array(0)));
+    expect(() => readIdxLabels(l)).toThrow(`${l} holds no labels: its header declares 0`);
+  });
+
   test('image and label counts must agree; labels must be < 10', () => {
     const dir = tmpDir();
     writeIdxSet(dir, src, false);

@@ -129,6 +129,58 @@ describe('ImageFolder', () => {
     });
   });
 
+  describe('images over the pixel limit are refused before decoding', () => {
+    async function strictError(ds: ImageFolder, i: number, viaLoader: boolean): Promise<DatasetError> {
+      try {
+        if (viaLoader) await ds.decodeInto(i, compose([resize([8, 8])]), () => new Rng(0), new Float32Array(3 * 64), 0, [3, 8, 8]);
+        else await ds.get(i);
+      } catch (e) {
+        return e as DatasetError;
+      }
+      throw new Error('expected a DatasetError');
+    }
+
+    test('a small PNG whose header declares 16000×16000 (strict: error naming the file; lenient: replaced)', async () => {
+      const root = tmpDir();
+      await png(root);
+      const huge = path.join(root, 'a', 'img_0000.png');
+      const bytes = fs.readFileSync(huge);
+      bytes.writeUInt32BE(16000, 16); // IHDR width and height
+      bytes.writeUInt32BE(16000, 20);
+      fs.writeFileSync(huge, bytes);
+      const strict = new ImageFolder(root, { strict: true });
+      const i = strict.samples().findIndex(([rel]) => rel === path.join('a', 'img_0000.png'));
+      for (const viaLoader of [false, true]) {
+        const err = await strictError(strict, i, viaLoader);
+        expect(err).toBeInstanceOf(DatasetError);
+        expect(err.file).toBe(huge);
+        expect(err.message).toBe(`Cannot decode image ${huge} (16000×16000 pixels, more than the limit of ${64 * 2 ** 20} (maxPixels)); remove or replace the file, or use strict: false to skip it with a warning`);
+      }
+      const warnings: string[] = [];
+      const lenient = new ImageFolder(root);
+      lenient.onWarning = (file) => warnings.push(file);
+      const s = await lenient.get(i);
+      expect(s.label).toBe(lenient.label(i + 1));
+      expect(warnings).toEqual([huge]);
+    });
+
+    test('maxPixels holds for formats without a header check (sharp limitInputPixels) and travels to workers', async () => {
+      const root = tmpDir();
+      fs.mkdirSync(path.join(root, 'c'));
+      const sharp = require('sharp') as typeof import('sharp').default;
+      const file = path.join(root, 'c', 'x.webp');
+      await sharp(Buffer.alloc(30 * 20 * 3, 9), { raw: { width: 30, height: 20, channels: 3 } }).webp({ lossless: true }).toFile(file);
+      const ok = new ImageFolder(root, { strict: true, maxPixels: 600 });
+      expect((await ok.get(0)).image.width).toBe(30);
+      const ds = new ImageFolder(new ImageFolder(root, { strict: true, maxPixels: 599 }).toSpec());
+      const err = await strictError(ds, 0, false);
+      expect(err.file).toBe(file);
+      expect(err.message).toMatch(/^Cannot decode image .*x\.webp \(Input image exceeds pixel limit\)/);
+      expect((await strictError(ds, 0, true)).message).toContain('30×20 pixels, more than the limit of 599 (maxPixels)');
+      expect(() => new ImageFolder(root, { maxPixels: 0 })).toThrow('Expected positive integer for maxPixels but received 0 of type number');
+    });
+  });
+
   test('the sharp decode path (extract/resize in libvips) agrees with the JS path on decoded pixels', async () => {
     const root = tmpDir();
     await writeImageFolder(root, src, { classes: ['c'], perClass: 4, format: 'png', width: 120, height: 90, noise: true });

@@ -5,6 +5,7 @@ import { IssuesError, ToolkitError } from '../../../src/errors';
 import { runDirFor } from '../../../src/experiments/paths';
 import { readConfig, writeFinal } from '../../../src/experiments/runs';
 import { parseConfig, type ExperimentConfig } from '../../../src/experiments/schema';
+import { fashionImages, writeIdxSet } from '../../helpers/data-fixtures';
 import { fakeRun, removeDir, tempDir } from './fixtures';
 
 async function cli(args: string[], deps: CliDeps = {}): Promise<{ code: number; out: string; err: string }> {
@@ -63,13 +64,39 @@ describe('train', () => {
   });
 
   test('--dry-run prints the run directory and the resolved config', async () => {
-    const r = await cli(['train', ...trainArgs, '--runs-dir', root, '--dry-run', '--signin', '--pruner', 'random', '--sparsity', '0.9']);
+    const data = path.join(root, 'data');
+    writeIdxSet(data, fashionImages(4), true);
+    const r = await cli(['train', ...trainArgs, '--data-root', data, '--runs-dir', root, '--dry-run', '--signin', '--pruner', 'random', '--sparsity', '0.9']);
     expect(r.code).toBe(0);
     const [dir, ...json] = r.out.split('\n');
     const config = parseConfig(JSON.parse(json.join('\n')));
     expect(dir).toBe(runDirFor(root, config));
     expect(config).toMatchObject({ signin: { enabled: true }, pruning: { method: 'random', sparsity: 0.9 }, epochs: 2 });
     expect(fs.existsSync(dir)).toBe(false);
+  });
+
+  test('an unknown model, bad model options or missing data fail before any run directory exists (real checks, --dry-run too)', async () => {
+    const data = path.join(root, 'data');
+    writeIdxSet(data, fashionImages(4), false);
+    const runs = path.join(root, 'runs');
+    const cases: [string[], RegExp][] = [
+      [['--model', 'resnet51'], /^ERR_UNKNOWN_NAME: Unknown model 'resnet51'; valid names: .*resnet50/],
+      [['--set', 'model.options.depth=7', '--model', 'cifar_resnet'], /^ERR_INVALID_ARG: .*options\.depth/],
+      [['--set', 'model.options.widht=2'], /^ERR_INVALID_ARG: Expected names among .* for the option names of model lenet5 but received 'widht'/],
+      [['--data-root', path.join(root, 'nowhere')], new RegExp(`^ERR_DATASET: Missing dataset file ${root}/nowhere/train-images-idx3-ubyte\\.gz`)],
+      [['--dataset', 'cifar10', '--model', 'cifar_resnet_20', '--data-root', data], new RegExp(`^ERR_DATASET: Missing dataset file ${data}/data_batch_1\\.bin: pass root`)],
+    ];
+    for (const [args, message] of cases) {
+      for (const dry of [['--dry-run'], []]) {
+        const r = await cli(['train', ...trainArgs, '--data-root', data, '--runs-dir', runs, ...args, ...dry]);
+        expect({ args, code: r.code, out: r.out }).toEqual({ args, code: 1, out: '' });
+        expect(r.err).toMatch(message);
+        expect(fs.existsSync(runs)).toBe(false);
+      }
+    }
+    fs.rmSync(path.join(data, 't10k-labels-idx1-ubyte'));
+    const r = await cli(['train', ...trainArgs, '--data-root', data, '--runs-dir', runs, '--dry-run']);
+    expect(r.err).toBe(`ERR_DATASET: Missing dataset file ${data}/t10k-labels-idx1-ubyte.gz (nor ${data}/t10k-labels-idx1-ubyte): pass root: a folder with the four MNIST IDX files\n`);
   });
 
   test('runs the trainer in its run directory; a finished run is skipped', async () => {
@@ -94,6 +121,24 @@ describe('train', () => {
     expect(source).toBe(`from ${file}`);
     expect(raw).toEqual({ dataset: { name: 'cifar10' }, model: { name: 'cifar_resnet_20', options: { width: 2 } }, epochs: 1, optimizer: { lr: 0.05 }, device: 'cpu' });
     expect(() => trainConfigFromFlags({ config: path.join(root, 'missing.json') })).toThrow(/Cannot read config .*missing\.json/);
+  });
+
+  test('__proto__, constructor and prototype keys are rejected before they touch any object', async () => {
+    const polluted = () => Object.keys(Object.prototype).concat(Object.getOwnPropertyNames(Object.prototype).filter((k) => /^(x|y|z|polluted)$/.test(k)));
+    const file = path.join(root, 'c.json');
+    fs.writeFileSync(file, '{"dataset": {"name": "mnist"}, "model": {"name": "lenet5", "options": {"__proto__": {"polluted": 1}}}}');
+    const cases: [string[], string][] = [
+      [['--set', '__proto__.x=1'], "ERR_CONFIG: Invalid experiment config (1 issue): __proto__.x: '__proto__' is not allowed as a key\n"],
+      [['--set', 'constructor.prototype.y=1'], "ERR_CONFIG: Invalid experiment config (1 issue): constructor.prototype.y: 'constructor' is not allowed as a key\n"],
+      [['--set', 'model.options={"a":{"__proto__":{"z":1}}}'], "ERR_CONFIG: Invalid experiment config (1 issue): model.options.a.__proto__: '__proto__' is not allowed as a key\n"],
+      [['--config', file], `ERR_CONFIG: Invalid config ${file}: model.options.__proto__: '__proto__' is not allowed as a key\n`],
+    ];
+    for (const [args, err] of cases) {
+      const r = await cli(['train', ...trainArgs, '--runs-dir', root, '--dry-run', ...args]);
+      expect({ code: r.code, err: r.err }).toEqual({ code: 1, err });
+      expect(polluted()).toEqual([]);
+    }
+    expect(parseConfig.bind(null, JSON.parse('{"__proto__": {"x": 1}, "dataset": {"name": "mnist"}, "model": {"name": "lenet5"}}'))).toThrow("__proto__: '__proto__' is not allowed as a key");
   });
 
   test('a trainer error is one line with its code', async () => {
@@ -165,6 +210,18 @@ describe('report', () => {
     expect(r.out).toContain('| Method | 90% |\n|---|---:|\n| Random | 81.00 ± 1.41 |\n| Random + Sign-In | 86.00 ± 1.41 |');
     expect(fs.readdirSync(out).sort()).toEqual(['accuracy.csv', 'report.json', 'report.md']);
     expect(r.err).toContain('wrote ');
+  });
+
+  test('a missing runs dir exits 1 with a coded line; corrupt runs are named on stderr', async () => {
+    const missing = await cli(['report', '--runs-dir', path.join(root, 'nope'), '--no-plots']);
+    expect({ code: missing.code, out: missing.out }).toEqual({ code: 1, out: '' });
+    expect(missing.err).toBe(`ERR_INVALID_ARG: Runs directory ${path.join(root, 'nope')} does not exist or is not a folder: pass --runs-dir, the folder that holds the run directories\n`);
+    const bad = path.join(root, `train_${'a'.repeat(32)}`);
+    fs.mkdirSync(bad);
+    const r = await cli(['report', '--runs-dir', root, '--no-plots']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`| train_${'a'.repeat(32)} | no config.json`);
+    expect(r.err).toContain(`corrupt run ${bad}: no config.json (the run was never set up, or it was deleted)\n`);
   });
 
   test('defaults to <runs-dir>/report', async () => {

@@ -46,7 +46,7 @@ export function fakeRun(runsDir: string, r: FakeRun): { dir: string; config: Exp
   for (let epoch = 1; epoch <= 3; epoch++) {
     const row: MetricsRow = {
       epoch, step: epoch * 10, trainLoss: 2 / epoch, trainAcc: 0.3 * epoch, testLoss: 2.1 / epoch,
-      testAcc: last - 0.1 * (3 - epoch), testTop5: 0.9, lr: 0.1 / epoch, time: 1,
+      testAcc: last - 0.1 * (3 - epoch), testTop5: 0.9, lr: 0.1 / epoch, epochSeconds: 1,
     };
     if (r.signin || r.sparsity > 0) {
       const f = (r.signin ? 0.2 : 0.1) * epoch / 3;

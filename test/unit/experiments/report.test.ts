@@ -152,10 +152,48 @@ describe('plots and writeReport', () => {
     try {
       const res = await writeReport(root, out, { plots: false });
       expect(res.files.map((f) => path.basename(f))).toEqual(['report.md', 'accuracy.csv', 'report.json']);
+      fs.mkdirSync(path.join(out, 'none'));
       const empty = await writeReport(path.join(out, 'none'), out, { plots: false });
       expect(empty.markdown).toContain('No runs found');
       expect(empty.csv).toBe('table,method,sparsity,n,mean,std,seeds,values\n');
     } finally {
+      removeDir(out);
+    }
+  });
+});
+
+describe('missing and corrupt run directories', () => {
+  test('a missing runs dir is a coded error, not an empty report', async () => {
+    const missing = path.join(root, 'nope');
+    await expect(writeReport(missing, tempDir('report-out'), { plots: false })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG',
+      message: `Runs directory ${missing} does not exist or is not a folder: pass --runs-dir, the folder that holds the run directories`,
+    });
+  });
+
+  test('corrupt runs are listed as such, the readable ones still make the tables', async () => {
+    const dir = tempDir('report-corrupt');
+    const out = tempDir('report-out');
+    try {
+      fakeRun(dir, { sparsity: 0.9, signin: false, seed: 0, final: 0.8 });
+      const badJson = fakeRun(dir, { sparsity: 0.9, signin: false, seed: 1, final: 0.82 }).dir;
+      fs.writeFileSync(path.join(badJson, 'config.json'), '{"epochs": ');
+      const badMetrics = fakeRun(dir, { sparsity: 0.9, signin: false, seed: 2, final: 0.84 }).dir;
+      fs.writeFileSync(path.join(badMetrics, 'metrics.jsonl'), 'not json\n{"epoch": 1}\n');
+      const noConfig = path.join(dir, `train_${'f'.repeat(32)}`);
+      fs.mkdirSync(noConfig);
+      const res = await writeReport(dir, out, { plots: false });
+      expect(res.tables[0].rows[0].cells[0]?.n).toBe(1);
+      expect(res.corrupt.map((c) => c.dir).sort()).toEqual([badJson, badMetrics, noConfig].sort());
+      const byDir = new Map(res.corrupt.map((c) => [c.dir, c.problems]));
+      expect(byDir.get(noConfig)).toEqual(['no config.json (the run was never set up, or it was deleted)']);
+      expect(byDir.get(badJson)?.[0]).toMatch(/^config\.json is not valid JSON \(/);
+      expect(byDir.get(badMetrics)?.[0]).toMatch(/^Invalid metrics in .*metrics\.jsonl:$/);
+      expect(res.markdown).toContain('## Corrupt runs\n\n3 run directories could not be read and are left out of the tables:');
+      expect(res.markdown).toContain(`| train_${'f'.repeat(32)} | no config.json (the run was never set up, or it was deleted) |`);
+      expect(res.markdown).toContain('From 1 run(s)');
+    } finally {
+      removeDir(dir);
       removeDir(out);
     }
   });

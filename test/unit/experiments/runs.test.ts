@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { removeStaleTemps } from '../../../src/atomic';
 import { IssuesError } from '../../../src/errors';
 import { runDirFor, runPaths } from '../../../src/experiments/paths';
 import {
@@ -10,7 +12,7 @@ import { parseConfig } from '../../../src/experiments/schema';
 import { fakeRun, removeDir, tempDir } from './fixtures';
 
 const config = parseConfig({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 2 });
-const row = (epoch: number) => ({ epoch, step: epoch * 5, trainLoss: 1, trainAcc: 0.5, lr: 0.1, time: 1 });
+const row = (epoch: number) => ({ epoch, step: epoch * 5, trainLoss: 1, trainAcc: 0.5, lr: 0.1, epochSeconds: 1 });
 
 let root: string;
 beforeEach(() => { root = tempDir('runs'); });
@@ -33,6 +35,29 @@ describe('writeFileAtomic', () => {
     fs.writeFileSync(path.join(dir, 'sub', 'keep'), 'k');
     expect(() => writeFileAtomic(path.join(dir, 'sub'), 'x')).toThrow();
     expect(fs.readdirSync(dir)).toEqual(['sub']);
+  });
+});
+
+describe('previous versions and stale temporary files', () => {
+  test('with previous, the replaced content is kept there; the new one is in place', () => {
+    const file = path.join(root, 'ckpt');
+    const prev = path.join(root, 'ckpt.prev');
+    writeFileAtomic(file, 'one', { previous: prev });
+    expect(fs.existsSync(prev)).toBe(false);
+    writeFileAtomic(file, 'two', { previous: prev });
+    writeFileAtomic(file, 'three', { previous: prev });
+    expect([fs.readFileSync(file, 'utf8'), fs.readFileSync(prev, 'utf8')]).toEqual(['three', 'two']);
+    expect(fs.readdirSync(root).sort()).toEqual(['ckpt', 'ckpt.prev']);
+  });
+
+  test('removeStaleTemps removes the temporary files of dead writers only', () => {
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadPid = Number(dead.stdout);
+    const name = (pid: number) => `.checkpoint.safetensors.${pid}.k3j9x0ab.tmp`;
+    for (const f of [name(deadPid), name(process.pid), name(process.ppid), 'keep.tmp', '.x.12.y.tmpz']) fs.writeFileSync(path.join(root, f), 'x');
+    expect(removeStaleTemps(root)).toEqual([path.join(root, name(deadPid))]);
+    expect(fs.readdirSync(root).sort()).toEqual([name(process.pid), name(process.ppid), '.x.12.y.tmpz', 'keep.tmp'].sort());
+    expect(removeStaleTemps(path.join(root, 'missing'))).toEqual([]);
   });
 });
 
