@@ -38,16 +38,16 @@ interface EpochResult {
   accuracy: number;
 }
 
-function buildModel() {
+async function buildModel() {
   manualSeed(0);
   const model = createModel('cifar_resnet_20', { numClasses: 10, inChannels: 1 });
-  const pruned = pruneModel(model, { method: 'random', sparsity: 0.95, scope: 'layerwise', distribution: 'erk', seed: 0 });
+  const pruned = await pruneModel(model, { method: 'random', sparsity: 0.95, scope: 'layerwise', distribution: 'erk', seed: 0 });
   return { model, densities: Object.fromEntries(pruned.layers.map((l) => [l.name, l.density])) };
 }
 
 async function oursEpoch(p: EpochParams): Promise<EpochResult> {
   setNumThreads(p.threads);
-  const { model } = buildModel();
+  const { model } = await buildModel();
   const optimizer = SGD.forModel(model, { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
   const data = fashionMnist({ train: true, root: ROOT });
   const loader = new DataLoader(data, { batchSize: p.batch, shuffle: true, seed: 0, dropLast: true, transforms: [toTensor(), normalize(0.286, 0.353)] });
@@ -76,7 +76,7 @@ export interface EpochOptions {
 export async function run(opts: EpochOptions = {}): Promise<{ markdown: string }> {
   const p: EpochParams = { threads: opts.threads ?? 2, batch: 128, steps: opts.steps ?? 0 };
   const rounds = opts.rounds ?? 1;
-  const { model, densities } = buildModel();
+  const { model, densities } = await buildModel();
   model.dispose();
   const before = machine();
   const ours: EpochResult[] = [];
