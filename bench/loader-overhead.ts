@@ -54,7 +54,7 @@ export interface OverheadResult {
 }
 
 /** A BatchSource over `steps` batches of a loader (across its epochs), timing each next(). */
-class TimedBatches implements BatchSource {
+export class TimedBatches implements BatchSource {
   readonly length: number;
   /** performance.now() when the trainer asked for batch k; one more entry when it asked past the last. */
   readonly asked: number[] = [];

@@ -121,7 +121,7 @@ function torchvision(root: string, batch: number, epochs: number, workers: numbe
   return JSON.parse(r.stdout) as number[];
 }
 
-export async function run(opts: { images?: number; batchSize?: number; epochs?: number; workers?: number[] } = {}): Promise<LoaderBenchResult> {
+export async function run(opts: { images?: number; batchSize?: number; epochs?: number; workers?: number[] } = {}): Promise<LoaderBenchResult & { markdown: string }> {
   const images = opts.images ?? Number(process.env.BENCH_IMAGES ?? 500);
   const batchSize = opts.batchSize ?? 50;
   const epochs = opts.epochs ?? 2;
@@ -163,7 +163,8 @@ export async function run(opts: { images?: number; batchSize?: number; epochs?: 
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
-  return { images, width: 400, height: 300, batchSize, rows, torchvisionSkipped };
+  const result: LoaderBenchResult = { images, width: 400, height: 300, batchSize, rows, torchvisionSkipped };
+  return { ...result, markdown: toMarkdown(result) };
 }
 
 export function toMarkdown(r: LoaderBenchResult): string {

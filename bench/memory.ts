@@ -3,8 +3,8 @@
  * 128×3×32×32, SGD with momentum 0.9, 2 libtorch threads), plain and Sign-In, each run in a fresh
  * process, ours vs PyTorch on the same libtorch (bench/pytorch/resnet20_memory.py). Every 100
  * steps a run records its RSS and its minor/major page-fault counters (/proc/self/stat); at the
- * end its peak RSS (VmHWM). Ours also records the live-tensor counter and, when the addon has
- * them, the CPU allocator's statistics.
+ * end its peak RSS (VmHWM). Ours also records the live-tensor counter and the statistics of the
+ * toolkit's CPU allocator (cpuMemoryStats()).
  *
  * Ours yields to the event loop once per step, as the Trainer does. A variant without yielding
  * shows what the native side alone does (it is stopped when its RSS passes --max-rss-mb, so that
@@ -17,13 +17,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as toolkit from '../src';
-import { F, SGD, applySignIn, createModel, keep, manualSeed, memory, pruneModel, randint, randn, setNumThreads, tidy } from '../src';
+import { F, SGD, applySignIn, cpuMemoryStats, createModel, keep, manualSeed, memory, pruneModel, randint, randn, setNumThreads, tidy } from '../src';
 import { renderSvg } from '../src/experiments/plots';
 import {
   RESULTS_DIR, childMain, childParams, machine, machineNote, median, parseArgs, procCounters, runOurs, runPytorch, verdict,
   type ProcCounters,
 } from './common';
+import type { CpuMemoryStats } from '../src';
 
 interface RunParams {
   threads: number;
@@ -39,7 +39,7 @@ interface RunParams {
 interface Sample extends ProcCounters {
   step: number;
   liveTensors?: number;
-  allocator?: Record<string, number>;
+  allocator?: CpuMemoryStats;
 }
 
 interface RunResult {
@@ -51,12 +51,6 @@ interface RunResult {
   stoppedAt?: number;
 }
 
-/** The CPU allocator's statistics when the addon exposes them (cpuMemoryStats). */
-function allocatorStats(): Record<string, number> | undefined {
-  const fn = (toolkit as Record<string, unknown>).cpuMemoryStats;
-  return typeof fn === 'function' ? (fn as () => Record<string, number>)() : undefined;
-}
-
 async function oursRun(p: RunParams): Promise<RunResult> {
   setNumThreads(p.threads);
   manualSeed(0);
@@ -66,7 +60,7 @@ async function oursRun(p: RunParams): Promise<RunResult> {
   model.train();
   const opt = SGD.forModel(model, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
   const pool = Array.from({ length: 4 }, () => ({ x: keep(randn([p.batch, 3, 32, 32])), y: keep(randint(0, 10, [p.batch])) }));
-  const sample = (step: number): Sample => ({ step, ...procCounters(), liveTensors: memory().numTensors, allocator: allocatorStats() });
+  const sample = (step: number): Sample => ({ step, ...procCounters(), liveTensors: memory().numTensors, allocator: { ...cpuMemoryStats() } });
   const samples = [sample(0)];
   let stoppedAt: number | undefined;
   const t0 = process.hrtime.bigint();
@@ -175,10 +169,11 @@ export async function run(opts: MemoryOptions = {}): Promise<{ markdown: string;
   }
   const after = machine();
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  const csv = ['variant,step,rss_mb,hwm_mb,minflt,majflt,live_tensors,allocator'];
+  const csv = ['variant,step,rss_mb,hwm_mb,minflt,majflt,live_tensors,alloc_in_use_mb,alloc_cached_mb,alloc_hits,alloc_misses,alloc_releases'];
   for (const r of rows) {
     for (const x of r.result.samples) {
-      csv.push([r.variant.name, x.step, x.rssMb.toFixed(1), x.hwmMb.toFixed(1), x.minflt, x.majflt, x.liveTensors ?? '', x.allocator ? JSON.stringify(x.allocator).replace(/,/g, ';') : ''].join(','));
+      csv.push([r.variant.name, x.step, x.rssMb.toFixed(1), x.hwmMb.toFixed(1), x.minflt, x.majflt, x.liveTensors ?? '',
+        ...(x.allocator ? [(x.allocator.inUseBytes / 2 ** 20).toFixed(1), (x.allocator.cachedBytes / 2 ** 20).toFixed(1), x.allocator.hits, x.allocator.misses, x.allocator.releases] : ['', '', '', '', ''])].join(','));
     }
   }
   fs.writeFileSync(path.join(RESULTS_DIR, 'memory.csv'), `${csv.join('\n')}\n`);
@@ -198,9 +193,15 @@ export async function run(opts: MemoryOptions = {}): Promise<{ markdown: string;
       + `${r.growthPct >= 0 ? '+' : ''}${r.growthPct.toFixed(1)}% | ${x.hwmMb.toFixed(0)} | ${r.minorPerStep.toFixed(0)} | ${r.majorPerStep.toFixed(1)} | `
       + `${last.liveTensors ?? '—'} | ${x.msPerStep.toFixed(0)} | ${goals} |`;
   };
-  const allocatorNote = rows.some((r) => r.result.samples.some((x) => x.allocator))
-    ? `CPU allocator statistics at the end: ${rows.filter((r) => r.result.samples.at(-1)?.allocator).map((r) => `${r.variant.name} ${JSON.stringify(r.result.samples.at(-1)!.allocator)}`).join('; ')}.`
-    : 'The addon exposes no CPU allocator statistics (cpuMemoryStats) in this build.';
+  const mb = (b: number | undefined) => (b === undefined ? '—' : (b / 2 ** 20).toFixed(0));
+  const allocatorRows = rows.filter((r) => r.variant.impl === 'ours').map((r) => {
+    const a = r.result.samples.at(-1)!.allocator!;
+    return `| ${r.variant.name} | ${mb(a.inUseBytes)} | ${mb(a.cachedBytes)} | ${mb(a.peakInUseBytes)} | ${a.hits} | ${a.misses} | ${a.releases} |`;
+  });
+  const allocatorNote = allocatorRows.length
+    ? ['The toolkit\'s CPU allocator at the end of each run (cpuMemoryStats(); large blocks, MB):', '',
+      '| variant | in use | cached | peak in use | hits | misses | releases |', '|---|---|---|---|---|---|---|', ...allocatorRows].join('\n')
+    : '';
   const markdown = [
     `Masked CIFAR ResNet-20 (random 90% sparsity), batch 128×3×32×32, SGD (lr 0.1, momentum 0.9, weight decay 1e-4), ${threads} libtorch threads, `
       + `${steps} steps per run, each run in a fresh process; samples every ${every} steps. `

@@ -1,51 +1,98 @@
 /**
- * `npm run bench`: runs every benchmark in one process run and writes BENCHMARKS.md with the
- * machine named. Benchmarks are never tests: they measure, side by side, and report.
+ * `npm run bench`: runs the benchmarks and writes BENCHMARKS.md with the machine named.
+ * Benchmarks are never tests: they measure, side by side, and report.
+ *
+ *   npm run bench                          # every benchmark (about 25 min on 2 cores)
+ *   npm run bench -- memory step-time      # a subset: only their sections of BENCHMARKS.md change
+ *   npm run bench -- --quick [names...]    # tiny runs to check the benches work; writes
+ *                                          # bench/results/BENCHMARKS.quick.md, not BENCHMARKS.md
+ *
+ * The whole set is sized to finish in about 25 minutes on 2 cores, so some benches run shorter
+ * here than on their own (each file's header gives its own defaults): the memory soak runs 1,000
+ * steps per variant (2,000 with `npx tsx bench/memory.ts`), and the epoch bench one round.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { RESULTS_DIR, machine, machineNote } from './common';
 
-interface Section {
+interface Bench {
+  name: string;
+  file: string;
   title: string;
-  markdown: string;
+  /** Options for the full set (sized for the 25-minute budget) and for --quick. */
+  full?: object;
+  quick: object;
 }
 
-type Bench = { file: string; title: string };
-
 const BENCHES: Bench[] = [
-  { file: './step-time', title: 'Training step: masked ResNet-20 shape, ours vs PyTorch' },
-  { file: './signin-overhead', title: 'Sign-In overhead per training step' },
-  { file: './signin-kernels', title: 'Fused Sign-In update vs unfused autograd route' },
-  { file: './loader', title: 'ImageFolder loader throughput vs torchvision' },
-  { file: './loader-overhead', title: 'Loader overhead: time blocked on the data loader while training' },
+  {
+    name: 'step-time', file: './step-time', title: 'Training step: masked ResNet-20, ours vs PyTorch, by phase',
+    quick: { rounds: 1, steps: 1, warmup: 1, threads: [2], variants: ['plain'] },
+  },
+  {
+    name: 'memory', file: './memory', title: 'Memory over a long run: RSS, page faults and peak, ours vs PyTorch',
+    full: { steps: 1000 }, quick: { steps: 4, every: 2, variants: ['ours-plain', 'pytorch-plain'] },
+  },
+  {
+    name: 'op-overhead', file: './op-overhead', title: 'Per-op overhead: small add and batch-1 MLP step, ours vs PyTorch eager',
+    quick: { rounds: 1, calls: 2000, steps: 20, warmup: 5 },
+  },
+  {
+    name: 'epoch', file: './epoch', title: 'A training epoch: Fashion-MNIST ResNet-20 (95% Random-ERK), ours vs PyTorch',
+    full: { rounds: 1 }, quick: { steps: 3 },
+  },
+  { name: 'signin-overhead', file: './signin-overhead', title: 'Sign-In overhead per training step', quick: { steps: 20, warmup: 1, batch: 8, control: false } },
+  { name: 'signin-kernels', file: './signin-kernels', title: 'Fused Sign-In update vs unfused autograd route', quick: { sizes: [4096], budgetMs: 50 } },
+  { name: 'loader', file: './loader', title: 'ImageFolder loader throughput vs torchvision', quick: { images: 32, epochs: 1, workers: [0] } },
+  {
+    name: 'loader-overhead', file: './loader-overhead', title: 'Loader overhead: time blocked on the data loader while training',
+    quick: { steps: 2, warmup: 1, images: 160 },
+  },
 ];
 
-function machine(): string {
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  return `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}`;
+/** The "## title" sections of an existing BENCHMARKS.md, in order. */
+function readSections(file: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!fs.existsSync(file)) return out;
+  const parts = fs.readFileSync(file, 'utf8').split(/^## /m).slice(1);
+  for (const p of parts) {
+    const nl = p.indexOf('\n');
+    out.set(p.slice(0, nl).trim(), p.slice(nl + 1).trim());
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
-  const only = process.argv.slice(2);
-  const sections: Section[] = [];
-  for (const b of BENCHES) {
-    if (only.length && !only.some((o) => b.file.includes(o))) continue;
-    const mod = (await import(b.file)) as { run: () => Promise<{ markdown: string }> };
-    process.stderr.write(`running ${b.file}\n`);
-    const r = await mod.run();
-    sections.push({ title: b.title, markdown: r.markdown });
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const names = args.filter((a) => !a.startsWith('--'));
+  const unknown = names.filter((n) => !BENCHES.some((b) => b.name === n));
+  if (unknown.length) throw new Error(`unknown bench ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.name).join(', ')}`);
+  const chosen = BENCHES.filter((b) => !names.length || names.includes(b.name));
+  const target = quick ? path.join(RESULTS_DIR, 'BENCHMARKS.quick.md') : path.join(__dirname, '..', 'BENCHMARKS.md');
+  // A subset replaces only its own sections; the others keep their last figures.
+  const sections = names.length && !quick ? readSections(target) : new Map<string, string>();
+  const before = machine();
+  for (const b of chosen) {
+    process.stderr.write(`running ${b.name}\n`);
+    const mod = (await import(b.file)) as { run: (opts?: object) => Promise<{ markdown: string }> };
+    const t0 = Date.now();
+    const r = await mod.run(quick ? b.quick : b.full);
+    process.stderr.write(`${b.name}: ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+    sections.set(b.title, r.markdown.trim());
   }
+  const ordered = [...BENCHES.map((b) => b.title).filter((t) => sections.has(t)), ...[...sections.keys()].filter((t) => !BENCHES.some((b) => b.title === t))];
   const out = [
     '# Benchmarks',
     '',
-    `Generated by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}.`,
+    `Generated by \`npm run bench${names.length ? ` -- ${names.join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}${quick ? ' with --quick (tiny runs that check the benches work; the figures mean nothing)' : ''}.`,
     '',
-    `Machine: ${machine()}. No GPU on this machine; CUDA numbers, when measured, are named with their device.`,
+    `${machineNote(before)} No GPU on this machine; CUDA numbers, when measured, are named with their device.`,
     '',
-    ...sections.flatMap((s) => [`## ${s.title}`, '', s.markdown.trim(), '']),
+    ...ordered.flatMap((t) => [`## ${t}`, '', sections.get(t)!, '']),
   ].join('\n');
-  fs.writeFileSync(path.join(__dirname, '..', 'BENCHMARKS.md'), out);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.writeFileSync(target, out);
   process.stdout.write(out);
 }
 

@@ -94,7 +94,8 @@ class MaskedTrainer:
 
     def step(self, x, y, clock=None):
         t0 = clock() if clock else 0
-        loss = F.cross_entropy(self.model(x), y)
+        out = self.model(x)
+        loss = F.cross_entropy(out, y)
         t1 = clock() if clock else 0
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -106,7 +107,7 @@ class MaskedTrainer:
             for p, m in self.masks.values():
                 p.mul_(m)
         t3 = clock() if clock else 0
-        return loss, (t1 - t0, t2 - t1, t3 - t2)
+        return loss, out, (t1 - t0, t2 - t1, t3 - t2)
 
 
 def num_params(model):

@@ -23,7 +23,7 @@ def main():
     for i in range(p["warmup"] + p["steps"]):
         x, y = pool[i % len(pool)]
         t0 = time.perf_counter()
-        _, phases = trainer.step(x, y, time.perf_counter)
+        _, _, phases = trainer.step(x, y, time.perf_counter)
         total = time.perf_counter() - t0
         if i >= p["warmup"]:
             for k, v in zip(("forward", "backward", "optimizer"), phases):

@@ -48,4 +48,19 @@ describe('callOp', () => {
       ['ERR_INVALID_ARG', "Expected an integer for 'size' of aten::ones[1] but received 1.5 of type number"],
     ]);
   });
+
+  it('wraps results only through the addon: constructing a NativeTensor from JS is a TypeError', () => {
+    const r = runChild(`
+      const out = [];
+      for (const args of [[], [{}], [1]]) {
+        try { new N.NativeTensor(...args); out.push('constructed'); } catch (e) { out.push(e.constructor.name + ': ' + e.message); }
+      }
+      const t = N.callOp(N.opHandle('aten::ones', ''), [[2]]);
+      out.push(Array.from(t.toTypedArray()));
+      process.stdout.write(JSON.stringify(out));
+    `);
+    expect(r.status).toBe(0);
+    const msg = 'TypeError: NativeTensor cannot be constructed from JS; use the tensor factories';
+    expect(JSON.parse(r.stdout)).toEqual([msg, msg, msg, [1, 1]]);
+  });
 });
