@@ -82,6 +82,8 @@ async function main(): Promise<void> {
   const testSize = createDataset('fashion_mnist', { train: false }).length;
   process.stdout.write(`\n${mainJobTable(results[0], results[1], testSize)}\n`);
   process.stdout.write(`Report, CSV and SVG plots: ${path.resolve(outDir)}\n`);
+  // maxRSS is in KiB: the process's peak resident set, the figure a memory blow-up would show.
+  process.stdout.write(`Peak resident memory of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`);
 }
 
 main().catch((e: unknown) => {

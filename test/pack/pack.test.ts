@@ -23,7 +23,7 @@ const platformDir = path.join(root, 'prebuilds', `${process.platform}-${process.
 const BLOCKED = 'pack test: blocked compile';
 
 function run(cmd: string, args: string[], opts: SpawnSyncOptions = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 240000, ...opts });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 900000, ...opts });
   return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, stdout: String(r.stdout ?? ''), error: r.error };
 }
 
@@ -125,7 +125,7 @@ describe('npm pack → install in an empty project → the prebuilt addon runs',
     env = blockedEnv(tmp);
     consumer = makeProject(path.join(tmp, 'consumer'));
     install = npmInstall(consumer, tarball, env);
-  }, 300000);
+  }, 1200000);
 
   afterAll(() => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
