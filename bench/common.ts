@@ -34,28 +34,49 @@ export interface Machine {
   cores: number;
   memGiB: number;
   load: number[];
+  /** CPU time in clock ticks: busy on every CPU (steal included), all of it, and this process's own with its waited-for children. */
+  ticks: { busy: number; total: number; own: number };
+}
+
+function cpuTicks(): Machine['ticks'] {
+  if (!fs.existsSync('/proc/stat')) return { busy: 0, total: 0, own: 0 };
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const busy = user + nice + system + irq + softirq + (steal ?? 0);
+  const self = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  // Fields 14-17 of /proc/<pid>/stat (utime, stime, cutime, cstime) are 11-14 after the comm.
+  const own = [11, 12, 13, 14].reduce((a, i) => a + Number(self[i]), 0);
+  return { busy, total: busy + idle + iowait, own };
 }
 
 export function machine(): Machine {
   const cpus = os.cpus();
-  return { cpu: cpus[0]?.model ?? 'unknown CPU', cores: cpus.length, memGiB: os.totalmem() / 2 ** 30, load: os.loadavg() };
+  return { cpu: cpus[0]?.model ?? 'unknown CPU', cores: cpus.length, memGiB: os.totalmem() / 2 ** 30, load: os.loadavg(), ticks: cpuTicks() };
+}
+
+/** Cores' worth of CPU that processes other than this bench used between two snapshots. */
+export function othersCores(before: Machine, after: Machine): number {
+  const total = after.ticks.total - before.ticks.total;
+  if (total <= 0) return 0;
+  const others = (after.ticks.busy - before.ticks.busy) - (after.ticks.own - before.ticks.own);
+  return Math.max(0, (others / total) * before.cores);
 }
 
 /**
- * One line naming the machine and its load before and after a bench. With a 1-minute load
- * average above the core count other processes shared the CPUs and the figures carry that noise.
+ * One line naming the machine and how quiet it was: the load average before and after, and the
+ * CPU that other processes (not this bench or its children) used while it ran, from /proc.
  */
 export function machineNote(before: Machine, after: Machine = machine()): string {
   const fmt = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
   const busy = wasBusy(before, after);
   return `Machine: ${before.cpu}, ${before.cores} cores, ${before.memGiB.toFixed(0)} GiB. `
-    + `Load average (1/5/15 min) before ${fmt(before.load)}, after ${fmt(after.load)}`
-    + (busy ? ': **the machine was busy; these figures are noisy and not a verdict**.' : '.');
+    + `Load average (1/5/15 min) before ${fmt(before.load)}, after ${fmt(after.load)}; other processes used `
+    + `${othersCores(before, after).toFixed(2)} cores on average while it ran`
+    + (busy ? ': **the machine was busy; these figures are noisy and not a verdict**.' : ' (quiet).');
 }
 
-/** True when other processes shared the CPUs during a bench (1-minute load above ¾ of the cores). */
+/** True when other processes took more than a quarter of a core on average during the bench. */
 export function wasBusy(before: Machine, after: Machine): boolean {
-  return Math.max(before.load[0], after.load[0]) > before.cores * 0.75;
+  return othersCores(before, after) > 0.25;
 }
 
 /** A goal's verdict, withheld on a busy machine. */
