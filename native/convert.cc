@@ -97,9 +97,6 @@ bool ToBool(const Napi::Value& v, const std::string& name) {
   return v.As<Napi::Boolean>().Value();
 }
 
-// An array's length says nothing about how much it holds (`new Array(2 ** 32 - 1)` is a few bytes
-// of holes), so output vectors grow with the elements that validated instead of being sized up
-// front.
 size_t ReserveFor(uint32_t length) { return std::min<size_t>(length, 1024); }
 
 std::vector<int64_t> ToIntList(const Napi::Value& v, const std::string& name) {

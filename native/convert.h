@@ -15,6 +15,9 @@ namespace signin {
 at::ScalarType ParseDtype(const std::string& name);
 std::string DtypeName(at::ScalarType t);
 std::string DescribeJs(const Napi::Value& v);
+// Capacity to reserve for a list of `length` elements: bounded, since an array's length says
+// nothing about how much it holds (`new Array(2 ** 32 - 1)` is a few bytes of holes).
+size_t ReserveFor(uint32_t length);
 
 int64_t ToInt(const Napi::Value& v, const std::string& name);
 double ToDouble(const Napi::Value& v, const std::string& name);

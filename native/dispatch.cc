@@ -101,13 +101,14 @@ bool FastConvert(const Napi::Value& v, const c10::Type& type, c10::optional<int3
       if (!v.IsArray()) return false;
       auto arr = v.As<Napi::Array>();
       const uint32_t len = arr.Length();
-      std::vector<int64_t> list(len);
+      std::vector<int64_t> list;
+      list.reserve(ReserveFor(len));
       for (uint32_t i = 0; i < len; ++i) {
         Napi::Value e = arr.Get(i);
         if (!e.IsNumber()) return false;
         double d = e.As<Napi::Number>().DoubleValue();
         if (!IntegralDouble(d)) return false;
-        list[i] = static_cast<int64_t>(d);
+        list.push_back(static_cast<int64_t>(d));
       }
       *out = std::move(list);
       return true;
