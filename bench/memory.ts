@@ -17,7 +17,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { F, SGD, applySignIn, cpuMemoryStats, createModel, keep, manualSeed, memory, pruneModel, randint, randn, setNumThreads, tidy } from '../src';
+import { F, cpuMemoryStats, memory, tidy } from '../src';
+import { resnet20Step } from './resnet20-step';
 import { renderSvg } from '../src/experiments/plots';
 import {
   RESULTS_DIR, childMain, childParams, machine, machineNote, median, parseArgs, procCounters, runOurs, runPytorch, verdict,
@@ -52,14 +53,7 @@ interface RunResult {
 }
 
 async function oursRun(p: RunParams): Promise<RunResult> {
-  setNumThreads(p.threads);
-  manualSeed(0);
-  const model = createModel('cifar_resnet_20', { numClasses: 10 });
-  await pruneModel(model, { method: 'random', sparsity: 1 - p.density, scope: 'layerwise', distribution: 'uniform', seed: 0 });
-  if (p.signin) applySignIn(model);
-  model.train();
-  const opt = SGD.forModel(model, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
-  const pool = Array.from({ length: 4 }, () => ({ x: keep(randn([p.batch, 3, 32, 32])), y: keep(randint(0, 10, [p.batch])) }));
+  const { model, opt, pool } = await resnet20Step(p);
   const sample = (step: number): Sample => ({ step, ...procCounters(), liveTensors: memory().numTensors, allocator: { ...cpuMemoryStats() } });
   const samples = [sample(0)];
   let stoppedAt: number | undefined;

@@ -13,7 +13,8 @@
  *
  *   npx tsx bench/step-time.ts [--rounds 5] [--steps 10] [--warmup 3] [--threads 1,2] [--variants plain,signin]
  */
-import { F, SGD, applySignIn, createModel, keep, manualSeed, pruneModel, randint, randn, setNumThreads, tidy } from '../src';
+import { F, tidy } from '../src';
+import { resnet20Step } from './resnet20-step';
 import { childMain, childParams, machine, machineNote, median, verdict, ms, parseArgs, runOurs, runPytorch, spread } from './common';
 
 const PHASES = ['forward', 'backward', 'optimizer', 'total'] as const;
@@ -30,15 +31,7 @@ interface RoundParams {
 }
 
 async function oursRound(p: RoundParams): Promise<PhaseTimes> {
-  setNumThreads(p.threads);
-  manualSeed(0);
-  const model = createModel('cifar_resnet_20', { numClasses: 10 });
-  await pruneModel(model, { method: 'random', sparsity: 1 - p.density, scope: 'layerwise', distribution: 'uniform', seed: 0 });
-  if (p.signin) applySignIn(model);
-  model.train();
-  const opt = SGD.forModel(model, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
-  // A pool of batches: one repeated batch lets the loss collapse towards denormal numbers.
-  const pool = Array.from({ length: 4 }, () => ({ x: keep(randn([p.batch, 3, 32, 32])), y: keep(randint(0, 10, [p.batch])) }));
+  const { model, opt, pool } = await resnet20Step(p);
   const out: PhaseTimes = { forward: [], backward: [], optimizer: [], total: [], params: model.numParameters() };
   for (let i = 0; i < p.warmup + p.steps; i++) {
     const { x, y } = pool[i % pool.length];
