@@ -44,9 +44,10 @@ int64_t BytesOf(const at::Tensor& t) {
 
 }  // namespace
 
+// Configurable methods: src/native/guard.ts wraps each once, at load, in the TS error boundary.
 Napi::Function NativeTensor::Define(Napi::Env env) {
   auto method = [](const char* name, Napi::Value (NativeTensor::*fn)(const Napi::CallbackInfo&)) {
-    return InstanceMethod(name, fn);
+    return InstanceMethod(name, fn, napi_default_method);
   };
   return DefineClass(env, "NativeTensor",
                      {
@@ -225,10 +226,10 @@ Napi::Value NativeTensor::SameStorage(const Napi::CallbackInfo& info) {
 Napi::Function NativeGenerator::Define(Napi::Env env) {
   return DefineClass(env, "NativeGenerator",
                      {
-                         InstanceMethod("manualSeed", &NativeGenerator::ManualSeed),
-                         InstanceMethod("initialSeed", &NativeGenerator::InitialSeed),
-                         InstanceMethod("getState", &NativeGenerator::GetState),
-                         InstanceMethod("setState", &NativeGenerator::SetState),
+                         InstanceMethod("manualSeed", &NativeGenerator::ManualSeed, napi_default_method),
+                         InstanceMethod("initialSeed", &NativeGenerator::InitialSeed, napi_default_method),
+                         InstanceMethod("getState", &NativeGenerator::GetState, napi_default_method),
+                         InstanceMethod("setState", &NativeGenerator::SetState, napi_default_method),
                      });
 }
 

@@ -83,12 +83,30 @@ export class IssuesError extends ToolkitError {
 /** An error raised inside the addon, rethrown with the caller's JS stack and the original as cause. */
 export class NativeError extends ToolkitError {}
 
-const NATIVE_CODES = new Set<string>(Object.keys(ERROR_CODES));
+/** The codes native/guard.h gives; any other code, or none, is an unexpected C++ exception. */
+const NATIVE_CODES = new Set<string>(['ERR_INVALID_ARG', 'ERR_TENSOR_DISPOSED', 'ERR_UNKNOWN_NAME', 'ERR_TORCH', 'ERR_TORCH_INDEX',
+  'ERR_TORCH_VALUE', 'ERR_TORCH_TYPE', 'ERR_TORCH_NOT_IMPLEMENTED', 'ERR_NATIVE'] satisfies ErrorCode[]);
 
+/** An error of class E carrying the native message, which already names the argument or name at fault. */
+function withNativeMessage<E extends ToolkitError>(e: E, message: string, cause: unknown): E {
+  e.message = message;
+  Object.defineProperty(e, 'cause', { value: cause, writable: true, configurable: true, enumerable: false });
+  return e;
+}
+
+/**
+ * The ToolkitError for an error thrown by the addon (src/native/guard.ts calls it once for every
+ * native entry point): its code picks the class, and the native message is kept.
+ */
 export function fromNative(err: unknown): ToolkitError {
   if (err instanceof ToolkitError) return err;
   const e = err as { code?: string; message?: string };
   const code = (e && typeof e.code === 'string' && NATIVE_CODES.has(e.code) ? e.code : 'ERR_NATIVE') as ErrorCode;
-  if (code === 'ERR_TENSOR_DISPOSED') return new TensorDisposedError();
-  return new NativeError(code, e?.message ?? String(err), { cause: err });
+  const message = e?.message ?? String(err);
+  switch (code) {
+    case 'ERR_TENSOR_DISPOSED': return withNativeMessage(new TensorDisposedError(), message, err);
+    case 'ERR_INVALID_ARG': return withNativeMessage(new InvalidArgumentError('', '', undefined), message, err);
+    case 'ERR_UNKNOWN_NAME': return withNativeMessage(new UnknownNameError('', '', []), message, err);
+    default: return new NativeError(code, message, { cause: err });
+  }
 }

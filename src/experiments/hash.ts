@@ -4,6 +4,7 @@
  * default therefore leaves every existing hash, and so every run directory, valid.
  */
 import { createHash } from 'node:crypto';
+import { InvalidArgumentError } from '../errors';
 import { DEFAULTS, HASH_EXCLUDED_PATHS, type ExperimentConfig } from './schema';
 
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -19,7 +20,7 @@ export function canonicalJson(value: unknown): string {
       .map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`);
     return `{${parts.join(',')}}`;
   }
-  if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError(`canonicalJson: non-finite number ${value}`);
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new InvalidArgumentError('a value of the config', 'a finite number (canonical JSON has no non-finite numbers)', value);
   return JSON.stringify(value) ?? 'null';
 }
 

@@ -12,7 +12,7 @@
  * open_lth (`conv`, `bn`, `blocks.3.shortcut.0`), so every ResNet in the zoo shares one scheme.
  */
 import { tidy } from '../tensor/engine';
-import { call } from '../tensor/dispatch';
+import * as aten from '../tensor/aten';
 import type { Tensor } from '../tensor/tensor';
 import { Module } from '../nn/module';
 import { MaskedConv2d, MaskedLinear } from '../nn/masked';
@@ -48,7 +48,7 @@ export class PaddingShortcut extends Module {
       const sub = this.stride === 1 ? x : x.slice(2, 0, undefined, this.stride).slice(3, 0, undefined, this.stride);
       const extra = this.outPlanes - this.inPlanes;
       const before = Math.floor(extra / 2);
-      return call('aten::constant_pad_nd', [sub, [0, 0, 0, 0, before, extra - before], 0]);
+      return aten.constant_pad_nd(sub, [0, 0, 0, 0, before, extra - before], 0);
     });
   }
 

@@ -1,5 +1,5 @@
 /** Elementwise activations as modules. */
-import { call } from '../tensor/dispatch';
+import * as aten from '../tensor/aten';
 import type { Tensor } from '../tensor/tensor';
 import { int, num, options } from '../validate';
 import { relu, softmax, tensorArg } from './functional';
@@ -20,7 +20,7 @@ export class LeakyReLU extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return call('aten::leaky_relu', [tensorArg('input', x), this.negativeSlope]);
+    return aten.leaky_relu(tensorArg('input', x), this.negativeSlope);
   }
 
   protected override extraRepr(): string {

@@ -3,7 +3,7 @@
  * one ATen operator through the dispatcher, so autograd records it like any other op.
  */
 import { InvalidArgumentError } from '../errors';
-import { call } from '../tensor/dispatch';
+import * as aten from '../tensor/aten';
 import { Tensor } from '../tensor/tensor';
 import { bool, int, isInt, num, oneOf, options, pair } from '../validate';
 
@@ -70,7 +70,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: Conv2dOpt
   const padding = pair('padding', o.padding ?? 0, 0);
   const dilation = pair('dilation', o.dilation ?? 1, 1);
   const groups = int('groups', o.groups ?? 1, 1);
-  return call('aten::conv2d', [x, weight, bias, stride, padding, dilation, groups]);
+  return aten.conv2d(x, weight, bias, stride, padding, dilation, groups);
 }
 
 /** y = x Wᵀ + b, with weight [out, in] and x [..., in]. */
@@ -80,7 +80,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   optionalTensor('bias', bias);
   ndimArg('weight', weight, [2]);
   if (x.ndim === 0) throw invalidTensorArg('input', 'a Tensor with at least 1 dimension', x);
-  return call('aten::linear', [x, weight, bias]);
+  return aten.linear(x, weight, bias);
 }
 
 export interface BatchNormOptions {
@@ -112,11 +112,11 @@ export function batchNorm(
   if (!training && (!runningMean || !runningVar)) {
     throw invalidTensorArg('runningMean and runningVar', 'Tensors when training is false', 'undefined');
   }
-  return call('aten::batch_norm', [x, weight, bias, runningMean, runningVar, training, momentum, eps, true]);
+  return aten.batch_norm(x, weight, bias, runningMean, runningVar, training, momentum, eps, true);
 }
 
 export function relu(x: Tensor): Tensor {
-  return call('aten::relu', [tensorArg('input', x)]);
+  return aten.relu(tensorArg('input', x));
 }
 
 export interface MaxPool2dOptions {
@@ -136,7 +136,7 @@ export function maxPool2d(x: Tensor, kernelSize: IntOrPair, opts: MaxPool2dOptio
   const padding = pair('padding', o.padding ?? 0, 0);
   const dilation = pair('dilation', o.dilation ?? 1, 1);
   const ceilMode = bool('ceilMode', o.ceilMode ?? false);
-  return call('aten::max_pool2d', [x, kernel, stride, padding, dilation, ceilMode]);
+  return aten.max_pool2d(x, kernel, stride, padding, dilation, ceilMode);
 }
 
 export interface AvgPool2dOptions {
@@ -156,13 +156,13 @@ export function avgPool2d(x: Tensor, kernelSize: IntOrPair, opts: AvgPool2dOptio
   const padding = pair('padding', o.padding ?? 0, 0);
   const ceilMode = bool('ceilMode', o.ceilMode ?? false);
   const countIncludePad = bool('countIncludePad', o.countIncludePad ?? true);
-  return call('aten::avg_pool2d', [x, kernel, stride, padding, ceilMode, countIncludePad, undefined]);
+  return aten.avg_pool2d(x, kernel, stride, padding, ceilMode, countIncludePad, undefined);
 }
 
 export function adaptiveAvgPool2d(x: Tensor, outputSize: IntOrPair): Tensor {
   tensorArg('input', x);
   ndimArg('input', x, [3, 4]);
-  return call('aten::adaptive_avg_pool2d', [x, pair('outputSize', outputSize, 1)]);
+  return aten.adaptive_avg_pool2d(x, pair('outputSize', outputSize, 1));
 }
 
 /** Zeroes each element with probability p and scales the rest by 1/(1-p); identity when not training. */
@@ -170,15 +170,15 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   tensorArg('input', x);
   num('p', p, 0, 1);
   bool('training', training);
-  return call('aten::dropout', [x, p, training]);
+  return aten.dropout(x, p, training);
 }
 
 export function softmax(x: Tensor, dim: number): Tensor {
-  return call('aten::softmax.int', [tensorArg('input', x), dimArg('dim', dim)]);
+  return aten.softmax(tensorArg('input', x), dimArg('dim', dim));
 }
 
 export function logSoftmax(x: Tensor, dim: number): Tensor {
-  return call('aten::log_softmax.int', [tensorArg('input', x), dimArg('dim', dim)]);
+  return aten.log_softmax(tensorArg('input', x), dimArg('dim', dim));
 }
 
 export interface CrossEntropyOptions {
@@ -204,7 +204,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   const weight = optionalTensor('weight', o.weight);
   const ignoreIndex = int('ignoreIndex', o.ignoreIndex ?? -100);
   if (logits.ndim < 1) throw invalidTensorArg('logits', 'a Tensor with at least 1 dimension', logits);
-  return call('aten::cross_entropy_loss', [logits, target, weight, reduction, ignoreIndex, labelSmoothing]);
+  return aten.cross_entropy_loss(logits, target, weight, reduction, ignoreIndex, labelSmoothing);
 }
 
 export interface NllLossOptions {
@@ -221,7 +221,7 @@ export function nllLoss(logProbs: Tensor, target: Tensor, opts: NllLossOptions =
   const reduction = reductionArg(o.reduction);
   const weight = optionalTensor('weight', o.weight);
   const ignoreIndex = int('ignoreIndex', o.ignoreIndex ?? -100);
-  return call('aten::nll_loss_nd', [logProbs, target, weight, reduction, ignoreIndex]);
+  return aten.nll_loss_nd(logProbs, target, weight, reduction, ignoreIndex);
 }
 
 /** Mean squared error between two tensors of the same shape. */
@@ -229,11 +229,11 @@ export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduc
   tensorArg('input', input);
   tensorArg('target', target);
   const o = options<{ reduction?: Reduction }>('options', opts);
-  return call('aten::mse_loss', [input, target, reductionArg(o.reduction)]);
+  return aten.mse_loss(input, target, reductionArg(o.reduction));
 }
 
 /** Flattens dims startDim..endDim into one (torch.flatten; startDim defaults to 0). */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   tensorArg('input', x);
-  return call('aten::flatten.using_ints', [x, dimArg('startDim', startDim), dimArg('endDim', endDim)]);
+  return aten.flatten(x, dimArg('startDim', startDim), dimArg('endDim', endDim));
 }

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../atomic';
 import { ToolkitError } from '../errors';
-import { call } from '../tensor/dispatch';
+import * as aten from '../tensor/aten';
 import { fromTypedArray } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import { Tensor, type DType, type TypedArray } from '../tensor/tensor';
@@ -158,7 +158,7 @@ function tensorFromBytes(bytes: Uint8Array, start: number, e: SafetensorsEntry, 
   const numel = buf.byteLength / info.size;
   const raw = fromTypedArray(new info.array(buf, 0, numel), e.shape, { copy: false, dtype: info.storage === 'uint8' ? info.dtype : undefined });
   if (info.storage === info.dtype || info.dtype === 'bool') return raw;
-  const reinterpreted = call<Tensor>('aten::view.dtype', [raw, info.dtype]);
+  const reinterpreted = aten.view(raw, info.dtype);
   raw.dispose();
   return reinterpreted;
 }
@@ -202,7 +202,7 @@ function tensorBytes(t: Tensor, info: DtypeInfo): Uint8Array {
   let data: TypedArray | undefined;
   tidy(() => {
     let c = t.detach().to({ device: 'cpu' }).contiguous();
-    if (info.storage !== info.dtype && info.dtype !== 'bool') c = call<Tensor>('aten::view.dtype', [c, info.storage]);
+    if (info.storage !== info.dtype && info.dtype !== 'bool') c = aten.view(c, info.storage);
     data = c.data();
   });
   return new Uint8Array(data!.buffer, data!.byteOffset, data!.byteLength);

@@ -1,4 +1,5 @@
 /** Loss gradients with respect to the prunable weights, shared by the data-driven pruners. */
+import { InvalidArgumentError } from '../errors';
 import { grad } from '../tensor/autograd';
 import { zerosLike } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
@@ -25,6 +26,6 @@ export function summedGrads(model: Module, ctx: ScoreContext, weights: Tensor[],
       return acc ? acc.map((a, i) => a.add(gs[i])) : gs;
     });
   }
-  if (!acc) throw new Error('summedGrads needs at least one batch');
+  if (!acc) throw new InvalidArgumentError('ctx.batches', 'at least one batch', ctx.batches);
   return acc;
 }

@@ -24,7 +24,7 @@ import type { Module } from '../nn/module';
 import { MASK_BUFFER } from '../nn/masked';
 import { grad, noGrad } from '../tensor/autograd';
 import { ones, zerosLike } from '../tensor/creation';
-import { callInPlace } from '../tensor/dispatch';
+import * as aten from '../tensor/aten';
 import { tidy } from '../tensor/engine';
 import { keep } from '../tensor/keep';
 import type { DType, Tensor } from '../tensor/tensor';
@@ -52,7 +52,7 @@ function withAbsoluteValues<T>(model: Module, fn: () => T): T {
       }
       for (const t of tensors) {
         saved.push([t, keep(t.clone())]);
-        callInPlace('aten::abs_', [t]);
+        aten.abs_(t);
       }
     });
     return fn();

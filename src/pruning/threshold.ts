@@ -11,7 +11,8 @@
  * (largest remainders), so a layerwise prune also hits the global target to within one weight.
  */
 import { InvalidArgumentError } from '../errors';
-import { call } from '../tensor/dispatch';
+import * as aten from '../tensor/aten';
+import { onesLike, zerosLike } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import type { Tensor } from '../tensor/tensor';
 
@@ -71,7 +72,7 @@ export function topKMask(scores: Tensor, k: number, eligible?: Tensor): Tensor {
   if (!Number.isInteger(k) || k < 0 || k > n) throw new InvalidArgumentError('k', `integer in [0, ${n}]`, k);
   return tidy(() => {
     const flat = scores.reshape([-1]);
-    const isNan = call<Tensor>('aten::isnan', [flat]);
+    const isNan = aten.isnan(flat);
     let s = isNan.any().item() ? flat.maskedFill(isNan, -Infinity) : flat;
     let elig: Tensor | undefined;
     if (eligible) {
@@ -79,14 +80,14 @@ export function topKMask(scores: Tensor, k: number, eligible?: Tensor): Tensor {
       const m = elig.sum().item();
       if (k > m) throw new InvalidArgumentError('k', `integer in [0, ${m}] (the eligible entries)`, k);
     }
-    if (k === 0) return call<Tensor>('aten::zeros_like', [flat]).reshape(scores.shape);
+    if (k === 0) return zerosLike(flat).reshape(scores.shape);
     if (elig) {
       // Ineligible entries sort after every eligible one, -Infinity included: rank eligible first.
-      const idx = call<Tensor>('aten::nonzero', [elig]).reshape([-1]);
+      const idx = aten.nonzero(elig).reshape([-1]);
       const sub = s.indexSelect(0, idx);
       const subKeep = selectTop(sub, k);
-      const out = call<Tensor>('aten::zeros_like', [flat]);
-      return call<Tensor>('aten::index_put', [out, [idx], subKeep, false]).reshape(scores.shape);
+      const out = zerosLike(flat);
+      return aten.index_put(out, [idx], subKeep, false).reshape(scores.shape);
     }
     s = selectTop(s, k);
     return s.reshape(scores.shape);
@@ -96,7 +97,7 @@ export function topKMask(scores: Tensor, k: number, eligible?: Tensor): Tensor {
 /** 0/1 float vector (scores' dtype) keeping the k largest entries of s, ties to the lower index. */
 function selectTop(s: Tensor, k: number): Tensor {
   const n = s.numel;
-  if (k === n) return call<Tensor>('aten::ones_like', [s]);
+  if (k === n) return onesLike(s);
   // The k-th largest = the (n-k+1)-th smallest.
   const tau = s.kthvalue(n - k + 1).values;
   const gt = s.gt(tau);

@@ -1,5 +1,5 @@
 /** Autograd beyond Tensor.backward(): grad mode scopes and torch.autograd.grad. */
-import { InvalidArgumentError, fromNative } from '../errors';
+import { InvalidArgumentError } from '../errors';
 import { native, type NativeTensor } from '../native';
 import { Tensor, tensorHandle } from './tensor';
 
@@ -48,12 +48,8 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor[], options: Grad
   const ins = handles('inputs', inputs);
   const o = options ?? {};
   const gradOutputs = o.gradOutputs === undefined ? undefined : handles('gradOutputs', o.gradOutputs);
-  try {
-    const result = native().grad(outs, ins, gradOutputs, o.retainGraph, o.createGraph, o.allowUnused);
-    return result.map((h) => (h ? new Tensor(h) : undefined));
-  } catch (e) {
-    throw fromNative(e);
-  }
+  const result = native().grad(outs, ins, gradOutputs, o.retainGraph, o.createGraph, o.allowUnused);
+  return result.map((h) => (h ? new Tensor(h) : undefined));
 }
 
 /** Backward from several tensors at once (torch.autograd.backward). */
@@ -61,9 +57,5 @@ export function backward(tensors: Tensor[], grads?: Tensor[], options: { retainG
   const ts = handles('tensors', tensors);
   const gs = grads === undefined ? undefined : handles('grads', grads);
   const o = options ?? {};
-  try {
-    native().backward(ts, gs, o.retainGraph, o.createGraph);
-  } catch (e) {
-    throw fromNative(e);
-  }
+  native().backward(ts, gs, o.retainGraph, o.createGraph);
 }

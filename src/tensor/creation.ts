@@ -1,10 +1,10 @@
 /** Tensor factories (torch.zeros, torch.tensor, ...). Options: dtype, device, requiresGrad, generator. */
 import { isArrayBuffer } from 'node:util/types';
 import { markAsUntransferable } from 'node:worker_threads';
-import { InvalidArgumentError, fromNative } from '../errors';
+import { InvalidArgumentError } from '../errors';
 import { native } from '../native';
 import { intList, isInt, oneOf, options } from '../validate';
-import { call } from './checked';
+import * as aten from './aten';
 import type { Generator } from './runtime';
 import { DTYPES, Tensor, type DType, type TypedArray } from './tensor';
 
@@ -27,74 +27,74 @@ function finish(t: Tensor, opts: TensorOptions): Tensor {
   return t;
 }
 
-function kw(opts: TensorOptions): Record<string, unknown> {
+function dtypeOf(opts: TensorOptions): DType | undefined {
   if (opts.dtype !== undefined) oneOf('dtype', opts.dtype, DTYPES);
-  return { dtype: opts.dtype, device: opts.device };
+  return opts.dtype;
 }
 
 export function zeros(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(call('aten::zeros', [shapeOf('shape', shape)], kw(opts)), opts);
+  return finish(aten.zeros(shapeOf('shape', shape), dtypeOf(opts), undefined, opts.device), opts);
 }
 
 export function ones(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(call('aten::ones', [shapeOf('shape', shape)], kw(opts)), opts);
+  return finish(aten.ones(shapeOf('shape', shape), dtypeOf(opts), undefined, opts.device), opts);
 }
 
 export function empty(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(call('aten::empty.memory_format', [shapeOf('shape', shape)], kw(opts)), opts);
+  return finish(aten.empty(shapeOf('shape', shape), dtypeOf(opts), undefined, opts.device), opts);
 }
 
 export function full(shape: number[], value: number, opts: TensorOptions = {}): Tensor {
   if (typeof value !== 'number') throw new InvalidArgumentError('value', 'number', value);
-  return finish(call('aten::full', [shapeOf('shape', shape), value], kw(opts)), opts);
+  return finish(aten.full(shapeOf('shape', shape), value, dtypeOf(opts), undefined, opts.device), opts);
 }
 
 /** Uniform on [0, 1). */
 export function rand(shape: number[], opts: RandomOptions = {}): Tensor {
-  return finish(call('aten::rand.generator', [shapeOf('shape', shape), opts.generator], kw(opts)), opts);
+  return finish(aten.rand(shapeOf('shape', shape), opts.generator, dtypeOf(opts), undefined, opts.device), opts);
 }
 
 /** Standard normal. */
 export function randn(shape: number[], opts: RandomOptions = {}): Tensor {
-  return finish(call('aten::randn.generator', [shapeOf('shape', shape), opts.generator], kw(opts)), opts);
+  return finish(aten.randn(shapeOf('shape', shape), opts.generator, dtypeOf(opts), undefined, opts.device), opts);
 }
 
 /** Integers uniform in [low, high), int64 by default. */
 export function randint(low: number, high: number, shape: number[], opts: RandomOptions = {}): Tensor {
   if (!isInt(low) || !isInt(high) || high <= low) throw new InvalidArgumentError('high', `integer > low (${low})`, high);
-  return call('aten::randint.low_generator', [low, high, shapeOf('shape', shape), opts.generator], kw(opts));
+  return aten.randint(low, high, shapeOf('shape', shape), opts.generator, dtypeOf(opts), undefined, opts.device);
 }
 
 /** A random permutation of 0..n-1 (int64). */
 export function randperm(n: number, opts: RandomOptions = {}): Tensor {
   if (!isInt(n) || n < 0) throw new InvalidArgumentError('n', 'non-negative integer', n);
-  return call('aten::randperm.generator', [n, opts.generator], kw(opts));
+  return aten.randperm(n, opts.generator, dtypeOf(opts), undefined, opts.device);
 }
 
 /** Values start, start+step, ... < end (like torch.arange; one argument means end). */
 export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
   const [s, e] = end === undefined ? [0, start] : [start, end];
-  return finish(call('aten::arange.start_step', [s, e, step], kw(opts)), opts);
+  return finish(aten.arange(s, e, step, dtypeOf(opts), undefined, opts.device), opts);
 }
 
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
-  return finish(call('aten::linspace', [start, end, steps], kw(opts)), opts);
+  return finish(aten.linspace(start, end, steps, dtypeOf(opts), undefined, opts.device), opts);
 }
 
 export function eye(n: number, opts: TensorOptions = {}): Tensor {
-  return finish(call('aten::eye', [n], kw(opts)), opts);
+  return finish(aten.eye(n, dtypeOf(opts), undefined, opts.device), opts);
 }
 
 export function zerosLike(t: Tensor, opts: TensorOptions = {}): Tensor {
-  return finish(call('aten::zeros_like', [t], kw(opts)), opts);
+  return finish(aten.zeros_like(t, dtypeOf(opts), undefined, opts.device), opts);
 }
 
 export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
-  return finish(call('aten::ones_like', [t], kw(opts)), opts);
+  return finish(aten.ones_like(t, dtypeOf(opts), undefined, opts.device), opts);
 }
 
 export function fullLike(t: Tensor, value: number, opts: TensorOptions = {}): Tensor {
-  return finish(call('aten::full_like', [t, value], kw(opts)), opts);
+  return finish(aten.full_like(t, value, dtypeOf(opts), undefined, opts.device), opts);
 }
 
 export interface FromArrayOptions {
@@ -120,11 +120,7 @@ export function fromTypedArray(data: TypedArray, shape: number[] = [data.length]
   // structuredClone) would free it under the tensor, so a shared buffer is pinned; it is then
   // copied, not moved, when transferred. Resizable buffers are copied by the addon.
   if (!copy && isArrayBuffer(data.buffer) && !(data.buffer as { resizable?: boolean }).resizable) markAsUntransferable(data.buffer);
-  try {
-    return new Tensor(native().fromTypedArray(data, shape, copy, o.dtype));
-  } catch (e) {
-    throw fromNative(e);
-  }
+  return new Tensor(native().fromTypedArray(data, shape, copy, o.dtype));
 }
 
 type Nested = number | boolean | Nested[];

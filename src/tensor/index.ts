@@ -8,6 +8,7 @@ export * from './ops';
 export * from './autograd';
 export * from './runtime';
 import { call, callInPlace } from './dispatch';
+import type { Tensor } from './tensor';
 
 /**
  * UNSAFE: calls any ATen operator by name, unchecked (`unsafeCall('aten::add.Tensor', [a, b])`).
@@ -16,10 +17,14 @@ import { call, callInPlace } from './dispatch';
  * the Tensor methods and functions instead; use this only for an operator they lack, with inputs
  * you have checked yourself.
  */
-export const unsafeCall = call;
+export function unsafeCall<T = Tensor>(qualified: string, args: unknown[], kwargs?: Record<string, unknown>): T {
+  return call<T>(qualified, args, kwargs);
+}
 
 /** UNSAFE: unsafeCall for in-place operators (the aliasing result handle is released). */
-export const unsafeCallInPlace = callInPlace;
+export function unsafeCallInPlace(qualified: string, args: unknown[], kwargs?: Record<string, unknown>): void {
+  callInPlace(qualified, args, kwargs);
+}
 
 export { schema } from './dispatch';
 export { cpuMemoryStats, emptyCpuCache, setCpuCacheLimit } from './cpu-memory';

@@ -1,6 +1,6 @@
 /** Functions over several tensors (torch.cat, torch.where, ...). */
 import { InvalidArgumentError } from '../errors';
-import { call } from './checked';
+import * as aten from './aten';
 import { Tensor } from './tensor';
 
 function tensors(name: string, list: unknown): Tensor[] {
@@ -12,22 +12,19 @@ function tensors(name: string, list: unknown): Tensor[] {
 }
 
 export function cat(list: Tensor[], dim = 0): Tensor {
-  return call('aten::cat', [tensors('tensors', list), dim]);
+  return aten.cat(tensors('tensors', list), dim);
 }
 
 export function stack(list: Tensor[], dim = 0): Tensor {
-  return call('aten::stack', [tensors('tensors', list), dim]);
+  return aten.stack(tensors('tensors', list), dim);
 }
 
 /** Elementwise a where cond is true, else b (numbers broadcast). */
 export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
-  if (typeof a === 'number' && typeof b === 'number') return call('aten::where.Scalar', [cond, a, b]);
-  if (typeof a === 'number') return call('aten::where.ScalarSelf', [cond, a, b]);
-  if (typeof b === 'number') return call('aten::where.ScalarOther', [cond, a, b]);
-  return call('aten::where.self', [cond, a, b]);
+  return aten.where(cond, a, b);
 }
 
 /** True when all elements are close: |a - b| <= atol + rtol * |b|. */
 export function allclose(a: Tensor, b: Tensor, rtol = 1e-5, atol = 1e-8): boolean {
-  return call<boolean>('aten::allclose', [a, b, rtol, atol]);
+  return aten.allclose(a, b, rtol, atol);
 }

@@ -1,7 +1,8 @@
 /** Process-wide runtime controls: seeds, RNG state, generators, threads, devices. */
-import { InvalidArgumentError, fromNative } from '../errors';
+import { InvalidArgumentError } from '../errors';
 import { native, type NativeGenerator } from '../native';
 import { int, maxThreads, maxThreadsReason } from '../validate';
+import { HandleOwner } from './handle-owner';
 import { Tensor, tensorHandle } from './tensor';
 
 /** Seeds are uint64 in libtorch; beyond 2^53 a JS number no longer holds the integer it shows. */
@@ -9,28 +10,20 @@ function seedArg(seed: unknown): number {
   return int('seed', seed, 0, Number.MAX_SAFE_INTEGER);
 }
 
-function guarded<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    throw fromNative(e);
-  }
-}
-
 /** Seeds the global CPU (and CUDA) generators, like torch.manual_seed. */
 export function manualSeed(seed: number): void {
   seedArg(seed);
-  guarded(() => native().manualSeed(seed));
+  native().manualSeed(seed);
 }
 
 /** The global CPU generator's state as a uint8 tensor (for checkpoints). */
 export function getRngState(): Tensor {
-  return guarded(() => new Tensor(native().getRngState()));
+  return new Tensor(native().getRngState());
 }
 
 export function setRngState(state: Tensor): void {
   const h = tensorHandle('state', state);
-  guarded(() => native().setRngState(h));
+  native().setRngState(h);
 }
 
 /** libtorch's intra-op thread count (process-wide), at most maxThreads(). */
@@ -39,7 +32,7 @@ export function setNumThreads(n: number): void {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > max) {
     throw new InvalidArgumentError('threads', `integer in [1, ${max}] (${maxThreadsReason()})`, n);
   }
-  guarded(() => native().setNumThreads(n));
+  native().setNumThreads(n);
 }
 
 export function getNumThreads(): number {
@@ -60,17 +53,18 @@ export const cuda = {
 };
 
 /** An independent CPU random generator, passed to random factories, init and data shuffling. */
-export class Generator {
-  readonly handle: NativeGenerator;
+export class Generator extends HandleOwner {
+  override readonly handle: NativeGenerator;
 
   constructor(seed: number) {
+    super();
     seedArg(seed);
-    this.handle = guarded(() => new (native().Generator)(seed));
+    this.handle = new (native().Generator)(seed);
   }
 
   manualSeed(seed: number): this {
     seedArg(seed);
-    guarded(() => this.handle.manualSeed(seed));
+    this.handle.manualSeed(seed);
     return this;
   }
 
@@ -79,11 +73,11 @@ export class Generator {
   }
 
   getState(): Tensor {
-    return guarded(() => new Tensor(this.handle.getState()));
+    return new Tensor(this.handle.getState());
   }
 
   setState(state: Tensor): void {
     const h = tensorHandle('state', state);
-    guarded(() => this.handle.setState(h));
+    this.handle.setState(h);
   }
 }
