@@ -64,4 +64,46 @@ describe('error classes', () => {
     expect(fromNative(new Error('boom')).code).toBe('ERR_NATIVE');
     expect(fromNative(Object.assign(new Error('x'), { code: 'ERR_TENSOR_DISPOSED' }))).toBeInstanceOf(TensorDisposedError);
   });
+
+  it('fromNative gives each native code its class and keeps the native message', () => {
+    const arg = fromNative(Object.assign(new Error('Expected an integer for dim but received 1.5 of type number'), { code: 'ERR_INVALID_ARG' }));
+    expect(arg).toBeInstanceOf(InvalidArgumentError);
+    expect(arg.message).toBe('Expected an integer for dim but received 1.5 of type number');
+    const name = fromNative(Object.assign(new Error('Unknown operator aten::nope'), { code: 'ERR_UNKNOWN_NAME' }));
+    expect(name).toBeInstanceOf(UnknownNameError);
+    expect(name.message).toBe('Unknown operator aten::nope');
+    expect(fromNative(Object.assign(new Error('x'), { code: 'ERR_CONFIG' })).code).toBe('ERR_NATIVE');
+  });
+});
+
+function filesUnder(dir: string, exts: string[]): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return filesUnder(p, exts);
+    return exts.some((x) => e.name.endsWith(x)) ? [p] : [];
+  });
+}
+
+describe('codes thrown in the code', () => {
+  const root = path.join(__dirname, '..', '..');
+  const codesIn = (dir: string, exts: string[], pattern: RegExp) => new Set(
+    filesUnder(path.join(root, dir), exts).flatMap((f) => [...fs.readFileSync(f, 'utf8').matchAll(pattern)].map((m) => m[1])),
+  );
+
+  // Codes compared against (`=== 'ERR_BUFFER_TOO_LARGE'`) are Node's, not ours.
+  it('every ERR_ code named in src/ and native/ is documented', () => {
+    const used = new Set([...codesIn('src', ['.ts'], /(?<!=== )'(ERR_[A-Z_]+)'/g), ...codesIn('native', ['.cc', '.h', '.cu'], /"(ERR_[A-Z_]+)"/g)]);
+    expect(used.size).toBeGreaterThan(10);
+    expect([...used].filter((c) => !documented.includes(c))).toEqual([]);
+  });
+
+  it('src/ throws no plain Error outside the places that convert it before it leaves', () => {
+    // native/load.ts collects them into one ERR_ADDON_LOAD; image-folder.ts's become ERR_DATASET
+    // in withFallback; loader.ts rebuilds an error a data worker sent (its own code, if any).
+    const converted = ['native/load.ts', 'data/image-folder.ts', 'data/loader.ts'];
+    const plain = filesUnder(path.join(root, 'src'), ['.ts'])
+      .filter((f) => /new (Type|Range|Syntax)?Error\(/.test(fs.readFileSync(f, 'utf8')))
+      .map((f) => path.relative(path.join(root, 'src'), f).split(path.sep).join('/'));
+    expect(plain.sort()).toEqual(converted.sort());
+  });
 });
