@@ -139,4 +139,14 @@ describe('src/ import graph', () => {
     }
     expect(upward.sort()).toEqual(KNOWN_UPWARD);
   });
+
+  it('names ATen operators only inside tensor/ (elsewhere the typed table src/tensor/aten.ts is used)', () => {
+    const raw: string[] = [];
+    for (const file of graph.keys()) {
+      if (file.startsWith(`tensor${path.sep}`)) continue;
+      const text = fs.readFileSync(path.join(SRC, file), 'utf8');
+      for (const m of text.matchAll(/['"`]aten::\w+/g)) raw.push(`${file}: ${m[0]}`);
+    }
+    expect(raw).toEqual([]);
+  });
 });
