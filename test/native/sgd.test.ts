@@ -241,7 +241,7 @@ describe('fused SGD (own checks)', () => {
     applySignIn(net, { layers: ['fc2'] });
     const live = memory().numTensors;
     const sgd = SGD.forModel(net, { lr: 0.1, momentum: 0.9, weightDecay: 1e-2, noWeightDecay: isNormOrBias });
-    expect(sgd.paramGroups.map((g) => [g.numParams, g.numSignin, g.weightDecay])).toEqual([[1, 1, 1e-2], [2, 0, 0]]);
+    expect(sgd.paramGroups.map((g) => [g.numParams, g.numEntries.signin, g.weightDecay])).toEqual([[1, 1, 1e-2], [2, 0, 0]]);
     const x = fromPy(randnArray([4, 6], r));
     for (let i = 0; i < 3; i++) {
       tidy(() => net.forward(x).square().sum().backward());
@@ -258,7 +258,7 @@ describe('fused SGD (own checks)', () => {
       expect(s.w.maskedFill(m2.logicalNot(), 0).abs().sum().item()).toBe(0);
       // θ = m·w exactly after a fused step.
       expect(net.fc2.weight.sub(s.m.mul(s.w)).abs().max().item()).toBe(0);
-      expect(sgd.signinBuffers(net.fc2.weight)!.bufM!.maskedFill(m2.logicalNot(), 0).abs().sum().item()).toBe(0);
+      expect(sgd.entryBuffers(net.fc2.weight)!.m.maskedFill(m2.logicalNot(), 0).abs().sum().item()).toBe(0);
     });
     x.dispose();
     sgd.dispose();

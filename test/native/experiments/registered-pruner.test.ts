@@ -7,7 +7,7 @@ import { safeParseConfig, parseConfig } from '../../../src/experiments';
 import { modelOptionsFor, pruneOptionsFor } from '../../../src/experiments/resolve';
 import { createModel } from '../../../src/models';
 import { maskedLayers } from '../../../src/nn/masked';
-import { pruneModel, registerPruner } from '../../../src/pruning';
+import { pruneModel, registerPruner, type PrunerName } from '../../../src/pruning';
 import type { Pruner, ScoreContext } from '../../../src/pruning/base';
 import { tensor } from '../../../src/tensor';
 
@@ -39,7 +39,7 @@ test('a config names a pruner registered after the schema was loaded', async () 
 
   const model = createModel(config.model.name, modelOptionsFor(config));
   try {
-    await pruneModel(model, prune);
+    await pruneModel<PrunerName>(model, prune);
     // Uniform density 0.5 keeps the first half of every layer's entries (every layer here has an even size).
     for (const [name, layer] of maskedLayers(model)) {
       const n = layer.weight.numel;

@@ -159,8 +159,8 @@ describe('what a reset does', () => {
   it("momentum 'keep' keeps the buffers (masked), 'zero' zeroes them; both from the optimizer", () => {
     const { model, opt } = trained(0.9, 0);
     const bufs = () => maskedLayers(model).map(([, l]) => {
-      const b = opt.signinBuffers(l.weight)!;
-      return [b.bufM!.toArray(), b.bufW!.toArray()];
+      const b = opt.entryBuffers(l.weight)!;
+      return [b.m.toArray(), b.w.toArray()];
     });
     const before = bufs();
     expect(before.flat(2).some((v) => v !== 0)).toBe(true);

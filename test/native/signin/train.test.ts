@@ -138,9 +138,9 @@ describe('Sign-In training keeps θ exactly zero outside the mask', () => {
       for (const [, l] of maskedLayers(model)) {
         expect(outsideMask(l.weight, l.mask).every((v) => Object.is(v, 0))).toBe(true);
         expect(outsideMask(l.signin!.w, l.mask).every((v) => Object.is(v, 0))).toBe(true);
-        const bufs = opt.signinBuffers(l.weight)!;
-        expect(outsideMask(bufs.bufM!, l.mask).every((v) => v === 0)).toBe(true);
-        expect(outsideMask(bufs.bufW!, l.mask).every((v) => v === 0)).toBe(true);
+        const bufs = opt.entryBuffers(l.weight)!;
+        expect(outsideMask(bufs.m, l.mask).every((v) => v === 0)).toBe(true);
+        expect(outsideMask(bufs.w, l.mask).every((v) => v === 0)).toBe(true);
       }
     }
     maskedLayers(model).forEach(([, l], i) => changed.push(l.weight.toArray().some((v, j) => v !== theta0[i][j])));

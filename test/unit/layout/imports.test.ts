@@ -43,6 +43,13 @@ test('no file imports a folder higher up the tree', () => {
   expect(upward).toEqual([]);
 });
 
+test('the optimizer does not import Sign-In', () => {
+  const optimToSignin = edges
+    .filter(({ file, target }) => path.relative(SRC, file).startsWith('optim') && path.relative(SRC, target).startsWith('signin'))
+    .map(({ file, target }) => `${path.relative(SRC, file)} → ${path.relative(SRC, target)}`);
+  expect(optimToSignin).toEqual([]);
+});
+
 test('the checker sees the imports it is meant to see', () => {
   expect(edges.some(({ file, target }) => file.endsWith(path.join('experiments', 'runner.ts')) && target.endsWith(path.join('train', 'trainer')))).toBe(true);
 });
