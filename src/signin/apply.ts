@@ -20,11 +20,10 @@
 import { InvalidArgumentError, UnknownNameError } from '../errors';
 import { maskedLayers, type MaskedLayer } from '../nn/masked';
 import type { Module } from '../nn/module';
-import { noGrad } from '../tensor/autograd';
-import { tidy } from '../tensor/engine';
 import type { Tensor } from '../tensor/tensor';
 import { options } from '../validate';
 import { signinReset } from './kernels';
+import { attachSignIn, checkBeta, detachSignIn, noteSignInBeta, signinFactors } from './parametrization';
 
 export { signinParameters, type SignInParam } from './update-kind';
 
@@ -50,11 +49,7 @@ export interface SignInOptimizer {
 }
 
 function betaOf(beta: BetaOption, name: string, layer: MaskedLayer): number {
-  const b = typeof beta === 'function' ? beta(name, layer) : beta;
-  if (typeof b !== 'number' || !(b > 0) || !Number.isFinite(b)) {
-    throw new InvalidArgumentError(typeof beta === 'function' ? `beta('${name}')` : 'beta', 'finite number > 0', b);
-  }
-  return b;
+  return checkBeta(typeof beta === 'function' ? `beta('${name}')` : 'beta', typeof beta === 'function' ? beta(name, layer) : beta);
 }
 
 /** The masked layers a selector picks (all when undefined); unknown names throw, listing the valid ones. */
@@ -93,7 +88,7 @@ export function applySignIn(model: Module, opts: ApplySignInOptions = {}): strin
   // Validate every β before touching any layer.
   const betas = chosen.map(([n, l]) => betaOf(beta, n, l));
   chosen.forEach(([, layer], i) => {
-    if (layer.parametrization !== 'signin') layer.setParametrization('signin', { beta: betas[i] });
+    if (layer.parametrization !== 'signin') attachSignIn(layer, betas[i]);
   });
   return chosen.map(([n]) => n);
 }
@@ -104,7 +99,7 @@ export function applySignIn(model: Module, opts: ApplySignInOptions = {}): strin
  */
 export function mergeSignIn(model: Module): string[] {
   const merged = signinLayers(model);
-  for (const [, layer] of merged) layer.setParametrization('dense');
+  for (const [, layer] of merged) detachSignIn(layer);
   return merged.map(([n]) => n);
 }
 
@@ -141,14 +136,14 @@ export function resetSignIn(model: Module, opts: ResetSignInOptions = {}): numbe
     throw new InvalidArgumentError('optimizer', 'the optimizer that trains the Sign-In factors (zeroMomentum needs its buffers)', o.optimizer);
   }
   const layers = signinLayers(model);
-  const betas = layers.map(([n, l]) => (o.beta === undefined ? l.signin!.beta : betaOf(o.beta, n, l)));
+  const betas = layers.map(([n, l]) => (o.beta === undefined ? signinFactors(l)!.beta : betaOf(o.beta, n, l)));
   layers.forEach(([, layer], i) => {
-    const s = layer.signin!;
+    const s = signinFactors(layer)!;
     const bufs = o.optimizer?.entryBuffers(layer.weight);
     signinReset({
       theta: layer.weight, m: s.m, w: s.w, mask: layer.mask, beta: betas[i], zeroMomentum, bufM: bufs?.m, bufW: bufs?.w,
     });
-    layer.noteSignInBeta(betas[i]);
+    noteSignInBeta(layer, betas[i]);
   });
   return layers.length;
 }

@@ -11,6 +11,7 @@ import type { Module } from '../nn/module';
 import { handleOf, optionalHandleOf } from '../optim/native';
 import { registerUpdateKind, type KindEntry } from '../optim/update-kind';
 import { Tensor } from '../tensor/tensor';
+import { signinFactors } from './parametrization';
 
 /** One Sign-In factor pair as the fused SGD step takes it: θ = mask ⊙ m ⊙ w. */
 export interface SignInParam {
@@ -31,7 +32,7 @@ declare module '../optim/update-kind' {
 /** The {theta, m, w, mask} entries of every Sign-In layer, for the fused SGD. */
 export function signinParameters(model: Module): SignInParam[] {
   return maskedLayers(model).filter(([, l]) => l.parametrization === 'signin').map(([name, layer]) => {
-    const s = layer.signin!;
+    const s = signinFactors(layer)!;
     return { name: name ? `${name}.weight` : 'weight', theta: layer.weight, m: s.m, w: s.w, mask: layer.mask };
   });
 }

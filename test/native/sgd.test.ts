@@ -10,6 +10,7 @@ import { isNormOrBias, SGD, type SGDOptions } from '../../src/optim/sgd';
 import {
   describePytorch, expectClose, fromPy, maskArray, randnArray, runPytorch, seeded, toPy, type PyArray,
 } from '../helpers/pytorch';
+import { signinFactors } from '../../src/signin/parametrization';
 
 const SGD_REFERENCE = `
 dt = getattr(torch, args['dtype'])
@@ -252,7 +253,7 @@ describe('fused SGD (own checks)', () => {
       const m1 = net.fc1.mask.eq(0);
       expect(net.fc1.weight.maskedFill(m1.logicalNot(), 0).abs().sum().item()).toBe(0);
       expect(sgd.momentumBuffer(net.fc1.weight)!.maskedFill(m1.logicalNot(), 0).abs().sum().item()).toBe(0);
-      const s = net.fc2.signin!;
+      const s = signinFactors(net.fc2)!;
       const m2 = net.fc2.mask.eq(0);
       expect(net.fc2.weight.maskedFill(m2.logicalNot(), 0).abs().sum().item()).toBe(0);
       expect(s.w.maskedFill(m2.logicalNot(), 0).abs().sum().item()).toBe(0);
