@@ -1,6 +1,6 @@
 /**
  * The README's ```ts blocks run as written against src/ (with 'signin-torch' resolved to
- * src/index.ts), each in its own tsx process, as a user would paste them. A block may use names
+ * src/index.ts), each in its own tsx process, as a user would paste them into an async function. A block may use names
  * the README leaves to the reader (the `x`, `y` batch); the prelude defines those. After a block,
  * a check for that block prints what it did, and the test compares it with an independent
  * reference: the Python torch of the same libtorch, or the README's own numbers.
@@ -39,9 +39,17 @@ console.log(JSON.stringify({ signin: layers.map(([, l]) => l.parametrization), d
 
 function runBlock(code: string, i: number, dir: string): Record<string, unknown> {
   const { prelude, check } = HARNESS[i];
-  const body = code.replace(/from 'signin-torch'/g, `from ${SRC}`);
-  const file = path.join(dir, `block-${i}.mts`);
-  fs.writeFileSync(file, `import * as __st from ${SRC};\n${prelude}\n${body}\n${check}\n`);
+  // Imports stay at the top; the rest runs in an async function, as the README's top-level await
+  // would in an ES module (the block is compiled as CommonJS, like the package's dist/).
+  const lines = code.replace(/from 'signin-torch'/g, `from ${SRC}`).split('\n');
+  const imports = lines.filter((l) => l.startsWith('import '));
+  const body = lines.filter((l) => !l.startsWith('import ')).join('\n');
+  const file = path.join(dir, `block-${i}.ts`);
+  fs.writeFileSync(file, [
+    `import * as __st from ${SRC};`, ...imports,
+    'async function main(): Promise<void> {', prelude, body, check, '}',
+    'main().catch((e) => { console.error(e); process.exit(1); });', '',
+  ].join('\n'));
   const r = spawnSync(process.execPath, ['--import', TSX, file], { encoding: 'utf8', env: { ...process.env, SIGNIN_TORCH_LOG_LEVEL: 'warn' } });
   if (r.status !== 0) throw new Error(`README block ${i + 1} failed (exit ${r.status}):\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
@@ -68,7 +76,8 @@ describe("README's code blocks", () => {
   test('block 2: prune 90% with Random-ERK, Sign-In, one fused step: the README\'s claims hold', () => {
     const out = runBlock(blocks[1], 1, dir);
     expect(out.signin).toEqual(Array((out.signin as string[]).length).fill('signin'));
-    expect((out.signin as string[]).length).toBe(20); // ResNet-20: 19 convs and the classifier
+    // ResNet-20 with projection shortcuts (the default): 19 3x3 convs, 2 1x1 shortcut convs, the classifier.
+    expect((out.signin as string[]).length).toBe(22);
     expect(Math.abs((out.density as number) - 0.1)).toBeLessThan(1e-3); // sparsity 0.9
     expect(out.outside).toBe(0); // pruned weights exactly zero after the step
     expect(out.notProduct).toBe(0); // θ = m ⊙ w exactly after the fused step
