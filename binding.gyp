@@ -17,6 +17,7 @@
         "native/memory/cpu_allocator.cc",
         "native/memory/memory.cc",
         "native/optim/sgd.cc",
+        "native/optim/sgd_cpu.cc",
         "native/signin/signin.cc",
         "native/signin/signin_cpu.cc"
       ],
@@ -33,7 +34,7 @@
       ],
       "cflags!": ["-fno-rtti", "-fno-exceptions"],
       "cflags_cc!": ["-fno-rtti", "-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
-      # -O3 -fno-math-errno: CMakeLists.txt gives them to native/signin/signin_cpu.cc so the fused
+      # -O3 -fno-math-errno: CMakeLists.txt gives them to native/{optim/sgd,signin/signin}_cpu.cc so the fused
       # kernel loops vectorize; gyp has no per-source flags, so the whole (CPU) target gets them.
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O3", "-fno-math-errno"],
       "ldflags": ["<!@(node scripts/libtorch-paths.cjs ldflags)"],

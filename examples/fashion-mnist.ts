@@ -18,7 +18,7 @@ import { Command } from 'commander';
 import { createDataset } from '../src/data';
 import { createRunDir, isFinished, parseConfig, readFinal, writeReport, type ExperimentConfigInput } from '../src/experiments';
 import { logger } from '../src/logger';
-import { trainFromConfig } from '../src/train/run';
+import { trainFromConfig } from '../src/experiments/runner';
 import { mainJobTable, type MainJobRun } from './main-job-table';
 
 interface Args {

@@ -1,5 +1,6 @@
 #include "convert.h"
 
+#include <ATen/MemoryOverlap.h>
 #include <ATen/ops/from_blob.h>
 #include <ATen/ops/empty.h>
 #include <ATen/core/jit_type.h>
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -417,5 +419,110 @@ at::Tensor FromTypedArray(Napi::Env env, const Napi::TypedArray& arr, const std:
   };
   return at::from_blob(data, shape, deleter, options);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Argument objects of the fused kernels (optim/, signin/)
+
+std::string ShapeString(at::IntArrayRef sizes) {
+  std::ostringstream out;
+  out << "[";
+  for (size_t i = 0; i < sizes.size(); ++i) out << (i ? ", " : "") << sizes[i];
+  out << "]";
+  return out.str();
+}
+
+at::Tensor TensorValue(Napi::Env env, const Napi::Value& v, const std::string& name, bool optional) {
+  if (v.IsUndefined() || v.IsNull()) {
+    if (optional) return at::Tensor();
+    throw ArgError("Expected a Tensor for " + name + " but received " + DescribeJs(v));
+  }
+  if (!NativeTensor::Is(env, v)) throw ArgError("Expected a Tensor for " + name + " but received " + DescribeJs(v));
+  try {
+    return NativeTensor::From(env, v, name);
+  } catch (const DisposedError&) {
+    throw CodedError(env,
+                     "Expected a live Tensor for " + name +
+                         " but received a disposed one (released by dispose() or by the tidy() scope that created it)",
+                     "ERR_TENSOR_DISPOSED");
+  }
+}
+
+at::Tensor TensorProp(Napi::Env env, const Napi::Object& obj, const std::string& key, const std::string& where,
+                      bool optional) {
+  return TensorValue(env, obj.Get(key), where + key, optional);
+}
+
+void CheckLike(const at::Tensor& t, const std::string& name, const at::Tensor& ref, const std::string& refName,
+               bool sameDtype) {
+  if (!t.sizes().equals(ref.sizes())) {
+    throw ArgError("Expected " + name + " with the shape of " + refName + " " + ShapeString(ref.sizes()) +
+                   " but received " + ShapeString(t.sizes()));
+  }
+  if (sameDtype && t.scalar_type() != ref.scalar_type()) {
+    throw ArgError("Expected " + name + " with the dtype of " + refName + " (" + DtypeName(ref.scalar_type()) +
+                   ") but received " + DtypeName(t.scalar_type()));
+  }
+  if (t.device() != ref.device()) {
+    throw ArgError("Expected " + name + " on the device of " + refName + " (" + ref.device().str() +
+                   ") but received a tensor on " + t.device().str());
+  }
+}
+
+void CheckMask(const at::Tensor& mask, const std::string& name, const at::Tensor& ref, const std::string& refName) {
+  CheckLike(mask, name, ref, refName, /*sameDtype=*/false);
+  if (mask.scalar_type() != ref.scalar_type() && mask.scalar_type() != at::kBool) {
+    throw ArgError("Expected " + name + " with the dtype of " + refName + " (" + DtypeName(ref.scalar_type()) +
+                   ") or bool but received " + DtypeName(mask.scalar_type()));
+  }
+}
+
+void CheckWritable(const at::Tensor& t, const std::string& name) {
+  if (!t.defined()) return;
+  if (t.layout() != at::kStrided) {
+    throw ArgError("Expected a dense (strided) tensor for " + name + " but received a sparse or other non-strided one");
+  }
+  // An expanded tensor (stride 0) cannot be written in place; finding out midway through a step
+  // would leave the tensors written before it updated and the rest not.
+  if (at::has_internal_overlap(t) == at::MemOverlap::Yes) {
+    throw ArgError("Expected " + name + " whose elements do not share memory (no stride 0, e.g. not from expand()) " +
+                   "but received one with strides " + ShapeString(t.strides()));
+  }
+}
+
+void CheckNoOverlap(const at::Tensor& a, const std::string& aName, const at::Tensor& b, const std::string& bName) {
+  if (!a.defined() || !b.defined()) return;
+  auto status = at::get_overlap_status(a, b);
+  if (status == at::MemOverlapStatus::Full || status == at::MemOverlapStatus::Partial) {
+    throw ArgError("Expected " + bName + " not to share memory with " + aName + " but it does");
+  }
+}
+
+double NumberProp(const Napi::Object& obj, const std::string& key, const std::string& where, bool required,
+                  double fallback) {
+  Napi::Value v = obj.Get(key);
+  if (v.IsUndefined() && !required) return fallback;
+  double d = ToDouble(v, where + key);
+  if (!std::isfinite(d)) throw ArgError("Expected a finite number for " + where + key + " but received " + DescribeJs(v));
+  return d;
+}
+
+bool BoolProp(const Napi::Object& obj, const std::string& key, const std::string& where, bool fallback) {
+  Napi::Value v = obj.Get(key);
+  if (v.IsUndefined()) return fallback;
+  return ToBool(v, where + key);
+}
+
+std::string FormatNumber(double d) {
+  std::ostringstream out;
+  out << d;
+  return out.str();
+}
+
+Napi::Object ObjectArg(const Napi::Value& v, const std::string& name) {
+  if (!v.IsObject() || v.IsArray()) throw ArgError("Expected an object for " + name + " but received " + DescribeJs(v));
+  return v.As<Napi::Object>();
+}
+
+
 
 }  // namespace signin

@@ -40,4 +40,35 @@ at::Tensor FromTypedArray(Napi::Env env, const Napi::TypedArray& arr, const std:
 // Releases JS buffer references that tensors freed on other threads left behind.
 void DrainReleasedBuffers(Napi::Env env);
 
+// ---- Argument objects of the fused kernels (optim/, signin/) ----
+// Errors name `where + key` ("Expected a Tensor for groups[0].signin[2].m but received ...",
+// "Expected a live Tensor for m but received a disposed one ...").
+
+// A tensor property of an argument object: a live NativeTensor or (optional) undefined/null.
+at::Tensor TensorProp(Napi::Env env, const Napi::Object& obj, const std::string& key,
+                      const std::string& where, bool optional);
+at::Tensor TensorValue(Napi::Env env, const Napi::Value& v, const std::string& name, bool optional);
+// A finite number property (required, or `fallback` when undefined).
+double NumberProp(const Napi::Object& obj, const std::string& key, const std::string& where, bool required,
+                  double fallback);
+bool BoolProp(const Napi::Object& obj, const std::string& key, const std::string& where, bool fallback);
+// A plain object argument (not an array).
+Napi::Object ObjectArg(const Napi::Value& v, const std::string& name);
+std::string FormatNumber(double d);
+std::string ShapeString(at::IntArrayRef sizes);
+
+// Checks that t has the shape, dtype and device of ref:
+// "Expected m with the shape of theta [64, 3, 3, 3] but received [64, 3, 3]".
+void CheckLike(const at::Tensor& t, const std::string& name, const at::Tensor& ref,
+               const std::string& refName, bool sameDtype = true);
+// A mask: the shape and device of ref, dtype of ref or bool.
+void CheckMask(const at::Tensor& mask, const std::string& name, const at::Tensor& ref,
+               const std::string& refName);
+// Fails unless t (when defined) is strided with no internal overlap, so in-place writes cannot
+// fail after others were done.
+void CheckWritable(const at::Tensor& t, const std::string& name);
+// Fails when a and b share memory (the fused kernels write through non-aliased pointers).
+void CheckNoOverlap(const at::Tensor& a, const std::string& aName, const at::Tensor& b,
+                    const std::string& bName);
+
 }  // namespace signin

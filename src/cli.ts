@@ -24,7 +24,7 @@ import {
 } from './experiments/schema';
 import { loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
 
-/** What `train` and `sweep` need from src/train/run.ts. */
+/** What `train` and `sweep` need from src/experiments/runner.ts. */
 export interface TrainerModule {
   /** Trains (or resumes) one run in runDir (created, config.json written); writes final.json at the end. */
   trainFromConfig(config: ExperimentConfig, runDir: string): Promise<unknown>;
@@ -85,7 +85,7 @@ function loadEngine<T>(rel: string, what: string, fns: string[]): T {
 }
 
 const engines = {
-  trainer: () => loadEngine<TrainerModule>('./train/run', 'trainer', ['trainFromConfig']),
+  trainer: () => loadEngine<TrainerModule>('./experiments/runner', 'trainer', ['trainFromConfig']),
   models: () => loadEngine<ModelsModule>('./models', 'model zoo', ['createModel']),
   pruning: () => loadEngine<PruningModule>('./pruning', 'pruning module', ['pruneModel', 'maskReport']),
 };
@@ -366,7 +366,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
       const model = models.createModel(config.model.name, modelOptionsFor(config));
       try {
         const prune = pruneOptionsFor(config)!;
-        const { pruneBatch, prunerNeedsData } = await import('./train/prune-data');
+        const { pruneBatch, prunerNeedsData } = await import('./experiments/prune-data');
         const data = prunerNeedsData(prune.method) ? await pruneBatch(config, flags.batchSize === undefined ? 128 : Number(flags.batchSize)) : undefined;
         try {
           await pruning.pruneModel(model, { ...prune, data });

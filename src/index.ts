@@ -9,5 +9,7 @@ export * from './signin';
 export { logger, setLogger } from './logger';
 export * from './data';
 export * from './optim/sgd';
+export { registerUpdateKind, updateKinds } from './optim/update-kind';
+export type { UpdateKind, KindEntry, UpdateKindEntries } from './optim/update-kind';
 export * from './train';
 export * from './experiments';

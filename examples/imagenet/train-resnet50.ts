@@ -23,7 +23,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   createRunDir, DATASET_INFO, DISTRIBUTIONS, isFinished, parseConfig, readFinal, runDirFor, type ExperimentConfigInput,
 } from '../../src/experiments';
-import { trainFromConfig } from '../../src/train/run';
+import { trainFromConfig } from '../../src/experiments/runner';
 
 const PRUNERS = ['random', 'magnitude', 'snip', 'grasp', 'synflow'] as const;
 

@@ -1,29 +1,112 @@
 // Fused, mask-aware SGD: one native call updates every parameter of every group (architecture.md
 // decisions 1 and 2). Exactly torch.optim.SGD (momentum, dampening, nesterov, weight decay),
 // in place under no-grad; with a mask, the gradient, the decay term, the momentum buffer and the
-// weight are masked, so dropped elements of all three are exactly 0 after every step. Sign-In
-// factor pairs listed in a group are updated by the fused Sign-In step in the same call.
+// weight are masked, so dropped elements of all three are exactly 0 after every step. Entries of
+// a registered update kind (optim/sgd.h; Sign-In registers "signin") listed in a group are
+// updated by that kind's fused step in the same call.
 //
 // First step: like PyTorch, the first momentum update of a tensor sets buf = d (no dampening).
 // The TS optimizer keeps a per-parameter count of applied updates and passes it as `steps`
 // (0 = first); the call returns which parameters were updated so that it can count them.
+#include "optim/sgd.h"
+
+#include <ATen/MemoryOverlap.h>
 #include <ATen/core/grad_mode.h>
 
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "convert.h"
 #include "exports.h"
 #include "guard.h"
-#include "signin/signin.h"
-#include "signin/signin_kernels.h"
 #include "tensor.h"
 
 namespace signin {
 
+namespace k = kernels;
+
 namespace {
 
-namespace k = kernels;
+void NonNegative(double v, const std::string& name) {
+  if (v < 0) throw ArgError("Expected a non-negative number for " + name + " but received " + FormatNumber(v) + " of type number");
+}
+
+// Update kinds by group key, ordered so that every call visits them in the same order.
+std::map<std::string, EntryParser>& UpdateKinds() {
+  static std::map<std::string, EntryParser> kinds;
+  return kinds;
+}
+
+}  // namespace
+
+bool RegisterUpdateKind(const std::string& key, EntryParser parse) {
+  UpdateKinds()[key] = std::move(parse);
+  return true;
+}
+
+SgdHyper ParseSgdHyper(const Napi::Object& obj, const std::string& where) {
+  SgdHyper h;
+  h.lr = NumberProp(obj, "lr", where, true, 0);
+  h.momentum = NumberProp(obj, "momentum", where, false, 0);
+  h.dampening = NumberProp(obj, "dampening", where, false, 0);
+  h.weightDecay = NumberProp(obj, "weightDecay", where, false, 0);
+  h.nesterov = BoolProp(obj, "nesterov", where, false);
+  NonNegative(h.lr, where + "lr");
+  NonNegative(h.momentum, where + "momentum");
+  NonNegative(h.weightDecay, where + "weightDecay");
+  if (h.nesterov && (h.momentum <= 0 || h.dampening != 0)) {
+    throw ArgError("Expected momentum > 0 and dampening = 0 for " + where + "nesterov but received momentum " +
+                   FormatNumber(h.momentum) + " and dampening " + FormatNumber(h.dampening));
+  }
+  return h;
+}
+
+void BumpVersion(const at::Tensor& t) {
+  if (t.defined()) t.unsafeGetTensorImpl()->bump_version();
+}
+
+bool FusedLayout(std::initializer_list<const at::Tensor*> ts) {
+  const at::Tensor& first = **ts.begin();
+  if (first.scalar_type() != at::kFloat && first.scalar_type() != at::kDouble) return false;
+  const bool cpu = first.is_cpu();
+  if (first.is_cuda()) {
+#ifndef SIGNIN_WITH_CUDA
+    throw ArgError("Received a CUDA tensor (" + first.device().str() +
+                   ") but this build of signin-torch has no CUDA kernels: rebuild it against a libtorch with CUDA");
+#endif
+  } else if (!cpu) {
+    return false;
+  }
+  for (const at::Tensor* t : ts) {
+    if (!t->defined()) continue;
+    if (t->layout() != at::kStrided || !t->is_contiguous() || t->is_neg() || t->is_conj()) return false;
+    if (at::has_internal_overlap(*t) != at::MemOverlap::No) return false;
+  }
+  return true;
+}
+
+k::MaskKind MaskKindOf(const at::Tensor& mask) {
+  if (!mask.defined()) return k::MaskKind::kNone;
+  return mask.scalar_type() == at::kBool ? k::MaskKind::kBool : k::MaskKind::kSame;
+}
+
+at::Tensor SgdDirectionOps(const at::Tensor& grad, const at::Tensor& p, const at::Tensor& buf, const at::Tensor& drop,
+                        const SgdHyper& h, bool first) {
+  at::Tensor d = h.weightDecay != 0 ? grad.add(p, h.weightDecay) : grad.clone();
+  if (drop.defined()) d.masked_fill_(drop, 0);
+  if (h.momentum == 0) return d;
+  if (first) {
+    buf.copy_(d);
+  } else {
+    buf.mul_(h.momentum).add_(d, 1.0 - h.dampening);
+    if (drop.defined()) buf.masked_fill_(drop, 0);
+  }
+  return h.nesterov ? d.add(buf, h.momentum) : buf.clone();
+}
+
+namespace {
 
 struct SgdItem {
   at::Tensor p, g, mask, buf;
@@ -32,9 +115,8 @@ struct SgdItem {
 
 struct GroupWork {
   SgdHyper h;
-  std::vector<SgdItem> params;                  // g undefined: skipped (no gradient)
-  std::vector<SigninEntry> signin;
-  std::vector<std::string> signinWhere;
+  std::vector<SgdItem> params;  // g undefined: skipped (no gradient)
+  std::vector<std::pair<std::string, std::vector<EntryUpdate>>> kinds;  // per update kind, its entries
 };
 
 Napi::Array OptionalArray(const Napi::Object& group, const char* key, const std::string& where, uint32_t length,
@@ -63,15 +145,8 @@ void SgdFused(const SgdItem& it, const SgdHyper& h) {
   a.grad = it.g.data_ptr<T>();
   a.buf = h.momentum != 0 ? it.buf.data_ptr<T>() : nullptr;
   a.mask = it.mask.defined() ? it.mask.data_ptr() : nullptr;
-  a.maskKind = !it.mask.defined() ? k::MaskKind::kNone
-               : it.mask.scalar_type() == at::kBool ? k::MaskKind::kBool
-                                                    : k::MaskKind::kSame;
-  a.c.lr = static_cast<T>(h.lr);
-  a.c.momentum = static_cast<T>(h.momentum);
-  a.c.oneMinusDampening = static_cast<T>(1.0 - h.dampening);
-  a.c.weightDecay = static_cast<T>(h.weightDecay);
-  a.c.nesterov = h.nesterov;
-  a.c.first = it.first;
+  a.maskKind = MaskKindOf(it.mask);
+  a.c = Coeffs<T>(h, it.first);
   if (a.n > 0) k::SgdCpu(a);
 }
 
@@ -168,36 +243,33 @@ GroupWork ParseGroup(Napi::Env env, const Napi::Value& value, uint32_t gi) {
     }
   }
 
-  Napi::Value signinValue = group.Get("signin");
-  if (!signinValue.IsUndefined() && !signinValue.IsNull()) {
-    if (!signinValue.IsArray()) {
-      throw ArgError("Expected an array of {theta, m, w, mask, bufM, bufW, step} for " + where + "signin but received " +
-                     DescribeJs(signinValue));
-    }
-    Napi::Array entries = signinValue.As<Napi::Array>();
-    for (uint32_t i = 0; i < entries.Length(); ++i) {
-      const std::string ew = where + "signin[" + std::to_string(i) + "].";
-      Napi::Value ev = entries.Get(i);
-      if (!ev.IsObject() || ev.IsArray()) {
-        throw ArgError("Expected an object for " + where + "signin[" + std::to_string(i) + "] but received " +
-                       DescribeJs(ev));
+  for (const auto& [key, parse] : UpdateKinds()) {
+    Napi::Value entriesValue = group.Get(key);
+    std::vector<EntryUpdate> updates;
+    if (!entriesValue.IsUndefined() && !entriesValue.IsNull()) {
+      if (!entriesValue.IsArray()) {
+        throw ArgError("Expected an array of " + key + " entries for " + where + key + " but received " +
+                       DescribeJs(entriesValue));
       }
-      SigninEntry e = ParseSigninEntry(env, ev.As<Napi::Object>(), ew, work.h);
-      const at::Tensor& g = e.theta.grad();
-      if (g.defined()) CheckSigninGrad(e, g, ew);
-      work.signin.push_back(std::move(e));
-      work.signinWhere.push_back(ew);
+      Napi::Array entries = entriesValue.As<Napi::Array>();
+      for (uint32_t i = 0; i < entries.Length(); ++i) {
+        const std::string ew = where + key + "[" + std::to_string(i) + "]";
+        Napi::Value ev = entries.Get(i);
+        if (!ev.IsObject() || ev.IsArray()) throw ArgError("Expected an object for " + ew + " but received " + DescribeJs(ev));
+        updates.push_back(parse(env, ev.As<Napi::Object>(), ew + ".", work.h));
+      }
     }
+    work.kinds.emplace_back(key, std::move(updates));
   }
   return work;
 }
 
 }  // namespace
 
-// sgdStep(groups): groups = [{params, masks?, momentumBuffers?, steps?, names?, signin?, lr,
-// momentum?, dampening?, nesterov?, weightDecay?}]. Everything is validated before anything is
-// written. Returns [{params: boolean[], signin: boolean[]}]: true where a gradient existed and the
-// update was applied.
+// sgdStep(groups): groups = [{params, masks?, momentumBuffers?, steps?, names?, lr, momentum?,
+// dampening?, nesterov?, weightDecay?, <kind>?}], <kind> the key of a registered update kind (an
+// array of its entries). Everything is validated before anything is written. Returns
+// [{params: boolean[], <kind>: boolean[]}]: true where a gradient existed and the update was applied.
 Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsArray()) throw ArgError("Expected an array of parameter groups for groups but received " + DescribeJs(info[0]));
@@ -217,14 +289,13 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
         if (it.g.defined()) RunSgd(it, gw.h);
         updated.Set(static_cast<uint32_t>(i), Napi::Boolean::New(env, it.g.defined()));
       }
-      Napi::Array signinUpdated = Napi::Array::New(env, gw.signin.size());
-      for (size_t i = 0; i < gw.signin.size(); ++i) {
-        bool done = SigninStepTensors(gw.signin[i], gw.h, gw.signinWhere[i]);
-        signinUpdated.Set(static_cast<uint32_t>(i), Napi::Boolean::New(env, done));
-      }
       Napi::Object r = Napi::Object::New(env);
       r.Set("params", updated);
-      r.Set("signin", signinUpdated);
+      for (const auto& [key, updates] : gw.kinds) {
+        Napi::Array done = Napi::Array::New(env, updates.size());
+        for (size_t i = 0; i < updates.size(); ++i) done.Set(static_cast<uint32_t>(i), Napi::Boolean::New(env, updates[i]()));
+        r.Set(key, done);
+      }
       out.Set(static_cast<uint32_t>(gi), r);
     }
   }

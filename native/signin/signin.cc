@@ -1,7 +1,8 @@
-// The fused Sign-In kernels as addon functions (architecture.md decision 3): argument objects,
-// validation with messages that name the argument, and dispatch to the CPU loops
-// (signin_cpu.cc), the CUDA kernels (signin_cuda.cu, CUDA builds) or an ATen-op fallback for
-// other layouts and devices. The math and its conventions are documented in signin_kernels.h.
+// The fused Sign-In kernels as addon functions (architecture.md decision 3) and as the SGD's
+// "signin" update kind (optim/sgd.h): argument objects, validation with messages that name the
+// argument, and dispatch to the CPU loops (signin_cpu.cc), the CUDA kernels (signin_cuda.cu, CUDA
+// builds) or the ATen-op fallback for other layouts and devices (StepOps, SplitOps: the one other
+// place the split formula is written). The math and its conventions are in signin_kernels.h.
 #include "signin/signin.h"
 
 #include <ATen/MemoryOverlap.h>
@@ -15,7 +16,6 @@
 #endif
 
 #include <cmath>
-#include <sstream>
 
 #include "convert.h"
 #include "exports.h"
@@ -27,176 +27,7 @@ namespace signin {
 
 namespace k = kernels;
 
-// ---------------------------------------------------------------------------------------------
-// Argument helpers (also used by optim/sgd.cc)
-
-std::string ShapeString(at::IntArrayRef sizes) {
-  std::ostringstream out;
-  out << "[";
-  for (size_t i = 0; i < sizes.size(); ++i) out << (i ? ", " : "") << sizes[i];
-  out << "]";
-  return out.str();
-}
-
-at::Tensor TensorValue(Napi::Env env, const Napi::Value& v, const std::string& name, bool optional) {
-  if (v.IsUndefined() || v.IsNull()) {
-    if (optional) return at::Tensor();
-    throw ArgError("Expected a Tensor for " + name + " but received " + DescribeJs(v));
-  }
-  if (!NativeTensor::Is(env, v)) throw ArgError("Expected a Tensor for " + name + " but received " + DescribeJs(v));
-  try {
-    return NativeTensor::From(env, v, name);
-  } catch (const DisposedError&) {
-    throw CodedError(env,
-                     "Expected a live Tensor for " + name +
-                         " but received a disposed one (released by dispose() or by the tidy() scope that created it)",
-                     "ERR_TENSOR_DISPOSED");
-  }
-}
-
-at::Tensor TensorProp(Napi::Env env, const Napi::Object& obj, const std::string& key, const std::string& where,
-                      bool optional) {
-  return TensorValue(env, obj.Get(key), where + key, optional);
-}
-
-void CheckLike(const at::Tensor& t, const std::string& name, const at::Tensor& ref, const std::string& refName,
-               bool sameDtype) {
-  if (!t.sizes().equals(ref.sizes())) {
-    throw ArgError("Expected " + name + " with the shape of " + refName + " " + ShapeString(ref.sizes()) +
-                   " but received " + ShapeString(t.sizes()));
-  }
-  if (sameDtype && t.scalar_type() != ref.scalar_type()) {
-    throw ArgError("Expected " + name + " with the dtype of " + refName + " (" + DtypeName(ref.scalar_type()) +
-                   ") but received " + DtypeName(t.scalar_type()));
-  }
-  if (t.device() != ref.device()) {
-    throw ArgError("Expected " + name + " on the device of " + refName + " (" + ref.device().str() +
-                   ") but received a tensor on " + t.device().str());
-  }
-}
-
-void CheckMask(const at::Tensor& mask, const std::string& name, const at::Tensor& ref, const std::string& refName) {
-  CheckLike(mask, name, ref, refName, /*sameDtype=*/false);
-  if (mask.scalar_type() != ref.scalar_type() && mask.scalar_type() != at::kBool) {
-    throw ArgError("Expected " + name + " with the dtype of " + refName + " (" + DtypeName(ref.scalar_type()) +
-                   ") or bool but received " + DtypeName(mask.scalar_type()));
-  }
-}
-
-void CheckWritable(const at::Tensor& t, const std::string& name) {
-  if (!t.defined()) return;
-  if (t.layout() != at::kStrided) {
-    throw ArgError("Expected a dense (strided) tensor for " + name + " but received a sparse or other non-strided one");
-  }
-  // An expanded tensor (stride 0) cannot be written in place; finding out midway through a step
-  // would leave the tensors written before it updated and the rest not.
-  if (at::has_internal_overlap(t) == at::MemOverlap::Yes) {
-    throw ArgError("Expected " + name + " whose elements do not share memory (no stride 0, e.g. not from expand()) " +
-                   "but received one with strides " + ShapeString(t.strides()));
-  }
-}
-
-void CheckNoOverlap(const at::Tensor& a, const std::string& aName, const at::Tensor& b, const std::string& bName) {
-  if (!a.defined() || !b.defined()) return;
-  auto status = at::get_overlap_status(a, b);
-  if (status == at::MemOverlapStatus::Full || status == at::MemOverlapStatus::Partial) {
-    throw ArgError("Expected " + bName + " not to share memory with " + aName + " but it does");
-  }
-}
-
 namespace {
-
-double NumberProp(const Napi::Object& obj, const std::string& key, const std::string& where, bool required,
-                  double fallback) {
-  Napi::Value v = obj.Get(key);
-  if (v.IsUndefined() && !required) return fallback;
-  double d = ToDouble(v, where + key);
-  if (!std::isfinite(d)) throw ArgError("Expected a finite number for " + where + key + " but received " + DescribeJs(v));
-  return d;
-}
-
-bool BoolProp(const Napi::Object& obj, const std::string& key, const std::string& where, bool fallback) {
-  Napi::Value v = obj.Get(key);
-  if (v.IsUndefined()) return fallback;
-  return ToBool(v, where + key);
-}
-
-std::string Num(double d) {
-  std::ostringstream out;
-  out << d;
-  return out.str();
-}
-
-void NonNegative(double v, const std::string& name) {
-  if (v < 0) throw ArgError("Expected a non-negative number for " + name + " but received " + Num(v) + " of type number");
-}
-
-Napi::Object ObjectArg(const Napi::Value& v, const std::string& name) {
-  if (!v.IsObject() || v.IsArray()) throw ArgError("Expected an object for " + name + " but received " + DescribeJs(v));
-  return v.As<Napi::Object>();
-}
-
-}  // namespace
-
-SgdHyper ParseSgdHyper(const Napi::Object& obj, const std::string& where) {
-  SgdHyper h;
-  h.lr = NumberProp(obj, "lr", where, true, 0);
-  h.momentum = NumberProp(obj, "momentum", where, false, 0);
-  h.dampening = NumberProp(obj, "dampening", where, false, 0);
-  h.weightDecay = NumberProp(obj, "weightDecay", where, false, 0);
-  h.nesterov = BoolProp(obj, "nesterov", where, false);
-  NonNegative(h.lr, where + "lr");
-  NonNegative(h.momentum, where + "momentum");
-  NonNegative(h.weightDecay, where + "weightDecay");
-  if (h.nesterov && (h.momentum <= 0 || h.dampening != 0)) {
-    throw ArgError("Expected momentum > 0 and dampening = 0 for " + where + "nesterov but received momentum " +
-                   Num(h.momentum) + " and dampening " + Num(h.dampening));
-  }
-  return h;
-}
-
-void BumpVersion(const at::Tensor& t) {
-  if (t.defined()) t.unsafeGetTensorImpl()->bump_version();
-}
-
-bool FusedLayout(std::initializer_list<const at::Tensor*> ts) {
-  const at::Tensor& first = **ts.begin();
-  if (first.scalar_type() != at::kFloat && first.scalar_type() != at::kDouble) return false;
-  const bool cpu = first.is_cpu();
-  if (first.is_cuda()) {
-#ifndef SIGNIN_WITH_CUDA
-    throw ArgError("Received a CUDA tensor (" + first.device().str() +
-                   ") but this build of signin-torch has no CUDA kernels: rebuild it against a libtorch with CUDA");
-#endif
-  } else if (!cpu) {
-    return false;
-  }
-  for (const at::Tensor* t : ts) {
-    if (!t->defined()) continue;
-    if (t->layout() != at::kStrided || !t->is_contiguous() || t->is_neg() || t->is_conj()) return false;
-    if (at::has_internal_overlap(*t) != at::MemOverlap::No) return false;
-  }
-  return true;
-}
-
-namespace {
-
-template <class T>
-k::SgdCoeffs<T> Coeffs(const SgdHyper& h, bool first) {
-  k::SgdCoeffs<T> c;
-  c.lr = static_cast<T>(h.lr);
-  c.momentum = static_cast<T>(h.momentum);
-  c.oneMinusDampening = static_cast<T>(1.0 - h.dampening);
-  c.weightDecay = static_cast<T>(h.weightDecay);
-  c.nesterov = h.nesterov;
-  c.first = first;
-  return c;
-}
-
-k::MaskKind MaskKindOf(const at::Tensor& mask) {
-  if (!mask.defined()) return k::MaskKind::kNone;
-  return mask.scalar_type() == at::kBool ? k::MaskKind::kBool : k::MaskKind::kSame;
-}
 
 template <class T>
 T* Ptr(const at::Tensor& t) {
@@ -261,24 +92,6 @@ void SplitFused(const at::Tensor& theta, const at::Tensor& m, const at::Tensor& 
   k::SigninSplitCpu(a);
 }
 
-}  // namespace
-
-at::Tensor SgdDirectionOps(const at::Tensor& grad, const at::Tensor& p, const at::Tensor& buf, const at::Tensor& drop,
-                        const SgdHyper& h, bool first) {
-  at::Tensor d = h.weightDecay != 0 ? grad.add(p, h.weightDecay) : grad.clone();
-  if (drop.defined()) d.masked_fill_(drop, 0);
-  if (h.momentum == 0) return d;
-  if (first) {
-    buf.copy_(d);
-  } else {
-    buf.mul_(h.momentum).add_(d, 1.0 - h.dampening);
-    if (drop.defined()) buf.masked_fill_(drop, 0);
-  }
-  return h.nesterov ? d.add(buf, h.momentum) : buf.clone();
-}
-
-namespace {
-
 void StepOps(const SigninEntry& e, const at::Tensor& g, const SgdHyper& h) {
   at::Tensor drop = e.mask.defined() ? e.mask.eq(0) : at::Tensor();
   const bool first = e.step <= 0;
@@ -303,7 +116,10 @@ void SplitOps(const at::Tensor& theta, const at::Tensor& m, const at::Tensor& w,
   if (drop.defined()) {
     m.masked_fill_(drop, std::sqrt(beta));
     w.masked_fill_(drop, 0);
-    if (writeTheta) theta.masked_fill_(drop, 0);
+  }
+  if (writeTheta) {
+    theta.copy_(m.mul(w));
+    if (drop.defined()) theta.masked_fill_(drop, 0);
   }
   for (const at::Tensor* b : {&bufM, &bufW}) {
     if (!b->defined()) continue;
@@ -404,8 +220,21 @@ void SigninSplitTensors(const at::Tensor& theta, const at::Tensor& m, const at::
     SplitOps(theta, m, w, mask, bufM, bufW, beta, writeTheta, zeroMomentum);
   }
   for (const at::Tensor* t : {&m, &w, &bufM, &bufW}) BumpVersion(*t);
-  if (writeTheta && mask.defined()) BumpVersion(theta);
+  if (writeTheta) BumpVersion(theta);
 }
+
+// The SGD's "signin" update kind: entries {theta, m, w, mask?, bufM?, bufW?, step} of a group.
+namespace {
+
+const bool kSigninUpdateKind = RegisterUpdateKind(
+    "signin", [](Napi::Env env, const Napi::Object& obj, const std::string& where, const SgdHyper& h) -> EntryUpdate {
+      SigninEntry e = ParseSigninEntry(env, obj, where, h);
+      const at::Tensor& g = e.theta.grad();
+      if (g.defined()) CheckSigninGrad(e, g, where);
+      return [e, h, where]() { return SigninStepTensors(e, h, where); };
+    });
+
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Exports
@@ -414,7 +243,7 @@ namespace {
 
 double ParseBeta(const Napi::Object& obj) {
   double beta = NumberProp(obj, "beta", "", false, 1.0);
-  if (!(beta > 0)) throw ArgError("Expected a positive number for beta but received " + Num(beta) + " of type number");
+  if (!(beta > 0)) throw ArgError("Expected a positive number for beta but received " + FormatNumber(beta) + " of type number");
   return beta;
 }
 

@@ -1,4 +1,4 @@
-// CPU loops of the fused optimizer kernels: at::parallel_for over contiguous memory, one pass, no
+// CPU loops of the fused Sign-In kernels: at::parallel_for over contiguous memory, one pass, no
 // temporaries. The element math lives in signin_kernels.h (shared with the CUDA kernels); this
 // translation unit is compiled with -O3 -fno-math-errno so that the loops vectorize.
 #include "signin/signin_kernels.h"
@@ -11,23 +11,6 @@ namespace signin {
 namespace kernels {
 
 namespace {
-
-// The chunk loops: not inlined (so the restrict qualifiers hold) and optimized like -O3 even in
-// builds that compile this file with -O2 (node-gyp); the element bodies are always_inline.
-#if defined(__GNUC__) && !defined(__clang__)
-#define SIGNIN_LOOP __attribute__((noinline, optimize("O3", "no-math-errno")))
-#else
-#define SIGNIN_LOOP __attribute__((noinline))
-#endif
-
-// Elements per parallel_for chunk: small tensors stay on the calling thread.
-constexpr int64_t kGrain = 32768;
-
-template <class F, class T, class M>
-SIGNIN_LOOP void SgdLoop(int64_t begin, int64_t end, T* SIGNIN_RESTRICT param, T* SIGNIN_RESTRICT grad,
-             T* SIGNIN_RESTRICT buf, M mask, SgdCoeffs<T> c) {
-  for (int64_t i = begin; i < end; ++i) SgdAt<F>(i, param, grad, buf, mask, c);
-}
 
 template <class F, class T, class M>
 SIGNIN_LOOP void SigninStepLoop(int64_t begin, int64_t end, const T* SIGNIN_RESTRICT grad, T* SIGNIN_RESTRICT theta,
@@ -43,18 +26,6 @@ SIGNIN_LOOP void SigninSplitLoop(int64_t begin, int64_t end, T* SIGNIN_RESTRICT 
   for (int64_t i = begin; i < end; ++i) {
     SigninSplitAt<B>(i, theta, m, w, bufM, bufW, mask, beta, sqrtBeta, writeTheta, zeroMomentum);
   }
-}
-
-template <class T>
-void SgdImpl(const SgdArgs<T>& a) {
-  DispatchMask<T>(a.maskKind, a.mask, [&](auto mask) {
-    DispatchFlags(a.c, [&](auto flags) {
-      using F = decltype(flags);
-      at::parallel_for(0, a.n, kGrain, [&](int64_t begin, int64_t end) {
-        SgdLoop<F>(begin, end, a.param, a.grad, a.buf, mask, a.c);
-      });
-    });
-  });
 }
 
 template <class T>
@@ -87,8 +58,6 @@ void SigninSplitImpl(const SigninSplitArgs<T>& a) {
 
 }  // namespace
 
-void SgdCpu(const SgdArgs<float>& a) { SgdImpl(a); }
-void SgdCpu(const SgdArgs<double>& a) { SgdImpl(a); }
 void SigninStepCpu(const SigninStepArgs<float>& a) { SigninStepImpl(a); }
 void SigninStepCpu(const SigninStepArgs<double>& a) { SigninStepImpl(a); }
 void SigninSplitCpu(const SigninSplitArgs<float>& a) { SigninSplitImpl(a); }

@@ -11,3 +11,5 @@ export * from './plots';
 export * from './resolve';
 export * from './paired';
 export * from './plots-beta';
+export { trainFromConfig, checkRunnable, signFlipsRow, FirstBatches } from './runner';
+export type { RunResult } from './runner';

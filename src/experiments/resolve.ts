@@ -1,17 +1,21 @@
 /** Small derivations from a config that the trainer and the CLI share. */
 import { centerCrop, defaultTransforms, MEAN_STD, normalize, randomHorizontalFlip, randomResizedCrop, resize, toTensor, type Transform } from '../data';
+import type { PruneOptions, PrunerName } from '../pruning';
 import { createSchedule, type LrSchedule } from '../train/schedule';
-import { DATASET_INFO, type ExperimentConfig } from './schema';
+import { datasetInfo, type DatasetInfo, type ExperimentConfig } from './schema';
 
 /** The learning rate as a function of fractional epoch (warm-up + cosine/step/constant). */
 export function scheduleFor(config: ExperimentConfig): LrSchedule {
   return createSchedule({ ...config.schedule, lr: config.optimizer.lr, epochs: config.epochs });
 }
 
-/** createModel options: the dataset's classes, channels and input size, then config.model.options. */
-export function modelOptionsFor(config: ExperimentConfig): { numClasses: number; inChannels: number; inputSize: number } & Record<string, unknown> {
+/**
+ * createModel options: the dataset's classes, channels and input size (DATASET_INFO; a registered
+ * dataset has none, config.model.options give them), then config.model.options.
+ */
+export function modelOptionsFor(config: ExperimentConfig): Partial<DatasetInfo> & Record<string, unknown> {
   const size = config.dataset.imageSize;
-  return { ...DATASET_INFO[config.dataset.name], ...(size !== undefined ? { inputSize: size } : {}), ...config.model.options };
+  return { ...datasetInfo(config.dataset.name), ...(size !== undefined ? { inputSize: size } : {}), ...config.model.options };
 }
 
 /**
@@ -36,17 +40,7 @@ export function loaderWorkersFor(config: ExperimentConfig): number {
 }
 
 /** pruneModel options (src/pruning) for a config; undefined when the config trains dense. */
-export function pruneOptionsFor(config: ExperimentConfig): {
-  method: string;
-  sparsity: number;
-  scope: 'global' | 'layerwise';
-  distribution?: string;
-  iterations?: number;
-  denseFirst: boolean;
-  denseLast: boolean;
-  seed: number;
-  prunerOptions?: { dtype: string };
-} | undefined {
+export function pruneOptionsFor(config: ExperimentConfig): (PruneOptions<PrunerName> & { method: PrunerName }) | undefined {
   const p = config.pruning;
   if (p.method === 'none') return undefined;
   return {

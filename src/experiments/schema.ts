@@ -8,30 +8,53 @@
  * first epoch).
  */
 import { z } from 'zod';
+import { datasetNames, type KnownDatasetName } from '../data/registry';
 import { describeValue, IssuesError, type Issue } from '../errors';
+import { DISTRIBUTION_NAMES, type DistributionName } from '../pruning/distributions';
+import { registeredNames as prunerNames, type PrunerName } from '../pruning/registry';
 import { maxThreads, maxThreadsReason } from '../validate';
 
-export const DATASET_NAMES = ['fashion_mnist', 'mnist', 'cifar10', 'cifar100', 'imagenet'] as const;
-export const PRUNING_METHODS = ['none', 'random', 'magnitude', 'snip', 'grasp', 'synflow'] as const;
-export const DISTRIBUTIONS = ['uniform', 'er', 'erk', 'balanced', 'pyramidal'] as const;
+/**
+ * The names a config may use come from the registries when a config is parsed, so a pruner or
+ * dataset registered by the user (registerPruner, registerDataset) can be named in a config.
+ */
+export function pruningMethods(): string[] {
+  return ['none', ...prunerNames()];
+}
+
+/** The registries' lists when this module loaded: the built-ins (the CLI's option choices). */
+export const DATASET_NAMES: readonly string[] = datasetNames();
+export const PRUNING_METHODS: readonly string[] = pruningMethods();
+export const DISTRIBUTIONS: readonly string[] = DISTRIBUTION_NAMES;
 export const PRUNING_SCOPES = ['global', 'layerwise'] as const;
 export const RESET_UNITS = ['epochs', 'steps'] as const;
 export const MOMENTUM_AT_RESET = ['keep', 'zero'] as const;
 export const SCHEDULE_NAMES = ['cosine', 'step', 'constant'] as const;
 export const SYNFLOW_DTYPES = ['float64', 'auto', 'float32'] as const;
 
-export type DatasetName = (typeof DATASET_NAMES)[number];
-export type PruningMethod = (typeof PRUNING_METHODS)[number];
-export type Distribution = (typeof DISTRIBUTIONS)[number];
+export type DatasetName = KnownDatasetName;
+export type PruningMethod = 'none' | PrunerName;
+export type Distribution = DistributionName;
 
-/** What a model needs to know about each dataset (the trainer passes these to createModel). */
-export const DATASET_INFO: Readonly<Record<DatasetName, { numClasses: number; inChannels: number; inputSize: number }>> = {
+export interface DatasetInfo {
+  numClasses: number;
+  inChannels: number;
+  inputSize: number;
+}
+
+/** What a model needs to know about each built-in dataset (the trainer passes these to createModel). */
+export const DATASET_INFO: Readonly<Record<DatasetName, DatasetInfo>> = {
   fashion_mnist: { numClasses: 10, inChannels: 1, inputSize: 28 },
   mnist: { numClasses: 10, inChannels: 1, inputSize: 28 },
   cifar10: { numClasses: 10, inChannels: 3, inputSize: 32 },
   cifar100: { numClasses: 100, inChannels: 3, inputSize: 32 },
   imagenet: { numClasses: 1000, inChannels: 3, inputSize: 224 },
 };
+
+/** A dataset's DATASET_INFO; undefined for a registered dataset (config.model.options then say it). */
+export function datasetInfo(name: string): DatasetInfo | undefined {
+  return (DATASET_INFO as Readonly<Record<string, DatasetInfo>>)[name];
+}
 
 /**
  * Every default, in one place. The run-directory hash leaves out fields equal to these, so a new
@@ -77,11 +100,22 @@ export const DEFAULTS = {
 export const HASH_EXCLUDED_PATHS: readonly string[] = ['dataset.root', 'dataset.workers', 'device', 'threads'];
 
 const D = DEFAULTS;
+
+/**
+ * A name that must be in a registry's list, read at parse time. The type guard gives the
+ * declared names' type (a name registered at run time is a string the type does not know).
+ */
+function registryName<T extends string>(list: () => readonly string[]) {
+  return z.string().check((ctx) => {
+    const values = list();
+    if (!values.includes(ctx.value)) ctx.issues.push({ code: 'invalid_value', values: [...values], input: ctx.value });
+  }).refine((v): v is T => true);
+}
 const nonNegInt = () => z.number().int().min(0);
 const threadCount = () => nonNegInt().refine((n) => n <= maxThreads(), { message: `Expected at most ${maxThreads()} (${maxThreadsReason()})` });
 
 const DatasetSchema = z.strictObject({
-  name: z.enum(DATASET_NAMES).describe('Dataset (required).'),
+  name: registryName<DatasetName>(datasetNames).describe('Dataset (required): a registered name (registerDataset).'),
   root: z.string().min(1).optional().describe('Folder holding the dataset files; default: the data module\'s default. Not hashed.'),
   augment: z.boolean().default(D.dataset.augment).describe('Standard training augmentation of the dataset (crop + flip for CIFAR, random-resized crop + flip for ImageNet, none for MNIST-like). Default true.'),
   imageSize: z.number().int().min(8).optional().describe("imagenet only: side of the training random-resized crop and of the evaluation center crop (evaluation first resizes the shorter side to round(imageSize * 256 / 224)); also the model's inputSize. Default: 224."),
@@ -96,9 +130,9 @@ const ModelSchema = z.strictObject({
 });
 
 const PruningSchema = z.strictObject({
-  method: z.enum(PRUNING_METHODS).default(D.pruning.method).describe("Pruning at initialization. Default 'none' (dense)."),
+  method: registryName<PruningMethod>(pruningMethods).default(D.pruning.method).describe("Pruning at initialization: 'none' or a registered pruner (registerPruner). Default 'none' (dense)."),
   sparsity: z.number().min(0).lt(1).default(D.pruning.sparsity).describe('Fraction of prunable weights REMOVED, in [0, 1). Default 0.'),
-  distribution: z.enum(DISTRIBUTIONS).optional().describe("Layer densities; only with scope 'layerwise' (e.g. Random-ERK). Default 'erk' there, absent with scope 'global'."),
+  distribution: registryName<Distribution>(() => DISTRIBUTION_NAMES).optional().describe("Layer densities; only with scope 'layerwise' (e.g. Random-ERK). Default 'erk' there, absent with scope 'global'."),
   scope: z.enum(PRUNING_SCOPES).optional().describe("'global' (one threshold over all layers) or 'layerwise' (per-layer counts from distribution). Default: 'layerwise' for random, else 'global'."),
   denseFirst: z.boolean().default(D.pruning.denseFirst).describe('Keep the first conv layer dense. Default false.'),
   denseLast: z.boolean().default(D.pruning.denseLast).describe('Keep the classifier dense. Default false.'),
@@ -112,7 +146,7 @@ const PruningSchema = z.strictObject({
 });
 
 /** The scope a pruning method gets when the config names none. */
-export function defaultScope(method: PruningMethod): (typeof PRUNING_SCOPES)[number] {
+export function defaultScope(method: string): (typeof PRUNING_SCOPES)[number] {
   return method === 'random' ? 'layerwise' : 'global';
 }
 
@@ -303,11 +337,11 @@ function crossFieldIssues(raw: unknown): Issue[] {
     issues.push({
       code: 'custom',
       path: 'pruning.sparsity',
-      message: `Expected 0 when pruning.method is 'none' but received ${describeValue(sparsity)}; set pruning.method to one of ${quoteList(PRUNING_METHODS.filter((m) => m !== 'none'))}`,
+      message: `Expected 0 when pruning.method is 'none' but received ${describeValue(sparsity)}; set pruning.method to one of ${quoteList(prunerNames())}`,
     });
   }
   const distribution = getDotted(raw, 'pruning.distribution');
-  const scope = getDotted(raw, 'pruning.scope') ?? (typeof method === 'string' && (PRUNING_METHODS as readonly string[]).includes(method) ? defaultScope(method as PruningMethod) : undefined);
+  const scope = getDotted(raw, 'pruning.scope') ?? (typeof method === 'string' && pruningMethods().includes(method) ? defaultScope(method) : undefined);
   if (distribution !== undefined && method !== 'none' && scope === 'global') {
     issues.push({
       code: 'custom',
@@ -317,7 +351,7 @@ function crossFieldIssues(raw: unknown): Issue[] {
   }
   const datasetName = getDotted(raw, 'dataset.name');
   const imageSize = getDotted(raw, 'dataset.imageSize');
-  if (imageSize !== undefined && typeof datasetName === 'string' && datasetName !== 'imagenet' && (DATASET_NAMES as readonly string[]).includes(datasetName)) {
+  if (imageSize !== undefined && typeof datasetName === 'string' && datasetName !== 'imagenet' && datasetNames().includes(datasetName)) {
     issues.push({ code: 'custom', path: 'dataset.imageSize', message: `Only dataset 'imagenet' takes an image size (dataset '${datasetName}' has fixed-size images); remove dataset.imageSize` });
   }
   const schedule = rawAt(raw, 'schedule.name');

@@ -17,9 +17,9 @@ export { ReLU, LeakyReLU, Tanh, Sigmoid, Softmax } from './activation';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './pooling';
 export { Sequential, Identity, Flatten, Dropout } from './container';
 export {
-  MaskedConv2d, MaskedLinear, maskedLayers, isMaskedLayer, MASK_BUFFER, PARAMETRIZATIONS,
+  MaskedConv2d, MaskedLinear, maskedLayers, isMaskedLayer, MASK_BUFFER,
 } from './masked';
-export type { MaskedLayer, Parametrization } from './masked';
+export type { MaskedLayer, WeightParametrization } from './masked';
 export {
   saveSafetensors, loadSafetensors, loadSafetensorsWithMetadata, loadSafetensorsHeader,
   encodeSafetensors, decodeSafetensors, decodeSafetensorsWithMetadata, decodeSafetensorsHeader,

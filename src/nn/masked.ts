@@ -5,32 +5,21 @@
  * re-establish it; between them the fused optimizer keeps masked entries at zero, so forward
  * uses the weight as is, with no per-step multiply.
  *
- * The weight is parametrized 'dense' (θ is the parameter itself) or, once the Sign-In code
- * switches a layer through setParametrization(), 'signin' (θ = mask ⊙ m ⊙ w with buffers
- * `weight_m` and `weight_w`, θ kept in `weight`).
- *
- * Sign-In invariant (src/signin/apply.ts drives it): θ stays the `weight` parameter, the autograd
- * leaf that forward uses, so forward costs nothing extra; the fused Sign-In step reads θ's gradient
- * and writes m, w and θ. Between steps `weight` equals m ⊙ w exactly (elementwise float product)
- * and w is exactly 0 outside the mask, so θ = mask ⊙ m ⊙ w. Switching to 'signin' splits the
- * masked θ (signinSplit: m² − w² = β, m·w = θ) and then writes θ = m·w, which moves θ by at most
- * a rounding step. Switching back to 'dense' writes θ = mask ⊙ m ⊙ w and frees m and w. After
- * loadStateDict, θ is recomputed from the loaded m, w and mask (w is zeroed outside the mask).
+ * The weight θ is the layer's `weight` parameter ('dense'), or is kept by a parametrization that
+ * another module attaches (setWeightParametrization; Sign-In's θ = mask ⊙ m ⊙ w lives in
+ * src/signin/parametrization.ts). The layer knows only the interface: the parametrization's
+ * buffers (setParametrizationBuffer), and the moments at which it re-establishes θ under the mask.
  */
-import { InvalidArgumentError, ToolkitError, type Issue } from '../errors';
+import { ToolkitError, type Issue } from '../errors';
 import { noGrad } from '../tensor/autograd';
 import { onesLike } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import type { Generator } from '../tensor/runtime';
 import type { Tensor } from '../tensor/tensor';
-import { oneOf } from '../validate';
 import { Conv2d } from './conv';
 import { invalidTensorArg, tensorArg } from './functional';
 import { Linear } from './linear';
 import type { Module } from './module';
-
-export type Parametrization = 'dense' | 'signin';
-export const PARAMETRIZATIONS: readonly Parametrization[] = ['dense', 'signin'];
 
 /** The buffer name of a masked layer's mask (`<param>_mask`). */
 export const MASK_BUFFER = 'weight_mask';
@@ -57,42 +46,21 @@ function zeroMasked(weight: Tensor, mask: Tensor): void {
   }));
 }
 
-/** Buffer names of the Sign-In factors (`<param>_m`, `<param>_w`); registered (undefined) while 'dense'. */
-export const SIGNIN_M_BUFFER = 'weight_m';
-export const SIGNIN_W_BUFFER = 'weight_w';
-
-/** A layer's Sign-In factors (live buffers) and the β of its last split. */
-export interface SignInFactors {
-  m: Tensor;
-  w: Tensor;
-  beta: number;
-}
-
-export interface ParametrizationOptions {
-  /** Inner scaling of the Sign-In split, m² − w² = β (> 0); default 1. Ignored for 'dense'. */
-  beta?: number;
-}
-
 /**
- * The Sign-In split of θ (new tensors, θ's dtype): m = sqrt((β + sqrt(β² + 4θ²)) / 2) and
- * w = θ / m, so that m² − w² = β and m·w = θ. θ = 0 gives m = √β, w = 0.
+ * A parametrization of a masked layer's weight, attached by the module that owns it. θ stays the
+ * layer's `weight` parameter (the autograd leaf forward uses); the parametrization keeps its
+ * factors in buffers it registers through the layer and keeps θ in step with them.
  */
-export function signinSplit(theta: Tensor, beta = 1): { m: Tensor; w: Tensor } {
-  if (typeof beta !== 'number' || !(beta > 0) || !Number.isFinite(beta)) throw new InvalidArgumentError('beta', 'finite number > 0', beta);
-  return noGrad(() => tidy(() => {
-    const t = theta.detach();
-    const m = t.square().mul(4).add(beta * beta).sqrt().add(beta).mul(0.5).sqrt();
-    return { m, w: t.div(m) };
-  }));
+export interface WeightParametrization {
+  /** What layer.parametrization reports while it is attached (the layer says 'dense' otherwise). */
+  readonly name: string;
+  /** Re-establishes θ and the factors under the mask (after setMask, a load, attaching). */
+  enforce(): void;
+  /** θ was re-initialised (resetParameters): derive the factors from it again. */
+  afterReset(): void;
 }
 
 type SetBuffer = (name: string, t: Tensor | undefined) => void;
-
-function checkBeta(opts: ParametrizationOptions | undefined): number {
-  const beta = opts?.beta ?? 1;
-  if (typeof beta !== 'number' || !(beta > 0) || !Number.isFinite(beta)) throw new InvalidArgumentError('beta', 'finite number > 0', beta);
-  return beta;
-}
 
 /**
  * The mask and parametrization of one masked layer: the single implementation behind MaskedConv2d
@@ -102,22 +70,15 @@ function checkBeta(opts: ParametrizationOptions | undefined): number {
  * `set` callbacks because Module keeps those methods protected.
  */
 class MaskedWeight {
-  kind: Parametrization = 'dense';
-  beta = 1;
+  parametrization: WeightParametrization | undefined;
+  private readonly slots = new Set<string>();
 
-  constructor(private readonly layer: Module & { readonly weight: Tensor }, register: SetBuffer, private readonly set: SetBuffer) {
+  constructor(private readonly layer: Module & { readonly weight: Tensor }, private readonly register: SetBuffer, private readonly set: SetBuffer) {
     register(MASK_BUFFER, onesLike(layer.weight));
-    register(SIGNIN_M_BUFFER, undefined);
-    register(SIGNIN_W_BUFFER, undefined);
   }
 
   get mask(): Tensor {
     return this.layer.getBuffer(MASK_BUFFER)!;
-  }
-
-  get signin(): SignInFactors | undefined {
-    if (this.kind !== 'signin') return undefined;
-    return { m: this.layer.getBuffer(SIGNIN_M_BUFFER)!, w: this.layer.getBuffer(SIGNIN_W_BUFFER)!, beta: this.beta };
   }
 
   setMask(mask: Tensor): void {
@@ -131,50 +92,30 @@ class MaskedWeight {
     return n === 0 ? 1 : tidy(() => this.mask.sum().item()) / n;
   }
 
-  /** After the base class re-initialised the weight: under 'signin' the fresh θ gets a fresh split. */
   afterReset(): void {
-    if (this.kind === 'signin') this.split(this.beta);
+    if (this.parametrization) this.parametrization.afterReset();
     else this.enforce();
   }
 
-  /** The mask invariant: θ zero outside the mask; under 'signin' w zero there and θ = m·w. */
+  /** The mask invariant: θ zero outside the mask (a parametrization also keeps its factors so). */
   enforce(): void {
-    const { weight } = this.layer;
-    const s = this.signin;
-    if (!s) {
-      zeroMasked(weight, this.mask);
-      return;
-    }
-    noGrad(() => tidy(() => {
-      s.w.maskedFill_(this.mask.eq(0), 0);
-      weight.copy_(s.m.mul(s.w));
-    }));
+    if (this.parametrization) this.parametrization.enforce();
+    else zeroMasked(this.layer.weight, this.mask);
   }
 
-  /**
-   * 'signin' from 'dense' splits the masked θ with opts.beta; 'signin' again re-splits; 'dense'
-   * merges θ = mask ⊙ m ⊙ w and frees m and w. Either way the invariant holds afterwards.
-   */
-  setParametrization(kind: Parametrization, opts: ParametrizationOptions): void {
-    const next = oneOf('parametrization', kind, PARAMETRIZATIONS);
-    if (next === 'signin') {
-      const beta = checkBeta(opts);
-      this.split(beta);
-      this.beta = beta;
-    } else if (this.kind === 'signin') {
-      const { m, w } = this.signin!;
-      noGrad(() => tidy(() => {
-        this.layer.weight.copy_(m.mul(w).mul(this.mask));
-      }));
-      this.set(SIGNIN_M_BUFFER, undefined);
-      this.set(SIGNIN_W_BUFFER, undefined);
-    }
-    this.kind = next;
+  setParametrization(p: WeightParametrization | undefined): void {
+    this.parametrization = p;
     this.enforce();
   }
 
-  noteBeta(beta: number): void {
-    this.beta = checkBeta({ beta });
+  /** Registers a parametrization's buffer on first use, else replaces it (undefined frees it). */
+  buffer(name: string, t: Tensor | undefined): void {
+    if (this.slots.has(name)) {
+      this.set(name, t);
+    } else {
+      this.register(name, t);
+      this.slots.add(name);
+    }
   }
 
   /** A mask about to be loaded must hold only 0 and 1 (checked before the load writes anything). */
@@ -190,32 +131,6 @@ class MaskedWeight {
     }
     this.enforce();
   }
-
-  /**
-   * Splits the masked θ into m and w (in place when they exist, so that optimizers holding them
-   * stay valid) and writes θ = m·w.
-   */
-  private split(beta: number): void {
-    const { weight } = this.layer;
-    zeroMasked(weight, this.mask);
-    const current = this.signin;
-    const { m, w } = signinSplit(weight, beta);
-    if (current) {
-      noGrad(() => {
-        current.m.copy_(m);
-        current.w.copy_(w);
-      });
-      m.dispose();
-      w.dispose();
-    } else {
-      this.set(SIGNIN_M_BUFFER, m);
-      this.set(SIGNIN_W_BUFFER, w);
-    }
-    noGrad(() => tidy(() => {
-      const s = current ?? { m, w };
-      weight.copy_(s.m.mul(s.w));
-    }));
-  }
 }
 
 /*
@@ -228,9 +143,10 @@ class MaskedWeight {
 export class MaskedConv2d extends Conv2d {
   private readonly masked = new MaskedWeight(this, (n, t) => this.registerBuffer(n, t), (n, t) => this.setBuffer(n, t));
 
-  get parametrization(): Parametrization { return this.masked.kind; }
-  /** The Sign-In factors (live buffers) while parametrized 'signin', else undefined. */
-  get signin(): SignInFactors | undefined { return this.masked.signin; }
+  /** 'dense', or the name of the attached weight parametrization ('signin'). */
+  get parametrization(): string { return this.masked.parametrization?.name ?? 'dense'; }
+  /** The attached weight parametrization, if any. */
+  get weightParametrization(): WeightParametrization | undefined { return this.masked.parametrization; }
   /** The live mask buffer (1 = kept, 0 = pruned), shaped and typed like the weight. */
   get mask(): Tensor { return this.masked.mask; }
   /** Copies a 0/1 mask (any numeric or bool dtype) into the mask buffer and zeroes the weight outside it. */
@@ -240,21 +156,22 @@ export class MaskedConv2d extends Conv2d {
   override resetParameters(generator?: Generator): void { super.resetParameters(generator); this.masked?.afterReset(); }
   /** Re-establishes the invariant (masked entries of the weight are zero). */
   protected enforceMask(): void { this.masked.enforce(); }
-  /** Switches to 'dense' or 'signin' (split with opts.beta); whole models: applySignIn / mergeSignIn in src/signin. */
-  setParametrization(kind: Parametrization, opts: ParametrizationOptions = {}): void { this.masked.setParametrization(kind, opts); }
-  /** Records the β of a split done in place (the fused reset); the factors must already hold it. */
-  noteSignInBeta(beta: number): void { this.masked.noteBeta(beta); }
+  /** Attaches a weight parametrization (undefined: back to 'dense'); Sign-In: applySignIn / mergeSignIn in src/signin. */
+  setWeightParametrization(p: WeightParametrization | undefined): void { this.masked.setParametrization(p); }
+  /** A buffer of the attached parametrization: registered on first use, replaced (or freed, undefined) after. */
+  setParametrizationBuffer(name: string, t: Tensor | undefined): void { this.masked.buffer(name, t); }
   protected override checkLoad(incoming: ReadonlyMap<string, Tensor>): Issue[] { return this.masked.checkLoad(incoming); }
   protected override afterLoadStateDict(): void { this.masked.afterLoad(); }
-  protected override extraRepr(): string { return `${super.extraRepr()}, parametrization=${this.masked.kind}`; }
+  protected override extraRepr(): string { return `${super.extraRepr()}, parametrization=${this.parametrization}`; }
 }
 
 export class MaskedLinear extends Linear {
   private readonly masked = new MaskedWeight(this, (n, t) => this.registerBuffer(n, t), (n, t) => this.setBuffer(n, t));
 
-  get parametrization(): Parametrization { return this.masked.kind; }
-  /** The Sign-In factors (live buffers) while parametrized 'signin', else undefined. */
-  get signin(): SignInFactors | undefined { return this.masked.signin; }
+  /** 'dense', or the name of the attached weight parametrization ('signin'). */
+  get parametrization(): string { return this.masked.parametrization?.name ?? 'dense'; }
+  /** The attached weight parametrization, if any. */
+  get weightParametrization(): WeightParametrization | undefined { return this.masked.parametrization; }
   /** The live mask buffer (1 = kept, 0 = pruned), shaped and typed like the weight. */
   get mask(): Tensor { return this.masked.mask; }
   /** Copies a 0/1 mask (any numeric or bool dtype) into the mask buffer and zeroes the weight outside it. */
@@ -264,13 +181,13 @@ export class MaskedLinear extends Linear {
   override resetParameters(generator?: Generator): void { super.resetParameters(generator); this.masked?.afterReset(); }
   /** Re-establishes the invariant (masked entries of the weight are zero). */
   protected enforceMask(): void { this.masked.enforce(); }
-  /** Switches to 'dense' or 'signin' (split with opts.beta); whole models: applySignIn / mergeSignIn in src/signin. */
-  setParametrization(kind: Parametrization, opts: ParametrizationOptions = {}): void { this.masked.setParametrization(kind, opts); }
-  /** Records the β of a split done in place (the fused reset); the factors must already hold it. */
-  noteSignInBeta(beta: number): void { this.masked.noteBeta(beta); }
+  /** Attaches a weight parametrization (undefined: back to 'dense'); Sign-In: applySignIn / mergeSignIn in src/signin. */
+  setWeightParametrization(p: WeightParametrization | undefined): void { this.masked.setParametrization(p); }
+  /** A buffer of the attached parametrization: registered on first use, replaced (or freed, undefined) after. */
+  setParametrizationBuffer(name: string, t: Tensor | undefined): void { this.masked.buffer(name, t); }
   protected override checkLoad(incoming: ReadonlyMap<string, Tensor>): Issue[] { return this.masked.checkLoad(incoming); }
   protected override afterLoadStateDict(): void { this.masked.afterLoad(); }
-  protected override extraRepr(): string { return `${super.extraRepr()}, parametrization=${this.masked.kind}`; }
+  protected override extraRepr(): string { return `${super.extraRepr()}, parametrization=${this.parametrization}`; }
 }
 
 export type MaskedLayer = MaskedConv2d | MaskedLinear;

@@ -1,8 +1,9 @@
 /**
  * SGD: torch.optim.SGD (momentum, dampening, nesterov, weight decay), fused and mask-aware. One
  * native call per step updates every parameter of every group (architecture.md decision 1):
- * dense parameters with the masked SGD kernel, Sign-In factor pairs {theta, m, w, mask} with the
- * fused Sign-In step (decision 3), with the hyperparameters of their group.
+ * dense parameters with the masked SGD kernel, and the entries of registered update kinds
+ * (./update-kind.ts; Sign-In's factor pairs under `signin`) with their kind's fused step, with
+ * the hyperparameters of their group.
  *
  * - Masks: a parameter with a mask (from options.masks, or the masked layers in forModel) has its
  *   gradient, decay term, momentum buffer and weight masked, so masked elements of all three are
@@ -13,22 +14,22 @@
  *   skipped and not counted). A reset with momentum 'zero' zeroes the buffers but keeps the
  *   count, so the next update is buf = μ·0 + (1 − dampening)·d.
  * - stateDict(): per tensor `<name>.momentum_buffer` (the live buffer) and `<name>.step` (a live
- *   one-element float64 count); Sign-In pairs, named by θ's parameter name, give
- *   `<name>.m_momentum_buffer` and `<name>.w_momentum_buffer`. Groups without momentum have no
- *   state. Nothing is returned for them.
+ *   one-element float64 count); an update kind's entry gives `<name>.<factor>_momentum_buffer` per
+ *   factor (Sign-In: `m_momentum_buffer`, `w_momentum_buffer`, named by θ's parameter name) and
+ *   `<name>.step`. Groups without momentum have no state. Nothing is returned for them.
  * - lr: the setter scales every group's lr by the same factor as the base lr (groups created with
  *   their own lr keep their ratio to the base lr), as a schedule on the optimizer expects.
  */
 import { InvalidArgumentError, IssuesError, ToolkitError, fromNative, type Issue } from '../errors';
 import { maskedLayers } from '../nn/masked';
 import type { Module } from '../nn/module';
-import { signinParameters, type SignInOptimizer, type SignInParam } from '../signin/apply';
-import { fusedNative, handleOf, optionalHandleOf, type NativeSgdGroup } from '../signin/kernels';
 import { noGrad } from '../tensor/autograd';
 import { zeros, zerosLike } from '../tensor/creation';
 import { keep } from '../tensor/keep';
 import { Tensor } from '../tensor/tensor';
 import { bool, knownKeys, num, options } from '../validate';
+import { handleOf, optionalHandleOf, sgdNative, type NativeSgdGroup } from './native';
+import { updateKinds, type KindEntry, type UpdateKind, type UpdateKindEntries } from './update-kind';
 
 export interface SGDOptions {
   /** Learning rate, ≥ 0. */
@@ -46,12 +47,11 @@ export interface SGDOptions {
 /** A parameter, bare or with its name (as Module.namedParameters() yields them). */
 export type ParamEntry = Tensor | [string, Tensor];
 
-/** One parameter group: its own tensors and, optionally, its own hyperparameters. */
-export interface ParamGroup extends Partial<SGDOptions> {
-  params?: ParamEntry[];
-  /** Sign-In factor pairs (src/signin/apply.ts's signinParameters). */
-  signin?: SignInParam[];
-}
+/**
+ * One parameter group: its own tensors, optionally its own hyperparameters, and entries of the
+ * registered update kinds under their keys (Sign-In: `signin`, src/signin/update-kind.ts).
+ */
+export type ParamGroup = Partial<SGDOptions> & { params?: ParamEntry[] } & { [K in keyof UpdateKindEntries]?: UpdateKindEntries[K][] };
 
 /** Masks by parameter tensor or parameter name, or a lookup function. */
 export type MaskLookup = Map<Tensor | string, Tensor> | ((name: string, param: Tensor) => Tensor | undefined);
@@ -81,11 +81,11 @@ interface ParamState {
   steps: number;
 }
 
-interface SigninState {
-  name: string;
-  entry: SignInParam;
-  bufM: Tensor | undefined;
-  bufW: Tensor | undefined;
+interface EntryState {
+  kind: UpdateKind;
+  entry: KindEntry;
+  /** Momentum buffers by factor name (none without momentum). */
+  bufs: Record<string, Tensor>;
   steps: number;
 }
 
@@ -97,7 +97,7 @@ interface GroupState {
   nesterov: boolean;
   weightDecay: number;
   params: ParamState[];
-  signin: SigninState[];
+  entries: EntryState[];
 }
 
 const HYPER_KEYS = ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay'] as const;
@@ -124,7 +124,7 @@ function sameShape(a: Tensor, b: Tensor): boolean {
   return x.length === y.length && x.every((d, i) => d === y[i]);
 }
 
-export class SGD implements SignInOptimizer {
+export class SGD {
   private readonly groups: GroupState[];
   private baseLr: number;
   private disposed = false;
@@ -132,7 +132,7 @@ export class SGD implements SignInOptimizer {
   /**
    * params: parameters (bare or named), or parameter groups. Unnamed parameters are named
    * `group<g>.param<i>` in state dicts. A tensor may appear only once, and not both as a
-   * parameter and as a Sign-In θ.
+   * parameter and as the driving tensor of an update kind's entry (a Sign-In θ).
    */
   constructor(params: Iterable<ParamEntry> | ParamGroup[], opts: SGDConstructorOptions) {
     const o = options<SGDConstructorOptions>('options', opts) as SGDConstructorOptions;
@@ -159,10 +159,11 @@ export class SGD implements SignInOptimizer {
       specs.forEach((spec, g) => {
         const where = isGroups ? `params[${g}]` : '';
         const groupOptions = options<ParamGroup>(where || 'params', spec);
-        if (isGroups) knownKeys(where, groupOptions, ['params', 'signin', ...HYPER_KEYS]);
+        const kinds = updateKinds();
+        if (isGroups) knownKeys(where, groupOptions, ['params', ...kinds.map((k) => k.key), ...HYPER_KEYS]);
         const h = hyper(where, groupOptions, base);
         const group: GroupState = {
-          ...h, lrScale: base.lr > 0 ? h.lr / base.lr : 1, params: [], signin: [],
+          ...h, lrScale: base.lr > 0 ? h.lr / base.lr : 1, params: [], entries: [],
         };
         this.groups.push(group);
         const entries = spec.params ?? [];
@@ -182,32 +183,24 @@ export class SGD implements SignInOptimizer {
           }
           group.params.push({ name, param, mask, buf: undefined, steps: 0 });
         });
-        const signin = spec.signin ?? [];
-        if (!Array.isArray(signin)) throw new InvalidArgumentError(`${where || 'params'}.signin`, 'array of {name, theta, m, w, mask}', signin);
-        signin.forEach((s, i) => {
-          const at = `${where ? `${where}.` : ''}signin[${i}]`;
-          if (typeof s !== 'object' || s === null) throw new InvalidArgumentError(at, '{name, theta, m, w, mask}', s);
-          const name = typeof s.name === 'string' ? s.name : `group${g}.signin${i}`;
-          for (const k of ['theta', 'm', 'w'] as const) handleOf(`${name} (${k})`, s[k]);
-          if (s.mask !== undefined) handleOf(`${name} (mask)`, s.mask);
-          for (const k of ['m', 'w', 'mask'] as const) {
-            const t = s[k];
-            if (t && !sameShape(t, s.theta)) {
-              throw new InvalidArgumentError(`${name} (${k})`, `a Tensor of θ's shape [${s.theta.shape.join(', ')}]`, `a Tensor of shape [${t.shape.join(', ')}]`);
-            }
-          }
-          claim(at, s.theta, name);
-          group.signin.push({ name, entry: s, bufM: undefined, bufW: undefined, steps: 0 });
-        });
+        for (const kind of kinds) {
+          const list = (groupOptions as Record<string, unknown>)[kind.key] ?? [];
+          if (!Array.isArray(list)) throw new InvalidArgumentError(`${where || 'params'}.${kind.key}`, `array of ${kind.key} entries`, list);
+          list.forEach((value, i) => {
+            const at = `${where ? `${where}.` : ''}${kind.key}[${i}]`;
+            const entry = kind.entry(value, at, `group${g}.${kind.key}${i}`);
+            claim(at, entry.grad, entry.name);
+            group.entries.push({ kind, entry, bufs: {}, steps: 0 });
+          });
+        }
       });
       // Momentum buffers: zeros, kept, owned by the optimizer.
       noGrad(() => {
         for (const g of this.groups) {
           if (g.momentum === 0) continue;
           for (const p of g.params) p.buf = keep(zerosLike(p.param));
-          for (const s of g.signin) {
-            s.bufM = keep(zerosLike(s.entry.m));
-            s.bufW = keep(zerosLike(s.entry.w));
+          for (const e of g.entries) {
+            for (const [f, t] of Object.entries(e.entry.factors)) e.bufs[f] = keep(zerosLike(t));
           }
         }
       });
@@ -218,8 +211,9 @@ export class SGD implements SignInOptimizer {
   }
 
   /**
-   * An SGD over every parameter of a model: Sign-In layers' θ become fused Sign-In entries
-   * (signinParameters), masked layers' weights get their masks (pruned weights stay 0), and
+   * An SGD over every parameter of a model: each registered update kind takes its entries from
+   * the model (Sign-In layers' θ become fused Sign-In entries), masked layers' weights get their
+   * masks (pruned weights stay 0), and
    * `noWeightDecay` parameters go to a second group with weightDecay 0. One native call per step.
    * Create it after applySignIn and model.to().
    *
@@ -235,18 +229,19 @@ export class SGD implements SignInOptimizer {
     if (o.noWeightDecay !== undefined && typeof o.noWeightDecay !== 'function') {
       throw new InvalidArgumentError('noWeightDecay', 'function (name, param) => boolean', o.noWeightDecay);
     }
-    const signin = signinParameters(model);
-    const thetas = new Set(signin.map((s) => s.theta));
+    const kinds = updateKinds();
+    const fromModel = kinds.map((k) => [k, k.fromModel(model)] as const);
+    const driven = new Set(fromModel.flatMap(([k, list]) => list.map((e, i) => k.entry(e, `${k.key}[${i}]`, `${k.key}${i}`).grad)));
     const masks = new Map<Tensor | string, Tensor>();
     for (const [, layer] of maskedLayers(model)) masks.set(layer.weight, layer.mask);
     const decay: ParamEntry[] = [];
     const noDecay: ParamEntry[] = [];
     for (const [name, p] of model.namedParameters()) {
-      if (thetas.has(p)) continue;
+      if (driven.has(p)) continue;
       (o.noWeightDecay?.(name, p) ? noDecay : decay).push([name, p]);
     }
     const { noWeightDecay: _unused, ...hyperOpts } = o;
-    const groups: ParamGroup[] = [{ params: decay, signin }];
+    const groups: ParamGroup[] = [{ params: decay, ...Object.fromEntries(fromModel.map(([k, list]) => [k.key, list])) }];
     if (noDecay.length) groups.push({ params: noDecay, weightDecay: 0 });
     return new SGD(groups, { ...hyperOpts, masks });
   }
@@ -265,10 +260,11 @@ export class SGD implements SignInOptimizer {
   }
 
   /** Each group's hyperparameters and sizes (read-only snapshot). */
-  get paramGroups(): { lr: number; momentum: number; dampening: number; nesterov: boolean; weightDecay: number; numParams: number; numSignin: number }[] {
+  get paramGroups(): { lr: number; momentum: number; dampening: number; nesterov: boolean; weightDecay: number; numParams: number; numEntries: Record<string, number> }[] {
     return this.groups.map((g) => ({
       lr: g.lr, momentum: g.momentum, dampening: g.dampening, nesterov: g.nesterov, weightDecay: g.weightDecay,
-      numParams: g.params.length, numSignin: g.signin.length,
+      numParams: g.params.length,
+      numEntries: Object.fromEntries(updateKinds().map((k) => [k.key, g.entries.filter((e) => e.kind === k).length])),
     }));
   }
 
@@ -276,54 +272,54 @@ export class SGD implements SignInOptimizer {
     if (this.disposed) throw new ToolkitError('ERR_TENSOR_DISPOSED', 'This SGD optimizer was disposed');
   }
 
-  /** One SGD step over every parameter and Sign-In pair with a gradient: one native call. */
+  /** One SGD step over every parameter and update-kind entry with a gradient: one native call. */
   step(): void {
     this.checkLive();
+    const kinds = updateKinds();
     const groups: NativeSgdGroup[] = this.groups.map((g) => {
       const momentum = g.momentum !== 0;
-      return {
+      const group: NativeSgdGroup = {
         lr: g.lr, momentum: g.momentum, dampening: g.dampening, nesterov: g.nesterov, weightDecay: g.weightDecay,
         params: g.params.map((p) => handleOf(`parameter ${p.name}`, p.param)),
         masks: g.params.map((p) => optionalHandleOf(`the mask of ${p.name}`, p.mask)),
         momentumBuffers: momentum ? g.params.map((p) => handleOf(`the momentum buffer of ${p.name}`, p.buf)) : undefined,
         steps: momentum ? g.params.map((p) => p.steps) : undefined,
         names: g.params.map((p) => p.name),
-        signin: g.signin.map((s) => ({
-          theta: handleOf(`${s.name} (theta)`, s.entry.theta),
-          m: handleOf(`${s.name} (m)`, s.entry.m),
-          w: handleOf(`${s.name} (w)`, s.entry.w),
-          mask: optionalHandleOf(`${s.name} (mask)`, s.entry.mask),
-          bufM: momentum ? handleOf(`${s.name} (bufM)`, s.bufM) : undefined,
-          bufW: momentum ? handleOf(`${s.name} (bufW)`, s.bufW) : undefined,
-          step: s.steps,
-        })),
       };
+      for (const k of kinds) group[k.key] = g.entries.filter((e) => e.kind === k).map((e) => e.entry.toNative(momentum ? e.bufs : {}, e.steps));
+      return group;
     });
     let result;
     try {
-      result = fusedNative().sgdStep(groups);
+      result = sgdNative().sgdStep(groups);
     } catch (e) {
       throw fromNative(e);
     }
     result.forEach((r, gi) => {
       const g = this.groups[gi];
       r.params.forEach((done, i) => { if (done) g.params[i].steps += 1; });
-      r.signin.forEach((done, i) => { if (done) g.signin[i].steps += 1; });
+      for (const k of kinds) {
+        const done = r[k.key] ?? [];
+        g.entries.filter((e) => e.kind === k).forEach((e, i) => { if (done[i]) e.steps += 1; });
+      }
     });
   }
 
-  /** Sets every gradient (parameters and Sign-In θ) to undefined, as zero_grad(set_to_none=True). */
+  /** Sets every gradient (parameters and update-kind entries) to undefined, as zero_grad(set_to_none=True). */
   zeroGrad(): void {
     for (const g of this.groups) {
       for (const p of g.params) if (!p.param.isDisposed) p.param.grad = undefined;
-      for (const s of g.signin) if (!s.entry.theta.isDisposed) s.entry.theta.grad = undefined;
+      for (const e of g.entries) if (!e.entry.grad.isDisposed) e.entry.grad.grad = undefined;
     }
   }
 
-  /** The momentum buffers of the Sign-In pair whose θ is `theta` (SignInOptimizer, for resets). */
-  signinBuffers(theta: Tensor): { bufM?: Tensor; bufW?: Tensor } | undefined {
+  /**
+   * The momentum buffers, by factor, of the update-kind entry driven by `grad` (a Sign-In θ): {}
+   * without momentum, undefined for a tensor this optimizer has no entry for.
+   */
+  entryBuffers(grad: Tensor): Readonly<Record<string, Tensor>> | undefined {
     for (const g of this.groups) {
-      for (const s of g.signin) if (s.entry.theta === theta) return { bufM: s.bufM, bufW: s.bufW };
+      for (const e of g.entries) if (e.entry.grad === grad) return e.bufs;
     }
     return undefined;
   }
@@ -357,10 +353,9 @@ export class SGD implements SignInOptimizer {
         out.set(`${p.name}.momentum_buffer`, p.buf!);
         out.set(`${p.name}.step`, this.stepTensor(p.name, p.steps));
       }
-      for (const s of g.signin) {
-        out.set(`${s.name}.m_momentum_buffer`, s.bufM!);
-        out.set(`${s.name}.w_momentum_buffer`, s.bufW!);
-        out.set(`${s.name}.step`, this.stepTensor(s.name, s.steps));
+      for (const e of g.entries) {
+        for (const [f, buf] of Object.entries(e.bufs)) out.set(`${e.entry.name}.${f}_momentum_buffer`, buf);
+        out.set(`${e.entry.name}.step`, this.stepTensor(e.entry.name, e.steps));
       }
     }
     return out;
@@ -405,12 +400,12 @@ export class SGD implements SignInOptimizer {
         if (b) copies.push([p.buf!, b]);
         stepOf(`${p.name}.step`, p);
       }
-      for (const s of g.signin) {
-        const bm = take(`${s.name}.m_momentum_buffer`, s.bufM);
-        const bw = take(`${s.name}.w_momentum_buffer`, s.bufW);
-        if (bm) copies.push([s.bufM!, bm]);
-        if (bw) copies.push([s.bufW!, bw]);
-        stepOf(`${s.name}.step`, s);
+      for (const e of g.entries) {
+        for (const [f, buf] of Object.entries(e.bufs)) {
+          const t = take(`${e.entry.name}.${f}_momentum_buffer`, buf);
+          if (t) copies.push([buf, t]);
+        }
+        stepOf(`${e.entry.name}.step`, e);
       }
     }
     for (const k of state.keys()) if (!used.has(k)) issues.push({ code: 'unexpected_key', path: k, message: 'unexpected key' });
@@ -424,10 +419,7 @@ export class SGD implements SignInOptimizer {
   private releaseBuffers(): void {
     for (const g of this.groups ?? []) {
       for (const p of g.params) p.buf?.dispose();
-      for (const s of g.signin) {
-        s.bufM?.dispose();
-        s.bufW?.dispose();
-      }
+      for (const e of g.entries) for (const buf of Object.values(e.bufs)) buf.dispose();
     }
     for (const t of this.stepTensors?.values() ?? []) t.dispose();
   }

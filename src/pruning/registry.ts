@@ -50,6 +50,11 @@ export function names(): string[] {
   return [...factories.keys()].sort();
 }
 
+/** The names of the registered pruners in registration order (the built-ins first). */
+export function registeredNames(): string[] {
+  return [...factories.keys()];
+}
+
 /** A new pruner by name; throws UnknownNameError listing the valid names. */
 export function get(name: string, options: Record<string, unknown> = {}): Pruner {
   const f = factories.get(name);

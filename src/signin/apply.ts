@@ -2,9 +2,9 @@
  * Applying Sign-In to a model (signin-method.md): every selected masked conv/linear weight becomes
  * θ = M ⊙ m ⊙ w. θ stays the layer's `weight` parameter (the autograd leaf forward uses, so
  * forward costs nothing extra) and m, w are the persistent buffers `weight_m`, `weight_w`
- * (docs/architecture.md, "As built"). The fused Sign-In step of the SGD (src/optim/sgd.ts) reads θ's gradient,
- * updates m and w and writes θ = m·w; `signinParameters(model)` lists the {theta, m, w, mask}
- * entries it needs.
+ * (docs/architecture.md, "As built"). The fused Sign-In step, Sign-In's update kind of the SGD
+ * (./update-kind.ts), reads θ's gradient, updates m and w and writes θ = m·w;
+ * `signinParameters(model)` lists the {theta, m, w, mask} entries it needs.
  *
  * Invariant while a layer is 'signin': weight == m ⊙ w exactly and w == 0 outside the mask.
  * applySignIn splits the masked θ (m = sqrt((β + sqrt(β² + 4θ²))/2), w = θ/m, so m² − w² = β),
@@ -20,11 +20,12 @@
 import { InvalidArgumentError, UnknownNameError } from '../errors';
 import { maskedLayers, type MaskedLayer } from '../nn/masked';
 import type { Module } from '../nn/module';
-import { noGrad } from '../tensor/autograd';
-import { tidy } from '../tensor/engine';
 import type { Tensor } from '../tensor/tensor';
 import { options } from '../validate';
 import { signinReset } from './kernels';
+import { attachSignIn, checkBeta, detachSignIn, noteSignInBeta, signinFactors } from './parametrization';
+
+export { signinParameters, type SignInParam } from './update-kind';
 
 /** Which masked layers to act on: dotted module names, or a predicate over (name, layer). */
 export type LayerSelector = readonly string[] | ((name: string, layer: MaskedLayer) => boolean);
@@ -39,30 +40,16 @@ export interface ApplySignInOptions {
   layers?: LayerSelector;
 }
 
-/** One Sign-In factor pair as the fused SGD step takes it: θ = mask ⊙ m ⊙ w. */
-export interface SignInParam {
-  /** Dotted parameter name of θ (`layer1.0.conv1.weight`). */
-  name: string;
-  theta: Tensor;
-  m: Tensor;
-  w: Tensor;
-  mask: Tensor;
-}
-
 /**
- * What the reset needs from an optimizer: the momentum buffers of a Sign-In entry's m and w
- * (undefined where the optimizer has none yet or uses no momentum).
+ * What the reset needs from an optimizer: the momentum buffers of a Sign-In entry's factors m
+ * and w (absent where the optimizer uses no momentum), as SGD.entryBuffers gives them.
  */
 export interface SignInOptimizer {
-  signinBuffers(theta: Tensor): { bufM?: Tensor; bufW?: Tensor } | undefined;
+  entryBuffers(theta: Tensor): Readonly<Record<string, Tensor>> | undefined;
 }
 
 function betaOf(beta: BetaOption, name: string, layer: MaskedLayer): number {
-  const b = typeof beta === 'function' ? beta(name, layer) : beta;
-  if (typeof b !== 'number' || !(b > 0) || !Number.isFinite(b)) {
-    throw new InvalidArgumentError(typeof beta === 'function' ? `beta('${name}')` : 'beta', 'finite number > 0', b);
-  }
-  return b;
+  return checkBeta(typeof beta === 'function' ? `beta('${name}')` : 'beta', typeof beta === 'function' ? beta(name, layer) : beta);
 }
 
 /** The masked layers a selector picks (all when undefined); unknown names throw, listing the valid ones. */
@@ -101,7 +88,7 @@ export function applySignIn(model: Module, opts: ApplySignInOptions = {}): strin
   // Validate every β before touching any layer.
   const betas = chosen.map(([n, l]) => betaOf(beta, n, l));
   chosen.forEach(([, layer], i) => {
-    if (layer.parametrization !== 'signin') layer.setParametrization('signin', { beta: betas[i] });
+    if (layer.parametrization !== 'signin') attachSignIn(layer, betas[i]);
   });
   return chosen.map(([n]) => n);
 }
@@ -112,7 +99,7 @@ export function applySignIn(model: Module, opts: ApplySignInOptions = {}): strin
  */
 export function mergeSignIn(model: Module): string[] {
   const merged = signinLayers(model);
-  for (const [, layer] of merged) layer.setParametrization('dense');
+  for (const [, layer] of merged) detachSignIn(layer);
   return merged.map(([n]) => n);
 }
 
@@ -126,14 +113,6 @@ export function hasSignIn(model: Module): boolean {
   return signinLayers(model).length > 0;
 }
 
-/** The {theta, m, w, mask} entries of every Sign-In layer, for the fused SGD. */
-export function signinParameters(model: Module): SignInParam[] {
-  return signinLayers(model).map(([name, layer]) => {
-    const s = layer.signin!;
-    return { name: name ? `${name}.weight` : 'weight', theta: layer.weight, m: s.m, w: s.w, mask: layer.mask };
-  });
-}
-
 export interface ResetSignInOptions {
   /** The β to restore; default: each layer's own β (the one applySignIn used). */
   beta?: BetaOption;
@@ -144,10 +123,10 @@ export interface ResetSignInOptions {
 }
 
 /**
- * The Sign-In reset: re-splits every Sign-In layer's m and w in place with m² − w² = β, keeping θ
- * (one fused kernel per tensor), then rewrites θ = m·w so that the layer invariant holds exactly
- * (θ moves by at most a rounding step; the function is kept to float rounding). Returns the
- * number of layers reset.
+ * The Sign-In reset: re-splits every Sign-In layer's m and w in place with m² − w² = β and writes
+ * θ = m·w, so that the layer invariant holds exactly (one fused kernel per tensor; θ moves by at
+ * most a rounding step, the function is kept to float rounding). Returns the number of layers
+ * reset.
  */
 export function resetSignIn(model: Module, opts: ResetSignInOptions = {}): number {
   const o = options<ResetSignInOptions>('options', opts);
@@ -157,17 +136,14 @@ export function resetSignIn(model: Module, opts: ResetSignInOptions = {}): numbe
     throw new InvalidArgumentError('optimizer', 'the optimizer that trains the Sign-In factors (zeroMomentum needs its buffers)', o.optimizer);
   }
   const layers = signinLayers(model);
-  const betas = layers.map(([n, l]) => (o.beta === undefined ? l.signin!.beta : betaOf(o.beta, n, l)));
+  const betas = layers.map(([n, l]) => (o.beta === undefined ? signinFactors(l)!.beta : betaOf(o.beta, n, l)));
   layers.forEach(([, layer], i) => {
-    const s = layer.signin!;
-    const bufs = o.optimizer?.signinBuffers(layer.weight);
+    const s = signinFactors(layer)!;
+    const bufs = o.optimizer?.entryBuffers(layer.weight);
     signinReset({
-      theta: layer.weight, m: s.m, w: s.w, mask: layer.mask, beta: betas[i], zeroMomentum, bufM: bufs?.bufM, bufW: bufs?.bufW,
+      theta: layer.weight, m: s.m, w: s.w, mask: layer.mask, beta: betas[i], zeroMomentum, bufM: bufs?.m, bufW: bufs?.w,
     });
-    noGrad(() => tidy(() => {
-      layer.weight.copy_(s.m.mul(s.w));
-    }));
-    layer.noteSignInBeta(betas[i]);
+    noteSignInBeta(layer, betas[i]);
   });
   return layers.length;
 }

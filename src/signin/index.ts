@@ -18,5 +18,5 @@ export { SignTracker, innerScaling } from './stats';
 export type { SignStats, LayerSignStats, FlipFractions, SignTrackerOptions, InnerScaling } from './stats';
 export { signinStep, signinReset, signinSplitFused } from './kernels';
 export type { SigninStepArgs, SigninResetArgs } from './kernels';
-export { signinSplit, SIGNIN_M_BUFFER, SIGNIN_W_BUFFER } from '../nn/masked';
-export type { SignInFactors, ParametrizationOptions } from '../nn/masked';
+export { signinSplit, signinFactors, SIGNIN_M_BUFFER, SIGNIN_W_BUFFER } from './parametrization';
+export type { SignInFactors } from './parametrization';

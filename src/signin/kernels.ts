@@ -1,27 +1,30 @@
 /**
- * Typed wrappers over the fused native kernels (architecture.md decision 3): the Sign-In step,
- * reset and split (native/signin/) and the mask-aware SGD step (native/optim/sgd.cc, used by
- * src/optim/sgd.ts). Each call is synchronous, runs one pass over the tensors' memory on the CPU
+ * Typed wrappers over the fused Sign-In kernels (architecture.md decision 3): the step, reset
+ * and split (native/signin/). The SGD runs the same step for its `signin` entries
+ * (./update-kind.ts). Each call is synchronous, runs one pass over the tensors' memory on the CPU
  * (at::parallel_for, vectorized loops) or one CUDA kernel, and writes in place.
  *
  * Conventions (the same in C++ and CUDA; native/signin/signin_kernels.h):
- * - SGD is exactly torch.optim.SGD: d = g + λ·p; buf = d on a tensor's first update (`step` 0),
- *   else buf = μ·buf + (1 − dampening)·d; d = nesterov ? d + μ·buf : buf; p −= lr·d.
- *   `step` counts the updates already applied to that tensor (the optimizer keeps the count);
- *   zeroing a buffer (momentum 'zero' at a reset) does not reset the count.
+ * - The SGD on m and w is exactly torch.optim.SGD (native/optim/sgd_kernels.h): d = g + λ·p;
+ *   buf = d on a tensor's first update (`step` 0), else buf = μ·buf + (1 − dampening)·d;
+ *   d = nesterov ? d + μ·buf : buf; p −= lr·d. `step` counts the updates already applied to that
+ *   tensor (the optimizer keeps the count); zeroing a buffer (momentum 'zero' at a reset) does
+ *   not reset the count.
  * - A mask element ≠ 0 keeps the element, 0 drops it (float masks of the tensor's dtype or bool).
  * - signinStep: g = θ.grad, g_m = w·g and g_w = m·g with the OLD m and w, the SGD above on m and
  *   w (weight decay on m and w), then θ = m·w. Dropped elements: θ = 0, w = 0, both momentum
  *   buffers 0, m unchanged (√β from the split). θ without a gradient: nothing happens (false).
- * - signinReset: m = sqrt((β + sqrt(β² + 4θ²))/2), w = θ/m, θ unchanged, so m² − w² = β.
- *   Dropped elements: θ = 0, m = √β, w = 0, buffers 0. zeroMomentum zeroes both buffers.
+ * - signinReset: m = sqrt((β + sqrt(β² + 4θ²))/2), w = θ/m, so m² − w² = β, then θ = m·w (the
+ *   layer invariant, exactly; θ moves by at most a rounding step). Dropped elements: θ = 0,
+ *   m = √β, w = 0, buffers 0. zeroMomentum zeroes both buffers.
  * - signinSplitFused: the same formula into new m and w (θ is not written).
  *
  * Errors name the argument ("Expected m with the shape of theta [64, 3, 3, 3] but received
  * [64, 3, 3]"); the TS layer reports disposed tensors by argument name before calling in.
  */
-import { InvalidArgumentError, ToolkitError, fromNative } from '../errors';
+import { InvalidArgumentError, fromNative } from '../errors';
 import { native, type NativeTensor } from '../native';
+import { handleOf, optionalHandleOf, type NativeSgdHyper, type SgdNative } from '../optim/native';
 import { Tensor } from '../tensor/tensor';
 
 /** One Sign-In factor pair as the native step takes it. */
@@ -36,36 +39,8 @@ export interface NativeSigninEntry {
   step?: number;
 }
 
-export interface NativeSgdHyper {
-  lr: number;
-  momentum?: number;
-  dampening?: number;
-  nesterov?: boolean;
-  weightDecay?: number;
-}
-
-/** One parameter group of the native sgdStep. Arrays are per parameter. */
-export interface NativeSgdGroup extends NativeSgdHyper {
-  params: NativeTensor[];
-  masks?: (NativeTensor | undefined)[];
-  /** Required (one per parameter) when momentum ≠ 0. */
-  momentumBuffers?: (NativeTensor | undefined)[];
-  /** Updates already applied per parameter (0: first step, buf = d). Required when momentum ≠ 0. */
-  steps?: number[];
-  /** Parameter names, used in error messages. */
-  names?: string[];
-  signin?: NativeSigninEntry[];
-}
-
-/** Which parameters / Sign-In entries had a gradient and were updated. */
-export interface NativeSgdResult {
-  params: boolean[];
-  signin: boolean[];
-}
-
 /** The fused functions of the addon (declared here; src/native/binding.ts keeps the core surface). */
-export interface FusedNative {
-  sgdStep(groups: NativeSgdGroup[]): NativeSgdResult[];
+export interface FusedNative extends SgdNative {
   signinStep(args: NativeSigninEntry & NativeSgdHyper): boolean;
   signinReset(args: {
     theta: NativeTensor; m: NativeTensor; w: NativeTensor; mask?: NativeTensor; beta?: number; zeroMomentum?: boolean;
@@ -76,23 +51,6 @@ export interface FusedNative {
 
 export function fusedNative(): FusedNative {
   return native() as unknown as FusedNative;
-}
-
-/** The live handle of a required tensor argument; names it when it is missing or disposed. */
-export function handleOf(name: string, t: unknown): NativeTensor {
-  if (!(t instanceof Tensor)) throw new InvalidArgumentError(name, 'Tensor', t);
-  if (t.isDisposed) {
-    throw new ToolkitError(
-      'ERR_TENSOR_DISPOSED',
-      `Expected a live Tensor for ${name} but received a disposed one (released by dispose() or by the tidy() scope that created it)`,
-    );
-  }
-  return t.handle;
-}
-
-/** Like handleOf for an optional argument (undefined stays undefined). */
-export function optionalHandleOf(name: string, t: unknown): NativeTensor | undefined {
-  return t === undefined || t === null ? undefined : handleOf(name, t);
 }
 
 function guarded<T>(fn: () => T): T {

@@ -198,5 +198,5 @@ export class SignInResetSchedule {
 }
 
 function asSignInOptimizer(o: unknown): SignInOptimizer | undefined {
-  return o && typeof (o as SignInOptimizer).signinBuffers === 'function' ? (o as SignInOptimizer) : undefined;
+  return o && typeof (o as SignInOptimizer).entryBuffers === 'function' ? (o as SignInOptimizer) : undefined;
 }

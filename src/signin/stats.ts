@@ -24,6 +24,7 @@ import { keep } from '../tensor/keep';
 import type { Tensor } from '../tensor/tensor';
 import { options } from '../validate';
 import { selectLayers, signinLayers, type LayerSelector } from './apply';
+import { signinFactors } from './parametrization';
 
 export interface FlipFractions {
   /** Fraction of unmasked weights whose sign differs from the initial snapshot. */
@@ -64,7 +65,7 @@ export function innerScaling(model: Module): InnerScaling {
   let sum = 0;
   let count = 0;
   for (const [name, layer] of signinLayers(model)) {
-    const s = layer.signin!;
+    const s = signinFactors(layer)!;
     const t = noGrad(() => tidy(() => {
       const kept = layer.mask.ne(0);
       const beta = s.m.to('float64').square().sub(s.w.to('float64').square());
@@ -124,7 +125,7 @@ export class SignTracker {
       const init = this.init.get(name)!;
       const prev = this.prev.get(name)!;
       if (init.isDisposed) throw new ToolkitError('ERR_TENSOR_DISPOSED', 'SignTracker is disposed');
-      const s = layer.signin;
+      const s = signinFactors(layer);
       const { counts, current } = noGrad(() => tidy(() => {
         const cur = layer.weight.detach().sign().to('int8');
         const keepMask = layer.mask.ne(0);

@@ -5,8 +5,6 @@ export { saveCheckpoint, loadCheckpoint, hasCheckpoint } from './checkpoint';
 export type { Position } from './checkpoint';
 export { clipGradNorm } from './clip';
 export { topkCorrect, MetricAccumulator } from './metrics';
-export { trainFromConfig } from './run';
-export type { RunResult } from './run';
 export * from './schedule';
 export { topHessianEigenvalue, modelTopHessianEigenvalue } from './hessian';
 export type { TopEigenOptions, TopEigenResult } from './hessian';

@@ -10,6 +10,7 @@ import { isNormOrBias, SGD, type SGDOptions } from '../../src/optim/sgd';
 import {
   describePytorch, expectClose, fromPy, maskArray, randnArray, runPytorch, seeded, toPy, type PyArray,
 } from '../helpers/pytorch';
+import { signinFactors } from '../../src/signin/parametrization';
 
 const SGD_REFERENCE = `
 dt = getattr(torch, args['dtype'])
@@ -241,7 +242,7 @@ describe('fused SGD (own checks)', () => {
     applySignIn(net, { layers: ['fc2'] });
     const live = memory().numTensors;
     const sgd = SGD.forModel(net, { lr: 0.1, momentum: 0.9, weightDecay: 1e-2, noWeightDecay: isNormOrBias });
-    expect(sgd.paramGroups.map((g) => [g.numParams, g.numSignin, g.weightDecay])).toEqual([[1, 1, 1e-2], [2, 0, 0]]);
+    expect(sgd.paramGroups.map((g) => [g.numParams, g.numEntries.signin, g.weightDecay])).toEqual([[1, 1, 1e-2], [2, 0, 0]]);
     const x = fromPy(randnArray([4, 6], r));
     for (let i = 0; i < 3; i++) {
       tidy(() => net.forward(x).square().sum().backward());
@@ -252,13 +253,13 @@ describe('fused SGD (own checks)', () => {
       const m1 = net.fc1.mask.eq(0);
       expect(net.fc1.weight.maskedFill(m1.logicalNot(), 0).abs().sum().item()).toBe(0);
       expect(sgd.momentumBuffer(net.fc1.weight)!.maskedFill(m1.logicalNot(), 0).abs().sum().item()).toBe(0);
-      const s = net.fc2.signin!;
+      const s = signinFactors(net.fc2)!;
       const m2 = net.fc2.mask.eq(0);
       expect(net.fc2.weight.maskedFill(m2.logicalNot(), 0).abs().sum().item()).toBe(0);
       expect(s.w.maskedFill(m2.logicalNot(), 0).abs().sum().item()).toBe(0);
       // θ = m·w exactly after a fused step.
       expect(net.fc2.weight.sub(s.m.mul(s.w)).abs().max().item()).toBe(0);
-      expect(sgd.signinBuffers(net.fc2.weight)!.bufM!.maskedFill(m2.logicalNot(), 0).abs().sum().item()).toBe(0);
+      expect(sgd.entryBuffers(net.fc2.weight)!.m.maskedFill(m2.logicalNot(), 0).abs().sum().item()).toBe(0);
     });
     x.dispose();
     sgd.dispose();

@@ -9,6 +9,7 @@ import {
 } from '../../../src';
 import { toyBatch } from '../../helpers/toy-model';
 import { maskedToy, maxDiff, outsideMask, ulp32 } from './helpers';
+import { signinFactors } from '../../../src/signin/parametrization';
 
 beforeAll(() => manualSeed(7));
 
@@ -108,7 +109,7 @@ describe('the Sign-In layer state', () => {
     const model = maskedToy(2, 0.3);
     applySignIn(model, { beta: 2 });
     for (const [, l] of maskedLayers(model)) {
-      const s = l.signin!;
+      const s = signinFactors(l)!;
       expect(s.beta).toBe(2);
       expect(l.weight.isLeaf).toBe(true);
       expect(l.weight.requiresGrad).toBe(true);
@@ -141,9 +142,9 @@ describe('the Sign-In layer state', () => {
     noGrad(() => {
       for (const [, l] of maskedLayers(src)) {
         tidy(() => {
-          l.signin!.w.mul_(1.5);
-          l.signin!.w.mul_(l.mask);
-          l.weight.copy_(l.signin!.m.mul(l.signin!.w));
+          signinFactors(l)!.w.mul_(1.5);
+          signinFactors(l)!.w.mul_(l.mask);
+          l.weight.copy_(signinFactors(l)!.m.mul(signinFactors(l)!.w));
         });
       }
     });
@@ -161,7 +162,7 @@ describe('the Sign-In layer state', () => {
     for (const [name, l] of maskedLayers(dst)) {
       const ref = maskedLayers(src).find(([n]) => n === name)![1];
       expect(l.parametrization).toBe('signin');
-      expect(l.signin!.m.toArray()).toEqual(ref.signin!.m.toArray());
+      expect(signinFactors(l)!.m.toArray()).toEqual(signinFactors(ref)!.m.toArray());
       expect(l.weight.toArray()).toEqual(ref.weight.toArray());
       expect(l.mask.toArray()).toEqual(ref.mask.toArray());
     }
@@ -177,8 +178,8 @@ describe('the Sign-In layer state', () => {
     const entries = signinParameters(model);
     expect(entries.map((e) => e.name)).toEqual(['conv2.weight', 'fc.weight']);
     expect(entries[0].theta).toBe(model.conv2.weight);
-    expect(entries[0].m).toBe(model.conv2.signin!.m);
-    expect(entries[0].w).toBe(model.conv2.signin!.w);
+    expect(entries[0].m).toBe(signinFactors(model.conv2)!.m);
+    expect(entries[0].w).toBe(signinFactors(model.conv2)!.w);
     expect(entries[1].mask).toBe(model.fc.mask);
     expect(model.conv1.parametrization).toBe('dense');
     model.dispose();
@@ -190,11 +191,11 @@ describe('layer selection and β', () => {
     const model = maskedToy(8);
     expect(applySignIn(model, { layers: (name) => name.startsWith('conv'), beta: (name) => (name === 'conv2' ? 4 : 1) })).toEqual(['conv1', 'conv2']);
     expect(signinLayers(model).map(([n]) => n)).toEqual(['conv1', 'conv2']);
-    expect(model.conv2.signin!.beta).toBe(4);
-    const m2 = model.conv2.signin!.m;
+    expect(signinFactors(model.conv2)!.beta).toBe(4);
+    const m2 = signinFactors(model.conv2)!.m;
     applySignIn(model, { layers: ['conv2'] }); // already Sign-In: untouched
-    expect(model.conv2.signin!.m).toBe(m2);
-    expect(model.conv2.signin!.beta).toBe(4);
+    expect(signinFactors(model.conv2)!.m).toBe(m2);
+    expect(signinFactors(model.conv2)!.beta).toBe(4);
     expect(() => applySignIn(model, { layers: ['conv3'] })).toThrow(/Unknown masked layer 'conv3'; valid names: conv1, conv2, fc/);
     expect(() => applySignIn(model, { beta: -1 })).toThrow(/Expected finite number > 0 for beta but received -1/);
     expect(model.fc.parametrization).toBe('dense'); // the failed calls changed nothing
@@ -207,11 +208,11 @@ describe('layer selection and β', () => {
       applySignIn(l);
       const mask = randn([4, 6]).gt(0);
       l.setMask(mask);
-      const s = l.signin!;
+      const s = signinFactors(l)!;
       expect(tidy(() => s.m.mul(s.w).toArray())).toEqual(l.weight.toArray());
       expect(outsideMask(s.w, l.mask).every((v) => v === 0)).toBe(true);
       l.resetParameters();
-      expect(l.signin!.m).toBe(s.m); // in place
+      expect(signinFactors(l)!.m).toBe(s.m); // in place
       expect(tidy(() => s.m.mul(s.w).toArray())).toEqual(l.weight.toArray());
       expect(outsideMask(l.weight, l.mask).every((v) => v === 0)).toBe(true);
       const mm = s.m.toArray();

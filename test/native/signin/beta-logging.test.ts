@@ -12,6 +12,7 @@ import {
 import { describeWithTorch, runTorch } from '../../helpers/torch-ref';
 import { toyBatch } from '../../helpers/toy-model';
 import { maskedToy } from './helpers';
+import { signinFactors } from '../../../src/signin/parametrization';
 
 beforeAll(() => manualSeed(9));
 
@@ -61,8 +62,8 @@ describeWithTorch('β over kept entries against PyTorch', () => {
     train(model, opt, 12, 'ce');
     const inputs: Record<string, Tensor> = {};
     for (const [name, l] of maskedLayers(model)) {
-      inputs[`${name}.m`] = l.signin!.m;
-      inputs[`${name}.w`] = l.signin!.w;
+      inputs[`${name}.m`] = signinFactors(l)!.m;
+      inputs[`${name}.w`] = signinFactors(l)!.w;
       inputs[`${name}.mask`] = l.mask;
     }
     const ref = runTorch(`

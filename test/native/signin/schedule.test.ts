@@ -10,6 +10,7 @@ import {
 } from '../../../src';
 import { toyBatch } from '../../helpers/toy-model';
 import { maskedToy, maxDiff, outsideMask } from './helpers';
+import { signinFactors } from '../../../src/signin/parametrization';
 
 beforeAll(() => manualSeed(5));
 
@@ -98,7 +99,7 @@ describe('what a reset does', () => {
 
   function betas(model: ReturnType<typeof maskedToy>): number[][] {
     return maskedLayers(model).map(([, l]) => tidy(() => {
-      const s = l.signin!;
+      const s = signinFactors(l)!;
       const b = s.m.square().sub(s.w.square()).toArray();
       const mask = l.mask.toArray();
       return b.filter((_, i) => mask[i] !== 0);
@@ -118,7 +119,7 @@ describe('what a reset does', () => {
     expect(d.abs).toBeLessThanOrEqual(1e-5 * Math.max(1, d.scale));
     for (const b of betas(model).flat()) expect(b).toBeCloseTo(1, 5);
     for (const [, l] of maskedLayers(model)) {
-      expect(tidy(() => l.signin!.m.mul(l.signin!.w).toArray())).toEqual(l.weight.toArray());
+      expect(tidy(() => signinFactors(l)!.m.mul(signinFactors(l)!.w).toArray())).toEqual(l.weight.toArray());
       expect(outsideMask(l.weight, l.mask).every((v) => v === 0)).toBe(true);
     }
     before.dispose();
@@ -136,7 +137,7 @@ describe('what a reset does', () => {
     const d = maxDiff(after, before);
     expect(d.abs).toBeLessThanOrEqual(1e-5 * Math.max(1, d.scale));
     for (const b of betas(model).flat()) expect(b).toBeCloseTo(2, 5);
-    expect(model.fc.signin!.beta).toBe(2);
+    expect(signinFactors(model.fc)!.beta).toBe(2);
     before.dispose();
     after.dispose();
     opt.dispose();
@@ -147,7 +148,7 @@ describe('what a reset does', () => {
     const model = maskedToy(4, 0.5);
     applySignIn(model, { beta: (name) => (name === 'fc' ? 3 : 1) });
     noGrad(() => {
-      for (const [, l] of maskedLayers(model)) l.signin!.m.mul_(1.1); // disturb β (θ is not used here)
+      for (const [, l] of maskedLayers(model)) signinFactors(l)!.m.mul_(1.1); // disturb β (θ is not used here)
     });
     new SignInResetSchedule(model).onEpochEnd(1);
     const [c1, c2, fc] = betas(model);
@@ -159,8 +160,8 @@ describe('what a reset does', () => {
   it("momentum 'keep' keeps the buffers (masked), 'zero' zeroes them; both from the optimizer", () => {
     const { model, opt } = trained(0.9, 0);
     const bufs = () => maskedLayers(model).map(([, l]) => {
-      const b = opt.signinBuffers(l.weight)!;
-      return [b.bufM!.toArray(), b.bufW!.toArray()];
+      const b = opt.entryBuffers(l.weight)!;
+      return [b.m.toArray(), b.w.toArray()];
     });
     const before = bufs();
     expect(before.flat(2).some((v) => v !== 0)).toBe(true);

@@ -2,6 +2,7 @@
 import {
   MaskedLinear, Sequential, SignTracker, applySignIn, memory, noGrad, tensor, tidy, type Tensor,
 } from '../../../src';
+import { signinFactors } from '../../../src/signin/parametrization';
 
 function set(t: Tensor, values: number[][]): void {
   noGrad(() => tidy(() => {
@@ -28,8 +29,8 @@ function build() {
   a.setMask(tensor([[1, 1], [1, 0], [1, 1]]));
   set(a.weight, [[1, -2], [3, 0.5], [-1, 4]]);
   applySignIn(model, { layers: ['1'] });
-  set(b.signin!.m, [[2], [1], [1], [1]]);
-  set(b.signin!.w, [[0.25], [-0.5], [0.1], [0]]);
+  set(signinFactors(b)!.m, [[2], [1], [1], [1]]);
+  set(signinFactors(b)!.w, [[0.25], [-0.5], [0.1], [0]]);
   set(b.weight, [[0.5], [-0.5], [0.1], [0]]);
   return { model, a, b };
 }

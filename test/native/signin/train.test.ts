@@ -13,6 +13,7 @@ import {
 import { describeWithTorch, expectClose, runTorch } from '../../helpers/torch-ref';
 import { toyBatch } from '../../helpers/toy-model';
 import { maskedToy, outsideMask } from './helpers';
+import { signinFactors } from '../../../src/signin/parametrization';
 
 const REFERENCE = `
 dt = torch.float64
@@ -114,7 +115,7 @@ function train(seed: number, o: RunOptions) {
     schedule.onStepEnd(s + 1, 0);
     for (const [, l] of maskedLayers(model)) {
       maskViolations += outsideMask(l.weight, l.mask).filter((v) => !Object.is(v, 0)).length;
-      maskViolations += outsideMask(l.signin!.w, l.mask).filter((v) => !Object.is(v, 0)).length;
+      maskViolations += outsideMask(signinFactors(l)!.w, l.mask).filter((v) => !Object.is(v, 0)).length;
     }
   }
   return { model, opt, schedule, init, losses, maskViolations, batches };
@@ -137,10 +138,10 @@ describe('Sign-In training keeps θ exactly zero outside the mask', () => {
       schedule.onStepEnd(s, 0);
       for (const [, l] of maskedLayers(model)) {
         expect(outsideMask(l.weight, l.mask).every((v) => Object.is(v, 0))).toBe(true);
-        expect(outsideMask(l.signin!.w, l.mask).every((v) => Object.is(v, 0))).toBe(true);
-        const bufs = opt.signinBuffers(l.weight)!;
-        expect(outsideMask(bufs.bufM!, l.mask).every((v) => v === 0)).toBe(true);
-        expect(outsideMask(bufs.bufW!, l.mask).every((v) => v === 0)).toBe(true);
+        expect(outsideMask(signinFactors(l)!.w, l.mask).every((v) => Object.is(v, 0))).toBe(true);
+        const bufs = opt.entryBuffers(l.weight)!;
+        expect(outsideMask(bufs.m, l.mask).every((v) => v === 0)).toBe(true);
+        expect(outsideMask(bufs.w, l.mask).every((v) => v === 0)).toBe(true);
       }
     }
     maskedLayers(model).forEach(([, l], i) => changed.push(l.weight.toArray().some((v, j) => v !== theta0[i][j])));
@@ -170,8 +171,8 @@ describeWithTorch('Sign-In training equals the PyTorch reference (θ = mask·m·
         for (const name of ['conv1', 'conv2', 'fc'] as const) {
           const l = run.model[name];
           expectClose(l.weight, ref.out[`${name}.theta`], 1e-9, 1e-12);
-          expectClose(l.signin!.m.mul(l.mask), ref.out[`${name}.m`], 1e-9, 1e-12);
-          expectClose(l.signin!.w, ref.out[`${name}.w`], 1e-9, 1e-12);
+          expectClose(signinFactors(l)!.m.mul(l.mask), ref.out[`${name}.m`], 1e-9, 1e-12);
+          expectClose(signinFactors(l)!.w, ref.out[`${name}.w`], 1e-9, 1e-12);
         }
         for (const name of ['bn1', 'bn2'] as const) {
           const bn = run.model[name];

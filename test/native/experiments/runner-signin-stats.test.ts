@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRunDir, parseConfig, readMetrics, runPaths } from '../../../src/experiments';
-import { trainFromConfig } from '../../../src/train/run';
+import { trainFromConfig } from '../../../src/experiments/runner';
 import { setLogger } from '../../../src';
 import pino from 'pino';
 import { fashionImages, tmpDir, writeIdxSet } from '../../helpers/data-fixtures';

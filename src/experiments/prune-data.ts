@@ -9,10 +9,10 @@
  */
 import { createDataset, DataLoader, permutation, type Dataset, type Sampler } from '../data';
 import { InvalidArgumentError, ToolkitError } from '../errors';
-import { transformsFor } from '../experiments/resolve';
-import type { ExperimentConfig } from '../experiments/schema';
 import type { Tensor } from '../tensor/tensor';
 import { int } from '../validate';
+import { transformsFor } from './resolve';
+import type { ExperimentConfig } from './schema';
 
 export function prunerNeedsData(method: string): boolean {
   return method === 'snip' || method === 'grasp';

@@ -1,6 +1,6 @@
 /** Warnings for runs that will not or do not learn (ln(classes) worked out by hand). */
 import { parseConfig } from '../../../src/experiments/schema';
-import { configWarnings, notLearningWarning } from '../../../src/train/training-warnings';
+import { configWarnings, notLearningWarning } from '../../../src/experiments/training-warnings';
 
 const lenet = (options: Record<string, unknown>, sparsity: number) => parseConfig({
   dataset: { name: 'fashion_mnist' },

@@ -6,23 +6,23 @@
  */
 import type { Logger } from 'pino';
 import { checkDatasetFiles, createDataset, DataLoader, type Dataset } from '../data';
-import { appendMetrics, truncateMetrics, writeFinal } from '../experiments/runs';
-import { acquireRunLock } from '../experiments/lock';
-import { runPaths } from '../experiments/paths';
-import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transformsFor } from '../experiments/resolve';
-import type { ExperimentConfig } from '../experiments/schema';
-import type { SignFlips } from '../experiments/metrics';
 import { removeStaleTemps } from '../atomic';
 import { runLogger } from '../logger';
 import { createModel, resolveModelOptions } from '../models';
 import { isNormOrBias, SGD } from '../optim/sgd';
-import { pruneModel } from '../pruning';
+import { pruneModel, type PrunerName } from '../pruning';
 import { applySignIn, SignInResetSchedule, SignTracker, type SignStats } from '../signin';
 import { cuda, manualSeed, setNumThreads } from '../tensor/runtime';
-import type { Callback, EpochMetrics, TrainContext } from './callbacks';
-import { hasCheckpoint, loadLatestCheckpoint, saveCheckpoint } from './checkpoint';
+import type { Callback, EpochMetrics, TrainContext } from '../train/callbacks';
+import { hasCheckpoint, loadLatestCheckpoint, saveCheckpoint } from '../train/checkpoint';
+import { Trainer, type Batch, type BatchSource } from '../train/trainer';
+import { acquireRunLock } from './lock';
+import type { SignFlips } from './metrics';
+import { runPaths } from './paths';
 import { pruneBatch, prunerNeedsData } from './prune-data';
-import { Trainer, type Batch, type BatchSource } from './trainer';
+import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transformsFor } from './resolve';
+import { appendMetrics, truncateMetrics, writeFinal } from './runs';
+import type { ExperimentConfig } from './schema';
 import { configWarnings, notLearningWarning } from './training-warnings';
 
 export interface RunResult {
@@ -155,7 +155,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   const prune = pruneOptionsFor(config);
   if (prune && !resuming) {
     const data = prunerNeedsData(prune.method) ? await pruneBatch(config) : undefined;
-    const result = await pruneModel(model, { ...prune, data } as Parameters<typeof pruneModel>[1]);
+    const result = await pruneModel<PrunerName>(model, { ...prune, data });
     data?.forEach((t) => t.dispose());
     log.info({ density: result.density ?? undefined }, 'pruned at initialization');
   }
@@ -183,7 +183,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
     onEpochEnd(ctx: TrainContext, metrics: EpochMetrics) {
       Object.assign(metrics, signFlipsRow(tracker.update()));
       appendMetrics(runDir, metrics);
-      const stuck = notLearningWarning(metrics, modelOptionsFor(config).numClasses);
+      const stuck = notLearningWarning(metrics, modelOptionsFor(config).numClasses ?? 0);
       if (stuck) log.warn(stuck);
       saveCheckpoint(paths.checkpoint, { model, optimizer, callbacks: checkpointed, position: { epoch: ctx.epoch, step: ctx.step } }, { previous: paths.checkpointPrev });
     },

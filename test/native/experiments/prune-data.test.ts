@@ -1,5 +1,5 @@
 /**
- * The examples SNIP and GraSP score on (src/train/prune-data.ts): pruning.dataSamples of them,
+ * The examples SNIP and GraSP score on (src/experiments/prune-data.ts): pruning.dataSamples of them,
  * class-balanced or not, un-augmented. The expected selection is computed in PyTorch from the
  * IDX label bytes (torch.randperm with the config's seed, then the first ones, or the first ones
  * of each class up to its quota) and the pixels are checked against the raw image bytes.
@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { MEAN_STD } from '../../../src/data';
 import { parseConfig } from '../../../src/experiments';
-import { classQuotas, pruneBatch } from '../../../src/train/prune-data';
+import { classQuotas, pruneBatch } from '../../../src/experiments/prune-data';
 import { describeWithTorch, runTorch } from '../../helpers/torch-ref';
 import { tensor } from '../../../src';
 import { fashionImages, tmpDir, writeIdxSet } from '../../helpers/data-fixtures';

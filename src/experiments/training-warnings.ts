@@ -10,7 +10,7 @@
  * The default stays batchNorm: false, because LeNet-5's weights are then exactly the classic
  * model's and a default change would rename existing run directories.
  */
-import type { ExperimentConfig } from '../experiments/schema';
+import type { ExperimentConfig } from './schema';
 
 /** Reasons this config is known not to train; empty when none is known. */
 export function configWarnings(config: ExperimentConfig): string[] {
