@@ -20,6 +20,7 @@ import { pruneModel } from '../pruning';
 import { applySignIn, SignInResetSchedule, SignTracker, type SignStats } from '../signin';
 import { cuda, manualSeed, setNumThreads } from '../tensor/runtime';
 import type { Callback, EpochMetrics, TrainContext } from './callbacks';
+import { hessianCallbacks } from './hessian-callback';
 import { hasCheckpoint, loadLatestCheckpoint, saveCheckpoint } from './checkpoint';
 import { pruneBatch, prunerNeedsData } from './prune-data';
 import { Trainer, type Batch, type BatchSource } from './trainer';
@@ -178,6 +179,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
     }));
   }
   const checkpointed: Callback[] = [...callbacks, tracker];
+  callbacks.push(...hessianCallbacks(config));
   callbacks.push({
     name: 'metrics',
     onEpochEnd(ctx: TrainContext, metrics: EpochMetrics) {
