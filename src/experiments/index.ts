@@ -11,3 +11,5 @@ export * from './plots';
 export * from './resolve';
 export * from './paired';
 export * from './plots-beta';
+export * from './plots-sparsity';
+export * from './report-paired';
