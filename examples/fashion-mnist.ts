@@ -31,9 +31,9 @@ import { logger } from '../src/logger';
 import { trainFromConfig } from '../src/train/run';
 import { mainJobTable, type MainJobRun } from './main-job-table';
 
-/** What fits in about 12 minutes here: 6 epochs of 200 batches, both runs at once (see docs/results/README.md). */
+/** What fits in about 12 minutes with the setup on a fresh 2-core machine: 6 epochs of 160 batches, both runs at once (docs/results/README.md). */
 const DEFAULT_EPOCHS = 6;
-const DEFAULT_TRAIN_BATCHES = 200;
+const DEFAULT_TRAIN_BATCHES = 160;
 const RSS_LINE = 'peak resident memory of this run (MiB): ';
 
 interface Args {
