@@ -22,7 +22,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { createDataset } from '../src/data';
 import {
   parseConfig, readFinal, readMetrics, runDirFor, runPaths, runSweep, writeReport, type ExperimentConfigInput, type PlannedRun,
@@ -46,19 +46,21 @@ interface Args {
   arm?: string;
 }
 
-function positiveInt(name: string) {
-  return (v: string) => {
+function intAtLeast(min: number, expected: string) {
+  return (name: string) => (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name}: expected a positive integer`);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name}: expected ${expected}, got '${v}'`);
     return n;
   };
 }
+const positiveInt = intAtLeast(1, 'a positive integer');
+const nonNegativeInt = intAtLeast(0, 'a non-negative integer (0: every batch)');
 
-function fromEnv(name: string, fallback: number): number {
+function fromEnv(name: string, fallback: number, min: number, expected: string): number {
   const v = process.env[name];
   if (v === undefined || v === '') return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name}: expected a non-negative integer (0: every batch), got '${v}'`);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name}: expected ${expected}, got '${v}'`);
   return n;
 }
 
@@ -67,12 +69,12 @@ function parseArgs(): Args {
     .name('fashion-mnist')
     .description('Issue-12 regime on Fashion-MNIST: ResNet-20, Random-ERK, plain vs Sign-In with the same seed, mask and data order.')
     .option('--sparsity <x>', 'fraction of weights removed', Number, 0.95)
-    .option('--epochs <n>', 'epochs per run (env SIGNIN_MAIN_EPOCHS)', positiveInt('--epochs'), fromEnv('SIGNIN_MAIN_EPOCHS', DEFAULT_EPOCHS))
-    .option('--train-batches <n>', 'training batches per epoch, the first of each epoch\'s shuffled order; 0: all 469 (env SIGNIN_MAIN_TRAIN_BATCHES)', Number, fromEnv('SIGNIN_MAIN_TRAIN_BATCHES', DEFAULT_TRAIN_BATCHES))
+    .option('--epochs <n>', 'epochs per run (env SIGNIN_MAIN_EPOCHS)', positiveInt('--epochs'), fromEnv('SIGNIN_MAIN_EPOCHS', DEFAULT_EPOCHS, 1, 'a positive integer'))
+    .option('--train-batches <n>', 'training batches per epoch, the first of each epoch\'s shuffled order; 0: all 469 (env SIGNIN_MAIN_TRAIN_BATCHES)', nonNegativeInt('--train-batches'), fromEnv('SIGNIN_MAIN_TRAIN_BATCHES', DEFAULT_TRAIN_BATCHES, 0, 'a non-negative integer (0: every batch)'))
     .option('--seed <n>', 'seed of init, mask, data order and crops', Number, 0)
     .option('--parallel <n>', 'runs at once: 2 (1 thread each) or 1 (2 threads, one after the other)', positiveInt('--parallel'), 2)
     .option('--runs-dir <dir>', 'where the run directories and the report go', path.join('runs', 'main'))
-    .addOption(new Command().createOption('--arm <runDir>', 'internal: train one prepared run directory').hideHelp())
+    .addOption(new Option('--arm <runDir>', 'internal: train one prepared run directory').hideHelp())
     .parse();
   return program.opts<Args>();
 }
