@@ -33,39 +33,55 @@ export function finalHessianEigenvalue(metrics: readonly MetricsRow[]): number |
   return undefined;
 }
 
+/** Per-run values of one row at one sparsity, by seed. */
+type SeedValues = (label: string, sparsity: number) => Map<number, number>;
+
+export interface RunValues {
+  runs: readonly RunRecord[];
+  /** The table row (label) a run belongs to, if any. */
+  rowOf: (r: RunRecord) => string | undefined;
+  value: (r: RunRecord) => number | undefined;
+}
+
+/** The final accuracies (percent) of the table's own cells. */
+function cellValues(table: AccuracyTable): SeedValues {
+  return (label, sparsity) => {
+    const c = table.rows.find((r) => r.label === label)?.cells[table.sparsities.indexOf(sparsity)];
+    return new Map(c ? c.seeds.map((seed, k) => [seed, c.values[k]]) : []);
+  };
+}
+
+/** Another per-run number, from the finished runs of a row. */
+function runValues(v: RunValues): SeedValues {
+  return (label, sparsity) => {
+    const m = new Map<number, number>();
+    for (const r of v.runs) {
+      if (!r.final || v.rowOf(r) !== label || r.config.pruning.sparsity !== sparsity) continue;
+      const x = v.value(r);
+      if (x !== undefined) m.set(r.config.seed, x);
+    }
+    return m;
+  };
+}
+
 /**
- * Pairs of a table: for accuracy, the values are the table's own cells (percent); `valueOf`
- * reads another per-run number (e.g. the Hessian eigenvalue) from runs matched by label,
- * sparsity and seed.
+ * Pairs of a table, for each Sign-In row and sparsity over the seeds both rows ran: by default
+ * the final accuracies of the table's cells (percent); with `valueOf`, another per-run number
+ * (e.g. the Hessian eigenvalue).
  */
-export function pairedRows(table: AccuracyTable, valueOf?: { runs: readonly RunRecord[]; rowOf: (r: RunRecord) => string | undefined; value: (r: RunRecord) => number | undefined }): PairedRow[] {
+export function pairedRows(table: AccuracyTable, valueOf?: RunValues): PairedRow[] {
+  const values = valueOf ? runValues(valueOf) : cellValues(table);
   const out: PairedRow[] = [];
   for (const s of table.rows.filter((r) => r.signin)) {
     const plain = table.rows.find((p) => !p.signin && p.pruningKey === s.pruningKey);
     if (!plain) continue;
     const cells: PairedCell[] = [];
-    table.sparsities.forEach((sparsity, i) => {
-      const values = (label: string, cellIdx: number): Map<number, number> => {
-        const m = new Map<number, number>();
-        if (!valueOf) {
-          const row = table.rows.find((r) => r.label === label)!;
-          const c = row.cells[cellIdx];
-          c?.seeds.forEach((seed, k) => m.set(seed, c.values[k]));
-          return m;
-        }
-        for (const r of valueOf.runs) {
-          if (!r.final || valueOf.rowOf(r) !== label || r.config.pruning.sparsity !== sparsity) continue;
-          const v = valueOf.value(r);
-          if (v !== undefined) m.set(r.config.seed, v);
-        }
-        return m;
-      };
-      const a = values(plain.label, i);
-      const b = values(s.label, i);
+    for (const sparsity of table.sparsities) {
+      const a = values(plain.label, sparsity);
+      const b = values(s.label, sparsity);
       const seeds = [...a.keys()].filter((k) => b.has(k)).sort((x, y) => x - y);
-      if (seeds.length === 0) return;
-      cells.push({ sparsity, seeds, summary: pairedSummary(seeds.map((k) => a.get(k)!), seeds.map((k) => b.get(k)!)) });
-    });
+      if (seeds.length) cells.push({ sparsity, seeds, summary: pairedSummary(seeds.map((k) => a.get(k)!), seeds.map((k) => b.get(k)!)) });
+    }
     if (cells.length) out.push({ plain: plain.label, signin: s.label, cells });
   }
   return out;
@@ -77,7 +93,7 @@ const signed = (x: number, digits: number) => (Number.isFinite(x) ? `${x >= 0 ? 
 export function pairedToMarkdown(rows: readonly PairedRow[], unit: string, sparsityLabel: (s: number) => string, digits = 2): string {
   if (rows.length === 0) return '';
   const lines = [
-    '| Sign-In − plain | sparsity | pairs | per-seed differences (seed: Δ) | mean Δ | 95% CI (paired t) | Sign-In ahead |',
+    '| Sign-In − plain | sparsity | pairs | per-seed differences (seed: Δ) | mean Δ | 95% CI (paired t) | pairs with Δ > 0 |',
     '|---|---:|---:|---|---:|---|---:|',
   ];
   for (const r of rows) {
