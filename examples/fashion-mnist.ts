@@ -1,89 +1,170 @@
 /**
- * The main job (README's first command): on Fashion-MNIST, train one sparse network with a random
- * ERK mask twice — plain (Random PaI) and with Sign-In — with the same seed, mask and
- * hyperparameters, then print the comparison table (accuracy, sign flips, the paired difference
- * and whether it is within noise) and where the report and plots are. Logs go to stderr and to
- * each run's log.jsonl; stdout carries only the table.
+ * The main job (README's first command): Sign-In where the issue-12 regime says it shows. On
+ * Fashion-MNIST, ResNet-20 (1 input channel, option-B shortcuts) with a random ERK mask at high
+ * sparsity (first conv and classifier pruned too) is trained twice, plain (Random PaI) and with
+ * Sign-In (β = 1, reset every epoch), with the same seed, mask, data order and crops, SGD lr 0.1
+ * momentum 0.9 weight decay 5e-4, cosine per step, batch 128, random crop (pad 2) + flip. Then it
+ * prints the comparison table (accuracy, sign flips, β, the paired difference and its noise)
+ * and where the multi-seed evidence is. Logs go to stderr and to each run's log.jsonl; stdout
+ * carries only the table.
  *
- *   npx tsx examples/fashion-mnist.ts [--sparsity 0.95] [--epochs 5] [--seed 0] [--no-batch-norm]
+ *   npx tsx examples/fashion-mnist.ts [--sparsity 0.95] [--epochs N] [--train-batches N] [--parallel 2]
  *
- * The defaults are one cell of the committed sweep (examples/configs/fashion-mnist-sweep-5ep.json,
- * docs/results/): LeNet-5 with BatchNorm, ERK densities, SGD 0.05 with cosine decay.
+ * Defaults (epochs, batches per epoch) are sized to finish in about 12 minutes on 2 cores;
+ * SIGNIN_MAIN_EPOCHS and SIGNIN_MAIN_TRAIN_BATCHES override them (a short smoke run). With
+ * --parallel 2 the two runs train at once, each in its own process with 1 libtorch thread
+ * (faster on 2 cores than one after the other with 2 threads); thread counts change float
+ * sums, so results differ by a few tenths between the two modes.
  *
- * Runs live in run directories named by their config (runs/quickstart by default): a second
+ * Runs live in run directories named by their config (runs/main by default): a second
  * invocation skips finished runs and resumes unfinished ones from their last checkpoint.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Command } from 'commander';
+import { pathToFileURL } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { createDataset } from '../src/data';
-import { createRunDir, isFinished, parseConfig, readFinal, writeReport, type ExperimentConfigInput } from '../src/experiments';
+import {
+  parseConfig, readFinal, readMetrics, runDirFor, runPaths, runSweep, writeReport, type ExperimentConfigInput, type PlannedRun,
+} from '../src/experiments';
 import { logger } from '../src/logger';
 import { trainFromConfig } from '../src/experiments/runner';
 import { mainJobTable, type MainJobRun } from './main-job-table';
 
+/** What fits in about 12 minutes with the setup on a fresh 2-core machine: 6 epochs of 160 batches, both runs at once (docs/results/README.md). */
+const DEFAULT_EPOCHS = 6;
+const DEFAULT_TRAIN_BATCHES = 160;
+const RSS_LINE = 'peak resident memory of this run (MiB): ';
+
 interface Args {
-  model: string;
-  batchNorm: boolean;
   sparsity: number;
   epochs: number;
+  trainBatches: number;
   seed: number;
-  lr: number;
-  threads: number;
+  parallel: number;
   runsDir: string;
+  arm?: string;
+}
+
+function intAtLeast(min: number, expected: string) {
+  return (name: string) => (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name}: expected ${expected}, got '${v}'`);
+    return n;
+  };
+}
+const positiveInt = intAtLeast(1, 'a positive integer');
+const nonNegativeInt = intAtLeast(0, 'a non-negative integer (0: every batch)');
+
+function fromEnv(name: string, fallback: number, min: number, expected: string): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name}: expected ${expected}, got '${v}'`);
+  return n;
 }
 
 function parseArgs(): Args {
   const program = new Command()
     .name('fashion-mnist')
-    .description('Random-ERK sparse training on Fashion-MNIST: plain vs Sign-In, same seed and hyperparameters.')
-    .option('--model <name>', 'model registry name', 'lenet5')
-    .option('--no-batch-norm', 'LeNet-5 without BatchNorm (only for --model lenet5)')
+    .description('Issue-12 regime on Fashion-MNIST: ResNet-20, Random-ERK, plain vs Sign-In with the same seed, mask and data order.')
     .option('--sparsity <x>', 'fraction of weights removed', Number, 0.95)
-    .option('--epochs <n>', 'epochs per run', Number, 5)
-    .option('--seed <n>', 'seed of init, mask and data order', Number, 0)
-    .option('--lr <x>', 'peak learning rate (cosine schedule)', Number, 0.05)
-    .option('--threads <n>', 'libtorch CPU threads', Number, 2)
-    .option('--runs-dir <dir>', 'where the run directories and the report go', path.join('runs', 'quickstart'))
+    .option('--epochs <n>', 'epochs per run (env SIGNIN_MAIN_EPOCHS)', positiveInt('--epochs'), fromEnv('SIGNIN_MAIN_EPOCHS', DEFAULT_EPOCHS, 1, 'a positive integer'))
+    .option('--train-batches <n>', 'training batches per epoch, the first of each epoch\'s shuffled order; 0: all 469 (env SIGNIN_MAIN_TRAIN_BATCHES)', nonNegativeInt('--train-batches'), fromEnv('SIGNIN_MAIN_TRAIN_BATCHES', DEFAULT_TRAIN_BATCHES, 0, 'a non-negative integer (0: every batch)'))
+    .option('--seed <n>', 'seed of init, mask, data order and crops', Number, 0)
+    .option('--parallel <n>', 'runs at once: 2 (1 thread each) or 1 (2 threads, one after the other)', positiveInt('--parallel'), 2)
+    .option('--runs-dir <dir>', 'where the run directories and the report go', path.join('runs', 'main'))
+    .addOption(new Option('--arm <runDir>', 'internal: train one prepared run directory').hideHelp())
     .parse();
   return program.opts<Args>();
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs();
-  const log = logger();
+function configs(args: Args) {
   const base: ExperimentConfigInput = {
-    dataset: { name: 'fashion_mnist' },
-    model: { name: args.model, options: args.model === 'lenet5' ? { batchNorm: args.batchNorm } : {} },
-    pruning: { method: 'random', sparsity: args.sparsity, scope: 'layerwise', distribution: 'erk' },
-    optimizer: { lr: args.lr, momentum: 0.9, weightDecay: 1e-4 },
+    dataset: {
+      name: 'fashion_mnist',
+      augment: { crop: { padding: 2 }, flip: true },
+      ...(args.trainBatches > 0 ? { maxTrainBatches: args.trainBatches } : {}),
+    },
+    model: { name: 'cifar_resnet_20', options: { shortcut: 'B' } },
+    pruning: { method: 'random', sparsity: args.sparsity },
+    signin: { beta: 1, resetPeriod: 1 },
+    optimizer: { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 },
     schedule: { name: 'cosine' },
     epochs: args.epochs,
     batchSize: 128,
     seed: args.seed,
-    threads: args.threads,
+    threads: args.parallel >= 2 ? 1 : 2,
   };
-  const results: MainJobRun[] = [];
-  for (const signin of [false, true]) {
-    const config = parseConfig({ ...base, signin: { enabled: signin } });
-    const run = createRunDir(args.runsDir, config);
-    const label = signin ? 'Random + Sign-In' : 'Random';
-    if (isFinished(run.dir)) {
-      log.info({ run: run.dir }, `${label}: finished earlier, skipped`);
-    } else {
-      log.info({ run: run.dir }, `${label}: training ${args.model} at ${(args.sparsity * 100).toFixed(0)}% sparsity for ${args.epochs} epochs`);
-      await trainFromConfig(config, run.dir);
-    }
-    const final = readFinal(run.dir);
-    if (!final) throw new Error(`${run.dir} has no final.json after training`);
-    results.push({ label, testAcc: final.testAcc, signFlips: final.signFlips?.overall });
+  return [false, true].map((enabled) => parseConfig({ ...base, signin: { ...base.signin, enabled } }));
+}
+
+/** Child process: train one run directory, then report this process's peak RSS into the run's train.log. */
+async function trainArm(runDir: string): Promise<void> {
+  const config = parseConfig(JSON.parse(fs.readFileSync(runPaths(runDir).config, 'utf8')));
+  await trainFromConfig(config, runDir);
+  // maxRSS is in KiB: the process's peak resident set, the figure a memory blow-up would show.
+  process.stdout.write(`${RSS_LINE}${(process.resourceUsage().maxRSS / 1024).toFixed(0)}\n`);
+}
+
+function armCommand(run: PlannedRun) {
+  const pre = path.extname(__filename) === '.ts' ? ['--import', pathToFileURL(require.resolve('tsx')).href] : [];
+  return { command: process.execPath, args: [...pre, __filename, '--arm', run.runDir] };
+}
+
+/** The last peak-RSS line a run's child wrote (runs trained earlier keep theirs in train.log). */
+function peakRssMiB(runDir: string): number | undefined {
+  try {
+    const lines = fs.readFileSync(runPaths(runDir).log, 'utf8').split('\n').filter((l) => l.startsWith(RSS_LINE));
+    return lines.length ? Number(lines[lines.length - 1].slice(RSS_LINE.length)) : undefined;
+  } catch {
+    return undefined;
   }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs();
+  if (args.arm) return trainArm(args.arm);
+  const log = logger();
+  const [plain, signin] = configs(args);
+  const subset = args.trainBatches > 0 ? `${args.trainBatches} batches (${args.trainBatches * 128} images) per epoch` : 'all 60,000 training images per epoch';
+  log.info(`ResNet-20 at ${(args.sparsity * 100).toFixed(0)}% sparsity, ${args.epochs} epochs of ${subset}, plain and Sign-In, ${args.parallel >= 2 ? 'both at once' : 'one after the other'}`);
+  const result = await runSweep([plain, signin], {
+    runsDir: args.runsDir,
+    processes: Math.min(args.parallel, 2),
+    childCommand: armCommand,
+    onEvent: (e) => {
+      const label = e.run.config.signin.enabled ? 'Random + Sign-In' : 'Random';
+      if (e.type === 'skip') log.info({ run: e.run.runDir }, `${label}: finished earlier, skipped`);
+      else if (e.type === 'start') log.info({ run: e.run.runDir }, `${label}: training`);
+      else if (e.type === 'done') log.info({ run: e.run.runDir, seconds: e.seconds }, `${label}: done`);
+      else log.error({ run: e.run.runDir, error: e.error }, `${label}: failed`);
+    },
+  });
+  if (result.failed.length) throw new Error(`${result.failed.length} run(s) failed: ${result.failed.map((f) => `${f.runDir}: ${f.error}`).join('; ')}`);
+
+  const rows: MainJobRun[] = [plain, signin].map((config) => {
+    const dir = runDirFor(args.runsDir, config);
+    const final = readFinal(dir);
+    if (!final) throw new Error(`${dir} has no final.json after training`);
+    const last = readMetrics(dir).at(-1);
+    return {
+      label: config.signin.enabled ? 'Random + Sign-In' : 'Random',
+      testAcc: final.testAcc,
+      signFlips: final.signFlips?.fromInit,
+      signFlipsLastEpoch: final.signFlips?.fromPrev,
+      beta: config.signin.enabled ? last?.meanBeta : undefined,
+    };
+  });
   const outDir = path.join(args.runsDir, 'report');
   await writeReport(args.runsDir, outDir);
   const testSize = createDataset('fashion_mnist', { train: false }).length;
-  process.stdout.write(`\n${mainJobTable(results[0], results[1], testSize)}\n`);
+  process.stdout.write(`\nResNet-20 (option B), Fashion-MNIST, Random-ERK ${(args.sparsity * 100).toFixed(0)}% sparse, ${args.epochs} epochs of ${subset}, seed ${args.seed}:\n\n`);
+  process.stdout.write(`${mainJobTable(rows[0], rows[1], testSize, 'docs/results/README.md (ResNet-20 sweep, ablations, flatness)')}\n`);
   process.stdout.write(`Report, CSV and SVG plots: ${path.resolve(outDir)}\n`);
-  // maxRSS is in KiB: the process's peak resident set, the figure a memory blow-up would show.
-  process.stdout.write(`Peak resident memory of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`);
+  const rss = [plain, signin].map((c) => peakRssMiB(runDirFor(args.runsDir, c))).filter((v): v is number => v !== undefined);
+  const own = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(`Peak resident memory: ${rss.length ? `${rss.map((v) => v.toFixed(0)).join(' and ')} MiB (the training processes), ` : ''}${own.toFixed(0)} MiB (this process)\n`);
 }
 
 main().catch((e: unknown) => {

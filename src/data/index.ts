@@ -12,9 +12,9 @@ export { ImageFolder, decodeImage, IMAGE_EXTENSIONS } from './image-folder';
 export type { ImageFolderOptions } from './image-folder';
 export {
   compose, Pipeline, toTensor, normalize, randomCrop, randomHorizontalFlip, randomResizedCrop, resize, centerCrop,
-  randomResizedCropParams, resizeOutputSize,
+  randomResizedCropParams, resizeOutputSize, augmentTransforms,
 } from './transforms';
-export type { Transform, RandomCropOptions, RandomResizedCropOptions } from './transforms';
+export type { Transform, RandomCropOptions, RandomResizedCropOptions, AugmentOptions } from './transforms';
 export { Rng, toRng } from './rng';
 export type { RandomSource } from './rng';
 export { SequentialSampler, RandomSampler, DistributedSampler, permutation } from './sampler';

@@ -470,3 +470,21 @@ function writeView(img: RawImage, v: View, lut: Float32Array, out: Float32Array,
 export function compose(transforms: readonly Transform[] | Pipeline): Pipeline {
   return transforms instanceof Pipeline ? transforms : new Pipeline(transforms);
 }
+
+/**
+ * Training augmentation as configs name it (dataset.augment): a random crop of the image's own
+ * size after zero padding, and a horizontal flip with probability 1/2, in that order (the CIFAR
+ * recipe, here also for MNIST-likes, where the issue's Fashion-MNIST regime pads by 2).
+ */
+export interface AugmentOptions {
+  crop?: { padding: number };
+  flip?: boolean;
+}
+
+/** The geometric transforms of an AugmentOptions for square images of side `size`. */
+export function augmentTransforms(size: number, opts: AugmentOptions): Transform[] {
+  const out: Transform[] = [];
+  if (opts.crop) out.push(randomCrop(size, { padding: opts.crop.padding }));
+  if (opts.flip) out.push(randomHorizontalFlip());
+  return out;
+}

@@ -13,3 +13,5 @@ export * from './paired';
 export * from './plots-beta';
 export { trainFromConfig, checkRunnable, signFlipsRow, FirstBatches } from './runner';
 export type { RunResult } from './runner';
+export * from './plots-sparsity';
+export * from './report-paired';

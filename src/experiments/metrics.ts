@@ -35,6 +35,8 @@ export interface MetricsRow {
   betaBeforeReset?: number;
   /** The same just after the epoch's resets (the restored β, to rounding). */
   betaAfterReset?: number;
+  /** Last epoch only, when the config asks (`hessian`): the top Hessian eigenvalue of the training loss at the final weights. */
+  topHessianEigenvalue?: number;
   [extra: string]: unknown;
 }
 

@@ -13,6 +13,8 @@ import { canonicalJson, nonDefaultFields } from './hash';
 import { meanStd, type FinalSummary, type MetricsRow } from './metrics';
 import { reportPaths } from './paths';
 import { betaPlotPath, betaPoints, betaSpec } from './plots-beta';
+import { accuracyVsSparsitySpec, sparsityPlotPath, sparsityPoints } from './plots-sparsity';
+import { hessianMarkdown, pairedJsonPath, pairedRows, pairedToMarkdown, type PairedRow } from './report-paired';
 import { perLayerFlipsSpec, renderSvg, signFlipsSpec, testAccuracySpec, type CurvePoint, type FlipCurvePoint, type LayerPoint, type PlotOrder } from './plots';
 import { readFinal, readMetrics, scanRuns, writeFileAtomic, writeJsonAtomic, type CorruptRun, type RunInfo } from './runs';
 import { flattenDotted, PRUNING_METHODS, type ExperimentConfig, type PruningMethod } from './schema';
@@ -122,6 +124,8 @@ export interface AccuracyRow {
   label: string;
   method: PruningMethod;
   signin: boolean;
+  /** The row's pruning fields but sparsity (canonical JSON): a Sign-In row pairs with the plain row that has the same. */
+  pruningKey: string;
   cells: (AccuracyCell | undefined)[];
 }
 
@@ -171,6 +175,7 @@ export function accuracyTables(runs: readonly RunRecord[]): AccuracyTable[] {
       label: labels.get(rs)!,
       method: rs[0].config.pruning.method,
       signin: rs[0].config.signin.enabled,
+      pruningKey: canonicalJson(methodFields(rs[0].config).pruning),
       cells: sparsities.map((s) => {
         const cellRuns = rs.filter((r) => r.config.pruning.sparsity === s).sort((a, b) => a.config.seed - b.config.seed);
         if (cellRuns.length === 0) return undefined;
@@ -300,7 +305,7 @@ export interface ReportResult {
   files: string[];
 }
 
-/** Reads runsDir, writes report.md, accuracy.csv, report.json and the SVG plots into outDir. */
+/** Reads runsDir, writes report.md, accuracy.csv, report.json, paired.json and the SVG plots into outDir. */
 export async function writeReport(runsDir: string, outDir: string, options: ReportOptions = {}): Promise<ReportResult> {
   let isDir = false;
   try {
@@ -314,11 +319,20 @@ export async function writeReport(runsDir: string, outDir: string, options: Repo
   const p = reportPaths(outDir);
   const files: string[] = [];
   const sections: string[] = [];
+  const pairedAll: { table: string; accuracy: PairedRow[] }[] = [];
   for (const t of tables) {
     let section = tableToMarkdown(t, options.digits);
+    const accuracyPairs = pairedRows(t);
+    pairedAll.push({ table: t.title, accuracy: accuracyPairs });
+    const paired = pairedToMarkdown(accuracyPairs, 'top-1 percentage points', sparsityLabel, options.digits);
+    if (paired) section += `\n#### Paired differences (top-1 test accuracy)\n\n${paired}`;
+    const labels = plotData(t, runs).runLabels;
+    const hessian = hessianMarkdown(t, runs, (r) => labels.get(r.name), sparsityLabel);
+    if (hessian) section += `\n#### Flatness\n\n${hessian}`;
     if (options.plots !== false) {
       const d = plotData(t, runs, options.includeUnfinished);
       const out: [string, string][] = [];
+      if (t.sparsities.length > 1) out.push([sparsityPlotPath(outDir, t.title), await renderSvg(accuracyVsSparsitySpec(sparsityPoints(t.rows), d.title, d.order))]);
       if (d.accuracy.length) out.push([p.testAccuracyPlot(t.title), await renderSvg(testAccuracySpec(d.accuracy, d.title, d.order))]);
       if (d.flips.length) out.push([p.signFlipsPlot(t.title), await renderSvg(signFlipsSpec(d.flips, d.title, d.order))]);
       if (d.layers.length) out.push([p.perLayerFlipsPlot(t.title), await renderSvg(perLayerFlipsSpec(d.layers, d.layerNames, d.title, d.order))]);
@@ -339,6 +353,8 @@ export async function writeReport(runsDir: string, outDir: string, options: Repo
   writeFileAtomic(p.markdown, markdown);
   writeFileAtomic(p.csv, csv);
   writeJsonAtomic(p.json, tables);
-  files.unshift(p.markdown, p.csv, p.json);
+  const pairedJson = pairedJsonPath(outDir);
+  writeJsonAtomic(pairedJson, pairedAll);
+  files.unshift(p.markdown, p.csv, p.json, pairedJson);
   return { tables, corrupt, markdown, csv, files };
 }

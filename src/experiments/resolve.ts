@@ -1,6 +1,7 @@
 /** Small derivations from a config that the trainer and the CLI share. */
-import { centerCrop, defaultTransforms, MEAN_STD, normalize, randomHorizontalFlip, randomResizedCrop, resize, toTensor, type Transform } from '../data';
+import { augmentTransforms, centerCrop, defaultTransforms, MEAN_STD, normalize, randomHorizontalFlip, randomResizedCrop, resize, toTensor, type Transform } from '../data';
 import type { PruneOptions, PrunerName } from '../pruning';
+import { InvalidArgumentError } from '../errors';
 import { createSchedule, type LrSchedule } from '../train/schedule';
 import { datasetInfo, type DatasetInfo, type ExperimentConfig } from './schema';
 
@@ -21,11 +22,16 @@ export function modelOptionsFor(config: ExperimentConfig): Partial<DatasetInfo> 
 /**
  * The data transforms of a config: the dataset's defaultTransforms, except for ImageNet with
  * dataset.imageSize, where the crops take that size (randomResizedCrop(s) + flip to train,
- * resize(round(s * 256 / 224)) + centerCrop(s) to evaluate). augment: training augmentation
- * (pass `train && config.dataset.augment`).
+ * resize(round(s * 256 / 224)) + centerCrop(s) to evaluate), and an augment object (crop and
+ * flip, then the dataset's normalization). augment: pass `train && config.dataset.augment`.
  */
-export function transformsFor(config: ExperimentConfig, augment: boolean): Transform[] {
+export function transformsFor(config: ExperimentConfig, augment: ExperimentConfig['dataset']['augment']): Transform[] {
   const { name, imageSize } = config.dataset;
+  if (typeof augment === 'object') {
+    const info = datasetInfo(name);
+    if (!info) throw new InvalidArgumentError('dataset.augment', `crop/flip only for a dataset with a known input size (${name} has none)`, augment);
+    return [...augmentTransforms(info.inputSize, augment), ...defaultTransforms(name, false)];
+  }
   if (name !== 'imagenet' || imageSize === undefined) return defaultTransforms(name, augment);
   const { mean, std } = MEAN_STD[name];
   const norm = [toTensor(), normalize(mean, std)];

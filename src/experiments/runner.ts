@@ -19,6 +19,7 @@ import { Trainer, type Batch, type BatchSource } from '../train/trainer';
 import { acquireRunLock } from './lock';
 import type { SignFlips } from './metrics';
 import { runPaths } from './paths';
+import { hessianCallbacks } from './hessian-callback';
 import { pruneBatch, prunerNeedsData } from './prune-data';
 import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transformsFor } from './resolve';
 import { appendMetrics, truncateMetrics, writeFinal } from './runs';
@@ -178,6 +179,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
     }));
   }
   const checkpointed: Callback[] = [...callbacks, tracker];
+  callbacks.push(...hessianCallbacks(config));
   callbacks.push({
     name: 'metrics',
     onEpochEnd(ctx: TrainContext, metrics: EpochMetrics) {

@@ -114,10 +114,15 @@ function registryName<T extends string>(list: () => readonly string[]) {
 const nonNegInt = () => z.number().int().min(0);
 const threadCount = () => nonNegInt().refine((n) => n <= maxThreads(), { message: `Expected at most ${maxThreads()} (${maxThreadsReason()})` });
 
+const AugmentSchema = z.strictObject({
+  crop: z.strictObject({ padding: nonNegInt().describe('Zero border added on every side before the crop.') }).optional().describe('Random crop of the image size after padding. Default: no crop.'),
+  flip: z.boolean().default(false).describe('Horizontal flip with probability 1/2. Default false.'),
+});
+
 const DatasetSchema = z.strictObject({
   name: registryName<DatasetName>(datasetNames).describe('Dataset (required): a registered name (registerDataset).'),
   root: z.string().min(1).optional().describe('Folder holding the dataset files; default: the data module\'s default. Not hashed.'),
-  augment: z.boolean().default(D.dataset.augment).describe('Standard training augmentation of the dataset (crop + flip for CIFAR, random-resized crop + flip for ImageNet, none for MNIST-like). Default true.'),
+  augment: z.union([z.boolean(), AugmentSchema]).default(D.dataset.augment).describe("Training augmentation. true: the dataset's standard one (crop + flip for CIFAR, random-resized crop + flip for ImageNet, none for MNIST-like); false: none; or `{ crop: { padding }, flip }`: a random crop of the image's size after zero padding, then a horizontal flip with probability 1/2 (not for imagenet). Drawn per (seed, epoch, sample), so runs with one seed see the same crops. Default true."),
   imageSize: z.number().int().min(8).optional().describe("imagenet only: side of the training random-resized crop and of the evaluation center crop (evaluation first resizes the shorter side to round(imageSize * 256 / 224)); also the model's inputSize. Default: 224."),
   workers: threadCount().optional().describe('Data-loader worker threads (decoding and augmentation). Default: 2 for imagenet (JPEG decoding), 0 otherwise. Not hashed.'),
   dropLast: z.boolean().default(D.dataset.dropLast).describe('Drop the last incomplete training batch of each epoch (PyTorch DataLoader drop_last); the test set is never dropped. Default false.'),
@@ -178,6 +183,13 @@ const ScheduleSchema = z.strictObject({
   minLr: z.number().min(0).default(D.schedule.minLr).describe("Final LR of the 'cosine' schedule. Default 0."),
 });
 
+const HessianSchema = z.strictObject({
+  samples: z.number().int().min(1).default(512).describe('Training examples (un-augmented, the seeded ones SNIP/GraSP score on). Default 512.'),
+  batchSize: z.number().int().min(1).default(128).describe('Examples per Hessian-vector product batch. Default 128.'),
+  maxIterations: z.number().int().min(1).default(20).describe('Most power iterations. Default 20.'),
+  tol: z.number().min(0).default(1e-3).describe('Stop when successive estimates differ by less than this, relatively. Default 1e-3.'),
+});
+
 export const ExperimentConfig = z.strictObject({
   dataset: DatasetSchema,
   model: ModelSchema,
@@ -193,6 +205,7 @@ export const ExperimentConfig = z.strictObject({
   device: z.string().regex(/^(auto|cpu|cuda(:\d+)?)$/, "'auto', 'cpu', 'cuda' or 'cuda:N'").default(D.device).describe("'auto' (CUDA when available), 'cpu', 'cuda', 'cuda:N'. Default 'auto'. Not hashed."),
   threads: threadCount().default(D.threads).describe("CPU threads for libtorch; 0 = libtorch's default. Not hashed."),
   evalEvery: z.number().int().min(1).default(D.evalEvery).describe('Evaluate on the test set every this many epochs (and after the last). Default 1.'),
+  hessian: HessianSchema.optional().describe('Compute the top Hessian eigenvalue of the training loss at the final weights (power iteration on Hessian-vector products, in θ coordinates on the kept weights), stored in the last metrics row as topHessianEigenvalue. Default: not computed.'),
 });
 
 /** A validated config with every default filled in. */
@@ -353,6 +366,10 @@ function crossFieldIssues(raw: unknown): Issue[] {
   const imageSize = getDotted(raw, 'dataset.imageSize');
   if (imageSize !== undefined && typeof datasetName === 'string' && datasetName !== 'imagenet' && datasetNames().includes(datasetName)) {
     issues.push({ code: 'custom', path: 'dataset.imageSize', message: `Only dataset 'imagenet' takes an image size (dataset '${datasetName}' has fixed-size images); remove dataset.imageSize` });
+  }
+  const augment = getDotted(raw, 'dataset.augment');
+  if (isObj(augment) && datasetName === 'imagenet') {
+    issues.push({ code: 'custom', path: 'dataset.augment', message: "Expected true or false for dataset 'imagenet' (its images vary in size; imageSize sets its crops) but received an object" });
   }
   const schedule = rawAt(raw, 'schedule.name');
   const milestones = rawAt(raw, 'schedule.milestones');

@@ -24,6 +24,14 @@ import { BasicBlock, initResNetWeights, projectionShortcut } from './resnet';
 
 export type CifarShortcut = 'projection' | 'padding';
 
+/** He et al.'s letters for the shortcuts: 'B' is 'projection', 'A' is 'padding'. */
+export const CIFAR_SHORTCUT_ALIASES: Readonly<Record<string, CifarShortcut>> = { A: 'padding', B: 'projection' };
+
+/** A shortcut name or its letter, as the canonical name. */
+export function cifarShortcut(v: 'projection' | 'padding' | 'A' | 'B'): CifarShortcut {
+  return CIFAR_SHORTCUT_ALIASES[v] ?? (v as CifarShortcut);
+}
+
 export interface CifarResNetOptions {
   /** 6n + 2 with n >= 1: 20, 32, 44, 56, 110, ... */
   depth: number;
@@ -32,7 +40,7 @@ export interface CifarResNetOptions {
   inputSize?: number;
   /** Filters of the first stage (16 in He et al.); the stages have width, 2·width, 4·width. */
   width?: number;
-  /** 'projection' (option B, default) or 'padding' (option A). */
+  /** 'projection' (option B, default) or 'padding' (option A); configs may write 'B' or 'A'. */
   shortcut?: CifarShortcut;
   zeroInitResidual?: boolean;
 }

@@ -8,7 +8,7 @@ import { InvalidArgumentError, UnknownNameError } from '../errors';
 import type { LiteralName } from '../literal-name';
 import { bool, int, isInt, num, oneOf } from '../validate';
 import type { Model, ModelConfig, ModelInputOptions } from './base';
-import { CifarResNet, type CifarShortcut } from './cifar-resnet';
+import { cifarShortcut, CifarResNet, type CifarShortcut } from './cifar-resnet';
 import { applyInitScheme, initScheme, type InitScheme } from './init';
 import { LeNet5 } from './lenet';
 import { Mlp } from './mlp';
@@ -25,7 +25,8 @@ export interface CifarResNetModelOptions extends ModelInputOptions {
   depth?: number;
   /** Filters of the first stage (default 16). */
   width?: number;
-  shortcut?: CifarShortcut;
+  /** 'projection' (option B, default; also 'B') or 'padding' (option A; also 'A'). */
+  shortcut?: CifarShortcut | 'A' | 'B';
   zeroInitResidual?: boolean;
 }
 
@@ -259,7 +260,7 @@ const cifarResNetOptions = (): Record<string, ModelOptionSpec> => ({
   ...inputOptions(CIFAR, 8),
   depth: { default: 20, check: depthCheck('CIFAR ResNet', 2) },
   width: { default: 16, check: positiveInt },
-  shortcut: { default: 'projection', check: (path, v) => oneOf(path, v, ['projection', 'padding'] as const) },
+  shortcut: { default: 'projection', check: (path, v) => cifarShortcut(oneOf(path, v, ['projection', 'padding', 'B', 'A'] as const)) },
   zeroInitResidual: { default: false, check: boolean },
 });
 

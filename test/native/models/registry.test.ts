@@ -48,7 +48,7 @@ describe('model registry', () => {
       .toBe('Expected positive integer for options.numClasses but received 0 of type number');
     // @ts-expect-error the types reject the value too; this checks the run-time error
     expect(thrown(() => createModel('cifar_resnet_20', { shortcut: 'C' })).message)
-      .toBe("Expected one of 'projection', 'padding' for options.shortcut but received 'C' of type string");
+      .toBe("Expected one of 'projection', 'padding', 'B', 'A' for options.shortcut but received 'C' of type string");
     expect(thrown(() => createModel('cifar_resnet', { depth: 21 })).message)
       .toBe('Expected an integer 6n + 2 with n >= 1 (the CIFAR ResNet depth) for options.depth but received 21 of type number');
     expect(thrown(() => createModel('vgg16_bn', { inputSize: 16 })).message)

@@ -209,7 +209,7 @@ describe('report', () => {
     const r = await cli(['report', '--runs-dir', root, '--out', out, '--no-plots']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('| Method | 90% |\n|---|---:|\n| Random | 81.00 ± 1.41 |\n| Random + Sign-In | 86.00 ± 1.41 |');
-    expect(fs.readdirSync(out).sort()).toEqual(['accuracy.csv', 'report.json', 'report.md']);
+    expect(fs.readdirSync(out).sort()).toEqual(['accuracy.csv', 'paired.json', 'report.json', 'report.md']);
     expect(r.err).toContain('wrote ');
   });
 

@@ -19,11 +19,12 @@ describe('main job table', () => {
     expect(pairedDifference({ label: 'a', testAcc: 0.8 }, { label: 'b', testAcc: 0.81 }, 100000).withinNoise).toBe(false);
   });
 
-  it('prints accuracy, sign flips, the signed difference and that one pair is one sample', () => {
-    const text = mainJobTable({ label: 'Random', testAcc: 0.8757, signFlips: 0.4 }, { label: 'Random + Sign-In', testAcc: 0.8745 }, 10000);
-    expect(text).toContain('| Random | 87.57% | 40.00% |');
-    expect(text).toContain('| Random + Sign-In | 87.45% | – |');
+  it('prints accuracy, sign flips, β, the signed difference, that one pair is one sample and where the evidence is', () => {
+    const text = mainJobTable({ label: 'Random', testAcc: 0.8757, signFlips: 0.4, signFlipsLastEpoch: 0.0312 }, { label: 'Random + Sign-In', testAcc: 0.8745, beta: 0.91234 }, 10000);
+    expect(text).toContain('| Random | 87.57% | 40.00% | 3.12% | – |');
+    expect(text).toContain('| Random + Sign-In | 87.45% | – | – | 0.912 |');
     expect(text).toMatch(/Paired difference \(Random \+ Sign-In − Random, same seed, mask and data order\): −0\.12 points, SE 0\.47 points on 10000 test images: within noise/);
     expect(text).toContain('One pair is one sample');
+    expect(text).toContain('docs/results/README.md');
   });
 });

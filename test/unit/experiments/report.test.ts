@@ -130,8 +130,8 @@ describe('plots and writeReport', () => {
     const res = await writeReport(root, out);
     const names = res.files.map((f) => path.basename(f));
     expect(names).toEqual([
-      'report.md', 'accuracy.csv', 'report.json',
-      'test-accuracy_cifar10-cifar-resnet-20.svg', 'sign-flips_cifar10-cifar-resnet-20.svg', 'sign-flips-per-layer_cifar10-cifar-resnet-20.svg',
+      'report.md', 'accuracy.csv', 'report.json', 'paired.json',
+      'accuracy-vs-sparsity_cifar10-cifar-resnet-20.svg', 'test-accuracy_cifar10-cifar-resnet-20.svg', 'sign-flips_cifar10-cifar-resnet-20.svg', 'sign-flips-per-layer_cifar10-cifar-resnet-20.svg',
       'test-accuracy_cifar100-cifar-resnet-20.svg', 'sign-flips_cifar100-cifar-resnet-20.svg', 'sign-flips-per-layer_cifar100-cifar-resnet-20.svg',
     ]);
     const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
@@ -143,6 +143,7 @@ describe('plots and writeReport', () => {
     expect(svg).toContain('Random + Sign-In');
     expect(svg).toContain('test accuracy (%)');
     expect(fs.readFileSync(path.join(out, 'sign-flips-per-layer_cifar10-cifar-resnet-20.svg'), 'utf8')).toContain('layer1.0.conv1');
+    expect(fs.readFileSync(path.join(out, 'accuracy-vs-sparsity_cifar10-cifar-resnet-20.svg'), 'utf8')).toContain('sparsity (%)');
     // The report folder inside the runs dir is not mistaken for a run.
     expect(loadRuns(root)).toHaveLength(13);
   });
@@ -151,7 +152,7 @@ describe('plots and writeReport', () => {
     const out = tempDir('report-out');
     try {
       const res = await writeReport(root, out, { plots: false });
-      expect(res.files.map((f) => path.basename(f))).toEqual(['report.md', 'accuracy.csv', 'report.json']);
+      expect(res.files.map((f) => path.basename(f))).toEqual(['report.md', 'accuracy.csv', 'report.json', 'paired.json']);
       fs.mkdirSync(path.join(out, 'none'));
       const empty = await writeReport(path.join(out, 'none'), out, { plots: false });
       expect(empty.markdown).toContain('No runs found');

@@ -1,0 +1,135 @@
+/**
+ * The report's paired section: each Sign-In row of a table against the plain row with the same
+ * pruning (method, distribution, scope, ...), sparsity by sparsity, over the seeds both ran (the
+ * same seed is the same init, mask and data order, so a pair is one sample of the difference).
+ * Cells: per-seed differences, their mean, the 95% Student-t interval (paired.ts) and how many
+ * pairs favour Sign-In. The same pairing gives the top Hessian eigenvalue at the final weights
+ * where the runs measured it (config `hessian`).
+ */
+import * as path from 'node:path';
+import type { MetricsRow } from './metrics';
+import { pairedSummary, type PairedSummary } from './paired';
+import type { AccuracyTable, RunRecord } from './report';
+
+export interface PairedCell {
+  sparsity: number;
+  seeds: number[];
+  summary: PairedSummary;
+}
+
+export interface PairedRow {
+  /** Labels of the two rows of the accuracy table, plain first. */
+  plain: string;
+  signin: string;
+  cells: PairedCell[];
+}
+
+/** The final top Hessian eigenvalue a run stored in its metrics, if any. */
+export function finalHessianEigenvalue(metrics: readonly MetricsRow[]): number | undefined {
+  for (let i = metrics.length - 1; i >= 0; i--) {
+    const v = metrics[i].topHessianEigenvalue;
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+  }
+  return undefined;
+}
+
+/** Per-run values of one row at one sparsity, by seed. */
+type SeedValues = (label: string, sparsity: number) => Map<number, number>;
+
+export interface RunValues {
+  runs: readonly RunRecord[];
+  /** The table row (label) a run belongs to, if any. */
+  rowOf: (r: RunRecord) => string | undefined;
+  value: (r: RunRecord) => number | undefined;
+}
+
+/** The final accuracies (percent) of the table's own cells. */
+function cellValues(table: AccuracyTable): SeedValues {
+  return (label, sparsity) => {
+    const c = table.rows.find((r) => r.label === label)?.cells[table.sparsities.indexOf(sparsity)];
+    return new Map(c ? c.seeds.map((seed, k) => [seed, c.values[k]]) : []);
+  };
+}
+
+/** Another per-run number, from the finished runs of a row. */
+function runValues(v: RunValues): SeedValues {
+  return (label, sparsity) => {
+    const m = new Map<number, number>();
+    for (const r of v.runs) {
+      if (!r.final || v.rowOf(r) !== label || r.config.pruning.sparsity !== sparsity) continue;
+      const x = v.value(r);
+      if (x !== undefined) m.set(r.config.seed, x);
+    }
+    return m;
+  };
+}
+
+/**
+ * Pairs of a table, for each Sign-In row and sparsity over the seeds both rows ran: by default
+ * the final accuracies of the table's cells (percent); with `valueOf`, another per-run number
+ * (e.g. the Hessian eigenvalue).
+ */
+export function pairedRows(table: AccuracyTable, valueOf?: RunValues): PairedRow[] {
+  const values = valueOf ? runValues(valueOf) : cellValues(table);
+  const out: PairedRow[] = [];
+  for (const s of table.rows.filter((r) => r.signin)) {
+    const plain = table.rows.find((p) => !p.signin && p.pruningKey === s.pruningKey);
+    if (!plain) continue;
+    const cells: PairedCell[] = [];
+    for (const sparsity of table.sparsities) {
+      const a = values(plain.label, sparsity);
+      const b = values(s.label, sparsity);
+      const seeds = [...a.keys()].filter((k) => b.has(k)).sort((x, y) => x - y);
+      if (seeds.length) cells.push({ sparsity, seeds, summary: pairedSummary(seeds.map((k) => a.get(k)!), seeds.map((k) => b.get(k)!)) });
+    }
+    if (cells.length) out.push({ plain: plain.label, signin: s.label, cells });
+  }
+  return out;
+}
+
+const signed = (x: number, digits: number) => (Number.isFinite(x) ? `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}` : '–');
+
+/** One markdown table of paired rows; `unit` names what the differences are in. */
+export function pairedToMarkdown(rows: readonly PairedRow[], unit: string, sparsityLabel: (s: number) => string, digits = 2): string {
+  if (rows.length === 0) return '';
+  const lines = [
+    '| Sign-In − plain | sparsity | pairs | per-seed differences (seed: Δ) | mean Δ | 95% CI (paired t) | pairs with Δ > 0 |',
+    '|---|---:|---:|---|---:|---|---:|',
+  ];
+  for (const r of rows) {
+    for (const c of r.cells) {
+      const s = c.summary;
+      const per = c.seeds.map((seed, k) => `${seed}: ${signed(s.differences[k], digits)}`).join(', ');
+      const ci = s.n < 2 ? '– (one pair)' : `[${signed(s.ci95[0], digits)}, ${signed(s.ci95[1], digits)}]`;
+      lines.push(`| ${r.signin} − ${r.plain} | ${sparsityLabel(c.sparsity)} | ${s.n} | ${per} | ${signed(s.mean, digits)} | ${ci} | ${s.positive} of ${s.n} |`);
+    }
+  }
+  return `${lines.join('\n')}\n\nDifferences in ${unit}, Sign-In minus the plain run of the same seed (same init, mask and data order). ` +
+    'An interval that contains 0 does not show a difference at this number of seeds.\n';
+}
+
+/** Mean ± sample std of the final top Hessian eigenvalue per row and sparsity, then its pairs. */
+export function hessianMarkdown(table: AccuracyTable, runs: readonly RunRecord[], rowOf: (r: RunRecord) => string | undefined, sparsityLabel: (s: number) => string): string {
+  const value = (r: RunRecord) => finalHessianEigenvalue(r.metrics);
+  const measured = runs.filter((r) => r.final && rowOf(r) !== undefined && value(r) !== undefined);
+  if (measured.length === 0) return '';
+  const cell = (label: string, sparsity: number) => {
+    const v = measured.filter((r) => rowOf(r) === label && r.config.pruning.sparsity === sparsity).map((r) => value(r)!);
+    if (v.length === 0) return '–';
+    const m = v.reduce((a, b) => a + b, 0) / v.length;
+    const sd = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1)) : NaN;
+    return `${m.toFixed(2)}${v.length > 1 ? ` ± ${sd.toFixed(2)}` : ''} (n=${v.length})`;
+  };
+  const lines = [
+    `| Method | ${table.sparsities.map(sparsityLabel).join(' | ')} |`,
+    `|---|${table.sparsities.map(() => '---:|').join('')}`,
+    ...table.rows.map((r) => `| ${r.label} | ${table.sparsities.map((s) => cell(r.label, s)).join(' | ')} |`),
+  ];
+  const pairs = pairedToMarkdown(pairedRows(table, { runs, rowOf, value }), 'eigenvalue units', sparsityLabel);
+  return `Top Hessian eigenvalue of the training loss at the final weights (power iteration, θ coordinates on the kept weights; mean ± sample std over seeds):\n\n${lines.join('\n')}\n${pairs ? `\n${pairs}` : ''}`;
+}
+
+/** Where the report writes every table's paired rows as JSON. */
+export function pairedJsonPath(outDir: string): string {
+  return path.join(outDir, 'paired.json');
+}
