@@ -5,6 +5,7 @@ import { InvalidArgumentError, fromNative } from '../errors';
 import { native } from '../native';
 import { intList, isInt, oneOf, options } from '../validate';
 import { call } from './checked';
+import { checkShapeSize, checkTensorSize } from './size-limit';
 import type { Generator } from './runtime';
 import { DTYPES, Tensor, type DType, type TypedArray } from './tensor';
 
@@ -18,8 +19,8 @@ export interface RandomOptions extends TensorOptions {
   generator?: Generator;
 }
 
-function shapeOf(name: string, shape: unknown): number[] {
-  return intList(name, shape, 0);
+function shapeOf(name: string, shape: unknown, dtype?: DType): number[] {
+  return checkShapeSize(name, intList(name, shape, 0), dtype);
 }
 
 function finish(t: Tensor, opts: TensorOptions): Tensor {
@@ -33,55 +34,59 @@ function kw(opts: TensorOptions): Record<string, unknown> {
 }
 
 export function zeros(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(call('aten::zeros', [shapeOf('shape', shape)], kw(opts)), opts);
+  return finish(call('aten::zeros', [shapeOf('shape', shape, opts.dtype)], kw(opts)), opts);
 }
 
 export function ones(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(call('aten::ones', [shapeOf('shape', shape)], kw(opts)), opts);
+  return finish(call('aten::ones', [shapeOf('shape', shape, opts.dtype)], kw(opts)), opts);
 }
 
 export function empty(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(call('aten::empty.memory_format', [shapeOf('shape', shape)], kw(opts)), opts);
+  return finish(call('aten::empty.memory_format', [shapeOf('shape', shape, opts.dtype)], kw(opts)), opts);
 }
 
 export function full(shape: number[], value: number, opts: TensorOptions = {}): Tensor {
   if (typeof value !== 'number') throw new InvalidArgumentError('value', 'number', value);
-  return finish(call('aten::full', [shapeOf('shape', shape), value], kw(opts)), opts);
+  return finish(call('aten::full', [shapeOf('shape', shape, opts.dtype), value], kw(opts)), opts);
 }
 
 /** Uniform on [0, 1). */
 export function rand(shape: number[], opts: RandomOptions = {}): Tensor {
-  return finish(call('aten::rand.generator', [shapeOf('shape', shape), opts.generator], kw(opts)), opts);
+  return finish(call('aten::rand.generator', [shapeOf('shape', shape, opts.dtype), opts.generator], kw(opts)), opts);
 }
 
 /** Standard normal. */
 export function randn(shape: number[], opts: RandomOptions = {}): Tensor {
-  return finish(call('aten::randn.generator', [shapeOf('shape', shape), opts.generator], kw(opts)), opts);
+  return finish(call('aten::randn.generator', [shapeOf('shape', shape, opts.dtype), opts.generator], kw(opts)), opts);
 }
 
 /** Integers uniform in [low, high), int64 by default. */
 export function randint(low: number, high: number, shape: number[], opts: RandomOptions = {}): Tensor {
   if (!isInt(low) || !isInt(high) || high <= low) throw new InvalidArgumentError('high', `integer > low (${low})`, high);
-  return call('aten::randint.low_generator', [low, high, shapeOf('shape', shape), opts.generator], kw(opts));
+  return call('aten::randint.low_generator', [low, high, shapeOf('shape', shape, opts.dtype ?? 'int64'), opts.generator], kw(opts));
 }
 
 /** A random permutation of 0..n-1 (int64). */
 export function randperm(n: number, opts: RandomOptions = {}): Tensor {
   if (!isInt(n) || n < 0) throw new InvalidArgumentError('n', 'non-negative integer', n);
+  checkTensorSize('n', n, opts.dtype ?? 'int64', n);
   return call('aten::randperm.generator', [n, opts.generator], kw(opts));
 }
 
 /** Values start, start+step, ... < end (like torch.arange; one argument means end). */
 export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
   const [s, e] = end === undefined ? [0, start] : [start, end];
+  checkTensorSize('end', Math.ceil((e - s) / step), opts.dtype, e);
   return finish(call('aten::arange.start_step', [s, e, step], kw(opts)), opts);
 }
 
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
+  checkTensorSize('steps', steps, opts.dtype, steps);
   return finish(call('aten::linspace', [start, end, steps], kw(opts)), opts);
 }
 
 export function eye(n: number, opts: TensorOptions = {}): Tensor {
+  checkTensorSize('n', n * n, opts.dtype, n);
   return finish(call('aten::eye', [n], kw(opts)), opts);
 }
 
