@@ -76,17 +76,17 @@ export function randperm(n: number, opts: RandomOptions = {}): Tensor {
 /** Values start, start+step, ... < end (like torch.arange; one argument means end). */
 export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
   const [s, e] = end === undefined ? [0, start] : [start, end];
-  checkTensorSize('end', Math.ceil((e - s) / step), opts.dtype, e);
+  if ([s, e, step].every((v) => typeof v === 'number')) checkTensorSize('end', Math.ceil((e - s) / step), opts.dtype, e);
   return finish(call('aten::arange.start_step', [s, e, step], kw(opts)), opts);
 }
 
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
-  checkTensorSize('steps', steps, opts.dtype, steps);
+  if (isInt(steps)) checkTensorSize('steps', steps, opts.dtype, steps);
   return finish(call('aten::linspace', [start, end, steps], kw(opts)), opts);
 }
 
 export function eye(n: number, opts: TensorOptions = {}): Tensor {
-  checkTensorSize('n', n * n, opts.dtype, n);
+  if (isInt(n)) checkTensorSize('n', n * n, opts.dtype, n);
   return finish(call('aten::eye', [n], kw(opts)), opts);
 }
 

@@ -14,9 +14,9 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { ToolkitError } from '../errors';
+import { InvalidArgumentError, ToolkitError } from '../errors';
 import { MASK_BUFFER, SIGNIN_M_BUFFER, SIGNIN_W_BUFFER } from '../nn/masked';
-import type { Module } from '../nn/module';
+import { Module } from '../nn/module';
 import { loadSafetensorsWithMetadata, saveSafetensors } from '../nn/safetensors';
 import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
@@ -105,6 +105,17 @@ function unprefixed(prefix: string, m: Map<string, Tensor>): Map<string, Tensor>
   return out;
 }
 
+function checkParts(file: unknown, parts: unknown): void {
+  if (typeof file !== 'string' || file === '') throw new InvalidArgumentError('file', 'a file path (string)', file);
+  const p = parts as { model?: unknown; optimizer?: { stateDict?: unknown; loadStateDict?: unknown }; callbacks?: unknown } | undefined;
+  if (typeof p !== 'object' || p === null) throw new InvalidArgumentError('parts', '{ model, optimizer, callbacks }', parts);
+  if (!(p.model instanceof Module)) throw new InvalidArgumentError('parts.model', 'a Module', p.model);
+  if (typeof p.optimizer?.stateDict !== 'function' || typeof p.optimizer.loadStateDict !== 'function') {
+    throw new InvalidArgumentError('parts.optimizer', 'an optimizer (stateDict, loadStateDict)', p.optimizer);
+  }
+  if (!Array.isArray(p.callbacks)) throw new InvalidArgumentError('parts.callbacks', 'an array of callbacks', p.callbacks);
+}
+
 /**
  * Writes a checkpoint atomically. With `previous`, the checkpoint already in `file` moves there
  * once the new one is complete on disk, so the last two survive for loadLatestCheckpoint.
@@ -114,6 +125,7 @@ export function saveCheckpoint(
   parts: { model: Module; optimizer: Optimizer; callbacks: Callback[]; position: Position; extra?: unknown },
   options: { previous?: string } = {},
 ): void {
+  checkParts(file, parts);
   const tensors = new Map<string, Tensor>();
   const rng = getRngState();
   const { stored, owned } = compactModelState(parts.model.stateDict());
@@ -165,6 +177,7 @@ export function loadLatestCheckpoint(
 
 /** Restores everything saveCheckpoint wrote; returns the position and the extra JSON. */
 export function loadCheckpoint(file: string, parts: { model: Module; optimizer: Optimizer; callbacks: Callback[] }): { position: Position; extra: unknown } {
+  checkParts(file, parts);
   const { tensors, metadata } = loadSafetensorsWithMetadata(file);
   const owned: Tensor[] = [];
   try {
