@@ -21,7 +21,7 @@
  * logs, progress, timers and signals are served during SynFlow's 100 rounds instead of after
  * them. One turn cost ~9 µs here against a SynFlow round's tens of milliseconds or more (CIFAR
  * ResNet-20), so it yields after every round. Iterative prunes log their progress (rounds done / total) at every tenth of
- * the rounds through the library logger.
+ * the rounds through the library logger, or hand it to `onRound` after every round.
  */
 import { InvalidArgumentError, ToolkitError, UnknownNameError } from '../errors';
 import { nextTurn } from '../event-loop';
@@ -79,7 +79,7 @@ export interface PruneOptions<M extends string = PrunerName> {
   prunerOptions?: M extends PrunerName ? PrunerOptionsMap[M] : Record<string, unknown>;
   /** Module mode while scoring (default 'eval'). */
   mode?: 'eval' | 'train';
-  /** Called after every round (the CLI prints progress with it). */
+  /** Called after every round, instead of the progress log at every tenth of the rounds (the CLI prints its own). */
   onRound?: (progress: PruneProgress) => void;
 }
 
@@ -335,7 +335,7 @@ export async function pruneModel<M extends string = PrunerName>(model: Module, o
     }
     onRound?.({ round: r + 1, rounds, kept, seconds: (Date.now() - started) / 1000 });
     const tenth = Math.floor((10 * (r + 1)) / rounds);
-    if (rounds > 1 && tenth > logged) {
+    if (!onRound && rounds > 1 && tenth > logged) {
       logged = tenth;
       log.info({ round: r + 1, rounds, kept, seconds: (Date.now() - started) / 1000 }, `pruning: ${r + 1}/${rounds} rounds`);
     }
