@@ -127,8 +127,8 @@ export function saveCheckpoint(
 ): void {
   checkParts(file, parts);
   const tensors = new Map<string, Tensor>();
-  const rng = getRngState();
   const { stored, owned } = compactModelState(parts.model.stateDict());
+  const rng = getRngState();
   try {
     prefixed('model.', stored, tensors);
     prefixed('optim.', parts.optimizer.stateDict(), tensors);
