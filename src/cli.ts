@@ -5,8 +5,8 @@
  *   signin-torch train  --config cfg.json [--runs-dir runs] [--set pruning.sparsity=0.9 ...]
  *   signin-torch sweep  --grid sweep.json [--runs-dir runs] [--processes 4] [--dry-run]
  *   signin-torch report [--runs-dir runs] [--out runs/report]
- *   signin-torch list runs [--runs-dir runs] [--json]
- *   signin-torch prune  --model cifar_resnet_20 --pruner random --sparsity 0.9 [--distribution erk]
+ *   signin-torch list models|pruners|datasets|runs [--runs-dir runs] [--json]
+ *   signin-torch prune  --model cifar_resnet_20 --dataset cifar10 --pruner random --sparsity 0.9 [--distribution erk]
  *
  * The engines (trainer, pruning, models) load lazily, so `report` and `sweep --dry-run` work
  * without the native addon. Errors print one line, `<code>: <message>`, and exit 1.
@@ -20,7 +20,7 @@ import { methodLabel, sparsityLabel, writeReport } from './experiments/report';
 import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
 import { createRunDir, isFinished, readMetrics, runState, scanRuns } from './experiments/runs';
 import {
-  DATASET_NAMES, DISTRIBUTIONS, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
+  DATASET_INFO, DATASET_NAMES, datasetInfo, DISTRIBUTIONS, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
 } from './experiments/schema';
 import { loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
 
@@ -35,10 +35,17 @@ export interface TrainerModule {
 /** What `prune` needs from src/models and src/pruning. */
 export interface ModelsModule {
   createModel(name: string, options: Record<string, unknown>): { dispose?(): void };
+  /** The options a model name accepts, with their defaults (numClasses, inChannels, inputSize among them). */
+  modelOptions?(name: string): Record<string, unknown>;
+  modelNames?(): string[];
+  modelFamilies?(): string[];
+  getModelEntry?(name: string): { description: string };
 }
 export interface PruningModule {
   pruneModel(model: unknown, options: Record<string, unknown>): unknown;
   maskReport(model: unknown, options?: Record<string, unknown>): { table?: string } & Record<string, unknown>;
+  prunerNames?(): string[];
+  getPruner?(name: string): { needsData: boolean; defaultIterations: number };
 }
 
 export interface CliIo {
@@ -298,11 +305,16 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
     });
 
   program.command('list')
-    .description('List what exists: runs (each run directory with its status: new, running, finished or failed).')
-    .addArgument(new Argument('<what>', 'what to list').choices(['runs']))
+    .description('List what exists: models, pruners and datasets (the registries), or runs (each run directory with its status: new, running, finished, failed or corrupt).')
+    .addArgument(new Argument('<what>', 'what to list').choices(['models', 'pruners', 'datasets', 'runs']))
     .option('--runs-dir <dir>', 'root of the run directories', DEFAULT_RUNS_DIR)
     .option('--json', 'print the list as JSON')
-    .action((_what: string, flags: { runsDir: string; json?: boolean }) => {
+    .action((what: string, flags: { runsDir: string; json?: boolean }) => {
+      if (what !== 'runs') {
+        const rows = what === 'models' ? listModels(loadModels()) : what === 'pruners' ? listPruners(loadPruning()) : listDatasets();
+        io.out(flags.json ? `${JSON.stringify(rows, null, 2)}\n` : pad([Object.keys(rows[0]), ...rows.map((r) => Object.values(r).map(String))]));
+        return;
+      }
       if (!fs.existsSync(flags.runsDir)) {
         throw new ToolkitError('ERR_INVALID_ARG', `Runs directory ${flags.runsDir} does not exist: pass --runs-dir, the folder that holds the run directories`);
       }
@@ -331,7 +343,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
   program.command('prune')
     .description('Prune a freshly initialized model at initialization and print its mask report (per-layer densities, FLOPs).')
     .requiredOption('--model <name>', 'model registry name, e.g. cifar_resnet_20')
-    .addOption(new Option('--dataset <name>', 'sets classes, channels and input size').choices(DATASET_NAMES).default('cifar10'))
+    .addOption(new Option('--dataset <name>', "sets classes, channels and input size (default: the model's own, e.g. 224 px and 1000 classes for resnet50); required by snip and grasp").choices(DATASET_NAMES))
     .addOption(new Option('--pruner <method>', 'pruning method').choices(PRUNING_METHODS.filter((m) => m !== 'none')).default('random'))
     .requiredOption('--sparsity <x>', 'fraction of weights removed, in [0, 1)', numeric)
     .addOption(new Option('--distribution <d>', "layer densities (scope 'layerwise'; random defaults to erk)").choices(DISTRIBUTIONS))
@@ -345,12 +357,13 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
     .option('--set <path=value>', 'model.options.* and other config fields; repeatable', collect, [])
     .option('--json', 'print the report as JSON')
     .action(async (flags: {
-      model: string; dataset: string; pruner: string; sparsity: number | string; distribution?: string; scope?: string;
+      model: string; dataset?: string; pruner: string; sparsity: number | string; distribution?: string; scope?: string;
       denseFirst?: boolean; denseLast?: boolean; iterations?: number | string; seed: number | string; set: string[]; json?: boolean;
       dataRoot?: string; batchSize?: number | string;
     }) => {
       const raw: Record<string, unknown> = {
-        dataset: { name: flags.dataset, ...(flags.dataRoot ? { root: flags.dataRoot } : {}) },
+        // Without --dataset the model keeps its own input defaults; the schema still wants a name.
+        dataset: { name: flags.dataset ?? 'cifar10', ...(flags.dataRoot ? { root: flags.dataRoot } : {}) },
         model: { name: flags.model },
         pruning: { method: flags.pruner, sparsity: flags.sparsity },
         epochs: 1,
@@ -361,15 +374,23 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
       }
       for (const s of flags.set) setDotted(raw, ...parseAssignment(s));
       const config = parseConfig(raw, 'from flags');
+      const { prunerNeedsData } = await import('./experiments/prune-data');
+      if (flags.dataset === undefined && prunerNeedsData(flags.pruner)) {
+        throw new IssuesError('ERR_CONFIG', 'Invalid prune flags', [{ code: 'missing', path: 'dataset', message: `${flags.pruner} scores weights on a batch of training data: pass --dataset (and --data-root)` }]);
+      }
       const models = loadModels();
       const pruning = loadPruning();
-      const model = models.createModel(config.model.name, modelOptionsFor(config));
+      const options = flags.dataset === undefined ? { ...config.model.options } : modelOptionsFor(config);
+      io.err(`prune: ${describePruneInput(config.model.name, flags.dataset, { ...models.modelOptions?.(config.model.name), ...options })}\n`);
+      const model = models.createModel(config.model.name, options);
       try {
         const prune = pruneOptionsFor(config)!;
-        const { pruneBatch, prunerNeedsData } = await import('./experiments/prune-data');
-        const data = prunerNeedsData(prune.method) ? await pruneBatch(config, flags.batchSize === undefined ? 128 : Number(flags.batchSize)) : undefined;
+        const { pruneBatch } = await import('./experiments/prune-data');
+        const samples = flags.batchSize === undefined ? 128 : Number(flags.batchSize);
+        if (prunerNeedsData(prune.method)) io.err(`prune: ${prune.method} scores on ${samples} training examples of ${config.dataset.name}\n`);
+        const data = prunerNeedsData(prune.method) ? await pruneBatch(config, samples) : undefined;
         try {
-          await pruning.pruneModel(model, { ...prune, data });
+          await pruning.pruneModel(model, { ...prune, data, onRound: pruneProgress(io, prune.method) });
         } finally {
           data?.forEach((t) => t.dispose());
         }
@@ -381,6 +402,56 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
     });
 
   return program;
+}
+
+function listModels(models: ModelsModule): Record<string, string | number>[] {
+  if (!models.modelNames || !models.modelOptions || !models.getModelEntry) {
+    throw new ToolkitError('ERR_UNKNOWN_NAME', 'The model zoo of this build does not list its models');
+  }
+  const rows: Record<string, string | number>[] = models.modelNames().map((name) => {
+    const o = models.modelOptions!(name);
+    return { name, input: `${String(o.inChannels)}x${String(o.inputSize)}x${String(o.inputSize)}`, classes: o.numClasses as number, description: models.getModelEntry!(name).description };
+  });
+  for (const f of models.modelFamilies?.() ?? []) rows.push({ name: f, input: '', classes: '', description: 'name pattern (family)' });
+  return rows;
+}
+
+function listPruners(pruning: PruningModule): Record<string, string | number | boolean>[] {
+  if (!pruning.prunerNames || !pruning.getPruner) throw new ToolkitError('ERR_UNKNOWN_NAME', 'The pruning module of this build does not list its pruners');
+  return pruning.prunerNames().map((name) => {
+    const p = pruning.getPruner!(name);
+    return { name, data: p.needsData ? 'training batch' : 'none', rounds: p.defaultIterations };
+  });
+}
+
+function listDatasets(): Record<string, string | number>[] {
+  return DATASET_NAMES.map((name) => {
+    const d = datasetInfo(name);
+    return { name, input: d ? `${d.inChannels}x${d.inputSize}x${d.inputSize}` : 'set by model.options', classes: d?.numClasses ?? 'set by model.options', root: name === 'fashion_mnist' ? 'optional (Debian package)' : 'required' };
+  });
+}
+
+/** What the pruned model is scored for, stated because ResNet-50 at 32 px and at 224 px are different models to prune. */
+function describePruneInput(model: string, dataset: string | undefined, o: Record<string, unknown>): string {
+  const input = o.inputSize === undefined ? 'input' : `input ${String(o.inChannels ?? '?')}x${String(o.inputSize)}x${String(o.inputSize)}`;
+  const what = `${input}${o.numClasses === undefined ? '' : `, ${String(o.numClasses)} classes`}`;
+  return dataset === undefined
+    ? `${model} with its default ${what} (no --dataset; pass one to prune for a dataset's input size)`
+    : `${model} for ${dataset}: ${what}`;
+}
+
+/**
+ * Progress of a multi-round prune (SynFlow's 100 rounds) on stderr: a line at most every 2 s and
+ * at the last round, with the rate and the time left.
+ */
+function pruneProgress(io: CliIo, method: string): (p: { round: number; rounds: number; kept: number; seconds: number }) => void {
+  let last = -Infinity;
+  return (p) => {
+    if (p.rounds < 2 || (p.round < p.rounds && p.seconds - last < 2)) return;
+    last = p.seconds;
+    const eta = (p.seconds / p.round) * (p.rounds - p.round);
+    io.err(`prune: ${method} round ${p.round}/${p.rounds}, ${p.kept} weights kept, ${p.seconds.toFixed(0)} s, ETA ${eta.toFixed(0)} s\n`);
+  };
 }
 
 function packageVersion(): string {

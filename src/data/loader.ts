@@ -24,7 +24,7 @@ import { ERROR_CODES, InvalidArgumentError, ToolkitError, type ErrorCode } from 
 import { childLogger } from '../logger';
 import type { Tensor } from '../tensor/tensor';
 import type { Generator } from '../tensor/runtime';
-import { bool, int, options as optionsOf } from '../validate';
+import { bool, int, maxThreads, maxThreadsReason, options as optionsOf } from '../validate';
 import { DatasetError, type Dataset, type ImageShape } from './base';
 import { BatchBuilder, type BatchJob, type BuiltBatch, type SerializedError, type WorkerInit } from './batch';
 import { ImageFolder, loadSharp } from './image-folder';
@@ -217,7 +217,12 @@ export class DataLoader implements AsyncIterable<Batch> {
     this.dataset = dataset;
     this.batchSize = int('batchSize', o.batchSize ?? 1, 1);
     this.dropLast = bool('dropLast', o.dropLast ?? false);
+    // Each worker is a thread with its own V8 heap: far more than the CPUs only costs memory
+    // (a million of them exhausts the heap before the first batch).
     this.numWorkers = int('numWorkers', o.numWorkers ?? 0, 0);
+    if (this.numWorkers > maxThreads()) {
+      throw new InvalidArgumentError('numWorkers', `integer in [0, ${maxThreads()}] (${maxThreadsReason()})`, this.numWorkers);
+    }
     this.prefetch = int('prefetch', o.prefetch ?? 2, 1);
     this.persistentWorkers = bool('persistentWorkers', o.persistentWorkers ?? false);
     if (o.seed !== undefined && o.generator !== undefined) throw new InvalidArgumentError('seed', 'undefined when generator is given', o.seed);

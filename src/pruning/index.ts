@@ -17,7 +17,7 @@ export { SCHEDULES as PRUNE_SCHEDULES, scheduleDensities } from './schedule';
 export type { Schedule as PruneSchedule } from './schedule';
 export { apportion, keptCount, topKMask } from './threshold';
 export { pruneModel, prunableWeights, EmptyLayerError, SCOPES as PRUNE_SCOPES } from './prune';
-export type { PruneOptions, PruneResult, PrunedLayer, Scope as PruneScope, PruneBatchLike } from './prune';
+export type { PruneOptions, PruneProgress, PruneResult, PrunedLayer, Scope as PruneScope, PruneBatchLike } from './prune';
 export { maskReport } from './report';
 export type { MaskReport, LayerMaskReport, MaskReportOptions } from './report';
 export { getMasks, setMasks, saveMasks, loadMasks, MASKS_FORMAT } from './masks-io';

@@ -21,7 +21,7 @@
  * logs, progress, timers and signals are served during SynFlow's 100 rounds instead of after
  * them. One turn cost ~9 µs here against a SynFlow round's tens of milliseconds or more (CIFAR
  * ResNet-20), so it yields after every round. Iterative prunes log their progress (rounds done / total) at every tenth of
- * the rounds through the library logger.
+ * the rounds through the library logger, or hand it to `onRound` after every round.
  */
 import { InvalidArgumentError, ToolkitError, UnknownNameError } from '../errors';
 import { nextTurn } from '../event-loop';
@@ -79,6 +79,17 @@ export interface PruneOptions<M extends string = PrunerName> {
   prunerOptions?: M extends PrunerName ? PrunerOptionsMap[M] : Record<string, unknown>;
   /** Module mode while scoring (default 'eval'). */
   mode?: 'eval' | 'train';
+  /** Called after every round, instead of the progress log at every tenth of the rounds (the CLI prints its own). */
+  onRound?: (progress: PruneProgress) => void;
+}
+
+export interface PruneProgress {
+  round: number;
+  rounds: number;
+  /** Weights kept after this round. */
+  kept: number;
+  /** Seconds since the first round started. */
+  seconds: number;
 }
 
 export interface PrunedLayer {
@@ -120,7 +131,7 @@ export class EmptyLayerError extends ToolkitError {
 }
 
 const OPTION_KEYS = new Set(['method', 'sparsity', 'scope', 'distribution', 'iterations', 'schedule', 'denseFirst', 'denseLast',
-  'strict', 'data', 'loss', 'inputShape', 'seed', 'generator', 'prunerOptions', 'mode']);
+  'strict', 'data', 'loss', 'inputShape', 'seed', 'generator', 'prunerOptions', 'mode', 'onRound']);
 
 /** The masked layers' weights, in model order. */
 export function prunableWeights(model: Module): PrunableWeight[] {
@@ -255,6 +266,8 @@ export async function pruneModel<M extends string = PrunerName>(model: Module, o
   const denseLast = bool('denseLast', options.denseLast ?? false);
   const mode = oneOf('mode', options.mode ?? 'eval', ['eval', 'train'] as const);
   if (options.loss !== undefined && typeof options.loss !== 'function') throw new InvalidArgumentError('loss', 'function', options.loss);
+  const onRound = options.onRound;
+  if (onRound !== undefined && typeof onRound !== 'function') throw new InvalidArgumentError('onRound', 'function', onRound);
   let generator = options.generator;
   if (generator !== undefined && !(generator instanceof Generator)) throw new InvalidArgumentError('generator', 'Generator', generator);
   if (options.seed !== undefined) {
@@ -320,8 +333,9 @@ export async function pruneModel<M extends string = PrunerName>(model: Module, o
       log.warn({ round: r + 1, layers: fresh },
         `pruning left ${fresh.length} layer(s) without any weight: ${fresh.join(', ')} (layer collapse)`);
     }
+    onRound?.({ round: r + 1, rounds, kept, seconds: (Date.now() - started) / 1000 });
     const tenth = Math.floor((10 * (r + 1)) / rounds);
-    if (rounds > 1 && tenth > logged) {
+    if (!onRound && rounds > 1 && tenth > logged) {
       logged = tenth;
       log.info({ round: r + 1, rounds, kept, seconds: (Date.now() - started) / 1000 }, `pruning: ${r + 1}/${rounds} rounds`);
     }

@@ -5,6 +5,7 @@ import { InvalidArgumentError } from '../errors';
 import { native } from '../native';
 import { intList, isInt, oneOf, options } from '../validate';
 import * as aten from './aten';
+import { checkShapeSize, checkTensorSize } from './size-limit';
 import type { Generator } from './runtime';
 import { DTYPES, Tensor, type DType, type TypedArray } from './tensor';
 
@@ -18,8 +19,8 @@ export interface RandomOptions extends TensorOptions {
   generator?: Generator;
 }
 
-function shapeOf(name: string, shape: unknown): number[] {
-  return intList(name, shape, 0);
+function shapeOf(name: string, shape: unknown, dtype?: DType): number[] {
+  return checkShapeSize(name, intList(name, shape, 0), dtype);
 }
 
 function finish(t: Tensor, opts: TensorOptions): Tensor {
@@ -33,55 +34,59 @@ function dtypeOf(opts: TensorOptions): DType | undefined {
 }
 
 export function zeros(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(aten.zeros(shapeOf('shape', shape), dtypeOf(opts), undefined, opts.device), opts);
+  return finish(aten.zeros(shapeOf('shape', shape, opts.dtype), dtypeOf(opts), undefined, opts.device), opts);
 }
 
 export function ones(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(aten.ones(shapeOf('shape', shape), dtypeOf(opts), undefined, opts.device), opts);
+  return finish(aten.ones(shapeOf('shape', shape, opts.dtype), dtypeOf(opts), undefined, opts.device), opts);
 }
 
 export function empty(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(aten.empty(shapeOf('shape', shape), dtypeOf(opts), undefined, opts.device), opts);
+  return finish(aten.empty(shapeOf('shape', shape, opts.dtype), dtypeOf(opts), undefined, opts.device), opts);
 }
 
 export function full(shape: number[], value: number, opts: TensorOptions = {}): Tensor {
   if (typeof value !== 'number') throw new InvalidArgumentError('value', 'number', value);
-  return finish(aten.full(shapeOf('shape', shape), value, dtypeOf(opts), undefined, opts.device), opts);
+  return finish(aten.full(shapeOf('shape', shape, opts.dtype), value, dtypeOf(opts), undefined, opts.device), opts);
 }
 
 /** Uniform on [0, 1). */
 export function rand(shape: number[], opts: RandomOptions = {}): Tensor {
-  return finish(aten.rand(shapeOf('shape', shape), opts.generator, dtypeOf(opts), undefined, opts.device), opts);
+  return finish(aten.rand(shapeOf('shape', shape, opts.dtype), opts.generator, dtypeOf(opts), undefined, opts.device), opts);
 }
 
 /** Standard normal. */
 export function randn(shape: number[], opts: RandomOptions = {}): Tensor {
-  return finish(aten.randn(shapeOf('shape', shape), opts.generator, dtypeOf(opts), undefined, opts.device), opts);
+  return finish(aten.randn(shapeOf('shape', shape, opts.dtype), opts.generator, dtypeOf(opts), undefined, opts.device), opts);
 }
 
 /** Integers uniform in [low, high), int64 by default. */
 export function randint(low: number, high: number, shape: number[], opts: RandomOptions = {}): Tensor {
   if (!isInt(low) || !isInt(high) || high <= low) throw new InvalidArgumentError('high', `integer > low (${low})`, high);
-  return aten.randint(low, high, shapeOf('shape', shape), opts.generator, dtypeOf(opts), undefined, opts.device);
+  return aten.randint(low, high, shapeOf('shape', shape, opts.dtype ?? 'int64'), opts.generator, dtypeOf(opts), undefined, opts.device);
 }
 
 /** A random permutation of 0..n-1 (int64). */
 export function randperm(n: number, opts: RandomOptions = {}): Tensor {
   if (!isInt(n) || n < 0) throw new InvalidArgumentError('n', 'non-negative integer', n);
+  checkTensorSize('n', n, opts.dtype ?? 'int64', n);
   return aten.randperm(n, opts.generator, dtypeOf(opts), undefined, opts.device);
 }
 
 /** Values start, start+step, ... < end (like torch.arange; one argument means end). */
 export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
   const [s, e] = end === undefined ? [0, start] : [start, end];
+  if ([s, e, step].every((v) => typeof v === 'number')) checkTensorSize('end', Math.ceil((e - s) / step), opts.dtype, e);
   return finish(aten.arange(s, e, step, dtypeOf(opts), undefined, opts.device), opts);
 }
 
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
+  if (isInt(steps)) checkTensorSize('steps', steps, opts.dtype, steps);
   return finish(aten.linspace(start, end, steps, dtypeOf(opts), undefined, opts.device), opts);
 }
 
 export function eye(n: number, opts: TensorOptions = {}): Tensor {
+  if (isInt(n)) checkTensorSize('n', n * n, opts.dtype, n);
   return finish(aten.eye(n, dtypeOf(opts), undefined, opts.device), opts);
 }
 

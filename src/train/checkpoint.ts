@@ -2,12 +2,25 @@
  * Checkpoints: model (with masks and Sign-In factors), optimizer state, callback state, the global
  * RNG state and the position, in ONE safetensors file whose metadata holds the JSON part, so that
  * the single atomic rename in saveSafetensors makes the whole checkpoint appear at once.
+ *
+ * Size: masks are stored as bool (1 byte instead of 4), and a Sign-In layer's θ (`weight`) is not
+ * stored at all, because loadStateDict recomputes it from m, w and the mask (θ = mask ⊙ m ⊙ w,
+ * bit for bit: it is the same elementwise product the layer computes). Checkpoints written
+ * before (float masks, θ present) load unchanged.
+ *
+ * Integrity: the metadata holds a sha256 over every tensor's name, dtype, shape and bytes; a
+ * checkpoint whose tensors do not match it (a flipped bit) is refused with ERR_SAFETENSORS, so
+ * loadLatestCheckpoint falls back to the older one. Checkpoints without a checksum load unchecked.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { ToolkitError } from '../errors';
-import type { Module } from '../nn/module';
+import { InvalidArgumentError, ToolkitError } from '../errors';
+import { MASK_BUFFER } from '../nn/masked';
+import { SIGNIN_M_BUFFER, SIGNIN_W_BUFFER } from '../signin/parametrization';
+import { Module } from '../nn/module';
 import { loadSafetensorsWithMetadata, saveSafetensors } from '../nn/safetensors';
 import { noGrad } from '../tensor/autograd';
+import { tidy } from '../tensor/engine';
 import { getRngState, setRngState } from '../tensor/runtime';
 import type { Tensor } from '../tensor/tensor';
 import type { Callback, CallbackState, Optimizer } from './callbacks';
@@ -18,6 +31,70 @@ export interface Position {
 }
 
 const META_KEY = 'signin_torch';
+const CHECKSUM_KEY = 'signin_torch_sha256';
+const WEIGHT = 'weight';
+
+function tensorsDigest(tensors: Map<string, Tensor>): string {
+  const h = createHash('sha256');
+  for (const name of [...tensors.keys()].sort()) {
+    const t = tensors.get(name)!;
+    const d = t.data();
+    h.update(`${name}\0${t.dtype}\0${t.shape.join(',')}\0`);
+    h.update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+  }
+  return h.digest('hex');
+}
+
+/** `a.b.weight_mask` → `a.b.` (the owning layer's prefix), else undefined. */
+function layerPrefix(key: string, buffer: string): string | undefined {
+  return key === buffer || key.endsWith(`.${buffer}`) ? key.slice(0, key.length - buffer.length) : undefined;
+}
+
+/**
+ * The model's state as stored: bool masks, no θ where m and w are there. The returned tensors
+ * that are not the model's own (the bool masks) are listed in `owned` for the caller to dispose.
+ */
+function compactModelState(state: Map<string, Tensor>): { stored: Map<string, Tensor>; owned: Tensor[] } {
+  const stored = new Map<string, Tensor>();
+  const owned: Tensor[] = [];
+  for (const [k, t] of state) {
+    const layer = layerPrefix(k, WEIGHT);
+    if (layer !== undefined && state.has(`${layer}${SIGNIN_M_BUFFER}`) && state.has(`${layer}${SIGNIN_W_BUFFER}`)) continue;
+    if (layerPrefix(k, MASK_BUFFER) !== undefined && t.dtype !== 'bool') {
+      const b = t.ne(0);
+      owned.push(b);
+      stored.set(k, b);
+    } else stored.set(k, t);
+  }
+  return { stored, owned };
+}
+
+/**
+ * The inverse of compactModelState against the model's own state: masks back in the model's
+ * dtype, θ = mask ⊙ m ⊙ w for Sign-In layers stored without it. Old checkpoints pass unchanged.
+ */
+function expandModelState(stored: Map<string, Tensor>, own: Map<string, Tensor>): { state: Map<string, Tensor>; owned: Tensor[] } {
+  const state = new Map(stored);
+  const owned: Tensor[] = [];
+  for (const [k, t] of stored) {
+    const target = own.get(k);
+    if (layerPrefix(k, MASK_BUFFER) !== undefined && target && t.dtype === 'bool' && target.dtype !== 'bool') {
+      const f = t.to(target.dtype);
+      owned.push(f);
+      state.set(k, f);
+    }
+  }
+  for (const k of own.keys()) {
+    const layer = layerPrefix(k, WEIGHT);
+    if (layer === undefined || state.has(k)) continue;
+    const [mask, m, w] = [MASK_BUFFER, SIGNIN_M_BUFFER, SIGNIN_W_BUFFER].map((b) => state.get(`${layer}${b}`));
+    if (!mask || !m || !w) continue;
+    const theta = tidy(() => m.mul(w).mul(mask));
+    owned.push(theta);
+    state.set(k, theta);
+  }
+  return { state, owned };
+}
 
 function prefixed(prefix: string, m: Map<string, Tensor>, into: Map<string, Tensor>): void {
   for (const [k, v] of m) into.set(`${prefix}${k}`, v);
@@ -29,6 +106,17 @@ function unprefixed(prefix: string, m: Map<string, Tensor>): Map<string, Tensor>
   return out;
 }
 
+function checkParts(file: unknown, parts: unknown): void {
+  if (typeof file !== 'string' || file === '') throw new InvalidArgumentError('file', 'a file path (string)', file);
+  const p = parts as { model?: unknown; optimizer?: { stateDict?: unknown; loadStateDict?: unknown }; callbacks?: unknown } | undefined;
+  if (typeof p !== 'object' || p === null) throw new InvalidArgumentError('parts', '{ model, optimizer, callbacks }', parts);
+  if (!(p.model instanceof Module)) throw new InvalidArgumentError('parts.model', 'a Module', p.model);
+  if (typeof p.optimizer?.stateDict !== 'function' || typeof p.optimizer.loadStateDict !== 'function') {
+    throw new InvalidArgumentError('parts.optimizer', 'an optimizer (stateDict, loadStateDict)', p.optimizer);
+  }
+  if (!Array.isArray(p.callbacks)) throw new InvalidArgumentError('parts.callbacks', 'an array of callbacks', p.callbacks);
+}
+
 /**
  * Writes a checkpoint atomically. With `previous`, the checkpoint already in `file` moves there
  * once the new one is complete on disk, so the last two survive for loadLatestCheckpoint.
@@ -38,10 +126,12 @@ export function saveCheckpoint(
   parts: { model: Module; optimizer: Optimizer; callbacks: Callback[]; position: Position; extra?: unknown },
   options: { previous?: string } = {},
 ): void {
+  checkParts(file, parts);
   const tensors = new Map<string, Tensor>();
+  const { stored, owned } = compactModelState(parts.model.stateDict());
   const rng = getRngState();
   try {
-    prefixed('model.', parts.model.stateDict(), tensors);
+    prefixed('model.', stored, tensors);
     prefixed('optim.', parts.optimizer.stateDict(), tensors);
     tensors.set('rng.cpu', rng);
     const callbackJson: Record<string, unknown> = {};
@@ -52,9 +142,10 @@ export function saveCheckpoint(
       callbackJson[cb.name] = state.json ?? null;
     }
     const meta = { position: parts.position, callbacks: callbackJson, extra: parts.extra ?? null };
-    saveSafetensors(file, tensors, { [META_KEY]: JSON.stringify(meta) }, options);
+    saveSafetensors(file, tensors, { [META_KEY]: JSON.stringify(meta), [CHECKSUM_KEY]: tensorsDigest(tensors) }, options);
   } finally {
     rng.dispose();
+    for (const t of owned) t.dispose();
   }
 }
 
@@ -87,10 +178,18 @@ export function loadLatestCheckpoint(
 
 /** Restores everything saveCheckpoint wrote; returns the position and the extra JSON. */
 export function loadCheckpoint(file: string, parts: { model: Module; optimizer: Optimizer; callbacks: Callback[] }): { position: Position; extra: unknown } {
+  checkParts(file, parts);
   const { tensors, metadata } = loadSafetensorsWithMetadata(file);
+  const owned: Tensor[] = [];
   try {
+    const sum = metadata?.[CHECKSUM_KEY];
+    if (sum !== undefined && sum !== tensorsDigest(tensors)) {
+      throw new ToolkitError('ERR_SAFETENSORS', `Checkpoint '${file}' is damaged: its tensors do not match the sha256 written with them`);
+    }
     const meta = JSON.parse(metadata?.[META_KEY] ?? '{}') as { position: Position; callbacks: Record<string, unknown>; extra: unknown };
-    noGrad(() => parts.model.loadStateDict(unprefixed('model.', tensors)));
+    const model = expandModelState(unprefixed('model.', tensors), parts.model.stateDict());
+    owned.push(...model.owned);
+    noGrad(() => parts.model.loadStateDict(model.state));
     parts.optimizer.loadStateDict(unprefixed('optim.', tensors));
     for (const cb of parts.callbacks) {
       if (!cb.setState || !(cb.name in (meta.callbacks ?? {}))) continue;
@@ -102,5 +201,6 @@ export function loadCheckpoint(file: string, parts: { model: Module; optimizer: 
     return { position: meta.position, extra: meta.extra };
   } finally {
     for (const t of tensors.values()) t.dispose();
+    for (const t of owned) t.dispose();
   }
 }

@@ -24,6 +24,7 @@ export interface FuzzReport {
 
 const WORKER = path.join(__dirname, 'fuzz-worker.ts');
 const TSX = require.resolve('tsx');
+const STARTUP_MS = 30000;
 
 function rssBytes(pid: number): number {
   try {
@@ -43,12 +44,16 @@ interface ChildResult {
 function runChild(suite: string, start: number, report: FuzzReport, opts: { rssCapBytes: number; callTimeoutMs: number; cwd: string; step: number }): Promise<ChildResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--max-old-space-size=1024', '--import', TSX, WORKER, suite, String(start), String(opts.step)], {
-      cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMP_NUM_THREADS: '1', SIGNIN_TORCH_LOG_LEVEL: 'silent' },
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // The tensor-size limit (src/tensor/size-limit.ts) set to half the memory cap: a container's share, as documented.
+      env: { ...process.env, OMP_NUM_THREADS: '1', SIGNIN_TORCH_LOG_LEVEL: 'silent', SIGNIN_TORCH_MAX_TENSOR_BYTES: String(Math.floor(opts.rssCapBytes / 2)) },
     });
     let total = -1;
     let current = -1;
     let label = '';
-    let lastProgress = Date.now();
+    // Starting (tsx, the addon) can take longer than one call may on a busy machine.
+    let lastProgress = Date.now() + STARTUP_MS;
     let killedFor: FuzzFailure['kind'] | undefined;
     let stderr = '';
     let buf = '';
@@ -116,7 +121,7 @@ export async function fuzzSuite(suite: 'native' | 'tensor' | 'api', opts: { rssC
 }
 
 if (require.main === module) {
-  fuzzSuite(process.argv[2] as 'native', { step: Number(process.argv[3] ?? 1) }).then((r) => {
+  fuzzSuite(process.argv[2] as 'native', { step: Number(process.argv[3] ?? 1), callTimeoutMs: process.argv[4] ? Number(process.argv[4]) : undefined }).then((r) => {
     console.log(JSON.stringify({ calls: r.calls, coded: r.coded }, null, 1));
     for (const f of r.failures) console.log(`${f.kind}\t${f.call}\t${f.detail}`);
   });

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   ArrayDataset, DataLoader, DatasetError, DistributedSampler, ImageFolder, normalize, randomCrop, randomHorizontalFlip, randomResizedCrop,
@@ -136,6 +137,15 @@ describe('DataLoader (in-process)', () => {
     expect(b[0].y).toEqual([0, 1, 0, 1]);
     expect(b[0].x[4]).toBe(Math.fround(1 / 255));
     expect(() => new DataLoader(custom, { numWorkers: 1 })).toThrow('Expected 0 for a dataset that cannot be sent to worker threads (not shareable) for numWorkers but received 1 of type number');
+  });
+
+  test('numWorkers is bounded by the CPUs this process may use, with an error that says so', () => {
+    const cpus = os.availableParallelism();
+    const ds = grey;
+    for (const n of [2 * cpus + 1, 1000000]) {
+      expect(() => new DataLoader(ds, { numWorkers: n })).toThrow(`Expected integer in [0, ${2 * cpus}] (twice this machine's ${cpus} logical CPUs) for numWorkers`);
+    }
+    expect(new DataLoader(ds, { numWorkers: 2 * cpus }).numWorkers).toBe(2 * cpus);
   });
 });
 

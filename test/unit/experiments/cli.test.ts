@@ -254,7 +254,38 @@ describe('list runs', () => {
     expect(table.out).toMatch(new RegExp(`${path.basename(live.dir)}\\s+running \\(pid ${process.pid}\\)\\s+3/3\\s+cifar10 cifar_resnet_20 Random \\+ Sign-In 90% seed 0`));
     const missing = await cli(['list', 'runs', '--runs-dir', path.join(root, 'nope')]);
     expect({ code: missing.code, err: missing.err }).toEqual({ code: 1, err: `ERR_INVALID_ARG: Runs directory ${path.join(root, 'nope')} does not exist: pass --runs-dir, the folder that holds the run directories\n` });
-    expect((await cli(['list', 'models'])).err).toContain("command-argument value 'models' is invalid for argument 'what'. Allowed choices are runs.");
+    expect((await cli(['list', 'things'])).err).toContain("command-argument value 'things' is invalid for argument 'what'. Allowed choices are models, pruners, datasets, runs.");
+  });
+});
+
+describe('list models, pruners, datasets', () => {
+  const deps: CliDeps = {
+    loadModels: () => ({
+      createModel: () => ({}),
+      modelNames: () => ['lenet5', 'resnet50'],
+      modelFamilies: () => ['wrn_<depth>_<k>'],
+      modelOptions: (n) => (n === 'lenet5' ? { numClasses: 10, inChannels: 1, inputSize: 28 } : { numClasses: 1000, inChannels: 3, inputSize: 224 }),
+      getModelEntry: (n) => ({ description: `the ${n}` }),
+    }),
+    loadPruning: () => ({
+      pruneModel: () => undefined,
+      maskReport: () => ({}),
+      prunerNames: () => ['snip', 'synflow'],
+      getPruner: (n) => ({ needsData: n === 'snip', defaultIterations: n === 'synflow' ? 100 : 1 }),
+    }),
+  };
+
+  test('each registry as a table and as JSON', async () => {
+    const models = await cli(['list', 'models', '--json'], deps);
+    expect(JSON.parse(models.out)).toEqual([
+      { name: 'lenet5', input: '1x28x28', classes: 10, description: 'the lenet5' },
+      { name: 'resnet50', input: '3x224x224', classes: 1000, description: 'the resnet50' },
+      { name: 'wrn_<depth>_<k>', input: '', classes: '', description: 'name pattern (family)' },
+    ]);
+    expect((await cli(['list', 'pruners'], deps)).out).toBe('name     data            rounds\nsnip     training batch  1\nsynflow  none            100\n');
+    const datasets = JSON.parse((await cli(['list', 'datasets', '--json'])).out) as { name: string; classes: number }[];
+    expect(datasets.map((d) => d.name)).toEqual(['fashion_mnist', 'mnist', 'cifar10', 'cifar100', 'imagenet']);
+    expect(datasets.find((d) => d.name === 'imagenet')).toEqual({ name: 'imagenet', input: '3x224x224', classes: 1000, root: 'required' });
   });
 });
 
@@ -268,17 +299,50 @@ describe('prune', () => {
         maskReport: () => ({ table: 'layer  density\nconv1  0.1', density: 0.1 }),
       }),
     };
-    const r = await cli(['prune', '--model', 'cifar_resnet_20', '--sparsity', '0.9', '--seed', '4'], deps);
+    const r = await cli(['prune', '--model', 'cifar_resnet_20', '--dataset', 'cifar10', '--sparsity', '0.9', '--seed', '4'], deps);
     expect(r.code).toBe(0);
     expect(r.out).toBe('layer  density\nconv1  0.1\n');
+    expect(r.err).toBe('prune: cifar_resnet_20 for cifar10: input 3x32x32, 10 classes\n');
     expect(seen).toEqual([
       ['create', 'cifar_resnet_20', { numClasses: 10, inChannels: 3, inputSize: 32 }],
-      ['prune', { method: 'random', sparsity: 0.9, scope: 'layerwise', distribution: 'erk', denseFirst: false, denseLast: false, seed: 4 }],
+      ['prune', { method: 'random', sparsity: 0.9, scope: 'layerwise', distribution: 'erk', denseFirst: false, denseLast: false, seed: 4, onRound: expect.any(Function) }],
       'dispose',
     ]);
     const j = await cli(['prune', '--model', 'lenet5', '--dataset', 'mnist', '--pruner', 'magnitude', '--sparsity', '0.5', '--json'], deps);
     expect(JSON.parse(j.out)).toEqual({ density: 0.1 });
-    expect(seen[4]).toEqual(['prune', { method: 'magnitude', sparsity: 0.5, scope: 'global', denseFirst: false, denseLast: false, seed: 0 }]);
+    expect(seen[4]).toEqual(['prune', { method: 'magnitude', sparsity: 0.5, scope: 'global', denseFirst: false, denseLast: false, seed: 0, onRound: expect.any(Function) }]);
+  });
+
+  test('without --dataset the model keeps its own input and the command says so; snip and grasp require --dataset', async () => {
+    const created: unknown[] = [];
+    const deps: CliDeps = {
+      loadModels: () => ({
+        createModel: (name, options) => { created.push(options); return {}; },
+        modelOptions: () => ({ numClasses: 1000, inChannels: 3, inputSize: 224, zeroInitResidual: false }),
+      }),
+      loadPruning: () => ({
+        pruneModel: async (_m, options) => {
+          const onRound = (options as { onRound: (p: object) => void }).onRound;
+          for (const [round, seconds] of [[1, 1], [2, 2.5], [3, 3], [4, 5]]) onRound({ round, rounds: 4, kept: 100 - round, seconds });
+        },
+        maskReport: () => ({ table: 't' }),
+      }),
+    };
+    const r = await cli(['prune', '--model', 'resnet50', '--pruner', 'synflow', '--sparsity', '0.9'], deps);
+    expect(r.code).toBe(0);
+    expect(created).toEqual([{}]);
+    // Round 1 is printed, round 2 is 1.5 s later (skipped), round 3 is 2 s after round 1, round 4 is the last.
+    expect(r.err).toBe([
+      'prune: resnet50 with its default input 3x224x224, 1000 classes (no --dataset; pass one to prune for a dataset\'s input size)',
+      'prune: synflow round 1/4, 99 weights kept, 1 s, ETA 3 s',
+      'prune: synflow round 3/4, 97 weights kept, 3 s, ETA 1 s',
+      'prune: synflow round 4/4, 96 weights kept, 5 s, ETA 0 s',
+      '',
+    ].join('\n'));
+    for (const pruner of ['snip', 'grasp']) {
+      const e = await cli(['prune', '--model', 'resnet50', '--pruner', pruner, '--sparsity', '0.9'], deps);
+      expect({ code: e.code, err: e.err }).toEqual({ code: 1, err: `ERR_CONFIG: Invalid prune flags: dataset: ${pruner} scores weights on a batch of training data: pass --dataset (and --data-root)\n` });
+    }
   });
 
   test('invalid flags are checked by the config schema', async () => {

@@ -1,0 +1,126 @@
+/**
+ * The checkpoint's stored layout (src/train/checkpoint.ts): bool masks, no θ for Sign-In layers,
+ * a sha256 that refuses a flipped bit; and checkpoints of the layout written before (float
+ * masks, θ stored, no checksum), built here by that layout's rules, still load.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { F, SGD, applySignIn, signinFactors, manualSeed, maskedLayers, tidy, type Module, type Tensor } from '../../../src';
+import { getRngState } from '../../../src/tensor/runtime';
+import { loadSafetensorsHeader, saveSafetensors } from '../../../src/nn/safetensors';
+import { loadCheckpoint, loadLatestCheckpoint, saveCheckpoint } from '../../../src/train/checkpoint';
+import { toyBatch } from '../../helpers/toy-model';
+import { maskedToy } from '../signin/helpers';
+
+
+function trained(seed: number, signin: boolean): { model: Module; opt: SGD } {
+  manualSeed(seed);
+  const model = maskedToy(seed, 0.3, { width: 4 });
+  if (signin) applySignIn(model, { beta: 1 });
+  const opt = SGD.forModel(model, { lr: 0.05, momentum: 0.9, weightDecay: 1e-3 });
+  const { x, y } = toyBatch(8, { inChannels: 1, imageSize: 8 });
+  for (let s = 0; s < 2; s++) {
+    tidy(() => F.crossEntropy(model.forward(x), y).backward());
+    opt.step();
+    opt.zeroGrad();
+  }
+  x.dispose();
+  y.dispose();
+  return { model, opt };
+}
+
+function snapshot(model: Module, opt: SGD): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const [k, t] of model.stateDict()) out.set(`model.${k}`, t.toArray());
+  for (const [k, t] of opt.stateDict()) out.set(`optim.${k}`, t.toArray());
+  return out;
+}
+
+function dataBytes(file: string): number {
+  return loadSafetensorsHeader(file).entries.reduce((s, e) => s + e.dataOffsets[1] - e.dataOffsets[0], 0);
+}
+
+function dtypes(file: string): Record<string, string> {
+  return Object.fromEntries(loadSafetensorsHeader(file).entries.map((e) => [e.name, e.dtype]));
+}
+
+/** The layout every checkpoint had before: the whole state dict as is, float masks, θ included. */
+function saveOldLayout(file: string, model: Module, opt: SGD): void {
+  const tensors = new Map<string, Tensor>();
+  for (const [k, t] of model.stateDict()) tensors.set(`model.${k}`, t);
+  for (const [k, t] of opt.stateDict()) tensors.set(`optim.${k}`, t);
+  const rng = getRngState();
+  tensors.set('rng.cpu', rng);
+  saveSafetensors(file, tensors, { signin_torch: JSON.stringify({ position: { epoch: 3, step: 7 }, callbacks: {}, extra: null }) });
+  rng.dispose();
+}
+
+let dir: string;
+beforeAll(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ckpt-format-')); });
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe.each([['dense', false], ['Sign-In', true]])('checkpoint layout (%s layers)', (_label, signin) => {
+  it('stores bool masks (and no θ for Sign-In) and restores every tensor bit for bit', () => {
+    const a = trained(1, signin);
+    const file = path.join(dir, `new-${signin}.safetensors`);
+    saveCheckpoint(file, { model: a.model, optimizer: a.opt, callbacks: [], position: { epoch: 1, step: 2 } });
+    const header = dtypes(file);
+    const layers = [...maskedLayers(a.model)];
+    for (const [name, layer] of layers) {
+      expect(header[`model.${name}.weight_mask`]).toBe('BOOL');
+      expect(`model.${name}.weight` in header).toBe(!signin);
+      expect(layer.mask.dtype).toBe('float32');
+    }
+    const expected = snapshot(a.model, a.opt);
+
+    const b = trained(2, signin); // other values everywhere, same structure
+    const pos = loadCheckpoint(file, { model: b.model, optimizer: b.opt, callbacks: [] });
+    expect(pos.position).toEqual({ epoch: 1, step: 2 });
+    expect(snapshot(b.model, b.opt)).toEqual(expected);
+
+    // The bytes saved against the old layout: 3 per mask entry, and 4 per θ entry of a Sign-In layer.
+    const old = path.join(dir, `old-${signin}.safetensors`);
+    saveOldLayout(old, a.model, a.opt);
+    const numel = layers.reduce((s, [, l]) => s + l.weight.numel, 0);
+    expect(dataBytes(old) - dataBytes(file)).toBe(3 * numel + (signin ? 4 * numel : 0));
+    for (const m of [a.model, b.model]) m.dispose();
+  });
+
+  it('loads a checkpoint written in the old layout (float masks, θ stored, no checksum)', () => {
+    const a = trained(3, signin);
+    const file = path.join(dir, `legacy-${signin}.safetensors`);
+    saveOldLayout(file, a.model, a.opt);
+    expect(dtypes(file)[`model.${[...maskedLayers(a.model)][0][0]}.weight_mask`]).toBe('F32');
+    const b = trained(4, signin);
+    const pos = loadCheckpoint(file, { model: b.model, optimizer: b.opt, callbacks: [] });
+    expect(pos.position).toEqual({ epoch: 3, step: 7 });
+    expect(snapshot(b.model, b.opt)).toEqual(snapshot(a.model, a.opt));
+    for (const m of [a.model, b.model]) m.dispose();
+  });
+});
+
+describe('checkpoint checksum', () => {
+  it('a flipped bit in the tensor data is refused, and loadLatestCheckpoint falls back to the older file', () => {
+    const a = trained(5, true);
+    const older = path.join(dir, 'older.safetensors');
+    saveCheckpoint(older, { model: a.model, optimizer: a.opt, callbacks: [], position: { epoch: 1, step: 1 } });
+    const expected = snapshot(a.model, a.opt);
+    tidy(() => { for (const [, l] of maskedLayers(a.model)) signinFactors(l)!.w.mul_(2); });
+    const newer = path.join(dir, 'newer.safetensors');
+    saveCheckpoint(newer, { model: a.model, optimizer: a.opt, callbacks: [], position: { epoch: 2, step: 2 } });
+    const bytes = fs.readFileSync(newer);
+    bytes[bytes.length - 5] ^= 0x10; // inside the last tensor's data
+    fs.writeFileSync(newer, bytes);
+
+    const b = trained(6, true);
+    const parts = { model: b.model, optimizer: b.opt, callbacks: [] };
+    expect(() => loadCheckpoint(newer, parts)).toThrow(expect.objectContaining({ code: 'ERR_SAFETENSORS', message: expect.stringContaining('sha256') }));
+    const skipped: string[] = [];
+    const r = loadLatestCheckpoint([newer, older], parts, (f) => skipped.push(f));
+    expect(skipped).toEqual([newer]);
+    expect(r.position).toEqual({ epoch: 1, step: 1 });
+    expect(snapshot(b.model, b.opt)).toEqual(expected);
+    for (const m of [a.model, b.model]) m.dispose();
+  });
+});
