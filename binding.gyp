@@ -10,6 +10,7 @@
       "target_name": "signin_torch",
       "sources": [
         "native/addon.cc",
+        "native/amp/amp.cc",
         "native/convert.cc",
         "native/dispatch.cc",
         "native/runtime.cc",

@@ -1,5 +1,6 @@
 #include <napi.h>
 
+#include "amp/amp.h"
 #include "exports.h"
 #include "guard.h"
 #include "memory/cpu_allocator.h"
@@ -42,6 +43,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("signinStep", Export<SigninStep>);
   fn("signinReset", Export<SigninReset>);
   fn("signinSplit", Export<SigninSplit>);
+  fn("autocastEnter", Export<AutocastEnter>);
+  fn("autocastExit", Export<AutocastExit>);
+  fn("autocastState", Export<AutocastState>);
   return exports;
 }
 

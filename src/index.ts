@@ -9,5 +9,6 @@ export * from './signin';
 export { logger, setLogger } from './logger';
 export * from './data';
 export * from './optim/sgd';
+export * from './amp';
 export * from './train';
 export * from './experiments';
