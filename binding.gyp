@@ -12,6 +12,7 @@
         "native/addon.cc",
         "native/amp/amp.cc",
         "native/convert.cc",
+        "native/cuda/device.cc",
         "native/dispatch.cc",
         "native/runtime.cc",
         "native/tensor.cc",

@@ -1,6 +1,7 @@
 #include <napi.h>
 
 #include "amp/amp.h"
+#include "cuda/device.h"
 #include "exports.h"
 #include "guard.h"
 #include "memory/cpu_allocator.h"
@@ -46,6 +47,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("autocastEnter", Export<AutocastEnter>);
   fn("autocastExit", Export<AutocastExit>);
   fn("autocastState", Export<AutocastState>);
+  fn("cudaSynchronize", Export<CudaSynchronize>);
+  fn("cudaMemoryStats", Export<CudaMemoryStats>);
+  fn("cudaResetPeakMemoryStats", Export<CudaResetPeakMemoryStats>);
   return exports;
 }
 
