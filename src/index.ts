@@ -10,5 +10,6 @@ export { logger, setLogger } from './logger';
 export * from './data';
 export * from './optim/sgd';
 export * from './amp';
+export * from './cuda';
 export * from './train';
 export * from './experiments';

@@ -1,0 +1,2 @@
+export { cudaSynchronize, cudaMemoryStats, cudaResetPeakMemoryStats } from './device';
+export type { CudaMemoryStats } from './device';
