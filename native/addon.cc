@@ -50,6 +50,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("cudaSynchronize", Export<CudaSynchronize>);
   fn("cudaMemoryStats", Export<CudaMemoryStats>);
   fn("cudaResetPeakMemoryStats", Export<CudaResetPeakMemoryStats>);
+  fn("setAllowTF32", Export<SetAllowTF32>);
   return exports;
 }
 

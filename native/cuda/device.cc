@@ -1,5 +1,6 @@
 #include "cuda/device.h"
 
+#include <ATen/Context.h>
 #include <torch/csrc/api/include/torch/cuda.h>
 
 #ifdef SIGNIN_WITH_CUDA
@@ -30,6 +31,18 @@ int DeviceIndex(const Napi::Value& v) {
 Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
   torch::cuda::synchronize(info[0].IsUndefined() ? -1 : DeviceIndex(info[0]));
   return info.Env().Undefined();
+}
+
+Napi::Value SetAllowTF32(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool enabled = ToBool(info[0], "enabled");
+  auto& ctx = at::globalContext();
+  auto previous = Napi::Object::New(env);
+  previous.Set("cudnn", Napi::Boolean::New(env, ctx.allowTF32CuDNN()));
+  previous.Set("cublas", Napi::Boolean::New(env, ctx.allowTF32CuBLAS()));
+  ctx.setAllowTF32CuDNN(enabled);
+  ctx.setAllowTF32CuBLAS(enabled);
+  return previous;
 }
 
 #ifdef SIGNIN_WITH_CUDA

@@ -13,5 +13,9 @@ Napi::Value CudaSynchronize(const Napi::CallbackInfo& info);
 Napi::Value CudaMemoryStats(const Napi::CallbackInfo& info);
 // cudaResetPeakMemoryStats(device: number).
 Napi::Value CudaResetPeakMemoryStats(const Napi::CallbackInfo& info);
+// setAllowTF32(enabled: boolean): TensorFloat-32 in cuDNN convolutions and cuBLAS matmuls
+// (torch.backends.cudnn.allow_tf32 / torch.backends.cuda.matmul.allow_tf32); returns the
+// previous { cudnn, cublas }. libtorch's defaults: cuDNN on, cuBLAS off.
+Napi::Value SetAllowTF32(const Napi::CallbackInfo& info);
 
 }  // namespace signin

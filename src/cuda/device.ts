@@ -6,7 +6,7 @@
  */
 import { fromNative } from '../errors';
 import { native } from '../native';
-import { int } from '../validate';
+import { bool, int } from '../validate';
 
 export interface CudaMemoryStats {
   allocatedBytes: number;
@@ -19,6 +19,7 @@ interface CudaBinding {
   cudaSynchronize(device?: number): void;
   cudaMemoryStats(device: number): CudaMemoryStats;
   cudaResetPeakMemoryStats(device: number): void;
+  setAllowTF32(enabled: boolean): { cudnn: boolean; cublas: boolean };
 }
 
 function binding(): CudaBinding {
@@ -47,4 +48,14 @@ export function cudaMemoryStats(device = 0): CudaMemoryStats {
 export function cudaResetPeakMemoryStats(device = 0): void {
   int('device', device, 0);
   guarded(() => binding().cudaResetPeakMemoryStats(device));
+}
+
+/**
+ * Turns TensorFloat-32 on or off for cuDNN convolutions and cuBLAS matmuls (libtorch's defaults:
+ * on for cuDNN, off for cuBLAS, as PyTorch). Off makes CUDA float32 results comparable with the
+ * CPU's at float32 tolerance. Returns the previous settings.
+ */
+export function setAllowTF32(enabled: boolean): { cudnn: boolean; cublas: boolean } {
+  bool('enabled', enabled);
+  return guarded(() => binding().setAllowTF32(enabled));
 }

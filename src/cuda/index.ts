@@ -1,2 +1,2 @@
-export { cudaSynchronize, cudaMemoryStats, cudaResetPeakMemoryStats } from './device';
+export { cudaSynchronize, cudaMemoryStats, cudaResetPeakMemoryStats, setAllowTF32 } from './device';
 export type { CudaMemoryStats } from './device';
