@@ -19,6 +19,7 @@ interface TrainRow {
 }
 
 interface TrainFile {
+  model: string;
   torch: string;
   device: string;
   batch: number;
@@ -48,7 +49,7 @@ export function trainTable(ours: TrainFile, torch?: TrainFile): string[] {
   const theirs = new Map((torch?.results ?? []).map((r) => [key(r), r]));
   const plainOf = (r: TrainRow, rows: TrainRow[]) => rows.find((p) => !p.signin && p.amp === r.amp && p.channelsLast === r.channelsLast);
   const lines = [
-    `Masked ResNet-50, batch ${ours.batch}, ${ours.size} px, 90% sparsity, device ${ours.device}; ours on libtorch ${ours.torch}`
+    `Masked ${ours.model}, batch ${ours.batch}, ${ours.size} px, 90% sparsity, device ${ours.device}; ours on libtorch ${ours.torch}`
       + `${torch ? `, PyTorch ${torch.torch} eager` : ''}. Median synchronized step after warm-up.`,
     '',
     '| variant | ours img/s | PyTorch img/s | ours / PyTorch | Sign-In overhead (ours) | Sign-In overhead (PyTorch) | peak GiB ours | peak GiB PyTorch |',

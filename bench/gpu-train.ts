@@ -6,8 +6,8 @@
  * same call and bench/gpu-report.ts puts them side by side.
  *
  *   tsx bench/gpu-train.ts --out file.json [--tiny]
- * --tiny: CPU, batch 2, 32 px, 1 + 2 steps, two variants that between them take every option
- * (plain fp32; Sign-In bf16 channels_last): the dry run of the script, no figure.
+ * --tiny: CPU, ResNet-18, batch 2, 32 px, 1 + 2 steps, two variants that between them take every
+ * option (plain fp32; Sign-In bf16 channels_last): the dry run of the script, no figure.
  * Each step is followed by a device synchronize before the clock is read; the figure is the
  * median step after the warm-up steps, over freshly drawn random batches.
  */
@@ -38,9 +38,11 @@ export const VARIANTS: TrainVariant[] = [false, true].flatMap((signin) => [
   { signin, amp: 'bf16' as const, channelsLast: true },
 ]);
 
-async function measure(v: TrainVariant, p: { device: string; batch: number; size: number; warmup: number; steps: number }): Promise<TrainResult> {
+interface Sizes { model: 'resnet18' | 'resnet50'; device: string; batch: number; size: number; warmup: number; steps: number }
+
+async function measure(v: TrainVariant, p: Sizes): Promise<TrainResult> {
   manualSeed(0);
-  const model = createModel('resnet50', { numClasses: 1000 });
+  const model = createModel(p.model, { numClasses: 1000 });
   await pruneModel(model, { method: 'random', sparsity: 0.9, scope: 'layerwise', distribution: 'uniform', seed: 0 });
   if (v.signin) applySignIn(model);
   model.to(p.device);
@@ -80,15 +82,15 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (!args.out) throw new Error('usage: tsx bench/gpu-train.ts --out file.json [--tiny]');
   const tiny = args.tiny === 'true';
-  const p = tiny
-    ? { device: 'cpu', batch: 2, size: 32, warmup: 1, steps: 2 }
-    : { device: 'cuda', batch: 256, size: 224, warmup: 3, steps: 10 };
+  const p: Sizes = tiny
+    ? { model: 'resnet18', device: 'cpu', batch: 2, size: 32, warmup: 1, steps: 2 }
+    : { model: 'resnet50', device: 'cuda', batch: 256, size: 224, warmup: 3, steps: 10 };
   const results: TrainResult[] = [];
   for (const v of tiny ? [VARIANTS[0], VARIANTS[VARIANTS.length - 1]] : VARIANTS) {
     results.push(await measure(v, p));
     process.stderr.write(`gpu-train: ${JSON.stringify({ ...results[results.length - 1], stepMs: undefined })}\n`);
   }
-  fs.writeFileSync(args.out, JSON.stringify({ impl: 'signin-torch', torch: torchVersion(), ...p, model: 'resnet50', sparsity: 0.9, results }, null, 2));
+  fs.writeFileSync(args.out, JSON.stringify({ impl: 'signin-torch', torch: torchVersion(), ...p, sparsity: 0.9, results }, null, 2));
 }
 
 main().catch((e) => {

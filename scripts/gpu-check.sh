@@ -19,7 +19,8 @@
 # SIGNIN_GPU_DRY_RUN=1 runs the same steps on this (CPU) machine: Debian's libtorch, the local
 # Node when .gpu/ is absent, /usr/bin/python3, tiny benchmark sizes; CUDA-only checks are
 # skipped (the CUDA tests skip themselves with the reason). Other knobs: SIGNIN_GPU_BUDGET_S
-# (total seconds, default 480), SIGNIN_GPU_STEPS (space-separated subset of the steps),
+# (total seconds, default 480; 4x in a dry run), SIGNIN_GPU_BOX_SCALE (multiplies every step's
+# time box; default 1, 4 in a dry run), SIGNIN_GPU_STEPS (space-separated subset of the steps),
 # SIGNIN_GPU_BUILD_DIR (default build-gpu, build-gpu-dry in a dry run), SIGNIN_GPU_ADDON (an
 # addon built elsewhere, for the steps after build), SIGNIN_GPU_TESTS (default
 # "test/cuda test/amp"), SIGNIN_CUDA_ARCH (default 90: the H200), PYTHON.
@@ -33,7 +34,9 @@ if [[ -z "${OUT:-}" ]]; then
   echo "gpu-check: OUT is not set; writing to $OUT" >&2
 fi
 mkdir -p "$OUT/logs" "$OUT/bench"
-budget="${SIGNIN_GPU_BUDGET_S:-480}"
+# A dry run compiles and benchmarks on a small shared CPU machine: its time boxes are 4x longer.
+scale="${SIGNIN_GPU_BOX_SCALE:-$([[ $dry == 1 ]] && echo 4 || echo 1)}"
+budget="${SIGNIN_GPU_BUDGET_S:-$((480 * scale))}"
 deadline=$((SECONDS + budget))
 steps="${SIGNIN_GPU_STEPS:-env node modules configure build smoke tests bench-train bench-signin report}"
 work="$root/.gpu/work"
@@ -49,7 +52,7 @@ failures=0
 
 # A step: name, its time box in seconds, then the command. Output goes to $OUT/logs/<name>.log.
 step() {
-  local name="$1" box="$2"
+  local name="$1" box=$(($2 * scale))
   shift 2
   if ! grep -qw -- "$name" <<<"$steps"; then return 0; fi
   local left=$((deadline - SECONDS))
