@@ -46,6 +46,8 @@ tests="${SIGNIN_GPU_TESTS:-test/cuda test/amp}"
 tiny=""
 [[ $dry == 1 ]] && tiny="--tiny"
 if [[ $dry == 1 ]]; then python="${PYTHON:-/usr/bin/python3}"; else python="${PYTHON:-python3}"; fi
+# The Node found before this script puts $work/bin first on PATH (a dry run's fallback).
+local_node="$(readlink -f "$(command -v node 2>/dev/null)" 2>/dev/null || true)"
 summary="$OUT/summary.tsv"
 printf 'step\tstatus\tseconds\n' > "$summary"
 failures=0
@@ -94,9 +96,9 @@ step_node() {
   mkdir -p "$work/bin"
   if [[ -f .gpu/node.xz ]]; then
     xz -dc .gpu/node.xz > "$work/bin/node.tmp" && chmod +x "$work/bin/node.tmp" && mv "$work/bin/node.tmp" "$work/bin/node"
-  elif [[ $dry == 1 ]]; then
-    echo "no .gpu/node.xz (run scripts/gpu-pack.sh to check the packed one): using $(command -v node)"
-    ln -sf "$(command -v node)" "$work/bin/node"
+  elif [[ $dry == 1 && -x "$local_node" && "$local_node" != "$work/bin/node" ]]; then
+    echo "no .gpu/node.xz (run scripts/gpu-pack.sh to check the packed one): using $local_node"
+    ln -sf "$local_node" "$work/bin/node"
   else
     echo "no .gpu/node.xz: run scripts/gpu-pack.sh on the development machine and carry .gpu"
     return 1
@@ -186,7 +188,7 @@ step_report() {
 
 export -f step_env step_node step_modules step_configure step_build step_smoke step_tests step_bench_train \
   step_bench_signin step_report
-export OUT root dry work build addon python tests tiny
+export OUT root dry work build addon python tests tiny local_node
 export PATH="$work/bin:$PATH"
 export SIGNIN_TORCH_ADDON="$addon"
 export SIGNIN_TORCH_PYTHON="$python"

@@ -3,6 +3,7 @@
  * bf16 autocast with channels_last inputs against the same step in PyTorch (torch.autocast('cpu',
  * bfloat16), channels_last input, torch.optim.SGD) from the same weights and batch.
  */
+import * as pino from 'pino';
 import { SGD, Trainer, manualSeed, tidy, type BatchSource, type EpochMetrics, type Tensor } from '../../src';
 import { describePytorch, runPytorch, toPy } from '../helpers/pytorch';
 import { TOY_MODEL_PYTHON, createToyModel, toyBatch } from '../helpers/toy-model';
@@ -47,7 +48,7 @@ describePytorch('Trainer with amp bf16 and channelsLast on the CPU', () => {
     const optimizer = SGD.forModel(model, { lr: 0.1 });
     let metrics: EpochMetrics | undefined;
     const trainer = new Trainer({
-      model, optimizer, train: oneBatch(x, y), epochs: 1, lr: () => 0.1, amp: 'bf16', channelsLast: true, progress: false,
+      model, optimizer, train: oneBatch(x, y), epochs: 1, lr: () => 0.1, amp: 'bf16', channelsLast: true, progress: false, logger: pino.default({ level: 'silent' }),
       callbacks: [{ name: 'metrics', onEpochEnd: (_c, m) => { metrics = m; } }],
     });
     await trainer.fit();

@@ -4,6 +4,7 @@
  * Sign-In, the per-epoch training losses agree (TF32 off). Then bf16 and fp16 autocast on CUDA:
  * the losses stay finite and within mixed-precision distance of the float32 curve.
  */
+import * as pino from 'pino';
 import {
   SGD, Trainer, applySignIn, createModel, keep, manualSeed, pruneModel, randint, randn, tidy, type AmpMode,
   type BatchSource, type EpochMetrics, type Tensor,
@@ -32,7 +33,7 @@ async function losses(device: string, signin: boolean, amp: AmpMode = false, cha
   const batches = Array.from({ length: 3 }, () => tidy(() => ({ x: keep(randn([16, 3, 32, 32])), y: keep(randint(0, 10, [16])) })));
   const curve: number[] = [];
   const trainer = new Trainer({
-    model, optimizer, train: new FixedBatches(batches), epochs: 3, lr: () => 0.05, device, amp, channelsLast, progress: false,
+    model, optimizer, train: new FixedBatches(batches), epochs: 3, lr: () => 0.05, device, amp, channelsLast, progress: false, logger: pino.default({ level: 'silent' }),
     callbacks: [{ name: 'curve', onEpochEnd: (_ctx, m: EpochMetrics) => { curve.push(m.trainLoss); } }],
   });
   await trainer.fit();
