@@ -22,8 +22,8 @@
 # (total seconds, default 480; 4x in a dry run), SIGNIN_GPU_BOX_SCALE (multiplies every step's
 # time box; default 1, 4 in a dry run), SIGNIN_GPU_STEPS (space-separated subset of the steps),
 # SIGNIN_GPU_BUILD_DIR (default build-gpu, build-gpu-dry in a dry run), SIGNIN_GPU_ADDON (an
-# addon built elsewhere, for the steps after build), SIGNIN_GPU_TESTS (default
-# "test/cuda test/amp"), SIGNIN_CUDA_ARCH (default 90: the H200), PYTHON.
+# addon built elsewhere, for the steps after build), SIGNIN_GPU_TESTS (jest arguments; default
+# test/cuda and test/amp without gpu-check.test.ts), SIGNIN_CUDA_ARCH (default 90: the H200), PYTHON.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -42,7 +42,8 @@ steps="${SIGNIN_GPU_STEPS:-env node modules configure build smoke tests bench-tr
 work="$root/.gpu/work"
 build="${SIGNIN_GPU_BUILD_DIR:-$root/build-gpu$([[ $dry == 1 ]] && echo -dry)}"
 addon="${SIGNIN_GPU_ADDON:-$build/signin_torch.node}"
-tests="${SIGNIN_GPU_TESTS:-test/cuda test/amp}"
+# gpu-check.test.ts runs this script's dry run: not from inside it.
+tests="${SIGNIN_GPU_TESTS:-test/cuda test/amp --testPathIgnorePatterns gpu-check}"
 tiny=""
 [[ $dry == 1 ]] && tiny="--tiny"
 if [[ $dry == 1 ]]; then python="${PYTHON:-/usr/bin/python3}"; else python="${PYTHON:-python3}"; fi
