@@ -39,8 +39,9 @@ scale="${SIGNIN_GPU_BOX_SCALE:-$([[ $dry == 1 ]] && echo 4 || echo 1)}"
 budget="${SIGNIN_GPU_BUDGET_S:-$((480 * scale))}"
 deadline=$((SECONDS + budget))
 steps="${SIGNIN_GPU_STEPS:-env node modules configure build smoke tests bench-train bench-signin report}"
-work="$root/.gpu/work"
 build="${SIGNIN_GPU_BUILD_DIR:-$root/build-gpu$([[ $dry == 1 ]] && echo -dry)}"
+# The unpacked Node: inside the (ignored) build folder, never in the carried .gpu/.
+work="$build/work"
 addon="${SIGNIN_GPU_ADDON:-$build/signin_torch.node}"
 # gpu-check.test.ts runs this script's dry run: not from inside it.
 tests="${SIGNIN_GPU_TESTS:-test/cuda test/amp --testPathIgnorePatterns gpu-check}"
