@@ -10,7 +10,9 @@
       "target_name": "signin_torch",
       "sources": [
         "native/addon.cc",
+        "native/amp/amp.cc",
         "native/convert.cc",
+        "native/cuda/device.cc",
         "native/dispatch.cc",
         "native/runtime.cc",
         "native/tensor.cc",

@@ -1,5 +1,7 @@
 #include <napi.h>
 
+#include "amp/amp.h"
+#include "cuda/device.h"
 #include "exports.h"
 #include "guard.h"
 #include "memory/cpu_allocator.h"
@@ -42,6 +44,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("signinStep", Export<SigninStep>);
   fn("signinReset", Export<SigninReset>);
   fn("signinSplit", Export<SigninSplit>);
+  fn("autocastEnter", Export<AutocastEnter>);
+  fn("autocastExit", Export<AutocastExit>);
+  fn("autocastState", Export<AutocastState>);
+  fn("cudaSynchronize", Export<CudaSynchronize>);
+  fn("cudaMemoryStats", Export<CudaMemoryStats>);
+  fn("cudaResetPeakMemoryStats", Export<CudaResetPeakMemoryStats>);
+  fn("setAllowTF32", Export<SetAllowTF32>);
   return exports;
 }
 

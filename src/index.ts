@@ -11,5 +11,7 @@ export * from './data';
 export * from './optim/sgd';
 export { registerUpdateKind, updateKinds } from './optim/update-kind';
 export type { UpdateKind, KindEntry, UpdateKindEntries } from './optim/update-kind';
+export * from './amp';
+export * from './cuda';
 export * from './train';
 export * from './experiments';

@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "torch_compat.h"
+
 namespace signin {
 
 namespace {
@@ -57,7 +59,15 @@ void Delete(void* data);
 
 class CachingCpuAllocator final : public c10::Allocator {
  public:
-  c10::DataPtr allocate(size_t nbytes) const override {
+  // libtorch 2.3 made allocate() non-const and added the pure virtual copy_data().
+#if SIGNIN_TORCH_AT_LEAST(2, 3)
+  c10::DataPtr allocate(size_t nbytes) override { return Allocate(nbytes); }
+  void copy_data(void* dest, const void* src, size_t count) const override { default_copy_data(dest, src, count); }
+#else
+  c10::DataPtr allocate(size_t nbytes) const override { return Allocate(nbytes); }
+#endif
+
+  c10::DataPtr Allocate(size_t nbytes) const {
     if (nbytes == 0) return {nullptr, nullptr, &Delete, c10::Device(c10::DeviceType::CPU)};
     void* data = nbytes + kHeader < kLargeMin ? AllocateSmall(nbytes) : AllocateLarge(nbytes);
     return {data, data, &Delete, c10::Device(c10::DeviceType::CPU)};

@@ -195,6 +195,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
     model, optimizer, train: config.dataset.maxTrainBatches !== undefined ? new FirstBatches(train, config.dataset.maxTrainBatches) : train,
     test, device, epochs: config.epochs, lr: scheduleFor(config),
     labelSmoothing: config.labelSmoothing, gradClipNorm: config.gradClip, evalEvery: config.evalEvery, callbacks, logger: log, name: runName(config),
+    amp: config.amp, channelsLast: config.channelsLast,
   });
   let resumedFrom = 0;
   if (resuming) {

@@ -91,13 +91,15 @@ export const DEFAULTS = {
   device: 'auto',
   threads: 0,
   evalEvery: 1,
+  amp: false as 'bf16' | 'fp16' | false,
+  channelsLast: false,
 } as const;
 
 /**
  * Fields that say WHERE or HOW FAST a run executes, not WHAT it computes: they are left out of the
  * run-directory hash, so a run started on one machine resumes on another.
  */
-export const HASH_EXCLUDED_PATHS: readonly string[] = ['dataset.root', 'dataset.workers', 'device', 'threads'];
+export const HASH_EXCLUDED_PATHS: readonly string[] = ['dataset.root', 'dataset.workers', 'device', 'threads', 'channelsLast'];
 
 const D = DEFAULTS;
 
@@ -206,6 +208,8 @@ export const ExperimentConfig = z.strictObject({
   threads: threadCount().default(D.threads).describe("CPU threads for libtorch; 0 = libtorch's default. Not hashed."),
   evalEvery: z.number().int().min(1).default(D.evalEvery).describe('Evaluate on the test set every this many epochs (and after the last). Default 1.'),
   hessian: HessianSchema.optional().describe('Compute the top Hessian eigenvalue of the training loss at the final weights (power iteration on Hessian-vector products, in θ coordinates on the kept weights), stored in the last metrics row as topHessianEigenvalue. Default: not computed.'),
+  amp: z.union([z.literal('bf16'), z.literal('fp16'), z.literal(false)]).default(D.amp).describe("Autocast the forward: 'bf16', 'fp16' (loss-scaled; CUDA only) or false. Default false."),
+  channelsLast: z.boolean().default(D.channelsLast).describe('channels_last (NHWC) inputs. Default false. Not hashed.'),
 });
 
 /** A validated config with every default filled in. */

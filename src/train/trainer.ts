@@ -4,6 +4,7 @@
  * this loop only orders them.
  */
 import type { Logger } from 'pino';
+import { MixedPrecision, type AmpMode } from '../amp';
 import { EventLoopTurns } from '../event-loop';
 import { logger as rootLogger } from '../logger';
 import { crossEntropy } from '../nn/functional';
@@ -41,6 +42,10 @@ export interface TrainerOptions {
   gradClipNorm?: number;
   evalEvery?: number;
   device?: string;
+  /** Autocast the forward: 'bf16', 'fp16' (with loss scaling; CUDA only) or false (default). */
+  amp?: AmpMode;
+  /** channels_last inputs (default false). */
+  channelsLast?: boolean;
   callbacks?: Callback[];
   logger?: Logger;
   progress?: boolean;
@@ -58,6 +63,7 @@ export class Trainer {
   readonly ctx: TrainContext;
   private readonly opts: Required<Pick<TrainerOptions, 'labelSmoothing' | 'evalEvery' | 'device'>> & TrainerOptions;
   private readonly callbacks: Callback[];
+  private readonly precision: MixedPrecision;
 
   constructor(options: TrainerOptions) {
     int('epochs', options.epochs, 1);
@@ -65,6 +71,7 @@ export class Trainer {
     if (options.gradClipNorm !== undefined) num('gradClipNorm', options.gradClipNorm, 0);
     this.opts = { labelSmoothing: 0, evalEvery: 1, device: 'cpu', ...options };
     this.callbacks = options.callbacks ?? [];
+    this.precision = new MixedPrecision({ device: this.opts.device, amp: options.amp, channelsLast: options.channelsLast });
     this.ctx = {
       model: options.model,
       optimizer: options.optimizer,
@@ -88,13 +95,15 @@ export class Trainer {
   private trainStep(batch: Batch, acc: MetricAccumulator): void {
     const { model, optimizer } = this.ctx;
     tidy(() => {
-      const x = this.toDevice(batch.x);
+      const mp = this.precision;
+      const x = mp.input(this.toDevice(batch.x));
       const y = this.toDevice(batch.y);
-      const logits = model.forward(x);
-      const loss = crossEntropy(logits, y, { labelSmoothing: this.opts.labelSmoothing });
-      loss.backward();
+      const logits = mp.forward(() => model.forward(x));
+      const loss = mp.forward(() => crossEntropy(logits, y, { labelSmoothing: this.opts.labelSmoothing }));
+      mp.backward(loss);
+      mp.unscale(model.parameters());
       if (this.opts.gradClipNorm !== undefined) clipGradNorm(model.parameters(), this.opts.gradClipNorm);
-      optimizer.step();
+      mp.step(optimizer, model.parameters());
       acc.add(loss.item(), topkCorrect(logits.detach(), y, [1, 5]), y.shape[0]);
     });
     optimizer.zeroGrad();
@@ -110,10 +119,10 @@ export class Trainer {
     try {
       for await (const batch of source) {
         noGrad(() => tidy(() => {
-          const x = this.toDevice(batch.x);
+          const x = this.precision.input(this.toDevice(batch.x));
           const y = this.toDevice(batch.y);
-          const logits = model.forward(x);
-          const loss = crossEntropy(logits, y);
+          const logits = this.precision.forward(() => model.forward(x));
+          const loss = this.precision.forward(() => crossEntropy(logits, y));
           acc.add(loss.item(), topkCorrect(logits, y, [1, 5]), y.shape[0]);
         }));
         batch.x.dispose();

@@ -30,6 +30,8 @@ describe('ExperimentConfig', () => {
       device: 'auto',
       threads: 0,
       evalEvery: 1,
+      amp: false,
+      channelsLast: false,
     });
     expect(c.optimizer.lr).toBe(DEFAULTS.optimizer.lr);
   });
@@ -109,7 +111,7 @@ describe('ExperimentConfig', () => {
     "path": "device",
   },
   {
-    "message": "Unknown key (did you mean 'optimizer'?); valid keys: dataset, model, pruning, signin, optimizer, schedule, labelSmoothing, gradClip, epochs, batchSize, seed, device, threads, evalEvery, hessian",
+    "message": "Unknown key (did you mean 'optimizer'?); valid keys: dataset, model, pruning, signin, optimizer, schedule, labelSmoothing, gradClip, epochs, batchSize, seed, device, threads, evalEvery, hessian, amp, channelsLast",
     "path": "optimizr",
   },
 ]

@@ -1,0 +1,69 @@
+/**
+ * One training step's precision policy, as the trainer applies it: inputs in channels_last (when
+ * asked), the forward and the loss under autocast, the backward on a scaled loss for float16
+ * (GradScaler), gradients unscaled before clipping, and the optimizer step skipped when a
+ * gradient overflowed. Parameters, gradients and optimizer state stay float32 throughout.
+ */
+import { InvalidArgumentError } from '../errors';
+import type { Tensor } from '../tensor/tensor';
+import { bool } from '../validate';
+import { ampDtype, autocast, autocastDeviceOf, type AmpMode, type AutocastDevice, type AutocastDtype } from './autocast';
+import { toChannelsLast } from './channels-last';
+import { GradScaler, type GradScalerOptions, type Steppable } from './grad-scaler';
+
+export interface MixedPrecisionOptions {
+  device: string;
+  amp?: AmpMode;
+  channelsLast?: boolean;
+  /** Options of the float16 loss scaler (ignored for bf16 and fp32). */
+  scaler?: GradScalerOptions;
+}
+
+export class MixedPrecision {
+  readonly dtype: AutocastDtype | undefined;
+  readonly channelsLast: boolean;
+  /** Present for float16 only. */
+  readonly scaler: GradScaler | undefined;
+  private readonly device: AutocastDevice;
+
+  constructor(opts: MixedPrecisionOptions) {
+    this.device = autocastDeviceOf(opts.device);
+    this.dtype = ampDtype(opts.amp ?? false);
+    this.channelsLast = opts.channelsLast === undefined ? false : bool('channelsLast', opts.channelsLast);
+    if (this.dtype === 'float16' && this.device === 'cpu') {
+      throw new InvalidArgumentError('amp', "'bf16' or false on the CPU (float16 autocast needs a CUDA device)", opts.amp);
+    }
+    this.scaler = this.dtype === 'float16' ? new GradScaler(opts.scaler) : undefined;
+  }
+
+  /** The batch as the model should see it (channels_last for 4-D inputs when asked). */
+  input(x: Tensor): Tensor {
+    return this.channelsLast && x.shape.length === 4 ? toChannelsLast(x) : x;
+  }
+
+  /** Runs the forward (and loss) under autocast when a lower precision is set. */
+  forward<T>(fn: () => T): T {
+    return autocast({ device: this.device, dtype: this.dtype ?? 'bfloat16', enabled: this.dtype !== undefined }, fn);
+  }
+
+  backward(loss: Tensor): void {
+    if (this.scaler) this.scaler.scale(loss).backward();
+    else loss.backward();
+  }
+
+  /** Brings gradients back to their true scale (before clipping); true when one overflowed. */
+  unscale(params: readonly Tensor[]): boolean {
+    return this.scaler ? this.scaler.unscale(params) : false;
+  }
+
+  /** Steps the optimizer unless a gradient overflowed, then updates the loss scale; true if it stepped. */
+  step(optimizer: Steppable, params: readonly Tensor[]): boolean {
+    if (!this.scaler) {
+      optimizer.step();
+      return true;
+    }
+    const stepped = this.scaler.step(optimizer, params);
+    this.scaler.update();
+    return stepped;
+  }
+}

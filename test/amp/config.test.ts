@@ -1,0 +1,26 @@
+/**
+ * The config keys of mixed precision: `amp` ('bf16' | 'fp16' | false, hashed: it changes what a
+ * run computes) and `channelsLast` (boolean, not hashed: a memory layout, like device/threads).
+ */
+import { configHash, parseConfig } from '../../src/experiments';
+
+const minimal = { dataset: { name: 'cifar10' }, model: { name: 'cifar_resnet_20' }, epochs: 2 };
+
+describe('amp and channelsLast in experiment configs', () => {
+  it('accepts the three amp modes and a boolean channelsLast', () => {
+    for (const amp of ['bf16', 'fp16', false] as const) expect(parseConfig({ ...minimal, amp }).amp).toBe(amp);
+    expect(parseConfig({ ...minimal, channelsLast: true }).channelsLast).toBe(true);
+  });
+
+  it('names the key and the expected values on a bad one', () => {
+    expect(() => parseConfig({ ...minimal, amp: 'fp32' })).toThrow(/amp/);
+    expect(() => parseConfig({ ...minimal, channelsLast: 'yes' })).toThrow(/channelsLast/);
+  });
+
+  it('hashes amp but not channelsLast, and leaves existing hashes unchanged', () => {
+    const base = configHash(parseConfig(minimal));
+    expect(configHash(parseConfig({ ...minimal, amp: false }))).toBe(base);
+    expect(configHash(parseConfig({ ...minimal, channelsLast: true }))).toBe(base);
+    expect(configHash(parseConfig({ ...minimal, amp: 'bf16' }))).not.toBe(base);
+  });
+});
