@@ -18,7 +18,8 @@
         "native/memory/memory.cc",
         "native/optim/sgd.cc",
         "native/signin/signin.cc",
-        "native/signin/signin_cpu.cc"
+        "native/signin/signin_cpu.cc",
+        "native/distributed/process_group.cc"
       ],
       "include_dirs": [
         "native",

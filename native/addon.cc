@@ -42,6 +42,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("signinStep", Export<SigninStep>);
   fn("signinReset", Export<SigninReset>);
   fn("signinSplit", Export<SigninSplit>);
+  fn("distAvailable", Export<DistAvailable>);
+  fn("distInit", Export<DistInit>);
+  fn("distInfo", Export<DistInfo>);
+  fn("distAllReduce", Export<DistAllReduce>);
+  fn("distBroadcast", Export<DistBroadcast>);
+  fn("distAllGather", Export<DistAllGather>);
+  fn("distBarrier", Export<DistBarrier>);
+  fn("distDestroy", Export<DistDestroy>);
   return exports;
 }
 
