@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import {
-  applySignIn, crossEntropy, manualSeed, pruneModel, randint, randn, resetSignIn, setNumThreads, SGD, tidy, Generator,
+  applySignIn, F, manualSeed, pruneModel, randint, randn, resetSignIn, setNumThreads, SGD, tidy, Generator,
 } from '../../src';
 import { DistributedDataParallel, destroyProcessGroup, initProcessGroup } from '../../src/distributed';
 import { ToyNet } from '../helpers/toy-model';
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       const lo = s * a.batch + rank * local;
       const xb = x.narrow(0, lo, local);
       const yb = y.narrow(0, lo, local);
-      crossEntropy(ddp.forward(xb), yb).backward();
+      F.crossEntropy(ddp.forward(xb), yb).backward();
       opt.step();
     });
     opt.zeroGrad();
