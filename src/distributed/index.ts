@@ -8,3 +8,5 @@ export { distributedEnv, workerEnv } from './env';
 export type { DistributedEnv } from './env';
 export { launch, launchIfRequested, parseLauncherFlags, freePort } from './launch';
 export type { LaunchOptions, LaunchResult, LauncherFlags } from './launch';
+export { DataParallelContext, dataParallelFromEnv } from './data-parallel';
+export type { EvalSums } from './data-parallel';

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tensor } from '../../src';
 import {
-  allGather, allReduce, barrier, broadcast, destroyProcessGroup, distributedEnv, getRank, getWorldSize, initProcessGroup,
+  allGather, allReduce, barrier, DataParallelContext, broadcast, destroyProcessGroup, distributedEnv, getRank, getWorldSize, initProcessGroup,
 } from '../../src/distributed';
 
 const env = distributedEnv()!;
@@ -23,9 +23,11 @@ allReduce(max, { op: 'max' });
 const b = tensor([r + 100, r + 200]);
 broadcast(b, 1);
 const gathered = allGather(tensor([r * 2]));
+const dp = new DataParallelContext(r, getWorldSize());
+const evalMeans = dp.reduceEval({ loss: r, top1: r / 10, top5: 1 }, r + 1);
 barrier();
 fs.writeFileSync(path.join(process.argv[2], `rank${r}.json`), JSON.stringify({
   env, worldSize: getWorldSize(), sum: sum.toArray(), avg: avg.toArray(), max: max.toArray(), b: b.toArray(),
-  gathered: gathered.map((g) => g.toArray()), vars: ['RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'LOCAL_WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'GROUP_RANK'].map((k) => process.env[k]),
+  gathered: gathered.map((g) => g.toArray()), evalMeans, localBatch: dp.localBatch(12), vars: ['RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'LOCAL_WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'GROUP_RANK'].map((k) => process.env[k]),
 }));
 destroyProcessGroup();

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DataParallelContext } from '../../src/distributed/data-parallel';
 import { launch, parseLauncherFlags } from '../../src/distributed/launch';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -33,6 +34,11 @@ it('spawns workers with torchrun variables; collectives over TCPStore give their
     expect(o.max).toEqual([2]);
     expect(o.b).toEqual([101, 201]); // rank 1's values
     expect(o.gathered).toEqual([[0], [2], [4]]);
+    // Means weighted by each rank's count (1, 2, 3 samples with means 0, 1, 2).
+    expect(o.evalMeans.loss).toBeCloseTo((0 * 1 + 1 * 2 + 2 * 3) / 6, 12);
+    expect(o.evalMeans.top1).toBeCloseTo((0 * 1 + 0.1 * 2 + 0.2 * 3) / 6, 12);
+    expect(o.evalMeans.top5).toBeCloseTo(1, 12);
+    expect(o.localBatch).toBe(4);
   });
 });
 
@@ -43,6 +49,21 @@ it('a failing worker stops the others and its exit code is returned', async () =
   expect(r.codes[1]).toBe(5);
   expect(r.codes[0]).not.toBe(0);
   expect(Date.now() - t0).toBeLessThan(20_000);
+});
+
+it('DataParallelContext: one process is the identity; a global batch must divide evenly', () => {
+  const one = new DataParallelContext(0, 1);
+  expect(one.sampler(10, { shuffle: true, seed: 0 })).toBeUndefined();
+  expect(one.reduceEval({ loss: 1, top1: 0.5, top5: 0.9 }, 7)).toEqual({ loss: 1, top1: 0.5, top5: 0.9 });
+  const two = new DataParallelContext(1, 2);
+  expect(() => two.localBatch(7)).toThrow(/global batch 7 must be a multiple of the world size 2/);
+  expect(two.sampler(10, { shuffle: false, seed: 0 })!.indices()).toEqual(Int32Array.from([1, 3, 5, 7, 9]));
+  const writes: string[] = [];
+  const cb = { name: 'metrics', onEpochEnd: () => void writes.push('x'), getState: () => ({ json: 1 }) };
+  const wrapped = two.mainOnly(cb);
+  expect(wrapped.onEpochEnd).toBeUndefined();
+  expect(wrapped.getState!()).toEqual({ json: 1 });
+  expect(new DataParallelContext(0, 2).mainOnly(cb)).toBe(cb);
 });
 
 it('parseLauncherFlags removes the launcher flags and keeps the rest in order', () => {
