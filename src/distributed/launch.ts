@@ -133,13 +133,13 @@ export function parseLauncherFlags(argv: string[]): LauncherFlags {
 }
 
 /**
- * The CLI hook: when argv (after the node binary) holds --nproc and this process is not already a
- * worker, re-runs the same command line without the launcher flags in nproc workers and returns
- * the exit code; otherwise returns undefined and the command runs here.
+ * The CLI hook: when argv (after the node binary) holds `command` and --nproc, and this process is
+ * not already a worker, re-runs the same command line without the launcher flags in nproc workers
+ * and returns the exit code; otherwise returns undefined and the command runs here.
  */
-export async function launchIfRequested(argv: string[] = process.argv.slice(1)): Promise<number | undefined> {
+export async function launchIfRequested(argv: string[], command = 'train'): Promise<number | undefined> {
   const flags = parseLauncherFlags(argv);
-  if (flags.nproc === undefined || process.env.WORLD_SIZE !== undefined) return undefined;
+  if (flags.nproc === undefined || process.env.WORLD_SIZE !== undefined || !flags.rest.includes(command)) return undefined;
   const r = await launch({
     nproc: flags.nproc, nnodes: flags.nnodes, nodeRank: flags.nodeRank, masterAddr: flags.masterAddr, masterPort: flags.masterPort,
     command: process.execPath, args: [...process.execArgv, ...flags.rest],
