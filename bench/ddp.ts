@@ -4,7 +4,7 @@
  * launched with torchrun's variables by src/distributed/launch.ts), alternating 1- and 2-rank runs
  * over rounds. Reports steps/s, images/s, the gradient all-reduce time per step, and the
  * all-reduce bandwidth for flat buffers of 1, 16 and 64 MiB (algorithm bandwidth: bytes / time),
- * which docs/BENCHMARKS.md's ImageNet ResNet-50 estimate uses.
+ * which the ImageNet ResNet-50 estimate in docs/distributed.md uses.
  *
  *   npx tsx bench/ddp.ts [--rounds 3] [--steps 20] [--warmup 3] [--batch 128] [--signin]
  *   npx tsx bench/ddp.ts --quick            # 1 round, 3 steps, batch 32: checks that it runs
