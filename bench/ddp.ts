@@ -75,14 +75,19 @@ async function worker(p: Params): Promise<void> {
   dp.finish();
 }
 
-async function main(): Promise<void> {
-  const a = parseArgs(process.argv.slice(2));
-  if (a.worker) return worker(JSON.parse(a.worker) as Params);
-  const quick = a.quick === 'true';
-  const rounds = Number(a.rounds ?? (quick ? 1 : 3));
+export interface DdpBenchOptions {
+  rounds?: number;
+  steps?: number;
+  warmup?: number;
+  batch?: number;
+  signin?: boolean;
+  sizesMiB?: number[];
+}
+
+export async function run(opts: DdpBenchOptions = {}): Promise<{ markdown: string }> {
+  const rounds = opts.rounds ?? 3;
   const base = {
-    steps: Number(a.steps ?? (quick ? 3 : 20)), warmup: Number(a.warmup ?? (quick ? 1 : 3)), batch: Number(a.batch ?? (quick ? 32 : 128)),
-    signin: a.signin === 'true', sizesMiB: quick ? [1] : [1, 16, 64],
+    steps: opts.steps ?? 20, warmup: opts.warmup ?? 3, batch: opts.batch ?? 128, signin: opts.signin ?? false, sizesMiB: opts.sizesMiB ?? [1, 16, 64],
   };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signin-bench-ddp-'));
   const before = machine();
@@ -91,12 +96,12 @@ async function main(): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       for (const n of r % 2 === 0 ? [1, 2] : [2, 1]) {
         const out = path.join(dir, `r${r}-n${n}.json`);
-        const run = await launch({
+        const launched = await launch({
           nproc: n, command: process.execPath,
-          args: [...process.execArgv, __filename, '--worker', JSON.stringify({ ...base, out })],
+          args: ['--require', require.resolve('tsx/cjs'), __filename, '--worker', JSON.stringify({ ...base, out })],
           env: { SIGNIN_TORCH_LOG_LEVEL: 'warn', OMP_NUM_THREADS: '1' },
         });
-        if (run.exitCode !== 0) throw new Error(`${n}-rank run failed with exit code ${run.exitCode}`);
+        if (launched.exitCode !== 0) throw new Error(`${n}-rank run failed with exit code ${launched.exitCode}`);
         results[n].push(JSON.parse(fs.readFileSync(out, 'utf8')) as RankResult);
       }
     }
@@ -111,7 +116,7 @@ async function main(): Promise<void> {
   };
   const bw = results[2].flatMap((x) => x.bandwidth);
   const lines = [
-    `ResNet-20 step, 90% random sparse${base.signin ? ' + Sign-In' : ''}, global batch ${base.batch}, 1 libtorch thread per rank, Gloo over loopback; median over ${rounds} round(s) of ${base.steps} steps (min–max over rounds)`,
+    `ResNet-20 step, 90% random sparse${base.signin ? ' + Sign-In' : ''}, global batch ${base.batch}, 1 libtorch thread per rank, Gloo over loopback; median over ${rounds} round(s) of ${base.steps} steps (min–max over rounds). The all-reduce time per step includes waiting for the slower rank.`,
     '',
     '| ranks | batch per rank | step (ms) | images/s | gradient all-reduce (ms/step) |',
     '| ---: | ---: | ---: | ---: | ---: |',
@@ -129,10 +134,21 @@ async function main(): Promise<void> {
     '',
     machineNote(before),
   ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  return { markdown: lines.join('\n') };
 }
 
-main().catch((e: unknown) => {
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  if (a.worker) return worker(JSON.parse(a.worker) as Params);
+  const quick = a.quick === 'true';
+  const r = await run({
+    rounds: Number(a.rounds ?? (quick ? 1 : 3)), steps: Number(a.steps ?? (quick ? 3 : 20)), warmup: Number(a.warmup ?? (quick ? 1 : 3)),
+    batch: Number(a.batch ?? (quick ? 32 : 128)), signin: a.signin === 'true', sizesMiB: quick ? [1] : undefined,
+  });
+  process.stdout.write(`${r.markdown}\n`);
+}
+
+if (require.main === module) main().catch((e: unknown) => {
   process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
   process.exit(1);
 });

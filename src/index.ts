@@ -11,3 +11,4 @@ export * from './data';
 export * from './optim/sgd';
 export * from './train';
 export * from './experiments';
+export * as distributed from './distributed';
