@@ -31,7 +31,8 @@ const REDUCE_OPS: readonly ReduceOp[] = ['sum', 'avg', 'max', 'min', 'product'];
 function distError(what: string, err: unknown): ToolkitError {
   const e = fromNative(err);
   if (e.code === 'ERR_INVALID_ARG') return e;
-  return new ToolkitError('ERR_DISTRIBUTED', `${what}: ${e.message}`, { cause: err });
+  const message = e.message.startsWith(`${what}:`) ? e.message : `${what}: ${e.message}`;
+  return new ToolkitError('ERR_DISTRIBUTED', message, { cause: err });
 }
 
 function checkInt(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {

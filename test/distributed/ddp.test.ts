@@ -2,9 +2,10 @@
  * Data parallelism on loopback (Gloo, FileStore): 2 ranks with per-rank batch B/2 end with the
  * weights of 1 process with batch B (the reference is a separate single-process run of the same
  * worker), plain and Sign-In; masks and weights are identical across ranks although each rank
- * drew its own; a rank killed mid-run makes the survivor fail with ERR_DISTRIBUTED, not hang.
+ * drew its own; a rank killed mid-run makes the survivor fail with ERR_DISTRIBUTED, not hang, and
+ * so does a rank whose peers never join.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -90,4 +91,12 @@ it('a rank killed mid-run makes the other fail with ERR_DISTRIBUTED within the t
   expect(survivor.stderr).toMatch(/rank 0 failed: ERR_DISTRIBUTED allReduce/);
   expect(survivor.ms).toBeLessThan(25_000);
   expect(fs.existsSync(path.join(dir, 'kill-0.json'))).toBe(false);
+});
+
+it('a rank whose peers never join fails with ERR_DISTRIBUTED after the timeout, not a hang', () => {
+  const t0 = Date.now();
+  const r = spawnSync(TSX, [path.join(__dirname, 'init-timeout-worker.ts'), path.join(dir, 'store-alone'), '2000'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^ERR_DISTRIBUTED: initProcessGroup: .*(Timeout|timed out|timeout)/im);
+  expect(Date.now() - t0).toBeLessThan(30_000);
 });
