@@ -10,6 +10,14 @@
 
 #if __has_include(<gloo/context.h>) && __has_include(<torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>)
 #define SIGNIN_WITH_C10D 1
+// libtorch's CMake config defines these for its users (Caffe2Targets.cmake); node-gyp does not,
+// and c10d's Gloo header compiles to nothing without them.
+#ifndef USE_C10D_GLOO
+#define USE_C10D_GLOO
+#endif
+#ifndef USE_DISTRIBUTED
+#define USE_DISTRIBUTED
+#endif
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
