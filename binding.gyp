@@ -21,7 +21,8 @@
         "native/optim/sgd.cc",
         "native/optim/sgd_cpu.cc",
         "native/signin/signin.cc",
-        "native/signin/signin_cpu.cc"
+        "native/signin/signin_cpu.cc",
+        "native/distributed/process_group.cc"
       ],
       "include_dirs": [
         "native",

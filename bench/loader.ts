@@ -1,16 +1,17 @@
 /**
- * Loader throughput: ImageFolder JPEG decode + RandomResizedCrop(224) + horizontal flip +
- * normalize, images/s, with 0, 1 and 2 worker threads, against torchvision's pipeline (PIL,
- * DataLoader num_workers 0/1/2) run by /usr/bin/python3 over the SAME folder of JPEGs
- * (default 500 images of 400×300, upscaled Fashion-MNIST + noise, quality 90). Also the in-memory
- * CIFAR-style path (randomCrop(32, padding 4) + flip + normalize).
+ * Loader throughput of the ImageNet input pipeline: ImageFolder JPEG decode (sharp/libvips) +
+ * RandomResizedCrop(224) + horizontal flip + normalize, images/s with 0, 1 and 2 worker threads,
+ * against torchvision's (PIL, DataLoader num_workers 0/1/2, bench/pytorch/loader.py) over the
+ * SAME folder of JPEGs (default 300 images of ImageNet's typical 500×375, quality 90). Rounds
+ * alternate which implementation runs first, each measurement in its own process after a
+ * warm-up epoch; the table gives the median over rounds (min–max) and the per-worker ratio.
+ * Also the in-memory CIFAR-style path (randomCrop(32, padding 4) + flip + normalize).
  *
- *   npx tsx bench/loader.ts            # prints a markdown table
- *   BENCH_IMAGES=200 npx tsx bench/loader.ts
+ *   npx tsx bench/loader.ts [--rounds 3] [--images 300] [--epochs 2] [--workers 0,1,2]
+ *   npx tsx bench/loader.ts --quick      # 1 round, 60 images, 1 epoch: checks that it runs
  *
- * Loader overhead while training a model is left to the trainer benchmarks.
+ * Loader overhead while training a model is bench/loader-overhead.ts's.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,12 +19,18 @@ import {
   ArrayDataset, DataLoader, fashionMnist, ImageFolder, normalize, randomCrop, randomHorizontalFlip, randomResizedCrop, toTensor,
 } from '../src/data';
 import { loadSharp } from '../src/data/image-folder';
+import { setNumThreads } from '../src';
+import { childMain, childParams, machine, machineNote, median, parseArgs, PYTHON, runOurs, runPytorch, spread } from './common';
 
 export interface LoaderBenchRow {
   pipeline: string;
   implementation: string;
   workers: number;
   imagesPerSecond: number;
+  /** Median (min–max) over rounds, formatted. */
+  range: string;
+  /** Median over rounds of ours / torchvision at this worker count (torchvision rows). */
+  ratio?: number;
 }
 
 export interface LoaderBenchResult {
@@ -31,7 +38,10 @@ export interface LoaderBenchResult {
   width: number;
   height: number;
   batchSize: number;
+  epochs: number;
+  rounds: number;
   rows: LoaderBenchRow[];
+  machine: string;
   /** Why the torchvision rows are missing, if they are. */
   torchvisionSkipped?: string;
 }
@@ -93,95 +103,126 @@ async function timeLoader(loader: DataLoader, epochs: number): Promise<number> {
   return (epochs * loader.sampler.length) / s;
 }
 
-const TORCHVISION = String.raw`
-import sys, json, time, torch
-import torchvision.transforms as T
-from torchvision.datasets import ImageFolder
-from torch.utils.data import DataLoader
-cfg = json.loads(sys.argv[1])
-tf = T.Compose([T.RandomResizedCrop(224), T.RandomHorizontalFlip(), T.ToTensor(), T.Normalize(cfg['mean'], cfg['std'])])
-ds = ImageFolder(cfg['root'], transform=tf)
-out = []
-for w in cfg['workers']:
-    dl = DataLoader(ds, batch_size=cfg['batch'], shuffle=True, num_workers=w, persistent_workers=w > 0)
-    for _ in dl: pass
-    t0 = time.perf_counter()
-    for _ in range(cfg['epochs']):
-        for _ in dl: pass
-    out.append(cfg['epochs'] * len(ds) / (time.perf_counter() - t0))
-    del dl
-print(json.dumps(out))
-`;
-
-function torchvision(root: string, batch: number, epochs: number, workers: number[]): number[] | string {
-  const py = '/usr/bin/python3';
-  if (!fs.existsSync(py)) return 'no /usr/bin/python3';
-  const r = spawnSync(py, ['-c', TORCHVISION, JSON.stringify({ root, batch, epochs, workers, mean: MEAN, std: STD })], { encoding: 'utf8', timeout: 900_000 });
-  if (r.status !== 0) return `python failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`;
-  return JSON.parse(r.stdout) as number[];
+interface ChildParams {
+  root: string;
+  batch: number;
+  epochs: number;
+  workers: number;
 }
 
-export async function run(opts: { images?: number; batchSize?: number; epochs?: number; workers?: number[] } = {}): Promise<LoaderBenchResult & { markdown: string }> {
-  const images = opts.images ?? Number(process.env.BENCH_IMAGES ?? 500);
+/** One measurement of the sharp pipeline, in this (child) process. */
+async function oursChild(p: ChildParams): Promise<{ imagesPerSecond: number }> {
+  setNumThreads(1);
+  const ds = new ImageFolder(p.root);
+  const transforms = [randomResizedCrop(224), randomHorizontalFlip(), toTensor(), normalize(MEAN, STD)];
+  const loader = new DataLoader(ds, { batchSize: p.batch, shuffle: true, seed: 0, transforms, numWorkers: p.workers, persistentWorkers: true });
+  return { imagesPerSecond: await timeLoader(loader, p.epochs) };
+}
+
+function torchvision(p: ChildParams): number | string {
+  if (!fs.existsSync(PYTHON)) return `no ${PYTHON}`;
+  try {
+    return runPytorch<{ imagesPerSecond: number }>('loader.py', { ...p, mean: MEAN, std: STD }).imagesPerSecond;
+  } catch (e) {
+    return `python failed: ${(e as Error).message.split('\n').pop()}`;
+  }
+}
+
+export interface RunOptions {
+  images?: number;
+  width?: number;
+  height?: number;
+  batchSize?: number;
+  epochs?: number;
+  workers?: number[];
+  rounds?: number;
+}
+
+export async function run(opts: RunOptions = {}): Promise<LoaderBenchResult & { markdown: string }> {
+  const images = opts.images ?? 300;
+  const width = opts.width ?? 500;
+  const height = opts.height ?? 375;
   const batchSize = opts.batchSize ?? 50;
   const epochs = opts.epochs ?? 2;
   const workers = opts.workers ?? [0, 1, 2];
+  const rounds = opts.rounds ?? 3;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'signin-bench-loader-'));
   const rows: LoaderBenchRow[] = [];
   let torchvisionSkipped: string | undefined;
+  const before = machine();
   try {
-    await makeJpegFolder(root, images);
-    const ds = new ImageFolder(root);
-    const transforms = [randomResizedCrop(224), randomHorizontalFlip(), toTensor(), normalize(MEAN, STD)];
-    const pipeline = 'JPEG 400×300 → RandomResizedCrop(224) + flip + normalize';
+    await makeJpegFolder(root, images, width, height);
+    const pipeline = `JPEG ${width}×${height} → RandomResizedCrop(224) + flip + normalize`;
     for (const w of workers) {
-      const loader = new DataLoader(ds, { batchSize, shuffle: true, seed: 0, transforms, numWorkers: w, persistentWorkers: true });
-      rows.push({ pipeline, implementation: 'signin-torch (sharp)', workers: w, imagesPerSecond: await timeLoader(loader, epochs) });
+      const p: ChildParams = { root, batch: batchSize, epochs, workers: w };
+      const ours: number[] = [];
+      const tv: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const order = r % 2 === 0 ? ['ours', 'tv'] : ['tv', 'ours'];
+        for (const which of order) {
+          if (which === 'ours') ours.push(runOurs<{ imagesPerSecond: number }>(__filename, p).imagesPerSecond);
+          else if (torchvisionSkipped === undefined) {
+            const t = torchvision(p);
+            if (typeof t === 'string') torchvisionSkipped = t;
+            else tv.push(t);
+          }
+        }
+      }
+      rows.push({ pipeline, implementation: 'signin-torch (sharp)', workers: w, imagesPerSecond: median(ours), range: spread(ours, 0) });
+      if (tv.length) rows.push({ pipeline, implementation: 'torchvision (PIL)', workers: w, imagesPerSecond: median(tv), range: spread(tv, 0), ratio: median(ours.map((o, i) => o / tv[i])) });
     }
-    const tv = torchvision(root, batchSize, epochs, workers);
-    if (typeof tv === 'string') torchvisionSkipped = tv;
-    else tv.forEach((ips, k) => rows.push({ pipeline, implementation: 'torchvision (PIL)', workers: workers[k], imagesPerSecond: ips }));
 
-    // In-memory path: 10k CIFAR-style 32×32 RGB images.
+    // In-memory path: 10k CIFAR-style 32×32 RGB images, in this process.
     const n = 10000;
     const grey = greyImages(n);
     const rgb = new Uint8Array(n * 3072);
     for (let i = 0; i < n; i++) {
-      for (let p = 0; p < 1024; p++) {
-        const y = p >> 5;
-        const x = p & 31;
+      for (let px = 0; px < 1024; px++) {
+        const y = px >> 5;
+        const x = px & 31;
         const g = y >= 2 && y < 30 && x >= 2 && x < 30 ? grey[i * 784 + (y - 2) * 28 + (x - 2)] : 0;
-        rgb.fill(g, i * 3072 + p * 3, i * 3072 + p * 3 + 3);
+        rgb.fill(g, i * 3072 + px * 3, i * 3072 + px * 3 + 3);
       }
     }
     const cifar = new ArrayDataset({ images: rgb, labels: new Array(n).fill(0), width: 32, height: 32, channels: 3, numClasses: 10 });
     const ct = [randomCrop(32, { padding: 4 }), randomHorizontalFlip(), toTensor(), normalize([0.49, 0.48, 0.45], [0.25, 0.24, 0.26])];
     for (const w of workers) {
       const loader = new DataLoader(cifar, { batchSize: 128, shuffle: true, transforms: ct, numWorkers: w, persistentWorkers: true });
-      rows.push({ pipeline: 'in-memory 32×32 RGB → randomCrop(32, pad 4) + flip + normalize', implementation: 'signin-torch', workers: w, imagesPerSecond: await timeLoader(loader, epochs) });
+      const ips = await timeLoader(loader, epochs);
+      rows.push({ pipeline: 'in-memory 32×32 RGB → randomCrop(32, pad 4) + flip + normalize', implementation: 'signin-torch', workers: w, imagesPerSecond: ips, range: ips.toFixed(0) });
     }
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
-  const result: LoaderBenchResult = { images, width: 400, height: 300, batchSize, rows, torchvisionSkipped };
+  const result: LoaderBenchResult = { images, width, height, batchSize, epochs, rounds, rows, torchvisionSkipped, machine: machineNote(before) };
   return { ...result, markdown: toMarkdown(result) };
 }
 
 export function toMarkdown(r: LoaderBenchResult): string {
   const lines = [
-    `Loader throughput (${os.cpus().length} cores; ${r.images} JPEGs ${r.width}×${r.height}, batch ${r.batchSize}; mean of 2 epochs after a warm-up epoch)`,
+    `Loader throughput (${os.cpus().length} cores; ${r.images} JPEGs ${r.width}×${r.height}, batch ${r.batchSize}; 1 libtorch thread; median over ${r.rounds} interleaved round(s) of ${r.epochs} epoch(s) after a warm-up epoch, min–max)`,
     '',
-    '| pipeline | implementation | workers | images/s |',
-    '| --- | --- | ---: | ---: |',
-    ...r.rows.map((x) => `| ${x.pipeline} | ${x.implementation} | ${x.workers} | ${x.imagesPerSecond.toFixed(0)} |`),
+    '| pipeline | implementation | workers | images/s | ours / torchvision (paired) |',
+    '| --- | --- | ---: | ---: | ---: |',
+    ...r.rows.map((x) => `| ${x.pipeline} | ${x.implementation} | ${x.workers} | ${x.range} | ${x.ratio === undefined ? '' : `${x.ratio.toFixed(2)}×`} |`),
   ];
   if (r.torchvisionSkipped) lines.push('', `torchvision rows skipped: ${r.torchvisionSkipped}`);
+  lines.push('', r.machine);
   return lines.join('\n');
 }
 
-if (require.main === module) {
-  run().then(
-    (r) => process.stdout.write(`${toMarkdown(r)}\n`),
+const child = childParams<ChildParams>();
+if (child) childMain(() => oursChild(child));
+else if (require.main === module) {
+  const a = parseArgs(process.argv.slice(2));
+  const quick = a.quick === 'true';
+  run({
+    images: Number(a.images ?? (quick ? 60 : 300)),
+    epochs: Number(a.epochs ?? (quick ? 1 : 2)),
+    rounds: Number(a.rounds ?? (quick ? 1 : 3)),
+    workers: a.workers ? a.workers.split(',').map(Number) : undefined,
+  }).then(
+    (r) => process.stdout.write(`${r.markdown}\n`),
     (e) => {
       process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
       process.exitCode = 1;

@@ -43,7 +43,8 @@ const BENCHES: Bench[] = [
   },
   { name: 'signin-overhead', file: './signin-overhead', title: 'Sign-In overhead per training step', quick: { steps: 20, warmup: 1, batch: 8, control: false } },
   { name: 'signin-kernels', file: './signin-kernels', title: 'Fused Sign-In update vs unfused autograd route', quick: { sizes: [4096], budgetMs: 50 } },
-  { name: 'loader', file: './loader', title: 'ImageFolder loader throughput vs torchvision', quick: { images: 32, epochs: 1, workers: [0] } },
+  { name: 'loader', file: './loader', title: 'ImageFolder loader throughput vs torchvision', quick: { images: 32, epochs: 1, workers: [0], rounds: 1 } },
+  { name: 'ddp', file: './ddp', title: 'Data parallel: ResNet-20 step on 1 vs 2 ranks (Gloo, loopback)', quick: { rounds: 1, steps: 2, warmup: 1, batch: 16, sizesMiB: [1] } },
   {
     name: 'loader-overhead', file: './loader-overhead', title: 'Loader overhead: time blocked on the data loader while training',
     quick: { steps: 2, warmup: 1, images: 160 },

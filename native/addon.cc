@@ -51,6 +51,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("cudaMemoryStats", Export<CudaMemoryStats>);
   fn("cudaResetPeakMemoryStats", Export<CudaResetPeakMemoryStats>);
   fn("setAllowTF32", Export<SetAllowTF32>);
+  fn("distAvailable", Export<DistAvailable>);
+  fn("distInit", Export<DistInit>);
+  fn("distInfo", Export<DistInfo>);
+  fn("distAllReduce", Export<DistAllReduce>);
+  fn("distBroadcast", Export<DistBroadcast>);
+  fn("distAllGather", Export<DistAllGather>);
+  fn("distBarrier", Export<DistBarrier>);
+  fn("distDestroy", Export<DistDestroy>);
   return exports;
 }
 

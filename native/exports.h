@@ -39,4 +39,14 @@ Napi::Value SigninStep(const Napi::CallbackInfo& info);
 Napi::Value SigninReset(const Napi::CallbackInfo& info);
 Napi::Value SigninSplit(const Napi::CallbackInfo& info);
 
+// distributed/process_group.cc
+Napi::Value DistAvailable(const Napi::CallbackInfo& info);
+Napi::Value DistInit(const Napi::CallbackInfo& info);
+Napi::Value DistInfo(const Napi::CallbackInfo& info);
+Napi::Value DistAllReduce(const Napi::CallbackInfo& info);
+Napi::Value DistBroadcast(const Napi::CallbackInfo& info);
+Napi::Value DistAllGather(const Napi::CallbackInfo& info);
+Napi::Value DistBarrier(const Napi::CallbackInfo& info);
+Napi::Value DistDestroy(const Napi::CallbackInfo& info);
+
 }  // namespace signin

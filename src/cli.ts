@@ -23,6 +23,7 @@ import {
   DATASET_NAMES, datasetInfo, DISTRIBUTIONS, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
 } from './experiments/schema';
 import { loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
+import { launchIfRequested } from './distributed/launch';
 
 /** What `train` and `sweep` need from src/experiments/runner.ts. */
 export interface TrainerModule {
@@ -226,6 +227,12 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
     .option('--threads <n>', 'threads', numeric)
     .option('--set <path=value>', 'set any config field (value parsed as JSON, else a string); repeatable', collect, [])
     .option('--dry-run', 'validate, print the resolved config and its run directory, train nothing')
+    // Read by launchIfRequested (src/distributed/launch.ts) before parsing: listed here for --help.
+    .option('--nproc <n>', 'data-parallel: spawn n worker processes with torchrun\'s variables (RANK, WORLD_SIZE, ...)')
+    .option('--nnodes <n>', 'data-parallel: machines in the job (default 1)')
+    .option('--node-rank <n>', 'data-parallel: this machine\'s index (default 0)')
+    .option('--master-addr <host>', 'data-parallel: address of rank 0 (default 127.0.0.1)')
+    .option('--master-port <port>', 'data-parallel: TCP port of rank 0 (default: a free one on one machine, 29500 on several)')
     .action(async (flags: TrainFlags) => {
       const { raw, source } = trainConfigFromFlags(flags);
       const config = parseConfig(raw, source);
@@ -476,7 +483,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo, dep
 }
 
 if (require.main === module) {
-  void runCli(process.argv).then((code) => {
+  void launchIfRequested(process.argv.slice(1)).then((launched) => launched ?? runCli(process.argv)).then((code) => {
     process.exitCode = code;
   });
 }

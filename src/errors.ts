@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   ERR_TORCH_TYPE: 'libtorch raised a type error.',
   ERR_TORCH_NOT_IMPLEMENTED: 'libtorch does not implement the operation for these inputs.',
   ERR_NATIVE: 'The native addon raised an unexpected C++ exception.',
+  ERR_DISTRIBUTED: 'A collective or the process group failed: a peer exited, timed out or could not be reached.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -15,3 +15,4 @@ export * from './amp';
 export * from './cuda';
 export * from './train';
 export * from './experiments';
+export * as distributed from './distributed';

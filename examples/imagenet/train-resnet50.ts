@@ -9,7 +9,15 @@
  * prints its result).
  *
  *   npx tsx examples/imagenet/train-resnet50.ts <root> [--pruner random] [--sparsity 0.9] [--signin]
- *     [--epochs 90] [--batch-size 256] [--workers 8] [--device auto] [--runs-dir runs]
+ *     [--epochs 90] [-b/--batch-size 256] [-j/--workers 8] [--device auto] [--runs-dir runs]
+ *     [--resume <checkpoint>] [-e/--evaluate] [--nproc-per-node N --nnodes 1 --node-rank 0
+ *     --master-addr 127.0.0.1 --master-port 29500 --dist-backend gloo]
+ *
+ * The flags of pytorch/examples' imagenet/main.py: --batch-size is the global batch (split across
+ * the workers), --resume starts a new run directory from a checkpoint file (a run directory
+ * resumes from its own checkpoint by itself), --evaluate prints val top-1/top-5 of the run's (or
+ * --resume's) checkpoint without training. The distributed flags spawn workers with torchrun's
+ * variables (src/distributed/launch.ts), or the example runs under torchrun itself.
  *
  * <root> holds train/<wnid>/*.JPEG and val/<wnid>/*.JPEG (val sorted into class folders, as for
  * torchvision's ImageFolder). Smoke test on a tiny folder:
@@ -24,6 +32,9 @@ import {
   createRunDir, DATASET_INFO, DISTRIBUTIONS, isFinished, parseConfig, readFinal, runDirFor, type ExperimentConfigInput,
 } from '../../src/experiments';
 import { trainFromConfig } from '../../src/experiments/runner';
+import { launch, parseLauncherFlags } from '../../src/distributed';
+import { runPaths } from '../../src/experiments/paths';
+import { checkpointFile, evaluateCheckpoint } from './evaluate';
 
 const PRUNERS = ['random', 'magnitude', 'snip', 'grasp', 'synflow'] as const;
 
@@ -47,6 +58,9 @@ interface Flags {
   maxStepsPerEpoch?: number;
   seed: number;
   dryRun?: boolean;
+  resume?: string;
+  evaluate?: boolean;
+  distBackend: 'gloo' | 'nccl';
 }
 
 function number(kind: 'int' | 'posint' | 'float') {
@@ -81,12 +95,12 @@ async function main(): Promise<void> {
     .addOption(new Option('--distribution <d>', "layer densities (default 'erk' for random; given with another pruner it makes the pruning layerwise)").choices(DISTRIBUTIONS))
     .option('--signin', 'reparameterize the masked layers with Sign-In (β = 1, reset every epoch)', false)
     .option('--epochs <n>', 'epochs', number('posint'), 90)
-    .option('--batch-size <n>', 'batch size', number('posint'), 256)
+    .option('-b, --batch-size <n>', 'global batch size (all workers together)', number('posint'), 256)
     .option('--lr <x>', 'peak learning rate (default 0.1 × batch-size / 256)', number('float'))
     .option('--weight-decay <x>', 'weight decay', number('float'), 1e-4)
     .option('--label-smoothing <x>', 'label smoothing', number('float'), 0.1)
     .option('--warmup-epochs <n>', 'linear warm-up epochs before the cosine decay (capped at epochs - 1)', number('float'), 5)
-    .option('--workers <n>', 'data-loader worker threads decoding JPEGs (default 2)', number('int'))
+    .option('-j, --workers <n>', 'data-loader worker threads decoding JPEGs (default 2)', number('int'))
     .option('--threads <n>', "libtorch CPU threads (0 = libtorch's default)", number('int'), 0)
     .option('--device <d>', "'auto' (CUDA when available), 'cpu', 'cuda', 'cuda:N'", 'auto')
     .option('--runs-dir <dir>', 'root of the run directories', 'runs')
@@ -95,8 +109,21 @@ async function main(): Promise<void> {
     .option('--max-steps-per-epoch <n>', 'train on at most this many batches per epoch (smoke tests)', number('posint'))
     .option('--seed <n>', 'seed of init, mask, shuffling and augmentation', number('int'), 0)
     .option('--dry-run', 'print the run directory and the resolved config, train nothing')
+    .option('--resume <checkpoint>', 'start a new run directory from this checkpoint file (or, with --evaluate, evaluate it)')
+    .option('-e, --evaluate', 'evaluate the checkpoint on val/ (top-1, top-5) and exit')
+    .addOption(new Option('--dist-backend <b>', 'process group backend').choices(['gloo', 'nccl']).default('gloo'))
+    .option('--nproc-per-node <n>', 'data-parallel workers on this machine (torchrun\'s --nproc-per-node)')
+    .option('--nnodes <n>', 'machines in the job')
+    .option('--node-rank <n>', 'this machine\'s index')
+    .option('--master-addr <host>', 'address of rank 0')
+    .option('--master-port <port>', 'TCP port of rank 0')
     .showHelpAfterError('(add --help for usage)');
-  program.parse();
+  const launcher = parseLauncherFlags(process.argv.slice(2));
+  if (launcher.nproc !== undefined && process.env.WORLD_SIZE === undefined) {
+    const r = await launch({ ...launcher, nproc: launcher.nproc, command: process.execPath, args: [...process.execArgv, process.argv[1], ...launcher.rest] });
+    process.exit(r.exitCode);
+  }
+  program.parse(['node', 'train-resnet50', ...launcher.rest]);
   const root = path.resolve(program.args[0]);
   const f = program.opts<Flags>();
 
@@ -142,6 +169,17 @@ async function main(): Promise<void> {
   const what = `ResNet-50, ${dense ? 'dense' : `${f.pruner}${layerwise ? `-${config.pruning.distribution}` : ''} ${(f.sparsity * 100).toFixed(0)}% sparse`}${f.signin ? ' + Sign-In' : ''}`;
 
   const dir = runDirFor(f.runsDir, config);
+  const pct = (x: number | undefined): string => (x === undefined ? 'n/a' : `${(x * 100).toFixed(2)}%`);
+  if (f.evaluate && !f.dryRun) {
+    const r = await evaluateCheckpoint(config, checkpointFile(f.resume ?? dir));
+    if (Number(process.env.RANK ?? 0) === 0) {
+      process.stdout.write(`${what}: val top-1 ${pct(r.top1)}, top-5 ${pct(r.top5)}, loss ${r.loss.toFixed(4)} on ${r.images} images (${r.checkpoint})\n`);
+    }
+    return;
+  }
+  if (Number(process.env.WORLD_SIZE ?? 1) > 1) {
+    throw new Error('data-parallel training is not wired into the config runner in this build (src/distributed/data-parallel.ts has the pieces); use one worker, or --evaluate');
+  }
   if (f.dryRun) {
     process.stdout.write(`run directory: ${dir} (dry run)\n${JSON.stringify(config, null, 2)}\n`);
     return;
@@ -150,13 +188,18 @@ async function main(): Promise<void> {
     process.stdout.write(`run directory: ${dir} (finished earlier)\n`);
   } else {
     const run = createRunDir(f.runsDir, config);
+    const own = runPaths(run.dir).checkpoint;
+    if (f.resume && !fs.existsSync(own)) {
+      // Published by a rename, as checkpoints are: a killed copy leaves no half checkpoint behind.
+      fs.copyFileSync(checkpointFile(f.resume), `${own}.resume.tmp`);
+      fs.renameSync(`${own}.resume.tmp`, own);
+    }
     process.stdout.write(`run directory: ${run.dir} (${run.created ? 'new' : 'resuming'})\n`);
     process.stdout.write(`${what}, ${numClasses} classes, ${f.imageSize} px, ${f.epochs} epochs, batch ${f.batchSize}, lr ${config.optimizer.lr}\n`);
     await trainFromConfig(config, run.dir);
   }
   const final = readFinal(dir);
   if (!final) throw new Error(`${dir} has no final.json`);
-  const pct = (x: number | undefined): string => (x === undefined ? 'n/a' : `${(x * 100).toFixed(2)}%`);
   process.stdout.write(`${what}: top-1 ${pct(final.testAcc)}, top-5 ${pct(final.testTop5)} after ${final.epoch} epochs (${path.join(dir, 'final.json')})\n`);
 }
 

@@ -105,6 +105,20 @@ describe('examples/imagenet/train-resnet50.ts', () => {
     expect(readMetrics(runDir)).toHaveLength(1);
   });
 
+  it('--evaluate gives the run\'s final top-1/top-5, also sharded over 2 workers', () => {
+    const runDir = fs.readdirSync(runsDir).map((d) => path.join(runsDir, d)).find((d) => fs.existsSync(path.join(d, 'final.json')))!;
+    const final = readFinal(runDir)!;
+    const pct = (x: number | undefined) => `${((x ?? NaN) * 100).toFixed(2)}%`;
+    const expected = `val top-1 ${pct(final.testAcc)}, top-5 ${pct(final.testTop5)}`;
+    const one = runExample([...args, '--evaluate']);
+    if (one.status !== 0) throw new Error(`evaluate failed (${one.status}):\n${one.stdout}\n${one.stderr}`);
+    expect(one.stdout).toContain(expected);
+    const two = runExample([...args, '--evaluate', '--nproc-per-node', '2', '--resume', path.join(runDir, 'checkpoint.safetensors')]);
+    if (two.status !== 0) throw new Error(`2-worker evaluate failed (${two.status}):\n${two.stdout}\n${two.stderr}`);
+    expect(two.stdout.match(/val top-1/g)).toHaveLength(1); // rank 0 prints
+    expect(two.stdout).toContain(expected);
+  });
+
   it('rejects a root without train/ and val/', () => {
     const r = runExample([path.join(dir, 'missing'), '--runs-dir', runsDir]);
     expect(r.status).toBe(1);

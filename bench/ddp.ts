@@ -1,0 +1,154 @@
+/**
+ * Data-parallel scaling on this machine: the masked ResNet-20 training step (90% random sparse,
+ * SGD) at a fixed global batch on 1 and 2 ranks (Gloo over loopback, 1 libtorch thread per rank,
+ * launched with torchrun's variables by src/distributed/launch.ts), alternating 1- and 2-rank runs
+ * over rounds. Reports steps/s, images/s, the gradient all-reduce time per step, and the
+ * all-reduce bandwidth for flat buffers of 1, 16 and 64 MiB (algorithm bandwidth: bytes / time),
+ * which the ImageNet ResNet-50 estimate in docs/distributed.md uses.
+ *
+ *   npx tsx bench/ddp.ts [--rounds 3] [--steps 20] [--warmup 3] [--batch 128] [--signin]
+ *   npx tsx bench/ddp.ts --quick            # 1 round, 3 steps, batch 32: checks that it runs
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { F, tidy, zeros } from '../src';
+import { allReduce, barrier, dataParallelFromEnv, launch } from '../src/distributed';
+import { machine, machineNote, median, parseArgs, spread } from './common';
+import { resnet20Step } from './resnet20-step';
+
+interface Params {
+  steps: number;
+  warmup: number;
+  batch: number;
+  signin: boolean;
+  sizesMiB: number[];
+  out: string;
+}
+
+interface RankResult {
+  worldSize: number;
+  stepMs: number;
+  allReduceMsPerStep: number;
+  gradientBytes: number;
+  bandwidth: { mib: number; ms: number; gbPerS: number }[];
+}
+
+async function worker(p: Params): Promise<void> {
+  const dp = dataParallelFromEnv({ timeoutMs: 120_000 });
+  const { model, opt: inner, pool } = await resnet20Step({ threads: 1, density: 0.1, signin: p.signin, batch: dp.localBatch(p.batch) });
+  const opt = dp.wrap(model, inner);
+  const times: number[] = [];
+  for (let i = 0; i < p.warmup + p.steps; i++) {
+    if (i === p.warmup && dp.ddp) Object.assign(dp.ddp.stats, { syncs: 0, allReduceMs: 0 });
+    const { x, y } = pool[i % pool.length];
+    const t0 = performance.now();
+    tidy(() => {
+      opt.zeroGrad();
+      F.crossEntropy(model.forward(x), y).backward();
+      opt.step();
+    });
+    if (i >= p.warmup) times.push(performance.now() - t0);
+  }
+  const bandwidth: RankResult['bandwidth'] = [];
+  if (dp.worldSize > 1) {
+    for (const mib of p.sizesMiB) {
+      const t = zeros([(mib * 2 ** 20) / 4]);
+      allReduce(t);
+      const reps = 3;
+      barrier();
+      const t0 = performance.now();
+      for (let r = 0; r < reps; r++) allReduce(t);
+      const each = (performance.now() - t0) / reps;
+      bandwidth.push({ mib, ms: each, gbPerS: (mib * 2 ** 20) / (each / 1000) / 1e9 });
+      t.dispose();
+    }
+  }
+  if (dp.isMain) {
+    const s = dp.ddp?.stats;
+    const r: RankResult = {
+      worldSize: dp.worldSize, stepMs: median(times), allReduceMsPerStep: s ? s.allReduceMs / Math.max(1, s.syncs) : 0,
+      gradientBytes: s?.bytesPerSync ?? 0, bandwidth,
+    };
+    fs.writeFileSync(p.out, JSON.stringify(r));
+  }
+  dp.finish();
+}
+
+export interface DdpBenchOptions {
+  rounds?: number;
+  steps?: number;
+  warmup?: number;
+  batch?: number;
+  signin?: boolean;
+  sizesMiB?: number[];
+}
+
+export async function run(opts: DdpBenchOptions = {}): Promise<{ markdown: string }> {
+  const rounds = opts.rounds ?? 3;
+  const base = {
+    steps: opts.steps ?? 20, warmup: opts.warmup ?? 3, batch: opts.batch ?? 128, signin: opts.signin ?? false, sizesMiB: opts.sizesMiB ?? [1, 16, 64],
+  };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signin-bench-ddp-'));
+  const before = machine();
+  const results: Record<number, RankResult[]> = { 1: [], 2: [] };
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (const n of r % 2 === 0 ? [1, 2] : [2, 1]) {
+        const out = path.join(dir, `r${r}-n${n}.json`);
+        const launched = await launch({
+          nproc: n, command: process.execPath,
+          args: ['--require', require.resolve('tsx/cjs'), __filename, '--worker', JSON.stringify({ ...base, out })],
+          env: { SIGNIN_TORCH_LOG_LEVEL: 'warn', OMP_NUM_THREADS: '1' },
+        });
+        if (launched.exitCode !== 0) throw new Error(`${n}-rank run failed with exit code ${launched.exitCode}`);
+        results[n].push(JSON.parse(fs.readFileSync(out, 'utf8')) as RankResult);
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const row = (n: number) => {
+    const rs = results[n];
+    const step = rs.map((x) => x.stepMs);
+    const ar = rs.map((x) => x.allReduceMsPerStep);
+    return `| ${n} | ${base.batch / n} | ${spread(step)} | ${((1000 * base.batch) / median(step)).toFixed(0)} | ${n > 1 ? spread(ar, 2) : '–'} |`;
+  };
+  const bw = results[2].flatMap((x) => x.bandwidth);
+  const lines = [
+    `ResNet-20 step, 90% random sparse${base.signin ? ' + Sign-In' : ''}, global batch ${base.batch}, 1 libtorch thread per rank, Gloo over loopback; median over ${rounds} round(s) of ${base.steps} steps (min–max over rounds). The all-reduce time per step includes waiting for the slower rank.`,
+    '',
+    '| ranks | batch per rank | step (ms) | images/s | gradient all-reduce (ms/step) |',
+    '| ---: | ---: | ---: | ---: | ---: |',
+    row(1),
+    row(2),
+    '',
+    `Gradient bytes per step: ${results[2][0]?.gradientBytes ?? 0}.`,
+    '',
+    '| all-reduce buffer (MiB) | time (ms) | bandwidth (GB/s, bytes / time) |',
+    '| ---: | ---: | ---: |',
+    ...base.sizesMiB.map((mib) => {
+      const xs = bw.filter((b) => b.mib === mib);
+      return `| ${mib} | ${median(xs.map((b) => b.ms)).toFixed(2)} | ${median(xs.map((b) => b.gbPerS)).toFixed(2)} |`;
+    }),
+    '',
+    machineNote(before),
+  ];
+  return { markdown: lines.join('\n') };
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  if (a.worker) return worker(JSON.parse(a.worker) as Params);
+  const quick = a.quick === 'true';
+  const r = await run({
+    rounds: Number(a.rounds ?? (quick ? 1 : 3)), steps: Number(a.steps ?? (quick ? 3 : 20)), warmup: Number(a.warmup ?? (quick ? 1 : 3)),
+    batch: Number(a.batch ?? (quick ? 32 : 128)), signin: a.signin === 'true', sizesMiB: quick ? [1] : undefined,
+  });
+  process.stdout.write(`${r.markdown}\n`);
+}
+
+if (require.main === module) main().catch((e: unknown) => {
+  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

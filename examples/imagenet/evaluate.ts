@@ -1,0 +1,69 @@
+/**
+ * `--evaluate` of the ImageNet example (pytorch/examples' imagenet/main.py -e): the weights of a
+ * run directory's checkpoint (or of a checkpoint file given with --resume) evaluated on val/,
+ * top-1 and top-5, with the run's own config (model, Sign-In, image size). Data-parallel when
+ * launched with several workers: each rank evaluates its shard and the means are combined.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DataLoader } from '../../src/data';
+import { createDataset } from '../../src/data/registry';
+import { dataParallelFromEnv } from '../../src/distributed';
+import { modelOptionsFor, transformsFor } from '../../src/experiments/resolve';
+import type { ExperimentConfig } from '../../src/experiments/schema';
+import { createModel } from '../../src/models';
+import { loadSafetensors } from '../../src/nn/safetensors';
+import { applySignIn } from '../../src/signin';
+import { Trainer } from '../../src/train/trainer';
+import { setNumThreads } from '../../src';
+
+export interface EvalOutcome {
+  top1: number;
+  top5: number;
+  loss: number;
+  images: number;
+  checkpoint: string;
+}
+
+/** The newest checkpoint of a run directory, or the file itself. */
+export function checkpointFile(runDirOrFile: string): string {
+  if (fs.statSync(runDirOrFile, { throwIfNoEntry: false })?.isFile()) return runDirOrFile;
+  for (const name of ['checkpoint.safetensors', 'checkpoint.prev.safetensors']) {
+    const f = path.join(runDirOrFile, name);
+    if (fs.existsSync(f)) return f;
+  }
+  throw new Error(`no checkpoint in ${runDirOrFile}: train first, or give a checkpoint file with --resume`);
+}
+
+export async function evaluateCheckpoint(config: ExperimentConfig, checkpoint: string): Promise<EvalOutcome> {
+  const dp = dataParallelFromEnv();
+  try {
+    if (config.threads > 0) setNumThreads(config.threads);
+    const model = createModel(config.model.name, modelOptionsFor(config));
+    if (config.signin.enabled) applySignIn(model, { beta: config.signin.beta, layers: config.signin.layers });
+    const tensors = loadSafetensors(checkpoint);
+    try {
+      const state = new Map([...tensors].filter(([k]) => k.startsWith('model.')).map(([k, t]) => [k.slice('model.'.length), t]));
+      model.loadStateDict(state);
+    } finally {
+      for (const t of tensors.values()) t.dispose();
+    }
+    const ds = createDataset('imagenet', { root: config.dataset.root, train: false });
+    const batchSize = Math.max(1, Math.floor(Math.max(config.batchSize, 256) / dp.worldSize));
+    const loader = new DataLoader(ds, {
+      batchSize, transforms: transformsFor(config, false), numWorkers: config.dataset.workers ?? 2, persistentWorkers: true,
+      sampler: dp.sampler(ds.length, { shuffle: false, seed: 0 }),
+    });
+    try {
+      const trainer = new Trainer({ model, optimizer: { lr: 0, step() {}, zeroGrad() {}, stateDict: () => new Map(), loadStateDict() {} }, train: loader, epochs: 1, lr: () => 0 });
+      const local = await trainer.evaluate(loader);
+      const mean = dp.reduceEval(local, loader.sampler.length);
+      return { ...mean, images: ds.length, checkpoint };
+    } finally {
+      await loader.close();
+      model.dispose();
+    }
+  } finally {
+    dp.finish();
+  }
+}

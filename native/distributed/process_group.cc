@@ -1,0 +1,289 @@
+// Data-parallel collectives on libtorch's own c10d: one process group per process (torch's
+// default group), Gloo over a TCPStore (MASTER_ADDR/PORT, like torchrun) or a FileStore. The
+// calls block the JS thread until the collective completes or fails: a dead or stuck peer
+// surfaces as an error after at most the group's timeout, never as a hang.
+//
+// Gloo of libtorch 1.13 has no AVG reduction (NCCL only), so "avg" is a sum followed by a
+// division. Many small tensors are reduced as flat buckets: one collective per bucket, not per
+// tensor (what DDP's reducer does; its per-parameter autograd hooks are not reachable from here).
+#include <napi.h>
+
+#if __has_include(<gloo/context.h>) && __has_include(<torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>)
+#define SIGNIN_WITH_C10D 1
+// libtorch's CMake config defines these for its users (Caffe2Targets.cmake); node-gyp does not,
+// and c10d's Gloo header compiles to nothing without them.
+#ifndef USE_C10D_GLOO
+#define USE_C10D_GLOO
+#endif
+#ifndef USE_DISTRIBUTED
+#define USE_DISTRIBUTED
+#endif
+#include <torch/csrc/distributed/c10d/FileStore.hpp>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
+
+#include <ATen/ATen.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "convert.h"
+#include "exports.h"
+#include "guard.h"
+#include "tensor.h"
+
+namespace signin {
+
+namespace {
+
+#ifdef SIGNIN_WITH_C10D
+
+struct Group {
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
+  int rank = 0;
+  int size = 1;
+  std::chrono::milliseconds timeout{0};
+};
+
+// Never destroyed at process exit: the group's destructor joins Gloo's threads, which must not
+// run from exit() while a collective may still be pending. destroyProcessGroup() frees it.
+Group* group = nullptr;
+
+Group& Current(const char* what) {
+  if (!group) {
+    throw ArgError(std::string(what) + ": no process group; call initProcessGroup() first");
+  }
+  return *group;
+}
+
+std::string Str(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsString()) throw ArgError(std::string("Expected a string for options.") + key + " but received " + DescribeJs(v));
+  return v.As<Napi::String>().Utf8Value();
+}
+
+// Waits for a collective; Gloo's own timeout bounds the wait, a failed peer becomes an error.
+void Wait(const c10::intrusive_ptr<c10d::Work>& work, const char* what) {
+  try {
+    work->wait();
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(std::string(what) + " failed (a peer process may have exited or timed out): " +
+                             e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string(what) + " failed (a peer process may have exited or timed out): " + e.what());
+  }
+}
+
+c10d::ReduceOp ParseOp(const std::string& op) {
+  if (op == "sum" || op == "avg") return c10d::ReduceOp::SUM;
+  if (op == "max") return c10d::ReduceOp::MAX;
+  if (op == "min") return c10d::ReduceOp::MIN;
+  if (op == "product") return c10d::ReduceOp::PRODUCT;
+  throw ArgError("Expected op to be one of 'sum', 'avg', 'max', 'min', 'product' but received '" + op + "'");
+}
+
+void CheckCollectiveTensor(const at::Tensor& t, const std::string& name) {
+  if (!t.is_contiguous()) throw ArgError(name + " must be contiguous for a collective");
+  if (t.is_sparse()) throw ArgError(name + " must be dense for a collective");
+}
+
+void AllReduceOne(Group& g, at::Tensor t, const std::string& op) {
+  std::vector<at::Tensor> ts{t};
+  c10d::AllreduceOptions o;
+  o.reduceOp = ParseOp(op);
+  Wait(g.pg->allreduce(ts, o), "allReduce");
+  if (op == "avg") t.div_(g.size);
+}
+
+#endif
+
+}  // namespace
+
+#ifdef SIGNIN_WITH_C10D
+
+// distInit({ backend, rank, worldSize, timeoutMs, store: 'tcp'|'file', host?, port?, path?, device? })
+Napi::Value DistInit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (group) throw ArgError("initProcessGroup: a process group already exists; call destroyProcessGroup() first");
+  if (info.Length() < 1 || !info[0].IsObject()) throw ArgError("initProcessGroup: expected an options object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  const std::string backend = Str(o, "backend");
+  if (backend != "gloo") {
+    throw ArgError("initProcessGroup: backend '" + backend + "' is not available in this build (CPU libtorch has only 'gloo')");
+  }
+  const int rank = static_cast<int>(ToInt(o.Get("rank"), "options.rank"));
+  const int size = static_cast<int>(ToInt(o.Get("worldSize"), "options.worldSize"));
+  if (size < 1 || rank < 0 || rank >= size) {
+    throw ArgError("initProcessGroup: expected 0 <= rank < worldSize but got rank " + std::to_string(rank) +
+                   ", worldSize " + std::to_string(size));
+  }
+  const std::chrono::milliseconds timeout(ToInt(o.Get("timeoutMs"), "options.timeoutMs"));
+  const std::string kind = Str(o, "store");
+  auto g = std::make_unique<Group>();
+  g->rank = rank;
+  g->size = size;
+  g->timeout = timeout;
+  if (kind == "file") {
+    g->store = c10::make_intrusive<c10d::FileStore>(Str(o, "path"), size);
+  } else if (kind == "tcp") {
+    c10d::TCPStoreOptions so;
+    so.port = static_cast<std::uint16_t>(ToInt(o.Get("port"), "options.port"));
+    so.isServer = rank == 0;
+    so.numWorkers = static_cast<std::size_t>(size);
+    so.waitWorkers = true;
+    so.timeout = timeout;
+    g->store = c10::make_intrusive<c10d::TCPStore>(Str(o, "host"), so);
+  } else {
+    throw ArgError("initProcessGroup: expected store 'tcp' or 'file' but received '" + kind + "'");
+  }
+  g->store->setTimeout(timeout);
+  auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
+  Napi::Value dev = o.Get("interface");
+  if (dev.IsString()) {
+    opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(dev.As<Napi::String>().Utf8Value()));
+  } else if (o.Get("hostname").IsString()) {
+    opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(Str(o, "hostname")));
+  } else {
+    opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+  }
+  opts->threads = 2;
+  auto prefixed = c10::make_intrusive<c10d::PrefixStore>("signin/default_pg", g->store);
+  try {
+    g->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, rank, size, opts);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(std::string("initProcessGroup: connecting the ranks failed: ") + e.what_without_backtrace());
+  }
+  group = g.release();
+  return env.Undefined();
+}
+
+Napi::Value DistInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!group) return env.Null();
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("rank", group->rank);
+  r.Set("worldSize", group->size);
+  r.Set("backend", "gloo");
+  return r;
+}
+
+// distAllReduce(tensors, op, bucketBytes): in place; tensors of one dtype are reduced in flat
+// buckets of at most bucketBytes (a tensor larger than that is its own bucket).
+Napi::Value DistAllReduce(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Group& g = Current("allReduce");
+  std::vector<at::Tensor> ts = ToTensorList(env, info[0], "tensors");
+  const std::string op = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "sum";
+  ParseOp(op);
+  const int64_t bucketBytes = info.Length() > 2 && info[2].IsNumber() ? ToInt(info[2], "bucketBytes") : 25 << 20;
+  for (size_t i = 0; i < ts.size(); i++) CheckCollectiveTensor(ts[i], "tensors[" + std::to_string(i) + "]");
+  at::NoGradGuard noGrad;
+  size_t i = 0;
+  while (i < ts.size()) {
+    std::vector<at::Tensor> bucket{ts[i]};
+    int64_t bytes = ts[i].nbytes();
+    size_t j = i + 1;
+    while (j < ts.size() && ts[j].scalar_type() == ts[i].scalar_type() && ts[j].device() == ts[i].device() &&
+           bytes + static_cast<int64_t>(ts[j].nbytes()) <= bucketBytes) {
+      bytes += ts[j].nbytes();
+      bucket.push_back(ts[j++]);
+    }
+    if (bucket.size() == 1) {
+      AllReduceOne(g, bucket[0], op);
+    } else {
+      std::vector<at::Tensor> flat;
+      flat.reserve(bucket.size());
+      for (auto& t : bucket) flat.push_back(t.reshape({-1}));
+      at::Tensor buf = at::cat(flat);
+      AllReduceOne(g, buf, op);
+      int64_t off = 0;
+      for (auto& t : bucket) {
+        t.copy_(buf.narrow(0, off, t.numel()).view(t.sizes()));
+        off += t.numel();
+      }
+    }
+    i = j;
+  }
+  return env.Undefined();
+}
+
+// distBroadcast(tensors, root): in place, one flat buffer per dtype run like allReduce.
+Napi::Value DistBroadcast(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Group& g = Current("broadcast");
+  std::vector<at::Tensor> ts = ToTensorList(env, info[0], "tensors");
+  const int root = static_cast<int>(ToInt(info[1], "root"));
+  if (root < 0 || root >= g.size) throw ArgError("broadcast: root " + std::to_string(root) + " is not a rank of the group");
+  for (size_t i = 0; i < ts.size(); i++) CheckCollectiveTensor(ts[i], "tensors[" + std::to_string(i) + "]");
+  at::NoGradGuard noGrad;
+  size_t i = 0;
+  while (i < ts.size()) {
+    size_t j = i + 1;
+    while (j < ts.size() && ts[j].scalar_type() == ts[i].scalar_type() && ts[j].device() == ts[i].device()) j++;
+    std::vector<at::Tensor> flat;
+    for (size_t k = i; k < j; k++) flat.push_back(ts[k].reshape({-1}));
+    std::vector<at::Tensor> buf{at::cat(flat)};
+    c10d::BroadcastOptions o;
+    o.rootRank = root;
+    Wait(g.pg->broadcast(buf, o), "broadcast");
+    int64_t off = 0;
+    for (size_t k = i; k < j; k++) {
+      ts[k].copy_(buf[0].narrow(0, off, ts[k].numel()).view(ts[k].sizes()));
+      off += ts[k].numel();
+    }
+    i = j;
+  }
+  return env.Undefined();
+}
+
+// distAllGather(tensor): a new tensor per rank, in rank order.
+Napi::Value DistAllGather(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Group& g = Current("allGather");
+  at::Tensor t = NativeTensor::From(env, info[0], "tensor");
+  CheckCollectiveTensor(t, "tensor");
+  std::vector<std::vector<at::Tensor>> out(1);
+  for (int r = 0; r < g.size; r++) out[0].push_back(at::empty_like(t));
+  std::vector<at::Tensor> in{t};
+  Wait(g.pg->allgather(out, in), "allGather");
+  return FromTensorList(env, out[0]);
+}
+
+Napi::Value DistBarrier(const Napi::CallbackInfo& info) {
+  Group& g = Current("barrier");
+  Wait(g.pg->barrier(), "barrier");
+  return info.Env().Undefined();
+}
+
+Napi::Value DistDestroy(const Napi::CallbackInfo& info) {
+  delete group;
+  group = nullptr;
+  return info.Env().Undefined();
+}
+
+Napi::Value DistAvailable(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), true); }
+
+#else
+
+namespace {
+[[noreturn]] void Unavailable() {
+  throw std::runtime_error("distributed: this build of the addon has no c10d (libtorch or Gloo headers were missing)");
+}
+}  // namespace
+
+Napi::Value DistInit(const Napi::CallbackInfo&) { Unavailable(); }
+Napi::Value DistInfo(const Napi::CallbackInfo& info) { return info.Env().Null(); }
+Napi::Value DistAllReduce(const Napi::CallbackInfo&) { Unavailable(); }
+Napi::Value DistBroadcast(const Napi::CallbackInfo&) { Unavailable(); }
+Napi::Value DistAllGather(const Napi::CallbackInfo&) { Unavailable(); }
+Napi::Value DistBarrier(const Napi::CallbackInfo&) { Unavailable(); }
+Napi::Value DistDestroy(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
+Napi::Value DistAvailable(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), false); }
+
+#endif
+
+}  // namespace signin

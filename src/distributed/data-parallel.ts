@@ -1,0 +1,93 @@
+/**
+ * What a training loop needs to run data-parallel, as small pieces a runner calls: join the group
+ * from torchrun's variables, split the global batch, shard the samples, wrap model and optimizer,
+ * keep writers (checkpoints, metrics, reports) on rank 0, and combine evaluation over the shards.
+ * With WORLD_SIZE unset or 1 every piece is the identity, so a runner calls them unconditionally.
+ */
+import { IssuesError, ToolkitError } from '../errors';
+import { DistributedSampler, type Sampler } from '../data/sampler';
+import type { Module } from '../nn/module';
+import { tensor } from '../tensor/creation';
+import type { Callback, Optimizer } from '../train/callbacks';
+import { DistributedDataParallel, type DistributedDataParallelOptions } from './ddp';
+import { distributedEnv } from './env';
+import { allReduce, destroyProcessGroup, initProcessGroup, isInitialized, type Backend } from './process-group';
+
+export interface EvalSums {
+  loss: number;
+  top1: number;
+  top5: number;
+}
+
+export class DataParallelContext {
+  ddp: DistributedDataParallel | undefined;
+
+  constructor(readonly rank: number, readonly worldSize: number) {}
+
+  /** Rank 0 writes checkpoints, metrics and reports. */
+  get isMain(): boolean {
+    return this.rank === 0;
+  }
+
+  /** The per-rank batch of a global batch; the global batch must divide evenly. */
+  localBatch(globalBatch: number): number {
+    if (globalBatch % this.worldSize !== 0) {
+      throw new IssuesError('ERR_CONFIG', 'Invalid data-parallel config', [{
+        code: 'batch_not_divisible', path: 'batchSize',
+        message: `the global batch ${globalBatch} must be a multiple of the world size ${this.worldSize}`,
+      }]);
+    }
+    return globalBatch / this.worldSize;
+  }
+
+  /** This rank's shard of n samples (undefined with one process: the loader's own sampler). */
+  sampler(n: number, opts: { shuffle: boolean; seed: number; dropLast?: boolean }): Sampler | undefined {
+    if (this.worldSize === 1) return undefined;
+    return new DistributedSampler(n, { rank: this.rank, worldSize: this.worldSize, ...opts });
+  }
+
+  /**
+   * Broadcasts rank 0's model state (call after pruning, Sign-In and any checkpoint load) and
+   * returns the optimizer whose step() first averages gradients across ranks.
+   */
+  wrap<O extends Optimizer>(model: Module, optimizer: O, options: DistributedDataParallelOptions = {}): O {
+    if (this.worldSize === 1) return optimizer;
+    this.ddp = new DistributedDataParallel(model, options);
+    return this.ddp.wrapOptimizer(optimizer);
+  }
+
+  /** The callback on rank 0; elsewhere one that keeps its state hooks but writes nothing. */
+  mainOnly<C extends Callback>(cb: C): Callback {
+    if (this.isMain) return cb;
+    return { name: cb.name, getState: cb.getState?.bind(cb), setState: cb.setState?.bind(cb) };
+  }
+
+  /** Means over the whole evaluation set from each rank's means over its `count` samples. */
+  reduceEval(local: EvalSums, count: number): EvalSums {
+    if (this.worldSize === 1) return local;
+    const t = tensor([local.loss * count, local.top1 * count, local.top5 * count, count], { dtype: 'float64' });
+    try {
+      allReduce(t);
+      const [loss, top1, top5, n] = t.toArray();
+      return { loss: loss / n, top1: top1 / n, top5: top5 / n };
+    } finally {
+      t.dispose();
+    }
+  }
+
+  finish(): void {
+    if (this.worldSize > 1) destroyProcessGroup();
+  }
+}
+
+/**
+ * Joins the job's process group when launched distributed (WORLD_SIZE > 1, as torchrun or
+ * `signin-torch train --nproc N` set it); a one-process context otherwise.
+ */
+export function dataParallelFromEnv(options: { backend?: Backend; timeoutMs?: number } = {}): DataParallelContext {
+  const env = distributedEnv();
+  if (!env || env.worldSize === 1) return new DataParallelContext(0, 1);
+  if (isInitialized()) throw new ToolkitError('ERR_DISTRIBUTED', 'dataParallelFromEnv: this process already joined a process group');
+  initProcessGroup({ backend: options.backend ?? 'gloo', rank: env.rank, worldSize: env.worldSize, initMethod: 'env://', timeoutMs: options.timeoutMs });
+  return new DataParallelContext(env.rank, env.worldSize);
+}

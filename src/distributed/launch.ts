@@ -1,0 +1,148 @@
+/**
+ * The `--nproc N` launcher: torchrun's static rendezvous. Spawns N copies of a command on this
+ * node with torchrun's variables (RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, GROUP_RANK,
+ * MASTER_ADDR, MASTER_PORT, ...), forwards their output, and, like torchrun, stops the others
+ * when one fails. Several nodes: run it on each with the same --nnodes/--master-addr/--master-port
+ * and its own --node-rank.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
+import { ToolkitError } from '../errors';
+import { workerEnv } from './env';
+
+export interface LaunchOptions {
+  /** Workers on this node (torchrun's --nproc_per_node). */
+  nproc: number;
+  nnodes?: number;
+  nodeRank?: number;
+  /** Default 127.0.0.1 (one node). */
+  masterAddr?: string;
+  /** Default: a free port on one node, 29500 on several (torchrun's default). */
+  masterPort?: number;
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  /** After one worker fails, how long the others get after SIGTERM before SIGKILL. */
+  graceMs?: number;
+}
+
+export interface LaunchResult {
+  /** 0 when every worker exited 0, else the first failure's exit code (128 + signal when killed). */
+  exitCode: number;
+  /** Per local rank: exit code, or 128 + signal number. */
+  codes: number[];
+}
+
+function checkInt(name: string, v: unknown, min: number, max = 65535): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ToolkitError('ERR_INVALID_ARG', `Expected ${name} to be an integer in [${min}, ${max}] but received ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15, SIGABRT: 6 };
+
+export async function launch(options: LaunchOptions): Promise<LaunchResult> {
+  const nproc = checkInt('nproc', options.nproc, 1, 1024);
+  const nnodes = checkInt('nnodes', options.nnodes ?? 1, 1, 65535);
+  const nodeRank = checkInt('nodeRank', options.nodeRank ?? 0, 0, nnodes - 1);
+  const masterAddr = options.masterAddr ?? '127.0.0.1';
+  const masterPort = checkInt('masterPort', options.masterPort ?? (nnodes === 1 ? await freePort() : 29500), 1);
+  const graceMs = options.graceMs ?? 10_000;
+  const children: ChildProcess[] = [];
+  const codes: number[] = new Array(nproc).fill(-1);
+  let firstFailure: number | undefined;
+  await new Promise<void>((resolve) => {
+    let running = nproc;
+    const stopOthers = () => {
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+      setTimeout(() => {
+        for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      }, graceMs).unref();
+    };
+    for (let local = 0; local < nproc; local++) {
+      const env = {
+        ...process.env,
+        ...options.env,
+        ...workerEnv({ rank: nodeRank * nproc + local, localRank: local, worldSize: nnodes * nproc, localWorldSize: nproc, nodeRank, nnodes, masterAddr, masterPort }),
+      };
+      const child = spawn(options.command, options.args, { env, stdio: 'inherit' });
+      children.push(child);
+      const done = (code: number) => {
+        if (codes[local] !== -1) return;
+        codes[local] = code;
+        if (code !== 0 && firstFailure === undefined) {
+          firstFailure = code;
+          stopOthers();
+        }
+        if (--running === 0) resolve();
+      };
+      child.on('error', () => done(127));
+      child.on('exit', (code, signal) => done(code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0)));
+    }
+  });
+  return { exitCode: firstFailure ?? 0, codes };
+}
+
+/** The launcher's flags, removed from a command line; undefined `nproc` when not given. */
+export interface LauncherFlags {
+  nproc?: number;
+  nnodes?: number;
+  nodeRank?: number;
+  masterAddr?: string;
+  masterPort?: number;
+  rest: string[];
+}
+
+const FLAG_KEYS: Record<string, keyof Omit<LauncherFlags, 'rest'>> = {
+  '--nproc': 'nproc', '--nproc-per-node': 'nproc', '--nnodes': 'nnodes', '--node-rank': 'nodeRank', '--master-addr': 'masterAddr', '--master-port': 'masterPort',
+};
+
+export function parseLauncherFlags(argv: string[]): LauncherFlags {
+  const out: LauncherFlags = { rest: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
+    const key = FLAG_KEYS[flag];
+    if (!key) {
+      out.rest.push(argv[i]);
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new ToolkitError('ERR_INVALID_ARG', `Expected a value after ${flag}`);
+    if (key === 'masterAddr') out.masterAddr = value;
+    else {
+      const n = Number(value);
+      if (!Number.isInteger(n)) throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be an integer but received '${value}'`);
+      out[key] = n;
+    }
+  }
+  return out;
+}
+
+/**
+ * The CLI hook: when argv (after the node binary) holds `command` and --nproc, and this process is
+ * not already a worker, re-runs the same command line without the launcher flags in nproc workers
+ * and returns the exit code; otherwise returns undefined and the command runs here.
+ */
+export async function launchIfRequested(argv: string[], command = 'train'): Promise<number | undefined> {
+  const flags = parseLauncherFlags(argv);
+  if (flags.nproc === undefined || process.env.WORLD_SIZE !== undefined || !flags.rest.includes(command)) return undefined;
+  const r = await launch({
+    nproc: flags.nproc, nnodes: flags.nnodes, nodeRank: flags.nodeRank, masterAddr: flags.masterAddr, masterPort: flags.masterPort,
+    command: process.execPath, args: [...process.execArgv, ...flags.rest],
+  });
+  return r.exitCode;
+}

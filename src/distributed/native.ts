@@ -1,0 +1,32 @@
+/** The addon's c10d exports (native/distributed/process_group.cc), typed. */
+import { native } from '../native';
+import type { NativeTensor } from '../native';
+
+export interface NativeInitOptions {
+  backend: string;
+  rank: number;
+  worldSize: number;
+  timeoutMs: number;
+  store: 'tcp' | 'file';
+  host?: string;
+  port?: number;
+  path?: string;
+  /** Gloo device: a network interface (GLOO_SOCKET_IFNAME) or a hostname to bind; else the host's. */
+  interface?: string;
+  hostname?: string;
+}
+
+export interface DistributedBinding {
+  distAvailable(): boolean;
+  distInit(options: NativeInitOptions): void;
+  distInfo(): { rank: number; worldSize: number; backend: string } | null;
+  distAllReduce(tensors: NativeTensor[], op: string, bucketBytes: number): void;
+  distBroadcast(tensors: NativeTensor[], root: number): void;
+  distAllGather(tensor: NativeTensor): NativeTensor[];
+  distBarrier(): void;
+  distDestroy(): void;
+}
+
+export function distNative(): DistributedBinding {
+  return native() as unknown as DistributedBinding;
+}

@@ -1,0 +1,162 @@
+/**
+ * torch.distributed's functional surface over c10d's ProcessGroupGloo: one default group per
+ * process. Collectives are synchronous and in place; a failed or vanished peer raises
+ * ERR_DISTRIBUTED within the group's timeout.
+ */
+import { fromNative, ToolkitError } from '../errors';
+import { Tensor, tensorHandle } from '../tensor/tensor';
+import { distributedEnv } from './env';
+import { distNative } from './native';
+
+export type Backend = 'gloo' | 'nccl';
+export type ReduceOp = 'sum' | 'avg' | 'max' | 'min' | 'product';
+
+export interface InitProcessGroupOptions {
+  backend?: Backend;
+  /** Default: RANK. */
+  rank?: number;
+  /** Default: WORLD_SIZE. */
+  worldSize?: number;
+  /**
+   * 'env://' (MASTER_ADDR / MASTER_PORT, the default), 'tcp://host:port' or 'file:///path'
+   * (a FileStore: every rank opens the same file; a fresh path per job).
+   */
+  initMethod?: string;
+  /** Bound on every wait: rendezvous and each collective (default 60 000 ms). */
+  timeoutMs?: number;
+}
+
+const REDUCE_OPS: readonly ReduceOp[] = ['sum', 'avg', 'max', 'min', 'product'];
+
+function distError(what: string, err: unknown): ToolkitError {
+  const e = fromNative(err);
+  if (e.code === 'ERR_INVALID_ARG') return e;
+  const message = e.message.startsWith(`${what}:`) ? e.message : `${what}: ${e.message}`;
+  return new ToolkitError('ERR_DISTRIBUTED', message, { cause: err });
+}
+
+function checkInt(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ToolkitError('ERR_INVALID_ARG', `Expected ${name} to be an integer in [${min}, ${max}] but received ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function parseInitMethod(initMethod: string): { store: 'tcp'; host: string; port: number } | { store: 'file'; path: string } {
+  if (initMethod === 'env://') {
+    const env = distributedEnv({ WORLD_SIZE: '1', RANK: '0', ...process.env });
+    return { store: 'tcp', host: env!.masterAddr, port: env!.masterPort };
+  }
+  const tcp = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)\/?$/.exec(initMethod);
+  if (tcp) return { store: 'tcp', host: tcp[1].replace(/^\[|\]$/g, ''), port: checkInt('the initMethod port', Number(tcp[2]), 1, 65535) };
+  if (initMethod.startsWith('file://') && initMethod.length > 'file://'.length) return { store: 'file', path: initMethod.slice('file://'.length) };
+  throw new ToolkitError('ERR_INVALID_ARG', `Expected initMethod to be 'env://', 'tcp://host:port' or 'file:///path' but received '${initMethod}'`);
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * Joins the job's default process group (torch.distributed.init_process_group). Blocks until
+ * every rank has joined or timeoutMs passed. Rank and world size default to RANK / WORLD_SIZE.
+ */
+export function initProcessGroup(options: InitProcessGroupOptions = {}): void {
+  const backend = options.backend ?? 'gloo';
+  if (backend !== 'gloo' && backend !== 'nccl') {
+    throw new ToolkitError('ERR_INVALID_ARG', `Expected backend to be 'gloo' or 'nccl' but received ${JSON.stringify(backend)}`);
+  }
+  const env = distributedEnv();
+  const worldSize = checkInt('worldSize', options.worldSize ?? env?.worldSize ?? 1, 1);
+  const rank = checkInt('rank', options.rank ?? env?.rank ?? 0, 0, worldSize - 1);
+  const timeoutMs = checkInt('timeoutMs', options.timeoutMs ?? 60_000, 1);
+  const store = parseInitMethod(options.initMethod ?? 'env://');
+  const device = process.env.GLOO_SOCKET_IFNAME
+    ? { interface: process.env.GLOO_SOCKET_IFNAME }
+    : store.store === 'file' || LOOPBACK.has(store.host) ? { hostname: '127.0.0.1' } : {};
+  const b = distNative();
+  if (!b.distAvailable()) throw new ToolkitError('ERR_DISTRIBUTED', 'initProcessGroup: this build of the addon has no c10d (libtorch or Gloo headers were missing at build time)');
+  try {
+    b.distInit({ backend, rank, worldSize, timeoutMs, ...store, ...device });
+  } catch (err) {
+    throw distError('initProcessGroup', err);
+  }
+}
+
+export function isInitialized(): boolean {
+  return distNative().distInfo() !== null;
+}
+
+function info(what: string): { rank: number; worldSize: number } {
+  const i = distNative().distInfo();
+  if (!i) throw new ToolkitError('ERR_DISTRIBUTED', `${what}: no process group; call initProcessGroup() first`);
+  return i;
+}
+
+/** This process's rank (0 when no group exists, as a single process is rank 0 of 1). */
+export function getRank(): number {
+  return distNative().distInfo()?.rank ?? 0;
+}
+
+export function getWorldSize(): number {
+  return distNative().distInfo()?.worldSize ?? 1;
+}
+
+function handles(what: string, tensors: Tensor | Tensor[]): ReturnType<typeof tensorHandle>[] {
+  const list = Array.isArray(tensors) ? tensors : [tensors];
+  return list.map((t, i) => tensorHandle(`${what}: tensors[${i}]`, t));
+}
+
+/**
+ * Reduces tensors in place across ranks. Several tensors travel as flat buckets of at most
+ * bucketBytes (default 25 MiB, DDP's bucket_cap_mb), one collective per bucket.
+ */
+export function allReduce(tensors: Tensor | Tensor[], options: { op?: ReduceOp; bucketBytes?: number } = {}): void {
+  info('allReduce');
+  const op = options.op ?? 'sum';
+  if (!REDUCE_OPS.includes(op)) throw new ToolkitError('ERR_INVALID_ARG', `Expected op to be one of ${REDUCE_OPS.join(', ')} but received ${JSON.stringify(op)}`);
+  const bucketBytes = checkInt('bucketBytes', options.bucketBytes ?? 25 * 2 ** 20, 1);
+  const hs = handles('allReduce', tensors);
+  try {
+    distNative().distAllReduce(hs, op, bucketBytes);
+  } catch (err) {
+    throw distError('allReduce', err);
+  }
+}
+
+/** Copies rank `root`'s values into the tensors of every rank, in place. */
+export function broadcast(tensors: Tensor | Tensor[], root = 0): void {
+  const { worldSize } = info('broadcast');
+  checkInt('root', root, 0, worldSize - 1);
+  const hs = handles('broadcast', tensors);
+  try {
+    distNative().distBroadcast(hs, root);
+  } catch (err) {
+    throw distError('broadcast', err);
+  }
+}
+
+/** Every rank's copy of `tensor`, in rank order (new tensors). */
+export function allGather(tensor: Tensor): Tensor[] {
+  info('allGather');
+  const h = tensorHandle('allGather: tensor', tensor);
+  let out: ReturnType<typeof tensorHandle>[];
+  try {
+    out = distNative().distAllGather(h);
+  } catch (err) {
+    throw distError('allGather', err);
+  }
+  return out.map((o) => new Tensor(o));
+}
+
+export function barrier(): void {
+  info('barrier');
+  try {
+    distNative().distBarrier();
+  } catch (err) {
+    throw distError('barrier', err);
+  }
+}
+
+/** Leaves the group (torch.distributed.destroy_process_group); a no-op when there is none. */
+export function destroyProcessGroup(): void {
+  distNative().distDestroy();
+}

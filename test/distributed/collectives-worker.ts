@@ -1,0 +1,33 @@
+/**
+ * One worker of launch.test.ts: joins the group from torchrun's variables alone (env://, a
+ * TCPStore at MASTER_ADDR:MASTER_PORT), runs each collective and writes what it saw as JSON to
+ * argv[2]/rank<RANK>.json. argv[3] === 'fail-rank-1': rank 1 exits 5 before joining.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { tensor } from '../../src';
+import {
+  allGather, allReduce, barrier, DataParallelContext, broadcast, destroyProcessGroup, distributedEnv, getRank, getWorldSize, initProcessGroup,
+} from '../../src/distributed';
+
+const env = distributedEnv()!;
+if (process.argv[3] === 'fail-rank-1' && env.rank === 1) process.exit(5);
+initProcessGroup({ backend: 'gloo', timeoutMs: 20_000 });
+const r = getRank();
+const sum = tensor([r + 1, 10 * (r + 1)], { dtype: 'float64' });
+allReduce(sum);
+const avg = tensor([r + 1], { dtype: 'float64' });
+allReduce([avg], { op: 'avg' });
+const max = tensor([r]);
+allReduce(max, { op: 'max' });
+const b = tensor([r + 100, r + 200]);
+broadcast(b, 1);
+const gathered = allGather(tensor([r * 2]));
+const dp = new DataParallelContext(r, getWorldSize());
+const evalMeans = dp.reduceEval({ loss: r, top1: r / 10, top5: 1 }, r + 1);
+barrier();
+fs.writeFileSync(path.join(process.argv[2], `rank${r}.json`), JSON.stringify({
+  env, worldSize: getWorldSize(), sum: sum.toArray(), avg: avg.toArray(), max: max.toArray(), b: b.toArray(),
+  gathered: gathered.map((g) => g.toArray()), evalMeans, localBatch: dp.localBatch(12), vars: ['RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'LOCAL_WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'GROUP_RANK'].map((k) => process.env[k]),
+}));
+destroyProcessGroup();

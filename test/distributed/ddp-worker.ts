@@ -1,0 +1,66 @@
+/**
+ * One rank of the loopback DDP tests (run with tsx by ddp.test.ts). Trains ToyNet (BatchNorm in
+ * eval mode) on a fixed synthetic data set: each global batch of B rows is split into WORLD_SIZE
+ * contiguous shards. Every rank draws its own initial weights and masks (seed + rank), so only
+ * DDP's broadcast from rank 0 makes them agree. Writes the final state dict as JSON.
+ *
+ * argv[2]: JSON { mode: 'plain' | 'signin', steps, batch, initMethod, out, dieAtStep?, timeoutMs? }
+ */
+import * as fs from 'node:fs';
+import {
+  applySignIn, F, manualSeed, pruneModel, randint, randn, resetSignIn, setNumThreads, SGD, tidy, Generator,
+} from '../../src';
+import { DistributedDataParallel, destroyProcessGroup, initProcessGroup } from '../../src/distributed';
+import { ToyNet } from '../helpers/toy-model';
+
+interface Args {
+  mode: 'plain' | 'signin';
+  steps: number;
+  batch: number;
+  initMethod: string;
+  out: string;
+  dieAtStep?: number;
+  timeoutMs?: number;
+}
+
+async function main(): Promise<void> {
+  const a = JSON.parse(process.argv[2]) as Args;
+  const rank = Number(process.env.RANK);
+  const world = Number(process.env.WORLD_SIZE);
+  setNumThreads(1);
+  initProcessGroup({ backend: 'gloo', initMethod: a.initMethod, timeoutMs: a.timeoutMs ?? 30_000 });
+  manualSeed(100 + rank);
+  const model = new ToyNet({ width: 4 });
+  await pruneModel(model, { method: 'random', sparsity: 0.5 });
+  if (a.mode === 'signin') applySignIn(model, { beta: 1 });
+  model.eval();
+  const ddp = new DistributedDataParallel(model);
+  const opt = ddp.wrapOptimizer(SGD.forModel(model, { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 }));
+
+  const initial = model.stateDict().get('conv2.weight')!.toArray();
+  const gen = new Generator(7);
+  const x = randn([a.steps * a.batch, 1, 8, 8], { generator: gen });
+  const y = randint(0, 10, [a.steps * a.batch], { generator: gen });
+  const local = a.batch / world;
+  for (let s = 0; s < a.steps; s++) {
+    if (a.dieAtStep === s && rank === world - 1) process.kill(process.pid, 'SIGKILL');
+    tidy(() => {
+      const lo = s * a.batch + rank * local;
+      const xb = x.narrow(0, lo, local);
+      const yb = y.narrow(0, lo, local);
+      F.crossEntropy(ddp.forward(xb), yb).backward();
+      opt.step();
+    });
+    opt.zeroGrad();
+    if (a.mode === 'signin' && s === Math.floor(a.steps / 2)) resetSignIn(model);
+  }
+  const state: Record<string, number[]> = {};
+  for (const [k, t] of model.stateDict()) state[k] = Array.from(t.data(), Number);
+  fs.writeFileSync(a.out, JSON.stringify({ rank, world, state, initial, syncs: ddp.stats.syncs }));
+  destroyProcessGroup();
+}
+
+main().catch((e: Error & { code?: string }) => {
+  process.stderr.write(`rank ${process.env.RANK} failed: ${e.code ?? ''} ${e.message}\n`);
+  process.exit(3);
+});
