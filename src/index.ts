@@ -11,3 +11,7 @@ export * from './data';
 export * from './optim/sgd';
 export * from './train';
 export * from './experiments';
+export * from './optim/adamw';
+export type { AdamWHyper } from './optim/adamw-update';
+export { signinAdamWStep, signinAdamWState, disposeSignInAdamWState } from './signin/adamw';
+export type { SignInAdamWState } from './signin/adamw';
