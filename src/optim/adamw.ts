@@ -18,7 +18,7 @@
  */
 import { InvalidArgumentError, IssuesError, ToolkitError, type Issue } from '../errors';
 import { maskedLayers } from '../nn/masked';
-import type { Module } from '../nn/module';
+import { Module } from '../nn/module';
 import { signinParameters, type SignInOptimizer, type SignInParam } from '../signin/apply';
 import { disposeSignInAdamWState, signinAdamWState, signinAdamWStep, type SignInAdamWState } from '../signin/adamw';
 import { noGrad } from '../tensor/autograd';
@@ -190,6 +190,7 @@ export class AdamW implements SignInOptimizer {
    * const opt = AdamW.forModel(model, { lr: 5e-4, weightDecay: 0.05, noWeightDecay: isNormBiasOrToken });
    */
   static forModel(model: Module, opts: AdamWForModelOptions): AdamW {
+    if (!(model instanceof Module)) throw new InvalidArgumentError('model', 'Module', model);
     const o = options<AdamWForModelOptions>('options', opts) as AdamWForModelOptions;
     knownKeys('options', o, [...HYPER_KEYS, 'noWeightDecay']);
     if (o.noWeightDecay !== undefined && typeof o.noWeightDecay !== 'function') {

@@ -186,6 +186,7 @@ describe('AdamW: bad options and state dicts', () => {
     expect(() => new AdamW([p], { lr: 0.1, betas: [0.9, 1] })).toThrow('Expected a pair of numbers in [0, 1) for betas');
     expect(() => new AdamW([{ params: [p], eps: -1 }], { lr: 0.1 })).toThrow('for params[0].eps');
     expect(() => new AdamW([p, p], { lr: 0.1 })).toThrow('for params[1]');
+    expect(() => AdamW.forModel(undefined as never, { lr: 0.1 })).toThrow('Expected Module for model but received undefined');
   });
 
   test('loadStateDict restores a stateDict() and refuses a mismatched one without writing', () => {
