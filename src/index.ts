@@ -16,3 +16,7 @@ export * from './cuda';
 export * from './train';
 export * from './experiments';
 export * as distributed from './distributed';
+export * from './optim/adamw';
+export type { AdamWHyper } from './optim/adamw-update';
+export { signinAdamWStep, signinAdamWState, disposeSignInAdamWState } from './signin/adamw';
+export type { SignInAdamWState } from './signin/adamw';

@@ -9,7 +9,7 @@ import { checkDatasetFiles, createDataset, DataLoader, type Dataset } from '../d
 import { removeStaleTemps } from '../atomic';
 import { runLogger } from '../logger';
 import { createModel, resolveModelOptions } from '../models';
-import { isNormOrBias, SGD } from '../optim/sgd';
+import { optimizerFor } from './optimizer';
 import { pruneModel, type PrunerName } from '../pruning';
 import { applySignIn, SignInResetSchedule, SignTracker, type SignStats } from '../signin';
 import { cuda, manualSeed, setNumThreads } from '../tensor/runtime';
@@ -162,13 +162,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   }
   if (config.signin.enabled) applySignIn(model, { beta: config.signin.beta, layers: config.signin.layers });
 
-  const optimizer = SGD.forModel(model, {
-    lr: config.optimizer.lr,
-    momentum: config.optimizer.momentum,
-    nesterov: config.optimizer.nesterov,
-    weightDecay: config.optimizer.weightDecay,
-    noWeightDecay: config.optimizer.excludeBnAndBias ? isNormOrBias : undefined,
-  });
+  const optimizer = optimizerFor(config, model);
 
   const tracker = new SignTracker(model);
   const callbacks: Callback[] = [];

@@ -31,6 +31,7 @@ export const RESET_UNITS = ['epochs', 'steps'] as const;
 export const MOMENTUM_AT_RESET = ['keep', 'zero'] as const;
 export const SCHEDULE_NAMES = ['cosine', 'step', 'constant'] as const;
 export const SYNFLOW_DTYPES = ['float64', 'auto', 'float32'] as const;
+export const OPTIMIZER_NAMES = ['sgd', 'adamw'] as const;
 
 export type DatasetName = KnownDatasetName;
 export type PruningMethod = 'none' | PrunerName;
@@ -83,7 +84,10 @@ export const DEFAULTS = {
     resetUnit: 'epochs' as (typeof RESET_UNITS)[number],
     momentumAtReset: 'keep' as (typeof MOMENTUM_AT_RESET)[number],
   },
-  optimizer: { lr: 0.1, momentum: 0.9, nesterov: false, weightDecay: 1e-4, excludeBnAndBias: false },
+  optimizer: {
+    lr: 0.1, momentum: 0.9, nesterov: false, weightDecay: 1e-4, excludeBnAndBias: false,
+    name: 'sgd' as (typeof OPTIMIZER_NAMES)[number], betas: [0.9, 0.999] as number[], eps: 1e-8,
+  },
   schedule: { name: 'cosine' as (typeof SCHEDULE_NAMES)[number], warmupEpochs: 0, milestones: [] as number[], gamma: 0.1, minLr: 0 },
   labelSmoothing: 0,
   batchSize: 128,
@@ -172,7 +176,10 @@ const OptimizerSchema = z.strictObject({
   momentum: z.number().min(0).lt(1).default(D.optimizer.momentum).describe('SGD momentum. Default 0.9.'),
   nesterov: z.boolean().default(D.optimizer.nesterov).describe('Nesterov momentum. Default false.'),
   weightDecay: z.number().min(0).default(D.optimizer.weightDecay).describe('L2 weight decay. Default 1e-4.'),
-  excludeBnAndBias: z.boolean().default(D.optimizer.excludeBnAndBias).describe('No weight decay on BatchNorm parameters and biases. Default false.'),
+  excludeBnAndBias: z.boolean().default(D.optimizer.excludeBnAndBias).describe("No weight decay on BatchNorm parameters and biases (with 'adamw' also none on LayerNorms, pos_embed and cls_token). Default false."),
+  name: z.enum(OPTIMIZER_NAMES).default(D.optimizer.name).describe("'sgd' (momentum, nesterov, L2 weightDecay) or 'adamw' (betas, eps, decoupled weightDecay; momentum and nesterov unused). Default 'sgd'."),
+  betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default(() => [...D.optimizer.betas] as [number, number]).describe('AdamW only: (beta1, beta2). Default [0.9, 0.999].'),
+  eps: z.number().min(0).default(D.optimizer.eps).describe('AdamW only: denominator epsilon. Default 1e-8.'),
 });
 
 const ScheduleSchema = z.strictObject({

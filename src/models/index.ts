@@ -22,3 +22,6 @@ export type { MlpOptions } from './mlp';
 export { loadPyTorchStateDict, pytorchStateDict } from './pytorch';
 export { INIT_SCHEMES, applyInitScheme } from './init';
 export type { InitScheme } from './init';
+export { VisionTransformer, TransformerBlock } from './vit';
+export type { VisionTransformerOptions } from './vit';
+export type { VitModelOptions } from './registry';

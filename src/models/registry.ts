@@ -14,6 +14,7 @@ import { LeNet5 } from './lenet';
 import { Mlp } from './mlp';
 import { RESNET_LAYERS, ResNet, type ResNetDepth } from './resnet';
 import { VGG_PLANS, Vgg, type VggDepth } from './vgg';
+import { VisionTransformer } from './vit';
 import { WideResNet } from './wide-resnet';
 
 /** Options of createModel for a name known only at run time: checked by the registry. */
@@ -44,6 +45,24 @@ export interface TorchvisionResNetModelOptions extends ModelInputOptions {
   zeroInitResidual?: boolean;
 }
 
+/** Options of the vision transformers (vit, deit_tiny, deit_small); see models/vit.ts. */
+export interface VitModelOptions extends ModelInputOptions {
+  /** Side of the square patches; must divide inputSize. */
+  patchSize?: number;
+  embedDim?: number;
+  depth?: number;
+  /** Attention heads; must divide embedDim. */
+  numHeads?: number;
+  mlpRatio?: number;
+  qkvBias?: boolean;
+  dropRate?: number;
+  attnDropRate?: number;
+  /** Stochastic depth of the last block (DeiT-S trains with 0.1). */
+  dropPathRate?: number;
+  /** Mask (and so prune) the patch-embedding conv too; default true. */
+  maskPatchEmbed?: boolean;
+}
+
 /** The built-in models and their options (what a name fixes is left out). */
 export interface ModelOptionsByName {
   cifar_resnet: CifarResNetModelOptions;
@@ -69,6 +88,9 @@ export interface ModelOptionsByName {
   lenet5: ModelInputOptions & { batchNorm?: boolean };
   /** `hidden`: sizes of the hidden layers (default [300, 100], LeNet-300-100). */
   mlp: ModelInputOptions & { hidden?: number[] };
+  vit: VitModelOptions;
+  deit_tiny: Omit<VitModelOptions, 'patchSize' | 'embedDim' | 'depth' | 'numHeads'>;
+  deit_small: Omit<VitModelOptions, 'patchSize' | 'embedDim' | 'depth' | 'numHeads'>;
 }
 
 /** Every name createModel accepts: the registered ones and the two name families. */
@@ -377,3 +399,55 @@ registerModel({
   },
   create: (o) => new Mlp({ numClasses: o.numClasses, inChannels: o.inChannels, inputSize: o.inputSize, hidden: o.hidden as number[] }),
 });
+
+const unitInterval: OptionCheck = (path, v) => num(path, v, 0, 0.999);
+
+const vitOptions = (defaults: { numClasses: number; inChannels: number; inputSize: number }, arch: Record<string, number>): Record<string, ModelOptionSpec> => ({
+  ...inputOptions(defaults, 1),
+  patchSize: { default: arch.patchSize, check: positiveInt },
+  embedDim: { default: arch.embedDim, check: positiveInt },
+  depth: { default: arch.depth, check: positiveInt },
+  numHeads: { default: arch.numHeads, check: positiveInt },
+  mlpRatio: { default: arch.mlpRatio, check: (path, v) => num(path, v, 1 / 64, 64) },
+  qkvBias: { default: true, check: boolean },
+  dropRate: { default: 0, check: unitInterval },
+  attnDropRate: { default: 0, check: unitInterval },
+  dropPathRate: { default: 0, check: unitInterval },
+  maskPatchEmbed: { default: true, check: boolean },
+});
+
+function validateVit(o: ResolvedModelOptions, name: string): void {
+  const patch = o.patchSize as number;
+  if (o.inputSize % patch !== 0) {
+    throw new InvalidArgumentError(`options.patchSize of model ${name}`, `a divisor of inputSize (${o.inputSize})`, patch);
+  }
+  if ((o.embedDim as number) % (o.numHeads as number) !== 0) {
+    throw new InvalidArgumentError(`options.numHeads of model ${name}`, `a divisor of embedDim (${String(o.embedDim)})`, o.numHeads);
+  }
+}
+
+const createVit = (o: ResolvedModelOptions): Model => new VisionTransformer({
+  imgSize: o.inputSize, inChannels: o.inChannels, numClasses: o.numClasses,
+  patchSize: o.patchSize as number, embedDim: o.embedDim as number, depth: o.depth as number, numHeads: o.numHeads as number,
+  mlpRatio: o.mlpRatio as number, qkvBias: o.qkvBias as boolean, dropRate: o.dropRate as number,
+  attnDropRate: o.attnDropRate as number, dropPathRate: o.dropPathRate as number, maskPatchEmbed: o.maskPatchEmbed as boolean,
+});
+
+registerModel({
+  name: 'vit',
+  description: 'Vision transformer with timm names; default a small ViT for 28x28 inputs (patch 4, dim 64, 6 blocks, 4 heads, MLP ratio 2)',
+  options: vitOptions(MNIST, { patchSize: 4, embedDim: 64, depth: 6, numHeads: 4, mlpRatio: 2 }),
+  validate: validateVit,
+  create: createVit,
+});
+for (const [size, embedDim, numHeads] of [['tiny', 192, 3], ['small', 384, 6]] as const) {
+  const arch = { patchSize: 16, embedDim, depth: 12, numHeads, mlpRatio: 4 };
+  registerModel({
+    name: `deit_${size}`,
+    description: `DeiT-${size === 'tiny' ? 'Ti' : 'S'} (Touvron et al. 2021; timm deit_${size}_patch16_224): 224x224, patch 16, dim ${embedDim}, 12 blocks, ${numHeads} heads`,
+    options: vitOptions(IMAGENET, arch),
+    fixed: { patchSize: 16, embedDim, depth: 12, numHeads },
+    validate: validateVit,
+    create: createVit,
+  });
+}

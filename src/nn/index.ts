@@ -25,3 +25,12 @@ export {
   encodeSafetensors, decodeSafetensors, decodeSafetensorsWithMetadata, decodeSafetensorsHeader,
 } from './safetensors';
 export type { SafetensorsDtype, SafetensorsEntry, SafetensorsHeader, SafetensorsContents } from './safetensors';
+export { LayerNorm, layerNorm } from './layer-norm';
+export type { LayerNormOptions } from './layer-norm';
+export { GELU, gelu } from './gelu';
+export type { GeluApproximate } from './gelu';
+export { MultiHeadAttention, scaledDotProductAttention, attentionKernel } from './attention';
+export type { AttentionKernel, AttentionOptions, MultiHeadAttentionOptions } from './attention';
+export { PatchEmbed } from './patch-embed';
+export type { PatchEmbedOptions } from './patch-embed';
+export { DropPath, dropPath } from './drop-path';

@@ -4,6 +4,9 @@
  * without recording gradients, takes an optional Generator and returns its tensor.
  */
 import { noGrad } from '../tensor/autograd';
+import { tensor } from '../tensor/creation';
+import { call } from '../tensor/dispatch';
+import { tidy } from '../tensor/engine';
 import type { Generator } from '../tensor/runtime';
 import type { Tensor } from '../tensor/tensor';
 import { num, oneOf } from '../validate';
@@ -118,4 +121,30 @@ export function xavierNormal_(t: Tensor, opts: XavierOptions = {}): Tensor {
   const { fanIn, fanOut } = calculateFanInAndFanOut(t);
   const std = num('gain', opts.gain ?? 1, 0) * Math.sqrt(2 / (fanIn + fanOut));
   return normal_(t, 0, std, opts.generator);
+}
+
+function normalCdf(x: number): number {
+  if (x === Infinity) return 1;
+  if (x === -Infinity) return 0;
+  return tidy(() => (1 + call('aten::erf', [tensor([x / Math.SQRT2], { dtype: 'float64' })]).item()) / 2);
+}
+
+/**
+ * torch.nn.init.trunc_normal_: N(mean, std²) truncated to [a, b] (absolute bounds), by PyTorch's
+ * inverse-CDF method: u ~ U(2Φ(α) − 1, 2Φ(β) − 1), x = mean + std·√2·erfinv(u), clamped to [a, b].
+ */
+export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2, generator?: Generator): Tensor {
+  tensorArg('tensor', t);
+  num('mean', mean);
+  num('std', std, 0);
+  num('a', a);
+  num('b', b, a);
+  const lo = normalCdf((a - mean) / std);
+  const hi = normalCdf((b - mean) / std);
+  return noGrad(() => tidy(() => {
+    t.uniform_(2 * lo - 1, 2 * hi - 1, generator);
+    const x = call('aten::erfinv', [t]).mul(std * Math.SQRT2).add(mean).clamp(a, b);
+    t.copy_(x);
+    return t;
+  }));
 }

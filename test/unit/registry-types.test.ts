@@ -48,18 +48,23 @@ const modelKeys: Record<keyof ModelOptionsByName, true> = {
   cifar_resnet_110: true, resnet18: true, resnet34: true, resnet50: true, cifar_resnet18: true, cifar_resnet34: true,
   cifar_resnet50: true, vgg11_bn: true, vgg13_bn: true, vgg16_bn: true, vgg19_bn: true, wide_resnet: true, wrn_16_8: true,
   wrn_28_10: true, wrn_40_4: true, lenet5: true, mlp: true,
+  vit: true, deit_tiny: true, deit_small: true,
 };
 type OptionKeys = { [N in keyof ModelOptionsByName]-?: Record<keyof Required<ModelOptionsByName[N]>, true> };
 const input = { numClasses: true, inChannels: true, inputSize: true, init: true } as const;
 const cifarResNet = { ...input, width: true, shortcut: true, zeroInitResidual: true } as const;
 const torchvision = { ...input, zeroInitResidual: true } as const;
 const wrn = { ...input, dropRate: true } as const;
+const vitCommon = {
+  ...input, mlpRatio: true, qkvBias: true, dropRate: true, attnDropRate: true, dropPathRate: true, maskPatchEmbed: true,
+} as const;
 const optionKeys: OptionKeys = {
   cifar_resnet: { ...cifarResNet, depth: true }, cifar_resnet_20: cifarResNet, cifar_resnet_32: cifarResNet,
   cifar_resnet_44: cifarResNet, cifar_resnet_56: cifarResNet, cifar_resnet_110: cifarResNet, resnet18: torchvision,
   resnet34: torchvision, resnet50: torchvision, cifar_resnet18: torchvision, cifar_resnet34: torchvision, cifar_resnet50: torchvision,
   vgg11_bn: input, vgg13_bn: input, vgg16_bn: input, vgg19_bn: input, wide_resnet: { ...wrn, depth: true, widenFactor: true },
   wrn_16_8: wrn, wrn_28_10: wrn, wrn_40_4: wrn, lenet5: { ...input, batchNorm: true }, mlp: { ...input, hidden: true },
+  vit: { ...vitCommon, patchSize: true, embedDim: true, depth: true, numHeads: true }, deit_tiny: vitCommon, deit_small: vitCommon,
 };
 const prunerKeys: Record<keyof PrunerOptionsMap, true> = { random: true, magnitude: true, snip: true, grasp: true, synflow: true };
 const datasetKeys: Record<keyof KnownDatasets, true> = { fashion_mnist: true, mnist: true, cifar10: true, cifar100: true, imagenet: true };

@@ -9,6 +9,7 @@ const EXPECTED_NAMES = [
   'resnet18', 'resnet34', 'resnet50', 'cifar_resnet18', 'cifar_resnet34', 'cifar_resnet50',
   'vgg11_bn', 'vgg13_bn', 'vgg16_bn', 'vgg19_bn',
   'wide_resnet', 'wrn_16_8', 'wrn_28_10', 'wrn_40_4', 'lenet5', 'mlp',
+  'vit', 'deit_tiny', 'deit_small',
 ];
 
 function thrown(fn: () => unknown): Error & { code?: string } {
@@ -98,7 +99,7 @@ describe('model registry', () => {
     m.dispose();
   });
 
-  test.each(EXPECTED_NAMES.filter((n) => !['wrn_28_10', 'wide_resnet', 'resnet50', 'cifar_resnet50', 'cifar_resnet_110'].includes(n)))(
+  test.each(EXPECTED_NAMES.filter((n) => !['wrn_28_10', 'wide_resnet', 'resnet50', 'cifar_resnet50', 'cifar_resnet_110', 'deit_small'].includes(n)))(
     '%s: every conv and linear layer is masked; the classifier is one of them',
     (name) => {
       const m = createModel(name);

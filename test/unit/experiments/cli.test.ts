@@ -60,7 +60,7 @@ describe('train', () => {
   test('an invalid config prints ONE line with the code and every issue, no stack', async () => {
     const r = await cli(['train', '--dataset', 'mnist', '--epochs', 'ten', '--sparsity', '0.5', '--set', 'optimizer.lrr=1']);
     expect(r.code).toBe(1);
-    expect(r.err).toBe("ERR_CONFIG: Invalid experiment config from flags (4 issues): model: Required: expected object; optimizer.lrr: Unknown key (did you mean 'lr'?); valid keys: lr, momentum, nesterov, weightDecay, excludeBnAndBias; epochs: Expected number but received 'ten' of type string; pruning.sparsity: Expected 0 when pruning.method is 'none' but received 0.5 of type number; set pruning.method to one of 'random', 'magnitude', 'snip', 'grasp', 'synflow'\n");
+    expect(r.err).toBe("ERR_CONFIG: Invalid experiment config from flags (4 issues): model: Required: expected object; optimizer.lrr: Unknown key (did you mean 'lr'?); valid keys: lr, momentum, nesterov, weightDecay, excludeBnAndBias, name, betas, eps; epochs: Expected number but received 'ten' of type string; pruning.sparsity: Expected 0 when pruning.method is 'none' but received 0.5 of type number; set pruning.method to one of 'random', 'magnitude', 'snip', 'grasp', 'synflow'\n");
     expect(r.err).not.toMatch(/\n\s+at /);
   });
 

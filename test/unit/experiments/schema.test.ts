@@ -21,7 +21,9 @@ describe('ExperimentConfig', () => {
         method: 'none', sparsity: 0, scope: 'global', denseFirst: false, denseLast: false, synflowDtype: 'float64', dataSamples: 128, dataBalanced: false,
       },
       signin: { enabled: false, beta: 1, resetPeriod: 1, resetUnit: 'epochs', momentumAtReset: 'keep' },
-      optimizer: { lr: 0.1, momentum: 0.9, nesterov: false, weightDecay: 1e-4, excludeBnAndBias: false },
+      optimizer: {
+        lr: 0.1, momentum: 0.9, nesterov: false, weightDecay: 1e-4, excludeBnAndBias: false, name: 'sgd', betas: [0.9, 0.999], eps: 1e-8,
+      },
       schedule: { name: 'cosine', warmupEpochs: 0, milestones: [], gamma: 0.1, minLr: 0 },
       labelSmoothing: 0,
       epochs: 160,

@@ -43,7 +43,7 @@ describe('expansion', () => {
     expect(err).toBeInstanceOf(IssuesError);
     expect(err!.code).toBe('ERR_CONFIG');
     expect(err!.issues.map((i) => [i.path, i.message])).toEqual([
-      ['optimizer.lrr', "Unknown key (did you mean 'lr'?); valid keys: lr, momentum, nesterov, weightDecay, excludeBnAndBias"],
+      ['optimizer.lrr', "Unknown key (did you mean 'lr'?); valid keys: lr, momentum, nesterov, weightDecay, excludeBnAndBias, name, betas, eps"],
       ['pruning.sparsity', 'Expected a number < 1 but received 1 of type number (grid point pruning.sparsity=1, optimizer.lrr=0.1)'],
       ['pruning.sparsity', 'Expected a number < 1 but received 2 of type number (grid point pruning.sparsity=2, optimizer.lrr=0.1)'],
     ]);

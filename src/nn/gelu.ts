@@ -1,0 +1,31 @@
+/** The Gaussian error linear unit (torch.nn.GELU). */
+import { call } from '../tensor/dispatch';
+import type { Tensor } from '../tensor/tensor';
+import { oneOf, options } from '../validate';
+import { tensorArg } from './functional';
+import { Module } from './module';
+
+export type GeluApproximate = 'none' | 'tanh';
+const APPROXIMATIONS: readonly GeluApproximate[] = ['none', 'tanh'];
+
+/** x·Φ(x) with the exact normal CDF ('none', PyTorch's and timm's default) or its tanh approximation. */
+export function gelu(x: Tensor, approximate: GeluApproximate = 'none'): Tensor {
+  return call('aten::gelu', [tensorArg('input', x)], { approximate: oneOf('approximate', approximate, APPROXIMATIONS) });
+}
+
+export class GELU extends Module {
+  readonly approximate: GeluApproximate;
+
+  constructor(opts: { approximate?: GeluApproximate } = {}) {
+    super();
+    this.approximate = oneOf('approximate', options<{ approximate?: GeluApproximate }>('options', opts).approximate ?? 'none', APPROXIMATIONS);
+  }
+
+  forward(x: Tensor): Tensor {
+    return gelu(x, this.approximate);
+  }
+
+  protected override extraRepr(): string {
+    return this.approximate === 'none' ? '' : `approximate=${this.approximate}`;
+  }
+}
