@@ -93,6 +93,7 @@ export class Trainer {
       const logits = model.forward(x);
       const loss = crossEntropy(logits, y, { labelSmoothing: this.opts.labelSmoothing });
       loss.backward();
+      for (const cb of this.callbacks) cb.onAfterBackward?.(this.ctx);
       if (this.opts.gradClipNorm !== undefined) clipGradNorm(model.parameters(), this.opts.gradClipNorm);
       optimizer.step();
       acc.add(loss.item(), topkCorrect(logits.detach(), y, [1, 5]), y.shape[0]);
