@@ -14,11 +14,12 @@
  * and momentum bit for bit.
  */
 import { InvalidArgumentError, UnknownNameError } from '../errors';
+import { invalidTensorArg } from '../nn/functional';
 import { maskedLayers, type MaskedLayer } from '../nn/masked';
 import type { Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
-import type { Tensor } from '../tensor/tensor';
+import { Tensor } from '../tensor/tensor';
 
 /**
  * The optimizer state a mask change must clean (structurally the toolkit's SGD): the momentum
@@ -53,11 +54,15 @@ export function layersByName(model: Module): Map<string, MaskedLayer> {
 }
 
 function checkNewMask(name: string, layer: MaskedLayer, mask: unknown): Tensor {
-  const t = mask as Tensor;
-  if (!t || typeof t !== 'object' || !Array.isArray(t.shape) || t.shape.join(',') !== layer.weight.shape.join(',')) {
-    throw new InvalidArgumentError(`masks['${name}']`, `a 0/1 Tensor of the weight's shape [${layer.weight.shape.join(', ')}]`, mask);
+  const expected = `a 0/1 Tensor of the weight's shape [${layer.weight.shape.join(', ')}]`;
+  if (!(mask instanceof Tensor) || mask.isDisposed || mask.shape.join(',') !== layer.weight.shape.join(',')) {
+    if (mask instanceof Tensor && !mask.isDisposed) throw invalidTensorArg(`masks['${name}']`, expected, mask);
+    throw new InvalidArgumentError(`masks['${name}']`, expected, mask);
   }
-  return t;
+  if (!tidy(() => mask.eq(0).logicalOr(mask.eq(1)).all().item() === 1)) {
+    throw invalidTensorArg(`masks['${name}']`, expected, 'a Tensor with other values');
+  }
+  return mask;
 }
 
 /**
