@@ -130,8 +130,8 @@ const SignInSchema = z.strictObject({
 // Dense-to-sparse and dynamic sparse training (src/sparsify, docs/sparsify.md). Optional with no
 // default, so that configs without it keep their hashes.
 const SparsifySchema = z.strictObject({
-  method: z.enum(SPARSIFY_METHODS).describe("'gmp', 'rigl', 'set' or 'acdc' (required in the section); needs pruning.method 'none'."),
-  sparsity: z.number().min(0).lt(1).describe('Final fraction of masked conv/linear weights REMOVED, in [0, 1) (required in the section).'),
+  method: z.enum(SPARSIFY_METHODS).describe("'gmp', 'rigl', 'set', 'acdc' or 'str' (required in the section); needs pruning.method 'none'."),
+  sparsity: z.number().min(0).lt(1).describe('Final fraction of masked conv/linear weights REMOVED, in [0, 1) (required in the section). STR: nominal only (its sparsity follows from sInit and weight decay).'),
   scope: z.enum(PRUNING_SCOPES).optional().describe("gmp, acdc: magnitude threshold 'global' or 'layerwise'. Default: 'global' (gmp), 'layerwise' (acdc)."),
   startEpoch: z.number().min(0).optional().describe('gmp: first pruning epoch. Default 0.'),
   endEpoch: z.number().min(0).optional().describe('gmp: epoch at which the final sparsity is reached. Default 0.75 × epochs.'),
@@ -145,6 +145,7 @@ const SparsifySchema = z.strictObject({
   phaseEpochs: z.number().int().min(1).optional().describe('acdc: length of each sparse and dense phase. Default 5.'),
   finetuneEpochs: nonNegInt().optional().describe('acdc: final sparse fine-tuning epochs. Default 10.'),
   resetMomentumAfterDecompress: z.boolean().optional().describe('acdc: zero the momentum of masked layers when a dense phase starts. Default true.'),
+  sInit: z.number().optional().describe('str: initial threshold parameter s (threshold σ(s)); trained with the optimizer\'s momentum and weight decay. Default -3200.'),
 });
 
 const OptimizerSchema = z.strictObject({

@@ -12,6 +12,7 @@ import { SPARSIFY_METHODS, type SparsifyMethod } from './methods';
 import { Rigl } from './rigl';
 import type { Scope } from './select';
 import { SparsityRecorder } from './stats';
+import { Str } from './str';
 
 
 /** The validated `sparsify` section (src/experiments/schema.ts's SparsifySchema). */
@@ -34,18 +35,22 @@ export interface SparsifyConfig {
   phaseEpochs?: number;
   finetuneEpochs?: number;
   resetMomentumAfterDecompress?: boolean;
+  /** STR */
+  sInit?: number;
 }
 
 export interface SparsifyRunInfo {
   sparsify?: SparsifyConfig;
   epochs: number;
   pruning?: { method: string };
+  /** STR trains w and s with the run's momentum and weight decay. */
+  optimizer?: { momentum: number; weightDecay: number };
 }
 
 /**
  * The callbacks of a config's `sparsify` section (none without one): the method, then a
  * SparsityRecorder. GMP's end epoch defaults to 75% of the epochs; RiGL's total steps are
- * epochs × stepsPerEpoch.
+ * epochs × stepsPerEpoch; STR trains with the run's momentum and weight decay.
  */
 export function sparsifyCallbacksFromConfig(cfg: SparsifyRunInfo, stepsPerEpoch: number, generator?: Generator): SparsifyCallback[] {
   const s = cfg.sparsify;
@@ -73,6 +78,9 @@ export function sparsifyCallbacksFromConfig(cfg: SparsifyRunInfo, stepsPerEpoch:
         sparsity: s.sparsity, epochs: cfg.epochs, warmupEpochs: s.warmupEpochs, phaseEpochs: s.phaseEpochs, finetuneEpochs: s.finetuneEpochs,
         scope: s.scope, resetMomentumAfterDecompress: s.resetMomentumAfterDecompress,
       });
+      break;
+    case 'str':
+      method = new Str({ sInit: s.sInit, momentum: cfg.optimizer?.momentum, weightDecay: cfg.optimizer?.weightDecay });
       break;
     default:
       throw new InvalidArgumentError('sparsify.method', `one of ${SPARSIFY_METHODS.join(', ')}`, (s as { method: unknown }).method);

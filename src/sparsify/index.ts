@@ -9,3 +9,4 @@ export * from './rigl';
 export { globalTopK, layerwiseTopK, magnitude, magnitudeMasks } from './select';
 export * from './sign-transfer';
 export * from './stats';
+export * from './str';

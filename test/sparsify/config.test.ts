@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import {
-  Acdc, Gmp, InvalidArgumentError, Rigl, SparsityRecorder, changeMasks, expandSweep, loadSweepFile, manualSeed, maskedLayers, ones, parseConfig,
+  Acdc, Gmp, InvalidArgumentError, Rigl, SparsityRecorder, Str, changeMasks, expandSweep, loadSweepFile, manualSeed, maskedLayers, ones, parseConfig,
   signTransfer, sparsifyCallbacksFromConfig, tidy, zeros, type TransferKind,
 } from '../../src';
 import { createToyModel } from '../helpers/toy-model';
@@ -13,7 +13,7 @@ const CONFIGS = path.join(__dirname, '../../examples/configs');
 
 describe('sparsify configs', () => {
   it.each([
-    ['imagenet-resnet50-acdc.json', 6], ['imagenet-resnet50-rigl.json', 6], ['imagenet-resnet50-gmp.json', 6], ['fashion-mnist-sparsify-90.json', 10],
+    ['imagenet-resnet50-acdc.json', 6], ['imagenet-resnet50-rigl.json', 6], ['imagenet-resnet50-gmp.json', 6], ['fashion-mnist-sparsify-90.json', 10], ['imagenet-resnet50-str-90.json', 1],
   ])('%s expands into %i valid runs', (file, n) => {
     const { runs } = loadSweepFile(path.join(CONFIGS, file));
     expect(runs).toHaveLength(n);
@@ -34,6 +34,8 @@ describe('sparsify configs', () => {
     const rigl = sparsifyCallbacksFromConfig(byMethod.get('rigl')!, 469)[0] as Rigl;
     expect([rigl.name, rigl.totalSteps, rigl.tEnd, rigl.deltaT, rigl.alpha, rigl.distribution]).toEqual(['rigl', 2345, 1758, 100, 0.3, 'erk']);
     expect((sparsifyCallbacksFromConfig(byMethod.get('set')!, 469)[0] as Rigl).growth).toBe('random');
+    const str = sparsifyCallbacksFromConfig(loadSweepFile(path.join(CONFIGS, 'imagenet-resnet50-str-90.json')).runs[0].config, 5005)[0] as Str;
+    expect([str.name, str.sInit, str.momentum, str.weightDecay]).toEqual(['str', -3200, 0.875, 2.251757813e-05]);
     const acdc = sparsifyCallbacksFromConfig(byMethod.get('acdc')!, 469)[0] as Acdc;
     expect([0, 1, 2, 3, 4].map((e) => acdc.phaseAt(e))).toEqual(['dense', 'sparse', 'dense', 'sparse', 'sparse']);
   });
@@ -43,7 +45,7 @@ describe('sparsify configs', () => {
     const both = parseConfig({ ...base, pruning: { method: 'random', sparsity: 0.9 }, sparsify: { method: 'rigl', sparsity: 0.9 } });
     expect(() => sparsifyCallbacksFromConfig(both, 10)).toThrow(InvalidArgumentError);
     expect(() => sparsifyCallbacksFromConfig(both, 10)).toThrow(/pruning\.method/);
-    expect(() => parseConfig({ ...base, sparsify: { method: 'str', sparsity: 0.9 } })).toThrow(/sparsify\.method/);
+    expect(() => parseConfig({ ...base, sparsify: { method: 'snip', sparsity: 0.9 } })).toThrow(/sparsify\.method/);
     expect(() => parseConfig({ ...base, sparsify: { method: 'gmp', sparsity: 1 } })).toThrow(/sparsify\.sparsity/);
     expect(() => parseConfig({ ...base, sparsify: { method: 'gmp', sparsity: 0.5, deltaT: 0 } })).toThrow(/sparsify\.deltaT/);
     expect(() => expandSweep({ base, grid: { 'sparsify.method': ['acdc'] } })).toThrow(/sparsify\.sparsity/);
