@@ -66,7 +66,7 @@ export class Gmp implements SparsifyCallback {
     return (step - start) % this.frequency === 0 || step === end;
   }
 
-  /** Prunes the model to the schedule's sparsity at `step` (what the callback runs when due). */
+  /** Prunes the kept weights of the model down to `sparsity` (what the callback runs when due). */
   pruneTo(model: Module, sparsity: number, optimizer?: SparsifyContext['optimizer']): MaskChange {
     const layers = [...layersByName(model)];
     const masks = noGrad(() => magnitudeMasks(layers.map(([, l]) => l), 1 - sparsity, this.scope, layers.map(([, l]) => l.mask)));

@@ -20,11 +20,6 @@ export function magnitude(layer: MaskedLayer): Tensor {
   return noGrad(() => layer.weight.detach().abs());
 }
 
-/** Entries currently kept, as a count. */
-export function keptOf(layer: MaskedLayer): number {
-  return tidy(() => layer.mask.ne(0).sum().item());
-}
-
 /**
  * One 0/1 mask per layer keeping exactly `counts[l]` entries of layer l: the highest scores among
  * the eligible entries (all when `eligible` is undefined).

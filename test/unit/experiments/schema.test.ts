@@ -109,7 +109,7 @@ describe('ExperimentConfig', () => {
     "path": "device",
   },
   {
-    "message": "Unknown key (did you mean 'optimizer'?); valid keys: dataset, model, pruning, signin, optimizer, schedule, labelSmoothing, gradClip, epochs, batchSize, seed, device, threads, evalEvery",
+    "message": "Unknown key (did you mean 'optimizer'?); valid keys: dataset, model, pruning, signin, sparsify, optimizer, schedule, labelSmoothing, gradClip, epochs, batchSize, seed, device, threads, evalEvery",
     "path": "optimizr",
   },
 ]
