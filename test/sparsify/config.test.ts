@@ -9,7 +9,7 @@ import {
 } from '../../src';
 import { createToyModel } from '../helpers/toy-model';
 
-const CONFIGS = path.join(__dirname, '../../examples/configs');
+const CONFIGS = path.join(__dirname, '../../examples/configs/sparsify');
 
 describe('sparsify configs', () => {
   it.each([
@@ -23,6 +23,17 @@ describe('sparsify configs', () => {
       else expect(cbs).toEqual([]);
     }
   });
+
+  it.each(['imagenet-resnet50-acdc.json', 'imagenet-resnet50-rigl.json', 'imagenet-resnet50-gmp.json', 'fashion-mnist-sparsify-90.json'])(
+    '%s pairs every plain run with a Sign-In run sharing every other field', (file) => {
+      const { runs } = loadSweepFile(path.join(CONFIGS, file));
+      const strip = (c: (typeof runs)[number]['config']) => JSON.stringify({ ...c, signin: { ...c.signin, enabled: undefined } });
+      const plain = runs.filter((r) => !r.config.signin.enabled).map((r) => strip(r.config)).sort();
+      const signin = runs.filter((r) => r.config.signin.enabled).map((r) => strip(r.config)).sort();
+      expect(plain.length).toBe(runs.length / 2);
+      expect(signin).toEqual(plain);
+    },
+  );
 
   it('builds each method with the config knobs and its defaults', () => {
     const { runs } = loadSweepFile(path.join(CONFIGS, 'fashion-mnist-sparsify-90.json'));
