@@ -6,6 +6,7 @@ export * from './nn';
 export * from './models';
 export * from './pruning';
 export * from './signin';
+export * from './sparsify';
 export { logger, setLogger } from './logger';
 export * from './data';
 export * from './optim/sgd';

@@ -11,6 +11,7 @@ import { runLogger } from '../logger';
 import { createModel, resolveModelOptions } from '../models';
 import { optimizerFor } from './optimizer';
 import { pruneModel, type PrunerName } from '../pruning';
+import { sparsifyCallbacksFromConfig } from '../sparsify';
 import { applySignIn, SignInResetSchedule, SignTracker, type SignStats } from '../signin';
 import { cuda, manualSeed, setNumThreads } from '../tensor/runtime';
 import type { Callback, EpochMetrics, TrainContext } from '../train/callbacks';
@@ -172,6 +173,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
       period: s.resetPeriod, unit: s.resetUnit, stopAfterEpoch: s.stopResetAfterEpoch, epochs: config.epochs, momentum: s.momentumAtReset, optimizer,
     }));
   }
+  callbacks.push(...sparsifyCallbacksFromConfig(config, Math.min(train.length, config.dataset.maxTrainBatches ?? Infinity)));
   const checkpointed: Callback[] = [...callbacks, tracker];
   callbacks.push(...hessianCallbacks(config));
   callbacks.push({

@@ -13,6 +13,7 @@ import { describeValue, IssuesError, type Issue } from '../errors';
 import { DISTRIBUTION_NAMES, type DistributionName } from '../pruning/distributions';
 import { registeredNames as prunerNames, type PrunerName } from '../pruning/registry';
 import { maxThreads, maxThreadsReason } from '../validate';
+import { SPARSIFY_METHODS } from '../sparsify/methods';
 
 /**
  * The names a config may use come from the registries when a config is parsed, so a pruner or
@@ -171,6 +172,27 @@ const SignInSchema = z.strictObject({
   layers: z.array(z.string().min(1)).min(1).optional().describe('Dotted module names to reparameterize. Default: every masked conv/linear layer.'),
 });
 
+// Dense-to-sparse and dynamic sparse training (src/sparsify, docs/sparsify.md). Optional with no
+// default, so that configs without it keep their hashes.
+const SparsifySchema = z.strictObject({
+  method: z.enum(SPARSIFY_METHODS).describe("'gmp', 'rigl', 'set', 'acdc' or 'str' (required in the section); needs pruning.method 'none'."),
+  sparsity: z.number().min(0).lt(1).describe('Final fraction of masked conv/linear weights REMOVED, in [0, 1) (required in the section). STR: nominal only (its sparsity follows from sInit and weight decay).'),
+  scope: z.enum(PRUNING_SCOPES).optional().describe("gmp, acdc: magnitude threshold 'global' or 'layerwise'. Default: 'global' (gmp), 'layerwise' (acdc)."),
+  startEpoch: z.number().min(0).optional().describe('gmp: first pruning epoch. Default 0.'),
+  endEpoch: z.number().min(0).optional().describe('gmp: epoch at which the final sparsity is reached. Default 0.75 × epochs.'),
+  frequency: z.number().int().min(1).optional().describe('gmp: steps between prunes. Default 100.'),
+  initialSparsity: z.number().min(0).lt(1).optional().describe('gmp: sparsity at startEpoch. Default 0.'),
+  distribution: z.enum(['erk', 'er', 'uniform']).optional().describe("rigl, set: layer densities of the initial random mask. Default 'erk'."),
+  deltaT: z.number().int().min(1).optional().describe('rigl, set: steps between mask updates. Default 100.'),
+  dropFraction: z.number().min(0).max(1).optional().describe('rigl, set: initial drop fraction α (cosine-decayed). Default 0.3.'),
+  stopFraction: z.number().min(0).max(1).optional().describe('rigl, set: no mask updates after this fraction of the steps. Default 0.75.'),
+  warmupEpochs: nonNegInt().optional().describe('acdc: dense warm-up epochs. Default 10.'),
+  phaseEpochs: z.number().int().min(1).optional().describe('acdc: length of each sparse and dense phase. Default 5.'),
+  finetuneEpochs: nonNegInt().optional().describe('acdc: final sparse fine-tuning epochs. Default 10.'),
+  resetMomentumAfterDecompress: z.boolean().optional().describe('acdc: zero the momentum of masked layers when a dense phase starts. Default true.'),
+  sInit: z.number().optional().describe('str: initial threshold parameter s (threshold σ(s)); trained with the optimizer\'s momentum and weight decay. Default -3200.'),
+});
+
 const OptimizerSchema = z.strictObject({
   lr: z.number().gt(0).default(D.optimizer.lr).describe('Peak learning rate. Default 0.1.'),
   momentum: z.number().min(0).lt(1).default(D.optimizer.momentum).describe('SGD momentum. Default 0.9.'),
@@ -204,6 +226,7 @@ export const ExperimentConfig = z.strictObject({
   model: ModelSchema,
   pruning: PruningSchema.prefault({}),
   signin: SignInSchema.prefault({}),
+  sparsify: SparsifySchema.optional().describe('Dense-to-sparse / dynamic sparse training (docs/sparsify.md). Default: none.'),
   optimizer: OptimizerSchema.prefault({}),
   schedule: ScheduleSchema.prefault({}),
   labelSmoothing: z.number().min(0).lt(1).default(D.labelSmoothing).describe('Label smoothing of the training loss. Default 0.'),

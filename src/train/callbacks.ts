@@ -49,6 +49,8 @@ export interface Callback {
   /** A unique name; keys this callback's state in checkpoints. */
   readonly name: string;
   onTrainStart?(ctx: TrainContext): void | Promise<void>;
+  /** After backward, before the optimizer step: gradients are there (RiGL grows by them; clearing them skips the step). */
+  onAfterBackward?(ctx: TrainContext): void;
   /** After the optimizer step (gradients already consumed). */
   onStepEnd?(ctx: TrainContext): void;
   /** After evaluation; may add fields to metrics. Called in the order the callbacks were given. */

@@ -102,6 +102,7 @@ export class Trainer {
       const loss = mp.forward(() => crossEntropy(logits, y, { labelSmoothing: this.opts.labelSmoothing }));
       mp.backward(loss);
       mp.unscale(model.parameters());
+      for (const cb of this.callbacks) cb.onAfterBackward?.(this.ctx);
       if (this.opts.gradClipNorm !== undefined) clipGradNorm(model.parameters(), this.opts.gradClipNorm);
       mp.step(optimizer, model.parameters());
       acc.add(loss.item(), topkCorrect(logits.detach(), y, [1, 5]), y.shape[0]);

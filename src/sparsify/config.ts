@@ -1,0 +1,89 @@
+/**
+ * The `sparsify:` section of an experiment config as callbacks. The runner adds them to the
+ * trainer's (checkpointed) callbacks; the section is plain data so that src/sparsify does not
+ * depend on src/experiments (src/experiments/schema.ts validates it and fills the defaults).
+ */
+import { InvalidArgumentError } from '../errors';
+import type { Generator } from '../tensor/runtime';
+import { Acdc } from './acdc';
+import { Gmp } from './gmp';
+import type { SparsifyCallback } from './hooks';
+import { SPARSIFY_METHODS, type SparsifyMethod } from './methods';
+import { Rigl } from './rigl';
+import type { Scope } from './select';
+import { SparsityRecorder } from './stats';
+import { Str } from './str';
+
+
+/** The validated `sparsify` section (src/experiments/schema.ts's SparsifySchema). */
+export interface SparsifyConfig {
+  method: SparsifyMethod;
+  sparsity: number;
+  scope?: Scope;
+  /** GMP */
+  startEpoch?: number;
+  endEpoch?: number;
+  frequency?: number;
+  initialSparsity?: number;
+  /** RiGL / SET */
+  distribution?: 'erk' | 'er' | 'uniform';
+  deltaT?: number;
+  dropFraction?: number;
+  stopFraction?: number;
+  /** AC/DC */
+  warmupEpochs?: number;
+  phaseEpochs?: number;
+  finetuneEpochs?: number;
+  resetMomentumAfterDecompress?: boolean;
+  /** STR */
+  sInit?: number;
+}
+
+export interface SparsifyRunInfo {
+  sparsify?: SparsifyConfig;
+  epochs: number;
+  pruning?: { method: string };
+  /** STR trains w and s with the run's momentum and weight decay. */
+  optimizer?: { momentum: number; weightDecay: number };
+}
+
+/**
+ * The callbacks of a config's `sparsify` section (none without one): the method, then a
+ * SparsityRecorder. GMP's end epoch defaults to 75% of the epochs; RiGL's total steps are
+ * epochs × stepsPerEpoch; STR trains with the run's momentum and weight decay.
+ */
+export function sparsifyCallbacksFromConfig(cfg: SparsifyRunInfo, stepsPerEpoch: number, generator?: Generator): SparsifyCallback[] {
+  const s = cfg.sparsify;
+  if (!s) return [];
+  if (cfg.pruning && cfg.pruning.method !== 'none') {
+    throw new InvalidArgumentError('pruning.method', `'none' when sparsify.method is set (${s.method} makes its own masks)`, cfg.pruning.method);
+  }
+  let method: SparsifyCallback;
+  switch (s.method) {
+    case 'gmp':
+      method = new Gmp({
+        sparsity: s.sparsity, initialSparsity: s.initialSparsity, startEpoch: s.startEpoch, endEpoch: s.endEpoch ?? 0.75 * cfg.epochs,
+        frequency: s.frequency, scope: s.scope,
+      });
+      break;
+    case 'rigl':
+    case 'set':
+      method = new Rigl({
+        sparsity: s.sparsity, distribution: s.distribution, deltaT: s.deltaT, dropFraction: s.dropFraction, stopFraction: s.stopFraction,
+        growth: s.method === 'rigl' ? 'gradient' : 'random', totalSteps: cfg.epochs * stepsPerEpoch, generator,
+      });
+      break;
+    case 'acdc':
+      method = new Acdc({
+        sparsity: s.sparsity, epochs: cfg.epochs, warmupEpochs: s.warmupEpochs, phaseEpochs: s.phaseEpochs, finetuneEpochs: s.finetuneEpochs,
+        scope: s.scope, resetMomentumAfterDecompress: s.resetMomentumAfterDecompress,
+      });
+      break;
+    case 'str':
+      method = new Str({ sInit: s.sInit, momentum: cfg.optimizer?.momentum, weightDecay: cfg.optimizer?.weightDecay });
+      break;
+    default:
+      throw new InvalidArgumentError('sparsify.method', `one of ${SPARSIFY_METHODS.join(', ')}`, (s as { method: unknown }).method);
+  }
+  return [method, new SparsityRecorder()];
+}

@@ -1,0 +1,12 @@
+export * from './acdc';
+export * from './config';
+export * from './gmp';
+export * from './hooks';
+export * from './imp';
+export * from './mask-change';
+export * from './methods';
+export * from './rigl';
+export { globalTopK, layerwiseTopK, magnitude, magnitudeMasks } from './select';
+export * from './sign-transfer';
+export * from './stats';
+export * from './str';

@@ -1,0 +1,170 @@
+/**
+ * RiGL (Evci et al. 2020) and SET (Mocanu et al. 2018) as one callback: a sparse mask from the
+ * start (ERK layer densities, random positions), then every ΔT steps until stopFraction of the
+ * training, each layer drops the fraction d_t = (α/2)(1 + cos(π t / T_end)) of its kept weights
+ * with the smallest |θ| and regrows as many among the entries not kept after the drop: by the
+ * largest |∂L/∂θ| of the dense gradient (RiGL) or at random (SET). A connection dropped and
+ * regrown in the same update counts as new. Regrown weights start at θ = 0 (under Sign-In m = √β,
+ * w = 0) with zero momentum; the optimizer step of an update iteration is skipped (as rigl-torch
+ * and the reference implementation do). Counts per layer: n_drop = round(d_t · n_kept).
+ */
+import { InvalidArgumentError } from '../errors';
+import type { MaskedLayer } from '../nn/masked';
+import type { Module } from '../nn/module';
+import { layerDensities } from '../pruning/distributions';
+import { keptCount, topKMask } from '../pruning/threshold';
+import { noGrad } from '../tensor/autograd';
+import { rand } from '../tensor/creation';
+import { tidy } from '../tensor/engine';
+import type { Generator } from '../tensor/runtime';
+import type { Tensor } from '../tensor/tensor';
+import { int, num, oneOf, options } from '../validate';
+import { skipStep, type SparsifyCallback, type SparsifyContext, type SparsifyState } from './hooks';
+import { changeMasks, layersByName, type MomentumOwner } from './mask-change';
+import { magnitude } from './select';
+
+export const GROWTH = ['gradient', 'random'] as const;
+export type Growth = (typeof GROWTH)[number];
+
+export interface RiglOptions {
+  /** Target sparsity in [0, 1). */
+  sparsity: number;
+  /** Layer densities of the initial mask; default 'erk'. */
+  distribution?: 'erk' | 'er' | 'uniform';
+  /** Steps between mask updates (ΔT); default 100. */
+  deltaT?: number;
+  /** Initial drop fraction α; default 0.3. */
+  dropFraction?: number;
+  /** Mask updates stop at this fraction of the total steps (T_end); default 0.75. */
+  stopFraction?: number;
+  /** 'gradient' (RiGL, default) or 'random' (SET). */
+  growth?: Growth;
+  /** Total training steps (epochs × steps per epoch); T_end = stopFraction × totalSteps. */
+  totalSteps: number;
+  /** Random initial mask and SET growth. */
+  generator?: Generator;
+}
+
+/** The cosine-decayed drop fraction at step t (0 from T_end on). */
+export function riglDropFraction(step: number, alpha: number, tEnd: number): number {
+  if (step >= tEnd) return 0;
+  return (alpha / 2) * (1 + Math.cos((Math.PI * step) / tEnd));
+}
+
+/**
+ * One layer's RiGL/SET update from its mask, |θ| and grow scores: drop the n_drop smallest-|θ| kept
+ * entries, grow n_drop of the highest grow scores among the entries not kept after the drop.
+ * Returns { afterDrop, next } (0/1 masks of the mask's dtype).
+ */
+export function riglLayerUpdate(mask: Tensor, magnitudeScores: Tensor, growScores: Tensor, dropFraction: number): { afterDrop: Tensor; next: Tensor; nDrop: number } {
+  return tidy(() => {
+    const kept = mask.ne(0);
+    const nKept = kept.sum().item();
+    const nDrop = Math.round(dropFraction * nKept);
+    const afterDrop = topKMask(magnitudeScores, nKept - nDrop, kept).to(mask.dtype);
+    const grown = topKMask(growScores, nDrop, afterDrop.eq(0)).to(mask.dtype);
+    return { afterDrop, next: afterDrop.add(grown), nDrop };
+  });
+}
+
+export class Rigl implements SparsifyCallback {
+  readonly name: string;
+  readonly sparsity: number;
+  readonly distribution: 'erk' | 'er' | 'uniform';
+  readonly deltaT: number;
+  readonly alpha: number;
+  readonly stopFraction: number;
+  readonly growth: Growth;
+  readonly totalSteps: number;
+  private readonly generator?: Generator;
+  private initialized = false;
+  /** Mask updates since the last epoch end. */
+  changes: { step: number; dropFraction: number; changed: number; perLayer: Record<string, number> }[] = [];
+
+  constructor(opts: RiglOptions) {
+    const o = options<RiglOptions>('options', opts);
+    this.sparsity = num('sparsity', o.sparsity, 0, 1);
+    if (this.sparsity >= 1) throw new InvalidArgumentError('sparsity', 'number in [0, 1)', o.sparsity);
+    this.distribution = oneOf('distribution', o.distribution ?? 'erk', ['erk', 'er', 'uniform'] as const);
+    this.deltaT = int('deltaT', o.deltaT ?? 100, 1);
+    this.alpha = num('dropFraction', o.dropFraction ?? 0.3, 0, 1);
+    this.stopFraction = num('stopFraction', o.stopFraction ?? 0.75, 0, 1);
+    this.growth = oneOf('growth', o.growth ?? 'gradient', GROWTH);
+    this.totalSteps = int('totalSteps', o.totalSteps, 1);
+    this.generator = o.generator;
+    this.name = this.growth === 'gradient' ? 'rigl' : 'set';
+  }
+
+  get tEnd(): number {
+    return Math.floor(this.stopFraction * this.totalSteps);
+  }
+
+  /** Whether the iteration after `step` completed steps updates the mask. */
+  dueAt(step: number): boolean {
+    return step > 0 && step % this.deltaT === 0 && step < this.tEnd;
+  }
+
+  /** The initial random mask with the distribution's layer densities (exact counts per layer). */
+  initialize(model: Module, optimizer?: MomentumOwner): void {
+    const layers = [...layersByName(model)];
+    const dens = layerDensities(this.distribution, layers.map(([n, l]) => ({ name: n, shape: l.weight.shape })), 1 - this.sparsity);
+    const masks = noGrad(() => tidy(() => layers.map(([, l], i) => topKMask(rand(l.weight.shape, { generator: this.generator }),
+      keptCount(dens[i], l.weight.numel)).to(l.mask.dtype))));
+    try {
+      changeMasks(model, new Map(layers.map(([n], i) => [n, masks[i]])), optimizer);
+    } finally {
+      for (const m of masks) m.dispose();
+    }
+    this.initialized = true;
+  }
+
+  /** One drop/grow update of every layer at iteration `step` (θ.grad must hold the dense gradient for RiGL). */
+  update(model: Module, step: number, optimizer?: MomentumOwner): void {
+    const d = riglDropFraction(step, this.alpha, this.tEnd);
+    const layers: [string, MaskedLayer][] = [...layersByName(model)];
+    const plans = noGrad(() => tidy(() => layers.map(([name, l]) => {
+      const grow = this.growth === 'gradient' ? this.gradScores(name, l) : rand(l.weight.shape, { generator: this.generator });
+      return riglLayerUpdate(l.mask, magnitude(l), grow, d);
+    })));
+    try {
+      changeMasks(model, new Map(layers.map(([n], i) => [n, plans[i].afterDrop])), optimizer);
+      const grown = changeMasks(model, new Map(layers.map(([n], i) => [n, plans[i].next])), optimizer);
+      const perLayer: Record<string, number> = {};
+      for (const [n] of layers) perLayer[n] = grown.perLayer[n].grown;
+      this.changes.push({ step, dropFraction: d, changed: grown.grown, perLayer });
+    } finally {
+      for (const p of plans) { p.afterDrop.dispose(); p.next.dispose(); }
+    }
+  }
+
+  private gradScores(name: string, l: MaskedLayer): Tensor {
+    const g = l.weight.grad;
+    if (!g) throw new InvalidArgumentError(`the gradient of ${name}.weight`, 'a Tensor (RiGL grows by the dense gradient: call update after backward)', g);
+    return g.abs();
+  }
+
+  onTrainStart(ctx: SparsifyContext): void {
+    if (!this.initialized) this.initialize(ctx.model, ctx.optimizer);
+  }
+
+  onAfterBackward(ctx: SparsifyContext): void {
+    if (!this.dueAt(ctx.step)) return;
+    this.update(ctx.model, ctx.step, ctx.optimizer);
+    skipStep(ctx.model);
+  }
+
+  onEpochEnd(_ctx: SparsifyContext, metrics: Record<string, unknown>): void {
+    metrics.maskChanges = { method: this.name, events: this.changes };
+    this.changes = [];
+  }
+
+  getState(): SparsifyState {
+    return { json: { initialized: this.initialized, changes: this.changes } };
+  }
+
+  setState(state: SparsifyState): void {
+    const j = state.json as { initialized?: boolean; changes?: Rigl['changes'] } | undefined;
+    this.initialized = j?.initialized ?? false;
+    this.changes = j?.changes ?? [];
+  }
+}

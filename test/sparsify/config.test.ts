@@ -1,0 +1,89 @@
+/**
+ * The sparsify section of the experiment config, the example configs, and bad input: errors name
+ * the argument and what was expected, and a rejected mask change writes nothing.
+ */
+import * as path from 'node:path';
+import {
+  Acdc, Gmp, InvalidArgumentError, Rigl, SparsityRecorder, Str, changeMasks, expandSweep, loadSweepFile, manualSeed, maskedLayers, ones, parseConfig,
+  signTransfer, sparsifyCallbacksFromConfig, tidy, zeros, type TransferKind,
+} from '../../src';
+import { createToyModel } from '../helpers/toy-model';
+
+const CONFIGS = path.join(__dirname, '../../examples/configs/sparsify');
+
+describe('sparsify configs', () => {
+  it.each([
+    ['imagenet-resnet50-acdc.json', 6], ['imagenet-resnet50-rigl.json', 6], ['imagenet-resnet50-gmp.json', 6], ['fashion-mnist-sparsify-90.json', 10], ['imagenet-resnet50-str-90.json', 1],
+  ])('%s expands into %i valid runs', (file, n) => {
+    const { runs } = loadSweepFile(path.join(CONFIGS, file));
+    expect(runs).toHaveLength(n);
+    for (const r of runs) {
+      const cbs = sparsifyCallbacksFromConfig(r.config, 100);
+      if (r.config.sparsify) expect(cbs.map((c) => c.name)).toEqual([r.config.sparsify.method, 'sparsity-stats']);
+      else expect(cbs).toEqual([]);
+    }
+  });
+
+  it.each(['imagenet-resnet50-acdc.json', 'imagenet-resnet50-rigl.json', 'imagenet-resnet50-gmp.json', 'fashion-mnist-sparsify-90.json'])(
+    '%s pairs every plain run with a Sign-In run sharing every other field', (file) => {
+      const { runs } = loadSweepFile(path.join(CONFIGS, file));
+      const strip = (c: (typeof runs)[number]['config']) => JSON.stringify({ ...c, signin: { ...c.signin, enabled: undefined } });
+      const plain = runs.filter((r) => !r.config.signin.enabled).map((r) => strip(r.config)).sort();
+      const signin = runs.filter((r) => r.config.signin.enabled).map((r) => strip(r.config)).sort();
+      expect(plain.length).toBe(runs.length / 2);
+      expect(signin).toEqual(plain);
+    },
+  );
+
+  it('builds each method with the config knobs and its defaults', () => {
+    const { runs } = loadSweepFile(path.join(CONFIGS, 'fashion-mnist-sparsify-90.json'));
+    const byMethod = new Map(runs.filter((r) => r.config.sparsify && !r.config.signin.enabled).map((r) => [r.config.sparsify!.method, r.config]));
+    const [gmp, stats] = sparsifyCallbacksFromConfig(byMethod.get('gmp')!, 469);
+    expect(gmp).toBeInstanceOf(Gmp);
+    expect(stats).toBeInstanceOf(SparsityRecorder);
+    expect([(gmp as Gmp).endEpoch, (gmp as Gmp).frequency, (gmp as Gmp).sparsity, (gmp as Gmp).scope]).toEqual([3.75, 100, 0.9, 'global']);
+    const rigl = sparsifyCallbacksFromConfig(byMethod.get('rigl')!, 469)[0] as Rigl;
+    expect([rigl.name, rigl.totalSteps, rigl.tEnd, rigl.deltaT, rigl.alpha, rigl.distribution]).toEqual(['rigl', 2345, 1758, 100, 0.3, 'erk']);
+    expect((sparsifyCallbacksFromConfig(byMethod.get('set')!, 469)[0] as Rigl).growth).toBe('random');
+    const str = sparsifyCallbacksFromConfig(loadSweepFile(path.join(CONFIGS, 'imagenet-resnet50-str-90.json')).runs[0].config, 5005)[0] as Str;
+    expect([str.name, str.sInit, str.momentum, str.weightDecay]).toEqual(['str', -3200, 0.875, 2.251757813e-05]);
+    const acdc = sparsifyCallbacksFromConfig(byMethod.get('acdc')!, 469)[0] as Acdc;
+    expect([0, 1, 2, 3, 4].map((e) => acdc.phaseAt(e))).toEqual(['dense', 'sparse', 'dense', 'sparse', 'sparse']);
+  });
+
+  it('rejects a sparsify section next to a pruning method, and bad section values, naming the field', () => {
+    const base = { dataset: { name: 'fashion_mnist' }, model: { name: 'lenet5' }, epochs: 2 };
+    const both = parseConfig({ ...base, pruning: { method: 'random', sparsity: 0.9 }, sparsify: { method: 'rigl', sparsity: 0.9 } });
+    expect(() => sparsifyCallbacksFromConfig(both, 10)).toThrow(InvalidArgumentError);
+    expect(() => sparsifyCallbacksFromConfig(both, 10)).toThrow(/pruning\.method/);
+    expect(() => parseConfig({ ...base, sparsify: { method: 'snip', sparsity: 0.9 } })).toThrow(/sparsify\.method/);
+    expect(() => parseConfig({ ...base, sparsify: { method: 'gmp', sparsity: 1 } })).toThrow(/sparsify\.sparsity/);
+    expect(() => parseConfig({ ...base, sparsify: { method: 'gmp', sparsity: 0.5, deltaT: 0 } })).toThrow(/sparsify\.deltaT/);
+    expect(() => expandSweep({ base, grid: { 'sparsify.method': ['acdc'] } })).toThrow(/sparsify\.sparsity/);
+  });
+});
+
+describe('sparsify API input checks', () => {
+  it('changeMasks names an unknown layer, a wrong shape and a non-0/1 mask, and writes nothing', () => {
+    manualSeed(1);
+    const model = createToyModel();
+    const conv1 = maskedLayers(model)[0][1];
+    const keepConv1 = tidy(() => zeros(conv1.weight.shape));
+    const good: [string, import('../../src').Tensor] = ['conv1', keepConv1];
+    expect(() => changeMasks(model, new Map([good, ['nope', keepConv1]]))).toThrow(/Unknown masked layer 'nope'; valid names: conv1, conv2, fc/);
+    expect(() => changeMasks(model, new Map([good, ['fc', ones([3])]]))).toThrow(/shape \[10, 8\] for masks\['fc'\] but received a Tensor of shape \[3\]/);
+    expect(() => changeMasks(model, new Map([good, ['fc', tidy(() => ones([10, 8]).mul(0.5))]]))).toThrow(/masks\['fc'\].*other values/);
+    expect(conv1.density()).toBe(1);
+  });
+
+  it('rejects bad options by name', () => {
+    expect(() => new Gmp({ sparsity: 1, endEpoch: 2 })).toThrow(/sparsity/);
+    expect(() => new Gmp({ sparsity: 0.5, startEpoch: 3, endEpoch: 2 })).toThrow(/endEpoch/);
+    expect(() => new Rigl({ sparsity: 0.5, totalSteps: 0 })).toThrow(/totalSteps/);
+    expect(() => new Rigl({ sparsity: 0.5, totalSteps: 10, growth: 'magic' as never })).toThrow(/growth/);
+    expect(() => new Acdc({ sparsity: 0.5, epochs: 5, warmupEpochs: 6 })).toThrow(/warmupEpochs/);
+    const model = createToyModel();
+    expect(() => new Rigl({ sparsity: 0.5, totalSteps: 10 }).update(model, 1)).toThrow(/gradient of conv1\.weight/);
+    expect(() => signTransfer(model, model.stateDict(), 'sizes' as TransferKind)).toThrow(/kind/);
+  });
+});
