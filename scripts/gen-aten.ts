@@ -94,6 +94,7 @@ function mapReturns(ret: string, op: string): string {
   if (r === 'Tensor') return 'Tensor';
   if (r === 'Tensor[]') return 'Tensor[]';
   if (r === 'bool') return 'boolean';
+  if (r === 'int' || r === 'SymInt' || r === 'float') return 'number';
   const tuple = /^\((.*)\)$/.exec(r);
   if (tuple) {
     const parts = splitTop(tuple[1]).map((p) => p.split(' ')[0]);

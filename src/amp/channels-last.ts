@@ -6,13 +6,13 @@
  * contiguous parameters, and autograd returns each gradient in its parameter's layout.
  */
 import { InvalidArgumentError } from '../errors';
-import { call } from '../tensor/checked';
+import * as aten from '../tensor/aten';
 import type { Tensor } from '../tensor/tensor';
 
 /** A channels_last copy of a 4-D tensor (the tensor itself when it already is one). */
 export function toChannelsLast(x: Tensor): Tensor {
   if (x.shape.length !== 4) throw new InvalidArgumentError('x', 'a 4-D tensor [N, C, H, W] for channels_last', x);
-  return call('aten::contiguous', [x], { memory_format: 'channels_last' });
+  return aten.contiguous(x, 'channels_last');
 }
 
 /** Whether a 4-D tensor is densely laid out channels_last: strides [H·W·C, 1, W·C, C]. */
@@ -20,7 +20,7 @@ export function isChannelsLast(x: Tensor): boolean {
   if (x.shape.length !== 4) return false;
   const [, c, , w] = x.shape;
   const h = x.shape[2];
-  const strides = [0, 1, 2, 3].map((d) => call<number>('aten::stride.int', [x, d]));
+  const strides = [0, 1, 2, 3].map((d) => aten.stride(x, d));
   const expected = [h * w * c, 1, w * c, c];
   return strides.every((s, d) => s === expected[d] || x.shape[d] === 1);
 }

@@ -7,10 +7,11 @@
  * `aten::_scaled_dot_product_attention`, a differentiable composite (softmax(q kᵀ/√d) v) that on
  * the CPU runs the same ops as the plain path. `aten::_native_multi_head_attention` (1.13's
  * "fast path") is not used: it has no autograd formula, so it could only serve inference. The
- * first op the dispatcher knows is used; the plain composition is the fallback.
+ * first op the dispatcher knows is used (src/tensor/attention-kernels.ts); the plain composition
+ * is the fallback.
  */
 import { InvalidArgumentError } from '../errors';
-import { call, schema } from '../tensor/dispatch';
+import { fusedAttention, fusedAttentionKernel } from '../tensor/attention-kernels';
 import type { Tensor } from '../tensor/tensor';
 import { bool, int, num, oneOf, options } from '../validate';
 import { dropout, invalidTensorArg, softmax, tensorArg } from './functional';
@@ -20,22 +21,9 @@ import { Module } from './module';
 export type AttentionKernel = 'sdpa' | 'sdpa_1_13' | 'plain';
 const KERNELS: readonly (AttentionKernel | 'auto')[] = ['auto', 'sdpa', 'sdpa_1_13', 'plain'];
 
-let available: AttentionKernel | undefined;
-
-function has(op: string): boolean {
-  try {
-    schema(op);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The kernel 'auto' uses with this libtorch: 'sdpa' (≥ 2.0), 'sdpa_1_13' (1.13) or 'plain'. */
 export function attentionKernel(): AttentionKernel {
-  available ??= has('aten::scaled_dot_product_attention') ? 'sdpa'
-    : has('aten::_scaled_dot_product_attention') ? 'sdpa_1_13' : 'plain';
-  return available;
+  return fusedAttentionKernel() ?? 'plain';
 }
 
 export interface AttentionOptions {
@@ -56,8 +44,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const p = training ? num('dropoutP', o.dropoutP ?? 0, 0, 1) : 0;
   const wanted = oneOf('kernel', o.kernel ?? 'auto', KERNELS);
   const kernel = wanted === 'auto' ? attentionKernel() : wanted;
-  if (kernel === 'sdpa') return call('aten::scaled_dot_product_attention', [q, k, v, undefined, p, false]);
-  if (kernel === 'sdpa_1_13') return call<Tensor[]>('aten::_scaled_dot_product_attention', [q, k, v, undefined, p, false, false])[0];
+  if (kernel !== 'plain') return fusedAttention(kernel, q, k, v, p);
   const d = q.shape[q.ndim - 1];
   const weights = softmax(q.mul(1 / Math.sqrt(d)).matmul(k.transpose(-2, -1)), -1);
   return dropout(weights, p, p > 0).matmul(v);

@@ -1,5 +1,5 @@
 /** The Gaussian error linear unit (torch.nn.GELU). */
-import { call } from '../tensor/dispatch';
+import * as aten from '../tensor/aten';
 import type { Tensor } from '../tensor/tensor';
 import { oneOf, options } from '../validate';
 import { tensorArg } from './functional';
@@ -10,7 +10,7 @@ const APPROXIMATIONS: readonly GeluApproximate[] = ['none', 'tanh'];
 
 /** x·Φ(x) with the exact normal CDF ('none', PyTorch's and timm's default) or its tanh approximation. */
 export function gelu(x: Tensor, approximate: GeluApproximate = 'none'): Tensor {
-  return call('aten::gelu', [tensorArg('input', x)], { approximate: oneOf('approximate', approximate, APPROXIMATIONS) });
+  return aten.gelu(tensorArg('input', x), oneOf('approximate', approximate, APPROXIMATIONS));
 }
 
 export class GELU extends Module {

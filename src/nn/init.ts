@@ -4,8 +4,8 @@
  * without recording gradients, takes an optional Generator and returns its tensor.
  */
 import { noGrad } from '../tensor/autograd';
+import * as aten from '../tensor/aten';
 import { tensor } from '../tensor/creation';
-import { call } from '../tensor/dispatch';
 import { tidy } from '../tensor/engine';
 import type { Generator } from '../tensor/runtime';
 import type { Tensor } from '../tensor/tensor';
@@ -126,7 +126,7 @@ export function xavierNormal_(t: Tensor, opts: XavierOptions = {}): Tensor {
 function normalCdf(x: number): number {
   if (x === Infinity) return 1;
   if (x === -Infinity) return 0;
-  return tidy(() => (1 + call('aten::erf', [tensor([x / Math.SQRT2], { dtype: 'float64' })]).item()) / 2);
+  return tidy(() => (1 + aten.erf(tensor([x / Math.SQRT2], { dtype: 'float64' })).item()) / 2);
 }
 
 /**
@@ -143,7 +143,7 @@ export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2, genera
   const hi = normalCdf((b - mean) / std);
   return noGrad(() => tidy(() => {
     t.uniform_(2 * lo - 1, 2 * hi - 1, generator);
-    const x = call('aten::erfinv', [t]).mul(std * Math.SQRT2).add(mean).clamp(a, b);
+    const x = aten.erfinv(t).mul(std * Math.SQRT2).add(mean).clamp(a, b);
     t.copy_(x);
     return t;
   }));

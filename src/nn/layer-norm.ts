@@ -1,5 +1,5 @@
 /** Layer normalization (torch.nn.LayerNorm) over the trailing dimensions. */
-import { call } from '../tensor/dispatch';
+import * as aten from '../tensor/aten';
 import { empty } from '../tensor/creation';
 import type { Tensor } from '../tensor/tensor';
 import { bool, intList, num, options } from '../validate';
@@ -24,7 +24,7 @@ export function layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor,
       throw invalidTensorArg(name, `a Tensor of shape [${shape.join(', ')}]`, t);
     }
   }
-  return call('aten::layer_norm', [x, shape, weight, bias, eps, true]);
+  return aten.layer_norm(x, shape, weight, bias, eps, true);
 }
 
 export interface LayerNormOptions {

@@ -158,6 +158,11 @@ export const SCHEMAS: Readonly<Record<string, string>> = {
   'aten::cross_entropy_loss': 'aten::cross_entropy_loss(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, int ignore_index=-100, float label_smoothing=0.) -> Tensor',
   'aten::nll_loss_nd': 'aten::nll_loss_nd(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, int ignore_index=-100) -> Tensor',
   'aten::mse_loss': 'aten::mse_loss(Tensor self, Tensor target, int reduction=1) -> Tensor',
+  'aten::layer_norm': 'aten::layer_norm(Tensor input, int[] normalized_shape, Tensor? weight=None, Tensor? bias=None, float eps=1.0000000000000001e-05, bool cudnn_enable=True) -> Tensor',
+  'aten::gelu': 'aten::gelu(Tensor self, *, str approximate=\"none\") -> Tensor',
+  'aten::erf': 'aten::erf(Tensor self) -> Tensor',
+  'aten::erfinv': 'aten::erfinv(Tensor self) -> Tensor',
+  'aten::stride.int': 'aten::stride.int(Tensor self, int dim) -> int',
 };
 
 const _add_Tensor = op('aten::add.Tensor');
@@ -308,6 +313,11 @@ const _log_softmax_int = op('aten::log_softmax.int');
 const _cross_entropy_loss = op('aten::cross_entropy_loss');
 const _nll_loss_nd = op('aten::nll_loss_nd');
 const _mse_loss = op('aten::mse_loss');
+const _layer_norm = op('aten::layer_norm');
+const _gelu = op('aten::gelu');
+const _erf = op('aten::erf');
+const _erfinv = op('aten::erfinv');
+const _stride_int = op('aten::stride.int');
 
 function isObject(v: unknown): boolean {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -1402,4 +1412,44 @@ export function nll_loss_nd(self: Tensor, target: Tensor, weight?: Tensor | unde
 export function mse_loss(self: Tensor, target: Tensor, reduction?: number | undefined): Tensor {
   const a = [self, target, reduction];
   return call<Tensor>(_mse_loss, a);
+}
+
+/**
+ *   aten::layer_norm(Tensor input, int[] normalized_shape, Tensor? weight=None, Tensor? bias=None, float eps=1.0000000000000001e-05, bool cudnn_enable=True) -> Tensor
+ */
+export function layer_norm(input: Tensor, normalizedShape: number[], weight?: Tensor | undefined, bias?: Tensor | undefined, eps?: number | undefined, cudnnEnable?: boolean | undefined): Tensor {
+  const a = [input, normalizedShape, weight, bias, eps, cudnnEnable];
+  return call<Tensor>(_layer_norm, a);
+}
+
+/**
+ *   aten::gelu(Tensor self, *, str approximate="none") -> Tensor
+ */
+export function gelu(self: Tensor, approximate?: string | undefined): Tensor {
+  const a = [self, approximate];
+  return call<Tensor>(_gelu, a);
+}
+
+/**
+ *   aten::erf(Tensor self) -> Tensor
+ */
+export function erf(self: Tensor): Tensor {
+  const a = [self];
+  return call<Tensor>(_erf, a);
+}
+
+/**
+ *   aten::erfinv(Tensor self) -> Tensor
+ */
+export function erfinv(self: Tensor): Tensor {
+  const a = [self];
+  return call<Tensor>(_erfinv, a);
+}
+
+/**
+ *   aten::stride.int(Tensor self, int dim) -> int
+ */
+export function stride(self: Tensor, dim: number): number {
+  const a = [self, dim];
+  return call<number>(_stride_int, a);
 }
