@@ -2,10 +2,10 @@
  * Multi-head self-attention with timm's layout and names (`qkv`, `proj`), its linears masked so
  * that pruning and Sign-In reach them like any other layer.
  *
- * Which attention kernel: libtorch ≥ 2.0 has `aten::scaled_dot_product_attention` (flash /
+ * Which attention kernel: libtorch ≥ 2.0 has `scaled_dot_product_attention` (flash /
  * memory-efficient kernels on CUDA, differentiable); libtorch 1.13 has its precursor
- * `aten::_scaled_dot_product_attention`, a differentiable composite (softmax(q kᵀ/√d) v) that on
- * the CPU runs the same ops as the plain path. `aten::_native_multi_head_attention` (1.13's
+ * `_scaled_dot_product_attention`, a differentiable composite (softmax(q kᵀ/√d) v) that on
+ * the CPU runs the same ops as the plain path. `_native_multi_head_attention` (1.13's
  * "fast path") is not used: it has no autograd formula, so it could only serve inference. The
  * first op the dispatcher knows is used (src/tensor/attention-kernels.ts); the plain composition
  * is the fallback.
