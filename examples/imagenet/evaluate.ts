@@ -12,7 +12,7 @@ import { dataParallelFromEnv } from '../../src/distributed';
 import { modelOptionsFor, transformsFor } from '../../src/experiments/resolve';
 import type { ExperimentConfig } from '../../src/experiments/schema';
 import { createModel } from '../../src/models';
-import { loadSafetensors } from '../../src/nn/safetensors';
+import { loadCheckpointModel } from '../../src/train/checkpoint';
 import { applySignIn } from '../../src/signin';
 import { Trainer } from '../../src/train/trainer';
 import { setNumThreads } from '../../src';
@@ -41,13 +41,7 @@ export async function evaluateCheckpoint(config: ExperimentConfig, checkpoint: s
     if (config.threads > 0) setNumThreads(config.threads);
     const model = createModel(config.model.name, modelOptionsFor(config));
     if (config.signin.enabled) applySignIn(model, { beta: config.signin.beta, layers: config.signin.layers });
-    const tensors = loadSafetensors(checkpoint);
-    try {
-      const state = new Map([...tensors].filter(([k]) => k.startsWith('model.')).map(([k, t]) => [k.slice('model.'.length), t]));
-      model.loadStateDict(state);
-    } finally {
-      for (const t of tensors.values()) t.dispose();
-    }
+    loadCheckpointModel(checkpoint, model);
     const ds = createDataset('imagenet', { root: config.dataset.root, train: false });
     const batchSize = Math.max(1, Math.floor(Math.max(config.batchSize, 256) / dp.worldSize));
     const loader = new DataLoader(ds, {

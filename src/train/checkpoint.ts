@@ -176,16 +176,37 @@ export function loadLatestCheckpoint(
   throw first ?? new ToolkitError('ERR_INVALID_ARG', `No checkpoint among ${files.join(', ')}`);
 }
 
+function checkDigest(file: string, tensors: Map<string, Tensor>, metadata: Record<string, string> | undefined): void {
+  const sum = metadata?.[CHECKSUM_KEY];
+  if (sum !== undefined && sum !== tensorsDigest(tensors)) {
+    throw new ToolkitError('ERR_SAFETENSORS', `Checkpoint '${file}' is damaged: its tensors do not match the sha256 written with them`);
+  }
+}
+
+/** Restores only the model of a checkpoint (to evaluate it): θ rebuilt from m and w, masks in the model's dtype. */
+export function loadCheckpointModel(file: string, model: Module): void {
+  if (typeof file !== 'string' || file === '') throw new InvalidArgumentError('file', 'a file path (string)', file);
+  if (!(model instanceof Module)) throw new InvalidArgumentError('model', 'a Module', model);
+  const { tensors, metadata } = loadSafetensorsWithMetadata(file);
+  const owned: Tensor[] = [];
+  try {
+    checkDigest(file, tensors, metadata);
+    const expanded = expandModelState(unprefixed('model.', tensors), model.stateDict());
+    owned.push(...expanded.owned);
+    noGrad(() => model.loadStateDict(expanded.state));
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+    for (const t of owned) t.dispose();
+  }
+}
+
 /** Restores everything saveCheckpoint wrote; returns the position and the extra JSON. */
 export function loadCheckpoint(file: string, parts: { model: Module; optimizer: Optimizer; callbacks: Callback[] }): { position: Position; extra: unknown } {
   checkParts(file, parts);
   const { tensors, metadata } = loadSafetensorsWithMetadata(file);
   const owned: Tensor[] = [];
   try {
-    const sum = metadata?.[CHECKSUM_KEY];
-    if (sum !== undefined && sum !== tensorsDigest(tensors)) {
-      throw new ToolkitError('ERR_SAFETENSORS', `Checkpoint '${file}' is damaged: its tensors do not match the sha256 written with them`);
-    }
+    checkDigest(file, tensors, metadata);
     const meta = JSON.parse(metadata?.[META_KEY] ?? '{}') as { position: Position; callbacks: Record<string, unknown>; extra: unknown };
     const model = expandModelState(unprefixed('model.', tensors), parts.model.stateDict());
     owned.push(...model.owned);
