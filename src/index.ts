@@ -19,5 +19,5 @@ export * from './experiments';
 export * as distributed from './distributed';
 export * from './optim/adamw';
 export type { AdamWHyper } from './optim/adamw-update';
-export { signinAdamWStep, signinAdamWState, disposeSignInAdamWState } from './signin/adamw';
-export type { SignInAdamWState } from './signin/adamw';
+export { registerAdamWKind, adamwKinds } from './optim/adamw-kind';
+export type { AdamWKind, AdamWEntry, AdamWEntryState, AdamWKindEntries } from './optim/adamw-kind';

@@ -1,32 +1,32 @@
 /**
  * AdamW (torch.optim.AdamW: Adam with decoupled weight decay), mask-aware, with parameter groups
- * and Sign-In pairs. The DeiT recipe: `AdamW.forModel(model, { lr, weightDecay: 0.05,
- * noWeightDecay: isNormBiasOrToken })` puts norms, biases, `pos_embed` and `cls_token` in a group
- * without decay.
+ * and the entries of registered AdamW kinds (./adamw-kind.ts; Sign-In's pairs under `signin`).
+ * The DeiT recipe: `AdamW.forModel(model, { lr, weightDecay: 0.05, noWeightDecay:
+ * isNormBiasOrToken })` puts norms, biases, `pos_embed` and `cls_token` in a group without decay.
  *
  * - Masks: a parameter with a mask (from options.masks, or the masked layers in forModel) has its
  *   gradient masked and its weight and both moments multiplied by the mask after the update, so
  *   masked elements of all three are exactly 0 after every step.
- * - Sign-In pairs (after applySignIn) take the route of src/signin/adamw.ts: AdamW on m and w
- *   exactly as torch.optim.AdamW on the leaves of θ = mask ⊙ m ⊙ w. entryBuffers() gives
- *   resetSignIn the first moments of m and w.
+ * - A kind's entries are updated by the kind from their driving gradient, with their group's
+ *   hyperparameters (Sign-In, after applySignIn: AdamW on m and w exactly as torch.optim.AdamW on
+ *   the leaves of θ = mask ⊙ m ⊙ w, src/signin/adamw.ts). entryBuffers() gives a reset the
+ *   entry's first moments by factor.
  * - Unlike the SGD, this is not one fused native call: each tensor's update is a handful of ATen
  *   ops from TypeScript (fine for a ViT's few dozen tensors per step).
  * - stateDict(): per tensor `<name>.exp_avg`, `<name>.exp_avg_sq`, `<name>.step` (a one-element
- *   float64 count); Sign-In pairs, named by θ's parameter name: `<name>.m_exp_avg`,
- *   `<name>.m_exp_avg_sq`, `<name>.w_exp_avg`, `<name>.w_exp_avg_sq`, `<name>.step`.
+ *   float64 count); a kind's entry gives its moments under `<name>.<suffix>` and `<name>.step`
+ *   (Sign-In, named by θ's parameter name: `m_exp_avg`, `m_exp_avg_sq`, `w_exp_avg`, `w_exp_avg_sq`).
  */
 import { InvalidArgumentError, IssuesError, ToolkitError, type Issue } from '../errors';
 import { maskedLayers } from '../nn/masked';
 import { Module } from '../nn/module';
-import { signinParameters, type SignInOptimizer, type SignInParam } from '../signin/apply';
-import { disposeSignInAdamWState, signinAdamWState, signinAdamWStep, type SignInAdamWState } from '../signin/adamw';
 import { noGrad } from '../tensor/autograd';
 import { zeros, zerosLike } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import { keep } from '../tensor/keep';
 import { Tensor } from '../tensor/tensor';
 import { knownKeys, num, options } from '../validate';
+import { adamwKinds, type AdamWEntryState, type AdamWKind, type AdamWKindEntries } from './adamw-kind';
 import { adamwUpdate, type AdamWHyper } from './adamw-update';
 import type { MaskLookup, ParamEntry } from './sgd';
 
@@ -41,11 +41,11 @@ export interface AdamWOptions {
   weightDecay?: number;
 }
 
-export interface AdamWParamGroup extends Partial<AdamWOptions> {
-  params?: ParamEntry[];
-  /** Sign-In factor pairs (signinParameters). */
-  signin?: SignInParam[];
-}
+/**
+ * One parameter group: its own tensors, optionally its own hyperparameters, and entries of the
+ * registered AdamW kinds under their keys (Sign-In: `signin`, src/signin/adamw-kind.ts).
+ */
+export type AdamWParamGroup = Partial<AdamWOptions> & { params?: ParamEntry[] } & { [K in keyof AdamWKindEntries]?: AdamWKindEntries[K][] };
 
 export interface AdamWConstructorOptions extends AdamWOptions {
   masks?: MaskLookup;
@@ -71,10 +71,17 @@ interface ParamState {
   steps: number;
 }
 
+interface EntryState {
+  kind: AdamWKind;
+  name: string;
+  grad: Tensor;
+  state: AdamWEntryState;
+}
+
 interface GroupState extends AdamWHyper {
   lrScale: number;
   params: ParamState[];
-  signin: { name: string; entry: SignInParam; state: SignInAdamWState }[];
+  entries: EntryState[];
 }
 
 const HYPER_KEYS = ['lr', 'betas', 'eps', 'weightDecay'] as const;
@@ -109,7 +116,7 @@ function liveTensor(where: string, t: unknown): Tensor {
   return t;
 }
 
-export class AdamW implements SignInOptimizer {
+export class AdamW {
   private readonly groups: GroupState[] = [];
   private baseLr: number;
   private disposed = false;
@@ -117,7 +124,8 @@ export class AdamW implements SignInOptimizer {
 
   /**
    * params: parameters (bare or named), or parameter groups with their own hyperparameters.
-   * Unnamed parameters are named `group<g>.param<i>` in state dicts. A tensor may appear once.
+   * Unnamed parameters are named `group<g>.param<i>` in state dicts. A tensor may appear once,
+   * as a parameter or as the driving tensor of a kind's entry (a Sign-In θ).
    */
   constructor(params: Iterable<ParamEntry> | AdamWParamGroup[], opts: AdamWConstructorOptions) {
     const o = options<AdamWConstructorOptions>('options', opts) as AdamWConstructorOptions;
@@ -142,9 +150,10 @@ export class AdamW implements SignInOptimizer {
       specs.forEach((spec, g) => {
         const where = isGroups ? `params[${g}]` : '';
         const go = options<AdamWParamGroup>(where || 'params', spec);
-        if (isGroups) knownKeys(where, go, ['params', 'signin', ...HYPER_KEYS]);
+        const kinds = adamwKinds();
+        if (isGroups) knownKeys(where, go, ['params', ...kinds.map((k) => k.key), ...HYPER_KEYS]);
         const h = hyper(where, go, base);
-        const group: GroupState = { ...h, lrScale: base.lr > 0 ? h.lr / base.lr : 1, params: [], signin: [] };
+        const group: GroupState = { ...h, lrScale: base.lr > 0 ? h.lr / base.lr : 1, params: [], entries: [] };
         this.groups.push(group);
         const entries = spec.params ?? [];
         if (!Array.isArray(entries)) throw new InvalidArgumentError(`${where || 'params'}.params`, 'array of tensors or [name, tensor] pairs', entries);
@@ -161,19 +170,16 @@ export class AdamW implements SignInOptimizer {
           const [expAvg, expAvgSq] = noGrad(() => [keep(zerosLike(param)), keep(zerosLike(param))]);
           group.params.push({ name, param, mask, expAvg, expAvgSq, steps: 0 });
         });
-        const signin = spec.signin ?? [];
-        if (!Array.isArray(signin)) throw new InvalidArgumentError(`${where || 'params'}.signin`, 'array of {name, theta, m, w, mask}', signin);
-        signin.forEach((s, i) => {
-          const at = `${where ? `${where}.` : ''}signin[${i}]`;
-          if (typeof s !== 'object' || s === null) throw new InvalidArgumentError(at, '{name, theta, m, w, mask}', s);
-          const name = typeof s.name === 'string' ? s.name : `group${g}.signin${i}`;
-          for (const k of ['theta', 'm', 'w', 'mask'] as const) {
-            const t = liveTensor(`${name} (${k})`, s[k]);
-            if (!sameShape(t, s.theta)) throw new InvalidArgumentError(`${name} (${k})`, `a Tensor of θ's shape [${s.theta.shape.join(', ')}]`, t);
-          }
-          claim(at, s.theta, name);
-          group.signin.push({ name, entry: s, state: signinAdamWState(s) });
-        });
+        for (const kind of kinds) {
+          const list = (go as Record<string, unknown>)[kind.key] ?? [];
+          if (!Array.isArray(list)) throw new InvalidArgumentError(`${where || 'params'}.${kind.key}`, `array of ${kind.key} entries`, list);
+          list.forEach((value, i) => {
+            const at = `${where ? `${where}.` : ''}${kind.key}[${i}]`;
+            const entry = kind.entry(value, at, `group${g}.${kind.key}${i}`);
+            claim(at, entry.grad, entry.name);
+            group.entries.push({ kind, name: entry.name, grad: entry.grad, state: entry.createState() });
+          });
+        }
       });
     } catch (e) {
       this.releaseState();
@@ -182,8 +188,8 @@ export class AdamW implements SignInOptimizer {
   }
 
   /**
-   * An AdamW over every parameter of a model: Sign-In layers' θ become Sign-In pairs, masked
-   * layers' weights get their masks, `noWeightDecay` parameters go to a group with weightDecay 0.
+   * An AdamW over every parameter of a model: each registered kind takes its entries from the
+   * model (Sign-In layers' θ become Sign-In pairs), masked layers' weights get their masks, `noWeightDecay` parameters go to a group with weightDecay 0.
    * Create it after applySignIn and model.to().
    *
    * @example
@@ -196,18 +202,18 @@ export class AdamW implements SignInOptimizer {
     if (o.noWeightDecay !== undefined && typeof o.noWeightDecay !== 'function') {
       throw new InvalidArgumentError('noWeightDecay', 'function (name, param) => boolean', o.noWeightDecay);
     }
-    const signin = signinParameters(model);
-    const thetas = new Set(signin.map((s) => s.theta));
+    const fromModel = adamwKinds().map((k) => [k, k.fromModel(model)] as const);
+    const driven = new Set(fromModel.flatMap(([k, list]) => list.map((e, i) => k.entry(e, `${k.key}[${i}]`, `${k.key}${i}`).grad)));
     const masks = new Map<Tensor | string, Tensor>();
     for (const [, layer] of maskedLayers(model)) masks.set(layer.weight, layer.mask);
     const decay: ParamEntry[] = [];
     const noDecay: ParamEntry[] = [];
     for (const [name, p] of model.namedParameters()) {
-      if (thetas.has(p)) continue;
+      if (driven.has(p)) continue;
       (o.noWeightDecay?.(name, p) ? noDecay : decay).push([name, p]);
     }
     const { noWeightDecay: _unused, ...hyperOpts } = o;
-    const groups: AdamWParamGroup[] = [{ params: decay, signin }];
+    const groups: AdamWParamGroup[] = [{ params: decay, ...Object.fromEntries(fromModel.map(([k, list]) => [k.key, list])) }];
     if (noDecay.length) groups.push({ params: noDecay, weightDecay: 0 });
     return new AdamW(groups, { ...hyperOpts, masks });
   }
@@ -224,9 +230,11 @@ export class AdamW implements SignInOptimizer {
     for (const g of this.groups) g.lr = value * g.lrScale;
   }
 
-  get paramGroups(): { lr: number; betas: [number, number]; eps: number; weightDecay: number; numParams: number; numSignin: number }[] {
+  /** Each group's hyperparameters and sizes (read-only snapshot); numEntries by kind key. */
+  get paramGroups(): { lr: number; betas: [number, number]; eps: number; weightDecay: number; numParams: number; numEntries: Record<string, number> }[] {
     return this.groups.map((g) => ({
-      lr: g.lr, betas: [g.beta1, g.beta2], eps: g.eps, weightDecay: g.weightDecay, numParams: g.params.length, numSignin: g.signin.length,
+      lr: g.lr, betas: [g.beta1, g.beta2], eps: g.eps, weightDecay: g.weightDecay, numParams: g.params.length,
+      numEntries: Object.fromEntries(adamwKinds().map((k) => [k.key, g.entries.filter((e) => e.kind === k).length])),
     }));
   }
 
@@ -234,7 +242,7 @@ export class AdamW implements SignInOptimizer {
     if (this.disposed) throw new ToolkitError('ERR_TENSOR_DISPOSED', 'This AdamW optimizer was disposed');
   }
 
-  /** One AdamW step over every parameter and Sign-In pair that has a gradient. */
+  /** One AdamW step over every parameter and kind entry that has a gradient. */
   step(): void {
     this.checkLive();
     for (const g of this.groups) {
@@ -248,21 +256,24 @@ export class AdamW implements SignInOptimizer {
           if (mask) noGrad(() => { for (const t of [p.param, p.expAvg, p.expAvgSq]) t.mul_(mask); });
         });
       }
-      for (const s of g.signin) signinAdamWStep(s.entry, s.state, g);
+      for (const e of g.entries) e.state.step(g);
     }
   }
 
   zeroGrad(): void {
     for (const g of this.groups) {
       for (const p of g.params) if (!p.param.isDisposed) p.param.grad = undefined;
-      for (const s of g.signin) if (!s.entry.theta.isDisposed) s.entry.theta.grad = undefined;
+      for (const e of g.entries) if (!e.grad.isDisposed) e.grad.grad = undefined;
     }
   }
 
-  /** The first moments of the Sign-In pair whose θ is `theta` (SignInOptimizer, for resets). */
-  entryBuffers(theta: Tensor): Readonly<Record<string, Tensor>> | undefined {
+  /**
+   * The first moments, by factor, of the kind entry driven by `grad` (a Sign-In θ: m and w, for
+   * resets); undefined for a tensor this optimizer has no entry for.
+   */
+  entryBuffers(grad: Tensor): Readonly<Record<string, Tensor>> | undefined {
     for (const g of this.groups) {
-      for (const s of g.signin) if (s.entry.theta === theta) return { m: s.state.expAvgM, w: s.state.expAvgW };
+      for (const e of g.entries) if (e.grad === grad) return e.state.firstMoments;
     }
     return undefined;
   }
@@ -283,11 +294,8 @@ export class AdamW implements SignInOptimizer {
         yield [`${p.name}.exp_avg`, p.expAvg, p];
         yield [`${p.name}.exp_avg_sq`, p.expAvgSq, p];
       }
-      for (const { name, state } of g.signin) {
-        yield [`${name}.m_exp_avg`, state.expAvgM, state];
-        yield [`${name}.m_exp_avg_sq`, state.expAvgSqM, state];
-        yield [`${name}.w_exp_avg`, state.expAvgW, state];
-        yield [`${name}.w_exp_avg_sq`, state.expAvgSqW, state];
+      for (const { name, state } of g.entries) {
+        for (const [suffix, t] of Object.entries(state.moments)) yield [`${name}.${suffix}`, t, state];
       }
     }
   }
@@ -296,7 +304,7 @@ export class AdamW implements SignInOptimizer {
     const out: [string, { steps: number }][] = [];
     for (const g of this.groups) {
       for (const p of g.params) out.push([p.name, p]);
-      for (const s of g.signin) out.push([s.name, s.state]);
+      for (const e of g.entries) out.push([e.name, e.state]);
     }
     return out;
   }
@@ -351,7 +359,7 @@ export class AdamW implements SignInOptimizer {
         p.expAvg.dispose();
         p.expAvgSq.dispose();
       }
-      for (const s of g.signin) disposeSignInAdamWState(s.state);
+      for (const e of g.entries) e.state.dispose();
     }
     for (const t of this.stepTensors.values()) t.dispose();
     this.stepTensors.clear();

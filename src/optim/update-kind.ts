@@ -7,9 +7,8 @@
  * zeroGrad on the entry's driving tensor. The kind says which tensors those are and how an entry
  * is passed to its native parser (native/optim/sgd.h, RegisterUpdateKind under the same key).
  *
- * Sign-In registers 'signin' (src/signin/update-kind.ts). An optimizer other than SGD (AdamW) can
- * read the same registry: an entry names its factors and driving gradient, and the kind's native
- * step takes that optimizer's hyperparameters in its own parser.
+ * Sign-In registers 'signin' (src/signin/update-kind.ts). AdamW, whose step is TypeScript, has its
+ * own registry of the same shape (./adamw-kind.ts).
  */
 import { InvalidArgumentError } from '../errors';
 import type { Module } from '../nn/module';

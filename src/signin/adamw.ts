@@ -8,11 +8,11 @@
  * rewritten as m·w, so the layer invariant (weight == m ⊙ w, w == 0 outside the mask) holds after
  * every step. Outside the mask m receives no gradient, only the decay; w and θ stay exactly 0.
  *
- * The Sign-In reset (resetSignIn) works unchanged: the optimizer's signinBuffers() hands it the
+ * The Sign-In reset (resetSignIn) works unchanged: the optimizer's entryBuffers() hands it the
  * first moments of m and w (zeroed with zeroMomentum, masked always); the second moments are kept.
  *
- * For the lead's per-group update kinds: signinAdamWStep is the whole per-pair update, with its
- * state in SignInAdamWState, so an SGD-style group loop can call it for an 'adamw' Sign-In group.
+ * signinAdamWStep is the whole per-pair update, with its state in SignInAdamWState; ./adamw-kind.ts
+ * registers it with AdamW under `signin`.
  */
 import { noGrad } from '../tensor/autograd';
 import { zerosLike } from '../tensor/creation';
@@ -20,7 +20,7 @@ import { tidy } from '../tensor/engine';
 import { keep } from '../tensor/keep';
 import type { Tensor } from '../tensor/tensor';
 import { adamwUpdate, type AdamWHyper } from '../optim/adamw-update';
-import type { SignInParam } from './apply';
+import type { SignInParam } from './update-kind';
 
 /** The AdamW moments of a Sign-In pair's m and w and the updates applied so far. */
 export interface SignInAdamWState {

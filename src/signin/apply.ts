@@ -24,6 +24,9 @@ import type { Tensor } from '../tensor/tensor';
 import { options } from '../validate';
 import { signinReset } from './kernels';
 import { attachSignIn, checkBeta, detachSignIn, noteSignInBeta, signinFactors } from './parametrization';
+// Sign-In layers exist only after applySignIn, so loading this file registers Sign-In with both
+// optimizers: with the SGD through ./update-kind (re-exported below), with AdamW here.
+import './adamw-kind';
 
 export { signinParameters, type SignInParam } from './update-kind';
 
@@ -42,7 +45,8 @@ export interface ApplySignInOptions {
 
 /**
  * What the reset needs from an optimizer: the momentum buffers of a Sign-In entry's factors m
- * and w (absent where the optimizer uses no momentum), as SGD.entryBuffers gives them.
+ * and w (absent where the optimizer uses no momentum), as SGD.entryBuffers gives them (AdamW's
+ * gives the first moments).
  */
 export interface SignInOptimizer {
   entryBuffers(theta: Tensor): Readonly<Record<string, Tensor>> | undefined;

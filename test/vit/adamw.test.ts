@@ -5,8 +5,8 @@
  * smoothing, the DeiT no-decay groups) against the same step written in PyTorch.
  */
 import {
-  AdamW, F, InvalidArgumentError, MaskedLinear, applySignIn, createModel, isNormBiasOrToken, manualSeed, noGrad,
-  pruneModel, randint, randn, resetSignIn, signinFactors, signinParameters, tensor, tidy, type Tensor,
+  AdamW, F, InvalidArgumentError, MaskedLinear, adamwKinds, applySignIn, createModel, isNormBiasOrToken, manualSeed, noGrad,
+  pruneModel, randint, randn, registerAdamWKind, resetSignIn, signinFactors, signinParameters, tensor, tidy, type Tensor,
 } from '../../src';
 import { describeWithTorch, expectClose, runTorch } from '../helpers/torch-ref';
 import { VIT_MODULES } from './vit-reference';
@@ -98,7 +98,7 @@ describeWithTorch('AdamW against torch.optim.AdamW (float64)', () => {
       out['theta'] = inp['mask'] * m * w
     `, inputs);
     const opt = AdamW.forModel(layer, { lr: 0.03, weightDecay: 0.05 });
-    expect(opt.paramGroups[0].numSignin).toBe(1);
+    expect(opt.paramGroups[0].numEntries).toEqual({ signin: 1 });
     for (let s = 0; s < steps; s++) {
       tidy(() => layer.forward(xs[s]).mul(rs[s]).sum().backward());
       opt.step();
@@ -111,6 +111,15 @@ describeWithTorch('AdamW against torch.optim.AdamW (float64)', () => {
     // The layer invariant: θ == m ⊙ w exactly, w and θ exactly 0 outside the mask.
     expect(tidy(() => layer.weight.sub(s1.m.mul(s1.w)).abs().max().item())).toBe(0);
     expect(zerosOutside(s1.w, mk) && zerosOutside(layer.weight, mk)).toBe(true);
+    // State-dict keys are named by θ's parameter name; a second optimizer restores moments and count.
+    const saved = new Map([...opt.stateDict()].map(([k, t]) => [k, t.clone()]));
+    expect([...saved.keys()]).toEqual(['weight.m_exp_avg', 'weight.m_exp_avg_sq', 'weight.w_exp_avg', 'weight.w_exp_avg_sq', 'weight.step']);
+    expect(saved.get('weight.step')!.item()).toBe(steps);
+    const again = AdamW.forModel(layer, { lr: 0.03, weightDecay: 0.05 });
+    again.loadStateDict(saved);
+    expect(again.stateDict().get('weight.step')!.item()).toBe(steps);
+    expect(again.entryBuffers(layer.weight)!.w.toArray()).toEqual(saved.get('weight.w_exp_avg')!.toArray());
+    again.dispose();
     // The reset works through entryBuffers: m² − w² = β again, θ kept, first moments zeroed.
     const before = layer.weight.clone();
     resetSignIn(layer, { optimizer: opt, zeroMomentum: true });
@@ -187,6 +196,17 @@ describe('AdamW: bad options and state dicts', () => {
     expect(() => new AdamW([{ params: [p], eps: -1 }], { lr: 0.1 })).toThrow('for params[0].eps');
     expect(() => new AdamW([p, p], { lr: 0.1 })).toThrow('for params[1]');
     expect(() => AdamW.forModel(undefined as never, { lr: 0.1 })).toThrow('Expected Module for model but received undefined');
+  });
+
+  test('AdamW kinds: a taken or malformed key is refused, a bad Sign-In entry is named', () => {
+    const kind = { key: 'signin', entry: () => { throw new Error('unused'); }, fromModel: () => [] };
+    expect(adamwKinds().map((k) => k.key)).toContain('signin');
+    expect(() => registerAdamWKind(kind)).toThrow('Expected a key not already registered for kind.key');
+    expect(() => registerAdamWKind({ ...kind, key: 'params' })).toThrow("Expected a camelCase name other than 'params' for kind.key");
+    const t = tensor([1, 2, 3]).requiresGrad_(true);
+    const bad = { name: 'fc.weight', theta: t, m: tensor([1, 2, 3]), w: tensor([1, 2, 3]), mask: tensor([1, 1]) };
+    expect(() => new AdamW([{ signin: [bad] }], { lr: 0.1 })).toThrow("Expected a Tensor of θ's shape [3] for fc.weight (mask)");
+    expect(() => new AdamW([{ signin: 3 as never }], { lr: 0.1 })).toThrow('for params[0].signin');
   });
 
   test('loadStateDict restores a stateDict() and refuses a mismatched one without writing', () => {
