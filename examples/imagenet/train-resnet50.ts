@@ -34,6 +34,7 @@ import {
 import { trainFromConfig } from '../../src/experiments/runner';
 import { launch, parseLauncherFlags } from '../../src/distributed';
 import { runPaths } from '../../src/experiments/paths';
+import { tempPathFor } from '../../src/atomic';
 import { checkpointFile, evaluateCheckpoint } from './evaluate';
 
 const PRUNERS = ['random', 'magnitude', 'snip', 'grasp', 'synflow'] as const;
@@ -177,9 +178,6 @@ async function main(): Promise<void> {
     }
     return;
   }
-  if (Number(process.env.WORLD_SIZE ?? 1) > 1) {
-    throw new Error('data-parallel training is not wired into the config runner in this build (src/distributed/data-parallel.ts has the pieces); use one worker, or --evaluate');
-  }
   if (f.dryRun) {
     process.stdout.write(`run directory: ${dir} (dry run)\n${JSON.stringify(config, null, 2)}\n`);
     return;
@@ -191,13 +189,17 @@ async function main(): Promise<void> {
     const own = runPaths(run.dir).checkpoint;
     if (f.resume && !fs.existsSync(own)) {
       // Published by a rename, as checkpoints are: a killed copy leaves no half checkpoint behind.
-      fs.copyFileSync(checkpointFile(f.resume), `${own}.resume.tmp`);
-      fs.renameSync(`${own}.resume.tmp`, own);
+      // Every rank copies to its own temporary name: the renames publish identical files.
+      const tmp = tempPathFor(own);
+      fs.copyFileSync(checkpointFile(f.resume), tmp);
+      fs.renameSync(tmp, own);
     }
     process.stdout.write(`run directory: ${run.dir} (${run.created ? 'new' : 'resuming'})\n`);
     process.stdout.write(`${what}, ${numClasses} classes, ${f.imageSize} px, ${f.epochs} epochs, batch ${f.batchSize}, lr ${config.optimizer.lr}\n`);
     await trainFromConfig(config, run.dir);
   }
+  // Rank 0 writes final.json, possibly after the other ranks returned.
+  if (Number(process.env.RANK ?? 0) !== 0) return;
   const final = readFinal(dir);
   if (!final) throw new Error(`${dir} has no final.json`);
   process.stdout.write(`${what}: top-1 ${pct(final.testAcc)}, top-5 ${pct(final.testTop5)} after ${final.epoch} epochs (${path.join(dir, 'final.json')})\n`);

@@ -7,7 +7,9 @@
 import type { Logger } from 'pino';
 import { checkDatasetFiles, createDataset, DataLoader, type Dataset } from '../data';
 import { removeStaleTemps } from '../atomic';
-import { runLogger } from '../logger';
+import { logger, runLogger } from '../logger';
+import { dataParallelFromEnv, type DataParallelContext } from '../distributed/data-parallel';
+import { IssuesError } from '../errors';
 import { createModel, resolveModelOptions } from '../models';
 import { optimizerFor } from './optimizer';
 import { pruneModel, type PrunerName } from '../pruning';
@@ -57,12 +59,19 @@ function resolveDevice(device: string): string {
   return cuda.isAvailable() ? 'cuda' : 'cpu';
 }
 
-function loaderFor(config: ExperimentConfig, ds: Dataset, train: boolean): DataLoader {
+/**
+ * The train loader takes this rank's shard in batches of batchSize / worldSize, so each step's
+ * global batch is the one a single process would draw (same seeded permutation). The test loader
+ * is unsharded: every rank holds the same weights, so every rank evaluates the whole set.
+ */
+function loaderFor(config: ExperimentConfig, ds: Dataset, train: boolean, dp: DataParallelContext): DataLoader {
   const augment = train && config.dataset.augment;
+  const dropLast = train && config.dataset.dropLast;
   return new DataLoader(ds, {
-    batchSize: train ? config.batchSize : Math.max(config.batchSize, 256),
+    batchSize: train ? dp.localBatch(config.batchSize) : Math.max(config.batchSize, 256),
     shuffle: train,
-    dropLast: train && config.dataset.dropLast,
+    sampler: train ? dp.sampler(ds.length, { shuffle: true, seed: config.seed, dropLast }) : undefined,
+    dropLast,
     seed: config.seed,
     transforms: transformsFor(config, augment),
     // Decoding JPEGs needs worker threads; in-memory datasets are faster in-process.
@@ -116,7 +125,8 @@ function runName(config: ExperimentConfig): string {
  * writing metrics.jsonl and a checkpoint every epoch, log.jsonl as it goes and final.json last.
  * A run directory with a checkpoint resumes from it (same result as an uninterrupted run). The
  * run directory's lock is held throughout: a second trainer of the same run gets ERR_RUN_LOCKED,
- * and a lock left by a killed trainer is taken over.
+ * and a lock left by a killed trainer is taken over. Launched with torchrun's variables
+ * (`train --nproc N`) it trains data-parallel, rank 0 alone writing the run (docs/distributed.md).
  *
  * @param config the output of parseConfig (experiments/schema).
  * @param runDir the run's folder, usually createRunDir(runsDir, config).dir.
@@ -126,33 +136,53 @@ function runName(config: ExperimentConfig): string {
  * await trainFromConfig(config, createRunDir('runs', config).dir);
  */
 export async function trainFromConfig(config: ExperimentConfig, runDir: string): Promise<RunResult> {
-  const lock = acquireRunLock(runDir);
-  const { log, close } = runLogger(runPaths(runDir).runLog, { run: runDir, label: runName(config) });
+  const dp = dataParallelFromEnv();
   try {
-    return await trainLogged(config, runDir, log);
-  } catch (e) {
-    log.error({ err: e }, 'run failed');
-    throw e;
+    if (!dp.isMain) return await trainLogged(config, runDir, logger().child({ run: runDir, label: runName(config), rank: dp.rank }), dp);
+    const lock = acquireRunLock(runDir);
+    const { log, close } = runLogger(runPaths(runDir).runLog, { run: runDir, label: runName(config) });
+    try {
+      return await trainLogged(config, runDir, log, dp);
+    } catch (e) {
+      log.error({ err: e }, 'run failed');
+      throw e;
+    } finally {
+      close();
+      lock.release();
+    }
   } finally {
-    close();
-    lock.release();
+    dp.finish();
   }
 }
 
-async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger): Promise<RunResult> {
+/** What data-parallel training cannot give yet, refused on every rank before any work. */
+function checkDataParallel(config: ExperimentConfig, dp: DataParallelContext): void {
+  if (dp.worldSize === 1) return;
+  if (config.gradClip !== undefined) {
+    // The Trainer clips before optimizer.step(), which is where the gradients are averaged:
+    // each rank would clip its own local gradient, and the ranks' steps would differ.
+    throw new IssuesError('ERR_CONFIG', 'Invalid data-parallel config', [{
+      code: 'unsupported', path: 'gradClip',
+      message: `gradient clipping is not supported with data-parallel training (world size ${dp.worldSize}); remove gradClip or train with one process`,
+    }]);
+  }
+}
+
+async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger, dp: DataParallelContext): Promise<RunResult> {
+  checkDataParallel(config, dp);
   if (config.threads > 0) setNumThreads(config.threads);
   const device = resolveDevice(config.device);
   manualSeed(config.seed);
   for (const w of configWarnings(config)) log.warn(w);
 
   const root = config.dataset.root;
-  const train = loaderFor(config, createDataset(config.dataset.name, { root, train: true }), true);
-  const test = loaderFor(config, createDataset(config.dataset.name, { root, train: false }), false);
+  const train = loaderFor(config, createDataset(config.dataset.name, { root, train: true }), true, dp);
+  const test = loaderFor(config, createDataset(config.dataset.name, { root, train: false }), false, dp);
   const model = createModel(config.model.name, modelOptionsFor(config));
   if (device !== 'cpu') model.to(device);
 
   const paths = runPaths(runDir);
-  for (const file of removeStaleTemps(runDir)) log.warn({ file }, 'removed a temporary file left by a killed write');
+  if (dp.isMain) for (const file of removeStaleTemps(runDir)) log.warn({ file }, 'removed a temporary file left by a killed write');
   const resuming = hasCheckpoint(paths.checkpoint, paths.checkpointPrev);
   const prune = pruneOptionsFor(config);
   if (prune && !resuming) {
@@ -163,7 +193,9 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   }
   if (config.signin.enabled) applySignIn(model, { beta: config.signin.beta, layers: config.signin.layers });
 
-  const optimizer = optimizerFor(config, model);
+  // Rank 0's parameters and buffers (masks, Sign-In factors) reach every rank here, so pruning
+  // and Sign-In above must have run; a resumed run then loads the same checkpoint on every rank.
+  const optimizer = dp.wrap(model, optimizerFor(config, model));
 
   const tracker = new SignTracker(model);
   const callbacks: Callback[] = [];
@@ -175,8 +207,20 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   }
   callbacks.push(...sparsifyCallbacksFromConfig(config, Math.min(train.length, config.dataset.maxTrainBatches ?? Infinity)));
   const checkpointed: Callback[] = [...callbacks, tracker];
-  callbacks.push(...hessianCallbacks(config));
-  callbacks.push({
+  if (dp.worldSize > 1) {
+    // Each rank's training loss and accuracy are over its shard; the row records the whole batch's
+    // (equal shard sizes, so the mean of the ranks' means). A collective: it runs on every rank.
+    callbacks.push({
+      name: 'train-metrics-mean',
+      onEpochEnd(_ctx: TrainContext, metrics: EpochMetrics) {
+        const r = dp.reduceEval({ loss: metrics.trainLoss, top1: metrics.trainAcc, top5: 0 }, 1);
+        metrics.trainLoss = r.loss;
+        metrics.trainAcc = r.top1;
+      },
+    });
+  }
+  callbacks.push(...hessianCallbacks(config).map((cb) => dp.mainOnly(cb)));
+  callbacks.push(dp.mainOnly({
     name: 'metrics',
     onEpochEnd(ctx: TrainContext, metrics: EpochMetrics) {
       Object.assign(metrics, signFlipsRow(tracker.update()));
@@ -185,7 +229,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
       if (stuck) log.warn(stuck);
       saveCheckpoint(paths.checkpoint, { model, optimizer, callbacks: checkpointed, position: { epoch: ctx.epoch, step: ctx.step } }, { previous: paths.checkpointPrev });
     },
-  });
+  }));
 
   const trainer = new Trainer({
     model, optimizer, train: config.dataset.maxTrainBatches !== undefined ? new FirstBatches(train, config.dataset.maxTrainBatches) : train,
@@ -203,7 +247,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   }
   // The row of an epoch is appended before its checkpoint is written: rows past the checkpoint
   // the run starts from (all of them on a fresh start) belong to epochs that will run again.
-  truncateMetrics(runDir, resumedFrom);
+  if (dp.isMain) truncateMetrics(runDir, resumedFrom);
   try {
     const last = await trainer.fit();
     let final: { testAcc?: number; testTop5?: number; testLoss?: number };
@@ -212,11 +256,13 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
       const r = await trainer.evaluate(test);
       final = { testAcc: r.top1, testTop5: r.top5, testLoss: r.loss };
     }
-    writeFinal(runDir, {
+    if (dp.isMain) {
+      writeFinal(runDir, {
       epoch: trainer.ctx.epoch, step: trainer.ctx.step, testAcc: final.testAcc ?? 0, testTop5: final.testTop5,
-      testLoss: final.testLoss, finishedAt: new Date().toISOString(),
-      ...(last?.signFlips ? { signFlips: last.signFlips as SignFlips } : {}),
-    });
+        testLoss: final.testLoss, finishedAt: new Date().toISOString(),
+        ...(last?.signFlips ? { signFlips: last.signFlips as SignFlips } : {}),
+      });
+    }
     return { epoch: trainer.ctx.epoch, testAcc: final.testAcc ?? 0, resumedFrom };
   } finally {
     tracker.dispose();

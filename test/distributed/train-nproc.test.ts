@@ -1,0 +1,123 @@
+/**
+ * `signin-torch train --nproc 2` through the CLI and the launcher: a pruned Sign-In LeNet trained
+ * by 2 ranks with per-rank batch B/2 ends with the checkpoint of 1 process with batch B (float32
+ * tolerance: only the order of the gradient sums differs; masks bit-identical), and rank 0 alone
+ * writes the run (one directory, one metrics row per epoch, one final.json). A 1-process run killed
+ * inside its second checkpoint write resumes with 2 ranks to the same end. Configs data-parallel
+ * training cannot honour fail on every rank with the field named.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseConfig, readMetrics, runDirFor, runPaths } from '../../src/experiments';
+import { loadSafetensors } from '../../src/nn/safetensors';
+import { fashionImages, tmpDir, writeIdxSet } from '../helpers/data-fixtures';
+
+const CLI = path.join(__dirname, '..', '..', 'src', 'cli.ts');
+const TSX = require.resolve('tsx');
+const ENV = { ...process.env, SIGNIN_TORCH_LOG_LEVEL: 'warn' };
+
+const dir = tmpDir('signin-train-nproc-');
+const data = path.join(dir, 'data');
+writeIdxSet(data, fashionImages(512), false); // 256 training images: 8 steps of 32 per epoch
+const config = parseConfig({
+  dataset: { name: 'mnist', root: data, augment: false },
+  model: { name: 'lenet5' },
+  pruning: { method: 'random', sparsity: 0.8, scope: 'layerwise', distribution: 'erk' },
+  signin: { enabled: true },
+  optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 },
+  epochs: 2,
+  batchSize: 32,
+  seed: 7,
+  threads: 1,
+});
+const configFile = path.join(dir, 'config.json');
+fs.writeFileSync(configFile, JSON.stringify(config));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function train(runsDir: string, extra: string[] = []): { status: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', TSX, CLI, 'train', '--config', configFile, '--runs-dir', runsDir, ...extra], { encoding: 'utf8', env: ENV });
+  return { status: r.status, stderr: r.stderr };
+}
+
+function trainOk(runsDir: string, extra: string[] = []): string {
+  const r = train(runsDir, extra);
+  if (r.status !== 0) throw new Error(`train failed (${r.status}): ${r.stderr}`);
+  return runDirFor(runsDir, config);
+}
+
+/** Max |a - b| over the model and optimizer tensors of two checkpoints; masks must be equal. */
+function checkpointDiff(a: string, b: string): number {
+  const x = loadSafetensors(runPaths(a).checkpoint);
+  const y = loadSafetensors(runPaths(b).checkpoint);
+  try {
+    const keys = [...x.keys()].filter((k) => k.startsWith('model.') || k.startsWith('optim.'));
+    expect(keys.some((k) => k.endsWith('weight_mask'))).toBe(true);
+    expect(keys.some((k) => k.endsWith('weight_m'))).toBe(true);
+    expect(keys.some((k) => k.includes('momentum_buffer'))).toBe(true);
+    expect([...y.keys()].sort()).toEqual([...x.keys()].sort());
+    let diff = 0;
+    for (const k of keys) {
+      const u = x.get(k)!.data();
+      const v = y.get(k)!.data();
+      expect(v.length).toBe(u.length);
+      const bytes = (t: typeof u) => Buffer.from(t.buffer, t.byteOffset, t.byteLength);
+      if (k.endsWith('_mask')) expect({ k, equal: bytes(u).equals(bytes(v)) }).toEqual({ k, equal: true });
+      for (let i = 0; i < u.length; i++) diff = Math.max(diff, Math.abs(Number(u[i]) - Number(v[i])));
+    }
+    return diff;
+  } finally {
+    for (const t of [...x.values(), ...y.values()]) t.dispose();
+  }
+}
+
+const single = path.join(dir, 'single');
+beforeAll(() => trainOk(single), 60_000);
+
+it('2 ranks with batch 16 each end where 1 process with batch 32 does; rank 0 alone writes the run', () => {
+  const runs = path.join(dir, 'two');
+  const runDir = trainOk(runs, ['--nproc', '2']);
+  expect(fs.readdirSync(runs)).toEqual([path.basename(runDir)]);
+  const files = fs.readdirSync(runDir);
+  expect(files.filter((f) => f === 'final.json')).toHaveLength(1);
+  expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  expect(readMetrics(runDir).map((r) => [r.epoch, r.step])).toEqual([[1, 8], [2, 16]]);
+  const ref = readMetrics(runDirFor(single, config));
+  // The row's training loss and accuracy are over the global batch, not rank 0's half.
+  readMetrics(runDir).forEach((r, i) => {
+    expect(Math.abs(r.trainLoss - ref[i].trainLoss)).toBeLessThan(1e-4);
+    expect(Math.abs(r.trainAcc - ref[i].trainAcc)).toBeLessThan(1e-9);
+  });
+  expect(checkpointDiff(runDirFor(single, config), runDir)).toBeLessThan(1e-5);
+}, 60_000);
+
+it('a 1-process run killed inside its second checkpoint write resumes with 2 ranks to the same end', async () => {
+  const runs = path.join(dir, 'resumed');
+  const child = spawn(process.execPath, ['--import', TSX, CLI, 'train', '--config', configFile, '--runs-dir', runs], {
+    stdio: ['ignore', 'ignore', 'pipe'], env: { ...ENV, SIGNIN_TORCH_PAUSE_WRITE: 'checkpoint.safetensors:2' },
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += String(d); });
+  const exited = new Promise((r) => child.once('exit', r));
+  const t0 = Date.now();
+  while (!/paused writing /.test(stderr)) {
+    if (child.exitCode !== null || Date.now() - t0 > 60_000) throw new Error(`the run did not pause: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill('SIGKILL');
+  await exited;
+  const runDir = trainOk(runs, ['--nproc', '2']);
+  expect(readMetrics(runDir).map((r) => r.epoch)).toEqual([1, 2]);
+  expect(checkpointDiff(runDirFor(single, config), runDir)).toBeLessThan(1e-5);
+}, 60_000);
+
+it('gradClip and a global batch the world size does not divide are refused, naming the field', () => {
+  const runs = path.join(dir, 'refused');
+  const clip = train(runs, ['--nproc', '2', '--set', 'gradClip=1']);
+  expect(clip.status).not.toBe(0);
+  expect(clip.stderr).toMatch(/gradClip: gradient clipping is not supported with data-parallel training \(world size 2\)/);
+  const odd = train(runs, ['--nproc', '2', '--batch-size', '33']);
+  expect(odd.status).not.toBe(0);
+  expect(odd.stderr).toMatch(/batchSize: the global batch 33 must be a multiple of the world size 2/);
+  for (const d of fs.readdirSync(runs)) expect(fs.existsSync(runPaths(path.join(runs, d)).final)).toBe(false);
+}, 60_000);
