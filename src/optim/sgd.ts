@@ -20,7 +20,7 @@
  * - lr: the setter scales every group's lr by the same factor as the base lr (groups created with
  *   their own lr keep their ratio to the base lr), as a schedule on the optimizer expects.
  */
-import { InvalidArgumentError, IssuesError, ToolkitError, fromNative, type Issue } from '../errors';
+import { InvalidArgumentError, IssuesError, ToolkitError, type Issue } from '../errors';
 import { maskedLayers } from '../nn/masked';
 import type { Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
@@ -289,12 +289,7 @@ export class SGD {
       for (const k of kinds) group[k.key] = g.entries.filter((e) => e.kind === k).map((e) => e.entry.toNative(momentum ? e.bufs : {}, e.steps));
       return group;
     });
-    let result;
-    try {
-      result = sgdNative().sgdStep(groups);
-    } catch (e) {
-      throw fromNative(e);
-    }
+    const result = sgdNative().sgdStep(groups);
     result.forEach((r, gi) => {
       const g = this.groups[gi];
       r.params.forEach((done, i) => { if (done) g.params[i].steps += 1; });

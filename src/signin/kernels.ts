@@ -22,7 +22,7 @@
  * Errors name the argument ("Expected m with the shape of theta [64, 3, 3, 3] but received
  * [64, 3, 3]"); the TS layer reports disposed tensors by argument name before calling in.
  */
-import { InvalidArgumentError, fromNative } from '../errors';
+import { InvalidArgumentError } from '../errors';
 import { native, type NativeTensor } from '../native';
 import { handleOf, optionalHandleOf, type NativeSgdHyper, type SgdNative } from '../optim/native';
 import { Tensor } from '../tensor/tensor';
@@ -51,14 +51,6 @@ export interface FusedNative extends SgdNative {
 
 export function fusedNative(): FusedNative {
   return native() as unknown as FusedNative;
-}
-
-function guarded<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    throw fromNative(e);
-  }
 }
 
 function objectArg<T>(name: string, v: unknown): T {
@@ -93,10 +85,10 @@ export function signinStep(args: SigninStepArgs): boolean {
     theta: handleOf('theta', a.theta), m: handleOf('m', a.m), w: handleOf('w', a.w),
     mask: optionalHandleOf('mask', a.mask), bufM: optionalHandleOf('bufM', a.bufM), bufW: optionalHandleOf('bufW', a.bufW),
   };
-  return guarded(() => fusedNative().signinStep({
+  return fusedNative().signinStep({
     ...h, lr: a.lr, momentum: a.momentum, dampening: a.dampening, nesterov: a.nesterov, weightDecay: a.weightDecay,
     step: a.step,
-  }));
+  });
 }
 
 export interface SigninResetArgs {
@@ -119,7 +111,7 @@ export function signinReset(args: SigninResetArgs): void {
     theta: handleOf('theta', a.theta), m: handleOf('m', a.m), w: handleOf('w', a.w),
     mask: optionalHandleOf('mask', a.mask), bufM: optionalHandleOf('bufM', a.bufM), bufW: optionalHandleOf('bufW', a.bufW),
   };
-  guarded(() => fusedNative().signinReset({ ...h, beta: a.beta, zeroMomentum: a.zeroMomentum }));
+  fusedNative().signinReset({ ...h, beta: a.beta, zeroMomentum: a.zeroMomentum });
 }
 
 /**
@@ -130,6 +122,6 @@ export function signinSplitFused(args: { theta: Tensor; mask?: Tensor; beta?: nu
   const a = objectArg<{ theta: Tensor; mask?: Tensor; beta?: number }>('args', args);
   const theta = handleOf('theta', a.theta);
   const mask = optionalHandleOf('mask', a.mask);
-  const r = guarded(() => fusedNative().signinSplit({ theta, mask, beta: a.beta }));
+  const r = fusedNative().signinSplit({ theta, mask, beta: a.beta });
   return { m: new Tensor(r.m), w: new Tensor(r.w) };
 }
