@@ -103,7 +103,8 @@ export function fromNative(err: unknown): ToolkitError {
   if (err instanceof ToolkitError) return err;
   const e = err as { code?: string; message?: string };
   const code = (e && typeof e.code === 'string' && NATIVE_CODES.has(e.code) ? e.code : 'ERR_NATIVE') as ErrorCode;
-  const message = e?.message ?? String(err);
+  // describeValue, not String(): an array such as new Array(2 ** 32 - 1) has no string form.
+  const message = typeof e?.message === 'string' ? e.message : typeof err === 'object' && err !== null ? describeValue(err) : String(err);
   switch (code) {
     case 'ERR_TENSOR_DISPOSED': return withNativeMessage(new TensorDisposedError(), message, err);
     case 'ERR_INVALID_ARG': return withNativeMessage(new InvalidArgumentError('', '', undefined), message, err);

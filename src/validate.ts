@@ -82,3 +82,32 @@ export function options<T extends object>(name: string, v: unknown): Partial<T> 
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidArgumentError(name, 'options object', v);
   return v as Partial<T>;
 }
+
+export function str(name: string, v: unknown): string {
+  if (typeof v !== 'string') throw new InvalidArgumentError(name, 'string', v);
+  return v;
+}
+
+export function func<T extends (...args: never[]) => unknown>(name: string, v: unknown): T {
+  if (typeof v !== 'function') throw new InvalidArgumentError(name, 'function', v);
+  return v as T;
+}
+
+/** A non-null object that is not an array (a record, a table, a state). */
+export function obj<T extends object>(name: string, v: unknown, expected = 'object'): T {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidArgumentError(name, expected, v);
+  return v as T;
+}
+
+/**
+ * The most elements a list argument may hold: the length is checked before any element is, so
+ * that a sparse array such as new Array(2 ** 32 - 1) is refused at once instead of walked.
+ */
+export const MAX_LIST_LENGTH = 2 ** 24;
+
+/** An array (no longer than MAX_LIST_LENGTH) whose every element passes `ok`. */
+export function list<T>(name: string, v: unknown, expected: string, ok: (x: unknown) => boolean = () => true): T[] {
+  if (!Array.isArray(v) || v.length > MAX_LIST_LENGTH) throw new InvalidArgumentError(name, expected, v);
+  for (let i = 0; i < v.length; i++) if (!ok(v[i])) throw new InvalidArgumentError(name, expected, v);
+  return v as T[];
+}

@@ -51,7 +51,7 @@ export function ampDtype(mode: AmpMode): AutocastDtype | undefined {
 /** The autocast device type of a device string ('cpu', 'cuda', 'cuda:1'). */
 export function autocastDeviceOf(device: string): AutocastDevice {
   if (device === 'cpu') return 'cpu';
-  if (/^cuda(:\d+)?$/.test(device)) return 'cuda';
+  if (typeof device === 'string' && /^cuda(:\d+)?$/.test(device)) return 'cuda';
   throw new InvalidArgumentError('device', "'cpu', 'cuda' or 'cuda:N'", device);
 }
 

@@ -7,16 +7,18 @@
  */
 import { InvalidArgumentError } from '../errors';
 import * as aten from '../tensor/aten';
-import type { Tensor } from '../tensor/tensor';
+import { tensorHandle, type Tensor } from '../tensor/tensor';
 
 /** A channels_last copy of a 4-D tensor (the tensor itself when it already is one). */
 export function toChannelsLast(x: Tensor): Tensor {
+  tensorHandle('x', x);
   if (x.shape.length !== 4) throw new InvalidArgumentError('x', 'a 4-D tensor [N, C, H, W] for channels_last', x);
   return aten.contiguous(x, 'channels_last');
 }
 
 /** Whether a 4-D tensor is densely laid out channels_last: strides [H·W·C, 1, W·C, C]. */
 export function isChannelsLast(x: Tensor): boolean {
+  tensorHandle('x', x);
   if (x.shape.length !== 4) return false;
   const [, c, , w] = x.shape;
   const h = x.shape[2];

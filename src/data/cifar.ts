@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError } from '../errors';
-import { oneOf } from '../validate';
+import { obj, oneOf } from '../validate';
 import { ArrayDataset, sharedBytes } from './array-dataset';
 import { DatasetError } from './base';
 
@@ -140,6 +140,7 @@ export function cifar10(opts: CifarOptions): ArrayDataset {
 
 /** CIFAR-100 (binary version): 50k train / 10k test, 32×32 RGB, 100 fine or 20 coarse classes. */
 export function cifar100(opts: Cifar100Options): ArrayDataset {
+  obj('options', opts, 'CIFAR-100 options ({ root, train?, labelType? })');
   const train = opts.train ?? true;
   const labelType = oneOf('labelType', opts.labelType ?? 'fine', ['fine', 'coarse'] as const);
   const [file] = cifarFiles('cifar100', opts.root, train);

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { ArrayDataset, sharedBytes } from './array-dataset';
 import { DatasetError } from './base';
+import { str } from '../validate';
 
 export const IDX_IMAGES_MAGIC = 2051;
 export const IDX_LABELS_MAGIC = 2049;
@@ -70,6 +71,8 @@ function gunzipHead(raw: Buffer, want: number, file: string, fix?: string): Buff
  * beyond that size.
  */
 function readIdx(file: string, magic: number, dims: number, check: (d: number[]) => number, fix?: string): { dims: number[]; buf: Uint8Array } {
+  str('file', file);
+  if (fix !== undefined) str('fix', fix);
   const raw = readRaw(file, fix);
   const headerBytes = 4 + 4 * dims;
   const gz = isGzip(raw);

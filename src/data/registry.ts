@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError, UnknownNameError } from '../errors';
 import type { LiteralName } from '../literal-name';
-import { bool, options as optionsOf } from '../validate';
+import { bool, options as optionsOf, str } from '../validate';
 import { DatasetError, type Dataset } from './base';
 import { cifar10, cifar100, cifarFiles } from './cifar';
 import { idxFiles } from './idx';
@@ -136,8 +136,8 @@ export const MEAN_STD: Record<string, { mean: number[]; std: number[] }> = {
  * resize(256) + centerCrop(224).
  */
 export function defaultTransforms(name: string, train: boolean): Transform[] {
-  const ms = MEAN_STD[name];
-  if (!ms) throw new UnknownNameError('dataset', String(name), Object.keys(MEAN_STD));
+  const ms = MEAN_STD[str('name', name)];
+  if (!ms) throw new UnknownNameError('dataset', name, Object.keys(MEAN_STD));
   const norm = [toTensor(), normalize(ms.mean, ms.std)];
   if (name === 'cifar10' || name === 'cifar100') return train ? [randomCrop(32, { padding: 4 }), randomHorizontalFlip(), ...norm] : norm;
   if (name === 'imagenet') return train ? [randomResizedCrop(224), randomHorizontalFlip(), ...norm] : [resize(256), centerCrop(224), ...norm];

@@ -13,7 +13,7 @@
  * Randomness always comes from an Rng, a seed or a torch Generator, never Math.random.
  */
 import { InvalidArgumentError } from '../errors';
-import { isInt } from '../validate';
+import { isInt, list, obj } from '../validate';
 import type { ImageShape, RawImage } from './base';
 import { cropCopy, resizeBilinear } from './resample';
 import { toRng, type RandomSource, type Rng } from './rng';
@@ -284,7 +284,7 @@ export class Pipeline {
   private readonly luts = new Map<number, Float32Array>();
 
   constructor(transforms: readonly Transform[]) {
-    if (!Array.isArray(transforms)) throw new InvalidArgumentError('transforms', 'array of transforms', transforms);
+    list('transforms', transforms, 'array of transforms');
     this.transforms = transforms.map((t) => ({ ...t }) as Transform);
     this.geo = [];
     this.norms = [];
@@ -483,8 +483,9 @@ export interface AugmentOptions {
 
 /** The geometric transforms of an AugmentOptions for square images of side `size`. */
 export function augmentTransforms(size: number, opts: AugmentOptions): Transform[] {
+  obj('opts', opts, 'augment options ({ crop?, flip? })');
   const out: Transform[] = [];
-  if (opts.crop) out.push(randomCrop(size, { padding: opts.crop.padding }));
+  if (opts.crop) out.push(randomCrop(size, { padding: obj<{ padding: number }>('opts.crop', opts.crop, 'crop options ({ padding })').padding }));
   if (opts.flip) out.push(randomHorizontalFlip());
   return out;
 }

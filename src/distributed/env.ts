@@ -4,6 +4,7 @@
  * a worker also runs under torchrun itself or a scheduler that sets them.
  */
 import { ToolkitError } from '../errors';
+import { int, obj, str } from '../validate';
 
 export interface DistributedEnv {
   rank: number;
@@ -25,6 +26,7 @@ function intVar(env: NodeJS.ProcessEnv, name: string, min: number, max = Number.
 
 /** The worker's place in the job, or undefined when WORLD_SIZE is unset (not launched distributed). */
 export function distributedEnv(env: NodeJS.ProcessEnv = process.env): DistributedEnv | undefined {
+  obj('env', env, 'environment object (process.env)');
   if (env.WORLD_SIZE === undefined) return undefined;
   const worldSize = intVar(env, 'WORLD_SIZE', 1);
   const rank = intVar(env, 'RANK', 0, worldSize - 1);
@@ -42,6 +44,9 @@ export function distributedEnv(env: NodeJS.ProcessEnv = process.env): Distribute
 
 /** The environment of one worker, as torchrun writes it. */
 export function workerEnv(w: { rank: number; localRank: number; worldSize: number; localWorldSize: number; nodeRank: number; nnodes: number; masterAddr: string; masterPort: number }): Record<string, string> {
+  obj('worker', w, 'worker placement ({ rank, localRank, worldSize, ... })');
+  for (const k of ['rank', 'localRank', 'worldSize', 'localWorldSize', 'nodeRank', 'nnodes', 'masterPort'] as const) int(k, w[k], 0);
+  str('masterAddr', w.masterAddr);
   return {
     RANK: String(w.rank),
     LOCAL_RANK: String(w.localRank),

@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import { ToolkitError } from '../errors';
+import { list, num, obj, str } from '../validate';
 import { workerEnv } from './env';
 
 export interface LaunchOptions {
@@ -55,13 +56,19 @@ export function freePort(): Promise<number> {
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15, SIGABRT: 6 };
 
+const isString = (x: unknown) => typeof x === 'string';
+
 export async function launch(options: LaunchOptions): Promise<LaunchResult> {
+  obj('options', options, 'launch options ({ nproc, command, args, ... })');
+  str('command', options.command);
+  list('args', options.args, 'array of strings', isString);
+  if (options.env !== undefined) obj('env', options.env, 'environment object');
   const nproc = checkInt('nproc', options.nproc, 1, 1024);
   const nnodes = checkInt('nnodes', options.nnodes ?? 1, 1, 65535);
   const nodeRank = checkInt('nodeRank', options.nodeRank ?? 0, 0, nnodes - 1);
-  const masterAddr = options.masterAddr ?? '127.0.0.1';
+  const masterAddr = str('masterAddr', options.masterAddr ?? '127.0.0.1');
   const masterPort = checkInt('masterPort', options.masterPort ?? (nnodes === 1 ? await freePort() : 29500), 1);
-  const graceMs = options.graceMs ?? 10_000;
+  const graceMs = num('graceMs', options.graceMs ?? 10_000, 0);
   const children: ChildProcess[] = [];
   const codes: number[] = new Array(nproc).fill(-1);
   let firstFailure: number | undefined;
@@ -112,6 +119,7 @@ const FLAG_KEYS: Record<string, keyof Omit<LauncherFlags, 'rest'>> = {
 };
 
 export function parseLauncherFlags(argv: string[]): LauncherFlags {
+  list('argv', argv, 'array of strings', isString);
   const out: LauncherFlags = { rest: [] };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
@@ -139,6 +147,7 @@ export function parseLauncherFlags(argv: string[]): LauncherFlags {
  */
 export async function launchIfRequested(argv: string[], command = 'train'): Promise<number | undefined> {
   const flags = parseLauncherFlags(argv);
+  str('command', command);
   if (flags.nproc === undefined || process.env.WORLD_SIZE !== undefined || !flags.rest.includes(command)) return undefined;
   const r = await launch({
     nproc: flags.nproc, nnodes: flags.nnodes, nodeRank: flags.nodeRank, masterAddr: flags.masterAddr, masterPort: flags.masterPort,

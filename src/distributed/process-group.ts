@@ -5,6 +5,7 @@
  */
 import { fromNative, ToolkitError } from '../errors';
 import { Tensor, tensorHandle } from '../tensor/tensor';
+import { options as optionsArg } from '../validate';
 import { distributedEnv } from './env';
 import { distNative } from './native';
 
@@ -60,6 +61,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
  * every rank has joined or timeoutMs passed. Rank and world size default to RANK / WORLD_SIZE.
  */
 export function initProcessGroup(options: InitProcessGroupOptions = {}): void {
+  optionsArg('options', options);
   const backend = options.backend ?? 'gloo';
   if (backend !== 'gloo' && backend !== 'nccl') {
     throw new ToolkitError('ERR_INVALID_ARG', `Expected backend to be 'gloo' or 'nccl' but received ${JSON.stringify(backend)}`);

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from '../errors';
+import { MAX_LIST_LENGTH, obj } from '../validate';
 import { DEFAULTS, HASH_EXCLUDED_PATHS, type ExperimentConfig } from './schema';
 
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -13,6 +14,7 @@ function isObj(v: unknown): v is Record<string, unknown> {
 
 /** JSON with object keys sorted at every level; undefined members are dropped (as JSON does). */
 export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value) && value.length > MAX_LIST_LENGTH) throw new InvalidArgumentError('an array of the config', `at most ${MAX_LIST_LENGTH} elements`, value);
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
   if (isObj(value)) {
     const parts = Object.keys(value).sort()
@@ -21,6 +23,9 @@ export function canonicalJson(value: unknown): string {
     return `{${parts.join(',')}}`;
   }
   if (typeof value === 'number' && !Number.isFinite(value)) throw new InvalidArgumentError('a value of the config', 'a finite number (canonical JSON has no non-finite numbers)', value);
+  if (typeof value === 'bigint' || typeof value === 'symbol' || typeof value === 'function') {
+    throw new InvalidArgumentError('a value of the config', 'a JSON value (object, array, string, finite number, boolean or null)', value);
+  }
   return JSON.stringify(value) ?? 'null';
 }
 
@@ -53,5 +58,6 @@ export function nonDefaultFields(config: ExperimentConfig): Record<string, unkno
 
 /** md5 (hex) of the canonical JSON of the non-default fields. */
 export function configHash(config: ExperimentConfig): string {
+  obj('config', config, 'experiment config object');
   return createHash('md5').update(canonicalJson(nonDefaultFields(config))).digest('hex');
 }

@@ -31,8 +31,8 @@ export function pairedSummary(a: readonly number[], b: readonly number[]): Paire
 
 /** The p-quantile of Student's t with `df` degrees of freedom (bisection on the CDF). */
 export function studentTQuantile(p: number, df: number): number {
-  if (!(p > 0 && p < 1)) throw new InvalidArgumentError('p', 'a probability in (0, 1)', p);
-  if (!(df > 0)) throw new InvalidArgumentError('df', 'a positive number of degrees of freedom', df);
+  if (typeof p !== 'number' || !(p > 0 && p < 1)) throw new InvalidArgumentError('p', 'a probability in (0, 1)', p);
+  if (typeof df !== 'number' || !(df > 0)) throw new InvalidArgumentError('df', 'a positive number of degrees of freedom', df);
   if (p < 0.5) return -studentTQuantile(1 - p, df);
   let lo = 0;
   let hi = 1;
@@ -46,6 +46,8 @@ export function studentTQuantile(p: number, df: number): number {
 }
 
 export function studentTCdf(t: number, df: number): number {
+  if (typeof t !== 'number' || Number.isNaN(t)) throw new InvalidArgumentError('t', 'number', t);
+  if (typeof df !== 'number' || !(df > 0)) throw new InvalidArgumentError('df', 'a positive number of degrees of freedom', df);
   const tail = 0.5 * regularizedBeta(df / (df + t * t), df / 2, 0.5);
   return t >= 0 ? 1 - tail : tail;
 }

@@ -15,6 +15,7 @@
  *   log.jsonl                the run's log lines (pino JSON), appended by every session
  */
 import * as path from 'node:path';
+import { str } from '../validate';
 import { configHash } from './hash';
 import type { ExperimentConfig } from './schema';
 
@@ -57,7 +58,7 @@ export function runDirFor(runsDir: string, config: ExperimentConfig, prefix?: st
 
 /** True when a directory name looks like a run directory (`<prefix>_<32 hex>`). */
 export function isRunDirName(name: string): boolean {
-  return /^[A-Za-z0-9][A-Za-z0-9.-]*_[0-9a-f]{32}$/.test(name);
+  return /^[A-Za-z0-9][A-Za-z0-9.-]*_[0-9a-f]{32}$/.test(str('name', name));
 }
 
 export function runPaths(runDir: string): RunPaths {

@@ -7,6 +7,7 @@
  * where the runs measured it (config `hessian`).
  */
 import * as path from 'node:path';
+import { func, int, list, obj, str } from '../validate';
 import type { MetricsRow } from './metrics';
 import { pairedSummary, type PairedSummary } from './paired';
 import type { AccuracyTable, RunRecord } from './report';
@@ -43,6 +44,24 @@ export interface RunValues {
   value: (r: RunRecord) => number | undefined;
 }
 
+const isObj = (x: unknown) => typeof x === 'object' && x !== null;
+
+function tableArg(v: unknown): AccuracyTable {
+  const t = obj<AccuracyTable>('table', v, 'accuracy table (from accuracyTables)');
+  list('table.rows', t.rows, 'array of table rows', isObj);
+  list('table.sparsities', t.sparsities, 'array of sparsities', (x) => typeof x === 'number');
+  for (const [i, r] of t.rows.entries()) list(`table.rows[${i}].cells`, r.cells, 'array of cells', (c) => c === undefined || isObj(c));
+  return t;
+}
+
+function runValuesArg(v: unknown): RunValues {
+  const o = obj<RunValues>('valueOf', v, 'per-run values ({ runs, rowOf, value })');
+  list('valueOf.runs', o.runs, 'array of run records', isObj);
+  func('valueOf.rowOf', o.rowOf);
+  func('valueOf.value', o.value);
+  return o;
+}
+
 /** The final accuracies (percent) of the table's own cells. */
 function cellValues(table: AccuracyTable): SeedValues {
   return (label, sparsity) => {
@@ -70,7 +89,8 @@ function runValues(v: RunValues): SeedValues {
  * (e.g. the Hessian eigenvalue).
  */
 export function pairedRows(table: AccuracyTable, valueOf?: RunValues): PairedRow[] {
-  const values = valueOf ? runValues(valueOf) : cellValues(table);
+  tableArg(table);
+  const values = valueOf !== undefined ? runValues(runValuesArg(valueOf)) : cellValues(table);
   const out: PairedRow[] = [];
   for (const s of table.rows.filter((r) => r.signin)) {
     const plain = table.rows.find((p) => !p.signin && p.pruningKey === s.pruningKey);
@@ -91,6 +111,11 @@ const signed = (x: number, digits: number) => (Number.isFinite(x) ? `${x >= 0 ? 
 
 /** One markdown table of paired rows; `unit` names what the differences are in. */
 export function pairedToMarkdown(rows: readonly PairedRow[], unit: string, sparsityLabel: (s: number) => string, digits = 2): string {
+  list('rows', rows, 'array of paired rows (from pairedRows)', isObj);
+  for (const [i, r] of rows.entries()) list(`rows[${i}].cells`, r.cells, 'array of paired cells', isObj);
+  str('unit', unit);
+  func('sparsityLabel', sparsityLabel);
+  int('digits', digits, 0, 100);
   if (rows.length === 0) return '';
   const lines = [
     '| Sign-In − plain | sparsity | pairs | per-seed differences (seed: Δ) | mean Δ | 95% CI (paired t) | pairs with Δ > 0 |',
@@ -110,6 +135,10 @@ export function pairedToMarkdown(rows: readonly PairedRow[], unit: string, spars
 
 /** Mean ± sample std of the final top Hessian eigenvalue per row and sparsity, then its pairs. */
 export function hessianMarkdown(table: AccuracyTable, runs: readonly RunRecord[], rowOf: (r: RunRecord) => string | undefined, sparsityLabel: (s: number) => string): string {
+  tableArg(table);
+  list('runs', runs, 'array of run records', isObj);
+  func('rowOf', rowOf);
+  func('sparsityLabel', sparsityLabel);
   const value = (r: RunRecord) => finalHessianEigenvalue(r.metrics);
   const measured = runs.filter((r) => r.final && rowOf(r) !== undefined && value(r) !== undefined);
   if (measured.length === 0) return '';
@@ -131,5 +160,5 @@ export function hessianMarkdown(table: AccuracyTable, runs: readonly RunRecord[]
 
 /** Where the report writes every table's paired rows as JSON. */
 export function pairedJsonPath(outDir: string): string {
-  return path.join(outDir, 'paired.json');
+  return path.join(str('outDir', outDir), 'paired.json');
 }

@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import { ToolkitError } from '../errors';
+import { options as optionsArg, str } from '../validate';
 import { canonicalJson, nonDefaultFields } from './hash';
 import { meanStd, type FinalSummary, type MetricsRow } from './metrics';
 import { reportPaths } from './paths';
@@ -307,6 +308,9 @@ export interface ReportResult {
 
 /** Reads runsDir, writes report.md, accuracy.csv, report.json, paired.json and the SVG plots into outDir. */
 export async function writeReport(runsDir: string, outDir: string, options: ReportOptions = {}): Promise<ReportResult> {
+  str('runsDir', runsDir);
+  str('outDir', outDir);
+  optionsArg('options', options);
   let isDir = false;
   try {
     isDir = fs.statSync(runsDir).isDirectory();

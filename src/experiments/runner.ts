@@ -27,6 +27,7 @@ import { pruneBatch, prunerNeedsData } from './prune-data';
 import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transformsFor } from './resolve';
 import { appendMetrics, truncateMetrics, writeFinal } from './runs';
 import type { ExperimentConfig } from './schema';
+import { obj } from '../validate';
 import { configWarnings, notLearningWarning } from './training-warnings';
 
 export interface RunResult {
@@ -37,6 +38,9 @@ export interface RunResult {
 
 /** The metrics.jsonl form of the tracker's statistics (fractions relative to init, per layer). */
 export function signFlipsRow(s: SignStats): { signFlips: SignFlips; meanBeta?: number } {
+  obj('stats', s, 'SignStats (from SignTracker)');
+  obj('stats.perLayer', s.perLayer, 'object of per-layer sign statistics');
+  obj('stats.overall', s.overall, 'overall sign statistics');
   const perLayer: Record<string, number> = {};
   let betaSum = 0;
   let betaN = 0;
@@ -108,6 +112,9 @@ export class FirstBatches implements BatchSource {
  * before they create the run directory, so a run that cannot start leaves nothing behind.
  */
 export function checkRunnable(config: ExperimentConfig): void {
+  obj('config', config, 'experiment config object');
+  obj('config.model', config.model, 'model section object');
+  obj('config.dataset', config.dataset, 'dataset section object');
   resolveModelOptions(config.model.name, modelOptionsFor(config));
   checkDatasetFiles(config.dataset.name, { root: config.dataset.root });
 }

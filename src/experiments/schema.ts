@@ -12,7 +12,7 @@ import { datasetNames, type KnownDatasetName } from '../data/registry';
 import { describeValue, IssuesError, type Issue } from '../errors';
 import { DISTRIBUTION_NAMES, type DistributionName } from '../pruning/distributions';
 import { registeredNames as prunerNames, type PrunerName } from '../pruning/registry';
-import { maxThreads, maxThreadsReason } from '../validate';
+import { MAX_LIST_LENGTH, maxThreads, maxThreadsReason } from '../validate';
 import { SPARSIFY_METHODS } from '../sparsify/methods';
 
 /**
@@ -461,6 +461,9 @@ export const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'construct
 
 /** Every key of a parsed JSON value that is in UNSAFE_KEYS, as dotted paths. */
 export function unsafeKeyIssues(value: unknown, prefix = ''): Issue[] {
+  if (Array.isArray(value) && value.length > MAX_LIST_LENGTH) {
+    return [{ code: 'too_long', path: prefix, message: `Expected an array of at most ${MAX_LIST_LENGTH} elements but received ${describeValue(value)}` }];
+  }
   if (Array.isArray(value)) return value.flatMap((v, i) => unsafeKeyIssues(v, `${prefix}${prefix ? '.' : ''}${i}`));
   if (!isObj(value)) return [];
   return Object.keys(value).flatMap((k) => {

@@ -19,6 +19,8 @@ import { MaskedConv2d, MaskedLinear } from '../nn/masked';
 import { BatchNorm2d } from '../nn/batchnorm';
 import { AdaptiveAvgPool2d } from '../nn/pooling';
 import { Sequential } from '../nn/container';
+import { InvalidArgumentError } from '../errors';
+import { bool, int, obj, oneOf } from '../validate';
 import { Model } from './base';
 import { BasicBlock, initResNetWeights, projectionShortcut } from './resnet';
 
@@ -76,11 +78,16 @@ export class CifarResNet extends Model {
 
   constructor(options: CifarResNetOptions) {
     super();
-    const { depth, numClasses } = options;
-    const inChannels = options.inChannels ?? 3;
-    const width = options.width ?? 16;
-    const shortcut = options.shortcut ?? 'projection';
-    const size = options.inputSize ?? 32;
+    obj('options', options, 'CifarResNet options ({ depth, numClasses, ... })');
+    // The bound keeps a junk depth from building millions of blocks (ResNet-1202 is the deepest in use).
+    const depth = int('depth', options.depth, 8, 6002);
+    if ((depth - 2) % 6 !== 0) throw new InvalidArgumentError('depth', '6n + 2 with n >= 1 (20, 32, 44, 56, 110, ...)', depth);
+    const numClasses = int('numClasses', options.numClasses, 1);
+    const inChannels = int('inChannels', options.inChannels ?? 3, 1);
+    const width = int('width', options.width ?? 16, 1);
+    const shortcut = oneOf('shortcut', options.shortcut ?? 'projection', ['projection', 'padding']);
+    const size = int('inputSize', options.inputSize ?? 32, 1);
+    bool('zeroInitResidual', options.zeroInitResidual ?? false);
     this.inputShape = [inChannels, size, size];
     const n = (depth - 2) / 6;
 

@@ -7,6 +7,7 @@
 import { tidy } from '../tensor/engine';
 import type { Tensor } from '../tensor/tensor';
 import { MaskedLinear } from '../nn/masked';
+import { int, list, obj } from '../validate';
 import { Model } from './base';
 
 export interface MlpOptions {
@@ -24,10 +25,12 @@ export class Mlp extends Model {
 
   constructor(options: MlpOptions) {
     super();
-    const inChannels = options.inChannels ?? 1;
-    const size = options.inputSize ?? 28;
+    obj('options', options, 'Mlp options ({ numClasses, inChannels?, inputSize?, hidden? })');
+    const inChannels = int('inChannels', options.inChannels ?? 1, 1);
+    const size = int('inputSize', options.inputSize ?? 28, 1);
+    const hidden = list<number>('hidden', options.hidden ?? [300, 100], 'array of positive integers', (x) => typeof x === 'number' && Number.isInteger(x) && x >= 1);
     this.inputShape = [inChannels, size, size];
-    const widths = [inChannels * size * size, ...(options.hidden ?? [300, 100]), options.numClasses];
+    const widths = [inChannels * size * size, ...hidden, int('numClasses', options.numClasses, 1)];
     for (let i = 0; i + 1 < widths.length; i++) {
       this.layers.push(this.registerModule(`fc${i + 1}`, new MaskedLinear(widths[i], widths[i + 1])));
     }

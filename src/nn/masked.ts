@@ -19,7 +19,7 @@ import type { Tensor } from '../tensor/tensor';
 import { Conv2d } from './conv';
 import { invalidTensorArg, tensorArg } from './functional';
 import { Linear } from './linear';
-import type { Module } from './module';
+import { moduleArg, type Module } from './module';
 
 /** The buffer name of a masked layer's mask (`<param>_mask`). */
 export const MASK_BUFFER = 'weight_mask';
@@ -199,6 +199,6 @@ export function isMaskedLayer(m: unknown): m is MaskedLayer {
 /** Every masked layer of a model with its dotted name, in registration order. */
 export function maskedLayers(model: Module): [string, MaskedLayer][] {
   const out: [string, MaskedLayer][] = [];
-  for (const [name, m] of model.namedModules()) if (isMaskedLayer(m)) out.push([name, m]);
+  for (const [name, m] of moduleArg('model', model).namedModules()) if (isMaskedLayer(m)) out.push([name, m]);
   return out;
 }

@@ -24,6 +24,12 @@ function checkName(kind: string, name: string, taken: (n: string) => boolean): v
   if (taken(name)) throw new InvalidArgumentError(`${kind} name`, 'a name not already registered', name);
 }
 
+/** A Module argument, or an error naming the argument. */
+export function moduleArg(name: string, v: unknown): Module {
+  if (!(v instanceof Module)) throw new InvalidArgumentError(name, 'Module', v);
+  return v;
+}
+
 export abstract class Module {
   training = true;
   private readonly params = new Map<string, Tensor | undefined>();

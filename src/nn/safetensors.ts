@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../atomic';
 import { ToolkitError } from '../errors';
+import { str } from '../validate';
 import * as aten from '../tensor/aten';
 import { fromTypedArray } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
@@ -259,6 +260,7 @@ export function saveSafetensors(file: string, tensors: Map<string, Tensor>, meta
 }
 
 function readFile(file: string): Buffer {
+  str('file', file);
   try {
     return fs.readFileSync(file);
   } catch (e) {

@@ -24,8 +24,8 @@ import { noGrad } from '../tensor/autograd';
 import { zeros, zerosLike } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import { keep } from '../tensor/keep';
-import { Tensor } from '../tensor/tensor';
-import { knownKeys, num, options } from '../validate';
+import { Tensor, tensorHandle } from '../tensor/tensor';
+import { knownKeys, num, options, str } from '../validate';
 import { adamwKinds, type AdamWEntryState, type AdamWKind, type AdamWKindEntries } from './adamw-kind';
 import { adamwUpdate, type AdamWHyper } from './adamw-update';
 import type { MaskLookup, ParamEntry } from './sgd';
@@ -58,6 +58,8 @@ export interface AdamWForModelOptions extends AdamWOptions {
 
 /** timm's split for ViTs: no decay on 1-D parameters (norms, biases), `pos_embed` and `cls_token`. */
 export function isNormBiasOrToken(name: string, param: Tensor): boolean {
+  str('name', name);
+  tensorHandle('param', param);
   const last = name.slice(name.lastIndexOf('.') + 1);
   return param.ndim <= 1 || last === 'pos_embed' || last === 'cls_token';
 }

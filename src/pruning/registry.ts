@@ -57,8 +57,9 @@ export function registeredNames(): string[] {
 
 /** A new pruner by name; throws UnknownNameError listing the valid names. */
 export function get(name: string, options: Record<string, unknown> = {}): Pruner {
+  if (typeof name !== 'string') throw new InvalidArgumentError('name', `pruner name (one of ${names().join(', ')})`, name);
   const f = factories.get(name);
-  if (!f) throw new UnknownNameError('pruner', String(name), names());
+  if (!f) throw new UnknownNameError('pruner', name, names());
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError('prunerOptions', 'options object', options);
   }

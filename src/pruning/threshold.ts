@@ -12,6 +12,7 @@
  */
 import { InvalidArgumentError } from '../errors';
 import * as aten from '../tensor/aten';
+import { num } from '../validate';
 import { onesLike, zerosLike } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import type { Tensor } from '../tensor/tensor';
@@ -56,6 +57,8 @@ export function apportion(quotas: readonly number[], caps: readonly number[], to
 
 /** The kept-weight count for a density of n weights (round half up): exact to within one weight. */
 export function keptCount(density: number, n: number): number {
+  num('density', density);
+  num('n', n, 0);
   return Math.min(n, Math.max(0, Math.round(density * n)));
 }
 

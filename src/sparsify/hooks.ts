@@ -2,7 +2,7 @@
  * The trainer's callback shape, restated structurally: src/sparsify sits below src/train in the
  * layer order and cannot import it. A sparsify callback is a src/train Callback as is.
  */
-import type { Module } from '../nn/module';
+import { moduleArg, type Module } from '../nn/module';
 import type { Tensor } from '../tensor/tensor';
 import type { MomentumOwner } from './mask-change';
 
@@ -37,5 +37,5 @@ export interface SparsifyCallback {
 
 /** Clears every parameter's gradient, so that the coming optimizer step does nothing (RiGL's update step). */
 export function skipStep(model: Module): void {
-  for (const p of model.parameters()) p.grad = undefined;
+  for (const p of moduleArg('model', model).parameters()) p.grad = undefined;
 }

@@ -10,7 +10,7 @@
 import { InvalidArgumentError } from '../errors';
 import { maskedLayers } from '../nn/masked';
 import { SIGNIN_M_BUFFER, signinFactors } from '../signin/parametrization';
-import type { Module, StateDict } from '../nn/module';
+import { moduleArg, type Module, type StateDict } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
 import { keep } from '../tensor/keep';
@@ -22,7 +22,7 @@ import { magnitudeMasks } from './select';
 
 /** A detached copy of every parameter and persistent buffer (kept tensors: dispose them). */
 export function snapshotState(model: Module): StateDict {
-  return noGrad(() => new Map([...model.stateDict()].map(([k, t]) => [k, keep(t.detach().clone())] as [string, Tensor])));
+  return noGrad(() => new Map([...moduleArg('model', model).stateDict()].map(([k, t]) => [k, keep(t.detach().clone())] as [string, Tensor])));
 }
 
 /** Captures the model at iteration `step` (0: before the first step) for IMP's rewinding. */

@@ -21,6 +21,7 @@ import type { Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
 import { Tensor } from '../tensor/tensor';
+import { list } from '../validate';
 
 /**
  * The optimizer state a mask change must clean (structurally the toolkit's SGD): the momentum
@@ -72,6 +73,7 @@ function checkNewMask(name: string, layer: MaskedLayer, mask: unknown): Tensor {
  */
 export function changeMasks(model: Module, masks: ReadonlyMap<string, Tensor>, optimizer?: MomentumOwner): MaskChange {
   const byName = layersByName(model);
+  if (!(masks instanceof Map)) throw new InvalidArgumentError('masks', 'Map from masked-layer name to mask Tensor', masks);
   const work: [string, MaskedLayer, Tensor][] = [];
   for (const [name, mask] of masks) {
     const layer = byName.get(name);
@@ -115,8 +117,13 @@ export function changeMasks(model: Module, masks: ReadonlyMap<string, Tensor>, o
 
 /** Zeroes the whole momentum (θ's buffer, or m's and w's) of the named layers: AC/DC after re-densifying. */
 export function zeroMomentum(model: Module, names: Iterable<string>, optimizer: MomentumOwner | undefined): void {
-  if (!optimizer) return;
   const byName = layersByName(model);
+  if (optimizer === undefined) return;
+  if (typeof optimizer !== 'object' || optimizer === null) throw new InvalidArgumentError('optimizer', 'optimizer (an object with momentumBuffer or entryBuffers)', optimizer);
+  if (Array.isArray(names)) list('names', names, 'array of masked-layer names', (x) => typeof x === 'string');
+  else if (typeof names === 'string' || typeof (names as Partial<Iterable<string>> | null)?.[Symbol.iterator] !== 'function') {
+    throw new InvalidArgumentError('names', 'iterable of masked-layer names', names);
+  }
   noGrad(() => {
     for (const name of names) {
       const layer = byName.get(name);

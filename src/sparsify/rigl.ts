@@ -17,7 +17,7 @@ import { noGrad } from '../tensor/autograd';
 import { rand } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import type { Generator } from '../tensor/runtime';
-import type { Tensor } from '../tensor/tensor';
+import { tensorHandle, type Tensor } from '../tensor/tensor';
 import { int, num, oneOf, options } from '../validate';
 import { skipStep, type SparsifyCallback, type SparsifyContext, type SparsifyState } from './hooks';
 import { changeMasks, layersByName, type MomentumOwner } from './mask-change';
@@ -47,6 +47,9 @@ export interface RiglOptions {
 
 /** The cosine-decayed drop fraction at step t (0 from T_end on). */
 export function riglDropFraction(step: number, alpha: number, tEnd: number): number {
+  num('step', step);
+  num('alpha', alpha);
+  num('tEnd', tEnd);
   if (step >= tEnd) return 0;
   return (alpha / 2) * (1 + Math.cos((Math.PI * step) / tEnd));
 }
@@ -57,6 +60,10 @@ export function riglDropFraction(step: number, alpha: number, tEnd: number): num
  * Returns { afterDrop, next } (0/1 masks of the mask's dtype).
  */
 export function riglLayerUpdate(mask: Tensor, magnitudeScores: Tensor, growScores: Tensor, dropFraction: number): { afterDrop: Tensor; next: Tensor; nDrop: number } {
+  tensorHandle('mask', mask);
+  tensorHandle('magnitudeScores', magnitudeScores);
+  tensorHandle('growScores', growScores);
+  num('dropFraction', dropFraction, 0, 1);
   return tidy(() => {
     const kept = mask.ne(0);
     const nKept = kept.sum().item();

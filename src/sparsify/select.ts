@@ -5,18 +5,27 @@
  * `weight` holds exactly m·w between steps (src/nn/masked.ts), so |weight| is that product.
  */
 import { InvalidArgumentError } from '../errors';
-import type { MaskedLayer } from '../nn/masked';
+import { isMaskedLayer, type MaskedLayer } from '../nn/masked';
 import { keptCount, topKMask } from '../pruning/threshold';
 import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
 import { cat } from '../tensor/ops';
-import type { Tensor } from '../tensor/tensor';
+import { Tensor } from '../tensor/tensor';
+import { isInt, list } from '../validate';
 
 export const SCOPES = ['global', 'layerwise'] as const;
 export type Scope = (typeof SCOPES)[number];
 
+function tensorList(name: string, v: unknown, length?: number): Tensor[] {
+  const expected = length === undefined ? 'array of Tensors' : `array of ${length} Tensors`;
+  const out = list<Tensor>(name, v, expected, (x) => x instanceof Tensor);
+  if (length !== undefined && out.length !== length) throw new InvalidArgumentError(name, expected, v);
+  return out;
+}
+
 /** |θ| of a masked layer (new tensor, float). */
 export function magnitude(layer: MaskedLayer): Tensor {
+  if (!isMaskedLayer(layer)) throw new InvalidArgumentError('layer', 'masked layer (MaskedConv2d or MaskedLinear)', layer);
   return noGrad(() => layer.weight.detach().abs());
 }
 
@@ -25,11 +34,17 @@ export function magnitude(layer: MaskedLayer): Tensor {
  * the eligible entries (all when `eligible` is undefined).
  */
 export function layerwiseTopK(scores: readonly Tensor[], counts: readonly number[], eligible?: readonly Tensor[]): Tensor[] {
-  return scores.map((s, l) => topKMask(s, counts[l], eligible?.[l]));
+  const s = tensorList('scores', scores);
+  const c = list<number>('counts', counts, `array of ${s.length} non-negative integers`, (x) => isInt(x) && x >= 0);
+  if (c.length !== s.length) throw new InvalidArgumentError('counts', `array of ${s.length} non-negative integers`, counts);
+  const e = eligible === undefined ? undefined : tensorList('eligible', eligible, s.length);
+  return s.map((x, l) => topKMask(x, c[l], e?.[l]));
 }
 
 /** Masks keeping exactly k entries over all layers together (highest scores among the eligible). */
 export function globalTopK(scores: readonly Tensor[], k: number, eligible?: readonly Tensor[]): Tensor[] {
+  tensorList('scores', scores);
+  if (eligible !== undefined) tensorList('eligible', eligible, scores.length);
   return tidy(() => {
     const flat = cat(scores.map((s) => s.reshape([-1]).to('float64')));
     const elig = eligible ? cat(eligible.map((e) => e.reshape([-1]).ne(0))) : undefined;

@@ -62,7 +62,8 @@ export function randn(shape: number[], opts: RandomOptions = {}): Tensor {
 
 /** Integers uniform in [low, high), int64 by default. */
 export function randint(low: number, high: number, shape: number[], opts: RandomOptions = {}): Tensor {
-  if (!isInt(low) || !isInt(high) || high <= low) throw new InvalidArgumentError('high', `integer > low (${low})`, high);
+  if (!isInt(low)) throw new InvalidArgumentError('low', 'integer', low);
+  if (!isInt(high) || high <= low) throw new InvalidArgumentError('high', `integer > low (${low})`, high);
   return aten.randint(low, high, shapeOf('shape', shape, opts.dtype ?? 'int64'), opts.generator, dtypeOf(opts), undefined, opts.device);
 }
 

@@ -4,7 +4,7 @@
  * epochs they equal PyTorch's MultiStepLR / CosineAnnealingLR stepped once per epoch.
  */
 import { InvalidArgumentError } from '../errors';
-import { num } from '../validate';
+import { num, options as optionsArg } from '../validate';
 
 export type LrSchedule = (epoch: number) => number;
 
@@ -50,9 +50,10 @@ export interface CosineOptions {
  */
 export function cosineLr(lr: number, options: CosineOptions): LrSchedule {
   num('lr', lr, 0);
-  const minLr = num('minLr', options.minLr ?? 0, 0, lr);
-  const start = num('startEpoch', options.startEpoch ?? 0, 0);
-  const total = num('totalEpochs', options.totalEpochs, start);
+  const o = optionsArg<CosineOptions>('options', options);
+  const minLr = num('minLr', o.minLr ?? 0, 0, lr);
+  const start = num('startEpoch', o.startEpoch ?? 0, 0);
+  const total = num('totalEpochs', o.totalEpochs, start);
   return (t) => {
     checkT(t);
     if (t <= start) return lr;

@@ -7,15 +7,15 @@
  * and on any signal or memory blow-up whatever the name.
  */
 export const API_KNOWN_GAPS: ReadonlySet<string> = new Set([
-  'DatasetError', 'EmptyLayerError', 'F.invalidTensorArg', 'InvalidArgumentError', 'IssuesError', 'Pipeline',
-  'ResNet', 'SignTracker', 'Tensor', 'Trainer', 'UnknownNameError', 'Vgg', 'accuracyTables',
-  'acquireRunLock', 'appendMetrics', 'applyInitScheme', 'applySignIn', 'apportion', 'betaPlotPath',
-  'betaPoints', 'betaSpec', 'canonicalJson', 'checkDatasetFiles', 'clipGradNorm', 'configError',
+  'DatasetError', 'EmptyLayerError', 'F.invalidTensorArg', 'InvalidArgumentError', 'IssuesError',
+  'ResNet', 'Tensor', 'Trainer', 'UnknownNameError', 'Vgg', 'accuracyTables',
+  'acquireRunLock', 'appendMetrics', 'applyInitScheme', 'apportion', 'betaPlotPath',
+  'betaPoints', 'betaSpec', 'checkDatasetFiles', 'clipGradNorm', 'configError',
   'corruptRunsMarkdown', 'createRunDir', 'createSchedule', 'decodeImage', 'decodeSafetensors',
   'decodeSafetensorsHeader', 'decodeSafetensorsWithMetadata', 'defaultChildCommand', 'expandSweep',
-  'formatPath', 'getDotted', 'getMasks', 'gridPoints', 'hasSignIn', 'innerScaling', 'isFinished',
+  'formatPath', 'getDotted', 'gridPoints', 'innerScaling', 'isFinished',
   'isNormOrBias', 'layerDensities', 'loadIdxDataset', 'loadMasks', 'loadPyTorchStateDict',
-  'loadSafetensorsWithMetadata', 'loadSweepFile', 'loaderWorkersFor', 'maskReport', 'maskedLayers', 'mean',
+  'loadSweepFile', 'loaderWorkersFor', 'maskReport', 'mean',
   'meanStd', 'mergeSignIn', 'methodLabel', 'modelOptionsFor', 'modelTopHessianEigenvalue', 'normalize',
   'pairedSummary', 'parseSweepSpec', 'perLayerFlipsSpec', 'planSweep', 'plotData', 'prunableWeights',
   'pruneOptionsFor', 'pyramidalDensities', 'pytorchStateDict', 'randomResizedCropParams', 'rawDensity',

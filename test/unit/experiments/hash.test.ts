@@ -9,6 +9,8 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ b: 1, a: { d: [3, 1], c: 'x' }, u: undefined })).toBe('{"a":{"c":"x","d":[3,1]},"b":1}');
     expect(canonicalJson({ x: 1e-4 })).toBe('{"x":0.0001}');
     expect(() => canonicalJson({ x: NaN })).toThrow(/non-finite/);
+    expect(() => canonicalJson({ x: 2n ** 70n })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
+    expect(() => canonicalJson({ x: new Array(2 ** 32 - 1) })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
   });
 });
 
