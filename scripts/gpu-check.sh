@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole GPU check in one call, on the lent GPU machine (docs/gpu.md of the team notes: Python
+# The whole GPU check in one call, on the lent GPU machine (docs/gpu.md: Python
 # + PyTorch 2.x with CUDA, nvcc, cmake, ninja; no Node.js, no registry). Run from the repo root
 # with .gpu/ carried (scripts/gpu-pack.sh):
 #   bash scripts/gpu-check.sh            writes everything under $OUT

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs what scripts/gpu-check.sh needs on the GPU machine, which has Python + PyTorch (CUDA),
-# nvcc and cmake but no Node.js and no package registry (see docs/gpu.md of the team notes):
+# nvcc and cmake but no Node.js and no package registry (see docs/gpu.md):
 #   .gpu/node.xz               this machine's Node binary (self-contained: only libc/libstdc++)
 #   .gpu/node_modules.tar.xz   the packages to build the addon (node-addon-api,
 #                              node-api-headers) and to run the tests and benchmarks (jest,
