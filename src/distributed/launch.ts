@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import { ToolkitError } from '../errors';
-import { list, num, obj, str } from '../validate';
+import { list, num, obj, str, int } from '../validate';
 import { workerEnv } from './env';
 
 export interface LaunchOptions {
@@ -34,13 +34,6 @@ export interface LaunchResult {
   codes: number[];
 }
 
-function checkInt(name: string, v: unknown, min: number, max = 65535): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ToolkitError('ERR_INVALID_ARG', `Expected ${name} to be an integer in [${min}, ${max}] but received ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -63,11 +56,11 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   str('command', options.command);
   list('args', options.args, 'array of strings', isString);
   if (options.env !== undefined) obj('env', options.env, 'environment object');
-  const nproc = checkInt('nproc', options.nproc, 1, 1024);
-  const nnodes = checkInt('nnodes', options.nnodes ?? 1, 1, 65535);
-  const nodeRank = checkInt('nodeRank', options.nodeRank ?? 0, 0, nnodes - 1);
+  const nproc = int('nproc', options.nproc, 1, 1024);
+  const nnodes = int('nnodes', options.nnodes ?? 1, 1, 65535);
+  const nodeRank = int('nodeRank', options.nodeRank ?? 0, 0, nnodes - 1);
   const masterAddr = str('masterAddr', options.masterAddr ?? '127.0.0.1');
-  const masterPort = checkInt('masterPort', options.masterPort ?? (nnodes === 1 ? await freePort() : 29500), 1);
+  const masterPort = int('masterPort', options.masterPort ?? (nnodes === 1 ? await freePort() : 29500), 1, 65535);
   const graceMs = num('graceMs', options.graceMs ?? 10_000, 0);
   const children: ChildProcess[] = [];
   const codes: number[] = new Array(nproc).fill(-1);

@@ -5,7 +5,7 @@
  */
 import { fromNative, ToolkitError } from '../errors';
 import { Tensor, tensorHandle } from '../tensor/tensor';
-import { options as optionsArg } from '../validate';
+import { options as optionsArg, int } from '../validate';
 import { distributedEnv } from './env';
 import { distNative } from './native';
 
@@ -36,20 +36,13 @@ function distError(what: string, err: unknown): ToolkitError {
   return new ToolkitError('ERR_DISTRIBUTED', message, { cause: err });
 }
 
-function checkInt(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ToolkitError('ERR_INVALID_ARG', `Expected ${name} to be an integer in [${min}, ${max}] but received ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
 function parseInitMethod(initMethod: string): { store: 'tcp'; host: string; port: number } | { store: 'file'; path: string } {
   if (initMethod === 'env://') {
     const env = distributedEnv({ WORLD_SIZE: '1', RANK: '0', ...process.env });
     return { store: 'tcp', host: env!.masterAddr, port: env!.masterPort };
   }
   const tcp = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)\/?$/.exec(initMethod);
-  if (tcp) return { store: 'tcp', host: tcp[1].replace(/^\[|\]$/g, ''), port: checkInt('the initMethod port', Number(tcp[2]), 1, 65535) };
+  if (tcp) return { store: 'tcp', host: tcp[1].replace(/^\[|\]$/g, ''), port: int('the initMethod port', Number(tcp[2]), 1, 65535) };
   if (initMethod.startsWith('file://') && initMethod.length > 'file://'.length) return { store: 'file', path: initMethod.slice('file://'.length) };
   throw new ToolkitError('ERR_INVALID_ARG', `Expected initMethod to be 'env://', 'tcp://host:port' or 'file:///path' but received '${initMethod}'`);
 }
@@ -67,9 +60,9 @@ export function initProcessGroup(options: InitProcessGroupOptions = {}): void {
     throw new ToolkitError('ERR_INVALID_ARG', `Expected backend to be 'gloo' or 'nccl' but received ${JSON.stringify(backend)}`);
   }
   const env = distributedEnv();
-  const worldSize = checkInt('worldSize', options.worldSize ?? env?.worldSize ?? 1, 1);
-  const rank = checkInt('rank', options.rank ?? env?.rank ?? 0, 0, worldSize - 1);
-  const timeoutMs = checkInt('timeoutMs', options.timeoutMs ?? 60_000, 1);
+  const worldSize = int('worldSize', options.worldSize ?? env?.worldSize ?? 1, 1);
+  const rank = int('rank', options.rank ?? env?.rank ?? 0, 0, worldSize - 1);
+  const timeoutMs = int('timeoutMs', options.timeoutMs ?? 60_000, 1);
   const store = parseInitMethod(options.initMethod ?? 'env://');
   const device = process.env.GLOO_SOCKET_IFNAME
     ? { interface: process.env.GLOO_SOCKET_IFNAME }
@@ -115,7 +108,7 @@ export function allReduce(tensors: Tensor | Tensor[], options: { op?: ReduceOp; 
   info('allReduce');
   const op = options.op ?? 'sum';
   if (!REDUCE_OPS.includes(op)) throw new ToolkitError('ERR_INVALID_ARG', `Expected op to be one of ${REDUCE_OPS.join(', ')} but received ${JSON.stringify(op)}`);
-  const bucketBytes = checkInt('bucketBytes', options.bucketBytes ?? 25 * 2 ** 20, 1);
+  const bucketBytes = int('bucketBytes', options.bucketBytes ?? 25 * 2 ** 20, 1);
   const hs = handles('allReduce', tensors);
   try {
     distNative().distAllReduce(hs, op, bucketBytes);
@@ -127,7 +120,7 @@ export function allReduce(tensors: Tensor | Tensor[], options: { op?: ReduceOp; 
 /** Copies rank `root`'s values into the tensors of every rank, in place. */
 export function broadcast(tensors: Tensor | Tensor[], root = 0): void {
   const { worldSize } = info('broadcast');
-  checkInt('root', root, 0, worldSize - 1);
+  int('root', root, 0, worldSize - 1);
   const hs = handles('broadcast', tensors);
   try {
     distNative().distBroadcast(hs, root);

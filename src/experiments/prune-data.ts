@@ -9,13 +9,15 @@
  */
 import { createDataset, DataLoader, permutation, type Dataset, type Sampler } from '../data';
 import { InvalidArgumentError, ToolkitError } from '../errors';
+import { get as getPruner } from '../pruning/registry';
 import type { Tensor } from '../tensor/tensor';
 import { int } from '../validate';
 import { transformsFor } from './resolve';
 import type { ExperimentConfig } from './schema';
 
+/** Whether a pruner scores on data: its own `needsData` (so a registered pruner is asked too); 'none' prunes nothing. */
 export function prunerNeedsData(method: string): boolean {
-  return method === 'snip' || method === 'grasp';
+  return method !== 'none' && getPruner(method).needsData;
 }
 
 /** Examples per class for `samples` spread over `numClasses`: the first `samples mod numClasses` classes get one more. */

@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import { func, int, list, obj, str } from '../validate';
-import type { MetricsRow } from './metrics';
+import { meanStd, type MetricsRow } from './metrics';
 import { pairedSummary, type PairedSummary } from './paired';
 import type { AccuracyTable, RunRecord } from './report';
 
@@ -145,8 +145,7 @@ export function hessianMarkdown(table: AccuracyTable, runs: readonly RunRecord[]
   const cell = (label: string, sparsity: number) => {
     const v = measured.filter((r) => rowOf(r) === label && r.config.pruning.sparsity === sparsity).map((r) => value(r)!);
     if (v.length === 0) return '–';
-    const m = v.reduce((a, b) => a + b, 0) / v.length;
-    const sd = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1)) : NaN;
+    const { mean: m, std: sd } = meanStd(v);
     return `${m.toFixed(2)}${v.length > 1 ? ` ± ${sd.toFixed(2)}` : ''} (n=${v.length})`;
   };
   const lines = [

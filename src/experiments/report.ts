@@ -330,11 +330,10 @@ export async function writeReport(runsDir: string, outDir: string, options: Repo
     pairedAll.push({ table: t.title, accuracy: accuracyPairs });
     const paired = pairedToMarkdown(accuracyPairs, 'top-1 percentage points', sparsityLabel, options.digits);
     if (paired) section += `\n#### Paired differences (top-1 test accuracy)\n\n${paired}`;
-    const labels = plotData(t, runs).runLabels;
-    const hessian = hessianMarkdown(t, runs, (r) => labels.get(r.name), sparsityLabel);
+    const d = plotData(t, runs, options.includeUnfinished);
+    const hessian = hessianMarkdown(t, runs, (r) => d.runLabels.get(r.name), sparsityLabel);
     if (hessian) section += `\n#### Flatness\n\n${hessian}`;
     if (options.plots !== false) {
-      const d = plotData(t, runs, options.includeUnfinished);
       const out: [string, string][] = [];
       if (t.sparsities.length > 1) out.push([sparsityPlotPath(outDir, t.title), await renderSvg(accuracyVsSparsitySpec(sparsityPoints(t.rows), d.title, d.order))]);
       if (d.accuracy.length) out.push([p.testAccuracyPlot(t.title), await renderSvg(testAccuracySpec(d.accuracy, d.title, d.order))]);

@@ -12,7 +12,7 @@ import { datasetNames, type KnownDatasetName } from '../data/registry';
 import { describeValue, IssuesError, type Issue } from '../errors';
 import { DISTRIBUTION_NAMES, type DistributionName } from '../pruning/distributions';
 import { registeredNames as prunerNames, type PrunerName } from '../pruning/registry';
-import { MAX_LIST_LENGTH, maxThreads, maxThreadsReason } from '../validate';
+import { MAX_LIST_LENGTH, maxThreads, maxThreadsReason, str } from '../validate';
 import { SPARSIFY_METHODS } from '../sparsify/methods';
 
 /**
@@ -433,6 +433,7 @@ export function safeParseConfig(input: unknown): SafeParseResult {
 
 /** Validates a config and fills in defaults; throws one IssuesError('ERR_CONFIG') listing every issue. */
 export function parseConfig(input: unknown, source?: string): ExperimentConfig {
+  if (source !== undefined) str('source', source);
   const res = safeParseConfig(input);
   if (!res.success) throw configError(res.issues, source);
   return res.data;

@@ -10,7 +10,7 @@
  *
  * Sign-In registers 'signin' (src/signin/adamw-kind.ts).
  */
-import { InvalidArgumentError } from '../errors';
+import { kindRegistry } from './kind-registry';
 import type { Module } from '../nn/module';
 import type { Tensor } from '../tensor/tensor';
 import type { AdamWHyper } from './adamw-update';
@@ -53,18 +53,10 @@ export interface AdamWKind {
   fromModel(model: Module): unknown[];
 }
 
-const kinds = new Map<string, AdamWKind>();
+const kinds = kindRegistry<AdamWKind>();
 
 /** Registers an AdamW kind under its key (replacing one is an error; 'params' is taken). */
-export function registerAdamWKind(kind: AdamWKind): void {
-  if (typeof kind?.key !== 'string' || !/^[a-z][A-Za-z0-9]*$/.test(kind.key) || kind.key === 'params') {
-    throw new InvalidArgumentError('kind.key', "a camelCase name other than 'params'", kind?.key);
-  }
-  if (kinds.has(kind.key)) throw new InvalidArgumentError('kind.key', 'a key not already registered', kind.key);
-  kinds.set(kind.key, kind);
-}
+export const registerAdamWKind: (kind: AdamWKind) => void = kinds.register;
 
 /** The registered AdamW kinds, in registration order. */
-export function adamwKinds(): AdamWKind[] {
-  return [...kinds.values()];
-}
+export const adamwKinds: () => AdamWKind[] = kinds.list;

@@ -18,17 +18,17 @@
  *   (Sign-In, named by θ's parameter name: `m_exp_avg`, `m_exp_avg_sq`, `w_exp_avg`, `w_exp_avg_sq`).
  */
 import { InvalidArgumentError, IssuesError, ToolkitError, type Issue } from '../errors';
-import { maskedLayers } from '../nn/masked';
-import { Module } from '../nn/module';
+import type { Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
 import { zeros, zerosLike } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import { keep } from '../tensor/keep';
-import { Tensor, tensorHandle } from '../tensor/tensor';
+import { Tensor, tensorHandle, sameShape } from '../tensor/tensor';
 import { knownKeys, num, options, str } from '../validate';
 import { adamwKinds, type AdamWEntryState, type AdamWKind, type AdamWKindEntries } from './adamw-kind';
 import { adamwUpdate, type AdamWHyper } from './adamw-update';
-import type { MaskLookup, ParamEntry } from './sgd';
+import { modelGroups, type ParamEntry } from './model-groups';
+import type { MaskLookup } from './sgd';
 
 export interface AdamWOptions {
   /** Learning rate, ≥ 0. */
@@ -107,10 +107,6 @@ function hyper(where: string, o: Partial<AdamWOptions>, base: AdamWHyper | undef
   const eps = finite('eps', num(p('eps'), o.eps ?? base?.eps ?? 1e-8, 0));
   const weightDecay = finite('weightDecay', num(p('weightDecay'), o.weightDecay ?? base?.weightDecay ?? 0.01, 0));
   return { lr, beta1, beta2, eps, weightDecay };
-}
-
-function sameShape(a: Tensor, b: Tensor): boolean {
-  return a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
 }
 
 function liveTensor(where: string, t: unknown): Tensor {
@@ -198,26 +194,11 @@ export class AdamW {
    * const opt = AdamW.forModel(model, { lr: 5e-4, weightDecay: 0.05, noWeightDecay: isNormBiasOrToken });
    */
   static forModel(model: Module, opts: AdamWForModelOptions): AdamW {
-    if (!(model instanceof Module)) throw new InvalidArgumentError('model', 'Module', model);
     const o = options<AdamWForModelOptions>('options', opts) as AdamWForModelOptions;
     knownKeys('options', o, [...HYPER_KEYS, 'noWeightDecay']);
-    if (o.noWeightDecay !== undefined && typeof o.noWeightDecay !== 'function') {
-      throw new InvalidArgumentError('noWeightDecay', 'function (name, param) => boolean', o.noWeightDecay);
-    }
-    const fromModel = adamwKinds().map((k) => [k, k.fromModel(model)] as const);
-    const driven = new Set(fromModel.flatMap(([k, list]) => list.map((e, i) => k.entry(e, `${k.key}[${i}]`, `${k.key}${i}`).grad)));
-    const masks = new Map<Tensor | string, Tensor>();
-    for (const [, layer] of maskedLayers(model)) masks.set(layer.weight, layer.mask);
-    const decay: ParamEntry[] = [];
-    const noDecay: ParamEntry[] = [];
-    for (const [name, p] of model.namedParameters()) {
-      if (driven.has(p)) continue;
-      (o.noWeightDecay?.(name, p) ? noDecay : decay).push([name, p]);
-    }
-    const { noWeightDecay: _unused, ...hyperOpts } = o;
-    const groups: AdamWParamGroup[] = [{ params: decay, ...Object.fromEntries(fromModel.map(([k, list]) => [k.key, list])) }];
-    if (noDecay.length) groups.push({ params: noDecay, weightDecay: 0 });
-    return new AdamW(groups, { ...hyperOpts, masks });
+    const { noWeightDecay, ...hyperOpts } = o;
+    const { groups, masks } = modelGroups(model, noWeightDecay, adamwKinds());
+    return new AdamW(groups as AdamWParamGroup[], { ...hyperOpts, masks });
   }
 
   get lr(): number {

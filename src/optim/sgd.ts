@@ -21,13 +21,13 @@
  *   their own lr keep their ratio to the base lr), as a schedule on the optimizer expects.
  */
 import { InvalidArgumentError, IssuesError, ToolkitError, type Issue } from '../errors';
-import { maskedLayers } from '../nn/masked';
 import type { Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
 import { zeros, zerosLike } from '../tensor/creation';
 import { keep } from '../tensor/keep';
-import { Tensor } from '../tensor/tensor';
+import { Tensor, sameShape } from '../tensor/tensor';
 import { bool, knownKeys, num, options } from '../validate';
+import { modelGroups, type ParamEntry } from './model-groups';
 import { handleOf, optionalHandleOf, sgdNative, type NativeSgdGroup } from './native';
 import { updateKinds, type KindEntry, type UpdateKind, type UpdateKindEntries } from './update-kind';
 
@@ -44,8 +44,7 @@ export interface SGDOptions {
   weightDecay?: number;
 }
 
-/** A parameter, bare or with its name (as Module.namedParameters() yields them). */
-export type ParamEntry = Tensor | [string, Tensor];
+export type { ParamEntry } from './model-groups';
 
 /**
  * One parameter group: its own tensors, optionally its own hyperparameters, and entries of the
@@ -116,12 +115,6 @@ function hyper(where: string, o: Partial<SGDOptions>, base: SGDOptions | undefin
     throw new InvalidArgumentError(p('nesterov'), `false unless momentum > 0 and dampening = 0 (momentum is ${momentum}, dampening ${dampening})`, nesterov);
   }
   return { lr, momentum, dampening, nesterov, weightDecay };
-}
-
-function sameShape(a: Tensor, b: Tensor): boolean {
-  const x = a.shape;
-  const y = b.shape;
-  return x.length === y.length && x.every((d, i) => d === y[i]);
 }
 
 export class SGD {
@@ -226,24 +219,9 @@ export class SGD {
   static forModel(model: Module, opts: SGDForModelOptions): SGD {
     const o = options<SGDForModelOptions>('options', opts) as SGDForModelOptions;
     knownKeys('options', o, [...HYPER_KEYS, 'noWeightDecay']);
-    if (o.noWeightDecay !== undefined && typeof o.noWeightDecay !== 'function') {
-      throw new InvalidArgumentError('noWeightDecay', 'function (name, param) => boolean', o.noWeightDecay);
-    }
-    const kinds = updateKinds();
-    const fromModel = kinds.map((k) => [k, k.fromModel(model)] as const);
-    const driven = new Set(fromModel.flatMap(([k, list]) => list.map((e, i) => k.entry(e, `${k.key}[${i}]`, `${k.key}${i}`).grad)));
-    const masks = new Map<Tensor | string, Tensor>();
-    for (const [, layer] of maskedLayers(model)) masks.set(layer.weight, layer.mask);
-    const decay: ParamEntry[] = [];
-    const noDecay: ParamEntry[] = [];
-    for (const [name, p] of model.namedParameters()) {
-      if (driven.has(p)) continue;
-      (o.noWeightDecay?.(name, p) ? noDecay : decay).push([name, p]);
-    }
-    const { noWeightDecay: _unused, ...hyperOpts } = o;
-    const groups: ParamGroup[] = [{ params: decay, ...Object.fromEntries(fromModel.map(([k, list]) => [k.key, list])) }];
-    if (noDecay.length) groups.push({ params: noDecay, weightDecay: 0 });
-    return new SGD(groups, { ...hyperOpts, masks });
+    const { noWeightDecay, ...hyperOpts } = o;
+    const { groups, masks } = modelGroups(model, noWeightDecay, updateKinds());
+    return new SGD(groups as ParamGroup[], { ...hyperOpts, masks });
   }
 
   /** The base learning rate. */

@@ -10,7 +10,7 @@
  * Sign-In registers 'signin' (src/signin/update-kind.ts). AdamW, whose step is TypeScript, has its
  * own registry of the same shape (./adamw-kind.ts).
  */
-import { InvalidArgumentError } from '../errors';
+import { kindRegistry } from './kind-registry';
 import type { Module } from '../nn/module';
 import type { NativeTensor } from '../native';
 import type { Tensor } from '../tensor/tensor';
@@ -43,18 +43,10 @@ export interface UpdateKind {
   fromModel(model: Module): unknown[];
 }
 
-const kinds = new Map<string, UpdateKind>();
+const kinds = kindRegistry<UpdateKind>();
 
 /** Registers an update kind under its key (replacing one is an error; 'params' is taken). */
-export function registerUpdateKind(kind: UpdateKind): void {
-  if (typeof kind?.key !== 'string' || !/^[a-z][A-Za-z0-9]*$/.test(kind.key) || kind.key === 'params') {
-    throw new InvalidArgumentError('kind.key', "a camelCase name other than 'params'", kind?.key);
-  }
-  if (kinds.has(kind.key)) throw new InvalidArgumentError('kind.key', 'a key not already registered', kind.key);
-  kinds.set(kind.key, kind);
-}
+export const registerUpdateKind: (kind: UpdateKind) => void = kinds.register;
 
 /** The registered update kinds, in registration order. */
-export function updateKinds(): UpdateKind[] {
-  return [...kinds.values()];
-}
+export const updateKinds: () => UpdateKind[] = kinds.list;

@@ -7,7 +7,7 @@
  */
 import { InvalidArgumentError } from '../errors';
 import { registerAdamWKind, type AdamWEntry } from '../optim/adamw-kind';
-import { Tensor } from '../tensor/tensor';
+import { Tensor, sameShape } from '../tensor/tensor';
 import { disposeSignInAdamWState, signinAdamWState, signinAdamWStep } from './adamw';
 import { signinParameters, type SignInParam } from './update-kind';
 
@@ -15,10 +15,6 @@ declare module '../optim/adamw-kind' {
   interface AdamWKindEntries {
     signin: SignInParam;
   }
-}
-
-function sameShape(a: Tensor, b: Tensor): boolean {
-  return a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
 }
 
 function signinAdamWEntry(value: unknown, where: string, fallbackName: string): AdamWEntry {

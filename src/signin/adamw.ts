@@ -18,9 +18,7 @@ import { noGrad } from '../tensor/autograd';
 import { zerosLike } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import { keep } from '../tensor/keep';
-import { InvalidArgumentError } from '../errors';
-import { Tensor } from '../tensor/tensor';
-import { int, num, obj } from '../validate';
+import type { Tensor } from '../tensor/tensor';
 import { adamwUpdate, type AdamWHyper } from '../optim/adamw-update';
 import type { SignInParam } from './update-kind';
 
@@ -35,7 +33,6 @@ export interface SignInAdamWState {
 
 /** Fresh (zero, kept) moments for a Sign-In pair; dispose them with disposeSignInAdamWState. */
 export function signinAdamWState(entry: SignInParam): SignInAdamWState {
-  tensorsIn('entry', entry, ['m', 'w'], 'Sign-In pair ({ name, theta, m, w, mask })');
   return noGrad(() => ({
     expAvgM: keep(zerosLike(entry.m)),
     expAvgSqM: keep(zerosLike(entry.m)),
@@ -45,20 +42,7 @@ export function signinAdamWState(entry: SignInParam): SignInAdamWState {
   }));
 }
 
-const STATE_TENSORS = ['expAvgM', 'expAvgSqM', 'expAvgW', 'expAvgSqW'] as const;
-
-/** An object holding a Tensor (live unless `disposedOk`) under each key. */
-function tensorsIn<T extends object>(name: string, v: unknown, keys: readonly string[], expected: string, disposedOk = false): T {
-  const o = obj<Record<string, unknown>>(name, v, expected);
-  for (const k of keys) {
-    const t = o[k];
-    if (!(t instanceof Tensor) || (!disposedOk && t.isDisposed)) throw new InvalidArgumentError(`${name}.${k}`, 'a live Tensor', t);
-  }
-  return o as T;
-}
-
 export function disposeSignInAdamWState(s: SignInAdamWState): void {
-  tensorsIn('state', s, STATE_TENSORS, 'Sign-In AdamW state (from signinAdamWState)', true);
   for (const t of [s.expAvgM, s.expAvgSqM, s.expAvgW, s.expAvgSqW]) t.dispose();
 }
 
@@ -67,11 +51,6 @@ export function disposeSignInAdamWState(s: SignInAdamWState): void {
  * θ has no gradient.
  */
 export function signinAdamWStep(entry: SignInParam, state: SignInAdamWState, h: AdamWHyper): boolean {
-  tensorsIn('entry', entry, ['theta', 'm', 'w', 'mask'], 'Sign-In pair ({ name, theta, m, w, mask })');
-  tensorsIn('state', state, STATE_TENSORS, 'Sign-In AdamW state (from signinAdamWState)');
-  int('state.steps', state.steps, 0);
-  obj('h', h, 'AdamW hyperparameters ({ lr, beta1, beta2, eps, weightDecay })');
-  for (const k of ['lr', 'beta1', 'beta2', 'eps', 'weightDecay'] as const) num(`h.${k}`, h[k]);
   const g = entry.theta.grad;
   if (!g) return false;
   const step = state.steps + 1;

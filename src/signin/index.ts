@@ -18,7 +18,5 @@ export { SignTracker, innerScaling } from './stats';
 export type { SignStats, LayerSignStats, FlipFractions, SignTrackerOptions, InnerScaling } from './stats';
 export { signinStep, signinReset, signinSplitFused } from './kernels';
 export type { SigninStepArgs, SigninResetArgs } from './kernels';
-export { signinAdamWStep, signinAdamWState, disposeSignInAdamWState } from './adamw';
-export type { SignInAdamWState } from './adamw';
 export { signinSplit, signinFactors, SIGNIN_M_BUFFER, SIGNIN_W_BUFFER } from './parametrization';
 export type { SignInFactors } from './parametrization';

@@ -32,7 +32,7 @@
  */
 import { InvalidArgumentError } from '../errors';
 import type { Module } from '../nn/module';
-import { int, oneOf, options } from '../validate';
+import { int, obj, oneOf, options } from '../validate';
 import { resetSignIn, type BetaOption, type SignInOptimizer } from './apply';
 import { innerScaling } from './stats';
 
@@ -95,6 +95,7 @@ export function resolveResetOptions(opts: SignInResetOptions = {}): ResolvedRese
  * ended; `stepsPerEpoch`, when known, recognises the last step of training (options.epochs).
  */
 export function resetDueAtStep(o: ResolvedResetOptions, step: number, epoch: number, stepsPerEpoch?: number): boolean {
+  obj('options', o, 'reset options (from resolveResetOptions)');
   if (o.unit !== 'steps' || step <= 0 || step % o.period !== 0) return false;
   if (o.epochs !== undefined && stepsPerEpoch !== undefined && stepsPerEpoch > 0 && step >= o.epochs * stepsPerEpoch) return false;
   return o.stopAfterEpoch === undefined || epoch < o.stopAfterEpoch;

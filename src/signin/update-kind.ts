@@ -10,7 +10,7 @@ import { maskedLayers } from '../nn/masked';
 import type { Module } from '../nn/module';
 import { handleOf, optionalHandleOf } from '../optim/native';
 import { registerUpdateKind, type KindEntry } from '../optim/update-kind';
-import { Tensor } from '../tensor/tensor';
+import { Tensor, sameShape } from '../tensor/tensor';
 import { signinFactors } from './parametrization';
 
 /** One Sign-In factor pair as the fused SGD step takes it: θ = mask ⊙ m ⊙ w. */
@@ -35,10 +35,6 @@ export function signinParameters(model: Module): SignInParam[] {
     const s = signinFactors(layer)!;
     return { name: name ? `${name}.weight` : 'weight', theta: layer.weight, m: s.m, w: s.w, mask: layer.mask };
   });
-}
-
-function sameShape(a: Tensor, b: Tensor): boolean {
-  return a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
 }
 
 function signinEntry(value: unknown, where: string, fallbackName: string): KindEntry {

@@ -117,10 +117,11 @@ export interface FromArrayOptions {
 /** A tensor over a TypedArray's values; zero-copy with { copy: false }. */
 export function fromTypedArray(data: TypedArray, shape: number[] = [data.length], opts: FromArrayOptions = {}): Tensor {
   if (!ArrayBuffer.isView(data) || data instanceof DataView) throw new InvalidArgumentError('data', 'TypedArray', data);
-  shapeOf('shape', shape);
+  intList('shape', shape, 0);
   const o = options<FromArrayOptions>('options', opts);
   const copy = o.copy ?? true;
   if (typeof copy !== 'boolean') throw new InvalidArgumentError('copy', 'boolean', copy);
+  if (copy) checkTensorSize('data', data.byteLength, 'uint8', shape);
   if (o.dtype !== undefined) oneOf('dtype', o.dtype, DTYPES);
   // The tensor reads the buffer's memory for as long as it lives: a transfer (postMessage,
   // structuredClone) would free it under the tensor, so a shared buffer is pinned; it is then

@@ -3,15 +3,16 @@
  * fails when the OS refuses; with Linux's overcommit a legal but huge request (zeros([2**33]),
  * new BatchNorm1d(2**31), a 1e6 × 1e6 Linear) is granted and then filled page by page until the
  * kernel kills the process. For tensors larger than BIG_BYTES, two checks turn that into an
- * error before libtorch is called (smaller ones are never what gets a process killed, and memory
- * held by the CPU caching allocator is free to libtorch but not "available" to the OS):
+ * error before libtorch is called (smaller ones are never what gets a process killed):
  * - no tensor larger than the machine's memory (os.totalmem, or the cgroup limit when lower):
  *   it could never be filled here; SIGNIN_TORCH_MAX_TENSOR_BYTES sets another limit (bytes);
- * - it must also fit in the memory available now (os.freemem, Linux's MemAvailable):
+ * - it must also fit in the memory available now (os.freemem, Linux's MemAvailable, plus the
+ *   blocks the CPU caching allocator keeps for reuse, which the OS counts as used):
  *   BatchNorm1d(2**31) asks for four 8 GiB tensors, each under the total.
  */
 import * as os from 'node:os';
 import { InvalidArgumentError } from '../errors';
+import { cpuMemoryStats } from './cpu-memory';
 import type { DType } from './tensor';
 
 const ELEMENT_BYTES: Record<DType, number> = {
@@ -19,10 +20,10 @@ const ELEMENT_BYTES: Record<DType, number> = {
 };
 
 /** Tensors up to this size are not checked. */
-export const BIG_BYTES = 2 ** 30;
+const BIG_BYTES = 2 ** 30;
 
 /** The limit in bytes: SIGNIN_TORCH_MAX_TENSOR_BYTES when set to a positive number, else the machine's memory. */
-export function maxTensorBytes(): number {
+function maxTensorBytes(): number {
   const env = Number(process.env.SIGNIN_TORCH_MAX_TENSOR_BYTES);
   if (Number.isFinite(env) && env > 0) return env;
   const cgroup = process.constrainedMemory?.() ?? 0;
@@ -43,7 +44,7 @@ export function checkTensorSize(name: string, numel: number, dtype: DType | unde
     const source = process.env.SIGNIN_TORCH_MAX_TENSOR_BYTES ? 'SIGNIN_TORCH_MAX_TENSOR_BYTES' : "this machine's memory (SIGNIN_TORCH_MAX_TENSOR_BYTES sets another limit)";
     throw new InvalidArgumentError(name, `${what} ${gib(limit)}, ${source}; this one needs ${gib(bytes)}`, shown);
   }
-  const available = os.freemem();
+  const available = os.freemem() + cpuMemoryStats().cachedBytes;
   if (bytes > available) {
     throw new InvalidArgumentError(name, `${what} the ${gib(available)} of memory available now; this one needs ${gib(bytes)}`, shown);
   }

@@ -343,3 +343,10 @@ export class Tensor extends HandleOwner {
 }
 
 setTensorFactory((h) => new Tensor(h));
+
+/** Whether two tensors have the same shape. */
+export function sameShape(a: Tensor, b: Tensor): boolean {
+  const x = a.shape;
+  const y = b.shape;
+  return x.length === y.length && x.every((d, i) => d === y[i]);
+}

@@ -101,10 +101,11 @@ export class Trainer {
       const logits = mp.forward(() => model.forward(x));
       const loss = mp.forward(() => crossEntropy(logits, y, { labelSmoothing: this.opts.labelSmoothing }));
       mp.backward(loss);
-      mp.unscale(model.parameters());
+      const params = model.parameters();
+      mp.unscale(params);
       for (const cb of this.callbacks) cb.onAfterBackward?.(this.ctx);
-      if (this.opts.gradClipNorm !== undefined) clipGradNorm(model.parameters(), this.opts.gradClipNorm);
-      mp.step(optimizer, model.parameters());
+      if (this.opts.gradClipNorm !== undefined) clipGradNorm(params, this.opts.gradClipNorm);
+      mp.step(optimizer, params);
       acc.add(loss.item(), topkCorrect(logits.detach(), y, [1, 5]), y.shape[0]);
     });
     optimizer.zeroGrad();

@@ -4,6 +4,7 @@
  * pruneModel, which builds the registered pruner.
  */
 import { safeParseConfig, parseConfig } from '../../../src/experiments';
+import { prunerNeedsData } from '../../../src/experiments/prune-data';
 import { modelOptionsFor, pruneOptionsFor } from '../../../src/experiments/resolve';
 import { createModel } from '../../../src/models';
 import { maskedLayers } from '../../../src/nn/masked';
@@ -49,4 +50,12 @@ test('a config names a pruner registered after the schema was loaded', async () 
   } finally {
     model.dispose();
   }
+});
+
+test('the runner asks a registered pruner whether it scores on data (its needsData)', () => {
+  registerPruner('keep_first_on_data', () => Object.assign(new KeepFirstPruner(), { needsData: true }));
+  expect(prunerNeedsData('keep_first_on_data')).toBe(true);
+  expect(prunerNeedsData('random')).toBe(false);
+  expect(prunerNeedsData('snip')).toBe(true);
+  expect(prunerNeedsData('none')).toBe(false);
 });
