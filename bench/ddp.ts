@@ -4,7 +4,9 @@
  * launched with torchrun's variables by src/distributed/launch.ts), alternating 1- and 2-rank runs
  * over rounds. Reports steps/s, images/s, the gradient all-reduce time per step, and the
  * all-reduce bandwidth for flat buffers of 1, 16 and 64 MiB (algorithm bandwidth: bytes / time),
- * which the ImageNet ResNet-50 estimate in docs/distributed.md uses.
+ * which the ImageNet ResNet-50 estimate in docs/distributed.md uses; and what broadcasting the
+ * BatchNorm running statistics from rank 0 costs (ddp.syncBuffers(): the Trainer does it once per
+ * epoch, PyTorch DDP before every forward).
  *
  *   npx tsx bench/ddp.ts [--rounds 3] [--steps 20] [--warmup 3] [--batch 128] [--signin]
  *   npx tsx bench/ddp.ts --quick            # 1 round, 3 steps, batch 32: checks that it runs
@@ -31,13 +33,16 @@ interface RankResult {
   stepMs: number;
   allReduceMsPerStep: number;
   gradientBytes: number;
+  /** One syncBuffers() (broadcast of every running statistic from rank 0), median of 20. */
+  bufferBroadcastMs: number;
+  bufferBytes: number;
   bandwidth: { mib: number; ms: number; gbPerS: number }[];
 }
 
 async function worker(p: Params): Promise<void> {
   const dp = dataParallelFromEnv({ timeoutMs: 120_000 });
-  const { model, opt: inner, pool } = await resnet20Step({ threads: 1, density: 0.1, signin: p.signin, batch: dp.localBatch(p.batch) });
-  const opt = dp.wrap(model, inner);
+  const { model, opt, pool } = await resnet20Step({ threads: 1, density: 0.1, signin: p.signin, batch: dp.localBatch(p.batch) });
+  const ddp = dp.wrap(model);
   const times: number[] = [];
   for (let i = 0; i < p.warmup + p.steps; i++) {
     if (i === p.warmup && dp.ddp) Object.assign(dp.ddp.stats, { syncs: 0, allReduceMs: 0 });
@@ -46,11 +51,21 @@ async function worker(p: Params): Promise<void> {
     tidy(() => {
       opt.zeroGrad();
       F.crossEntropy(model.forward(x), y).backward();
+      ddp?.syncGradients();
       opt.step();
     });
     if (i >= p.warmup) times.push(performance.now() - t0);
   }
   const bandwidth: RankResult['bandwidth'] = [];
+  const bufferTimes: number[] = [];
+  if (ddp) {
+    barrier();
+    for (let r = 0; r < 20; r++) {
+      const t0 = performance.now();
+      ddp.syncBuffers();
+      bufferTimes.push(performance.now() - t0);
+    }
+  }
   if (dp.worldSize > 1) {
     for (const mib of p.sizesMiB) {
       const t = zeros([(mib * 2 ** 20) / 4]);
@@ -68,7 +83,8 @@ async function worker(p: Params): Promise<void> {
     const s = dp.ddp?.stats;
     const r: RankResult = {
       worldSize: dp.worldSize, stepMs: median(times), allReduceMsPerStep: s ? s.allReduceMs / Math.max(1, s.syncs) : 0,
-      gradientBytes: s?.bytesPerSync ?? 0, bandwidth,
+      gradientBytes: s?.bytesPerSync ?? 0, bandwidth, bufferBroadcastMs: bufferTimes.length ? median(bufferTimes) : 0,
+      bufferBytes: [...model.namedBuffers()].filter(([n]) => /running_(mean|var)$|num_batches_tracked$/.test(n)).reduce((sum, [, b]) => sum + b.data().byteLength, 0),
     };
     fs.writeFileSync(p.out, JSON.stringify(r));
   }
@@ -123,7 +139,7 @@ export async function run(opts: DdpBenchOptions = {}): Promise<{ markdown: strin
     row(1),
     row(2),
     '',
-    `Gradient bytes per step: ${results[2][0]?.gradientBytes ?? 0}.`,
+    `Gradient bytes per step: ${results[2][0]?.gradientBytes ?? 0}. Broadcasting the BatchNorm running statistics from rank 0 (${results[2][0]?.bufferBytes ?? 0} bytes, one ddp.syncBuffers()): ${spread(results[2].map((x) => x.bufferBroadcastMs), 3)} ms.`,
     '',
     '| all-reduce buffer (MiB) | time (ms) | bandwidth (GB/s, bytes / time) |',
     '| ---: | ---: | ---: |',

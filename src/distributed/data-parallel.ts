@@ -1,6 +1,7 @@
 /**
  * What a training loop needs to run data-parallel, as small pieces a runner calls: join the group
- * from torchrun's variables, split the global batch, shard the samples, wrap model and optimizer,
+ * from torchrun's variables, split the global batch, shard the samples, wrap the model (the
+ * Trainer's data-parallel hooks),
  * keep writers (checkpoints, metrics, reports) on rank 0, and combine evaluation over the shards.
  * With WORLD_SIZE unset or 1 every piece is the identity, so a runner calls them unconditionally.
  */
@@ -8,7 +9,7 @@ import { IssuesError, ToolkitError } from '../errors';
 import { DistributedSampler, type Sampler } from '../data/sampler';
 import type { Module } from '../nn/module';
 import { tensor } from '../tensor/creation';
-import type { Callback, Optimizer } from '../train/callbacks';
+import type { Callback } from '../train/callbacks';
 import { DistributedDataParallel, type DistributedDataParallelOptions } from './ddp';
 import { distributedEnv } from './env';
 import { allReduce, destroyProcessGroup, initProcessGroup, isInitialized, type Backend } from './process-group';
@@ -47,13 +48,13 @@ export class DataParallelContext {
   }
 
   /**
-   * Broadcasts rank 0's model state (call after pruning, Sign-In and any checkpoint load) and
-   * returns the optimizer whose step() first averages gradients across ranks.
+   * Broadcasts rank 0's model state (call after pruning and Sign-In) and returns the DDP that the
+   * Trainer takes as `dataParallel`; undefined with one process.
    */
-  wrap<O extends Optimizer>(model: Module, optimizer: O, options: DistributedDataParallelOptions = {}): O {
-    if (this.worldSize === 1) return optimizer;
+  wrap(model: Module, options: DistributedDataParallelOptions = {}): DistributedDataParallel | undefined {
+    if (this.worldSize === 1) return undefined;
     this.ddp = new DistributedDataParallel(model, options);
-    return this.ddp.wrapOptimizer(optimizer);
+    return this.ddp;
   }
 
   /** The callback on rank 0; elsewhere one that keeps its state hooks but writes nothing. */

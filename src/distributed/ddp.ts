@@ -1,25 +1,31 @@
 /**
  * DistributedDataParallel for a Module: every rank starts from rank 0's parameters and buffers
- * (masks drawn once, Sign-In factors, BatchNorm statistics), and after backward the gradients are
- * averaged across ranks in flat buckets, so every rank takes the same optimizer step.
+ * (masks drawn once, Sign-In factors, BatchNorm statistics), and right after backward the gradients
+ * are averaged across ranks in flat buckets, so every rank takes the same optimizer step. It is the
+ * Trainer's `dataParallel` hooks: the average happens before loss unscaling, the callbacks'
+ * onAfterBackward (RiGL, STR) and clipping, which therefore see the global gradient on every rank.
  *
  * Gradients are reduced after backward rather than overlapped with it: libtorch's autograd runs
  * backward as one native call here, and c10d's Reducer needs per-parameter hooks registered from
- * C++ on the autograd graph. BatchNorm keeps local batch statistics (as PyTorch DDP does) and,
- * with broadcastBuffers (DDP's default), takes rank 0's running statistics before each forward.
+ * C++ on the autograd graph. BatchNorm keeps local batch statistics (as PyTorch DDP does); with
+ * broadcastBuffers (DDP's default) the running statistics are rank 0's whenever they are used.
  */
 import { ToolkitError } from '../errors';
 import type { Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
 import { zerosLike } from '../tensor/creation';
-import type { Tensor } from '../tensor/tensor';
-import type { Optimizer } from '../train/callbacks';
+import { Tensor } from '../tensor/tensor';
+import type { DataParallelHooks } from '../train/trainer';
+import { list } from '../validate';
 import { allReduce, broadcast, getWorldSize, isInitialized } from './process-group';
 
 export interface DistributedDataParallelOptions {
   /** Largest flat gradient bucket in bytes (DDP's bucket_cap_mb; default 25 MiB). */
   bucketBytes?: number;
-  /** Copy rank 0's buffers (BatchNorm running statistics) to every rank before each forward. */
+  /**
+   * Copy rank 0's running statistics (BatchNorm) to every rank: before each training forward()
+   * and in syncBuffers() (default true).
+   */
   broadcastBuffers?: boolean;
 }
 
@@ -34,7 +40,7 @@ export interface CommStats {
   bytesPerSync: number;
 }
 
-export class DistributedDataParallel {
+export class DistributedDataParallel implements DataParallelHooks {
   readonly module: Module;
   readonly stats: CommStats = { syncs: 0, allReduceMs: 0, bytesPerSync: 0 };
   private readonly bucketBytes: number;
@@ -60,22 +66,34 @@ export class DistributedDataParallel {
     return [...this.module.namedBuffers()].filter(([n]) => RUNNING_STAT.test(n)).map(([, b]) => b);
   }
 
+  /**
+   * Copies rank 0's running statistics to every rank (when broadcastBuffers). The Trainer calls it
+   * once per epoch, before evaluation and checkpoints, rather than before every forward as
+   * forward() does: training-mode BatchNorm normalizes with batch statistics, so the running ones
+   * only matter when evaluated or saved, and rank 0's, the broadcast's source, evolve the same
+   * either way.
+   */
+  syncBuffers(): void {
+    if (!this.broadcastBuffers || getWorldSize() === 1) return;
+    const stats = this.runningStats();
+    if (stats.length > 0) noGrad(() => broadcast(stats, 0));
+  }
+
+  /** The module's forward, after taking rank 0's running statistics in training mode (DDP's broadcast_buffers). */
   forward(x: Tensor): Tensor {
-    if (this.broadcastBuffers && this.module.training && getWorldSize() > 1) {
-      const stats = this.runningStats();
-      if (stats.length > 0) noGrad(() => broadcast(stats, 0));
-    }
+    if (this.module.training) this.syncBuffers();
     return this.module.forward(x);
   }
 
   /**
-   * Averages the gradients of all trainable parameters across ranks (call after backward, before
-   * the optimizer step). A parameter without a gradient takes a zero one, so that every rank
-   * reduces the same buckets.
+   * Averages the gradients of the trainable parameters (default: the module's) across ranks; call
+   * right after backward, before anything reads them. A parameter without a gradient takes a zero
+   * one, so that every rank reduces the same buckets.
    */
-  syncGradients(): void {
+  syncGradients(parameters: readonly Tensor[] = this.module.parameters()): void {
+    list('parameters', parameters, 'array of Tensors', (p) => p instanceof Tensor);
     if (getWorldSize() === 1) return;
-    const params = this.module.parameters().filter((p) => p.requiresGrad);
+    const params = parameters.filter((p) => p.requiresGrad);
     const grads = params.map((p) => {
       const g = p.grad;
       if (g) return g;
@@ -92,28 +110,5 @@ export class DistributedDataParallel {
     this.stats.allReduceMs += performance.now() - t0;
     this.stats.syncs++;
     this.stats.bytesPerSync = params.reduce((s, p) => s + p.numel * 4, 0);
-  }
-
-  /**
-   * The optimizer for the Trainer: step() averages the gradients across ranks first. (Gradient
-   * clipping in the Trainer runs before step() on local gradients: do not combine the two.)
-   */
-  wrapOptimizer<O extends Optimizer>(optimizer: O): O {
-    const sync = () => this.syncGradients();
-    return new Proxy(optimizer, {
-      get(target, prop, receiver) {
-        if (prop === 'step') {
-          return () => {
-            sync();
-            target.step();
-          };
-        }
-        const v = Reflect.get(target, prop, receiver) as unknown;
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
-      set(target, prop, value) {
-        return Reflect.set(target, prop, value);
-      },
-    });
   }
 }

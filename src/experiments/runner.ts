@@ -9,7 +9,6 @@ import { checkDatasetFiles, createDataset, DataLoader, type Dataset } from '../d
 import { removeStaleTemps } from '../atomic';
 import { logger, runLogger } from '../logger';
 import { dataParallelFromEnv, type DataParallelContext } from '../distributed/data-parallel';
-import { IssuesError } from '../errors';
 import { createModel, resolveModelOptions } from '../models';
 import { optimizerFor } from './optimizer';
 import { pruneModel, type PrunerName } from '../pruning';
@@ -162,21 +161,7 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string):
   }
 }
 
-/** What data-parallel training cannot give yet, refused on every rank before any work. */
-function checkDataParallel(config: ExperimentConfig, dp: DataParallelContext): void {
-  if (dp.worldSize === 1) return;
-  if (config.gradClip !== undefined) {
-    // The Trainer clips before optimizer.step(), which is where the gradients are averaged:
-    // each rank would clip its own local gradient, and the ranks' steps would differ.
-    throw new IssuesError('ERR_CONFIG', 'Invalid data-parallel config', [{
-      code: 'unsupported', path: 'gradClip',
-      message: `gradient clipping is not supported with data-parallel training (world size ${dp.worldSize}); remove gradClip or train with one process`,
-    }]);
-  }
-}
-
 async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger, dp: DataParallelContext): Promise<RunResult> {
-  checkDataParallel(config, dp);
   if (config.threads > 0) setNumThreads(config.threads);
   const device = resolveDevice(config.device);
   manualSeed(config.seed);
@@ -200,9 +185,10 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   }
   if (config.signin.enabled) applySignIn(model, { beta: config.signin.beta, layers: config.signin.layers });
 
+  const optimizer = optimizerFor(config, model);
   // Rank 0's parameters and buffers (masks, Sign-In factors) reach every rank here, so pruning
   // and Sign-In above must have run; a resumed run then loads the same checkpoint on every rank.
-  const optimizer = dp.wrap(model, optimizerFor(config, model));
+  const dataParallel = dp.wrap(model);
 
   const tracker = new SignTracker(model);
   const callbacks: Callback[] = [];
@@ -242,7 +228,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
     model, optimizer, train: config.dataset.maxTrainBatches !== undefined ? new FirstBatches(train, config.dataset.maxTrainBatches) : train,
     test, device, epochs: config.epochs, lr: scheduleFor(config),
     labelSmoothing: config.labelSmoothing, gradClipNorm: config.gradClip, evalEvery: config.evalEvery, callbacks, logger: log, name: runName(config),
-    amp: config.amp, channelsLast: config.channelsLast,
+    amp: config.amp, channelsLast: config.channelsLast, dataParallel,
   });
   let resumedFrom = 0;
   if (resuming) {

@@ -30,6 +30,21 @@ export interface BatchSource extends AsyncIterable<Batch> {
   setEpoch?(epoch: number): void;
 }
 
+/**
+ * What data-parallel training needs from the loop (src/distributed's DistributedDataParallel
+ * implements it). Gradients are reduced right after backward, before loss unscaling, the
+ * callbacks' onAfterBackward and clipping, so that every rank takes every decision (skip an
+ * overflowed step, grow a mask by the gradient, clip) on the same global gradient.
+ */
+export interface DataParallelHooks {
+  /** After the callbacks' onTrainStart: state they changed (an initial mask) comes from rank 0. */
+  syncState(): void;
+  /** Right after backward: the gradients of `params` become their mean over the ranks. */
+  syncGradients(params: readonly Tensor[]): void;
+  /** After each epoch's training steps, before evaluation and the epoch-end callbacks (checkpoints). */
+  syncBuffers(): void;
+}
+
 export interface TrainerOptions {
   model: Module;
   optimizer: Optimizer;
@@ -51,6 +66,8 @@ export interface TrainerOptions {
   progress?: boolean;
   /** Names the run in the progress bar (method, sparsity, seed). */
   name?: string;
+  /** Set when training data-parallel (one Trainer per rank). */
+  dataParallel?: DataParallelHooks;
 }
 
 export interface EvalResult {
@@ -102,6 +119,7 @@ export class Trainer {
       const loss = mp.forward(() => crossEntropy(logits, y, { labelSmoothing: this.opts.labelSmoothing }));
       mp.backward(loss);
       const params = model.parameters();
+      this.opts.dataParallel?.syncGradients(params);
       mp.unscale(params);
       for (const cb of this.callbacks) cb.onAfterBackward?.(this.ctx);
       if (this.opts.gradClipNorm !== undefined) clipGradNorm(params, this.opts.gradClipNorm);
@@ -143,6 +161,7 @@ export class Trainer {
     let last: EpochMetrics | undefined;
     const turns = new EventLoopTurns();
     for (const cb of this.callbacks) await cb.onTrainStart?.(ctx);
+    opts.dataParallel?.syncState();
     for (let epoch = ctx.epoch; epoch < opts.epochs; epoch++) {
       const started = Date.now();
       opts.train.setEpoch?.(epoch);
@@ -165,6 +184,7 @@ export class Trainer {
         await turns.maybeYield();
       }
       bar.stop();
+      opts.dataParallel?.syncBuffers();
       const train = acc.result();
       const metrics: EpochMetrics = {
         epoch: epoch + 1, step: ctx.step, lr: ctx.optimizer.lr, trainLoss: train.loss, trainAcc: train.top1, epochSeconds: 0,

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   if (a.mode === 'signin') applySignIn(model, { beta: 1 });
   model.eval();
   const ddp = new DistributedDataParallel(model);
-  const opt = ddp.wrapOptimizer(SGD.forModel(model, { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 }));
+  const opt = SGD.forModel(model, { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
 
   const initial = model.stateDict().get('conv2.weight')!.toArray();
   const gen = new Generator(7);
@@ -49,6 +49,7 @@ async function main(): Promise<void> {
       const xb = x.narrow(0, lo, local);
       const yb = y.narrow(0, lo, local);
       F.crossEntropy(ddp.forward(xb), yb).backward();
+      ddp.syncGradients();
       opt.step();
     });
     opt.zeroGrad();
