@@ -30,7 +30,7 @@ function runRank(rank: number, world: number, args: object): Promise<{ code: num
   return new Promise((resolve) => {
     const child = spawn(TSX, [WORKER, JSON.stringify(args)], {
       cwd: ROOT,
-      env: { ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(world), OMP_NUM_THREADS: '1' },
+      env: { ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(world), OMP_NUM_THREADS: '1', SIGNIN_TORCH_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
