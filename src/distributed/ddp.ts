@@ -62,8 +62,10 @@ export class DistributedDataParallel implements DataParallelHooks {
     noGrad(() => broadcast(tensors, 0));
   }
 
+  /** Grouped by dtype (float statistics, then the int64 counters): one collective per dtype, not two per layer. */
   private runningStats(): Tensor[] {
-    return [...this.module.namedBuffers()].filter(([n]) => RUNNING_STAT.test(n)).map(([, b]) => b);
+    const stats = [...this.module.namedBuffers()].filter(([n]) => RUNNING_STAT.test(n)).map(([, b]) => b);
+    return stats.sort((a, b) => (a.dtype === b.dtype ? 0 : a.dtype < b.dtype ? -1 : 1));
   }
 
   /**
