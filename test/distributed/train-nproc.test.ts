@@ -4,7 +4,8 @@
  * tolerance: only the order of the gradient sums differs; masks bit-identical), and rank 0 alone
  * writes the run (one directory, one metrics row per epoch, one final.json). A 1-process run killed
  * inside its second checkpoint write resumes with 2 ranks to the same end. gradClip with 2 ranks
- * clips the averaged gradient (the 1-process result); a batch the ranks cannot split is refused.
+ * clips the averaged gradient, and RiGL grows by it (the 1-process results); a batch the ranks
+ * cannot split is refused.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -35,8 +36,8 @@ const configFile = path.join(dir, 'config.json');
 fs.writeFileSync(configFile, JSON.stringify(config));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function train(runsDir: string, extra: string[] = []): { status: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', TSX, CLI, 'train', '--config', configFile, '--runs-dir', runsDir, ...extra], { encoding: 'utf8', env: ENV });
+function train(runsDir: string, extra: string[] = [], file = configFile): { status: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', TSX, CLI, 'train', '--config', file, '--runs-dir', runsDir, ...extra], { encoding: 'utf8', env: ENV });
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -126,6 +127,22 @@ it('gradClip with 2 ranks clips the global gradient: it ends where 1 process wit
   expect(checkpointDiff(only(clipOne), only(clipTwo))).toBeLessThan(1e-5);
   // Clipping changed the run (else the comparison above would not be about clipping).
   expect(checkpointDiff(runDirFor(single, config), only(clipOne))).toBeGreaterThan(1e-3);
+}, 120_000);
+
+it('RiGL with 2 ranks grows by the global gradient: the masks and weights of 1 process with the full batch', () => {
+  const rigl = parseConfig({ ...config, pruning: { method: 'none' }, sparsify: { method: 'rigl', sparsity: 0.8, deltaT: 3 } });
+  const file = path.join(dir, 'rigl.json');
+  fs.writeFileSync(file, JSON.stringify(rigl));
+  const [one, two] = [path.join(dir, 'rigl-one'), path.join(dir, 'rigl-two')];
+  for (const [runs, extra] of [[one, []], [two, ['--nproc', '2']]] as const) {
+    const r = train(runs, [...extra], file);
+    if (r.status !== 0) throw new Error(`train failed (${r.status}): ${r.stderr}`);
+  }
+  expect(checkpointDiff(runDirFor(one, rigl), runDirFor(two, rigl))).toBeLessThan(1e-5);
+  // Updates at steps 3, 6 and 9 of 16 (stopFraction 0.75) regrew weights on both runs alike.
+  const events = (runDir: string) => readMetrics(runDir).flatMap((r) => (r.maskChanges as { events: { step: number; changed: number }[] }).events);
+  expect(events(runDirFor(two, rigl))).toEqual(events(runDirFor(one, rigl)));
+  expect(events(runDirFor(one, rigl)).map((e) => [e.step, e.changed > 0])).toEqual([[3, true], [6, true], [9, true]]);
 }, 120_000);
 
 it('a global batch the world size does not divide is refused, naming the field', () => {
