@@ -189,7 +189,7 @@ describe('STR + Sign-In in the Trainer', () => {
 
   it('refuses a state without the Sign-In factors, naming the missing tensor', () => {
     const str = new Str();
-    const w = tidy(() => fromPy({ shape: [2], data: [1, 2] } as PyArray));
+    const w = tidy(() => fromPy({ shape: [2], data: Float64Array.from([1, 2]) }));
     const state = { tensors: new Map([['fc.w', w]]), json: { steps: 1, s: { fc: [-3, 0] }, signin: { fc: 1 } } };
     expect(() => str.setState(state)).toThrow(/state\.tensors\['fc\.m'\]/);
     expect(() => new Str({ signinReset: 3 as never })).toThrow(/signinReset/);
