@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
 import {
-  Str, applySignIn, loadCheckpoint, loadSafetensorsWithMetadata, maskedLayers, noGrad, saveCheckpoint, setLogger, signinFactors, tidy,
+  Str, applySignIn, loadCheckpoint, sparsifyCallbacksFromConfig, loadSafetensorsWithMetadata, maskedLayers, noGrad, saveCheckpoint, setLogger, signinFactors, tidy,
   type Callback, type MaskedLayer, type Module, type Tensor,
 } from '../../src';
 import { createRunDir, parseConfig, readMetrics, runPaths } from '../../src/experiments';
@@ -214,6 +214,15 @@ describe("a config with sparsify.method 'str' and signin.enabled", () => {
     epochs: 2,
     batchSize: 64,
     threads: 1,
+  });
+
+  test("passes the run's Sign-In reset schedule to STR, and none when resets or Sign-In are off", () => {
+    const build = (signin: object) => sparsifyCallbacksFromConfig(parseConfig({ ...config, signin: { ...config.signin, ...signin } }), 3)[0] as Str;
+    expect(build({ resetPeriod: 2, resetUnit: 'steps', stopResetAfterEpoch: 1, momentumAtReset: 'zero' }).signinReset).toEqual({
+      period: 2, unit: 'steps', stopAfterEpoch: 1, epochs: 2, momentum: 'zero', beta: undefined,
+    });
+    expect(build({ resetPeriod: 0 }).signinReset).toBeUndefined();
+    expect(build({ enabled: false }).signinReset).toBeUndefined();
   });
 
   test('trains, θ in the checkpoint is STR of m ⊙ v, and a restart from the epoch-1 checkpoint ends the same', async () => {
