@@ -45,12 +45,15 @@ export interface SparsifyRunInfo {
   pruning?: { method: string };
   /** STR trains w and s with the run's momentum and weight decay. */
   optimizer?: { momentum: number; weightDecay: number };
+  /** STR with Sign-In resets its raw weight's factors on the run's Sign-In schedule. */
+  signin?: { enabled: boolean; resetPeriod: number; resetUnit: 'epochs' | 'steps'; stopResetAfterEpoch?: number; momentumAtReset: 'keep' | 'zero' };
 }
 
 /**
  * The callbacks of a config's `sparsify` section (none without one): the method, then a
  * SparsityRecorder. GMP's end epoch defaults to 75% of the epochs; RiGL's total steps are
- * epochs × stepsPerEpoch; STR trains with the run's momentum and weight decay.
+ * epochs × stepsPerEpoch; STR trains with the run's momentum and weight decay and, with Sign-In,
+ * resets its raw weight's factors on the run's Sign-In schedule.
  */
 export function sparsifyCallbacksFromConfig(cfg: SparsifyRunInfo, stepsPerEpoch: number, generator?: Generator): SparsifyCallback[] {
   const s = cfg.sparsify;
@@ -79,9 +82,14 @@ export function sparsifyCallbacksFromConfig(cfg: SparsifyRunInfo, stepsPerEpoch:
         scope: s.scope, resetMomentumAfterDecompress: s.resetMomentumAfterDecompress,
       });
       break;
-    case 'str':
-      method = new Str({ sInit: s.sInit, momentum: cfg.optimizer?.momentum, weightDecay: cfg.optimizer?.weightDecay });
+    case 'str': {
+      const si = cfg.signin;
+      const signinReset = si?.enabled && si.resetPeriod > 0
+        ? { period: si.resetPeriod, unit: si.resetUnit, stopAfterEpoch: si.stopResetAfterEpoch, epochs: cfg.epochs, momentum: si.momentumAtReset }
+        : false;
+      method = new Str({ sInit: s.sInit, momentum: cfg.optimizer?.momentum, weightDecay: cfg.optimizer?.weightDecay, signinReset });
       break;
+    }
     default:
       throw new InvalidArgumentError('sparsify.method', `one of ${SPARSIFY_METHODS.join(', ')}`, (s as { method: unknown }).method);
   }

@@ -2,6 +2,7 @@
  * STR against PyTorch autograd in float64: θ = sign(w)·relu(|w| − σ(s)) differentiated by
  * PyTorch, stepped by torch.optim.SGD (momentum, weight decay) on w and s, over three steps with
  * different upstream gradients; then a Trainer run keeps mask = (θ ≠ 0) and θ = 0 outside it.
+ * STR with Sign-In: str-signin.test.ts.
  */
 import { Str, maskedLayers, noGrad, tidy, type Module, type Tensor } from '../../src';
 import { dedent, describePytorch, expectClose, fromPy, randnArray, runPytorch, seeded, toPy, type PyArray } from '../helpers/pytorch';
@@ -88,11 +89,5 @@ describe('STR in the Trainer', () => {
     const total = maskedLayers(model).reduce((a, [, l]) => a + l.weight.numel, 0);
     expect(kept / total).toBeLessThan(0.99);
     str.dispose(); optimizer.dispose(); src.dispose();
-  });
-
-  it('refuses a Sign-In model, naming the layer', () => {
-    const { model, optimizer } = toySetup(true);
-    expect(() => new Str().initialize(model)).toThrow(/layer conv1/);
-    optimizer.dispose();
   });
 });
