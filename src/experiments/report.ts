@@ -8,6 +8,7 @@
  * Within a table a row is one pruning + Sign-In configuration (sparsity aside).
  */
 import * as fs from 'node:fs';
+import { writeFileAtomic, writeJsonAtomic } from '../atomic';
 import { ToolkitError } from '../errors';
 import { options as optionsArg, str } from '../validate';
 import { canonicalJson, nonDefaultFields } from './hash';
@@ -17,7 +18,7 @@ import { betaPlotPath, betaPoints, betaSpec } from './plots-beta';
 import { accuracyVsSparsitySpec, sparsityPlotPath, sparsityPoints } from './plots-sparsity';
 import { hessianMarkdown, pairedJsonPath, pairedRows, pairedToMarkdown, type PairedRow } from './report-paired';
 import { perLayerFlipsSpec, renderSvg, signFlipsSpec, testAccuracySpec, type CurvePoint, type FlipCurvePoint, type LayerPoint, type PlotOrder } from './plots';
-import { readFinal, readMetrics, scanRuns, writeFileAtomic, writeJsonAtomic, type CorruptRun, type RunInfo } from './runs';
+import { readFinal, readMetrics, scanRuns, type CorruptRun, type RunInfo } from './runs';
 import { flattenDotted, PRUNING_METHODS, type ExperimentConfig, type PruningMethod } from './schema';
 
 export interface RunRecord extends RunInfo {
