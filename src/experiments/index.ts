@@ -32,4 +32,5 @@ export { betaBeforeReset } from './plots-beta';
 export { trainFromConfig, checkRunnable, signFlipsRow, FirstBatches } from './runner';
 export type { RunResult } from './runner';
 export * from './plots-sparsity';
-export * from './report-paired';
+export { finalHessianEigenvalue, pairedRows, pairedToMarkdown, hessianMarkdown, pairedJsonPath } from './report-paired';
+export type { PairedCell, PairedRow, RunValues } from './report-paired';

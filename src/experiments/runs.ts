@@ -12,7 +12,7 @@ import { FinalSummarySchema, MetricsRowSchema, type FinalSummary, type MetricsRo
 import { writeFileAtomic, writeJsonAtomic } from '../atomic';
 import { options as optionsArg } from '../validate';
 import { isRunDirName, runDirFor, runPaths, type RunPaths } from './paths';
-import { configError, formatPath, parseConfig, safeParseConfig, type ExperimentConfig } from './schema';
+import { configArg, formatPath, parseConfig, safeParseConfig, type ExperimentConfig } from './schema';
 
 function readJson(file: string): unknown {
   return JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -33,8 +33,7 @@ export interface RunDir {
  * current resolution of defaults.
  */
 export function createRunDir(runsDir: string, config: ExperimentConfig, options: { prefix?: string } = {}): RunDir {
-  const checked = safeParseConfig(config);
-  if (!checked.success) throw configError(checked.issues, 'given to createRunDir');
+  configArg('config', config);
   const dir = runDirFor(runsDir, config, optionsArg<{ prefix?: string }>('options', options).prefix);
   const paths = runPaths(dir);
   fs.mkdirSync(dir, { recursive: true });
