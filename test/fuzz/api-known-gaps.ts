@@ -23,7 +23,7 @@ export const API_KNOWN_GAPS: ReadonlySet<string> = new Set([
   'resetSignIn', 'resizeOutputSize', 'resolveModelOptions',
   'saveMasks', 'scaledDensities',
   'schema', 'selectLayers', 'setMasks', 'signinLayers',
-  'signinParameters', 'signinSplit',
+  'signinFactors', 'signinParameters', 'signinSplit',
   'topKMask', 'track',
   'unsafeCall', 'unsafeCallInPlace',
 ]);
