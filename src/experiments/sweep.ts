@@ -95,7 +95,6 @@ export function parseSweepSpec(input: unknown, source?: string): SweepSpec {
  * (same hash) are kept once. Every invalid combination is reported in one IssuesError.
  */
 export function expandSweep(input: unknown, source?: string): ExpandedRun[] {
-  if (source !== undefined) str('source', source);
   const spec = parseSweepSpec(input, source);
   const points = spec.grid.flatMap((g) => gridPoints(g));
   const out: ExpandedRun[] = [];
@@ -235,7 +234,6 @@ function runChild(cmd: ChildCommand, logFile: string): Promise<{ code: number | 
  * result (and reported through onEvent), and the run can be retried by running the sweep again.
  */
 export async function runSweep(configs: readonly ExperimentConfig[], options: SweepOptions): Promise<SweepResult> {
-  configsArg(configs);
   obj('options', options, 'sweep options ({ runsDir, ... })');
   str('options.runsDir', options.runsDir);
   const prefix = options.prefix ?? DEFAULT_RUN_PREFIX;

@@ -1,8 +1,8 @@
 /** Accuracy counting from logits, done on the device with one readback per batch. */
-import { noGrad } from '../tensor/autograd';
-import { tidy } from '../tensor/engine';
 import { InvalidArgumentError } from '../errors';
 import { invalidTensorArg, tensorArg } from '../nn/functional';
+import { noGrad } from '../tensor/autograd';
+import { tidy } from '../tensor/engine';
 import type { Tensor } from '../tensor/tensor';
 import { isInt, list } from '../validate';
 

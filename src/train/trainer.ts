@@ -110,6 +110,8 @@ export class Trainer {
 
   /** Restores the position of a checkpointed run (epochs and steps completed). */
   setPosition(epoch: number, step: number): void {
+    int('epoch', epoch, 0);
+    int('step', step, 0);
     this.ctx.epoch = epoch;
     this.ctx.step = step;
   }
@@ -139,6 +141,7 @@ export class Trainer {
 
   /** Loss and top-1/top-5 accuracy over a batch source, in eval mode without gradients. */
   async evaluate(source: BatchSource): Promise<EvalResult> {
+    batchSourceArg('source', source);
     const { model } = this.ctx;
     const wasTraining = model.training;
     model.eval();

@@ -55,7 +55,7 @@ it('topHessianEigenvalue wants one mask per parameter', () => {
   });
 });
 
-it('the Trainer names the option at fault', () => {
+it('the Trainer names the option at fault', async () => {
   const model = new Linear(2, 2);
   const optimizer = { lr: 0, step() {}, zeroGrad() {}, stateDict: () => new Map(), loadStateDict() {} };
   const train = { length: 1, async *[Symbol.asyncIterator]() {} };
@@ -67,6 +67,9 @@ it('the Trainer names the option at fault', () => {
   expect(() => new Trainer({ ...base, test: { length: -1, [Symbol.asyncIterator]: train[Symbol.asyncIterator] } })).toThrow(invalid(/for test.length/));
   expect(() => new Trainer({ ...base, lr: 0.1 as never })).toThrow(invalid(/for lr/));
   expect(() => new Trainer({ ...base, callbacks: new Array(2 ** 32 - 1) })).toThrow(invalid(/for callbacks/));
-  expect(new Trainer(base).ctx.stepsPerEpoch).toBe(1);
+  const trainer = new Trainer(base);
+  expect(trainer.ctx.stepsPerEpoch).toBe(1);
+  expect(() => trainer.setPosition(-1, 0)).toThrow(invalid(/for epoch/));
+  await expect(trainer.evaluate({} as never)).rejects.toThrow(invalid(/for source/));
   model.parameters().forEach((p) => p.dispose());
 });
