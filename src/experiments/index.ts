@@ -1,17 +1,36 @@
-/** Experiments: config schema, run directories, sweeps, reports (architecture.md decision 9). */
-export * from './schema';
+/**
+ * Experiments: config schema, run directories, sweeps, reports (architecture.md decision 9).
+ * Modules whose plumbing (dotted paths, file names, atomic writes, lock, plot specs, report
+ * cells) only the runner and the report use are listed name by name: that plumbing stays
+ * importable from its module but is not part of the package's API.
+ */
+export {
+  pruningMethods, DATASET_NAMES, PRUNING_METHODS, DISTRIBUTIONS, PRUNING_SCOPES, RESET_UNITS, MOMENTUM_AT_RESET, SCHEDULE_NAMES,
+  SYNFLOW_DTYPES, OPTIMIZER_NAMES, DATASET_INFO, datasetInfo, DEFAULTS, HASH_EXCLUDED_PATHS, defaultScope, ExperimentConfig,
+  safeParseConfig, parseConfig, UNSAFE_KEYS, unsafeKeyIssues, flattenDotted,
+} from './schema';
+export type {
+  DatasetName, PruningMethod, Distribution, DatasetInfo, ExperimentConfigInput, PruningHparams, SignInHparams, OptimizerHparams,
+  ScheduleHparams, SafeParseResult,
+} from './schema';
 export * from './hash';
-export * from './paths';
+export { RUN_FILES, REPORT_FILES, DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor, isRunDirName, runPaths } from './paths';
+export type { RunFile, RunPaths } from './paths';
 export * from './metrics';
-export * from './runs';
-export * from './lock';
-export * from './sweep';
-export * from './report';
-export * from './plots';
+export { createRunDir, readConfig, readMetrics, readFinal, isFinished, runHasCheckpoint, runStatus, runState, scanRuns, listRuns } from './runs';
+export type { RunDir, RunStatus, RunState, RunInfo, ListRunsOptions, CorruptRun, RunScan } from './runs';
+export { readLock, holderAlive } from './lock';
+export type { LockHolder } from './lock';
+export { SweepSpec, parseSweepSpec, expandSweep, loadSweepFile, planSweep, runSweep } from './sweep';
+export type { SweepSpecInput, ExpandedRun, RunOne, PlannedRun, SweepEvent, ChildCommand, SweepOptions, SweepResult } from './sweep';
+export { scanRunRecords, loadRuns, accuracyTables, formatCell, tableToMarkdown, tablesToCsv, writeReport } from './report';
+export type { RunRecord, AccuracyCell, AccuracyRow, AccuracyTable, ReportOptions, ReportResult } from './report';
+export type { VegaLiteSpec, CurvePoint, FlipCurvePoint, LayerPoint, PlotOrder } from './plots';
 export * from './resolve';
 export * from './paired';
-export * from './plots-beta';
+export { betaBeforeReset } from './plots-beta';
 export { trainFromConfig, checkRunnable, signFlipsRow, FirstBatches } from './runner';
 export type { RunResult } from './runner';
 export * from './plots-sparsity';
-export * from './report-paired';
+export { finalHessianEigenvalue, pairedRows, pairedToMarkdown, hessianMarkdown, pairedJsonPath } from './report-paired';
+export type { PairedCell, PairedRow, RunValues } from './report-paired';

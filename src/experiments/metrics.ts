@@ -3,6 +3,7 @@
  * (final.json), plus the small statistics the report needs. Accuracies are fractions in [0, 1].
  */
 import { z } from 'zod';
+import { list } from '../validate';
 
 /** Fractions of unmasked weights whose sign differs from a reference. */
 export interface SignFlips {
@@ -102,13 +103,20 @@ export const FinalSummarySchema = z.looseObject({
   signFlips: SignFlipsSchema.optional(),
 });
 
+/** A list of numbers; its length is checked before any element, so a huge sparse array fails at once. */
+function numbers(name: string, v: unknown): readonly number[] {
+  return list<number>(name, v, 'array of numbers', (x) => typeof x === 'number');
+}
+
 export function mean(xs: readonly number[]): number {
+  numbers('xs', xs);
   if (xs.length === 0) return NaN;
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
 /** Sample standard deviation (n − 1 in the denominator); 0 for a single value, NaN for none. */
 export function sampleStd(xs: readonly number[]): number {
+  numbers('xs', xs);
   if (xs.length === 0) return NaN;
   if (xs.length === 1) return 0;
   const m = mean(xs);

@@ -5,6 +5,7 @@
  * few seeds the interval is wide, and the table says so rather than a bare mean.
  */
 import { InvalidArgumentError } from '../errors';
+import { list } from '../validate';
 
 export interface PairedSummary {
   n: number;
@@ -20,6 +21,9 @@ export interface PairedSummary {
 }
 
 export function pairedSummary(a: readonly number[], b: readonly number[]): PairedSummary {
+  const isNumber = (x: unknown) => typeof x === 'number';
+  list('a', a, 'array of numbers', isNumber);
+  list('b', b, 'array of numbers', isNumber);
   if (a.length !== b.length) throw new InvalidArgumentError('b', `${a.length} values, one per value of a`, b);
   const differences = a.map((v, i) => b[i] - v);
   const n = differences.length;

@@ -15,7 +15,8 @@
  *   log.jsonl                the run's log lines (pino JSON), appended by every session
  */
 import * as path from 'node:path';
-import { str } from '../validate';
+import { InvalidArgumentError } from '../errors';
+import { obj, str } from '../validate';
 import { configHash } from './hash';
 import type { ExperimentConfig } from './schema';
 
@@ -52,7 +53,13 @@ export function runDirName(config: ExperimentConfig, prefix: string = DEFAULT_RU
   return `${prefix}_${configHash(config)}`;
 }
 
+/** What a run-directory prefix may hold: it must stay one folder name (no separators, no '..'). */
+const PREFIX = /^[A-Za-z0-9][A-Za-z0-9.-]*$/;
+
 export function runDirFor(runsDir: string, config: ExperimentConfig, prefix?: string): string {
+  str('runsDir', runsDir);
+  obj('config', config, 'experiment config');
+  if (prefix !== undefined && !PREFIX.test(str('prefix', prefix))) throw new InvalidArgumentError('prefix', 'letters, digits, dots and dashes, starting with a letter or digit', prefix);
   return path.join(runsDir, runDirName(config, prefix));
 }
 
@@ -62,6 +69,7 @@ export function isRunDirName(name: string): boolean {
 }
 
 export function runPaths(runDir: string): RunPaths {
+  str('runDir', runDir);
   const out: Record<string, string> = { dir: runDir };
   for (const [k, f] of Object.entries(RUN_FILES)) out[k] = path.join(runDir, f);
   return out as RunPaths;

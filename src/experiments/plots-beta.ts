@@ -8,6 +8,7 @@
  * per sparsity, as the other report plots.
  */
 import * as path from 'node:path';
+import { obj } from '../validate';
 import type { MetricsRow } from './metrics';
 import { slug } from './paths';
 import type { CurvePoint, PlotOrder, VegaLiteSpec } from './plots';
@@ -16,6 +17,7 @@ const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
 /** β at the end of an epoch before its reset, or undefined when the row has none (not Sign-In). */
 export function betaBeforeReset(row: MetricsRow): number | undefined {
+  obj('row', row, 'metrics row');
   const v = row.betaBeforeReset ?? row.meanBeta;
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }

@@ -25,8 +25,11 @@ export interface PairedRow {
   cells: PairedCell[];
 }
 
+const isObj = (x: unknown) => typeof x === 'object' && x !== null;
+
 /** The final top Hessian eigenvalue a run stored in its metrics, if any. */
 export function finalHessianEigenvalue(metrics: readonly MetricsRow[]): number | undefined {
+  list('metrics', metrics, 'array of metrics rows', isObj);
   for (let i = metrics.length - 1; i >= 0; i--) {
     const v = metrics[i].topHessianEigenvalue;
     if (typeof v === 'number' && Number.isFinite(v)) return v;
@@ -44,13 +47,12 @@ export interface RunValues {
   value: (r: RunRecord) => number | undefined;
 }
 
-const isObj = (x: unknown) => typeof x === 'object' && x !== null;
-
-function tableArg(v: unknown): AccuracyTable {
-  const t = obj<AccuracyTable>('table', v, 'accuracy table (from accuracyTables)');
-  list('table.rows', t.rows, 'array of table rows', isObj);
-  list('table.sparsities', t.sparsities, 'array of sparsities', (x) => typeof x === 'number');
-  for (const [i, r] of t.rows.entries()) list(`table.rows[${i}].cells`, r.cells, 'array of cells', (c) => c === undefined || isObj(c));
+/** An accuracy table (from accuracyTables) as an argument named `name`. */
+export function tableArg(v: unknown, name = 'table'): AccuracyTable {
+  const t = obj<AccuracyTable>(name, v, 'accuracy table (from accuracyTables)');
+  list(`${name}.rows`, t.rows, 'array of table rows', isObj);
+  list(`${name}.sparsities`, t.sparsities, 'array of sparsities', (x) => typeof x === 'number');
+  for (const [i, r] of t.rows.entries()) list(`${name}.rows[${i}].cells`, r.cells, 'array of cells', (c) => c === undefined || isObj(c));
   return t;
 }
 

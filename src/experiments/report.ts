@@ -8,17 +8,18 @@
  * Within a table a row is one pruning + Sign-In configuration (sparsity aside).
  */
 import * as fs from 'node:fs';
-import { ToolkitError } from '../errors';
-import { options as optionsArg, str } from '../validate';
+import { writeFileAtomic, writeJsonAtomic } from '../atomic';
+import { InvalidArgumentError, ToolkitError } from '../errors';
+import { int, list, num, obj, options as optionsArg, str } from '../validate';
 import { canonicalJson, nonDefaultFields } from './hash';
 import { meanStd, type FinalSummary, type MetricsRow } from './metrics';
 import { reportPaths } from './paths';
 import { betaPlotPath, betaPoints, betaSpec } from './plots-beta';
 import { accuracyVsSparsitySpec, sparsityPlotPath, sparsityPoints } from './plots-sparsity';
-import { hessianMarkdown, pairedJsonPath, pairedRows, pairedToMarkdown, type PairedRow } from './report-paired';
+import { hessianMarkdown, pairedJsonPath, pairedRows, pairedToMarkdown, tableArg, type PairedRow } from './report-paired';
 import { perLayerFlipsSpec, renderSvg, signFlipsSpec, testAccuracySpec, type CurvePoint, type FlipCurvePoint, type LayerPoint, type PlotOrder } from './plots';
-import { readFinal, readMetrics, scanRuns, writeFileAtomic, writeJsonAtomic, type CorruptRun, type RunInfo } from './runs';
-import { flattenDotted, PRUNING_METHODS, type ExperimentConfig, type PruningMethod } from './schema';
+import { readFinal, readMetrics, scanRuns, type CorruptRun, type RunInfo } from './runs';
+import { configArg, flattenDotted, PRUNING_METHODS, type ExperimentConfig, type PruningMethod } from './schema';
 
 export interface RunRecord extends RunInfo {
   final: FinalSummary | undefined;
@@ -164,8 +165,51 @@ function settingGroups(runs: readonly RunRecord[]): { groups: Group[]; titles: M
 
 const methodRank = (m: PruningMethod): number => PRUNING_METHODS.indexOf(m);
 
+const isObj = (x: unknown) => typeof x === 'object' && x !== null;
+const isNumber = (x: unknown) => typeof x === 'number';
+
+/** Run records (from loadRuns) as an argument: each with its name, a valid config, metrics rows and final.json or undefined. */
+function runRecordsArg(runs: unknown): void {
+  list('runs', runs, 'array of run records (from loadRuns)', isObj);
+  (runs as RunRecord[]).forEach((r, i) => {
+    str(`runs[${i}].name`, r.name);
+    configArg(`runs[${i}].config`, r.config);
+    list(`runs[${i}].metrics`, r.metrics, 'array of metrics rows', isObj);
+    if (r.final !== undefined && !isNumber(obj<FinalSummary>(`runs[${i}].final`, r.final, 'final summary or undefined').testAcc)) {
+      throw new InvalidArgumentError(`runs[${i}].final.testAcc`, 'number', r.final.testAcc);
+    }
+  });
+}
+
+/** A table cell's printed numbers. */
+function cellArg(name: string, v: unknown): AccuracyCell {
+  const c = obj<AccuracyCell>(name, v, 'accuracy cell ({ n, mean, std, ... }) or undefined');
+  for (const k of ['n', 'mean', 'std'] as const) if (!isNumber(c[k])) throw new InvalidArgumentError(`${name}.${k}`, 'number', c[k]);
+  return c;
+}
+
+/** A whole accuracy table as markdown and CSV read it: tableArg's rows and cells, and every field they print. */
+function printedTableArg(v: unknown, name: string): AccuracyTable {
+  const t = tableArg(v, name);
+  str(`${name}.title`, t.title);
+  obj(`${name}.setting`, t.setting, 'object of setting fields');
+  list(`${name}.unfinished`, t.unfinished, 'array of run names', (x) => typeof x === 'string');
+  t.rows.forEach((r, i) => {
+    str(`${name}.rows[${i}].label`, r.label);
+    r.cells.forEach((c, j) => {
+      if (!c) return;
+      const at = `${name}.rows[${i}].cells[${j}]`;
+      cellArg(at, c);
+      list(`${at}.seeds`, c.seeds, 'array of seeds', isNumber);
+      list(`${at}.values`, c.values, 'array of numbers', isNumber);
+    });
+  });
+  return t;
+}
+
 /** The paper's tables from loaded runs: one per setting; only finished runs fill cells. */
 export function accuracyTables(runs: readonly RunRecord[]): AccuracyTable[] {
+  runRecordsArg(runs);
   const { groups, titles } = settingGroups(runs);
   return groups.map((g) => {
     const finished = g.runs.filter((r) => r.final);
@@ -196,6 +240,9 @@ function fmt(x: number, digits: number): string {
 
 /** "88.25 ± 0.31"; a single seed shows the value alone; " (n=2)" marks cells with fewer seeds than the table's most. */
 export function formatCell(cell: AccuracyCell | undefined, maxN: number, digits = 2): string {
+  if (cell !== undefined && cell !== null) cellArg('cell', cell);
+  num('maxN', maxN);
+  int('digits', digits, 0, 100);
   if (!cell) return '–';
   const body = cell.n > 1 ? `${fmt(cell.mean, digits)} ± ${fmt(cell.std, digits)}` : fmt(cell.mean, digits);
   return cell.n < maxN ? `${body} (n=${cell.n})` : body;
@@ -207,6 +254,8 @@ function maxSeeds(t: AccuracyTable): number {
 
 /** One table as markdown: heading, table, caption. */
 export function tableToMarkdown(t: AccuracyTable, digits = 2): string {
+  printedTableArg(t, 'table');
+  int('digits', digits, 0, 100);
   const n = maxSeeds(t);
   const header = `| Method | ${t.sparsities.map(sparsityLabel).join(' | ')} |`;
   const sep = `|---|${t.sparsities.map(() => '---:|').join('')}`;
@@ -225,6 +274,8 @@ function csvField(v: string | number): string {
 
 /** Long-format CSV: one line per (table, method, sparsity) cell. */
 export function tablesToCsv(tables: readonly AccuracyTable[], digits = 4): string {
+  list('tables', tables, 'array of accuracy tables (from accuracyTables)', isObj).forEach((t, i) => printedTableArg(t, `tables[${i}]`));
+  int('digits', digits, 0, 100);
   const lines = ['table,method,sparsity,n,mean,std,seeds,values'];
   for (const t of tables) {
     for (const r of t.rows) {

@@ -3,10 +3,11 @@ import { augmentTransforms, centerCrop, defaultTransforms, MEAN_STD, normalize, 
 import type { PruneOptions, PrunerName } from '../pruning';
 import { InvalidArgumentError } from '../errors';
 import { createSchedule, type LrSchedule } from '../train/schedule';
-import { datasetInfo, type DatasetInfo, type ExperimentConfig } from './schema';
+import { configArg, datasetInfo, type DatasetInfo, type ExperimentConfig } from './schema';
 
 /** The learning rate as a function of fractional epoch (warm-up + cosine/step/constant). */
 export function scheduleFor(config: ExperimentConfig): LrSchedule {
+  configArg('config', config);
   return createSchedule({ ...config.schedule, lr: config.optimizer.lr, epochs: config.epochs });
 }
 
@@ -15,6 +16,7 @@ export function scheduleFor(config: ExperimentConfig): LrSchedule {
  * dataset has none, config.model.options give them), then config.model.options.
  */
 export function modelOptionsFor(config: ExperimentConfig): Partial<DatasetInfo> & Record<string, unknown> {
+  configArg('config', config);
   const size = config.dataset.imageSize;
   return { ...datasetInfo(config.dataset.name), ...(size !== undefined ? { inputSize: size } : {}), ...config.model.options };
 }
@@ -26,6 +28,8 @@ export function modelOptionsFor(config: ExperimentConfig): Partial<DatasetInfo> 
  * flip, then the dataset's normalization). augment: pass `train && config.dataset.augment`.
  */
 export function transformsFor(config: ExperimentConfig, augment: ExperimentConfig['dataset']['augment']): Transform[] {
+  configArg('config', config);
+  if (typeof augment !== 'boolean' && (typeof augment !== 'object' || augment === null)) throw new InvalidArgumentError('augment', 'boolean or augment options object', augment);
   const { name, imageSize } = config.dataset;
   if (typeof augment === 'object') {
     const info = datasetInfo(name);
@@ -42,11 +46,13 @@ export function transformsFor(config: ExperimentConfig, augment: ExperimentConfi
 
 /** DataLoader worker threads: dataset.workers, else 2 for imagenet (JPEG decoding) and 0 otherwise. */
 export function loaderWorkersFor(config: ExperimentConfig): number {
+  configArg('config', config);
   return config.dataset.workers ?? (config.dataset.name === 'imagenet' ? 2 : 0);
 }
 
 /** pruneModel options (src/pruning) for a config; undefined when the config trains dense. */
 export function pruneOptionsFor(config: ExperimentConfig): (PruneOptions<PrunerName> & { method: PrunerName }) | undefined {
+  configArg('config', config);
   const p = config.pruning;
   if (p.method === 'none') return undefined;
   return {

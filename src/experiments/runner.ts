@@ -4,11 +4,13 @@
  * kept); writes a metrics.jsonl row then a checkpoint every epoch, and final.json last (a run is
  * finished only when it exists).
  */
+import * as fs from 'node:fs';
 import type { Logger } from 'pino';
 import { checkDatasetFiles, createDataset, DataLoader, type Dataset } from '../data';
 import { removeStaleTemps } from '../atomic';
 import { logger, runLogger } from '../logger';
 import { dataParallelFromEnv, type DataParallelContext } from '../distributed/data-parallel';
+import { InvalidArgumentError } from '../errors';
 import { createModel, resolveModelOptions } from '../models';
 import { optimizerFor } from './optimizer';
 import { pruneModel, type PrunerName } from '../pruning';
@@ -25,8 +27,8 @@ import { hessianCallbacks } from './hessian-callback';
 import { pruneBatch, prunerNeedsData } from './prune-data';
 import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transformsFor } from './resolve';
 import { appendMetrics, truncateMetrics, writeFinal } from './runs';
-import type { ExperimentConfig } from './schema';
-import { obj } from '../validate';
+import { configArg, type ExperimentConfig } from './schema';
+import { obj, str } from '../validate';
 import { configWarnings, notLearningWarning } from './training-warnings';
 
 export interface RunResult {
@@ -118,6 +120,18 @@ export function checkRunnable(config: ExperimentConfig): void {
   checkDatasetFiles(config.dataset.name, { root: config.dataset.root });
 }
 
+/** The arguments of trainFromConfig, checked before a process group is joined or a lock taken. */
+function checkTrainArgs(config: unknown, runDir: unknown): void {
+  configArg('config', config);
+  let isDir = false;
+  try {
+    isDir = fs.statSync(str('runDir', runDir)).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) throw new InvalidArgumentError('runDir', 'an existing run directory (createRunDir(runsDir, config).dir)', runDir);
+}
+
 /** 'random (erk) 95% + Sign-In seed 0': how the progress bar and the run's log lines name a run. */
 function runName(config: ExperimentConfig): string {
   const p = config.pruning;
@@ -142,6 +156,7 @@ function runName(config: ExperimentConfig): string {
  * await trainFromConfig(config, createRunDir('runs', config).dir);
  */
 export async function trainFromConfig(config: ExperimentConfig, runDir: string): Promise<RunResult> {
+  checkTrainArgs(config, runDir);
   const dp = dataParallelFromEnv();
   try {
     if (!dp.isMain) return await trainLogged(config, runDir, logger().child({ run: runDir, label: runName(config), rank: dp.rank }), dp);

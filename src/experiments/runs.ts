@@ -10,10 +10,9 @@ import { configHash } from './hash';
 import { holderAlive, readLock, type LockHolder } from './lock';
 import { FinalSummarySchema, MetricsRowSchema, type FinalSummary, type MetricsRow } from './metrics';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic';
+import { options as optionsArg } from '../validate';
 import { isRunDirName, runDirFor, runPaths, type RunPaths } from './paths';
-
-export { writeFileAtomic, writeJsonAtomic };
-import { formatPath, parseConfig, safeParseConfig, type ExperimentConfig } from './schema';
+import { configArg, formatPath, parseConfig, safeParseConfig, type ExperimentConfig } from './schema';
 
 function readJson(file: string): unknown {
   return JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -34,7 +33,8 @@ export interface RunDir {
  * current resolution of defaults.
  */
 export function createRunDir(runsDir: string, config: ExperimentConfig, options: { prefix?: string } = {}): RunDir {
-  const dir = runDirFor(runsDir, config, options.prefix);
+  configArg('config', config);
+  const dir = runDirFor(runsDir, config, optionsArg<{ prefix?: string }>('options', options).prefix);
   const paths = runPaths(dir);
   fs.mkdirSync(dir, { recursive: true });
   let created = true;
@@ -117,7 +117,13 @@ export function writeFinal(runDir: string, summary: FinalSummary): void {
 export function readFinal(runDir: string): FinalSummary | undefined {
   const file = runPaths(runDir).final;
   if (!fs.existsSync(file)) return undefined;
-  const res = FinalSummarySchema.safeParse(readJson(file));
+  let raw: unknown;
+  try {
+    raw = readJson(file);
+  } catch (e) {
+    throw new IssuesError('ERR_CONFIG', `Cannot read ${file}`, [{ code: 'unreadable', path: '', message: (e as Error).message }]);
+  }
+  const res = FinalSummarySchema.safeParse(raw);
   if (!res.success) {
     throw new IssuesError('ERR_CONFIG', `Invalid ${file}`, res.error.issues.map((i) => ({ code: i.code, path: formatPath(i.path), message: i.message })));
   }

@@ -12,7 +12,7 @@ import { datasetNames, type KnownDatasetName } from '../data/registry';
 import { describeValue, IssuesError, type Issue } from '../errors';
 import { DISTRIBUTION_NAMES, type DistributionName } from '../pruning/distributions';
 import { registeredNames as prunerNames, type PrunerName } from '../pruning/registry';
-import { MAX_LIST_LENGTH, maxThreads, maxThreadsReason, str } from '../validate';
+import { MAX_LIST_LENGTH, maxThreads, maxThreadsReason, obj, str } from '../validate';
 import { SPARSIFY_METHODS } from '../sparsify/methods';
 
 /**
@@ -55,7 +55,8 @@ export const DATASET_INFO: Readonly<Record<DatasetName, DatasetInfo>> = {
 
 /** A dataset's DATASET_INFO; undefined for a registered dataset (config.model.options then say it). */
 export function datasetInfo(name: string): DatasetInfo | undefined {
-  return (DATASET_INFO as Readonly<Record<string, DatasetInfo>>)[name];
+  // Own keys only: 'constructor' or '__proto__' must not find Object's.
+  return Object.hasOwn(DATASET_INFO, str('name', name)) ? (DATASET_INFO as Readonly<Record<string, DatasetInfo>>)[name] : undefined;
 }
 
 /**
@@ -437,6 +438,17 @@ export function parseConfig(input: unknown, source?: string): ExperimentConfig {
   const res = safeParseConfig(input);
   if (!res.success) throw configError(res.issues, source);
   return res.data;
+}
+
+/**
+ * A config argument of an entry point, returned as given (defaults are not filled in, so its hash
+ * is unchanged): ERR_INVALID_ARG when it is not an object, ERR_CONFIG listing its issues otherwise.
+ */
+export function configArg(name: string, v: unknown): ExperimentConfig {
+  obj(name, v, 'experiment config (see parseConfig)');
+  const res = safeParseConfig(v);
+  if (!res.success) throw configError(res.issues, `given as ${name}`);
+  return v as ExperimentConfig;
 }
 
 export function configError(issues: Issue[], source?: string): IssuesError {

@@ -22,7 +22,8 @@ import { InvalidArgumentError, IssuesError, type Issue } from '../errors';
 import { configHash } from './hash';
 import { DEFAULT_RUN_PREFIX, runDirFor, runPaths } from './paths';
 import { createRunDir, isFinished, runStatus, type RunStatus } from './runs';
-import { configError, formatPath, safeParseConfig, setDotted, type ExperimentConfig } from './schema';
+import { configArg, configError, formatPath, safeParseConfig, setDotted, type ExperimentConfig } from './schema';
+import { func, int, list, obj, str } from '../validate';
 
 const DOTTED = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
@@ -77,6 +78,7 @@ function sweepIssues(issues: readonly z.core.$ZodIssue[], gridIsList: boolean, p
 
 /** Validates a sweep spec; throws one IssuesError('ERR_CONFIG'). `grid` is always a list after parsing. */
 export function parseSweepSpec(input: unknown, source?: string): SweepSpec {
+  if (source !== undefined) str('source', source);
   const gridIsList = Array.isArray((input as { grid?: unknown } | null)?.grid);
   const res = SweepSpec.safeParse(input);
   if (!res.success) throw sweepError(sweepIssues(res.error.issues, gridIsList), source);
@@ -125,6 +127,7 @@ export function expandSweep(input: unknown, source?: string): ExpandedRun[] {
 
 /** Reads and expands a sweep file. */
 export function loadSweepFile(file: string): { spec: SweepSpec; runs: ExpandedRun[] } {
+  str('file', file);
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -180,8 +183,16 @@ export interface SweepResult {
   failed: { runDir: string; error: string }[];
 }
 
+/** A list of configs, each checked (a sweep must not fail halfway on a config it could have refused at once). */
+function configsArg(configs: unknown): void {
+  list('configs', configs, 'array of experiment configs', (c) => typeof c === 'object' && c !== null);
+  (configs as unknown[]).forEach((c, i) => configArg(`configs[${i}]`, c));
+}
+
 /** Where each config would run and whether it is already finished (what `sweep --dry-run` prints). */
 export function planSweep(configs: readonly ExperimentConfig[], runsDir: string, prefix: string = DEFAULT_RUN_PREFIX): PlannedRun[] {
+  configsArg(configs);
+  str('runsDir', runsDir);
   return configs.map((config, index) => {
     const runDir = runDirFor(runsDir, config, prefix);
     return { index, config, runDir, status: fs.existsSync(runDir) ? runStatus(runDir) : 'new' };
@@ -223,9 +234,13 @@ function runChild(cmd: ChildCommand, logFile: string): Promise<{ code: number | 
  * result (and reported through onEvent), and the run can be retried by running the sweep again.
  */
 export async function runSweep(configs: readonly ExperimentConfig[], options: SweepOptions): Promise<SweepResult> {
+  obj('options', options, 'sweep options ({ runsDir, ... })');
+  str('options.runsDir', options.runsDir);
   const prefix = options.prefix ?? DEFAULT_RUN_PREFIX;
-  const processes = options.processes ?? 1;
-  if (!Number.isInteger(processes) || processes < 1) throw new InvalidArgumentError('processes', 'positive integer', processes);
+  const processes = int('processes', options.processes ?? 1, 1);
+  for (const hook of ['runOne', 'check', 'childCommand', 'onEvent'] as const) {
+    if (options[hook] !== undefined) func(`options.${hook}`, options[hook]);
+  }
   if (options.runOne && processes > 1) throw new InvalidArgumentError('processes', '1 when runOne is given (in-process runs are sequential)', processes);
   const emit = options.onEvent ?? (() => undefined);
   const plan = planSweep(configs, options.runsDir, prefix);

@@ -11,14 +11,14 @@
 import { InvalidArgumentError } from '../errors';
 import { crossEntropy } from '../nn/functional';
 import { maskedLayers } from '../nn/masked';
-import type { Module } from '../nn/module';
+import { moduleArg, type Module } from '../nn/module';
 import { grad } from '../tensor/autograd';
 import { randn } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import { keep } from '../tensor/keep';
-import type { Generator } from '../tensor/runtime';
-import type { Tensor } from '../tensor/tensor';
-import { int, num } from '../validate';
+import { Generator } from '../tensor/runtime';
+import { Tensor } from '../tensor/tensor';
+import { int, list, num, options as optionsArg } from '../validate';
 
 export interface TopEigenOptions {
   /** 0/1 masks per parameter (undefined: dense); Hv and v are kept inside them. */
@@ -41,9 +41,15 @@ export interface TopEigenResult {
  * scalar loss from `params`).
  */
 export function topHessianEigenvalue(params: readonly Tensor[], losses: readonly (() => Tensor)[], options: TopEigenOptions = {}): TopEigenResult {
+  list('params', params, 'array of Tensors', (p) => p instanceof Tensor);
+  list('losses', losses, 'array of loss closures', (f) => typeof f === 'function');
+  optionsArg<TopEigenOptions>('options', options);
   const maxIterations = int('maxIterations', options.maxIterations ?? 50, 1);
   const tol = num('tol', options.tol ?? 1e-3, 0);
+  generatorArg(options.generator);
   const masks = options.masks ?? params.map(() => undefined);
+  list('masks', masks, `array of ${params.length} masks (a Tensor or undefined per parameter)`, (m) => m === undefined || m instanceof Tensor);
+  if (masks.length !== params.length) throw new InvalidArgumentError('masks', `array of ${params.length} masks, one per parameter`, masks);
   if (params.length === 0) throw new InvalidArgumentError('params', 'at least one parameter tensor', params);
   if (losses.length === 0) throw new InvalidArgumentError('losses', 'at least one loss closure', losses);
 
@@ -67,6 +73,12 @@ export function topHessianEigenvalue(params: readonly Tensor[], losses: readonly
 
 /** The top Hessian eigenvalue of a model's cross-entropy loss over `batches`, in eval mode. */
 export function modelTopHessianEigenvalue(model: Module, batches: readonly { x: Tensor; y: Tensor }[], options: Omit<TopEigenOptions, 'masks'> = {}): TopEigenResult {
+  moduleArg('model', model);
+  list('batches', batches, 'array of batches ({ x, y } Tensors)', (b) => typeof b === 'object' && b !== null);
+  batches.forEach((b, i) => {
+    if (!(b.x instanceof Tensor) || !(b.y instanceof Tensor)) throw new InvalidArgumentError(`batches[${i}]`, 'a batch { x, y } of Tensors', b);
+  });
+  optionsArg('options', options);
   const params = model.parameters();
   const maskOf = new Map<Tensor, Tensor>(maskedLayers(model).map(([, layer]) => [layer.weight, layer.mask]));
   const wasTraining = model.training;
@@ -77,6 +89,10 @@ export function modelTopHessianEigenvalue(model: Module, batches: readonly { x: 
   } finally {
     model.train(wasTraining);
   }
+}
+
+function generatorArg(g: unknown): void {
+  if (g !== undefined && !(g instanceof Generator)) throw new InvalidArgumentError('options.generator', 'Generator', g);
 }
 
 function masked(t: Tensor, mask: Tensor | undefined): Tensor {

@@ -1,10 +1,18 @@
 /** Accuracy counting from logits, done on the device with one readback per batch. */
+import { InvalidArgumentError } from '../errors';
+import { invalidTensorArg, tensorArg } from '../nn/functional';
 import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
 import type { Tensor } from '../tensor/tensor';
+import { isInt, list } from '../validate';
 
 /** How many rows of logits have the target among their top-k classes, for each k. */
 export function topkCorrect(logits: Tensor, target: Tensor, ks: number[]): number[] {
+  if (tensorArg('logits', logits).ndim !== 2) throw invalidTensorArg('logits', 'a 2-D Tensor (batch, classes)', logits);
+  tensorArg('target', target);
+  if (list('ks', ks, 'non-empty array of positive integers', (k) => isInt(k) && k >= 1).length === 0) {
+    throw new InvalidArgumentError('ks', 'non-empty array of positive integers', ks);
+  }
   return noGrad(() => tidy(() => {
     const classes = logits.shape[1];
     const kmax = Math.min(Math.max(...ks), classes);

@@ -4,7 +4,7 @@
  * epochs they equal PyTorch's MultiStepLR / CosineAnnealingLR stepped once per epoch.
  */
 import { InvalidArgumentError } from '../errors';
-import { num, options as optionsArg } from '../validate';
+import { list, num, obj, oneOf, options as optionsArg } from '../validate';
 
 export type LrSchedule = (epoch: number) => number;
 
@@ -23,10 +23,10 @@ export function constantLr(lr: number): LrSchedule {
 export function stepLr(lr: number, milestones: readonly number[], gamma = 0.1): LrSchedule {
   num('lr', lr, 0);
   num('gamma', gamma, 0);
-  if (!Array.isArray(milestones) || !milestones.every((m, i) => typeof m === 'number' && m >= 0 && (i === 0 || m > milestones[i - 1]))) {
-    throw new InvalidArgumentError('milestones', 'strictly increasing array of epochs >= 0', milestones);
-  }
-  const ms = [...milestones];
+  const expected = 'strictly increasing array of epochs >= 0';
+  // list() bounds the length first: every() would walk a huge sparse array hole by hole.
+  const ms = [...list<number>('milestones', milestones, expected, (m) => typeof m === 'number' && m >= 0)];
+  if (ms.some((m, i) => i > 0 && !(m > ms[i - 1]))) throw new InvalidArgumentError('milestones', expected, milestones);
   return (t) => {
     checkT(t);
     let k = 0;
@@ -101,13 +101,14 @@ export interface ScheduleOptions {
  * `epochs`; step milestones are absolute epochs; the warm-up rises linearly from 0.
  */
 export function createSchedule(o: ScheduleOptions): LrSchedule {
+  obj<ScheduleOptions>('options', o, 'schedule options ({ name, lr, epochs, ... })');
+  const name = oneOf('schedule name', o.name, ['cosine', 'step', 'constant']);
   const warmup = o.warmupEpochs ?? 0;
   let main: LrSchedule;
-  switch (o.name) {
+  switch (name) {
     case 'constant': main = constantLr(o.lr); break;
     case 'step': main = stepLr(o.lr, o.milestones ?? [], o.gamma ?? 0.1); break;
     case 'cosine': main = cosineLr(o.lr, { totalEpochs: o.epochs, minLr: o.minLr ?? 0, startEpoch: warmup }); break;
-    default: throw new InvalidArgumentError('schedule name', "one of 'cosine', 'step', 'constant'", (o as { name: unknown }).name);
   }
   return withWarmup(main, warmup);
 }

@@ -8,11 +8,12 @@ import { MixedPrecision, type AmpMode } from '../amp';
 import { EventLoopTurns } from '../event-loop';
 import { logger as rootLogger } from '../logger';
 import { crossEntropy } from '../nn/functional';
-import type { Module } from '../nn/module';
+import { InvalidArgumentError } from '../errors';
+import { moduleArg, type Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
 import type { Tensor } from '../tensor/tensor';
-import { int, num } from '../validate';
+import { bool, func, int, list, num, obj, str } from '../validate';
 import type { Callback, EpochMetrics, Optimizer, TrainContext } from './callbacks';
 import { clipGradNorm } from './clip';
 import { MetricAccumulator, topkCorrect } from './metrics';
@@ -76,6 +77,33 @@ export interface EvalResult {
   top5: number;
 }
 
+function batchSourceArg(name: string, v: unknown): void {
+  const expected = 'batch source (an async iterable of { x, y } with a length)';
+  const src = obj<BatchSource>(name, v, expected);
+  if (typeof src[Symbol.asyncIterator] !== 'function') throw new InvalidArgumentError(name, expected, v);
+  int(`${name}.length`, src.length, 0);
+}
+
+function checkOptions(options: TrainerOptions): void {
+  obj('options', options, 'trainer options ({ model, optimizer, train, epochs, lr, ... })');
+  moduleArg('model', options.model);
+  const optimizer = obj<Optimizer>('optimizer', options.optimizer, 'optimizer (with step and zeroGrad)');
+  func('optimizer.step', optimizer.step);
+  func('optimizer.zeroGrad', optimizer.zeroGrad);
+  batchSourceArg('train', options.train);
+  if (options.test !== undefined) batchSourceArg('test', options.test);
+  int('epochs', options.epochs, 1);
+  func('lr', options.lr);
+  num('labelSmoothing', options.labelSmoothing ?? 0, 0, 1);
+  if (options.gradClipNorm !== undefined) num('gradClipNorm', options.gradClipNorm, 0);
+  int('evalEvery', options.evalEvery ?? 1, 1);
+  str('device', options.device ?? 'cpu');
+  list('callbacks', options.callbacks ?? [], 'array of callbacks (objects with a name)', (c) => typeof c === 'object' && c !== null && typeof (c as Callback).name === 'string');
+  if (options.logger !== undefined) obj('logger', options.logger, 'pino logger');
+  if (options.progress !== undefined) bool('progress', options.progress);
+  if (options.name !== undefined) str('name', options.name);
+}
+
 export class Trainer {
   readonly ctx: TrainContext;
   private readonly opts: Required<Pick<TrainerOptions, 'labelSmoothing' | 'evalEvery' | 'device'>> & TrainerOptions;
@@ -83,9 +111,7 @@ export class Trainer {
   private readonly precision: MixedPrecision;
 
   constructor(options: TrainerOptions) {
-    int('epochs', options.epochs, 1);
-    num('labelSmoothing', options.labelSmoothing ?? 0, 0, 1);
-    if (options.gradClipNorm !== undefined) num('gradClipNorm', options.gradClipNorm, 0);
+    checkOptions(options);
     this.opts = { labelSmoothing: 0, evalEvery: 1, device: 'cpu', ...options };
     this.callbacks = options.callbacks ?? [];
     this.precision = new MixedPrecision({ device: this.opts.device, amp: options.amp, channelsLast: options.channelsLast });
@@ -101,6 +127,8 @@ export class Trainer {
 
   /** Restores the position of a checkpointed run (epochs and steps completed). */
   setPosition(epoch: number, step: number): void {
+    int('epoch', epoch, 0);
+    int('step', step, 0);
     this.ctx.epoch = epoch;
     this.ctx.step = step;
   }
@@ -131,6 +159,7 @@ export class Trainer {
 
   /** Loss and top-1/top-5 accuracy over a batch source, in eval mode without gradients. */
   async evaluate(source: BatchSource): Promise<EvalResult> {
+    batchSourceArg('source', source);
     const { model } = this.ctx;
     const wasTraining = model.training;
     model.eval();

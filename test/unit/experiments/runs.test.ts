@@ -1,12 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { removeStaleTemps } from '../../../src/atomic';
+import { removeStaleTemps, writeFileAtomic, writeJsonAtomic } from '../../../src/atomic';
 import { IssuesError } from '../../../src/errors';
 import { runDirFor, runPaths } from '../../../src/experiments/paths';
 import {
-  appendMetrics, createRunDir, isFinished, listRuns, readConfig, readFinal, readMetrics, runStatus, truncateMetrics,
-  writeFileAtomic, writeFinal, writeJsonAtomic,
+  appendMetrics, createRunDir, isFinished, listRuns, readConfig, readFinal, readMetrics, runStatus, truncateMetrics, writeFinal,
 } from '../../../src/experiments/runs';
 import { parseConfig } from '../../../src/experiments/schema';
 import { fakeRun, removeDir, tempDir } from './fixtures';
