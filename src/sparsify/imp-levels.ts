@@ -76,7 +76,7 @@ export class ImpLevels implements SparsifyCallback {
     this.epochsPerLevel = int('epochsPerLevel', o.epochsPerLevel, 1);
     this.pruneFraction = num('pruneFraction', o.pruneFraction, 0, 1);
     if (!(this.pruneFraction > 0 && this.pruneFraction < 1)) throw new InvalidArgumentError('pruneFraction', 'a number in (0, 1)', o.pruneFraction);
-    if (!this.rewind && o.rewindStep !== undefined) throw new InvalidArgumentError('rewindStep', 'undefined for LRR (it keeps the trained weights)', o.rewindStep);
+    if (!this.rewind && o.rewindStep !== undefined) throw new InvalidArgumentError('rewindStep', 'no rewind step for LRR (it keeps the trained weights)', o.rewindStep);
     this.rewindStep = int('rewindStep', o.rewindStep ?? 0, 0);
   }
 
