@@ -10,7 +10,7 @@
  * trained. A run resumed from the checkpoint at a level's end finds the prune not yet done
  * (its state says how many were) and does it at onTrainStart: the same weights give the same mask.
  */
-import { InvalidArgumentError, IssuesError } from '../errors';
+import { InvalidArgumentError, IssuesError, ToolkitError } from '../errors';
 import type { StateDict } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
 import { zerosLike } from '../tensor/creation';
@@ -19,7 +19,6 @@ import type { Tensor } from '../tensor/tensor';
 import { bool, int, num, options } from '../validate';
 import type { SparsifyCallback, SparsifyContext, SparsifyState } from './hooks';
 import { impNextLevel, snapshotState } from './imp';
-import type { MaskChange } from './mask-change';
 
 /** The optimizer state a level start resets (the trainer's Optimizer has it). */
 export interface StatefulOptimizer {
@@ -64,8 +63,6 @@ export class ImpLevels implements SparsifyCallback {
   readonly rewindStep: number;
   /** Prunes done: the level now training. */
   level = 0;
-  /** The last level start's mask change. */
-  lastChange: MaskChange | undefined;
   private snapshot: StateDict | undefined;
 
   constructor(opts: ImpLevelsOptions) {
@@ -98,8 +95,8 @@ export class ImpLevels implements SparsifyCallback {
     if (this.rewind && !this.snapshot) {
       throw new InvalidArgumentError('rewindStep', `an iteration of level 0 (< ${this.epochsPerLevel * ctx.stepsPerEpoch}, the level's steps)`, this.rewindStep);
     }
-    this.lastChange = impNextLevel(ctx.model, { fraction: this.pruneFraction, rewindTo: this.snapshot, optimizer: ctx.optimizer });
-    resetOptimizerState(ctx.optimizer as unknown as StatefulOptimizer);
+    impNextLevel(ctx.model, { fraction: this.pruneFraction, rewindTo: this.snapshot, optimizer: ctx.optimizer });
+    resetOptimizerState(ctx.optimizer as SparsifyContext['optimizer'] & StatefulOptimizer);
     this.level++;
   }
 
@@ -107,7 +104,7 @@ export class ImpLevels implements SparsifyCallback {
     this.capture(ctx);
     if (this.levelOf(ctx.epoch) === this.level + 1 && ctx.epoch % this.epochsPerLevel === 0) this.nextLevel(ctx);
     if (this.levelOf(ctx.epoch) !== this.level) {
-      throw new InvalidArgumentError('state', `an IMP/LRR state at level ${this.levelOf(ctx.epoch)} for epoch ${ctx.epoch}`, `level ${this.level}`);
+      throw new ToolkitError('ERR_STATE_DICT', `The ${this.name} state is at level ${this.level}, but epoch ${ctx.epoch + 1} trains in level ${this.levelOf(ctx.epoch)} (${this.epochsPerLevel} epochs a level): the checkpoint does not belong to this config`);
     }
   }
 

@@ -145,6 +145,11 @@ describe('ImpLevels input checks', () => {
     expect(() => imp.setState({ json: { level: 7, captured: false } })).toThrow(/imp\.level/);
     expect(() => imp.setState({ json: { level: 1, captured: true }, tensors: new Map() })).toThrow(/rewind snapshot is missing/);
     expect(() => resetOptimizerState({} as never)).toThrow(/stateDict\(\) and loadStateDict\(\)/);
+    const { model, optimizer } = toySetup(false);
+    const lrr = make(false);
+    lrr.setState({ json: { level: 0, captured: false } });
+    expect(() => lrr.onTrainStart({ model, optimizer, epoch: 5, step: 20, stepsPerEpoch: 4 })).toThrow(/lrr state is at level 0, but epoch 6 trains in level 2/);
+    optimizer.dispose();
   });
 
   it('refuses to prune a level when the rewind iteration never came in level 0', async () => {
