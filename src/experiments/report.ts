@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import { ToolkitError } from '../errors';
-import { options as optionsArg, str } from '../validate';
+import { obj, options as optionsArg, str } from '../validate';
 import { canonicalJson, nonDefaultFields } from './hash';
 import { meanStd, type FinalSummary, type MetricsRow } from './metrics';
 import { reportPaths } from './paths';
@@ -75,7 +75,9 @@ export function methodLabel(config: ExperimentConfig): string {
 
 /** "RiGL + Sign-In 90%", "Random 95%", "Dense 0%": a run's method and the sparsity it trains to. */
 export function runLabel(config: ExperimentConfig): string {
-  return `${methodLabel(config)} ${sparsityLabel(runSparsity(config))}`;
+  const sparsity = runSparsity(config);
+  obj('config.signin', config.signin, 'Sign-In section object');
+  return `${methodLabel(config)} ${sparsityLabel(sparsity)}`;
 }
 
 /** "90%", "95%", "98.5%". */

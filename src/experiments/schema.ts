@@ -12,7 +12,7 @@ import { datasetNames, type KnownDatasetName } from '../data/registry';
 import { describeValue, IssuesError, type Issue } from '../errors';
 import { DISTRIBUTION_NAMES, type DistributionName } from '../pruning/distributions';
 import { registeredNames as prunerNames, type PrunerName } from '../pruning/registry';
-import { MAX_LIST_LENGTH, maxThreads, maxThreadsReason, str } from '../validate';
+import { MAX_LIST_LENGTH, maxThreads, maxThreadsReason, num, obj, str } from '../validate';
 import { impPlan, type ImpPlanInput } from '../sparsify/imp-plan';
 import { LEVEL_METHODS, SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
 
@@ -253,7 +253,9 @@ export type ExperimentConfig = z.output<typeof ExperimentConfig>;
 
 /** The sparsity a run trains to: sparsify.sparsity with a sparsify section, else pruning.sparsity. */
 export function runSparsity(config: { pruning: { sparsity: number }; sparsify?: { sparsity: number } }): number {
-  return config.sparsify?.sparsity ?? config.pruning.sparsity;
+  const c = obj<typeof config>('config', config, 'experiment config object');
+  if (c.sparsify !== undefined) return num('config.sparsify.sparsity', obj<{ sparsity: number }>('config.sparsify', c.sparsify, 'sparsify section object').sparsity, 0, 1);
+  return num('config.pruning.sparsity', obj<{ sparsity: number }>('config.pruning', c.pruning, 'pruning section object').sparsity, 0, 1);
 }
 /** What a config file may contain: required fields plus any subset of the defaulted ones. */
 export type ExperimentConfigInput = z.input<typeof ExperimentConfig>;

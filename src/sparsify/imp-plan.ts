@@ -8,6 +8,8 @@
  * `sparsity`. OpenLTH and Renda et al. prune p = 0.2 per level; that is the default, with as
  * many levels as reach the target sparsity.
  */
+import { int, num, options } from '../validate';
+
 export const DEFAULT_PRUNE_FRACTION = 0.2;
 
 /** The IMP / LRR fields of a sparsify section. */
@@ -38,8 +40,22 @@ const SPARSITY_TOLERANCE = 0.005;
 
 const pct = (x: number) => `${Number((x * 100).toFixed(2))}%`;
 
+function checkInput(input: ImpPlanInput): ImpPlanInput {
+  const o = options<ImpPlanInput>('input', input);
+  const opt = <T>(v: T | undefined, check: (v: T) => unknown) => { if (v !== undefined) check(v); };
+  num('sparsity', o.sparsity, 0, 1);
+  opt(o.levels, (v) => int('levels', v, 2));
+  opt(o.pruneFraction, (v) => num('pruneFraction', v, 0, 1));
+  opt(o.epochsPerLevel, (v) => int('epochsPerLevel', v, 1));
+  opt(o.rewindIteration, (v) => int('rewindIteration', v, 0));
+  opt(o.rewindEpoch, (v) => num('rewindEpoch', v, 0));
+  return o as ImpPlanInput;
+}
+
 /** The plan, or the issues that prevent one (every path under `sparsify.` but `epochs`). */
-export function impPlan(s: ImpPlanInput, epochs: number): { plan?: ImpPlan; issues: PlanIssue[] } {
+export function impPlan(input: ImpPlanInput, epochs: number): { plan?: ImpPlan; issues: PlanIssue[] } {
+  const s = checkInput(input);
+  int('epochs', epochs, 1);
   const issues: PlanIssue[] = [];
   const keep = 1 - s.sparsity;
   let { levels, pruneFraction } = s;

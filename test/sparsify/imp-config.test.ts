@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import {
-  ImpLevels, accuracyTables, impPlan, loadSweepFile, methodLabel, pairedRows, parseConfig, plotData, runLabel, scheduleFor,
+  ImpLevels, accuracyTables, impPlan, loadSweepFile, methodLabel, pairedRows, parseConfig, plotData, runLabel, runSparsity, scheduleFor,
   sparsifyCallbacksFromConfig, type ExperimentConfigInput, type RunRecord,
 } from '../../src';
 
@@ -64,6 +64,16 @@ describe('IMP / LRR config', () => {
       .toThrow(/schedule\.warmupEpochs: Expected a number < sparsify\.epochsPerLevel \(2\) but received 2/);
     const cfg = parseConfig({ ...base, epochs: 4, sparsify: { method: 'imp', sparsity: 0.5, levels: 2, rewindIteration: 200 } });
     expect(() => sparsifyCallbacksFromConfig(cfg, 100)).toThrow(/Expected an iteration of level 0 \(< 200: 2 epochs of 100 steps\) for sparsify\.rewindIteration but received 200/);
+  });
+
+  it('names bad arguments of impPlan, runSparsity and runLabel', () => {
+    expect(() => impPlan({ sparsity: 1.5 }, 4)).toThrow(/for sparsity but received 1\.5/);
+    expect(() => impPlan({ sparsity: 0.5, levels: 1 }, 4)).toThrow(/for levels but received 1/);
+    expect(() => impPlan(null as never, 4)).toThrow(/options object for input but received null/);
+    expect(() => impPlan({ sparsity: 0.5 }, 0)).toThrow(/for epochs but received 0/);
+    expect(() => runSparsity(null as never)).toThrow(/Expected experiment config object for config but received null/);
+    expect(() => runSparsity({ pruning: { sparsity: 0.5 }, sparsify: { sparsity: 'x' } } as never)).toThrow(/for config\.sparsify\.sparsity but received 'x'|for config\.sparsify\.sparsity but received "x"/);
+    expect(() => runLabel({ pruning: { method: 'random', sparsity: 0.5 } } as never)).toThrow(/Expected Sign-In section object for config\.signin but received undefined/);
   });
 
   it('the example IMP / LRR sweep expands into valid runs whose epochs are levels × epochsPerLevel', () => {
