@@ -64,7 +64,8 @@ function impLevelsFromConfig(s: SparsifyConfig, epochs: number, stepsPerEpoch: n
   }
   const rewindStep = s.rewindEpoch !== undefined ? Math.round(s.rewindEpoch * stepsPerEpoch) : s.rewindIteration;
   if (rewindStep !== undefined && rewindStep >= plan.epochsPerLevel * stepsPerEpoch) {
-    throw new InvalidArgumentError('sparsify.rewindIteration', `an iteration of level 0 (< ${plan.epochsPerLevel * stepsPerEpoch}: ${plan.epochsPerLevel} epochs of ${stepsPerEpoch} steps)`, rewindStep);
+    const field = s.rewindEpoch !== undefined ? 'sparsify.rewindEpoch' : 'sparsify.rewindIteration';
+    throw new InvalidArgumentError(field, `an iteration of level 0 (< ${plan.epochsPerLevel * stepsPerEpoch}: ${plan.epochsPerLevel} epochs of ${stepsPerEpoch} steps)`, rewindStep);
   }
   return new ImpLevels({ rewind: s.method === 'imp', ...plan, rewindStep: s.method === 'imp' ? rewindStep : undefined });
 }
