@@ -12,11 +12,13 @@ import type { MetricsRow } from './metrics';
 import { slug } from './paths';
 import type { CurvePoint, PlotOrder, VegaLiteSpec } from './plots';
 import { runSparsity } from './schema';
+import { obj } from '../validate';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
 /** β at the end of an epoch before its reset, or undefined when the row has none (not Sign-In). */
 export function betaBeforeReset(row: MetricsRow): number | undefined {
+  obj('row', row, 'metrics row object');
   const v = row.betaBeforeReset ?? row.meanBeta;
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
