@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { IssuesError, ToolkitError } from './errors';
 import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor } from './experiments/paths';
-import { methodLabel, sparsityLabel, writeReport } from './experiments/report';
+import { runLabel, writeReport } from './experiments/report';
 import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
 import { createRunDir, isFinished, readMetrics, runState, scanRuns } from './experiments/runs';
 import {
@@ -176,7 +176,7 @@ export function trainConfigFromFlags(flags: Partial<TrainFlags>): { raw: Record<
 }
 
 function describeRun(config: ExperimentConfig): string {
-  return `${config.dataset.name} ${config.model.name} ${methodLabel(config)} ${sparsityLabel(config.pruning.sparsity)} seed ${config.seed}`;
+  return `${config.dataset.name} ${config.model.name} ${runLabel(config)} seed ${config.seed}`;
 }
 
 function pad(rows: string[][]): string {

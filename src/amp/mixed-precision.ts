@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError } from '../errors';
 import type { Tensor } from '../tensor/tensor';
-import { bool } from '../validate';
+import { bool, obj } from '../validate';
 import { ampDtype, autocast, autocastDeviceOf, type AmpMode, type AutocastDevice, type AutocastDtype } from './autocast';
 import { toChannelsLast } from './channels-last';
 import { GradScaler, type GradScalerOptions, type Steppable } from './grad-scaler';
@@ -27,6 +27,7 @@ export class MixedPrecision {
   private readonly device: AutocastDevice;
 
   constructor(opts: MixedPrecisionOptions) {
+    obj('options', opts, 'MixedPrecision options ({ device, amp?, channelsLast?, scaler? })');
     this.device = autocastDeviceOf(opts.device);
     this.dtype = ampDtype(opts.amp ?? false);
     this.channelsLast = opts.channelsLast === undefined ? false : bool('channelsLast', opts.channelsLast);

@@ -131,6 +131,7 @@ export function cifarFiles(kind: 'cifar10' | 'cifar100', rootArg: string, train:
 
 /** CIFAR-10 (binary version): 50k train / 10k test, 32×32 RGB, 10 classes. */
 export function cifar10(opts: CifarOptions): ArrayDataset {
+  obj('options', opts, 'CIFAR-10 options ({ root, train? })');
   const train = opts.train ?? true;
   const files = cifarFiles('cifar10', opts.root, train);
   const root = path.dirname(files[0]);

@@ -19,7 +19,8 @@ import { accuracyVsSparsitySpec, sparsityPlotPath, sparsityPoints } from './plot
 import { hessianMarkdown, pairedJsonPath, pairedRows, pairedToMarkdown, tableArg, type PairedRow } from './report-paired';
 import { perLayerFlipsSpec, renderSvg, signFlipsSpec, testAccuracySpec, type CurvePoint, type FlipCurvePoint, type LayerPoint, type PlotOrder } from './plots';
 import { readFinal, readMetrics, scanRuns, type CorruptRun, type RunInfo } from './runs';
-import { configArg, flattenDotted, PRUNING_METHODS, type ExperimentConfig, type PruningMethod } from './schema';
+import { SPARSIFY_LABELS, SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
+import { configArg, flattenDotted, PRUNING_METHODS, runSparsity, type ExperimentConfig, type PruningMethod } from './schema';
 
 export interface RunRecord extends RunInfo {
   final: FinalSummary | undefined;
@@ -67,9 +68,17 @@ const PRUNER_LABELS: Record<PruningMethod, string> = {
   synflow: 'SynFlow',
 };
 
-/** "Random", "Random + Sign-In", "SNIP", "Dense + Sign-In", ... */
+/** "Random", "Random + Sign-In", "SNIP", "Dense + Sign-In", "RiGL + Sign-In", "AC/DC", "IMP", ... */
 export function methodLabel(config: ExperimentConfig): string {
-  return `${PRUNER_LABELS[config.pruning.method]}${config.signin.enabled ? ' + Sign-In' : ''}`;
+  const method = config.sparsify ? SPARSIFY_LABELS[config.sparsify.method] : PRUNER_LABELS[config.pruning.method];
+  return `${method}${config.signin.enabled ? ' + Sign-In' : ''}`;
+}
+
+/** "RiGL + Sign-In 90%", "Random 95%", "Dense 0%": a run's method and the sparsity it trains to. */
+export function runLabel(config: ExperimentConfig): string {
+  const sparsity = runSparsity(config);
+  obj('config.signin', config.signin, 'Sign-In section object');
+  return `${methodLabel(config)} ${sparsityLabel(sparsity)}`;
 }
 
 /** "90%", "95%", "98.5%". */
@@ -77,17 +86,28 @@ export function sparsityLabel(sparsity: number): string {
   return `${Number((sparsity * 100).toFixed(2))}%`;
 }
 
-/** The fields that make a table: everything but seed, pruning.* and signin.* (non-default only). */
+/**
+ * The fields that make a table: everything but seed, pruning.*, sparsify.* and signin.* (non-default
+ * only), so that pruning at initialization and sparsify runs of one setting share a table.
+ */
 function settingFields(config: ExperimentConfig): Record<string, unknown> {
-  const { seed: _seed, pruning: _p, signin: _s, ...rest } = nonDefaultFields(config) as Record<string, unknown>;
+  const { seed: _seed, pruning: _p, signin: _s, sparsify: _sf, ...rest } = nonDefaultFields(config) as Record<string, unknown>;
   return rest;
 }
 
-/** The fields that make a row: pruning (but sparsity) and Sign-In, defaults included. */
+/** The fields that make a row: pruning and sparsify (but the sparsity) and Sign-In, defaults included. */
 function methodFields(config: ExperimentConfig): Record<string, unknown> {
   const { sparsity: _sp, ...pruning } = config.pruning;
   const signin = config.signin.enabled ? config.signin : { enabled: false };
-  return { pruning, signin };
+  if (!config.sparsify) return { pruning, signin };
+  const { sparsity: _ss, ...sparsify } = config.sparsify;
+  return { pruning, sparsify, signin };
+}
+
+/** A row's fields but Sign-In (canonical JSON): the key that pairs a Sign-In row with its plain row. */
+function pairingKey(config: ExperimentConfig): string {
+  const { signin: _s, ...rest } = methodFields(config);
+  return canonicalJson(config.sparsify ? rest : rest.pruning);
 }
 
 /** Appends ' (k=v, …)' to labels that would otherwise collide, naming only the fields that differ. */
@@ -125,8 +145,10 @@ export interface AccuracyCell {
 export interface AccuracyRow {
   label: string;
   method: PruningMethod;
+  /** The row's sparsify method (dense-to-sparse or dynamic sparse training), when it has one. */
+  sparsify?: SparsifyMethod;
   signin: boolean;
-  /** The row's pruning fields but sparsity (canonical JSON): a Sign-In row pairs with the plain row that has the same. */
+  /** The row's pruning (and sparsify) fields but sparsity (canonical JSON): a Sign-In row pairs with the plain row that has the same. */
   pruningKey: string;
   cells: (AccuracyCell | undefined)[];
 }
@@ -163,7 +185,8 @@ function settingGroups(runs: readonly RunRecord[]): { groups: Group[]; titles: M
   return { groups, titles };
 }
 
-const methodRank = (m: PruningMethod): number => PRUNING_METHODS.indexOf(m);
+/** Pruning at initialization first (in PRUNING_METHODS order), then the sparsify methods. */
+const methodRank = (r: AccuracyRow): number => (r.sparsify ? PRUNING_METHODS.length + SPARSIFY_METHODS.indexOf(r.sparsify) : PRUNING_METHODS.indexOf(r.method));
 
 const isObj = (x: unknown) => typeof x === 'object' && x !== null;
 const isNumber = (x: unknown) => typeof x === 'number';
@@ -213,23 +236,24 @@ export function accuracyTables(runs: readonly RunRecord[]): AccuracyTable[] {
   const { groups, titles } = settingGroups(runs);
   return groups.map((g) => {
     const finished = g.runs.filter((r) => r.final);
-    const sparsities = [...new Set(finished.map((r) => r.config.pruning.sparsity))].sort((a, b) => a - b);
+    const sparsities = [...new Set(finished.map((r) => runSparsity(r.config)))].sort((a, b) => a - b);
     const byMethod = [...groupBy(finished, (r) => canonicalJson(methodFields(r.config)))].map(([, rs]) => rs);
     const labels = disambiguate(byMethod, (rs) => methodLabel(rs[0].config), (rs) => methodFields(rs[0].config));
     const rows: AccuracyRow[] = byMethod.map((rs) => ({
       label: labels.get(rs)!,
       method: rs[0].config.pruning.method,
+      ...(rs[0].config.sparsify ? { sparsify: rs[0].config.sparsify.method } : {}),
       signin: rs[0].config.signin.enabled,
-      pruningKey: canonicalJson(methodFields(rs[0].config).pruning),
+      pruningKey: pairingKey(rs[0].config),
       cells: sparsities.map((s) => {
-        const cellRuns = rs.filter((r) => r.config.pruning.sparsity === s).sort((a, b) => a.config.seed - b.config.seed);
+        const cellRuns = rs.filter((r) => runSparsity(r.config) === s).sort((a, b) => a.config.seed - b.config.seed);
         if (cellRuns.length === 0) return undefined;
         const values = cellRuns.map((r) => r.final!.testAcc * 100);
         const st = meanStd(values);
         return { sparsity: s, values, seeds: cellRuns.map((r) => r.config.seed), n: st.n, mean: st.mean, std: st.std };
       }),
     }));
-    rows.sort((a, b) => methodRank(a.method) - methodRank(b.method) || Number(a.signin) - Number(b.signin) || a.label.localeCompare(b.label));
+    rows.sort((a, b) => methodRank(a) - methodRank(b) || Number(a.signin) - Number(b.signin) || a.label.localeCompare(b.label));
     return { title: titles.get(g)!, setting: g.setting, sparsities, rows, unfinished: g.runs.filter((r) => !r.final).map((r) => r.name) };
   });
 }
@@ -318,7 +342,7 @@ export function plotData(table: AccuracyTable, runs: readonly RunRecord[], inclu
   for (const r of tableRuns) {
     const method = byFields.get(canonicalJson(methodFields(r.config)))!;
     runLabels.set(r.name, method);
-    const sparsity = sparsityLabel(r.config.pruning.sparsity);
+    const sparsity = sparsityLabel(runSparsity(r.config));
     const seed = r.config.seed;
     let lastFlips: MetricsRow['signFlips'];
     for (const m of r.metrics) {
@@ -335,7 +359,7 @@ export function plotData(table: AccuracyTable, runs: readonly RunRecord[], inclu
     }
   }
   const methods = [...table.rows.map((r) => r.label), ...[...byFields.values()].filter((l) => !table.rows.some((r) => r.label === l))];
-  const sparsities = [...new Set(tableRuns.map((r) => r.config.pruning.sparsity))].sort((a, b) => a - b).map(sparsityLabel);
+  const sparsities = [...new Set(tableRuns.map((r) => runSparsity(r.config)))].sort((a, b) => a - b).map(sparsityLabel);
   return { title: table.title, order: { methods, sparsities }, accuracy, flips, layers, layerNames, runLabels };
 }
 

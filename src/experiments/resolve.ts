@@ -2,13 +2,24 @@
 import { augmentTransforms, centerCrop, defaultTransforms, MEAN_STD, normalize, randomHorizontalFlip, randomResizedCrop, resize, toTensor, type Transform } from '../data';
 import type { PruneOptions, PrunerName } from '../pruning';
 import { InvalidArgumentError } from '../errors';
+import { impPlan } from '../sparsify/imp-plan';
+import { LEVEL_METHODS } from '../sparsify/methods';
 import { createSchedule, type LrSchedule } from '../train/schedule';
 import { configArg, datasetInfo, type DatasetInfo, type ExperimentConfig } from './schema';
 
-/** The learning rate as a function of fractional epoch (warm-up + cosine/step/constant). */
+/**
+ * The learning rate as a function of fractional epoch (warm-up + cosine/step/constant). IMP and
+ * LRR restart it every level: the schedule spans epochsPerLevel and level L's epoch t reads it
+ * at t − L · epochsPerLevel.
+ */
 export function scheduleFor(config: ExperimentConfig): LrSchedule {
   configArg('config', config);
-  return createSchedule({ ...config.schedule, lr: config.optimizer.lr, epochs: config.epochs });
+  const s = config.sparsify;
+  const plan = s && LEVEL_METHODS.includes(s.method) ? impPlan(s, config.epochs).plan : undefined;
+  const schedule = createSchedule({ ...config.schedule, lr: config.optimizer.lr, epochs: plan?.epochsPerLevel ?? config.epochs });
+  if (!plan) return schedule;
+  const { epochsPerLevel: e, levels } = plan;
+  return (t) => schedule(t - e * Math.min(Math.floor(t / e), levels - 1));
 }
 
 /**

@@ -14,7 +14,7 @@ import { InvalidArgumentError } from '../errors';
 import { createModel, resolveModelOptions } from '../models';
 import { optimizerFor } from './optimizer';
 import { pruneModel, type PrunerName } from '../pruning';
-import { sparsifyCallbacksFromConfig } from '../sparsify';
+import { ImpLevels, sparsifyCallbacksFromConfig } from '../sparsify';
 import { applySignIn, SignInResetSchedule, SignTracker, type SignStats } from '../signin';
 import { cuda, manualSeed, setNumThreads } from '../tensor/runtime';
 import type { Callback, EpochMetrics, TrainContext } from '../train/callbacks';
@@ -22,6 +22,7 @@ import { hasCheckpoint, loadLatestCheckpoint, saveCheckpoint } from '../train/ch
 import { Trainer, type Batch, type BatchSource } from '../train/trainer';
 import { acquireRunLock } from './lock';
 import type { SignFlips } from './metrics';
+import { runLabel } from './report';
 import { runPaths } from './paths';
 import { hessianCallbacks } from './hessian-callback';
 import { pruneBatch, prunerNeedsData } from './prune-data';
@@ -132,8 +133,12 @@ function checkTrainArgs(config: unknown, runDir: unknown): void {
   if (!isDir) throw new InvalidArgumentError('runDir', 'an existing run directory (createRunDir(runsDir, config).dir)', runDir);
 }
 
-/** 'random (erk) 95% + Sign-In seed 0': how the progress bar and the run's log lines name a run. */
+/**
+ * 'random (erk) 95% + Sign-In seed 0', 'RiGL + Sign-In 90% seed 0': how the progress bar and the
+ * run's log lines name a run.
+ */
 function runName(config: ExperimentConfig): string {
+  if (config.sparsify) return `${runLabel(config)} seed ${config.seed}`;
   const p = config.pruning;
   const method = p.method === 'none' ? 'dense' : `${p.method}${p.distribution && p.scope === 'layerwise' ? ` (${p.distribution})` : ''} ${Number((p.sparsity * 100).toFixed(2))}%`;
   return `${method}${config.signin.enabled ? ' + Sign-In' : ''} seed ${config.seed}`;
@@ -213,8 +218,10 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
       period: s.resetPeriod, unit: s.resetUnit, stopAfterEpoch: s.stopResetAfterEpoch, epochs: config.epochs, momentum: s.momentumAtReset, optimizer,
     }));
   }
-  callbacks.push(...sparsifyCallbacksFromConfig(config, Math.min(train.length, config.dataset.maxTrainBatches ?? Infinity)));
-  const checkpointed: Callback[] = [...callbacks, tracker];
+  const sparsify = sparsifyCallbacksFromConfig(config, Math.min(train.length, config.dataset.maxTrainBatches ?? Infinity));
+  const levels = sparsify.filter((cb): cb is ImpLevels => cb instanceof ImpLevels);
+  callbacks.push(...sparsify.filter((cb) => !(cb instanceof ImpLevels)));
+  const checkpointed: Callback[] = [...callbacks, ...levels, tracker];
   if (dp.worldSize > 1) {
     // Each rank's training loss and accuracy are over its shard; the row records the whole batch's
     // (equal shard sizes, so the mean of the ranks' means). A collective: it runs on every rank.
@@ -238,6 +245,9 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
       saveCheckpoint(paths.checkpoint, { model, optimizer, callbacks: checkpointed, position: { epoch: ctx.epoch, step: ctx.step } }, { previous: paths.checkpointPrev });
     },
   }));
+  // IMP / LRR prune and rewind after a level's last row and checkpoint, so both hold the level as
+  // trained; a run resumed from that checkpoint prunes at its start (ImpLevels.onTrainStart).
+  callbacks.push(...levels);
 
   const trainer = new Trainer({
     model, optimizer, train: config.dataset.maxTrainBatches !== undefined ? new FirstBatches(train, config.dataset.maxTrainBatches) : train,
@@ -273,6 +283,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
     }
     return { epoch: trainer.ctx.epoch, testAcc: final.testAcc ?? 0, resumedFrom };
   } finally {
+    for (const cb of levels) cb.dispose();
     tracker.dispose();
     optimizer.dispose();
     model.dispose();

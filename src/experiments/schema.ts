@@ -12,8 +12,9 @@ import { datasetNames, type KnownDatasetName } from '../data/registry';
 import { describeValue, IssuesError, type Issue } from '../errors';
 import { DISTRIBUTION_NAMES, type DistributionName } from '../pruning/distributions';
 import { registeredNames as prunerNames, type PrunerName } from '../pruning/registry';
-import { MAX_LIST_LENGTH, maxThreads, maxThreadsReason, obj, str } from '../validate';
-import { SPARSIFY_METHODS } from '../sparsify/methods';
+import { MAX_LIST_LENGTH, maxThreads, maxThreadsReason, num, obj, str } from '../validate';
+import { impPlan, type ImpPlanInput } from '../sparsify/imp-plan';
+import { LEVEL_METHODS, SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
 
 /**
  * The names a config may use come from the registries when a config is parsed, so a pruner or
@@ -176,7 +177,7 @@ const SignInSchema = z.strictObject({
 // Dense-to-sparse and dynamic sparse training (src/sparsify, docs/sparsify.md). Optional with no
 // default, so that configs without it keep their hashes.
 const SparsifySchema = z.strictObject({
-  method: z.enum(SPARSIFY_METHODS).describe("'gmp', 'rigl', 'set', 'acdc' or 'str' (required in the section); needs pruning.method 'none'."),
+  method: z.enum(SPARSIFY_METHODS).describe("'gmp', 'rigl', 'set', 'acdc', 'str', 'imp' or 'lrr' (required in the section); needs pruning.method 'none'."),
   sparsity: z.number().min(0).lt(1).describe('Final fraction of masked conv/linear weights REMOVED, in [0, 1) (required in the section). STR: nominal only (its sparsity follows from sInit and weight decay).'),
   scope: z.enum(PRUNING_SCOPES).optional().describe("gmp, acdc: magnitude threshold 'global' or 'layerwise'. Default: 'global' (gmp), 'layerwise' (acdc)."),
   startEpoch: z.number().min(0).optional().describe('gmp: first pruning epoch. Default 0.'),
@@ -192,6 +193,11 @@ const SparsifySchema = z.strictObject({
   finetuneEpochs: nonNegInt().optional().describe('acdc: final sparse fine-tuning epochs. Default 10.'),
   resetMomentumAfterDecompress: z.boolean().optional().describe('acdc: zero the momentum of masked layers when a dense phase starts. Default true.'),
   sInit: z.number().optional().describe('str: initial threshold parameter s (threshold σ(s)); trained with the optimizer\'s momentum and weight decay. Default -3200.'),
+  levels: z.number().int().min(2).optional().describe('imp, lrr: training levels, the dense level 0 included (levels − 1 prunes; the last level trains at sparsity). Default: 1 + round(log(1 − sparsity) / log(0.8)), the levels of 20% prunes.'),
+  pruneFraction: z.number().gt(0).lt(1).optional().describe('imp, lrr: fraction of the kept weights pruned (global |θ|) at each level start. Default: 1 − (1 − sparsity)^(1/(levels − 1)), so the last level is at sparsity (0.2 per level in OpenLTH).'),
+  epochsPerLevel: z.number().int().min(1).optional().describe('imp, lrr: epochs of each level, the LR schedule restarting each level (epochs = levels × epochsPerLevel). Default: epochs / levels.'),
+  rewindIteration: nonNegInt().optional().describe('imp: the iteration of level 0 whose weights every level rewinds to (0: the original lottery ticket). Default 0.'),
+  rewindEpoch: z.number().min(0).optional().describe('imp: the rewind point in epochs of level 0 (rounded to an iteration); instead of rewindIteration.'),
 });
 
 const OptimizerSchema = z.strictObject({
@@ -245,6 +251,13 @@ export const ExperimentConfig = z.strictObject({
 
 /** A validated config with every default filled in. */
 export type ExperimentConfig = z.output<typeof ExperimentConfig>;
+
+/** The sparsity a run trains to: sparsify.sparsity with a sparsify section, else pruning.sparsity. */
+export function runSparsity(config: { pruning: { sparsity: number }; sparsify?: { sparsity: number } }): number {
+  const c = obj<typeof config>('config', config, 'experiment config object');
+  if (c.sparsify !== undefined) return num('config.sparsify.sparsity', obj<{ sparsity: number }>('config.sparsify', c.sparsify, 'sparsify section object').sparsity, 0, 1);
+  return num('config.pruning.sparsity', obj<{ sparsity: number }>('config.pruning', c.pruning, 'pruning section object').sparsity, 0, 1);
+}
 /** What a config file may contain: required fields plus any subset of the defaulted ones. */
 export type ExperimentConfigInput = z.input<typeof ExperimentConfig>;
 export type PruningHparams = ExperimentConfig['pruning'];
@@ -374,6 +387,34 @@ function rawAt(raw: unknown, path: string): unknown {
 }
 
 /**
+ * IMP / LRR: the level plan's issues (imp-plan.ts), and the epochs of one level, which the
+ * schedule spans (undefined for other methods or when the section's fields are not valid yet).
+ */
+function levelEpochsOf(raw: unknown, epochs: number, issues: Issue[]): number | undefined {
+  const s = getDotted(raw, 'sparsify');
+  if (!isObj(s) || typeof s.method !== 'string' || !LEVEL_METHODS.includes(s.method as SparsifyMethod)) return undefined;
+  if (!Number.isInteger(epochs) || epochs < 1 || typeof s.sparsity !== 'number' || s.sparsity < 0 || s.sparsity >= 1) return undefined;
+  const field = (k: string, ok: (v: number) => boolean) => (s[k] === undefined || (typeof s[k] === 'number' && ok(s[k] as number)));
+  const intAtLeast = (m: number) => (v: number) => Number.isInteger(v) && v >= m;
+  if (!field('levels', intAtLeast(2)) || !field('pruneFraction', (v) => v > 0 && v < 1) || !field('epochsPerLevel', intAtLeast(1))
+    || !field('rewindIteration', intAtLeast(0)) || !field('rewindEpoch', (v) => v >= 0)) return undefined;
+  if (s.method === 'lrr') {
+    for (const k of ['rewindIteration', 'rewindEpoch']) {
+      if (s[k] !== undefined) issues.push({ code: 'custom', path: `sparsify.${k}`, message: "Expected no rewind point for 'lrr' (it keeps the trained weights); use method 'imp' to rewind" });
+    }
+  }
+  if (s.rewindIteration !== undefined && s.rewindEpoch !== undefined) {
+    issues.push({ code: 'custom', path: 'sparsify.rewindEpoch', message: 'Expected rewindIteration or rewindEpoch, not both' });
+  }
+  if (s.scope === 'layerwise') {
+    issues.push({ code: 'custom', path: 'sparsify.scope', message: `Expected 'global' or nothing for '${s.method}' (it prunes by global magnitude, as OpenLTH's sparse_global)` });
+  }
+  const { plan, issues: planIssues } = impPlan(s as unknown as ImpPlanInput, epochs);
+  issues.push(...planIssues.map((i) => ({ code: 'custom', ...i })));
+  return plan?.epochsPerLevel;
+}
+
+/**
  * Checks that involve more than one field. They read the raw input defensively (each check runs
  * only when its own fields have valid types), so they are reported together with field errors.
  */
@@ -413,8 +454,11 @@ function crossFieldIssues(raw: unknown): Issue[] {
   }
   const epochs = rawAt(raw, 'epochs');
   const warmup = rawAt(raw, 'schedule.warmupEpochs');
-  if (typeof epochs === 'number' && Number.isInteger(epochs) && epochs >= 1 && typeof warmup === 'number' && warmup >= epochs) {
-    issues.push({ code: 'custom', path: 'schedule.warmupEpochs', message: `Expected a number < epochs (${epochs}) but received ${describeValue(warmup)}` });
+  const levelEpochs = typeof epochs === 'number' ? levelEpochsOf(raw, epochs, issues) : undefined;
+  const scheduleEpochs = levelEpochs ?? epochs;
+  if (typeof scheduleEpochs === 'number' && Number.isInteger(scheduleEpochs) && scheduleEpochs >= 1 && typeof warmup === 'number' && warmup >= scheduleEpochs) {
+    const of = levelEpochs !== undefined ? 'sparsify.epochsPerLevel' : 'epochs';
+    issues.push({ code: 'custom', path: 'schedule.warmupEpochs', message: `Expected a number < ${of} (${scheduleEpochs}) but received ${describeValue(warmup)}` });
   }
   return issues;
 }

@@ -28,6 +28,7 @@ import { empty } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import { cat } from '../tensor/ops';
 import type { Tensor } from '../tensor/tensor';
+import { obj } from '../validate';
 import { Model } from './base';
 
 export interface VisionTransformerOptions {
@@ -106,6 +107,7 @@ export class VisionTransformer extends Model {
 
   constructor(o: VisionTransformerOptions) {
     super();
+    obj('options', o, 'VisionTransformer options ({ inChannels, imgSize, ... })');
     this.inputShape = [o.inChannels, o.imgSize, o.imgSize];
     this.dropRate = o.dropRate ?? 0;
     const dim = o.embedDim;

@@ -3,11 +3,13 @@
  * trainer's (checkpointed) callbacks; the section is plain data so that src/sparsify does not
  * depend on src/experiments (src/experiments/schema.ts validates it and fills the defaults).
  */
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError, IssuesError } from '../errors';
 import type { Generator } from '../tensor/runtime';
 import { Acdc } from './acdc';
 import { Gmp } from './gmp';
 import type { SparsifyCallback } from './hooks';
+import { ImpLevels } from './imp-levels';
+import { impPlan } from './imp-plan';
 import { SPARSIFY_METHODS, type SparsifyMethod } from './methods';
 import { Rigl } from './rigl';
 import type { Scope } from './select';
@@ -37,6 +39,12 @@ export interface SparsifyConfig {
   resetMomentumAfterDecompress?: boolean;
   /** STR */
   sInit?: number;
+  /** IMP / LRR (src/sparsify/imp-plan.ts) */
+  levels?: number;
+  pruneFraction?: number;
+  epochsPerLevel?: number;
+  rewindIteration?: number;
+  rewindEpoch?: number;
 }
 
 export interface SparsifyRunInfo {
@@ -49,11 +57,27 @@ export interface SparsifyRunInfo {
   signin?: { enabled: boolean; resetPeriod: number; resetUnit: 'epochs' | 'steps'; stopResetAfterEpoch?: number; momentumAtReset: 'keep' | 'zero' };
 }
 
+/** The IMP / LRR callback of a section (its plan from imp-plan.ts; the rewind epoch in iterations). */
+function impLevelsFromConfig(s: SparsifyConfig, epochs: number, stepsPerEpoch: number): ImpLevels {
+  const { plan, issues } = impPlan(s, epochs);
+  if (!plan) throw new IssuesError('ERR_CONFIG', `Invalid ${s.method} plan`, issues.map((i) => ({ code: 'custom', ...i })));
+  if (s.method === 'lrr' && (s.rewindIteration !== undefined || s.rewindEpoch !== undefined)) {
+    throw new InvalidArgumentError('sparsify.rewindIteration', "no rewind point for 'lrr' (it keeps the trained weights; use 'imp' to rewind)", s.rewindIteration ?? s.rewindEpoch);
+  }
+  const rewindStep = s.rewindEpoch !== undefined ? Math.round(s.rewindEpoch * stepsPerEpoch) : s.rewindIteration;
+  if (rewindStep !== undefined && rewindStep >= plan.epochsPerLevel * stepsPerEpoch) {
+    const field = s.rewindEpoch !== undefined ? 'sparsify.rewindEpoch' : 'sparsify.rewindIteration';
+    throw new InvalidArgumentError(field, `an iteration of level 0 (< ${plan.epochsPerLevel * stepsPerEpoch}: ${plan.epochsPerLevel} epochs of ${stepsPerEpoch} steps)`, rewindStep);
+  }
+  return new ImpLevels({ rewind: s.method === 'imp', ...plan, rewindStep: s.method === 'imp' ? rewindStep : undefined });
+}
+
 /**
  * The callbacks of a config's `sparsify` section (none without one): the method, then a
  * SparsityRecorder. GMP's end epoch defaults to 75% of the epochs; RiGL's total steps are
  * epochs × stepsPerEpoch; STR trains with the run's momentum and weight decay and, with Sign-In,
- * resets its raw weight's factors on the run's Sign-In schedule.
+ * resets its raw weight's factors on the run's Sign-In schedule; IMP / LRR train `levels` levels of
+ * the epochs (the runner places that callback after its checkpoint).
  */
 export function sparsifyCallbacksFromConfig(cfg: SparsifyRunInfo, stepsPerEpoch: number, generator?: Generator): SparsifyCallback[] {
   const s = cfg.sparsify;
@@ -90,6 +114,10 @@ export function sparsifyCallbacksFromConfig(cfg: SparsifyRunInfo, stepsPerEpoch:
       method = new Str({ sInit: s.sInit, momentum: cfg.optimizer?.momentum, weightDecay: cfg.optimizer?.weightDecay, signinReset });
       break;
     }
+    case 'imp':
+    case 'lrr':
+      method = impLevelsFromConfig(s, cfg.epochs, stepsPerEpoch);
+      break;
     default:
       throw new InvalidArgumentError('sparsify.method', `one of ${SPARSIFY_METHODS.join(', ')}`, (s as { method: unknown }).method);
   }

@@ -3,6 +3,8 @@ export * from './config';
 export * from './gmp';
 export * from './hooks';
 export * from './imp';
+export * from './imp-levels';
+export * from './imp-plan';
 export * from './mask-change';
 export * from './methods';
 export * from './rigl';

@@ -1,3 +1,11 @@
 /** The sparsify method names (no tensor imports: src/experiments/schema.ts reads them). */
-export const SPARSIFY_METHODS = ['gmp', 'rigl', 'set', 'acdc', 'str'] as const;
+export const SPARSIFY_METHODS = ['gmp', 'rigl', 'set', 'acdc', 'str', 'imp', 'lrr'] as const;
 export type SparsifyMethod = (typeof SPARSIFY_METHODS)[number];
+
+/** The methods that train in levels (prune between levels, restart the schedule). */
+export const LEVEL_METHODS: readonly SparsifyMethod[] = ['imp', 'lrr'];
+
+/** How reports and run labels name each method. */
+export const SPARSIFY_LABELS: Record<SparsifyMethod, string> = {
+  gmp: 'GMP', rigl: 'RiGL', set: 'SET', acdc: 'AC/DC', str: 'STR', imp: 'IMP', lrr: 'LRR',
+};

@@ -11,7 +11,7 @@ import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
 import { cat } from '../tensor/ops';
 import { Tensor } from '../tensor/tensor';
-import { isInt, list } from '../validate';
+import { isInt, list, oneOf } from '../validate';
 
 export const SCOPES = ['global', 'layerwise'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -65,7 +65,10 @@ export function globalTopK(scores: readonly Tensor[], k: number, eligible?: read
  * more than the eligible entries keeps all of them.
  */
 export function magnitudeMasks(layers: readonly MaskedLayer[], density: number, scope: Scope, eligible?: readonly Tensor[]): Tensor[] {
+  list<MaskedLayer>('layers', layers, 'array of masked layers (MaskedConv2d or MaskedLinear)', isMaskedLayer);
   if (typeof density !== 'number' || !(density >= 0 && density <= 1)) throw new InvalidArgumentError('density', 'number in [0, 1]', density);
+  oneOf('scope', scope, SCOPES);
+  if (eligible !== undefined) tensorList('eligible', eligible, layers.length);
   return tidy(() => {
     const scores = layers.map(magnitude);
     const caps = layers.map((l, i) => (eligible ? tidy(() => eligible[i].ne(0).sum().item()) : l.weight.numel));

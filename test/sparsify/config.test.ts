@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import {
-  Acdc, Gmp, InvalidArgumentError, Rigl, SparsityRecorder, Str, changeMasks, expandSweep, loadSweepFile, manualSeed, maskedLayers, ones, parseConfig,
+  Acdc, Gmp, InvalidArgumentError, magnitudeMasks, Rigl, SparsityRecorder, Str, changeMasks, expandSweep, loadSweepFile, manualSeed, maskedLayers, ones, parseConfig,
   signTransfer, sparsifyCallbacksFromConfig, tidy, zeros, type TransferKind,
 } from '../../src';
 import { createToyModel } from '../helpers/toy-model';
@@ -74,6 +74,14 @@ describe('sparsify API input checks', () => {
     expect(() => changeMasks(model, new Map([good, ['fc', ones([3])]]))).toThrow(/shape \[10, 8\] for masks\['fc'\] but received a Tensor of shape \[3\]/);
     expect(() => changeMasks(model, new Map([good, ['fc', tidy(() => ones([10, 8]).mul(0.5))]]))).toThrow(/masks\['fc'\].*other values/);
     expect(conv1.density()).toBe(1);
+  });
+
+  it('magnitudeMasks names bad layers, scope and eligible masks', () => {
+    manualSeed(1);
+    const layers = maskedLayers(createToyModel()).map(([, l]) => l);
+    expect(() => magnitudeMasks(0 as never, 0, 0 as never)).toThrow(/Expected array of masked layers \(MaskedConv2d or MaskedLinear\) for layers but received 0/);
+    expect(() => magnitudeMasks(layers, 0.5, 'nope' as never)).toThrow(/for scope but received 'nope'|for scope but received "nope"/);
+    expect(() => magnitudeMasks(layers, 0.5, 'global', [])).toThrow(/Expected array of 3 Tensors for eligible/);
   });
 
   it('rejects bad options by name', () => {

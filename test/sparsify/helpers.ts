@@ -117,3 +117,27 @@ export class InvariantProbe implements Callback {
     for (const t of this.last.values()) t.dispose();
   }
 }
+
+/** A tensor's values as float64 numbers. */
+export function values(t: Tensor): number[] {
+  return Array.from(tidy(() => t.detach().to('float64').contiguous().toArray()) as ArrayLike<number>);
+}
+
+/** The expected mask, from a float64 sort: the k largest |θ| among the kept, ties to the lower index. */
+export function expectedKeep(model: Module, k: number): number[][] {
+  const flat: { v: number; i: number; kept: boolean }[] = [];
+  const layers = maskedLayers(model);
+  for (const [, l] of layers) {
+    const w = values(l.weight);
+    const m = values(l.mask);
+    w.forEach((v, j) => flat.push({ v: Math.abs(v), i: flat.length, kept: m[j] !== 0 }));
+  }
+  const chosen = new Set(flat.filter((e) => e.kept).sort((a, b) => b.v - a.v || a.i - b.i).slice(0, k).map((e) => e.i));
+  let at = 0;
+  return layers.map(([, l]) => Array.from({ length: l.weight.numel }, () => (chosen.has(at++) ? 1 : 0)));
+}
+
+/** Every parameter and buffer of a model as float64 numbers, by state-dict key. */
+export function flatState(model: Module): Record<string, number[]> {
+  return Object.fromEntries([...model.stateDict()].map(([k, t]) => [k, values(t)]));
+}

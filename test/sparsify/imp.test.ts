@@ -3,26 +3,8 @@
  * (checked against a plain float64 sort of the trained weights), IMP restores every kept weight,
  * BatchNorm parameter and Sign-In factor from the rewind point, LRR keeps the trained weights.
  */
-import { RewindPoint, SGD, impNextLevel, maskedLayers, tidy, type Module, type Tensor } from '../../src';
-import { fixedSource, toySetup, train, violations } from './helpers';
-
-function values(t: Tensor): number[] {
-  return Array.from(tidy(() => t.detach().to('float64').contiguous().toArray()) as ArrayLike<number>);
-}
-
-/** The expected mask, from a float64 sort: the k largest |θ| among the kept, ties to the lower index. */
-function expectedKeep(model: Module, k: number): number[][] {
-  const flat: { v: number; i: number; kept: boolean }[] = [];
-  const layers = maskedLayers(model);
-  for (const [, l] of layers) {
-    const w = values(l.weight);
-    const m = values(l.mask);
-    w.forEach((v, j) => flat.push({ v: Math.abs(v), i: flat.length, kept: m[j] !== 0 }));
-  }
-  const chosen = new Set(flat.filter((e) => e.kept).sort((a, b) => b.v - a.v || a.i - b.i).slice(0, k).map((e) => e.i));
-  let at = 0;
-  return layers.map(([, l]) => Array.from({ length: l.weight.numel }, () => (chosen.has(at++) ? 1 : 0)));
-}
+import { RewindPoint, SGD, impNextLevel, maskedLayers, tidy, type Tensor } from '../../src';
+import { expectedKeep, fixedSource, toySetup, train, values, violations } from './helpers';
 
 describe.each([false, true])('IMP and LRR (Sign-In %s)', (signin) => {
   it('IMP: two levels of 20% global magnitude pruning with rewinding to step 2', async () => {
