@@ -3,7 +3,7 @@
  * 16-element float32 tensors, timed in one process at 1 libtorch thread. Layers are measured in
  * interleaved blocks (every layer once per round, rounds repeated) so that machine load hits
  * them alike; the table gives the median over rounds with the min–max spread, in ns of CPU time
- * per call.
+ * per call. The min is the best estimate of a layer's own cost on a loaded machine.
  *
  *   npx tsx bench/op-layers.ts [--rounds 15] [--calls 50000]
  */
@@ -66,7 +66,7 @@ function main(): void {
   for (let r = 0; r < rounds; r++) layers.forEach(([, f], i) => res[i].push(time(calls, f)));
   for (let i = 0; i < layers.length; i++) {
     const xs = res[i];
-    console.log(`${layers[i][0].padEnd(40)} ${median(xs).toFixed(0).padStart(6)} ns (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`);
+    console.log(`${layers[i][0].padEnd(42)} ${median(xs).toFixed(0).padStart(6)} ns (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`);
   }
   console.log(`load average ${require('node:os').loadavg().map((l: number) => l.toFixed(2)).join(' ')}`);
 }

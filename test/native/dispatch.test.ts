@@ -1,9 +1,12 @@
 /**
- * The op-call path (native/dispatch.cc): arguments whose conversion runs JS. Each case runs in a
- * child process, because the bug it guards against is a crash of the whole process.
+ * The op-call path (native/dispatch.cc, src/tensor/dispatch.ts): arguments whose conversion runs
+ * JS (each such case in a child process, because the bug it guards against is a crash of the
+ * whole process), the unboxed binaryOp against PyTorch eager, and the one-pass argument
+ * conversion.
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import type { Tensor } from '../../src';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -102,6 +105,8 @@ for c in json.load(sys.stdin):
 print(json.dumps(out))
 `, cases);
     const S = api();
+    const N = (require('../../src/native') as typeof import('../../src/native')).native();
+    const spy = jest.spyOn(N, 'binaryOp');
     S.tidy(() => {
       cases.forEach((c, i) => {
         const a = S.tensor(c.a as number[], { dtype: c.ad as never });
@@ -118,6 +123,9 @@ print(json.dumps(out))
         }
       });
     });
+    // Every one of these calls took the unboxed path (out of place and in place per case).
+    expect(spy).toHaveBeenCalledTimes(2 * cases.length);
+    spy.mockRestore();
   });
 
   it('records autograd: gradients of x*y + (x - 2y)/4 are the closed forms', () => {
@@ -182,6 +190,33 @@ print(json.dumps(out))
         ['ERR_INVALID_ARG', "Expected a number for 'alpha' of aten::add but received 'x' of type string"],
         ['ERR_TENSOR_DISPOSED', expect.stringContaining('Tensor is disposed')],
       ]);
+    });
+  });
+});
+
+describe('op arguments are converted in one pass', () => {
+  it('an array with a hole is refused with the path of the array that has it', () => {
+    const S = require('../../src') as typeof import('../../src');
+    const message = (args: unknown[], kwargs?: Record<string, unknown>, q = 'aten::cat') => {
+      try {
+        S.unsafeCall(q, args, kwargs);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'no error';
+    };
+    S.tidy(() => {
+      const a = S.tensor([1, 2]);
+      // eslint-disable-next-line no-sparse-arrays
+      const holey = [1, , 2];
+      expect(message([holey], undefined, 'aten::zeros')).toBe('Expected an array without holes for argument 0 of aten::zeros but received an array of length 3');
+      expect(message([[a, holey], 0])).toBe('Expected an array without holes for argument 0[1] of aten::cat but received an array of length 3');
+      expect(message([[[a, holey]], 0])).toBe('Expected an array without holes for argument 0[0][1] of aten::cat but received an array of length 3');
+      expect(message([], { size: holey }, 'aten::zeros')).toBe("Expected an array without holes for 'size' of aten::zeros but received an array of length 3");
+      expect(message([new Array(2 ** 32 - 1)], undefined, 'aten::zeros')).toContain('for argument 0 of aten::zeros');
+      // Tensors inside lists become handles; a list without tensors passes through as it is.
+      expect(S.unsafeCall<Tensor>('aten::cat', [[a, a], 0]).toArray()).toEqual([1, 2, 1, 2]);
+      expect(S.unsafeCall<Tensor>('aten::zeros', [[2, 3]]).shape).toEqual([2, 3]);
     });
   });
 });
