@@ -16,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Function tensorClass = NativeTensor::Define(env);
   Napi::Function generatorClass = NativeGenerator::Define(env);
   data->tensorClass = Napi::Persistent(tensorClass);
+  data->tensorPrototype = Napi::Persistent(tensorClass.Get("prototype").As<Napi::Object>());
   data->generatorClass = Napi::Persistent(generatorClass);
   exports.Set("NativeTensor", tensorClass);
   exports.Set("Generator", generatorClass);
@@ -24,6 +25,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("opHandle", Export<OpHandle>);
   fn("opSchema", Export<OpSchema>);
   fn("callOp", Export<CallOp>);
+  fn("binaryOp", Export<BinaryOp>);
   fn("backward", Export<Backward>);
   fn("grad", Export<Grad>);
   fn("setGradEnabled", Export<SetGradEnabled>);

@@ -7,6 +7,7 @@
 #include <c10/core/Device.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -313,6 +314,9 @@ struct PendingRelease {
 
 std::mutex g_release_mutex;
 std::vector<PendingRelease> g_pending;
+// g_pending's size, read without the lock: every dispose() drains, and almost always finds
+// nothing to do.
+std::atomic<size_t> g_pending_count{0};
 
 struct BufferKeeper {
   napi_env env;
@@ -353,6 +357,7 @@ bool IsResizable(Napi::Env env, const Napi::ArrayBuffer& buffer) {
 }  // namespace
 
 void DrainReleasedBuffers(Napi::Env env) {
+  if (g_pending_count.load(std::memory_order_acquire) == 0) return;
   std::vector<PendingRelease> mine;
   {
     std::lock_guard<std::mutex> lock(g_release_mutex);
@@ -360,6 +365,7 @@ void DrainReleasedBuffers(Napi::Env env) {
                              [&](const PendingRelease& p) { return p.env != static_cast<napi_env>(env); });
     mine.assign(it, g_pending.end());
     g_pending.erase(it, g_pending.end());
+    g_pending_count.store(g_pending.size(), std::memory_order_release);
   }
   for (auto& p : mine) napi_delete_reference(p.env, p.ref);
 }
@@ -415,6 +421,7 @@ at::Tensor FromTypedArray(Napi::Env env, const Napi::TypedArray& arr, const std:
     } else {
       std::lock_guard<std::mutex> lock(g_release_mutex);
       g_pending.push_back({keeper->env, keeper->ref});
+      g_pending_count.store(g_pending.size(), std::memory_order_release);
     }
   };
   return at::from_blob(data, shape, deleter, options);

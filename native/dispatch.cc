@@ -5,6 +5,10 @@
 
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
+#include <ATen/ops/add.h>
+#include <ATen/ops/div.h>
+#include <ATen/ops/mul.h>
+#include <ATen/ops/sub.h>
 
 #include <cmath>
 #include <string>
@@ -49,8 +53,8 @@ bool IntegralDouble(double d) {
 
 // The common argument kinds, converted without building the argument's name: that string only
 // serves error messages, so a value that does not fit is left to ToIValue, which names it.
-bool FastConvert(const Napi::Value& v, const c10::Type& type, c10::optional<int32_t> n,
-                 const Napi::Function& tensorClass, c10::IValue* out) {
+bool FastConvert(Napi::Env env, const Napi::Value& v, const c10::Type& type, c10::optional<int32_t> n,
+                 c10::IValue* out) {
   using K = c10::TypeKind;
   const napi_valuetype t = v.Type();
   switch (type.kind()) {
@@ -59,11 +63,14 @@ bool FastConvert(const Napi::Value& v, const c10::Type& type, c10::optional<int3
         *out = c10::IValue();
         return true;
       }
-      return FastConvert(v, *type.castRaw<c10::OptionalType>()->getElementType(), n, tensorClass, out);
-    case K::TensorType:
-      if (t != napi_object || !v.As<Napi::Object>().InstanceOf(tensorClass)) return false;
-      *out = NativeTensor::Unwrap(v.As<Napi::Object>())->tensor();
+      return FastConvert(env, v, *type.castRaw<c10::OptionalType>()->getElementType(), n, out);
+    case K::TensorType: {
+      if (t != napi_object) return false;
+      NativeTensor* nt = NativeTensor::Find(env, v);
+      if (!nt) return false;
+      *out = nt->tensor();
       return true;
+    }
     case K::FloatType:
       if (t != napi_number) return false;
       *out = v.As<Napi::Number>().DoubleValue();
@@ -138,7 +145,6 @@ Napi::Value CallOp(const Napi::CallbackInfo& info) {
     throw ArgError(OpName(schema) + " takes " + std::to_string(params.size()) + " arguments but received " +
                    std::to_string(nargs));
   }
-  Napi::Function tensorClass = data.tensorClass.Value();
   torch::jit::Stack stack;
   stack.reserve(params.size());
   for (size_t i = 0; i < params.size(); ++i) {
@@ -155,7 +161,7 @@ Napi::Value CallOp(const Napi::CallbackInfo& info) {
       }
     }
     c10::IValue iv;
-    if (!FastConvert(v, *p.type(), p.N(), tensorClass, &iv)) iv = ToIValue(env, v, p, OpName(schema));
+    if (!FastConvert(env, v, *p.type(), p.N(), &iv)) iv = ToIValue(env, v, p, OpName(schema));
     stack.push_back(std::move(iv));
   }
   op.callBoxed(&stack);
@@ -164,6 +170,73 @@ Napi::Value CallOp(const Napi::CallbackInfo& info) {
   auto out = Napi::Array::New(env, stack.size());
   for (size_t i = 0; i < stack.size(); ++i) out.Set(i, FromIValue(env, stack[i]));
   return out;
+}
+
+namespace {
+
+// A JS number as a Scalar: integral numbers stay integral so that integer tensors keep their
+// dtype (as FastConvert does for a schema's Scalar).
+c10::Scalar ScalarOf(double d) {
+  if (IntegralDouble(d)) return c10::Scalar(static_cast<int64_t>(d));
+  return c10::Scalar(d);
+}
+
+const char* const kBinaryNames[] = {"aten::add", "aten::sub", "aten::mul", "aten::div"};
+
+}  // namespace
+
+// The hottest elementwise ops, called unboxed: at::add and the others enter the dispatcher
+// through their typed signature, as PyTorch eager does, with no schema walk, IValue stack or
+// argument conversion by type. TS (dispatch.ts) sends only the shapes it checked: a live Tensor
+// self, a Tensor or number other and a number alpha (or undefined); any other call goes to CallOp,
+// whose messages name the argument. The checks here are the last line for callers of the raw addon.
+Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const double code = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+  if (!(code >= 0 && code < 8 && std::floor(code) == code)) {
+    throw ArgError("Expected an integer in [0, 7] (the op and whether it is in place) for code but received " +
+                   DescribeJs(info[0]));
+  }
+  const int kind = static_cast<int>(code) & 3;
+  const bool inPlace = (static_cast<int>(code) & 4) != 0;
+  const char* name = kBinaryNames[kind];
+  auto tensorArg = [&](const Napi::Value& v) -> const at::Tensor* {
+    NativeTensor* t = NativeTensor::Find(env, v);
+    return t ? &t->tensor() : nullptr;
+  };
+  const at::Tensor* self = tensorArg(info[1]);
+  if (!self) throw ArgError(std::string("Expected a Tensor for 'self' of ") + name + " but received " + DescribeJs(info[1]));
+  const at::Tensor* other = info[2].IsNumber() ? nullptr : tensorArg(info[2]);
+  if (!other && !info[2].IsNumber()) {
+    throw ArgError(std::string("Expected a Tensor or a number for 'other' of ") + name + " but received " + DescribeJs(info[2]));
+  }
+  c10::Scalar alpha(int64_t{1});
+  if (!info[3].IsUndefined()) {
+    if (kind > 1 || !info[3].IsNumber()) {
+      throw ArgError(std::string(kind > 1 ? "Expected undefined (the op has no alpha)" : "Expected a number") +
+                     " for 'alpha' of " + name + " but received " + DescribeJs(info[3]));
+    }
+    alpha = ScalarOf(info[3].As<Napi::Number>().DoubleValue());
+  }
+  const c10::Scalar scalar = other ? c10::Scalar() : ScalarOf(info[2].As<Napi::Number>().DoubleValue());
+  if (inPlace) {
+    const at::Tensor& t = *self;
+    switch (kind) {
+      case 0: other ? t.add_(*other, alpha) : t.add_(scalar, alpha); break;
+      case 1: other ? t.sub_(*other, alpha) : t.sub_(scalar, alpha); break;
+      case 2: other ? t.mul_(*other) : t.mul_(scalar); break;
+      default: other ? t.div_(*other) : t.div_(scalar); break;
+    }
+    return env.Undefined();
+  }
+  at::Tensor out;
+  switch (kind) {
+    case 0: out = other ? at::add(*self, *other, alpha) : at::add(*self, scalar, alpha); break;
+    case 1: out = other ? at::sub(*self, *other, alpha) : at::sub(*self, scalar, alpha); break;
+    case 2: out = other ? at::mul(*self, *other) : at::mul(*self, scalar); break;
+    default: out = other ? at::div(*self, *other) : at::div(*self, scalar); break;
+  }
+  return NativeTensor::Wrap(env, std::move(out));
 }
 
 }  // namespace signin

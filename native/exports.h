@@ -10,6 +10,7 @@ namespace signin {
 Napi::Value OpHandle(const Napi::CallbackInfo& info);
 Napi::Value OpSchema(const Napi::CallbackInfo& info);
 Napi::Value CallOp(const Napi::CallbackInfo& info);
+Napi::Value BinaryOp(const Napi::CallbackInfo& info);
 
 // runtime.cc
 Napi::Value Backward(const Napi::CallbackInfo& info);

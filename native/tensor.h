@@ -14,6 +14,8 @@ namespace signin {
 
 struct AddonData {
   Napi::FunctionReference tensorClass;
+  // NativeTensor.prototype, which NativeTensor::Find compares with.
+  Napi::ObjectReference tensorPrototype;
   Napi::FunctionReference generatorClass;
   std::vector<c10::OperatorHandle> ops;
 };
@@ -33,6 +35,8 @@ class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
   static Napi::Function Define(Napi::Env env);
   static Napi::Object Wrap(Napi::Env env, at::Tensor t);
   static bool Is(Napi::Env env, const Napi::Value& v);
+  // The NativeTensor behind v, or nullptr when v is not one.
+  static NativeTensor* Find(Napi::Env env, const Napi::Value& v);
   // The tensor behind a JS value; `name` appears in the error when v is not a live handle.
   static const at::Tensor& From(Napi::Env env, const Napi::Value& v, const std::string& name);
 

@@ -180,6 +180,21 @@ function argTest(o: Overload, i: number): string {
   return p.optional ? `(${v} === undefined || ${TEST[p.kind](v)})` : TEST[p.kind](v);
 }
 
+/**
+ * The groups whose common case (a Tensor and a Tensor or number, alpha a number) skips overload
+ * picking and the schema-driven call for the addon's unboxed binaryOp (dispatch.ts binary()).
+ */
+const UNBOXED: Record<string, { op: string; alpha: boolean; inPlace: boolean }> = {
+  add: { op: 'add', alpha: true, inPlace: false },
+  sub: { op: 'sub', alpha: true, inPlace: false },
+  mul: { op: 'mul', alpha: false, inPlace: false },
+  div: { op: 'div', alpha: false, inPlace: false },
+  add_: { op: 'add', alpha: true, inPlace: true },
+  sub_: { op: 'sub', alpha: true, inPlace: true },
+  mul_: { op: 'mul', alpha: false, inPlace: true },
+  div_: { op: 'div', alpha: false, inPlace: true },
+};
+
 function groupFunction(name: string, overloads: Overload[]): string {
   const fn = RESERVED.has(name) ? `${name}_` : name;
   const doc = overloads.map((o) => ` *   ${o.schema}`).join('\n');
@@ -198,6 +213,11 @@ function groupFunction(name: string, overloads: Overload[]): string {
     const merged = mergedSignature(overloads);
     if (merged) lines.push(`export function ${fn}${merged};`);
     lines.push(`export function ${fn}(...a: unknown[]): unknown {`);
+    const u = UNBOXED[name];
+    if (u) {
+      const call = u.inPlace ? `binaryInPlace('${u.op}', a)` : `binary<Tensor>('${u.op}', a)`;
+      lines.push(`  if (unboxable(a, ${u.alpha})) return ${call};`);
+    }
     const width = Math.max(...overloads.map((o) => o.params.length));
     for (const o of overloads) {
       // Only the positions where the overloads' tests differ decide.
@@ -236,7 +256,7 @@ export function generate(): string {
     '// Every operator of scripts/gen-aten-ops.txt, one function per name; overloads are picked by the',
     "// arguments' JS types. Parameters keep the schema's order (keyword-only ones last) in camelCase.",
     '/* eslint-disable */',
-    "import { call, callInPlace, op } from './dispatch';",
+    "import { binary, binaryInPlace, call, callInPlace, op, unboxable } from './dispatch';",
     "import type { Generator } from './runtime';",
     "import type { DType, Tensor } from './tensor';",
     '',

@@ -58,6 +58,11 @@ export interface NativeBinding {
   opHandle(name: string, overload: string): number;
   opSchema(id: number): string;
   callOp(id: number, args: unknown[], kwargs?: Record<string, unknown>): unknown;
+  /**
+   * add, sub, mul or div (code 0-3; +4: in place, returns undefined) called unboxed: self a
+   * Tensor, other a Tensor or number, alpha a number or undefined (add and sub only).
+   */
+  binaryOp(code: number, self: NativeTensor, other: NativeTensor | number, alpha?: number): NativeTensor | undefined;
   backward(tensors: NativeTensor[], grads?: NativeTensor[], retainGraph?: boolean, createGraph?: boolean): void;
   grad(outputs: NativeTensor[], inputs: NativeTensor[], gradOutputs?: NativeTensor[], retainGraph?: boolean,
     createGraph?: boolean, allowUnused?: boolean): (NativeTensor | undefined)[];

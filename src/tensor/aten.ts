@@ -2,7 +2,7 @@
 // Every operator of scripts/gen-aten-ops.txt, one function per name; overloads are picked by the
 // arguments' JS types. Parameters keep the schema's order (keyword-only ones last) in camelCase.
 /* eslint-disable */
-import { call, callInPlace, op } from './dispatch';
+import { binary, binaryInPlace, call, callInPlace, op, unboxable } from './dispatch';
 import type { Generator } from './runtime';
 import type { DType, Tensor } from './tensor';
 
@@ -331,6 +331,7 @@ export function add(self: Tensor, other: Tensor, alpha?: number | undefined): Te
 export function add(self: Tensor, other: number, alpha?: number | undefined): Tensor;
 export function add(self: Tensor, other: Tensor | number, alpha?: number | undefined): Tensor;
 export function add(...a: unknown[]): unknown {
+  if (unboxable(a, true)) return binary<Tensor>('add', a);
   if (isObject(a[1])) return call<Tensor>(_add_Tensor, a);
   if (typeof a[1] === 'number') return call<Tensor>(_add_Scalar, a);
   return call<Tensor>(_add_Tensor, a);
@@ -344,6 +345,7 @@ export function sub(self: Tensor, other: Tensor, alpha?: number | undefined): Te
 export function sub(self: Tensor, other: number, alpha?: number | undefined): Tensor;
 export function sub(self: Tensor, other: Tensor | number, alpha?: number | undefined): Tensor;
 export function sub(...a: unknown[]): unknown {
+  if (unboxable(a, true)) return binary<Tensor>('sub', a);
   if (isObject(a[1])) return call<Tensor>(_sub_Tensor, a);
   if (typeof a[1] === 'number') return call<Tensor>(_sub_Scalar, a);
   return call<Tensor>(_sub_Tensor, a);
@@ -357,6 +359,7 @@ export function mul(self: Tensor, other: Tensor): Tensor;
 export function mul(self: Tensor, other: number): Tensor;
 export function mul(self: Tensor, other: Tensor | number): Tensor;
 export function mul(...a: unknown[]): unknown {
+  if (unboxable(a, false)) return binary<Tensor>('mul', a);
   if (isObject(a[1])) return call<Tensor>(_mul_Tensor, a);
   if (typeof a[1] === 'number') return call<Tensor>(_mul_Scalar, a);
   return call<Tensor>(_mul_Tensor, a);
@@ -370,6 +373,7 @@ export function div(self: Tensor, other: Tensor): Tensor;
 export function div(self: Tensor, other: number): Tensor;
 export function div(self: Tensor, other: Tensor | number): Tensor;
 export function div(...a: unknown[]): unknown {
+  if (unboxable(a, false)) return binary<Tensor>('div', a);
   if (isObject(a[1])) return call<Tensor>(_div_Tensor, a);
   if (typeof a[1] === 'number') return call<Tensor>(_div_Scalar, a);
   return call<Tensor>(_div_Tensor, a);
@@ -1098,6 +1102,7 @@ export function add_(self: Tensor, other: Tensor, alpha?: number | undefined): v
 export function add_(self: Tensor, other: number, alpha?: number | undefined): void;
 export function add_(self: Tensor, other: Tensor | number, alpha?: number | undefined): void;
 export function add_(...a: unknown[]): unknown {
+  if (unboxable(a, true)) return binaryInPlace('add', a);
   if (isObject(a[1])) return callInPlace(_add__Tensor, a);
   if (typeof a[1] === 'number') return callInPlace(_add__Scalar, a);
   return callInPlace(_add__Tensor, a);
@@ -1111,6 +1116,7 @@ export function sub_(self: Tensor, other: Tensor, alpha?: number | undefined): v
 export function sub_(self: Tensor, other: number, alpha?: number | undefined): void;
 export function sub_(self: Tensor, other: Tensor | number, alpha?: number | undefined): void;
 export function sub_(...a: unknown[]): unknown {
+  if (unboxable(a, true)) return binaryInPlace('sub', a);
   if (isObject(a[1])) return callInPlace(_sub__Tensor, a);
   if (typeof a[1] === 'number') return callInPlace(_sub__Scalar, a);
   return callInPlace(_sub__Tensor, a);
@@ -1124,6 +1130,7 @@ export function mul_(self: Tensor, other: Tensor): void;
 export function mul_(self: Tensor, other: number): void;
 export function mul_(self: Tensor, other: Tensor | number): void;
 export function mul_(...a: unknown[]): unknown {
+  if (unboxable(a, false)) return binaryInPlace('mul', a);
   if (isObject(a[1])) return callInPlace(_mul__Tensor, a);
   if (typeof a[1] === 'number') return callInPlace(_mul__Scalar, a);
   return callInPlace(_mul__Tensor, a);
@@ -1137,6 +1144,7 @@ export function div_(self: Tensor, other: Tensor): void;
 export function div_(self: Tensor, other: number): void;
 export function div_(self: Tensor, other: Tensor | number): void;
 export function div_(...a: unknown[]): unknown {
+  if (unboxable(a, false)) return binaryInPlace('div', a);
   if (isObject(a[1])) return callInPlace(_div__Tensor, a);
   if (typeof a[1] === 'number') return callInPlace(_div__Scalar, a);
   return callInPlace(_div__Tensor, a);

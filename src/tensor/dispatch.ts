@@ -16,14 +16,16 @@ export interface OpHandle {
 let binding: NativeBinding | undefined;
 let nativeTensorClass: abstract new (...args: never[]) => NativeTensor;
 let makeTensor: ((h: NativeTensor) => unknown) | undefined;
+let isTensor: (v: unknown) => boolean = () => false;
 const byName = new Map<string, OpHandle>();
 
 /**
- * tensor.ts gives the constructor of the tensors that results become (the call path cannot import
- * Tensor, whose methods call through it).
+ * tensor.ts gives the constructor of the tensors that results become, and the test for one (the
+ * call path cannot import Tensor, whose methods call through it).
  */
-export function setTensorFactory(make: (h: NativeTensor) => unknown): void {
+export function setTensorFactory(make: (h: NativeTensor) => unknown, is: (v: unknown) => boolean): void {
   makeTensor = make;
+  isTensor = is;
 }
 
 // Every op goes through here: the addon and its tensor class are looked up once, not per call.
@@ -59,31 +61,57 @@ function opId(o: OpHandle): number {
   return o.id;
 }
 
-/**
- * An array with holes (`new Array(2 ** 32 - 1)`) is refused at its first hole: scanning such an
- * array element by element (as some() and map() do) would take minutes for a value that holds
- * nothing.
- */
-function checkDense(qualified: string, name: string, v: unknown, depth: number): void {
-  if (!Array.isArray(v)) return;
-  for (let i = 0; i < v.length; i++) {
-    if (!(i in v)) throw new InvalidArgumentError(`${name} of ${qualified}`, 'an array without holes', v);
-    if (depth < 2) checkDense(qualified, `${name}[${i}]`, v[i], depth + 1);
-  }
+// The indices from an argument down to the array being converted; read only to name a hole in
+// an error, so that no name is built while arguments are fine.
+const path: (number | string)[] = [];
+
+function holeError(qualified: string, v: unknown): InvalidArgumentError {
+  const [top, ...rest] = path;
+  const name = (typeof top === 'number' ? `argument ${top}` : `'${top}'`) + rest.map((i) => `[${i}]`).join('');
+  return new InvalidArgumentError(`${name} of ${qualified}`, 'an array without holes', v);
 }
 
-function toNative(v: unknown): unknown {
+/**
+ * An argument as the addon takes it, in one pass: handle owners become their handles, also inside
+ * arrays (nested up to three deep). An array with holes (`new Array(2 ** 32 - 1)`) is refused at
+ * its first hole: scanning such an array element by element would take minutes for a value that
+ * holds nothing. An array is copied only when it holds a handle owner.
+ */
+function toNative(qualified: string, v: unknown, depth: number): unknown {
   if (v instanceof HandleOwner) return v.handle;
-  if (Array.isArray(v) && v.some((x) => x instanceof HandleOwner)) return v.map(toNative);
-  return v;
+  if (!Array.isArray(v)) return v;
+  let out: unknown[] | undefined;
+  for (let i = 0; i < v.length; i++) {
+    if (!(i in v)) throw holeError(qualified, v);
+    const x: unknown = v[i];
+    let y = x;
+    if (x instanceof HandleOwner) {
+      y = x.handle;
+    } else if (depth < 2 && Array.isArray(x)) {
+      path.push(i);
+      y = toNative(qualified, x, depth + 1);
+      path.pop();
+    }
+    if (y !== x && !out) out = v.slice(0, i);
+    if (out) out.push(y);
+  }
+  return out ?? v;
 }
 
 function toNativeArgs(qualified: string, args: unknown[]): unknown[] {
+  path.length = 0;
   const out = new Array<unknown>(args.length);
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    checkDense(qualified, `argument ${i}`, a, 0);
-    out[i] = toNative(a);
+    if (a instanceof HandleOwner) {
+      out[i] = a.handle;
+    } else if (Array.isArray(a)) {
+      path[0] = i;
+      out[i] = toNative(qualified, a, 0);
+      path.length = 0;
+    } else {
+      out[i] = a;
+    }
   }
   return out;
 }
@@ -102,8 +130,11 @@ function invoke(o: OpHandle | string, args: unknown[], kwargs?: Record<string, u
   if (kwargs) {
     nkw = {};
     for (const k of Object.keys(kwargs)) {
-      checkDense(h.qualified, `'${k}'`, kwargs[k], 0);
-      if (kwargs[k] !== undefined) nkw[k] = toNative(kwargs[k]);
+      const v = kwargs[k];
+      if (v === undefined) continue;
+      path.length = 0;
+      path.push(k);
+      nkw[k] = toNative(h.qualified, v, 0);
     }
   }
   return addon().callOp(opId(h), nargs, nkw);
@@ -118,6 +149,40 @@ export function call<T>(o: OpHandle | string, args: unknown[], kwargs?: Record<s
 export function callInPlace(o: OpHandle | string, args: unknown[], kwargs?: Record<string, unknown>): void {
   const r = invoke(o, args, kwargs) as NativeTensor | undefined;
   r?.dispose();
+}
+
+/** The operators of binary(): their codes in the addon's binaryOp. */
+const BINARY = { add: 0, sub: 1, mul: 2, div: 3 } as const;
+const IN_PLACE = 4;
+export type BinaryName = keyof typeof BINARY;
+
+/**
+ * Whether the arguments of add, sub, mul or div fit binary(): a Tensor, a Tensor or number and,
+ * for add and sub, a number alpha (or none). aten.ts asks before it picks an overload.
+ */
+export function unboxable(a: unknown[], withAlpha: boolean): boolean {
+  const n = a.length;
+  if (n < 2 || n > (withAlpha ? 3 : 2) || !isTensor(a[0])) return false;
+  const other = a[1];
+  return (typeof other === 'number' || isTensor(other)) && (n < 3 || a[2] === undefined || typeof a[2] === 'number');
+}
+
+/**
+ * add, sub, mul or div called unboxed (the addon's binaryOp: no schema walk, no IValue stack),
+ * for arguments that unboxable() accepted; any others go through call(), whose errors name the
+ * argument.
+ */
+export function binary<T>(name: BinaryName, a: unknown[]): T {
+  const other = a[1];
+  const o = typeof other === 'number' ? other : (other as HandleOwner).handle as NativeTensor;
+  return makeTensor!(addon().binaryOp(BINARY[name], (a[0] as HandleOwner).handle as NativeTensor, o, a[2] as number | undefined)!) as T;
+}
+
+/** binary() in place on a[0]. */
+export function binaryInPlace(name: BinaryName, a: unknown[]): void {
+  const other = a[1];
+  const o = typeof other === 'number' ? other : (other as HandleOwner).handle as NativeTensor;
+  addon().binaryOp(BINARY[name] + IN_PLACE, (a[0] as HandleOwner).handle as NativeTensor, o, a[2] as number | undefined);
 }
 
 /** The schema of an operator, e.g. for documentation or error messages. */

@@ -342,7 +342,7 @@ export class Tensor extends HandleOwner {
   normal_(mean = 0, std = 1, generator?: Generator): this { aten.normal_(this, mean, std, generator); return this; }
 }
 
-setTensorFactory((h) => new Tensor(h));
+setTensorFactory((h) => new Tensor(h), (v) => v instanceof Tensor);
 
 /** Whether two tensors have the same shape. */
 export function sameShape(a: Tensor, b: Tensor): boolean {
