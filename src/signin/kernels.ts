@@ -24,7 +24,7 @@
  */
 import { InvalidArgumentError } from '../errors';
 import { native, type NativeTensor } from '../native';
-import { handleOf, optionalHandleOf, type NativeSgdHyper, type SgdNative } from '../optim/native';
+import { handleOf, optionalHandleOf, sgdHyper, type NativeSgdHyper, type SgdNative } from '../optim/native';
 import { Tensor } from '../tensor/tensor';
 
 /** One Sign-In factor pair as the native step takes it. */
@@ -51,6 +51,12 @@ export interface FusedNative extends SgdNative {
 
 export function fusedNative(): FusedNative {
   return native() as unknown as FusedNative;
+}
+
+/** β, the m² − w² of a split: the one check for every public entry (the kernels trust it). */
+export function checkBeta(name: string, beta: unknown): number {
+  if (typeof beta !== 'number' || !(beta > 0) || !Number.isFinite(beta)) throw new InvalidArgumentError(name, 'finite number > 0', beta);
+  return beta;
 }
 
 function objectArg<T>(name: string, v: unknown): T {
@@ -85,10 +91,7 @@ export function signinStep(args: SigninStepArgs): boolean {
     theta: handleOf('theta', a.theta), m: handleOf('m', a.m), w: handleOf('w', a.w),
     mask: optionalHandleOf('mask', a.mask), bufM: optionalHandleOf('bufM', a.bufM), bufW: optionalHandleOf('bufW', a.bufW),
   };
-  return fusedNative().signinStep({
-    ...h, lr: a.lr, momentum: a.momentum, dampening: a.dampening, nesterov: a.nesterov, weightDecay: a.weightDecay,
-    step: a.step,
-  });
+  return fusedNative().signinStep({ ...h, ...sgdHyper('', a, undefined), step: a.step });
 }
 
 export interface SigninResetArgs {
@@ -111,7 +114,7 @@ export function signinReset(args: SigninResetArgs): void {
     theta: handleOf('theta', a.theta), m: handleOf('m', a.m), w: handleOf('w', a.w),
     mask: optionalHandleOf('mask', a.mask), bufM: optionalHandleOf('bufM', a.bufM), bufW: optionalHandleOf('bufW', a.bufW),
   };
-  fusedNative().signinReset({ ...h, beta: a.beta, zeroMomentum: a.zeroMomentum });
+  fusedNative().signinReset({ ...h, beta: checkBeta('beta', a.beta ?? 1), zeroMomentum: a.zeroMomentum });
 }
 
 /**
@@ -122,6 +125,6 @@ export function signinSplitFused(args: { theta: Tensor; mask?: Tensor; beta?: nu
   const a = objectArg<{ theta: Tensor; mask?: Tensor; beta?: number }>('args', args);
   const theta = handleOf('theta', a.theta);
   const mask = optionalHandleOf('mask', a.mask);
-  const r = fusedNative().signinSplit({ theta, mask, beta: a.beta });
+  const r = fusedNative().signinSplit({ theta, mask, beta: checkBeta('beta', a.beta ?? 1) });
   return { m: new Tensor(r.m), w: new Tensor(r.w) };
 }
