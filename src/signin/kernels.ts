@@ -84,14 +84,18 @@ export interface SigninStepArgs {
   step?: number;
 }
 
-/** One fused Sign-In step on one tensor (see the module comment). False when θ has no gradient. */
-export function signinStep(args: SigninStepArgs): boolean {
-  const a = objectArg<SigninStepArgs>('args', args);
-  const h = {
+/** The live handles of a pair's tensors (a missing or disposed one is named). */
+function pairHandles(a: { theta: Tensor; m: Tensor; w: Tensor; mask?: Tensor; bufM?: Tensor; bufW?: Tensor }): Omit<NativeSigninEntry, 'step'> {
+  return {
     theta: handleOf('theta', a.theta), m: handleOf('m', a.m), w: handleOf('w', a.w),
     mask: optionalHandleOf('mask', a.mask), bufM: optionalHandleOf('bufM', a.bufM), bufW: optionalHandleOf('bufW', a.bufW),
   };
-  return fusedNative().signinStep({ ...h, ...sgdHyper('', a, undefined), step: a.step });
+}
+
+/** One fused Sign-In step on one tensor (see the module comment). False when θ has no gradient. */
+export function signinStep(args: SigninStepArgs): boolean {
+  const a = objectArg<SigninStepArgs>('args', args);
+  return fusedNative().signinStep({ ...pairHandles(a), ...sgdHyper('', a, undefined), step: a.step });
 }
 
 export interface SigninResetArgs {
@@ -110,11 +114,7 @@ export interface SigninResetArgs {
 /** The Sign-In reset of one tensor, in place (see the module comment). */
 export function signinReset(args: SigninResetArgs): void {
   const a = objectArg<SigninResetArgs>('args', args);
-  const h = {
-    theta: handleOf('theta', a.theta), m: handleOf('m', a.m), w: handleOf('w', a.w),
-    mask: optionalHandleOf('mask', a.mask), bufM: optionalHandleOf('bufM', a.bufM), bufW: optionalHandleOf('bufW', a.bufW),
-  };
-  fusedNative().signinReset({ ...h, beta: checkBeta('beta', a.beta ?? 1), zeroMomentum: a.zeroMomentum });
+  fusedNative().signinReset({ ...pairHandles(a), beta: checkBeta('beta', a.beta ?? 1), zeroMomentum: a.zeroMomentum });
 }
 
 /**
