@@ -39,6 +39,22 @@ export class ToolkitError extends Error {
     this.code = code;
     this.name = new.target.name;
   }
+
+  /**
+   * The error of a code rebuilt from its message alone (an error that crossed the addon or a
+   * worker thread): the code picks the class, the message is kept; NativeError for libtorch's codes.
+   */
+  static fromCode(code: ErrorCode, message: string, cause?: unknown): ToolkitError {
+    switch (code) {
+      case 'ERR_TENSOR_DISPOSED': return withMessage(new TensorDisposedError(), message, cause);
+      case 'ERR_INVALID_ARG': return withMessage(new InvalidArgumentError('', '', undefined), message, cause);
+      case 'ERR_UNKNOWN_NAME': return withMessage(new UnknownNameError('', '', []), message, cause);
+      case 'ERR_TORCH': case 'ERR_TORCH_INDEX': case 'ERR_TORCH_VALUE': case 'ERR_TORCH_TYPE':
+      case 'ERR_TORCH_NOT_IMPLEMENTED': case 'ERR_NATIVE':
+        return new NativeError(code, message, { cause });
+      default: return new ToolkitError(code, message, { cause });
+    }
+  }
 }
 
 export function describeValue(value: unknown): string {
@@ -97,26 +113,6 @@ function withMessage<E extends ToolkitError>(e: E, message: string, cause: unkno
 }
 
 /**
- * The error of a known code rebuilt from its message alone (an error that crossed the addon or a
- * worker thread): the code picks the class, the message is kept. NativeError for libtorch's codes.
- */
-export function errorOfCode(code: ErrorCode, message: string, cause?: unknown): ToolkitError {
-  switch (code) {
-    case 'ERR_TENSOR_DISPOSED': return withMessage(new TensorDisposedError(), message, cause);
-    case 'ERR_INVALID_ARG': return withMessage(new InvalidArgumentError('', '', undefined), message, cause);
-    case 'ERR_UNKNOWN_NAME': return withMessage(new UnknownNameError('', '', []), message, cause);
-    case 'ERR_TORCH': case 'ERR_TORCH_INDEX': case 'ERR_TORCH_VALUE': case 'ERR_TORCH_TYPE':
-    case 'ERR_TORCH_NOT_IMPLEMENTED': case 'ERR_NATIVE':
-      return new NativeError(code, message, { cause });
-    default: return new ToolkitError(code, message, { cause });
-  }
-}
-
-export function isErrorCode(code: unknown): code is ErrorCode {
-  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
-}
-
-/**
  * The ToolkitError for an error thrown by the addon (src/native/guard.ts calls it once for every
  * native entry point): its code picks the class, and the native message is kept.
  */
@@ -126,5 +122,5 @@ export function fromNative(err: unknown): ToolkitError {
   const code = (e && typeof e.code === 'string' && NATIVE_CODES.has(e.code) ? e.code : 'ERR_NATIVE') as ErrorCode;
   // describeValue, not String(): an array such as new Array(2 ** 32 - 1) has no string form.
   const message = typeof e?.message === 'string' ? e.message : typeof err === 'object' && err !== null ? describeValue(err) : String(err);
-  return errorOfCode(code, message, err);
+  return ToolkitError.fromCode(code, message, err);
 }

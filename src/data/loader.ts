@@ -20,7 +20,7 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { InvalidArgumentError, ToolkitError, errorOfCode, isErrorCode } from '../errors';
+import { ERROR_CODES, InvalidArgumentError, ToolkitError, type ErrorCode } from '../errors';
 import { childLogger } from '../logger';
 import type { Tensor } from '../tensor/tensor';
 import type { Generator } from '../tensor/runtime';
@@ -75,7 +75,7 @@ interface Pending {
  */
 export function rebuildError(e: SerializedError): ToolkitError {
   if (e.code === 'ERR_DATASET') return new DatasetError(e.message, e.file);
-  if (isErrorCode(e.code)) return errorOfCode(e.code, e.message);
+  if (e.code && Object.hasOwn(ERROR_CODES, e.code)) return ToolkitError.fromCode(e.code as ErrorCode, e.message);
   return new ToolkitError('ERR_DATA_WORKER', `A DataLoader worker threw ${e.name}: ${e.message}`);
 }
 
