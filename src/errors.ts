@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   ERR_TORCH_NOT_IMPLEMENTED: 'libtorch does not implement the operation for these inputs.',
   ERR_NATIVE: 'The native addon raised an unexpected C++ exception.',
   ERR_DISTRIBUTED: 'A collective or the process group failed: a peer exited, timed out or could not be reached.',
+  ERR_DATA_WORKER: 'A DataLoader worker thread failed: it exited, or threw an error that has no toolkit code.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -37,6 +38,22 @@ export class ToolkitError extends Error {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
+  }
+
+  /**
+   * The error of a code rebuilt from its message alone (an error that crossed the addon or a
+   * worker thread): the code picks the class, the message is kept; NativeError for libtorch's codes.
+   */
+  static fromCode(code: ErrorCode, message: string, cause?: unknown): ToolkitError {
+    switch (code) {
+      case 'ERR_TENSOR_DISPOSED': return withMessage(new TensorDisposedError(), message, cause);
+      case 'ERR_INVALID_ARG': return withMessage(new InvalidArgumentError('', '', undefined), message, cause);
+      case 'ERR_UNKNOWN_NAME': return withMessage(new UnknownNameError('', '', []), message, cause);
+      case 'ERR_TORCH': case 'ERR_TORCH_INDEX': case 'ERR_TORCH_VALUE': case 'ERR_TORCH_TYPE':
+      case 'ERR_TORCH_NOT_IMPLEMENTED': case 'ERR_NATIVE':
+        return new NativeError(code, message, { cause });
+      default: return new ToolkitError(code, message, { cause });
+    }
   }
 }
 
@@ -88,8 +105,8 @@ export class NativeError extends ToolkitError {}
 const NATIVE_CODES = new Set<string>(['ERR_INVALID_ARG', 'ERR_TENSOR_DISPOSED', 'ERR_UNKNOWN_NAME', 'ERR_TORCH', 'ERR_TORCH_INDEX',
   'ERR_TORCH_VALUE', 'ERR_TORCH_TYPE', 'ERR_TORCH_NOT_IMPLEMENTED', 'ERR_NATIVE'] satisfies ErrorCode[]);
 
-/** An error of class E carrying the native message, which already names the argument or name at fault. */
-function withNativeMessage<E extends ToolkitError>(e: E, message: string, cause: unknown): E {
+/** An error of class E carrying a message given whole (the native or worker message, which already names the argument). */
+function withMessage<E extends ToolkitError>(e: E, message: string, cause: unknown): E {
   e.message = message;
   Object.defineProperty(e, 'cause', { value: cause, writable: true, configurable: true, enumerable: false });
   return e;
@@ -105,10 +122,5 @@ export function fromNative(err: unknown): ToolkitError {
   const code = (e && typeof e.code === 'string' && NATIVE_CODES.has(e.code) ? e.code : 'ERR_NATIVE') as ErrorCode;
   // describeValue, not String(): an array such as new Array(2 ** 32 - 1) has no string form.
   const message = typeof e?.message === 'string' ? e.message : typeof err === 'object' && err !== null ? describeValue(err) : String(err);
-  switch (code) {
-    case 'ERR_TENSOR_DISPOSED': return withNativeMessage(new TensorDisposedError(), message, err);
-    case 'ERR_INVALID_ARG': return withNativeMessage(new InvalidArgumentError('', '', undefined), message, err);
-    case 'ERR_UNKNOWN_NAME': return withNativeMessage(new UnknownNameError('', '', []), message, err);
-    default: return new NativeError(code, message, { cause: err });
-  }
+  return ToolkitError.fromCode(code, message, err);
 }

@@ -241,11 +241,8 @@ const bool kSigninUpdateKind = RegisterUpdateKind(
 
 namespace {
 
-double ParseBeta(const Napi::Object& obj) {
-  double beta = NumberProp(obj, "beta", "", false, 1.0);
-  if (!(beta > 0)) throw ArgError("Expected a positive number for beta but received " + FormatNumber(beta) + " of type number");
-  return beta;
-}
+// beta's range (finite, > 0) is checked once, in TypeScript (checkBeta, src/signin/kernels.ts).
+double ParseBeta(const Napi::Object& obj) { return NumberProp(obj, "beta", "", false, 1.0); }
 
 }  // namespace
 

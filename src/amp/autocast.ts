@@ -5,7 +5,7 @@
  * weights), so the fused optimizer and Sign-In steps are unchanged. The state is thread-local in
  * libtorch and every op of this toolkit runs on the JS thread: `fn` must be synchronous.
  */
-import { InvalidArgumentError, ToolkitError, fromNative } from '../errors';
+import { InvalidArgumentError, ToolkitError } from '../errors';
 import { native } from '../native';
 import { oneOf } from '../validate';
 
@@ -63,12 +63,7 @@ export function autocast<T>(options: AutocastOptions, fn: () => T): T {
   if (options.enabled !== undefined && typeof options.enabled !== 'boolean') throw new InvalidArgumentError('enabled', 'a boolean', options.enabled);
   if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'a function', fn);
   if (options.enabled === false) return fn();
-  let previous: { enabled: boolean; dtype: AutocastDtype };
-  try {
-    previous = amp().autocastEnter(device, dtype);
-  } catch (e) {
-    throw fromNative(e);
-  }
+  const previous = amp().autocastEnter(device, dtype);
   let result: T;
   try {
     result = fn();

@@ -4,7 +4,6 @@
  * max_memory_allocated, reset_peak_memory_stats). Without CUDA they throw ERR_INVALID_ARG
  * (no device) or ERR_TORCH (a build without CUDA).
  */
-import { fromNative } from '../errors';
 import { native } from '../native';
 import { bool, int } from '../validate';
 
@@ -26,28 +25,20 @@ function binding(): CudaBinding {
   return native() as unknown as CudaBinding;
 }
 
-function guarded<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    throw fromNative(e);
-  }
-}
-
 /** Waits until every queued kernel of `device` (default: the current device) has finished. */
 export function cudaSynchronize(device?: number): void {
   if (device !== undefined) int('device', device, 0);
-  guarded(() => binding().cudaSynchronize(device));
+  binding().cudaSynchronize(device);
 }
 
 export function cudaMemoryStats(device = 0): CudaMemoryStats {
   int('device', device, 0);
-  return guarded(() => binding().cudaMemoryStats(device));
+  return binding().cudaMemoryStats(device);
 }
 
 export function cudaResetPeakMemoryStats(device = 0): void {
   int('device', device, 0);
-  guarded(() => binding().cudaResetPeakMemoryStats(device));
+  binding().cudaResetPeakMemoryStats(device);
 }
 
 /**
@@ -57,5 +48,5 @@ export function cudaResetPeakMemoryStats(device = 0): void {
  */
 export function setAllowTF32(enabled: boolean): { cudnn: boolean; cublas: boolean } {
   bool('enabled', enabled);
-  return guarded(() => binding().setAllowTF32(enabled));
+  return binding().setAllowTF32(enabled);
 }

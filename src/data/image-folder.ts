@@ -20,7 +20,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError, ToolkitError } from '../errors';
 import { childLogger } from '../logger';
 import { checkIndex, DatasetError, type Dataset, type ImageFolderSpec, type RawImage, type Sample } from './base';
 import type { Pipeline, SharpPlan } from './transforms';
@@ -100,8 +100,28 @@ export interface ImageFolderOptions {
   maxPixels?: number;
 }
 
-function tooLarge(w: number, h: number, maxPixels: number): Error {
-  return new Error(`${w}×${h} pixels, more than the limit of ${maxPixels} (maxPixels)`);
+/**
+ * One image that cannot be decoded (corrupt, too large, no size, not RGB): ERR_DATASET like every
+ * dataset failure, and the one kind of error that lenient mode replaces by the next sample.
+ */
+export class ImageDecodeError extends DatasetError {
+  /** What is wrong with the image, without the file name. */
+  readonly reason: string;
+
+  constructor(reason: string, file?: string, options?: { cause?: unknown }) {
+    super(`Cannot decode image${file === undefined ? '' : ` ${file}`} (${reason})`, file, options);
+    this.reason = reason;
+  }
+}
+
+/** The first line of what a failed read or decode said (an errno code such as ENOENT, or sharp's message). */
+function errorReason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException | undefined;
+  return String(err?.code ?? err?.message ?? e).split('\n')[0];
+}
+
+function tooLarge(w: number, h: number, maxPixels: number, file?: string): ImageDecodeError {
+  return new ImageDecodeError(`${w}×${h} pixels, more than the limit of ${maxPixels} (maxPixels)`, file);
 }
 
 /**
@@ -109,15 +129,22 @@ function tooLarge(w: number, h: number, maxPixels: number): Error {
  * images of more than maxPixels pixels are refused before they are decoded.
  */
 export async function decodeImage(input: Buffer | string, plan?: Omit<SharpPlan, 'rest'>, maxPixels = DEFAULT_MAX_PIXELS): Promise<RawImage> {
+  if (typeof input !== 'string' && !Buffer.isBuffer(input)) throw new InvalidArgumentError('input', 'Buffer or file path (string)', input);
   const sharp = loadSharp();
+  const file = typeof input === 'string' ? input : undefined;
   const size = typeof input === 'string' ? undefined : headerSize(input);
-  if (size && size[0] * size[1] > maxPixels) throw tooLarge(size[0], size[1], maxPixels);
-  let s = sharp(input, { failOn: 'warning', limitInputPixels: maxPixels });
-  if (plan?.preExtract) s = s.extract(plan.preExtract);
-  if (plan?.resize) s = s.resize({ ...plan.resize, fit: 'fill', kernel: 'linear' });
-  if (plan?.postExtract) s = s.extract(plan.postExtract);
-  const { data, info } = await s.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels instead of 3`);
+  if (size && size[0] * size[1] > maxPixels) throw tooLarge(size[0], size[1], maxPixels, file);
+  const decode = async () => {
+    let s = sharp(input, { failOn: 'warning', limitInputPixels: maxPixels });
+    if (plan?.preExtract) s = s.extract(plan.preExtract);
+    if (plan?.resize) s = s.resize({ ...plan.resize, fit: 'fill', kernel: 'linear' });
+    if (plan?.postExtract) s = s.extract(plan.postExtract);
+    return s.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  };
+  const { data, info } = await decode().catch((e: unknown) => {
+    throw new ImageDecodeError(errorReason(e), file, { cause: e });
+  });
+  if (info.channels !== 3) throw new ImageDecodeError(`decoded to ${info.channels} channels instead of 3`, file);
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: 3 };
 }
 
@@ -266,11 +293,11 @@ export class ImageFolder implements Dataset {
       let size = headerSize(bytes);
       if (!size) {
         const meta = await loadSharp()(bytes).metadata();
-        if (!meta.width || !meta.height) throw new Error('no image size in header');
+        if (!meta.width || !meta.height) throw new ImageDecodeError('no image size in header', this.path(j));
         size = [meta.width, meta.height];
       }
       const [w0, h0] = size;
-      if (w0 * h0 > this.maxPixels) throw tooLarge(w0, h0, this.maxPixels);
+      if (w0 * h0 > this.maxPixels) throw tooLarge(w0, h0, this.maxPixels, this.path(j));
       const { steps, width, height } = pipeline.plan(w0, h0, makeRng());
       if (width !== expect[2] || height !== expect[1]) {
         throw new DatasetError(`${this.path(j)}: the transforms give ${height}×${width} images but the batch holds ${expect[1]}×${expect[2]}: end the pipeline with a fixed-size transform (resize([h, w]), centerCrop, randomResizedCrop)`, this.path(j));
@@ -292,9 +319,10 @@ export class ImageFolder implements Dataset {
       try {
         return await fn(j);
       } catch (e) {
-        if (e instanceof DatasetError || e instanceof InvalidArgumentError) throw e;
+        // Anything but an unreadable image (a missing sharp, a pipeline of the wrong size) is not the file's fault.
+        if (e instanceof ToolkitError && !(e instanceof ImageDecodeError)) throw e;
         const file = this.path(j);
-        const reason = ((e as NodeJS.ErrnoException).code ?? (e as Error).message ?? String(e)).split('\n')[0];
+        const reason = e instanceof ImageDecodeError ? e.reason : errorReason(e);
         if (this.strict) {
           throw new DatasetError(`Cannot decode image ${file} (${reason}); remove or replace the file, or use strict: false to skip it with a warning`, file, { cause: e });
         }

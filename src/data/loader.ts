@@ -26,7 +26,7 @@ import type { Tensor } from '../tensor/tensor';
 import type { Generator } from '../tensor/runtime';
 import { bool, int, maxThreads, maxThreadsReason, options as optionsOf } from '../validate';
 import { DatasetError, type Dataset, type ImageShape } from './base';
-import { BatchBuilder, type BatchJob, type BuiltBatch, type SerializedError, type WorkerInit } from './batch';
+import { BatchBuilder, serializeError, type BatchJob, type BuiltBatch, type SerializedError, type WorkerInit } from './batch';
 import { ImageFolder, loadSharp } from './image-folder';
 import { toRng } from './rng';
 import { DistributedSampler, RandomSampler, SequentialSampler, type Sampler } from './sampler';
@@ -69,12 +69,14 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-function rebuildError(e: SerializedError): Error {
+/**
+ * An error a worker thread sent, as the ToolkitError of its code (its class, its message); one
+ * without a code (a bug, memory running out) becomes ERR_DATA_WORKER naming its original class.
+ */
+export function rebuildError(e: SerializedError): ToolkitError {
   if (e.code === 'ERR_DATASET') return new DatasetError(e.message, e.file);
-  if (e.code && e.code in ERROR_CODES) return new ToolkitError(e.code as ErrorCode, e.message);
-  const err = new Error(e.message);
-  err.name = e.name;
-  return err;
+  if (e.code && Object.hasOwn(ERROR_CODES, e.code)) return ToolkitError.fromCode(e.code as ErrorCode, e.message);
+  return new ToolkitError('ERR_DATA_WORKER', `A DataLoader worker threw ${e.name}: ${e.message}`);
 }
 
 /** The worker entry: compiled worker.js next to this file, or worker.ts through tsx (source runs). */
@@ -111,12 +113,13 @@ class WorkerPool {
             else if (msg.type === 'error' && msg.id === -1) reject(rebuildError(msg.error!));
             else pool.settle(msg.id, msg.type === 'batch' ? { x: msg.x!, y: msg.y! } : rebuildError(msg.error!));
           });
-          worker.on('error', (e) => {
+          worker.on('error', (thrown) => {
+            const e = rebuildError(serializeError(thrown));
             reject(e);
             pool.fail(w, e);
           });
           worker.on('exit', (code) => {
-            const e = new ToolkitError('ERR_DATASET', `DataLoader worker ${w} exited (code ${code})`);
+            const e = new ToolkitError('ERR_DATA_WORKER', `DataLoader worker ${w} exited (code ${code})`);
             reject(e);
             if (!pool.closed) pool.fail(w, e);
           });
@@ -153,7 +156,7 @@ class WorkerPool {
 
   submit(job: BatchJob): Promise<BuiltBatch> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.closed) return Promise.reject(new ToolkitError('ERR_DATASET', 'DataLoader workers are closed'));
+    if (this.closed) return Promise.reject(new ToolkitError('ERR_DATA_WORKER', 'DataLoader workers are closed'));
     const w = job.batch % this.workers.length;
     const id = this.nextId++;
     this.ref();
@@ -183,7 +186,7 @@ class WorkerPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const err = new ToolkitError('ERR_DATASET', 'DataLoader closed while a batch was being built');
+    const err = new ToolkitError('ERR_DATA_WORKER', 'DataLoader closed while a batch was being built');
     for (const [, p] of this.pending) p.reject(err);
     this.pending.clear();
     await Promise.all(this.workers.map((w) => w.terminate()));

@@ -11,24 +11,29 @@ import type { NativeBinding } from './binding';
 
 export const packageRoot = path.resolve(__dirname, '..', '..');
 
-function candidates(): { label: string; load: () => NativeBinding }[] {
-  const file = (p: string) => () => {
-    if (!fs.existsSync(p)) throw new Error('not built');
-    return require(p) as NativeBinding;
-  };
-  const list: { label: string; load: () => NativeBinding }[] = [];
+/** A place the addon may be: why it is not there (without trying it), or how to load it. */
+interface Candidate {
+  label: string;
+  absent(): string | undefined;
+  load(): NativeBinding;
+}
+
+function candidates(): Candidate[] {
+  const file = (label: string, p: string): Candidate => ({
+    label,
+    absent: () => (fs.existsSync(p) ? undefined : 'not built'),
+    load: () => require(p) as NativeBinding,
+  });
+  const list: Candidate[] = [];
   if (process.env.SIGNIN_TORCH_ADDON) {
-    list.push({ label: `$SIGNIN_TORCH_ADDON (${process.env.SIGNIN_TORCH_ADDON})`, load: file(path.resolve(process.env.SIGNIN_TORCH_ADDON)) });
+    list.push(file(`$SIGNIN_TORCH_ADDON (${process.env.SIGNIN_TORCH_ADDON})`, path.resolve(process.env.SIGNIN_TORCH_ADDON)));
   }
-  list.push({ label: 'build-cmake/Release/signin_torch.node', load: file(path.join(packageRoot, 'build-cmake', 'Release', 'signin_torch.node')) });
-  list.push({ label: 'build/Release/signin_torch.node', load: file(path.join(packageRoot, 'build', 'Release', 'signin_torch.node')) });
+  list.push(file('build-cmake/Release/signin_torch.node', path.join(packageRoot, 'build-cmake', 'Release', 'signin_torch.node')));
+  list.push(file('build/Release/signin_torch.node', path.join(packageRoot, 'build', 'Release', 'signin_torch.node')));
   list.push({
     label: 'prebuilds/ (node-gyp-build)',
-    load: () => {
-      const dir = path.join(packageRoot, 'prebuilds');
-      if (!fs.existsSync(dir)) throw new Error('no prebuilds folder');
-      return require('node-gyp-build')(packageRoot) as NativeBinding;
-    },
+    absent: () => (fs.existsSync(path.join(packageRoot, 'prebuilds')) ? undefined : 'no prebuilds folder'),
+    load: () => require('node-gyp-build')(packageRoot) as NativeBinding,
   });
   return list;
 }
@@ -121,11 +126,17 @@ export function loadNative(): NativeBinding {
   if (cached) return cached;
   const failures: { label: string; message: string }[] = [];
   for (const c of candidates()) {
+    const absent = c.absent();
+    if (absent) {
+      failures.push({ label: c.label, message: absent });
+      continue;
+    }
     try {
       cached = c.load();
       return cached;
     } catch (e) {
-      failures.push({ label: c.label, message: (e as Error).message.split('\n')[0] });
+      // dlopen's first line names the library or symbol at fault; loadError turns it into a fix.
+      failures.push({ label: c.label, message: String((e as Error)?.message ?? e).split('\n')[0] });
     }
   }
   throw loadError(failures);

@@ -1,12 +1,9 @@
 /** 2-D convolution layer (torch.nn.Conv2d). */
 import { InvalidArgumentError } from '../errors';
-import { empty } from '../tensor/creation';
-import type { Generator } from '../tensor/runtime';
 import type { Tensor } from '../tensor/tensor';
 import { bool, int, options, pair } from '../validate';
 import { conv2d, type IntOrPair } from './functional';
-import { resetWeightAndBias } from './linear';
-import { Module } from './module';
+import { WeightLayer } from './weight-layer';
 
 export interface Conv2dLayerOptions {
   stride?: IntOrPair;
@@ -17,7 +14,7 @@ export interface Conv2dLayerOptions {
   bias?: boolean;
 }
 
-export class Conv2d extends Module {
+export class Conv2d extends WeightLayer {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: [number, number];
@@ -43,22 +40,7 @@ export class Conv2d extends Module {
     if (outChannels % this.groups !== 0) {
       throw new InvalidArgumentError('outChannels', `a multiple of groups (${this.groups})`, outChannels);
     }
-    this.registerParameter('weight', empty([outChannels, inChannels / this.groups, ...this.kernelSize]));
-    this.registerParameter('bias', withBias ? empty([outChannels]) : undefined);
-    this.resetParameters();
-  }
-
-  get weight(): Tensor {
-    return this.getParameter('weight')!;
-  }
-
-  get bias(): Tensor | undefined {
-    return this.getParameter('bias');
-  }
-
-  /** PyTorch's default: weight ~ kaiming_uniform(a=√5), i.e. U(±1/√fan_in); bias ~ U(±1/√fan_in). */
-  resetParameters(generator?: Generator): void {
-    resetWeightAndBias(this.weight, this.bias, generator);
+    this.initWeightAndBias([outChannels, inChannels / this.groups, ...this.kernelSize], withBias);
   }
 
   forward(x: Tensor): Tensor {

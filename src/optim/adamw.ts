@@ -17,18 +17,19 @@
  *   float64 count); a kind's entry gives its moments under `<name>.<suffix>` and `<name>.step`
  *   (Sign-In, named by θ's parameter name: `m_exp_avg`, `m_exp_avg_sq`, `w_exp_avg`, `w_exp_avg_sq`).
  */
-import { InvalidArgumentError, IssuesError, ToolkitError, type Issue } from '../errors';
+import { InvalidArgumentError } from '../errors';
 import type { Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
-import { zeros, zerosLike } from '../tensor/creation';
+import { zerosLike } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import { keep } from '../tensor/keep';
-import { Tensor, tensorHandle, sameShape } from '../tensor/tensor';
-import { knownKeys, num, options, str } from '../validate';
-import { adamwKinds, type AdamWEntryState, type AdamWKind, type AdamWKindEntries } from './adamw-kind';
+import { tensorHandle, type Tensor } from '../tensor/tensor';
+import { num, str } from '../validate';
+import { adamwKinds, type AdamWEntry, type AdamWEntryState, type AdamWKind, type AdamWKindEntries } from './adamw-kind';
 import { adamwUpdate, type AdamWHyper } from './adamw-update';
-import { modelGroups, type ParamEntry } from './model-groups';
-import type { MaskLookup } from './sgd';
+import { forModelArgs, type ParamEntry } from './model-groups';
+import { Optimizer, type StateSlot } from './optimizer';
+import { checkParamGroups, type MaskLookup } from './param-groups';
 
 export interface AdamWOptions {
   /** Learning rate, ≥ 0. */
@@ -75,7 +76,7 @@ interface ParamState {
 
 interface EntryState {
   kind: AdamWKind;
-  name: string;
+  entry: AdamWEntry;
   grad: Tensor;
   state: AdamWEntryState;
 }
@@ -88,7 +89,7 @@ interface GroupState extends AdamWHyper {
 
 const HYPER_KEYS = ['lr', 'betas', 'eps', 'weightDecay'] as const;
 
-function hyper(where: string, o: Partial<AdamWOptions>, base: AdamWHyper | undefined): AdamWHyper {
+function adamwHyper(where: string, o: Partial<AdamWOptions>, base: AdamWHyper | undefined): AdamWHyper {
   const p = (k: string) => (where ? `${where}.${k}` : k);
   const finite = (k: string, v: number) => {
     if (!Number.isFinite(v)) throw new InvalidArgumentError(p(k), 'finite number', v);
@@ -109,80 +110,26 @@ function hyper(where: string, o: Partial<AdamWOptions>, base: AdamWHyper | undef
   return { lr, beta1, beta2, eps, weightDecay };
 }
 
-function liveTensor(where: string, t: unknown): Tensor {
-  if (!(t instanceof Tensor) || t.isDisposed) throw new InvalidArgumentError(where, 'a live Tensor', t);
-  return t;
-}
-
-export class AdamW {
-  private readonly groups: GroupState[] = [];
-  private baseLr: number;
-  private disposed = false;
-  private readonly stepTensors = new Map<string, Tensor>();
-
+export class AdamW extends Optimizer<GroupState> {
   /**
    * params: parameters (bare or named), or parameter groups with their own hyperparameters.
    * Unnamed parameters are named `group<g>.param<i>` in state dicts. A tensor may appear once,
    * as a parameter or as the driving tensor of a kind's entry (a Sign-In θ).
    */
   constructor(params: Iterable<ParamEntry> | AdamWParamGroup[], opts: AdamWConstructorOptions) {
-    const o = options<AdamWConstructorOptions>('options', opts) as AdamWConstructorOptions;
-    knownKeys('options', o, [...HYPER_KEYS, 'masks']);
-    const base = hyper('', o, undefined);
-    this.baseLr = base.lr;
-    const list = [...(params ?? [])] as unknown[];
-    const isGroups = list.length > 0 && list.every((g) => typeof g === 'object' && g !== null && !(g instanceof Tensor) && !Array.isArray(g));
-    const specs: AdamWParamGroup[] = isGroups ? (list as AdamWParamGroup[]) : [{ params: list as ParamEntry[] }];
-    const lookup = o.masks;
-    if (lookup !== undefined && !(lookup instanceof Map) && typeof lookup !== 'function') {
-      throw new InvalidArgumentError('masks', 'Map or function', lookup);
-    }
-    const seen = new Set<Tensor>();
-    const names = new Set<string>();
-    const claim = (where: string, t: Tensor, name: string) => {
-      if (seen.has(t) || names.has(name)) throw new InvalidArgumentError(where, 'a tensor and name not already given to this optimizer', name);
-      seen.add(t);
-      names.add(name);
-    };
-    try {
-      specs.forEach((spec, g) => {
-        const where = isGroups ? `params[${g}]` : '';
-        const go = options<AdamWParamGroup>(where || 'params', spec);
-        const kinds = adamwKinds();
-        if (isGroups) knownKeys(where, go, ['params', ...kinds.map((k) => k.key), ...HYPER_KEYS]);
-        const h = hyper(where, go, base);
-        const group: GroupState = { ...h, lrScale: base.lr > 0 ? h.lr / base.lr : 1, params: [], entries: [] };
+    const { base, groups } = checkParamGroups(params, opts, HYPER_KEYS, adamwHyper, adamwKinds());
+    super('AdamW', base.lr);
+    this.allocate(() => {
+      for (const g of groups) {
+        const group: GroupState = { ...g.hyper, lrScale: g.lrScale, params: [], entries: [] };
         this.groups.push(group);
-        const entries = spec.params ?? [];
-        if (!Array.isArray(entries)) throw new InvalidArgumentError(`${where || 'params'}.params`, 'array of tensors or [name, tensor] pairs', entries);
-        entries.forEach((e, i) => {
-          const at = `${where ? `${where}.` : ''}params[${i}]`;
-          const [name, param] = Array.isArray(e) ? e : [`group${g}.param${i}`, e];
-          if (typeof name !== 'string') throw new InvalidArgumentError(at, 'Tensor or [name, Tensor]', e);
-          liveTensor(at, param);
-          claim(at, param, name);
-          const mask = lookup instanceof Map ? lookup.get(param) ?? lookup.get(name) : lookup?.(name, param);
-          if (mask !== undefined && (!(mask instanceof Tensor) || !sameShape(mask, param))) {
-            throw new InvalidArgumentError(`the mask of ${name}`, `a Tensor of shape [${param.shape.join(', ')}]`, mask);
-          }
-          const [expAvg, expAvgSq] = noGrad(() => [keep(zerosLike(param)), keep(zerosLike(param))]);
-          group.params.push({ name, param, mask, expAvg, expAvgSq, steps: 0 });
-        });
-        for (const kind of kinds) {
-          const list = (go as Record<string, unknown>)[kind.key] ?? [];
-          if (!Array.isArray(list)) throw new InvalidArgumentError(`${where || 'params'}.${kind.key}`, `array of ${kind.key} entries`, list);
-          list.forEach((value, i) => {
-            const at = `${where ? `${where}.` : ''}${kind.key}[${i}]`;
-            const entry = kind.entry(value, at, `group${g}.${kind.key}${i}`);
-            claim(at, entry.grad, entry.name);
-            group.entries.push({ kind, name: entry.name, grad: entry.grad, state: entry.createState() });
-          });
+        for (const p of g.params) {
+          const [expAvg, expAvgSq] = noGrad(() => [keep(zerosLike(p.param)), keep(zerosLike(p.param))]);
+          group.params.push({ ...p, expAvg, expAvgSq, steps: 0 });
         }
-      });
-    } catch (e) {
-      this.releaseState();
-      throw e;
-    }
+        for (const { kind, entry } of g.entries) group.entries.push({ kind, entry, grad: entry.grad, state: entry.createState() });
+      }
+    });
   }
 
   /**
@@ -194,23 +141,8 @@ export class AdamW {
    * const opt = AdamW.forModel(model, { lr: 5e-4, weightDecay: 0.05, noWeightDecay: isNormBiasOrToken });
    */
   static forModel(model: Module, opts: AdamWForModelOptions): AdamW {
-    const o = options<AdamWForModelOptions>('options', opts) as AdamWForModelOptions;
-    knownKeys('options', o, [...HYPER_KEYS, 'noWeightDecay']);
-    const { noWeightDecay, ...hyperOpts } = o;
-    const { groups, masks } = modelGroups(model, noWeightDecay, adamwKinds());
-    return new AdamW(groups as AdamWParamGroup[], { ...hyperOpts, masks });
-  }
-
-  get lr(): number {
-    return this.baseLr;
-  }
-
-  /** Sets the base learning rate; every group's lr follows (keeping its ratio to the base). */
-  set lr(value: number) {
-    num('lr', value, 0);
-    if (!Number.isFinite(value)) throw new InvalidArgumentError('lr', 'finite number', value);
-    this.baseLr = value;
-    for (const g of this.groups) g.lr = value * g.lrScale;
+    const { groups, options } = forModelArgs<AdamWOptions>(model, opts, HYPER_KEYS, adamwKinds());
+    return new AdamW(groups as AdamWParamGroup[], options);
   }
 
   /** Each group's hyperparameters and sizes (read-only snapshot); numEntries by kind key. */
@@ -219,10 +151,6 @@ export class AdamW {
       lr: g.lr, betas: [g.beta1, g.beta2], eps: g.eps, weightDecay: g.weightDecay, numParams: g.params.length,
       numEntries: Object.fromEntries(adamwKinds().map((k) => [k.key, g.entries.filter((e) => e.kind === k).length])),
     }));
-  }
-
-  private checkLive(): void {
-    if (this.disposed) throw new ToolkitError('ERR_TENSOR_DISPOSED', 'This AdamW optimizer was disposed');
   }
 
   /** One AdamW step over every parameter and kind entry that has a gradient. */
@@ -243,13 +171,6 @@ export class AdamW {
     }
   }
 
-  zeroGrad(): void {
-    for (const g of this.groups) {
-      for (const p of g.params) if (!p.param.isDisposed) p.param.grad = undefined;
-      for (const e of g.entries) if (!e.grad.isDisposed) e.grad.grad = undefined;
-    }
-  }
-
   /**
    * The first moments, by factor, of the kind entry driven by `grad` (a Sign-In θ: m and w, for
    * resets); undefined for a tensor this optimizer has no entry for.
@@ -261,82 +182,22 @@ export class AdamW {
     return undefined;
   }
 
-  private stepTensor(name: string, value: number): Tensor {
-    let t = this.stepTensors.get(name);
-    if (!t) {
-      t = keep(zeros([1], { dtype: 'float64' }));
-      this.stepTensors.set(name, t);
-    }
-    noGrad(() => t!.fill_(value));
-    return t;
-  }
-
-  private *entries(): IterableIterator<[string, Tensor, { steps: number }]> {
+  /** Per tensor `<name>.exp_avg`, `<name>.exp_avg_sq`, `<name>.step`; per entry its moments and `<name>.step`. */
+  protected *slots(): Iterable<StateSlot> {
     for (const g of this.groups) {
       for (const p of g.params) {
-        yield [`${p.name}.exp_avg`, p.expAvg, p];
-        yield [`${p.name}.exp_avg_sq`, p.expAvgSq, p];
+        yield [`${p.name}.exp_avg`, p.expAvg];
+        yield [`${p.name}.exp_avg_sq`, p.expAvgSq];
+        yield [`${p.name}.step`, p];
       }
-      for (const { name, state } of g.entries) {
-        for (const [suffix, t] of Object.entries(state.moments)) yield [`${name}.${suffix}`, t, state];
+      for (const { entry, state } of g.entries) {
+        for (const [suffix, t] of Object.entries(state.moments)) yield [`${entry.name}.${suffix}`, t];
+        yield [`${entry.name}.step`, state];
       }
     }
   }
 
-  private stepNames(): [string, { steps: number }][] {
-    const out: [string, { steps: number }][] = [];
-    for (const g of this.groups) {
-      for (const p of g.params) out.push([p.name, p]);
-      for (const e of g.entries) out.push([e.name, e.state]);
-    }
-    return out;
-  }
-
-  /** Moments and step counts by parameter name (live tensors: copy to keep a snapshot). */
-  stateDict(): Map<string, Tensor> {
-    this.checkLive();
-    const out = new Map<string, Tensor>();
-    for (const [key, t] of this.entries()) out.set(key, t);
-    for (const [name, holder] of this.stepNames()) out.set(`${name}.step`, this.stepTensor(name, holder.steps));
-    return out;
-  }
-
-  /** Copies a stateDict() back, all or nothing (every key present, none extra, shapes equal). */
-  loadStateDict(state: Map<string, Tensor>): void {
-    this.checkLive();
-    if (!(state instanceof Map)) throw new InvalidArgumentError('state', 'Map of name to Tensor', state);
-    const issues: Issue[] = [];
-    const used = new Set<string>();
-    const copies: [Tensor, Tensor][] = [];
-    const steps: [{ steps: number }, number][] = [];
-    const take = (key: string): Tensor | undefined => {
-      used.add(key);
-      const t = state.get(key);
-      if (!t) issues.push({ code: 'missing_key', path: key, message: 'missing key' });
-      else if (!(t instanceof Tensor) || t.isDisposed) issues.push({ code: 'invalid_type', path: key, message: 'expected a live Tensor' });
-      else return t;
-      return undefined;
-    };
-    for (const [key, dst] of this.entries()) {
-      const t = take(key);
-      if (t && !sameShape(t, dst)) {
-        issues.push({ code: 'size_mismatch', path: key, message: `expected shape [${dst.shape.join(', ')}] but found [${t.shape.join(', ')}]` });
-      } else if (t) copies.push([dst, t]);
-    }
-    for (const [name, holder] of this.stepNames()) {
-      const t = take(`${name}.step`);
-      if (!t) continue;
-      const v = t.numel === 1 ? t.item() : NaN;
-      if (!Number.isInteger(v) || v < 0) issues.push({ code: 'invalid_value', path: `${name}.step`, message: 'expected one non-negative integer' });
-      else steps.push([holder, v]);
-    }
-    for (const k of state.keys()) if (!used.has(k)) issues.push({ code: 'unexpected_key', path: k, message: 'unexpected key' });
-    if (issues.length) throw new IssuesError('ERR_STATE_DICT', 'Error(s) in loading the AdamW state dict', issues);
-    noGrad(() => { for (const [dst, src] of copies) dst.copy_(src); });
-    for (const [holder, v] of steps) holder.steps = v;
-  }
-
-  private releaseState(): void {
+  protected releaseState(): void {
     for (const g of this.groups) {
       for (const p of g.params) {
         p.expAvg.dispose();
@@ -344,14 +205,5 @@ export class AdamW {
       }
       for (const e of g.entries) e.state.dispose();
     }
-    for (const t of this.stepTensors.values()) t.dispose();
-    this.stepTensors.clear();
-  }
-
-  /** Frees the moments and step tensors (the parameters are the model's). */
-  dispose(): void {
-    if (this.disposed) return;
-    this.releaseState();
-    this.disposed = true;
   }
 }

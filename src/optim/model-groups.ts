@@ -8,6 +8,7 @@ import { InvalidArgumentError } from '../errors';
 import { maskedLayers } from '../nn/masked';
 import { Module } from '../nn/module';
 import type { Tensor } from '../tensor/tensor';
+import { knownKeys, options } from '../validate';
 
 /** A parameter, bare or with its name (as Module.namedParameters() yields them). */
 export type ParamEntry = Tensor | [string, Tensor];
@@ -45,4 +46,21 @@ export function modelGroups(
   ];
   if (noDecay.length) groups.push({ params: noDecay, weightDecay: 0 });
   return { groups, masks };
+}
+
+/**
+ * forModel's arguments (SGD's and AdamW's): the options' keys checked, then the model's groups
+ * and the constructor's options (the hyperparameters with the masked layers' masks).
+ */
+export function forModelArgs<O extends object>(
+  model: Module,
+  opts: unknown,
+  hyperKeys: readonly string[],
+  kinds: readonly ModelKind[],
+): { groups: ({ params: ParamEntry[]; weightDecay?: number } & Record<string, unknown>)[]; options: O & { masks: Map<Tensor | string, Tensor> } } {
+  const o = options<O & { noWeightDecay?: NoWeightDecay }>('options', opts);
+  knownKeys('options', o, [...hyperKeys, 'noWeightDecay']);
+  const { noWeightDecay, ...hyper } = o;
+  const { groups, masks } = modelGroups(model, noWeightDecay, kinds);
+  return { groups, options: { ...(hyper as O), masks } };
 }

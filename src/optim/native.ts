@@ -5,6 +5,7 @@
 import { InvalidArgumentError, ToolkitError } from '../errors';
 import { native, type NativeTensor } from '../native';
 import { Tensor } from '../tensor/tensor';
+import { bool, num } from '../validate';
 
 export interface NativeSgdHyper {
   lr: number;
@@ -12,6 +13,26 @@ export interface NativeSgdHyper {
   dampening?: number;
   nesterov?: boolean;
   weightDecay?: number;
+}
+
+/**
+ * The SGD hyperparameters checked, with their defaults (from `base`, else PyTorch's): the one
+ * check for the SGD and signinStep, as the native step trusts them. `where` prefixes the names.
+ */
+export function sgdHyper(where: string, o: Partial<NativeSgdHyper>, base: Required<NativeSgdHyper> | undefined): Required<NativeSgdHyper> {
+  const p = (k: string) => (where ? `${where}.${k}` : k);
+  const lr = num(p('lr'), o.lr ?? base?.lr, 0, Infinity);
+  const momentum = num(p('momentum'), o.momentum ?? base?.momentum ?? 0, 0, Infinity);
+  const dampening = num(p('dampening'), o.dampening ?? base?.dampening ?? 0);
+  const nesterov = bool(p('nesterov'), o.nesterov ?? base?.nesterov ?? false);
+  const weightDecay = num(p('weightDecay'), o.weightDecay ?? base?.weightDecay ?? 0, 0, Infinity);
+  for (const [k, v] of [['lr', lr], ['momentum', momentum], ['dampening', dampening], ['weightDecay', weightDecay]] as const) {
+    if (!Number.isFinite(v)) throw new InvalidArgumentError(p(k), 'finite number', v);
+  }
+  if (nesterov && (momentum <= 0 || dampening !== 0)) {
+    throw new InvalidArgumentError(p('nesterov'), `false unless momentum > 0 and dampening = 0 (momentum is ${momentum}, dampening ${dampening})`, nesterov);
+  }
+  return { lr, momentum, dampening, nesterov, weightDecay };
 }
 
 /**

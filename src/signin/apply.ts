@@ -22,8 +22,8 @@ import { maskedLayers, type MaskedLayer } from '../nn/masked';
 import type { Module } from '../nn/module';
 import type { Tensor } from '../tensor/tensor';
 import { options } from '../validate';
-import { signinReset } from './kernels';
-import { attachSignIn, checkBeta, detachSignIn, noteSignInBeta, signinFactors } from './parametrization';
+import { checkBeta, signinReset } from './kernels';
+import { attachSignIn, detachSignIn, noteSignInBeta, signinFactors } from './parametrization';
 // Sign-In layers exist only after applySignIn, so loading this file registers Sign-In with both
 // optimizers: with the SGD through ./update-kind (re-exported below), with AdamW here.
 import './adamw-kind';

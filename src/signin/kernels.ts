@@ -24,7 +24,7 @@
  */
 import { InvalidArgumentError } from '../errors';
 import { native, type NativeTensor } from '../native';
-import { handleOf, optionalHandleOf, type NativeSgdHyper, type SgdNative } from '../optim/native';
+import { handleOf, optionalHandleOf, sgdHyper, type NativeSgdHyper, type SgdNative } from '../optim/native';
 import { Tensor } from '../tensor/tensor';
 
 /** One Sign-In factor pair as the native step takes it. */
@@ -53,6 +53,12 @@ export function fusedNative(): FusedNative {
   return native() as unknown as FusedNative;
 }
 
+/** β, the m² − w² of a split: the one check for every public entry (the kernels trust it). */
+export function checkBeta(name: string, beta: unknown): number {
+  if (typeof beta !== 'number' || !(beta > 0) || !Number.isFinite(beta)) throw new InvalidArgumentError(name, 'finite number > 0', beta);
+  return beta;
+}
+
 function objectArg<T>(name: string, v: unknown): T {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidArgumentError(name, 'options object', v);
   return v as T;
@@ -78,17 +84,18 @@ export interface SigninStepArgs {
   step?: number;
 }
 
-/** One fused Sign-In step on one tensor (see the module comment). False when θ has no gradient. */
-export function signinStep(args: SigninStepArgs): boolean {
-  const a = objectArg<SigninStepArgs>('args', args);
-  const h = {
+/** The live handles of a pair's tensors (a missing or disposed one is named). */
+function pairHandles(a: { theta: Tensor; m: Tensor; w: Tensor; mask?: Tensor; bufM?: Tensor; bufW?: Tensor }): Omit<NativeSigninEntry, 'step'> {
+  return {
     theta: handleOf('theta', a.theta), m: handleOf('m', a.m), w: handleOf('w', a.w),
     mask: optionalHandleOf('mask', a.mask), bufM: optionalHandleOf('bufM', a.bufM), bufW: optionalHandleOf('bufW', a.bufW),
   };
-  return fusedNative().signinStep({
-    ...h, lr: a.lr, momentum: a.momentum, dampening: a.dampening, nesterov: a.nesterov, weightDecay: a.weightDecay,
-    step: a.step,
-  });
+}
+
+/** One fused Sign-In step on one tensor (see the module comment). False when θ has no gradient. */
+export function signinStep(args: SigninStepArgs): boolean {
+  const a = objectArg<SigninStepArgs>('args', args);
+  return fusedNative().signinStep({ ...pairHandles(a), ...sgdHyper('', a, undefined), step: a.step });
 }
 
 export interface SigninResetArgs {
@@ -107,11 +114,7 @@ export interface SigninResetArgs {
 /** The Sign-In reset of one tensor, in place (see the module comment). */
 export function signinReset(args: SigninResetArgs): void {
   const a = objectArg<SigninResetArgs>('args', args);
-  const h = {
-    theta: handleOf('theta', a.theta), m: handleOf('m', a.m), w: handleOf('w', a.w),
-    mask: optionalHandleOf('mask', a.mask), bufM: optionalHandleOf('bufM', a.bufM), bufW: optionalHandleOf('bufW', a.bufW),
-  };
-  fusedNative().signinReset({ ...h, beta: a.beta, zeroMomentum: a.zeroMomentum });
+  fusedNative().signinReset({ ...pairHandles(a), beta: checkBeta('beta', a.beta ?? 1), zeroMomentum: a.zeroMomentum });
 }
 
 /**
@@ -122,6 +125,6 @@ export function signinSplitFused(args: { theta: Tensor; mask?: Tensor; beta?: nu
   const a = objectArg<{ theta: Tensor; mask?: Tensor; beta?: number }>('args', args);
   const theta = handleOf('theta', a.theta);
   const mask = optionalHandleOf('mask', a.mask);
-  const r = fusedNative().signinSplit({ theta, mask, beta: a.beta });
+  const r = fusedNative().signinSplit({ theta, mask, beta: checkBeta('beta', a.beta ?? 1) });
   return { m: new Tensor(r.m), w: new Tensor(r.w) };
 }

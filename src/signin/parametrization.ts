@@ -29,18 +29,12 @@ export interface SignInFactors {
   beta: number;
 }
 
-/** The one check of β in TypeScript, at each public entry that takes one. */
-export function checkBeta(name: string, beta: unknown): number {
-  if (typeof beta !== 'number' || !(beta > 0) || !Number.isFinite(beta)) throw new InvalidArgumentError(name, 'finite number > 0', beta);
-  return beta;
-}
-
 /**
  * The Sign-In split of θ into new tensors (θ's dtype, float32 or float64): m = sqrt((β + sqrt(β² +
  * 4θ²)) / 2) and w = θ / m, so that m² − w² = β and m·w = θ. θ = 0 gives m = √β, w = 0.
  */
 export function signinSplit(theta: Tensor, beta = 1): { m: Tensor; w: Tensor } {
-  return signinSplitFused({ theta, beta: checkBeta('beta', beta) });
+  return signinSplitFused({ theta, beta });
 }
 
 class SignInParametrization implements WeightParametrization {

@@ -183,6 +183,7 @@ describe('fused SGD (own checks)', () => {
     const p = fromPy({ shape: [2], data: Float64Array.from([1, 2]) }).requiresGrad_(true);
     try {
       expect(() => new SGD([p], { lr: -1 })).toThrow('Expected number >= 0 for lr but received -1 of type number');
+      expect(() => new SGD(5 as never, { lr: 0.1 })).toThrow('Expected iterable of tensors, [name, tensor] pairs or parameter groups for params but received 5 of type number');
       expect(() => new SGD([p], { lr: 0.1, momentum: -0.5 })).toThrow('for momentum but received -0.5 of type number');
       expect(() => new SGD([p], { lr: 0.1, weightDecay: -1 })).toThrow('for weightDecay but received -1');
       expect(() => new SGD([p], { lr: 0.1, nesterov: true })).toThrow(/Expected false unless momentum > 0 and dampening = 0.*for nesterov but received true of type boolean/);

@@ -398,9 +398,12 @@ describe('Sign-In and SGD kernels: bad input', () => {
       expect(messageOf(() => signinStep({ theta, m, w, bufM: m.clone(), bufW: t([2]), lr: 0.1, momentum: 0.9, step: 0 })))
         .toBe('Expected bufW with the shape of theta [64, 3, 3, 3] but received [2]');
       expect(messageOf(() => signinStep({ theta, m, w: m, lr: 0.1 }))).toBe('Expected w not to share memory with m but it does');
-      expect(messageOf(() => signinStep({ theta, m, w, lr: -1 }))).toBe('Expected a non-negative number for lr but received -1 of type number');
+      // The hyperparameters get the SGD's one check (sgdHyper), NaN and infinities included.
+      expect(messageOf(() => signinStep({ theta, m, w, lr: -1 }))).toBe('Expected number >= 0 for lr but received -1 of type number');
+      expect(messageOf(() => signinStep({ theta, m, w, lr: 0.1, weightDecay: Infinity }))).toBe('Expected finite number for weightDecay but received Infinity of type number');
+      expect(messageOf(() => signinStep({ theta, m, w, lr: 0.1, dampening: NaN }))).toBe('Expected number for dampening but received NaN of type number');
       expect(messageOf(() => signinStep({ theta, m, w, lr: 0.1, nesterov: true })))
-        .toMatch(/^Expected momentum > 0 and dampening = 0 for nesterov/);
+        .toMatch(/^Expected false unless momentum > 0 and dampening = 0 \(momentum is 0, dampening 0\) for nesterov/);
       expect(messageOf(() => signinStep({ theta: t([4], 'int64'), m: t([4], 'int64'), w: t([4], 'int64'), lr: 0.1 })))
         .toBe('Expected theta with dtype float32 or float64 but received int64');
       // A gradient that no longer fits theta (theta resized in place after the gradient was set)
@@ -441,7 +444,9 @@ describe('Sign-In and SGD kernels: bad input', () => {
     tidy(() => {
       const theta = t([4, 2]);
       expect(messageOf(() => signinReset({ theta, m: t([4, 2]), w: t([4, 2]), beta: 0 })))
-        .toBe('Expected a positive number for beta but received 0 of type number');
+        .toBe('Expected finite number > 0 for beta but received 0 of type number');
+      expect(messageOf(() => signinSplitFused({ theta, beta: Infinity })))
+        .toBe('Expected finite number > 0 for beta but received Infinity of type number');
       expect(messageOf(() => signinReset({ theta, m: t([4, 2]), w: t([2, 4]) })))
         .toBe('Expected w with the shape of theta [4, 2] but received [2, 4]');
       expect(messageOf(() => signinSplitFused({ theta, mask: t([4]) })))
@@ -464,8 +469,8 @@ describe('Sign-In and SGD kernels: bad input', () => {
         .toBe('Expected the mask of fc.weight with the shape of parameter fc.weight [2, 2] but received [4]');
       expect(messageOf(() => raw.sgdStep([{ params: [a.handle], lr: 0.1, momentum: 0.9 }])))
         .toBe('Expected an array of 1 entries for groups[0].momentumBuffers (momentum is not 0) but received undefined');
-      expect(messageOf(() => raw.sgdStep([{ params: [a.handle], lr: 0.1 }, { params: [b.handle], lr: 0.1, weightDecay: -1 }])))
-        .toBe('Expected a non-negative number for groups[1].weightDecay but received -1 of type number');
+      expect(messageOf(() => raw.sgdStep([{ params: [a.handle], lr: 0.1 }, { params: [b.handle], lr: 0.1, momentum: 0.9 }])))
+        .toBe('Expected an array of 1 entries for groups[1].momentumBuffers (momentum is not 0) but received undefined');
       expect(messageOf(() => raw.sgdStep([{ params: [a.handle], lr: 0.1, signin: [{ theta: b.handle, m: t([2]).handle, w: t([2, 2]).handle }] }])))
         .toBe('Expected groups[0].signin[0].m with the shape of groups[0].signin[0].theta [2, 2] but received [2]');
       // The valid first group was not applied when a later part failed.

@@ -6,7 +6,7 @@
  */
 import {
   AdamW, F, InvalidArgumentError, MaskedLinear, adamwKinds, applySignIn, createModel, isNormBiasOrToken, manualSeed, noGrad,
-  pruneModel, randint, randn, registerAdamWKind, resetSignIn, signinFactors, signinParameters, tensor, tidy, type Tensor,
+  pruneModel, randint, randn, registerAdamWKind, resetSignIn, signinFactors, signinParameters, tensor, tidy, zeros, type Tensor,
 } from '../../src';
 import { describeWithTorch, expectClose, runTorch } from '../helpers/torch-ref';
 import { VIT_MODULES } from './vit-reference';
@@ -194,7 +194,8 @@ describe('AdamW: bad options and state dicts', () => {
     expect(() => new AdamW([p], { lr: -1 })).toThrow(InvalidArgumentError);
     expect(() => new AdamW([p], { lr: 0.1, betas: [0.9, 1] })).toThrow('Expected a pair of numbers in [0, 1) for betas');
     expect(() => new AdamW([{ params: [p], eps: -1 }], { lr: 0.1 })).toThrow('for params[0].eps');
-    expect(() => new AdamW([p, p], { lr: 0.1 })).toThrow('for params[1]');
+    expect(() => new AdamW([p, p], { lr: 0.1 })).toThrow('Expected a tensor not already given to this optimizer for params[1]');
+    expect(() => new AdamW([p], { lr: 0.1, masks: new Map([[p, zeros([2])]]) })).toThrow('Expected a Tensor of shape [3] for the mask of group0.param0 but received');
     expect(() => AdamW.forModel(undefined as never, { lr: 0.1 })).toThrow('Expected Module for model but received undefined');
   });
 

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import {
   compose, createDataset, DatasetError, ImageFolder, normalize, randomHorizontalFlip, randomResizedCrop, resize, Rng, toTensor, centerCrop,
 } from '../../../src/data';
+import { decodeImage, ImageDecodeError } from '../../../src/data/image-folder';
 import { setLogger } from '../../../src/logger';
 import { fashionImages, tmpDir, writeImageFolder, type FolderImage } from '../../helpers/data-fixtures';
 import { pythonHas, runPythonJson } from '../../helpers/pytorch';
@@ -162,6 +163,30 @@ describe('ImageFolder', () => {
       const s = await lenient.get(i);
       expect(s.label).toBe(lenient.label(i + 1));
       expect(warnings).toEqual([huge]);
+    });
+
+    test('decodeImage: every failure is an ERR_DATASET ImageDecodeError saying why', async () => {
+      const root = tmpDir();
+      await png(root);
+      const good = fs.readFileSync(path.join(root, 'a', 'img_0000.png'));
+      const huge = Buffer.from(good);
+      huge.writeUInt32BE(16000, 16);
+      huge.writeUInt32BE(16000, 20);
+      const tooLarge = await decodeImage(huge).catch((e: unknown) => e);
+      expect(tooLarge).toBeInstanceOf(ImageDecodeError);
+      expect(tooLarge).toBeInstanceOf(DatasetError);
+      expect((tooLarge as ImageDecodeError).code).toBe('ERR_DATASET');
+      expect((tooLarge as ImageDecodeError).message).toBe(`Cannot decode image (16000×16000 pixels, more than the limit of ${64 * 2 ** 20} (maxPixels))`);
+      const truncated = await decodeImage(good.subarray(0, 40)).catch((e: unknown) => e);
+      expect(truncated).toBeInstanceOf(ImageDecodeError);
+      expect((truncated as ImageDecodeError).cause).toBeInstanceOf(Error);
+      expect((truncated as ImageDecodeError).reason).toBe(((truncated as ImageDecodeError).cause as Error).message.split('\n')[0]);
+      const missing = path.join(root, 'nowhere.png');
+      const absent = await decodeImage(missing).catch((e: unknown) => e);
+      expect(absent).toBeInstanceOf(ImageDecodeError);
+      expect((absent as ImageDecodeError).file).toBe(missing);
+      expect((absent as ImageDecodeError).message).toMatch(new RegExp(`^Cannot decode image ${missing} \\(.+\\)$`));
+      await expect(decodeImage(42 as unknown as Buffer)).rejects.toThrow('Expected Buffer or file path (string) for input but received 42 of type number');
     });
 
     test('maxPixels holds for formats without a header check (sharp limitInputPixels) and travels to workers', async () => {
