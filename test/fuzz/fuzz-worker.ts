@@ -7,6 +7,8 @@
  *   E <i> <json outcome>            call i ended: {ok}, {code}, {passedThrough} (the junk's own
  *                                   exception) or {other: 'Name: message'}
  * Usage: node --import tsx fuzz-worker.ts <native|tensor|api> <start> [step]
+ * SIGNIN_FUZZ_ONLY=name,name... keeps the targets with those labels (e.g. 'ResNet,F.relu'), to
+ * fuzz a few entry points at step 1 while fixing them.
  */
 import * as fs from 'node:fs';
 import * as api from '../../src';
@@ -126,7 +128,8 @@ async function main(): Promise<void> {
   const [suite, startArg, stepArg] = process.argv.slice(2);
   const step = Number(stepArg ?? 1);
   const values = junk();
-  const list = targets(suite);
+  const only = process.env.SIGNIN_FUZZ_ONLY?.split(',');
+  const list = targets(suite).filter((t) => !only || only.includes(t.label));
   const all: { label: string; run: () => unknown }[] = [];
   for (const t of list) {
     for (const [l, v] of values) all.push({ label: `${t.label}(${l})`, run: () => t.call([v]) });
