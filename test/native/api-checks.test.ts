@@ -68,12 +68,12 @@ describe('model constructors check their options before building', () => {
 describe('the model registry', () => {
   it('a refused model family is not registered, so later lookups still name the valid models', () => {
     expect(errorOf(() => registerModelFamily(undefined as never)).code).toBe('ERR_INVALID_ARG');
-    expect(errorOf(() => createModel('no_such_model')).constructor).toBe(UnknownNameError);
+    expect(errorOf(() => createModel('no_such_model' as never)).constructor).toBe(UnknownNameError);
   });
 
   it('a family that resolves to an unregistered model is an UnknownNameError, not a TypeError', () => {
     registerModelFamily({ pattern: /^zz_(\d+)$/, display: 'zz_<n>', resolve: () => ({ base: 'zz_base', fixed: {} }) });
-    expect(errorOf(() => createModel('zz_1')).message).toMatch(/^Unknown base model of the family zz_<n> 'zz_base'; valid names: /);
+    expect(errorOf(() => createModel('zz_1' as never)).message).toMatch(/^Unknown base model of the family zz_<n> 'zz_base'; valid names: /);
   });
 });
 
@@ -124,7 +124,7 @@ describe('helpers named in the issue check their arguments', () => {
     expect(errorOf(() => isNormOrBias('b', undefined as never)).message).toBe('Expected Tensor for param but received undefined');
     tidy(() => {
       expect([isNormOrBias('b', zeros([4])), isNormOrBias('w', zeros([4, 4]))]).toEqual([true, false]);
-      expect(Array.from(topKMask(fromTypedArray(Float32Array.of(0.1, 0.9, 0.5)), 2).data())).toEqual([0, 1, 1]);
+      expect(Array.from(topKMask(fromTypedArray(Float32Array.of(0.1, 0.9, 0.5)), 2).data() as Float32Array)).toEqual([0, 1, 1]);
     });
     expect(errorOf(() => topKMask(undefined as never, 1)).message).toBe('Expected Tensor for scores but received undefined');
     expect(errorOf(() => signinFactors({} as never)).message).toBe('Expected a masked layer (MaskedConv2d, MaskedLinear) for layer but received an object');
