@@ -26,4 +26,6 @@ export const API_KNOWN_GAPS: ReadonlySet<string> = new Set([
   'tempPathFor', 'testAccuracySpec', 'topHessianEigenvalue', 'topkCorrect',
   'trainFromConfig', 'transformsFor', 'truncateMetrics',
   'writeFileAtomic', 'writeFinal', 'writeJsonAtomic',
+  'MixedPrecision', 'betaBeforeReset', 'datasetInfo', 'finalHessianEigenvalue', 'formatCell', 'gmpSparsity',
+  'magnitudeMasks', 'sparsifyCallbacksFromConfig',
 ]);

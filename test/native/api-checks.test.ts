@@ -6,7 +6,7 @@
 import {
   DatasetError, EmptyLayerError, F, InvalidArgumentError, ResNet, Tensor, UnknownNameError, Vgg, VisionTransformer, WideResNet,
   createModel, fromTypedArray, isNormOrBias, layerDensities, normalize, ones, registerModelFamily, resetDueAtEpoch,
-  resolveResetOptions, signinFactors, tidy, topKMask, unsafeCall, unsafeCallInPlace, zeros,
+  resolveResetOptions, signinFactors, tidy, topKMask, unsafeCall, unsafeCallInPlace, zeros, zerosLike, randn,
 } from '../../src';
 import { native } from '../../src/native';
 
@@ -34,6 +34,19 @@ describe('the Tensor constructor takes only a native handle', () => {
     const t = new Tensor(native().fromTypedArray(Float32Array.of(1.5, 2.5), [2], true));
     expect(t.sum().item()).toBe(4);
     t.dispose();
+  });
+});
+
+describe('tensor factories check their options object', () => {
+  it('null options are refused, naming them, where they used to throw a TypeError', () => {
+    for (const make of [() => zeros([2], null as never), () => randn([2], null as never), () => zerosLike(ones([2]), null as never)]) {
+      expect(errorOf(() => tidy(make)).message).toBe('Expected options object for options but received null');
+    }
+  });
+
+  it('fromTypedArray refuses missing data, and still defaults the shape to the data length', () => {
+    expect(errorOf(() => fromTypedArray(undefined as never)).message).toBe('Expected TypedArray for data but received undefined');
+    tidy(() => expect(fromTypedArray(Float32Array.of(1, 2, 3)).shape).toEqual([3]));
   });
 });
 
