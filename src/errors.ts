@@ -31,11 +31,19 @@ export interface Issue {
   message: string;
 }
 
+/**
+ * Error classes never fail on their text (a message, a name, a title, the value received: what is
+ * not a string is described), since an error built on a failure path must not hide that failure;
+ * the fields callers match on (`code`, `issues`, ...) are checked like any other argument.
+ */
 export class ToolkitError extends Error {
   readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(text(message), options);
+    if (typeof code !== 'string' || !Object.prototype.hasOwnProperty.call(ERROR_CODES, code)) {
+      throw new InvalidArgumentError('code', 'a code of ERROR_CODES (docs/errors.md)', code);
+    }
     this.code = code;
     this.name = new.target.name;
   }
@@ -61,7 +69,7 @@ export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (value === null) return 'null';
   if (typeof value === 'string') return `'${value}' of type string`;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || typeof value === 'symbol') {
     return `${String(value)} of type ${typeof value}`;
   }
   if (Array.isArray(value)) return `an array of length ${value.length}`;
@@ -70,9 +78,25 @@ export function describeValue(value: unknown): string {
   return name && name !== 'Object' ? `an instance of ${name}` : 'an object';
 }
 
+/** Free text of an error message: a string as it is, any other value described. */
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : describeValue(v);
+}
+
+/** How many names an UnknownNameError lists before it only counts the rest. */
+const MAX_LISTED_NAMES = 100;
+
+function nameList(valid: unknown): string {
+  if (!Array.isArray(valid)) return describeValue(valid);
+  const shown: string[] = [];
+  // An index loop up to the bound: a sparse array such as new Array(2 ** 32 - 1) is not walked.
+  for (let i = 0; i < Math.min(valid.length, MAX_LISTED_NAMES); i++) shown.push(text(valid[i]));
+  return valid.length > MAX_LISTED_NAMES ? `${shown.join(', ')}, ... (${valid.length - MAX_LISTED_NAMES} more)` : shown.join(', ');
+}
+
 export class InvalidArgumentError extends ToolkitError {
   constructor(name: string, expected: string, value: unknown) {
-    super('ERR_INVALID_ARG', `Expected ${expected} for ${name} but received ${describeValue(value)}`);
+    super('ERR_INVALID_ARG', `Expected ${text(expected)} for ${text(name)} but received ${describeValue(value)}`);
   }
 }
 
@@ -83,9 +107,21 @@ export class TensorDisposedError extends ToolkitError {
 }
 
 export class UnknownNameError extends ToolkitError {
-  constructor(kind: string, name: string, valid: readonly string[]) {
-    super('ERR_UNKNOWN_NAME', `Unknown ${kind} '${name}'; valid names: ${valid.join(', ')}`);
+  constructor(kind: string, name: unknown, valid: readonly string[]) {
+    super('ERR_UNKNOWN_NAME', `Unknown ${text(kind)} ${typeof name === 'string' ? `'${name}'` : describeValue(name)}; valid names: ${nameList(valid)}`);
   }
+}
+
+/** The most issues one IssuesError holds (more is a caller's bug, not a report). */
+const MAX_ISSUES = 2 ** 16;
+
+function checkIssues(issues: unknown): Issue[] {
+  const expected = `array of at most ${MAX_ISSUES} { code, path, message } objects`;
+  if (!Array.isArray(issues) || issues.length > MAX_ISSUES) throw new InvalidArgumentError('issues', expected, issues);
+  for (let i = 0; i < issues.length; i++) {
+    if (typeof issues[i] !== 'object' || issues[i] === null) throw new InvalidArgumentError(`issues[${i}]`, '{ code, path, message }', issues[i]);
+  }
+  return issues as Issue[];
 }
 
 /** Errors that gather every problem found and report them at once (zod, PyTorch's load_state_dict). */
@@ -93,7 +129,7 @@ export class IssuesError extends ToolkitError {
   readonly issues: Issue[];
 
   constructor(code: ErrorCode, title: string, issues: Issue[]) {
-    super(code, `${title}:\n${issues.map((i) => `\t${i.path ? `${i.path}: ` : ''}${i.message}`).join('\n')}`);
+    super(code, `${text(title)}:\n${checkIssues(issues).map((i) => `\t${i.path ? `${text(i.path)}: ` : ''}${text(i.message)}`).join('\n')}`);
     this.issues = issues;
   }
 }

@@ -4,6 +4,7 @@
  * worker threads read the same memory: no copy, no re-parse per worker.
  */
 import { InvalidArgumentError } from '../errors';
+import { list, obj, str } from '../validate';
 import { checkIndex, type ArrayDatasetSpec, type Dataset, type ImageShape, type Sample } from './base';
 
 export interface ArrayDatasetOptions {
@@ -48,11 +49,15 @@ export class ArrayDataset implements Dataset {
   private readonly stride: number;
 
   constructor(opts: ArrayDatasetOptions) {
-    const { width, height, channels, numClasses } = opts;
+    const { width, height, channels, numClasses } = obj<ArrayDatasetOptions>('options', opts,
+      'ArrayDataset options ({ images, labels, width, height, channels, numClasses, classes?, name? })');
     for (const [k, v] of Object.entries({ width, height, channels, numClasses })) {
       if (!Number.isInteger(v) || v < 1) throw new InvalidArgumentError(k, 'positive integer', v);
     }
     if (!(opts.images instanceof Uint8Array)) throw new InvalidArgumentError('images', 'Uint8Array', opts.images);
+    if (!Array.isArray(opts.labels) && !(ArrayBuffer.isView(opts.labels) && !(opts.labels instanceof DataView))) {
+      throw new InvalidArgumentError('labels', 'array or typed array of labels', opts.labels);
+    }
     this.stride = width * height * channels;
     const n = opts.labels.length;
     if (opts.images.length !== n * this.stride) {
@@ -65,8 +70,9 @@ export class ArrayDataset implements Dataset {
       }
     }
     const classes = opts.classes ?? Array.from({ length: numClasses }, (_, i) => String(i));
-    if (classes.length !== numClasses) throw new InvalidArgumentError('classes', `array of ${numClasses} names`, classes);
-    this.name = opts.name ?? 'array';
+    if (!Array.isArray(classes) || classes.length !== numClasses) throw new InvalidArgumentError('classes', `array of ${numClasses} names`, classes);
+    list('classes', classes, `array of ${numClasses} names`, (c) => typeof c === 'string');
+    this.name = str('name', opts.name ?? 'array');
     this.length = n;
     this.numClasses = numClasses;
     this.classes = classes;

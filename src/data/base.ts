@@ -84,6 +84,7 @@ export class DatasetError extends ToolkitError {
 
   constructor(message: string, file?: string, options?: { cause?: unknown }) {
     super('ERR_DATASET', message, options);
+    if (file !== undefined && typeof file !== 'string') throw new InvalidArgumentError('file', 'the path of the offending file (string) or undefined', file);
     this.file = file;
   }
 }

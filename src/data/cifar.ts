@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError } from '../errors';
-import { obj, oneOf } from '../validate';
+import { bool, obj, oneOf } from '../validate';
 import { ArrayDataset, sharedBytes } from './array-dataset';
 import { DatasetError } from './base';
 
@@ -132,7 +132,7 @@ export function cifarFiles(kind: 'cifar10' | 'cifar100', rootArg: string, train:
 /** CIFAR-10 (binary version): 50k train / 10k test, 32×32 RGB, 10 classes. */
 export function cifar10(opts: CifarOptions): ArrayDataset {
   obj('options', opts, 'CIFAR-10 options ({ root, train? })');
-  const train = opts.train ?? true;
+  const train = bool('train', opts.train ?? true);
   const files = cifarFiles('cifar10', opts.root, train);
   const root = path.dirname(files[0]);
   const classes = readNames(path.join(root, 'batches.meta.txt'), 10) ?? CIFAR10_CLASSES;
@@ -142,7 +142,7 @@ export function cifar10(opts: CifarOptions): ArrayDataset {
 /** CIFAR-100 (binary version): 50k train / 10k test, 32×32 RGB, 100 fine or 20 coarse classes. */
 export function cifar100(opts: Cifar100Options): ArrayDataset {
   obj('options', opts, 'CIFAR-100 options ({ root, train?, labelType? })');
-  const train = opts.train ?? true;
+  const train = bool('train', opts.train ?? true);
   const labelType = oneOf('labelType', opts.labelType ?? 'fine', ['fine', 'coarse'] as const);
   const [file] = cifarFiles('cifar100', opts.root, train);
   const root = path.dirname(file);

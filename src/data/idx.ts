@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { ArrayDataset, sharedBytes } from './array-dataset';
 import { DatasetError } from './base';
-import { str } from '../validate';
+import { InvalidArgumentError } from '../errors';
+import { bool, int, list, obj, str } from '../validate';
 
 export const IDX_IMAGES_MAGIC = 2051;
 export const IDX_LABELS_MAGIC = 2049;
@@ -186,6 +187,18 @@ export function idxFiles(root: string, train: boolean, fix: string): [string, st
 
 /** An IDX image/label pair as an in-memory dataset (1 channel). */
 export function loadIdxDataset(opts: IdxDatasetOptions): ArrayDataset {
+  obj('options', opts, 'IDX dataset options ({ root, train, name, numClasses, classes, fix, limits? })');
+  str('root', opts.root);
+  bool('train', opts.train);
+  str('name', opts.name);
+  const numClasses = int('numClasses', opts.numClasses, 1);
+  const classes = list('classes', opts.classes, `array of ${numClasses} class names`, (c) => typeof c === 'string');
+  if (classes.length !== numClasses) throw new InvalidArgumentError('classes', `array of ${numClasses} class names`, classes);
+  str('fix', opts.fix);
+  if (opts.limits !== undefined) {
+    const limits = obj<Required<IdxDatasetOptions>['limits']>('limits', opts.limits, '{ rows, cols, train, test }');
+    for (const k of ['rows', 'cols', 'train', 'test'] as const) int(`limits.${k}`, limits[k], 1);
+  }
   const [imgFile, lblFile] = idxFiles(opts.root, opts.train, opts.fix);
   const l = opts.limits;
   const limits: IdxLimits = l ? { rows: l.rows, cols: l.cols, maxCount: opts.train ? l.train : l.test } : {};

@@ -11,8 +11,7 @@ export type { CifarOptions, Cifar100Options } from './cifar';
 export { ImageFolder, decodeImage, IMAGE_EXTENSIONS } from './image-folder';
 export type { ImageFolderOptions } from './image-folder';
 export {
-  compose, Pipeline, toTensor, normalize, randomCrop, randomHorizontalFlip, randomResizedCrop, resize, centerCrop,
-  randomResizedCropParams, resizeOutputSize, augmentTransforms,
+  compose, Pipeline, toTensor, normalize, randomCrop, randomHorizontalFlip, randomResizedCrop, resize, centerCrop, augmentTransforms,
 } from './transforms';
 export type { Transform, RandomCropOptions, RandomResizedCropOptions, AugmentOptions } from './transforms';
 export { Rng, toRng } from './rng';

@@ -2,6 +2,7 @@
 import type { ArrayDataset } from './array-dataset';
 import { DatasetError } from './base';
 import { loadIdxDataset } from './idx';
+import { bool, options } from '../validate';
 
 /** Where Debian's `dataset-fashion-mnist` package puts the original IDX files. */
 export const FASHION_MNIST_ROOT = '/usr/share/datasets/fashion-mnist';
@@ -37,12 +38,14 @@ export function mnistSource(name: 'fashion_mnist' | 'mnist', root: string | unde
 }
 
 export function fashionMnist(opts: MnistOptions = {}): ArrayDataset {
-  const { root, fix } = mnistSource('fashion_mnist', opts.root);
-  return loadIdxDataset({ root, train: opts.train ?? true, name: 'fashion_mnist', numClasses: 10, classes: FASHION_MNIST_CLASSES, fix, limits: MNIST_LIMITS });
+  const o = options<MnistOptions>('options', opts);
+  const { root, fix } = mnistSource('fashion_mnist', o.root);
+  return loadIdxDataset({ root, train: bool('train', o.train ?? true), name: 'fashion_mnist', numClasses: 10, classes: FASHION_MNIST_CLASSES, fix, limits: MNIST_LIMITS });
 }
 
 /** MNIST from IDX files; there is no offline copy, so root is required. */
 export function mnist(opts: MnistOptions = {}): ArrayDataset {
-  const { root, fix } = mnistSource('mnist', opts.root);
-  return loadIdxDataset({ root, train: opts.train ?? true, name: 'mnist', numClasses: 10, classes: MNIST_CLASSES, fix, limits: MNIST_LIMITS });
+  const o = options<MnistOptions>('options', opts);
+  const { root, fix } = mnistSource('mnist', o.root);
+  return loadIdxDataset({ root, train: bool('train', o.train ?? true), name: 'mnist', numClasses: 10, classes: MNIST_CLASSES, fix, limits: MNIST_LIMITS });
 }

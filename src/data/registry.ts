@@ -88,7 +88,7 @@ const fileChecks = new Map<string, (o: DatasetOptions, train: boolean) => void>(
  * are only checked by name.
  */
 export function checkDatasetFiles(name: string, opts: DatasetOptions = {}): void {
-  if (!factories.has(name)) throw new UnknownNameError('dataset', String(name), datasetNames());
+  if (!factories.has(name)) throw new UnknownNameError('dataset', name, datasetNames());
   const o = optionsOf<DatasetOptions>('options', opts);
   for (const train of o.train === undefined ? [true, false] : [bool('train', o.train)]) fileChecks.get(name)?.(o, train);
 }
@@ -116,7 +116,7 @@ export function registerDataset(name: string, factory: DatasetFactory): void {
  */
 export function createDataset<N extends string>(name: LiteralName<N, KnownDatasetName>, opts: DatasetOptions = {}): Dataset {
   const factory = factories.get(name);
-  if (!factory) throw new UnknownNameError('dataset', String(name), datasetNames());
+  if (!factory) throw new UnknownNameError('dataset', name, datasetNames());
   const o = optionsOf<DatasetOptions>('options', opts);
   if (o.train !== undefined) bool('train', o.train);
   return factory(o);

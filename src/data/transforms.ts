@@ -13,7 +13,7 @@
  * Randomness always comes from an Rng, a seed or a torch Generator, never Math.random.
  */
 import { InvalidArgumentError } from '../errors';
-import { isInt, list, obj } from '../validate';
+import { bool, isInt, list, obj, options } from '../validate';
 import type { ImageShape, RawImage } from './base';
 import { cropCopy, resizeBilinear } from './resample';
 import { toRng, type RandomSource, type Rng } from './rng';
@@ -53,12 +53,11 @@ export function toTensor(): Transform {
 export function normalize(mean: number | number[], std: number | number[]): Transform {
   const m = typeof mean === 'number' ? [mean] : mean;
   const s = typeof std === 'number' ? [std] : std;
-  if (!Array.isArray(m) || m.length === 0 || !m.every((x) => typeof x === 'number' && Number.isFinite(x))) {
-    throw new InvalidArgumentError('mean', 'number or non-empty array of numbers', mean);
-  }
-  if (!Array.isArray(s) || s.length !== m.length || !s.every((x) => typeof x === 'number' && x > 0)) {
-    throw new InvalidArgumentError('std', `positive number or array of ${m.length} positive numbers`, std);
-  }
+  list('mean', m, 'number or non-empty array of numbers', (x) => typeof x === 'number' && Number.isFinite(x));
+  if (m.length === 0) throw new InvalidArgumentError('mean', 'number or non-empty array of numbers', mean);
+  const stdExpected = `positive number or array of ${m.length} positive numbers`;
+  if (!Array.isArray(s) || s.length !== m.length) throw new InvalidArgumentError('std', stdExpected, std);
+  list('std', s, stdExpected, (x) => typeof x === 'number' && x > 0);
   return { op: 'normalize', mean: [...m], std: [...s] };
 }
 
@@ -73,15 +72,16 @@ export interface RandomCropOptions {
 
 /** A random size crop after optional padding (torchvision RandomCrop, constant padding). */
 export function randomCrop(size: number | Size2, opts: RandomCropOptions = {}): Transform {
-  const p = opts.padding ?? 0;
+  const o = options<RandomCropOptions>('options', opts);
+  const p = o.padding ?? 0;
   let padding: [number, number, number, number];
   if (isInt(p) && p >= 0) padding = [p, p, p, p];
-  else if (Array.isArray(p) && p.every((x) => isInt(x) && x >= 0) && (p.length === 2 || p.length === 4)) {
+  else if (Array.isArray(p) && (p.length === 2 || p.length === 4) && p.every((x) => isInt(x) && x >= 0)) {
     padding = p.length === 2 ? [p[0], p[1], p[0], p[1]] : [p[0], p[1], p[2], p[3]];
   } else throw new InvalidArgumentError('padding', 'non-negative integer or array of 2 or 4 of them', p);
-  const fill = opts.fill ?? 0;
+  const fill = o.fill ?? 0;
   if (!isInt(fill) || fill < 0 || fill > 255) throw new InvalidArgumentError('fill', 'integer in [0, 255]', fill);
-  return { op: 'random_crop', size: size2('size', size), padding, padIfNeeded: opts.padIfNeeded ?? false, fill };
+  return { op: 'random_crop', size: size2('size', size), padding, padIfNeeded: bool('padIfNeeded', o.padIfNeeded ?? false), fill };
 }
 
 /** Mirrors left-right with probability p (torchvision RandomHorizontalFlip). */
@@ -99,11 +99,12 @@ export interface RandomResizedCropOptions {
 
 /** torchvision RandomResizedCrop: 10 attempts at a random area/aspect crop, else a center crop; bilinear. */
 export function randomResizedCrop(size: number | Size2, opts: RandomResizedCropOptions = {}): Transform {
+  const o = options<RandomResizedCropOptions>('options', opts);
   return {
     op: 'random_resized_crop',
     size: size2('size', size),
-    scale: range2('scale', opts.scale ?? [0.08, 1], false),
-    ratio: range2('ratio', opts.ratio ?? [3 / 4, 4 / 3], true),
+    scale: range2('scale', o.scale ?? [0.08, 1], false),
+    ratio: range2('ratio', o.ratio ?? [3 / 4, 4 / 3], true),
   };
 }
 

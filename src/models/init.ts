@@ -6,7 +6,7 @@
  * weight Kaiming-normal fan_in (ReLU gain, std = √2 / √fan_in) with zero biases, the init of
  * Synaptic-Flow's and open_lth's models, which the pruning-at-initialization literature uses.
  */
-import type { Module } from '../nn/module';
+import { moduleArg, type Module } from '../nn/module';
 import { Conv2d } from '../nn/conv';
 import { Linear } from '../nn/linear';
 import { constant_, kaimingNormal_, normal_, zeros_ } from '../nn/init';
@@ -22,7 +22,8 @@ export function initScheme(path: string, value: unknown): InitScheme {
 
 /** Applies an init scheme to a freshly built model ('default' leaves the model's own init). */
 export function applyInitScheme(model: Module, scheme: InitScheme): void {
-  if (scheme === 'default') return;
+  moduleArg('model', model);
+  if (initScheme('scheme', scheme) === 'default') return;
   for (const [, m] of model.namedModules()) {
     if (!(m instanceof Conv2d) && !(m instanceof Linear)) continue;
     const w = m.getParameter('weight');

@@ -16,6 +16,7 @@ import { BatchNorm1d, BatchNorm2d } from '../nn/batchnorm';
 import { Identity } from '../nn/container';
 import type { Module } from '../nn/module';
 import { MaxPool2d } from '../nn/pooling';
+import { bool, int, obj } from '../validate';
 import { Model } from './base';
 
 export interface LeNet5Options {
@@ -45,8 +46,11 @@ export class LeNet5 extends Model {
 
   constructor(options: LeNet5Options) {
     super();
-    const inChannels = options.inChannels ?? 1;
-    const size = options.inputSize ?? 28;
+    obj('options', options, 'LeNet5 options ({ numClasses, inChannels?, inputSize?, batchNorm? })');
+    const inChannels = int('inChannels', options.inChannels ?? 1, 1);
+    const size = int('inputSize', options.inputSize ?? 28, 12);
+    const numClasses = int('numClasses', options.numClasses, 1);
+    const batchNorm = bool('batchNorm', options.batchNorm ?? false);
     this.inputShape = [inChannels, size, size];
     const s = lenet5FeatureSize(size);
     this.conv1 = this.registerModule('conv1', new MaskedConv2d(inChannels, 6, 5, { padding: 2 }));
@@ -54,8 +58,8 @@ export class LeNet5 extends Model {
     this.conv2 = this.registerModule('conv2', new MaskedConv2d(6, 16, 5));
     this.fc1 = this.registerModule('fc1', new MaskedLinear(16 * s * s, 120));
     this.fc2 = this.registerModule('fc2', new MaskedLinear(120, 84));
-    this.fc3 = this.registerModule('fc3', new MaskedLinear(84, options.numClasses));
-    const norm = (name: string, make: () => Module): Module => (options.batchNorm ? this.registerModule(name, make()) : new Identity());
+    this.fc3 = this.registerModule('fc3', new MaskedLinear(84, numClasses));
+    const norm = (name: string, make: () => Module): Module => (batchNorm ? this.registerModule(name, make()) : new Identity());
     this.norms = [
       norm('bn1', () => new BatchNorm2d(6)), norm('bn2', () => new BatchNorm2d(16)),
       norm('bn3', () => new BatchNorm1d(120)), norm('bn4', () => new BatchNorm1d(84)),

@@ -4,7 +4,8 @@
  * layers' extra state: `<param>_mask` (and Sign-In's `<param>_m`, `<param>_w`, whose product
  * with the mask is kept in `<param>` itself).
  */
-import type { LoadResult, Module, StateDict } from '../nn/module';
+import { moduleArg, type LoadResult, type Module, type StateDict } from '../nn/module';
+import { obj } from '../validate';
 import type { Tensor } from '../tensor/tensor';
 
 const EXTRA_SUFFIXES = ['_mask', '_m', '_w'] as const;
@@ -21,7 +22,8 @@ function isExtraKey(key: string, keys: ReadonlySet<string>): boolean {
  * missing, unexpected or mis-shaped key is an ERR_STATE_DICT error.
  */
 export function loadPyTorchStateDict(model: Module, state: StateDict | Record<string, Tensor>): LoadResult {
-  const src: StateDict = new Map(state instanceof Map ? state : Object.entries(state));
+  moduleArg('model', model);
+  const src: StateDict = new Map(state instanceof Map ? state : Object.entries(obj<Record<string, Tensor>>('state', state, 'state dict (Map or record of Tensors by key)')));
   const own = model.stateDict();
   const ownKeys = new Set(own.keys());
   const filled: string[] = [];
@@ -40,7 +42,7 @@ export function loadPyTorchStateDict(model: Module, state: StateDict | Record<st
  * (weights are already exactly zero where masked). The tensors are the live ones, not copies.
  */
 export function pytorchStateDict(model: Module): StateDict {
-  const own = model.stateDict();
+  const own = moduleArg('model', model).stateDict();
   const keys = new Set(own.keys());
   return new Map([...own].filter(([k]) => !isExtraKey(k, keys)));
 }

@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError, UnknownNameError } from '../errors';
 import type { LiteralName } from '../literal-name';
-import { bool, int, isInt, num, oneOf } from '../validate';
+import { bool, func, int, isInt, num, obj, oneOf, str } from '../validate';
 import type { Model, ModelConfig, ModelInputOptions } from './base';
 import { cifarShortcut, CifarResNet, type CifarShortcut } from './cifar-resnet';
 import { applyInitScheme, initScheme, type InitScheme } from './init';
@@ -148,6 +148,10 @@ export function registerModel(entry: ModelEntry): void {
 }
 
 export function registerModelFamily(family: ModelFamily): void {
+  obj('family', family, 'model family ({ pattern, display, resolve })');
+  if (!(family.pattern instanceof RegExp)) throw new InvalidArgumentError('family.pattern', 'RegExp', family.pattern);
+  str('family.display', family.display);
+  func('family.resolve', family.resolve);
   families.push(family);
 }
 
@@ -167,8 +171,10 @@ function lookup(name: string): ModelEntry {
   for (const family of families) {
     const match = name.match(family.pattern);
     if (!match) continue;
-    const { base, fixed } = family.resolve(match);
-    const baseEntry = entries.get(base)!;
+    const { base, fixed } = obj<ReturnType<ModelFamily['resolve']>>(`the resolution of '${name}' by the family ${family.display}`, family.resolve(match),
+      '{ base, fixed } naming a registered model');
+    const baseEntry = entries.get(base);
+    if (!baseEntry) throw new UnknownNameError(`base model of the family ${family.display}`, base, modelNames());
     return { ...baseEntry, name, fixed: { ...baseEntry.fixed, ...fixed } };
   }
   throw new UnknownNameError('model', name, [...modelNames(), ...modelFamilies()]);

@@ -13,11 +13,13 @@
  */
 import { tidy } from '../tensor/engine';
 import type { Tensor } from '../tensor/tensor';
-import { Module } from '../nn/module';
+import { Module, moduleArg } from '../nn/module';
 import { MaskedConv2d, MaskedLinear } from '../nn/masked';
 import { BatchNorm2d } from '../nn/batchnorm';
 import { AdaptiveAvgPool2d, MaxPool2d } from '../nn/pooling';
 import { Sequential } from '../nn/container';
+import { InvalidArgumentError } from '../errors';
+import { bool, int, isInt, list, obj, oneOf, options } from '../validate';
 import { Model } from './base';
 import { initBatchNorm, initConvKaimingFanOut } from './init';
 
@@ -25,6 +27,14 @@ export interface BlockOptions {
   stride?: number;
   /** The shortcut when shape changes (or undefined for identity). */
   downsample?: Module;
+}
+
+function blockOptions(v: unknown): { stride: number; downsample: Module | undefined } {
+  const o = options<BlockOptions>('options', v);
+  return {
+    stride: int('stride', o.stride ?? 1, 1),
+    downsample: o.downsample === undefined ? undefined : moduleArg('downsample', o.downsample),
+  };
 }
 
 /** conv3x3-BN-ReLU-conv3x3-BN + shortcut, ReLU (torchvision.models.resnet.BasicBlock). */
@@ -38,12 +48,12 @@ export class BasicBlock extends Module {
 
   constructor(inplanes: number, planes: number, options: BlockOptions = {}) {
     super();
-    const stride = options.stride ?? 1;
+    const { stride, downsample } = blockOptions(options);
     this.conv1 = this.registerModule('conv1', new MaskedConv2d(inplanes, planes, 3, { stride, padding: 1, bias: false }));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(planes));
     this.conv2 = this.registerModule('conv2', new MaskedConv2d(planes, planes, 3, { stride: 1, padding: 1, bias: false }));
     this.bn2 = this.registerModule('bn2', new BatchNorm2d(planes));
-    this.downsample = options.downsample ? this.registerModule('downsample', options.downsample) : undefined;
+    this.downsample = downsample ? this.registerModule('downsample', downsample) : undefined;
   }
 
   /** The BatchNorm whose weight zeroInitResidual sets to 0. */
@@ -73,14 +83,14 @@ export class Bottleneck extends Module {
 
   constructor(inplanes: number, planes: number, options: BlockOptions = {}) {
     super();
-    const stride = options.stride ?? 1;
+    const { stride, downsample } = blockOptions(options);
     this.conv1 = this.registerModule('conv1', new MaskedConv2d(inplanes, planes, 1, { bias: false }));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(planes));
     this.conv2 = this.registerModule('conv2', new MaskedConv2d(planes, planes, 3, { stride, padding: 1, bias: false }));
     this.bn2 = this.registerModule('bn2', new BatchNorm2d(planes));
     this.conv3 = this.registerModule('conv3', new MaskedConv2d(planes, planes * 4, 1, { bias: false }));
     this.bn3 = this.registerModule('bn3', new BatchNorm2d(planes * 4));
-    this.downsample = options.downsample ? this.registerModule('downsample', options.downsample) : undefined;
+    this.downsample = downsample ? this.registerModule('downsample', downsample) : undefined;
   }
 
   get lastBn(): BatchNorm2d {
@@ -137,6 +147,10 @@ export function initResNetWeights(model: Module, zeroInitResidual: boolean): voi
   }
 }
 
+/** Bounds of ResNetOptions.layers: torchvision's ResNets have 4 stages of at most 36 blocks. */
+const MAX_STAGES = 8;
+const MAX_BLOCKS_PER_STAGE = 1000;
+
 /** torchvision.models.resnet.ResNet (and its CIFAR-stem variant), masked. */
 export class ResNet extends Model {
   readonly outputLayerName = 'fc';
@@ -150,12 +164,22 @@ export class ResNet extends Model {
 
   constructor(options: ResNetOptions) {
     super();
-    const inChannels = options.inChannels ?? 3;
-    const stem = options.stem ?? 'imagenet';
-    const width = options.width ?? 64;
-    const size = options.inputSize ?? (stem === 'imagenet' ? 224 : 32);
+    obj('options', options, 'ResNet options ({ block, layers, numClasses, ... })');
+    const block = oneOf('block', options.block, ['basic', 'bottleneck']);
+    // The bounds keep junk from building millions of blocks (ResNet-152's deepest stage has 36).
+    const layers = list<number>('layers', options.layers, `array of 1 to ${MAX_STAGES} block counts, integers in [1, ${MAX_BLOCKS_PER_STAGE}]`,
+      (n) => isInt(n) && n >= 1 && n <= MAX_BLOCKS_PER_STAGE);
+    if (layers.length < 1 || layers.length > MAX_STAGES) {
+      throw new InvalidArgumentError('layers', `array of 1 to ${MAX_STAGES} block counts`, layers);
+    }
+    const numClasses = int('numClasses', options.numClasses, 1);
+    const inChannels = int('inChannels', options.inChannels ?? 3, 1);
+    const stem = oneOf('stem', options.stem ?? 'imagenet', ['imagenet', 'cifar']);
+    const width = int('width', options.width ?? 64, 1);
+    const size = int('inputSize', options.inputSize ?? (stem === 'imagenet' ? 224 : 32), 1);
+    const zeroInitResidual = bool('zeroInitResidual', options.zeroInitResidual ?? false);
     this.inputShape = [inChannels, size, size];
-    const BlockClass = options.block === 'basic' ? BasicBlock : Bottleneck;
+    const BlockClass = block === 'basic' ? BasicBlock : Bottleneck;
     const expansion = BlockClass.expansion;
 
     this.conv1 = this.registerModule('conv1', stem === 'imagenet'
@@ -165,7 +189,7 @@ export class ResNet extends Model {
     this.maxpool = stem === 'imagenet' ? this.registerModule('maxpool', new MaxPool2d(3, { stride: 2, padding: 1 })) : undefined;
 
     let inplanes = width;
-    options.layers.forEach((numBlocks, i) => {
+    layers.forEach((numBlocks, i) => {
       const planes = width * 2 ** i;
       const stride = i === 0 ? 1 : 2;
       const blocks: Block[] = [];
@@ -179,8 +203,8 @@ export class ResNet extends Model {
       this.stages.push(this.registerModule(`layer${i + 1}`, new Sequential(...blocks)));
     });
     this.avgpool = this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
-    this.fc = this.registerModule('fc', new MaskedLinear(inplanes, options.numClasses));
-    initResNetWeights(this, options.zeroInitResidual ?? false);
+    this.fc = this.registerModule('fc', new MaskedLinear(inplanes, numClasses));
+    initResNetWeights(this, zeroInitResidual);
   }
 
   forward(x: Tensor): Tensor {

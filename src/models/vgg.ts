@@ -21,6 +21,8 @@ import { BatchNorm2d } from '../nn/batchnorm';
 import { ReLU } from '../nn/activation';
 import { AdaptiveAvgPool2d, MaxPool2d } from '../nn/pooling';
 import { Sequential } from '../nn/container';
+import { InvalidArgumentError } from '../errors';
+import { int, obj } from '../validate';
 import { Model } from './base';
 import { initBatchNorm, initConvKaimingFanOut, initNormal } from './init';
 
@@ -33,6 +35,7 @@ export const VGG_PLANS = {
 } as const satisfies Record<number, readonly (number | 'M')[]>;
 
 export type VggDepth = keyof typeof VGG_PLANS;
+const VGG_DEPTHS = Object.keys(VGG_PLANS).map(Number) as VggDepth[];
 
 export interface VggOptions {
   depth: VggDepth;
@@ -50,12 +53,16 @@ export class Vgg extends Model {
 
   constructor(options: VggOptions) {
     super();
-    const inChannels = options.inChannels ?? 3;
-    const size = options.inputSize ?? 32;
+    obj('options', options, 'Vgg options ({ depth, numClasses, inChannels?, inputSize? })');
+    const depth = options.depth;
+    if (!VGG_DEPTHS.includes(depth)) throw new InvalidArgumentError('depth', `one of ${VGG_DEPTHS.join(', ')}`, depth);
+    const numClasses = int('numClasses', options.numClasses, 1);
+    const inChannels = int('inChannels', options.inChannels ?? 3, 1);
+    const size = int('inputSize', options.inputSize ?? 32, 1);
     this.inputShape = [inChannels, size, size];
     const layers: Module[] = [];
     let c = inChannels;
-    for (const v of VGG_PLANS[options.depth]) {
+    for (const v of VGG_PLANS[depth]) {
       if (v === 'M') {
         layers.push(new MaxPool2d(2, { stride: 2 }));
       } else {
@@ -65,7 +72,7 @@ export class Vgg extends Model {
     }
     this.features = this.registerModule('features', new Sequential(...layers));
     this.avgpool = this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
-    this.classifier = this.registerModule('classifier', new MaskedLinear(c, options.numClasses));
+    this.classifier = this.registerModule('classifier', new MaskedLinear(c, numClasses));
     for (const [, m] of this.namedModules()) {
       if (m instanceof MaskedConv2d) initConvKaimingFanOut(m);
       else if (m instanceof BatchNorm2d) initBatchNorm(m);

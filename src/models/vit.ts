@@ -28,7 +28,7 @@ import { empty } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import { cat } from '../tensor/ops';
 import type { Tensor } from '../tensor/tensor';
-import { obj } from '../validate';
+import { int, num, obj } from '../validate';
 import { Model } from './base';
 
 export interface VisionTransformerOptions {
@@ -81,6 +81,8 @@ export class TransformerBlock extends Module {
 
   constructor(dim: number, o: { numHeads: number; mlpRatio: number; qkvBias: boolean; dropRate: number; attnDropRate: number; dropPath: number }) {
     super();
+    // Each value is checked by the layer it configures.
+    obj('options', o, 'TransformerBlock options ({ numHeads, mlpRatio, qkvBias, dropRate, attnDropRate, dropPath })');
     this.norm1 = this.registerModule('norm1', new LayerNorm(dim, { eps: 1e-6 }));
     this.attn = this.registerModule('attn', new MultiHeadAttention(dim, {
       numHeads: o.numHeads, qkvBias: o.qkvBias, attnDrop: o.attnDropRate, projDrop: o.dropRate,
@@ -107,9 +109,13 @@ export class VisionTransformer extends Model {
 
   constructor(o: VisionTransformerOptions) {
     super();
-    obj('options', o, 'VisionTransformer options ({ inChannels, imgSize, ... })');
+    obj('options', o, 'VisionTransformer options ({ imgSize, patchSize, inChannels, numClasses, embedDim, depth, numHeads, ... })');
+    // The bound keeps a junk depth from building millions of blocks (ViT-G has 48).
+    const depth = int('depth', o.depth, 1, 1000);
+    num('mlpRatio', o.mlpRatio ?? 4, 1 / 64, 64);
+    num('dropPathRate', o.dropPathRate ?? 0, 0, 0.999);
     this.inputShape = [o.inChannels, o.imgSize, o.imgSize];
-    this.dropRate = o.dropRate ?? 0;
+    this.dropRate = num('dropRate', o.dropRate ?? 0, 0, 0.999);
     const dim = o.embedDim;
     this.patchEmbed = this.registerModule('patch_embed', new PatchEmbed({
       imgSize: o.imgSize, patchSize: o.patchSize, inChannels: o.inChannels, embedDim: dim, masked: o.maskPatchEmbed ?? true,
@@ -117,8 +123,8 @@ export class VisionTransformer extends Model {
     this.registerParameter('cls_token', empty([1, 1, dim]));
     this.registerParameter('pos_embed', empty([1, this.patchEmbed.numPatches + 1, dim]));
     const blocks: TransformerBlock[] = [];
-    for (let i = 0; i < o.depth; i++) {
-      const dp = o.depth > 1 ? ((o.dropPathRate ?? 0) * i) / (o.depth - 1) : 0;
+    for (let i = 0; i < depth; i++) {
+      const dp = depth > 1 ? ((o.dropPathRate ?? 0) * i) / (depth - 1) : 0;
       blocks.push(new TransformerBlock(dim, {
         numHeads: o.numHeads, mlpRatio: o.mlpRatio ?? 4, qkvBias: o.qkvBias ?? true,
         dropRate: this.dropRate, attnDropRate: o.attnDropRate ?? 0, dropPath: dp,

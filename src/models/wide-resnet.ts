@@ -18,6 +18,8 @@ import { BatchNorm2d } from '../nn/batchnorm';
 import { AdaptiveAvgPool2d } from '../nn/pooling';
 import { Dropout, Sequential } from '../nn/container';
 import { zeros_ } from '../nn/init';
+import { InvalidArgumentError } from '../errors';
+import { int, num, obj } from '../validate';
 import { Model } from './base';
 import { initBatchNorm, initConvKaimingFanOut } from './init';
 
@@ -76,9 +78,15 @@ export class WideResNet extends Model {
 
   constructor(options: WideResNetOptions) {
     super();
-    const { depth, widenFactor: k, numClasses } = options;
-    const inChannels = options.inChannels ?? 3;
-    const size = options.inputSize ?? 32;
+    obj('options', options, 'WideResNet options ({ depth, widenFactor, numClasses, dropRate?, inChannels?, inputSize? })');
+    // The bound keeps a junk depth from building millions of blocks (as CifarResNet's).
+    const depth = int('depth', options.depth, 10, 6004);
+    if ((depth - 4) % 6 !== 0) throw new InvalidArgumentError('depth', '6n + 4 with n >= 1 (16, 22, 28, 40, ...)', depth);
+    const k = int('widenFactor', options.widenFactor, 1);
+    const numClasses = int('numClasses', options.numClasses, 1);
+    const dropRate = num('dropRate', options.dropRate ?? 0, 0, 1);
+    const inChannels = int('inChannels', options.inChannels ?? 3, 1);
+    const size = int('inputSize', options.inputSize ?? 32, 1);
     this.inputShape = [inChannels, size, size];
     const n = (depth - 4) / 6;
     const widths = [16, 16 * k, 32 * k, 64 * k];
@@ -88,7 +96,7 @@ export class WideResNet extends Model {
     for (let i = 0; i < 3; i++) {
       const blocks: WideBasicBlock[] = [];
       for (let b = 0; b < n; b++) {
-        blocks.push(new WideBasicBlock(inPlanes, widths[i + 1], i > 0 && b === 0 ? 2 : 1, options.dropRate ?? 0));
+        blocks.push(new WideBasicBlock(inPlanes, widths[i + 1], i > 0 && b === 0 ? 2 : 1, dropRate));
         inPlanes = widths[i + 1];
       }
       this.stages.push(this.registerModule(`layer${i + 1}`, new Sequential(...blocks)));

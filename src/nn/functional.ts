@@ -2,7 +2,7 @@
  * Functional ops (torch.nn.functional): each validates its arguments, naming them, and then calls
  * one ATen operator through the dispatcher, so autograd records it like any other op.
  */
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError, describeValue } from '../errors';
 import * as aten from '../tensor/aten';
 import { Tensor } from '../tensor/tensor';
 import { bool, int, isInt, num, oneOf, options, pair } from '../validate';
@@ -21,9 +21,16 @@ export type IntOrPair = number | [number, number];
 export function invalidTensorArg(name: string, expected: string, received: string | Tensor): InvalidArgumentError {
   const e = new InvalidArgumentError(name, expected, undefined);
   const old = e.message;
-  e.message = `Expected ${expected} for ${name} but received ${typeof received === 'string' ? received : `a Tensor of shape [${received.shape.join(', ')}]`}`;
+  // The message ends in the description of `undefined`; the received part replaces it.
+  e.message = `${old.slice(0, -describeValue(undefined).length)}${describeReceived(received)}`;
   if (e.stack) e.stack = e.stack.replace(old, e.message);
   return e;
+}
+
+function describeReceived(received: unknown): string {
+  if (typeof received === 'string') return received;
+  if (!(received instanceof Tensor)) return describeValue(received);
+  return received.isDisposed ? 'a disposed Tensor' : `a Tensor of shape [${received.shape.join(', ')}]`;
 }
 
 export function tensorArg(name: string, v: unknown): Tensor {

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../atomic';
-import { ToolkitError } from '../errors';
+import { InvalidArgumentError, ToolkitError } from '../errors';
 import { str } from '../validate';
 import * as aten from '../tensor/aten';
 import { fromTypedArray } from '../tensor/creation';
@@ -80,6 +80,8 @@ function fmt(v: unknown): string {
  * shape × dtype; entries are contiguous from 0 and end exactly at the end of the data).
  */
 export function decodeSafetensorsHeader(bytes: Uint8Array, source = '<buffer>'): SafetensorsHeader {
+  if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('bytes', 'Uint8Array (or Buffer) of a safetensors file', bytes);
+  str('source', source);
   if (bytes.length < 8) fail(source, `the file has ${bytes.length} bytes, fewer than the 8-byte header length (truncated?)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = view.getBigUint64(0, true);

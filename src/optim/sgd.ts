@@ -68,6 +68,7 @@ export interface SGDForModelOptions extends SGDOptions {
 
 /** True for one-dimensional parameters (BatchNorm weights and biases, layer biases). */
 export function isNormOrBias(_name: string, param: Tensor): boolean {
+  if (!(param instanceof Tensor)) throw new InvalidArgumentError('param', 'Tensor', param);
   return param.ndim <= 1;
 }
 

@@ -23,6 +23,7 @@
  * again. So no layer is ever above 100% dense and the global target is still met.
  */
 import { InvalidArgumentError, UnknownNameError } from '../errors';
+import { list, options as optionsOf } from '../validate';
 
 export interface LayerShape {
   /** The layer's parameter name (`layer1.0.conv1.weight`). */
@@ -36,7 +37,7 @@ export type DistributionName = (typeof DISTRIBUTION_NAMES)[number];
 
 export interface DistributionOptions {
   /** Parameter names whose layers stay fully dense (density 1). */
-  dense?: Iterable<string>;
+  dense?: readonly string[] | ReadonlySet<string>;
 }
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -111,13 +112,20 @@ export function pyramidalDensities(sizes: readonly number[], budget: number, fix
   return out;
 }
 
+const LAYERS_EXPECTED = 'non-empty array of { name, shape } with positive integer dimensions';
+
 function checkLayers(layers: unknown): LayerShape[] {
-  if (!Array.isArray(layers) || layers.length === 0
-    || !layers.every((l) => l && typeof l.name === 'string' && Array.isArray(l.shape) && l.shape.length >= 1
-      && l.shape.every((d: unknown) => Number.isInteger(d) && (d as number) > 0))) {
-    throw new InvalidArgumentError('layers', 'non-empty array of { name, shape } with positive integer dimensions', layers);
-  }
-  return layers as LayerShape[];
+  const out = list<LayerShape>('layers', layers, LAYERS_EXPECTED, (l) => typeof l === 'object' && l !== null
+    && typeof (l as LayerShape).name === 'string' && Array.isArray((l as LayerShape).shape) && (l as LayerShape).shape.length >= 1);
+  if (out.length === 0) throw new InvalidArgumentError('layers', LAYERS_EXPECTED, layers);
+  out.forEach((l, i) => list(`layers[${i}].shape`, l.shape, 'array of positive integers', (d) => Number.isInteger(d) && (d as number) > 0));
+  return out;
+}
+
+function denseNames(dense: unknown): Set<string> {
+  const expected = 'array or Set of layer names';
+  if (dense instanceof Set) return new Set(list<string>('dense', [...dense], expected, (n) => typeof n === 'string'));
+  return new Set(list<string>('dense', dense ?? [], expected, (n) => typeof n === 'string'));
 }
 
 /**
@@ -127,20 +135,20 @@ function checkLayers(layers: unknown): LayerShape[] {
 export function layerDensities(distribution: string, layers: readonly LayerShape[], density: number,
   options: DistributionOptions = {}): number[] {
   if (!(DISTRIBUTION_NAMES as readonly string[]).includes(distribution)) {
-    throw new UnknownNameError('distribution', String(distribution), DISTRIBUTION_NAMES);
+    throw new UnknownNameError('distribution', distribution, DISTRIBUTION_NAMES);
   }
   checkLayers(layers);
   if (typeof density !== 'number' || !(density >= 0 && density <= 1)) {
     throw new InvalidArgumentError('density', 'number in [0, 1]', density);
   }
-  const denseNames = new Set(options.dense ?? []);
-  for (const n of denseNames) {
+  const dense = denseNames(optionsOf<DistributionOptions>('options', options).dense);
+  for (const n of dense) {
     if (!layers.some((l) => l.name === n)) {
       throw new InvalidArgumentError('dense', `names of the given layers (${layers.map((l) => l.name).join(', ')})`, n);
     }
   }
   const sizes = layers.map((l) => prod(l.shape));
-  const fixed = layers.map((l) => denseNames.has(l.name));
+  const fixed = layers.map((l) => dense.has(l.name));
   const total = sum(sizes);
   const budget = density * total;
   const denseSize = sum(sizes.filter((_, l) => fixed[l]));

@@ -15,6 +15,7 @@
  * Synaptic-Flow does): with one batch, Hg is the exact Hessian-gradient product of that batch's loss.
  */
 import { InvalidArgumentError } from '../errors';
+import { options as optionsOf } from '../validate';
 import type { Module } from '../nn/module';
 import { grad, noGrad } from '../tensor/autograd';
 import { zerosLike } from '../tensor/creation';
@@ -34,7 +35,8 @@ export class GraspPruner implements Pruner {
   readonly defaultIterations = 1;
   readonly temperature: number;
 
-  constructor(options: GraspOptions = {}) {
+  constructor(opts: GraspOptions = {}) {
+    const options = optionsOf<GraspOptions>('options', opts);
     for (const k of Object.keys(options)) {
       if (k !== 'temperature') throw new InvalidArgumentError('grasp options', "only 'temperature'", k);
     }

@@ -9,13 +9,11 @@ export { GraspPruner } from './grasp';
 export type { GraspOptions } from './grasp';
 export { SynflowPruner } from './synflow';
 export type { SynflowOptions } from './synflow';
-export {
-  DISTRIBUTION_NAMES, layerDensities, rawDensity, scaledDensities, pyramidalDensities,
-} from './distributions';
+export { DISTRIBUTION_NAMES, layerDensities } from './distributions';
 export type { DistributionName, LayerShape, DistributionOptions } from './distributions';
 export { SCHEDULES as PRUNE_SCHEDULES, scheduleDensities } from './schedule';
 export type { Schedule as PruneSchedule } from './schedule';
-export { apportion, keptCount, topKMask } from './threshold';
+export { keptCount, topKMask } from './threshold';
 export { pruneModel, prunableWeights, EmptyLayerError, SCOPES as PRUNE_SCOPES } from './prune';
 export type { PruneOptions, PruneProgress, PruneResult, PrunedLayer, Scope as PruneScope, PruneBatchLike } from './prune';
 export { maskReport } from './report';

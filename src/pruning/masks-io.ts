@@ -9,6 +9,7 @@ import type { Module } from '../nn/module';
 import { loadSafetensorsWithMetadata, saveSafetensors } from '../nn/safetensors';
 import { tidy } from '../tensor/engine';
 import { Tensor } from '../tensor/tensor';
+import { bool, obj, options as optionsOf } from '../validate';
 
 export const MASKS_FORMAT = 'signin-torch/masks';
 
@@ -39,9 +40,9 @@ export interface SetMasksResult {
  * gathered into one ERR_STATE_DICT error before any layer changes.
  */
 export function setMasks(model: Module, masks: Map<string, Tensor> | Record<string, Tensor>, options: SetMasksOptions = {}): SetMasksResult {
-  const strict = options.strict ?? true;
-  const src = masks instanceof Map ? masks : new Map(Object.entries(masks));
   const layers = layersByParam(model);
+  const strict = bool('options.strict', optionsOf<SetMasksOptions>('options', options).strict ?? true);
+  const src = masks instanceof Map ? masks : new Map(Object.entries(obj<Record<string, Tensor>>('masks', masks, 'Map or record of mask Tensors by parameter name')));
   const issues: Issue[] = [];
   const missingKeys = [...layers.keys()].filter((k) => !src.has(k));
   const unexpectedKeys = [...src.keys()].filter((k) => !layers.has(k));

@@ -33,7 +33,7 @@ import { cat } from '../tensor/ops';
 import { tidy } from '../tensor/engine';
 import { Generator } from '../tensor/runtime';
 import { Tensor } from '../tensor/tensor';
-import { bool, int, num, oneOf } from '../validate';
+import { bool, int, list, num, oneOf } from '../validate';
 import type { LossFn, PruneBatch, PrunableWeight, Pruner, ScoreContext } from './base';
 import { DISTRIBUTION_NAMES, layerDensities, type DistributionName } from './distributions';
 import type { LiteralName } from '../literal-name';
@@ -123,10 +123,12 @@ export class EmptyLayerError extends ToolkitError {
   readonly layers: string[];
 
   constructor(layers: { name: string; total: number }[], sparsity: number) {
+    const emptied = list<{ name: string; total: number }>('layers', layers, 'array of { name: string, total: number }',
+      (l) => typeof l === 'object' && l !== null && typeof (l as { name: unknown }).name === 'string' && typeof (l as { total: unknown }).total === 'number');
     super('ERR_INVALID_ARG',
-      `Pruning to sparsity ${sparsity} would remove every weight of ${layers.map((l) => `${l.name} (${l.total} weights)`).join(', ')}; `
+      `Pruning to sparsity ${num('sparsity', sparsity)} would remove every weight of ${emptied.map((l) => `${l.name} (${l.total} weights)`).join(', ')}; `
       + 'lower the sparsity, keep the layer dense (denseFirst / denseLast), use a layerwise distribution, or pass strict: false to only warn');
-    this.layers = layers.map((l) => l.name);
+    this.layers = emptied.map((l) => l.name);
   }
 }
 
@@ -252,7 +254,7 @@ export async function pruneModel<M extends string = PrunerName>(model: Module, o
   const sparsity = num('sparsity', options.sparsity, 0, 1);
   if (sparsity === 1) throw new InvalidArgumentError('sparsity', 'number in [0, 1)', sparsity);
   if (options.distribution !== undefined && !(DISTRIBUTION_NAMES as readonly string[]).includes(options.distribution)) {
-    throw new UnknownNameError('distribution', String(options.distribution), DISTRIBUTION_NAMES);
+    throw new UnknownNameError('distribution', options.distribution, DISTRIBUTION_NAMES);
   }
   const scope = oneOf('scope', options.scope ?? (options.distribution ? 'layerwise' : 'global'), SCOPES);
   if (scope === 'global' && options.distribution !== undefined) {

@@ -28,7 +28,7 @@ import * as aten from '../tensor/aten';
 import { tidy } from '../tensor/engine';
 import { keep } from '../tensor/keep';
 import type { DType, Tensor } from '../tensor/tensor';
-import { oneOf } from '../validate';
+import { oneOf, options as optionsOf } from '../validate';
 import type { Pruner, ScoreContext } from './base';
 
 export interface SynflowOptions {
@@ -72,7 +72,8 @@ export class SynflowPruner implements Pruner {
   readonly defaultIterations = 100;
   readonly dtype: 'auto' | 'float32' | 'float64';
 
-  constructor(options: SynflowOptions = {}) {
+  constructor(opts: SynflowOptions = {}) {
+    const options = optionsOf<SynflowOptions>('options', opts);
     for (const k of Object.keys(options)) {
       if (k !== 'dtype') throw new InvalidArgumentError('synflow options', "only 'dtype'", k);
     }

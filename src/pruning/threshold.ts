@@ -11,6 +11,7 @@
  * (largest remainders), so a layerwise prune also hits the global target to within one weight.
  */
 import { InvalidArgumentError } from '../errors';
+import { tensorArg } from '../nn/functional';
 import * as aten from '../tensor/aten';
 import { num } from '../validate';
 import { onesLike, zerosLike } from '../tensor/creation';
@@ -71,7 +72,8 @@ export function keptCount(density: number, n: number): number {
  * @param eligible optional 1-D 0/1 (or bool) tensor; 0 entries are never kept
  */
 export function topKMask(scores: Tensor, k: number, eligible?: Tensor): Tensor {
-  const n = scores.numel;
+  const n = tensorArg('scores', scores).numel;
+  if (eligible !== undefined) tensorArg('eligible', eligible);
   if (!Number.isInteger(k) || k < 0 || k > n) throw new InvalidArgumentError('k', `integer in [0, ${n}]`, k);
   return tidy(() => {
     const flat = scores.reshape([-1]);

@@ -11,7 +11,7 @@
  * The split formula itself is only in the native kernels (native/signin/).
  */
 import { InvalidArgumentError } from '../errors';
-import type { MaskedLayer, WeightParametrization } from '../nn/masked';
+import { isMaskedLayer, type MaskedLayer, type WeightParametrization } from '../nn/masked';
 import { noGrad } from '../tensor/autograd';
 import { zerosLike } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
@@ -73,6 +73,7 @@ function signinOf(layer: MaskedLayer): SignInParametrization | undefined {
 
 /** A layer's Sign-In factors while it is parametrized 'signin', else undefined. */
 export function signinFactors(layer: MaskedLayer): SignInFactors | undefined {
+  if (!isMaskedLayer(layer)) throw new InvalidArgumentError('layer', 'a masked layer (MaskedConv2d, MaskedLinear)', layer);
   return signinOf(layer)?.factors;
 }
 

@@ -32,7 +32,7 @@
  */
 import { InvalidArgumentError } from '../errors';
 import type { Module } from '../nn/module';
-import { int, obj, oneOf, options } from '../validate';
+import { int, num, obj, oneOf, options } from '../validate';
 import { resetSignIn, type BetaOption, type SignInOptimizer } from './apply';
 import { innerScaling } from './stats';
 
@@ -96,6 +96,9 @@ export function resolveResetOptions(opts: SignInResetOptions = {}): ResolvedRese
  */
 export function resetDueAtStep(o: ResolvedResetOptions, step: number, epoch: number, stepsPerEpoch?: number): boolean {
   obj('options', o, 'reset options (from resolveResetOptions)');
+  int('step', step);
+  int('epoch', epoch);
+  if (stepsPerEpoch !== undefined) num('stepsPerEpoch', stepsPerEpoch, 0);
   if (o.unit !== 'steps' || step <= 0 || step % o.period !== 0) return false;
   if (o.epochs !== undefined && stepsPerEpoch !== undefined && stepsPerEpoch > 0 && step >= o.epochs * stepsPerEpoch) return false;
   return o.stopAfterEpoch === undefined || epoch < o.stopAfterEpoch;
@@ -103,6 +106,8 @@ export function resetDueAtStep(o: ResolvedResetOptions, step: number, epoch: num
 
 /** Whether a reset is due when `epoch` epochs have completed. */
 export function resetDueAtEpoch(o: ResolvedResetOptions, epoch: number): boolean {
+  obj('options', o, 'reset options (from resolveResetOptions)');
+  int('epoch', epoch);
   if (o.unit !== 'epochs' || epoch <= 0 || epoch % o.period !== 0) return false;
   if (o.epochs !== undefined && epoch >= o.epochs) return false;
   return o.stopAfterEpoch === undefined || epoch <= o.stopAfterEpoch;

@@ -34,73 +34,87 @@ function dtypeOf(opts: TensorOptions): DType | undefined {
 }
 
 export function zeros(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(aten.zeros(shapeOf('shape', shape, opts.dtype), dtypeOf(opts), undefined, opts.device), opts);
+  const o = options<TensorOptions>('options', opts);
+  return finish(aten.zeros(shapeOf('shape', shape, o.dtype), dtypeOf(o), undefined, o.device), o);
 }
 
 export function ones(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(aten.ones(shapeOf('shape', shape, opts.dtype), dtypeOf(opts), undefined, opts.device), opts);
+  const o = options<TensorOptions>('options', opts);
+  return finish(aten.ones(shapeOf('shape', shape, o.dtype), dtypeOf(o), undefined, o.device), o);
 }
 
 export function empty(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(aten.empty(shapeOf('shape', shape, opts.dtype), dtypeOf(opts), undefined, opts.device), opts);
+  const o = options<TensorOptions>('options', opts);
+  return finish(aten.empty(shapeOf('shape', shape, o.dtype), dtypeOf(o), undefined, o.device), o);
 }
 
 export function full(shape: number[], value: number, opts: TensorOptions = {}): Tensor {
+  const o = options<TensorOptions>('options', opts);
   if (typeof value !== 'number') throw new InvalidArgumentError('value', 'number', value);
-  return finish(aten.full(shapeOf('shape', shape, opts.dtype), value, dtypeOf(opts), undefined, opts.device), opts);
+  return finish(aten.full(shapeOf('shape', shape, o.dtype), value, dtypeOf(o), undefined, o.device), o);
 }
 
 /** Uniform on [0, 1). */
 export function rand(shape: number[], opts: RandomOptions = {}): Tensor {
-  return finish(aten.rand(shapeOf('shape', shape, opts.dtype), opts.generator, dtypeOf(opts), undefined, opts.device), opts);
+  const o = options<RandomOptions>('options', opts);
+  return finish(aten.rand(shapeOf('shape', shape, o.dtype), o.generator, dtypeOf(o), undefined, o.device), o);
 }
 
 /** Standard normal. */
 export function randn(shape: number[], opts: RandomOptions = {}): Tensor {
-  return finish(aten.randn(shapeOf('shape', shape, opts.dtype), opts.generator, dtypeOf(opts), undefined, opts.device), opts);
+  const o = options<RandomOptions>('options', opts);
+  return finish(aten.randn(shapeOf('shape', shape, o.dtype), o.generator, dtypeOf(o), undefined, o.device), o);
 }
 
 /** Integers uniform in [low, high), int64 by default. */
 export function randint(low: number, high: number, shape: number[], opts: RandomOptions = {}): Tensor {
+  const o = options<RandomOptions>('options', opts);
   if (!isInt(low)) throw new InvalidArgumentError('low', 'integer', low);
   if (!isInt(high) || high <= low) throw new InvalidArgumentError('high', `integer > low (${low})`, high);
-  return aten.randint(low, high, shapeOf('shape', shape, opts.dtype ?? 'int64'), opts.generator, dtypeOf(opts), undefined, opts.device);
+  return aten.randint(low, high, shapeOf('shape', shape, o.dtype ?? 'int64'), o.generator, dtypeOf(o), undefined, o.device);
 }
 
 /** A random permutation of 0..n-1 (int64). */
 export function randperm(n: number, opts: RandomOptions = {}): Tensor {
+  const o = options<RandomOptions>('options', opts);
   if (!isInt(n) || n < 0) throw new InvalidArgumentError('n', 'non-negative integer', n);
-  checkTensorSize('n', n, opts.dtype ?? 'int64', n);
-  return aten.randperm(n, opts.generator, dtypeOf(opts), undefined, opts.device);
+  checkTensorSize('n', n, o.dtype ?? 'int64', n);
+  return aten.randperm(n, o.generator, dtypeOf(o), undefined, o.device);
 }
 
 /** Values start, start+step, ... < end (like torch.arange; one argument means end). */
 export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
+  const o = options<TensorOptions>('options', opts);
   const [s, e] = end === undefined ? [0, start] : [start, end];
-  if ([s, e, step].every((v) => typeof v === 'number')) checkTensorSize('end', Math.ceil((e - s) / step), opts.dtype, e);
-  return finish(aten.arange(s, e, step, dtypeOf(opts), undefined, opts.device), opts);
+  if ([s, e, step].every((v) => typeof v === 'number')) checkTensorSize('end', Math.ceil((e - s) / step), o.dtype, e);
+  return finish(aten.arange(s, e, step, dtypeOf(o), undefined, o.device), o);
 }
 
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
-  if (isInt(steps)) checkTensorSize('steps', steps, opts.dtype, steps);
-  return finish(aten.linspace(start, end, steps, dtypeOf(opts), undefined, opts.device), opts);
+  const o = options<TensorOptions>('options', opts);
+  if (isInt(steps)) checkTensorSize('steps', steps, o.dtype, steps);
+  return finish(aten.linspace(start, end, steps, dtypeOf(o), undefined, o.device), o);
 }
 
 export function eye(n: number, opts: TensorOptions = {}): Tensor {
-  if (isInt(n)) checkTensorSize('n', n * n, opts.dtype, n);
-  return finish(aten.eye(n, dtypeOf(opts), undefined, opts.device), opts);
+  const o = options<TensorOptions>('options', opts);
+  if (isInt(n)) checkTensorSize('n', n * n, o.dtype, n);
+  return finish(aten.eye(n, dtypeOf(o), undefined, o.device), o);
 }
 
 export function zerosLike(t: Tensor, opts: TensorOptions = {}): Tensor {
-  return finish(aten.zeros_like(t, dtypeOf(opts), undefined, opts.device), opts);
+  const o = options<TensorOptions>('options', opts);
+  return finish(aten.zeros_like(t, dtypeOf(o), undefined, o.device), o);
 }
 
 export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
-  return finish(aten.ones_like(t, dtypeOf(opts), undefined, opts.device), opts);
+  const o = options<TensorOptions>('options', opts);
+  return finish(aten.ones_like(t, dtypeOf(o), undefined, o.device), o);
 }
 
 export function fullLike(t: Tensor, value: number, opts: TensorOptions = {}): Tensor {
-  return finish(aten.full_like(t, value, dtypeOf(opts), undefined, opts.device), opts);
+  const o = options<TensorOptions>('options', opts);
+  return finish(aten.full_like(t, value, dtypeOf(o), undefined, o.device), o);
 }
 
 export interface FromArrayOptions {
@@ -115,19 +129,19 @@ export interface FromArrayOptions {
 }
 
 /** A tensor over a TypedArray's values; zero-copy with { copy: false }. */
-export function fromTypedArray(data: TypedArray, shape: number[] = [data.length], opts: FromArrayOptions = {}): Tensor {
+export function fromTypedArray(data: TypedArray, shape?: number[], opts: FromArrayOptions = {}): Tensor {
   if (!ArrayBuffer.isView(data) || data instanceof DataView) throw new InvalidArgumentError('data', 'TypedArray', data);
-  intList('shape', shape, 0);
+  const dims = intList('shape', shape ?? [data.length], 0);
   const o = options<FromArrayOptions>('options', opts);
   const copy = o.copy ?? true;
   if (typeof copy !== 'boolean') throw new InvalidArgumentError('copy', 'boolean', copy);
-  if (copy) checkTensorSize('data', data.byteLength, 'uint8', shape);
+  if (copy) checkTensorSize('data', data.byteLength, 'uint8', dims);
   if (o.dtype !== undefined) oneOf('dtype', o.dtype, DTYPES);
   // The tensor reads the buffer's memory for as long as it lives: a transfer (postMessage,
   // structuredClone) would free it under the tensor, so a shared buffer is pinned; it is then
   // copied, not moved, when transferred. Resizable buffers are copied by the addon.
   if (!copy && isArrayBuffer(data.buffer) && !(data.buffer as { resizable?: boolean }).resizable) markAsUntransferable(data.buffer);
-  return new Tensor(native().fromTypedArray(data, shape, copy, o.dtype));
+  return new Tensor(native().fromTypedArray(data, dims, copy, o.dtype));
 }
 
 type Nested = number | boolean | Nested[];

@@ -1,12 +1,13 @@
 export { Tensor, DTYPES } from './tensor';
 export type { DType, Device, TypedArray, ValuesIndices, BackwardOptions } from './tensor';
-export { tidy, memory, track, scopeDepth } from './engine';
+export { tidy, memory, scopeDepth } from './engine';
 export type { MemoryInfo } from './engine';
 export { keep } from './keep';
 export * from './creation';
 export * from './ops';
 export * from './autograd';
 export * from './runtime';
+import { list, obj, str } from '../validate';
 import { call, callInPlace } from './dispatch';
 import type { Tensor } from './tensor';
 
@@ -18,12 +19,21 @@ import type { Tensor } from './tensor';
  * you have checked yourself.
  */
 export function unsafeCall<T = Tensor>(qualified: string, args: unknown[], kwargs?: Record<string, unknown>): T {
+  checkCall(qualified, args, kwargs);
   return call<T>(qualified, args, kwargs);
 }
 
 /** UNSAFE: unsafeCall for in-place operators (the aliasing result handle is released). */
 export function unsafeCallInPlace(qualified: string, args: unknown[], kwargs?: Record<string, unknown>): void {
+  checkCall(qualified, args, kwargs);
   callInPlace(qualified, args, kwargs);
+}
+
+// Only the form of the call is checked; the operator's arguments go to libtorch as they are.
+function checkCall(qualified: unknown, args: unknown, kwargs: unknown): void {
+  str('qualified', qualified);
+  list('args', args, 'array of the operator\'s positional arguments');
+  if (kwargs !== undefined) obj('kwargs', kwargs, 'record of keyword arguments');
 }
 
 export { schema } from './dispatch';

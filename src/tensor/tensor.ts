@@ -57,6 +57,9 @@ export class Tensor extends HandleOwner {
   /** Wraps a native handle (internal: use the factories in src/tensor/creation.ts). */
   constructor(handle: NativeTensor) {
     super();
+    if (!(handle instanceof native().NativeTensor)) {
+      throw new InvalidArgumentError('handle', 'a native tensor handle (make Tensors with tensor(), zeros(), fromTypedArray(), ...)', handle);
+    }
     this.h = handle;
     track(this);
   }

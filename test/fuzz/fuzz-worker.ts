@@ -7,6 +7,8 @@
  *   E <i> <json outcome>            call i ended: {ok}, {code}, {passedThrough} (the junk's own
  *                                   exception) or {other: 'Name: message'}
  * Usage: node --import tsx fuzz-worker.ts <native|tensor|api> <start> [step]
+ * SIGNIN_FUZZ_ONLY=name,name... keeps the targets with those labels (e.g. 'ResNet,F.relu'), to
+ * fuzz a few entry points at step 1 while fixing them.
  */
 import * as fs from 'node:fs';
 import * as api from '../../src';
@@ -122,18 +124,30 @@ function outcome(e: unknown, suite: string): object {
   return e instanceof ToolkitError ? { code: e.code } : { other: `${(e as Error)?.name}: ${String((e as Error)?.message).slice(0, 200)}` };
 }
 
+/** FNV-1a of a label, a fixed number for each target. */
+function labelHash(label: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < label.length; i++) h = Math.imul(h ^ label.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
 async function main(): Promise<void> {
   const [suite, startArg, stepArg] = process.argv.slice(2);
   const step = Number(stepArg ?? 1);
   const values = junk();
-  const list = targets(suite);
-  const all: { label: string; run: () => unknown }[] = [];
+  const only = process.env.SIGNIN_FUZZ_ONLY?.split(',');
+  const list = targets(suite).filter((t) => !only || only.includes(t.label));
+  const calls: { label: string; run: () => unknown }[] = [];
   for (const t of list) {
-    for (const [l, v] of values) all.push({ label: `${t.label}(${l})`, run: () => t.call([v]) });
-    for (const [l, v] of values) all.push({ label: `${t.label}(${l}, ${l}, ${l})`, run: () => t.call([v, v, v]) });
+    const own: typeof calls = [];
+    for (const [l, v] of values) own.push({ label: `${t.label}(${l})`, run: () => t.call([v]) });
+    for (const [l, v] of values) own.push({ label: `${t.label}(${l}, ${l}, ${l})`, run: () => t.call([v, v, v]) });
+    // Every step-th call of each target keeps a large suite bounded. The offset comes from the
+    // target's own label: its sample stays the same whatever other exports are added or removed,
+    // and different targets get different junk.
+    const offset = labelHash(t.label) % step;
+    calls.push(...own.filter((_, j) => j % step === offset));
   }
-  // Every step-th call (a fixed sample, the same in every restart) keeps a large suite bounded.
-  const calls = all.filter((_, i) => i % step === 0);
   say(`N ${calls.length}`);
   for (let i = Number(startArg); i < calls.length; i++) {
     say(`S ${i} ${calls[i].label}`);

@@ -1,9 +1,9 @@
 import {
-  centerCrop, compose, normalize, Pipeline, randomCrop, randomHorizontalFlip, randomResizedCrop, randomResizedCropParams,
-  resize, resizeOutputSize, Rng, toTensor, type RawImage,
+  centerCrop, compose, normalize, Pipeline, randomCrop, randomHorizontalFlip, randomResizedCrop,
+  resize, Rng, toTensor, type RawImage,
 } from '../../../src/data';
 import { resizeBilinear } from '../../../src/data/resample';
-import { roundHalfEven, sharpPlan, type Step } from '../../../src/data/transforms';
+import { randomResizedCropParams, resizeOutputSize, roundHalfEven, sharpPlan, type Step } from '../../../src/data/transforms';
 import { pythonHas, runPythonJson } from '../../helpers/pytorch';
 
 function randomImage(w: number, h: number, c: number, seed: number): RawImage {
