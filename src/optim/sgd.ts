@@ -20,11 +20,12 @@
  * - lr: the setter scales every group's lr by the same factor as the base lr (groups created with
  *   their own lr keep their ratio to the base lr), as a schedule on the optimizer expects.
  */
+import { InvalidArgumentError } from '../errors';
 import type { Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
 import { zerosLike } from '../tensor/creation';
 import { keep } from '../tensor/keep';
-import type { Tensor } from '../tensor/tensor';
+import { Tensor } from '../tensor/tensor';
 import { forModelArgs, type ParamEntry } from './model-groups';
 import { handleOf, optionalHandleOf, sgdHyper, sgdNative, type NativeSgdGroup } from './native';
 import { Optimizer, type StateSlot } from './optimizer';
