@@ -9,7 +9,7 @@ const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 
 test('the expected example files exist', () => {
   const expected = ['cifar10-resnet20', 'cifar100-resnet18', 'imagenet-resnet50'].flatMap((s) => [`${s}.json`, ...[80, 90, 95].map((p) => `${s}-${p}.json`)]);
-  const vit = ['fashion-mnist-vit-90.json', 'imagenet-deit-small-90.json'];
+  const vit = ['fashion-mnist-vit-90.json', 'fashion-mnist-vit-90-quick.json', 'imagenet-deit-small-90.json'];
   expect(files).toEqual([...expected, 'fashion-mnist-sweep.json', 'fashion-mnist-sweep-5ep.json', ...vit].sort());
 });
 
