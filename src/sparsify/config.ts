@@ -15,6 +15,7 @@ import { Rigl } from './rigl';
 import type { Scope } from './select';
 import { SparsityRecorder } from './stats';
 import { Str } from './str';
+import { int, obj } from '../validate';
 
 
 /** The validated `sparsify` section (src/experiments/schema.ts's SparsifySchema). */
@@ -80,8 +81,11 @@ function impLevelsFromConfig(s: SparsifyConfig, epochs: number, stepsPerEpoch: n
  * the epochs (the runner places that callback after its checkpoint).
  */
 export function sparsifyCallbacksFromConfig(cfg: SparsifyRunInfo, stepsPerEpoch: number, generator?: Generator): SparsifyCallback[] {
+  obj('cfg', cfg, 'a run config with an optional sparsify section');
   const s = cfg.sparsify;
   if (!s) return [];
+  obj('cfg.sparsify', s);
+  int('stepsPerEpoch', stepsPerEpoch, 1);
   if (cfg.pruning && cfg.pruning.method !== 'none') {
     throw new InvalidArgumentError('pruning.method', `'none' when sparsify.method is set (${s.method} makes its own masks)`, cfg.pruning.method);
   }

@@ -29,6 +29,11 @@ export interface GmpOptions {
 
 /** The cubic schedule's sparsity at `step` (clamped to [s_i, s_f] outside [start, end]). */
 export function gmpSparsity(step: number, start: number, end: number, initial: number, final: number): number {
+  num('step', step);
+  num('start', start);
+  num('end', end);
+  num('initial', initial, 0, 1);
+  num('final', final, 0, 1);
   if (step <= start) return initial;
   if (step >= end) return final;
   return final + (initial - final) * (1 - (step - start) / (end - start)) ** 3;

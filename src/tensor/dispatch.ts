@@ -7,6 +7,7 @@
 import { InvalidArgumentError } from '../errors';
 import { native, type NativeBinding, type NativeTensor } from '../native';
 import { HandleOwner } from './handle-owner';
+import { str } from '../validate';
 
 export interface OpHandle {
   readonly qualified: string;
@@ -187,5 +188,6 @@ export function binaryInPlace(name: BinaryName, a: unknown[]): void {
 
 /** The schema of an operator, e.g. for documentation or error messages. */
 export function schema(qualified: string): string {
+  str('qualified', qualified);
   return addon().opSchema(opId(handleFor(qualified)));
 }
