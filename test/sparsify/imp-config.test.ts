@@ -80,7 +80,7 @@ describe('IMP / LRR config', () => {
 
   it('the example IMP / LRR sweep expands into valid runs whose epochs are levels × epochsPerLevel', () => {
     const { runs } = loadSweepFile(path.join(CONFIGS, 'fashion-mnist-imp-lrr-90.json'));
-    expect(runs).toHaveLength(4);
+    expect(runs).toHaveLength(2 * 2 * 3);
     for (const r of runs) {
       const imp = sparsifyCallbacksFromConfig(r.config, 469)[0] as ImpLevels;
       expect(imp.levels * imp.epochsPerLevel).toBe(r.config.epochs);
