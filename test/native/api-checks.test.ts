@@ -9,15 +9,7 @@ import {
   resolveResetOptions, signinFactors, tidy, topKMask, unsafeCall, unsafeCallInPlace, zeros, zerosLike, randn,
 } from '../../src';
 import { native } from '../../src/native';
-
-function errorOf(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected an error');
-}
+import { errorOf } from '../helpers/error-of';
 
 const SPARSE = () => new Array(2 ** 32 - 1);
 

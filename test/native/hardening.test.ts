@@ -11,15 +11,7 @@ import {
 import { parseConfig } from '../../src/experiments/schema';
 import { native } from '../../src/native';
 import { signinReset, signinStep } from '../../src/signin/kernels';
-
-function errorOf(fn: () => unknown): { code?: string; message: string } {
-  try {
-    fn();
-  } catch (e) {
-    return e as { code?: string; message: string };
-  }
-  throw new Error('expected an error');
-}
+import { errorOf } from '../helpers/error-of';
 
 const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer;
 const values = (t: Tensor) => Array.from(t.data() as Float64Array);

@@ -12,6 +12,7 @@ import {
 } from '../../src';
 import { TOY_MODEL_PYTHON, createToyModel } from '../helpers/toy-model';
 import { describeWithTorch, runTorch } from '../helpers/torch-ref';
+import { errorOf } from '../helpers/error-of';
 
 let dir: string;
 beforeAll(() => {
@@ -48,15 +49,6 @@ function rawFile(name: string, header: unknown, data: Uint8Array = new Uint8Arra
   const file = path.join(dir, name);
   fs.writeFileSync(file, Buffer.concat([len, json, data]));
   return file;
-}
-
-function errorOf(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected a throw');
 }
 
 describe('round trips', () => {

@@ -3,19 +3,11 @@ import {
   Generator, Tensor, arange, cat, eye, full, grad, linspace, manualSeed, memory, noGrad, ones, rand, randn, randperm, stack,
   tensor, tidy, where, zeros,
 } from '../../src';
+import { errorOf } from '../helpers/error-of';
 
 function close(actual: number[], expected: number[], digits = 5): void {
   expect(actual).toHaveLength(expected.length);
   actual.forEach((v, i) => expect(v).toBeCloseTo(expected[i], digits));
-}
-
-function errorOf(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected a throw');
 }
 
 describe('creation', () => {

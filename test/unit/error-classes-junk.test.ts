@@ -4,15 +4,7 @@
  * failure); the fields callers match on (code, issues) are checked like any argument.
  */
 import { InvalidArgumentError, IssuesError, ToolkitError, UnknownNameError } from '../../src/errors';
-
-function errorOf(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected an error');
-}
+import { errorOf } from '../helpers/error-of';
 
 describe('error text of any value', () => {
   it('a symbol name is described, not converted (which throws a TypeError)', () => {
