@@ -1,5 +1,5 @@
 export { Trainer } from './trainer';
-export type { TrainerOptions, BatchSource, EvalResult } from './trainer';
+export type { TrainerOptions, BatchSource, DataParallelHooks, EvalResult } from './trainer';
 export type { Callback, CallbackState, EpochMetrics, Optimizer, TrainContext } from './callbacks';
 export { saveCheckpoint, loadCheckpoint, loadCheckpointModel, hasCheckpoint } from './checkpoint';
 export type { Position } from './checkpoint';
