@@ -145,7 +145,7 @@ function checkTrainArgs(config: unknown, runDir: unknown): void {
  * run's log lines name a run.
  */
 function runName(config: ExperimentConfig): string {
-  if (config.sparsify) return `${runLabel(config)} seed ${config.seed}`;
+  if (config.sparsify || config.transfer) return `${runLabel(config)} seed ${config.seed}`;
   const p = config.pruning;
   const method = p.method === 'none' ? 'dense' : `${p.method}${p.distribution && p.scope === 'layerwise' ? ` (${p.distribution})` : ''} ${Number((p.sparsity * 100).toFixed(2))}%`;
   return `${method}${config.signin.enabled ? ' + Sign-In' : ''} seed ${config.seed}`;

@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import pino from 'pino';
 import { setLogger } from '../../src';
-import { configHash, createRunDir, parseConfig, readFinal, runPaths, safeParseConfig, type ExperimentConfigInput } from '../../src/experiments';
+import { configHash, createRunDir, loadSweepFile, parseConfig, readFinal, runPaths, safeParseConfig, type ExperimentConfigInput } from '../../src/experiments';
+import { runLabel } from '../../src/experiments/report';
 import { trainFromConfig } from '../../src/experiments/runner';
 import { createModel } from '../../src/models';
 import { maskedLayers } from '../../src/nn/masked';
@@ -209,5 +210,24 @@ describe('a config with a transfer section', () => {
       { from: 'a', kind: 'signs' }, { from: 'b', kind: 'signs' }, { from: 'a', kind: 'mask' }, { from: 'a', kind: 'signs', epoch: 3 },
     ].map((t) => configHash(parseConfig({ ...base, transfer: t })));
     expect(new Set([...hashes, configHash(parseConfig(base))]).size).toBe(5);
+  });
+
+  test('the example sweep fashion-mnist-transfer-90.json: signs and mask from each of 6 sources, seed 10, the pair differing only in kind', () => {
+    const { runs } = loadSweepFile(path.join(__dirname, '../../examples/configs/sparsify/fashion-mnist-transfer-90.json'));
+    expect(runs).toHaveLength(12);
+    const froms = new Set(runs.map((r) => r.config.transfer!.from));
+    expect(froms.size).toBe(6);
+    for (const from of froms) {
+      expect(path.isAbsolute(from)).toBe(false);
+      const pair = runs.filter((r) => r.config.transfer!.from === from).map((r) => r.config);
+      expect(pair.map((c) => c.transfer!.kind).sort()).toEqual(['mask', 'signs']);
+      expect({ ...pair[0], transfer: undefined }).toEqual({ ...pair[1], transfer: undefined });
+    }
+    expect(new Set(runs.map((r) => r.config.seed))).toEqual(new Set([10]));
+  });
+
+  test('labels: the kind, and no sparsity (the source has it, the config does not)', () => {
+    expect(runLabel(parseConfig({ ...base, transfer: { from: 'a', kind: 'signs' } }))).toBe('Transfer (signs)');
+    expect(runLabel(parseConfig({ ...base, transfer: { from: 'a', kind: 'mask' }, signin: { enabled: true } }))).toBe('Transfer (mask) + Sign-In');
   });
 });
