@@ -9,6 +9,7 @@
  *   checkpoint.prev.safetensors  the one before it: resume falls back to it when the last is damaged
  *   checkpoint.json          optional sidecar for checkpoint metadata
  *   mask-report.json         per-layer densities after pruning
+ *   transfer.json            a transfer run's source: its directory, config hash and checkpoint (sha256)
  *   final.json               FinalSummary; present only when the run finished
  *   run.lock                 { pid, host, startedAt } of the process training the run, while it does
  *   train.log                stdout/stderr of a sweep's child process
@@ -27,6 +28,7 @@ export const RUN_FILES = {
   checkpointPrev: 'checkpoint.prev.safetensors',
   checkpointMeta: 'checkpoint.json',
   maskReport: 'mask-report.json',
+  transfer: 'transfer.json',
   final: 'final.json',
   lock: 'run.lock',
   log: 'train.log',

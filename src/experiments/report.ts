@@ -70,7 +70,7 @@ const PRUNER_LABELS: Record<PruningMethod, string> = {
 
 /** "Random", "Random + Sign-In", "SNIP", "Dense + Sign-In", "RiGL + Sign-In", "AC/DC", "IMP", ... */
 export function methodLabel(config: ExperimentConfig): string {
-  const method = config.sparsify ? SPARSIFY_LABELS[config.sparsify.method] : PRUNER_LABELS[config.pruning.method];
+  const method = config.transfer ? `Transfer (${config.transfer.kind})` : config.sparsify ? SPARSIFY_LABELS[config.sparsify.method] : PRUNER_LABELS[config.pruning.method];
   return `${method}${config.signin.enabled ? ' + Sign-In' : ''}`;
 }
 
@@ -78,6 +78,8 @@ export function methodLabel(config: ExperimentConfig): string {
 export function runLabel(config: ExperimentConfig): string {
   const sparsity = runSparsity(config);
   obj('config.signin', config.signin, 'Sign-In section object');
+  // A transfer run's sparsity is its source's, which the config does not hold.
+  if (config.transfer) return methodLabel(config);
   return `${methodLabel(config)} ${sparsityLabel(sparsity)}`;
 }
 
@@ -87,18 +89,20 @@ export function sparsityLabel(sparsity: number): string {
 }
 
 /**
- * The fields that make a table: everything but seed, pruning.*, sparsify.* and signin.* (non-default
- * only), so that pruning at initialization and sparsify runs of one setting share a table.
+ * The fields that make a table: everything but seed, pruning.*, sparsify.*, transfer.* and signin.*
+ * (non-default only), so that pruning at initialization, sparsify and transfer runs of one setting
+ * share a table.
  */
 function settingFields(config: ExperimentConfig): Record<string, unknown> {
-  const { seed: _seed, pruning: _p, signin: _s, sparsify: _sf, ...rest } = nonDefaultFields(config) as Record<string, unknown>;
+  const { seed: _seed, pruning: _p, signin: _s, sparsify: _sf, transfer: _t, ...rest } = nonDefaultFields(config) as Record<string, unknown>;
   return rest;
 }
 
-/** The fields that make a row: pruning and sparsify (but the sparsity) and Sign-In, defaults included. */
+/** The fields that make a row: pruning and sparsify (but the sparsity) or transfer, and Sign-In, defaults included. */
 function methodFields(config: ExperimentConfig): Record<string, unknown> {
   const { sparsity: _sp, ...pruning } = config.pruning;
   const signin = config.signin.enabled ? config.signin : { enabled: false };
+  if (config.transfer) return { pruning, transfer: config.transfer, signin };
   if (!config.sparsify) return { pruning, signin };
   const { sparsity: _ss, ...sparsify } = config.sparsify;
   return { pruning, sparsify, signin };
@@ -107,7 +111,7 @@ function methodFields(config: ExperimentConfig): Record<string, unknown> {
 /** A row's fields but Sign-In (canonical JSON): the key that pairs a Sign-In row with its plain row. */
 function pairingKey(config: ExperimentConfig): string {
   const { signin: _s, ...rest } = methodFields(config);
-  return canonicalJson(config.sparsify ? rest : rest.pruning);
+  return canonicalJson(config.sparsify || config.transfer ? rest : rest.pruning);
 }
 
 /** Appends ' (k=v, …)' to labels that would otherwise collide, naming only the fields that differ. */

@@ -5,6 +5,7 @@
  * finished only when it exists).
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { checkDatasetFiles, createDataset, DataLoader, type Dataset } from '../data';
 import { removeStaleTemps } from '../atomic';
@@ -31,6 +32,7 @@ import { appendMetrics, truncateMetrics, writeFinal } from './runs';
 import { configArg, type ExperimentConfig } from './schema';
 import { obj, str } from '../validate';
 import { configWarnings, notLearningWarning } from './training-warnings';
+import { applyTransfer, findTransferSource, writeTransferRecord } from './transfer';
 
 export interface RunResult {
   epoch: number;
@@ -119,6 +121,11 @@ export function checkRunnable(config: ExperimentConfig): void {
   obj('config.dataset', config.dataset, 'dataset section object');
   resolveModelOptions(config.model.name, modelOptionsFor(config));
   checkDatasetFiles(config.dataset.name, { root: config.dataset.root });
+  // A relative source is resolved against the runs directory, which only the trainer knows.
+  if (config.transfer !== undefined) {
+    const t = obj<NonNullable<ExperimentConfig['transfer']>>('config.transfer', config.transfer, 'transfer section object');
+    if (path.isAbsolute(str('config.transfer.from', t.from))) findTransferSource(t, '/');
+  }
 }
 
 /** The arguments of trainFromConfig, checked before a process group is joined or a lock taken. */
@@ -138,7 +145,7 @@ function checkTrainArgs(config: unknown, runDir: unknown): void {
  * run's log lines name a run.
  */
 function runName(config: ExperimentConfig): string {
-  if (config.sparsify) return `${runLabel(config)} seed ${config.seed}`;
+  if (config.sparsify || config.transfer) return `${runLabel(config)} seed ${config.seed}`;
   const p = config.pruning;
   const method = p.method === 'none' ? 'dense' : `${p.method}${p.distribution && p.scope === 'layerwise' ? ` (${p.distribution})` : ''} ${Number((p.sparsity * 100).toFixed(2))}%`;
   return `${method}${config.signin.enabled ? ' + Sign-In' : ''} seed ${config.seed}`;
@@ -202,6 +209,13 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
     const result = await pruneModel<PrunerName>(model, { ...prune, data });
     data?.forEach((t) => t.dispose());
     log.info({ density: result.density ?? undefined }, 'pruned at initialization');
+  }
+  // On the fresh init, before Sign-In splits θ; a resumed run's checkpoint already holds the
+  // transferred start as trained, and the source need not exist any more.
+  if (config.transfer && !resuming) {
+    const record = applyTransfer(model, config.transfer, path.dirname(path.resolve(runDir)));
+    if (dp.isMain) writeTransferRecord(runDir, record);
+    log.info({ transfer: record }, 'transferred the start from another run');
   }
   if (config.signin.enabled) applySignIn(model, { beta: config.signin.beta, layers: config.signin.layers });
 

@@ -15,6 +15,7 @@ import { registeredNames as prunerNames, type PrunerName } from '../pruning/regi
 import { MAX_LIST_LENGTH, maxThreads, maxThreadsReason, num, obj, str } from '../validate';
 import { impPlan, type ImpPlanInput } from '../sparsify/imp-plan';
 import { LEVEL_METHODS, SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
+import { TRANSFER_KINDS } from '../sparsify/transfer-kinds';
 
 /**
  * The names a config may use come from the registries when a config is parsed, so a pruner or
@@ -200,6 +201,14 @@ const SparsifySchema = z.strictObject({
   rewindEpoch: z.number().min(0).optional().describe('imp: the rewind point in epochs of level 0 (rounded to an iteration); instead of rewindIteration.'),
 });
 
+// Sign transfer (docs/sparsify.md): optional with no default, so configs without it keep their
+// hashes; with it, every field (the source's path as written) is hashed.
+const TransferSchema = z.strictObject({
+  from: z.string().min(1).describe("The source run's directory (required in the section): absolute, or relative to the runs directory of this run (a sibling run is 'train_<hash>'). Hashed as written."),
+  epoch: z.union([z.number().int().min(1), z.literal('final')]).default('final').describe("The source checkpoint's epoch: 'final' (the finished run's last epoch; needs its final.json) or an epoch whose checkpoint the source still holds (a run keeps its last two). Default 'final'."),
+  kind: z.enum(TRANSFER_KINDS).describe("What is copied onto this run's fresh init, always with the source's mask: 'signs' (source signs, fresh magnitudes), 'magnitudes' (source magnitudes, fresh signs), 'both' (the source's weights) or 'mask' (the fresh init unchanged: the random-init control). Required in the section."),
+});
+
 const OptimizerSchema = z.strictObject({
   lr: z.number().gt(0).default(D.optimizer.lr).describe('Peak learning rate. Default 0.1.'),
   momentum: z.number().min(0).lt(1).default(D.optimizer.momentum).describe('SGD momentum. Default 0.9.'),
@@ -234,6 +243,7 @@ export const ExperimentConfig = z.strictObject({
   pruning: PruningSchema.prefault({}),
   signin: SignInSchema.prefault({}),
   sparsify: SparsifySchema.optional().describe('Dense-to-sparse / dynamic sparse training (docs/sparsify.md). Default: none.'),
+  transfer: TransferSchema.optional().describe("Start from another run's mask and signs or magnitudes (sign transfer, docs/sparsify.md); the mask then stays fixed. Needs pruning.method 'none' and no sparsify section. Default: none."),
   optimizer: OptimizerSchema.prefault({}),
   schedule: ScheduleSchema.prefault({}),
   labelSmoothing: z.number().min(0).lt(1).default(D.labelSmoothing).describe('Label smoothing of the training loss. Default 0.'),
@@ -437,6 +447,15 @@ function crossFieldIssues(raw: unknown): Issue[] {
       path: 'pruning.distribution',
       message: `Layer densities apply only with pruning.scope 'layerwise' (the scope here is 'global'); set pruning.scope to 'layerwise' or remove pruning.distribution`,
     });
+  }
+  if (isObj(getDotted(raw, 'transfer'))) {
+    // The source's mask is the mask: a pruner or a sparsify method would replace it or move it.
+    if (getDotted(raw, 'sparsify') !== undefined) {
+      issues.push({ code: 'custom', path: 'sparsify', message: "Expected no sparsify section with transfer (the transferred mask stays fixed; a sparsify method would change it); remove one of the two" });
+    }
+    if (typeof method === 'string' && method !== 'none') {
+      issues.push({ code: 'custom', path: 'pruning.method', message: `Expected 'none' with transfer (the mask comes from the source run) but received '${method}'` });
+    }
   }
   const datasetName = getDotted(raw, 'dataset.name');
   const imageSize = getDotted(raw, 'dataset.imageSize');

@@ -2,7 +2,8 @@
  * "Signs are sufficient" (signin-method.md): a start built from another run's mask and the signs
  * (or the magnitudes) of its weights, with the other half taken from the model's own fresh
  * initialization. 'signs': θ = sign(θ_src) · |θ_init|; 'magnitudes': θ = |θ_src| · sign(θ_init);
- * 'both' copies θ_src (the learned ticket, a control). The mask is the source's `weight_mask`.
+ * 'both' copies θ_src (the learned ticket, a control); 'mask' keeps θ_init whole (the paper's
+ * "random init + learned mask" control). The mask is the source's `weight_mask` in every kind.
  * A source entry with θ_src = 0 inside its mask gives θ = 0 under 'signs' and 'both'.
  *
  * Call it on the freshly initialized model. A Sign-In layer is re-split in place with its β, so
@@ -16,9 +17,9 @@ import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
 import type { Tensor } from '../tensor/tensor';
 import { oneOf } from '../validate';
+import { TRANSFER_KINDS, type TransferKind } from './transfer-kinds';
 
-export const TRANSFER_KINDS = ['signs', 'magnitudes', 'both'] as const;
-export type TransferKind = (typeof TRANSFER_KINDS)[number];
+export { TRANSFER_KINDS, type TransferKind } from './transfer-kinds';
 
 function sourceTensor(source: StateDict, key: string, like: Tensor): Tensor {
   const t = source.get(key);
@@ -40,14 +41,16 @@ export function signTransfer(model: Module, source: StateDict, kind: TransferKin
   });
   for (const { l, theta, mask } of planned) {
     noGrad(() => tidy(() => {
-      const src = theta.to(l.weight.dtype);
+      // A checkpoint's tensors are on the CPU; the model may already be on its device.
+      const src = theta.to({ dtype: l.weight.dtype, device: l.weight.device });
+      const m = mask.to({ dtype: l.mask.dtype, device: l.mask.device });
       const init = l.weight.detach().clone();
-      const next = kind === 'signs' ? src.sign().mul(init.abs()) : kind === 'magnitudes' ? src.abs().mul(init.sign()) : src;
-      l.setMask(mask);
+      const next = kind === 'signs' ? src.sign().mul(init.abs()) : kind === 'magnitudes' ? src.abs().mul(init.sign()) : kind === 'both' ? src : init;
+      l.setMask(m);
       l.weight.copy_(next);
       const s = signinFactors(l);
       if (s) attachSignIn(l, s.beta);
-      else l.setMask(mask);
+      else l.setMask(m);
     }));
   }
   return planned.length;

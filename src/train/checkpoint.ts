@@ -18,7 +18,7 @@ import { InvalidArgumentError, ToolkitError } from '../errors';
 import { MASK_BUFFER } from '../nn/masked';
 import { SIGNIN_M_BUFFER, SIGNIN_W_BUFFER } from '../signin/parametrization';
 import { Module } from '../nn/module';
-import { loadSafetensorsWithMetadata, saveSafetensors } from '../nn/safetensors';
+import { loadSafetensorsHeader, loadSafetensorsWithMetadata, saveSafetensors } from '../nn/safetensors';
 import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
 import { getRngState, setRngState } from '../tensor/runtime';
@@ -223,5 +223,58 @@ export function loadCheckpoint(file: string, parts: { model: Module; optimizer: 
   } finally {
     for (const t of tensors.values()) t.dispose();
     for (const t of owned) t.dispose();
+  }
+}
+
+/** What a checkpoint's header says about it, without reading its tensors. */
+export interface CheckpointInfo {
+  position: Position;
+  /** The sha256 written with its tensors; undefined for a checkpoint older than checksums. */
+  sha256: string | undefined;
+}
+
+/** The position and checksum of a checkpoint, from its header alone. */
+export function readCheckpointInfo(file: string): CheckpointInfo {
+  if (typeof file !== 'string' || file === '') throw new InvalidArgumentError('file', 'a file path (string)', file);
+  const { metadata } = loadSafetensorsHeader(file);
+  let meta: { position?: Position } = {};
+  try {
+    meta = JSON.parse(metadata[META_KEY] ?? '{}') as { position?: Position };
+  } catch (e) {
+    throw new ToolkitError('ERR_SAFETENSORS', `Checkpoint '${file}' has unreadable metadata: ${(e as Error).message}`);
+  }
+  const p = meta.position;
+  if (!p || !Number.isInteger(p.epoch) || !Number.isInteger(p.step)) throw new ToolkitError('ERR_SAFETENSORS', `Checkpoint '${file}' has no position in its metadata`);
+  return { position: { epoch: p.epoch, step: p.step }, sha256: metadata[CHECKSUM_KEY] };
+}
+
+/**
+ * The model state a checkpoint holds, checked against its sha256, in the form the model's
+ * stateDict() had: float32 masks, and θ = mask ⊙ m ⊙ w for Sign-In layers stored without it.
+ * Read without the model that wrote it (another run's checkpoint); the caller disposes the tensors.
+ */
+export function readCheckpointModelState(file: string): Map<string, Tensor> {
+  if (typeof file !== 'string' || file === '') throw new InvalidArgumentError('file', 'a file path (string)', file);
+  const { tensors, metadata } = loadSafetensorsWithMetadata(file);
+  const out = new Map<string, Tensor>();
+  try {
+    checkDigest(file, tensors, metadata);
+    const stored = unprefixed('model.', tensors);
+    for (const [k, t] of stored) {
+      const isMask = layerPrefix(k, MASK_BUFFER) !== undefined && t.dtype === 'bool';
+      out.set(k, isMask ? t.to('float32') : t.clone());
+    }
+    for (const k of stored.keys()) {
+      const layer = layerPrefix(k, MASK_BUFFER);
+      if (layer === undefined || out.has(`${layer}${WEIGHT}`)) continue;
+      const [mask, m, w] = [MASK_BUFFER, SIGNIN_M_BUFFER, SIGNIN_W_BUFFER].map((b) => out.get(`${layer}${b}`));
+      if (mask && m && w) out.set(`${layer}${WEIGHT}`, tidy(() => m.mul(w).mul(mask)));
+    }
+    return out;
+  } catch (e) {
+    for (const t of out.values()) t.dispose();
+    throw e;
+  } finally {
+    for (const t of tensors.values()) t.dispose();
   }
 }

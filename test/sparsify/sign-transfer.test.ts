@@ -1,7 +1,8 @@
 /**
  * Sign transfer: the new start holds the source's mask, and on it the source's signs with the
- * fresh init's magnitudes ('signs') or the reverse ('magnitudes'); computed here elementwise from
- * the two models' values. Under Sign-In the factors are a valid split of the new θ.
+ * fresh init's magnitudes ('signs') or the reverse ('magnitudes'), or the fresh init itself
+ * ('mask'); computed here elementwise from the two models' values. Under Sign-In the factors are
+ * a valid split of the new θ.
  */
 import { Gmp, applySignIn, manualSeed, maskedLayers, signTransfer, signinFactors, tidy, type Tensor } from '../../src';
 import { createToyModel } from '../helpers/toy-model';
@@ -22,7 +23,7 @@ describe('signTransfer', () => {
   });
 
   it.each([
-    ['signs', false], ['magnitudes', false], ['signs', true], ['both', false],
+    ['signs', false], ['magnitudes', false], ['signs', true], ['both', false], ['mask', false], ['mask', true],
   ] as const)('%s (Sign-In applied after: %s)', (kind, signinAfter) => {
     manualSeed(99);
     const model = createToyModel();
@@ -37,6 +38,7 @@ describe('signTransfer', () => {
         if (!mask[j]) return 0;
         if (kind === 'signs') return Math.sign(v) * Math.abs(init[i][j]);
         if (kind === 'magnitudes') return Math.abs(v) * Math.sign(init[i][j]);
+        if (kind === 'mask') return init[i][j];
         return v;
       });
       const got = values(l.weight);

@@ -22,6 +22,7 @@ test('file names live here and only here', () => {
     checkpointPrev: 'checkpoint.prev.safetensors',
     checkpointMeta: 'checkpoint.json',
     maskReport: 'mask-report.json',
+    transfer: 'transfer.json',
     final: 'final.json',
     lock: 'run.lock',
     log: 'train.log',

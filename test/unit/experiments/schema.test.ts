@@ -113,7 +113,7 @@ describe('ExperimentConfig', () => {
     "path": "device",
   },
   {
-    "message": "Unknown key (did you mean 'optimizer'?); valid keys: dataset, model, pruning, signin, sparsify, optimizer, schedule, labelSmoothing, gradClip, epochs, batchSize, seed, device, threads, evalEvery, hessian, amp, channelsLast",
+    "message": "Unknown key (did you mean 'optimizer'?); valid keys: dataset, model, pruning, signin, sparsify, transfer, optimizer, schedule, labelSmoothing, gradClip, epochs, batchSize, seed, device, threads, evalEvery, hessian, amp, channelsLast",
     "path": "optimizr",
   },
 ]

@@ -1,0 +1,127 @@
+/**
+ * A config's `transfer` section (sign transfer, docs/sparsify.md): find the source run's
+ * checkpoint at the chosen epoch, check that its masked layers are this model's, and write the
+ * transferred start into the freshly initialized model (signTransfer). What was taken, from
+ * where, is recorded in the run's transfer.json.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { IssuesError, type Issue } from '../errors';
+import { MASK_BUFFER, maskedLayers } from '../nn/masked';
+import type { Module } from '../nn/module';
+import { signTransfer } from '../sparsify/sign-transfer';
+import type { Tensor } from '../tensor/tensor';
+import { readCheckpointInfo, readCheckpointModelState, type CheckpointInfo } from '../train/checkpoint';
+import { writeJsonAtomic } from '../atomic';
+import { configHash } from './hash';
+import { runPaths } from './paths';
+import { readConfig, readFinal } from './runs';
+import type { ExperimentConfig } from './schema';
+
+export type TransferSection = NonNullable<ExperimentConfig['transfer']>;
+
+/** The provenance of a transferred start (transfer.json). */
+export interface TransferRecord {
+  /** The source run's directory, resolved. */
+  from: string;
+  kind: TransferSection['kind'];
+  /** The configHash of the source run's config (its directory's hash when it used the default prefix). */
+  sourceConfigHash: string;
+  /** The checkpoint file read, its position and the sha256 written with its tensors. */
+  checkpoint: string;
+  epoch: number;
+  step: number;
+  sha256: string | null;
+  layers: number;
+}
+
+/**
+ * The source's directory: `from` when absolute, else resolved against the runs directory that
+ * holds this run, so a sweep's runs can name their sibling 'train_<hash>' and move with it.
+ */
+export function transferSourceDir(from: string, runsDir: string): string {
+  return path.isAbsolute(from) ? path.normalize(from) : path.resolve(runsDir, from);
+}
+
+function sourceError(dir: string, issues: Issue[]): IssuesError {
+  return new IssuesError('ERR_CONFIG', `Cannot transfer from the run ${dir}`, issues);
+}
+
+function epochList(epochs: number[]): string {
+  return epochs.length === 0 ? 'none' : epochs.join(', ');
+}
+
+/** The source run's checkpoint at the section's epoch, with the source's config. */
+export function findTransferSource(transfer: TransferSection, runsDir: string): { dir: string; config: ExperimentConfig; file: string; info: CheckpointInfo } {
+  const dir = transferSourceDir(transfer.from, runsDir);
+  const paths = runPaths(dir);
+  if (!fs.existsSync(paths.config)) {
+    throw sourceError(dir, [{ code: 'missing_source', path: 'transfer.from', message: `Expected a run directory (with ${path.basename(paths.config)}) at ${dir}` }]);
+  }
+  const config = readConfig(dir);
+  const held = [paths.checkpoint, paths.checkpointPrev].filter((f) => fs.existsSync(f)).map((file) => ({ file, info: readCheckpointInfo(file) }));
+  const epochs = held.map((c) => c.info.position.epoch).sort((a, b) => a - b);
+  let epoch: number;
+  if (transfer.epoch === 'final') {
+    const final = readFinal(dir);
+    if (!final) {
+      throw sourceError(dir, [{ code: 'not_finished', path: 'transfer.epoch', message: `Expected a finished source run for 'final' (it has no final.json); its checkpoints hold epochs: ${epochList(epochs)}. Name one of them as transfer.epoch` }]);
+    }
+    epoch = final.epoch;
+  } else epoch = transfer.epoch;
+  const found = held.find((c) => c.info.position.epoch === epoch);
+  if (!found) {
+    throw sourceError(dir, [{ code: 'missing_epoch', path: 'transfer.epoch', message: `Expected an epoch whose checkpoint the source holds (a run keeps its last two): epochs ${epochList(epochs)}, but received ${epoch}` }]);
+  }
+  return { dir, config, ...found };
+}
+
+/** Every masked layer of the model missing from the source or shaped otherwise there, and every source masked layer the model lacks. */
+function layerIssues(model: Module, source: Map<string, Tensor>): Issue[] {
+  const issues: Issue[] = [];
+  const own = new Set<string>();
+  for (const [name, l] of maskedLayers(model)) {
+    const p = name ? `${name}.` : '';
+    own.add(`${p}${MASK_BUFFER}`);
+    const w = source.get(`${p}weight`);
+    const m = source.get(`${p}${MASK_BUFFER}`);
+    const want = l.weight.shape.join(', ');
+    if (!w || !m) issues.push({ code: 'missing_layer', path: name, message: `The source has no masked layer '${name}' (shape [${want}] here)` });
+    else if (w.shape.join(', ') !== want || m.shape.join(', ') !== want) {
+      issues.push({ code: 'shape_mismatch', path: name, message: `Expected shape [${want}] (this model) but the source's '${name}' has [${w.shape.join(', ')}]` });
+    }
+  }
+  for (const k of source.keys()) {
+    if (k.endsWith(MASK_BUFFER) && !own.has(k)) {
+      const name = k.slice(0, Math.max(0, k.length - MASK_BUFFER.length - 1));
+      issues.push({ code: 'extra_layer', path: name, message: `The source has a masked layer '${name}' that this model lacks` });
+    }
+  }
+  return issues;
+}
+
+/**
+ * Writes the section's transferred start into `model` (freshly initialized, before Sign-In's
+ * split and the optimizer): the source checkpoint's masks, and its signs and/or magnitudes per
+ * `kind`. Refuses, writing nothing, a source whose masked layers are not the model's.
+ */
+export function applyTransfer(model: Module, transfer: TransferSection, runsDir: string): TransferRecord {
+  const src = findTransferSource(transfer, runsDir);
+  const state = readCheckpointModelState(src.file);
+  try {
+    const issues = layerIssues(model, state);
+    if (issues.length > 0) throw new IssuesError('ERR_CONFIG', `The model's masked layers do not match those of the transfer source ${src.dir}`, issues);
+    const layers = signTransfer(model, state, transfer.kind);
+    return {
+      from: src.dir, kind: transfer.kind, sourceConfigHash: configHash(src.config),
+      checkpoint: path.basename(src.file), epoch: src.info.position.epoch, step: src.info.position.step, sha256: src.info.sha256 ?? null, layers,
+    };
+  } finally {
+    for (const t of state.values()) t.dispose();
+  }
+}
+
+export function writeTransferRecord(runDir: string, record: TransferRecord): void {
+  writeJsonAtomic(runPaths(runDir).transfer, record);
+}
+
