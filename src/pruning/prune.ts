@@ -72,7 +72,11 @@ export interface PruneOptions<M extends string = PrunerName> {
   loss?: LossFn;
   /** One example's input shape without batch dimension, for SynFlow (default: the model's inputShape, else the data's). */
   inputShape?: number[];
-  /** Seed of a private generator for random scores (default: the global RNG). */
+  /**
+   * Seed of a private generator for random scores (default: the global RNG). The generator is
+   * seeded with a fixed offset from it (privateSeed), so `manualSeed(s)` for the init and
+   * `seed: s` here draw unrelated streams.
+   */
   seed?: number;
   generator?: Generator;
   /** Options of the pruner itself (GraSP: { temperature }, SynFlow: { dtype }). */
@@ -274,7 +278,7 @@ export async function pruneModel<M extends string = PrunerName>(model: Module, o
   if (generator !== undefined && !(generator instanceof Generator)) throw new InvalidArgumentError('generator', 'Generator', generator);
   if (options.seed !== undefined) {
     if (generator) throw new InvalidArgumentError('seed', 'undefined when a generator is given', options.seed);
-    generator = new Generator(int('seed', options.seed, 0));
+    generator = new Generator(privateSeed(int('seed', options.seed, 0)));
   }
   const batches = readBatches(options.data);
   if (pruner.needsData && batches.length === 0) {
@@ -395,3 +399,16 @@ function layerwiseMasks(all: PrunableWeight[], prunable: PrunableWeight[], dense
   });
   return out;
 }
+
+/**
+ * Not the seed itself: a model initialized after manualSeed(seed) draws from a generator of that
+ * seed, and a pruner generator of the same seed would replay the init's uniform stream, so the
+ * random scores of the first masked layer would equal its init's uniform draws and a "random" mask
+ * would keep exactly the most positive weights of a uniformly initialized first layer (LeNet-5's
+ * conv1, an MLP's fc1; test/native/experiments/pruning-seed.test.ts). Any fixed offset gives an
+ * unrelated stream.
+ */
+function privateSeed(seed: number): number {
+  return seed <= Number.MAX_SAFE_INTEGER - PRIVATE_SEED_OFFSET ? seed + PRIVATE_SEED_OFFSET : seed - PRIVATE_SEED_OFFSET;
+}
+const PRIVATE_SEED_OFFSET = 0x9e3779b9;
