@@ -7,6 +7,14 @@
  * warm-up epoch; the table gives the median over rounds (min–max) and the per-worker ratio.
  * Also the in-memory CIFAR-style path (randomCrop(32, padding 4) + flip + normalize).
  *
+ * Besides images/s, each measurement reports the CPU time (user + sys) it spent per image over
+ * the timed epochs: for ours the whole process (main thread, worker threads, libuv's pool where
+ * sharp decodes), for torchvision the main process and its DataLoader worker processes. Wall-clock
+ * throughput needs a quiet machine; CPU per image stays comparable on a loaded one, and
+ * images/s × CPU per image is the cores each pipeline kept busy (sharp decodes on libuv's 4
+ * threads, so ours can use several cores even with 0 workers; torchvision's 0-worker loader
+ * uses one).
+ *
  *   npx tsx bench/loader.ts [--rounds 3] [--images 300] [--epochs 2] [--workers 0,1,2]
  *   npx tsx bench/loader.ts --quick      # 1 round, 60 images, 1 epoch: checks that it runs
  *
@@ -31,6 +39,12 @@ export interface LoaderBenchRow {
   range: string;
   /** Median over rounds of ours / torchvision at this worker count (torchvision rows). */
   ratio?: number;
+  /** CPU milliseconds (user + sys, all threads and worker processes) per image: median over rounds. */
+  cpuMsPerImage?: number;
+  /** Median (min–max) of cpuMsPerImage, formatted. */
+  cpuRange?: string;
+  /** Median over rounds of torchvision's CPU per image / ours (torchvision rows; > 1: ours is cheaper per core). */
+  cpuRatio?: number;
 }
 
 export interface LoaderBenchResult {
@@ -88,7 +102,12 @@ export async function makeJpegFolder(root: string, n: number, width = 400, heigh
   }
 }
 
-async function timeLoader(loader: DataLoader, epochs: number): Promise<number> {
+interface Measured {
+  imagesPerSecond: number;
+  cpuMsPerImage: number;
+}
+
+async function timeLoader(loader: DataLoader, epochs: number): Promise<Measured> {
   const drain = async () => {
     for await (const b of loader) {
       b.x.dispose();
@@ -96,11 +115,14 @@ async function timeLoader(loader: DataLoader, epochs: number): Promise<number> {
     }
   };
   await drain(); // warm-up: workers start, files enter the page cache
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (let e = 0; e < epochs; e++) await drain();
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(c0);
   await loader.close();
-  return (epochs * loader.sampler.length) / s;
+  const n = epochs * loader.sampler.length;
+  return { imagesPerSecond: n / s, cpuMsPerImage: (cpu.user + cpu.system) / 1e3 / n };
 }
 
 interface ChildParams {
@@ -111,18 +133,18 @@ interface ChildParams {
 }
 
 /** One measurement of the sharp pipeline, in this (child) process. */
-async function oursChild(p: ChildParams): Promise<{ imagesPerSecond: number }> {
+async function oursChild(p: ChildParams): Promise<Measured> {
   setNumThreads(1);
   const ds = new ImageFolder(p.root);
   const transforms = [randomResizedCrop(224), randomHorizontalFlip(), toTensor(), normalize(MEAN, STD)];
   const loader = new DataLoader(ds, { batchSize: p.batch, shuffle: true, seed: 0, transforms, numWorkers: p.workers, persistentWorkers: true });
-  return { imagesPerSecond: await timeLoader(loader, p.epochs) };
+  return timeLoader(loader, p.epochs);
 }
 
-function torchvision(p: ChildParams): number | string {
+function torchvision(p: ChildParams): Measured | string {
   if (!fs.existsSync(PYTHON)) return `no ${PYTHON}`;
   try {
-    return runPytorch<{ imagesPerSecond: number }>('loader.py', { ...p, mean: MEAN, std: STD }).imagesPerSecond;
+    return runPytorch<Measured>('loader.py', { ...p, mean: MEAN, std: STD });
   } catch (e) {
     return `python failed: ${(e as Error).message.split('\n').pop()}`;
   }
@@ -155,12 +177,12 @@ export async function run(opts: RunOptions = {}): Promise<LoaderBenchResult & { 
     const pipeline = `JPEG ${width}×${height} → RandomResizedCrop(224) + flip + normalize`;
     for (const w of workers) {
       const p: ChildParams = { root, batch: batchSize, epochs, workers: w };
-      const ours: number[] = [];
-      const tv: number[] = [];
+      const ours: Measured[] = [];
+      const tv: Measured[] = [];
       for (let r = 0; r < rounds; r++) {
         const order = r % 2 === 0 ? ['ours', 'tv'] : ['tv', 'ours'];
         for (const which of order) {
-          if (which === 'ours') ours.push(runOurs<{ imagesPerSecond: number }>(__filename, p).imagesPerSecond);
+          if (which === 'ours') ours.push(runOurs<Measured>(__filename, p));
           else if (torchvisionSkipped === undefined) {
             const t = torchvision(p);
             if (typeof t === 'string') torchvisionSkipped = t;
@@ -168,8 +190,14 @@ export async function run(opts: RunOptions = {}): Promise<LoaderBenchResult & { 
           }
         }
       }
-      rows.push({ pipeline, implementation: 'signin-torch (sharp)', workers: w, imagesPerSecond: median(ours), range: spread(ours, 0) });
-      if (tv.length) rows.push({ pipeline, implementation: 'torchvision (PIL)', workers: w, imagesPerSecond: median(tv), range: spread(tv, 0), ratio: median(ours.map((o, i) => o / tv[i])) });
+      rows.push({ pipeline, implementation: 'signin-torch (sharp)', workers: w, ...summary(ours) });
+      if (tv.length) {
+        rows.push({
+          pipeline, implementation: 'torchvision (PIL)', workers: w, ...summary(tv),
+          ratio: median(ours.map((o, i) => o.imagesPerSecond / tv[i].imagesPerSecond)),
+          cpuRatio: median(ours.map((o, i) => tv[i].cpuMsPerImage / o.cpuMsPerImage)),
+        });
+      }
     }
 
     // In-memory path: 10k CIFAR-style 32×32 RGB images, in this process.
@@ -188,8 +216,8 @@ export async function run(opts: RunOptions = {}): Promise<LoaderBenchResult & { 
     const ct = [randomCrop(32, { padding: 4 }), randomHorizontalFlip(), toTensor(), normalize([0.49, 0.48, 0.45], [0.25, 0.24, 0.26])];
     for (const w of workers) {
       const loader = new DataLoader(cifar, { batchSize: 128, shuffle: true, transforms: ct, numWorkers: w, persistentWorkers: true });
-      const ips = await timeLoader(loader, epochs);
-      rows.push({ pipeline: 'in-memory 32×32 RGB → randomCrop(32, pad 4) + flip + normalize', implementation: 'signin-torch', workers: w, imagesPerSecond: ips, range: ips.toFixed(0) });
+      const m = await timeLoader(loader, epochs);
+      rows.push({ pipeline: 'in-memory 32×32 RGB → randomCrop(32, pad 4) + flip + normalize', implementation: 'signin-torch', workers: w, ...summary([m]) });
     }
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
@@ -198,13 +226,23 @@ export async function run(opts: RunOptions = {}): Promise<LoaderBenchResult & { 
   return { ...result, markdown: toMarkdown(result) };
 }
 
+function summary(ms: Measured[]): Pick<LoaderBenchRow, 'imagesPerSecond' | 'range' | 'cpuMsPerImage' | 'cpuRange'> {
+  const ips = ms.map((m) => m.imagesPerSecond);
+  const cpu = ms.map((m) => m.cpuMsPerImage);
+  return { imagesPerSecond: median(ips), range: spread(ips, 0), cpuMsPerImage: median(cpu), cpuRange: spread(cpu, 2) };
+}
+
 export function toMarkdown(r: LoaderBenchResult): string {
+  const times = (x: number | undefined) => (x === undefined ? '' : `${x.toFixed(2)}×`);
+  const cores = (x: LoaderBenchRow) => (x.cpuMsPerImage === undefined ? '' : ((x.imagesPerSecond * x.cpuMsPerImage) / 1e3).toFixed(2));
   const lines = [
-    `Loader throughput (${os.cpus().length} cores; ${r.images} JPEGs ${r.width}×${r.height}, batch ${r.batchSize}; 1 libtorch thread; median over ${r.rounds} interleaved round(s) of ${r.epochs} epoch(s) after a warm-up epoch, min–max)`,
+    `Loader throughput (${os.cpus().length} cores; ${r.images} JPEGs ${r.width}×${r.height}, batch ${r.batchSize}; 1 libtorch thread; median over ${r.rounds} interleaved round(s) of ${r.epochs} epoch(s) after a warm-up epoch, min–max). `
+      + 'CPU ms/image: user + sys of every thread and worker process over the timed epochs; cores busy = images/s × CPU per image; '
+      + 'per-core ratio = torchvision CPU per image / ours (> 1: ours costs less CPU per image).',
     '',
-    '| pipeline | implementation | workers | images/s | ours / torchvision (paired) |',
-    '| --- | --- | ---: | ---: | ---: |',
-    ...r.rows.map((x) => `| ${x.pipeline} | ${x.implementation} | ${x.workers} | ${x.range} | ${x.ratio === undefined ? '' : `${x.ratio.toFixed(2)}×`} |`),
+    '| pipeline | implementation | workers | images/s | ours / torchvision (paired) | CPU ms/image | cores busy | per-core ratio (paired) |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...r.rows.map((x) => `| ${x.pipeline} | ${x.implementation} | ${x.workers} | ${x.range} | ${times(x.ratio)} | ${x.cpuRange ?? ''} | ${cores(x)} | ${times(x.cpuRatio)} |`),
   ];
   if (r.torchvisionSkipped) lines.push('', `torchvision rows skipped: ${r.torchvisionSkipped}`);
   lines.push('', r.machine);
