@@ -17,6 +17,10 @@
  *
  *   npx tsx bench/loader.ts [--rounds 3] [--images 300] [--epochs 2] [--workers 0,1,2]
  *   npx tsx bench/loader.ts --quick      # 1 round, 60 images, 1 epoch: checks that it runs
+ *   npx tsx bench/loader.ts --breakdown  # CPU ms per image of each stage, ours and PIL's
+ *
+ * --breakdown runs each stage one image at a time (each awaited before the next, so one decode
+ * is in flight) over the same folder, the median over the rounds: where the CPU goes.
  *
  * Loader overhead while training a model is bench/loader-overhead.ts's.
  */
@@ -26,7 +30,9 @@ import * as path from 'node:path';
 import {
   ArrayDataset, DataLoader, fashionMnist, ImageFolder, normalize, randomCrop, randomHorizontalFlip, randomResizedCrop, toTensor,
 } from '../src/data';
-import { loadSharp } from '../src/data/image-folder';
+import { decodeImage, headerSize, loadSharp } from '../src/data/image-folder';
+import { Rng } from '../src/data/rng';
+import { compose, sharpPlan } from '../src/data/transforms';
 import { setNumThreads } from '../src';
 import { childMain, childParams, machine, machineNote, median, parseArgs, PYTHON, runOurs, runPytorch, spread } from './common';
 
@@ -130,6 +136,65 @@ interface ChildParams {
   batch: number;
   epochs: number;
   workers: number;
+  breakdown?: boolean;
+  rounds?: number;
+}
+
+/** CPU ms per image of each stage of our pipeline, one image at a time, median over rounds. */
+async function oursBreakdown(p: ChildParams): Promise<{ cpuMsPerImage: Record<string, number> }> {
+  const ds = new ImageFolder(p.root);
+  const pipeline = compose([randomResizedCrop(224), randomHorizontalFlip(), toTensor(), normalize(MEAN, STD)]);
+  const files = Array.from({ length: ds.length }, (_, i) => fs.readFileSync(ds.path(i)));
+  const rng = (i: number) => Rng.forSample(0, 0, 0, i);
+  const plans = files.map((f, i) => {
+    const [w, h] = headerSize(f) ?? [0, 0];
+    return sharpPlan(pipeline.plan(w, h, rng(i)).steps, w, h);
+  });
+  const decoded = await Promise.all(files.map((f, i) => decodeImage(f, plans[i])));
+  const out = new Float32Array(3 * 224 * 224);
+  const stages: Record<string, (i: number) => unknown> = {
+    'read the file': (i) => fs.promises.readFile(ds.path(i)),
+    'sharp decode, whole image': (i) => decodeImage(files[i]),
+    'sharp decode + crop + resize (the plan)': (i) => decodeImage(files[i], plans[i]),
+    'flip + toTensor + normalize (JS, into the batch)': (i) => pipeline.execute(decoded[i], plans[i].rest, out, 0),
+    'all, from the file (decodeInto)': (i) => ds.decodeInto(i, pipeline, () => rng(i), out, 0, [3, 224, 224]),
+  };
+  const runs: Record<string, number[]> = {};
+  for (let r = 0; r < (p.rounds ?? 3); r++) {
+    for (const [name, fn] of Object.entries(stages)) {
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < ds.length; i++) await fn(i);
+      const c = process.cpuUsage(c0);
+      (runs[name] ??= []).push((c.user + c.system) / 1e3 / ds.length);
+    }
+  }
+  return { cpuMsPerImage: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)])) };
+}
+
+/** Markdown of both breakdowns over a folder of `images` generated JPEGs. */
+export async function breakdown(opts: { images?: number; width?: number; height?: number; rounds?: number } = {}): Promise<string> {
+  const { images = 200, width = 500, height = 375, rounds = 3 } = opts;
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'signin-bench-loader-'));
+  const before = machine();
+  try {
+    await makeJpegFolder(root, images, width, height);
+    const p: ChildParams = { root, batch: 1, epochs: 0, workers: 0, breakdown: true, rounds };
+    const ours = runOurs<{ cpuMsPerImage: Record<string, number> }>(__filename, p).cpuMsPerImage;
+    const pil = fs.existsSync(PYTHON) ? runPytorch<{ cpuMsPerImage: Record<string, number> }>('loader.py', { ...p, mean: MEAN, std: STD }).cpuMsPerImage : {};
+    const rows = (impl: string, r: Record<string, number>) => Object.entries(r).map(([k, v]) => `| ${impl} | ${k} | ${v.toFixed(2)} |`);
+    return [
+      `Where the CPU goes per image (${images} JPEGs ${width}×${height} → RandomResizedCrop(224) + flip + normalize; one image at a time; CPU ms (user + sys) per image, median over ${rounds} round(s))`,
+      '',
+      '| implementation | stage | CPU ms/image |',
+      '| --- | --- | ---: |',
+      ...rows('signin-torch (sharp)', ours),
+      ...rows('torchvision (PIL)', pil),
+      '',
+      machineNote(before),
+    ].join('\n');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 }
 
 /** One measurement of the sharp pipeline, in this (child) process. */
@@ -250,17 +315,20 @@ export function toMarkdown(r: LoaderBenchResult): string {
 }
 
 const child = childParams<ChildParams>();
-if (child) childMain(() => oursChild(child));
+if (child) childMain(() => (child.breakdown ? oursBreakdown(child) : oursChild(child)));
 else if (require.main === module) {
   const a = parseArgs(process.argv.slice(2));
   const quick = a.quick === 'true';
-  run({
+  const report = a.breakdown === 'true'
+    ? breakdown({ images: a.images ? Number(a.images) : undefined, rounds: a.rounds ? Number(a.rounds) : undefined })
+    : run({
     images: Number(a.images ?? (quick ? 60 : 300)),
     epochs: Number(a.epochs ?? (quick ? 1 : 2)),
     rounds: Number(a.rounds ?? (quick ? 1 : 3)),
     workers: a.workers ? a.workers.split(',').map(Number) : undefined,
-  }).then(
-    (r) => process.stdout.write(`${r.markdown}\n`),
+  }).then((r) => r.markdown);
+  report.then(
+    (markdown) => process.stdout.write(`${markdown}\n`),
     (e) => {
       process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
       process.exitCode = 1;
