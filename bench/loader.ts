@@ -315,18 +315,18 @@ export function toMarkdown(r: LoaderBenchResult): string {
 }
 
 const child = childParams<ChildParams>();
-if (child) childMain(() => (child.breakdown ? oursBreakdown(child) : oursChild(child)));
+if (child) childMain<Measured | { cpuMsPerImage: Record<string, number> }>(() => (child.breakdown ? oursBreakdown(child) : oursChild(child)));
 else if (require.main === module) {
   const a = parseArgs(process.argv.slice(2));
   const quick = a.quick === 'true';
   const report = a.breakdown === 'true'
     ? breakdown({ images: a.images ? Number(a.images) : undefined, rounds: a.rounds ? Number(a.rounds) : undefined })
     : run({
-    images: Number(a.images ?? (quick ? 60 : 300)),
-    epochs: Number(a.epochs ?? (quick ? 1 : 2)),
-    rounds: Number(a.rounds ?? (quick ? 1 : 3)),
-    workers: a.workers ? a.workers.split(',').map(Number) : undefined,
-  }).then((r) => r.markdown);
+      images: Number(a.images ?? (quick ? 60 : 300)),
+      epochs: Number(a.epochs ?? (quick ? 1 : 2)),
+      rounds: Number(a.rounds ?? (quick ? 1 : 3)),
+      workers: a.workers ? a.workers.split(',').map(Number) : undefined,
+    }).then((r) => r.markdown);
   report.then(
     (markdown) => process.stdout.write(`${markdown}\n`),
     (e) => {
