@@ -1,6 +1,7 @@
 /**
- * Loader throughput of the ImageNet input pipeline: ImageFolder JPEG decode (sharp/libvips) +
- * RandomResizedCrop(224) + horizontal flip + normalize, images/s with 0, 1 and 2 worker threads,
+ * Loader throughput of the ImageNet input pipeline: ImageFolder JPEG decode (the addon's libjpeg
+ * path, and sharp/libvips as before it) + RandomResizedCrop(224) + horizontal flip + normalize,
+ * images/s with 0, 1 and 2 worker threads,
  * against torchvision's (PIL, DataLoader num_workers 0/1/2, bench/pytorch/loader.py) over the
  * SAME folder of JPEGs (default 300 images of ImageNet's typical 500×375, quality 90). Rounds
  * alternate which implementation runs first, each measurement in its own process after a
@@ -32,6 +33,7 @@ import {
 } from '../src/data';
 import { decodeImage, headerSize, loadSharp } from '../src/data/image-folder';
 import { Rng } from '../src/data/rng';
+import { decodeJpegPlan, jpegDecoder, jpegPlan } from '../src/data/jpeg';
 import { compose, sharpPlan } from '../src/data/transforms';
 import { setNumThreads } from '../src';
 import { childMain, childParams, machine, machineNote, median, parseArgs, PYTHON, runOurs, runPytorch, spread } from './common';
@@ -138,26 +140,34 @@ interface ChildParams {
   workers: number;
   breakdown?: boolean;
   rounds?: number;
+  /** ImageFolder's libjpeg option: false measures the sharp path. */
+  libjpeg?: boolean;
 }
 
 /** CPU ms per image of each stage of our pipeline, one image at a time, median over rounds. */
 async function oursBreakdown(p: ChildParams): Promise<{ cpuMsPerImage: Record<string, number> }> {
   const ds = new ImageFolder(p.root);
+  const sharpDs = new ImageFolder(p.root, { libjpeg: false });
   const pipeline = compose([randomResizedCrop(224), randomHorizontalFlip(), toTensor(), normalize(MEAN, STD)]);
   const files = Array.from({ length: ds.length }, (_, i) => fs.readFileSync(ds.path(i)));
   const rng = (i: number) => Rng.forSample(0, 0, 0, i);
-  const plans = files.map((f, i) => {
+  const steps = files.map((f, i) => {
     const [w, h] = headerSize(f) ?? [0, 0];
-    return sharpPlan(pipeline.plan(w, h, rng(i)).steps, w, h);
+    return { steps: pipeline.plan(w, h, rng(i)).steps, w, h };
   });
+  const plans = steps.map((s) => sharpPlan(s.steps, s.w, s.h));
+  const decode = jpegDecoder();
+  const jpegPlans = steps.map((s) => jpegPlan(s.steps, s.w, s.h)!);
   const decoded = await Promise.all(files.map((f, i) => decodeImage(f, plans[i])));
   const out = new Float32Array(3 * 224 * 224);
   const stages: Record<string, (i: number) => unknown> = {
     'read the file': (i) => fs.promises.readFile(ds.path(i)),
     'sharp decode, whole image': (i) => decodeImage(files[i]),
     'sharp decode + crop + resize (the plan)': (i) => decodeImage(files[i], plans[i]),
+    ...(decode ? { 'libjpeg decode + crop + resize (the plan)': (i: number) => decodeJpegPlan(decode, files[i], jpegPlans[i], ds.maxPixels) } : {}),
     'flip + toTensor + normalize (JS, into the batch)': (i) => pipeline.execute(decoded[i], plans[i].rest, out, 0),
-    'all, from the file (decodeInto)': (i) => ds.decodeInto(i, pipeline, () => rng(i), out, 0, [3, 224, 224]),
+    'all, from the file (decodeInto, sharp)': (i) => sharpDs.decodeInto(i, pipeline, () => rng(i), out, 0, [3, 224, 224]),
+    ...(decode ? { 'all, from the file (decodeInto, libjpeg)': (i: number) => ds.decodeInto(i, pipeline, () => rng(i), out, 0, [3, 224, 224]) } : {}),
   };
   const runs: Record<string, number[]> = {};
   for (let r = 0; r < (p.rounds ?? 3); r++) {
@@ -187,7 +197,7 @@ export async function breakdown(opts: { images?: number; width?: number; height?
       '',
       '| implementation | stage | CPU ms/image |',
       '| --- | --- | ---: |',
-      ...rows('signin-torch (sharp)', ours),
+      ...rows('signin-torch', ours),
       ...rows('torchvision (PIL)', pil),
       '',
       machineNote(before),
@@ -197,10 +207,10 @@ export async function breakdown(opts: { images?: number; width?: number; height?
   }
 }
 
-/** One measurement of the sharp pipeline, in this (child) process. */
+/** One measurement of our pipeline (libjpeg or sharp), in this (child) process. */
 async function oursChild(p: ChildParams): Promise<Measured> {
   setNumThreads(1);
-  const ds = new ImageFolder(p.root);
+  const ds = new ImageFolder(p.root, { libjpeg: p.libjpeg ?? true });
   const transforms = [randomResizedCrop(224), randomHorizontalFlip(), toTensor(), normalize(MEAN, STD)];
   const loader = new DataLoader(ds, { batchSize: p.batch, shuffle: true, seed: 0, transforms, numWorkers: p.workers, persistentWorkers: true });
   return timeLoader(loader, p.epochs);
@@ -240,22 +250,27 @@ export async function run(opts: RunOptions = {}): Promise<LoaderBenchResult & { 
   try {
     await makeJpegFolder(root, images, width, height);
     const pipeline = `JPEG ${width}×${height} → RandomResizedCrop(224) + flip + normalize`;
+    const libjpeg = jpegDecoder() !== undefined;
     for (const w of workers) {
       const p: ChildParams = { root, batch: batchSize, epochs, workers: w };
       const ours: Measured[] = [];
+      const sharp: Measured[] = [];
       const tv: Measured[] = [];
       for (let r = 0; r < rounds; r++) {
-        const order = r % 2 === 0 ? ['ours', 'tv'] : ['tv', 'ours'];
+        const order = r % 2 === 0 ? ['ours', 'sharp', 'tv'] : ['tv', 'sharp', 'ours'];
         for (const which of order) {
-          if (which === 'ours') ours.push(runOurs<Measured>(__filename, p));
-          else if (torchvisionSkipped === undefined) {
+          if (which === 'ours') ours.push(runOurs<Measured>(__filename, { ...p, libjpeg }));
+          else if (which === 'sharp') {
+            if (libjpeg) sharp.push(runOurs<Measured>(__filename, { ...p, libjpeg: false }));
+          } else if (torchvisionSkipped === undefined) {
             const t = torchvision(p);
             if (typeof t === 'string') torchvisionSkipped = t;
             else tv.push(t);
           }
         }
       }
-      rows.push({ pipeline, implementation: 'signin-torch (sharp)', workers: w, ...summary(ours) });
+      rows.push({ pipeline, implementation: `signin-torch (${libjpeg ? 'libjpeg' : 'sharp'})`, workers: w, ...summary(ours) });
+      if (sharp.length) rows.push({ pipeline, implementation: 'signin-torch (sharp, before the libjpeg path)', workers: w, ...summary(sharp) });
       if (tv.length) {
         rows.push({
           pipeline, implementation: 'torchvision (PIL)', workers: w, ...summary(tv),

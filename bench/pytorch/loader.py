@@ -8,9 +8,6 @@ process and its worker processes over those epochs. The twin of bench/loader.ts'
 With "breakdown": true it instead gives the CPU ms per image of each stage, one image at a time in
 this process (median over `rounds` passes over the folder): decode (open + convert('RGB')),
 RandomResizedCrop, flip, ToTensor, Normalize, and the whole transform from the file.
-With "reference": DIR it writes DIR/boxes.txt (file, left, top, width, height of one seeded
-RandomResizedCrop box per image) and DIR/pil.raw (PIL's crop + bilinear resize to 224×224, RGB
-uint8), what bench/loader-libjpeg.c checks itself against.
 """
 import json
 import multiprocessing
@@ -73,25 +70,8 @@ def breakdown(cfg):
     return {k: sorted(v)[len(v) // 2] for k, v in runs.items()}
 
 
-def reference(cfg):
-    from PIL import Image
-    torch.manual_seed(0)
-    out = cfg['reference']
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, 'boxes.txt'), 'w') as boxes, open(os.path.join(out, 'pil.raw'), 'wb') as raw:
-        for f, _ in ImageFolder(cfg['root']).samples:
-            with open(f, 'rb') as fh:
-                im = Image.open(fh).convert('RGB')
-            top, left, h, w = T.RandomResizedCrop.get_params(im, (0.08, 1.0), (3 / 4, 4 / 3))
-            boxes.write(f'{f} {left} {top} {w} {h}\n')
-            raw.write(im.crop((left, top, left + w, top + h)).resize((224, 224), Image.BILINEAR).tobytes())
-
-
 cfg = json.loads(sys.argv[1])
 torch.set_num_threads(1)
-if cfg.get('reference'):
-    reference(cfg)
-    sys.exit(0)
 if cfg.get('breakdown'):
     print(json.dumps({'cpuMsPerImage': breakdown(cfg)}))
     sys.exit(0)
