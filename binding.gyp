@@ -22,7 +22,8 @@
         "native/optim/sgd_cpu.cc",
         "native/signin/signin.cc",
         "native/signin/signin_cpu.cc",
-        "native/distributed/process_group.cc"
+        "native/distributed/process_group.cc",
+        "native/jpeg/jpeg_decode.cc"
       ],
       "include_dirs": [
         "native",
@@ -41,7 +42,15 @@
       # kernel loops vectorize; gyp has no per-source flags, so the whole (CPU) target gets them.
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O3", "-fno-math-errno"],
       "ldflags": ["<!@(node scripts/libtorch-paths.cjs ldflags)"],
-      "libraries": ["<!@(node scripts/libtorch-paths.cjs libraries)"]
+      "libraries": ["<!@(node scripts/libtorch-paths.cjs libraries)"],
+      # libjpeg-turbo (libjpeg-dev) for ImageFolder's JPEG decode path, when the compiler finds
+      # jpeglib.h (CMakeLists.txt: find_package(JPEG)); without it the loader decodes with sharp.
+      "conditions": [
+        ["<!(node -e \"try { require('child_process').execSync('cc -E -x c -', { input: '#include <stdio.h>\\n#include <jpeglib.h>\\n', stdio: ['pipe', 'ignore', 'ignore'] }); console.log(1) } catch { console.log(0) }\")==1", {
+          "defines": ["SIGNIN_WITH_JPEG"],
+          "libraries": ["-ljpeg"]
+        }]
+      ]
     }
   ]
 }

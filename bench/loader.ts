@@ -1,14 +1,27 @@
 /**
- * Loader throughput of the ImageNet input pipeline: ImageFolder JPEG decode (sharp/libvips) +
- * RandomResizedCrop(224) + horizontal flip + normalize, images/s with 0, 1 and 2 worker threads,
+ * Loader throughput of the ImageNet input pipeline: ImageFolder JPEG decode (the addon's libjpeg
+ * path, and sharp/libvips as before it) + RandomResizedCrop(224) + horizontal flip + normalize,
+ * images/s with 0, 1 and 2 worker threads,
  * against torchvision's (PIL, DataLoader num_workers 0/1/2, bench/pytorch/loader.py) over the
  * SAME folder of JPEGs (default 300 images of ImageNet's typical 500×375, quality 90). Rounds
  * alternate which implementation runs first, each measurement in its own process after a
  * warm-up epoch; the table gives the median over rounds (min–max) and the per-worker ratio.
  * Also the in-memory CIFAR-style path (randomCrop(32, padding 4) + flip + normalize).
  *
+ * Besides images/s, each measurement reports the CPU time (user + sys) it spent per image over
+ * the timed epochs: for ours the whole process (main thread, worker threads, libuv's pool where
+ * sharp decodes), for torchvision the main process and its DataLoader worker processes. Wall-clock
+ * throughput needs a quiet machine; CPU per image stays comparable on a loaded one, and
+ * images/s × CPU per image is the cores each pipeline kept busy (sharp decodes on libuv's 4
+ * threads, so ours can use several cores even with 0 workers; torchvision's 0-worker loader
+ * uses one).
+ *
  *   npx tsx bench/loader.ts [--rounds 3] [--images 300] [--epochs 2] [--workers 0,1,2]
  *   npx tsx bench/loader.ts --quick      # 1 round, 60 images, 1 epoch: checks that it runs
+ *   npx tsx bench/loader.ts --breakdown  # CPU ms per image of each stage, ours and PIL's
+ *
+ * --breakdown runs each stage one image at a time (each awaited before the next, so one decode
+ * is in flight) over the same folder, the median over the rounds: where the CPU goes.
  *
  * Loader overhead while training a model is bench/loader-overhead.ts's.
  */
@@ -18,7 +31,10 @@ import * as path from 'node:path';
 import {
   ArrayDataset, DataLoader, fashionMnist, ImageFolder, normalize, randomCrop, randomHorizontalFlip, randomResizedCrop, toTensor,
 } from '../src/data';
-import { loadSharp } from '../src/data/image-folder';
+import { decodeImage, headerSize, loadSharp } from '../src/data/image-folder';
+import { Rng } from '../src/data/rng';
+import { decodeJpegPlan, jpegDecoder, jpegPlan } from '../src/data/jpeg';
+import { compose, sharpPlan } from '../src/data/transforms';
 import { setNumThreads } from '../src';
 import { childMain, childParams, machine, machineNote, median, parseArgs, PYTHON, runOurs, runPytorch, spread } from './common';
 
@@ -31,6 +47,12 @@ export interface LoaderBenchRow {
   range: string;
   /** Median over rounds of ours / torchvision at this worker count (torchvision rows). */
   ratio?: number;
+  /** CPU milliseconds (user + sys, all threads and worker processes) per image: median over rounds. */
+  cpuMsPerImage?: number;
+  /** Median (min–max) of cpuMsPerImage, formatted. */
+  cpuRange?: string;
+  /** Median over rounds of torchvision's CPU per image / ours (torchvision rows; > 1: ours is cheaper per core). */
+  cpuRatio?: number;
 }
 
 export interface LoaderBenchResult {
@@ -88,7 +110,12 @@ export async function makeJpegFolder(root: string, n: number, width = 400, heigh
   }
 }
 
-async function timeLoader(loader: DataLoader, epochs: number): Promise<number> {
+interface Measured {
+  imagesPerSecond: number;
+  cpuMsPerImage: number;
+}
+
+async function timeLoader(loader: DataLoader, epochs: number): Promise<Measured> {
   const drain = async () => {
     for await (const b of loader) {
       b.x.dispose();
@@ -96,11 +123,14 @@ async function timeLoader(loader: DataLoader, epochs: number): Promise<number> {
     }
   };
   await drain(); // warm-up: workers start, files enter the page cache
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (let e = 0; e < epochs; e++) await drain();
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(c0);
   await loader.close();
-  return (epochs * loader.sampler.length) / s;
+  const n = epochs * loader.sampler.length;
+  return { imagesPerSecond: n / s, cpuMsPerImage: (cpu.user + cpu.system) / 1e3 / n };
 }
 
 interface ChildParams {
@@ -108,21 +138,88 @@ interface ChildParams {
   batch: number;
   epochs: number;
   workers: number;
+  breakdown?: boolean;
+  rounds?: number;
+  /** ImageFolder's libjpeg option: false measures the sharp path. */
+  libjpeg?: boolean;
 }
 
-/** One measurement of the sharp pipeline, in this (child) process. */
-async function oursChild(p: ChildParams): Promise<{ imagesPerSecond: number }> {
-  setNumThreads(1);
+/** CPU ms per image of each stage of our pipeline, one image at a time, median over rounds. */
+async function oursBreakdown(p: ChildParams): Promise<{ cpuMsPerImage: Record<string, number> }> {
   const ds = new ImageFolder(p.root);
+  const sharpDs = new ImageFolder(p.root, { libjpeg: false });
+  const pipeline = compose([randomResizedCrop(224), randomHorizontalFlip(), toTensor(), normalize(MEAN, STD)]);
+  const files = Array.from({ length: ds.length }, (_, i) => fs.readFileSync(ds.path(i)));
+  const rng = (i: number) => Rng.forSample(0, 0, 0, i);
+  const steps = files.map((f, i) => {
+    const [w, h] = headerSize(f) ?? [0, 0];
+    return { steps: pipeline.plan(w, h, rng(i)).steps, w, h };
+  });
+  const plans = steps.map((s) => sharpPlan(s.steps, s.w, s.h));
+  const decode = jpegDecoder();
+  const jpegPlans = steps.map((s) => jpegPlan(s.steps, s.w, s.h)!);
+  const decoded = await Promise.all(files.map((f, i) => decodeImage(f, plans[i])));
+  const out = new Float32Array(3 * 224 * 224);
+  const stages: Record<string, (i: number) => unknown> = {
+    'read the file': (i) => fs.promises.readFile(ds.path(i)),
+    'sharp decode, whole image': (i) => decodeImage(files[i]),
+    'sharp decode + crop + resize (the plan)': (i) => decodeImage(files[i], plans[i]),
+    ...(decode ? { 'libjpeg decode + crop + resize (the plan)': (i: number) => decodeJpegPlan(decode, files[i], jpegPlans[i], ds.maxPixels) } : {}),
+    'flip + toTensor + normalize (JS, into the batch)': (i) => pipeline.execute(decoded[i], plans[i].rest, out, 0),
+    'all, from the file (decodeInto, sharp)': (i) => sharpDs.decodeInto(i, pipeline, () => rng(i), out, 0, [3, 224, 224]),
+    ...(decode ? { 'all, from the file (decodeInto, libjpeg)': (i: number) => ds.decodeInto(i, pipeline, () => rng(i), out, 0, [3, 224, 224]) } : {}),
+  };
+  const runs: Record<string, number[]> = {};
+  for (let r = 0; r < (p.rounds ?? 3); r++) {
+    for (const [name, fn] of Object.entries(stages)) {
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < ds.length; i++) await fn(i);
+      const c = process.cpuUsage(c0);
+      (runs[name] ??= []).push((c.user + c.system) / 1e3 / ds.length);
+    }
+  }
+  return { cpuMsPerImage: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)])) };
+}
+
+/** Markdown of both breakdowns over a folder of `images` generated JPEGs. */
+export async function breakdown(opts: { images?: number; width?: number; height?: number; rounds?: number } = {}): Promise<string> {
+  const { images = 200, width = 500, height = 375, rounds = 3 } = opts;
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'signin-bench-loader-'));
+  const before = machine();
+  try {
+    await makeJpegFolder(root, images, width, height);
+    const p: ChildParams = { root, batch: 1, epochs: 0, workers: 0, breakdown: true, rounds };
+    const ours = runOurs<{ cpuMsPerImage: Record<string, number> }>(__filename, p).cpuMsPerImage;
+    const pil = fs.existsSync(PYTHON) ? runPytorch<{ cpuMsPerImage: Record<string, number> }>('loader.py', { ...p, mean: MEAN, std: STD }).cpuMsPerImage : {};
+    const rows = (impl: string, r: Record<string, number>) => Object.entries(r).map(([k, v]) => `| ${impl} | ${k} | ${v.toFixed(2)} |`);
+    return [
+      `Where the CPU goes per image (${images} JPEGs ${width}×${height} → RandomResizedCrop(224) + flip + normalize; one image at a time; CPU ms (user + sys) per image, median over ${rounds} round(s))`,
+      '',
+      '| implementation | stage | CPU ms/image |',
+      '| --- | --- | ---: |',
+      ...rows('signin-torch', ours),
+      ...rows('torchvision (PIL)', pil),
+      '',
+      machineNote(before),
+    ].join('\n');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** One measurement of our pipeline (libjpeg or sharp), in this (child) process. */
+async function oursChild(p: ChildParams): Promise<Measured> {
+  setNumThreads(1);
+  const ds = new ImageFolder(p.root, { libjpeg: p.libjpeg ?? true });
   const transforms = [randomResizedCrop(224), randomHorizontalFlip(), toTensor(), normalize(MEAN, STD)];
   const loader = new DataLoader(ds, { batchSize: p.batch, shuffle: true, seed: 0, transforms, numWorkers: p.workers, persistentWorkers: true });
-  return { imagesPerSecond: await timeLoader(loader, p.epochs) };
+  return timeLoader(loader, p.epochs);
 }
 
-function torchvision(p: ChildParams): number | string {
+function torchvision(p: ChildParams): Measured | string {
   if (!fs.existsSync(PYTHON)) return `no ${PYTHON}`;
   try {
-    return runPytorch<{ imagesPerSecond: number }>('loader.py', { ...p, mean: MEAN, std: STD }).imagesPerSecond;
+    return runPytorch<Measured>('loader.py', { ...p, mean: MEAN, std: STD });
   } catch (e) {
     return `python failed: ${(e as Error).message.split('\n').pop()}`;
   }
@@ -153,23 +250,34 @@ export async function run(opts: RunOptions = {}): Promise<LoaderBenchResult & { 
   try {
     await makeJpegFolder(root, images, width, height);
     const pipeline = `JPEG ${width}×${height} → RandomResizedCrop(224) + flip + normalize`;
+    const libjpeg = jpegDecoder() !== undefined;
     for (const w of workers) {
       const p: ChildParams = { root, batch: batchSize, epochs, workers: w };
-      const ours: number[] = [];
-      const tv: number[] = [];
+      const ours: Measured[] = [];
+      const sharp: Measured[] = [];
+      const tv: Measured[] = [];
       for (let r = 0; r < rounds; r++) {
-        const order = r % 2 === 0 ? ['ours', 'tv'] : ['tv', 'ours'];
+        const order = r % 2 === 0 ? ['ours', 'sharp', 'tv'] : ['tv', 'sharp', 'ours'];
         for (const which of order) {
-          if (which === 'ours') ours.push(runOurs<{ imagesPerSecond: number }>(__filename, p).imagesPerSecond);
-          else if (torchvisionSkipped === undefined) {
+          if (which === 'ours') ours.push(runOurs<Measured>(__filename, { ...p, libjpeg }));
+          else if (which === 'sharp') {
+            if (libjpeg) sharp.push(runOurs<Measured>(__filename, { ...p, libjpeg: false }));
+          } else if (torchvisionSkipped === undefined) {
             const t = torchvision(p);
             if (typeof t === 'string') torchvisionSkipped = t;
             else tv.push(t);
           }
         }
       }
-      rows.push({ pipeline, implementation: 'signin-torch (sharp)', workers: w, imagesPerSecond: median(ours), range: spread(ours, 0) });
-      if (tv.length) rows.push({ pipeline, implementation: 'torchvision (PIL)', workers: w, imagesPerSecond: median(tv), range: spread(tv, 0), ratio: median(ours.map((o, i) => o / tv[i])) });
+      rows.push({ pipeline, implementation: `signin-torch (${libjpeg ? 'libjpeg' : 'sharp'})`, workers: w, ...summary(ours) });
+      if (sharp.length) rows.push({ pipeline, implementation: 'signin-torch (sharp, before the libjpeg path)', workers: w, ...summary(sharp) });
+      if (tv.length) {
+        rows.push({
+          pipeline, implementation: 'torchvision (PIL)', workers: w, ...summary(tv),
+          ratio: median(ours.map((o, i) => o.imagesPerSecond / tv[i].imagesPerSecond)),
+          cpuRatio: median(ours.map((o, i) => tv[i].cpuMsPerImage / o.cpuMsPerImage)),
+        });
+      }
     }
 
     // In-memory path: 10k CIFAR-style 32×32 RGB images, in this process.
@@ -188,8 +296,8 @@ export async function run(opts: RunOptions = {}): Promise<LoaderBenchResult & { 
     const ct = [randomCrop(32, { padding: 4 }), randomHorizontalFlip(), toTensor(), normalize([0.49, 0.48, 0.45], [0.25, 0.24, 0.26])];
     for (const w of workers) {
       const loader = new DataLoader(cifar, { batchSize: 128, shuffle: true, transforms: ct, numWorkers: w, persistentWorkers: true });
-      const ips = await timeLoader(loader, epochs);
-      rows.push({ pipeline: 'in-memory 32×32 RGB → randomCrop(32, pad 4) + flip + normalize', implementation: 'signin-torch', workers: w, imagesPerSecond: ips, range: ips.toFixed(0) });
+      const m = await timeLoader(loader, epochs);
+      rows.push({ pipeline: 'in-memory 32×32 RGB → randomCrop(32, pad 4) + flip + normalize', implementation: 'signin-torch', workers: w, ...summary([m]) });
     }
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
@@ -198,13 +306,23 @@ export async function run(opts: RunOptions = {}): Promise<LoaderBenchResult & { 
   return { ...result, markdown: toMarkdown(result) };
 }
 
+function summary(ms: Measured[]): Pick<LoaderBenchRow, 'imagesPerSecond' | 'range' | 'cpuMsPerImage' | 'cpuRange'> {
+  const ips = ms.map((m) => m.imagesPerSecond);
+  const cpu = ms.map((m) => m.cpuMsPerImage);
+  return { imagesPerSecond: median(ips), range: spread(ips, 0), cpuMsPerImage: median(cpu), cpuRange: spread(cpu, 2) };
+}
+
 export function toMarkdown(r: LoaderBenchResult): string {
+  const times = (x: number | undefined) => (x === undefined ? '' : `${x.toFixed(2)}×`);
+  const cores = (x: LoaderBenchRow) => (x.cpuMsPerImage === undefined ? '' : ((x.imagesPerSecond * x.cpuMsPerImage) / 1e3).toFixed(2));
   const lines = [
-    `Loader throughput (${os.cpus().length} cores; ${r.images} JPEGs ${r.width}×${r.height}, batch ${r.batchSize}; 1 libtorch thread; median over ${r.rounds} interleaved round(s) of ${r.epochs} epoch(s) after a warm-up epoch, min–max)`,
+    `Loader throughput (${os.cpus().length} cores; ${r.images} JPEGs ${r.width}×${r.height}, batch ${r.batchSize}; 1 libtorch thread; median over ${r.rounds} interleaved round(s) of ${r.epochs} epoch(s) after a warm-up epoch, min–max). `
+      + 'CPU ms/image: user + sys of every thread and worker process over the timed epochs; cores busy = images/s × CPU per image; '
+      + 'per-core ratio = torchvision CPU per image / ours (> 1: ours costs less CPU per image).',
     '',
-    '| pipeline | implementation | workers | images/s | ours / torchvision (paired) |',
-    '| --- | --- | ---: | ---: | ---: |',
-    ...r.rows.map((x) => `| ${x.pipeline} | ${x.implementation} | ${x.workers} | ${x.range} | ${x.ratio === undefined ? '' : `${x.ratio.toFixed(2)}×`} |`),
+    '| pipeline | implementation | workers | images/s | ours / torchvision (paired) | CPU ms/image | cores busy | per-core ratio (paired) |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...r.rows.map((x) => `| ${x.pipeline} | ${x.implementation} | ${x.workers} | ${x.range} | ${times(x.ratio)} | ${x.cpuRange ?? ''} | ${cores(x)} | ${times(x.cpuRatio)} |`),
   ];
   if (r.torchvisionSkipped) lines.push('', `torchvision rows skipped: ${r.torchvisionSkipped}`);
   lines.push('', r.machine);
@@ -212,17 +330,20 @@ export function toMarkdown(r: LoaderBenchResult): string {
 }
 
 const child = childParams<ChildParams>();
-if (child) childMain(() => oursChild(child));
+if (child) childMain<Measured | { cpuMsPerImage: Record<string, number> }>(() => (child.breakdown ? oursBreakdown(child) : oursChild(child)));
 else if (require.main === module) {
   const a = parseArgs(process.argv.slice(2));
   const quick = a.quick === 'true';
-  run({
-    images: Number(a.images ?? (quick ? 60 : 300)),
-    epochs: Number(a.epochs ?? (quick ? 1 : 2)),
-    rounds: Number(a.rounds ?? (quick ? 1 : 3)),
-    workers: a.workers ? a.workers.split(',').map(Number) : undefined,
-  }).then(
-    (r) => process.stdout.write(`${r.markdown}\n`),
+  const report = a.breakdown === 'true'
+    ? breakdown({ images: a.images ? Number(a.images) : undefined, rounds: a.rounds ? Number(a.rounds) : undefined })
+    : run({
+      images: Number(a.images ?? (quick ? 60 : 300)),
+      epochs: Number(a.epochs ?? (quick ? 1 : 2)),
+      rounds: Number(a.rounds ?? (quick ? 1 : 3)),
+      workers: a.workers ? a.workers.split(',').map(Number) : undefined,
+    }).then((r) => r.markdown);
+  report.then(
+    (markdown) => process.stdout.write(`${markdown}\n`),
     (e) => {
       process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
       process.exitCode = 1;

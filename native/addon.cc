@@ -61,6 +61,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("distAllGather", Export<DistAllGather>);
   fn("distBarrier", Export<DistBarrier>);
   fn("distDestroy", Export<DistDestroy>);
+#ifdef SIGNIN_WITH_JPEG
+  fn("jpegDecodeCropResize", Export<JpegDecodeCropResize>);
+#endif
   return exports;
 }
 

@@ -50,4 +50,9 @@ Napi::Value DistAllGather(const Napi::CallbackInfo& info);
 Napi::Value DistBarrier(const Napi::CallbackInfo& info);
 Napi::Value DistDestroy(const Napi::CallbackInfo& info);
 
+#ifdef SIGNIN_WITH_JPEG
+// jpeg/jpeg_decode.cc (only where jpeglib.h was found at build time)
+Napi::Value JpegDecodeCropResize(const Napi::CallbackInfo& info);
+#endif
+
 }  // namespace signin

@@ -3,7 +3,9 @@
 # Idempotent and cheap when nothing changed (~2 s): `bash scripts/setup.sh` (or `source` it).
 # Called by scripts/test.sh (npm test), scripts/main.sh and .ci/run.
 #
-#  1. apt: libtorch-dev libgloo-dev python3-torch python3-torchvision dataset-fashion-mnist libopenblas0-openmp.
+#  1. apt: libtorch-dev libgloo-dev python3-torch python3-torchvision dataset-fashion-mnist libopenblas0-openmp libjpeg-dev.
+#     (libjpeg-dev: libjpeg-turbo's headers, for the addon's JPEG decode path in ImageFolder; the
+#     addon builds without them and then decodes with sharp.)
 #     (libgloo-dev: the Gloo headers that libtorch's c10d ProcessGroupGloo.hpp includes; without
 #     them native/distributed/ builds without c10d and initProcessGroup reports it.)
 #     (Debian's libtorch calls BLAS through libblas.so.3, which is the slow reference BLAS unless
@@ -30,7 +32,7 @@ _signin_setup() (
   log() { echo "setup: $*" >&2; }
 
   # 1. System packages.
-  local pkgs=(libtorch-dev libgloo-dev python3-torch python3-torchvision dataset-fashion-mnist libopenblas0-openmp)
+  local pkgs=(libtorch-dev libgloo-dev python3-torch python3-torchvision dataset-fashion-mnist libopenblas0-openmp libjpeg-dev)
   if [[ "${SIGNIN_SKIP_APT:-}" != 1 ]] && command -v dpkg-query >/dev/null; then
     local missing=() p
     for p in "${pkgs[@]}"; do

@@ -54,6 +54,7 @@ export interface ImageFolderSpec {
   classes: string[];
   strict: boolean;
   maxPixels: number;
+  libjpeg: boolean;
 }
 
 export interface Dataset {

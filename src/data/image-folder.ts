@@ -3,7 +3,9 @@
  * sub-folder names sorted by code point, label = index in that list; files are found recursively
  * and ordered like torchvision (sorted folder paths, then sorted file names). Decoding uses sharp
  * (libvips); every image becomes 3-channel sRGB uint8 (PIL's convert('RGB'): alpha dropped,
- * grey expanded).
+ * grey expanded). In the loader (decodeInto), a JPEG whose transforms start with a crop or a
+ * resize is decoded by the addon's libjpeg path instead (jpeg.ts: torchvision's exact pixels, in
+ * the worker's own thread); CMYK/YCCK JPEGs, other formats, and an addon without libjpeg use sharp.
  *
  * Unreadable images (truncated or corrupt JPEG, unsupported format, missing file):
  *  - strict: false (default): a warning names the file (logged once per file) and the sample is
@@ -23,6 +25,7 @@ import * as path from 'node:path';
 import { InvalidArgumentError, ToolkitError } from '../errors';
 import { childLogger } from '../logger';
 import { checkIndex, DatasetError, type Dataset, type ImageFolderSpec, type RawImage, type Sample } from './base';
+import { decodeJpegPlan, isJpeg, jpegDecoder, jpegPlan } from './jpeg';
 import type { Pipeline, SharpPlan } from './transforms';
 import { sharpPlan } from './transforms';
 import type { Rng } from './rng';
@@ -98,6 +101,8 @@ export interface ImageFolderOptions {
   name?: string;
   /** The largest width × height decoded (default DEFAULT_MAX_PIXELS); larger images are unreadable. */
   maxPixels?: number;
+  /** Decode JPEGs in the loader with the addon's libjpeg path where it is built (default true); false: sharp. */
+  libjpeg?: boolean;
 }
 
 /**
@@ -191,6 +196,7 @@ export class ImageFolder implements Dataset {
   readonly dir: string;
   readonly strict: boolean;
   readonly maxPixels: number;
+  readonly libjpeg: boolean;
   private readonly pathBytes: Uint8Array;
   private readonly pathOffsets: Uint32Array;
   private readonly labels: Int32Array;
@@ -213,6 +219,7 @@ export class ImageFolder implements Dataset {
       this.labels = spec.labels;
       this.strict = spec.strict;
       this.maxPixels = spec.maxPixels;
+      this.libjpeg = spec.libjpeg;
     } else {
       if (typeof arg !== 'string' || arg.length === 0) throw new InvalidArgumentError('root', 'folder path (string)', arg);
       if (opts.strict !== undefined && typeof opts.strict !== 'boolean') throw new InvalidArgumentError('strict', 'boolean', opts.strict);
@@ -222,6 +229,8 @@ export class ImageFolder implements Dataset {
       const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
       if (!Number.isSafeInteger(maxPixels) || maxPixels < 1) throw new InvalidArgumentError('maxPixels', 'positive integer', opts.maxPixels);
       this.maxPixels = maxPixels;
+      if (opts.libjpeg !== undefined && typeof opts.libjpeg !== 'boolean') throw new InvalidArgumentError('libjpeg', 'boolean', opts.libjpeg);
+      this.libjpeg = opts.libjpeg ?? true;
       const classes = listDir(this.dir).filter((d) => isDir(this.dir, d)).map((d) => d.name).sort(byCodePoint);
       if (classes.length === 0) throw new DatasetError(`Couldn't find any class folder in ${this.dir}: expected ${this.dir}/<class>/<image>`, this.dir);
       const rel: string[] = [];
@@ -302,6 +311,21 @@ export class ImageFolder implements Dataset {
       if (width !== expect[2] || height !== expect[1]) {
         throw new DatasetError(`${this.path(j)}: the transforms give ${height}×${width} images but the batch holds ${expect[1]}×${expect[2]}: end the pipeline with a fixed-size transform (resize([h, w]), centerCrop, randomResizedCrop)`, this.path(j));
       }
+      const decode = this.libjpeg && isJpeg(bytes) ? jpegDecoder() : undefined;
+      const jp = decode && jpegPlan(steps, w0, h0);
+      if (decode && jp) {
+        let img;
+        try {
+          img = decodeJpegPlan(decode, bytes, jp, this.maxPixels);
+        } catch (e) {
+          // The addon's message is libjpeg's reason (its code, ERR_NATIVE, says nothing about the file).
+          throw new ImageDecodeError((e as Error).message, this.path(j), { cause: e });
+        }
+        if (img) {
+          pipeline.execute(img, jp.rest, out, offset);
+          return this.labels[j];
+        }
+      }
       const plan = sharpPlan(steps, w0, h0);
       const img = await decodeImage(bytes, plan, this.maxPixels);
       pipeline.execute(img, plan.rest, out, offset);
@@ -353,6 +377,7 @@ export class ImageFolder implements Dataset {
       classes: [...this.classes],
       strict: this.strict,
       maxPixels: this.maxPixels,
+      libjpeg: this.libjpeg,
     };
   }
 }

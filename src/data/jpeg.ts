@@ -1,0 +1,75 @@
+/**
+ * ImageFolder's JPEG decode path: the addon's jpegDecodeCropResize (native/jpeg/) decodes only the
+ * rows a crop needs with libjpeg-turbo and resamples the crop with Pillow's bilinear filter, in the
+ * calling thread. That gives torchvision's pixels (PIL decodes with the same libjpeg-turbo), at
+ * about half the CPU time of sharp, and it scales with the loader's worker threads, where sharp
+ * decodes on libuv's shared pool. Without the function (an addon built without jpeglib.h, or no
+ * addon), or for CMYK/YCCK JPEGs, images are decoded by sharp.
+ */
+import { native } from '../native';
+import type { RawImage } from './base';
+import type { Step } from './transforms';
+
+type JpegDecodeFn = (data: Uint8Array, box: number[], maxPixels: number, out: Uint8Array) => boolean;
+
+let decodeFn: JpegDecodeFn | null | undefined;
+
+/** The addon's decoder, or undefined when the addon is missing or was built without libjpeg. */
+export function jpegDecoder(): JpegDecodeFn | undefined {
+  if (decodeFn === undefined) {
+    try {
+      const f = native().jpegDecodeCropResize;
+      decodeFn = typeof f === 'function' ? (f as JpegDecodeFn) : null;
+    } catch {
+      decodeFn = null;
+    }
+  }
+  return decodeFn ?? undefined;
+}
+
+/** JPEG files start with the SOI marker and another marker. */
+export function isJpeg(b: Uint8Array): boolean {
+  return b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
+}
+
+/** The source box and output size the decoder produces, and the steps left for Pipeline.execute. */
+export interface JpegPlan {
+  box: [x: number, y: number, w: number, h: number];
+  width: number;
+  height: number;
+  rest: Step[];
+}
+
+/**
+ * The leading crop (inside the image) and/or resize of a plan for a w × h image; undefined when
+ * the plan starts with neither, which leaves the image to sharp's plain decode.
+ */
+export function jpegPlan(steps: readonly Step[], w: number, h: number): JpegPlan | undefined {
+  let k = 0;
+  let box: JpegPlan['box'] = [0, 0, w, h];
+  const first = steps[0];
+  if (first?.t === 'crop' && first.x >= 0 && first.y >= 0 && first.x + first.w <= w && first.y + first.h <= h) {
+    box = [first.x, first.y, first.w, first.h];
+    k++;
+  }
+  let width = box[2];
+  let height = box[3];
+  const s = steps[k];
+  if (s?.t === 'resize') {
+    width = s.w;
+    height = s.h;
+    k++;
+  }
+  return k === 0 ? undefined : { box, width, height, rest: steps.slice(k) };
+}
+
+/**
+ * Runs a plan's decode; undefined for a JPEG the decoder leaves to sharp (CMYK, YCCK). A corrupt
+ * or truncated file, or one of more than maxPixels pixels, throws the addon's error, whose message
+ * says what libjpeg found.
+ */
+export function decodeJpegPlan(decode: JpegDecodeFn, bytes: Uint8Array, plan: JpegPlan, maxPixels: number): RawImage | undefined {
+  const data = new Uint8Array(plan.width * plan.height * 3);
+  if (!decode(bytes, [...plan.box, plan.width, plan.height], maxPixels, data)) return undefined;
+  return { data, width: plan.width, height: plan.height, channels: 3 };
+}
