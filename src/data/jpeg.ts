@@ -8,7 +8,7 @@
  */
 import { native } from '../native';
 import type { RawImage } from './base';
-import type { Step } from './transforms';
+import { sharpPlan, type Step } from './transforms';
 
 type JpegDecodeFn = (data: Uint8Array, box: number[], maxPixels: number, out: Uint8Array) => boolean;
 
@@ -41,26 +41,17 @@ export interface JpegPlan {
 }
 
 /**
- * The leading crop (inside the image) and/or resize of a plan for a w × h image; undefined when
- * the plan starts with neither, which leaves the image to sharp's plain decode.
+ * The leading crop (inside the image) and/or resize of a plan for a w × h image, as sharpPlan
+ * finds them; undefined when the plan starts with neither, which leaves the image to sharp's
+ * plain decode. A crop after the resize (sharp's postExtract) stays a step of `rest`.
  */
 export function jpegPlan(steps: readonly Step[], w: number, h: number): JpegPlan | undefined {
-  let k = 0;
-  let box: JpegPlan['box'] = [0, 0, w, h];
-  const first = steps[0];
-  if (first?.t === 'crop' && first.x >= 0 && first.y >= 0 && first.x + first.w <= w && first.y + first.h <= h) {
-    box = [first.x, first.y, first.w, first.h];
-    k++;
-  }
-  let width = box[2];
-  let height = box[3];
-  const s = steps[k];
-  if (s?.t === 'resize') {
-    width = s.w;
-    height = s.h;
-    k++;
-  }
-  return k === 0 ? undefined : { box, width, height, rest: steps.slice(k) };
+  const p = sharpPlan(steps, w, h);
+  if (!p.preExtract && !p.resize) return undefined;
+  const e = p.preExtract;
+  const box: JpegPlan['box'] = e ? [e.left, e.top, e.width, e.height] : [0, 0, w, h];
+  const rest = p.postExtract ? steps.slice(steps.length - p.rest.length - 1) : p.rest;
+  return { box, width: p.resize?.width ?? box[2], height: p.resize?.height ?? box[3], rest };
 }
 
 /**

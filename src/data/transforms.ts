@@ -239,7 +239,7 @@ function inBounds(s: Step & { t: 'crop' }, w: number, h: number): boolean {
 }
 
 /** Splits a plan for a w × h source into what sharp does (extract, resize, extract) and the rest. */
-export function sharpPlan(steps: Step[], w: number, h: number): SharpPlan {
+export function sharpPlan(steps: readonly Step[], w: number, h: number): SharpPlan {
   const plan: SharpPlan = { rest: [] };
   let k = 0;
   let s = steps[k];

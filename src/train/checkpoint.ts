@@ -70,28 +70,32 @@ function compactModelState(state: Map<string, Tensor>): { stored: Map<string, Te
 }
 
 /**
- * The inverse of compactModelState against the model's own state: masks back in the model's
- * dtype, θ = mask ⊙ m ⊙ w for Sign-In layers stored without it. Old checkpoints pass unchanged.
+ * The inverse of compactModelState: masks back in the model's dtype, θ = mask ⊙ m ⊙ w for Sign-In
+ * layers stored without it. Against the model's own state `own`; without it (another run's
+ * checkpoint, no model), masks become float32 and every layer with m and w gets its θ. Old
+ * checkpoints pass unchanged.
  */
-function expandModelState(stored: Map<string, Tensor>, own: Map<string, Tensor>): { state: Map<string, Tensor>; owned: Tensor[] } {
+function expandModelState(stored: Map<string, Tensor>, own?: Map<string, Tensor>): { state: Map<string, Tensor>; owned: Tensor[] } {
   const state = new Map(stored);
   const owned: Tensor[] = [];
   for (const [k, t] of stored) {
-    const target = own.get(k);
-    if (layerPrefix(k, MASK_BUFFER) !== undefined && target && t.dtype === 'bool' && target.dtype !== 'bool') {
-      const f = t.to(target.dtype);
-      owned.push(f);
-      state.set(k, f);
-    }
+    if (layerPrefix(k, MASK_BUFFER) === undefined || t.dtype !== 'bool') continue;
+    const dtype = own ? own.get(k)?.dtype : 'float32';
+    if (dtype === undefined || dtype === 'bool') continue;
+    const f = t.to(dtype);
+    owned.push(f);
+    state.set(k, f);
   }
-  for (const k of own.keys()) {
-    const layer = layerPrefix(k, WEIGHT);
-    if (layer === undefined || state.has(k)) continue;
+  const layers = own
+    ? [...own.keys()].map((k) => layerPrefix(k, WEIGHT))
+    : [...stored.keys()].map((k) => layerPrefix(k, MASK_BUFFER));
+  for (const layer of layers) {
+    if (layer === undefined || state.has(`${layer}${WEIGHT}`)) continue;
     const [mask, m, w] = [MASK_BUFFER, SIGNIN_M_BUFFER, SIGNIN_W_BUFFER].map((b) => state.get(`${layer}${b}`));
     if (!mask || !m || !w) continue;
     const theta = tidy(() => m.mul(w).mul(mask));
     owned.push(theta);
-    state.set(k, theta);
+    state.set(`${layer}${WEIGHT}`, theta);
   }
   return { state, owned };
 }
@@ -256,24 +260,11 @@ export function readCheckpointInfo(file: string): CheckpointInfo {
 export function readCheckpointModelState(file: string): Map<string, Tensor> {
   if (typeof file !== 'string' || file === '') throw new InvalidArgumentError('file', 'a file path (string)', file);
   const { tensors, metadata } = loadSafetensorsWithMetadata(file);
-  const out = new Map<string, Tensor>();
   try {
     checkDigest(file, tensors, metadata);
-    const stored = unprefixed('model.', tensors);
-    for (const [k, t] of stored) {
-      const isMask = layerPrefix(k, MASK_BUFFER) !== undefined && t.dtype === 'bool';
-      out.set(k, isMask ? t.to('float32') : t.clone());
-    }
-    for (const k of stored.keys()) {
-      const layer = layerPrefix(k, MASK_BUFFER);
-      if (layer === undefined || out.has(`${layer}${WEIGHT}`)) continue;
-      const [mask, m, w] = [MASK_BUFFER, SIGNIN_M_BUFFER, SIGNIN_W_BUFFER].map((b) => out.get(`${layer}${b}`));
-      if (mask && m && w) out.set(`${layer}${WEIGHT}`, tidy(() => m.mul(w).mul(mask)));
-    }
-    return out;
-  } catch (e) {
-    for (const t of out.values()) t.dispose();
-    throw e;
+    const { state, owned } = expandModelState(unprefixed('model.', tensors));
+    const mine = new Set(owned);
+    return new Map([...state].map(([k, t]) => [k, mine.has(t) ? t : t.clone()]));
   } finally {
     for (const t of tensors.values()) t.dispose();
   }
