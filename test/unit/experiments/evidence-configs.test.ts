@@ -29,7 +29,10 @@ test('the single config is the regime at 95%, Random-ERK, Sign-In reset every ep
 });
 
 test('the expected sweep files exist', () => {
-  expect(sweeps).toEqual(['fashion-mnist-resnet20-ablations.json', 'fashion-mnist-resnet20-masks.json', 'fashion-mnist-resnet20-sweep-quick.json', 'fashion-mnist-resnet20-sweep.json']);
+  expect(sweeps).toEqual([
+    'fashion-mnist-resnet20-ablations-quick.json', 'fashion-mnist-resnet20-ablations.json', 'fashion-mnist-resnet20-masks-quick.json',
+    'fashion-mnist-resnet20-masks.json', 'fashion-mnist-resnet20-sweep-quick.json', 'fashion-mnist-resnet20-sweep.json',
+  ]);
 });
 
 describe.each(sweeps)('%s', (file) => {
@@ -61,4 +64,15 @@ test('the sweep covers 90/95/98% × plain/Sign-In × seeds 0–3; the ablations 
     '[1,1,"zero","all"]', '[1,2,"keep","all"]', '[2,1,"keep","all"]', '[5,1,"keep","all"]', 'plain',
   ]);
   expect([...cells('fashion-mnist-resnet20-masks.json', (c) => c.pruning.method)].sort()).toEqual(['grasp', 'magnitude', 'snip', 'synflow']);
+});
+
+test('each quick config is its full config with the quick sweep\'s base: same grid and seeds, fewer batches per epoch, fewer Hessian iterations', () => {
+  const quickBase = loadSweepFile(path.join(dir, 'fashion-mnist-resnet20-sweep-quick.json')).spec.base;
+  for (const name of ['ablations', 'masks']) {
+    const full = loadSweepFile(path.join(dir, `fashion-mnist-resnet20-${name}.json`)).spec;
+    const quick = loadSweepFile(path.join(dir, `fashion-mnist-resnet20-${name}-quick.json`)).spec;
+    expect(quick.grid).toEqual(full.grid);
+    expect(quick.seeds).toEqual(full.seeds);
+    expect(quick.base).toEqual(quickBase);
+  }
 });
