@@ -18,7 +18,7 @@ import { IssuesError, ToolkitError } from './errors';
 import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor } from './experiments/paths';
 import { runLabel, writeReport } from './experiments/report';
 import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
-import { createRunDir, isFinished, readMetrics, runState, scanRuns } from './experiments/runs';
+import { createRunDir, isFinished, readMetrics, resolveTransfer, runState, scanRuns } from './experiments/runs';
 import {
   DATASET_NAMES, datasetInfo, DISTRIBUTIONS, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
 } from './experiments/schema';
@@ -235,7 +235,8 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
     .option('--master-port <port>', 'data-parallel: TCP port of rank 0 (default: a free one on one machine, 29500 on several)')
     .action(async (flags: TrainFlags) => {
       const { raw, source } = trainConfigFromFlags(flags);
-      const config = parseConfig(raw, source);
+      // A transfer source is found (and named in the hash) before any run directory is made.
+      const config = resolveTransfer(parseConfig(raw, source), flags.runsDir);
       const trainer = loadTrainer();
       trainer.checkRunnable?.(config);
       if (flags.dryRun) {

@@ -53,7 +53,16 @@ function strip(value: unknown, defaults: unknown, path: string): unknown {
  * execution-only fields (HASH_EXCLUDED_PATHS). Required fields are always present.
  */
 export function nonDefaultFields(config: ExperimentConfig): Record<string, unknown> {
-  return (strip(config, DEFAULTS, '') as Record<string, unknown> | undefined) ?? {};
+  const out = (strip(config, DEFAULTS, '') as Record<string, unknown> | undefined) ?? {};
+  // A resolved transfer is named by its source's config hash: the path that reached the source
+  // (relative or absolute, before or after the runs directory moved) is not the run's identity.
+  // Unresolved (no sourceHash), `from` as written stands in for it.
+  const t = out.transfer;
+  if (isObj(t) && t.sourceHash !== undefined) {
+    const { from: _from, ...rest } = t;
+    out.transfer = rest;
+  }
+  return out;
 }
 
 /** md5 (hex) of the canonical JSON of the non-default fields. */

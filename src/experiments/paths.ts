@@ -7,6 +7,7 @@
  *   metrics.jsonl            one MetricsRow per epoch
  *   checkpoint.safetensors   last checkpoint (tensors + JSON metadata)
  *   checkpoint.prev.safetensors  the one before it: resume falls back to it when the last is damaged
+ *   checkpoint.epoch-<E>.safetensors  the checkpoint after epoch E, kept for good (config `checkpoint`)
  *   checkpoint.json          optional sidecar for checkpoint metadata
  *   mask-report.json         per-layer densities after pruning
  *   transfer.json            a transfer run's source: its directory, config hash and checkpoint (sha256)
@@ -49,6 +50,31 @@ export const DEFAULT_RUN_PREFIX = 'train';
 
 /** Default root of run directories, relative to the working directory. */
 export const DEFAULT_RUNS_DIR = 'runs';
+
+const KEPT_CHECKPOINT = /^checkpoint\.epoch-([1-9][0-9]*)\.safetensors$/;
+
+/** The checkpoint kept after `epoch` (config `checkpoint.keepEpochs` / `keepEvery`), beside the rolling two. */
+export function keptCheckpointPath(runDir: string, epoch: number): string {
+  str('runDir', runDir);
+  if (!Number.isInteger(epoch) || epoch < 1) throw new InvalidArgumentError('epoch', 'integer >= 1', epoch);
+  return path.join(runDir, `checkpoint.epoch-${epoch}.safetensors`);
+}
+
+/** The epoch of a kept checkpoint's file name, or undefined for any other name. */
+export function keptCheckpointEpoch(fileName: string): number | undefined {
+  const m = KEPT_CHECKPOINT.exec(str('fileName', fileName));
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * A transfer source's directory: `from` when absolute, else resolved against the runs directory
+ * that holds the run, so a sweep's runs can name their sibling 'train_<hash>' and move with it.
+ */
+export function transferSourceDir(from: string, runsDir: string): string {
+  str('from', from);
+  str('runsDir', runsDir);
+  return path.isAbsolute(from) ? path.normalize(from) : path.resolve(runsDir, from);
+}
 
 /** `<prefix>_<hash>`. */
 export function runDirName(config: ExperimentConfig, prefix: string = DEFAULT_RUN_PREFIX): string {

@@ -12,7 +12,7 @@ import { obj } from '../validate';
 import type { MetricsRow } from './metrics';
 import { slug } from './paths';
 import type { CurvePoint, PlotOrder, VegaLiteSpec } from './plots';
-import { runSparsity } from './schema';
+import { recordSparsity } from './run-sparsity';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
@@ -24,7 +24,7 @@ export function betaBeforeReset(row: MetricsRow): number | undefined {
 }
 
 /** The β curve points of runs, labelled by `label` (the report's method label of each run). */
-export function betaPoints(runs: readonly { name: string; config: { seed: number; pruning: { sparsity: number }; sparsify?: { sparsity: number } }; metrics: MetricsRow[] }[],
+export function betaPoints(runs: readonly { name: string; config: { seed: number; pruning: { sparsity: number }; sparsify?: { sparsity: number }; transfer?: unknown }; metrics: MetricsRow[]; sparsity?: number }[],
   label: (runName: string) => string | undefined, sparsityLabel: (s: number) => string): CurvePoint[] {
   const out: CurvePoint[] = [];
   for (const r of runs) {
@@ -32,7 +32,7 @@ export function betaPoints(runs: readonly { name: string; config: { seed: number
     if (method === undefined) continue;
     for (const m of r.metrics) {
       const value = betaBeforeReset(m);
-      if (value !== undefined) out.push({ method, sparsity: sparsityLabel(runSparsity(r.config)), seed: r.config.seed, epoch: m.epoch, value });
+      if (value !== undefined) out.push({ method, sparsity: sparsityLabel(recordSparsity(r)), seed: r.config.seed, epoch: m.epoch, value });
     }
   }
   return out;

@@ -11,7 +11,7 @@ import { func, int, list, obj, str } from '../validate';
 import { meanStd, type MetricsRow } from './metrics';
 import { pairedSummary, type PairedSummary } from './paired';
 import type { AccuracyTable, RunRecord } from './report';
-import { runSparsity } from './schema';
+import { recordSparsity } from './run-sparsity';
 
 export interface PairedCell {
   sparsity: number;
@@ -78,7 +78,7 @@ function runValues(v: RunValues): SeedValues {
   return (label, sparsity) => {
     const m = new Map<number, number>();
     for (const r of v.runs) {
-      if (!r.final || v.rowOf(r) !== label || runSparsity(r.config) !== sparsity) continue;
+      if (!r.final || v.rowOf(r) !== label || recordSparsity(r) !== sparsity) continue;
       const x = v.value(r);
       if (x !== undefined) m.set(r.config.seed, x);
     }
@@ -146,7 +146,7 @@ export function hessianMarkdown(table: AccuracyTable, runs: readonly RunRecord[]
   const measured = runs.filter((r) => r.final && rowOf(r) !== undefined && value(r) !== undefined);
   if (measured.length === 0) return '';
   const cell = (label: string, sparsity: number) => {
-    const v = measured.filter((r) => rowOf(r) === label && runSparsity(r.config) === sparsity).map((r) => value(r)!);
+    const v = measured.filter((r) => rowOf(r) === label && recordSparsity(r) === sparsity).map((r) => value(r)!);
     if (v.length === 0) return '–';
     const { mean: m, std: sd } = meanStd(v);
     return `${m.toFixed(2)}${v.length > 1 ? ` ± ${sd.toFixed(2)}` : ''} (n=${v.length})`;

@@ -19,12 +19,18 @@ import { accuracyVsSparsitySpec, sparsityPlotPath, sparsityPoints } from './plot
 import { hessianMarkdown, pairedJsonPath, pairedRows, pairedToMarkdown, tableArg, type PairedRow } from './report-paired';
 import { perLayerFlipsSpec, renderSvg, signFlipsSpec, testAccuracySpec, type CurvePoint, type FlipCurvePoint, type LayerPoint, type PlotOrder } from './plots';
 import { readFinal, readMetrics, scanRuns, type CorruptRun, type RunInfo } from './runs';
+import { recordSparsity, transferSparsity } from './run-sparsity';
 import { SPARSIFY_LABELS, SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
 import { configArg, flattenDotted, PRUNING_METHODS, runSparsity, type ExperimentConfig, type PruningMethod } from './schema';
 
 export interface RunRecord extends RunInfo {
   final: FinalSummary | undefined;
   metrics: MetricsRow[];
+  /**
+   * The sparsity of a run whose config names none (a transfer run trains at its source's): from
+   * its transfer.json, else from its last metrics row. Undefined for the others.
+   */
+  sparsity?: number;
 }
 
 /**
@@ -37,7 +43,9 @@ export function scanRunRecords(runsDir: string): { runs: RunRecord[]; corrupt: C
   const corrupt = [...scan.corrupt];
   for (const r of scan.runs) {
     try {
-      runs.push({ ...r, final: readFinal(r.dir), metrics: readMetrics(r.dir) });
+      const metrics = readMetrics(r.dir);
+      const sparsity = transferSparsity(r.dir, r.config, metrics);
+      runs.push({ ...r, final: readFinal(r.dir), metrics, ...(sparsity !== undefined ? { sparsity } : {}) });
     } catch (e) {
       corrupt.push({ dir: r.dir, name: r.name, problems: String((e as Error).message).split('\n').map((l) => l.trim()).filter(Boolean) });
     }
@@ -102,7 +110,11 @@ function settingFields(config: ExperimentConfig): Record<string, unknown> {
 function methodFields(config: ExperimentConfig): Record<string, unknown> {
   const { sparsity: _sp, ...pruning } = config.pruning;
   const signin = config.signin.enabled ? config.signin : { enabled: false };
-  if (config.transfer) return { pruning, transfer: config.transfer, signin };
+  if (config.transfer) {
+    // A resolved source is named by its config hash (as in the run's own hash), not by the path.
+    const { from: _from, ...identity } = config.transfer;
+    return { pruning, transfer: config.transfer.sourceHash !== undefined ? identity : config.transfer, signin };
+  }
   if (!config.sparsify) return { pruning, signin };
   const { sparsity: _ss, ...sparsify } = config.sparsify;
   return { pruning, sparsify, signin };
@@ -202,6 +214,7 @@ function runRecordsArg(runs: unknown): void {
     str(`runs[${i}].name`, r.name);
     configArg(`runs[${i}].config`, r.config);
     list(`runs[${i}].metrics`, r.metrics, 'array of metrics rows', isObj);
+    if (r.sparsity !== undefined) num(`runs[${i}].sparsity`, r.sparsity, 0, 1);
     if (r.final !== undefined && !isNumber(obj<FinalSummary>(`runs[${i}].final`, r.final, 'final summary or undefined').testAcc)) {
       throw new InvalidArgumentError(`runs[${i}].final.testAcc`, 'number', r.final.testAcc);
     }
@@ -240,7 +253,7 @@ export function accuracyTables(runs: readonly RunRecord[]): AccuracyTable[] {
   const { groups, titles } = settingGroups(runs);
   return groups.map((g) => {
     const finished = g.runs.filter((r) => r.final);
-    const sparsities = [...new Set(finished.map((r) => runSparsity(r.config)))].sort((a, b) => a - b);
+    const sparsities = [...new Set(finished.map((r) => recordSparsity(r)))].sort((a, b) => a - b);
     const byMethod = [...groupBy(finished, (r) => canonicalJson(methodFields(r.config)))].map(([, rs]) => rs);
     const labels = disambiguate(byMethod, (rs) => methodLabel(rs[0].config), (rs) => methodFields(rs[0].config));
     const rows: AccuracyRow[] = byMethod.map((rs) => ({
@@ -250,7 +263,7 @@ export function accuracyTables(runs: readonly RunRecord[]): AccuracyTable[] {
       signin: rs[0].config.signin.enabled,
       pruningKey: pairingKey(rs[0].config),
       cells: sparsities.map((s) => {
-        const cellRuns = rs.filter((r) => runSparsity(r.config) === s).sort((a, b) => a.config.seed - b.config.seed);
+        const cellRuns = rs.filter((r) => recordSparsity(r) === s).sort((a, b) => a.config.seed - b.config.seed);
         if (cellRuns.length === 0) return undefined;
         const values = cellRuns.map((r) => r.final!.testAcc * 100);
         const st = meanStd(values);
@@ -346,7 +359,7 @@ export function plotData(table: AccuracyTable, runs: readonly RunRecord[], inclu
   for (const r of tableRuns) {
     const method = byFields.get(canonicalJson(methodFields(r.config)))!;
     runLabels.set(r.name, method);
-    const sparsity = sparsityLabel(runSparsity(r.config));
+    const sparsity = sparsityLabel(recordSparsity(r));
     const seed = r.config.seed;
     let lastFlips: MetricsRow['signFlips'];
     for (const m of r.metrics) {
@@ -363,7 +376,7 @@ export function plotData(table: AccuracyTable, runs: readonly RunRecord[], inclu
     }
   }
   const methods = [...table.rows.map((r) => r.label), ...[...byFields.values()].filter((l) => !table.rows.some((r) => r.label === l))];
-  const sparsities = [...new Set(tableRuns.map((r) => runSparsity(r.config)))].sort((a, b) => a - b).map(sparsityLabel);
+  const sparsities = [...new Set(tableRuns.map((r) => recordSparsity(r)))].sort((a, b) => a - b).map(sparsityLabel);
   return { title: table.title, order: { methods, sparsities }, accuracy, flips, layers, layerNames, runLabels };
 }
 

@@ -1,8 +1,8 @@
 /**
  * trainFromConfig: one validated experiment config → one trained run directory (architecture.md
  * decision 9). Resumes from the run's newest loadable checkpoint when there is one (the last two are
- * kept); writes a metrics.jsonl row then a checkpoint every epoch, and final.json last (a run is
- * finished only when it exists).
+ * kept, and those of the epochs config.checkpoint names); writes a metrics.jsonl row then a
+ * checkpoint every epoch, and final.json last (a run is finished only when it exists).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,21 +15,21 @@ import { InvalidArgumentError } from '../errors';
 import { createModel, resolveModelOptions } from '../models';
 import { optimizerFor } from './optimizer';
 import { pruneModel, type PrunerName } from '../pruning';
-import { ImpLevels, sparsifyCallbacksFromConfig } from '../sparsify';
+import { ImpLevels, SparsityRecorder, sparsifyCallbacksFromConfig } from '../sparsify';
 import { applySignIn, SignInResetSchedule, SignTracker, type SignStats } from '../signin';
 import { cuda, manualSeed, setNumThreads } from '../tensor/runtime';
 import type { Callback, EpochMetrics, TrainContext } from '../train/callbacks';
-import { hasCheckpoint, loadLatestCheckpoint, saveCheckpoint } from '../train/checkpoint';
+import { hasCheckpoint, keepsEpoch, loadLatestCheckpoint, saveCheckpoint } from '../train/checkpoint';
 import { Trainer, type Batch, type BatchSource } from '../train/trainer';
 import { acquireRunLock } from './lock';
 import type { SignFlips } from './metrics';
 import { runLabel } from './report';
-import { runPaths } from './paths';
+import { keptCheckpointPath, runPaths } from './paths';
 import { hessianCallbacks } from './hessian-callback';
 import { pruneBatch, prunerNeedsData } from './prune-data';
 import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transformsFor } from './resolve';
 import { appendMetrics, truncateMetrics, writeFinal } from './runs';
-import { configArg, type ExperimentConfig } from './schema';
+import { configArg, DEFAULTS, type ExperimentConfig } from './schema';
 import { obj, str } from '../validate';
 import { configWarnings, notLearningWarning } from './training-warnings';
 import { applyTransfer, findTransferSource, writeTransferRecord } from './transfer';
@@ -121,7 +121,8 @@ export function checkRunnable(config: ExperimentConfig): void {
   obj('config.dataset', config.dataset, 'dataset section object');
   resolveModelOptions(config.model.name, modelOptionsFor(config));
   checkDatasetFiles(config.dataset.name, { root: config.dataset.root });
-  // A relative source is resolved against the runs directory, which only the trainer knows.
+  // A relative source is resolved against the runs directory, which resolveTransfer (the CLI,
+  // planSweep, createRunDir) is given; an absolute one is checked here, its epoch included.
   if (config.transfer !== undefined) {
     const t = obj<NonNullable<ExperimentConfig['transfer']>>('config.transfer', config.transfer, 'transfer section object');
     if (path.isAbsolute(str('config.transfer.from', t.from))) findTransferSource(t, '/');
@@ -235,6 +236,8 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   const sparsify = sparsifyCallbacksFromConfig(config, Math.min(train.length, config.dataset.maxTrainBatches ?? Infinity));
   const levels = sparsify.filter((cb): cb is ImpLevels => cb instanceof ImpLevels);
   callbacks.push(...sparsify.filter((cb) => !(cb instanceof ImpLevels)));
+  // A transfer run's config names no sparsity (its mask is the source's): its rows record it.
+  if (config.transfer) callbacks.push(new SparsityRecorder());
   const checkpointed: Callback[] = [...callbacks, ...levels, tracker];
   if (dp.worldSize > 1) {
     // Each rank's training loss and accuracy are over its shard; the row records the whole batch's
@@ -256,7 +259,12 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
       appendMetrics(runDir, metrics);
       const stuck = notLearningWarning(metrics, modelOptionsFor(config).numClasses ?? 0);
       if (stuck) log.warn(stuck);
-      saveCheckpoint(paths.checkpoint, { model, optimizer, callbacks: checkpointed, position: { epoch: ctx.epoch, step: ctx.step } }, { previous: paths.checkpointPrev });
+      const parts = { model, optimizer, callbacks: checkpointed, position: { epoch: ctx.epoch, step: ctx.step } };
+      // The kept copy before the rolling one: killed between the two, the run resumes from the
+      // epoch before, trains this epoch again (bit-identically) and rewrites the same copy; the
+      // other order would resume past an epoch whose copy was never written.
+      if (keepsEpoch(config.checkpoint ?? DEFAULTS.checkpoint, ctx.epoch)) saveCheckpoint(keptCheckpointPath(runDir, ctx.epoch), parts);
+      saveCheckpoint(paths.checkpoint, parts, { previous: paths.checkpointPrev });
     },
   }));
   // IMP / LRR prune and rewind after a level's last row and checkpoint, so both hold the level as

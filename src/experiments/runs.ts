@@ -10,9 +10,10 @@ import { configHash } from './hash';
 import { holderAlive, readLock, type LockHolder } from './lock';
 import { FinalSummarySchema, MetricsRowSchema, type FinalSummary, type MetricsRow } from './metrics';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic';
-import { options as optionsArg } from '../validate';
-import { isRunDirName, runDirFor, runPaths, type RunPaths } from './paths';
+import { options as optionsArg, str } from '../validate';
+import { isRunDirName, keptCheckpointEpoch, runDirFor, runPaths, transferSourceDir, type RunPaths } from './paths';
 import { configArg, formatPath, parseConfig, safeParseConfig, type ExperimentConfig } from './schema';
+import type { TransferRecord } from './transfer';
 
 function readJson(file: string): unknown {
   return JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -27,13 +28,46 @@ export interface RunDir {
 }
 
 /**
+ * The config with its transfer section's identity filled in: `transfer.sourceHash`, the config
+ * hash of the source run that `transfer.from` names (relative to runsDir, or absolute), which the
+ * run's hash then uses instead of the path. Configs without a transfer section come back as
+ * given. Refused with ERR_CONFIG (path 'transfer.from', naming the resolved directory) when the
+ * source has no config.json, unless sourceHash is already there (a run resumed after its source
+ * was removed: its checkpoint holds the transferred start); refused too when the source's hash
+ * is not the sourceHash given (another run now sits at that path).
+ */
+export function resolveTransfer(config: ExperimentConfig, runsDir: string): ExperimentConfig {
+  configArg('config', config);
+  const t = config.transfer;
+  if (t === undefined) return config;
+  const dir = transferSourceDir(t.from, runsDir);
+  const file = runPaths(dir).config;
+  if (!fs.existsSync(file)) {
+    if (t.sourceHash !== undefined) return config;
+    throw new IssuesError('ERR_CONFIG', `Cannot transfer from the run ${dir}`, [
+      { code: 'missing_source', path: 'transfer.from', message: `Expected a run directory (with ${path.basename(file)}) at ${dir} (transfer.from '${t.from}' resolved against ${path.resolve(runsDir)})` },
+    ]);
+  }
+  const sourceHash = configHash(readConfig(dir));
+  if (t.sourceHash !== undefined && t.sourceHash !== sourceHash) {
+    throw new IssuesError('ERR_CONFIG', `Cannot transfer from the run ${dir}`, [
+      { code: 'source_changed', path: 'transfer.sourceHash', message: `Expected the source run with config hash ${t.sourceHash}, but the run at ${dir} hashes to ${sourceHash}` },
+    ]);
+  }
+  return { ...config, transfer: { ...t, sourceHash } };
+}
+
+/**
  * Creates (or reopens) the run directory of a config: `<runsDir>/<prefix>_<hash>/config.json`.
  * Reopening checks that the stored config hashes the same (it may differ in defaults that were
  * added later, or in execution-only fields such as device); config.json is then rewritten with the
- * current resolution of defaults.
+ * current resolution of defaults. A transfer section is resolved first (resolveTransfer), so the
+ * directory is named by the source's identity and config.json records it.
  */
 export function createRunDir(runsDir: string, config: ExperimentConfig, options: { prefix?: string } = {}): RunDir {
   configArg('config', config);
+  str('runsDir', runsDir);
+  config = resolveTransfer(config, runsDir);
   const dir = runDirFor(runsDir, config, optionsArg<{ prefix?: string }>('options', options).prefix);
   const paths = runPaths(dir);
   fs.mkdirSync(dir, { recursive: true });
@@ -130,9 +164,37 @@ export function readFinal(runDir: string): FinalSummary | undefined {
   return res.data as FinalSummary;
 }
 
+/** A run's transfer.json, or undefined when it has none or one without the fields read here. */
+export function readTransferRecord(runDir: string): Partial<TransferRecord> | undefined {
+  // Read for provenance and the report's sparsity, both of which have a fallback: an unreadable
+  // record is no record.
+  try {
+    const raw: unknown = JSON.parse(fs.readFileSync(runPaths(runDir).transfer, 'utf8'));
+    if (typeof raw !== 'object' || raw === null) return undefined;
+    const r = raw as Partial<TransferRecord>;
+    return typeof r.sourceSparsity === 'number' && r.sourceSparsity >= 0 && r.sourceSparsity < 1 ? r : { ...r, sourceSparsity: undefined };
+  } catch {
+    return undefined;
+  }
+}
+
 /** A run is finished when its final.json exists. */
 export function isFinished(runDir: string): boolean {
   return fs.existsSync(runPaths(runDir).final);
+}
+
+/** The checkpoints a run kept for good (checkpoint.epoch-<E>.safetensors), by epoch. */
+export function keptCheckpoints(runDir: string): { epoch: number; file: string }[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(str('runDir', runDir));
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    const epoch = keptCheckpointEpoch(name);
+    return epoch === undefined ? [] : [{ epoch, file: path.join(runDir, name) }];
+  }).sort((a, b) => a.epoch - b.epoch);
 }
 
 export function runHasCheckpoint(runDir: string): boolean {

@@ -101,13 +101,16 @@ export const DEFAULTS = {
   evalEvery: 1,
   amp: false as 'bf16' | 'fp16' | false,
   channelsLast: false,
+  checkpoint: { keepEpochs: [] as number[], keepEvery: 0 },
 } as const;
 
 /**
- * Fields that say WHERE or HOW FAST a run executes, not WHAT it computes: they are left out of the
- * run-directory hash, so a run started on one machine resumes on another.
+ * Fields that say WHERE or HOW FAST a run executes, or which of its checkpoints stay on disk, not
+ * WHAT it computes: they are left out of the run-directory hash, so a run started on one machine
+ * resumes on another, and one resumed with more epochs to keep (`checkpoint`) stays the same run.
+ * A transfer run names its source by the source's hash, which these fields therefore leave alone.
  */
-export const HASH_EXCLUDED_PATHS: readonly string[] = ['dataset.root', 'dataset.workers', 'device', 'threads', 'channelsLast'];
+export const HASH_EXCLUDED_PATHS: readonly string[] = ['dataset.root', 'dataset.workers', 'device', 'threads', 'channelsLast', 'checkpoint'];
 
 const D = DEFAULTS;
 
@@ -202,11 +205,21 @@ const SparsifySchema = z.strictObject({
 });
 
 // Sign transfer (docs/sparsify.md): optional with no default, so configs without it keep their
-// hashes; with it, every field (the source's path as written) is hashed.
+// hashes. Its identity in the hash is the source run's (sourceHash), not the path that reaches it.
 const TransferSchema = z.strictObject({
-  from: z.string().min(1).describe("The source run's directory (required in the section): absolute, or relative to the runs directory of this run (a sibling run is 'train_<hash>'). Hashed as written."),
-  epoch: z.union([z.number().int().min(1), z.literal('final')]).default('final').describe("The source checkpoint's epoch: 'final' (the finished run's last epoch; needs its final.json) or an epoch whose checkpoint the source still holds (a run keeps its last two). Default 'final'."),
+  from: z.string().min(1).describe("The source run's directory (required in the section): absolute, or relative to the runs directory of this run (a sibling run is 'train_<hash>'). Not hashed once sourceHash is filled in."),
+  epoch: z.union([z.number().int().min(1), z.literal('final')]).default('final').describe("The source checkpoint's epoch: 'final' (the finished run's last epoch; needs its final.json) or an epoch whose checkpoint the source holds (its last two, and those it kept: the source's checkpoint.keepEpochs / keepEvery). Default 'final'."),
   kind: z.enum(TRANSFER_KINDS).describe("What is copied onto this run's fresh init, always with the source's mask: 'signs' (source signs, fresh magnitudes), 'magnitudes' (source magnitudes, fresh signs), 'both' (the source's weights) or 'mask' (the fresh init unchanged: the random-init control). Required in the section."),
+  sourceHash: z.string().regex(/^[0-9a-f]{32}$/, 'the 32 hex digits of a config hash').optional().describe("The source run's config hash, filled in when the config is resolved against its runs directory (train, sweep, createRunDir read it from the source's config.json): the transfer's identity in this run's hash, in place of `from`, so that moving the runs directory or spelling the path otherwise keeps the run directory. Given, it must match the source's. Default: filled in."),
+});
+
+// Which checkpoints a run keeps besides the rolling two. Not hashed (HASH_EXCLUDED_PATHS): it
+// changes what is kept, not what is trained, so a run can be resumed with epochs added to keep.
+const CheckpointSchema = z.strictObject({
+  keepEpochs: z.array(z.number().int().min(1)).default(() => [])
+    .refine((e) => e.every((v, i) => i === 0 || v > e[i - 1]), 'Expected strictly increasing epochs')
+    .describe('Epochs whose checkpoint is kept for good as checkpoint.epoch-<E>.safetensors (e.g. for transfer.epoch). Default []. Not hashed.'),
+  keepEvery: nonNegInt().default(D.checkpoint.keepEvery).describe('Also keep the checkpoint of every epoch divisible by this (Lightning\'s every_n_epochs); 0 = none. Default 0. Not hashed.'),
 });
 
 const OptimizerSchema = z.strictObject({
@@ -257,6 +270,7 @@ export const ExperimentConfig = z.strictObject({
   hessian: HessianSchema.optional().describe('Compute the top Hessian eigenvalue of the training loss at the final weights (power iteration on Hessian-vector products, in θ coordinates on the kept weights), stored in the last metrics row as topHessianEigenvalue. Default: not computed.'),
   amp: z.union([z.literal('bf16'), z.literal('fp16'), z.literal(false)]).default(D.amp).describe("Autocast the forward: 'bf16', 'fp16' (loss-scaled; CUDA only) or false. Default false."),
   channelsLast: z.boolean().default(D.channelsLast).describe('channels_last (NHWC) inputs. Default false. Not hashed.'),
+  checkpoint: CheckpointSchema.prefault({}).describe('Checkpoints kept besides the rolling last two (docs/checkpoints.md). Default: none. Not hashed.'),
 });
 
 /** A validated config with every default filled in. */
@@ -472,6 +486,11 @@ function crossFieldIssues(raw: unknown): Issue[] {
     issues.push({ code: 'custom', path: 'schedule.milestones', message: "Expected at least one epoch when schedule.name is 'step'" });
   }
   const epochs = rawAt(raw, 'epochs');
+  const keep = getDotted(raw, 'checkpoint.keepEpochs');
+  if (Array.isArray(keep) && typeof epochs === 'number') {
+    const late = keep.filter((e) => typeof e === 'number' && e > epochs);
+    if (late.length > 0) issues.push({ code: 'custom', path: 'checkpoint.keepEpochs', message: `Expected epochs <= epochs (${epochs}) but received ${late.join(', ')}` });
+  }
   const warmup = rawAt(raw, 'schedule.warmupEpochs');
   const levelEpochs = typeof epochs === 'number' ? levelEpochsOf(raw, epochs, issues) : undefined;
   const scheduleEpochs = levelEpochs ?? epochs;

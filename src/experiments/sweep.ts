@@ -21,7 +21,7 @@ import { z } from 'zod';
 import { InvalidArgumentError, IssuesError, type Issue } from '../errors';
 import { configHash } from './hash';
 import { DEFAULT_RUN_PREFIX, runDirFor, runPaths } from './paths';
-import { createRunDir, isFinished, runStatus, type RunStatus } from './runs';
+import { createRunDir, isFinished, resolveTransfer, runStatus, type RunStatus } from './runs';
 import { configArg, configError, formatPath, safeParseConfig, setDotted, type ExperimentConfig } from './schema';
 import { func, int, list, obj, str } from '../validate';
 
@@ -189,11 +189,34 @@ function configsArg(configs: unknown): void {
   (configs as unknown[]).forEach((c, i) => configArg(`configs[${i}]`, c));
 }
 
-/** Where each config would run and whether it is already finished (what `sweep --dry-run` prints). */
-export function planSweep(configs: readonly ExperimentConfig[], runsDir: string, prefix: string = DEFAULT_RUN_PREFIX): PlannedRun[] {
+/**
+ * Every config with its transfer source resolved against runsDir (resolveTransfer), before any
+ * run directory exists; one ERR_CONFIG lists every source that cannot be found.
+ */
+export function resolveTransfers(configs: readonly ExperimentConfig[], runsDir: string): ExperimentConfig[] {
   configsArg(configs);
   str('runsDir', runsDir);
-  return configs.map((config, index) => {
+  const issues = new Map<string, Issue>();
+  const out = configs.map((config) => {
+    try {
+      return resolveTransfer(config, runsDir);
+    } catch (e) {
+      if (!(e instanceof IssuesError)) throw e;
+      for (const i of e.issues) issues.set(`${i.path}\u0000${i.message}`, i);
+      return config;
+    }
+  });
+  if (issues.size > 0) throw new IssuesError('ERR_CONFIG', `Cannot resolve the transfer sources against the runs directory ${runsDir}`, [...issues.values()]);
+  return out;
+}
+
+/**
+ * Where each config would run and whether it is already finished (what `sweep --dry-run` prints).
+ * Transfer sources are resolved first (resolveTransfers), so a missing one is refused here and
+ * each planned config carries its source's identity.
+ */
+export function planSweep(configs: readonly ExperimentConfig[], runsDir: string, prefix: string = DEFAULT_RUN_PREFIX): PlannedRun[] {
+  return resolveTransfers(configs, runsDir).map((config, index) => {
     const runDir = runDirFor(runsDir, config, prefix);
     return { index, config, runDir, status: fs.existsSync(runDir) ? runStatus(runDir) : 'new' };
   });

@@ -14,9 +14,9 @@ import type { Tensor } from '../tensor/tensor';
 import { readCheckpointInfo, readCheckpointModelState, type CheckpointInfo } from '../train/checkpoint';
 import { writeJsonAtomic } from '../atomic';
 import { configHash } from './hash';
-import { runPaths } from './paths';
-import { readConfig, readFinal } from './runs';
-import type { ExperimentConfig } from './schema';
+import { runPaths, transferSourceDir } from './paths';
+import { keptCheckpoints, readConfig, readFinal, readTransferRecord } from './runs';
+import { runSparsity, type ExperimentConfig } from './schema';
 
 export type TransferSection = NonNullable<ExperimentConfig['transfer']>;
 
@@ -27,20 +27,17 @@ export interface TransferRecord {
   kind: TransferSection['kind'];
   /** The configHash of the source run's config (its directory's hash when it used the default prefix). */
   sourceConfigHash: string;
+  /**
+   * The sparsity the source trained to (its config's, or for a transfer source its own record's):
+   * this run's mask is the source's, and its config has no sparsity of its own.
+   */
+  sourceSparsity: number;
   /** The checkpoint file read, its position and the sha256 written with its tensors. */
   checkpoint: string;
   epoch: number;
   step: number;
   sha256: string | null;
   layers: number;
-}
-
-/**
- * The source's directory: `from` when absolute, else resolved against the runs directory that
- * holds this run, so a sweep's runs can name their sibling 'train_<hash>' and move with it.
- */
-export function transferSourceDir(from: string, runsDir: string): string {
-  return path.isAbsolute(from) ? path.normalize(from) : path.resolve(runsDir, from);
 }
 
 function sourceError(dir: string, issues: Issue[]): IssuesError {
@@ -59,8 +56,13 @@ export function findTransferSource(transfer: TransferSection, runsDir: string): 
     throw sourceError(dir, [{ code: 'missing_source', path: 'transfer.from', message: `Expected a run directory (with ${path.basename(paths.config)}) at ${dir}` }]);
   }
   const config = readConfig(dir);
-  const held = [paths.checkpoint, paths.checkpointPrev].filter((f) => fs.existsSync(f)).map((file) => ({ file, info: readCheckpointInfo(file) }));
-  const epochs = held.map((c) => c.info.position.epoch).sort((a, b) => a - b);
+  if (transfer.sourceHash !== undefined && configHash(config) !== transfer.sourceHash) {
+    throw sourceError(dir, [{ code: 'source_changed', path: 'transfer.sourceHash', message: `Expected the source run with config hash ${transfer.sourceHash}, but the run at ${dir} hashes to ${configHash(config)}` }]);
+  }
+  // Kept checkpoints first: an epoch held twice is read from the file that stays.
+  const held = [...keptCheckpoints(dir).map((k) => k.file), paths.checkpoint, paths.checkpointPrev]
+    .filter((f) => fs.existsSync(f)).map((file) => ({ file, info: readCheckpointInfo(file) }));
+  const epochs = [...new Set(held.map((c) => c.info.position.epoch))].sort((a, b) => a - b);
   let epoch: number;
   if (transfer.epoch === 'final') {
     const final = readFinal(dir);
@@ -71,9 +73,15 @@ export function findTransferSource(transfer: TransferSection, runsDir: string): 
   } else epoch = transfer.epoch;
   const found = held.find((c) => c.info.position.epoch === epoch);
   if (!found) {
-    throw sourceError(dir, [{ code: 'missing_epoch', path: 'transfer.epoch', message: `Expected an epoch whose checkpoint the source holds (a run keeps its last two): epochs ${epochList(epochs)}, but received ${epoch}` }]);
+    throw sourceError(dir, [{ code: 'missing_epoch', path: 'transfer.epoch', message: `Expected an epoch whose checkpoint the source holds (its last two, and those its checkpoint.keepEpochs / keepEvery kept): epochs ${epochList(epochs)}, but received ${epoch}` }]);
   }
   return { dir, config, ...found };
+}
+
+/** The sparsity a source run trained to; a transfer source has none in its config, its transfer.json says it. */
+function sourceSparsity(dir: string, config: ExperimentConfig): number {
+  if (!config.transfer) return runSparsity(config);
+  return readTransferRecord(dir)?.sourceSparsity ?? runSparsity(config);
 }
 
 /** Every masked layer of the model missing from the source or shaped otherwise there, and every source masked layer the model lacks. */
@@ -113,7 +121,7 @@ export function applyTransfer(model: Module, transfer: TransferSection, runsDir:
     if (issues.length > 0) throw new IssuesError('ERR_CONFIG', `The model's masked layers do not match those of the transfer source ${src.dir}`, issues);
     const layers = signTransfer(model, state, transfer.kind);
     return {
-      from: src.dir, kind: transfer.kind, sourceConfigHash: configHash(src.config),
+      from: src.dir, kind: transfer.kind, sourceConfigHash: configHash(src.config), sourceSparsity: sourceSparsity(src.dir, src.config),
       checkpoint: path.basename(src.file), epoch: src.info.position.epoch, step: src.info.position.step, sha256: src.info.sha256 ?? null, layers,
     };
   } finally {

@@ -153,6 +153,22 @@ export function saveCheckpoint(
   }
 }
 
+/** Which epochs' checkpoints a run keeps for good, besides the rolling last two. */
+export interface KeepCheckpoints {
+  /** These epochs. */
+  keepEpochs: readonly number[];
+  /** Every epoch divisible by this; 0 for none. */
+  keepEvery: number;
+}
+
+/** Whether the checkpoint written after `epoch` is one to keep (keepEpochs, or a multiple of keepEvery). */
+export function keepsEpoch(keep: KeepCheckpoints, epoch: number): boolean {
+  if (typeof keep !== 'object' || keep === null || !Array.isArray(keep.keepEpochs)) throw new InvalidArgumentError('keep', '{ keepEpochs: number[], keepEvery: number }', keep);
+  if (!Number.isInteger(keep.keepEvery) || keep.keepEvery < 0) throw new InvalidArgumentError('keep.keepEvery', 'integer >= 0', keep.keepEvery);
+  if (!Number.isInteger(epoch) || epoch < 0) throw new InvalidArgumentError('epoch', 'integer >= 0', epoch);
+  return keep.keepEpochs.includes(epoch) || (keep.keepEvery > 0 && epoch > 0 && epoch % keep.keepEvery === 0);
+}
+
 export function hasCheckpoint(...files: string[]): boolean {
   return files.some((f) => fs.existsSync(f));
 }

@@ -115,7 +115,7 @@ describe('a config with a transfer section', () => {
     const record = JSON.parse(fs.readFileSync(path.join(runDir, 'transfer.json'), 'utf8'));
     const header = loadSafetensorsHeader(runPaths(sourceDir).checkpoint);
     expect(record).toEqual({
-      from: sourceDir, kind: 'signs', sourceConfigHash: path.basename(sourceDir).slice('train_'.length),
+      from: sourceDir, kind: 'signs', sourceConfigHash: path.basename(sourceDir).slice('train_'.length), sourceSparsity: 0.8,
       checkpoint: 'checkpoint.safetensors', epoch: 2, step: 4, sha256: header.metadata.signin_torch_sha256, layers: 3,
     });
     expect(readFinal(runDir)?.epoch).toBe(2);
@@ -174,9 +174,11 @@ describe('a config with a transfer section', () => {
       expect(fs.existsSync(runPaths(runDir).checkpoint)).toBe(false);
       return e!;
     };
-    const missing = await refused(target({ from: 'train_nope', kind: 'signs' }));
+    // A missing source is refused when the config is resolved, before its run directory exists.
+    const missing = errorOf(() => createRunDir(path.join(dir, 'runs-missing'), target({ from: 'train_nope', kind: 'signs' }))) as Error & { code?: string; issues?: unknown[] };
     expect(missing.code).toBe('ERR_CONFIG');
-    expect(missing.issues).toEqual([{ code: 'missing_source', path: 'transfer.from', message: expect.stringContaining(path.join(dir, 'runs-refused', 'train_nope')) }]);
+    expect(missing.issues).toEqual([{ code: 'missing_source', path: 'transfer.from', message: expect.stringContaining(path.join(dir, 'runs-missing', 'train_nope')) }]);
+    expect(fs.existsSync(path.join(dir, 'runs-missing'))).toBe(false);
 
     const epoch = await refused(target({ from: sourceDir, kind: 'signs', epoch: 5 }));
     expect(epoch.issues).toEqual([{ code: 'missing_epoch', path: 'transfer.epoch', message: expect.stringContaining('epochs 1, 2, but received 5') }]);
@@ -197,7 +199,7 @@ describe('a config with a transfer section', () => {
     expect(errorOf(() => checkRunnable(target({ from: path.join(dir, 'absent'), kind: 'mask' }))).code).toBe('ERR_CONFIG');
   });
 
-  test('the schema: kind required, sparsify and pruning refused with it, every field hashed', () => {
+  test('the schema: kind required, sparsify and pruning refused with it; unresolved, every field is hashed as written', () => {
     const issues = (raw: object) => {
       const r = safeParseConfig({ ...base, ...raw });
       return r.success ? [] : r.issues.map((i) => i.path);
