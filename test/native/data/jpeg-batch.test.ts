@@ -11,6 +11,7 @@ import {
 } from '../../../src/data';
 import { headerSize } from '../../../src/data/image-folder';
 import { decodeJpegPlan, jpegDecoder, jpegPlan, jpegWindow, type JpegPlan, type JpegWindow } from '../../../src/data/jpeg';
+import { resizeBilinear } from '../../../src/data/resample';
 import { runPythonJson } from '../../helpers/pytorch';
 import { tmpDir } from '../../helpers/data-fixtures';
 
@@ -133,6 +134,35 @@ test('a crop after the resize selects a window of it', () => {
   const i = ds.samples().findIndex(([f]) => f.endsWith('rgb2.jpg')); // 200×64: resized to 175×56
   expect([s[i].plan.width, s[i].plan.height]).toEqual([175, 56]);
   expect(s[i].window.slice(0, 4)).toEqual([64, 8, 48, 40]);
+});
+
+test('the native resampling (SSE2 where built) equals the JS port of Pillow\'s bit for bit, shrinking up to 60× and enlarging', () => {
+  const ds = new ImageFolder(root);
+  let s = 9;
+  const rand = (n: number) => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % n;
+  let cases = 0;
+  for (let i = 0; i < ds.length; i++) {
+    const bytes = fs.readFileSync(ds.path(i));
+    const [W, H] = headerSize(bytes)!;
+    // The whole image at its own size: a plain decode, no resampling.
+    const whole = new Uint8Array(W * H * 3);
+    expect(decode!(bytes, [0, 0, W, H, W, H], 1e9, whole)).toBe(true);
+    const img = { data: whole, width: W, height: H, channels: 3 };
+    for (let k = 0; k < 12; k++, cases++) {
+      const w = 1 + rand(W);
+      const h = 1 + rand(H);
+      const x = rand(W - w + 1);
+      const y = rand(H - h + 1);
+      // Sizes from a 60th of the box (the scalar path beyond 32×) to 3 times it.
+      const outW = Math.max(1, Math.round((w * (1 + rand(180))) / 60));
+      const outH = Math.max(1, Math.round((h * (1 + rand(180))) / 60));
+      const ours = new Uint8Array(outW * outH * 3);
+      expect(decode!(bytes, [x, y, w, h, outW, outH], 1e9, ours)).toBe(true);
+      const ref = resizeBilinear(img, x, y, w, h, outW, outH).data;
+      if (!Buffer.from(ours).equals(Buffer.from(ref))) throw new Error(`${ds.path(i)} box ${[x, y, w, h]} → ${outW}×${outH} differs`);
+    }
+  }
+  expect(cases).toBe(72);
 });
 
 describe('bad geometry or buffers', () => {
