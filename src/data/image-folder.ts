@@ -23,6 +23,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { InvalidArgumentError, ToolkitError } from '../errors';
 import { childLogger } from '../logger';
 import { checkIndex, DatasetError, type Dataset, type ImageFolderSpec, type RawImage, type Sample } from './base';
@@ -339,7 +340,10 @@ export class ImageFolder implements Dataset {
   }
 
   private async read(i: number): Promise<Buffer> {
-    return fs.promises.readFile(this.path(i));
+    // A loader worker thread does nothing but build batches, so it reads files blocking: ~0.08 CPU ms
+    // per 100 kB JPEG against ~0.15-0.3 through fs.promises' thread-pool round trips. The main
+    // thread keeps reading asynchronously, so that the reads of a batch overlap each other.
+    return isMainThread ? fs.promises.readFile(this.path(i)) : fs.readFileSync(this.path(i));
   }
 
   private async withFallback<T>(i: number, fn: (j: number) => Promise<T>): Promise<T> {
