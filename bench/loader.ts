@@ -21,7 +21,10 @@
  *   npx tsx bench/loader.ts --breakdown  # CPU ms per image of each stage, ours and PIL's
  *
  * --breakdown runs each stage one image at a time (each awaited before the next, so one decode
- * is in flight) over the same folder, the median over the rounds: where the CPU goes.
+ * is in flight) over the same folder, the median over the rounds: where the CPU goes. The batch
+ * stages (a fresh batch buffer, tensor wrapping, BatchBuilder.build, whole DataLoader epochs with
+ * 0 and 1 workers) are charged per image; torchvision's side adds default_collate and its
+ * DataLoader with 0 and 1 worker processes (bench/pytorch/loader.py).
  *
  * Loader overhead while training a model is bench/loader-overhead.ts's.
  */
@@ -33,9 +36,10 @@ import {
 } from '../src/data';
 import { decodeImage, headerSize, loadSharp } from '../src/data/image-folder';
 import { Rng } from '../src/data/rng';
-import { decodeJpegPlan, jpegDecoder, jpegPlan } from '../src/data/jpeg';
+import { BatchBuilder } from '../src/data/batch';
+import { decodeJpegInto, decodeJpegPlan, jpegDecoder, jpegPlan, jpegWindow } from '../src/data/jpeg';
 import { compose, sharpPlan } from '../src/data/transforms';
-import { setNumThreads } from '../src';
+import { fromTypedArray, setNumThreads } from '../src';
 import { childMain, childParams, machine, machineNote, median, parseArgs, PYTHON, runOurs, runPytorch, spread } from './common';
 
 export interface LoaderBenchRow {
@@ -142,13 +146,17 @@ interface ChildParams {
   rounds?: number;
   /** ImageFolder's libjpeg option: false measures the sharp path. */
   libjpeg?: boolean;
+  /** Batch size of --breakdown's batch stages. */
+  batchOf?: number;
 }
 
 /** CPU ms per image of each stage of our pipeline, one image at a time, median over rounds. */
 async function oursBreakdown(p: ChildParams): Promise<{ cpuMsPerImage: Record<string, number> }> {
+  setNumThreads(1);
   const ds = new ImageFolder(p.root);
   const sharpDs = new ImageFolder(p.root, { libjpeg: false });
-  const pipeline = compose([randomResizedCrop(224), randomHorizontalFlip(), toTensor(), normalize(MEAN, STD)]);
+  const transforms = [randomResizedCrop(224), randomHorizontalFlip(), toTensor(), normalize(MEAN, STD)];
+  const pipeline = compose(transforms);
   const files = Array.from({ length: ds.length }, (_, i) => fs.readFileSync(ds.path(i)));
   const rng = (i: number) => Rng.forSample(0, 0, 0, i);
   const steps = files.map((f, i) => {
@@ -158,24 +166,58 @@ async function oursBreakdown(p: ChildParams): Promise<{ cpuMsPerImage: Record<st
   const plans = steps.map((s) => sharpPlan(s.steps, s.w, s.h));
   const decode = jpegDecoder();
   const jpegPlans = steps.map((s) => jpegPlan(s.steps, s.w, s.h)!);
+  const windows = jpegPlans.map((jp) => jpegWindow(jp)!);
   const decoded = await Promise.all(files.map((f, i) => decodeImage(f, plans[i])));
   const out = new Float32Array(3 * 224 * 224);
-  const stages: Record<string, (i: number) => unknown> = {
-    'read the file': (i) => fs.promises.readFile(ds.path(i)),
-    'sharp decode, whole image': (i) => decodeImage(files[i]),
-    'sharp decode + crop + resize (the plan)': (i) => decodeImage(files[i], plans[i]),
-    ...(decode ? { 'libjpeg decode + crop + resize (the plan)': (i: number) => decodeJpegPlan(decode, files[i], jpegPlans[i], ds.maxPixels) } : {}),
-    'flip + toTensor + normalize (JS, into the batch)': (i) => pipeline.execute(decoded[i], plans[i].rest, out, 0),
-    'all, from the file (decodeInto, sharp)': (i) => sharpDs.decodeInto(i, pipeline, () => rng(i), out, 0, [3, 224, 224]),
-    ...(decode ? { 'all, from the file (decodeInto, libjpeg)': (i: number) => ds.decodeInto(i, pipeline, () => rng(i), out, 0, [3, 224, 224]) } : {}),
+  const lut = pipeline.lut(3);
+  // An addon from before the fused call refuses its 11-number geometry.
+  const fused = decode !== undefined && (() => {
+    try {
+      return decodeJpegInto(decode, files[0], jpegPlans[0], windows[0], ds.maxPixels, lut, out, 0);
+    } catch {
+      return false;
+    }
+  })();
+  const B = p.batchOf ?? 50;
+  const reused = new Float32Array(B * 3 * 224 * 224);
+  let batch = reused;
+  const builder = new BatchBuilder(ds, pipeline, [3, 224, 224], 0);
+  const job = (k: number) => ({ batch: k, epoch: 0, rank: 0, start: k * B, indices: Int32Array.from({ length: Math.min(B, ds.length - k * B) }, (_, b) => k * B + b) });
+  // Stages over whole batches of B images are charged per image; `each` runs one per image.
+  const each = (fn: (i: number) => unknown) => ({ each: fn });
+  const perBatch = (fn: (k: number) => unknown) => ({ perBatch: fn });
+  const stages: Record<string, { each?: (i: number) => unknown; perBatch?: (k: number) => unknown }> = {
+    'read the file (fs.promises.readFile, as ImageFolder)': each((i) => fs.promises.readFile(ds.path(i))),
+    'read the file (fs.readFileSync)': each((i) => fs.readFileSync(ds.path(i))),
+    'sharp decode, whole image': each((i) => decodeImage(files[i])),
+    'sharp decode + crop + resize (the plan)': each((i) => decodeImage(files[i], plans[i])),
+    ...(decode ? { 'libjpeg decode + crop + resize to uint8 (the plan)': each((i) => decodeJpegPlan(decode, files[i], jpegPlans[i], ds.maxPixels)) } : {}),
+    'flip + toTensor + normalize (JS, uint8 → the batch)': each((i) => pipeline.execute(decoded[i], plans[i].rest, out, 0)),
+    ...(fused ? { 'libjpeg decode + crop + resize + flip + normalize into the batch (one call)': each((i) => decodeJpegInto(decode!, files[i], jpegPlans[i], windows[i], ds.maxPixels, lut, out, 0)) } : {}),
+    'all, from the file (decodeInto, sharp)': each((i) => sharpDs.decodeInto(i, pipeline, () => rng(i), out, 0, [3, 224, 224])),
+    ...(decode ? { 'all, from the file (decodeInto, libjpeg)': each((i) => ds.decodeInto(i, pipeline, () => rng(i), out, 0, [3, 224, 224])) } : {}),
+    [`a new batch buffer (Float32Array of ${B} images) written once`]: perBatch(() => (batch = new Float32Array(B * 3 * 224 * 224)).fill(1)),
+    'the same into a reused buffer': perBatch(() => reused.fill(1)),
+    'batch tensors: fromTypedArray (no copy) + dispose': perBatch(() => {
+      const x = fromTypedArray(batch, [B, 3, 224, 224], { copy: false });
+      x.dispose();
+    }),
+    [`BatchBuilder.build (in-process, ${B} decodeInto at once)`]: perBatch((k) => builder.build(job(k))),
   };
   const runs: Record<string, number[]> = {};
+  const batches = Math.ceil(ds.length / B);
   for (let r = 0; r < (p.rounds ?? 3); r++) {
-    for (const [name, fn] of Object.entries(stages)) {
+    for (const [name, st] of Object.entries(stages)) {
       const c0 = process.cpuUsage();
-      for (let i = 0; i < ds.length; i++) await fn(i);
+      if (st.each) for (let i = 0; i < ds.length; i++) await st.each(i);
+      else for (let k = 0; k < batches; k++) await st.perBatch!(k);
       const c = process.cpuUsage(c0);
       (runs[name] ??= []).push((c.user + c.system) / 1e3 / ds.length);
+    }
+    for (const w of [0, 1]) {
+      const name = `DataLoader, batch ${B}, ${w} worker(s): every thread, per image`;
+      const loader = new DataLoader(ds, { batchSize: B, shuffle: true, seed: 0, transforms, numWorkers: w, persistentWorkers: true });
+      (runs[name] ??= []).push((await timeLoader(loader, 1)).cpuMsPerImage);
     }
   }
   return { cpuMsPerImage: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)])) };

@@ -13,7 +13,8 @@
  * - numWorkers > 0 builds batches in worker_threads (decode and transforms overlap training);
  *   each worker allocates the batch's buffers and transfers them, and the main thread wraps them
  *   as tensors without a copy ({ copy: false }). numWorkers 0 builds them in-process (for
- *   ImageFolder, decoding still runs on libuv's thread pool and is prefetched).
+ *   ImageFolder, file reads and sharp's decodes run on libuv's thread pool and are prefetched;
+ *   the libjpeg path decodes JPEGs in the main thread, blocking it ~1.5 ms per image).
  * - Ownership: the loader disposes nothing. Every batch's tensors belong to the caller, outside any
  *   tidy() scope: the trainer disposes them after the step. Breaking out of the loop (or an error)
  *   stops the workers: nothing keeps the process alive afterwards.

@@ -340,8 +340,11 @@ export class Pipeline {
     return { steps, width: w, height: h };
   }
 
-  /** value → float for channel c: x/255 then every normalize, in float32 like torch. */
-  private lut(channels: number): Float32Array {
+  /**
+   * The float each uint8 value becomes, per channel (256 values for channel 0, then channel 1...):
+   * x/255 then every normalize, in float32 like torch. Shared and cached: do not modify it.
+   */
+  lut(channels: number): Float32Array {
     let lut = this.luts.get(channels);
     if (!lut) {
       lut = new Float32Array(256 * channels);
