@@ -73,12 +73,18 @@ new PerformanceObserver((list) => {
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** CPU ns per call of `calls` calls, yielding every 1,000; the block's span in performance.now(). */
-async function time(calls: number, body: () => void): Promise<{ ns: number; span: [number, number] }> {
+/**
+ * CPU ns per call of `calls` calls in blocks of 1,000, each block run through `block` (tidy, for
+ * one layer) and followed by a turn of the event loop; the span in performance.now().
+ */
+async function time(calls: number, body: () => void, block = (f: () => void) => f()): Promise<{ ns: number; span: [number, number] }> {
+  const run = () => {
+    for (let j = 0; j < 1000; j++) body();
+  };
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   for (let i = 0; i < calls; i += 1000) {
-    for (let j = 0; j < 1000; j++) body();
+    block(run);
     await turn();
   }
   await turn();
@@ -107,6 +113,9 @@ async function main(): Promise<void> {
   S.setNumThreads(1);
   const x = S.randn([16]);
   const y = S.randn([16]);
+  // Operands held in slots (results of add): binaryOp reads them by number, with no unwrap.
+  const xs = S.keep(x.add(0));
+  const ys = S.keep(y.add(0));
   const hx = x.handle;
   const hy = y.handle;
   const N = native();
@@ -136,17 +145,18 @@ async function main(): Promise<void> {
     ['ours: raw binaryOp add (a slot) + raw slotRelease', () => { raw.slotRelease(rawBinary(0, hx, hy, undefined) as number, false); }],
     ['ours: guarded binaryOp add (a slot) + guarded slotRelease', () => { N.slotRelease(N.binaryOp(0, hx, hy, undefined) as number, false); }],
     ['ours: a.add(b).dispose()', () => { x.add(y).dispose(); }],
+    ['ours: a.add(b).dispose(), a and b themselves in slots', () => { xs.add(ys).dispose(); }],
     ['ours: a.add(b) moved to a NativeTensor (.handle), disposed', () => { const t = x.add(y); void t.handle; t.dispose(); }],
     ['ours: a.add(b) outside tidy, left to the GC (FinalizationRegistry)', () => { x.add(y); }],
   ];
-  const tidyLayer: [string, (n: number) => void] = ['ours: a.add(b) freed by tidy() (1,000 per scope)', (n) => {
-    S.tidy(() => { for (let i = 0; i < n; i++) x.add(y); });
-  }];
-  const names = [...layers.map((l) => l[0]), tidyLayer[0], 'C++: at::add (libtorch alone)', 'C++: at::empty({16}) alone', 'PyTorch eager: torch.add'];
+  const tidyLayer = 'ours: a.add(b) freed by tidy() (1,000 per scope)';
+  const inTidy = (f: () => void) => S.tidy(f);
+  const names = [...layers.map((l) => l[0]), tidyLayer, 'C++: at::add (libtorch alone)', 'C++: at::empty({16}) alone', 'PyTorch eager: torch.add'];
   const res = names.map(() => [] as number[]);
   const gcNs = names.map(() => [] as number[]);
   const before = machine();
   for (const [, f] of layers) await time(calls / 10, f);
+  await time(calls / 10, () => { x.add(y); }, inTidy);
   for (let r = 0; r < rounds; r++) {
     const spans: [number, number][] = [];
     for (let i = 0; i < layers.length; i++) {
@@ -155,8 +165,8 @@ async function main(): Promise<void> {
       spans.push(t.span);
     }
     const ti = layers.length;
-    const t = await time(calls / 1000, () => tidyLayer[1](1000));
-    res[ti].push((t.ns * (calls / 1000)) / calls);
+    const t = await time(calls, () => { x.add(y); }, inTidy);
+    res[ti].push(t.ns);
     spans.push(t.span);
     await turn();
     for (let i = 0; i < spans.length; i++) {

@@ -19,29 +19,6 @@ function guardFn(fn: AnyFn): AnyFn {
   };
 }
 
-// The per-op entry points, by their number of arguments: their guard passes the arguments on
-// as they are, with no rest array and apply.
-const FIXED_ARITY: Readonly<Record<string, number>> = { binaryOp: 4, slotRelease: 2 };
-
-function guardFixed(fn: (...args: unknown[]) => unknown, arity: number): AnyFn {
-  if (arity === 2) {
-    return (a: unknown, b: unknown) => {
-      try {
-        return fn(a, b);
-      } catch (e) {
-        throw fromNative(e);
-      }
-    };
-  }
-  return (a: unknown, b: unknown, c: unknown, d: unknown) => {
-    try {
-      return fn(a, b, c, d);
-    } catch (e) {
-      throw fromNative(e);
-    }
-  };
-}
-
 /** Wraps the methods of a native class's prototype in place (its instances come from native code). */
 function guardPrototype(cls: { prototype: object }): void {
   const proto = cls.prototype as Record<string, unknown>;
@@ -58,10 +35,7 @@ export function guardBinding(raw: NativeBinding): NativeBinding {
   guardPrototype(raw.NativeTensor);
   guardPrototype(raw.Generator);
   const out: Record<string, unknown> = {};
-  for (const [name, v] of Object.entries(raw)) {
-    if (typeof v !== 'function' || classes.includes(v)) out[name] = v;
-    else out[name] = FIXED_ARITY[name] ? guardFixed(v as never, FIXED_ARITY[name]) : guardFn(v as AnyFn);
-  }
+  for (const [name, v] of Object.entries(raw)) out[name] = typeof v === 'function' && !classes.includes(v) ? guardFn(v as AnyFn) : v;
   const RawGenerator = raw.Generator;
   // A constructor function that returns the native object: `new Generator(seed)` keeps working.
   out.Generator = function Generator(seed: number): NativeGenerator {
