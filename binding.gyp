@@ -15,6 +15,7 @@
         "native/cuda/device.cc",
         "native/dispatch.cc",
         "native/runtime.cc",
+        "native/slots.cc",
         "native/tensor.cc",
         "native/memory/cpu_allocator.cc",
         "native/memory/memory.cc",

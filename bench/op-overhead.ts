@@ -8,11 +8,14 @@
  * Rounds alternate ours and PyTorch, each in a fresh process; the table gives the median over
  * rounds with the min–max spread. Goal (issue 9): ours ≤ PyTorch's per-op cost. The add is also
  * timed in CPU time of the process, which a loaded machine inflates far less than wall time
- * (a block of calls longer than a time slice is descheduled). bench/op-layers.ts splits the add
- * into its layers.
+ * (a block of calls longer than a time slice is descheduled). bench/op-overhead-floor.ts splits
+ * the add into its layers and measures the floor under them. `--before <dir>` adds a third
+ * contender in the same alternation: this bench as another checkout has it (its own src/ and
+ * build-cmake/ addon), e.g. the commit before a change to the call path.
  *
- *   npx tsx bench/op-overhead.ts [--rounds 5] [--calls 100000] [--steps 2000] [--warmup 200]
+ *   npx tsx bench/op-overhead.ts [--rounds 5] [--calls 100000] [--steps 2000] [--warmup 200] [--before dir]
  */
+import * as path from 'node:path';
 import { F, Linear, ReLU, SGD, Sequential, manualSeed, randint, randn, setNumThreads, tidy } from '../src';
 import { childMain, childParams, machine, machineNote, median, parseArgs, runOurs, runPytorch, spread, verdict } from './common';
 
@@ -64,42 +67,48 @@ export interface OpOverheadOptions {
   calls?: number;
   steps?: number;
   warmup?: number;
+  /** A checkout to time as "before" alongside this one. */
+  before?: string;
 }
 
 export async function run(opts: OpOverheadOptions = {}): Promise<{ markdown: string }> {
   const rounds = opts.rounds ?? 5;
   const p: RoundParams = { calls: opts.calls ?? 100_000, steps: opts.steps ?? 2000, warmup: opts.warmup ?? 200 };
-  const before = machine();
+  const beforeFile = opts.before ? path.join(path.resolve(opts.before), 'bench', 'op-overhead.ts') : undefined;
+  const start = machine();
   const ours: RoundResult[] = [];
   const pytorch: RoundResult[] = [];
+  const earlier: RoundResult[] = [];
   for (let r = 0; r < rounds; r++) {
-    const order = r % 2 === 0 ? ['ours', 'pytorch'] : ['pytorch', 'ours'];
+    const order = r % 2 === 0 ? ['ours', 'pytorch', 'before'] : ['before', 'pytorch', 'ours'];
     for (const who of order) {
       if (who === 'ours') ours.push(runOurs<RoundResult>(__filename, p));
-      else pytorch.push(runPytorch<RoundResult>('op_overhead.py', p));
+      else if (who === 'pytorch') pytorch.push(runPytorch<RoundResult>('op_overhead.py', p));
+      else if (beforeFile) earlier.push(runOurs<RoundResult>(beforeFile, p));
     }
   }
-  const after = machine();
+  const end = machine();
   const line = (name: string, key: keyof RoundResult, digits: number) => {
     const o = ours.map((x) => x[key]);
     const t = pytorch.map((x) => x[key]);
     const ratio = median(o) / median(t);
     const paired = median(o.map((v, i) => v / t[i]));
-    return `| ${name} | ${spread(o, digits)} | ${spread(t, digits)} | ${ratio.toFixed(2)} | ${paired.toFixed(2)} | ${verdict(ratio <= 1, before, after)} |`;
+    const was = beforeFile ? ` ${spread(earlier.map((x) => x[key]), digits)} |` : '';
+    return `| ${name} |${was} ${spread(o, digits)} | ${spread(t, digits)} | ${ratio.toFixed(2)} | ${paired.toFixed(2)} | ${verdict(ratio <= 1, start, end)} |`;
   };
   const markdown = [
-    `1 libtorch thread; ${rounds} rounds, ours and PyTorch eager alternating, each in a fresh process. `
+    `1 libtorch thread; ${rounds} rounds, ${beforeFile ? 'before, ' : ''}ours and PyTorch eager alternating, each in a fresh process. `
       + `add: ${p.calls.toLocaleString('en-US')} calls of a 16-element float32 add (ours disposes each result at once); `
       + `MLP step: 32-64-64-10 ReLU MLP at batch 1, cross-entropy, SGD momentum 0.9, median of ${p.steps} steps after ${p.warmup} warm-up steps. `
       + 'Cells: median over rounds (min–max over rounds), in µs.',
     '',
-    '| measure | signin-torch (µs) | PyTorch eager (µs) | ratio (medians) | paired ratio | goal ours ≤ PyTorch |',
-    '|---|---|---|---|---|---|',
+    `| measure |${beforeFile ? ' before (µs) |' : ''} signin-torch (µs) | PyTorch eager (µs) | ratio (medians) | paired ratio | goal ours ≤ PyTorch |`,
+    `|---|${beforeFile ? '---|' : ''}---|---|---|---|---|`,
     line('add, per call', 'addUs', 2),
     line('add, per call (CPU time)', 'addCpuUs', 2),
     line('MLP step at batch 1', 'mlpStepUs', 0),
     '',
-    machineNote(before, after),
+    machineNote(start, end),
   ].join('\n');
   return { markdown };
 }
@@ -110,7 +119,7 @@ if (child) {
 } else if (require.main === module) {
   const a = parseArgs(process.argv.slice(2));
   const num = (k: string) => (a[k] ? Number(a[k]) : undefined);
-  run({ rounds: num('rounds'), calls: num('calls'), steps: num('steps'), warmup: num('warmup') }).then(
+  run({ rounds: num('rounds'), calls: num('calls'), steps: num('steps'), warmup: num('warmup'), before: a.before }).then(
     (r) => process.stdout.write(`${r.markdown}\n`),
     (e) => {
       process.stderr.write(`${(e as Error).stack ?? e}\n`);

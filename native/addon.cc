@@ -5,6 +5,7 @@
 #include "exports.h"
 #include "guard.h"
 #include "memory/cpu_allocator.h"
+#include "slots.h"
 #include "tensor.h"
 
 namespace signin {
@@ -26,6 +27,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("opSchema", Export<OpSchema>);
   fn("callOp", Export<CallOp>);
   fn("binaryOp", Export<BinaryOp>);
+  fn("slotRelease", Export<SlotRelease>);
+  fn("slotToHandle", Export<SlotToHandle>);
   fn("backward", Export<Backward>);
   fn("grad", Export<Grad>);
   fn("setGradEnabled", Export<SetGradEnabled>);

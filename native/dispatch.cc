@@ -15,6 +15,7 @@
 
 #include "convert.h"
 #include "guard.h"
+#include "slots.h"
 #include "tensor.h"
 
 namespace signin {
@@ -190,25 +191,38 @@ const char* const kBinaryNames[] = {"aten::add", "aten::sub", "aten::mul", "aten
 // argument conversion by type. TS (dispatch.ts) sends only the shapes it checked: a live Tensor
 // self, a Tensor or number other and a number alpha (or undefined); any other call goes to CallOp,
 // whose messages name the argument. The checks here are the last line for callers of the raw addon.
+// code: bits 0-1 the op, bit 2 in place, bits 3 and 4 self and other given as slot numbers
+// (SlotTable) rather than NativeTensors. The result is a new slot's number (a NativeTensor only
+// when every slot is in use).
 Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const double code = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
-  if (!(code >= 0 && code < 8 && std::floor(code) == code)) {
-    throw ArgError("Expected an integer in [0, 7] (the op and whether it is in place) for code but received " +
+  if (!(code >= 0 && code < 32 && std::floor(code) == code)) {
+    throw ArgError("Expected an integer in [0, 31] (the op, in place, and which operands are slots) for code but received " +
                    DescribeJs(info[0]));
   }
-  const int kind = static_cast<int>(code) & 3;
-  const bool inPlace = (static_cast<int>(code) & 4) != 0;
+  const int bits = static_cast<int>(code);
+  const int kind = bits & 3;
+  const bool inPlace = (bits & 4) != 0;
   const char* name = kBinaryNames[kind];
-  auto tensorArg = [&](const Napi::Value& v) -> const at::Tensor* {
-    NativeTensor* t = NativeTensor::Find(env, v);
-    return t ? &t->tensor() : nullptr;
-  };
-  const at::Tensor* self = tensorArg(info[1]);
-  if (!self) throw ArgError(std::string("Expected a Tensor for 'self' of ") + name + " but received " + DescribeJs(info[1]));
-  const at::Tensor* other = info[2].IsNumber() ? nullptr : tensorArg(info[2]);
-  if (!other && !info[2].IsNumber()) {
-    throw ArgError(std::string("Expected a Tensor or a number for 'other' of ") + name + " but received " + DescribeJs(info[2]));
+  SlotTable& slots = Slots();
+  const at::Tensor* self;
+  if (bits & 8) {
+    self = &slots.Get(info[1], "self");
+  } else {
+    NativeTensor* t = NativeTensor::Find(env, info[1]);
+    if (!t) throw ArgError(std::string("Expected a Tensor for 'self' of ") + name + " but received " + DescribeJs(info[1]));
+    self = &t->tensor();
+  }
+  const at::Tensor* other = nullptr;
+  if (bits & 16) {
+    other = &slots.Get(info[2], "other");
+  } else if (!info[2].IsNumber()) {
+    NativeTensor* t = NativeTensor::Find(env, info[2]);
+    if (!t) {
+      throw ArgError(std::string("Expected a Tensor or a number for 'other' of ") + name + " but received " + DescribeJs(info[2]));
+    }
+    other = &t->tensor();
   }
   c10::Scalar alpha(int64_t{1});
   if (!info[3].IsUndefined()) {
@@ -236,6 +250,8 @@ Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
     case 2: out = other ? at::mul(*self, *other) : at::mul(*self, scalar); break;
     default: out = other ? at::div(*self, *other) : at::div(*self, scalar); break;
   }
+  const int32_t slot = slots.Put(out);
+  if (slot >= 0) return Napi::Number::New(env, slot);
   return NativeTensor::Wrap(env, std::move(out));
 }
 

@@ -6,7 +6,8 @@ bench/op-overhead.ts (1 libtorch thread):
   cross-entropy: zero_grad, forward, loss, backward, step; median over `steps` after `warmup`.
 
 Parameters (JSON argv[1]): calls, steps, warmup. Prints {"addUs", "addCpuUs", "mlpStepUs"}
-(addCpuUs: the add's CPU time of the process, as the TS side measures it).
+(addCpuUs: the add's CPU time of the process, as the TS side measures it; mlpStepUs is null when
+steps is 0, as bench/op-overhead-floor.ts asks for the add alone).
 """
 import time
 
@@ -30,6 +31,9 @@ def main():
         c = torch.add(a, b)
     add_us = 1e6 * (time.perf_counter() - t0) / p["calls"]
     add_cpu_us = 1e6 * (time.process_time() - c0) / p["calls"]
+    if p["steps"] == 0:
+        emit({"addUs": add_us, "addCpuUs": add_cpu_us, "mlpStepUs": None})
+        return
 
     model = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)

@@ -60,9 +60,15 @@ export interface NativeBinding {
   callOp(id: number, args: unknown[], kwargs?: Record<string, unknown>): unknown;
   /**
    * add, sub, mul or div (code 0-3; +4: in place, returns undefined) called unboxed: self a
-   * Tensor, other a Tensor or number, alpha a number or undefined (add and sub only).
+   * Tensor, other a Tensor or number, alpha a number or undefined (add and sub only). +8: self is
+   * a slot number, +16: other is one. The result is a new slot's number (a NativeTensor only when
+   * the addon's slot table is full): see native/slots.h.
    */
-  binaryOp(code: number, self: NativeTensor, other: NativeTensor | number, alpha?: number): NativeTensor | undefined;
+  binaryOp(code: number, self: NativeTensor | number, other: NativeTensor | number, alpha?: number): number | NativeTensor | undefined;
+  /** Frees a slot's tensor; park: keep the number unused until a later slotRelease(id, false). */
+  slotRelease(slot: number, park: boolean): void;
+  /** Moves a slot's tensor into a new NativeTensor, leaving the slot as slotRelease would. */
+  slotToHandle(slot: number, park: boolean): NativeTensor;
   backward(tensors: NativeTensor[], grads?: NativeTensor[], retainGraph?: boolean, createGraph?: boolean): void;
   grad(outputs: NativeTensor[], inputs: NativeTensor[], gradOutputs?: NativeTensor[], retainGraph?: boolean,
     createGraph?: boolean, allowUnused?: boolean): (NativeTensor | undefined)[];

@@ -17,15 +17,19 @@ export interface OpHandle {
 let binding: NativeBinding | undefined;
 let nativeTensorClass: abstract new (...args: never[]) => NativeTensor;
 let makeTensor: ((h: NativeTensor) => unknown) | undefined;
+let makeSlotTensor: ((slot: number) => unknown) | undefined;
 let isTensor: (v: unknown) => boolean = () => false;
 const byName = new Map<string, OpHandle>();
 
 /**
- * tensor.ts gives the constructor of the tensors that results become, and the test for one (the
- * call path cannot import Tensor, whose methods call through it).
+ * tensor.ts gives the constructors of the tensors that results become (from a handle, from a slot
+ * of the addon's slot table), and the test for one (the call path cannot import Tensor, whose
+ * methods call through it).
  */
-export function setTensorFactory(make: (h: NativeTensor) => unknown, is: (v: unknown) => boolean): void {
+export function setTensorFactory(make: (h: NativeTensor) => unknown, fromSlot: (slot: number) => unknown,
+  is: (v: unknown) => boolean): void {
   makeTensor = make;
+  makeSlotTensor = fromSlot;
   isTensor = is;
 }
 
@@ -152,10 +156,22 @@ export function callInPlace(o: OpHandle | string, args: unknown[], kwargs?: Reco
   r?.dispose();
 }
 
-/** The operators of binary(): their codes in the addon's binaryOp. */
-const BINARY = { add: 0, sub: 1, mul: 2, div: 3 } as const;
-const IN_PLACE = 4;
+/** The operators of binaryCall: their codes in the addon's binaryOp (+ IN_PLACE: in place). */
+export const BINARY_ADD = 0;
+export const BINARY_SUB = 1;
+export const BINARY_MUL = 2;
+export const BINARY_DIV = 3;
+export const IN_PLACE = 4;
+const SELF_SLOT = 8;
+const OTHER_SLOT = 16;
+const BINARY = { add: BINARY_ADD, sub: BINARY_SUB, mul: BINARY_MUL, div: BINARY_DIV } as const;
 export type BinaryName = keyof typeof BINARY;
+
+/** A tensor operand of binaryCall: a Tensor, held in a slot (slot ≥ 0) or by its handle. */
+export interface SlotOwner {
+  readonly slot: number;
+  readonly handle: unknown;
+}
 
 /**
  * Whether the arguments of add, sub, mul or div fit binary(): a Tensor, a Tensor or number and,
@@ -169,21 +185,41 @@ export function unboxable(a: unknown[], withAlpha: boolean): boolean {
 }
 
 /**
- * add, sub, mul or div called unboxed (the addon's binaryOp: no schema walk, no IValue stack),
- * for arguments that unboxable() accepted; any others go through call(), whose errors name the
- * argument.
+ * add, sub, mul or div (code BINARY_*, + IN_PLACE) called unboxed (the addon's binaryOp: no
+ * schema walk, no IValue stack) on Tensors that unboxable() or the Tensor methods accepted. Tensors
+ * held in slots are passed by slot number, and the result comes back as one: no JS object is made
+ * in the addon. Returns the new Tensor, or undefined in place.
  */
+export function binaryCall(code: number, self: SlotOwner, other: SlotOwner | number, alpha: number | undefined): unknown {
+  let s: NativeTensor | number;
+  if (self.slot >= 0) {
+    s = self.slot;
+    code |= SELF_SLOT;
+  } else {
+    s = self.handle as NativeTensor;
+  }
+  let o: NativeTensor | number;
+  if (typeof other === 'number') {
+    o = other;
+  } else if (other.slot >= 0) {
+    o = other.slot;
+    code |= OTHER_SLOT;
+  } else {
+    o = other.handle as NativeTensor;
+  }
+  const r = addon().binaryOp(code, s, o, alpha);
+  if (r === undefined) return undefined;
+  return typeof r === 'number' ? makeSlotTensor!(r) : makeTensor!(r);
+}
+
+/** binaryCall for the generated wrappers of aten.ts, with arguments that unboxable() accepted. */
 export function binary<T>(name: BinaryName, a: unknown[]): T {
-  const other = a[1];
-  const o = typeof other === 'number' ? other : (other as HandleOwner).handle as NativeTensor;
-  return makeTensor!(addon().binaryOp(BINARY[name], (a[0] as HandleOwner).handle as NativeTensor, o, a[2] as number | undefined)!) as T;
+  return binaryCall(BINARY[name], a[0] as SlotOwner, a[1] as SlotOwner | number, a[2] as number | undefined) as T;
 }
 
 /** binary() in place on a[0]. */
 export function binaryInPlace(name: BinaryName, a: unknown[]): void {
-  const other = a[1];
-  const o = typeof other === 'number' ? other : (other as HandleOwner).handle as NativeTensor;
-  addon().binaryOp(BINARY[name] + IN_PLACE, (a[0] as HandleOwner).handle as NativeTensor, o, a[2] as number | undefined);
+  binaryCall(BINARY[name] + IN_PLACE, a[0] as SlotOwner, a[1] as SlotOwner | number, a[2] as number | undefined);
 }
 
 /** The schema of an operator, e.g. for documentation or error messages. */

@@ -9,13 +9,18 @@ import { native } from '../native';
 export interface Disposable {
   dispose(): void;
   readonly kept: boolean;
+  /** Called when t belongs to no tidy() scope any more: only dispose() or the GC will free it. */
+  unscoped?(): void;
 }
 
 const scopes: Disposable[][] = [];
 
-export function track(t: Disposable): void {
+/** Adds t to the innermost open scope; false when none is open. */
+export function track(t: Disposable): boolean {
   const scope = scopes[scopes.length - 1];
-  if (scope) scope.push(t);
+  if (!scope) return false;
+  scope.push(t);
+  return true;
 }
 
 function collect(value: unknown, into: Set<unknown>, depth = 0): void {
@@ -58,8 +63,11 @@ export function tidy<T>(fn: () => T): T {
     const survivors = new Set<unknown>();
     collect(result, survivors);
     for (const t of scope) {
-      if (survivors.has(t)) track(t);
-      else if (!t.kept) t.dispose();
+      if (survivors.has(t)) {
+        if (!track(t)) t.unscoped?.();
+      } else if (!t.kept) {
+        t.dispose();
+      }
     }
   }
 }

@@ -5,5 +5,6 @@ import { Tensor } from './tensor';
 export function keep<T extends Tensor>(t: T): T {
   if (!(t instanceof Tensor)) throw new InvalidArgumentError('t', 'Tensor', t);
   t.kept = true;
+  t.unscoped();
   return t;
 }

@@ -7,10 +7,11 @@ import { InvalidArgumentError, TensorDisposedError } from '../errors';
 import { native, type NativeTensor } from '../native';
 import { intList, isInt } from '../validate';
 import * as aten from './aten';
-import { setTensorFactory } from './dispatch';
+import { BINARY_ADD, BINARY_DIV, BINARY_MUL, BINARY_SUB, IN_PLACE, binaryCall, setTensorFactory } from './dispatch';
 import { track } from './engine';
 import { HandleOwner } from './handle-owner';
 import type { Generator } from './runtime';
+import { watchSlot } from './slots';
 
 export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 export const DTYPES: readonly DType[] = ['float32', 'float64', 'float16', 'bfloat16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool'];
@@ -48,8 +49,24 @@ function dims(dim: number | number[]): number[] {
 
 const disposeSymbol: symbol = (Symbol as unknown as { dispose?: symbol }).dispose ?? Symbol.for('Symbol.dispose');
 
+// The slot that the next Tensor takes instead of a handle (see fromSlot): handed over in a
+// variable, so that the public constructor cannot be given someone else's slot.
+let adopting = -1;
+
+/** An operand that binaryCall takes as it is: a number, or a Tensor. */
+function direct(v: unknown): v is number | Tensor {
+  return typeof v === 'number' || v instanceof Tensor;
+}
+
 export class Tensor extends HandleOwner {
   private h: NativeTensor | undefined;
+  /**
+   * @internal The addon's slot that holds this tensor, for a result of add, sub, mul or div
+   * (native/slots.h); -1 once it has a handle or is disposed.
+   */
+  slot = -1;
+  /** @internal Whether slots.ts's FinalizationRegistry watches this tensor (its slot is parked on release). */
+  watched = false;
   private cachedShape: number[] | undefined;
   /** Set by keep(): the tensor survives the tidy() scope that created it. */
   kept = false;
@@ -57,20 +74,29 @@ export class Tensor extends HandleOwner {
   /** Wraps a native handle (internal: use the factories in src/tensor/creation.ts). */
   constructor(handle: NativeTensor) {
     super();
-    if (!(handle instanceof native().NativeTensor)) {
-      throw new InvalidArgumentError('handle', 'a native tensor handle (make Tensors with tensor(), zeros(), fromTypedArray(), ...)', handle);
+    if (adopting >= 0) {
+      this.slot = adopting;
+      adopting = -1;
+    } else {
+      if (!(handle instanceof native().NativeTensor)) {
+        throw new InvalidArgumentError('handle', 'a native tensor handle (make Tensors with tensor(), zeros(), fromTypedArray(), ...)', handle);
+      }
+      this.h = handle;
     }
-    this.h = handle;
-    track(this);
+    if (!track(this)) this.unscoped();
   }
 
+  /** The native handle; a tensor held in a slot moves into one the first time it is asked for. */
   override get handle(): NativeTensor {
-    if (!this.h) throw new TensorDisposedError();
+    if (this.h) return this.h;
+    if (this.slot < 0) throw new TensorDisposedError();
+    this.h = native().slotToHandle(this.slot, this.watched);
+    this.slot = -1;
     return this.h;
   }
 
   get isDisposed(): boolean {
-    return this.h === undefined;
+    return this.h === undefined && this.slot < 0;
   }
 
   /** Releases the native tensor now. Idempotent. Autograd still holds what backward needs. */
@@ -78,7 +104,16 @@ export class Tensor extends HandleOwner {
     if (this.h) {
       this.h.dispose();
       this.h = undefined;
+    } else if (this.slot >= 0) {
+      const slot = this.slot;
+      this.slot = -1;
+      native().slotRelease(slot, this.watched);
     }
+  }
+
+  /** @internal Called by tidy() and keep() when no scope will free this tensor: the GC may have to. */
+  unscoped(): void {
+    if (this.slot >= 0 && !this.watched) watchSlot(this);
   }
 
   [disposeSymbol](): void {
@@ -170,18 +205,20 @@ export class Tensor extends HandleOwner {
     return this.isDisposed ? 'Tensor(disposed)' : `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device})`;
   }
 
-  // Arithmetic (broadcasting, tensor or number operands)
+  // Arithmetic (broadcasting, tensor or number operands). add, sub, mul and div call binaryCall
+  // directly when the operands fit it (the generated aten.* would too, through a rest array and
+  // unboxable()); anything else takes aten.*, whose errors name the argument.
   add(other: Operand, alpha = 1): Tensor {
-    return aten.add(this, other, alpha);
+    return direct(other) && typeof alpha === 'number' ? binaryCall(BINARY_ADD, this, other, alpha) as Tensor : aten.add(this, other, alpha);
   }
   sub(other: Operand, alpha = 1): Tensor {
-    return aten.sub(this, other, alpha);
+    return direct(other) && typeof alpha === 'number' ? binaryCall(BINARY_SUB, this, other, alpha) as Tensor : aten.sub(this, other, alpha);
   }
   mul(other: Operand): Tensor {
-    return aten.mul(this, other);
+    return direct(other) ? binaryCall(BINARY_MUL, this, other, undefined) as Tensor : aten.mul(this, other);
   }
   div(other: Operand): Tensor {
-    return aten.div(this, other);
+    return direct(other) ? binaryCall(BINARY_DIV, this, other, undefined) as Tensor : aten.div(this, other);
   }
   pow(exponent: Operand): Tensor {
     return aten.pow(this, exponent);
@@ -321,19 +358,23 @@ export class Tensor extends HandleOwner {
 
   // In place (return this)
   add_(other: Operand, alpha = 1): this {
-    aten.add_(this, other, alpha);
+    if (direct(other) && typeof alpha === 'number') binaryCall(BINARY_ADD + IN_PLACE, this, other, alpha);
+    else aten.add_(this, other, alpha);
     return this;
   }
   sub_(other: Operand, alpha = 1): this {
-    aten.sub_(this, other, alpha);
+    if (direct(other) && typeof alpha === 'number') binaryCall(BINARY_SUB + IN_PLACE, this, other, alpha);
+    else aten.sub_(this, other, alpha);
     return this;
   }
   mul_(other: Operand): this {
-    aten.mul_(this, other);
+    if (direct(other)) binaryCall(BINARY_MUL + IN_PLACE, this, other, undefined);
+    else aten.mul_(this, other);
     return this;
   }
   div_(other: Operand): this {
-    aten.div_(this, other);
+    if (direct(other)) binaryCall(BINARY_DIV + IN_PLACE, this, other, undefined);
+    else aten.div_(this, other);
     return this;
   }
   clamp_(min?: number, max?: number): this { aten.clamp_(this, min, max); return this; }
@@ -345,7 +386,12 @@ export class Tensor extends HandleOwner {
   normal_(mean = 0, std = 1, generator?: Generator): this { aten.normal_(this, mean, std, generator); return this; }
 }
 
-setTensorFactory((h) => new Tensor(h), (v) => v instanceof Tensor);
+function fromSlot(slot: number): Tensor {
+  adopting = slot;
+  return new Tensor(undefined as never);
+}
+
+setTensorFactory((h) => new Tensor(h), fromSlot, (v) => v instanceof Tensor);
 
 /** Whether two tensors have the same shape. */
 export function sameShape(a: Tensor, b: Tensor): boolean {

@@ -172,7 +172,7 @@ print(json.dumps(out))
         return null;
       };
       expect([
-        err(() => N.binaryOp(8, a, a)),
+        err(() => N.binaryOp(32, a, a)),
         err(() => N.binaryOp(1.5, a, a)),
         err(() => N.binaryOp(0, 1 as never, a)),
         err(() => N.binaryOp(0, Object.create(N.NativeTensor.prototype), a)),
@@ -181,8 +181,8 @@ print(json.dumps(out))
         err(() => N.binaryOp(0, a, a, 'x' as never)),
         err(() => N.binaryOp(0, a, goneHandle)),
       ]).toEqual([
-        ['ERR_INVALID_ARG', 'Expected an integer in [0, 7] (the op and whether it is in place) for code but received 8 of type number'],
-        ['ERR_INVALID_ARG', 'Expected an integer in [0, 7] (the op and whether it is in place) for code but received 1.5 of type number'],
+        ['ERR_INVALID_ARG', 'Expected an integer in [0, 31] (the op, in place, and which operands are slots) for code but received 32 of type number'],
+        ['ERR_INVALID_ARG', 'Expected an integer in [0, 31] (the op, in place, and which operands are slots) for code but received 1.5 of type number'],
         ['ERR_INVALID_ARG', "Expected a Tensor for 'self' of aten::add but received 1 of type number"],
         ['ERR_INVALID_ARG', "Expected a Tensor for 'self' of aten::add but received an object"],
         ['ERR_INVALID_ARG', "Expected a Tensor or a number for 'other' of aten::mul but received 'x' of type string"],
