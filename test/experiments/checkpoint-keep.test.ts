@@ -6,7 +6,7 @@
  * kept file; a run killed inside the kept write itself leaves no half file and rewrites it on
  * resume; a transfer from epoch 1, no longer among the rolling two, reads the kept file.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,18 +17,10 @@ import { trainFromConfig } from '../../src/experiments/runner';
 import { loadSafetensorsHeader, loadSafetensorsWithMetadata } from '../../src/nn/safetensors';
 import { tidy } from '../../src/tensor/engine';
 import { fashionImages, tmpDir, writeIdxSet } from '../helpers/data-fixtures';
+import { waitFor } from '../helpers/wait-for';
 
 const CLI = path.join(__dirname, '..', '..', 'src', 'cli.ts');
 const TSX = require.resolve('tsx');
-
-async function waitFor(cond: () => boolean, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (child.exitCode !== null) throw new Error('the run ended before it could be killed');
-    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting for the run');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Starts a CLI run that stops inside its n-th write of a file named `file`, then SIGKILLs it there. */
 async function killInWrite(configFile: string, runsDir: string, file: string, n: number): Promise<void> {

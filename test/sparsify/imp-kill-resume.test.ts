@@ -6,12 +6,13 @@
  * from the checkpoint). The harness is test/native/train/resume.test.ts's: CLI child processes,
  * SIGNIN_TORCH_PAUSE_WRITE to stop a writer inside a given checkpoint write.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseConfig, readMetrics, runDirFor, runPaths } from '../../src/experiments';
 import { loadSafetensors } from '../../src/nn/safetensors';
 import { fashionImages, tmpDir, writeIdxSet } from '../helpers/data-fixtures';
+import { waitFor } from '../helpers/wait-for';
 
 const CLI = path.join(__dirname, '..', '..', 'src', 'cli.ts');
 const TSX = require.resolve('tsx');
@@ -23,15 +24,6 @@ function cliArgs(configFile: string, runsDir: string): string[] {
 function runToEnd(configFile: string, runsDir: string): void {
   const r = spawnSync(process.execPath, cliArgs(configFile, runsDir), { encoding: 'utf8', env: { ...process.env, SIGNIN_TORCH_LOG_LEVEL: 'warn' } });
   if (r.status !== 0) throw new Error(`train failed (${r.status}): ${r.stderr}`);
-}
-
-async function waitFor(cond: () => boolean, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (child.exitCode !== null) throw new Error('the run ended before it could be killed');
-    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting for the run');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Starts (or resumes) a run that stops inside its own n-th checkpoint write, then SIGKILLs it there. */

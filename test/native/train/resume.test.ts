@@ -7,12 +7,13 @@
  * Kills inside a checkpoint write are made deterministic by SIGNIN_TORCH_PAUSE_WRITE (src/atomic.ts),
  * which stops the writer with half the checkpoint in its temporary file.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseConfig, runDirFor, runPaths, readMetrics } from '../../../src/experiments';
 import { loadSafetensors } from '../../../src/nn/safetensors';
 import { fashionImages, tmpDir, writeIdxSet } from '../../helpers/data-fixtures';
+import { waitFor } from '../../helpers/wait-for';
 
 const CLI = path.join(__dirname, '..', '..', '..', 'src', 'cli.ts');
 const TSX = require.resolve('tsx');
@@ -40,15 +41,6 @@ async function killInCheckpointWrite(configFile: string, runsDir: string, n: num
   child.kill('SIGKILL');
   await exited;
   return /paused writing (\S+)/.exec(stderr)![1];
-}
-
-async function waitFor(cond: () => boolean, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (child.exitCode !== null) throw new Error('the run ended before it could be killed');
-    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting for the run');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('resume after SIGKILL', () => {
