@@ -6,7 +6,6 @@
  * kept file; a run killed inside the kept write itself leaves no half file and rewrites it on
  * resume; a transfer from epoch 1, no longer among the rolling two, reads the kept file.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,23 +16,14 @@ import { trainFromConfig } from '../../src/experiments/runner';
 import { loadSafetensorsHeader, loadSafetensorsWithMetadata } from '../../src/nn/safetensors';
 import { tidy } from '../../src/tensor/engine';
 import { fashionImages, tmpDir, writeIdxSet } from '../helpers/data-fixtures';
-import { waitFor } from '../helpers/wait-for';
+import { killInWrite } from '../helpers/kill-child';
 
 const CLI = path.join(__dirname, '..', '..', 'src', 'cli.ts');
 const TSX = require.resolve('tsx');
 
 /** Starts a CLI run that stops inside its n-th write of a file named `file`, then SIGKILLs it there. */
-async function killInWrite(configFile: string, runsDir: string, file: string, n: number): Promise<void> {
-  const child = spawn(process.execPath, ['--import', TSX, CLI, 'train', '--config', configFile, '--runs-dir', runsDir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, SIGNIN_TORCH_LOG_LEVEL: 'warn', SIGNIN_TORCH_PAUSE_WRITE: `${file}:${n}` },
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => { stderr += String(d); });
-  await waitFor(() => /paused writing /.test(stderr), child, 240_000);
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
+async function killInWriteOf(configFile: string, runsDir: string, file: string, n: number): Promise<void> {
+  await killInWrite(['--import', TSX, CLI, 'train', '--config', configFile, '--runs-dir', runsDir], `${file}:${n}`);
 }
 
 /** Every tensor of a checkpoint file as float64 values with its dtype and shape, and its position. */
@@ -82,10 +72,10 @@ describe('checkpoints kept at chosen epochs', () => {
   beforeAll(async () => {
     setLogger(pino({ level: 'silent' }));
     await Promise.all([
-      killInWrite(plainFile, refRuns, 'checkpoint.safetensors', 2),
-      killInWrite(keepFile, keptRuns, 'checkpoint.safetensors', 2),
+      killInWriteOf(plainFile, refRuns, 'checkpoint.safetensors', 2),
+      killInWriteOf(keepFile, keptRuns, 'checkpoint.safetensors', 2),
     ]);
-    await killInWrite(keepFile, midRuns, 'checkpoint.epoch-1.safetensors', 1);
+    await killInWriteOf(keepFile, midRuns, 'checkpoint.epoch-1.safetensors', 1);
     reference = contents(runPaths(runDirFor(refRuns, plain)).checkpoint);
   }, 600_000);
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -6,13 +6,13 @@
  * from the checkpoint). The harness is test/native/train/resume.test.ts's: CLI child processes,
  * SIGNIN_TORCH_PAUSE_WRITE to stop a writer inside a given checkpoint write.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseConfig, readMetrics, runDirFor, runPaths } from '../../src/experiments';
 import { loadSafetensors } from '../../src/nn/safetensors';
 import { fashionImages, tmpDir, writeIdxSet } from '../helpers/data-fixtures';
-import { waitFor } from '../helpers/wait-for';
+import { killInWrite } from '../helpers/kill-child';
 
 const CLI = path.join(__dirname, '..', '..', 'src', 'cli.ts');
 const TSX = require.resolve('tsx');
@@ -28,16 +28,7 @@ function runToEnd(configFile: string, runsDir: string): void {
 
 /** Starts (or resumes) a run that stops inside its own n-th checkpoint write, then SIGKILLs it there. */
 async function killInCheckpointWrite(configFile: string, runsDir: string, n: number): Promise<void> {
-  const child = spawn(process.execPath, cliArgs(configFile, runsDir), {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, SIGNIN_TORCH_LOG_LEVEL: 'warn', SIGNIN_TORCH_PAUSE_WRITE: `checkpoint.safetensors:${n}` },
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => { stderr += String(d); });
-  await waitFor(() => /paused writing /.test(stderr), child, 240_000);
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
+  await killInWrite(cliArgs(configFile, runsDir), `checkpoint.safetensors:${n}`);
 }
 
 describe('IMP + Sign-In resumes after SIGKILL', () => {

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { parseConfig, runDirFor, runPaths, readMetrics } from '../../../src/experiments';
 import { loadSafetensors } from '../../../src/nn/safetensors';
 import { fashionImages, tmpDir, writeIdxSet } from '../../helpers/data-fixtures';
-import { waitFor } from '../../helpers/wait-for';
+import { waitFor } from '../../helpers/kill-child';
 
 const CLI = path.join(__dirname, '..', '..', '..', 'src', 'cli.ts');
 const TSX = require.resolve('tsx');
