@@ -27,34 +27,50 @@ export interface RunDir {
   created: boolean;
 }
 
+type TransferRef = { from: string; sourceHash?: string };
+
+/** The run that transfer.from names is missing: ERR_CONFIG on 'transfer.from', naming the directory it resolved to. */
+export function missingTransferSource(t: TransferRef, dir: string, runsDir: string): IssuesError {
+  return new IssuesError('ERR_CONFIG', `Cannot transfer from the run ${dir}`, [
+    { code: 'missing_source', path: 'transfer.from', message: `Expected a run directory (with ${path.basename(runPaths(dir).config)}) at ${dir} (transfer.from '${t.from}' resolved against ${path.resolve(runsDir)})` },
+  ]);
+}
+
+/**
+ * The directory that transfer.from names (relative to runsDir, or absolute) and the config of the
+ * run there, undefined when it has no config.json. Refused with ERR_CONFIG (source_changed) when
+ * that run's hash is not the sourceHash given (another run now sits at that path).
+ */
+export function readTransferSource(t: TransferRef, runsDir: string): { dir: string; config: ExperimentConfig | undefined } {
+  const dir = transferSourceDir(t.from, runsDir);
+  if (!fs.existsSync(runPaths(dir).config)) return { dir, config: undefined };
+  const config = readConfig(dir);
+  const hash = configHash(config);
+  if (t.sourceHash !== undefined && t.sourceHash !== hash) {
+    throw new IssuesError('ERR_CONFIG', `Cannot transfer from the run ${dir}`, [
+      { code: 'source_changed', path: 'transfer.sourceHash', message: `Expected the source run with config hash ${t.sourceHash}, but the run at ${dir} hashes to ${hash}` },
+    ]);
+  }
+  return { dir, config };
+}
+
 /**
  * The config with its transfer section's identity filled in: `transfer.sourceHash`, the config
- * hash of the source run that `transfer.from` names (relative to runsDir, or absolute), which the
- * run's hash then uses instead of the path. Configs without a transfer section come back as
- * given. Refused with ERR_CONFIG (path 'transfer.from', naming the resolved directory) when the
- * source has no config.json, unless sourceHash is already there (a run resumed after its source
- * was removed: its checkpoint holds the transferred start); refused too when the source's hash
- * is not the sourceHash given (another run now sits at that path).
+ * hash of the source run that `transfer.from` names (readTransferSource), which the run's hash then
+ * uses instead of the path. Configs without a transfer section come back as given. A source
+ * without config.json is refused (missingTransferSource) unless sourceHash is already there (a run
+ * resumed after its source was removed: its checkpoint holds the transferred start).
  */
 export function resolveTransfer(config: ExperimentConfig, runsDir: string): ExperimentConfig {
   configArg('config', config);
   const t = config.transfer;
   if (t === undefined) return config;
-  const dir = transferSourceDir(t.from, runsDir);
-  const file = runPaths(dir).config;
-  if (!fs.existsSync(file)) {
+  const source = readTransferSource(t, runsDir);
+  if (!source.config) {
     if (t.sourceHash !== undefined) return config;
-    throw new IssuesError('ERR_CONFIG', `Cannot transfer from the run ${dir}`, [
-      { code: 'missing_source', path: 'transfer.from', message: `Expected a run directory (with ${path.basename(file)}) at ${dir} (transfer.from '${t.from}' resolved against ${path.resolve(runsDir)})` },
-    ]);
+    throw missingTransferSource(t, source.dir, runsDir);
   }
-  const sourceHash = configHash(readConfig(dir));
-  if (t.sourceHash !== undefined && t.sourceHash !== sourceHash) {
-    throw new IssuesError('ERR_CONFIG', `Cannot transfer from the run ${dir}`, [
-      { code: 'source_changed', path: 'transfer.sourceHash', message: `Expected the source run with config hash ${t.sourceHash}, but the run at ${dir} hashes to ${sourceHash}` },
-    ]);
-  }
-  return { ...config, transfer: { ...t, sourceHash } };
+  return { ...config, transfer: { ...t, sourceHash: configHash(source.config) } };
 }
 
 /**

@@ -14,8 +14,9 @@ import type { Tensor } from '../tensor/tensor';
 import { readCheckpointInfo, readCheckpointModelState, type CheckpointInfo } from '../train/checkpoint';
 import { writeJsonAtomic } from '../atomic';
 import { configHash } from './hash';
-import { runPaths, transferSourceDir } from './paths';
-import { keptCheckpoints, readConfig, readFinal, readTransferRecord } from './runs';
+import { runPaths } from './paths';
+import { transferSparsity } from './run-sparsity';
+import { keptCheckpoints, missingTransferSource, readFinal, readMetrics, readTransferSource } from './runs';
 import { runSparsity, type ExperimentConfig } from './schema';
 
 export type TransferSection = NonNullable<ExperimentConfig['transfer']>;
@@ -50,15 +51,9 @@ function epochList(epochs: number[]): string {
 
 /** The source run's checkpoint at the section's epoch, with the source's config. */
 export function findTransferSource(transfer: TransferSection, runsDir: string): { dir: string; config: ExperimentConfig; file: string; info: CheckpointInfo } {
-  const dir = transferSourceDir(transfer.from, runsDir);
+  const { dir, config } = readTransferSource(transfer, runsDir);
+  if (!config) throw missingTransferSource(transfer, dir, runsDir);
   const paths = runPaths(dir);
-  if (!fs.existsSync(paths.config)) {
-    throw sourceError(dir, [{ code: 'missing_source', path: 'transfer.from', message: `Expected a run directory (with ${path.basename(paths.config)}) at ${dir}` }]);
-  }
-  const config = readConfig(dir);
-  if (transfer.sourceHash !== undefined && configHash(config) !== transfer.sourceHash) {
-    throw sourceError(dir, [{ code: 'source_changed', path: 'transfer.sourceHash', message: `Expected the source run with config hash ${transfer.sourceHash}, but the run at ${dir} hashes to ${configHash(config)}` }]);
-  }
   // Kept checkpoints first: an epoch held twice is read from the file that stays.
   const held = [...keptCheckpoints(dir).map((k) => k.file), paths.checkpoint, paths.checkpointPrev]
     .filter((f) => fs.existsSync(f)).map((file) => ({ file, info: readCheckpointInfo(file) }));
@@ -76,12 +71,6 @@ export function findTransferSource(transfer: TransferSection, runsDir: string): 
     throw sourceError(dir, [{ code: 'missing_epoch', path: 'transfer.epoch', message: `Expected an epoch whose checkpoint the source holds (its last two, and those its checkpoint.keepEpochs / keepEvery kept): epochs ${epochList(epochs)}, but received ${epoch}` }]);
   }
   return { dir, config, ...found };
-}
-
-/** The sparsity a source run trained to; a transfer source has none in its config, its transfer.json says it. */
-function sourceSparsity(dir: string, config: ExperimentConfig): number {
-  if (!config.transfer) return runSparsity(config);
-  return readTransferRecord(dir)?.sourceSparsity ?? runSparsity(config);
 }
 
 /** Every masked layer of the model missing from the source or shaped otherwise there, and every source masked layer the model lacks. */
@@ -121,7 +110,7 @@ export function applyTransfer(model: Module, transfer: TransferSection, runsDir:
     if (issues.length > 0) throw new IssuesError('ERR_CONFIG', `The model's masked layers do not match those of the transfer source ${src.dir}`, issues);
     const layers = signTransfer(model, state, transfer.kind);
     return {
-      from: src.dir, kind: transfer.kind, sourceConfigHash: configHash(src.config), sourceSparsity: sourceSparsity(src.dir, src.config),
+      from: src.dir, kind: transfer.kind, sourceConfigHash: configHash(src.config), sourceSparsity: transferSparsity(src.dir, src.config, readMetrics(src.dir)) ?? runSparsity(src.config),
       checkpoint: path.basename(src.file), epoch: src.info.position.epoch, step: src.info.position.step, sha256: src.info.sha256 ?? null, layers,
     };
   } finally {
