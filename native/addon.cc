@@ -29,6 +29,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("binaryOp", Export<BinaryOp>);
   fn("slotRelease", Export<SlotRelease>);
   fn("slotToHandle", Export<SlotToHandle>);
+  fn("slotAlias", Export<SlotAlias>);
   fn("backward", Export<Backward>);
   fn("grad", Export<Grad>);
   fn("setGradEnabled", Export<SetGradEnabled>);

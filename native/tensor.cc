@@ -9,6 +9,7 @@
 
 #include "convert.h"
 #include "guard.h"
+#include "slots.h"
 
 namespace signin {
 
@@ -125,7 +126,10 @@ NativeTensor::NativeTensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Na
   // the caching allocator keeps the memory and cpuMemoryStats() shows it.
 }
 
-NativeTensor::~NativeTensor() { Release(); }
+NativeTensor::~NativeTensor() {
+  Release();
+  if (alias_ >= 0 && SlotsAlive()) Slots().FreeAlias(alias_);
+}
 
 void NativeTensor::Release() {
   if (disposed_) return;
@@ -133,6 +137,13 @@ void NativeTensor::Release() {
   Counters().tensors--;
   Counters().bytes -= bytes_;
   tensor_ = at::Tensor();
+  if (alias_ >= 0 && SlotsAlive()) Slots().KillAlias(alias_);
+}
+
+int32_t NativeTensor::Alias() {
+  const at::Tensor& t = tensor();
+  if (alias_ < 0) alias_ = Slots().PutAlias(t);
+  return alias_;
 }
 
 const at::Tensor& NativeTensor::tensor() const {

@@ -44,6 +44,8 @@ class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
   ~NativeTensor() override;
 
   const at::Tensor& tensor() const;
+  // This handle's alias slot (native/slots.h), made on the first call; -1 when the table is full.
+  int32_t Alias();
 
  private:
   void Release();
@@ -64,6 +66,7 @@ class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
 
   at::Tensor tensor_;
   int64_t bytes_ = 0;
+  int32_t alias_ = -1;
   bool disposed_ = false;
 };
 

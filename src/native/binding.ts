@@ -69,6 +69,8 @@ export interface NativeBinding {
   slotRelease(slot: number, park: boolean): void;
   /** Moves a slot's tensor into a new NativeTensor, leaving the slot as slotRelease would. */
   slotToHandle(slot: number, park: boolean): NativeTensor;
+  /** The handle's alias slot (made on the first call; freed with the handle), or -1 when the table is full. */
+  slotAlias(handle: NativeTensor): number;
   backward(tensors: NativeTensor[], grads?: NativeTensor[], retainGraph?: boolean, createGraph?: boolean): void;
   grad(outputs: NativeTensor[], inputs: NativeTensor[], gradOutputs?: NativeTensor[], retainGraph?: boolean,
     createGraph?: boolean, allowUnused?: boolean): (NativeTensor | undefined)[];

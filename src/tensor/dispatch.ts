@@ -167,9 +167,9 @@ const OTHER_SLOT = 16;
 const BINARY = { add: BINARY_ADD, sub: BINARY_SUB, mul: BINARY_MUL, div: BINARY_DIV } as const;
 export type BinaryName = keyof typeof BINARY;
 
-/** A tensor operand of binaryCall: a Tensor, held in a slot (slot ≥ 0) or by its handle. */
+/** A tensor operand of binaryCall: a Tensor, named by a slot number (≥ 0) or by its handle. */
 export interface SlotOwner {
-  readonly slot: number;
+  operandSlot(): number;
   readonly handle: unknown;
 }
 
@@ -187,13 +187,12 @@ export function unboxable(a: unknown[], withAlpha: boolean): boolean {
 /**
  * add, sub, mul or div (code BINARY_*, + IN_PLACE) called unboxed (the addon's binaryOp: no
  * schema walk, no IValue stack) on Tensors that unboxable() or the Tensor methods accepted. Tensors
- * held in slots are passed by slot number, and the result comes back as one: no JS object is made
- * in the addon. Returns the new Tensor, or undefined in place.
+ * held in slots, and handles with an alias slot, are passed by slot number, and the result comes
+ * back as one: no JS object is made in the addon. Returns the new Tensor, or undefined in place.
  */
 export function binaryCall(code: number, self: SlotOwner, other: SlotOwner | number, alpha: number | undefined): unknown {
-  let s: NativeTensor | number;
-  if (self.slot >= 0) {
-    s = self.slot;
+  let s: NativeTensor | number = self.operandSlot();
+  if (s >= 0) {
     code |= SELF_SLOT;
   } else {
     s = self.handle as NativeTensor;
@@ -201,11 +200,13 @@ export function binaryCall(code: number, self: SlotOwner, other: SlotOwner | num
   let o: NativeTensor | number;
   if (typeof other === 'number') {
     o = other;
-  } else if (other.slot >= 0) {
-    o = other.slot;
-    code |= OTHER_SLOT;
   } else {
-    o = other.handle as NativeTensor;
+    o = other.operandSlot();
+    if (o >= 0) {
+      code |= OTHER_SLOT;
+    } else {
+      o = other.handle as NativeTensor;
+    }
   }
   const r = addon().binaryOp(code, s, o, alpha);
   if (r === undefined) return undefined;

@@ -53,6 +53,9 @@ const disposeSymbol: symbol = (Symbol as unknown as { dispose?: symbol }).dispos
 // variable, so that the public constructor cannot be given someone else's slot.
 let adopting = -1;
 
+const NO_ALIAS = -1;
+const USED_ONCE = -2;
+
 /** An operand that binaryCall takes as it is: a number, or a Tensor. */
 function direct(v: unknown): v is number | Tensor {
   return typeof v === 'number' || v instanceof Tensor;
@@ -67,6 +70,9 @@ export class Tensor extends HandleOwner {
   slot = -1;
   /** @internal Whether slots.ts's FinalizationRegistry watches this tensor (its slot is parked on release). */
   watched = false;
+  // The alias slot of the handle (native/slots.h) once it is an operand of binaryCall a second
+  // time; USED_ONCE after the first (most results are an operand once: no alias for them).
+  private alias = NO_ALIAS;
   private cachedShape: number[] | undefined;
   /** Set by keep(): the tensor survives the tidy() scope that created it. */
   kept = false;
@@ -95,6 +101,19 @@ export class Tensor extends HandleOwner {
     return this.h;
   }
 
+  /** @internal binaryCall's number for this tensor: its slot or its handle's alias slot; -1: pass the handle. */
+  operandSlot(): number {
+    if (this.slot >= 0) return this.slot;
+    const a = this.alias;
+    if (a >= 0 || this.h === undefined) return a;
+    if (a === NO_ALIAS) {
+      this.alias = USED_ONCE;
+      return -1;
+    }
+    this.alias = native().slotAlias(this.h);
+    return this.alias;
+  }
+
   get isDisposed(): boolean {
     return this.h === undefined && this.slot < 0;
   }
@@ -104,6 +123,7 @@ export class Tensor extends HandleOwner {
     if (this.h) {
       this.h.dispose();
       this.h = undefined;
+      this.alias = NO_ALIAS;
     } else if (this.slot >= 0) {
       const slot = this.slot;
       this.slot = -1;

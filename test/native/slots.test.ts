@@ -2,8 +2,9 @@
  * Results of add, sub, mul and div held in the addon's slot table (native/slots.h) instead of one
  * NativeTensor each: they count in memory(), are freed by dispose() and tidy(), move into a handle
  * when one is needed, and one that no scope frees is freed by the GC (src/tensor/slots.ts), while
- * a late registry callback never frees a newer tensor in a reused slot. The GC cases run in a
- * child process started with --expose-gc; the values are checked against closed forms.
+ * a late registry callback never frees a newer tensor in a reused slot. A handle used repeatedly as
+ * an operand is passed by an alias slot that ends with the handle. The GC cases run in a child
+ * process started with --expose-gc; the values are checked against closed forms.
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -104,6 +105,103 @@ describe('slot tensors', () => {
       ['ERR_TENSOR_DISPOSED', expect.stringContaining('Tensor is disposed')],
     ]);
     a.dispose();
+  });
+
+  it('a handle used again as an operand goes by an alias slot, which ends with the handle', () => {
+    const N = native();
+    const a = S.tensor([1, 2, 3]);
+    const b = S.tensor([4, 5, 6]);
+    const before = S.memory();
+    a.add(b).dispose();
+    const prod = a.mul(b);
+    const alias = N.slotAlias(a.handle);
+    expect(alias).toBeGreaterThanOrEqual(0);
+    expect(N.slotAlias(a.handle)).toBe(alias);
+    expect(prod.toArray()).toEqual([4, 10, 18]);
+    // The alias is the handle's own tensor: not counted again, and written by an in-place op.
+    expect(S.memory().numTensors).toBe(before.numTensors + 1);
+    a.add_(b, 2);
+    expect(a.toArray()).toEqual([9, 12, 15]);
+    const viaAlias = N.slotToHandle(N.binaryOp(8 + 1, alias, b.handle) as number, false);
+    expect(new S.Tensor(viaAlias).toArray()).toEqual([5, 7, 9]);
+    expect([err(() => N.slotRelease(alias, false)), err(() => N.slotToHandle(alias, false))]).toEqual([
+      ['ERR_INVALID_ARG', `Expected a slot that binaryOp returned for slot but received ${alias} of type number, the alias of a handle (freed with its handle)`],
+      ['ERR_INVALID_ARG', `Expected a slot that binaryOp returned for slot but received ${alias} of type number, the alias of a handle (freed with its handle)`],
+    ]);
+    // A disposed handle's alias names no tensor, and its number is not reused while the handle object lives.
+    const h = a.handle;
+    a.dispose();
+    expect(err(() => N.binaryOp(8, alias, b.handle))).toEqual(['ERR_TENSOR_DISPOSED', expect.stringContaining('Tensor is disposed')]);
+    expect(() => a.add(b)).toThrow(S.TensorDisposedError);
+    const fresh = b.add(b);
+    expect(fresh.slot).not.toBe(alias);
+    expect(h.isDisposed()).toBe(true);
+    // Disposing the handle behind the Tensor's back: the Tensor's alias fails as disposed, never aliases another tensor.
+    const c = S.tensor([7]);
+    c.mul(c).dispose();
+    c.mul(c).dispose();
+    c.handle.dispose();
+    expect(() => c.mul(b)).toThrow(S.TensorDisposedError);
+    expect(err(() => N.slotAlias(b as never))).toEqual(['ERR_INVALID_ARG', expect.stringContaining('Expected a Tensor handle for handle but received')]);
+    prod.dispose();
+    fresh.dispose();
+    b.dispose();
+  });
+
+  it('an alias slot is freed when its handle is garbage, and only then reused', () => {
+    const r = runChild(`
+      const N = require('./src/native').native();
+      const turns = async () => {
+        for (let k = 0; k < 20; k++) {
+          global.gc();
+          await new Promise((res) => setTimeout(res, 5));
+        }
+      };
+      const b = S.tensor([1, 2]);
+      const alias = (() => {
+        const t = S.tensor([10, 20]);
+        t.add(b).dispose();
+        t.add(b).dispose();
+        return N.slotAlias(t.handle);
+      })();
+      const early = b.add(b);
+      await turns();
+      const late = b.mul(b);
+      process.stdout.write(JSON.stringify({ early: early.slot !== alias, late: late.slot === alias, values: late.toArray() }));
+    `);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ early: true, late: true, values: [1, 4] });
+  });
+
+  it('add, sub, mul and div of tensors without autograd agree with closed forms: broadcasting, views, promotion, errors', () => {
+    const x = [[1, -2, 3], [4, 5, -6]];
+    const a = S.tensor(x);
+    const row = S.tensor([0.5, -1, 2]);
+    const ints = S.tensor([7, -7, 9], { dtype: 'int64' });
+    const three = S.tensor([2, 2, 4], { dtype: 'int64' });
+    const flat = (t: S.Tensor) => t.toArray();
+    expect(flat(a.add(row, 2))).toEqual([2, -4, 7, 5, 3, -2]);
+    expect(flat(a.t().sub(S.tensor([[1], [1], [1]])))).toEqual([0, 3, -3, 4, 2, -7]);
+    expect(flat(a.mul(row))).toEqual([0.5, 2, 6, 2, -5, -12]);
+    const q = ints.div(three);
+    expect(q.dtype).toBe('float32');
+    expect(flat(q)).toEqual([3.5, -3.5, 2.25]);
+    const mixed = ints.mul(S.tensor([0.5, 0.5, 0.5]));
+    expect([mixed.dtype, flat(mixed)]).toEqual(['float32', [3.5, -3.5, 4.5]]);
+    expect(flat(ints.sub(three, 3))).toEqual([1, -13, -3]);
+    const bools = S.tensor([1, 0], { dtype: 'bool' });
+    expect(() => bools.sub(bools)).toThrow(/Subtraction, the `-` operator, with two bool tensors is not supported/);
+    expect(() => a.add(S.tensor([1, 2]))).toThrow(/size of tensor a \(3\) must match the size of tensor b \(2\)/);
+    for (const t of [a, row, ints, three, q, mixed, bools]) t.dispose();
+  });
+
+  it('add, sub, mul and div still record autograd for an operand that requires grad', () => {
+    const w = S.tensor([1, 2, 3]).requiresGrad_();
+    const x = S.tensor([4, -5, 6]);
+    S.tidy(() => x.mul(w).add(w.div(x)).sub(x, 2).sum().backward());
+    expect(w.grad!.toArray()).toEqual([4 + 1 / 4, -5 - 1 / 5, 6 + 1 / 6].map(Math.fround));
+    w.dispose();
+    x.dispose();
   });
 
   it('one that no scope frees is freed by the GC; a late callback never frees a reused slot', () => {
