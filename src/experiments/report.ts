@@ -21,7 +21,7 @@ import { perLayerFlipsSpec, renderSvg, signFlipsSpec, testAccuracySpec, type Cur
 import { readFinal, readMetrics, scanRuns, type CorruptRun, type RunInfo } from './runs';
 import { recordSparsity, transferSparsity } from './run-sparsity';
 import { SPARSIFY_LABELS, SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
-import { configArg, flattenDotted, PRUNING_METHODS, runSparsity, type ExperimentConfig, type PruningMethod } from './schema';
+import { configArg, defaultScope, flattenDotted, PRUNING_METHODS, runSparsity, type ExperimentConfig, type PruningMethod } from './schema';
 
 export interface RunRecord extends RunInfo {
   final: FinalSummary | undefined;
@@ -76,9 +76,22 @@ const PRUNER_LABELS: Record<PruningMethod, string> = {
   synflow: 'SynFlow',
 };
 
-/** "Random", "Random + Sign-In", "SNIP", "Dense + Sign-In", "RiGL + Sign-In", "AC/DC", "IMP", ... */
+const DISTRIBUTION_LABELS: Record<string, string> = { erk: 'ERK', er: 'ER' };
+
+// A pruner's scope, where it is not the method's default: Magnitude by layer-wise ERK counts and
+// Magnitude by one global threshold are different masks and must not share a table row.
+function scopeLabel(pruning: ExperimentConfig['pruning']): string {
+  if (pruning.method === 'none' || pruning.scope === defaultScope(pruning.method)) return '';
+  if (pruning.scope === 'global') return ' (global)';
+  const d = pruning.distribution ?? 'erk';
+  return ` (layerwise ${DISTRIBUTION_LABELS[d] ?? d})`;
+}
+
+/** "Random", "Random + Sign-In", "SNIP", "Magnitude (layerwise ERK)", "Dense + Sign-In", "RiGL + Sign-In", "AC/DC", "IMP", ... */
 export function methodLabel(config: ExperimentConfig): string {
-  const method = config.transfer ? `Transfer (${config.transfer.kind})` : config.sparsify ? SPARSIFY_LABELS[config.sparsify.method] : PRUNER_LABELS[config.pruning.method];
+  const method = config.transfer
+    ? `Transfer (${config.transfer.kind})`
+    : config.sparsify ? SPARSIFY_LABELS[config.sparsify.method] : PRUNER_LABELS[config.pruning.method] + scopeLabel(config.pruning);
   return `${method}${config.signin.enabled ? ' + Sign-In' : ''}`;
 }
 

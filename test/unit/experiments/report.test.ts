@@ -33,6 +33,11 @@ describe('labels', () => {
     expect(methodLabel(c({ method: 'random', sparsity: 0.9 }, true))).toBe('Random + Sign-In');
     expect(methodLabel(c({ method: 'synflow', sparsity: 0.9 }, true))).toBe('SynFlow + Sign-In');
     expect(methodLabel(c({}, false))).toBe('Dense');
+    // A scope other than the method's default is part of the label: the masks differ.
+    expect(methodLabel(c({ method: 'magnitude', sparsity: 0.95, scope: 'layerwise' }, true))).toBe('Magnitude (layerwise ERK) + Sign-In');
+    expect(methodLabel(c({ method: 'snip', sparsity: 0.95, scope: 'layerwise', distribution: 'uniform' }, false))).toBe('SNIP (layerwise uniform)');
+    expect(methodLabel(c({ method: 'magnitude', sparsity: 0.95, scope: 'global' }, false))).toBe('Magnitude');
+    expect(methodLabel(c({ method: 'random', sparsity: 0.95, scope: 'global' }, false))).toBe('Random (global)');
     expect([0.8, 0.9, 0.95, 0.985].map(sparsityLabel)).toEqual(['80%', '90%', '95%', '98.5%']);
   });
 });
