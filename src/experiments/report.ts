@@ -21,7 +21,7 @@ import { perLayerFlipsSpec, renderSvg, signFlipsSpec, testAccuracySpec, type Cur
 import { readFinal, readMetrics, scanRuns, type CorruptRun, type RunInfo } from './runs';
 import { recordSparsity, transferSparsity } from './run-sparsity';
 import { SPARSIFY_LABELS, SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
-import { configArg, defaultScope, flattenDotted, PRUNING_METHODS, runSparsity, type ExperimentConfig, type PruningMethod } from './schema';
+import { configArg, DEFAULTS, defaultScope, flattenDotted, PRUNING_METHODS, runSparsity, type ExperimentConfig, type PruningMethod } from './schema';
 
 export interface RunRecord extends RunInfo {
   final: FinalSummary | undefined;
@@ -83,7 +83,7 @@ const DISTRIBUTION_LABELS: Record<string, string> = { erk: 'ERK', er: 'ER' };
 function scopeLabel(pruning: ExperimentConfig['pruning']): string {
   if (pruning.method === 'none' || pruning.scope === defaultScope(pruning.method)) return '';
   if (pruning.scope === 'global') return ' (global)';
-  const d = pruning.distribution ?? 'erk';
+  const d = pruning.distribution ?? DEFAULTS.pruning.distribution;
   return ` (layerwise ${DISTRIBUTION_LABELS[d] ?? d})`;
 }
 

@@ -14,7 +14,10 @@ import { native } from '../../src/native';
 const ROOT = path.resolve(__dirname, '../..');
 
 function runChild(body: string): { status: number | null; stdout: string; stderr: string } {
-  const script = `const S = require('./src');\n(async () => {\n${body}\n})().catch((e) => { console.error(e); process.exit(1); });`;
+  // turns(): garbage collections with event-loop turns between them, so that finalizers and
+  // FinalizationRegistry callbacks run.
+  const turns = 'const turns = async () => { for (let k = 0; k < 20; k++) { global.gc(); await new Promise((res) => setTimeout(res, 5)); } };';
+  const script = `const S = require('./src');\n${turns}\n(async () => {\n${body}\n})().catch((e) => { console.error(e); process.exit(1); });`;
   return spawnSync(process.execPath, ['--expose-gc', '--require', require.resolve('tsx/cjs'), '-e', script], {
     encoding: 'utf8', timeout: 60000, cwd: ROOT,
   });
@@ -151,12 +154,6 @@ describe('slot tensors', () => {
   it('an alias slot is freed when its handle is garbage, and only then reused', () => {
     const r = runChild(`
       const N = require('./src/native').native();
-      const turns = async () => {
-        for (let k = 0; k < 20; k++) {
-          global.gc();
-          await new Promise((res) => setTimeout(res, 5));
-        }
-      };
       const b = S.tensor([1, 2]);
       const alias = (() => {
         const t = S.tensor([10, 20]);
@@ -206,12 +203,6 @@ describe('slot tensors', () => {
 
   it('one that no scope frees is freed by the GC; a late callback never frees a reused slot', () => {
     const r = runChild(`
-      const turns = async () => {
-        for (let k = 0; k < 20; k++) {
-          global.gc();
-          await new Promise((res) => setTimeout(res, 5));
-        }
-      };
       const a = S.tensor([1, 2]);
       const b = S.tensor([3, 4]);
       const base = S.memory().numTensors;
