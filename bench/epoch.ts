@@ -2,9 +2,10 @@
  * One real training epoch: Fashion-MNIST (60k images, the IDX files installed by setup) with
  * `cifar_resnet_20` on 1 input channel, batch 128 (last partial batch dropped), 95% Random-ERK,
  * SGD (lr 0.1, momentum 0.9, weight decay 5e-4), 2 libtorch threads. Ours runs the toolkit's
- * Trainer over its DataLoader (in memory, toTensor + normalize, no workers); PyTorch
+ * Trainer over its DataLoader (in memory, toTensor + normalize, no workers) with its defaults
+ * (channelsLast 'auto': channels_last batches on the CPU with oneDNN); PyTorch
  * (bench/pytorch/fashion_epoch.py) runs the same epoch with torch.utils.data.DataLoader and the
- * same per-layer densities. Each run is a fresh process; the time blocked on the data loader
+ * same per-layer densities, in its default NCHW layout and again in channels_last by its recipe. Each run is a fresh process; the time blocked on the data loader
  * (waiting in next()) is reported for both. Goal (issue 9): epoch time ours / PyTorch ≤ 1.0.
  *
  *   npx tsx bench/epoch.ts [--steps N (cut the epoch short)] [--rounds 1] [--threads 2]
@@ -67,6 +68,10 @@ async function oursEpoch(p: EpochParams): Promise<EpochResult> {
   return { epochS, steps: source.waits.length, waitS: source.waits.reduce((a, b) => a + b, 0) / 1000, loss: metrics?.trainLoss ?? NaN, accuracy: metrics?.trainAcc ?? NaN };
 }
 
+type Impl = 'ours' | 'pytorch' | 'pytorchCl';
+const IMPLS: readonly Impl[] = ['ours', 'pytorch', 'pytorchCl'];
+const IMPL_NAMES: Record<Impl, string> = { ours: 'signin-torch (default: channels_last)', pytorch: 'PyTorch (default: NCHW)', pytorchCl: 'PyTorch (channels_last)' };
+
 export interface EpochOptions {
   steps?: number;
   rounds?: number;
@@ -79,35 +84,37 @@ export async function run(opts: EpochOptions = {}): Promise<{ markdown: string }
   const { model, densities } = await buildModel();
   model.dispose();
   const before = machine();
-  const ours: EpochResult[] = [];
-  const pytorch: EpochResult[] = [];
+  const results: Record<Impl, EpochResult[]> = { ours: [], pytorch: [], pytorchCl: [] };
   for (let r = 0; r < rounds; r++) {
-    const order = r % 2 === 0 ? ['ours', 'pytorch'] : ['pytorch', 'ours'];
-    for (const who of order) {
+    for (const who of IMPLS.map((_, i) => IMPLS[(i + r) % IMPLS.length])) {
       process.stderr.write(`epoch: ${who}, round ${r + 1}/${rounds}\n`);
-      if (who === 'ours') ours.push(runOurs<EpochResult>(__filename, p));
-      else pytorch.push(runPytorch<EpochResult>('fashion_epoch.py', { ...p, densities, root: ROOT }));
+      results[who].push(who === 'ours'
+        ? runOurs<EpochResult>(__filename, p)
+        : runPytorch<EpochResult>('fashion_epoch.py', { ...p, densities, root: ROOT, channelsLast: who === 'pytorchCl' }));
     }
   }
   const after = machine();
-  const ratio = median(ours.map((x) => x.epochS)) / median(pytorch.map((x) => x.epochS));
-  const row = (name: string, xs: EpochResult[]) => {
+  const epochs = (who: Impl) => results[who].map((x) => x.epochS);
+  const ratio = (ref: Impl) => median(epochs('ours')) / median(epochs(ref));
+  const paired = (ref: Impl) => median(epochs('ours').map((t, i) => t / epochs(ref)[i]));
+  const row = (who: Impl) => {
+    const xs = results[who];
     const blocked = xs.map((x) => (100 * x.waitS) / x.epochS);
-    return `| ${name} | ${xs[0].steps} | ${spread(xs.map((x) => x.epochS), 1)} | ${spread(xs.map((x) => (1000 * x.epochS) / x.steps), 1)} | `
+    return `| ${IMPL_NAMES[who]} | ${xs[0].steps} | ${spread(xs.map((x) => x.epochS), 1)} | ${spread(xs.map((x) => (1000 * x.epochS) / x.steps), 1)} | `
       + `${spread(xs.map((x) => x.waitS), 2)} (${median(blocked).toFixed(1)}%) | ${median(xs.map((x) => x.loss)).toFixed(3)} | ${(100 * median(xs.map((x) => x.accuracy))).toFixed(1)}% |`;
   };
   const markdown = [
     `Fashion-MNIST train split, cifar_resnet_20 with 1 input channel, batch 128 (last partial batch dropped), Random-ERK at 95% sparsity, `
       + `SGD (lr 0.1, momentum 0.9, weight decay 5e-4), ${p.threads} libtorch threads, ${p.steps ? `cut to ${p.steps} steps` : 'one whole epoch'}; `
-      + `${rounds} round(s), ours (Trainer + DataLoader, no workers) and PyTorch (torch.utils.data.DataLoader, no workers) alternating, each in a fresh process. `
+      + `${rounds} round(s), ours (Trainer + DataLoader, no workers, its default channels_last batches), PyTorch (torch.utils.data.DataLoader, no workers, NCHW) and PyTorch in channels_last (model and batches converted), the order rotating, each in a fresh process. `
       + 'Times in s (median, min–max over rounds); "blocked" is the time spent waiting for the next batch.',
     '',
     '| implementation | steps | epoch (s) | per step (ms) | blocked on the loader (s, % of epoch) | train loss | train accuracy |',
     '|---|---|---|---|---|---|---|',
-    row('signin-torch', ours),
-    row('PyTorch', pytorch),
+    ...IMPLS.map(row),
     '',
-    `Ratio ours / PyTorch (epoch time): **${ratio.toFixed(3)}**; goal ≤ 1.0: ${verdict(ratio <= 1, before, after)}.`,
+    `Epoch time ours / PyTorch's default: **${ratio('pytorch').toFixed(3)}** (paired ${paired('pytorch').toFixed(3)}); goal ≤ 1.0: ${verdict(ratio('pytorch') <= 1, before, after)}. `
+      + `Ours / PyTorch in channels_last: **${ratio('pytorchCl').toFixed(3)}** (paired ${paired('pytorchCl').toFixed(3)}); ≤ 1.0: ${verdict(ratio('pytorchCl') <= 1, before, after)}.`,
     '',
     machineNote(before, after),
   ].join('\n');

@@ -371,7 +371,8 @@ export function toMarkdown(r: LoaderBenchResult): string {
   return lines.join('\n');
 }
 
-const child = childParams<ChildParams>();
+// Only as the spawned script itself: bench/epoch.ts's children import this file (via loader-overhead).
+const child = require.main === module ? childParams<ChildParams>() : undefined;
 if (child) childMain<Measured | { cpuMsPerImage: Record<string, number> }>(() => (child.breakdown ? oursBreakdown(child) : oursChild(child)));
 else if (require.main === module) {
   const a = parseArgs(process.argv.slice(2));

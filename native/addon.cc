@@ -42,6 +42,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("cudaDeviceCount", Export<CudaDeviceCount>);
   fn("liveTensors", Export<LiveTensors>);
   fn("torchVersion", Export<TorchVersion>);
+  fn("hasMkldnn", Export<HasMkldnn>);
   fn("fromTypedArray", Export<FromTypedArrayExport>);
   fn("cpuMemoryStats", Export<CpuMemoryStats>);
   fn("emptyCpuCache", Export<EmptyCpuCacheExport>);

@@ -25,6 +25,7 @@ Napi::Value GetNumThreads(const Napi::CallbackInfo& info);
 Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info);
 Napi::Value LiveTensors(const Napi::CallbackInfo& info);
 Napi::Value TorchVersion(const Napi::CallbackInfo& info);
+Napi::Value HasMkldnn(const Napi::CallbackInfo& info);
 Napi::Value FromTypedArrayExport(const Napi::CallbackInfo& info);
 
 // memory/memory.cc

@@ -113,6 +113,10 @@ Napi::Value LiveTensors(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value HasMkldnn(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), at::hasMKLDNN());
+}
+
 Napi::Value TorchVersion(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), TORCH_VERSION);
 }

@@ -6,7 +6,8 @@ workers), masks with the per-layer densities that the toolkit's Random-ERK gave 
 masking around torch.optim.SGD (lr 0.1, momentum 0.9, weight decay 5e-4); loss and accuracy
 tracked per step as a training loop does.
 
-Parameters (JSON argv[1]): threads, batch, steps (0 = the whole epoch), densities {name: d}, root.
+Parameters (JSON argv[1]): threads, batch, steps (0 = the whole epoch), densities {name: d}, root,
+channelsLast (optional: the model and each batch channels_last, PyTorch's recipe for it).
 Prints {"epochS", "steps", "waitS", "loss", "accuracy"}.
 """
 import gzip
@@ -50,7 +51,7 @@ def main():
     missing = [n for n, q in model.named_parameters() if q.dim() in (2, 4) and n not in densities]
     if missing:
         raise SystemExit(f"no density for {missing}")
-    trainer = MaskedTrainer(model, densities, False, lr=0.1, momentum=0.9, weight_decay=5e-4)
+    trainer = MaskedTrainer(model, densities, False, lr=0.1, momentum=0.9, weight_decay=5e-4, channels_last=p.get("channelsLast", False))
     model.train()
     steps, wait, loss_sum, correct, seen = 0, 0.0, 0.0, 0, 0
     t0 = time.perf_counter()

@@ -1,7 +1,7 @@
 """Step time of the masked ResNet-20 by phase, the PyTorch side of bench/step-time.ts. One
 process is one round: warm-up steps, then timed steps on a pool of random batches.
 
-Parameters (JSON argv[1]): threads, steps, warmup, batch, density, signin.
+Parameters (JSON argv[1]): threads, steps, warmup, batch, density, signin, channelsLast (optional).
 Prints {"params", "forward", "backward", "optimizer", "total"}: per-step times in ms.
 """
 import time
@@ -16,7 +16,7 @@ def main():
     torch.set_num_threads(p["threads"])
     torch.manual_seed(0)
     model = ResNet20()
-    trainer = MaskedTrainer(model, p["density"], p["signin"])
+    trainer = MaskedTrainer(model, p["density"], p["signin"], channels_last=p.get("channelsLast", False))
     # A pool of batches: one repeated batch lets the loss collapse towards denormal numbers.
     pool = [(torch.randn(p["batch"], 3, 32, 32), torch.randint(0, 10, (p["batch"],))) for _ in range(4)]
     out = {"forward": [], "backward": [], "optimizer": [], "total": []}

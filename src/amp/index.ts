@@ -4,4 +4,4 @@ export { GradScaler } from './grad-scaler';
 export type { GradScalerOptions, GradScalerState, Steppable } from './grad-scaler';
 export { toChannelsLast, isChannelsLast } from './channels-last';
 export { MixedPrecision } from './mixed-precision';
-export type { MixedPrecisionOptions } from './mixed-precision';
+export type { ChannelsLastMode, MixedPrecisionOptions } from './mixed-precision';

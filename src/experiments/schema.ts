@@ -100,7 +100,7 @@ export const DEFAULTS = {
   threads: 0,
   evalEvery: 1,
   amp: false as 'bf16' | 'fp16' | false,
-  channelsLast: false,
+  channelsLast: 'auto' as boolean | 'auto',
   checkpoint: { keepEpochs: [] as number[], keepEvery: 0 },
 } as const;
 
@@ -269,7 +269,7 @@ export const ExperimentConfig = z.strictObject({
   evalEvery: z.number().int().min(1).default(D.evalEvery).describe('Evaluate on the test set every this many epochs (and after the last). Default 1.'),
   hessian: HessianSchema.optional().describe('Compute the top Hessian eigenvalue of the training loss at the final weights (power iteration on Hessian-vector products, in θ coordinates on the kept weights), stored in the last metrics row as topHessianEigenvalue. Default: not computed.'),
   amp: z.union([z.literal('bf16'), z.literal('fp16'), z.literal(false)]).default(D.amp).describe("Autocast the forward: 'bf16', 'fp16' (loss-scaled; CUDA only) or false. Default false."),
-  channelsLast: z.boolean().default(D.channelsLast).describe('channels_last (NHWC) inputs. Default false. Not hashed.'),
+  channelsLast: z.union([z.boolean(), z.literal('auto')]).default(D.channelsLast).describe("channels_last (NHWC) inputs: true, false or 'auto' (on the CPU when libtorch has oneDNN, whose NHWC convolutions are faster there; off on CUDA). Default 'auto'. Not hashed."),
   checkpoint: CheckpointSchema.prefault({}).describe('Checkpoints kept besides the rolling last two (docs/checkpoints.md). Default: none. Not hashed.'),
 });
 

@@ -84,6 +84,7 @@ export interface NativeBinding {
   cudaDeviceCount(): number;
   liveTensors(): { numTensors: number; numBytes: number };
   torchVersion(): string;
+  hasMkldnn(): boolean;
   cpuMemoryStats(): CpuMemoryStats;
   emptyCpuCache(): void;
   setCpuCacheLimit(bytes: number): void;

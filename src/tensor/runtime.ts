@@ -52,6 +52,15 @@ export const cuda = {
   },
 };
 
+/** The CPU backends this libtorch was built with, like torch.backends.mkldnn.is_available(). */
+export const backends = {
+  mkldnn: {
+    isAvailable(): boolean {
+      return native().hasMkldnn();
+    },
+  },
+};
+
 /** An independent CPU random generator, passed to random factories, init and data shuffling. */
 export class Generator extends HandleOwner {
   override readonly handle: NativeGenerator;

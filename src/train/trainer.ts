@@ -4,7 +4,7 @@
  * this loop only orders them.
  */
 import type { Logger } from 'pino';
-import { MixedPrecision, type AmpMode } from '../amp';
+import { MixedPrecision, type AmpMode, type ChannelsLastMode } from '../amp';
 import { EventLoopTurns } from '../event-loop';
 import { logger as rootLogger } from '../logger';
 import { crossEntropy } from '../nn/functional';
@@ -60,8 +60,8 @@ export interface TrainerOptions {
   device?: string;
   /** Autocast the forward: 'bf16', 'fp16' (with loss scaling; CUDA only) or false (default). */
   amp?: AmpMode;
-  /** channels_last inputs (default false). */
-  channelsLast?: boolean;
+  /** channels_last inputs: true, false or 'auto' (default: on the CPU when libtorch has oneDNN). */
+  channelsLast?: ChannelsLastMode;
   callbacks?: Callback[];
   logger?: Logger;
   progress?: boolean;

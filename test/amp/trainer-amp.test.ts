@@ -72,7 +72,7 @@ describePytorch('Trainer with amp bf16 and channelsLast on the CPU', () => {
 });
 
 describe('Trainer precision options', () => {
-  it('refuses fp16 on the CPU and a non-boolean channelsLast', () => {
+  it("refuses fp16 on the CPU and a channelsLast other than true, false or 'auto'", () => {
     const model = createToyModel();
     const optimizer = SGD.forModel(model, { lr: 0.1 });
     const base = { model, optimizer, train: { length: 0, async *[Symbol.asyncIterator]() {} } as BatchSource, epochs: 1, lr: () => 0.1 };

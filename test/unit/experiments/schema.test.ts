@@ -33,7 +33,7 @@ describe('ExperimentConfig', () => {
       threads: 0,
       evalEvery: 1,
       amp: false,
-      channelsLast: false,
+      channelsLast: 'auto',
       checkpoint: { keepEpochs: [], keepEvery: 0 },
     });
     expect(c.optimizer.lr).toBe(DEFAULTS.optimizer.lr);
