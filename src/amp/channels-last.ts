@@ -13,7 +13,10 @@ import { tensorHandle, type Tensor } from '../tensor/tensor';
 export function toChannelsLast(x: Tensor): Tensor {
   tensorHandle('x', x);
   if (x.shape.length !== 4) throw new InvalidArgumentError('x', 'a 4-D tensor [N, C, H, W] for channels_last', x);
-  return aten.contiguous(x, 'channels_last');
+  // A one-channel batch is contiguous in both formats, so contiguous() keeps its NCHW strides,
+  // which libtorch reads as NCHW (Fashion-MNIST ran its whole network in NCHW, measured): a
+  // clone gets the strides [H·W, 1, W, 1] that it reads as channels_last.
+  return x.shape[1] === 1 ? aten.clone(x, 'channels_last') : aten.contiguous(x, 'channels_last');
 }
 
 /** Whether a 4-D tensor is densely laid out channels_last: strides [H·W·C, 1, W·C, C]. */

@@ -5,7 +5,8 @@
  * (torch.backends.mkldnn.is_available(), and one NCHW SGD step from the same weights and batch).
  */
 import * as pino from 'pino';
-import { MixedPrecision, SGD, Trainer, backends, isChannelsLast, manualSeed, tidy, type BatchSource, type EpochMetrics, type Tensor } from '../../src';
+import { MixedPrecision, SGD, Trainer, backends, isChannelsLast, manualSeed, randn, tidy, type BatchSource, type EpochMetrics, type Tensor } from '../../src';
+import * as aten from '../../src/tensor/aten';
 import { describePytorch, runPytorch, toPy } from '../helpers/pytorch';
 import { TOY_MODEL_PYTHON, createToyModel, toyBatch } from '../helpers/toy-model';
 
@@ -41,6 +42,21 @@ describe("channelsLast 'auto'", () => {
     expect(new MixedPrecision({ device: 'cuda' }).channelsLast).toBe(false);
     expect(new MixedPrecision({ device: 'cpu', channelsLast: false }).channelsLast).toBe(false);
     expect(new MixedPrecision({ device: 'cuda', channelsLast: true }).channelsLast).toBe(true);
+  });
+
+  it('gives a one-channel batch strides libtorch reads as channels_last, and the format reaches the next layer', () => {
+    const strides = (t: Tensor) => [0, 1, 2, 3].map((d) => aten.stride(t, d));
+    tidy(() => {
+      // contiguous(channels_last) would keep [784, 784, 28, 1] (both formats at once), which
+      // libtorch reads as NCHW: the whole network then ran in NCHW.
+      const x = new MixedPrecision({ device: 'cpu', channelsLast: true }).input(randn([4, 1, 28, 28]));
+      expect(strides(x)).toEqual([784, 1, 28, 1]);
+      const model = createToyModel({ inChannels: 1, width: 4 });
+      const y = model.conv1.forward(x);
+      expect(y.shape).toEqual([4, 4, 28, 28]);
+      // oneDNN's NHWC convolution answers in NHWC (what the speed comes from); without it the layout is libtorch's choice.
+      if (backends.mkldnn.isAvailable()) expect(strides(y)).toEqual([28 * 28 * 4, 1, 28 * 4, 4]);
+    });
   });
 
   it('names the option and its values on a bad one', () => {
