@@ -201,6 +201,7 @@ export async function run(opts: MemoryOptions = {}): Promise<{ markdown: string;
     `Masked CIFAR ResNet-20 (random 90% sparsity), batch 128×3×32×32, SGD (lr 0.1, momentum 0.9, weight decay 1e-4), ${threads} libtorch threads, `
       + `${steps} steps per run, each run in a fresh process; samples every ${every} steps. `
       + '"yield" runs await setImmediate after each step, as the Trainer does; "noyield" runs the steps back to back. '
+      + 'Ours feeds channels_last batches (the Trainer\'s CPU default), PyTorch its default NCHW. '
       + `RSS in MB; growth from step ${startStep} to the last step; peak = VmHWM; faults per step = median over the ${every}-step windows after step ${startStep}.`,
     '',
     `| variant | steps | RSS @${startStep} | RSS @end | growth | peak RSS | minor faults / step | major faults / step | live tensors @end | ms / step | goals (growth < 5%, peak ≤ 1.3× PyTorch) |`,

@@ -5,10 +5,10 @@
  * (torch.backends.mkldnn.is_available(), and one NCHW SGD step from the same weights and batch).
  */
 import * as pino from 'pino';
-import { MixedPrecision, SGD, Trainer, backends, isChannelsLast, manualSeed, randn, tidy, type BatchSource, type EpochMetrics, type Tensor } from '../../src';
+import { MixedPrecision, SGD, Trainer, backends, isChannelsLast, manualSeed, randn, tidy, type EpochMetrics, type Tensor } from '../../src';
 import * as aten from '../../src/tensor/aten';
 import { describePytorch, runPytorch, toPy } from '../helpers/pytorch';
-import { TOY_MODEL_PYTHON, createToyModel, toyBatch } from '../helpers/toy-model';
+import { TOY_MODEL_PYTHON, createToyModel, oneBatch, toyBatch } from '../helpers/toy-model';
 
 const REFERENCE = `
 import torch.nn as nn
@@ -25,15 +25,6 @@ for n in ['conv1.weight', 'conv2.weight', 'fc.weight', 'bn1.running_mean']:
     out[n] = model.get_buffer(n).double() if 'running' in n else model.get_parameter(n).detach().double()
 res = {'loss': loss.item(), 'mkldnn': torch.backends.mkldnn.is_available()}
 `;
-
-function oneBatch(x: Tensor, y: Tensor): BatchSource {
-  return {
-    length: 1,
-    async *[Symbol.asyncIterator]() {
-      yield { x: x.clone(), y: y.clone() };
-    },
-  };
-}
 
 describe("channelsLast 'auto'", () => {
   it('is on for the CPU exactly when libtorch has oneDNN, and off for CUDA', () => {

@@ -6,7 +6,7 @@
 import * as pino from 'pino';
 import { SGD, Trainer, manualSeed, tidy, type BatchSource, type EpochMetrics, type Tensor } from '../../src';
 import { describePytorch, runPytorch, toPy } from '../helpers/pytorch';
-import { TOY_MODEL_PYTHON, createToyModel, toyBatch } from '../helpers/toy-model';
+import { TOY_MODEL_PYTHON, createToyModel, oneBatch, toyBatch } from '../helpers/toy-model';
 
 const REFERENCE = `
 import torch.nn as nn
@@ -26,15 +26,6 @@ for n in ['conv1.weight', 'conv2.weight', 'fc.weight']:
     out[n] = model.get_parameter(n).detach().double()
 res = loss.item()
 `;
-
-function oneBatch(x: Tensor, y: Tensor): BatchSource {
-  return {
-    length: 1,
-    async *[Symbol.asyncIterator]() {
-      yield { x: x.clone(), y: y.clone() };
-    },
-  };
-}
 
 describePytorch('Trainer with amp bf16 and channelsLast on the CPU', () => {
   it('one step matches PyTorch autocast + SGD', async () => {

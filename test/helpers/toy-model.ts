@@ -7,7 +7,7 @@
  */
 import {
   AdaptiveAvgPool2d, BatchNorm2d, Flatten, MaskedConv2d, MaskedLinear, MaxPool2d, Module, ReLU, Tensor, keep, randint,
-  randn, tidy, type Generator,
+  randn, tidy, type BatchSource, type Generator,
 } from '../../src';
 
 export interface ToyModelOptions {
@@ -62,6 +62,16 @@ export function toyBatch(
     x: keep(randn([n, opts.inChannels ?? 1, opts.imageSize ?? 8, opts.imageSize ?? 8], { generator: opts.generator })),
     y: keep(randint(0, opts.numClasses ?? 10, [n], { generator: opts.generator })),
   }));
+}
+
+/** A batch source of one epoch of one batch (clones of x and y, which stay the caller's). */
+export function oneBatch(x: Tensor, y: Tensor): BatchSource {
+  return {
+    length: 1,
+    async *[Symbol.asyncIterator]() {
+      yield { x: x.clone(), y: y.clone() };
+    },
+  };
 }
 
 /** The same architecture in PyTorch; defines `ToyNet(in_channels=1, width=4, num_classes=10)`. */
