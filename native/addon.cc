@@ -58,7 +58,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("cudaMemoryStats", Export<CudaMemoryStats>);
   fn("cudaResetPeakMemoryStats", Export<CudaResetPeakMemoryStats>);
   fn("setAllowTF32", Export<SetAllowTF32>);
-  fn("distAvailable", Export<DistAvailable>);
+  fn("distBackends", Export<DistBackends>);
   fn("distInit", Export<DistInit>);
   fn("distInfo", Export<DistInfo>);
   fn("distAllReduce", Export<DistAllReduce>);

@@ -42,7 +42,7 @@ Napi::Value SigninReset(const Napi::CallbackInfo& info);
 Napi::Value SigninSplit(const Napi::CallbackInfo& info);
 
 // distributed/process_group.cc
-Napi::Value DistAvailable(const Napi::CallbackInfo& info);
+Napi::Value DistBackends(const Napi::CallbackInfo& info);
 Napi::Value DistInit(const Napi::CallbackInfo& info);
 Napi::Value DistInfo(const Napi::CallbackInfo& info);
 Napi::Value DistAllReduce(const Napi::CallbackInfo& info);

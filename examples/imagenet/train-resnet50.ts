@@ -11,7 +11,7 @@
  *   npx tsx examples/imagenet/train-resnet50.ts <root> [--pruner random] [--sparsity 0.9] [--signin]
  *     [--epochs 90] [-b/--batch-size 256] [-j/--workers 8] [--device auto] [--runs-dir runs]
  *     [--resume <checkpoint>] [-e/--evaluate] [--nproc-per-node N --nnodes 1 --node-rank 0
- *     --master-addr 127.0.0.1 --master-port 29500 --dist-backend gloo]
+ *     --master-addr 127.0.0.1 --master-port 29500 --dist-backend gloo|nccl]
  *
  * The flags of pytorch/examples' imagenet/main.py: --batch-size is the global batch (split across
  * the workers), --resume starts a new run directory from a checkpoint file (a run directory
@@ -61,7 +61,7 @@ interface Flags {
   dryRun?: boolean;
   resume?: string;
   evaluate?: boolean;
-  distBackend: 'gloo' | 'nccl';
+  distBackend?: 'gloo' | 'nccl';
 }
 
 function number(kind: 'int' | 'posint' | 'float') {
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     .option('--dry-run', 'print the run directory and the resolved config, train nothing')
     .option('--resume <checkpoint>', 'start a new run directory from this checkpoint file (or, with --evaluate, evaluate it)')
     .option('-e, --evaluate', 'evaluate the checkpoint on val/ (top-1, top-5) and exit')
-    .addOption(new Option('--dist-backend <b>', 'process group backend').choices(['gloo', 'nccl']).default('gloo'))
+    .addOption(new Option('--dist-backend <b>', 'process group backend (default: nccl when training on CUDA and the addon has it, else gloo)').choices(['gloo', 'nccl']))
     .option('--nproc-per-node <n>', 'data-parallel workers on this machine (torchrun\'s --nproc-per-node)')
     .option('--nnodes <n>', 'machines in the job')
     .option('--node-rank <n>', 'this machine\'s index')
@@ -196,7 +196,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`run directory: ${run.dir} (${run.created ? 'new' : 'resuming'})\n`);
     process.stdout.write(`${what}, ${numClasses} classes, ${f.imageSize} px, ${f.epochs} epochs, batch ${f.batchSize}, lr ${config.optimizer.lr}\n`);
-    await trainFromConfig(config, run.dir);
+    await trainFromConfig(config, run.dir, { backend: f.distBackend });
   }
   // Rank 0 writes final.json, possibly after the other ranks returned.
   if (Number(process.env.RANK ?? 0) !== 0) return;

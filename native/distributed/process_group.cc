@@ -1,18 +1,23 @@
 // Data-parallel collectives on libtorch's own c10d: one process group per process (torch's
-// default group), Gloo over a TCPStore (MASTER_ADDR/PORT, like torchrun) or a FileStore. The
-// calls block the JS thread until the collective completes or fails: a dead or stuck peer
-// surfaces as an error after at most the group's timeout, never as a hang.
+// default group), Gloo (CPU tensors) or NCCL (CUDA builds; CUDA tensors) over a TCPStore
+// (MASTER_ADDR/PORT, like torchrun) or a FileStore. The calls block the JS thread until the
+// collective completes or fails: a dead or stuck peer surfaces as an error after at most the
+// group's timeout, never as a hang.
 //
 // Gloo of libtorch 1.13 has no AVG reduction (NCCL only), so "avg" is a sum followed by a
 // division. Many small tensors are reduced as flat buckets: one collective per bucket, not per
 // tensor (what DDP's reducer does; its per-parameter autograd hooks are not reachable from here).
 #include <napi.h>
 
+// pip's torch wheels ship no Gloo headers, so a build against one has NCCL (with CUDA) or nothing.
 #if __has_include(<gloo/context.h>) && __has_include(<torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>)
+#define SIGNIN_WITH_GLOO 1
+#endif
+#if defined(SIGNIN_WITH_GLOO) || defined(SIGNIN_WITH_NCCL)
 #define SIGNIN_WITH_C10D 1
 // libtorch's CMake config defines these for its users (Caffe2Targets.cmake); node-gyp does not,
 // and c10d's Gloo header compiles to nothing without them.
-#ifndef USE_C10D_GLOO
+#if defined(SIGNIN_WITH_GLOO) && !defined(USE_C10D_GLOO)
 #define USE_C10D_GLOO
 #endif
 #ifndef USE_DISTRIBUTED
@@ -20,8 +25,12 @@
 #endif
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include "distributed/c10d.h"
+#ifdef SIGNIN_WITH_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 #endif
 
 #include <ATen/ATen.h>
@@ -43,7 +52,10 @@ namespace {
 
 struct Group {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
+  c10::intrusive_ptr<C10dGroup> pg;
+  std::string backend;
+  // Where the backend's collectives run: CPU for Gloo, the rank's CUDA device for NCCL.
+  c10::Device device{c10::kCPU};
   int rank = 0;
   int size = 1;
   std::chrono::milliseconds timeout{0};
@@ -66,7 +78,7 @@ std::string Str(const Napi::Object& o, const char* key) {
   return v.As<Napi::String>().Utf8Value();
 }
 
-// Waits for a collective; Gloo's own timeout bounds the wait, a failed peer becomes an error.
+// Waits for a collective; the group's timeout bounds the wait, a failed peer becomes an error.
 void Wait(const c10::intrusive_ptr<c10d::Work>& work, const char* what) {
   try {
     work->wait();
@@ -91,13 +103,48 @@ void CheckCollectiveTensor(const at::Tensor& t, const std::string& name) {
   if (t.is_sparse()) throw ArgError(name + " must be dense for a collective");
 }
 
+// The tensor itself when it lives where the backend runs, else a copy there (NCCL reduces only
+// CUDA tensors; callers such as the evaluation means hold CPU ones). Results are copied back.
+at::Tensor OnGroupDevice(const Group& g, const at::Tensor& t) {
+  return t.device() == g.device ? t : t.to(g.device);
+}
+
 void AllReduceOne(Group& g, at::Tensor t, const std::string& op) {
-  std::vector<at::Tensor> ts{t};
+  std::vector<at::Tensor> ts{OnGroupDevice(g, t)};
   c10d::AllreduceOptions o;
   o.reduceOp = ParseOp(op);
   Wait(g.pg->allreduce(ts, o), "allReduce");
+  if (!ts[0].is_same(t)) t.copy_(ts[0]);
   if (op == "avg") t.div_(g.size);
 }
+
+std::string Backends() {
+  std::string list;
+#ifdef SIGNIN_WITH_GLOO
+  list += "'gloo'";
+#endif
+#ifdef SIGNIN_WITH_NCCL
+  list += list.empty() ? "'nccl'" : ", 'nccl'";
+#endif
+  return list;
+}
+
+#ifdef SIGNIN_WITH_GLOO
+c10::intrusive_ptr<C10dGroup> MakeGlooGroup(const Napi::Object& o, const c10::intrusive_ptr<c10d::Store>& store, int rank,
+                                            int size, std::chrono::milliseconds timeout) {
+  auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
+  Napi::Value dev = o.Get("interface");
+  if (dev.IsString()) {
+    opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(dev.As<Napi::String>().Utf8Value()));
+  } else if (o.Get("hostname").IsString()) {
+    opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(Str(o, "hostname")));
+  } else {
+    opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+  }
+  opts->threads = 2;
+  return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, opts);
+}
+#endif
 
 #endif
 
@@ -112,8 +159,15 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) throw ArgError("initProcessGroup: expected an options object");
   Napi::Object o = info[0].As<Napi::Object>();
   const std::string backend = Str(o, "backend");
-  if (backend != "gloo") {
-    throw ArgError("initProcessGroup: backend '" + backend + "' is not available in this build (CPU libtorch has only 'gloo')");
+  bool known = false;
+#ifdef SIGNIN_WITH_GLOO
+  known = known || backend == "gloo";
+#endif
+#ifdef SIGNIN_WITH_NCCL
+  known = known || backend == "nccl";
+#endif
+  if (!known) {
+    throw ArgError("initProcessGroup: backend '" + backend + "' is not available in this build (it has " + Backends() + ")");
   }
   const int rank = static_cast<int>(ToInt(o.Get("rank"), "options.rank"));
   const int size = static_cast<int>(ToInt(o.Get("worldSize"), "options.worldSize"));
@@ -141,19 +195,19 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
     throw ArgError("initProcessGroup: expected store 'tcp' or 'file' but received '" + kind + "'");
   }
   g->store->setTimeout(timeout);
-  auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
-  Napi::Value dev = o.Get("interface");
-  if (dev.IsString()) {
-    opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(dev.As<Napi::String>().Utf8Value()));
-  } else if (o.Get("hostname").IsString()) {
-    opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(Str(o, "hostname")));
-  } else {
-    opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
-  }
-  opts->threads = 2;
+  g->backend = backend;
   auto prefixed = c10::make_intrusive<c10d::PrefixStore>("signin/default_pg", g->store);
   try {
-    g->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, rank, size, opts);
+#ifdef SIGNIN_WITH_NCCL
+    if (backend == "nccl") {
+      const int device = static_cast<int>(ToInt(o.Get("device"), "options.device"));
+      g->device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(device));
+      g->pg = MakeNcclGroup(prefixed, rank, size, timeout, device);
+    }
+#endif
+#ifdef SIGNIN_WITH_GLOO
+    if (backend == "gloo") g->pg = MakeGlooGroup(o, prefixed, rank, size, timeout);
+#endif
   } catch (const c10::Error& e) {
     throw std::runtime_error(std::string("initProcessGroup: connecting the ranks failed: ") + e.what_without_backtrace());
   }
@@ -167,7 +221,7 @@ Napi::Value DistInfo(const Napi::CallbackInfo& info) {
   Napi::Object r = Napi::Object::New(env);
   r.Set("rank", group->rank);
   r.Set("worldSize", group->size);
-  r.Set("backend", "gloo");
+  r.Set("backend", group->backend);
   return r;
 }
 
@@ -226,7 +280,7 @@ Napi::Value DistBroadcast(const Napi::CallbackInfo& info) {
     while (j < ts.size() && ts[j].scalar_type() == ts[i].scalar_type() && ts[j].device() == ts[i].device()) j++;
     std::vector<at::Tensor> flat;
     for (size_t k = i; k < j; k++) flat.push_back(ts[k].reshape({-1}));
-    std::vector<at::Tensor> buf{at::cat(flat)};
+    std::vector<at::Tensor> buf{OnGroupDevice(g, at::cat(flat))};
     c10d::BroadcastOptions o;
     o.rootRank = root;
     Wait(g.pg->broadcast(buf, o), "broadcast");
@@ -246,10 +300,13 @@ Napi::Value DistAllGather(const Napi::CallbackInfo& info) {
   Group& g = Current("allGather");
   at::Tensor t = NativeTensor::From(env, info[0], "tensor");
   CheckCollectiveTensor(t, "tensor");
+  std::vector<at::Tensor> in{OnGroupDevice(g, t)};
   std::vector<std::vector<at::Tensor>> out(1);
-  for (int r = 0; r < g.size; r++) out[0].push_back(at::empty_like(t));
-  std::vector<at::Tensor> in{t};
+  for (int r = 0; r < g.size; r++) out[0].push_back(at::empty_like(in[0]));
   Wait(g.pg->allgather(out, in), "allGather");
+  if (!in[0].is_same(t)) {
+    for (auto& o : out[0]) o = o.to(t.device());
+  }
   return FromTensorList(env, out[0]);
 }
 
@@ -265,7 +322,16 @@ Napi::Value DistDestroy(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value DistAvailable(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), true); }
+Napi::Value DistBackends(const Napi::CallbackInfo& info) {
+  Napi::Array list = Napi::Array::New(info.Env());
+#ifdef SIGNIN_WITH_GLOO
+  list.Set(list.Length(), "gloo");
+#endif
+#ifdef SIGNIN_WITH_NCCL
+  list.Set(list.Length(), "nccl");
+#endif
+  return list;
+}
 
 #else
 
@@ -282,7 +348,7 @@ Napi::Value DistBroadcast(const Napi::CallbackInfo&) { Unavailable(); }
 Napi::Value DistAllGather(const Napi::CallbackInfo&) { Unavailable(); }
 Napi::Value DistBarrier(const Napi::CallbackInfo&) { Unavailable(); }
 Napi::Value DistDestroy(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
-Napi::Value DistAvailable(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), false); }
+Napi::Value DistBackends(const Napi::CallbackInfo& info) { return Napi::Array::New(info.Env()); }
 
 #endif
 

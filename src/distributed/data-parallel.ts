@@ -12,7 +12,7 @@ import { tensor } from '../tensor/creation';
 import type { Callback } from '../train/callbacks';
 import { DistributedDataParallel, type DistributedDataParallelOptions } from './ddp';
 import { distributedEnv } from './env';
-import { allReduce, destroyProcessGroup, initProcessGroup, isInitialized, type Backend } from './process-group';
+import { allReduce, availableBackends, destroyProcessGroup, initProcessGroup, isInitialized, type Backend } from './process-group';
 
 export interface EvalSums {
   loss: number;
@@ -79,6 +79,19 @@ export class DataParallelContext {
   finish(): void {
     if (this.worldSize > 1) destroyProcessGroup();
   }
+}
+
+/**
+ * This rank's device and default collective backend for a resolved device ('cpu', 'cuda',
+ * 'cuda:N'). Launched with several processes, a bare 'cuda' is the local rank's GPU (torchrun
+ * scripts' one GPU per process) and the backend is NCCL where the addon has it, as PyTorch users
+ * pick it for CUDA; Gloo otherwise.
+ */
+export function rankPlacement(device: string, env = distributedEnv()): { device: string; backend: Backend } {
+  const cuda = device.startsWith('cuda');
+  const backend: Backend = cuda && availableBackends().includes('nccl') ? 'nccl' : 'gloo';
+  if (device === 'cuda' && env && env.worldSize > 1) return { device: `cuda:${env.localRank}`, backend };
+  return { device, backend };
 }
 
 /**

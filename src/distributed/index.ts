@@ -1,5 +1,5 @@
 export {
-  initProcessGroup, isInitialized, getRank, getWorldSize, allReduce, broadcast, allGather, barrier, destroyProcessGroup,
+  initProcessGroup, isInitialized, availableBackends, getRank, getWorldSize, allReduce, broadcast, allGather, barrier, destroyProcessGroup,
 } from './process-group';
 export type { Backend, ReduceOp, InitProcessGroupOptions } from './process-group';
 export { DistributedDataParallel } from './ddp';
@@ -8,5 +8,5 @@ export { distributedEnv, workerEnv } from './env';
 export type { DistributedEnv } from './env';
 export { launch, launchIfRequested, parseLauncherFlags, freePort } from './launch';
 export type { LaunchOptions, LaunchResult, LauncherFlags } from './launch';
-export { DataParallelContext, dataParallelFromEnv } from './data-parallel';
+export { DataParallelContext, dataParallelFromEnv, rankPlacement } from './data-parallel';
 export type { EvalSums } from './data-parallel';

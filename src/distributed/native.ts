@@ -1,6 +1,7 @@
 /** The addon's c10d exports (native/distributed/process_group.cc), typed. */
 import { native } from '../native';
 import type { NativeTensor } from '../native';
+import type { Backend } from './process-group';
 
 export interface NativeInitOptions {
   backend: string;
@@ -14,12 +15,14 @@ export interface NativeInitOptions {
   /** Gloo device: a network interface (GLOO_SOCKET_IFNAME) or a hostname to bind; else the host's. */
   interface?: string;
   hostname?: string;
+  /** NCCL: the CUDA device index of this rank. */
+  device?: number;
 }
 
 export interface DistributedBinding {
-  distAvailable(): boolean;
+  distBackends(): Backend[];
   distInit(options: NativeInitOptions): void;
-  distInfo(): { rank: number; worldSize: number; backend: string } | null;
+  distInfo(): { rank: number; worldSize: number; backend: Backend } | null;
   distAllReduce(tensors: NativeTensor[], op: string, bucketBytes: number): void;
   distBroadcast(tensors: NativeTensor[], root: number): void;
   distAllGather(tensor: NativeTensor): NativeTensor[];

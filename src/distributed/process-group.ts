@@ -1,9 +1,11 @@
 /**
- * torch.distributed's functional surface over c10d's ProcessGroupGloo: one default group per
- * process. Collectives are synchronous and in place; a failed or vanished peer raises
- * ERR_DISTRIBUTED within the group's timeout.
+ * torch.distributed's functional surface over c10d's ProcessGroupGloo (CPU) and ProcessGroupNCCL
+ * (CUDA builds): one default group per process. Collectives are synchronous and in place; a
+ * failed or vanished peer raises ERR_DISTRIBUTED within the group's timeout. NCCL reduces on the
+ * rank's CUDA device: CPU tensors are copied there and back.
  */
 import { fromNative, ToolkitError } from '../errors';
+import { cuda } from '../tensor/runtime';
 import { Tensor, tensorHandle } from '../tensor/tensor';
 import { options as optionsArg, int } from '../validate';
 import { distributedEnv } from './env';
@@ -25,6 +27,11 @@ export interface InitProcessGroupOptions {
   initMethod?: string;
   /** Bound on every wait: rendezvous and each collective (default 60 000 ms). */
   timeoutMs?: number;
+  /**
+   * NCCL: the CUDA device index this rank's collectives run on. Default LOCAL_RANK, one device
+   * per local rank (what torchrun scripts do with torch.cuda.set_device(local_rank)).
+   */
+  device?: number;
 }
 
 const REDUCE_OPS: readonly ReduceOp[] = ['sum', 'avg', 'max', 'min', 'product'];
@@ -64,16 +71,25 @@ export function initProcessGroup(options: InitProcessGroupOptions = {}): void {
   const rank = int('rank', options.rank ?? env?.rank ?? 0, 0, worldSize - 1);
   const timeoutMs = int('timeoutMs', options.timeoutMs ?? 60_000, 1);
   const store = parseInitMethod(options.initMethod ?? 'env://');
-  const device = process.env.GLOO_SOCKET_IFNAME
+  const glooDevice = process.env.GLOO_SOCKET_IFNAME
     ? { interface: process.env.GLOO_SOCKET_IFNAME }
     : store.store === 'file' || LOOPBACK.has(store.host) ? { hostname: '127.0.0.1' } : {};
-  const b = distNative();
-  if (!b.distAvailable()) throw new ToolkitError('ERR_DISTRIBUTED', 'initProcessGroup: this build of the addon has no c10d (libtorch or Gloo headers were missing at build time)');
+  const available = availableBackends();
+  if (available.length === 0) throw new ToolkitError('ERR_DISTRIBUTED', 'initProcessGroup: this build of the addon has no c10d (libtorch or Gloo headers were missing at build time)');
+  if (!available.includes(backend)) {
+    throw new ToolkitError('ERR_DISTRIBUTED', `initProcessGroup: backend '${backend}' is not available in this build of the addon (it has ${available.map((a) => `'${a}'`).join(', ')}); NCCL needs a CUDA build of libtorch and nccl.h when the addon is built`);
+  }
+  const cudaDevice = backend === 'nccl' ? int('device', options.device ?? env?.localRank ?? 0, 0, Math.max(0, cuda.deviceCount() - 1)) : undefined;
   try {
-    b.distInit({ backend, rank, worldSize, timeoutMs, ...store, ...device });
+    distNative().distInit({ backend, rank, worldSize, timeoutMs, ...store, ...glooDevice, device: cudaDevice });
   } catch (err) {
     throw distError('initProcessGroup', err);
   }
+}
+
+/** The collective backends this build of the addon has: 'gloo' with Gloo headers, 'nccl' in CUDA builds with nccl.h. */
+export function availableBackends(): Backend[] {
+  return distNative().distBackends();
 }
 
 export function isInitialized(): boolean {

@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 import { checkDatasetFiles, createDataset, DataLoader, type Dataset } from '../data';
 import { removeStaleTemps } from '../atomic';
 import { logger, runLogger } from '../logger';
-import { dataParallelFromEnv, type DataParallelContext } from '../distributed/data-parallel';
+import { dataParallelFromEnv, rankPlacement, type DataParallelContext } from '../distributed/data-parallel';
+import type { Backend } from '../distributed/process-group';
 import { InvalidArgumentError } from '../errors';
 import { createModel, resolveModelOptions } from '../models';
 import { optimizerFor } from './optimizer';
@@ -33,6 +34,14 @@ import { configArg, DEFAULTS, type ExperimentConfig } from './schema';
 import { obj, str } from '../validate';
 import { configWarnings, notLearningWarning } from './training-warnings';
 import { applyTransfer, findTransferSource, writeTransferRecord } from './transfer';
+
+export interface TrainOptions {
+  /**
+   * The process group's backend when launched with several processes. Default: NCCL when the
+   * run trains on CUDA and the addon has NCCL, Gloo otherwise (rankPlacement).
+   */
+  backend?: Backend;
+}
 
 export interface RunResult {
   epoch: number;
@@ -163,20 +172,23 @@ function runName(config: ExperimentConfig): string {
  *
  * @param config the output of parseConfig (experiments/schema).
  * @param runDir the run's folder, usually createRunDir(runsDir, config).dir.
+ * @param options the process group's backend under `--nproc` (default: NCCL on CUDA where built, else Gloo).
  * @returns the last epoch, its test accuracy and the epoch it resumed from (0 for a new run).
  * @example
  * const config = parseConfig(JSON.parse(fs.readFileSync('cfg.json', 'utf8')));
  * await trainFromConfig(config, createRunDir('runs', config).dir);
  */
-export async function trainFromConfig(config: ExperimentConfig, runDir: string): Promise<RunResult> {
+export async function trainFromConfig(config: ExperimentConfig, runDir: string, options: TrainOptions = {}): Promise<RunResult> {
   checkTrainArgs(config, runDir);
-  const dp = dataParallelFromEnv();
+  const placement = rankPlacement(resolveDevice(config.device));
+  const dp = dataParallelFromEnv({ backend: options.backend ?? placement.backend });
+  const device = placement.device;
   try {
-    if (!dp.isMain) return await trainLogged(config, runDir, logger().child({ run: runDir, label: runName(config), rank: dp.rank }), dp);
+    if (!dp.isMain) return await trainLogged(config, runDir, logger().child({ run: runDir, label: runName(config), rank: dp.rank }), dp, device);
     const lock = acquireRunLock(runDir);
     const { log, close } = runLogger(runPaths(runDir).runLog, { run: runDir, label: runName(config) });
     try {
-      return await trainLogged(config, runDir, log, dp);
+      return await trainLogged(config, runDir, log, dp, device);
     } catch (e) {
       log.error({ err: e }, 'run failed');
       throw e;
@@ -189,9 +201,8 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string):
   }
 }
 
-async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger, dp: DataParallelContext): Promise<RunResult> {
+async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger, dp: DataParallelContext, device: string): Promise<RunResult> {
   if (config.threads > 0) setNumThreads(config.threads);
-  const device = resolveDevice(config.device);
   manualSeed(config.seed);
   for (const w of configWarnings(config)) log.warn(w);
 

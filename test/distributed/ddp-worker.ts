@@ -4,13 +4,14 @@
  * contiguous shards. Every rank draws its own initial weights and masks (seed + rank), so only
  * DDP's broadcast from rank 0 makes them agree. Writes the final state dict as JSON.
  *
- * argv[2]: JSON { mode: 'plain' | 'signin', steps, batch, initMethod, out, dieAtStep?, timeoutMs? }
+ * argv[2]: JSON { mode: 'plain' | 'signin', steps, batch, initMethod, out, dieAtStep?, timeoutMs?,
+ * backend? ('gloo' default), cuda? (train on cuda:LOCAL_RANK; test/cuda/nccl.test.ts) }
  */
 import * as fs from 'node:fs';
 import {
-  applySignIn, F, manualSeed, pruneModel, randint, randn, resetSignIn, setNumThreads, SGD, tidy, Generator,
+  applySignIn, F, manualSeed, pruneModel, randint, randn, resetSignIn, setAllowTF32, setNumThreads, SGD, tidy, Generator,
 } from '../../src';
-import { DistributedDataParallel, destroyProcessGroup, initProcessGroup } from '../../src/distributed';
+import { DistributedDataParallel, destroyProcessGroup, initProcessGroup, type Backend } from '../../src/distributed';
 import { ToyNet } from '../helpers/toy-model';
 
 interface Args {
@@ -21,6 +22,8 @@ interface Args {
   out: string;
   dieAtStep?: number;
   timeoutMs?: number;
+  backend?: Backend;
+  cuda?: boolean;
 }
 
 async function main(): Promise<void> {
@@ -28,19 +31,23 @@ async function main(): Promise<void> {
   const rank = Number(process.env.RANK);
   const world = Number(process.env.WORLD_SIZE);
   setNumThreads(1);
-  initProcessGroup({ backend: 'gloo', initMethod: a.initMethod, timeoutMs: a.timeoutMs ?? 30_000 });
+  const device = a.cuda ? `cuda:${process.env.LOCAL_RANK ?? 0}` : 'cpu';
+  // float32 against the CPU reference: no TF32 convolutions.
+  if (a.cuda) setAllowTF32(false);
+  initProcessGroup({ backend: a.backend ?? 'gloo', initMethod: a.initMethod, timeoutMs: a.timeoutMs ?? 30_000 });
   manualSeed(100 + rank);
   const model = new ToyNet({ width: 4 });
   await pruneModel(model, { method: 'random', sparsity: 0.5 });
   if (a.mode === 'signin') applySignIn(model, { beta: 1 });
   model.eval();
+  if (a.cuda) model.to(device);
   const ddp = new DistributedDataParallel(model);
   const opt = SGD.forModel(model, { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
 
-  const initial = model.stateDict().get('conv2.weight')!.toArray();
+  const initial = model.stateDict().get('conv2.weight')!.to('cpu').toArray();
   const gen = new Generator(7);
-  const x = randn([a.steps * a.batch, 1, 8, 8], { generator: gen });
-  const y = randint(0, 10, [a.steps * a.batch], { generator: gen });
+  const x = randn([a.steps * a.batch, 1, 8, 8], { generator: gen }).to({ device });
+  const y = randint(0, 10, [a.steps * a.batch], { generator: gen }).to({ device });
   const local = a.batch / world;
   for (let s = 0; s < a.steps; s++) {
     if (a.dieAtStep === s && rank === world - 1) process.kill(process.pid, 'SIGKILL');
@@ -56,7 +63,7 @@ async function main(): Promise<void> {
     if (a.mode === 'signin' && s === Math.floor(a.steps / 2)) resetSignIn(model);
   }
   const state: Record<string, number[]> = {};
-  for (const [k, t] of model.stateDict()) state[k] = Array.from(t.data(), Number);
+  for (const [k, t] of model.stateDict()) state[k] = Array.from(t.to('cpu').data(), Number);
   fs.writeFileSync(a.out, JSON.stringify({ rank, world, state, initial, syncs: ddp.stats.syncs }));
   destroyProcessGroup();
 }

@@ -5,41 +5,13 @@
  * drew its own; a rank killed mid-run makes the survivor fail with ERR_DISTRIBUTED, not hang, and
  * so does a rank whose peers never join.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { maxAbsDiff, runDdpRank, trainDdp, TSX } from '../helpers/ddp-ranks';
 
 const ROOT = path.resolve(__dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
-const WORKER = path.join(__dirname, 'ddp-worker.ts');
-
-interface Result {
-  rank: number;
-  state: Record<string, number[]>;
-  initial: number[];
-  syncs: number;
-}
-
-interface Exit {
-  code: number | null;
-  stderr: string;
-  ms: number;
-}
-
-function runRank(rank: number, world: number, args: object): Promise<Exit> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(TSX, [WORKER, JSON.stringify(args)], {
-      cwd: ROOT,
-      env: { ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(world), OMP_NUM_THREADS: '1' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stderr, ms: Date.now() - t0 }));
-  });
-}
 
 let dir: string;
 beforeAll(() => {
@@ -47,25 +19,9 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function train(mode: 'plain' | 'signin', world: number): Promise<Result[]> {
-  const tag = `${mode}-${world}`;
-  const initMethod = `file://${path.join(dir, `store-${tag}`)}`;
-  const outs = Array.from({ length: world }, (_, r) => path.join(dir, `${tag}-rank${r}.json`));
-  const exits = await Promise.all(outs.map((out, r) => runRank(r, world, { mode, steps: 4, batch: 16, initMethod, out })));
-  exits.forEach((e) => expect({ code: e.code, stderr: e.stderr }).toEqual({ code: 0, stderr: '' }));
-  return outs.map((o) => JSON.parse(fs.readFileSync(o, 'utf8')) as Result);
-}
-
-function maxAbsDiff(a: Record<string, number[]>, b: Record<string, number[]>): Record<string, number> {
-  expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
-  const out: Record<string, number> = {};
-  for (const k of Object.keys(a)) out[k] = Math.max(0, ...a[k].map((v, i) => Math.abs(v - b[k][i])));
-  return out;
-}
-
 describe.each(['plain', 'signin'] as const)('DDP over Gloo (%s)', (mode) => {
   it('2 ranks with batch B/2 each match 1 process with batch B', async () => {
-    const [one, two] = await Promise.all([train(mode, 1), train(mode, 2)]);
+    const [one, two] = await Promise.all([trainDdp(dir, `${mode}-1`, 1, { mode }), trainDdp(dir, `${mode}-2`, 2, { mode })]);
     expect(two[0].syncs).toBe(4);
     // The ranks hold identical tensors: masks, factors and weights (each rank drew its own at start).
     for (const d of Object.values(maxAbsDiff(two[0].state, two[1].state))) expect(d).toBe(0);
@@ -84,7 +40,7 @@ describe.each(['plain', 'signin'] as const)('DDP over Gloo (%s)', (mode) => {
 it('a rank killed mid-run makes the other fail with ERR_DISTRIBUTED within the timeout', async () => {
   const initMethod = `file://${path.join(dir, 'store-kill')}`;
   const args = (r: number) => ({ mode: 'plain', steps: 6, batch: 16, initMethod, out: path.join(dir, `kill-${r}.json`), dieAtStep: 2, timeoutMs: 10_000 });
-  const [survivor, killed] = await Promise.all([runRank(0, 2, args(0)), runRank(1, 2, args(1))]);
+  const [survivor, killed] = await Promise.all([runDdpRank(0, 2, args(0)), runDdpRank(1, 2, args(1))]);
   // SIGKILL: tsx's wrapper process reports it as 128 + 9.
   expect(killed.code === null || killed.code === 137).toBe(true);
   expect(survivor.code).toBe(3);

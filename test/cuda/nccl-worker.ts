@@ -1,0 +1,40 @@
+/**
+ * One rank of nccl.test.ts: joins an NCCL group (FileStore at argv[2]) on cuda:LOCAL_RANK, runs
+ * each collective on CUDA tensors and on CPU tensors (which NCCL cannot reduce: the addon copies
+ * them to the rank's device and back), and writes what it saw as JSON to argv[3].
+ */
+import * as fs from 'node:fs';
+import { tensor } from '../../src';
+import { allGather, allReduce, barrier, broadcast, destroyProcessGroup, getRank, getWorldSize, initProcessGroup } from '../../src/distributed';
+
+initProcessGroup({ backend: 'nccl', initMethod: `file://${process.argv[2]}`, timeoutMs: 30_000 });
+const r = getRank();
+const dev = `cuda:${process.env.LOCAL_RANK ?? 0}`;
+const seen: Record<string, { device: string; values: number[] }> = {};
+const record = (name: string, t: ReturnType<typeof tensor>): void => {
+  seen[name] = { device: t.device, values: Array.from(t.to('cpu').data(), Number) };
+};
+for (const where of ['cuda', 'cpu'] as const) {
+  const on = (values: number[]) => (where === 'cuda' ? tensor(values).to({ device: dev }) : tensor(values));
+  const sum = on([r + 1, 10 * (r + 1)]);
+  allReduce(sum);
+  record(`${where} sum`, sum);
+  const avg = on([r + 1]);
+  allReduce(avg, { op: 'avg' });
+  record(`${where} avg`, avg);
+  const max = on([r]);
+  allReduce(max, { op: 'max' });
+  record(`${where} max`, max);
+  // Two tensors travel as one flat bucket.
+  const pair = [on([r, 2 * r]), on([3 * r])];
+  allReduce(pair);
+  record(`${where} bucket 0`, pair[0]);
+  record(`${where} bucket 1`, pair[1]);
+  const b = on([r + 100, r + 200]);
+  broadcast(b, getWorldSize() - 1);
+  record(`${where} broadcast`, b);
+  allGather(on([r * 2])).forEach((g, i) => record(`${where} gathered ${i}`, g));
+}
+barrier();
+fs.writeFileSync(process.argv[3], JSON.stringify({ rank: r, worldSize: getWorldSize(), seen }));
+destroyProcessGroup();

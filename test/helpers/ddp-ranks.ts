@@ -1,0 +1,54 @@
+/**
+ * Runs ranks of test/distributed/ddp-worker.ts as child processes (Gloo or NCCL, FileStore) and
+ * compares their final state dicts: shared by the loopback DDP tests and the NCCL tests.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+export const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+const WORKER = path.join(ROOT, 'test/distributed/ddp-worker.ts');
+
+export interface DdpResult {
+  rank: number;
+  state: Record<string, number[]>;
+  initial: number[];
+  syncs: number;
+}
+
+export interface DdpExit {
+  code: number | null;
+  stderr: string;
+  ms: number;
+}
+
+export function runDdpRank(rank: number, world: number, args: object): Promise<DdpExit> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(TSX, [WORKER, JSON.stringify(args)], {
+      cwd: ROOT,
+      env: { ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(world), OMP_NUM_THREADS: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stderr, ms: Date.now() - t0 }));
+  });
+}
+
+/** Trains `world` ranks of the worker to the end (4 steps, global batch 16) and reads each rank's result. */
+export async function trainDdp(dir: string, tag: string, world: number, args: { mode: 'plain' | 'signin'; backend?: string; cuda?: boolean }): Promise<DdpResult[]> {
+  const initMethod = `file://${path.join(dir, `store-${tag}`)}`;
+  const outs = Array.from({ length: world }, (_, r) => path.join(dir, `${tag}-rank${r}.json`));
+  const exits = await Promise.all(outs.map((out, r) => runDdpRank(r, world, { steps: 4, batch: 16, ...args, initMethod, out })));
+  exits.forEach((e) => expect({ code: e.code, stderr: e.stderr }).toEqual({ code: 0, stderr: '' }));
+  return outs.map((o) => JSON.parse(fs.readFileSync(o, 'utf8')) as DdpResult);
+}
+
+export function maxAbsDiff(a: Record<string, number[]>, b: Record<string, number[]>): Record<string, number> {
+  expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(a)) out[k] = Math.max(0, ...a[k].map((v, i) => Math.abs(v - b[k][i])));
+  return out;
+}
