@@ -16,6 +16,17 @@ if(_signin_python AND NOT DEFINED ENV{SIGNIN_TORCH_NO_PYTHON})
   endif()
 endif()
 
+# TorchConfig finds its Caffe2 config and libc10 with PATHS, which CMake searches after the system
+# prefixes: beside a Debian libtorch-dev, a pip torch's headers were paired with Debian's 1.13
+# libraries. Putting the chosen libtorch's prefix first makes every lookup inside it win.
+foreach(_signin_torch_dir IN LISTS Torch_DIR _signin_torch_hints)
+  if(EXISTS "${_signin_torch_dir}/TorchConfig.cmake")
+    get_filename_component(_signin_torch_prefix "${_signin_torch_dir}/../../.." ABSOLUTE)
+    list(PREPEND CMAKE_PREFIX_PATH "${_signin_torch_prefix}")
+    break()
+  endif()
+endforeach()
+
 find_package(Torch QUIET HINTS ${_signin_torch_hints})
 if(NOT Torch_FOUND)
   message(FATAL_ERROR
@@ -25,6 +36,12 @@ if(NOT Torch_FOUND)
     "(/usr/lib/x86_64-linux-gnu/cmake/Torch).\n"
     "Install it with: sudo apt-get install -y libtorch-dev   (Debian/Ubuntu)\n"
     "or point LIBTORCH at an unpacked libtorch, or Torch_DIR at its share/cmake/Torch.")
+endif()
+get_filename_component(_signin_torch_cmake "${Torch_DIR}/.." ABSOLUTE)
+get_filename_component(_signin_caffe2_cmake "${Caffe2_DIR}/.." ABSOLUTE)
+if(NOT _signin_torch_cmake STREQUAL _signin_caffe2_cmake)
+  message(FATAL_ERROR "signin-torch: TorchConfig (${Torch_DIR}) and Caffe2Config (${Caffe2_DIR}) "
+    "come from two libtorch installs; clear the CMake cache or set Torch_DIR.")
 endif()
 message(STATUS "signin-torch: libtorch ${Torch_VERSION} from ${Torch_DIR}")
 

@@ -5,6 +5,12 @@
 
 #include <torch/csrc/api/include/torch/version.h>
 
+// An undefined macro reads as 0 in #if, which would silently take every 1.13 path (2.x moved the
+// definitions to torch/headeronly/version.h, which this header still reaches).
+#ifndef TORCH_VERSION_MAJOR
+#error "signin-torch: the libtorch headers define no TORCH_VERSION_MAJOR"
+#endif
+
 // True when the libtorch being compiled against is at least major.minor.
 #define SIGNIN_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))

@@ -23,7 +23,9 @@
 # time box; default 1, 4 in a dry run), SIGNIN_GPU_STEPS (space-separated subset of the steps),
 # SIGNIN_GPU_BUILD_DIR (default build-gpu, build-gpu-dry in a dry run), SIGNIN_GPU_ADDON (an
 # addon built elsewhere, for the steps after build), SIGNIN_GPU_TESTS (jest arguments; default
-# test/cuda and test/amp without gpu-check.test.ts), SIGNIN_CUDA_ARCH (default 90: the H200), PYTHON.
+# test/cuda and test/amp without gpu-check.test.ts), SIGNIN_CUDA_ARCH (default 90: the H200), PYTHON,
+# SIGNIN_GPU_TORCH_DIR (dry run only: the Torch_DIR to build against instead of Debian's; set by
+# scripts/libtorch2-check.sh, which runs this configure and build against a pip wheel's libtorch 2.x).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -120,16 +122,24 @@ step_modules() {
 }
 
 step_configure() {
-  local args=(-S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  local args=(-S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
     "-DCMAKE_JS_INC=$root/node_modules/node-api-headers/include")
   if [[ $dry == 0 ]]; then
     local prefix
     prefix="$("$python" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')" || return 1
-    args+=("-DTorch_DIR=$prefix/Torch" -DCMAKE_CUDA_ARCHITECTURES="${SIGNIN_CUDA_ARCH:-90}")
+    # Torch's CMake config (Caffe2 public/cuda.cmake) sets CMAKE_CUDA_ARCHITECTURES to OFF and adds
+    # -gencode flags for TORCH_CUDA_ARCH_LIST; unset, it probes the GPU and, where that fails, adds
+    # "common" archs down to sm_50, which CUDA 13's nvcc rejects (seen with the 2.13 wheel's config).
+    local arch="${SIGNIN_CUDA_ARCH:-90}" digits
+    digits="${arch%%[!0-9]*}"
+    args+=("-DTorch_DIR=$prefix/Torch" -DCMAKE_CUDA_ARCHITECTURES="$arch"
+      "-DTORCH_CUDA_ARCH_LIST=${digits:0:${#digits}-1}.${digits: -1}${arch#"$digits"}")
     command -v nvcc >/dev/null && args+=("-DCMAKE_CUDA_COMPILER=$(command -v nvcc)")
   else
-    # The python3 first on PATH may be another torch than Debian's: build against the system one.
+    # The python3 first on PATH may be another torch than Debian's: build against the system one,
+    # or against SIGNIN_GPU_TORCH_DIR (scripts/libtorch2-check.sh: a pip wheel's CPU libtorch 2.x).
     export SIGNIN_TORCH_NO_PYTHON=1
+    [[ -n "${SIGNIN_GPU_TORCH_DIR:-}" ]] && args+=("-DTorch_DIR=$SIGNIN_GPU_TORCH_DIR")
   fi
   echo "cmake ${args[*]}"
   local out rc

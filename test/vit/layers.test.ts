@@ -6,7 +6,7 @@
  */
 import {
   DropPath, GELU, InvalidArgumentError, LayerNorm, MultiHeadAttention, attentionKernel, createModel, dropPath, gelu, init,
-  layerNorm, manualSeed, noGrad, randn, scaledDotProductAttention, tidy, zeros, type Tensor,
+  layerNorm, manualSeed, noGrad, randn, scaledDotProductAttention, tidy, torchVersion, zeros, type Tensor,
 } from '../../src';
 import { describeWithTorch, expectClose, runTorch } from '../helpers/torch-ref';
 import { VIT_MODULES } from './vit-reference';
@@ -85,8 +85,9 @@ describeWithTorch('ViT against a PyTorch reference with timm names (float64)', (
 });
 
 describe('transformer layers: kernels, statistics and bad input', () => {
-  test('libtorch 1.13 has the differentiable sdpa precursor and the model uses it', () => {
-    expect(attentionKernel()).toBe('sdpa_1_13');
+  test('the model uses the fused kernel of its libtorch: the sdpa precursor on 1.13, sdpa on 2.x', () => {
+    const major = Number(torchVersion().split('.')[0]);
+    expect(attentionKernel()).toBe(major >= 2 ? 'sdpa' : 'sdpa_1_13');
   });
 
   test('DropPath keeps whole samples with probability 1 − p, scaled by 1/(1 − p); identity in eval', () => {
