@@ -5,7 +5,8 @@
 # build-torch2/libtorch/, and runs scripts/gpu-check.sh's configure, build, smoke and tests steps
 # against it (its dry run with SIGNIN_GPU_TORCH_DIR: the GPU machine's cmake and ninja invocation,
 # without CUDA). Then it parses the CUDA-only code (#ifdef SIGNIN_WITH_CUDA) against the wheel's
-# c10/cuda headers, with the same flags, where a CUDA toolkit's headers are here.
+# c10/cuda headers, with the same flags, and compiles the .cu kernels with that toolkit's nvcc,
+# where a CUDA toolkit is here.
 #
 #   bash scripts/libtorch2-check.sh          the native, amp, distributed, vit and leak suites
 #   bash scripts/libtorch2-check.sh --quick  only the suites of the version-dependent code
@@ -94,7 +95,9 @@ if [[ -z "$cuda_inc" ]]; then
 else
   status=ok
   : > "$OUT/logs/cuda-syntax.log"
-  for src in $(grep -rl '^#ifdef SIGNIN_WITH_CUDA' native --include='*.cc'); do
+  # process_group.cc: its NCCL half (the group code around native/distributed/nccl.cc, which needs
+  # nccl.h and so compiles only on the GPU machine).
+  for src in $(grep -rl '^#ifdef SIGNIN_WITH_CUDA' native --include='*.cc') native/distributed/process_group.cc; do
     cmd="$(node -e '
       const [db, file] = process.argv.slice(1);
       const e = require(db).find((x) => x.file.endsWith("/" + file));
@@ -102,11 +105,25 @@ else
       console.log(e.command.replace(/ -o \S+/, ""));
     ' "$work/build/compile_commands.json" "$src")" || { status="failed (no compile command for $src)"; break; }
     echo "$src" >> "$OUT/logs/cuda-syntax.log"
-    if ! (cd "$work/build" && eval "$cmd -fsyntax-only -DSIGNIN_WITH_CUDA -DC10_CUDA_NO_CMAKE_CONFIGURE_FILE -isystem $cuda_inc") \
+    if ! (cd "$work/build" && eval "$cmd -fsyntax-only -DSIGNIN_WITH_CUDA -DSIGNIN_WITH_NCCL -DC10_CUDA_NO_CMAKE_CONFIGURE_FILE -isystem $cuda_inc") \
       >> "$OUT/logs/cuda-syntax.log" 2>&1; then
       status="failed ($src)"
     fi
   done
+  # The kernels themselves: nvcc compiles the .cu files against the same headers (no link: the
+  # wheel has no libtorch_cuda).
+  nvcc="$cuda_inc/../bin/nvcc"
+  if [[ $status == ok && -x "$nvcc" ]]; then
+    for src in $(find native -name '*.cu'); do
+      echo "$src (nvcc)" >> "$OUT/logs/cuda-syntax.log"
+      if ! "$nvcc" -std=c++17 -arch="sm_${SIGNIN_CUDA_ARCH:-90}" -c "$src" -o "$work/build/cuda-check.o" -Inative \
+        -I"$libtorch/torch/include" -I"$libtorch/torch/include/torch/csrc/api/include" \
+        -DSIGNIN_WITH_CUDA -DC10_CUDA_NO_CMAKE_CONFIGURE_FILE >> "$OUT/logs/cuda-syntax.log" 2>&1; then
+        status="failed ($src)"
+      fi
+    done
+    rm -f "$work/build/cuda-check.o"
+  fi
 fi
 printf 'cuda-syntax\t%s\t%s\n' "$status" "$((SECONDS - t0))" >> "$OUT/summary.tsv"
 echo "libtorch2-check: cuda-syntax: $status" >&2
