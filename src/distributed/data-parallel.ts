@@ -5,7 +5,8 @@
  * keep writers (checkpoints, metrics, reports) on rank 0, and combine evaluation over the shards.
  * With WORLD_SIZE unset or 1 every piece is the identity, so a runner calls them unconditionally.
  */
-import { IssuesError, ToolkitError } from '../errors';
+import { InvalidArgumentError, IssuesError, ToolkitError } from '../errors';
+import { int, obj } from '../validate';
 import { DistributedSampler, type Sampler } from '../data/sampler';
 import type { Module } from '../nn/module';
 import { tensor } from '../tensor/creation';
@@ -88,6 +89,14 @@ export class DataParallelContext {
  * pick it for CUDA; Gloo otherwise.
  */
 export function rankPlacement(device: string, env = distributedEnv()): { device: string; backend: Backend } {
+  if (typeof device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(device)) {
+    throw new InvalidArgumentError('device', "a resolved device: 'cpu', 'cuda' or 'cuda:N'", device);
+  }
+  if (env !== undefined) {
+    obj('env', env, 'torchrun\'s variables as distributedEnv() gives them, or undefined');
+    int('env.worldSize', env.worldSize, 1);
+    int('env.localRank', env.localRank, 0);
+  }
   const cuda = device.startsWith('cuda');
   const backend: Backend = cuda && availableBackends().includes('nccl') ? 'nccl' : 'gloo';
   if (device === 'cuda' && env && env.worldSize > 1) return { device: `cuda:${env.localRank}`, backend };

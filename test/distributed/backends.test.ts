@@ -53,3 +53,11 @@ it('places each rank: a bare cuda is the local rank\'s GPU with NCCL where built
   expect(rankPlacement('cuda', env(1, 0))).toEqual({ device: 'cuda', backend: ncclOnCuda });
   expect(rankPlacement('cpu', env(2, 1))).toEqual({ device: 'cpu', backend: 'gloo' });
 });
+
+it('rankPlacement names a bad device or env', () => {
+  const bad = errorOf(() => rankPlacement('gpu'));
+  expect(bad.code).toBe('ERR_INVALID_ARG');
+  expect(bad.message).toMatch(/device.*'cpu', 'cuda' or 'cuda:N'.*gpu/);
+  expect(errorOf(() => rankPlacement(10n as unknown as string)).message).toMatch(/device/);
+  expect(errorOf(() => rankPlacement('cuda', { ...env(2, 0), localRank: -1 })).message).toMatch(/env\.localRank/);
+});
