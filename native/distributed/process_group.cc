@@ -35,6 +35,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -47,6 +48,19 @@
 namespace signin {
 
 namespace {
+
+// The collective backends compiled in: Gloo where its headers were found, NCCL in CUDA builds with nccl.h.
+const std::vector<std::string>& BuiltBackends() {
+  static const std::vector<std::string> list{
+#ifdef SIGNIN_WITH_GLOO
+      "gloo",
+#endif
+#ifdef SIGNIN_WITH_NCCL
+      "nccl",
+#endif
+  };
+  return list;
+}
 
 #ifdef SIGNIN_WITH_C10D
 
@@ -118,17 +132,6 @@ void AllReduceOne(Group& g, at::Tensor t, const std::string& op) {
   if (op == "avg") t.div_(g.size);
 }
 
-std::string Backends() {
-  std::string list;
-#ifdef SIGNIN_WITH_GLOO
-  list += "'gloo'";
-#endif
-#ifdef SIGNIN_WITH_NCCL
-  list += list.empty() ? "'nccl'" : ", 'nccl'";
-#endif
-  return list;
-}
-
 #ifdef SIGNIN_WITH_GLOO
 c10::intrusive_ptr<C10dGroup> MakeGlooGroup(const Napi::Object& o, const c10::intrusive_ptr<c10d::Store>& store, int rank,
                                             int size, std::chrono::milliseconds timeout) {
@@ -159,15 +162,11 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) throw ArgError("initProcessGroup: expected an options object");
   Napi::Object o = info[0].As<Napi::Object>();
   const std::string backend = Str(o, "backend");
-  bool known = false;
-#ifdef SIGNIN_WITH_GLOO
-  known = known || backend == "gloo";
-#endif
-#ifdef SIGNIN_WITH_NCCL
-  known = known || backend == "nccl";
-#endif
-  if (!known) {
-    throw ArgError("initProcessGroup: backend '" + backend + "' is not available in this build (it has " + Backends() + ")");
+  const auto& built = BuiltBackends();
+  if (std::find(built.begin(), built.end(), backend) == built.end()) {
+    std::string list;
+    for (const auto& b : built) list += (list.empty() ? "'" : ", '") + b + "'";
+    throw ArgError("initProcessGroup: backend '" + backend + "' is not available in this build (it has " + list + ")");
   }
   const int rank = static_cast<int>(ToInt(o.Get("rank"), "options.rank"));
   const int size = static_cast<int>(ToInt(o.Get("worldSize"), "options.worldSize"));
@@ -322,16 +321,7 @@ Napi::Value DistDestroy(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value DistBackends(const Napi::CallbackInfo& info) {
-  Napi::Array list = Napi::Array::New(info.Env());
-#ifdef SIGNIN_WITH_GLOO
-  list.Set(list.Length(), "gloo");
-#endif
-#ifdef SIGNIN_WITH_NCCL
-  list.Set(list.Length(), "nccl");
-#endif
-  return list;
-}
+
 
 #else
 
@@ -348,8 +338,13 @@ Napi::Value DistBroadcast(const Napi::CallbackInfo&) { Unavailable(); }
 Napi::Value DistAllGather(const Napi::CallbackInfo&) { Unavailable(); }
 Napi::Value DistBarrier(const Napi::CallbackInfo&) { Unavailable(); }
 Napi::Value DistDestroy(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
-Napi::Value DistBackends(const Napi::CallbackInfo& info) { return Napi::Array::New(info.Env()); }
 
 #endif
+
+Napi::Value DistBackends(const Napi::CallbackInfo& info) {
+  Napi::Array list = Napi::Array::New(info.Env());
+  for (const auto& b : BuiltBackends()) list.Set(list.Length(), b);
+  return list;
+}
 
 }  // namespace signin

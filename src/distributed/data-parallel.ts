@@ -10,6 +10,7 @@ import { int, obj } from '../validate';
 import { DistributedSampler, type Sampler } from '../data/sampler';
 import type { Module } from '../nn/module';
 import { tensor } from '../tensor/creation';
+import { DEVICE_PATTERN } from '../tensor/tensor';
 import type { Callback } from '../train/callbacks';
 import { DistributedDataParallel, type DistributedDataParallelOptions } from './ddp';
 import { distributedEnv } from './env';
@@ -89,7 +90,7 @@ export class DataParallelContext {
  * pick it for CUDA; Gloo otherwise.
  */
 export function rankPlacement(device: string, env = distributedEnv()): { device: string; backend: Backend } {
-  if (typeof device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(device)) {
+  if (typeof device !== 'string' || !DEVICE_PATTERN.test(device)) {
     throw new InvalidArgumentError('device', "a resolved device: 'cpu', 'cuda' or 'cuda:N'", device);
   }
   if (env !== undefined) {

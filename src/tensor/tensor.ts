@@ -40,7 +40,7 @@ export function tensorHandle(name: string, v: unknown): NativeTensor {
   return v.handle;
 }
 
-const DEVICE_PATTERN = /^(cpu|cuda(:\d+)?)$/;
+export const DEVICE_PATTERN = /^(cpu|cuda(:\d+)?)$/;
 
 // A dim or a list of dims, checked with an index loop (flat() would walk every hole of a sparse array).
 function dims(dim: number | number[]): number[] {
