@@ -6,7 +6,8 @@
 # against it (its dry run with SIGNIN_GPU_TORCH_DIR: the GPU machine's cmake and ninja invocation,
 # without CUDA). Then it parses the CUDA-only code (#ifdef SIGNIN_WITH_CUDA) against the wheel's
 # c10/cuda headers, with the same flags, and compiles the .cu kernels with that toolkit's nvcc,
-# where a CUDA toolkit is here.
+# where a CUDA toolkit is here; with NCCL_INCLUDE_DIR (a folder holding nccl.h) it also parses
+# native/distributed/nccl.cc, the ProcessGroupNCCL code the GPU machine builds.
 #
 #   bash scripts/libtorch2-check.sh          the native, amp, distributed, vit and leak suites
 #   bash scripts/libtorch2-check.sh --quick  only the suites of the version-dependent code
@@ -110,6 +111,31 @@ else
       status="failed ($src)"
     fi
   done
+  # nccl.cc itself needs NCCL's nccl.h (NCCL_INCLUDE_DIR: pip's nvidia-nccl, or one generated from
+  # NVIDIA/nccl's src/nccl.h.in) and ATen's CUDAContext.h, which includes the cuBLAS, cuSPARSE and
+  # cuSOLVER headers for their handle types. A toolkit without those libraries gets opaque
+  # typedefs in their place: enough to parse c10d's NCCL API use, never to link.
+  if [[ $status == ok && -f "${NCCL_INCLUDE_DIR:-}/nccl.h" ]]; then
+    stubs="$work/build/cuda-math-stubs"
+    mkdir -p "$stubs"
+    stub() { [[ -f "$cuda_inc/$1" ]] || printf '#pragma once\n%s\n' "$2" > "$stubs/$1"; }
+    stub cublas_v2.h 'typedef struct cublasContext* cublasHandle_t; typedef int cublasStatus_t;'
+    stub cublasLt.h 'typedef struct cublasLtContext* cublasLtHandle_t;'
+    stub cusparse.h 'typedef struct cusparseContext* cusparseHandle_t; typedef int cusparseStatus_t;'
+    stub cusolverDn.h 'typedef struct cusolverDnContext* cusolverDnHandle_t;'
+    stub cusolver_common.h 'typedef int cusolverStatus_t;'
+    echo "native/distributed/nccl.cc (nccl.h from $NCCL_INCLUDE_DIR)" >> "$OUT/logs/cuda-syntax.log"
+    cmd="$(node -e '
+      const e = require(process.argv[1]).find((x) => x.file.endsWith("/native/distributed/process_group.cc"));
+      console.log(e.command.replace(/ -o \S+/, "").replace(/process_group\.cc(?!.*process_group\.cc)/, "nccl.cc"));
+    ' "$work/build/compile_commands.json")"
+    if ! (cd "$work/build" && eval "$cmd -fsyntax-only -DSIGNIN_WITH_CUDA -DSIGNIN_WITH_NCCL -DC10_CUDA_NO_CMAKE_CONFIGURE_FILE -isystem $cuda_inc -isystem $NCCL_INCLUDE_DIR -isystem $stubs") \
+      >> "$OUT/logs/cuda-syntax.log" 2>&1; then
+      status="failed (native/distributed/nccl.cc)"
+    fi
+  else
+    echo "native/distributed/nccl.cc: skipped (no nccl.h in NCCL_INCLUDE_DIR=${NCCL_INCLUDE_DIR:-unset})" >> "$OUT/logs/cuda-syntax.log"
+  fi
   # The kernels themselves: nvcc compiles the .cu files against the same headers (no link: the
   # wheel has no libtorch_cuda).
   nvcc="$cuda_inc/../bin/nvcc"

@@ -304,9 +304,10 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
     .option('-o, --out <dir>', 'output folder (default: <runs-dir>/report)')
     .option('--no-plots', 'tables only')
     .option('--include-unfinished', 'plot curves of unfinished runs too')
-    .action(async (flags: { runsDir: string; out?: string; plots: boolean; includeUnfinished?: boolean }) => {
+    .option('--save-records', "also copy each finished run's config.json, metrics.jsonl and final.json (no checkpoints) into <out>/runs: `report --runs-dir <out>/runs` then regenerates the report without the run directories")
+    .action(async (flags: { runsDir: string; out?: string; plots: boolean; includeUnfinished?: boolean; saveRecords?: boolean }) => {
       const out = flags.out ?? path.join(flags.runsDir, 'report');
-      const res = await writeReport(flags.runsDir, out, { plots: flags.plots, includeUnfinished: flags.includeUnfinished });
+      const res = await writeReport(flags.runsDir, out, { plots: flags.plots, includeUnfinished: flags.includeUnfinished, saveRecords: flags.saveRecords });
       io.out(res.markdown.endsWith('\n') ? res.markdown : `${res.markdown}\n`);
       for (const c of res.corrupt) io.err(`corrupt run ${c.dir}: ${c.problems.join('; ')}\n`);
       io.err(`wrote ${res.files.join(', ')}\n`);

@@ -14,6 +14,7 @@ import { int, list, num, obj, options as optionsArg, str } from '../validate';
 import { canonicalJson, nonDefaultFields } from './hash';
 import { meanStd, type FinalSummary, type MetricsRow } from './metrics';
 import { reportPaths } from './paths';
+import { copyRunRecords, recordsDir } from './records';
 import { betaPlotPath, betaPoints, betaSpec } from './plots-beta';
 import { accuracyVsSparsitySpec, sparsityPlotPath, sparsityPoints } from './plots-sparsity';
 import { hessianMarkdown, pairedJsonPath, pairedRows, pairedToMarkdown, tableArg, type PairedRow } from './report-paired';
@@ -399,6 +400,11 @@ export interface ReportOptions {
   /** Plot curves of unfinished runs too (default false: plots match the table). */
   includeUnfinished?: boolean;
   digits?: number;
+  /**
+   * Also copy each finished run's record files (no checkpoints) into `<outDir>/runs`, from which
+   * the report can be regenerated once the run directories are gone (default false).
+   */
+  saveRecords?: boolean;
 }
 
 export interface ReportResult {
@@ -427,6 +433,7 @@ export async function writeReport(runsDir: string, outDir: string, options: Repo
   const tables = accuracyTables(runs);
   const p = reportPaths(outDir);
   const files: string[] = [];
+  if (options.saveRecords && copyRunRecords(runs.map((r) => r.dir), outDir).length > 0) files.push(recordsDir(outDir));
   const sections: string[] = [];
   const pairedAll: { table: string; accuracy: PairedRow[] }[] = [];
   for (const t of tables) {

@@ -213,6 +213,15 @@ describe('report', () => {
     expect(r.err).toContain('wrote ');
   });
 
+  test('--save-records keeps the finished runs\' records under <out>/runs, which regenerate the table', async () => {
+    [0.8, 0.82].forEach((final, seed) => fakeRun(root, { sparsity: 0.9, signin: false, seed, final }));
+    const out = path.join(root, 'out');
+    expect((await cli(['report', '--runs-dir', root, '--out', out, '--no-plots', '--save-records'])).code).toBe(0);
+    expect(fs.readdirSync(path.join(out, 'runs'))).toHaveLength(2);
+    const again = await cli(['report', '--runs-dir', path.join(out, 'runs'), '--out', path.join(root, 'again'), '--no-plots']);
+    expect(again.out).toContain('| Random | 81.00 ± 1.41 |');
+  });
+
   test('a missing runs dir exits 1 with a coded line; corrupt runs are named on stderr', async () => {
     const missing = await cli(['report', '--runs-dir', path.join(root, 'nope'), '--no-plots']);
     expect({ code: missing.code, out: missing.out }).toEqual({ code: 1, out: '' });

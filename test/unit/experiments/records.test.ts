@@ -1,0 +1,45 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { recordsDir } from '../../../src/experiments/records';
+import { writeReport } from '../../../src/experiments/report';
+import { fakeRun, removeDir, tempDir } from './fixtures';
+
+let root: string;
+afterEach(() => removeDir(root));
+
+describe('report --save-records', () => {
+  test('the records alone regenerate the report of the finished runs, without checkpoints', async () => {
+    root = tempDir('records');
+    const runs = path.join(root, 'runs');
+    const finished = [0, 1].flatMap((seed) => [false, true].map((signin) => fakeRun(runs, { sparsity: 0.9, signin, seed, final: 0.8 + 0.01 * seed + (signin ? 0.005 : 0) }).dir));
+    const open = fakeRun(runs, { sparsity: 0.9, signin: false, seed: 2 }).dir;
+    fs.writeFileSync(path.join(finished[0], 'checkpoint.safetensors'), Buffer.alloc(1024));
+    const out = path.join(root, 'report');
+    const first = await writeReport(runs, out, { plots: false, saveRecords: true });
+    expect(first.files).toContain(recordsDir(out));
+    expect(fs.readdirSync(recordsDir(out)).sort()).toEqual(finished.map((d) => path.basename(d)).sort());
+    expect(fs.readdirSync(path.join(recordsDir(out), path.basename(finished[0]))).sort()).toEqual(['config.json', 'final.json', 'metrics.jsonl']);
+    expect(fs.existsSync(path.join(recordsDir(out), path.basename(open)))).toBe(false);
+
+    // The run directories gone, the records give the same table and paired differences.
+    const pairedBefore = fs.readFileSync(path.join(out, 'paired.json'), 'utf8');
+    fs.rmSync(runs, { recursive: true });
+    const again = await writeReport(recordsDir(out), path.join(root, 'again'), { plots: false });
+    expect(again.csv).toBe(first.csv);
+    expect(fs.readFileSync(path.join(root, 'again', 'paired.json'), 'utf8')).toBe(pairedBefore);
+    // Paired Δ of seed s is 0.5 points by construction.
+    expect(JSON.parse(pairedBefore)[0].accuracy[0].cells[0].summary.differences).toEqual([expect.closeTo(0.5, 10), expect.closeTo(0.5, 10)]);
+  });
+
+  test('regenerating into the same folder keeps the records and adds new runs', async () => {
+    root = tempDir('records');
+    const out = path.join(root, 'report');
+    fakeRun(recordsDir(out), { sparsity: 0.95, signin: false, seed: 0, final: 0.7 });
+    const runs = path.join(root, 'runs');
+    fakeRun(runs, { sparsity: 0.95, signin: true, seed: 0, final: 0.72 });
+    await writeReport(runs, out, { plots: false, saveRecords: true });
+    const res = await writeReport(recordsDir(out), out, { plots: false, saveRecords: true });
+    expect(fs.readdirSync(recordsDir(out))).toHaveLength(2);
+    expect(res.tables[0].rows.map((r) => r.cells[0]?.mean)).toEqual([70, 72]);
+  });
+});
