@@ -96,20 +96,25 @@ if [[ -z "$cuda_inc" ]]; then
 else
   status=ok
   : > "$OUT/logs/cuda-syntax.log"
-  # process_group.cc: its NCCL half (the group code around native/distributed/nccl.cc, which needs
-  # nccl.h and so compiles only on the GPU machine).
-  for src in $(grep -rl '^#ifdef SIGNIN_WITH_CUDA' native --include='*.cc') native/distributed/process_group.cc; do
+  # Parses $1 with the compile command CMake wrote for $2 (default $1), the CUDA defines and the
+  # extra flags $3. Returns 1 only when there is no such command.
+  parse() {
+    local src="$1" like="${2:-$1}" cmd
     cmd="$(node -e '
-      const [db, file] = process.argv.slice(1);
-      const e = require(db).find((x) => x.file.endsWith("/" + file));
+      const [db, like, src] = process.argv.slice(1);
+      const e = require(db).find((x) => x.file.endsWith("/" + like));
       if (!e) process.exit(1);
-      console.log(e.command.replace(/ -o \S+/, ""));
-    ' "$work/build/compile_commands.json" "$src")" || { status="failed (no compile command for $src)"; break; }
+      console.log(e.command.replace(/ -o \S+/, "").replace(e.file, e.file.slice(0, -like.length) + src));
+    ' "$work/build/compile_commands.json" "$like" "$src")" || { status="failed (no compile command for $like)"; return 1; }
     echo "$src" >> "$OUT/logs/cuda-syntax.log"
-    if ! (cd "$work/build" && eval "$cmd -fsyntax-only -DSIGNIN_WITH_CUDA -DSIGNIN_WITH_NCCL -DC10_CUDA_NO_CMAKE_CONFIGURE_FILE -isystem $cuda_inc") \
+    if ! (cd "$work/build" && eval "$cmd -fsyntax-only -DSIGNIN_WITH_CUDA -DSIGNIN_WITH_NCCL -DC10_CUDA_NO_CMAKE_CONFIGURE_FILE -isystem $cuda_inc ${3:-}") \
       >> "$OUT/logs/cuda-syntax.log" 2>&1; then
       status="failed ($src)"
     fi
+  }
+  # process_group.cc: its NCCL half (the group code around native/distributed/nccl.cc).
+  for src in $(grep -rl '^#ifdef SIGNIN_WITH_CUDA' native --include='*.cc') native/distributed/process_group.cc; do
+    parse "$src" || break
   done
   # nccl.cc itself needs NCCL's nccl.h (NCCL_INCLUDE_DIR: pip's nvidia-nccl, or one generated from
   # NVIDIA/nccl's src/nccl.h.in) and ATen's CUDAContext.h, which includes the cuBLAS, cuSPARSE and
@@ -124,15 +129,8 @@ else
     stub cusparse.h 'typedef struct cusparseContext* cusparseHandle_t; typedef int cusparseStatus_t;'
     stub cusolverDn.h 'typedef struct cusolverDnContext* cusolverDnHandle_t;'
     stub cusolver_common.h 'typedef int cusolverStatus_t;'
-    echo "native/distributed/nccl.cc (nccl.h from $NCCL_INCLUDE_DIR)" >> "$OUT/logs/cuda-syntax.log"
-    cmd="$(node -e '
-      const e = require(process.argv[1]).find((x) => x.file.endsWith("/native/distributed/process_group.cc"));
-      console.log(e.command.replace(/ -o \S+/, "").replace(/process_group\.cc(?!.*process_group\.cc)/, "nccl.cc"));
-    ' "$work/build/compile_commands.json")"
-    if ! (cd "$work/build" && eval "$cmd -fsyntax-only -DSIGNIN_WITH_CUDA -DSIGNIN_WITH_NCCL -DC10_CUDA_NO_CMAKE_CONFIGURE_FILE -isystem $cuda_inc -isystem $NCCL_INCLUDE_DIR -isystem $stubs") \
-      >> "$OUT/logs/cuda-syntax.log" 2>&1; then
-      status="failed (native/distributed/nccl.cc)"
-    fi
+    # Not in the build without nccl.h: process_group.cc's flags are its own.
+    parse native/distributed/nccl.cc native/distributed/process_group.cc "-isystem $NCCL_INCLUDE_DIR -isystem $stubs"
   else
     echo "native/distributed/nccl.cc: skipped (no nccl.h in NCCL_INCLUDE_DIR=${NCCL_INCLUDE_DIR:-unset})" >> "$OUT/logs/cuda-syntax.log"
   fi

@@ -321,8 +321,6 @@ Napi::Value DistDestroy(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-
-
 #else
 
 namespace {

@@ -19,7 +19,7 @@ export function recordsDir(outDir: string): string {
 }
 
 /**
- * Copies the record files of the finished runs (those with final.json) into recordsDir(outDir),
+ * Copies the record files of the given (finished) run directories into recordsDir(outDir),
  * replacing older copies of the same run; returns the run directories copied. A run whose
  * directory is already that copy is left alone.
  */
@@ -27,7 +27,6 @@ export function copyRunRecords(runDirs: readonly string[], outDir: string): stri
   const root = recordsDir(outDir);
   const copied: string[] = [];
   for (const dir of runDirs) {
-    if (!fs.existsSync(path.join(dir, RUN_FILES.final))) continue;
     const to = path.join(root, path.basename(dir));
     if (path.resolve(to) === path.resolve(dir)) continue;
     fs.mkdirSync(to, { recursive: true });

@@ -433,7 +433,7 @@ export async function writeReport(runsDir: string, outDir: string, options: Repo
   const tables = accuracyTables(runs);
   const p = reportPaths(outDir);
   const files: string[] = [];
-  if (options.saveRecords && copyRunRecords(runs.map((r) => r.dir), outDir).length > 0) files.push(recordsDir(outDir));
+  if (options.saveRecords && copyRunRecords(runs.filter((r) => r.final).map((r) => r.dir), outDir).length > 0) files.push(recordsDir(outDir));
   const sections: string[] = [];
   const pairedAll: { table: string; accuracy: PairedRow[] }[] = [];
   for (const t of tables) {
