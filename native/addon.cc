@@ -64,6 +64,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("distAllReduce", Export<DistAllReduce>);
   fn("distBroadcast", Export<DistBroadcast>);
   fn("distAllGather", Export<DistAllGather>);
+  fn("distAllReduceGrad", Export<DistAllReduceGrad>);
   fn("distBarrier", Export<DistBarrier>);
   fn("distDestroy", Export<DistDestroy>);
 #ifdef SIGNIN_WITH_JPEG

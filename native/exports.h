@@ -48,6 +48,7 @@ Napi::Value DistInfo(const Napi::CallbackInfo& info);
 Napi::Value DistAllReduce(const Napi::CallbackInfo& info);
 Napi::Value DistBroadcast(const Napi::CallbackInfo& info);
 Napi::Value DistAllGather(const Napi::CallbackInfo& info);
+Napi::Value DistAllReduceGrad(const Napi::CallbackInfo& info);
 Napi::Value DistBarrier(const Napi::CallbackInfo& info);
 Napi::Value DistDestroy(const Napi::CallbackInfo& info);
 

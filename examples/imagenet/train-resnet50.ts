@@ -11,7 +11,7 @@
  *   npx tsx examples/imagenet/train-resnet50.ts <root> [--pruner random] [--sparsity 0.9] [--signin]
  *     [--epochs 90] [-b/--batch-size 256] [-j/--workers 8] [--device auto] [--runs-dir runs]
  *     [--resume <checkpoint>] [-e/--evaluate] [--nproc-per-node N --nnodes 1 --node-rank 0
- *     --master-addr 127.0.0.1 --master-port 29500 --dist-backend gloo|nccl]
+ *     --master-addr 127.0.0.1 --master-port 29500 --dist-backend gloo|nccl --sync-bn]
  *
  * The flags of pytorch/examples' imagenet/main.py: --batch-size is the global batch (split across
  * the workers), --resume starts a new run directory from a checkpoint file (a run directory
@@ -62,6 +62,7 @@ interface Flags {
   resume?: string;
   evaluate?: boolean;
   distBackend?: 'gloo' | 'nccl';
+  syncBn?: boolean;
 }
 
 function number(kind: 'int' | 'posint' | 'float') {
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
     .option('--dry-run', 'print the run directory and the resolved config, train nothing')
     .option('--resume <checkpoint>', 'start a new run directory from this checkpoint file (or, with --evaluate, evaluate it)')
     .option('-e, --evaluate', 'evaluate the checkpoint on val/ (top-1, top-5) and exit')
+    .option('--sync-bn', "BatchNorm statistics over the whole global batch (SyncBatchNorm; torchvision's references' --sync-bn)")
     .addOption(new Option('--dist-backend <b>', 'process group backend (default: nccl when training on CUDA and the addon has it, else gloo)').choices(['gloo', 'nccl']))
     .option('--nproc-per-node <n>', 'data-parallel workers on this machine (torchrun\'s --nproc-per-node)')
     .option('--nnodes <n>', 'machines in the job')
@@ -165,6 +167,7 @@ async function main(): Promise<void> {
     seed: f.seed,
     device: f.device,
     threads: f.threads,
+    ...(f.syncBn ? { syncBatchNorm: true } : {}),
   };
   const config = parseConfig(raw, 'from flags');
   const what = `ResNet-50, ${dense ? 'dense' : `${f.pruner}${layerwise ? `-${config.pruning.distribution}` : ''} ${(f.sparsity * 100).toFixed(0)}% sparse`}${f.signin ? ' + Sign-In' : ''}`;

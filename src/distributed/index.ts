@@ -1,8 +1,10 @@
 export {
-  initProcessGroup, isInitialized, availableBackends, getRank, getWorldSize, allReduce, broadcast, allGather, barrier, destroyProcessGroup,
+  initProcessGroup, isInitialized, availableBackends, getRank, getWorldSize, allReduce, allReduceWithGrad, broadcast, allGather, barrier,
+  destroyProcessGroup,
 } from './process-group';
 export type { Backend, ReduceOp, InitProcessGroupOptions } from './process-group';
 export { DistributedDataParallel } from './ddp';
+export { convertSyncBatchNorm } from './sync-batchnorm';
 export type { DistributedDataParallelOptions, CommStats } from './ddp';
 export { distributedEnv, workerEnv } from './env';
 export type { DistributedEnv } from './env';

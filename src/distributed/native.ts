@@ -26,6 +26,7 @@ export interface DistributedBinding {
   distAllReduce(tensors: NativeTensor[], op: string, bucketBytes: number): void;
   distBroadcast(tensors: NativeTensor[], root: number): void;
   distAllGather(tensor: NativeTensor): NativeTensor[];
+  distAllReduceGrad(tensor: NativeTensor): NativeTensor;
   distBarrier(): void;
   distDestroy(): void;
 }

@@ -158,6 +158,21 @@ export function allGather(tensor: Tensor): Tensor[] {
   return out.map((o) => new Tensor(o));
 }
 
+/**
+ * The sum of `tensor` over the ranks as a new tensor that autograd differentiates through
+ * (torch.distributed.nn.functional.all_reduce): its backward sums the gradients over the ranks
+ * too, so every rank must run the same backward. SyncBatchNorm's statistics travel this way.
+ */
+export function allReduceWithGrad(tensor: Tensor): Tensor {
+  info('allReduceWithGrad');
+  const h = tensorHandle('allReduceWithGrad: tensor', tensor);
+  try {
+    return new Tensor(distNative().distAllReduceGrad(h));
+  } catch (err) {
+    throw distError('allReduceWithGrad', err);
+  }
+}
+
 export function barrier(): void {
   info('barrier');
   try {

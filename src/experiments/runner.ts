@@ -12,6 +12,7 @@ import { removeStaleTemps } from '../atomic';
 import { logger, runLogger } from '../logger';
 import { dataParallelFromEnv, rankPlacement, type DataParallelContext } from '../distributed/data-parallel';
 import type { Backend } from '../distributed/process-group';
+import { convertSyncBatchNorm } from '../distributed/sync-batchnorm';
 import { InvalidArgumentError } from '../errors';
 import { createModel, resolveModelOptions } from '../models';
 import { optimizerFor } from './optimizer';
@@ -231,6 +232,8 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   }
   if (config.signin.enabled) applySignIn(model, { beta: config.signin.beta, layers: config.signin.layers });
 
+  // After pruning and Sign-In, whose training-mode forwards (SNIP, GraSP) stay per rank.
+  if (config.syncBatchNorm && convertSyncBatchNorm(model) === 0) log.warn('syncBatchNorm: the model has no BatchNorm layers');
   const optimizer = optimizerFor(config, model);
   // Rank 0's parameters and buffers (masks, Sign-In factors) reach every rank here, so pruning
   // and Sign-In above must have run; a resumed run then loads the same checkpoint on every rank.

@@ -1,17 +1,19 @@
 /**
  * One rank of the loopback DDP tests (run with tsx by ddp.test.ts). Trains ToyNet (BatchNorm in
- * eval mode) on a fixed synthetic data set: each global batch of B rows is split into WORLD_SIZE
- * contiguous shards. Every rank draws its own initial weights and masks (seed + rank), so only
- * DDP's broadcast from rank 0 makes them agree. Writes the final state dict as JSON.
+ * eval mode; in training mode with `train`, synchronized over the ranks with `syncBn`) on a fixed
+ * synthetic data set: each global batch of B rows is split into WORLD_SIZE contiguous shards.
+ * Every rank draws its own initial weights and masks (seed + rank), so only DDP's broadcast from
+ * rank 0 makes them agree. Writes the final state dict as JSON.
  *
  * argv[2]: JSON { mode: 'plain' | 'signin', steps, batch, initMethod, out, dieAtStep?, timeoutMs?,
- * backend? ('gloo' default), cuda? (train on cuda:LOCAL_RANK; test/cuda/nccl.test.ts) }
+ * backend? ('gloo' default), cuda? (train on cuda:LOCAL_RANK; test/cuda/nccl.test.ts), train?,
+ * syncBn? }
  */
 import * as fs from 'node:fs';
 import {
   applySignIn, F, manualSeed, pruneModel, randint, randn, resetSignIn, setAllowTF32, setNumThreads, SGD, tidy, Generator,
 } from '../../src';
-import { DistributedDataParallel, destroyProcessGroup, initProcessGroup, type Backend } from '../../src/distributed';
+import { convertSyncBatchNorm, DistributedDataParallel, destroyProcessGroup, initProcessGroup, type Backend } from '../../src/distributed';
 import { ToyNet } from '../helpers/toy-model';
 
 interface Args {
@@ -24,6 +26,8 @@ interface Args {
   timeoutMs?: number;
   backend?: Backend;
   cuda?: boolean;
+  train?: boolean;
+  syncBn?: boolean;
 }
 
 async function main(): Promise<void> {
@@ -39,7 +43,8 @@ async function main(): Promise<void> {
   const model = new ToyNet({ width: 4 });
   await pruneModel(model, { method: 'random', sparsity: 0.5 });
   if (a.mode === 'signin') applySignIn(model, { beta: 1 });
-  model.eval();
+  model.train(a.train === true || a.syncBn === true);
+  if (a.syncBn) convertSyncBatchNorm(model);
   if (a.cuda) model.to(device);
   const ddp = new DistributedDataParallel(model);
   const opt = SGD.forModel(model, { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });

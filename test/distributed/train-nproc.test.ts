@@ -4,8 +4,9 @@
  * tolerance: only the order of the gradient sums differs; masks bit-identical), and rank 0 alone
  * writes the run (one directory, one metrics row per epoch, one final.json). A 1-process run killed
  * inside its second checkpoint write resumes with 2 ranks to the same end. gradClip with 2 ranks
- * clips the averaged gradient, and RiGL grows by it (the 1-process results); a batch the ranks
- * cannot split is refused.
+ * clips the averaged gradient, and RiGL grows by it (the 1-process results); with syncBatchNorm a
+ * ResNet-20 step in BatchNorm's training mode by 2 ranks is the step of 1 process; a batch the
+ * ranks cannot split is refused.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -143,6 +144,26 @@ it('RiGL with 2 ranks grows by the global gradient: the masks and weights of 1 p
   const events = (runDir: string) => readMetrics(runDir).flatMap((r) => (r.maskChanges as { events: { step: number; changed: number }[] }).events);
   expect(events(runDirFor(two, rigl))).toEqual(events(runDirFor(one, rigl)));
   expect(events(runDirFor(one, rigl)).map((e) => [e.step, e.changed > 0])).toEqual([[3, true], [6, true], [9, true]]);
+}, 120_000);
+
+it('syncBatchNorm: a ResNet-20 step by 2 ranks (BatchNorm in training mode) is the step of 1 process; without it, not', () => {
+  // One step, NCHW: ResNet-20's gradients at init are ill-conditioned (float32's are ~1e-3 off
+  // float64's in the first stage), so training amplifies rounding (1 vs 2 threads of one process:
+  // 4e-5 apart after 2 steps, 0.1 in a running variance after 8); libtorch's float32 channels_last
+  // BatchNorm rounds differently from its NCHW one. One step moves a weight by lr · 1e-3 · |g|.
+  const bn = parseConfig({ ...config, dataset: { ...config.dataset, maxTrainBatches: 1 }, model: { name: 'cifar_resnet_20' }, epochs: 1, syncBatchNorm: true, channelsLast: false });
+  const local = parseConfig({ ...bn, syncBatchNorm: false });
+  const runs: Record<string, string> = {};
+  for (const [name, cfg, extra] of [['one', bn, []], ['two', bn, ['--nproc', '2']], ['local', local, ['--nproc', '2']]] as const) {
+    const file = path.join(dir, `syncbn-${name}.json`);
+    fs.writeFileSync(file, JSON.stringify(cfg));
+    const r = train(path.join(dir, `syncbn-${name}`), [...extra], file);
+    if (r.status !== 0) throw new Error(`train failed (${r.status}): ${r.stderr}`);
+    runs[name] = runDirFor(path.join(dir, `syncbn-${name}`), cfg);
+  }
+  expect(checkpointDiff(runs.one, runs.two)).toBeLessThan(1e-4);
+  // Per-rank statistics (PyTorch DDP's default) give another step: the comparison can fail.
+  expect(checkpointDiff(runs.one, runs.local)).toBeGreaterThan(1e-3);
 }, 120_000);
 
 it('a global batch the world size does not divide is refused, naming the field', () => {

@@ -119,6 +119,16 @@ describe('examples/imagenet/train-resnet50.ts', () => {
     expect(two.stdout).toContain(expected);
   });
 
+  it('--sync-bn names SyncBatchNorm in the config and another run directory', () => {
+    const plain = runExample([...args, '--dry-run']);
+    const synced = runExample([...args, '--dry-run', '--sync-bn']);
+    const dirOf = (out: string) => /^run directory: (\S+) \(dry run\)$/m.exec(out)![1];
+    const configOf = (out: string) => JSON.parse(out.slice(out.indexOf('{'))) as { syncBatchNorm: boolean };
+    expect(configOf(plain.stdout).syncBatchNorm).toBe(false);
+    expect(configOf(synced.stdout).syncBatchNorm).toBe(true);
+    expect(dirOf(synced.stdout)).not.toBe(dirOf(plain.stdout));
+  });
+
   it('rejects a root without train/ and val/', () => {
     const r = runExample([path.join(dir, 'missing'), '--runs-dir', runsDir]);
     expect(r.status).toBe(1);

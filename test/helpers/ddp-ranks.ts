@@ -1,6 +1,7 @@
 /**
- * Runs ranks of test/distributed/ddp-worker.ts as child processes (Gloo or NCCL, FileStore) and
- * compares their final state dicts: shared by the loopback DDP tests and the NCCL tests.
+ * Runs ranks of test/distributed/ddp-worker.ts (or another worker) as child processes (Gloo or
+ * NCCL, FileStore) and compares their final state dicts: shared by the loopback DDP tests, the
+ * SyncBatchNorm tests and the NCCL tests.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -24,9 +25,14 @@ export interface DdpExit {
 }
 
 export function runDdpRank(rank: number, world: number, args: object): Promise<DdpExit> {
+  return runRank(WORKER, rank, world, args);
+}
+
+/** One rank of `worker` (a tsx script given its arguments as JSON in argv[2]) with torchrun's variables. */
+export function runRank(worker: string, rank: number, world: number, args: object): Promise<DdpExit> {
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(TSX, [WORKER, JSON.stringify(args)], {
+    const child = spawn(TSX, [worker, JSON.stringify(args)], {
       cwd: ROOT,
       env: { ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: String(world), OMP_NUM_THREADS: '1' },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -38,7 +44,7 @@ export function runDdpRank(rank: number, world: number, args: object): Promise<D
 }
 
 /** Trains `world` ranks of the worker to the end (4 steps, global batch 16) and reads each rank's result. */
-export async function trainDdp(dir: string, tag: string, world: number, args: { mode: 'plain' | 'signin'; backend?: string; cuda?: boolean }): Promise<DdpResult[]> {
+export async function trainDdp(dir: string, tag: string, world: number, args: { mode: 'plain' | 'signin'; backend?: string; cuda?: boolean; syncBn?: boolean; train?: boolean }): Promise<DdpResult[]> {
   const initMethod = `file://${path.join(dir, `store-${tag}`)}`;
   const outs = Array.from({ length: world }, (_, r) => path.join(dir, `${tag}-rank${r}.json`));
   const exits = await Promise.all(outs.map((out, r) => runDdpRank(r, world, { steps: 4, batch: 16, ...args, initMethod, out })));

@@ -34,6 +34,7 @@ describe('ExperimentConfig', () => {
       evalEvery: 1,
       amp: false,
       channelsLast: 'auto',
+      syncBatchNorm: false,
       checkpoint: { keepEpochs: [], keepEvery: 0 },
     });
     expect(c.optimizer.lr).toBe(DEFAULTS.optimizer.lr);
@@ -114,7 +115,7 @@ describe('ExperimentConfig', () => {
     "path": "device",
   },
   {
-    "message": "Unknown key (did you mean 'optimizer'?); valid keys: dataset, model, pruning, signin, sparsify, transfer, optimizer, schedule, labelSmoothing, gradClip, epochs, batchSize, seed, device, threads, evalEvery, hessian, amp, channelsLast, checkpoint",
+    "message": "Unknown key (did you mean 'optimizer'?); valid keys: dataset, model, pruning, signin, sparsify, transfer, optimizer, schedule, labelSmoothing, gradClip, epochs, batchSize, seed, device, threads, evalEvery, hessian, amp, channelsLast, syncBatchNorm, checkpoint",
     "path": "optimizr",
   },
 ]
