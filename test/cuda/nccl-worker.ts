@@ -1,11 +1,12 @@
 /**
  * One rank of nccl.test.ts: joins an NCCL group (FileStore at argv[2]) on cuda:LOCAL_RANK, runs
  * each collective on CUDA tensors and on CPU tensors (which NCCL cannot reduce: the addon copies
- * them to the rank's device and back), and writes what it saw as JSON to argv[3].
+ * them to the rank's device and back), allReduceWithGrad forward and backward, and writes what it
+ * saw as JSON to argv[3].
  */
 import * as fs from 'node:fs';
 import { tensor } from '../../src';
-import { allGather, allReduce, barrier, broadcast, destroyProcessGroup, getRank, getWorldSize, initProcessGroup } from '../../src/distributed';
+import { allGather, allReduce, allReduceWithGrad, barrier, broadcast, destroyProcessGroup, getRank, getWorldSize, initProcessGroup } from '../../src/distributed';
 
 initProcessGroup({ backend: 'nccl', initMethod: `file://${process.argv[2]}`, timeoutMs: 30_000 });
 const r = getRank();
@@ -34,6 +35,13 @@ for (const where of ['cuda', 'cpu'] as const) {
   broadcast(b, getWorldSize() - 1);
   record(`${where} broadcast`, b);
   allGather(on([r * 2])).forEach((g, i) => record(`${where} gathered ${i}`, g));
+  // Differentiable: y = Σ x; the gradient of Σ_ranks (w_r ⊙ y) at x_r is Σ_ranks w (the backward's
+  // all-reduce runs on the autograd engine's device thread for CUDA tensors).
+  const x = on([r + 1, 2 * (r + 1)]).requiresGrad_(true);
+  const y = allReduceWithGrad(x);
+  y.mul(on([r + 1, 1])).sum().backward();
+  record(`${where} withGrad`, y);
+  record(`${where} withGrad grad`, x.grad!);
 }
 barrier();
 fs.writeFileSync(process.argv[3], JSON.stringify({ rank: r, worldSize: getWorldSize(), seen }));

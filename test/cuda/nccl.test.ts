@@ -1,6 +1,6 @@
 /**
  * The NCCL backend on the GPU machine (scripts/gpu-check.sh): collectives on CUDA tensors and on
- * CPU tensors (staged through the rank's device) against closed forms, and DDP training over NCCL
+ * CPU tensors (staged through the rank's device), allReduceWithGrad included, against closed forms, and DDP training over NCCL
  * on CUDA against the same worker on one CPU process over Gloo (plain and Sign-In). With one GPU
  * the group has one rank (NCCL allows one rank per device); with two or more, two ranks.
  */
@@ -59,6 +59,8 @@ describeNccl(`NCCL with ${WORLD} rank(s)`, () => {
           'bucket 0': [total((q) => q), total((q) => 2 * q)],
           'bucket 1': [total((q) => 3 * q)],
           broadcast: [WORLD - 1 + 100, WORLD - 1 + 200],
+          withGrad: [total((q) => q + 1), total((q) => 2 * (q + 1))],
+          'withGrad grad': [total((q) => q + 1), WORLD],
         };
         ranks.forEach((q) => (expected[`gathered ${q}`] = [q * 2]));
         for (const [name, values] of Object.entries(expected)) {
