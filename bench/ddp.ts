@@ -6,7 +6,8 @@
  * all-reduce bandwidth for flat buffers of 1, 16 and 64 MiB (algorithm bandwidth: bytes / time),
  * which the ImageNet ResNet-50 estimate in docs/distributed.md uses; and what broadcasting the
  * BatchNorm running statistics from rank 0 costs (ddp.syncBuffers(): the Trainer does it once per
- * epoch, PyTorch DDP before every forward).
+ * epoch, PyTorch DDP before every forward); and the 2-rank step with SyncBatchNorm (its 19 layers'
+ * two all-reduces each way per step), in the same rotation.
  *
  *   npx tsx bench/ddp.ts [--rounds 3] [--steps 20] [--warmup 3] [--batch 128] [--signin]
  *   npx tsx bench/ddp.ts --quick            # 1 round, 3 steps, batch 32: checks that it runs
@@ -15,7 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { F, tidy, zeros } from '../src';
-import { allReduce, barrier, dataParallelFromEnv, launch } from '../src/distributed';
+import { allReduce, barrier, convertSyncBatchNorm, dataParallelFromEnv, launch } from '../src/distributed';
 import { machine, machineNote, median, parseArgs, spread } from './common';
 import { resnet20Step } from './resnet20-step';
 
@@ -24,6 +25,7 @@ interface Params {
   warmup: number;
   batch: number;
   signin: boolean;
+  syncBn: boolean;
   sizesMiB: number[];
   out: string;
 }
@@ -42,6 +44,7 @@ interface RankResult {
 async function worker(p: Params): Promise<void> {
   const dp = dataParallelFromEnv({ timeoutMs: 120_000 });
   const { model, opt, pool } = await resnet20Step({ threads: 1, density: 0.1, signin: p.signin, batch: dp.localBatch(p.batch) });
+  if (p.syncBn) convertSyncBatchNorm(model);
   const ddp = dp.wrap(model);
   const times: number[] = [];
   for (let i = 0; i < p.warmup + p.steps; i++) {
@@ -66,7 +69,7 @@ async function worker(p: Params): Promise<void> {
       bufferTimes.push(performance.now() - t0);
     }
   }
-  if (dp.worldSize > 1) {
+  if (dp.worldSize > 1 && !p.syncBn) {
     for (const mib of p.sizesMiB) {
       const t = zeros([(mib * 2 ** 20) / 4]);
       allReduce(t);
@@ -107,39 +110,44 @@ export async function run(opts: DdpBenchOptions = {}): Promise<{ markdown: strin
   };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signin-bench-ddp-'));
   const before = machine();
-  const results: Record<number, RankResult[]> = { 1: [], 2: [] };
+  // One process, 2 ranks, 2 ranks with SyncBatchNorm: rotated over rounds.
+  const variants = [{ n: 1, syncBn: false }, { n: 2, syncBn: false }, { n: 2, syncBn: true }];
+  const results: RankResult[][] = variants.map(() => []);
   try {
     for (let r = 0; r < rounds; r++) {
-      for (const n of r % 2 === 0 ? [1, 2] : [2, 1]) {
-        const out = path.join(dir, `r${r}-n${n}.json`);
+      for (let k = 0; k < variants.length; k++) {
+        const v = (r + k) % variants.length;
+        const out = path.join(dir, `r${r}-v${v}.json`);
         const launched = await launch({
-          nproc: n, command: process.execPath,
-          args: ['--require', require.resolve('tsx/cjs'), __filename, '--worker', JSON.stringify({ ...base, out })],
+          nproc: variants[v].n, command: process.execPath,
+          args: ['--require', require.resolve('tsx/cjs'), __filename, '--worker', JSON.stringify({ ...base, syncBn: variants[v].syncBn, out })],
           env: { SIGNIN_TORCH_LOG_LEVEL: 'warn', OMP_NUM_THREADS: '1' },
         });
-        if (launched.exitCode !== 0) throw new Error(`${n}-rank run failed with exit code ${launched.exitCode}`);
-        results[n].push(JSON.parse(fs.readFileSync(out, 'utf8')) as RankResult);
+        if (launched.exitCode !== 0) throw new Error(`${variants[v].n}-rank run${variants[v].syncBn ? ' with SyncBatchNorm' : ''} failed with exit code ${launched.exitCode}`);
+        results[v].push(JSON.parse(fs.readFileSync(out, 'utf8')) as RankResult);
       }
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  const row = (n: number) => {
-    const rs = results[n];
+  const row = (v: number) => {
+    const rs = results[v];
+    const { n, syncBn } = variants[v];
     const step = rs.map((x) => x.stepMs);
     const ar = rs.map((x) => x.allReduceMsPerStep);
-    return `| ${n} | ${base.batch / n} | ${spread(step)} | ${((1000 * base.batch) / median(step)).toFixed(0)} | ${n > 1 ? spread(ar, 2) : '–'} |`;
+    return `| ${n}${syncBn ? ', SyncBatchNorm' : ''} | ${base.batch / n} | ${spread(step)} | ${((1000 * base.batch) / median(step)).toFixed(0)} | ${n > 1 ? spread(ar, 2) : '–'} |`;
   };
-  const bw = results[2].flatMap((x) => x.bandwidth);
+  const bw = results[1].flatMap((x) => x.bandwidth);
   const lines = [
     `ResNet-20 step, 90% random sparse${base.signin ? ' + Sign-In' : ''}, global batch ${base.batch}, 1 libtorch thread per rank, Gloo over loopback; median over ${rounds} round(s) of ${base.steps} steps (min–max over rounds). The all-reduce time per step includes waiting for the slower rank.`,
     '',
     '| ranks | batch per rank | step (ms) | images/s | gradient all-reduce (ms/step) |',
     '| ---: | ---: | ---: | ---: | ---: |',
+    row(0),
     row(1),
     row(2),
     '',
-    `Gradient bytes per step: ${results[2][0]?.gradientBytes ?? 0}. Broadcasting the BatchNorm running statistics from rank 0 (${results[2][0]?.bufferBytes ?? 0} bytes, one ddp.syncBuffers()): ${spread(results[2].map((x) => x.bufferBroadcastMs), 3)} ms.`,
+    `Gradient bytes per step: ${results[1][0]?.gradientBytes ?? 0}. Broadcasting the BatchNorm running statistics from rank 0 (${results[1][0]?.bufferBytes ?? 0} bytes, one ddp.syncBuffers()): ${spread(results[1].map((x) => x.bufferBroadcastMs), 3)} ms.`,
     '',
     '| all-reduce buffer (MiB) | time (ms) | bandwidth (GB/s, bytes / time) |',
     '| ---: | ---: | ---: |',

@@ -65,6 +65,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("distBroadcast", Export<DistBroadcast>);
   fn("distAllGather", Export<DistAllGather>);
   fn("distAllReduceGrad", Export<DistAllReduceGrad>);
+  fn("distSyncBatchNorm", Export<DistSyncBatchNorm>);
   fn("distBarrier", Export<DistBarrier>);
   fn("distDestroy", Export<DistDestroy>);
 #ifdef SIGNIN_WITH_JPEG

@@ -48,9 +48,12 @@ Napi::Value DistInfo(const Napi::CallbackInfo& info);
 Napi::Value DistAllReduce(const Napi::CallbackInfo& info);
 Napi::Value DistBroadcast(const Napi::CallbackInfo& info);
 Napi::Value DistAllGather(const Napi::CallbackInfo& info);
-Napi::Value DistAllReduceGrad(const Napi::CallbackInfo& info);
 Napi::Value DistBarrier(const Napi::CallbackInfo& info);
 Napi::Value DistDestroy(const Napi::CallbackInfo& info);
+
+// distributed/autograd_collectives.cc
+Napi::Value DistAllReduceGrad(const Napi::CallbackInfo& info);
+Napi::Value DistSyncBatchNorm(const Napi::CallbackInfo& info);
 
 #ifdef SIGNIN_WITH_JPEG
 // jpeg/jpeg_decode.cc (only where jpeglib.h was found at build time)

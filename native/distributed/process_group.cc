@@ -34,7 +34,6 @@
 #endif
 
 #include <ATen/ATen.h>
-#include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
 #include <chrono>
@@ -42,6 +41,7 @@
 #include <vector>
 
 #include "convert.h"
+#include "distributed/group.h"
 #include "exports.h"
 #include "guard.h"
 #include "tensor.h"
@@ -132,23 +132,6 @@ void AllReduceOne(Group& g, at::Tensor t, const std::string& op) {
   if (!ts[0].is_same(t)) t.copy_(ts[0]);
   if (op == "avg") t.div_(g.size);
 }
-
-// The sum over ranks as an autograd function (torch.distributed.nn.functional.all_reduce): every
-// rank's output depends on every rank's input, so the gradient of an input is the sum of the
-// output gradients over the ranks, another all-reduce. Both directions are collectives, so every
-// rank must run the same forwards and backwards (SyncBatchNorm's statistics do).
-struct AllReduceSumFn : public torch::autograd::Function<AllReduceSumFn> {
-  static at::Tensor forward(torch::autograd::AutogradContext*, const at::Tensor& x) {
-    at::Tensor out = x.clone(at::MemoryFormat::Contiguous);
-    AllReduceOne(Current("allReduceWithGrad"), out, "sum");
-    return out;
-  }
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext*, torch::autograd::variable_list grads) {
-    at::Tensor g = grads[0].clone(at::MemoryFormat::Contiguous);
-    AllReduceOne(Current("allReduceWithGrad (backward)"), g, "sum");
-    return {g};
-  }
-};
 
 #ifdef SIGNIN_WITH_GLOO
 c10::intrusive_ptr<C10dGroup> MakeGlooGroup(const Napi::Object& o, const c10::intrusive_ptr<c10d::Store>& store, int rank,
@@ -327,13 +310,8 @@ Napi::Value DistAllGather(const Napi::CallbackInfo& info) {
   return FromTensorList(env, out[0]);
 }
 
-// distAllReduceGrad(tensor): a new tensor, the sum over ranks, whose backward sums the gradients.
-Napi::Value DistAllReduceGrad(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Current("allReduceWithGrad");
-  const at::Tensor& t = NativeTensor::From(env, info[0], "tensor");
-  if (t.is_sparse()) throw ArgError("tensor must be dense for a collective");
-  return NativeTensor::Wrap(env, AllReduceSumFn::apply(t));
+void GroupAllReduceSum(at::Tensor& t, const char* what) {
+  AllReduceOne(Current(what), t, "sum");
 }
 
 Napi::Value DistBarrier(const Napi::CallbackInfo& info) {
@@ -361,7 +339,7 @@ Napi::Value DistInfo(const Napi::CallbackInfo& info) { return info.Env().Null();
 Napi::Value DistAllReduce(const Napi::CallbackInfo&) { Unavailable(); }
 Napi::Value DistBroadcast(const Napi::CallbackInfo&) { Unavailable(); }
 Napi::Value DistAllGather(const Napi::CallbackInfo&) { Unavailable(); }
-Napi::Value DistAllReduceGrad(const Napi::CallbackInfo&) { Unavailable(); }
+void GroupAllReduceSum(at::Tensor&, const char*) { Unavailable(); }
 Napi::Value DistBarrier(const Napi::CallbackInfo&) { Unavailable(); }
 Napi::Value DistDestroy(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
 

@@ -4,7 +4,7 @@ export {
 } from './process-group';
 export type { Backend, ReduceOp, InitProcessGroupOptions } from './process-group';
 export { DistributedDataParallel } from './ddp';
-export { convertSyncBatchNorm } from './sync-batchnorm';
+export { convertSyncBatchNorm, syncBatchNorm } from './sync-batchnorm';
 export type { DistributedDataParallelOptions, CommStats } from './ddp';
 export { distributedEnv, workerEnv } from './env';
 export type { DistributedEnv } from './env';

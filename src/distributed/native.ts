@@ -27,6 +27,7 @@ export interface DistributedBinding {
   distBroadcast(tensors: NativeTensor[], root: number): void;
   distAllGather(tensor: NativeTensor): NativeTensor[];
   distAllReduceGrad(tensor: NativeTensor): NativeTensor;
+  distSyncBatchNorm(input: NativeTensor, weight: NativeTensor | null, bias: NativeTensor | null, eps: number): NativeTensor[];
   distBarrier(): void;
   distDestroy(): void;
 }

@@ -36,7 +36,8 @@ export interface InitProcessGroupOptions {
 
 const REDUCE_OPS: readonly ReduceOp[] = ['sum', 'avg', 'max', 'min', 'product'];
 
-function distError(what: string, err: unknown): ToolkitError {
+/** A native collective's failure as ERR_DISTRIBUTED naming `what` (argument errors stay ERR_INVALID_ARG). */
+export function distError(what: string, err: unknown): ToolkitError {
   const e = fromNative(err);
   if (e.code === 'ERR_INVALID_ARG') return e;
   const message = e.message.startsWith(`${what}:`) ? e.message : `${what}: ${e.message}`;

@@ -1,28 +1,30 @@
 /**
  * Batch normalization layers (torch.nn.BatchNorm1d/2d). Keys are PyTorch's and stay registered
  * whatever the options (weight, bias, running_mean, running_var, num_batches_tracked); a disabled
- * one simply holds no tensor and is left out of the state dict. With a statistics reducer
+ * one simply holds no tensor and is left out of the state dict. With a BatchNormSync
  * (src/distributed's convertSyncBatchNorm) a layer is torch.nn.SyncBatchNorm.
  */
-import { InvalidArgumentError, ToolkitError } from '../errors';
+import { InvalidArgumentError } from '../errors';
 import { noGrad } from '../tensor/autograd';
-import { full, ones, zeros } from '../tensor/creation';
-import { cat } from '../tensor/ops';
+import { ones, zeros } from '../tensor/creation';
 import type { Tensor } from '../tensor/tensor';
 import { bool, int, num, options } from '../validate';
 import { batchNorm, invalidTensorArg, tensorArg } from './functional';
 import { Module } from './module';
 
 /**
- * Sums per-channel batch statistics over the processes of a data-parallel job. Set on a layer
- * (setStatsReducer), it makes training-mode normalization use the whole global batch's mean and
- * variance: SyncBatchNorm. src/distributed provides the one over the process group.
+ * Training-mode batch normalization over the batches of every process of a data-parallel job
+ * (SyncBatchNorm). Set on a layer (setSync), it replaces the layer's own batch statistics;
+ * src/distributed provides the one over the process group (convertSyncBatchNorm).
  */
-export interface BatchStatsReducer {
-  /** Whether there is anything to sum over now (false: the layer normalizes its own batch). */
+export interface BatchNormSync {
+  /** Whether there is anything to synchronize now (false: the layer normalizes its own batch). */
   active(): boolean;
-  /** The sum of `t` over the processes, same shape; autograd must sum its gradient likewise. */
-  sum(t: Tensor): Tensor;
+  /**
+   * The normalized input (differentiable in input, weight and bias) with the statistics of all
+   * processes' inputs: their mean, biased variance and number of values per channel.
+   */
+  forward(input: Tensor, weight: Tensor | undefined, bias: Tensor | undefined, eps: number): { y: Tensor; mean: Tensor; variance: Tensor; count: number };
 }
 
 export interface BatchNormLayerOptions {
@@ -41,7 +43,7 @@ export abstract class BatchNormBase extends Module {
   readonly momentum: number | null;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
-  private reducer: BatchStatsReducer | undefined;
+  private syncWith: BatchNormSync | undefined;
 
   constructor(numFeatures: number, opts: BatchNormLayerOptions = {}) {
     super();
@@ -97,17 +99,17 @@ export abstract class BatchNormBase extends Module {
     });
   }
 
-  /** The reducer of synchronized statistics, if any (setStatsReducer). */
-  get statsReducer(): BatchStatsReducer | undefined {
-    return this.reducer;
+  /** The synchronization of training statistics, if any (setSync). */
+  get sync(): BatchNormSync | undefined {
+    return this.syncWith;
   }
 
-  /** Normalizes training batches with statistics summed by `reducer` (undefined: this process's batch alone). */
-  setStatsReducer(reducer: BatchStatsReducer | undefined): void {
-    if (reducer !== undefined && (typeof reducer !== 'object' || reducer === null || typeof reducer.active !== 'function' || typeof reducer.sum !== 'function')) {
-      throw new InvalidArgumentError('reducer', 'undefined or a BatchStatsReducer ({ active(), sum(t) })', reducer);
+  /** Normalizes training batches with `sync` (undefined: with this process's batch alone). */
+  setSync(sync: BatchNormSync | undefined): void {
+    if (sync !== undefined && (typeof sync !== 'object' || sync === null || typeof sync.active !== 'function' || typeof sync.forward !== 'function')) {
+      throw new InvalidArgumentError('sync', 'undefined or a BatchNormSync ({ active(), forward(input, weight, bias, eps) })', sync);
     }
-    this.reducer = reducer;
+    this.syncWith = sync;
   }
 
   /** The number of dimensions this layer accepts (with the batch dim). */
@@ -128,7 +130,7 @@ export abstract class BatchNormBase extends Module {
       noGrad(() => counter.add_(1));
       if (this.momentum === null) factor = 1 / counter.item();
     }
-    if (this.training && this.reducer?.active()) return this.syncedForward(x, this.reducer, factor);
+    if (this.training && this.syncWith?.active()) return this.syncedForward(x, this.syncWith, factor);
     const mean = this.runningMean;
     const variance = this.runningVar;
     const useBatchStats = this.training || (!mean && !variance);
@@ -138,30 +140,9 @@ export abstract class BatchNormBase extends Module {
     });
   }
 
-  /**
-   * Training-mode normalization with the statistics of every process's batch together, in two
-   * passes over the reducer (the mean, then the squared deviations from it) as one process would
-   * compute them over the global batch. The reducer's sums are differentiated through, so each
-   * input's gradient includes its effect on the other processes' outputs (PyTorch's SyncBatchNorm
-   * all-reduces sum_dy and sum_dy_xmu to the same end). Half-precision inputs are normalized in
-   * float32, as libtorch's batch norm computes its statistics.
-   */
-  private syncedForward(x: Tensor, reducer: BatchStatsReducer, factor: number): Tensor {
-    const c = this.numFeatures;
-    const dims = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2)];
-    const shape = [1, c, ...Array<number>(x.ndim - 2).fill(1)];
-    const xf = x.dtype === 'float16' || x.dtype === 'bfloat16' ? x.float() : x;
-    const sums = reducer.sum(cat([xf.sum(dims), full([1], x.numel / c, { dtype: xf.dtype, device: x.device })]));
-    const count = sums.narrow(0, c, 1).item();
-    if (count <= 1) {
-      throw new ToolkitError('ERR_INVALID_ARG', `input: expected more than 1 value per channel over all processes when training, got ${count} (this process's input is ${JSON.stringify(x.shape)})`);
-    }
-    const mean = sums.narrow(0, 0, c).div(count);
-    const centered = xf.sub(mean.view(shape));
-    const variance = reducer.sum(centered.square().sum(dims)).div(count);
-    let y = centered.mul(variance.add(this.eps).rsqrt().view(shape));
-    if (this.weight) y = y.mul(this.weight.view(shape));
-    if (this.bias) y = y.add(this.bias.view(shape));
+  /** Training-mode normalization by `sync`; the running statistics take the global batch's, unbiased as PyTorch's. */
+  private syncedForward(x: Tensor, sync: BatchNormSync, factor: number): Tensor {
+    const { y, mean, variance, count } = sync.forward(x, this.weight, this.bias, this.eps);
     const runningMean = this.runningMean;
     const runningVar = this.runningVar;
     if (this.trackRunningStats && runningMean && runningVar) {
@@ -170,11 +151,11 @@ export abstract class BatchNormBase extends Module {
         runningVar.mul_(1 - factor).add_(variance, (factor * count) / (count - 1));
       });
     }
-    return y.dtype === x.dtype ? y : y.to(x.dtype);
+    return y;
   }
 
   protected override extraRepr(): string {
-    const sync = this.reducer ? ', syncStats=true' : '';
+    const sync = this.syncWith ? ', sync=true' : '';
     return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine}, trackRunningStats=${this.trackRunningStats}${sync}`;
   }
 }

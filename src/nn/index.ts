@@ -12,7 +12,7 @@ export type { LinearOptions } from './linear';
 export { Conv2d } from './conv';
 export type { Conv2dLayerOptions } from './conv';
 export { BatchNormBase, BatchNorm1d, BatchNorm2d } from './batchnorm';
-export type { BatchNormLayerOptions, BatchStatsReducer } from './batchnorm';
+export type { BatchNormLayerOptions, BatchNormSync } from './batchnorm';
 export { ReLU, LeakyReLU, Tanh, Sigmoid, Softmax } from './activation';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './pooling';
 export { Sequential, Identity, Flatten, Dropout } from './container';

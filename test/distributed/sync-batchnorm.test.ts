@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BatchNorm1d, BatchNorm2d, Generator, randn, tidy, type Tensor } from '../../src';
-import { convertSyncBatchNorm } from '../../src/distributed';
+import { convertSyncBatchNorm, destroyProcessGroup, initProcessGroup, syncBatchNorm } from '../../src/distributed';
+import type { BatchNormSync } from '../../src/nn';
 import { maxAbsDiff, runRank, trainDdp } from '../helpers/ddp-ranks';
 import { syncBnDraws, type SyncBnCase } from '../helpers/sync-bn-case';
 
@@ -142,28 +143,30 @@ it('without a process group a converted layer is plain BatchNorm; convertSyncBat
     const a = new BatchNorm2d(3);
     const b = new BatchNorm2d(3);
     expect(convertSyncBatchNorm(b)).toBe(1);
-    expect(b.statsReducer).toBeDefined();
-    expect(b.toString()).toContain('syncStats=true');
+    expect(b.sync).toBeDefined();
+    expect(b.toString()).toContain('sync=true');
     const x = randn([4, 3, 2, 2], { generator: new Generator(3) });
     expect(maxDiff(a.forward(x).toArray(), b.forward(x).toArray())).toBe(0);
     expect(b.runningMean!.toArray()).toEqual(a.runningMean!.toArray());
     expect(convertSyncBatchNorm(b, { enabled: false })).toBe(1);
-    expect(b.statsReducer).toBeUndefined();
+    expect(b.sync).toBeUndefined();
   });
   expect(() => convertSyncBatchNorm({} as never)).toThrow(/module/);
-  expect(() => new BatchNorm2d(2).setStatsReducer({ sum: 1 } as never)).toThrow(/reducer/);
+  expect(() => new BatchNorm2d(2).setSync({ forward: 1 } as never)).toThrow(/sync/);
 });
 
-describe('the synchronized path in one process (a reducer that sums over one process)', () => {
+describe('syncBatchNorm in a group of one process', () => {
   const calls: number[] = [];
-  const oneProcess = { active: () => true, sum: (t: Tensor) => (calls.push(t.numel), t.mul(1)) };
+  const oneProcess: BatchNormSync = { active: () => true, forward: (x, w, b, eps) => (calls.push(x.shape[0]), syncBatchNorm(x, w, b, eps)) };
+  beforeAll(() => initProcessGroup({ backend: 'gloo', rank: 0, worldSize: 1, initMethod: `file://${path.join(dir, 'store-one')}`, timeoutMs: 10_000 }));
+  afterAll(() => destroyProcessGroup());
 
   it('bfloat16 input: normalized in float32, returned in bfloat16, as libtorch\'s batch norm on the same input', () => {
     tidy(() => {
       const x = randn([6, 4, 3, 3], { generator: new Generator(5) }).mul(2).add(1).to('bfloat16');
       const plain = new BatchNorm2d(4);
       const synced = new BatchNorm2d(4);
-      synced.setStatsReducer(oneProcess);
+      synced.setSync(oneProcess);
       const want = plain.forward(x.float());
       const got = synced.forward(x);
       expect(got.dtype).toBe('bfloat16');
@@ -177,27 +180,32 @@ describe('the synchronized path in one process (a reducer that sums over one pro
       const x = randn([5, 3], { generator: new Generator(6) });
       const plain = new BatchNorm1d(3, { trackRunningStats: false });
       const synced = new BatchNorm1d(3, { trackRunningStats: false });
-      synced.setStatsReducer(oneProcess);
+      synced.setSync(oneProcess);
       expect(maxDiff(synced.forward(x).toArray(), plain.forward(x).toArray())).toBeLessThan(1e-6);
       expect(synced.runningMean).toBeUndefined();
       calls.length = 0;
       const tracked = new BatchNorm1d(3);
-      tracked.setStatsReducer(oneProcess);
+      tracked.setSync(oneProcess);
       tracked.eval();
       tracked.forward(x);
       expect(calls).toEqual([]);
       tracked.train();
       tracked.forward(x);
-      expect(calls).toEqual([4, 3]);
+      expect(calls).toEqual([5]);
     });
   });
 
-  it('one value per channel over all processes is refused, naming the input', () => {
+  it('bad input is refused, naming the argument: one value per channel, no channels, integers', () => {
     tidy(() => {
       const bn = new BatchNorm2d(2);
-      bn.setStatsReducer(oneProcess);
+      bn.setSync(oneProcess);
       expect(() => bn.forward(randn([1, 2, 1, 1]))).toThrow(/input.*more than 1 value per channel/);
       expect(bn.runningMean!.toArray()).toEqual([0, 0]);
+      expect(() => syncBatchNorm(randn([4, 0]), undefined, undefined, 1e-5)).toThrow(/input: expected \[N, C, \.\.\.\] with C >= 1/);
+      expect(() => syncBatchNorm(randn([4]), undefined, undefined, 1e-5)).toThrow(/input: expected \[N, C/);
+      expect(() => syncBatchNorm(randn([4, 2]).to('int64'), undefined, undefined, 1e-5)).toThrow(/input: expected a floating-point tensor/);
+      expect(() => syncBatchNorm(randn([4, 2]), randn([3]), undefined, 1e-5)).toThrow(/weight and bias: expected \[2\]/);
+      expect(() => syncBatchNorm(randn([4, 2]), undefined, undefined, -1)).toThrow(/eps/);
     });
   });
 });

@@ -1,0 +1,12 @@
+// The default process group's sum, for code outside process_group.cc (autograd_collectives.cc).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+namespace signin {
+
+// Sums `t` over the ranks in place, on the group's device and back; `what` names the caller in
+// errors (no group, a peer gone or timed out). Builds without c10d throw.
+void GroupAllReduceSum(at::Tensor& t, const char* what);
+
+}  // namespace signin
