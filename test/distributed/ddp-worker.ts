@@ -7,7 +7,7 @@
  *
  * argv[2]: JSON { mode: 'plain' | 'signin', steps, batch, initMethod, out, dieAtStep?, timeoutMs?,
  * backend? ('gloo' default), cuda? (train on cuda:LOCAL_RANK; test/cuda/nccl.test.ts), train?,
- * syncBn? }
+ * syncBn?, broadcastBuffers? (DDP's option, default true) }
  */
 import * as fs from 'node:fs';
 import {
@@ -28,6 +28,7 @@ interface Args {
   cuda?: boolean;
   train?: boolean;
   syncBn?: boolean;
+  broadcastBuffers?: boolean;
 }
 
 async function main(): Promise<void> {
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
   model.train(a.train === true || a.syncBn === true);
   if (a.syncBn) convertSyncBatchNorm(model);
   if (a.cuda) model.to(device);
-  const ddp = new DistributedDataParallel(model);
+  const ddp = new DistributedDataParallel(model, { broadcastBuffers: a.broadcastBuffers ?? true });
   const opt = SGD.forModel(model, { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
 
   const initial = model.stateDict().get('conv2.weight')!.to('cpu').toArray();

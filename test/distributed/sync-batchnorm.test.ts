@@ -4,7 +4,8 @@
  * libtorch's own batch norm gives on the whole batch in one process, parameter gradients that sum
  * to the whole batch's, and the whole batch's running statistics on every rank. allReduceWithGrad
  * against its closed form. Training ToyNet in training mode, 2 ranks with B/2 and SyncBatchNorm
- * end with the weights and running statistics of 1 process with batch B; without it they do not.
+ * end with the weights and running statistics of 1 process with batch B; without it they do not;
+ * a rank killed mid-run makes the other fail, not hang.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,7 +13,7 @@ import * as path from 'node:path';
 import { BatchNorm1d, BatchNorm2d, Generator, randn, tidy, type Tensor } from '../../src';
 import { convertSyncBatchNorm, destroyProcessGroup, initProcessGroup, syncBatchNorm } from '../../src/distributed';
 import type { BatchNormSync } from '../../src/nn';
-import { maxAbsDiff, runRank, trainDdp } from '../helpers/ddp-ranks';
+import { maxAbsDiff, runDdpRank, runRank, trainDdp } from '../helpers/ddp-ranks';
 import { syncBnDraws, type SyncBnCase } from '../helpers/sync-bn-case';
 
 const WORKER = path.join(__dirname, 'sync-bn-worker.ts');
@@ -123,6 +124,17 @@ describe.each(CASES)('SyncBatchNorm over 2 ranks: $name', (c) => {
 });
 
 describe('DDP training with BatchNorm in training mode', () => {
+  it('a rank killed mid-run makes the other fail inside SyncBatchNorm\'s collective within the timeout, not hang', async () => {
+    const initMethod = `file://${path.join(dir, 'store-kill')}`;
+    // No per-forward buffer broadcast: the survivor's first collective after the kill is SyncBatchNorm's.
+    const args = (r: number) => ({ mode: 'plain', syncBn: true, broadcastBuffers: false, steps: 6, batch: 16, initMethod, out: path.join(dir, `kill-${r}.json`), dieAtStep: 2, timeoutMs: 10_000 });
+    const [survivor, killed] = await Promise.all([runDdpRank(0, 2, args(0)), runDdpRank(1, 2, args(1))]);
+    expect(killed.code === null || killed.code === 137).toBe(true);
+    expect(survivor.code).toBe(3);
+    expect(survivor.stderr).toMatch(/rank 0 failed: ERR_DISTRIBUTED syncBatchNorm: .*(peer process may have exited|timed out)/);
+    expect(survivor.ms).toBeLessThan(25_000);
+  });
+
   it('2 ranks with B/2 and SyncBatchNorm end where 1 process with B does; without it they do not', async () => {
     const [one, two, local] = await Promise.all([
       trainDdp(dir, 'sync-1', 1, { mode: 'signin', syncBn: true }),
