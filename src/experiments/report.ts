@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic';
 import { InvalidArgumentError, ToolkitError } from '../errors';
-import { int, list, num, obj, options as optionsArg, str } from '../validate';
+import { bool, int, list, num, obj, options as optionsArg, str } from '../validate';
 import { canonicalJson, nonDefaultFields } from './hash';
 import { meanStd, type FinalSummary, type MetricsRow } from './metrics';
 import { reportPaths } from './paths';
@@ -421,7 +421,9 @@ export interface ReportResult {
 export async function writeReport(runsDir: string, outDir: string, options: ReportOptions = {}): Promise<ReportResult> {
   str('runsDir', runsDir);
   str('outDir', outDir);
-  optionsArg('options', options);
+  const o = optionsArg<ReportOptions>('options', options);
+  for (const k of ['plots', 'includeUnfinished', 'saveRecords'] as const) if (o[k] !== undefined) bool(`options.${k}`, o[k]);
+  if (o.digits !== undefined) int('options.digits', o.digits, 0, 100);
   let isDir = false;
   try {
     isDir = fs.statSync(runsDir).isDirectory();

@@ -42,4 +42,15 @@ describe('report --save-records', () => {
     expect(fs.readdirSync(recordsDir(out))).toHaveLength(2);
     expect(res.tables[0].rows.map((r) => r.cells[0]?.mean)).toEqual([70, 72]);
   });
+
+  test('options of another type are refused, naming the option, before anything is written', async () => {
+    root = tempDir('records');
+    const runs = path.join(root, 'runs');
+    fakeRun(runs, { sparsity: 0.9, signin: false, seed: 0, final: 0.8 });
+    const out = path.join(root, 'report');
+    await expect(writeReport(runs, out, { saveRecords: 'yes' } as never)).rejects.toThrow(/options\.saveRecords/);
+    await expect(writeReport(runs, out, { plots: 1 } as never)).rejects.toThrow(/options\.plots/);
+    await expect(writeReport(runs, out, { digits: -1 })).rejects.toThrow(/options\.digits/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
 });
