@@ -271,7 +271,7 @@ export const ExperimentConfig = z.strictObject({
   hessian: HessianSchema.optional().describe('Compute the top Hessian eigenvalue of the training loss at the final weights (power iteration on Hessian-vector products, in θ coordinates on the kept weights), stored in the last metrics row as topHessianEigenvalue. Default: not computed.'),
   amp: z.union([z.literal('bf16'), z.literal('fp16'), z.literal(false)]).default(D.amp).describe("Autocast the forward: 'bf16', 'fp16' (loss-scaled; CUDA only) or false. Default false."),
   channelsLast: z.union([z.boolean(), z.literal('auto')]).default(D.channelsLast).describe("channels_last (NHWC) inputs: true, false or 'auto' (on the CPU when libtorch has oneDNN, whose NHWC convolutions are faster there; off on CUDA). Default 'auto'. Not hashed."),
-  syncBatchNorm: z.boolean().default(D.syncBatchNorm).describe('Data-parallel runs (--nproc N): BatchNorm layers normalize training batches with the statistics of the whole global batch (SyncBatchNorm; two all-reduces per layer each way), so N ranks train as one process with the global batch does. One process: no effect. Default false (per-rank statistics, as PyTorch DDP).'),
+  syncBatchNorm: z.boolean().default(D.syncBatchNorm).describe('Data-parallel runs (--nproc N): BatchNorm layers normalize training batches with the statistics of the whole global batch (SyncBatchNorm; one all-reduce per layer each way), so N ranks train as one process with the global batch does. One process: no effect. Default false (per-rank statistics, as PyTorch DDP).'),
   checkpoint: CheckpointSchema.prefault({}).describe('Checkpoints kept besides the rolling last two (docs/checkpoints.md). Default: none. Not hashed.'),
 });
 
