@@ -6,8 +6,8 @@
  * all-reduce bandwidth for flat buffers of 1, 16 and 64 MiB (algorithm bandwidth: bytes / time),
  * which the ImageNet ResNet-50 estimate in docs/distributed.md uses; and what broadcasting the
  * BatchNorm running statistics from rank 0 costs (ddp.syncBuffers(): the Trainer does it once per
- * epoch, PyTorch DDP before every forward); and the 2-rank step with SyncBatchNorm (its 19 layers'
- * two all-reduces each way per step), in the same rotation.
+ * epoch, PyTorch DDP before every forward); and the 2-rank step with SyncBatchNorm (one all-reduce
+ * forward and one backward in each of its 19 layers), in the same rotation.
  *
  *   npx tsx bench/ddp.ts [--rounds 3] [--steps 20] [--warmup 3] [--batch 128] [--signin]
  *   npx tsx bench/ddp.ts --quick            # 1 round, 3 steps, batch 32: checks that it runs

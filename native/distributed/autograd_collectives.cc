@@ -37,6 +37,11 @@ struct AllReduceSumFn : public torch::autograd::Function<AllReduceSumFn> {
   }
 };
 
+// Half-precision inputs are normalized in float32, with float32 parameters, as libtorch's batch norm.
+at::ScalarType ComputeType(at::ScalarType t) {
+  return t == at::kHalf || t == at::kBFloat16 ? at::kFloat : t;
+}
+
 // A per-channel view [1, C, 1, ...] of a [C] vector for an input of `dim` dimensions.
 at::Tensor PerChannel(const at::Tensor& v, int64_t dim) {
   std::vector<int64_t> shape(dim, 1);
@@ -53,8 +58,7 @@ struct SyncBatchNormFn : public torch::autograd::Function<SyncBatchNormFn> {
   // ones): ones and zeros stand in for absent ones, whose gradients are then not returned.
   static variable_list forward(AutogradContext* ctx, const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
                                double eps, bool hasWeight, bool hasBias) {
-    const bool half = input.scalar_type() == at::kHalf || input.scalar_type() == at::kBFloat16;
-    const at::Tensor x = half ? input.to(at::kFloat) : input;
+    const at::Tensor x = input.to(ComputeType(input.scalar_type()));
     const int64_t c = x.size(1);
     const double n = static_cast<double>(x.numel() / c);
     // This rank's mean and biased variance by libtorch's batch-norm statistics kernel (a quarter
@@ -78,13 +82,12 @@ struct SyncBatchNormFn : public torch::autograd::Function<SyncBatchNormFn> {
     ctx->save_for_backward({x, weight, gmean, gvar});
     ctx->saved_data["eps"] = eps;
     ctx->saved_data["count"] = count;
-    ctx->saved_data["half"] = half;
     ctx->saved_data["weight"] = hasWeight;
     ctx->saved_data["bias"] = hasBias;
     ctx->saved_data["dtype"] = static_cast<int64_t>(input.scalar_type());
     at::Tensor countT = at::full({}, count, gmean.options());
     ctx->mark_non_differentiable({gmean, gvar, countT});
-    return {half ? y.to(input.scalar_type()) : y, gmean, gvar, countT};
+    return {y.to(input.scalar_type()), gmean, gvar, countT};
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -95,8 +98,7 @@ struct SyncBatchNormFn : public torch::autograd::Function<SyncBatchNormFn> {
     const at::Tensor& var = saved[3];
     const double eps = ctx->saved_data["eps"].toDouble();
     const double count = ctx->saved_data["count"].toDouble();
-    const bool half = ctx->saved_data["half"].toBool();
-    const at::Tensor dy = half ? grads[0].to(at::kFloat) : grads[0];
+    const at::Tensor dy = grads[0].to(x.scalar_type());
     // Eval-mode backward with the global statistics: dx_eval = dy·w·invstd, Σdy·(x − mean)·invstd, Σdy.
     auto [dxEval, dwLocal, dbLocal] = at::native_batch_norm_backward(dy, x, w, mean, var, {}, {}, /*train=*/false, eps, {true, true, true});
     const at::Tensor invstd = (var + eps).rsqrt();
@@ -109,7 +111,7 @@ struct SyncBatchNormFn : public torch::autograd::Function<SyncBatchNormFn> {
     const at::Tensor alpha = -w * invstd.pow(3) * meanDyXmu;
     const at::Tensor beta = -w * invstd * meanDy - alpha * mean;
     at::Tensor dx = dxEval.addcmul_(x, PerChannel(alpha, x.dim())).add_(PerChannel(beta, x.dim()));
-    if (half) dx = dx.to(static_cast<at::ScalarType>(ctx->saved_data["dtype"].toInt()));
+    dx = dx.to(static_cast<at::ScalarType>(ctx->saved_data["dtype"].toInt()));
     // The parameters' gradients are this rank's: a weight scales only its own rank's outputs, and
     // data parallelism averages them afterwards.
     return {dx, ctx->saved_data["weight"].toBool() ? dwLocal : at::Tensor(), ctx->saved_data["bias"].toBool() ? dbLocal : at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
@@ -145,7 +147,7 @@ Napi::Value DistSyncBatchNorm(const Napi::CallbackInfo& info) {
     }
   }
   const double eps = ToDouble(info[3], "eps");
-  const auto paramType = x.scalar_type() == at::kHalf || x.scalar_type() == at::kBFloat16 ? at::kFloat : x.scalar_type();
+  const auto paramType = ComputeType(x.scalar_type());
   const at::Tensor w = weight.defined() ? weight : at::ones({x.size(1)}, x.options().dtype(paramType));
   const at::Tensor b = bias.defined() ? bias : at::zeros({x.size(1)}, x.options().dtype(paramType));
   return FromTensorList(env, SyncBatchNormFn::apply(x, w, b, eps, weight.defined(), bias.defined()));

@@ -162,7 +162,7 @@ export function allGather(tensor: Tensor): Tensor[] {
 /**
  * The sum of `tensor` over the ranks as a new tensor that autograd differentiates through
  * (torch.distributed.nn.functional.all_reduce): its backward sums the gradients over the ranks
- * too, so every rank must run the same backward. SyncBatchNorm's statistics travel this way.
+ * too, so every rank must run the same backward.
  */
 export function allReduceWithGrad(tensor: Tensor): Tensor {
   info('allReduceWithGrad');

@@ -4,6 +4,7 @@
  * they run, so that CUDA float32 results can be held to float32 tolerances against the CPU's.
  */
 import { cuda, setAllowTF32 } from '../../src';
+import { maxDiff } from '../helpers/compare';
 
 export const HAS_CUDA = cuda.isAvailable();
 const REASON = 'no CUDA device (the addon reports 0 devices; scripts/gpu-check.sh runs this on the GPU machine)';
@@ -23,14 +24,6 @@ export function describeCuda(name: string, fn: () => void): void {
     });
     fn();
   });
-}
-
-/** Largest |a − b| over two equally long arrays. */
-export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 export function maxAbs(a: ArrayLike<number>): number {

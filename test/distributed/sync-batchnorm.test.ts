@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { BatchNorm1d, BatchNorm2d, Generator, randn, tidy, type Tensor } from '../../src';
 import { convertSyncBatchNorm, destroyProcessGroup, initProcessGroup, syncBatchNorm } from '../../src/distributed';
 import type { BatchNormSync } from '../../src/nn';
+import { maxDiff } from '../helpers/compare';
 import { maxAbsDiff, runDdpRank, runRank, trainDdp } from '../helpers/ddp-ranks';
 import { syncBnDraws, type SyncBnCase } from '../helpers/sync-bn-case';
 
@@ -60,11 +61,6 @@ function reference(c: LayerCase): Omit<RankOut, 'rank' | 'closedForm'> & { rows:
     bn.dispose();
     return out;
   });
-}
-
-function maxDiff(a: number[], b: number[]): number {
-  expect(a.length).toBe(b.length);
-  return Math.max(0, ...a.map((v, i) => Math.abs(v - b[i])));
 }
 
 const CASES: LayerCase[] = [

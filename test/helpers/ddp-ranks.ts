@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { maxDiff } from './compare';
 
 const ROOT = path.resolve(__dirname, '../..');
 export const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
@@ -55,6 +56,6 @@ export async function trainDdp(dir: string, tag: string, world: number, args: { 
 export function maxAbsDiff(a: Record<string, number[]>, b: Record<string, number[]>): Record<string, number> {
   expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
   const out: Record<string, number> = {};
-  for (const k of Object.keys(a)) out[k] = Math.max(0, ...a[k].map((v, i) => Math.abs(v - b[k][i])));
+  for (const k of Object.keys(a)) out[k] = maxDiff(a[k], b[k]);
   return out;
 }
