@@ -25,6 +25,7 @@
         "native/signin/signin_cpu.cc",
         "native/distributed/process_group.cc",
         "native/distributed/autograd_collectives.cc",
+        "native/distributed/reducer.cc",
         "native/distributed/nccl.cc",
         "native/jpeg/jpeg_decode.cc"
       ],

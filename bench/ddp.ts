@@ -6,8 +6,10 @@
  * all-reduce bandwidth for flat buffers of 1, 16 and 64 MiB (algorithm bandwidth: bytes / time),
  * which the ImageNet ResNet-50 estimate in docs/distributed.md uses; and what broadcasting the
  * BatchNorm running statistics from rank 0 costs (ddp.syncBuffers(): the Trainer does it once per
- * epoch, PyTorch DDP before every forward); and the 2-rank step with SyncBatchNorm (one all-reduce
- * forward and one backward in each of its 19 layers), in the same rotation.
+ * epoch, PyTorch DDP before every forward); the 2-rank step with gradients all-reduced during
+ * backward (c10d's Reducer, the default, with DDP's 25 MiB buckets and with 128 KiB ones) and after
+ * it (overlap: false); and with SyncBatchNorm (one all-reduce forward and one backward in each of
+ * its 19 layers), in the same rotation.
  *
  *   npx tsx bench/ddp.ts [--rounds 3] [--steps 20] [--warmup 3] [--batch 128] [--signin]
  *   npx tsx bench/ddp.ts --quick            # 1 round, 3 steps, batch 32: checks that it runs
@@ -26,6 +28,8 @@ interface Params {
   batch: number;
   signin: boolean;
   syncBn: boolean;
+  overlap: boolean;
+  bucketBytes?: number;
   sizesMiB: number[];
   out: string;
 }
@@ -35,6 +39,7 @@ interface RankResult {
   stepMs: number;
   allReduceMsPerStep: number;
   gradientBytes: number;
+  buckets: number;
   /** One syncBuffers() (broadcast of every running statistic from rank 0), median of 20. */
   bufferBroadcastMs: number;
   bufferBytes: number;
@@ -45,7 +50,7 @@ async function worker(p: Params): Promise<void> {
   const dp = dataParallelFromEnv({ timeoutMs: 120_000 });
   const { model, opt, pool } = await resnet20Step({ threads: 1, density: 0.1, signin: p.signin, batch: dp.localBatch(p.batch) });
   if (p.syncBn) convertSyncBatchNorm(model);
-  const ddp = dp.wrap(model);
+  const ddp = dp.wrap(model, { overlap: p.overlap, bucketBytes: p.bucketBytes });
   const times: number[] = [];
   for (let i = 0; i < p.warmup + p.steps; i++) {
     if (i === p.warmup && dp.ddp) Object.assign(dp.ddp.stats, { syncs: 0, allReduceMs: 0 });
@@ -53,7 +58,9 @@ async function worker(p: Params): Promise<void> {
     const t0 = performance.now();
     tidy(() => {
       opt.zeroGrad();
-      F.crossEntropy(model.forward(x), y).backward();
+      const loss = F.crossEntropy(model.forward(x), y);
+      ddp?.prepareBackward(loss);
+      loss.backward();
       ddp?.syncGradients();
       opt.step();
     });
@@ -69,7 +76,7 @@ async function worker(p: Params): Promise<void> {
       bufferTimes.push(performance.now() - t0);
     }
   }
-  if (dp.worldSize > 1 && !p.syncBn) {
+  if (dp.worldSize > 1 && !p.syncBn && !p.overlap) {
     for (const mib of p.sizesMiB) {
       const t = zeros([(mib * 2 ** 20) / 4]);
       allReduce(t);
@@ -86,7 +93,7 @@ async function worker(p: Params): Promise<void> {
     const s = dp.ddp?.stats;
     const r: RankResult = {
       worldSize: dp.worldSize, stepMs: median(times), allReduceMsPerStep: s ? s.allReduceMs / Math.max(1, s.syncs) : 0,
-      gradientBytes: s?.bytesPerSync ?? 0, bandwidth, bufferBroadcastMs: bufferTimes.length ? median(bufferTimes) : 0,
+      gradientBytes: s?.bytesPerSync ?? 0, buckets: s?.buckets ?? 0, bandwidth, bufferBroadcastMs: bufferTimes.length ? median(bufferTimes) : 0,
       bufferBytes: [...model.namedBuffers()].filter(([n]) => /running_(mean|var)$|num_batches_tracked$/.test(n)).reduce((sum, [, b]) => sum + b.data().byteLength, 0),
     };
     fs.writeFileSync(p.out, JSON.stringify(r));
@@ -109,9 +116,19 @@ export async function run(opts: DdpBenchOptions = {}): Promise<{ markdown: strin
     steps: opts.steps ?? 20, warmup: opts.warmup ?? 3, batch: opts.batch ?? 128, signin: opts.signin ?? false, sizesMiB: opts.sizesMiB ?? [1, 16, 64],
   };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signin-bench-ddp-'));
+  // One process; 2 ranks reducing during backward, after it, and with SyncBatchNorm: rotated over rounds.
+  const variants: { n: number; syncBn: boolean; overlap: boolean; bucketBytes?: number }[] = [
+    { n: 1, syncBn: false, overlap: true }, { n: 2, syncBn: false, overlap: true },
+    { n: 2, syncBn: false, overlap: true, bucketBytes: 128 * 1024 },
+    { n: 2, syncBn: false, overlap: false }, { n: 2, syncBn: true, overlap: true },
+  ];
+  const label = (v: number) => {
+    const { n, syncBn, overlap, bucketBytes } = variants[v];
+    if (n === 1) return '1';
+    const buckets = bucketBytes ? `, ${bucketBytes / 1024} KiB buckets` : '';
+    return `${n}, ${overlap ? 'reduced during backward' : 'reduced after backward'}${buckets}${syncBn ? ', SyncBatchNorm' : ''}`;
+  };
   const before = machine();
-  // One process, 2 ranks, 2 ranks with SyncBatchNorm: rotated over rounds.
-  const variants = [{ n: 1, syncBn: false }, { n: 2, syncBn: false }, { n: 2, syncBn: true }];
   const results: RankResult[][] = variants.map(() => []);
   try {
     for (let r = 0; r < rounds; r++) {
@@ -120,10 +137,10 @@ export async function run(opts: DdpBenchOptions = {}): Promise<{ markdown: strin
         const out = path.join(dir, `r${r}-v${v}.json`);
         const launched = await launch({
           nproc: variants[v].n, command: process.execPath,
-          args: ['--require', require.resolve('tsx/cjs'), __filename, '--worker', JSON.stringify({ ...base, syncBn: variants[v].syncBn, out })],
+          args: ['--require', require.resolve('tsx/cjs'), __filename, '--worker', JSON.stringify({ ...base, ...variants[v], out })],
           env: { SIGNIN_TORCH_LOG_LEVEL: 'warn', OMP_NUM_THREADS: '1' },
         });
-        if (launched.exitCode !== 0) throw new Error(`${variants[v].n}-rank run${variants[v].syncBn ? ' with SyncBatchNorm' : ''} failed with exit code ${launched.exitCode}`);
+        if (launched.exitCode !== 0) throw new Error(`${label(v)} failed with exit code ${launched.exitCode}`);
         results[v].push(JSON.parse(fs.readFileSync(out, 'utf8')) as RankResult);
       }
     }
@@ -132,20 +149,18 @@ export async function run(opts: DdpBenchOptions = {}): Promise<{ markdown: strin
   }
   const row = (v: number) => {
     const rs = results[v];
-    const { n, syncBn } = variants[v];
+    const { n } = variants[v];
     const step = rs.map((x) => x.stepMs);
     const ar = rs.map((x) => x.allReduceMsPerStep);
-    return `| ${n}${syncBn ? ', SyncBatchNorm' : ''} | ${base.batch / n} | ${spread(step)} | ${((1000 * base.batch) / median(step)).toFixed(0)} | ${n > 1 ? spread(ar, 2) : '–'} |`;
+    return `| ${label(v)} | ${base.batch / n} | ${spread(step)} | ${((1000 * base.batch) / median(step)).toFixed(0)} | ${n > 1 ? spread(ar, 2) : '–'} | ${n > 1 ? rs[0].buckets || '–' : '–'} |`;
   };
-  const bw = results[1].flatMap((x) => x.bandwidth);
+  const bw = results[variants.findIndex((v) => !v.overlap)].flatMap((x) => x.bandwidth);
   const lines = [
-    `ResNet-20 step, 90% random sparse${base.signin ? ' + Sign-In' : ''}, global batch ${base.batch}, 1 libtorch thread per rank, Gloo over loopback; median over ${rounds} round(s) of ${base.steps} steps (min–max over rounds). The all-reduce time per step includes waiting for the slower rank.`,
+    `ResNet-20 step, 90% random sparse${base.signin ? ' + Sign-In' : ''}, global batch ${base.batch}, 1 libtorch thread per rank, Gloo over loopback; median over ${rounds} round(s) of ${base.steps} steps (min–max over rounds). Reduced during backward: c10d's Reducer, which launches each bucket's all-reduce once its gradients are ready and waits for them all at the end of backward, so its cost is inside the step time and the time after backward is only the check (DDP's 25 MiB buckets unless named: a first bucket of 1 MiB, then up to the cap). Reduced after backward: flat buckets after backward, whose all-reduce time includes waiting for the slower rank.`,
     '',
-    '| ranks | batch per rank | step (ms) | images/s | gradient all-reduce (ms/step) |',
-    '| ---: | ---: | ---: | ---: | ---: |',
-    row(0),
-    row(1),
-    row(2),
+    '| ranks | batch per rank | step (ms) | images/s | gradient sync after backward (ms/step) | buckets |',
+    '| :--- | ---: | ---: | ---: | ---: | ---: |',
+    ...variants.map((_, v) => row(v)),
     '',
     `Gradient bytes per step: ${results[1][0]?.gradientBytes ?? 0}. Broadcasting the BatchNorm running statistics from rank 0 (${results[1][0]?.bufferBytes ?? 0} bytes, one ddp.syncBuffers()): ${spread(results[1].map((x) => x.bufferBroadcastMs), 3)} ms.`,
     '',

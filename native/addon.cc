@@ -66,6 +66,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("distAllGather", Export<DistAllGather>);
   fn("distAllReduceGrad", Export<DistAllReduceGrad>);
   fn("distSyncBatchNorm", Export<DistSyncBatchNorm>);
+  fn("distReducerNew", Export<DistReducerNew>);
+  fn("distReducerPrepare", Export<DistReducerPrepare>);
+  fn("distReducerFinish", Export<DistReducerFinish>);
+  fn("distReducerFree", Export<DistReducerFree>);
   fn("distBarrier", Export<DistBarrier>);
   fn("distDestroy", Export<DistDestroy>);
 #ifdef SIGNIN_WITH_JPEG

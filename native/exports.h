@@ -55,6 +55,12 @@ Napi::Value DistDestroy(const Napi::CallbackInfo& info);
 Napi::Value DistAllReduceGrad(const Napi::CallbackInfo& info);
 Napi::Value DistSyncBatchNorm(const Napi::CallbackInfo& info);
 
+// distributed/reducer.cc
+Napi::Value DistReducerNew(const Napi::CallbackInfo& info);
+Napi::Value DistReducerPrepare(const Napi::CallbackInfo& info);
+Napi::Value DistReducerFinish(const Napi::CallbackInfo& info);
+Napi::Value DistReducerFree(const Napi::CallbackInfo& info);
+
 #ifdef SIGNIN_WITH_JPEG
 // jpeg/jpeg_decode.cc (only where jpeglib.h was found at build time)
 Napi::Value JpegDecodeCropResize(const Napi::CallbackInfo& info);

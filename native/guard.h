@@ -7,6 +7,7 @@
 #include <c10/util/Exception.h>
 
 #include <exception>
+#include <stdexcept>
 #include <string>
 
 namespace signin {
@@ -33,6 +34,12 @@ struct ArgError : std::exception {
   std::string message;
 };
 
+// A collective that failed or timed out (a peer gone, a stuck rank): ERR_DISTRIBUTED, like the
+// TS layer's collectives, also where it surfaces from inside backward (reducer.cc).
+struct CollectiveError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 struct DisposedError : std::exception {
   const char* what() const noexcept override {
     return "Tensor is disposed: it was released by dispose() or by the tidy() scope that created it";
@@ -47,6 +54,8 @@ Napi::Value Guarded(Napi::Env env, F&& f) {
     throw;
   } catch (const c10::Error& e) {
     throw CodedError(env, e.what_without_backtrace(), TorchCode(e));
+  } catch (const CollectiveError& e) {
+    throw CodedError(env, e.what(), "ERR_DISTRIBUTED");
   } catch (const ArgError& e) {
     throw CodedError(env, e.what(), "ERR_INVALID_ARG");
   } catch (const DisposedError& e) {

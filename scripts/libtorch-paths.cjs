@@ -143,6 +143,10 @@ function main(what) {
   switch (what) {
     case 'include':
       lines = [t.includeRoot, path.join(t.includeRoot, 'torch', 'csrc', 'api', 'include')];
+      // Debian's libtorch-dev lacks the header c10d's reducer.hpp includes (see the stub there).
+      if (!fs.existsSync(path.join(t.includeRoot, 'torch', 'csrc', 'distributed', 'autograd', 'context', 'context.h'))) {
+        lines.push(path.join(__dirname, '..', 'native', 'compat', 'dist-autograd'));
+      }
       break;
     case 'ldflags':
       lines = t.system ? [] : [`-L${t.libDir}`, `-Wl,-rpath,${t.libDir}`];

@@ -107,13 +107,14 @@ else
       console.log(e.command.replace(/ -o \S+/, "").replace(e.file, e.file.slice(0, -like.length) + src));
     ' "$work/build/compile_commands.json" "$like" "$src")" || { status="failed (no compile command for $like)"; return 1; }
     echo "$src" >> "$OUT/logs/cuda-syntax.log"
-    if ! (cd "$work/build" && eval "$cmd -fsyntax-only -DSIGNIN_WITH_CUDA -DSIGNIN_WITH_NCCL -DC10_CUDA_NO_CMAKE_CONFIGURE_FILE -isystem $cuda_inc ${3:-}") \
+    if ! (cd "$work/build" && eval "$cmd -fsyntax-only -DSIGNIN_WITH_CUDA -DSIGNIN_WITH_NCCL -DSIGNIN_REQUIRE_KNOWN_REDUCER -DC10_CUDA_NO_CMAKE_CONFIGURE_FILE -isystem $cuda_inc ${3:-}") \
       >> "$OUT/logs/cuda-syntax.log" 2>&1; then
       status="failed ($src)"
     fi
   }
-  # process_group.cc: its NCCL half (the group code around native/distributed/nccl.cc).
-  for src in $(grep -rl '^#ifdef SIGNIN_WITH_CUDA' native --include='*.cc') native/distributed/process_group.cc; do
+  # process_group.cc and reducer.cc: their c10d halves, which a build with NCCL compiles (the
+  # wheel has no Gloo headers, so its own build leaves them out).
+  for src in $(grep -rl '^#ifdef SIGNIN_WITH_CUDA' native --include='*.cc') native/distributed/process_group.cc native/distributed/reducer.cc; do
     parse "$src" || break
   done
   # nccl.cc itself needs NCCL's nccl.h (NCCL_INCLUDE_DIR: pip's nvidia-nccl, or one generated from

@@ -139,7 +139,7 @@ export class NativeError extends ToolkitError {}
 
 /** The codes native/guard.h gives; any other code, or none, is an unexpected C++ exception. */
 const NATIVE_CODES = new Set<string>(['ERR_INVALID_ARG', 'ERR_TENSOR_DISPOSED', 'ERR_UNKNOWN_NAME', 'ERR_TORCH', 'ERR_TORCH_INDEX',
-  'ERR_TORCH_VALUE', 'ERR_TORCH_TYPE', 'ERR_TORCH_NOT_IMPLEMENTED', 'ERR_NATIVE'] satisfies ErrorCode[]);
+  'ERR_TORCH_VALUE', 'ERR_TORCH_TYPE', 'ERR_TORCH_NOT_IMPLEMENTED', 'ERR_NATIVE', 'ERR_DISTRIBUTED'] satisfies ErrorCode[]);
 
 /** An error of class E carrying a message given whole (the native or worker message, which already names the argument). */
 function withMessage<E extends ToolkitError>(e: E, message: string, cause: unknown): E {

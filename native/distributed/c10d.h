@@ -9,10 +9,9 @@
 
 #include "torch_compat.h"
 
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #if SIGNIN_TORCH_AT_LEAST(2, 0)
 #include <torch/csrc/distributed/c10d/Backend.hpp>
-#else
-#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #endif
 
 namespace signin {
@@ -22,6 +21,11 @@ using C10dGroup = c10d::Backend;
 #else
 using C10dGroup = c10d::ProcessGroup;
 #endif
+
+// The current group as c10d's Reducer takes it (process_group.cc); throws without a group.
+c10::intrusive_ptr<c10d::ProcessGroup> ReducerProcessGroup(const char* what);
+// Frees every Reducer before the group they reduce over goes (reducer.cc).
+void FreeReducers();
 
 #ifdef SIGNIN_WITH_NCCL
 // A ProcessGroupNCCL whose collectives run on CUDA device `device` (native/distributed/nccl.cc).

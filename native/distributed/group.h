@@ -9,4 +9,7 @@ namespace signin {
 // errors (no group, a peer gone or timed out). Builds without c10d throw.
 void GroupAllReduceSum(at::Tensor& t, const char* what);
 
+// What every collective of a build without c10d throws (process_group.cc).
+[[noreturn]] void NoC10d();
+
 }  // namespace signin

@@ -6,38 +6,17 @@
 //
 // Gloo of libtorch 1.13 has no AVG reduction (NCCL only), so "avg" is a sum followed by a
 // division. Many small tensors are reduced as flat buckets: one collective per bucket, not per
-// tensor (what DDP's reducer does; its per-parameter autograd hooks are not reachable from here).
+// tensor. Gradients during backward go through c10d's Reducer instead (reducer.cc).
 #include <napi.h>
 
-// pip's torch wheels ship no Gloo headers, so a build against one has NCCL (with CUDA) or nothing.
-#if __has_include(<gloo/context.h>) && __has_include(<torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>)
-#define SIGNIN_WITH_GLOO 1
-#endif
-#if defined(SIGNIN_WITH_GLOO) || defined(SIGNIN_WITH_NCCL)
-#define SIGNIN_WITH_C10D 1
-// libtorch's CMake config defines these for its users (Caffe2Targets.cmake); node-gyp does not,
-// and c10d's Gloo header compiles to nothing without them.
-#if defined(SIGNIN_WITH_GLOO) && !defined(USE_C10D_GLOO)
-#define USE_C10D_GLOO
-#endif
-#ifndef USE_DISTRIBUTED
-#define USE_DISTRIBUTED
-#endif
-#include <torch/csrc/distributed/c10d/FileStore.hpp>
-#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
-
-#include "distributed/c10d.h"
-#ifdef SIGNIN_WITH_GLOO
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#endif
-#endif
+#include "distributed/c10d_build.h"
 
 #include <ATen/ATen.h>
 
 #include <algorithm>
 #include <chrono>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "convert.h"
@@ -74,6 +53,10 @@ struct Group {
   int rank = 0;
   int size = 1;
   std::chrono::milliseconds timeout{0};
+#if SIGNIN_TORCH_AT_LEAST(2, 0)
+  // What c10d's Reducer takes since libtorch 2.0: a ProcessGroup dispatching to `pg`, made once.
+  c10::intrusive_ptr<c10d::ProcessGroup> dispatcher;
+#endif
 };
 
 // Never destroyed at process exit: the group's destructor joins Gloo's threads, which must not
@@ -310,6 +293,37 @@ Napi::Value DistAllGather(const Napi::CallbackInfo& info) {
   return FromTensorList(env, out[0]);
 }
 
+#if SIGNIN_TORCH_AT_LEAST(2, 0)
+namespace {
+// A ProcessGroup whose collectives go to the group's backend. A template, so that only the
+// branch of the libtorch at hand is compiled: 2.0-2.2's constructor also takes Options (with the
+// backend's name) and has no setDefaultBackend.
+template <class PG = c10d::ProcessGroup>
+c10::intrusive_ptr<PG> MakeDispatcher(const Group& g) {
+  const auto type = g.backend == "nccl" ? PG::BackendType::NCCL : PG::BackendType::GLOO;
+  c10::intrusive_ptr<PG> pg;
+  if constexpr (std::is_constructible_v<PG, c10::intrusive_ptr<c10d::Store>, int, int>) {
+    pg = c10::make_intrusive<PG>(g.store, g.rank, g.size);
+    pg->setDefaultBackend(type);
+  } else {
+    pg = c10::make_intrusive<PG>(g.store, g.rank, g.size, c10::make_intrusive<typename PG::Options>(g.backend));
+  }
+  pg->setBackend(g.device.type(), type, g.pg);
+  return pg;
+}
+}  // namespace
+#endif
+
+c10::intrusive_ptr<c10d::ProcessGroup> ReducerProcessGroup(const char* what) {
+  Group& g = Current(what);
+#if SIGNIN_TORCH_AT_LEAST(2, 0)
+  if (!g.dispatcher) g.dispatcher = MakeDispatcher(g);
+  return g.dispatcher;
+#else
+  return g.pg;
+#endif
+}
+
 void GroupAllReduceSum(at::Tensor& t, const char* what) {
   AllReduceOne(Current(what), t, "sum");
 }
@@ -321,6 +335,7 @@ Napi::Value DistBarrier(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value DistDestroy(const Napi::CallbackInfo& info) {
+  FreeReducers();
   delete group;
   group = nullptr;
   return info.Env().Undefined();
@@ -328,19 +343,17 @@ Napi::Value DistDestroy(const Napi::CallbackInfo& info) {
 
 #else
 
-namespace {
-[[noreturn]] void Unavailable() {
+void NoC10d() {
   throw std::runtime_error("distributed: this build of the addon has no c10d (libtorch or Gloo headers were missing)");
 }
-}  // namespace
 
-Napi::Value DistInit(const Napi::CallbackInfo&) { Unavailable(); }
+Napi::Value DistInit(const Napi::CallbackInfo&) { NoC10d(); }
 Napi::Value DistInfo(const Napi::CallbackInfo& info) { return info.Env().Null(); }
-Napi::Value DistAllReduce(const Napi::CallbackInfo&) { Unavailable(); }
-Napi::Value DistBroadcast(const Napi::CallbackInfo&) { Unavailable(); }
-Napi::Value DistAllGather(const Napi::CallbackInfo&) { Unavailable(); }
-void GroupAllReduceSum(at::Tensor&, const char*) { Unavailable(); }
-Napi::Value DistBarrier(const Napi::CallbackInfo&) { Unavailable(); }
+Napi::Value DistAllReduce(const Napi::CallbackInfo&) { NoC10d(); }
+Napi::Value DistBroadcast(const Napi::CallbackInfo&) { NoC10d(); }
+Napi::Value DistAllGather(const Napi::CallbackInfo&) { NoC10d(); }
+void GroupAllReduceSum(at::Tensor&, const char*) { NoC10d(); }
+Napi::Value DistBarrier(const Napi::CallbackInfo&) { NoC10d(); }
 Napi::Value DistDestroy(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
 
 #endif

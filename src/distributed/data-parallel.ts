@@ -79,6 +79,7 @@ export class DataParallelContext {
   }
 
   finish(): void {
+    this.ddp?.close();
     if (this.worldSize > 1) destroyProcessGroup();
   }
 }

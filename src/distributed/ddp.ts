@@ -1,23 +1,29 @@
 /**
  * DistributedDataParallel for a Module: every rank starts from rank 0's parameters and buffers
- * (masks drawn once, Sign-In factors, BatchNorm statistics), and right after backward the gradients
- * are averaged across ranks in flat buckets, so every rank takes the same optimizer step. It is the
- * Trainer's `dataParallel` hooks: the average happens before loss unscaling, the callbacks'
+ * (masks drawn once, Sign-In factors, BatchNorm statistics), and by the end of backward the
+ * gradients are averaged across ranks, so every rank takes the same optimizer step. It is the
+ * Trainer's `dataParallel` hooks: the average is complete before loss unscaling, the callbacks'
  * onAfterBackward (RiGL, STR) and clipping, which therefore see the global gradient on every rank.
  *
- * Gradients are reduced after backward rather than overlapped with it: libtorch's autograd runs
- * backward as one native call here, and c10d's Reducer needs per-parameter hooks registered from
- * C++ on the autograd graph. BatchNorm keeps local batch statistics (as PyTorch DDP does); with
- * broadcastBuffers (DDP's default) the running statistics are rank 0's whenever they are used.
+ * By default the average runs during backward, in c10d's Reducer as PyTorch's DDP does: a bucket
+ * is all-reduced as soon as its gradients are ready, overlapping the rest of backward. With
+ * `overlap: false` the gradients are all-reduced in flat buckets after backward instead.
+ * BatchNorm keeps local batch statistics (as PyTorch DDP does); with broadcastBuffers (DDP's
+ * default) the running statistics are rank 0's whenever they are used.
+ *
+ * A loop of one's own: `ddp.forward(x)` (with gradients enabled it arms the reducer), backward,
+ * `ddp.syncGradients()` (checks that every bucket was reduced, or reduces them without overlap),
+ * the optimizer step.
  */
 import { ToolkitError } from '../errors';
 import type { Module } from '../nn/module';
-import { noGrad } from '../tensor/autograd';
+import { isGradEnabled, noGrad } from '../tensor/autograd';
 import { zerosLike } from '../tensor/creation';
 import { Tensor } from '../tensor/tensor';
 import type { DataParallelHooks } from '../train/trainer';
-import { list } from '../validate';
+import { bool, list, options as optionsArg, int } from '../validate';
 import { allReduce, broadcast, getWorldSize, isInitialized } from './process-group';
+import { GradientReducer } from './reducer';
 
 export interface DistributedDataParallelOptions {
   /** Largest flat gradient bucket in bytes (DDP's bucket_cap_mb; default 25 MiB). */
@@ -27,33 +33,63 @@ export interface DistributedDataParallelOptions {
    * and in syncBuffers() (default true).
    */
   broadcastBuffers?: boolean;
+  /**
+   * All-reduce the gradients during backward in c10d's Reducer, overlapping communication with
+   * backward (default true, as DDP); false: in flat buckets after backward.
+   */
+  overlap?: boolean;
+  /**
+   * Some trainable parameters may get no gradient in a step (DDP's find_unused_parameters,
+   * default false): the reducer then searches the graph each step and reduces a used-parameter
+   * map too. Without it such a step fails with ERR_DISTRIBUTED. Only with overlap.
+   */
+  findUnusedParameters?: boolean;
 }
 
 /** Buffers that change during training without gradients (not masks, not Sign-In factors). */
 const RUNNING_STAT = /(^|\.)(running_mean|running_var|num_batches_tracked)$/;
 
 export interface CommStats {
-  /** Gradient all-reduces performed (one per step) and their total wall time. */
+  /** Gradient synchronizations (one per step) and their total wall time after backward: the whole all-reduce without overlap, what backward left to wait for with it. */
   syncs: number;
   allReduceMs: number;
   /** Gradient bytes reduced per sync. */
   bytesPerSync: number;
+  /** Buckets the reducer all-reduced during the last backward (0 without overlap). */
+  buckets: number;
 }
 
 export class DistributedDataParallel implements DataParallelHooks {
   readonly module: Module;
-  readonly stats: CommStats = { syncs: 0, allReduceMs: 0, bytesPerSync: 0 };
+  readonly stats: CommStats = { syncs: 0, allReduceMs: 0, bytesPerSync: 0, buckets: 0 };
   private readonly bucketBytes: number;
   private readonly broadcastBuffers: boolean;
+  private readonly findUnused: boolean;
+  private readonly reducer: GradientReducer | undefined;
 
   constructor(module: Module, options: DistributedDataParallelOptions = {}) {
+    const o = optionsArg<DistributedDataParallelOptions>('options', options);
     if (!isInitialized()) {
       throw new ToolkitError('ERR_DISTRIBUTED', 'DistributedDataParallel: no process group; call initProcessGroup() first');
     }
     this.module = module;
-    this.bucketBytes = options.bucketBytes ?? 25 * 2 ** 20;
-    this.broadcastBuffers = options.broadcastBuffers ?? true;
+    this.bucketBytes = int('options.bucketBytes', o.bucketBytes ?? 25 * 2 ** 20, 1);
+    this.broadcastBuffers = bool('options.broadcastBuffers', o.broadcastBuffers ?? true);
+    const overlap = bool('options.overlap', o.overlap ?? true);
+    this.findUnused = bool('options.findUnusedParameters', o.findUnusedParameters ?? false);
     this.syncState();
+    if (overlap && getWorldSize() > 1) {
+      const named = [...module.namedParameters()].filter(([, p]) => p.requiresGrad);
+      this.reducer = new GradientReducer(named.map(([, p]) => p), named.map(([n]) => n), {
+        bucketBytes: this.bucketBytes, findUnusedParameters: this.findUnused,
+      });
+      this.stats.bytesPerSync = named.reduce((s, [, p]) => s + p.numel * 4, 0);
+    }
+  }
+
+  /** Frees the reducer (destroyProcessGroup() also does). */
+  close(): void {
+    this.reducer?.close();
   }
 
   /** Copies rank 0's parameters and every buffer (masks, Sign-In factors, BN stats) to all ranks. */
@@ -81,20 +117,45 @@ export class DistributedDataParallel implements DataParallelHooks {
     if (stats.length > 0) noGrad(() => broadcast(stats, 0));
   }
 
-  /** The module's forward, after taking rank 0's running statistics in training mode (DDP's broadcast_buffers). */
+  /**
+   * The module's forward, after taking rank 0's running statistics in training mode (DDP's
+   * broadcast_buffers); with gradients enabled it arms the reducer for the backward that follows.
+   */
   forward(x: Tensor): Tensor {
     if (this.module.training) this.syncBuffers();
-    return this.module.forward(x);
+    const out = this.module.forward(x);
+    if (isGradEnabled()) this.prepareBackward(out);
+    return out;
   }
 
   /**
-   * Averages the gradients of the trainable parameters (default: the module's) across ranks; call
-   * right after backward, before anything reads them. A parameter without a gradient takes a zero
-   * one, so that every rank reduces the same buckets.
+   * Arms the reducer for the next backward, from `loss` or the outputs it depends on (searched
+   * for unused parameters with findUnusedParameters). The Trainer calls it before each backward;
+   * forward() does it for loops of one's own. A no-op without overlap or with one rank.
+   */
+  prepareBackward(outputs: Tensor | readonly Tensor[]): void {
+    if (!this.reducer) return;
+    const list = outputs instanceof Tensor ? [outputs] : outputs;
+    this.reducer.prepare(this.findUnused ? list : [], this.module.parameters().filter((p) => p.requiresGrad));
+  }
+
+  /**
+   * Call right after backward, before anything reads the gradients. With overlap the reducer has
+   * averaged them during backward: this checks that it reduced every bucket (else ERR_DISTRIBUTED
+   * names the likely cause). Without, it averages the gradients of the trainable parameters
+   * (default: the module's) across ranks; a parameter without a gradient takes a zero one, so that
+   * every rank reduces the same buckets.
    */
   syncGradients(parameters: readonly Tensor[] = this.module.parameters()): void {
     list('parameters', parameters, 'array of Tensors', (p) => p instanceof Tensor);
     if (getWorldSize() === 1) return;
+    if (this.reducer) {
+      const t0 = performance.now();
+      this.stats.buckets = this.reducer.finish();
+      this.stats.allReduceMs += performance.now() - t0;
+      this.stats.syncs++;
+      return;
+    }
     const params = parameters.filter((p) => p.requiresGrad);
     const grads = params.map((p) => {
       const g = p.grad;

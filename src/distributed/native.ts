@@ -28,6 +28,10 @@ export interface DistributedBinding {
   distAllGather(tensor: NativeTensor): NativeTensor[];
   distAllReduceGrad(tensor: NativeTensor): NativeTensor;
   distSyncBatchNorm(input: NativeTensor, weight: NativeTensor | null, bias: NativeTensor | null, eps: number): NativeTensor[];
+  distReducerNew(params: NativeTensor[], names: string[], bucketBytes: number, findUnusedParameters: boolean): number;
+  distReducerPrepare(reducer: number, outputs: NativeTensor[]): void;
+  distReducerFinish(reducer: number): number;
+  distReducerFree(reducer: number): void;
   distBarrier(): void;
   distDestroy(): void;
 }

@@ -40,6 +40,8 @@ export interface BatchSource extends AsyncIterable<Batch> {
 export interface DataParallelHooks {
   /** After the callbacks' onTrainStart: state they changed (an initial mask) comes from rank 0. */
   syncState(): void;
+  /** Right before backward (of `loss`): arms whatever reduces gradients during backward. */
+  prepareBackward(loss: Tensor): void;
   /** Right after backward: the gradients of `params` become their mean over the ranks. */
   syncGradients(params: readonly Tensor[]): void;
   /** After each epoch's training steps, before evaluation and the epoch-end callbacks (checkpoints). */
@@ -145,6 +147,7 @@ export class Trainer {
       const y = this.toDevice(batch.y);
       const logits = mp.forward(() => model.forward(x));
       const loss = mp.forward(() => crossEntropy(logits, y, { labelSmoothing: this.opts.labelSmoothing }));
+      this.opts.dataParallel?.prepareBackward(loss);
       mp.backward(loss);
       const params = model.parameters();
       this.opts.dataParallel?.syncGradients(params);

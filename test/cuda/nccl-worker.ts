@@ -1,12 +1,14 @@
 /**
  * One rank of nccl.test.ts: joins an NCCL group (FileStore at argv[2]) on cuda:LOCAL_RANK, runs
  * each collective on CUDA tensors and on CPU tensors (which NCCL cannot reduce: the addon copies
- * them to the rank's device and back), allReduceWithGrad forward and backward, and writes what it
- * saw as JSON to argv[3].
+ * them to the rank's device and back), allReduceWithGrad forward and backward, c10d's Reducer (what
+ * DistributedDataParallel reduces gradients with during backward) on a CUDA parameter, and writes
+ * what it saw as JSON to argv[3].
  */
 import * as fs from 'node:fs';
 import { tensor } from '../../src';
 import { allGather, allReduce, allReduceWithGrad, barrier, broadcast, destroyProcessGroup, getRank, getWorldSize, initProcessGroup } from '../../src/distributed';
+import { GradientReducer } from '../../src/distributed/reducer';
 
 initProcessGroup({ backend: 'nccl', initMethod: `file://${process.argv[2]}`, timeoutMs: 30_000 });
 const r = getRank();
@@ -43,6 +45,19 @@ for (const where of ['cuda', 'cpu'] as const) {
   record(`${where} withGrad`, y);
   record(`${where} withGrad grad`, x.grad!);
 }
+// The gradient of Σ (r + 1)·w is r + 1 on rank r: the reducer leaves the mean over the ranks. Two
+// steps: the first reduces one bucket, the second the buckets rebuilt in gradient order.
+const w = tensor([1, 2, 3]).to({ device: dev }).requiresGrad_(true);
+const reducer = new GradientReducer([w], ['w'], { bucketBytes: 25 * 2 ** 20, findUnusedParameters: false });
+const buckets: number[] = [];
+for (let step = 0; step < 2; step++) {
+  reducer.prepare([], [w]);
+  w.mul(r + 1).sum().backward();
+  buckets.push(reducer.finish());
+  record(`reducer grad ${step}`, w.grad!);
+  w.grad = undefined;
+}
+reducer.close();
 barrier();
-fs.writeFileSync(process.argv[3], JSON.stringify({ rank: r, worldSize: getWorldSize(), seen }));
+fs.writeFileSync(process.argv[3], JSON.stringify({ rank: r, worldSize: getWorldSize(), seen, buckets }));
 destroyProcessGroup();

@@ -1,6 +1,6 @@
 /**
  * The NCCL backend on the GPU machine (scripts/gpu-check.sh): collectives on CUDA tensors and on
- * CPU tensors (staged through the rank's device), allReduceWithGrad included, against closed forms, and DDP training over NCCL
+ * CPU tensors (staged through the rank's device), allReduceWithGrad and c10d's Reducer included, against closed forms, and DDP training over NCCL
  * on CUDA against the same worker on one CPU process over Gloo (plain and Sign-In). With one GPU
  * the group has one rank (NCCL allows one rank per device); with two or more, two ranks.
  */
@@ -48,8 +48,13 @@ describeNccl(`NCCL with ${WORLD} rank(s)`, () => {
     const ranks = Array.from({ length: WORLD }, (_, r) => r);
     const total = (f: (r: number) => number): number => ranks.reduce((a, r) => a + f(r), 0);
     for (const r of ranks) {
-      const { seen, worldSize } = JSON.parse(fs.readFileSync(path.join(dir, `collectives-${r}.json`), 'utf8'));
+      const { seen, worldSize, buckets } = JSON.parse(fs.readFileSync(path.join(dir, `collectives-${r}.json`), 'utf8'));
       expect(worldSize).toBe(WORLD);
+      expect(buckets).toEqual([1, 1]);
+      const meanGrad = total((q) => q + 1) / WORLD;
+      for (const step of [0, 1]) {
+        expect(seen[`reducer grad ${step}`]).toEqual({ device: `cuda:${r}`, values: [meanGrad, meanGrad, meanGrad] });
+      }
       for (const where of ['cuda', 'cpu']) {
         const device = where === 'cuda' ? `cuda:${r}` : 'cpu';
         const expected: Record<string, number[]> = {

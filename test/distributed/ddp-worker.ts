@@ -7,14 +7,22 @@
  *
  * argv[2]: JSON { mode: 'plain' | 'signin', steps, batch, initMethod, out, dieAtStep?, timeoutMs?,
  * backend? ('gloo' default), cuda? (train on cuda:LOCAL_RANK; test/cuda/nccl.test.ts), train?,
- * syncBn?, broadcastBuffers? (DDP's option, default true) }
+ * syncBn?, broadcastBuffers?, overlap?, bucketBytes?, findUnusedParameters? (DDP's options),
+ * unused? (the model has a Linear that forward never uses), moveAfterWrap? (to('float32') after
+ * wrapping, which replaces every parameter) }
  */
 import * as fs from 'node:fs';
 import {
   applySignIn, F, manualSeed, pruneModel, randint, randn, resetSignIn, setAllowTF32, setNumThreads, SGD, tidy, Generator,
 } from '../../src';
 import { convertSyncBatchNorm, DistributedDataParallel, destroyProcessGroup, initProcessGroup, type Backend } from '../../src/distributed';
+import { Linear } from '../../src/nn';
 import { ToyNet } from '../helpers/toy-model';
+
+/** ToyNet with a trainable layer that forward never reaches (DDP's find_unused_parameters case). */
+class ToyNetWithUnused extends ToyNet {
+  readonly unused = this.registerModule('unused', new Linear(4, 4));
+}
 
 interface Args {
   mode: 'plain' | 'signin';
@@ -29,6 +37,11 @@ interface Args {
   train?: boolean;
   syncBn?: boolean;
   broadcastBuffers?: boolean;
+  overlap?: boolean;
+  bucketBytes?: number;
+  findUnusedParameters?: boolean;
+  unused?: boolean;
+  moveAfterWrap?: boolean;
 }
 
 async function main(): Promise<void> {
@@ -41,13 +54,16 @@ async function main(): Promise<void> {
   if (a.cuda) setAllowTF32(false);
   initProcessGroup({ backend: a.backend ?? 'gloo', initMethod: a.initMethod, timeoutMs: a.timeoutMs ?? 30_000 });
   manualSeed(100 + rank);
-  const model = new ToyNet({ width: 4 });
+  const model = a.unused ? new ToyNetWithUnused({ width: 4 }) : new ToyNet({ width: 4 });
   await pruneModel(model, { method: 'random', sparsity: 0.5 });
   if (a.mode === 'signin') applySignIn(model, { beta: 1 });
   model.train(a.train === true || a.syncBn === true);
   if (a.syncBn) convertSyncBatchNorm(model);
   if (a.cuda) model.to(device);
-  const ddp = new DistributedDataParallel(model, { broadcastBuffers: a.broadcastBuffers ?? true });
+  const ddp = new DistributedDataParallel(model, {
+    broadcastBuffers: a.broadcastBuffers ?? true, overlap: a.overlap, bucketBytes: a.bucketBytes, findUnusedParameters: a.findUnusedParameters,
+  });
+  if (a.moveAfterWrap) model.to('float32');
   const opt = SGD.forModel(model, { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
 
   const initial = model.stateDict().get('conv2.weight')!.to('cpu').toArray();
@@ -70,7 +86,7 @@ async function main(): Promise<void> {
   }
   const state: Record<string, number[]> = {};
   for (const [k, t] of model.stateDict()) state[k] = Array.from(t.to('cpu').data(), Number);
-  fs.writeFileSync(a.out, JSON.stringify({ rank, world, state, initial, syncs: ddp.stats.syncs }));
+  fs.writeFileSync(a.out, JSON.stringify({ rank, world, state, initial, syncs: ddp.stats.syncs, buckets: ddp.stats.buckets }));
   destroyProcessGroup();
 }
 

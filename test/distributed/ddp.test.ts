@@ -1,9 +1,12 @@
 /**
  * Data parallelism on loopback (Gloo, FileStore): 2 ranks with per-rank batch B/2 end with the
  * weights of 1 process with batch B (the reference is a separate single-process run of the same
- * worker), plain and Sign-In; masks and weights are identical across ranks although each rank
- * drew its own; a rank killed mid-run makes the survivor fail with ERR_DISTRIBUTED, not hang, and
- * so does a rank whose peers never join.
+ * worker), plain and Sign-In, with gradients reduced during backward (c10d's Reducer) or after
+ * it; masks and weights are identical across ranks although each rank drew its own; the Reducer
+ * rebuilds small buckets and reduces several per backward; a parameter without a gradient fails
+ * clearly unless findUnusedParameters, and parameters replaced after wrapping are refused; a rank
+ * killed mid-run makes the survivor fail with ERR_DISTRIBUTED, not hang, and so does a rank whose
+ * peers never join.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,10 +22,15 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-describe.each(['plain', 'signin'] as const)('DDP over Gloo (%s)', (mode) => {
+describe.each([
+  ['plain', true], ['plain', false], ['signin', true], ['signin', false],
+] as const)('DDP over Gloo (%s, overlap %s)', (mode, overlap) => {
   it('2 ranks with batch B/2 each match 1 process with batch B', async () => {
-    const [one, two] = await Promise.all([trainDdp(dir, `${mode}-1`, 1, { mode }), trainDdp(dir, `${mode}-2`, 2, { mode })]);
+    const tag = `${mode}-${overlap}`;
+    const [one, two] = await Promise.all([trainDdp(dir, `${tag}-1`, 1, { mode }), trainDdp(dir, `${tag}-2`, 2, { mode, overlap })]);
     expect(two[0].syncs).toBe(4);
+    // 25 MiB buckets: the Reducer's one bucket; none after backward without it.
+    expect(two[0].buckets).toBe(overlap ? 1 : 0);
     // The ranks hold identical tensors: masks, factors and weights (each rank drew its own at start).
     for (const d of Object.values(maxAbsDiff(two[0].state, two[1].state))) expect(d).toBe(0);
     // Rank 0 of the 2-process run is the 1-process run up to float32 summation order.
@@ -37,6 +45,45 @@ describe.each(['plain', 'signin'] as const)('DDP over Gloo (%s)', (mode) => {
   });
 });
 
+it('the Reducer rebuilds small buckets in gradient order after the first step and reduces each during backward', async () => {
+  const [one, two] = await Promise.all([
+    trainDdp(dir, 'buckets-1', 1, { mode: 'signin' }),
+    trainDdp(dir, 'buckets-2', 2, { mode: 'signin', bucketBytes: 256 }),
+  ]);
+  // The first step reduces one bucket (as DDP); from the second, buckets of about 256 bytes (a
+  // bucket closes once it reaches the cap) in the order the gradients became ready, each launched
+  // while backward goes on.
+  expect(two[0].buckets).toBeGreaterThan(1);
+  expect(two[1].buckets).toBe(two[0].buckets);
+  for (const [k, d] of Object.entries(maxAbsDiff(one[0].state, two[0].state))) expect({ k, ok: d < 1e-5 }).toEqual({ k, ok: true });
+});
+
+/** Runs 2 ranks of the worker for 2 steps, each expected to fail with exit code 3 and `error` on stderr. */
+async function bothRanksFail(tag: string, args: object, error: RegExp): Promise<void> {
+  const initMethod = `file://${path.join(dir, `store-${tag}`)}`;
+  const exits = await Promise.all([0, 1].map((r) => runDdpRank(r, 2, { mode: 'plain', steps: 2, batch: 16, ...args, initMethod, out: path.join(dir, `${tag}-${r}.json`) })));
+  for (const e of exits) {
+    expect(e.code).toBe(3);
+    expect(e.stderr).toMatch(error);
+  }
+}
+
+it('a parameter that gets no gradient fails the step with ERR_DISTRIBUTED, and trains with findUnusedParameters', async () => {
+  await bothRanksFail('unused', { unused: true },
+    /ERR_DISTRIBUTED DistributedDataParallel: backward reduced 0 gradient bucket\(s\) but not all: a parameter that requires grad got no gradient.*findUnusedParameters: true/);
+  const [one, two] = await Promise.all([
+    trainDdp(dir, 'found-1', 1, { mode: 'plain', unused: true }),
+    trainDdp(dir, 'found-2', 2, { mode: 'plain', unused: true, findUnusedParameters: true }),
+  ]);
+  for (const [k, d] of Object.entries(maxAbsDiff(one[0].state, two[0].state))) expect({ k, ok: d < 1e-5 }).toEqual({ k, ok: true });
+  // The unused layer kept rank 0's initial values on both ranks (no gradient, so no step).
+  expect(two[1].state['unused.weight']).toEqual(two[0].state['unused.weight']);
+});
+
+it('parameters replaced after wrapping (to()) are refused at the first step', async () => {
+  await bothRanksFail('moved', { moveAfterWrap: true }, /ERR_DISTRIBUTED DistributedDataParallel: the module's trainable parameters changed after wrapping/);
+});
+
 it('a rank killed mid-run makes the other fail with ERR_DISTRIBUTED within the timeout', async () => {
   const initMethod = `file://${path.join(dir, 'store-kill')}`;
   const args = (r: number) => ({ mode: 'plain', steps: 6, batch: 16, initMethod, out: path.join(dir, `kill-${r}.json`), dieAtStep: 2, timeoutMs: 10_000 });
@@ -44,7 +91,8 @@ it('a rank killed mid-run makes the other fail with ERR_DISTRIBUTED within the t
   // SIGKILL: tsx's wrapper process reports it as 128 + 9.
   expect(killed.code === null || killed.code === 137).toBe(true);
   expect(survivor.code).toBe(3);
-  expect(survivor.stderr).toMatch(/rank 0 failed: ERR_DISTRIBUTED allReduce/);
+  // In the gradient bucket's all-reduce during backward, rethrown by backward.
+  expect(survivor.stderr).toMatch(/rank 0 failed: ERR_DISTRIBUTED DistributedDataParallel: a gradient bucket's all-reduce failed during backward \(a peer process may have exited/);
   expect(survivor.ms).toBeLessThan(25_000);
   expect(fs.existsSync(path.join(dir, 'kill-0.json'))).toBe(false);
 });

@@ -176,7 +176,7 @@ function scaler(rank: number, ddp: DistributedDataParallel, model: Module): obje
     const y = randint(0, 10, [8], { generator: gen });
     tidy(() => {
       if (i === 0 && rank === 1) noGrad(() => x.narrow(0, 0, 1).fill_(Infinity));
-      s.scale(F.crossEntropy(model.forward(x), y)).backward();
+      s.scale(F.crossEntropy(ddp.forward(x), y)).backward();
       const params = model.parameters();
       ddp.syncGradients(params);
       const foundInf = s.unscale(params);
