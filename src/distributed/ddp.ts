@@ -69,14 +69,14 @@ export class DistributedDataParallel implements DataParallelHooks {
 
   constructor(module: Module, options: DistributedDataParallelOptions = {}) {
     const o = optionsArg<DistributedDataParallelOptions>('options', options);
-    if (!isInitialized()) {
-      throw new ToolkitError('ERR_DISTRIBUTED', 'DistributedDataParallel: no process group; call initProcessGroup() first');
-    }
-    this.module = module;
     this.bucketBytes = int('options.bucketBytes', o.bucketBytes ?? 25 * 2 ** 20, 1);
     this.broadcastBuffers = bool('options.broadcastBuffers', o.broadcastBuffers ?? true);
     const overlap = bool('options.overlap', o.overlap ?? true);
     this.findUnused = bool('options.findUnusedParameters', o.findUnusedParameters ?? false);
+    if (!isInitialized()) {
+      throw new ToolkitError('ERR_DISTRIBUTED', 'DistributedDataParallel: no process group; call initProcessGroup() first');
+    }
+    this.module = module;
     this.syncState();
     if (overlap && getWorldSize() > 1) {
       const named = [...module.namedParameters()].filter(([, p]) => p.requiresGrad);

@@ -4,6 +4,7 @@
  * overlaps the rest of backward. Its protocol is DDP's: prepare() before each backward that
  * must be reduced, finish() after it.
  */
+import { ToolkitError } from '../errors';
 import type { Tensor } from '../tensor/tensor';
 import { tensorHandle } from '../tensor/tensor';
 import { distNative } from './native';
@@ -35,8 +36,8 @@ export class GradientReducer {
   prepare(outputs: readonly Tensor[], current: readonly Tensor[]): void {
     const id = this.open();
     if (current.length !== this.params.length || current.some((p, i) => p !== this.params[i])) {
-      throw distError('DistributedDataParallel', new Error(
-        'the module\'s trainable parameters changed after wrapping (to(), applySignIn, requiresGrad_): wrap the module after them'));
+      throw new ToolkitError('ERR_DISTRIBUTED',
+        'DistributedDataParallel: the module\'s trainable parameters changed after wrapping (to(), applySignIn, requiresGrad_): wrap the module after them');
     }
     try {
       distNative().distReducerPrepare(id, outputs.map((t, i) => tensorHandle(`outputs[${i}]`, t)));
@@ -61,7 +62,7 @@ export class GradientReducer {
   }
 
   private open(): number {
-    if (this.id === undefined) throw distError('DistributedDataParallel', new Error('closed'));
+    if (this.id === undefined) throw new ToolkitError('ERR_DISTRIBUTED', 'DistributedDataParallel: closed (close() freed its reducer)');
     return this.id;
   }
 }

@@ -33,9 +33,9 @@ export interface BatchSource extends AsyncIterable<Batch> {
 
 /**
  * What data-parallel training needs from the loop (src/distributed's DistributedDataParallel
- * implements it). Gradients are reduced right after backward, before loss unscaling, the
- * callbacks' onAfterBackward and clipping, so that every rank takes every decision (skip an
- * overflowed step, grow a mask by the gradient, clip) on the same global gradient.
+ * implements it). Gradients are reduced during backward (or right after it), before loss
+ * unscaling, the callbacks' onAfterBackward and clipping, so that every rank takes every decision
+ * (skip an overflowed step, grow a mask by the gradient, clip) on the same global gradient.
  */
 export interface DataParallelHooks {
   /** After the callbacks' onTrainStart: state they changed (an initial mask) comes from rank 0. */

@@ -6,13 +6,15 @@
  * rebuilds small buckets and reduces several per backward; a parameter without a gradient fails
  * clearly unless findUnusedParameters, and parameters replaced after wrapping are refused; a rank
  * killed mid-run makes the survivor fail with ERR_DISTRIBUTED, not hang, and so does a rank whose
- * peers never join.
+ * peers never join; bad options are refused by name.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DistributedDataParallel } from '../../src/distributed';
 import { maxAbsDiff, runDdpRank, trainDdp, TSX } from '../helpers/ddp-ranks';
+import { ToyNet } from '../helpers/toy-model';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -95,6 +97,20 @@ it('a rank killed mid-run makes the other fail with ERR_DISTRIBUTED within the t
   expect(survivor.stderr).toMatch(/rank 0 failed: ERR_DISTRIBUTED DistributedDataParallel: a gradient bucket's all-reduce failed during backward \(a peer process may have exited/);
   expect(survivor.ms).toBeLessThan(25_000);
   expect(fs.existsSync(path.join(dir, 'kill-0.json'))).toBe(false);
+});
+
+it('refuses bad options by name before anything else, and needs a process group', () => {
+  const model = new ToyNet();
+  const bad: [object, RegExp][] = [
+    [{ overlap: 'yes' }, /Expected boolean for options\.overlap but received 'yes'/],
+    [{ findUnusedParameters: 1 }, /Expected boolean for options\.findUnusedParameters/],
+    [{ bucketBytes: 0 }, /options\.bucketBytes/],
+    [{ broadcastBuffers: 'no' }, /Expected boolean for options\.broadcastBuffers/],
+  ];
+  for (const [options, message] of bad) {
+    expect(() => new DistributedDataParallel(model, options as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG', message: expect.stringMatching(message) }));
+  }
+  expect(() => new DistributedDataParallel(model)).toThrow(expect.objectContaining({ code: 'ERR_DISTRIBUTED', message: expect.stringMatching(/no process group/) }));
 });
 
 it('a rank whose peers never join fails with ERR_DISTRIBUTED after the timeout, not a hang', () => {
