@@ -138,7 +138,7 @@ int64_t nextId = 1;
 Entry& Get(const Napi::Value& v) {
   const int64_t id = ToInt(v, "reducer");
   auto it = Reducers().find(id);
-  if (it == Reducers().end()) throw ArgError("DistributedDataParallel: this reducer was freed (close() or destroyProcessGroup())");
+  if (it == Reducers().end()) throw CollectiveError("DistributedDataParallel: its reducer was freed (close() or destroyProcessGroup())");
   return it->second;
 }
 

@@ -6,13 +6,15 @@
  * rebuilds small buckets and reduces several per backward; a parameter without a gradient fails
  * clearly unless findUnusedParameters, and parameters replaced after wrapping are refused; a rank
  * killed mid-run makes the survivor fail with ERR_DISTRIBUTED, not hang, and so does a rank whose
- * peers never join; bad options are refused by name.
+ * peers never join; bad options are refused by name; a reducer freed with its group fails clearly.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DistributedDataParallel } from '../../src/distributed';
+import { tensor } from '../../src';
+import { destroyProcessGroup, DistributedDataParallel, initProcessGroup } from '../../src/distributed';
+import { GradientReducer } from '../../src/distributed/reducer';
 import { maxAbsDiff, runDdpRank, trainDdp, TSX } from '../helpers/ddp-ranks';
 import { ToyNet } from '../helpers/toy-model';
 
@@ -111,6 +113,24 @@ it('refuses bad options by name before anything else, and needs a process group'
     expect(() => new DistributedDataParallel(model, options as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG', message: expect.stringMatching(message) }));
   }
   expect(() => new DistributedDataParallel(model)).toThrow(expect.objectContaining({ code: 'ERR_DISTRIBUTED', message: expect.stringMatching(/no process group/) }));
+});
+
+it('in a one-rank group the reducer leaves gradients as they are, and after destroyProcessGroup() it fails with ERR_DISTRIBUTED', () => {
+  initProcessGroup({ backend: 'gloo', rank: 0, worldSize: 1, initMethod: `file://${path.join(dir, 'store-one')}` });
+  const w = tensor([1, 2, 3]).requiresGrad_(true);
+  const reducer = new GradientReducer([w], ['w'], { bucketBytes: 1024, findUnusedParameters: false });
+  try {
+    for (let step = 0; step < 2; step++) {
+      reducer.prepare([], [w]);
+      w.mul(tensor([4, 5, 6])).sum().backward();
+      expect(reducer.finish()).toBe(1);
+      expect(Array.from(w.grad!.data(), Number)).toEqual([4, 5, 6]);
+      w.grad = undefined;
+    }
+  } finally {
+    destroyProcessGroup();
+  }
+  expect(() => reducer.prepare([], [w])).toThrow(expect.objectContaining({ code: 'ERR_DISTRIBUTED', message: expect.stringMatching(/reducer was freed/) }));
 });
 
 it('a rank whose peers never join fails with ERR_DISTRIBUTED after the timeout, not a hang', () => {
