@@ -64,7 +64,6 @@ export class DistributedDataParallel implements DataParallelHooks {
   readonly stats: CommStats = { syncs: 0, allReduceMs: 0, bytesPerSync: 0, buckets: 0 };
   private readonly bucketBytes: number;
   private readonly broadcastBuffers: boolean;
-  private readonly findUnused: boolean;
   private readonly reducer: GradientReducer | undefined;
 
   constructor(module: Module, options: DistributedDataParallelOptions = {}) {
@@ -72,7 +71,7 @@ export class DistributedDataParallel implements DataParallelHooks {
     this.bucketBytes = int('options.bucketBytes', o.bucketBytes ?? 25 * 2 ** 20, 1);
     this.broadcastBuffers = bool('options.broadcastBuffers', o.broadcastBuffers ?? true);
     const overlap = bool('options.overlap', o.overlap ?? true);
-    this.findUnused = bool('options.findUnusedParameters', o.findUnusedParameters ?? false);
+    const findUnusedParameters = bool('options.findUnusedParameters', o.findUnusedParameters ?? false);
     if (!isInitialized()) {
       throw new ToolkitError('ERR_DISTRIBUTED', 'DistributedDataParallel: no process group; call initProcessGroup() first');
     }
@@ -81,7 +80,7 @@ export class DistributedDataParallel implements DataParallelHooks {
     if (overlap && getWorldSize() > 1) {
       const named = [...module.namedParameters()].filter(([, p]) => p.requiresGrad);
       this.reducer = new GradientReducer(named.map(([, p]) => p), named.map(([n]) => n), {
-        bucketBytes: this.bucketBytes, findUnusedParameters: this.findUnused,
+        bucketBytes: this.bucketBytes, findUnusedParameters,
       });
       this.stats.bytesPerSync = named.reduce((s, [, p]) => s + p.numel * 4, 0);
     }
@@ -136,7 +135,7 @@ export class DistributedDataParallel implements DataParallelHooks {
   prepareBackward(outputs: Tensor | readonly Tensor[]): void {
     if (!this.reducer) return;
     const list = outputs instanceof Tensor ? [outputs] : outputs;
-    this.reducer.prepare(this.findUnused ? list : [], this.module.parameters().filter((p) => p.requiresGrad));
+    this.reducer.prepare(list, this.module.parameters().filter((p) => p.requiresGrad));
   }
 
   /**

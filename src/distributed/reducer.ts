@@ -29,7 +29,8 @@ export class GradientReducer {
   }
 
   /**
-   * Arms the gradient hooks for the next backward. `current` are the module's trainable
+   * Arms the gradient hooks for the next backward. The Reducer searches `outputs`' graph only
+   * when it finds unused parameters. `current` are the module's trainable
    * parameters now: the hooks sit on the tensors given at construction, so a replaced parameter
    * (to(), a new Sign-In split) would silently go unreduced.
    */
