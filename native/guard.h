@@ -34,8 +34,8 @@ struct ArgError : std::exception {
   std::string message;
 };
 
-// A collective that failed or timed out (a peer gone, a stuck rank): ERR_DISTRIBUTED, like the
-// TS layer's collectives, also where it surfaces from inside backward (reducer.cc).
+// A collective that failed or timed out (a peer gone, a stuck rank): ERR_DISTRIBUTED, also where
+// it surfaces from inside backward (process_group.cc's waits, reducer.cc's buckets).
 struct CollectiveError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };

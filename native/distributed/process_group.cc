@@ -76,15 +76,16 @@ std::string Str(const Napi::Object& o, const char* key) {
   return v.As<Napi::String>().Utf8Value();
 }
 
-// Waits for a collective; the group's timeout bounds the wait, a failed peer becomes an error.
+// Waits for a collective; the group's timeout bounds the wait, a failed peer becomes
+// ERR_DISTRIBUTED, also where backward rethrows it (SyncBatchNorm's and allReduceWithGrad's).
 void Wait(const c10::intrusive_ptr<c10d::Work>& work, const char* what) {
   try {
     work->wait();
   } catch (const c10::Error& e) {
-    throw std::runtime_error(std::string(what) + " failed (a peer process may have exited or timed out): " +
-                             e.what_without_backtrace());
+    throw CollectiveError(std::string(what) + " failed (a peer process may have exited or timed out): " +
+                          e.what_without_backtrace());
   } catch (const std::exception& e) {
-    throw std::runtime_error(std::string(what) + " failed (a peer process may have exited or timed out): " + e.what());
+    throw CollectiveError(std::string(what) + " failed (a peer process may have exited or timed out): " + e.what());
   }
 }
 
