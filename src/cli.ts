@@ -267,9 +267,16 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
         const plan = planSweep(configs, flags.runsDir, prefix);
         const keys = [...new Set(runs.flatMap((r) => Object.keys(r.point)))];
         const rows = [['#', 'status', 'run', ...keys]];
-        plan.forEach((p, i) => rows.push([String(i + 1), p.status, path.basename(p.runDir), ...keys.map((k) => JSON.stringify(runs[i].point[k]) ?? '')]));
+        // Another sweep process may be training some of these runs right now: say so, with its pid.
+        const states = plan.map((p) => (p.status === 'finished' ? undefined : runState(p.runDir)));
+        const label = (status: string, i: number): string => {
+          const s = states[i];
+          return s?.state === 'running' ? `running (pid ${s.holder?.pid})` : status;
+        };
+        plan.forEach((p, i) => rows.push([String(i + 1), label(p.status, i), path.basename(p.runDir), ...keys.map((k) => JSON.stringify(runs[i].point[k]) ?? '')]));
         const todo = plan.filter((p) => p.status !== 'finished').length;
-        io.out(`${pad(rows)}${plan.length} runs: ${plan.length - todo} finished, ${todo} to run (runs dir ${flags.runsDir})\n`);
+        const running = states.filter((s) => s?.state === 'running').length;
+        io.out(`${pad(rows)}${plan.length} runs: ${plan.length - todo} finished, ${todo} to run${running ? ` (${running} running now)` : ''} (runs dir ${flags.runsDir})\n`);
         return;
       }
       const processes = flags.processes;
@@ -281,6 +288,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
         const tag = `[${e.run.index + 1}/${total}]`;
         const name = path.basename(e.run.runDir);
         if (e.type === 'skip') io.err(`${tag} finished already: ${name}\n`);
+        if (e.type === 'busy') io.err(`${tag} left to pid ${e.holder.pid} on ${e.holder.host}, which is training it: ${name}\n`);
         if (e.type === 'start') io.err(`${tag} start ${name} (${describeRun(e.run.config)})\n`);
         if (e.type === 'done') io.err(`${tag} done ${name} in ${e.seconds.toFixed(0)} s\n`);
         if (e.type === 'fail') io.err(`${tag} FAILED ${name}: ${e.error}\n`);
@@ -294,7 +302,8 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
         check: trainer.checkRunnable,
         onEvent,
       });
-      io.err(`sweep: ${result.succeeded} done, ${result.skipped} skipped, ${result.failed.length} failed of ${result.total}\n`);
+      const busy = result.busy ? `, ${result.busy} left to other processes` : '';
+      io.err(`sweep: ${result.succeeded} done, ${result.skipped} skipped${busy}, ${result.failed.length} failed of ${result.total}\n`);
       if (result.failed.length > 0) throw new ExitCode(1); // each failure was printed above
     });
 

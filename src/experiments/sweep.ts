@@ -15,13 +15,15 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { InvalidArgumentError, IssuesError, type Issue } from '../errors';
 import { configHash } from './hash';
+import type { LockHolder } from './lock';
 import { DEFAULT_RUN_PREFIX, runDirFor, runPaths } from './paths';
-import { createRunDir, isFinished, resolveTransfer, runStatus, type RunStatus } from './runs';
+import { createRunDir, isFinished, resolveTransfer, runState, runStatus, type RunStatus } from './runs';
 import { configArg, configError, formatPath, safeParseConfig, setDotted, type ExperimentConfig } from './schema';
 import { func, int, list, obj, str } from '../validate';
 
@@ -152,6 +154,7 @@ export interface PlannedRun {
 
 export type SweepEvent =
   | { type: 'skip'; run: PlannedRun }
+  | { type: 'busy'; run: PlannedRun; holder: LockHolder }
   | { type: 'start'; run: PlannedRun }
   | { type: 'done'; run: PlannedRun; seconds: number }
   | { type: 'fail'; run: PlannedRun; seconds: number; error: string };
@@ -179,6 +182,8 @@ export interface SweepOptions {
 export interface SweepResult {
   total: number;
   skipped: number;
+  /** Runs left to the live process (another sweep, another host) that was training them. */
+  busy: number;
   succeeded: number;
   failed: { runDir: string; error: string }[];
 }
@@ -243,6 +248,13 @@ function tail(file: string, lines = 5): string {
   }
 }
 
+/** The live process, other than `ownPid` on this host, whose lock says it is training the run. */
+function heldElsewhere(runDir: string, ownPid?: number): LockHolder | undefined {
+  const { state, holder } = runState(runDir);
+  if (state !== 'running' || !holder) return undefined;
+  return holder.host === os.hostname() && holder.pid === ownPid ? undefined : holder;
+}
+
 function runChild(cmd: ChildCommand, logFile: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const log = fs.openSync(logFile, 'a');
@@ -267,7 +279,7 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
   if (options.runOne && processes > 1) throw new InvalidArgumentError('processes', '1 when runOne is given (in-process runs are sequential)', processes);
   const emit = options.onEvent ?? (() => undefined);
   const plan = planSweep(configs, options.runsDir, prefix);
-  const result: SweepResult = { total: plan.length, skipped: 0, succeeded: 0, failed: [] };
+  const result: SweepResult = { total: plan.length, skipped: 0, busy: 0, succeeded: 0, failed: [] };
   const pending: PlannedRun[] = [];
   for (const run of plan) {
     if (run.status === 'finished') {
@@ -279,6 +291,12 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
   }
 
   const execute = async (run: PlannedRun): Promise<void> => {
+    const leaveTo = (holder: LockHolder): void => {
+      result.busy++;
+      emit({ type: 'busy', run, holder });
+    };
+    const before = heldElsewhere(run.runDir);
+    if (before) return leaveTo(before);
     const started = Date.now();
     emit({ type: 'start', run });
     let error: string | undefined;
@@ -299,7 +317,12 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
       error = `${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}`;
     }
     const seconds = (Date.now() - started) / 1000;
-    if (error) {
+    // Another process took the lock between the check above and this run's start (a lock of
+    // this process's own is one its trainer failed to release: a failure like any other).
+    const taker = error ? heldElsewhere(run.runDir, process.pid) : undefined;
+    if (taker) {
+      leaveTo(taker);
+    } else if (error) {
       result.failed.push({ runDir: run.runDir, error });
       emit({ type: 'fail', run, seconds, error });
     } else {

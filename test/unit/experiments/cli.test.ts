@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { formatError, parseAssignment, runCli, trainConfigFromFlags, type CliDeps } from '../../../src/cli';
 import { IssuesError, ToolkitError } from '../../../src/errors';
@@ -172,6 +173,25 @@ describe('sweep', () => {
     expect(lines[1]).toMatch(/^1\s+new\s+train_[0-9a-f]{32}\s+0\.9\s+false\s+0$/);
     expect(lines[9]).toBe(`8 runs: 0 finished, 8 to run (runs dir ${runs})`);
     expect(fs.existsSync(runs)).toBe(false);
+  });
+
+  test('--dry-run names the live process training a run, not a dead one', async () => {
+    const grid = writeGrid();
+    const runs = path.join(root, 'runs');
+    const first = await cli(['sweep', '--grid', grid, '--runs-dir', runs, '--dry-run']);
+    const dirs = first.out.trim().split('\n').slice(1, 3).map((l) => path.join(runs, l.split(/\s+/)[2]));
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    const lock = (dir: string, pid: number): void => {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(runPaths(dir).lock, JSON.stringify({ pid, host: os.hostname(), startedAt: new Date().toISOString() }));
+    };
+    lock(dirs[0], process.pid);
+    lock(dirs[1], dead);
+    const dry = await cli(['sweep', '--grid', grid, '--runs-dir', runs, '--dry-run']);
+    const lines = dry.out.trim().split('\n');
+    expect(lines[1]).toMatch(new RegExp(`^1\\s+running \\(pid ${process.pid}\\)\\s+${path.basename(dirs[0])}\\s`));
+    expect(lines[2]).toMatch(/^2\s+new\s+train_/);
+    expect(lines[9]).toBe(`8 runs: 0 finished, 8 to run (1 running now) (runs dir ${runs})`);
   });
 
   test('runs in-process with the trainer, then skips finished runs', async () => {

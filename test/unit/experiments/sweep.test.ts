@@ -1,4 +1,6 @@
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { IssuesError } from '../../../src/errors';
 import { configHash } from '../../../src/experiments/hash';
@@ -79,11 +81,11 @@ describe('execution', () => {
       writeFinal(runDir, { epoch: 2, step: 4, testAcc: 0.5 });
     };
     const r1 = await runSweep(configs(), { runsDir: root, runOne, onEvent: (e) => events.push(e.type) });
-    expect(r1).toEqual({ total: 6, skipped: 0, succeeded: 6, failed: [] });
+    expect(r1).toEqual({ total: 6, skipped: 0, busy: 0, succeeded: 6, failed: [] });
     expect(new Set(seen).size).toBe(6);
     expect(events.filter((e) => e === 'start')).toHaveLength(6);
     const r2 = await runSweep(configs(), { runsDir: root, runOne });
-    expect(r2).toEqual({ total: 6, skipped: 6, succeeded: 0, failed: [] });
+    expect(r2).toEqual({ total: 6, skipped: 6, busy: 0, succeeded: 0, failed: [] });
     expect(seen).toHaveLength(6);
     expect(planSweep(configs(), root).every((p) => p.status === 'finished')).toBe(true);
   });
@@ -134,6 +136,60 @@ describe('execution', () => {
     const done = planSweep(configs(), root).filter((p) => p.status === 'finished');
     expect(done).toHaveLength(5);
     expect(fs.readFileSync(runPaths(done[0].runDir).log, 'utf8')).toMatch(/^training 0\.9/);
+  });
+
+  describe('runs another live process is training', () => {
+    // Stands in for a second sweep (or another host's) training a run of the same grid.
+    let other: ReturnType<typeof spawn>;
+    beforeEach(() => { other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' }); });
+    afterEach(() => { other.kill(); });
+    const lockAs = (runDir: string, pid: number): void => {
+      fs.mkdirSync(runDir, { recursive: true });
+      fs.writeFileSync(runPaths(runDir).lock, JSON.stringify({ pid, host: os.hostname(), startedAt: new Date().toISOString() }));
+    };
+
+    test('are left to it, not run and not failed; a dead holder\'s run is run', async () => {
+      const all = configs();
+      lockAs(runDirFor(root, all[0]), other.pid!);
+      lockAs(runDirFor(root, all[1]), spawnSync(process.execPath, ['-e', '0']).pid);
+      const seen: string[] = [];
+      const events: SweepEvent[] = [];
+      const runOne = (_c: unknown, runDir: string) => { seen.push(runDir); writeFinal(runDir, { epoch: 2, step: 4, testAcc: 0.5 }); };
+      const r = await runSweep(all, { runsDir: root, runOne, onEvent: (e) => events.push(e) });
+      expect(r).toEqual({ total: 6, skipped: 0, busy: 1, succeeded: 5, failed: [] });
+      expect(seen).not.toContain(runDirFor(root, all[0]));
+      expect(seen).toContain(runDirFor(root, all[1]));
+      expect(events.find((e) => e.type === 'busy')).toMatchObject({ run: { runDir: runDirFor(root, all[0]) }, holder: { pid: other.pid } });
+    });
+
+    test('a run whose lock another process took just before its child started is left to it', async () => {
+      // The child finds the run locked (as `train` would, with ERR_RUN_LOCKED) and exits 1.
+      const script = [
+        "const fs = require('fs'), path = require('path');",
+        'const [cfgPath, pid, host] = process.argv.slice(1);',
+        'const cfg = JSON.parse(fs.readFileSync(cfgPath, "utf8"));',
+        'if (cfg.pruning.sparsity === 0.9 && !cfg.signin.enabled) {',
+        '  fs.writeFileSync(path.join(path.dirname(cfgPath), "run.lock"), JSON.stringify({ pid: Number(pid), host, startedAt: "" }));',
+        '  console.error("ERR_RUN_LOCKED"); process.exit(1);',
+        '}',
+        'fs.writeFileSync(path.join(path.dirname(cfgPath), "final.json"), JSON.stringify({ epoch: 2, step: 4, testAcc: 0.5 }));',
+      ].join('\n');
+      const r = await runSweep(configs(), {
+        runsDir: root,
+        childCommand: (run) => ({ command: process.execPath, args: ['-e', script, runPaths(run.runDir).config, String(other.pid), os.hostname()] }),
+      });
+      expect(r).toEqual({ total: 6, skipped: 0, busy: 1, succeeded: 5, failed: [] });
+    });
+
+    test('a trainer that fails still holding this process\'s own lock is a failure', async () => {
+      const runOne = (_c: unknown, runDir: string): void => {
+        lockAs(runDir, process.pid);
+        throw Object.assign(new Error('out of memory'), { code: 'ERR_TORCH' });
+      };
+      const r = await runSweep(configs().slice(0, 1), { runsDir: root, runOne });
+      expect(r.busy).toBe(0);
+      expect(r.failed.map((f) => f.error)).toEqual(['ERR_TORCH: out of memory']);
+    });
   });
 
   test('options are checked', async () => {
