@@ -82,7 +82,7 @@ export class DistributedDataParallel implements DataParallelHooks {
       this.reducer = new GradientReducer(named.map(([, p]) => p), named.map(([n]) => n), {
         bucketBytes: this.bucketBytes, findUnusedParameters,
       });
-      this.stats.bytesPerSync = named.reduce((s, [, p]) => s + p.numel * 4, 0);
+      this.stats.bytesPerSync = named.reduce((s, [, p]) => s + p.nbytes, 0);
     }
   }
 
@@ -171,6 +171,6 @@ export class DistributedDataParallel implements DataParallelHooks {
     }
     this.stats.allReduceMs += performance.now() - t0;
     this.stats.syncs++;
-    this.stats.bytesPerSync = params.reduce((s, p) => s + p.numel * 4, 0);
+    this.stats.bytesPerSync = params.reduce((s, p) => s + p.nbytes, 0);
   }
 }

@@ -19,6 +19,11 @@ const ELEMENT_BYTES: Record<DType, number> = {
   float64: 8, int64: 8, float32: 4, int32: 4, float16: 2, bfloat16: 2, int16: 2, int8: 1, uint8: 1, bool: 1,
 };
 
+/** Bytes per element of a dtype (PyTorch's element_size()). */
+export function elementSize(dtype: DType): number {
+  return ELEMENT_BYTES[dtype];
+}
+
 /** Tensors up to this size are not checked. */
 const BIG_BYTES = 2 ** 30;
 

@@ -10,6 +10,7 @@ import * as aten from './aten';
 import { BINARY_ADD, BINARY_DIV, BINARY_MUL, BINARY_SUB, IN_PLACE, binaryCall, setTensorFactory } from './dispatch';
 import { track } from './engine';
 import { HandleOwner } from './handle-owner';
+import { elementSize } from './size-limit';
 import type { Generator } from './runtime';
 import { watchSlot } from './slots';
 
@@ -159,6 +160,16 @@ export class Tensor extends HandleOwner {
 
   get numel(): number {
     return this.handle.numel();
+  }
+
+  /** Bytes per element (PyTorch's element_size()). */
+  elementSize(): number {
+    return elementSize(this.dtype);
+  }
+
+  /** Bytes of the elements this tensor spans (PyTorch's nbytes): numel × element size. */
+  get nbytes(): number {
+    return this.numel * this.elementSize();
   }
 
   size(dim: number): number {

@@ -4,6 +4,7 @@ import {
   tensor, tidy, where, zeros,
 } from '../../src';
 import { errorOf } from '../helpers/error-of';
+import { describePytorch, runPythonJson } from '../helpers/pytorch';
 
 function close(actual: number[], expected: number[], digits = 5): void {
   expect(actual).toHaveLength(expected.length);
@@ -36,6 +37,20 @@ describe('creation', () => {
     const g1 = new Generator(9);
     const g2 = new Generator(9);
     expect(rand([3], { generator: g1 }).toArray()).toEqual(rand([3], { generator: g2 }).toArray());
+  });
+});
+
+describePytorch('elementSize() and nbytes', () => {
+  it('are numel × PyTorch\'s element_size() for every dtype', () => {
+    const dtypes = ['float64', 'float32', 'float16', 'bfloat16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool'] as const;
+    const ref = runPythonJson<Record<string, number>>(
+      'import json, sys, torch\nprint(json.dumps({d: 15 * torch.zeros(3, 5, dtype=getattr(torch, d)).element_size() for d in json.load(sys.stdin)}))',
+      dtypes,
+    );
+    for (const d of dtypes) {
+      const t = zeros([3, 5], { dtype: d });
+      expect([d, t.nbytes, t.elementSize() * 15]).toEqual([d, ref[d], ref[d]]);
+    }
   });
 });
 
