@@ -10,5 +10,6 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: { isolatedModules: true }, diagnostics: false }],
   },
   testTimeout: 120000,
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/remove-temp.ts'],
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/build/', '<rootDir>/build-cmake/', '<rootDir>/prebuilds/'],
 };

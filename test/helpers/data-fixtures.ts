@@ -4,9 +4,9 @@
  * here are deliberately independent of src/data (plain zlib + byte slicing).
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { tempDir } from './temp';
 
 export const FMNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export const hasFashionMnist = fs.existsSync(path.join(FMNIST_DIR, 'train-images-idx3-ubyte.gz'));
@@ -38,7 +38,7 @@ export function fashionImages(n: number): GreyImages {
 }
 
 export function tmpDir(prefix = 'signin-data-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return tempDir(prefix);
 }
 
 export function idxImagesBytes(images: Uint8Array, count: number, rows = 28, cols = 28, magic = 2051): Buffer {

@@ -1,13 +1,13 @@
 /** Fake run directories for experiment tests (written with the real runs.ts helpers). */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { MetricsRow } from '../../../src/experiments/metrics';
 import { appendMetrics, createRunDir, writeFinal } from '../../../src/experiments/runs';
 import { parseConfig, type ExperimentConfig } from '../../../src/experiments/schema';
+import { tempDir as tempDirWithPrefix } from '../../helpers/temp';
 
 export function tempDir(label = 'exp'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `signin-${label}-`));
+  return tempDirWithPrefix(`signin-${label}-`);
 }
 
 export function removeDir(dir: string): void {
