@@ -59,6 +59,31 @@ export interface FinalSummary {
 
 const frac = z.number().min(0).max(1);
 
+/**
+ * A measured value (a loss, a mean β): any number, NaN and ±Infinity included, since a diverged
+ * run measures those and is a result like any other. Files written before non-finite numbers were
+ * kept hold null in their place (JSON.stringify's rendering of NaN and ±Infinity): read as NaN.
+ */
+const measured = z.preprocess((v) => (v === null ? NaN : v), z.custom<number>((v) => typeof v === 'number', { message: 'Expected a number (NaN and ±Infinity included)' }));
+
+/**
+ * JSON has no NaN or ±Infinity, and JSON.stringify writes them as null, which loses which one it
+ * was and reads as "missing". Record files (metrics.jsonl, final.json) write them as the strings
+ * "NaN", "Infinity" and "-Infinity" instead: the files stay valid JSON for any reader (jq, pandas;
+ * Python's bare NaN tokens are not JSON), and parseRecordJson reads those strings back as numbers,
+ * in any field, extra ones included. No record field holds these strings as text.
+ */
+export function recordJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), indent);
+}
+
+const NON_FINITE = new Map([['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity]]);
+
+/** JSON.parse of a record file's text, with recordJson's non-finite strings read back as numbers. */
+export function parseRecordJson(text: string): unknown {
+  return JSON.parse(text, (_key, v: unknown) => (typeof v === 'string' && NON_FINITE.has(v) ? NON_FINITE.get(v) : v));
+}
+
 const SignFlipsSchema = z.looseObject({
   overall: frac,
   fromInit: frac,
@@ -77,17 +102,17 @@ function renameLegacyTime(raw: unknown): unknown {
 export const MetricsRowSchema = z.preprocess(renameLegacyTime, z.looseObject({
   epoch: z.number().int().min(0),
   step: z.number().int().min(0),
-  trainLoss: z.number(),
+  trainLoss: measured,
   trainAcc: frac,
-  testLoss: z.number().optional(),
+  testLoss: measured.optional(),
   testAcc: frac.optional(),
   testTop5: frac.optional(),
   lr: z.number(),
   epochSeconds: z.number(),
   signFlips: SignFlipsSchema.optional(),
-  meanBeta: z.number().optional(),
-  betaBeforeReset: z.number().optional(),
-  betaAfterReset: z.number().optional(),
+  meanBeta: measured.optional(),
+  betaBeforeReset: measured.optional(),
+  betaAfterReset: measured.optional(),
 }));
 
 export const FinalSummarySchema = z.looseObject({
@@ -95,9 +120,9 @@ export const FinalSummarySchema = z.looseObject({
   step: z.number().int().min(0),
   testAcc: frac,
   testTop5: frac.optional(),
-  testLoss: z.number().optional(),
+  testLoss: measured.optional(),
   trainAcc: frac.optional(),
-  trainLoss: z.number().optional(),
+  trainLoss: measured.optional(),
   time: z.number().optional(),
   finishedAt: z.string().optional(),
   signFlips: SignFlipsSchema.optional(),

@@ -33,7 +33,7 @@ import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transf
 import { appendMetrics, truncateMetrics, writeFinal } from './runs';
 import { configArg, DEFAULTS, type ExperimentConfig } from './schema';
 import { obj, str } from '../validate';
-import { configWarnings, notLearningWarning } from './training-warnings';
+import { configWarnings, epochWarner } from './training-warnings';
 import { applyTransfer, findTransferSource, writeTransferRecord } from './transfer';
 
 export interface TrainOptions {
@@ -266,13 +266,14 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
     });
   }
   callbacks.push(...hessianCallbacks(config).map((cb) => dp.mainOnly(cb)));
+  const epochWarning = epochWarner(modelOptionsFor(config).numClasses ?? 0);
   callbacks.push(dp.mainOnly({
     name: 'metrics',
     onEpochEnd(ctx: TrainContext, metrics: EpochMetrics) {
       Object.assign(metrics, signFlipsRow(tracker.update()));
       appendMetrics(runDir, metrics);
-      const stuck = notLearningWarning(metrics, modelOptionsFor(config).numClasses ?? 0);
-      if (stuck) log.warn(stuck);
+      const warning = epochWarning(metrics);
+      if (warning) log.warn(warning);
       const parts = { model, optimizer, callbacks: checkpointed, position: { epoch: ctx.epoch, step: ctx.step } };
       // The kept copy before the rolling one: killed between the two, the run resumes from the
       // epoch before, trains this epoch again (bit-identically) and rewrites the same copy; the

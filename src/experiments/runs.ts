@@ -8,7 +8,7 @@ import { IssuesError, type Issue } from '../errors';
 import { logger } from '../logger';
 import { configHash } from './hash';
 import { holderAlive, readLock, type LockHolder } from './lock';
-import { FinalSummarySchema, MetricsRowSchema, type FinalSummary, type MetricsRow } from './metrics';
+import { FinalSummarySchema, MetricsRowSchema, parseRecordJson, recordJson, type FinalSummary, type MetricsRow } from './metrics';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic';
 import { options as optionsArg, str } from '../validate';
 import { isRunDirName, keptCheckpointEpoch, runDirFor, runPaths, transferSourceDir, type RunPaths } from './paths';
@@ -115,7 +115,7 @@ export function readConfig(runDir: string): ExperimentConfig {
 
 /** Appends one metrics row (one JSON line). A single small append is not torn by a crash in practice; readMetrics skips a torn last line anyway. */
 export function appendMetrics(runDir: string, row: MetricsRow): void {
-  fs.appendFileSync(runPaths(runDir).metrics, `${JSON.stringify(row)}\n`);
+  fs.appendFileSync(runPaths(runDir).metrics, `${recordJson(row)}\n`);
 }
 
 /**
@@ -133,7 +133,7 @@ export function readMetrics(runDir: string): MetricsRow[] {
     if (line.trim() === '') return;
     let raw: unknown;
     try {
-      raw = JSON.parse(line);
+      raw = parseRecordJson(line);
     } catch (e) {
       if (i === lines.length - 1) return; // torn last write
       issues.push({ code: 'invalid_json', path: `line ${i + 1}`, message: (e as Error).message });
@@ -155,12 +155,12 @@ export function truncateMetrics(runDir: string, lastEpoch: number): void {
   const file = runPaths(runDir).metrics;
   if (!fs.existsSync(file)) return;
   const rows = readMetrics(runDir).filter((r) => r.epoch <= lastEpoch);
-  writeFileAtomic(file, rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  writeFileAtomic(file, rows.map((r) => `${recordJson(r)}\n`).join(''));
 }
 
 /** Writes final.json (atomically), which marks the run finished. */
 export function writeFinal(runDir: string, summary: FinalSummary): void {
-  writeJsonAtomic(runPaths(runDir).final, { finishedAt: new Date().toISOString(), ...summary });
+  writeFileAtomic(runPaths(runDir).final, `${recordJson({ finishedAt: new Date().toISOString(), ...summary }, 2)}\n`);
 }
 
 /** final.json of a run, or undefined when the run has not finished. */
@@ -169,7 +169,7 @@ export function readFinal(runDir: string): FinalSummary | undefined {
   if (!fs.existsSync(file)) return undefined;
   let raw: unknown;
   try {
-    raw = readJson(file);
+    raw = parseRecordJson(fs.readFileSync(file, 'utf8'));
   } catch (e) {
     throw new IssuesError('ERR_CONFIG', `Cannot read ${file}`, [{ code: 'unreadable', path: '', message: (e as Error).message }]);
   }

@@ -29,6 +29,8 @@ export interface FakeRun {
   final?: number;
   dataset?: string;
   layers?: string[];
+  /** The loss went NaN from epoch 2 on (a diverged run): rows and final.json record NaN losses. */
+  diverged?: boolean;
 }
 
 /** A run directory with config.json, 3 epochs of metrics and (if finished) final.json. */
@@ -43,9 +45,10 @@ export function fakeRun(runsDir: string, r: FakeRun): { dir: string; config: Exp
   const { dir } = createRunDir(runsDir, config);
   const last = r.final ?? 0.5;
   const layers = r.layers ?? ['conv1', 'layer1.0.conv1', 'fc'];
+  const loss = (epoch: number, value: number) => (r.diverged && epoch >= 2 ? NaN : value);
   for (let epoch = 1; epoch <= 3; epoch++) {
     const row: MetricsRow = {
-      epoch, step: epoch * 10, trainLoss: 2 / epoch, trainAcc: 0.3 * epoch, testLoss: 2.1 / epoch,
+      epoch, step: epoch * 10, trainLoss: loss(epoch, 2 / epoch), trainAcc: 0.3 * epoch, testLoss: loss(epoch, 2.1 / epoch),
       testAcc: last - 0.1 * (3 - epoch), testTop5: 0.9, lr: 0.1 / epoch, epochSeconds: 1,
     };
     if (r.signin || r.sparsity > 0) {
@@ -54,6 +57,6 @@ export function fakeRun(runsDir: string, r: FakeRun): { dir: string; config: Exp
     }
     appendMetrics(dir, row);
   }
-  if (r.final !== undefined) writeFinal(dir, { epoch: 3, step: 30, testAcc: r.final, testLoss: 0.7, time: 3 });
+  if (r.final !== undefined) writeFinal(dir, { epoch: 3, step: 30, testAcc: r.final, testLoss: loss(3, 0.7), time: 3 });
   return { dir, config };
 }

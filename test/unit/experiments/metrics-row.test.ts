@@ -1,8 +1,8 @@
-/** metrics.jsonl rows written before the rename (`time`) still read, as epochSeconds. */
+/** Rows and summaries in older forms still read: `time` as epochSeconds, null losses as NaN. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runPaths } from '../../../src/experiments/paths';
-import { readMetrics } from '../../../src/experiments/runs';
+import { readFinal, readMetrics } from '../../../src/experiments/runs';
 import { removeDir, tempDir } from './fixtures';
 
 describe('metrics rows', () => {
@@ -20,5 +20,16 @@ describe('metrics rows', () => {
       current,
     ]);
     expect(path.basename(runPaths(root).runLog)).toBe('log.jsonl');
+  });
+
+  it('reads the null that files written before NaN was kept hold for a diverged loss as NaN; a null accuracy stays an error', () => {
+    // What JSON.stringify made of a row and a summary whose losses were NaN.
+    const row = { epoch: 1, step: 3, lr: 7.5e29, trainLoss: null, trainAcc: 0.112, epochSeconds: 0.5, testLoss: null, testAcc: 0.1, meanBeta: null };
+    fs.writeFileSync(runPaths(root).metrics, `${JSON.stringify(row)}\n`);
+    expect(readMetrics(root)).toEqual([{ ...row, trainLoss: NaN, testLoss: NaN, meanBeta: NaN }]);
+    fs.writeFileSync(runPaths(root).final, JSON.stringify({ epoch: 2, step: 6, testAcc: 0.1, testTop5: 0.5, testLoss: null }));
+    expect(readFinal(root)).toEqual({ epoch: 2, step: 6, testAcc: 0.1, testTop5: 0.5, testLoss: NaN });
+    fs.writeFileSync(runPaths(root).metrics, `${JSON.stringify({ ...row, trainAcc: null })}\n`);
+    expect(() => readMetrics(root)).toThrow(/line 1: trainAcc: /);
   });
 });

@@ -204,3 +204,21 @@ describe('missing and corrupt run directories', () => {
     }
   });
 });
+
+describe('diverged runs', () => {
+  test('a run whose loss went NaN is a result: its accuracy counts in its cell, and no table or plot prints NaN', async () => {
+    const dir = tempDir('report-diverged');
+    const out = tempDir('report-out');
+    fakeRun(dir, { sparsity: 0.9, signin: false, seed: 0, final: 0.8 });
+    fakeRun(dir, { sparsity: 0.9, signin: false, seed: 1, final: 0.3, diverged: true });
+    const res = await writeReport(dir, out, { plots: true });
+    expect(res.corrupt).toEqual([]);
+    // 80 and 30: mean 55, sample std √((25² + 25²) / 1) = 25√2 = 35.36
+    const cell = res.tables[0].rows[0].cells[0]!;
+    expect(cell.seeds).toEqual([0, 1]);
+    expect(cell.mean).toBeCloseTo(55, 10);
+    expect(cell.std).toBeCloseTo(25 * Math.SQRT2, 10);
+    expect(res.markdown).toContain('| Random | 55.00 ± 35.36 |');
+    for (const file of res.files.filter((f) => fs.statSync(f).isFile())) expect(fs.readFileSync(file, 'utf8')).not.toMatch(/NaN|Infinity|null/);
+  });
+});

@@ -107,6 +107,21 @@ describe('metrics.jsonl', () => {
     expect(err?.issues.map((i) => i.path)).toEqual(expect.arrayContaining(['line 2', expect.stringMatching(/^line 4: /)]));
   });
 
+  test('NaN and ±Infinity survive the round trip (written as the strings "NaN", "Infinity", "-Infinity"), a resume\'s truncation included', () => {
+    const { dir } = createRunDir(root, config);
+    const diverged = { ...row(1), trainLoss: NaN, testLoss: Infinity, meanBeta: -Infinity, topHessianEigenvalue: NaN };
+    appendMetrics(dir, diverged);
+    appendMetrics(dir, row(2));
+    const [line] = fs.readFileSync(runPaths(dir).metrics, 'utf8').split('\n');
+    expect(JSON.parse(line)).toMatchObject({ trainLoss: 'NaN', testLoss: 'Infinity', meanBeta: '-Infinity', topHessianEigenvalue: 'NaN' });
+    expect(readMetrics(dir)).toEqual([diverged, row(2)]);
+    truncateMetrics(dir, 1);
+    expect(readMetrics(dir)).toEqual([diverged]);
+    writeFinal(dir, { epoch: 1, step: 5, testAcc: 0.1, testLoss: NaN, trainLoss: -Infinity });
+    expect(JSON.parse(fs.readFileSync(runPaths(dir).final, 'utf8'))).toMatchObject({ testLoss: 'NaN', trainLoss: '-Infinity' });
+    expect(readFinal(dir)).toMatchObject({ epoch: 1, testAcc: 0.1, testLoss: NaN, trainLoss: -Infinity });
+  });
+
   test('truncateMetrics drops rows after a checkpoint epoch', () => {
     const { dir } = createRunDir(root, config);
     for (const e of [1, 2, 3]) appendMetrics(dir, row(e));

@@ -1,6 +1,6 @@
 /** Warnings for runs that will not or do not learn (ln(classes) worked out by hand). */
 import { parseConfig } from '../../../src/experiments/schema';
-import { configWarnings, notLearningWarning } from '../../../src/experiments/training-warnings';
+import { configWarnings, epochWarner, notLearningWarning } from '../../../src/experiments/training-warnings';
 
 const lenet = (options: Record<string, unknown>, sparsity: number) => parseConfig({
   dataset: { name: 'fashion_mnist' },
@@ -24,5 +24,14 @@ describe('training warnings', () => {
     expect(notLearningWarning({ epoch: 1, trainLoss: 2.30, trainAcc: 0.4 }, 10)).toBeUndefined();
     // ln 100 = 4.60517
     expect(notLearningWarning({ epoch: 3, trainLoss: 4.6, trainAcc: 0.011 }, 100)).toMatch(/ln\(100\) = 4\.605/);
+  });
+
+  it('a training loss that is not finite says "training diverged", once, and never that it is still ln(classes)', () => {
+    expect(notLearningWarning({ epoch: 1, trainLoss: NaN, trainAcc: 0.1 }, 10)).toBeUndefined();
+    const warn = epochWarner(10);
+    expect(warn({ epoch: 1, trainLoss: 2.3026, trainAcc: 0.1 })).toMatch(/^epoch 1: the training loss 2\.303 is still ln\(10\)/);
+    expect(warn({ epoch: 2, trainLoss: NaN, trainAcc: 0.11 })).toMatch(/^training diverged: loss NaN at epoch 2 /);
+    expect(warn({ epoch: 3, trainLoss: NaN, trainAcc: 0.1 })).toBeUndefined();
+    expect(epochWarner(10)({ epoch: 4, trainLoss: -Infinity, trainAcc: 0.5 })).toMatch(/^training diverged: loss -Infinity at epoch 4 /);
   });
 });
