@@ -30,7 +30,7 @@ import { keptCheckpointPath, runPaths } from './paths';
 import { hessianCallbacks } from './hessian-callback';
 import { pruneBatch, prunerNeedsData } from './prune-data';
 import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transformsFor } from './resolve';
-import { appendMetrics, truncateMetrics, writeFinal } from './runs';
+import { appendMetrics, epochRanges, truncateMetrics, writeFinal } from './runs';
 import { configArg, DEFAULTS, type ExperimentConfig } from './schema';
 import { obj, str } from '../validate';
 import { configWarnings, epochWarner } from './training-warnings';
@@ -302,7 +302,14 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   }
   // The row of an epoch is appended before its checkpoint is written: rows past the checkpoint
   // the run starts from (all of them on a fresh start) belong to epochs that will run again.
-  if (dp.isMain) truncateMetrics(runDir, resumedFrom);
+  // Rows missing before it are warned of, not refused: the checkpoint holds the training, only
+  // retraining from scratch (deleting the run directory) could write them again, and the final
+  // accuracy the reports use does not depend on them.
+  const missing = dp.isMain ? truncateMetrics(runDir, resumedFrom) : [];
+  if (missing.length > 0) {
+    log.warn({ missing }, `${paths.metrics} has no row for epoch(s) ${epochRanges(missing)} of the ${resumedFrom} before the checkpoint ` +
+      'the run resumes from: the file was cut or removed, those rows are lost (the run goes on; its curves will have a gap there)');
+  }
   try {
     const last = await trainer.fit();
     let final: { testAcc?: number; testTop5?: number; testLoss?: number };

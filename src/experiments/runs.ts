@@ -113,9 +113,19 @@ export function readConfig(runDir: string): ExperimentConfig {
   return parseConfig(raw, `in ${file}`);
 }
 
-/** Appends one metrics row (one JSON line). A single small append is not torn by a crash in practice; readMetrics skips a torn last line anyway. */
+/**
+ * Appends one metrics row (one JSON line) and fsyncs it: the epoch's checkpoint, written next, is
+ * fsync'd too, and a power loss must not keep that checkpoint but lose the row, which the resume
+ * would then skip. One small write per epoch. readMetrics skips a torn last line.
+ */
 export function appendMetrics(runDir: string, row: MetricsRow): void {
-  fs.appendFileSync(runPaths(runDir).metrics, `${recordJson(row)}\n`);
+  const fd = fs.openSync(runPaths(runDir).metrics, 'a');
+  try {
+    fs.writeSync(fd, `${recordJson(row)}\n`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**
@@ -149,13 +159,27 @@ export function readMetrics(runDir: string): MetricsRow[] {
 
 /**
  * Keeps only the rows with epoch <= lastEpoch (atomically): a run resumed from a checkpoint at
- * lastEpoch drops rows written after that checkpoint, so epochs never appear twice.
+ * lastEpoch drops rows written after that checkpoint, so epochs never appear twice. Returns the
+ * epochs 1..lastEpoch that have no row: each row is on disk before its epoch's checkpoint, so
+ * these were lost to the file being cut or removed.
  */
-export function truncateMetrics(runDir: string, lastEpoch: number): void {
+export function truncateMetrics(runDir: string, lastEpoch: number): number[] {
   const file = runPaths(runDir).metrics;
-  if (!fs.existsSync(file)) return;
   const rows = readMetrics(runDir).filter((r) => r.epoch <= lastEpoch);
-  writeFileAtomic(file, rows.map((r) => `${recordJson(r)}\n`).join(''));
+  if (fs.existsSync(file)) writeFileAtomic(file, rows.map((r) => `${recordJson(r)}\n`).join(''));
+  const present = new Set(rows.map((r) => r.epoch));
+  return Array.from({ length: lastEpoch }, (_, i) => i + 1).filter((e) => !present.has(e));
+}
+
+/** '1–3, 5' for [1, 2, 3, 5]: a run of a hundred lost epochs is one range, not a hundred numbers. */
+export function epochRanges(epochs: readonly number[]): string {
+  const ranges: [number, number][] = [];
+  for (const e of epochs) {
+    const last = ranges[ranges.length - 1];
+    if (last && e === last[1] + 1) last[1] = e;
+    else ranges.push([e, e]);
+  }
+  return ranges.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).join(', ');
 }
 
 /** Writes final.json (atomically), which marks the run finished. */

@@ -5,7 +5,7 @@ import { removeStaleTemps, writeFileAtomic, writeJsonAtomic } from '../../../src
 import { IssuesError } from '../../../src/errors';
 import { runDirFor, runPaths } from '../../../src/experiments/paths';
 import {
-  appendMetrics, createRunDir, isFinished, listRuns, readConfig, readFinal, readMetrics, runStatus, truncateMetrics, writeFinal,
+  appendMetrics, createRunDir, epochRanges, isFinished, listRuns, readConfig, readFinal, readMetrics, runStatus, truncateMetrics, writeFinal,
 } from '../../../src/experiments/runs';
 import { parseConfig } from '../../../src/experiments/schema';
 import { fakeRun, removeDir, tempDir } from './fixtures';
@@ -122,11 +122,26 @@ describe('metrics.jsonl', () => {
     expect(readFinal(dir)).toMatchObject({ epoch: 1, testAcc: 0.1, testLoss: NaN, trainLoss: -Infinity });
   });
 
-  test('truncateMetrics drops rows after a checkpoint epoch', () => {
+  test('truncateMetrics drops rows after a checkpoint epoch and names the epochs before it that have no row', () => {
     const { dir } = createRunDir(root, config);
     for (const e of [1, 2, 3]) appendMetrics(dir, row(e));
-    truncateMetrics(dir, 2);
+    expect(truncateMetrics(dir, 2)).toEqual([]);
     expect(readMetrics(dir).map((r) => r.epoch)).toEqual([1, 2]);
+    // The last row cut short (as a kill inside the write, or a file cut by hand, leaves it).
+    const file = runPaths(dir).metrics;
+    fs.truncateSync(file, fs.statSync(file).size - 30);
+    expect(truncateMetrics(dir, 3)).toEqual([2, 3]);
+    expect(fs.readFileSync(file, 'utf8')).toBe(`${JSON.stringify(row(1))}\n`);
+    fs.rmSync(file);
+    expect(truncateMetrics(dir, 4)).toEqual([1, 2, 3, 4]);
+    expect(fs.existsSync(file)).toBe(false);
+    expect(truncateMetrics(dir, 0)).toEqual([]);
+  });
+
+  test('epochRanges joins consecutive epochs', () => {
+    expect(epochRanges([2])).toBe('2');
+    expect(epochRanges([1, 2, 3, 5, 7, 8])).toBe('1–3, 5, 7–8');
+    expect(epochRanges([])).toBe('');
   });
 });
 
