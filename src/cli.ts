@@ -18,7 +18,8 @@ import { IssuesError, ToolkitError } from './errors';
 import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor } from './experiments/paths';
 import { runLabel, writeReport } from './experiments/report';
 import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
-import { createRunDir, isFinished, readMetrics, resolveTransfer, runState, scanRuns } from './experiments/runs';
+import { createRunDir, isFinished, resolveTransfer } from './experiments/runs';
+import { checkRunIntact, runState, scanRuns } from './experiments/run-scan';
 import {
   DATASET_NAMES, datasetInfo, DISTRIBUTIONS, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
 } from './experiments/schema';
@@ -244,6 +245,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
         return;
       }
       const dir = runDirFor(flags.runsDir, config, flags.prefix);
+      checkRunIntact(dir);
       if (isFinished(dir)) {
         io.err(`already finished: ${dir}\n`);
         return;
@@ -339,13 +341,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
       const { runs, corrupt } = scanRuns(flags.runsDir);
       const rows = runs.map((r) => {
         const { state, holder } = runState(r.dir);
-        let epochs: number | string;
-        try {
-          epochs = readMetrics(r.dir).length;
-        } catch {
-          epochs = '?';
-        }
-        return { run: r.name, status: state, pid: state === 'running' ? holder?.pid : undefined, epochs, of: r.config.epochs, what: describeRun(r.config) };
+        return { run: r.name, status: state, pid: state === 'running' ? holder?.pid : undefined, epochs: r.metrics.length, of: r.config.epochs, what: describeRun(r.config) };
       });
       const broken = corrupt.map((c) => ({ run: c.name, status: 'corrupt', problems: c.problems }));
       if (flags.json) {

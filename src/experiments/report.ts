@@ -19,14 +19,12 @@ import { betaPlotPath, betaPoints, betaSpec } from './plots-beta';
 import { accuracyVsSparsitySpec, sparsityPlotPath, sparsityPoints } from './plots-sparsity';
 import { hessianMarkdown, pairedJsonPath, pairedRows, pairedToMarkdown, tableArg, type PairedRow } from './report-paired';
 import { perLayerFlipsSpec, renderSvg, signFlipsSpec, testAccuracySpec, type CurvePoint, type FlipCurvePoint, type LayerPoint, type PlotOrder } from './plots';
-import { readFinal, readMetrics, scanRuns, type CorruptRun, type RunInfo } from './runs';
+import { scanRuns, type CorruptRun, type RunInfo } from './run-scan';
 import { recordSparsity, transferSparsity } from './run-sparsity';
 import { SPARSIFY_LABELS, SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
 import { configArg, DEFAULTS, defaultScope, flattenDotted, PRUNING_METHODS, runSparsity, type ExperimentConfig, type PruningMethod } from './schema';
 
 export interface RunRecord extends RunInfo {
-  final: FinalSummary | undefined;
-  metrics: MetricsRow[];
   /**
    * The sparsity of a run whose config names none (a transfer run trains at its source's): from
    * its transfer.json, else from its last metrics row. Undefined for the others.
@@ -36,23 +34,17 @@ export interface RunRecord extends RunInfo {
 
 /**
  * Reads every run under runsDir: config, final.json (when finished) and metrics.jsonl; runs whose
- * files cannot be read are returned apart, with their problems.
+ * files cannot be read are returned apart, with their problems (scanRuns).
  */
 export function scanRunRecords(runsDir: string): { runs: RunRecord[]; corrupt: CorruptRun[] } {
-  const scan = scanRuns(runsDir);
-  const runs: RunRecord[] = [];
-  const corrupt = [...scan.corrupt];
-  for (const r of scan.runs) {
-    try {
-      const metrics = readMetrics(r.dir);
-      const sparsity = transferSparsity(r.dir, r.config, metrics);
-      runs.push({ ...r, final: readFinal(r.dir), metrics, ...(sparsity !== undefined ? { sparsity } : {}) });
-    } catch (e) {
-      corrupt.push({ dir: r.dir, name: r.name, problems: String((e as Error).message).split('\n').map((l) => l.trim()).filter(Boolean) });
-    }
-  }
-  corrupt.sort((a, b) => a.name.localeCompare(b.name));
-  return { runs, corrupt };
+  const { runs, corrupt } = scanRuns(runsDir);
+  return {
+    runs: runs.map((r) => {
+      const sparsity = transferSparsity(r.dir, r.config, r.metrics);
+      return sparsity !== undefined ? { ...r, sparsity } : r;
+    }),
+    corrupt,
+  };
 }
 
 /** The readable runs under runsDir (see scanRunRecords). */

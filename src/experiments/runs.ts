@@ -1,18 +1,17 @@
 /**
- * Run directories: create, read, list. A run directory holds everything about one run; reports,
- * sweeps and resumption read it back from disk and nothing else (architecture.md decision 9).
+ * Run directories: create, write, read (run-scan.ts tells damaged runs apart and lists them). A run
+ * directory holds everything about one run; reports, sweeps and resumption read it back from disk
+ * and nothing else (architecture.md decision 9).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IssuesError, type Issue } from '../errors';
-import { logger } from '../logger';
 import { configHash } from './hash';
-import { holderAlive, readLock, type LockHolder } from './lock';
 import { FinalSummarySchema, MetricsRowSchema, parseRecordJson, recordJson, type FinalSummary, type MetricsRow } from './metrics';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic';
 import { options as optionsArg, str } from '../validate';
-import { isRunDirName, keptCheckpointEpoch, runDirFor, runPaths, transferSourceDir, type RunPaths } from './paths';
-import { configArg, formatPath, parseConfig, safeParseConfig, type ExperimentConfig } from './schema';
+import { keptCheckpointEpoch, runDirFor, runPaths, transferSourceDir, type RunPaths } from './paths';
+import { configArg, formatPath, parseConfig, type ExperimentConfig } from './schema';
 import type { TransferRecord } from './transfer';
 
 function readJson(file: string): unknown {
@@ -240,95 +239,4 @@ export function keptCheckpoints(runDir: string): { epoch: number; file: string }
 export function runHasCheckpoint(runDir: string): boolean {
   const p = runPaths(runDir);
   return fs.existsSync(p.checkpoint) || fs.existsSync(p.checkpointPrev);
-}
-
-export type RunStatus = 'finished' | 'started' | 'new';
-
-export function runStatus(runDir: string): RunStatus {
-  if (isFinished(runDir)) return 'finished';
-  return runHasCheckpoint(runDir) || fs.existsSync(runPaths(runDir).metrics) ? 'started' : 'new';
-}
-
-/** new: nothing ran yet; running: its lock's process is alive; failed: it stopped before final.json. */
-export type RunState = 'new' | 'running' | 'finished' | 'failed';
-
-/** The state of a run from its files and its lock (and, when running, the process holding it). */
-export function runState(runDir: string): { state: RunState; holder?: LockHolder } {
-  if (isFinished(runDir)) return { state: 'finished' };
-  const holder = readLock(runDir);
-  if (holder) return holderAlive(holder) ? { state: 'running', holder } : { state: 'failed', holder };
-  return { state: runStatus(runDir) === 'started' ? 'failed' : 'new' };
-}
-
-export interface RunInfo {
-  dir: string;
-  name: string;
-  hash: string;
-  config: ExperimentConfig;
-  status: RunStatus;
-}
-
-export interface ListRunsOptions {
-  /** Throw one IssuesError naming every unreadable run directory instead of skipping it (logged). */
-  strict?: boolean;
-}
-
-/** A directory named like a run whose config.json, metrics.jsonl or final.json cannot be read. */
-export interface CorruptRun {
-  dir: string;
-  name: string;
-  /** What is wrong, one line per problem ("config.json: dataset: Required"). */
-  problems: string[];
-}
-
-export interface RunScan {
-  runs: RunInfo[];
-  corrupt: CorruptRun[];
-}
-
-/** One run directory's config problems as issues (path `<name>: <field>`), or its RunInfo. */
-function readRunInfo(dir: string, name: string): RunInfo | Issue[] {
-  const file = runPaths(dir).config;
-  if (!fs.existsSync(file)) return [{ code: 'missing_file', path: name, message: `no ${path.basename(file)} (the run was never set up, or it was deleted)` }];
-  let raw: unknown;
-  try {
-    raw = readJson(file);
-  } catch (e) {
-    return [{ code: 'invalid_json', path: name, message: `config.json is not valid JSON (${(e as Error).message})` }];
-  }
-  const res = safeParseConfig(raw);
-  if (!res.success) return res.issues.map((i) => ({ ...i, path: `${name}: ${i.path}` }));
-  return { dir, name, hash: configHash(res.data), config: res.data, status: runStatus(dir) };
-}
-
-/**
- * Every directory under runsDir (one level) named like a run, sorted by name: the readable runs,
- * and the corrupt ones with their problems. A missing runsDir → none of either.
- */
-export function scanRuns(runsDir: string): RunScan & { issues: Issue[] } {
-  const out: RunScan & { issues: Issue[] } = { runs: [], corrupt: [], issues: [] };
-  if (!fs.existsSync(runsDir)) return out;
-  for (const entry of fs.readdirSync(runsDir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (!entry.isDirectory() || !isRunDirName(entry.name)) continue;
-    const dir = path.join(runsDir, entry.name);
-    const info = readRunInfo(dir, entry.name);
-    if (!Array.isArray(info)) {
-      out.runs.push(info);
-      continue;
-    }
-    out.issues.push(...info);
-    const problem = (i: Issue) => (i.path === entry.name ? i.message : `config.json: ${i.path.slice(entry.name.length + 2)}: ${i.message}`);
-    out.corrupt.push({ dir, name: entry.name, problems: info.map(problem) });
-  }
-  return out;
-}
-
-/** Every readable run directory under runsDir (one level), sorted by name. A missing runsDir → []. */
-export function listRuns(runsDir: string, options: ListRunsOptions = {}): RunInfo[] {
-  const { runs, issues } = scanRuns(runsDir);
-  if (issues.length > 0) {
-    if (options.strict) throw new IssuesError('ERR_CONFIG', `Unreadable run directories in ${runsDir}`, issues);
-    logger().warn({ runsDir, issues }, 'skipped unreadable run directories');
-  }
-  return runs;
 }

@@ -23,7 +23,8 @@ import { InvalidArgumentError, IssuesError, type Issue } from '../errors';
 import { configHash } from './hash';
 import type { LockHolder } from './lock';
 import { DEFAULT_RUN_PREFIX, runDirFor, runPaths } from './paths';
-import { createRunDir, isFinished, resolveTransfer, runState, runStatus, type RunStatus } from './runs';
+import { createRunDir, isFinished, resolveTransfer } from './runs';
+import { checkRunIntact, runState, runStatus, type RunStatus } from './run-scan';
 import { configArg, configError, formatPath, safeParseConfig, setDotted, type ExperimentConfig } from './schema';
 import { func, int, list, obj, str } from '../validate';
 
@@ -302,6 +303,7 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
     let error: string | undefined;
     try {
       options.check?.(run.config);
+      checkRunIntact(run.runDir);
       createRunDir(options.runsDir, run.config, { prefix });
       if (options.runOne) {
         await options.runOne(run.config, run.runDir);

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { acquireRunLock, readLock } from '../../../src/experiments/lock';
 import { runPaths } from '../../../src/experiments/paths';
-import { appendMetrics, runState, writeFinal } from '../../../src/experiments/runs';
+import { appendMetrics, writeFinal } from '../../../src/experiments/runs';
+import { runState } from '../../../src/experiments/run-scan';
 import { removeDir, tempDir } from './fixtures';
 
 let dir: string;

@@ -5,8 +5,9 @@ import { removeStaleTemps, writeFileAtomic, writeJsonAtomic } from '../../../src
 import { IssuesError } from '../../../src/errors';
 import { runDirFor, runPaths } from '../../../src/experiments/paths';
 import {
-  appendMetrics, createRunDir, epochRanges, isFinished, listRuns, readConfig, readFinal, readMetrics, runStatus, truncateMetrics, writeFinal,
+  appendMetrics, createRunDir, epochRanges, isFinished, readConfig, readFinal, readMetrics, truncateMetrics, writeFinal,
 } from '../../../src/experiments/runs';
+import { listRuns, runStatus } from '../../../src/experiments/run-scan';
 import { parseConfig } from '../../../src/experiments/schema';
 import { fakeRun, removeDir, tempDir } from './fixtures';
 
@@ -188,6 +189,6 @@ describe('listRuns', () => {
     const pino = jest.requireActual('pino') as typeof import('pino');
     setLogger(pino.default({ level: 'silent' }));
     expect(listRuns(root)).toHaveLength(1);
-    expect(() => listRuns(root, { strict: true })).toThrow(new RegExp(`Unreadable run directories in .*:\\n\\ttrain_0{32}: dataset: Required`));
+    expect(() => listRuns(root, { strict: true })).toThrow(new RegExp(`Unreadable run directories in .*:\\n\\ttrain_0{32}: config\\.json: dataset: Required`));
   });
 });

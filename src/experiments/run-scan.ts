@@ -1,0 +1,184 @@
+/**
+ * Which runs a runs directory holds, and in what state. One test tells a damaged run (readRun):
+ * `list runs` shows it as corrupt with its problems, `report` leaves it out of the tables as
+ * corrupt, and `train` and sweeps refuse it (checkRunIntact), so no command calls a run finished,
+ * or trains on, what another calls corrupt.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { IssuesError, type Issue } from '../errors';
+import { logger } from '../logger';
+import { configHash } from './hash';
+import { holderAlive, readLock, type LockHolder } from './lock';
+import type { FinalSummary, MetricsRow } from './metrics';
+import { isRunDirName, RUN_FILES, runPaths } from './paths';
+import { isFinished, readFinal, readMetrics, runHasCheckpoint } from './runs';
+import { safeParseConfig, type ExperimentConfig } from './schema';
+
+/** A run directory's record files, read and checked. */
+export interface RunRecords {
+  config: ExperimentConfig;
+  metrics: MetricsRow[];
+  /** Undefined while the run has not finished. */
+  final: FinalSummary | undefined;
+}
+
+/** One problem of a run directory: the record file at fault, and what is wrong with it. */
+interface Problem {
+  file: string;
+  code: string;
+  text: string;
+}
+
+/** The run's config, or undefined with its problems added. */
+function configProblems(runDir: string, problems: Problem[]): ExperimentConfig | undefined {
+  const file = RUN_FILES.config;
+  if (!fs.existsSync(runPaths(runDir).config)) {
+    problems.push({ file, code: 'missing_file', text: `no ${file} (the run was never set up, or it was deleted)` });
+    return undefined;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(runPaths(runDir).config, 'utf8'));
+  } catch (e) {
+    problems.push({ file, code: 'invalid_json', text: `${file} is not valid JSON (${(e as Error).message})` });
+    return undefined;
+  }
+  const res = safeParseConfig(raw);
+  if (res.success) return res.data;
+  for (const i of res.issues) problems.push({ file, code: i.code, text: `${file}: ${i.path ? `${i.path}: ` : ''}${i.message}` });
+  return undefined;
+}
+
+/** What read() returns, or undefined with the file's problems added, one per issue of its error. */
+function recordProblems<T>(file: string, read: () => T, problems: Problem[]): T | undefined {
+  try {
+    return read();
+  } catch (e) {
+    const issues = e instanceof IssuesError ? e.issues : [{ code: 'unreadable', path: '', message: (e as Error).message }];
+    for (const i of issues) {
+      const text = i.code === 'unreadable' ? `${file} cannot be read (${i.message})` : `${file}: ${i.path ? `${i.path}: ` : ''}${i.message}`;
+      problems.push({ file, code: i.code, text });
+    }
+    return undefined;
+  }
+}
+
+function readRunProblems(runDir: string): RunRecords | Problem[] {
+  const problems: Problem[] = [];
+  const config = configProblems(runDir, problems);
+  const metrics = recordProblems(RUN_FILES.metrics, () => readMetrics(runDir), problems);
+  const final = recordProblems(RUN_FILES.final, () => readFinal(runDir), problems);
+  return problems.length > 0 ? problems : { config: config!, metrics: metrics!, final };
+}
+
+/**
+ * The record files of a run directory (config.json, metrics.jsonl, final.json) when they all
+ * read, else its problems, one line each, naming the file: the one test of a damaged run.
+ */
+export function readRun(runDir: string): RunRecords | { problems: string[] } {
+  const r = readRunProblems(runDir);
+  return Array.isArray(r) ? { problems: r.map((p) => p.text) } : r;
+}
+
+const REMEDIES: Record<string, string> = {
+  [RUN_FILES.config]: `restore ${RUN_FILES.config}`,
+  [RUN_FILES.metrics]: `fix or remove the lines named in ${RUN_FILES.metrics}`,
+  [RUN_FILES.final]: `remove ${RUN_FILES.final}: train then evaluates the last checkpoint and writes it again`,
+};
+
+/**
+ * Refuses to train, or call finished, a run directory whose record files do not read: ERR_CONFIG
+ * naming each problem and what to do. Its files are left as they are (a damaged final.json or
+ * metrics line may still hold what a person can recover). A directory without config.json is not
+ * refused: training sets it up.
+ */
+export function checkRunIntact(runDir: string): void {
+  if (!fs.existsSync(runPaths(runDir).config)) return;
+  const r = readRunProblems(runDir);
+  if (!Array.isArray(r)) return;
+  const remedies = [...new Set(r.map((p) => REMEDIES[p.file]))];
+  throw new IssuesError('ERR_CONFIG', `Run directory ${runDir} is damaged (${remedies.join('; ')}; or delete the directory to train the run from scratch)`,
+    r.map((p) => ({ code: p.code, path: '', message: p.text })));
+}
+
+/** corrupt: its record files do not read (readRun); finished: it has final.json; started: a checkpoint or metrics. */
+export type RunStatus = 'finished' | 'started' | 'new' | 'corrupt';
+
+export function runStatus(runDir: string): RunStatus {
+  if (fs.existsSync(runPaths(runDir).config) && Array.isArray(readRunProblems(runDir))) return 'corrupt';
+  return statusOfReadable(runDir);
+}
+
+function statusOfReadable(runDir: string): RunStatus {
+  if (isFinished(runDir)) return 'finished';
+  return runHasCheckpoint(runDir) || fs.existsSync(runPaths(runDir).metrics) ? 'started' : 'new';
+}
+
+/** new: nothing ran yet; running: its lock's process is alive; failed: it stopped before final.json. */
+export type RunState = 'new' | 'running' | 'finished' | 'failed';
+
+/** The state of a readable run from its files and its lock (and, when running, the process holding it). */
+export function runState(runDir: string): { state: RunState; holder?: LockHolder } {
+  if (isFinished(runDir)) return { state: 'finished' };
+  const holder = readLock(runDir);
+  if (holder) return holderAlive(holder) ? { state: 'running', holder } : { state: 'failed', holder };
+  return { state: statusOfReadable(runDir) === 'started' ? 'failed' : 'new' };
+}
+
+export interface RunInfo extends RunRecords {
+  dir: string;
+  name: string;
+  hash: string;
+  status: RunStatus;
+}
+
+export interface ListRunsOptions {
+  /** Throw one IssuesError naming every unreadable run directory instead of skipping it (logged). */
+  strict?: boolean;
+}
+
+/** A directory named like a run whose config.json, metrics.jsonl or final.json cannot be read. */
+export interface CorruptRun {
+  dir: string;
+  name: string;
+  /** What is wrong, one line per problem, naming the file ("config.json: dataset: Required"). */
+  problems: string[];
+}
+
+export interface RunScan {
+  runs: RunInfo[];
+  corrupt: CorruptRun[];
+}
+
+/**
+ * Every directory under runsDir (one level) named like a run, sorted by name: the readable runs
+ * with their records, and the corrupt ones (readRun) with their problems; `issues` has these as
+ * issues, their path the run's name. A missing runsDir → none of either.
+ */
+export function scanRuns(runsDir: string): RunScan & { issues: Issue[] } {
+  const out: RunScan & { issues: Issue[] } = { runs: [], corrupt: [], issues: [] };
+  if (!fs.existsSync(runsDir)) return out;
+  for (const entry of fs.readdirSync(runsDir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!entry.isDirectory() || !isRunDirName(entry.name)) continue;
+    const dir = path.join(runsDir, entry.name);
+    const r = readRunProblems(dir);
+    if (!Array.isArray(r)) {
+      out.runs.push({ dir, name: entry.name, hash: configHash(r.config), status: statusOfReadable(dir), ...r });
+      continue;
+    }
+    out.issues.push(...r.map((p) => ({ code: p.code, path: entry.name, message: p.text })));
+    out.corrupt.push({ dir, name: entry.name, problems: r.map((p) => p.text) });
+  }
+  return out;
+}
+
+/** Every readable run directory under runsDir (one level), sorted by name. A missing runsDir → []. */
+export function listRuns(runsDir: string, options: ListRunsOptions = {}): RunInfo[] {
+  const { runs, issues } = scanRuns(runsDir);
+  if (issues.length > 0) {
+    if (options.strict) throw new IssuesError('ERR_CONFIG', `Unreadable run directories in ${runsDir}`, issues);
+    logger().warn({ runsDir, issues }, 'skipped unreadable run directories');
+  }
+  return runs;
+}

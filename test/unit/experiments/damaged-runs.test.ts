@@ -1,0 +1,82 @@
+/**
+ * One notion of a damaged run: a run whose config.json, metrics.jsonl or final.json does not read
+ * is corrupt to `list runs` (with its problem), to `report` (left out of the tables), to `train`
+ * (refused: neither "already finished" nor trained on, its files left as they are) and to sweeps.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runCli, type CliDeps } from '../../../src/cli';
+import { runPaths } from '../../../src/experiments/paths';
+import { readRun, runStatus } from '../../../src/experiments/run-scan';
+import { runSweep } from '../../../src/experiments/sweep';
+import { fakeRun, removeDir, tempDir } from './fixtures';
+
+async function cli(args: string[], deps: CliDeps = {}): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(['node', 'signin-torch', ...args], { out: (t) => { out += t; }, err: (t) => { err += t; } }, deps);
+  return { code, out, err };
+}
+
+let root: string;
+beforeEach(() => { root = tempDir('damaged'); });
+afterEach(() => removeDir(root));
+
+const cutFinal = (dir: string) => fs.writeFileSync(runPaths(dir).final, '{"epoch": 3, "te');
+const badAccuracy = (dir: string) => fs.writeFileSync(runPaths(dir).final, JSON.stringify({ epoch: 3, step: 30, testAcc: 91 }));
+const badRow = (dir: string) => {
+  const lines = fs.readFileSync(runPaths(dir).metrics, 'utf8').split('\n');
+  lines[1] = JSON.stringify({ ...JSON.parse(lines[1]), trainAcc: 'high' });
+  fs.writeFileSync(runPaths(dir).metrics, lines.join('\n'));
+};
+
+describe.each([
+  ['final.json cut short', cutFinal, /^final\.json cannot be read \(.*JSON.*\)$/, 'remove final.json'],
+  ['final.json with an accuracy out of range', badAccuracy, /^final\.json: testAcc: .*<=1/, 'remove final.json'],
+  ['a bad metrics line', badRow, /^metrics\.jsonl: line 2: trainAcc: .*received string/, 'fix or remove the lines named in metrics.jsonl'],
+])('a run with %s', (_what, damage, problem, remedy) => {
+  test('is corrupt to list runs, report, train and sweeps alike', async () => {
+    const { dir, config } = fakeRun(root, { sparsity: 0.9, signin: false, seed: 0, final: 0.8 });
+    const name = path.basename(dir);
+    damage(dir);
+    const before = fs.readdirSync(dir).map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]);
+
+    const damaged = readRun(dir);
+    expect(damaged).toEqual({ problems: [expect.stringMatching(problem)] });
+    const [line] = (damaged as { problems: string[] }).problems;
+    expect(runStatus(dir)).toBe('corrupt');
+
+    const listed = await cli(['list', 'runs', '--runs-dir', root, '--json']);
+    expect(JSON.parse(listed.out)).toEqual([{ run: name, status: 'corrupt', problems: [line] }]);
+    expect((await cli(['list', 'runs', '--runs-dir', root])).out).toContain(`${name}  corrupt`);
+
+    const report = await cli(['report', '--runs-dir', root, '--out', path.join(root, 'out'), '--no-plots']);
+    expect(report.err).toContain(`corrupt run ${dir}: ${line}\n`);
+    expect(report.out).toContain('No runs found');
+
+    const trained: string[] = [];
+    const deps: CliDeps = { loadTrainer: () => ({ trainFromConfig: async (_c, d) => { trained.push(d); } }) };
+    const train = await cli(['train', '--config', runPaths(dir).config, '--runs-dir', root], deps);
+    expect(train.code).toBe(1);
+    expect(train.err).toContain(`ERR_CONFIG: Run directory ${dir} is damaged (${remedy}`);
+    expect(train.err).toContain(`: ${line}\n`);
+    expect(train.err).not.toContain('already finished');
+
+    const sweep = await runSweep([config], { runsDir: root, runOne: async (_c, d) => { trained.push(d); } });
+    expect(sweep).toMatchObject({ skipped: 0, succeeded: 0, failed: [{ runDir: dir, error: expect.stringContaining(`ERR_CONFIG: Run directory ${dir} is damaged`) }] });
+
+    expect(trained).toEqual([]);
+    expect(fs.readdirSync(dir).map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')])).toEqual(before);
+  });
+});
+
+test('once its damaged final.json is removed, train takes the run again', async () => {
+  const { dir } = fakeRun(root, { sparsity: 0.9, signin: false, seed: 0, final: 0.8 });
+  cutFinal(dir);
+  fs.rmSync(runPaths(dir).final);
+  expect(readRun(dir)).toMatchObject({ final: undefined, metrics: expect.any(Array) });
+  const trained: string[] = [];
+  const r = await cli(['train', '--config', runPaths(dir).config, '--runs-dir', root], { loadTrainer: () => ({ trainFromConfig: async (_c, d) => { trained.push(d); } }) });
+  expect(r.code).toBe(0);
+  expect(trained).toEqual([dir]);
+});
