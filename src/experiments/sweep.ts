@@ -177,8 +177,11 @@ export interface SweepOptions {
   prefix?: string;
   /** In-process mode: runs configs one after another in this process. */
   runOne?: RunOne;
-  /** Throws when a run cannot start (bad model, missing data): it then fails before its directory exists. */
-  check?: (config: ExperimentConfig) => void;
+  /**
+   * Throws when a run cannot start (bad model, missing data; checkRunnable): it then fails before
+   * its directory exists. Given the runs directory, which a relative transfer.from names a run of.
+   */
+  check?: (config: ExperimentConfig, runsDir: string) => void;
   /** Child-process mode (when runOne is not given): this many runs at once. Default 1. */
   processes?: number;
   /** The child process for one run. Default: this package's CLI, `train --config <runDir>/config.json --runs-dir <runsDir>`. */
@@ -308,7 +311,7 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
     emit({ type: 'start', run });
     let error: string | undefined;
     try {
-      options.check?.(run.config);
+      options.check?.(run.config, options.runsDir);
       createRunDir(options.runsDir, run.config, { prefix });
       if (options.runOne) {
         await options.runOne(run.config, run.runDir);
