@@ -30,8 +30,8 @@ import { launchIfRequested } from './distributed/launch';
 export interface TrainerModule {
   /** Trains (or resumes) one run in runDir (created, config.json written); writes final.json at the end. */
   trainFromConfig(config: ExperimentConfig, runDir: string): Promise<unknown>;
-  /** Throws what would make the run fail before training (model name and options, dataset files). */
-  checkRunnable?(config: ExperimentConfig): void;
+  /** Throws what would make the run fail before training (model, dataset files, device, ...; a relative transfer.from against runsDir). */
+  checkRunnable?(config: ExperimentConfig, runsDir?: string): void;
 }
 
 /** What `prune` needs from src/models and src/pruning. */
@@ -239,7 +239,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
       // A transfer source is found (and named in the hash) before any run directory is made.
       const config = resolveTransfer(parseConfig(raw, source), flags.runsDir);
       const trainer = loadTrainer();
-      trainer.checkRunnable?.(config);
+      trainer.checkRunnable?.(config, flags.runsDir);
       if (flags.dryRun) {
         io.out(`${runDirFor(flags.runsDir, config, flags.prefix)}\n${JSON.stringify(config, null, 2)}\n`);
         return;

@@ -3,5 +3,5 @@ export type { AmpMode, AutocastDevice, AutocastDtype, AutocastOptions, AutocastS
 export { GradScaler } from './grad-scaler';
 export type { GradScalerOptions, GradScalerState, Steppable } from './grad-scaler';
 export { toChannelsLast, isChannelsLast } from './channels-last';
-export { MixedPrecision } from './mixed-precision';
+export { ampDeviceExpectation, MixedPrecision } from './mixed-precision';
 export type { ChannelsLastMode, MixedPrecisionOptions } from './mixed-precision';

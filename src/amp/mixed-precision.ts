@@ -33,6 +33,15 @@ function resolveChannelsLast(mode: unknown, device: AutocastDevice): boolean {
   return mode;
 }
 
+/**
+ * What `amp` must be on `device` when `mode` cannot run there ('fp16' on the CPU: libtorch 1.13
+ * autocasts CPU ops to bfloat16 only), as the `expected` of an InvalidArgumentError; undefined
+ * when it can. Experiment configs are checked with it before a run directory exists.
+ */
+export function ampDeviceExpectation(mode: AmpMode, device: string): string | undefined {
+  return ampDtype(mode) === 'float16' && autocastDeviceOf(device) === 'cpu' ? "'bf16' or false on the CPU (float16 autocast needs a CUDA device)" : undefined;
+}
+
 export class MixedPrecision {
   readonly dtype: AutocastDtype | undefined;
   readonly channelsLast: boolean;
@@ -45,9 +54,8 @@ export class MixedPrecision {
     this.device = autocastDeviceOf(opts.device);
     this.dtype = ampDtype(opts.amp ?? false);
     this.channelsLast = resolveChannelsLast(opts.channelsLast, this.device);
-    if (this.dtype === 'float16' && this.device === 'cpu') {
-      throw new InvalidArgumentError('amp', "'bf16' or false on the CPU (float16 autocast needs a CUDA device)", opts.amp);
-    }
+    const expected = ampDeviceExpectation(opts.amp ?? false, opts.device);
+    if (expected) throw new InvalidArgumentError('amp', expected, opts.amp);
     this.scaler = this.dtype === 'float16' ? new GradScaler(opts.scaler) : undefined;
   }
 

@@ -13,13 +13,15 @@ import { logger, runLogger } from '../logger';
 import { dataParallelFromEnv, rankPlacement, type DataParallelContext } from '../distributed/data-parallel';
 import type { Backend } from '../distributed/process-group';
 import { convertSyncBatchNorm } from '../distributed/sync-batchnorm';
-import { InvalidArgumentError } from '../errors';
-import { createModel, resolveModelOptions } from '../models';
+import { ampDeviceExpectation } from '../amp/mixed-precision';
+import { describeValue, InvalidArgumentError, type Issue } from '../errors';
+import { createModel, resolveModelOptions, type Model } from '../models';
+import { maskedLayers } from '../nn/masked';
 import { optimizerFor } from './optimizer';
 import { pruneModel, type PrunerName } from '../pruning';
-import { ImpLevels, SparsityRecorder, sparsifyCallbacksFromConfig } from '../sparsify';
+import { ImpLevels, SparsityRecorder, sparsifyCallbacksFromConfig, sparsifyScheduleIssues } from '../sparsify';
 import { applySignIn, SignInResetSchedule, SignTracker, type SignStats } from '../signin';
-import { cuda, manualSeed, setNumThreads } from '../tensor/runtime';
+import { cuda, getRngState, manualSeed, setNumThreads, setRngState } from '../tensor/runtime';
 import type { Callback, EpochMetrics, TrainContext } from '../train/callbacks';
 import { hasCheckpoint, keepsEpoch, loadLatestCheckpoint, saveCheckpoint } from '../train/checkpoint';
 import { Trainer, type Batch, type BatchSource } from '../train/trainer';
@@ -31,10 +33,10 @@ import { hessianCallbacks } from './hessian-callback';
 import { pruneBatch, prunerNeedsData } from './prune-data';
 import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transformsFor } from './resolve';
 import { appendMetrics, epochRanges, truncateMetrics, writeFinal } from './runs';
-import { configArg, DEFAULTS, type ExperimentConfig } from './schema';
+import { configArg, configError, datasetInfo, DEFAULTS, type ExperimentConfig } from './schema';
 import { obj, str } from '../validate';
 import { configWarnings, epochWarner } from './training-warnings';
-import { applyTransfer, findTransferSource, writeTransferRecord } from './transfer';
+import { applyTransfer, transferIssues, writeTransferRecord } from './transfer';
 
 export interface TrainOptions {
   /**
@@ -120,28 +122,109 @@ export class FirstBatches implements BatchSource {
   }
 }
 
+const DATASET_FIELDS = { numClasses: 'the classes', inChannels: 'the image channels', inputSize: 'the image size' } as const;
+
 /**
- * Everything about a config that can fail before training, checked without building anything:
- * the model name and options, and the dataset's files for both splits. The CLI and sweeps call it
- * before they create the run directory, so a run that cannot start leaves nothing behind.
+ * Model options that contradict the dataset (a known one: a registered dataset has no
+ * DATASET_INFO, and its config's model options are what say its shape). A wrong count of classes
+ * fails on the first batch's targets, of channels on the first conv, and an image size wrong for
+ * the model's layers (LeNet's and the MLP's first linear, the ViT's position embedding) on the
+ * first forward, or it silently changes what SynFlow scores on.
  */
-export function checkRunnable(config: ExperimentConfig): void {
-  obj('config', config, 'experiment config object');
-  obj('config.model', config.model, 'model section object');
-  obj('config.dataset', config.dataset, 'dataset section object');
+function datasetIssues(config: ExperimentConfig): Issue[] {
+  const { name, imageSize } = config.dataset;
+  const info = datasetInfo(name);
+  if (!info) return [];
+  const want = { ...info, inputSize: imageSize ?? info.inputSize };
+  return (Object.keys(DATASET_FIELDS) as (keyof typeof DATASET_FIELDS)[]).flatMap((k) => {
+    const got = config.model.options[k];
+    if (got === undefined || got === want[k]) return [];
+    const of = k !== 'inputSize' || name !== 'imagenet' ? `${DATASET_FIELDS[k]} of dataset '${name}'`
+      : imageSize !== undefined ? 'dataset.imageSize' : `the crop size of dataset '${name}'; set dataset.imageSize to train at another size`;
+    return [{ code: 'dataset_mismatch', path: `model.options.${k}`, message: `Expected ${want[k]} (${of}) or no value but received ${describeValue(got)}` }];
+  });
+}
+
+/** A CUDA device this libtorch does not have: libtorch's own errors come late, and as a page of dispatcher keys. */
+function deviceIssues(device: string): Issue[] {
+  const m = /^cuda(?::(\d+))?$/.exec(device);
+  if (!m) return [];
+  const count = cuda.deviceCount();
+  const index = m[1] === undefined ? 0 : Number(m[1]);
+  if (index < count) return [];
+  const sees = `libtorch sees ${count} CUDA device${count === 1 ? '' : 's'}`;
+  const message = count === 0
+    ? `Expected 'cpu' or 'auto' but received '${device}' (${sees}: no CUDA device is visible, or it was built without CUDA)`
+    : `Expected 'cuda', ${count === 1 ? "'cuda:0'" : `'cuda:0' to 'cuda:${count - 1}'`}, 'cpu' or 'auto' but received '${device}' (${sees})`;
+  return [{ code: 'unavailable_device', path: 'device', message }];
+}
+
+/** What can be told from the config and this machine alone, before anything is built. */
+function configIssues(config: ExperimentConfig): Issue[] {
+  const issues = deviceIssues(config.device);
+  const amp = ampDeviceExpectation(config.amp, resolveDevice(config.device));
+  if (amp) issues.push({ code: 'unsupported_amp', path: 'amp', message: `Expected ${amp} but received ${describeValue(config.amp)}` });
+  issues.push(...datasetIssues(config));
+  if (config.sparsify) issues.push(...sparsifyScheduleIssues(config.sparsify, config.epochs).map((i) => ({ code: 'custom', ...i })));
+  return issues;
+}
+
+/** A model built for its layer names and shapes, without moving the global RNG that the run seeds itself. */
+function modelForChecks(config: ExperimentConfig): Model {
+  const rng = getRngState();
+  try {
+    return createModel(config.model.name, modelOptionsFor(config));
+  } finally {
+    setRngState(rng);
+    rng.dispose();
+  }
+}
+
+/** signin.layers that name no masked layer of the model (applySignIn would refuse them after the run directory exists). */
+function signinLayerIssues(config: ExperimentConfig, model: Model): Issue[] {
+  const names = maskedLayers(model).map(([n]) => n);
+  return (config.signin.layers ?? []).flatMap((layer, i) => (names.includes(layer) ? [] : [{
+    code: 'unknown_layer', path: `signin.layers[${i}]`, message: `Expected a masked layer of model ${config.model.name} (${names.join(', ')}) but received '${layer}'`,
+  }]));
+}
+
+/**
+ * Everything about a config that can fail before training: the model name and options and the
+ * dataset's files (their own errors, as before), then, in one ERR_CONFIG naming each config field:
+ * a CUDA device this machine lacks, fp16 on the CPU, model options that contradict the dataset, a
+ * GMP or AC/DC schedule that does not fit the epochs, Sign-In layers the model lacks, and a
+ * transfer source missing its epoch or whose masked layers are not the model's. The model is built
+ * (once, and the global RNG left as it was) only for those last two. The CLI and sweeps call it
+ * before they create the run directory, so a run that cannot start leaves nothing behind.
+ *
+ * @param runsDir the runs directory a relative transfer.from is resolved against; without it only
+ *   an absolute one is checked.
+ */
+export function checkRunnable(config: ExperimentConfig, runsDir?: string): void {
+  configArg('config', config);
+  if (runsDir !== undefined) str('runsDir', runsDir);
   resolveModelOptions(config.model.name, modelOptionsFor(config));
   checkDatasetFiles(config.dataset.name, { root: config.dataset.root });
-  // A relative source is resolved against the runs directory, which resolveTransfer (the CLI,
-  // planSweep, createRunDir) is given; an absolute one is checked here, its epoch included.
-  if (config.transfer !== undefined) {
-    const t = obj<NonNullable<ExperimentConfig['transfer']>>('config.transfer', config.transfer, 'transfer section object');
-    if (path.isAbsolute(str('config.transfer.from', t.from))) findTransferSource(t, '/');
+  const issues = configIssues(config);
+  const t = config.transfer;
+  const transferRoot = t && (path.isAbsolute(t.from) ? path.parse(t.from).root : runsDir);
+  const checksLayers = config.signin.layers !== undefined;
+  if (checksLayers || transferRoot !== undefined) {
+    const model = modelForChecks(config);
+    try {
+      if (checksLayers) issues.push(...signinLayerIssues(config, model));
+      if (t && transferRoot !== undefined) issues.push(...transferIssues(model, t, transferRoot));
+    } finally {
+      model.dispose();
+    }
   }
+  if (issues.length > 0) throw configError(issues);
 }
 
 /** The arguments of trainFromConfig, checked before a process group is joined or a lock taken. */
 function checkTrainArgs(config: unknown, runDir: unknown): void {
-  configArg('config', config);
+  const issues = configIssues(configArg('config', config));
+  if (issues.length > 0) throw configError(issues);
   let isDir = false;
   try {
     isDir = fs.statSync(str('runDir', runDir)).isDirectory();

@@ -10,8 +10,8 @@
  *     "base": { ...an experiment config... },         every run starts from this
  *     "grid": { "signin.enabled": [false, true],      dotted path → values (cartesian product);
  *               "pruning.sparsity": [0.8, 0.9] },     or an array of such grids (their union)
- *     "seeds": [0, 1, 2]                              default [0]
- *   }
+ *     "seeds": [0, 1, 2]                              default: base.seed (0 when absent);
+ *   }                                                 not both
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,13 +19,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { InvalidArgumentError, IssuesError, type Issue } from '../errors';
+import { describeValue, InvalidArgumentError, IssuesError, type Issue } from '../errors';
 import { configHash } from './hash';
 import type { LockHolder } from './lock';
 import { DEFAULT_RUN_PREFIX, runDirFor, runPaths } from './paths';
 import { createRunDir, isFinished, resolveTransfer } from './runs';
 import { checkRunIntact, runState, runStatus, type RunStatus } from './run-scan';
-import { configArg, configError, formatPath, safeParseConfig, setDotted, type ExperimentConfig } from './schema';
+import { configArg, configError, DEFAULTS, formatPath, safeParseConfig, setDotted, type ExperimentConfig } from './schema';
 import { func, int, list, obj, str } from '../validate';
 
 const DOTTED = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
@@ -38,10 +38,11 @@ export const SweepSpec = z.strictObject({
   prefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, 'letters, digits, dots and dashes').optional(),
   base: z.record(z.string(), z.unknown()),
   grid: z.preprocess((v) => (v === undefined ? [{}] : Array.isArray(v) ? v : [v]), z.array(Grid).min(1)),
-  seeds: z.array(z.number().int().min(0)).min(1).default([0]),
+  seeds: z.array(z.number().int().min(0)).min(1).optional(),
 });
 
-export type SweepSpec = z.output<typeof SweepSpec>;
+/** A parsed sweep spec: `grid` always a list, `seeds` always given (from base.seed when the file has none). */
+export type SweepSpec = z.output<typeof SweepSpec> & { seeds: number[] };
 export type SweepSpecInput = z.input<typeof SweepSpec>;
 
 function clone<T>(v: T): T {
@@ -85,11 +86,17 @@ export function parseSweepSpec(input: unknown, source?: string): SweepSpec {
   const gridIsList = Array.isArray((input as { grid?: unknown } | null)?.grid);
   const res = SweepSpec.safeParse(input);
   if (!res.success) throw sweepError(sweepIssues(res.error.issues, gridIsList), source);
-  const bad = res.data.grid.flatMap((g, i) => (Object.keys(g).includes('seed') ? [i] : []));
-  if (bad.length > 0) {
-    throw sweepError(bad.map((i) => ({ code: 'custom', path: gridIsList ? `grid[${i}].seed` : 'grid.seed', message: 'Use the top-level "seeds" list instead of a grid over seed' })), source);
+  const issues: Issue[] = res.data.grid.flatMap((g, i) => (Object.keys(g).includes('seed')
+    ? [{ code: 'custom', path: gridIsList ? `grid[${i}].seed` : 'grid.seed', message: 'Use the top-level "seeds" list instead of a grid over seed' }] : []));
+  const { seeds } = res.data;
+  const baseSeed = res.data.base.seed;
+  if (seeds !== undefined && baseSeed !== undefined) {
+    issues.push({ code: 'custom', path: 'base.seed', message: '`base.seed` and `seeds` both set: use `seeds` (remove base.seed, or list it in seeds)' });
+  } else if (seeds === undefined && baseSeed !== undefined && !(Number.isSafeInteger(baseSeed) && (baseSeed as number) >= 0)) {
+    issues.push({ code: 'invalid_type', path: 'base.seed', message: `Expected a non-negative integer (the sweep's seed, as seeds is not set) but received ${describeValue(baseSeed)}` });
   }
-  return res.data;
+  if (issues.length > 0) throw sweepError(issues, source);
+  return { ...res.data, seeds: seeds ?? [(baseSeed as number | undefined) ?? DEFAULTS.seed] };
 }
 
 /**
@@ -171,8 +178,11 @@ export interface SweepOptions {
   prefix?: string;
   /** In-process mode: runs configs one after another in this process. */
   runOne?: RunOne;
-  /** Throws when a run cannot start (bad model, missing data): it then fails before its directory exists. */
-  check?: (config: ExperimentConfig) => void;
+  /**
+   * Throws when a run cannot start (bad model, missing data; checkRunnable): it then fails before
+   * its directory exists. Given the runs directory, which a relative transfer.from names a run of.
+   */
+  check?: (config: ExperimentConfig, runsDir: string) => void;
   /** Child-process mode (when runOne is not given): this many runs at once. Default 1. */
   processes?: number;
   /** The child process for one run. Default: this package's CLI, `train --config <runDir>/config.json --runs-dir <runsDir>`. */
@@ -302,7 +312,7 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
     emit({ type: 'start', run });
     let error: string | undefined;
     try {
-      options.check?.(run.config);
+      options.check?.(run.config, options.runsDir);
       checkRunIntact(run.runDir);
       createRunDir(options.runsDir, run.config, { prefix });
       if (options.runOne) {

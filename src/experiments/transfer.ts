@@ -98,6 +98,28 @@ function layerIssues(model: Module, source: Map<string, Tensor>): Issue[] {
 }
 
 /**
+ * Why applyTransfer would refuse the section for `model`, as config issues (none when it would
+ * apply): the source run or its epoch missing (findTransferSource's issues), or each masked layer
+ * that does not match, under `transfer.from` since the source is what the config chose. Reads the
+ * source checkpoint, so a corrupt one (ERR_SAFETENSORS) throws here too; writes nothing.
+ */
+export function transferIssues(model: Module, transfer: TransferSection, runsDir: string): Issue[] {
+  let src: ReturnType<typeof findTransferSource>;
+  try {
+    src = findTransferSource(transfer, runsDir);
+  } catch (e) {
+    if (e instanceof IssuesError && e.code === 'ERR_CONFIG') return e.issues;
+    throw e;
+  }
+  const state = readCheckpointModelState(src.file);
+  try {
+    return layerIssues(model, state).map((i) => ({ ...i, path: 'transfer.from' }));
+  } finally {
+    for (const t of state.values()) t.dispose();
+  }
+}
+
+/**
  * Writes the section's transferred start into `model` (freshly initialized, before Sign-In's
  * split and the optimizer): the source checkpoint's masks, and its signs and/or magnitudes per
  * `kind`. Refuses, writing nothing, a source whose masked layers are not the model's.

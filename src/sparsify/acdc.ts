@@ -24,7 +24,7 @@ export interface AcdcOptions {
   sparsity: number;
   /** Total training epochs. */
   epochs: number;
-  /** Dense warm-up epochs; default 10 (ImageNet) . */
+  /** Dense warm-up epochs; default 10 (ImageNet). */
   warmupEpochs?: number;
   /** Length of each sparse and each dense phase in epochs; default 5. */
   phaseEpochs?: number;
@@ -34,6 +34,9 @@ export interface AcdcOptions {
   scope?: Scope;
   resetMomentumAfterDecompress?: boolean;
 }
+
+/** The phase lengths of the reference's ImageNet recipe, in epochs: what an option left out gets. */
+export const ACDC_DEFAULTS = { warmupEpochs: 10, phaseEpochs: 5, finetuneEpochs: 10 } as const;
 
 export class Acdc implements SparsifyCallback {
   readonly name = 'acdc';
@@ -53,9 +56,9 @@ export class Acdc implements SparsifyCallback {
     this.sparsity = num('sparsity', o.sparsity, 0, 1);
     if (this.sparsity >= 1) throw new InvalidArgumentError('sparsity', 'number in [0, 1)', o.sparsity);
     this.epochs = int('epochs', o.epochs, 1);
-    this.warmupEpochs = int('warmupEpochs', o.warmupEpochs ?? 10, 0, this.epochs);
-    this.phaseEpochs = int('phaseEpochs', o.phaseEpochs ?? 5, 1);
-    this.finetuneEpochs = int('finetuneEpochs', o.finetuneEpochs ?? 10, 0, this.epochs - this.warmupEpochs);
+    this.warmupEpochs = int('warmupEpochs', o.warmupEpochs ?? ACDC_DEFAULTS.warmupEpochs, 0, this.epochs);
+    this.phaseEpochs = int('phaseEpochs', o.phaseEpochs ?? ACDC_DEFAULTS.phaseEpochs, 1);
+    this.finetuneEpochs = int('finetuneEpochs', o.finetuneEpochs ?? ACDC_DEFAULTS.finetuneEpochs, 0, this.epochs - this.warmupEpochs);
     this.scope = oneOf('scope', o.scope ?? 'layerwise', SCOPES);
     this.resetMomentumAfterDecompress = bool('resetMomentumAfterDecompress', o.resetMomentumAfterDecompress ?? true);
   }

@@ -5,18 +5,17 @@
  */
 import { InvalidArgumentError, IssuesError } from '../errors';
 import type { Generator } from '../tensor/runtime';
-import { Acdc } from './acdc';
+import { Acdc, ACDC_DEFAULTS } from './acdc';
 import { Gmp } from './gmp';
 import type { SparsifyCallback } from './hooks';
 import { ImpLevels } from './imp-levels';
-import { impPlan } from './imp-plan';
+import { impPlan, type PlanIssue } from './imp-plan';
 import { SPARSIFY_METHODS, type SparsifyMethod } from './methods';
 import { Rigl } from './rigl';
 import type { Scope } from './select';
 import { SparsityRecorder } from './stats';
 import { Str } from './str';
-import { int, obj } from '../validate';
-
+import { int, num, obj } from '../validate';
 
 /** The validated `sparsify` section (src/experiments/schema.ts's SparsifySchema). */
 export interface SparsifyConfig {
@@ -58,6 +57,58 @@ export interface SparsifyRunInfo {
   signin?: { enabled: boolean; resetPeriod: number; resetUnit: 'epochs' | 'steps'; stopResetAfterEpoch?: number; momentumAtReset: 'keep' | 'zero' };
 }
 
+/** Where GMP reaches its final sparsity when endEpoch is not set, as a fraction of the epochs. */
+export const GMP_END_FRACTION = 0.75;
+
+/**
+ * The fields of a GMP or AC/DC section whose schedule does not fit the run's epochs (or its own
+ * sparsity), with dotted config paths; a value the section leaves out is named as the default it
+ * is, since the user never wrote it. Empty when the schedule fits; other methods have no such
+ * bounds here (IMP / LRR's are impPlan's).
+ */
+export function sparsifyScheduleIssues(s: SparsifyConfig, epochs: number): PlanIssue[] {
+  obj('sparsify', s, 'a sparsify section');
+  int('epochs', epochs, 1);
+  // The fields compared, checked first: a junk value is an ERR_INVALID_ARG naming it, not a comparison that passes.
+  const given = (k: keyof SparsifyConfig, check: (name: string, v: unknown) => number): number | undefined => (
+    s[k] === undefined ? undefined : check(`sparsify.${k}`, s[k]));
+  const epochCount = (name: string, v: unknown) => int(name, v, 0);
+  const epoch = (name: string, v: unknown) => num(name, v, 0);
+  const issues: PlanIssue[] = [];
+  if (s.method === 'gmp') {
+    const sparsity = num('sparsify.sparsity', s.sparsity, 0, 1);
+    const endEpoch = given('endEpoch', epoch);
+    const end = endEpoch ?? GMP_END_FRACTION * epochs;
+    const start = given('startEpoch', epoch) ?? 0;
+    const initial = given('initialSparsity', (name, v) => num(name, v, 0, 1));
+    if (end > epochs) issues.push({ path: 'sparsify.endEpoch', message: `Expected at most epochs (${epochs}) but received ${end}` });
+    if (start > end) {
+      const endNote = endEpoch === undefined ? `, the default ${GMP_END_FRACTION} × epochs: sparsify.endEpoch is not set` : '';
+      issues.push({ path: 'sparsify.startEpoch', message: `Expected at most sparsify.endEpoch (${end}${endNote}) but received ${start}` });
+    }
+    if (initial !== undefined && initial > sparsity) {
+      issues.push({ path: 'sparsify.initialSparsity', message: `Expected at most sparsify.sparsity (${sparsity}) but received ${initial}` });
+    }
+  }
+  if (s.method === 'acdc') {
+    const warmupGiven = given('warmupEpochs', epochCount);
+    const finetuneGiven = given('finetuneEpochs', epochCount);
+    const warmup = warmupGiven ?? ACDC_DEFAULTS.warmupEpochs;
+    const finetune = finetuneGiven ?? ACDC_DEFAULTS.finetuneEpochs;
+    if (warmup > epochs) {
+      const note = warmupGiven === undefined ? ' (the default: sparsify.warmupEpochs is not set)' : '';
+      issues.push({ path: 'sparsify.warmupEpochs', message: `Expected at most epochs (${epochs}) but received ${warmup}${note}` });
+    }
+    if (warmup + finetune > epochs) {
+      const note = warmupGiven === undefined && finetuneGiven === undefined ? ' (the defaults: neither is set)'
+        : warmupGiven === undefined ? ' (warmupEpochs is the default: it is not set)'
+          : finetuneGiven === undefined ? ' (finetuneEpochs is the default: it is not set)' : '';
+      issues.push({ path: 'sparsify.finetuneEpochs', message: `Expected warmupEpochs + finetuneEpochs <= epochs (${epochs}) but received ${warmup} + ${finetune}${note}` });
+    }
+  }
+  return issues;
+}
+
 /** The IMP / LRR callback of a section (its plan from imp-plan.ts; the rewind epoch in iterations). */
 function impLevelsFromConfig(s: SparsifyConfig, epochs: number, stepsPerEpoch: number): ImpLevels {
   const { plan, issues } = impPlan(s, epochs);
@@ -89,11 +140,13 @@ export function sparsifyCallbacksFromConfig(cfg: SparsifyRunInfo, stepsPerEpoch:
   if (cfg.pruning && cfg.pruning.method !== 'none') {
     throw new InvalidArgumentError('pruning.method', `'none' when sparsify.method is set (${s.method} makes its own masks)`, cfg.pruning.method);
   }
+  const issues = sparsifyScheduleIssues(s, cfg.epochs);
+  if (issues.length) throw new IssuesError('ERR_CONFIG', `Invalid ${s.method} schedule`, issues.map((i) => ({ code: 'custom', ...i })));
   let method: SparsifyCallback;
   switch (s.method) {
     case 'gmp':
       method = new Gmp({
-        sparsity: s.sparsity, initialSparsity: s.initialSparsity, startEpoch: s.startEpoch, endEpoch: s.endEpoch ?? 0.75 * cfg.epochs,
+        sparsity: s.sparsity, initialSparsity: s.initialSparsity, startEpoch: s.startEpoch, endEpoch: s.endEpoch ?? GMP_END_FRACTION * cfg.epochs,
         frequency: s.frequency, scope: s.scope,
       });
       break;

@@ -5,8 +5,9 @@
 import * as path from 'node:path';
 import {
   Acdc, Gmp, InvalidArgumentError, magnitudeMasks, Rigl, SparsityRecorder, Str, changeMasks, expandSweep, loadSweepFile, manualSeed, maskedLayers, ones, parseConfig,
-  signTransfer, sparsifyCallbacksFromConfig, tidy, zeros, type TransferKind,
+  signTransfer, sparsifyCallbacksFromConfig, sparsifyScheduleIssues, tidy, zeros, type TransferKind,
 } from '../../src';
+import { errorOf } from '../helpers/error-of';
 import { createToyModel } from '../helpers/toy-model';
 
 const CONFIGS = path.join(__dirname, '../../examples/configs/sparsify');
@@ -60,6 +61,30 @@ describe('sparsify configs', () => {
     expect(() => parseConfig({ ...base, sparsify: { method: 'gmp', sparsity: 1 } })).toThrow(/sparsify\.sparsity/);
     expect(() => parseConfig({ ...base, sparsify: { method: 'gmp', sparsity: 0.5, deltaT: 0 } })).toThrow(/sparsify\.deltaT/);
     expect(() => expandSweep({ base, grid: { 'sparsify.method': ['acdc'] } })).toThrow(/sparsify\.sparsity/);
+  });
+
+  it('refuses a GMP or AC/DC schedule longer than the run with the dotted field, saying when the value is a default', () => {
+    const base = { dataset: { name: 'fashion_mnist' }, model: { name: 'lenet5' }, epochs: 2 };
+    const issues = (sparsify: object) => {
+      const e = errorOf(() => sparsifyCallbacksFromConfig(parseConfig({ ...base, sparsify }), 10)) as Error & { code?: string; issues?: { path: string; message: string }[] };
+      expect(e.code).toBe('ERR_CONFIG');
+      return e.issues!.map((i) => `${i.path}: ${i.message}`);
+    };
+    expect(issues({ method: 'acdc', sparsity: 0.9 })).toEqual([
+      'sparsify.warmupEpochs: Expected at most epochs (2) but received 10 (the default: sparsify.warmupEpochs is not set)',
+      'sparsify.finetuneEpochs: Expected warmupEpochs + finetuneEpochs <= epochs (2) but received 10 + 10 (the defaults: neither is set)',
+    ]);
+    expect(issues({ method: 'acdc', sparsity: 0.9, warmupEpochs: 1, finetuneEpochs: 2 })).toEqual([
+      'sparsify.finetuneEpochs: Expected warmupEpochs + finetuneEpochs <= epochs (2) but received 1 + 2',
+    ]);
+    expect(issues({ method: 'gmp', sparsity: 0.9, startEpoch: 2, endEpoch: 3, initialSparsity: 0.95 })).toEqual([
+      'sparsify.endEpoch: Expected at most epochs (2) but received 3',
+      'sparsify.initialSparsity: Expected at most sparsify.sparsity (0.9) but received 0.95',
+    ]);
+    expect(issues({ method: 'gmp', sparsity: 0.9, startEpoch: 2 })).toEqual([
+      'sparsify.startEpoch: Expected at most sparsify.endEpoch (1.5, the default 0.75 × epochs: sparsify.endEpoch is not set) but received 2',
+    ]);
+    expect(sparsifyScheduleIssues(parseConfig({ ...base, sparsify: { method: 'acdc', sparsity: 0.9, warmupEpochs: 1, finetuneEpochs: 1 } }).sparsify!, 2)).toEqual([]);
   });
 });
 

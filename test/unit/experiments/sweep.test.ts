@@ -7,6 +7,7 @@ import { configHash } from '../../../src/experiments/hash';
 import { runDirFor, runPaths } from '../../../src/experiments/paths';
 import { readConfig, writeFinal } from '../../../src/experiments/runs';
 import { defaultChildCommand, expandSweep, gridPoints, loadSweepFile, parseSweepSpec, planSweep, runSweep, type SweepEvent } from '../../../src/experiments/sweep';
+import { errorOf } from '../../helpers/error-of';
 import { removeDir, tempDir } from './fixtures';
 
 const base = { dataset: { name: 'fashion_mnist' }, model: { name: 'lenet5' }, pruning: { method: 'random' }, epochs: 2 };
@@ -58,6 +59,18 @@ describe('expansion', () => {
     expect(() => parseSweepSpec({ base, grid: { 'bad path!': [1] } })).toThrow(/dotted config path/);
     expect(() => parseSweepSpec({ base, grid: { seed: [1, 2] } })).toThrow(/grid\.seed: Use the top-level "seeds" list/);
     expect(parseSweepSpec({ base }).seeds).toEqual([0]);
+  });
+
+  test("without seeds, base.seed is the sweep's seed; with both, the sweep is refused", () => {
+    const runs = expandSweep({ base: { ...base, seed: 5 }, grid: { 'pruning.sparsity': [0.9, 0.95] } });
+    expect(runs.map((r) => [r.config.seed, r.point.seed])).toEqual([[5, 5], [5, 5]]);
+    expect(parseSweepSpec({ base: { ...base, seed: 5 } }).seeds).toEqual([5]);
+    const both = errorOf(() => expandSweep({ base: { ...base, seed: 5 }, seeds: [0, 1] }, 'g.json')) as IssuesError;
+    expect(both.code).toBe('ERR_CONFIG');
+    expect(both.message).toBe('Invalid sweep g.json (1 issue):\n\tbase.seed: `base.seed` and `seeds` both set: use `seeds` (remove base.seed, or list it in seeds)');
+    // An invalid base.seed is reported as the config field it is, not replaced by a default.
+    const bad = errorOf(() => expandSweep({ base: { ...base, seed: -1 } })) as IssuesError;
+    expect(bad.issues.map((i) => i.path)).toEqual(['base.seed']);
   });
 
   test('loadSweepFile names an unreadable file', () => {
