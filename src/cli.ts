@@ -23,7 +23,7 @@ import {
   DATASET_NAMES, datasetInfo, DISTRIBUTIONS, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
 } from './experiments/schema';
 import { loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
-import { launchIfRequested } from './distributed/launch';
+import { launch, MAX_NNODES, MAX_NPROC, type LaunchOptions, type LaunchResult } from './distributed/launch';
 
 /** What `train` and `sweep` need from src/experiments/runner.ts. */
 export interface TrainerModule {
@@ -59,6 +59,8 @@ export interface CliDeps {
   loadTrainer?: () => TrainerModule;
   loadModels?: () => ModelsModule;
   loadPruning?: () => PruningModule;
+  /** Spawns the workers of `train --nproc` (src/distributed/launch.ts). */
+  launch?: (options: LaunchOptions) => Promise<LaunchResult>;
 }
 
 /** Ends the command with an exit code after it printed its own report. */
@@ -119,6 +121,20 @@ function numeric(v: string): number | string {
   return v.trim() !== '' && Number.isFinite(n) ? n : v;
 }
 
+/**
+ * An integer flag in [min, max], parsed by commander: a bad value is one ERR_INVALID_ARG line
+ * naming the flag, before any config is read.
+ */
+function intFlag(flag: string, min: number, max: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+      throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be an integer in [${min}, ${max}] but received '${v}'`);
+    }
+    return n;
+  };
+}
+
 function readJsonFile(file: string, what: string): Record<string, unknown> {
   let raw: unknown;
   try {
@@ -156,6 +172,42 @@ interface TrainFlags {
   threads?: number | string;
   set: string[];
   dryRun?: boolean;
+  nproc?: number;
+  nnodes?: number;
+  nodeRank?: number;
+  masterAddr?: string;
+  masterPort?: number;
+}
+
+type Launcher = Omit<LaunchOptions, 'command' | 'args'> & { nnodes: number };
+
+/**
+ * The launcher flags of `train`: undefined when this process trains (no --nproc, or it is a
+ * worker: WORLD_SIZE is set by the launcher that started it, or by torchrun).
+ */
+function launcherFrom(flags: TrainFlags): Launcher | undefined {
+  if (flags.nproc === undefined) {
+    if ([flags.nnodes, flags.nodeRank, flags.masterAddr, flags.masterPort].some((v) => v !== undefined)) {
+      throw new ToolkitError('ERR_INVALID_ARG', '--nnodes, --node-rank, --master-addr and --master-port apply only with --nproc');
+    }
+    return undefined;
+  }
+  const nnodes = flags.nnodes ?? 1;
+  if (flags.nodeRank !== undefined && flags.nodeRank >= nnodes) {
+    throw new ToolkitError('ERR_INVALID_ARG', `Expected --node-rank to be an integer in [0, ${nnodes - 1}] (below --nnodes ${nnodes}) but received ${flags.nodeRank}`);
+  }
+  if (process.env.WORLD_SIZE !== undefined) return undefined;
+  return { nproc: flags.nproc, nnodes, nodeRank: flags.nodeRank, masterAddr: flags.masterAddr, masterPort: flags.masterPort };
+}
+
+/** Refused here rather than by every worker at once, each racing to the run directory. */
+function checkWorldSize(batchSize: number, l: Launcher): void {
+  const world = l.nproc * l.nnodes;
+  if (batchSize % world === 0) return;
+  throw new IssuesError('ERR_CONFIG', `Invalid --batch-size for --nproc ${l.nproc}${l.nnodes > 1 ? ` × --nnodes ${l.nnodes}` : ''}`, [{
+    code: 'batch_not_divisible', path: 'batchSize',
+    message: `the global batch ${batchSize} must be a multiple of the world size ${world}: pass a --batch-size that ${world} divides, or another --nproc`,
+  }]);
 }
 
 /** The raw config of `train`: the file (if any), then the flags, then every --set, in that order. */
@@ -191,8 +243,10 @@ export function formatError(e: unknown): string {
   return e instanceof ToolkitError ? `${e.code}: ${message}` : `error: ${message}`;
 }
 
-export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command {
+/** `argv` is the command line being run (node, script, arguments): `train --nproc` workers re-run it. */
+export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: readonly string[] = process.argv): Command {
   const loadTrainer = deps.loadTrainer ?? engines.trainer;
+  const launchWorkers = deps.launch ?? launch;
   const loadModels = deps.loadModels ?? engines.models;
   const loadPruning = deps.loadPruning ?? engines.pruning;
   const program = new Command('signin-torch')
@@ -227,25 +281,32 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
     .option('--threads <n>', 'threads', numeric)
     .option('--set <path=value>', 'set any config field (value parsed as JSON, else a string); repeatable', collect, [])
     .option('--dry-run', 'validate, print the resolved config and its run directory, train nothing')
-    // Read by launchIfRequested (src/distributed/launch.ts) before parsing: listed here for --help.
-    .option('--nproc <n>', 'data-parallel: spawn n worker processes with torchrun\'s variables (RANK, WORLD_SIZE, ...)')
-    .option('--nnodes <n>', 'data-parallel: machines in the job (default 1)')
-    .option('--node-rank <n>', 'data-parallel: this machine\'s index (default 0)')
+    .option('--nproc <n>', 'data-parallel: spawn n worker processes with torchrun\'s variables (RANK, WORLD_SIZE, ...)', intFlag('--nproc', 1, MAX_NPROC))
+    .option('--nnodes <n>', 'data-parallel: machines in the job (default 1)', intFlag('--nnodes', 1, MAX_NNODES))
+    .option('--node-rank <n>', 'data-parallel: this machine\'s index (default 0)', intFlag('--node-rank', 0, MAX_NNODES - 1))
     .option('--master-addr <host>', 'data-parallel: address of rank 0 (default 127.0.0.1)')
-    .option('--master-port <port>', 'data-parallel: TCP port of rank 0 (default: a free one on one machine, 29500 on several)')
+    .option('--master-port <port>', 'data-parallel: TCP port of rank 0 (default: a free one on one machine, 29500 on several)', intFlag('--master-port', 1, 65535))
     .action(async (flags: TrainFlags) => {
+      const launcher = launcherFrom(flags);
       const { raw, source } = trainConfigFromFlags(flags);
       // A transfer source is found (and named in the hash) before any run directory is made.
       const config = resolveTransfer(parseConfig(raw, source), flags.runsDir);
+      if (launcher) checkWorldSize(config.batchSize, launcher);
       const trainer = loadTrainer();
       trainer.checkRunnable?.(config);
+      const dir = runDirFor(flags.runsDir, config, flags.prefix);
       if (flags.dryRun) {
-        io.out(`${runDirFor(flags.runsDir, config, flags.prefix)}\n${JSON.stringify(config, null, 2)}\n`);
+        io.out(`${dir}\n${JSON.stringify(config, null, 2)}\n`);
         return;
       }
-      const dir = runDirFor(flags.runsDir, config, flags.prefix);
       if (isFinished(dir)) {
         io.err(`already finished: ${dir}\n`);
+        return;
+      }
+      if (launcher) {
+        // Each worker re-runs this command line; the WORLD_SIZE the launcher gives it makes it train.
+        const r = await launchWorkers({ ...launcher, command: process.execPath, args: [...process.execArgv, ...argv.slice(1)] });
+        if (r.exitCode !== 0) throw new ExitCode(r.exitCode); // the failed worker printed its error
         return;
       }
       const run = createRunDir(flags.runsDir, config, { prefix: flags.prefix });
@@ -482,7 +543,7 @@ function packageVersion(): string {
 
 /** Runs the CLI; resolves to the exit code (0 ok, 1 error). Never throws, never prints a stack. */
 export async function runCli(argv: readonly string[], io: CliIo = defaultIo, deps: CliDeps = {}): Promise<number> {
-  const program = buildProgram(io, deps);
+  const program = buildProgram(io, deps, argv);
   try {
     await program.parseAsync([...argv]);
     return 0;
@@ -494,7 +555,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo, dep
 }
 
 if (require.main === module) {
-  void launchIfRequested(process.argv.slice(1)).then((launched) => launched ?? runCli(process.argv)).then((code) => {
+  void runCli(process.argv).then((code) => {
     process.exitCode = code;
   });
 }

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { formatError, parseAssignment, runCli, trainConfigFromFlags, type CliDeps } from '../../../src/cli';
+import type { LaunchOptions } from '../../../src/distributed/launch';
 import { IssuesError, ToolkitError } from '../../../src/errors';
 import { runDirFor, runPaths } from '../../../src/experiments/paths';
 import { createRunDir, readConfig, writeFinal } from '../../../src/experiments/runs';
@@ -148,6 +149,97 @@ describe('train', () => {
     const r = await cli(['train', ...trainArgs, '--runs-dir', root], deps);
     expect(r.code).toBe(1);
     expect(r.err.split('\n').filter(Boolean).pop()).toBe('ERR_DATASET: cannot find train-images-idx3-ubyte');
+  });
+});
+
+describe('train --nproc', () => {
+  /** The fake trainer, and a launcher that records what it was asked to spawn. */
+  function launching(launches: LaunchOptions[], calls: [ExperimentConfig, string][] = []): CliDeps {
+    return { ...fakeTrainer(calls), launch: async (o) => { launches.push(o); return { exitCode: 0, codes: new Array(o.nproc).fill(0) }; } };
+  }
+
+  test('bad launcher flags are one ERR_INVALID_ARG line naming the flag; nothing is launched or trained', async () => {
+    const cases: [string[], string][] = [
+      [['--nproc', '0'], "Expected --nproc to be an integer in [1, 1024] but received '0'"],
+      [['--nproc', 'abc'], "Expected --nproc to be an integer in [1, 1024] but received 'abc'"],
+      [['--nproc', '-1'], "Expected --nproc to be an integer in [1, 1024] but received '-1'"],
+      [['--nproc', '1.5'], "Expected --nproc to be an integer in [1, 1024] but received '1.5'"],
+      [['--nproc', '2', '--nnodes', '0'], "Expected --nnodes to be an integer in [1, 65535] but received '0'"],
+      [['--nproc', '2', '--master-port', '70000'], "Expected --master-port to be an integer in [1, 65535] but received '70000'"],
+      [['--nproc', '1', '--node-rank', '5'], 'Expected --node-rank to be an integer in [0, 0] (below --nnodes 1) but received 5'],
+      [['--nproc', '2', '--nnodes', '2', '--node-rank', '2'], 'Expected --node-rank to be an integer in [0, 1] (below --nnodes 2) but received 2'],
+      [['--nnodes', '2'], '--nnodes, --node-rank, --master-addr and --master-port apply only with --nproc'],
+    ];
+    for (const [args, message] of cases) {
+      const launches: LaunchOptions[] = [];
+      const calls: [ExperimentConfig, string][] = [];
+      const r = await cli(['train', ...trainArgs, '--runs-dir', root, ...args], launching(launches, calls));
+      expect({ args, code: r.code, err: r.err, launched: launches.length, trained: calls.length }).toEqual({ args, code: 1, err: `ERR_INVALID_ARG: ${message}\n`, launched: 0, trained: 0 });
+    }
+    const bare = await cli(['train', ...trainArgs, '--nproc']);
+    expect(bare.code).toBe(1);
+    expect(bare.err).toMatch(/^error: option '--nproc <n>' argument missing\n/);
+  });
+
+  test('the command itself: a bad --nproc is one line without a stack; --dry-run prints once and spawns nothing', () => {
+    const command = (args: string[]) => spawnSync(process.execPath, ['--import', require.resolve('tsx'), path.join(__dirname, '../../../src/cli.ts'), 'train', ...trainArgs, ...args], { encoding: 'utf8' });
+    const bad = command(['--nproc', '0']);
+    expect({ status: bad.status, stderr: bad.stderr }).toEqual({ status: 1, stderr: "ERR_INVALID_ARG: Expected --nproc to be an integer in [1, 1024] but received '0'\n" });
+    const data = path.join(root, 'data');
+    writeIdxSet(data, fashionImages(4), true);
+    const dry = command(['--data-root', data, '--runs-dir', root, '--nproc', '2', '--dry-run']);
+    expect({ status: dry.status, stderr: dry.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(dry.stdout.split('\n')[0]).toBe(runDirFor(root, parseConfig({ dataset: { name: 'mnist', root: data }, model: { name: 'lenet5' }, epochs: 2 })));
+    expect(dry.stdout.match(/"batchSize"/g)).toHaveLength(1);
+  });
+
+  test('a global batch the world size does not divide is refused before any worker starts, --dry-run too', async () => {
+    const cases: [string[], string][] = [
+      [['--nproc', '3'], 'ERR_CONFIG: Invalid --batch-size for --nproc 3: batchSize: the global batch 128 must be a multiple of the world size 3: pass a --batch-size that 3 divides, or another --nproc\n'],
+      [['--nproc', '2', '--nnodes', '2', '--batch-size', '6'], 'ERR_CONFIG: Invalid --batch-size for --nproc 2 × --nnodes 2: batchSize: the global batch 6 must be a multiple of the world size 4: pass a --batch-size that 4 divides, or another --nproc\n'],
+    ];
+    for (const [args, err] of cases) {
+      for (const dry of [[], ['--dry-run']]) {
+        const launches: LaunchOptions[] = [];
+        const r = await cli(['train', ...trainArgs, '--runs-dir', path.join(root, 'runs'), ...args, ...dry], launching(launches));
+        expect({ args, dry, code: r.code, out: r.out, err: r.err, launched: launches.length }).toEqual({ args, dry, code: 1, out: '', err, launched: 0 });
+        expect(fs.existsSync(path.join(root, 'runs'))).toBe(false);
+      }
+    }
+  });
+
+  test('--dry-run prints the run once and starts no worker', async () => {
+    const launches: LaunchOptions[] = [];
+    const r = await cli(['train', ...trainArgs, '--runs-dir', root, '--nproc', '2', '--dry-run'], launching(launches));
+    expect(r.code).toBe(0);
+    const [dir, ...json] = r.out.split('\n');
+    expect(dir).toBe(runDirFor(root, parseConfig(JSON.parse(json.join('\n')))));
+    expect(r.out.match(/"batchSize"/g)).toHaveLength(1);
+    expect(launches).toEqual([]);
+  });
+
+  test('launches nproc workers re-running this command line; a finished run starts none; a worker trains', async () => {
+    const argv = ['train', ...trainArgs, '--runs-dir', root, '--nproc', '2', '--nnodes', '2', '--node-rank', '1', '--master-addr', '10.0.0.1', '--master-port', '1234'];
+    const launches: LaunchOptions[] = [];
+    const calls: [ExperimentConfig, string][] = [];
+    const r = await cli(argv, launching(launches, calls));
+    expect({ code: r.code, trained: calls.length }).toEqual({ code: 0, trained: 0 });
+    expect(launches).toEqual([{
+      nproc: 2, nnodes: 2, nodeRank: 1, masterAddr: '10.0.0.1', masterPort: 1234, command: process.execPath, args: [...process.execArgv, 'signin-torch', ...argv],
+    }]);
+    const failed = await cli(argv, { ...fakeTrainer(calls), launch: async () => ({ exitCode: 137, codes: [0, 137] }) });
+    expect(failed.code).toBe(137);
+    const previous = process.env.WORLD_SIZE;
+    process.env.WORLD_SIZE = '4';
+    try {
+      const worker = await cli(argv, launching(launches, calls));
+      expect({ code: worker.code, trained: calls.length, launched: launches.length }).toEqual({ code: 0, trained: 1, launched: 1 });
+    } finally {
+      if (previous === undefined) delete process.env.WORLD_SIZE;
+      else process.env.WORLD_SIZE = previous;
+    }
+    const again = await cli(argv, launching(launches, calls));
+    expect({ code: again.code, err: again.err, launched: launches.length }).toEqual({ code: 0, err: `already finished: ${calls[0][1]}\n`, launched: 1 });
   });
 });
 
