@@ -20,7 +20,7 @@ import { runLabel, writeReport } from './experiments/report';
 import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
 import { createRunDir, isFinished, readMetrics, resolveTransfer, runState, scanRuns } from './experiments/runs';
 import {
-  DATASET_NAMES, datasetInfo, DISTRIBUTIONS, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
+  DATASET_NAMES, datasetInfo, DEFAULTS, DISTRIBUTIONS, getDotted, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
 } from './experiments/schema';
 import { loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
 import { launch, MAX_NNODES, MAX_NPROC, type LaunchOptions, type LaunchResult } from './distributed/launch';
@@ -125,11 +125,12 @@ function numeric(v: string): number | string {
  * An integer flag in [min, max], parsed by commander: a bad value is one ERR_INVALID_ARG line
  * naming the flag, before any config is read.
  */
-function intFlag(flag: string, min: number, max: number): (v: string) => number {
+function intFlag(flag: string, min: number, max = Infinity): (v: string) => number {
+  const expected = max !== Infinity ? `an integer in [${min}, ${max}]` : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
   return (v) => {
     const n = Number(v);
     if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
-      throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be an integer in [${min}, ${max}] but received '${v}'`);
+      throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be ${expected} but received '${v}'`);
     }
     return n;
   };
@@ -432,42 +433,46 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--iterations <n>', "pruning rounds (default: the pruner's)", numeric)
     .option('--seed <n>', 'seed', numeric, 0)
     .option('--data-root <dir>', 'dataset.root: SNIP and GraSP score on one training batch of the dataset')
-    .option('--batch-size <n>', 'size of that batch', numeric)
+    .option('--batch-size <n>', `size of that batch: pruning.dataSamples (default: ${DEFAULTS.pruning.dataSamples})`, intFlag('--batch-size', 1))
     .option('--set <path=value>', 'model.options.* and other config fields; repeatable', collect, [])
     .option('--json', 'print the report as JSON')
     .action(async (flags: {
       model: string; dataset?: string; pruner: string; sparsity: number | string; distribution?: string; scope?: string;
       denseFirst?: boolean; denseLast?: boolean; iterations?: number | string; seed: number | string; set: string[]; json?: boolean;
-      dataRoot?: string; batchSize?: number | string;
+      dataRoot?: string; batchSize?: number;
     }) => {
       const raw: Record<string, unknown> = {
-        // Without --dataset the model keeps its own input defaults; the schema still wants a name.
-        dataset: { name: flags.dataset ?? 'cifar10', ...(flags.dataRoot ? { root: flags.dataRoot } : {}) },
+        dataset: { ...(flags.dataset ? { name: flags.dataset } : {}), ...(flags.dataRoot ? { root: flags.dataRoot } : {}) },
         model: { name: flags.model },
         pruning: { method: flags.pruner, sparsity: flags.sparsity },
         epochs: 1,
         seed: flags.seed,
       };
-      for (const [k, v] of [['distribution', flags.distribution], ['scope', flags.scope], ['denseFirst', flags.denseFirst], ['denseLast', flags.denseLast], ['iterations', flags.iterations]] as const) {
+      for (const [k, v] of [
+        ['distribution', flags.distribution], ['scope', flags.scope], ['denseFirst', flags.denseFirst], ['denseLast', flags.denseLast],
+        ['iterations', flags.iterations], ['dataSamples', flags.batchSize],
+      ] as const) {
         if (v !== undefined) setDotted(raw, `pruning.${k}`, v);
       }
       for (const s of flags.set) setDotted(raw, ...parseAssignment(s));
+      const hasDataset = getDotted(raw, 'dataset.name') !== undefined;
+      // Without a dataset the model keeps its own input defaults; the schema still wants a name.
+      if (!hasDataset) setDotted(raw, 'dataset.name', 'cifar10');
       const config = parseConfig(raw, 'from flags');
       const { prunerNeedsData } = await import('./experiments/prune-data');
-      if (flags.dataset === undefined && prunerNeedsData(flags.pruner)) {
+      if (!hasDataset && prunerNeedsData(config.pruning.method)) {
         throw new IssuesError('ERR_CONFIG', 'Invalid prune flags', [{ code: 'missing', path: 'dataset', message: `${flags.pruner} scores weights on a batch of training data: pass --dataset (and --data-root)` }]);
       }
       const models = loadModels();
       const pruning = loadPruning();
-      const options = flags.dataset === undefined ? { ...config.model.options } : modelOptionsFor(config);
-      io.err(`prune: ${describePruneInput(config.model.name, flags.dataset, { ...models.modelOptions?.(config.model.name), ...options })}\n`);
+      const options = hasDataset ? modelOptionsFor(config) : { ...config.model.options };
+      io.err(`prune: ${describePruneInput(config.model.name, hasDataset ? config.dataset.name : undefined, { ...models.modelOptions?.(config.model.name), ...options })}\n`);
       const model = models.createModel(config.model.name, options);
       try {
         const prune = pruneOptionsFor(config)!;
         const { pruneBatch } = await import('./experiments/prune-data');
-        const samples = flags.batchSize === undefined ? 128 : Number(flags.batchSize);
-        if (prunerNeedsData(prune.method)) io.err(`prune: ${prune.method} scores on ${samples} training examples of ${config.dataset.name}\n`);
-        const data = prunerNeedsData(prune.method) ? await pruneBatch(config, samples) : undefined;
+        if (prunerNeedsData(prune.method)) io.err(`prune: ${prune.method} scores on ${config.pruning.dataSamples} training examples of ${config.dataset.name}\n`);
+        const data = prunerNeedsData(prune.method) ? await pruneBatch(config) : undefined;
         try {
           await pruning.pruneModel(model, { ...prune, data, onRound: pruneProgress(io, prune.method) });
         } finally {

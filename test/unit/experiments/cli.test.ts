@@ -466,6 +466,35 @@ describe('prune', () => {
     }
   });
 
+  test('snip scores on pruning.dataSamples examples (--batch-size sets it); the config\'s dataset counts as --dataset', async () => {
+    const data = path.join(root, 'data');
+    writeIdxSet(data, fashionImages(40), false); // 20 training images
+    const batches: number[] = [];
+    const deps: CliDeps = {
+      loadModels: () => ({ createModel: () => ({}) }),
+      loadPruning: () => ({
+        pruneModel: (_m, options) => { batches.push((options as { data: { shape: number[] }[] }).data[0].shape[0]); },
+        maskReport: () => ({ table: 't' }),
+      }),
+    };
+    const prune = (args: string[]) => cli(['prune', '--model', 'lenet5', '--sparsity', '0.9', '--pruner', 'snip', '--data-root', data, ...args], deps);
+    const cases: [string[], number][] = [
+      [['--dataset', 'mnist', '--set', 'pruning.dataSamples=16'], 16],
+      [['--dataset', 'mnist', '--batch-size', '8'], 8],
+      [['--set', 'dataset.name=mnist', '--batch-size', '4'], 4],
+    ];
+    for (const [args, samples] of cases) {
+      const r = await prune(args);
+      expect({ args, code: r.code, err: r.err }).toEqual({ args, code: 0, err: `prune: lenet5 for mnist: input 1x28x28, 10 classes\nprune: snip scores on ${samples} training examples of mnist\n` });
+      expect(batches.pop()).toBe(samples);
+    }
+    for (const bad of ['abc', '0', '2.5']) {
+      const r = await prune(['--dataset', 'mnist', '--batch-size', bad]);
+      expect({ code: r.code, err: r.err }).toEqual({ code: 1, err: `ERR_INVALID_ARG: Expected --batch-size to be a positive integer but received '${bad}'\n` });
+    }
+    expect(batches).toEqual([]);
+  });
+
   test('invalid flags are checked by the config schema', async () => {
     const r = await cli(['prune', '--model', 'x', '--sparsity', '1.5', '--pruner', 'snip', '--distribution', 'erk'], { loadModels: () => { throw new Error('not reached'); } });
     expect(r.code).toBe(1);
