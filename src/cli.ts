@@ -115,6 +115,14 @@ export function parseAssignment(text: string): [string, unknown] {
   }
 }
 
+/**
+ * The help of a config flag: its path and the schema's default. The flag has no commander default,
+ * which would override the --config file.
+ */
+function withDefault(configPath: string, note = ''): string {
+  return `${configPath}${note} (default: ${JSON.stringify(getDotted(DEFAULTS, configPath))})`;
+}
+
 /** A number flag: a number when it parses, else the string (so the schema names the bad value). */
 function numeric(v: string): number | string {
   const n = Number(v);
@@ -268,24 +276,25 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--data-root <dir>', 'dataset.root')
     .option('--model <name>', 'model.name (registry name, e.g. cifar_resnet_20)')
     .option('--epochs <n>', 'epochs', numeric)
-    .option('--batch-size <n>', 'batchSize', numeric)
-    .option('--lr <x>', 'optimizer.lr', numeric)
-    .option('--weight-decay <x>', 'optimizer.weightDecay', numeric)
-    .addOption(new Option('--pruner <method>', 'pruning.method').choices(PRUNING_METHODS))
-    .option('--sparsity <x>', 'pruning.sparsity (fraction removed, in [0, 1))', numeric)
-    .addOption(new Option('--distribution <d>', 'pruning.distribution').choices(DISTRIBUTIONS))
-    .option('--signin', 'signin.enabled = true')
-    .option('--beta <x>', 'signin.beta', numeric)
-    .option('--reset-period <n>', 'signin.resetPeriod', numeric)
-    .option('--seed <n>', 'seed', numeric)
-    .option('--device <d>', "device ('auto', 'cpu', 'cuda', 'cuda:N')")
-    .option('--threads <n>', 'threads', numeric)
+    .option('--batch-size <n>', withDefault('batchSize'), numeric)
+    .option('--lr <x>', withDefault('optimizer.lr'), numeric)
+    .option('--weight-decay <x>', withDefault('optimizer.weightDecay'), numeric)
+    .addOption(new Option('--pruner <method>', withDefault('pruning.method')).choices(PRUNING_METHODS))
+    .option('--sparsity <x>', withDefault('pruning.sparsity', ' (fraction removed, in [0, 1))'), numeric)
+    .addOption(new Option('--distribution <d>', `pruning.distribution (default: ${JSON.stringify(DEFAULTS.pruning.distribution)} with pruning.scope "layerwise")`).choices(DISTRIBUTIONS))
+    .option('--signin', withDefault('signin.enabled', ' = true'))
+    .option('--no-signin', 'signin.enabled = false (over a --config file\'s)')
+    .option('--beta <x>', withDefault('signin.beta'), numeric)
+    .option('--reset-period <n>', withDefault('signin.resetPeriod'), numeric)
+    .option('--seed <n>', withDefault('seed'), numeric)
+    .option('--device <d>', withDefault('device', " ('auto', 'cpu', 'cuda', 'cuda:N')"))
+    .option('--threads <n>', withDefault('threads', " (libtorch's CPU threads; 0: libtorch's default)"), numeric)
     .option('--set <path=value>', 'set any config field (value parsed as JSON, else a string); repeatable', collect, [])
     .option('--dry-run', 'validate, print the resolved config and its run directory, train nothing')
     .option('--nproc <n>', 'data-parallel: spawn n worker processes with torchrun\'s variables (RANK, WORLD_SIZE, ...)', intFlag('--nproc', 1, MAX_NPROC))
-    .option('--nnodes <n>', 'data-parallel: machines in the job (default 1)', intFlag('--nnodes', 1, MAX_NNODES))
-    .option('--node-rank <n>', 'data-parallel: this machine\'s index (default 0)', intFlag('--node-rank', 0, MAX_NNODES - 1))
-    .option('--master-addr <host>', 'data-parallel: address of rank 0 (default 127.0.0.1)')
+    .option('--nnodes <n>', 'data-parallel: machines in the job (default: 1)', intFlag('--nnodes', 1, MAX_NNODES))
+    .option('--node-rank <n>', 'data-parallel: this machine\'s index (default: 0)', intFlag('--node-rank', 0, MAX_NNODES - 1))
+    .option('--master-addr <host>', 'data-parallel: address of rank 0 (default: 127.0.0.1)')
     .option('--master-port <port>', 'data-parallel: TCP port of rank 0 (default: a free one on one machine, 29500 on several)', intFlag('--master-port', 1, 65535))
     .action(async (flags: TrainFlags) => {
       const launcher = launcherFrom(flags);

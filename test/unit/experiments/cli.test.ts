@@ -48,6 +48,36 @@ describe('help and usage errors', () => {
     }
   });
 
+  test('train --help gives each config flag the schema\'s default', async () => {
+    const help = (await cli(['train', '--help'])).out;
+    // One entry per option, however the help wraps it.
+    const entries = help.split(/\n(?= {2}-)/).map((e) => e.replace(/\s+/g, ' ').trim());
+    const entry = (flag: string) => entries.find((e) => e.startsWith(`${flag} `) || e.startsWith(`-c, ${flag} `)) ?? `${flag}: not in the help`;
+    const defaults = parseConfig({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1 });
+    const flags: [string, unknown][] = [
+      ['--lr', defaults.optimizer.lr], ['--batch-size', defaults.batchSize], ['--weight-decay', defaults.optimizer.weightDecay],
+      ['--beta', defaults.signin.beta], ['--reset-period', defaults.signin.resetPeriod], ['--seed', defaults.seed],
+      ['--device', defaults.device], ['--threads', defaults.threads], ['--pruner', defaults.pruning.method],
+      ['--sparsity', defaults.pruning.sparsity], ['--signin', defaults.signin.enabled],
+    ];
+    for (const [flag, value] of flags) expect(entry(flag)).toContain(`(default: ${JSON.stringify(value)})`);
+    expect(entry('--no-signin')).toContain('signin.enabled = false');
+  });
+
+  test('--no-signin turns Sign-In off, over a config file; neither flag keeps the file\'s', async () => {
+    const file = path.join(root, 'c.json');
+    fs.writeFileSync(file, JSON.stringify({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1, signin: { enabled: true } }));
+    const enabled = async (args: string[]) => {
+      const calls: [ExperimentConfig, string][] = [];
+      const r = await cli(['train', '--config', file, '--runs-dir', path.join(root, args.join('')), ...args], fakeTrainer(calls));
+      expect(r.code).toBe(0);
+      return calls[0][0].signin.enabled;
+    };
+    expect(await enabled(['--no-signin'])).toBe(false);
+    expect(await enabled([])).toBe(true);
+    expect(await enabled(['--no-signin', '--signin'])).toBe(true);
+  });
+
   test('an unknown command or bad choice exits 1 with one line', async () => {
     const r = await cli(['bogus']);
     expect(r.code).toBe(1);
