@@ -144,6 +144,21 @@ function intFlag(flag: string, min: number, max = Infinity): (v: string) => numb
   };
 }
 
+/** A directory flag, parsed by commander: a directory, or a path where one can be made. */
+function directoryFlag(flag: string): (v: string) => string {
+  return (v) => {
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(v, { throwIfNoEntry: false });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
+      throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be a directory but ${v} is under a file`);
+    }
+    if (stat && !stat.isDirectory()) throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be a directory but ${v} is a file`);
+    return v;
+  };
+}
+
 function readJsonFile(file: string, what: string): Record<string, unknown> {
   let raw: unknown;
   try {
@@ -270,7 +285,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
   program.command('train')
     .description('Train one config (or resume it from its last checkpoint) in <runs-dir>/<prefix>_<hash>/. A finished run is skipped.')
     .option('-c, --config <file>', 'experiment config (JSON); flags and --set override its fields')
-    .option('--runs-dir <dir>', 'root of the run directories', DEFAULT_RUNS_DIR)
+    .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
     .option('--prefix <prefix>', 'run directory prefix', DEFAULT_RUN_PREFIX)
     .addOption(new Option('--dataset <name>', 'dataset.name').choices(DATASET_NAMES))
     .option('--data-root <dir>', 'dataset.root')
@@ -327,7 +342,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
   program.command('sweep')
     .description('Run every config of a sweep grid (base config × grid × seeds); finished runs are skipped.')
     .requiredOption('-g, --grid <file>', 'sweep file: { base, grid: { "dotted.path": [values] }, seeds }')
-    .option('--runs-dir <dir>', 'root of the run directories', DEFAULT_RUNS_DIR)
+    .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
     .option('-p, --processes <n>', 'child processes (`signin-torch train`) at once; 1 = in this process', numeric, 1)
     .option('--dry-run', 'list the runs and their state, run nothing')
     .action(async (flags: { grid: string; runsDir: string; processes: number | string; dryRun?: boolean }) => {
@@ -380,8 +395,8 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
 
   program.command('report')
     .description('Tables (mean ± std of final test accuracy per method × sparsity; markdown + CSV) and SVG plots from run directories.')
-    .option('--runs-dir <dir>', 'root of the run directories', DEFAULT_RUNS_DIR)
-    .option('-o, --out <dir>', 'output folder (default: <runs-dir>/report)')
+    .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
+    .option('-o, --out <dir>', 'output folder (default: <runs-dir>/report)', directoryFlag('--out'))
     .option('--no-plots', 'tables only')
     .option('--include-unfinished', 'plot curves of unfinished runs too')
     .option('--save-records', "also copy each finished run's config.json, metrics.jsonl and final.json (no checkpoints) into <out>/runs: `report --runs-dir <out>/runs` then regenerates the report without the run directories")
@@ -396,7 +411,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
   program.command('list')
     .description('List what exists: models, pruners and datasets (the registries), or runs (each run directory with its status: new, running, finished, failed or corrupt).')
     .addArgument(new Argument('<what>', 'what to list').choices(['models', 'pruners', 'datasets', 'runs']))
-    .option('--runs-dir <dir>', 'root of the run directories', DEFAULT_RUNS_DIR)
+    .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
     .option('--json', 'print the list as JSON')
     .action((what: string, flags: { runsDir: string; json?: boolean }) => {
       if (what !== 'runs') {

@@ -532,6 +532,30 @@ describe('prune', () => {
   });
 });
 
+describe('directory flags', () => {
+  test('--runs-dir and --out that are files (or under one) are one ERR_INVALID_ARG line naming the flag', async () => {
+    const file = path.join(root, 'f');
+    fs.writeFileSync(file, 'x');
+    const grid = path.join(root, 'grid.json');
+    fs.writeFileSync(grid, JSON.stringify({ base: { dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1 } }));
+    const cases: [string[], string][] = [
+      [['train', ...trainArgs, '--runs-dir', file], `--runs-dir to be a directory but ${file} is a file`],
+      [['train', ...trainArgs, '--runs-dir', path.join(file, 'runs')], `--runs-dir to be a directory but ${path.join(file, 'runs')} is under a file`],
+      [['sweep', '--grid', grid, '--runs-dir', file, '--dry-run'], `--runs-dir to be a directory but ${file} is a file`],
+      [['list', 'runs', '--runs-dir', file], `--runs-dir to be a directory but ${file} is a file`],
+      [['report', '--runs-dir', file], `--runs-dir to be a directory but ${file} is a file`],
+      [['report', '--runs-dir', root, '--out', file], `--out to be a directory but ${file} is a file`],
+    ];
+    const calls: [ExperimentConfig, string][] = [];
+    for (const [args, message] of cases) {
+      const r = await cli(args, fakeTrainer(calls));
+      expect({ args, code: r.code, out: r.out, err: r.err }).toEqual({ args, code: 1, out: '', err: `ERR_INVALID_ARG: Expected ${message}\n` });
+    }
+    expect(calls).toEqual([]);
+    expect(fs.readFileSync(file, 'utf8')).toBe('x');
+  });
+});
+
 describe('helpers', () => {
   test('parseAssignment: JSON values, else strings', () => {
     expect(parseAssignment('a.b=0.5')).toEqual(['a.b', 0.5]);
