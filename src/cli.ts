@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { IssuesError, ToolkitError } from './errors';
+import { logLevelFromEnv } from './logger';
 import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor } from './experiments/paths';
 import { runLabel, writeReport } from './experiments/report';
 import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
@@ -278,7 +279,9 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .version(packageVersion(), '-V, --version')
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (s, write) => write(s) })
     .exitOverride()
-    .showHelpAfterError('(add --help for usage)');
+    .showHelpAfterError('(add --help for usage)')
+    // Before a command makes run directories or spawns workers that would each fail on it.
+    .hook('preAction', () => void logLevelFromEnv());
 
   const collect = (v: string, prev: string[]): string[] => [...prev, v];
 

@@ -556,6 +556,26 @@ describe('directory flags', () => {
   });
 });
 
+test('a bad SIGNIN_TORCH_LOG_LEVEL is one line listing the levels, before any command runs', async () => {
+  const previous = process.env.SIGNIN_TORCH_LOG_LEVEL;
+  process.env.SIGNIN_TORCH_LOG_LEVEL = 'loud';
+  try {
+    const calls: [ExperimentConfig, string][] = [];
+    const runs = path.join(root, 'runs');
+    for (const args of [['train', ...trainArgs, '--runs-dir', runs], ['list', 'datasets']]) {
+      const r = await cli(args, fakeTrainer(calls));
+      expect({ args, code: r.code, out: r.out, err: r.err }).toEqual({
+        args, code: 1, out: '', err: "ERR_INVALID_ARG: Expected environment variable SIGNIN_TORCH_LOG_LEVEL to be one of trace, debug, info, warn, error, fatal, silent but it is 'loud'\n",
+      });
+    }
+    expect({ trained: calls.length, runsDir: fs.existsSync(runs) }).toEqual({ trained: 0, runsDir: false });
+    expect((await cli(['train', '--help'])).code).toBe(0);
+  } finally {
+    if (previous === undefined) delete process.env.SIGNIN_TORCH_LOG_LEVEL;
+    else process.env.SIGNIN_TORCH_LOG_LEVEL = previous;
+  }
+});
+
 describe('helpers', () => {
   test('parseAssignment: JSON values, else strings', () => {
     expect(parseAssignment('a.b=0.5')).toEqual(['a.b', 0.5]);
