@@ -14,6 +14,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Argument, Command, CommanderError, Option } from 'commander';
+import { DatasetError } from './data/base';
 import { IssuesError, ToolkitError } from './errors';
 import { logLevelFromEnv } from './logger';
 import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor } from './experiments/paths';
@@ -261,6 +262,18 @@ function pad(rows: string[][]): string {
   return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n')}\n`;
 }
 
+/** The action of a command with --data-root: a dataset error's fix names that flag, not the library's `root`. */
+function namingDataRoot<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args) => {
+    try {
+      await action(...args);
+    } catch (e) {
+      if (e instanceof DatasetError && e.fix) throw new DatasetError(e.messageNaming('--data-root'), e.file, { cause: e });
+      throw e;
+    }
+  };
+}
+
 /** One line: `<code>: <message>` with gathered issues joined by '; '. */
 export function formatError(e: unknown): string {
   const err = e as { code?: unknown; message?: unknown };
@@ -314,7 +327,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--node-rank <n>', 'data-parallel: this machine\'s index (default: 0)', intFlag('--node-rank', 0, MAX_NNODES - 1))
     .option('--master-addr <host>', 'data-parallel: address of rank 0 (default: 127.0.0.1)')
     .option('--master-port <port>', 'data-parallel: TCP port of rank 0 (default: a free one on one machine, 29500 on several)', intFlag('--master-port', 1, 65535))
-    .action(async (flags: TrainFlags) => {
+    .action(namingDataRoot(async (flags: TrainFlags) => {
       const launcher = launcherFrom(flags);
       const { raw, source } = trainConfigFromFlags(flags);
       // A transfer source is found (and named in the hash) before any run directory is made.
@@ -340,7 +353,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       const run = createRunDir(flags.runsDir, config, { prefix: flags.prefix });
       io.err(`${run.created ? 'training' : 'resuming'} ${describeRun(config)} in ${run.dir}\n`);
       await trainer.trainFromConfig(config, run.dir);
-    });
+    }));
 
   program.command('sweep')
     .description('Run every config of a sweep grid (base config × grid × seeds); finished runs are skipped.')
@@ -463,7 +476,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--batch-size <n>', `size of that batch: pruning.dataSamples (default: ${DEFAULTS.pruning.dataSamples})`, intFlag('--batch-size', 1))
     .option('--set <path=value>', 'model.options.* and other config fields; repeatable', collect, [])
     .option('--json', 'print the report as JSON')
-    .action(async (flags: {
+    .action(namingDataRoot(async (flags: {
       model: string; dataset?: string; pruner: string; sparsity: number | string; distribution?: string; scope?: string;
       denseFirst?: boolean; denseLast?: boolean; iterations?: number | string; seed: number | string; set: string[]; json?: boolean;
       dataRoot?: string; batchSize?: number;
@@ -510,7 +523,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       } finally {
         model.dispose?.();
       }
-    });
+    }));
 
   return program;
 }
