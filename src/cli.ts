@@ -314,7 +314,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--sparsity <x>', withDefault('pruning.sparsity', ' (fraction removed, in [0, 1))'), numeric)
     .addOption(new Option('--distribution <d>', `pruning.distribution (default: ${JSON.stringify(DEFAULTS.pruning.distribution)} with pruning.scope "layerwise")`).choices(DISTRIBUTIONS))
     .option('--signin', withDefault('signin.enabled', ' = true'))
-    .option('--no-signin', 'signin.enabled = false (over a --config file\'s)')
+    .option('--no-signin', 'signin.enabled = false')
     .option('--beta <x>', withDefault('signin.beta'), numeric)
     .option('--reset-period <n>', withDefault('signin.resetPeriod'), numeric)
     .option('--seed <n>', withDefault('seed'), numeric)
@@ -501,7 +501,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       const config = parseConfig(raw, 'from flags');
       const { prunerNeedsData } = await import('./experiments/prune-data');
       if (!hasDataset && prunerNeedsData(config.pruning.method)) {
-        throw new IssuesError('ERR_CONFIG', 'Invalid prune flags', [{ code: 'missing', path: 'dataset', message: `${flags.pruner} scores weights on a batch of training data: pass --dataset (and --data-root)` }]);
+        throw new IssuesError('ERR_CONFIG', 'Invalid prune flags', [{ code: 'missing', path: 'dataset', message: `${config.pruning.method} scores weights on a batch of training data: pass --dataset (and --data-root)` }]);
       }
       const models = loadModels();
       const pruning = loadPruning();
@@ -586,7 +586,7 @@ function packageVersion(): string {
   }
 }
 
-/** Runs the CLI; resolves to the exit code (0 ok, 1 error). Never throws, never prints a stack. */
+/** Runs the CLI; resolves to the exit code (0 ok, 1 error, or a failed `train --nproc` worker's). Never throws, never prints a stack. */
 export async function runCli(argv: readonly string[], io: CliIo = defaultIo, deps: CliDeps = {}): Promise<number> {
   const program = buildProgram(io, deps, argv);
   try {
