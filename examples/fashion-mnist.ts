@@ -54,6 +54,10 @@ function intAtLeast(min: number, expected: string) {
   };
 }
 const positiveInt = intAtLeast(1, 'a positive integer');
+const oneOrTwo = (name: string) => (v: string) => {
+  if (v !== '1' && v !== '2') throw new InvalidArgumentError(`${name}: expected 2 or 1, got '${v}'`);
+  return Number(v);
+};
 const nonNegativeInt = intAtLeast(0, 'a non-negative integer (0: every batch)');
 
 function fromEnv(name: string, fallback: number, min: number, expected: string): number {
@@ -72,7 +76,7 @@ function parseArgs(): Args {
     .option('--epochs <n>', 'epochs per run (env SIGNIN_MAIN_EPOCHS)', positiveInt('--epochs'), fromEnv('SIGNIN_MAIN_EPOCHS', DEFAULT_EPOCHS, 1, 'a positive integer'))
     .option('--train-batches <n>', 'training batches per epoch, the first of each epoch\'s shuffled order; 0: all 469 (env SIGNIN_MAIN_TRAIN_BATCHES)', nonNegativeInt('--train-batches'), fromEnv('SIGNIN_MAIN_TRAIN_BATCHES', DEFAULT_TRAIN_BATCHES, 0, 'a non-negative integer (0: every batch)'))
     .option('--seed <n>', 'seed of init, mask, data order and crops', Number, 0)
-    .option('--parallel <n>', 'runs at once: 2 (1 thread each) or 1 (2 threads, one after the other)', positiveInt('--parallel'), 2)
+    .option('--parallel <n>', 'runs at once: 2 (1 thread each) or 1 (2 threads, one after the other)', oneOrTwo('--parallel'), 2)
     .option('--runs-dir <dir>', 'where the run directories and the report go', path.join('runs', 'main'))
     .addOption(new Option('--arm <runDir>', 'internal: train one prepared run directory').hideHelp())
     .parse();
@@ -94,7 +98,7 @@ function configs(args: Args) {
     epochs: args.epochs,
     batchSize: 128,
     seed: args.seed,
-    threads: args.parallel >= 2 ? 1 : 2,
+    threads: args.parallel === 2 ? 1 : 2,
   };
   return [false, true].map((enabled) => parseConfig({ ...base, signin: { ...base.signin, enabled } }));
 }
@@ -128,10 +132,10 @@ async function main(): Promise<void> {
   const log = logger();
   const [plain, signin] = configs(args);
   const subset = args.trainBatches > 0 ? `${args.trainBatches} batches (${args.trainBatches * 128} images) per epoch` : 'all 60,000 training images per epoch';
-  log.info(`ResNet-20 at ${(args.sparsity * 100).toFixed(0)}% sparsity, ${args.epochs} epochs of ${subset}, plain and Sign-In, ${args.parallel >= 2 ? 'both at once' : 'one after the other'}`);
+  log.info(`ResNet-20 at ${(args.sparsity * 100).toFixed(0)}% sparsity, ${args.epochs} epochs of ${subset}, plain and Sign-In, ${args.parallel === 2 ? 'both at once' : 'one after the other'}`);
   const result = await runSweep([plain, signin], {
     runsDir: args.runsDir,
-    processes: Math.min(args.parallel, 2),
+    processes: args.parallel,
     childCommand: armCommand,
     onEvent: (e) => {
       const label = e.run.config.signin.enabled ? 'Random + Sign-In' : 'Random';

@@ -14,17 +14,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Argument, Command, CommanderError, Option } from 'commander';
+import { DatasetError } from './data/base';
 import { IssuesError, ToolkitError } from './errors';
+import { logLevelFromEnv } from './logger';
 import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor } from './experiments/paths';
 import { runLabel, writeReport } from './experiments/report';
 import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
 import { createRunDir, isFinished, resolveTransfer } from './experiments/runs';
 import { checkRunIntact, runState, scanRuns } from './experiments/run-scan';
 import {
-  DATASET_NAMES, datasetInfo, DISTRIBUTIONS, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
+  DATASET_NAMES, datasetInfo, DEFAULTS, DISTRIBUTIONS, getDotted, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
 } from './experiments/schema';
 import { loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
-import { launchIfRequested } from './distributed/launch';
+import { launch, MAX_NNODES, MAX_NPROC, type LaunchOptions, type LaunchResult } from './distributed/launch';
 
 /** What `train` and `sweep` need from src/experiments/runner.ts. */
 export interface TrainerModule {
@@ -60,6 +62,8 @@ export interface CliDeps {
   loadTrainer?: () => TrainerModule;
   loadModels?: () => ModelsModule;
   loadPruning?: () => PruningModule;
+  /** Spawns the workers of `train --nproc` (src/distributed/launch.ts). */
+  launch?: (options: LaunchOptions) => Promise<LaunchResult>;
 }
 
 /** Ends the command with an exit code after it printed its own report. */
@@ -114,10 +118,48 @@ export function parseAssignment(text: string): [string, unknown] {
   }
 }
 
+/**
+ * The help of a config flag: its path and the schema's default. The flag has no commander default,
+ * which would override the --config file.
+ */
+function withDefault(configPath: string, note = ''): string {
+  return `${configPath}${note} (default: ${JSON.stringify(getDotted(DEFAULTS, configPath))})`;
+}
+
 /** A number flag: a number when it parses, else the string (so the schema names the bad value). */
 function numeric(v: string): number | string {
   const n = Number(v);
   return v.trim() !== '' && Number.isFinite(n) ? n : v;
+}
+
+/**
+ * An integer flag in [min, max], parsed by commander: a bad value is one ERR_INVALID_ARG line
+ * naming the flag, before any config is read.
+ */
+function intFlag(flag: string, min: number, max = Infinity): (v: string) => number {
+  const expected = max !== Infinity ? `an integer in [${min}, ${max}]` : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+      throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be ${expected} but received '${v}'`);
+    }
+    return n;
+  };
+}
+
+/** A directory flag, parsed by commander: a directory, or a path where one can be made. */
+function directoryFlag(flag: string): (v: string) => string {
+  return (v) => {
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(v, { throwIfNoEntry: false });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
+      throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be a directory but ${v} is under a file`);
+    }
+    if (stat && !stat.isDirectory()) throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be a directory but ${v} is a file`);
+    return v;
+  };
 }
 
 function readJsonFile(file: string, what: string): Record<string, unknown> {
@@ -157,6 +199,42 @@ interface TrainFlags {
   threads?: number | string;
   set: string[];
   dryRun?: boolean;
+  nproc?: number;
+  nnodes?: number;
+  nodeRank?: number;
+  masterAddr?: string;
+  masterPort?: number;
+}
+
+type Launcher = Omit<LaunchOptions, 'command' | 'args'> & { nnodes: number };
+
+/**
+ * The launcher flags of `train`: undefined when this process trains (no --nproc, or it is a
+ * worker: WORLD_SIZE is set by the launcher that started it, or by torchrun).
+ */
+function launcherFrom(flags: TrainFlags): Launcher | undefined {
+  if (flags.nproc === undefined) {
+    if ([flags.nnodes, flags.nodeRank, flags.masterAddr, flags.masterPort].some((v) => v !== undefined)) {
+      throw new ToolkitError('ERR_INVALID_ARG', '--nnodes, --node-rank, --master-addr and --master-port apply only with --nproc');
+    }
+    return undefined;
+  }
+  const nnodes = flags.nnodes ?? 1;
+  if (flags.nodeRank !== undefined && flags.nodeRank >= nnodes) {
+    throw new ToolkitError('ERR_INVALID_ARG', `Expected --node-rank to be an integer in [0, ${nnodes - 1}] (below --nnodes ${nnodes}) but received ${flags.nodeRank}`);
+  }
+  if (process.env.WORLD_SIZE !== undefined) return undefined;
+  return { nproc: flags.nproc, nnodes, nodeRank: flags.nodeRank, masterAddr: flags.masterAddr, masterPort: flags.masterPort };
+}
+
+/** Refused here rather than by every worker at once, each racing to the run directory. */
+function checkWorldSize(batchSize: number, l: Launcher): void {
+  const world = l.nproc * l.nnodes;
+  if (batchSize % world === 0) return;
+  throw new IssuesError('ERR_CONFIG', `Invalid --batch-size for --nproc ${l.nproc}${l.nnodes > 1 ? ` × --nnodes ${l.nnodes}` : ''}`, [{
+    code: 'batch_not_divisible', path: 'batchSize',
+    message: `the global batch ${batchSize} must be a multiple of the world size ${world}: pass a --batch-size that ${world} divides, or another --nproc`,
+  }]);
 }
 
 /** The raw config of `train`: the file (if any), then the flags, then every --set, in that order. */
@@ -185,6 +263,18 @@ function pad(rows: string[][]): string {
   return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n')}\n`;
 }
 
+/** The action of a command with --data-root: a dataset error's fix names that flag, not the library's `root`. */
+function namingDataRoot<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args) => {
+    try {
+      await action(...args);
+    } catch (e) {
+      if (e instanceof DatasetError && e.fix) throw new DatasetError(e.messageNaming('--data-root'), e.file, { cause: e });
+      throw e;
+    }
+  };
+}
+
 /** One line: `<code>: <message>` with gathered issues joined by '; '. */
 export function formatError(e: unknown): string {
   const err = e as { code?: unknown; message?: unknown };
@@ -192,8 +282,10 @@ export function formatError(e: unknown): string {
   return e instanceof ToolkitError ? `${e.code}: ${message}` : `error: ${message}`;
 }
 
-export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command {
+/** `argv` is the command line being run (node, script, arguments): `train --nproc` workers re-run it. */
+export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: readonly string[] = process.argv): Command {
   const loadTrainer = deps.loadTrainer ?? engines.trainer;
+  const launchWorkers = deps.launch ?? launch;
   const loadModels = deps.loadModels ?? engines.models;
   const loadPruning = deps.loadPruning ?? engines.pruning;
   const program = new Command('signin-torch')
@@ -201,64 +293,74 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
     .version(packageVersion(), '-V, --version')
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (s, write) => write(s) })
     .exitOverride()
-    .showHelpAfterError('(add --help for usage)');
+    .showHelpAfterError('(add --help for usage)')
+    // Before a command makes run directories or spawns workers that would each fail on it.
+    .hook('preAction', () => void logLevelFromEnv());
 
   const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
   program.command('train')
     .description('Train one config (or resume it from its last checkpoint) in <runs-dir>/<prefix>_<hash>/. A finished run is skipped.')
     .option('-c, --config <file>', 'experiment config (JSON); flags and --set override its fields')
-    .option('--runs-dir <dir>', 'root of the run directories', DEFAULT_RUNS_DIR)
+    .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
     .option('--prefix <prefix>', 'run directory prefix', DEFAULT_RUN_PREFIX)
     .addOption(new Option('--dataset <name>', 'dataset.name').choices(DATASET_NAMES))
     .option('--data-root <dir>', 'dataset.root')
     .option('--model <name>', 'model.name (registry name, e.g. cifar_resnet_20)')
     .option('--epochs <n>', 'epochs', numeric)
-    .option('--batch-size <n>', 'batchSize', numeric)
-    .option('--lr <x>', 'optimizer.lr', numeric)
-    .option('--weight-decay <x>', 'optimizer.weightDecay', numeric)
-    .addOption(new Option('--pruner <method>', 'pruning.method').choices(PRUNING_METHODS))
-    .option('--sparsity <x>', 'pruning.sparsity (fraction removed, in [0, 1))', numeric)
-    .addOption(new Option('--distribution <d>', 'pruning.distribution').choices(DISTRIBUTIONS))
-    .option('--signin', 'signin.enabled = true')
-    .option('--beta <x>', 'signin.beta', numeric)
-    .option('--reset-period <n>', 'signin.resetPeriod', numeric)
-    .option('--seed <n>', 'seed', numeric)
-    .option('--device <d>', "device ('auto', 'cpu', 'cuda', 'cuda:N')")
-    .option('--threads <n>', 'threads', numeric)
+    .option('--batch-size <n>', withDefault('batchSize'), numeric)
+    .option('--lr <x>', withDefault('optimizer.lr'), numeric)
+    .option('--weight-decay <x>', withDefault('optimizer.weightDecay'), numeric)
+    .addOption(new Option('--pruner <method>', withDefault('pruning.method')).choices(PRUNING_METHODS))
+    .option('--sparsity <x>', withDefault('pruning.sparsity', ' (fraction removed, in [0, 1))'), numeric)
+    .addOption(new Option('--distribution <d>', `pruning.distribution (default: ${JSON.stringify(DEFAULTS.pruning.distribution)} with pruning.scope "layerwise")`).choices(DISTRIBUTIONS))
+    .option('--signin', withDefault('signin.enabled', ' = true'))
+    .option('--no-signin', 'signin.enabled = false')
+    .option('--beta <x>', withDefault('signin.beta'), numeric)
+    .option('--reset-period <n>', withDefault('signin.resetPeriod'), numeric)
+    .option('--seed <n>', withDefault('seed'), numeric)
+    .option('--device <d>', withDefault('device', " ('auto', 'cpu', 'cuda', 'cuda:N')"))
+    .option('--threads <n>', withDefault('threads', " (libtorch's CPU threads; 0: libtorch's default)"), numeric)
     .option('--set <path=value>', 'set any config field (value parsed as JSON, else a string); repeatable', collect, [])
     .option('--dry-run', 'validate, print the resolved config and its run directory, train nothing')
-    // Read by launchIfRequested (src/distributed/launch.ts) before parsing: listed here for --help.
-    .option('--nproc <n>', 'data-parallel: spawn n worker processes with torchrun\'s variables (RANK, WORLD_SIZE, ...)')
-    .option('--nnodes <n>', 'data-parallel: machines in the job (default 1)')
-    .option('--node-rank <n>', 'data-parallel: this machine\'s index (default 0)')
-    .option('--master-addr <host>', 'data-parallel: address of rank 0 (default 127.0.0.1)')
-    .option('--master-port <port>', 'data-parallel: TCP port of rank 0 (default: a free one on one machine, 29500 on several)')
-    .action(async (flags: TrainFlags) => {
+    .option('--nproc <n>', 'data-parallel: spawn n worker processes with torchrun\'s variables (RANK, WORLD_SIZE, ...)', intFlag('--nproc', 1, MAX_NPROC))
+    .option('--nnodes <n>', 'data-parallel: machines in the job (default: 1)', intFlag('--nnodes', 1, MAX_NNODES))
+    .option('--node-rank <n>', 'data-parallel: this machine\'s index (default: 0)', intFlag('--node-rank', 0, MAX_NNODES - 1))
+    .option('--master-addr <host>', 'data-parallel: address of rank 0 (default: 127.0.0.1)')
+    .option('--master-port <port>', 'data-parallel: TCP port of rank 0 (default: a free one on one machine, 29500 on several)', intFlag('--master-port', 1, 65535))
+    .action(namingDataRoot(async (flags: TrainFlags) => {
+      const launcher = launcherFrom(flags);
       const { raw, source } = trainConfigFromFlags(flags);
       // A transfer source is found (and named in the hash) before any run directory is made.
       const config = resolveTransfer(parseConfig(raw, source), flags.runsDir);
+      if (launcher) checkWorldSize(config.batchSize, launcher);
       const trainer = loadTrainer();
       trainer.checkRunnable?.(config, flags.runsDir);
+      const dir = runDirFor(flags.runsDir, config, flags.prefix);
       if (flags.dryRun) {
-        io.out(`${runDirFor(flags.runsDir, config, flags.prefix)}\n${JSON.stringify(config, null, 2)}\n`);
+        io.out(`${dir}\n${JSON.stringify(config, null, 2)}\n`);
         return;
       }
-      const dir = runDirFor(flags.runsDir, config, flags.prefix);
       checkRunIntact(dir);
       if (isFinished(dir)) {
         io.err(`already finished: ${dir}\n`);
         return;
       }
+      if (launcher) {
+        // Each worker re-runs this command line; the WORLD_SIZE the launcher gives it makes it train.
+        const r = await launchWorkers({ ...launcher, command: process.execPath, args: [...process.execArgv, ...argv.slice(1)] });
+        if (r.exitCode !== 0) throw new ExitCode(r.exitCode); // the failed worker printed its error
+        return;
+      }
       const run = createRunDir(flags.runsDir, config, { prefix: flags.prefix });
       io.err(`${run.created ? 'training' : 'resuming'} ${describeRun(config)} in ${run.dir}\n`);
       await trainer.trainFromConfig(config, run.dir);
-    });
+    }));
 
   program.command('sweep')
     .description('Run every config of a sweep grid (base config × grid × seeds); finished runs are skipped.')
     .requiredOption('-g, --grid <file>', 'sweep file: { base, grid: { "dotted.path": [values] }, seeds }')
-    .option('--runs-dir <dir>', 'root of the run directories', DEFAULT_RUNS_DIR)
+    .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
     .option('-p, --processes <n>', 'child processes (`signin-torch train`) at once; 1 = in this process', numeric, 1)
     .option('--dry-run', 'list the runs and their state, run nothing')
     .action(async (flags: { grid: string; runsDir: string; processes: number | string; dryRun?: boolean }) => {
@@ -311,8 +413,8 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
 
   program.command('report')
     .description('Tables (mean ± std of final test accuracy per method × sparsity; markdown + CSV) and SVG plots from run directories.')
-    .option('--runs-dir <dir>', 'root of the run directories', DEFAULT_RUNS_DIR)
-    .option('-o, --out <dir>', 'output folder (default: <runs-dir>/report)')
+    .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
+    .option('-o, --out <dir>', 'output folder (default: <runs-dir>/report)', directoryFlag('--out'))
     .option('--no-plots', 'tables only')
     .option('--include-unfinished', 'plot curves of unfinished runs too')
     .option('--save-records', "also copy each finished run's config.json, metrics.jsonl and final.json (no checkpoints) into <out>/runs: `report --runs-dir <out>/runs` then regenerates the report without the run directories")
@@ -327,7 +429,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
   program.command('list')
     .description('List what exists: models, pruners and datasets (the registries), or runs (each run directory with its status: new, running, finished, failed or corrupt).')
     .addArgument(new Argument('<what>', 'what to list').choices(['models', 'pruners', 'datasets', 'runs']))
-    .option('--runs-dir <dir>', 'root of the run directories', DEFAULT_RUNS_DIR)
+    .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
     .option('--json', 'print the list as JSON')
     .action((what: string, flags: { runsDir: string; json?: boolean }) => {
       if (what !== 'runs') {
@@ -367,42 +469,46 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
     .option('--iterations <n>', "pruning rounds (default: the pruner's)", numeric)
     .option('--seed <n>', 'seed', numeric, 0)
     .option('--data-root <dir>', 'dataset.root: SNIP and GraSP score on one training batch of the dataset')
-    .option('--batch-size <n>', 'size of that batch', numeric)
+    .option('--batch-size <n>', `size of that batch: pruning.dataSamples (default: ${DEFAULTS.pruning.dataSamples})`, intFlag('--batch-size', 1))
     .option('--set <path=value>', 'model.options.* and other config fields; repeatable', collect, [])
     .option('--json', 'print the report as JSON')
-    .action(async (flags: {
+    .action(namingDataRoot(async (flags: {
       model: string; dataset?: string; pruner: string; sparsity: number | string; distribution?: string; scope?: string;
       denseFirst?: boolean; denseLast?: boolean; iterations?: number | string; seed: number | string; set: string[]; json?: boolean;
-      dataRoot?: string; batchSize?: number | string;
+      dataRoot?: string; batchSize?: number;
     }) => {
       const raw: Record<string, unknown> = {
-        // Without --dataset the model keeps its own input defaults; the schema still wants a name.
-        dataset: { name: flags.dataset ?? 'cifar10', ...(flags.dataRoot ? { root: flags.dataRoot } : {}) },
+        dataset: { ...(flags.dataset ? { name: flags.dataset } : {}), ...(flags.dataRoot ? { root: flags.dataRoot } : {}) },
         model: { name: flags.model },
         pruning: { method: flags.pruner, sparsity: flags.sparsity },
         epochs: 1,
         seed: flags.seed,
       };
-      for (const [k, v] of [['distribution', flags.distribution], ['scope', flags.scope], ['denseFirst', flags.denseFirst], ['denseLast', flags.denseLast], ['iterations', flags.iterations]] as const) {
+      for (const [k, v] of [
+        ['distribution', flags.distribution], ['scope', flags.scope], ['denseFirst', flags.denseFirst], ['denseLast', flags.denseLast],
+        ['iterations', flags.iterations], ['dataSamples', flags.batchSize],
+      ] as const) {
         if (v !== undefined) setDotted(raw, `pruning.${k}`, v);
       }
       for (const s of flags.set) setDotted(raw, ...parseAssignment(s));
+      const hasDataset = getDotted(raw, 'dataset.name') !== undefined;
+      // Without a dataset the model keeps its own input defaults; the schema still wants a name.
+      if (!hasDataset) setDotted(raw, 'dataset.name', 'cifar10');
       const config = parseConfig(raw, 'from flags');
       const { prunerNeedsData } = await import('./experiments/prune-data');
-      if (flags.dataset === undefined && prunerNeedsData(flags.pruner)) {
-        throw new IssuesError('ERR_CONFIG', 'Invalid prune flags', [{ code: 'missing', path: 'dataset', message: `${flags.pruner} scores weights on a batch of training data: pass --dataset (and --data-root)` }]);
+      if (!hasDataset && prunerNeedsData(config.pruning.method)) {
+        throw new IssuesError('ERR_CONFIG', 'Invalid prune flags', [{ code: 'missing', path: 'dataset', message: `${config.pruning.method} scores weights on a batch of training data: pass --dataset (and --data-root)` }]);
       }
       const models = loadModels();
       const pruning = loadPruning();
-      const options = flags.dataset === undefined ? { ...config.model.options } : modelOptionsFor(config);
-      io.err(`prune: ${describePruneInput(config.model.name, flags.dataset, { ...models.modelOptions?.(config.model.name), ...options })}\n`);
+      const options = hasDataset ? modelOptionsFor(config) : { ...config.model.options };
+      io.err(`prune: ${describePruneInput(config.model.name, hasDataset ? config.dataset.name : undefined, { ...models.modelOptions?.(config.model.name), ...options })}\n`);
       const model = models.createModel(config.model.name, options);
       try {
         const prune = pruneOptionsFor(config)!;
         const { pruneBatch } = await import('./experiments/prune-data');
-        const samples = flags.batchSize === undefined ? 128 : Number(flags.batchSize);
-        if (prunerNeedsData(prune.method)) io.err(`prune: ${prune.method} scores on ${samples} training examples of ${config.dataset.name}\n`);
-        const data = prunerNeedsData(prune.method) ? await pruneBatch(config, samples) : undefined;
+        if (prunerNeedsData(prune.method)) io.err(`prune: ${prune.method} scores on ${config.pruning.dataSamples} training examples of ${config.dataset.name}\n`);
+        const data = prunerNeedsData(prune.method) ? await pruneBatch(config) : undefined;
         try {
           await pruning.pruneModel(model, { ...prune, data, onRound: pruneProgress(io, prune.method) });
         } finally {
@@ -413,7 +519,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}): Command
       } finally {
         model.dispose?.();
       }
-    });
+    }));
 
   return program;
 }
@@ -476,9 +582,9 @@ function packageVersion(): string {
   }
 }
 
-/** Runs the CLI; resolves to the exit code (0 ok, 1 error). Never throws, never prints a stack. */
+/** Runs the CLI; resolves to the exit code (0 ok, 1 error, or a failed `train --nproc` worker's). Never throws, never prints a stack. */
 export async function runCli(argv: readonly string[], io: CliIo = defaultIo, deps: CliDeps = {}): Promise<number> {
-  const program = buildProgram(io, deps);
+  const program = buildProgram(io, deps, argv);
   try {
     await program.parseAsync([...argv]);
     return 0;
@@ -490,7 +596,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo, dep
 }
 
 if (require.main === module) {
-  void launchIfRequested(process.argv.slice(1)).then((launched) => launched ?? runCli(process.argv)).then((code) => {
+  void runCli(process.argv).then((code) => {
     process.exitCode = code;
   });
 }

@@ -8,6 +8,7 @@
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { ToolkitError } from './errors';
 
 let root: Logger | undefined;
 
@@ -18,9 +19,23 @@ function stderrStream(): DestinationStream {
     : pino.destination({ dest: 2, sync: true });
 }
 
+/**
+ * The level SIGNIN_TORCH_LOG_LEVEL names ('info' when unset or empty). Checked here so that a typo
+ * is an error naming the variable and the levels, not pino's, and a command can check it up front.
+ */
+export function logLevelFromEnv(): pino.LevelWithSilent {
+  const v = process.env.SIGNIN_TORCH_LOG_LEVEL;
+  if (v === undefined || v === '') return 'info';
+  const levels = [...Object.keys(pino.levels.values), 'silent'];
+  if (!levels.includes(v)) {
+    throw new ToolkitError('ERR_INVALID_ARG', `Expected environment variable SIGNIN_TORCH_LOG_LEVEL to be one of ${levels.join(', ')} but it is '${v}'`);
+  }
+  return v as pino.LevelWithSilent;
+}
+
 /** The library logger (created on first use). */
 export function logger(): Logger {
-  root ??= pino({ level: process.env.SIGNIN_TORCH_LOG_LEVEL ?? 'info', base: undefined }, stderrStream());
+  root ??= pino({ level: logLevelFromEnv(), base: undefined }, stderrStream());
   return root;
 }
 

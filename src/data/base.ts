@@ -78,15 +78,52 @@ export interface Dataset {
   toSpec(): DatasetSpec;
 }
 
+/**
+ * What to pass as a dataset's root when its files are missing or unreadable. The message says it
+ * in the library's words (`pass root, <expected>`); a caller that names root otherwise, such as
+ * the CLI's --data-root, restates it with DatasetError.messageNaming.
+ */
+export interface RootFix {
+  /** What root must be, e.g. 'a folder with the four MNIST IDX files'. */
+  expected: string;
+  /** Another way to get the files, e.g. 'install it with "sudo apt-get install -y dataset-fashion-mnist"'. */
+  install?: string;
+}
+
+/** Checks a RootFix argument. */
+export function rootFix(name: string, v: unknown): RootFix {
+  const f = v as RootFix;
+  if (typeof v !== 'object' || v === null || typeof f.expected !== 'string' || (f.install !== undefined && typeof f.install !== 'string')) {
+    throw new InvalidArgumentError(name, '{ expected: string, install?: string }', v);
+  }
+  return f;
+}
+
+function rootFixText(fix: RootFix, option: string): string {
+  return `${fix.install === undefined ? 'pass' : `${fix.install} or pass`} ${option}, ${fix.expected}`;
+}
+
 /** ERR_DATASET: a dataset file is missing, corrupt or in the wrong format. */
 export class DatasetError extends ToolkitError {
   /** The offending file (or folder). */
   readonly file: string | undefined;
+  /** The root to pass, when passing another one is the fix. */
+  readonly fix: RootFix | undefined;
+  private readonly problem: string;
 
-  constructor(message: string, file?: string, options?: { cause?: unknown }) {
-    super('ERR_DATASET', message, options);
+  /** `problem` is the message, followed by the fix when there is one. */
+  constructor(problem: string, file?: string, options?: { cause?: unknown; fix?: RootFix }) {
+    const fix = options?.fix;
+    super('ERR_DATASET', fix === undefined ? problem : `${problem}: ${rootFixText(rootFix('options.fix', fix), 'root')}`, options);
     if (file !== undefined && typeof file !== 'string') throw new InvalidArgumentError('file', 'the path of the offending file (string) or undefined', file);
     this.file = file;
+    this.fix = fix;
+    this.problem = problem;
+  }
+
+  /** The message with root called `option`. */
+  messageNaming(option: string): string {
+    return this.fix === undefined ? this.message : `${this.problem}: ${rootFixText(this.fix, option)}`;
   }
 }
 

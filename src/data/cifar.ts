@@ -70,7 +70,7 @@ function readRecords(file: string, recordSize: number, maxRecords: number, what:
   } catch (e) {
     if (e instanceof DatasetError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new DatasetError(`Cannot read ${what} file ${file} (${code ?? String(e)}): pass root, the folder holding the binary version's .bin files`, file, { cause: e });
+    throw new DatasetError(`Cannot read ${what} file ${file} (${code ?? String(e)})`, file, { cause: e, fix: { expected: "the folder holding the binary version's .bin files" } });
   }
   if (buf.length === 0 || buf.length % recordSize !== 0) {
     throw new DatasetError(`${file} has ${buf.length} bytes, not a positive multiple of the ${recordSize}-byte ${what} record: the file is truncated or not in the binary format`, file);

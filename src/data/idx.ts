@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { ArrayDataset, sharedBytes } from './array-dataset';
-import { DatasetError } from './base';
+import { DatasetError, rootFix, type RootFix } from './base';
 import { InvalidArgumentError } from '../errors';
 import { bool, int, list, obj, str } from '../validate';
 
@@ -38,23 +38,23 @@ export interface IdxLimits {
   maxCount?: number;
 }
 
-function readRaw(file: string, fix?: string): Buffer {
+function readRaw(file: string, fix?: RootFix): Buffer {
   try {
     return fs.readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new DatasetError(`Cannot read dataset file ${file} (${code ?? String(e)})${fix ? `: ${fix}` : ''}`, file, { cause: e });
+    throw new DatasetError(`Cannot read dataset file ${file} (${code ?? String(e)})`, file, { cause: e, fix });
   }
 }
 
-function corruptGzip(file: string, e: unknown, fix?: string): DatasetError {
-  return new DatasetError(`Corrupt gzip data in ${file} (${(e as Error).message}): the file is truncated or damaged${fix ? `; ${fix}` : ''}`, file, { cause: e });
+function corruptGzip(file: string, e: unknown, fix?: RootFix): DatasetError {
+  return new DatasetError(`Corrupt gzip data in ${file} (${(e as Error).message}): the file is truncated or damaged`, file, { cause: e, fix });
 }
 
 const isGzip = (raw: Uint8Array) => raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
 
 /** The first `want` inflated bytes (fewer when the stream is shorter), inflating only a prefix. */
-function gunzipHead(raw: Buffer, want: number, file: string, fix?: string): Buffer {
+function gunzipHead(raw: Buffer, want: number, file: string, fix?: RootFix): Buffer {
   for (let n = Math.min(1024, raw.length); ; n = Math.min(n * 4, raw.length)) {
     let head: Buffer;
     try {
@@ -71,9 +71,9 @@ function gunzipHead(raw: Buffer, want: number, file: string, fix?: string): Buff
  * `check` validate them and return the total size they declare, and only then inflates, never
  * beyond that size.
  */
-function readIdx(file: string, magic: number, dims: number, check: (d: number[]) => number, fix?: string): { dims: number[]; buf: Uint8Array } {
+function readIdx(file: string, magic: number, dims: number, check: (d: number[]) => number, fix?: RootFix): { dims: number[]; buf: Uint8Array } {
   str('file', file);
-  if (fix !== undefined) str('fix', fix);
+  if (fix !== undefined) rootFix('fix', fix);
   const raw = readRaw(file, fix);
   const headerBytes = 4 + 4 * dims;
   const gz = isGzip(raw);
@@ -117,7 +117,7 @@ function checkCount(file: string, count: number, what: string, limits: IdxLimits
 }
 
 /** Reads an IDX image file (idx3-ubyte, gzipped or not), within the dataset's limits. */
-export function readIdxImages(file: string, fix?: string, limits: IdxLimits = {}): IdxImages {
+export function readIdxImages(file: string, fix?: RootFix, limits: IdxLimits = {}): IdxImages {
   const { dims, buf } = readIdx(file, IDX_IMAGES_MAGIC, 3, ([count, rows, cols]) => {
     if (rows === 0 || cols === 0) throw new DatasetError(`${file} declares images of ${rows}×${cols} pixels: an image needs at least one row and one column`, file);
     if ((limits.rows !== undefined && rows !== limits.rows) || (limits.cols !== undefined && cols !== limits.cols)) {
@@ -142,7 +142,7 @@ export function readIdxImages(file: string, fix?: string, limits: IdxLimits = {}
 }
 
 /** Reads an IDX label file (idx1-ubyte, gzipped or not), within the dataset's limits. */
-export function readIdxLabels(file: string, fix?: string, limits: IdxLimits = {}): Uint8Array {
+export function readIdxLabels(file: string, fix?: RootFix, limits: IdxLimits = {}): Uint8Array {
   const { dims, buf } = readIdx(file, IDX_LABELS_MAGIC, 1, ([count]) => {
     checkCount(file, count, 'labels', limits);
     return 8 + count;
@@ -158,13 +158,13 @@ export function readIdxLabels(file: string, fix?: string, limits: IdxLimits = {}
 }
 
 /** `base.gz` or `base` in root, whichever exists (gz first); a DatasetError naming both otherwise. */
-export function findFile(root: string, base: string, fix: string): string {
+export function findFile(root: string, base: string, fix: RootFix): string {
   for (const name of [`${base}.gz`, base]) {
     const p = path.join(root, name);
     if (fs.existsSync(p)) return p;
   }
   const p = path.join(root, `${base}.gz`);
-  throw new DatasetError(`Missing dataset file ${p} (nor ${path.join(root, base)}): ${fix}`, p);
+  throw new DatasetError(`Missing dataset file ${p} (nor ${path.join(root, base)})`, p, { fix });
 }
 
 export interface IdxDatasetOptions {
@@ -173,14 +173,14 @@ export interface IdxDatasetOptions {
   name: string;
   numClasses: number;
   classes: readonly string[];
-  /** What to tell the user when a file is missing (install command, or "pass root"). */
-  fix: string;
+  /** What to tell the user when a file is missing or unreadable. */
+  fix: RootFix;
   /** Image size and per-split record counts: { train: 60000, test: 10000 } for MNIST. */
   limits?: { rows: number; cols: number; train: number; test: number };
 }
 
 /** The image and label files of an IDX split (a DatasetError naming the first one missing). */
-export function idxFiles(root: string, train: boolean, fix: string): [string, string] {
+export function idxFiles(root: string, train: boolean, fix: RootFix): [string, string] {
   const prefix = train ? 'train' : 't10k';
   return [findFile(root, `${prefix}-images-idx3-ubyte`, fix), findFile(root, `${prefix}-labels-idx1-ubyte`, fix)];
 }
@@ -194,7 +194,7 @@ export function loadIdxDataset(opts: IdxDatasetOptions): ArrayDataset {
   const numClasses = int('numClasses', opts.numClasses, 1);
   const classes = list('classes', opts.classes, `array of ${numClasses} class names`, (c) => typeof c === 'string');
   if (classes.length !== numClasses) throw new InvalidArgumentError('classes', `array of ${numClasses} class names`, classes);
-  str('fix', opts.fix);
+  rootFix('fix', opts.fix);
   if (opts.limits !== undefined) {
     const limits = obj<Required<IdxDatasetOptions>['limits']>('limits', opts.limits, '{ rows, cols, train, test }');
     for (const k of ['rows', 'cols', 'train', 'test'] as const) int(`limits.${k}`, limits[k], 1);

@@ -65,7 +65,7 @@ function listDir(dir: string): fs.Dirent[] {
   try {
     return fs.readdirSync(dir, { withFileTypes: true });
   } catch (e) {
-    throw new DatasetError(`Cannot read image folder ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)}): pass root, a folder with one sub-folder per class`, dir, { cause: e });
+    throw new DatasetError(`Cannot read image folder ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, dir, { cause: e, fix: { expected: 'a folder with one sub-folder per class' } });
   }
 }
 

@@ -1,5 +1,5 @@
 /** Datasets, transforms and the DataLoader. */
-export type { Dataset, Sample, RawImage, ImageShape, DatasetSpec } from './base';
+export type { Dataset, Sample, RawImage, ImageShape, DatasetSpec, RootFix } from './base';
 export { DatasetError } from './base';
 export { ArrayDataset } from './array-dataset';
 export type { ArrayDatasetOptions } from './array-dataset';

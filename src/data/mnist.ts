@@ -1,6 +1,6 @@
 /** MNIST and Fashion-MNIST: IDX files, 28×28 grey, 10 classes (60k train / 10k test). */
 import type { ArrayDataset } from './array-dataset';
-import { DatasetError } from './base';
+import { DatasetError, type RootFix } from './base';
 import { loadIdxDataset } from './idx';
 import { bool, options } from '../validate';
 
@@ -8,6 +8,8 @@ import { bool, options } from '../validate';
 export const FASHION_MNIST_ROOT = '/usr/share/datasets/fashion-mnist';
 
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
+const IDX_FOLDER = 'a folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz)';
+
 /** MNIST and Fashion-MNIST share their shape: 28×28, 60000 training and 10000 test images. */
 const MNIST_LIMITS = { rows: 28, cols: 28, train: 60000, test: 10000 };
 
@@ -25,16 +27,14 @@ export interface MnistOptions {
  * /usr/share/datasets/fashion-mnist.
  */
 /** Where an MNIST-family dataset's files are and what to tell the user when one is missing. */
-export function mnistSource(name: 'fashion_mnist' | 'mnist', root: string | undefined): { root: string; fix: string } {
+export function mnistSource(name: 'fashion_mnist' | 'mnist', root: string | undefined): { root: string; fix: RootFix } {
   if (name === 'fashion_mnist') {
     return root === undefined
-      ? { root: process.env.SIGNIN_TORCH_FASHION_MNIST_ROOT || FASHION_MNIST_ROOT, fix: 'install it with "sudo apt-get install -y dataset-fashion-mnist" or pass root: a folder with the IDX files' }
-      : { root, fix: 'pass root: a folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz)' };
+      ? { root: process.env.SIGNIN_TORCH_FASHION_MNIST_ROOT || FASHION_MNIST_ROOT, fix: { install: 'install it with "sudo apt-get install -y dataset-fashion-mnist"', expected: 'a folder with the IDX files' } }
+      : { root, fix: { expected: IDX_FOLDER } };
   }
-  if (root === undefined) {
-    throw new DatasetError('MNIST has no default location: pass root, a folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz)');
-  }
-  return { root, fix: 'pass root: a folder with the four MNIST IDX files' };
+  if (root === undefined) throw new DatasetError('MNIST has no default location', undefined, { fix: { expected: IDX_FOLDER } });
+  return { root, fix: { expected: 'a folder with the four MNIST IDX files' } };
 }
 
 export function fashionMnist(opts: MnistOptions = {}): ArrayDataset {

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { InvalidArgumentError, UnknownNameError } from '../errors';
 import type { LiteralName } from '../literal-name';
 import { bool, options as optionsOf, str } from '../validate';
-import { DatasetError, type Dataset } from './base';
+import { DatasetError, type Dataset, type RootFix } from './base';
 import { cifar10, cifar100, cifarFiles } from './cifar';
 import { idxFiles } from './idx';
 import { ImageFolder } from './image-folder';
@@ -42,7 +42,7 @@ export interface KnownDatasets {
 export type KnownDatasetName = keyof KnownDatasets;
 
 function requireRoot(name: string, opts: DatasetOptions, layout: string): string {
-  if (opts.root === undefined) throw new DatasetError(`${name} has no offline copy: pass root, ${layout}`);
+  if (opts.root === undefined) throw new DatasetError(`${name} has no offline copy`, undefined, { fix: { expected: layout } });
   if (typeof opts.root !== 'string' || opts.root.length === 0) throw new InvalidArgumentError('root', 'folder path (string)', opts.root);
   return opts.root;
 }
@@ -65,8 +65,8 @@ const CIFAR10_LAYOUT = 'the folder with data_batch_1.bin .. data_batch_5.bin and
 const CIFAR100_LAYOUT = 'the folder with train.bin and test.bin (binary version)';
 const IMAGENET_LAYOUT = 'a folder with train/<wnid>/*.JPEG and val/<wnid>/*.JPEG';
 
-function mustExist(file: string, fix: string): void {
-  if (!fs.existsSync(file)) throw new DatasetError(`Missing dataset file ${file}: ${fix}`, file);
+function mustExist(file: string, fix: RootFix): void {
+  if (!fs.existsSync(file)) throw new DatasetError(`Missing dataset file ${file}`, file, { fix });
 }
 
 /** What each built-in dataset reads, checked without reading it. */
@@ -74,12 +74,12 @@ const fileChecks = new Map<string, (o: DatasetOptions, train: boolean) => void>(
   ['fashion_mnist', (o, train) => { const s = mnistSource('fashion_mnist', o.root); idxFiles(s.root, train, s.fix); }],
   ['mnist', (o, train) => { const s = mnistSource('mnist', o.root); idxFiles(s.root, train, s.fix); }],
   ['cifar10', (o, train) => {
-    for (const f of cifarFiles('cifar10', requireRoot('CIFAR-10', o, CIFAR10_LAYOUT), train)) mustExist(f, `pass root, ${CIFAR10_LAYOUT}`);
+    for (const f of cifarFiles('cifar10', requireRoot('CIFAR-10', o, CIFAR10_LAYOUT), train)) mustExist(f, { expected: CIFAR10_LAYOUT });
   }],
   ['cifar100', (o, train) => {
-    for (const f of cifarFiles('cifar100', requireRoot('CIFAR-100', o, CIFAR100_LAYOUT), train)) mustExist(f, `pass root, ${CIFAR100_LAYOUT}`);
+    for (const f of cifarFiles('cifar100', requireRoot('CIFAR-100', o, CIFAR100_LAYOUT), train)) mustExist(f, { expected: CIFAR100_LAYOUT });
   }],
-  ['imagenet', (o, train) => mustExist(path.join(requireRoot('ImageNet', o, IMAGENET_LAYOUT), train ? 'train' : 'val'), `pass root, ${IMAGENET_LAYOUT}`)],
+  ['imagenet', (o, train) => mustExist(path.join(requireRoot('ImageNet', o, IMAGENET_LAYOUT), train ? 'train' : 'val'), { expected: IMAGENET_LAYOUT })],
 ]);
 
 /**

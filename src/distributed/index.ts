@@ -8,7 +8,7 @@ export { convertSyncBatchNorm, syncBatchNorm } from './sync-batchnorm';
 export type { DistributedDataParallelOptions, CommStats } from './ddp';
 export { distributedEnv, workerEnv } from './env';
 export type { DistributedEnv } from './env';
-export { launch, launchIfRequested, parseLauncherFlags, freePort } from './launch';
+export { launch, parseLauncherFlags, freePort, MAX_NPROC, MAX_NNODES } from './launch';
 export type { LaunchOptions, LaunchResult, LauncherFlags } from './launch';
 export { DataParallelContext, dataParallelFromEnv, rankPlacement } from './data-parallel';
 export type { EvalSums } from './data-parallel';

@@ -47,6 +47,10 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The most workers on one node, and nodes in one job. */
+export const MAX_NPROC = 1024;
+export const MAX_NNODES = 65535;
+
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15, SIGABRT: 6 };
 
 const isString = (x: unknown) => typeof x === 'string';
@@ -56,8 +60,8 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   str('command', options.command);
   list('args', options.args, 'array of strings', isString);
   if (options.env !== undefined) obj('env', options.env, 'environment object');
-  const nproc = int('nproc', options.nproc, 1, 1024);
-  const nnodes = int('nnodes', options.nnodes ?? 1, 1, 65535);
+  const nproc = int('nproc', options.nproc, 1, MAX_NPROC);
+  const nnodes = int('nnodes', options.nnodes ?? 1, 1, MAX_NNODES);
   const nodeRank = int('nodeRank', options.nodeRank ?? 0, 0, nnodes - 1);
   const masterAddr = str('masterAddr', options.masterAddr ?? '127.0.0.1');
   const masterPort = int('masterPort', options.masterPort ?? (nnodes === 1 ? await freePort() : 29500), 1, 65535);
@@ -131,20 +135,4 @@ export function parseLauncherFlags(argv: string[]): LauncherFlags {
     }
   }
   return out;
-}
-
-/**
- * The CLI hook: when argv (after the node binary) holds `command` and --nproc, and this process is
- * not already a worker, re-runs the same command line without the launcher flags in nproc workers
- * and returns the exit code; otherwise returns undefined and the command runs here.
- */
-export async function launchIfRequested(argv: string[], command = 'train'): Promise<number | undefined> {
-  const flags = parseLauncherFlags(argv);
-  str('command', command);
-  if (flags.nproc === undefined || process.env.WORLD_SIZE !== undefined || !flags.rest.includes(command)) return undefined;
-  const r = await launch({
-    nproc: flags.nproc, nnodes: flags.nnodes, nodeRank: flags.nodeRank, masterAddr: flags.masterAddr, masterPort: flags.masterPort,
-    command: process.execPath, args: [...process.execArgv, ...flags.rest],
-  });
-  return r.exitCode;
 }

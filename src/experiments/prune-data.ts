@@ -72,7 +72,7 @@ class FixedSampler implements Sampler {
 
 /**
  * The pruning examples of a config as one [input, target] batch (the caller disposes both).
- * `samples` overrides pruning.dataSamples (the CLI's --batch-size).
+ * `samples` overrides pruning.dataSamples (the Hessian callback's own count).
  */
 export async function pruneBatch(config: ExperimentConfig, samples = config.pruning.dataSamples): Promise<[Tensor, Tensor]> {
   const ds = createDataset(config.dataset.name, { root: config.dataset.root, train: true });

@@ -6,7 +6,7 @@
  * inside its second checkpoint write resumes with 2 ranks to the same end. gradClip with 2 ranks
  * clips the averaged gradient, and RiGL grows by it (the 1-process results); with syncBatchNorm a
  * ResNet-20 step in BatchNorm's training mode by 2 ranks is the step of 1 process; a batch the
- * ranks cannot split is refused.
+ * ranks cannot split is refused before they start.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -166,10 +166,12 @@ it('syncBatchNorm: a ResNet-20 step by 2 ranks (BatchNorm in training mode) is t
   expect(checkpointDiff(runs.one, runs.local)).toBeGreaterThan(1e-3);
 }, 120_000);
 
-it('a global batch the world size does not divide is refused, naming the field', () => {
+it('a global batch the world size does not divide is refused before any worker starts, naming the flags', () => {
   const runs = path.join(dir, 'refused');
   const odd = train(runs, ['--nproc', '2', '--batch-size', '33']);
-  expect(odd.status).not.toBe(0);
-  expect(odd.stderr).toMatch(/batchSize: the global batch 33 must be a multiple of the world size 2/);
-  for (const d of fs.existsSync(runs) ? fs.readdirSync(runs) : []) expect(fs.existsSync(runPaths(path.join(runs, d)).final)).toBe(false);
+  expect({ status: odd.status, stderr: odd.stderr }).toEqual({
+    status: 1,
+    stderr: 'ERR_CONFIG: Invalid --batch-size for --nproc 2: batchSize: the global batch 33 must be a multiple of the world size 2: pass a --batch-size that 2 divides, or another --nproc\n',
+  });
+  expect(fs.existsSync(runs)).toBe(false);
 }, 60_000);

@@ -21,12 +21,20 @@ describe('examples/fashion-mnist.ts (the main job)', () => {
   writeIdxSet(path.join(dir, 'data'), fashionImages(200), true);
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const run = () => spawnSync(process.execPath, ['--import', TSX, EXAMPLE, '--runs-dir', runsDir], {
+  const run = (args: string[] = []) => spawnSync(process.execPath, ['--import', TSX, EXAMPLE, '--runs-dir', runsDir, ...args], {
     cwd: REPO,
     encoding: 'utf8',
     env: { ...process.env, SIGNIN_TORCH_FASHION_MNIST_ROOT: path.join(dir, 'data'), SIGNIN_MAIN_EPOCHS: '2', SIGNIN_MAIN_TRAIN_BATCHES: '1', SIGNIN_TORCH_LOG_LEVEL: 'warn' },
     timeout: 280_000,
   });
+
+  test('--parallel takes 2 or 1, as its help says', () => {
+    for (const bad of ['3', '0', 'two']) {
+      const r = run(['--parallel', bad]);
+      expect({ bad, status: r.status, stderr: r.stderr.split('\n')[0] }).toEqual({ bad, status: 1, stderr: `error: option '--parallel <n>' argument '${bad}' is invalid. --parallel: expected 2 or 1, got '${bad}'` });
+    }
+    expect(fs.existsSync(runsDir)).toBe(false);
+  }, 120_000);
 
   test('table from the run directories, paired configs, idempotent', () => {
     const first = run();

@@ -27,6 +27,13 @@ describe('logger', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  it('a SIGNIN_TORCH_LOG_LEVEL that is no level is an ERR_INVALID_ARG listing the levels', () => {
+    const script = `const { logger } = require(${JSON.stringify(LOGGER)});\ntry { logger(); } catch (e) { process.stdout.write(e.code + ': ' + e.message); }`;
+    const r = spawnSync(process.execPath, ['--import', TSX, '-e', script], { encoding: 'utf8', env: { ...process.env, SIGNIN_TORCH_LOG_LEVEL: 'loud' } });
+    expect(r.stdout).toBe("ERR_INVALID_ARG: Expected environment variable SIGNIN_TORCH_LOG_LEVEL to be one of trace, debug, info, warn, error, fatal, silent but it is 'loud'");
+    expect(runScript(`logger().debug('shown'); logger().trace('not shown');`, { SIGNIN_TORCH_LOG_LEVEL: 'debug' }).stderr).toMatch(/^\{"level":20,.*"msg":"shown"\}\n$/);
+  });
+
   it('writes JSON lines to stderr and nothing to stdout', () => {
     const r = runScript(`logger().warn({ model: 'lenet5' }, 'layer collapse'); process.stdout.write('RESULT');`);
     expect(r.stdout).toBe('RESULT');

@@ -57,6 +57,13 @@ describe('IDX datasets (MNIST / Fashion-MNIST format)', () => {
     expect(err).toBeInstanceOf(DatasetError);
     expect((err as DatasetError).code).toBe('ERR_DATASET');
     expect((err as DatasetError).file).toBe(path.join(empty, 'train-images-idx3-ubyte.gz'));
+    // A caller that names root otherwise restates the fix in its own words.
+    const missing = `Missing dataset file ${empty}/train-images-idx3-ubyte.gz (nor ${empty}/train-images-idx3-ubyte)`;
+    const files = 'a folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz), t10k-labels-idx1-ubyte(.gz)';
+    expect((err as DatasetError).message).toBe(`${missing}: pass root, ${files}`);
+    expect((err as DatasetError).messageNaming('--data-root')).toBe(`${missing}: pass --data-root, ${files}`);
+    expect(new DatasetError('bad header', 'f').messageNaming('--data-root')).toBe('bad header');
+    expect(() => new DatasetError('x', undefined, { fix: { expected: 3 } as never })).toThrow("Expected { expected: string, install?: string } for options.fix but received");
   });
 
   test('the default Fashion-MNIST location suggests the Debian package', () => {
@@ -64,7 +71,7 @@ describe('IDX datasets (MNIST / Fashion-MNIST format)', () => {
     process.env.SIGNIN_TORCH_FASHION_MNIST_ROOT = empty;
     try {
       expect(() => fashionMnist()).toThrow(
-        `Missing dataset file ${empty}/train-images-idx3-ubyte.gz (nor ${empty}/train-images-idx3-ubyte): install it with "sudo apt-get install -y dataset-fashion-mnist" or pass root: a folder with the IDX files`,
+        `Missing dataset file ${empty}/train-images-idx3-ubyte.gz (nor ${empty}/train-images-idx3-ubyte): install it with "sudo apt-get install -y dataset-fashion-mnist" or pass root, a folder with the IDX files`,
       );
     } finally {
       delete process.env.SIGNIN_TORCH_FASHION_MNIST_ROOT;

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { formatError, parseAssignment, runCli, trainConfigFromFlags, type CliDeps } from '../../../src/cli';
+import type { LaunchOptions } from '../../../src/distributed/launch';
 import { IssuesError, ToolkitError } from '../../../src/errors';
 import { runDirFor, runPaths } from '../../../src/experiments/paths';
 import { createRunDir, readConfig, writeFinal } from '../../../src/experiments/runs';
@@ -47,6 +48,36 @@ describe('help and usage errors', () => {
     }
   });
 
+  test('train --help gives each config flag the schema\'s default', async () => {
+    const help = (await cli(['train', '--help'])).out;
+    // One entry per option, however the help wraps it.
+    const entries = help.split(/\n(?= {2}-)/).map((e) => e.replace(/\s+/g, ' ').trim());
+    const entry = (flag: string) => entries.find((e) => e.startsWith(`${flag} `) || e.startsWith(`-c, ${flag} `)) ?? `${flag}: not in the help`;
+    const defaults = parseConfig({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1 });
+    const flags: [string, unknown][] = [
+      ['--lr', defaults.optimizer.lr], ['--batch-size', defaults.batchSize], ['--weight-decay', defaults.optimizer.weightDecay],
+      ['--beta', defaults.signin.beta], ['--reset-period', defaults.signin.resetPeriod], ['--seed', defaults.seed],
+      ['--device', defaults.device], ['--threads', defaults.threads], ['--pruner', defaults.pruning.method],
+      ['--sparsity', defaults.pruning.sparsity], ['--signin', defaults.signin.enabled],
+    ];
+    for (const [flag, value] of flags) expect(entry(flag)).toContain(`(default: ${JSON.stringify(value)})`);
+    expect(entry('--no-signin')).toContain('signin.enabled = false');
+  });
+
+  test('--no-signin turns Sign-In off, over a config file; neither flag keeps the file\'s', async () => {
+    const file = path.join(root, 'c.json');
+    fs.writeFileSync(file, JSON.stringify({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1, signin: { enabled: true } }));
+    const enabled = async (args: string[]) => {
+      const calls: [ExperimentConfig, string][] = [];
+      const r = await cli(['train', '--config', file, '--runs-dir', path.join(root, args.join('')), ...args], fakeTrainer(calls));
+      expect(r.code).toBe(0);
+      return calls[0][0].signin.enabled;
+    };
+    expect(await enabled(['--no-signin'])).toBe(false);
+    expect(await enabled([])).toBe(true);
+    expect(await enabled(['--no-signin', '--signin'])).toBe(true);
+  });
+
   test('an unknown command or bad choice exits 1 with one line', async () => {
     const r = await cli(['bogus']);
     expect(r.code).toBe(1);
@@ -86,7 +117,7 @@ describe('train', () => {
       [['--set', 'model.options.depth=7', '--model', 'cifar_resnet'], /^ERR_INVALID_ARG: .*options\.depth/],
       [['--set', 'model.options.widht=2'], /^ERR_INVALID_ARG: Expected names among .* for the option names of model lenet5 but received 'widht'/],
       [['--data-root', path.join(root, 'nowhere')], new RegExp(`^ERR_DATASET: Missing dataset file ${root}/nowhere/train-images-idx3-ubyte\\.gz`)],
-      [['--dataset', 'cifar10', '--model', 'cifar_resnet_20', '--data-root', data], new RegExp(`^ERR_DATASET: Missing dataset file ${data}/data_batch_1\\.bin: pass root`)],
+      [['--dataset', 'cifar10', '--model', 'cifar_resnet_20', '--data-root', data], new RegExp(`^ERR_DATASET: Missing dataset file ${data}/data_batch_1\\.bin: pass --data-root, the folder with data_batch_1\\.bin`)],
     ];
     for (const [args, message] of cases) {
       for (const dry of [['--dry-run'], []]) {
@@ -98,7 +129,12 @@ describe('train', () => {
     }
     fs.rmSync(path.join(data, 't10k-labels-idx1-ubyte'));
     const r = await cli(['train', ...trainArgs, '--data-root', data, '--runs-dir', runs, '--dry-run']);
-    expect(r.err).toBe(`ERR_DATASET: Missing dataset file ${data}/t10k-labels-idx1-ubyte.gz (nor ${data}/t10k-labels-idx1-ubyte): pass root: a folder with the four MNIST IDX files\n`);
+    expect(r.err).toBe(`ERR_DATASET: Missing dataset file ${data}/t10k-labels-idx1-ubyte.gz (nor ${data}/t10k-labels-idx1-ubyte): pass --data-root, a folder with the four MNIST IDX files\n`);
+    // The hint names the flag the command has: train's and prune's --data-root.
+    const noRoot = await cli(['train', '--dataset', 'cifar10', '--model', 'cifar_resnet_20', '--epochs', '1', '--dry-run']);
+    expect(noRoot.err).toMatch(/^ERR_DATASET: CIFAR-10 has no offline copy: pass --data-root, the folder with data_batch_1\.bin .*\n$/);
+    const prune = await cli(['prune', '--model', 'lenet5', '--dataset', 'mnist', '--pruner', 'snip', '--sparsity', '0.5', '--data-root', path.join(root, 'nowhere')]);
+    expect(prune.err.split('\n').slice(-2)).toEqual([expect.stringMatching(new RegExp(`^ERR_DATASET: Missing dataset file ${root}/nowhere/train-images-idx3-ubyte\\.gz .*: pass --data-root, a folder with the four MNIST IDX files$`)), '']);
   });
 
   test('runs the trainer in its run directory; a finished run is skipped', async () => {
@@ -148,6 +184,97 @@ describe('train', () => {
     const r = await cli(['train', ...trainArgs, '--runs-dir', root], deps);
     expect(r.code).toBe(1);
     expect(r.err.split('\n').filter(Boolean).pop()).toBe('ERR_DATASET: cannot find train-images-idx3-ubyte');
+  });
+});
+
+describe('train --nproc', () => {
+  /** The fake trainer, and a launcher that records what it was asked to spawn. */
+  function launching(launches: LaunchOptions[], calls: [ExperimentConfig, string][] = []): CliDeps {
+    return { ...fakeTrainer(calls), launch: async (o) => { launches.push(o); return { exitCode: 0, codes: new Array(o.nproc).fill(0) }; } };
+  }
+
+  test('bad launcher flags are one ERR_INVALID_ARG line naming the flag; nothing is launched or trained', async () => {
+    const cases: [string[], string][] = [
+      [['--nproc', '0'], "Expected --nproc to be an integer in [1, 1024] but received '0'"],
+      [['--nproc', 'abc'], "Expected --nproc to be an integer in [1, 1024] but received 'abc'"],
+      [['--nproc', '-1'], "Expected --nproc to be an integer in [1, 1024] but received '-1'"],
+      [['--nproc', '1.5'], "Expected --nproc to be an integer in [1, 1024] but received '1.5'"],
+      [['--nproc', '2', '--nnodes', '0'], "Expected --nnodes to be an integer in [1, 65535] but received '0'"],
+      [['--nproc', '2', '--master-port', '70000'], "Expected --master-port to be an integer in [1, 65535] but received '70000'"],
+      [['--nproc', '1', '--node-rank', '5'], 'Expected --node-rank to be an integer in [0, 0] (below --nnodes 1) but received 5'],
+      [['--nproc', '2', '--nnodes', '2', '--node-rank', '2'], 'Expected --node-rank to be an integer in [0, 1] (below --nnodes 2) but received 2'],
+      [['--nnodes', '2'], '--nnodes, --node-rank, --master-addr and --master-port apply only with --nproc'],
+    ];
+    for (const [args, message] of cases) {
+      const launches: LaunchOptions[] = [];
+      const calls: [ExperimentConfig, string][] = [];
+      const r = await cli(['train', ...trainArgs, '--runs-dir', root, ...args], launching(launches, calls));
+      expect({ args, code: r.code, err: r.err, launched: launches.length, trained: calls.length }).toEqual({ args, code: 1, err: `ERR_INVALID_ARG: ${message}\n`, launched: 0, trained: 0 });
+    }
+    const bare = await cli(['train', ...trainArgs, '--nproc']);
+    expect(bare.code).toBe(1);
+    expect(bare.err).toMatch(/^error: option '--nproc <n>' argument missing\n/);
+  });
+
+  test('the command itself: a bad --nproc is one line without a stack; --dry-run prints once and spawns nothing', () => {
+    const command = (args: string[]) => spawnSync(process.execPath, ['--import', require.resolve('tsx'), path.join(__dirname, '../../../src/cli.ts'), 'train', ...trainArgs, ...args], { encoding: 'utf8' });
+    const bad = command(['--nproc', '0']);
+    expect({ status: bad.status, stderr: bad.stderr }).toEqual({ status: 1, stderr: "ERR_INVALID_ARG: Expected --nproc to be an integer in [1, 1024] but received '0'\n" });
+    const data = path.join(root, 'data');
+    writeIdxSet(data, fashionImages(4), true);
+    const dry = command(['--data-root', data, '--runs-dir', root, '--nproc', '2', '--dry-run']);
+    expect({ status: dry.status, stderr: dry.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(dry.stdout.split('\n')[0]).toBe(runDirFor(root, parseConfig({ dataset: { name: 'mnist', root: data }, model: { name: 'lenet5' }, epochs: 2 })));
+    expect(dry.stdout.match(/"batchSize"/g)).toHaveLength(1);
+  });
+
+  test('a global batch the world size does not divide is refused before any worker starts, --dry-run too', async () => {
+    const cases: [string[], string][] = [
+      [['--nproc', '3'], 'ERR_CONFIG: Invalid --batch-size for --nproc 3: batchSize: the global batch 128 must be a multiple of the world size 3: pass a --batch-size that 3 divides, or another --nproc\n'],
+      [['--nproc', '2', '--nnodes', '2', '--batch-size', '6'], 'ERR_CONFIG: Invalid --batch-size for --nproc 2 × --nnodes 2: batchSize: the global batch 6 must be a multiple of the world size 4: pass a --batch-size that 4 divides, or another --nproc\n'],
+    ];
+    for (const [args, err] of cases) {
+      for (const dry of [[], ['--dry-run']]) {
+        const launches: LaunchOptions[] = [];
+        const r = await cli(['train', ...trainArgs, '--runs-dir', path.join(root, 'runs'), ...args, ...dry], launching(launches));
+        expect({ args, dry, code: r.code, out: r.out, err: r.err, launched: launches.length }).toEqual({ args, dry, code: 1, out: '', err, launched: 0 });
+        expect(fs.existsSync(path.join(root, 'runs'))).toBe(false);
+      }
+    }
+  });
+
+  test('--dry-run prints the run once and starts no worker', async () => {
+    const launches: LaunchOptions[] = [];
+    const r = await cli(['train', ...trainArgs, '--runs-dir', root, '--nproc', '2', '--dry-run'], launching(launches));
+    expect(r.code).toBe(0);
+    const [dir, ...json] = r.out.split('\n');
+    expect(dir).toBe(runDirFor(root, parseConfig(JSON.parse(json.join('\n')))));
+    expect(r.out.match(/"batchSize"/g)).toHaveLength(1);
+    expect(launches).toEqual([]);
+  });
+
+  test('launches nproc workers re-running this command line; a finished run starts none; a worker trains', async () => {
+    const argv = ['train', ...trainArgs, '--runs-dir', root, '--nproc', '2', '--nnodes', '2', '--node-rank', '1', '--master-addr', '10.0.0.1', '--master-port', '1234'];
+    const launches: LaunchOptions[] = [];
+    const calls: [ExperimentConfig, string][] = [];
+    const r = await cli(argv, launching(launches, calls));
+    expect({ code: r.code, trained: calls.length }).toEqual({ code: 0, trained: 0 });
+    expect(launches).toEqual([{
+      nproc: 2, nnodes: 2, nodeRank: 1, masterAddr: '10.0.0.1', masterPort: 1234, command: process.execPath, args: [...process.execArgv, 'signin-torch', ...argv],
+    }]);
+    const failed = await cli(argv, { ...fakeTrainer(calls), launch: async () => ({ exitCode: 137, codes: [0, 137] }) });
+    expect(failed.code).toBe(137);
+    const previous = process.env.WORLD_SIZE;
+    process.env.WORLD_SIZE = '4';
+    try {
+      const worker = await cli(argv, launching(launches, calls));
+      expect({ code: worker.code, trained: calls.length, launched: launches.length }).toEqual({ code: 0, trained: 1, launched: 1 });
+    } finally {
+      if (previous === undefined) delete process.env.WORLD_SIZE;
+      else process.env.WORLD_SIZE = previous;
+    }
+    const again = await cli(argv, launching(launches, calls));
+    expect({ code: again.code, err: again.err, launched: launches.length }).toEqual({ code: 0, err: `already finished: ${calls[0][1]}\n`, launched: 1 });
   });
 });
 
@@ -374,11 +501,84 @@ describe('prune', () => {
     }
   });
 
+  test('snip scores on pruning.dataSamples examples (--batch-size sets it); the config\'s dataset counts as --dataset', async () => {
+    const data = path.join(root, 'data');
+    writeIdxSet(data, fashionImages(40), false); // 20 training images
+    const batches: number[] = [];
+    const deps: CliDeps = {
+      loadModels: () => ({ createModel: () => ({}) }),
+      loadPruning: () => ({
+        pruneModel: (_m, options) => { batches.push((options as { data: { shape: number[] }[] }).data[0].shape[0]); },
+        maskReport: () => ({ table: 't' }),
+      }),
+    };
+    const prune = (args: string[]) => cli(['prune', '--model', 'lenet5', '--sparsity', '0.9', '--pruner', 'snip', '--data-root', data, ...args], deps);
+    const cases: [string[], number][] = [
+      [['--dataset', 'mnist', '--set', 'pruning.dataSamples=16'], 16],
+      [['--dataset', 'mnist', '--batch-size', '8'], 8],
+      [['--set', 'dataset.name=mnist', '--batch-size', '4'], 4],
+    ];
+    for (const [args, samples] of cases) {
+      const r = await prune(args);
+      expect({ args, code: r.code, err: r.err }).toEqual({ args, code: 0, err: `prune: lenet5 for mnist: input 1x28x28, 10 classes\nprune: snip scores on ${samples} training examples of mnist\n` });
+      expect(batches.pop()).toBe(samples);
+    }
+    for (const bad of ['abc', '0', '2.5']) {
+      const r = await prune(['--dataset', 'mnist', '--batch-size', bad]);
+      expect({ code: r.code, err: r.err }).toEqual({ code: 1, err: `ERR_INVALID_ARG: Expected --batch-size to be a positive integer but received '${bad}'\n` });
+    }
+    expect(batches).toEqual([]);
+  });
+
   test('invalid flags are checked by the config schema', async () => {
     const r = await cli(['prune', '--model', 'x', '--sparsity', '1.5', '--pruner', 'snip', '--distribution', 'erk'], { loadModels: () => { throw new Error('not reached'); } });
     expect(r.code).toBe(1);
     expect(r.err).toBe("ERR_CONFIG: Invalid experiment config from flags (2 issues): pruning.sparsity: Expected a number < 1 but received 1.5 of type number; pruning.distribution: Layer densities apply only with pruning.scope 'layerwise' (the scope here is 'global'); set pruning.scope to 'layerwise' or remove pruning.distribution\n");
   });
+});
+
+describe('directory flags', () => {
+  test('--runs-dir and --out that are files (or under one) are one ERR_INVALID_ARG line naming the flag', async () => {
+    const file = path.join(root, 'f');
+    fs.writeFileSync(file, 'x');
+    const grid = path.join(root, 'grid.json');
+    fs.writeFileSync(grid, JSON.stringify({ base: { dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1 } }));
+    const cases: [string[], string][] = [
+      [['train', ...trainArgs, '--runs-dir', file], `--runs-dir to be a directory but ${file} is a file`],
+      [['train', ...trainArgs, '--runs-dir', path.join(file, 'runs')], `--runs-dir to be a directory but ${path.join(file, 'runs')} is under a file`],
+      [['sweep', '--grid', grid, '--runs-dir', file, '--dry-run'], `--runs-dir to be a directory but ${file} is a file`],
+      [['list', 'runs', '--runs-dir', file], `--runs-dir to be a directory but ${file} is a file`],
+      [['report', '--runs-dir', file], `--runs-dir to be a directory but ${file} is a file`],
+      [['report', '--runs-dir', root, '--out', file], `--out to be a directory but ${file} is a file`],
+    ];
+    const calls: [ExperimentConfig, string][] = [];
+    for (const [args, message] of cases) {
+      const r = await cli(args, fakeTrainer(calls));
+      expect({ args, code: r.code, out: r.out, err: r.err }).toEqual({ args, code: 1, out: '', err: `ERR_INVALID_ARG: Expected ${message}\n` });
+    }
+    expect(calls).toEqual([]);
+    expect(fs.readFileSync(file, 'utf8')).toBe('x');
+  });
+});
+
+test('a bad SIGNIN_TORCH_LOG_LEVEL is one line listing the levels, before any command runs', async () => {
+  const previous = process.env.SIGNIN_TORCH_LOG_LEVEL;
+  process.env.SIGNIN_TORCH_LOG_LEVEL = 'loud';
+  try {
+    const calls: [ExperimentConfig, string][] = [];
+    const runs = path.join(root, 'runs');
+    for (const args of [['train', ...trainArgs, '--runs-dir', runs], ['list', 'datasets']]) {
+      const r = await cli(args, fakeTrainer(calls));
+      expect({ args, code: r.code, out: r.out, err: r.err }).toEqual({
+        args, code: 1, out: '', err: "ERR_INVALID_ARG: Expected environment variable SIGNIN_TORCH_LOG_LEVEL to be one of trace, debug, info, warn, error, fatal, silent but it is 'loud'\n",
+      });
+    }
+    expect({ trained: calls.length, runsDir: fs.existsSync(runs) }).toEqual({ trained: 0, runsDir: false });
+    expect((await cli(['train', '--help'])).code).toBe(0);
+  } finally {
+    if (previous === undefined) delete process.env.SIGNIN_TORCH_LOG_LEVEL;
+    else process.env.SIGNIN_TORCH_LOG_LEVEL = previous;
+  }
 });
 
 describe('helpers', () => {
