@@ -17,6 +17,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { DatasetError } from './data/base';
 import { IssuesError, ToolkitError } from './errors';
 import { logLevelFromEnv } from './logger';
+import { assertUnlocked } from './experiments/lock';
 import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor } from './experiments/paths';
 import { runLabel, writeReport } from './experiments/report';
 import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
@@ -342,6 +343,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
         return;
       }
       checkRunIntact(dir);
+      assertUnlocked(dir);
       if (isFinished(dir)) {
         io.err(`already finished: ${dir}\n`);
         return;
@@ -373,14 +375,32 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
         const rows = [['#', 'status', 'run', ...keys]];
         // Another sweep process may be training some of these runs right now: say so, with its pid.
         const states = plan.map((p) => (p.status === 'finished' ? undefined : runState(p.runDir)));
+        // The checks `sweep` makes before creating each run directory, so that a dry run says
+        // which runs would be refused (a missing dataset, a model option the data contradicts).
+        const trainer = loadTrainer();
+        const refusals = plan.map((p) => {
+          if (p.status === 'finished') return undefined;
+          try {
+            trainer.checkRunnable?.(p.config, flags.runsDir);
+            return undefined;
+          } catch (e) {
+            return formatError(e);
+          }
+        });
         const label = (status: string, i: number): string => {
           const s = states[i];
-          return s?.state === 'running' ? `running (pid ${s.holder?.pid})` : status;
+          if (s?.state === 'running') return `running (pid ${s.holder?.pid})`;
+          return refusals[i] ? 'refused' : status;
         };
         plan.forEach((p, i) => rows.push([String(i + 1), label(p.status, i), path.basename(p.runDir), ...keys.map((k) => JSON.stringify(runs[i].point[k]) ?? '')]));
         const todo = plan.filter((p) => p.status !== 'finished').length;
         const running = states.filter((s) => s?.state === 'running').length;
         io.out(`${pad(rows)}${plan.length} runs: ${plan.length - todo} finished, ${todo} to run${running ? ` (${running} running now)` : ''} (runs dir ${flags.runsDir})\n`);
+        const refused = refusals.flatMap((r, i) => (r ? [`run ${i + 1}: ${r}`] : []));
+        if (refused.length > 0) {
+          io.err(`${refused.length} run(s) would be refused:\n${refused.join('\n')}\n`);
+          throw new ExitCode(1);
+        }
         return;
       }
       const processes = flags.processes;

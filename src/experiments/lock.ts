@@ -72,6 +72,16 @@ function justCreated(file: string): boolean {
   }
 }
 
+function lockedError(runDir: string, holder: LockHolder): ToolkitError {
+  return new ToolkitError('ERR_RUN_LOCKED', `Run directory ${runDir} is being trained by process ${holder.pid} on ${holder.host} (since ${holder.startedAt}): wait for it to finish or stop it; ${runPaths(runDir).lock} holds the lock`);
+}
+
+/** Throws acquireRunLock's ERR_RUN_LOCKED when a live process holds the lock (a check before announcing a run). */
+export function assertUnlocked(runDir: string): void {
+  const holder = readLock(runDir);
+  if (holder && holderAlive(holder)) throw lockedError(runDir, holder);
+}
+
 /** Takes the run directory's lock, or throws ERR_RUN_LOCKED naming the live process that holds it. */
 export function acquireRunLock(runDir: string): RunLock {
   const file = runPaths(runDir).lock;
@@ -91,9 +101,7 @@ export function acquireRunLock(runDir: string): RunLock {
     if (!other && justCreated(file)) {
       throw new ToolkitError('ERR_RUN_LOCKED', `Run directory ${runDir}: another process is taking the lock ${file} right now`);
     }
-    if (other && holderAlive(other)) {
-      throw new ToolkitError('ERR_RUN_LOCKED', `Run directory ${runDir} is being trained by process ${other.pid} on ${other.host} (since ${other.startedAt}): wait for it to finish or stop it; ${file} holds the lock`);
-    }
+    if (other && holderAlive(other)) throw lockedError(runDir, other);
     fs.rmSync(file, { force: true }); // its process is gone: take it over
   }
   throw new ToolkitError('ERR_RUN_LOCKED', `Run directory ${runDir}: another process took the lock ${file} at the same time`);

@@ -179,6 +179,19 @@ describe('train', () => {
     expect(parseConfig.bind(null, JSON.parse('{"__proto__": {"x": 1}, "dataset": {"name": "mnist"}, "model": {"name": "lenet5"}}'))).toThrow("__proto__: '__proto__' is not allowed as a key");
   });
 
+  test('a run another live process is training is refused before anything is announced or trained', async () => {
+    const data = path.join(root, 'data');
+    writeIdxSet(data, fashionImages(4), true);
+    const args = ['train', ...trainArgs, '--data-root', data, '--runs-dir', root];
+    const dir = (await cli([...args, '--dry-run'])).out.split('\n')[0];
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(runPaths(dir).lock, JSON.stringify({ pid: process.pid, host: os.hostname(), startedAt: 'then' }));
+    const calls: [ExperimentConfig, string][] = [];
+    const r = await cli(args, fakeTrainer(calls));
+    expect({ code: r.code, err: r.err }).toEqual({ code: 1, err: `ERR_RUN_LOCKED: Run directory ${dir} is being trained by process ${process.pid} on ${os.hostname()} (since then): wait for it to finish or stop it; ${runPaths(dir).lock} holds the lock\n` });
+    expect(calls).toHaveLength(0);
+  });
+
   test('a trainer error is one line with its code', async () => {
     const deps: CliDeps = { loadTrainer: () => ({ trainFromConfig: async () => { throw new ToolkitError('ERR_DATASET', 'cannot find train-images-idx3-ubyte'); } }) };
     const r = await cli(['train', ...trainArgs, '--runs-dir', root], deps);
@@ -281,8 +294,10 @@ describe('train --nproc', () => {
 describe('sweep', () => {
   const writeGrid = (): string => {
     const file = path.join(root, 'grid.json');
+    const data = path.join(root, 'data');
+    writeIdxSet(data, fashionImages(4), true);
     fs.writeFileSync(file, JSON.stringify({
-      base: { dataset: { name: 'mnist' }, model: { name: 'lenet5' }, pruning: { method: 'random' }, epochs: 1 },
+      base: { dataset: { name: 'mnist', root: data }, model: { name: 'lenet5' }, pruning: { method: 'random' }, epochs: 1 },
       grid: { 'pruning.sparsity': [0.9, 0.95], 'signin.enabled': [false, true] },
       seeds: [0, 1],
     }));
@@ -319,6 +334,20 @@ describe('sweep', () => {
     expect(lines[1]).toMatch(new RegExp(`^1\\s+running \\(pid ${process.pid}\\)\\s+${path.basename(dirs[0])}\\s`));
     expect(lines[2]).toMatch(/^2\s+new\s+train_/);
     expect(lines[9]).toBe(`8 runs: 0 finished, 8 to run (1 running now) (runs dir ${runs})`);
+  });
+
+  test('--dry-run names the runs the checks before training would refuse, and exits 1', async () => {
+    const file = path.join(root, 'grid.json');
+    fs.writeFileSync(file, JSON.stringify({
+      base: { dataset: { name: 'mnist', root: path.join(root, 'nowhere') }, model: { name: 'lenet5' }, pruning: { method: 'random' }, epochs: 1 },
+      grid: { 'pruning.sparsity': [0.9] },
+    }));
+    const runs = path.join(root, 'runs');
+    const dry = await cli(['sweep', '--grid', file, '--runs-dir', runs, '--dry-run']);
+    expect(dry.code).toBe(1);
+    expect(dry.out.split('\n')[1]).toMatch(/^1\s+refused\s+train_/);
+    expect(dry.err).toMatch(/^1 run\(s\) would be refused:\nrun 1: ERR_DATASET: .*nowhere/);
+    expect(fs.existsSync(runs)).toBe(false);
   });
 
   test('runs in-process with the trainer, then skips finished runs', async () => {
