@@ -9,19 +9,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import pino from 'pino';
 import { setLogger } from '../../../src';
-import { runCli } from '../../../src/cli';
 import { createRunDir, parseConfig } from '../../../src/experiments';
 import { checkRunnable, trainFromConfig } from '../../../src/experiments/runner';
 import { cuda, getRngState } from '../../../src/tensor/runtime';
 import { fashionImages, tmpDir, writeIdxSet } from '../../helpers/data-fixtures';
 import { errorOf } from '../../helpers/error-of';
+import { cli } from '../../helpers/cli';
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(['node', 'signin-torch', ...args], { out: (t) => { out += t; }, err: (t) => { err += t; } });
-  return { code, out, err };
-}
 
 const dir = tmpDir('check-runnable-');
 const data = path.join(dir, 'data');

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { formatError, parseAssignment, runCli, trainConfigFromFlags, type CliDeps } from '../../../src/cli';
+import { formatError, parseAssignment, trainConfigFromFlags, type CliDeps } from '../../../src/cli';
 import type { LaunchOptions } from '../../../src/distributed/launch';
 import { IssuesError, ToolkitError } from '../../../src/errors';
 import { runDirFor, runPaths } from '../../../src/experiments/paths';
@@ -10,13 +10,8 @@ import { createRunDir, readConfig, writeFinal } from '../../../src/experiments/r
 import { parseConfig, type ExperimentConfig } from '../../../src/experiments/schema';
 import { fashionImages, writeIdxSet } from '../../helpers/data-fixtures';
 import { fakeRun, removeDir, tempDir } from './fixtures';
+import { cli } from '../../helpers/cli';
 
-async function cli(args: string[], deps: CliDeps = {}): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(['node', 'signin-torch', ...args], { out: (t) => { out += t; }, err: (t) => { err += t; } }, deps);
-  return { code, out, err };
-}
 
 let root: string;
 beforeEach(() => { root = tempDir('cli'); });

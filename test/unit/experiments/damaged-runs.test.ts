@@ -5,18 +5,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runCli, type CliDeps } from '../../../src/cli';
+import type { CliDeps } from '../../../src/cli';
 import { runPaths } from '../../../src/experiments/paths';
 import { readRun, runStatus } from '../../../src/experiments/run-scan';
 import { runSweep } from '../../../src/experiments/sweep';
 import { fakeRun, removeDir, tempDir } from './fixtures';
+import { cli } from '../../helpers/cli';
 
-async function cli(args: string[], deps: CliDeps = {}): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(['node', 'signin-torch', ...args], { out: (t) => { out += t; }, err: (t) => { err += t; } }, deps);
-  return { code, out, err };
-}
 
 let root: string;
 beforeEach(() => { root = tempDir('damaged'); });
