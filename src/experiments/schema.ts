@@ -309,9 +309,9 @@ function quoteList(values: readonly unknown[]): string {
 }
 
 /** The object schema found at a path (through defaults/optionals), to list valid keys. */
-function shapeKeysAt(path: readonly PropertyKey[]): string[] | undefined {
+function shapeKeysAt(root: z.ZodType, path: readonly PropertyKey[]): string[] | undefined {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  let s: any = ExperimentConfig;
+  let s: any = root;
   const unwrap = (x: any): any => {
     while (x?._zod?.def?.innerType || x?._zod?.def?.in) x = x._zod.def.innerType ?? x._zod.def.in;
     return x;
@@ -352,8 +352,11 @@ function bound(kind: 'min' | 'max', value: unknown, inclusive: boolean | undefin
   return inclusive ? `<= ${String(value)}` : `< ${String(value)}`;
 }
 
-/** One zod issue → our issues (an unrecognized_keys issue becomes one issue per key). */
-function toIssues(iss: z.core.$ZodIssue): Issue[] {
+/**
+ * One zod issue of a value parsed by `root` → our issues (an unrecognized_keys issue becomes one
+ * issue per key, with the closest valid key as a hint). Sweep files use it too.
+ */
+export function toIssues(iss: z.core.$ZodIssue, root: z.ZodType = ExperimentConfig): Issue[] {
   const input = (iss as { input?: unknown }).input;
   const got = describeValue(input);
   switch (iss.code) {
@@ -381,7 +384,7 @@ function toIssues(iss: z.core.$ZodIssue): Issue[] {
       return [{ code: iss.code, path: formatPath(iss.path), message: `Expected ${what} but received ${got}` }];
     }
     case 'unrecognized_keys': {
-      const valid = shapeKeysAt(iss.path) ?? [];
+      const valid = shapeKeysAt(root, iss.path) ?? [];
       return iss.keys.map((k) => {
         const hint = closest(k, valid);
         return {
@@ -510,7 +513,7 @@ export function safeParseConfig(input: unknown): SafeParseResult {
   const unsafe = unsafeKeyIssues(input);
   if (unsafe.length) return { success: false, issues: unsafe };
   const res = ExperimentConfig.safeParse(input, { reportInput: true });
-  const issues = res.success ? [] : res.error.issues.flatMap(toIssues);
+  const issues = res.success ? [] : res.error.issues.flatMap((i) => toIssues(i));
   if (isObj(input)) issues.push(...crossFieldIssues(input));
   if (issues.length > 0 || !res.success) return { success: false, issues };
   return { success: true, data: res.data };

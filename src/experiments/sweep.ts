@@ -25,7 +25,7 @@ import type { LockHolder } from './lock';
 import { DEFAULT_RUN_PREFIX, runDirFor, runPaths } from './paths';
 import { createRunDir, isFinished, resolveTransfer } from './runs';
 import { checkRunIntact, runState, runStatus, type RunStatus } from './run-scan';
-import { configArg, configError, DEFAULTS, formatPath, safeParseConfig, setDotted, type ExperimentConfig } from './schema';
+import { configArg, configError, DEFAULTS, formatPath, safeParseConfig, setDotted, toIssues, type ExperimentConfig } from './schema';
 import { func, int, list, obj, str } from '../validate';
 
 const DOTTED = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
@@ -74,9 +74,9 @@ function sweepIssues(issues: readonly z.core.$ZodIssue[], gridIsList: boolean, p
   return issues.flatMap((i) => {
     const full = [...prefix, ...i.path];
     if (i.code === 'invalid_key') return sweepIssues(i.issues, gridIsList, full);
-    let p = formatPath(full);
-    if (!gridIsList) p = p.replace(/^grid\[0\]/, 'grid');
-    return [{ code: i.code, path: p, message: i.message }];
+    return toIssues({ ...i, path: full } as z.core.$ZodIssue, SweepSpec).map((issue) => ({
+      ...issue, path: gridIsList ? issue.path : issue.path.replace(/^grid\[0\]/, 'grid'),
+    }));
   });
 }
 
@@ -84,7 +84,7 @@ function sweepIssues(issues: readonly z.core.$ZodIssue[], gridIsList: boolean, p
 export function parseSweepSpec(input: unknown, source?: string): SweepSpec {
   if (source !== undefined) str('source', source);
   const gridIsList = Array.isArray((input as { grid?: unknown } | null)?.grid);
-  const res = SweepSpec.safeParse(input);
+  const res = SweepSpec.safeParse(input, { reportInput: true });
   if (!res.success) throw sweepError(sweepIssues(res.error.issues, gridIsList), source);
   const issues: Issue[] = res.data.grid.flatMap((g, i) => (Object.keys(g).includes('seed')
     ? [{ code: 'custom', path: gridIsList ? `grid[${i}].seed` : 'grid.seed', message: 'Use the top-level "seeds" list instead of a grid over seed' }] : []));

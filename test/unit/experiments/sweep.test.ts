@@ -59,6 +59,12 @@ describe('expansion', () => {
     expect(() => parseSweepSpec({ base, grid: { 'bad path!': [1] } })).toThrow(/dotted config path/);
     expect(() => parseSweepSpec({ base, grid: { seed: [1, 2] } })).toThrow(/grid\.seed: Use the top-level "seeds" list/);
     expect(parseSweepSpec({ base }).seeds).toEqual([0]);
+    // Worded like config errors: the closest valid key, the value received.
+    expect(() => parseSweepSpec({ base, grids: {}, seeds: [] })).toThrow([
+      'Invalid sweep (2 issues):',
+      '\tseeds: Expected an array with length >= 1 but received an array of length 0',
+      "\tgrids: Unknown key (did you mean 'grid'?); valid keys: name, description, prefix, base, grid, seeds",
+    ].join('\n'));
   });
 
   test("without seeds, base.seed is the sweep's seed; with both, the sweep is refused", () => {
