@@ -18,7 +18,7 @@ import { DatasetError } from './data/base';
 import { IssuesError, ToolkitError } from './errors';
 import { logLevelFromEnv } from './logger';
 import { assertUnlocked } from './experiments/lock';
-import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor } from './experiments/paths';
+import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor, runPaths } from './experiments/paths';
 import { runLabel, writeReport } from './experiments/report';
 import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
 import { createRunDir, isFinished, resolveTransfer } from './experiments/runs';
@@ -161,6 +161,13 @@ function directoryFlag(flag: string): (v: string) => string {
     if (stat && !stat.isDirectory()) throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be a directory but ${v} is a file`);
     return v;
   };
+}
+
+/** A run directory given where the folder of run directories is expected: a report of it would be empty. */
+function notARunDirectory(flag: string, dir: string): void {
+  if (fs.existsSync(runPaths(dir).config)) {
+    throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be the folder that holds run directories but ${dir} is a run directory (it has config.json): pass ${path.dirname(path.resolve(dir))}`);
+  }
 }
 
 function readJsonFile(file: string, what: string): Record<string, unknown> {
@@ -439,7 +446,8 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--include-unfinished', 'plot curves of unfinished runs too')
     .option('--save-records', "also copy each finished run's config.json, metrics.jsonl and final.json (no checkpoints) into <out>/runs: `report --runs-dir <out>/runs` then regenerates the report without the run directories")
     .action(async (flags: { runsDir: string; out?: string; plots: boolean; includeUnfinished?: boolean; saveRecords?: boolean }) => {
-      const out = flags.out ?? path.join(flags.runsDir, 'report');
+      notARunDirectory('--runs-dir', flags.runsDir);
+      const out = flags.out ?? directoryFlag('--out (default: <runs-dir>/report)')(path.join(flags.runsDir, 'report'));
       const res = await writeReport(flags.runsDir, out, { plots: flags.plots, includeUnfinished: flags.includeUnfinished, saveRecords: flags.saveRecords });
       io.out(res.markdown.endsWith('\n') ? res.markdown : `${res.markdown}\n`);
       for (const c of res.corrupt) io.err(`corrupt run ${c.dir}: ${c.problems.join('; ')}\n`);
@@ -460,6 +468,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       if (!fs.existsSync(flags.runsDir)) {
         throw new ToolkitError('ERR_INVALID_ARG', `Runs directory ${flags.runsDir} does not exist: pass --runs-dir, the folder that holds the run directories`);
       }
+      notARunDirectory('--runs-dir', flags.runsDir);
       const { runs, corrupt } = scanRuns(flags.runsDir);
       const rows = runs.map((r) => {
         const { state, holder } = runState(r.dir);

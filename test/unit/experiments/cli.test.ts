@@ -583,6 +583,22 @@ describe('directory flags', () => {
     expect(calls).toEqual([]);
     expect(fs.readFileSync(file, 'utf8')).toBe('x');
   });
+
+  test('report and list runs refuse a run directory given as --runs-dir, and report a file where its default --out goes', async () => {
+    const runs = path.join(root, 'runs');
+    const { dir } = fakeRun(runs, { sparsity: 0.9, signin: false, seed: 0, final: 0.8 });
+    for (const args of [['report', '--runs-dir', dir], ['list', 'runs', '--runs-dir', dir]]) {
+      const r = await cli(args);
+      expect({ args, code: r.code, err: r.err }).toEqual({
+        args, code: 1,
+        err: `ERR_INVALID_ARG: Expected --runs-dir to be the folder that holds run directories but ${dir} is a run directory (it has config.json): pass ${runs}\n`,
+      });
+    }
+    expect(fs.existsSync(path.join(dir, 'report'))).toBe(false);
+    fs.writeFileSync(path.join(runs, 'report'), 'x');
+    const r = await cli(['report', '--runs-dir', runs]);
+    expect({ code: r.code, err: r.err }).toEqual({ code: 1, err: `ERR_INVALID_ARG: Expected --out (default: <runs-dir>/report) to be a directory but ${path.join(runs, 'report')} is a file\n` });
+  });
 });
 
 test('a bad SIGNIN_TORCH_LOG_LEVEL is one line listing the levels, before any command runs', async () => {
