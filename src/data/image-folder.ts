@@ -69,6 +69,11 @@ function listDir(dir: string): fs.Dirent[] {
   }
 }
 
+/** The class folders of an ImageFolder root, in label order (torchvision's: sorted by name). */
+export function classFolders(dir: string): string[] {
+  return listDir(dir).filter((d) => isDir(dir, d)).map((d) => d.name).sort(byCodePoint);
+}
+
 function isDir(dir: string, d: fs.Dirent): boolean {
   if (d.isDirectory()) return true;
   if (!d.isSymbolicLink()) return false;
@@ -233,7 +238,7 @@ export class ImageFolder implements Dataset {
       this.maxPixels = maxPixels;
       if (opts.libjpeg !== undefined && typeof opts.libjpeg !== 'boolean') throw new InvalidArgumentError('libjpeg', 'boolean', opts.libjpeg);
       this.libjpeg = opts.libjpeg ?? true;
-      const classes = listDir(this.dir).filter((d) => isDir(this.dir, d)).map((d) => d.name).sort(byCodePoint);
+      const classes = classFolders(this.dir);
       if (classes.length === 0) throw new DatasetError(`Couldn't find any class folder in ${this.dir}: expected ${this.dir}/<class>/<image>`, this.dir);
       const rel: string[] = [];
       const labels: number[] = [];

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { checkDatasetFiles, createDataset, DataLoader, type Dataset } from '../data';
+import { classFolders } from '../data/image-folder';
 import { removeStaleTemps } from '../atomic';
 import { logger, runLogger } from '../logger';
 import { dataParallelFromEnv, rankPlacement, type DataParallelContext } from '../distributed/data-parallel';
@@ -139,10 +140,23 @@ function datasetIssues(config: ExperimentConfig): Issue[] {
   return (Object.keys(DATASET_FIELDS) as (keyof typeof DATASET_FIELDS)[]).flatMap((k) => {
     const got = config.model.options[k];
     if (got === undefined || got === want[k]) return [];
+    if (k === 'numClasses' && name === 'imagenet') return imageFolderClassIssues(config, got);
     const of = k !== 'inputSize' || name !== 'imagenet' ? `${DATASET_FIELDS[k]} of dataset '${name}'`
       : imageSize !== undefined ? 'dataset.imageSize' : `the crop size of dataset '${name}'; set dataset.imageSize to train at another size`;
     return [{ code: 'dataset_mismatch', path: `model.options.${k}`, message: `Expected ${want[k]} (${of}) or no value but received ${describeValue(got)}` }];
   });
+}
+
+/**
+ * ImageNet is read as an ImageFolder, whose labels are its class folders: a subset (Imagenette,
+ * ImageNet-100) has fewer than 1000, and a model with at least that many outputs trains on it.
+ */
+function imageFolderClassIssues(config: ExperimentConfig, got: unknown): Issue[] {
+  const train = path.join(config.dataset.root ?? '', 'train');
+  if (config.dataset.root === undefined || !fs.existsSync(train)) return []; // the dataset check names the missing folder
+  const classes = classFolders(train).length;
+  if (typeof got === 'number' && got >= classes) return [];
+  return [{ code: 'dataset_mismatch', path: 'model.options.numClasses', message: `Expected at least ${classes} (the class folders of ${train}) or no value but received ${describeValue(got)}` }];
 }
 
 /** A CUDA device this libtorch does not have: libtorch's own errors come late, and as a page of dispatcher keys. */

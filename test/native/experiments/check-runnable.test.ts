@@ -87,6 +87,15 @@ test('trainFromConfig refuses what needs no model or data before it looks at the
   await expect(trainFromConfig(imagenet({ imageSize: 160 }), path.join(dir, 'no-run'))).rejects.toThrow(/for runDir/);
 });
 
+test('ImageNet\'s classes are its class folders: a subset with fewer than 1000 takes a model with at least that many outputs', async () => {
+  const root = path.join(dir, 'imagenet-subset');
+  for (const c of ['n01', 'n02', 'n03']) fs.mkdirSync(path.join(root, 'train', c), { recursive: true });
+  const config = (numClasses: number) => parseConfig({ dataset: { name: 'imagenet', root }, model: { name: 'resnet18', options: { numClasses } }, epochs: 1 });
+  const run = path.join(dir, 'no-run');
+  await expect(trainFromConfig(config(2), run)).rejects.toThrow(`model.options.numClasses: Expected at least 3 (the class folders of ${path.join(root, 'train')}) or no value but received 2`);
+  for (const n of [3, 10]) await expect(trainFromConfig(config(n), run)).rejects.toThrow(/for runDir/);
+});
+
 describe('a transfer source whose masked layers are not the model\'s', () => {
   let source = '';
   beforeAll(async () => {
