@@ -22,7 +22,7 @@ import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor, runPaths } from './exp
 import { runLabel, writeReport } from './experiments/report';
 import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
 import { createRunDir, isFinished, resolveTransfer } from './experiments/runs';
-import { checkRunIntact, runState, scanRuns } from './experiments/run-scan';
+import { checkRunIntact, liveHolder, runState, scanRuns } from './experiments/run-scan';
 import {
   DATASET_NAMES, datasetInfo, DEFAULTS, DISTRIBUTIONS, getDotted, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
 } from './experiments/schema';
@@ -381,7 +381,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
         const keys = [...new Set(runs.flatMap((r) => Object.keys(r.point)))];
         const rows = [['#', 'status', 'run', ...keys]];
         // Another sweep process may be training some of these runs right now: say so, with its pid.
-        const states = plan.map((p) => (p.status === 'finished' ? undefined : runState(p.runDir)));
+        const holders = plan.map((p) => (p.status === 'finished' ? undefined : liveHolder(p.runDir)));
         // The checks `sweep` makes before creating each run directory, so that a dry run says
         // which runs would be refused (a missing dataset, a model option the data contradicts).
         const trainer = loadTrainer();
@@ -395,13 +395,13 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
           }
         });
         const label = (status: string, i: number): string => {
-          const s = states[i];
-          if (s?.state === 'running') return `running (pid ${s.holder?.pid})`;
+          const holder = holders[i];
+          if (holder) return `running (pid ${holder.pid})`;
           return refusals[i] ? 'refused' : status;
         };
         plan.forEach((p, i) => rows.push([String(i + 1), label(p.status, i), path.basename(p.runDir), ...keys.map((k) => JSON.stringify(runs[i].point[k]) ?? '')]));
         const todo = plan.filter((p) => p.status !== 'finished').length;
-        const running = states.filter((s) => s?.state === 'running').length;
+        const running = holders.filter(Boolean).length;
         io.out(`${pad(rows)}${plan.length} runs: ${plan.length - todo} finished, ${todo} to run${running ? ` (${running} running now)` : ''} (runs dir ${flags.runsDir})\n`);
         const refused = refusals.flatMap((r, i) => (r ? [`run ${i + 1}: ${r}`] : []));
         if (refused.length > 0) {

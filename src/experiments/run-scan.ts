@@ -5,6 +5,7 @@
  * or trains on, what another calls corrupt.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { IssuesError, type Issue } from '../errors';
 import { logger } from '../logger';
@@ -124,6 +125,18 @@ export function runState(runDir: string): { state: RunState; holder?: LockHolder
   const holder = readLock(runDir);
   if (holder) return holderAlive(holder) ? { state: 'running', holder } : { state: 'failed', holder };
   return { state: statusOfReadable(runDir) === 'started' ? 'failed' : 'new' };
+}
+
+/**
+ * The live process, other than `ownPid` on this host, whose lock says it is training the run: the
+ * one answer to "is another process training this run now?", which a sweep asks before leaving a
+ * run to that process and `sweep --dry-run` before showing it as running. Without `ownPid` this
+ * process counts as another (a dry run trains nothing itself).
+ */
+export function liveHolder(runDir: string, ownPid?: number): LockHolder | undefined {
+  const { state, holder } = runState(runDir);
+  if (state !== 'running' || !holder) return undefined;
+  return holder.host === os.hostname() && holder.pid === ownPid ? undefined : holder;
 }
 
 export interface RunInfo extends RunRecords {

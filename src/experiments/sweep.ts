@@ -15,7 +15,6 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
@@ -24,7 +23,7 @@ import { configHash } from './hash';
 import type { LockHolder } from './lock';
 import { DEFAULT_RUN_PREFIX, runDirFor, runPaths } from './paths';
 import { createRunDir, isFinished, resolveTransfer } from './runs';
-import { checkRunIntact, runState, runStatus, type RunStatus } from './run-scan';
+import { checkRunIntact, liveHolder, runStatus, type RunStatus } from './run-scan';
 import { configArg, configError, DEFAULTS, formatPath, safeParseConfig, setDotted, toIssues, type ExperimentConfig } from './schema';
 import { func, int, list, obj, str } from '../validate';
 
@@ -259,13 +258,6 @@ function tail(file: string, lines = 5): string {
   }
 }
 
-/** The live process, other than `ownPid` on this host, whose lock says it is training the run. */
-function heldElsewhere(runDir: string, ownPid?: number): LockHolder | undefined {
-  const { state, holder } = runState(runDir);
-  if (state !== 'running' || !holder) return undefined;
-  return holder.host === os.hostname() && holder.pid === ownPid ? undefined : holder;
-}
-
 function runChild(cmd: ChildCommand, logFile: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const log = fs.openSync(logFile, 'a');
@@ -306,7 +298,7 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
       result.busy++;
       emit({ type: 'busy', run, holder });
     };
-    const before = heldElsewhere(run.runDir);
+    const before = liveHolder(run.runDir);
     if (before) return leaveTo(before);
     const started = Date.now();
     emit({ type: 'start', run });
@@ -331,7 +323,7 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
     const seconds = (Date.now() - started) / 1000;
     // Another process took the lock between the check above and this run's start (a lock of
     // this process's own is one its trainer failed to release: a failure like any other).
-    const taker = error ? heldElsewhere(run.runDir, process.pid) : undefined;
+    const taker = error ? liveHolder(run.runDir, process.pid) : undefined;
     if (taker) {
       leaveTo(taker);
     } else if (error) {

@@ -6,6 +6,7 @@ import { formatError, parseAssignment, trainConfigFromFlags, type CliDeps } from
 import type { LaunchOptions } from '../../../src/distributed/launch';
 import { IssuesError, ToolkitError } from '../../../src/errors';
 import { runDirFor, runPaths } from '../../../src/experiments/paths';
+import * as runScan from '../../../src/experiments/run-scan';
 import { createRunDir, readConfig, writeFinal } from '../../../src/experiments/runs';
 import { parseConfig, type ExperimentConfig } from '../../../src/experiments/schema';
 import { fashionImages, writeIdxSet } from '../../helpers/data-fixtures';
@@ -329,6 +330,24 @@ describe('sweep', () => {
     expect(lines[1]).toMatch(new RegExp(`^1\\s+running \\(pid ${process.pid}\\)\\s+${path.basename(dirs[0])}\\s`));
     expect(lines[2]).toMatch(/^2\s+new\s+train_/);
     expect(lines[9]).toBe(`8 runs: 0 finished, 8 to run (1 running now) (runs dir ${runs})`);
+  });
+
+  test('--dry-run and the sweep itself ask one function (liveHolder) which process trains a run', async () => {
+    const grid = writeGrid();
+    const runs = path.join(root, 'runs');
+    const first = (await cli(['sweep', '--grid', grid, '--runs-dir', runs, '--dry-run'])).out.trim().split('\n');
+    const target = path.join(runs, first[1].split(/\s+/)[2]);
+    const spy = jest.spyOn(runScan, 'liveHolder').mockImplementation((dir) => (dir === target ? { pid: 4242, host: 'elsewhere', startedAt: '' } : undefined));
+    try {
+      const dry = await cli(['sweep', '--grid', grid, '--runs-dir', runs, '--dry-run']);
+      expect(dry.out.split('\n')[1]).toMatch(/^1\s+running \(pid 4242\)\s+train_/);
+      const calls: [ExperimentConfig, string][] = [];
+      const r = await cli(['sweep', '--grid', grid, '--runs-dir', runs], fakeTrainer(calls));
+      expect(r.err).toContain(`[1/8] left to pid 4242 on elsewhere, which is training it: ${path.basename(target)}`);
+      expect(calls.map(([, d]) => d)).not.toContain(target);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   test('--dry-run names the runs the checks before training would refuse, and exits 1', async () => {

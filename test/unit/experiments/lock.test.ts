@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import { acquireRunLock, readLock } from '../../../src/experiments/lock';
 import { runPaths } from '../../../src/experiments/paths';
 import { appendMetrics, writeFinal } from '../../../src/experiments/runs';
-import { runState } from '../../../src/experiments/run-scan';
+import { liveHolder, runState } from '../../../src/experiments/run-scan';
 import { removeDir, tempDir } from './fixtures';
 
 let dir: string;
@@ -73,5 +73,21 @@ describe('runState', () => {
     expect(runState(dir)).toMatchObject({ state: 'failed', holder: { pid } });
     writeFinal(dir, { epoch: 1, step: 5, testAcc: 0.5 });
     expect(runState(dir)).toEqual({ state: 'finished' });
+  });
+});
+
+describe('liveHolder: is another process training the run now?', () => {
+  test('a live holder other than ownPid on this host; none for a dead holder, no lock or a finished run', () => {
+    expect(liveHolder(dir)).toBeUndefined();
+    writeLock(deadPid());
+    expect(liveHolder(dir)).toBeUndefined();
+    writeLock(process.pid);
+    expect(liveHolder(dir)).toMatchObject({ pid: process.pid, host: os.hostname() });
+    expect(liveHolder(dir, process.pid)).toBeUndefined();
+    // The same pid on another host is another process (assumed alive: it cannot be asked).
+    writeLock(process.pid, 'elsewhere');
+    expect(liveHolder(dir, process.pid)).toMatchObject({ pid: process.pid, host: 'elsewhere' });
+    writeFinal(dir, { epoch: 1, step: 1, testAcc: 0.5 });
+    expect(liveHolder(dir)).toBeUndefined();
   });
 });
