@@ -379,31 +379,37 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       if (flags.dryRun) {
         const plan = planSweep(configs, flags.runsDir, prefix);
         const keys = [...new Set(runs.flatMap((r) => Object.keys(r.point)))];
-        const rows = [['#', 'status', 'run', ...keys]];
-        // Another sweep process may be training some of these runs right now: say so, with its pid.
-        const holders = plan.map((p) => (p.status === 'finished' ? undefined : liveHolder(p.runDir)));
-        // The checks `sweep` makes before creating each run directory, so that a dry run says
-        // which runs would be refused (a missing dataset, a model option the data contradicts).
         const trainer = loadTrainer();
-        const refusals = plan.map((p) => {
-          if (p.status === 'finished') return undefined;
+        // What `sweep` would do with each run, asked in its order (runSweep): a finished run is
+        // skipped, a run that a live process (another sweep) trains is left to it, then come the
+        // checks before the run directory is made (a missing dataset, a model option the data
+        // contradicts) and the damaged-run test. A run either refuses is not one to run.
+        const fates = plan.map((p): { label: string; refusal?: string } => {
+          if (p.status === 'finished') return { label: p.status };
+          const holder = liveHolder(p.runDir);
+          if (holder) return { label: `running (pid ${holder.pid})` };
           try {
             trainer.checkRunnable?.(p.config, flags.runsDir);
-            return undefined;
           } catch (e) {
-            return formatError(e);
+            return { label: 'refused', refusal: formatError(e) };
           }
+          try {
+            checkRunIntact(p.runDir);
+          } catch (e) {
+            return { label: 'corrupt', refusal: formatError(e) };
+          }
+          return { label: p.status };
         });
-        const label = (status: string, i: number): string => {
-          const holder = holders[i];
-          if (holder) return `running (pid ${holder.pid})`;
-          return refusals[i] ? 'refused' : status;
-        };
-        plan.forEach((p, i) => rows.push([String(i + 1), label(p.status, i), path.basename(p.runDir), ...keys.map((k) => JSON.stringify(runs[i].point[k]) ?? '')]));
-        const todo = plan.filter((p) => p.status !== 'finished').length;
-        const running = holders.filter(Boolean).length;
-        io.out(`${pad(rows)}${plan.length} runs: ${plan.length - todo} finished, ${todo} to run${running ? ` (${running} running now)` : ''} (runs dir ${flags.runsDir})\n`);
-        const refused = refusals.flatMap((r, i) => (r ? [`run ${i + 1}: ${r}`] : []));
+        const rows = [['#', 'status', 'run', ...keys], ...plan.map((p, i) => [
+          String(i + 1), fates[i].label, path.basename(p.runDir), ...keys.map((k) => JSON.stringify(runs[i].point[k]) ?? ''),
+        ])];
+        const n = (label: string) => fates.filter((f) => f.label === label).length;
+        const running = fates.filter((f) => f.label.startsWith('running')).length;
+        const todo = plan.length - n('finished') - n('refused') - n('corrupt');
+        const tail = `${running ? ` (${running} running now)` : ''}${n('refused') ? `, ${n('refused')} refused` : ''}${n('corrupt') ? `, ${n('corrupt')} corrupt` : ''}`;
+        io.out(`${pad(rows)}${plan.length} runs: ${n('finished')} finished, ${todo} to run${tail} (runs dir ${flags.runsDir})\n`);
+        // Exit 1 as the sweep would: it fails each of these runs (a damaged one too, with its fix).
+        const refused = fates.flatMap((f, i) => (f.refusal ? [`run ${i + 1}: ${f.refusal}`] : []));
         if (refused.length > 0) {
           io.err(`${refused.length} run(s) would be refused:\n${refused.join('\n')}\n`);
           throw new ExitCode(1);

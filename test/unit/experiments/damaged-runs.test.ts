@@ -57,6 +57,16 @@ describe.each([
     expect(train.err).toContain(`: ${line}\n`);
     expect(train.err).not.toContain('already finished');
 
+    // The preview says what the sweep will do: refuse it, with the fix, and exit 1 (not '1 to run').
+    const grid = path.join(root, 'grid.json');
+    fs.writeFileSync(grid, JSON.stringify({ base: { ...config, seed: undefined }, seeds: [config.seed] }));
+    const dry = await cli(['sweep', '--grid', grid, '--runs-dir', root, '--dry-run'], deps);
+    expect(dry.code).toBe(1);
+    expect(dry.out.split('\n')[1]).toMatch(new RegExp(`^1\\s+corrupt\\s+${name}\\s+0$`));
+    expect(dry.out).toContain(`1 runs: 0 finished, 0 to run, 1 corrupt (runs dir ${root})\n`);
+    expect(dry.err).toMatch(new RegExp(`^1 run\\(s\\) would be refused:\nrun 1: ERR_CONFIG: Run directory ${dir} is damaged \\(${remedy}`));
+    expect(dry.err).toContain(`: ${line}\n`);
+
     const sweep = await runSweep([config], { runsDir: root, runOne: async (_c, d) => { trained.push(d); } });
     expect(sweep).toMatchObject({ skipped: 0, succeeded: 0, failed: [{ runDir: dir, error: expect.stringContaining(`ERR_CONFIG: Run directory ${dir} is damaged`) }] });
 
