@@ -3,7 +3,7 @@
  * The `signin-torch` command.
  *
  *   signin-torch train  --config cfg.json [--runs-dir runs] [--set pruning.sparsity=0.9 ...]
- *   signin-torch sweep  --grid sweep.json [--runs-dir runs] [--processes 4] [--dry-run]
+ *   signin-torch sweep  --grid sweep.json [--runs-dir runs] [--data-root dir] [--processes 4] [--dry-run]
  *   signin-torch report [--runs-dir runs] [--out runs/report]
  *   signin-torch list models|pruners|datasets|runs [--runs-dir runs] [--json]
  *   signin-torch prune  --model cifar_resnet_20 --dataset cifar10 --pruner random --sparsity 0.9 [--distribution erk]
@@ -271,14 +271,18 @@ function pad(rows: string[][]): string {
   return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n')}\n`;
 }
 
-/** The action of a command with --data-root: a dataset error's fix names that flag, not the library's `root`. */
+/** A dataset error whose fix names the command's --data-root flag rather than the library's `root`. */
+function namingDataRootFlag(e: unknown): unknown {
+  return e instanceof DatasetError && e.fix ? new DatasetError(e.messageNaming('--data-root'), e.file, { cause: e }) : e;
+}
+
+/** The action of a command with --data-root, its dataset errors restated by namingDataRootFlag. */
 function namingDataRoot<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args) => {
     try {
       await action(...args);
     } catch (e) {
-      if (e instanceof DatasetError && e.fix) throw new DatasetError(e.messageNaming('--data-root'), e.file, { cause: e });
-      throw e;
+      throw namingDataRootFlag(e);
     }
   };
 }
@@ -371,15 +375,25 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .requiredOption('-g, --grid <file>', 'sweep file: { base, grid: { "dotted.path": [values] }, seeds }')
     .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
     .option('-p, --processes <n>', 'child processes (`signin-torch train`) at once; 1 = in this process', numeric, 1)
+    .option('--data-root <dir>', "dataset.root of every run, over the grid file's (not hashed: the run directories stay the same wherever the data is)")
     .option('--dry-run', 'list the runs and their state, run nothing')
-    .action(async (flags: { grid: string; runsDir: string; processes: number | string; dryRun?: boolean }) => {
+    .action(namingDataRoot(async (flags: { grid: string; runsDir: string; processes: number | string; dataRoot?: string; dryRun?: boolean }) => {
       const { spec, runs } = loadSweepFile(flags.grid);
       const prefix = spec.prefix ?? DEFAULT_RUN_PREFIX;
-      const configs = runs.map((r) => r.config);
+      const root = flags.dataRoot;
+      const configs = runs.map((r) => (root === undefined ? r.config : { ...r.config, dataset: { ...r.config.dataset, root } }));
+      const trainer = loadTrainer();
+      // Failures are reported per run (not thrown out of this action), their fix in this command's terms.
+      const check = trainer.checkRunnable && ((config: ExperimentConfig, runsDir: string): void => {
+        try {
+          trainer.checkRunnable!(config, runsDir);
+        } catch (e) {
+          throw namingDataRootFlag(e);
+        }
+      });
       if (flags.dryRun) {
         const plan = planSweep(configs, flags.runsDir, prefix);
         const keys = [...new Set(runs.flatMap((r) => Object.keys(r.point)))];
-        const trainer = loadTrainer();
         // What `sweep` would do with each run, asked in its order (runSweep): a finished run is
         // skipped, a run that a live process (another sweep) trains is left to it, then come the
         // checks before the run directory is made (a missing dataset, a model option the data
@@ -389,7 +403,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
           const holder = liveHolder(p.runDir);
           if (holder) return { label: `running (pid ${holder.pid})` };
           try {
-            trainer.checkRunnable?.(p.config, flags.runsDir);
+            check?.(p.config, flags.runsDir);
           } catch (e) {
             return { label: 'refused', refusal: formatError(e) };
           }
@@ -430,19 +444,18 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
         if (e.type === 'done') io.err(`${tag} done ${name} in ${e.seconds.toFixed(0)} s\n`);
         if (e.type === 'fail') io.err(`${tag} FAILED ${name}: ${e.error}\n`);
       };
-      const trainer = loadTrainer();
-      const result = await runSweep(configs, {
-        runsDir: flags.runsDir,
-        prefix,
-        processes,
-        runOne: processes === 1 ? (c, d) => trainer.trainFromConfig(c, d) : undefined,
-        check: trainer.checkRunnable,
-        onEvent,
-      });
+      const runOne = async (config: ExperimentConfig, runDir: string): Promise<void> => {
+        try {
+          await trainer.trainFromConfig(config, runDir);
+        } catch (e) {
+          throw namingDataRootFlag(e);
+        }
+      };
+      const result = await runSweep(configs, { runsDir: flags.runsDir, prefix, processes, runOne: processes === 1 ? runOne : undefined, check, onEvent });
       const busy = result.busy ? `, ${result.busy} left to other processes` : '';
       io.err(`sweep: ${result.succeeded} done, ${result.skipped} skipped${busy}, ${result.failed.length} failed of ${result.total}\n`);
       if (result.failed.length > 0) throw new ExitCode(1); // each failure was printed above
-    });
+    }));
 
   program.command('report')
     .description('Tables (mean ± std of final test accuracy per method × sparsity; markdown + CSV) and SVG plots from run directories.')

@@ -364,6 +364,37 @@ describe('sweep', () => {
     expect(fs.existsSync(runs)).toBe(false);
   });
 
+  test('a missing dataset fails each run with the fix a sweep user has: --data-root', async () => {
+    const file = path.join(root, 'grid.json');
+    fs.writeFileSync(file, JSON.stringify({
+      base: { dataset: { name: 'mnist', root: path.join(root, 'nowhere') }, model: { name: 'lenet5' }, pruning: { method: 'random' }, epochs: 1 },
+      grid: { 'pruning.sparsity': [0.9] },
+    }));
+    const runs = path.join(root, 'runs');
+    const hint = ': pass --data-root, a folder with the four MNIST IDX files';
+    const dry = await cli(['sweep', '--grid', file, '--runs-dir', runs, '--dry-run']);
+    expect(dry.err.trim().split('\n').pop()).toMatch(new RegExp(`^run 1: ERR_DATASET: Missing dataset file ${root}/nowhere/\\S+ .*${hint}$`));
+    const r = await cli(['sweep', '--grid', file, '--runs-dir', runs]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(new RegExp(`\\[1/1\\] FAILED train_\\w+: ERR_DATASET: Missing dataset file ${root}/nowhere/.*${hint}\n`));
+    expect(fs.existsSync(runs)).toBe(false);
+  });
+
+  test('--data-root sets dataset.root of every run, over the grid file\'s, in the same run directories', async () => {
+    const grid = writeGrid();
+    const data = path.join(root, 'data');
+    const other = path.join(root, 'elsewhere');
+    fs.cpSync(data, other, { recursive: true });
+    const runs = path.join(root, 'runs');
+    const names = async (args: string[]) => (await cli(['sweep', '--grid', grid, '--runs-dir', runs, '--dry-run', ...args])).out.trim().split('\n').slice(1, -1).map((l) => l.split(/\s+/)[2]);
+    expect(await names(['--data-root', other])).toEqual(await names([]));
+    const calls: [ExperimentConfig, string][] = [];
+    const r = await cli(['sweep', '--grid', grid, '--runs-dir', runs, '--data-root', other], fakeTrainer(calls));
+    expect(r.code).toBe(0);
+    expect(new Set(calls.map(([c]) => c.dataset.root))).toEqual(new Set([other]));
+    expect(readConfig(calls[0][1]).dataset.root).toBe(other);
+  });
+
   test('runs in-process with the trainer, then skips finished runs', async () => {
     const grid = writeGrid();
     const runs = path.join(root, 'runs');
