@@ -33,8 +33,11 @@ import { launch, MAX_NNODES, MAX_NPROC, type LaunchOptions, type LaunchResult } 
 export interface TrainerModule {
   /** Trains (or resumes) one run in runDir (created, config.json written); writes final.json at the end. */
   trainFromConfig(config: ExperimentConfig, runDir: string): Promise<unknown>;
-  /** Throws what would make the run fail before training (model, dataset files, device, ...; a relative transfer.from against runsDir). */
-  checkRunnable?(config: ExperimentConfig, runsDir?: string): void;
+  /**
+   * Throws what would make the run fail before training (model, dataset files, device, ...; a
+   * relative transfer.from against runsDir), for the processes `--nproc` starts when given.
+   */
+  checkRunnable?(config: ExperimentConfig, runsDir?: string, processes?: { worldSize: number; localWorldSize: number }): void;
 }
 
 /** What `prune` needs from src/models and src/pruning. */
@@ -347,7 +350,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       const config = resolveTransfer(parseConfig(raw, source), flags.runsDir);
       if (launcher) checkWorldSize(config.batchSize, launcher);
       const trainer = loadTrainer();
-      trainer.checkRunnable?.(config, flags.runsDir);
+      trainer.checkRunnable?.(config, flags.runsDir, launcher && { worldSize: launcher.nproc * launcher.nnodes, localWorldSize: launcher.nproc });
       const dir = runDirFor(flags.runsDir, config, flags.prefix);
       if (flags.dryRun) {
         io.out(`${dir}\n${JSON.stringify(config, null, 2)}\n`);

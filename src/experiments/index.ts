@@ -32,7 +32,7 @@ export * from './resolve';
 export * from './paired';
 export { betaBeforeReset } from './plots-beta';
 export { trainFromConfig, checkRunnable, signFlipsRow, FirstBatches } from './runner';
-export type { RunResult, TrainOptions } from './runner';
+export type { RunResult, TrainOptions, RunProcesses } from './runner';
 export type { TransferRecord, TransferSection } from './transfer';
 export * from './plots-sparsity';
 export { finalHessianEigenvalue, pairedRows, pairedToMarkdown, hessianMarkdown, pairedJsonPath } from './report-paired';

@@ -12,6 +12,7 @@ import { classFolders } from '../data/image-folder';
 import { removeStaleTemps } from '../atomic';
 import { logger, runLogger } from '../logger';
 import { dataParallelFromEnv, rankPlacement, type DataParallelContext } from '../distributed/data-parallel';
+import { distributedEnv } from '../distributed/env';
 import type { Backend } from '../distributed/process-group';
 import { convertSyncBatchNorm } from '../distributed/sync-batchnorm';
 import { ampDeviceExpectation } from '../amp/mixed-precision';
@@ -35,8 +36,9 @@ import { pruneBatch, prunerNeedsData } from './prune-data';
 import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transformsFor } from './resolve';
 import { appendMetrics, epochRanges, truncateMetrics, writeFinal } from './runs';
 import { configArg, configError, datasetInfo, DEFAULTS, type ExperimentConfig } from './schema';
-import { obj, str } from '../validate';
+import { int, obj, str } from '../validate';
 import { configWarnings, epochWarner } from './training-warnings';
+import { deviceIssues } from './devices';
 import { applyTransfer, transferIssues, writeTransferRecord } from './transfer';
 
 export interface TrainOptions {
@@ -159,23 +161,26 @@ function imageFolderClassIssues(config: ExperimentConfig, got: unknown): Issue[]
   return [{ code: 'dataset_mismatch', path: 'model.options.numClasses', message: `Expected at least ${classes} (the class folders of ${train}) or no value but received ${describeValue(got)}` }];
 }
 
-/** A CUDA device this libtorch does not have: libtorch's own errors come late, and as a page of dispatcher keys. */
-function deviceIssues(device: string): Issue[] {
-  const m = /^cuda(?::(\d+))?$/.exec(device);
-  if (!m) return [];
-  const count = cuda.deviceCount();
-  const index = m[1] === undefined ? 0 : Number(m[1]);
-  if (index < count) return [];
-  const sees = `libtorch sees ${count} CUDA device${count === 1 ? '' : 's'}`;
-  const message = count === 0
-    ? `Expected 'cpu' or 'auto' but received '${device}' (${sees}: no CUDA device is visible, or it was built without CUDA)`
-    : `Expected 'cuda', ${count === 1 ? "'cuda:0'" : `'cuda:0' to 'cuda:${count - 1}'`}, 'cpu' or 'auto' but received '${device}' (${sees})`;
-  return [{ code: 'unavailable_device', path: 'device', message }];
+/** The processes of a run: all of them, and those on this machine. */
+export interface RunProcesses {
+  worldSize: number;
+  localWorldSize: number;
+}
+
+/** The processes given, checked, or else those torchrun's variables describe (one without them). */
+function runProcesses(given: RunProcesses | undefined): RunProcesses {
+  if (given === undefined) {
+    const env = distributedEnv();
+    return { worldSize: env?.worldSize ?? 1, localWorldSize: env?.localWorldSize ?? 1 };
+  }
+  obj('processes', given, '{ worldSize, localWorldSize }');
+  const worldSize = int('processes.worldSize', given.worldSize, 1);
+  return { worldSize, localWorldSize: int('processes.localWorldSize', given.localWorldSize, 1, worldSize) };
 }
 
 /** What can be told from the config and this machine alone, before anything is built. */
-function configIssues(config: ExperimentConfig): Issue[] {
-  const issues = deviceIssues(config.device);
+function configIssues(config: ExperimentConfig, processes: RunProcesses): Issue[] {
+  const issues = deviceIssues(config.device, cuda.deviceCount(), processes.localWorldSize);
   const amp = ampDeviceExpectation(config.amp, resolveDevice(config.device));
   if (amp) issues.push({ code: 'unsupported_amp', path: 'amp', message: `Expected ${amp} but received ${describeValue(config.amp)}` });
   issues.push(...datasetIssues(config));
@@ -205,7 +210,7 @@ function signinLayerIssues(config: ExperimentConfig, model: Model): Issue[] {
 /**
  * Everything about a config that can fail before training: the model name and options and the
  * dataset's files (their own errors, as before), then, in one ERR_CONFIG naming each config field:
- * a CUDA device this machine lacks, fp16 on the CPU, model options that contradict the dataset, a
+ * a CUDA device this machine lacks (one per process with a bare 'cuda'), fp16 on the CPU, model options that contradict the dataset, a
  * GMP or AC/DC schedule that does not fit the epochs, Sign-In layers the model lacks, and a
  * transfer source missing its epoch or whose masked layers are not the model's. The model is built
  * (once, and the global RNG left as it was) only for those last two. The CLI and sweeps call it
@@ -213,13 +218,16 @@ function signinLayerIssues(config: ExperimentConfig, model: Model): Issue[] {
  *
  * @param runsDir the runs directory a relative transfer.from is resolved against; without it only
  *   an absolute one is checked.
+ * @param processes the processes that will train it (`--nproc`): the CUDA devices they need on this
+ *   machine. Default: those torchrun's variables describe, one process without them.
  */
-export function checkRunnable(config: ExperimentConfig, runsDir?: string): void {
+export function checkRunnable(config: ExperimentConfig, runsDir?: string, processes?: RunProcesses): void {
   configArg('config', config);
   if (runsDir !== undefined) str('runsDir', runsDir);
+  const procs = runProcesses(processes);
   resolveModelOptions(config.model.name, modelOptionsFor(config));
   checkDatasetFiles(config.dataset.name, { root: config.dataset.root });
-  const issues = configIssues(config);
+  const issues = configIssues(config, procs);
   const t = config.transfer;
   const transferRoot = t && (path.isAbsolute(t.from) ? path.parse(t.from).root : runsDir);
   const checksLayers = config.signin.layers !== undefined;
@@ -237,7 +245,7 @@ export function checkRunnable(config: ExperimentConfig, runsDir?: string): void 
 
 /** The arguments of trainFromConfig, checked before a process group is joined or a lock taken. */
 function checkTrainArgs(config: unknown, runDir: unknown): void {
-  const issues = configIssues(configArg('config', config));
+  const issues = configIssues(configArg('config', config), runProcesses(undefined));
   if (issues.length > 0) throw configError(issues);
   let isDir = false;
   try {

@@ -252,6 +252,14 @@ describe('train --nproc', () => {
     }
   });
 
+  test('the checks before any worker starts are told the processes it starts (the devices they need)', async () => {
+    const seen: unknown[] = [];
+    const deps: CliDeps = { ...launching([]), loadTrainer: () => ({ trainFromConfig: async () => undefined, checkRunnable: (_c, _d, processes) => { seen.push(processes); } }) };
+    await cli(['train', ...trainArgs, '--runs-dir', root, '--nproc', '2', '--nnodes', '2', '--batch-size', '8', '--dry-run'], deps);
+    await cli(['train', ...trainArgs, '--runs-dir', root, '--dry-run'], deps);
+    expect(seen).toEqual([{ worldSize: 4, localWorldSize: 2 }, undefined]);
+  });
+
   test('--dry-run prints the run once and starts no worker', async () => {
     const launches: LaunchOptions[] = [];
     const r = await cli(['train', ...trainArgs, '--runs-dir', root, '--nproc', '2', '--dry-run'], launching(launches));
