@@ -39,6 +39,7 @@ import { configArg, configError, datasetInfo, DEFAULTS, type ExperimentConfig } 
 import { int, obj, str } from '../validate';
 import { configWarnings, epochWarner } from './training-warnings';
 import { deviceIssues } from './devices';
+import { dependsOnStepsPerEpoch, stepIssues, trainSplitSize } from './steps';
 import { applyTransfer, transferIssues, writeTransferRecord } from './transfer';
 
 export interface TrainOptions {
@@ -210,16 +211,20 @@ function signinLayerIssues(config: ExperimentConfig, model: Model): Issue[] {
 /**
  * Everything about a config that can fail before training: the model name and options and the
  * dataset's files (their own errors, as before), then, in one ERR_CONFIG naming each config field:
- * a CUDA device this machine lacks (one per process with a bare 'cuda'), fp16 on the CPU, model options that contradict the dataset, a
- * GMP or AC/DC schedule that does not fit the epochs, Sign-In layers the model lacks, and a
- * transfer source missing its epoch or whose masked layers are not the model's. The model is built
- * (once, and the global RNG left as it was) only for those last two. The CLI and sweeps call it
- * before they create the run directory, so a run that cannot start leaves nothing behind.
+ * a CUDA device this machine lacks (one per process with a bare 'cuda'), fp16 on the CPU, model
+ * options that contradict the dataset, a GMP or AC/DC schedule that does not fit the epochs, a
+ * field bounded by the steps per epoch (IMP's rewind point, RiGL's deltaT, a batch dropLast drops
+ * whole: steps.ts, from the train split's size counted without loading it), Sign-In layers the
+ * model lacks, and a transfer source missing its epoch or whose masked layers are not the model's.
+ * The model is built (once, and the global RNG left as it was) only for those last two. The CLI
+ * and sweeps call it before they create the run directory, so a run that cannot start leaves
+ * nothing behind.
  *
  * @param runsDir the runs directory a relative transfer.from is resolved against; without it only
  *   an absolute one is checked.
  * @param processes the processes that will train it (`--nproc`): the CUDA devices they need on this
- *   machine. Default: those torchrun's variables describe, one process without them.
+ *   machine, and the world size that divides the train split. Default: those torchrun's variables
+ *   describe, one process without them.
  */
 export function checkRunnable(config: ExperimentConfig, runsDir?: string, processes?: RunProcesses): void {
   configArg('config', config);
@@ -228,6 +233,10 @@ export function checkRunnable(config: ExperimentConfig, runsDir?: string, proces
   resolveModelOptions(config.model.name, modelOptionsFor(config));
   checkDatasetFiles(config.dataset.name, { root: config.dataset.root });
   const issues = configIssues(config, procs);
+  if (dependsOnStepsPerEpoch(config)) {
+    const trainSize = trainSplitSize(config.dataset.name, config.dataset.root);
+    if (trainSize !== undefined) issues.push(...stepIssues(config, trainSize, procs.worldSize));
+  }
   const t = config.transfer;
   const transferRoot = t && (path.isAbsolute(t.from) ? path.parse(t.from).root : runsDir);
   const checksLayers = config.signin.layers !== undefined;
@@ -313,7 +322,11 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   for (const w of configWarnings(config)) log.warn(w);
 
   const root = config.dataset.root;
-  const train = loaderFor(config, createDataset(config.dataset.name, { root, train: true }), true, dp);
+  const trainSet = createDataset(config.dataset.name, { root, train: true });
+  // The pre-run check's rule on the split as loaded (a registered dataset is counted only here), before pruning.
+  const stepProblems = stepIssues(config, trainSet.length, dp.worldSize);
+  if (stepProblems.length > 0) throw configError(stepProblems);
+  const train = loaderFor(config, trainSet, true, dp);
   const test = loaderFor(config, createDataset(config.dataset.name, { root, train: false }), false, dp);
   const model = createModel(config.model.name, modelOptionsFor(config));
   if (device !== 'cpu') model.to(device);
