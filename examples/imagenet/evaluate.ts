@@ -1,15 +1,17 @@
 /**
  * `--evaluate` of the ImageNet example (pytorch/examples' imagenet/main.py -e): the weights of a
  * run directory's checkpoint (or of a checkpoint file given with --resume) evaluated on val/,
- * top-1 and top-5, with the run's own config (model, Sign-In, image size). Data-parallel when
- * launched with several workers: each rank evaluates its shard and the means are combined.
+ * top-1 and top-5, with the run's own config (model, Sign-In, image size, device). Data-parallel
+ * when launched with several workers: each rank evaluates its shard and the means are combined,
+ * weighted by the shards' sizes.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataLoader } from '../../src/data';
+import { DataLoader, type Sampler } from '../../src/data';
 import { createDataset } from '../../src/data/registry';
-import { dataParallelFromEnv } from '../../src/distributed';
+import { dataParallelFromEnv, rankPlacement } from '../../src/distributed';
 import { modelOptionsFor, transformsFor } from '../../src/experiments/resolve';
+import { resolveDevice } from '../../src/experiments/runner';
 import type { ExperimentConfig } from '../../src/experiments/schema';
 import { createModel } from '../../src/models';
 import { loadCheckpointModel } from '../../src/train/checkpoint';
@@ -35,23 +37,37 @@ export function checkpointFile(runDirOrFile: string): string {
   throw new Error(`no checkpoint in ${runDirOrFile}: train first, or give a checkpoint file with --resume`);
 }
 
+/**
+ * Rank `rank`'s share of n images: every worldSize-th from its rank, each image in exactly one
+ * share. PyTorch's DistributedSampler would pad the shares to equal sizes with repeated images,
+ * which then count twice in top-1 (pytorch/examples' main.py evaluates that remainder apart).
+ */
+export function evalShard(n: number, rank: number, worldSize: number): Sampler {
+  const indices = Int32Array.from({ length: Math.max(0, Math.ceil((n - rank) / worldSize)) }, (_, k) => rank + k * worldSize);
+  return { length: indices.length, setEpoch() {}, indices: () => indices };
+}
+
 export async function evaluateCheckpoint(config: ExperimentConfig, checkpoint: string): Promise<EvalOutcome> {
   const dp = dataParallelFromEnv();
   try {
     if (config.threads > 0) setNumThreads(config.threads);
+    // As the runner places a rank: a bare 'cuda' is the local rank's GPU.
+    const { device } = rankPlacement(resolveDevice(config.device));
     const model = createModel(config.model.name, modelOptionsFor(config));
     if (config.signin.enabled) applySignIn(model, { beta: config.signin.beta, layers: config.signin.layers });
     loadCheckpointModel(checkpoint, model);
+    if (device !== 'cpu') model.to(device);
     const ds = createDataset('imagenet', { root: config.dataset.root, train: false });
     const batchSize = Math.max(1, Math.floor(Math.max(config.batchSize, 256) / dp.worldSize));
+    const shard = evalShard(ds.length, dp.rank, dp.worldSize);
     const loader = new DataLoader(ds, {
-      batchSize, transforms: transformsFor(config, false), numWorkers: config.dataset.workers ?? 2, persistentWorkers: true,
-      sampler: dp.sampler(ds.length, { shuffle: false, seed: 0 }),
+      batchSize, transforms: transformsFor(config, false), numWorkers: config.dataset.workers ?? 2, persistentWorkers: true, sampler: shard,
     });
     try {
-      const trainer = new Trainer({ model, optimizer: { lr: 0, step() {}, zeroGrad() {}, stateDict: () => new Map(), loadStateDict() {} }, train: loader, epochs: 1, lr: () => 0 });
-      const local = await trainer.evaluate(loader);
-      const mean = dp.reduceEval(local, loader.sampler.length);
+      const trainer = new Trainer({ model, optimizer: { lr: 0, step() {}, zeroGrad() {}, stateDict: () => new Map(), loadStateDict() {} }, train: loader, epochs: 1, lr: () => 0, device });
+      // A rank with no images (fewer than the workers) adds nothing to the sums.
+      const local = shard.length > 0 ? await trainer.evaluate(loader) : { loss: 0, top1: 0, top5: 0 };
+      const mean = dp.reduceEval(local, shard.length);
       return { ...mean, images: ds.length, checkpoint };
     } finally {
       await loader.close();

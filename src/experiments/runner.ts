@@ -78,7 +78,8 @@ export function signFlipsRow(s: SignStats): { signFlips: SignFlips; meanBeta?: n
   return row;
 }
 
-function resolveDevice(device: string): string {
+/** The device a config's `device` trains on: 'auto' is CUDA where libtorch finds it, else the CPU. */
+export function resolveDevice(device: string): string {
   if (device !== 'auto') return device;
   return cuda.isAvailable() ? 'cuda' : 'cpu';
 }

@@ -1,15 +1,17 @@
 /**
  * examples/imagenet/train-resnet50.ts end to end on a tiny generated ImageFolder (4 classes,
- * 12 + 4 JPEGs each, 80×64): ResNet-50 at 32×32, Random-ERK 90% + Sign-In, one epoch of 3 steps,
- * run in a child process as a user runs it. Checks the run directory (metrics, final.json,
- * config), the mask density in the checkpoint, the printed accuracy, and that a second call finds
- * the run finished and prints the same result without training.
+ * 12 + 4 JPEGs each, one more in val/ so that 2 workers get unequal shares, 80×64): ResNet-50 at
+ * 32×32, Random-ERK 90% + Sign-In, one epoch of 3 steps, run in a child process as a user runs
+ * it. Checks the run directory (metrics, final.json, config), the mask density in the checkpoint,
+ * the printed accuracy, and that a second call finds the run finished and prints the same result
+ * without training.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readConfig, readFinal, readMetrics } from '../../src/experiments';
 import { loadSafetensors } from '../../src/nn/safetensors';
+import { evalShard } from '../../examples/imagenet/evaluate';
 import { fashionImages, tmpDir, writeImageFolder } from '../helpers/data-fixtures';
 
 const REPO = path.join(__dirname, '..', '..');
@@ -40,6 +42,8 @@ describe('examples/imagenet/train-resnet50.ts', () => {
     const src = fashionImages(64);
     await writeImageFolder(path.join(root, 'train'), src, { classes: CLASSES, perClass: 12, format: 'jpeg', width: 80, height: 64 });
     await writeImageFolder(path.join(root, 'val'), src, { classes: CLASSES, perClass: 4, format: 'jpeg', width: 80, height: 64 });
+    const first = path.join(root, 'val', CLASSES[1], 'img_0000.JPEG');
+    fs.copyFileSync(first, path.join(path.dirname(first), 'img_extra.JPEG'));
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -133,5 +137,15 @@ describe('examples/imagenet/train-resnet50.ts', () => {
     const r = runExample([path.join(dir, 'missing'), '--runs-dir', runsDir]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/cannot read .*missing.*train/);
+  });
+});
+
+describe('examples/imagenet/evaluate.ts', () => {
+  it('--evaluate shares the val images out among the workers, each exactly once', () => {
+    for (const [n, world] of [[17, 2], [17, 3], [16, 4], [2, 4]]) {
+      const shares = Array.from({ length: world }, (_, r) => Array.from(evalShard(n, r, world).indices()));
+      expect(shares.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+      for (const [r, share] of shares.entries()) expect(evalShard(n, r, world).length).toBe(share.length);
+    }
   });
 });
