@@ -27,7 +27,8 @@ import {
   DATASET_NAMES, datasetInfo, DEFAULTS, DISTRIBUTIONS, getDotted, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
 } from './experiments/schema';
 import { loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
-import { launch, MAX_NNODES, MAX_NPROC, type LaunchOptions, type LaunchResult } from './distributed/launch';
+import { launch, type LaunchOptions, type LaunchResult } from './distributed/launch';
+import { addLauncherOptions, checkWorldSize, intFlag, launcherFrom, type LauncherFlags } from './cli/flags';
 
 /** What `train` and `sweep` need from src/experiments/runner.ts. */
 export interface TrainerModule {
@@ -136,21 +137,6 @@ function numeric(v: string): number | string {
   return v.trim() !== '' && Number.isFinite(n) ? n : v;
 }
 
-/**
- * An integer flag in [min, max], parsed by commander: a bad value is one ERR_INVALID_ARG line
- * naming the flag, before any config is read.
- */
-function intFlag(flag: string, min: number, max = Infinity): (v: string) => number {
-  const expected = max !== Infinity ? `an integer in [${min}, ${max}]` : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
-  return (v) => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
-      throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be ${expected} but received '${v}'`);
-    }
-    return n;
-  };
-}
-
 /** A directory flag, parsed by commander: a directory, or a path where one can be made. */
 function directoryFlag(flag: string): (v: string) => string {
   return (v) => {
@@ -188,7 +174,7 @@ function readJsonFile(file: string, what: string): Record<string, unknown> {
   return raw as Record<string, unknown>;
 }
 
-interface TrainFlags {
+interface TrainFlags extends LauncherFlags {
   config?: string;
   runsDir: string;
   prefix: string;
@@ -210,42 +196,6 @@ interface TrainFlags {
   threads?: number | string;
   set: string[];
   dryRun?: boolean;
-  nproc?: number;
-  nnodes?: number;
-  nodeRank?: number;
-  masterAddr?: string;
-  masterPort?: number;
-}
-
-type Launcher = Omit<LaunchOptions, 'command' | 'args'> & { nnodes: number };
-
-/**
- * The launcher flags of `train`: undefined when this process trains (no --nproc, or it is a
- * worker: WORLD_SIZE is set by the launcher that started it, or by torchrun).
- */
-function launcherFrom(flags: TrainFlags): Launcher | undefined {
-  if (flags.nproc === undefined) {
-    if ([flags.nnodes, flags.nodeRank, flags.masterAddr, flags.masterPort].some((v) => v !== undefined)) {
-      throw new ToolkitError('ERR_INVALID_ARG', '--nnodes, --node-rank, --master-addr and --master-port apply only with --nproc');
-    }
-    return undefined;
-  }
-  const nnodes = flags.nnodes ?? 1;
-  if (flags.nodeRank !== undefined && flags.nodeRank >= nnodes) {
-    throw new ToolkitError('ERR_INVALID_ARG', `Expected --node-rank to be an integer in [0, ${nnodes - 1}] (below --nnodes ${nnodes}) but received ${flags.nodeRank}`);
-  }
-  if (process.env.WORLD_SIZE !== undefined) return undefined;
-  return { nproc: flags.nproc, nnodes, nodeRank: flags.nodeRank, masterAddr: flags.masterAddr, masterPort: flags.masterPort };
-}
-
-/** Refused here rather than by every worker at once, each racing to the run directory. */
-function checkWorldSize(batchSize: number, l: Launcher): void {
-  const world = l.nproc * l.nnodes;
-  if (batchSize % world === 0) return;
-  throw new IssuesError('ERR_CONFIG', `Invalid --batch-size for --nproc ${l.nproc}${l.nnodes > 1 ? ` × --nnodes ${l.nnodes}` : ''}`, [{
-    code: 'batch_not_divisible', path: 'batchSize',
-    message: `the global batch ${batchSize} must be a multiple of the world size ${world}: pass a --batch-size that ${world} divides, or another --nproc`,
-  }]);
 }
 
 /** The raw config of `train`: the file (if any), then the flags, then every --set, in that order. */
@@ -314,7 +264,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
 
   const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
-  program.command('train')
+  const train = program.command('train')
     .description('Train one config (or resume it from its last checkpoint) in <runs-dir>/<prefix>_<hash>/. A finished run is skipped.')
     .option('-c, --config <file>', 'experiment config (JSON); flags and --set override its fields')
     .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
@@ -337,18 +287,14 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--device <d>', withDefault('device', " ('auto', 'cpu', 'cuda', 'cuda:N')"))
     .option('--threads <n>', withDefault('threads', " (libtorch's CPU threads; 0: libtorch's default)"), numeric)
     .option('--set <path=value>', 'set any config field (value parsed as JSON, else a string); repeatable', collect, [])
-    .option('--dry-run', 'validate, print the resolved config and its run directory, train nothing')
-    .option('--nproc <n>', 'data-parallel: spawn n worker processes with torchrun\'s variables (RANK, WORLD_SIZE, ...)', intFlag('--nproc', 1, MAX_NPROC))
-    .option('--nnodes <n>', 'data-parallel: machines in the job (default: 1)', intFlag('--nnodes', 1, MAX_NNODES))
-    .option('--node-rank <n>', 'data-parallel: this machine\'s index (default: 0)', intFlag('--node-rank', 0, MAX_NNODES - 1))
-    .option('--master-addr <host>', 'data-parallel: address of rank 0 (default: 127.0.0.1)')
-    .option('--master-port <port>', 'data-parallel: TCP port of rank 0 (default: a free one on one machine, 29500 on several)', intFlag('--master-port', 1, 65535))
+    .option('--dry-run', 'validate, print the resolved config and its run directory, train nothing');
+  addLauncherOptions(train, '--nproc')
     .action(namingDataRoot(async (flags: TrainFlags) => {
-      const launcher = launcherFrom(flags);
+      const launcher = launcherFrom(flags, '--nproc');
       const { raw, source } = trainConfigFromFlags(flags);
       // A transfer source is found (and named in the hash) before any run directory is made.
       const config = resolveTransfer(parseConfig(raw, source), flags.runsDir);
-      if (launcher) checkWorldSize(config.batchSize, launcher);
+      if (launcher) checkWorldSize(config.batchSize, launcher, '--nproc');
       const trainer = loadTrainer();
       trainer.checkRunnable?.(config, flags.runsDir, launcher && { worldSize: launcher.nproc * launcher.nnodes, localWorldSize: launcher.nproc });
       const dir = runDirFor(flags.runsDir, config, flags.prefix);

@@ -16,8 +16,10 @@
  * The flags of pytorch/examples' imagenet/main.py: --batch-size is the global batch (split across
  * the workers), --resume starts a new run directory from a checkpoint file (a run directory
  * resumes from its own checkpoint by itself), --evaluate prints val top-1/top-5 of the run's (or
- * --resume's) checkpoint without training. The distributed flags spawn workers with torchrun's
- * variables (src/distributed/launch.ts), or the example runs under torchrun itself.
+ * --resume's) checkpoint without training. The distributed flags are `signin-torch train`'s
+ * (src/cli/flags.ts; --nproc is --nproc-per-node): they spawn workers with torchrun's variables
+ * (src/distributed/launch.ts), each re-running this command line, or the example runs under
+ * torchrun itself. Every flag is checked, and the config with it, before any worker starts.
  *
  * <root> holds train/<wnid>/*.JPEG and val/<wnid>/*.JPEG (val sorted into class folders, as for
  * torchvision's ImageFolder). Smoke test on a tiny folder:
@@ -28,18 +30,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { addLauncherOptions, checkWorldSize, launcherFrom, type Launcher, type LauncherFlags } from '../../src/cli/flags';
+import { launch } from '../../src/distributed';
 import {
-  createRunDir, DATASET_INFO, DISTRIBUTIONS, isFinished, parseConfig, readFinal, runDirFor, type ExperimentConfigInput,
+  createRunDir, DATASET_INFO, DISTRIBUTIONS, isFinished, parseConfig, readFinal, runDirFor, type ExperimentConfig, type ExperimentConfigInput,
 } from '../../src/experiments';
-import { trainFromConfig } from '../../src/experiments/runner';
-import { launch, parseLauncherFlags } from '../../src/distributed';
+import { checkRunnable, trainFromConfig } from '../../src/experiments/runner';
 import { runPaths } from '../../src/experiments/paths';
 import { tempPathFor } from '../../src/atomic';
 import { checkpointFile, evaluateCheckpoint } from './evaluate';
 
 const PRUNERS = ['random', 'magnitude', 'snip', 'grasp', 'synflow'] as const;
 
-interface Flags {
+export interface Flags extends LauncherFlags {
   pruner: (typeof PRUNERS)[number];
   sparsity: number;
   distribution?: string;
@@ -87,7 +90,8 @@ function classFolders(dir: string): string[] {
   return entries.filter(isDir).map((d) => d.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-async function main(): Promise<void> {
+/** The example's command line: pytorch/examples' imagenet/main.py flags, and the launcher's of `signin-torch train`. */
+export function exampleProgram(): Command {
   const program = new Command()
     .name('train-resnet50')
     .description('ImageNet ResNet-50: pruning at initialization (+ Sign-In) with the paper\'s recipe, as a resumable run directory.')
@@ -115,21 +119,22 @@ async function main(): Promise<void> {
     .option('-e, --evaluate', 'evaluate the checkpoint on val/ (top-1, top-5) and exit')
     .option('--sync-bn', "BatchNorm statistics over the whole global batch (SyncBatchNorm; torchvision's references' --sync-bn)")
     .addOption(new Option('--dist-backend <b>', 'process group backend (default: nccl when training on CUDA and the addon has it, else gloo)').choices(['gloo', 'nccl']))
-    .option('--nproc-per-node <n>', 'data-parallel workers on this machine (torchrun\'s --nproc-per-node)')
-    .option('--nnodes <n>', 'machines in the job')
-    .option('--node-rank <n>', 'this machine\'s index')
-    .option('--master-addr <host>', 'address of rank 0')
-    .option('--master-port <port>', 'TCP port of rank 0')
     .showHelpAfterError('(add --help for usage)');
-  const launcher = parseLauncherFlags(process.argv.slice(2));
-  if (launcher.nproc !== undefined && process.env.WORLD_SIZE === undefined) {
-    const r = await launch({ ...launcher, nproc: launcher.nproc, command: process.execPath, args: [...process.execArgv, process.argv[1], ...launcher.rest] });
-    process.exit(r.exitCode);
-  }
-  program.parse(['node', 'train-resnet50', ...launcher.rest]);
-  const root = path.resolve(program.args[0]);
-  const f = program.opts<Flags>();
+  return addLauncherOptions(program, '--nproc-per-node');
+}
 
+/**
+ * The command line (the arguments after the script), parsed by `program`: the ImageNet root, the
+ * flags, and the launch they ask for (undefined when this process trains or evaluates itself).
+ */
+export function parseArgs(argv: readonly string[], program: Command = exampleProgram()): { root: string; flags: Flags; launcher: Launcher | undefined } {
+  program.parse(['node', 'train-resnet50', ...argv]);
+  const flags = program.opts<Flags>();
+  return { root: path.resolve(program.args[0]), flags, launcher: launcherFrom(flags, '--nproc-per-node') };
+}
+
+/** The run's config from the flags and the class folders under root, and how to name it. */
+export function exampleConfig(root: string, f: Flags): { config: ExperimentConfig; what: string; numClasses: number } {
   const trainClasses = classFolders(path.join(root, 'train'));
   const valClasses = classFolders(path.join(root, 'val'));
   if (trainClasses.length === 0) throw new Error(`no class folder in ${path.join(root, 'train')}`);
@@ -171,23 +176,37 @@ async function main(): Promise<void> {
   };
   const config = parseConfig(raw, 'from flags');
   const what = `ResNet-50, ${dense ? 'dense' : `${f.pruner}${layerwise ? `-${config.pruning.distribution}` : ''} ${(f.sparsity * 100).toFixed(0)}% sparse`}${f.signin ? ' + Sign-In' : ''}`;
+  return { config, what, numClasses };
+}
 
+async function main(): Promise<void> {
+  const { root, flags: f, launcher } = parseArgs(process.argv.slice(2));
+  const { config, what, numClasses } = exampleConfig(root, f);
   const dir = runDirFor(f.runsDir, config);
+  if (f.dryRun) {
+    process.stdout.write(`run directory: ${dir} (dry run)\n${JSON.stringify(config, null, 2)}\n`);
+    return;
+  }
+  if (launcher) {
+    // What would make every worker fail is refused once, here.
+    checkWorldSize(config.batchSize, launcher, '--nproc-per-node');
+    if (!f.evaluate) checkRunnable(config, f.runsDir, { worldSize: launcher.nproc * launcher.nnodes, localWorldSize: launcher.nproc });
+    // Each worker re-runs this command line; the WORLD_SIZE the launcher gives it makes it train (or evaluate).
+    const r = await launch({ ...launcher, command: process.execPath, args: [...process.execArgv, process.argv[1], ...process.argv.slice(2)] });
+    process.exit(r.exitCode);
+  }
   const pct = (x: number | undefined): string => (x === undefined ? 'n/a' : `${(x * 100).toFixed(2)}%`);
-  if (f.evaluate && !f.dryRun) {
+  if (f.evaluate) {
     const r = await evaluateCheckpoint(config, checkpointFile(f.resume ?? dir));
     if (Number(process.env.RANK ?? 0) === 0) {
       process.stdout.write(`${what}: val top-1 ${pct(r.top1)}, top-5 ${pct(r.top5)}, loss ${r.loss.toFixed(4)} on ${r.images} images (${r.checkpoint})\n`);
     }
     return;
   }
-  if (f.dryRun) {
-    process.stdout.write(`run directory: ${dir} (dry run)\n${JSON.stringify(config, null, 2)}\n`);
-    return;
-  }
   if (isFinished(dir)) {
     process.stdout.write(`run directory: ${dir} (finished earlier)\n`);
   } else {
+    checkRunnable(config, f.runsDir);
     const run = createRunDir(f.runsDir, config);
     const own = runPaths(run.dir).checkpoint;
     if (f.resume && !fs.existsSync(own)) {
@@ -208,9 +227,11 @@ async function main(): Promise<void> {
   process.stdout.write(`${what}: top-1 ${pct(final.testAcc)}, top-5 ${pct(final.testTop5)} after ${final.epoch} epochs (${path.join(dir, 'final.json')})\n`);
 }
 
-main().catch((e: unknown) => {
-  const err = e as { code?: string; message?: string; issues?: { path: string; message: string }[] };
-  process.stderr.write(`${err.code ?? 'ERROR'}: ${err.message ?? String(e)}\n`);
-  for (const i of err.issues ?? []) process.stderr.write(`  ${i.path}: ${i.message}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    const err = e as { code?: string; message?: string };
+    // An IssuesError's message already lists its issues, one per line.
+    process.stderr.write(`${err.code ?? 'ERROR'}: ${err.message ?? String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -7,7 +7,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
-import { ToolkitError } from '../errors';
 import { list, num, obj, str, int } from '../validate';
 import { workerEnv } from './env';
 
@@ -99,40 +98,4 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
     }
   });
   return { exitCode: firstFailure ?? 0, codes };
-}
-
-/** The launcher's flags, removed from a command line; undefined `nproc` when not given. */
-export interface LauncherFlags {
-  nproc?: number;
-  nnodes?: number;
-  nodeRank?: number;
-  masterAddr?: string;
-  masterPort?: number;
-  rest: string[];
-}
-
-const FLAG_KEYS: Record<string, keyof Omit<LauncherFlags, 'rest'>> = {
-  '--nproc': 'nproc', '--nproc-per-node': 'nproc', '--nnodes': 'nnodes', '--node-rank': 'nodeRank', '--master-addr': 'masterAddr', '--master-port': 'masterPort',
-};
-
-export function parseLauncherFlags(argv: string[]): LauncherFlags {
-  list('argv', argv, 'array of strings', isString);
-  const out: LauncherFlags = { rest: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
-    const key = FLAG_KEYS[flag];
-    if (!key) {
-      out.rest.push(argv[i]);
-      continue;
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new ToolkitError('ERR_INVALID_ARG', `Expected a value after ${flag}`);
-    if (key === 'masterAddr') out.masterAddr = value;
-    else {
-      const n = Number(value);
-      if (!Number.isInteger(n)) throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be an integer but received '${value}'`);
-      out[key] = n;
-    }
-  }
-  return out;
 }

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataParallelContext } from '../../src/distributed/data-parallel';
-import { launch, parseLauncherFlags } from '../../src/distributed/launch';
+import { launch } from '../../src/distributed/launch';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
@@ -64,11 +64,4 @@ it('DataParallelContext: one process is the identity; a global batch must divide
   expect(wrapped.onEpochEnd).toBeUndefined();
   expect(wrapped.getState!()).toEqual({ json: 1 });
   expect(new DataParallelContext(0, 2).mainOnly(cb)).toBe(cb);
-});
-
-it('parseLauncherFlags removes the launcher flags and keeps the rest in order', () => {
-  expect(parseLauncherFlags(['cli.js', 'train', '--nproc', '2', '--epochs', '3', '--master-port=1234', '--nnodes', '2', '--node-rank', '1', '--master-addr', '10.0.0.1']))
-    .toEqual({ nproc: 2, masterPort: 1234, nnodes: 2, nodeRank: 1, masterAddr: '10.0.0.1', rest: ['cli.js', 'train', '--epochs', '3'] });
-  expect(() => parseLauncherFlags(['--nproc', 'two'])).toThrow(/--nproc to be an integer/);
-  expect(() => parseLauncherFlags(['--nproc'])).toThrow(/value after --nproc/);
 });

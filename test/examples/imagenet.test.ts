@@ -4,15 +4,19 @@
  * 32×32, Random-ERK 90% + Sign-In, one epoch of 3 steps, run in a child process as a user runs
  * it. Checks the run directory (metrics, final.json, config), the mask density in the checkpoint,
  * the printed accuracy, and that a second call finds the run finished and prints the same result
- * without training.
+ * without training. Its command line (pytorch/examples' main.py flags, the CLI's launcher flags)
+ * is also parsed in this process.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CommanderError } from 'commander';
 import { readConfig, readFinal, readMetrics } from '../../src/experiments';
 import { loadSafetensors } from '../../src/nn/safetensors';
 import { evalShard } from '../../examples/imagenet/evaluate';
+import { exampleProgram, parseArgs } from '../../examples/imagenet/train-resnet50';
 import { fashionImages, tmpDir, writeImageFolder } from '../helpers/data-fixtures';
+import { errorOf } from '../helpers/error-of';
 
 const REPO = path.join(__dirname, '..', '..');
 const EXAMPLE = path.join(REPO, 'examples', 'imagenet', 'train-resnet50.ts');
@@ -133,10 +137,58 @@ describe('examples/imagenet/train-resnet50.ts', () => {
     expect(dirOf(synced.stdout)).not.toBe(dirOf(plain.stdout));
   });
 
+  it('a bad launcher flag is one line naming it, before any worker starts; --dry-run prints once', () => {
+    const bad = runExample([...args, '--nproc-per-node', '0']);
+    expect({ status: bad.status, stderr: bad.stderr }).toEqual({ status: 1, stderr: "ERR_INVALID_ARG: Expected --nproc-per-node to be an integer in [1, 1024] but received '0'\n" });
+    const dry = runExample([...args, '--nproc-per-node', '2', '--dry-run']);
+    expect({ status: dry.status, stderr: dry.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(dry.stdout.match(/^run directory: /gm)).toHaveLength(1);
+  });
+
   it('rejects a root without train/ and val/', () => {
     const r = runExample([path.join(dir, 'missing'), '--runs-dir', runsDir]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/cannot read .*missing.*train/);
+  });
+});
+
+describe('the example\'s command line', () => {
+  /** Parses as the example does, commander's errors thrown rather than printed. */
+  const parse = (argv: string[]) => parseArgs(['/data/imagenet', ...argv], exampleProgram().exitOverride().configureOutput({ writeErr: () => undefined }));
+
+  it('takes pytorch/examples\' imagenet/main.py flags: --workers, --epochs, a global --batch-size, --lr, --resume, --evaluate, --seed', () => {
+    const { root, flags, launcher } = parse(['-j', '4', '--epochs', '3', '-b', '64', '--lr', '0.2', '--resume', 'ck.safetensors', '-e', '--seed', '5', '--pruner', 'snip', '--sparsity', '0.95', '--signin']);
+    expect(root).toBe('/data/imagenet');
+    expect(flags).toMatchObject({ workers: 4, epochs: 3, batchSize: 64, lr: 0.2, resume: 'ck.safetensors', evaluate: true, seed: 5, pruner: 'snip', sparsity: 0.95, signin: true });
+    expect(launcher).toBeUndefined();
+  });
+
+  it('takes the launcher flags of signin-torch train (torchrun\'s --nproc-per-node, or --nproc)', () => {
+    const launcher = { nproc: 2, nnodes: 2, nodeRank: 1, masterAddr: '10.0.0.1', masterPort: 1234 };
+    const flags = ['--nnodes', '2', '--node-rank', '1', '--master-addr', '10.0.0.1', '--master-port', '1234'];
+    expect(parse(['--nproc-per-node', '2', ...flags]).launcher).toEqual(launcher);
+    expect(parse(['--nproc', '2', ...flags]).launcher).toEqual(launcher);
+    expect(parse(['--nproc-per-node', '3']).launcher).toEqual({ nproc: 3, nnodes: 1, nodeRank: undefined, masterAddr: undefined, masterPort: undefined });
+    expect(exampleProgram().helpInformation()).toContain('--nproc-per-node <n>');
+  });
+
+  it('refuses a bad launcher value with one ERR_INVALID_ARG naming the flag', () => {
+    const cases: [string[], string][] = [
+      [['--nproc-per-node', '0'], "Expected --nproc-per-node to be an integer in [1, 1024] but received '0'"],
+      [['--nproc-per-node', 'two'], "Expected --nproc-per-node to be an integer in [1, 1024] but received 'two'"],
+      [['--nproc', '1.5'], "Expected --nproc to be an integer in [1, 1024] but received '1.5'"],
+      [['--nproc-per-node', '2', '--nnodes', '0'], "Expected --nnodes to be an integer in [1, 65535] but received '0'"],
+      [['--nproc-per-node', '2', '--master-port', '70000'], "Expected --master-port to be an integer in [1, 65535] but received '70000'"],
+      [['--nproc-per-node', '2', '--nnodes', '2', '--node-rank', '2'], 'Expected --node-rank to be an integer in [0, 1] (below --nnodes 2) but received 2'],
+      [['--master-port', '1234'], '--nnodes, --node-rank, --master-addr and --master-port apply only with --nproc-per-node'],
+    ];
+    for (const [argv, message] of cases) {
+      const e = errorOf(() => parse(argv));
+      expect({ argv, code: e.code, message: e.message }).toEqual({ argv, code: 'ERR_INVALID_ARG', message });
+    }
+    const both = errorOf(() => parse(['--nproc', '2', '--nproc-per-node', '2']));
+    expect(both).toBeInstanceOf(CommanderError);
+    expect(both.message).toMatch(/option '--nproc-per-node <n>' cannot be used with option '--nproc <n>'|option '--nproc <n>' cannot be used with option '--nproc-per-node <n>'/);
   });
 });
 

@@ -225,6 +225,18 @@ describe('train --nproc', () => {
     expect(bare.err).toMatch(/^error: option '--nproc <n>' argument missing\n/);
   });
 
+  test('--nproc-per-node (torchrun\'s spelling, hidden from the help) is --nproc; not both', async () => {
+    const launches: LaunchOptions[] = [];
+    const r = await cli(['train', ...trainArgs, '--runs-dir', root, '--nproc-per-node', '2', '--master-port=1234'], launching(launches));
+    expect(r.code).toBe(0);
+    expect(launches).toMatchObject([{ nproc: 2, nnodes: 1, masterPort: 1234 }]);
+    const both = await cli(['train', ...trainArgs, '--runs-dir', root, '--nproc', '2', '--nproc-per-node', '2'], launching(launches));
+    expect(both.code).toBe(1);
+    expect(both.err).toMatch(/^error: option '--nproc[-a-z]* <n>' cannot be used with option '--nproc[-a-z]* <n>'\n/);
+    expect(launches).toHaveLength(1);
+    expect((await cli(['train', '--help'])).out).not.toContain('--nproc-per-node');
+  });
+
   test('the command itself: a bad --nproc is one line without a stack; --dry-run prints once and spawns nothing', () => {
     const command = (args: string[]) => spawnSync(process.execPath, ['--import', require.resolve('tsx'), path.join(__dirname, '../../../src/cli.ts'), 'train', ...trainArgs, ...args], { encoding: 'utf8' });
     const bad = command(['--nproc', '0']);

@@ -1,0 +1,91 @@
+/**
+ * Flags shared by the `signin-torch` command and the examples, parsed by commander: integer flags,
+ * and the launcher's (torchrun's --nproc-per-node, --nnodes, --node-rank, --master-addr,
+ * --master-port), so that `train` and examples/imagenet/train-resnet50.ts accept the same values
+ * and refuse a bad one with the same ERR_INVALID_ARG line naming the flag, before anything runs.
+ */
+import { Option, type Command } from 'commander';
+import { IssuesError, ToolkitError } from '../errors';
+import { MAX_NNODES, MAX_NPROC, type LaunchOptions } from '../distributed/launch';
+
+/**
+ * An integer flag in [min, max], parsed by commander: a bad value is one ERR_INVALID_ARG line
+ * naming the flag, before any config is read.
+ */
+export function intFlag(flag: string, min: number, max = Infinity): (v: string) => number {
+  const expected = max !== Infinity ? `an integer in [${min}, ${max}]` : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+      throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be ${expected} but received '${v}'`);
+    }
+    return n;
+  };
+}
+
+/** The spellings of the workers-per-machine flag: the CLI's, and torchrun's. */
+export type NprocFlag = '--nproc' | '--nproc-per-node';
+
+/** What commander gives for addLauncherOptions' flags (each undefined when not given). */
+export interface LauncherFlags {
+  nproc?: number;
+  nprocPerNode?: number;
+  nnodes?: number;
+  nodeRank?: number;
+  masterAddr?: string;
+  masterPort?: number;
+}
+
+/**
+ * Adds the launcher's options to a command. Both spellings of the workers-per-machine flag are
+ * accepted (a torchrun user types --nproc-per-node), not together; `shown` is the one the help lists.
+ */
+export function addLauncherOptions(command: Command, shown: NprocFlag): Command {
+  const nproc = (flag: NprocFlag): Option => new Option(`${flag} <n>`, "data-parallel: spawn n worker processes on this machine with torchrun's variables (RANK, WORLD_SIZE, ...)")
+    .argParser(intFlag(flag, 1, MAX_NPROC));
+  const alias = nproc(shown === '--nproc' ? '--nproc-per-node' : '--nproc').hideHelp();
+  const options = [
+    nproc(shown).conflicts(alias.attributeName()),
+    alias,
+    new Option('--nnodes <n>', 'data-parallel: machines in the job (default: 1)').argParser(intFlag('--nnodes', 1, MAX_NNODES)),
+    new Option('--node-rank <n>', "data-parallel: this machine's index (default: 0)").argParser(intFlag('--node-rank', 0, MAX_NNODES - 1)),
+    new Option('--master-addr <host>', 'data-parallel: address of rank 0 (default: 127.0.0.1)'),
+    new Option('--master-port <port>', 'data-parallel: TCP port of rank 0 (default: a free one on one machine, 29500 on several)').argParser(intFlag('--master-port', 1, 65535)),
+  ];
+  for (const o of options) command.addOption(o);
+  return command;
+}
+
+/** What `launch` needs besides the command: the placement of this machine's workers. */
+export type Launcher = Omit<LaunchOptions, 'command' | 'args'> & { nnodes: number };
+
+/**
+ * The launch the flags ask for, their values checked together; undefined when this process
+ * trains itself: without --nproc, or as a worker (WORLD_SIZE is set by the launcher that started
+ * it, or by torchrun), which re-runs the launching command line.
+ */
+export function launcherFrom(flags: LauncherFlags, shown: NprocFlag): Launcher | undefined {
+  const nproc = flags.nproc ?? flags.nprocPerNode;
+  if (nproc === undefined) {
+    if ([flags.nnodes, flags.nodeRank, flags.masterAddr, flags.masterPort].some((v) => v !== undefined)) {
+      throw new ToolkitError('ERR_INVALID_ARG', `--nnodes, --node-rank, --master-addr and --master-port apply only with ${shown}`);
+    }
+    return undefined;
+  }
+  const nnodes = flags.nnodes ?? 1;
+  if (flags.nodeRank !== undefined && flags.nodeRank >= nnodes) {
+    throw new ToolkitError('ERR_INVALID_ARG', `Expected --node-rank to be an integer in [0, ${nnodes - 1}] (below --nnodes ${nnodes}) but received ${flags.nodeRank}`);
+  }
+  if (process.env.WORLD_SIZE !== undefined) return undefined;
+  return { nproc, nnodes, nodeRank: flags.nodeRank, masterAddr: flags.masterAddr, masterPort: flags.masterPort };
+}
+
+/** A global batch the world size does not divide: refused here rather than by every worker at once. */
+export function checkWorldSize(batchSize: number, l: Launcher, shown: NprocFlag): void {
+  const world = l.nproc * l.nnodes;
+  if (batchSize % world === 0) return;
+  throw new IssuesError('ERR_CONFIG', `Invalid --batch-size for ${shown} ${l.nproc}${l.nnodes > 1 ? ` × --nnodes ${l.nnodes}` : ''}`, [{
+    code: 'batch_not_divisible', path: 'batchSize',
+    message: `the global batch ${batchSize} must be a multiple of the world size ${world}: pass a --batch-size that ${world} divides, or another ${shown}`,
+  }]);
+}
