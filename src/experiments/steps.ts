@@ -17,6 +17,8 @@ import { Rigl } from '../sparsify/rigl';
 import { bool, int } from '../validate';
 import type { ExperimentConfig } from './schema';
 
+const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 /** Bytes of a record of CIFAR's binary files: the label byte(s), then 32 × 32 × 3 pixels. */
 const CIFAR_RECORD_BYTES = { cifar10: 1 + 3072, cifar100: 2 + 3072 } as const;
 
@@ -90,7 +92,7 @@ export function stepIssues(config: ExperimentConfig, trainSize: number, worldSiz
   if (config.batchSize % worldSize !== 0) return [];
   const shape: EpochShape = { trainSize, batchSize: config.batchSize, worldSize, dropLast: config.dataset.dropLast, maxTrainBatches: config.dataset.maxTrainBatches };
   const steps = stepsPerEpoch(shape);
-  const split = `${trainSize} training examples${worldSize > 1 ? ` over ${worldSize} processes` : ''}`;
+  const split = `${count(trainSize, 'training example')}${worldSize > 1 ? ` over ${worldSize} processes` : ''}`;
   if (steps === 0) {
     return [{
       code: 'custom', path: 'batchSize',
@@ -98,7 +100,7 @@ export function stepIssues(config: ExperimentConfig, trainSize: number, worldSiz
     }];
   }
   const cap = config.dataset.maxTrainBatches !== undefined && steps === config.dataset.maxTrainBatches ? ', dataset.maxTrainBatches' : '';
-  const perEpoch = `${steps} steps per epoch: ${split}, batch ${config.batchSize}${config.dataset.dropLast ? ', dataset.dropLast' : ''}${cap}`;
+  const perEpoch = `${count(steps, 'step')} per epoch: ${split}, batch ${config.batchSize}${config.dataset.dropLast ? ', dataset.dropLast' : ''}${cap}`;
   const s = config.sparsify;
   const issues: Issue[] = [];
   if (s?.method === 'imp' && (s.rewindIteration !== undefined || s.rewindEpoch !== undefined)) {
@@ -107,7 +109,7 @@ export function stepIssues(config: ExperimentConfig, trainSize: number, worldSiz
     // As ImpLevels counts it: an epoch rounded to the nearest iteration (src/sparsify/config.ts).
     const iteration = s.rewindEpoch !== undefined ? Math.round(s.rewindEpoch * steps) : s.rewindIteration!;
     if (plan && levelSteps !== undefined && iteration >= levelSteps) {
-      const within = `level 0's ${levelSteps} iterations (${plan.epochsPerLevel} epochs of ${perEpoch})`;
+      const within = `level 0's ${count(levelSteps, 'iteration')} (${count(plan.epochsPerLevel, 'epoch')} of ${perEpoch})`;
       issues.push(s.rewindEpoch !== undefined
         ? { code: 'custom', path: 'sparsify.rewindEpoch', message: `Expected an epoch that rounds to an iteration below ${levelSteps}, within ${within}, but received ${s.rewindEpoch} (iteration ${iteration})` }
         : { code: 'custom', path: 'sparsify.rewindIteration', message: `Expected an iteration below ${levelSteps}, within ${within}, but received ${iteration}` });
@@ -118,12 +120,12 @@ export function stepIssues(config: ExperimentConfig, trainSize: number, worldSiz
     const rigl = new Rigl({ sparsity: s.sparsity, deltaT: s.deltaT, dropFraction: s.dropFraction, stopFraction: s.stopFraction, totalSteps });
     // Updates run after steps deltaT, 2·deltaT, ... below T_end: none when deltaT >= T_end.
     if (rigl.deltaT >= rigl.tEnd) {
-      const of = `T_end = ${rigl.tEnd}, stopFraction ${rigl.stopFraction} of the ${totalSteps} training steps (${config.epochs} epochs of ${perEpoch})`;
+      const of = `T_end = ${rigl.tEnd}, stopFraction ${rigl.stopFraction} of the ${count(totalSteps, 'training step')} (${count(config.epochs, 'epoch')} of ${perEpoch})`;
       issues.push(rigl.tEnd < 2
         ? { code: 'custom', path: 'sparsify.stopFraction', message: `Expected a fraction that leaves room for a mask update before ${of}, but received ${rigl.stopFraction}; no mask update would run` }
         : {
           code: 'custom', path: 'sparsify.deltaT',
-          message: `Expected at most ${rigl.tEnd - 1} steps between mask updates (below ${of}) but received ${rigl.deltaT}${s.deltaT === undefined ? ' (the default: sparsify.deltaT is not set)' : ''}; no mask update would run`,
+          message: `Expected at most ${count(rigl.tEnd - 1, 'step')} between mask updates (below ${of}) but received ${rigl.deltaT}${s.deltaT === undefined ? ' (the default: sparsify.deltaT is not set)' : ''}; no mask update would run`,
         });
     }
   }

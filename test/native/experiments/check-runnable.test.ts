@@ -74,10 +74,10 @@ describe('train and train --dry-run refuse before the run directory exists', () 
     const steps = ['--set', 'dataset.maxTrainBatches=100', '--batch-size', '4'];
     const imp = [...steps, '--set', 'sparsify.method=imp', '--set', 'sparsify.sparsity=0.9', '--set', 'sparsify.levels=4', '--set', 'sparsify.epochsPerLevel=1', '--epochs', '4'];
     await refused([...imp, '--set', 'sparsify.rewindIteration=5'],
-      /^ERR_CONFIG: Invalid experiment config \(1 issue\): sparsify\.rewindIteration: Expected an iteration below 5, within level 0's 5 iterations \(1 epochs of 5 steps per epoch: 20 training examples, batch 4\), but received 5\n$/);
+      /^ERR_CONFIG: Invalid experiment config \(1 issue\): sparsify\.rewindIteration: Expected an iteration below 5, within level 0's 5 iterations \(1 epoch of 5 steps per epoch: 20 training examples, batch 4\), but received 5\n$/);
     await refused([...imp, '--set', 'sparsify.rewindEpoch=0.95'], /sparsify\.rewindEpoch: Expected an epoch that rounds to an iteration below 5, .* but received 0\.95 \(iteration 5\)/);
     const rigl = [...steps, '--set', 'sparsify.method=rigl', '--set', 'sparsify.sparsity=0.9'];
-    await refused(rigl, /sparsify\.deltaT: Expected at most 2 steps between mask updates \(below T_end = 3, stopFraction 0\.75 of the 5 training steps \(1 epochs of 5 steps per epoch: 20 training examples, batch 4\)\) but received 100 \(the default: sparsify\.deltaT is not set\); no mask update would run/);
+    await refused(rigl, /sparsify\.deltaT: Expected at most 2 steps between mask updates \(below T_end = 3, stopFraction 0\.75 of the 5 training steps \(1 epoch of 5 steps per epoch: 20 training examples, batch 4\)\) but received 100 \(the default: sparsify\.deltaT is not set\); no mask update would run/);
     await refused(['--set', 'dataset.dropLast=true', '--batch-size', '32'], /batchSize: Expected at most 20 \(20 training examples; with dataset\.dropLast a larger batch is dropped whole, every epoch\) but received 32/);
     // The values just inside the bounds pass.
     for (const args of [[...imp, '--set', 'sparsify.rewindIteration=4'], [...imp, '--set', 'sparsify.rewindEpoch=0.85'], [...rigl, '--set', 'sparsify.deltaT=2'], ['--set', 'dataset.dropLast=true', '--batch-size', '20']]) {
@@ -167,7 +167,7 @@ test('sweep refuses each such run before its directory exists', async () => {
   expect(r.code).toBe(1);
   expect(r.err).toMatch(/\[1\/3\] FAILED [^\n]*: ERR_CONFIG: Invalid experiment config \(1 issue\):\n\tmodel\.options\.numClasses: Expected 10/);
   expect(r.err).toMatch(/\[2\/3\] FAILED [^\n]*: ERR_CONFIG: Invalid experiment config \(2 issues\):\n\tsparsify\.warmupEpochs: Expected at most epochs \(2\)/);
-  expect(r.err).toMatch(/\[3\/3\] FAILED [^\n]*: ERR_CONFIG: Invalid experiment config \(1 issue\):\n\tsparsify\.stopFraction: Expected a fraction that leaves room for a mask update before T_end = 1, stopFraction 0\.75 of the 2 training steps \(2 epochs of 1 steps per epoch: 20 training examples, batch 128, dataset\.maxTrainBatches\), but received 0\.75/);
+  expect(r.err).toMatch(/\[3\/3\] FAILED [^\n]*: ERR_CONFIG: Invalid experiment config \(1 issue\):\n\tsparsify\.stopFraction: Expected a fraction that leaves room for a mask update before T_end = 1, stopFraction 0\.75 of the 2 training steps \(2 epochs of 1 step per epoch: 20 training examples, batch 128, dataset\.maxTrainBatches\), but received 0\.75/);
   expect(r.err).toContain('sweep: 0 done, 0 skipped, 3 failed of 3');
   expect(fs.existsSync(runs) ? fs.readdirSync(runs) : []).toEqual([]);
 });
