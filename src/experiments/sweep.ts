@@ -24,7 +24,7 @@ import type { LockHolder } from './lock';
 import { DEFAULT_RUN_PREFIX, runDirFor, runPaths } from './paths';
 import { createRunDir, isFinished, resolveTransfer } from './runs';
 import { checkRunIntact, liveHolder, runStatus, type RunStatus } from './run-scan';
-import { configArg, configError, DEFAULTS, formatPath, safeParseConfig, setDotted, toIssues, type ExperimentConfig } from './schema';
+import { configArg, configError, DEFAULTS, safeParseConfig, setDotted, toIssues, type ExperimentConfig } from './schema';
 import { func, int, list, obj, str } from '../validate';
 
 const DOTTED = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
