@@ -169,6 +169,7 @@ export abstract class Module {
         }
       }
     });
+    for (const [, m] of this.namedModules()) m.afterTo();
     return this;
   }
 
@@ -245,6 +246,9 @@ export abstract class Module {
 
   /** Hook for modules whose tensors must stay consistent after a load (masked layers re-apply masks). */
   protected afterLoadStateDict(): void {}
+
+  /** Hook for modules whose tensors must stay consistent after to() replaced them. */
+  protected afterTo(): void {}
 
   /** Disposes every parameter and buffer of this module and its descendants. */
   dispose(): void {
