@@ -2,9 +2,10 @@
  * Tensor calls a PyTorch user writes where libtorch 1.13 misbehaves: masked_fill with a float or
  * int64 mask changed nothing (torch 2 refuses such a mask), aten::index with no index tensor
  * tripped an internal assert, and arange with step 0 was reported as a tensor of Infinity GiB.
- * The results that remain are PyTorch's.
+ * The results that remain are PyTorch's. And noGrad(async () => ...), which ran the code after
+ * its first await with grad recording back on.
  */
-import { arange, tensor, tidy } from '../../src';
+import { arange, enableGrad, isGradEnabled, noGrad, ones, tensor, tidy } from '../../src';
 import { errorOf } from '../helpers/error-of';
 import { describeWithTorch, runTorch } from '../helpers/torch-ref';
 
@@ -61,5 +62,26 @@ describeWithTorch('arange', () => {
     expect(e.code).toBe('ERR_INVALID_ARG');
     expect(e.message).toBe('Expected a non-zero number for step but received 0 of type number');
     expect(arange(3, -1, -0.5).toArray()).toEqual(ref.out.a.toArray());
+  });
+});
+
+describe('noGrad and enableGrad', () => {
+  it('refuse an async function, whose code after an await would run in the other mode', async () => {
+    const w = ones([2]).requiresGrad_();
+    let after: boolean | undefined;
+    const e = errorOf(() => noGrad(async () => {
+      await Promise.resolve();
+      after = w.mul(2).requiresGrad;
+    }));
+    expect(e.code).toBe('ERR_TIDY_ASYNC');
+    expect(e.message).toContain('noGrad() cannot hold the grad mode across await');
+    expect(isGradEnabled()).toBe(true);
+    await new Promise(setImmediate);
+    // Past its await the function ran with grad recording on: why it is refused.
+    expect(after).toBe(true);
+    expect(errorOf(() => noGrad(() => enableGrad(async () => 1))).code).toBe('ERR_TIDY_ASYNC');
+    expect(isGradEnabled()).toBe(true);
+    expect(noGrad(() => w.mul(2).requiresGrad)).toBe(false);
+    w.dispose();
   });
 });
