@@ -83,6 +83,11 @@ export function checkParamGroups<O extends object, H extends { lr: number }, K e
     const go = options<O & { params?: unknown } & Record<string, unknown>>(where || 'params', spec);
     if (isGroups) knownKeys(where, go, ['params', ...kinds.map((k) => k.key), ...hyperKeys]);
     const h = hyper(where, go, base);
+    // A group keeps its ratio to the base lr, which schedules set; over a base lr of 0 there is
+    // none, and its own lr was replaced by the base lr at the first schedule step.
+    if (base.lr === 0 && h.lr !== 0) {
+      throw new InvalidArgumentError(at('lr'), 'the base lr (0) or a base lr > 0 that this group keeps its ratio to', h.lr);
+    }
     const group: CheckedGroup<H, K, E> = { hyper: h, lrScale: base.lr > 0 ? h.lr / base.lr : 1, params: [], entries: [] };
     const entries = go.params ?? [];
     if (!Array.isArray(entries)) throw new InvalidArgumentError(at('params'), 'array of tensors or [name, tensor] pairs', entries);
