@@ -129,7 +129,7 @@ export function batchNorm(
  * NaN without a word.
  */
 export function checkBatchStatistics(x: Tensor): void {
-  const s = x.shape;
+  const s = tensorArg('input', x).shape;
   const perChannel = s.reduce((a, d, i) => (i === 1 ? a : a * d), 1);
   if (perChannel === 1) throw invalidTensorArg('input', 'more than 1 value per channel when training (batch statistics)', x);
 }
