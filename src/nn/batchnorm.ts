@@ -147,8 +147,6 @@ export abstract class BatchNormBase extends Module {
   /** Training-mode normalization by `sync`; the running statistics take the global batch's, unbiased as PyTorch's. */
   private syncedForward(x: Tensor, sync: BatchNormSync, factor: number): Tensor {
     const { y, mean, variance, count } = sync.forward(x, this.weight, this.bias, this.eps);
-    // torch's SyncBatchNorm refuses the same over all processes' values (count/(count − 1) below).
-    if (count === 1) throw invalidTensorArg('input', 'more than 1 value per channel over all processes when training', x);
     const runningMean = this.runningMean;
     const runningVar = this.runningVar;
     if (this.trackRunningStats && runningMean && runningVar) {
