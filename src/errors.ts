@@ -12,7 +12,7 @@ export const ERROR_CODES = {
   ERR_CONFIG: 'An experiment config failed validation.',
   ERR_RUN_LOCKED: 'Another live process is training the same run directory.',
   ERR_ADDON_LOAD: 'The native addon could not be loaded.',
-  ERR_TIDY_ASYNC: 'tidy() was given a function that returned a Promise.',
+  ERR_TIDY_ASYNC: 'tidy(), noGrad() or enableGrad() was given a function that returned a Promise.',
   ERR_TORCH: 'libtorch raised an error.',
   ERR_TORCH_INDEX: 'libtorch raised an index error.',
   ERR_TORCH_VALUE: 'libtorch raised a value error.',

@@ -15,7 +15,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <new>
@@ -46,6 +48,55 @@ size_t SizeClass(size_t bytes) {
   size_t pow2 = size_t{1} << (63 - __builtin_clzll(pages));
   size_t step = std::max(kPage, pow2 / 8);
   return (pages + step - 1) / step * step;
+}
+
+// Above this, a fresh block is checked against the memory there is (src/tensor/size-limit.ts's
+// BIG_BYTES, which checks the factories' sizes the same way).
+constexpr size_t kBigBytes = size_t{1} << 30;
+
+// A number from the first line of `path` that starts with `key` ("MemAvailable:" in kB), or the
+// whole file ("memory.max"): -1 when absent or not a number ("max").
+int64_t ReadNumber(const char* path, const char* key) {
+  FILE* f = std::fopen(path, "r");
+  if (!f) return -1;
+  char line[256];
+  int64_t value = -1;
+  size_t n = std::strlen(key);
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::strncmp(line, key, n) != 0) continue;
+    char* end = nullptr;
+    long long v = std::strtoll(line + n, &end, 10);
+    if (end != line + n) value = v;
+    break;
+  }
+  std::fclose(f);
+  return value;
+}
+
+// The bytes a new mapping may take: SIGNIN_TORCH_MAX_TENSOR_BYTES when set, else the least of
+// MemAvailable and the cgroup's room (memory.max − memory.current); -1 when none is known.
+int64_t RoomBytes(std::string* source) {
+  if (const char* env = std::getenv("SIGNIN_TORCH_MAX_TENSOR_BYTES")) {
+    char* end = nullptr;
+    double v = std::strtod(env, &end);
+    if (end != env && v > 0) {
+      *source = "SIGNIN_TORCH_MAX_TENSOR_BYTES";
+      return static_cast<int64_t>(v);
+    }
+  }
+  *source = "the memory available now";
+  int64_t kb = ReadNumber("/proc/meminfo", "MemAvailable:");
+  int64_t room = kb < 0 ? -1 : kb * 1024;
+  int64_t max = ReadNumber("/sys/fs/cgroup/memory.max", "");
+  int64_t current = ReadNumber("/sys/fs/cgroup/memory.current", "");
+  if (max > 0 && current >= 0 && (room < 0 || max - current < room)) room = std::max<int64_t>(max - current, 0);
+  return room;
+}
+
+std::string Gib(int64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g GiB", static_cast<double>(bytes) / static_cast<double>(kBigBytes));
+  return buf;
 }
 
 int64_t DefaultCacheLimit() {
@@ -131,6 +182,21 @@ class CachingCpuAllocator final : public c10::Allocator {
       Use(bytes);
       hits_++;
       return Stamp(base, bytes);
+    }
+    // Linux overcommits: a mapping larger than the memory left is granted, then filled page by
+    // page until the OOM killer ends this process (or another one). An op's result is no
+    // factory argument that TS could check first (x.unsqueeze(1).sub(x) of a long x), so a big
+    // one is checked here, counting the idle blocks this cache can give back.
+    if (bytes > kBigBytes) {
+      std::string source;
+      int64_t room = RoomBytes(&source);
+      bool fromCache = source != "SIGNIN_TORCH_MAX_TENSOR_BYTES";
+      if (room >= 0 && static_cast<int64_t>(bytes) > room + (fromCache ? cached_ : 0)) {
+        TORCH_CHECK(false, "A CPU tensor of ", Gib(static_cast<int64_t>(nbytes)), " (", Gib(static_cast<int64_t>(bytes)),
+                    " in the allocator's size class) does not fit in ", Gib(room + (fromCache ? cached_ : 0)), " (", source,
+                    fromCache ? ", with the idle blocks of the tensor cache" : "", "): use smaller tensors or batches");
+      }
+      if (fromCache && static_cast<int64_t>(bytes) > room) EvictUntil(0);
     }
     // A new size: idle blocks of other sizes must not pile up beside it, so the cache may hold
     // at most as much as is in use (a smaller last batch, then the full batches again).

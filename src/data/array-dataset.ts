@@ -4,7 +4,7 @@
  * worker threads read the same memory: no copy, no re-parse per worker.
  */
 import { InvalidArgumentError } from '../errors';
-import { list, obj, str } from '../validate';
+import { MAX_LIST_LENGTH, int, list, obj, str } from '../validate';
 import { checkIndex, type ArrayDatasetSpec, type Dataset, type ImageShape, type Sample } from './base';
 
 export interface ArrayDatasetOptions {
@@ -54,6 +54,8 @@ export class ArrayDataset implements Dataset {
     for (const [k, v] of Object.entries({ width, height, channels, numClasses })) {
       if (!Number.isInteger(v) || v < 1) throw new InvalidArgumentError(k, 'positive integer', v);
     }
+    // One default class name per class: 2^40 of them threw a RangeError, 2^28 would exhaust the heap.
+    int('numClasses', numClasses, 1, MAX_LIST_LENGTH);
     if (!(opts.images instanceof Uint8Array)) throw new InvalidArgumentError('images', 'Uint8Array', opts.images);
     if (!Array.isArray(opts.labels) && !(ArrayBuffer.isView(opts.labels) && !(opts.labels instanceof DataView))) {
       throw new InvalidArgumentError('labels', 'array or typed array of labels', opts.labels);

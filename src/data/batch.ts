@@ -4,7 +4,7 @@
  * the batches are identical whatever numWorkers is.
  */
 import { ArrayDataset } from './array-dataset';
-import { DatasetError, type Dataset, type DatasetSpec, type ImageShape } from './base';
+import { DatasetError, type Dataset, type DatasetSpec, type ImageShape, type Sample } from './base';
 import { ImageFolder } from './image-folder';
 import { Rng } from './rng';
 import type { Pipeline, Transform } from './transforms';
@@ -57,6 +57,27 @@ export class BatchBuilder {
     }
   }
 
+  /**
+   * A sample of a user's own Dataset: pixels that fill their size (a short array was read as NaN)
+   * and a class label (a fraction or NaN threw a RangeError from BigInt; one out of range only
+   * failed in the loss).
+   */
+  private checkSample(s: Sample, index: number): Sample {
+    const name = this.dataset.name;
+    const img = (s as Partial<Sample> | undefined)?.image;
+    const dims = img ? [img.width, img.height, img.channels] : [];
+    if (!img || !(img.data instanceof Uint8Array) || !dims.every((d) => Number.isInteger(d) && d > 0)
+      || img.data.length !== img.width * img.height * img.channels) {
+      const got = img?.data instanceof Uint8Array ? `${img.data.length} bytes for ${dims.join('×')} (width×height×channels)` : 'no Uint8Array image.data';
+      throw new DatasetError(`${name}: sample ${index} gives ${got}; get(i) must return { image: { data: Uint8Array of width·height·channels bytes, width, height, channels }, label }`);
+    }
+    const n = this.dataset.numClasses;
+    if (!Number.isInteger(s.label) || s.label < 0 || s.label >= n) {
+      throw new DatasetError(`${name}: sample ${index} has label ${String(s.label)}, not an integer in [0, ${n - 1}] (numClasses ${n})`);
+    }
+    return s;
+  }
+
   async build(job: BatchJob): Promise<BuiltBatch> {
     const B = job.indices.length;
     const x = new Float32Array(B * this.sampleSize);
@@ -77,7 +98,7 @@ export class BatchBuilder {
     } else {
       for (let b = 0; b < B; b++) {
         const idx = job.indices[b];
-        const s = await ds.get(idx);
+        const s = this.checkSample(await ds.get(idx), idx);
         this.check(this.pipeline.applyInto(s.image, rngFor(b), x, b * this.sampleSize), idx);
         y[b] = BigInt(s.label);
       }

@@ -214,7 +214,8 @@ export class DataLoader implements AsyncIterable<Batch> {
   private readonly log = childLogger({ module: 'data' });
 
   constructor(dataset: Dataset, opts: DataLoaderOptions = {}) {
-    if (!dataset || typeof dataset.label !== 'function' || typeof dataset.get !== 'function' || !Number.isInteger(dataset.length)) {
+    if (!dataset || typeof dataset.label !== 'function' || typeof dataset.get !== 'function' || !Number.isInteger(dataset.length)
+      || !Number.isInteger(dataset.numClasses) || dataset.numClasses < 1) {
       throw new InvalidArgumentError('dataset', 'Dataset (createDataset, ImageFolder, ArrayDataset, ...)', dataset);
     }
     const o = optionsOf<DataLoaderOptions>('options', opts);

@@ -9,7 +9,7 @@ import { noGrad } from '../tensor/autograd';
 import { ones, zeros } from '../tensor/creation';
 import type { Tensor } from '../tensor/tensor';
 import { bool, int, num, options } from '../validate';
-import { batchNorm, invalidTensorArg, tensorArg } from './functional';
+import { batchNorm, checkBatchStatistics, invalidTensorArg, tensorArg } from './functional';
 import { Module } from './module';
 
 /**
@@ -123,6 +123,13 @@ export abstract class BatchNormBase extends Module {
     if (x.shape[1] !== this.numFeatures) {
       throw invalidTensorArg('input', `${this.numFeatures} channels in dim 1`, x);
     }
+    const mean = this.runningMean;
+    const variance = this.runningVar;
+    const useBatchStats = this.training || (!mean && !variance);
+    const sync = this.training ? this.syncWith : undefined;
+    const synced = sync?.active() ?? false;
+    // Refused before the counter moves, so that a refused batch leaves the layer as it was.
+    if (useBatchStats && !synced) checkBatchStatistics(x);
     // As torch.nn.modules.batchnorm._BatchNorm.forward.
     let factor = this.momentum ?? 0;
     const counter = this.numBatchesTracked;
@@ -130,10 +137,7 @@ export abstract class BatchNormBase extends Module {
       noGrad(() => counter.add_(1));
       if (this.momentum === null) factor = 1 / counter.item();
     }
-    if (this.training && this.syncWith?.active()) return this.syncedForward(x, this.syncWith, factor);
-    const mean = this.runningMean;
-    const variance = this.runningVar;
-    const useBatchStats = this.training || (!mean && !variance);
+    if (synced) return this.syncedForward(x, sync!, factor);
     const useRunning = !this.training || this.trackRunningStats;
     return batchNorm(x, useRunning ? mean : undefined, useRunning ? variance : undefined, this.weight, this.bias, {
       training: useBatchStats, momentum: factor, eps: this.eps,

@@ -116,10 +116,22 @@ export function batchNorm(
   const momentum = num('momentum', o.momentum ?? 0.1, 0, 1);
   const eps = num('eps', o.eps ?? 1e-5, 0);
   if (x.ndim < 2) throw invalidTensorArg('input', 'a Tensor with at least 2 dimensions [N, C, ...]', x);
+  if (training) checkBatchStatistics(x);
   if (!training && (!runningMean || !runningVar)) {
     throw invalidTensorArg('runningMean and runningVar', 'Tensors when training is false', 'undefined');
   }
   return aten.batch_norm(x, weight, bias, runningMean, runningVar, training, momentum, eps, true);
+}
+
+/**
+ * Batch statistics need more than one value per channel (torch's _verify_batch_size): with one,
+ * the unbiased variance that updates running_var is 0/0, and the running statistics would turn
+ * NaN without a word.
+ */
+export function checkBatchStatistics(x: Tensor): void {
+  const s = tensorArg('input', x).shape;
+  const perChannel = s.reduce((a, d, i) => (i === 1 ? a : a * d), 1);
+  if (perChannel === 1) throw invalidTensorArg('input', 'more than 1 value per channel when training (batch statistics)', x);
 }
 
 export function relu(x: Tensor): Tensor {

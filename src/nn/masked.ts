@@ -160,6 +160,7 @@ export class MaskedConv2d extends Conv2d {
   setParametrizationBuffer(name: string, t: Tensor | undefined): void { this.masked.buffer(name, t); }
   protected override checkLoad(incoming: ReadonlyMap<string, Tensor>): Issue[] { return this.masked.checkLoad(incoming); }
   protected override afterLoadStateDict(): void { this.masked.afterLoad(); }
+  protected override afterTo(): void { this.masked.enforce(); }
   protected override extraRepr(): string { return `${super.extraRepr()}, parametrization=${this.parametrization}`; }
 }
 
@@ -185,6 +186,7 @@ export class MaskedLinear extends Linear {
   setParametrizationBuffer(name: string, t: Tensor | undefined): void { this.masked.buffer(name, t); }
   protected override checkLoad(incoming: ReadonlyMap<string, Tensor>): Issue[] { return this.masked.checkLoad(incoming); }
   protected override afterLoadStateDict(): void { this.masked.afterLoad(); }
+  protected override afterTo(): void { this.masked.enforce(); }
   protected override extraRepr(): string { return `${super.extraRepr()}, parametrization=${this.parametrization}`; }
 }
 

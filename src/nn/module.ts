@@ -6,7 +6,8 @@
 import { InvalidArgumentError, IssuesError, type Issue } from '../errors';
 import { noGrad } from '../tensor/autograd';
 import { keep } from '../tensor/keep';
-import { Tensor, type DType } from '../tensor/tensor';
+import { DEVICE_PATTERN, DTYPES, Tensor, type DType } from '../tensor/tensor';
+import { bool, obj, options as optionsArg, str } from '../validate';
 
 export type StateDict = Map<string, Tensor>;
 
@@ -91,7 +92,7 @@ export abstract class Module {
   /** A direct child by name, or a descendant by dotted path ('layer1.0'). */
   getModule(path: string): Module | undefined {
     let m: Module | undefined = this;
-    for (const part of path.split('.')) m = m?.children.get(part);
+    for (const part of str('path', path).split('.')) m = m?.children.get(part);
     return m;
   }
 
@@ -128,6 +129,7 @@ export abstract class Module {
   }
 
   train(mode = true): this {
+    bool('mode', mode);
     for (const [, m] of this.namedModules()) m.training = mode;
     return this;
   }
@@ -142,16 +144,21 @@ export abstract class Module {
   }
 
   /**
-   * Moves or casts every parameter and buffer. The tensors are replaced: create optimizers after
-   * calling to(). Integer buffers (counters) keep their dtype when a float dtype is given.
+   * Moves or casts every parameter and buffer to a device or a floating dtype (as torch's
+   * Module.to). The tensors are replaced: create optimizers after calling to(). Integer buffers
+   * (counters) keep their dtype when a float dtype is given; parameters keep requiresGrad.
    */
   to(target: DType | string): this {
     const isFloat = (d: string) => FLOAT_DTYPES.includes(d);
+    // Checked before any tensor moves: a parameter refused halfway would leave a mixed model.
+    if (typeof target !== 'string' || (DTYPES.includes(target as DType) ? !isFloat(target) : !DEVICE_PATTERN.test(target))) {
+      throw new InvalidArgumentError('target', `a floating dtype (${FLOAT_DTYPES.join(', ')}) or a device ('cpu', 'cuda', 'cuda:N')`, target);
+    }
     noGrad(() => {
       for (const [, m] of this.namedModules()) {
         for (const [n, t] of m.params) {
           if (!t) continue;
-          m.params.set(n, keep(t.to(target as DType)).requiresGrad_(true));
+          m.params.set(n, keep(t.to(target as DType)).requiresGrad_(t.requiresGrad));
           t.dispose();
         }
         for (const slot of m.buffers.values()) {
@@ -162,6 +169,7 @@ export abstract class Module {
         }
       }
     });
+    for (const [, m] of this.namedModules()) m.afterTo();
     return this;
   }
 
@@ -183,8 +191,8 @@ export abstract class Module {
    * refuses (checkLoad: a mask holding a 0.5) always throw, before any tensor is written.
    */
   loadStateDict(state: StateDict | Record<string, Tensor>, options: { strict?: boolean } = {}): LoadResult {
-    const strict = options.strict ?? true;
-    const src = state instanceof Map ? state : new Map(Object.entries(state));
+    const strict = bool('strict', optionsArg<{ strict?: boolean }>('options', options).strict ?? true);
+    const src = state instanceof Map ? state : new Map(Object.entries(obj('state', state, 'a Map or a record of name to Tensor')));
     const own = this.stateDict();
     const issues: Issue[] = [];
     const missingKeys = [...own.keys()].filter((k) => !src.has(k));
@@ -238,6 +246,9 @@ export abstract class Module {
 
   /** Hook for modules whose tensors must stay consistent after a load (masked layers re-apply masks). */
   protected afterLoadStateDict(): void {}
+
+  /** Hook for modules whose tensors must stay consistent after to() replaced them. */
+  protected afterTo(): void {}
 
   /** Disposes every parameter and buffer of this module and its descendants. */
   dispose(): void {

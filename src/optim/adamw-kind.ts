@@ -51,6 +51,12 @@ export interface AdamWKind {
   entry(value: unknown, where: string, fallbackName: string): AdamWEntry;
   /** This kind's entries for every parameter of a model it applies to (AdamW.forModel takes them out of the plain parameters). */
   fromModel(model: Module): unknown[];
+  /**
+   * Why `t` may not be a plain parameter of an optimizer (it drives one of this kind's entries, whose
+   * invariant a plain update would break), else undefined. Checked when the optimizer is made and at
+   * every step, since the kind may be applied to a model after its optimizer was made.
+   */
+  refusePlain?(t: Tensor): string | undefined;
 }
 
 const kinds = kindRegistry<AdamWKind>();

@@ -29,7 +29,7 @@ import { adamwKinds, type AdamWEntry, type AdamWEntryState, type AdamWKind, type
 import { adamwUpdate, type AdamWHyper } from './adamw-update';
 import { forModelArgs, type ParamEntry } from './model-groups';
 import { Optimizer, type StateSlot } from './optimizer';
-import { checkParamGroups, type MaskLookup } from './param-groups';
+import { checkParamGroups, checkPlain, type MaskLookup } from './param-groups';
 
 export interface AdamWOptions {
   /** Learning rate, ≥ 0. */
@@ -156,6 +156,8 @@ export class AdamW extends Optimizer<GroupState> {
   /** One AdamW step over every parameter and kind entry that has a gradient. */
   step(): void {
     this.checkLive();
+    const kinds = adamwKinds();
+    for (const g of this.groups) for (const p of g.params) checkPlain(p.name, p.param, kinds);
     for (const g of this.groups) {
       for (const p of g.params) {
         const grad = p.param.grad;

@@ -3,7 +3,7 @@
  * anything is allocated: parameters (bare or named) or parameter groups with their own
  * hyperparameters and the entries of registered kinds, the options' keys, and the masks.
  */
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError, ToolkitError } from '../errors';
 import type { Module } from '../nn/module';
 import { Tensor, sameShape } from '../tensor/tensor';
 import { knownKeys, options } from '../validate';
@@ -18,6 +18,15 @@ export interface EntryKind<E> {
   readonly key: string;
   entry(value: unknown, where: string, fallbackName: string): E;
   fromModel(model: Module): unknown[];
+  refusePlain?(t: Tensor): string | undefined;
+}
+
+/** Refuses a plain parameter that a registered kind drives (see UpdateKind.refusePlain). */
+export function checkPlain(name: string, param: Tensor, kinds: readonly { refusePlain?(t: Tensor): string | undefined }[]): void {
+  for (const kind of kinds) {
+    const why = kind.refusePlain?.(param);
+    if (why !== undefined) throw new ToolkitError('ERR_INVALID_ARG', `Parameter ${name} cannot be updated as a plain parameter: ${why}`);
+  }
 }
 
 export interface CheckedParam {
@@ -74,6 +83,11 @@ export function checkParamGroups<O extends object, H extends { lr: number }, K e
     const go = options<O & { params?: unknown } & Record<string, unknown>>(where || 'params', spec);
     if (isGroups) knownKeys(where, go, ['params', ...kinds.map((k) => k.key), ...hyperKeys]);
     const h = hyper(where, go, base);
+    // A group keeps its ratio to the base lr, which schedules set; over a base lr of 0 there is
+    // none, and its own lr was replaced by the base lr at the first schedule step.
+    if (base.lr === 0 && h.lr !== 0) {
+      throw new InvalidArgumentError(at('lr'), 'the base lr (0) or a base lr > 0 that this group keeps its ratio to', h.lr);
+    }
     const group: CheckedGroup<H, K, E> = { hyper: h, lrScale: base.lr > 0 ? h.lr / base.lr : 1, params: [], entries: [] };
     const entries = go.params ?? [];
     if (!Array.isArray(entries)) throw new InvalidArgumentError(at('params'), 'array of tensors or [name, tensor] pairs', entries);
@@ -81,6 +95,7 @@ export function checkParamGroups<O extends object, H extends { lr: number }, K e
       const [name, param] = Array.isArray(e) ? e : [`group${g}.param${i}`, e];
       if (typeof name !== 'string' || !(param instanceof Tensor)) throw new InvalidArgumentError(at(`params[${i}]`), 'Tensor or [name, Tensor]', e);
       handleOf(name, param);
+      checkPlain(name, param, kinds);
       claim(at(`params[${i}]`), param, name);
       const mask = lookup instanceof Map ? lookup.get(param) ?? lookup.get(name) : lookup?.(name, param);
       if (mask !== undefined) {

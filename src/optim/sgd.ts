@@ -29,7 +29,7 @@ import { Tensor } from '../tensor/tensor';
 import { forModelArgs, type ParamEntry } from './model-groups';
 import { handleOf, optionalHandleOf, sgdHyper, sgdNative, type NativeSgdGroup } from './native';
 import { Optimizer, type StateSlot } from './optimizer';
-import { checkParamGroups, type MaskLookup } from './param-groups';
+import { checkParamGroups, checkPlain, type MaskLookup } from './param-groups';
 import { updateKinds, type KindEntry, type UpdateKind, type UpdateKindEntries } from './update-kind';
 
 export interface SGDOptions {
@@ -158,6 +158,7 @@ export class SGD extends Optimizer<GroupState> {
   step(): void {
     this.checkLive();
     const kinds = updateKinds();
+    for (const g of this.groups) for (const p of g.params) checkPlain(p.name, p.param, kinds);
     const groups: NativeSgdGroup[] = this.groups.map((g) => {
       const momentum = g.momentum !== 0;
       const group: NativeSgdGroup = {

@@ -41,6 +41,12 @@ export interface UpdateKind {
   entry(value: unknown, where: string, fallbackName: string): KindEntry;
   /** This kind's entries for every parameter of a model it applies to (SGD.forModel takes them out of the plain parameters). */
   fromModel(model: Module): unknown[];
+  /**
+   * Why `t` may not be a plain parameter of an optimizer (it drives one of this kind's entries, whose
+   * invariant a plain update would break), else undefined. Checked when the optimizer is made and at
+   * every step, since the kind may be applied to a model after its optimizer was made.
+   */
+  refusePlain?(t: Tensor): string | undefined;
 }
 
 const kinds = kindRegistry<UpdateKind>();

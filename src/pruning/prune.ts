@@ -33,7 +33,7 @@ import { cat } from '../tensor/ops';
 import { tidy } from '../tensor/engine';
 import { Generator } from '../tensor/runtime';
 import { Tensor } from '../tensor/tensor';
-import { bool, int, list, num, oneOf } from '../validate';
+import { MAX_LIST_LENGTH, bool, int, list, num, oneOf } from '../validate';
 import type { LossFn, PruneBatch, PrunableWeight, Pruner, ScoreContext } from './base';
 import { DISTRIBUTION_NAMES, layerDensities, type DistributionName } from './distributions';
 import type { LiteralName } from '../literal-name';
@@ -211,8 +211,28 @@ function checkScores(scores: unknown, prunable: PrunableWeight[], all: PrunableW
     if (s.shape.join(',') !== w.weight.shape.join(',')) {
       throw new InvalidArgumentError(`${method} scores['${w.name}']`, `a Tensor of shape [${w.weight.shape.join(', ')}]`, `shape [${s.shape.join(', ')}]`);
     }
+    // topKMask ranks NaN last, so NaN scores (NaN data, a diverged loss) would keep the first
+    // weights of each layer in index order: a mask that looks fine and means nothing.
+    if (tidy(() => s.ne(s).any().item())) {
+      throw new InvalidArgumentError(`${method} scores['${w.name}']`, 'scores without NaN (check the pruning data, the loss and the weights for NaN or infinities)', 'NaN scores');
+    }
   }
   return scores as Map<string, Tensor>;
+}
+
+/**
+ * Runs fn with every prunable weight requiring grad: a score is a gradient whether or not the
+ * weight trains, and autograd refuses a frozen one. Frozen weights are frozen again afterwards,
+ * looked up through their layers (SynFlow's Module.to replaces the tensors).
+ */
+function withGradOn<T>(weights: PrunableWeight[], fn: () => T): T {
+  const frozen = weights.filter((w) => !w.weight.requiresGrad).map((w) => w.layer);
+  for (const l of frozen) l.weight.requiresGrad_(true);
+  try {
+    return fn();
+  } finally {
+    for (const l of frozen) l.weight.requiresGrad_(false);
+  }
 }
 
 function withMode<T>(model: Module, mode: 'eval' | 'train', fn: () => T): T {
@@ -265,7 +285,8 @@ export async function pruneModel<M extends string = PrunerName>(model: Module, o
     throw new InvalidArgumentError('distribution', "undefined with scope 'global' (distributions apply to scope 'layerwise')", options.distribution);
   }
   const distribution: DistributionName | undefined = scope === 'layerwise' ? options.distribution ?? 'uniform' : undefined;
-  const rounds = int('iterations', options.iterations ?? pruner.defaultIterations, 1);
+  // Bounded: the schedule holds one density per round, and 2^30 of them exhausted V8's heap (an abort).
+  const rounds = int('iterations', options.iterations ?? pruner.defaultIterations, 1, MAX_LIST_LENGTH);
   const schedule = oneOf('schedule', options.schedule ?? 'exponential', SCHEDULES);
   const strict = bool('strict', options.strict ?? false);
   const denseFirst = bool('denseFirst', options.denseFirst ?? false);
@@ -317,7 +338,7 @@ export async function pruneModel<M extends string = PrunerName>(model: Module, o
       const ctx: ScoreContext = {
         weights, batches, loss, inputShape, generator, round: r + 1, rounds, logger: log,
       };
-      const raw = withMode(model, mode, () => pruner.score(model, ctx));
+      const raw = withMode(model, mode, () => withGradOn(weights, () => pruner.score(model, ctx)));
       weights = prunableWeights(model); // a pruner may have replaced tensors (SynFlow in float64)
       const prunable = weights.filter((w) => !denseNames.has(w.name));
       if (prunable.length === 0) return [];

@@ -5,14 +5,16 @@
  * Synaptic-Flow's D^(k/n)); linear: S − (S − D)·k/n. The last round always lands exactly on D.
  */
 import { InvalidArgumentError } from '../errors';
-import { oneOf } from '../validate';
+import { MAX_LIST_LENGTH, oneOf } from '../validate';
 
 export const SCHEDULES = ['exponential', 'linear'] as const;
 export type Schedule = (typeof SCHEDULES)[number];
 
 export function scheduleDensities(density: number, rounds: number, schedule: Schedule = 'exponential', start = 1): number[] {
   if (typeof density !== 'number' || !(density >= 0 && density <= 1)) throw new InvalidArgumentError('density', 'number in [0, 1]', density);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new InvalidArgumentError('iterations', 'positive integer', rounds);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > MAX_LIST_LENGTH) {
+    throw new InvalidArgumentError('iterations', `integer in [1, ${MAX_LIST_LENGTH}]`, rounds);
+  }
   oneOf('schedule', schedule, SCHEDULES);
   if (typeof start !== 'number' || !(start >= density && start <= 1)) throw new InvalidArgumentError('start', `number in [${density}, 1]`, start);
   const out: number[] = [];

@@ -9,7 +9,7 @@ import { InvalidArgumentError } from '../errors';
 import { registerAdamWKind, type AdamWEntry } from '../optim/adamw-kind';
 import { Tensor, sameShape } from '../tensor/tensor';
 import { disposeSignInAdamWState, signinAdamWState, signinAdamWStep } from './adamw';
-import { signinParameters, type SignInParam } from './update-kind';
+import { refusePlainTheta, signinParameters, type SignInParam } from './update-kind';
 
 declare module '../optim/adamw-kind' {
   interface AdamWKindEntries {
@@ -44,4 +44,4 @@ function signinAdamWEntry(value: unknown, where: string, fallbackName: string): 
   };
 }
 
-registerAdamWKind({ key: 'signin', entry: signinAdamWEntry, fromModel: signinParameters });
+registerAdamWKind({ key: 'signin', entry: signinAdamWEntry, fromModel: signinParameters, refusePlain: refusePlainTheta });

@@ -21,7 +21,7 @@ import { InvalidArgumentError, UnknownNameError } from '../errors';
 import { maskedLayers, type MaskedLayer } from '../nn/masked';
 import type { Module } from '../nn/module';
 import type { Tensor } from '../tensor/tensor';
-import { options } from '../validate';
+import { knownKeys, options } from '../validate';
 import { checkBeta, signinReset } from './kernels';
 import { attachSignIn, detachSignIn, noteSignInBeta, signinFactors } from './parametrization';
 // Sign-In layers exist only after applySignIn, so loading this file registers Sign-In with both
@@ -50,6 +50,14 @@ export interface ApplySignInOptions {
  */
 export interface SignInOptimizer {
   entryBuffers(theta: Tensor): Readonly<Record<string, Tensor>> | undefined;
+}
+
+/** An optimizer argument a reset can ask for buffers (SGD, AdamW, or anything with entryBuffers). */
+export function signinOptimizer(name: string, v: unknown): SignInOptimizer | undefined {
+  if (v !== undefined && (typeof v !== 'object' || v === null || typeof (v as SignInOptimizer).entryBuffers !== 'function')) {
+    throw new InvalidArgumentError(name, 'the optimizer training the Sign-In factors (SGD, AdamW: an object with entryBuffers(theta))', v);
+  }
+  return v as SignInOptimizer | undefined;
 }
 
 function betaOf(beta: BetaOption, name: string, layer: MaskedLayer): number {
@@ -86,8 +94,14 @@ export function selectLayers(model: Module, layers?: LayerSelector): [string, Ma
  */
 export function applySignIn(model: Module, opts: ApplySignInOptions = {}): string[] {
   const o = options<ApplySignInOptions>('options', opts);
+  knownKeys('options', o, ['beta', 'layers']);
   const beta = o.beta ?? 1;
   if (typeof beta !== 'number' && typeof beta !== 'function') throw new InvalidArgumentError('beta', 'number or function', beta);
+  // Sign-In reparameterizes masked layers only: a model of plain Linear/Conv2d would be left as it
+  // was, and trained as plain without a word.
+  if (maskedLayers(model).length === 0) {
+    throw new InvalidArgumentError('model', 'a model with masked layers (MaskedConv2d / MaskedLinear: Sign-In reparameterizes those)', model);
+  }
   const chosen = selectLayers(model, o.layers);
   // Validate every β before touching any layer.
   const betas = chosen.map(([n, l]) => betaOf(beta, n, l));
@@ -134,16 +148,18 @@ export interface ResetSignInOptions {
  */
 export function resetSignIn(model: Module, opts: ResetSignInOptions = {}): number {
   const o = options<ResetSignInOptions>('options', opts);
+  knownKeys('options', o, ['beta', 'zeroMomentum', 'optimizer']);
   const zeroMomentum = o.zeroMomentum ?? false;
   if (typeof zeroMomentum !== 'boolean') throw new InvalidArgumentError('zeroMomentum', 'boolean', zeroMomentum);
-  if (zeroMomentum && !o.optimizer) {
+  const optimizer = signinOptimizer('optimizer', o.optimizer);
+  if (zeroMomentum && !optimizer) {
     throw new InvalidArgumentError('optimizer', 'the optimizer that trains the Sign-In factors (zeroMomentum needs its buffers)', o.optimizer);
   }
   const layers = signinLayers(model);
   const betas = layers.map(([n, l]) => (o.beta === undefined ? signinFactors(l)!.beta : betaOf(o.beta, n, l)));
   layers.forEach(([, layer], i) => {
     const s = signinFactors(layer)!;
-    const bufs = o.optimizer?.entryBuffers(layer.weight);
+    const bufs = optimizer?.entryBuffers(layer.weight);
     signinReset({
       theta: layer.weight, m: s.m, w: s.w, mask: layer.mask, beta: betas[i], zeroMomentum, bufM: bufs?.m, bufW: bufs?.w,
     });

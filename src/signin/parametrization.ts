@@ -37,10 +37,18 @@ export function signinSplit(theta: Tensor, beta = 1): { m: Tensor; w: Tensor } {
   return signinSplitFused({ theta, beta });
 }
 
+/**
+ * The θ of each attached Sign-In layer, by tensor: an optimizer must not update one as a plain
+ * parameter (m and w would fall behind, and the next load or reset would undo the update).
+ * Weak, so a model that is dropped is not kept alive; entries are made whenever the invariant is
+ * re-established (attach, setMask, a load, Module.to, which replaces θ).
+ */
+const thetas = new WeakMap<Tensor, SignInParametrization>();
+
 class SignInParametrization implements WeightParametrization {
   readonly name = 'signin';
 
-  constructor(private readonly layer: MaskedLayer, public beta: number) {}
+  constructor(readonly layer: MaskedLayer, public beta: number) {}
 
   get factors(): SignInFactors {
     return { m: this.layer.getBuffer(SIGNIN_M_BUFFER)!, w: this.layer.getBuffer(SIGNIN_W_BUFFER)!, beta: this.beta };
@@ -59,6 +67,7 @@ class SignInParametrization implements WeightParametrization {
       w.maskedFill_(this.layer.mask.eq(0), 0);
       this.layer.weight.copy_(m.mul(w));
     }));
+    thetas.set(this.layer.weight, this);
   }
 
   afterReset(): void {
@@ -69,6 +78,12 @@ class SignInParametrization implements WeightParametrization {
 function signinOf(layer: MaskedLayer): SignInParametrization | undefined {
   const p = layer.weightParametrization;
   return p instanceof SignInParametrization ? p : undefined;
+}
+
+/** Whether `t` is the θ of a layer in the Sign-In parametrization now. */
+export function isSignInTheta(t: Tensor): boolean {
+  const p = thetas.get(t);
+  return p !== undefined && signinOf(p.layer) === p && p.layer.weight === t;
 }
 
 /** A layer's Sign-In factors while it is parametrized 'signin', else undefined. */

@@ -31,9 +31,9 @@
  * (absent when none ran in the epoch).
  */
 import { InvalidArgumentError } from '../errors';
-import type { Module } from '../nn/module';
-import { int, num, obj, oneOf, options } from '../validate';
-import { resetSignIn, type BetaOption, type SignInOptimizer } from './apply';
+import { moduleArg, type Module } from '../nn/module';
+import { int, knownKeys, num, obj, oneOf, options } from '../validate';
+import { resetSignIn, signinOptimizer, type BetaOption, type SignInOptimizer } from './apply';
 import { innerScaling } from './stats';
 
 export type ResetUnit = 'epochs' | 'steps';
@@ -75,6 +75,7 @@ export interface ResolvedResetOptions {
 /** Validates reset-schedule options and fills in the defaults. */
 export function resolveResetOptions(opts: SignInResetOptions = {}): ResolvedResetOptions {
   const o = options<SignInResetOptions>('options', opts);
+  knownKeys('options', o, ['period', 'unit', 'stopAfterEpoch', 'epochs', 'momentum', 'beta', 'optimizer']);
   const stop = o.stopAfterEpoch;
   const beta = o.beta;
   if (beta !== undefined && typeof beta !== 'function' && (typeof beta !== 'number' || !(beta > 0) || !Number.isFinite(beta))) {
@@ -147,8 +148,9 @@ export class SignInResetSchedule {
   private epochResets: ResetEvent[] = [];
 
   constructor(readonly model: Module, opts: SignInResetOptions = {}) {
+    moduleArg('model', model);
     this.options = resolveResetOptions(opts);
-    this.optimizer = opts.optimizer;
+    this.optimizer = signinOptimizer('optimizer', opts.optimizer);
   }
 
   /** After an optimizer step: the trainer's context, or (completed steps, completed epochs). */

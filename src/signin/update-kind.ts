@@ -11,7 +11,7 @@ import type { Module } from '../nn/module';
 import { handleOf, optionalHandleOf } from '../optim/native';
 import { registerUpdateKind, type KindEntry } from '../optim/update-kind';
 import { Tensor, sameShape } from '../tensor/tensor';
-import { signinFactors } from './parametrization';
+import { isSignInTheta, signinFactors } from './parametrization';
 
 /** One Sign-In factor pair as the fused SGD step takes it: θ = mask ⊙ m ⊙ w. */
 export interface SignInParam {
@@ -35,6 +35,14 @@ export function signinParameters(model: Module): SignInParam[] {
     const s = signinFactors(layer)!;
     return { name: name ? `${name}.weight` : 'weight', theta: layer.weight, m: s.m, w: s.w, mask: layer.mask };
   });
+}
+
+/** Why a tensor may not be a plain parameter of an optimizer: it is a Sign-In θ. */
+export function refusePlainTheta(t: Tensor): string | undefined {
+  return isSignInTheta(t)
+    ? 'it is the θ of a Sign-In layer (θ = mask ⊙ m ⊙ w, trained through m and w, which a plain update would leave behind); '
+      + "create the optimizer after applySignIn with forModel(model), or pass signinParameters(model) under 'signin'"
+    : undefined;
 }
 
 function signinEntry(value: unknown, where: string, fallbackName: string): KindEntry {
@@ -65,4 +73,4 @@ function signinEntry(value: unknown, where: string, fallbackName: string): KindE
   };
 }
 
-registerUpdateKind({ key: 'signin', entry: signinEntry, fromModel: signinParameters });
+registerUpdateKind({ key: 'signin', entry: signinEntry, fromModel: signinParameters, refusePlain: refusePlainTheta });

@@ -1,5 +1,5 @@
 /** Autograd beyond Tensor.backward(): grad mode scopes and torch.autograd.grad. */
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError, ToolkitError } from '../errors';
 import { native, type NativeTensor } from '../native';
 import { Tensor, tensorHandle } from './tensor';
 
@@ -10,24 +10,32 @@ function handles(name: string, list: unknown): NativeTensor[] {
   return out;
 }
 
-function withGradMode<T>(enabled: boolean, fn: () => T): T {
+function withGradMode<T>(name: string, enabled: boolean, fn: () => T): T {
   if (typeof fn !== 'function') throw new InvalidArgumentError('fn', 'function', fn);
   const previous = native().setGradEnabled(enabled);
+  let result: T;
   try {
-    return fn();
+    result = fn();
   } finally {
     native().setGradEnabled(previous);
   }
+  // The mode is restored when fn returns, so an async fn would run the code after its first
+  // await in the other mode (noGrad(async ...) recorded graphs again).
+  if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+    (result as unknown as Promise<unknown>).catch(() => undefined);
+    throw new ToolkitError('ERR_TIDY_ASYNC', `${name}() cannot hold the grad mode across await: fn returned a Promise; use ${name} inside the async code around each synchronous step instead`);
+  }
+  return result;
 }
 
 /** Runs fn with gradient recording off (torch.no_grad). */
 export function noGrad<T>(fn: () => T): T {
-  return withGradMode(false, fn);
+  return withGradMode('noGrad', false, fn);
 }
 
 /** Runs fn with gradient recording on (torch.enable_grad). */
 export function enableGrad<T>(fn: () => T): T {
-  return withGradMode(true, fn);
+  return withGradMode('enableGrad', true, fn);
 }
 
 export function isGradEnabled(): boolean {

@@ -86,6 +86,7 @@ export function randperm(n: number, opts: RandomOptions = {}): Tensor {
 export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
   const o = options<TensorOptions>('options', opts);
   const [s, e] = end === undefined ? [0, start] : [start, end];
+  if (step === 0) throw new InvalidArgumentError('step', 'a non-zero number', step);
   if ([s, e, step].every((v) => typeof v === 'number')) checkTensorSize('end', Math.ceil((e - s) / step), o.dtype, e);
   return finish(aten.arange(s, e, step, dtypeOf(o), undefined, o.device), o);
 }

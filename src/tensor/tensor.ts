@@ -3,7 +3,7 @@
  * a new Tensor owned by the current tidy() scope, except the in-place ones (suffix `_`), which
  * return `this`.
  */
-import { InvalidArgumentError, TensorDisposedError } from '../errors';
+import { InvalidArgumentError, TensorDisposedError, ToolkitError } from '../errors';
 import { native, type NativeTensor } from '../native';
 import { intList, isInt } from '../validate';
 import * as aten from './aten';
@@ -33,6 +33,25 @@ type Operand = Tensor | number;
 
 function checkDim(name: string, dim: unknown): void {
   if (!isInt(dim)) throw new InvalidArgumentError(name, 'integer', dim);
+}
+
+// libtorch 1.13's masked_fill ignores a float or int64 mask without a word (a float 0/1 mask
+// leaves every element as it was); later versions refuse it, and so does this.
+function boolMask(mask: unknown): Tensor {
+  tensorHandle('mask', mask);
+  const m = mask as Tensor;
+  if (m.dtype !== 'bool') {
+    throw new ToolkitError('ERR_INVALID_ARG', `Expected a bool Tensor for mask but received a ${m.dtype} Tensor (a 0/1 mask becomes one with mask.ne(0))`);
+  }
+  return m;
+}
+
+// aten::index with no index tensor trips an internal assert of libtorch 1.13 ("report a bug to PyTorch").
+function indexList(indices: unknown): (Tensor | undefined)[] {
+  if (!Array.isArray(indices) || !indices.some((t) => t instanceof Tensor)) {
+    throw new InvalidArgumentError('indices', "an array with at least one index Tensor (undefined for ':')", indices);
+  }
+  return indices;
 }
 
 /** The native handle of a Tensor argument, or an error naming the argument. */
@@ -284,8 +303,8 @@ export class Tensor extends HandleOwner {
   logicalAnd(other: Tensor): Tensor { return aten.logical_and(this, other); }
   logicalOr(other: Tensor): Tensor { return aten.logical_or(this, other); }
   logicalNot(): Tensor { return aten.logical_not(this); }
-  /** Elementwise: `value` where mask is true, else this. */
-  maskedFill(mask: Tensor, value: number): Tensor { return aten.masked_fill(this, mask, value); }
+  /** Elementwise: `value` where the bool mask is true, else this. */
+  maskedFill(mask: Tensor, value: number): Tensor { return aten.masked_fill(this, boolMask(mask), value); }
   isfinite(): Tensor { return aten.isfinite(this); }
 
   // Reductions. dim may be a number or a list; keepdim defaults to false.
@@ -358,7 +377,7 @@ export class Tensor extends HandleOwner {
   select(dim: number, index: number): Tensor { return aten.select(this, dim, index); }
   indexSelect(dim: number, index: Tensor): Tensor { return aten.index_select(this, dim, index); }
   /** Advanced indexing: one index tensor (or undefined for ':') per leading dim. */
-  index(indices: (Tensor | undefined)[]): Tensor { return aten.index(this, indices); }
+  index(indices: (Tensor | undefined)[]): Tensor { return aten.index(this, indexList(indices)); }
   gather(dim: number, index: Tensor): Tensor { return aten.gather(this, dim, index); }
   chunk(chunks: number, dim = 0): Tensor[] { return aten.chunk(this, chunks, dim); }
   split(size: number, dim = 0): Tensor[] { return aten.split(this, size, dim); }
@@ -412,7 +431,7 @@ export class Tensor extends HandleOwner {
   copy_(src: Tensor): this { aten.copy_(this, src); return this; }
   zero_(): this { aten.zero_(this); return this; }
   fill_(value: number): this { aten.fill_(this, value); return this; }
-  maskedFill_(mask: Tensor, value: number): this { aten.masked_fill_(this, mask, value); return this; }
+  maskedFill_(mask: Tensor, value: number): this { aten.masked_fill_(this, boolMask(mask), value); return this; }
   uniform_(from = 0, to = 1, generator?: Generator): this { aten.uniform_(this, from, to, generator); return this; }
   normal_(mean = 0, std = 1, generator?: Generator): this { aten.normal_(this, mean, std, generator); return this; }
 }

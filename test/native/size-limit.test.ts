@@ -2,8 +2,12 @@
  * Huge but legal sizes are refused before libtorch allocates (src/tensor/size-limit.ts): a clear
  * error naming the argument instead of an OOM kill once the pages are filled. The limits are set
  * here (SIGNIN_TORCH_MAX_TENSOR_BYTES, os.freemem mocked), so nothing large is ever allocated.
+ * An op's result, which no factory argument describes, is checked by the CPU allocator against
+ * the same limit.
  */
+import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { BatchNorm1d, Linear, ToolkitError, eye, randperm, zeros, ones } from '../../src';
 
 const GiB = 2 ** 30;
@@ -48,4 +52,25 @@ test('a large tensor must also fit in the memory available now; small ones are n
   const small = zeros([1000]);
   expect(small.shape).toEqual([1000]);
   small.dispose();
+});
+
+test("an op's result over the limit is refused by the allocator before a page is touched", () => {
+  // A child process: jest's process.env is a copy that the addon's getenv does not see.
+  const script = `
+    const { ones, cpuMemoryStats } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src'))});
+    const one = ones([1]), row = ones([2 ** 14, 1]), col = ones([1, 2 ** 15]);
+    const out = [];
+    // 2 GiB results (float32, 2^29 elements) from small inputs: expand + contiguous, repeat, an outer product.
+    for (const fn of [() => one.expand([2 ** 29]).contiguous(), () => one.repeat([2 ** 29]), () => row.matmul(col)]) {
+      try { fn(); out.push('allocated'); } catch (e) { out.push(e.code + ': ' + e.message); }
+    }
+    out.push(cpuMemoryStats().peakInUseBytes < 2 ** 30, one.expand([2 ** 20]).contiguous().sum().item());
+    console.log(JSON.stringify(out));
+  `;
+  const r = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', script], {
+    encoding: 'utf8', timeout: 120_000, env: { ...process.env, SIGNIN_TORCH_MAX_TENSOR_BYTES: String(1.5 * GiB) },
+  });
+  expect(r.status).toBe(0);
+  const refused = "ERR_TORCH: A CPU tensor of 2 GiB (2.25 GiB in the allocator's size class) does not fit in 1.5 GiB (SIGNIN_TORCH_MAX_TENSOR_BYTES): use smaller tensors or batches";
+  expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual([refused, refused, refused, true, 2 ** 20]);
 });

@@ -10,7 +10,7 @@ const CASES: [name: string, options: Record<string, unknown>, input: number[], c
   ['cifar_resnet_20', { shortcut: 'padding', numClasses: 100 }, [2, 3, 32, 32], 100],
   ['cifar_resnet_32', {}, [1, 3, 32, 32], 10],
   ['resnet18', { numClasses: 7 }, [2, 3, 64, 64], 7],
-  ['resnet34', {}, [1, 3, 32, 32], 1000],
+  ['resnet34', {}, [2, 3, 32, 32], 1000],
   ['resnet50', { numClasses: 10 }, [1, 3, 64, 64], 10],
   ['cifar_resnet18', { numClasses: 100 }, [2, 3, 32, 32], 100],
   ['cifar_resnet50', {}, [1, 3, 32, 32], 10],

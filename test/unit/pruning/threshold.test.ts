@@ -64,6 +64,6 @@ describe('scheduleDensities', () => {
 
   test('unknown schedules and bad rounds are rejected', () => {
     expect(() => scheduleDensities(0.1, 3, 'cosine' as 'linear')).toThrow(/^Expected one of 'exponential', 'linear' for schedule but received 'cosine' of type string$/);
-    expect(() => scheduleDensities(0.1, 0)).toThrow(/^Expected positive integer for iterations but received 0 of type number$/);
+    expect(() => scheduleDensities(0.1, 0)).toThrow(/^Expected integer in \[1, 16777216\] for iterations but received 0 of type number$/);
   });
 });
