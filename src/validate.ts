@@ -25,6 +25,16 @@ export function num(name: string, v: unknown, min = -Infinity, max = Infinity): 
   return v;
 }
 
+/** A finite number in [min, max]: for values that feed arithmetic, where Infinity is as wrong as NaN. */
+export function finite(name: string, v: unknown, min = -Infinity, max = Infinity): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+    const expected = min === -Infinity && max === Infinity ? 'finite number'
+      : max === Infinity ? `finite number >= ${min}` : `number in [${min}, ${max}]`;
+    throw new InvalidArgumentError(name, expected, v);
+  }
+  return v;
+}
+
 export function bool(name: string, v: unknown): boolean {
   if (typeof v !== 'boolean') throw new InvalidArgumentError(name, 'boolean', v);
   return v;
@@ -77,10 +87,19 @@ export function pair(name: string, v: unknown, min = 0): [number, number] {
   throw new InvalidArgumentError(name, `integer >= ${min} or a pair of them`, v);
 }
 
+/**
+ * Options are plain objects: a Tensor, Map, typed array or other class instance passed where
+ * options go has none of the keys, and would otherwise run silently with every default.
+ */
 export function options<T extends object>(name: string, v: unknown): Partial<T> {
   if (v === undefined) return {};
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidArgumentError(name, 'options object', v);
+  if (typeof v !== 'object' || v === null || !isPlainObject(v)) throw new InvalidArgumentError(name, 'options object', v);
   return v as Partial<T>;
+}
+
+function isPlainObject(v: object): boolean {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
 }
 
 export function str(name: string, v: unknown): string {

@@ -4,7 +4,7 @@
  * epochs they equal PyTorch's MultiStepLR / CosineAnnealingLR stepped once per epoch.
  */
 import { InvalidArgumentError } from '../errors';
-import { list, num, obj, oneOf, options as optionsArg } from '../validate';
+import { finite, func, list, num, obj, oneOf, options as optionsArg } from '../validate';
 
 export type LrSchedule = (epoch: number) => number;
 
@@ -15,14 +15,14 @@ function checkT(t: number): number {
 
 /** lr(t) = lr. */
 export function constantLr(lr: number): LrSchedule {
-  num('lr', lr, 0);
+  finite('lr', lr, 0);
   return (t) => (checkT(t), lr);
 }
 
 /** MultiStepLR: lr · gamma^(number of milestones <= t). Milestones are absolute epochs. */
 export function stepLr(lr: number, milestones: readonly number[], gamma = 0.1): LrSchedule {
-  num('lr', lr, 0);
-  num('gamma', gamma, 0);
+  finite('lr', lr, 0);
+  finite('gamma', gamma, 0);
   const expected = 'strictly increasing array of epochs >= 0';
   // list() bounds the length first: every() would walk a huge sparse array hole by hole.
   const ms = [...list<number>('milestones', milestones, expected, (m) => typeof m === 'number' && m >= 0)];
@@ -49,11 +49,13 @@ export interface CosineOptions {
  * start <= t <= total, lr before start, minLr after total.
  */
 export function cosineLr(lr: number, options: CosineOptions): LrSchedule {
-  num('lr', lr, 0);
+  finite('lr', lr, 0);
   const o = optionsArg<CosineOptions>('options', options);
   const minLr = num('minLr', o.minLr ?? 0, 0, lr);
-  const start = num('startEpoch', o.startEpoch ?? 0, 0);
-  const total = num('totalEpochs', o.totalEpochs, start);
+  const start = finite('startEpoch', o.startEpoch ?? 0, 0);
+  // PyTorch's CosineAnnealingLR divides by T_max: a decay over zero epochs is refused there too.
+  const total = finite('totalEpochs', o.totalEpochs);
+  if (!(total > start)) throw new InvalidArgumentError('totalEpochs', `finite number > startEpoch (${start})`, total);
   return (t) => {
     checkT(t);
     if (t <= start) return lr;
@@ -68,7 +70,8 @@ export function cosineLr(lr: number, options: CosineOptions): LrSchedule {
  * Continuous at the end of the warm-up; the main schedule keeps its own (absolute) epochs.
  */
 export function withWarmup(main: LrSchedule, warmupEpochs: number, startFactor = 0): LrSchedule {
-  num('warmupEpochs', warmupEpochs, 0);
+  func('main', main);
+  finite('warmupEpochs', warmupEpochs, 0);
   num('startFactor', startFactor, 0, 1);
   if (warmupEpochs === 0) return main;
   const peak = main(warmupEpochs);
@@ -81,7 +84,7 @@ export function withWarmup(main: LrSchedule, warmupEpochs: number, startFactor =
 
 /** A schedule in optimizer steps. */
 export function perStep(schedule: LrSchedule, stepsPerEpoch: number): (step: number) => number {
-  num('stepsPerEpoch', stepsPerEpoch, 1);
+  finite('stepsPerEpoch', stepsPerEpoch, 1);
   return (step) => schedule(step / stepsPerEpoch);
 }
 

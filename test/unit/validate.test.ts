@@ -1,5 +1,5 @@
 import { ToolkitError } from '../../src/errors';
-import { list, MAX_LIST_LENGTH, obj, str } from '../../src/validate';
+import { list, MAX_LIST_LENGTH, obj, options, str } from '../../src/validate';
 
 function codeOf(f: () => unknown): string | undefined {
   try {
@@ -35,5 +35,22 @@ describe('str and obj', () => {
     expect(codeOf(() => str('path', 7))).toBe('ERR_INVALID_ARG: Expected string for path but received 7 of type number');
     expect(codeOf(() => obj('options', [], 'options object'))).toBe('ERR_INVALID_ARG: Expected options object for options but received an array of length 0');
     expect(codeOf(() => obj('options', null))).toBe('ERR_INVALID_ARG: Expected object for options but received null');
+  });
+});
+
+describe('options', () => {
+  test('takes a plain object, one without a prototype, or undefined (all defaults)', () => {
+    const o = { root: '/data' };
+    expect(options('opts', o)).toBe(o);
+    const bare = Object.assign(Object.create(null) as object, { train: false });
+    expect(options('opts', bare)).toBe(bare);
+    expect(options('opts', undefined)).toEqual({});
+  });
+
+  test('refuses a class instance, which would otherwise run silently with every default', () => {
+    class Settings { root = '/data'; }
+    for (const v of [new Map([['root', '/data']]), new Float32Array(3), new Date(0), new Settings(), [1], null, 3]) {
+      expect(codeOf(() => options('opts', v))).toMatch(/^ERR_INVALID_ARG: Expected options object for opts but received/);
+    }
   });
 });

@@ -104,3 +104,28 @@ describe('createSchedule and perStep', () => {
     expect(s(50)).toBeCloseTo((0.1 * (1 + Math.cos(Math.PI / 4))) / 2, 15);
   });
 });
+
+describe('bad arguments', () => {
+  const message = (f: () => unknown): string => {
+    try { f(); } catch (e) { return `${(e as { code?: string }).code}: ${(e as Error).message}`; }
+    return 'no error';
+  };
+
+  test('an infinite lr, gamma, warm-up or epoch count is refused, naming it (every lr would be Infinity, NaN or 0)', () => {
+    expect(message(() => constantLr(Infinity))).toMatch(/^ERR_INVALID_ARG: Expected finite number >= 0 for lr/);
+    expect(message(() => stepLr(0.1, [5], Infinity))).toMatch(/^ERR_INVALID_ARG: Expected finite number >= 0 for gamma/);
+    expect(message(() => cosineLr(Infinity, { totalEpochs: 10 }))).toMatch(/for lr/);
+    expect(message(() => cosineLr(0.1, { totalEpochs: Infinity }))).toMatch(/for totalEpochs/);
+    expect(message(() => withWarmup(constantLr(0.1), Infinity))).toMatch(/for warmupEpochs/);
+    expect(message(() => perStep(constantLr(0.1), Infinity))).toMatch(/for stepsPerEpoch/);
+  });
+
+  test('a cosine decay over zero epochs is refused, as PyTorch divides by T_max = 0', () => {
+    expect(message(() => cosineLr(0.1, { totalEpochs: 0 }))).toMatch(/^ERR_INVALID_ARG: Expected finite number > startEpoch \(0\) for totalEpochs but received 0/);
+    expect(message(() => cosineLr(0.1, { totalEpochs: 5, startEpoch: 5 }))).toMatch(/> startEpoch \(5\) for totalEpochs/);
+  });
+
+  test('withWarmup names a main schedule that is not a function', () => {
+    expect(message(() => withWarmup(0.1 as never, 5))).toMatch(/^ERR_INVALID_ARG: Expected function for main/);
+  });
+});
