@@ -65,6 +65,12 @@ export class ToolkitError extends Error {
   }
 }
 
+/**
+ * A method by which an instance says what it is in an error's "but received …": a Tensor names its
+ * dtype and shape, which is what a wrong tensor argument is usually wrong in.
+ */
+export const describeAs: unique symbol = Symbol('signin-torch.describeAs');
+
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (value === null) return 'null';
@@ -74,6 +80,8 @@ export function describeValue(value: unknown): string {
   }
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (typeof value === 'function') return 'a function';
+  const own = (value as { [describeAs]?: unknown })[describeAs];
+  if (typeof own === 'function') return String(own.call(value));
   const name = (value as object).constructor?.name;
   return name && name !== 'Object' ? `an instance of ${name}` : 'an object';
 }

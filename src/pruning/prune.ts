@@ -169,6 +169,16 @@ function readBatches(data: unknown): PruneBatch[] {
   throw new InvalidArgumentError('data', '{ input, target }, [input, target] or an iterable of them', data);
 }
 
+/** The default loss is cross-entropy over class indices: other targets fail deep in libtorch, naming no batch. */
+function checkClassTargets(batches: PruneBatch[], single: boolean): void {
+  batches.forEach((b, i) => {
+    if (b.target.dtype !== 'int64' || b.target.ndim !== 1 || b.target.shape[0] !== b.input.shape[0]) {
+      throw new InvalidArgumentError(single ? 'data.target' : `data[${i}].target`, `int64 class indices of shape [${b.input.shape[0]}] for the default cross-entropy loss (or pass loss)`,
+        b.target);
+    }
+  });
+}
+
 function resolveInputShape(model: Module, options: Pick<PruneOptions, 'inputShape'>, batches: PruneBatch[]): number[] | undefined {
   if (options.inputShape !== undefined) {
     const s = options.inputShape;
@@ -305,6 +315,7 @@ export async function pruneModel<M extends string = PrunerName>(model: Module, o
   if (pruner.needsData && batches.length === 0) {
     throw new InvalidArgumentError('data', `at least one batch (${pruner.name} scores weights on data)`, options.data);
   }
+  if (options.loss === undefined) checkClassTargets(batches, isBatchLike(options.data));
   const inputShape = resolveInputShape(model, options, batches);
   const log = rootLogger().child({ module: 'pruning', method: pruner.name });
 

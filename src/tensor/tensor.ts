@@ -3,7 +3,7 @@
  * a new Tensor owned by the current tidy() scope, except the in-place ones (suffix `_`), which
  * return `this`.
  */
-import { InvalidArgumentError, TensorDisposedError, ToolkitError } from '../errors';
+import { InvalidArgumentError, TensorDisposedError, ToolkitError, describeAs } from '../errors';
 import { native, type NativeTensor } from '../native';
 import { intList, isInt } from '../validate';
 import * as aten from './aten';
@@ -154,6 +154,10 @@ export class Tensor extends HandleOwner {
   /** @internal Called by tidy() and keep() when no scope will free this tensor: the GC may have to. */
   unscoped(): void {
     if (this.slot >= 0 && !this.watched) watchSlot(this);
+  }
+
+  [describeAs](): string {
+    return this.isDisposed ? 'a disposed Tensor' : `a Tensor of dtype ${this.dtype} and shape [${this.shape.join(', ')}] on ${this.device}`;
   }
 
   [disposeSymbol](): void {

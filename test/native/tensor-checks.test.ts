@@ -6,6 +6,7 @@
  * its first await with grad recording back on.
  */
 import { arange, enableGrad, isGradEnabled, noGrad, ones, tensor, tidy } from '../../src';
+import { InvalidArgumentError } from '../../src/errors';
 import { errorOf } from '../helpers/error-of';
 import { describeWithTorch, runTorch } from '../helpers/torch-ref';
 
@@ -83,5 +84,15 @@ describe('noGrad and enableGrad', () => {
     expect(isGradEnabled()).toBe(true);
     expect(noGrad(() => w.mul(2).requiresGrad)).toBe(false);
     w.dispose();
+  });
+});
+
+describe('a tensor in an error message', () => {
+  it('is described by dtype, shape and device (the usual reason it is the wrong argument), or as disposed', () => {
+    const x = ones([2, 3], { dtype: 'int64' });
+    const received = (v: unknown) => new InvalidArgumentError('target', 'int64 Tensor of shape [2]', v).message.replace(/^.* but received /, '');
+    expect(received(x)).toBe('a Tensor of dtype int64 and shape [2, 3] on cpu');
+    x.dispose();
+    expect(received(x)).toBe('a disposed Tensor');
   });
 });

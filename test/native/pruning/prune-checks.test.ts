@@ -99,3 +99,29 @@ describe('iterations', () => {
     model.dispose();
   });
 });
+
+describe('targets for the default loss', () => {
+  it('float or one-hot targets are refused naming the batch (libtorch failed inside cross-entropy), and no mask is written', async () => {
+    const model = seeded(() => createToyModel(), 11);
+    const batch = batchFor([1, 8, 8], 8, 5);
+    const floats = batch.target.to('float32');
+    const single = await pruneModel(model, { method: 'snip', sparsity: 0.5, data: { input: batch.input, target: floats } }).catch((err) => err);
+    expect(single.code).toBe('ERR_INVALID_ARG');
+    expect(single.message).toBe('Expected int64 class indices of shape [8] for the default cross-entropy loss (or pass loss) for data.target but received a Tensor of dtype float32 and shape [8] on cpu');
+    const listed = await pruneModel(model, { method: 'grasp', sparsity: 0.5, data: [batch, [batch.input, batch.target.reshape([8, 1])]] }).catch((err) => err);
+    expect(listed.message).toContain('for data[1].target but received a Tensor of dtype int64 and shape [8, 1] on cpu');
+    expect(masks(model).every((v) => v === 1)).toBe(true);
+    model.dispose();
+  });
+
+  it('with its own loss, any target the loss takes is accepted', async () => {
+    const model = seeded(() => createToyModel(), 11);
+    const batch = batchFor([1, 8, 8], 8, 5);
+    const r = await pruneModel(model, {
+      method: 'snip', sparsity: 0.5, data: { input: batch.input, target: batch.target.to('float32') },
+      loss: (out, target) => out.sum(1).sub(target).pow(2).mean(),
+    });
+    expect(r.kept).toBe(Math.round(r.total / 2));
+    model.dispose();
+  });
+});
