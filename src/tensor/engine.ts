@@ -31,7 +31,9 @@ function collect(value: unknown, into: Set<unknown>, depth = 0): void {
     into.add(value);
     return;
   }
-  const items = Array.isArray(value) ? value : value instanceof Map ? [...value.values()] : Object.values(value);
+  const items = Array.isArray(value) ? value
+    : value instanceof Map ? [...value.keys(), ...value.values()]
+      : value instanceof Set ? [...value] : Object.values(value);
   for (const v of items) collect(v, into, depth + 1);
 }
 
@@ -41,7 +43,7 @@ function isPromiseLike(v: unknown): boolean {
 
 /**
  * Runs fn and frees every tensor created inside it, except those in its result (searched through
- * arrays, Maps and plain objects) and those passed to keep(). The result's tensors move to the
+ * arrays, Maps (keys and values), Sets and plain objects) and those passed to keep(). The result's tensors move to the
  * enclosing scope. Tensors live in native memory that the garbage collector does not see, so a
  * training step belongs inside tidy.
  *

@@ -194,4 +194,16 @@ describe('tidy returns values computed inside', () => {
     expect(memory().numTensors).toBe(before + 1);
     r.dispose();
   });
+
+  it('keeps the tensors of a returned Set and of a Map\'s keys and values, as of an array', () => {
+    const before = memory().numTensors;
+    const { set, map } = tidy(() => {
+      const key = ones([2]).mul(3);
+      return { set: new Set([ones([2]).mul(2)]), map: new Map([[key, ones([2]).mul(4)]]) };
+    });
+    expect([...set].map((t) => t.toArray())).toEqual([[2, 2]]);
+    expect([...map].map(([k, v]) => [k.toArray(), v.toArray()])).toEqual([[[3, 3], [4, 4]]]);
+    expect(memory().numTensors).toBe(before + 3);
+    for (const t of [...set, ...map.keys(), ...map.values()]) t.dispose();
+  });
 });
