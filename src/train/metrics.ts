@@ -17,8 +17,12 @@ export function topkCorrect(logits: Tensor, target: Tensor, ks: number[]): numbe
     const classes = logits.shape[1];
     const kmax = Math.min(Math.max(...ks), classes);
     const { indices } = logits.topk(kmax, 1, true, true);
-    const hits = indices.eq(target.reshape([-1, 1]).expandAs(indices)).to('int64');
-    const cum = hits.cumsum(1).sum(0).toArray();
+    // A row's top-k indices are distinct, so its target is at most one of them: hits per rank,
+    // summed over the batch, then accumulated over ranks here, count the rows right within k.
+    // The trainer calls this every step, after the backward has evicted libtorch's code and data
+    // from the caches, where each small op costs 30-50 µs: three ops after topk, not six.
+    const cum = indices.eq(target.reshape([-1, 1])).sum(0).toArray();
+    for (let r = 1; r < cum.length; r++) cum[r] += cum[r - 1];
     return ks.map((k) => cum[Math.min(k, classes) - 1]);
   }));
 }

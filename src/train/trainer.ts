@@ -111,12 +111,15 @@ export class Trainer {
   private readonly opts: Required<Pick<TrainerOptions, 'labelSmoothing' | 'evalEvery' | 'device'>> & TrainerOptions;
   private readonly callbacks: Callback[];
   private readonly precision: MixedPrecision;
+  /** Whether a step needs the parameter list (data parallelism, the float16 loss scaler, clipping). */
+  private readonly paramsRead: boolean;
 
   constructor(options: TrainerOptions) {
     checkOptions(options);
     this.opts = { labelSmoothing: 0, evalEvery: 1, device: 'cpu', ...options };
     this.callbacks = options.callbacks ?? [];
     this.precision = new MixedPrecision({ device: this.opts.device, amp: options.amp, channelsLast: options.channelsLast });
+    this.paramsRead = options.dataParallel !== undefined || this.precision.scaler !== undefined || options.gradClipNorm !== undefined;
     this.ctx = {
       model: options.model,
       optimizer: options.optimizer,
@@ -149,13 +152,15 @@ export class Trainer {
       const loss = mp.forward(() => crossEntropy(logits, y, { labelSmoothing: this.opts.labelSmoothing }));
       this.opts.dataParallel?.prepareBackward(loss);
       mp.backward(loss);
-      const params = model.parameters();
+      // Walking the module tree costs ~0.2 ms a step of serial time (ResNet-20, measured in the
+      // step), and only gradient reduction, loss scaling and clipping read the list.
+      const params = this.paramsRead ? model.parameters() : [];
       this.opts.dataParallel?.syncGradients(params);
       mp.unscale(params);
       for (const cb of this.callbacks) cb.onAfterBackward?.(this.ctx);
       if (this.opts.gradClipNorm !== undefined) clipGradNorm(params, this.opts.gradClipNorm);
       mp.step(optimizer, params);
-      acc.add(loss.item(), topkCorrect(logits.detach(), y, [1, 5]), y.shape[0]);
+      acc.add(loss.item(), topkCorrect(logits, y, [1, 5]), y.shape[0]);
     });
     optimizer.zeroGrad();
   }

@@ -1,4 +1,4 @@
-import { tensor, tidy, memory } from '../../../src';
+import { Generator, randint, randn, tensor, tidy, memory } from '../../../src';
 import { clipGradNorm } from '../../../src/train/clip';
 import { MetricAccumulator, topkCorrect } from '../../../src/train/metrics';
 
@@ -15,6 +15,22 @@ describe('topkCorrect', () => {
       expect(topkCorrect(logits, target, [1, 2, 3, 4])).toEqual([1, 2, 2, 3]);
       // k beyond the number of classes counts every row.
       expect(topkCorrect(logits, target, [1, 5])).toEqual([1, 3]);
+    });
+  });
+
+  it('equals a float64 count of the logits above the target, for any k up to past the classes', () => {
+    const gen = new Generator(3);
+    tidy(() => {
+      for (const [rows, classes] of [[257, 13], [128, 10], [5, 2]]) {
+        const logits = randn([rows, classes], { generator: gen });
+        const target = randint(0, classes, [rows], { generator: gen });
+        const l = logits.toArray();
+        const t = target.toArray();
+        // Random floats have no ties: a row is right within k when fewer than k logits beat its target's.
+        const above = t.map((c, r) => l.slice(r * classes, (r + 1) * classes).filter((v) => v > l[r * classes + c]).length);
+        const ks = [1, 3, 5, classes, classes + 7, 2];
+        expect(topkCorrect(logits, target, ks)).toEqual(ks.map((k) => above.filter((a) => a < k).length));
+      }
     });
   });
 
