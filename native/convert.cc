@@ -273,7 +273,7 @@ Napi::ArrayBuffer NewArrayBuffer(Napi::Env env, size_t nbytes) {
   if (nbytes == 0) return Napi::ArrayBuffer::New(env, 0);
   void* data = std::malloc(nbytes);
   if (!data) {
-    throw std::runtime_error("Cannot allocate " + std::to_string(nbytes) + " bytes for the values of the tensor");
+    throw AddonError("Cannot allocate " + std::to_string(nbytes) + " bytes for the values of the tensor");
   }
   return Napi::ArrayBuffer::New(env, data, nbytes, [](Napi::Env, void* p) { std::free(p); });
 }

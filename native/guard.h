@@ -40,6 +40,14 @@ struct CollectiveError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A failure of the addon's own code (an allocation, a CUDA kernel, a libtorch it was not built
+// for): ERR_NATIVE. Not a std::runtime_error, which Guarded takes for libtorch's.
+struct AddonError : std::exception {
+  explicit AddonError(std::string m) : message(std::move(m)) {}
+  const char* what() const noexcept override { return message.c_str(); }
+  std::string message;
+};
+
 struct DisposedError : std::exception {
   const char* what() const noexcept override {
     return "Tensor is disposed: it was released by dispose() or by the tidy() scope that created it";
@@ -60,6 +68,10 @@ Napi::Value Guarded(Napi::Env env, F&& f) {
     throw CodedError(env, e.what(), "ERR_INVALID_ARG");
   } catch (const DisposedError& e) {
     throw CodedError(env, e.what(), "ERR_TENSOR_DISPOSED");
+  } catch (const std::runtime_error& e) {
+    // libtorch throws some of its errors as a bare std::runtime_error (reshape's infer_size,
+    // requires_grad_ on a non-leaf), which PyTorch raises as RuntimeError like a c10::Error.
+    throw CodedError(env, e.what(), "ERR_TORCH");
   } catch (const std::exception& e) {
     throw CodedError(env, e.what(), "ERR_NATIVE");
   } catch (...) {

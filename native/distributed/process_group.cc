@@ -193,7 +193,7 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
     if (backend == "gloo") g->pg = MakeGlooGroup(o, prefixed, rank, size, timeout);
 #endif
   } catch (const c10::Error& e) {
-    throw std::runtime_error(std::string("initProcessGroup: connecting the ranks failed: ") + e.what_without_backtrace());
+    throw CollectiveError(std::string("initProcessGroup: connecting the ranks failed: ") + e.what_without_backtrace());
   }
   group = g.release();
   return env.Undefined();
@@ -345,7 +345,7 @@ Napi::Value DistDestroy(const Napi::CallbackInfo& info) {
 #else
 
 void NoC10d() {
-  throw std::runtime_error("distributed: this build of the addon has no c10d (libtorch or Gloo headers were missing)");
+  throw AddonError("distributed: this build of the addon has no c10d (libtorch or Gloo headers were missing)");
 }
 
 Napi::Value DistInit(const Napi::CallbackInfo&) { NoC10d(); }

@@ -172,7 +172,7 @@ std::shared_ptr<R> MakeReducer(const std::vector<at::Tensor>& params, const Indi
     // scripts/libtorch2-check.sh sets it: there an unknown form must fail the check, not the run.
     static_assert(sizeof(R) == 0, "c10d::Reducer has a constructor this file does not know");
 #endif
-    throw std::runtime_error("DistributedDataParallel: this libtorch's c10d::Reducer has a constructor the addon does not "
+    throw AddonError("DistributedDataParallel: this libtorch's c10d::Reducer has a constructor the addon does not "
                              "know; pass { overlap: false }");
   }
 }

@@ -38,7 +38,7 @@ const void* MaskPtr(const at::Tensor& mask) { return mask.defined() ? mask.data_
 
 #ifdef SIGNIN_WITH_CUDA
 void CudaCheck(const char* err, const char* what) {
-  if (err) throw std::runtime_error(std::string(what) + " failed on the GPU: " + err);
+  if (err) throw AddonError(std::string(what) + " failed on the GPU: " + err);
 }
 #endif
 

@@ -96,3 +96,29 @@ describe('a tensor in an error message', () => {
     expect(received(x)).toBe('a disposed Tensor');
   });
 });
+
+describeWithTorch('libtorch errors thrown as std::runtime_error', () => {
+  it('are ERR_TORCH with PyTorch\'s RuntimeError message (they were ERR_NATIVE, the addon-bug code)', () => {
+    const ref = runTorch(`
+def err(f):
+    try:
+        f()
+    except RuntimeError as e:
+        return str(e)
+x = torch.ones(2, 3, requires_grad=True)
+js['reshape'] = err(lambda: x.reshape(5))
+js['view'] = err(lambda: x.view(5))
+js['leaf'] = err(lambda: (x * 2).requires_grad_(False))
+`).js;
+    const x = ones([2, 3]).requiresGrad_(true);
+    const got = {
+      reshape: errorOf(() => x.reshape([5])),
+      view: errorOf(() => x.view([5])),
+      leaf: errorOf(() => tidy(() => x.mul(2).requiresGrad_(false))),
+    };
+    for (const [k, e] of Object.entries(got)) {
+      expect([k, e.code, e.message]).toEqual([k, 'ERR_TORCH', ref[k]]);
+    }
+    x.dispose();
+  });
+});
