@@ -92,3 +92,11 @@ export function checkMasks(model: Module): Map<string, number> {
   }
   return out;
 }
+
+/** PyTorch reference snippet: SynFlow's copy of the toy model with |x| for every float parameter and buffer, and its weights `lws`. */
+export const SYNFLOW_ABS_COPY = `lin = copy.deepcopy(model)
+with torch.no_grad():
+    for v in lin.state_dict().values():
+        if v.is_floating_point():
+            v.abs_()
+lws = [lin.conv1.weight, lin.conv2.weight, lin.fc.weight]`;

@@ -10,7 +10,7 @@ import { maskedLayers, pruneModel, tidy, type Tensor } from '../../../src';
 import { errorOf } from '../../helpers/error-of';
 import { TOY_MODEL_PYTHON, createToyModel } from '../../helpers/toy-model';
 import { describeWithTorch, runTorch } from '../../helpers/torch-ref';
-import { batchFor, captureLogs, seeded } from './fixtures';
+import { SYNFLOW_ABS_COPY, batchFor, captureLogs, seeded } from './fixtures';
 
 const REFERENCE = `
 import copy
@@ -21,12 +21,7 @@ model.eval()
 ws = [model.conv1.weight, model.conv2.weight, model.fc.weight]
 g = torch.autograd.grad(F.cross_entropy(model(inp['x'].float()), inp['y'].long()), ws)
 snip = torch.cat([(w * gi).abs().flatten() for w, gi in zip(ws, g)])
-lin = copy.deepcopy(model)
-with torch.no_grad():
-    for v in lin.state_dict().values():
-        if v.is_floating_point():
-            v.abs_()
-lws = [lin.conv1.weight, lin.conv2.weight, lin.fc.weight]
+${SYNFLOW_ABS_COPY}
 g = torch.autograd.grad(lin(torch.ones(1, 1, 8, 8)).sum(), lws)
 synflow = torch.cat([(w * gi).abs().flatten() for w, gi in zip(lws, g)])
 for name, s in (('snip', snip), ('synflow', synflow)):

@@ -15,7 +15,7 @@ import {
 } from '../../../src';
 import { describeWithTorch, expectClose, runTorch } from '../../helpers/torch-ref';
 import { TOY_MODEL_PYTHON, createToyModel } from '../../helpers/toy-model';
-import { batchFor, captureLogs, seeded } from './fixtures';
+import { SYNFLOW_ABS_COPY, batchFor, captureLogs, seeded } from './fixtures';
 
 const NAMES = ['conv1.weight', 'conv2.weight', 'fc.weight'];
 
@@ -45,12 +45,7 @@ for n, w, h in zip(names, ws, hg):
     out['grasp_S.' + n] = -w.detach() * h
 
 # SynFlow: absolute values of every parameter and buffer, all-ones input, R = sum of the output
-lin = copy.deepcopy(model)
-with torch.no_grad():
-    for v in lin.state_dict().values():
-        if v.is_floating_point():
-            v.abs_()
-lws = [lin.conv1.weight, lin.conv2.weight, lin.fc.weight]
+${SYNFLOW_ABS_COPY}
 R = lin(torch.ones(1, 1, 8, 8)).sum()
 g = torch.autograd.grad(R, lws)
 for n, w, gi in zip(names, lws, g):
