@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import { cifarFiles } from '../data/cifar';
 import { idxFiles, readIdxLabels } from '../data/idx';
 import { mnistSource } from '../data/mnist';
+import { DistributedSampler } from '../data/sampler';
 import { createDataset } from '../data/registry';
 import type { Issue } from '../errors';
 import { impPlan } from '../sparsify/imp-plan';
@@ -56,8 +57,7 @@ export interface EpochShape {
 
 /** Each process's shard of the train split, as DistributedSampler cuts it (one process: all of it). */
 function shardSize(o: EpochShape): number {
-  const { trainSize: n, worldSize: w } = o;
-  return o.dropLast && n % w !== 0 ? Math.ceil((n - w) / w) : Math.ceil(n / w);
+  return new DistributedSampler(o.trainSize, { rank: 0, worldSize: o.worldSize, dropLast: o.dropLast, shuffle: false }).length;
 }
 
 /**

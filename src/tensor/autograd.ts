@@ -1,6 +1,7 @@
 /** Autograd beyond Tensor.backward(): grad mode scopes and torch.autograd.grad. */
-import { InvalidArgumentError, ToolkitError } from '../errors';
+import { InvalidArgumentError } from '../errors';
 import { native, type NativeTensor } from '../native';
+import { refuseAsync } from './engine';
 import { Tensor, tensorHandle } from './tensor';
 
 function handles(name: string, list: unknown): NativeTensor[] {
@@ -19,12 +20,7 @@ function withGradMode<T>(name: string, enabled: boolean, fn: () => T): T {
   } finally {
     native().setGradEnabled(previous);
   }
-  // The mode is restored when fn returns, so an async fn would run the code after its first
-  // await in the other mode (noGrad(async ...) recorded graphs again).
-  if (typeof (result as { then?: unknown } | null)?.then === 'function') {
-    (result as unknown as Promise<unknown>).catch(() => undefined);
-    throw new ToolkitError('ERR_TIDY_ASYNC', `${name}() cannot hold the grad mode across await: fn returned a Promise; use ${name} inside the async code around each synchronous step instead`);
-  }
+  refuseAsync(result, `${name}() cannot hold the grad mode across await: fn returned a Promise; use ${name} inside the async code around each synchronous step instead`);
   return result;
 }
 

@@ -37,8 +37,15 @@ function collect(value: unknown, into: Set<unknown>, depth = 0): void {
   for (const v of items) collect(v, into, depth + 1);
 }
 
-function isPromiseLike(v: unknown): boolean {
-  return typeof (v as { then?: unknown } | null)?.then === 'function';
+/**
+ * Refuses a Promise from a scope's fn (ERR_TIDY_ASYNC): tidy's scope and the grad mode end when fn
+ * returns, so its code after the first await would run outside them. The Promise's own rejection
+ * is handled: this error is the one to report.
+ */
+export function refuseAsync(result: unknown, message: string): void {
+  if (typeof (result as { then?: unknown } | null)?.then !== 'function') return;
+  Promise.resolve(result).catch(() => undefined);
+  throw new ToolkitError('ERR_TIDY_ASYNC', message);
 }
 
 /**
@@ -58,9 +65,7 @@ export function tidy<T>(fn: () => T): T {
   let result: T | undefined;
   try {
     result = fn();
-    if (isPromiseLike(result)) {
-      throw new ToolkitError('ERR_TIDY_ASYNC', 'tidy() cannot track tensors across await: fn returned a Promise; use tidy inside the async code instead');
-    }
+    refuseAsync(result, 'tidy() cannot track tensors across await: fn returned a Promise; use tidy inside the async code instead');
     return result;
   } finally {
     const scope = scopes.pop()!;
