@@ -320,7 +320,6 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string, 
 async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger, dp: DataParallelContext, device: string): Promise<RunResult> {
   if (config.threads > 0) setNumThreads(config.threads);
   manualSeed(config.seed);
-  for (const w of configWarnings(config)) log.warn(w);
 
   const root = config.dataset.root;
   const trainSet = createDataset(config.dataset.name, { root, train: true });
@@ -328,6 +327,8 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   const stepProblems = stepIssues(config, trainSet.length, dp.worldSize);
   if (stepProblems.length > 0) throw configError(stepProblems);
   const train = loaderFor(config, trainSet, true, dp);
+  const stepsPerEpoch = Math.min(train.length, config.dataset.maxTrainBatches ?? Infinity);
+  for (const w of configWarnings(config, stepsPerEpoch)) log.warn(w);
   const test = loaderFor(config, createDataset(config.dataset.name, { root, train: false }), false, dp);
   const model = createModel(config.model.name, modelOptionsFor(config));
   if (device !== 'cpu') model.to(device);
@@ -366,7 +367,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
       period: s.resetPeriod, unit: s.resetUnit, stopAfterEpoch: s.stopResetAfterEpoch, epochs: config.epochs, momentum: s.momentumAtReset, optimizer,
     }));
   }
-  const sparsify = sparsifyCallbacksFromConfig(config, Math.min(train.length, config.dataset.maxTrainBatches ?? Infinity));
+  const sparsify = sparsifyCallbacksFromConfig(config, stepsPerEpoch);
   const levels = sparsify.filter((cb): cb is ImpLevels => cb instanceof ImpLevels);
   callbacks.push(...sparsify.filter((cb) => !(cb instanceof ImpLevels)));
   // A transfer run's config names no sparsity (its mask is the source's): its rows record it.

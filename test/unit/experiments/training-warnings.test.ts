@@ -11,10 +11,49 @@ const lenet = (options: Record<string, unknown>, sparsity: number) => parseConfi
 
 describe('training warnings', () => {
   it('LeNet-5 without BatchNorm at 90% sparsity and more is flagged, with the fix', () => {
-    expect(configWarnings(lenet({}, 0.9))).toEqual([expect.stringMatching(/^lenet5 without BatchNorm at 90% sparsity is known not to train.*set model\.options\.batchNorm to true/)]);
-    expect(configWarnings(lenet({ batchNorm: false }, 0.98))).toHaveLength(1);
-    expect(configWarnings(lenet({ batchNorm: true }, 0.95))).toEqual([]);
-    expect(configWarnings(lenet({}, 0.8))).toEqual([]);
+    expect(configWarnings(lenet({}, 0.9), 469)).toEqual([expect.stringMatching(/^lenet5 without BatchNorm at 90% sparsity is known not to train.*set model\.options\.batchNorm to true/)]);
+    expect(configWarnings(lenet({ batchNorm: false }, 0.98), 469)).toHaveLength(1);
+    expect(configWarnings(lenet({ batchNorm: true }, 0.95), 469)).toEqual([]);
+    expect(configWarnings(lenet({}, 0.8), 469)).toEqual([]);
+  });
+
+  describe('a Sign-In schedule under which no reset falls within the run', () => {
+    const signin = (signinOpts: Record<string, unknown>, epochs: number) => parseConfig({
+      dataset: { name: 'fashion_mnist' },
+      model: { name: 'cifar_resnet_20' },
+      pruning: { method: 'random', sparsity: 0.95 },
+      signin: { enabled: true, ...signinOpts },
+      epochs,
+    });
+    const warned = (signinOpts: Record<string, unknown>, epochs: number, stepsPerEpoch = 10) =>
+      configWarnings(signin(signinOpts, epochs), stepsPerEpoch).some((w) => w.startsWith('no Sign-In reset will run'));
+
+    it('in epochs: resets run after epochs period, 2·period, ... before the last, and up to stopResetAfterEpoch', () => {
+      expect(configWarnings(signin({}, 1), 10)).toEqual([
+        'no Sign-In reset will run: signin.resetPeriod 1 epochs, training 1 epoch (a reset after the last epoch is skipped); ' +
+          'the run trains θ = m ⊙ w without resets, as resetPeriod 0 says explicitly',
+      ]);
+      expect(warned({ resetPeriod: 6 }, 6)).toBe(true);
+      expect(warned({ resetPeriod: 9 }, 6)).toBe(true);
+      expect(warned({ resetPeriod: 5 }, 6)).toBe(false);
+      expect(warned({ resetPeriod: 2, stopResetAfterEpoch: 1 }, 6)).toBe(true);
+      expect(warned({ resetPeriod: 2, stopResetAfterEpoch: 2 }, 6)).toBe(false);
+    });
+
+    it('in steps: the first reset after resetPeriod steps, not at the last step of training, in an epoch below stopResetAfterEpoch', () => {
+      // 2 epochs of 10 steps: training ends at step 20.
+      expect(warned({ resetUnit: 'steps', resetPeriod: 20 }, 2)).toBe(true);
+      expect(warned({ resetUnit: 'steps', resetPeriod: 19 }, 2)).toBe(false);
+      // Step 10 ends epoch 1 (none completed before it); step 11 runs after one epoch.
+      expect(warned({ resetUnit: 'steps', resetPeriod: 10, stopResetAfterEpoch: 1 }, 2)).toBe(false);
+      expect(warned({ resetUnit: 'steps', resetPeriod: 11, stopResetAfterEpoch: 1 }, 2)).toBe(true);
+      expect(configWarnings(signin({ resetUnit: 'steps', resetPeriod: 20 }, 2), 10)[0]).toMatch(/^no Sign-In reset will run: signin\.resetPeriod 20 steps, training 2 epochs of 10 steps/);
+    });
+
+    it('says nothing with Sign-In off or resets off on purpose', () => {
+      expect(warned({ resetPeriod: 0 }, 1)).toBe(false);
+      expect(configWarnings(parseConfig({ dataset: { name: 'fashion_mnist' }, model: { name: 'cifar_resnet_20' }, pruning: { method: 'random', sparsity: 0.95 }, epochs: 1 }), 10)).toEqual([]);
+    });
   });
 
   it('a loss at ln(classes) with chance accuracy is "not learning"; a loss below it is not', () => {
