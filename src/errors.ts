@@ -108,9 +108,12 @@ export class InvalidArgumentError extends ToolkitError {
   }
 }
 
+/** How a tensor usually came to be disposed; a tensor released on purpose elsewhere says why (Tensor.disposedBy). */
+export const DISPOSED_BY_DEFAULT = 'released by dispose() or by the tidy() scope that created it';
+
 export class TensorDisposedError extends ToolkitError {
-  constructor() {
-    super('ERR_TENSOR_DISPOSED', 'Tensor is disposed: it was released by dispose() or by the tidy() scope that created it');
+  constructor(disposedBy = DISPOSED_BY_DEFAULT) {
+    super('ERR_TENSOR_DISPOSED', `Tensor is disposed: it was ${disposedBy}`);
   }
 }
 

@@ -12,6 +12,9 @@ import { bool, obj, options as optionsArg, str } from '../validate';
 export type StateDict = Map<string, Tensor>;
 
 const FLOAT_DTYPES: readonly string[] = ['float32', 'float64', 'float16', 'bfloat16'];
+// torch.optim's docs ask for the model to be moved before optimizers are made; here an optimizer
+// made before holds the replaced tensors, and its error should say so.
+const MOVED_BY_TO = 'replaced by Module.to(), which moves a module into new tensors: make optimizers (and anything else holding its parameters) after moving the model';
 
 export interface LoadResult {
   missingKeys: string[];
@@ -159,13 +162,13 @@ export abstract class Module {
         for (const [n, t] of m.params) {
           if (!t) continue;
           m.params.set(n, keep(t.to(target as DType)).requiresGrad_(t.requiresGrad));
-          t.dispose();
+          t.disposeAs(MOVED_BY_TO);
         }
         for (const slot of m.buffers.values()) {
           const t = slot.tensor;
           if (!t || (isFloat(target) && !isFloat(t.dtype))) continue;
           slot.tensor = keep(t.to(target as DType));
-          t.dispose();
+          t.disposeAs(MOVED_BY_TO);
         }
       }
     });

@@ -2,7 +2,7 @@
  * The native mask-aware SGD step (native/optim/sgd.cc): one call updates every parameter of every
  * group, and the entries of registered update kinds (native/optim/sgd.h) with them.
  */
-import { InvalidArgumentError, ToolkitError } from '../errors';
+import { DISPOSED_BY_DEFAULT, InvalidArgumentError, ToolkitError } from '../errors';
 import { native, type NativeTensor } from '../native';
 import { Tensor } from '../tensor/tensor';
 import { bool, num } from '../validate';
@@ -71,7 +71,7 @@ export function handleOf(name: string, t: unknown): NativeTensor {
   if (t.isDisposed) {
     throw new ToolkitError(
       'ERR_TENSOR_DISPOSED',
-      `Expected a live Tensor for ${name} but received a disposed one (released by dispose() or by the tidy() scope that created it)`,
+      `Expected a live Tensor for ${name} but received a disposed one (${t.disposedBy ?? DISPOSED_BY_DEFAULT})`,
     );
   }
   return t.handle;

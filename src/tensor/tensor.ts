@@ -96,6 +96,8 @@ export class Tensor extends HandleOwner {
   private cachedShape: number[] | undefined;
   /** Set by keep(): the tensor survives the tidy() scope that created it. */
   kept = false;
+  /** @internal Why a tensor released on purpose by the library is gone, for the error its later use gets (disposeAs). */
+  disposedBy: string | undefined;
 
   /** Wraps a native handle (internal: use the factories in src/tensor/creation.ts). */
   constructor(handle: NativeTensor) {
@@ -115,7 +117,7 @@ export class Tensor extends HandleOwner {
   /** The native handle; a tensor held in a slot moves into one the first time it is asked for. */
   override get handle(): NativeTensor {
     if (this.h) return this.h;
-    if (this.slot < 0) throw new TensorDisposedError();
+    if (this.slot < 0) throw new TensorDisposedError(this.disposedBy);
     this.h = native().slotToHandle(this.slot, this.watched);
     this.slot = -1;
     return this.h;
@@ -149,6 +151,12 @@ export class Tensor extends HandleOwner {
       this.slot = -1;
       native().slotRelease(slot, this.watched);
     }
+  }
+
+  /** @internal Releases the native tensor now, with the reason a later use of it is told. */
+  disposeAs(reason: string): void {
+    this.disposedBy = reason;
+    this.dispose();
   }
 
   /** @internal Called by tidy() and keep() when no scope will free this tensor: the GC may have to. */

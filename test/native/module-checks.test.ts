@@ -2,10 +2,11 @@
  * What a researcher's own script does with nn/ where it used to go wrong quietly, against
  * PyTorch (the Debian python's torch 1.13, same libtorch): BatchNorm refuses batch statistics of
  * one value per channel (running_var turned NaN), Module.to keeps frozen parameters frozen and
- * refuses an integer dtype before moving anything, and Module's entry points name bad arguments.
+ * refuses an integer dtype before moving anything and tells what still holds a replaced tensor why it
+ * is gone, and Module's entry points name bad arguments.
  */
 import {
-  BatchNorm1d, BatchNorm2d, F, Linear, Sequential, ToolkitError, ones, tidy, zeros,
+  BatchNorm1d, BatchNorm2d, F, Linear, SGD, Sequential, ToolkitError, ones, tidy, zeros,
 } from '../../src';
 import { errorOf } from '../helpers/error-of';
 import { describeWithTorch, runTorch } from '../helpers/torch-ref';
@@ -93,6 +94,24 @@ describeWithTorch('Module.to', () => {
     expect(e.message).toContain('for target');
     expect(m.parameters().map((p) => p.dtype)).toEqual(['float32', 'float32', 'float32', 'float32']);
     expect(errorOf(() => m.to('gpu')).code).toBe('ERR_INVALID_ARG');
+    m.dispose();
+  });
+
+  it('replaces the tensors, and what still holds an old one (an optimizer made before) is told that to() replaced it', () => {
+    const m = new Linear(3, 2);
+    const old = m.weight;
+    const opt = new SGD(m.parameters(), { lr: 0.1, momentum: 0.9 });
+    m.to('float64');
+    expect(m.weight).not.toBe(old);
+    const e = errorOf(() => old.sum());
+    expect(e.code).toBe('ERR_TENSOR_DISPOSED');
+    expect(e.message).toMatch(/^Tensor is disposed: it was replaced by Module\.to\(\).*make optimizers .* after moving the model$/);
+    const step = errorOf(() => opt.step());
+    expect(step.code).toBe('ERR_TENSOR_DISPOSED');
+    expect(step.message).toMatch(/^Expected a live Tensor for parameter group0\.param0 but received a disposed one \(replaced by Module\.to\(\)/);
+    const plain = zeros([1]);
+    plain.dispose();
+    expect(errorOf(() => plain.sum()).message).toBe('Tensor is disposed: it was released by dispose() or by the tidy() scope that created it');
     m.dispose();
   });
 });
