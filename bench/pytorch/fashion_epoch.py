@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from resnet20 import MaskedTrainer, ResNet20, emit, params
+from resnet20 import CifarResNet, MaskedTrainer, emit, params
 
 
 def idx(path):
@@ -46,7 +46,7 @@ def main():
     x = (torch.from_numpy(images.copy()).float().div_(255).sub_(0.286).div_(0.353)).unsqueeze(1)
     y = torch.from_numpy(labels.astype(np.int64))
     loader = DataLoader(TensorDataset(x, y), batch_size=p["batch"], shuffle=True, drop_last=True)
-    model = ResNet20(in_channels=1)
+    model = CifarResNet(in_channels=1)
     densities = p["densities"]
     missing = [n for n, q in model.named_parameters() if q.dim() in (2, 4) and n not in densities]
     if missing:

@@ -8,6 +8,7 @@ the toolkit's parameter names) in PyTorch on the same libtorch, trained the usua
 Also process counters from /proc (page faults, RSS, peak RSS) for the memory benchmark.
 """
 import json
+import os
 import sys
 
 import torch
@@ -15,43 +16,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torch.nn.utils.parametrize as parametrize
 
-
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return F.relu(out + (x if self.downsample is None else self.downsample(x)))
-
-
-class ResNet20(nn.Module):
-    def __init__(self, in_channels=3, classes=10):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(16)
-        layers, cin = [], 16
-        for i, c in enumerate([16, 32, 64]):
-            blocks = []
-            for j in range(3):
-                blocks.append(Block(cin, c, 2 if (i > 0 and j == 0) else 1))
-                cin = c
-            layers.append(nn.Sequential(*blocks))
-        self.layer1, self.layer2, self.layer3 = layers
-        self.fc = nn.Linear(64, classes)
-
-    def forward(self, x):
-        x = F.relu(self.bn1(self.conv1(x)))
-        x = self.layer3(self.layer2(self.layer1(x)))
-        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+# The ResNet is test/helpers/cifar_resnet.py, the model that the parity test checks against ours,
+# so both sides of a benchmark train the same network; the benchmark scripts import it from here.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "helpers"))
+from cifar_resnet import CifarResNet  # noqa: E402,F401
 
 
 class SignIn(nn.Module):

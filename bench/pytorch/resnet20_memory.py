@@ -8,14 +8,14 @@ import time
 
 import torch
 
-from resnet20 import MaskedTrainer, ResNet20, emit, num_params, params, proc_counters
+from resnet20 import CifarResNet, MaskedTrainer, emit, num_params, params, proc_counters
 
 
 def main():
     p = params()
     torch.set_num_threads(p["threads"])
     torch.manual_seed(0)
-    model = ResNet20()
+    model = CifarResNet()
     trainer = MaskedTrainer(model, p["density"], p["signin"])
     pool = [(torch.randn(p["batch"], 3, 32, 32), torch.randint(0, 10, (p["batch"],))) for _ in range(4)]
     samples = [dict(step=0, **proc_counters())]

@@ -32,7 +32,9 @@ export interface PythonOptions {
 /**
  * Runs a Python script and returns its stdout; throws with its stderr otherwise. The script goes
  * through a file so that tracebacks quote the failing line; OpenMP runs single-threaded, which
- * makes references deterministic and leaves the cores to the test run.
+ * makes references deterministic and leaves the cores to the test run. The script runs from a
+ * temporary folder, so test/helpers goes on PYTHONPATH for the Python modules kept there
+ * (cifar_resnet.py).
  */
 export function runPython(script: string, opts: PythonOptions = {}): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signin-python-'));
@@ -41,7 +43,7 @@ export function runPython(script: string, opts: PythonOptions = {}): string {
     fs.writeFileSync(file, script);
     const r = spawnSync(PYTHON, [file, ...(opts.args ?? [])], {
       input: opts.input, encoding: 'utf8', maxBuffer: 1 << 28, timeout: opts.timeoutMs ?? 300_000,
-      env: { ...process.env, OMP_NUM_THREADS: '1' },
+      env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONPATH: [__dirname, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter) },
     });
     if (r.status !== 0) {
       const why = r.error?.message ?? (r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`);

@@ -1,52 +1,14 @@
 /**
  * ResNet-20 with one input channel and option-B shortcuts (the Fashion-MNIST model of issue 12)
- * against an independent PyTorch definition written here (He et al. 2016 sec. 4.2, projection
- * shortcuts as in open_lth, torchvision's parameter names): the same state-dict keys and shapes,
- * and the same logits in eval mode and in train mode (BatchNorm on batch statistics) for the
- * same weights.
+ * against an independent PyTorch definition (test/helpers/cifar_resnet.py, which the SynFlow
+ * reference and the PyTorch benchmarks also use): the same state-dict keys and shapes, and the
+ * same logits in eval mode and in train mode (BatchNorm on batch statistics) for the same weights.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createModel, loadPyTorchStateDict, loadSafetensors, noGrad, pytorchStateDict, setNumThreads, tidy, type Tensor } from '../../../src';
 import { hasTorchvision, runPython } from '../../helpers/torchvision';
-
-const REFERENCE_PY = String.raw`
-import sys, torch, torch.nn as nn, torch.nn.functional as F
-
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return F.relu(out + (x if self.downsample is None else self.downsample(x)))
-
-class ResNet20(nn.Module):
-    def __init__(self, in_channels, num_classes, n=3):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(16)
-        cin = 16
-        for i, planes in enumerate([16, 32, 64]):
-            blocks = []
-            for b in range(n):
-                blocks.append(Block(cin, planes, 2 if i > 0 and b == 0 else 1))
-                cin = planes
-            setattr(self, f'layer{i + 1}', nn.Sequential(*blocks))
-        self.fc = nn.Linear(64, num_classes)
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.layer3(self.layer2(self.layer1(out)))
-        return self.fc(F.adaptive_avg_pool2d(out, 1).flatten(1))
-`;
 
 const suite = hasTorchvision() ? describe : describe.skip;
 
@@ -65,10 +27,12 @@ suite('cifar_resnet_20, 1 channel, option B: parity with an independent PyTorch 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test("same keys and shapes, same logits in eval and train mode; 'B' names the projection shortcut", () => {
-    const out = runPython(`${REFERENCE_PY}
+    const out = runPython(`
+import sys, torch, torch.nn as nn
+from cifar_resnet import CifarResNet
 d = sys.argv[1]
 torch.manual_seed(7)
-m = ResNet20(1, 10)
+m = CifarResNet(20, in_channels=1, num_classes=10)
 with torch.no_grad():
     for mod in m.modules():
         if isinstance(mod, nn.BatchNorm2d):

@@ -11,11 +11,14 @@
 # - every Conv2d and Linear weight is masked (bias, BatchNorm and identity shortcuts are not), the
 #   1x1 downsample convs included, as masked_parameters(model) does with its defaults.
 # The reference scores in float32 (its model.double() is commented out); `dtype` picks it.
-# Usage: python3 synflow-reference.py <args.json>; prints {"kept": {name: count}} as JSON.
+# The CIFAR ResNets are test/helpers/cifar_resnet.py's (runPython puts test/helpers on the path).
+# Usage: PYTHONPATH=test/helpers python3 synflow-reference.py <args.json>; prints
+# {"kept": {name: count}} as JSON.
 import json, sys
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
+
+from cifar_resnet import CifarResNet
 
 SAFETENSORS_DT = {'F32': torch.float32, 'F64': torch.float64, 'I64': torch.int64}
 
@@ -36,49 +39,9 @@ def load(path):
     return out
 
 
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        o = F.relu(self.bn1(self.conv1(x)))
-        o = self.bn2(self.conv2(o))
-        return F.relu(o + (x if self.downsample is None else self.downsample(x)))
-
-
-class CifarResNet(nn.Module):
-    """He et al.'s CIFAR ResNet (6n+2) with 1x1 conv + BN projection shortcuts."""
-
-    def __init__(self, depth, num_classes, in_channels):
-        super().__init__()
-        n = (depth - 2) // 6
-        self.conv1 = nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(16)
-        cin = 16
-        for s, cout in enumerate([16, 32, 64]):
-            blocks = []
-            for b in range(n):
-                blocks.append(Block(cin, cout, 2 if s > 0 and b == 0 else 1))
-                cin = cout
-            setattr(self, 'layer%d' % (s + 1), nn.Sequential(*blocks))
-        self.fc = nn.Linear(64, num_classes)
-
-    def forward(self, x):
-        y = F.relu(self.bn1(self.conv1(x)))
-        y = self.layer3(self.layer2(self.layer1(y)))
-        return self.fc(y.mean((2, 3)))
-
-
 def build(a):
     if a['arch'].startswith('cifar_resnet_'):
-        return CifarResNet(int(a['arch'].split('_')[-1]), a['numClasses'], a['inputShape'][0])
+        return CifarResNet(int(a['arch'].split('_')[-1]), in_channels=a['inputShape'][0], num_classes=a['numClasses'])
     import torchvision
     return getattr(torchvision.models, a['arch'])(num_classes=a['numClasses'])
 
