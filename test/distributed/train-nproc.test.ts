@@ -8,16 +8,12 @@
  * ResNet-20 step in BatchNorm's training mode by 2 ranks is the step of 1 process; a batch the
  * ranks cannot split is refused before they start.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseConfig, readMetrics, runDirFor, runPaths } from '../../src/experiments';
 import { loadSafetensors } from '../../src/nn/safetensors';
 import { fashionImages, tmpDir, writeIdxSet } from '../helpers/data-fixtures';
-
-const CLI = path.join(__dirname, '..', '..', 'src', 'cli.ts');
-const TSX = require.resolve('tsx');
-const ENV = { ...process.env, SIGNIN_TORCH_LOG_LEVEL: 'warn' };
+import { killInWrite, runTrain, trainArgs, trainToEnd } from '../helpers/kill-child';
 
 const dir = tmpDir('signin-train-nproc-');
 const data = path.join(dir, 'data');
@@ -37,14 +33,8 @@ const configFile = path.join(dir, 'config.json');
 fs.writeFileSync(configFile, JSON.stringify(config));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function train(runsDir: string, extra: string[] = [], file = configFile): { status: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', TSX, CLI, 'train', '--config', file, '--runs-dir', runsDir, ...extra], { encoding: 'utf8', env: ENV });
-  return { status: r.status, stderr: r.stderr };
-}
-
 function trainOk(runsDir: string, extra: string[] = []): string {
-  const r = train(runsDir, extra);
-  if (r.status !== 0) throw new Error(`train failed (${r.status}): ${r.stderr}`);
+  trainToEnd(configFile, runsDir, extra);
   return runDirFor(runsDir, config);
 }
 
@@ -95,19 +85,7 @@ it('2 ranks with batch 16 each end where 1 process with batch 32 does; rank 0 al
 
 it('a 1-process run killed inside its second checkpoint write resumes with 2 ranks to the same end', async () => {
   const runs = path.join(dir, 'resumed');
-  const child = spawn(process.execPath, ['--import', TSX, CLI, 'train', '--config', configFile, '--runs-dir', runs], {
-    stdio: ['ignore', 'ignore', 'pipe'], env: { ...ENV, SIGNIN_TORCH_PAUSE_WRITE: 'checkpoint.safetensors:2' },
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += String(d); });
-  const exited = new Promise((r) => child.once('exit', r));
-  const t0 = Date.now();
-  while (!/paused writing /.test(stderr)) {
-    if (child.exitCode !== null || Date.now() - t0 > 60_000) throw new Error(`the run did not pause: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  child.kill('SIGKILL');
-  await exited;
+  await killInWrite(trainArgs(configFile, runs), 'checkpoint.safetensors:2');
   const runDir = trainOk(runs, ['--nproc', '2']);
   expect(readMetrics(runDir).map((r) => r.epoch)).toEqual([1, 2]);
   expect(checkpointDiff(runDirFor(single, config), runDir)).toBeLessThan(1e-5);
@@ -121,10 +99,7 @@ it('gradClip with 2 ranks clips the global gradient: it ends where 1 process wit
   };
   const clipOne = path.join(dir, 'clip-one');
   const clipTwo = path.join(dir, 'clip-two');
-  for (const [runs, extra] of [[clipOne, []], [clipTwo, ['--nproc', '2']]] as const) {
-    const r = train(runs, ['--set', 'gradClip=0.1', ...extra]);
-    if (r.status !== 0) throw new Error(`train failed (${r.status}): ${r.stderr}`);
-  }
+  for (const [runs, extra] of [[clipOne, []], [clipTwo, ['--nproc', '2']]] as const) trainToEnd(configFile, runs, ['--set', 'gradClip=0.1', ...extra]);
   expect(checkpointDiff(only(clipOne), only(clipTwo))).toBeLessThan(1e-5);
   // Clipping changed the run (else the comparison above would not be about clipping).
   expect(checkpointDiff(runDirFor(single, config), only(clipOne))).toBeGreaterThan(1e-3);
@@ -135,10 +110,7 @@ it('RiGL with 2 ranks grows by the global gradient: the masks and weights of 1 p
   const file = path.join(dir, 'rigl.json');
   fs.writeFileSync(file, JSON.stringify(rigl));
   const [one, two] = [path.join(dir, 'rigl-one'), path.join(dir, 'rigl-two')];
-  for (const [runs, extra] of [[one, []], [two, ['--nproc', '2']]] as const) {
-    const r = train(runs, [...extra], file);
-    if (r.status !== 0) throw new Error(`train failed (${r.status}): ${r.stderr}`);
-  }
+  for (const [runs, extra] of [[one, []], [two, ['--nproc', '2']]] as const) trainToEnd(file, runs, [...extra]);
   expect(checkpointDiff(runDirFor(one, rigl), runDirFor(two, rigl))).toBeLessThan(1e-5);
   // Updates at steps 3, 6 and 9 of 16 (stopFraction 0.75) regrew weights on both runs alike.
   const events = (runDir: string) => readMetrics(runDir).flatMap((r) => (r.maskChanges as { events: { step: number; changed: number }[] }).events);
@@ -157,8 +129,7 @@ it('syncBatchNorm: a ResNet-20 step by 2 ranks (BatchNorm in training mode) is t
   for (const [name, cfg, extra] of [['one', bn, []], ['two', bn, ['--nproc', '2']], ['local', local, ['--nproc', '2']]] as const) {
     const file = path.join(dir, `syncbn-${name}.json`);
     fs.writeFileSync(file, JSON.stringify(cfg));
-    const r = train(path.join(dir, `syncbn-${name}`), [...extra], file);
-    if (r.status !== 0) throw new Error(`train failed (${r.status}): ${r.stderr}`);
+    trainToEnd(file, path.join(dir, `syncbn-${name}`), [...extra]);
     runs[name] = runDirFor(path.join(dir, `syncbn-${name}`), cfg);
   }
   expect(checkpointDiff(runs.one, runs.two)).toBeLessThan(1e-4);
@@ -168,7 +139,7 @@ it('syncBatchNorm: a ResNet-20 step by 2 ranks (BatchNorm in training mode) is t
 
 it('a global batch the world size does not divide is refused before any worker starts, naming the flags', () => {
   const runs = path.join(dir, 'refused');
-  const odd = train(runs, ['--nproc', '2', '--batch-size', '33']);
+  const odd = runTrain(configFile, runs, ['--nproc', '2', '--batch-size', '33']);
   expect({ status: odd.status, stderr: odd.stderr }).toEqual({
     status: 1,
     stderr: 'ERR_CONFIG: Invalid --batch-size for --nproc 2: batchSize: the global batch 33 must be a multiple of the world size 2: pass a --batch-size that 2 divides, or another --nproc\n',

@@ -16,15 +16,7 @@ import { trainFromConfig } from '../../src/experiments/runner';
 import { loadSafetensorsHeader, loadSafetensorsWithMetadata } from '../../src/nn/safetensors';
 import { tidy } from '../../src/tensor/engine';
 import { fashionImages, tmpDir, writeIdxSet } from '../helpers/data-fixtures';
-import { killInWrite } from '../helpers/kill-child';
-
-const CLI = path.join(__dirname, '..', '..', 'src', 'cli.ts');
-const TSX = require.resolve('tsx');
-
-/** Starts a CLI run that stops inside its n-th write of a file named `file`, then SIGKILLs it there. */
-async function killInWriteOf(configFile: string, runsDir: string, file: string, n: number): Promise<void> {
-  await killInWrite(['--import', TSX, CLI, 'train', '--config', configFile, '--runs-dir', runsDir], `${file}:${n}`);
-}
+import { killInWrite, trainArgs } from '../helpers/kill-child';
 
 /** Every tensor of a checkpoint file as float64 values with its dtype and shape, and its position. */
 function contents(file: string): { position: unknown; tensors: Record<string, { dtype: string; shape: number[]; values: number[] }> } {
@@ -72,10 +64,10 @@ describe('checkpoints kept at chosen epochs', () => {
   beforeAll(async () => {
     setLogger(pino({ level: 'silent' }));
     await Promise.all([
-      killInWriteOf(plainFile, refRuns, 'checkpoint.safetensors', 2),
-      killInWriteOf(keepFile, keptRuns, 'checkpoint.safetensors', 2),
+      killInWrite(trainArgs(plainFile, refRuns), 'checkpoint.safetensors:2'),
+      killInWrite(trainArgs(keepFile, keptRuns), 'checkpoint.safetensors:2'),
     ]);
-    await killInWriteOf(keepFile, midRuns, 'checkpoint.epoch-1.safetensors', 1);
+    await killInWrite(trainArgs(keepFile, midRuns), 'checkpoint.epoch-1.safetensors:1');
     reference = contents(runPaths(runDirFor(refRuns, plain)).checkpoint);
   }, 600_000);
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -3,33 +3,15 @@
  * uninterrupted run: killed once inside the checkpoint write after a level's end (so it resumes
  * from the level's last checkpoint, written before the prune, and must prune at its start), then
  * again in the middle of the next level (resumes with the level, the rewind snapshot and the mask
- * from the checkpoint). The harness is test/native/train/resume.test.ts's: CLI child processes,
+ * from the checkpoint). The harness is test/helpers/kill-child.ts: CLI child processes,
  * SIGNIN_TORCH_PAUSE_WRITE to stop a writer inside a given checkpoint write.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseConfig, readMetrics, runDirFor, runPaths } from '../../src/experiments';
 import { loadSafetensors } from '../../src/nn/safetensors';
 import { fashionImages, tmpDir, writeIdxSet } from '../helpers/data-fixtures';
-import { killInWrite } from '../helpers/kill-child';
-
-const CLI = path.join(__dirname, '..', '..', 'src', 'cli.ts');
-const TSX = require.resolve('tsx');
-
-function cliArgs(configFile: string, runsDir: string): string[] {
-  return ['--import', TSX, CLI, 'train', '--config', configFile, '--runs-dir', runsDir];
-}
-
-function runToEnd(configFile: string, runsDir: string): void {
-  const r = spawnSync(process.execPath, cliArgs(configFile, runsDir), { encoding: 'utf8', env: { ...process.env, SIGNIN_TORCH_LOG_LEVEL: 'warn' } });
-  if (r.status !== 0) throw new Error(`train failed (${r.status}): ${r.stderr}`);
-}
-
-/** Starts (or resumes) a run that stops inside its own n-th checkpoint write, then SIGKILLs it there. */
-async function killInCheckpointWrite(configFile: string, runsDir: string, n: number): Promise<void> {
-  await killInWrite(cliArgs(configFile, runsDir), `checkpoint.safetensors:${n}`);
-}
+import { killInWrite, trainArgs, trainToEnd } from '../helpers/kill-child';
 
 describe('IMP + Sign-In resumes after SIGKILL', () => {
   const dir = tmpDir('signin-imp-resume-');
@@ -53,7 +35,7 @@ describe('IMP + Sign-In resumes after SIGKILL', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const straight = path.join(dir, 'straight');
-  beforeAll(() => runToEnd(configFile, straight), 300_000);
+  beforeAll(() => trainToEnd(configFile, straight), 300_000);
 
   it('trains the levels: sparsity 0, 50%, 75% and the LR schedule restarting each level', () => {
     const rows = readMetrics(runDirFor(straight, config));
@@ -71,13 +53,13 @@ describe('IMP + Sign-In resumes after SIGKILL', () => {
     const runDir = runDirFor(killed, config);
     const p = runPaths(runDir);
     // 1. Inside the third checkpoint write: epoch 2 (level 0's end, before the prune) is the newest checkpoint.
-    await killInCheckpointWrite(configFile, killed, 3);
+    await killInWrite(trainArgs(configFile, killed), 'checkpoint.safetensors:3');
     expect(readMetrics(runDir).map((r) => r.epoch)).toEqual([1, 2, 3]);
     // 2. Resumed from epoch 2, it prunes at its start; killed inside its second write, epoch 3 (mid level 1) is the newest.
-    await killInCheckpointWrite(configFile, killed, 2);
+    await killInWrite(trainArgs(configFile, killed), 'checkpoint.safetensors:2');
     expect(readMetrics(runDir).map((r) => r.epoch)).toEqual([1, 2, 3, 4]);
     expect(fs.existsSync(p.final)).toBe(false);
-    runToEnd(configFile, killed);
+    trainToEnd(configFile, killed);
 
     const a = loadSafetensors(runPaths(runDirFor(straight, config)).checkpoint);
     const b = loadSafetensors(p.checkpoint);

@@ -13,35 +13,7 @@ import * as path from 'node:path';
 import { parseConfig, runDirFor, runPaths, readMetrics } from '../../../src/experiments';
 import { loadSafetensors } from '../../../src/nn/safetensors';
 import { fashionImages, tmpDir, writeIdxSet } from '../../helpers/data-fixtures';
-import { waitFor } from '../../helpers/kill-child';
-
-const CLI = path.join(__dirname, '..', '..', '..', 'src', 'cli.ts');
-const TSX = require.resolve('tsx');
-
-function cliArgs(configFile: string, runsDir: string): string[] {
-  return ['--import', TSX, CLI, 'train', '--config', configFile, '--runs-dir', runsDir];
-}
-
-function runToEnd(configFile: string, runsDir: string): void {
-  const r = spawnSync(process.execPath, cliArgs(configFile, runsDir), { encoding: 'utf8', env: { ...process.env, SIGNIN_TORCH_LOG_LEVEL: 'warn' } });
-  if (r.status !== 0) throw new Error(`train failed (${r.status}): ${r.stderr}`);
-}
-
-/** Starts a run that stops inside its n-th checkpoint write, waits for it to stop there, SIGKILLs it. */
-async function killInCheckpointWrite(configFile: string, runsDir: string, n: number, whilePaused?: (pid: number) => void): Promise<string> {
-  const child = spawn(process.execPath, cliArgs(configFile, runsDir), {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, SIGNIN_TORCH_LOG_LEVEL: 'warn', SIGNIN_TORCH_PAUSE_WRITE: `checkpoint.safetensors:${n}` },
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => { stderr += String(d); });
-  await waitFor(() => /paused writing /.test(stderr), child, 120_000);
-  whilePaused?.(child.pid!);
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-  return /paused writing (\S+)/.exec(stderr)![1];
-}
+import { CHILD_ENV, cliArgs, killInWrite, runTrain, trainArgs, trainToEnd, waitFor } from '../../helpers/kill-child';
 
 describe('resume after SIGKILL', () => {
   const dir = tmpDir('signin-resume-');
@@ -66,7 +38,7 @@ describe('resume after SIGKILL', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const straight = path.join(dir, 'straight');
-  beforeAll(() => runToEnd(configFile, straight), 300_000);
+  beforeAll(() => trainToEnd(configFile, straight), 300_000);
 
   /** The final checkpoint's model and optimizer tensors and the metrics (less timings) equal the straight run's. */
   function expectSameAsStraight(runDir: string): void {
@@ -91,7 +63,7 @@ describe('resume after SIGKILL', () => {
     const killed = path.join(dir, 'killed');
     const runDir = runDirFor(killed, config);
     const metrics = runPaths(runDir).metrics;
-    const child = spawn(process.execPath, cliArgs(configFile, killed), { stdio: 'ignore', env: { ...process.env, SIGNIN_TORCH_LOG_LEVEL: 'warn' } });
+    const child = spawn(process.execPath, trainArgs(configFile, killed), { stdio: 'ignore', env: CHILD_ENV });
     // Two epochs done and checkpointed, then a little into the third: mid-epoch.
     await waitFor(() => fs.existsSync(metrics) && fs.readFileSync(metrics, 'utf8').trim().split('\n').length >= 2, child, 120_000);
     await new Promise((r) => setTimeout(r, 150));
@@ -99,7 +71,7 @@ describe('resume after SIGKILL', () => {
     child.kill('SIGKILL');
     await exited;
     expect(fs.existsSync(runPaths(runDir).final)).toBe(false);
-    runToEnd(configFile, killed);
+    trainToEnd(configFile, killed);
     expectSameAsStraight(runDir);
   });
 
@@ -110,10 +82,10 @@ describe('resume after SIGKILL', () => {
     const epochs = () => readMetrics(runDir).map((r) => r.epoch);
 
     // 1. Inside the FIRST checkpoint write: epoch 1's row is on disk, its checkpoint is not.
-    const listRuns = () => spawnSync(process.execPath, ['--import', TSX, CLI, 'list', 'runs', '--runs-dir', killed, '--json'], { encoding: 'utf8' });
-    const tmp1 = await killInCheckpointWrite(configFile, killed, 1, (pid) => {
+    const listRuns = () => spawnSync(process.execPath, cliArgs(['list', 'runs', '--runs-dir', killed, '--json']), { encoding: 'utf8' });
+    const tmp1 = await killInWrite(trainArgs(configFile, killed), 'checkpoint.safetensors:1', (pid) => {
       // While it trains, a second trainer of the same run is refused, naming it; list shows it running.
-      const second = spawnSync(process.execPath, cliArgs(configFile, killed), { encoding: 'utf8', env: { ...process.env, SIGNIN_TORCH_LOG_LEVEL: 'warn' } });
+      const second = runTrain(configFile, killed);
       expect(second.status).toBe(1);
       expect(second.stderr).toContain(`ERR_RUN_LOCKED: Run directory ${runDir} is being trained by process ${pid} on `);
       expect(JSON.parse(listRuns().stdout)).toMatchObject([{ status: 'running', pid }]);
@@ -124,14 +96,14 @@ describe('resume after SIGKILL', () => {
 
     // 2. The rerun starts over (epoch 1 again, its row not duplicated); killed inside its third
     //    checkpoint write, after epochs 1 and 2 were checkpointed: the stale temp file is gone.
-    const tmp2 = await killInCheckpointWrite(configFile, killed, 3);
+    const tmp2 = await killInWrite(trainArgs(configFile, killed), 'checkpoint.safetensors:3');
     expect(epochs()).toEqual([1, 2, 3]);
     expect(fs.existsSync(tmp1)).toBe(false);
     expect([fs.existsSync(tmp2), fs.existsSync(p.checkpoint), fs.existsSync(p.checkpointPrev)]).toEqual([true, true, true]);
 
     // 3. The newest checkpoint (epoch 2) is damaged: the run falls back to epoch 1's and redoes 2-4.
     fs.truncateSync(p.checkpoint, Math.floor(fs.statSync(p.checkpoint).size / 2));
-    runToEnd(configFile, killed);
+    trainToEnd(configFile, killed);
     expect(epochs()).toEqual([1, 2, 3, 4]);
     expect(fs.readdirSync(runDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expectSameAsStraight(runDir);
