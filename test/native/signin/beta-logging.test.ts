@@ -6,12 +6,11 @@
  */
 import { SGD } from '../../../src/optim/sgd';
 import {
-  F, SignInResetSchedule, applySignIn, innerScaling, manualSeed, maskedLayers, resetDueAtEpoch, resetDueAtStep,
-  resolveResetOptions, tidy, type Tensor,
+  F, SignInResetSchedule, applySignIn, innerScaling, manualSeed, maskedLayers, resolveResetOptions, tidy, type Tensor,
 } from '../../../src';
 import { describeWithTorch, runTorch } from '../../helpers/torch-ref';
 import { toyBatch } from '../../helpers/toy-model';
-import { maskedToy } from './helpers';
+import { maskedToy, simulate } from './helpers';
 import { signinFactors } from '../../../src/signin/parametrization';
 
 beforeAll(() => manualSeed(9));
@@ -98,21 +97,6 @@ js['count'] = cnt
 });
 
 describe('no reset once training is over', () => {
-  /** (step, epoch) of each reset over `epochs` epochs of `stepsPerEpoch` steps, as the trainer calls the hooks. */
-  function simulate(opts: Parameters<typeof resolveResetOptions>[0], epochs: number, stepsPerEpoch: number): string[] {
-    const o = resolveResetOptions(opts);
-    const out: string[] = [];
-    let step = 0;
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      for (let i = 0; i < stepsPerEpoch; i++) {
-        step++;
-        if (resetDueAtStep(o, step, epoch, stepsPerEpoch)) out.push(`s${step}`);
-      }
-      if (resetDueAtEpoch(o, epoch + 1)) out.push(`e${epoch + 1}`);
-    }
-    return out;
-  }
-
   test('epochs: every epoch but the last; steps: every period but the last step', () => {
     expect(simulate({ epochs: 3 }, 3, 4)).toEqual(['e1', 'e2']);
     expect(simulate({ period: 2, epochs: 4 }, 4, 1)).toEqual(['e2']);

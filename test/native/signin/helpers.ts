@@ -1,5 +1,5 @@
 /** Shared pieces of the Sign-In tests: a masked toy model, random masks, comparisons. */
-import { Generator, maskedLayers, noGrad, rand, tidy, type Module, type Tensor } from '../../../src';
+import { Generator, maskedLayers, noGrad, rand, resetDueAtEpoch, resetDueAtStep, resolveResetOptions, tidy, type Module, type Tensor } from '../../../src';
 import { createToyModel, type ToyNet } from '../../helpers/toy-model';
 
 /** The toy net with a random mask of the given density on every masked layer. */
@@ -43,4 +43,22 @@ export function ulp32(x: number): number {
   const i = new Uint32Array(f.buffer);
   const next = new Float32Array(new Uint32Array([i[0] + 1]).buffer)[0];
   return next - f[0];
+}
+
+/**
+ * The resets of a schedule over `epochs` epochs of `stepsPerEpoch` steps, asked as the trainer asks
+ * its hooks: 's<step>' for a reset after that step, 'e<epoch>' for one after that epoch.
+ */
+export function simulate(opts: Parameters<typeof resolveResetOptions>[0], epochs: number, stepsPerEpoch: number): string[] {
+  const o = resolveResetOptions(opts);
+  const out: string[] = [];
+  let step = 0;
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    for (let i = 0; i < stepsPerEpoch; i++) {
+      step++;
+      if (resetDueAtStep(o, step, epoch, stepsPerEpoch)) out.push(`s${step}`);
+    }
+    if (resetDueAtEpoch(o, epoch + 1)) out.push(`e${epoch + 1}`);
+  }
+  return out;
 }

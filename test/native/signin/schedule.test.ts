@@ -5,29 +5,13 @@
  */
 import { SGD } from '../../../src/optim/sgd';
 import {
-  F, SignInResetSchedule, applySignIn, keep, manualSeed, maskedLayers, memory, noGrad, resetDueAtEpoch, resetDueAtStep,
-  resetSignIn, resolveResetOptions, tidy,
+  F, SignInResetSchedule, applySignIn, keep, manualSeed, maskedLayers, memory, noGrad, resetSignIn, resolveResetOptions, tidy,
 } from '../../../src';
 import { toyBatch } from '../../helpers/toy-model';
-import { maskedToy, maxDiff, outsideMask } from './helpers';
+import { maskedToy, maxDiff, outsideMask, simulate } from './helpers';
 import { signinFactors } from '../../../src/signin/parametrization';
 
 beforeAll(() => manualSeed(5));
-
-/** Drives the hooks like the trainer: steps per epoch, epochs; returns (step, epoch) of each reset. */
-function simulate(opts: Parameters<typeof resolveResetOptions>[0], epochs: number, stepsPerEpoch: number): string[] {
-  const o = resolveResetOptions(opts);
-  const out: string[] = [];
-  let step = 0;
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    for (let i = 0; i < stepsPerEpoch; i++) {
-      step++;
-      if (resetDueAtStep(o, step, epoch)) out.push(`s${step}`);
-    }
-    if (resetDueAtEpoch(o, epoch + 1)) out.push(`e${epoch + 1}`);
-  }
-  return out;
-}
 
 describe('reset timing', () => {
   it("defaults: every epoch, keep momentum, each layer's own β", () => {
