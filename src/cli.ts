@@ -459,7 +459,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .addOption(new Option('--dataset <name>', "sets classes, channels and input size (default: the model's own, e.g. 224 px and 1000 classes for resnet50); required by snip and grasp").choices(DATASET_NAMES))
     .addOption(new Option('--pruner <method>', 'pruning method').choices(PRUNING_METHODS.filter((m) => m !== 'none')).default('random'))
     .requiredOption('--sparsity <x>', 'fraction of weights removed, in [0, 1)', numeric)
-    .addOption(new Option('--distribution <d>', "layer densities (scope 'layerwise'; random defaults to erk)").choices(DISTRIBUTIONS))
+    .addOption(new Option('--distribution <d>', `layer densities with scope 'layerwise' (default: ${JSON.stringify(DEFAULTS.pruning.distribution)})`).choices(DISTRIBUTIONS))
     .addOption(new Option('--scope <scope>', "default: 'layerwise' for random, else 'global'").choices(PRUNING_SCOPES))
     .option('--dense-first', 'keep the first conv dense')
     .option('--dense-last', 'keep the classifier dense')
