@@ -21,7 +21,7 @@ import { assertUnlocked } from './experiments/lock';
 import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor, runPaths } from './experiments/paths';
 import { runLabel, writeReport } from './experiments/report';
 import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
-import { createRunDir, isFinished, resolveTransfer } from './experiments/runs';
+import { createRunDir, isFinished, resolveTransfer, runHasCheckpoint } from './experiments/runs';
 import { checkRunIntact, liveHolder, runState, scanRuns } from './experiments/run-scan';
 import {
   DATASET_NAMES, datasetInfo, DEFAULTS, DISTRIBUTIONS, getDotted, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
@@ -315,7 +315,10 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
         return;
       }
       const run = createRunDir(flags.runsDir, config, { prefix: flags.prefix });
-      io.err(`${run.created ? 'training' : 'resuming'} ${describeRun(config)} in ${run.dir}\n`);
+      // Every worker of --nproc gets here, the first to arrive making the directory: rank 0 speaks
+      // for the run, and a checkpoint (written by rank 0 only) is what makes it a resumption. RANK
+      // is read leniently: the runner checks torchrun's variables and names a bad one.
+      if (Number(process.env.RANK ?? 0) === 0) io.err(`${runHasCheckpoint(run.dir) ? 'resuming' : 'training'} ${describeRun(config)} in ${run.dir}\n`);
       await trainer.trainFromConfig(config, run.dir);
     }));
 
