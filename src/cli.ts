@@ -21,7 +21,7 @@ import { assertUnlocked } from './experiments/lock';
 import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor, runPaths } from './experiments/paths';
 import { runLabel, writeReport } from './experiments/report';
 import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
-import { createRunDir, isFinished, resolveTransfer } from './experiments/runs';
+import { createRunDir, isFinished, resolveTransfer, runHasCheckpoint } from './experiments/runs';
 import { checkRunIntact, liveHolder, runState, scanRuns } from './experiments/run-scan';
 import {
   DATASET_NAMES, datasetInfo, DEFAULTS, DISTRIBUTIONS, getDotted, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
@@ -315,7 +315,10 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
         return;
       }
       const run = createRunDir(flags.runsDir, config, { prefix: flags.prefix });
-      io.err(`${run.created ? 'training' : 'resuming'} ${describeRun(config)} in ${run.dir}\n`);
+      // Every worker of --nproc gets here, the first to arrive making the directory: rank 0 speaks
+      // for the run, and a checkpoint (written by rank 0 only) is what makes it a resumption. RANK
+      // is read leniently: the runner checks torchrun's variables and names a bad one.
+      if (Number(process.env.RANK ?? 0) === 0) io.err(`${runHasCheckpoint(run.dir) ? 'resuming' : 'training'} ${describeRun(config)} in ${run.dir}\n`);
       await trainer.trainFromConfig(config, run.dir);
     }));
 
@@ -459,7 +462,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .addOption(new Option('--dataset <name>', "sets classes, channels and input size (default: the model's own, e.g. 224 px and 1000 classes for resnet50); required by snip and grasp").choices(DATASET_NAMES))
     .addOption(new Option('--pruner <method>', 'pruning method').choices(PRUNING_METHODS.filter((m) => m !== 'none')).default('random'))
     .requiredOption('--sparsity <x>', 'fraction of weights removed, in [0, 1)', numeric)
-    .addOption(new Option('--distribution <d>', "layer densities (scope 'layerwise'; random defaults to erk)").choices(DISTRIBUTIONS))
+    .addOption(new Option('--distribution <d>', `layer densities with scope 'layerwise' (default: ${JSON.stringify(DEFAULTS.pruning.distribution)})`).choices(DISTRIBUTIONS))
     .addOption(new Option('--scope <scope>', "default: 'layerwise' for random, else 'global'").choices(PRUNING_SCOPES))
     .option('--dense-first', 'keep the first conv dense')
     .option('--dense-last', 'keep the classifier dense')

@@ -305,6 +305,33 @@ describe('train --nproc', () => {
     const again = await cli(argv, launching(launches, calls));
     expect({ code: again.code, err: again.err, launched: launches.length }).toEqual({ code: 0, err: `already finished: ${calls[0][1]}\n`, launched: 1 });
   });
+
+  test('the workers of a new run print one start line, rank 0\'s, and it says training whichever worker made the directory', async () => {
+    const argv = ['train', ...trainArgs, '--runs-dir', root, '--nproc', '2'];
+    const dir = runDirFor(root, parseConfig({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 2 }));
+    const started: Record<string, string> = {};
+    const previous = { WORLD_SIZE: process.env.WORLD_SIZE, RANK: process.env.RANK };
+    // No final.json: each worker leaves the run unfinished for the next, as ranks training together do.
+    const deps: CliDeps = { loadTrainer: () => ({ trainFromConfig: async () => undefined }) };
+    try {
+      process.env.WORLD_SIZE = '2';
+      for (const rank of ['1', '0']) {
+        process.env.RANK = rank;
+        const r = await cli(argv, deps);
+        expect(r.code).toBe(0);
+        started[rank] = r.err;
+      }
+    } finally {
+      for (const [k, v] of Object.entries(previous)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+    expect(started).toEqual({ 1: '', 0: `training mnist lenet5 Dense 0% seed 0 in ${dir}\n` });
+    // A run with a checkpoint resumes; one whose directory exists without one trains from the start.
+    fs.writeFileSync(runPaths(dir).checkpoint, '');
+    expect((await cli(['train', ...trainArgs, '--runs-dir', root], deps)).err).toBe(`resuming mnist lenet5 Dense 0% seed 0 in ${dir}\n`);
+  });
 });
 
 describe('sweep', () => {
