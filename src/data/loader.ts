@@ -333,7 +333,13 @@ export class DataLoader implements AsyncIterable<Batch> {
     let next = 0;
     try {
       for (let k = 0; k < count; k++) {
-        while (next < count && inflight.length < depth) inflight.push(submit(job(next++)));
+        while (next < count && inflight.length < depth) {
+          const pending = submit(job(next++));
+          // A prefetched batch can fail before the loop awaits it: unobserved until then, its
+          // rejection would end the process (unhandledRejection) instead of reaching the caller.
+          pending.catch(() => undefined);
+          inflight.push(pending);
+        }
         const built = await inflight.shift()!;
         const B = built.y.length;
         const x = fromTypedArray(built.x, [B, C, H, W], { copy: false });
@@ -341,7 +347,6 @@ export class DataLoader implements AsyncIterable<Batch> {
         yield { x, y, indices: order.slice(k * bs, k * bs + B) };
       }
     } finally {
-      for (const p of inflight) p.catch(() => undefined);
       if (pool && (!this.persistentWorkers || !pool.usable)) {
         if (this.pool === pool) this.pool = undefined;
         await pool.close();

@@ -210,6 +210,27 @@ describe('DataLoader with worker threads', () => {
       expect(seen).toBe(2);
     });
 
+    test.each([0, 1])('strict, numWorkers %i: a failure in a prefetched batch reaches the loop, not the process', (numWorkers) => {
+      // The bad file is in batch 2, which fails while the consumer still works on batch 0.
+      const script = `
+        const { DataLoader, ImageFolder, resize, toTensor } = require(${JSON.stringify(path.resolve(__dirname, '../../../src/data'))});
+        (async () => {
+          const loader = new DataLoader(new ImageFolder(${JSON.stringify(root)}, { strict: true }), { batchSize: 4, numWorkers: ${numWorkers}, transforms: [resize([8, 8]), toTensor()] });
+          let seen = 0;
+          try {
+            for await (const b of loader) {
+              await new Promise((r) => setTimeout(r, 500));
+              b.x.dispose(); b.y.dispose(); seen++;
+            }
+          } catch (e) { process.stdout.write('caught after ' + seen + ': ' + e.message.split(';')[0] + '\\n'); }
+        })();
+      `;
+      const r = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', script], { encoding: 'utf8', timeout: 60000, cwd: path.resolve(__dirname, '../../..') });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(new RegExp(`^caught after 2: Cannot decode image ${bad} \\(.+\\)\\n$`));
+      expect(r.status).toBe(0);
+    });
+
     test('images of varying size need a fixed-size pipeline', () => {
       expect(() => new DataLoader(new ImageFolder(root), { transforms: [randomHorizontalFlip()] })).toThrow(
         /^Expected a pipeline ending in a fixed size \(resize\(\[h, w\]\), centerCrop, randomCrop or randomResizedCrop\): image_folder's images vary in size for transforms/,
