@@ -23,6 +23,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isUtf8 } from 'node:buffer';
 import { isMainThread } from 'node:worker_threads';
 import { InvalidArgumentError, ToolkitError } from '../errors';
 import { childLogger } from '../logger';
@@ -52,8 +53,60 @@ export function loadSharp(): SharpModule {
   return sharpModule;
 }
 
+/**
+ * Python's order of str (sorted() in torchvision): by code point. JS's < compares UTF-16 code
+ * units, which differs only where a surrogate meets U+E000..U+FFFF (an emoji and a full-width
+ * letter sort the other way), so names without surrogates keep the native comparison.
+ */
 function byCodePoint(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  for (let i = 0; i < a.length && i < b.length; ) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x - y;
+    i += x > 0xffff ? 2 : 1;
+  }
+  return a.length - b.length;
+}
+
+const SURROGATE = /[\ud800-\udfff]/;
+
+function sortByCodePoint<T>(items: T[], key: (t: T) => string): T[] {
+  if (items.some((t) => SURROGATE.test(key(t)))) return items.sort((a, b) => byCodePoint(key(a), key(b)));
+  return items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** The length of the well-formed UTF-8 sequence at b[i] (Unicode's table 3-7), 0 if there is none. */
+function utf8Length(b: Uint8Array, i: number): number {
+  const c = b[i];
+  if (c < 0x80) return 1;
+  const cont = (k: number, lo = 0x80, hi = 0xbf) => i + k < b.length && b[i + k] >= lo && b[i + k] <= hi;
+  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) return cont(1, c === 0xe0 ? 0xa0 : 0x80, c === 0xed ? 0x9f : 0xbf) && cont(2) ? 3 : 0;
+  if (c >= 0xf0 && c <= 0xf4) return cont(1, c === 0xf0 ? 0x90 : 0x80, c === 0xf4 ? 0x8f : 0xbf) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+/**
+ * A file name as torchvision sees it (Python's os.fsdecode): UTF-8, with each byte that is not
+ * part of a well-formed sequence read as the lone surrogate U+DC80..U+DCFF (surrogateescape). A
+ * name that is not UTF-8 (from an old archive, say) then sorts, names a class and prints as in
+ * torchvision, while the file is opened by its bytes.
+ */
+export function fsDecode(b: Uint8Array): string {
+  if (isUtf8(b)) return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+  let out = '';
+  for (let i = 0; i < b.length; ) {
+    const n = utf8Length(b, i);
+    out += n === 0 ? String.fromCharCode(0xdc00 + b[i]) : Buffer.from(b.buffer, b.byteOffset + i, n).toString('utf8');
+    i += n || 1;
+  }
+  return out;
+}
+
+const SEP = Buffer.from(path.sep);
+
+function joinBytes(a: Buffer, b: Buffer): Buffer {
+  return Buffer.concat([a, SEP, b]);
 }
 
 function isImage(name: string): boolean {
@@ -61,43 +114,78 @@ function isImage(name: string): boolean {
   return IMAGE_EXTENSIONS.some((e) => lower.endsWith(e));
 }
 
-function listDir(dir: string): fs.Dirent[] {
+/** A directory's entries, named by their bytes (a name need not be UTF-8). */
+function listDir(dir: Buffer): fs.Dirent<Buffer>[] {
   try {
-    return fs.readdirSync(dir, { withFileTypes: true });
+    return fs.readdirSync(dir, { withFileTypes: true, encoding: 'buffer' });
   } catch (e) {
-    throw new DatasetError(`Cannot read image folder ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, dir, { cause: e, fix: { expected: 'a folder with one sub-folder per class' } });
+    throw new DatasetError(`Cannot read image folder ${fsDecode(dir)} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, fsDecode(dir), { cause: e, fix: { expected: 'a folder with one sub-folder per class' } });
   }
 }
 
-/** The class folders of an ImageFolder root, in label order (torchvision's: sorted by name). */
-export function classFolders(dir: string): string[] {
-  return listDir(dir).filter((d) => isDir(dir, d)).map((d) => d.name).sort(byCodePoint);
+/** A folder's identity (dev:ino), which a link to it shares. */
+function folderIdentity(p: Buffer): string {
+  try {
+    const st = fs.statSync(p, { bigint: true });
+    return `${st.dev}:${st.ino}`;
+  } catch (e) {
+    throw new DatasetError(`Cannot read image folder ${fsDecode(p)} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, fsDecode(p), { cause: e });
+  }
 }
 
-function isDir(dir: string, d: fs.Dirent): boolean {
+/** Whether an entry is a folder, itself or through a symbolic link (a broken link is not). */
+function isFolder(dir: Buffer, d: fs.Dirent<Buffer>): boolean {
   if (d.isDirectory()) return true;
   if (!d.isSymbolicLink()) return false;
   try {
-    return fs.statSync(path.join(dir, d.name)).isDirectory();
+    return fs.statSync(joinBytes(dir, d.name)).isDirectory();
   } catch {
     return false;
   }
 }
 
-/** Every image under classDir, relative to base, in torchvision's order (sorted os.walk). */
-function walk(base: string, classDir: string): string[] {
-  const dirs: string[] = [];
-  const stack = [classDir];
+interface Folder {
+  bytes: Buffer;
+  name: string;
+}
+
+function classFolderEntries(dir: Buffer): Folder[] {
+  const folders = listDir(dir).filter((d) => isFolder(dir, d)).map((d) => ({ bytes: d.name, name: fsDecode(d.name) }));
+  return sortByCodePoint(folders, (f) => f.name);
+}
+
+/** The class folders of an ImageFolder root, in label order (torchvision's: sorted by name). */
+export function classFolders(dir: string): string[] {
+  return classFolderEntries(Buffer.from(dir)).map((f) => f.name);
+}
+
+/**
+ * Every image under classDir, relative to base, in torchvision's order (sorted os.walk, links
+ * followed). A link to a folder that contains it would make the walk endless (os.walk's too):
+ * that is an error naming the link.
+ */
+function walk(base: Buffer, classDir: Folder): Buffer[] {
+  const dirs: Folder[] = [];
+  const stack = [{ dir: classDir, ancestors: [{ id: folderIdentity(base), path: base }] }];
   while (stack.length) {
-    const d = stack.pop()!;
-    dirs.push(d);
-    for (const e of listDir(path.join(base, d))) if (isDir(path.join(base, d), e)) stack.push(path.join(d, e.name));
+    const { dir, ancestors } = stack.pop()!;
+    const abs = joinBytes(base, dir.bytes);
+    const id = folderIdentity(abs);
+    const loop = ancestors.find((a) => a.id === id);
+    if (loop) {
+      throw new DatasetError(`${fsDecode(abs)} is a link to ${fsDecode(loop.path)}, a folder that contains it: the folder tree would loop forever; remove the link`, fsDecode(abs));
+    }
+    dirs.push(dir);
+    const inside = [...ancestors, { id, path: abs }];
+    for (const e of listDir(abs)) {
+      if (isFolder(abs, e)) stack.push({ dir: { bytes: joinBytes(dir.bytes, e.name), name: `${dir.name}${path.sep}${fsDecode(e.name)}` }, ancestors: inside });
+    }
   }
-  dirs.sort(byCodePoint);
-  const out: string[] = [];
-  for (const d of dirs) {
-    const names = listDir(path.join(base, d)).filter((e) => !isDir(path.join(base, d), e) && isImage(e.name)).map((e) => e.name).sort(byCodePoint);
-    for (const n of names) out.push(path.join(d, n));
+  const out: Buffer[] = [];
+  for (const d of sortByCodePoint(dirs, (f) => f.name)) {
+    const abs = joinBytes(base, d.bytes);
+    const files = listDir(abs).filter((e) => !isFolder(abs, e)).map((e) => ({ bytes: e.name, name: fsDecode(e.name) })).filter((f) => isImage(f.name));
+    for (const f of sortByCodePoint(files, (x) => x.name)) out.push(joinBytes(d.bytes, f.bytes));
   }
   return out;
 }
@@ -238,34 +326,34 @@ export class ImageFolder implements Dataset {
       this.maxPixels = maxPixels;
       if (opts.libjpeg !== undefined && typeof opts.libjpeg !== 'boolean') throw new InvalidArgumentError('libjpeg', 'boolean', opts.libjpeg);
       this.libjpeg = opts.libjpeg ?? true;
-      const classes = classFolders(this.dir);
+      const base = Buffer.from(this.dir);
+      const classes = classFolderEntries(base);
       if (classes.length === 0) throw new DatasetError(`Couldn't find any class folder in ${this.dir}: expected ${this.dir}/<class>/<image>`, this.dir);
-      const rel: string[] = [];
+      const encoded: Buffer[] = [];
       const labels: number[] = [];
       const empty: string[] = [];
       classes.forEach((c, label) => {
-        const files = walk(this.dir, c);
-        if (files.length === 0) empty.push(c);
+        const files = walk(base, c);
+        if (files.length === 0) empty.push(c.name);
         for (const f of files) {
-          rel.push(f);
+          encoded.push(f);
           labels.push(label);
         }
       });
       if (empty.length > 0) {
         throw new DatasetError(`Found no valid file for the classes ${empty.join(', ')} in ${this.dir}. Supported extensions are: ${IMAGE_EXTENSIONS.join(', ')}`, path.join(this.dir, empty[0]));
       }
-      this.classes = classes;
-      const encoded = rel.map((r) => Buffer.from(r, 'utf8'));
+      this.classes = classes.map((c) => c.name);
       const total = encoded.reduce((a, b) => a + b.length, 0);
       this.pathBytes = new Uint8Array(new SharedArrayBuffer(total));
-      this.pathOffsets = new Uint32Array(new SharedArrayBuffer((rel.length + 1) * 4));
+      this.pathOffsets = new Uint32Array(new SharedArrayBuffer((encoded.length + 1) * 4));
       let o = 0;
       encoded.forEach((b, i) => {
         this.pathOffsets[i] = o;
         this.pathBytes.set(b, o);
         o += b.length;
       });
-      this.pathOffsets[rel.length] = o;
+      this.pathOffsets[encoded.length] = o;
       this.labels = new Int32Array(new SharedArrayBuffer(labels.length * 4));
       this.labels.set(labels);
     }
@@ -278,12 +366,16 @@ export class ImageFolder implements Dataset {
     return this.labels[i];
   }
 
-  /** The path of image i relative to dir. */
-  relativePath(i: number): string {
-    return Buffer.from(this.pathBytes.buffer, this.pathBytes.byteOffset + this.pathOffsets[i], this.pathOffsets[i + 1] - this.pathOffsets[i]).toString('utf8');
+  private relativeBytes(i: number): Buffer {
+    return Buffer.from(this.pathBytes.buffer, this.pathBytes.byteOffset + this.pathOffsets[i], this.pathOffsets[i + 1] - this.pathOffsets[i]);
   }
 
-  /** The absolute path of image i. */
+  /** The path of image i relative to dir (a name that is not UTF-8 as fsDecode reads it). */
+  relativePath(i: number): string {
+    return fsDecode(this.relativeBytes(i));
+  }
+
+  /** The absolute path of image i (a name that is not UTF-8 as fsDecode reads it). */
   path(i: number): string {
     return path.join(this.dir, this.relativePath(i));
   }
@@ -348,7 +440,8 @@ export class ImageFolder implements Dataset {
     // A loader worker thread does nothing but build batches, so it reads files blocking: ~0.08 CPU ms
     // per 100 kB JPEG against ~0.15-0.3 through fs.promises' thread-pool round trips. The main
     // thread keeps reading asynchronously, so that the reads of a batch overlap each other.
-    return isMainThread ? fs.promises.readFile(this.path(i)) : fs.readFileSync(this.path(i));
+    const file = joinBytes(Buffer.from(this.dir), this.relativeBytes(i));
+    return isMainThread ? fs.promises.readFile(file) : fs.readFileSync(file);
   }
 
   private async withFallback<T>(i: number, fn: (j: number) => Promise<T>): Promise<T> {

@@ -75,6 +75,29 @@ describe('ImageFolder', () => {
     expect(() => createDataset('imagenet')).toThrow(/^ImageNet has no offline copy: pass root, a folder with train\/<wnid>\/\*\.JPEG/);
   });
 
+  test('linked folders are followed; a link to a folder that contains it is an error naming the link', async () => {
+    const root = tmpDir();
+    await png(root);
+    const outside = tmpDir();
+    await writeImageFolder(outside, src, { classes: ['shared'], perClass: 2, format: 'png', width: 30, height: 20 });
+    fs.symlinkSync(path.join(outside, 'shared'), path.join(root, 'linked_class'));
+    fs.symlinkSync(path.join(outside, 'shared'), path.join(root, 'a', 'linked_sub'));
+    const ds = new ImageFolder(root);
+    expect(ds.classes).toEqual(['B', 'a', 'b_class', 'linked_class', 'n01', 'n02']);
+    expect(ds.samples().filter(([rel]) => rel.startsWith('linked_class/') || rel.startsWith('a/linked_sub/'))).toEqual([
+      ['a/linked_sub/img_0000.png', 1], ['a/linked_sub/img_0001.png', 1], ['linked_class/img_0000.png', 3], ['linked_class/img_0001.png', 3],
+    ]);
+    // os.walk(followlinks=True) would go round the loop until ELOOP, listing a's images 40 times
+    // (and with two such links, 2^40 folders).
+    const loop = path.join(root, 'a', 'sub', 'up');
+    fs.mkdirSync(path.dirname(loop));
+    fs.symlinkSync('../..', loop);
+    expect(() => new ImageFolder(root)).toThrow(new DatasetError(`${loop} is a link to ${root}, a folder that contains it: the folder tree would loop forever; remove the link`));
+    fs.rmSync(loop);
+    fs.symlinkSync('.', path.join(root, 'self'));
+    expect(() => new ImageFolder(root)).toThrow(`${root}/self is a link to ${root}, a folder that contains it`);
+  });
+
   test('imagenet: root/train and root/val through the registry', async () => {
     const root = tmpDir();
     await writeImageFolder(path.join(root, 'train'), src, { classes: ['n01440764', 'n01443537'], perClass: 2, format: 'jpeg' });
@@ -257,6 +280,38 @@ print(json.dumps({'samples': [[os.path.relpath(p, root), l] for p, l in ds.sampl
     expect(ds.samples()).toEqual(ref.samples);
     expect(Object.fromEntries(ds.classToIdx)).toEqual(ref.class_to_idx);
     expect(ds.samples().length).toBe(21);
+  });
+
+  test('names that are not UTF-8, and names that UTF-16 and code points sort differently', async () => {
+    const root = tmpDir();
+    const other = tmpDir();
+    const image = fs.readFileSync(path.join(other, (await png(other))[0].rel));
+    // Latin-1 'café' (not UTF-8); U+1F600 (a surrogate pair in UTF-16) against U+FF46, which
+    // JS's < puts after it and Python's code point order before it.
+    const names = [Buffer.from('caf\xe9', 'latin1'), Buffer.from('\u{1F600}smile'), Buffer.from('\uff46ull'), Buffer.from('plain')];
+    for (const c of names) {
+      const dir = Buffer.concat([Buffer.from(`${root}/`), c]);
+      fs.mkdirSync(dir);
+      for (const f of [Buffer.from('1.png'), Buffer.from('\xe9t\xe9.png', 'latin1'), Buffer.from('\u{1F431}.png'), Buffer.from('\uff41.png')]) {
+        fs.writeFileSync(Buffer.concat([dir, Buffer.from('/'), f]), image);
+      }
+    }
+    const ref = runPythonJson<{ samples: [string, number][]; class_to_idx: Record<string, number> }>(
+      String.raw`
+import sys, json, os
+from torchvision.datasets import ImageFolder
+root = json.load(sys.stdin)
+ds = ImageFolder(root)
+print(json.dumps({'samples': [[os.path.relpath(p, root), l] for p, l in ds.samples], 'class_to_idx': ds.class_to_idx}))
+`,
+      root,
+    );
+    const ds = new ImageFolder(root, { strict: true });
+    expect(ds.samples()).toEqual(ref.samples);
+    expect(Object.fromEntries(ds.classToIdx)).toEqual(ref.class_to_idx);
+    expect(ds.samples().length).toBe(16);
+    // Every file opens by its bytes, whatever its name reads as.
+    for (let i = 0; i < ds.length; i++) expect((await ds.get(i)).image.width).toBe(30);
   });
 });
 
