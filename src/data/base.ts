@@ -7,6 +7,7 @@
  * produced once, by the last transform stage, directly into the batch buffer (no per-sample float
  * allocation).
  */
+import type { Stats } from 'node:fs';
 import { InvalidArgumentError, ToolkitError } from '../errors';
 
 /** Decoded pixels: `data[(y * width + x) * channels + c]`, values 0..255. */
@@ -125,6 +126,16 @@ export class DatasetError extends ToolkitError {
   messageNaming(option: string): string {
     return this.fix === undefined ? this.message : `${this.problem}: ${rootFixText(this.fix, option)}`;
   }
+}
+
+/** What a path is when it is not a regular file ('a FIFO', ...), for messages; undefined for a regular file. */
+export function notRegularFile(st: Stats): string | undefined {
+  if (st.isFile()) return undefined;
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  return st.isSocket() ? 'a socket' : 'not a file';
 }
 
 /** Checks a sample index (shared by every dataset). */

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { InvalidArgumentError } from '../errors';
 import { bool, obj, oneOf } from '../validate';
 import { ArrayDataset, sharedBytes } from './array-dataset';
-import { DatasetError } from './base';
+import { DatasetError, notRegularFile } from './base';
 
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] as const;
 
@@ -62,7 +62,12 @@ function resolveRoot(root: unknown, sub: string, probe: string): string {
 function readRecords(file: string, recordSize: number, maxRecords: number, what: string): Buffer {
   let buf: Buffer;
   try {
-    const size = fs.statSync(file).size;
+    // Checked before opening: a FIFO would block the read until a writer came, and a device such
+    // as /dev/zero never ends.
+    const st = fs.statSync(file);
+    const kind = notRegularFile(st);
+    if (kind) throw new DatasetError(`${what} file ${file} is ${kind}, not a regular file`, file);
+    const size = st.size;
     if (size > maxRecords * recordSize) {
       throw new DatasetError(`${file} has ${size} bytes, more than the ${maxRecords} ${what} records of ${recordSize} bytes that this file holds: the file is not a ${what} file`, file);
     }

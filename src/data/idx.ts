@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { ArrayDataset, sharedBytes } from './array-dataset';
-import { DatasetError, rootFix, type RootFix } from './base';
+import { DatasetError, notRegularFile, rootFix, type RootFix } from './base';
 import { InvalidArgumentError } from '../errors';
 import { bool, int, list, obj, str } from '../validate';
 
@@ -40,8 +40,13 @@ export interface IdxLimits {
 
 function readRaw(file: string, fix?: RootFix): Buffer {
   try {
+    // Checked before opening: a FIFO would block the read until a writer came, and a device such
+    // as /dev/zero never ends.
+    const kind = notRegularFile(fs.statSync(file));
+    if (kind) throw new DatasetError(`Dataset file ${file} is ${kind}, not a regular file`, file, { fix });
     return fs.readFileSync(file);
   } catch (e) {
+    if (e instanceof DatasetError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new DatasetError(`Cannot read dataset file ${file} (${code ?? String(e)})`, file, { cause: e, fix });
   }

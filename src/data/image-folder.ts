@@ -1,18 +1,21 @@
 /**
  * ImageFolder (torchvision.datasets.ImageFolder): root/<class>/**\/<image>, classes are the
- * sub-folder names sorted by code point, label = index in that list; files are found recursively
- * and ordered like torchvision (sorted folder paths, then sorted file names). Decoding uses sharp
+ * sub-folder names sorted by code point, label = index in that list; files are found recursively,
+ * links followed, and ordered like torchvision (sorted folder paths, then sorted file names; a
+ * name that is not UTF-8 reads as Python's os.fsdecode gives it). Decoding uses sharp
  * (libvips); every image becomes 3-channel sRGB uint8 (PIL's convert('RGB'): alpha dropped,
  * grey expanded). In the loader (decodeInto), a JPEG whose transforms start with a crop or a
  * resize is decoded by the addon's libjpeg path instead (jpeg.ts: torchvision's exact pixels, in
  * the worker's own thread; when the rest is crops and flips, one call writes the sample's floats
  * into the batch); CMYK/YCCK JPEGs, other formats, and an addon without libjpeg use sharp.
  *
- * Unreadable images (truncated or corrupt JPEG, unsupported format, missing file):
+ * Unreadable images (truncated or corrupt JPEG, unsupported format, missing file, not a regular
+ * file):
  *  - strict: false (default): a warning names the file (logged once per file) and the sample is
  *    REPLACED by the next readable sample (i+1, i+2, ... wrapping around), with that sample's label,
  *    so batches keep their size and every rank keeps the same number of batches;
  *  - strict: true: DatasetError (ERR_DATASET) naming the file.
+ * A read that fails for the process's limits (EMFILE, ENFILE, ENOMEM) is an error in both modes.
  *
  * Images larger than maxPixels (default 64 megapixels, about 8000×8000) are unreadable in the same
  * sense: a small PNG can declare 16000² pixels and cost a gigabyte to decode. The size is read from
@@ -27,7 +30,7 @@ import { isUtf8 } from 'node:buffer';
 import { isMainThread } from 'node:worker_threads';
 import { InvalidArgumentError, ToolkitError } from '../errors';
 import { childLogger } from '../logger';
-import { checkIndex, DatasetError, type Dataset, type ImageFolderSpec, type RawImage, type Sample } from './base';
+import { checkIndex, DatasetError, notRegularFile, type Dataset, type ImageFolderSpec, type RawImage, type Sample } from './base';
 import { decodeJpegInto, decodeJpegPlan, isJpeg, jpegDecoder, jpegPlan, jpegWindow } from './jpeg';
 import type { Pipeline, SharpPlan } from './transforms';
 import { sharpPlan } from './transforms';
@@ -213,6 +216,16 @@ export class ImageDecodeError extends DatasetError {
     this.reason = reason;
   }
 }
+
+/**
+ * Read errors that are the process's or the system's, not the file's: replacing the sample would
+ * drop readable images (a batch of 300 under a 128-descriptor limit lost most of them).
+ */
+const SYSTEM_LIMITS: Record<string, string> = {
+  EMFILE: 'this process has too many open files: raise its limit (ulimit -n) or lower batchSize or prefetch',
+  ENFILE: 'the system has too many open files',
+  ENOMEM: 'the system is out of memory',
+};
 
 /** The first line of what a failed read or decode said (an errno code such as ENOENT, or sharp's message). */
 function errorReason(e: unknown): string {
@@ -436,12 +449,36 @@ export class ImageFolder implements Dataset {
     });
   }
 
+  /**
+   * The bytes of image i, opened without blocking and read only when it is a regular file: opening
+   * a FIFO waits for a writer forever, and reading a device such as /dev/zero never ends.
+   */
   private async read(i: number): Promise<Buffer> {
+    const file = joinBytes(Buffer.from(this.dir), this.relativeBytes(i));
+    const flags = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
+    const regular = (st: fs.Stats) => {
+      const kind = notRegularFile(st);
+      if (kind) throw new ImageDecodeError(`${kind}, not a regular file`, this.path(i));
+    };
     // A loader worker thread does nothing but build batches, so it reads files blocking: ~0.08 CPU ms
     // per 100 kB JPEG against ~0.15-0.3 through fs.promises' thread-pool round trips. The main
     // thread keeps reading asynchronously, so that the reads of a batch overlap each other.
-    const file = joinBytes(Buffer.from(this.dir), this.relativeBytes(i));
-    return isMainThread ? fs.promises.readFile(file) : fs.readFileSync(file);
+    if (!isMainThread) {
+      const fd = fs.openSync(file, flags);
+      try {
+        regular(fs.fstatSync(fd));
+        return fs.readFileSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    const handle = await fs.promises.open(file, flags);
+    try {
+      regular(await handle.stat());
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
   }
 
   private async withFallback<T>(i: number, fn: (j: number) => Promise<T>): Promise<T> {
@@ -453,6 +490,10 @@ export class ImageFolder implements Dataset {
         // Anything but an unreadable image (a missing sharp, a pipeline of the wrong size) is not the file's fault.
         if (e instanceof ToolkitError && !(e instanceof ImageDecodeError)) throw e;
         const file = this.path(j);
+        const code = (e as NodeJS.ErrnoException | undefined)?.code;
+        if (typeof code === 'string' && Object.hasOwn(SYSTEM_LIMITS, code)) {
+          throw new DatasetError(`Cannot read image ${file} (${code}): ${SYSTEM_LIMITS[code]}; the file itself may be fine`, file, { cause: e });
+        }
         const reason = e instanceof ImageDecodeError ? e.reason : errorReason(e);
         if (this.strict) {
           throw new DatasetError(`Cannot decode image ${file} (${reason}); remove or replace the file, or use strict: false to skip it with a warning`, file, { cause: e });

@@ -66,6 +66,15 @@ describe('CIFAR-10 binary', () => {
     expect(cifar10({ root: dir }).length).toBe(4 * 4 + 10000); // exactly 10000 records is a full batch
   });
 
+  test('a FIFO or a device in place of a batch file is refused before it is opened', () => {
+    const dir = tmpDir();
+    writeCifar10(dir, src, 20, 5);
+    const f = path.join(dir, 'data_batch_4.bin');
+    fs.rmSync(f);
+    fs.symlinkSync('/dev/null', f); // opening /dev/zero or a FIFO would never end
+    expect(() => cifar10({ root: dir })).toThrow(new DatasetError(`CIFAR-10 file ${f} is a character device, not a regular file`));
+  });
+
   test('a missing batch file is named', () => {
     const dir = tmpDir();
     writeCifar10(dir, src, 20, 5);

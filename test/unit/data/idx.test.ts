@@ -82,6 +82,18 @@ describe('IDX datasets (MNIST / Fashion-MNIST format)', () => {
     expect(() => mnist()).toThrow(/^MNIST has no default location: pass root/);
   });
 
+  test('a FIFO or a device in place of a file is refused before it is opened', () => {
+    const dir = tmpDir();
+    writeIdxSet(dir, src, false);
+    const f = path.join(dir, 'train-labels-idx1-ubyte');
+    fs.rmSync(f);
+    fs.symlinkSync('/dev/null', f); // opening /dev/zero or a FIFO would never end
+    expect(() => mnist({ root: dir })).toThrow(new DatasetError(`Dataset file ${f} is a character device, not a regular file: pass root, a folder with the four MNIST IDX files`));
+    fs.rmSync(f);
+    fs.mkdirSync(f);
+    expect(() => readIdxLabels(f)).toThrow(`Dataset file ${f} is a folder, not a regular file`);
+  });
+
   test('bad magic numbers are reported with the file', () => {
     const dir = tmpDir();
     const img = path.join(dir, 'img');

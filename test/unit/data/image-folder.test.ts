@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -10,6 +11,12 @@ import { pythonHas, runPythonJson } from '../../helpers/pytorch';
 
 const src = fashionImages(60);
 const CLASSES = ['n02', 'n01', 'b_class', 'B', 'a'];
+const DATA = JSON.stringify(path.resolve(__dirname, '../../../src/data'));
+
+/** A script in a child node (a hang is killed after 30 s). */
+function child(script: string): { stdout: string; stderr: string; status: number | null } {
+  return spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', script], { encoding: 'utf8', timeout: 30000, cwd: path.resolve(__dirname, '../../..') });
+}
 
 async function png(root: string, nested = false): Promise<FolderImage[]> {
   return writeImageFolder(root, src, { classes: CLASSES, perClass: 4, format: 'png', width: 30, height: 20, nested });
@@ -151,6 +158,50 @@ describe('ImageFolder', () => {
       const label = await ds.decodeInto(1, compose([resize([16, 16])]), () => new Rng(0), out, 0, [3, 16, 16]);
       expect(label).toBe(0);
     });
+  });
+
+  test('a FIFO or a device named like an image is refused unread, in the main thread and in a worker thread', async () => {
+    const root = tmpDir();
+    await writeImageFolder(root, src, { classes: ['a'], perClass: 1, format: 'png', width: 30, height: 20 });
+    // Opening a FIFO waits for a writer; /dev/zero (here /dev/null, which ends) never ends.
+    const fifo = spawnSync('mkfifo', [path.join(root, 'a', 'fifo.png')]);
+    expect(fifo.status).toBe(0);
+    fs.symlinkSync('/dev/null', path.join(root, 'a', 'device.png'));
+    const each = `
+      const { ImageFolder } = require(${DATA});
+      const ds = new ImageFolder(${JSON.stringify(root)}, { strict: true });
+      const each = Promise.all(Array.from({ length: ds.length }, (_, i) => ds.get(i).then((s) => 'decoded ' + s.image.width, (e) => e.message)));
+    `;
+    const inWorker = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); ${each} each.then((r) => require('node:worker_threads').parentPort.postMessage(r));`;
+    const r = child(`${each} each.then((main) => new (require('node:worker_threads').Worker)(${JSON.stringify(inWorker)}, { eval: true })
+      .on('message', (worker) => process.stdout.write(JSON.stringify({ main, worker }))));`);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const refused = (name: string, kind: string) => `Cannot decode image ${path.join(root, 'a', name)} (${kind}, not a regular file); remove or replace the file, or use strict: false to skip it with a warning`;
+    const expected = [refused('device.png', 'a character device'), refused('fifo.png', 'a FIFO'), 'decoded 30'];
+    expect(JSON.parse(r.stdout)).toEqual({ main: expected, worker: expected });
+  });
+
+  test('running out of file descriptors is an error, not unreadable files to replace', async () => {
+    const root = tmpDir();
+    const one = (await writeImageFolder(root, src, { classes: ['a'], perClass: 1, format: 'png', width: 30, height: 20 }))[0];
+    for (let k = 1; k < 300; k++) fs.copyFileSync(path.join(root, one.rel), path.join(root, 'a', `copy_${k}.png`));
+    // 300 reads at once under a limit of 128 descriptors, set once the modules are loaded.
+    const r = child(`
+      const { ImageFolder } = require(${DATA});
+      const ds = new ImageFolder(${JSON.stringify(root)});
+      const replaced = [];
+      ds.onWarning = (file) => replaced.push(file);
+      ds.get(0).then(() => {
+        require('node:child_process').execFileSync('prlimit', ['--pid', String(process.pid), '--nofile=128:128']);
+        return Promise.all(Array.from({ length: ds.length }, (_, i) => ds.get(i)));
+      }).then(
+        () => process.stdout.write('no error; replaced ' + replaced.length),
+        (e) => process.stdout.write(e.code + ': ' + e.message + '; replaced ' + replaced.length),
+      );
+    `);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(new RegExp(`^ERR_DATASET: Cannot read image ${root}/a/\\S+\\.png \\(EMFILE\\): this process has too many open files: raise its limit \\(ulimit -n\\) or lower batchSize or prefetch; the file itself may be fine; replaced 0$`));
   });
 
   describe('images over the pixel limit are refused before decoding', () => {
