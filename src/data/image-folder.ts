@@ -3,8 +3,8 @@
  * sub-folder names sorted by code point, label = index in that list; files are found recursively,
  * links followed, and ordered like torchvision (sorted folder paths, then sorted file names; a
  * name that is not UTF-8 reads as Python's os.fsdecode gives it). Decoding uses sharp
- * (libvips); every image becomes 3-channel sRGB uint8 (PIL's convert('RGB'): alpha dropped,
- * grey expanded). In the loader (decodeInto), a JPEG whose transforms start with a crop or a
+ * (libvips); every image becomes 3-channel uint8 (PIL's convert('RGB'): alpha dropped, grey
+ * expanded, an embedded ICC profile ignored). In the loader (decodeInto), a JPEG whose transforms start with a crop or a
  * resize is decoded by the addon's libjpeg path instead (jpeg.ts: torchvision's exact pixels, in
  * the worker's own thread; when the rest is crops and flips, one call writes the sample's floats
  * into the batch); CMYK/YCCK JPEGs, other formats, and an addon without libjpeg use sharp.
@@ -248,7 +248,9 @@ export async function decodeImage(input: Buffer | string, plan?: Omit<SharpPlan,
   const size = typeof input === 'string' ? undefined : headerSize(input);
   if (size && size[0] * size[1] > maxPixels) throw tooLarge(size[0], size[1], maxPixels, file);
   const decode = async () => {
-    let s = sharp(input, { failOn: 'warning', limitInputPixels: maxPixels });
+    // PIL's convert('RGB') (torchvision's loader) and the libjpeg path ignore an embedded ICC
+    // profile; sharp would convert from it (a Display P3 PNG by up to 68 levels).
+    let s = sharp(input, { failOn: 'warning', limitInputPixels: maxPixels, ignoreIcc: true });
     if (plan?.preExtract) s = s.extract(plan.preExtract);
     if (plan?.resize) s = s.resize({ ...plan.resize, fit: 'fill', kernel: 'linear' });
     if (plan?.postExtract) s = s.extract(plan.postExtract);

@@ -366,6 +366,51 @@ print(json.dumps({'samples': [[os.path.relpath(p, root), l] for p, l in ds.sampl
   });
 });
 
+(pythonHas('PIL, numpy') ? describe : describe.skip)('decoded pixels against PIL\'s Image.open(f).convert(\'RGB\') (torchvision\'s loader)', () => {
+  /** PIL's RGB bytes of each file, base64. */
+  function pil(files: string[]): Buffer[] {
+    return runPythonJson<string[]>(String.raw`
+import sys, json, base64
+import numpy as np
+from PIL import Image
+print(json.dumps([base64.b64encode(np.asarray(Image.open(f).convert('RGB')).tobytes()).decode() for f in json.load(sys.stdin)]))
+`, files).map((b) => Buffer.from(b, 'base64'));
+  }
+
+  /** Every pixel of every file, by get() and by the loader's sharp path with a crop (no resampling). */
+  async function expectPil(root: string): Promise<void> {
+    const ds = new ImageFolder(root, { strict: true, libjpeg: false });
+    const refs = pil(Array.from({ length: ds.length }, (_, i) => ds.path(i)));
+    for (let i = 0; i < ds.length; i++) {
+      const { image } = await ds.get(i);
+      expect([ds.relativePath(i), Buffer.from(image.data).equals(refs[i])]).toEqual([ds.relativePath(i), true]);
+      const [H, W] = [image.height - 2, image.width - 2];
+      const out = new Float32Array(3 * H * W);
+      await ds.decodeInto(i, compose([centerCrop([H, W]), toTensor()]), () => new Rng(0), out, 0, [3, H, W]);
+      let maxDiff = 0;
+      for (let c = 0; c < 3; c++) {
+        for (let y = 0; y < H; y++) {
+          for (let x = 0; x < W; x++) maxDiff = Math.max(maxDiff, Math.abs(Math.round(out[(c * H + y) * W + x] * 255) - refs[i][((y + 1) * image.width + x + 1) * 3 + c]));
+        }
+      }
+      expect([ds.relativePath(i), maxDiff]).toEqual([ds.relativePath(i), 0]);
+    }
+  }
+
+  test('an embedded ICC profile (Display P3, as phones write) is ignored, as PIL and the libjpeg path do', async () => {
+    const root = tmpDir();
+    fs.mkdirSync(path.join(root, 'c'));
+    const sharp = require('sharp') as typeof import('sharp').default;
+    const px = Buffer.from(Array.from({ length: 31 * 23 * 3 }, (_, k) => (k * 37) % 256));
+    const raw = { raw: { width: 31, height: 23, channels: 3 as const } };
+    await sharp(px, raw).withIccProfile('p3').png().toFile(path.join(root, 'c', 'p3.png'));
+    await sharp(px, raw).withIccProfile('p3').jpeg({ quality: 95 }).toFile(path.join(root, 'c', 'p3.jpg'));
+    await sharp(px, raw).withIccProfile('p3').webp({ lossless: true }).toFile(path.join(root, 'c', 'p3.webp'));
+    for (const f of ['p3.png', 'p3.jpg', 'p3.webp']) expect((await sharp(path.join(root, 'c', f)).metadata()).icc).toBeDefined();
+    await expectPil(root);
+  });
+});
+
 describe('headerSize', () => {
   test('reads JPEG and PNG sizes like sharp.metadata()', async () => {
     const { headerSize } = require('../../../src/data/image-folder') as typeof import('../../../src/data/image-folder');
