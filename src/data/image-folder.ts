@@ -4,7 +4,7 @@
  * links followed, and ordered like torchvision (sorted folder paths, then sorted file names; a
  * name that is not UTF-8 reads as Python's os.fsdecode gives it). Decoding uses sharp
  * (libvips); every image becomes 3-channel uint8 (PIL's convert('RGB'): alpha dropped, grey
- * expanded, an embedded ICC profile ignored). In the loader (decodeInto), a JPEG whose transforms start with a crop or a
+ * expanded, an embedded ICC profile ignored, CMYK by Pillow's formula). In the loader (decodeInto), a JPEG whose transforms start with a crop or a
  * resize is decoded by the addon's libjpeg path instead (jpeg.ts: torchvision's exact pixels, in
  * the worker's own thread; when the rest is crops and flips, one call writes the sample's floats
  * into the batch); CMYK/YCCK JPEGs, other formats, and an addon without libjpeg use sharp.
@@ -34,6 +34,7 @@ import { checkIndex, DatasetError, notRegularFile, type Dataset, type ImageFolde
 import { decodeJpegInto, decodeJpegPlan, isJpeg, jpegDecoder, jpegPlan, jpegWindow } from './jpeg';
 import type { Pipeline, SharpPlan } from './transforms';
 import { sharpPlan } from './transforms';
+import { cropCopy, resizeBilinear } from './resample';
 import type { Rng } from './rng';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff'] as const;
@@ -238,8 +239,8 @@ function tooLarge(w: number, h: number, maxPixels: number, file?: string): Image
 }
 
 /**
- * Decodes an encoded image to 3-channel sRGB uint8 HWC (sharp), optionally with a sharp plan;
- * images of more than maxPixels pixels are refused before they are decoded.
+ * Decodes an encoded image to 3-channel uint8 HWC (sharp), optionally with a sharp plan; images
+ * of more than maxPixels pixels are refused before they are decoded.
  */
 export async function decodeImage(input: Buffer | string, plan?: Omit<SharpPlan, 'rest'>, maxPixels = DEFAULT_MAX_PIXELS): Promise<RawImage> {
   if (typeof input !== 'string' && !Buffer.isBuffer(input)) throw new InvalidArgumentError('input', 'Buffer or file path (string)', input);
@@ -247,29 +248,67 @@ export async function decodeImage(input: Buffer | string, plan?: Omit<SharpPlan,
   const file = typeof input === 'string' ? input : undefined;
   const size = typeof input === 'string' ? undefined : headerSize(input);
   if (size && size[0] * size[1] > maxPixels) throw tooLarge(size[0], size[1], maxPixels, file);
-  const decode = async () => {
+  const decode = async (): Promise<RawImage> => {
     // PIL's convert('RGB') (torchvision's loader) and the libjpeg path ignore an embedded ICC
     // profile; sharp would convert from it (a Display P3 PNG by up to 68 levels).
     let s = sharp(input, { failOn: 'warning', limitInputPixels: maxPixels, ignoreIcc: true });
+    if (await isCmyk(input)) return applyPlan(await cmykToRgb(s), plan);
     if (plan?.preExtract) s = s.extract(plan.preExtract);
     if (plan?.resize) s = s.resize({ ...plan.resize, fit: 'fill', kernel: 'linear' });
     if (plan?.postExtract) s = s.extract(plan.postExtract);
-    return s.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const { data, info } = await s.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: info.channels };
   };
-  const { data, info } = await decode().catch((e: unknown) => {
+  const img = await decode().catch((e: unknown) => {
     throw new ImageDecodeError(errorReason(e), file, { cause: e });
   });
-  if (info.channels !== 3) throw new ImageDecodeError(`decoded to ${info.channels} channels instead of 3`, file);
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: 3 };
+  if (img.channels !== 3) throw new ImageDecodeError(`decoded to ${img.channels} channels instead of 3`, file);
+  return img;
 }
 
-/** Width and height from a JPEG (SOFn) or PNG (IHDR) header without decoding; undefined otherwise. */
-export function headerSize(b: Uint8Array): [number, number] | undefined {
-  if (b.length > 24 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) {
-    const w = ((b[16] << 24) | (b[17] << 16) | (b[18] << 8) | b[19]) >>> 0;
-    const h = ((b[20] << 24) | (b[21] << 16) | (b[22] << 8) | b[23]) >>> 0;
-    return w > 0 && h > 0 ? [w, h] : undefined;
+const isTiff = (b: Uint8Array) => b.length > 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a && b[3] === 0) || (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 0x2a));
+
+/** A CMYK image: a JPEG of 4 components (CMYK or YCCK), or a TIFF that sharp reads as CMYK. */
+async function isCmyk(input: Buffer | string): Promise<boolean> {
+  if (typeof input !== 'string') {
+    const frame = jpegFrame(input);
+    if (frame) return frame[2] === 4;
+    if (!isTiff(input)) return false;
   }
+  return (await loadSharp()(input).metadata()).space === 'cmyk';
+}
+
+/**
+ * A CMYK image as PIL's convert('RGB') gives it: the file's own CMYK values, without a colour
+ * profile (sharp's would differ by 18 levels on average), each of R, G, B = (255 − C, M, Y)·(255 − K)/255
+ * rounded as Pillow's cmyk2rgb (Convert.c) rounds it.
+ */
+async function cmykToRgb(s: import('sharp').Sharp): Promise<RawImage> {
+  const { data, info } = await s.pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  const n = info.width * info.height;
+  const C = info.channels;
+  const rgb = new Uint8Array(n * 3);
+  for (let p = 0; p < n; p++) {
+    const nk = 255 - data[p * C + 3];
+    for (let c = 0; c < 3; c++) {
+      const t = data[p * C + c] * nk + 128;
+      rgb[p * 3 + c] = nk - ((t + (t >> 8)) >> 8);
+    }
+  }
+  return { data: rgb, width: info.width, height: info.height, channels: 3 };
+}
+
+/** A sharp plan run on decoded pixels, with Pillow's bilinear filter (PIL resamples after converting). */
+function applyPlan(img: RawImage, plan?: Omit<SharpPlan, 'rest'>): RawImage {
+  const e = plan?.preExtract;
+  if (plan?.resize) img = resizeBilinear(img, e?.left ?? 0, e?.top ?? 0, e?.width ?? img.width, e?.height ?? img.height, plan.resize.width, plan.resize.height);
+  else if (e) img = cropCopy(img, e.left, e.top, e.width, e.height);
+  const post = plan?.postExtract;
+  return post ? cropCopy(img, post.left, post.top, post.width, post.height) : img;
+}
+
+/** Width, height and component count from a JPEG's frame header (SOFn); undefined when there is none. */
+function jpegFrame(b: Uint8Array): [number, number, number] | undefined {
   if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return undefined;
   let p = 2;
   while (p + 9 < b.length) {
@@ -283,15 +322,22 @@ export function headerSize(b: Uint8Array): [number, number] | undefined {
       p += 2;
       continue;
     }
-    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
-      const h = (b[p + 5] << 8) | b[p + 6];
-      const w = (b[p + 7] << 8) | b[p + 8];
-      return w > 0 && h > 0 ? [w, h] : undefined;
-    }
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return [(b[p + 7] << 8) | b[p + 8], (b[p + 5] << 8) | b[p + 6], b[p + 9]];
     if (m === 0xd9 || m === 0xda) return undefined;
     p += 2 + ((b[p + 2] << 8) | b[p + 3]);
   }
   return undefined;
+}
+
+/** Width and height from a JPEG (SOFn) or PNG (IHDR) header without decoding; undefined otherwise. */
+export function headerSize(b: Uint8Array): [number, number] | undefined {
+  if (b.length > 24 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) {
+    const w = ((b[16] << 24) | (b[17] << 16) | (b[18] << 8) | b[19]) >>> 0;
+    const h = ((b[20] << 24) | (b[21] << 16) | (b[22] << 8) | b[23]) >>> 0;
+    return w > 0 && h > 0 ? [w, h] : undefined;
+  }
+  const frame = jpegFrame(b);
+  return frame && frame[0] > 0 && frame[1] > 0 ? [frame[0], frame[1]] : undefined;
 }
 
 export class ImageFolder implements Dataset {

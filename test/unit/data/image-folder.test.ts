@@ -366,7 +366,7 @@ print(json.dumps({'samples': [[os.path.relpath(p, root), l] for p, l in ds.sampl
   });
 });
 
-(pythonHas('PIL, numpy') ? describe : describe.skip)('decoded pixels against PIL\'s Image.open(f).convert(\'RGB\') (torchvision\'s loader)', () => {
+(pythonHas('PIL, numpy, torchvision') ? describe : describe.skip)('decoded pixels against PIL\'s Image.open(f).convert(\'RGB\') (torchvision\'s loader)', () => {
   /** PIL's RGB bytes of each file, base64. */
   function pil(files: string[]): Buffer[] {
     return runPythonJson<string[]>(String.raw`
@@ -408,6 +408,37 @@ print(json.dumps([base64.b64encode(np.asarray(Image.open(f).convert('RGB')).toby
     await sharp(px, raw).withIccProfile('p3').webp({ lossless: true }).toFile(path.join(root, 'c', 'p3.webp'));
     for (const f of ['p3.png', 'p3.jpg', 'p3.webp']) expect((await sharp(path.join(root, 'c', f)).metadata()).icc).toBeDefined();
     await expectPil(root);
+  });
+
+  test('CMYK (a JPEG, a TIFF) converts with PIL\'s formula, not through a colour profile', async () => {
+    const root = tmpDir();
+    runPythonJson(String.raw`
+import sys, json, os
+import numpy as np
+from PIL import Image
+d = os.path.join(json.load(sys.stdin), 'c')
+os.makedirs(d)
+y, x = np.mgrid[0:23, 0:31]
+rgb = np.clip(np.stack([x * 8, y * 11, (x + y) * 5], -1) + np.random.default_rng(0).normal(0, 30, (23, 31, 3)), 0, 255).astype(np.uint8)
+im = Image.fromarray(rgb).convert('CMYK')
+im.save(os.path.join(d, 'cmyk.jpg'), quality=95)
+im.save(os.path.join(d, 'cmyk.tif'))
+print('[]')
+`, root);
+    const sharp = require('sharp') as typeof import('sharp').default;
+    for (const f of ['cmyk.jpg', 'cmyk.tif']) expect((await sharp(path.join(root, 'c', f)).metadata()).space).toBe('cmyk');
+    await expectPil(root);
+    // Through a resize too: PIL converts, then resamples (Pillow's bilinear filter).
+    const ds = new ImageFolder(root, { strict: true });
+    const [ref] = runPythonJson<number[][]>(String.raw`
+import sys, json
+import torchvision.transforms as T
+from PIL import Image
+print(json.dumps([T.Compose([T.Resize((9, 13)), T.ToTensor()])(Image.open(json.load(sys.stdin)).convert('RGB')).flatten().tolist()]))
+`, ds.path(0));
+    const out = new Float32Array(3 * 9 * 13);
+    await ds.decodeInto(0, compose([resize([9, 13]), toTensor()]), () => new Rng(0), out, 0, [3, 9, 13]);
+    expect(Math.max(...Array.from(out, (v, k) => Math.abs(v - ref[k])))).toBeLessThan(1e-6);
   });
 });
 
