@@ -4,10 +4,11 @@
  * links followed, and ordered like torchvision (sorted folder paths, then sorted file names; a
  * name that is not UTF-8 reads as Python's os.fsdecode gives it). Decoding uses sharp
  * (libvips); every image becomes 3-channel uint8 (PIL's convert('RGB'): alpha dropped, grey
- * expanded, an embedded ICC profile ignored, CMYK by Pillow's formula). In the loader (decodeInto), a JPEG whose transforms start with a crop or a
- * resize is decoded by the addon's libjpeg path instead (jpeg.ts: torchvision's exact pixels, in
- * the worker's own thread; when the rest is crops and flips, one call writes the sample's floats
- * into the batch); CMYK/YCCK JPEGs, other formats, and an addon without libjpeg use sharp.
+ * expanded, an embedded ICC profile ignored, CMYK by Pillow's formula). In the loader
+ * (decodeInto), a JPEG whose transforms start with a crop or a resize is decoded by the addon's
+ * libjpeg path instead (jpeg.ts: torchvision's exact pixels, in the worker's own thread; when the
+ * rest is crops and flips, one call writes the sample's floats into the batch); CMYK/YCCK JPEGs,
+ * other formats, and an addon without libjpeg use sharp.
  *
  * Unreadable images (truncated or corrupt JPEG, unsupported format, missing file, not a regular
  * file):
@@ -57,11 +58,7 @@ export function loadSharp(): SharpModule {
   return sharpModule;
 }
 
-/**
- * Python's order of str (sorted() in torchvision): by code point. JS's < compares UTF-16 code
- * units, which differs only where a surrogate meets U+E000..U+FFFF (an emoji and a full-width
- * letter sort the other way), so names without surrogates keep the native comparison.
- */
+/** Python's order of str (sorted() in torchvision): by code point. */
 function byCodePoint(a: string, b: string): number {
   for (let i = 0; i < a.length && i < b.length; ) {
     const x = a.codePointAt(i)!;
@@ -74,6 +71,11 @@ function byCodePoint(a: string, b: string): number {
 
 const SURROGATE = /[\ud800-\udfff]/;
 
+/**
+ * Sorts by code point. JS's < compares UTF-16 code units, which differs only where a surrogate
+ * meets U+E000..U+FFFF (an emoji and a full-width letter sort the other way), so names without
+ * surrogates keep the faster native comparison.
+ */
 function sortByCodePoint<T>(items: T[], key: (t: T) => string): T[] {
   if (items.some((t) => SURROGATE.test(key(t)))) return items.sort((a, b) => byCodePoint(key(a), key(b)));
   return items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
