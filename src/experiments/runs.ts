@@ -9,7 +9,7 @@ import { IssuesError, type Issue } from '../errors';
 import { configHash } from './hash';
 import { FinalSummarySchema, MetricsRowSchema, type FinalSummary, type MetricsRow } from './metrics';
 import { parseRecordJson, recordJson } from './record-json';
-import { writeFileAtomic, writeJsonAtomic } from '../atomic';
+import { appendFileDurable, writeFileAtomic, writeJsonAtomic } from '../atomic';
 import { options as optionsArg, str } from '../validate';
 import { keptCheckpointEpoch, runDirFor, runPaths, transferSourceDir, type RunPaths } from './paths';
 import { configArg, formatPath, parseConfig, type ExperimentConfig } from './schema';
@@ -86,7 +86,6 @@ export function createRunDir(runsDir: string, config: ExperimentConfig, options:
   config = resolveTransfer(config, runsDir);
   const dir = runDirFor(runsDir, config, optionsArg<{ prefix?: string }>('options', options).prefix);
   const paths = runPaths(dir);
-  fs.mkdirSync(dir, { recursive: true });
   let created = true;
   if (fs.existsSync(paths.config)) {
     const stored = readConfig(dir);
@@ -116,16 +115,12 @@ export function readConfig(runDir: string): ExperimentConfig {
 /**
  * Appends one metrics row (one JSON line) and fsyncs it: the epoch's checkpoint, written next, is
  * fsync'd too, and a power loss must not keep that checkpoint but lose the row, which the resume
- * would then skip. One small write per epoch. readMetrics skips a torn last line.
+ * would then skip. One small write per epoch, whole or not at all (appendFileDurable): a row cut
+ * short by a full disk would have the next session's first row glued to it, a bad line in the
+ * middle of the file that makes the run corrupt. readMetrics skips a torn last line.
  */
 export function appendMetrics(runDir: string, row: MetricsRow): void {
-  const fd = fs.openSync(runPaths(runDir).metrics, 'a');
-  try {
-    fs.writeSync(fd, `${recordJson(row)}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  appendFileDurable(runPaths(runDir).metrics, `${recordJson(row)}\n`);
 }
 
 /**

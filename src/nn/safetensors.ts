@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../atomic';
+import { systemErrorText, writeFileAtomic } from '../atomic';
 import { InvalidArgumentError, ToolkitError } from '../errors';
 import { str } from '../validate';
 import * as aten from '../tensor/aten';
@@ -257,7 +257,8 @@ export function saveSafetensors(file: string, tensors: Map<string, Tensor>, meta
   try {
     writeFileAtomic(path.resolve(file), bytes, options.previous === undefined ? {} : { previous: path.resolve(options.previous) });
   } catch (e) {
-    throw new ToolkitError('ERR_SAFETENSORS', `Cannot write safetensors file '${file}': ${(e as Error).message}`, { cause: e });
+    const reason = e instanceof ToolkitError && e.code === 'ERR_IO' ? e.cause : e;
+    throw new ToolkitError('ERR_SAFETENSORS', `Cannot write safetensors file '${file}': ${systemErrorText(reason)}`, { cause: reason });
   }
 }
 
