@@ -71,6 +71,18 @@ function isNonNegInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Whether multiplying the sizes in order overflows int64, as the reference implementation's checked product (and libtorch) would. */
+function countOverflows(shape: readonly number[]): boolean {
+  let n = 1n;
+  for (const d of shape) {
+    n *= BigInt(d);
+    if (n > INT64_MAX) return true;
+  }
+  return false;
+}
+
 function fmt(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
@@ -117,6 +129,7 @@ export function decodeSafetensorsHeader(bytes: Uint8Array, source = '<buffer>'):
       fail(source, `${where}: unsupported dtype ${fmt(dtype)} (supported: ${Object.keys(DTYPES).join(', ')})`);
     }
     if (!Array.isArray(shape) || !shape.every(isNonNegInt)) fail(source, `${where}: shape ${fmt(shape)} is not an array of non-negative integers`);
+    if (countOverflows(shape as number[])) fail(source, `${where}: shape ${fmt(shape)} has more elements than an int64 counts`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegInt) || offsets[0] > offsets[1]) {
       fail(source, `${where}: data_offsets ${fmt(offsets)} is not a pair [begin, end] of integers with begin <= end`);
     }

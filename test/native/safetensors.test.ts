@@ -143,6 +143,9 @@ describe('malformed files give clear ERR_SAFETENSORS errors naming the file and 
       /: tensor 'w': data_offsets \[0,20\] hold 20 bytes but shape \[2,3\] of F32 needs 24$/],
     ['bad shape', () => rawFile('shape.safetensors', { w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4)),
       /: tensor 'w': shape \[-1\] is not an array of non-negative integers$/],
+    ['a shape whose element count overflows int64 (libtorch refused it with ERR_INVALID_ARG, naming no file)',
+      () => rawFile('overflow.safetensors', { w: { dtype: 'F32', shape: [2 ** 52, 2 ** 52, 0], data_offsets: [0, 0] } }),
+      /: tensor 'w': shape \[4503599627370496,4503599627370496,0\] has more elements than an int64 counts$/],
     ['bad offsets', () => rawFile('offsets.safetensors', { w: { dtype: 'U8', shape: [1], data_offsets: [1] } }, new Uint8Array(1)),
       /: tensor 'w': data_offsets \[1\] is not a pair \[begin, end\] of integers with begin <= end$/],
     ['overlapping tensors', () => rawFile('overlap.safetensors', {
