@@ -6,13 +6,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IssuesError, type Issue } from '../errors';
-import { configHash } from './hash';
+import { canonicalJson, configHash, nonDefaultFields } from './hash';
 import { FinalSummarySchema, MetricsRowSchema, type FinalSummary, type MetricsRow } from './metrics';
 import { parseRecordJson, recordJson } from './record-json';
 import { appendFileDurable, writeFileAtomic, writeJsonAtomic } from '../atomic';
 import { options as optionsArg, str } from '../validate';
 import { keptCheckpointEpoch, runDirFor, runPaths, transferSourceDir, type RunPaths } from './paths';
-import { configArg, formatPath, parseConfig, type ExperimentConfig } from './schema';
+import { configArg, formatPath, getDotted, parseConfig, type ExperimentConfig } from './schema';
 import type { TransferRecord } from './transfer';
 
 function readJson(file: string): unknown {
@@ -73,6 +73,28 @@ export function resolveTransfer(config: ExperimentConfig, runsDir: string): Expe
   return { ...config, transfer: { ...t, sourceHash: configHash(source.config) } };
 }
 
+/** The dotted paths of a config object's leaves (arrays are leaves). */
+function leafPaths(v: unknown, prefix = ''): string[] {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return [prefix];
+  return Object.entries(v).flatMap(([k, x]) => leafPaths(x, prefix ? `${prefix}.${k}` : k));
+}
+
+/**
+ * A run directory whose config.json is not the config given, field by field, with what to do: a
+ * config.json edited by hand is restored; after a default changed in the code, the run trained
+ * with config.json's values, which now hash to another directory, so it goes on there.
+ */
+function hashMismatch(dir: string, stored: ExperimentConfig, config: ExperimentConfig, storedDir: string): IssuesError {
+  const fields = [...new Set([...leafPaths(nonDefaultFields(stored)), ...leafPaths(nonDefaultFields(config))])].sort()
+    .filter((p) => canonicalJson(getDotted(stored, p) ?? null) !== canonicalJson(getDotted(config, p) ?? null));
+  const show = (v: unknown) => canonicalJson(v ?? null);
+  const file = runPaths(dir).config;
+  return new IssuesError('ERR_CONFIG', `Run directory ${dir} holds a different config: ${file} hashes to ${configHash(stored)}, the config given to ${configHash(config)}. `
+    + `If ${path.basename(file)} was edited, restore these fields; if their defaults changed since the run started, the run trained with ${path.basename(file)}'s values: `
+    + `to go on with it, move the directory to ${storedDir} and train with --config ${runPaths(storedDir).config}`,
+  fields.map((p) => ({ code: 'hash_mismatch', path: p, message: `${show(getDotted(stored, p))} in ${path.basename(file)}, ${show(getDotted(config, p))} in the config given` })));
+}
+
 /**
  * Creates (or reopens) the run directory of a config: `<runsDir>/<prefix>_<hash>/config.json`.
  * Reopening checks that the stored config hashes the same (it may differ in defaults that were
@@ -89,11 +111,7 @@ export function createRunDir(runsDir: string, config: ExperimentConfig, options:
   let created = true;
   if (fs.existsSync(paths.config)) {
     const stored = readConfig(dir);
-    if (configHash(stored) !== configHash(config)) {
-      throw new IssuesError('ERR_CONFIG', `Run directory ${dir} holds a different config`, [
-        { code: 'hash_mismatch', path: '', message: `config.json hashes to ${configHash(stored)}, expected ${configHash(config)}` },
-      ]);
-    }
+    if (configHash(stored) !== configHash(config)) throw hashMismatch(dir, stored, config, runDirFor(runsDir, stored, options.prefix));
     created = false;
   }
   writeJsonAtomic(paths.config, config);
