@@ -4,6 +4,47 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ToolkitError } from './errors';
+
+/** What a person can do about the errors that the machine, not the program, causes. */
+const REMEDIES: Record<string, string> = {
+  ENOSPC: 'the disk is full: free space on it, then run the command again',
+  EDQUOT: 'the disk quota is used up: free space or raise the quota, then run the command again',
+  EROFS: 'the file system is read-only: remount it read-write, or write somewhere else',
+  EACCES: 'permission denied: give this user write access, or write somewhere else',
+  EPERM: 'not permitted (an immutable file or folder?): lift that, or write somewhere else',
+};
+
+/** A system error's own text ('ENOSPC: no space left on device, write'), with what to do about it when that is known. */
+export function systemErrorText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const remedy = code === undefined ? undefined : REMEDIES[code];
+  return `${(e as Error)?.message ?? String(e)}${remedy ? ` (${remedy})` : ''}`;
+}
+
+/**
+ * ERR_IO naming the file a write was for: Node's message names no file for a failed write(2)
+ * ('ENOSPC: no space left on device, write'), and a temporary sibling's name for a failed open.
+ */
+export function writeError(file: string, e: unknown): ToolkitError {
+  return new ToolkitError('ERR_IO', `Cannot write ${file}: ${systemErrorText(e)}`, { cause: e });
+}
+
+/**
+ * mkdir -p. Node's recursive mkdir says ENOENT where the folder cannot be made on a read-only file
+ * system; the first missing folder is then made alone, which fails with the real reason.
+ */
+export function makeDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    let missing = path.resolve(dir);
+    while (!fs.existsSync(path.dirname(missing))) missing = path.dirname(missing);
+    fs.mkdirSync(missing);
+    fs.mkdirSync(dir, { recursive: true });
+  }
+}
 
 /** `.<name>.<pid>.<random>.tmp`: the pid tells a writer still alive from one that was killed. */
 const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-z]+\.tmp$/;
@@ -68,10 +109,15 @@ function pauseIfAsked(file: string, tmp: string): void {
  * Writes a temporary sibling, fsyncs it and renames it over the target; creates missing folders.
  * With `previous`, the target is first renamed to that path once the new content is safely in the
  * temporary file, so a kill at any point leaves the newest complete file under `file` or, between
- * the two renames, under `previous`.
+ * the two renames, under `previous`. A failure (a full disk) is ERR_IO naming `file`, which is
+ * left as it was.
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array, options: { previous?: string } = {}): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  try {
+    makeDir(path.dirname(file));
+  } catch (e) {
+    throw writeError(file, e);
+  }
   const tmp = tempPathFor(file);
   try {
     const fd = fs.openSync(tmp, 'w');
@@ -89,7 +135,39 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, options
     fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
-    throw e;
+    throw writeError(file, e);
+  }
+}
+
+/**
+ * Appends text to a file and fsyncs it, whole or not at all. On a nearly full disk write(2) may
+ * store part of the text and return without an error: the rest is written, or, when that fails,
+ * the part is cut off again, so the file never ends in a torn line that the next append would
+ * glue itself to.
+ */
+export function appendFileDurable(file: string, text: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'a');
+  } catch (e) {
+    throw writeError(file, e);
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    try {
+      fs.writeFileSync(fd, Buffer.from(text, 'utf8'));
+      fs.fsyncSync(fd);
+    } catch (e) {
+      try {
+        fs.ftruncateSync(fd, size);
+      } catch {
+        // Not a regular file (a device), or the disk refuses even that: a torn line stays, which
+        // the readers of line files skip when it is the last.
+      }
+      throw writeError(file, e);
+    }
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

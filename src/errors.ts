@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   ERR_DATASET: 'A dataset file is missing, corrupt or in the wrong format.',
   ERR_CONFIG: 'An experiment config failed validation.',
   ERR_RUN_LOCKED: 'Another live process is training the same run directory.',
+  ERR_IO: 'A file could not be written: the disk is full, the file system is read-only, or permission is denied.',
   ERR_ADDON_LOAD: 'The native addon could not be loaded.',
   ERR_TIDY_ASYNC: 'tidy(), noGrad() or enableGrad() was given a function that returned a Promise.',
   ERR_TORCH: 'libtorch raised an error.',

@@ -8,6 +8,7 @@
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { writeError } from './atomic';
 import { ToolkitError } from './errors';
 
 let root: Logger | undefined;
@@ -64,7 +65,17 @@ export function runLogger(file: string, bindings: Record<string, unknown>): RunL
   const base = logger();
   const fileLevel = Math.min(base.levelVal, pino.levels.values.info);
   const fileStream = pino.destination({ dest: file, append: true, sync: true, mkdir: true });
-  const streams: pino.StreamEntry[] = [{ level: pino.levels.labels[fileLevel] as pino.Level, stream: fileStream }];
+  // A file that cannot be written (a full disk) costs the run its log file, not the run: unheard,
+  // the stream's 'error' is thrown out of the log call, and its flush retries forever. The
+  // checkpoint written next, on the same disk, fails with its own error if the disk stays full.
+  let failed = false;
+  fileStream.on('error', (e) => {
+    if (failed) return;
+    failed = true;
+    base.warn(`${writeError(file, e).message}; this run's log lines are no longer saved in that file (training goes on)`);
+  });
+  const toFile = { write: (line: string) => { if (!failed) fileStream.write(line); } };
+  const streams: pino.StreamEntry[] = [{ level: pino.levels.labels[fileLevel] as pino.Level, stream: toFile }];
   if (base.levelVal !== Infinity) {
     const baseStream = (base as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
     streams.push({ level: base.level as pino.Level, stream: baseStream });
@@ -74,6 +85,10 @@ export function runLogger(file: string, bindings: Record<string, unknown>): RunL
   return {
     log,
     close: () => {
+      if (failed) {
+        fileStream.destroy();
+        return;
+      }
       fileStream.flushSync();
       fileStream.end();
     },

@@ -73,7 +73,12 @@ function justCreated(file: string): boolean {
 }
 
 function lockedError(runDir: string, holder: LockHolder): ToolkitError {
-  return new ToolkitError('ERR_RUN_LOCKED', `Run directory ${runDir} is being trained by process ${holder.pid} on ${holder.host} (since ${holder.startedAt}): wait for it to finish or stop it; ${runPaths(runDir).lock} holds the lock`);
+  const lock = runPaths(runDir).lock;
+  // A lock left on shared storage by a machine that crashed would otherwise refuse the run for
+  // good: only a person can tell that the process is gone.
+  const elsewhere = holder.host === os.hostname() ? ''
+    : `; this machine cannot tell whether that process still runs: if it does not (${holder.host} crashed or was restarted), remove ${lock}`;
+  return new ToolkitError('ERR_RUN_LOCKED', `Run directory ${runDir} is being trained by process ${holder.pid} on ${holder.host} (since ${holder.startedAt}): wait for it to finish or stop it; ${lock} holds the lock${elsewhere}`);
 }
 
 /** Throws acquireRunLock's ERR_RUN_LOCKED when a live process holds the lock (a check before announcing a run). */

@@ -29,7 +29,6 @@ export function copyRunRecords(runDirs: readonly string[], outDir: string): stri
   for (const dir of runDirs) {
     const to = path.join(root, path.basename(dir));
     if (path.resolve(to) === path.resolve(dir)) continue;
-    fs.mkdirSync(to, { recursive: true });
     for (const file of RECORD_FILES) {
       const from = path.join(dir, file);
       if (fs.existsSync(from)) writeFileAtomic(path.join(to, file), fs.readFileSync(from));

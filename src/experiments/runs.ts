@@ -6,13 +6,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IssuesError, type Issue } from '../errors';
-import { configHash } from './hash';
+import { canonicalJson, configHash, nonDefaultFields } from './hash';
 import { FinalSummarySchema, MetricsRowSchema, type FinalSummary, type MetricsRow } from './metrics';
 import { parseRecordJson, recordJson } from './record-json';
-import { writeFileAtomic, writeJsonAtomic } from '../atomic';
+import { appendFileDurable, writeFileAtomic, writeJsonAtomic } from '../atomic';
 import { options as optionsArg, str } from '../validate';
 import { keptCheckpointEpoch, runDirFor, runPaths, transferSourceDir, type RunPaths } from './paths';
-import { configArg, formatPath, parseConfig, type ExperimentConfig } from './schema';
+import { configArg, formatPath, getDotted, parseConfig, type ExperimentConfig } from './schema';
 import type { TransferRecord } from './transfer';
 
 function readJson(file: string): unknown {
@@ -73,6 +73,28 @@ export function resolveTransfer(config: ExperimentConfig, runsDir: string): Expe
   return { ...config, transfer: { ...t, sourceHash: configHash(source.config) } };
 }
 
+/** The dotted paths of a config object's leaves (arrays are leaves). */
+function leafPaths(v: unknown, prefix = ''): string[] {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return [prefix];
+  return Object.entries(v).flatMap(([k, x]) => leafPaths(x, prefix ? `${prefix}.${k}` : k));
+}
+
+/**
+ * A run directory whose config.json is not the config given, field by field, with what to do: a
+ * config.json edited by hand is restored; after a default changed in the code, the run trained
+ * with config.json's values, which now hash to another directory, so it goes on there.
+ */
+function hashMismatch(dir: string, stored: ExperimentConfig, config: ExperimentConfig, storedDir: string): IssuesError {
+  const fields = [...new Set([...leafPaths(nonDefaultFields(stored)), ...leafPaths(nonDefaultFields(config))])].sort()
+    .filter((p) => canonicalJson(getDotted(stored, p) ?? null) !== canonicalJson(getDotted(config, p) ?? null));
+  const show = (v: unknown) => canonicalJson(v ?? null);
+  const file = runPaths(dir).config;
+  return new IssuesError('ERR_CONFIG', `Run directory ${dir} holds a different config: ${file} hashes to ${configHash(stored)}, the config given to ${configHash(config)}. `
+    + `If ${path.basename(file)} was edited, restore these fields; if their defaults changed since the run started, the run trained with ${path.basename(file)}'s values: `
+    + `to go on with it, move the directory to ${storedDir} and train with --config ${runPaths(storedDir).config}`,
+  fields.map((p) => ({ code: 'hash_mismatch', path: p, message: `${show(getDotted(stored, p))} in ${path.basename(file)}, ${show(getDotted(config, p))} in the config given` })));
+}
+
 /**
  * Creates (or reopens) the run directory of a config: `<runsDir>/<prefix>_<hash>/config.json`.
  * Reopening checks that the stored config hashes the same (it may differ in defaults that were
@@ -86,15 +108,10 @@ export function createRunDir(runsDir: string, config: ExperimentConfig, options:
   config = resolveTransfer(config, runsDir);
   const dir = runDirFor(runsDir, config, optionsArg<{ prefix?: string }>('options', options).prefix);
   const paths = runPaths(dir);
-  fs.mkdirSync(dir, { recursive: true });
   let created = true;
   if (fs.existsSync(paths.config)) {
     const stored = readConfig(dir);
-    if (configHash(stored) !== configHash(config)) {
-      throw new IssuesError('ERR_CONFIG', `Run directory ${dir} holds a different config`, [
-        { code: 'hash_mismatch', path: '', message: `config.json hashes to ${configHash(stored)}, expected ${configHash(config)}` },
-      ]);
-    }
+    if (configHash(stored) !== configHash(config)) throw hashMismatch(dir, stored, config, runDirFor(runsDir, stored, options.prefix));
     created = false;
   }
   writeJsonAtomic(paths.config, config);
@@ -116,16 +133,12 @@ export function readConfig(runDir: string): ExperimentConfig {
 /**
  * Appends one metrics row (one JSON line) and fsyncs it: the epoch's checkpoint, written next, is
  * fsync'd too, and a power loss must not keep that checkpoint but lose the row, which the resume
- * would then skip. One small write per epoch. readMetrics skips a torn last line.
+ * would then skip. One small write per epoch, whole or not at all (appendFileDurable): a row cut
+ * short by a full disk would have the next session's first row glued to it, a bad line in the
+ * middle of the file that makes the run corrupt. readMetrics skips a torn last line.
  */
 export function appendMetrics(runDir: string, row: MetricsRow): void {
-  const fd = fs.openSync(runPaths(runDir).metrics, 'a');
-  try {
-    fs.writeSync(fd, `${recordJson(row)}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  appendFileDurable(runPaths(runDir).metrics, `${recordJson(row)}\n`);
 }
 
 /**

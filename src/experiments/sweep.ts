@@ -249,9 +249,13 @@ export function defaultChildCommand(run: PlannedRun, runsDir: string, prefix: st
   };
 }
 
+/**
+ * The last lines a child printed, without its JSON log lines (its run's log.jsonl keeps those): a
+ * failed `train` ends with its error line, which a few kilobytes of them would bury.
+ */
 function tail(file: string, lines = 5): string {
   try {
-    const text = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    const text = fs.readFileSync(file, 'utf8').trimEnd().split('\n').filter((l) => !l.startsWith('{"level":'));
     return text.slice(-lines).join(' | ');
   } catch {
     return '';

@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../atomic';
+import { systemErrorText, writeFileAtomic } from '../atomic';
 import { InvalidArgumentError, ToolkitError } from '../errors';
 import { str } from '../validate';
 import * as aten from '../tensor/aten';
@@ -71,6 +71,18 @@ function isNonNegInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Whether multiplying the sizes in order overflows int64, as the reference implementation's checked product (and libtorch) would. */
+function countOverflows(shape: readonly number[]): boolean {
+  let n = 1n;
+  for (const d of shape) {
+    n *= BigInt(d);
+    if (n > INT64_MAX) return true;
+  }
+  return false;
+}
+
 function fmt(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
@@ -82,18 +94,27 @@ function fmt(v: unknown): string {
 export function decodeSafetensorsHeader(bytes: Uint8Array, source = '<buffer>'): SafetensorsHeader {
   if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('bytes', 'Uint8Array (or Buffer) of a safetensors file', bytes);
   str('source', source);
-  if (bytes.length < 8) fail(source, `the file has ${bytes.length} bytes, fewer than the 8-byte header length (truncated?)`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = view.getBigUint64(0, true);
+  return parseHeader((offset, length) => bytes.subarray(offset, offset + length), bytes.length, source);
+}
+
+/** `length` bytes from `offset` of a safetensors file or buffer. */
+type ReadBytes = (offset: number, length: number) => Uint8Array;
+
+/** decodeSafetensorsHeader of a source of `size` bytes read through `read`, which is asked for the header only. */
+function parseHeader(read: ReadBytes, size: number, source: string): SafetensorsHeader {
+  if (size < 8) fail(source, `the file has ${size} bytes, fewer than the 8-byte header length (truncated?)`);
+  const lengthBytes = read(0, 8);
+  const n = new DataView(lengthBytes.buffer, lengthBytes.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) fail(source, `the header length ${n} exceeds ${MAX_HEADER_BYTES} bytes (not a safetensors file?)`);
   const headerLen = Number(n);
   const dataStart = 8 + headerLen;
-  if (dataStart > bytes.length) {
-    fail(source, `the header claims ${headerLen} bytes but the file has only ${bytes.length - 8} after the length (truncated?)`);
+  if (dataStart > size) {
+    fail(source, `the header claims ${headerLen} bytes but the file has only ${size - 8} after the length (truncated?)`);
   }
   let header: unknown;
   try {
-    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, headerLen).toString('utf8'));
+    const text = read(8, headerLen);
+    header = JSON.parse(Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString('utf8'));
   } catch (e) {
     fail(source, `the header is not valid JSON (${(e as Error).message})`, e);
   }
@@ -117,6 +138,7 @@ export function decodeSafetensorsHeader(bytes: Uint8Array, source = '<buffer>'):
       fail(source, `${where}: unsupported dtype ${fmt(dtype)} (supported: ${Object.keys(DTYPES).join(', ')})`);
     }
     if (!Array.isArray(shape) || !shape.every(isNonNegInt)) fail(source, `${where}: shape ${fmt(shape)} is not an array of non-negative integers`);
+    if (countOverflows(shape as number[])) fail(source, `${where}: shape ${fmt(shape)} has more elements than an int64 counts`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegInt) || offsets[0] > offsets[1]) {
       fail(source, `${where}: data_offsets ${fmt(offsets)} is not a pair [begin, end] of integers with begin <= end`);
     }
@@ -130,7 +152,7 @@ export function decodeSafetensorsHeader(bytes: Uint8Array, source = '<buffer>'):
   }
 
   entries.sort((a, b) => a.dataOffsets[0] - b.dataOffsets[0] || a.dataOffsets[1] - b.dataOffsets[1]);
-  const dataLen = bytes.length - dataStart;
+  const dataLen = size - dataStart;
   let offset = 0;
   for (const e of entries) {
     if (e.dataOffsets[0] !== offset) {
@@ -152,11 +174,9 @@ function checkBool(buf: ArrayBuffer, e: SafetensorsEntry, source: string): void 
   if (i >= 0) fail(source, `tensor '${e.name}': BOOL element ${i} is the byte 0x${b[i].toString(16).padStart(2, '0')} (a BOOL byte must be 0 or 1)`);
 }
 
-function tensorFromBytes(bytes: Uint8Array, start: number, e: SafetensorsEntry, source: string): Tensor {
+/** A tensor over `buf`, the entry's bytes in a buffer of their own (aligned for the dtype, as the file's offsets need not be). */
+function tensorFromBuffer(buf: ArrayBuffer, e: SafetensorsEntry, source: string): Tensor {
   const info = DTYPES[e.dtype];
-  // A copy into a fresh (aligned) buffer: the file's offsets need not be aligned for the dtype.
-  const begin = bytes.byteOffset + start + e.dataOffsets[0];
-  const buf = bytes.buffer.slice(begin, begin + e.dataOffsets[1] - e.dataOffsets[0]) as ArrayBuffer;
   if (e.dtype === 'BOOL') checkBool(buf, e, source);
   const numel = buf.byteLength / info.size;
   const raw = fromTypedArray(new info.array(buf, 0, numel), e.shape, { copy: false, dtype: info.storage === 'uint8' ? info.dtype : undefined });
@@ -171,17 +191,25 @@ export interface SafetensorsContents {
   metadata: Record<string, string>;
 }
 
-/** Decodes a whole safetensors buffer: tensors (CPU, in data order) and the string metadata. */
-export function decodeSafetensorsWithMetadata(bytes: Uint8Array, source = '<buffer>'): SafetensorsContents {
-  const header = decodeSafetensorsHeader(bytes, source);
+/** Every tensor of a parsed header, each entry's bytes given by `bytesOf` in a buffer of its own. */
+function readTensors(header: SafetensorsHeader, bytesOf: (e: SafetensorsEntry) => ArrayBuffer, source: string): SafetensorsContents {
   const tensors = new Map<string, Tensor>();
   try {
-    for (const e of header.entries) tensors.set(e.name, tensorFromBytes(bytes, header.dataStart, e, source));
+    for (const e of header.entries) tensors.set(e.name, tensorFromBuffer(bytesOf(e), e, source));
   } catch (err) {
     for (const t of tensors.values()) t.dispose();
     throw err;
   }
   return { tensors, metadata: header.metadata };
+}
+
+/** Decodes a whole safetensors buffer: tensors (CPU, in data order) and the string metadata. */
+export function decodeSafetensorsWithMetadata(bytes: Uint8Array, source = '<buffer>'): SafetensorsContents {
+  const header = decodeSafetensorsHeader(bytes, source);
+  return readTensors(header, (e) => {
+    const begin = bytes.byteOffset + header.dataStart + e.dataOffsets[0];
+    return bytes.buffer.slice(begin, begin + e.dataOffsets[1] - e.dataOffsets[0]) as ArrayBuffer;
+  }, source);
 }
 
 /** Decodes a whole safetensors buffer into tensors (CPU, in data order). */
@@ -257,30 +285,80 @@ export function saveSafetensors(file: string, tensors: Map<string, Tensor>, meta
   try {
     writeFileAtomic(path.resolve(file), bytes, options.previous === undefined ? {} : { previous: path.resolve(options.previous) });
   } catch (e) {
-    throw new ToolkitError('ERR_SAFETENSORS', `Cannot write safetensors file '${file}': ${(e as Error).message}`, { cause: e });
+    const reason = e instanceof ToolkitError && e.code === 'ERR_IO' ? e.cause : e;
+    throw new ToolkitError('ERR_SAFETENSORS', `Cannot write safetensors file '${file}': ${systemErrorText(reason)}`, { cause: reason });
   }
 }
 
-function readFile(file: string): Buffer {
+/** The most one read(2) returns on Linux; larger tensors take several. */
+const MAX_READ = 0x7ffff000;
+
+/**
+ * Runs `use` with a reader of the file's bytes and its size. The file is read piece by piece, never
+ * whole: Node reads no file over 2 GiB into one buffer, and a wide model's checkpoint with Sign-In
+ * factors and momentum is written larger than that.
+ */
+function withFile<T>(file: string, use: (read: (offset: number, into: Uint8Array) => void, size: number, source: string) => T): T {
   str('file', file);
+  const source = `'${file}'`;
+  const cannot = (e: unknown) => new ToolkitError('ERR_SAFETENSORS', `Cannot read safetensors file ${source}: ${(e as Error).message}`, { cause: e });
+  let fd: number;
   try {
-    return fs.readFileSync(file);
+    fd = fs.openSync(file, 'r');
   } catch (e) {
-    throw new ToolkitError('ERR_SAFETENSORS', `Cannot read safetensors file '${file}': ${(e as Error).message}`, { cause: e });
+    throw cannot(e);
+  }
+  try {
+    let size: number;
+    try {
+      size = fs.fstatSync(fd).size;
+    } catch (e) {
+      throw cannot(e);
+    }
+    const read = (offset: number, into: Uint8Array): void => {
+      for (let done = 0; done < into.length;) {
+        let n: number;
+        try {
+          n = fs.readSync(fd, into, done, Math.min(into.length - done, MAX_READ), offset + done);
+        } catch (e) {
+          throw cannot(e);
+        }
+        if (n === 0) fail(source, `the file ended at byte ${offset + done} of the ${size} it had when opened (changed while being read?)`);
+        done += n;
+      }
+    };
+    return use(read, size, source);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
 /** Reads every tensor of a safetensors file (CPU tensors, by name). */
 export function loadSafetensors(file: string): Map<string, Tensor> {
-  return decodeSafetensors(readFile(file), `'${file}'`);
+  return loadSafetensorsWithMetadata(file).tensors;
 }
 
 /** Reads every tensor of a safetensors file and its `__metadata__`. */
 export function loadSafetensorsWithMetadata(file: string): SafetensorsContents {
-  return decodeSafetensorsWithMetadata(readFile(file), `'${file}'`);
+  return withFile(file, (read, size, source) => {
+    const header = headerOf(read, size, source);
+    return readTensors(header, (e) => {
+      const bytes = new Uint8Array(e.dataOffsets[1] - e.dataOffsets[0]);
+      read(header.dataStart + e.dataOffsets[0], bytes);
+      return bytes.buffer;
+    }, source);
+  });
 }
 
-/** Reads only the header of a safetensors file: metadata and the tensors' names, dtypes and shapes. */
+/** Reads only the header of a safetensors file (not its data): metadata and the tensors' names, dtypes and shapes. */
 export function loadSafetensorsHeader(file: string): SafetensorsHeader {
-  return decodeSafetensorsHeader(readFile(file), `'${file}'`);
+  return withFile(file, headerOf);
+}
+
+function headerOf(read: (offset: number, into: Uint8Array) => void, size: number, source: string): SafetensorsHeader {
+  return parseHeader((offset, length) => {
+    const bytes = new Uint8Array(length);
+    read(offset, bytes);
+    return bytes;
+  }, size, source);
 }

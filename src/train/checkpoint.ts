@@ -177,23 +177,54 @@ export function hasCheckpoint(...files: string[]): boolean {
  * Restores the newest loadable checkpoint of `files` (newest first; missing files are skipped).
  * A damaged one (truncated, unreadable, not matching the model) is reported through onSkip and
  * the next one is tried; every part is restored again from that one, so nothing of the damaged
- * file survives. Throws the newest file's error when none loads.
+ * file survives. When none loads, throws an error with the newest file's code that names each
+ * file and what is wrong with it (an error that is not a ToolkitError, a bug, is thrown as is).
  */
 export function loadLatestCheckpoint(
   files: string[],
   parts: { model: Module; optimizer: Optimizer; callbacks: Callback[] },
   onSkip: (file: string, error: unknown) => void,
 ): { position: Position; extra: unknown; file: string } {
-  let first: unknown;
+  const failed: { file: string; error: unknown }[] = [];
   for (const file of files.filter((f) => fs.existsSync(f))) {
     try {
       return { ...loadCheckpoint(file, parts), file };
     } catch (e) {
-      first ??= e;
+      failed.push({ file, error: e });
       onSkip(file, e);
     }
   }
-  throw first ?? new ToolkitError('ERR_INVALID_ARG', `No checkpoint among ${files.join(', ')}`);
+  if (failed.length === 0) throw new ToolkitError('ERR_INVALID_ARG', `No checkpoint among ${files.join(', ')}`);
+  const first = failed[0].error;
+  if (!(first instanceof ToolkitError)) throw first;
+  const each = failed.map(({ file, error }) => `\t${file}: ${(error as Error).message}`).join('\n');
+  throw new ToolkitError(first.code, `No checkpoint loads (written for another model or config, or damaged: restore a good copy, or remove them to start over):\n${each}`, { cause: first });
+}
+
+interface CheckpointMeta {
+  position: Position;
+  callbacks: Record<string, unknown>;
+  extra: unknown;
+}
+
+/** The JSON part of a checkpoint's metadata, checked before anything is restored from the file. */
+function checkpointMeta(file: string, metadata: Record<string, string> | undefined): CheckpointMeta {
+  let meta: Partial<CheckpointMeta> | null;
+  try {
+    meta = JSON.parse(metadata?.[META_KEY] ?? '{}') as Partial<CheckpointMeta> | null;
+  } catch (e) {
+    throw new ToolkitError('ERR_SAFETENSORS', `Checkpoint '${file}' has unreadable metadata: ${(e as Error).message}`);
+  }
+  const p = meta?.position;
+  const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (!p || !count(p.epoch) || !count(p.step)) {
+    throw new ToolkitError('ERR_SAFETENSORS', `Checkpoint '${file}' has no position ({ epoch, step }, integers >= 0) in its metadata`);
+  }
+  const callbacks = meta?.callbacks ?? {};
+  if (typeof callbacks !== 'object' || callbacks === null || Array.isArray(callbacks)) {
+    throw new ToolkitError('ERR_SAFETENSORS', `Checkpoint '${file}' has unreadable metadata: its callbacks are not an object`);
+  }
+  return { position: { epoch: p.epoch, step: p.step }, callbacks, extra: meta?.extra ?? null };
 }
 
 function checkDigest(file: string, tensors: Map<string, Tensor>, metadata: Record<string, string> | undefined): void {
@@ -220,20 +251,24 @@ export function loadCheckpointModel(file: string, model: Module): void {
   }
 }
 
-/** Restores everything saveCheckpoint wrote; returns the position and the extra JSON. */
+/**
+ * Restores everything saveCheckpoint wrote; returns the position and the extra JSON. A file whose
+ * metadata holds no position (another program's safetensors file) is refused, ERR_SAFETENSORS,
+ * before anything is restored from it.
+ */
 export function loadCheckpoint(file: string, parts: { model: Module; optimizer: Optimizer; callbacks: Callback[] }): { position: Position; extra: unknown } {
   checkParts(file, parts);
   const { tensors, metadata } = loadSafetensorsWithMetadata(file);
   const owned: Tensor[] = [];
   try {
     checkDigest(file, tensors, metadata);
-    const meta = JSON.parse(metadata?.[META_KEY] ?? '{}') as { position: Position; callbacks: Record<string, unknown>; extra: unknown };
+    const meta = checkpointMeta(file, metadata);
     const model = expandModelState(unprefixed('model.', tensors), parts.model.stateDict());
     owned.push(...model.owned);
     noGrad(() => parts.model.loadStateDict(model.state));
     parts.optimizer.loadStateDict(unprefixed('optim.', tensors));
     for (const cb of parts.callbacks) {
-      if (!cb.setState || !(cb.name in (meta.callbacks ?? {}))) continue;
+      if (!cb.setState || !(cb.name in meta.callbacks)) continue;
       const state: CallbackState = { tensors: unprefixed(`cb.${cb.name}.`, tensors), json: meta.callbacks[cb.name] };
       cb.setState(state);
     }
@@ -257,15 +292,7 @@ export interface CheckpointInfo {
 export function readCheckpointInfo(file: string): CheckpointInfo {
   if (typeof file !== 'string' || file === '') throw new InvalidArgumentError('file', 'a file path (string)', file);
   const { metadata } = loadSafetensorsHeader(file);
-  let meta: { position?: Position } = {};
-  try {
-    meta = JSON.parse(metadata[META_KEY] ?? '{}') as { position?: Position };
-  } catch (e) {
-    throw new ToolkitError('ERR_SAFETENSORS', `Checkpoint '${file}' has unreadable metadata: ${(e as Error).message}`);
-  }
-  const p = meta.position;
-  if (!p || !Number.isInteger(p.epoch) || !Number.isInteger(p.step)) throw new ToolkitError('ERR_SAFETENSORS', `Checkpoint '${file}' has no position in its metadata`);
-  return { position: { epoch: p.epoch, step: p.step }, sha256: metadata[CHECKSUM_KEY] };
+  return { position: checkpointMeta(file, metadata).position, sha256: metadata[CHECKSUM_KEY] };
 }
 
 /**

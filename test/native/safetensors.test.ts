@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   Tensor, decodeSafetensors, decodeSafetensorsHeader, decodeSafetensorsWithMetadata, encodeSafetensors,
-  loadSafetensors, loadSafetensorsWithMetadata, memory, randn, saveSafetensors, tensor, zeros, type DType,
+  loadSafetensors, loadSafetensorsHeader, loadSafetensorsWithMetadata, memory, randn, saveSafetensors, tensor, zeros, type DType,
 } from '../../src';
 import { TOY_MODEL_PYTHON, createToyModel } from '../helpers/toy-model';
 import { describeWithTorch, runTorch } from '../helpers/torch-ref';
@@ -91,6 +91,47 @@ describe('round trips', () => {
   });
 });
 
+describe('files over 2 GiB (a wide model with Sign-In and momentum: they are written fine)', () => {
+  const GiB = 2 ** 30;
+  /** A sparse file (no disk used) of two U8 tensors: `big` of `bigBytes` zero bytes, then `tail` [1, 2, 3]. */
+  function sparseFile(name: string, bigBytes: number): string {
+    const header = Buffer.from(JSON.stringify({
+      __metadata__: { note: 'big' },
+      big: { dtype: 'U8', shape: [bigBytes], data_offsets: [0, bigBytes] },
+      tail: { dtype: 'U8', shape: [3], data_offsets: [bigBytes, bigBytes + 3] },
+    }), 'utf8');
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(header.length));
+    const file = path.join(dir, name);
+    const fd = fs.openSync(file, 'w');
+    fs.writeSync(fd, Buffer.concat([len, header]));
+    fs.writeSync(fd, Buffer.from([1, 2, 3]), 0, 3, 8 + header.length + bigBytes);
+    fs.closeSync(fd);
+    return file;
+  }
+
+  it('the header reads without reading the data (transfer and readCheckpointInfo read only that)', () => {
+    const file = sparseFile('huge-header.safetensors', 3 * GiB);
+    expect(fs.statSync(file).size).toBeGreaterThan(2 * GiB);
+    const h = loadSafetensorsHeader(file);
+    expect(h.metadata).toEqual({ note: 'big' });
+    expect(h.entries.map((e) => [e.name, e.dtype, e.shape, e.dataOffsets])).toEqual([
+      ['big', 'U8', [3 * GiB], [0, 3 * GiB]], ['tail', 'U8', [3], [3 * GiB, 3 * GiB + 3]],
+    ]);
+  });
+
+  // Reads 2.1 GiB (sparse, so fast) into memory: only where the memory is there.
+  (os.freemem() > 8 * GiB ? it : it.skip)('every tensor loads, each read into its own buffer', () => {
+    const file = sparseFile('huge.safetensors', 2 * GiB + 4096);
+    const { tensors, metadata } = loadSafetensorsWithMetadata(file);
+    expect(metadata).toEqual({ note: 'big' });
+    expect(tensors.get('big')!.shape).toEqual([2 * GiB + 4096]);
+    // The bytes past 2 GiB in the file.
+    expect(values(tensors.get('tail')!)).toEqual([1, 2, 3]);
+    for (const t of tensors.values()) t.dispose();
+  });
+});
+
 describe('byte layout', () => {
   it('aligned data (dtype size descending, then name), header padded to 8 bytes, contiguous offsets', () => {
     const bytes = encodeSafetensors(new Map<string, Tensor>([
@@ -143,6 +184,9 @@ describe('malformed files give clear ERR_SAFETENSORS errors naming the file and 
       /: tensor 'w': data_offsets \[0,20\] hold 20 bytes but shape \[2,3\] of F32 needs 24$/],
     ['bad shape', () => rawFile('shape.safetensors', { w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4)),
       /: tensor 'w': shape \[-1\] is not an array of non-negative integers$/],
+    ['a shape whose element count overflows int64 (libtorch refused it with ERR_INVALID_ARG, naming no file)',
+      () => rawFile('overflow.safetensors', { w: { dtype: 'F32', shape: [2 ** 52, 2 ** 52, 0], data_offsets: [0, 0] } }),
+      /: tensor 'w': shape \[4503599627370496,4503599627370496,0\] has more elements than an int64 counts$/],
     ['bad offsets', () => rawFile('offsets.safetensors', { w: { dtype: 'U8', shape: [1], data_offsets: [1] } }, new Uint8Array(1)),
       /: tensor 'w': data_offsets \[1\] is not a pair \[begin, end\] of integers with begin <= end$/],
     ['overlapping tensors', () => rawFile('overlap.safetensors', {

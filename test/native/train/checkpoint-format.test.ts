@@ -6,9 +6,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { F, SGD, applySignIn, signinFactors, manualSeed, maskedLayers, tidy, type Module, type Tensor } from '../../../src';
+import { F, SGD, applySignIn, signinFactors, manualSeed, maskedLayers, noGrad, tidy, type Module, type Tensor } from '../../../src';
 import { getRngState } from '../../../src/tensor/runtime';
-import { loadSafetensorsHeader, saveSafetensors } from '../../../src/nn/safetensors';
+import { loadSafetensorsHeader, loadSafetensorsWithMetadata, saveSafetensors } from '../../../src/nn/safetensors';
 import { loadCheckpoint, loadLatestCheckpoint, saveCheckpoint } from '../../../src/train/checkpoint';
 import { toyBatch } from '../../helpers/toy-model';
 import { maskedToy } from '../signin/helpers';
@@ -122,5 +122,73 @@ describe('checkpoint checksum', () => {
     expect(r.position).toEqual({ epoch: 1, step: 1 });
     expect(snapshot(b.model, b.opt)).toEqual(expected);
     for (const m of [a.model, b.model]) m.dispose();
+  });
+});
+
+describe('checkpoints that do not load', () => {
+  /** A copy of `from` whose checkpoint metadata (the JSON part) is `meta`; its tensors and sha256 stay valid. */
+  function withMeta(from: string, to: string, meta: string | undefined): void {
+    const { tensors, metadata } = loadSafetensorsWithMetadata(from);
+    const { signin_torch: _old, ...rest } = metadata;
+    saveSafetensors(to, tensors, meta === undefined ? rest : { ...rest, signin_torch: meta });
+    for (const t of tensors.values()) t.dispose();
+  }
+
+  it.each<[string, string | undefined, string]>([
+    ['no checkpoint metadata (another program\'s safetensors file)', undefined, 'has no position ({ epoch, step }, integers >= 0) in its metadata'],
+    ['metadata that is not JSON', '{"position":', 'has unreadable metadata: '],
+    ['a metadata without a position', '{"callbacks":{}}', 'has no position ({ epoch, step }, integers >= 0) in its metadata'],
+    ['a negative epoch', '{"position":{"epoch":-1,"step":3},"callbacks":{}}', 'has no position ({ epoch, step }, integers >= 0) in its metadata'],
+    ['an epoch that is a string', '{"position":{"epoch":"2","step":3},"callbacks":{}}', 'has no position ({ epoch, step }, integers >= 0) in its metadata'],
+    ['callbacks that are not an object', '{"position":{"epoch":2,"step":3},"callbacks":"x"}', 'has unreadable metadata: its callbacks are not an object'],
+  ])('%s: refused naming the file, before anything is restored; loadLatestCheckpoint falls back to the older one', (_name, meta, message) => {
+    const a = trained(11, false);
+    const older = path.join(dir, 'meta-older.safetensors');
+    saveCheckpoint(older, { model: a.model, optimizer: a.opt, callbacks: [], position: { epoch: 1, step: 1 } });
+    const expected = snapshot(a.model, a.opt);
+    noGrad(() => tidy(() => { for (const [, l] of maskedLayers(a.model)) l.weight.mul_(2); }));
+    const written = path.join(dir, 'meta-written.safetensors');
+    saveCheckpoint(written, { model: a.model, optimizer: a.opt, callbacks: [], position: { epoch: 2, step: 3 } });
+    const newer = path.join(dir, 'meta-newer.safetensors');
+    withMeta(written, newer, meta);
+
+    const b = trained(12, false);
+    const untouched = snapshot(b.model, b.opt);
+    const parts = { model: b.model, optimizer: b.opt, callbacks: [] };
+    expect(() => loadCheckpoint(newer, parts)).toThrow(expect.objectContaining({ code: 'ERR_SAFETENSORS', message: expect.stringContaining(`Checkpoint '${newer}' ${message}`) }));
+    expect(snapshot(b.model, b.opt)).toEqual(untouched);
+    const skipped: string[] = [];
+    const r = loadLatestCheckpoint([newer, older], parts, (f) => skipped.push(f));
+    expect(skipped).toEqual([newer]);
+    expect(r.position).toEqual({ epoch: 1, step: 1 });
+    expect(snapshot(b.model, b.opt)).toEqual(expected);
+    for (const m of [a.model, b.model]) m.dispose();
+  });
+
+  it('when none loads, the error names each file and what is wrong with it, with the newest one\'s code', () => {
+    const empty = path.join(dir, 'none-empty.safetensors');
+    fs.writeFileSync(empty, '');
+    const a = trained(13, false);
+    const other = path.join(dir, 'none-other-model.safetensors');
+    saveCheckpoint(other, { model: a.model, optimizer: a.opt, callbacks: [], position: { epoch: 1, step: 1 } });
+    manualSeed(14);
+    const b = maskedToy(14, 0.3, { width: 6 });
+    const parts = { model: b, optimizer: SGD.forModel(b, { lr: 0.05, momentum: 0.9 }), callbacks: [] };
+    const reasons = [empty, other].map((f) => {
+      try {
+        loadCheckpoint(f, parts);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error(`${f} loaded`);
+    });
+    expect(reasons[0]).toBe(`Invalid safetensors file '${empty}': the file has 0 bytes, fewer than the 8-byte header length (truncated?)`);
+    expect(reasons[1]).toMatch(/^Error\(s\) in loading state_dict for /);
+    expect(() => loadLatestCheckpoint([empty, other], parts, () => undefined)).toThrow(expect.objectContaining({
+      code: 'ERR_SAFETENSORS',
+      message: `No checkpoint loads (written for another model or config, or damaged: restore a good copy, or remove them to start over):\n\t${empty}: ${reasons[0]}\n\t${other}: ${reasons[1]}`,
+    }));
+    a.model.dispose();
+    b.dispose();
   });
 });

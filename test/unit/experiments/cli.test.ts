@@ -730,6 +730,9 @@ describe('helpers', () => {
   test('formatError: one line, code first', () => {
     expect(formatError(new IssuesError('ERR_CONFIG', 'Bad', [{ code: 'x', path: 'a', message: 'm1' }, { code: 'x', path: '', message: 'm2' }]))).toBe('ERR_CONFIG: Bad: a: m1; m2');
     expect(formatError(new Error('plain\nsecond'))).toBe('error: plain; second');
+    // An error that lists another's issues under each of its files (no checkpoint loads).
+    expect(formatError(new ToolkitError('ERR_STATE_DICT', 'None loads:\n\ta.safetensors: Error(s) in loading state_dict for Net:\n\tfc.bias: missing key\n\tb.safetensors: gone')))
+      .toBe('ERR_STATE_DICT: None loads: a.safetensors: Error(s) in loading state_dict for Net: fc.bias: missing key; b.safetensors: gone');
   });
 });
 

@@ -52,6 +52,15 @@ describe('run directory lock', () => {
     expect(lockError().message).toContain('on another-host');
   });
 
+  test("another host's lock, whose process this machine cannot see, says how to free it should that host have crashed", () => {
+    writeLock(4242, 'another-host');
+    const lock = runPaths(dir).lock;
+    expect(lockError().message).toBe(`Run directory ${dir} is being trained by process 4242 on another-host (since 2026-01-01T00:00:00.000Z): wait for it to finish or stop it; `
+      + `${lock} holds the lock; this machine cannot tell whether that process still runs: if it does not (another-host crashed or was restarted), remove ${lock}`);
+    fs.rmSync(lock);
+    acquireRunLock(dir).release();
+  });
+
   test('release leaves a lock that is no longer this process\'s', () => {
     const lock = acquireRunLock(dir);
     writeLock(process.ppid);

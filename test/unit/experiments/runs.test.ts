@@ -80,6 +80,33 @@ describe('createRunDir', () => {
     expect(() => createRunDir(root, config)).toThrow(/holds a different config/);
   });
 
+  test('the refusal names each field that differs and what to do; after a default changed, doing it reopens the run', () => {
+    const { dir } = createRunDir(root, config);
+    // The run started when momentum's default was 0.95: config.json holds it, the config given (the default now) 0.9.
+    const trained = { ...config, optimizer: { ...config.optimizer, momentum: 0.95 }, seed: 7 };
+    fs.writeFileSync(runPaths(dir).config, JSON.stringify(trained));
+    const storedDir = runDirFor(root, parseConfig(trained));
+    expect(storedDir).not.toBe(dir);
+    let err: { code?: string; issues?: unknown[]; message?: string } = {};
+    try {
+      createRunDir(root, config);
+    } catch (e) {
+      err = e as typeof err;
+    }
+    const file = runPaths(dir).config;
+    expect(err.code).toBe('ERR_CONFIG');
+    expect(err.message!.split('\n')[0]).toBe(`Run directory ${dir} holds a different config: ${file} hashes to ${path.basename(storedDir).slice(6)}, the config given to ${path.basename(dir).slice(6)}. `
+      + 'If config.json was edited, restore these fields; if their defaults changed since the run started, the run trained with config.json\'s values: '
+      + `to go on with it, move the directory to ${storedDir} and train with --config ${runPaths(storedDir).config}:`);
+    expect(err.issues).toEqual([
+      { code: 'hash_mismatch', path: 'optimizer.momentum', message: '0.95 in config.json, 0.9 in the config given' },
+      { code: 'hash_mismatch', path: 'seed', message: '7 in config.json, 0 in the config given' },
+    ]);
+    fs.renameSync(dir, storedDir);
+    const reopened = createRunDir(root, parseConfig(JSON.parse(fs.readFileSync(runPaths(storedDir).config, 'utf8'))));
+    expect({ dir: reopened.dir, created: reopened.created }).toEqual({ dir: storedDir, created: false });
+  });
+
   test('readConfig names the file when it is invalid', () => {
     const { dir } = createRunDir(root, config);
     fs.writeFileSync(runPaths(dir).config, JSON.stringify({ ...config, epochs: 0 }));

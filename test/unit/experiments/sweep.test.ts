@@ -135,13 +135,13 @@ describe('execution', () => {
     expect(fs.existsSync(runDirFor(root, bad))).toBe(false);
   });
 
-  test('child processes: N at once, output in train.log, exit codes reported', async () => {
+  test('child processes: N at once, output in train.log, exit codes reported with the last lines other than JSON log lines', async () => {
     // A stand-in trainer: writes final.json into the run directory given by the config path (fails for seed 1).
     const script = [
       "const fs = require('fs'), path = require('path');",
       'const cfgPath = process.argv[1]; const cfg = JSON.parse(fs.readFileSync(cfgPath, "utf8"));',
       'console.log("training", cfg.pruning.sparsity);',
-      'if (cfg.signin.enabled && cfg.pruning.sparsity === 0.98) { console.error("boom"); process.exit(3); }',
+      'if (cfg.signin.enabled && cfg.pruning.sparsity === 0.98) { console.error(JSON.stringify({ level: 30, msg: "epoch done", pad: "x".repeat(3000) })); console.error("boom"); process.exit(3); }',
       'fs.writeFileSync(path.join(path.dirname(cfgPath), "final.json"), JSON.stringify({ epoch: 2, step: 4, testAcc: 0.5 }));',
     ].join('\n');
     const r = await runSweep(configs(), {
