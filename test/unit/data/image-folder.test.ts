@@ -26,6 +26,20 @@ function sortedByPath(imgs: FolderImage[]): FolderImage[] {
   return [...imgs].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
 }
 
+
+/** torchvision's ImageFolder over root: its samples (paths relative to root) and class_to_idx. */
+function torchvisionImageFolder(root: string): { samples: [string, number][]; class_to_idx: Record<string, number> } {
+  return runPythonJson(
+    String.raw`
+import sys, json, os
+from torchvision.datasets import ImageFolder
+root = json.load(sys.stdin)
+ds = ImageFolder(root)
+print(json.dumps({'samples': [[os.path.relpath(p, root), l] for p, l in ds.samples], 'class_to_idx': ds.class_to_idx}))
+`,
+    root,
+  );
+}
 describe('ImageFolder', () => {
   test('classes sorted by code point; labels follow the class index map; PNG pixels exact', async () => {
     const root = tmpDir();
@@ -317,16 +331,7 @@ describe('ImageFolder', () => {
     await png(root, true);
     fs.mkdirSync(path.join(root, 'a', 'sub-dir'));
     fs.copyFileSync(path.join(root, 'a', 'img_0000.png'), path.join(root, 'a', 'sub-dir', 'Z.PNG'));
-    const ref = runPythonJson<{ samples: [string, number][]; class_to_idx: Record<string, number> }>(
-      String.raw`
-import sys, json, os
-from torchvision.datasets import ImageFolder
-root = json.load(sys.stdin)
-ds = ImageFolder(root)
-print(json.dumps({'samples': [[os.path.relpath(p, root), l] for p, l in ds.samples], 'class_to_idx': ds.class_to_idx}))
-`,
-      root,
-    );
+    const ref = torchvisionImageFolder(root);
     const ds = new ImageFolder(root);
     expect(ds.samples()).toEqual(ref.samples);
     expect(Object.fromEntries(ds.classToIdx)).toEqual(ref.class_to_idx);
@@ -347,16 +352,7 @@ print(json.dumps({'samples': [[os.path.relpath(p, root), l] for p, l in ds.sampl
         fs.writeFileSync(Buffer.concat([dir, Buffer.from('/'), f]), image);
       }
     }
-    const ref = runPythonJson<{ samples: [string, number][]; class_to_idx: Record<string, number> }>(
-      String.raw`
-import sys, json, os
-from torchvision.datasets import ImageFolder
-root = json.load(sys.stdin)
-ds = ImageFolder(root)
-print(json.dumps({'samples': [[os.path.relpath(p, root), l] for p, l in ds.samples], 'class_to_idx': ds.class_to_idx}))
-`,
-      root,
-    );
+    const ref = torchvisionImageFolder(root);
     const ds = new ImageFolder(root, { strict: true });
     expect(ds.samples()).toEqual(ref.samples);
     expect(Object.fromEntries(ds.classToIdx)).toEqual(ref.class_to_idx);
