@@ -26,7 +26,6 @@ function sortedByPath(imgs: FolderImage[]): FolderImage[] {
   return [...imgs].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
 }
 
-
 /** torchvision's ImageFolder over root: its samples (paths relative to root) and class_to_idx. */
 function torchvisionImageFolder(root: string): { samples: [string, number][]; class_to_idx: Record<string, number> } {
   return runPythonJson(
@@ -40,6 +39,7 @@ print(json.dumps({'samples': [[os.path.relpath(p, root), l] for p, l in ds.sampl
     root,
   );
 }
+
 describe('ImageFolder', () => {
   test('classes sorted by code point; labels follow the class index map; PNG pixels exact', async () => {
     const root = tmpDir();
