@@ -64,7 +64,12 @@ export interface RunLogger {
 export function runLogger(file: string, bindings: Record<string, unknown>): RunLogger {
   const base = logger();
   const fileLevel = Math.min(base.levelVal, pino.levels.values.info);
-  const fileStream = pino.destination({ dest: file, append: true, sync: true, mkdir: true });
+  let fileStream: ReturnType<typeof pino.destination>;
+  try {
+    fileStream = pino.destination({ dest: file, append: true, sync: true, mkdir: true });
+  } catch (e) {
+    throw writeError(file, e);
+  }
   // A file that cannot be written (a full disk) costs the run its log file, not the run: unheard,
   // the stream's 'error' is thrown out of the log call, and its flush retries forever. The
   // checkpoint written next, on the same disk, fails with its own error if the disk stays full.

@@ -302,7 +302,16 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string, 
   try {
     if (!dp.isMain) return await trainLogged(config, runDir, logger().child({ run: runDir, label: runName(config), rank: dp.rank }), dp, device);
     const lock = acquireRunLock(runDir);
-    const { log, close } = runLogger(runPaths(runDir).runLog, { run: runDir, label: runName(config) });
+    let logging: ReturnType<typeof runLogger>;
+    try {
+      logging = runLogger(runPaths(runDir).runLog, { run: runDir, label: runName(config) });
+    } catch (e) {
+      // A log file that cannot be opened ends the run before it starts; a lock kept by a live
+      // process (an in-process sweep) would make every later attempt wait for it.
+      lock.release();
+      throw e;
+    }
+    const { log, close } = logging;
     try {
       return await trainLogged(config, runDir, log, dp, device);
     } catch (e) {

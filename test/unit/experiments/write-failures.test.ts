@@ -3,7 +3,7 @@
  * of a write and then fail with EFBIG, as a nearly full disk does with ENOSPC), /dev/full (every
  * write fails with ENOSPC), and a read-only file system (a tmpfs mounted read-only in a private
  * mount namespace, where `unshare` may do so). Each refused write is ERR_IO naming the file it was
- * for and leaves that file as it was.
+ * for and leaves that file as it was; a run whose log file cannot be opened also frees its lock.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -85,5 +85,19 @@ const privateMounts = spawnSync('unshare', ['-rm', 'sh', '-c', 'mount -t tmpfs t
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(new RegExp(`^ERR_IO: Cannot write ${runsDir}/train_[0-9a-f]{32}/config\\.json: EROFS: read-only file system, mkdir '${runsDir}/train_[0-9a-f]{32}' \\(the file system is read-only: remount it read-write, or write somewhere else\\)$`));
     expect(lines[1]).toBe(`ERR_IO: Cannot write ${runsDir}/report/plots/a.svg: EROFS: read-only file system, mkdir '${runsDir}/report' (the file system is read-only: remount it read-write, or write somewhere else)`);
+  });
+});
+
+describe('a run whose log file cannot be opened', () => {
+  test('fails before training with ERR_IO naming the file and releases run.lock, so that the run can be started again', async () => {
+    const { trainFromConfig } = await import('../../../src/experiments/runner');
+    const { parseConfig } = await import('../../../src/experiments/schema');
+    const { createRunDir } = await import('../../../src/experiments/runs');
+    const config = parseConfig({ dataset: { name: 'fashion_mnist' }, model: { name: 'lenet5' }, epochs: 1 });
+    const run = createRunDir(dir, config);
+    // A folder where log.jsonl should be: opening it for appending fails with EISDIR.
+    fs.mkdirSync(runPaths(run.dir).runLog);
+    await expect(trainFromConfig(config, run.dir)).rejects.toMatchObject({ code: 'ERR_IO', message: expect.stringMatching(/^Cannot write .*log\.jsonl: .*EISDIR/) });
+    expect(fs.existsSync(runPaths(run.dir).lock)).toBe(false);
   });
 });
