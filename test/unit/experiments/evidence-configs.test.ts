@@ -55,9 +55,9 @@ describe.each(sweeps)('%s', (file) => {
   });
 });
 
-test('the sweep covers 90/95/98% × plain/Sign-In × seeds 0–3; the ablations and masks what the issue lists', () => {
+test('the sweep covers 90/95/98/99% × plain/Sign-In × seeds 0–3; the ablations and masks what the issue lists', () => {
   const cells = (file: string, key: (c: ReturnType<typeof parseConfig>) => string) => new Set(loadSweepFile(path.join(dir, file)).runs.map((r) => key(r.config)));
-  expect(cells('fashion-mnist-resnet20-sweep.json', (c) => `${c.pruning.sparsity}/${c.signin.enabled}/${c.seed}`).size).toBe(3 * 2 * 4);
+  expect(cells('fashion-mnist-resnet20-sweep.json', (c) => `${c.pruning.sparsity}/${c.signin.enabled}/${c.seed}`).size).toBe(4 * 2 * 4);
   const abl = cells('fashion-mnist-resnet20-ablations.json', (c) => (c.signin.enabled ? JSON.stringify([c.signin.resetPeriod, c.signin.beta, c.signin.momentumAtReset, c.signin.layers ?? 'all']) : 'plain'));
   expect([...abl].sort()).toEqual([
     '[0,1,"keep","all"]', '[1,0.5,"keep","all"]', '[1,1,"keep","all"]', '[1,1,"keep",["layer3.0.conv1","layer3.0.conv2","layer3.0.downsample.0","layer3.1.conv1","layer3.1.conv2","layer3.2.conv1","layer3.2.conv2","fc"]]',
