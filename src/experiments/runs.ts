@@ -12,7 +12,7 @@ import { parseRecordJson, recordJson } from './record-json';
 import { appendFileDurable, writeFileAtomic, writeJsonAtomic } from '../atomic';
 import { options as optionsArg, str } from '../validate';
 import { keptCheckpointEpoch, runDirFor, runPaths, transferSourceDir, type RunPaths } from './paths';
-import { configArg, formatPath, getDotted, parseConfig, type ExperimentConfig } from './schema';
+import { configArg, flattenDotted, formatPath, getDotted, parseConfig, type ExperimentConfig } from './schema';
 import type { TransferRecord } from './transfer';
 
 function readJson(file: string): unknown {
@@ -73,19 +73,14 @@ export function resolveTransfer(config: ExperimentConfig, runsDir: string): Expe
   return { ...config, transfer: { ...t, sourceHash: configHash(source.config) } };
 }
 
-/** The dotted paths of a config object's leaves (arrays are leaves). */
-function leafPaths(v: unknown, prefix = ''): string[] {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return [prefix];
-  return Object.entries(v).flatMap(([k, x]) => leafPaths(x, prefix ? `${prefix}.${k}` : k));
-}
-
 /**
  * A run directory whose config.json is not the config given, field by field, with what to do: a
  * config.json edited by hand is restored; after a default changed in the code, the run trained
  * with config.json's values, which now hash to another directory, so it goes on there.
  */
 function hashMismatch(dir: string, stored: ExperimentConfig, config: ExperimentConfig, storedDir: string): IssuesError {
-  const fields = [...new Set([...leafPaths(nonDefaultFields(stored)), ...leafPaths(nonDefaultFields(config))])].sort()
+  const leaves = (c: ExperimentConfig) => Object.keys(flattenDotted(nonDefaultFields(c)));
+  const fields = [...new Set([...leaves(stored), ...leaves(config)])].sort()
     .filter((p) => canonicalJson(getDotted(stored, p) ?? null) !== canonicalJson(getDotted(config, p) ?? null));
   const show = (v: unknown) => canonicalJson(v ?? null);
   const file = runPaths(dir).config;

@@ -37,6 +37,14 @@ function snapshot(model: Module, opt: SGD): Map<string, number[]> {
   return out;
 }
 
+/** loadLatestCheckpoint over [newer, older] skips newer (reported once) and restores older's position, epoch 1 step 1. */
+function expectFallsBackToOlder(newer: string, older: string, parts: Parameters<typeof loadLatestCheckpoint>[1]): void {
+  const skipped: string[] = [];
+  const r = loadLatestCheckpoint([newer, older], parts, (f) => skipped.push(f));
+  expect(skipped).toEqual([newer]);
+  expect(r.position).toEqual({ epoch: 1, step: 1 });
+}
+
 function dataBytes(file: string): number {
   return loadSafetensorsHeader(file).entries.reduce((s, e) => s + e.dataOffsets[1] - e.dataOffsets[0], 0);
 }
@@ -116,10 +124,7 @@ describe('checkpoint checksum', () => {
     const b = trained(6, true);
     const parts = { model: b.model, optimizer: b.opt, callbacks: [] };
     expect(() => loadCheckpoint(newer, parts)).toThrow(expect.objectContaining({ code: 'ERR_SAFETENSORS', message: expect.stringContaining('sha256') }));
-    const skipped: string[] = [];
-    const r = loadLatestCheckpoint([newer, older], parts, (f) => skipped.push(f));
-    expect(skipped).toEqual([newer]);
-    expect(r.position).toEqual({ epoch: 1, step: 1 });
+    expectFallsBackToOlder(newer, older, parts);
     expect(snapshot(b.model, b.opt)).toEqual(expected);
     for (const m of [a.model, b.model]) m.dispose();
   });
@@ -157,10 +162,7 @@ describe('checkpoints that do not load', () => {
     const parts = { model: b.model, optimizer: b.opt, callbacks: [] };
     expect(() => loadCheckpoint(newer, parts)).toThrow(expect.objectContaining({ code: 'ERR_SAFETENSORS', message: expect.stringContaining(`Checkpoint '${newer}' ${message}`) }));
     expect(snapshot(b.model, b.opt)).toEqual(untouched);
-    const skipped: string[] = [];
-    const r = loadLatestCheckpoint([newer, older], parts, (f) => skipped.push(f));
-    expect(skipped).toEqual([newer]);
-    expect(r.position).toEqual({ epoch: 1, step: 1 });
+    expectFallsBackToOlder(newer, older, parts);
     expect(snapshot(b.model, b.opt)).toEqual(expected);
     for (const m of [a.model, b.model]) m.dispose();
   });
