@@ -193,6 +193,7 @@ const SparsifySchema = z.strictObject({
   deltaT: z.number().int().min(1).optional().describe('rigl, set: steps between mask updates. Default 100.'),
   dropFraction: z.number().min(0).max(1).optional().describe('rigl, set: initial drop fraction α (cosine-decayed). Default 0.3.'),
   stopFraction: z.number().min(0).max(1).optional().describe('rigl, set: no mask updates after this fraction of the steps. Default 0.75.'),
+  denseFirst: z.boolean().optional().describe("rigl, set: keep the first masked layer dense, outside the sparsity budget (google-research/rigl's default). Default false."),
   warmupEpochs: nonNegInt().optional().describe('acdc: dense warm-up epochs. Default 10.'),
   phaseEpochs: z.number().int().min(1).optional().describe('acdc: length of each sparse and dense phase. Default 5.'),
   finetuneEpochs: nonNegInt().optional().describe('acdc: final sparse fine-tuning epochs. Default 10.'),
