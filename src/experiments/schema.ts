@@ -184,7 +184,7 @@ const SignInSchema = z.strictObject({
 const SparsifySchema = z.strictObject({
   method: z.enum(SPARSIFY_METHODS).describe("'gmp', 'rigl', 'set', 'acdc', 'str', 'imp' or 'lrr' (required in the section); needs pruning.method 'none'."),
   sparsity: z.number().min(0).lt(1).describe('Final fraction of masked conv/linear weights REMOVED, in [0, 1) (required in the section). STR: nominal only (its sparsity follows from sInit and weight decay).'),
-  scope: z.enum(PRUNING_SCOPES).optional().describe("gmp, acdc: magnitude threshold 'global' or 'layerwise'. Default: 'global' (gmp), 'layerwise' (acdc)."),
+  scope: z.enum(PRUNING_SCOPES).optional().describe("gmp, acdc: magnitude threshold 'global' or 'layerwise'. Default 'global' (acdc: as the reference's UnstructuredMagnitudePruner)."),
   startEpoch: z.number().min(0).optional().describe('gmp: first pruning epoch. Default 0.'),
   endEpoch: z.number().min(0).optional().describe('gmp: epoch at which the final sparsity is reached. Default 0.75 × epochs.'),
   frequency: z.number().int().min(1).optional().describe('gmp: steps between prunes. Default 100.'),
@@ -197,7 +197,7 @@ const SparsifySchema = z.strictObject({
   warmupEpochs: nonNegInt().optional().describe('acdc: dense warm-up epochs. Default 10.'),
   phaseEpochs: z.number().int().min(1).optional().describe('acdc: length of each sparse and dense phase. Default 5.'),
   finetuneEpochs: nonNegInt().optional().describe('acdc: final sparse fine-tuning epochs. Default 10.'),
-  resetMomentumAfterDecompress: z.boolean().optional().describe('acdc: zero the momentum of masked layers when a dense phase starts. Default true.'),
+  resetMomentumAfterDecompress: z.boolean().optional().describe("acdc: zero the momentum of every parameter when a dense phase starts (the reference's --reset_momentum_after_recycling). Default true."),
   sInit: z.number().optional().describe('str: initial threshold parameter s (threshold σ(s)); trained with the optimizer\'s momentum and weight decay. Default -3200.'),
   levels: z.number().int().min(2).optional().describe('imp, lrr: training levels, the dense level 0 included (levels − 1 prunes; the last level trains at sparsity). Default: 1 + round(log(1 − sparsity) / log(0.8)), the levels of 20% prunes.'),
   pruneFraction: z.number().gt(0).lt(1).optional().describe('imp, lrr: fraction of the kept weights pruned (global |θ|) at each level start. Default: 1 − (1 − sparsity)^(1/(levels − 1)), so the last level is at sparsity (0.2 per level in OpenLTH).'),

@@ -50,6 +50,14 @@ describe('sparsify configs', () => {
     expect([str.name, str.sInit, str.momentum, str.weightDecay]).toEqual(['str', -3200, 0.875, 2.251757813e-05]);
     const acdc = sparsifyCallbacksFromConfig(byMethod.get('acdc')!, 469)[0] as Acdc;
     expect([0, 1, 2, 3, 4].map((e) => acdc.phaseAt(e))).toEqual(['dense', 'sparse', 'dense', 'sparse', 'sparse']);
+    expect([acdc.scope, rigl.denseFirst]).toEqual(['global', false]);
+  });
+
+  it('the ImageNet configs follow their reference code: RiGL\'s first conv dense, AC/DC\'s one global threshold', () => {
+    const first = (file: string) => sparsifyCallbacksFromConfig(loadSweepFile(path.join(CONFIGS, file)).runs[0].config, 5005)[0];
+    expect((first('imagenet-resnet50-rigl.json') as Rigl).denseFirst).toBe(true);
+    const acdc = first('imagenet-resnet50-acdc.json') as Acdc;
+    expect([acdc.scope, acdc.resetMomentumAfterDecompress]).toEqual(['global', true]);
   });
 
   it('rejects a sparsify section next to a pruning method, and bad section values, naming the field', () => {
