@@ -459,6 +459,13 @@ function crossFieldIssues(raw: unknown): Issue[] {
       message: `Expected 0 when pruning.method is 'none' but received ${describeValue(sparsity)}; set pruning.method to one of ${quoteList(prunerNames())}`,
     });
   }
+  if (getDotted(raw, 'sparsify.method') === 'str') {
+    // RAIVNLab/STR steps w and s with torch.optim.SGD, nesterov off (main.py get_optimizer); Str has no other rule.
+    const why = "STR steps its raw weights and thresholds with torch.optim.SGD's plain momentum, as RAIVNLab/STR";
+    const name = rawAt(raw, 'optimizer.name');
+    if (name !== 'sgd') issues.push({ code: 'custom', path: 'optimizer.name', message: `Expected 'sgd' with sparsify.method 'str' (${why}) but received ${describeValue(name)}` });
+    if (rawAt(raw, 'optimizer.nesterov') === true) issues.push({ code: 'custom', path: 'optimizer.nesterov', message: `Expected false with sparsify.method 'str' (${why}) but received ${describeValue(true)}` });
+  }
   const distribution = getDotted(raw, 'pruning.distribution');
   const scope = getDotted(raw, 'pruning.scope') ?? (typeof method === 'string' && pruningMethods().includes(method) ? defaultScope(method) : undefined);
   if (distribution !== undefined && method !== 'none' && scope === 'global') {

@@ -71,6 +71,19 @@ describe('sparsify configs', () => {
     expect(() => expandSweep({ base, grid: { 'sparsify.method': ['acdc'] } })).toThrow(/sparsify\.sparsity/);
   });
 
+  it("refuses STR with an optimizer other than the reference's plain-momentum SGD, at parse time, naming the field", () => {
+    const base = { dataset: { name: 'fashion_mnist' }, model: { name: 'lenet5' }, epochs: 2, sparsify: { method: 'str', sparsity: 0.9 } };
+    const issues = (optimizer: object) => {
+      const e = errorOf(() => parseConfig({ ...base, optimizer })) as Error & { code?: string; issues?: { path: string; message: string }[] };
+      expect(e.code).toBe('ERR_CONFIG');
+      return e.issues!.map((i) => `${i.path}: ${i.message}`);
+    };
+    const why = "(STR steps its raw weights and thresholds with torch.optim.SGD's plain momentum, as RAIVNLab/STR)";
+    expect(issues({ nesterov: true })).toEqual([`optimizer.nesterov: Expected false with sparsify.method 'str' ${why} but received true of type boolean`]);
+    expect(issues({ name: 'adamw' })).toEqual([`optimizer.name: Expected 'sgd' with sparsify.method 'str' ${why} but received 'adamw' of type string`]);
+    expect(sparsifyCallbacksFromConfig(parseConfig(base), 10)[0]).toBeInstanceOf(Str);
+  });
+
   it('refuses a GMP or AC/DC schedule longer than the run with the dotted field, saying when the value is a default', () => {
     const base = { dataset: { name: 'fashion_mnist' }, model: { name: 'lenet5' }, epochs: 2 };
     const issues = (sparsify: object) => {
