@@ -184,7 +184,7 @@ const SignInSchema = z.strictObject({
 const SparsifySchema = z.strictObject({
   method: z.enum(SPARSIFY_METHODS).describe("'gmp', 'rigl', 'set', 'acdc', 'str', 'imp' or 'lrr' (required in the section); needs pruning.method 'none'."),
   sparsity: z.number().min(0).lt(1).describe('Final fraction of masked conv/linear weights REMOVED, in [0, 1) (required in the section). STR: nominal only (its sparsity follows from sInit and weight decay).'),
-  scope: z.enum(PRUNING_SCOPES).optional().describe("gmp, acdc: magnitude threshold 'global' or 'layerwise'. Default: 'global' (gmp), 'layerwise' (acdc)."),
+  scope: z.enum(PRUNING_SCOPES).optional().describe("gmp, acdc: magnitude threshold 'global' or 'layerwise'. Default 'global' (acdc: as the reference's UnstructuredMagnitudePruner)."),
   startEpoch: z.number().min(0).optional().describe('gmp: first pruning epoch. Default 0.'),
   endEpoch: z.number().min(0).optional().describe('gmp: epoch at which the final sparsity is reached. Default 0.75 × epochs.'),
   frequency: z.number().int().min(1).optional().describe('gmp: steps between prunes. Default 100.'),
@@ -193,10 +193,11 @@ const SparsifySchema = z.strictObject({
   deltaT: z.number().int().min(1).optional().describe('rigl, set: steps between mask updates. Default 100.'),
   dropFraction: z.number().min(0).max(1).optional().describe('rigl, set: initial drop fraction α (cosine-decayed). Default 0.3.'),
   stopFraction: z.number().min(0).max(1).optional().describe('rigl, set: no mask updates after this fraction of the steps. Default 0.75.'),
+  denseFirst: z.boolean().optional().describe("rigl, set: keep the first masked layer dense, outside the sparsity budget (google-research/rigl's default). Default false."),
   warmupEpochs: nonNegInt().optional().describe('acdc: dense warm-up epochs. Default 10.'),
   phaseEpochs: z.number().int().min(1).optional().describe('acdc: length of each sparse and dense phase. Default 5.'),
   finetuneEpochs: nonNegInt().optional().describe('acdc: final sparse fine-tuning epochs. Default 10.'),
-  resetMomentumAfterDecompress: z.boolean().optional().describe('acdc: zero the momentum of masked layers when a dense phase starts. Default true.'),
+  resetMomentumAfterDecompress: z.boolean().optional().describe("acdc: zero the momentum of every parameter when a dense phase starts (the reference's --reset_momentum_after_recycling). Default true."),
   sInit: z.number().optional().describe('str: initial threshold parameter s (threshold σ(s)); trained with the optimizer\'s momentum and weight decay. Default -3200.'),
   levels: z.number().int().min(2).optional().describe('imp, lrr: training levels, the dense level 0 included (levels − 1 prunes; the last level trains at sparsity). Default: 1 + round(log(1 − sparsity) / log(0.8)), the levels of 20% prunes.'),
   pruneFraction: z.number().gt(0).lt(1).optional().describe('imp, lrr: fraction of the kept weights pruned (global |θ|) at each level start. Default: 1 − (1 − sparsity)^(1/(levels − 1)), so the last level is at sparsity (0.2 per level in OpenLTH).'),
@@ -457,6 +458,13 @@ function crossFieldIssues(raw: unknown): Issue[] {
       path: 'pruning.sparsity',
       message: `Expected 0 when pruning.method is 'none' but received ${describeValue(sparsity)}; set pruning.method to one of ${quoteList(prunerNames())}`,
     });
+  }
+  if (getDotted(raw, 'sparsify.method') === 'str') {
+    // RAIVNLab/STR steps w and s with torch.optim.SGD, nesterov off (main.py get_optimizer); Str has no other rule.
+    const why = "STR steps its raw weights and thresholds with torch.optim.SGD's plain momentum, as RAIVNLab/STR";
+    const name = rawAt(raw, 'optimizer.name');
+    if (name !== 'sgd') issues.push({ code: 'custom', path: 'optimizer.name', message: `Expected 'sgd' with sparsify.method 'str' (${why}) but received ${describeValue(name)}` });
+    if (rawAt(raw, 'optimizer.nesterov') === true) issues.push({ code: 'custom', path: 'optimizer.nesterov', message: `Expected false with sparsify.method 'str' (${why}) but received ${describeValue(true)}` });
   }
   const distribution = getDotted(raw, 'pruning.distribution');
   const scope = getDotted(raw, 'pruning.scope') ?? (typeof method === 'string' && pruningMethods().includes(method) ? defaultScope(method) : undefined);

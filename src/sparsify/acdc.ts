@@ -2,11 +2,13 @@
  * AC/DC (Peste et al. 2021, IST-DASLab/ACDC): a dense warm-up, then alternating compressed
  * (sparse) and decompressed (dense) phases, and a final compressed fine-tuning phase. Each
  * compression keeps the top-k |θ| (|m ⊙ w| under Sign-In) of the whole, dense, weight: a weight
- * pruned in an earlier sparse phase can come back. Each decompression sets the mask to all ones;
- * the weights that were pruned come back at θ = 0 (m = √β, w = 0 under Sign-In), as the reference
- * RestoreWeights recycler does, and the momentum of the masked layers is zeroed, as its
- * `--reset_momentum_after_recycling` runs do (option resetMomentumAfterDecompress, default true).
- * Phases change at epoch boundaries.
+ * pruned in an earlier sparse phase can come back. By default one threshold over all the masked
+ * layers, as the reference's UnstructuredMagnitudePruner (policies/pruners.py) that its ResNet-50
+ * and CIFAR configs use. Each decompression sets the mask to all ones; the weights that were
+ * pruned come back at θ = 0 (m = √β, w = 0 under Sign-In), as the reference RestoreWeights
+ * recycler does, and the momentum of every parameter is zeroed, as its
+ * `--reset_momentum_after_recycling` runs do with SGD.reset_momentum_buffer (option
+ * resetMomentumAfterDecompress, default true). Phases change at epoch boundaries.
  */
 import { InvalidArgumentError } from '../errors';
 import type { Module } from '../nn/module';
@@ -15,7 +17,7 @@ import { onesLike } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import { bool, int, num, oneOf, options } from '../validate';
 import type { SparsifyCallback, SparsifyContext, SparsifyState } from './hooks';
-import { changeMasks, layersByName, zeroMomentum, type MomentumOwner } from './mask-change';
+import { changeMasks, layersByName, zeroAllMomentum, type MomentumOwner } from './mask-change';
 import { magnitudeMasks, SCOPES, type Scope } from './select';
 
 export type AcdcPhase = 'dense' | 'sparse';
@@ -30,8 +32,9 @@ export interface AcdcOptions {
   phaseEpochs?: number;
   /** Final sparse fine-tuning epochs; default 10. */
   finetuneEpochs?: number;
-  /** default 'layerwise' (the reference prunes each layer to the same sparsity). */
+  /** default 'global' (the reference's UnstructuredMagnitudePruner: one threshold over the listed layers). */
   scope?: Scope;
+  /** Zero the momentum of every parameter when a dense phase starts; default true. */
   resetMomentumAfterDecompress?: boolean;
 }
 
@@ -59,7 +62,7 @@ export class Acdc implements SparsifyCallback {
     this.warmupEpochs = int('warmupEpochs', o.warmupEpochs ?? ACDC_DEFAULTS.warmupEpochs, 0, this.epochs);
     this.phaseEpochs = int('phaseEpochs', o.phaseEpochs ?? ACDC_DEFAULTS.phaseEpochs, 1);
     this.finetuneEpochs = int('finetuneEpochs', o.finetuneEpochs ?? ACDC_DEFAULTS.finetuneEpochs, 0, this.epochs - this.warmupEpochs);
-    this.scope = oneOf('scope', o.scope ?? 'layerwise', SCOPES);
+    this.scope = oneOf('scope', o.scope ?? 'global', SCOPES);
     this.resetMomentumAfterDecompress = bool('resetMomentumAfterDecompress', o.resetMomentumAfterDecompress ?? true);
   }
 
@@ -78,7 +81,7 @@ export class Acdc implements SparsifyCallback {
       : layers.map(([, l]) => onesLike(l.mask)))));
     try {
       const change = changeMasks(model, new Map(layers.map(([n], i) => [n, masks[i]])), optimizer);
-      if (phase === 'dense' && this.resetMomentumAfterDecompress) zeroMomentum(model, layers.map(([n]) => n), optimizer);
+      if (phase === 'dense' && this.resetMomentumAfterDecompress) zeroAllMomentum(model, optimizer);
       this.current = phase;
       return change.grown + change.dropped;
     } finally {

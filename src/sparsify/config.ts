@@ -32,6 +32,7 @@ export interface SparsifyConfig {
   deltaT?: number;
   dropFraction?: number;
   stopFraction?: number;
+  denseFirst?: boolean;
   /** AC/DC */
   warmupEpochs?: number;
   phaseEpochs?: number;
@@ -154,7 +155,7 @@ export function sparsifyCallbacksFromConfig(cfg: SparsifyRunInfo, stepsPerEpoch:
     case 'set':
       method = new Rigl({
         sparsity: s.sparsity, distribution: s.distribution, deltaT: s.deltaT, dropFraction: s.dropFraction, stopFraction: s.stopFraction,
-        growth: s.method === 'rigl' ? 'gradient' : 'random', totalSteps: cfg.epochs * stepsPerEpoch, generator,
+        growth: s.method === 'rigl' ? 'gradient' : 'random', totalSteps: cfg.epochs * stepsPerEpoch, denseFirst: s.denseFirst, generator,
       });
       break;
     case 'acdc':

@@ -17,11 +17,10 @@ import { InvalidArgumentError, UnknownNameError } from '../errors';
 import { signinFactors } from '../signin/parametrization';
 import { invalidTensorArg } from '../nn/functional';
 import { maskedLayers, type MaskedLayer } from '../nn/masked';
-import type { Module } from '../nn/module';
+import { moduleArg, type Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
 import { Tensor } from '../tensor/tensor';
-import { list } from '../validate';
 
 /**
  * The optimizer state a mask change must clean (structurally the toolkit's SGD): the momentum
@@ -115,26 +114,20 @@ export function changeMasks(model: Module, masks: ReadonlyMap<string, Tensor>, o
   return out;
 }
 
-/** Zeroes the whole momentum (θ's buffer, or m's and w's) of the named layers: AC/DC after re-densifying. */
-export function zeroMomentum(model: Module, names: Iterable<string>, optimizer: MomentumOwner | undefined): void {
-  const byName = layersByName(model);
+/**
+ * Zeroes the momentum of every parameter of the model (a Sign-In θ: the buffers of m and w), as
+ * IST-DASLab/ACDC's SGD.reset_momentum_buffer does after a decompression: BatchNorm and biases
+ * included, not only the masked layers.
+ */
+export function zeroAllMomentum(model: Module, optimizer: MomentumOwner | undefined): void {
+  const params = moduleArg('model', model).parameters();
   if (optimizer === undefined) return;
   if (typeof optimizer !== 'object' || optimizer === null) throw new InvalidArgumentError('optimizer', 'optimizer (an object with momentumBuffer or entryBuffers)', optimizer);
-  if (Array.isArray(names)) list('names', names, 'array of masked-layer names', (x) => typeof x === 'string');
-  else if (typeof names === 'string' || typeof (names as Partial<Iterable<string>> | null)?.[Symbol.iterator] !== 'function') {
-    throw new InvalidArgumentError('names', 'iterable of masked-layer names', names);
-  }
   noGrad(() => {
-    for (const name of names) {
-      const layer = byName.get(name);
-      if (!layer) continue;
-      if (signinFactors(layer)) {
-        const b = optimizer.entryBuffers?.(layer.weight);
-        b?.m?.zero_();
-        b?.w?.zero_();
-      } else {
-        optimizer.momentumBuffer?.(layer.weight)?.zero_();
-      }
+    for (const p of params) {
+      const bufs = optimizer.entryBuffers?.(p);
+      if (bufs) for (const b of Object.values(bufs)) b.zero_();
+      else optimizer.momentumBuffer?.(p)?.zero_();
     }
   });
 }

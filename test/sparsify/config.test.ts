@@ -50,6 +50,14 @@ describe('sparsify configs', () => {
     expect([str.name, str.sInit, str.momentum, str.weightDecay]).toEqual(['str', -3200, 0.875, 2.251757813e-05]);
     const acdc = sparsifyCallbacksFromConfig(byMethod.get('acdc')!, 469)[0] as Acdc;
     expect([0, 1, 2, 3, 4].map((e) => acdc.phaseAt(e))).toEqual(['dense', 'sparse', 'dense', 'sparse', 'sparse']);
+    expect([acdc.scope, rigl.denseFirst]).toEqual(['global', false]);
+  });
+
+  it('the ImageNet configs follow their reference code: RiGL\'s first conv dense, AC/DC\'s one global threshold', () => {
+    const first = (file: string) => sparsifyCallbacksFromConfig(loadSweepFile(path.join(CONFIGS, file)).runs[0].config, 5005)[0];
+    expect((first('imagenet-resnet50-rigl.json') as Rigl).denseFirst).toBe(true);
+    const acdc = first('imagenet-resnet50-acdc.json') as Acdc;
+    expect([acdc.scope, acdc.resetMomentumAfterDecompress]).toEqual(['global', true]);
   });
 
   it('rejects a sparsify section next to a pruning method, and bad section values, naming the field', () => {
@@ -61,6 +69,19 @@ describe('sparsify configs', () => {
     expect(() => parseConfig({ ...base, sparsify: { method: 'gmp', sparsity: 1 } })).toThrow(/sparsify\.sparsity/);
     expect(() => parseConfig({ ...base, sparsify: { method: 'gmp', sparsity: 0.5, deltaT: 0 } })).toThrow(/sparsify\.deltaT/);
     expect(() => expandSweep({ base, grid: { 'sparsify.method': ['acdc'] } })).toThrow(/sparsify\.sparsity/);
+  });
+
+  it("refuses STR with an optimizer other than the reference's plain-momentum SGD, at parse time, naming the field", () => {
+    const base = { dataset: { name: 'fashion_mnist' }, model: { name: 'lenet5' }, epochs: 2, sparsify: { method: 'str', sparsity: 0.9 } };
+    const issues = (optimizer: object) => {
+      const e = errorOf(() => parseConfig({ ...base, optimizer })) as Error & { code?: string; issues?: { path: string; message: string }[] };
+      expect(e.code).toBe('ERR_CONFIG');
+      return e.issues!.map((i) => `${i.path}: ${i.message}`);
+    };
+    const why = "(STR steps its raw weights and thresholds with torch.optim.SGD's plain momentum, as RAIVNLab/STR)";
+    expect(issues({ nesterov: true })).toEqual([`optimizer.nesterov: Expected false with sparsify.method 'str' ${why} but received true of type boolean`]);
+    expect(issues({ name: 'adamw' })).toEqual([`optimizer.name: Expected 'sgd' with sparsify.method 'str' ${why} but received 'adamw' of type string`]);
+    expect(sparsifyCallbacksFromConfig(parseConfig(base), 10)[0]).toBeInstanceOf(Str);
   });
 
   it('refuses a GMP or AC/DC schedule longer than the run with the dotted field, saying when the value is a default', () => {

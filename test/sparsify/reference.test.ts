@@ -68,7 +68,7 @@ describePytorch('sparsify mask updates vs a PyTorch float64 reference', () => {
               G = inp['G%d_%s' % (r, n)].flatten()
               kept = masks[n] == 1
               n_kept = int(kept.sum())
-              n_drop = math.floor(d * n_kept + 0.5)
+              n_drop = int(n_kept * d)  # google-research/rigl's int cast (sparse_optimizers_base.py, _get_update_op)
               m1 = topk_mask(torch.where(kept, W.abs(), NEG), n_kept - n_drop)
               m2 = topk_mask(torch.where(m1 == 0, G.abs(), NEG), n_drop)
               masks[n] = m1 + m2
