@@ -192,6 +192,20 @@ for c in json.loads(${JSON.stringify(JSON.stringify(cases))}):
     expect(Math.max(...ours.map((v, l) => Math.abs(v - r[l])))).toBeLessThan(1e-12);
   });
 
+  test.each(MODELS)("%s: pyramidal and (unclamped) balanced densities equal Gadhikar et al.'s", (_name, layers) => {
+    const sizes = layers.map((l) => l.shape.reduce((a, b) => a * b, 1));
+    // At 99.5% every layer holds more than its balanced share in both models, so their clamp does not act.
+    const r = runTorch(`${REFERENCE}
+sizes = ${JSON.stringify(sizes)}
+js['pyramidal'] = [gadhikar_pyramidal(sizes, d) for d in [0.2, 0.1, 0.05, 0.01]]
+js['balanced'] = gadhikar_balanced(sizes, 0.005)
+`).js as { pyramidal: number[][]; balanced: number[] };
+    const worst = (a: number[], b: number[]) => Math.max(...a.map((v, l) => Math.abs(v - b[l]) / b[l]));
+    expect(Math.max(...[0.2, 0.1, 0.05, 0.01].map((d, i) => worst(layerDensities('pyramidal', layers, d), r.pyramidal[i])))).toBeLessThan(1e-9);
+    expect(r.balanced.every((v) => v < 1)).toBe(true);
+    expect(worst(layerDensities('balanced', layers, 0.005), r.balanced)).toBeLessThan(1e-12);
+  });
+
   test("Random-ERK at the published 95%: per-layer kept counts within two weights of RigL's n - floor(s_l n)", async () => {
     // RigL rounds up twice per layer: its budget sums n - floor(0.95 n) and its count is
     // n - floor(s_l n), so it keeps 13,555 weights where 5% of 270,608 is 13,530 (ours).

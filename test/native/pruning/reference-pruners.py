@@ -17,6 +17,8 @@
 # - RigL, github google-research/rigl @d39fc7d: rigl/sparse_utils.py get_sparsities_erdos_renyi
 #   (ERK / ER densities, the dense-layer loop, custom_sparsity_map) and get_mask_random_numpy
 #   (n_zeros = floor(sparsity * n) per layer).
+# - Gadhikar et al. 2023, github RelationalML/sparse_to_sparse @56576df: STR/main.py, the
+#   'balanced' and 'pyramidal' er_sparse_method densities.
 import copy
 import numpy as np
 import torch
@@ -239,3 +241,19 @@ def rigl_sparsities(layers, default_sparsity, custom_sparsity_map, include_kerne
 
 def rigl_kept(layers, sparsities):
     return {name: int(np.prod(shape)) - int(np.floor(sparsities[name] * np.prod(shape))) for name, shape in layers}
+
+
+# ---- Gadhikar et al. ----
+
+def gadhikar_balanced(sizes, density):
+    x = density * sum(sizes) / len(sizes)
+    return [x / n if x / n < 1.0 else 1 for n in sizes]
+
+
+def gadhikar_pyramidal(sizes, density):
+    coefficients = list(reversed(sizes)) + [-sum(sizes) * density]
+    root = None
+    for r in np.roots(np.array(coefficients, dtype=np.float64)):
+        if 0 < r.real < 1 and r.imag == 0:
+            root = r.real
+    return [root ** (l + 1) for l in range(len(sizes))]
