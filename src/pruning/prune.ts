@@ -4,9 +4,9 @@
  *
  * Targets: `sparsity` is the fraction of ALL masked conv/linear weights removed (layers kept dense
  * count as kept; Synaptic-Flow's dense classifier and RigL's unmasked first conv are outside
- * their targets instead, docs/pruning-fidelity.md). After the last round exactly round((1 − sparsity) · N) weights are kept, so the
- * achieved global sparsity equals the target to within one weight, whatever the scope or
- * distribution. Masks only shrink: weights already pruned stay pruned, and every round ranks only
+ * their targets instead, docs/pruning-fidelity.md). After the last round exactly
+ * round((1 − sparsity) · N) weights are kept, so the achieved global sparsity equals the target
+ * to within one weight, whatever the scope or distribution. Masks only shrink: weights already pruned stay pruned, and every round ranks only
  * the weights still kept.
  *
  * Scopes: 'global' ranks every prunable weight together (ties to the earlier layer, then the lower
@@ -16,8 +16,8 @@
  * The model is scored in eval mode by default (BatchNorm uses its running statistics and is not
  * updated), as Synaptic-Flow does; `mode: 'train'` scores in training mode (as GraSP's authors
  * do). Every module's mode is restored afterwards, and in training mode every buffer but the masks
- * (BatchNorm's running statistics). Masks are written with each layer's setMask(): the `weight_mask` buffers
- * hold them and the weights outside become exactly zero.
+ * (BatchNorm's running statistics). Masks are written with each layer's setMask(): the
+ * `weight_mask` buffers hold them and the weights outside become exactly zero.
  *
  * pruneModel is async: between rounds it gives Node's event loop a turn (setImmediate), so that
  * logs, progress, timers and signals are served during SynFlow's 100 rounds instead of after
