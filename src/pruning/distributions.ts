@@ -21,6 +21,11 @@
  * Evci et al. 2020's code: find ε for the budget; if a layer would exceed density 1, make the
  * layer(s) with the largest raw value dense, take their weights out of the budget, and solve
  * again. So no layer is ever above 100% dense and the global target is still met.
+ *
+ * Against the references (docs/pruning-fidelity.md): er and erk equal RigL's
+ * get_sparsities_erdos_renyi (erk_power_scale 1). Layers in `dense` stay inside the budget, where
+ * RigL leaves its custom_sparsity_map layers out of it. Gadhikar et al.'s code clamps ERK and
+ * balanced once, losing a clamped layer's excess; we hand it to the other layers.
  */
 import { InvalidArgumentError, UnknownNameError } from '../errors';
 import { list, options as optionsOf } from '../validate';

@@ -13,6 +13,11 @@
  * by a temperature T before the loss (T = 200 in the authors' code, our default). Unlike the
  * authors' code, which takes z and Hg on two halves of its batch, both use every given batch (as
  * Synaptic-Flow does): with one batch, Hg is the exact Hessian-gradient product of that batch's loss.
+ *
+ * The authors score in train mode and re-initialize every Linear layer (xavier_normal) of the
+ * copy they score; pruneModel scores in eval mode, as Synaptic-Flow does, and scores the weights
+ * the model has. `mode: 'train'` with the two halves as two batches gives the authors' masks
+ * (docs/pruning-fidelity.md, test/native/pruning/reference-procedures.test.ts).
  */
 import { InvalidArgumentError } from '../errors';
 import { options as optionsOf } from '../validate';

@@ -3,9 +3,10 @@
  * exponential or linear schedule), as in Synaptic-Flow's prune_loop but keyed by parameter name.
  *
  * Targets: `sparsity` is the fraction of ALL masked conv/linear weights removed (layers kept dense
- * count as kept). After the last round exactly round((1 − sparsity) · N) weights are kept, so the
- * achieved global sparsity equals the target to within one weight, whatever the scope or
- * distribution. Masks only shrink: weights already pruned stay pruned, and every round ranks only
+ * count as kept; Synaptic-Flow's dense classifier and RigL's unmasked first conv are outside
+ * their targets instead, docs/pruning-fidelity.md). After the last round exactly
+ * round((1 − sparsity) · N) weights are kept, so the achieved global sparsity equals the target
+ * to within one weight, whatever the scope or distribution. Masks only shrink: weights already pruned stay pruned, and every round ranks only
  * the weights still kept.
  *
  * Scopes: 'global' ranks every prunable weight together (ties to the earlier layer, then the lower
@@ -13,9 +14,10 @@
  * balanced, pyramidal; integer counts by largest remainders) and ranks within the layer.
  *
  * The model is scored in eval mode by default (BatchNorm uses its running statistics and is not
- * updated), as Synaptic-Flow does; `mode: 'train'` scores in training mode. Every module's mode is
- * restored afterwards. Masks are written with each layer's setMask(): the `weight_mask` buffers
- * hold them and the weights outside become exactly zero.
+ * updated), as Synaptic-Flow does; `mode: 'train'` scores in training mode (as GraSP's authors
+ * do). Every module's mode is restored afterwards, and in training mode every buffer but the masks
+ * (BatchNorm's running statistics). Masks are written with each layer's setMask(): the
+ * `weight_mask` buffers hold them and the weights outside become exactly zero.
  *
  * pruneModel is async: between rounds it gives Node's event loop a turn (setImmediate), so that
  * logs, progress, timers and signals are served during SynFlow's 100 rounds instead of after
@@ -26,9 +28,11 @@
 import { InvalidArgumentError, ToolkitError, UnknownNameError } from '../errors';
 import { nextTurn } from '../event-loop';
 import { logger as rootLogger } from '../logger';
-import { maskedLayers } from '../nn/masked';
+import { MASK_BUFFER, maskedLayers } from '../nn/masked';
 import type { Module } from '../nn/module';
 import { crossEntropy } from '../nn/functional';
+import { noGrad } from '../tensor/autograd';
+import { keep } from '../tensor/keep';
 import { cat } from '../tensor/ops';
 import { tidy } from '../tensor/engine';
 import { Generator } from '../tensor/runtime';
@@ -81,7 +85,7 @@ export interface PruneOptions<M extends string = PrunerName> {
   generator?: Generator;
   /** Options of the pruner itself (GraSP: { temperature }, SynFlow: { dtype }). */
   prunerOptions?: M extends PrunerName ? PrunerOptionsMap[M] : Record<string, unknown>;
-  /** Module mode while scoring (default 'eval'). */
+  /** Module mode while scoring (default 'eval', as Synaptic-Flow; 'train' is GraSP's authors' setting). */
   mode?: 'eval' | 'train';
   /** Called after every round, instead of the progress log at every tenth of the rounds (the CLI prints its own). */
   onRound?: (progress: PruneProgress) => void;
@@ -245,13 +249,30 @@ function withGradOn<T>(weights: PrunableWeight[], fn: () => T): T {
   }
 }
 
+/**
+ * Runs fn with the model in `mode`, then restores every module's mode. A forward pass in training
+ * mode updates BatchNorm's running statistics and counters, so in that mode the buffers (masks
+ * aside) are restored too: scoring must not change the model it prunes (GraSP's authors score a
+ * deep copy, alecwangcq/GraSP pruner/GraSP.py). They are restored by name, because SynFlow's
+ * Module.to replaces the tensors.
+ */
 function withMode<T>(model: Module, mode: 'eval' | 'train', fn: () => T): T {
   const saved = [...model.namedModules()].map(([, m]) => [m, m.training] as const);
+  const buffers = mode === 'train'
+    ? noGrad(() => [...model.namedBuffers()].filter(([n]) => !n.endsWith(MASK_BUFFER)).map(([n, b]) => [n, keep(b.clone())] as const))
+    : [];
   model.train(mode === 'train');
   try {
     return fn();
   } finally {
     for (const [m, t] of saved) m.training = t;
+    const live = new Map(model.namedBuffers());
+    noGrad(() => {
+      for (const [n, copy] of buffers) {
+        live.get(n)!.copy_(copy);
+        copy.dispose();
+      }
+    });
   }
 }
 
@@ -404,12 +425,12 @@ function globalMasks(prunable: PrunableWeight[], scores: Map<string, Tensor>, bu
   const dtype = prunable.some((w) => scores.get(w.name)!.dtype === 'float64') ? 'float64' : 'float32';
   const flat = cat(prunable.map((w) => scores.get(w.name)!.to(dtype).reshape([-1])));
   const eligible = cat(prunable.map((w) => w.mask.reshape([-1])));
-  const keep = topKMask(flat, budget, eligible);
+  const selected = topKMask(flat, budget, eligible);
   const out = new Map<string, Tensor>();
   let offset = 0;
   for (const w of prunable) {
     const n = w.weight.numel;
-    out.set(w.name, keep.narrow(0, offset, n).reshape(w.weight.shape));
+    out.set(w.name, selected.narrow(0, offset, n).reshape(w.weight.shape));
     offset += n;
   }
   return out;

@@ -1,4 +1,9 @@
-/** Random pruning: i.i.d. uniform scores. With scope 'layerwise' and a distribution (ER, ERK, ...) it gives the "Random" PaI masks. */
+/**
+ * Random pruning: i.i.d. uniform scores. With scope 'layerwise' and a distribution (ER, ERK, ...)
+ * it gives the "Random" PaI masks: exactly each layer's count at uniformly random positions, as
+ * RigL's get_mask_random_numpy (Gadhikar et al.'s code draws each weight with probability p
+ * instead; docs/pruning-fidelity.md).
+ */
 import { rand } from '../tensor/creation';
 import type { Tensor } from '../tensor/tensor';
 import type { Pruner, ScoreContext } from './base';

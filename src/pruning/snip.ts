@@ -1,6 +1,8 @@
 /**
  * SNIP (Lee et al. 2019): connection sensitivity |θ ⊙ ∂L/∂θ| on a batch (summed over the given
- * batches' gradients). Higher is kept.
+ * batches' gradients). Higher is kept. The masks equal Synaptic-Flow's SNIP and, on the weights,
+ * the authors' snip-public, which also ranks the (zero-initialized, so first pruned) biases:
+ * ours masks weights only (docs/pruning-fidelity.md).
  */
 import type { Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';

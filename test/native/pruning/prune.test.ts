@@ -195,11 +195,13 @@ describe('scoring mode', () => {
     expect(model.bn1.getBuffer('running_mean')!.toArray()).toEqual(mean);
   });
 
-  test("mode: 'train' uses batch statistics (running stats move)", async () => {
+  // Scores on batch statistics: reference-procedures.test.ts (GraSP against its authors' train-mode code).
+  test.each(['snip', 'grasp', 'synflow'] as const)("%s with mode: 'train' leaves the BN statistics and counters as they were", async (method) => {
     const model = seeded(() => createToyModel());
-    const mean = model.bn1.getBuffer('running_mean')!.toArray();
-    await pruneModel(model, { method: 'snip', sparsity: 0.5, data: batchFor([1, 8, 8]), mode: 'train' });
-    expect(model.bn1.getBuffer('running_mean')!.toArray()).not.toEqual(mean);
+    const before = new Map([...model.namedBuffers()].map(([n, b]) => [n, b.toArray()]));
+    await pruneModel(model, { method, sparsity: 0.5, data: batchFor([1, 8, 8]), mode: 'train', iterations: 2 });
+    const changed = [...model.namedBuffers()].filter(([n, b]) => !n.endsWith('weight_mask') && b.toArray().some((v, i) => v !== before.get(n)![i]));
+    expect(changed.map(([n]) => n)).toEqual([]);
   });
 });
 
