@@ -140,7 +140,10 @@ c10::intrusive_ptr<C10dGroup> MakeGlooGroup(const Napi::Object& o, const c10::in
 
 #ifdef SIGNIN_WITH_C10D
 
-// distInit({ backend, rank, worldSize, timeoutMs, store: 'tcp'|'file', host?, port?, path?, device? })
+// distInit({ backend, rank, worldSize, timeoutMs, store: 'tcp'|'file', host?, port?, isServer?, prefix?,
+//            path?, device? }). isServer: this rank hosts the TCPStore (rank 0, unless torchrun's
+// agent hosts it); prefix: the keys' namespace in a store that outlives the group (torchrun's
+// agent store keeps every restart attempt's keys).
 Napi::Value DistInit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (group) throw ArgError("initProcessGroup: a process group already exists; call destroyProcessGroup() first");
@@ -170,7 +173,7 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
   } else if (kind == "tcp") {
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(ToInt(o.Get("port"), "options.port"));
-    so.isServer = rank == 0;
+    so.isServer = ToBool(o.Get("isServer"), "options.isServer");
     so.numWorkers = static_cast<std::size_t>(size);
     so.waitWorkers = true;
     so.timeout = timeout;
@@ -180,7 +183,9 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
   }
   g->store->setTimeout(timeout);
   g->backend = backend;
-  auto prefixed = c10::make_intrusive<c10d::PrefixStore>("signin/default_pg", g->store);
+  c10::intrusive_ptr<c10d::Store> scope = g->store;
+  if (o.Get("prefix").IsString()) scope = c10::make_intrusive<c10d::PrefixStore>(Str(o, "prefix"), g->store);
+  auto prefixed = c10::make_intrusive<c10d::PrefixStore>("signin/default_pg", scope);
   try {
 #ifdef SIGNIN_WITH_NCCL
     if (backend == "nccl") {
