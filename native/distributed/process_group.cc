@@ -175,9 +175,15 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
     so.port = static_cast<std::uint16_t>(ToInt(o.Get("port"), "options.port"));
     so.isServer = ToBool(o.Get("isServer"), "options.isServer");
     so.numWorkers = static_cast<std::size_t>(size);
-    so.waitWorkers = true;
+    // The constructor's own wait for the workers is an add whose reply a client awaits without
+    // a socket timeout: a port held by anything but a store hung it for good. wait() on no keys
+    // sets that timeout first and needs a store's answer; then the same wait for the workers.
+    so.waitWorkers = false;
     so.timeout = timeout;
-    g->store = c10::make_intrusive<c10d::TCPStore>(Str(o, "host"), so);
+    auto tcp = c10::make_intrusive<c10d::TCPStore>(Str(o, "host"), so);
+    tcp->wait({}, timeout);
+    tcp->waitForWorkers();
+    g->store = tcp;
   } else {
     throw ArgError("initProcessGroup: expected store 'tcp' or 'file' but received '" + kind + "'");
   }

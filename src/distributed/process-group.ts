@@ -10,7 +10,7 @@ import { Tensor, tensorHandle } from '../tensor/tensor';
 import { options as optionsArg, int } from '../validate';
 import { distributedEnv } from './env';
 import { distNative } from './native';
-import { storeFor } from './rendezvous';
+import { rendezvousFailure, storeFor } from './rendezvous';
 
 export type Backend = 'gloo' | 'nccl';
 export type ReduceOp = 'sum' | 'avg' | 'max' | 'min' | 'product';
@@ -62,7 +62,8 @@ export function initProcessGroup(options: InitProcessGroupOptions = {}): void {
   const worldSize = int('worldSize', options.worldSize ?? env?.worldSize ?? 1, 1);
   const rank = int('rank', options.rank ?? env?.rank ?? 0, 0, worldSize - 1);
   const timeoutMs = int('timeoutMs', options.timeoutMs ?? 60_000, 1);
-  const store = storeFor(options.initMethod ?? 'env://', rank, worldSize);
+  const initMethod = options.initMethod ?? 'env://';
+  const store = storeFor(initMethod, rank, worldSize);
   const glooDevice = process.env.GLOO_SOCKET_IFNAME
     ? { interface: process.env.GLOO_SOCKET_IFNAME }
     : store.store === 'file' || LOOPBACK.has(store.host) ? { hostname: '127.0.0.1' } : {};
@@ -75,7 +76,10 @@ export function initProcessGroup(options: InitProcessGroupOptions = {}): void {
   try {
     distNative().distInit({ backend, rank, worldSize, timeoutMs, ...store, ...glooDevice, device: cudaDevice });
   } catch (err) {
-    throw distError('initProcessGroup', err);
+    const e = distError('initProcessGroup', err);
+    const named = initMethod === 'env://' ? 'MASTER_ADDR:MASTER_PORT' : `initMethod '${initMethod}'`;
+    const why = e.code === 'ERR_DISTRIBUTED' ? rendezvousFailure(store, named, worldSize, timeoutMs, e.message) : undefined;
+    throw why ? new ToolkitError('ERR_DISTRIBUTED', `initProcessGroup: ${why} (libtorch: ${e.message.replace(/^initProcessGroup: /, '')})`, { cause: err }) : e;
   }
 }
 

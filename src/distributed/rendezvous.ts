@@ -49,3 +49,21 @@ export function storeFor(initMethod: string, rank: number, worldSize: number, en
   if (initMethod.startsWith('file://') && initMethod.length > 'file://'.length) return { store: 'file', path: initMethod.slice('file://'.length) };
   throw new ToolkitError('ERR_INVALID_ARG', `Expected initMethod to be 'env://', 'tcp://host:port' or 'file:///path' but received '${initMethod}'`);
 }
+
+/**
+ * What a failed TCPStore rendezvous means, in the user's terms (`named`: where the address came
+ * from), or undefined for other failures; libtorch's own words follow it in the error.
+ */
+export function rendezvousFailure(spec: StoreSpec, named: string, worldSize: number, timeoutMs: number, message: string): string | undefined {
+  if (spec.store !== 'tcp') return undefined;
+  const at = `${spec.host}:${spec.port} (${named})`;
+  const host = spec.prefix === undefined ? 'rank 0' : "torchrun's agent";
+  if (spec.isServer && /Address already in use/.test(message)) {
+    return `rank 0 cannot host the TCPStore on port ${spec.port} (${named}): another process holds it; choose a free port (--master-port, MASTER_PORT)`;
+  }
+  if (!/Socket Timeout|timed out/i.test(message)) return undefined;
+  if (/connecting the ranks failed/.test(message)) {
+    return `the ${worldSize} ranks did not all join within ${timeoutMs} ms at ${at}: a rank did not start, failed, or was given another address`;
+  }
+  return `no TCPStore answered at ${at} within ${timeoutMs} ms: ${host} hosts it; check that it started, that this machine reaches that address, and that nothing else holds that port`;
+}
