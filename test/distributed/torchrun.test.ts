@@ -153,33 +153,58 @@ describeTorchrun('under torchrun', () => {
       }
     }
 
-    it('1 process, then 2 ranks under torchrun (rank 0 killed in a checkpoint write), then 1 process: the run of 1 uninterrupted process', async () => {
-      const single = path.join(dir, 'single');
-      trainToEnd(configFile, single);
+    const single = path.join(dir, 'single');
+    beforeAll(() => trainToEnd(configFile, single), 120_000);
 
+    /** Kills (SIGKILL) each worker that pauses in a checkpoint write, once per pid; returns when each kill happened. */
+    function killPaused(kills: number[]): (stderr: string) => void {
+      const killed = new Set<number>();
+      return (stderr) => {
+        for (const m of stderr.matchAll(/paused writing \S*\.checkpoint\.safetensors\.(\d+)\./g)) {
+          const pid = Number(m[1]);
+          if (killed.has(pid)) continue;
+          killed.add(pid);
+          kills.push(Date.now());
+          process.kill(pid, 'SIGKILL');
+        }
+      };
+    }
+
+    it('1 process, then 2 ranks under torchrun (rank 0 killed in a checkpoint write), then 1 process: the run of 1 uninterrupted process', async () => {
       const runs = path.join(dir, 'resumed');
       await killInWrite(trainArgs(configFile, runs), 'checkpoint.safetensors:2');
       const runDir = runDirFor(runs, config);
 
       // Rank 0 writes epoch 2's checkpoint, then pauses in epoch 3's and is killed there.
-      let killedAt = 0;
+      const kills: number[] = [];
       const port = await freePort();
       const r = await torchrun(['--master_port', String(port)], [process.execPath, ...trainArgs(configFile, runs)], {
         env: { SIGNIN_TORCH_PAUSE_WRITE: 'checkpoint.safetensors:2' },
-        onStderr(s) {
-          const paused = /paused writing \S*\.checkpoint\.safetensors\.(\d+)\./.exec(s);
-          if (paused && !killedAt) {
-            killedAt = Date.now();
-            process.kill(Number(paused[1]), 'SIGKILL');
-          }
-        },
+        onStderr: killPaused(kills),
       });
-      expect(killedAt).toBeGreaterThan(0);
+      expect(kills).toHaveLength(1);
       expect(r.code).not.toBe(0);
       // The agent stops the surviving rank at once (its monitor runs every second), no timeout waited for.
-      expect(Date.now() - killedAt).toBeLessThan(30_000);
+      expect(Date.now() - kills[0]).toBeLessThan(30_000);
 
       trainToEnd(configFile, runs);
+      expect(readMetrics(runDir).map((m) => m.epoch)).toEqual([1, 2, 3]);
+      expect(checkpointDiff(runDirFor(single, config), runDir)).toBeLessThan(1e-5);
+    }, 300_000);
+
+    it('--max_restarts 2: rank 0 killed in its second checkpoint write of each attempt, the restarts resume the run to its end', async () => {
+      // Attempt 0 is killed writing epoch 2 (resumes from 1), attempt 1 writing epoch 3 (resumes
+      // from 2), attempt 2 writes epoch 3 as its first and ends. Each restart takes over the lock
+      // the killed rank 0 left.
+      const runs = path.join(dir, 'restarted');
+      const kills: number[] = [];
+      const port = await freePort();
+      const r = await torchrun(['--master_port', String(port), '--max_restarts', '2'], [process.execPath, ...trainArgs(configFile, runs)], {
+        env: { SIGNIN_TORCH_PAUSE_WRITE: 'checkpoint.safetensors:2' },
+        onStderr: killPaused(kills),
+      });
+      expect({ code: r.code, kills: kills.length, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, kills: 2, stderr: '' });
+      const runDir = runDirFor(runs, config);
       expect(readMetrics(runDir).map((m) => m.epoch)).toEqual([1, 2, 3]);
       expect(checkpointDiff(runDirFor(single, config), runDir)).toBeLessThan(1e-5);
     }, 300_000);
