@@ -23,6 +23,7 @@ const MEANING: Record<string, string> = {
   WORLD_SIZE: 'the number of processes in the job',
 };
 
+/** An integer environment variable in [min, max]; ERR_INVALID_ARG naming it (and what it is, when unset) otherwise. */
 export function intVar(env: NodeJS.ProcessEnv, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   const v = Number(raw);
