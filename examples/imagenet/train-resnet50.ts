@@ -33,7 +33,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { addLauncherOptions, checkWorldSize, launcherFrom, type Launcher, type LauncherFlags } from '../../src/cli/flags';
 import { launch } from '../../src/distributed';
 import {
-  createRunDir, DATASET_INFO, DISTRIBUTIONS, isFinished, parseConfig, readFinal, runDirFor, type ExperimentConfig, type ExperimentConfigInput,
+  createRunDir, DATASET_INFO, DISTRIBUTIONS, isFinished, parseConfig, readFinal, runDirFor, runHasCheckpoint, type ExperimentConfig, type ExperimentConfigInput,
 } from '../../src/experiments';
 import { checkRunnable, trainFromConfig } from '../../src/experiments/runner';
 import { runPaths } from '../../src/experiments/paths';
@@ -196,19 +196,27 @@ async function main(): Promise<void> {
     process.exit(r.exitCode);
   }
   const pct = (x: number | undefined): string => (x === undefined ? 'n/a' : `${(x * 100).toFixed(2)}%`);
+  // Rank 0 speaks for the run, under the launcher or torchrun. RANK is read leniently: the runner
+  // checks torchrun's variables and names a bad one.
+  const speaks = Number(process.env.RANK ?? 0) === 0;
+  const say = (line: string): void => {
+    if (speaks) process.stdout.write(line);
+  };
   if (f.evaluate) {
     const r = await evaluateCheckpoint(config, checkpointFile(f.resume ?? dir));
-    if (Number(process.env.RANK ?? 0) === 0) {
+    if (speaks) {
       process.stdout.write(`${what}: val top-1 ${pct(r.top1)}, top-5 ${pct(r.top5)}, loss ${r.loss.toFixed(4)} on ${r.images} images (${r.checkpoint})\n`);
     }
     return;
   }
   if (isFinished(dir)) {
-    process.stdout.write(`run directory: ${dir} (finished earlier)\n`);
+    say(`run directory: ${dir} (finished earlier)\n`);
   } else {
     checkRunnable(config, f.runsDir);
     const run = createRunDir(f.runsDir, config);
     const own = runPaths(run.dir).checkpoint;
+    // Whichever rank made the directory, a checkpoint is what makes this a resumption.
+    const resuming = runHasCheckpoint(run.dir);
     if (f.resume && !fs.existsSync(own)) {
       // Published by a rename, as checkpoints are: a killed copy leaves no half checkpoint behind.
       // Every rank copies to its own temporary name: the renames publish identical files.
@@ -216,12 +224,12 @@ async function main(): Promise<void> {
       fs.copyFileSync(checkpointFile(f.resume), tmp);
       fs.renameSync(tmp, own);
     }
-    process.stdout.write(`run directory: ${run.dir} (${run.created ? 'new' : 'resuming'})\n`);
-    process.stdout.write(`${what}, ${numClasses} classes, ${f.imageSize} px, ${f.epochs} epochs, batch ${f.batchSize}, lr ${config.optimizer.lr}\n`);
+    say(`run directory: ${run.dir} (${resuming ? 'resuming' : 'new'})\n`);
+    say(`${what}, ${numClasses} classes, ${f.imageSize} px, ${f.epochs} epochs, batch ${f.batchSize}, lr ${config.optimizer.lr}\n`);
     await trainFromConfig(config, run.dir, { backend: f.distBackend });
   }
   // Rank 0 writes final.json, possibly after the other ranks returned.
-  if (Number(process.env.RANK ?? 0) !== 0) return;
+  if (!speaks) return;
   const final = readFinal(dir);
   if (!final) throw new Error(`${dir} has no final.json`);
   process.stdout.write(`${what}: top-1 ${pct(final.testAcc)}, top-5 ${pct(final.testTop5)} after ${final.epoch} epochs (${path.join(dir, 'final.json')})\n`);

@@ -140,7 +140,10 @@ c10::intrusive_ptr<C10dGroup> MakeGlooGroup(const Napi::Object& o, const c10::in
 
 #ifdef SIGNIN_WITH_C10D
 
-// distInit({ backend, rank, worldSize, timeoutMs, store: 'tcp'|'file', host?, port?, path?, device? })
+// distInit({ backend, rank, worldSize, timeoutMs, store: 'tcp'|'file', host?, port?, isServer?, prefix?,
+//            path?, device? }). isServer: this rank hosts the TCPStore (rank 0, unless torchrun's
+// agent hosts it); prefix: the keys' namespace in a store that outlives the group (torchrun's
+// agent store keeps every restart attempt's keys).
 Napi::Value DistInit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (group) throw ArgError("initProcessGroup: a process group already exists; call destroyProcessGroup() first");
@@ -170,17 +173,25 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
   } else if (kind == "tcp") {
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(ToInt(o.Get("port"), "options.port"));
-    so.isServer = rank == 0;
+    so.isServer = ToBool(o.Get("isServer"), "options.isServer");
     so.numWorkers = static_cast<std::size_t>(size);
-    so.waitWorkers = true;
+    // The constructor's own wait for the workers is an add whose reply a client awaits without
+    // a socket timeout: a port held by anything but a store hung it for good. wait() on no keys
+    // sets that timeout first and needs a store's answer; then the same wait for the workers.
+    so.waitWorkers = false;
     so.timeout = timeout;
-    g->store = c10::make_intrusive<c10d::TCPStore>(Str(o, "host"), so);
+    auto tcp = c10::make_intrusive<c10d::TCPStore>(Str(o, "host"), so);
+    tcp->wait({}, timeout);
+    tcp->waitForWorkers();
+    g->store = tcp;
   } else {
     throw ArgError("initProcessGroup: expected store 'tcp' or 'file' but received '" + kind + "'");
   }
   g->store->setTimeout(timeout);
   g->backend = backend;
-  auto prefixed = c10::make_intrusive<c10d::PrefixStore>("signin/default_pg", g->store);
+  c10::intrusive_ptr<c10d::Store> scope = g->store;
+  if (o.Get("prefix").IsString()) scope = c10::make_intrusive<c10d::PrefixStore>(Str(o, "prefix"), g->store);
+  auto prefixed = c10::make_intrusive<c10d::PrefixStore>("signin/default_pg", scope);
   try {
 #ifdef SIGNIN_WITH_NCCL
     if (backend == "nccl") {

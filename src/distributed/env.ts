@@ -11,35 +11,55 @@ export interface DistributedEnv {
   localRank: number;
   worldSize: number;
   localWorldSize: number;
-  masterAddr: string;
-  masterPort: number;
+  /** Unset in the environment: only an 'env://' rendezvous of several ranks needs them (rendezvous.ts). */
+  masterAddr?: string;
+  masterPort?: number;
 }
 
-function intVar(env: NodeJS.ProcessEnv, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+/** What an unset variable is, for the error that names it. */
+const MEANING: Record<string, string> = {
+  RANK: "this process's index in the job",
+  LOCAL_RANK: "this process's index on its machine: 0 with one process per machine",
+  WORLD_SIZE: 'the number of processes in the job',
+};
+
+/** An integer environment variable in [min, max]; ERR_INVALID_ARG naming it (and what it is, when unset) otherwise. */
+export function intVar(env: NodeJS.ProcessEnv, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   const v = Number(raw);
   if (raw === undefined || raw.trim() === '' || !Number.isInteger(v) || v < min || v > max) {
-    throw new ToolkitError('ERR_INVALID_ARG', `Expected environment variable ${name} to be an integer in [${min}, ${max}] but it is ${raw === undefined ? 'unset' : `'${raw}'`}`);
+    const why = raw === undefined && MEANING[name] ? ` (${MEANING[name]}; torchrun sets it)` : '';
+    throw new ToolkitError('ERR_INVALID_ARG', `Expected environment variable ${name} to be an integer in [${min}, ${max}] but it is ${raw === undefined ? 'unset' : `'${raw}'`}${why}`);
   }
   return v;
 }
 
-/** The worker's place in the job, or undefined when WORLD_SIZE is unset (not launched distributed). */
+/**
+ * The worker's place in the job, or undefined when none of WORLD_SIZE, RANK, LOCAL_RANK is set
+ * (not launched distributed). RANK or LOCAL_RANK without WORLD_SIZE is an error rather than one
+ * process, as each worker of a misconfigured job would otherwise train alone as rank 0.
+ */
 export function distributedEnv(env: NodeJS.ProcessEnv = process.env): DistributedEnv | undefined {
   obj('env', env, 'environment object (process.env)');
-  if (env.WORLD_SIZE === undefined) return undefined;
+  if (env.WORLD_SIZE === undefined) {
+    const set = ['RANK', 'LOCAL_RANK'].filter((k) => env[k] !== undefined);
+    if (set.length === 0) return undefined;
+    throw new ToolkitError('ERR_INVALID_ARG', `Expected environment variable WORLD_SIZE (${MEANING.WORLD_SIZE}) to be set alongside ${set.map((k) => `${k}='${env[k]}'`).join(' and ')} but it is unset: launch with torchrun or \`signin-torch train --nproc N\`, or unset ${set.join(' and ')} to train in one process`);
+  }
   const worldSize = intVar(env, 'WORLD_SIZE', 1);
   const rank = intVar(env, 'RANK', 0, worldSize - 1);
   const localWorldSize = env.LOCAL_WORLD_SIZE === undefined ? worldSize : intVar(env, 'LOCAL_WORLD_SIZE', 1, worldSize);
-  const localRank = env.LOCAL_RANK === undefined ? rank : intVar(env, 'LOCAL_RANK', 0, localWorldSize - 1);
-  return {
-    rank,
-    localRank,
-    worldSize,
-    localWorldSize,
-    masterAddr: env.MASTER_ADDR ?? '127.0.0.1',
-    masterPort: env.MASTER_PORT === undefined ? 29500 : intVar(env, 'MASTER_PORT', 1, 65535),
-  };
+  const localRank = intVar(env, 'LOCAL_RANK', 0, localWorldSize - 1);
+  return { rank, localRank, worldSize, localWorldSize, ...masterVars(env) };
+}
+
+/** MASTER_ADDR and MASTER_PORT, checked where set. */
+export function masterVars(env: NodeJS.ProcessEnv): { masterAddr?: string; masterPort?: number } {
+  const masterAddr = env.MASTER_ADDR;
+  if (masterAddr !== undefined && masterAddr.trim() === '') {
+    throw new ToolkitError('ERR_INVALID_ARG', "Expected environment variable MASTER_ADDR to be the host of rank 0's store but it is ''");
+  }
+  return { masterAddr, masterPort: env.MASTER_PORT === undefined ? undefined : intVar(env, 'MASTER_PORT', 1, 65535) };
 }
 
 /** The environment of one worker, as torchrun writes it. */
@@ -58,6 +78,11 @@ export function workerEnv(w: { rank: number; localRank: number; worldSize: numbe
     MASTER_ADDR: w.masterAddr,
     MASTER_PORT: String(w.masterPort),
     TORCHELASTIC_RUN_ID: 'none',
+    // Rank 0 hosts the store (torchrun's c10d rendezvous does the same); set so that a worker
+    // never follows an agent store named by an inherited environment.
+    TORCHELASTIC_USE_AGENT_STORE: 'False',
+    TORCHELASTIC_RESTART_COUNT: '0',
+    TORCHELASTIC_MAX_RESTARTS: '0',
     // torchrun's default with several workers per node: one intra-op thread each unless set.
     ...(w.localWorldSize > 1 && process.env.OMP_NUM_THREADS === undefined ? { OMP_NUM_THREADS: '1' } : {}),
   };

@@ -11,6 +11,10 @@ export interface NativeInitOptions {
   store: 'tcp' | 'file';
   host?: string;
   port?: number;
+  /** This rank hosts the TCPStore (else it connects to host:port). */
+  isServer?: boolean;
+  /** Namespace of the group's keys in a store shared with others (torchrun's agent store). */
+  prefix?: string;
   path?: string;
   /** Gloo device: a network interface (GLOO_SOCKET_IFNAME) or a hostname to bind; else the host's. */
   interface?: string;

@@ -10,6 +10,7 @@ import { Tensor, tensorHandle } from '../tensor/tensor';
 import { options as optionsArg, int } from '../validate';
 import { distributedEnv } from './env';
 import { distNative } from './native';
+import { rendezvousFailure, storeFor } from './rendezvous';
 
 export type Backend = 'gloo' | 'nccl';
 export type ReduceOp = 'sum' | 'avg' | 'max' | 'min' | 'product';
@@ -22,7 +23,8 @@ export interface InitProcessGroupOptions {
   worldSize?: number;
   /**
    * 'env://' (MASTER_ADDR / MASTER_PORT, the default), 'tcp://host:port' or 'file:///path'
-   * (a FileStore: every rank opens the same file; a fresh path per job).
+   * (a FileStore: every rank opens the same file; a fresh path per job). A TCPStore is rank 0's,
+   * or under torchrun the agent's (rendezvous.ts).
    */
   initMethod?: string;
   /** Bound on every wait: rendezvous and each collective (default 60 000 ms). */
@@ -44,17 +46,6 @@ export function distError(what: string, err: unknown): ToolkitError {
   return new ToolkitError('ERR_DISTRIBUTED', message, { cause: err });
 }
 
-function parseInitMethod(initMethod: string): { store: 'tcp'; host: string; port: number } | { store: 'file'; path: string } {
-  if (initMethod === 'env://') {
-    const env = distributedEnv({ WORLD_SIZE: '1', RANK: '0', ...process.env });
-    return { store: 'tcp', host: env!.masterAddr, port: env!.masterPort };
-  }
-  const tcp = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)\/?$/.exec(initMethod);
-  if (tcp) return { store: 'tcp', host: tcp[1].replace(/^\[|\]$/g, ''), port: int('the initMethod port', Number(tcp[2]), 1, 65535) };
-  if (initMethod.startsWith('file://') && initMethod.length > 'file://'.length) return { store: 'file', path: initMethod.slice('file://'.length) };
-  throw new ToolkitError('ERR_INVALID_ARG', `Expected initMethod to be 'env://', 'tcp://host:port' or 'file:///path' but received '${initMethod}'`);
-}
-
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /**
@@ -71,7 +62,8 @@ export function initProcessGroup(options: InitProcessGroupOptions = {}): void {
   const worldSize = int('worldSize', options.worldSize ?? env?.worldSize ?? 1, 1);
   const rank = int('rank', options.rank ?? env?.rank ?? 0, 0, worldSize - 1);
   const timeoutMs = int('timeoutMs', options.timeoutMs ?? 60_000, 1);
-  const store = parseInitMethod(options.initMethod ?? 'env://');
+  const initMethod = options.initMethod ?? 'env://';
+  const store = storeFor(initMethod, rank, worldSize);
   const glooDevice = process.env.GLOO_SOCKET_IFNAME
     ? { interface: process.env.GLOO_SOCKET_IFNAME }
     : store.store === 'file' || LOOPBACK.has(store.host) ? { hostname: '127.0.0.1' } : {};
@@ -84,7 +76,10 @@ export function initProcessGroup(options: InitProcessGroupOptions = {}): void {
   try {
     distNative().distInit({ backend, rank, worldSize, timeoutMs, ...store, ...glooDevice, device: cudaDevice });
   } catch (err) {
-    throw distError('initProcessGroup', err);
+    const e = distError('initProcessGroup', err);
+    const named = initMethod === 'env://' ? 'MASTER_ADDR:MASTER_PORT' : `initMethod '${initMethod}'`;
+    const why = e.code === 'ERR_DISTRIBUTED' ? rendezvousFailure(store, named, worldSize, timeoutMs, e.message) : undefined;
+    throw why ? new ToolkitError('ERR_DISTRIBUTED', `initProcessGroup: ${why} (libtorch: ${e.message.replace(/^initProcessGroup: /, '')})`, { cause: err }) : e;
   }
 }
 

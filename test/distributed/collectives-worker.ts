@@ -1,7 +1,9 @@
 /**
  * One worker of launch.test.ts: joins the group from torchrun's variables alone (env://, a
  * TCPStore at MASTER_ADDR:MASTER_PORT), runs each collective and writes what it saw as JSON to
- * argv[2]/rank<RANK>.json. argv[3] === 'fail-rank-1': rank 1 exits 5 before joining.
+ * argv[2]/rank<RANK>.json. argv[3] === 'fail-rank-1': rank 1 exits 5 before joining;
+ * 'rank-1-exits-in-attempt-0': under torchrun, rank 1 exits 7 after the first collective of the
+ * first attempt (TORCHELASTIC_RESTART_COUNT 0), so that a restart rejoins the agent's store.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,6 +18,7 @@ initProcessGroup({ backend: 'gloo', timeoutMs: 20_000 });
 const r = getRank();
 const sum = tensor([r + 1, 10 * (r + 1)], { dtype: 'float64' });
 allReduce(sum);
+if (process.argv[3] === 'rank-1-exits-in-attempt-0' && r === 1 && process.env.TORCHELASTIC_RESTART_COUNT === '0') process.exit(7);
 const avg = tensor([r + 1], { dtype: 'float64' });
 allReduce([avg], { op: 'avg' });
 const max = tensor([r]);
@@ -28,6 +31,6 @@ const evalMeans = dp.reduceEval({ loss: r, top1: r / 10, top5: 1 }, r + 1);
 barrier();
 fs.writeFileSync(path.join(process.argv[2], `rank${r}.json`), JSON.stringify({
   env, worldSize: getWorldSize(), sum: sum.toArray(), avg: avg.toArray(), max: max.toArray(), b: b.toArray(),
-  gathered: gathered.map((g) => g.toArray()), evalMeans, localBatch: dp.localBatch(12), vars: ['RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'LOCAL_WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'GROUP_RANK'].map((k) => process.env[k]),
+  gathered: gathered.map((g) => g.toArray()), evalMeans, localBatch: dp.localBatch(12), vars: ['RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'LOCAL_WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'GROUP_RANK', 'TORCHELASTIC_USE_AGENT_STORE', 'TORCHELASTIC_RESTART_COUNT'].map((k) => process.env[k]),
 }));
 destroyProcessGroup();

@@ -135,7 +135,8 @@ it('in a one-rank group the reducer leaves gradients as they are, and after dest
 
 it('a rank whose peers never join fails with ERR_DISTRIBUTED after the timeout, not a hang', () => {
   const t0 = Date.now();
-  const r = spawnSync(TSX, [path.join(__dirname, 'init-timeout-worker.ts'), path.join(dir, 'store-alone'), '2000'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const options = { rank: 0, worldSize: 2, initMethod: `file://${path.join(dir, 'store-alone')}`, timeoutMs: 2000 };
+  const r = spawnSync(TSX, [path.join(__dirname, 'join-worker.ts'), JSON.stringify(options)], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
   expect(r.status).toBe(0);
   expect(r.stdout).toMatch(/^ERR_DISTRIBUTED: initProcessGroup: .*(Timeout|timed out|timeout)/im);
   expect(Date.now() - t0).toBeLessThan(30_000);

@@ -127,6 +127,14 @@ describe('examples/imagenet/train-resnet50.ts', () => {
     expect(two.stdout).toContain(expected);
   });
 
+  it('2 workers (--nproc-per-node 2, as under torchrun) print the run once: rank 0 speaks, the other ranks train silently', () => {
+    const two = runExample([...args.slice(0, -1), path.join(dir, 'runs-two'), '--max-steps-per-epoch', '1', '--nproc-per-node', '2']);
+    if (two.status !== 0) throw new Error(`2-worker training failed (${two.status}):\n${two.stdout}\n${two.stderr}`);
+    expect(two.stdout.match(/^run directory: .+ \(new\)$/gm)).toHaveLength(1);
+    expect(two.stdout.match(/^ResNet-50, .+, 4 classes, 32 px, 1 epochs, batch 8, lr /gm)).toHaveLength(1);
+    expect(two.stdout.match(/top-1 \S+, top-5 \S+ after 1 epochs/g)).toHaveLength(1);
+  });
+
   it('--sync-bn names SyncBatchNorm in the config and another run directory', () => {
     const plain = runExample([...args, '--dry-run']);
     const synced = runExample([...args, '--dry-run', '--sync-bn']);

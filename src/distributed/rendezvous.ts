@@ -1,0 +1,69 @@
+/**
+ * How the ranks of a group find each other: the store an initMethod names, as torch 1.13's
+ * rendezvous handlers (torch/distributed/rendezvous.py) make it. Under torchrun's static
+ * rendezvous (its default) the elastic agent already hosts a TCPStore on MASTER_PORT and says so
+ * with TORCHELASTIC_USE_AGENT_STORE=True: every rank then connects to it as a client, under the
+ * prefix /worker/attempt_<TORCHELASTIC_RESTART_COUNT>, since that store outlives the workers and
+ * a restarted attempt must not read the keys of the one before. Otherwise rank 0 hosts it.
+ */
+import { ToolkitError } from '../errors';
+import { int } from '../validate';
+import { intVar, masterVars } from './env';
+
+export type StoreSpec =
+  | { store: 'tcp'; host: string; port: number; isServer: boolean; prefix?: string }
+  | { store: 'file'; path: string };
+
+/** The agent store's prefix for this attempt, or undefined when torchrun's agent hosts no store. */
+function agentStorePrefix(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.TORCHELASTIC_USE_AGENT_STORE !== 'True') return undefined;
+  return `/worker/attempt_${intVar(env, 'TORCHELASTIC_RESTART_COUNT', 0)}`;
+}
+
+function tcpStore(host: string, port: number, rank: number, env: NodeJS.ProcessEnv): StoreSpec {
+  const prefix = agentStorePrefix(env);
+  return prefix === undefined ? { store: 'tcp', host, port, isServer: rank === 0 } : { store: 'tcp', host, port, isServer: false, prefix };
+}
+
+/** MASTER_ADDR / MASTER_PORT: required with several ranks (torch requires them always); a lone rank defaults to 127.0.0.1:29500. */
+function master(env: NodeJS.ProcessEnv, worldSize: number): { host: string; port: number } {
+  if (worldSize > 1) {
+    for (const name of ['MASTER_ADDR', 'MASTER_PORT']) {
+      if (env[name] === undefined) {
+        throw new ToolkitError('ERR_INVALID_ARG', `Expected environment variable ${name} (the ${name === 'MASTER_ADDR' ? 'host' : 'TCP port'} of rank 0's store, which torchrun sets) to be set for initMethod 'env://' with ${worldSize} ranks but it is unset`);
+      }
+    }
+  }
+  const { masterAddr, masterPort } = masterVars(env);
+  return { host: masterAddr ?? '127.0.0.1', port: masterPort ?? 29500 };
+}
+
+/** The store of `initMethod` ('env://', 'tcp://host:port', 'file:///path') for this rank. */
+export function storeFor(initMethod: string, rank: number, worldSize: number, env: NodeJS.ProcessEnv = process.env): StoreSpec {
+  if (initMethod === 'env://') {
+    const { host, port } = master(env, worldSize);
+    return tcpStore(host, port, rank, env);
+  }
+  const tcp = /^tcp:\/\/(\[[^\]]+\]|[^:/]+):(\d+)\/?$/.exec(initMethod);
+  if (tcp) return tcpStore(tcp[1].replace(/^\[|\]$/g, ''), int('the initMethod port', Number(tcp[2]), 1, 65535), rank, env);
+  if (initMethod.startsWith('file://') && initMethod.length > 'file://'.length) return { store: 'file', path: initMethod.slice('file://'.length) };
+  throw new ToolkitError('ERR_INVALID_ARG', `Expected initMethod to be 'env://', 'tcp://host:port' or 'file:///path' but received '${initMethod}'`);
+}
+
+/**
+ * What a failed TCPStore rendezvous means, in the user's terms (`named`: where the address came
+ * from), or undefined for other failures; libtorch's own words follow it in the error.
+ */
+export function rendezvousFailure(spec: StoreSpec, named: string, worldSize: number, timeoutMs: number, message: string): string | undefined {
+  if (spec.store !== 'tcp') return undefined;
+  const at = `${spec.host}:${spec.port} (${named})`;
+  const host = spec.prefix === undefined ? 'rank 0' : "torchrun's agent";
+  if (spec.isServer && /Address already in use/.test(message)) {
+    return `rank 0 cannot host the TCPStore on port ${spec.port} (${named}): another process holds it; choose a free port (--master-port, MASTER_PORT)`;
+  }
+  if (!/Socket Timeout|timed out/i.test(message)) return undefined;
+  if (/connecting the ranks failed/.test(message)) {
+    return `the ${worldSize} ranks did not all join within ${timeoutMs} ms at ${at}: a rank did not start, failed, or was given another address`;
+  }
+  return `no TCPStore answered at ${at} within ${timeoutMs} ms: ${host} hosts it; check that it started, that this machine reaches that address, and that nothing else holds that port`;
+}

@@ -1,0 +1,90 @@
+/**
+ * Joining over a TCPStore when it cannot work, from torchrun's variables (env://) in a child
+ * process: each attempt ends within its timeout (2 s here) with one ERR_DISTRIBUTED saying what
+ * went wrong in the user's terms, MASTER_ADDR:MASTER_PORT named, libtorch's words after it.
+ * A port held by something other than a store used to hang a client until that process closed
+ * the connection (56 s in the run that found it), whatever the timeout.
+ */
+import { spawn } from 'node:child_process';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { freePort } from '../../src/distributed/launch';
+
+const ROOT = path.resolve(__dirname, '../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+const WORKER = path.join(__dirname, 'join-worker.ts');
+const TIMEOUT = 2000;
+
+/** join-worker.ts as rank `rank` of 2 with MASTER_ADDR:MASTER_PORT = addr:port: its message and the ms its join took. */
+function join(rank: number, addr: string, port: number, env: NodeJS.ProcessEnv = {}): Promise<{ message: string; ms: number }> {
+  const child = spawn(TSX, [WORKER, JSON.stringify({ timeoutMs: TIMEOUT })], {
+    cwd: ROOT,
+    env: { ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: addr, MASTER_PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += String(d)));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) => {
+    child.on('exit', () => {
+      clearTimeout(killer);
+      const [message, ms] = out.trim().split('\n');
+      resolve({ message, ms: parseInt(ms, 10) });
+    });
+  });
+}
+
+/** A listener on `port` (all addresses, as the store's) that accepts and never answers. */
+async function occupy(): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets: net.Socket[] = [];
+  const server = net.createServer((s) => void sockets.push(s));
+  await new Promise<void>((resolve) => server.listen(0, resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    port,
+    close: () => new Promise((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+it('rank 0 on a port another process holds: the port is named, at once', async () => {
+  const held = await occupy();
+  try {
+    const r = await join(0, '127.0.0.1', held.port);
+    expect(r.message).toMatch(new RegExp(`^ERR_DISTRIBUTED: initProcessGroup: rank 0 cannot host the TCPStore on port ${held.port} \\(MASTER_ADDR:MASTER_PORT\\): another process holds it; choose a free port \\(--master-port, MASTER_PORT\\) \\(libtorch: .*Address already in use`));
+    expect(r.ms).toBeLessThan(TIMEOUT);
+  } finally {
+    await held.close();
+  }
+}, 60_000);
+
+it('a client whose MASTER_PORT is held by something other than a store fails within the timeout', async () => {
+  const held = await occupy();
+  try {
+    const r = await join(1, '127.0.0.1', held.port);
+    expect(r.message).toMatch(new RegExp(`^ERR_DISTRIBUTED: initProcessGroup: no TCPStore answered at 127\\.0\\.0\\.1:${held.port} \\(MASTER_ADDR:MASTER_PORT\\) within ${TIMEOUT} ms: rank 0 hosts it; check that it started, that this machine reaches that address, and that nothing else holds that port \\(libtorch: `));
+    expect(r.ms).toBeLessThan(TIMEOUT + 3000);
+  } finally {
+    await held.close();
+  }
+}, 60_000);
+
+it("an unreachable MASTER_ADDR fails within the timeout; under torchrun's agent store the agent is named", async () => {
+  const port = await freePort();
+  const r = await join(1, '192.0.2.1', port); // TEST-NET-1: routed nowhere
+  expect(r.message).toMatch(new RegExp(`^ERR_DISTRIBUTED: initProcessGroup: no TCPStore answered at 192\\.0\\.2\\.1:${port} \\(MASTER_ADDR:MASTER_PORT\\) within ${TIMEOUT} ms: rank 0 hosts it; .* \\(libtorch: .*timed out`));
+  expect(r.ms).toBeLessThan(TIMEOUT + 3000);
+  const agent = await join(0, '127.0.0.1', port, { TORCHELASTIC_USE_AGENT_STORE: 'True', TORCHELASTIC_RESTART_COUNT: '0' });
+  expect(agent.message).toMatch(new RegExp(`^ERR_DISTRIBUTED: initProcessGroup: no TCPStore answered at 127\\.0\\.0\\.1:${port} \\(MASTER_ADDR:MASTER_PORT\\) within ${TIMEOUT} ms: torchrun's agent hosts it;`));
+  expect(agent.ms).toBeLessThan(TIMEOUT + 3000);
+}, 60_000);
+
+it('rank 0 whose peer never comes fails after the timeout, saying the ranks did not all join', async () => {
+  const port = await freePort();
+  const r = await join(0, '127.0.0.1', port);
+  expect(r.message).toMatch(new RegExp(`^ERR_DISTRIBUTED: initProcessGroup: the 2 ranks did not all join within ${TIMEOUT} ms at 127\\.0\\.0\\.1:${port} \\(MASTER_ADDR:MASTER_PORT\\): a rank did not start, failed, or was given another address \\(libtorch: `));
+  // The store's wait for the workers, then Gloo's for their addresses: each bounded by the timeout.
+  expect(r.ms).toBeLessThan(2 * TIMEOUT + 3000);
+}, 60_000);

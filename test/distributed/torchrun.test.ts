@@ -1,0 +1,216 @@
+/**
+ * Workers launched by PyTorch's own torchrun (torch 1.13's `python3 -m torch.distributed.run`),
+ * as a PyTorch user launches them: 2 ranks on loopback, each test a few seconds of work.
+ * - Its default static rendezvous: the agent hosts the TCPStore on MASTER_PORT and sets
+ *   TORCHELASTIC_USE_AGENT_STORE=True, so every rank joins as a client (rank 0 used to try to
+ *   host a second store there and fail with the port in use); the c10d rendezvous (what
+ *   --standalone uses) leaves the store to rank 0. Collectives give their closed forms.
+ * - --max_restarts: a rank that dies after joining makes the agent restart both, and the new
+ *   attempt joins under its own prefix of the agent's store.
+ * - `signin-torch train` under torchrun, a rank killed in a checkpoint write, and resumption with
+ *   another world size (1 -> 2 -> 1 process, the global batch kept) end where one uninterrupted
+ *   process ends (float32 tolerance; masks bit-identical).
+ * Skipped, with the reason, where the reference python has no torch.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { freePort } from '../../src/distributed/launch';
+import { parseConfig, readMetrics, runDirFor, runPaths } from '../../src/experiments';
+import { loadSafetensors } from '../../src/nn/safetensors';
+import { fashionImages, tmpDir, writeIdxSet } from '../helpers/data-fixtures';
+import { CHILD_ENV, killInWrite, trainArgs, trainToEnd } from '../helpers/kill-child';
+import { PYTHON, pytorchAvailable } from '../helpers/pytorch';
+
+const TSX = path.join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx');
+const WORKER = path.join(__dirname, 'collectives-worker.ts');
+
+interface Exit {
+  code: number | null;
+  stderr: string;
+  ms: number;
+}
+
+/**
+ * `torchrun --nproc_per_node 2 <flags> --no_python <command>` until it exits (killed with its
+ * workers after timeoutMs); onStderr sees its stderr (the workers') as it grows. torch 1.13's
+ * torchrun under Python 3.11 (Debian 12) fails before starting any worker with its default
+ * `--redirects 0 --tee 0` (Std.from_str('0') is None there: 3.11's IntFlag iteration skips 0), so
+ * stdout is teed through a log file (1) and stderr left to the workers.
+ */
+function torchrun(flags: string[], command: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onStderr?: (s: string) => void } = {}): Promise<Exit> {
+  const t0 = Date.now();
+  const child = spawn(PYTHON, ['-m', 'torch.distributed.run', '--nproc_per_node', '2', '--monitor_interval', '1', '--redirects', '1', '--tee', '1', ...flags, '--no_python', ...command], {
+    env: { ...CHILD_ENV, OMP_NUM_THREADS: '1', ...opts.env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => {
+    stderr += String(d);
+    opts.onStderr?.(stderr);
+  });
+  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), opts.timeoutMs ?? 120_000);
+  return new Promise((resolve) => {
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr, ms: Date.now() - t0 });
+    });
+  });
+}
+
+const ranksOf = (dir: string) => [0, 1].map((k) => JSON.parse(fs.readFileSync(path.join(dir, `rank${k}.json`), 'utf8')));
+
+/** What collectives-worker.ts must see with 2 ranks: the closed forms of its collectives. */
+function expectCollectives(o: { sum: number[]; avg: number[]; max: number[]; b: number[]; gathered: number[][]; worldSize: number }): void {
+  expect(o.worldSize).toBe(2);
+  expect(o.sum).toEqual([1 + 2, 10 + 20]);
+  expect(o.avg).toEqual([1.5]);
+  expect(o.max).toEqual([1]);
+  expect(o.b).toEqual([101, 201]);
+  expect(o.gathered).toEqual([[0], [2]]);
+}
+
+function underTorchrun(): void {
+  const dir = tmpDir('signin-torchrun-');
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("static rendezvous (torchrun's default): every rank joins the agent's store; collectives give their closed forms", async () => {
+    const out = fs.mkdtempSync(path.join(dir, 'static-'));
+    const port = await freePort();
+    const r = await torchrun(['--master_addr', '127.0.0.1', '--master_port', String(port)], [TSX, WORKER, out]);
+    expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+    ranksOf(out).forEach((o, k) => {
+      expectCollectives(o);
+      // RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT, GROUP_RANK, agent store, attempt
+      expect(o.vars).toEqual([String(k), String(k), '2', '2', '127.0.0.1', String(port), '0', 'True', '0']);
+    });
+  }, 120_000);
+
+  it('c10d rendezvous (as --standalone): rank 0 hosts the store on the port the agent chose', async () => {
+    const out = fs.mkdtempSync(path.join(dir, 'c10d-'));
+    const port = await freePort();
+    const r = await torchrun(['--rdzv_backend', 'c10d', '--rdzv_endpoint', `127.0.0.1:${port}`, '--rdzv_id', 'torchrun-test'], [TSX, WORKER, out]);
+    expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+    ranksOf(out).forEach((o) => {
+      expectCollectives(o);
+      expect(o.vars.slice(7)).toEqual(['False', '0']);
+      expect(Number(o.vars[5])).not.toBe(port);
+    });
+  }, 120_000);
+
+  it('--max_restarts 1: a rank that dies after joining makes the agent restart both, and they join again', async () => {
+    const out = fs.mkdtempSync(path.join(dir, 'restart-'));
+    const port = await freePort();
+    const r = await torchrun(['--master_port', String(port), '--max_restarts', '1'], [TSX, WORKER, out, 'rank-1-exits-in-attempt-0']);
+    expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+    ranksOf(out).forEach((o) => {
+      expectCollectives(o);
+      expect(o.vars.slice(7)).toEqual(['True', '1']);
+    });
+  }, 180_000);
+
+  describe('signin-torch train', () => {
+    const data = path.join(dir, 'data');
+    writeIdxSet(data, fashionImages(512), false);
+    // 3 epochs of 2 steps of 32: epoch 1 by 1 process, epoch 2 by 2 ranks under torchrun, epoch 3 by 1 process.
+    const config = parseConfig({
+      dataset: { name: 'mnist', root: data, augment: false, maxTrainBatches: 2 },
+      model: { name: 'lenet5' },
+      pruning: { method: 'random', sparsity: 0.8, scope: 'layerwise', distribution: 'erk' },
+      signin: { enabled: true },
+      optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 },
+      epochs: 3,
+      batchSize: 32,
+      seed: 7,
+      threads: 1,
+    });
+    const configFile = path.join(dir, 'config.json');
+    fs.writeFileSync(configFile, JSON.stringify(config));
+
+    /** Max |a - b| over the model and optimizer tensors of two checkpoints; masks must be equal. */
+    function checkpointDiff(a: string, b: string): number {
+      const x = loadSafetensors(runPaths(a).checkpoint);
+      const y = loadSafetensors(runPaths(b).checkpoint);
+      try {
+        const keys = [...x.keys()].filter((k) => k.startsWith('model.') || k.startsWith('optim.'));
+        expect(keys.some((k) => k.endsWith('weight_mask'))).toBe(true);
+        expect([...y.keys()].sort()).toEqual([...x.keys()].sort());
+        let diff = 0;
+        for (const k of keys) {
+          const u = x.get(k)!.data();
+          const v = y.get(k)!.data();
+          if (k.endsWith('_mask')) expect({ k, equal: Buffer.from(u.buffer, u.byteOffset, u.byteLength).equals(Buffer.from(v.buffer, v.byteOffset, v.byteLength)) }).toEqual({ k, equal: true });
+          for (let i = 0; i < u.length; i++) diff = Math.max(diff, Math.abs(Number(u[i]) - Number(v[i])));
+        }
+        return diff;
+      } finally {
+        for (const t of [...x.values(), ...y.values()]) t.dispose();
+      }
+    }
+
+    const single = path.join(dir, 'single');
+    beforeAll(() => trainToEnd(configFile, single), 120_000);
+
+    /** Kills (SIGKILL) each worker that pauses in a checkpoint write, once per pid; returns when each kill happened. */
+    function killPaused(kills: number[]): (stderr: string) => void {
+      const killed = new Set<number>();
+      return (stderr) => {
+        for (const m of stderr.matchAll(/paused writing \S*\.checkpoint\.safetensors\.(\d+)\./g)) {
+          const pid = Number(m[1]);
+          if (killed.has(pid)) continue;
+          killed.add(pid);
+          kills.push(Date.now());
+          process.kill(pid, 'SIGKILL');
+        }
+      };
+    }
+
+    it('1 process, then 2 ranks under torchrun (rank 0 killed in a checkpoint write), then 1 process: the run of 1 uninterrupted process', async () => {
+      const runs = path.join(dir, 'resumed');
+      await killInWrite(trainArgs(configFile, runs), 'checkpoint.safetensors:2');
+      const runDir = runDirFor(runs, config);
+
+      // Rank 0 writes epoch 2's checkpoint, then pauses in epoch 3's and is killed there.
+      const kills: number[] = [];
+      const port = await freePort();
+      const r = await torchrun(['--master_port', String(port)], [process.execPath, ...trainArgs(configFile, runs)], {
+        env: { SIGNIN_TORCH_PAUSE_WRITE: 'checkpoint.safetensors:2' },
+        onStderr: killPaused(kills),
+      });
+      expect(kills).toHaveLength(1);
+      expect(r.code).not.toBe(0);
+      // The agent stops the surviving rank at once (its monitor runs every second), no timeout waited for.
+      expect(Date.now() - kills[0]).toBeLessThan(30_000);
+
+      trainToEnd(configFile, runs);
+      expect(readMetrics(runDir).map((m) => m.epoch)).toEqual([1, 2, 3]);
+      expect(checkpointDiff(runDirFor(single, config), runDir)).toBeLessThan(1e-5);
+    }, 300_000);
+
+    it('--max_restarts 2: rank 0 killed in its second checkpoint write of each attempt, the restarts resume the run to its end', async () => {
+      // Attempt 0 is killed writing epoch 2 (resumes from 1), attempt 1 writing epoch 3 (resumes
+      // from 2), attempt 2 writes epoch 3 as its first and ends. Each restart takes over the lock
+      // the killed rank 0 left.
+      const runs = path.join(dir, 'restarted');
+      const kills: number[] = [];
+      const port = await freePort();
+      const r = await torchrun(['--master_port', String(port), '--max_restarts', '2'], [process.execPath, ...trainArgs(configFile, runs)], {
+        env: { SIGNIN_TORCH_PAUSE_WRITE: 'checkpoint.safetensors:2' },
+        onStderr: killPaused(kills),
+      });
+      expect({ code: r.code, kills: kills.length, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, kills: 2, stderr: '' });
+      const runDir = runDirFor(runs, config);
+      expect(readMetrics(runDir).map((m) => m.epoch)).toEqual([1, 2, 3]);
+      expect(checkpointDiff(runDirFor(single, config), runDir)).toBeLessThan(1e-5);
+    }, 300_000);
+  });
+}
+
+// Without torch there is no torchrun: one skipped test says so, and no fixture is written.
+if (pytorchAvailable()) {
+  describe('under torchrun', underTorchrun);
+} else {
+  console.warn(`skipping torchrun.test.ts: ${PYTHON} cannot import torch, so there is no torchrun (apt-get install -y python3-torch)`);
+  it.skip(`runs workers under torchrun (${PYTHON} cannot import torch)`, () => undefined);
+}
