@@ -121,6 +121,32 @@ step_modules() {
   ls node_modules | wc -l
 }
 
+# The CUDA toolkit as nvcc reports it ("#$ TOP=" of a dry run): the nvcc on PATH may be a wrapper
+# script outside the toolkit (here /usr/local/bin/nvcc), from whose folder Torch's FindCUDA would
+# take /usr/local for the toolkit, find no CUDA headers there and stop the configure.
+cuda_toolkit_top() {
+  local top
+  top="$("$1" --dryrun -x cu -c /dev/null -o /dev/null 2>&1 | sed -n 's/^#\$ TOP=//p' | head -n 1)"
+  [[ -n "$top" ]] || top="$(dirname "$(readlink -f "$1")")/.."
+  readlink -f "$top"
+}
+
+# TorchConfig puts libnvrtc among TORCH_LIBRARIES, and FindCUDAToolkit looks for it in the
+# toolkit only: a toolkit of nvcc and cudart alone (the development machine's) leaves
+# CUDA_nvrtc_LIBRARY-NOTFOUND there, and CMake refuses to generate. pip's CUDA wheels carry their
+# own libnvrtc beside torch (site-packages/nvidia/<package>/lib, versioned names only): prints the
+# -D entry that points FindCUDAToolkit at it (args: site-packages, toolkit), nothing when the
+# toolkit has one.
+pip_nvrtc_hint() {
+  local site="$1" tk="$2" so
+  for so in "$tk"/lib64/libnvrtc.so* "$tk"/lib/libnvrtc.so* "$tk"/targets/*/lib/libnvrtc.so*; do
+    [[ -e "$so" ]] && return 0
+  done
+  so="$(ls "$site"/nvidia/*/lib/libnvrtc.so* 2>/dev/null | sort | head -n 1)"
+  [[ -n "$so" ]] && echo "-DCUDA_nvrtc_LIBRARY=$so"
+  return 0
+}
+
 step_configure() {
   local args=(-S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
     "-DCMAKE_JS_INC=$root/node_modules/node-api-headers/include")
@@ -134,7 +160,13 @@ step_configure() {
     digits="${arch%%[!0-9]*}"
     args+=("-DTorch_DIR=$prefix/Torch" -DCMAKE_CUDA_ARCHITECTURES="$arch"
       "-DTORCH_CUDA_ARCH_LIST=${digits:0:${#digits}-1}.${digits: -1}${arch#"$digits"}")
-    command -v nvcc >/dev/null && args+=("-DCMAKE_CUDA_COMPILER=$(command -v nvcc)")
+    local nvcc top nvrtc
+    if nvcc="$(command -v nvcc)"; then
+      top="$(cuda_toolkit_top "$nvcc")"
+      args+=("-DCMAKE_CUDA_COMPILER=$top/bin/nvcc" "-DCUDA_TOOLKIT_ROOT_DIR=$top")
+      nvrtc="$(pip_nvrtc_hint "$(readlink -f "$prefix/../../..")" "$top")"
+      [[ -n "$nvrtc" ]] && args+=("$nvrtc")
+    fi
   else
     # The python3 first on PATH may be another torch than Debian's: build against the system one,
     # or against SIGNIN_GPU_TORCH_DIR (scripts/libtorch2-check.sh: a pip wheel's CPU libtorch 2.x).
@@ -208,7 +240,7 @@ step_report() {
   node node_modules/tsx/dist/cli.mjs bench/gpu-report.ts "$OUT/bench" > "$OUT/BENCHMARKS.gpu.md" && cat "$OUT/BENCHMARKS.gpu.md"
 }
 
-export -f step_env step_node step_modules step_configure step_build step_smoke step_tests step_bench_train \
+export -f cuda_toolkit_top pip_nvrtc_hint step_env step_node step_modules step_configure step_build step_smoke step_tests step_bench_train \
   step_bench_signin step_report
 export OUT root dry work build addon python tests tiny local_node
 export PATH="$work/bin:$PATH"

@@ -77,6 +77,62 @@ const runnable = fs.existsSync(ADDON) && pytorchAvailable() && !process.env.SIGN
   });
 });
 
+describe('scripts/gpu-check.sh configure against a pip CUDA torch (a fake site-packages and toolkit)', () => {
+  let site: string;
+  let out: string;
+
+  function touch(file: string, text = ''): void {
+    fs.mkdirSync(path.dirname(path.join(site, file)), { recursive: true });
+    fs.writeFileSync(path.join(site, file), text, { mode: 0o755 });
+  }
+
+  /**
+   * The configure step as on the GPU machine: PYTHON answers torch.utils.cmake_prefix_path with the
+   * fake torch, whose TorchConfig stops cmake at once (only the command line matters); the nvcc
+   * first on PATH is a wrapper outside the fake toolkit that reports it as its TOP, as nvcc --dryrun
+   * does (the development machine's /usr/local/bin/nvcc is such a wrapper).
+   */
+  function configure(): string {
+    out = fs.mkdtempSync(path.join(os.tmpdir(), 'signin-gpu-conf-'));
+    touch('python3', `#!/bin/sh\necho ${path.join(site, 'torch/share/cmake')}\n`);
+    touch('torch/share/cmake/Torch/TorchConfig.cmake', 'message(FATAL_ERROR "fake torch")\n');
+    touch('bin/nvcc', `#!/bin/sh\necho '#$ TOP=${path.join(site, 'toolkit/bin')}/..' >&2\n`);
+    touch('toolkit/bin/nvcc');
+    spawnSync('bash', ['scripts/gpu-check.sh'], {
+      cwd: ROOT, encoding: 'utf8', timeout: 120_000,
+      env: {
+        ...process.env, OUT: out, SIGNIN_GPU_DRY_RUN: '0', SIGNIN_GPU_STEPS: 'configure', PYTHON: path.join(site, 'python3'),
+        SIGNIN_GPU_BUILD_DIR: path.join(out, 'build'), PATH: `${path.join(site, 'bin')}:${process.env.PATH}`,
+      },
+    });
+    return fs.readFileSync(path.join(out, 'logs', 'configure.log'), 'utf8').split('\n').find((l) => l.startsWith('cmake '))!;
+  }
+
+  beforeEach(() => {
+    site = fs.mkdtempSync(path.join(os.tmpdir(), 'signin-site-'));
+    touch('nvidia/cuda_nvrtc/lib/libnvrtc.so.13');
+    touch('nvidia/cuda_nvrtc/lib/libnvrtc-builtins.so.13.0');
+  });
+
+  afterEach(() => {
+    fs.rmSync(site, { recursive: true, force: true });
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  it("takes the toolkit nvcc reports, not the wrapper's folder, and the wheel's libnvrtc when the toolkit has none", () => {
+    const cmd = configure();
+    expect(cmd).toContain(`-DTorch_DIR=${path.join(site, 'torch/share/cmake/Torch')}`);
+    expect(cmd).toContain('-DTORCH_CUDA_ARCH_LIST=9.0');
+    expect(cmd).toContain(`-DCMAKE_CUDA_COMPILER=${path.join(site, 'toolkit/bin/nvcc')} -DCUDA_TOOLKIT_ROOT_DIR=${path.join(site, 'toolkit')} `);
+    expect(cmd).toContain(`-DCUDA_nvrtc_LIBRARY=${path.join(site, 'nvidia/cuda_nvrtc/lib/libnvrtc.so.13')}`);
+  });
+
+  it("leaves the toolkit's own libnvrtc to CMake", () => {
+    touch('toolkit/targets/x86_64-linux/lib/libnvrtc.so.13');
+    expect(configure()).not.toContain('CUDA_nvrtc_LIBRARY');
+  });
+});
+
 describe('scripts/gpu-pack.sh --list', () => {
   it('packs what the GPU machine needs to build, test and benchmark', () => {
     const r = spawnSync('bash', ['scripts/gpu-pack.sh', '--list'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
