@@ -7,11 +7,11 @@
  * (SIGNIN_GPU_ADDON), and the jest step runs one CUDA suite (its CPU part). scripts/gpu-pack.sh
  * is checked through its --list mode: the packages the GPU machine needs are in the closure.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pytorchAvailable } from '../helpers/pytorch';
+import { PYTHON, pytorchAvailable } from '../helpers/pytorch';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const ADDON = path.join(ROOT, 'build-cmake', 'Release', 'signin_torch.node');
@@ -131,6 +131,45 @@ describe('scripts/gpu-check.sh configure against a pip CUDA torch (a fake site-p
     touch('toolkit/targets/x86_64-linux/lib/libnvrtc.so.13');
     expect(configure()).not.toContain('CUDA_nvrtc_LIBRARY');
   });
+});
+
+/**
+ * Runs a benchmark until its first variant is reported on stderr, then stops it as gpu-check's
+ * time box would (SIGTERM); resolves with the JSON it left in `out`, if any.
+ */
+function stopAfterFirstVariant(cmd: string, args: string[], out: string, line: RegExp): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, SIGNIN_TORCH_ADDON: ADDON }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (line.test(stderr)) child.kill('SIGTERM');
+    });
+    child.on('error', reject);
+    child.on('exit', () => {
+      if (!line.test(stderr)) reject(new Error(`no variant reported:\n${stderr}`));
+      else resolve(fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, 'utf8')) : undefined);
+    });
+  });
+}
+
+(runnable ? describe : describe.skip)('the training benchmarks stopped by a time box', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'signin-gpu-bench-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('keep the variants they measured (ours and the PyTorch twin)', async () => {
+    const ours = path.join(dir, 'train-ours.json');
+    const theirs = path.join(dir, 'train-pytorch.json');
+    const [a, b] = await Promise.all([
+      stopAfterFirstVariant(path.join(ROOT, 'node_modules/.bin/tsx'), ['bench/gpu-train.ts', '--out', ours, '--tiny'], ours, /gpu-train: \{/),
+      stopAfterFirstVariant(PYTHON, ['bench/pytorch/gpu_train.py', '--out', theirs, '--tiny'], theirs, /gpu_train\.py: \{/),
+    ]) as ({ results: unknown[] } | undefined)[];
+    expect(a?.results.length).toBeGreaterThanOrEqual(1);
+    expect(b?.results.length).toBeGreaterThanOrEqual(1);
+  }, 120_000);
 });
 
 describe('scripts/gpu-pack.sh --list', () => {
