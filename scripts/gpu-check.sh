@@ -131,19 +131,29 @@ cuda_toolkit_top() {
   readlink -f "$top"
 }
 
-# TorchConfig puts libnvrtc among TORCH_LIBRARIES, and FindCUDAToolkit looks for it in the
-# toolkit only: a toolkit of nvcc and cudart alone (the development machine's) leaves
-# CUDA_nvrtc_LIBRARY-NOTFOUND there, and CMake refuses to generate. pip's CUDA wheels carry their
-# own libnvrtc beside torch (site-packages/nvidia/<package>/lib, versioned names only): prints the
-# -D entry that points FindCUDAToolkit at it (args: site-packages, toolkit), nothing when the
-# toolkit has one.
-pip_nvrtc_hint() {
-  local site="$1" tk="$2" so
-  for so in "$tk"/lib64/libnvrtc.so* "$tk"/lib/libnvrtc.so* "$tk"/targets/*/lib/libnvrtc.so*; do
-    [[ -e "$so" ]] && return 0
+# Libraries that libtorch's CMake config makes every user link, and that the CUDA finders look
+# for in the toolkit only: libnvrtc (TORCH_LIBRARIES) and cuBLAS, cuBLASLt, cuFFT, cuRAND
+# (torch_cuda's public CUDA dependencies). A toolkit of nvcc and cudart alone, such as the
+# development machine's (assembled from NVIDIA's pip packages), has none of them: CMake then
+# refuses to generate (CUDA_nvrtc_LIBRARY NOTFOUND; target CUDA::cublas not found). pip's CUDA
+# wheels carry each beside torch (site-packages/nvidia/<package>/lib) under its versioned name
+# only, which find_library does not take, and a -D of the path is undone by Torch's FindCUDA
+# (it clears its library cache entries on a first configure). So: links named both ways in
+# <dir> for each library the toolkit lacks and the wheel has; prints <dir> for
+# CMAKE_LIBRARY_PATH, nothing when no link was needed (args: site-packages, toolkit, dir).
+pip_cuda_libs() {
+  local site="$1" tk="$2" dir="$3" lib so found made=""
+  for lib in nvrtc cublas cublasLt cufft curand; do
+    found=""
+    for so in "$tk"/lib64/lib"$lib".so* "$tk"/lib/lib"$lib".so* "$tk"/targets/*/lib/lib"$lib".so*; do
+      [[ -e "$so" ]] && found=1
+    done
+    [[ -n "$found" ]] && continue
+    so="$(ls "$site"/nvidia/*/lib/lib"$lib".so.* 2>/dev/null | sort | head -n 1)"
+    [[ -n "$so" ]] || continue
+    mkdir -p "$dir" && ln -sf "$so" "$dir/lib$lib.so" && ln -sf "$so" "$dir/$(basename "$so")" && made=1
   done
-  so="$(ls "$site"/nvidia/*/lib/libnvrtc.so* 2>/dev/null | sort | head -n 1)"
-  [[ -n "$so" ]] && echo "-DCUDA_nvrtc_LIBRARY=$so"
+  [[ -n "$made" ]] && echo "$dir"
   return 0
 }
 
@@ -160,12 +170,12 @@ step_configure() {
     digits="${arch%%[!0-9]*}"
     args+=("-DTorch_DIR=$prefix/Torch" -DCMAKE_CUDA_ARCHITECTURES="$arch"
       "-DTORCH_CUDA_ARCH_LIST=${digits:0:${#digits}-1}.${digits: -1}${arch#"$digits"}")
-    local nvcc top nvrtc
+    local nvcc top libs
     if nvcc="$(command -v nvcc)"; then
       top="$(cuda_toolkit_top "$nvcc")"
       args+=("-DCMAKE_CUDA_COMPILER=$top/bin/nvcc" "-DCUDA_TOOLKIT_ROOT_DIR=$top")
-      nvrtc="$(pip_nvrtc_hint "$(readlink -f "$prefix/../../..")" "$top")"
-      [[ -n "$nvrtc" ]] && args+=("$nvrtc")
+      libs="$(pip_cuda_libs "$(readlink -f "$prefix/../../..")" "$top" "$build/pip-cuda-libs")"
+      [[ -n "$libs" ]] && args+=("-DCMAKE_LIBRARY_PATH=$libs")
     fi
   else
     # The python3 first on PATH may be another torch than Debian's: build against the system one,
@@ -240,7 +250,7 @@ step_report() {
   node node_modules/tsx/dist/cli.mjs bench/gpu-report.ts "$OUT/bench" > "$OUT/BENCHMARKS.gpu.md" && cat "$OUT/BENCHMARKS.gpu.md"
 }
 
-export -f cuda_toolkit_top pip_nvrtc_hint step_env step_node step_modules step_configure step_build step_smoke step_tests step_bench_train \
+export -f cuda_toolkit_top pip_cuda_libs step_env step_node step_modules step_configure step_build step_smoke step_tests step_bench_train \
   step_bench_signin step_report
 export OUT root dry work build addon python tests tiny local_node
 export PATH="$work/bin:$PATH"

@@ -110,8 +110,9 @@ describe('scripts/gpu-check.sh configure against a pip CUDA torch (a fake site-p
 
   beforeEach(() => {
     site = fs.mkdtempSync(path.join(os.tmpdir(), 'signin-site-'));
-    touch('nvidia/cuda_nvrtc/lib/libnvrtc.so.13');
-    touch('nvidia/cuda_nvrtc/lib/libnvrtc-builtins.so.13.0');
+    // pip's layout: versioned libraries only, beside torch.
+    for (const f of ['cuda_nvrtc/lib/libnvrtc.so.13', 'cuda_nvrtc/lib/libnvrtc-builtins.so.13.0', 'cu13/lib/libcublas.so.13',
+      'cu13/lib/libcublasLt.so.13', 'cu13/lib/libcufft.so.12', 'cu13/lib/libcufftw.so.12', 'cu13/lib/libcurand.so.10']) touch(`nvidia/${f}`);
   });
 
   afterEach(() => {
@@ -119,17 +120,28 @@ describe('scripts/gpu-check.sh configure against a pip CUDA torch (a fake site-p
     fs.rmSync(out, { recursive: true, force: true });
   });
 
-  it("takes the toolkit nvcc reports, not the wrapper's folder, and the wheel's libnvrtc when the toolkit has none", () => {
+  it("takes the toolkit nvcc reports, not the wrapper's folder, and the wheel's libraries the toolkit lacks", () => {
     const cmd = configure();
     expect(cmd).toContain(`-DTorch_DIR=${path.join(site, 'torch/share/cmake/Torch')}`);
     expect(cmd).toContain('-DTORCH_CUDA_ARCH_LIST=9.0');
     expect(cmd).toContain(`-DCMAKE_CUDA_COMPILER=${path.join(site, 'toolkit/bin/nvcc')} -DCUDA_TOOLKIT_ROOT_DIR=${path.join(site, 'toolkit')} `);
-    expect(cmd).toContain(`-DCUDA_nvrtc_LIBRARY=${path.join(site, 'nvidia/cuda_nvrtc/lib/libnvrtc.so.13')}`);
+    // find_library takes only unversioned names, and the loader the versioned ones: both link to the wheel's file.
+    const links = path.join(out, 'build', 'pip-cuda-libs');
+    expect(cmd).toContain(`-DCMAKE_LIBRARY_PATH=${links}`);
+    const wheel = (f: string) => path.join(site, 'nvidia', f);
+    const expected: Record<string, string> = {
+      'libnvrtc.so': wheel('cuda_nvrtc/lib/libnvrtc.so.13'), 'libcublas.so': wheel('cu13/lib/libcublas.so.13'),
+      'libcublasLt.so': wheel('cu13/lib/libcublasLt.so.13'), 'libcufft.so': wheel('cu13/lib/libcufft.so.12'), 'libcurand.so': wheel('cu13/lib/libcurand.so.10'),
+    };
+    for (const target of Object.values(expected)) expected[path.basename(target)] = target;
+    expect(Object.fromEntries(fs.readdirSync(links).sort().map((f) => [f, fs.readlinkSync(path.join(links, f))])))
+      .toEqual(Object.fromEntries(Object.entries(expected).sort()));
   });
 
-  it("leaves the toolkit's own libnvrtc to CMake", () => {
-    touch('toolkit/targets/x86_64-linux/lib/libnvrtc.so.13');
-    expect(configure()).not.toContain('CUDA_nvrtc_LIBRARY');
+  it("leaves the toolkit's own libraries to CMake", () => {
+    for (const l of ['libnvrtc.so.13', 'libcublas.so.13', 'libcublasLt.so', 'libcufft.so', 'libcurand.so.10']) touch(`toolkit/targets/x86_64-linux/lib/${l}`);
+    expect(configure()).not.toContain('CMAKE_LIBRARY_PATH');
+    expect(fs.existsSync(path.join(out, 'build', 'pip-cuda-libs'))).toBe(false);
   });
 });
 
