@@ -88,9 +88,12 @@ async function main(): Promise<void> {
   const results: TrainResult[] = [];
   for (const v of tiny ? [VARIANTS[0], VARIANTS[VARIANTS.length - 1]] : VARIANTS) {
     results.push(await measure(v, p));
+    // Rewritten (whole, by a rename) after every variant: a run stopped by gpu-check's time box
+    // keeps what it measured.
+    fs.writeFileSync(`${args.out}.tmp`, JSON.stringify({ impl: 'signin-torch', torch: torchVersion(), ...p, sparsity: 0.9, results }, null, 2));
+    fs.renameSync(`${args.out}.tmp`, args.out);
     process.stderr.write(`gpu-train: ${JSON.stringify({ ...results[results.length - 1], stepMs: undefined })}\n`);
   }
-  fs.writeFileSync(args.out, JSON.stringify({ impl: 'signin-torch', torch: torchVersion(), ...p, sparsity: 0.9, results }, null, 2));
 }
 
 main().catch((e) => {

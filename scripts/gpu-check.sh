@@ -121,6 +121,42 @@ step_modules() {
   ls node_modules | wc -l
 }
 
+# The CUDA toolkit as nvcc reports it ("#$ TOP=" of a dry run): the nvcc on PATH may be a wrapper
+# script outside the toolkit (here /usr/local/bin/nvcc), from whose folder Torch's FindCUDA would
+# take /usr/local for the toolkit, find no CUDA headers there and stop the configure.
+cuda_toolkit_top() {
+  local top
+  top="$("$1" --dryrun -x cu -c /dev/null -o /dev/null 2>&1 | sed -n 's/^#\$ TOP=//p' | head -n 1)"
+  [[ -n "$top" ]] || top="$(dirname "$(readlink -f "$1")")/.."
+  readlink -f "$top"
+}
+
+# Libraries that libtorch's CMake config makes every user link, and that the CUDA finders look
+# for in the toolkit only: libnvrtc (TORCH_LIBRARIES) and cuBLAS, cuBLASLt, cuFFT, cuRAND
+# (torch_cuda's public CUDA dependencies). A toolkit of nvcc and cudart alone, such as the
+# development machine's (assembled from NVIDIA's pip packages), has none of them: CMake then
+# refuses to generate (CUDA_nvrtc_LIBRARY NOTFOUND; target CUDA::cublas not found). pip's CUDA
+# wheels carry each beside torch (site-packages/nvidia/<package>/lib) under its versioned name
+# only, which find_library does not take, and a -D of the path is undone by Torch's FindCUDA
+# (it clears its library cache entries on a first configure). So: links named both ways in
+# <dir> for each library the toolkit lacks and the wheel has; prints <dir> for
+# CMAKE_LIBRARY_PATH, nothing when no link was needed (args: site-packages, toolkit, dir).
+pip_cuda_libs() {
+  local site="$1" tk="$2" dir="$3" lib so found made=""
+  for lib in nvrtc cublas cublasLt cufft curand; do
+    found=""
+    for so in "$tk"/lib64/lib"$lib".so* "$tk"/lib/lib"$lib".so* "$tk"/targets/*/lib/lib"$lib".so*; do
+      [[ -e "$so" ]] && found=1
+    done
+    [[ -n "$found" ]] && continue
+    so="$(ls "$site"/nvidia/*/lib/lib"$lib".so.* 2>/dev/null | sort | head -n 1)"
+    [[ -n "$so" ]] || continue
+    mkdir -p "$dir" && ln -sf "$so" "$dir/lib$lib.so" && ln -sf "$so" "$dir/$(basename "$so")" && made=1
+  done
+  [[ -n "$made" ]] && echo "$dir"
+  return 0
+}
+
 step_configure() {
   local args=(-S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
     "-DCMAKE_JS_INC=$root/node_modules/node-api-headers/include")
@@ -134,7 +170,13 @@ step_configure() {
     digits="${arch%%[!0-9]*}"
     args+=("-DTorch_DIR=$prefix/Torch" -DCMAKE_CUDA_ARCHITECTURES="$arch"
       "-DTORCH_CUDA_ARCH_LIST=${digits:0:${#digits}-1}.${digits: -1}${arch#"$digits"}")
-    command -v nvcc >/dev/null && args+=("-DCMAKE_CUDA_COMPILER=$(command -v nvcc)")
+    local nvcc top libs
+    if nvcc="$(command -v nvcc)"; then
+      top="$(cuda_toolkit_top "$nvcc")"
+      args+=("-DCMAKE_CUDA_COMPILER=$top/bin/nvcc" "-DCUDA_TOOLKIT_ROOT_DIR=$top")
+      libs="$(pip_cuda_libs "$(readlink -f "$prefix/../../..")" "$top" "$build/pip-cuda-libs")"
+      [[ -n "$libs" ]] && args+=("-DCMAKE_LIBRARY_PATH=$libs")
+    fi
   else
     # The python3 first on PATH may be another torch than Debian's: build against the system one,
     # or against SIGNIN_GPU_TORCH_DIR (scripts/libtorch2-check.sh: a pip wheel's CPU libtorch 2.x).
@@ -208,7 +250,7 @@ step_report() {
   node node_modules/tsx/dist/cli.mjs bench/gpu-report.ts "$OUT/bench" > "$OUT/BENCHMARKS.gpu.md" && cat "$OUT/BENCHMARKS.gpu.md"
 }
 
-export -f step_env step_node step_modules step_configure step_build step_smoke step_tests step_bench_train \
+export -f cuda_toolkit_top pip_cuda_libs step_env step_node step_modules step_configure step_build step_smoke step_tests step_bench_train \
   step_bench_signin step_report
 export OUT root dry work build addon python tests tiny local_node
 export PATH="$work/bin:$PATH"

@@ -118,11 +118,14 @@ def main():
     results = []
     for v in ([VARIANTS[0], VARIANTS[-1]] if a.tiny else VARIANTS):
         results.append(measure(v, **p))
-        print("gpu_train.py:", json.dumps({k: x for k, x in results[-1].items() if k != "stepMs"}), file=sys.stderr)
+        # Rewritten (whole, by a rename) after every variant: a run stopped by gpu-check's time box
+        # keeps what it measured.
+        with open(a.out + ".tmp", "w") as f:
+            json.dump(dict(impl="pytorch", torch=torch.__version__, model="resnet50", sparsity=0.9, results=results, **p), f, indent=2)
+        os.replace(a.out + ".tmp", a.out)
+        print("gpu_train.py:", json.dumps({k: x for k, x in results[-1].items() if k != "stepMs"}), file=sys.stderr, flush=True)
         if p["device"] == "cuda":
             torch.cuda.empty_cache()
-    with open(a.out, "w") as f:
-        json.dump(dict(impl="pytorch", torch=torch.__version__, model="resnet50", sparsity=0.9, results=results, **p), f, indent=2)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
  * when any gradient holds an inf or NaN; then halve the scale after a skipped step, or double it
  * after `growthInterval` consecutive good steps (unless the doubled scale is not finite in
  * float32). The scale is kept as a float32 value like PyTorch's scale tensor. bfloat16 has
- * float32's exponent range and needs no scaler.
+ * float32's exponent range and needs no scaler. Each step is unscale() (optional, e.g. before
+ * clipping), step(), update(), in that order and once each, as PyTorch enforces.
  */
 import { InvalidArgumentError } from '../errors';
 import { noGrad } from '../tensor/autograd';
@@ -12,12 +13,20 @@ import { tidy } from '../tensor/engine';
 import type { Tensor } from '../tensor/tensor';
 import { bool, int, options as optionsOf } from '../validate';
 
-const FLOAT32_MAX = 3.4028234663852886e38;
-
 /** A number in the open interval (lo, hi), named in the error by `expected`. */
 function within(name: string, v: unknown, lo: number, hi: number, expected: string): number {
   if (typeof v !== 'number' || !(v > lo && v < hi)) throw new InvalidArgumentError(name, expected, v);
   return v;
+}
+
+/**
+ * The float32 value of a scale, which must be positive and finite there: a positive double below
+ * float32's smallest subnormal rounds to 0, which would unscale every gradient to inf or NaN.
+ */
+function scaleValueOf(name: string, v: unknown): number {
+  const f = typeof v === 'number' ? Math.fround(v) : NaN;
+  if (!(f > 0 && f < Infinity)) throw new InvalidArgumentError(name, 'a number that is positive and finite in float32', v);
+  return f;
 }
 
 export interface GradScalerOptions {
@@ -29,10 +38,16 @@ export interface GradScalerOptions {
   enabled?: boolean;
 }
 
+/** torch.cuda.amp.GradScaler.state_dict()'s five entries, in camelCase; {} when disabled. */
 export interface GradScalerState {
-  scale: number;
-  growthTracker: number;
+  scale?: number;
+  growthFactor?: number;
+  backoffFactor?: number;
+  growthInterval?: number;
+  growthTracker?: number;
 }
+
+type Stage = 'ready' | 'unscaled' | 'stepped';
 
 /** What the scaler steps: any optimizer. */
 export interface Steppable {
@@ -40,21 +55,34 @@ export interface Steppable {
 }
 
 export class GradScaler {
-  readonly growthFactor: number;
-  readonly backoffFactor: number;
-  readonly growthInterval: number;
   readonly enabled: boolean;
+  private growthFactorValue: number;
+  private backoffFactorValue: number;
+  private growthIntervalValue: number;
   private scaleValue: number;
   private growthTracker = 0;
   private foundInf: boolean | undefined;
+  private stage: Stage = 'ready';
 
   constructor(opts: GradScalerOptions = {}) {
     const o = optionsOf<GradScalerOptions>('GradScaler options', opts);
-    this.scaleValue = Math.fround(within('initScale', o.initScale ?? 2 ** 16, 0, FLOAT32_MAX, 'a positive float32 number'));
-    this.growthFactor = within('growthFactor', o.growthFactor ?? 2, 1, Infinity, 'a finite number > 1');
-    this.backoffFactor = within('backoffFactor', o.backoffFactor ?? 0.5, 0, 1, 'a number in (0, 1)');
-    this.growthInterval = int('growthInterval', o.growthInterval ?? 2000, 1);
+    this.scaleValue = scaleValueOf('initScale', o.initScale ?? 2 ** 16);
+    this.growthFactorValue = within('growthFactor', o.growthFactor ?? 2, 1, Infinity, 'a finite number > 1');
+    this.backoffFactorValue = within('backoffFactor', o.backoffFactor ?? 0.5, 0, 1, 'a number in (0, 1)');
+    this.growthIntervalValue = int('growthInterval', o.growthInterval ?? 2000, 1);
     this.enabled = o.enabled === undefined ? true : bool('enabled', o.enabled);
+  }
+
+  get growthFactor(): number {
+    return this.growthFactorValue;
+  }
+
+  get backoffFactor(): number {
+    return this.backoffFactorValue;
+  }
+
+  get growthInterval(): number {
+    return this.growthIntervalValue;
   }
 
   /** The current scale (1 when disabled). */
@@ -73,7 +101,8 @@ export class GradScaler {
    */
   unscale(params: readonly Tensor[]): boolean {
     if (!this.enabled) return false;
-    if (this.foundInf !== undefined) throw new InvalidArgumentError('unscale()', 'one call per step (before update())', 'a second call');
+    if (this.stage === 'unscaled') throw new InvalidArgumentError('unscale()', 'one call per step (before update())', 'a second call');
+    if (this.stage === 'stepped') throw new InvalidArgumentError('unscale()', 'a call before step() (step() unscales by itself)', 'a call after step()');
     const inv = Math.fround(1 / this.scaleValue);
     const found = noGrad(() => tidy(() => {
       let anyBad: Tensor | undefined;
@@ -87,6 +116,7 @@ export class GradScaler {
       return anyBad ? anyBad.item() !== 0 : false;
     }));
     this.foundInf = found;
+    this.stage = 'unscaled';
     return found;
   }
 
@@ -96,8 +126,10 @@ export class GradScaler {
       optimizer.step();
       return true;
     }
+    if (this.stage === 'stepped') throw new InvalidArgumentError('step()', 'one call per step (then update())', 'a second call');
     const bad = this.foundInf ?? this.unscale(params);
     if (!bad) optimizer.step();
+    this.stage = 'stepped';
     return !bad;
   }
 
@@ -106,25 +138,43 @@ export class GradScaler {
     if (!this.enabled) return;
     if (this.foundInf === undefined) throw new InvalidArgumentError('update()', 'a call after unscale() or step() in the same step', 'a call before them');
     if (this.foundInf) {
-      this.scaleValue = Math.fround(this.scaleValue * this.backoffFactor);
+      this.scaleValue = Math.fround(this.scaleValue * this.backoffFactorValue);
       this.growthTracker = 0;
-    } else if (this.growthTracker + 1 === this.growthInterval) {
-      const grown = Math.fround(this.scaleValue * this.growthFactor);
+    } else if (this.growthTracker + 1 === this.growthIntervalValue) {
+      const grown = Math.fround(this.scaleValue * this.growthFactorValue);
       if (Number.isFinite(grown)) this.scaleValue = grown;
       this.growthTracker = 0;
     } else {
       this.growthTracker++;
     }
     this.foundInf = undefined;
+    this.stage = 'ready';
   }
 
+  /** The scale, the factors, the interval and the growth tracker; {} when disabled (as PyTorch). */
   stateDict(): GradScalerState {
-    return { scale: this.scaleValue, growthTracker: this.growthTracker };
+    if (!this.enabled) return {};
+    return {
+      scale: this.scaleValue, growthFactor: this.growthFactorValue, backoffFactor: this.backoffFactorValue,
+      growthInterval: this.growthIntervalValue, growthTracker: this.growthTracker,
+    };
   }
 
+  /** Restores a stateDict(), factors and interval included; ignored when disabled (as PyTorch). */
   loadStateDict(state: GradScalerState): void {
+    if (!this.enabled) return;
     const s = optionsOf<GradScalerState>('GradScaler state', state);
-    this.scaleValue = Math.fround(within('scale', s.scale, 0, FLOAT32_MAX, 'a positive float32 number'));
-    this.growthTracker = int('growthTracker', s.growthTracker, 0, this.growthInterval - 1);
+    if (Object.keys(s).length === 0) {
+      throw new InvalidArgumentError('GradScaler state', 'the stateDict() of an enabled GradScaler (a disabled one saves {})', s);
+    }
+    const scale = scaleValueOf('scale', s.scale);
+    const growthFactor = within('growthFactor', s.growthFactor, 1, Infinity, 'a finite number > 1');
+    const backoffFactor = within('backoffFactor', s.backoffFactor, 0, 1, 'a number in (0, 1)');
+    const growthInterval = int('growthInterval', s.growthInterval, 1);
+    this.growthTracker = int('growthTracker', s.growthTracker, 0, growthInterval - 1);
+    this.scaleValue = scale;
+    this.growthFactorValue = growthFactor;
+    this.backoffFactorValue = backoffFactor;
+    this.growthIntervalValue = growthInterval;
   }
 }

@@ -45,7 +45,7 @@ describe('GradScaler', () => {
       expect(scaler.getScale()).toBe(after);
     }
     expect(opt.steps).toBe(expectedSteps);
-    expect(scaler.stateDict()).toEqual({ scale: 4, growthTracker: 0 });
+    expect(scaler.stateDict()).toEqual({ scale: 4, growthFactor: 2, backoffFactor: 0.5, growthInterval: 3, growthTracker: 0 });
   });
 
   it('detects NaN as well as inf, in any parameter', () => {
@@ -92,19 +92,47 @@ describe('GradScaler', () => {
     expect(opt.steps).toBe(1);
   });
 
-  it('round-trips its state', () => {
-    const a = new GradScaler({ initScale: 16, growthInterval: 5 });
+  it('round-trips its state, factors and interval included', () => {
+    const a = new GradScaler({ initScale: 16, growthFactor: 4, backoffFactor: 0.25, growthInterval: 5 });
     const w = param([1]);
     scaledBackward(a, w, [1]);
     a.step(new CountingOptimizer(), [w]);
     a.update();
-    const b = new GradScaler({ growthInterval: 5 });
+    const b = new GradScaler();
     b.loadStateDict(a.stateDict());
-    expect(b.stateDict()).toEqual({ scale: 16, growthTracker: 1 });
+    expect(b.stateDict()).toEqual({ scale: 16, growthFactor: 4, backoffFactor: 0.25, growthInterval: 5, growthTracker: 1 });
+    expect([b.growthFactor, b.backoffFactor, b.growthInterval]).toEqual([4, 0.25, 5]);
+  });
+
+  it('saves {} when disabled, ignores a state then, and refuses {} when enabled', () => {
+    const off = new GradScaler({ enabled: false });
+    expect(off.stateDict()).toEqual({});
+    off.loadStateDict({ scale: 8, growthFactor: 2, backoffFactor: 0.5, growthInterval: 10, growthTracker: 3 });
+    expect(off.getScale()).toBe(1);
+    expect(() => new GradScaler().loadStateDict({})).toThrow(expect.objectContaining({
+      code: 'ERR_INVALID_ARG', message: expect.stringMatching(/Expected the stateDict\(\) of an enabled GradScaler .* for GradScaler state/),
+    }));
   });
 
   it.each([
-    [{ initScale: 0 }, /Expected a positive float32 number for initScale but received 0 of type number/],
+    [{ scale: 1e-50 }, /Expected a number that is positive and finite in float32 for scale but received 1e-50/],
+    [{ scale: 3.5e38 }, /for scale but received 3\.5e\+38/],
+    [{ growthFactor: 0.5 }, /Expected a finite number > 1 for growthFactor/],
+    [{ growthInterval: 0 }, /Expected positive integer for growthInterval/],
+    [{ growthTracker: 10 }, /Expected integer in \[0, 9\] for growthTracker but received 10/],
+  ])('refuses a state with %p', (bad, message) => {
+    const scaler = new GradScaler({ initScale: 4 });
+    const state = { scale: 8, growthFactor: 2, backoffFactor: 0.5, growthInterval: 10, growthTracker: 3, ...bad };
+    expect(() => scaler.loadStateDict(state)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG', message: expect.stringMatching(message) }));
+    expect(scaler.stateDict()).toEqual({ scale: 4, growthFactor: 2, backoffFactor: 0.5, growthInterval: 2000, growthTracker: 0 });
+  });
+
+  it.each([
+    [{ initScale: 0 }, /Expected a number that is positive and finite in float32 for initScale but received 0 of type number/],
+    [{ initScale: -1 }, /for initScale but received -1/],
+    // Positive as a double, 0 in float32: every gradient would be unscaled to inf or NaN.
+    [{ initScale: 1e-50 }, /Expected a number that is positive and finite in float32 for initScale but received 1e-50/],
+    [{ initScale: 3.5e38 }, /for initScale but received 3\.5e\+38/],
     [{ initScale: Infinity }, /initScale/],
     [{ growthFactor: 1 }, /Expected a finite number > 1 for growthFactor/],
     [{ backoffFactor: 1 }, /Expected a number in \(0, 1\) for backoffFactor/],
@@ -114,6 +142,10 @@ describe('GradScaler', () => {
     expect(() => new GradScaler(opts as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG', message: expect.stringMatching(message) }));
   });
 
+  it('accepts float32\'s largest finite value as a scale', () => {
+    expect(new GradScaler({ initScale: 3.4028234663852886e38 }).getScale()).toBe(3.4028234663852886e38);
+  });
+
   it('refuses update() before the step and a second unscale()', () => {
     const scaler = new GradScaler();
     expect(() => scaler.update()).toThrow(/update\(\)/);
@@ -121,6 +153,21 @@ describe('GradScaler', () => {
     scaledBackward(scaler, w, [1]);
     scaler.unscale([w]);
     expect(() => scaler.unscale([w])).toThrow(/one call per step/);
-    expect(() => scaler.loadStateDict({ scale: 1, growthTracker: 2000 })).toThrow(/growthTracker/);
+  });
+
+  it('refuses a second step() and an unscale() after step() until update(), as PyTorch', () => {
+    const scaler = new GradScaler({ initScale: 4 });
+    const opt = new CountingOptimizer();
+    const w = param([1]);
+    scaledBackward(scaler, w, [1]);
+    expect(scaler.step(opt, [w])).toBe(true);
+    expect(() => scaler.step(opt, [w])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG', message: expect.stringMatching(/Expected one call per step \(then update\(\)\) for step\(\) but received 'a second call'/) }));
+    expect(() => scaler.unscale([w])).toThrow(expect.objectContaining({ message: expect.stringMatching(/for unscale\(\) but received 'a call after step\(\)'/) }));
+    expect(opt.steps).toBe(1);
+    scaler.update();
+    w.grad = undefined;
+    scaledBackward(scaler, w, [1]);
+    expect(scaler.step(opt, [w])).toBe(true);
+    expect(opt.steps).toBe(2);
   });
 });
