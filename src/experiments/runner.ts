@@ -25,7 +25,7 @@ import { ImpLevels, SparsityRecorder, sparsifyCallbacksFromConfig, sparsifySched
 import { applySignIn, SignInResetSchedule, SignTracker, type SignStats } from '../signin';
 import { cuda, getRngState, manualSeed, setNumThreads, setRngState } from '../tensor/runtime';
 import type { Callback, EpochMetrics, TrainContext } from '../train/callbacks';
-import { hasCheckpoint, keepsEpoch, loadLatestCheckpoint, saveCheckpoint } from '../train/checkpoint';
+import { gradScalerState, hasCheckpoint, keepsEpoch, loadLatestCheckpoint, saveCheckpoint } from '../train/checkpoint';
 import { Trainer, type Batch, type BatchSource } from '../train/trainer';
 import { acquireRunLock } from './lock';
 import type { SignFlips } from './metrics';
@@ -421,6 +421,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
     labelSmoothing: config.labelSmoothing, gradClipNorm: config.gradClip, evalEvery: config.evalEvery, callbacks, logger: log, name: runName(config),
     amp: config.amp, channelsLast: config.channelsLast, dataParallel,
   });
+  if (trainer.gradScaler) checkpointed.push(gradScalerState(trainer.gradScaler));
   let resumedFrom = 0;
   if (resuming) {
     const onSkip = (file: string, e: unknown) => log.warn({ file, error: (e as Error).message }, 'checkpoint damaged: falling back to the previous one');

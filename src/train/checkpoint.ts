@@ -14,6 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import { GradScaler, type GradScalerState } from '../amp/grad-scaler';
 import { InvalidArgumentError, ToolkitError } from '../errors';
 import { MASK_BUFFER } from '../nn/masked';
 import { SIGNIN_M_BUFFER, SIGNIN_W_BUFFER } from '../signin/parametrization';
@@ -125,6 +126,20 @@ function checkParts(file: unknown, parts: unknown): void {
  * Writes a checkpoint atomically. With `previous`, the checkpoint already in `file` moves there
  * once the new one is complete on disk, so the last two survive for loadLatestCheckpoint.
  */
+/**
+ * The loss scaler's state as a checkpointed callback ('grad-scaler'), for saveCheckpoint's and
+ * loadCheckpoint's `callbacks`: PyTorch recipes save scaler.state_dict() beside the optimizer's,
+ * and without it a resumed float16 run starts again at the initial scale and backs off anew.
+ */
+export function gradScalerState(scaler: GradScaler): Callback {
+  if (!(scaler instanceof GradScaler)) throw new InvalidArgumentError('scaler', 'a GradScaler', scaler);
+  return {
+    name: 'grad-scaler',
+    getState: () => ({ json: scaler.stateDict() }),
+    setState: (state: CallbackState) => scaler.loadStateDict(state.json as GradScalerState),
+  };
+}
+
 export function saveCheckpoint(
   file: string,
   parts: { model: Module; optimizer: Optimizer; callbacks: Callback[]; position: Position; extra?: unknown },

@@ -1,7 +1,7 @@
 export { Trainer } from './trainer';
 export type { TrainerOptions, BatchSource, DataParallelHooks, EvalResult } from './trainer';
 export type { Callback, CallbackState, EpochMetrics, Optimizer, TrainContext } from './callbacks';
-export { saveCheckpoint, loadCheckpoint, loadCheckpointModel, hasCheckpoint } from './checkpoint';
+export { saveCheckpoint, loadCheckpoint, loadCheckpointModel, hasCheckpoint, gradScalerState } from './checkpoint';
 export type { Position } from './checkpoint';
 export { clipGradNorm } from './clip';
 export { topkCorrect, MetricAccumulator } from './metrics';

@@ -4,7 +4,7 @@
  * this loop only orders them.
  */
 import type { Logger } from 'pino';
-import { MixedPrecision, type AmpMode, type ChannelsLastMode } from '../amp';
+import { MixedPrecision, type AmpMode, type ChannelsLastMode, type GradScaler } from '../amp';
 import { EventLoopTurns } from '../event-loop';
 import { logger as rootLogger } from '../logger';
 import { crossEntropy } from '../nn/functional';
@@ -113,6 +113,11 @@ export class Trainer {
   private readonly precision: MixedPrecision;
   /** Whether a step needs the parameter list (data parallelism, the float16 loss scaler, clipping). */
   private readonly paramsRead: boolean;
+
+  /** The float16 loss scaler (amp 'fp16'), whose state a checkpoint should carry (gradScalerState); undefined otherwise. */
+  get gradScaler(): GradScaler | undefined {
+    return this.precision.scaler;
+  }
 
   constructor(options: TrainerOptions) {
     checkOptions(options);
