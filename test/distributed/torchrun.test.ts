@@ -16,9 +16,9 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { freePort } from '../../src/distributed/launch';
-import { parseConfig, readMetrics, runDirFor, runPaths } from '../../src/experiments';
-import { loadSafetensors } from '../../src/nn/safetensors';
+import { parseConfig, readMetrics, runDirFor } from '../../src/experiments';
 import { fashionImages, tmpDir, writeIdxSet } from '../helpers/data-fixtures';
+import { checkpointDiff } from '../helpers/checkpoint-diff';
 import { CHILD_ENV, killInWrite, trainArgs, trainToEnd } from '../helpers/kill-child';
 import { PYTHON, pytorchAvailable } from '../helpers/pytorch';
 
@@ -127,27 +127,6 @@ function underTorchrun(): void {
     });
     const configFile = path.join(dir, 'config.json');
     fs.writeFileSync(configFile, JSON.stringify(config));
-
-    /** Max |a - b| over the model and optimizer tensors of two checkpoints; masks must be equal. */
-    function checkpointDiff(a: string, b: string): number {
-      const x = loadSafetensors(runPaths(a).checkpoint);
-      const y = loadSafetensors(runPaths(b).checkpoint);
-      try {
-        const keys = [...x.keys()].filter((k) => k.startsWith('model.') || k.startsWith('optim.'));
-        expect(keys.some((k) => k.endsWith('weight_mask'))).toBe(true);
-        expect([...y.keys()].sort()).toEqual([...x.keys()].sort());
-        let diff = 0;
-        for (const k of keys) {
-          const u = x.get(k)!.data();
-          const v = y.get(k)!.data();
-          if (k.endsWith('_mask')) expect({ k, equal: Buffer.from(u.buffer, u.byteOffset, u.byteLength).equals(Buffer.from(v.buffer, v.byteOffset, v.byteLength)) }).toEqual({ k, equal: true });
-          for (let i = 0; i < u.length; i++) diff = Math.max(diff, Math.abs(Number(u[i]) - Number(v[i])));
-        }
-        return diff;
-      } finally {
-        for (const t of [...x.values(), ...y.values()]) t.dispose();
-      }
-    }
 
     const single = path.join(dir, 'single');
     beforeAll(() => trainToEnd(configFile, single), 120_000);

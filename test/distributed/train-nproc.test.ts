@@ -10,8 +10,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseConfig, readMetrics, runDirFor, runPaths } from '../../src/experiments';
-import { loadSafetensors } from '../../src/nn/safetensors';
+import { parseConfig, readMetrics, runDirFor } from '../../src/experiments';
+import { checkpointDiff } from '../helpers/checkpoint-diff';
 import { fashionImages, tmpDir, writeIdxSet } from '../helpers/data-fixtures';
 import { killInWrite, runTrain, trainArgs, trainToEnd } from '../helpers/kill-child';
 
@@ -36,31 +36,6 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 function trainOk(runsDir: string, extra: string[] = []): string {
   trainToEnd(configFile, runsDir, extra);
   return runDirFor(runsDir, config);
-}
-
-/** Max |a - b| over the model and optimizer tensors of two checkpoints; masks must be equal. */
-function checkpointDiff(a: string, b: string): number {
-  const x = loadSafetensors(runPaths(a).checkpoint);
-  const y = loadSafetensors(runPaths(b).checkpoint);
-  try {
-    const keys = [...x.keys()].filter((k) => k.startsWith('model.') || k.startsWith('optim.'));
-    expect(keys.some((k) => k.endsWith('weight_mask'))).toBe(true);
-    expect(keys.some((k) => k.endsWith('weight_m'))).toBe(true);
-    expect(keys.some((k) => k.includes('momentum_buffer'))).toBe(true);
-    expect([...y.keys()].sort()).toEqual([...x.keys()].sort());
-    let diff = 0;
-    for (const k of keys) {
-      const u = x.get(k)!.data();
-      const v = y.get(k)!.data();
-      expect(v.length).toBe(u.length);
-      const bytes = (t: typeof u) => Buffer.from(t.buffer, t.byteOffset, t.byteLength);
-      if (k.endsWith('_mask')) expect({ k, equal: bytes(u).equals(bytes(v)) }).toEqual({ k, equal: true });
-      for (let i = 0; i < u.length; i++) diff = Math.max(diff, Math.abs(Number(u[i]) - Number(v[i])));
-    }
-    return diff;
-  } finally {
-    for (const t of [...x.values(), ...y.values()]) t.dispose();
-  }
 }
 
 const single = path.join(dir, 'single');
