@@ -35,6 +35,17 @@ export function intVar(env: NodeJS.ProcessEnv, name: string, min: number, max = 
 }
 
 /**
+ * The rendezvous and collective timeout in ms from SIGNIN_TORCH_DIST_TIMEOUT_S (whole seconds),
+ * undefined when unset. torch takes it as init_process_group(timeout=...), 30 minutes by default;
+ * ours defaults to 60 s so that a dead peer surfaces quickly, and a job whose ranks may fall out of
+ * step for longer (rank 0 checkpointing to a slow shared disk) raises it without code changes.
+ */
+export function timeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  if (env.SIGNIN_TORCH_DIST_TIMEOUT_S === undefined) return undefined;
+  return intVar(env, 'SIGNIN_TORCH_DIST_TIMEOUT_S', 1, 30 * 24 * 3600) * 1000;
+}
+
+/**
  * The worker's place in the job, or undefined when none of WORLD_SIZE, RANK, LOCAL_RANK is set
  * (not launched distributed). RANK or LOCAL_RANK without WORLD_SIZE is an error rather than one
  * process, as each worker of a misconfigured job would otherwise train alone as rank 0.

@@ -8,7 +8,7 @@ import { fromNative, ToolkitError } from '../errors';
 import { cuda } from '../tensor/runtime';
 import { Tensor, tensorHandle } from '../tensor/tensor';
 import { options as optionsArg, int } from '../validate';
-import { distributedEnv } from './env';
+import { distributedEnv, timeoutFromEnv } from './env';
 import { distNative } from './native';
 import { rendezvousFailure, storeFor } from './rendezvous';
 
@@ -27,7 +27,7 @@ export interface InitProcessGroupOptions {
    * or under torchrun the agent's (rendezvous.ts).
    */
   initMethod?: string;
-  /** Bound on every wait: rendezvous and each collective (default 60 000 ms). */
+  /** Bound on every wait: rendezvous and each collective (default $SIGNIN_TORCH_DIST_TIMEOUT_S seconds, else 60 000 ms). */
   timeoutMs?: number;
   /**
    * NCCL: the CUDA device index this rank's collectives run on. Default LOCAL_RANK, one device
@@ -61,7 +61,7 @@ export function initProcessGroup(options: InitProcessGroupOptions = {}): void {
   const env = distributedEnv();
   const worldSize = int('worldSize', options.worldSize ?? env?.worldSize ?? 1, 1);
   const rank = int('rank', options.rank ?? env?.rank ?? 0, 0, worldSize - 1);
-  const timeoutMs = int('timeoutMs', options.timeoutMs ?? 60_000, 1);
+  const timeoutMs = int('timeoutMs', options.timeoutMs ?? timeoutFromEnv() ?? 60_000, 1);
   const initMethod = options.initMethod ?? 'env://';
   const store = storeFor(initMethod, rank, worldSize);
   const glooDevice = process.env.GLOO_SOCKET_IFNAME

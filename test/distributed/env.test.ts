@@ -5,7 +5,7 @@
  * rendezvous) every rank is a client of the agent's store under "/worker/attempt_<restart count>",
  * otherwise rank 0 hosts it. Each bad or missing variable is one ERR_INVALID_ARG naming it.
  */
-import { distributedEnv, workerEnv } from '../../src/distributed/env';
+import { distributedEnv, timeoutFromEnv, workerEnv } from '../../src/distributed/env';
 import { storeFor } from '../../src/distributed/rendezvous';
 import { errorOf } from '../helpers/error-of';
 
@@ -72,5 +72,19 @@ describe('storeFor', () => {
     expect(errorOf(() => storeFor('env://', 1, 2, noPort)).message).toBe("Expected environment variable MASTER_PORT (the TCP port of rank 0's store, which torchrun sets) to be set for initMethod 'env://' with 2 ranks but it is unset");
     expect(storeFor('env://', 0, 1, {})).toEqual({ store: 'tcp', host: '127.0.0.1', port: 29500, isServer: true });
     expect(errorOf(() => storeFor('udp://x:1', 0, 1, {})).message).toBe("Expected initMethod to be 'env://', 'tcp://host:port' or 'file:///path' but received 'udp://x:1'");
+  });
+});
+
+describe('timeoutFromEnv', () => {
+  it('is undefined when SIGNIN_TORCH_DIST_TIMEOUT_S is unset, else its whole seconds in ms', () => {
+    expect(timeoutFromEnv({})).toBeUndefined();
+    expect(timeoutFromEnv({ SIGNIN_TORCH_DIST_TIMEOUT_S: '1800' })).toBe(1_800_000);
+  });
+
+  it.each(['', 'abc', '0', '1.5', '-3'])('refuses %j naming the variable', (raw) => {
+    expect(errorOf(() => timeoutFromEnv({ SIGNIN_TORCH_DIST_TIMEOUT_S: raw }))).toMatchObject({
+      code: 'ERR_INVALID_ARG',
+      message: `Expected environment variable SIGNIN_TORCH_DIST_TIMEOUT_S to be an integer in [1, 2592000] but it is '${raw}'`,
+    });
   });
 });

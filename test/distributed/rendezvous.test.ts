@@ -15,9 +15,9 @@ const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 const WORKER = path.join(__dirname, 'join-worker.ts');
 const TIMEOUT = 2000;
 
-/** join-worker.ts as rank `rank` of 2 with MASTER_ADDR:MASTER_PORT = addr:port: its message and the ms its join took. */
-function join(rank: number, addr: string, port: number, env: NodeJS.ProcessEnv = {}): Promise<{ message: string; ms: number }> {
-  const child = spawn(TSX, [WORKER, JSON.stringify({ timeoutMs: TIMEOUT })], {
+/** join-worker.ts as rank `rank` of 2 with MASTER_ADDR:MASTER_PORT = addr:port and initProcessGroup's `options`: its message and the ms its join took. */
+function join(rank: number, addr: string, port: number, env: NodeJS.ProcessEnv = {}, options: object = { timeoutMs: TIMEOUT }): Promise<{ message: string; ms: number }> {
+  const child = spawn(TSX, [WORKER, JSON.stringify(options)], {
     cwd: ROOT,
     env: { ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: addr, MASTER_PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'ignore'],
@@ -86,5 +86,12 @@ it('rank 0 whose peer never comes fails after the timeout, saying the ranks did 
   const r = await join(0, '127.0.0.1', port);
   expect(r.message).toMatch(new RegExp(`^ERR_DISTRIBUTED: initProcessGroup: the 2 ranks did not all join within ${TIMEOUT} ms at 127\\.0\\.0\\.1:${port} \\(MASTER_ADDR:MASTER_PORT\\): a rank did not start, failed, or was given another address \\(libtorch: `));
   // The store's wait for the workers, then Gloo's for their addresses: each bounded by the timeout.
+  expect(r.ms).toBeLessThan(2 * TIMEOUT + 3000);
+}, 60_000);
+
+it('without timeoutMs, SIGNIN_TORCH_DIST_TIMEOUT_S bounds the wait (the 60 s default otherwise)', async () => {
+  const port = await freePort();
+  const r = await join(0, '127.0.0.1', port, { SIGNIN_TORCH_DIST_TIMEOUT_S: String(TIMEOUT / 1000) }, {});
+  expect(r.message).toMatch(new RegExp(`^ERR_DISTRIBUTED: initProcessGroup: the 2 ranks did not all join within ${TIMEOUT} ms at 127\\.0\\.0\\.1:${port} `));
   expect(r.ms).toBeLessThan(2 * TIMEOUT + 3000);
 }, 60_000);
