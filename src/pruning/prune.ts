@@ -266,13 +266,15 @@ function withMode<T>(model: Module, mode: 'eval' | 'train', fn: () => T): T {
     return fn();
   } finally {
     for (const [m, t] of saved) m.training = t;
-    const live = new Map(model.namedBuffers());
-    noGrad(() => {
-      for (const [n, copy] of buffers) {
-        live.get(n)!.copy_(copy);
-        copy.dispose();
-      }
-    });
+    if (buffers.length) {
+      const live = new Map(model.namedBuffers());
+      noGrad(() => {
+        for (const [n, copy] of buffers) {
+          live.get(n)!.copy_(copy);
+          copy.dispose();
+        }
+      });
+    }
   }
 }
 

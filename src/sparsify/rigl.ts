@@ -142,10 +142,11 @@ export class Rigl implements SparsifyCallback {
     const all = [...layersByName(model)];
     const layers = this.sparseLayers(model);
     const dens = layerDensities(this.distribution, layers.map(([n, l]) => ({ name: n, shape: l.weight.shape })), 1 - this.sparsity);
+    const density = new Map(layers.map(([n], i) => [n, dens[i]]));
     const masks = noGrad(() => tidy(() => all.map(([n, l]) => {
-      const i = layers.findIndex(([s]) => s === n);
-      if (i < 0) return onesLike(l.mask);
-      return topKMask(rand(l.weight.shape, { generator: this.generator }), keptCount(dens[i], l.weight.numel)).to(l.mask.dtype);
+      const d = density.get(n);
+      if (d === undefined) return onesLike(l.mask);
+      return topKMask(rand(l.weight.shape, { generator: this.generator }), keptCount(d, l.weight.numel)).to(l.mask.dtype);
     })));
     try {
       changeMasks(model, new Map(all.map(([n], i) => [n, masks[i]])), optimizer);
