@@ -323,7 +323,7 @@ export class Trainer {
 
   /**
    * Trains from the current position to `epochs`; returns the last epoch's metrics. Rejects with
-   * InterruptedError when `signal` stops it (after the callbacks' onInterrupt).
+   * InterruptedError when `signal` stops it (after the callbacks' onCheckpoint 'interrupt').
    */
   async fit(): Promise<EpochMetrics | undefined> {
     const { ctx, opts } = this;
