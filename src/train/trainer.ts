@@ -5,7 +5,7 @@
  *
  * Stopping early: the loop installs no signal handlers (a library must not take over a process's
  * signals). A caller passes an AbortSignal as `signal` (the CLI aborts it on SIGINT / SIGTERM);
- * once it fires, the step in flight finishes, the callbacks' onInterrupt write the checkpoint at
+ * once it fires, the step in flight finishes, the callbacks' onCheckpoint('interrupt') write the checkpoint at
  * that step, and fit rejects with InterruptedError. An epoch may then resume at any of its steps
  * (setPosition's `batch`): its batches before that step are not built, its training loss and
  * accuracy so far come from the checkpoint (epochState), its LR schedule goes on per step.
@@ -93,7 +93,7 @@ export interface TrainerOptions {
   dataParallel?: DataParallelHooks;
   /**
    * Stops training at the next step boundary once aborted (the CLI aborts it on SIGINT / SIGTERM):
-   * the callbacks' onInterrupt run, then fit rejects with InterruptedError. Default: none.
+   * the callbacks' onCheckpoint('interrupt') run, then fit rejects with InterruptedError. Default: none.
    */
   signal?: AbortSignal;
   /** Asks the callbacks for a checkpoint (onCheckpoint 'periodic') every this many steps inside an epoch; 0 (default): none. */
