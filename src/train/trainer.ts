@@ -5,10 +5,10 @@
  *
  * Stopping early: the loop installs no signal handlers (a library must not take over a process's
  * signals). A caller passes an AbortSignal as `signal` (the CLI aborts it on SIGINT / SIGTERM);
- * once it fires, the step in flight finishes, the callbacks' onCheckpoint('interrupt') write the checkpoint at
- * that step, and fit rejects with InterruptedError. An epoch may then resume at any of its steps
- * (setPosition's `batch`): its batches before that step are not built, its training loss and
- * accuracy so far come from the checkpoint (epochState), its LR schedule goes on per step.
+ * once it fires, the step in flight finishes, the callbacks' onCheckpoint('interrupt') write the
+ * checkpoint at that step, and fit rejects with InterruptedError. An epoch may then resume at any
+ * of its steps (setPosition's `batch`): its batches before that step are not built, its training
+ * loss and accuracy so far come from the checkpoint (epochState), its LR schedule goes on per step.
  */
 import type { Logger } from 'pino';
 import { MixedPrecision, type AmpMode, type ChannelsLastMode, type GradScaler } from '../amp';
