@@ -143,7 +143,7 @@ async function main(): Promise<void> {
       else if (e.type === 'start') log.info({ run: e.run.runDir }, `${label}: training`);
       else if (e.type === 'done') log.info({ run: e.run.runDir, seconds: e.seconds }, `${label}: done`);
       else if (e.type === 'busy') log.warn({ run: e.run.runDir, pid: e.holder.pid, host: e.holder.host }, `${label}: another process is training it`);
-      else log.error({ run: e.run.runDir, error: e.error }, `${label}: failed`);
+      else if (e.type === 'fail') log.error({ run: e.run.runDir, error: e.error }, `${label}: failed`);
     },
   });
   if (result.failed.length) throw new Error(`${result.failed.length} run(s) failed: ${result.failed.map((f) => `${f.runDir}: ${f.error}`).join('; ')}`);

@@ -29,11 +29,16 @@ import {
 import { loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
 import { launch, type LaunchOptions, type LaunchResult } from './distributed/launch';
 import { addLauncherOptions, checkWorldSize, intFlag, launcherFrom, type LauncherFlags } from './cli/flags';
+import { stopOnSignals } from './cli/signals';
+import { InterruptedError, signalExitCode } from './train/interrupt';
 
 /** What `train` and `sweep` need from src/experiments/runner.ts. */
 export interface TrainerModule {
-  /** Trains (or resumes) one run in runDir (created, config.json written); writes final.json at the end. */
-  trainFromConfig(config: ExperimentConfig, runDir: string): Promise<unknown>;
+  /**
+   * Trains (or resumes) one run in runDir (created, config.json written); writes final.json at the
+   * end. Once `signal` aborts it checkpoints at the next step and rejects with InterruptedError.
+   */
+  trainFromConfig(config: ExperimentConfig, runDir: string, options?: { signal?: AbortSignal }): Promise<unknown>;
   /**
    * Throws what would make the run fail before training (model, dataset files, device, ...; a
    * relative transfer.from against runsDir), for the processes `--nproc` starts when given.
@@ -319,7 +324,12 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       // for the run, and a checkpoint (written by rank 0 only) is what makes it a resumption. RANK
       // is read leniently: the runner checks torchrun's variables and names a bad one.
       if (Number(process.env.RANK ?? 0) === 0) io.err(`${runHasCheckpoint(run.dir) ? 'resuming' : 'training'} ${describeRun(config)} in ${run.dir}\n`);
-      await trainer.trainFromConfig(config, run.dir);
+      const stop = stopOnSignals();
+      try {
+        await trainer.trainFromConfig(config, run.dir, { signal: stop.signal });
+      } finally {
+        stop.dispose();
+      }
     }));
 
   program.command('sweep')
@@ -395,18 +405,27 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
         if (e.type === 'start') io.err(`${tag} start ${name} (${describeRun(e.run.config)})\n`);
         if (e.type === 'done') io.err(`${tag} done ${name} in ${e.seconds.toFixed(0)} s\n`);
         if (e.type === 'fail') io.err(`${tag} FAILED ${name}: ${e.error}\n`);
+        if (e.type === 'interrupted') io.err(`${tag} interrupted ${name}: checkpointed, it resumes when the sweep runs again\n`);
       };
+      const stop = stopOnSignals();
       const runOne = async (config: ExperimentConfig, runDir: string): Promise<void> => {
         try {
-          await trainer.trainFromConfig(config, runDir);
+          await trainer.trainFromConfig(config, runDir, { signal: stop.signal });
         } catch (e) {
           throw namingDataRootFlag(e);
         }
       };
-      const result = await runSweep(configs, { runsDir: flags.runsDir, prefix, processes, runOne: processes === 1 ? runOne : undefined, check, onEvent });
+      let result: Awaited<ReturnType<typeof runSweep>>;
+      try {
+        result = await runSweep(configs, { runsDir: flags.runsDir, prefix, processes, runOne: processes === 1 ? runOne : undefined, check, onEvent, signal: stop.signal });
+      } finally {
+        stop.dispose();
+      }
       const busy = result.busy ? `, ${result.busy} left to other processes` : '';
-      io.err(`sweep: ${result.succeeded} done, ${result.skipped} skipped${busy}, ${result.failed.length} failed of ${result.total}\n`);
+      const stopped = stop.signal.aborted ? `, ${result.interrupted} interrupted by ${String(stop.signal.reason)} (run the same command again to resume)` : '';
+      io.err(`sweep: ${result.succeeded} done, ${result.skipped} skipped${busy}, ${result.failed.length} failed${stopped} of ${result.total}\n`);
       if (result.failed.length > 0) throw new ExitCode(1); // each failure was printed above
+      if (stop.signal.aborted) throw new ExitCode(signalExitCode(stop.signal.reason));
     }));
 
   program.command('report')
@@ -590,6 +609,11 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo, dep
     return 0;
   } catch (e) {
     if (e instanceof CommanderError || e instanceof ExitCode) return e.exitCode; // the message is already printed
+    if (e instanceof InterruptedError) {
+      // Rank 0 speaks for a data-parallel run; the shell's code for the signal tells a scheduler what ended it.
+      if (Number(process.env.RANK ?? 0) === 0) io.err(`${e.message}\n`);
+      return e.exitCode;
+    }
     io.err(`${formatError(e)}\n`);
     return 1;
   }

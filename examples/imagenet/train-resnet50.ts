@@ -31,6 +31,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addLauncherOptions, checkWorldSize, launcherFrom, type Launcher, type LauncherFlags } from '../../src/cli/flags';
+import { stopOnSignals } from '../../src/cli/signals';
 import { launch } from '../../src/distributed';
 import {
   createRunDir, DATASET_INFO, DISTRIBUTIONS, isFinished, parseConfig, readFinal, runDirFor, runHasCheckpoint, type ExperimentConfig, type ExperimentConfigInput,
@@ -38,6 +39,7 @@ import {
 import { checkRunnable, trainFromConfig } from '../../src/experiments/runner';
 import { runPaths } from '../../src/experiments/paths';
 import { tempPathFor } from '../../src/atomic';
+import { InterruptedError } from '../../src/train/interrupt';
 import { checkpointFile, evaluateCheckpoint } from './evaluate';
 
 const PRUNERS = ['random', 'magnitude', 'snip', 'grasp', 'synflow'] as const;
@@ -226,7 +228,13 @@ async function main(): Promise<void> {
     }
     say(`run directory: ${run.dir} (${resuming ? 'resuming' : 'new'})\n`);
     say(`${what}, ${numClasses} classes, ${f.imageSize} px, ${f.epochs} epochs, batch ${f.batchSize}, lr ${config.optimizer.lr}\n`);
-    await trainFromConfig(config, run.dir, { backend: f.distBackend });
+    // Ctrl-C, scancel or a preemption (SIGINT / SIGTERM) checkpoints at the next step; rerunning resumes there.
+    const stop = stopOnSignals();
+    try {
+      await trainFromConfig(config, run.dir, { backend: f.distBackend, signal: stop.signal });
+    } finally {
+      stop.dispose();
+    }
   }
   // Rank 0 writes final.json, possibly after the other ranks returned.
   if (!speaks) return;
@@ -237,6 +245,10 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((e: unknown) => {
+    if (e instanceof InterruptedError) {
+      if (Number(process.env.RANK ?? 0) === 0) process.stderr.write(`${e.message}\n`);
+      process.exit(e.exitCode);
+    }
     const err = e as { code?: string; message?: string };
     // An IssuesError's message already lists its issues, one per line.
     process.stderr.write(`${err.code ?? 'ERROR'}: ${err.message ?? String(e)}\n`);

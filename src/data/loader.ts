@@ -208,6 +208,8 @@ export class DataLoader implements AsyncIterable<Batch> {
   readonly sampleShape: ImageShape;
   /** The epoch the next iteration uses. */
   epoch = 0;
+  /** The batch the next iteration starts at (startAt; 0 after it). */
+  private start = 0;
   private pool: WorkerPool | undefined;
   private readonly builder: BatchBuilder;
   private readonly warned = new Set<string>();
@@ -270,6 +272,15 @@ export class DataLoader implements AsyncIterable<Batch> {
     this.epoch = int('epoch', epoch, 0);
   }
 
+  /**
+   * The next iteration starts at batch `batch` of its epoch (a run resumed in an epoch's middle):
+   * the batches before it are neither read nor built, and the ones after are those of the whole
+   * epoch, since order and augmentations depend on (seed, epoch, rank, position) only. Once.
+   */
+  startAt(batch: number): void {
+    this.start = int('batch', batch, 0, this.length);
+  }
+
   /** Stops persistent workers (a no-op otherwise). */
   async close(): Promise<void> {
     const pool = this.pool;
@@ -304,10 +315,12 @@ export class DataLoader implements AsyncIterable<Batch> {
 
   [Symbol.asyncIterator](): AsyncGenerator<Batch> {
     const epoch = this.epoch++;
-    return this.iterate(epoch);
+    const start = this.start;
+    this.start = 0;
+    return this.iterate(epoch, start);
   }
 
-  private async *iterate(epoch: number): AsyncGenerator<Batch> {
+  private async *iterate(epoch: number, start: number): AsyncGenerator<Batch> {
     this.sampler.setEpoch(epoch);
     const order = this.sampler.indices();
     const rank = this.sampler instanceof DistributedSampler ? this.sampler.rank : 0;
@@ -320,7 +333,7 @@ export class DataLoader implements AsyncIterable<Batch> {
     let submit: (j: BatchJob) => Promise<BuiltBatch>;
     let depth: number;
     if (this.dataset instanceof ImageFolder && !this.dataset.onWarning) this.dataset.onWarning = (f, m) => this.warn(f, m);
-    if (this.numWorkers > 0 && count > 0) {
+    if (this.numWorkers > 0 && count > start) {
       pool = await this.workers();
       const p = pool;
       submit = (j) => p.submit(j);
@@ -330,9 +343,9 @@ export class DataLoader implements AsyncIterable<Batch> {
       depth = this.builder.synchronous ? 1 : this.prefetch;
     }
     const { fromTypedArray } = require('../tensor/creation') as typeof import('../tensor/creation');
-    let next = 0;
+    let next = start;
     try {
-      for (let k = 0; k < count; k++) {
+      for (let k = start; k < count; k++) {
         while (next < count && inflight.length < depth) {
           const pending = submit(job(next++));
           // A prefetched batch can fail before the loop awaits it: unobserved until then, its

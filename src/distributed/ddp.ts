@@ -18,7 +18,7 @@
 import { ToolkitError } from '../errors';
 import type { Module } from '../nn/module';
 import { isGradEnabled, noGrad } from '../tensor/autograd';
-import { zerosLike } from '../tensor/creation';
+import { tensor, zerosLike } from '../tensor/creation';
 import { Tensor } from '../tensor/tensor';
 import type { DataParallelHooks } from '../train/trainer';
 import { bool, list, options as optionsArg, int } from '../validate';
@@ -114,6 +114,22 @@ export class DistributedDataParallel implements DataParallelHooks {
     if (!this.broadcastBuffers || getWorldSize() === 1) return;
     const stats = this.runningStats();
     if (stats.length > 0) noGrad(() => broadcast(stats, 0));
+  }
+
+  /**
+   * Element-wise sums of `values` over the ranks, in float64 (exact for counts and flags): how the
+   * Trainer's ranks agree to stop at one step and merge a mid-epoch checkpoint's training sums.
+   */
+  sumOverRanks(values: readonly number[]): number[] {
+    list('values', values, 'array of numbers', (v) => typeof v === 'number');
+    if (getWorldSize() === 1) return [...values];
+    const t = tensor([...values], { dtype: 'float64' });
+    try {
+      allReduce(t);
+      return t.toArray();
+    } finally {
+      t.dispose();
+    }
   }
 
   /**

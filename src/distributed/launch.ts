@@ -4,6 +4,11 @@
  * MASTER_ADDR, MASTER_PORT, ...), forwards their output, and, like torchrun, stops the others
  * when one fails. Several nodes: run it on each with the same --nnodes/--master-addr/--master-port
  * and its own --node-rank.
+ *
+ * Signals, as torchrun: each worker leads its own process group, so a terminal's Ctrl-C reaches
+ * the launcher alone, which forwards SIGINT / SIGTERM to every worker's group while they run and
+ * waits for them (they checkpoint and exit 130 / 143, the launch's exit code); a second signal
+ * SIGKILLs them. Workers get SUPERVISED_ENV: they leave escalation to the launcher.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
@@ -54,6 +59,15 @@ const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGS
 
 const isString = (x: unknown) => typeof x === 'string';
 
+/**
+ * Set to '1' in the environment of the processes a supervisor (this launcher, a sweep) starts and
+ * forwards signals to: a repeated signal there is the same request again (Slurm signals every
+ * process of a job as well), not an order to exit at once (src/cli/signals.ts).
+ */
+export const SUPERVISED_ENV = 'SIGNIN_TORCH_SUPERVISED';
+
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
 export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   obj('options', options, 'launch options ({ nproc, command, args, ... })');
   str('command', options.command);
@@ -68,6 +82,20 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const children: ChildProcess[] = [];
   const codes: number[] = new Array(nproc).fill(-1);
   let firstFailure: number | undefined;
+  let interrupted = false;
+  const live = () => children.filter((c) => c.exitCode === null && c.signalCode === null);
+  const forward = (signal: NodeJS.Signals): void => {
+    const sent = interrupted ? 'SIGKILL' : signal;
+    interrupted = true;
+    for (const c of live()) {
+      try {
+        process.kill(-c.pid!, sent);
+      } catch {
+        // exited in between
+      }
+    }
+  };
+  for (const s of FORWARDED) process.on(s, forward);
   await new Promise<void>((resolve) => {
     let running = nproc;
     const stopOthers = () => {
@@ -82,14 +110,15 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
         ...options.env,
         ...workerEnv({ rank: nodeRank * nproc + local, localRank: local, worldSize: nnodes * nproc, localWorldSize: nproc, nodeRank, nnodes, masterAddr, masterPort }),
       };
-      const child = spawn(options.command, options.args, { env, stdio: 'inherit' });
+      const child = spawn(options.command, options.args, { env: { ...env, [SUPERVISED_ENV]: '1' }, stdio: 'inherit', detached: true });
       children.push(child);
       const done = (code: number) => {
         if (codes[local] !== -1) return;
         codes[local] = code;
         if (code !== 0 && firstFailure === undefined) {
           firstFailure = code;
-          stopOthers();
+          // Interrupted, the others are stopping at the step they agreed on; SIGTERM could cut a checkpoint short.
+          if (!interrupted) stopOthers();
         }
         if (--running === 0) resolve();
       };
@@ -97,5 +126,6 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       child.on('exit', (code, signal) => done(code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0)));
     }
   });
+  for (const s of FORWARDED) process.removeListener(s, forward);
   return { exitCode: firstFailure ?? 0, codes };
 }

@@ -26,6 +26,7 @@ import { applySignIn, SignInResetSchedule, SignTracker, type SignStats } from '.
 import { cuda, getRngState, manualSeed, setNumThreads, setRngState } from '../tensor/runtime';
 import type { Callback, EpochMetrics, TrainContext } from '../train/callbacks';
 import { gradScalerState, hasCheckpoint, keepsEpoch, loadLatestCheckpoint, saveCheckpoint } from '../train/checkpoint';
+import { InterruptedError } from '../train/interrupt';
 import { Trainer, type Batch, type BatchSource } from '../train/trainer';
 import { acquireRunLock } from './lock';
 import type { SignFlips } from './metrics';
@@ -48,6 +49,12 @@ export interface TrainOptions {
    * run trains on CUDA and the addon has NCCL, Gloo otherwise (rankPlacement).
    */
   backend?: Backend;
+  /**
+   * Stops the run at the next step boundary once aborted (the CLI aborts it on SIGINT / SIGTERM):
+   * the rolling checkpoint is written at that step and the call rejects with InterruptedError;
+   * calling again resumes there. Default: none (the run only ends at its end or on an error).
+   */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -107,6 +114,8 @@ function loaderFor(config: ExperimentConfig, ds: Dataset, train: boolean, dp: Da
 
 /** The first `max` batches of each epoch of a loader (dataset.maxTrainBatches). */
 export class FirstBatches implements BatchSource {
+  private start = 0;
+
   constructor(private readonly loader: DataLoader, private readonly max: number) {}
 
   get length(): number {
@@ -117,9 +126,15 @@ export class FirstBatches implements BatchSource {
     this.loader.setEpoch(epoch);
   }
 
+  startAt(batch: number): void {
+    this.loader.startAt(batch);
+    this.start = batch;
+  }
+
   async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {
-    let n = 0;
-    if (this.max <= 0) return;
+    let n = this.start;
+    this.start = 0;
+    if (n >= this.max) return;
     for await (const b of this.loader) {
       yield b;
       if (++n >= this.max) break;
@@ -300,7 +315,7 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string, 
   const dp = dataParallelFromEnv({ backend: options.backend ?? placement.backend });
   const device = placement.device;
   try {
-    if (!dp.isMain) return await trainLogged(config, runDir, logger().child({ run: runDir, label: runName(config), rank: dp.rank }), dp, device);
+    if (!dp.isMain) return await trainLogged(config, runDir, logger().child({ run: runDir, label: runName(config), rank: dp.rank }), dp, device, options.signal);
     const lock = acquireRunLock(runDir);
     let logging: ReturnType<typeof runLogger>;
     try {
@@ -313,9 +328,11 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string, 
     }
     const { log, close } = logging;
     try {
-      return await trainLogged(config, runDir, log, dp, device);
+      return await trainLogged(config, runDir, log, dp, device, options.signal);
     } catch (e) {
-      log.error({ err: e }, 'run failed');
+      // The caller tells the user (the CLI's one line); the run's log keeps where it stopped.
+      if (e instanceof InterruptedError) log.info({ ...e.position, checkpoint: e.checkpoint, reason: String(e.reason) }, 'interrupted');
+      else log.error({ err: e }, 'run failed');
       throw e;
     } finally {
       close();
@@ -326,7 +343,7 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string, 
   }
 }
 
-async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger, dp: DataParallelContext, device: string): Promise<RunResult> {
+async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger, dp: DataParallelContext, device: string, signal: AbortSignal | undefined): Promise<RunResult> {
   if (config.threads > 0) setNumThreads(config.threads);
   manualSeed(config.seed);
 
@@ -396,6 +413,16 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   }
   callbacks.push(...hessianCallbacks(config).map((cb) => dp.mainOnly(cb)));
   const epochWarning = epochWarner(modelOptionsFor(config).numClasses ?? 0);
+  // The rolling checkpoint holds the run at this step (the one resumed from, or the last written).
+  let saved: { step: number; batch: number; file: string } | undefined;
+  const partsAt = (ctx: TrainContext) => ({
+    model, optimizer, callbacks: checkpointed, position: { epoch: ctx.epoch, step: ctx.step, ...(ctx.batch ? { batch: ctx.batch } : {}) },
+  });
+  const saveRolling = (ctx: TrainContext): string => {
+    saveCheckpoint(paths.checkpoint, partsAt(ctx), { previous: paths.checkpointPrev });
+    saved = { step: ctx.step, batch: ctx.batch, file: paths.checkpoint };
+    return paths.checkpoint;
+  };
   callbacks.push(dp.mainOnly({
     name: 'metrics',
     onEpochEnd(ctx: TrainContext, metrics: EpochMetrics) {
@@ -403,12 +430,19 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
       appendMetrics(runDir, metrics);
       const warning = epochWarning(metrics);
       if (warning) log.warn(warning);
-      const parts = { model, optimizer, callbacks: checkpointed, position: { epoch: ctx.epoch, step: ctx.step } };
       // The kept copy before the rolling one: killed between the two, the run resumes from the
       // epoch before, trains this epoch again (bit-identically) and rewrites the same copy; the
       // other order would resume past an epoch whose copy was never written.
-      if (keepsEpoch(config.checkpoint ?? DEFAULTS.checkpoint, ctx.epoch)) saveCheckpoint(keptCheckpointPath(runDir, ctx.epoch), parts);
-      saveCheckpoint(paths.checkpoint, parts, { previous: paths.checkpointPrev });
+      if (keepsEpoch(config.checkpoint ?? DEFAULTS.checkpoint, ctx.epoch)) saveCheckpoint(keptCheckpointPath(runDir, ctx.epoch), partsAt(ctx));
+      saveRolling(ctx);
+    },
+    // In an epoch's middle no row is appended: the epoch's row comes at its end, from the
+    // trainer's sums, which the checkpoint carries (trainer.epochState()).
+    onCheckpoint(ctx: TrainContext) {
+      if (saved && saved.step === ctx.step && saved.batch === ctx.batch) return saved.file;
+      // Stopped before the first step of a new run: nothing to keep, the rerun starts afresh.
+      if (!saved && ctx.step === 0) return undefined;
+      return saveRolling(ctx);
     },
   }));
   // IMP / LRR prune and rewind after a level's last row and checkpoint, so both hold the level as
@@ -419,14 +453,16 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
     model, optimizer, train: config.dataset.maxTrainBatches !== undefined ? new FirstBatches(train, config.dataset.maxTrainBatches) : train,
     test, device, epochs: config.epochs, lr: scheduleFor(config),
     labelSmoothing: config.labelSmoothing, gradClipNorm: config.gradClip, evalEvery: config.evalEvery, callbacks, logger: log, name: runName(config),
-    amp: config.amp, channelsLast: config.channelsLast, dataParallel,
+    amp: config.amp, channelsLast: config.channelsLast, dataParallel, signal, checkpointEvery: config.checkpoint?.everySteps ?? 0,
   });
   if (trainer.gradScaler) checkpointed.push(gradScalerState(trainer.gradScaler));
+  checkpointed.push(trainer.epochState());
   let resumedFrom = 0;
   if (resuming) {
     const onSkip = (file: string, e: unknown) => log.warn({ file, error: (e as Error).message }, 'checkpoint damaged: falling back to the previous one');
     const { position, file } = loadLatestCheckpoint([paths.checkpoint, paths.checkpointPrev], { model, optimizer, callbacks: checkpointed }, onSkip);
-    trainer.setPosition(position.epoch, position.step);
+    trainer.setPosition(position.epoch, position.step, position.batch ?? 0);
+    saved = { step: position.step, batch: position.batch ?? 0, file };
     resumedFrom = position.epoch;
     log.info({ ...position, file }, 'resumed from checkpoint');
   }

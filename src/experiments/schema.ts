@@ -222,6 +222,8 @@ const CheckpointSchema = z.strictObject({
     .refine((e) => e.every((v, i) => i === 0 || v > e[i - 1]), 'Expected strictly increasing epochs')
     .describe('Epochs whose checkpoint is kept for good as checkpoint.epoch-<E>.safetensors (e.g. for transfer.epoch). Default []. Not hashed.'),
   keepEvery: nonNegInt().default(D.checkpoint.keepEvery).describe('Also keep the checkpoint of every epoch divisible by this (Lightning\'s every_n_epochs); 0 = none. Default 0. Not hashed.'),
+  // Optional without a default: a config without it parses (and writes config.json) as before.
+  everySteps: z.number().int().min(1).optional().describe("Also write the rolling checkpoint every this many optimizer steps inside an epoch (Lightning's every_n_train_steps), for epochs that take hours: a run resumes at that step. Default: absent, at epochs' ends only. Not hashed."),
 });
 
 const OptimizerSchema = z.strictObject({

@@ -19,6 +19,8 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { describeValue, InvalidArgumentError, IssuesError, type Issue } from '../errors';
+import { SUPERVISED_ENV } from '../distributed/launch';
+import { signalExitCode } from '../train/interrupt';
 import { configHash } from './hash';
 import type { LockHolder } from './lock';
 import { DEFAULT_RUN_PREFIX, runDirFor, runPaths } from './paths';
@@ -164,7 +166,8 @@ export type SweepEvent =
   | { type: 'busy'; run: PlannedRun; holder: LockHolder }
   | { type: 'start'; run: PlannedRun }
   | { type: 'done'; run: PlannedRun; seconds: number }
-  | { type: 'fail'; run: PlannedRun; seconds: number; error: string };
+  | { type: 'fail'; run: PlannedRun; seconds: number; error: string }
+  | { type: 'interrupted'; run: PlannedRun; seconds: number };
 
 export interface ChildCommand {
   command: string;
@@ -187,6 +190,12 @@ export interface SweepOptions {
   /** The child process for one run. Default: this package's CLI, `train --config <runDir>/config.json --runs-dir <runsDir>`. */
   childCommand?: (run: PlannedRun, runsDir: string, prefix: string) => ChildCommand;
   onEvent?: (event: SweepEvent) => void;
+  /**
+   * Stops the sweep: no run starts after it aborts, and runs in child processes get its reason
+   * (a signal's name, the CLI's) as a signal; each checkpoints and stops (an 'interrupted' event).
+   * In-process runs take it through runOne (the CLI passes it on to trainFromConfig).
+   */
+  signal?: AbortSignal;
 }
 
 export interface SweepResult {
@@ -196,6 +205,8 @@ export interface SweepResult {
   busy: number;
   succeeded: number;
   failed: { runDir: string; error: string }[];
+  /** Runs stopped by the signal, to resume by running the sweep again. */
+  interrupted: number;
 }
 
 /** A list of configs, each checked (a sweep must not fail halfway on a config it could have refused at once). */
@@ -262,13 +273,36 @@ function tail(file: string, lines = 5): string {
   }
 }
 
-function runChild(cmd: ChildCommand, logFile: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+/**
+ * The child leads its own process group (as torchrun's workers do), so that a terminal's Ctrl-C
+ * reaches the sweep alone, which forwards it once (`stop`).
+ */
+function runChild(cmd: ChildCommand, logFile: string, stop: AbortSignal | undefined): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const log = fs.openSync(logFile, 'a');
-    const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', log, log], env: cmd.env ?? process.env });
-    child.on('error', (e) => { fs.closeSync(log); reject(e); });
-    child.on('close', (code, signal) => { fs.closeSync(log); resolve({ code, signal }); });
+    const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', log, log], env: { ...(cmd.env ?? process.env), [SUPERVISED_ENV]: '1' }, detached: true });
+    const forward = (): void => {
+      const reason = stop?.reason;
+      try {
+        process.kill(-child.pid!, typeof reason === 'string' && reason.startsWith('SIG') ? (reason as NodeJS.Signals) : 'SIGTERM');
+      } catch {
+        // exited in between
+      }
+    };
+    if (stop?.aborted) forward();
+    else stop?.addEventListener('abort', forward, { once: true });
+    const end = (): void => {
+      stop?.removeEventListener('abort', forward);
+      fs.closeSync(log);
+    };
+    child.on('error', (e) => { end(); reject(e); });
+    child.on('close', (code, signal) => { end(); resolve({ code, signal }); });
   });
+}
+
+/** A child `train` that its signal stopped at a checkpoint exits with the shell's code of that signal. */
+function stoppedBy(code: number | null, stop: AbortSignal | undefined): boolean {
+  return stop?.aborted === true && code === signalExitCode(stop.reason) && code !== 1;
 }
 
 /**
@@ -286,7 +320,8 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
   if (options.runOne && processes > 1) throw new InvalidArgumentError('processes', '1 when runOne is given (in-process runs are sequential)', processes);
   const emit = options.onEvent ?? (() => undefined);
   const plan = planSweep(configs, options.runsDir, prefix);
-  const result: SweepResult = { total: plan.length, skipped: 0, busy: 0, succeeded: 0, failed: [] };
+  const result: SweepResult = { total: plan.length, skipped: 0, busy: 0, succeeded: 0, failed: [], interrupted: 0 };
+  const stop = options.signal;
   const pending: PlannedRun[] = [];
   for (const run of plan) {
     if (run.status === 'finished') {
@@ -307,6 +342,7 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
     const started = Date.now();
     emit({ type: 'start', run });
     let error: string | undefined;
+    let interrupted = false;
     try {
       options.check?.(run.config, options.runsDir);
       checkRunIntact(run.runDir);
@@ -316,15 +352,22 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
       } else {
         const cmd = (options.childCommand ?? defaultChildCommand)(run, options.runsDir, prefix);
         const logFile = runPaths(run.runDir).log;
-        const { code, signal } = await runChild(cmd, logFile);
-        if (code !== 0) error = `${signal ? `killed by ${signal}` : `exited with code ${code}`}${tail(logFile) ? `: ${tail(logFile)}` : ''}`;
+        const { code, signal } = await runChild(cmd, logFile, stop);
+        interrupted = stoppedBy(code, stop);
+        if (code !== 0 && !interrupted) error = `${signal ? `killed by ${signal}` : `exited with code ${code}`}${tail(logFile) ? `: ${tail(logFile)}` : ''}`;
       }
-      if (!error && !isFinished(run.runDir)) error = `finished without writing ${path.basename(runPaths(run.runDir).final)}`;
+      if (!error && !interrupted && !isFinished(run.runDir)) error = `finished without writing ${path.basename(runPaths(run.runDir).final)}`;
     } catch (e) {
       const err = e as { code?: string; message?: string };
-      error = `${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}`;
+      interrupted = err.code === 'ERR_INTERRUPTED';
+      if (!interrupted) error = `${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}`;
     }
     const seconds = (Date.now() - started) / 1000;
+    if (interrupted) {
+      result.interrupted++;
+      emit({ type: 'interrupted', run, seconds });
+      return;
+    }
     // Another process took the lock between the check above and this run's start (a lock of
     // this process's own is one its trainer failed to release: a failure like any other).
     const taker = error ? liveHolder(run.runDir, process.pid) : undefined;
@@ -341,7 +384,7 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
 
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < pending.length) await execute(pending[next++]);
+    while (next < pending.length && !stop?.aborted) await execute(pending[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(options.runOne ? 1 : processes, Math.max(pending.length, 1)) }, worker));
   return result;

@@ -56,7 +56,9 @@ export function findTransferSource(transfer: TransferSection, runsDir: string): 
   const paths = runPaths(dir);
   // Kept checkpoints first: an epoch held twice is read from the file that stays.
   const held = [...keptCheckpoints(dir).map((k) => k.file), paths.checkpoint, paths.checkpointPrev]
-    .filter((f) => fs.existsSync(f)).map((file) => ({ file, info: readCheckpointInfo(file) }));
+    .filter((f) => fs.existsSync(f)).map((file) => ({ file, info: readCheckpointInfo(file) }))
+    // A checkpoint in an epoch's middle (a signal, checkpoint.everySteps) holds no epoch's end.
+    .filter((c) => !c.info.position.batch);
   const epochs = [...new Set(held.map((c) => c.info.position.epoch))].sort((a, b) => a - b);
   let epoch: number;
   if (transfer.epoch === 'final') {

@@ -174,15 +174,25 @@ export class SignInResetSchedule {
     }
   }
 
-  /** Checkpoint state: the resets done so far (the schedule itself is a function of step and epoch). */
-  getState(): { json: ResetEvent[] } {
-    return { json: this.history.map((e) => ({ ...e })) };
+  /**
+   * Checkpoint state: the resets done so far (the schedule itself is a function of step and epoch)
+   * and how many of the last are this epoch's, for its β metrics when a checkpoint in the middle
+   * of the epoch resumes.
+   */
+  getState(): { json: { history: ResetEvent[]; epochResets: number } } {
+    return { json: { history: this.history.map((e) => ({ ...e })), epochResets: this.epochResets.length } };
   }
 
+  /** Takes getState's json, or the list of resets that checkpoints written at an epoch's end held before. */
   setState(state: { json?: unknown }): void {
     this.history.length = 0;
     this.epochResets = [];
-    if (Array.isArray(state.json)) this.history.push(...(state.json as ResetEvent[]));
+    const j = state.json as { history?: unknown; epochResets?: unknown } | ResetEvent[] | undefined;
+    const history = Array.isArray(j) ? j : j?.history;
+    if (!Array.isArray(history)) return;
+    this.history.push(...(history as ResetEvent[]));
+    const n = Array.isArray(j) ? 0 : Number(j?.epochResets ?? 0);
+    if (Number.isInteger(n) && n > 0) this.epochResets = this.history.slice(-n);
   }
 
   /** Resets now, whatever the schedule says. */

@@ -33,6 +33,8 @@ export interface TrainContext {
   epoch: number;
   /** Completed optimizer steps so far. */
   step: number;
+  /** Completed steps of the epoch in progress (0 between epochs): a mid-epoch checkpoint's place in it. */
+  batch: number;
   stepsPerEpoch: number;
 }
 
@@ -45,6 +47,9 @@ export interface CallbackState {
   json?: unknown;
 }
 
+/** Why a checkpoint is asked for outside the epoch-end callbacks. */
+export type CheckpointReason = 'interrupt' | 'periodic';
+
 export interface Callback {
   /** A unique name; keys this callback's state in checkpoints. */
   readonly name: string;
@@ -56,6 +61,13 @@ export interface Callback {
   /** After evaluation; may add fields to metrics. Called in the order the callbacks were given. */
   onEpochEnd?(ctx: TrainContext, metrics: EpochMetrics): void | Promise<void>;
   onTrainEnd?(ctx: TrainContext, metrics: EpochMetrics | undefined): void | Promise<void>;
+  /**
+   * A checkpoint is due at ctx.epoch epochs and ctx.batch steps of the next (0: between epochs):
+   * 'interrupt' when the trainer's signal stopped it (then fit rejects, and onTrainEnd is not
+   * called), 'periodic' every `checkpointEvery` steps inside an epoch. Every rank calls it at the
+   * same step. Returns the file that holds the run there, if it wrote or knows one.
+   */
+  onCheckpoint?(ctx: TrainContext, reason: CheckpointReason): string | undefined | void | Promise<string | undefined | void>;
   getState?(): CallbackState;
   setState?(state: CallbackState): void;
 }

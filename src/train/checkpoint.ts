@@ -27,8 +27,15 @@ import type { Tensor } from '../tensor/tensor';
 import type { Callback, CallbackState, Optimizer } from './callbacks';
 
 export interface Position {
+  /** Epochs completed. */
   epoch: number;
+  /** Optimizer steps completed. */
   step: number;
+  /**
+   * Steps of the next epoch completed: a checkpoint written in an epoch's middle (a signal, or
+   * `checkpoint.everySteps`); 0 or absent (every checkpoint written before) at an epoch's end.
+   */
+  batch?: number;
 }
 
 const META_KEY = 'signin_torch';
@@ -232,14 +239,14 @@ function checkpointMeta(file: string, metadata: Record<string, string> | undefin
   }
   const p = meta?.position;
   const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
-  if (!p || !count(p.epoch) || !count(p.step)) {
+  if (!p || !count(p.epoch) || !count(p.step) || (p.batch !== undefined && !count(p.batch))) {
     throw new ToolkitError('ERR_SAFETENSORS', `Checkpoint '${file}' has no position ({ epoch, step }, integers >= 0) in its metadata`);
   }
   const callbacks = meta?.callbacks ?? {};
   if (typeof callbacks !== 'object' || callbacks === null || Array.isArray(callbacks)) {
     throw new ToolkitError('ERR_SAFETENSORS', `Checkpoint '${file}' has unreadable metadata: its callbacks are not an object`);
   }
-  return { position: { epoch: p.epoch, step: p.step }, callbacks, extra: meta?.extra ?? null };
+  return { position: { epoch: p.epoch, step: p.step, ...(p.batch ? { batch: p.batch } : {}) }, callbacks, extra: meta?.extra ?? null };
 }
 
 function checkDigest(file: string, tensors: Map<string, Tensor>, metadata: Record<string, string> | undefined): void {

@@ -1,6 +1,8 @@
 export { Trainer } from './trainer';
 export type { TrainerOptions, BatchSource, DataParallelHooks, EvalResult } from './trainer';
-export type { Callback, CallbackState, EpochMetrics, Optimizer, TrainContext } from './callbacks';
+export type { Callback, CallbackState, CheckpointReason, EpochMetrics, Optimizer, TrainContext } from './callbacks';
+export { InterruptedError, signalExitCode } from './interrupt';
+export type { StopPosition } from './interrupt';
 export { saveCheckpoint, loadCheckpoint, loadCheckpointModel, hasCheckpoint, gradScalerState } from './checkpoint';
 export type { Position } from './checkpoint';
 export { clipGradNorm } from './clip';

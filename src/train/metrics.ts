@@ -45,6 +45,21 @@ export class MetricAccumulator {
     return this.n;
   }
 
+  /** The running sums [loss × samples, top-1 hits, top-5 hits, samples], exact (a mid-epoch checkpoint's). */
+  sums(): [number, number, number, number] {
+    return [this.lossSum, this.top1, this.top5, this.n];
+  }
+
+  /** Continues from sums() (an epoch resumed in its middle). */
+  static fromSums(sums: readonly number[]): MetricAccumulator {
+    if (!Array.isArray(sums) || sums.length !== 4 || !sums.every((v) => typeof v === 'number')) {
+      throw new InvalidArgumentError('sums', 'an array of 4 numbers (MetricAccumulator.sums())', sums);
+    }
+    const acc = new MetricAccumulator();
+    [acc.lossSum, acc.top1, acc.top5, acc.n] = sums;
+    return acc;
+  }
+
   result(): { loss: number; top1: number; top5: number } {
     const n = Math.max(this.n, 1);
     return { loss: this.lossSum / n, top1: this.top1 / n, top5: this.top5 / n };

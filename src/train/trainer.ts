@@ -2,6 +2,13 @@
  * The training loop: epochs of SGD steps, each inside tidy(), per-epoch evaluation, callbacks
  * (LR schedule, Sign-In resets, sign statistics, metrics, checkpoints). Policy lives in callbacks;
  * this loop only orders them.
+ *
+ * Stopping early: the loop installs no signal handlers (a library must not take over a process's
+ * signals). A caller passes an AbortSignal as `signal` (the CLI aborts it on SIGINT / SIGTERM);
+ * once it fires, the step in flight finishes, the callbacks' onCheckpoint('interrupt') write the
+ * checkpoint at that step, and fit rejects with InterruptedError. An epoch may then resume at any
+ * of its steps (setPosition's `batch`): its batches before that step are not built, its training
+ * loss and accuracy so far come from the checkpoint (epochState), its LR schedule goes on per step.
  */
 import type { Logger } from 'pino';
 import { MixedPrecision, type AmpMode, type ChannelsLastMode, type GradScaler } from '../amp';
@@ -14,9 +21,10 @@ import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
 import type { Tensor } from '../tensor/tensor';
 import { bool, func, int, list, num, obj, str } from '../validate';
-import type { Callback, EpochMetrics, Optimizer, TrainContext } from './callbacks';
+import type { Callback, CheckpointReason, EpochMetrics, Optimizer, TrainContext } from './callbacks';
 import { clipGradNorm } from './clip';
 import { MetricAccumulator, topkCorrect } from './metrics';
+import { InterruptedError, signalName, signalNumber } from './interrupt';
 import { Progress } from './progress';
 
 export interface Batch {
@@ -29,6 +37,11 @@ export interface BatchSource extends AsyncIterable<Batch> {
   readonly length: number;
   /** Reseeds shuffling and augmentation for an epoch (deterministic resume). */
   setEpoch?(epoch: number): void;
+  /**
+   * The next iteration starts at batch `batch` of the epoch set by setEpoch, without building the
+   * batches before it (a mid-epoch resume). Without it the trainer draws and drops those batches.
+   */
+  startAt?(batch: number): void;
 }
 
 /**
@@ -46,6 +59,13 @@ export interface DataParallelHooks {
   syncGradients(params: readonly Tensor[]): void;
   /** After each epoch's training steps, before evaluation and the epoch-end callbacks (checkpoints). */
   syncBuffers(): void;
+  /**
+   * Element-wise sums of `values` over the ranks (float64): how the ranks agree to stop at the same
+   * step (one element, every step while a `signal` is given) and merge a mid-epoch checkpoint's
+   * training sums. A collective, called by every rank at the same point. Needed with `signal` and to
+   * resume in an epoch's middle.
+   */
+  sumOverRanks?(values: readonly number[]): number[];
 }
 
 export interface TrainerOptions {
@@ -71,6 +91,13 @@ export interface TrainerOptions {
   name?: string;
   /** Set when training data-parallel (one Trainer per rank). */
   dataParallel?: DataParallelHooks;
+  /**
+   * Stops training at the next step boundary once aborted (the CLI aborts it on SIGINT / SIGTERM):
+   * the callbacks' onCheckpoint('interrupt') run, then fit rejects with InterruptedError. Default: none.
+   */
+  signal?: AbortSignal;
+  /** Asks the callbacks for a checkpoint (onCheckpoint 'periodic') every this many steps inside an epoch; 0 (default): none. */
+  checkpointEvery?: number;
 }
 
 export interface EvalResult {
@@ -104,7 +131,16 @@ function checkOptions(options: TrainerOptions): void {
   if (options.logger !== undefined) obj('logger', options.logger, 'pino logger');
   if (options.progress !== undefined) bool('progress', options.progress);
   if (options.name !== undefined) str('name', options.name);
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new InvalidArgumentError('signal', 'an AbortSignal (AbortController.signal)', options.signal);
+  if (options.signal !== undefined && options.dataParallel !== undefined && typeof options.dataParallel.sumOverRanks !== 'function') {
+    throw new InvalidArgumentError('dataParallel.sumOverRanks', 'a function with signal (the ranks must agree on the step they stop at)', options.dataParallel.sumOverRanks);
+  }
+  int('checkpointEvery', options.checkpointEvery ?? 0, 0);
 }
+
+/** Sums as JSON holds them: a diverged run's NaN or Infinity as its string (JSON has neither). */
+const toJson = (v: number): number | string => (Number.isFinite(v) ? v : String(v));
+const fromJson = (v: unknown): number => (typeof v === 'string' ? Number(v) : (v as number));
 
 export class Trainer {
   readonly ctx: TrainContext;
@@ -113,6 +149,12 @@ export class Trainer {
   private readonly precision: MixedPrecision;
   /** Whether a step needs the parameter list (data parallelism, the float16 loss scaler, clipping). */
   private readonly paramsRead: boolean;
+  /** The training sums over every rank of the epoch in progress, taken for the mid-epoch checkpoint being written. */
+  private checkpointSums: number[] | undefined;
+  /** The global sums (over every rank) that a resumed epoch starts from, from its checkpoint. */
+  private resumedSums: number[] | undefined;
+  /** Why the other ranks stopped this one, when its own signal had not fired (yet). */
+  private othersReason: string | undefined;
 
   /** The float16 loss scaler (amp 'fp16'), whose state a checkpoint should carry (gradScalerState); undefined otherwise. */
   get gradScaler(): GradScaler | undefined {
@@ -131,16 +173,92 @@ export class Trainer {
       logger: options.logger ?? rootLogger(),
       epoch: 0,
       step: 0,
+      batch: 0,
       stepsPerEpoch: options.train.length,
     };
   }
 
-  /** Restores the position of a checkpointed run (epochs and steps completed). */
-  setPosition(epoch: number, step: number): void {
+  /**
+   * Restores the position of a checkpointed run: epochs and steps completed, and the steps of the
+   * next epoch already done when it was checkpointed in its middle (0 at an epoch's end).
+   */
+  setPosition(epoch: number, step: number, batch = 0): void {
     int('epoch', epoch, 0);
     int('step', step, 0);
+    int('batch', batch, 0, this.ctx.stepsPerEpoch);
     this.ctx.epoch = epoch;
     this.ctx.step = step;
+    this.ctx.batch = batch;
+  }
+
+  /**
+   * The epoch in progress as a checkpointed callback ('trainer-epoch', for saveCheckpoint's and
+   * loadCheckpoint's `callbacks`): its training loss and accuracy sums so far over every rank, so
+   * that an epoch resumed in its middle reports what the uninterrupted epoch would have. They are
+   * gathered when the trainer asks for a checkpoint (onCheckpoint); a checkpoint written at any
+   * other time holds none, and its epoch's row would count only the steps after it.
+   */
+  epochState(): Callback {
+    return {
+      name: 'trainer-epoch',
+      getState: () => ({ json: this.checkpointSums ? { sums: this.checkpointSums.map(toJson) } : null }),
+      setState: (state) => {
+        const sums = (state.json as { sums?: unknown } | null)?.sums;
+        this.resumedSums = Array.isArray(sums) ? sums.map(fromJson) : undefined;
+      },
+    };
+  }
+
+  /** This epoch's sums to start from: the checkpoint's global ones, split evenly over the ranks (equal shards). */
+  private startingSums(batch: number): MetricAccumulator {
+    const resumed = this.resumedSums;
+    this.resumedSums = undefined;
+    if (batch === 0 || !resumed) return new MetricAccumulator();
+    const ranks = this.opts.dataParallel?.sumOverRanks?.([1])[0] ?? 1;
+    return MetricAccumulator.fromSums(resumed.map((v) => v / ranks));
+  }
+
+  /**
+   * Whether to stop here: this process's signal, or any rank's when data-parallel (a collective each
+   * call, which also carries the signal's number: a rank stopped by the others before its own copy
+   * of the signal arrived stops with their reason, and exits with their code).
+   */
+  private stopRequested(): boolean {
+    const signal = this.opts.signal;
+    if (!signal) return false;
+    const dp = this.opts.dataParallel;
+    if (!dp?.sumOverRanks) return signal.aborted;
+    const [stops, signals] = dp.sumOverRanks(signal.aborted ? [1, signalNumber(signal.reason)] : [0, 0]);
+    if (stops > 0 && !signal.aborted) this.othersReason = signalName(signals / stops);
+    return stops > 0;
+  }
+
+  /**
+   * Lets the callbacks checkpoint the run where it stands, the epoch's training sums so far over
+   * every rank in their state (a collective: every rank gets here at the same step).
+   */
+  private async checkpoint(reason: CheckpointReason, acc: MetricAccumulator | undefined): Promise<string | undefined> {
+    const local = acc?.sums();
+    const dp = this.opts.dataParallel;
+    this.checkpointSums = local && this.ctx.batch > 0 ? (dp?.sumOverRanks ? dp.sumOverRanks(local) : local) : undefined;
+    let file: string | undefined;
+    try {
+      for (const cb of this.callbacks) {
+        const written = await cb.onCheckpoint?.(this.ctx, reason);
+        if (typeof written === 'string') file = written;
+      }
+    } finally {
+      this.checkpointSums = undefined;
+    }
+    return file;
+  }
+
+  /** Checkpoints the run where it stands, then rejects fit with where that is. */
+  private async interrupt(acc: MetricAccumulator | undefined): Promise<never> {
+    const file = await this.checkpoint('interrupt', acc);
+    const { ctx } = this;
+    const reason = this.opts.signal?.aborted ? this.opts.signal.reason : this.othersReason;
+    throw new InterruptedError(reason, { epoch: ctx.epoch, step: ctx.step, batch: ctx.batch }, ctx.stepsPerEpoch, file);
   }
 
   private toDevice(t: Tensor): Tensor {
@@ -173,6 +291,11 @@ export class Trainer {
   /** Loss and top-1/top-5 accuracy over a batch source, in eval mode without gradients. */
   async evaluate(source: BatchSource): Promise<EvalResult> {
     batchSourceArg('source', source);
+    return (await this.evaluateUnless(source, () => false))!;
+  }
+
+  /** evaluate, given up (undefined) as soon as `stop()` holds after a batch. */
+  private async evaluateUnless(source: BatchSource, stop: () => boolean): Promise<EvalResult | undefined> {
     const { model } = this.ctx;
     const wasTraining = model.training;
     model.eval();
@@ -189,6 +312,7 @@ export class Trainer {
         }));
         batch.x.dispose();
         batch.y.dispose();
+        if (stop()) return undefined;
         await turns.maybeYield();
       }
     } finally {
@@ -197,46 +321,77 @@ export class Trainer {
     return acc.result();
   }
 
-  /** Trains from the current position to `epochs`; returns the last epoch's metrics. */
+  /**
+   * Trains from the current position to `epochs`; returns the last epoch's metrics. Rejects with
+   * InterruptedError when `signal` stops it (after the callbacks' onCheckpoint 'interrupt').
+   */
   async fit(): Promise<EpochMetrics | undefined> {
     const { ctx, opts } = this;
+    const every = opts.checkpointEvery ?? 0;
+    const steps = opts.train.length;
     let last: EpochMetrics | undefined;
     const turns = new EventLoopTurns();
     for (const cb of this.callbacks) await cb.onTrainStart?.(ctx);
     opts.dataParallel?.syncState();
     for (let epoch = ctx.epoch; epoch < opts.epochs; epoch++) {
+      const first = ctx.batch;
+      const acc = this.startingSums(first);
+      if (this.stopRequested()) await this.interrupt(acc);
       const started = Date.now();
       opts.train.setEpoch?.(epoch);
+      if (first > 0 && first < steps) opts.train.startAt?.(first);
       ctx.model.train();
-      const acc = new MetricAccumulator();
-      const bar = new Progress({ name: opts.name, epoch: epoch + 1, epochs: opts.epochs, steps: opts.train.length, enabled: opts.progress });
-      let i = 0;
-      for await (const batch of opts.train) {
-        ctx.optimizer.lr = opts.lr(epoch + i / opts.train.length);
-        try {
-          this.trainStep(batch, acc);
-        } finally {
-          batch.x.dispose();
-          batch.y.dispose();
+      const bar = new Progress({ name: opts.name, epoch: epoch + 1, epochs: opts.epochs, steps, enabled: opts.progress });
+      let i = first;
+      // A source that cannot start in an epoch's middle gives its first batches again: dropped unused.
+      let drop = opts.train.startAt ? 0 : first;
+      if (i < steps) {
+        for await (const batch of opts.train) {
+          if (drop > 0) {
+            drop--;
+            batch.x.dispose();
+            batch.y.dispose();
+            continue;
+          }
+          ctx.optimizer.lr = opts.lr(epoch + i / steps);
+          try {
+            this.trainStep(batch, acc);
+          } finally {
+            batch.x.dispose();
+            batch.y.dispose();
+          }
+          i++;
+          ctx.step++;
+          ctx.batch = i;
+          for (const cb of this.callbacks) cb.onStepEnd?.(ctx);
+          bar.update(i, acc.result().loss);
+          // After the last step the epoch-end callbacks checkpoint: a stop then waits for the
+          // evaluation (which it may cut short) and a periodic checkpoint is not needed.
+          if (i < steps && this.stopRequested()) {
+            bar.stop();
+            await this.interrupt(acc);
+          }
+          if (i < steps && every > 0 && ctx.step % every === 0) await this.checkpoint('periodic', acc);
+          await turns.maybeYield();
         }
-        i++;
-        ctx.step++;
-        for (const cb of this.callbacks) cb.onStepEnd?.(ctx);
-        bar.update(i, acc.result().loss);
-        await turns.maybeYield();
       }
       bar.stop();
+      ctx.batch = steps;
+      // The last step's LR, also when no step ran here (resumed after the steps, before evaluation).
+      if (steps > 0) ctx.optimizer.lr = opts.lr(epoch + (steps - 1) / steps);
       opts.dataParallel?.syncBuffers();
       const train = acc.result();
       const metrics: EpochMetrics = {
         epoch: epoch + 1, step: ctx.step, lr: ctx.optimizer.lr, trainLoss: train.loss, trainAcc: train.top1, epochSeconds: 0,
       };
       if (opts.test && ((epoch + 1) % opts.evalEvery === 0 || epoch + 1 === opts.epochs)) {
-        const test = await this.evaluate(opts.test);
-        Object.assign(metrics, { testLoss: test.loss, testAcc: test.top1, testTop5: test.top5 });
+        const test = await this.evaluateUnless(opts.test, () => this.stopRequested());
+        if (!test) await this.interrupt(acc);
+        Object.assign(metrics, { testLoss: test!.loss, testAcc: test!.top1, testTop5: test!.top5 });
       }
       metrics.epochSeconds = (Date.now() - started) / 1000;
       ctx.epoch = epoch + 1;
+      ctx.batch = 0;
       for (const cb of this.callbacks) await cb.onEpochEnd?.(ctx, metrics);
       ctx.logger.info({ ...metrics, ...bar.summary(), signFlips: undefined }, 'epoch done');
       last = metrics;

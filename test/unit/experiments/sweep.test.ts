@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { IssuesError } from '../../../src/errors';
+import { InterruptedError } from '../../../src/train/interrupt';
 import { configHash } from '../../../src/experiments/hash';
 import { runDirFor, runPaths } from '../../../src/experiments/paths';
 import { readConfig, writeFinal } from '../../../src/experiments/runs';
@@ -100,11 +101,11 @@ describe('execution', () => {
       writeFinal(runDir, { epoch: 2, step: 4, testAcc: 0.5 });
     };
     const r1 = await runSweep(configs(), { runsDir: root, runOne, onEvent: (e) => events.push(e.type) });
-    expect(r1).toEqual({ total: 6, skipped: 0, busy: 0, succeeded: 6, failed: [] });
+    expect(r1).toEqual({ total: 6, skipped: 0, busy: 0, succeeded: 6, failed: [], interrupted: 0 });
     expect(new Set(seen).size).toBe(6);
     expect(events.filter((e) => e === 'start')).toHaveLength(6);
     const r2 = await runSweep(configs(), { runsDir: root, runOne });
-    expect(r2).toEqual({ total: 6, skipped: 6, busy: 0, succeeded: 0, failed: [] });
+    expect(r2).toEqual({ total: 6, skipped: 6, busy: 0, succeeded: 0, failed: [], interrupted: 0 });
     expect(seen).toHaveLength(6);
     expect(planSweep(configs(), root).every((p) => p.status === 'finished')).toBe(true);
   });
@@ -175,7 +176,7 @@ describe('execution', () => {
       const events: SweepEvent[] = [];
       const runOne = (_c: unknown, runDir: string) => { seen.push(runDir); writeFinal(runDir, { epoch: 2, step: 4, testAcc: 0.5 }); };
       const r = await runSweep(all, { runsDir: root, runOne, onEvent: (e) => events.push(e) });
-      expect(r).toEqual({ total: 6, skipped: 0, busy: 1, succeeded: 5, failed: [] });
+      expect(r).toEqual({ total: 6, skipped: 0, busy: 1, succeeded: 5, failed: [], interrupted: 0 });
       expect(seen).not.toContain(runDirFor(root, all[0]));
       expect(seen).toContain(runDirFor(root, all[1]));
       expect(events.find((e) => e.type === 'busy')).toMatchObject({ run: { runDir: runDirFor(root, all[0]) }, holder: { pid: other.pid } });
@@ -197,7 +198,7 @@ describe('execution', () => {
         runsDir: root,
         childCommand: (run) => ({ command: process.execPath, args: ['-e', script, runPaths(run.runDir).config, String(other.pid), os.hostname()] }),
       });
-      expect(r).toEqual({ total: 6, skipped: 0, busy: 1, succeeded: 5, failed: [] });
+      expect(r).toEqual({ total: 6, skipped: 0, busy: 1, succeeded: 5, failed: [], interrupted: 0 });
     });
 
     test('a trainer that fails still holding this process\'s own lock is a failure', async () => {
@@ -208,6 +209,44 @@ describe('execution', () => {
       const r = await runSweep(configs().slice(0, 1), { runsDir: root, runOne });
       expect(r.busy).toBe(0);
       expect(r.failed.map((f) => f.error)).toEqual(['ERR_TORCH: out of memory']);
+    });
+  });
+
+  describe('a signal (the CLI aborts `signal` on SIGINT / SIGTERM)', () => {
+    test('in-process: the stopped run is interrupted, not failed, and no later run starts', async () => {
+      const stop = new AbortController();
+      const started: string[] = [];
+      const runOne = (_config: unknown, runDir: string): void => {
+        started.push(runDir);
+        stop.abort('SIGTERM');
+        throw new InterruptedError('SIGTERM', { epoch: 0, step: 3, batch: 3 }, 10, runPaths(runDir).checkpoint);
+      };
+      const events: SweepEvent['type'][] = [];
+      const r = await runSweep(configs(), { runsDir: root, runOne, signal: stop.signal, onEvent: (e) => events.push(e.type) });
+      expect(r).toEqual({ total: 6, skipped: 0, busy: 0, succeeded: 0, failed: [], interrupted: 1 });
+      expect(started).toHaveLength(1);
+      expect(events).toEqual(['start', 'interrupted']);
+    });
+
+    test('children: each gets the signal once, in its own process group and marked supervised; their exit 143 is an interruption', async () => {
+      const stop = new AbortController();
+      // Stands in for `train`: says it started, then on SIGTERM writes what it was told and exits 143.
+      const script = [
+        "const fs = require('fs'), path = require('path'); const dir = path.dirname(process.argv[1]);",
+        "let n = 0; process.on('SIGTERM', () => { n++; setTimeout(() => { fs.writeFileSync(path.join(dir, 'stopped.json'), JSON.stringify({ n, supervised: process.env.SIGNIN_TORCH_SUPERVISED, leader: Number(require('child_process').execSync('ps -o pgid= -p ' + process.pid)) === process.pid })); process.exit(143); }, 200); });",
+        "fs.writeFileSync(path.join(dir, 'started'), ''); setInterval(() => {}, 1000);",
+      ].join('\n');
+      const sweep = runSweep(configs(), {
+        runsDir: root, processes: 2, signal: stop.signal,
+        childCommand: (run) => ({ command: process.execPath, args: ['-e', script, runPaths(run.runDir).config] }),
+      });
+      const startedDirs = () => planSweep(configs(), root).filter((p) => fs.existsSync(path.join(p.runDir, 'started')));
+      while (startedDirs().length < 2) await new Promise((res) => setTimeout(res, 20));
+      stop.abort('SIGTERM');
+      const r = await sweep;
+      expect(r).toEqual({ total: 6, skipped: 0, busy: 0, succeeded: 0, failed: [], interrupted: 2 });
+      for (const p of startedDirs()) expect(JSON.parse(fs.readFileSync(path.join(p.runDir, 'stopped.json'), 'utf8'))).toEqual({ n: 1, supervised: '1', leader: true });
+      expect(planSweep(configs(), root).filter((p) => fs.existsSync(p.runDir))).toHaveLength(2);
     });
   });
 
