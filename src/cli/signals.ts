@@ -8,10 +8,16 @@
  * stays). A supervised process (a worker of `--nproc`, of torchrun, or a child of `sweep`) keeps
  * ignoring repeats: Slurm signals every process of a job and its supervisor forwards the same
  * signal, so a repeat there is no second request; the supervisor escalates (SIGKILL) instead.
+ *
+ * A child of this toolkit's own supervisors (SUPERVISED_ENV: `--nproc`'s launcher, `sweep`) leads
+ * its own process group, so if the supervisor dies without forwarding anything (SIGKILL, the OOM
+ * killer) no signal would ever come: the child then stops as on SIGHUP, noticed by its parent pid
+ * changing (checked every second) instead of training on unsupervised and holding the run's lock.
  */
 import { SUPERVISED_ENV } from '../distributed/launch';
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+const PARENT_CHECK_MS = 1000;
 
 /** Whether a supervisor forwards signals to this process and escalates itself. */
 export function isSupervised(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -25,10 +31,19 @@ export interface SignalStop {
   dispose(): void;
 }
 
-export function stopOnSignals(supervised = isSupervised()): SignalStop {
+export function stopOnSignals(supervised = isSupervised(), env: NodeJS.ProcessEnv = process.env): SignalStop {
   const controller = new AbortController();
+  const parent = process.ppid;
+  const watch = env[SUPERVISED_ENV] === '1'
+    ? setInterval(() => {
+      if (process.ppid === parent || controller.signal.aborted) return;
+      process.stderr.write(`signin-torch: the supervising process ${parent} exited: stopping as on SIGHUP\n`);
+      controller.abort('SIGHUP');
+    }, PARENT_CHECK_MS).unref()
+    : undefined;
   const remove = (): void => {
     for (const s of SIGNALS) process.removeListener(s, onSignal);
+    clearInterval(watch);
   };
   function onSignal(name: NodeJS.Signals): void {
     if (controller.signal.aborted) return;

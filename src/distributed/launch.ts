@@ -7,8 +7,11 @@
  *
  * Signals, as torchrun: each worker leads its own process group, so a terminal's Ctrl-C reaches
  * the launcher alone, which forwards SIGINT / SIGTERM to every worker's group while they run and
- * waits for them (they checkpoint and exit 130 / 143, the launch's exit code); a second signal
- * SIGKILLs them. Workers get SUPERVISED_ENV: they leave escalation to the launcher.
+ * waits for them (they checkpoint and exit 130 / 143, the launch's exit code); SIGHUP (a closed
+ * terminal or SSH session) and SIGQUIT reach them as SIGTERM, as torchrun terminates its workers
+ * on those; a second signal SIGKILLs them. Workers get SUPERVISED_ENV: they leave escalation to
+ * the launcher, and stop as on SIGHUP if the launcher itself dies (src/cli/signals.ts), since in
+ * their own process groups nothing else would end them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
@@ -66,7 +69,8 @@ const isString = (x: unknown) => typeof x === 'string';
  */
 export const SUPERVISED_ENV = 'SIGNIN_TORCH_SUPERVISED';
 
-const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+/** What the launcher forwards, and as what. */
+const FORWARDED: Readonly<Partial<Record<NodeJS.Signals, NodeJS.Signals>>> = { SIGINT: 'SIGINT', SIGTERM: 'SIGTERM', SIGHUP: 'SIGTERM', SIGQUIT: 'SIGTERM' };
 
 export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   obj('options', options, 'launch options ({ nproc, command, args, ... })');
@@ -85,7 +89,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   let interrupted = false;
   const live = () => children.filter((c) => c.exitCode === null && c.signalCode === null);
   const forward = (signal: NodeJS.Signals): void => {
-    const sent = interrupted ? 'SIGKILL' : signal;
+    const sent = interrupted ? 'SIGKILL' : FORWARDED[signal]!;
     interrupted = true;
     for (const c of live()) {
       try {
@@ -95,7 +99,8 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       }
     }
   };
-  for (const s of FORWARDED) process.on(s, forward);
+  const forwarded = Object.keys(FORWARDED) as NodeJS.Signals[];
+  for (const s of forwarded) process.on(s, forward);
   await new Promise<void>((resolve) => {
     let running = nproc;
     const stopOthers = () => {
@@ -126,6 +131,6 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       child.on('exit', (code, signal) => done(code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0)));
     }
   });
-  for (const s of FORWARDED) process.removeListener(s, forward);
+  for (const s of forwarded) process.removeListener(s, forward);
   return { exitCode: firstFailure ?? 0, codes };
 }

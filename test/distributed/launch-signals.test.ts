@@ -4,7 +4,7 @@
  * exits with the workers' code; a second signal SIGKILLs them. Workers here are small scripts that
  * record what reached them (no addon needed).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tempDir } from '../helpers/temp';
@@ -24,16 +24,28 @@ function workerScript(dir: string, exitAfter: number): string {
   ].join('\n');
 }
 
-/** Runs launch() in a child process (the launcher), its workers `node -e <script>`. */
-function launcher(dir: string, script: string): ReturnType<typeof spawn> {
-  const code = `require(${JSON.stringify(LAUNCH)}).launch({ nproc: 2, command: process.execPath, args: ['-e', ${JSON.stringify(script)}] }).then((r) => { require('fs').writeFileSync(${JSON.stringify(path.join(dir, 'result.json'))}, JSON.stringify(r)); process.exit(r.exitCode); });`;
+/** Runs launch() in a child process (the launcher), its workers `node [nodeArgs] -e <script>`. */
+function launcher(dir: string, script: string, nodeArgs: string[] = []): ReturnType<typeof spawn> {
+  const code = `require(${JSON.stringify(LAUNCH)}).launch({ nproc: 2, command: process.execPath, args: [...${JSON.stringify(nodeArgs)}, '-e', ${JSON.stringify(script)}] }).then((r) => { require('fs').writeFileSync(${JSON.stringify(path.join(dir, 'result.json'))}, JSON.stringify(r)); process.exit(r.exitCode); });`;
   return spawn(process.execPath, ['--import', require.resolve('tsx'), '-e', code], { stdio: 'ignore' });
 }
+
+// A test that fails can leave workers behind (their launcher killed before it forwarded anything):
+// each worker's command line holds its test's directory.
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) spawnSync('pkill', ['-KILL', '-f', d]);
+});
+const testDir = (): string => {
+  const d = tempDir('signin-launch-signal-');
+  dirs.push(d);
+  return d;
+};
 
 const report = (dir: string, rank: number) => JSON.parse(fs.readFileSync(path.join(dir, `rank${rank}.json`), 'utf8')) as { n: number; leader: boolean; supervised: string };
 
 it('SIGTERM to the launcher reaches each worker once; it exits with their 143', async () => {
-  const dir = tempDir('signin-launch-signal-');
+  const dir = testDir();
   const child = launcher(dir, workerScript(dir, 1));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   await waitFor(() => [0, 1].every((k) => fs.existsSync(path.join(dir, `rank${k}.json`))), child, 30_000);
@@ -45,7 +57,7 @@ it('SIGTERM to the launcher reaches each worker once; it exits with their 143', 
 }, 60_000);
 
 it('a second signal to the launcher SIGKILLs workers that are still stopping', async () => {
-  const dir = tempDir('signin-launch-signal-');
+  const dir = testDir();
   const child = launcher(dir, workerScript(dir, 0));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   await waitFor(() => [0, 1].every((k) => fs.existsSync(path.join(dir, `rank${k}.json`))), child, 30_000);
@@ -64,4 +76,42 @@ it('a second signal to the launcher SIGKILLs workers that are still stopping', a
   expect(Date.now() - t0).toBeLessThan(3000);
   expect(child.exitCode).toBe(137);
   expect(JSON.parse(fs.readFileSync(path.join(dir, 'result.json'), 'utf8'))).toEqual({ exitCode: 137, codes: [137, 137] });
+}, 60_000);
+
+it('SIGHUP (a closed terminal) reaches each worker as one SIGTERM, as torchrun terminates its workers', async () => {
+  const dir = testDir();
+  const child = launcher(dir, workerScript(dir, 1));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  await waitFor(() => [0, 1].every((k) => fs.existsSync(path.join(dir, `rank${k}.json`))), child, 30_000);
+  child.kill('SIGHUP');
+  await exited;
+  expect(child.exitCode).toBe(143);
+  expect([report(dir, 0).n, report(dir, 1).n]).toEqual([1, 1]);
+}, 60_000);
+
+it('workers in their own process groups stop as on SIGHUP when the launcher is SIGKILLed', async () => {
+  const dir = testDir();
+  const signals = path.resolve(__dirname, '..', '..', 'src', 'cli', 'signals.ts');
+  const script = [
+    "const fs = require('fs'), path = require('path');",
+    `const out = path.join(${JSON.stringify(dir)}, 'rank' + process.env.RANK + '.json');`,
+    `const stop = require(${JSON.stringify(signals)}).stopOnSignals();`,
+    "fs.writeFileSync(out, JSON.stringify({ parent: process.ppid }));",
+    "stop.signal.addEventListener('abort', () => { fs.writeFileSync(out, JSON.stringify({ reason: stop.signal.reason })); process.exit(129); });",
+    'setInterval(() => {}, 1000);',
+  ].join('\n');
+  const child = launcher(dir, script, ['--import', require.resolve('tsx')]);
+  const read = (k: number) => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(dir, `rank${k}.json`), 'utf8')) as { parent?: number; reason?: string };
+    } catch {
+      return {}; // not written yet, or being rewritten
+    }
+  };
+  await waitFor(() => [0, 1].every((k) => read(k).parent === child.pid), child, 30_000);
+  child.kill('SIGKILL');
+  const t0 = Date.now();
+  await waitFor(() => [0, 1].every((k) => read(k).reason !== undefined), child, 10_000); // killed, its exitCode stays null
+  expect(Date.now() - t0).toBeLessThan(5000);
+  expect([read(0).reason, read(1).reason]).toEqual(['SIGHUP', 'SIGHUP']);
 }, 60_000);
