@@ -116,14 +116,20 @@ function statusOfReadable(runDir: string): RunStatus {
   return runHasCheckpoint(runDir) || fs.existsSync(runPaths(runDir).metrics) ? 'started' : 'new';
 }
 
-/** new: nothing ran yet; running: its lock's process is alive; failed: it stopped before final.json. */
-export type RunState = 'new' | 'running' | 'finished' | 'failed';
+/**
+ * new: nothing ran yet; running: its lock's process is alive; interrupted: a signal stopped it at
+ * a checkpoint (interrupted.json), the same command resumes it; failed: it stopped before
+ * final.json otherwise (an error, a crash, a kill).
+ */
+export type RunState = 'new' | 'running' | 'finished' | 'interrupted' | 'failed';
 
 /** The state of a readable run from its files and its lock (and, when running, the process holding it). */
 export function runState(runDir: string): { state: RunState; holder?: LockHolder } {
   if (isFinished(runDir)) return { state: 'finished' };
   const holder = readLock(runDir);
-  if (holder) return holderAlive(holder) ? { state: 'running', holder } : { state: 'failed', holder };
+  if (holder && holderAlive(holder)) return { state: 'running', holder };
+  if (fs.existsSync(runPaths(runDir).interrupted)) return { state: 'interrupted' };
+  if (holder) return { state: 'failed', holder };
   return { state: statusOfReadable(runDir) === 'started' ? 'failed' : 'new' };
 }
 

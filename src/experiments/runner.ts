@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { checkDatasetFiles, createDataset, DataLoader, type Dataset } from '../data';
 import { classFolders } from '../data/image-folder';
-import { removeStaleTemps } from '../atomic';
+import { removeStaleTemps, writeJsonAtomic } from '../atomic';
 import { logger, runLogger } from '../logger';
 import { dataParallelFromEnv, rankPlacement, type DataParallelContext } from '../distributed/data-parallel';
 import { distributedEnv } from '../distributed/env';
@@ -327,11 +327,16 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string, 
       throw e;
     }
     const { log, close } = logging;
+    fs.rmSync(runPaths(runDir).interrupted, { force: true });
     try {
       return await trainLogged(config, runDir, log, dp, device, options.signal);
     } catch (e) {
       // The caller tells the user (the CLI's one line); the run's log keeps where it stopped.
-      if (e instanceof InterruptedError) log.info({ ...e.position, checkpoint: e.checkpoint, reason: String(e.reason) }, 'interrupted');
+      if (e instanceof InterruptedError) {
+        const where = { ...e.position, checkpoint: e.checkpoint, reason: String(e.reason) };
+        log.info(where, 'interrupted');
+        writeJsonAtomic(runPaths(runDir).interrupted, where);
+      }
       else log.error({ err: e }, 'run failed');
       throw e;
     } finally {

@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseConfig, readMetrics, runDirFor, runPaths, type ExperimentConfig } from '../../../src/experiments';
+import { parseConfig, readMetrics, runDirFor, runPaths, runState, type ExperimentConfig } from '../../../src/experiments';
 import { loadSafetensors } from '../../../src/nn/safetensors';
 import { readCheckpointInfo } from '../../../src/train/checkpoint';
 import { fashionImages, tmpDir, writeIdxSet } from '../../helpers/data-fixtures';
@@ -123,8 +123,12 @@ describe.each([['signin', 'SIGINT', 130], ['plain', 'SIGTERM', 143]] as const)('
     expect(fs.existsSync(p.lock)).toBe(false);
     expect(fs.existsSync(p.final)).toBe(false);
     expect(readMetrics(runDir).map((row) => row.epoch)).toEqual([1]);
+    expect(JSON.parse(fs.readFileSync(p.interrupted, 'utf8'))).toEqual({ ...position, reason: signal, checkpoint: p.checkpoint });
+    expect(runState(runDir).state).toBe('interrupted');
     trainToEnd(file, runs);
     expectSameRun(runDir, straight[name]);
+    expect(fs.existsSync(p.interrupted)).toBe(false);
+    expect(runState(runDir).state).toBe('finished');
   }, 300_000);
 });
 
