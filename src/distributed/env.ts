@@ -95,6 +95,8 @@ export function workerEnv(w: { rank: number; localRank: number; worldSize: numbe
     WORLD_SIZE: String(w.worldSize),
     LOCAL_WORLD_SIZE: String(w.localWorldSize),
     GROUP_RANK: String(w.nodeRank),
+    GROUP_WORLD_SIZE: String(w.nnodes),
+    ROLE_NAME: 'default',
     ROLE_RANK: String(w.rank),
     ROLE_WORLD_SIZE: String(w.worldSize),
     MASTER_ADDR: w.masterAddr,
