@@ -19,6 +19,8 @@
 #include <type_traits>
 #include <vector>
 
+#include <unistd.h>
+
 #include "convert.h"
 #include "distributed/group.h"
 #include "exports.h"
@@ -117,6 +119,58 @@ void AllReduceOne(Group& g, at::Tensor t, const std::string& op) {
   if (op == "avg") t.div_(g.size);
 }
 
+std::vector<uint8_t> Bytes(const std::string& s) { return {s.begin(), s.end()}; }
+std::string Text(const std::vector<uint8_t>& b) { return {b.begin(), b.end()}; }
+
+// The rendezvous keys of the job-agreement check, beside the group's own.
+const std::string kJobKeys = "signin/job/";
+
+std::string RankKey(int rank) { return kJobKeys + "rank_" + std::to_string(rank); }
+
+// "pid 123 on host": who claimed a rank, for the error that names a duplicate.
+std::string ThisProcess() {
+  char host[256] = {0};
+  const bool named = gethostname(host, sizeof(host) - 1) == 0 && host[0] != '\0';
+  return "pid " + std::to_string(getpid()) + " on " + (named ? std::string(host) : std::string("an unnamed host"));
+}
+
+// Ranks told different things about the job (a node given another --nnodes or --nproc, or the
+// --node-rank of another node) would otherwise wait in Gloo for ranks that never come, or pair
+// with the wrong peer: each rank claims its number in the store, and checks the world size of
+// the first rank to claim, so that a disagreeing rank fails at once saying what disagrees.
+// The same process joining again (destroyProcessGroup, then initProcessGroup) finds its own claim.
+void CheckJobAgreement(c10d::Store& store, int rank, int size) {
+  const std::string me = ThisProcess();
+  const std::string mine = std::to_string(size) + " (rank " + std::to_string(rank) + ", " + me + ")";
+  const std::string first = Text(store.compareSet(kJobKeys + "world_size", {}, Bytes(mine)));
+  if (first.substr(0, first.find(' ')) != std::to_string(size)) {
+    throw CollectiveError("initProcessGroup: this rank (" + std::to_string(rank) + ", " + me + ") was given WORLD_SIZE " +
+                          std::to_string(size) + " but another was given " + first +
+                          ": every node needs the same --nnodes and --nproc (torchrun's --nnodes and --nproc_per_node)");
+  }
+  // Claimed only once the size agrees: a rank that disagrees stays absent from the store.
+  const std::string holder = Text(store.compareSet(RankKey(rank), {}, Bytes(me)));
+  if (holder != me) {
+    throw CollectiveError("initProcessGroup: rank " + std::to_string(rank) + " was also given to " + holder +
+                          ": two nodes have the same --node-rank (torchrun's --node_rank), or two processes the same RANK");
+  }
+}
+
+// " [ranks absent from the store: 2,3]": the ranks that never claimed their number (they did not
+// start, or were given another address); " [every rank reached the store]"; "" when the store
+// cannot tell (its host is gone).
+std::string AbsentRanks(c10d::Store& store, int size) {
+  std::string list;
+  try {
+    for (int r = 0; r < size; ++r) {
+      if (!store.check({RankKey(r)})) list += (list.empty() ? "" : ",") + std::to_string(r);
+    }
+  } catch (const std::exception&) {
+    return "";
+  }
+  return list.empty() ? " [every rank reached the store]" : " [ranks absent from the store: " + list + "]";
+}
+
 #ifdef SIGNIN_WITH_GLOO
 c10::intrusive_ptr<C10dGroup> MakeGlooGroup(const Napi::Object& o, const c10::intrusive_ptr<c10d::Store>& store, int rank,
                                             int size, std::chrono::milliseconds timeout) {
@@ -168,6 +222,11 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
   g->rank = rank;
   g->size = size;
   g->timeout = timeout;
+  // The group's keys go under `prefix` in a store shared with others (torchrun's agent store).
+  const auto scoped = [&o](const c10::intrusive_ptr<c10d::Store>& store) -> c10::intrusive_ptr<c10d::Store> {
+    if (!o.Get("prefix").IsString()) return store;
+    return c10::make_intrusive<c10d::PrefixStore>(Str(o, "prefix"), store);
+  };
   if (kind == "file") {
     g->store = c10::make_intrusive<c10d::FileStore>(Str(o, "path"), size);
   } else if (kind == "tcp") {
@@ -182,15 +241,18 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
     so.timeout = timeout;
     auto tcp = c10::make_intrusive<c10d::TCPStore>(Str(o, "host"), so);
     tcp->wait({}, timeout);
+    // Rank 0 claims first, before it waits for the others: a rank told another world size is
+    // then the one that fails, naming rank 0's.
+    if (so.isServer) CheckJobAgreement(*scoped(tcp), rank, size);
     tcp->waitForWorkers();
+    if (!so.isServer) CheckJobAgreement(*scoped(tcp), rank, size);
     g->store = tcp;
   } else {
     throw ArgError("initProcessGroup: expected store 'tcp' or 'file' but received '" + kind + "'");
   }
   g->store->setTimeout(timeout);
   g->backend = backend;
-  c10::intrusive_ptr<c10d::Store> scope = g->store;
-  if (o.Get("prefix").IsString()) scope = c10::make_intrusive<c10d::PrefixStore>(Str(o, "prefix"), g->store);
+  const c10::intrusive_ptr<c10d::Store> scope = scoped(g->store);
   auto prefixed = c10::make_intrusive<c10d::PrefixStore>("signin/default_pg", scope);
   try {
 #ifdef SIGNIN_WITH_NCCL
@@ -204,7 +266,8 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
     if (backend == "gloo") g->pg = MakeGlooGroup(o, prefixed, rank, size, timeout);
 #endif
   } catch (const c10::Error& e) {
-    throw CollectiveError(std::string("initProcessGroup: connecting the ranks failed: ") + e.what_without_backtrace());
+    const std::string absent = kind == "tcp" ? AbsentRanks(*scope, size) : "";
+    throw CollectiveError(std::string("initProcessGroup: connecting the ranks failed: ") + e.what_without_backtrace() + absent);
   }
   group = g.release();
   return env.Undefined();

@@ -10,6 +10,10 @@ export interface DistributedEnv {
   rank: number;
   localRank: number;
   worldSize: number;
+  /**
+   * Processes on this machine (torchrun: --nproc_per_node, the same on every node). Without
+   * LOCAL_WORLD_SIZE, LOCAL_RANK + 1: the fewest this machine can hold.
+   */
   localWorldSize: number;
   /** Unset in the environment: only an 'env://' rendezvous of several ranks needs them (rendezvous.ts). */
   masterAddr?: string;
@@ -59,7 +63,14 @@ export function distributedEnv(env: NodeJS.ProcessEnv = process.env): Distribute
   }
   const worldSize = intVar(env, 'WORLD_SIZE', 1);
   const rank = intVar(env, 'RANK', 0, worldSize - 1);
-  const localWorldSize = env.LOCAL_WORLD_SIZE === undefined ? worldSize : intVar(env, 'LOCAL_WORLD_SIZE', 1, worldSize);
+  if (env.LOCAL_WORLD_SIZE === undefined) {
+    // Only the ranks up to this one are known to share its machine. WORLD_SIZE would put the
+    // whole job on it: with one GPU on each of 2 machines, a bare device 'cuda' would be refused
+    // as 2 processes needing 2 devices.
+    const localRank = intVar(env, 'LOCAL_RANK', 0, worldSize - 1);
+    return { rank, localRank, worldSize, localWorldSize: localRank + 1, ...masterVars(env) };
+  }
+  const localWorldSize = intVar(env, 'LOCAL_WORLD_SIZE', 1, worldSize);
   const localRank = intVar(env, 'LOCAL_RANK', 0, localWorldSize - 1);
   return { rank, localRank, worldSize, localWorldSize, ...masterVars(env) };
 }
@@ -84,6 +95,8 @@ export function workerEnv(w: { rank: number; localRank: number; worldSize: numbe
     WORLD_SIZE: String(w.worldSize),
     LOCAL_WORLD_SIZE: String(w.localWorldSize),
     GROUP_RANK: String(w.nodeRank),
+    GROUP_WORLD_SIZE: String(w.nnodes),
+    ROLE_NAME: 'default',
     ROLE_RANK: String(w.rank),
     ROLE_WORLD_SIZE: String(w.worldSize),
     MASTER_ADDR: w.masterAddr,

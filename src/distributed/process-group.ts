@@ -78,8 +78,12 @@ export function initProcessGroup(options: InitProcessGroupOptions = {}): void {
   } catch (err) {
     const e = distError('initProcessGroup', err);
     const named = initMethod === 'env://' ? 'MASTER_ADDR:MASTER_PORT' : `initMethod '${initMethod}'`;
-    const why = e.code === 'ERR_DISTRIBUTED' ? rendezvousFailure(store, named, worldSize, timeoutMs, e.message) : undefined;
-    throw why ? new ToolkitError('ERR_DISTRIBUTED', `initProcessGroup: ${why} (libtorch: ${e.message.replace(/^initProcessGroup: /, '')})`, { cause: err }) : e;
+    // Nodes are named only where LOCAL_WORLD_SIZE says how many ranks each holds.
+    const perNode = process.env.LOCAL_WORLD_SIZE !== undefined && env?.worldSize === worldSize ? env.localWorldSize : undefined;
+    const why = e.code === 'ERR_DISTRIBUTED' ? rendezvousFailure(store, named, worldSize, timeoutMs, e.message, perNode) : undefined;
+    // The addon's note of the absent ranks is said above in words.
+    const libtorch = e.message.replace(/^initProcessGroup: /, '').replace(/ \[(ranks absent from the store: [\d,]+|every rank reached the store)\]$/, '');
+    throw why ? new ToolkitError('ERR_DISTRIBUTED', `initProcessGroup: ${why} (libtorch: ${libtorch})`, { cause: err }) : e;
   }
 }
 

@@ -50,20 +50,49 @@ export function storeFor(initMethod: string, rank: number, worldSize: number, en
   throw new ToolkitError('ERR_INVALID_ARG', `Expected initMethod to be 'env://', 'tcp://host:port' or 'file:///path' but received '${initMethod}'`);
 }
 
+/** "ranks 2, 3" (at most 8 listed). */
+function rankList(ranks: number[]): string {
+  const shown = ranks.slice(0, 8).join(', ') + (ranks.length > 8 ? ` and ${ranks.length - 8} more` : '');
+  return `${ranks.length === 1 ? 'rank' : 'ranks'} ${shown}`;
+}
+
+/**
+ * The ranks the addon found absent from the store, in the user's terms: with `perNode` ranks on
+ * each node (LOCAL_WORLD_SIZE, torchrun's homogeneous nodes), the nodes they belong to.
+ */
+function absentRanks(ranks: number[], perNode?: number): string {
+  if (perNode === undefined) return rankList(ranks);
+  const nodes = [...new Set(ranks.map((r) => Math.floor(r / perNode)))];
+  const whole = nodes.every((n) => ranks.filter((r) => Math.floor(r / perNode) === n).length === perNode);
+  const which = `${nodes.length === 1 ? 'node' : 'nodes'} ${nodes.slice(0, 8).join(', ')}${nodes.length > 8 ? ` and ${nodes.length - 8} more` : ''}`;
+  return `${rankList(ranks)}, ${whole ? 'all the ranks of' : 'on'} ${which} (--node-rank; ${perNode} per node)`;
+}
+
 /**
  * What a failed TCPStore rendezvous means, in the user's terms (`named`: where the address came
- * from), or undefined for other failures; libtorch's own words follow it in the error.
+ * from; `perNode`: LOCAL_WORLD_SIZE where it was set, to name the nodes of absent ranks), or
+ * undefined for other failures; libtorch's words follow it in the error.
  */
-export function rendezvousFailure(spec: StoreSpec, named: string, worldSize: number, timeoutMs: number, message: string): string | undefined {
+export function rendezvousFailure(spec: StoreSpec, named: string, worldSize: number, timeoutMs: number, message: string, perNode?: number): string | undefined {
   if (spec.store !== 'tcp') return undefined;
   const at = `${spec.host}:${spec.port} (${named})`;
   const host = spec.prefix === undefined ? 'rank 0' : "torchrun's agent";
   if (spec.isServer && /Address already in use/.test(message)) {
-    return `rank 0 cannot host the TCPStore on port ${spec.port} (${named}): another process holds it; choose a free port (--master-port, MASTER_PORT)`;
+    return `rank 0 cannot host the TCPStore on port ${spec.port} (${named}): another process holds it (another job, or on this machine a second node given --node-rank 0); choose a free port (--master-port, MASTER_PORT)`;
+  }
+  if (/connecting the ranks failed/.test(message)) {
+    const absent = /\[ranks absent from the store: ([\d,]+)\]/.exec(message);
+    if (absent) {
+      const ranks = absent[1].split(',').map(Number);
+      return `the ${worldSize} ranks did not all join within ${timeoutMs} ms at ${at}: ${absentRanks(ranks, perNode)} never reached it: not started, failed before joining, or given another address or port`;
+    }
+    if (/\[every rank reached the store\]/.test(message)) {
+      return `the ${worldSize} ranks reached the store at ${at} but could not connect to each other: a rank failed meanwhile, or their own addresses do not reach each other (several machines: set GLOO_SOCKET_IFNAME to the network interface they share)`;
+    }
   }
   if (!/Socket Timeout|timed out/i.test(message)) return undefined;
   if (/connecting the ranks failed/.test(message)) {
     return `the ${worldSize} ranks did not all join within ${timeoutMs} ms at ${at}: a rank did not start, failed, or was given another address`;
   }
-  return `no TCPStore answered at ${at} within ${timeoutMs} ms: ${host} hosts it; check that it started, that this machine reaches that address, and that nothing else holds that port`;
+  return `no TCPStore answered at ${at} within ${timeoutMs} ms: ${host} hosts it; check that it started, that every node was given this address and port, that this machine reaches that address, and that nothing else holds that port`;
 }

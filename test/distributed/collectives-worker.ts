@@ -29,7 +29,14 @@ const gathered = allGather(tensor([r * 2]));
 const dp = new DataParallelContext(r, getWorldSize());
 const evalMeans = dp.reduceEval({ loss: r, top1: r / 10, top5: 1 }, r + 1);
 barrier();
+// Every variable torch 1.13's elastic agent sets for a worker (local_elastic_agent.py, _start_workers).
+const AGENT_VARS = [
+  'LOCAL_RANK', 'RANK', 'GROUP_RANK', 'ROLE_RANK', 'ROLE_NAME', 'LOCAL_WORLD_SIZE', 'WORLD_SIZE', 'GROUP_WORLD_SIZE', 'ROLE_WORLD_SIZE',
+  'MASTER_ADDR', 'MASTER_PORT', 'TORCHELASTIC_RESTART_COUNT', 'TORCHELASTIC_MAX_RESTARTS', 'TORCHELASTIC_RUN_ID', 'TORCHELASTIC_USE_AGENT_STORE',
+  'NCCL_ASYNC_ERROR_HANDLING', 'OMP_NUM_THREADS',
+];
 fs.writeFileSync(path.join(process.argv[2], `rank${r}.json`), JSON.stringify({
+  agentVars: Object.fromEntries(AGENT_VARS.map((k) => [k, process.env[k] ?? null])),
   env, worldSize: getWorldSize(), sum: sum.toArray(), avg: avg.toArray(), max: max.toArray(), b: b.toArray(),
   gathered: gathered.map((g) => g.toArray()), evalMeans, localBatch: dp.localBatch(12), vars: ['RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'LOCAL_WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'GROUP_RANK', 'TORCHELASTIC_USE_AGENT_STORE', 'TORCHELASTIC_RESTART_COUNT'].map((k) => process.env[k]),
 }));

@@ -7,6 +7,7 @@
  */
 import { distributedEnv, timeoutFromEnv, workerEnv } from '../../src/distributed/env';
 import { storeFor } from '../../src/distributed/rendezvous';
+import { deviceIssues } from '../../src/experiments/devices';
 import { errorOf } from '../helpers/error-of';
 
 const MASTER = { MASTER_ADDR: '127.0.0.1', MASTER_PORT: '29511' };
@@ -19,6 +20,16 @@ describe('distributedEnv', () => {
 
   it("reads torchrun's variables", () => {
     expect(distributedEnv({ ...TWO, LOCAL_WORLD_SIZE: '2' })).toEqual({ rank: 1, localRank: 1, worldSize: 2, localWorldSize: 2, masterAddr: '127.0.0.1', masterPort: 29511 });
+  });
+
+  it('without LOCAL_WORLD_SIZE a machine holds LOCAL_RANK + 1 processes as far as a rank knows, not the whole job', () => {
+    // 2 machines with one GPU each: torchrun --nnodes 2 --nproc_per_node 1 would set
+    // LOCAL_WORLD_SIZE=1; a scheduler that leaves it unset must not make each machine need 2 GPUs.
+    const second = distributedEnv({ WORLD_SIZE: '2', RANK: '1', LOCAL_RANK: '0', ...MASTER })!;
+    expect(second.localWorldSize).toBe(1);
+    expect(deviceIssues('cuda', 1, second.localWorldSize)).toEqual([]);
+    expect(distributedEnv({ WORLD_SIZE: '4', RANK: '3', LOCAL_RANK: '1', ...MASTER })!.localWorldSize).toBe(2);
+    expect(errorOf(() => distributedEnv({ WORLD_SIZE: '4', RANK: '3', LOCAL_RANK: '4', ...MASTER })).message).toBe("Expected environment variable LOCAL_RANK to be an integer in [0, 3] but it is '4'");
   });
 
   it('RANK or LOCAL_RANK without WORLD_SIZE is refused naming WORLD_SIZE (it trained alone as rank 0)', () => {

@@ -3,7 +3,9 @@
  * process: each attempt ends within its timeout (2 s here) with one ERR_DISTRIBUTED saying what
  * went wrong in the user's terms, MASTER_ADDR:MASTER_PORT named, libtorch's words after it.
  * A port held by something other than a store used to hang a client until that process closed
- * the connection (56 s in the run that found it), whatever the timeout.
+ * the connection (56 s in the run that found it), whatever the timeout. Ranks that disagree on the
+ * job (a node given another --nnodes, --nproc or --node-rank) fail at once saying so; they used to
+ * wait out the timeout in Gloo, or pair with the wrong peer.
  */
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
@@ -53,7 +55,7 @@ it('rank 0 on a port another process holds: the port is named, at once', async (
   const held = await occupy();
   try {
     const r = await join(0, '127.0.0.1', held.port);
-    expect(r.message).toMatch(new RegExp(`^ERR_DISTRIBUTED: initProcessGroup: rank 0 cannot host the TCPStore on port ${held.port} \\(MASTER_ADDR:MASTER_PORT\\): another process holds it; choose a free port \\(--master-port, MASTER_PORT\\) \\(libtorch: .*Address already in use`));
+    expect(r.message).toMatch(new RegExp(`^ERR_DISTRIBUTED: initProcessGroup: rank 0 cannot host the TCPStore on port ${held.port} \\(MASTER_ADDR:MASTER_PORT\\): another process holds it \\(another job, or on this machine a second node given --node-rank 0\\); choose a free port \\(--master-port, MASTER_PORT\\) \\(libtorch: .*Address already in use`));
     expect(r.ms).toBeLessThan(TIMEOUT);
   } finally {
     await held.close();
@@ -64,7 +66,7 @@ it('a client whose MASTER_PORT is held by something other than a store fails wit
   const held = await occupy();
   try {
     const r = await join(1, '127.0.0.1', held.port);
-    expect(r.message).toMatch(new RegExp(`^ERR_DISTRIBUTED: initProcessGroup: no TCPStore answered at 127\\.0\\.0\\.1:${held.port} \\(MASTER_ADDR:MASTER_PORT\\) within ${TIMEOUT} ms: rank 0 hosts it; check that it started, that this machine reaches that address, and that nothing else holds that port \\(libtorch: `));
+    expect(r.message).toMatch(new RegExp(`^ERR_DISTRIBUTED: initProcessGroup: no TCPStore answered at 127\\.0\\.0\\.1:${held.port} \\(MASTER_ADDR:MASTER_PORT\\) within ${TIMEOUT} ms: rank 0 hosts it; check that it started, that every node was given this address and port, that this machine reaches that address, and that nothing else holds that port \\(libtorch: `));
     expect(r.ms).toBeLessThan(TIMEOUT + 3000);
   } finally {
     await held.close();
@@ -84,7 +86,7 @@ it("an unreachable MASTER_ADDR fails within the timeout; under torchrun's agent 
 it('rank 0 whose peer never comes fails after the timeout, saying the ranks did not all join', async () => {
   const port = await freePort();
   const r = await join(0, '127.0.0.1', port);
-  expect(r.message).toMatch(new RegExp(`^ERR_DISTRIBUTED: initProcessGroup: the 2 ranks did not all join within ${TIMEOUT} ms at 127\\.0\\.0\\.1:${port} \\(MASTER_ADDR:MASTER_PORT\\): a rank did not start, failed, or was given another address \\(libtorch: `));
+  expect(r.message).toMatch(new RegExp(`^ERR_DISTRIBUTED: initProcessGroup: the 2 ranks did not all join within ${TIMEOUT} ms at 127\\.0\\.0\\.1:${port} \\(MASTER_ADDR:MASTER_PORT\\): rank 1 never reached it: not started, failed before joining, or given another address or port \\(libtorch: `));
   // The store's wait for the workers, then Gloo's for their addresses: each bounded by the timeout.
   expect(r.ms).toBeLessThan(2 * TIMEOUT + 3000);
 }, 60_000);
@@ -94,4 +96,30 @@ it('without timeoutMs, SIGNIN_TORCH_DIST_TIMEOUT_S bounds the wait (the 60 s def
   const r = await join(0, '127.0.0.1', port, { SIGNIN_TORCH_DIST_TIMEOUT_S: String(TIMEOUT / 1000) }, {});
   expect(r.message).toMatch(new RegExp(`^ERR_DISTRIBUTED: initProcessGroup: the 2 ranks did not all join within ${TIMEOUT} ms at 127\\.0\\.0\\.1:${port} `));
   expect(r.ms).toBeLessThan(2 * TIMEOUT + 3000);
+}, 60_000);
+
+/** Long enough for a worker started before to load and host or reach the store, so that what a later one meets is its own doing. */
+const settled = () => new Promise((r) => setTimeout(r, 1500));
+
+it('a rank given another WORLD_SIZE (a node with another --nnodes or --nproc) fails at once naming both; rank 0 then names it absent', async () => {
+  const port = await freePort();
+  const zero = join(0, '127.0.0.1', port);
+  await settled();
+  const odd = await join(1, '127.0.0.1', port, { WORLD_SIZE: '3' });
+  expect(odd.message).toMatch(/^ERR_DISTRIBUTED: initProcessGroup: this rank \(1, pid \d+ on [^)]+\) was given WORLD_SIZE 3 but another was given 2 \(rank 0, pid \d+ on [^)]+\): every node needs the same --nnodes and --nproc \(torchrun's --nnodes and --nproc_per_node\)$/);
+  expect(odd.ms).toBeLessThan(TIMEOUT);
+  expect((await zero).message).toMatch(/^ERR_DISTRIBUTED: initProcessGroup: the 2 ranks did not all join within 2000 ms at .*: rank 1 never reached it: /);
+}, 60_000);
+
+it('two processes given one rank (two nodes with the same --node-rank): the later one fails at once naming the other', async () => {
+  const port = await freePort();
+  const world = { WORLD_SIZE: '3' };
+  const zero = join(0, '127.0.0.1', port, world);
+  const first = join(1, '127.0.0.1', port, world);
+  await settled();
+  const second = await join(1, '127.0.0.1', port, world);
+  expect(second.message).toMatch(/^ERR_DISTRIBUTED: initProcessGroup: rank 1 was also given to pid \d+ on [^:]+: two nodes have the same --node-rank \(torchrun's --node_rank\), or two processes the same RANK$/);
+  expect(second.ms).toBeLessThan(TIMEOUT);
+  // The first rank 1 joined; rank 2 never came.
+  for (const r of await Promise.all([zero, first])) expect(r.message).toMatch(/: rank 2 never reached it: /);
 }, 60_000);

@@ -12,52 +12,18 @@
  *   process ends (float32 tolerance; masks bit-identical).
  * Skipped, with the reason, where the reference python has no torch.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { freePort } from '../../src/distributed/launch';
 import { parseConfig, readMetrics, runDirFor } from '../../src/experiments';
 import { fashionImages, tmpDir, writeIdxSet } from '../helpers/data-fixtures';
 import { checkpointDiff } from '../helpers/checkpoint-diff';
-import { CHILD_ENV, killInWrite, trainArgs, trainToEnd } from '../helpers/kill-child';
+import { killInWrite, trainArgs, trainToEnd } from '../helpers/kill-child';
 import { PYTHON, pytorchAvailable } from '../helpers/pytorch';
+import { torchrun } from '../helpers/torchrun';
 
 const TSX = path.join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx');
 const WORKER = path.join(__dirname, 'collectives-worker.ts');
-
-interface Exit {
-  code: number | null;
-  stderr: string;
-  ms: number;
-}
-
-/**
- * `torchrun --nproc_per_node 2 <flags> --no_python <command>` until it exits (killed with its
- * workers after timeoutMs); onStderr sees its stderr (the workers') as it grows. torch 1.13's
- * torchrun under Python 3.11 (Debian 12) fails before starting any worker with its default
- * `--redirects 0 --tee 0` (Std.from_str('0') is None there: 3.11's IntFlag iteration skips 0), so
- * stdout is teed through a log file (1) and stderr left to the workers.
- */
-function torchrun(flags: string[], command: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onStderr?: (s: string) => void } = {}): Promise<Exit> {
-  const t0 = Date.now();
-  const child = spawn(PYTHON, ['-m', 'torch.distributed.run', '--nproc_per_node', '2', '--monitor_interval', '1', '--redirects', '1', '--tee', '1', ...flags, '--no_python', ...command], {
-    env: { ...CHILD_ENV, OMP_NUM_THREADS: '1', ...opts.env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-    detached: true,
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => {
-    stderr += String(d);
-    opts.onStderr?.(stderr);
-  });
-  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), opts.timeoutMs ?? 120_000);
-  return new Promise((resolve) => {
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr, ms: Date.now() - t0 });
-    });
-  });
-}
 
 const ranksOf = (dir: string) => [0, 1].map((k) => JSON.parse(fs.readFileSync(path.join(dir, `rank${k}.json`), 'utf8')));
 
