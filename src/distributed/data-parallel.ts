@@ -14,7 +14,7 @@ import { DEVICE_PATTERN } from '../tensor/tensor';
 import type { Callback } from '../train/callbacks';
 import { DistributedDataParallel, type DistributedDataParallelOptions } from './ddp';
 import { distributedEnv } from './env';
-import { allReduce, availableBackends, destroyProcessGroup, initProcessGroup, isInitialized, type Backend } from './process-group';
+import { allGather, allReduce, availableBackends, destroyProcessGroup, initProcessGroup, isInitialized, type Backend } from './process-group';
 
 export interface EvalSums {
   loss: number;
@@ -73,6 +73,23 @@ export class DataParallelContext {
       allReduce(t);
       const [loss, top1, top5, n] = t.toArray();
       return { loss: loss / n, top1: top1 / n, top5: top5 / n };
+    } finally {
+      t.dispose();
+    }
+  }
+
+  /** Every rank's copy of a few numbers, in rank order (float64: integers exact up to 2^53). */
+  gatherNumbers(values: readonly number[]): number[][] {
+    if (this.worldSize === 1) return [[...values]];
+    const t = tensor([...values], { dtype: 'float64' });
+    try {
+      return allGather(t).map((g) => {
+        try {
+          return g.toArray();
+        } finally {
+          g.dispose();
+        }
+      });
     } finally {
       t.dispose();
     }

@@ -85,7 +85,7 @@ export function masterVars(env: NodeJS.ProcessEnv): { masterAddr?: string; maste
 }
 
 /** The environment of one worker, as torchrun writes it. */
-export function workerEnv(w: { rank: number; localRank: number; worldSize: number; localWorldSize: number; nodeRank: number; nnodes: number; masterAddr: string; masterPort: number }): Record<string, string> {
+export function workerEnv(w: { rank: number; localRank: number; worldSize: number; localWorldSize: number; nodeRank: number; nnodes: number; masterAddr: string; masterPort: number }, base: NodeJS.ProcessEnv = process.env): Record<string, string> {
   obj('worker', w, 'worker placement ({ rank, localRank, worldSize, ... })');
   for (const k of ['rank', 'localRank', 'worldSize', 'localWorldSize', 'nodeRank', 'nnodes', 'masterPort'] as const) int(k, w[k], 0);
   str('masterAddr', w.masterAddr);
@@ -108,6 +108,6 @@ export function workerEnv(w: { rank: number; localRank: number; worldSize: numbe
     TORCHELASTIC_RESTART_COUNT: '0',
     TORCHELASTIC_MAX_RESTARTS: '0',
     // torchrun's default with several workers per node: one intra-op thread each unless set.
-    ...(w.localWorldSize > 1 && process.env.OMP_NUM_THREADS === undefined ? { OMP_NUM_THREADS: '1' } : {}),
+    ...(w.localWorldSize > 1 && base.OMP_NUM_THREADS === undefined ? { OMP_NUM_THREADS: '1' } : {}),
   };
 }

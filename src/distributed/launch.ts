@@ -110,10 +110,10 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       }, graceMs).unref();
     };
     for (let local = 0; local < nproc; local++) {
+      const base = { ...process.env, ...options.env };
       const env = {
-        ...process.env,
-        ...options.env,
-        ...workerEnv({ rank: nodeRank * nproc + local, localRank: local, worldSize: nnodes * nproc, localWorldSize: nproc, nodeRank, nnodes, masterAddr, masterPort }),
+        ...base,
+        ...workerEnv({ rank: nodeRank * nproc + local, localRank: local, worldSize: nnodes * nproc, localWorldSize: nproc, nodeRank, nnodes, masterAddr, masterPort }, base),
       };
       const child = spawn(options.command, options.args, { env: { ...env, [SUPERVISED_ENV]: '1' }, stdio: 'inherit', detached: true });
       children.push(child);

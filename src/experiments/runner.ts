@@ -16,7 +16,7 @@ import { distributedEnv } from '../distributed/env';
 import type { Backend } from '../distributed/process-group';
 import { convertSyncBatchNorm } from '../distributed/sync-batchnorm';
 import { ampDeviceExpectation } from '../amp/mixed-precision';
-import { describeValue, InvalidArgumentError, type Issue } from '../errors';
+import { describeValue, InvalidArgumentError, ToolkitError, type Issue } from '../errors';
 import { createModel, resolveModelOptions, type Model } from '../models';
 import { maskedLayers } from '../nn/masked';
 import { optimizerFor } from './optimizer';
@@ -293,6 +293,19 @@ function runName(config: ExperimentConfig): string {
 }
 
 /**
+ * Each rank reads the checkpoint from its own disk: with nodes that do not share the runs directory
+ * a resumed rank 0 would train beside ranks starting afresh, averaging gradients of different
+ * steps without an error (measured: it ran to the end).
+ */
+function sameStartOnEveryRank(dp: DataParallelContext, step: number, runDir: string): void {
+  if (dp.worldSize === 1) return;
+  const steps = dp.gatherNumbers([step]).map(([s]) => s);
+  if (steps.every((s) => s === steps[0])) return;
+  const where = steps.map((s, r) => `rank ${r} at step ${s}`).join(', ');
+  throw new ToolkitError('ERR_DISTRIBUTED', `The ranks would start from different checkpoints of ${runDir} (${where}): every node must see the same run directory (a --runs-dir on storage all nodes share, or a copy of the run directory on each node)`);
+}
+
+/**
  * Trains one validated experiment config in a run directory: builds the dataset, model, mask
  * (pruning at initialization), Sign-In and optimizer the config names, then trains and evaluates,
  * writing metrics.jsonl and a checkpoint every epoch, log.jsonl as it goes and final.json last.
@@ -471,6 +484,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
     resumedFrom = position.epoch;
     log.info({ ...position, file }, 'resumed from checkpoint');
   }
+  sameStartOnEveryRank(dp, saved?.step ?? 0, runDir);
   // The row of an epoch is appended before its checkpoint is written: rows past the checkpoint
   // the run starts from (all of them on a fresh start) belong to epochs that will run again.
   // Rows missing before it are warned of, not refused: the checkpoint holds the training, only

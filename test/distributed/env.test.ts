@@ -55,6 +55,13 @@ describe('distributedEnv', () => {
     expect(storeFor('env://', 1, 2, { TORCHELASTIC_USE_AGENT_STORE: 'True', TORCHELASTIC_RESTART_COUNT: '3', ...w })).toEqual({ store: 'tcp', host: '127.0.0.1', port: 29511, isServer: false });
     expect(storeFor('env://', 0, 2, { TORCHELASTIC_USE_AGENT_STORE: 'True', ...w })).toEqual({ store: 'tcp', host: '127.0.0.1', port: 29511, isServer: true });
   });
+
+  it("one intra-op thread per worker with several on a node unless the launch's environment sets OMP_NUM_THREADS (torchrun's rule)", () => {
+    const placement = { rank: 1, localRank: 1, worldSize: 2, localWorldSize: 2, nodeRank: 0, nnodes: 1, masterAddr: '127.0.0.1', masterPort: 29511 };
+    expect(workerEnv(placement, {}).OMP_NUM_THREADS).toBe('1');
+    expect(workerEnv(placement, { OMP_NUM_THREADS: '4' }).OMP_NUM_THREADS).toBeUndefined();
+    expect(workerEnv({ ...placement, rank: 0, localRank: 0, localWorldSize: 1, nnodes: 2 }, {}).OMP_NUM_THREADS).toBeUndefined();
+  });
 });
 
 describe('storeFor', () => {

@@ -12,11 +12,12 @@
  * - Each worker sees the variables torchrun's agent gives the same placement.
  * One process per node: 2 ranks on this 2-core machine (2 nodes × 2 took twice the wall time).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { freePort, launch } from '../../src/distributed/launch';
 import { parseConfig, readMetrics, runDirFor, runPaths } from '../../src/experiments';
+import { readCheckpointInfo } from '../../src/train/checkpoint';
 import { checkpointDiff } from '../helpers/checkpoint-diff';
 import { fashionImages, tmpDir, writeIdxSet } from '../helpers/data-fixtures';
 import { CHILD_ENV, trainArgs, trainToEnd } from '../helpers/kill-child';
@@ -43,10 +44,28 @@ const config = parseConfig({
 const configFile = path.join(dir, 'config.json');
 fs.writeFileSync(configFile, JSON.stringify(config));
 
+/** The launcher's worker processes (its children). */
+const workersOf = (launcher: ChildProcess): number[] =>
+  spawnSync('pgrep', ['-P', String(launcher.pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+
+/**
+ * A machine going down: its launcher and its workers, which lead their own process groups (a
+ * launcher killed alone leaves workers that stop by themselves, as on SIGHUP, with a checkpoint).
+ */
+function killNode(launcher: ChildProcess, workers = workersOf(launcher)): void {
+  for (const pid of [...workers, launcher.pid!]) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 const started: ChildProcess[] = [];
 afterAll(() => {
-  // A test that failed half-way must not leave a launcher waiting on its peer.
-  for (const c of started) if (c.exitCode === null && c.signalCode === null) process.kill(-c.pid!, 'SIGKILL');
+  // A test that failed half-way must not leave a launcher or a worker waiting on its peer.
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) killNode(c);
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -81,6 +100,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const filesOf = (runDir: string) => (fs.existsSync(runDir) ? fs.readdirSync(runDir).sort() : []);
 
 const single = path.join(dir, 'single');
+/** A copy of the killed run's runs directory, its checkpoint mid-run. */
+const resumable = path.join(dir, 'resumable-0');
 beforeAll(() => trainToEnd(configFile, single), 120_000);
 
 it('two nodes, the second started 3 s after the first, end where 1 process with the global batch does; only global rank 0 writes', async () => {
@@ -122,13 +143,16 @@ it('node 1 killed mid-run: node 0 fails with ERR_DISTRIBUTED at once, and the ru
   const env = { SIGNIN_TORCH_DIST_TIMEOUT_S: '60' };
   const node0 = startNode(0, runs0, port, env);
   const node1 = startNode(1, runs1, port, env);
-  // Once epoch 1's checkpoint is written (two epochs to go), node 1's launcher and worker go.
+  // Once epoch 1's checkpoint is written (two epochs to go), node 1's launcher and worker go, at
+  // once: the worker's pid is looked up before (the epochs left take milliseconds).
+  let workers: number[] = [];
   while (!fs.existsSync(runPaths(runDir).checkpoint)) {
     if (node0.child.exitCode !== null) throw new Error(`node 0 ended first: ${node0.stderr()}`);
+    if (workers.length === 0) workers = workersOf(node1.child);
     await sleep(10);
   }
   const killedAt = Date.now();
-  process.kill(-node1.child.pid!, 'SIGKILL');
+  killNode(node1.child, workers);
   const e0 = await node0.exited;
   const failedAfter = Date.now() - killedAt;
   expect(e0.code).toBe(1);
@@ -136,10 +160,25 @@ it('node 1 killed mid-run: node 0 fails with ERR_DISTRIBUTED at once, and the ru
   expect(failedAfter).toBeLessThan(15_000);
   expect(fs.existsSync(runPaths(runDir).final)).toBe(false);
   expect(readMetrics(runDir).length).toBeLessThan(3);
+  fs.cpSync(runs0, resumable, { recursive: true });
 
   trainToEnd(configFile, runs0);
   expect(readMetrics(runDir).map((r) => r.epoch)).toEqual([1, 2, 3]);
   expect(checkpointDiff(runDirFor(single, config), runDir)).toBeLessThan(1e-5);
+}, 120_000);
+
+it('resumed on two nodes whose runs directories differ (one with the checkpoint, one without): both refuse at once naming each rank\'s step', async () => {
+  const { step } = readCheckpointInfo(runPaths(runDirFor(resumable, config)).checkpoint).position;
+  expect(step).toBeGreaterThan(0);
+  const port = await freePort();
+  const node0 = startNode(0, resumable, port);
+  const node1 = startNode(1, path.join(dir, 'fresh-1'), port);
+  const [e0, e1] = await Promise.all([node0.exited, node1.exited]);
+  expect([e0.code, e1.code]).toEqual([1, 1]);
+  const message = `ERR_DISTRIBUTED: The ranks would start from different checkpoints of ${runDirFor(resumable, config)} (rank 0 at step ${step}, rank 1 at step 0): every node must see the same run directory`;
+  expect(node0.stderr()).toContain(message);
+  expect(node1.stderr()).toContain(message.replace(resumable, path.join(dir, 'fresh-1')));
+  expect(readMetrics(runDirFor(resumable, config)).length).toBeLessThan(3);
 }, 120_000);
 
 /** collectives-worker.ts's record of each rank, by global rank. */
