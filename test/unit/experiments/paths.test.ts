@@ -24,6 +24,7 @@ test('file names live here and only here', () => {
     maskReport: 'mask-report.json',
     transfer: 'transfer.json',
     final: 'final.json',
+    interrupted: 'interrupted.json',
     lock: 'run.lock',
     log: 'train.log',
     runLog: 'log.jsonl',
