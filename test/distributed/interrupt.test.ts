@@ -10,29 +10,17 @@
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseConfig, readMetrics, runDirFor, runPaths } from '../../src/experiments';
+import { readMetrics, runDirFor, runPaths } from '../../src/experiments';
 import { readCheckpointInfo } from '../../src/train/checkpoint';
 import { checkpointDiff } from '../helpers/checkpoint-diff';
-import { fashionImages, tmpDir, writeIdxSet } from '../helpers/data-fixtures';
+import { tmpDir } from '../helpers/data-fixtures';
+import { lenetSignInRun } from '../helpers/lenet-run';
 import { CHILD_ENV, trainArgs, trainToEnd, waitFor } from '../helpers/kill-child';
 
 const dir = tmpDir('signin-dist-interrupt-');
-const data = path.join(dir, 'data');
-writeIdxSet(data, fashionImages(2048), false); // 1024 training images: 32 steps of 32 (16 per rank) per epoch
+// 1024 training images: 32 steps of 32 (16 per rank) per epoch
 const STEPS = 32;
-const config = parseConfig({
-  dataset: { name: 'mnist', root: data, augment: false },
-  model: { name: 'lenet5' },
-  pruning: { method: 'random', sparsity: 0.8, scope: 'layerwise', distribution: 'erk' },
-  signin: { enabled: true },
-  optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 },
-  epochs: 2,
-  batchSize: 32,
-  seed: 7,
-  threads: 1,
-});
-const configFile = path.join(dir, 'config.json');
-fs.writeFileSync(configFile, JSON.stringify(config));
+const { config, configFile } = lenetSignInRun(dir, { images: 2048, epochs: 2 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const single = path.join(dir, 'single');

@@ -16,10 +16,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { freePort, launch } from '../../src/distributed/launch';
-import { parseConfig, readMetrics, runDirFor, runPaths } from '../../src/experiments';
+import { readMetrics, runDirFor, runPaths } from '../../src/experiments';
 import { readCheckpointInfo } from '../../src/train/checkpoint';
 import { checkpointDiff } from '../helpers/checkpoint-diff';
-import { fashionImages, tmpDir, writeIdxSet } from '../helpers/data-fixtures';
+import { tmpDir } from '../helpers/data-fixtures';
+import { lenetSignInRun } from '../helpers/lenet-run';
 import { CHILD_ENV, trainArgs, trainToEnd } from '../helpers/kill-child';
 import { PYTHON, pytorchAvailable } from '../helpers/pytorch';
 import { torchrun } from '../helpers/torchrun';
@@ -28,21 +29,8 @@ const TSX = path.join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx');
 const COLLECTIVES = path.join(__dirname, 'collectives-worker.ts');
 
 const dir = tmpDir('signin-multinode-');
-const data = path.join(dir, 'data');
-writeIdxSet(data, fashionImages(256), false); // 128 training images: 4 steps of 32 per epoch
-const config = parseConfig({
-  dataset: { name: 'mnist', root: data, augment: false },
-  model: { name: 'lenet5' },
-  pruning: { method: 'random', sparsity: 0.8, scope: 'layerwise', distribution: 'erk' },
-  signin: { enabled: true },
-  optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 },
-  epochs: 3,
-  batchSize: 32,
-  seed: 7,
-  threads: 1,
-});
-const configFile = path.join(dir, 'config.json');
-fs.writeFileSync(configFile, JSON.stringify(config));
+// 128 training images: 4 steps of 32 per epoch
+const { config, configFile } = lenetSignInRun(dir, { images: 256, epochs: 3 });
 
 /** The launcher's worker processes (its children). */
 const workersOf = (launcher: ChildProcess): number[] =>

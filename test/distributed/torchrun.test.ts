@@ -15,8 +15,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { freePort } from '../../src/distributed/launch';
-import { parseConfig, readMetrics, runDirFor } from '../../src/experiments';
-import { fashionImages, tmpDir, writeIdxSet } from '../helpers/data-fixtures';
+import { readMetrics, runDirFor } from '../../src/experiments';
+import { tmpDir } from '../helpers/data-fixtures';
+import { lenetSignInRun } from '../helpers/lenet-run';
 import { checkpointDiff } from '../helpers/checkpoint-diff';
 import { killInWrite, trainArgs, trainToEnd } from '../helpers/kill-child';
 import { PYTHON, pytorchAvailable } from '../helpers/pytorch';
@@ -77,22 +78,8 @@ function underTorchrun(): void {
   }, 180_000);
 
   describe('signin-torch train', () => {
-    const data = path.join(dir, 'data');
-    writeIdxSet(data, fashionImages(512), false);
     // 3 epochs of 2 steps of 32: epoch 1 by 1 process, epoch 2 by 2 ranks under torchrun, epoch 3 by 1 process.
-    const config = parseConfig({
-      dataset: { name: 'mnist', root: data, augment: false, maxTrainBatches: 2 },
-      model: { name: 'lenet5' },
-      pruning: { method: 'random', sparsity: 0.8, scope: 'layerwise', distribution: 'erk' },
-      signin: { enabled: true },
-      optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 },
-      epochs: 3,
-      batchSize: 32,
-      seed: 7,
-      threads: 1,
-    });
-    const configFile = path.join(dir, 'config.json');
-    fs.writeFileSync(configFile, JSON.stringify(config));
+    const { config, configFile } = lenetSignInRun(dir, { images: 512, epochs: 3, maxTrainBatches: 2 });
 
     const single = path.join(dir, 'single');
     beforeAll(() => trainToEnd(configFile, single), 120_000);

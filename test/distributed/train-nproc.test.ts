@@ -12,25 +12,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseConfig, readMetrics, runDirFor } from '../../src/experiments';
 import { checkpointDiff } from '../helpers/checkpoint-diff';
-import { fashionImages, tmpDir, writeIdxSet } from '../helpers/data-fixtures';
+import { tmpDir } from '../helpers/data-fixtures';
+import { lenetSignInRun } from '../helpers/lenet-run';
 import { killInWrite, runTrain, trainArgs, trainToEnd } from '../helpers/kill-child';
 
 const dir = tmpDir('signin-train-nproc-');
-const data = path.join(dir, 'data');
-writeIdxSet(data, fashionImages(512), false); // 256 training images: 8 steps of 32 per epoch
-const config = parseConfig({
-  dataset: { name: 'mnist', root: data, augment: false },
-  model: { name: 'lenet5' },
-  pruning: { method: 'random', sparsity: 0.8, scope: 'layerwise', distribution: 'erk' },
-  signin: { enabled: true },
-  optimizer: { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 },
-  epochs: 2,
-  batchSize: 32,
-  seed: 7,
-  threads: 1,
-});
-const configFile = path.join(dir, 'config.json');
-fs.writeFileSync(configFile, JSON.stringify(config));
+// 256 training images: 8 steps of 32 per epoch
+const { config, configFile } = lenetSignInRun(dir, { images: 512, epochs: 2 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function trainOk(runsDir: string, extra: string[] = []): string {

@@ -1,5 +1,5 @@
 /** Comparing the checkpoints of two training runs (data-parallel against one process, resumed against uninterrupted). */
-import { runPaths } from '../../src/experiments';
+import { readMetrics, runPaths } from '../../src/experiments';
 import { loadSafetensors } from '../../src/nn/safetensors';
 
 /**
@@ -28,4 +28,28 @@ export function checkpointDiff(a: string, b: string): number {
   } finally {
     for (const t of [...x.values(), ...y.values()]) t.dispose();
   }
+}
+
+/**
+ * A resumed run against its uninterrupted reference: the final checkpoint's model and optimizer
+ * tensors byte for byte (masks and momentum among them), and the metrics rows less their timings.
+ */
+export function expectSameRun(runDir: string, reference: string): void {
+  const a = loadSafetensors(runPaths(reference).checkpoint);
+  const b = loadSafetensors(runPaths(runDir).checkpoint);
+  try {
+    const keys = [...a.keys()].filter((k) => k.startsWith('model.') || k.startsWith('optim.'));
+    expect(keys.some((k) => k.endsWith('weight_mask'))).toBe(true);
+    expect(keys.some((k) => k.includes('momentum_buffer'))).toBe(true);
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    const bytes = (t: ReturnType<typeof a.get>) => {
+      const d = t!.data();
+      return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+    };
+    for (const k of keys) expect({ k, equal: bytes(a.get(k)).equals(bytes(b.get(k))) }).toEqual({ k, equal: true });
+  } finally {
+    for (const t of [...a.values(), ...b.values()]) t.dispose();
+  }
+  const strip = (rows: ReturnType<typeof readMetrics>) => rows.map(({ epochSeconds: _t, ...rest }) => rest);
+  expect(strip(readMetrics(runDir))).toEqual(strip(readMetrics(reference)));
 }

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseConfig, readMetrics, runDirFor, runPaths, runState, type ExperimentConfig } from '../../../src/experiments';
-import { loadSafetensors } from '../../../src/nn/safetensors';
+import { expectSameRun } from '../../helpers/checkpoint-diff';
 import { readCheckpointInfo } from '../../../src/train/checkpoint';
 import { fashionImages, tmpDir, writeIdxSet } from '../../helpers/data-fixtures';
 import { CHILD_ENV, killInWrite, trainArgs, trainToEnd, waitFor } from '../../helpers/kill-child';
@@ -42,27 +42,6 @@ function configFile(name: string, config: ExperimentConfig): string {
   const file = path.join(dir, `${name}.json`);
   fs.writeFileSync(file, JSON.stringify(config));
   return file;
-}
-
-/** The final checkpoint's model and optimizer tensors, byte for byte, and the metrics rows less their timings. */
-function expectSameRun(runDir: string, reference: string): void {
-  const a = loadSafetensors(runPaths(reference).checkpoint);
-  const b = loadSafetensors(runPaths(runDir).checkpoint);
-  try {
-    const keys = [...a.keys()].filter((k) => k.startsWith('model.') || k.startsWith('optim.'));
-    expect(keys.some((k) => k.endsWith('weight_mask'))).toBe(true);
-    expect(keys.some((k) => k.includes('momentum_buffer'))).toBe(true);
-    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
-    const bytes = (t: ReturnType<typeof a.get>) => {
-      const d = t!.data();
-      return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
-    };
-    for (const k of keys) expect({ k, equal: bytes(a.get(k)).equals(bytes(b.get(k))) }).toEqual({ k, equal: true });
-  } finally {
-    for (const t of [...a.values(), ...b.values()]) t.dispose();
-  }
-  const strip = (rows: ReturnType<typeof readMetrics>) => rows.map(({ epochSeconds: _t, ...rest }) => rest);
-  expect(strip(readMetrics(runDir))).toEqual(strip(readMetrics(reference)));
 }
 
 interface Stopped {
