@@ -14,6 +14,8 @@ export interface SparsifyContext {
   /** Completed optimizer steps. */
   step: number;
   stepsPerEpoch: number;
+  /** false in onAfterBackward when the float16 loss scaler skips this step (an inf or NaN gradient). */
+  gradsFinite?: boolean;
 }
 
 export interface SparsifyState {

@@ -189,7 +189,9 @@ export class Rigl implements SparsifyCallback {
   }
 
   onAfterBackward(ctx: SparsifyContext): void {
-    if (this.growth !== 'gradient' || !this.dueAt(ctx.step)) return;
+    // An inf/NaN gradient (float16, the step skipped) would grow by garbage: this update is missed,
+    // as the step is, and the next comes at the next ΔT.
+    if (this.growth !== 'gradient' || !this.dueAt(ctx.step) || ctx.gradsFinite === false) return;
     this.update(ctx.model, ctx.step, ctx.optimizer);
     skipStep(ctx.model);
   }

@@ -209,6 +209,8 @@ export class Str implements SparsifyCallback {
   }
 
   onAfterBackward(ctx: SparsifyContext): void {
+    // STR steps w and s itself: with an inf/NaN gradient (float16) it skips as the optimizer does.
+    if (ctx.gradsFinite === false) return;
     this.step(ctx.model, ctx.optimizer.lr);
   }
 

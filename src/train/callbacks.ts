@@ -36,6 +36,12 @@ export interface TrainContext {
   /** Completed steps of the epoch in progress (0 between epochs): a mid-epoch checkpoint's place in it. */
   batch: number;
   stepsPerEpoch: number;
+  /**
+   * In onAfterBackward: false when the float16 loss scaler found an inf or NaN gradient, so the
+   * optimizer step is skipped (PyTorch's GradScaler.step); a callback that steps or reads the
+   * gradient (STR, RiGL's growth) must skip too. True otherwise.
+   */
+  gradsFinite?: boolean;
 }
 
 /**

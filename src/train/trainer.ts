@@ -279,7 +279,7 @@ export class Trainer {
       // step), and only gradient reduction, loss scaling and clipping read the list.
       const params = this.paramsRead ? model.parameters() : [];
       this.opts.dataParallel?.syncGradients(params);
-      mp.unscale(params);
+      this.ctx.gradsFinite = !mp.unscale(params);
       for (const cb of this.callbacks) cb.onAfterBackward?.(this.ctx);
       if (this.opts.gradClipNorm !== undefined) clipGradNorm(params, this.opts.gradClipNorm);
       mp.step(optimizer, params);

@@ -7,7 +7,7 @@
 import * as pino from 'pino';
 import {
   SGD, Trainer, applySignIn, createModel, keep, manualSeed, pruneModel, randint, randn, tidy, type AmpMode,
-  type BatchSource, type EpochMetrics, type Tensor,
+  type BatchSource, type Callback, type EpochMetrics, type Tensor,
 } from '../../src';
 import { describeCuda } from './cuda-env';
 
@@ -22,7 +22,7 @@ class FixedBatches implements BatchSource {
   }
 }
 
-async function losses(device: string, signin: boolean, amp: AmpMode = false, channelsLast = false): Promise<number[]> {
+async function losses(device: string, signin: boolean, amp: AmpMode = false, channelsLast = false, probe?: (trainer: () => Trainer) => Callback): Promise<number[]> {
   manualSeed(5);
   const model = createModel('cifar_resnet_20', { numClasses: 10 });
   await pruneModel(model, { method: 'random', sparsity: 0.8, scope: 'layerwise', distribution: 'uniform', seed: 5 });
@@ -32,9 +32,9 @@ async function losses(device: string, signin: boolean, amp: AmpMode = false, cha
   manualSeed(6);
   const batches = Array.from({ length: 3 }, () => tidy(() => ({ x: keep(randn([16, 3, 32, 32])), y: keep(randint(0, 10, [16])) })));
   const curve: number[] = [];
-  const trainer = new Trainer({
+  const trainer: Trainer = new Trainer({
     model, optimizer, train: new FixedBatches(batches), epochs: 3, lr: () => 0.05, device, amp, channelsLast, progress: false, logger: pino.default({ level: 'silent' }),
-    callbacks: [{ name: 'curve', onEpochEnd: (_ctx, m: EpochMetrics) => { curve.push(m.trainLoss); } }],
+    callbacks: [{ name: 'curve', onEpochEnd: (_ctx, m: EpochMetrics) => { curve.push(m.trainLoss); } }, ...(probe ? [probe(() => trainer)] : [])],
   });
   await trainer.fit();
   for (const b of batches) { b.x.dispose(); b.y.dispose(); }
@@ -69,5 +69,20 @@ describeCuda('training on CUDA against the CPU', () => {
       expect(Number.isFinite(l)).toBe(true);
       expect(Math.abs(l - fp32[i])).toBeLessThanOrEqual(0.05 * Math.abs(fp32[i]));
     });
+  });
+
+  // Whether a step overflows at the default scale (2^16) is the run's own; the invariant holds
+  // either way: a callback is told of exactly the steps the scaler skips, whose update halves it.
+  it('fp16: callbacks see gradsFinite false on exactly the steps the loss scaler skips', async () => {
+    const finite: boolean[] = [];
+    const halved: boolean[] = [];
+    let before = 0;
+    await losses('cuda', true, 'fp16', false, (trainer) => ({
+      name: 'probe',
+      onAfterBackward: (ctx) => { finite.push(ctx.gradsFinite!); before = trainer().gradScaler!.getScale(); },
+      onStepEnd: () => { halved.push(trainer().gradScaler!.getScale() < before); },
+    }));
+    expect(finite).toHaveLength(9);
+    expect(finite.map((f) => !f)).toEqual(halved);
   });
 });
