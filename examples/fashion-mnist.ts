@@ -29,6 +29,8 @@ import {
 } from '../src/experiments';
 import { logger } from '../src/logger';
 import { trainFromConfig } from '../src/experiments/runner';
+import { stopOnSignals } from '../src/cli/signals';
+import { InterruptedError, signalExitCode } from '../src/train/interrupt';
 import { mainJobTable, type MainJobRun } from './main-job-table';
 
 /** What fits in about 12 minutes with the setup on a 2-core machine (measured: an epoch of 160 batches took 178 s per run with both runs at once, 1 thread each): 5 epochs of 120 batches (docs/results/README.md). */
@@ -106,7 +108,12 @@ function configs(args: Args) {
 /** Child process: train one run directory, then report this process's peak RSS into the run's train.log. */
 async function trainArm(runDir: string): Promise<void> {
   const config = parseConfig(JSON.parse(fs.readFileSync(runPaths(runDir).config, 'utf8')));
-  await trainFromConfig(config, runDir);
+  const stop = stopOnSignals();
+  try {
+    await trainFromConfig(config, runDir, { signal: stop.signal });
+  } finally {
+    stop.dispose();
+  }
   // maxRSS is in KiB: the process's peak resident set, the figure a memory blow-up would show.
   process.stdout.write(`${RSS_LINE}${(process.resourceUsage().maxRSS / 1024).toFixed(0)}\n`);
 }
@@ -133,10 +140,12 @@ async function main(): Promise<void> {
   const [plain, signin] = configs(args);
   const subset = args.trainBatches > 0 ? `${args.trainBatches} batches (${args.trainBatches * 128} images) per epoch` : 'all 60,000 training images per epoch';
   log.info(`ResNet-20 at ${(args.sparsity * 100).toFixed(0)}% sparsity, ${args.epochs} epochs of ${subset}, plain and Sign-In, ${args.parallel === 2 ? 'both at once' : 'one after the other'}`);
+  const stop = stopOnSignals();
   const result = await runSweep([plain, signin], {
     runsDir: args.runsDir,
     processes: args.parallel,
     childCommand: armCommand,
+    signal: stop.signal,
     onEvent: (e) => {
       const label = e.run.config.signin.enabled ? 'Random + Sign-In' : 'Random';
       if (e.type === 'skip') log.info({ run: e.run.runDir }, `${label}: finished earlier, skipped`);
@@ -144,8 +153,14 @@ async function main(): Promise<void> {
       else if (e.type === 'done') log.info({ run: e.run.runDir, seconds: e.seconds }, `${label}: done`);
       else if (e.type === 'busy') log.warn({ run: e.run.runDir, pid: e.holder.pid, host: e.holder.host }, `${label}: another process is training it`);
       else if (e.type === 'fail') log.error({ run: e.run.runDir, error: e.error }, `${label}: failed`);
+      else log.warn({ run: e.run.runDir }, `${label}: interrupted at a checkpoint`);
     },
-  });
+  }).finally(() => stop.dispose());
+  if (stop.signal.aborted) {
+    process.stderr.write(`Interrupted by ${String(stop.signal.reason)}: ${result.interrupted} run(s) stopped at a checkpoint; run the same command again to resume\n`);
+    process.exitCode = signalExitCode(stop.signal.reason);
+    return;
+  }
   if (result.failed.length) throw new Error(`${result.failed.length} run(s) failed: ${result.failed.map((f) => `${f.runDir}: ${f.error}`).join('; ')}`);
   if (result.busy) throw new Error(`${result.busy} run(s) are being trained by another process (another main job?): run this again when it has finished`);
 
@@ -175,6 +190,7 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   const err = e as { code?: string; message?: string };
-  process.stderr.write(`${err.code ?? 'ERROR'}: ${err.message ?? String(e)}\n`);
-  process.exit(1);
+  // An arm stopped by a signal: its one line (where, the checkpoint) goes to its train.log.
+  process.stderr.write(e instanceof InterruptedError ? `${err.message}\n` : `${err.code ?? 'ERROR'}: ${err.message ?? String(e)}\n`);
+  process.exit(e instanceof InterruptedError ? e.exitCode : 1);
 });

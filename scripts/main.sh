@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
-exec npx --no-install tsx examples/fashion-mnist.ts "$@"
+# node with tsx as a loader, not `npx tsx`: both wrappers relay a Ctrl-C the terminal already
+# sent to the job, and a second SIGINT ends it before it can checkpoint (docs/checkpoints.md).
+exec node --import tsx examples/fashion-mnist.ts "$@"

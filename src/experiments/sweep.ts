@@ -274,13 +274,16 @@ function tail(file: string, lines = 5): string {
 }
 
 /**
- * The child leads its own process group (as torchrun's workers do), so that a terminal's Ctrl-C
- * reaches the sweep alone, which forwards it once (`stop`).
+ * With `stop`, the child leads its own process group (as torchrun's workers do), so that a
+ * terminal's Ctrl-C reaches the sweep alone, which forwards it once. Without, it stays in the
+ * sweep's group: a caller that forwards nothing must not leave children training on after a
+ * Ctrl-C ends it.
  */
 function runChild(cmd: ChildCommand, logFile: string, stop: AbortSignal | undefined): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const log = fs.openSync(logFile, 'a');
-    const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', log, log], env: { ...(cmd.env ?? process.env), [SUPERVISED_ENV]: '1' }, detached: true });
+    const env = cmd.env ?? process.env;
+    const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', log, log], env: stop ? { ...env, [SUPERVISED_ENV]: '1' } : env, detached: stop !== undefined });
     const forward = (): void => {
       const reason = stop?.reason;
       try {
