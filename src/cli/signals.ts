@@ -31,7 +31,8 @@ export interface SignalStop {
   dispose(): void;
 }
 
-export function stopOnSignals(supervised = isSupervised(), env: NodeJS.ProcessEnv = process.env): SignalStop {
+export function stopOnSignals(env: NodeJS.ProcessEnv = process.env): SignalStop {
+  const supervised = isSupervised(env);
   const controller = new AbortController();
   const parent = process.ppid;
   const watch = env[SUPERVISED_ENV] === '1'
