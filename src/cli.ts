@@ -31,6 +31,7 @@ import { launch, type LaunchOptions, type LaunchResult } from './distributed/lau
 import { addLauncherOptions, checkWorldSize, intFlag, launcherFrom, type LauncherFlags } from './cli/flags';
 import { stopOnSignals } from './cli/signals';
 import { InterruptedError, signalExitCode } from './train/interrupt';
+import { PruningInterruptedError } from './pruning/interrupt';
 
 /** What `train` and `sweep` need from src/experiments/runner.ts. */
 export interface TrainerModule {
@@ -528,9 +529,12 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
         const { pruneBatch } = await import('./experiments/prune-data');
         if (prunerNeedsData(prune.method)) io.err(`prune: ${prune.method} scores on ${config.pruning.dataSamples} training examples of ${config.dataset.name}\n`);
         const data = prunerNeedsData(prune.method) ? await pruneBatch(config) : undefined;
+        // Ctrl-C stops between rounds with one line and the signal's exit code (runCli), not a kill mid-round.
+        const stop = stopOnSignals();
         try {
-          await pruning.pruneModel(model, { ...prune, data, onRound: pruneProgress(io, prune.method) });
+          await pruning.pruneModel(model, { ...prune, data, onRound: pruneProgress(io, prune.method), signal: stop.signal });
         } finally {
+          stop.dispose();
           data?.forEach((t) => t.dispose());
         }
         const report = pruning.maskReport(model);
@@ -609,10 +613,10 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo, dep
     return 0;
   } catch (e) {
     if (e instanceof CommanderError || e instanceof ExitCode) return e.exitCode; // the message is already printed
-    if (e instanceof InterruptedError) {
+    if (e instanceof InterruptedError || e instanceof PruningInterruptedError) {
       // Rank 0 speaks for a data-parallel run; the shell's code for the signal tells a scheduler what ended it.
       if (Number(process.env.RANK ?? 0) === 0) io.err(`${e.message}\n`);
-      return e.exitCode;
+      return signalExitCode(e.reason);
     }
     io.err(`${formatError(e)}\n`);
     return 1;

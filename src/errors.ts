@@ -22,7 +22,7 @@ export const ERROR_CODES = {
   ERR_NATIVE: 'The native addon raised an unexpected C++ exception.',
   ERR_DISTRIBUTED: 'A collective or the process group failed: a peer exited, timed out or could not be reached.',
   ERR_DATA_WORKER: 'A DataLoader worker thread failed: it exited, or threw an error that has no toolkit code.',
-  ERR_INTERRUPTED: 'Training was stopped at a step boundary by its abort signal (SIGINT, SIGTERM in the CLI); the run resumes from its checkpoint.',
+  ERR_INTERRUPTED: 'Training (at a step boundary, with a checkpoint) or pruning at initialization (between rounds, nothing saved) was stopped by its abort signal (SIGINT, SIGTERM in the CLI); the same command resumes or starts over.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -39,7 +39,8 @@ import {
 import { checkRunnable, trainFromConfig } from '../../src/experiments/runner';
 import { runPaths } from '../../src/experiments/paths';
 import { tempPathFor } from '../../src/atomic';
-import { InterruptedError } from '../../src/train/interrupt';
+import { PruningInterruptedError } from '../../src/pruning';
+import { InterruptedError, signalExitCode } from '../../src/train/interrupt';
 import { checkpointFile, evaluateCheckpoint } from './evaluate';
 
 const PRUNERS = ['random', 'magnitude', 'snip', 'grasp', 'synflow'] as const;
@@ -228,7 +229,8 @@ async function main(): Promise<void> {
     }
     say(`run directory: ${run.dir} (${resuming ? 'resuming' : 'new'})\n`);
     say(`${what}, ${numClasses} classes, ${f.imageSize} px, ${f.epochs} epochs, batch ${f.batchSize}, lr ${config.optimizer.lr}\n`);
-    // Ctrl-C, scancel or a preemption (SIGINT / SIGTERM) checkpoints at the next step; rerunning resumes there.
+    // Ctrl-C, scancel or a preemption (SIGINT / SIGTERM) checkpoints at the next step; rerunning resumes there
+    // (stopped while pruning at initialization, between two rounds: rerunning prunes again).
     const stop = stopOnSignals();
     try {
       await trainFromConfig(config, run.dir, { backend: f.distBackend, signal: stop.signal });
@@ -245,9 +247,9 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((e: unknown) => {
-    if (e instanceof InterruptedError) {
+    if (e instanceof InterruptedError || e instanceof PruningInterruptedError) {
       if (Number(process.env.RANK ?? 0) === 0) process.stderr.write(`${e.message}\n`);
-      process.exit(e.exitCode);
+      process.exit(signalExitCode(e.reason));
     }
     const err = e as { code?: string; message?: string };
     // An IssuesError's message already lists its issues, one per line.

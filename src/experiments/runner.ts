@@ -20,7 +20,7 @@ import { describeValue, InvalidArgumentError, ToolkitError, type Issue } from '.
 import { createModel, resolveModelOptions, type Model } from '../models';
 import { maskedLayers } from '../nn/masked';
 import { optimizerFor } from './optimizer';
-import { pruneModel, type PrunerName } from '../pruning';
+import { pruneModel, PruningInterruptedError, type PrunerName } from '../pruning';
 import { ImpLevels, SparsityRecorder, sparsifyCallbacksFromConfig, sparsifyScheduleIssues } from '../sparsify';
 import { applySignIn, SignInResetSchedule, SignTracker, type SignStats } from '../signin';
 import { cuda, getRngState, manualSeed, setNumThreads, setRngState } from '../tensor/runtime';
@@ -52,7 +52,9 @@ export interface TrainOptions {
   /**
    * Stops the run at the next step boundary once aborted (the CLI aborts it on SIGINT / SIGTERM):
    * the rolling checkpoint is written at that step and the call rejects with InterruptedError;
-   * calling again resumes there. Default: none (the run only ends at its end or on an error).
+   * calling again resumes there. Aborted while pruning at initialization, it stops at the next
+   * pruning round and rejects with PruningInterruptedError, nothing written: calling again prunes
+   * again from the same seeded start. Default: none (the run only ends at its end or on an error).
    */
   signal?: AbortSignal;
 }
@@ -345,8 +347,10 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string, 
       return await trainLogged(config, runDir, log, dp, device, options.signal);
     } catch (e) {
       // The caller tells the user (the CLI's one line); the run's log keeps where it stopped.
-      if (e instanceof InterruptedError) {
-        const where = { ...e.position, checkpoint: e.checkpoint, reason: String(e.reason) };
+      const where = e instanceof InterruptedError ? { ...e.position, checkpoint: e.checkpoint, reason: String(e.reason) }
+        : e instanceof PruningInterruptedError ? { epoch: 0, step: 0, reason: String(e.reason), pruning: { round: e.round, rounds: e.rounds } }
+          : undefined;
+      if (where) {
         log.info(where, 'interrupted');
         writeJsonAtomic(runPaths(runDir).interrupted, where);
       }
@@ -382,10 +386,20 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   const resuming = hasCheckpoint(paths.checkpoint, paths.checkpointPrev);
   const prune = pruneOptionsFor(config);
   if (prune && !resuming) {
-    const data = prunerNeedsData(prune.method) ? await pruneBatch(config) : undefined;
-    const result = await pruneModel<PrunerName>(model, { ...prune, data });
-    data?.forEach((t) => t.dispose());
-    log.info({ density: result.density ?? undefined }, 'pruned at initialization');
+    try {
+      const data = prunerNeedsData(prune.method) ? await pruneBatch(config) : undefined;
+      try {
+        const result = await pruneModel<PrunerName>(model, { ...prune, data, signal });
+        log.info({ density: result.density ?? undefined }, 'pruned at initialization');
+      } finally {
+        data?.forEach((t) => t.dispose());
+      }
+    } catch (e) {
+      // A stop (or a failure) here ends the run before the trainer owns the model and loaders.
+      model.dispose();
+      await Promise.all([train.close(), test.close()]);
+      throw e;
+    }
   }
   // On the fresh init, before Sign-In splits θ; a resumed run's checkpoint already holds the
   // transferred start as trained, and the source need not exist any more.

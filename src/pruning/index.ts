@@ -15,6 +15,7 @@ export { SCHEDULES as PRUNE_SCHEDULES, scheduleDensities } from './schedule';
 export type { Schedule as PruneSchedule } from './schedule';
 export { keptCount, topKMask } from './threshold';
 export { pruneModel, prunableWeights, EmptyLayerError, SCOPES as PRUNE_SCOPES } from './prune';
+export { PruningInterruptedError } from './interrupt';
 export type { PruneOptions, PruneProgress, PruneResult, PrunedLayer, Scope as PruneScope, PruneBatchLike } from './prune';
 export { maskReport } from './report';
 export type { MaskReport, LayerMaskReport, MaskReportOptions } from './report';

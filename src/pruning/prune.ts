@@ -24,6 +24,13 @@
  * them. One turn cost ~9 µs here against a SynFlow round's tens of milliseconds or more (CIFAR
  * ResNet-20), so it yields after every round. Iterative prunes log their progress (rounds done / total) at every tenth of
  * the rounds through the library logger, or hand it to `onRound` after every round.
+ *
+ * A `signal` (the CLI's SIGINT / SIGTERM) is read before the first round and after every round,
+ * past that turn: an abort handler runs only in a turn, so a check without one would never see a
+ * signal that came during a round. A round is synchronous native work and is not cut short (a
+ * GraSP round on ImageNet runs to its end); pruneModel then rejects with PruningInterruptedError,
+ * the masks of the finished rounds left in the model. After the last round too: a caller that
+ * goes on to train would otherwise only notice the stop at its first step.
  */
 import { InvalidArgumentError, ToolkitError, UnknownNameError } from '../errors';
 import { nextTurn } from '../event-loop';
@@ -44,6 +51,7 @@ import type { LiteralName } from '../literal-name';
 import { get as getPruner, names as prunerNames, type PrunerName, type PrunerOptionsMap } from './registry';
 import { SCHEDULES, scheduleDensities, type Schedule } from './schedule';
 import { apportion, keptCount, topKMask } from './threshold';
+import { PruningInterruptedError } from './interrupt';
 
 export const SCOPES = ['global', 'layerwise'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -89,6 +97,8 @@ export interface PruneOptions<M extends string = PrunerName> {
   mode?: 'eval' | 'train';
   /** Called after every round, instead of the progress log at every tenth of the rounds (the CLI prints its own). */
   onRound?: (progress: PruneProgress) => void;
+  /** Stops between rounds once aborted: pruneModel rejects with PruningInterruptedError (see the file comment). */
+  signal?: AbortSignal;
 }
 
 export interface PruneProgress {
@@ -141,7 +151,7 @@ export class EmptyLayerError extends ToolkitError {
 }
 
 const OPTION_KEYS = new Set(['method', 'sparsity', 'scope', 'distribution', 'iterations', 'schedule', 'denseFirst', 'denseLast',
-  'strict', 'data', 'loss', 'inputShape', 'seed', 'generator', 'prunerOptions', 'mode', 'onRound']);
+  'strict', 'data', 'loss', 'inputShape', 'seed', 'generator', 'prunerOptions', 'mode', 'onRound', 'signal']);
 
 /** The masked layers' weights, in model order. */
 export function prunableWeights(model: Module): PrunableWeight[] {
@@ -290,7 +300,7 @@ function withMode<T>(model: Module, mode: 'eval' | 'train', fn: () => T): T {
  * @returns a Promise of the kept counts and density per layer.
  * @throws (rejects with) InvalidArgumentError for bad options, UnknownNameError for an unknown
  *   method or distribution, EmptyLayerError under `strict` when a layer would be emptied (else a
- *   warning).
+ *   warning), PruningInterruptedError (ERR_INTERRUPTED) once `signal` is aborted.
  * @example
  * await pruneModel(model, { method: 'random', sparsity: 0.9, scope: 'layerwise', distribution: 'erk' });
  */
@@ -328,6 +338,8 @@ export async function pruneModel<M extends string = PrunerName>(model: Module, o
   if (options.loss !== undefined && typeof options.loss !== 'function') throw new InvalidArgumentError('loss', 'function', options.loss);
   const onRound = options.onRound;
   if (onRound !== undefined && typeof onRound !== 'function') throw new InvalidArgumentError('onRound', 'function', onRound);
+  const signal = options.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError('signal', 'AbortSignal', signal);
   let generator = options.generator;
   if (generator !== undefined && !(generator instanceof Generator)) throw new InvalidArgumentError('generator', 'Generator', generator);
   if (options.seed !== undefined) {
@@ -364,9 +376,16 @@ export async function pruneModel<M extends string = PrunerName>(model: Module, o
   const warned = new Set<string>();
   const started = Date.now();
   let logged = 0;
+  const stopIfAborted = (done: number): void => {
+    if (signal?.aborted) throw new PruningInterruptedError(signal.reason, done, rounds, pruner.name);
+  };
 
+  stopIfAborted(0);
   for (let r = 0; r < rounds; r++) {
-    if (r > 0) await nextTurn();
+    if (r > 0) {
+      await nextTurn();
+      stopIfAborted(r);
+    }
     const kept = r === rounds - 1 ? targetKept : Math.min(currentKept, Math.max(targetKept, keptCount(densities[r], total)));
     const emptied = tidy(() => {
       const ctx: ScoreContext = {
@@ -400,6 +419,10 @@ export async function pruneModel<M extends string = PrunerName>(model: Module, o
       logged = tenth;
       log.info({ round: r + 1, rounds, kept, seconds: (Date.now() - started) / 1000 }, `pruning: ${r + 1}/${rounds} rounds`);
     }
+  }
+  if (signal) {
+    await nextTurn();
+    stopIfAborted(rounds);
   }
 
   const layers: PrunedLayer[] = weights.map((w) => {
