@@ -526,16 +526,16 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       const model = models.createModel(config.model.name, options);
       try {
         const prune = pruneOptionsFor(config)!;
-        const { pruneBatch } = await import('./experiments/prune-data');
+        const { pruneBatches } = await import('./experiments/prune-data');
         if (prunerNeedsData(prune.method)) io.err(`prune: ${prune.method} scores on ${config.pruning.dataSamples} training examples of ${config.dataset.name}\n`);
-        const data = prunerNeedsData(prune.method) ? await pruneBatch(config) : undefined;
+        const data = prunerNeedsData(prune.method) ? await pruneBatches(config) : undefined;
         // Ctrl-C stops between rounds with one line and the signal's exit code (runCli), not a kill mid-round.
         const stop = stopOnSignals();
         try {
           await pruning.pruneModel(model, { ...prune, data, onRound: pruneProgress(io, prune.method), signal: stop.signal });
         } finally {
           stop.dispose();
-          data?.forEach((t) => t.dispose());
+          data?.flat().forEach((t) => t.dispose());
         }
         const report = pruning.maskReport(model);
         io.out(flags.json ? `${JSON.stringify({ ...report, table: undefined }, null, 2)}\n` : `${report.table ?? JSON.stringify(report, null, 2)}\n`);

@@ -1,6 +1,7 @@
 /**
  * The examples that data-driven pruners (SNIP, GraSP) score weights on, taken from the run's
- * training set: `pruning.dataSamples` examples, un-augmented, as one batch. The order they are
+ * training set: `pruning.dataSamples` examples, un-augmented, as one batch (`pruning.dataBatches`
+ * equal ones). The order they are
  * drawn from is torch.randperm(n) seeded with the config's seed (the training loader's first
  * epoch order): unbalanced, the first dataSamples of it; balanced (`pruning.dataBalanced`), the
  * first ones of each class until every class has its quota (dataSamples / classes, the first
@@ -75,13 +76,32 @@ class FixedSampler implements Sampler {
  * `samples` overrides pruning.dataSamples (the Hessian callback's own count).
  */
 export async function pruneBatch(config: ExperimentConfig, samples = config.pruning.dataSamples): Promise<[Tensor, Tensor]> {
+  return (await loadBatches(config, samples, 1))[0];
+}
+
+/**
+ * The pruning examples of a config as `pruning.dataBatches` consecutive [input, target] batches of
+ * equal size (the caller disposes them): class by class with dataBalanced and more than one batch,
+ * as GraSP's authors' GraSP_fetch_data concatenates its examples before taking two halves.
+ */
+export function pruneBatches(config: ExperimentConfig): Promise<[Tensor, Tensor][]> {
+  return loadBatches(config, config.pruning.dataSamples, config.pruning.dataBatches ?? 1);
+}
+
+async function loadBatches(config: ExperimentConfig, samples: number, batches: number): Promise<[Tensor, Tensor][]> {
   const ds = createDataset(config.dataset.name, { root: config.dataset.root, train: true });
-  const indices = pruneSampleIndices(ds, samples, config.pruning.dataBalanced, config.seed);
-  const loader = new DataLoader(ds, { batchSize: indices.length, sampler: new FixedSampler(indices), transforms: transformsFor(config, false) });
+  let indices = pruneSampleIndices(ds, samples, config.pruning.dataBalanced, config.seed);
+  if (batches > 1 && config.pruning.dataBalanced) indices = Int32Array.from([...indices].sort((a, b) => ds.label(a) - ds.label(b)));
+  const loader = new DataLoader(ds, { batchSize: indices.length / batches, sampler: new FixedSampler(indices), transforms: transformsFor(config, false) });
+  const out: [Tensor, Tensor][] = [];
   try {
-    for await (const b of loader) return [b.x, b.y];
+    for await (const b of loader) out.push([b.x, b.y]);
+  } catch (e) {
+    for (const t of out.flat()) t.dispose();
+    throw e;
   } finally {
     await loader.close();
   }
-  throw new ToolkitError('ERR_DATASET', `dataset ${config.dataset.name} is empty`);
+  if (out.length === 0) throw new ToolkitError('ERR_DATASET', `dataset ${config.dataset.name} is empty`);
+  return out;
 }

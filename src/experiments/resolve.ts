@@ -75,6 +75,8 @@ export function pruneOptionsFor(config: ExperimentConfig): (PruneOptions<PrunerN
     denseFirst: p.denseFirst,
     denseLast: p.denseLast,
     seed: config.seed,
+    ...(p.mode !== undefined ? { mode: p.mode } : {}),
     ...(p.method === 'synflow' ? { prunerOptions: { dtype: p.synflowDtype } } : {}),
+    ...(p.method === 'grasp' && p.temperature !== undefined ? { prunerOptions: { temperature: p.temperature } } : {}),
   };
 }

@@ -33,7 +33,7 @@ import type { SignFlips } from './metrics';
 import { runLabel } from './report';
 import { keptCheckpointPath, runPaths } from './paths';
 import { hessianCallbacks } from './hessian-callback';
-import { pruneBatch, prunerNeedsData } from './prune-data';
+import { pruneBatches, prunerNeedsData } from './prune-data';
 import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transformsFor } from './resolve';
 import { appendMetrics, epochRanges, truncateMetrics, writeFinal } from './runs';
 import { configArg, configError, datasetInfo, DEFAULTS, type ExperimentConfig } from './schema';
@@ -387,12 +387,12 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   const prune = pruneOptionsFor(config);
   if (prune && !resuming) {
     try {
-      const data = prunerNeedsData(prune.method) ? await pruneBatch(config) : undefined;
+      const data = prunerNeedsData(prune.method) ? await pruneBatches(config) : undefined;
       try {
         const result = await pruneModel<PrunerName>(model, { ...prune, data, signal });
         log.info({ density: result.density ?? undefined }, 'pruned at initialization');
       } finally {
-        data?.forEach((t) => t.dispose());
+        data?.flat().forEach((t) => t.dispose());
       }
     } catch (e) {
       // A stop (or a failure) here ends the run before the trainer owns the model and loaders.

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { datasetNames, type KnownDatasetName } from '../data/registry';
 import { describeValue, IssuesError, type Issue } from '../errors';
 import { DISTRIBUTION_NAMES, type DistributionName } from '../pruning/distributions';
-import { registeredNames as prunerNames, type PrunerName } from '../pruning/registry';
+import { get as getPruner, registeredNames as prunerNames, type PrunerName } from '../pruning/registry';
 import { MAX_LIST_LENGTH, maxThreads, maxThreadsReason, num, obj, str } from '../validate';
 import { impPlan, type ImpPlanInput } from '../sparsify/imp-plan';
 import { LEVEL_METHODS, SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
@@ -34,6 +34,7 @@ export const RESET_UNITS = ['epochs', 'steps'] as const;
 export const MOMENTUM_AT_RESET = ['keep', 'zero'] as const;
 export const SCHEDULE_NAMES = ['cosine', 'step', 'constant'] as const;
 export const SYNFLOW_DTYPES = ['float64', 'auto', 'float32'] as const;
+export const PRUNING_MODES = ['eval', 'train'] as const;
 export const OPTIMIZER_NAMES = ['sgd', 'adamw'] as const;
 
 export type DatasetName = KnownDatasetName;
@@ -80,6 +81,10 @@ export const DEFAULTS = {
     synflowDtype: 'float64' as (typeof SYNFLOW_DTYPES)[number],
     dataSamples: 128,
     dataBalanced: false,
+    /** Hash baselines only (absent: the pruner's own default): written out, these name the same run. */
+    mode: 'eval' as (typeof PRUNING_MODES)[number],
+    temperature: 200,
+    dataBatches: 1,
   },
   signin: {
     enabled: false,
@@ -159,6 +164,9 @@ const PruningSchema = z.strictObject({
   synflowDtype: z.enum(SYNFLOW_DTYPES).default(D.pruning.synflowDtype).describe("SynFlow only: the dtype scores are computed in. 'float64' (default: the derivation assumes exact flow, and deep ResNets overflow float32; costs a float64 pass and two model conversions per round), 'auto' (the model's dtype, float64 when a round overflows), 'float32' (a round that overflows is an error)."),
   dataSamples: z.number().int().min(1).default(D.pruning.dataSamples).describe('SNIP and GraSP only: training examples scored on (un-augmented, one batch, the first ones of the seeded shuffled order). Default 128. Synaptic-Flow uses about 100; GraSP\'s authors 10 per class (dataSamples = 10 × classes with dataBalanced).'),
   dataBalanced: z.boolean().default(D.pruning.dataBalanced).describe('SNIP and GraSP only: take dataSamples / classes examples of every class (the first classes get one more when it does not divide) instead of the first dataSamples of the shuffled order. Default false.'),
+  dataBatches: z.number().int().min(1).optional().describe(`SNIP and GraSP only: score the dataSamples examples as this many equal batches, in order (class by class with dataBalanced, as GraSP's authors' GraSP_fetch_data concatenates them), gradients summed over the batches; in mode 'train' each batch's BatchNorm statistics are its own. A divisor of dataSamples. Default ${D.pruning.dataBatches}. GraSP's authors: 2 (the two halves).`),
+  mode: z.enum(PRUNING_MODES).optional().describe(`SNIP and GraSP only: the mode the model is scored in. 'eval' (default: BatchNorm on its running statistics, as Synaptic-Flow and snip-public) or 'train' (batch statistics, as GraSP's authors' code); BatchNorm's running statistics are restored afterwards either way.`),
+  temperature: z.number().gt(0).optional().describe(`GraSP only: the logits are divided by this before the loss. Default ${D.pruning.temperature}, the authors' value. GraSP's authors' setting: mode 'train', dataBatches 2, temperature 200 (docs/pruning-fidelity.md).`),
 }).transform((p) => {
   const scope = p.scope ?? defaultScope(p.method);
   return { ...p, scope, distribution: scope === 'layerwise' ? (p.distribution ?? D.pruning.distribution) : p.distribution };
@@ -450,10 +458,48 @@ function levelEpochsOf(raw: unknown, epochs: number, issues: Issue[]): number | 
  * Checks that involve more than one field. They read the raw input defensively (each check runs
  * only when its own fields have valid types), so they are reported together with field errors.
  */
+/** Whether a pruning method scores on data ('none' does not; a registered pruner says itself); undefined for a name not registered. */
+function scoresOnData(method: string): boolean | undefined {
+  if (method === 'none') return false;
+  return prunerNames().includes(method) ? getPruner(method).needsData : undefined;
+}
+
+/**
+ * The pruning fields that only some pruners read: set for another pruner they would be silently
+ * ignored, and the run directory named by a setting that changed nothing.
+ */
+function prunerFieldIssues(raw: unknown): Issue[] {
+  const method = rawAt(raw, 'pruning.method');
+  if (typeof method !== 'string') return [];
+  const issues: Issue[] = [];
+  const isSet = (k: string) => getDotted(raw, `pruning.${k}`) !== undefined;
+  if (isSet('temperature') && method !== 'grasp') {
+    issues.push({ code: 'custom', path: 'pruning.temperature', message: `Only pruning.method 'grasp' takes a temperature (the method here is '${method}'); remove pruning.temperature` });
+  }
+  const dataOnly = ['mode', 'dataBatches'].filter(isSet);
+  if (dataOnly.length > 0 && scoresOnData(method) === false) {
+    const dataPruners = prunerNames().filter((n) => getPruner(n).needsData);
+    for (const k of dataOnly) {
+      issues.push({
+        code: 'custom',
+        path: `pruning.${k}`,
+        message: `Only the pruners that score on training data (${quoteList(dataPruners)}) take pruning.${k} (the method here is '${method}', which scores no batch); remove pruning.${k}`,
+      });
+    }
+  }
+  const batches = getDotted(raw, 'pruning.dataBatches');
+  const samples = rawAt(raw, 'pruning.dataSamples');
+  if (typeof batches === 'number' && Number.isInteger(batches) && batches >= 1 && typeof samples === 'number' && Number.isInteger(samples) && samples % batches !== 0) {
+    issues.push({ code: 'custom', path: 'pruning.dataBatches', message: `Expected a divisor of pruning.dataSamples (${samples}) but received ${describeValue(batches)}` });
+  }
+  return issues;
+}
+
 function crossFieldIssues(raw: unknown): Issue[] {
   const issues: Issue[] = [];
   const method = rawAt(raw, 'pruning.method');
   const sparsity = rawAt(raw, 'pruning.sparsity');
+  issues.push(...prunerFieldIssues(raw));
   if (method === 'none' && typeof sparsity === 'number' && sparsity > 0) {
     issues.push({
       code: 'custom',

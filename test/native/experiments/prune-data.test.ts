@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { MEAN_STD } from '../../../src/data';
 import { parseConfig } from '../../../src/experiments';
-import { classQuotas, pruneBatch } from '../../../src/experiments/prune-data';
+import { classQuotas, pruneBatch, pruneBatches } from '../../../src/experiments/prune-data';
 import { describeWithTorch, runTorch } from '../../helpers/torch-ref';
 import { tensor } from '../../../src';
 import { fashionImages, tmpDir, writeIdxSet } from '../../helpers/data-fixtures';
@@ -32,6 +32,8 @@ else:
     idx = torch.tensor(idx)
 js['idx'] = idx.tolist()
 js['counts'] = torch.bincount(labels[idx], minlength=10).tolist()
+# GraSP_fetch_data's order: each class's examples as met, the classes concatenated in turn.
+js['by_class'] = [i for c in range(10) for i in idx.tolist() if int(labels[i]) == c]
 `;
 
 describeWithTorch('pruning data: samples and class balance', () => {
@@ -42,10 +44,10 @@ describeWithTorch('pruning data: samples and class balance', () => {
     dataset: { name: 'mnist', root: dir }, model: { name: 'lenet5' }, pruning: { method: 'snip', sparsity: 0.5, ...pruning }, epochs: 1, seed: 4,
   });
 
-  function expected(samples: number, balanced: boolean): { idx: number[]; counts: number[] } {
+  function expected(samples: number, balanced: boolean): { idx: number[]; counts: number[]; by_class: number[] } {
     return runTorch(SELECT, {
       labels: tensor(Array.from(train.labels)), seed: tensor([4]), samples: tensor([samples]), balanced: tensor([balanced ? 1 : 0]),
-    }).js as { idx: number[]; counts: number[] };
+    }).js as { idx: number[]; counts: number[]; by_class: number[] };
   }
 
   async function check(samples: number, balanced: boolean): Promise<number[]> {
@@ -78,6 +80,23 @@ describeWithTorch('pruning data: samples and class balance', () => {
     const counts = await check(45, true);
     expect(counts).toEqual(classQuotas(45, 10));
     expect(counts).toEqual([5, 5, 5, 5, 5, 4, 4, 4, 4, 4]);
+  });
+
+  test("dataBatches: equal consecutive batches of the same examples, class by class when balanced (GraSP's authors' halves)", async () => {
+    for (const balanced of [false, true]) {
+      const ref = expected(40, balanced);
+      const order = balanced ? ref.by_class : ref.idx;
+      const batches = await pruneBatches(config({ dataSamples: 40, dataBalanced: balanced, dataBatches: 2 }));
+      try {
+        expect(batches.map(([x]) => x.shape)).toEqual([[20, 1, 28, 28], [20, 1, 28, 28]]);
+        expect(batches.flatMap(([, y]) => y.toArray())).toEqual(order.map((i) => train.labels[i]));
+        const { mean, std } = MEAN_STD.mnist;
+        const second = batches[1][0].toArray();
+        expect(Math.abs(second[300] - (train.images[order[20] * 784 + 300] / 255 - mean[0]) / std[0])).toBeLessThan(1e-5);
+      } finally {
+        for (const t of batches.flat()) t.dispose();
+      }
+    }
   });
 
   test('more samples than the data holds is an error naming the field', async () => {

@@ -582,12 +582,12 @@ describe('prune', () => {
     expect(r.err).toBe('prune: cifar_resnet_20 for cifar10: input 3x32x32, 10 classes\n');
     expect(seen).toEqual([
       ['create', 'cifar_resnet_20', { numClasses: 10, inChannels: 3, inputSize: 32 }],
-      ['prune', { method: 'random', sparsity: 0.9, scope: 'layerwise', distribution: 'erk', denseFirst: false, denseLast: false, seed: 4, onRound: expect.any(Function) }],
+      ['prune', { method: 'random', sparsity: 0.9, scope: 'layerwise', distribution: 'erk', denseFirst: false, denseLast: false, seed: 4, onRound: expect.any(Function), signal: expect.any(AbortSignal) }],
       'dispose',
     ]);
     const j = await cli(['prune', '--model', 'lenet5', '--dataset', 'mnist', '--pruner', 'magnitude', '--sparsity', '0.5', '--json'], deps);
     expect(JSON.parse(j.out)).toEqual({ density: 0.1 });
-    expect(seen[4]).toEqual(['prune', { method: 'magnitude', sparsity: 0.5, scope: 'global', denseFirst: false, denseLast: false, seed: 0, onRound: expect.any(Function) }]);
+    expect(seen[4]).toEqual(['prune', { method: 'magnitude', sparsity: 0.5, scope: 'global', denseFirst: false, denseLast: false, seed: 0, onRound: expect.any(Function), signal: expect.any(AbortSignal) }]);
   });
 
   test('without --dataset the model keeps its own input and the command says so; snip and grasp require --dataset', async () => {
@@ -629,7 +629,7 @@ describe('prune', () => {
     const deps: CliDeps = {
       loadModels: () => ({ createModel: () => ({}) }),
       loadPruning: () => ({
-        pruneModel: (_m, options) => { batches.push((options as { data: { shape: number[] }[] }).data[0].shape[0]); },
+        pruneModel: (_m, options) => { batches.push((options as { data: { shape: number[] }[][] }).data[0][0].shape[0]); },
         maskReport: () => ({ table: 't' }),
       }),
     };

@@ -91,7 +91,7 @@ describe('ExperimentConfig', () => {
     "path": "pruning.sparsity",
   },
   {
-    "message": "Unknown key (did you mean 'sparsity'?); valid keys: method, sparsity, distribution, scope, denseFirst, denseLast, iterations, synflowDtype, dataSamples, dataBalanced",
+    "message": "Unknown key (did you mean 'sparsity'?); valid keys: method, sparsity, distribution, scope, denseFirst, denseLast, iterations, synflowDtype, dataSamples, dataBalanced, dataBatches, mode, temperature",
     "path": "pruning.sparsty",
   },
   {
