@@ -406,7 +406,9 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
         if (e.type === 'start') io.err(`${tag} start ${name} (${describeRun(e.run.config)})\n`);
         if (e.type === 'done') io.err(`${tag} done ${name} in ${e.seconds.toFixed(0)} s\n`);
         if (e.type === 'fail') io.err(`${tag} FAILED ${name}: ${e.error}\n`);
-        if (e.type === 'interrupted') io.err(`${tag} interrupted ${name}: checkpointed, it resumes when the sweep runs again\n`);
+        if (e.type === 'interrupted') {
+          io.err(`${tag} interrupted ${name}: ${e.whilePruning ? 'stopped while pruning, nothing saved: it starts over' : 'checkpointed, it resumes'} when the sweep runs again\n`);
+        }
       };
       const stop = stopOnSignals();
       const runOne = async (config: ExperimentConfig, runDir: string): Promise<void> => {

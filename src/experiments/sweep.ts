@@ -151,6 +151,15 @@ export function loadSweepFile(file: string): { spec: SweepSpec; runs: ExpandedRu
 // ---------------------------------------------------------------------------------------------
 // Execution
 
+/** Whether the run's interrupted.json (its own process wrote it) says it stopped while pruning. */
+function stoppedWhilePruning(runDir: string): boolean {
+  try {
+    return (JSON.parse(fs.readFileSync(runPaths(runDir).interrupted, 'utf8')) as { pruning?: unknown }).pruning !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 /** Runs one config in its (already created) run directory; must write final.json on success. */
 export type RunOne = (config: ExperimentConfig, runDir: string) => unknown | Promise<unknown>;
 
@@ -167,7 +176,8 @@ export type SweepEvent =
   | { type: 'start'; run: PlannedRun }
   | { type: 'done'; run: PlannedRun; seconds: number }
   | { type: 'fail'; run: PlannedRun; seconds: number; error: string }
-  | { type: 'interrupted'; run: PlannedRun; seconds: number };
+  /** `whilePruning`: stopped before training, nothing saved; the run starts over when the sweep runs again. */
+  | { type: 'interrupted'; run: PlannedRun; seconds: number; whilePruning: boolean };
 
 export interface ChildCommand {
   command: string;
@@ -368,7 +378,7 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
     const seconds = (Date.now() - started) / 1000;
     if (interrupted) {
       result.interrupted++;
-      emit({ type: 'interrupted', run, seconds });
+      emit({ type: 'interrupted', run, seconds, whilePruning: stoppedWhilePruning(run.runDir) });
       return;
     }
     // Another process took the lock between the check above and this run's start (a lock of

@@ -3,7 +3,8 @@
  * the CLI in a child process as a user sends it: `train` stops at the next round with one line,
  * exit 130, nothing written but the run's interrupted.json (the run lists as interrupted), and the
  * same command then prunes again and trains to the byte-identical end of an uninterrupted run, the
- * reference (masks, weights, momentum, metrics; 1 thread). `prune` stops the same way, exit 143.
+ * reference (masks, weights, momentum, metrics; 1 thread). `prune` stops the same way, exit 143,
+ * and `sweep` says that the run it stopped starts over (it was not checkpointed).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -98,4 +99,16 @@ it('prune: SIGTERM between rounds ends with the one line and exit 143', async ()
   const lines = plainLines(r.stderr).filter((l) => l !== '' && !l.startsWith('prune: '));
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^Pruning \(synflow\) interrupted by SIGTERM after round \d+ of 100; no mask or checkpoint saved, nothing to resume from: run the same command again to start over$/);
+}, 120_000);
+
+it('sweep: SIGINT while its run prunes says the run starts over, not that it was checkpointed; exit 130', async () => {
+  const grid = path.join(dir, 'grid.json');
+  fs.writeFileSync(grid, JSON.stringify({ base: config }));
+  const runs = path.join(dir, 'sweep');
+  const r = await signalWhen(cliArgs(['sweep', '--grid', grid, '--runs-dir', runs]), /"msg":"pruning: 20\/100 rounds"/, 'SIGINT');
+  expect({ code: r.code, signal: r.signal }).toEqual({ code: 130, signal: null });
+  const name = path.basename(runDirFor(runs, config));
+  const lines = plainLines(r.stderr).filter((l) => l !== '');
+  expect(lines).toContain(`[1/1] interrupted ${name}: stopped while pruning, nothing saved: it starts over when the sweep runs again`);
+  expect(lines[lines.length - 1]).toBe('sweep: 0 done, 0 skipped, 0 failed, 1 interrupted by SIGINT (run the same command again to resume) of 1');
 }, 120_000);
