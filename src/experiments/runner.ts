@@ -34,6 +34,7 @@ import { runLabel } from './report';
 import { keptCheckpointPath, runPaths } from './paths';
 import { hessianCallbacks } from './hessian-callback';
 import { pruneBatches, prunerNeedsData } from './prune-data';
+import { pruningStopOverRanks } from './pruning-stop';
 import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transformsFor } from './resolve';
 import { appendMetrics, epochRanges, truncateMetrics, writeFinal } from './runs';
 import { configArg, configError, datasetInfo, DEFAULTS, type ExperimentConfig } from './schema';
@@ -54,7 +55,8 @@ export interface TrainOptions {
    * the rolling checkpoint is written at that step and the call rejects with InterruptedError;
    * calling again resumes there. Aborted while pruning at initialization, it stops at the next
    * pruning round and rejects with PruningInterruptedError, nothing written: calling again prunes
-   * again from the same seeded start. Default: none (the run only ends at its end or on an error).
+   * again from the same seeded start. Data-parallel, every rank must be given one: the ranks agree
+   * on the step, or the pruning round, they stop at (a collective at each). Default: none (the run only ends at its end or on an error).
    */
   signal?: AbortSignal;
 }
@@ -389,7 +391,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
     try {
       const data = prunerNeedsData(prune.method) ? await pruneBatches(config) : undefined;
       try {
-        const result = await pruneModel<PrunerName>(model, { ...prune, data, signal });
+        const result = await pruneModel<PrunerName>(model, { ...prune, data, signal, stopOverRanks: pruningStopOverRanks(dp) });
         log.info({ density: result.density ?? undefined }, 'pruned at initialization');
       } finally {
         data?.flat().forEach((t) => t.dispose());

@@ -30,7 +30,10 @@
  * signal that came during a round. A round is synchronous native work and is not cut short (a
  * GraSP round on ImageNet runs to its end); pruneModel then rejects with PruningInterruptedError,
  * the masks of the finished rounds left in the model. After the last round too: a caller that
- * goes on to train would otherwise only notice the stop at its first step.
+ * goes on to train would otherwise only notice the stop at its first step. Data-parallel ranks
+ * that prune side by side pass `stopOverRanks`, a collective at each of those checks, so that they
+ * all stop at the same one: a rank whose signal came after its last check would otherwise go on
+ * alone to its next collective and fail there.
  */
 import { InvalidArgumentError, ToolkitError, UnknownNameError } from '../errors';
 import { nextTurn } from '../event-loop';
@@ -99,6 +102,13 @@ export interface PruneOptions<M extends string = PrunerName> {
   onRound?: (progress: PruneProgress) => void;
   /** Stops between rounds once aborted: pruneModel rejects with PruningInterruptedError (see the file comment). */
   signal?: AbortSignal;
+  /**
+   * With `signal`, when several processes prune side by side and must stop at the same round: called
+   * at every check with this process's stop (its signal's reason; undefined while not aborted), it
+   * returns the stop every process takes (undefined: go on). A collective: every process makes the
+   * same calls.
+   */
+  stopOverRanks?: (reason: unknown) => unknown;
 }
 
 export interface PruneProgress {
@@ -151,7 +161,7 @@ export class EmptyLayerError extends ToolkitError {
 }
 
 const OPTION_KEYS = new Set(['method', 'sparsity', 'scope', 'distribution', 'iterations', 'schedule', 'denseFirst', 'denseLast',
-  'strict', 'data', 'loss', 'inputShape', 'seed', 'generator', 'prunerOptions', 'mode', 'onRound', 'signal']);
+  'strict', 'data', 'loss', 'inputShape', 'seed', 'generator', 'prunerOptions', 'mode', 'onRound', 'signal', 'stopOverRanks']);
 
 /** The masked layers' weights, in model order. */
 export function prunableWeights(model: Module): PrunableWeight[] {
@@ -340,6 +350,8 @@ export async function pruneModel<M extends string = PrunerName>(model: Module, o
   if (onRound !== undefined && typeof onRound !== 'function') throw new InvalidArgumentError('onRound', 'function', onRound);
   const signal = options.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError('signal', 'AbortSignal', signal);
+  const stopOverRanks = options.stopOverRanks;
+  if (stopOverRanks !== undefined && typeof stopOverRanks !== 'function') throw new InvalidArgumentError('stopOverRanks', 'function', stopOverRanks);
   let generator = options.generator;
   if (generator !== undefined && !(generator instanceof Generator)) throw new InvalidArgumentError('generator', 'Generator', generator);
   if (options.seed !== undefined) {
@@ -377,7 +389,10 @@ export async function pruneModel<M extends string = PrunerName>(model: Module, o
   const started = Date.now();
   let logged = 0;
   const stopIfAborted = (done: number): void => {
-    if (signal?.aborted) throw new PruningInterruptedError(signal.reason, done, rounds, pruner.name);
+    if (!signal) return;
+    const own = signal.aborted ? signal.reason : undefined;
+    const reason = stopOverRanks ? stopOverRanks(own) : own;
+    if (reason !== undefined) throw new PruningInterruptedError(reason, done, rounds, pruner.name);
   };
 
   stopIfAborted(0);

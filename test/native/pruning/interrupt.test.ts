@@ -95,3 +95,25 @@ test('a signal that never aborts changes nothing; a signal that is not an AbortS
   a.dispose();
   b.dispose();
 });
+
+test('stopOverRanks decides at every check from this process\'s stop: another rank\'s stop at round 3 stops this one there with its reason', async () => {
+  const model = lenet();
+  const controller = new AbortController();
+  const calls: unknown[] = [];
+  let round = 0;
+  const e = await rejection(pruneModel(model, {
+    method: 'magnitude', sparsity: 1 - DENSITY, iterations: ROUNDS, signal: controller.signal,
+    onRound: (p) => { round = p.round; },
+    // As data-parallel ranks agree: this process's signal never aborts, another rank's does after round 3.
+    stopOverRanks: (reason) => {
+      calls.push(reason);
+      return round === 3 ? 'SIGTERM' : undefined;
+    },
+  }));
+  expect({ round: e.round, rounds: e.rounds, reason: e.reason }).toEqual({ round: 3, rounds: ROUNDS, reason: 'SIGTERM' });
+  // Before the first round, then after rounds 1, 2 and 3: the same calls on every rank.
+  expect(calls).toEqual([undefined, undefined, undefined, undefined]);
+  await expect(pruneModel(model, { method: 'magnitude', sparsity: 0.9, stopOverRanks: 'SIGTERM' as unknown as () => unknown }))
+    .rejects.toThrow("Expected function for stopOverRanks but received 'SIGTERM'");
+  model.dispose();
+});
