@@ -18,7 +18,7 @@ import { DatasetError } from './data/base';
 import { IssuesError, ToolkitError } from './errors';
 import { logLevelFromEnv } from './logger';
 import { assertUnlocked } from './experiments/lock';
-import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor, runPaths } from './experiments/paths';
+import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor } from './experiments/paths';
 import { runLabel, writeReport } from './experiments/report';
 import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
 import { createRunDir, isFinished, resolveTransfer, runHasCheckpoint } from './experiments/runs';
@@ -29,8 +29,10 @@ import {
 import { loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
 import { launch, type LaunchOptions, type LaunchResult } from './distributed/launch';
 import { addLauncherOptions, checkWorldSize, intFlag, launcherFrom, type LauncherFlags } from './cli/flags';
+import { notAFolderOfSweeps, notARunDirectory } from './cli/runs-dir';
 import { stopOnSignals } from './cli/signals';
 import { InterruptedError, signalExitCode } from './train/interrupt';
+import { maxThreads, maxThreadsReason } from './validate';
 
 /** What `train` and `sweep` need from src/experiments/runner.ts. */
 export interface TrainerModule {
@@ -155,13 +157,6 @@ function directoryFlag(flag: string): (v: string) => string {
     if (stat && !stat.isDirectory()) throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be a directory but ${v} is a file`);
     return v;
   };
-}
-
-/** A run directory given where the folder of run directories is expected: a report of it would be empty. */
-function notARunDirectory(flag: string, dir: string): void {
-  if (fs.existsSync(runPaths(dir).config)) {
-    throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be the folder that holds run directories but ${dir} is a run directory (it has config.json): pass ${path.dirname(path.resolve(dir))}`);
-  }
 }
 
 function readJsonFile(file: string, what: string): Record<string, unknown> {
@@ -336,10 +331,10 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .description('Run every config of a sweep grid (base config × grid × seeds); finished runs are skipped.')
     .requiredOption('-g, --grid <file>', 'sweep file: { base, grid: { "dotted.path": [values] }, seeds }')
     .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
-    .option('-p, --processes <n>', 'child processes (`signin-torch train`) at once; 1 = in this process', numeric, 1)
+    .option('-p, --processes <n>', `child processes (\`signin-torch train\`) at once, each loading libtorch; 1 = in this process; at most ${maxThreads()} (${maxThreadsReason()})`, intFlag('--processes', 1, maxThreads(), maxThreadsReason()), 1)
     .option('--data-root <dir>', "dataset.root of every run, over the grid file's (not hashed: the run directories stay the same wherever the data is)")
     .option('--dry-run', 'list the runs and their state, run nothing')
-    .action(namingDataRoot(async (flags: { grid: string; runsDir: string; processes: number | string; dataRoot?: string; dryRun?: boolean }) => {
+    .action(namingDataRoot(async (flags: { grid: string; runsDir: string; processes: number; dataRoot?: string; dryRun?: boolean }) => {
       const { spec, runs } = loadSweepFile(flags.grid);
       const prefix = spec.prefix ?? DEFAULT_RUN_PREFIX;
       const root = flags.dataRoot;
@@ -393,9 +388,6 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
         return;
       }
       const processes = flags.processes;
-      if (typeof processes !== 'number' || !Number.isInteger(processes) || processes < 1) {
-        throw new IssuesError('ERR_CONFIG', 'Invalid --processes', [{ code: 'invalid_value', path: 'processes', message: `Expected a positive integer but received '${String(processes)}'` }]);
-      }
       const total = configs.length;
       const onEvent = (e: SweepEvent): void => {
         const tag = `[${e.run.index + 1}/${total}]`;
@@ -437,6 +429,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--save-records', "also copy each finished run's config.json, metrics.jsonl and final.json (no checkpoints) into <out>/runs: `report --runs-dir <out>/runs` then regenerates the report without the run directories")
     .action(async (flags: { runsDir: string; out?: string; plots: boolean; includeUnfinished?: boolean; saveRecords?: boolean }) => {
       notARunDirectory('--runs-dir', flags.runsDir);
+      notAFolderOfSweeps('--runs-dir', flags.runsDir);
       const out = flags.out ?? directoryFlag('--out (default: <runs-dir>/report)')(path.join(flags.runsDir, 'report'));
       const res = await writeReport(flags.runsDir, out, { plots: flags.plots, includeUnfinished: flags.includeUnfinished, saveRecords: flags.saveRecords });
       io.out(res.markdown.endsWith('\n') ? res.markdown : `${res.markdown}\n`);
@@ -459,6 +452,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
         throw new ToolkitError('ERR_INVALID_ARG', `Runs directory ${flags.runsDir} does not exist: pass --runs-dir, the folder that holds the run directories`);
       }
       notARunDirectory('--runs-dir', flags.runsDir);
+      notAFolderOfSweeps('--runs-dir', flags.runsDir);
       const { runs, corrupt } = scanRuns(flags.runsDir);
       const rows = runs.map((r) => {
         const { state, holder } = runState(r.dir);

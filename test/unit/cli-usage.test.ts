@@ -1,0 +1,92 @@
+/**
+ * The `signin-torch` command as a careless user types it (issue: trying the toolkit from its
+ * documentation): each mistake is one coded line naming the flag, before anything is written or
+ * spawned, and the dry run refuses what the command would.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { CliDeps } from '../../src/cli';
+import { maxThreads, maxThreadsReason } from '../../src/validate';
+import { cli } from '../helpers/cli';
+import { fakeRun, removeDir, tempDir } from './experiments/fixtures';
+
+let root: string;
+beforeEach(() => { root = tempDir('cli-usage'); });
+afterEach(() => removeDir(root));
+
+function writeGrid(): string {
+  const file = path.join(root, 'grid.json');
+  fs.writeFileSync(file, JSON.stringify({ base: { dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1 }, grid: {}, seeds: [0, 1] }));
+  return file;
+}
+
+/** A trainer that must not be reached. */
+const unreachable: CliDeps = { loadTrainer: () => ({ trainFromConfig: async () => { throw new Error('trained'); } }) };
+
+describe('sweep --processes', () => {
+  test.each([
+    ['0', "'0'"], ['-1', "'-1'"], ['1.5', "'1.5'"], ['two', "'two'"],
+  ])('%s is refused by the sweep and by its dry run alike', async (value, shown) => {
+    const runs = path.join(root, 'runs');
+    for (const dry of [[], ['--dry-run']]) {
+      const r = await cli(['sweep', '--grid', writeGrid(), '--runs-dir', runs, '--processes', value, ...dry], unreachable);
+      expect({ code: r.code, out: r.out, err: r.err }).toEqual({
+        code: 1, out: '', err: `ERR_INVALID_ARG: Expected --processes to be an integer in [1, ${maxThreads()}] (${maxThreadsReason()}) but received ${shown}\n`,
+      });
+      expect(fs.existsSync(runs)).toBe(false);
+    }
+  });
+
+  test('more child processes than twice the logical CPUs is refused (each loads libtorch: hundreds of MB)', async () => {
+    const r = await cli(['sweep', '--grid', writeGrid(), '--runs-dir', root, '-p', String(maxThreads() + 1)], unreachable);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^ERR_INVALID_ARG: Expected --processes to be an integer in \[1, \d+\]/);
+    const ok = await cli(['sweep', '--grid', writeGrid(), '--runs-dir', root, '-p', String(maxThreads()), '--dry-run'], unreachable);
+    expect(ok.code).toBe(0);
+  });
+});
+
+describe('a folder of sweeps given as --runs-dir', () => {
+  test('report and list runs name the subfolders that hold run directories, and write nothing', async () => {
+    const sweep = path.join(root, 'main');
+    fs.mkdirSync(sweep);
+    fakeRun(sweep, { sparsity: 0.9, signin: false, seed: 0, final: 0.8 });
+    fs.mkdirSync(path.join(root, 'other'));
+    const expected = `ERR_INVALID_ARG: Expected --runs-dir to be the folder that holds run directories but ${root} holds none; its subfolder main does: pass ${sweep}\n`;
+    for (const args of [['report', '--no-plots'], ['list', 'runs']]) {
+      const r = await cli([...args, '--runs-dir', root]);
+      expect({ args, code: r.code, out: r.out, err: r.err }).toEqual({ args, code: 1, out: '', err: expected });
+    }
+    expect(fs.readdirSync(root).sort()).toEqual(['main', 'other']);
+    const two = path.join(root, 'second');
+    fs.mkdirSync(two);
+    fakeRun(two, { sparsity: 0.9, signin: true, seed: 0, final: 0.8 });
+    const r = await cli(['list', 'runs', '--runs-dir', root]);
+    expect(r.err).toBe(`ERR_INVALID_ARG: Expected --runs-dir to be the folder that holds run directories but ${root} holds none; its subfolders main, second do: pass one of them\n`);
+  });
+
+  test('an empty folder is still an empty report and an empty list', async () => {
+    const r = await cli(['list', 'runs', '--runs-dir', root]);
+    expect({ code: r.code, out: r.out }).toEqual({ code: 0, out: `No runs in ${root}\n` });
+    const rep = await cli(['report', '--runs-dir', root, '--no-plots']);
+    expect(rep.code).toBe(0);
+    expect(rep.out).toContain('No runs found');
+  });
+});
+
+test('train --nproc refuses a bad SIGNIN_TORCH_DIST_TIMEOUT_S before it makes the run directory or starts a worker', async () => {
+  const launched: unknown[] = [];
+  const deps: CliDeps = { ...unreachable, launch: async (o) => { launched.push(o); return { exitCode: 0 } as never; } };
+  const saved = process.env.SIGNIN_TORCH_DIST_TIMEOUT_S;
+  process.env.SIGNIN_TORCH_DIST_TIMEOUT_S = 'abc';
+  try {
+    const runs = path.join(root, 'runs');
+    const r = await cli(['train', '--dataset', 'mnist', '--model', 'lenet5', '--epochs', '1', '--runs-dir', runs, '--nproc', '2'], deps);
+    expect({ code: r.code, err: r.err }).toEqual({ code: 1, err: "ERR_INVALID_ARG: Expected environment variable SIGNIN_TORCH_DIST_TIMEOUT_S to be an integer in [1, 2592000] but it is 'abc'\n" });
+    expect(launched).toEqual([]);
+    expect(fs.existsSync(runs)).toBe(false);
+  } finally {
+    if (saved === undefined) delete process.env.SIGNIN_TORCH_DIST_TIMEOUT_S;
+    else process.env.SIGNIN_TORCH_DIST_TIMEOUT_S = saved;
+  }
+});
