@@ -25,6 +25,18 @@ export function intFlag(flag: string, min: number, max = Infinity, why?: string)
   };
 }
 
+/**
+ * A number flag, parsed by commander: a value that is not a finite number or fails `ok` is one
+ * ERR_INVALID_ARG line naming the flag (Number() alone lets NaN through to the run).
+ */
+export function numberFlag(flag: string, expected: string, ok: (n: number) => boolean): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be ${expected} but received '${v}'`);
+    return n;
+  };
+}
+
 /** The spellings of the workers-per-machine flag: the CLI's, and torchrun's. */
 export type NprocFlag = '--nproc' | '--nproc-per-node';
 
