@@ -438,7 +438,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     });
 
   program.command('list')
-    .description('List what exists: models, pruners and datasets (the registries), or runs (each run directory with its status: new, running, finished, failed or corrupt).')
+    .description('List what exists: models, pruners and datasets (the registries), or runs (each run directory with its status: new, running, finished, interrupted, failed or corrupt).')
     .addArgument(new Argument('<what>', 'what to list').choices(['models', 'pruners', 'datasets', 'runs']))
     .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
     .option('--json', 'print the list as JSON')
