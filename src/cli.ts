@@ -29,6 +29,7 @@ import {
 import { loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
 import { launch, type LaunchOptions, type LaunchResult } from './distributed/launch';
 import { addLauncherOptions, checkWorldSize, intFlag, launcherFrom, type LauncherFlags } from './cli/flags';
+import { notAnExperimentConfig, notASweepFile } from './cli/config-kind';
 import { notAFolderOfSweeps, notARunDirectory } from './cli/runs-dir';
 import { stopOnSignals } from './cli/signals';
 import { InterruptedError, signalExitCode } from './train/interrupt';
@@ -201,6 +202,7 @@ interface TrainFlags extends LauncherFlags {
 /** The raw config of `train`: the file (if any), then the flags, then every --set, in that order. */
 export function trainConfigFromFlags(flags: Partial<TrainFlags>): { raw: Record<string, unknown>; source: string } {
   const raw = flags.config ? readJsonFile(flags.config, 'config') : {};
+  if (flags.config) notASweepFile(flags.config, raw);
   const map: [keyof TrainFlags, string][] = [
     ['dataset', 'dataset.name'], ['dataRoot', 'dataset.root'], ['model', 'model.name'], ['epochs', 'epochs'],
     ['batchSize', 'batchSize'], ['lr', 'optimizer.lr'], ['weightDecay', 'optimizer.weightDecay'], ['pruner', 'pruning.method'],
@@ -335,6 +337,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--data-root <dir>', "dataset.root of every run, over the grid file's (not hashed: the run directories stay the same wherever the data is)")
     .option('--dry-run', 'list the runs and their state, run nothing')
     .action(namingDataRoot(async (flags: { grid: string; runsDir: string; processes: number; dataRoot?: string; dryRun?: boolean }) => {
+      notAnExperimentConfig(flags.grid);
       const { spec, runs } = loadSweepFile(flags.grid);
       const prefix = spec.prefix ?? DEFAULT_RUN_PREFIX;
       const root = flags.dataRoot;

@@ -90,3 +90,27 @@ test('train --nproc refuses a bad SIGNIN_TORCH_DIST_TIMEOUT_S before it makes th
     else process.env.SIGNIN_TORCH_DIST_TIMEOUT_S = saved;
   }
 });
+
+describe('a sweep file given to train, an experiment config given to sweep', () => {
+  const config = { dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1 };
+
+  test('train --config names the command that takes a sweep file, in one line', async () => {
+    const file = path.join(root, 'sweep.json');
+    fs.writeFileSync(file, JSON.stringify({ name: 's', base: config, grid: { 'pruning.sparsity': [0.9] }, seeds: [0] }));
+    const r = await cli(['train', '--config', file, '--runs-dir', root], unreachable);
+    expect({ code: r.code, out: r.out, err: r.err }).toEqual({
+      code: 1, out: '', err: `ERR_CONFIG: ${file} is a sweep file (it has base and grid), not an experiment config: run it with \`signin-torch sweep --grid ${file}\`\n`,
+    });
+  });
+
+  test('sweep --grid names the command that takes an experiment config, in one line, dry run too', async () => {
+    const file = path.join(root, 'config.json');
+    fs.writeFileSync(file, JSON.stringify(config));
+    for (const dry of [[], ['--dry-run']]) {
+      const r = await cli(['sweep', '--grid', file, '--runs-dir', root, ...dry], unreachable);
+      expect({ code: r.code, out: r.out, err: r.err }).toEqual({
+        code: 1, out: '', err: `ERR_CONFIG: ${file} is an experiment config (it has dataset and model, no base), not a sweep file: train it with \`signin-torch train --config ${file}\`\n`,
+      });
+    }
+  });
+});
