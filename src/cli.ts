@@ -292,6 +292,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--dry-run', 'validate, print the resolved config and its run directory, train nothing');
   addLauncherOptions(train, '--nproc')
     .action(namingDataRoot(async (flags: TrainFlags) => {
+      notARunDirectory('--runs-dir', flags.runsDir);
       const launcher = launcherFrom(flags, '--nproc');
       const { raw, source } = trainConfigFromFlags(flags);
       // A transfer source is found (and named in the hash) before any run directory is made.
@@ -337,6 +338,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--data-root <dir>', "dataset.root of every run, over the grid file's (not hashed: the run directories stay the same wherever the data is)")
     .option('--dry-run', 'list the runs and their state, run nothing')
     .action(namingDataRoot(async (flags: { grid: string; runsDir: string; processes: number; dataRoot?: string; dryRun?: boolean }) => {
+      notARunDirectory('--runs-dir', flags.runsDir);
       notAnExperimentConfig(flags.grid);
       const { spec, runs } = loadSweepFile(flags.grid);
       const prefix = spec.prefix ?? DEFAULT_RUN_PREFIX;

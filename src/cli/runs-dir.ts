@@ -7,9 +7,13 @@ import * as path from 'node:path';
 import { ToolkitError } from '../errors';
 import { isRunDirName, runPaths } from '../experiments/paths';
 
-/** A run directory given where the folder of run directories is expected: a report of it would be empty. */
+/**
+ * A run directory given where the folder of run directories is expected: a report of it would be
+ * empty, and train would make a run inside it, from scratch, instead of resuming it. Named as runs
+ * are, so that a folder of runs that also keeps the user's config.json is not mistaken for one.
+ */
 export function notARunDirectory(flag: string, dir: string): void {
-  if (fs.existsSync(runPaths(dir).config)) {
+  if (isRunDirName(path.basename(path.resolve(dir))) && fs.existsSync(runPaths(dir).config)) {
     throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be the folder that holds run directories but ${dir} is a run directory (it has config.json): pass ${path.dirname(path.resolve(dir))}`);
   }
 }

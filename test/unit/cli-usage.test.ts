@@ -104,6 +104,7 @@ describe('a sweep file given to train, an experiment config given to sweep', () 
   });
 
   test('sweep --grid names the command that takes an experiment config, in one line, dry run too', async () => {
+    // config.json beside the runs: a folder of runs may keep one (it is not named as a run is).
     const file = path.join(root, 'config.json');
     fs.writeFileSync(file, JSON.stringify(config));
     for (const dry of [[], ['--dry-run']]) {
@@ -113,4 +114,17 @@ describe('a sweep file given to train, an experiment config given to sweep', () 
       });
     }
   });
+});
+
+test('train and sweep refuse a run directory given as --runs-dir (a run inside a run, trained from scratch, instead of a resumption)', async () => {
+  const { dir } = fakeRun(root, { sparsity: 0.9, signin: false, seed: 0 });
+  const expected = `ERR_INVALID_ARG: Expected --runs-dir to be the folder that holds run directories but ${dir} is a run directory (it has config.json): pass ${root}\n`;
+  const before = fs.readdirSync(dir).sort();
+  for (const args of [['train', '--dataset', 'mnist', '--model', 'lenet5', '--epochs', '1'], ['sweep', '--grid', writeGrid()]]) {
+    for (const dry of [[], ['--dry-run']]) {
+      const r = await cli([...args, '--runs-dir', dir, ...dry], unreachable);
+      expect({ args, code: r.code, out: r.out, err: r.err }).toEqual({ args, code: 1, out: '', err: expected });
+    }
+  }
+  expect(fs.readdirSync(dir).sort()).toEqual(before);
 });
