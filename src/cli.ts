@@ -19,7 +19,7 @@ import { IssuesError, ToolkitError } from './errors';
 import { logLevelFromEnv } from './logger';
 import { assertUnlocked } from './experiments/lock';
 import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor } from './experiments/paths';
-import { runLabel, writeReport } from './experiments/report';
+import { disambiguate, runLabel, writeReport } from './experiments/report';
 import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
 import { createRunDir, isFinished, resolveTransfer, runHasCheckpoint } from './experiments/runs';
 import { checkRunIntact, liveHolder, runState, scanRuns } from './experiments/run-scan';
@@ -459,9 +459,12 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       notARunDirectory('--runs-dir', flags.runsDir);
       notAFolderOfSweeps('--runs-dir', flags.runsDir);
       const { runs, corrupt } = scanRuns(flags.runsDir);
+      // The runs of an ablation share method, sparsity and seed: the fields that differ tell them
+      // apart, with their values (a default one included, which nonDefaultFields would drop).
+      const labels = disambiguate(runs, (r) => describeRun(r.config), (r) => ({ ...r.config }));
       const rows = runs.map((r) => {
         const { state, holder } = runState(r.dir);
-        return { run: r.name, status: state, pid: state === 'running' ? holder?.pid : undefined, epochs: r.metrics.length, of: r.config.epochs, what: describeRun(r.config) };
+        return { run: r.name, status: state, pid: state === 'running' ? holder?.pid : undefined, epochs: r.metrics.length, of: r.config.epochs, what: labels.get(r)! };
       });
       const broken = corrupt.map((c) => ({ run: c.name, status: 'corrupt', problems: c.problems }));
       if (flags.json) {

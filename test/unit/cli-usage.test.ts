@@ -6,6 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CliDeps } from '../../src/cli';
+import { createRunDir } from '../../src/experiments/runs';
+import { parseConfig } from '../../src/experiments/schema';
 import { maxThreads, maxThreadsReason } from '../../src/validate';
 import { cli } from '../helpers/cli';
 import { fakeRun, removeDir, tempDir } from './experiments/fixtures';
@@ -127,4 +129,19 @@ test('train and sweep refuse a run directory given as --runs-dir (a run inside a
     }
   }
   expect(fs.readdirSync(dir).sort()).toEqual(before);
+});
+
+test('list runs tells apart runs whose method, sparsity and seed are the same (an ablation), naming the fields that differ', async () => {
+  const config = (resetPeriod: number) => parseConfig({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1, pruning: { method: 'random', sparsity: 0.9 }, signin: { enabled: true, resetPeriod } });
+  createRunDir(root, config(0));
+  createRunDir(root, config(1));
+  createRunDir(root, config(2));
+  createRunDir(root, parseConfig({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1 }));
+  const r = await cli(['list', 'runs', '--runs-dir', root, '--json']);
+  expect((JSON.parse(r.out) as { what: string }[]).map((x) => x.what).sort()).toEqual([
+    'mnist lenet5 Dense 0% seed 0',
+    'mnist lenet5 Random + Sign-In 90% seed 0 (signin.resetPeriod=0)',
+    'mnist lenet5 Random + Sign-In 90% seed 0 (signin.resetPeriod=1)',
+    'mnist lenet5 Random + Sign-In 90% seed 0 (signin.resetPeriod=2)',
+  ]);
 });
