@@ -3,7 +3,11 @@
  * misspelt flag or a value out of range is one ERR_INVALID_ARG line naming the flag, not ignored
  * (the run goes on with the default), not NaN (a table of untrained starts), not a stack trace.
  */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs as singleNeuronArgs } from '../../examples/single-neuron';
+import { tmpDir } from '../helpers/data-fixtures';
 import { parseArgs as lenetArgs } from '../../examples/fashion-mnist-lenet';
 
 /** What the example prints for the error parse throws: `<code>: <message>` (commander's own carry their text). */
@@ -54,4 +58,25 @@ describe('examples/fashion-mnist-lenet.ts', () => {
   ])('%j is refused: %s', (argv, message) => {
     expect(refusal(() => lenetArgs(argv))).toContain(message);
   });
+});
+
+describe('examples/fashion-mnist.ts (the main job)', () => {
+  const dir = tmpDir('signin-main-flags-');
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const runsDir = path.join(dir, 'runs');
+  const REPO = path.join(__dirname, '..', '..');
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, ['--import', require.resolve('tsx'), path.join(REPO, 'examples', 'fashion-mnist.ts'), '--runs-dir', runsDir, ...args], {
+    cwd: REPO, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000,
+  });
+
+  test.each([
+    [[], { SIGNIN_MAIN_EPOCHS: 'x' }, "ERR_INVALID_ARG: Expected SIGNIN_MAIN_EPOCHS to be a positive integer but it is 'x'"],
+    [[], { SIGNIN_MAIN_TRAIN_BATCHES: '-1' }, "ERR_INVALID_ARG: Expected SIGNIN_MAIN_TRAIN_BATCHES to be a non-negative integer (0: every batch) but it is '-1'"],
+    [['--sparsity', 'abc'], {}, "ERR_INVALID_ARG: Expected --sparsity to be a fraction in [0, 1) but received 'abc'"],
+    [['--seed', '-1'], {}, "ERR_INVALID_ARG: Expected --seed to be an integer >= 0 but received '-1'"],
+  ])('%j %j: one line naming it, nothing trained', (args, env, line) => {
+    const r = run(args, env);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 1, stderr: `${line}\n` });
+    expect(fs.existsSync(runsDir)).toBe(false);
+  }, 60_000);
 });
