@@ -221,6 +221,15 @@ function describeRun(config: ExperimentConfig): string {
   return `${config.dataset.name} ${config.model.name} ${runLabel(config)} seed ${config.seed}`;
 }
 
+/**
+ * describeRun of each config, told apart where they coincide (the runs of an ablation share
+ * method, sparsity and seed) by the fields that differ, with their values, defaults included.
+ */
+function describeRuns(configs: ExperimentConfig[]): string[] {
+  const labels = disambiguate(configs.map((_, i) => i), (i) => describeRun(configs[i]), (i) => ({ ...configs[i] }));
+  return configs.map((_, i) => labels.get(i)!);
+}
+
 function pad(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n')}\n`;
@@ -394,12 +403,13 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       }
       const processes = flags.processes;
       const total = configs.length;
+      const labels = describeRuns(configs);
       const onEvent = (e: SweepEvent): void => {
         const tag = `[${e.run.index + 1}/${total}]`;
         const name = path.basename(e.run.runDir);
         if (e.type === 'skip') io.err(`${tag} finished already: ${name}\n`);
         if (e.type === 'busy') io.err(`${tag} left to pid ${e.holder.pid} on ${e.holder.host}, which is training it: ${name}\n`);
-        if (e.type === 'start') io.err(`${tag} start ${name} (${describeRun(e.run.config)})\n`);
+        if (e.type === 'start') io.err(`${tag} start ${name} (${labels[e.run.index]})\n`);
         if (e.type === 'done') io.err(`${tag} done ${name} in ${e.seconds.toFixed(0)} s\n`);
         if (e.type === 'fail') io.err(`${tag} FAILED ${name}: ${e.error}\n`);
         if (e.type === 'interrupted') io.err(`${tag} interrupted ${name}: checkpointed, it resumes when the sweep runs again\n`);
@@ -459,12 +469,10 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       notARunDirectory('--runs-dir', flags.runsDir);
       notAFolderOfSweeps('--runs-dir', flags.runsDir);
       const { runs, corrupt } = scanRuns(flags.runsDir);
-      // The runs of an ablation share method, sparsity and seed: the fields that differ tell them
-      // apart, with their values (a default one included, which nonDefaultFields would drop).
-      const labels = disambiguate(runs, (r) => describeRun(r.config), (r) => ({ ...r.config }));
-      const rows = runs.map((r) => {
+      const labels = describeRuns(runs.map((r) => r.config));
+      const rows = runs.map((r, i) => {
         const { state, holder } = runState(r.dir);
-        return { run: r.name, status: state, pid: state === 'running' ? holder?.pid : undefined, epochs: r.metrics.length, of: r.config.epochs, what: labels.get(r)! };
+        return { run: r.name, status: state, pid: state === 'running' ? holder?.pid : undefined, epochs: r.metrics.length, of: r.config.epochs, what: labels[i] };
       });
       const broken = corrupt.map((c) => ({ run: c.name, status: 'corrupt', problems: c.problems }));
       if (flags.json) {

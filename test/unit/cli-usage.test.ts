@@ -145,3 +145,17 @@ test('list runs tells apart runs whose method, sparsity and seed are the same (a
     'mnist lenet5 Random + Sign-In 90% seed 0 (signin.resetPeriod=2)',
   ]);
 });
+
+test('a sweep\'s start lines tell apart the runs of an ablation, as list runs does', async () => {
+  const file = path.join(root, 'ablation.json');
+  fs.writeFileSync(file, JSON.stringify({
+    base: { dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1, pruning: { method: 'random', sparsity: 0.9 }, signin: { enabled: true } },
+    grid: { 'signin.resetPeriod': [0, 2] }, seeds: [0],
+  }));
+  const deps: CliDeps = { loadTrainer: () => ({ trainFromConfig: async () => undefined }) };
+  const r = await cli(['sweep', '--grid', file, '--runs-dir', path.join(root, 'runs')], deps);
+  expect(r.err.split('\n').filter((l) => l.includes(' start ')).map((l) => l.replace(/train_\w+ /, ''))).toEqual([
+    '[1/2] start (mnist lenet5 Random + Sign-In 90% seed 0 (signin.resetPeriod=0))',
+    '[2/2] start (mnist lenet5 Random + Sign-In 90% seed 0 (signin.resetPeriod=2))',
+  ]);
+});
