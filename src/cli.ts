@@ -145,15 +145,20 @@ function numeric(v: string): number | string {
   return v.trim() !== '' && Number.isFinite(n) ? n : v;
 }
 
-/** A directory flag, parsed by commander: a directory, or a path where one can be made. */
+/**
+ * A directory flag, parsed by commander: a directory, or a path where one can be made. An empty
+ * path would be the working folder (a report written into the checkout), so it is refused.
+ */
 function directoryFlag(flag: string): (v: string) => string {
   return (v) => {
+    if (v.trim() === '') throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be a directory but received an empty path`);
     let stat: fs.Stats | undefined;
     try {
       stat = fs.statSync(v, { throwIfNoEntry: false });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
-      throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be a directory but ${v} is under a file`);
+      if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be a directory but ${v} is under a file`);
+      // Node's message is '<CODE>: <what>, stat <path>': the path is in ours already.
+      throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be a directory but ${v} cannot be read (${(e as Error).message.split(',')[0]})`);
     }
     if (stat && !stat.isDirectory()) throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be a directory but ${v} is a file`);
     return v;

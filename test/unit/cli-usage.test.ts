@@ -159,3 +159,12 @@ test('a sweep\'s start lines tell apart the runs of an ablation, as list runs do
     '[2/2] start (mnist lenet5 Random + Sign-In 90% seed 0 (signin.resetPeriod=2))',
   ]);
 });
+
+test('an empty directory flag is refused, not read as the working folder (report --out \'\' wrote the report there)', async () => {
+  for (const args of [['report', '--runs-dir', root, '--out', ''], ['report', '--runs-dir', ''], ['list', 'runs', '--runs-dir', ' '], ['train', '--dataset', 'mnist', '--model', 'lenet5', '--epochs', '1', '--runs-dir', '', '--dry-run']]) {
+    const flag = args[args.indexOf(args.find((a) => a.trim() === '')!) - 1];
+    const r = await cli(args, unreachable);
+    expect({ args, code: r.code, err: r.err }).toEqual({ args, code: 1, err: `ERR_INVALID_ARG: Expected ${flag} to be a directory but received an empty path\n` });
+  }
+  expect(fs.readdirSync(root)).toEqual([]);
+});
