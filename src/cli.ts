@@ -286,7 +286,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
     .option('--prefix <prefix>', 'run directory prefix', DEFAULT_RUN_PREFIX)
     .addOption(new Option('--dataset <name>', 'dataset.name').choices(DATASET_NAMES))
-    .option('--data-root <dir>', 'dataset.root')
+    .option('--data-root <dir>', 'dataset.root', directoryFlag('--data-root'))
     .option('--model <name>', 'model.name (registry name, e.g. cifar_resnet_20)')
     .option('--epochs <n>', 'epochs', numeric)
     .option('--batch-size <n>', withDefault('batchSize'), numeric)
@@ -349,7 +349,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .requiredOption('-g, --grid <file>', 'sweep file: { base, grid: { "dotted.path": [values] }, seeds }')
     .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
     .option('-p, --processes <n>', `child processes (\`signin-torch train\`) at once, each loading libtorch; 1 = in this process; at most ${maxThreads()} (${maxThreadsReason()})`, intFlag('--processes', 1, maxThreads(), maxThreadsReason()), 1)
-    .option('--data-root <dir>', "dataset.root of every run, over the grid file's (not hashed: the run directories stay the same wherever the data is)")
+    .option('--data-root <dir>', "dataset.root of every run, over the grid file's (not hashed: the run directories stay the same wherever the data is)", directoryFlag('--data-root'))
     .option('--dry-run', 'list the runs and their state, run nothing')
     .action(namingDataRoot(async (flags: { grid: string; runsDir: string; processes: number; dataRoot?: string; dryRun?: boolean }) => {
       notARunDirectory('--runs-dir', flags.runsDir);
@@ -502,7 +502,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--dense-last', 'keep the classifier dense')
     .option('--iterations <n>', "pruning rounds (default: the pruner's)", numeric)
     .option('--seed <n>', 'seed', numeric, 0)
-    .option('--data-root <dir>', 'dataset.root: SNIP and GraSP score on one training batch of the dataset')
+    .option('--data-root <dir>', 'dataset.root: SNIP and GraSP score on one training batch of the dataset', directoryFlag('--data-root'))
     .option('--batch-size <n>', `size of that batch: pruning.dataSamples (default: ${DEFAULTS.pruning.dataSamples})`, intFlag('--batch-size', 1))
     .option('--set <path=value>', 'model.options.* and other config fields; repeatable', collect, [])
     .option('--json', 'print the report as JSON')

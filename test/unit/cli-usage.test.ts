@@ -168,3 +168,17 @@ test('an empty directory flag is refused, not read as the working folder (report
   }
   expect(fs.readdirSync(root)).toEqual([]);
 });
+
+test('--data-root that is a file is named as one, not as a missing dataset file under it', async () => {
+  const file = path.join(root, 'train-images-idx3-ubyte.gz');
+  fs.writeFileSync(file, 'x');
+  const cases = [
+    ['train', '--dataset', 'mnist', '--model', 'lenet5', '--epochs', '1', '--runs-dir', root, '--dry-run', '--data-root', file],
+    ['sweep', '--grid', writeGrid(), '--runs-dir', root, '--dry-run', '--data-root', file],
+    ['prune', '--model', 'lenet5', '--dataset', 'mnist', '--pruner', 'snip', '--sparsity', '0.5', '--data-root', file],
+  ];
+  for (const args of cases) {
+    const r = await cli(args, unreachable);
+    expect({ args, code: r.code, err: r.err }).toEqual({ args, code: 1, err: `ERR_INVALID_ARG: Expected --data-root to be a directory but ${file} is a file\n` });
+  }
+});
