@@ -161,13 +161,24 @@ test('a sweep\'s start lines tell apart the runs of an ablation, as list runs do
 });
 
 test('an empty directory flag is refused, not read as the working folder (report --out \'\' wrote the report there)', async () => {
+  const cwd = process.cwd();
+  // A regression writes into the working folder: this one, not the checkout.
+  process.chdir(root);
+  try {
+    await emptyFlags();
+  } finally {
+    process.chdir(cwd);
+  }
+  expect(fs.readdirSync(root)).toEqual([]);
+});
+
+async function emptyFlags(): Promise<void> {
   for (const args of [['report', '--runs-dir', root, '--out', ''], ['report', '--runs-dir', ''], ['list', 'runs', '--runs-dir', ' '], ['train', '--dataset', 'mnist', '--model', 'lenet5', '--epochs', '1', '--runs-dir', '', '--dry-run']]) {
     const flag = args[args.indexOf(args.find((a) => a.trim() === '')!) - 1];
     const r = await cli(args, unreachable);
     expect({ args, code: r.code, err: r.err }).toEqual({ args, code: 1, err: `ERR_INVALID_ARG: Expected ${flag} to be a directory but received an empty path\n` });
   }
-  expect(fs.readdirSync(root)).toEqual([]);
-});
+}
 
 test('--data-root that is a file is named as one, not as a missing dataset file under it', async () => {
   const file = path.join(root, 'train-images-idx3-ubyte.gz');
