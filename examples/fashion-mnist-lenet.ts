@@ -5,27 +5,45 @@
  *
  *   npx tsx examples/fashion-mnist-lenet.ts [--sparsity 0.9] [--epochs 3] [--signin]
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { intFlag, numberFlag } from '../src/cli/flags';
 import { createDataset, DataLoader, defaultTransforms } from '../src/data';
 import { createModel } from '../src/models';
 import { SGD } from '../src/optim/sgd';
 import { pruneModel } from '../src/pruning';
 import { applySignIn, SignInResetSchedule } from '../src/signin';
 import { manualSeed, setNumThreads } from '../src/tensor';
+import { maxThreads, maxThreadsReason } from '../src/validate';
 import type { Callback } from '../src/train/callbacks';
 import { createSchedule } from '../src/train/schedule';
 import { Trainer } from '../src/train/trainer';
 
-async function main(): Promise<void> {
-  const args = new Command()
-    .option('--sparsity <x>', 'fraction of weights removed by the random mask (0 = dense)', Number, 0.9)
-    .option('--epochs <n>', 'epochs', Number, 3)
-    .option('--lr <x>', 'peak learning rate', Number, 0.05)
+export interface LenetArgs {
+  sparsity: number;
+  epochs: number;
+  lr: number;
+  signin: boolean;
+  batchNorm: boolean;
+  threads: number;
+}
+
+/** The command line: a value out of range names its flag (not the Trainer's totalEpochs, not NaN). */
+export function parseArgs(argv: readonly string[]): LenetArgs {
+  return new Command('fashion-mnist-lenet')
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined })
+    .option('--sparsity <x>', 'fraction of weights removed by the random mask (0 = dense)', numberFlag('--sparsity', 'a fraction in [0, 1)', (n) => n >= 0 && n < 1), 0.9)
+    .option('--epochs <n>', 'epochs', intFlag('--epochs', 1), 3)
+    .option('--lr <x>', 'peak learning rate', numberFlag('--lr', 'a positive number', (n) => n > 0), 0.05)
     .option('--signin', 'reparameterize the masked layers with Sign-In (reset every epoch)', false)
     .option('--no-batch-norm', 'the classic LeNet-5, without BatchNorm')
-    .option('--threads <n>', 'libtorch threads', Number, 2)
-    .parse()
-    .opts<{ sparsity: number; epochs: number; lr: number; signin: boolean; batchNorm: boolean; threads: number }>();
+    .option('--threads <n>', 'libtorch threads', intFlag('--threads', 1, maxThreads(), maxThreadsReason()), 2)
+    .parse([...argv], { from: 'user' })
+    .opts<LenetArgs>();
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
   setNumThreads(args.threads);
   manualSeed(0);
 
@@ -55,8 +73,14 @@ async function main(): Promise<void> {
   model.dispose();
 }
 
-main().catch((e: unknown) => {
-  const err = e as { code?: string; message?: string };
-  process.stderr.write(`${err.code ?? 'ERROR'}: ${err.message ?? String(e)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    if (e instanceof CommanderError) {
+      if (e.exitCode !== 0) process.stderr.write(`${e.message}\n`);
+      process.exit(e.exitCode);
+    }
+    const err = e as { code?: string; message?: string };
+    process.stderr.write(`${err.code ?? 'ERROR'}: ${err.message ?? String(e)}\n`);
+    process.exit(1);
+  });
+}

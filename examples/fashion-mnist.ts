@@ -32,6 +32,8 @@ import { trainFromConfig } from '../src/experiments/runner';
 import { stopOnSignals } from '../src/cli/signals';
 import { InterruptedError, signalExitCode } from '../src/train/interrupt';
 import { mainJobTable, type MainJobRun } from './main-job-table';
+import { intFlag, numberFlag } from '../src/cli/flags';
+import { ToolkitError } from '../src/errors';
 
 /** What fits in about 12 minutes with the setup on a 2-core machine (measured: an epoch of 160 batches took 178 s per run with both runs at once, 1 thread each): 5 epochs of 120 batches (docs/results/README.md). */
 const DEFAULT_EPOCHS = 5;
@@ -62,11 +64,12 @@ const oneOrTwo = (name: string) => (v: string) => {
 };
 const nonNegativeInt = intAtLeast(0, 'a non-negative integer (0: every batch)');
 
+/** An environment variable's integer: a bad value is one ERR_INVALID_ARG line naming the variable (as the toolkit's own). */
 function fromEnv(name: string, fallback: number, min: number, expected: string): number {
   const v = process.env[name];
   if (v === undefined || v === '') return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name}: expected ${expected}, got '${v}'`);
+  if (!Number.isInteger(n) || n < min) throw new ToolkitError('ERR_INVALID_ARG', `Expected ${name} to be ${expected} but it is '${v}'`);
   return n;
 }
 
@@ -74,10 +77,10 @@ function parseArgs(): Args {
   const program = new Command()
     .name('fashion-mnist')
     .description('Issue-12 regime on Fashion-MNIST: ResNet-20, Random-ERK, plain vs Sign-In with the same seed, mask and data order.')
-    .option('--sparsity <x>', 'fraction of weights removed', Number, 0.95)
+    .option('--sparsity <x>', 'fraction of weights removed', numberFlag('--sparsity', 'a fraction in [0, 1)', (n) => n >= 0 && n < 1), 0.95)
     .option('--epochs <n>', 'epochs per run (env SIGNIN_MAIN_EPOCHS)', positiveInt('--epochs'), fromEnv('SIGNIN_MAIN_EPOCHS', DEFAULT_EPOCHS, 1, 'a positive integer'))
     .option('--train-batches <n>', 'training batches per epoch, the first of each epoch\'s shuffled order; 0: all 469 (env SIGNIN_MAIN_TRAIN_BATCHES)', nonNegativeInt('--train-batches'), fromEnv('SIGNIN_MAIN_TRAIN_BATCHES', DEFAULT_TRAIN_BATCHES, 0, 'a non-negative integer (0: every batch)'))
-    .option('--seed <n>', 'seed of init, mask, data order and crops', Number, 0)
+    .option('--seed <n>', 'seed of init, mask, data order and crops', intFlag('--seed', 0), 0)
     .option('--parallel <n>', 'runs at once: 2 (1 thread each) or 1 (2 threads, one after the other)', oneOrTwo('--parallel'), 2)
     .option('--runs-dir <dir>', 'where the run directories and the report go', path.join('runs', 'main'))
     .addOption(new Option('--arm <runDir>', 'internal: train one prepared run directory').hideHelp())

@@ -19,9 +19,12 @@
  * A start "recovers" the teacher when the final loss is below `tol` and a > 0 and every entry of
  * w is > 0.
  *
- * Run: npx tsx examples/single-neuron.ts   (options: --steps N --lr X --d N --n N --seed N --json)
+ * Run: npx tsx examples/single-neuron.ts   (options: --d N --n N --steps N --lr X --scale X --beta X
+ *   --reset-every N --tol X --seed N --json; --help lists them with their defaults)
  */
+import { Command, CommanderError } from 'commander';
 import { Generator, noGrad, randn, signinReset, signinSplit, signinStep, tensor, tidy, type Tensor } from '../src';
+import { intFlag, numberFlag } from '../src/cli/flags';
 
 export type Method = 'plain' | 'signin';
 export type Direction = 'random' | 'teacher';
@@ -157,18 +160,48 @@ export function table(result: SingleNeuronResult): string {
   return lines.join('\n');
 }
 
-function parseArgs(argv: string[]): SingleNeuronOptions & { json?: boolean } {
-  const out: SingleNeuronOptions & { json?: boolean } = {};
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    if (k === '--json') out.json = true;
-    else if (k.startsWith('--')) (out as Record<string, number>)[k.slice(2)] = Number(argv[++i]);
+const DEFAULTS = defaults({});
+const positive = (flag: string) => numberFlag(flag, 'a positive number', (n) => n > 0);
+
+/**
+ * The command line. A misspelt flag is an error rather than a run with the default, and a value
+ * out of range names its flag rather than reaching the run as NaN (a table of untrained starts).
+ */
+export function parseArgs(argv: readonly string[]): SingleNeuronOptions & { json?: boolean } {
+  return new Command('single-neuron')
+    .description('Single hidden neuron teacher-student: which sign starts plain GD and Sign-In recover from (docs/single-neuron.md).')
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined })
+    .option('--d <n>', `input dimension (default ${DEFAULTS.d})`, intFlag('--d', 1))
+    .option('--n <n>', `training inputs (default ${DEFAULTS.n})`, intFlag('--n', 1))
+    .option('--steps <n>', `gradient-descent steps (default ${DEFAULTS.steps})`, intFlag('--steps', 1))
+    .option('--lr <x>', `learning rate (default ${DEFAULTS.lr})`, positive('--lr'))
+    .option('--scale <x>', `initial |a| = ‖w‖ (default ${DEFAULTS.scale})`, positive('--scale'))
+    .option('--beta <x>', `Sign-In β (default ${DEFAULTS.beta})`, positive('--beta'))
+    .option('--reset-every <n>', `Sign-In reset period in steps, 0: never (default ${DEFAULTS.resetEvery})`, intFlag('--reset-every', 0))
+    .option('--tol <x>', `final loss below which a start recovers (default ${DEFAULTS.tol})`, positive('--tol'))
+    .option('--seed <n>', `seed of the inputs and the random direction (default ${DEFAULTS.seed})`, intFlag('--seed', 0))
+    .option('--json', 'print the runs as JSON instead of the table')
+    .parse([...argv], { from: 'user' })
+    .opts<SingleNeuronOptions & { json?: boolean }>();
+}
+
+function parseOrExit(argv: readonly string[]): SingleNeuronOptions & { json?: boolean } {
+  try {
+    return parseArgs(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.exitCode !== 0) process.stderr.write(`${e.message}\n`);
+      process.exit(e.exitCode);
+    }
+    const err = e as { code?: string; message?: string };
+    process.stderr.write(`${err.code ?? 'ERROR'}: ${err.message ?? String(e)}\n`);
+    process.exit(1);
   }
-  return out;
 }
 
 if (require.main === module) {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseOrExit(process.argv.slice(2));
   const t0 = Date.now();
   const result = run(args);
   if (args.json) {

@@ -31,18 +31,21 @@ export function writeError(file: string, e: unknown): ToolkitError {
 }
 
 /**
- * mkdir -p. Node's recursive mkdir says ENOENT where the folder cannot be made on a read-only file
- * system; the first missing folder is then made alone, which fails with the real reason.
+ * mkdir -p, one folder at a time, so that a failure is the real reason for the first folder that
+ * cannot be made: Node's recursive mkdir says ENOENT for it on a read-only file system, and loops
+ * forever where mkdir answers ENOENT for good (/proc, sysfs: it makes the parent, which exists, and
+ * retries). EEXIST is a folder another process made meanwhile, or a file or dangling link there,
+ * which the next mkdir or the write then names.
  */
 export function makeDir(dir: string): void {
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    let missing = path.resolve(dir);
-    while (!fs.existsSync(path.dirname(missing))) missing = path.dirname(missing);
-    fs.mkdirSync(missing);
-    fs.mkdirSync(dir, { recursive: true });
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
   }
 }
 

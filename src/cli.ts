@@ -18,8 +18,8 @@ import { DatasetError } from './data/base';
 import { IssuesError, ToolkitError } from './errors';
 import { logLevelFromEnv } from './logger';
 import { assertUnlocked } from './experiments/lock';
-import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor, runPaths } from './experiments/paths';
-import { runLabel, writeReport } from './experiments/report';
+import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor } from './experiments/paths';
+import { disambiguate, runLabel, writeReport } from './experiments/report';
 import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
 import { createRunDir, isFinished, resolveTransfer, runHasCheckpoint } from './experiments/runs';
 import { checkRunIntact, liveHolder, runState, scanRuns } from './experiments/run-scan';
@@ -29,9 +29,12 @@ import {
 import { loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
 import { launch, type LaunchOptions, type LaunchResult } from './distributed/launch';
 import { addLauncherOptions, checkWorldSize, intFlag, launcherFrom, type LauncherFlags } from './cli/flags';
+import { notAnExperimentConfig, notASweepFile } from './cli/config-kind';
+import { notAFolderOfSweeps, notARunDirectory } from './cli/runs-dir';
 import { stopOnSignals } from './cli/signals';
 import { InterruptedError, signalExitCode } from './train/interrupt';
 import { PruningInterruptedError } from './pruning/interrupt';
+import { maxThreads, maxThreadsReason } from './validate';
 
 /** What `train` and `sweep` need from src/experiments/runner.ts. */
 export interface TrainerModule {
@@ -143,26 +146,24 @@ function numeric(v: string): number | string {
   return v.trim() !== '' && Number.isFinite(n) ? n : v;
 }
 
-/** A directory flag, parsed by commander: a directory, or a path where one can be made. */
+/**
+ * A directory flag, parsed by commander: a directory, or a path where one can be made. An empty
+ * path would be the working folder (a report written into the checkout), so it is refused.
+ */
 function directoryFlag(flag: string): (v: string) => string {
   return (v) => {
+    if (v.trim() === '') throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be a directory but received an empty path`);
     let stat: fs.Stats | undefined;
     try {
       stat = fs.statSync(v, { throwIfNoEntry: false });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
-      throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be a directory but ${v} is under a file`);
+      if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be a directory but ${v} is under a file`);
+      // Node's message is '<CODE>: <what>, stat <path>': the path is in ours already.
+      throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be a directory but ${v} cannot be read (${(e as Error).message.split(',')[0]})`);
     }
     if (stat && !stat.isDirectory()) throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be a directory but ${v} is a file`);
     return v;
   };
-}
-
-/** A run directory given where the folder of run directories is expected: a report of it would be empty. */
-function notARunDirectory(flag: string, dir: string): void {
-  if (fs.existsSync(runPaths(dir).config)) {
-    throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be the folder that holds run directories but ${dir} is a run directory (it has config.json): pass ${path.dirname(path.resolve(dir))}`);
-  }
 }
 
 function readJsonFile(file: string, what: string): Record<string, unknown> {
@@ -207,6 +208,7 @@ interface TrainFlags extends LauncherFlags {
 /** The raw config of `train`: the file (if any), then the flags, then every --set, in that order. */
 export function trainConfigFromFlags(flags: Partial<TrainFlags>): { raw: Record<string, unknown>; source: string } {
   const raw = flags.config ? readJsonFile(flags.config, 'config') : {};
+  if (flags.config) notASweepFile(flags.config, raw);
   const map: [keyof TrainFlags, string][] = [
     ['dataset', 'dataset.name'], ['dataRoot', 'dataset.root'], ['model', 'model.name'], ['epochs', 'epochs'],
     ['batchSize', 'batchSize'], ['lr', 'optimizer.lr'], ['weightDecay', 'optimizer.weightDecay'], ['pruner', 'pruning.method'],
@@ -223,6 +225,15 @@ export function trainConfigFromFlags(flags: Partial<TrainFlags>): { raw: Record<
 
 function describeRun(config: ExperimentConfig): string {
   return `${config.dataset.name} ${config.model.name} ${runLabel(config)} seed ${config.seed}`;
+}
+
+/**
+ * describeRun of each config, told apart where they coincide (the runs of an ablation share
+ * method, sparsity and seed) by the fields that differ, with their values, defaults included.
+ */
+function describeRuns(configs: ExperimentConfig[]): string[] {
+  const labels = disambiguate(configs.map((_, i) => i), (i) => describeRun(configs[i]), (i) => ({ ...configs[i] }));
+  return configs.map((_, i) => labels.get(i)!);
 }
 
 function pad(rows: string[][]): string {
@@ -276,7 +287,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
     .option('--prefix <prefix>', 'run directory prefix', DEFAULT_RUN_PREFIX)
     .addOption(new Option('--dataset <name>', 'dataset.name').choices(DATASET_NAMES))
-    .option('--data-root <dir>', 'dataset.root')
+    .option('--data-root <dir>', 'dataset.root', directoryFlag('--data-root'))
     .option('--model <name>', 'model.name (registry name, e.g. cifar_resnet_20)')
     .option('--epochs <n>', 'epochs', numeric)
     .option('--batch-size <n>', withDefault('batchSize'), numeric)
@@ -296,6 +307,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--dry-run', 'validate, print the resolved config and its run directory, train nothing');
   addLauncherOptions(train, '--nproc')
     .action(namingDataRoot(async (flags: TrainFlags) => {
+      notARunDirectory('--runs-dir', flags.runsDir);
       const launcher = launcherFrom(flags, '--nproc');
       const { raw, source } = trainConfigFromFlags(flags);
       // A transfer source is found (and named in the hash) before any run directory is made.
@@ -337,10 +349,12 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .description('Run every config of a sweep grid (base config × grid × seeds); finished runs are skipped.')
     .requiredOption('-g, --grid <file>', 'sweep file: { base, grid: { "dotted.path": [values] }, seeds }')
     .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
-    .option('-p, --processes <n>', 'child processes (`signin-torch train`) at once; 1 = in this process', numeric, 1)
-    .option('--data-root <dir>', "dataset.root of every run, over the grid file's (not hashed: the run directories stay the same wherever the data is)")
+    .option('-p, --processes <n>', `child processes (\`signin-torch train\`) at once, each loading libtorch; 1 = in this process; at most ${maxThreads()} (${maxThreadsReason()})`, intFlag('--processes', 1, maxThreads(), maxThreadsReason()), 1)
+    .option('--data-root <dir>', "dataset.root of every run, over the grid file's (not hashed: the run directories stay the same wherever the data is)", directoryFlag('--data-root'))
     .option('--dry-run', 'list the runs and their state, run nothing')
-    .action(namingDataRoot(async (flags: { grid: string; runsDir: string; processes: number | string; dataRoot?: string; dryRun?: boolean }) => {
+    .action(namingDataRoot(async (flags: { grid: string; runsDir: string; processes: number; dataRoot?: string; dryRun?: boolean }) => {
+      notARunDirectory('--runs-dir', flags.runsDir);
+      notAnExperimentConfig(flags.grid);
       const { spec, runs } = loadSweepFile(flags.grid);
       const prefix = spec.prefix ?? DEFAULT_RUN_PREFIX;
       const root = flags.dataRoot;
@@ -394,16 +408,14 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
         return;
       }
       const processes = flags.processes;
-      if (typeof processes !== 'number' || !Number.isInteger(processes) || processes < 1) {
-        throw new IssuesError('ERR_CONFIG', 'Invalid --processes', [{ code: 'invalid_value', path: 'processes', message: `Expected a positive integer but received '${String(processes)}'` }]);
-      }
       const total = configs.length;
+      const labels = describeRuns(configs);
       const onEvent = (e: SweepEvent): void => {
         const tag = `[${e.run.index + 1}/${total}]`;
         const name = path.basename(e.run.runDir);
         if (e.type === 'skip') io.err(`${tag} finished already: ${name}\n`);
         if (e.type === 'busy') io.err(`${tag} left to pid ${e.holder.pid} on ${e.holder.host}, which is training it: ${name}\n`);
-        if (e.type === 'start') io.err(`${tag} start ${name} (${describeRun(e.run.config)})\n`);
+        if (e.type === 'start') io.err(`${tag} start ${name} (${labels[e.run.index]})\n`);
         if (e.type === 'done') io.err(`${tag} done ${name} in ${e.seconds.toFixed(0)} s\n`);
         if (e.type === 'fail') io.err(`${tag} FAILED ${name}: ${e.error}\n`);
         if (e.type === 'interrupted') {
@@ -440,6 +452,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--save-records', "also copy each finished run's config.json, metrics.jsonl and final.json (no checkpoints) into <out>/runs: `report --runs-dir <out>/runs` then regenerates the report without the run directories")
     .action(async (flags: { runsDir: string; out?: string; plots: boolean; includeUnfinished?: boolean; saveRecords?: boolean }) => {
       notARunDirectory('--runs-dir', flags.runsDir);
+      notAFolderOfSweeps('--runs-dir', flags.runsDir);
       const out = flags.out ?? directoryFlag('--out (default: <runs-dir>/report)')(path.join(flags.runsDir, 'report'));
       const res = await writeReport(flags.runsDir, out, { plots: flags.plots, includeUnfinished: flags.includeUnfinished, saveRecords: flags.saveRecords });
       io.out(res.markdown.endsWith('\n') ? res.markdown : `${res.markdown}\n`);
@@ -448,7 +461,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     });
 
   program.command('list')
-    .description('List what exists: models, pruners and datasets (the registries), or runs (each run directory with its status: new, running, finished, failed or corrupt).')
+    .description('List what exists: models, pruners and datasets (the registries), or runs (each run directory with its status: new, running, finished, interrupted, failed or corrupt).')
     .addArgument(new Argument('<what>', 'what to list').choices(['models', 'pruners', 'datasets', 'runs']))
     .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
     .option('--json', 'print the list as JSON')
@@ -462,10 +475,12 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
         throw new ToolkitError('ERR_INVALID_ARG', `Runs directory ${flags.runsDir} does not exist: pass --runs-dir, the folder that holds the run directories`);
       }
       notARunDirectory('--runs-dir', flags.runsDir);
+      notAFolderOfSweeps('--runs-dir', flags.runsDir);
       const { runs, corrupt } = scanRuns(flags.runsDir);
-      const rows = runs.map((r) => {
+      const labels = describeRuns(runs.map((r) => r.config));
+      const rows = runs.map((r, i) => {
         const { state, holder } = runState(r.dir);
-        return { run: r.name, status: state, pid: state === 'running' ? holder?.pid : undefined, epochs: r.metrics.length, of: r.config.epochs, what: describeRun(r.config) };
+        return { run: r.name, status: state, pid: state === 'running' ? holder?.pid : undefined, epochs: r.metrics.length, of: r.config.epochs, what: labels[i] };
       });
       const broken = corrupt.map((c) => ({ run: c.name, status: 'corrupt', problems: c.problems }));
       if (flags.json) {
@@ -490,7 +505,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--dense-last', 'keep the classifier dense')
     .option('--iterations <n>', "pruning rounds (default: the pruner's)", numeric)
     .option('--seed <n>', 'seed', numeric, 0)
-    .option('--data-root <dir>', 'dataset.root: SNIP and GraSP score on one training batch of the dataset')
+    .option('--data-root <dir>', 'dataset.root: SNIP and GraSP score on one training batch of the dataset', directoryFlag('--data-root'))
     .option('--batch-size <n>', `size of that batch: pruning.dataSamples (default: ${DEFAULTS.pruning.dataSamples})`, intFlag('--batch-size', 1))
     .option('--set <path=value>', 'model.options.* and other config fields; repeatable', collect, [])
     .option('--json', 'print the report as JSON')

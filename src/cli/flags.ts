@@ -6,19 +6,33 @@
  */
 import { Option, type Command } from 'commander';
 import { IssuesError, ToolkitError } from '../errors';
+import { timeoutFromEnv } from '../distributed/env';
 import { MAX_NNODES, MAX_NPROC, type LaunchOptions } from '../distributed/launch';
 
 /**
  * An integer flag in [min, max], parsed by commander: a bad value is one ERR_INVALID_ARG line
- * naming the flag, before any config is read.
+ * naming the flag, before any config is read. `why` explains a bound that depends on the machine.
  */
-export function intFlag(flag: string, min: number, max = Infinity): (v: string) => number {
-  const expected = max !== Infinity ? `an integer in [${min}, ${max}]` : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
+export function intFlag(flag: string, min: number, max = Infinity, why?: string): (v: string) => number {
+  const range = max !== Infinity ? `an integer in [${min}, ${max}]` : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
+  const expected = why ? `${range} (${why})` : range;
   return (v) => {
     const n = Number(v);
     if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
       throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be ${expected} but received '${v}'`);
     }
+    return n;
+  };
+}
+
+/**
+ * A number flag, parsed by commander: a value that is not a finite number or fails `ok` is one
+ * ERR_INVALID_ARG line naming the flag (Number() alone lets NaN through to the run).
+ */
+export function numberFlag(flag: string, expected: string, ok: (n: number) => boolean): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be ${expected} but received '${v}'`);
     return n;
   };
 }
@@ -77,6 +91,8 @@ export function launcherFrom(flags: LauncherFlags, shown: NprocFlag): Launcher |
     throw new ToolkitError('ERR_INVALID_ARG', `Expected --node-rank to be an integer in [0, ${nnodes - 1}] (below --nnodes ${nnodes}) but received ${flags.nodeRank}`);
   }
   if (process.env.WORLD_SIZE !== undefined) return undefined;
+  // Read by every worker once it has started; a bad value is refused here, once, before any starts.
+  timeoutFromEnv();
   return { nproc, nnodes, nodeRank: flags.nodeRank, masterAddr: flags.masterAddr, masterPort: flags.masterPort };
 }
 

@@ -133,7 +133,7 @@ function pairingKey(config: ExperimentConfig): string {
 }
 
 /** Appends ' (k=v, …)' to labels that would otherwise collide, naming only the fields that differ. */
-function disambiguate<T>(items: T[], base: (t: T) => string, fields: (t: T) => Record<string, unknown>): Map<T, string> {
+export function disambiguate<T>(items: T[], base: (t: T) => string, fields: (t: T) => Record<string, unknown>): Map<T, string> {
   const out = new Map<T, string>();
   const groups = new Map<string, T[]>();
   for (const it of items) {

@@ -364,6 +364,24 @@ function bound(kind: 'min' | 'max', value: unknown, inclusive: boolean | undefin
 }
 
 /**
+ * What a union takes, from the issue each option raised at the value itself: "boolean or 'auto'",
+ * or "one of 'bf16', 'fp16', false" when every option is a literal. Undefined when an option failed
+ * otherwise (a refinement, a field inside it), which the caller then leaves to zod's message.
+ */
+function unionExpected(errors: readonly (readonly z.core.$ZodIssue[])[]): string | undefined {
+  const literals: unknown[] = [];
+  const kinds: string[] = [];
+  for (const option of errors) {
+    const own = option.find((i) => i.path.length === 0);
+    if (own?.code === 'invalid_value') literals.push(...(own.values as unknown[]));
+    else if (own?.code === 'invalid_type') kinds.push(own.expected === 'int' ? 'integer' : own.expected);
+    else return undefined;
+  }
+  if (kinds.length === 0) return `one of ${quoteList(literals)}`;
+  return [...kinds, ...literals.map((v) => quoteList([v]))].join(' or ');
+}
+
+/**
  * One zod issue of a value parsed by `root` → our issues (an unrecognized_keys issue becomes one
  * issue per key, with the closest valid key as a hint). Sweep files use it too.
  */
@@ -407,6 +425,11 @@ export function toIssues(iss: z.core.$ZodIssue, root: z.ZodType = ExperimentConf
     }
     case 'invalid_format':
       return [{ code: iss.code, path: formatPath(iss.path), message: `Expected ${iss.message} but received ${got}` }];
+    case 'invalid_union': {
+      // zod says only "Invalid input"; each option's own issue says what that option takes.
+      const expected = unionExpected(iss.errors);
+      return [{ code: iss.code, path: formatPath(iss.path), message: expected ? `Expected ${expected} but received ${got}` : iss.message }];
+    }
     default:
       return [{ code: iss.code, path: formatPath(iss.path), message: iss.message }];
   }

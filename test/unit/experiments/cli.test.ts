@@ -464,7 +464,7 @@ describe('sweep', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^ERR_CONFIG: Invalid sweep .*bad\.json \(1 issue\): grid\.pruning\.sparsity: .*\n$/);
     const p = await cli(['sweep', '--grid', writeGrid(), '--processes', 'two', '--runs-dir', root]);
-    expect(p.err).toBe("ERR_CONFIG: Invalid --processes: processes: Expected a positive integer but received 'two'\n");
+    expect(p.err).toMatch(/^ERR_INVALID_ARG: Expected --processes to be an integer in \[1, \d+\] \(twice this machine's \d+ logical CPUs\) but received 'two'\n$/);
   });
 });
 
