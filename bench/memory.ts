@@ -101,6 +101,8 @@ export interface MemoryOptions {
   maxRssMb?: number;
   /** Variant names to run (default all). */
   variants?: string[];
+  /** Where memory.csv and memory.svg go (default bench/results, whose copies are committed). */
+  outDir?: string;
 }
 
 interface Row {
@@ -163,7 +165,8 @@ export async function run(opts: MemoryOptions = {}): Promise<{ markdown: string;
     rows.push(analyse(v, result, every));
   }
   const after = machine();
-  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const outDir = opts.outDir ?? RESULTS_DIR;
+  fs.mkdirSync(outDir, { recursive: true });
   const csv = ['variant,step,rss_mb,hwm_mb,minflt,majflt,live_tensors,alloc_in_use_mb,alloc_cached_mb,alloc_hits,alloc_misses,alloc_releases'];
   for (const r of rows) {
     for (const x of r.result.samples) {
@@ -171,8 +174,9 @@ export async function run(opts: MemoryOptions = {}): Promise<{ markdown: string;
         ...(x.allocator ? [(x.allocator.inUseBytes / 2 ** 20).toFixed(1), (x.allocator.cachedBytes / 2 ** 20).toFixed(1), x.allocator.hits, x.allocator.misses, x.allocator.releases] : ['', '', '', '', ''])].join(','));
     }
   }
-  fs.writeFileSync(path.join(RESULTS_DIR, 'memory.csv'), `${csv.join('\n')}\n`);
-  fs.writeFileSync(path.join(RESULTS_DIR, 'memory.svg'), await renderSvg(curveSpec(rows)));
+  fs.writeFileSync(path.join(outDir, 'memory.csv'), `${csv.join('\n')}\n`);
+  fs.writeFileSync(path.join(outDir, 'memory.svg'), await renderSvg(curveSpec(rows)));
+  const shown = path.relative(path.join(__dirname, '..'), outDir);
 
   const peakOf = (name: string) => rows.find((r) => r.variant.name === name)?.result.hwmMb;
   const startStep = Math.min(100, every);
@@ -210,7 +214,7 @@ export async function run(opts: MemoryOptions = {}): Promise<{ markdown: string;
     '',
     allocatorNote,
     '',
-    `Curves: bench/results/memory.svg; every sample: bench/results/memory.csv. ${machineNote(before, after)}`,
+    `Curves: ${shown}/memory.svg; every sample: ${shown}/memory.csv. ${machineNote(before, after)}`,
   ].join('\n');
   return { markdown, rows };
 }

@@ -4,8 +4,9 @@
  *
  *   npm run bench                          # every benchmark (about 25 min on 2 cores)
  *   npm run bench -- memory step-time      # a subset: only their sections of BENCHMARKS.md change
- *   npm run bench -- --quick [names...]    # tiny runs to check the benches work; writes
- *                                          # bench/results/BENCHMARKS.quick.md, not BENCHMARKS.md
+ *   npm run bench -- --quick [names...]    # tiny runs to check the benches work; writes only
+ *                                          # under bench/results/quick/ (ignored by git), never
+ *                                          # BENCHMARKS.md or the committed bench/results files
  *
  * The whole set is sized to finish in about 25 minutes on 2 cores, so some benches run shorter
  * here than on their own (each file's header gives its own defaults): the memory soak runs 1,000
@@ -14,6 +15,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RESULTS_DIR, machine, machineNote } from './common';
+
+const QUICK_DIR = path.join(RESULTS_DIR, 'quick');
 
 interface Bench {
   name: string;
@@ -31,7 +34,7 @@ const BENCHES: Bench[] = [
   },
   {
     name: 'memory', file: './memory', title: 'Memory over a long run: RSS, page faults and peak, ours vs PyTorch',
-    full: { steps: 1000 }, quick: { steps: 4, every: 2, variants: ['ours-plain', 'pytorch-plain'] },
+    full: { steps: 1000 }, quick: { steps: 4, every: 2, variants: ['ours-plain', 'pytorch-plain'], outDir: QUICK_DIR },
   },
   {
     name: 'op-overhead', file: './op-overhead', title: 'Per-op overhead: small add and batch-1 MLP step, ours vs PyTorch eager',
@@ -70,7 +73,7 @@ async function main(): Promise<void> {
   const unknown = names.filter((n) => !BENCHES.some((b) => b.name === n));
   if (unknown.length) throw new Error(`unknown bench ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.name).join(', ')}`);
   const chosen = BENCHES.filter((b) => !names.length || names.includes(b.name));
-  const target = quick ? path.join(RESULTS_DIR, 'BENCHMARKS.quick.md') : path.join(__dirname, '..', 'BENCHMARKS.md');
+  const target = quick ? path.join(QUICK_DIR, 'BENCHMARKS.md') : path.join(__dirname, '..', 'BENCHMARKS.md');
   // A subset replaces only its own sections; the others keep their last figures.
   const sections = names.length && !quick ? readSections(target) : new Map<string, string>();
   const before = machine();
