@@ -479,8 +479,8 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       const { runs, corrupt } = scanRuns(flags.runsDir);
       const labels = describeRuns(runs.map((r) => r.config));
       const rows = runs.map((r, i) => {
-        const { state, holder } = runState(r.dir);
-        return { run: r.name, status: state, pid: state === 'running' ? holder?.pid : undefined, epochs: r.metrics.length, of: r.config.epochs, what: labels[i] };
+        const { state, holder, reason } = runState(r.dir);
+        return { run: r.name, status: state, pid: state === 'running' ? holder?.pid : undefined, reason, epochs: r.metrics.length, of: r.config.epochs, what: labels[i] };
       });
       const broken = corrupt.map((c) => ({ run: c.name, status: 'corrupt', problems: c.problems }));
       if (flags.json) {
@@ -490,7 +490,8 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       const table = [['run', 'status', 'epochs', 'config'], ...rows.map((r) => [
         r.run, r.pid ? `${r.status} (pid ${r.pid})` : r.status, `${r.epochs}/${r.of}`, r.what,
       ]), ...broken.map((b) => [b.run, 'corrupt', '', b.problems.join('; ')])];
-      io.out(rows.length + broken.length ? pad(table) : `No runs in ${flags.runsDir}\n`);
+      const reasons = rows.flatMap((r) => (r.reason ? [`${r.run} failed: ${r.reason}\n`] : []));
+      io.out(rows.length + broken.length ? `${pad(table)}${reasons.join('')}` : `No runs in ${flags.runsDir}\n`);
     });
 
   program.command('prune')

@@ -10,7 +10,7 @@ import { bool, options as optionsOf, str } from '../validate';
 import { DatasetError, type Dataset, type RootFix } from './base';
 import { cifar10, cifar100, cifarFiles } from './cifar';
 import { idxFiles } from './idx';
-import { ImageFolder } from './image-folder';
+import { classFolders, ImageFolder } from './image-folder';
 import { fashionMnist, mnist, mnistSource } from './mnist';
 import { centerCrop, normalize, randomCrop, randomHorizontalFlip, randomResizedCrop, resize, toTensor, type Transform } from './transforms';
 
@@ -79,7 +79,14 @@ const fileChecks = new Map<string, (o: DatasetOptions, train: boolean) => void>(
   ['cifar100', (o, train) => {
     for (const f of cifarFiles('cifar100', requireRoot('CIFAR-100', o, CIFAR100_LAYOUT), train)) mustExist(f, { expected: CIFAR100_LAYOUT });
   }],
-  ['imagenet', (o, train) => mustExist(path.join(requireRoot('ImageNet', o, IMAGENET_LAYOUT), train ? 'train' : 'val'), { expected: IMAGENET_LAYOUT })],
+  ['imagenet', (o, train) => {
+    const dir = path.join(requireRoot('ImageNet', o, IMAGENET_LAYOUT), train ? 'train' : 'val');
+    mustExist(dir, { expected: IMAGENET_LAYOUT });
+    // ImageFolder's first refusal, one listing here: met only when the loader opens the split, a
+    // run would meet it in its run directory.
+    const abs = path.resolve(dir);
+    if (classFolders(abs).length === 0) throw new DatasetError(`Couldn't find any class folder in ${abs}: expected ${abs}/<class>/<image>`, abs, { fix: { expected: IMAGENET_LAYOUT } });
+  }],
 ]);
 
 /**
