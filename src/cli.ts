@@ -28,7 +28,7 @@ import {
 } from './experiments/schema';
 import { loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
 import { launch, type LaunchOptions, type LaunchResult } from './distributed/launch';
-import { addLauncherOptions, checkWorldSize, intFlag, launcherFrom, type LauncherFlags } from './cli/flags';
+import { addLauncherOptions, checkCpuWorkers, checkWorldSize, intFlag, launcherFrom, type LauncherFlags } from './cli/flags';
 import { notAnExperimentConfig, notASweepFile } from './cli/config-kind';
 import { notAFolderOfSweeps, notARunDirectory } from './cli/runs-dir';
 import { stopOnSignals } from './cli/signals';
@@ -48,6 +48,8 @@ export interface TrainerModule {
    * relative transfer.from against runsDir), for the processes `--nproc` starts when given.
    */
   checkRunnable?(config: ExperimentConfig, runsDir?: string, processes?: { worldSize: number; localWorldSize: number }): void;
+  /** The device a config's `device` trains on ('auto': CUDA where libtorch finds it, else 'cpu'). */
+  resolveDevice?(device: string): string;
 }
 
 /** What `prune` needs from src/models and src/pruning. */
@@ -312,8 +314,11 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       const { raw, source } = trainConfigFromFlags(flags);
       // A transfer source is found (and named in the hash) before any run directory is made.
       const config = resolveTransfer(parseConfig(raw, source), flags.runsDir);
-      if (launcher) checkWorldSize(config.batchSize, launcher, '--nproc');
       const trainer = loadTrainer();
+      if (launcher) {
+        checkCpuWorkers(launcher, trainer.resolveDevice?.(config.device) ?? config.device, config.device, '--nproc');
+        checkWorldSize(config.batchSize, launcher, '--nproc');
+      }
       trainer.checkRunnable?.(config, flags.runsDir, launcher && { worldSize: launcher.nproc * launcher.nnodes, localWorldSize: launcher.nproc });
       const dir = runDirFor(flags.runsDir, config, flags.prefix);
       if (flags.dryRun) {
