@@ -12,7 +12,7 @@ import { cifar10, cifar100, cifarFiles } from './cifar';
 import { idxFiles } from './idx';
 import { classFolders, ImageFolder } from './image-folder';
 import { fashionMnist, mnist, mnistSource } from './mnist';
-import { centerCrop, normalize, randomCrop, randomHorizontalFlip, randomResizedCrop, resize, toTensor, type Transform } from './transforms';
+import { centerCrop, normalize, Pipeline, randomCrop, randomHorizontalFlip, randomResizedCrop, resize, toTensor, type Transform } from './transforms';
 
 export interface DatasetOptions {
   /** Where the files are (fashion_mnist defaults to /usr/share/datasets/fashion-mnist). */
@@ -61,6 +61,8 @@ const factories = new Map<string, DatasetFactory>([
   ],
 ]);
 
+const BUILT_IN_NAMES = [...factories.keys()];
+
 const CIFAR10_LAYOUT = 'the folder with data_batch_1.bin .. data_batch_5.bin and test_batch.bin (binary version)';
 const CIFAR100_LAYOUT = 'the folder with train.bin and test.bin (binary version)';
 const IMAGENET_LAYOUT = 'a folder with train/<wnid>/*.JPEG and val/<wnid>/*.JPEG';
@@ -105,11 +107,81 @@ export function datasetNames(): string[] {
   return [...factories.keys()];
 }
 
-/** Adds (or replaces) a dataset name. Names are lowercase snake_case. */
-export function registerDataset(name: string, factory: DatasetFactory): void {
+/**
+ * How a registered dataset is fed to a model when a config names it (defaultTransforms): either
+ * its normalization or its own train and eval pipelines. Without either, its batches are the
+ * pixels in [0, 1] (toTensor() only).
+ */
+export interface DatasetRegistration {
+  /** Per-channel mean of the training pixels in [0, 1] (one value: every channel); with std. */
+  mean?: number | number[];
+  /** Per-channel standard deviation, as many values as mean; with mean. */
+  std?: number | number[];
+  /** Its own pipelines, each with toTensor() (instead of mean/std: a pipeline normalizes itself). */
+  transforms?: { train: Transform[]; eval: Transform[] };
+}
+
+interface RegisteredPipelines {
+  train: Transform[];
+  eval: Transform[];
+}
+
+/** The train/eval pipelines of registered datasets (the built-ins' are in defaultTransforms). */
+const registeredPipelines = new Map<string, RegisteredPipelines>();
+
+function pipelineArg(name: string, v: unknown): Transform[] {
+  const pipeline = new Pipeline(v as Transform[], name);
+  if (!pipeline.transforms.some((t) => t.op === 'to_tensor')) throw new InvalidArgumentError(name, 'a pipeline with toTensor() (the loader batches float tensors)', v);
+  return [...pipeline.transforms];
+}
+
+const REGISTRATION_KEYS = ['mean', 'std', 'transforms'];
+
+function channelValues(name: string, v: unknown, min: number, expected: string): number[] {
+  const values = typeof v === 'number' ? [v] : v;
+  if (!Array.isArray(values) || values.length === 0 || !values.every((x) => typeof x === 'number' && Number.isFinite(x) && x > min)) {
+    throw new InvalidArgumentError(name, expected, v);
+  }
+  return values;
+}
+
+function registrationArg(v: unknown): RegisteredPipelines {
+  const r = optionsOf<DatasetRegistration>('registration', v);
+  const unknown = Object.keys(r).find((k) => !REGISTRATION_KEYS.includes(k));
+  if (unknown !== undefined) throw new InvalidArgumentError('registration', `options with only ${REGISTRATION_KEYS.join(', ')}`, unknown);
+  if (r.transforms !== undefined) {
+    if (r.mean !== undefined || r.std !== undefined) throw new InvalidArgumentError('registration', 'either mean and std or transforms (a pipeline normalizes itself)', v);
+    const t = r.transforms as Partial<RegisteredPipelines>;
+    if (typeof t !== 'object' || t === null || t.train === undefined || t.eval === undefined) {
+      throw new InvalidArgumentError('registration.transforms', '{ train: Transform[], eval: Transform[] }', r.transforms);
+    }
+    return { train: pipelineArg('registration.transforms.train', t.train), eval: pipelineArg('registration.transforms.eval', t.eval) };
+  }
+  if ((r.mean === undefined) !== (r.std === undefined)) throw new InvalidArgumentError('registration', 'mean and std together (or neither)', v);
+  if (r.mean === undefined) return { train: [toTensor()], eval: [toTensor()] };
+  const mean = channelValues('registration.mean', r.mean, -Infinity, 'finite number or non-empty array of finite numbers');
+  const std = channelValues('registration.std', r.std, 0, `positive number or array of ${mean.length} positive numbers`);
+  if (std.length !== mean.length) throw new InvalidArgumentError('registration.std', `array of ${mean.length} positive numbers (as many as mean)`, r.std);
+  const norm = [toTensor(), normalize(mean, std)];
+  return { train: norm, eval: norm };
+}
+
+/**
+ * Adds (or replaces) a dataset name other than the built-ins'. Names are lowercase snake_case. A config may then name it
+ * (dataset.name); `registration` says how its batches are normalized (DatasetRegistration).
+ *
+ * @example
+ * registerDataset('my_set', (o) => new ArrayDataset({ ...mySplit(o.train !== false), name: 'my_set' }), { mean: [0.5], std: [0.25] });
+ */
+export function registerDataset(name: string, factory: DatasetFactory, registration: DatasetRegistration = {}): void {
   if (typeof name !== 'string' || !/^[a-z][a-z0-9_]*$/.test(name)) throw new InvalidArgumentError('name', 'lowercase snake_case name', name);
   if (typeof factory !== 'function') throw new InvalidArgumentError('factory', 'function', factory);
+  // A built-in keeps its file checks, shapes (DATASET_INFO) and transforms: replacing one would be half done.
+  if (BUILT_IN_NAMES.includes(name)) throw new InvalidArgumentError('name', `a name other than the built-ins' (${BUILT_IN_NAMES.join(', ')})`, name);
+  const pipelines = registrationArg(registration);
   factories.set(name, factory);
+  // The caller's arrays stay theirs: editing them later does not change the registered pipelines.
+  registeredPipelines.set(name, structuredClone(pipelines));
 }
 
 /**
@@ -140,11 +212,13 @@ export const MEAN_STD: Record<string, { mean: number[]; std: number[] }> = {
 /**
  * The usual transforms: MNIST-likes normalize only; CIFAR trains with randomCrop(32, padding 4)
  * and flips; ImageNet trains with randomResizedCrop(224) and flips and evaluates with
- * resize(256) + centerCrop(224).
+ * resize(256) + centerCrop(224). A registered dataset: what registerDataset was given.
  */
 export function defaultTransforms(name: string, train: boolean): Transform[] {
-  const ms = MEAN_STD[str('name', name)];
-  if (!ms) throw new UnknownNameError('dataset', name, Object.keys(MEAN_STD));
+  const registered = registeredPipelines.get(str('name', name));
+  if (registered) return structuredClone(train ? registered.train : registered.eval);
+  const ms = MEAN_STD[name];
+  if (!ms) throw new UnknownNameError('dataset', name, datasetNames());
   const norm = [toTensor(), normalize(ms.mean, ms.std)];
   if (name === 'cifar10' || name === 'cifar100') return train ? [randomCrop(32, { padding: 4 }), randomHorizontalFlip(), ...norm] : norm;
   if (name === 'imagenet') return train ? [randomResizedCrop(224), randomHorizontalFlip(), ...norm] : [resize(256), centerCrop(224), ...norm];

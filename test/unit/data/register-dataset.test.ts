@@ -1,0 +1,46 @@
+/** registerDataset's registration: how a config's registered dataset is normalized and transformed. */
+import { ArrayDataset, centerCrop, defaultTransforms, normalize, registerDataset, toTensor } from '../../../src/data';
+
+const make = () => new ArrayDataset({ images: new Uint8Array(8), labels: [0, 1], width: 2, height: 2, channels: 2, numClasses: 2, name: 'reg' });
+
+test('mean and std give the same normalization to train and eval; nothing gives the pixels in [0, 1]', () => {
+  registerDataset('reg_norm', make, { mean: [0.5, 0.25], std: [0.2, 0.4] });
+  expect(defaultTransforms('reg_norm', true)).toEqual([{ op: 'to_tensor' }, { op: 'normalize', mean: [0.5, 0.25], std: [0.2, 0.4] }]);
+  expect(defaultTransforms('reg_norm', false)).toEqual(defaultTransforms('reg_norm', true));
+  registerDataset('reg_plain', make);
+  expect(defaultTransforms('reg_plain', true)).toEqual([{ op: 'to_tensor' }]);
+});
+
+test('own pipelines: train and eval apart, copies (a caller editing one does not change the registry)', () => {
+  registerDataset('reg_own', make, { transforms: { train: [toTensor()], eval: [centerCrop(1), toTensor(), normalize(0.5, 0.5)] } });
+  expect(defaultTransforms('reg_own', true).map((t) => t.op)).toEqual(['to_tensor']);
+  const evalT = defaultTransforms('reg_own', false);
+  expect(evalT.map((t) => t.op)).toEqual(['center_crop', 'to_tensor', 'normalize']);
+  (evalT[2] as { mean: number[] }).mean[0] = 9;
+  evalT.pop();
+  expect(defaultTransforms('reg_own', false)[2]).toEqual({ op: 'normalize', mean: [0.5], std: [0.5] });
+});
+
+test('a bad registration is refused naming the argument, and the name stays unregistered', () => {
+  const cases: [unknown, string][] = [
+    [{ mean: [0.5] }, 'Expected mean and std together (or neither) for registration'],
+    [{ mean: [0.5, 0.5], std: [0.2] }, 'Expected array of 2 positive numbers (as many as mean) for registration.std but received an array of length 1'],
+    [{ mean: 0.5, std: 0 }, 'Expected positive number or array of 1 positive numbers for registration.std but received 0 of type number'],
+    [{ mean: 'a', std: 1 }, "Expected finite number or non-empty array of finite numbers for registration.mean but received 'a' of type string"],
+    [{ normalize: true }, "Expected options with only mean, std, transforms for registration but received 'normalize'"],
+    [{ mean: 0.5, std: 0.5, transforms: { train: [toTensor()], eval: [toTensor()] } }, 'Expected either mean and std or transforms (a pipeline normalizes itself) for registration'],
+    [{ transforms: { train: [toTensor()] } }, 'Expected { train: Transform[], eval: Transform[] } for registration.transforms'],
+    [{ transforms: { train: [toTensor()], eval: [centerCrop(1)] } }, 'Expected a pipeline with toTensor() (the loader batches float tensors) for registration.transforms.eval'],
+    [{ transforms: { train: [toTensor(), centerCrop(1)], eval: [toTensor()] } }, 'Expected center_crop before toTensor() (geometric transforms run on pixels) for registration.transforms.train[1]'],
+    [{ transforms: { train: [{ op: 'blur' }], eval: [toTensor()] } }, 'Expected a transform (op one of to_tensor, normalize, random_crop, random_horizontal_flip, random_resized_crop, resize, center_crop) for registration.transforms.train[0]'],
+    ['fast', "Expected options object for registration but received 'fast' of type string"],
+  ];
+  for (const [registration, message] of cases) {
+    expect(() => registerDataset('reg_bad', make, registration as never)).toThrow(message);
+  }
+  expect(() => defaultTransforms('reg_bad', true)).toThrow(/^Unknown dataset 'reg_bad'; valid names: fashion_mnist, .*reg_norm/);
+});
+
+test('a built-in cannot be replaced: its file checks, shapes and transforms would stay', () => {
+  expect(() => registerDataset('mnist', make)).toThrow("Expected a name other than the built-ins' (fashion_mnist, mnist, cifar10, cifar100, imagenet) for name but received 'mnist' of type string");
+});
