@@ -24,7 +24,7 @@ import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
 import { createRunDir, isFinished, resolveTransfer, runHasCheckpoint } from './experiments/runs';
 import { checkRunIntact, liveHolder, runState, scanRuns } from './experiments/run-scan';
 import {
-  datasetInfo, DEFAULTS, DISTRIBUTIONS, getDotted, pruningMethods, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
+  DATASET_INFO, datasetInfo, DEFAULTS, DISTRIBUTIONS, getDotted, pruningMethods, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
 } from './experiments/schema';
 import { defaultChildCommand, loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
 import { launch, type LaunchOptions, type LaunchResult } from './distributed/launch';
@@ -601,7 +601,7 @@ function listPruners(pruning: PruningModule): Record<string, string | number | b
 function listDatasets(): Record<string, string | number>[] {
   return datasetNames().map((name) => {
     const d = datasetInfo(name);
-    return { name, input: d ? `${d.inChannels}x${d.inputSize}x${d.inputSize}` : 'set by model.options', classes: d?.numClasses ?? 'set by model.options', root: name === 'fashion_mnist' ? 'optional (Debian package)' : d ? 'required' : 'as its factory reads it' };
+    return { name, input: d ? `${d.inChannels}x${d.inputSize}x${d.inputSize}` : 'set by model.options', classes: d?.numClasses ?? 'set by model.options', root: name === 'fashion_mnist' ? 'optional (Debian package)' : Object.hasOwn(DATASET_INFO, name) ? 'required' : 'as its factory reads it' };
   });
 }
 

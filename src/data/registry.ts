@@ -119,6 +119,19 @@ export interface DatasetRegistration {
   std?: number | number[];
   /** Its own pipelines, each with toTensor() (instead of mean/std: a pipeline normalizes itself). */
   transforms?: { train: Transform[]; eval: Transform[] };
+  /**
+   * What a model needs to know of it, as the built-ins have: a config's model then gets these
+   * options, and model options that contradict them are refused before a run directory is made.
+   * Without it, the config's model.options (or the model's defaults) say them.
+   */
+  info?: RegisteredDatasetInfo;
+}
+
+/** Classes, channels and the side of the (square) images a model is built for. */
+export interface RegisteredDatasetInfo {
+  numClasses: number;
+  inChannels: number;
+  inputSize: number;
 }
 
 interface RegisteredPipelines {
@@ -128,6 +141,28 @@ interface RegisteredPipelines {
 
 /** The train/eval pipelines of registered datasets (the built-ins' are in defaultTransforms). */
 const registeredPipelines = new Map<string, RegisteredPipelines>();
+const registeredInfo = new Map<string, RegisteredDatasetInfo>();
+
+/** The info a registered dataset was given (the built-ins': DATASET_INFO in experiments/schema). */
+export function registeredDatasetInfo(name: string): RegisteredDatasetInfo | undefined {
+  const info = registeredInfo.get(str('name', name));
+  return info && { ...info };
+}
+
+const INFO_KEYS = ['numClasses', 'inChannels', 'inputSize'] as const;
+
+function infoArg(v: unknown): RegisteredDatasetInfo | undefined {
+  if (v === undefined) return undefined;
+  const expected = '{ numClasses, inChannels, inputSize } (positive integers)';
+  const o = optionsOf<RegisteredDatasetInfo>('registration.info', v);
+  const extra = Object.keys(o).find((k) => !(INFO_KEYS as readonly string[]).includes(k));
+  if (extra !== undefined) throw new InvalidArgumentError('registration.info', expected, extra);
+  for (const k of INFO_KEYS) {
+    const x = o[k];
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1) throw new InvalidArgumentError(`registration.info.${k}`, 'positive integer', x);
+  }
+  return { numClasses: o.numClasses!, inChannels: o.inChannels!, inputSize: o.inputSize! };
+}
 
 function pipelineArg(name: string, v: unknown): Transform[] {
   const pipeline = new Pipeline(v as Transform[], name);
@@ -135,7 +170,7 @@ function pipelineArg(name: string, v: unknown): Transform[] {
   return [...pipeline.transforms];
 }
 
-const REGISTRATION_KEYS = ['mean', 'std', 'transforms'];
+const REGISTRATION_KEYS = ['mean', 'std', 'transforms', 'info'];
 
 function channelValues(name: string, v: unknown, min: number, expected: string): number[] {
   const values = typeof v === 'number' ? [v] : v;
@@ -179,7 +214,10 @@ export function registerDataset(name: string, factory: DatasetFactory, registrat
   // A built-in keeps its file checks, shapes (DATASET_INFO) and transforms: replacing one would be half done.
   if (BUILT_IN_NAMES.includes(name)) throw new InvalidArgumentError('name', `a name other than the built-ins' (${BUILT_IN_NAMES.join(', ')})`, name);
   const pipelines = registrationArg(registration);
+  const info = infoArg((registration as DatasetRegistration).info);
   factories.set(name, factory);
+  if (info) registeredInfo.set(name, info);
+  else registeredInfo.delete(name);
   // The caller's arrays stay theirs: editing them later does not change the registered pipelines.
   registeredPipelines.set(name, structuredClone(pipelines));
 }

@@ -146,3 +146,24 @@ test('a user dataset, model and pruner train from a config with Sign-In, resume 
   expect(fs.readFileSync(path.join(dir, 'report', 'report.md'), 'utf8')).toMatch(/user_pool_linear|user_toy/);
   expect(report).toBeDefined();
 }, 120_000);
+
+test("a registered dataset's info builds the model, and model options that contradict it are refused before a run directory", async () => {
+  const n = 12;
+  // 3×28×28 images of 5 classes: LeNet-5's defaults (1 channel, 10 classes) would fail in the run.
+  registerDataset('user_rgb', () => new ArrayDataset({ images: new Uint8Array(n * 3 * 28 * 28), labels: Array.from({ length: n }, (_, i) => i % 5), width: 28, height: 28, channels: 3, numClasses: 5 }), {
+    info: { numClasses: 5, inChannels: 3, inputSize: 28 },
+  });
+  setLogger(pino({ level: 'silent' }));
+  const runs = path.join(dir, 'info-runs');
+  const ok = parseConfig({ dataset: { name: 'user_rgb' }, model: { name: 'lenet5' }, epochs: 1, batchSize: 6, threads: 1 });
+  const run = createRunDir(runs, ok).dir;
+  expect(await trainFromConfig(ok, run)).toMatchObject({ epoch: 1 });
+  const ckpt = loadSafetensors(path.join(run, 'checkpoint.safetensors'));
+  // LeNet-5 built for the info: conv1 takes 3 channels, fc3 has 5 outputs.
+  expect([ckpt.get('model.conv1.weight')!.shape, ckpt.get('model.fc3.weight')!.shape[0]]).toEqual([[6, 3, 5, 5], 5]);
+  for (const t of ckpt.values()) t.dispose();
+
+  const { checkRunnable } = await import('../../../src/experiments/runner');
+  const wrong = parseConfig({ dataset: { name: 'user_rgb' }, model: { name: 'lenet5', options: { numClasses: 2, inChannels: 1 } }, epochs: 1, batchSize: 6, threads: 1 });
+  expect(() => checkRunnable(wrong, runs)).toThrow(/model\.options\.numClasses: Expected 5 \(the classes of dataset 'user_rgb'\) or no value but received 2[^]*model\.options\.inChannels: Expected 3 \(the image channels of dataset 'user_rgb'\)/);
+}, 120_000);

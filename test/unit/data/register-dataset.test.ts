@@ -1,5 +1,6 @@
 /** registerDataset's registration: how a config's registered dataset is normalized and transformed. */
 import { ArrayDataset, centerCrop, defaultTransforms, normalize, registerDataset, toTensor } from '../../../src/data';
+import { datasetInfo } from '../../../src/experiments/schema';
 
 const make = () => new ArrayDataset({ images: new Uint8Array(8), labels: [0, 1], width: 2, height: 2, channels: 2, numClasses: 2, name: 'reg' });
 
@@ -27,7 +28,7 @@ test('a bad registration is refused naming the argument, and the name stays unre
     [{ mean: [0.5, 0.5], std: [0.2] }, 'Expected array of 2 positive numbers (as many as mean) for registration.std but received an array of length 1'],
     [{ mean: 0.5, std: 0 }, 'Expected positive number or array of 1 positive numbers for registration.std but received 0 of type number'],
     [{ mean: 'a', std: 1 }, "Expected finite number or non-empty array of finite numbers for registration.mean but received 'a' of type string"],
-    [{ normalize: true }, "Expected options with only mean, std, transforms for registration but received 'normalize'"],
+    [{ normalize: true }, "Expected options with only mean, std, transforms, info for registration but received 'normalize'"],
     [{ mean: 0.5, std: 0.5, transforms: { train: [toTensor()], eval: [toTensor()] } }, 'Expected either mean and std or transforms (a pipeline normalizes itself) for registration'],
     [{ transforms: { train: [toTensor()] } }, 'Expected { train: Transform[], eval: Transform[] } for registration.transforms'],
     [{ transforms: { train: [toTensor()], eval: [centerCrop(1)] } }, 'Expected a pipeline with toTensor() (the loader batches float tensors) for registration.transforms.eval'],
@@ -43,4 +44,17 @@ test('a bad registration is refused naming the argument, and the name stays unre
 
 test('a built-in cannot be replaced: its file checks, shapes and transforms would stay', () => {
   expect(() => registerDataset('mnist', make)).toThrow("Expected a name other than the built-ins' (fashion_mnist, mnist, cifar10, cifar100, imagenet) for name but received 'mnist' of type string");
+});
+
+test('info: checked, and what datasetInfo answers for the name (as DATASET_INFO for the built-ins)', () => {
+  registerDataset('reg_info', make, { info: { numClasses: 2, inChannels: 2, inputSize: 2 } });
+  expect(datasetInfo('reg_info')).toEqual({ numClasses: 2, inChannels: 2, inputSize: 2 });
+  expect(datasetInfo('reg_norm')).toBeUndefined();
+  registerDataset('reg_info', make);
+  expect(datasetInfo('reg_info')).toBeUndefined();
+  expect(() => registerDataset('reg_bad', make, { info: { numClasses: 2, inChannels: 0, inputSize: 2 } })).toThrow('Expected positive integer for registration.info.inChannels but received 0 of type number');
+  expect(() => registerDataset('reg_bad', make, { info: { numClasses: 2, inChannels: 1, inputSize: 2, height: 3 } as never })).toThrow(
+    "Expected { numClasses, inChannels, inputSize } (positive integers) for registration.info but received 'height'",
+  );
+  expect(() => registerDataset('reg_bad', make, { info: [2, 1, 2] as never })).toThrow('Expected options object for registration.info');
 });
