@@ -30,7 +30,7 @@ import { defaultChildCommand, loadSweepFile, planSweep, runSweep, type SweepEven
 import { launch, type LaunchOptions, type LaunchResult } from './distributed/launch';
 import { addLauncherOptions, checkCpuWorkers, checkWorldSize, intFlag, launcherFrom, type LauncherFlags } from './cli/flags';
 import { notAnExperimentConfig, notASweepFile } from './cli/config-kind';
-import { importFlags, loadImports, withImports } from './cli/imports';
+import { importFlags, loadImports, unknownNameHint, withImports } from './cli/imports';
 import { datasetNames } from './data/registry';
 import { notAFolderOfSweeps, notARunDirectory } from './cli/runs-dir';
 import { stopOnSignals } from './cli/signals';
@@ -648,7 +648,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo, dep
       if (Number(process.env.RANK ?? 0) === 0) io.err(`${e.message}\n`);
       return signalExitCode(e.reason);
     }
-    io.err(`${formatError(e)}\n`);
+    io.err(`${formatError(e)}${unknownNameHint(e)}\n`);
     return 1;
   }
 }

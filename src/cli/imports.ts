@@ -7,7 +7,7 @@
  * config's hash, and so its run directory, stays what it is without extensions.
  */
 import * as path from 'node:path';
-import { ToolkitError } from '../errors';
+import { IssuesError, ToolkitError } from '../errors';
 import type { ChildCommand } from '../experiments/sweep';
 
 export const IMPORT_FLAG = '--import';
@@ -53,4 +53,16 @@ export function loadImports(modules: readonly string[], cwd: string = process.cw
 /** A child's command line with the same modules to import (a sweep's `train` children). */
 export function withImports(cmd: ChildCommand, files: readonly string[]): ChildCommand {
   return { ...cmd, args: [...cmd.args, ...files.flatMap((f) => [IMPORT_FLAG, f])] };
+}
+
+const REGISTRY_PATHS = ['dataset.name', 'model.name', 'pruning.method'];
+
+/**
+ * The fix a user with a name of their own needs when a command refuses it (an unknown dataset,
+ * model or pruner): the CLI's error line ends with it. Empty for any other error.
+ */
+export function unknownNameHint(e: unknown): string {
+  const unknownName = e instanceof ToolkitError && e.code === 'ERR_UNKNOWN_NAME' && /^Unknown (dataset|model|pruner) /.test(e.message);
+  const configName = e instanceof IssuesError && e.issues.some((i) => i.code === 'invalid_value' && REGISTRY_PATHS.includes(i.path));
+  return unknownName || configName ? `; a name of your own: ${IMPORT_FLAG} the module that registers it (docs/extending.md)` : '';
 }

@@ -43,3 +43,19 @@ registerDataset('flag_toy', () => new ArrayDataset({ images: new Uint8Array(4), 
   const help = await cli(['train', '--help', '--import', ext]);
   expect(help.out).toMatch(/--dataset <name>[^]*"imagenet", "flag_toy"/);
 });
+
+test('a config naming an unknown dataset or pruner ends its error line with the fix; other errors do not', async () => {
+  const write = (name: string, config: object) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, JSON.stringify(config));
+    return file;
+  };
+  const hint = '; a name of your own: --import the module that registers it (docs/extending.md)';
+  const unknownSet = await cli(['train', '--config', write('set.json', { dataset: { name: 'my_set' }, model: { name: 'lenet5' }, epochs: 1 }), '--dry-run']);
+  expect(unknownSet.err).toMatch(/dataset\.name: Expected one of .* but received 'my_set' of type string; a name of your own/);
+  expect(unknownSet.err.endsWith(`${hint}\n`)).toBe(true);
+  const unknownPruner = await cli(['train', '--config', write('p.json', { dataset: { name: 'mnist' }, model: { name: 'lenet5' }, pruning: { method: 'my_p', sparsity: 0.5 }, epochs: 1 }), '--dry-run']);
+  expect(unknownPruner.err.endsWith(`${hint}\n`)).toBe(true);
+  const other = await cli(['train', '--config', write('e.json', { dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: -1 }), '--dry-run']);
+  expect({ code: other.code, hint: other.err.includes('--import') }).toEqual({ code: 1, hint: false });
+});
