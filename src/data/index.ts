@@ -21,4 +21,4 @@ export type { Sampler, DistributedSamplerOptions } from './sampler';
 export { DataLoader } from './loader';
 export type { DataLoaderOptions, Batch } from './loader';
 export { checkDatasetFiles, createDataset, datasetNames, registerDataset, registeredDatasetInfo, defaultTransforms, MEAN_STD } from './registry';
-export type { DatasetOptions, DatasetFactory, KnownDatasets, KnownDatasetName } from './registry';
+export type { DatasetOptions, DatasetFactory, DatasetRegistration, KnownDatasets, KnownDatasetName, RegisteredDatasetInfo } from './registry';

@@ -1,6 +1,6 @@
 /**
  * Dataset registry: createDataset(name, { root, train, ... }) for the built-in names, plus the
- * standard transforms of each (defaultTransforms). register() adds a name.
+ * standard transforms of each (defaultTransforms). registerDataset adds a name.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,7 +12,8 @@ import { cifar10, cifar100, cifarFiles } from './cifar';
 import { idxFiles } from './idx';
 import { classFolders, ImageFolder } from './image-folder';
 import { fashionMnist, mnist, mnistSource } from './mnist';
-import { centerCrop, normalize, Pipeline, randomCrop, randomHorizontalFlip, randomResizedCrop, resize, toTensor, type Transform } from './transforms';
+import { registrationArg, type DatasetRegistration, type RegisteredDatasetInfo, type RegisteredPipelines } from './registration';
+import { centerCrop, normalize, randomCrop, randomHorizontalFlip, randomResizedCrop, resize, toTensor, type Transform } from './transforms';
 
 export interface DatasetOptions {
   /** Where the files are (fashion_mnist defaults to /usr/share/datasets/fashion-mnist). */
@@ -26,6 +27,7 @@ export interface DatasetOptions {
 }
 
 export type DatasetFactory = (opts: DatasetOptions) => Dataset;
+export type { DatasetRegistration, RegisteredDatasetInfo };
 
 /**
  * The dataset names createDataset accepts as a literal. A name added with registerDataset can be
@@ -107,38 +109,6 @@ export function datasetNames(): string[] {
   return [...factories.keys()];
 }
 
-/**
- * How a registered dataset is fed to a model when a config names it (defaultTransforms): either
- * its normalization or its own train and eval pipelines. Without either, its batches are the
- * pixels in [0, 1] (toTensor() only).
- */
-export interface DatasetRegistration {
-  /** Per-channel mean of the training pixels in [0, 1] (one value: every channel); with std. */
-  mean?: number | number[];
-  /** Per-channel standard deviation, as many values as mean; with mean. */
-  std?: number | number[];
-  /** Its own pipelines, each with toTensor() (instead of mean/std: a pipeline normalizes itself). */
-  transforms?: { train: Transform[]; eval: Transform[] };
-  /**
-   * What a model needs to know of it, as the built-ins have: a config's model then gets these
-   * options, and model options that contradict them are refused before a run directory is made.
-   * Without it, the config's model.options (or the model's defaults) say them.
-   */
-  info?: RegisteredDatasetInfo;
-}
-
-/** Classes, channels and the side of the (square) images a model is built for. */
-export interface RegisteredDatasetInfo {
-  numClasses: number;
-  inChannels: number;
-  inputSize: number;
-}
-
-interface RegisteredPipelines {
-  train: Transform[];
-  eval: Transform[];
-}
-
 /** The train/eval pipelines of registered datasets (the built-ins' are in defaultTransforms). */
 const registeredPipelines = new Map<string, RegisteredPipelines>();
 const registeredInfo = new Map<string, RegisteredDatasetInfo>();
@@ -149,72 +119,21 @@ export function registeredDatasetInfo(name: string): RegisteredDatasetInfo | und
   return info && { ...info };
 }
 
-const INFO_KEYS = ['numClasses', 'inChannels', 'inputSize'] as const;
-
-function infoArg(v: unknown): RegisteredDatasetInfo | undefined {
-  if (v === undefined) return undefined;
-  const expected = '{ numClasses, inChannels, inputSize } (positive integers)';
-  const o = optionsOf<RegisteredDatasetInfo>('registration.info', v);
-  const extra = Object.keys(o).find((k) => !(INFO_KEYS as readonly string[]).includes(k));
-  if (extra !== undefined) throw new InvalidArgumentError('registration.info', expected, extra);
-  for (const k of INFO_KEYS) {
-    const x = o[k];
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1) throw new InvalidArgumentError(`registration.info.${k}`, 'positive integer', x);
-  }
-  return { numClasses: o.numClasses!, inChannels: o.inChannels!, inputSize: o.inputSize! };
-}
-
-function pipelineArg(name: string, v: unknown): Transform[] {
-  const pipeline = new Pipeline(v as Transform[], name);
-  if (!pipeline.transforms.some((t) => t.op === 'to_tensor')) throw new InvalidArgumentError(name, 'a pipeline with toTensor() (the loader batches float tensors)', v);
-  return [...pipeline.transforms];
-}
-
-const REGISTRATION_KEYS = ['mean', 'std', 'transforms', 'info'];
-
-function channelValues(name: string, v: unknown, min: number, expected: string): number[] {
-  const values = typeof v === 'number' ? [v] : v;
-  if (!Array.isArray(values) || values.length === 0 || !values.every((x) => typeof x === 'number' && Number.isFinite(x) && x > min)) {
-    throw new InvalidArgumentError(name, expected, v);
-  }
-  return values;
-}
-
-function registrationArg(v: unknown): RegisteredPipelines {
-  const r = optionsOf<DatasetRegistration>('registration', v);
-  const unknown = Object.keys(r).find((k) => !REGISTRATION_KEYS.includes(k));
-  if (unknown !== undefined) throw new InvalidArgumentError('registration', `options with only ${REGISTRATION_KEYS.join(', ')}`, unknown);
-  if (r.transforms !== undefined) {
-    if (r.mean !== undefined || r.std !== undefined) throw new InvalidArgumentError('registration', 'either mean and std or transforms (a pipeline normalizes itself)', v);
-    const t = r.transforms as Partial<RegisteredPipelines>;
-    if (typeof t !== 'object' || t === null || t.train === undefined || t.eval === undefined) {
-      throw new InvalidArgumentError('registration.transforms', '{ train: Transform[], eval: Transform[] }', r.transforms);
-    }
-    return { train: pipelineArg('registration.transforms.train', t.train), eval: pipelineArg('registration.transforms.eval', t.eval) };
-  }
-  if ((r.mean === undefined) !== (r.std === undefined)) throw new InvalidArgumentError('registration', 'mean and std together (or neither)', v);
-  if (r.mean === undefined) return { train: [toTensor()], eval: [toTensor()] };
-  const mean = channelValues('registration.mean', r.mean, -Infinity, 'finite number or non-empty array of finite numbers');
-  const std = channelValues('registration.std', r.std, 0, `positive number or array of ${mean.length} positive numbers`);
-  if (std.length !== mean.length) throw new InvalidArgumentError('registration.std', `array of ${mean.length} positive numbers (as many as mean)`, r.std);
-  const norm = [toTensor(), normalize(mean, std)];
-  return { train: norm, eval: norm };
-}
-
 /**
- * Adds (or replaces) a dataset name other than the built-ins'. Names are lowercase snake_case. A config may then name it
- * (dataset.name); `registration` says how its batches are normalized (DatasetRegistration).
+ * Adds (or replaces) a dataset name other than the built-ins'. Names are lowercase snake_case. A
+ * config may then name it (dataset.name); `registration` says how its batches are normalized and
+ * what a model needs to know of it (DatasetRegistration; docs/extending.md).
  *
  * @example
- * registerDataset('my_set', (o) => new ArrayDataset({ ...mySplit(o.train !== false), name: 'my_set' }), { mean: [0.5], std: [0.25] });
+ * registerDataset('my_set', (o) => new ArrayDataset({ ...mySplit(o.train !== false), name: 'my_set' }),
+ *   { mean: [0.5], std: [0.25], info: { numClasses: 4, inChannels: 1, inputSize: 28 } });
  */
 export function registerDataset(name: string, factory: DatasetFactory, registration: DatasetRegistration = {}): void {
   if (typeof name !== 'string' || !/^[a-z][a-z0-9_]*$/.test(name)) throw new InvalidArgumentError('name', 'lowercase snake_case name', name);
   if (typeof factory !== 'function') throw new InvalidArgumentError('factory', 'function', factory);
   // A built-in keeps its file checks, shapes (DATASET_INFO) and transforms: replacing one would be half done.
   if (BUILT_IN_NAMES.includes(name)) throw new InvalidArgumentError('name', `a name other than the built-ins' (${BUILT_IN_NAMES.join(', ')})`, name);
-  const pipelines = registrationArg(registration);
-  const info = infoArg((registration as DatasetRegistration).info);
+  const { pipelines, info } = registrationArg(registration);
   factories.set(name, factory);
   if (info) registeredInfo.set(name, info);
   else registeredInfo.delete(name);
