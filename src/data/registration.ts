@@ -50,10 +50,19 @@ function infoArg(v: unknown): RegisteredDatasetInfo | undefined {
   return { numClasses: o.numClasses!, inChannels: o.inChannels!, inputSize: o.inputSize! };
 }
 
+/**
+ * A transform whose arrays (mean, std, sizes) are the copy's own. Not structuredClone: a
+ * hand-made transform may hold what it cannot clone (a symbol, a function), and that must not
+ * become an uncoded DataCloneError.
+ */
+export function copyTransform(t: Transform): Transform {
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Array.isArray(v) ? [...(v as unknown[])] : v])) as Transform;
+}
+
 function pipelineArg(name: string, v: unknown): Transform[] {
   const pipeline = new Pipeline(v as Transform[], name);
   if (!pipeline.transforms.some((t) => t.op === 'to_tensor')) throw new InvalidArgumentError(name, 'a pipeline with toTensor() (the loader batches float tensors)', v);
-  return [...pipeline.transforms];
+  return pipeline.transforms.map(copyTransform);
 }
 
 const REGISTRATION_KEYS = ['mean', 'std', 'transforms', 'info'];

@@ -12,7 +12,7 @@ import { cifar10, cifar100, cifarFiles } from './cifar';
 import { idxFiles } from './idx';
 import { classFolders, ImageFolder } from './image-folder';
 import { fashionMnist, mnist, mnistSource } from './mnist';
-import { registrationArg, type DatasetRegistration, type RegisteredDatasetInfo, type RegisteredPipelines } from './registration';
+import { copyTransform, registrationArg, type DatasetRegistration, type RegisteredDatasetInfo, type RegisteredPipelines } from './registration';
 import { centerCrop, normalize, randomCrop, randomHorizontalFlip, randomResizedCrop, resize, toTensor, type Transform } from './transforms';
 
 export interface DatasetOptions {
@@ -137,8 +137,7 @@ export function registerDataset(name: string, factory: DatasetFactory, registrat
   factories.set(name, factory);
   if (info) registeredInfo.set(name, info);
   else registeredInfo.delete(name);
-  // The caller's arrays stay theirs: editing them later does not change the registered pipelines.
-  registeredPipelines.set(name, structuredClone(pipelines));
+  registeredPipelines.set(name, pipelines);
 }
 
 /**
@@ -173,7 +172,7 @@ export const MEAN_STD: Record<string, { mean: number[]; std: number[] }> = {
  */
 export function defaultTransforms(name: string, train: boolean): Transform[] {
   const registered = registeredPipelines.get(str('name', name));
-  if (registered) return structuredClone(train ? registered.train : registered.eval);
+  if (registered) return (train ? registered.train : registered.eval).map(copyTransform);
   const ms = MEAN_STD[name];
   if (!ms) throw new UnknownNameError('dataset', name, datasetNames());
   const norm = [toTensor(), normalize(ms.mean, ms.std)];

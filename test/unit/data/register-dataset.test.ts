@@ -58,3 +58,17 @@ test('info: checked, and what datasetInfo answers for the name (as DATASET_INFO 
   );
   expect(() => registerDataset('reg_bad', make, { info: [2, 1, 2] as never })).toThrow('Expected options object for registration.info');
 });
+
+test("the registration's arrays stay the caller's: editing them after registering changes nothing; what cannot be cloned is no error", () => {
+  const mean = [0.5, 0.25];
+  const crop = centerCrop(1);
+  registerDataset('reg_alias', make, { transforms: { train: [crop, toTensor(), normalize(mean, [1, 1])], eval: [toTensor()] } });
+  (crop as { size: number[] }).size[0] = 9;
+  registerDataset('reg_alias_ms', make, { mean, std: [1, 1] });
+  mean[0] = 9;
+  expect(defaultTransforms('reg_alias', true)[0]).toEqual({ op: 'center_crop', size: [1, 1] });
+  expect(defaultTransforms('reg_alias_ms', true)[1]).toEqual({ op: 'normalize', mean: [0.5, 0.25], std: [1, 1] });
+  const odd = { op: 'random_horizontal_flip', p: 0.5, note: Symbol('mine') } as never;
+  registerDataset('reg_odd', make, { transforms: { train: [odd, toTensor()], eval: [toTensor()] } });
+  expect(defaultTransforms('reg_odd', true)[0]).toMatchObject({ op: 'random_horizontal_flip', p: 0.5 });
+});
