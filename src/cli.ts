@@ -24,12 +24,14 @@ import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
 import { createRunDir, isFinished, resolveTransfer, runHasCheckpoint } from './experiments/runs';
 import { checkRunIntact, liveHolder, runState, scanRuns } from './experiments/run-scan';
 import {
-  DATASET_NAMES, datasetInfo, DEFAULTS, DISTRIBUTIONS, getDotted, PRUNING_METHODS, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
+  DATASET_INFO, datasetInfo, DEFAULTS, DISTRIBUTIONS, getDotted, pruningMethods, PRUNING_SCOPES, parseConfig, setDotted, unsafeKeyIssues, type ExperimentConfig,
 } from './experiments/schema';
-import { loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
+import { defaultChildCommand, loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
 import { launch, type LaunchOptions, type LaunchResult } from './distributed/launch';
-import { addLauncherOptions, checkWorldSize, intFlag, launcherFrom, type LauncherFlags } from './cli/flags';
+import { addLauncherOptions, checkCpuWorkers, checkWorldSize, intFlag, launcherFrom, type LauncherFlags } from './cli/flags';
 import { notAnExperimentConfig, notASweepFile } from './cli/config-kind';
+import { importFlags, loadImports, unknownNameHint, withImports } from './cli/imports';
+import { datasetNames } from './data/registry';
 import { notAFolderOfSweeps, notARunDirectory } from './cli/runs-dir';
 import { stopOnSignals } from './cli/signals';
 import { InterruptedError, signalExitCode } from './train/interrupt';
@@ -48,6 +50,8 @@ export interface TrainerModule {
    * relative transfer.from against runsDir), for the processes `--nproc` starts when given.
    */
   checkRunnable?(config: ExperimentConfig, runsDir?: string, processes?: { worldSize: number; localWorldSize: number }): void;
+  /** The device a config's `device` trains on ('auto': CUDA where libtorch finds it, else 'cpu'). */
+  resolveDevice?(device: string): string;
 }
 
 /** What `prune` needs from src/models and src/pruning. */
@@ -270,6 +274,8 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
   const launchWorkers = deps.launch ?? launch;
   const loadModels = deps.loadModels ?? engines.models;
   const loadPruning = deps.loadPruning ?? engines.pruning;
+  // Before the commands are built: their choices and the configs' names include what these register.
+  const imports = loadImports(importFlags(argv));
   const program = new Command('signin-torch')
     .description('Sparse training from scratch on libtorch: PaI pruning + Sign-In. Experiments are run directories named by a hash of their config.')
     .version(packageVersion(), '-V, --version')
@@ -280,20 +286,21 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .hook('preAction', () => void logLevelFromEnv());
 
   const collect = (v: string, prev: string[]): string[] => [...prev, v];
+  program.option('--import <module>', 'a module of yours to load first, before or after the command (registerDataset, registerModel, registerPruner; docs/extending.md); repeatable; sweep children and --nproc workers load it too', collect, []);
 
   const train = program.command('train')
     .description('Train one config (or resume it from its last checkpoint) in <runs-dir>/<prefix>_<hash>/. A finished run is skipped.')
     .option('-c, --config <file>', 'experiment config (JSON); flags and --set override its fields')
     .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
     .option('--prefix <prefix>', 'run directory prefix', DEFAULT_RUN_PREFIX)
-    .addOption(new Option('--dataset <name>', 'dataset.name').choices(DATASET_NAMES))
+    .addOption(new Option('--dataset <name>', 'dataset.name').choices(datasetNames()))
     .option('--data-root <dir>', 'dataset.root', directoryFlag('--data-root'))
     .option('--model <name>', 'model.name (registry name, e.g. cifar_resnet_20)')
     .option('--epochs <n>', 'epochs', numeric)
     .option('--batch-size <n>', withDefault('batchSize'), numeric)
     .option('--lr <x>', withDefault('optimizer.lr'), numeric)
     .option('--weight-decay <x>', withDefault('optimizer.weightDecay'), numeric)
-    .addOption(new Option('--pruner <method>', withDefault('pruning.method')).choices(PRUNING_METHODS))
+    .addOption(new Option('--pruner <method>', withDefault('pruning.method')).choices(pruningMethods()))
     .option('--sparsity <x>', withDefault('pruning.sparsity', ' (fraction removed, in [0, 1))'), numeric)
     .addOption(new Option('--distribution <d>', `pruning.distribution (default: ${JSON.stringify(DEFAULTS.pruning.distribution)} with pruning.scope "layerwise")`).choices(DISTRIBUTIONS))
     .option('--signin', withDefault('signin.enabled', ' = true'))
@@ -312,8 +319,11 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       const { raw, source } = trainConfigFromFlags(flags);
       // A transfer source is found (and named in the hash) before any run directory is made.
       const config = resolveTransfer(parseConfig(raw, source), flags.runsDir);
-      if (launcher) checkWorldSize(config.batchSize, launcher, '--nproc');
       const trainer = loadTrainer();
+      if (launcher) {
+        checkCpuWorkers(launcher, trainer.resolveDevice?.(config.device) ?? config.device, config.device, '--nproc');
+        checkWorldSize(config.batchSize, launcher, '--nproc');
+      }
       trainer.checkRunnable?.(config, flags.runsDir, launcher && { worldSize: launcher.nproc * launcher.nnodes, localWorldSize: launcher.nproc });
       const dir = runDirFor(flags.runsDir, config, flags.prefix);
       if (flags.dryRun) {
@@ -432,7 +442,10 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       };
       let result: Awaited<ReturnType<typeof runSweep>>;
       try {
-        result = await runSweep(configs, { runsDir: flags.runsDir, prefix, processes, runOne: processes === 1 ? runOne : undefined, check, onEvent, signal: stop.signal });
+        result = await runSweep(configs, {
+          runsDir: flags.runsDir, prefix, processes, runOne: processes === 1 ? runOne : undefined, check, onEvent, signal: stop.signal,
+          ...(imports.length > 0 ? { childCommand: (run, dir, p) => withImports(defaultChildCommand(run, dir, p), imports) } : {}),
+        });
       } finally {
         stop.dispose();
       }
@@ -479,8 +492,8 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       const { runs, corrupt } = scanRuns(flags.runsDir);
       const labels = describeRuns(runs.map((r) => r.config));
       const rows = runs.map((r, i) => {
-        const { state, holder } = runState(r.dir);
-        return { run: r.name, status: state, pid: state === 'running' ? holder?.pid : undefined, epochs: r.metrics.length, of: r.config.epochs, what: labels[i] };
+        const { state, holder, reason } = runState(r.dir);
+        return { run: r.name, status: state, pid: state === 'running' ? holder?.pid : undefined, reason, epochs: r.metrics.length, of: r.config.epochs, what: labels[i] };
       });
       const broken = corrupt.map((c) => ({ run: c.name, status: 'corrupt', problems: c.problems }));
       if (flags.json) {
@@ -490,14 +503,15 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       const table = [['run', 'status', 'epochs', 'config'], ...rows.map((r) => [
         r.run, r.pid ? `${r.status} (pid ${r.pid})` : r.status, `${r.epochs}/${r.of}`, r.what,
       ]), ...broken.map((b) => [b.run, 'corrupt', '', b.problems.join('; ')])];
-      io.out(rows.length + broken.length ? pad(table) : `No runs in ${flags.runsDir}\n`);
+      const reasons = rows.flatMap((r) => (r.reason ? [`${r.run} failed: ${r.reason}\n`] : []));
+      io.out(rows.length + broken.length ? `${pad(table)}${reasons.join('')}` : `No runs in ${flags.runsDir}\n`);
     });
 
   program.command('prune')
     .description('Prune a freshly initialized model at initialization and print its mask report (per-layer densities, FLOPs).')
     .requiredOption('--model <name>', 'model registry name, e.g. cifar_resnet_20')
-    .addOption(new Option('--dataset <name>', "sets classes, channels and input size (default: the model's own, e.g. 224 px and 1000 classes for resnet50); required by snip and grasp").choices(DATASET_NAMES))
-    .addOption(new Option('--pruner <method>', 'pruning method').choices(PRUNING_METHODS.filter((m) => m !== 'none')).default('random'))
+    .addOption(new Option('--dataset <name>', "sets classes, channels and input size (default: the model's own, e.g. 224 px and 1000 classes for resnet50); required by snip and grasp").choices(datasetNames()))
+    .addOption(new Option('--pruner <method>', 'pruning method').choices(pruningMethods().filter((m) => m !== 'none')).default('random'))
     .requiredOption('--sparsity <x>', 'fraction of weights removed, in [0, 1)', numeric)
     .addOption(new Option('--distribution <d>', `layer densities with scope 'layerwise' (default: ${JSON.stringify(DEFAULTS.pruning.distribution)})`).choices(DISTRIBUTIONS))
     .addOption(new Option('--scope <scope>', "default: 'layerwise' for random, else 'global'").choices(PRUNING_SCOPES))
@@ -585,9 +599,9 @@ function listPruners(pruning: PruningModule): Record<string, string | number | b
 }
 
 function listDatasets(): Record<string, string | number>[] {
-  return DATASET_NAMES.map((name) => {
+  return datasetNames().map((name) => {
     const d = datasetInfo(name);
-    return { name, input: d ? `${d.inChannels}x${d.inputSize}x${d.inputSize}` : 'set by model.options', classes: d?.numClasses ?? 'set by model.options', root: name === 'fashion_mnist' ? 'optional (Debian package)' : 'required' };
+    return { name, input: d ? `${d.inChannels}x${d.inputSize}x${d.inputSize}` : 'set by model.options', classes: d?.numClasses ?? 'set by model.options', root: name === 'fashion_mnist' ? 'optional (Debian package)' : Object.hasOwn(DATASET_INFO, name) ? 'required' : 'as its factory reads it' };
   });
 }
 
@@ -624,9 +638,8 @@ function packageVersion(): string {
 
 /** Runs the CLI; resolves to the exit code (0 ok, 1 error, or a failed `train --nproc` worker's). Never throws, never prints a stack. */
 export async function runCli(argv: readonly string[], io: CliIo = defaultIo, deps: CliDeps = {}): Promise<number> {
-  const program = buildProgram(io, deps, argv);
   try {
-    await program.parseAsync([...argv]);
+    await buildProgram(io, deps, argv).parseAsync([...argv]);
     return 0;
   } catch (e) {
     if (e instanceof CommanderError || e instanceof ExitCode) return e.exitCode; // the message is already printed
@@ -635,7 +648,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo, dep
       if (Number(process.env.RANK ?? 0) === 0) io.err(`${e.message}\n`);
       return signalExitCode(e.reason);
     }
-    io.err(`${formatError(e)}\n`);
+    io.err(`${formatError(e)}${unknownNameHint(e)}\n`);
     return 1;
   }
 }

@@ -30,13 +30,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { addLauncherOptions, checkWorldSize, launcherFrom, type Launcher, type LauncherFlags } from '../../src/cli/flags';
+import { addLauncherOptions, checkCpuWorkers, checkWorldSize, launcherFrom, type Launcher, type LauncherFlags } from '../../src/cli/flags';
 import { stopOnSignals } from '../../src/cli/signals';
 import { launch } from '../../src/distributed';
 import {
   createRunDir, DATASET_INFO, DISTRIBUTIONS, isFinished, parseConfig, readFinal, runDirFor, runHasCheckpoint, type ExperimentConfig, type ExperimentConfigInput,
 } from '../../src/experiments';
-import { checkRunnable, trainFromConfig } from '../../src/experiments/runner';
+import { checkRunnable, resolveDevice, trainFromConfig } from '../../src/experiments/runner';
 import { runPaths } from '../../src/experiments/paths';
 import { tempPathFor } from '../../src/atomic';
 import { PruningInterruptedError } from '../../src/pruning';
@@ -192,6 +192,7 @@ async function main(): Promise<void> {
   }
   if (launcher) {
     // What would make every worker fail is refused once, here.
+    checkCpuWorkers(launcher, resolveDevice(config.device), config.device, '--nproc-per-node');
     checkWorldSize(config.batchSize, launcher, '--nproc-per-node');
     if (!f.evaluate) checkRunnable(config, f.runsDir, { worldSize: launcher.nproc * launcher.nnodes, localWorldSize: launcher.nproc });
     // Each worker re-runs this command line; the WORLD_SIZE the launcher gives it makes it train (or evaluate).

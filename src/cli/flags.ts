@@ -8,6 +8,7 @@ import { Option, type Command } from 'commander';
 import { IssuesError, ToolkitError } from '../errors';
 import { timeoutFromEnv } from '../distributed/env';
 import { MAX_NNODES, MAX_NPROC, type LaunchOptions } from '../distributed/launch';
+import { maxThreads, maxThreadsReason } from '../validate';
 
 /**
  * An integer flag in [min, max], parsed by commander: a bad value is one ERR_INVALID_ARG line
@@ -104,4 +105,17 @@ export function checkWorldSize(batchSize: number, l: Launcher, shown: NprocFlag)
     code: 'batch_not_divisible', path: 'batchSize',
     message: `the global batch ${batchSize} must be a multiple of the world size ${world}: pass a --batch-size that ${world} divides, or another ${shown}`,
   }]);
+}
+
+/**
+ * Workers on the CPU, bounded as `sweep --processes` is: each is a libtorch process with its own
+ * threads on this machine's cores, so more only thrash (torchrun bounds nothing, its workers being
+ * one per GPU). On CUDA the device check bounds them by the GPUs instead (deviceIssues).
+ *
+ * @param device the device the workers train on, 'auto' resolved where it can be.
+ * @param asked the config's device, as the message names it.
+ */
+export function checkCpuWorkers(l: Launcher, device: string, asked: string, shown: NprocFlag): void {
+  if (device !== 'cpu' || l.nproc <= maxThreads()) return;
+  throw new ToolkitError('ERR_INVALID_ARG', `Expected ${shown} to be an integer in [1, ${maxThreads()}] (${maxThreadsReason()}: with device '${asked}' every worker trains on this machine's CPUs) but received ${l.nproc}`);
 }

@@ -20,5 +20,5 @@ export { SequentialSampler, RandomSampler, DistributedSampler, permutation } fro
 export type { Sampler, DistributedSamplerOptions } from './sampler';
 export { DataLoader } from './loader';
 export type { DataLoaderOptions, Batch } from './loader';
-export { checkDatasetFiles, createDataset, datasetNames, registerDataset, defaultTransforms, MEAN_STD } from './registry';
-export type { DatasetOptions, DatasetFactory, KnownDatasets, KnownDatasetName } from './registry';
+export { checkDatasetFiles, createDataset, datasetNames, registerDataset, registeredDatasetInfo, defaultTransforms, MEAN_STD } from './registry';
+export type { DatasetOptions, DatasetFactory, DatasetRegistration, KnownDatasets, KnownDatasetName, RegisteredDatasetInfo } from './registry';

@@ -1,6 +1,6 @@
 /**
  * Dataset registry: createDataset(name, { root, train, ... }) for the built-in names, plus the
- * standard transforms of each (defaultTransforms). register() adds a name.
+ * standard transforms of each (defaultTransforms). registerDataset adds a name.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,8 +10,9 @@ import { bool, options as optionsOf, str } from '../validate';
 import { DatasetError, type Dataset, type RootFix } from './base';
 import { cifar10, cifar100, cifarFiles } from './cifar';
 import { idxFiles } from './idx';
-import { ImageFolder } from './image-folder';
+import { classFolders, ImageFolder } from './image-folder';
 import { fashionMnist, mnist, mnistSource } from './mnist';
+import { copyTransform, registrationArg, type DatasetRegistration, type RegisteredDatasetInfo, type RegisteredPipelines } from './registration';
 import { centerCrop, normalize, randomCrop, randomHorizontalFlip, randomResizedCrop, resize, toTensor, type Transform } from './transforms';
 
 export interface DatasetOptions {
@@ -26,6 +27,7 @@ export interface DatasetOptions {
 }
 
 export type DatasetFactory = (opts: DatasetOptions) => Dataset;
+export type { DatasetRegistration, RegisteredDatasetInfo };
 
 /**
  * The dataset names createDataset accepts as a literal. A name added with registerDataset can be
@@ -61,6 +63,8 @@ const factories = new Map<string, DatasetFactory>([
   ],
 ]);
 
+const BUILT_IN_NAMES = [...factories.keys()];
+
 const CIFAR10_LAYOUT = 'the folder with data_batch_1.bin .. data_batch_5.bin and test_batch.bin (binary version)';
 const CIFAR100_LAYOUT = 'the folder with train.bin and test.bin (binary version)';
 const IMAGENET_LAYOUT = 'a folder with train/<wnid>/*.JPEG and val/<wnid>/*.JPEG';
@@ -79,7 +83,14 @@ const fileChecks = new Map<string, (o: DatasetOptions, train: boolean) => void>(
   ['cifar100', (o, train) => {
     for (const f of cifarFiles('cifar100', requireRoot('CIFAR-100', o, CIFAR100_LAYOUT), train)) mustExist(f, { expected: CIFAR100_LAYOUT });
   }],
-  ['imagenet', (o, train) => mustExist(path.join(requireRoot('ImageNet', o, IMAGENET_LAYOUT), train ? 'train' : 'val'), { expected: IMAGENET_LAYOUT })],
+  ['imagenet', (o, train) => {
+    const dir = path.join(requireRoot('ImageNet', o, IMAGENET_LAYOUT), train ? 'train' : 'val');
+    mustExist(dir, { expected: IMAGENET_LAYOUT });
+    // ImageFolder's first refusal, one listing here: met only when the loader opens the split, a
+    // run would meet it in its run directory.
+    const abs = path.resolve(dir);
+    if (classFolders(abs).length === 0) throw new DatasetError(`Couldn't find any class folder in ${abs}: expected ${abs}/<class>/<image>`, abs, { fix: { expected: IMAGENET_LAYOUT } });
+  }],
 ]);
 
 /**
@@ -98,11 +109,35 @@ export function datasetNames(): string[] {
   return [...factories.keys()];
 }
 
-/** Adds (or replaces) a dataset name. Names are lowercase snake_case. */
-export function registerDataset(name: string, factory: DatasetFactory): void {
+/** The train/eval pipelines of registered datasets (the built-ins' are in defaultTransforms). */
+const registeredPipelines = new Map<string, RegisteredPipelines>();
+const registeredInfo = new Map<string, RegisteredDatasetInfo>();
+
+/** The info a registered dataset was given (the built-ins': DATASET_INFO in experiments/schema). */
+export function registeredDatasetInfo(name: string): RegisteredDatasetInfo | undefined {
+  const info = registeredInfo.get(str('name', name));
+  return info && { ...info };
+}
+
+/**
+ * Adds (or replaces) a dataset name other than the built-ins'. Names are lowercase snake_case. A
+ * config may then name it (dataset.name); `registration` says how its batches are normalized and
+ * what a model needs to know of it (DatasetRegistration; docs/extending.md).
+ *
+ * @example
+ * registerDataset('my_set', (o) => new ArrayDataset({ ...mySplit(o.train !== false), name: 'my_set' }),
+ *   { mean: [0.5], std: [0.25], info: { numClasses: 4, inChannels: 1, inputSize: 28 } });
+ */
+export function registerDataset(name: string, factory: DatasetFactory, registration: DatasetRegistration = {}): void {
   if (typeof name !== 'string' || !/^[a-z][a-z0-9_]*$/.test(name)) throw new InvalidArgumentError('name', 'lowercase snake_case name', name);
   if (typeof factory !== 'function') throw new InvalidArgumentError('factory', 'function', factory);
+  // A built-in keeps its file checks, shapes (DATASET_INFO) and transforms: replacing one would be half done.
+  if (BUILT_IN_NAMES.includes(name)) throw new InvalidArgumentError('name', `a name other than the built-ins' (${BUILT_IN_NAMES.join(', ')})`, name);
+  const { pipelines, info } = registrationArg(registration);
   factories.set(name, factory);
+  if (info) registeredInfo.set(name, info);
+  else registeredInfo.delete(name);
+  registeredPipelines.set(name, pipelines);
 }
 
 /**
@@ -133,11 +168,13 @@ export const MEAN_STD: Record<string, { mean: number[]; std: number[] }> = {
 /**
  * The usual transforms: MNIST-likes normalize only; CIFAR trains with randomCrop(32, padding 4)
  * and flips; ImageNet trains with randomResizedCrop(224) and flips and evaluates with
- * resize(256) + centerCrop(224).
+ * resize(256) + centerCrop(224). A registered dataset: what registerDataset was given.
  */
 export function defaultTransforms(name: string, train: boolean): Transform[] {
-  const ms = MEAN_STD[str('name', name)];
-  if (!ms) throw new UnknownNameError('dataset', name, Object.keys(MEAN_STD));
+  const registered = registeredPipelines.get(str('name', name));
+  if (registered) return (train ? registered.train : registered.eval).map(copyTransform);
+  const ms = MEAN_STD[name];
+  if (!ms) throw new UnknownNameError('dataset', name, datasetNames());
   const norm = [toTensor(), normalize(ms.mean, ms.std)];
   if (name === 'cifar10' || name === 'cifar100') return train ? [randomCrop(32, { padding: 4 }), randomHorizontalFlip(), ...norm] : norm;
   if (name === 'imagenet') return train ? [randomResizedCrop(224), randomHorizontalFlip(), ...norm] : [resize(256), centerCrop(224), ...norm];

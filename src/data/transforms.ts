@@ -284,8 +284,9 @@ export class Pipeline {
   private readonly norms: { mean: number[]; std: number[] }[];
   private readonly luts = new Map<number, Float32Array>();
 
-  constructor(transforms: readonly Transform[]) {
-    list('transforms', transforms, 'array of transforms');
+  /** @param name how errors name the list (registerDataset passes its own argument's). */
+  constructor(transforms: readonly Transform[], name = 'transforms') {
+    list(name, transforms, 'array of transforms');
     this.transforms = transforms.map((t) => ({ ...t }) as Transform);
     this.geo = [];
     this.norms = [];
@@ -293,14 +294,14 @@ export class Pipeline {
     transforms.forEach((t, i) => {
       const op = (t as { op?: unknown } | null)?.op;
       if (!(TRANSFORM_OPS as readonly unknown[]).includes(op)) {
-        throw new InvalidArgumentError(`transforms[${i}]`, `a transform (op one of ${TRANSFORM_OPS.join(', ')})`, t);
+        throw new InvalidArgumentError(`${name}[${i}]`, `a transform (op one of ${TRANSFORM_OPS.join(', ')})`, t);
       }
       if (t.op === 'to_tensor') tensorStage = true;
       else if (t.op === 'normalize') {
-        if (!tensorStage) throw new InvalidArgumentError(`transforms[${i}]`, 'normalize after toTensor()', t);
+        if (!tensorStage) throw new InvalidArgumentError(`${name}[${i}]`, 'normalize after toTensor()', t);
         this.norms.push({ mean: t.mean, std: t.std });
       } else {
-        if (tensorStage) throw new InvalidArgumentError(`transforms[${i}]`, `${t.op} before toTensor() (geometric transforms run on pixels)`, t);
+        if (tensorStage) throw new InvalidArgumentError(`${name}[${i}]`, `${t.op} before toTensor() (geometric transforms run on pixels)`, t);
         this.geo.push(t);
       }
     });

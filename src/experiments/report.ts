@@ -80,11 +80,11 @@ function scopeLabel(pruning: ExperimentConfig['pruning']): string {
   return ` (layerwise ${DISTRIBUTION_LABELS[d] ?? d})`;
 }
 
-/** "Random", "Random + Sign-In", "SNIP", "Magnitude (layerwise ERK)", "Dense + Sign-In", "RiGL + Sign-In", "AC/DC", "IMP", ... */
+/** "Random", "Random + Sign-In", "SNIP", "Magnitude (layerwise ERK)", "Dense + Sign-In", "RiGL + Sign-In", "AC/DC", "IMP", ...; a registered pruner by its name. */
 export function methodLabel(config: ExperimentConfig): string {
   const method = config.transfer
     ? `Transfer (${config.transfer.kind})`
-    : config.sparsify ? SPARSIFY_LABELS[config.sparsify.method] : PRUNER_LABELS[config.pruning.method] + scopeLabel(config.pruning);
+    : config.sparsify ? SPARSIFY_LABELS[config.sparsify.method] : (PRUNER_LABELS[config.pruning.method] ?? config.pruning.method) + scopeLabel(config.pruning);
   return `${method}${config.signin.enabled ? ' + Sign-In' : ''}`;
 }
 

@@ -119,18 +119,37 @@ function statusOfReadable(runDir: string): RunStatus {
 /**
  * new: nothing ran yet; running: its lock's process is alive; interrupted: a signal stopped it at
  * a checkpoint (interrupted.json), the same command resumes it; failed: it stopped before
- * final.json otherwise (an error, a crash, a kill).
+ * final.json otherwise (an error, recorded in failed.json, a crash, a kill), before its first
+ * epoch too.
  */
 export type RunState = 'new' | 'running' | 'finished' | 'interrupted' | 'failed';
 
-/** The state of a readable run from its files and its lock (and, when running, the process holding it). */
-export function runState(runDir: string): { state: RunState; holder?: LockHolder } {
+/**
+ * The state of a readable run from its files and its lock (and, when running, the process holding
+ * it); `reason` is a failed run's recorded error, `<code>: <message>` as the CLI printed it.
+ */
+export function runState(runDir: string): { state: RunState; holder?: LockHolder; reason?: string } {
   if (isFinished(runDir)) return { state: 'finished' };
   const holder = readLock(runDir);
   if (holder && holderAlive(holder)) return { state: 'running', holder };
   if (fs.existsSync(runPaths(runDir).interrupted)) return { state: 'interrupted' };
   if (holder) return { state: 'failed', holder };
+  const reason = failureReason(runDir);
+  if (reason !== undefined) return { state: 'failed', reason };
   return { state: statusOfReadable(runDir) === 'started' ? 'failed' : 'new' };
+}
+
+/** failed.json as one line; a record that does not read still says the run failed. */
+function failureReason(runDir: string): string | undefined {
+  const file = runPaths(runDir).failed;
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    const { code, message } = JSON.parse(fs.readFileSync(file, 'utf8')) as { code?: unknown; message?: unknown };
+    const text = String(message).split('\n').map((l) => l.trim()).filter(Boolean).join('; ').replace(/:; /g, ': ');
+    return `${typeof code === 'string' ? code : 'error'}: ${text}`;
+  } catch (e) {
+    return `${RUN_FILES.failed} does not read (${(e as Error).message})`;
+  }
 }
 
 /**

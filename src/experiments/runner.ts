@@ -345,6 +345,7 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string, 
     }
     const { log, close } = logging;
     fs.rmSync(runPaths(runDir).interrupted, { force: true });
+    fs.rmSync(runPaths(runDir).failed, { force: true });
     try {
       return await trainLogged(config, runDir, log, dp, device, options.signal);
     } catch (e) {
@@ -355,8 +356,13 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string, 
       if (where) {
         log.info(where, 'interrupted');
         writeJsonAtomic(runPaths(runDir).interrupted, where);
+      } else {
+        recordFailure(runDir, e);
+        // A coded error is the user's data, config or machine: the caller's one line says it, a
+        // stack would bury it. Anything else is a bug, whose stack is what finds it.
+        if (e instanceof ToolkitError) log.debug({ err: e }, 'run failed');
+        else log.error({ err: e }, 'run failed');
       }
-      else log.error({ err: e }, 'run failed');
       throw e;
     } finally {
       close();
@@ -364,6 +370,19 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string, 
     }
   } finally {
     dp.finish();
+  }
+}
+
+/**
+ * failed.json: why the run stopped, for `list runs` (a run failing before its first epoch has no
+ * other trace of it). Not writing it must not hide the failure being reported.
+ */
+function recordFailure(runDir: string, e: unknown): void {
+  const message = e instanceof Error ? e.message : String(e);
+  try {
+    writeJsonAtomic(runPaths(runDir).failed, e instanceof ToolkitError ? { code: e.code, message } : { message });
+  } catch {
+    // the run's error is thrown on
   }
 }
 

@@ -8,7 +8,7 @@
  * first epoch).
  */
 import { z } from 'zod';
-import { datasetNames, type KnownDatasetName } from '../data/registry';
+import { datasetNames, registeredDatasetInfo, type KnownDatasetName } from '../data/registry';
 import { describeValue, IssuesError, type Issue } from '../errors';
 import { DISTRIBUTION_NAMES, type DistributionName } from '../pruning/distributions';
 import { get as getPruner, registeredNames as prunerNames, type PrunerName } from '../pruning/registry';
@@ -56,10 +56,13 @@ export const DATASET_INFO: Readonly<Record<DatasetName, DatasetInfo>> = {
   imagenet: { numClasses: 1000, inChannels: 3, inputSize: 224 },
 };
 
-/** A dataset's DATASET_INFO; undefined for a registered dataset (config.model.options then say it). */
+/**
+ * A dataset's DATASET_INFO, or a registered dataset's registration.info; undefined for a
+ * registered dataset without one (config.model.options then say it).
+ */
 export function datasetInfo(name: string): DatasetInfo | undefined {
   // Own keys only: 'constructor' or '__proto__' must not find Object's.
-  return Object.hasOwn(DATASET_INFO, str('name', name)) ? (DATASET_INFO as Readonly<Record<string, DatasetInfo>>)[name] : undefined;
+  return Object.hasOwn(DATASET_INFO, str('name', name)) ? (DATASET_INFO as Readonly<Record<string, DatasetInfo>>)[name] : registeredDatasetInfo(name);
 }
 
 /**

@@ -139,11 +139,25 @@ const entries = new Map<string, ModelEntry>();
 const families: ModelFamily[] = [];
 const NAME = /^[a-z][a-z0-9_]*$/;
 
+/**
+ * Adds a model name (replacing one is an error). Every part of the entry is checked here, so a
+ * user's entry that lacks one is refused when registered, not when a run first builds it.
+ */
 export function registerModel(entry: ModelEntry): void {
-  if (typeof entry?.name !== 'string' || !NAME.test(entry.name)) {
-    throw new InvalidArgumentError('entry.name', 'a lowercase snake_case name', entry?.name);
+  obj('entry', entry, 'model entry ({ name, description, options, create })');
+  if (typeof entry.name !== 'string' || !NAME.test(entry.name)) {
+    throw new InvalidArgumentError('entry.name', 'a lowercase snake_case name', entry.name);
   }
   if (entries.has(entry.name)) throw new InvalidArgumentError('entry.name', 'a name not already registered', entry.name);
+  str('entry.description', entry.description);
+  obj('entry.options', entry.options, 'object of option specs ({ default, check })');
+  for (const [k, spec] of Object.entries(entry.options)) {
+    obj(`entry.options.${k}`, spec, 'option spec ({ default, check })');
+    func(`entry.options.${k}.check`, spec.check);
+  }
+  if (entry.fixed !== undefined) obj('entry.fixed', entry.fixed, 'object of option values');
+  if (entry.validate !== undefined) func('entry.validate', entry.validate);
+  func('entry.create', entry.create);
   entries.set(entry.name, entry);
 }
 

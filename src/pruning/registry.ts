@@ -63,7 +63,18 @@ export function get(name: string, options: Record<string, unknown> = {}): Pruner
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError('prunerOptions', 'options object', options);
   }
-  return f(options);
+  return prunerMade(name, f(options));
+}
+
+/** What a factory returned, checked: a user's factory that returns something else is named here. */
+function prunerMade(name: string, p: unknown): Pruner {
+  const what = `pruner '${name}'`;
+  const pruner = p as Partial<Pruner> | null;
+  if (typeof pruner !== 'object' || pruner === null || typeof pruner.score !== 'function') throw new InvalidArgumentError(`${what} (what its factory returned)`, 'a Pruner ({ name, needsData, defaultIterations, score })', p);
+  if (typeof pruner.needsData !== 'boolean') throw new InvalidArgumentError(`${what}.needsData`, 'boolean', pruner.needsData);
+  const rounds = pruner.defaultIterations;
+  if (typeof rounds !== 'number' || !Number.isInteger(rounds) || rounds < 1) throw new InvalidArgumentError(`${what}.defaultIterations`, 'positive integer', rounds);
+  return pruner as Pruner;
 }
 
 register('random', noOptions('random', () => new RandomPruner()));

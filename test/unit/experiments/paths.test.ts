@@ -25,6 +25,7 @@ test('file names live here and only here', () => {
     transfer: 'transfer.json',
     final: 'final.json',
     interrupted: 'interrupted.json',
+    failed: 'failed.json',
     lock: 'run.lock',
     log: 'train.log',
     runLog: 'log.jsonl',

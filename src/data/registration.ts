@@ -1,0 +1,102 @@
+/** The checks of registerDataset's registration: a registered dataset's pipelines and info. */
+import { InvalidArgumentError } from '../errors';
+import { options as optionsOf } from '../validate';
+import { normalize, Pipeline, toTensor, type Transform } from './transforms';
+
+/**
+ * How a registered dataset is fed to a model when a config names it (defaultTransforms): either
+ * its normalization or its own train and eval pipelines. Without either, its batches are the
+ * pixels in [0, 1] (toTensor() only).
+ */
+export interface DatasetRegistration {
+  /** Per-channel mean of the training pixels in [0, 1] (one value: every channel); with std. */
+  mean?: number | number[];
+  /** Per-channel standard deviation, as many values as mean; with mean. */
+  std?: number | number[];
+  /** Its own pipelines, each with toTensor() (instead of mean/std: a pipeline normalizes itself). */
+  transforms?: { train: Transform[]; eval: Transform[] };
+  /**
+   * What a model needs to know of it, as the built-ins have: a config's model then gets these
+   * options, and model options that contradict them are refused before a run directory is made.
+   * Without it, the config's model.options (or the model's defaults) say them.
+   */
+  info?: RegisteredDatasetInfo;
+}
+
+/** Classes, channels and the side of the (square) images a model is built for. */
+export interface RegisteredDatasetInfo {
+  numClasses: number;
+  inChannels: number;
+  inputSize: number;
+}
+
+export interface RegisteredPipelines {
+  train: Transform[];
+  eval: Transform[];
+}
+
+const INFO_KEYS = ['numClasses', 'inChannels', 'inputSize'] as const;
+
+function infoArg(v: unknown): RegisteredDatasetInfo | undefined {
+  if (v === undefined) return undefined;
+  const expected = '{ numClasses, inChannels, inputSize } (positive integers)';
+  const o = optionsOf<RegisteredDatasetInfo>('registration.info', v);
+  const extra = Object.keys(o).find((k) => !(INFO_KEYS as readonly string[]).includes(k));
+  if (extra !== undefined) throw new InvalidArgumentError('registration.info', expected, extra);
+  for (const k of INFO_KEYS) {
+    const x = o[k];
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1) throw new InvalidArgumentError(`registration.info.${k}`, 'positive integer', x);
+  }
+  return { numClasses: o.numClasses!, inChannels: o.inChannels!, inputSize: o.inputSize! };
+}
+
+/**
+ * A transform whose arrays (mean, std, sizes) are the copy's own. Not structuredClone: a
+ * hand-made transform may hold what it cannot clone (a symbol, a function), and that must not
+ * become an uncoded DataCloneError.
+ */
+export function copyTransform(t: Transform): Transform {
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Array.isArray(v) ? [...(v as unknown[])] : v])) as Transform;
+}
+
+function pipelineArg(name: string, v: unknown): Transform[] {
+  const pipeline = new Pipeline(v as Transform[], name);
+  if (!pipeline.transforms.some((t) => t.op === 'to_tensor')) throw new InvalidArgumentError(name, 'a pipeline with toTensor() (the loader batches float tensors)', v);
+  return pipeline.transforms.map(copyTransform);
+}
+
+const REGISTRATION_KEYS = ['mean', 'std', 'transforms', 'info'];
+
+function channelValues(name: string, v: unknown, min: number, expected: string): number[] {
+  const values = typeof v === 'number' ? [v] : v;
+  if (!Array.isArray(values) || values.length === 0 || !values.every((x) => typeof x === 'number' && Number.isFinite(x) && x > min)) {
+    throw new InvalidArgumentError(name, expected, v);
+  }
+  return values;
+}
+
+/** A registration checked: its pipelines (toTensor() only without one) and its info. */
+export function registrationArg(v: unknown): { pipelines: RegisteredPipelines; info: RegisteredDatasetInfo | undefined } {
+  const r = optionsOf<DatasetRegistration>('registration', v);
+  const unknown = Object.keys(r).find((k) => !REGISTRATION_KEYS.includes(k));
+  if (unknown !== undefined) throw new InvalidArgumentError('registration', `options with only ${REGISTRATION_KEYS.join(', ')}`, unknown);
+  return { pipelines: pipelinesArg(r, v), info: infoArg(r.info) };
+}
+
+function pipelinesArg(r: Partial<DatasetRegistration>, v: unknown): RegisteredPipelines {
+  if (r.transforms !== undefined) {
+    if (r.mean !== undefined || r.std !== undefined) throw new InvalidArgumentError('registration', 'either mean and std or transforms (a pipeline normalizes itself)', v);
+    const t = r.transforms as Partial<RegisteredPipelines>;
+    if (typeof t !== 'object' || t === null || t.train === undefined || t.eval === undefined) {
+      throw new InvalidArgumentError('registration.transforms', '{ train: Transform[], eval: Transform[] }', r.transforms);
+    }
+    return { train: pipelineArg('registration.transforms.train', t.train), eval: pipelineArg('registration.transforms.eval', t.eval) };
+  }
+  if ((r.mean === undefined) !== (r.std === undefined)) throw new InvalidArgumentError('registration', 'mean and std together (or neither)', v);
+  if (r.mean === undefined) return { train: [toTensor()], eval: [toTensor()] };
+  const mean = channelValues('registration.mean', r.mean, -Infinity, 'finite number or non-empty array of finite numbers');
+  const std = channelValues('registration.std', r.std, 0, `positive number or array of ${mean.length} positive numbers`);
+  if (std.length !== mean.length) throw new InvalidArgumentError('registration.std', `array of ${mean.length} positive numbers (as many as mean)`, r.std);
+  const norm = [toTensor(), normalize(mean, std)];
+  return { train: norm, eval: norm };
+}
