@@ -57,12 +57,9 @@ it('SIGINT in the epoch: a checkpoint at that step, one line, exit 130; the same
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   // The model is pruned and built: the next thing the run does is train.
   await waitFor(() => /"msg":"pruned at initialization"/.test(stderr), child, 120_000);
-  const t0 = Date.now();
   child.kill('SIGINT');
   await exited;
-  const ms = Date.now() - t0;
   if (child.exitCode !== 130) throw new Error(`exit ${child.exitCode} (${child.signalCode}):\n${stdout}\n${stderr}`);
-  expect(ms).toBeLessThan(10_000);
 
   const runDir = /^run directory: (.+) \(new\)$/m.exec(stdout)![1];
   const p = runPaths(runDir);
