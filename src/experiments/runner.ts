@@ -25,7 +25,7 @@ import { ImpLevels, SparsityRecorder, sparsifyCallbacksFromConfig, sparsifySched
 import { applySignIn, SignInResetSchedule, SignTracker, type SignStats } from '../signin';
 import { cuda, getRngState, manualSeed, setNumThreads, setRngState } from '../tensor/runtime';
 import type { Callback, EpochMetrics, TrainContext } from '../train/callbacks';
-import { gradScalerState, hasCheckpoint, keepsEpoch, loadLatestCheckpoint, saveCheckpoint } from '../train/checkpoint';
+import { gradScalerState, hasCheckpoint, keepsEpoch, loadLatestCheckpoint, readCheckpointInfo, saveCheckpoint } from '../train/checkpoint';
 import { InterruptedError } from '../train/interrupt';
 import { Trainer, type Batch, type BatchSource } from '../train/trainer';
 import { acquireRunLock } from './lock';
@@ -297,6 +297,22 @@ function runName(config: ExperimentConfig): string {
 }
 
 /**
+ * The step of the newest checkpoint of `files` whose header reads (-1 when none does: the load
+ * then reports the damage, and every rank with the same files agrees on -1).
+ */
+function headerStep(files: readonly string[]): number {
+  for (const f of files) {
+    if (!fs.existsSync(f)) continue;
+    try {
+      return readCheckpointInfo(f).position.step;
+    } catch {
+      // a damaged header: the next file, as the load will
+    }
+  }
+  return -1;
+}
+
+/**
  * Each rank reads the checkpoint from its own disk: with nodes that do not share the runs directory
  * a resumed rank 0 would train beside ranks starting afresh, averaging gradients of different
  * steps without an error (measured: it ran to the end).
@@ -405,6 +421,9 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   const paths = runPaths(runDir);
   if (dp.isMain) for (const file of removeStaleTemps(runDir)) log.warn({ file }, 'removed a temporary file left by a killed write');
   const resuming = hasCheckpoint(paths.checkpoint, paths.checkpointPrev);
+  // Before pruning: a rank that prunes (no checkpoint on its disk) takes part in pruning's stop
+  // agreement, one that resumes does not, and their collectives would pair up wrongly.
+  sameStartOnEveryRank(dp, resuming ? headerStep([paths.checkpoint, paths.checkpointPrev]) : 0, runDir);
   const prune = pruneOptionsFor(config);
   if (prune && !resuming) {
     try {
