@@ -5,8 +5,8 @@
  *
  *   npx tsx examples/fashion-mnist-lenet.ts [--sparsity 0.9] [--epochs 3] [--signin]
  */
-import { Command, CommanderError } from 'commander';
-import { intFlag, numberFlag } from '../src/cli/flags';
+import { Command } from 'commander';
+import { exitWithError, intFlag, numberFlag } from '../src/cli/flags';
 import { createDataset, DataLoader, defaultTransforms } from '../src/data';
 import { createModel } from '../src/models';
 import { SGD } from '../src/optim/sgd';
@@ -74,13 +74,5 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((e: unknown) => {
-    if (e instanceof CommanderError) {
-      if (e.exitCode !== 0) process.stderr.write(`${e.message}\n`);
-      process.exit(e.exitCode);
-    }
-    const err = e as { code?: string; message?: string };
-    process.stderr.write(`${err.code ?? 'ERROR'}: ${err.message ?? String(e)}\n`);
-    process.exit(1);
-  });
+  main().catch(exitWithError);
 }

@@ -22,9 +22,9 @@
  * Run: npx tsx examples/single-neuron.ts   (options: --d N --n N --steps N --lr X --scale X --beta X
  *   --reset-every N --tol X --seed N --json; --help lists them with their defaults)
  */
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { Generator, noGrad, randn, signinReset, signinSplit, signinStep, tensor, tidy, type Tensor } from '../src';
-import { intFlag, numberFlag } from '../src/cli/flags';
+import { exitWithError, intFlag, numberFlag } from '../src/cli/flags';
 
 export type Method = 'plain' | 'signin';
 export type Direction = 'random' | 'teacher';
@@ -190,13 +190,7 @@ function parseOrExit(argv: readonly string[]): SingleNeuronOptions & { json?: bo
   try {
     return parseArgs(argv);
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.exitCode !== 0) process.stderr.write(`${e.message}\n`);
-      process.exit(e.exitCode);
-    }
-    const err = e as { code?: string; message?: string };
-    process.stderr.write(`${err.code ?? 'ERROR'}: ${err.message ?? String(e)}\n`);
-    process.exit(1);
+    exitWithError(e);
   }
 }
 

@@ -4,7 +4,7 @@
  * --master-port), so that `train` and examples/imagenet/train-resnet50.ts accept the same values
  * and refuse a bad one with the same ERR_INVALID_ARG line naming the flag, before anything runs.
  */
-import { Option, type Command } from 'commander';
+import { CommanderError, Option, type Command } from 'commander';
 import { IssuesError, ToolkitError } from '../errors';
 import { timeoutFromEnv } from '../distributed/env';
 import { MAX_NNODES, MAX_NPROC, type LaunchOptions } from '../distributed/launch';
@@ -118,4 +118,18 @@ export function checkWorldSize(batchSize: number, l: Launcher, shown: NprocFlag)
 export function checkCpuWorkers(l: Launcher, device: string, asked: string, shown: NprocFlag): void {
   if (device !== 'cpu' || l.nproc <= maxThreads()) return;
   throw new ToolkitError('ERR_INVALID_ARG', `Expected ${shown} to be an integer in [1, ${maxThreads()}] (${maxThreadsReason()}: with device '${asked}' every worker trains on this machine's CPUs) but received ${l.nproc}`);
+}
+
+/**
+ * How an example script ends on an error: commander's own (bad flag, --help) as commander prints
+ * it, anything else as one `<code>: <message>` line; never a stack for a user's mistake.
+ */
+export function exitWithError(e: unknown): never {
+  if (e instanceof CommanderError) {
+    if (e.exitCode !== 0) process.stderr.write(`${e.message}\n`);
+    process.exit(e.exitCode);
+  }
+  const err = e as { code?: string; message?: string };
+  process.stderr.write(`${err.code ?? 'ERROR'}: ${err.message ?? String(e)}\n`);
+  process.exit(1);
 }
