@@ -6,8 +6,9 @@
  */
 import { CommanderError, Option, type Command } from 'commander';
 import { IssuesError, ToolkitError } from '../errors';
-import { timeoutFromEnv } from '../distributed/env';
+import { exportLauncherEnv, launcherVar, timeoutFromEnv } from '../distributed/env';
 import { MAX_NNODES, MAX_NPROC, type LaunchOptions } from '../distributed/launch';
+import { slurmPlacement } from '../distributed/slurm';
 import { maxThreads, maxThreadsReason } from '../validate';
 
 /**
@@ -49,6 +50,7 @@ export interface LauncherFlags {
   nodeRank?: number;
   masterAddr?: string;
   masterPort?: number;
+  slurm?: boolean;
 }
 
 /**
@@ -66,6 +68,7 @@ export function addLauncherOptions(command: Command, shown: NprocFlag): Command 
     new Option('--node-rank <n>', "data-parallel: this machine's index (default: 0)").argParser(intFlag('--node-rank', 0, MAX_NNODES - 1)),
     new Option('--master-addr <host>', 'data-parallel: address of rank 0 (default: 127.0.0.1)'),
     new Option('--master-port <port>', 'data-parallel: TCP port of rank 0 (default: a free one on one machine, 29500 on several)').argParser(intFlag('--master-port', 1, 65535)),
+    new Option('--slurm', `data-parallel under srun: each task a worker (RANK from SLURM_PROCID, ...), or with ${shown} each task (one per node) a launcher; master: the step's first node, port 15000 + SLURM_JOB_ID mod 10000`),
   ];
   for (const o of options) command.addOption(o);
   return command;
@@ -81,9 +84,14 @@ export type Launcher = Omit<LaunchOptions, 'command' | 'args'> & { nnodes: numbe
  */
 export function launcherFrom(flags: LauncherFlags, shown: NprocFlag): Launcher | undefined {
   const nproc = flags.nproc ?? flags.nprocPerNode;
+  const slurm = flags.slurm === true || launcherVar() === 'slurm';
+  if (slurm && (flags.nnodes !== undefined || flags.nodeRank !== undefined)) {
+    throw new ToolkitError('ERR_INVALID_ARG', '--nnodes and --node-rank come from srun under --slurm (SLURM_STEP_NUM_NODES, SLURM_NODEID): leave them out');
+  }
   if (nproc === undefined) {
+    if (slurm) return slurmWorker(flags);
     if ([flags.nnodes, flags.nodeRank, flags.masterAddr, flags.masterPort].some((v) => v !== undefined)) {
-      throw new ToolkitError('ERR_INVALID_ARG', `--nnodes, --node-rank, --master-addr and --master-port apply only with ${shown}`);
+      throw new ToolkitError('ERR_INVALID_ARG', `--nnodes, --node-rank, --master-addr and --master-port apply only with ${shown} or --slurm`);
     }
     return undefined;
   }
@@ -94,7 +102,35 @@ export function launcherFrom(flags: LauncherFlags, shown: NprocFlag): Launcher |
   if (process.env.WORLD_SIZE !== undefined) return undefined;
   // Read by every worker once it has started; a bad value is refused here, once, before any starts.
   timeoutFromEnv();
+  if (slurm) return slurmLauncher(nproc, flags, shown);
   return { nproc, nnodes, nodeRank: flags.nodeRank, masterAddr: flags.masterAddr, masterPort: flags.masterPort };
+}
+
+/** The master flags over MASTER_ADDR / MASTER_PORT, which win over what SLURM's variables give. */
+function withMasterFlags(flags: LauncherFlags, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    ...(flags.masterAddr === undefined ? {} : { MASTER_ADDR: flags.masterAddr }),
+    ...(flags.masterPort === undefined ? {} : { MASTER_PORT: String(flags.masterPort) }),
+  };
+}
+
+/** `--slurm` alone: this srun task is a worker; torchrun's variables, derived now, are refused here if srun's are wrong. */
+function slurmWorker(flags: LauncherFlags): undefined {
+  if (process.env.WORLD_SIZE !== undefined) return undefined;
+  const env = withMasterFlags(flags, { ...process.env, SIGNIN_TORCH_LAUNCHER: 'slurm' });
+  exportLauncherEnv(env);
+  Object.assign(process.env, env);
+  return undefined;
+}
+
+/** `--slurm --nproc G`: this srun task, the only one on its node, launches G workers as node SLURM_NODEID. */
+function slurmLauncher(nproc: number, flags: LauncherFlags, shown: NprocFlag): Launcher {
+  const p = slurmPlacement(withMasterFlags(flags, process.env));
+  if (p.localWorldSize !== 1) {
+    throw new ToolkitError('ERR_INVALID_ARG', `Expected environment variable SLURM_STEP_TASKS_PER_NODE to be 1 on every node under --slurm ${shown} (one launcher per node: srun --ntasks-per-node=1) but it is '${process.env.SLURM_STEP_TASKS_PER_NODE}'; or leave out ${shown} to make each task a worker`);
+  }
+  return { nproc, nnodes: p.nnodes, nodeRank: p.nodeRank, masterAddr: p.masterAddr, masterPort: p.masterPort };
 }
 
 /** A global batch the world size does not divide: refused here rather than by every worker at once. */

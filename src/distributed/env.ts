@@ -5,6 +5,7 @@
  */
 import { ToolkitError } from '../errors';
 import { int, obj, str } from '../validate';
+import { slurmPlacement } from './slurm';
 
 export interface DistributedEnv {
   rank: number;
@@ -56,6 +57,7 @@ export function timeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number | u
  */
 export function distributedEnv(env: NodeJS.ProcessEnv = process.env): DistributedEnv | undefined {
   obj('env', env, 'environment object (process.env)');
+  exportLauncherEnv(env);
   if (env.WORLD_SIZE === undefined) {
     const set = ['RANK', 'LOCAL_RANK'].filter((k) => env[k] !== undefined);
     if (set.length === 0) return undefined;
@@ -73,6 +75,33 @@ export function distributedEnv(env: NodeJS.ProcessEnv = process.env): Distribute
   const localWorldSize = intVar(env, 'LOCAL_WORLD_SIZE', 1, worldSize);
   const localRank = intVar(env, 'LOCAL_RANK', 0, localWorldSize - 1);
   return { rank, localRank, worldSize, localWorldSize, ...masterVars(env) };
+}
+
+/**
+ * SIGNIN_TORCH_LAUNCHER: 'slurm' when this process reads srun's variables (`train --slurm` sets
+ * it), undefined for torchrun's alone. Opt-in, since an sbatch or salloc shell has SLURM's job
+ * variables but runs one process.
+ */
+export function launcherVar(env: NodeJS.ProcessEnv = process.env): 'slurm' | undefined {
+  const v = env.SIGNIN_TORCH_LAUNCHER;
+  if (v === undefined || v === 'slurm') return v;
+  throw new ToolkitError('ERR_INVALID_ARG', `Expected environment variable SIGNIN_TORCH_LAUNCHER to be 'slurm' (read srun's variables) or unset (torchrun's) but it is '${v}'`);
+}
+
+/**
+ * Under SIGNIN_TORCH_LAUNCHER=slurm, writes torchrun's variables derived from srun's (slurm.ts)
+ * into `env`, as mmcv's _init_dist_slurm writes os.environ: the rendezvous and any process this
+ * one starts read them there. torchrun's variables win: with WORLD_SIZE set (a worker of `--slurm
+ * --nproc`, or torchrun under srun) SLURM's are not read. RANK or LOCAL_RANK without WORLD_SIZE
+ * would mix the two and is refused.
+ */
+export function exportLauncherEnv(env: NodeJS.ProcessEnv = process.env): void {
+  if (launcherVar(env) === undefined || env.WORLD_SIZE !== undefined) return;
+  const set = ['RANK', 'LOCAL_RANK'].filter((k) => env[k] !== undefined);
+  if (set.length > 0) {
+    throw new ToolkitError('ERR_INVALID_ARG', `Expected ${set.join(' and ')} to be unset under SIGNIN_TORCH_LAUNCHER=slurm (SLURM_PROCID and SLURM_LOCALID give them), or set with WORLD_SIZE (torchrun's variables, which then win), but ${set.map((k) => `${k}='${env[k]}'`).join(' and ')} without WORLD_SIZE`);
+  }
+  Object.assign(env, workerEnv(slurmPlacement(env), env));
 }
 
 /** MASTER_ADDR and MASTER_PORT, checked where set. */
