@@ -188,7 +188,7 @@ describe('the example\'s command line', () => {
       [['--nproc-per-node', '2', '--nnodes', '0'], "Expected --nnodes to be an integer in [1, 65535] but received '0'"],
       [['--nproc-per-node', '2', '--master-port', '70000'], "Expected --master-port to be an integer in [1, 65535] but received '70000'"],
       [['--nproc-per-node', '2', '--nnodes', '2', '--node-rank', '2'], 'Expected --node-rank to be an integer in [0, 1] (below --nnodes 2) but received 2'],
-      [['--master-port', '1234'], '--nnodes, --node-rank, --master-addr and --master-port apply only with --nproc-per-node'],
+      [['--master-port', '1234'], '--nnodes, --node-rank, --master-addr and --master-port apply only with --nproc-per-node or --slurm'],
     ];
     for (const [argv, message] of cases) {
       const e = errorOf(() => parse(argv));

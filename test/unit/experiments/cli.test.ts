@@ -212,7 +212,8 @@ describe('train --nproc', () => {
       [['--nproc', '2', '--master-port', '70000'], "Expected --master-port to be an integer in [1, 65535] but received '70000'"],
       [['--nproc', '1', '--node-rank', '5'], 'Expected --node-rank to be an integer in [0, 0] (below --nnodes 1) but received 5'],
       [['--nproc', '2', '--nnodes', '2', '--node-rank', '2'], 'Expected --node-rank to be an integer in [0, 1] (below --nnodes 2) but received 2'],
-      [['--nnodes', '2'], '--nnodes, --node-rank, --master-addr and --master-port apply only with --nproc'],
+      [['--nnodes', '2'], '--nnodes, --node-rank, --master-addr and --master-port apply only with --nproc or --slurm'],
+      [['--slurm', '--nproc', '2', '--node-rank', '1'], '--nnodes and --node-rank come from srun under --slurm (SLURM_STEP_NUM_NODES, SLURM_NODEID): leave them out'],
     ];
     for (const [args, message] of cases) {
       const launches: LaunchOptions[] = [];
