@@ -1,7 +1,8 @@
 /**
  * The variables torchrun sets for each worker (RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE,
  * MASTER_ADDR, MASTER_PORT, ...): the launcher writes exactly these, and a worker reads them, so
- * a worker also runs under torchrun itself or a scheduler that sets them.
+ * a worker also runs under torchrun itself or a scheduler that sets them; srun's, on request
+ * (SIGNIN_TORCH_LAUNCHER=slurm), are turned into them first.
  */
 import { ToolkitError } from '../errors';
 import { int, obj, str } from '../validate';
@@ -52,8 +53,10 @@ export function timeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number | u
 
 /**
  * The worker's place in the job, or undefined when none of WORLD_SIZE, RANK, LOCAL_RANK is set
- * (not launched distributed). RANK or LOCAL_RANK without WORLD_SIZE is an error rather than one
- * process, as each worker of a misconfigured job would otherwise train alone as rank 0.
+ * (not launched distributed). Under SIGNIN_TORCH_LAUNCHER=slurm torchrun's variables are first
+ * derived from srun's and written into `env` (exportLauncherEnv). RANK or LOCAL_RANK without
+ * WORLD_SIZE is an error rather than one process, as each worker of a misconfigured job would
+ * otherwise train alone as rank 0.
  */
 export function distributedEnv(env: NodeJS.ProcessEnv = process.env): DistributedEnv | undefined {
   obj('env', env, 'environment object (process.env)');
