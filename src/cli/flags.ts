@@ -115,7 +115,7 @@ function withMasterFlags(flags: LauncherFlags, env: NodeJS.ProcessEnv): NodeJS.P
   };
 }
 
-/** `--slurm` alone: this srun task is a worker; torchrun's variables, derived now, are refused here if srun's are wrong. */
+/** `--slurm` alone: this srun task is a worker. Its torchrun variables go into process.env now, so that bad srun variables are refused before the config is read. */
 function slurmWorker(flags: LauncherFlags): undefined {
   if (process.env.WORLD_SIZE !== undefined) return undefined;
   const env = withMasterFlags(flags, { ...process.env, SIGNIN_TORCH_LAUNCHER: 'slurm' });
