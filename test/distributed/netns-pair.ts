@@ -35,10 +35,11 @@ const alive = (pid: number): boolean => {
   }
 };
 
-/** Namespaces of earlier test processes that died before their teardown: their names are never reused, but they should not pile up. */
+/** Namespaces of earlier test processes that died before their teardown, so that they do not pile up. */
 function removeStale(): void {
-  for (const line of ip(['netns', 'list']).out.split('\n')) {
-    const m = new RegExp(`^(${PREFIX}(\\d+)-\\d+[ab])\\b`).exec(line);
+  const hosts = fs.existsSync(ETC_NETNS) ? fs.readdirSync(ETC_NETNS) : [];
+  for (const name of [...ip(['netns', 'list']).out.split('\n'), ...hosts]) {
+    const m = new RegExp(`^(${PREFIX}(\\d+)-\\d+[ab])\\b`).exec(name);
     if (m && !alive(Number(m[2]))) {
       ip(['netns', 'del', m[1]]);
       fs.rmSync(path.join(ETC_NETNS, m[1]), { recursive: true, force: true });
@@ -120,6 +121,9 @@ export function makeNetnsPair(): NetnsPair {
     ip(['link', 'del', ifname[0]]);
   };
   try {
+    // A dead test process that had this pid may have left these names behind.
+    for (const n of ns) ip(['netns', 'del', n]);
+    ip(['link', 'del', ifname[0]]);
     for (const n of ns) mustIp(['netns', 'add', n]);
     mustIp(['link', 'add', ifname[0], 'type', 'veth', 'peer', 'name', ifname[1]]);
     for (const node of [0, 1] as const) {
