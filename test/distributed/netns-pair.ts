@@ -54,8 +54,11 @@ export function netnsUnavailable(): string | undefined {
   if (spawnSync('ip', ['-V']).error) return "iproute2's `ip` is not installed";
   const probe = `${PREFIX}${process.pid}-probe`;
   const made = ip(['netns', 'add', probe]);
+  // What the tests do inside one: `ip netns exec` remounts /sys, unshare makes a UTS namespace.
+  const entered = made.ok ? ip(['netns', 'exec', probe, 'unshare', '--uts', 'true']) : made;
   ip(['netns', 'del', probe]);
-  return made.ok ? undefined : `\`ip netns add\` failed: ${made.out.trim()}`;
+  if (!made.ok) return `\`ip netns add\` failed: ${made.out.trim()}`;
+  return entered.ok ? undefined : `\`ip netns exec NAME unshare --uts\` failed: ${entered.out.trim()}`;
 }
 
 export interface NetnsPair {
