@@ -265,9 +265,13 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
 #ifdef SIGNIN_WITH_GLOO
     if (backend == "gloo") g->pg = MakeGlooGroup(o, prefixed, rank, size, timeout);
 #endif
-  } catch (const c10::Error& e) {
+  } catch (const std::exception& e) {
+    // Gloo's own transport errors (a peer's address refused, or its connect timed out) are
+    // gloo::IoExceptions, not c10::Errors: they need the same note of who reached the store.
+    const auto* c10 = dynamic_cast<const c10::Error*>(&e);
     const std::string absent = kind == "tcp" ? AbsentRanks(*scope, size) : "";
-    throw CollectiveError(std::string("initProcessGroup: connecting the ranks failed: ") + e.what_without_backtrace() + absent);
+    throw CollectiveError(std::string("initProcessGroup: connecting the ranks failed: ") +
+                          (c10 ? c10->what_without_backtrace() : e.what()) + absent);
   }
   group = g.release();
   return env.Undefined();

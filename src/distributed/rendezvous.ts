@@ -68,6 +68,13 @@ function absentRanks(ranks: number[], perNode?: number): string {
   return `${rankList(ranks)}, ${whole ? 'all the ranks of' : 'on'} ${which} (--node-rank; ${perNode} per node)`;
 }
 
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.|localhost$)/;
+
+/** The peer address in Gloo's transport error ("connect [127.0.0.1]:41889: Connection refused", "Connect timeout [10.0.0.2]:5012"). */
+function glooPeer(message: string): string | undefined {
+  return /gloo\/transport\/[^\]]*\] [^[]*\[([^\]]+)\]:\d+/.exec(message)?.[1];
+}
+
 /**
  * What a failed TCPStore rendezvous means, in the user's terms (`named`: where the address came
  * from; `perNode`: LOCAL_WORLD_SIZE where it was set, to name the nodes of absent ranks), or
@@ -86,8 +93,12 @@ export function rendezvousFailure(spec: StoreSpec, named: string, worldSize: num
       const ranks = absent[1].split(',').map(Number);
       return `the ${worldSize} ranks did not all join within ${timeoutMs} ms at ${at}: ${absentRanks(ranks, perNode)} never reached it: not started, failed before joining, or given another address or port`;
     }
-    if (/\[every rank reached the store\]/.test(message)) {
-      return `the ${worldSize} ranks reached the store at ${at} but could not connect to each other: a rank failed meanwhile, or their own addresses do not reach each other (several machines: set GLOO_SOCKET_IFNAME to the network interface they share)`;
+    const peer = glooPeer(message);
+    if (peer !== undefined && LOOPBACK.test(peer) && !LOOPBACK.test(spec.host)) {
+      return `the ${worldSize} ranks reached the store at ${at}, but Gloo gave a rank the loopback address ${peer}, which no other machine reaches: Gloo binds each rank to the address its host name resolves to (127.0.1.1 in Debian's /etc/hosts); on several machines set GLOO_SOCKET_IFNAME to the network interface they share, on every node`;
+    }
+    if (/\[every rank reached the store\]/.test(message) || peer !== undefined) {
+      return `the ${worldSize} ranks reached the store at ${at} but could not connect to each other${peer === undefined ? '' : ` (Gloo, at ${peer})`}: a rank failed meanwhile, their own addresses do not reach each other (several machines: set GLOO_SOCKET_IFNAME to the network interface they share), or a firewall lets through only the store's port (Gloo connects on other ports: allow TCP between the nodes)`;
     }
   }
   if (!/Socket Timeout|timed out/i.test(message)) return undefined;
