@@ -126,6 +126,8 @@ std::string Text(const std::vector<uint8_t>& b) { return {b.begin(), b.end()}; }
 const std::string kJobKeys = "signin/job/";
 
 std::string RankKey(int rank) { return kJobKeys + "rank_" + std::to_string(rank); }
+// Set once a rank's claim stands: libtorch 1.13's store wakes no wait() on a compareSet.
+std::string JoinedKey(int rank) { return kJobKeys + "joined_" + std::to_string(rank); }
 
 // "pid 123 on host": who claimed a rank, for the error that names a duplicate.
 std::string ThisProcess() {
@@ -154,6 +156,7 @@ void CheckJobAgreement(c10d::Store& store, int rank, int size) {
     throw CollectiveError("initProcessGroup: rank " + std::to_string(rank) + " was also given to " + holder +
                           ": two nodes have the same --node-rank (torchrun's --node_rank), or two processes the same RANK");
   }
+  store.set(JoinedKey(rank), Bytes(me));
 }
 
 // " [ranks absent from the store: 2,3]": the ranks that never claimed their number (they did not
@@ -163,7 +166,7 @@ std::string AbsentRanks(c10d::Store& store, int size) {
   std::string list;
   try {
     for (int r = 0; r < size; ++r) {
-      if (!store.check({RankKey(r)})) list += (list.empty() ? "" : ",") + std::to_string(r);
+      if (!store.check({JoinedKey(r)})) list += (list.empty() ? "" : ",") + std::to_string(r);
     }
   } catch (const std::exception&) {
     return "";
@@ -171,10 +174,34 @@ std::string AbsentRanks(c10d::Store& store, int size) {
   return list.empty() ? " [every rank reached the store]" : " [ranks absent from the store: " + list + "]";
 }
 
+// Waits, at most `timeout`, until every rank has joined (CheckJobAgreement; a FileStore's ranks
+// only say they are there): the one wait for late ranks, so that Gloo's own rendezvous, on a
+// shorter timeout (GlooGroup), finds every peer there.
+void WaitForRanks(c10d::Store& store, int size, std::chrono::milliseconds timeout) {
+  std::vector<std::string> keys;
+  for (int r = 0; r < size; ++r) keys.push_back(JoinedKey(r));
+  store.wait(keys, timeout);
+}
+
 #ifdef SIGNIN_WITH_GLOO
+// Gloo waits up to 5 × its timeout for a pair's first connection (gloo/transport/tcp/pair.h), and
+// c10d gives it one timeout for connecting and for collectives: a peer whose connection never
+// came (an unreachable address, a firewall) held the join for 5 × the timeout. The group is built
+// on a fifth of it, so that connecting ends within the timeout, and each Gloo context gets the
+// full timeout back before any collective reads it (gloo's collective options take it from there).
+class GlooGroup : public c10d::ProcessGroupGloo {
+ public:
+  GlooGroup(const c10::intrusive_ptr<c10d::Store>& store, int rank, int size, c10::intrusive_ptr<Options> opts,
+            std::chrono::milliseconds timeout)
+      : ProcessGroupGloo(store, rank, size, std::move(opts)) {
+    for (auto& context : contexts_) context->setTimeout(timeout);
+    options_->timeout = timeout;
+  }
+};
+
 c10::intrusive_ptr<C10dGroup> MakeGlooGroup(const Napi::Object& o, const c10::intrusive_ptr<c10d::Store>& store, int rank,
                                             int size, std::chrono::milliseconds timeout) {
-  auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
+  auto opts = c10d::ProcessGroupGloo::Options::create(std::max(timeout / 5, std::chrono::milliseconds(1)));
   Napi::Value dev = o.Get("interface");
   if (dev.IsString()) {
     opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(dev.As<Napi::String>().Utf8Value()));
@@ -184,7 +211,7 @@ c10::intrusive_ptr<C10dGroup> MakeGlooGroup(const Napi::Object& o, const c10::in
     opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
   }
   opts->threads = 2;
-  return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, opts);
+  return c10::make_intrusive<GlooGroup>(store, rank, size, opts, timeout);
 }
 #endif
 
@@ -229,23 +256,24 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
   };
   if (kind == "file") {
     g->store = c10::make_intrusive<c10d::FileStore>(Str(o, "path"), size);
+    // Not claimed, only there: a file left by a killed job would hold its claims.
+    scoped(g->store)->set(JoinedKey(rank), Bytes(ThisProcess()));
   } else if (kind == "tcp") {
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(ToInt(o.Get("port"), "options.port"));
     so.isServer = ToBool(o.Get("isServer"), "options.isServer");
-    so.numWorkers = static_cast<std::size_t>(size);
-    // The constructor's own wait for the workers is an add whose reply a client awaits without
-    // a socket timeout: a port held by anything but a store hung it for good. wait() on no keys
-    // sets that timeout first and needs a store's answer; then the same wait for the workers.
+    // No numWorkers: the constructor's own wait for the workers is an add whose reply a client
+    // awaits without a socket timeout (a port held by anything but a store hung it for good), and
+    // rank 0's gave up silently after the timeout, leaving Gloo to wait as long again. The ranks
+    // wait for each other's claims instead (WaitForRanks). wait() on no keys sets the socket
+    // timeout first and needs a store's answer.
     so.waitWorkers = false;
     so.timeout = timeout;
     auto tcp = c10::make_intrusive<c10d::TCPStore>(Str(o, "host"), so);
     tcp->wait({}, timeout);
-    // Rank 0 claims first, before it waits for the others: a rank told another world size is
-    // then the one that fails, naming rank 0's.
-    if (so.isServer) CheckJobAgreement(*scoped(tcp), rank, size);
-    tcp->waitForWorkers();
-    if (!so.isServer) CheckJobAgreement(*scoped(tcp), rank, size);
+    // Every rank claims as it arrives, rank 0 (the store's host) first: a rank told another world
+    // size is then the one that fails, naming rank 0's.
+    CheckJobAgreement(*scoped(tcp), rank, size);
     g->store = tcp;
   } else {
     throw ArgError("initProcessGroup: expected store 'tcp' or 'file' but received '" + kind + "'");
@@ -255,6 +283,7 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
   const c10::intrusive_ptr<c10d::Store> scope = scoped(g->store);
   auto prefixed = c10::make_intrusive<c10d::PrefixStore>("signin/default_pg", scope);
   try {
+    WaitForRanks(*scope, size, timeout);
 #ifdef SIGNIN_WITH_NCCL
     if (backend == "nccl") {
       const int device = static_cast<int>(ToInt(o.Get("device"), "options.device"));

@@ -97,6 +97,9 @@ export function rendezvousFailure(spec: StoreSpec, named: string, worldSize: num
     if (peer !== undefined && LOOPBACK.test(peer) && !LOOPBACK.test(spec.host)) {
       return `the ${worldSize} ranks reached the store at ${at}, but Gloo gave a rank the loopback address ${peer}, which no other machine reaches: Gloo binds each rank to the address its host name resolves to (127.0.1.1 in Debian's /etc/hosts); on several machines set GLOO_SOCKET_IFNAME to the network interface they share, on every node`;
     }
+    if (peer === undefined && /Connection reset by peer|Broken pipe/.test(message)) {
+      return `the store at ${at} closed while this rank waited for the others to join: ${host}, which hosts it, exited (it failed, or gave up waiting for a rank that never came: see its error)`;
+    }
     if (/\[every rank reached the store\]/.test(message) || peer !== undefined) {
       return `the ${worldSize} ranks reached the store at ${at} but could not connect to each other${peer === undefined ? '' : ` (Gloo, at ${peer})`}: a rank failed meanwhile, their own addresses do not reach each other (several machines: set GLOO_SOCKET_IFNAME to the network interface they share), or a firewall lets through only the store's port (Gloo connects on other ports: allow TCP between the nodes)`;
     }
