@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -174,13 +175,44 @@ std::string AbsentRanks(c10d::Store& store, int size) {
   return list.empty() ? " [every rank reached the store]" : " [ranks absent from the store: " + list + "]";
 }
 
-// Waits, at most `timeout`, until every rank has joined (CheckJobAgreement; a FileStore's ranks
-// only say they are there): the one wait for late ranks, so that Gloo's own rendezvous, on a
-// shorter timeout (GlooGroup), finds every peer there.
-void WaitForRanks(c10d::Store& store, int size, std::chrono::milliseconds timeout) {
-  std::vector<std::string> keys;
-  for (int r = 0; r < size; ++r) keys.push_back(JoinedKey(r));
-  store.wait(keys, timeout);
+// Rank 0's verdict on the wait for the others: "joined", or the note of who was absent.
+const std::string kVerdictKey = kJobKeys + "verdict";
+// Set by a rank once it read a failed verdict, so that rank 0's store outlives the reading.
+std::string ReadKey(int rank) { return kJobKeys + "read_" + std::to_string(rank); }
+
+// The one wait for late ranks, at most `timeout`, so that Gloo's own rendezvous, on a shorter
+// timeout (GlooGroup), finds every peer there. Rank 0 waits until every rank joined
+// (CheckJobAgreement; a FileStore's ranks only say they are there) and gives its verdict; the
+// others wait for it. Rank 0 starts first where it hosts the store, so its wait ends first: had
+// every rank waited for the others, a rank's wait would end on a closed store, rank 0 gone,
+// with no word of who was missing.
+void WaitForRanks(c10d::Store& store, int rank, int size, std::chrono::milliseconds timeout) {
+  if (rank == 0) {
+    std::vector<std::string> keys;
+    for (int r = 0; r < size; ++r) keys.push_back(JoinedKey(r));
+    try {
+      store.wait(keys, timeout);
+    } catch (const std::exception&) {
+      const std::string absent = AbsentRanks(store, size);
+      store.set(kVerdictKey, Bytes(absent));
+      std::vector<std::string> readers;
+      for (int r = 1; r < size; ++r) {
+        if (store.check({JoinedKey(r)})) readers.push_back(ReadKey(r));
+      }
+      try {
+        store.wait(readers, std::min(timeout, std::chrono::milliseconds(2000)));
+      } catch (const std::exception&) {
+      }
+      throw std::runtime_error("rank 0's wait for the others timed out after " + std::to_string(timeout.count()) + " ms" + absent);
+    }
+    store.set(kVerdictKey, Bytes("joined"));
+    return;
+  }
+  store.wait({kVerdictKey}, timeout);
+  const std::string verdict = Text(store.get(kVerdictKey));
+  if (verdict == "joined") return;
+  store.set(ReadKey(rank), Bytes("1"));
+  throw std::runtime_error("rank 0's wait for the others timed out" + verdict);
 }
 
 #ifdef SIGNIN_WITH_GLOO
@@ -283,7 +315,7 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
   const c10::intrusive_ptr<c10d::Store> scope = scoped(g->store);
   auto prefixed = c10::make_intrusive<c10d::PrefixStore>("signin/default_pg", scope);
   try {
-    WaitForRanks(*scope, size, timeout);
+    WaitForRanks(*scope, rank, size, timeout);
 #ifdef SIGNIN_WITH_NCCL
     if (backend == "nccl") {
       const int device = static_cast<int>(ToInt(o.Get("device"), "options.device"));
@@ -298,9 +330,10 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
     // Gloo's own transport errors (a peer's address refused, or its connect timed out) are
     // gloo::IoExceptions, not c10::Errors: they need the same note of who reached the store.
     const auto* c10 = dynamic_cast<const c10::Error*>(&e);
-    const std::string absent = kind == "tcp" ? AbsentRanks(*scope, size) : "";
-    throw CollectiveError(std::string("initProcessGroup: connecting the ranks failed: ") +
-                          (c10 ? c10->what_without_backtrace() : e.what()) + absent);
+    const std::string what = c10 ? c10->what_without_backtrace() : e.what();
+    const bool noted = what.find(" [ranks absent") != std::string::npos || what.find(" [every rank") != std::string::npos;
+    const std::string absent = kind == "tcp" && !noted ? AbsentRanks(*scope, size) : "";
+    throw CollectiveError("initProcessGroup: connecting the ranks failed: " + what + absent);
   }
   group = g.release();
   return env.Undefined();
