@@ -183,9 +183,9 @@ std::string ReadKey(int rank) { return kJobKeys + "read_" + std::to_string(rank)
 // The one wait for late ranks, at most `timeout`, so that Gloo's own rendezvous, on a shorter
 // timeout (GlooGroup), finds every peer there. Rank 0 waits until every rank joined
 // (CheckJobAgreement; a FileStore's ranks only say they are there) and gives its verdict; the
-// others wait for it. Rank 0 starts first where it hosts the store, so its wait ends first: had
-// every rank waited for the others, a rank's wait would end on a closed store, rank 0 gone,
-// with no word of who was missing.
+// others wait for it (up to 1.5 × the timeout). Rank 0 starts first where it hosts the store, so
+// its wait ends first: had every rank waited for the others, a rank's wait would end on a closed
+// store, rank 0 gone, with no word of who was missing.
 void WaitForRanks(c10d::Store& store, int rank, int size, std::chrono::milliseconds timeout) {
   if (rank == 0) {
     std::vector<std::string> keys;
@@ -208,7 +208,9 @@ void WaitForRanks(c10d::Store& store, int rank, int size, std::chrono::milliseco
     store.set(kVerdictKey, Bytes("joined"));
     return;
   }
-  store.wait({kVerdictKey}, timeout);
+  // Half as long again: rank 0's verdict must come first, for a wait that times out leaves its
+  // answer, when the key comes, to be read as the reply to the next request (AbsentRanks' checks).
+  store.wait({kVerdictKey}, timeout + timeout / 2);
   const std::string verdict = Text(store.get(kVerdictKey));
   if (verdict == "joined") return;
   store.set(ReadKey(rank), Bytes("1"));

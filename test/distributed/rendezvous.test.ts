@@ -31,21 +31,39 @@ interface Joined {
  * initProcessGroup's `options`, then with `delayMs` an all-reduce that rank 1 starts that late.
  */
 function join(rank: number, addr: string, port: number, env: NodeJS.ProcessEnv = {}, options: object = { timeoutMs: TIMEOUT }, delayMs?: number): Promise<Joined> {
+  return startJoin(rank, addr, port, env, options, delayMs).joined;
+}
+
+/** join() whose worker loads the addon (`loaded`), then joins on go(): what start-up takes stays out of the order of joins. */
+async function gatedJoin(rank: number, port: number, env: NodeJS.ProcessEnv): Promise<{ joined: Promise<Joined>; go: () => void }> {
+  const started = startJoin(rank, '127.0.0.1', port, { ...env, JOIN_GATE: '1' });
+  await started.loaded;
+  return started;
+}
+
+function startJoin(rank: number, addr: string, port: number, env: NodeJS.ProcessEnv, options: object = { timeoutMs: TIMEOUT }, delayMs?: number) {
   const child = spawn(TSX, [WORKER, JSON.stringify(options), ...(delayMs === undefined ? [] : [String(delayMs)])], {
     cwd: ROOT,
     env: { ...process.env, RANK: String(rank), LOCAL_RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: addr, MASTER_PORT: String(port), ...env },
-    stdio: ['ignore', 'pipe', 'ignore'],
+    stdio: ['pipe', 'pipe', 'ignore'],
   });
   let out = '';
-  child.stdout!.on('data', (d) => (out += String(d)));
+  let onLoaded = () => {};
+  const loaded = new Promise<void>((resolve) => (onLoaded = resolve));
+  child.stdout!.on('data', (d) => {
+    out += String(d);
+    if (out.startsWith('loaded\n')) onLoaded();
+  });
   const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => {
+  const joined = new Promise<Joined>((resolve) => {
     child.on('exit', () => {
       clearTimeout(killer);
-      const [message, ms, pid, sum] = out.trim().split('\n');
-      resolve({ message, ms: parseInt(ms, 10), pid: parseInt(pid.slice('pid '.length), 10), sum });
+      onLoaded();
+      const [message, ms, pid, sum] = out.replace(/^loaded\n/, '').trim().split('\n');
+      resolve({ message, ms: parseInt(ms, 10), pid: parseInt((pid ?? '').slice('pid '.length), 10), sum });
     });
   });
+  return { joined, loaded, go: () => child.stdin!.write('go\n') };
 }
 
 /** A listener on `port` (all addresses, as the store's) that accepts and never answers. */
@@ -118,52 +136,51 @@ it('without timeoutMs, SIGNIN_TORCH_DIST_TIMEOUT_S bounds the wait (the 60 s def
   expect(r.ms).toBeLessThan(TIMEOUT + 1500);
 }, 60_000);
 
-/** Long enough for a worker started before to load and reach the store, so that what a later one meets is its own doing. */
-const settled = () => new Promise((r) => setTimeout(r, 1500));
-
-/**
- * Rank 0 of `world` ranks, hosting the store, once it accepts connections. Its timeout leaves the
- * ranks started after it time to load on a loaded machine (at load 5 a rank started with rank 0,
- * at 2 s, gave up connecting before rank 0's store was up).
- */
+/** Rank 0 of `world` ranks, hosting the store once it accepts connections. */
 async function hostingRank0(port: number, world: string): Promise<{ zero: Promise<Joined> }> {
-  const zero = join(0, '127.0.0.1', port, { WORLD_SIZE: world }, { timeoutMs: HOST_TIMEOUT });
+  const gated = await gatedJoin(0, port, { WORLD_SIZE: world });
+  gated.go();
   for (;;) {
     const up = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
       s.on('error', () => resolve(false));
     });
-    if (up) return { zero };
-    await new Promise((r) => setTimeout(r, 50));
+    if (up) return { zero: gated.joined };
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
-const HOST_TIMEOUT = 10_000;
 
 it('a rank given another WORLD_SIZE (a node with another --nnodes or --nproc) fails at once naming both; rank 0 then names it absent', async () => {
   const port = await freePort();
+  const odd = await gatedJoin(1, port, { WORLD_SIZE: '3' });
   const { zero } = await hostingRank0(port, '2');
-  const odd = await join(1, '127.0.0.1', port, { WORLD_SIZE: '3' });
-  expect(odd.message).toMatch(/^ERR_DISTRIBUTED: initProcessGroup: this rank \(1, pid \d+ on [^)]+\) was given WORLD_SIZE 3 but another was given 2 \(rank 0, pid \d+ on [^)]+\): every node needs the same --nnodes and --nproc \(torchrun's --nnodes and --nproc_per_node\)$/);
-  expect(odd.ms).toBeLessThan(TIMEOUT);
-  expect((await zero).message).toMatch(/^ERR_DISTRIBUTED: initProcessGroup: the 2 ranks did not all join within 10000 ms at .*: rank 1 never reached it: /);
+  // Rank 0 claims right after its store is up (two of its own requests): this rank comes after.
+  await new Promise((r) => setTimeout(r, 300));
+  odd.go();
+  const r = await odd.joined;
+  expect(r.message).toMatch(/^ERR_DISTRIBUTED: initProcessGroup: this rank \(1, pid \d+ on [^)]+\) was given WORLD_SIZE 3 but another was given 2 \(rank 0, pid \d+ on [^)]+\): every node needs the same --nnodes and --nproc \(torchrun's --nnodes and --nproc_per_node\)$/);
+  expect(r.ms).toBeLessThan(TIMEOUT);
+  expect((await zero).message).toMatch(/^ERR_DISTRIBUTED: initProcessGroup: the 2 ranks did not all join within 2000 ms at .*: rank 1 never reached it: /);
 }, 60_000);
 
 it('two processes given one rank (two nodes with the same --node-rank): the later to claim it fails at once naming the other', async () => {
   const port = await freePort();
   const world = { WORLD_SIZE: '3' };
+  // Loaded first, then joined one after the other: which claims first is still up to the
+  // machine (on a loaded one, the later started sometimes did when each started 1.5 s after the
+  // other): the store decides, and the loser must name the winner.
+  const ones = [await gatedJoin(1, port, world), await gatedJoin(1, port, world)];
   const { zero } = await hostingRank0(port, '3');
-  // Started 1.5 s apart, but which claims first is up to their start-up (on a loaded machine the
-  // later one sometimes did): the store decides, and the loser must name the winner.
-  const first = join(1, '127.0.0.1', port, world);
-  await settled();
-  const ones = await Promise.all([first, join(1, '127.0.0.1', port, world)]);
-  const losers = ones.filter((r) => /was also given/.test(r.message));
-  expect(losers.length === 1 ? 'one loser' : ones.map((r) => r.message)).toBe('one loser');
-  const [loser, winner] = ones[0] === losers[0] ? ones : [ones[1], ones[0]];
+  ones[0].go();
+  await new Promise((r) => setTimeout(r, 200));
+  ones[1].go();
+  const [a, b] = await Promise.all(ones.map((o) => o.joined));
+  const losers = [a, b].filter((r) => /was also given/.test(r.message));
+  expect(losers.length === 1 ? 'one loser' : [a.message, b.message]).toBe('one loser');
+  const [loser, winner] = a === losers[0] ? [a, b] : [b, a];
   expect(loser.message).toMatch(new RegExp(`^ERR_DISTRIBUTED: initProcessGroup: rank 1 was also given to pid ${winner.pid} on [^:]+: two nodes have the same --node-rank \\(torchrun's --node_rank\\), or two processes the same RANK$`));
   expect(loser.ms).toBeLessThan(TIMEOUT);
-  // The winner joined; rank 2 never came: the winner's timeout ends first, while rank 0 (with
-  // the store) lives, and both can tell.
+  // The winner joined; rank 2 never came: rank 0 (with the store) says so, and its verdict tells the winner.
   expect(winner.message).toMatch(/: the 3 ranks did not all join within 2000 ms at .*: rank 2 never reached it: /);
-  expect((await zero).message).toMatch(/: the 3 ranks did not all join within 10000 ms at .*: rank 2 never reached it: /);
+  expect((await zero).message).toMatch(/: the 3 ranks did not all join within 2000 ms at .*: rank 2 never reached it: /);
 }, 60_000);
