@@ -1,8 +1,9 @@
 /**
  * channels_last as an option, model by model: every architecture of the zoo gives the same
  * outputs for a channels_last batch as for the NCHW one (whose path the PyTorch references of the
- * model tests check), in float32 (eval and training mode) and under CPU bf16 autocast. Only
- * rounding may differ: oneDNN's NHWC kernels sum in another order.
+ * model tests check), in float32 (eval and training mode), and under CPU bf16 autocast as close
+ * to the float32 outputs as NCHW's. Only rounding may differ: oneDNN's NHWC kernels sum in another
+ * order.
  */
 import {
   MixedPrecision, autocast, createModel, isChannelsLast, manualSeed, modelNames, noGrad, randn, tidy, type Model, type Tensor,
@@ -61,9 +62,13 @@ describe('channels_last inputs give the NCHW outputs across the zoo', () => {
       };
       noGrad(() => {
         model.eval();
-        expect(relDiff(run(cl, false), run(x, false))).toBeLessThanOrEqual(1e-5);
-        // bfloat16 rounds each layer's output to 8 bits: a different summation order can move a value by one step.
-        expect(relDiff(run(cl, true), run(x, true))).toBeLessThanOrEqual(3e-2);
+        const fp32 = run(x, false);
+        expect(relDiff(run(cl, false), fp32)).toBeLessThanOrEqual(1e-5);
+        // bfloat16 rounds each layer's output to 8 bits, and oneDNN's NCHW and NHWC bf16 kernels
+        // round in other places: on an AVX2 AMD EPYC (no native bf16) the NCHW path ended 0.13 of
+        // resnet18's largest logit off float32, channels_last 0.013. So the layouts meet through
+        // float32: channels_last in bf16 is within bf16's error of it, no further than NCHW in bf16.
+        expect(relDiff(run(cl, true), fp32)).toBeLessThanOrEqual(Math.max(3e-2, relDiff(run(x, true), fp32)));
         // Batch statistics amplify rounding layer after layer (docs/architecture.md, "How far apart
         // in training mode"): 1e-4 measured through ResNet-50's 53 BatchNorms.
         model.train();
