@@ -6,6 +6,7 @@
  */
 import { ToolkitError } from '../errors';
 import { int, obj, str } from '../validate';
+import { intVar as envInt } from './env-var';
 import { slurmPlacement } from './slurm';
 
 export interface DistributedEnv {
@@ -29,15 +30,9 @@ const MEANING: Record<string, string> = {
   WORLD_SIZE: 'the number of processes in the job',
 };
 
-/** An integer environment variable in [min, max]; ERR_INVALID_ARG naming it (and what it is, when unset) otherwise. */
+/** An integer torchrun variable in [min, max]; ERR_INVALID_ARG naming it (and what it is, when unset) otherwise. */
 export function intVar(env: NodeJS.ProcessEnv, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = env[name];
-  const v = Number(raw);
-  if (raw === undefined || raw.trim() === '' || !Number.isInteger(v) || v < min || v > max) {
-    const why = raw === undefined && MEANING[name] ? ` (${MEANING[name]}; torchrun sets it)` : '';
-    throw new ToolkitError('ERR_INVALID_ARG', `Expected environment variable ${name} to be an integer in [${min}, ${max}] but it is ${raw === undefined ? 'unset' : `'${raw}'`}${why}`);
-  }
-  return v;
+  return envInt(env, name, min, max, MEANING[name] && `${MEANING[name]}; torchrun sets it`);
 }
 
 /**

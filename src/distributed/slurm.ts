@@ -11,6 +11,7 @@
  * SLURM_NTASKS is set but one process runs, from a task srun started.
  */
 import { ToolkitError } from '../errors';
+import { envVarError, intVar } from './env-var';
 import { expandHostList } from './hostlist';
 
 /** What `launch` and torchrun's variables need, from SLURM's. */
@@ -36,16 +37,14 @@ const MEANING: Record<string, string> = {
   SLURM_JOB_ID: 'the job id',
 };
 
+const UNSET = "which srun sets for each task it starts; an sbatch or salloc shell is not one: start the training with srun";
+
 function unexpected(name: string, expected: string, raw: string | undefined): ToolkitError {
-  const why = raw === undefined ? ` (${MEANING[name]}, which srun sets for each task it starts; an sbatch or salloc shell is not one: start the training with srun)` : '';
-  return new ToolkitError('ERR_INVALID_ARG', `Expected environment variable ${name} to be ${expected} but it is ${raw === undefined ? 'unset' : `'${raw}'`}${why}`);
+  return envVarError(name, expected, raw, `${MEANING[name]}, ${UNSET}`);
 }
 
 function slurmInt(env: NodeJS.ProcessEnv, name: string, min: number, max = Number.MAX_SAFE_INTEGER, expected?: string): number {
-  const raw = env[name];
-  const v = Number(raw);
-  if (raw === undefined || !/^\d+$/.test(raw) || v < min || v > max) throw unexpected(name, expected ?? `an integer in [${min}, ${max}]`, raw);
-  return v;
+  return intVar(env, name, min, max, `${MEANING[name]}, ${UNSET}`, expected);
 }
 
 /** SLURM_STEP_TASKS_PER_NODE's `2(x3),1` as [2, 2, 2, 1], `nnodes` entries. */
