@@ -12,11 +12,20 @@
  * on those; a second signal SIGKILLs them. Workers get SUPERVISED_ENV: they leave escalation to
  * the launcher, and stop as on SIGHUP if the launcher itself dies (src/cli/signals.ts), since in
  * their own process groups nothing else would end them.
+ *
+ * Failures, as torchrun: each worker gets its own TORCHELASTIC_ERROR_FILE (in a folder made for
+ * the launch and removed after it), and the root cause of a failed launch is the worker that
+ * failed first by its error file's time (by its exit's when it wrote none: a kill), not the first
+ * to exit; the launch's exit code is that worker's (error-file.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { list, num, obj, str, int } from '../validate';
 import { workerEnv } from './env';
+import { byFirstFailure, ERROR_FILE_ENV, workerFailure, type WorkerFailure } from './error-file';
 
 export interface LaunchOptions {
   /** Workers on this node (torchrun's --nproc_per_node). */
@@ -35,10 +44,14 @@ export interface LaunchOptions {
 }
 
 export interface LaunchResult {
-  /** 0 when every worker exited 0, else the first failure's exit code (128 + signal when killed). */
+  /** 0 when every worker exited 0, else the root cause's exit code (128 + signal when killed); interrupted: the first to exit's. */
   exitCode: number;
   /** Per local rank: exit code, or 128 + signal number. */
   codes: number[];
+  /** The worker that failed first on this node, when one failed and no signal interrupted the launch. */
+  rootCause?: WorkerFailure;
+  /** The other workers that failed (or were stopped after the root cause), earliest first. */
+  otherFailures?: WorkerFailure[];
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
@@ -85,52 +98,71 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const graceMs = num('graceMs', options.graceMs ?? 10_000, 0);
   const children: ChildProcess[] = [];
   const codes: number[] = new Array(nproc).fill(-1);
-  let firstFailure: number | undefined;
-  let interrupted = false;
-  const live = () => children.filter((c) => c.exitCode === null && c.signalCode === null);
-  const forward = (signal: NodeJS.Signals): void => {
-    const sent = interrupted ? 'SIGKILL' : FORWARDED[signal]!;
-    interrupted = true;
-    for (const c of live()) {
-      try {
-        process.kill(-c.pid!, sent);
-      } catch {
-        // exited in between
-      }
-    }
-  };
-  const forwarded = Object.keys(FORWARDED) as NodeJS.Signals[];
-  for (const s of forwarded) process.on(s, forward);
-  await new Promise<void>((resolve) => {
-    let running = nproc;
-    const stopOthers = () => {
-      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-      setTimeout(() => {
-        for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-      }, graceMs).unref();
-    };
-    for (let local = 0; local < nproc; local++) {
-      const base = { ...process.env, ...options.env };
-      const env = {
-        ...base,
-        ...workerEnv({ rank: nodeRank * nproc + local, localRank: local, worldSize: nnodes * nproc, localWorldSize: nproc, nodeRank, nnodes, masterAddr, masterPort }, base),
-      };
-      const child = spawn(options.command, options.args, { env: { ...env, [SUPERVISED_ENV]: '1' }, stdio: 'inherit', detached: true });
-      children.push(child);
-      const done = (code: number) => {
-        if (codes[local] !== -1) return;
-        codes[local] = code;
-        if (code !== 0 && firstFailure === undefined) {
-          firstFailure = code;
-          // Interrupted, the others are stopping at the step they agreed on; SIGTERM could cut a checkpoint short.
-          if (!interrupted) stopOthers();
+  const exits: { ms: number; signal?: string }[] = new Array(nproc);
+  const errorDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signin-torch-errors-'));
+  const errorFile = (local: number) => path.join(errorDir, `local-rank-${local}.json`);
+  try {
+    return await runWorkers();
+  } finally {
+    fs.rmSync(errorDir, { recursive: true, force: true });
+  }
+
+  async function runWorkers(): Promise<LaunchResult> {
+    let firstFailure: number | undefined;
+    let interrupted = false;
+    const live = () => children.filter((c) => c.exitCode === null && c.signalCode === null);
+    const forward = (signal: NodeJS.Signals): void => {
+      const sent = interrupted ? 'SIGKILL' : FORWARDED[signal]!;
+      interrupted = true;
+      for (const c of live()) {
+        try {
+          process.kill(-c.pid!, sent);
+        } catch {
+          // exited in between
         }
-        if (--running === 0) resolve();
+      }
+    };
+    const forwarded = Object.keys(FORWARDED) as NodeJS.Signals[];
+    for (const s of forwarded) process.on(s, forward);
+    await new Promise<void>((resolve) => {
+      let running = nproc;
+      const stopOthers = () => {
+        // A worker that recorded its error is on its way out: SIGTERM would replace its exit code with 143.
+        children.forEach((c, local) => {
+          if (c.exitCode === null && c.signalCode === null && !fs.existsSync(errorFile(local))) c.kill('SIGTERM');
+        });
+        setTimeout(() => {
+          for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+        }, graceMs).unref();
       };
-      child.on('error', () => done(127));
-      child.on('exit', (code, signal) => done(code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0)));
-    }
-  });
-  for (const s of forwarded) process.removeListener(s, forward);
-  return { exitCode: firstFailure ?? 0, codes };
+      for (let local = 0; local < nproc; local++) {
+        const base = { ...process.env, ...options.env };
+        const env = {
+          ...base,
+          ...workerEnv({ rank: nodeRank * nproc + local, localRank: local, worldSize: nnodes * nproc, localWorldSize: nproc, nodeRank, nnodes, masterAddr, masterPort }, base),
+        };
+        const child = spawn(options.command, options.args, { env: { ...env, [SUPERVISED_ENV]: '1', [ERROR_FILE_ENV]: errorFile(local) }, stdio: 'inherit', detached: true });
+        children.push(child);
+        const done = (code: number, signal?: string) => {
+          if (codes[local] !== -1) return;
+          codes[local] = code;
+          exits[local] = { ms: Date.now(), signal };
+          if (code !== 0 && firstFailure === undefined) {
+            firstFailure = code;
+            // Interrupted, the others are stopping at the step they agreed on; SIGTERM could cut a checkpoint short.
+            if (!interrupted) stopOthers();
+          }
+          if (--running === 0) resolve();
+        };
+        child.on('error', () => done(127));
+        child.on('exit', (code, signal) => done(code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0), signal ?? undefined));
+      }
+    });
+    for (const s of forwarded) process.removeListener(s, forward);
+    if (firstFailure === undefined || interrupted) return { exitCode: firstFailure ?? 0, codes };
+    const failures = byFirstFailure(codes.flatMap((exitCode, local) => (exitCode === 0 ? [] : [workerFailure({
+      rank: nodeRank * nproc + local, localRank: local, exitCode, exitMs: exits[local].ms, signal: exits[local].signal, errorFile: errorFile(local),
+    })])));
+    return { exitCode: failures[0].exitCode, codes, rootCause: failures[0], otherFailures: failures.slice(1) };
+  }
 }

@@ -1,0 +1,129 @@
+/**
+ * torchrun's error files (torch.distributed.elastic.multiprocessing.errors): the launcher gives
+ * each worker a path in TORCHELASTIC_ERROR_FILE; a worker that ends on an error writes
+ * {"message": {"message": "<Type>: <msg>", "extraInfo": {"py_callstack", "timestamp": "<unix s>"}}}
+ * there; the launcher reads the files of the workers that failed and names the earliest failure
+ * the root cause, since the others' errors are mostly its echo (a peer that vanished, a timeout).
+ * A worker ended by a signal writes nothing, as under torch.
+ *
+ * Ours also put the error's code and the time in milliseconds in extraInfo, which torch ignores:
+ * a rank whose peer vanished fails within milliseconds of it, the same second.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { writeJsonAtomic } from '../atomic';
+import { ToolkitError } from '../errors';
+
+export const ERROR_FILE_ENV = 'TORCHELASTIC_ERROR_FILE';
+
+/** The most of an error file that is read: a worker's file is not trusted to be small. */
+const MAX_ERROR_FILE_BYTES = 1 << 20;
+
+const recorded = new Set<string>();
+
+/**
+ * Writes `e` to $TORCHELASTIC_ERROR_FILE, when set, once per process: the first caller is the
+ * nearest to the failure (the trainer, before its process group closes and the peers fail on
+ * that), and later callers see the same error on its way out. A file that cannot be written must
+ * not hide the error being reported, so that failure is ignored.
+ */
+export function recordErrorFile(e: unknown, env: NodeJS.ProcessEnv = process.env, nowMs: number = Date.now()): void {
+  const file = env[ERROR_FILE_ENV];
+  if (!file || recorded.has(file)) return;
+  recorded.add(file);
+  const err = e instanceof Error ? e : new Error(String(e));
+  const code = e instanceof ToolkitError ? e.code : undefined;
+  const line = `${code ?? err.name}: ${err.message}`;
+  try {
+    writeJsonAtomic(file, {
+      message: {
+        message: line,
+        // torchrun prints py_callstack as the traceback: a coded error's stack would bury its message (the CLI's rule too).
+        extraInfo: { py_callstack: code ? line : err.stack ?? line, timestamp: String(Math.floor(nowMs / 1000)), timestamp_ms: String(nowMs), ...(code ? { code } : {}) },
+      },
+    });
+  } catch {
+    // the error itself is reported by the caller
+  }
+}
+
+/** What one failed worker left: its exit code and, when it wrote one, its error file's message. */
+export interface WorkerFailure {
+  rank: number;
+  localRank: number;
+  host: string;
+  /** The exit code, or 128 + the signal's number. */
+  exitCode: number;
+  /** The error's code (ERR_*) when the worker's error had one. */
+  code?: string;
+  /** The error's message; for a worker that wrote no error file, how it ended. */
+  message: string;
+  /** When it failed (ms since the epoch): its error file's time, else when it exited. */
+  timeMs: number;
+  errorFile?: string;
+}
+
+interface ErrorFileData {
+  message: string;
+  code?: string;
+  /** Absent when the file does not say (then the worker's exit time stands for it). */
+  timeMs?: number;
+}
+
+/** An error file as torch reads one (a string message with a top-level timestamp, or the nested form); undefined when there is none. */
+function readErrorFile(file: string): ErrorFileData | undefined {
+  let text: string;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(MAX_ERROR_FILE_BYTES + 1);
+      const n = fs.readSync(fd, buf, 0, buf.length, 0);
+      if (n > MAX_ERROR_FILE_BYTES) return { message: `its error file ${file} is larger than ${MAX_ERROR_FILE_BYTES} bytes` };
+      text = buf.toString('utf8', 0, n);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  try {
+    const data = JSON.parse(text) as { message?: unknown; timestamp?: unknown };
+    const m = data.message;
+    if (typeof m === 'string') return { message: m, timeMs: seconds(data.timestamp) };
+    const nested = m as { message?: unknown; extraInfo?: { timestamp?: unknown; timestamp_ms?: unknown; code?: unknown } };
+    const extra = nested.extraInfo ?? {};
+    const ms = Number(extra.timestamp_ms);
+    const code = typeof extra.code === 'string' ? extra.code : undefined;
+    const message = String(nested.message ?? '<N/A>');
+    return { message: code && message.startsWith(`${code}: `) ? message.slice(code.length + 2) : message, code, timeMs: Number.isFinite(ms) ? ms : seconds(extra.timestamp) };
+  } catch (e) {
+    return { message: `its error file ${file} does not read (${(e as Error).message})` };
+  }
+}
+
+const seconds = (s: unknown): number | undefined => (Number.isFinite(Number(s)) && s !== undefined && s !== '' ? Number(s) * 1000 : undefined);
+
+/**
+ * The failure of a worker that exited with `exitCode` at `exitMs`: its error file's message and
+ * time, or, without one, how it ended and when (torch's rule for a worker without a file).
+ */
+export function workerFailure(w: { rank: number; localRank: number; exitCode: number; exitMs: number; errorFile: string; signal?: string }): WorkerFailure {
+  const data = readErrorFile(w.errorFile);
+  const base = { rank: w.rank, localRank: w.localRank, host: os.hostname(), exitCode: w.exitCode };
+  if (data) return { ...base, ...data, timeMs: data.timeMs ?? w.exitMs, errorFile: w.errorFile };
+  const how = w.signal ? `killed by ${w.signal}` : `exited with code ${w.exitCode}`;
+  return { ...base, message: `${how}, no error file (an error it did not catch, or a signal)`, timeMs: w.exitMs };
+}
+
+/** The earliest failure first (torch's root cause), ties to the lower rank, as torch's. */
+export function byFirstFailure(failures: readonly WorkerFailure[]): WorkerFailure[] {
+  return [...failures].sort((a, b) => a.timeMs - b.timeMs || a.rank - b.rank);
+}
+
+const oneLine = (f: WorkerFailure) => `${f.code ? `${f.code}: ` : ''}${f.message.split('\n').map((l) => l.trim()).filter(Boolean).join('; ')}`;
+
+/** The launcher's summary: the root cause, then one line per other failure. */
+export function formatFailures(rootCause: WorkerFailure, others: readonly WorkerFailure[]): string {
+  const head = `root cause: rank ${rootCause.rank} (local rank ${rootCause.localRank}, host ${rootCause.host}) failed first, exit code ${rootCause.exitCode}: ${oneLine(rootCause)}\n`;
+  return head + others.map((f) => `  also failed: rank ${f.rank} (local rank ${f.localRank}), exit code ${f.exitCode}: ${oneLine(f)}\n`).join('');
+}
