@@ -28,6 +28,8 @@ import {
 } from './experiments/schema';
 import { defaultChildCommand, loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
 import { launch, type LaunchOptions, type LaunchResult } from './distributed/launch';
+import { formatFailures, recordErrorFile } from './distributed/error-file';
+import { recordRootCause } from './experiments/root-cause';
 import { addLauncherOptions, checkCpuWorkers, checkWorldSize, intFlag, launcherFrom, type LauncherFlags } from './cli/flags';
 import { notAnExperimentConfig, notASweepFile } from './cli/config-kind';
 import { importFlags, loadImports, unknownNameHint, withImports } from './cli/imports';
@@ -339,7 +341,19 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       if (launcher) {
         // Each worker re-runs this command line; the WORLD_SIZE the launcher gives it makes it train.
         const r = await launchWorkers({ ...launcher, command: process.execPath, args: [...process.execArgv, ...argv.slice(1)] });
-        if (r.exitCode !== 0) throw new ExitCode(r.exitCode); // the failed worker printed its error
+        if (r.rootCause) {
+          // The workers printed their errors, interleaved: this says which came first.
+          io.err(formatFailures(r.rootCause, r.otherFailures ?? []));
+          // Rank 0 writes the run, on node 0: a root cause on another node is in that node's launcher's summary.
+          if ((launcher.nodeRank ?? 0) === 0) {
+            try {
+              recordRootCause(dir, r.rootCause);
+            } catch (e) {
+              io.err(`the root cause is not in ${dir}'s failed.json: ${formatError(e)}\n`);
+            }
+          }
+        }
+        if (r.exitCode !== 0) throw new ExitCode(r.exitCode);
         return;
       }
       const run = createRunDir(flags.runsDir, config, { prefix: flags.prefix });
@@ -648,6 +662,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo, dep
       if (Number(process.env.RANK ?? 0) === 0) io.err(`${e.message}\n`);
       return signalExitCode(e.reason);
     }
+    recordErrorFile(e);
     io.err(`${formatError(e)}${unknownNameHint(e)}\n`);
     return 1;
   }

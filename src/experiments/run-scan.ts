@@ -139,17 +139,27 @@ export function runState(runDir: string): { state: RunState; holder?: LockHolder
   return { state: statusOfReadable(runDir) === 'started' ? 'failed' : 'new' };
 }
 
-/** failed.json as one line; a record that does not read still says the run failed. */
+/**
+ * failed.json as one line; a record that does not read still says the run failed. With a
+ * `--nproc` launcher's rootCause (root-cause.ts), the rank that failed first leads, then rank 0's own error.
+ */
 function failureReason(runDir: string): string | undefined {
   const file = runPaths(runDir).failed;
   if (!fs.existsSync(file)) return undefined;
   try {
-    const { code, message } = JSON.parse(fs.readFileSync(file, 'utf8')) as { code?: unknown; message?: unknown };
-    const text = String(message).split('\n').map((l) => l.trim()).filter(Boolean).join('; ').replace(/:; /g, ': ');
-    return `${typeof code === 'string' ? code : 'error'}: ${text}`;
+    const { code, message, rootCause } = JSON.parse(fs.readFileSync(file, 'utf8')) as { code?: unknown; message?: unknown; rootCause?: { rank?: unknown; code?: unknown; message?: unknown } };
+    const own = message === undefined ? undefined : errorLine(code, message);
+    if (typeof rootCause !== 'object' || rootCause === null || (rootCause.rank === 0 && own !== undefined)) return own ?? errorLine(code, message);
+    const first = `rank ${String(rootCause.rank)} failed first: ${errorLine(rootCause.code, rootCause.message)}`;
+    return own === undefined ? first : `${first}; rank 0: ${own}`;
   } catch (e) {
     return `${RUN_FILES.failed} does not read (${(e as Error).message})`;
   }
+}
+
+function errorLine(code: unknown, message: unknown): string {
+  const text = String(message).split('\n').map((l) => l.trim()).filter(Boolean).join('; ').replace(/:; /g, ': ');
+  return `${typeof code === 'string' ? code : 'error'}: ${text}`;
 }
 
 /**

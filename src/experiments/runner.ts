@@ -13,6 +13,7 @@ import { removeStaleTemps, writeJsonAtomic } from '../atomic';
 import { logger, runLogger } from '../logger';
 import { dataParallelFromEnv, rankPlacement, type DataParallelContext } from '../distributed/data-parallel';
 import { distributedEnv } from '../distributed/env';
+import { recordErrorFile } from '../distributed/error-file';
 import type { Backend } from '../distributed/process-group';
 import { convertSyncBatchNorm } from '../distributed/sync-batchnorm';
 import { ampDeviceExpectation } from '../amp/mixed-precision';
@@ -384,6 +385,11 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string, 
       close();
       lock.release();
     }
+  } catch (e) {
+    // Before the process group closes: the peers fail on that, and a launcher takes the earliest
+    // error for the root cause (src/distributed/error-file.ts).
+    if (!(e instanceof InterruptedError || e instanceof PruningInterruptedError)) recordErrorFile(e);
+    throw e;
   } finally {
     dp.finish();
   }
