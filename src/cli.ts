@@ -344,8 +344,10 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
         if (r.rootCause) {
           // The workers printed their errors, interleaved: this says which came first.
           io.err(formatFailures(r.rootCause, r.otherFailures ?? []));
-          // Rank 0 writes the run, on node 0: a root cause on another node is in that node's launcher's summary.
-          if ((launcher.nodeRank ?? 0) === 0) {
+          const multiNode = (launcher.nnodes ?? 1) > 1;
+          if (multiNode) io.err("  (this node's workers only: a failure on another node is in that node's launcher's summary)\n");
+          // Rank 0 writes the run, on node 0. With several nodes, an ERR_DISTRIBUTED there may be the echo of another node's failure.
+          if ((launcher.nodeRank ?? 0) === 0 && !(multiNode && r.rootCause.code === 'ERR_DISTRIBUTED')) {
             try {
               recordRootCause(dir, r.rootCause);
             } catch (e) {
