@@ -60,7 +60,6 @@ export interface WorkerFailure {
   message: string;
   /** When it failed (ms since the epoch): its error file's time, else when it exited. */
   timeMs: number;
-  errorFile?: string;
 }
 
 interface ErrorFileData {
@@ -89,19 +88,22 @@ function readErrorFile(file: string): ErrorFileData | undefined {
   try {
     const data = JSON.parse(text) as { message?: unknown; timestamp?: unknown };
     const m = data.message;
-    if (typeof m === 'string') return { message: m, timeMs: seconds(data.timestamp) };
+    if (typeof m === 'string') return { message: m, timeMs: timeOf(data.timestamp, 1000) };
     const nested = m as { message?: unknown; extraInfo?: { timestamp?: unknown; timestamp_ms?: unknown; code?: unknown } };
     const extra = nested.extraInfo ?? {};
-    const ms = Number(extra.timestamp_ms);
     const code = typeof extra.code === 'string' ? extra.code : undefined;
     const message = String(nested.message ?? '<N/A>');
-    return { message: code && message.startsWith(`${code}: `) ? message.slice(code.length + 2) : message, code, timeMs: Number.isFinite(ms) ? ms : seconds(extra.timestamp) };
+    return { message: code && message.startsWith(`${code}: `) ? message.slice(code.length + 2) : message, code, timeMs: timeOf(extra.timestamp_ms, 1) ?? timeOf(extra.timestamp, 1000) };
   } catch (e) {
     return { message: `its error file ${file} does not read (${(e as Error).message})` };
   }
 }
 
-const seconds = (s: unknown): number | undefined => (Number.isFinite(Number(s)) && s !== undefined && s !== '' ? Number(s) * 1000 : undefined);
+/** A timestamp field (torch writes a string of seconds) in ms; undefined when it is not a number. */
+function timeOf(v: unknown, msPerUnit: number): number | undefined {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : typeof v === 'number' ? v : NaN;
+  return Number.isFinite(n) ? n * msPerUnit : undefined;
+}
 
 /**
  * The failure of a worker that exited with `exitCode` at `exitMs`: its error file's message and
@@ -110,7 +112,7 @@ const seconds = (s: unknown): number | undefined => (Number.isFinite(Number(s)) 
 export function workerFailure(w: { rank: number; localRank: number; exitCode: number; exitMs: number; errorFile: string; signal?: string }): WorkerFailure {
   const data = readErrorFile(w.errorFile);
   const base = { rank: w.rank, localRank: w.localRank, host: os.hostname(), exitCode: w.exitCode };
-  if (data) return { ...base, ...data, timeMs: data.timeMs ?? w.exitMs, errorFile: w.errorFile };
+  if (data) return { ...base, ...data, timeMs: data.timeMs ?? w.exitMs };
   const how = w.signal ? `killed by ${w.signal}` : `exited with code ${w.exitCode}`;
   return { ...base, message: `${how}, no error file (an error it did not catch, or a signal)`, timeMs: w.exitMs };
 }

@@ -80,7 +80,7 @@ function againstTorch(): void {
       '    time.sleep(60)',
       'main()',
     ].join('\n');
-    const r = await launch({ nproc: 2, command: PYTHON, args: ['-c', script], env: { PYTHONWARNINGS: 'ignore' }, graceMs: 5000 });
+    const r = await launch({ nproc: 2, command: PYTHON, args: ['-c', script], graceMs: 5000 });
     expect(r.exitCode).toBe(1);
     expect(r.rootCause).toMatchObject({ rank: 1, exitCode: 1, message: 'ValueError: rank 1 found a bad batch' });
     expect(r.rootCause!.code).toBeUndefined();
