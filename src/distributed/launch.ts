@@ -48,7 +48,7 @@ export interface LaunchResult {
   exitCode: number;
   /** Per local rank: exit code, or 128 + signal number. */
   codes: number[];
-  /** The worker that failed first on this node, when one failed and no signal interrupted the launch. */
+  /** The worker that failed first on this node, when one failed: absent when a signal stopped the launch or its workers in order. */
   rootCause?: WorkerFailure;
   /** The other workers that failed (or were stopped after the root cause), earliest first. */
   otherFailures?: WorkerFailure[];
@@ -81,6 +81,9 @@ const isString = (x: unknown) => typeof x === 'string';
  * process of a job as well), not an order to exit at once (src/cli/signals.ts).
  */
 export const SUPERVISED_ENV = 'SIGNIN_TORCH_SUPERVISED';
+
+/** The exit codes of a worker that stopped in order on SIGHUP, SIGINT or SIGTERM (signalExitCode in src/train/interrupt.ts). */
+const ORDERLY_STOP_CODES: ReadonlySet<number> = new Set([129, 130, 143]);
 
 /** What the launcher forwards, and as what. */
 const FORWARDED: Readonly<Partial<Record<NodeJS.Signals, NodeJS.Signals>>> = { SIGINT: 'SIGINT', SIGTERM: 'SIGTERM', SIGHUP: 'SIGTERM', SIGQUIT: 'SIGTERM' };
@@ -159,7 +162,9 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       }
     });
     for (const s of forwarded) process.removeListener(s, forward);
-    if (firstFailure === undefined || interrupted) return { exitCode: firstFailure ?? 0, codes };
+    // A signal to one worker (a kill of its pid, Slurm's) stops them all in order: an interruption, not a failure.
+    const stoppedInOrder = (local: number) => exits[local].signal === undefined && ORDERLY_STOP_CODES.has(codes[local]) && !fs.existsSync(errorFile(local));
+    if (firstFailure === undefined || interrupted || codes.every((c, local) => c === 0 || stoppedInOrder(local))) return { exitCode: firstFailure ?? 0, codes };
     const failures = byFirstFailure(codes.flatMap((exitCode, local) => (exitCode === 0 ? [] : [workerFailure({
       rank: nodeRank * nproc + local, localRank: local, exitCode, exitMs: exits[local].ms, signal: exits[local].signal, errorFile: errorFile(local),
     })])));

@@ -67,6 +67,13 @@ it('a worker killed by SIGKILL (no error file) is the root cause when it failed 
   expect(r.otherFailures).toMatchObject([{ rank: 0, exitCode: 143, message: expect.stringMatching(/^killed by SIGTERM/) }]);
 }, 60_000);
 
+it('workers that stop in order on a signal (exit 143, no error file) are an interruption: no root cause; a worker killed by the signal is one', async () => {
+  const stopped = await launch({ nproc: 2, ...nodeWorker("if (process.env.RANK === '1') process.exit(143); process.on('SIGTERM', () => process.exit(143)); setTimeout(() => undefined, 60_000);"), graceMs: 5000 });
+  expect(stopped).toEqual({ exitCode: 143, codes: [143, 143] });
+  const killed = await launch({ nproc: 2, ...nodeWorker("if (process.env.RANK === '1') process.kill(process.pid, 'SIGTERM'); process.on('SIGTERM', () => process.exit(143)); setTimeout(() => undefined, 60_000);"), graceMs: 5000 });
+  expect(killed.rootCause).toMatchObject({ rank: 1, exitCode: 143, message: expect.stringMatching(/^killed by SIGTERM/) });
+}, 60_000);
+
 // The two directions of torch 1.13's format: its @record writes, our launcher reads; we write, its agent reads.
 function againstTorch(): void {
   it("our launcher reads the error file of torch's own @record: its message is the root cause", async () => {
