@@ -31,19 +31,19 @@ export function recordErrorFile(e: unknown, env: NodeJS.ProcessEnv = process.env
   const file = env[ERROR_FILE_ENV];
   if (!file || recorded.has(file)) return;
   recorded.add(file);
-  const err = e instanceof Error ? e : new Error(String(e));
-  const code = e instanceof ToolkitError ? e.code : undefined;
-  const line = `${code ?? err.name}: ${err.message}`;
   try {
+    const code = e instanceof ToolkitError ? e.code : undefined;
+    const line = e instanceof Error ? `${code ?? e.name}: ${e.message}` : `Error: ${String(e)}`;
+    const stack = e instanceof Error ? e.stack : undefined;
     writeJsonAtomic(file, {
       message: {
         message: line,
         // torchrun prints py_callstack as the traceback: a coded error's stack would bury its message (the CLI's rule too).
-        extraInfo: { py_callstack: code ? line : err.stack ?? line, timestamp: String(Math.floor(nowMs / 1000)), timestamp_ms: String(nowMs), ...(code ? { code } : {}) },
+        extraInfo: { py_callstack: code ? line : stack ?? line, timestamp: String(Math.floor(nowMs / 1000)), timestamp_ms: String(nowMs), ...(code ? { code } : {}) },
       },
     });
   } catch {
-    // the error itself is reported by the caller
+    // the error itself is reported by the caller (also one whose text cannot be made)
   }
 }
 

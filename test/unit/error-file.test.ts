@@ -54,3 +54,12 @@ it("a worker writes torch's nested form once, only where the variable is set; a 
   expect(message.extraInfo.py_callstack).toMatch(/^TypeError: x is undefined\n\s+at /);
   expect(message.extraInfo.code).toBeUndefined();
 });
+
+it('a thrown value that is not an Error: its text, and nothing thrown when it has none', () => {
+  const text = path.join(dir, 'string.json');
+  recordErrorFile('disk gone', { [ERROR_FILE_ENV]: text });
+  expect(JSON.parse(fs.readFileSync(text, 'utf8')).message.message).toBe('Error: disk gone');
+  const odd = path.join(dir, 'odd.json');
+  expect(() => recordErrorFile({ toString: () => { throw new RangeError('no text'); } }, { [ERROR_FILE_ENV]: odd })).not.toThrow();
+  expect(fs.existsSync(odd)).toBe(false);
+});
