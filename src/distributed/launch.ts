@@ -104,64 +104,58 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const exits: { ms: number; signal?: string }[] = new Array(nproc);
   const errorDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signin-torch-errors-'));
   const errorFile = (local: number) => path.join(errorDir, `local-rank-${local}.json`);
-  try {
-    return await runWorkers();
-  } finally {
-    fs.rmSync(errorDir, { recursive: true, force: true });
-  }
-
-  async function runWorkers(): Promise<LaunchResult> {
-    let firstFailure: number | undefined;
-    let interrupted = false;
-    const live = () => children.filter((c) => c.exitCode === null && c.signalCode === null);
-    const forward = (signal: NodeJS.Signals): void => {
-      const sent = interrupted ? 'SIGKILL' : FORWARDED[signal]!;
-      interrupted = true;
-      for (const c of live()) {
-        try {
-          process.kill(-c.pid!, sent);
-        } catch {
-          // exited in between
-        }
+  let firstFailure: number | undefined;
+  let interrupted = false;
+  const live = () => children.filter((c) => c.exitCode === null && c.signalCode === null);
+  const forward = (signal: NodeJS.Signals): void => {
+    const sent = interrupted ? 'SIGKILL' : FORWARDED[signal]!;
+    interrupted = true;
+    for (const c of live()) {
+      try {
+        process.kill(-c.pid!, sent);
+      } catch {
+        // exited in between
       }
+    }
+  };
+  const forwarded = Object.keys(FORWARDED) as NodeJS.Signals[];
+  for (const s of forwarded) process.on(s, forward);
+  const exited = new Promise<void>((resolve) => {
+    let running = nproc;
+    const stopOthers = () => {
+      // A worker that recorded its error is on its way out: SIGTERM would replace its exit code with 143.
+      children.forEach((c, local) => {
+        if (c.exitCode === null && c.signalCode === null && !fs.existsSync(errorFile(local))) c.kill('SIGTERM');
+      });
+      setTimeout(() => {
+        for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      }, graceMs).unref();
     };
-    const forwarded = Object.keys(FORWARDED) as NodeJS.Signals[];
-    for (const s of forwarded) process.on(s, forward);
-    await new Promise<void>((resolve) => {
-      let running = nproc;
-      const stopOthers = () => {
-        // A worker that recorded its error is on its way out: SIGTERM would replace its exit code with 143.
-        children.forEach((c, local) => {
-          if (c.exitCode === null && c.signalCode === null && !fs.existsSync(errorFile(local))) c.kill('SIGTERM');
-        });
-        setTimeout(() => {
-          for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-        }, graceMs).unref();
+    for (let local = 0; local < nproc; local++) {
+      const base = { ...process.env, ...options.env };
+      const env = {
+        ...base,
+        ...workerEnv({ rank: nodeRank * nproc + local, localRank: local, worldSize: nnodes * nproc, localWorldSize: nproc, nodeRank, nnodes, masterAddr, masterPort }, base),
       };
-      for (let local = 0; local < nproc; local++) {
-        const base = { ...process.env, ...options.env };
-        const env = {
-          ...base,
-          ...workerEnv({ rank: nodeRank * nproc + local, localRank: local, worldSize: nnodes * nproc, localWorldSize: nproc, nodeRank, nnodes, masterAddr, masterPort }, base),
-        };
-        const child = spawn(options.command, options.args, { env: { ...env, [SUPERVISED_ENV]: '1', [ERROR_FILE_ENV]: errorFile(local) }, stdio: 'inherit', detached: true });
-        children.push(child);
-        const done = (code: number, signal?: string) => {
-          if (codes[local] !== -1) return;
-          codes[local] = code;
-          exits[local] = { ms: Date.now(), signal };
-          if (code !== 0 && firstFailure === undefined) {
-            firstFailure = code;
-            // Interrupted, the others are stopping at the step they agreed on; SIGTERM could cut a checkpoint short.
-            if (!interrupted) stopOthers();
-          }
-          if (--running === 0) resolve();
-        };
-        child.on('error', () => done(127));
-        child.on('exit', (code, signal) => done(code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0), signal ?? undefined));
-      }
-    });
-    for (const s of forwarded) process.removeListener(s, forward);
+      const child = spawn(options.command, options.args, { env: { ...env, [SUPERVISED_ENV]: '1', [ERROR_FILE_ENV]: errorFile(local) }, stdio: 'inherit', detached: true });
+      children.push(child);
+      const done = (code: number, signal?: string) => {
+        if (codes[local] !== -1) return;
+        codes[local] = code;
+        exits[local] = { ms: Date.now(), signal };
+        if (code !== 0 && firstFailure === undefined) {
+          firstFailure = code;
+          // Interrupted, the others are stopping at the step they agreed on; SIGTERM could cut a checkpoint short.
+          if (!interrupted) stopOthers();
+        }
+        if (--running === 0) resolve();
+      };
+      child.on('error', () => done(127));
+      child.on('exit', (code, signal) => done(code ?? 128 + (signal ? SIGNALS[signal] ?? 0 : 0), signal ?? undefined));
+    }
+  });
+  try {
+    await exited;
     // A signal to one worker (a kill of its pid, Slurm's) stops them all in order: an interruption, not a failure.
     const stoppedInOrder = (local: number) => exits[local].signal === undefined && ORDERLY_STOP_CODES.has(codes[local]) && !fs.existsSync(errorFile(local));
     if (firstFailure === undefined || interrupted || codes.every((c, local) => c === 0 || stoppedInOrder(local))) return { exitCode: firstFailure ?? 0, codes };
@@ -169,5 +163,8 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       rank: nodeRank * nproc + local, localRank: local, exitCode, exitMs: exits[local].ms, signal: exits[local].signal, errorFile: errorFile(local),
     })])));
     return { exitCode: failures[0].exitCode, codes, rootCause: failures[0], otherFailures: failures.slice(1) };
+  } finally {
+    for (const s of forwarded) process.removeListener(s, forward);
+    fs.rmSync(errorDir, { recursive: true, force: true });
   }
 }
