@@ -352,13 +352,17 @@ function editDistance(a: string, b: string): number {
 }
 
 function closest(word: string, candidates: readonly string[]): string | undefined {
+  const within = Math.max(2, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {
+    // The distance is at least the difference in length: a name that far off is never suggested, and
+    // its table (word.length rows) is not built, which for a value of a million characters took seconds.
+    if (Math.abs(word.length - c.length) > within) continue;
     const d = editDistance(word, c);
     if (d < bestD) [best, bestD] = [c, d];
   }
-  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  return bestD <= within ? best : undefined;
 }
 
 function bound(kind: 'min' | 'max', value: unknown, inclusive: boolean | undefined): string {
