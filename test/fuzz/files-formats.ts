@@ -272,6 +272,31 @@ function pngFields(b: Buffer): Field[] {
   return out;
 }
 
+/** TIFF (little-endian, as sharp writes it): the first IFD's offset, its entry count, and each entry's count and value. */
+function tiffFields(b: Buffer): Field[] {
+  const ifd = b.readUInt32LE(4);
+  const out: Field[] = [{ name: 'IFD offset', at: 4, size: 4, le: true }, { name: 'IFD entries', at: ifd, size: 2, le: true }];
+  for (let e = 0, n = b.readUInt16LE(ifd); e < n; e++) {
+    const at = ifd + 2 + 12 * e;
+    const tag = b.readUInt16LE(at);
+    out.push({ name: `tag ${tag} count`, at: at + 4, size: 4, le: true }, { name: `tag ${tag} value`, at: at + 8, size: 4, le: true });
+  }
+  return out;
+}
+
+/** WebP: the RIFF size, each chunk's size, and a lossy frame's width and height. */
+function webpFields(b: Buffer): Field[] {
+  const out: Field[] = [{ name: 'RIFF size', at: 4, size: 4, le: true }];
+  for (let p = 12; p + 8 <= b.length;) {
+    const fourcc = b.subarray(p, p + 4).toString('latin1');
+    const size = b.readUInt32LE(p + 4);
+    out.push({ name: `chunk ${fourcc} size`, at: p + 4, size: 4, le: true });
+    if (fourcc === 'VP8 ') out.push({ name: 'VP8 width', at: p + 14, size: 2, le: true }, { name: 'VP8 height', at: p + 16, size: 2, le: true });
+    p += 8 + size + (size & 1);
+  }
+  return out;
+}
+
 /**
  * One image in a one-class ImageFolder, read by get() (sharp) and by decodeInto through a resize
  * and a centre crop, the loader's path (the addon's libjpeg decoder for a JPEG).
@@ -304,18 +329,19 @@ function imageSeed(dir: string, name: string, ext: string, bytes: Buffer, fields
   };
 }
 
-async function imageSeeds(dir: string, kind: 'jpeg' | 'png'): Promise<Seed[]> {
+async function imageSeeds(dir: string, kind: 'jpeg' | 'sharp'): Promise<Seed[]> {
   const sharp = (await import('sharp')).default;
   const w = 24;
   const h = 18;
   const px = Buffer.alloc(w * h * 3);
   for (let i = 0; i < px.length; i++) px[i] = (i * 7 + (i % 5) * 40) & 0xff;
   const raw = () => sharp(px, { raw: { width: w, height: h, channels: 3 } });
-  if (kind === 'png') {
+  if (kind === 'sharp') {
     return [
       imageSeed(dir, 'rgb-png', 'png', await raw().png().toBuffer(), pngFields),
-      imageSeed(dir, 'grey-png', 'png', await raw().greyscale().png({ palette: false }).toBuffer(), pngFields),
       imageSeed(dir, 'palette-png', 'png', await raw().png({ palette: true, colours: 16 }).toBuffer(), pngFields),
+      imageSeed(dir, 'webp', 'webp', await raw().webp({ quality: 80 }).toBuffer(), webpFields),
+      imageSeed(dir, 'tiff', 'tif', await raw().tiff({ compression: 'lzw' }).toBuffer(), tiffFields),
     ];
   }
   return [
@@ -407,7 +433,8 @@ function configSeeds(dir: string): Seed[] {
   }];
 }
 
-export const FORMATS = ['safetensors', 'masks', 'checkpoint', 'idx', 'cifar', 'jpeg', 'png', 'runs', 'config'] as const;
+/** sharp: the formats ImageFolder leaves to sharp (PNG, WebP, TIFF). */
+export const FORMATS = ['safetensors', 'masks', 'checkpoint', 'idx', 'cifar', 'jpeg', 'sharp', 'runs', 'config'] as const;
 export type FormatName = (typeof FORMATS)[number];
 
 /** The valid seeds of a format, their files written under dir. */
@@ -419,7 +446,7 @@ export async function seedsOf(format: FormatName, dir: string): Promise<Seed[]> 
     case 'idx': return idxSeeds(dir);
     case 'cifar': return cifarSeeds(dir);
     case 'jpeg': return imageSeeds(dir, 'jpeg');
-    case 'png': return imageSeeds(dir, 'png');
+    case 'sharp': return imageSeeds(dir, 'sharp');
     case 'runs': return runSeeds(dir);
     case 'config': return configSeeds(dir);
     default: throw new Error(`unknown format ${String(format)}`);

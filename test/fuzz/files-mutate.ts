@@ -166,7 +166,7 @@ export function mutateJsonText(r: Rand, text: string): { label: string; text: st
   const key = p[p.length - 1];
   const mark = '@@signin-fuzz-mark@@';
   const marker = JSON.stringify(mark);
-  const kind = int(r, 10);
+  const kind = int(r, 11);
   if (kind < 6) {
     const v = pick(r, JSON_VALUES);
     parent[key] = mark;
@@ -183,16 +183,23 @@ export function mutateJsonText(r: Rand, text: string): { label: string; text: st
     else delete parent[key];
     return { label: `remove ${where}`, text: JSON.stringify(doc) };
   }
-  if (kind === 8) {
+  if (kind === 9) {
     const s = pick(r, [1e5, 1e6]);
     parent[key] = mark;
     return { label: `${where} = a string of ${s} characters`, text: JSON.stringify(doc).replace(marker, JSON.stringify('x'.repeat(s))) };
   }
-  // A duplicated key: JSON.parse keeps the last, which then sits where the first was.
-  const inner = JSON.stringify(parent[key]);
-  const t = JSON.stringify(doc);
-  const dup = Array.isArray(parent) ? t : t.replace(/^\{/, `{${JSON.stringify(String(key))}:${pick(r, JSON_VALUES)},`);
-  return { label: `duplicate ${where} (${inner.slice(0, 40)})`, text: dup };
+  if (kind === 8) {
+    // A duplicated key: JSON.parse keeps the last, which then sits where the first was.
+    const inner = JSON.stringify(parent[key]);
+    const t = JSON.stringify(doc);
+    const dup = Array.isArray(parent) ? t : t.replace(/^\{/, `{${JSON.stringify(String(key))}:${pick(r, JSON_VALUES)},`);
+    return { label: `duplicate ${where} (${inner.slice(0, 40)})`, text: dup };
+  }
+  // A key the schema does not know, which a loose schema keeps and later code may walk.
+  if (Array.isArray(parent) || typeof parent !== 'object' || parent === null) return { label: 'unchanged', text };
+  const value = r() < 0.5 ? deep(pick(r, [100, 20000]), pick(r, ['array', 'object'] as const)) : pick(r, JSON_VALUES);
+  parent[`extra${int(r, 10)}`] = mark;
+  return { label: `${where} gains an unknown key = ${value.slice(0, 30)}`, text: JSON.stringify(doc).replace(marker, value) };
 }
 
 /** safetensors: 8-byte little-endian header length, the JSON header, the data. */

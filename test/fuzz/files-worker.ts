@@ -37,6 +37,8 @@ function peakRss(): number {
 function describe(e: unknown, file: string): object {
   if (!(e instanceof ToolkitError)) return { other: `${(e as Error)?.name}: ${String((e as Error)?.message).slice(0, 300)}` };
   const text = [e.message, ...(e instanceof IssuesError ? e.issues.map((i) => `${i.path} ${i.message}`) : [])].join('\n');
+  // A stack overflow caught and passed on as a coded error's reason says nothing of what was expected.
+  if (text.includes('Maximum call stack size exceeded')) return { other: `a stack overflow inside ${e.code}: ${e.message.slice(0, 300)}` };
   const names = [path.basename(file), path.basename(path.dirname(file))];
   return names.some((n) => text.includes(n)) ? { code: e.code } : { unnamed: `${e.code}: ${e.message.slice(0, 300)}` };
 }
