@@ -1,4 +1,5 @@
 /** How run records (metrics.jsonl, final.json) are written and read: JSON with non-finite numbers kept. */
+import { ToolkitError } from '../errors';
 
 /**
  * JSON has no NaN or ±Infinity, and JSON.stringify writes them as null, which loses which one it
@@ -29,7 +30,7 @@ export function parseRecordJson(text: string): unknown {
 function revive(v: unknown, depth: number): unknown {
   if (typeof v === 'string') return NON_FINITE.get(v) ?? v;
   if (typeof v !== 'object' || v === null) return v;
-  if (depth >= MAX_RECORD_NESTING) throw new SyntaxError(`arrays and objects nest more than ${MAX_RECORD_NESTING} levels deep (a record nests 3)`);
+  if (depth >= MAX_RECORD_NESTING) throw new ToolkitError('ERR_CONFIG', `arrays and objects nest more than ${MAX_RECORD_NESTING} levels deep (a record nests 3)`);
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
     const r = revive(o[k], depth + 1);
