@@ -22,7 +22,7 @@ import { loadCheckpoint, readCheckpointInfo, saveCheckpoint } from '../../src/tr
 import { fakeRun } from '../unit/experiments/fixtures';
 import { maskedToy } from '../native/signin/helpers';
 import { toyBatch } from '../helpers/toy-model';
-import { int, mutateBytes, mutateJsonText, mutateSafetensors, type Field, type Mutant, type Rand } from './files-mutate';
+import { int, joinSafetensors, mutateBytes, mutateJsonText, mutateSafetensors, splitSafetensors, type Field, type Mutant, type Rand } from './files-mutate';
 
 export interface Seed {
   name: string;
@@ -127,12 +127,10 @@ function checkpointSeeds(dir: string): Seed[] {
   saveCheckpoint(file, { ...a, callbacks: [], position: { epoch: 1, step: 1 }, extra: { note: 'x' } });
   const checked = fs.readFileSync(file);
   // Checkpoints written before checksums load unchecked: without it, damaged tensor bytes reach the restore.
-  const header = JSON.parse(checked.subarray(8, 8 + Number(checked.readBigUInt64LE(0))).toString('utf8')) as { __metadata__: Record<string, string> };
-  delete header.__metadata__.signin_torch_sha256;
-  const h = Buffer.from(JSON.stringify(header));
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(h.length));
-  const unchecked = Buffer.concat([len, h, checked.subarray(8 + Number(checked.readBigUInt64LE(0)))]);
+  const { header, data } = splitSafetensors(checked);
+  const doc = JSON.parse(header) as { __metadata__: Record<string, string> };
+  delete doc.__metadata__.signin_torch_sha256;
+  const unchecked = joinSafetensors(JSON.stringify(doc), data);
   const load = async (b: Buffer) => {
     fs.writeFileSync(file, b);
     const info = readCheckpointInfo(file);

@@ -147,8 +147,8 @@ function deep(depth: number, kind: 'array' | 'object'): string {
 
 /**
  * One structural mutation of a JSON document's text: a value replaced (by an extreme or another
- * type, or a deeply nested one), a key removed, or a value duplicated under another key. Text that
- * is not JSON gets a byte mutation.
+ * type, a deeply nested one, a long string), a key removed, a key repeated, or an unknown key
+ * added. Text that is not JSON gets a byte mutation.
  */
 export function mutateJsonText(r: Rand, text: string): { label: string; text: string } {
   let doc: unknown;
@@ -183,20 +183,18 @@ export function mutateJsonText(r: Rand, text: string): { label: string; text: st
     else delete parent[key];
     return { label: `remove ${where}`, text: JSON.stringify(doc) };
   }
-  if (kind === 9) {
-    const s = pick(r, [1e5, 1e6]);
-    parent[key] = mark;
-    return { label: `${where} = a string of ${s} characters`, text: JSON.stringify(doc).replace(marker, JSON.stringify('x'.repeat(s))) };
-  }
   if (kind === 8) {
-    // A duplicated key: JSON.parse keeps the last, which then sits where the first was.
-    const inner = JSON.stringify(parent[key]);
-    const t = JSON.stringify(doc);
-    const dup = Array.isArray(parent) ? t : t.replace(/^\{/, `{${JSON.stringify(String(key))}:${pick(r, JSON_VALUES)},`);
-    return { label: `duplicate ${where} (${inner.slice(0, 40)})`, text: dup };
+    const n = pick(r, [1e5, 1e6]);
+    parent[key] = mark;
+    return { label: `${where} = a string of ${n} characters`, text: JSON.stringify(doc).replace(marker, JSON.stringify('x'.repeat(n))) };
+  }
+  if (kind === 9) {
+    // The key repeated at the top level, after the document's own keys: JSON.parse keeps the last.
+    const v = pick(r, JSON_VALUES);
+    return { label: `${String(key)} repeated at the top level = ${v}`, text: JSON.stringify(doc).replace(/\}$/, `,${JSON.stringify(String(key))}:${v}}`) };
   }
   // A key the schema does not know, which a loose schema keeps and later code may walk.
-  if (Array.isArray(parent) || typeof parent !== 'object' || parent === null) return { label: 'unchanged', text };
+  if (Array.isArray(parent)) return { label: 'unchanged', text };
   const value = r() < 0.5 ? deep(pick(r, [100, 20000]), pick(r, ['array', 'object'] as const)) : pick(r, JSON_VALUES);
   parent[`extra${int(r, 10)}`] = mark;
   return { label: `${where} gains an unknown key = ${value.slice(0, 30)}`, text: JSON.stringify(doc).replace(marker, value) };
