@@ -140,10 +140,18 @@ function checkIssues(issues: unknown): Issue[] {
 /** Errors that gather every problem found and report them at once (zod, PyTorch's load_state_dict). */
 export class IssuesError extends ToolkitError {
   readonly issues: Issue[];
+  /** The message's first line, without the issues. */
+  readonly title: string;
 
   constructor(code: ErrorCode, title: string, issues: Issue[]) {
     super(code, `${text(title)}:\n${checkIssues(issues).map((i) => `\t${i.path ? `${text(i.path)}: ` : ''}${text(i.message)}`).join('\n')}`);
     this.issues = issues;
+    this.title = text(title);
+  }
+
+  /** The same issues, their title naming the file they were read from (loadStateDict knows the module, not the file). */
+  from(file: string): IssuesError {
+    return new IssuesError(this.code, `${this.title} from '${text(file)}'`, this.issues);
   }
 }
 

@@ -1,4 +1,5 @@
 /** How run records (metrics.jsonl, final.json) are written and read: JSON with non-finite numbers kept. */
+import { ToolkitError } from '../errors';
 
 /**
  * JSON has no NaN or ±Infinity, and JSON.stringify writes them as null, which loses which one it
@@ -13,7 +14,27 @@ export function recordJson(value: unknown, indent?: number): string {
 
 const NON_FINITE = new Map([['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity]]);
 
+/**
+ * How deep a record may nest (metrics rows nest 3 levels, signFlips.perLayer.<layer>). JSON.parse
+ * reads a line nested 20000 deep, and a recursive walk of it (JSON.parse's reviver was one)
+ * overflows the stack: "Maximum call stack size exceeded" said nothing about the file.
+ */
+const MAX_RECORD_NESTING = 64;
+
 /** JSON.parse of a record file's text, with recordJson's non-finite strings read back as numbers. */
 export function parseRecordJson(text: string): unknown {
-  return JSON.parse(text, (_key, v: unknown) => (typeof v === 'string' && NON_FINITE.has(v) ? NON_FINITE.get(v) : v));
+  return revive(JSON.parse(text), 0);
+}
+
+/** v with the non-finite strings replaced by numbers, in place (as JSON.parse's reviver would: own data properties, "__proto__" too). */
+function revive(v: unknown, depth: number): unknown {
+  if (typeof v === 'string') return NON_FINITE.get(v) ?? v;
+  if (typeof v !== 'object' || v === null) return v;
+  if (depth >= MAX_RECORD_NESTING) throw new ToolkitError('ERR_CONFIG', `arrays and objects nest more than ${MAX_RECORD_NESTING} levels deep (a record nests 3)`);
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    const r = revive(o[k], depth + 1);
+    if (r !== o[k]) Object.defineProperty(o, k, { value: r, writable: true, enumerable: true, configurable: true });
+  }
+  return o;
 }

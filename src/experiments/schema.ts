@@ -352,13 +352,17 @@ function editDistance(a: string, b: string): number {
 }
 
 function closest(word: string, candidates: readonly string[]): string | undefined {
+  const within = Math.max(2, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {
+    // The distance is at least the difference in length: a name that far off is never suggested, and
+    // its table (word.length rows) is not built, which for a value of a million characters took seconds.
+    if (Math.abs(word.length - c.length) > within) continue;
     const d = editDistance(word, c);
     if (d < bestD) [best, bestD] = [c, d];
   }
-  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  return bestD <= within ? best : undefined;
 }
 
 function bound(kind: 'min' | 'max', value: unknown, inclusive: boolean | undefined): string {
@@ -641,16 +645,26 @@ export function getDotted(obj: unknown, path: string): unknown {
 /** Keys that reach Object.prototype (or a constructor) when assigned through a path. */
 export const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** Every key of a parsed JSON value that is in UNSAFE_KEYS, as dotted paths. */
-export function unsafeKeyIssues(value: unknown, prefix = ''): Issue[] {
+/**
+ * How deep a config's arrays and objects may nest (real ones nest 3 levels): JSON.parse reads a
+ * file nested 20000 deep, and every recursive walk after it (this one, zod, the config hash)
+ * would overflow the stack.
+ */
+export const MAX_NESTING = 64;
+
+/** Every key of a parsed JSON value that is in UNSAFE_KEYS, as dotted paths; a value nested deeper than MAX_NESTING is one issue. */
+export function unsafeKeyIssues(value: unknown, prefix = '', depth = 0): Issue[] {
+  if ((Array.isArray(value) || isObj(value)) && depth >= MAX_NESTING) {
+    return [{ code: 'too_deep', path: prefix, message: `Expected arrays and objects nested at most ${MAX_NESTING} levels deep, but this value goes deeper` }];
+  }
   if (Array.isArray(value) && value.length > MAX_LIST_LENGTH) {
     return [{ code: 'too_long', path: prefix, message: `Expected an array of at most ${MAX_LIST_LENGTH} elements but received ${describeValue(value)}` }];
   }
-  if (Array.isArray(value)) return value.flatMap((v, i) => unsafeKeyIssues(v, `${prefix}${prefix ? '.' : ''}${i}`));
+  if (Array.isArray(value)) return value.flatMap((v, i) => unsafeKeyIssues(v, `${prefix}${prefix ? '.' : ''}${i}`, depth + 1));
   if (!isObj(value)) return [];
   return Object.keys(value).flatMap((k) => {
     const p = prefix ? `${prefix}.${k}` : k;
-    return UNSAFE_KEYS.has(k) ? [{ code: 'unsafe_key', path: p, message: `'${k}' is not allowed as a key` }] : unsafeKeyIssues(value[k], p);
+    return UNSAFE_KEYS.has(k) ? [{ code: 'unsafe_key', path: p, message: `'${k}' is not allowed as a key` }] : unsafeKeyIssues(value[k], p, depth + 1);
   });
 }
 

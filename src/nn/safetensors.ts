@@ -83,8 +83,19 @@ function countOverflows(shape: readonly number[]): boolean {
   return false;
 }
 
+/** The longest value an error message quotes: a header can hold a string of megabytes. */
+const MAX_QUOTE = 200;
+
+/** A header value as an error message quotes it. */
 function fmt(v: unknown): string {
-  return JSON.stringify(v) ?? String(v);
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    // JSON.parse reads a value nested thousands deep, which JSON.stringify's recursion cannot write back.
+    s = `${Array.isArray(v) ? 'an array' : 'an object'} nested too deep to show`;
+  }
+  return s.length > MAX_QUOTE ? `${s.slice(0, MAX_QUOTE)}… (${s.length} characters)` : s;
 }
 
 /**

@@ -84,6 +84,8 @@ export function loadMasks(model: Module, file: string, options: SetMasksOptions 
   const { tensors } = loadSafetensorsWithMetadata(file);
   try {
     return setMasks(model, tensors, options);
+  } catch (e) {
+    throw e instanceof IssuesError ? e.from(file) : e;
   } finally {
     for (const t of tensors.values()) t.dispose();
   }

@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { GradScaler, type GradScalerState } from '../amp/grad-scaler';
-import { InvalidArgumentError, ToolkitError } from '../errors';
+import { InvalidArgumentError, IssuesError, ToolkitError } from '../errors';
 import { MASK_BUFFER } from '../nn/masked';
 import { SIGNIN_M_BUFFER, SIGNIN_W_BUFFER } from '../signin/parametrization';
 import { Module } from '../nn/module';
@@ -256,6 +256,13 @@ function checkDigest(file: string, tensors: Map<string, Tensor>, metadata: Recor
   }
 }
 
+/** An error of a restore from `file`, naming it: loadStateDict and libtorch name the module or the operation, not the file. */
+function naming(file: string, e: unknown): unknown {
+  if (!(e instanceof ToolkitError) || e.message.includes(file)) return e;
+  if (e instanceof IssuesError) return e.from(file);
+  return new ToolkitError(e.code, `Cannot restore checkpoint '${file}': ${e.message}`, { cause: e });
+}
+
 /** Restores only the model of a checkpoint (to evaluate it): θ rebuilt from m and w, masks in the model's dtype. */
 export function loadCheckpointModel(file: string, model: Module): void {
   if (typeof file !== 'string' || file === '') throw new InvalidArgumentError('file', 'a file path (string)', file);
@@ -267,6 +274,8 @@ export function loadCheckpointModel(file: string, model: Module): void {
     const expanded = expandModelState(unprefixed('model.', tensors), model.stateDict());
     owned.push(...expanded.owned);
     noGrad(() => model.loadStateDict(expanded.state));
+  } catch (e) {
+    throw naming(file, e);
   } finally {
     for (const t of tensors.values()) t.dispose();
     for (const t of owned) t.dispose();
@@ -297,6 +306,8 @@ export function loadCheckpoint(file: string, parts: { model: Module; optimizer: 
     const rng = tensors.get('rng.cpu');
     if (rng) setRngState(rng);
     return { position: meta.position, extra: meta.extra };
+  } catch (e) {
+    throw naming(file, e);
   } finally {
     for (const t of tensors.values()) t.dispose();
     for (const t of owned) t.dispose();
@@ -330,6 +341,8 @@ export function readCheckpointModelState(file: string): Map<string, Tensor> {
     const { state, owned } = expandModelState(unprefixed('model.', tensors));
     const mine = new Set(owned);
     return new Map([...state].map(([k, t]) => [k, mine.has(t) ? t : t.clone()]));
+  } catch (e) {
+    throw naming(file, e);
   } finally {
     for (const t of tensors.values()) t.dispose();
   }

@@ -12,7 +12,8 @@ import * as path from 'node:path';
 
 export interface FuzzFailure {
   call: string;
-  kind: 'signal' | 'exit' | 'hang' | 'memory' | 'uncoded';
+  /** inconsistent, unnamed: files-worker.ts's outcomes (a load that does not match its bytes; a coded error that names no file). */
+  kind: 'signal' | 'exit' | 'hang' | 'memory' | 'uncoded' | 'inconsistent' | 'unnamed';
   detail: string;
 }
 
@@ -41,9 +42,17 @@ interface ChildResult {
   failure?: FuzzFailure;
 }
 
-function runChild(suite: string, start: number, report: FuzzReport, opts: { rssCapBytes: number; callTimeoutMs: number; cwd: string; step: number }): Promise<ChildResult> {
+interface ChildOptions {
+  rssCapBytes: number;
+  callTimeoutMs: number;
+  cwd: string;
+  step: number;
+  worker: string;
+}
+
+function runChild(suite: string, start: number, report: FuzzReport, opts: ChildOptions): Promise<ChildResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--max-old-space-size=1024', '--import', TSX, WORKER, suite, String(start), String(opts.step)], {
+    const child = spawn(process.execPath, ['--max-old-space-size=1024', '--import', TSX, opts.worker, suite, String(start), String(opts.step)], {
       cwd: opts.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
       // The tensor-size limit (src/tensor/size-limit.ts) set to half the memory cap: a container's share, as documented.
@@ -71,10 +80,13 @@ function runChild(suite: string, start: number, report: FuzzReport, opts: { rssC
           current = Number(line.slice(2, sp));
           label = line.slice(sp + 1);
         } else if (line.startsWith('E ')) {
-          const json = JSON.parse(line.slice(line.indexOf(' ', 2) + 1)) as { ok?: boolean; code?: string; other?: string; pending?: boolean };
+          const json = JSON.parse(line.slice(line.indexOf(' ', 2) + 1)) as { ok?: boolean; code?: string; other?: string; pending?: boolean; inconsistent?: string; unnamed?: string; memory?: string };
           report.calls++;
           if (json.code) report.coded++;
           if (json.other) report.failures.push({ call: label, kind: 'uncoded', detail: json.other });
+          if (json.inconsistent) report.failures.push({ call: label, kind: 'inconsistent', detail: json.inconsistent });
+          if (json.unnamed) report.failures.push({ call: label, kind: 'unnamed', detail: json.unnamed });
+          if (json.memory) report.failures.push({ call: label, kind: 'memory', detail: json.memory });
           current = -1;
         }
       }
@@ -101,11 +113,15 @@ function runChild(suite: string, start: number, report: FuzzReport, opts: { rssC
   });
 }
 
-/** Runs every call of a suite (see fuzz-worker.ts), each crash observed in a child process. */
-export async function fuzzSuite(suite: 'native' | 'tensor' | 'api', opts: { rssCapBytes?: number; callTimeoutMs?: number; step?: number } = {}): Promise<FuzzReport> {
+/**
+ * Runs every call of a suite (see fuzz-worker.ts), each crash observed in a child process. Another
+ * worker speaking the same protocol (files-worker.ts) takes its own suite names; `step` is passed
+ * to it as its third argument.
+ */
+export async function fuzzSuite(suite: string, opts: { rssCapBytes?: number; callTimeoutMs?: number; step?: number; worker?: string } = {}): Promise<FuzzReport> {
   const report: FuzzReport = { calls: 0, coded: 0, failures: [] };
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'signin-fuzz-'));
-  const o = { rssCapBytes: opts.rssCapBytes ?? 3 * 2 ** 30, callTimeoutMs: opts.callTimeoutMs ?? 15000, cwd, step: opts.step ?? 1 };
+  const o = { rssCapBytes: opts.rssCapBytes ?? 3 * 2 ** 30, callTimeoutMs: opts.callTimeoutMs ?? 15000, cwd, step: opts.step ?? 1, worker: opts.worker ?? WORKER };
   try {
     let start = 0;
     for (;;) {

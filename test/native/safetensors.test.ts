@@ -199,6 +199,11 @@ describe('malformed files give clear ERR_SAFETENSORS errors naming the file and 
     ['BOOL bytes other than 0 and 1', () => rawFile('bool.safetensors', { b: { dtype: 'BOOL', shape: [3], data_offsets: [0, 3] } }, new Uint8Array([1, 2, 0xff])),
       /: tensor 'b': BOOL element 1 is the byte 0x02 \(a BOOL byte must be 0 or 1\)$/],
     ['non-string metadata', () => rawFile('meta.safetensors', { __metadata__: { epoch: 3 } }), /: __metadata__ value of 'epoch' is 3, not a string$/],
+    // Found by test/fuzz/files.test.ts: quoting the value in the message overflowed JSON.stringify's stack (a RangeError, no code).
+    ['offsets nested 20000 deep', () => rawFile('deep.safetensors', null, new Uint8Array(4), `{"w": {"dtype": "F32", "shape": [1], "data_offsets": ${'['.repeat(20000)}${']'.repeat(20000)}}}`),
+      /: tensor 'w': data_offsets an array nested too deep to show is not a pair/],
+    ['a shape of a million characters (quoted in part)', () => rawFile('long.safetensors', { w: { dtype: 'F32', shape: 'x'.repeat(1e6), data_offsets: [0, 4] } }, new Uint8Array(4)),
+      /: tensor 'w': shape "x{199}… \(1000002 characters\) is not an array of non-negative integers$/],
   ])('%s', (_name, make, message) => {
     const file = make();
     const before = memory().numTensors;

@@ -49,6 +49,10 @@ describe('error classes', () => {
     expect(e.code).toBe('ERR_STATE_DICT');
     expect(e.message).toBe('Error(s) in loading state_dict for Net:\n\ta.weight: missing key\n\tb.bias: unexpected key');
     expect(e.issues).toHaveLength(2);
+    const named = e.from('/runs/x/checkpoint.safetensors');
+    expect(named).toBeInstanceOf(IssuesError);
+    expect(named).toMatchObject({ code: 'ERR_STATE_DICT', issues: e.issues, title: "Error(s) in loading state_dict for Net from '/runs/x/checkpoint.safetensors'" });
+    expect(named.message).toBe("Error(s) in loading state_dict for Net from '/runs/x/checkpoint.safetensors':\n\ta.weight: missing key\n\tb.bias: unexpected key");
   });
 
   it('UnknownNameError lists the valid names', () => {

@@ -64,6 +64,18 @@ test('every problem is reported at once, before any layer changes', () => {
   expect(maskArrays(model).every((m) => m.every((v) => v === 1))).toBe(true);
 });
 
+test("loadMasks' error names the file (found by the file fuzz: it named only the model)", () => {
+  const file = path.join(dir, 'lenet-masks.safetensors');
+  saveMasks(seeded(() => createModel('lenet5')), file);
+  let err: unknown;
+  try { loadMasks(seeded(() => createModel('lenet5', { numClasses: 4 })), file); } catch (e) { err = e; }
+  expect(err).toBeInstanceOf(IssuesError);
+  expect(err).toMatchObject({
+    code: 'ERR_STATE_DICT',
+    message: `Error(s) in loading masks for LeNet5 from '${file}':\n\tfc3.weight: mask of shape [10, 84], the weight has shape [4, 84]`,
+  });
+});
+
 test('strict: false returns missing and unexpected names and sets the rest', async () => {
   const a = seeded(() => createModel('lenet5'));
   await pruneModel(a, { method: 'magnitude', sparsity: 0.8 });

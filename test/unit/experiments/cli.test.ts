@@ -175,6 +175,20 @@ describe('train', () => {
     expect(parseConfig.bind(null, JSON.parse('{"__proto__": {"x": 1}, "dataset": {"name": "mnist"}, "model": {"name": "lenet5"}}'))).toThrow("__proto__: '__proto__' is not allowed as a key");
   });
 
+  // Found by test/fuzz/files.test.ts: the key check's recursion overflowed the stack (a RangeError, no code).
+  test('a config nested 20000 deep is refused as too deep, in a train --config file and in a run directory', () => {
+    const deep = `${'{"a":'.repeat(20000)}1${'}'.repeat(20000)}`;
+    const file = path.join(root, 'deep.json');
+    fs.writeFileSync(file, `{"dataset": {"name": "mnist"}, "model": {"name": "lenet5"}, "epochs": ${deep}}`);
+    const tooDeep = { code: 'too_deep', path: `epochs${'.a'.repeat(63)}`, message: 'Expected arrays and objects nested at most 64 levels deep, but this value goes deeper' };
+    const e = (() => { try { trainConfigFromFlags({ config: file, set: [] }); } catch (err) { return err; } })();
+    expect(e).toBeInstanceOf(IssuesError);
+    expect(e).toMatchObject({ code: 'ERR_CONFIG', message: expect.stringContaining(`Invalid config ${file}`), issues: [tooDeep] });
+    const dir = createRunDir(root, parseConfig({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1 })).dir;
+    fs.writeFileSync(runPaths(dir).config, fs.readFileSync(file));
+    expect(runScan.readRun(dir)).toEqual({ problems: [`config.json: ${tooDeep.path}: ${tooDeep.message}`] });
+  });
+
   test('a run another live process is training is refused before anything is announced or trained', async () => {
     const data = path.join(root, 'data');
     writeIdxSet(data, fashionImages(4), true);

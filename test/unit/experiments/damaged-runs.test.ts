@@ -25,8 +25,19 @@ const badRow = (dir: string) => {
   fs.writeFileSync(runPaths(dir).metrics, lines.join('\n'));
 };
 
+// Found by the file fuzz (test/fuzz/files.test.ts): the reviver's recursion overflowed, and the problem read "Maximum call stack size exceeded".
+const deep = `${'{"a":'.repeat(20000)}1${'}'.repeat(20000)}`;
+const deepRow = (dir: string) => {
+  const lines = fs.readFileSync(runPaths(dir).metrics, 'utf8').split('\n');
+  lines[1] = lines[1].replace(/^\{/, `{"extra": ${deep}, `);
+  fs.writeFileSync(runPaths(dir).metrics, lines.join('\n'));
+};
+const deepFinal = (dir: string) => fs.writeFileSync(runPaths(dir).final, fs.readFileSync(runPaths(dir).final, 'utf8').replace(/^\{/, `{"extra": ${deep}, `));
+
 describe.each([
   ['final.json cut short', cutFinal, /^final\.json cannot be read \(.*JSON.*\)$/, 'remove final.json'],
+  ['a metrics line nested 20000 deep', deepRow, /^metrics\.jsonl: line 2: arrays and objects nest more than 64 levels deep \(a record nests 3\)$/, 'fix or remove the lines named in metrics.jsonl'],
+  ['final.json nested 20000 deep', deepFinal, /^final\.json cannot be read \(arrays and objects nest more than 64 levels deep \(a record nests 3\)\)$/, 'remove final.json'],
   ['final.json with an accuracy out of range', badAccuracy, /^final\.json: testAcc: .*<=1/, 'remove final.json'],
   ['a bad metrics line', badRow, /^metrics\.jsonl: line 2: trainAcc: .*received string/, 'fix or remove the lines named in metrics.jsonl'],
 ])('a run with %s', (_what, damage, problem, remedy) => {
