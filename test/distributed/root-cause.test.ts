@@ -79,7 +79,12 @@ it('a worker killed by SIGKILL (no error file) is the root cause when it failed 
 }, 60_000);
 
 it('workers that stop in order on a signal (exit 143, no error file) are an interruption: no root cause; a worker killed by the signal is one', async () => {
-  const stopped = await launch({ nproc: 2, ...nodeWorker("if (process.env.RANK === '1') process.exit(143); process.on('SIGTERM', () => process.exit(143)); setTimeout(() => undefined, 60_000);"), graceMs: 5000 });
+  // Rank 1 stops once rank 0 handles SIGTERM (at load 5, rank 0 was once killed before it did).
+  const ready = JSON.stringify(path.join(dir, 'rank0-handles-sigterm'));
+  const stopped = await launch({ nproc: 2, ...nodeWorker(`
+    const fs = require('node:fs');
+    if (process.env.RANK === '1') setInterval(() => fs.existsSync(${ready}) && process.exit(143), 20);
+    else { process.on('SIGTERM', () => process.exit(143)); fs.writeFileSync(${ready}, ''); setTimeout(() => undefined, 60_000); }`), graceMs: 5000 });
   expect(stopped).toEqual({ exitCode: 143, codes: [143, 143] });
   const killed = await launch({ nproc: 2, ...nodeWorker("if (process.env.RANK === '1') process.kill(process.pid, 'SIGTERM'); process.on('SIGTERM', () => process.exit(143)); setTimeout(() => undefined, 60_000);"), graceMs: 5000 });
   expect(killed.rootCause).toMatchObject({ rank: 1, exitCode: 143, message: expect.stringMatching(/^killed by SIGTERM/) });
