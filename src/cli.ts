@@ -28,10 +28,11 @@ import {
 } from './experiments/schema';
 import { defaultChildCommand, loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
 import { launch, type LaunchOptions, type LaunchResult } from './distributed/launch';
-import { formatFailures, recordErrorFile } from './distributed/error-file';
-import { recordRootCause } from './experiments/root-cause';
+import { recordErrorFile } from './distributed/error-file';
 import { addLauncherOptions, checkCpuWorkers, checkWorldSize, intFlag, launcherFrom, type LauncherFlags } from './cli/flags';
 import { notAnExperimentConfig, notASweepFile } from './cli/config-kind';
+import { formatError } from './cli/format-error';
+import { reportLaunch } from './cli/launch-report';
 import { importFlags, loadImports, unknownNameHint, withImports } from './cli/imports';
 import { datasetNames } from './data/registry';
 import { notAFolderOfSweeps, notARunDirectory } from './cli/runs-dir';
@@ -263,13 +264,6 @@ function namingDataRoot<A extends unknown[]>(action: (...args: A) => Promise<voi
   };
 }
 
-/** One line: `<code>: <message>` with gathered issues joined by '; '. */
-export function formatError(e: unknown): string {
-  const err = e as { code?: unknown; message?: unknown };
-  const message = String(err?.message ?? e).split('\n').map((l) => l.trim()).filter(Boolean).join('; ').replace(/:; /g, ': ');
-  return e instanceof ToolkitError ? `${e.code}: ${message}` : `error: ${message}`;
-}
-
 /** `argv` is the command line being run (node, script, arguments): `train --nproc` workers re-run it. */
 export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: readonly string[] = process.argv): Command {
   const loadTrainer = deps.loadTrainer ?? engines.trainer;
@@ -341,20 +335,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       if (launcher) {
         // Each worker re-runs this command line; the WORLD_SIZE the launcher gives it makes it train.
         const r = await launchWorkers({ ...launcher, command: process.execPath, args: [...process.execArgv, ...argv.slice(1)] });
-        if (r.rootCause) {
-          // The workers printed their errors, interleaved: this says which came first.
-          io.err(formatFailures(r.rootCause, r.otherFailures ?? []));
-          const multiNode = (launcher.nnodes ?? 1) > 1;
-          if (multiNode) io.err("  (this node's workers only: a failure on another node is in that node's launcher's summary)\n");
-          // Rank 0 writes the run, on node 0. With several nodes, an ERR_DISTRIBUTED there may be the echo of another node's failure.
-          if ((launcher.nodeRank ?? 0) === 0 && !(multiNode && r.rootCause.code === 'ERR_DISTRIBUTED')) {
-            try {
-              recordRootCause(dir, r.rootCause);
-            } catch (e) {
-              io.err(`the root cause is not in ${dir}'s failed.json: ${formatError(e)}\n`);
-            }
-          }
-        }
+        reportLaunch(r, launcher, dir, io.err);
         if (r.exitCode !== 0) throw new ExitCode(r.exitCode);
         return;
       }

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { DataLoader, type Sampler } from '../../src/data';
 import { createDataset } from '../../src/data/registry';
 import { dataParallelFromEnv, rankPlacement } from '../../src/distributed';
+import { recordErrorFile } from '../../src/distributed/error-file';
 import { modelOptionsFor, transformsFor } from '../../src/experiments/resolve';
 import { resolveDevice } from '../../src/experiments/runner';
 import type { ExperimentConfig } from '../../src/experiments/schema';
@@ -73,6 +74,10 @@ export async function evaluateCheckpoint(config: ExperimentConfig, checkpoint: s
       await loader.close();
       model.dispose();
     }
+  } catch (e) {
+    // Before the process group closes: the peers fail on that, and the launcher takes the earliest error for the root cause.
+    recordErrorFile(e);
+    throw e;
   } finally {
     dp.finish();
   }

@@ -31,7 +31,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addLauncherOptions, checkCpuWorkers, checkWorldSize, launcherFrom, type Launcher, type LauncherFlags } from '../../src/cli/flags';
+import { reportLaunch } from '../../src/cli/launch-report';
 import { stopOnSignals } from '../../src/cli/signals';
+import { recordErrorFile } from '../../src/distributed/error-file';
 import { launch } from '../../src/distributed';
 import {
   createRunDir, DATASET_INFO, DISTRIBUTIONS, isFinished, parseConfig, readFinal, runDirFor, runHasCheckpoint, type ExperimentConfig, type ExperimentConfigInput,
@@ -197,6 +199,8 @@ async function main(): Promise<void> {
     if (!f.evaluate) checkRunnable(config, f.runsDir, { worldSize: launcher.nproc * launcher.nnodes, localWorldSize: launcher.nproc });
     // Each worker re-runs this command line; the WORLD_SIZE the launcher gives it makes it train (or evaluate).
     const r = await launch({ ...launcher, command: process.execPath, args: [...process.execArgv, process.argv[1], ...process.argv.slice(2)] });
+    // An evaluation leaves the run as it was: its failure is not the run's.
+    reportLaunch(r, launcher, f.evaluate ? undefined : dir, (s) => process.stderr.write(s));
     process.exit(r.exitCode);
   }
   const pct = (x: number | undefined): string => (x === undefined ? 'n/a' : `${(x * 100).toFixed(2)}%`);
@@ -252,6 +256,8 @@ if (require.main === module) {
       if (Number(process.env.RANK ?? 0) === 0) process.stderr.write(`${e.message}\n`);
       process.exit(signalExitCode(e.reason));
     }
+    // For the launcher's (or torchrun's) root cause; an error inside trainFromConfig is already recorded, earlier.
+    recordErrorFile(e);
     const err = e as { code?: string; message?: string };
     // An IssuesError's message already lists its issues, one per line.
     process.stderr.write(`${err.code ?? 'ERROR'}: ${err.message ?? String(e)}\n`);

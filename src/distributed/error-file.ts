@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { writeJsonAtomic } from '../atomic';
+import { writeFileAtomic, writeJsonAtomic } from '../atomic';
 import { ToolkitError } from '../errors';
 
 export const ERROR_FILE_ENV = 'TORCHELASTIC_ERROR_FILE';
@@ -44,6 +44,24 @@ export function recordErrorFile(e: unknown, env: NodeJS.ProcessEnv = process.env
     });
   } catch {
     // the error itself is reported by the caller (also one whose text cannot be made)
+  }
+}
+
+/**
+ * A launcher's own error file, when it runs under one (a supervisor of launchers, one per node):
+ * the root cause's file, copied as torch's agent copies it (@record on its ChildFailedError,
+ * ErrorHandler.dump_error_file), and nothing when the root cause wrote none (a kill), as there.
+ * It is then this process's record: a later error here is the failure's echo.
+ */
+export function passOnErrorFile(workerFile: string, env: NodeJS.ProcessEnv = process.env): void {
+  const own = env[ERROR_FILE_ENV];
+  if (!own || recorded.has(own)) return;
+  try {
+    if (fs.statSync(workerFile).size > MAX_ERROR_FILE_BYTES) return;
+    writeFileAtomic(own, fs.readFileSync(workerFile));
+    recorded.add(own);
+  } catch {
+    // no file (the worker was killed), or none can be written: the launcher's summary still says it
   }
 }
 

@@ -16,7 +16,9 @@
  * Failures, as torchrun: each worker gets its own TORCHELASTIC_ERROR_FILE (in a folder made for
  * the launch and removed after it), and the root cause of a failed launch is the worker that
  * failed first by its error file's time (by its exit's when it wrote none: a kill), not the first
- * to exit; the launch's exit code is that worker's (error-file.ts).
+ * to exit; the launch's exit code is that worker's (error-file.ts). Under a TORCHELASTIC_ERROR_FILE
+ * of its own (a supervisor of one launcher per node), it copies the root cause's file there, as
+ * torchrun's agent does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -25,7 +27,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { list, num, obj, str, int } from '../validate';
 import { workerEnv } from './env';
-import { byFirstFailure, ERROR_FILE_ENV, workerFailure, type WorkerFailure } from './error-file';
+import { byFirstFailure, ERROR_FILE_ENV, passOnErrorFile, workerFailure, type WorkerFailure } from './error-file';
 
 export interface LaunchOptions {
   /** Workers on this node (torchrun's --nproc_per_node). */
@@ -162,6 +164,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
     const failures = byFirstFailure(codes.flatMap((exitCode, local) => (exitCode === 0 ? [] : [workerFailure({
       rank: nodeRank * nproc + local, localRank: local, exitCode, exitMs: exits[local].ms, signal: exits[local].signal, errorFile: errorFile(local),
     })])));
+    passOnErrorFile(errorFile(failures[0].localRank));
     return { exitCode: failures[0].exitCode, codes, rootCause: failures[0], otherFailures: failures.slice(1) };
   } finally {
     for (const s of forwarded) process.removeListener(s, forward);

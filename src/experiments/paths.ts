@@ -13,7 +13,9 @@
  *   transfer.json            a transfer run's source: its directory, config hash and checkpoint (sha256)
  *   final.json               FinalSummary; present only when the run finished
  *   interrupted.json         where a signal stopped the run ({ epoch, step, batch, reason, checkpoint }, or { epoch: 0, step: 0, reason, pruning: { round, rounds } } when it stopped while pruning at initialization); removed when it trains again
- *   failed.json              { code, message } of the error that stopped the run (no code: a bug); removed when it trains again
+ *   failed.json              { code, message } of the error that stopped the run (no code: a bug), and after a failed
+ *                            `--nproc` launch rootCause { rank, localRank, host, exitCode, code, message }: the worker that
+ *                            failed first, added by node 0's launcher (experiments/root-cause.ts); removed when it trains again
  *   run.lock                 { pid, host, startedAt } of the process training the run, while it does
  *   train.log                stdout/stderr of a sweep's child process
  *   log.jsonl                the run's log lines (pino JSON), appended by every session

@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { describeValue, InvalidArgumentError, IssuesError, type Issue } from '../errors';
+import { ERROR_FILE_ENV } from '../distributed/error-file';
 import { SUPERVISED_ENV } from '../distributed/launch';
 import { signalExitCode } from '../train/interrupt';
 import { configHash } from './hash';
@@ -292,7 +293,11 @@ function tail(file: string, lines = 5): string {
 function runChild(cmd: ChildCommand, logFile: string, stop: AbortSignal | undefined): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const log = fs.openSync(logFile, 'a');
-    const env = cmd.env ?? process.env;
+    // The launcher's error file (torchrun's variable) is the sweep's own: each child writing its
+    // run's error there would make the last child to fail the worker's recorded cause, whatever
+    // the sweep itself then did. A child's error is in its train.log and the sweep's line for it.
+    const env = { ...(cmd.env ?? process.env) };
+    delete env[ERROR_FILE_ENV];
     const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', log, log], env: stop ? { ...env, [SUPERVISED_ENV]: '1' } : env, detached: stop !== undefined });
     const forward = (): void => {
       const reason = stop?.reason;

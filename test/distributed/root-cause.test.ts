@@ -5,11 +5,12 @@
  * launcher reads the file torch's own @record writes, and torchrun's agent reads ours and prints our
  * message as its "Root Cause". `train --nproc 2` with a dataset rank 1 cannot read: the summary,
  * the exit code and failed.json's rootCause name rank 1's ERR_DATASET, not rank 0's ERR_DISTRIBUTED.
+ * A launcher with an error file of its own (under torchrun here) passes its root cause's on.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { freePort, launch } from '../../src/distributed/launch';
+import { freePort, launch, type LaunchResult } from '../../src/distributed/launch';
 import { parseConfig, runDirFor } from '../../src/experiments';
 import { tmpDir } from '../helpers/data-fixtures';
 import { CHILD_ENV, cliArgs } from '../helpers/kill-child';
@@ -20,6 +21,7 @@ import { RANK1_MESSAGE } from './rank1-fault';
 const FIXTURE = path.join(__dirname, 'rank1-fault.ts');
 const ERROR_FILE_SRC = path.join(__dirname, '..', '..', 'src', 'distributed', 'error-file.ts');
 const ERRORS_SRC = path.join(__dirname, '..', '..', 'src', 'errors.ts');
+const LAUNCH_SRC = path.join(__dirname, '..', '..', 'src', 'distributed', 'launch.ts');
 
 const dir = tmpDir('signin-root-cause-');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -50,7 +52,16 @@ it('the earliest error file is the root cause, not the first worker to exit; its
         process.exit(4);
       }, 20);
     }`;
-  const r = await launch({ nproc: 2, ...nodeWorker(code), graceMs: 5000 });
+  // The launcher under a supervisor's TORCHELASTIC_ERROR_FILE of its own.
+  const outer = path.join(dir, 'launcher-error.json');
+  process.env.TORCHELASTIC_ERROR_FILE = outer;
+  let r: LaunchResult;
+  try {
+    r = await launch({ nproc: 2, ...nodeWorker(code), graceMs: 5000 });
+  } finally {
+    delete process.env.TORCHELASTIC_ERROR_FILE;
+  }
+  expect(JSON.parse(fs.readFileSync(outer, 'utf8')).message).toMatchObject({ message: 'ERR_DATASET: a bad batch in the shard of rank 1', extraInfo: { code: 'ERR_DATASET' } });
   expect(r.codes).toEqual([4, 3]);
   expect(r.exitCode).toBe(3);
   expect(r.rootCause).toMatchObject({ rank: 1, localRank: 1, exitCode: 3, code: 'ERR_DATASET', message: 'a bad batch in the shard of rank 1' });
@@ -68,7 +79,12 @@ it('a worker killed by SIGKILL (no error file) is the root cause when it failed 
 }, 60_000);
 
 it('workers that stop in order on a signal (exit 143, no error file) are an interruption: no root cause; a worker killed by the signal is one', async () => {
-  const stopped = await launch({ nproc: 2, ...nodeWorker("if (process.env.RANK === '1') process.exit(143); process.on('SIGTERM', () => process.exit(143)); setTimeout(() => undefined, 60_000);"), graceMs: 5000 });
+  // Rank 1 stops once rank 0 handles SIGTERM (at load 5, rank 0 was once killed before it did).
+  const ready = JSON.stringify(path.join(dir, 'rank0-handles-sigterm'));
+  const stopped = await launch({ nproc: 2, ...nodeWorker(`
+    const fs = require('node:fs');
+    if (process.env.RANK === '1') setInterval(() => fs.existsSync(${ready}) && process.exit(143), 20);
+    else { process.on('SIGTERM', () => process.exit(143)); fs.writeFileSync(${ready}, ''); setTimeout(() => undefined, 60_000); }`), graceMs: 5000 });
   expect(stopped).toEqual({ exitCode: 143, codes: [143, 143] });
   const killed = await launch({ nproc: 2, ...nodeWorker("if (process.env.RANK === '1') process.kill(process.pid, 'SIGTERM'); process.on('SIGTERM', () => process.exit(143)); setTimeout(() => undefined, 60_000);"), graceMs: 5000 });
   expect(killed.rootCause).toMatchObject({ rank: 1, exitCode: 143, message: expect.stringMatching(/^killed by SIGTERM/) });
@@ -107,6 +123,26 @@ function againstTorch(): void {
     expect(root).toMatch(/rank {6}: 1 \(local_rank: 1\)/);
     expect(root).toMatch(/exitcode {2}: 1 /);
     expect(root.split('\n').map((l) => l.trim())).toContain(`traceback : ERR_INVALID_ARG: Expected a module that loads for --import but ${FIXTURE} failed: ${RANK1_MESSAGE}`);
+  }, 120_000);
+
+  it("torchrun supervising our launcher reads the launcher's error file: its Root Cause is our rank 1's error line", async () => {
+    const worker = `
+      const { recordErrorFile } = require(${JSON.stringify(ERROR_FILE_SRC)});
+      const { ToolkitError } = require(${JSON.stringify(ERRORS_SRC)});
+      if (process.env.RANK === '1') {
+        recordErrorFile(new ToolkitError('ERR_DATASET', 'a bad batch in the shard of rank 1'));
+        process.exit(3);
+      }
+      setTimeout(() => undefined, 60_000);`;
+    const launcher = `
+      const { launch } = require(${JSON.stringify(LAUNCH_SRC)});
+      launch({ nproc: 2, ...${JSON.stringify(nodeWorker(worker))}, graceMs: 5000 }).then((r) => process.exit(r.exitCode));`;
+    const supervised = nodeWorker(launcher);
+    const r = await torchrun(['--master_port', String(await freePort())], [supervised.command, ...supervised.args], { nprocPerNode: 1 });
+    expect(r.code).not.toBe(0);
+    const root = /Root Cause \(first observed failure\):\n([\s\S]*?)\n=+/.exec(r.stderr)?.[1] ?? r.stderr;
+    expect(root).toMatch(/exitcode {2}: 3 /);
+    expect(root.split('\n').map((l) => l.trim())).toContain('traceback : ERR_DATASET: a bad batch in the shard of rank 1');
   }, 120_000);
 }
 

@@ -4,27 +4,32 @@
  * 32×32, Random-ERK 90% + Sign-In, one epoch of 3 steps, run in a child process as a user runs
  * it. Checks the run directory (metrics, final.json, config), the mask density in the checkpoint,
  * the printed accuracy, and that a second call finds the run finished and prints the same result
- * without training. Its command line (pytorch/examples' main.py flags, the CLI's launcher flags)
- * is also parsed in this process.
+ * without training; with 2 workers whose rank 1 fails, the launcher's root-cause summary and
+ * failed.json's rootCause. Its command line (pytorch/examples' main.py flags, the CLI's launcher
+ * flags) is also parsed in this process.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CommanderError } from 'commander';
-import { readConfig, readFinal, readMetrics } from '../../src/experiments';
+import { createRunDir, readConfig, readFinal, readMetrics } from '../../src/experiments';
 import { loadSafetensors } from '../../src/nn/safetensors';
 import { evalShard } from '../../examples/imagenet/evaluate';
-import { exampleProgram, parseArgs } from '../../examples/imagenet/train-resnet50';
+import { exampleConfig, exampleProgram, parseArgs } from '../../examples/imagenet/train-resnet50';
 import { fashionImages, tmpDir, writeImageFolder } from '../helpers/data-fixtures';
 import { errorOf } from '../helpers/error-of';
 
 const REPO = path.join(__dirname, '..', '..');
 const EXAMPLE = path.join(REPO, 'examples', 'imagenet', 'train-resnet50.ts');
 const TSX = require.resolve('tsx');
+const FAULT = path.join(__dirname, 'rank1-bad-port.ts');
 const CLASSES = ['n01440764', 'n01443537', 'n01484850', 'n01491361'];
 
-function runExample(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', TSX, EXAMPLE, ...args], {
+/** `preload`: modules node loads first, in the launcher and (through its execArgv) in each worker. */
+function runExample(args: string[], preload: string[] = []): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', TSX, ...preload.flatMap((m) => ['--import', pathToFileURL(m).href]), EXAMPLE, ...args], {
     cwd: REPO,
     encoding: 'utf8',
     env: { ...process.env, SIGNIN_TORCH_LOG_LEVEL: 'warn' },
@@ -151,6 +156,24 @@ describe('examples/imagenet/train-resnet50.ts', () => {
     const dry = runExample([...args, '--nproc-per-node', '2', '--dry-run']);
     expect({ status: dry.status, stderr: dry.stderr }).toEqual({ status: 0, stderr: '' });
     expect(dry.stdout.match(/^run directory: /gm)).toHaveLength(1);
+  });
+
+  it("rank 1 failing (its MASTER_PORT unreadable): train's summary names it, its exit code is the launch's, failed.json has its rootCause; an evaluation's, no record", () => {
+    const faultArgs = [...args.slice(0, -1), path.join(dir, 'runs-fault'), '--nproc-per-node', '2'];
+    // A run begun earlier: rank 1 now fails before any rank reaches the run (parsing its flags, which read the launcher's variables).
+    const runDir = createRunDir(path.join(dir, 'runs-fault'), exampleConfig(root, parseArgs(faultArgs).flags).config).dir;
+    const message = "Expected environment variable MASTER_PORT to be an integer in [1, 65535] but it is 'not-a-port'";
+    const rootCause = `root cause: rank 1 (local rank 1, host ${os.hostname()}) failed first, exit code 1: ERR_INVALID_ARG: ${message}\n`;
+    const train = runExample(faultArgs, [FAULT]);
+    expect(train.status).toBe(1);
+    expect(train.stderr).toContain(rootCause);
+    expect(JSON.parse(fs.readFileSync(path.join(runDir, 'failed.json'), 'utf8')).rootCause).toEqual({ rank: 1, localRank: 1, host: os.hostname(), exitCode: 1, code: 'ERR_INVALID_ARG', message });
+
+    const finished = fs.readdirSync(runsDir).map((d) => path.join(runsDir, d)).find((d) => fs.existsSync(path.join(d, 'final.json')))!;
+    const evaluate = runExample([...args, '--evaluate', '--nproc-per-node', '2'], [FAULT]);
+    expect(evaluate.status).toBe(1);
+    expect(evaluate.stderr).toContain(rootCause);
+    expect(fs.existsSync(path.join(finished, 'failed.json'))).toBe(false);
   });
 
   it('rejects a root without train/ and val/', () => {

@@ -158,6 +158,24 @@ describe('execution', () => {
     expect(fs.readFileSync(runPaths(done[0].runDir).log, 'utf8')).toMatch(/^training 0\.9/);
   });
 
+  test("under a launcher, the children do not get its TORCHELASTIC_ERROR_FILE: a failed run's error does not become the sweep's recorded one", async () => {
+    // A stand-in `train` that records its error where torchrun's variable says, as ours does, then fails.
+    const script = [
+      "const fs = require('fs');",
+      'const file = process.env.TORCHELASTIC_ERROR_FILE;',
+      'if (file) fs.writeFileSync(file, JSON.stringify({ message: { message: "ERR_DATASET: a run failed", extraInfo: { timestamp: "0" } } }));',
+      'console.error(`error file: ${file ?? "none"}`); process.exit(3);',
+    ].join('\n');
+    const launcherFile = path.join(root, 'worker-error.json');
+    const [config] = configs();
+    const r = await runSweep([config], {
+      runsDir: root,
+      childCommand: () => ({ command: process.execPath, args: ['-e', script], env: { ...process.env, TORCHELASTIC_ERROR_FILE: launcherFile } }),
+    });
+    expect(r.failed.map((f) => f.error)).toEqual(['exited with code 3: error file: none']);
+    expect(fs.existsSync(launcherFile)).toBe(false);
+  });
+
   describe('runs another live process is training', () => {
     // Stands in for a second sweep (or another host's) training a run of the same grid.
     let other: ReturnType<typeof spawn>;
