@@ -5,17 +5,11 @@
  */
 import * as fs from 'node:fs';
 import { writeJsonAtomic } from '../atomic';
+import type { WorkerFailure } from '../distributed/error-file';
 import { runPaths } from './paths';
 
-export interface RootCause {
-  rank: number;
-  localRank: number;
-  host: string;
-  exitCode: number;
-  /** The error's code (ERR_*), when the worker's error had one. */
-  code?: string;
-  message: string;
-}
+/** failed.json's rootCause: the launcher's record of the worker, less when it failed. */
+export type RootCause = Omit<WorkerFailure, 'timeMs'>;
 
 /**
  * Adds `rootCause` to the run's failed.json (rank 0's { code, message } kept), writing the file
