@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { describeValue, InvalidArgumentError, IssuesError, type Issue } from '../errors';
+import { boundText, describeValue, InvalidArgumentError, IssuesError, type Issue } from '../errors';
 import { ERROR_FILE_ENV } from '../distributed/error-file';
 import { SUPERVISED_ENV } from '../distributed/launch';
 import { signalExitCode } from '../train/interrupt';
@@ -119,7 +119,7 @@ export function expandSweep(input: unknown, source?: string): ExpandedRun[] {
       raw.seed = seed;
       const res = safeParseConfig(raw);
       if (!res.success) {
-        const where = Object.entries(p).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+        const where = Object.entries(p).map(([k, v]) => `${boundText(k)}=${boundText(JSON.stringify(v))}`).join(', ');
         for (const i of res.issues) {
           const key = `${i.path}\u0000${i.message}`;
           const fromGridValue = i.code !== 'unrecognized_keys' && Object.keys(p).includes(i.path);
