@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { writeJsonAtomic } from '../atomic';
 import { runPaths } from './paths';
+import { parseRecordJson } from './record-json';
 
 export interface RootCause {
   rank: number;
@@ -28,7 +29,7 @@ export function recordRootCause(runDir: string, cause: RootCause): boolean {
   if (!fs.existsSync(paths.config)) return false;
   let own: Record<string, unknown> = {};
   try {
-    const parsed: unknown = JSON.parse(fs.readFileSync(paths.failed, 'utf8'));
+    const parsed: unknown = parseRecordJson(fs.readFileSync(paths.failed, 'utf8'));
     if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) own = parsed as Record<string, unknown>;
   } catch {
     // none, or unreadable: the root cause is then the record
