@@ -27,7 +27,7 @@ import type { LockHolder } from './lock';
 import { DEFAULT_RUN_PREFIX, runDirFor, runPaths } from './paths';
 import { createRunDir, isFinished, resolveTransfer } from './runs';
 import { checkRunIntact, liveHolder, runStatus, type RunStatus } from './run-scan';
-import { configArg, configError, DEFAULTS, safeParseConfig, setDotted, toIssues, type ExperimentConfig } from './schema';
+import { configArg, configError, DEFAULTS, safeParseConfig, setDotted, toIssues, unsafeKeyIssues, type ExperimentConfig } from './schema';
 import { func, int, list, obj, str } from '../validate';
 
 const DOTTED = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
@@ -85,6 +85,9 @@ function sweepIssues(issues: readonly z.core.$ZodIssue[], gridIsList: boolean, p
 /** Validates a sweep spec; throws one IssuesError('ERR_CONFIG'). `grid` is always a list after parsing. */
 export function parseSweepSpec(input: unknown, source?: string): SweepSpec {
   if (source !== undefined) str('source', source);
+  // Refused here, naming the sweep file: setDotted refused a grid value nested 1000 deep later, without it.
+  const unsafe = unsafeKeyIssues(input);
+  if (unsafe.length > 0) throw sweepError(unsafe, source);
   const gridIsList = Array.isArray((input as { grid?: unknown } | null)?.grid);
   const res = SweepSpec.safeParse(input, { reportInput: true });
   if (!res.success) throw sweepError(sweepIssues(res.error.issues, gridIsList), source);

@@ -87,6 +87,17 @@ describe('expansion', () => {
     fs.writeFileSync(f, JSON.stringify(spec));
     expect(loadSweepFile(f).runs).toHaveLength(18);
   });
+
+  // Found by the file fuzz: setDotted refused the grid value when it expanded, in an error without the file.
+  test('a grid value nested 1000 deep is refused as too deep, naming the sweep file', () => {
+    const f = path.join(root, 'deep.json');
+    const deep = `${'['.repeat(1000)}true${']'.repeat(1000)}`;
+    fs.writeFileSync(f, `{"base": ${JSON.stringify(spec.base)}, "grid": {"signin.enabled": [${deep}]}}`);
+    expect(() => loadSweepFile(f)).toThrow(expect.objectContaining({
+      code: 'ERR_CONFIG',
+      message: `Invalid sweep ${f} (1 issue):\n\tgrid.signin.enabled.0.${'0.'.repeat(60)}0: Expected arrays and objects nested at most 64 levels deep, but this value goes deeper`,
+    }));
+  });
 });
 
 describe('execution', () => {
