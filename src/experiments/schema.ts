@@ -663,7 +663,7 @@ export function unsafeKeyIssues(value: unknown, prefix = '', depth = 0): Issue[]
   if (Array.isArray(value)) return value.flatMap((v, i) => unsafeKeyIssues(v, `${prefix}${prefix ? '.' : ''}${i}`, depth + 1));
   if (!isObj(value)) return [];
   return Object.keys(value).flatMap((k) => {
-    const p = prefix ? `${prefix}.${k}` : k;
+    const p = prefix ? `${prefix}.${boundText(k)}` : boundText(k);
     return UNSAFE_KEYS.has(k) ? [{ code: 'unsafe_key', path: p, message: `${quoteText(k)} is not allowed as a key` }] : unsafeKeyIssues(value[k], p, depth + 1);
   });
 }

@@ -77,6 +77,13 @@ describe('ExperimentConfig', () => {
     expect(ms).toBeLessThan(2000);
   });
 
+  test('a key of a million characters is shown by its first 200 in the path of a too-deep value', () => {
+    const long = 'k'.repeat(1e6);
+    const deep = JSON.parse(`${'['.repeat(100)}1${']'.repeat(100)}`) as unknown;
+    const issues = issuesOf({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1, [long]: deep });
+    expect(issues.map((i) => i.path)).toEqual([`${'k'.repeat(200)}… (1000000 characters).${'0.'.repeat(62)}0`]);
+  });
+
   test('every issue is reported at once, with dotted paths and the allowed values', () => {
     const bad = {
       dataset: { name: 'cifar11' },
