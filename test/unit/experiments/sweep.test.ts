@@ -54,6 +54,15 @@ describe('expansion', () => {
     expect(err!.message.split('\n')[0]).toBe('Invalid experiment config in sweep g.json (3 issues):');
   });
 
+  test('a grid value of a million characters is quoted in part, in its issue and its grid point', () => {
+    const long = 'm'.repeat(1e6);
+    const issues = (errorOf(() => expandSweep({ base, grid: { 'pruning.method': [long] } }, 'g.json')) as IssuesError).issues;
+    expect(issues.map((i) => i.path)).toEqual(['pruning.method']);
+    expect(issues[0].message).toContain(`but received '${'m'.repeat(200)}…' (1000000 characters) of type string`);
+    expect(issues[0].message).toContain(`(grid point pruning.method="${'m'.repeat(199)}… (1000002 characters))`);
+    expect(issues[0].message.length).toBeLessThan(2000);
+  });
+
   test('the sweep file itself is strict', () => {
     expect(() => parseSweepSpec({ base, grids: {} })).toThrow(/grids/);
     expect(() => parseSweepSpec({ base, grid: { 'pruning.sparsity': [] } })).toThrow(/grid\.pruning\.sparsity/);
