@@ -73,10 +73,32 @@ export class ToolkitError extends Error {
  */
 export const describeAs: unique symbol = Symbol('signin-torch.describeAs');
 
+/** The most characters of a user's string that an error message quotes; a config value may be a million. */
+export const MAX_QUOTED_CHARS = 200;
+
+/** The first MAX_QUOTED_CHARS characters, not ending in half of a surrogate pair (it would print as garbage). */
+function prefixOf(s: string): string {
+  const high = s.charCodeAt(MAX_QUOTED_CHARS - 1);
+  return s.slice(0, high >= 0xd800 && high <= 0xdbff ? MAX_QUOTED_CHARS - 1 : MAX_QUOTED_CHARS);
+}
+
+/**
+ * `'text'`, or for a longer string its first MAX_QUOTED_CHARS characters and its length:
+ * `'abc…' (1000000 characters)`. Every message that quotes a user's string goes through here.
+ */
+export function quoteText(s: string): string {
+  return s.length <= MAX_QUOTED_CHARS ? `'${s}'` : `'${prefixOf(s)}…' (${s.length} characters)`;
+}
+
+/** As quoteText, unquoted: a user's key inside a path such as `model.options.<key>`. */
+export function boundText(s: string): string {
+  return s.length <= MAX_QUOTED_CHARS ? s : `${prefixOf(s)}… (${s.length} characters)`;
+}
+
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (value === null) return 'null';
-  if (typeof value === 'string') return `'${value}' of type string`;
+  if (typeof value === 'string') return `${quoteText(value)} of type string`;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || typeof value === 'symbol') {
     return `${String(value)} of type ${typeof value}`;
   }
@@ -121,7 +143,7 @@ export class TensorDisposedError extends ToolkitError {
 
 export class UnknownNameError extends ToolkitError {
   constructor(kind: string, name: unknown, valid: readonly string[]) {
-    super('ERR_UNKNOWN_NAME', `Unknown ${text(kind)} ${typeof name === 'string' ? `'${name}'` : describeValue(name)}; valid names: ${nameList(valid)}`);
+    super('ERR_UNKNOWN_NAME', `Unknown ${text(kind)} ${typeof name === 'string' ? quoteText(name) : describeValue(name)}; valid names: ${nameList(valid)}`);
   }
 }
 

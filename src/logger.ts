@@ -9,7 +9,7 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { writeError } from './atomic';
-import { ToolkitError } from './errors';
+import { quoteText, ToolkitError } from './errors';
 
 let root: Logger | undefined;
 
@@ -29,7 +29,7 @@ export function logLevelFromEnv(): pino.LevelWithSilent {
   if (v === undefined || v === '') return 'info';
   const levels = [...Object.keys(pino.levels.values), 'silent'];
   if (!levels.includes(v)) {
-    throw new ToolkitError('ERR_INVALID_ARG', `Expected environment variable SIGNIN_TORCH_LOG_LEVEL to be one of ${levels.join(', ')} but it is '${v}'`);
+    throw new ToolkitError('ERR_INVALID_ARG', `Expected environment variable SIGNIN_TORCH_LOG_LEVEL to be one of ${levels.join(', ')} but it is ${quoteText(v)}`);
   }
   return v as pino.LevelWithSilent;
 }

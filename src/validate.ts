@@ -1,6 +1,6 @@
 /** Argument checks shared by the public API; each throws InvalidArgumentError naming the argument. */
 import * as os from 'node:os';
-import { InvalidArgumentError, ToolkitError } from './errors';
+import { InvalidArgumentError, quoteText, ToolkitError } from './errors';
 
 export function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
@@ -75,7 +75,7 @@ export function maxThreadsReason(): string {
 export function knownKeys(name: string, v: object, allowed: readonly string[]): void {
   for (const key of Object.keys(v)) {
     if (!allowed.includes(key)) {
-      throw new ToolkitError('ERR_INVALID_ARG', `Unknown option '${key}' in ${name}; valid options: ${allowed.join(', ')}`);
+      throw new ToolkitError('ERR_INVALID_ARG', `Unknown option ${quoteText(key)} in ${name}; valid options: ${allowed.join(', ')}`);
     }
   }
 }

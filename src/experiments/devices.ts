@@ -3,7 +3,7 @@
  * devices libtorch sees (a parameter, so that the rule is tested without a GPU): libtorch's own
  * errors come only once training starts, and as a page of dispatcher keys.
  */
-import type { Issue } from '../errors';
+import { quoteText, type Issue } from '../errors';
 import { int, str } from '../validate';
 
 /**
@@ -22,8 +22,8 @@ export function deviceIssues(device: string, deviceCount: number, localProcesses
   const index = m?.[1] === undefined ? 0 : Number(m[1]);
   if (m && index >= deviceCount) {
     const message = deviceCount === 0
-      ? `Expected 'cpu' or 'auto' but received '${device}' (${sees}: no CUDA device is visible, or it was built without CUDA)`
-      : `Expected 'cuda', ${deviceCount === 1 ? "'cuda:0'" : `'cuda:0' to 'cuda:${deviceCount - 1}'`}, 'cpu' or 'auto' but received '${device}' (${sees})`;
+      ? `Expected 'cpu' or 'auto' but received ${quoteText(device)} (${sees}: no CUDA device is visible, or it was built without CUDA)`
+      : `Expected 'cuda', ${deviceCount === 1 ? "'cuda:0'" : `'cuda:0' to 'cuda:${deviceCount - 1}'`}, 'cpu' or 'auto' but received ${quoteText(device)} (${sees})`;
     return [{ code: 'unavailable_device', path: 'device', message }];
   }
   const perProcess = device === 'cuda' || (device === 'auto' && deviceCount > 0);

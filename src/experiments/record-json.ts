@@ -1,4 +1,4 @@
-/** How run records (metrics.jsonl, final.json) are written and read: JSON with non-finite numbers kept. */
+/** How run records (metrics.jsonl, final.json; failed.json is read through here too) are written and read: JSON with non-finite numbers kept. */
 import { ToolkitError } from '../errors';
 
 /**

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { writeJsonAtomic } from '../atomic';
 import type { WorkerFailure } from '../distributed/error-file';
 import { runPaths } from './paths';
+import { parseRecordJson } from './record-json';
 
 /** failed.json's rootCause: the launcher's record of the worker, less when it failed. */
 export type RootCause = Omit<WorkerFailure, 'timeMs'>;
@@ -22,7 +23,7 @@ export function recordRootCause(runDir: string, cause: RootCause): boolean {
   if (!fs.existsSync(paths.config)) return false;
   let own: Record<string, unknown> = {};
   try {
-    const parsed: unknown = JSON.parse(fs.readFileSync(paths.failed, 'utf8'));
+    const parsed: unknown = parseRecordJson(fs.readFileSync(paths.failed, 'utf8'));
     if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) own = parsed as Record<string, unknown>;
   } catch {
     // none, or unreadable: the root cause is then the record

@@ -14,6 +14,7 @@ import { holderAlive, readLock, type LockHolder } from './lock';
 import type { FinalSummary, MetricsRow } from './metrics';
 import { isRunDirName, RUN_FILES, runPaths } from './paths';
 import { isFinished, readFinal, readMetrics, runHasCheckpoint } from './runs';
+import { parseRecordJson } from './record-json';
 import { safeParseConfig, type ExperimentConfig } from './schema';
 
 /** A run directory's record files, read and checked. */
@@ -147,7 +148,7 @@ function failureReason(runDir: string): string | undefined {
   const file = runPaths(runDir).failed;
   if (!fs.existsSync(file)) return undefined;
   try {
-    const { code, message, rootCause } = JSON.parse(fs.readFileSync(file, 'utf8')) as { code?: unknown; message?: unknown; rootCause?: { rank?: unknown; code?: unknown; message?: unknown } };
+    const { code, message, rootCause } = parseRecordJson(fs.readFileSync(file, 'utf8')) as { code?: unknown; message?: unknown; rootCause?: { rank?: unknown; code?: unknown; message?: unknown } };
     const own = message === undefined ? undefined : errorLine(code, message);
     if (typeof rootCause !== 'object' || rootCause === null || (rootCause.rank === 0 && own !== undefined)) return own ?? errorLine(code, message);
     const first = `rank ${String(rootCause.rank)} failed first: ${errorLine(rootCause.code, rootCause.message)}`;

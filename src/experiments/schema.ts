@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { datasetNames, registeredDatasetInfo, type KnownDatasetName } from '../data/registry';
-import { describeValue, IssuesError, type Issue } from '../errors';
+import { boundText, describeValue, IssuesError, quoteText, type Issue } from '../errors';
 import { DISTRIBUTION_NAMES, type DistributionName } from '../pruning/distributions';
 import { get as getPruner, registeredNames as prunerNames, type PrunerName } from '../pruning/registry';
 import { MAX_LIST_LENGTH, maxThreads, maxThreadsReason, num, obj, str } from '../validate';
@@ -313,13 +313,13 @@ export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;
-    else out += out ? `.${String(p)}` : String(p);
+    else out += out ? `.${boundText(String(p))}` : boundText(String(p));
   }
   return out;
 }
 
 function quoteList(values: readonly unknown[]): string {
-  return values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v))).join(', ');
+  return values.map((v) => (typeof v === 'string' ? quoteText(v) : String(v))).join(', ');
 }
 
 /** The object schema found at a path (through defaults/optionals), to list valid keys. */
@@ -504,7 +504,7 @@ function prunerFieldIssues(raw: unknown): Issue[] {
   const issues: Issue[] = [];
   const isSet = (k: string) => getDotted(raw, `pruning.${k}`) !== undefined;
   if (isSet('temperature') && method !== 'grasp') {
-    issues.push({ code: 'custom', path: 'pruning.temperature', message: `Only pruning.method 'grasp' takes a temperature (the method here is '${method}'); remove pruning.temperature` });
+    issues.push({ code: 'custom', path: 'pruning.temperature', message: `Only pruning.method 'grasp' takes a temperature (the method here is ${quoteText(method)}); remove pruning.temperature` });
   }
   const dataOnly = ['mode', 'dataBatches'].filter(isSet);
   if (dataOnly.length > 0 && scoresOnData(method) === false) {
@@ -513,7 +513,7 @@ function prunerFieldIssues(raw: unknown): Issue[] {
       issues.push({
         code: 'custom',
         path: `pruning.${k}`,
-        message: `Only the pruners that score on training data (${quoteList(dataPruners)}) take pruning.${k} (the method here is '${method}', which scores no batch); remove pruning.${k}`,
+        message: `Only the pruners that score on training data (${quoteList(dataPruners)}) take pruning.${k} (the method here is ${quoteText(method)}, which scores no batch); remove pruning.${k}`,
       });
     }
   }
@@ -559,7 +559,7 @@ function crossFieldIssues(raw: unknown): Issue[] {
       issues.push({ code: 'custom', path: 'sparsify', message: "Expected no sparsify section with transfer (the transferred mask stays fixed; a sparsify method would change it); remove one of the two" });
     }
     if (typeof method === 'string' && method !== 'none') {
-      issues.push({ code: 'custom', path: 'pruning.method', message: `Expected 'none' with transfer (the mask comes from the source run) but received '${method}'` });
+      issues.push({ code: 'custom', path: 'pruning.method', message: `Expected 'none' with transfer (the mask comes from the source run) but received ${quoteText(method)}` });
     }
   }
   const datasetName = getDotted(raw, 'dataset.name');
@@ -663,8 +663,8 @@ export function unsafeKeyIssues(value: unknown, prefix = '', depth = 0): Issue[]
   if (Array.isArray(value)) return value.flatMap((v, i) => unsafeKeyIssues(v, `${prefix}${prefix ? '.' : ''}${i}`, depth + 1));
   if (!isObj(value)) return [];
   return Object.keys(value).flatMap((k) => {
-    const p = prefix ? `${prefix}.${k}` : k;
-    return UNSAFE_KEYS.has(k) ? [{ code: 'unsafe_key', path: p, message: `'${k}' is not allowed as a key` }] : unsafeKeyIssues(value[k], p, depth + 1);
+    const p = prefix ? `${prefix}.${boundText(k)}` : boundText(k);
+    return UNSAFE_KEYS.has(k) ? [{ code: 'unsafe_key', path: p, message: `${quoteText(k)} is not allowed as a key` }] : unsafeKeyIssues(value[k], p, depth + 1);
   });
 }
 
@@ -672,7 +672,7 @@ export function setDotted<T extends Record<string, unknown>>(obj: T, path: strin
   const keys = path.split('.');
   if (keys.some((k) => k.length === 0)) throw configError([{ code: 'invalid_path', path, message: 'Expected a dotted path of non-empty keys' }]);
   const unsafe = keys.find((k) => UNSAFE_KEYS.has(k));
-  if (unsafe) throw configError([{ code: 'unsafe_key', path, message: `'${unsafe}' is not allowed as a key` }]);
+  if (unsafe) throw configError([{ code: 'unsafe_key', path, message: `${quoteText(unsafe)} is not allowed as a key` }]);
   const valueIssues = unsafeKeyIssues(value, path);
   if (valueIssues.length) throw configError(valueIssues);
   let cur: Record<string, unknown> = obj;

@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { describeValue, InvalidArgumentError, IssuesError, type Issue } from '../errors';
+import { boundText, describeValue, InvalidArgumentError, IssuesError, type Issue } from '../errors';
 import { ERROR_FILE_ENV } from '../distributed/error-file';
 import { SUPERVISED_ENV } from '../distributed/launch';
 import { signalExitCode } from '../train/interrupt';
@@ -27,7 +27,7 @@ import type { LockHolder } from './lock';
 import { DEFAULT_RUN_PREFIX, runDirFor, runPaths } from './paths';
 import { createRunDir, isFinished, resolveTransfer } from './runs';
 import { checkRunIntact, liveHolder, runStatus, type RunStatus } from './run-scan';
-import { configArg, configError, DEFAULTS, safeParseConfig, setDotted, toIssues, type ExperimentConfig } from './schema';
+import { configArg, configError, DEFAULTS, safeParseConfig, setDotted, toIssues, unsafeKeyIssues, type ExperimentConfig } from './schema';
 import { func, int, list, obj, str } from '../validate';
 
 const DOTTED = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
@@ -85,6 +85,9 @@ function sweepIssues(issues: readonly z.core.$ZodIssue[], gridIsList: boolean, p
 /** Validates a sweep spec; throws one IssuesError('ERR_CONFIG'). `grid` is always a list after parsing. */
 export function parseSweepSpec(input: unknown, source?: string): SweepSpec {
   if (source !== undefined) str('source', source);
+  // Refused here, naming the sweep file: setDotted refused a grid value nested 1000 deep later, without it.
+  const unsafe = unsafeKeyIssues(input);
+  if (unsafe.length > 0) throw sweepError(unsafe, source);
   const gridIsList = Array.isArray((input as { grid?: unknown } | null)?.grid);
   const res = SweepSpec.safeParse(input, { reportInput: true });
   if (!res.success) throw sweepError(sweepIssues(res.error.issues, gridIsList), source);
@@ -119,7 +122,7 @@ export function expandSweep(input: unknown, source?: string): ExpandedRun[] {
       raw.seed = seed;
       const res = safeParseConfig(raw);
       if (!res.success) {
-        const where = Object.entries(p).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+        const where = Object.entries(p).map(([k, v]) => `${boundText(k)}=${boundText(JSON.stringify(v))}`).join(', ');
         for (const i of res.issues) {
           const key = `${i.path}\u0000${i.message}`;
           const fromGridValue = i.code !== 'unrecognized_keys' && Object.keys(p).includes(i.path);

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { systemErrorText, writeFileAtomic } from '../atomic';
-import { InvalidArgumentError, ToolkitError } from '../errors';
+import { boundText, InvalidArgumentError, quoteText, ToolkitError } from '../errors';
 import { str } from '../validate';
 import * as aten from '../tensor/aten';
 import { fromTypedArray } from '../tensor/creation';
@@ -83,10 +83,7 @@ function countOverflows(shape: readonly number[]): boolean {
   return false;
 }
 
-/** The longest value an error message quotes: a header can hold a string of megabytes. */
-const MAX_QUOTE = 200;
-
-/** A header value as an error message quotes it. */
+/** A header value as an error message quotes it, bounded: a header can hold a string of megabytes. */
 function fmt(v: unknown): string {
   let s: string;
   try {
@@ -95,7 +92,7 @@ function fmt(v: unknown): string {
     // JSON.parse reads a value nested thousands deep, which JSON.stringify's recursion cannot write back.
     s = `${Array.isArray(v) ? 'an array' : 'an object'} nested too deep to show`;
   }
-  return s.length > MAX_QUOTE ? `${s.slice(0, MAX_QUOTE)}… (${s.length} characters)` : s;
+  return boundText(s);
 }
 
 /**
@@ -137,12 +134,12 @@ function parseHeader(read: ReadBytes, size: number, source: string): Safetensors
     if (name === METADATA_KEY) {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(source, `${METADATA_KEY} is not an object`);
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(source, `${METADATA_KEY} value of '${k}' is ${fmt(v)}, not a string`);
+        if (typeof v !== 'string') fail(source, `${METADATA_KEY} value of ${quoteText(k)} is ${fmt(v)}, not a string`);
         metadata[k] = v;
       }
       continue;
     }
-    const where = `tensor '${name}'`;
+    const where = `tensor ${quoteText(name)}`;
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(source, `${where}: the entry is not an object`);
     const { dtype, shape, data_offsets: offsets } = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof dtype !== 'string' || !(dtype in DTYPES)) {
@@ -167,10 +164,10 @@ function parseHeader(read: ReadBytes, size: number, source: string): Safetensors
   let offset = 0;
   for (const e of entries) {
     if (e.dataOffsets[0] !== offset) {
-      fail(source, `tensor '${e.name}': data_offsets ${fmt(e.dataOffsets)} ${e.dataOffsets[0] < offset ? 'overlap the previous tensor' : 'leave a gap after the previous tensor'} (expected to begin at ${offset})`);
+      fail(source, `tensor ${quoteText(e.name)}: data_offsets ${fmt(e.dataOffsets)} ${e.dataOffsets[0] < offset ? 'overlap the previous tensor' : 'leave a gap after the previous tensor'} (expected to begin at ${offset})`);
     }
     if (e.dataOffsets[1] > dataLen) {
-      fail(source, `tensor '${e.name}': data_offsets ${fmt(e.dataOffsets)} end past the data section (${dataLen} bytes; truncated?)`);
+      fail(source, `tensor ${quoteText(e.name)}: data_offsets ${fmt(e.dataOffsets)} end past the data section (${dataLen} bytes; truncated?)`);
     }
     offset = e.dataOffsets[1];
   }
@@ -182,7 +179,7 @@ function parseHeader(read: ReadBytes, size: number, source: string): Safetensors
 function checkBool(buf: ArrayBuffer, e: SafetensorsEntry, source: string): void {
   const b = new Uint8Array(buf);
   const i = b.findIndex((v) => v > 1);
-  if (i >= 0) fail(source, `tensor '${e.name}': BOOL element ${i} is the byte 0x${b[i].toString(16).padStart(2, '0')} (a BOOL byte must be 0 or 1)`);
+  if (i >= 0) fail(source, `tensor ${quoteText(e.name)}: BOOL element ${i} is the byte 0x${b[i].toString(16).padStart(2, '0')} (a BOOL byte must be 0 or 1)`);
 }
 
 /** A tensor over `buf`, the entry's bytes in a buffer of their own (aligned for the dtype, as the file's offsets need not be). */

@@ -219,7 +219,11 @@ export function loadLatestCheckpoint(
   if (failed.length === 0) throw new ToolkitError('ERR_INVALID_ARG', `No checkpoint among ${files.join(', ')}`);
   const first = failed[0].error;
   if (!(first instanceof ToolkitError)) throw first;
-  const each = failed.map(({ file, error }) => `\t${file}: ${(error as Error).message}`).join('\n');
+  // Each error names its file already (naming() sees to restores); its own lines indent under it.
+  const each = failed.map(({ file, error }) => {
+    const message = (error as Error).message;
+    return `\t${message.includes(file) ? message : `${file}: ${message}`}`.replaceAll('\n', '\n\t');
+  }).join('\n');
   throw new ToolkitError(first.code, `No checkpoint loads (written for another model or config, or damaged: restore a good copy, or remove them to start over):\n${each}`, { cause: first });
 }
 

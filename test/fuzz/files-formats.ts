@@ -9,12 +9,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import {
-  F, ImageFolder, SGD, applySignIn, cifar10, compose, encodeSafetensors, fashionMnist, fromTypedArray, loadMasks, loadSafetensorsHeader,
+  F, ImageFolder, SGD, applySignIn, cifar10, cifar100, compose, encodeSafetensors, fashionMnist, fromTypedArray, loadMasks, loadSafetensorsHeader,
   loadSafetensorsWithMetadata, manualSeed, parseConfig, readIdxImages, readIdxLabels, resize, saveMasks, tidy, toRng, toTensor, centerCrop,
   type Tensor,
 } from '../../src';
 import { configHash } from '../../src/experiments/hash';
 import { runPaths } from '../../src/experiments/paths';
+import { readLock } from '../../src/experiments/lock';
+import { readTransferRecord } from '../../src/experiments/runs';
+import { loadSweepFile } from '../../src/experiments/sweep';
 import { checkRunIntact, runState, scanRuns } from '../../src/experiments/run-scan';
 import { writeReport } from '../../src/experiments/report';
 import { trainConfigFromFlags } from '../../src/cli';
@@ -213,28 +216,84 @@ function idxSeeds(dir: string): Seed[] {
   return seeds;
 }
 
-function cifarSeeds(dir: string): Seed[] {
-  const root = path.join(dir, 'cifar');
-  fs.mkdirSync(root, { recursive: true });
-  const records = 3;
-  const bytes = Buffer.alloc(records * 3073);
+/** Text mutants of a plain-text file (a class names list): byte damage, or a line repeated a million characters long. */
+function mutateText(r: Rand, bytes: Buffer): Mutant {
+  if (r() < 0.8) return mutateBytes(r, bytes);
+  const lines = bytes.toString('utf8').split('\n');
+  const i = int(r, lines.length);
+  lines[i] = lines[i].repeat(Math.ceil(1e6 / Math.max(1, lines[i].length)));
+  return { label: `line ${i + 1} a million characters long`, bytes: Buffer.from(lines.join('\n')) };
+}
+
+/** `records` CIFAR records of `labels` label bytes each (each below its limit) and 3072 pixel bytes. */
+function cifarBytes(records: number, limits: readonly number[]): { bytes: Buffer; fields: Field[] } {
+  const size = limits.length + 3072;
+  const bytes = Buffer.alloc(records * size);
   for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 11) & 0xff;
-  for (let r = 0; r < records; r++) bytes[r * 3073] = r;
-  const fields: Field[] = Array.from({ length: records }, (_, r) => ({ name: `label of record ${r}`, at: r * 3073, size: 1, le: false }));
-  const file = path.join(root, 'test_batch.bin');
-  return [{
-    name: 'test_batch.bin',
-    file,
-    bytes,
-    mutate: (r) => mutateBytes(r, bytes, fields),
-    load: async (b) => {
-      fs.writeFileSync(file, b);
-      const ds = cifar10({ root, train: false });
-      if (ds.length * 3073 !== b.length) return `${ds.length} records from ${b.length} bytes`;
-      for (let i = 0; i < ds.length; i++) if (ds.label(i) < 0 || ds.label(i) > 9) return `label ${ds.label(i)} of record ${i}`;
-      return undefined;
+  const fields: Field[] = [];
+  for (let r = 0; r < records; r++) {
+    limits.forEach((limit, b) => {
+      bytes[r * size + b] = (r * 7 + b) % limit;
+      fields.push({ name: `label byte ${b} of record ${r}`, at: r * size + b, size: 1, le: false });
+    });
+  }
+  return { bytes, fields };
+}
+
+function cifarSeeds(dir: string): Seed[] {
+  const root10 = path.join(dir, 'cifar');
+  const root100 = path.join(dir, 'cifar-100-binary');
+  for (const root of [root10, root100]) fs.mkdirSync(root, { recursive: true });
+  const ten = cifarBytes(3, [10]);
+  const hundred = cifarBytes(3, [20, 100]);
+  const names = Buffer.from(`${Array.from({ length: 10 }, (_, i) => `class${i}`).join('\n')}\n`);
+  const namesFile = path.join(root10, 'batches.meta.txt');
+  fs.writeFileSync(namesFile, names);
+  /** The labels against their limits, the record count against the file's size. */
+  const check = (ds: { length: number; label(i: number): number; classes: readonly string[] }, b: Buffer, size: number, classes: number) => {
+    if (ds.length * size !== b.length) return `${ds.length} records from ${b.length} bytes`;
+    if (ds.classes.length !== classes) return `${ds.classes.length} class names for ${classes} classes`;
+    for (let i = 0; i < ds.length; i++) if (ds.label(i) < 0 || ds.label(i) >= classes) return `label ${ds.label(i)} of record ${i}`;
+    return undefined;
+  };
+  // Each file is valid again after its mutant: the names file's mutants are read with the batch.
+  const batch = (file: string, valid: Buffer, fields: Field[], load: (b: Buffer) => string | undefined): Seed => {
+    fs.writeFileSync(file, valid);
+    return {
+      name: path.basename(file),
+      file,
+      bytes: valid,
+      mutate: (r) => mutateBytes(r, valid, fields),
+      load: async (b) => {
+        fs.writeFileSync(file, b);
+        try {
+          return load(b);
+        } finally {
+          fs.writeFileSync(file, valid);
+        }
+      },
+    };
+  };
+  return [
+    batch(path.join(root10, 'test_batch.bin'), ten.bytes, ten.fields, (b) => check(cifar10({ root: root10, train: false }), b, 3073, 10)),
+    // CIFAR-100's record: a coarse (< 20) and a fine (< 100) label byte, read by both label types.
+    batch(path.join(root100, 'test.bin'), hundred.bytes, hundred.fields, (b) => check(cifar100({ root: root100, train: false }), b, 3074, 100)
+      ?? check(cifar100({ root: root100, train: false, labelType: 'coarse' }), b, 3074, 20)),
+    {
+      name: 'batches.meta.txt',
+      file: namesFile,
+      bytes: names,
+      mutate: (r) => mutateText(r, names),
+      load: async (b) => {
+        fs.writeFileSync(namesFile, b);
+        try {
+          return check(cifar10({ root: root10, train: false }), ten.bytes, 3073, 10);
+        } finally {
+          fs.writeFileSync(namesFile, names);
+        }
+      },
     },
-  }];
+  ];
 }
 
 /** The segments of a JPEG up to its scan: the length of each, and the sizes and counts of SOFn and SOS. */
@@ -346,6 +405,9 @@ async function imageSeeds(dir: string, kind: 'jpeg' | 'sharp'): Promise<Seed[]> 
     imageSeed(dir, 'baseline', 'jpg', await raw().jpeg({ quality: 80 }).toBuffer(), jpegFields),
     imageSeed(dir, 'progressive', 'jpg', await raw().jpeg({ quality: 90, progressive: true, chromaSubsampling: '4:4:4' }).toBuffer(), jpegFields),
     imageSeed(dir, 'grey', 'jpg', await raw().greyscale().jpeg({ quality: 70 }).toBuffer(), jpegFields),
+    // Four components (Adobe's CMYK), alone and progressive: the decoder converts them to RGB.
+    imageSeed(dir, 'cmyk', 'jpg', await raw().toColourspace('cmyk').jpeg({ quality: 80 }).toBuffer(), jpegFields),
+    imageSeed(dir, 'cmyk-progressive', 'jpg', await raw().toColourspace('cmyk').jpeg({ quality: 80, progressive: true }).toBuffer(), jpegFields),
   ];
 }
 
@@ -359,15 +421,37 @@ function mutateLines(r: Rand, bytes: Buffer): Mutant {
   return { label: `line ${i + 1}: ${m.label}`, bytes: Buffer.from(lines.join('\n')) };
 }
 
+/** What a run file's own reader returns, against what it may hold (the run's state is read for all). */
+function ownRead(run: string, file: string): string | undefined {
+  const name = path.basename(file);
+  if (name === 'run.lock') {
+    const h = readLock(run);
+    if (h && !(Number.isInteger(h.pid) && h.pid > 0 && typeof h.host === 'string')) return `readLock: ${JSON.stringify(h).slice(0, 200)}`;
+  }
+  if (name === 'transfer.json') {
+    const s = readTransferRecord(run)?.sourceSparsity;
+    if (s !== undefined && !(s >= 0 && s < 1)) return `readTransferRecord: sourceSparsity ${s}`;
+  }
+  return undefined;
+}
+
 function runSeeds(dir: string): Seed[] {
   const runsDir = path.join(dir, 'runs');
   const finished = fakeRun(runsDir, { sparsity: 0.9, signin: true, seed: 0, final: 0.8 }).dir;
   const failed = fakeRun(runsDir, { sparsity: 0.5, signin: false, seed: 1 }).dir;
-  fs.writeFileSync(runPaths(failed).failed, `${JSON.stringify({ code: 'ERR_DATASET', message: 'Cannot read\nthe file', failedAt: '2026-01-01T00:00:00Z' }, null, 2)}\n`);
+  const interrupted = fakeRun(runsDir, { sparsity: 0.5, signin: true, seed: 2 }).dir;
+  const locked = fakeRun(runsDir, { sparsity: 0.8, signin: false, seed: 3 }).dir;
+  const json = (file: string, v: unknown) => fs.writeFileSync(file, `${JSON.stringify(v, null, 2)}\n`);
+  json(runPaths(failed).failed, { code: 'ERR_DATASET', message: 'Cannot read\nthe file', failedAt: '2026-01-01T00:00:00Z' });
+  json(runPaths(interrupted).interrupted, { epoch: 2, step: 20, batch: 3, reason: 'SIGTERM', checkpoint: 'checkpoint.safetensors' });
+  // Another host's holder: alive as far as this host can tell, so the run reads as running.
+  json(runPaths(locked).lock, { pid: 4242, host: 'fuzz-other-host', startedAt: '2026-01-01T00:00:00Z' });
+  json(runPaths(finished).transfer, { from: failed, kind: 'mask', sourceConfigHash: '0'.repeat(16), sourceSparsity: 0.5 });
   const out = path.join(dir, 'report');
   const files: [string, string][] = [
     [finished, runPaths(finished).config], [finished, runPaths(finished).metrics], [finished, runPaths(finished).final],
-    [failed, runPaths(failed).failed], [failed, runPaths(failed).metrics],
+    [failed, runPaths(failed).failed], [failed, runPaths(failed).metrics], [interrupted, runPaths(interrupted).interrupted],
+    [locked, runPaths(locked).lock], [finished, runPaths(finished).transfer],
   ];
   return files.map(([run, file]) => {
     const bytes = fs.readFileSync(file);
@@ -386,17 +470,44 @@ function runSeeds(dir: string): Seed[] {
         fs.writeFileSync(file, b);
         try {
           const scan = scanRuns(runsDir);
-          if (scan.runs.length + scan.corrupt.length !== 2) return `scanRuns found ${scan.runs.length} runs and ${scan.corrupt.length} corrupt of 2`;
+          if (scan.runs.length + scan.corrupt.length !== 4) return `scanRuns found ${scan.runs.length} runs and ${scan.corrupt.length} corrupt of 4`;
           runState(run);
           await writeReport(runsDir, out, { plots: false });
           checkRunIntact(run);
-          return undefined;
+          return ownRead(run, file);
         } finally {
           fs.writeFileSync(file, bytes);
         }
       },
     };
   });
+}
+
+/** A sweep file as `sweep --grid` reads it: each expanded run's config must be one that parses. */
+function sweepSeeds(dir: string): Seed[] {
+  const file = path.join(dir, 'grid.json');
+  const spec = {
+    base: { dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1, pruning: { method: 'random', sparsity: 0.5 } },
+    grid: { 'pruning.sparsity': [0.5, 0.9], 'signin.enabled': [false, true], 'optimizer.lr': [0.1] },
+    seeds: [0, 1],
+  };
+  const bytes = Buffer.from(JSON.stringify(spec, null, 2));
+  return [{
+    name: 'grid.json',
+    file,
+    bytes,
+    mutate: (r) => {
+      if (r() < 0.25) return mutateBytes(r, bytes);
+      const m = mutateJsonText(r, bytes.toString('utf8'));
+      return { label: m.label, bytes: Buffer.from(m.text) };
+    },
+    load: async (b) => {
+      fs.writeFileSync(file, b);
+      const { runs } = loadSweepFile(file);
+      for (const run of runs) configHash(parseConfig(run.config));
+      return runs.length > 0 ? undefined : 'a sweep of no runs';
+    },
+  }];
 }
 
 function configSeeds(dir: string): Seed[] {
@@ -432,7 +543,7 @@ function configSeeds(dir: string): Seed[] {
 }
 
 /** sharp: the formats ImageFolder leaves to sharp (PNG, WebP, TIFF). */
-export const FORMATS = ['safetensors', 'masks', 'checkpoint', 'idx', 'cifar', 'jpeg', 'sharp', 'runs', 'config'] as const;
+export const FORMATS = ['safetensors', 'masks', 'checkpoint', 'idx', 'cifar', 'jpeg', 'sharp', 'runs', 'config', 'sweep'] as const;
 export type FormatName = (typeof FORMATS)[number];
 
 /** The valid seeds of a format, their files written under dir. */
@@ -447,6 +558,7 @@ export async function seedsOf(format: FormatName, dir: string): Promise<Seed[]> 
     case 'sharp': return imageSeeds(dir, 'sharp');
     case 'runs': return runSeeds(dir);
     case 'config': return configSeeds(dir);
+    case 'sweep': return sweepSeeds(dir);
     default: throw new Error(`unknown format ${String(format)}`);
   }
 }

@@ -1,7 +1,9 @@
 /**
  * No file crashes, hangs or blows up the process: seeded mutants of a small valid file of every
  * format the toolkit reads (files-formats.ts: safetensors, masks, checkpoints, IDX raw and gzip,
- * CIFAR batches, JPEG, PNG, WebP and TIFF through ImageFolder, run records, train configs) are read through
+ * CIFAR-10 and CIFAR-100 batches and class names, JPEG (baseline, progressive, grey, CMYK), PNG,
+ * WebP and TIFF through ImageFolder, run records (config, metrics, final, failed, interrupted,
+ * transfer, the run lock), train configs, sweep grid files) are read through
  * the public API in child processes (run-fuzz.ts watches signals, hangs and resident memory). Each
  * must load consistently with its bytes or throw a coded error that names the file. A fixed
  * sample runs here; SIGNIN_FUZZ_FILES_N=2000 runs that many per format (by hand), and

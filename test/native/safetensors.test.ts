@@ -204,6 +204,10 @@ describe('malformed files give clear ERR_SAFETENSORS errors naming the file and 
       /: tensor 'w': data_offsets an array nested too deep to show is not a pair/],
     ['a shape of a million characters (quoted in part)', () => rawFile('long.safetensors', { w: { dtype: 'F32', shape: 'x'.repeat(1e6), data_offsets: [0, 4] } }, new Uint8Array(4)),
       /: tensor 'w': shape "x{199}… \(1000002 characters\) is not an array of non-negative integers$/],
+    ['a tensor name of a million characters (quoted in part)', () => rawFile('name.safetensors', { ['n'.repeat(1e6)]: { dtype: 'F8_E4M3', shape: [1], data_offsets: [0, 1] } }, new Uint8Array(1)),
+      /: tensor 'n{200}…' \(1000000 characters\): unsupported dtype/],
+    ['a metadata key of a million characters (quoted in part)', () => rawFile('key.safetensors', { __metadata__: { ['k'.repeat(1e6)]: 3 } }),
+      /: __metadata__ value of 'k{200}…' \(1000000 characters\) is 3, not a string$/],
   ])('%s', (_name, make, message) => {
     const file = make();
     const before = memory().numTensors;

@@ -41,6 +41,17 @@ describe('error classes', () => {
     expect(new InvalidArgumentError('x', 'number', new Map()).message).toMatch(/received an instance of Map$/);
   });
 
+  it('quotes a long string by its first 200 characters and its length, never whole', () => {
+    const long = 'ab'.repeat(5e5);
+    const shown = `'${long.slice(0, 200)}…' (1000000 characters)`;
+    expect(new InvalidArgumentError('x', 'number', long).message).toBe(`Expected number for x but received ${shown} of type string`);
+    expect(new UnknownNameError('model', long, ['lenet5']).message).toBe(`Unknown model ${shown}; valid names: lenet5`);
+    expect(new InvalidArgumentError('x', 'number', 'y'.repeat(200)).message).toContain(`'${'y'.repeat(200)}' of type string`);
+    // A prefix that would end in half of an emoji ends before it.
+    const emoji = `${'y'.repeat(199)}😀${'y'.repeat(300)}`;
+    expect(new InvalidArgumentError('x', 'number', emoji).message).toContain(`'${'y'.repeat(199)}…' (501 characters)`);
+  });
+
   it('IssuesError lists every issue under one title', () => {
     const e = new IssuesError('ERR_STATE_DICT', 'Error(s) in loading state_dict for Net', [
       { code: 'missing_key', path: 'a.weight', message: 'missing key' },

@@ -1,5 +1,5 @@
 import { ToolkitError } from '../../src/errors';
-import { list, MAX_LIST_LENGTH, obj, options, str } from '../../src/validate';
+import { knownKeys, list, MAX_LIST_LENGTH, obj, options, str } from '../../src/validate';
 
 function codeOf(f: () => unknown): string | undefined {
   try {
@@ -52,5 +52,12 @@ describe('options', () => {
     for (const v of [new Map([['root', '/data']]), new Float32Array(3), new Date(0), new Settings(), [1], null, 3]) {
       expect(codeOf(() => options('opts', v))).toMatch(/^ERR_INVALID_ARG: Expected options object for opts but received/);
     }
+  });
+});
+
+describe('knownKeys', () => {
+  test('names an unknown option, a long one by its first 200 characters and its length', () => {
+    expect(() => knownKeys('opts', { lrr: 1 }, ['lr'])).toThrow("Unknown option 'lrr' in opts; valid options: lr");
+    expect(() => knownKeys('opts', { ['o'.repeat(1e6)]: 1 }, ['lr'])).toThrow(`Unknown option '${'o'.repeat(200)}…' (1000000 characters) in opts; valid options: lr`);
   });
 });

@@ -189,8 +189,14 @@ describe('checkpoints that do not load', () => {
     expect(reasons[1].startsWith(`Error(s) in loading state_dict for ToyNet from '${other}':\n\t`)).toBe(true);
     expect(() => loadLatestCheckpoint([empty, other], parts, () => undefined)).toThrow(expect.objectContaining({
       code: 'ERR_SAFETENSORS',
-      message: `No checkpoint loads (written for another model or config, or damaged: restore a good copy, or remove them to start over):\n\t${empty}: ${reasons[0]}\n\t${other}: ${reasons[1]}`,
+      // Each file once, in its own error's words; the state dict's issues indent under it.
+      message: `No checkpoint loads (written for another model or config, or damaged: restore a good copy, or remove them to start over):\n\t${reasons[0]}\n\t${reasons[1].replaceAll('\n', '\n\t')}`,
     }));
+    try {
+      loadLatestCheckpoint([empty, other], parts, () => undefined);
+    } catch (e) {
+      for (const f of [empty, other]) expect((e as Error).message.split(f)).toHaveLength(2);
+    }
     a.model.dispose();
     b.dispose();
   });

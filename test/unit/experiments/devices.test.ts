@@ -17,6 +17,10 @@ describe('deviceIssues', () => {
     expect(messages('cuda:1', 1)).toEqual(["device: Expected 'cuda', 'cuda:0', 'cpu' or 'auto' but received 'cuda:1' (libtorch sees 1 CUDA device)"]);
   });
 
+  test('a device index of a million digits is quoted in part', () => {
+    expect(messages(`cuda:${'9'.repeat(1e6)}`, 1)).toEqual([`device: Expected 'cuda', 'cuda:0', 'cpu' or 'auto' but received 'cuda:${'9'.repeat(195)}…' (1000005 characters) (libtorch sees 1 CUDA device)`]);
+  });
+
   test('several processes with a bare cuda (or auto finding CUDA) need one device each on this machine', () => {
     expect(messages('cuda', 4, 4)).toEqual([]);
     expect(messages('cuda', 8, 2)).toEqual([]);

@@ -45,3 +45,23 @@ it('rank 0 as the root cause reads as its own error once; a folder that is not a
   expect(recordRootCause(empty, cause)).toBe(false);
   expect(fs.readdirSync(empty)).toEqual([]);
 });
+
+// Found by the file fuzz: String() of a message nested 20000 deep overflowed the stack, and the
+// run's reason read "Maximum call stack size exceeded"; rewriting such a record overflowed too.
+describe('a failed.json nested 20000 deep', () => {
+  const deep = `${'['.repeat(20000)}"x"${']'.repeat(20000)}`;
+  const tooDeep = 'arrays and objects nest more than 64 levels deep (a record nests 3)';
+
+  it('is refused with the reason of the other records', () => {
+    const dir = newRun(4);
+    fs.writeFileSync(path.join(dir, 'failed.json'), `{"code": "ERR_CONFIG", "message": ${deep}}`);
+    expect(runState(dir)).toEqual({ state: 'failed', reason: `failed.json does not read (${tooDeep})` });
+  });
+
+  it('is replaced by the root cause alone', () => {
+    const dir = newRun(5);
+    fs.writeFileSync(path.join(dir, 'failed.json'), `{"code": "ERR_CONFIG", "message": ${deep}}`);
+    expect(recordRootCause(dir, cause)).toBe(true);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'failed.json'), 'utf8'))).toEqual({ rootCause: cause });
+  });
+});

@@ -68,10 +68,20 @@ describe('ExperimentConfig', () => {
     const start = performance.now();
     const issues = issuesOf({ dataset: { name: long }, model: { name: 'cifar_resnet_20' }, pruning: { method: long, [long]: 1 }, epochs: 1 });
     const ms = performance.now() - start;
-    expect(issues.map((i) => i.path)).toEqual(['dataset.name', 'pruning.method', `pruning.${long}`]);
+    expect(issues.map((i) => i.path)).toEqual(['dataset.name', 'pruning.method', `pruning.${'x'.repeat(200)}… (1000000 characters)`]);
     expect(issues.map((i) => i.message).join('\n')).not.toContain('did you mean');
+    // The value is quoted by its first 200 characters and its length, not whole.
+    expect(issues[1].message).toContain(`but received '${'x'.repeat(200)}…' (1000000 characters) of type string`);
+    for (const i of issues) expect(i.path.length + i.message.length).toBeLessThan(2000);
     // 45 ms here at load 4, 66 s before; the bound holds on a loaded machine.
     expect(ms).toBeLessThan(2000);
+  });
+
+  test('a key of a million characters is shown by its first 200 in the path of a too-deep value', () => {
+    const long = 'k'.repeat(1e6);
+    const deep = JSON.parse(`${'['.repeat(100)}1${']'.repeat(100)}`) as unknown;
+    const issues = issuesOf({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1, [long]: deep });
+    expect(issues.map((i) => i.path)).toEqual([`${'k'.repeat(200)}… (1000000 characters).${'0.'.repeat(62)}0`]);
   });
 
   test('every issue is reported at once, with dotted paths and the allowed values', () => {

@@ -54,6 +54,15 @@ describe('expansion', () => {
     expect(err!.message.split('\n')[0]).toBe('Invalid experiment config in sweep g.json (3 issues):');
   });
 
+  test('a grid value of a million characters is quoted in part, in its issue and its grid point', () => {
+    const long = 'm'.repeat(1e6);
+    const issues = (errorOf(() => expandSweep({ base, grid: { 'pruning.method': [long] } }, 'g.json')) as IssuesError).issues;
+    expect(issues.map((i) => i.path)).toEqual(['pruning.method']);
+    expect(issues[0].message).toContain(`but received '${'m'.repeat(200)}…' (1000000 characters) of type string`);
+    expect(issues[0].message).toContain(`(grid point pruning.method="${'m'.repeat(199)}… (1000002 characters))`);
+    expect(issues[0].message.length).toBeLessThan(2000);
+  });
+
   test('the sweep file itself is strict', () => {
     expect(() => parseSweepSpec({ base, grids: {} })).toThrow(/grids/);
     expect(() => parseSweepSpec({ base, grid: { 'pruning.sparsity': [] } })).toThrow(/grid\.pruning\.sparsity/);
@@ -86,6 +95,17 @@ describe('expansion', () => {
     expect(() => loadSweepFile(f)).toThrow(/Cannot read sweep file .*g\.json/);
     fs.writeFileSync(f, JSON.stringify(spec));
     expect(loadSweepFile(f).runs).toHaveLength(18);
+  });
+
+  // Found by the file fuzz: setDotted refused the grid value when it expanded, in an error without the file.
+  test('a grid value nested 1000 deep is refused as too deep, naming the sweep file', () => {
+    const f = path.join(root, 'deep.json');
+    const deep = `${'['.repeat(1000)}true${']'.repeat(1000)}`;
+    fs.writeFileSync(f, `{"base": ${JSON.stringify(spec.base)}, "grid": {"signin.enabled": [${deep}]}}`);
+    expect(() => loadSweepFile(f)).toThrow(expect.objectContaining({
+      code: 'ERR_CONFIG',
+      message: `Invalid sweep ${f} (1 issue):\n\tgrid.signin.enabled.0.${'0.'.repeat(60)}0: Expected arrays and objects nested at most 64 levels deep, but this value goes deeper`,
+    }));
   });
 });
 
