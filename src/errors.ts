@@ -2,6 +2,8 @@
  * Every error the toolkit throws extends ToolkitError and carries a stable `code`. The codes are
  * listed in docs/errors.md; test/unit/errors.test.ts keeps the two in sync.
  */
+import { quoteText } from './quote';
+
 export const ERROR_CODES = {
   ERR_INVALID_ARG: 'An argument or option has the wrong type or value.',
   ERR_TENSOR_DISPOSED: 'A tensor was used after dispose() or after its tidy() scope ended.',
@@ -72,28 +74,6 @@ export class ToolkitError extends Error {
  * dtype and shape, which is what a wrong tensor argument is usually wrong in.
  */
 export const describeAs: unique symbol = Symbol('signin-torch.describeAs');
-
-/** The most characters of a user's string that an error message quotes; a config value may be a million. */
-export const MAX_QUOTED_CHARS = 200;
-
-/** The first MAX_QUOTED_CHARS characters, not ending in half of a surrogate pair (it would print as garbage). */
-function prefixOf(s: string): string {
-  const high = s.charCodeAt(MAX_QUOTED_CHARS - 1);
-  return s.slice(0, high >= 0xd800 && high <= 0xdbff ? MAX_QUOTED_CHARS - 1 : MAX_QUOTED_CHARS);
-}
-
-/**
- * `'text'`, or for a longer string its first MAX_QUOTED_CHARS characters and its length:
- * `'abc…' (1000000 characters)`. Every message that quotes a user's string goes through here.
- */
-export function quoteText(s: string): string {
-  return s.length <= MAX_QUOTED_CHARS ? `'${s}'` : `'${prefixOf(s)}…' (${s.length} characters)`;
-}
-
-/** As quoteText, unquoted: a user's key inside a path such as `model.options.<key>`. */
-export function boundText(s: string): string {
-  return s.length <= MAX_QUOTED_CHARS ? s : `${prefixOf(s)}… (${s.length} characters)`;
-}
 
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';

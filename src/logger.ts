@@ -9,7 +9,8 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { writeError } from './atomic';
-import { quoteText, ToolkitError } from './errors';
+import { ToolkitError } from './errors';
+import { quoteText } from './quote';
 
 let root: Logger | undefined;
 

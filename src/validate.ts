@@ -1,6 +1,7 @@
 /** Argument checks shared by the public API; each throws InvalidArgumentError naming the argument. */
 import * as os from 'node:os';
-import { InvalidArgumentError, quoteText, ToolkitError } from './errors';
+import { InvalidArgumentError, ToolkitError } from './errors';
+import { quoteText } from './quote';
 
 export function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);

@@ -3,7 +3,8 @@
  * devices libtorch sees (a parameter, so that the rule is tested without a GPU): libtorch's own
  * errors come only once training starts, and as a page of dispatcher keys.
  */
-import { quoteText, type Issue } from '../errors';
+import { type Issue } from '../errors';
+import { quoteText } from '../quote';
 import { int, str } from '../validate';
 
 /**

@@ -9,7 +9,8 @@
  */
 import { z } from 'zod';
 import { datasetNames, registeredDatasetInfo, type KnownDatasetName } from '../data/registry';
-import { boundText, describeValue, IssuesError, quoteText, type Issue } from '../errors';
+import { describeValue, IssuesError, type Issue } from '../errors';
+import { boundText, quoteText } from '../quote';
 import { DISTRIBUTION_NAMES, type DistributionName } from '../pruning/distributions';
 import { get as getPruner, registeredNames as prunerNames, type PrunerName } from '../pruning/registry';
 import { MAX_LIST_LENGTH, maxThreads, maxThreadsReason, num, obj, str } from '../validate';

@@ -9,7 +9,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { systemErrorText, writeFileAtomic } from '../atomic';
-import { boundText, InvalidArgumentError, quoteText, ToolkitError } from '../errors';
+import { InvalidArgumentError, ToolkitError } from '../errors';
+import { boundText, quoteText } from '../quote';
 import { str } from '../validate';
 import * as aten from '../tensor/aten';
 import { fromTypedArray } from '../tensor/creation';

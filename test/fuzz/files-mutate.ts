@@ -6,18 +6,6 @@
  * values, deep nesting, dropped or duplicated keys). The same seed gives the same mutant.
  */
 
-/** mulberry32: a small deterministic generator, so that every mutant can be named by its number. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export type Rand = () => number;
 
 export const int = (r: Rand, n: number): number => Math.floor(r() * n);

@@ -13,18 +13,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IssuesError, ToolkitError } from '../../src/errors';
 import { seedsOf, type FormatName } from './files-formats';
-import { hash32, rng } from './files-mutate';
-
-function say(line: string): void {
-  let data = Buffer.from(`${line}\n`);
-  while (data.length) {
-    try {
-      data = data.subarray(fs.writeSync(1, data));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-    }
-  }
-}
+import { seeded } from '../helpers/pytorch';
+import { hash32 } from './files-mutate';
+import { say } from './say';
 
 /** Peak resident memory (bytes) a mutant may add: the reader's working set, plus what the file's own size can justify. */
 const MEMORY_SLACK = 256 * 2 ** 20;
@@ -58,7 +49,7 @@ async function main(): Promise<void> {
   say(`N ${count}`);
   for (let i = Number(startArg); i < count; i++) {
     const seed = seeds[i % seeds.length];
-    const r = rng(hash32(format) ^ Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(base, 0x85ebca6b));
+    const r = seeded(hash32(format) ^ Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(base, 0x85ebca6b));
     const m = seed.mutate(r);
     say(`S ${i} ${format}/${seed.name} #${i}: ${m.label} (${m.bytes.length} bytes)`);
     const before = peakRss();

@@ -10,28 +10,15 @@
  * SIGNIN_FUZZ_ONLY=name,name... keeps the targets with those labels (e.g. 'ResNet,F.relu'), to
  * fuzz a few entry points at step 1 while fixing them.
  */
-import * as fs from 'node:fs';
 import * as api from '../../src';
 import { ERROR_CODES, ToolkitError } from '../../src/errors';
 import { native } from '../../src/native';
+import { say } from './say';
 
 type Target = { label: string; call: (args: unknown[]) => unknown };
 
 /** Thrown by the junk's own getters: passing the caller's exception through unchanged is right. */
 class JunkError extends Error {}
-
-// stdout is a non-blocking pipe: writeSync may write part of a line or throw EAGAIN when the pipe
-// is full, and a lost line would look like a crash to the parent.
-function say(line: string): void {
-  let data = Buffer.from(`${line}\n`);
-  while (data.length) {
-    try {
-      data = data.subarray(fs.writeSync(1, data));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-    }
-  }
-}
 
 function junk(): [string, unknown][] {
   const N = native();

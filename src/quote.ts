@@ -1,0 +1,26 @@
+/**
+ * How error messages quote a user's strings: bounded, since a config value or a file's key may be
+ * a million characters. Internal: not exported from the package.
+ */
+
+/** The most characters of a user's string that an error message quotes; a config value may be a million. */
+export const MAX_QUOTED_CHARS = 200;
+
+/** The first MAX_QUOTED_CHARS characters, not ending in half of a surrogate pair (it would print as garbage). */
+function prefixOf(s: string): string {
+  const high = s.charCodeAt(MAX_QUOTED_CHARS - 1);
+  return s.slice(0, high >= 0xd800 && high <= 0xdbff ? MAX_QUOTED_CHARS - 1 : MAX_QUOTED_CHARS);
+}
+
+/**
+ * `'text'`, or for a longer string its first MAX_QUOTED_CHARS characters and its length:
+ * `'abc…' (1000000 characters)`. Every message that quotes a user's string goes through here.
+ */
+export function quoteText(s: string): string {
+  return s.length <= MAX_QUOTED_CHARS ? `'${s}'` : `'${prefixOf(s)}…' (${s.length} characters)`;
+}
+
+/** As quoteText, unquoted: a user's key inside a path such as `model.options.<key>`. */
+export function boundText(s: string): string {
+  return s.length <= MAX_QUOTED_CHARS ? s : `${prefixOf(s)}… (${s.length} characters)`;
+}
