@@ -6,6 +6,7 @@
  */
 import { CommanderError, Option, type Command } from 'commander';
 import { IssuesError, ToolkitError } from '../errors';
+import { quoteText } from '../quote';
 import { exportLauncherEnv, launcherVar, timeoutFromEnv } from '../distributed/env';
 import { MAX_NNODES, MAX_NPROC, type LaunchOptions } from '../distributed/launch';
 import { slurmPlacement } from '../distributed/slurm';
@@ -21,7 +22,7 @@ export function intFlag(flag: string, min: number, max = Infinity, why?: string)
   return (v) => {
     const n = Number(v);
     if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
-      throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be ${expected} but received '${v}'`);
+      throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be ${expected} but received ${quoteText(v)}`);
     }
     return n;
   };
@@ -34,7 +35,7 @@ export function intFlag(flag: string, min: number, max = Infinity, why?: string)
 export function numberFlag(flag: string, expected: string, ok: (n: number) => boolean): (v: string) => number {
   return (v) => {
     const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be ${expected} but received '${v}'`);
+    if (v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new ToolkitError('ERR_INVALID_ARG', `Expected ${flag} to be ${expected} but received ${quoteText(v)}`);
     return n;
   };
 }

@@ -18,6 +18,7 @@ import type { Backend } from '../distributed/process-group';
 import { convertSyncBatchNorm } from '../distributed/sync-batchnorm';
 import { ampDeviceExpectation } from '../amp/mixed-precision';
 import { describeValue, InvalidArgumentError, ToolkitError, type Issue } from '../errors';
+import { quoteText } from '../quote';
 import { createModel, resolveModelOptions, type Model } from '../models';
 import { maskedLayers } from '../nn/masked';
 import { optimizerFor } from './optimizer';
@@ -225,7 +226,7 @@ function modelForChecks(config: ExperimentConfig): Model {
 function signinLayerIssues(config: ExperimentConfig, model: Model): Issue[] {
   const names = maskedLayers(model).map(([n]) => n);
   return (config.signin.layers ?? []).flatMap((layer, i) => (names.includes(layer) ? [] : [{
-    code: 'unknown_layer', path: `signin.layers[${i}]`, message: `Expected a masked layer of model ${config.model.name} (${names.join(', ')}) but received '${layer}'`,
+    code: 'unknown_layer', path: `signin.layers[${i}]`, message: `Expected a masked layer of model ${config.model.name} (${names.join(', ')}) but received ${quoteText(layer)}`,
   }]));
 }
 

@@ -39,6 +39,13 @@ describe('sweep --processes', () => {
     }
   });
 
+  test('a flag value of 100,000 characters is quoted by its first 200 and its length', async () => {
+    const r = await cli(['sweep', '--grid', writeGrid(), '--runs-dir', path.join(root, 'runs'), '--processes', '9'.repeat(100_000)], unreachable);
+    expect({ code: r.code, err: r.err }).toEqual({
+      code: 1, err: `ERR_INVALID_ARG: Expected --processes to be an integer in [1, ${maxThreads()}] (${maxThreadsReason()}) but received '${'9'.repeat(200)}…' (100000 characters)\n`,
+    });
+  });
+
   test('more child processes than twice the logical CPUs is refused (each loads libtorch: hundreds of MB)', async () => {
     const r = await cli(['sweep', '--grid', writeGrid(), '--runs-dir', root, '-p', String(maxThreads() + 1)], unreachable);
     expect(r.code).toBe(1);

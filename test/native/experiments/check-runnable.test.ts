@@ -57,6 +57,7 @@ describe('train and train --dry-run refuse before the run directory exists', () 
 
   test('Sign-In layers the model does not have (also with Sign-In off: the names are still the run\'s)', async () => {
     for (const signin of [['--signin'], []]) await refused([...signin, '--set', 'signin.layers=["conv1","conv9"]'], /signin\.layers\[1\]: Expected a masked layer of model lenet5 \(conv1, conv2, fc1, fc2, fc3\) but received 'conv9'/);
+    await refused(['--set', `signin.layers=["${'c'.repeat(100_000)}"]`], new RegExp(`signin\\.layers\\[0\\]: Expected a masked layer .* but received '${'c'.repeat(200)}…' \\(100000 characters\\)`));
   });
 
   test('a sparsify schedule longer than the run, saying which values are defaults', async () => {
