@@ -108,6 +108,8 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const errorFile = (local: number) => path.join(errorDir, `local-rank-${local}.json`);
   let firstFailure: number | undefined;
   let interrupted = false;
+  /** The workers this launcher sent SIGTERM after the first one exited non-zero. */
+  const terminated = new Set<number>();
   const live = () => children.filter((c) => c.exitCode === null && c.signalCode === null);
   const forward = (signal: NodeJS.Signals): void => {
     const sent = interrupted ? 'SIGKILL' : FORWARDED[signal]!;
@@ -127,7 +129,10 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
     const stopOthers = () => {
       // A worker that recorded its error is on its way out: SIGTERM would replace its exit code with 143.
       children.forEach((c, local) => {
-        if (c.exitCode === null && c.signalCode === null && !fs.existsSync(errorFile(local))) c.kill('SIGTERM');
+        if (c.exitCode === null && c.signalCode === null && !fs.existsSync(errorFile(local))) {
+          terminated.add(local);
+          c.kill('SIGTERM');
+        }
       });
       setTimeout(() => {
         for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -159,7 +164,10 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   try {
     await exited;
     // A signal to one worker (a kill of its pid, Slurm's) stops them all in order: an interruption, not a failure.
-    const stoppedInOrder = (local: number) => exits[local].signal === undefined && ORDERLY_STOP_CODES.has(codes[local]) && !fs.existsSync(errorFile(local));
+    // Once the first has stopped so, the SIGTERM this launcher sends the others can reach one whose
+    // handlers are already gone while it exits at the same agreed step: that is no failure either.
+    const stoppedInOrder = (local: number) => !fs.existsSync(errorFile(local))
+      && (exits[local].signal === undefined ? ORDERLY_STOP_CODES.has(codes[local]) : terminated.has(local) && exits[local].signal === 'SIGTERM');
     if (firstFailure === undefined || interrupted || codes.every((c, local) => c === 0 || stoppedInOrder(local))) return { exitCode: firstFailure ?? 0, codes };
     const failures = byFirstFailure(codes.flatMap((exitCode, local) => (exitCode === 0 ? [] : [workerFailure({
       rank: nodeRank * nproc + local, localRank: local, exitCode, exitMs: exits[local].ms, signal: exits[local].signal, errorFile: errorFile(local),

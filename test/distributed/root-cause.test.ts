@@ -78,7 +78,7 @@ it('a worker killed by SIGKILL (no error file) is the root cause when it failed 
   expect(r.otherFailures).toMatchObject([{ rank: 0, exitCode: 143, message: expect.stringMatching(/^killed by SIGTERM/) }]);
 }, 60_000);
 
-it('workers that stop in order on a signal (exit 143, no error file) are an interruption: no root cause; a worker killed by the signal is one', async () => {
+it("workers that stop in order on a signal (exit 143, no error file) are an interruption: no root cause, also when the launcher's SIGTERM kills one after them; a worker killed by the signal itself is one", async () => {
   // Rank 1 stops once rank 0 handles SIGTERM (at load 5, rank 0 was once killed before it did).
   const ready = JSON.stringify(path.join(dir, 'rank0-handles-sigterm'));
   const stopped = await launch({ nproc: 2, ...nodeWorker(`
@@ -86,6 +86,9 @@ it('workers that stop in order on a signal (exit 143, no error file) are an inte
     if (process.env.RANK === '1') setInterval(() => fs.existsSync(${ready}) && process.exit(143), 20);
     else { process.on('SIGTERM', () => process.exit(143)); fs.writeFileSync(${ready}, ''); setTimeout(() => undefined, 60_000); }`), graceMs: 5000 });
   expect(stopped).toEqual({ exitCode: 143, codes: [143, 143] });
+  // Rank 0 past its handlers (exiting at the agreed step) when the launcher's SIGTERM comes: still in order.
+  const late = await launch({ nproc: 2, ...nodeWorker("if (process.env.RANK === '1') process.exit(143); setTimeout(() => undefined, 60_000);"), graceMs: 5000 });
+  expect(late).toEqual({ exitCode: 143, codes: [143, 143] });
   const killed = await launch({ nproc: 2, ...nodeWorker("if (process.env.RANK === '1') process.kill(process.pid, 'SIGTERM'); process.on('SIGTERM', () => process.exit(143)); setTimeout(() => undefined, 60_000);"), graceMs: 5000 });
   expect(killed.rootCause).toMatchObject({ rank: 1, exitCode: 143, message: expect.stringMatching(/^killed by SIGTERM/) });
 }, 60_000);
