@@ -421,6 +421,13 @@ function mutateLines(r: Rand, bytes: Buffer): Mutant {
   return { label: `line ${i + 1}: ${m.label}`, bytes: Buffer.from(lines.join('\n')) };
 }
 
+/** A JSON file's mutant: byte damage with probability `damage`, else an edit of its JSON text. */
+function mutateJson(r: Rand, bytes: Buffer, damage = 0.25): { label: string; bytes: Buffer } {
+  if (r() < damage) return mutateBytes(r, bytes);
+  const m = mutateJsonText(r, bytes.toString('utf8'));
+  return { label: m.label, bytes: Buffer.from(m.text) };
+}
+
 /** What a run file's own reader returns, against what it may hold (the run's state is read for all). */
 function ownRead(run: string, file: string): string | undefined {
   const name = path.basename(file);
@@ -460,12 +467,7 @@ function runSeeds(dir: string): Seed[] {
       name: path.basename(file),
       file,
       bytes,
-      mutate: (r: Rand) => {
-        if (lines) return mutateLines(r, bytes);
-        if (r() < 0.3) return mutateBytes(r, bytes);
-        const m = mutateJsonText(r, bytes.toString('utf8'));
-        return { label: m.label, bytes: Buffer.from(m.text) };
-      },
+      mutate: (r: Rand) => (lines ? mutateLines(r, bytes) : mutateJson(r, bytes, 0.3)),
       load: async (b: Buffer) => {
         fs.writeFileSync(file, b);
         try {
@@ -496,11 +498,7 @@ function sweepSeeds(dir: string): Seed[] {
     name: 'grid.json',
     file,
     bytes,
-    mutate: (r) => {
-      if (r() < 0.25) return mutateBytes(r, bytes);
-      const m = mutateJsonText(r, bytes.toString('utf8'));
-      return { label: m.label, bytes: Buffer.from(m.text) };
-    },
+    mutate: (r) => mutateJson(r, bytes),
     load: async (b) => {
       fs.writeFileSync(file, b);
       const { runs } = loadSweepFile(file);
@@ -528,11 +526,7 @@ function configSeeds(dir: string): Seed[] {
     name: 'config.json',
     file,
     bytes,
-    mutate: (r) => {
-      if (r() < 0.25) return mutateBytes(r, bytes);
-      const m = mutateJsonText(r, bytes.toString('utf8'));
-      return { label: m.label, bytes: Buffer.from(m.text) };
-    },
+    mutate: (r) => mutateJson(r, bytes),
     load: async (b) => {
       fs.writeFileSync(file, b);
       const { raw, source } = trainConfigFromFlags({ config: file, set: [] });
