@@ -1,6 +1,6 @@
 /**
- * How error messages quote a user's strings: bounded, since a config value or a file's key may be
- * a million characters. Internal: not exported from the package.
+ * How error messages quote a user's strings (bounded, since a config value or a file's key may be
+ * a million characters) and put a message on one line. Internal: not exported from the package.
  */
 
 /** The most characters of a user's string that an error message quotes; a config value may be a million. */
@@ -23,4 +23,9 @@ export function quoteText(s: string): string {
 /** As quoteText, unquoted: a user's key inside a path such as `model.options.<key>`. */
 export function boundText(s: string): string {
   return s.length <= MAX_QUOTED_CHARS ? s : `${prefixOf(s)}… (${s.length} characters)`;
+}
+
+/** A message of several lines (an IssuesError's title and issues) as one: lines trimmed and joined by '; '. */
+export function oneLineText(message: string): string {
+  return message.split('\n').map((l) => l.trim()).filter(Boolean).join('; ').replace(/:; /g, ': ');
 }

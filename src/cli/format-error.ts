@@ -1,8 +1,9 @@
 import { ToolkitError } from '../errors';
+import { oneLineText } from '../quote';
 
 /** One line: `<code>: <message>` with gathered issues joined by '; '. */
 export function formatError(e: unknown): string {
   const err = e as { code?: unknown; message?: unknown };
-  const message = String(err?.message ?? e).split('\n').map((l) => l.trim()).filter(Boolean).join('; ').replace(/:; /g, ': ');
+  const message = oneLineText(String(err?.message ?? e));
   return e instanceof ToolkitError ? `${e.code}: ${message}` : `error: ${message}`;
 }

@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic';
 import { ToolkitError } from '../errors';
+import { oneLineText } from '../quote';
 
 export const ERROR_FILE_ENV = 'TORCHELASTIC_ERROR_FILE';
 
@@ -140,7 +141,7 @@ export function byFirstFailure(failures: readonly WorkerFailure[]): WorkerFailur
   return [...failures].sort((a, b) => a.timeMs - b.timeMs || a.rank - b.rank);
 }
 
-const oneLine = (f: WorkerFailure) => `${f.code ? `${f.code}: ` : ''}${f.message.split('\n').map((l) => l.trim()).filter(Boolean).join('; ')}`;
+const oneLine = (f: WorkerFailure) => `${f.code ? `${f.code}: ` : ''}${oneLineText(f.message)}`;
 
 /** The launcher's summary: the root cause, then one line per other failure. */
 export function formatFailures(rootCause: WorkerFailure, others: readonly WorkerFailure[]): string {

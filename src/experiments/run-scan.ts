@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { IssuesError, type Issue } from '../errors';
 import { logger } from '../logger';
+import { oneLineText } from '../quote';
 import { configHash } from './hash';
 import { holderAlive, readLock, type LockHolder } from './lock';
 import type { FinalSummary, MetricsRow } from './metrics';
@@ -159,8 +160,7 @@ function failureReason(runDir: string): string | undefined {
 }
 
 function errorLine(code: unknown, message: unknown): string {
-  const text = String(message).split('\n').map((l) => l.trim()).filter(Boolean).join('; ').replace(/:; /g, ': ');
-  return `${typeof code === 'string' ? code : 'error'}: ${text}`;
+  return `${typeof code === 'string' ? code : 'error'}: ${oneLineText(String(message))}`;
 }
 
 /**
