@@ -19,7 +19,9 @@ function workerScript(dir: string, exitAfter: number): string {
     `const dir = ${JSON.stringify(dir)}; const rank = process.env.RANK; let n = 0;`,
     "const leader = Number(require('child_process').execSync('ps -o pgid= -p ' + process.pid)) === process.pid;",
     "const report = () => fs.writeFileSync(path.join(dir, 'rank' + rank + '.json'), JSON.stringify({ n, leader, supervised: process.env.SIGNIN_TORCH_SUPERVISED }));",
-    "report(); process.on('SIGTERM', () => { n++; report(); if (n === " + exitAfter + ') process.exit(143); });',
+    // The handler comes first: the report's file exists once it is opened, and a SIGTERM before the
+    // handler would end the worker at once, uncounted.
+    "process.on('SIGTERM', () => { n++; report(); if (n === " + exitAfter + ') process.exit(143); }); report();',
     'setInterval(() => {}, 1000);',
   ].join('\n');
 }
