@@ -11,6 +11,7 @@ import { DataLoader, type Sampler } from '../../src/data';
 import { createDataset } from '../../src/data/registry';
 import { dataParallelFromEnv, rankPlacement } from '../../src/distributed';
 import { recordErrorFile } from '../../src/distributed/error-file';
+import { ToolkitError } from '../../src/errors';
 import { modelOptionsFor, transformsFor } from '../../src/experiments/resolve';
 import { resolveDevice } from '../../src/experiments/runner';
 import type { ExperimentConfig } from '../../src/experiments/schema';
@@ -35,7 +36,7 @@ export function checkpointFile(runDirOrFile: string): string {
     const f = path.join(runDirOrFile, name);
     if (fs.existsSync(f)) return f;
   }
-  throw new Error(`no checkpoint in ${runDirOrFile}: train first, or give a checkpoint file with --resume`);
+  throw new ToolkitError('ERR_INVALID_ARG', `no checkpoint in ${runDirOrFile}: train first, or give a checkpoint file with --resume`);
 }
 
 /**

@@ -31,9 +31,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addLauncherOptions, checkCpuWorkers, checkWorldSize, launcherFrom, type Launcher, type LauncherFlags } from '../../src/cli/flags';
+import { formatError } from '../../src/cli/format-error';
 import { reportLaunch } from '../../src/cli/launch-report';
 import { stopOnSignals } from '../../src/cli/signals';
 import { recordErrorFile } from '../../src/distributed/error-file';
+import { ToolkitError } from '../../src/errors';
 import { launch } from '../../src/distributed';
 import {
   createRunDir, DATASET_INFO, DISTRIBUTIONS, isFinished, parseConfig, readFinal, runDirFor, runHasCheckpoint, type ExperimentConfig, type ExperimentConfigInput,
@@ -89,7 +91,7 @@ function classFolders(dir: string): string[] {
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch (e) {
-    throw new Error(`cannot read ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)}): <root> must hold train/<wnid>/*.JPEG and val/<wnid>/*.JPEG`);
+    throw new ToolkitError('ERR_DATASET', `cannot read ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)}): <root> must hold train/<wnid>/*.JPEG and val/<wnid>/*.JPEG`);
   }
   const isDir = (d: fs.Dirent): boolean => d.isDirectory() || (d.isSymbolicLink() && fs.statSync(path.join(dir, d.name), { throwIfNoEntry: false })?.isDirectory() === true);
   return entries.filter(isDir).map((d) => d.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -142,12 +144,12 @@ export function parseArgs(argv: readonly string[], program: Command = examplePro
 export function exampleConfig(root: string, f: Flags): { config: ExperimentConfig; what: string; numClasses: number } {
   const trainClasses = classFolders(path.join(root, 'train'));
   const valClasses = classFolders(path.join(root, 'val'));
-  if (trainClasses.length === 0) throw new Error(`no class folder in ${path.join(root, 'train')}`);
+  if (trainClasses.length === 0) throw new ToolkitError('ERR_DATASET', `no class folder in ${path.join(root, 'train')}`);
   if (trainClasses.join('\n') !== valClasses.join('\n')) {
-    throw new Error(`train/ has ${trainClasses.length} class folders and val/ ${valClasses.length}, not the same ones: labels would not match (sort val/ into the train/ class folders)`);
+    throw new ToolkitError('ERR_DATASET', `train/ has ${trainClasses.length} class folders and val/ ${valClasses.length}, not the same ones: labels would not match (sort val/ into the train/ class folders)`);
   }
   const numClasses = f.numClasses ?? trainClasses.length;
-  if (numClasses < trainClasses.length) throw new Error(`--num-classes ${numClasses} is less than the ${trainClasses.length} class folders`);
+  if (numClasses < trainClasses.length) throw new ToolkitError('ERR_INVALID_ARG', `--num-classes ${numClasses} is less than the ${trainClasses.length} class folders`);
 
   // Fields equal to the dataset's defaults (1000 classes, 224 px) are left out, so that the full
   // recipe names the same run directory as examples/configs/imagenet-resnet50*.json.
@@ -258,9 +260,7 @@ if (require.main === module) {
     }
     // For the launcher's (or torchrun's) root cause; an error inside trainFromConfig is already recorded, earlier.
     recordErrorFile(e);
-    const err = e as { code?: string; message?: string };
-    // An IssuesError's message already lists its issues, one per line.
-    process.stderr.write(`${err.code ?? 'ERROR'}: ${err.message ?? String(e)}\n`);
+    process.stderr.write(`${formatError(e)}\n`);
     process.exit(1);
   });
 }

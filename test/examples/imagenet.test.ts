@@ -180,6 +180,8 @@ describe('examples/imagenet/train-resnet50.ts', () => {
     const r = runExample([path.join(dir, 'missing'), '--runs-dir', runsDir]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/cannot read .*missing.*train/);
+    // As signin-torch's CLI says it: one line, led by the error's code.
+    expect(r.stderr).toMatch(/^ERR_[A-Z_]+: [^\n]*\n$/);
   });
 });
 
