@@ -127,9 +127,10 @@ it('workers whose launcher is SIGKILLed while they start up, before their handle
   const script = [
     "const fs = require('fs'), path = require('path');",
     `const dir = ${JSON.stringify(dir)}; const out = path.join(dir, 'rank' + process.env.RANK + '.json');`,
+    `const { stopOnSignals } = require(${JSON.stringify(signals)});`,
     "fs.writeFileSync(path.join(dir, 'started' + process.env.RANK), '');",
     "while (!fs.existsSync(path.join(dir, 'go'))) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);",
-    `const stop = require(${JSON.stringify(signals)}).stopOnSignals();`,
+    'const stop = stopOnSignals();',
     "stop.signal.addEventListener('abort', () => { fs.writeFileSync(out, JSON.stringify({ reason: stop.signal.reason })); process.exit(129); });",
     'setInterval(() => {}, 1000);',
   ].join('\n');
