@@ -13,8 +13,11 @@
  * its own process group, so if the supervisor dies without forwarding anything (SIGKILL, the OOM
  * killer) no signal would ever come: the child then stops as on SIGHUP, noticed by its parent pid
  * changing (checked every second) instead of training on unsupervised and holding the run's lock.
+ * A child still loading when its supervisor died has its new parent already, so the supervisor
+ * also passes its own pid (SUPERVISOR_PID_ENV), checked too: that process must still exist.
  */
-import { SUPERVISED_ENV } from '../distributed/launch';
+import { intVar } from '../distributed/env-var';
+import { SUPERVISED_ENV, SUPERVISOR_PID_ENV } from '../distributed/launch';
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 const PARENT_CHECK_MS = 1000;
@@ -31,14 +34,27 @@ export interface SignalStop {
   dispose(): void;
 }
 
+/** Whether process `pid` exists (EPERM: it does, another user's). */
+function exists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export function stopOnSignals(env: NodeJS.ProcessEnv = process.env): SignalStop {
   const supervised = isSupervised(env);
   const controller = new AbortController();
   const parent = process.ppid;
-  const watch = env[SUPERVISED_ENV] === '1'
+  const watched = env[SUPERVISED_ENV] === '1';
+  const supervisor = watched && env[SUPERVISOR_PID_ENV] !== undefined ? intVar(env, SUPERVISOR_PID_ENV, 1) : undefined;
+  const gone = (): boolean => process.ppid !== parent || (supervisor !== undefined && !exists(supervisor));
+  const watch = watched
     ? setInterval(() => {
-      if (process.ppid === parent || controller.signal.aborted) return;
-      process.stderr.write(`signin-torch: the supervising process ${parent} exited: stopping as on SIGHUP\n`);
+      if (controller.signal.aborted || !gone()) return;
+      process.stderr.write(`signin-torch: the supervising process ${supervisor ?? parent} exited: stopping as on SIGHUP\n`);
       controller.abort('SIGHUP');
     }, PARENT_CHECK_MS).unref()
     : undefined;

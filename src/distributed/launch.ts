@@ -84,6 +84,12 @@ const isString = (x: unknown) => typeof x === 'string';
  */
 export const SUPERVISED_ENV = 'SIGNIN_TORCH_SUPERVISED';
 
+/**
+ * Set with SUPERVISED_ENV to the supervisor's pid: a process still loading when its supervisor was
+ * killed is already another's child once it installs its handlers, and finds it gone by this pid.
+ */
+export const SUPERVISOR_PID_ENV = 'SIGNIN_TORCH_SUPERVISOR_PID';
+
 /** The exit codes of a worker that stopped in order on SIGHUP, SIGINT or SIGTERM (signalExitCode in src/train/interrupt.ts). */
 const ORDERLY_STOP_CODES: ReadonlySet<number> = new Set([129, 130, 143]);
 
@@ -144,7 +150,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
         ...base,
         ...workerEnv({ rank: nodeRank * nproc + local, localRank: local, worldSize: nnodes * nproc, localWorldSize: nproc, nodeRank, nnodes, masterAddr, masterPort }, base),
       };
-      const child = spawn(options.command, options.args, { env: { ...env, [SUPERVISED_ENV]: '1', [ERROR_FILE_ENV]: errorFile(local) }, stdio: 'inherit', detached: true });
+      const child = spawn(options.command, options.args, { env: { ...env, [SUPERVISED_ENV]: '1', [SUPERVISOR_PID_ENV]: String(process.pid), [ERROR_FILE_ENV]: errorFile(local) }, stdio: 'inherit', detached: true });
       children.push(child);
       const done = (code: number, signal?: string) => {
         if (codes[local] !== -1) return;

@@ -21,7 +21,7 @@ import { z } from 'zod';
 import { describeValue, InvalidArgumentError, IssuesError, type Issue } from '../errors';
 import { boundText } from '../quote';
 import { ERROR_FILE_ENV } from '../distributed/error-file';
-import { SUPERVISED_ENV } from '../distributed/launch';
+import { SUPERVISED_ENV, SUPERVISOR_PID_ENV } from '../distributed/launch';
 import { signalExitCode } from '../train/interrupt';
 import { configHash } from './hash';
 import type { LockHolder } from './lock';
@@ -302,7 +302,7 @@ function runChild(cmd: ChildCommand, logFile: string, stop: AbortSignal | undefi
     // the sweep itself then did. A child's error is in its train.log and the sweep's line for it.
     const env = { ...(cmd.env ?? process.env) };
     delete env[ERROR_FILE_ENV];
-    const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', log, log], env: stop ? { ...env, [SUPERVISED_ENV]: '1' } : env, detached: stop !== undefined });
+    const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', log, log], env: stop ? { ...env, [SUPERVISED_ENV]: '1', [SUPERVISOR_PID_ENV]: String(process.pid) } : env, detached: stop !== undefined });
     const forward = (): void => {
       const reason = stop?.reason;
       try {

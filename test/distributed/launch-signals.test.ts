@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tempDir } from '../helpers/temp';
 import { waitFor } from '../helpers/kill-child';
+import { stopOnSignals } from '../../src/cli/signals';
 
 const LAUNCH = path.resolve(__dirname, '..', '..', 'src', 'distributed', 'launch.ts');
 
@@ -117,3 +118,46 @@ it('workers in their own process groups stop as on SIGHUP when the launcher is S
   expect(Date.now() - t0).toBeLessThan(5000);
   expect([read(0).reason, read(1).reason]).toEqual(['SIGHUP', 'SIGHUP']);
 }, 60_000);
+
+it('workers whose launcher is SIGKILLed while they start up, before their handlers are in place, stop as on SIGHUP too', async () => {
+  const dir = testDir();
+  const signals = path.resolve(__dirname, '..', '..', 'src', 'cli', 'signals.ts');
+  // Each worker says it started, then holds its event loop (as loading libtorch does, for seconds)
+  // until the test lets it go: only then does it install its handlers, its launcher gone by then.
+  const script = [
+    "const fs = require('fs'), path = require('path');",
+    `const dir = ${JSON.stringify(dir)}; const out = path.join(dir, 'rank' + process.env.RANK + '.json');`,
+    `const { stopOnSignals } = require(${JSON.stringify(signals)});`,
+    "fs.writeFileSync(path.join(dir, 'started' + process.env.RANK), '');",
+    "while (!fs.existsSync(path.join(dir, 'go'))) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);",
+    'const stop = stopOnSignals();',
+    "stop.signal.addEventListener('abort', () => { fs.writeFileSync(out, JSON.stringify({ reason: stop.signal.reason })); process.exit(129); });",
+    'setInterval(() => {}, 1000);',
+  ].join('\n');
+  const child = launcher(dir, script, ['--import', require.resolve('tsx')]);
+  await waitFor(() => [0, 1].every((k) => fs.existsSync(path.join(dir, `started${k}`))), child, 30_000);
+  const killed = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGKILL');
+  await killed;
+  fs.writeFileSync(path.join(dir, 'go'), '');
+  const read = (k: number) => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(dir, `rank${k}.json`), 'utf8')) as { reason?: string };
+    } catch {
+      return {}; // not written yet
+    }
+  };
+  const t0 = Date.now();
+  await waitFor(() => [0, 1].every((k) => read(k).reason !== undefined), child, 10_000); // killed, its exitCode stays null
+  expect(Date.now() - t0).toBeLessThan(5000);
+  expect([read(0).reason, read(1).reason]).toEqual(['SIGHUP', 'SIGHUP']);
+}, 60_000);
+
+it("a supervisor's pid that is no pid is refused by name, before any handler is installed", () => {
+  const before = process.listenerCount('SIGTERM');
+  expect(() => stopOnSignals({ SIGNIN_TORCH_SUPERVISED: '1', SIGNIN_TORCH_SUPERVISOR_PID: 'launcher' })).toThrow(expect.objectContaining({
+    code: 'ERR_INVALID_ARG',
+    message: `Expected environment variable SIGNIN_TORCH_SUPERVISOR_PID to be an integer in [1, ${Number.MAX_SAFE_INTEGER}] but it is 'launcher'`,
+  }));
+  expect(process.listenerCount('SIGTERM')).toBe(before);
+});

@@ -35,8 +35,8 @@ function join(rank: number, addr: string, port: number, env: NodeJS.ProcessEnv =
 }
 
 /** join() whose worker loads the addon (`loaded`), then joins on go(): what start-up takes stays out of the order of joins. */
-async function gatedJoin(rank: number, port: number, env: NodeJS.ProcessEnv): Promise<{ joined: Promise<Joined>; go: () => void }> {
-  const started = startJoin(rank, '127.0.0.1', port, { ...env, JOIN_GATE: '1' });
+async function gatedJoin(rank: number, port: number, env: NodeJS.ProcessEnv, options?: object, delayMs?: number): Promise<{ joined: Promise<Joined>; go: () => void }> {
+  const started = startJoin(rank, '127.0.0.1', port, { ...env, JOIN_GATE: '1' }, options, delayMs);
   await started.loaded;
   return started;
 }
@@ -125,7 +125,11 @@ it('rank 0 whose peer never comes fails after the timeout, saying the ranks did 
 
 it('Gloo is built on a fifth of the timeout, but collectives get it whole: a rank 0.6 × the timeout late to an all-reduce is waited for', async () => {
   const port = await freePort();
-  const ranks = await Promise.all([0, 1].map((rank) => join(rank, '127.0.0.1', port, {}, { timeoutMs: TIMEOUT }, 0.6 * TIMEOUT)));
+  // Both loaded before either joins: started together, one took 2.3 s longer to load than the other
+  // at load 9 (measured), and the other's 2 s wait for it ran out before the all-reduce was reached.
+  const gated = await Promise.all([0, 1].map((rank) => gatedJoin(rank, port, {}, { timeoutMs: TIMEOUT }, 0.6 * TIMEOUT)));
+  for (const g of gated) g.go();
+  const ranks = await Promise.all(gated.map((g) => g.joined));
   expect(ranks.map((r) => [r.message, r.sum])).toEqual([['joined', 'sum 3'], ['joined', 'sum 3']]);
 }, 60_000);
 
