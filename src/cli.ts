@@ -426,7 +426,9 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
         if (e.type === 'done') io.err(`${tag} done ${name} in ${e.seconds.toFixed(0)} s\n`);
         if (e.type === 'fail') io.err(`${tag} FAILED ${name}: ${e.error}\n`);
         if (e.type === 'interrupted') {
-          io.err(`${tag} interrupted ${name}: ${e.whilePruning ? 'stopped while pruning, nothing saved: it starts over' : 'checkpointed, it resumes'} when the sweep runs again\n`);
+          const next = e.whilePruning ? 'stopped while pruning, nothing saved: it starts over'
+            : e.checkpointed ? 'checkpointed, it resumes' : 'stopped before its first checkpoint, nothing saved: it starts over';
+          io.err(`${tag} interrupted ${name}: ${next} when the sweep runs again\n`);
         }
       };
       const stop = stopOnSignals();
