@@ -37,6 +37,7 @@ import { importFlags, loadImports, unknownNameHint, withImports } from './cli/im
 import { datasetNames } from './data/registry';
 import { notAFolderOfSweeps, notARunDirectory } from './cli/runs-dir';
 import { stopOnSignals } from './cli/signals';
+import { sweepEventLine } from './cli/sweep-lines';
 import { InterruptedError, signalExitCode } from './train/interrupt';
 import { PruningInterruptedError } from './pruning/interrupt';
 import { maxThreads, maxThreadsReason } from './validate';
@@ -417,18 +418,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       const processes = flags.processes;
       const total = configs.length;
       const labels = describeRuns(configs);
-      const onEvent = (e: SweepEvent): void => {
-        const tag = `[${e.run.index + 1}/${total}]`;
-        const name = path.basename(e.run.runDir);
-        if (e.type === 'skip') io.err(`${tag} finished already: ${name}\n`);
-        if (e.type === 'busy') io.err(`${tag} left to pid ${e.holder.pid} on ${e.holder.host}, which is training it: ${name}\n`);
-        if (e.type === 'start') io.err(`${tag} start ${name} (${labels[e.run.index]})\n`);
-        if (e.type === 'done') io.err(`${tag} done ${name} in ${e.seconds.toFixed(0)} s\n`);
-        if (e.type === 'fail') io.err(`${tag} FAILED ${name}: ${e.error}\n`);
-        if (e.type === 'interrupted') {
-          io.err(`${tag} interrupted ${name}: ${e.whilePruning ? 'stopped while pruning, nothing saved: it starts over' : 'checkpointed, it resumes'} when the sweep runs again\n`);
-        }
-      };
+      const onEvent = (e: SweepEvent): void => io.err(sweepEventLine(e, total, labels[e.run.index]));
       const stop = stopOnSignals();
       const runOne = async (config: ExperimentConfig, runDir: string): Promise<void> => {
         try {

@@ -26,7 +26,7 @@ import { signalExitCode } from '../train/interrupt';
 import { configHash } from './hash';
 import type { LockHolder } from './lock';
 import { DEFAULT_RUN_PREFIX, runDirFor, runPaths } from './paths';
-import { createRunDir, isFinished, resolveTransfer } from './runs';
+import { createRunDir, isFinished, resolveTransfer, runHasCheckpoint } from './runs';
 import { checkRunIntact, liveHolder, runStatus, type RunStatus } from './run-scan';
 import { configArg, configError, DEFAULTS, safeParseConfig, setDotted, toIssues, unsafeKeyIssues, type ExperimentConfig } from './schema';
 import { func, int, list, obj, str } from '../validate';
@@ -181,8 +181,11 @@ export type SweepEvent =
   | { type: 'start'; run: PlannedRun }
   | { type: 'done'; run: PlannedRun; seconds: number }
   | { type: 'fail'; run: PlannedRun; seconds: number; error: string }
-  /** `whilePruning`: stopped before training, nothing saved; the run starts over when the sweep runs again. */
-  | { type: 'interrupted'; run: PlannedRun; seconds: number; whilePruning: boolean };
+  /**
+   * `whilePruning`: stopped before training, nothing saved; `checkpointed`: the run has a
+   * checkpoint to resume from when the sweep runs again (without one it starts over).
+   */
+  | { type: 'interrupted'; run: PlannedRun; seconds: number; whilePruning: boolean; checkpointed: boolean };
 
 export interface ChildCommand {
   command: string;
@@ -304,9 +307,8 @@ function runChild(cmd: ChildCommand, logFile: string, stop: AbortSignal | undefi
     delete env[ERROR_FILE_ENV];
     const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', log, log], env: stop ? { ...env, [SUPERVISED_ENV]: '1', [SUPERVISOR_PID_ENV]: String(process.pid) } : env, detached: stop !== undefined });
     const forward = (): void => {
-      const reason = stop?.reason;
       try {
-        process.kill(-child.pid!, typeof reason === 'string' && reason.startsWith('SIG') ? (reason as NodeJS.Signals) : 'SIGTERM');
+        process.kill(-child.pid!, forwardedSignal(stop!));
       } catch {
         // exited in between
       }
@@ -322,9 +324,20 @@ function runChild(cmd: ChildCommand, logFile: string, stop: AbortSignal | undefi
   });
 }
 
-/** A child `train` that its signal stopped at a checkpoint exits with the shell's code of that signal. */
-function stoppedBy(code: number | null, stop: AbortSignal | undefined): boolean {
-  return stop?.aborted === true && code === signalExitCode(stop.reason) && code !== 1;
+/** The signal the children get: the stop's reason when it names one (the CLI's), else SIGTERM. */
+function forwardedSignal(stop: AbortSignal): NodeJS.Signals {
+  const reason = stop.reason;
+  return typeof reason === 'string' && reason.startsWith('SIG') ? (reason as NodeJS.Signals) : 'SIGTERM';
+}
+
+/**
+ * Whether the sweep's stop ended a child: `train` stops at a checkpoint and exits with the shell's
+ * code of the signal, and one still starting (loading libtorch, its handlers not yet installed)
+ * is ended by the signal itself, which a failure would misreport.
+ */
+function stoppedBy(code: number | null, signal: NodeJS.Signals | null, stop: AbortSignal | undefined): boolean {
+  if (stop?.aborted !== true) return false;
+  return signal !== null ? signal === forwardedSignal(stop) : code === signalExitCode(stop.reason) && code !== 1;
 }
 
 /**
@@ -375,7 +388,7 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
         const cmd = (options.childCommand ?? defaultChildCommand)(run, options.runsDir, prefix);
         const logFile = runPaths(run.runDir).log;
         const { code, signal } = await runChild(cmd, logFile, stop);
-        interrupted = stoppedBy(code, stop);
+        interrupted = stoppedBy(code, signal, stop);
         if (code !== 0 && !interrupted) error = `${signal ? `killed by ${signal}` : `exited with code ${code}`}${tail(logFile) ? `: ${tail(logFile)}` : ''}`;
       }
       if (!error && !interrupted && !isFinished(run.runDir)) error = `finished without writing ${path.basename(runPaths(run.runDir).final)}`;
@@ -387,7 +400,7 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
     const seconds = (Date.now() - started) / 1000;
     if (interrupted) {
       result.interrupted++;
-      emit({ type: 'interrupted', run, seconds, whilePruning: stoppedWhilePruning(run.runDir) });
+      emit({ type: 'interrupted', run, seconds, whilePruning: stoppedWhilePruning(run.runDir), checkpointed: runHasCheckpoint(run.runDir) });
       return;
     }
     // Another process took the lock between the check above and this run's start (a lock of

@@ -286,6 +286,21 @@ describe('execution', () => {
       for (const p of startedDirs()) expect(JSON.parse(fs.readFileSync(path.join(p.runDir, 'stopped.json'), 'utf8'))).toEqual({ n: 1, supervised: '1', leader: true });
       expect(planSweep(configs(), root).filter((p) => fs.existsSync(p.runDir))).toHaveLength(2);
     });
+
+    test('children still starting (no handler yet: `train` loads libtorch first) are ended by the forwarded signal: interrupted, nothing saved, not failed', async () => {
+      const stop = new AbortController();
+      // Stands in for `train` before its handlers: SIGTERM takes its default action.
+      const script = "const fs = require('fs'), path = require('path'); fs.writeFileSync(path.join(path.dirname(process.argv[1]), 'started'), ''); setInterval(() => {}, 1000);";
+      const events: SweepEvent[] = [];
+      const sweep = runSweep(configs(), {
+        runsDir: root, processes: 2, signal: stop.signal, onEvent: (e) => events.push(e),
+        childCommand: (run) => ({ command: process.execPath, args: ['-e', script, runPaths(run.runDir).config] }),
+      });
+      while (planSweep(configs(), root).filter((p) => fs.existsSync(path.join(p.runDir, 'started'))).length < 2) await new Promise((res) => setTimeout(res, 20));
+      stop.abort('SIGTERM');
+      expect(await sweep).toEqual({ total: 6, skipped: 0, busy: 0, succeeded: 0, failed: [], interrupted: 2 });
+      expect(events.filter((e) => e.type === 'interrupted').map((e) => e.type === 'interrupted' && [e.whilePruning, e.checkpointed])).toEqual([[false, false], [false, false]]);
+    });
   });
 
   test('options are checked', async () => {
