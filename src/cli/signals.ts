@@ -18,6 +18,7 @@
  */
 import { intVar } from '../distributed/env-var';
 import { SUPERVISED_ENV, SUPERVISOR_PID_ENV } from '../distributed/launch';
+import { isAlive } from '../pid';
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 const PARENT_CHECK_MS = 1000;
@@ -34,23 +35,13 @@ export interface SignalStop {
   dispose(): void;
 }
 
-/** Whether process `pid` exists (EPERM: it does, another user's). */
-function exists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export function stopOnSignals(env: NodeJS.ProcessEnv = process.env): SignalStop {
   const supervised = isSupervised(env);
   const controller = new AbortController();
   const parent = process.ppid;
   const watched = env[SUPERVISED_ENV] === '1';
   const supervisor = watched && env[SUPERVISOR_PID_ENV] !== undefined ? intVar(env, SUPERVISOR_PID_ENV, 1) : undefined;
-  const gone = (): boolean => process.ppid !== parent || (supervisor !== undefined && !exists(supervisor));
+  const gone = (): boolean => process.ppid !== parent || (supervisor !== undefined && !isAlive(supervisor));
   const watch = watched
     ? setInterval(() => {
       if (controller.signal.aborted || !gone()) return;

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { ToolkitError } from '../errors';
+import { isAlive } from '../pid';
 import { obj } from '../validate';
 import { runPaths } from './paths';
 
@@ -38,13 +39,7 @@ export function readLock(runDir: string): LockHolder | undefined {
 /** Whether the holder's process is alive; a holder on another host is assumed alive. */
 export function holderAlive(h: LockHolder): boolean {
   obj('holder', h, 'lock holder ({ host, pid })');
-  if (h.host !== os.hostname()) return true;
-  try {
-    process.kill(h.pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return h.host !== os.hostname() || isAlive(h.pid);
 }
 
 function tryCreate(file: string, holder: LockHolder): boolean {
