@@ -125,6 +125,13 @@ export function obj<T extends object>(name: string, v: unknown, expected = 'obje
  */
 export const MAX_LIST_LENGTH = 2 ** 24;
 
+/**
+ * How deep the arrays and objects of a JSON file the toolkit reads (a config, a run record) may
+ * nest; real ones nest 3 levels. JSON.parse reads a file nested 20000 deep, and every recursive
+ * walk after it (a schema, a config hash, a reviver) would overflow the stack.
+ */
+export const MAX_NESTING = 64;
+
 /** An array (no longer than MAX_LIST_LENGTH) whose every element passes `ok`. */
 export function list<T>(name: string, v: unknown, expected: string, ok: (x: unknown) => boolean = () => true): T[] {
   if (!Array.isArray(v) || v.length > MAX_LIST_LENGTH) throw new InvalidArgumentError(name, expected, v);

@@ -1,5 +1,6 @@
 /** How run records (metrics.jsonl, final.json; failed.json is read through here too) are written and read: JSON with non-finite numbers kept. */
 import { ToolkitError } from '../errors';
+import { MAX_NESTING } from '../validate';
 
 /**
  * JSON has no NaN or ±Infinity, and JSON.stringify writes them as null, which loses which one it
@@ -14,13 +15,6 @@ export function recordJson(value: unknown, indent?: number): string {
 
 const NON_FINITE = new Map([['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity]]);
 
-/**
- * How deep a record may nest (metrics rows nest 3 levels, signFlips.perLayer.<layer>). JSON.parse
- * reads a line nested 20000 deep, and a recursive walk of it (JSON.parse's reviver was one)
- * overflows the stack: "Maximum call stack size exceeded" said nothing about the file.
- */
-const MAX_RECORD_NESTING = 64;
-
 /** JSON.parse of a record file's text, with recordJson's non-finite strings read back as numbers. */
 export function parseRecordJson(text: string): unknown {
   return revive(JSON.parse(text), 0);
@@ -30,7 +24,7 @@ export function parseRecordJson(text: string): unknown {
 function revive(v: unknown, depth: number): unknown {
   if (typeof v === 'string') return NON_FINITE.get(v) ?? v;
   if (typeof v !== 'object' || v === null) return v;
-  if (depth >= MAX_RECORD_NESTING) throw new ToolkitError('ERR_CONFIG', `arrays and objects nest more than ${MAX_RECORD_NESTING} levels deep (a record nests 3)`);
+  if (depth >= MAX_NESTING) throw new ToolkitError('ERR_CONFIG', `arrays and objects nest more than ${MAX_NESTING} levels deep (a record nests 3)`);
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
     const r = revive(o[k], depth + 1);

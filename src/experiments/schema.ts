@@ -13,7 +13,7 @@ import { describeValue, IssuesError, type Issue } from '../errors';
 import { boundText, quoteText } from '../quote';
 import { DISTRIBUTION_NAMES, type DistributionName } from '../pruning/distributions';
 import { get as getPruner, registeredNames as prunerNames, type PrunerName } from '../pruning/registry';
-import { MAX_LIST_LENGTH, maxThreads, maxThreadsReason, num, obj, str } from '../validate';
+import { MAX_LIST_LENGTH, MAX_NESTING, maxThreads, maxThreadsReason, num, obj, str } from '../validate';
 import { impPlan, type ImpPlanInput } from '../sparsify/imp-plan';
 import { LEVEL_METHODS, SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
 import { TRANSFER_KINDS } from '../sparsify/transfer-kinds';
@@ -645,13 +645,6 @@ export function getDotted(obj: unknown, path: string): unknown {
 /** Sets a dotted path on a plain object, creating intermediate objects; returns obj. */
 /** Keys that reach Object.prototype (or a constructor) when assigned through a path. */
 export const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
-
-/**
- * How deep a config's arrays and objects may nest (real ones nest 3 levels): JSON.parse reads a
- * file nested 20000 deep, and every recursive walk after it (this one, zod, the config hash)
- * would overflow the stack.
- */
-export const MAX_NESTING = 64;
 
 /** Every key of a parsed JSON value that is in UNSAFE_KEYS, as dotted paths; a value nested deeper than MAX_NESTING is one issue. */
 export function unsafeKeyIssues(value: unknown, prefix = '', depth = 0): Issue[] {
