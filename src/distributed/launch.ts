@@ -22,11 +22,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { list, num, obj, str, int } from '../validate';
 import { workerEnv } from './env';
+import { freePort } from './free-port';
 import { byFirstFailure, ERROR_FILE_ENV, passOnErrorFile, workerFailure, type WorkerFailure } from './error-file';
 
 export interface LaunchOptions {
@@ -54,19 +54,6 @@ export interface LaunchResult {
   rootCause?: WorkerFailure;
   /** The other workers that failed (or were stopped after the root cause), earliest first. */
   otherFailures?: WorkerFailure[];
-}
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** The most workers on one node, and nodes in one job. */

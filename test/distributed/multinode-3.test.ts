@@ -12,7 +12,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { freePort, launch } from '../../src/distributed/launch';
+import { freePort } from '../../src/distributed/free-port';
+import { launch } from '../../src/distributed/launch';
 import { parseConfig, readMetrics, runDirFor } from '../../src/experiments';
 import { checkpointDiff } from '../helpers/checkpoint-diff';
 import { tmpDir } from '../helpers/data-fixtures';

@@ -15,7 +15,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { freePort, launch } from '../../src/distributed/launch';
+import { freePort } from '../../src/distributed/free-port';
+import { launch } from '../../src/distributed/launch';
 import { readMetrics, runDirFor, runPaths } from '../../src/experiments';
 import { readCheckpointInfo } from '../../src/train/checkpoint';
 import { checkpointDiff } from '../helpers/checkpoint-diff';

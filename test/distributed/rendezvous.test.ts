@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { freePort } from '../../src/distributed/launch';
+import { freePort } from '../../src/distributed/free-port';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');

@@ -10,7 +10,8 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { freePort, launch, type LaunchResult } from '../../src/distributed/launch';
+import { freePort } from '../../src/distributed/free-port';
+import { launch, type LaunchResult } from '../../src/distributed/launch';
 import { parseConfig, runDirFor } from '../../src/experiments';
 import { tmpDir } from '../helpers/data-fixtures';
 import { CHILD_ENV, cliArgs } from '../helpers/kill-child';

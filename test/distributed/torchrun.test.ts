@@ -14,7 +14,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { freePort } from '../../src/distributed/launch';
+import { freePort } from '../../src/distributed/free-port';
 import { readMetrics, runDirFor } from '../../src/experiments';
 import { tmpDir } from '../helpers/data-fixtures';
 import { lenetSignInRun } from '../helpers/lenet-run';
