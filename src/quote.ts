@@ -29,3 +29,8 @@ export function boundText(s: string): string {
 export function oneLineText(message: string): string {
   return message.split('\n').map((l) => l.trim()).filter(Boolean).join('; ').replace(/:; /g, ': ');
 }
+
+/** `<code>: <message>` on one line, `error: <message>` when there is no code (a failed.json's fields, a caught error's). */
+export function errorLine(code: unknown, message: unknown): string {
+  return `${typeof code === 'string' ? code : 'error'}: ${oneLineText(String(message))}`;
+}

@@ -1,9 +1,7 @@
 import { ToolkitError } from '../errors';
-import { oneLineText } from '../quote';
+import { errorLine } from '../quote';
 
 /** One line: `<code>: <message>` with gathered issues joined by '; '. */
 export function formatError(e: unknown): string {
-  const err = e as { code?: unknown; message?: unknown };
-  const message = oneLineText(String(err?.message ?? e));
-  return e instanceof ToolkitError ? `${e.code}: ${message}` : `error: ${message}`;
+  return errorLine(e instanceof ToolkitError ? e.code : undefined, (e as { message?: unknown })?.message ?? e);
 }

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { IssuesError, type Issue } from '../errors';
 import { logger } from '../logger';
-import { oneLineText } from '../quote';
+import { errorLine } from '../quote';
 import { configHash } from './hash';
 import { holderAlive, readLock, type LockHolder } from './lock';
 import type { FinalSummary, MetricsRow } from './metrics';
@@ -157,10 +157,6 @@ function failureReason(runDir: string): string | undefined {
   } catch (e) {
     return `${RUN_FILES.failed} does not read (${(e as Error).message})`;
   }
-}
-
-function errorLine(code: unknown, message: unknown): string {
-  return `${typeof code === 'string' ? code : 'error'}: ${oneLineText(String(message))}`;
 }
 
 /**

@@ -47,6 +47,15 @@ const testDir = (): string => {
 
 const report = (dir: string, rank: number) => JSON.parse(fs.readFileSync(path.join(dir, `rank${rank}.json`), 'utf8')) as { n: number; leader: boolean; supervised: string };
 
+/** What a worker of the SIGKILL tests wrote: its parent at start, the reason it stopped; {} while not written or being rewritten. */
+const stopReport = (dir: string, rank: number): { parent?: number; reason?: string } => {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, `rank${rank}.json`), 'utf8')) as { parent?: number; reason?: string };
+  } catch {
+    return {};
+  }
+};
+
 it('SIGTERM to the launcher reaches each worker once; it exits with their 143', async () => {
   const dir = testDir();
   const child = launcher(dir, workerScript(dir, 1));
@@ -104,13 +113,7 @@ it('workers in their own process groups stop as on SIGHUP when the launcher is S
     'setInterval(() => {}, 1000);',
   ].join('\n');
   const child = launcher(dir, script, ['--import', require.resolve('tsx')]);
-  const read = (k: number) => {
-    try {
-      return JSON.parse(fs.readFileSync(path.join(dir, `rank${k}.json`), 'utf8')) as { parent?: number; reason?: string };
-    } catch {
-      return {}; // not written yet, or being rewritten
-    }
-  };
+  const read = (k: number) => stopReport(dir, k);
   await waitFor(() => [0, 1].every((k) => read(k).parent === child.pid), child, 30_000);
   child.kill('SIGKILL');
   const t0 = Date.now();
@@ -140,13 +143,7 @@ it('workers whose launcher is SIGKILLed while they start up, before their handle
   child.kill('SIGKILL');
   await killed;
   fs.writeFileSync(path.join(dir, 'go'), '');
-  const read = (k: number) => {
-    try {
-      return JSON.parse(fs.readFileSync(path.join(dir, `rank${k}.json`), 'utf8')) as { reason?: string };
-    } catch {
-      return {}; // not written yet
-    }
-  };
+  const read = (k: number) => stopReport(dir, k);
   const t0 = Date.now();
   await waitFor(() => [0, 1].every((k) => read(k).reason !== undefined), child, 10_000); // killed, its exitCode stays null
   expect(Date.now() - t0).toBeLessThan(5000);
