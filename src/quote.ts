@@ -30,7 +30,22 @@ export function oneLineText(message: string): string {
   return message.split('\n').map((l) => l.trim()).filter(Boolean).join('; ').replace(/:; /g, ': ');
 }
 
-/** `<code>: <message>` on one line, `error: <message>` when there is no code (a failed.json's fields, a caught error's). */
+/**
+ * Control characters (C0, DEL, C1) and the bidi overrides: a terminal acts on them (an escape
+ * sequence clears the screen or sets the title; an override reorders what follows) instead of
+ * showing them.
+ */
+const UNPRINTABLE = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu;
+
+/** `s` with each control character as its `\uXXXX` escape, a tab as a space: safe to print to a terminal. */
+export function printableText(s: string): string {
+  return s.replace(UNPRINTABLE, (c) => (c === '\t' ? ' ' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
+/**
+ * `<code>: <message>` on one printable line (printableText), `error: <message>` when there is no
+ * code (a failed.json's fields, a caught error's).
+ */
 export function errorLine(code: unknown, message: unknown): string {
-  return `${typeof code === 'string' ? code : 'error'}: ${oneLineText(String(message))}`;
+  return printableText(`${typeof code === 'string' ? code : 'error'}: ${oneLineText(String(message))}`);
 }

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { IssuesError, type Issue } from '../errors';
 import { logger } from '../logger';
-import { errorLine } from '../quote';
+import { boundText, errorLine, printableText } from '../quote';
 import { configHash } from './hash';
 import { holderAlive, readLock, type LockHolder } from './lock';
 import type { FinalSummary, MetricsRow } from './metrics';
@@ -141,21 +141,25 @@ export function runState(runDir: string): { state: RunState; holder?: LockHolder
   return { state: statusOfReadable(runDir) === 'started' ? 'failed' : 'new' };
 }
 
+/** An error of failed.json as `list runs` prints it: one printable line of at most MAX_QUOTED_CHARS characters and its length. */
+const reasonLine = (code: unknown, message: unknown): string => boundText(errorLine(code, message));
+
 /**
  * failed.json as one line; a record that does not read still says the run failed. With a
- * `--nproc` launcher's rootCause (root-cause.ts), the rank that failed first leads, then rank 0's own error.
+ * `--nproc` launcher's rootCause (root-cause.ts), the rank that failed first leads, then rank 0's
+ * own error. Each part is bounded: the file may have been edited by hand, a message megabytes long.
  */
 function failureReason(runDir: string): string | undefined {
   const file = runPaths(runDir).failed;
   if (!fs.existsSync(file)) return undefined;
   try {
     const { code, message, rootCause } = parseRecordJson(fs.readFileSync(file, 'utf8')) as { code?: unknown; message?: unknown; rootCause?: { rank?: unknown; code?: unknown; message?: unknown } };
-    const own = message === undefined ? undefined : errorLine(code, message);
-    if (typeof rootCause !== 'object' || rootCause === null || (rootCause.rank === 0 && own !== undefined)) return own ?? errorLine(code, message);
-    const first = `rank ${String(rootCause.rank)} failed first: ${errorLine(rootCause.code, rootCause.message)}`;
+    const own = message === undefined ? undefined : reasonLine(code, message);
+    if (typeof rootCause !== 'object' || rootCause === null || (rootCause.rank === 0 && own !== undefined)) return own ?? reasonLine(code, message);
+    const first = `rank ${boundText(printableText(String(rootCause.rank)))} failed first: ${reasonLine(rootCause.code, rootCause.message)}`;
     return own === undefined ? first : `${first}; rank 0: ${own}`;
   } catch (e) {
-    return `${RUN_FILES.failed} does not read (${(e as Error).message})`;
+    return `${RUN_FILES.failed} does not read (${reasonLine(undefined, (e as Error).message).slice('error: '.length)})`;
   }
 }
 
