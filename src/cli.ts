@@ -37,6 +37,7 @@ import { importFlags, loadImports, unknownNameHint, withImports } from './cli/im
 import { datasetNames } from './data/registry';
 import { notAFolderOfSweeps, notARunDirectory } from './cli/runs-dir';
 import { stopOnSignals } from './cli/signals';
+import { sweepFailure } from './cli/sweep-failure';
 import { sweepEventLine } from './cli/sweep-lines';
 import { InterruptedError, signalExitCode } from './train/interrupt';
 import { PruningInterruptedError } from './pruning/interrupt';
@@ -418,7 +419,10 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       const processes = flags.processes;
       const total = configs.length;
       const labels = describeRuns(configs);
-      const onEvent = (e: SweepEvent): void => io.err(sweepEventLine(e, total, labels[e.run.index]));
+      const onEvent = (e: SweepEvent): void => {
+        if (e.type === 'fail') recordErrorFile(sweepFailure({ runDir: e.run.runDir, error: e.error, code: e.code }));
+        io.err(sweepEventLine(e, total, labels[e.run.index]));
+      };
       const stop = stopOnSignals();
       const runOne = async (config: ExperimentConfig, runDir: string): Promise<void> => {
         try {

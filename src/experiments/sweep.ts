@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { describeValue, InvalidArgumentError, IssuesError, type Issue } from '../errors';
+import { describeValue, InvalidArgumentError, IssuesError, ToolkitError, type ErrorCode, type Issue } from '../errors';
 import { boundText } from '../quote';
 import { ERROR_FILE_ENV } from '../distributed/error-file';
 import { SUPERVISED_ENV, SUPERVISOR_PID_ENV } from '../distributed/launch';
@@ -180,7 +180,8 @@ export type SweepEvent =
   | { type: 'busy'; run: PlannedRun; holder: LockHolder }
   | { type: 'start'; run: PlannedRun }
   | { type: 'done'; run: PlannedRun; seconds: number }
-  | { type: 'fail'; run: PlannedRun; seconds: number; error: string }
+  /** `error` and `code` as in SweepResult.failed. */
+  | { type: 'fail'; run: PlannedRun; seconds: number; error: string; code?: ErrorCode }
   /**
    * `whilePruning`: stopped before training, nothing saved; `checkpointed`: the run has a
    * checkpoint to resume from when the sweep runs again (without one it starts over).
@@ -222,7 +223,11 @@ export interface SweepResult {
   /** Runs left to the live process (another sweep, another host) that was training them. */
   busy: number;
   succeeded: number;
-  failed: { runDir: string; error: string }[];
+  /**
+   * In the order they failed. `error` is one line, `<code>: <message>` when the error had a code;
+   * `code` is that code (a run in a child process has none: its error is the end of its train.log).
+   */
+  failed: { runDir: string; error: string; code?: ErrorCode }[];
   /** Runs stopped by the signal, to resume by running the sweep again. */
   interrupted: number;
 }
@@ -377,6 +382,7 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
     const started = Date.now();
     emit({ type: 'start', run });
     let error: string | undefined;
+    let code: ErrorCode | undefined;
     let interrupted = false;
     try {
       options.check?.(run.config, options.runsDir);
@@ -396,6 +402,7 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
       const err = e as { code?: string; message?: string };
       interrupted = err.code === 'ERR_INTERRUPTED';
       if (!interrupted) error = `${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}`;
+      if (e instanceof ToolkitError) code = e.code;
     }
     const seconds = (Date.now() - started) / 1000;
     if (interrupted) {
@@ -409,8 +416,8 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
     if (taker) {
       leaveTo(taker);
     } else if (error) {
-      result.failed.push({ runDir: run.runDir, error });
-      emit({ type: 'fail', run, seconds, error });
+      result.failed.push({ runDir: run.runDir, error, ...(code ? { code } : {}) });
+      emit({ type: 'fail', run, seconds, error, ...(code ? { code } : {}) });
     } else {
       result.succeeded++;
       emit({ type: 'done', run, seconds });
