@@ -341,13 +341,21 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
         if (r.exitCode !== 0) throw new ExitCode(r.exitCode);
         return;
       }
-      const run = createRunDir(flags.runsDir, config, { prefix: flags.prefix });
-      // Every worker of --nproc gets here, the first to arrive making the directory: rank 0 speaks
-      // for the run, and a checkpoint (written by rank 0 only) is what makes it a resumption. RANK
-      // is read leniently: the runner checks torchrun's variables and names a bad one.
-      if (Number(process.env.RANK ?? 0) === 0) io.err(`${runHasCheckpoint(run.dir) ? 'resuming' : 'training'} ${describeRun(config)} in ${run.dir}\n`);
+      // Before the run directory is written: a signal without a handler ends the process inside
+      // that write, leaving a directory of one temporary file that `list runs` calls corrupt.
       const stop = stopOnSignals();
       try {
+        const run = createRunDir(flags.runsDir, config, { prefix: flags.prefix });
+        // Every worker of --nproc gets here, the first to arrive making the directory: rank 0 speaks
+        // for the run, and a checkpoint (written by rank 0 only) is what makes it a resumption. RANK
+        // is read leniently: the runner checks torchrun's variables and names a bad one.
+        const speaks = Number(process.env.RANK ?? 0) === 0;
+        if (stop.signal.aborted) {
+          const why = `interrupted by ${String(stop.signal.reason)} before training began in ${run.dir}: the same command trains the run`;
+          if (speaks) io.err(`${why}\n`);
+          throw new ExitCode(signalExitCode(stop.signal.reason));
+        }
+        if (speaks) io.err(`${runHasCheckpoint(run.dir) ? 'resuming' : 'training'} ${describeRun(config)} in ${run.dir}\n`);
         await trainer.trainFromConfig(config, run.dir, { signal: stop.signal });
       } finally {
         stop.dispose();
