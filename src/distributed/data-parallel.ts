@@ -10,10 +10,12 @@ import { int, obj } from '../validate';
 import { DistributedSampler, type Sampler } from '../data/sampler';
 import type { Module } from '../nn/module';
 import { tensor } from '../tensor/creation';
+import { cuda } from '../tensor/runtime';
 import { DEVICE_PATTERN } from '../tensor/tensor';
 import type { Callback } from '../train/callbacks';
 import { DistributedDataParallel, type DistributedDataParallelOptions } from './ddp';
 import { distributedEnv } from './env';
+import { srunTaskGpu } from './slurm';
 import { allGather, allReduce, availableBackends, destroyProcessGroup, initProcessGroup, isInitialized, type Backend } from './process-group';
 
 export interface EvalSums {
@@ -104,10 +106,11 @@ export class DataParallelContext {
 /**
  * This rank's device and default collective backend for a resolved device ('cpu', 'cuda',
  * 'cuda:N'). Launched with several processes, a bare 'cuda' is the local rank's GPU (torchrun
- * scripts' one GPU per process) and the backend is NCCL where the addon has it, as PyTorch users
- * pick it for CUDA; Gloo otherwise.
+ * scripts' one GPU per process), or cuda:0 in an srun task bound to a GPU of its own (srunTaskGpu,
+ * from `machine`: the CUDA devices libtorch sees and the environment), and the backend is NCCL
+ * where the addon has it, as PyTorch users pick it for CUDA; Gloo otherwise.
  */
-export function rankPlacement(device: string, env = distributedEnv()): { device: string; backend: Backend } {
+export function rankPlacement(device: string, env = distributedEnv(), machine: { deviceCount?: number; vars?: NodeJS.ProcessEnv } = {}): { device: string; backend: Backend } {
   if (typeof device !== 'string' || !DEVICE_PATTERN.test(device)) {
     throw new InvalidArgumentError('device', "a resolved device: 'cpu', 'cuda' or 'cuda:N'", device);
   }
@@ -115,10 +118,15 @@ export function rankPlacement(device: string, env = distributedEnv()): { device:
     obj('env', env, 'torchrun\'s variables as distributedEnv() gives them, or undefined');
     int('env.worldSize', env.worldSize, 1);
     int('env.localRank', env.localRank, 0);
+    int('env.localWorldSize', env.localWorldSize, 1);
   }
-  const cuda = device.startsWith('cuda');
-  const backend: Backend = cuda && availableBackends().includes('nccl') ? 'nccl' : 'gloo';
-  if (device === 'cuda' && env && env.worldSize > 1) return { device: `cuda:${env.localRank}`, backend };
+  obj('machine', machine, '{ deviceCount?, vars? }');
+  const onCuda = device.startsWith('cuda');
+  const backend: Backend = onCuda && availableBackends().includes('nccl') ? 'nccl' : 'gloo';
+  if (device === 'cuda' && env && env.worldSize > 1) {
+    const own = srunTaskGpu(machine.vars ?? process.env, int('machine.deviceCount', machine.deviceCount ?? cuda.deviceCount(), 0), env.localWorldSize);
+    return { device: own ? 'cuda:0' : `cuda:${env.localRank}`, backend };
+  }
   return { device, backend };
 }
 

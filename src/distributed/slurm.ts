@@ -99,3 +99,24 @@ export function slurmPlacement(env: NodeJS.ProcessEnv = process.env): SlurmPlace
   const masterPort = env.MASTER_PORT === undefined ? slurmPort(env) : slurmInt(env, 'MASTER_PORT', 1, 65535);
   return { rank, localRank, worldSize, localWorldSize, nodeRank, nnodes, masterAddr, masterPort };
 }
+
+/**
+ * Whether srun gave each of its tasks a GPU of its own and this process is one of those tasks, so
+ * that the one CUDA device it sees (`deviceCount`, as libtorch counts them) is its own: a bare
+ * 'cuda' is then cuda:0, where torchrun's rule, cuda:<local rank>, names a device the task does
+ * not have (mmcv's _init_dist_slurm, `SLURM_PROCID % device_count()`, also lands on 0 there).
+ * All three must hold:
+ * - the job's ranks are srun's tasks (WORLD_SIZE = SLURM_STEP_NUM_TASKS, RANK = SLURM_PROCID, as
+ *   `--slurm` sets them), not workers a launcher in one task started (`--slurm --nproc`, torchrun
+ *   under srun), which share that task's GPUs;
+ * - this process sees exactly one CUDA device;
+ * - each task was given one: SLURM_GPUS_PER_TASK (sbatch/salloc --gpus-per-task, which srun
+ *   inherits) is one GPU, or the step has at least a GPU per task on this node (SLURM_GPUS_ON_NODE
+ *   ≥ `localProcesses`, which srun sets: `--gpu-bind` splitting them). With fewer, the tasks share
+ *   one GPU, refused as before (deviceIssues).
+ */
+export function srunTaskGpu(env: NodeJS.ProcessEnv, deviceCount: number, localProcesses: number): boolean {
+  const tasks = env.SLURM_STEP_NUM_TASKS;
+  if (deviceCount !== 1 || tasks === undefined || env.WORLD_SIZE !== tasks || env.RANK !== env.SLURM_PROCID) return false;
+  return /^(?:[^:,]+:)?1$/.test(env.SLURM_GPUS_PER_TASK ?? '') || Number(env.SLURM_GPUS_ON_NODE) >= localProcesses;
+}

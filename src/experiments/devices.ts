@@ -5,19 +5,22 @@
  */
 import { type Issue } from '../errors';
 import { quoteText } from '../quote';
-import { int, str } from '../validate';
+import { srunTaskGpu } from '../distributed/slurm';
+import { int, obj, str } from '../validate';
 
 /**
  * The config's `device` against `deviceCount` CUDA devices, for `localProcesses` processes on this
  * machine. With several, a bare 'cuda' (and 'auto' where CUDA is found) trains each process on its
  * own GPU, cuda:<local rank> (rankPlacement in src/distributed/data-parallel.ts), so N processes
  * need N devices: the check runs before they start, since the ones past the last device would
- * each fail on their own. An explicit 'cuda:N' is the one device of every process.
+ * each fail on their own. An explicit 'cuda:N' is the one device of every process. srun tasks
+ * bound to a GPU each (srunTaskGpu, told from `env`) see one device, each its own: cuda:0.
  */
-export function deviceIssues(device: string, deviceCount: number, localProcesses = 1): Issue[] {
+export function deviceIssues(device: string, deviceCount: number, localProcesses = 1, env: NodeJS.ProcessEnv = process.env): Issue[] {
   str('device', device);
   int('deviceCount', deviceCount, 0);
   int('localProcesses', localProcesses, 1);
+  obj('env', env, 'environment variables');
   const sees = `libtorch sees ${deviceCount} CUDA device${deviceCount === 1 ? '' : 's'}`;
   const m = /^cuda(?::(\d+))?$/.exec(device);
   const index = m?.[1] === undefined ? 0 : Number(m[1]);
@@ -28,7 +31,7 @@ export function deviceIssues(device: string, deviceCount: number, localProcesses
     return [{ code: 'unavailable_device', path: 'device', message }];
   }
   const perProcess = device === 'cuda' || (device === 'auto' && deviceCount > 0);
-  if (perProcess && localProcesses > deviceCount) {
+  if (perProcess && localProcesses > deviceCount && !srunTaskGpu(env, deviceCount, localProcesses)) {
     return [{
       code: 'unavailable_device',
       path: 'device',
