@@ -7,12 +7,13 @@
  */
 import { ToolkitError, type ErrorCode } from '../errors';
 
-export function sweepFailure(run: { runDir: string; error: string; code?: ErrorCode }): Error {
+/**
+ * What recordErrorFile writes: the run's coded error, or without a code (a run in a child process,
+ * its error the end of its train.log) the line alone, which the file gets as `Error: <line>` with
+ * that line as the traceback: an Error made here would carry this function's stack.
+ */
+export function sweepFailure(run: { runDir: string; error: string; code?: ErrorCode }): ToolkitError | string {
   const error = run.code ? run.error.slice(run.code.length + 2) : run.error;
   const message = `sweep run ${run.runDir} failed: ${error}`;
-  if (run.code) return ToolkitError.fromCode(run.code, message);
-  const e = new Error(message);
-  // Its stack would be this function's, not the failed run's (that is in the run's train.log): the error file gets the message instead.
-  e.stack = undefined;
-  return e;
+  return run.code ? ToolkitError.fromCode(run.code, message) : message;
 }
