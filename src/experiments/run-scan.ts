@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { IssuesError, type Issue } from '../errors';
 import { logger } from '../logger';
-import { boundText, errorLine, printableText } from '../quote';
+import { boundText, errorLine, oneLineText, printableText } from '../quote';
 import { configHash } from './hash';
 import { holderAlive, readLock, type LockHolder } from './lock';
 import type { FinalSummary, MetricsRow } from './metrics';
@@ -159,7 +159,7 @@ function failureReason(runDir: string): string | undefined {
     const first = `rank ${boundText(printableText(String(rootCause.rank)))} failed first: ${reasonLine(rootCause.code, rootCause.message)}`;
     return own === undefined ? first : `${first}; rank 0: ${own}`;
   } catch (e) {
-    return `${RUN_FILES.failed} does not read (${reasonLine(undefined, (e as Error).message).slice('error: '.length)})`;
+    return `${RUN_FILES.failed} does not read (${boundText(printableText(oneLineText((e as Error).message)))})`;
   }
 }
 

@@ -65,3 +65,13 @@ it('list runs prints the bounded reason on one line under the table', async () =
   expect(lines[2]).toMatch(new RegExp(`^${path.basename(dir)} failed: ERR_TORCH: \\\\u001b\\]0;owned\\\\u0007z(; z)+… \\(300029 characters\\)$`));
   expect(lines[2].length).toBeLessThan(MAX_QUOTED_CHARS + 100);
 });
+
+it("a failed.json that does not parse: the parser's message, which quotes the file's start, printable and bounded", () => {
+  const dir = newRun(7, {});
+  fs.writeFileSync(path.join(dir, 'failed.json'), `\u001b]0;owned\u0007${'q'.repeat(5000)}`);
+  const { state, reason } = runState(dir);
+  expect(state).toBe('failed');
+  expect(reason).toMatch(/^failed\.json does not read \(.*\\u001b\]0;owned\\u0007/);
+  expect(reason).not.toMatch(CONTROL);
+  expect(reason!.length).toBeLessThan(MAX_QUOTED_CHARS + 100);
+});
