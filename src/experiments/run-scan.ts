@@ -72,7 +72,8 @@ function readRunProblems(runDir: string): RunRecords | Problem[] {
   const config = configProblems(runDir, problems);
   const metrics = recordProblems(RUN_FILES.metrics, () => readMetrics(runDir), problems);
   const final = recordProblems(RUN_FILES.final, () => readFinal(runDir), problems);
-  return problems.length > 0 ? problems : { config: config!, metrics: metrics!, final };
+  // A parser's message quotes the file, whatever bytes it holds: `list runs` prints these as they are.
+  return problems.length > 0 ? problems.map((p) => ({ ...p, text: printableText(p.text) })) : { config: config!, metrics: metrics!, final };
 }
 
 /**

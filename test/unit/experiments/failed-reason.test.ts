@@ -75,3 +75,13 @@ it("a failed.json that does not parse: the parser's message, which quotes the fi
   expect(reason).not.toMatch(CONTROL);
   expect(reason!.length).toBeLessThan(MAX_QUOTED_CHARS + 100);
 });
+
+it("a corrupt run's problems, which quote its files' bytes, are printable in list runs too", async () => {
+  const runs = path.join(root, 'corrupt');
+  const dir = path.join(runs, `train_${'0'.repeat(32)}`);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'config.json'), '\u001b]0;owned\u0007{');
+  const r = await cli(['list', 'runs', '--runs-dir', runs]);
+  expect(r.out.replace(/\n/g, '')).not.toMatch(CONTROL);
+  expect(r.out).toContain('config.json is not valid JSON (Unexpected token \'\\u001b\'');
+});
