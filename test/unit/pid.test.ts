@@ -2,11 +2,13 @@
  * isAlive(pid): a running process is alive, a reaped one is not, and a zombie (exited, its parent
  * not reaping it) is not either, although kill(pid, 0) still succeeds on it: the supervisor check
  * of workers, the run lock and the stale temp files all take a zombie for the process it was.
- * ps(1) is the independent witness of each process's state.
+ * ps(1) is the independent witness of each process's state. A supervised process whose supervisor
+ * is a zombie stops as on SIGHUP, as when it has gone.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { SUPERVISED_ENV, SUPERVISOR_PID_ENV } from '../../src/distributed/launch';
 import { isAlive } from '../../src/pid';
 import { tmpDir } from '../helpers/data-fixtures';
 
@@ -66,3 +68,26 @@ it('a running process is alive; once it has exited and been reaped, it is not', 
   await exited;
   expect(isAlive(child.pid!)).toBe(false);
 });
+
+(linux ? it : it.skip)('a supervised process whose supervisor pid is a zombie stops as on SIGHUP; one whose supervisor lives does not', async () => {
+  const signals = path.join(__dirname, '..', '..', 'src', 'cli', 'signals.ts');
+  const script = `const stop = require(${JSON.stringify(signals)}).stopOnSignals();
+stop.signal.addEventListener('abort', () => { console.log('stopped ' + stop.signal.reason); process.exit(129); });
+console.log('watching'); setInterval(() => {}, 1000);`;
+  const supervised = (supervisor: number) => {
+    const child = spawn(process.execPath, ['--import', require.resolve('tsx'), '-e', script], { env: { ...process.env, [SUPERVISED_ENV]: '1', [SUPERVISOR_PID_ENV]: String(supervisor) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    started.push(child);
+    let out = '';
+    child.stdout!.on('data', (d) => { out += String(d); });
+    return () => out;
+  };
+  const { child: parent, pid: zombie } = await shChild('sleep 0 & echo $!; exec sleep 60');
+  await until(() => psState(zombie).startsWith('Z'));
+  const underZombie = supervised(zombie);
+  const underLive = supervised(parent.pid!);
+  await until(() => underZombie().includes('stopped'));
+  await until(() => underLive().includes('watching'));
+  // Three of the once-a-second checks, all passed: it is still watching.
+  await new Promise((r) => setTimeout(r, 3000));
+  expect([underZombie(), underLive()]).toEqual(['watching\nstopped SIGHUP\n', 'watching\n']);
+}, 60_000);
