@@ -11,8 +11,10 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic';
 import { ToolkitError } from '../errors';
+import { isAlive } from '../pid';
 import { oneLineText } from '../quote';
 
 export const ERROR_FILE_ENV = 'TORCHELASTIC_ERROR_FILE';
@@ -63,6 +65,47 @@ export function passOnErrorFile(workerFile: string, env: NodeJS.ProcessEnv = pro
     recorded.add(own);
   } catch {
     // no file (the worker was killed), or none can be written: the launcher's summary still says it
+  }
+}
+
+const ERROR_DIR_PREFIX = 'signin-torch-errors-';
+/** `signin-torch-errors-<launcher pid>-<mkdtemp's 6 characters>`. */
+const ERROR_DIR_NAME = /^signin-torch-errors-([1-9]\d*)-[A-Za-z0-9]{6}$/;
+
+/**
+ * Makes a launch's folder of error files in `tmp`, named for this launcher's pid. A launcher that
+ * was SIGKILLed could not remove its own: the folders of launchers that are gone go first.
+ */
+export function makeErrorDir(tmp: string = os.tmpdir()): string {
+  removeStaleErrorDirs(tmp);
+  return fs.mkdtempSync(path.join(tmp, `${ERROR_DIR_PREFIX}${process.pid}-`));
+}
+
+/**
+ * Removes the error folders in `tmp` whose launcher is no longer running: only folders named as
+ * makeErrorDir names them and owned by this user. A launcher in another pid namespace sharing
+ * `tmp` would look gone: containers share their temp folder rarely, and a launch whose folder
+ * went loses only its workers' error messages (each worker's exit code stays).
+ */
+export function removeStaleErrorDirs(tmp: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(tmp);
+  } catch {
+    return;
+  }
+  const uid = process.getuid?.();
+  for (const name of names) {
+    const m = ERROR_DIR_NAME.exec(name);
+    if (!m || Number(m[1]) === process.pid || isAlive(Number(m[1]))) continue;
+    const dir = path.join(tmp, name);
+    try {
+      const st = fs.lstatSync(dir);
+      if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // removed by another launcher at the same time, or not ours to remove
+    }
   }
 }
 

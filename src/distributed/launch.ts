@@ -14,20 +14,20 @@
  * their own process groups nothing else would end them.
  *
  * Failures, as torchrun: each worker gets its own TORCHELASTIC_ERROR_FILE (in a folder made for
- * the launch and removed after it), and the root cause of a failed launch is the worker that
- * failed first by its error file's time (by its exit's when it wrote none: a kill), not the first
+ * the launch, named for the launcher's pid, removed after it or, when the launcher was killed,
+ * by a later launch), and the root cause of a failed launch is the worker that failed first by
+ * its error file's time (by its exit's when it wrote none: a kill), not the first
  * to exit; the launch's exit code is that worker's (error-file.ts). Under a TORCHELASTIC_ERROR_FILE
  * of its own (a supervisor of one launcher per node), it copies the root cause's file there, as
  * torchrun's agent does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { list, num, obj, str, int } from '../validate';
 import { workerEnv } from './env';
 import { freePort } from './free-port';
-import { byFirstFailure, ERROR_FILE_ENV, passOnErrorFile, workerFailure, type WorkerFailure } from './error-file';
+import { byFirstFailure, ERROR_FILE_ENV, makeErrorDir, passOnErrorFile, workerFailure, type WorkerFailure } from './error-file';
 
 export interface LaunchOptions {
   /** Workers on this node (torchrun's --nproc_per_node). */
@@ -97,7 +97,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const children: ChildProcess[] = [];
   const codes: number[] = new Array(nproc).fill(-1);
   const exits: { ms: number; signal?: string }[] = new Array(nproc);
-  const errorDir = fs.mkdtempSync(path.join(os.tmpdir(), 'signin-torch-errors-'));
+  const errorDir = makeErrorDir();
   const errorFile = (local: number) => path.join(errorDir, `local-rank-${local}.json`);
   let firstFailure: number | undefined;
   let interrupted = false;

@@ -90,7 +90,9 @@ describe.each([['signin', 'SIGINT', 130], ['plain', 'SIGTERM', 143]] as const)('
     const p = runPaths(runDir);
     const r = await trainAndSignal(file, runs, config, signal, { rows: 1, delayMs: 100 });
     expect({ code: r.code, signal: r.signal }).toEqual({ code: exitCode, signal: null });
-    expect(r.ms).toBeLessThan(5000);
+    // From the signal to the exit: 0.31-1.6 s measured (12 runs at load 3-7 on 2 cores), 2.95 s
+    // at load 16; a hang, or a wait on a timer of 10 s or more, still fails.
+    expect(r.ms).toBeLessThan(10_000);
     const { position } = readCheckpointInfo(p.checkpoint);
     // In the second epoch, after at least one of its steps (its last: evaluation was cut short).
     expect(position.epoch).toBe(1);
