@@ -178,6 +178,23 @@ describe('execution', () => {
     expect(fs.readFileSync(runPaths(done[0].runDir).log, 'utf8')).toMatch(/^training 0\.9/);
   });
 
+  test("a child's 1 GiB log: its last lines are read from its end, quickly and without holding the log", async () => {
+    // The child's log is sparse (ftruncate of its stdout, no disk), its last lines written after 1 GiB.
+    const script = [
+      "const fs = require('fs');",
+      'console.log("training"); fs.ftruncateSync(1, 2 ** 30);',
+      'console.error(JSON.stringify({ level: 30, msg: "epoch done" })); console.error("ERR_DATASET: boom"); process.exit(3);',
+    ].join('\n');
+    const [config] = configs();
+    const rssBefore = process.resourceUsage().maxRSS;
+    const t0 = Date.now();
+    const r = await runSweep([config], { runsDir: root, childCommand: () => ({ command: process.execPath, args: ['-e', script] }) });
+    expect(r.failed.map((f) => f.error)).toEqual(['exited with code 3: ERR_DATASET: boom']);
+    expect(fs.statSync(runPaths(runDirFor(root, config)).log).size).toBeGreaterThan(2 ** 30);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect((process.resourceUsage().maxRSS - rssBefore) / 1024).toBeLessThan(100);
+  });
+
   test("under a launcher, the children do not get its TORCHELASTIC_ERROR_FILE: a failed run's error does not become the sweep's recorded one", async () => {
     // A stand-in `train` that records its error where torchrun's variable says, as ours does, then fails.
     const script = [
