@@ -16,12 +16,12 @@ export const MAX_RECORD_BYTES = 64 * 2 ** 20;
 
 const CHUNK = 2 ** 20;
 
-function mib(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+function sizeText(bytes: number): string {
+  return `${Number((bytes / 2 ** 20).toFixed(1))} MiB (${bytes} bytes)`;
 }
 
 function tooLarge(file: string, size: string, limit: number): ToolkitError {
-  return new ToolkitError('ERR_INVALID_ARG', `Expected ${file} to be at most ${mib(limit)} (${limit} bytes), a config or run record, but it is ${size}: it is not one, or it was damaged`);
+  return new ToolkitError('ERR_INVALID_ARG', `Expected a config or record file of at most ${sizeText(limit)}, but it is ${size}: ${file}`);
 }
 
 /**
@@ -33,7 +33,7 @@ export function readTextBounded(file: string, limit = MAX_RECORD_BYTES): string 
   const fd = fs.openSync(file, 'r');
   try {
     const { size } = fs.fstatSync(fd);
-    if (size > limit) throw tooLarge(file, `${size} bytes (${mib(size)})`, limit);
+    if (size > limit) throw tooLarge(file, sizeText(size), limit);
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
@@ -42,7 +42,7 @@ export function readTextBounded(file: string, limit = MAX_RECORD_BYTES): string 
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
       total += n;
-      if (total > limit) throw tooLarge(file, `more than ${limit} bytes`, limit);
+      if (total > limit) throw tooLarge(file, `more than ${sizeText(limit)}`, limit);
     }
     return Buffer.concat(chunks, total).toString('utf8');
   } finally {
