@@ -14,7 +14,8 @@ import { ToolkitError } from './errors';
  */
 export const MAX_RECORD_BYTES = 64 * 2 ** 20;
 
-const CHUNK = 2 ** 20;
+/** A read's size: records are kilobytes, and `list runs` reads several per run. */
+const CHUNK = 64 * 1024;
 
 function sizeText(bytes: number): string {
   return `${Number((bytes / 2 ** 20).toFixed(1))} MiB (${bytes} bytes)`;
