@@ -14,6 +14,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Argument, Command, CommanderError, Option } from 'commander';
+import { readTextBounded } from './bounded-read';
 import { DatasetError } from './data/base';
 import { IssuesError, ToolkitError } from './errors';
 import { logLevelFromEnv } from './logger';
@@ -178,7 +179,7 @@ function directoryFlag(flag: string): (v: string) => string {
 function readJsonFile(file: string, what: string): Record<string, unknown> {
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    raw = JSON.parse(readTextBounded(file));
   } catch (e) {
     throw new IssuesError('ERR_CONFIG', `Cannot read ${what} ${file}`, [{ code: 'unreadable', path: '', message: (e as Error).message }]);
   }

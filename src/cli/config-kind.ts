@@ -3,7 +3,7 @@
  * experiment config given to `sweep --grid`, would otherwise be a list of every key the other
  * schema lacks (with "did you mean 'amp'?" for a sweep's name), not what to run instead.
  */
-import * as fs from 'node:fs';
+import { readTextBounded } from '../bounded-read';
 import { ToolkitError } from '../errors';
 
 function has(raw: object, ...keys: string[]): boolean {
@@ -21,7 +21,7 @@ export function notASweepFile(file: string, raw: object): void {
 export function notAnExperimentConfig(file: string): void {
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    raw = JSON.parse(readTextBounded(file));
   } catch {
     return;
   }

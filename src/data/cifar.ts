@@ -10,6 +10,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readTextBounded } from '../bounded-read';
 import { InvalidArgumentError } from '../errors';
 import { bool, obj, oneOf } from '../validate';
 import { ArrayDataset, sharedBytes } from './array-dataset';
@@ -117,7 +118,7 @@ function decode(files: string[], maxRecords: number, limits: number[], labelOffs
 
 function readNames(file: string, expected: number): string[] | undefined {
   try {
-    const names = fs.readFileSync(file, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
+    const names = readTextBounded(file).split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
     return names.length === expected ? names : undefined;
   } catch {
     return undefined;

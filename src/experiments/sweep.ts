@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { describeValue, InvalidArgumentError, IssuesError, ToolkitError, type ErrorCode, type Issue } from '../errors';
+import { readTail, readTextBounded } from '../bounded-read';
 import { boundText } from '../quote';
 import { ERROR_FILE_ENV } from '../distributed/error-file';
 import { SUPERVISED_ENV, SUPERVISOR_PID_ENV } from '../distributed/launch';
@@ -146,7 +147,7 @@ export function loadSweepFile(file: string): { spec: SweepSpec; runs: ExpandedRu
   str('file', file);
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    raw = JSON.parse(readTextBounded(file));
   } catch (e) {
     throw new IssuesError('ERR_CONFIG', `Cannot read sweep file ${file}`, [{ code: 'unreadable', path: '', message: (e as Error).message }]);
   }
@@ -159,7 +160,7 @@ export function loadSweepFile(file: string): { spec: SweepSpec; runs: ExpandedRu
 /** Whether the run's interrupted.json (its own process wrote it) says it stopped while pruning. */
 function stoppedWhilePruning(runDir: string): boolean {
   try {
-    return (JSON.parse(fs.readFileSync(runPaths(runDir).interrupted, 'utf8')) as { pruning?: unknown }).pruning !== undefined;
+    return (JSON.parse(readTextBounded(runPaths(runDir).interrupted)) as { pruning?: unknown }).pruning !== undefined;
   } catch {
     return false;
   }
@@ -283,13 +284,16 @@ export function defaultChildCommand(run: PlannedRun, runsDir: string, prefix: st
   };
 }
 
+/** How much of a child's log is read for its last lines: a long run's log may be gigabytes. */
+const LOG_TAIL_BYTES = 64 * 1024;
+
 /**
  * The last lines a child printed, without its JSON log lines (its run's log.jsonl keeps those): a
  * failed `train` ends with its error line, which a few kilobytes of them would bury.
  */
 function tail(file: string, lines = 5): string {
   try {
-    const text = fs.readFileSync(file, 'utf8').trimEnd().split('\n').filter((l) => !l.startsWith('{"level":'));
+    const text = readTail(file, LOG_TAIL_BYTES).trimEnd().split('\n').filter((l) => !l.startsWith('{"level":'));
     return text.slice(-lines).join(' | ');
   } catch {
     return '';
@@ -395,7 +399,10 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
         const logFile = runPaths(run.runDir).log;
         const { code, signal } = await runChild(cmd, logFile, stop);
         interrupted = stoppedBy(code, signal, stop);
-        if (code !== 0 && !interrupted) error = `${signal ? `killed by ${signal}` : `exited with code ${code}`}${tail(logFile) ? `: ${tail(logFile)}` : ''}`;
+        if (code !== 0 && !interrupted) {
+          const last = tail(logFile);
+          error = `${signal ? `killed by ${signal}` : `exited with code ${code}`}${last ? `: ${last}` : ''}`;
+        }
       }
       if (!error && !interrupted && !isFinished(run.runDir)) error = `finished without writing ${path.basename(runPaths(run.runDir).final)}`;
     } catch (e) {

@@ -9,6 +9,7 @@ import { runDirFor, runPaths } from '../../../src/experiments/paths';
 import { readConfig, writeFinal } from '../../../src/experiments/runs';
 import { defaultChildCommand, expandSweep, gridPoints, loadSweepFile, parseSweepSpec, planSweep, runSweep, type SweepEvent } from '../../../src/experiments/sweep';
 import { errorOf } from '../../helpers/error-of';
+import { bytesRead, SMALL_READ_BYTES } from '../../helpers/bytes-read';
 import { removeDir, tempDir } from './fixtures';
 
 const base = { dataset: { name: 'fashion_mnist' }, model: { name: 'lenet5' }, pruning: { method: 'random' }, epochs: 2 };
@@ -176,6 +177,21 @@ describe('execution', () => {
     const done = planSweep(configs(), root).filter((p) => p.status === 'finished');
     expect(done).toHaveLength(5);
     expect(fs.readFileSync(runPaths(done[0].runDir).log, 'utf8')).toMatch(/^training 0\.9/);
+  });
+
+  test("a child's 1 GiB log: its last lines are read from its end, without reading the log", async () => {
+    // The child's log is sparse (ftruncate of its stdout, no disk), its last lines written after 1 GiB.
+    const script = [
+      "const fs = require('fs');",
+      'console.log("training"); fs.ftruncateSync(1, 2 ** 30);',
+      'console.error(JSON.stringify({ level: 30, msg: "epoch done" })); console.error("ERR_DATASET: boom"); process.exit(3);',
+    ].join('\n');
+    const [config] = configs();
+    const before = bytesRead();
+    const r = await runSweep([config], { runsDir: root, childCommand: () => ({ command: process.execPath, args: ['-e', script] }) });
+    expect(r.failed.map((f) => f.error)).toEqual(['exited with code 3: ERR_DATASET: boom']);
+    expect(fs.statSync(runPaths(runDirFor(root, config)).log).size).toBeGreaterThan(2 ** 30);
+    expect(bytesRead() - before).toBeLessThan(SMALL_READ_BYTES);
   });
 
   test("under a launcher, the children do not get its TORCHELASTIC_ERROR_FILE: a failed run's error does not become the sweep's recorded one", async () => {

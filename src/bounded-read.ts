@@ -1,0 +1,82 @@
+/**
+ * Reading files whose size the toolkit does not control (a config a user names, a run record that
+ * may have been edited or replaced, a child's log) without holding more of it than a bound: read
+ * whole, a 1 GiB file took 9 s and 1.1 GiB of memory to be refused as a string V8 cannot make,
+ * and a 3 GiB one 45 s and 4.2 GiB.
+ */
+import * as fs from 'node:fs';
+import { ToolkitError } from './errors';
+
+/**
+ * The most bytes readTextBounded reads. A config, a sweep file or a run record the toolkit wrote
+ * is kilobytes (a sweep of ten thousand grid values is under a megabyte); 64 MiB is far above
+ * any of them, and far below V8's longest string (512 MiB), so the bound is what refuses.
+ */
+export const MAX_RECORD_BYTES = 64 * 2 ** 20;
+
+/** A read's size: records are kilobytes, and `list runs` reads several per run. */
+const CHUNK = 64 * 1024;
+
+function sizeText(bytes: number): string {
+  return `${Number((bytes / 2 ** 20).toFixed(1))} MiB (${bytes} bytes)`;
+}
+
+function tooLarge(file: string, size: string, limit: number): ToolkitError {
+  return new ToolkitError('ERR_INVALID_ARG', `Expected a config or record file of at most ${sizeText(limit)}, but it is ${size}: ${file}`);
+}
+
+/**
+ * The file as UTF-8 text; ERR_INVALID_ARG naming the file, its size and the limit when it is
+ * larger, before anything is read. A pipe or device has no size (`--config <(jq ...)`,
+ * /dev/zero): it is read up to one byte past the limit.
+ */
+export function readTextBounded(file: string, limit = MAX_RECORD_BYTES): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const { size } = fs.fstatSync(fd);
+    if (size > limit) throw tooLarge(file, sizeText(size), limit);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(CHUNK, limit + 1 - total));
+      const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+      if (total > limit) throw tooLarge(file, `more than ${sizeText(limit)}`, limit);
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * The longest run of whole lines at the file's end that is at most `bytes` bytes, read by
+ * position: a log of any length costs the same. A file that fits is returned whole; a last line
+ * longer than `bytes` comes back as its end.
+ */
+export function readTail(file: string, bytes: number): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const { size } = fs.fstatSync(fd);
+    // One byte more than the tail: whether the byte before it ends a line.
+    const start = Math.max(0, size - bytes - 1);
+    const buf = Buffer.allocUnsafe(size - start);
+    let got = 0;
+    while (got < buf.length) {
+      const n = fs.readSync(fd, buf, got, buf.length - got, start + got);
+      if (n === 0) break;
+      got += n;
+    }
+    const text = buf.subarray(0, got);
+    if (start === 0 && got <= bytes) return text.toString('utf8');
+    // A newline byte is never inside a UTF-8 sequence; without one, the continuation bytes
+    // (10xxxxxx) of a character cut in half are skipped.
+    let from = text.indexOf(10) + 1;
+    if (from === 0) for (from = 1; from < text.length && (text[from] & 0xc0) === 0x80;) from++;
+    return text.subarray(from).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}

@@ -1,0 +1,75 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MAX_RECORD_BYTES, readTail, readTextBounded } from '../../src/bounded-read';
+import { errorOf } from '../helpers/error-of';
+import { bytesRead, SMALL_READ_BYTES } from '../helpers/bytes-read';
+import { tempDir } from '../helpers/temp';
+
+let dir: string;
+beforeEach(() => { dir = tempDir('bounded-read-'); });
+
+describe('readTail', () => {
+  test('the longest suffix of whole lines within the bound (byte-wise, multi-byte text), or the whole file when it fits', () => {
+    // Lines of 0 to 40 characters, some of them 3-byte and 4-byte UTF-8, some cut by any bound.
+    const words = ['a', 'é', '€', '𝄞', 'xyz'];
+    const lines = Array.from({ length: 400 }, (_, i) => Array.from({ length: (i * 7) % 41 }, (_, j) => words[(i + j) % words.length]).join(''));
+    const file = path.join(dir, 'train.log');
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    const size = fs.statSync(file).size;
+    for (const bytes of [1, 50, 1000, 4097, size - 1, size, size + 10]) {
+      const got = readTail(file, bytes);
+      // Reference: whole lines taken from the end while their UTF-8 bytes fit the bound.
+      let want = '';
+      if (bytes >= size) want = `${lines.join('\n')}\n`;
+      else {
+        for (let k = lines.length - 1; k >= 0; k--) {
+          const next = `${lines.slice(k).join('\n')}\n`;
+          if (Buffer.byteLength(next) > bytes) break;
+          want = next;
+        }
+      }
+      expect({ bytes, got }).toEqual({ bytes, got: want });
+    }
+  });
+
+  test('a last line longer than the bound comes back as its end, no half character', () => {
+    const file = path.join(dir, 'one.log');
+    fs.writeFileSync(file, `start\n${'€'.repeat(100)}`);
+    expect(readTail(file, 31)).toBe('€'.repeat(10));
+  });
+});
+
+describe('readTextBounded', () => {
+  test('a file within the limit is its text, up to exactly the limit', () => {
+    const file = path.join(dir, 'config.json');
+    fs.writeFileSync(file, '{"name": "résumé"}');
+    expect(readTextBounded(file)).toBe(fs.readFileSync(file, 'utf8'));
+    expect(readTextBounded(file, fs.statSync(file).size)).toBe('{"name": "résumé"}');
+  });
+
+  test('a file over the limit is refused before it is read, naming the file, its size and the limit', () => {
+    const file = path.join(dir, 'config.json');
+    fs.writeFileSync(file, '');
+    fs.truncateSync(file, 2 ** 30); // sparse: no disk
+    const before = bytesRead();
+    const e = errorOf(() => readTextBounded(file));
+    expect(bytesRead() - before).toBeLessThan(SMALL_READ_BYTES);
+    expect(e).toMatchObject({ code: 'ERR_INVALID_ARG', message: `Expected a config or record file of at most 64 MiB (${MAX_RECORD_BYTES} bytes), but it is 1024 MiB (1073741824 bytes): ${file}` });
+    expect(errorOf(() => readTextBounded(file, 10)).message).toBe(`Expected a config or record file of at most 0 MiB (10 bytes), but it is 1024 MiB (1073741824 bytes): ${file}`);
+  });
+
+  test('a file with no size (a device, a pipe) is read up to one byte past the limit', () => {
+    const e = errorOf(() => readTextBounded('/dev/zero', 2 ** 20));
+    expect(e).toMatchObject({ code: 'ERR_INVALID_ARG', message: 'Expected a config or record file of at most 1 MiB (1048576 bytes), but it is more than 1 MiB (1048576 bytes): /dev/zero' });
+    expect(readTextBounded('/dev/null')).toBe('');
+    // procfs says size 0 for text it has.
+    expect(readTextBounded('/proc/self/status')).toContain(`\nPid:\t${process.pid}\n`);
+  });
+
+  test('a file of several read chunks is read whole', () => {
+    const file = path.join(dir, 'sweep.json');
+    const text = `["${'ü'.repeat(2 ** 20)}"]`;
+    fs.writeFileSync(file, text);
+    expect(readTextBounded(file)).toBe(text);
+  });
+});
