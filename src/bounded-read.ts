@@ -28,27 +28,58 @@ function tooLarge(file: string, size: string, limit: number): ToolkitError {
 /**
  * The file as UTF-8 text; ERR_INVALID_ARG naming the file, its size and the limit when it is
  * larger, before anything is read. A pipe or device has no size (`--config <(jq ...)`,
- * /dev/zero): it is read up to one byte past the limit.
+ * /dev/zero): it is read up to one byte past the limit. For a file the user names; a run's own
+ * records are read with readRecordBounded.
  */
 export function readTextBounded(file: string, limit = MAX_RECORD_BYTES): string {
   const fd = fs.openSync(file, 'r');
   try {
-    const { size } = fs.fstatSync(fd);
-    if (size > limit) throw tooLarge(file, sizeText(size), limit);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(CHUNK, limit + 1 - total));
-      const n = fs.readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      chunks.push(chunk.subarray(0, n));
-      total += n;
-      if (total > limit) throw tooLarge(file, `more than ${sizeText(limit)}`, limit);
-    }
-    return Buffer.concat(chunks, total).toString('utf8');
+    return readOpened(fd, file, limit, fs.fstatSync(fd).size);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** What fstat says a file that is not a regular one is, for the error that refuses it. */
+function kindOf(st: fs.Stats): string {
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * A file the toolkit wrote itself (a run record: config.json, metrics.jsonl, run.lock, ...) as
+ * readTextBounded reads it, but only when it is a regular file: opened without blocking, since
+ * open(2) on a FIFO waits for a writer for ever (a FIFO put in a run directory hung `list runs`),
+ * then refused with ERR_INVALID_ARG naming the file and what it is.
+ */
+export function readRecordBounded(file: string, limit = MAX_RECORD_BYTES): string {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new ToolkitError('ERR_INVALID_ARG', `Expected a regular file (a run record), but it is ${kindOf(st)}: ${file}`);
+    return readOpened(fd, file, limit, st.size);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readOpened(fd: number, file: string, limit: number, size: number): string {
+  if (size > limit) throw tooLarge(file, sizeText(size), limit);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(Math.min(CHUNK, limit + 1 - total));
+    const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+    if (n === 0) break;
+    chunks.push(chunk.subarray(0, n));
+    total += n;
+    if (total > limit) throw tooLarge(file, `more than ${sizeText(limit)}`, limit);
+  }
+  return Buffer.concat(chunks, total).toString('utf8');
 }
 
 /**

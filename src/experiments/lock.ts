@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { readTextBounded } from '../bounded-read';
+import { readRecordBounded } from '../bounded-read';
 import { ToolkitError } from '../errors';
 import { isAlive } from '../pid';
 import { obj } from '../validate';
@@ -27,7 +27,7 @@ export interface RunLock {
 /** The holder recorded in a run's lock file, or undefined when there is none (or it is unreadable). */
 export function readLock(runDir: string): LockHolder | undefined {
   try {
-    const v = JSON.parse(readTextBounded(runPaths(runDir).lock)) as Partial<LockHolder>;
+    const v = JSON.parse(readRecordBounded(runPaths(runDir).lock)) as Partial<LockHolder>;
     if (typeof v.pid === 'number' && Number.isInteger(v.pid) && v.pid > 0 && typeof v.host === 'string') {
       return { pid: v.pid, host: v.host, startedAt: String(v.startedAt ?? '') };
     }

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { writeJsonAtomic } from '../atomic';
-import { readTextBounded } from '../bounded-read';
+import { readRecordBounded } from '../bounded-read';
 import type { WorkerFailure } from '../distributed/error-file';
 import { runPaths } from './paths';
 import { parseRecordJson } from './record-json';
@@ -24,7 +24,7 @@ export function recordRootCause(runDir: string, cause: RootCause): boolean {
   if (!fs.existsSync(paths.config)) return false;
   let own: Record<string, unknown> = {};
   try {
-    const parsed: unknown = parseRecordJson(readTextBounded(paths.failed));
+    const parsed: unknown = parseRecordJson(readRecordBounded(paths.failed));
     if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) own = parsed as Record<string, unknown>;
   } catch {
     // none, or unreadable: the root cause is then the record

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readTextBounded } from '../bounded-read';
+import { readRecordBounded } from '../bounded-read';
 import { IssuesError, type Issue } from '../errors';
 import { logger } from '../logger';
 import { boundText, errorLine, oneLineText, printableText } from '../quote';
@@ -43,7 +43,7 @@ function configProblems(runDir: string, problems: Problem[]): ExperimentConfig |
   }
   let text: string;
   try {
-    text = readTextBounded(runPaths(runDir).config);
+    text = readRecordBounded(runPaths(runDir).config);
   } catch (e) {
     problems.push({ file, code: 'unreadable', text: `${file} cannot be read (${(e as Error).message})` });
     return undefined;
@@ -162,7 +162,7 @@ function failureReason(runDir: string): string | undefined {
   const file = runPaths(runDir).failed;
   if (!fs.existsSync(file)) return undefined;
   try {
-    const { code, message, rootCause } = parseRecordJson(readTextBounded(file)) as { code?: unknown; message?: unknown; rootCause?: { rank?: unknown; code?: unknown; message?: unknown } };
+    const { code, message, rootCause } = parseRecordJson(readRecordBounded(file)) as { code?: unknown; message?: unknown; rootCause?: { rank?: unknown; code?: unknown; message?: unknown } };
     const own = message === undefined ? undefined : reasonLine(code, message);
     if (typeof rootCause !== 'object' || rootCause === null || (rootCause.rank === 0 && own !== undefined)) return own ?? reasonLine(code, message);
     const first = `rank ${boundText(printableText(String(rootCause.rank)))} failed first: ${reasonLine(rootCause.code, rootCause.message)}`;

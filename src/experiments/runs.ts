@@ -9,7 +9,7 @@ import { IssuesError, type Issue } from '../errors';
 import { canonicalJson, configHash, nonDefaultFields } from './hash';
 import { FinalSummarySchema, MetricsRowSchema, type FinalSummary, type MetricsRow } from './metrics';
 import { parseRecordJson, recordJson } from './record-json';
-import { readTextBounded } from '../bounded-read';
+import { readRecordBounded } from '../bounded-read';
 import { appendFileDurable, writeFileAtomic, writeJsonAtomic } from '../atomic';
 import { options as optionsArg, str } from '../validate';
 import { keptCheckpointEpoch, runDirFor, runPaths, transferSourceDir, type RunPaths } from './paths';
@@ -17,7 +17,7 @@ import { configArg, flattenDotted, formatPath, getDotted, parseConfig, type Expe
 import type { TransferRecord } from './transfer';
 
 function readJson(file: string): unknown {
-  return JSON.parse(readTextBounded(file));
+  return JSON.parse(readRecordBounded(file));
 }
 
 export interface RunDir {
@@ -140,12 +140,12 @@ export function appendMetrics(runDir: string, row: MetricsRow): void {
 /**
  * The metrics rows of a run, in file order. A torn (unparsable) LAST line is skipped; any other
  * bad line is an error naming the line. Missing file → []. A row is about 3 KB with ResNet-50's
- * per-layer sign flips, so a 90-epoch ImageNet run writes 250 KB, far under readTextBounded's limit.
+ * per-layer sign flips, so a 90-epoch ImageNet run writes 250 KB, far under readRecordBounded's limit.
  */
 export function readMetrics(runDir: string): MetricsRow[] {
   const file = runPaths(runDir).metrics;
   if (!fs.existsSync(file)) return [];
-  const lines = readTextBounded(file).split('\n');
+  const lines = readRecordBounded(file).split('\n');
   while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
   const rows: MetricsRow[] = [];
   const issues: Issue[] = [];
@@ -203,7 +203,7 @@ export function readFinal(runDir: string): FinalSummary | undefined {
   if (!fs.existsSync(file)) return undefined;
   let raw: unknown;
   try {
-    raw = parseRecordJson(readTextBounded(file));
+    raw = parseRecordJson(readRecordBounded(file));
   } catch (e) {
     throw new IssuesError('ERR_CONFIG', `Cannot read ${file}`, [{ code: 'unreadable', path: '', message: (e as Error).message }]);
   }
@@ -219,7 +219,7 @@ export function readTransferRecord(runDir: string): Partial<TransferRecord> | un
   // Read for provenance and the report's sparsity, both of which have a fallback: an unreadable
   // record is no record.
   try {
-    const raw: unknown = JSON.parse(readTextBounded(runPaths(runDir).transfer));
+    const raw: unknown = JSON.parse(readRecordBounded(runPaths(runDir).transfer));
     if (typeof raw !== 'object' || raw === null) return undefined;
     const r = raw as Partial<TransferRecord>;
     return typeof r.sourceSparsity === 'number' && r.sourceSparsity >= 0 && r.sourceSparsity < 1 ? r : { ...r, sourceSparsity: undefined };

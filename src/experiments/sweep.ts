@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { describeValue, InvalidArgumentError, IssuesError, ToolkitError, type ErrorCode, type Issue } from '../errors';
-import { readTail, readTextBounded } from '../bounded-read';
+import { readRecordBounded, readTail, readTextBounded } from '../bounded-read';
 import { boundText } from '../quote';
 import { ERROR_FILE_ENV } from '../distributed/error-file';
 import { SUPERVISED_ENV, SUPERVISOR_PID_ENV } from '../distributed/launch';
@@ -160,7 +160,7 @@ export function loadSweepFile(file: string): { spec: SweepSpec; runs: ExpandedRu
 /** Whether the run's interrupted.json (its own process wrote it) says it stopped while pruning. */
 function stoppedWhilePruning(runDir: string): boolean {
   try {
-    return (JSON.parse(readTextBounded(runPaths(runDir).interrupted)) as { pruning?: unknown }).pruning !== undefined;
+    return (JSON.parse(readRecordBounded(runPaths(runDir).interrupted)) as { pruning?: unknown }).pruning !== undefined;
   } catch {
     return false;
   }

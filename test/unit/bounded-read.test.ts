@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MAX_RECORD_BYTES, readTail, readTextBounded } from '../../src/bounded-read';
+import { MAX_RECORD_BYTES, readRecordBounded, readTail, readTextBounded } from '../../src/bounded-read';
 import { errorOf } from '../helpers/error-of';
 import { bytesRead, SMALL_READ_BYTES } from '../helpers/bytes-read';
 import { tempDir } from '../helpers/temp';
@@ -66,10 +67,34 @@ describe('readTextBounded', () => {
     expect(readTextBounded('/proc/self/status')).toContain(`\nPid:\t${process.pid}\n`);
   });
 
+  test('a pipe given as a config (`--config <(jq ...)`) is read: only run records must be regular files', () => {
+    // In a child process: a pipe without a writer would wait for one.
+    const script = `const { readTextBounded } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'bounded-read.ts'))}); process.stdout.write(readTextBounded(process.argv[1]));`;
+    const r = spawnSync('bash', ['-c', `"$0" --import "$1" -e "$2" <(printf '{"seed": 7}')`, process.execPath, require.resolve('tsx'), script], { encoding: 'utf8', timeout: 60_000 });
+    expect({ signal: r.signal, status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ signal: null, status: 0, stdout: '{"seed": 7}', stderr: '' });
+  });
+
   test('a file of several read chunks is read whole', () => {
     const file = path.join(dir, 'sweep.json');
     const text = `["${'ü'.repeat(2 ** 20)}"]`;
     fs.writeFileSync(file, text);
     expect(readTextBounded(file)).toBe(text);
+  });
+});
+
+describe('readRecordBounded', () => {
+  test('a regular file is read as readTextBounded reads it, within the same limit', () => {
+    const file = path.join(dir, 'final.json');
+    fs.writeFileSync(file, '{"testAcc": 0.5}');
+    expect(readRecordBounded(file)).toBe('{"testAcc": 0.5}');
+    fs.truncateSync(file, 2 ** 30);
+    const before = bytesRead();
+    expect(errorOf(() => readRecordBounded(file))).toMatchObject({ code: 'ERR_INVALID_ARG', message: `Expected a config or record file of at most 64 MiB (${MAX_RECORD_BYTES} bytes), but it is 1024 MiB (1073741824 bytes): ${file}` });
+    expect(bytesRead() - before).toBeLessThan(SMALL_READ_BYTES);
+  });
+
+  test('anything but a regular file is refused, naming the file and what it is (a FIFO: test/unit/experiments/fifo-records.test.ts)', () => {
+    expect(errorOf(() => readRecordBounded('/dev/zero'))).toMatchObject({ code: 'ERR_INVALID_ARG', message: 'Expected a regular file (a run record), but it is a character device: /dev/zero' });
+    expect(errorOf(() => readRecordBounded(dir))).toMatchObject({ code: 'ERR_INVALID_ARG', message: `Expected a regular file (a run record), but it is a directory: ${dir}` });
   });
 });
