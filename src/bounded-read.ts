@@ -34,7 +34,7 @@ function tooLarge(file: string, size: string, limit: number): ToolkitError {
 export function readTextBounded(file: string, limit = MAX_RECORD_BYTES): string {
   const fd = fs.openSync(file, 'r');
   try {
-    return readOpened(fd, file, limit, fs.fstatSync(fd).size);
+    return readOpened(fd, file, limit, fs.fstatSync(fd).size).toString('utf8');
   } finally {
     fs.closeSync(fd);
   }
@@ -57,6 +57,11 @@ function kindOf(st: fs.Stats): string {
  * then refused with ERR_INVALID_ARG naming the file and what it is.
  */
 export function readRecordBounded(file: string, limit = MAX_RECORD_BYTES): string {
+  return readRecordBytes(file, limit).toString('utf8');
+}
+
+/** readRecordBounded's bytes, as they are: for a copy of the record. */
+export function readRecordBytes(file: string, limit = MAX_RECORD_BYTES): Buffer {
   const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
     const st = fs.fstatSync(fd);
@@ -67,7 +72,7 @@ export function readRecordBounded(file: string, limit = MAX_RECORD_BYTES): strin
   }
 }
 
-function readOpened(fd: number, file: string, limit: number, size: number): string {
+function readOpened(fd: number, file: string, limit: number, size: number): Buffer {
   if (size > limit) throw tooLarge(file, sizeText(size), limit);
   const chunks: Buffer[] = [];
   let total = 0;
@@ -79,7 +84,7 @@ function readOpened(fd: number, file: string, limit: number, size: number): stri
     total += n;
     if (total > limit) throw tooLarge(file, `more than ${sizeText(limit)}`, limit);
   }
-  return Buffer.concat(chunks, total).toString('utf8');
+  return Buffer.concat(chunks, total);
 }
 
 /**

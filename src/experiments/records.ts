@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../atomic';
+import { readRecordBytes } from '../bounded-read';
 import { str } from '../validate';
 import { RUN_FILES } from './paths';
 
@@ -21,7 +22,8 @@ export function recordsDir(outDir: string): string {
 /**
  * Copies the record files of the given (finished) run directories into recordsDir(outDir),
  * replacing older copies of the same run; returns the run directories copied. A run whose
- * directory is already that copy is left alone.
+ * directory is already that copy is left alone. Each record is read as the report reads it
+ * (readRecordBytes): a regular file within MAX_RECORD_BYTES, else ERR_INVALID_ARG naming it.
  */
 export function copyRunRecords(runDirs: readonly string[], outDir: string): string[] {
   const root = recordsDir(outDir);
@@ -31,7 +33,7 @@ export function copyRunRecords(runDirs: readonly string[], outDir: string): stri
     if (path.resolve(to) === path.resolve(dir)) continue;
     for (const file of RECORD_FILES) {
       const from = path.join(dir, file);
-      if (fs.existsSync(from)) writeFileAtomic(path.join(to, file), fs.readFileSync(from));
+      if (fs.existsSync(from)) writeFileAtomic(path.join(to, file), readRecordBytes(from));
     }
     copied.push(dir);
   }

@@ -40,7 +40,7 @@ const noTrainer = { loadTrainer: () => ({ trainFromConfig: async () => { throw n
   return JSON.parse(r.stdout) as { code: number; out: string; err: string }[];
 }
 
-(fs.existsSync('/usr/bin/mkfifo') || fs.existsSync('/bin/mkfifo') ? test : test.skip)('list runs, report and train refuse a FIFO record instead of hanging', () => {
+(fs.existsSync('/usr/bin/mkfifo') || fs.existsSync('/bin/mkfifo') ? test : test.skip)('list runs, report (--save-records too) and train refuse a FIFO record instead of hanging', () => {
   const config = fakeRun(root, { sparsity: 0.5, signin: false, seed: 0 });
   const metrics = fakeRun(root, { sparsity: 0.5, signin: false, seed: 1 });
   const final = fakeRun(root, { sparsity: 0.5, signin: false, seed: 2, final: 0.8 });
@@ -57,9 +57,10 @@ const noTrainer = { loadTrainer: () => ({ trainFromConfig: async () => { throw n
   fifo(runPaths(interrupted.dir).lock);
   fifo(runPaths(transfer.dir).transfer);
   const out = path.join(root, 'report');
-  const [list, report, train] = cliInChild([
+  const [list, report, saved, train] = cliInChild([
     ['list', 'runs', '--runs-dir', root, '--json'],
     ['report', '--runs-dir', root, '--out', out, '--no-plots'],
+    ['report', '--runs-dir', root, '--out', out, '--no-plots', '--save-records'],
     ['train', '--config', configFile, '--runs-dir', root],
   ]);
 
@@ -79,6 +80,8 @@ const noTrainer = { loadTrainer: () => ({ trainFromConfig: async () => { throw n
   expect(report.code).toBe(0);
   expect(report.err).toContain(`corrupt run ${config.dir}: config.json cannot be read (${fifoError(runPaths(config.dir).config)})\n`);
   expect(report.out).toContain('70.00');
+  // Its copy of the records refuses the FIFO transfer.json of the finished run.
+  expect(saved).toMatchObject({ code: 1, err: `ERR_INVALID_ARG: ${fifoError(runPaths(transfer.dir).transfer)}\n` });
 
   expect(train.code).toBe(1);
   expect(train.err).toContain(`ERR_CONFIG: Run directory ${config.dir} is damaged`);

@@ -1,7 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { recordsDir } from '../../../src/experiments/records';
+import { runPaths } from '../../../src/experiments/paths';
+import { copyRunRecords, recordsDir } from '../../../src/experiments/records';
 import { writeReport } from '../../../src/experiments/report';
+import { bytesRead, SMALL_READ_BYTES } from '../../helpers/bytes-read';
+import { errorOf } from '../../helpers/error-of';
 import { fakeRun, removeDir, tempDir } from './fixtures';
 
 let root: string;
@@ -52,5 +55,17 @@ describe('report --save-records', () => {
     await expect(writeReport(runs, out, { plots: 1 } as never)).rejects.toThrow(/options\.plots/);
     await expect(writeReport(runs, out, { digits: -1 })).rejects.toThrow(/options\.digits/);
     expect(fs.existsSync(out)).toBe(false);
+  });
+
+  test('a record over the records limit (a sparse 1 GiB transfer.json) is refused before it is read, naming it', () => {
+    root = tempDir('records');
+    const { dir } = fakeRun(path.join(root, 'runs'), { sparsity: 0.9, signin: false, seed: 0, final: 0.8 });
+    const transfer = runPaths(dir).transfer;
+    fs.writeFileSync(transfer, '');
+    fs.truncateSync(transfer, 2 ** 30);
+    const before = bytesRead();
+    const e = errorOf(() => copyRunRecords([dir], path.join(root, 'report')));
+    expect(bytesRead() - before).toBeLessThan(SMALL_READ_BYTES);
+    expect(e).toMatchObject({ code: 'ERR_INVALID_ARG', message: `Expected a config or record file of at most 64 MiB (67108864 bytes), but it is 1024 MiB (1073741824 bytes): ${transfer}` });
   });
 });
