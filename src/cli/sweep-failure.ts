@@ -8,9 +8,10 @@
 import { ToolkitError, type ErrorCode } from '../errors';
 
 /**
- * What recordErrorFile writes: the run's coded error, or without a code (a run in a child process,
- * its error the end of its train.log) the line alone, which the file gets as `Error: <line>` with
- * that line as the traceback: an Error made here would carry this function's stack.
+ * What recordErrorFile writes: the run's coded error (in a child process too: its own error file
+ * gives the sweep the code), or without a code (a child killed before it wrote one: its exit and
+ * the end of its train.log) the line alone, which the file gets as `Error: <line>` with that line
+ * as the traceback: an Error made here would carry this function's stack.
  */
 export function sweepFailure(run: { runDir: string; error: string; code?: ErrorCode }): ToolkitError | string {
   const error = run.code ? run.error.slice(run.code.length + 2) : run.error;

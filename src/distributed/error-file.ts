@@ -124,7 +124,7 @@ export interface WorkerFailure {
   timeMs: number;
 }
 
-interface ErrorFileData {
+export interface ErrorFileData {
   message: string;
   code?: string;
   /** Absent when the file does not say (then the worker's exit time stands for it). */
@@ -132,7 +132,7 @@ interface ErrorFileData {
 }
 
 /** An error file as torch reads one (a string message with a top-level timestamp, or the nested form); undefined when there is none. */
-function readErrorFile(file: string): ErrorFileData | undefined {
+export function readErrorFile(file: string): ErrorFileData | undefined {
   let text: string;
   try {
     const fd = fs.openSync(file, 'r');

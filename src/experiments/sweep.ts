@@ -18,10 +18,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { describeValue, InvalidArgumentError, IssuesError, ToolkitError, type ErrorCode, type Issue } from '../errors';
+import { describeValue, ERROR_CODES, InvalidArgumentError, IssuesError, ToolkitError, type ErrorCode, type Issue } from '../errors';
 import { readRecordBounded, readTail, readTextBounded } from '../bounded-read';
 import { boundText } from '../quote';
-import { ERROR_FILE_ENV } from '../distributed/error-file';
+import { ERROR_FILE_ENV, makeErrorDir, readErrorFile } from '../distributed/error-file';
 import { SUPERVISED_ENV, SUPERVISOR_PID_ENV } from '../distributed/launch';
 import { signalExitCode } from '../train/interrupt';
 import { configHash } from './hash';
@@ -225,8 +225,10 @@ export interface SweepResult {
   busy: number;
   succeeded: number;
   /**
-   * In the order they failed. `error` is one line, `<code>: <message>` when the error had a code;
-   * `code` is that code (a run in a child process has none: its error is the end of its train.log).
+   * In the order they failed. `error` is `<code>: <message>` when the error had a code; `code` is
+   * that code. A run in a child process has them from its own error file; one that wrote none (it
+   * was killed, or failed before its handler) has no code, its error how it ended and the end of
+   * its train.log.
    */
   failed: { runDir: string; error: string; code?: ErrorCode }[];
   /** Runs stopped by the signal, to resume by running the sweep again. */
@@ -306,14 +308,13 @@ function tail(file: string, lines = 5): string {
  * sweep's group: a caller that forwards nothing must not leave children training on after a
  * Ctrl-C ends it.
  */
-function runChild(cmd: ChildCommand, logFile: string, stop: AbortSignal | undefined): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+function runChild(cmd: ChildCommand, logFile: string, errorFile: string, stop: AbortSignal | undefined): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const log = fs.openSync(logFile, 'a');
     // The launcher's error file (torchrun's variable) is the sweep's own: each child writing its
     // run's error there would make the last child to fail the worker's recorded cause, whatever
-    // the sweep itself then did. A child's error is in its train.log and the sweep's line for it.
-    const env = { ...(cmd.env ?? process.env) };
-    delete env[ERROR_FILE_ENV];
+    // the sweep itself then did. Each child gets one of its own, as a launcher's workers do.
+    const env = { ...(cmd.env ?? process.env), [ERROR_FILE_ENV]: errorFile };
     const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', log, log], env: stop ? { ...env, [SUPERVISED_ENV]: '1', [SUPERVISOR_PID_ENV]: String(process.pid) } : env, detached: stop !== undefined });
     const forward = (): void => {
       try {
@@ -331,6 +332,19 @@ function runChild(cmd: ChildCommand, logFile: string, stop: AbortSignal | undefi
     child.on('error', (e) => { end(); reject(e); });
     child.on('close', (code, signal) => { end(); resolve({ code, signal }); });
   });
+}
+
+/**
+ * A failed child's error from the error file it wrote, as in-process runs report theirs: `<code>:
+ * <message>` with its code (one of ERROR_CODES: the file is the child's, not trusted).
+ */
+function childError(errorFile: string): { error: string; code?: ErrorCode } | undefined {
+  const data = readErrorFile(errorFile);
+  if (!data) return undefined;
+  if (data.code === undefined || !Object.prototype.hasOwnProperty.call(ERROR_CODES, data.code)) {
+    return { error: data.code === undefined ? data.message : `${data.code}: ${data.message}` };
+  }
+  return { error: `${data.code}: ${data.message}`, code: data.code as ErrorCode };
 }
 
 /** The signal the children get: the stop's reason when it names one (the CLI's), else SIGTERM. */
@@ -397,11 +411,16 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
       } else {
         const cmd = (options.childCommand ?? defaultChildCommand)(run, options.runsDir, prefix);
         const logFile = runPaths(run.runDir).log;
-        const { code, signal } = await runChild(cmd, logFile, stop);
-        interrupted = stoppedBy(code, signal, stop);
-        if (code !== 0 && !interrupted) {
-          const last = tail(logFile);
-          error = `${signal ? `killed by ${signal}` : `exited with code ${code}`}${last ? `: ${last}` : ''}`;
+        const errorFile = path.join(errorDir!, `run-${run.index}.json`);
+        const exit = await runChild(cmd, logFile, errorFile, stop);
+        interrupted = stoppedBy(exit.code, exit.signal, stop);
+        if (exit.code !== 0 && !interrupted) {
+          const recorded = childError(errorFile);
+          if (recorded) ({ error, code } = recorded);
+          else {
+            const last = tail(logFile);
+            error = `${exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`}${last ? `: ${last}` : ''}`;
+          }
         }
       }
       if (!error && !interrupted && !isFinished(run.runDir)) error = `finished without writing ${path.basename(runPaths(run.runDir).final)}`;
@@ -435,6 +454,12 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
   const worker = async (): Promise<void> => {
     while (next < pending.length && !stop?.aborted) await execute(pending[next++]);
   };
-  await Promise.all(Array.from({ length: Math.min(options.runOne ? 1 : processes, Math.max(pending.length, 1)) }, worker));
+  // The children's error files (one a run), as src/distributed/launch.ts makes its workers'.
+  const errorDir = options.runOne ? undefined : makeErrorDir();
+  try {
+    await Promise.all(Array.from({ length: Math.min(options.runOne ? 1 : processes, Math.max(pending.length, 1)) }, worker));
+  } finally {
+    if (errorDir) fs.rmSync(errorDir, { recursive: true, force: true });
+  }
   return result;
 }

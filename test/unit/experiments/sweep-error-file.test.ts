@@ -73,7 +73,7 @@ print(json.dumps({'message': f.message['message'], 'timestamp': f.timestamp, 're
   });
 });
 
-it("a run in a child process has no code: the error file has its exit and log's end as the message, that again as the traceback, not the CLI's stack", () => {
+it("a child that wrote no error file of its own (killed) has no code: the error file has its exit and log's end as the message, that again as the traceback, not the CLI's stack", () => {
   const file = path.join(root, 'child.json');
   recordErrorFile(sweepFailure({ runDir: '/runs/train_a', error: 'exited with code 1: ERR_DATASET: no mnist' }), { [ERROR_FILE_ENV]: file });
   const line = 'Error: sweep run /runs/train_a failed: exited with code 1: ERR_DATASET: no mnist';

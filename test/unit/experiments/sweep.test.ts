@@ -2,6 +2,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { sweepFailure } from '../../../src/cli/sweep-failure';
+import { ERROR_FILE_ENV, recordErrorFile, workerFailure } from '../../../src/distributed/error-file';
 import { IssuesError } from '../../../src/errors';
 import { InterruptedError } from '../../../src/train/interrupt';
 import { configHash } from '../../../src/experiments/hash';
@@ -194,22 +196,54 @@ describe('execution', () => {
     expect(bytesRead() - before).toBeLessThan(SMALL_READ_BYTES);
   });
 
-  test("under a launcher, the children do not get its TORCHELASTIC_ERROR_FILE: a failed run's error does not become the sweep's recorded one", async () => {
-    // A stand-in `train` that records its error where torchrun's variable says, as ours does, then fails.
-    const script = [
-      "const fs = require('fs');",
-      'const file = process.env.TORCHELASTIC_ERROR_FILE;',
-      'if (file) fs.writeFileSync(file, JSON.stringify({ message: { message: "ERR_DATASET: a run failed", extraInfo: { timestamp: "0" } } }));',
-      'console.error(`error file: ${file ?? "none"}`); process.exit(3);',
+  describe("each child's own error file", () => {
+    // A stand-in `train` that fails as ours does: recordErrorFile writes the error where torchrun's
+    // variable says, then the process exits 1; it prints the path it was given to its log.
+    const ERROR_FILE_TS = path.join(__dirname, '..', '..', '..', 'src', 'distributed', 'error-file.ts');
+    const failing = (error: string) => [
+      `const { recordErrorFile } = require(${JSON.stringify(ERROR_FILE_TS)});`,
+      "const { ToolkitError } = require(" + JSON.stringify(path.join(__dirname, '..', '..', '..', 'src', 'errors.ts')) + ");",
+      'console.error(`error file: ${process.env.TORCHELASTIC_ERROR_FILE}`);',
+      `recordErrorFile(${error}); process.exit(1);`,
     ].join('\n');
-    const launcherFile = path.join(root, 'worker-error.json');
-    const [config] = configs();
-    const r = await runSweep([config], {
-      runsDir: root,
-      childCommand: () => ({ command: process.execPath, args: ['-e', script], env: { ...process.env, TORCHELASTIC_ERROR_FILE: launcherFile } }),
+    const child = (script: string, env?: NodeJS.ProcessEnv) => () => ({ command: process.execPath, args: ['--import', require.resolve('tsx'), '-e', script], env });
+    const givenFile = (runDir: string) => /error file: (.*)/.exec(fs.readFileSync(runPaths(runDir).log, 'utf8'))![1];
+
+    test("gives the sweep the failed run's code and message, not the launcher's file; the folder goes when the sweep ends", async () => {
+      const launcherFile = path.join(root, 'worker-error.json');
+      const [config] = configs();
+      const r = await runSweep([config], {
+        runsDir: root,
+        childCommand: child(failing("new ToolkitError('ERR_DATASET', 'no mnist under /data:\\n\\tfetch it first')"), { ...process.env, TORCHELASTIC_ERROR_FILE: launcherFile }),
+      });
+      expect(r.failed).toEqual([{ runDir: runDirFor(root, config), error: 'ERR_DATASET: no mnist under /data:\n\tfetch it first', code: 'ERR_DATASET' }]);
+      expect(fs.existsSync(launcherFile)).toBe(false);
+      const own = givenFile(runDirFor(root, config));
+      expect(own).not.toBe(launcherFile);
+      expect(fs.existsSync(path.dirname(own))).toBe(false);
+      // The sweep's own error file (the CLI's, through sweepFailure) then carries the code.
+      const sweepFile = path.join(root, 'sweep-error.json');
+      recordErrorFile(sweepFailure(r.failed[0]), { [ERROR_FILE_ENV]: sweepFile });
+      expect(workerFailure({ rank: 0, localRank: 0, exitCode: 1, exitMs: 0, errorFile: sweepFile })).toMatchObject({
+        code: 'ERR_DATASET', message: `sweep run ${runDirFor(root, config)} failed: no mnist under /data:\n\tfetch it first`,
+      });
     });
-    expect(r.failed.map((f) => f.error)).toEqual(['exited with code 3: error file: none']);
-    expect(fs.existsSync(launcherFile)).toBe(false);
+
+    test('an error without a code is its message, without one; children at once each have their own file', async () => {
+      const [a, b] = configs();
+      const r = await runSweep([a, b], { runsDir: root, processes: 2, childCommand: child(failing("new Error('out of disk')")) });
+      expect(r.failed.map((f) => f.error).sort()).toEqual(['Error: out of disk', 'Error: out of disk']);
+      expect(r.failed.every((f) => f.code === undefined)).toBe(true);
+      expect(givenFile(runDirFor(root, a))).not.toBe(givenFile(runDirFor(root, b)));
+    });
+
+    test('a child killed before writing one is reported by how it ended and its log, without a code', async () => {
+      const script = 'console.error(`error file: ${process.env.TORCHELASTIC_ERROR_FILE}`); console.error("ERR_TORCH: dying"); process.kill(process.pid, "SIGKILL");';
+      const [config] = configs();
+      const r = await runSweep([config], { runsDir: root, childCommand: () => ({ command: process.execPath, args: ['-e', script] }) });
+      expect(r.failed).toEqual([{ runDir: runDirFor(root, config), error: `killed by SIGKILL: error file: ${givenFile(runDirFor(root, config))} | ERR_TORCH: dying` }]);
+      expect(fs.existsSync(path.dirname(givenFile(runDirFor(root, config))))).toBe(false);
+    });
   });
 
   describe('runs another live process is training', () => {
