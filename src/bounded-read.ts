@@ -40,8 +40,8 @@ export function readTextBounded(file: string, limit = MAX_RECORD_BYTES): string 
   }
 }
 
-/** What fstat says a file that is not a regular one is, for the error that refuses it. */
-function kindOf(st: fs.Stats): string {
+/** What (f)stat says a file that is not a regular one is, for the error that refuses it. */
+export function kindOf(st: fs.Stats): string {
   if (st.isFIFO()) return 'a FIFO (named pipe)';
   if (st.isDirectory()) return 'a directory';
   if (st.isCharacterDevice()) return 'a character device';

@@ -196,6 +196,21 @@ describe('execution', () => {
     expect(bytesRead() - before).toBeLessThan(SMALL_READ_BYTES);
   });
 
+  test("a FIFO in place of a child's train.log fails that run, naming it, instead of hanging the sweep", () => {
+    // In a child process: opening a FIFO for writing waits for a reader.
+    const [config] = configs();
+    const runDir = runDirFor(root, config);
+    fs.mkdirSync(runDir, { recursive: true });
+    spawnSync('mkfifo', [runPaths(runDir).log]);
+    const script = `const { runSweep } = require(${JSON.stringify(path.join(__dirname, '..', '..', '..', 'src', 'experiments', 'sweep.ts'))});
+runSweep([${JSON.stringify(config)}], { runsDir: ${JSON.stringify(root)}, childCommand: () => ({ command: process.execPath, args: ['-e', ''] }) })
+  .then((r) => process.stdout.write(JSON.stringify(r.failed)));`;
+    const r = spawnSync(process.execPath, ['--import', require.resolve('tsx'), '-e', script], { encoding: 'utf8', timeout: 120_000 });
+    expect({ signal: r.signal, status: r.status, stderr: r.stderr }).toEqual({ signal: null, status: 0, stderr: '' });
+    const message = `Expected a regular file (a run's log), but it is a FIFO (named pipe): ${runPaths(runDir).log}`;
+    expect(JSON.parse(r.stdout)).toEqual([{ runDir, error: `ERR_INVALID_ARG: ${message}`, code: 'ERR_INVALID_ARG' }]);
+  });
+
   describe("each child's own error file", () => {
     // A stand-in `train` that fails as ours does: recordErrorFile writes the error where torchrun's
     // variable says, then the process exits 1; it prints the path it was given to its log.
