@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { systemErrorText, writeFileAtomic } from '../atomic';
+import { kindOf } from '../bounded-read';
 import { InvalidArgumentError, ToolkitError } from '../errors';
 import { boundText, quoteText } from '../quote';
 import { str } from '../validate';
@@ -313,17 +314,21 @@ function withFile<T>(file: string, use: (read: (offset: number, into: Uint8Array
   const cannot = (e: unknown) => new ToolkitError('ERR_SAFETENSORS', `Cannot read safetensors file ${source}: ${(e as Error).message}`, { cause: e });
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    // Without blocking: open(2) on a FIFO put in a checkpoint's place waits for a writer for ever.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
     throw cannot(e);
   }
   try {
-    let size: number;
+    let st: fs.Stats;
     try {
-      size = fs.fstatSync(fd).size;
+      st = fs.fstatSync(fd);
     } catch (e) {
       throw cannot(e);
     }
+    // Read by offset, so only a regular file will do (a device such as /dev/zero has no size).
+    if (!st.isFile()) throw new ToolkitError('ERR_SAFETENSORS', `Cannot read safetensors file ${source}: expected a regular file, but it is ${kindOf(st)}`);
+    const size = st.size;
     const read = (offset: number, into: Uint8Array): void => {
       for (let done = 0; done < into.length;) {
         let n: number;
