@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { openAppendable } from './bounded-read';
 import { ToolkitError } from './errors';
 import { isAlive } from './pid';
 
@@ -138,14 +139,15 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, options
  * Appends text to a file and fsyncs it, whole or not at all. On a nearly full disk write(2) may
  * store part of the text and return without an error: the rest is written, or, when that fails,
  * the part is cut off again, so the file never ends in a torn line that the next append would
- * glue itself to.
+ * glue itself to. Opened by openAppendable (`what` names whose file it is): a FIFO put there
+ * waited for a reader for ever.
  */
-export function appendFileDurable(file: string, text: string): void {
+export function appendFileDurable(file: string, text: string, what: string): void {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'a');
+    fd = openAppendable(file, what);
   } catch (e) {
-    throw writeError(file, e);
+    throw e instanceof ToolkitError ? e : writeError(file, e);
   }
   try {
     const size = fs.fstatSync(fd).size;

@@ -51,6 +51,31 @@ export function kindOf(st: fs.Stats): string {
 }
 
 /**
+ * `file` opened to append to (made when missing). Refused, naming it and what it is, when it is
+ * there and is neither a regular file nor a character device (whose writes end: /dev/null,
+ * /dev/full): open(2) on a FIFO for writing waits for a reader for ever (a FIFO put in place of a
+ * run's log hung the run, or the sweep), and a folder, socket or disk is no log. Opened without
+ * blocking too, so that a FIFO put there after the check fails (ENXIO) rather than waits. `what`
+ * says whose file it is, for the message.
+ */
+export function openAppendable(file: string, what: string): number {
+  const before = fs.statSync(file, { throwIfNoEntry: false });
+  if (before && !appendable(before)) throw notRegular(file, what, before);
+  const { O_WRONLY, O_APPEND, O_CREAT, O_NONBLOCK } = fs.constants;
+  const fd = fs.openSync(file, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK);
+  const st = fs.fstatSync(fd);
+  if (appendable(st)) return fd;
+  fs.closeSync(fd);
+  throw notRegular(file, what, st);
+}
+
+const appendable = (st: fs.Stats) => st.isFile() || st.isCharacterDevice();
+
+function notRegular(file: string, what: string, st: fs.Stats): ToolkitError {
+  return new ToolkitError('ERR_INVALID_ARG', `Expected a regular file (${what}), but it is ${kindOf(st)}: ${file}`);
+}
+
+/**
  * A file the toolkit wrote itself (a run record: config.json, metrics.jsonl, run.lock, ...) as
  * readTextBounded reads it, but only when it is a regular file: opened without blocking, since
  * open(2) on a FIFO waits for a writer for ever (a FIFO put in a run directory hung `list runs`),
@@ -65,7 +90,7 @@ export function readRecordBytes(file: string, limit = MAX_RECORD_BYTES): Buffer 
   const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
     const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw new ToolkitError('ERR_INVALID_ARG', `Expected a regular file (a run record), but it is ${kindOf(st)}: ${file}`);
+    if (!st.isFile()) throw notRegular(file, 'a run record', st);
     return readOpened(fd, file, limit, st.size);
   } finally {
     fs.closeSync(fd);

@@ -6,9 +6,11 @@
  * A run also keeps its own log: `runLogger(<run dir>/log.jsonl)` tees every line into that file,
  * so a run that crashed can be diagnosed afterwards.
  */
+import * as path from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
-import { writeError } from './atomic';
+import { makeDir, writeError } from './atomic';
+import { openAppendable } from './bounded-read';
 import { ToolkitError } from './errors';
 import { quoteText } from './quote';
 
@@ -67,9 +69,11 @@ export function runLogger(file: string, bindings: Record<string, unknown>): RunL
   const fileLevel = Math.min(base.levelVal, pino.levels.values.info);
   let fileStream: ReturnType<typeof pino.destination>;
   try {
-    fileStream = pino.destination({ dest: file, append: true, sync: true, mkdir: true });
+    makeDir(path.dirname(file));
+    // Opened here, not by pino: pino's open(2) waited for ever on a FIFO put in the log's place.
+    fileStream = pino.destination({ dest: openAppendable(file, "a run's log"), sync: true });
   } catch (e) {
-    throw writeError(file, e);
+    throw e instanceof ToolkitError ? e : writeError(file, e);
   }
   // A file that cannot be written (a full disk) costs the run its log file, not the run: unheard,
   // the stream's 'error' is thrown out of the log call, and its flush retries forever. The

@@ -134,7 +134,7 @@ export function readConfig(runDir: string): ExperimentConfig {
  * middle of the file that makes the run corrupt. readMetrics skips a torn last line.
  */
 export function appendMetrics(runDir: string, row: MetricsRow): void {
-  appendFileDurable(runPaths(runDir).metrics, `${recordJson(row)}\n`);
+  appendFileDurable(runPaths(runDir).metrics, `${recordJson(row)}\n`, 'a run record');
 }
 
 /**

@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { describeValue, ERROR_CODES, InvalidArgumentError, IssuesError, ToolkitError, type ErrorCode, type Issue } from '../errors';
-import { kindOf, readRecordBounded, readTail, readTextBounded } from '../bounded-read';
+import { openAppendable, readRecordBounded, readTail, readTextBounded } from '../bounded-read';
 import { boundText } from '../quote';
 import { ERROR_FILE_ENV, makeErrorDir, readErrorFile } from '../distributed/error-file';
 import { SUPERVISED_ENV, SUPERVISOR_PID_ENV } from '../distributed/launch';
@@ -303,18 +303,6 @@ function tail(file: string, lines = 5): string {
 }
 
 /**
- * The child's log, to append to. Refused, naming it, when it is not a regular file: opening a
- * FIFO put there for writing waits for a reader for ever, and the sweep with it; opened without
- * blocking too, in case one is put there after the check.
- */
-function openLog(file: string): number {
-  const st = fs.statSync(file, { throwIfNoEntry: false });
-  if (st && !st.isFile()) throw new ToolkitError('ERR_INVALID_ARG', `Expected a regular file (a run's log), but it is ${kindOf(st)}: ${file}`);
-  const { O_WRONLY, O_APPEND, O_CREAT, O_NONBLOCK } = fs.constants;
-  return fs.openSync(file, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK);
-}
-
-/**
  * With `stop`, the child leads its own process group (as torchrun's workers do), so that a
  * terminal's Ctrl-C reaches the sweep alone, which forwards it once. Without, it stays in the
  * sweep's group: a caller that forwards nothing must not leave children training on after a
@@ -322,7 +310,8 @@ function openLog(file: string): number {
  */
 function runChild(cmd: ChildCommand, logFile: string, errorFile: string, stop: AbortSignal | undefined): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    const log = openLog(logFile);
+    // Opening a FIFO put there for writing would wait for a reader, and the sweep with it.
+    const log = openAppendable(logFile, "a run's log");
     // The launcher's error file (torchrun's variable) is the sweep's own: each child writing its
     // run's error there would make the last child to fail the worker's recorded cause, whatever
     // the sweep itself then did. Each child gets one of its own, as a launcher's workers do.

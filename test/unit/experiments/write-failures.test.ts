@@ -89,15 +89,15 @@ const privateMounts = spawnSync('unshare', ['-rm', 'sh', '-c', 'mount -t tmpfs t
 });
 
 describe('a run whose log file cannot be opened', () => {
-  test('fails before training with ERR_IO naming the file and releases run.lock, so that the run can be started again', async () => {
+  test('fails before training with an error naming the file and releases run.lock, so that the run can be started again', async () => {
     const { trainFromConfig } = await import('../../../src/experiments/runner');
     const { parseConfig } = await import('../../../src/experiments/schema');
     const { createRunDir } = await import('../../../src/experiments/runs');
     const config = parseConfig({ dataset: { name: 'fashion_mnist' }, model: { name: 'lenet5' }, epochs: 1 });
     const run = createRunDir(dir, config);
-    // A folder where log.jsonl should be: opening it for appending fails with EISDIR.
+    // A folder where log.jsonl should be: refused before it is opened.
     fs.mkdirSync(runPaths(run.dir).runLog);
-    await expect(trainFromConfig(config, run.dir)).rejects.toMatchObject({ code: 'ERR_IO', message: expect.stringMatching(/^Cannot write .*log\.jsonl: .*EISDIR/) });
+    await expect(trainFromConfig(config, run.dir)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: `Expected a regular file (a run's log), but it is a directory: ${runPaths(run.dir).runLog}` });
     expect(fs.existsSync(runPaths(run.dir).lock)).toBe(false);
   });
 });
