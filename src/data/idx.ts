@@ -38,18 +38,37 @@ export interface IdxLimits {
   maxCount?: number;
 }
 
-function readRaw(file: string, fix?: RootFix): Buffer {
+/**
+ * Runs `use` on the opened file and its size. Opened without blocking and used only when it is a
+ * regular file: open(2) on a FIFO waits for a writer for ever, and a device such as /dev/zero never
+ * ends.
+ */
+function withFile<T>(file: string, fix: RootFix | undefined, use: (fd: number, size: number) => T): T {
+  const cannot = (e: unknown) => new DatasetError(`Cannot read dataset file ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, file, { cause: e, fix });
+  let fd: number;
   try {
-    // Checked before opening: a FIFO would block the read until a writer came, and a device such
-    // as /dev/zero never ends.
-    const kind = notRegularFile(fs.statSync(file));
-    if (kind) throw new DatasetError(`Dataset file ${file} is ${kind}, not a regular file`, file, { fix });
-    return fs.readFileSync(file);
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
-    if (e instanceof DatasetError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DatasetError(`Cannot read dataset file ${file} (${code ?? String(e)})`, file, { cause: e, fix });
+    throw cannot(e);
   }
+  try {
+    const st = fs.fstatSync(fd);
+    const kind = notRegularFile(st);
+    if (kind) throw new DatasetError(`Dataset file ${file} is ${kind}, not a regular file`, file, { fix });
+    return use(fd, st.size);
+  } catch (e) {
+    throw e instanceof DatasetError ? e : cannot(e);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** `length` bytes from `position` (fewer when the file ends first). */
+function readAt(fd: number, length: number, position: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let got = 0;
+  for (let n = -1; got < length && n !== 0; got += n) n = fs.readSync(fd, buf, got, length - got, position + got);
+  return buf.subarray(0, got);
 }
 
 function corruptGzip(file: string, e: unknown, fix?: RootFix): DatasetError {
@@ -72,24 +91,48 @@ function gunzipHead(raw: Buffer, want: number, file: string, fix?: RootFix): Buf
 }
 
 /**
- * Reads an IDX file (gzipped or not): checks the magic number, reads the header's dims, lets
- * `check` validate them and return the total size they declare, and only then inflates, never
- * beyond that size.
+ * What the header is looked for in: a gzip member's own header and its first deflate block's
+ * header take far less.
  */
-function readIdx(file: string, magic: number, dims: number, check: (d: number[]) => number, fix?: RootFix): { dims: number[]; buf: Uint8Array } {
+const PREFIX_BYTES = 64 * 1024;
+
+/**
+ * The most bytes gzip can take to hold `declared` bytes: zlib's deflateBound, plus room for the
+ * gzip header's optional name and comment. A longer file is not the IDX file its header says.
+ */
+const gzipBound = (declared: number) => declared + Math.floor(declared / 2 ** 12) + Math.floor(declared / 2 ** 14) + Math.floor(declared / 2 ** 25) + PREFIX_BYTES;
+
+/**
+ * Reads an IDX file (gzipped or not): checks the magic number, reads the header's dims, lets
+ * `check` validate them and return the total size they declare, and only then reads the file
+ * (raw: when its size is that; gzip: when it is no more than that can take) and inflates it, never
+ * beyond that size. `length` is the file's (raw) or the inflated size; `buf` holds the bytes when
+ * `length` is the declared size.
+ */
+function readIdx(file: string, magic: number, dims: number, check: (d: number[]) => number, fix?: RootFix): { dims: number[]; buf: Uint8Array; length: number } {
   str('file', file);
   if (fix !== undefined) rootFix('fix', fix);
-  const raw = readRaw(file, fix);
-  const headerBytes = 4 + 4 * dims;
-  const gz = isGzip(raw);
-  const d = header(gz ? gunzipHead(raw, headerBytes, file, fix) : raw, file, magic, dims);
-  const declared = check(d);
-  if (!gz) return { dims: d, buf: raw };
-  if (declared > raw.length * GZIP_MAX_RATIO + headerBytes) {
-    throw new DatasetError(`${file} is ${raw.length} bytes of gzip, too few to hold the ${declared} bytes its header declares: the file is truncated`, file);
-  }
+  return withFile(file, fix, (fd, size) => {
+    const prefix = readAt(fd, Math.min(size, PREFIX_BYTES), 0);
+    const headerBytes = 4 + 4 * dims;
+    const gz = isGzip(prefix);
+    const d = header(gz ? gunzipHead(prefix, headerBytes, file, fix) : prefix, file, magic, dims);
+    const declared = check(d);
+    if (!gz) return { dims: d, buf: size === declared ? readAt(fd, size, 0) : prefix, length: size };
+    if (size > gzipBound(declared)) {
+      throw new DatasetError(`${file} is ${size} bytes of gzip, more than the ${declared} bytes its header declares can take: the file is damaged or not an IDX file`, file);
+    }
+    if (declared > size * GZIP_MAX_RATIO + headerBytes) {
+      throw new DatasetError(`${file} is ${size} bytes of gzip, too few to hold the ${declared} bytes its header declares: the file is truncated`, file);
+    }
+    const buf = gunzipAtMost(readAt(fd, size, 0), declared, file, fix);
+    return { dims: d, buf, length: buf.length };
+  });
+}
+
+function gunzipAtMost(raw: Buffer, declared: number, file: string, fix?: RootFix): Buffer {
   try {
-    return { dims: d, buf: zlib.gunzipSync(raw, { maxOutputLength: declared }) };
+    return zlib.gunzipSync(raw, { maxOutputLength: declared });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
       throw new DatasetError(`${file} inflates to more than the ${declared} bytes its header declares: the file is damaged or not an IDX file`, file, { cause: e });
@@ -123,7 +166,7 @@ function checkCount(file: string, count: number, what: string, limits: IdxLimits
 
 /** Reads an IDX image file (idx3-ubyte, gzipped or not), within the dataset's limits. */
 export function readIdxImages(file: string, fix?: RootFix, limits: IdxLimits = {}): IdxImages {
-  const { dims, buf } = readIdx(file, IDX_IMAGES_MAGIC, 3, ([count, rows, cols]) => {
+  const { dims, buf, length } = readIdx(file, IDX_IMAGES_MAGIC, 3, ([count, rows, cols]) => {
     if (rows === 0 || cols === 0) throw new DatasetError(`${file} declares images of ${rows}×${cols} pixels: an image needs at least one row and one column`, file);
     if ((limits.rows !== undefined && rows !== limits.rows) || (limits.cols !== undefined && cols !== limits.cols)) {
       throw new DatasetError(`${file} holds ${rows}×${cols} images but this dataset's images are ${limits.rows ?? rows}×${limits.cols ?? cols}`, file);
@@ -137,9 +180,9 @@ export function readIdxImages(file: string, fix?: RootFix, limits: IdxLimits = {
   }, fix);
   const [count, rows, cols] = dims;
   const expected = 16 + count * rows * cols;
-  if (buf.length !== expected) {
+  if (length !== expected) {
     throw new DatasetError(
-      `${file} has ${buf.length} bytes but its header (${count} images of ${rows}×${cols}) needs ${expected}: the file is ${buf.length < expected ? 'truncated' : 'longer than its header says'}`,
+      `${file} has ${length} bytes but its header (${count} images of ${rows}×${cols}) needs ${expected}: the file is ${length < expected ? 'truncated' : 'longer than its header says'}`,
       file,
     );
   }
@@ -148,14 +191,14 @@ export function readIdxImages(file: string, fix?: RootFix, limits: IdxLimits = {
 
 /** Reads an IDX label file (idx1-ubyte, gzipped or not), within the dataset's limits. */
 export function readIdxLabels(file: string, fix?: RootFix, limits: IdxLimits = {}): Uint8Array {
-  const { dims, buf } = readIdx(file, IDX_LABELS_MAGIC, 1, ([count]) => {
+  const { dims, buf, length } = readIdx(file, IDX_LABELS_MAGIC, 1, ([count]) => {
     checkCount(file, count, 'labels', limits);
     return 8 + count;
   }, fix);
   const [count] = dims;
-  if (buf.length !== 8 + count) {
+  if (length !== 8 + count) {
     throw new DatasetError(
-      `${file} has ${buf.length} bytes but its header (${count} labels) needs ${8 + count}: the file is ${buf.length < 8 + count ? 'truncated' : 'longer than its header says'}`,
+      `${file} has ${length} bytes but its header (${count} labels) needs ${8 + count}: the file is ${length < 8 + count ? 'truncated' : 'longer than its header says'}`,
       file,
     );
   }

@@ -1,8 +1,10 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { createDataset, DatasetError, fashionMnist, mnist, readIdxImages, readIdxLabels } from '../../../src/data';
 import type { ArrayDataset } from '../../../src/data';
+import { bytesRead, SMALL_READ_BYTES } from '../../helpers/bytes-read';
 import { fashionImages, FMNIST_DIR, hasFashionMnist, idxImagesBytes, idxLabelsBytes, tmpDir, writeIdxSet, type GreyImages } from '../../helpers/data-fixtures';
 
 const src = fashionImages(400);
@@ -92,6 +94,41 @@ describe('IDX datasets (MNIST / Fashion-MNIST format)', () => {
     fs.rmSync(f);
     fs.mkdirSync(f);
     expect(() => readIdxLabels(f)).toThrow(`Dataset file ${f} is a folder, not a regular file`);
+  });
+
+  (fs.existsSync('/usr/bin/mkfifo') || fs.existsSync('/bin/mkfifo') ? test : test.skip)('a FIFO put in place of a file after the check is refused, not waited on (in a child: the failure is a hang)', () => {
+    // A stat before opening sees the file that was there; the child's statSync answers for a
+    // regular file, as it would have before the FIFO replaced it.
+    const dir = tmpDir();
+    const f = path.join(dir, 'train-images-idx3-ubyte');
+    execFileSync('mkfifo', [f]);
+    const script = `const { readIdxImages } = require(${JSON.stringify(path.join(__dirname, '..', '..', '..', 'src', 'data', 'idx.ts'))});
+const fs = require('node:fs');
+const statSync = fs.statSync;
+fs.statSync = (p, o) => statSync(p === ${JSON.stringify(f)} ? ${JSON.stringify(__filename)} : p, o);
+try { readIdxImages(${JSON.stringify(f)}); } catch (e) { process.stdout.write(e.message); }`;
+    const r = spawnSync(process.execPath, ['--import', require.resolve('tsx'), '-e', script], { encoding: 'utf8', timeout: 120_000 });
+    expect({ signal: r.signal, status: r.status, stderr: r.stderr }).toEqual({ signal: null, status: 0, stderr: '' });
+    expect(r.stdout).toBe(`Dataset file ${f} is a FIFO, not a regular file`);
+  });
+
+  test('a 1 GiB sparse file, raw or gzip, is refused from its header and size, read only in part', () => {
+    const dir = tmpDir();
+    const raw = path.join(dir, 'train-images-idx3-ubyte');
+    fs.writeFileSync(raw, idxImagesBytes(new Uint8Array(0), 60000));
+    fs.truncateSync(raw, 2 ** 30); // sparse: costs no disk
+    const gz = path.join(dir, 'x.gz');
+    fs.writeFileSync(gz, zlib.gzipSync(idxImagesBytes(new Uint8Array(0), 60000)));
+    fs.truncateSync(gz, 2 ** 30);
+    const labels = path.join(dir, 'train-labels-idx1-ubyte');
+    fs.writeFileSync(labels, idxLabelsBytes(src.labels.subarray(0, 5)));
+    fs.truncateSync(labels, 2 ** 30);
+    const before = bytesRead();
+    expect(() => mnist({ root: dir })).toThrow(`${raw} has ${2 ** 30} bytes but its header (60000 images of 28×28) needs ${16 + 60000 * 784}: the file is longer than its header says`);
+    expect(() => readIdxLabels(labels)).toThrow(`${labels} has ${2 ** 30} bytes but its header (5 labels) needs 13: the file is longer than its header says`);
+    expect(() => readIdxImages(gz)).toThrow(`${gz} is ${2 ** 30} bytes of gzip, more than the ${16 + 60000 * 784} bytes its header declares can take: the file is damaged or not an IDX file`);
+    expect(bytesRead() - before).toBeLessThan(SMALL_READ_BYTES);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test('bad magic numbers are reported with the file', () => {
