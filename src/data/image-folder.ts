@@ -20,7 +20,8 @@
  *
  * Images larger than maxPixels (default 64 megapixels, about 8000×8000) are unreadable in the same
  * sense: a small PNG can declare 16000² pixels and cost a gigabyte to decode. The size is read from
- * the header before decoding, and sharp's limitInputPixels holds for every other format.
+ * the header before decoding, and sharp's limitInputPixels holds for every other format. A file
+ * larger than such an image can be (maxImageBytes) is unreadable without being read.
  *
  * Extensions: .jpg .jpeg .png .webp .tif .tiff (case-insensitive). torchvision also accepts
  * .bmp/.ppm/.pgm, which sharp cannot decode: such files are left out here.
@@ -42,6 +43,15 @@ export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tif
 
 /** The default bound on width × height of a decoded image (ImageNet's largest are ~20 megapixels). */
 export const DEFAULT_MAX_PIXELS = 64 * 2 ** 20;
+
+/**
+ * The largest image file read for `maxPixels` pixels: 16 bytes a pixel (four channels of 32-bit
+ * float samples stored uncompressed, a TIFF's most) and 16 MiB of metadata (EXIF, ICC, XMP, a
+ * thumbnail). A larger file cannot hold an image within the limit, and is not read.
+ */
+export function maxImageBytes(maxPixels: number): number {
+  return maxPixels * 16 + 16 * 2 ** 20;
+}
 
 type SharpModule = typeof import('sharp').default;
 let sharpModule: SharpModule | undefined;
@@ -500,8 +510,10 @@ export class ImageFolder implements Dataset {
   }
 
   /**
-   * The bytes of image i, opened without blocking and read only when it is a regular file: opening
-   * a FIFO waits for a writer forever, and reading a device such as /dev/zero never ends.
+   * The bytes of image i, opened without blocking and read only when it is a regular file of at
+   * most maxImageBytes: opening a FIFO waits for a writer forever, reading a device such as
+   * /dev/zero never ends, and a 1 GiB sparse .jpg was read whole, in each worker that drew it,
+   * before failing to decode. The size comes from the fstat made anyway.
    */
   private async read(i: number): Promise<Buffer> {
     const file = joinBytes(Buffer.from(this.dir), this.relativeBytes(i));
@@ -509,6 +521,8 @@ export class ImageFolder implements Dataset {
     const regular = (st: fs.Stats) => {
       const kind = notRegularFile(st);
       if (kind) throw new ImageDecodeError(`${kind}, not a regular file`, this.path(i));
+      const most = maxImageBytes(this.maxPixels);
+      if (st.size > most) throw new ImageDecodeError(`${st.size} bytes, more than the ${most} an image of at most ${this.maxPixels} pixels (maxPixels) can take`, this.path(i));
     };
     // A loader worker thread does nothing but build batches, so it reads files blocking: ~0.08 CPU ms
     // per 100 kB JPEG against ~0.15-0.3 through fs.promises' thread-pool round trips. The main

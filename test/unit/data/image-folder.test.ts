@@ -6,6 +6,7 @@ import {
 } from '../../../src/data';
 import { decodeImage, ImageDecodeError } from '../../../src/data/image-folder';
 import { setLogger } from '../../../src/logger';
+import { SMALL_READ_BYTES } from '../../helpers/bytes-read';
 import { fashionImages, tmpDir, writeImageFolder, type FolderImage } from '../../helpers/data-fixtures';
 import { pythonHas, runPythonJson } from '../../helpers/pytorch';
 
@@ -194,6 +195,35 @@ describe('ImageFolder', () => {
     const refused = (name: string, kind: string) => `Cannot decode image ${path.join(root, 'a', name)} (${kind}, not a regular file); remove or replace the file, or use strict: false to skip it with a warning`;
     const expected = [refused('device.png', 'a character device'), refused('fifo.png', 'a FIFO'), 'decoded 30'];
     expect(JSON.parse(r.stdout)).toEqual({ main: expected, worker: expected });
+  });
+
+  test('an image file larger than maxPixels allows (a 1 GiB sparse .jpg) is refused unread, in the main thread and in a worker thread', async () => {
+    const root = tmpDir();
+    await writeImageFolder(root, src, { classes: ['a'], perClass: 1, format: 'png', width: 30, height: 20 });
+    const big = path.join(root, 'a', 'big.jpg');
+    fs.writeFileSync(big, '');
+    fs.truncateSync(big, 2 ** 30); // sparse: costs no disk
+    const rchar = `Number(/^rchar: (\\d+)$/m.exec(require('node:fs').readFileSync('/proc/self/io', 'utf8'))[1])`;
+    const each = `
+      const { ImageFolder } = require(${DATA});
+      const ds = new ImageFolder(${JSON.stringify(root)}, { strict: true, maxPixels: 2 ** 20 });
+      const before = ${rchar};
+      const each = Promise.all(Array.from({ length: ds.length }, (_, i) => ds.get(i).then((s) => 'decoded ' + s.image.width, (e) => e.message)))
+        .then((r) => ({ r, read: ${rchar} - before }));
+    `;
+    const inWorker = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); ${each} each.then((r) => require('node:worker_threads').parentPort.postMessage(r));`;
+    const r = child(`${each} each.then((main) => new (require('node:worker_threads').Worker)(${JSON.stringify(inWorker)}, { eval: true })
+      .on('message', (worker) => process.stdout.write(JSON.stringify({ main, worker }))));`);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const most = 2 ** 20 * 16 + 16 * 2 ** 20;
+    const expected = [`Cannot decode image ${big} (${2 ** 30} bytes, more than the ${most} an image of at most ${2 ** 20} pixels (maxPixels) can take); remove or replace the file, or use strict: false to skip it with a warning`, 'decoded 30'];
+    const out = JSON.parse(r.stdout) as { main: { r: string[]; read: number }; worker: { r: string[]; read: number } };
+    expect({ main: out.main.r, worker: out.worker.r }).toEqual({ main: expected, worker: expected });
+    // Bytes the whole process read while the samples were read (/proc/self/io counts every thread).
+    expect(out.main.read).toBeLessThan(SMALL_READ_BYTES);
+    expect(out.worker.read).toBeLessThan(SMALL_READ_BYTES);
+    fs.rmSync(big);
   });
 
   test('running out of file descriptors is an error, not unreadable files to replace', async () => {
