@@ -7,6 +7,7 @@
  * produced once, by the last transform stage, directly into the batch buffer (no per-sample float
  * allocation).
  */
+import * as fs from 'node:fs';
 import type { Stats } from 'node:fs';
 import { InvalidArgumentError, ToolkitError } from '../errors';
 
@@ -136,6 +137,40 @@ export function notRegularFile(st: Stats): string | undefined {
   if (st.isCharacterDevice()) return 'a character device';
   if (st.isBlockDevice()) return 'a block device';
   return st.isSocket() ? 'a socket' : 'not a file';
+}
+
+/**
+ * Runs `use` on a dataset file, opened, and its size. Opened without blocking and used only when
+ * it is a regular file: open(2) on a FIFO waits for a writer for ever, and a device such as
+ * /dev/zero never ends (a stat before opening left a FIFO swapped in afterwards to hang the read).
+ * `what` names the file in errors ('dataset', 'CIFAR-10').
+ */
+export function withDatasetFile<T>(file: string, what: string, fix: RootFix | undefined, use: (fd: number, size: number) => T): T {
+  const cannot = (e: unknown) => new DatasetError(`Cannot read ${what} file ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, file, { cause: e, fix });
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    throw cannot(e);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    const kind = notRegularFile(st);
+    if (kind) throw new DatasetError(`${what[0].toUpperCase()}${what.slice(1)} file ${file} is ${kind}, not a regular file`, file, { fix });
+    return use(fd, st.size);
+  } catch (e) {
+    throw e instanceof DatasetError ? e : cannot(e);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** `length` bytes of an open file from `position` (fewer when it ends first). */
+export function readAt(fd: number, length: number, position: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let got = 0;
+  for (let n = -1; got < length && n !== 0; got += n) n = fs.readSync(fd, buf, got, length - got, position + got);
+  return buf.subarray(0, got);
 }
 
 /** Checks a sample index (shared by every dataset). */

@@ -14,7 +14,7 @@ import { readTextBounded } from '../bounded-read';
 import { InvalidArgumentError } from '../errors';
 import { bool, obj, oneOf } from '../validate';
 import { ArrayDataset, sharedBytes } from './array-dataset';
-import { DatasetError, notRegularFile } from './base';
+import { DatasetError, readAt, withDatasetFile } from './base';
 
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] as const;
 
@@ -61,23 +61,12 @@ function resolveRoot(root: unknown, sub: string, probe: string): string {
 
 /** The size is checked before the file is read, so a wrong file of gigabytes is never loaded. */
 function readRecords(file: string, recordSize: number, maxRecords: number, what: string): Buffer {
-  let buf: Buffer;
-  try {
-    // Checked before opening: a FIFO would block the read until a writer came, and a device such
-    // as /dev/zero never ends.
-    const st = fs.statSync(file);
-    const kind = notRegularFile(st);
-    if (kind) throw new DatasetError(`${what} file ${file} is ${kind}, not a regular file`, file);
-    const size = st.size;
+  const buf = withDatasetFile(file, what, { expected: "the folder holding the binary version's .bin files" }, (fd, size) => {
     if (size > maxRecords * recordSize) {
       throw new DatasetError(`${file} has ${size} bytes, more than the ${maxRecords} ${what} records of ${recordSize} bytes that this file holds: the file is not a ${what} file`, file);
     }
-    buf = fs.readFileSync(file);
-  } catch (e) {
-    if (e instanceof DatasetError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DatasetError(`Cannot read ${what} file ${file} (${code ?? String(e)})`, file, { cause: e, fix: { expected: "the folder holding the binary version's .bin files" } });
-  }
+    return readAt(fd, size, 0);
+  });
   if (buf.length === 0 || buf.length % recordSize !== 0) {
     throw new DatasetError(`${file} has ${buf.length} bytes, not a positive multiple of the ${recordSize}-byte ${what} record: the file is truncated or not in the binary format`, file);
   }

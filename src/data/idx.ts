@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { ArrayDataset, sharedBytes } from './array-dataset';
-import { DatasetError, notRegularFile, rootFix, type RootFix } from './base';
+import { DatasetError, readAt, rootFix, withDatasetFile, type RootFix } from './base';
 import { InvalidArgumentError } from '../errors';
 import { bool, int, list, obj, str } from '../validate';
 
@@ -36,39 +36,6 @@ export interface IdxLimits {
   cols?: number;
   /** The most records the split can hold (60000 for the MNIST training split). */
   maxCount?: number;
-}
-
-/**
- * Runs `use` on the opened file and its size. Opened without blocking and used only when it is a
- * regular file: open(2) on a FIFO waits for a writer for ever, and a device such as /dev/zero never
- * ends.
- */
-function withFile<T>(file: string, fix: RootFix | undefined, use: (fd: number, size: number) => T): T {
-  const cannot = (e: unknown) => new DatasetError(`Cannot read dataset file ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, file, { cause: e, fix });
-  let fd: number;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  } catch (e) {
-    throw cannot(e);
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    const kind = notRegularFile(st);
-    if (kind) throw new DatasetError(`Dataset file ${file} is ${kind}, not a regular file`, file, { fix });
-    return use(fd, st.size);
-  } catch (e) {
-    throw e instanceof DatasetError ? e : cannot(e);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** `length` bytes from `position` (fewer when the file ends first). */
-function readAt(fd: number, length: number, position: number): Buffer {
-  const buf = Buffer.allocUnsafe(length);
-  let got = 0;
-  for (let n = -1; got < length && n !== 0; got += n) n = fs.readSync(fd, buf, got, length - got, position + got);
-  return buf.subarray(0, got);
 }
 
 function corruptGzip(file: string, e: unknown, fix?: RootFix): DatasetError {
@@ -112,7 +79,7 @@ const gzipBound = (declared: number) => declared + Math.floor(declared / 2 ** 12
 function readIdx(file: string, magic: number, dims: number, check: (d: number[]) => number, fix?: RootFix): { dims: number[]; buf: Uint8Array; length: number } {
   str('file', file);
   if (fix !== undefined) rootFix('fix', fix);
-  return withFile(file, fix, (fd, size) => {
+  return withDatasetFile(file, 'dataset', fix, (fd, size) => {
     const prefix = readAt(fd, Math.min(size, PREFIX_BYTES), 0);
     const headerBytes = 4 + 4 * dims;
     const gz = isGzip(prefix);

@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cifar10, cifar100, CIFAR100_COARSE_CLASSES, createDataset, DatasetError } from '../../../src/data';
@@ -66,13 +67,31 @@ describe('CIFAR-10 binary', () => {
     expect(cifar10({ root: dir }).length).toBe(4 * 4 + 10000); // exactly 10000 records is a full batch
   });
 
-  test('a FIFO or a device in place of a batch file is refused before it is opened', () => {
+  test('a FIFO or a device in place of a batch file is refused unread', () => {
     const dir = tmpDir();
     writeCifar10(dir, src, 20, 5);
     const f = path.join(dir, 'data_batch_4.bin');
     fs.rmSync(f);
-    fs.symlinkSync('/dev/null', f); // opening /dev/zero or a FIFO would never end
-    expect(() => cifar10({ root: dir })).toThrow(new DatasetError(`CIFAR-10 file ${f} is a character device, not a regular file`));
+    fs.symlinkSync('/dev/null', f); // reading /dev/zero would never end
+    expect(() => cifar10({ root: dir })).toThrow(new DatasetError(`CIFAR-10 file ${f} is a character device, not a regular file: pass root, the folder holding the binary version's .bin files`));
+  });
+
+  (fs.existsSync('/usr/bin/mkfifo') || fs.existsSync('/bin/mkfifo') ? test : test.skip)('a FIFO put in place of a batch file after a stat is refused, not waited on (in a child: the failure is a hang)', () => {
+    const dir = tmpDir();
+    writeCifar10(dir, src, 20, 5);
+    const f = path.join(dir, 'data_batch_4.bin');
+    fs.rmSync(f);
+    execFileSync('mkfifo', [f]);
+    // A stat before opening sees the file that was there; the child's statSync answers for a
+    // regular file, as it would have before the FIFO replaced it.
+    const script = `const { cifar10 } = require(${JSON.stringify(path.join(__dirname, '..', '..', '..', 'src', 'data'))});
+const fs = require('node:fs');
+const statSync = fs.statSync;
+fs.statSync = (p, o) => statSync(p === ${JSON.stringify(f)} ? ${JSON.stringify(path.join(dir, 'data_batch_1.bin'))} : p, o);
+try { cifar10({ root: ${JSON.stringify(dir)} }); } catch (e) { process.stdout.write(e.message); }`;
+    const r = spawnSync(process.execPath, ['--import', require.resolve('tsx'), '-e', script], { encoding: 'utf8', timeout: 120_000 });
+    expect({ signal: r.signal, status: r.status, stderr: r.stderr }).toEqual({ signal: null, status: 0, stderr: '' });
+    expect(r.stdout).toBe(`CIFAR-10 file ${f} is a FIFO, not a regular file: pass root, the folder holding the binary version's .bin files`);
   });
 
   test('a missing batch file is named', () => {

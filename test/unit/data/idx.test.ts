@@ -84,12 +84,12 @@ describe('IDX datasets (MNIST / Fashion-MNIST format)', () => {
     expect(() => mnist()).toThrow(/^MNIST has no default location: pass root/);
   });
 
-  test('a FIFO or a device in place of a file is refused before it is opened', () => {
+  test('a FIFO or a device in place of a file is refused unread', () => {
     const dir = tmpDir();
     writeIdxSet(dir, src, false);
     const f = path.join(dir, 'train-labels-idx1-ubyte');
     fs.rmSync(f);
-    fs.symlinkSync('/dev/null', f); // opening /dev/zero or a FIFO would never end
+    fs.symlinkSync('/dev/null', f); // reading /dev/zero would never end
     expect(() => mnist({ root: dir })).toThrow(new DatasetError(`Dataset file ${f} is a character device, not a regular file: pass root, a folder with the four MNIST IDX files`));
     fs.rmSync(f);
     fs.mkdirSync(f);
