@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readTextBounded } from '../bounded-read';
+import { readRecordBounded } from '../bounded-read';
 import { InvalidArgumentError } from '../errors';
 import { bool, obj, oneOf } from '../validate';
 import { ArrayDataset, sharedBytes } from './array-dataset';
@@ -105,9 +105,10 @@ function decode(files: string[], maxRecords: number, limits: number[], labelOffs
   return new ArrayDataset({ images, labels, width: SIDE, height: SIDE, channels: 3, numClasses, classes, name });
 }
 
+/** The class names a dataset's own file gives, when it reads and has them all; a FIFO or device there is not waited on. */
 function readNames(file: string, expected: number): string[] | undefined {
   try {
-    const names = readTextBounded(file).split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
+    const names = readRecordBounded(file).split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
     return names.length === expected ? names : undefined;
   } catch {
     return undefined;

@@ -94,6 +94,17 @@ try { cifar10({ root: ${JSON.stringify(dir)} }); } catch (e) { process.stdout.wr
     expect(r.stdout).toBe(`CIFAR-10 file ${f} is a FIFO, not a regular file: pass root, the folder holding the binary version's .bin files`);
   });
 
+  (fs.existsSync('/usr/bin/mkfifo') || fs.existsSync('/bin/mkfifo') ? test : test.skip)('a FIFO as batches.meta.txt leaves the default class names, not a hang (in a child)', () => {
+    const dir = tmpDir();
+    writeCifar10(dir, src, 20, 5);
+    execFileSync('mkfifo', [path.join(dir, 'batches.meta.txt')]);
+    const script = `const { cifar10 } = require(${JSON.stringify(path.join(__dirname, '..', '..', '..', 'src', 'data'))});
+process.stdout.write(JSON.stringify(cifar10({ root: ${JSON.stringify(dir)}, train: false }).classes));`;
+    const r = spawnSync(process.execPath, ['--import', require.resolve('tsx'), '-e', script], { encoding: 'utf8', timeout: 120_000 });
+    expect({ signal: r.signal, status: r.status, stderr: r.stderr }).toEqual({ signal: null, status: 0, stderr: '' });
+    expect(JSON.parse(r.stdout)).toEqual(['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']);
+  });
+
   test('a missing batch file is named', () => {
     const dir = tmpDir();
     writeCifar10(dir, src, 20, 5);
