@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import type { Stats } from 'node:fs';
+import { kindOf } from '../bounded-read';
 import { InvalidArgumentError, ToolkitError } from '../errors';
 
 /** Decoded pixels: `data[(y * width + x) * channels + c]`, values 0..255. */
@@ -129,14 +130,9 @@ export class DatasetError extends ToolkitError {
   }
 }
 
-/** What a path is when it is not a regular file ('a FIFO', ...), for messages; undefined for a regular file. */
+/** What a path is when it is not a regular file (bounded-read's kindOf), for messages; undefined for a regular file. */
 export function notRegularFile(st: Stats): string | undefined {
-  if (st.isFile()) return undefined;
-  if (st.isDirectory()) return 'a folder';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  return st.isSocket() ? 'a socket' : 'not a file';
+  return st.isFile() ? undefined : kindOf(st);
 }
 
 /**

@@ -91,7 +91,7 @@ fs.statSync = (p, o) => statSync(p === ${JSON.stringify(f)} ? ${JSON.stringify(p
 try { cifar10({ root: ${JSON.stringify(dir)} }); } catch (e) { process.stdout.write(e.message); }`;
     const r = spawnSync(process.execPath, ['--import', require.resolve('tsx'), '-e', script], { encoding: 'utf8', timeout: 120_000 });
     expect({ signal: r.signal, status: r.status, stderr: r.stderr }).toEqual({ signal: null, status: 0, stderr: '' });
-    expect(r.stdout).toBe(`CIFAR-10 file ${f} is a FIFO, not a regular file: pass root, the folder holding the binary version's .bin files`);
+    expect(r.stdout).toBe(`CIFAR-10 file ${f} is a FIFO (named pipe), not a regular file: pass root, the folder holding the binary version's .bin files`);
   });
 
   (fs.existsSync('/usr/bin/mkfifo') || fs.existsSync('/bin/mkfifo') ? test : test.skip)('a FIFO as batches.meta.txt leaves the default class names, not a hang (in a child)', () => {

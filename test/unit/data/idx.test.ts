@@ -93,7 +93,7 @@ describe('IDX datasets (MNIST / Fashion-MNIST format)', () => {
     expect(() => mnist({ root: dir })).toThrow(new DatasetError(`Dataset file ${f} is a character device, not a regular file: pass root, a folder with the four MNIST IDX files`));
     fs.rmSync(f);
     fs.mkdirSync(f);
-    expect(() => readIdxLabels(f)).toThrow(`Dataset file ${f} is a folder, not a regular file`);
+    expect(() => readIdxLabels(f)).toThrow(`Dataset file ${f} is a directory, not a regular file`);
   });
 
   (fs.existsSync('/usr/bin/mkfifo') || fs.existsSync('/bin/mkfifo') ? test : test.skip)('a FIFO put in place of a file after the check is refused, not waited on (in a child: the failure is a hang)', () => {
@@ -109,7 +109,7 @@ fs.statSync = (p, o) => statSync(p === ${JSON.stringify(f)} ? ${JSON.stringify(_
 try { readIdxImages(${JSON.stringify(f)}); } catch (e) { process.stdout.write(e.message); }`;
     const r = spawnSync(process.execPath, ['--import', require.resolve('tsx'), '-e', script], { encoding: 'utf8', timeout: 120_000 });
     expect({ signal: r.signal, status: r.status, stderr: r.stderr }).toEqual({ signal: null, status: 0, stderr: '' });
-    expect(r.stdout).toBe(`Dataset file ${f} is a FIFO, not a regular file`);
+    expect(r.stdout).toBe(`Dataset file ${f} is a FIFO (named pipe), not a regular file`);
   });
 
   test('a 1 GiB sparse file, raw or gzip, is refused from its header and size, read only in part', () => {

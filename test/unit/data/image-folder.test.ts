@@ -193,7 +193,7 @@ describe('ImageFolder', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const refused = (name: string, kind: string) => `Cannot decode image ${path.join(root, 'a', name)} (${kind}, not a regular file); remove or replace the file, or use strict: false to skip it with a warning`;
-    const expected = [refused('device.png', 'a character device'), refused('fifo.png', 'a FIFO'), 'decoded 30'];
+    const expected = [refused('device.png', 'a character device'), refused('fifo.png', 'a FIFO (named pipe)'), 'decoded 30'];
     expect(JSON.parse(r.stdout)).toEqual({ main: expected, worker: expected });
   });
 
