@@ -251,14 +251,56 @@ function tooLarge(w: number, h: number, maxPixels: number, file?: string): Image
 }
 
 /**
+ * The bytes of an image file, opened without blocking and read only when it is a regular file of
+ * at most maxImageBytes: opening a FIFO waits for a writer forever, reading a device such as
+ * /dev/zero never ends, and a 1 GiB sparse .jpg was read whole, in each worker that drew it,
+ * before failing to decode. The size comes from the fstat made anyway. `shown` names the file in
+ * errors; a system error (ENOENT, EMFILE) is thrown as it is.
+ */
+async function readImageFile(file: Buffer | string, shown: string, maxPixels: number): Promise<Buffer> {
+  const flags = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
+  const regular = (st: fs.Stats) => {
+    const kind = notRegularFile(st);
+    if (kind) throw new ImageDecodeError(`${kind}, not a regular file`, shown);
+    const most = maxImageBytes(maxPixels);
+    if (st.size > most) throw new ImageDecodeError(`${st.size} bytes, more than the ${most} an image of at most ${maxPixels} pixels (maxPixels) can take`, shown);
+  };
+  // A loader worker thread does nothing but build batches, so it reads files blocking: ~0.08 CPU ms
+  // per 100 kB JPEG against ~0.15-0.3 through fs.promises' thread-pool round trips. The main
+  // thread keeps reading asynchronously, so that the reads of a batch overlap each other.
+  if (!isMainThread) {
+    const fd = fs.openSync(file, flags);
+    try {
+      regular(fs.fstatSync(fd));
+      return fs.readFileSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  const handle = await fs.promises.open(file, flags);
+  try {
+    regular(await handle.stat());
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
  * Decodes an encoded image to 3-channel uint8 HWC (sharp), optionally with a sharp plan; images
  * of more than maxPixels pixels are refused before they are decoded.
  */
-export async function decodeImage(input: Buffer | string, plan?: Omit<SharpPlan, 'rest'>, maxPixels = DEFAULT_MAX_PIXELS): Promise<RawImage> {
-  if (typeof input !== 'string' && !Buffer.isBuffer(input)) throw new InvalidArgumentError('input', 'Buffer or file path (string)', input);
+export async function decodeImage(given: Buffer | string, plan?: Omit<SharpPlan, 'rest'>, maxPixels = DEFAULT_MAX_PIXELS): Promise<RawImage> {
+  if (typeof given !== 'string' && !Buffer.isBuffer(given)) throw new InvalidArgumentError('input', 'Buffer or file path (string)', given);
   const sharp = loadSharp();
-  const file = typeof input === 'string' ? input : undefined;
-  const size = typeof input === 'string' ? undefined : headerSize(input);
+  const file = typeof given === 'string' ? given : undefined;
+  // Read here, not by sharp: libvips opens a FIFO blocking, and reads /dev/zero without end.
+  const input = typeof given === 'string'
+    ? await readImageFile(given, given, maxPixels).catch((e: unknown) => {
+      throw e instanceof ImageDecodeError ? e : new ImageDecodeError(errorReason(e), given, { cause: e });
+    })
+    : given;
+  const size = headerSize(input);
   if (size && size[0] * size[1] > maxPixels) throw tooLarge(size[0], size[1], maxPixels, file);
   const decode = async (): Promise<RawImage> => {
     // PIL's convert('RGB') (torchvision's loader) and the libjpeg path ignore an embedded ICC
@@ -281,12 +323,10 @@ export async function decodeImage(input: Buffer | string, plan?: Omit<SharpPlan,
 const isTiff = (b: Uint8Array) => b.length > 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a && b[3] === 0) || (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 0x2a));
 
 /** A CMYK image: a JPEG of 4 components (CMYK or YCCK), or a TIFF that sharp reads as CMYK. */
-async function isCmyk(input: Buffer | string): Promise<boolean> {
-  if (typeof input !== 'string') {
-    const frame = jpegFrame(input);
-    if (frame) return frame[2] === 4;
-    if (!isTiff(input)) return false;
-  }
+async function isCmyk(input: Buffer): Promise<boolean> {
+  const frame = jpegFrame(input);
+  if (frame) return frame[2] === 4;
+  if (!isTiff(input)) return false;
   return (await loadSharp()(input).metadata()).space === 'cmyk';
 }
 
@@ -509,40 +549,8 @@ export class ImageFolder implements Dataset {
     });
   }
 
-  /**
-   * The bytes of image i, opened without blocking and read only when it is a regular file of at
-   * most maxImageBytes: opening a FIFO waits for a writer forever, reading a device such as
-   * /dev/zero never ends, and a 1 GiB sparse .jpg was read whole, in each worker that drew it,
-   * before failing to decode. The size comes from the fstat made anyway.
-   */
-  private async read(i: number): Promise<Buffer> {
-    const file = joinBytes(Buffer.from(this.dir), this.relativeBytes(i));
-    const flags = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
-    const regular = (st: fs.Stats) => {
-      const kind = notRegularFile(st);
-      if (kind) throw new ImageDecodeError(`${kind}, not a regular file`, this.path(i));
-      const most = maxImageBytes(this.maxPixels);
-      if (st.size > most) throw new ImageDecodeError(`${st.size} bytes, more than the ${most} an image of at most ${this.maxPixels} pixels (maxPixels) can take`, this.path(i));
-    };
-    // A loader worker thread does nothing but build batches, so it reads files blocking: ~0.08 CPU ms
-    // per 100 kB JPEG against ~0.15-0.3 through fs.promises' thread-pool round trips. The main
-    // thread keeps reading asynchronously, so that the reads of a batch overlap each other.
-    if (!isMainThread) {
-      const fd = fs.openSync(file, flags);
-      try {
-        regular(fs.fstatSync(fd));
-        return fs.readFileSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
-    const handle = await fs.promises.open(file, flags);
-    try {
-      regular(await handle.stat());
-      return await handle.readFile();
-    } finally {
-      await handle.close();
-    }
+  private read(i: number): Promise<Buffer> {
+    return readImageFile(joinBytes(Buffer.from(this.dir), this.relativeBytes(i)), this.path(i), this.maxPixels);
   }
 
   private async withFallback<T>(i: number, fn: (j: number) => Promise<T>): Promise<T> {

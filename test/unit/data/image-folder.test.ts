@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -223,6 +223,34 @@ describe('ImageFolder', () => {
     // Bytes the whole process read while the samples were read (/proc/self/io counts every thread).
     expect(out.main.read).toBeLessThan(SMALL_READ_BYTES);
     expect(out.worker.read).toBeLessThan(SMALL_READ_BYTES);
+    fs.rmSync(big);
+  });
+
+  (fs.existsSync('/usr/bin/mkfifo') || fs.existsSync('/bin/mkfifo') ? test : test.skip)('decodeImage(path): a FIFO, /dev/zero, a folder or a 2 GiB sparse file (over the default bound) is an ImageDecodeError naming it, read at most in part (in a child)', async () => {
+    const root = tmpDir();
+    const fifo = path.join(root, 'fifo.png');
+    execFileSync('mkfifo', [fifo]);
+    const big = path.join(root, 'big.jpg');
+    fs.writeFileSync(big, '');
+    fs.truncateSync(big, 2 ** 31); // sparse: costs no disk
+    const files = [fifo, '/dev/zero', root, big];
+    const r = child(`
+      const { decodeImage } = require(${DATA});
+      const read = () => Number(/^rchar: (\\d+)$/m.exec(require('node:fs').readFileSync('/proc/self/io', 'utf8'))[1]);
+      const before = read();
+      Promise.all(${JSON.stringify(files)}.map((f) => decodeImage(f).then(() => 'decoded', (e) => e.code + ': ' + e.message)))
+        .then((out) => process.stdout.write(JSON.stringify({ out, read: read() - before })));`);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const most = 64 * 2 ** 20 * 16 + 16 * 2 ** 20;
+    const got = JSON.parse(r.stdout) as { out: string[]; read: number };
+    expect(got.out).toEqual([
+      `ERR_DATASET: Cannot decode image ${fifo} (a FIFO (named pipe), not a regular file)`,
+      'ERR_DATASET: Cannot decode image /dev/zero (a character device, not a regular file)',
+      `ERR_DATASET: Cannot decode image ${root} (a directory, not a regular file)`,
+      `ERR_DATASET: Cannot decode image ${big} (${2 ** 31} bytes, more than the ${most} an image of at most ${64 * 2 ** 20} pixels (maxPixels) can take)`,
+    ]);
+    expect(got.read).toBeLessThan(SMALL_READ_BYTES);
     fs.rmSync(big);
   });
 
