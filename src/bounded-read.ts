@@ -115,12 +115,15 @@ function readOpened(fd: number, file: string, limit: number, size: number): Buff
 /**
  * The longest run of whole lines at the file's end that is at most `bytes` bytes, read by
  * position: a log of any length costs the same. A file that fits is returned whole; a last line
- * longer than `bytes` comes back as its end.
+ * longer than `bytes` comes back as its end. Only a regular file (a log), opened without blocking:
+ * a FIFO put in a log's place would wait for a writer for ever.
  */
 export function readTail(file: string, bytes: number): string {
-  const fd = fs.openSync(file, 'r');
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
-    const { size } = fs.fstatSync(fd);
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw notRegular(file, 'a log', st);
+    const { size } = st;
     // One byte more than the tail: whether the byte before it ends a line.
     const start = Math.max(0, size - bytes - 1);
     const buf = Buffer.allocUnsafe(size - start);

@@ -33,6 +33,16 @@ describe('readTail', () => {
     }
   });
 
+  (fs.existsSync('/usr/bin/mkfifo') || fs.existsSync('/bin/mkfifo') ? test : test.skip)('a FIFO or a device is refused, naming it, not waited on (in a child)', () => {
+    const fifo = path.join(dir, 'train.log');
+    spawnSync('mkfifo', [fifo]);
+    const script = `const { readTail } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'bounded-read.ts'))});
+for (const f of [${JSON.stringify(fifo)}, '/dev/zero']) { try { readTail(f, 100); } catch (e) { process.stdout.write(e.code + ': ' + e.message + '\\n'); } }`;
+    const r = spawnSync(process.execPath, ['--import', require.resolve('tsx'), '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect({ signal: r.signal, status: r.status, stderr: r.stderr }).toEqual({ signal: null, status: 0, stderr: '' });
+    expect(r.stdout).toBe(`ERR_INVALID_ARG: Expected a regular file (a log), but it is a FIFO (named pipe): ${fifo}\nERR_INVALID_ARG: Expected a regular file (a log), but it is a character device: /dev/zero\n`);
+  });
+
   test('a last line longer than the bound comes back as its end, no half character', () => {
     const file = path.join(dir, 'one.log');
     fs.writeFileSync(file, `start\n${'€'.repeat(100)}`);
