@@ -60,19 +60,52 @@ export function kindOf(st: fs.Stats): string {
  */
 export function openAppendable(file: string, what: string): number {
   const before = fs.statSync(file, { throwIfNoEntry: false });
-  if (before && !appendable(before)) throw notRegular(file, what, before);
+  if (before && !appendable(before)) throw notRegular(file, what, kindOf(before));
   const { O_WRONLY, O_APPEND, O_CREAT, O_NONBLOCK } = fs.constants;
   const fd = fs.openSync(file, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK);
   const st = fs.fstatSync(fd);
   if (appendable(st)) return fd;
   fs.closeSync(fd);
-  throw notRegular(file, what, st);
+  throw notRegular(file, what, kindOf(st));
 }
 
 const appendable = (st: fs.Stats) => st.isFile() || st.isCharacterDevice();
 
-function notRegular(file: string, what: string, st: fs.Stats): ToolkitError {
-  return new ToolkitError('ERR_INVALID_ARG', `Expected a regular file (${what}), but it is ${kindOf(st)}: ${file}`);
+function notRegular(file: string, what: string, kind: string): ToolkitError {
+  return new ToolkitError('ERR_INVALID_ARG', `Expected a regular file (${what}), but it is ${kind}: ${file}`);
+}
+
+/**
+ * `file` opened for reading and its size, when it is a regular file: opened without blocking, as
+ * open(2) on a FIFO waits for a writer for ever, and a device such as /dev/zero never ends.
+ * Anything else is refused with `refuse(what it is)` (kindOf); an error of the open or the fstat
+ * goes through `cannot`, thrown as it is by default. The caller closes the descriptor.
+ */
+export function openRegular(file: fs.PathLike, refuse: (kind: string) => Error, cannot: (e: unknown) => Error = (e) => e as Error): { fd: number; size: number } {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    throw cannot(e);
+  }
+  let st: fs.Stats;
+  try {
+    st = fs.fstatSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw cannot(e);
+  }
+  if (st.isFile()) return { fd, size: st.size };
+  fs.closeSync(fd);
+  throw refuse(kindOf(st));
+}
+
+/** `length` bytes of an open file from `position` (fewer when it ends first). */
+export function readAt(fd: number, length: number, position: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let got = 0;
+  for (let n = -1; got < length && n !== 0; got += n) n = fs.readSync(fd, buf, got, length - got, position + got);
+  return buf.subarray(0, got);
 }
 
 /**
@@ -87,11 +120,9 @@ export function readRecordBounded(file: string, limit = MAX_RECORD_BYTES): strin
 
 /** readRecordBounded's bytes, as they are: for a copy of the record. */
 export function readRecordBytes(file: string, limit = MAX_RECORD_BYTES): Buffer {
-  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const { fd, size } = openRegular(file, (kind) => notRegular(file, 'a run record', kind));
   try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw notRegular(file, 'a run record', st);
-    return readOpened(fd, file, limit, st.size);
+    return readOpened(fd, file, limit, size);
   } finally {
     fs.closeSync(fd);
   }
@@ -119,22 +150,12 @@ function readOpened(fd: number, file: string, limit: number, size: number): Buff
  * a FIFO put in a log's place would wait for a writer for ever.
  */
 export function readTail(file: string, bytes: number): string {
-  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const { fd, size } = openRegular(file, (kind) => notRegular(file, 'a log', kind));
   try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw notRegular(file, 'a log', st);
-    const { size } = st;
     // One byte more than the tail: whether the byte before it ends a line.
     const start = Math.max(0, size - bytes - 1);
-    const buf = Buffer.allocUnsafe(size - start);
-    let got = 0;
-    while (got < buf.length) {
-      const n = fs.readSync(fd, buf, got, buf.length - got, start + got);
-      if (n === 0) break;
-      got += n;
-    }
-    const text = buf.subarray(0, got);
-    if (start === 0 && got <= bytes) return text.toString('utf8');
+    const text = readAt(fd, size - start, start);
+    if (start === 0 && text.length <= bytes) return text.toString('utf8');
     // A newline byte is never inside a UTF-8 sequence; without one, the continuation bytes
     // (10xxxxxx) of a character cut in half are skipped.
     let from = text.indexOf(10) + 1;

@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import type { Stats } from 'node:fs';
-import { kindOf } from '../bounded-read';
+import { kindOf, openRegular } from '../bounded-read';
 import { InvalidArgumentError, ToolkitError } from '../errors';
 
 /** Decoded pixels: `data[(y * width + x) * channels + c]`, values 0..255. */
@@ -143,30 +143,15 @@ export function notRegularFile(st: Stats): string | undefined {
  */
 export function withDatasetFile<T>(file: string, what: string, fix: RootFix | undefined, use: (fd: number, size: number) => T): T {
   const cannot = (e: unknown) => new DatasetError(`Cannot read ${what} file ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, file, { cause: e, fix });
-  let fd: number;
+  const refuse = (kind: string) => new DatasetError(`${what[0].toUpperCase()}${what.slice(1)} file ${file} is ${kind}, not a regular file`, file, { fix });
+  const { fd, size } = openRegular(file, refuse, cannot);
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  } catch (e) {
-    throw cannot(e);
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    const kind = notRegularFile(st);
-    if (kind) throw new DatasetError(`${what[0].toUpperCase()}${what.slice(1)} file ${file} is ${kind}, not a regular file`, file, { fix });
-    return use(fd, st.size);
+    return use(fd, size);
   } catch (e) {
     throw e instanceof DatasetError ? e : cannot(e);
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/** `length` bytes of an open file from `position` (fewer when it ends first). */
-export function readAt(fd: number, length: number, position: number): Buffer {
-  const buf = Buffer.allocUnsafe(length);
-  let got = 0;
-  for (let n = -1; got < length && n !== 0; got += n) n = fs.readSync(fd, buf, got, length - got, position + got);
-  return buf.subarray(0, got);
 }
 
 /** Checks a sample index (shared by every dataset). */

@@ -10,11 +10,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readRecordBounded } from '../bounded-read';
+import { readAt, readRecordBounded } from '../bounded-read';
 import { InvalidArgumentError } from '../errors';
 import { bool, obj, oneOf } from '../validate';
 import { ArrayDataset, sharedBytes } from './array-dataset';
-import { DatasetError, readAt, withDatasetFile } from './base';
+import { DatasetError, withDatasetFile } from './base';
 
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] as const;
 

@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { ArrayDataset, sharedBytes } from './array-dataset';
-import { DatasetError, readAt, rootFix, withDatasetFile, type RootFix } from './base';
+import { readAt } from '../bounded-read';
+import { DatasetError, rootFix, withDatasetFile, type RootFix } from './base';
 import { InvalidArgumentError } from '../errors';
 import { bool, int, list, obj, str } from '../validate';
 

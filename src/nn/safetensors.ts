@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { systemErrorText, writeFileAtomic } from '../atomic';
-import { kindOf } from '../bounded-read';
+import { openRegular } from '../bounded-read';
 import { InvalidArgumentError, ToolkitError } from '../errors';
 import { boundText, quoteText } from '../quote';
 import { str } from '../validate';
@@ -312,23 +312,11 @@ function withFile<T>(file: string, use: (read: (offset: number, into: Uint8Array
   str('file', file);
   const source = `'${file}'`;
   const cannot = (e: unknown) => new ToolkitError('ERR_SAFETENSORS', `Cannot read safetensors file ${source}: ${(e as Error).message}`, { cause: e });
-  let fd: number;
+  // Read by offset, so only a regular file will do; a FIFO put in a checkpoint's place would also
+  // wait for a writer for ever.
+  const refuse = (kind: string) => new ToolkitError('ERR_SAFETENSORS', `Cannot read safetensors file ${source}: expected a regular file, but it is ${kind}`);
+  const { fd, size } = openRegular(file, refuse, cannot);
   try {
-    // Without blocking: open(2) on a FIFO put in a checkpoint's place waits for a writer for ever.
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  } catch (e) {
-    throw cannot(e);
-  }
-  try {
-    let st: fs.Stats;
-    try {
-      st = fs.fstatSync(fd);
-    } catch (e) {
-      throw cannot(e);
-    }
-    // Read by offset, so only a regular file will do (a device such as /dev/zero has no size).
-    if (!st.isFile()) throw new ToolkitError('ERR_SAFETENSORS', `Cannot read safetensors file ${source}: expected a regular file, but it is ${kindOf(st)}`);
-    const size = st.size;
     const read = (offset: number, into: Uint8Array): void => {
       for (let done = 0; done < into.length;) {
         let n: number;
