@@ -29,6 +29,11 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** Whether `code` is one of ERROR_CODES (a code read from a file or another process is not trusted). */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
+}
+
 export interface Issue {
   code: string;
   path: string;
@@ -45,7 +50,7 @@ export class ToolkitError extends Error {
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(text(message), options);
-    if (typeof code !== 'string' || !Object.prototype.hasOwnProperty.call(ERROR_CODES, code)) {
+    if (!isErrorCode(code)) {
       throw new InvalidArgumentError('code', 'a code of ERROR_CODES (docs/errors.md)', code);
     }
     this.code = code;

@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { describeValue, ERROR_CODES, InvalidArgumentError, IssuesError, ToolkitError, type ErrorCode, type Issue } from '../errors';
+import { describeValue, InvalidArgumentError, isErrorCode, IssuesError, ToolkitError, type ErrorCode, type Issue } from '../errors';
 import { openAppendable, readRecordBounded, readTail, readTextBounded } from '../bounded-read';
 import { boundText } from '../quote';
 import { ERROR_FILE_ENV, makeErrorDir, readErrorFile } from '../distributed/error-file';
@@ -342,10 +342,8 @@ function runChild(cmd: ChildCommand, logFile: string, errorFile: string, stop: A
 function childError(errorFile: string): { error: string; code?: ErrorCode } | undefined {
   const data = readErrorFile(errorFile);
   if (!data) return undefined;
-  if (data.code === undefined || !Object.prototype.hasOwnProperty.call(ERROR_CODES, data.code)) {
-    return { error: data.code === undefined ? data.message : `${data.code}: ${data.message}` };
-  }
-  return { error: `${data.code}: ${data.message}`, code: data.code as ErrorCode };
+  const error = data.code === undefined ? data.message : `${data.code}: ${data.message}`;
+  return isErrorCode(data.code) ? { error, code: data.code } : { error };
 }
 
 /** The signal the children get: the stop's reason when it names one (the CLI's), else SIGTERM. */
