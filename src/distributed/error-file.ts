@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic';
+import { openRegular, readAt } from '../bounded-read';
 import { ToolkitError } from '../errors';
 import { isAlive } from '../pid';
 import { oneLineText } from '../quote';
@@ -59,12 +60,34 @@ export function recordErrorFile(e: unknown, env: NodeJS.ProcessEnv = process.env
 export function passOnErrorFile(workerFile: string, env: NodeJS.ProcessEnv = process.env): void {
   const own = env[ERROR_FILE_ENV];
   if (!own || recorded.has(own)) return;
+  const bytes = errorFileBytes(workerFile);
+  if (!bytes || bytes.length > MAX_ERROR_FILE_BYTES) return;
   try {
-    if (fs.statSync(workerFile).size > MAX_ERROR_FILE_BYTES) return;
-    writeFileAtomic(own, fs.readFileSync(workerFile));
+    writeFileAtomic(own, bytes);
     recorded.add(own);
   } catch {
-    // no file (the worker was killed), or none can be written: the launcher's summary still says it
+    // none can be written: the launcher's summary still says it
+  }
+}
+
+/**
+ * The first MAX_ERROR_FILE_BYTES + 1 bytes of an error file; undefined when there is none (the
+ * worker was killed), it does not open, or it is not a regular file: open(2) on a FIFO put at the
+ * path waits for a writer for ever, which hung the launcher or the sweep reading it.
+ */
+function errorFileBytes(file: string): Buffer | undefined {
+  let fd: number;
+  try {
+    ({ fd } = openRegular(file, (kind) => new Error(kind)));
+  } catch {
+    return undefined;
+  }
+  try {
+    return readAt(fd, MAX_ERROR_FILE_BYTES + 1, 0);
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -131,22 +154,12 @@ export interface ErrorFileData {
   timeMs?: number;
 }
 
-/** An error file as torch reads one (a string message with a top-level timestamp, or the nested form); undefined when there is none. */
+/** An error file as torch reads one (a string message with a top-level timestamp, or the nested form); undefined when there is none, or it is no regular file (errorFileBytes). */
 export function readErrorFile(file: string): ErrorFileData | undefined {
-  let text: string;
-  try {
-    const fd = fs.openSync(file, 'r');
-    try {
-      const buf = Buffer.alloc(MAX_ERROR_FILE_BYTES + 1);
-      const n = fs.readSync(fd, buf, 0, buf.length, 0);
-      if (n > MAX_ERROR_FILE_BYTES) return { message: `its error file ${file} is larger than ${MAX_ERROR_FILE_BYTES} bytes` };
-      text = buf.toString('utf8', 0, n);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return undefined;
-  }
+  const bytes = errorFileBytes(file);
+  if (!bytes) return undefined;
+  if (bytes.length > MAX_ERROR_FILE_BYTES) return { message: `its error file ${file} is larger than ${MAX_ERROR_FILE_BYTES} bytes` };
+  const text = bytes.toString('utf8');
   try {
     const data = JSON.parse(text) as { message?: unknown; timestamp?: unknown };
     const m = data.message;

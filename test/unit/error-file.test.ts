@@ -3,9 +3,10 @@
  * over the read limit, torch's older string form, one without a time, none at all; the order of
  * failures (time, then rank, as torch's min over its failures); what a worker writes, once.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { byFirstFailure, ERROR_FILE_ENV, recordErrorFile, workerFailure } from '../../src/distributed/error-file';
+import { byFirstFailure, ERROR_FILE_ENV, passOnErrorFile, recordErrorFile, workerFailure } from '../../src/distributed/error-file';
 import { ToolkitError } from '../../src/errors';
 import { tmpDir } from '../helpers/data-fixtures';
 
@@ -62,4 +63,33 @@ it('a thrown value that is not an Error: its text, and nothing thrown when it ha
   const odd = path.join(dir, 'odd.json');
   expect(() => recordErrorFile({ toString: () => { throw new RangeError('no text'); } }, { [ERROR_FILE_ENV]: odd })).not.toThrow();
   expect(fs.existsSync(odd)).toBe(false);
+});
+
+it("a launcher under a supervisor copies the root cause's file as it is, and none over 1 MiB", () => {
+  const worker = path.join(dir, 'root-cause.json');
+  const content = JSON.stringify({ message: { message: 'ValueError: é', extraInfo: { timestamp: '7' } } });
+  fs.writeFileSync(worker, content);
+  const own = path.join(dir, 'launcher.json');
+  passOnErrorFile(worker, { [ERROR_FILE_ENV]: own });
+  expect(fs.readFileSync(own, 'utf8')).toBe(content);
+  const huge = path.join(dir, 'huge-root-cause.json');
+  fs.writeFileSync(huge, Buffer.alloc((1 << 20) + 1, 0x20));
+  const hugeOwn = path.join(dir, 'huge-launcher.json');
+  passOnErrorFile(huge, { [ERROR_FILE_ENV]: hugeOwn });
+  expect(fs.existsSync(hugeOwn)).toBe(false);
+});
+
+(fs.existsSync('/usr/bin/mkfifo') || fs.existsSync('/bin/mkfifo') ? it : it.skip)('a FIFO or a device as the error file is no error file: read and passed on without waiting for a writer (in a child)', () => {
+  const fifo = path.join(dir, 'fifo.json');
+  execFileSync('mkfifo', [fifo]);
+  const own = path.join(dir, 'fifo-launcher.json');
+  const script = `const { passOnErrorFile, workerFailure } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'distributed', 'error-file.ts'))});
+const out = [${JSON.stringify(fifo)}, '/dev/zero'].map((errorFile) => workerFailure({ rank: 1, localRank: 1, exitCode: 1, exitMs: 5000, errorFile }).message);
+passOnErrorFile(${JSON.stringify(fifo)}, { ${ERROR_FILE_ENV}: ${JSON.stringify(own)} });
+process.stdout.write(JSON.stringify(out));`;
+  const r = spawnSync(process.execPath, ['--import', require.resolve('tsx'), '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  expect({ signal: r.signal, status: r.status, stderr: r.stderr }).toEqual({ signal: null, status: 0, stderr: '' });
+  const none = 'exited with code 1, no error file (an error it did not catch, or a signal)';
+  expect(JSON.parse(r.stdout)).toEqual([none, none]);
+  expect(fs.existsSync(own)).toBe(false);
 });
