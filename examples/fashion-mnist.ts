@@ -19,7 +19,6 @@
  * Runs live in run directories named by their config (runs/main by default): a second
  * invocation skips finished runs and resumes unfinished ones from their last checkpoint.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -34,11 +33,13 @@ import { InterruptedError, signalExitCode } from '../src/train/interrupt';
 import { mainJobTable, type MainJobRun } from './main-job-table';
 import { intFlag, numberFlag } from '../src/cli/flags';
 import { ToolkitError } from '../src/errors';
+import { readRecordBounded, readTail } from '../src/bounded-read';
 
 /** What fits in about 12 minutes with the setup on a 2-core machine (measured: an epoch of 160 batches took 178 s per run with both runs at once, 1 thread each): 5 epochs of 120 batches (docs/results/README.md). */
 const DEFAULT_EPOCHS = 5;
 const DEFAULT_TRAIN_BATCHES = 120;
 const RSS_LINE = 'peak resident memory of this run (MiB): ';
+const RSS_TAIL_BYTES = 64 * 1024;
 
 interface Args {
   sparsity: number;
@@ -110,7 +111,7 @@ function configs(args: Args) {
 
 /** Child process: train one run directory, then report this process's peak RSS into the run's train.log. */
 async function trainArm(runDir: string): Promise<void> {
-  const config = parseConfig(JSON.parse(fs.readFileSync(runPaths(runDir).config, 'utf8')));
+  const config = parseConfig(JSON.parse(readRecordBounded(runPaths(runDir).config)));
   const stop = stopOnSignals();
   try {
     await trainFromConfig(config, runDir, { signal: stop.signal });
@@ -126,10 +127,13 @@ function armCommand(run: PlannedRun) {
   return { command: process.execPath, args: [...pre, __filename, '--arm', run.runDir] };
 }
 
-/** The last peak-RSS line a run's child wrote (runs trained earlier keep theirs in train.log). */
+/**
+ * The last peak-RSS line a run's child wrote (runs trained earlier keep theirs in train.log). It
+ * is the child's last line, so only the log's end is read: a long run's log is not read whole.
+ */
 function peakRssMiB(runDir: string): number | undefined {
   try {
-    const lines = fs.readFileSync(runPaths(runDir).log, 'utf8').split('\n').filter((l) => l.startsWith(RSS_LINE));
+    const lines = readTail(runPaths(runDir).log, RSS_TAIL_BYTES).split('\n').filter((l) => l.startsWith(RSS_LINE));
     return lines.length ? Number(lines[lines.length - 1].slice(RSS_LINE.length)) : undefined;
   } catch {
     return undefined;
