@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { readRecordBounded } from '../bounded-read';
+import { kindOf, readRecordBounded } from '../bounded-read';
 import { ToolkitError } from '../errors';
 import { isAlive } from '../pid';
 import { obj } from '../validate';
@@ -77,6 +77,15 @@ function lockedError(runDir: string, holder: LockHolder): ToolkitError {
   return new ToolkitError('ERR_RUN_LOCKED', `Run directory ${runDir} is being trained by process ${holder.pid} on ${holder.host} (since ${holder.startedAt}): wait for it to finish or stop it; ${lock} holds the lock${elsewhere}`);
 }
 
+/**
+ * A run.lock no trainer made (a FIFO, a folder): it reads as no holder, so it looked like a lock
+ * being written (when new) or was removed as abandoned (when old; a folder failed on that).
+ * Someone put it there: the person decides, not the takeover.
+ */
+function notALock(runDir: string, file: string, kind: string): ToolkitError {
+  return new ToolkitError('ERR_INVALID_ARG', `Expected the lock of run directory ${runDir} to be a regular file (a trainer's pid and host), but it is ${kind}: ${file}; no trainer makes one: remove it and run again`);
+}
+
 /** Throws acquireRunLock's ERR_RUN_LOCKED when a live process holds the lock (a check before announcing a run). */
 export function assertUnlocked(runDir: string): void {
   const holder = readLock(runDir);
@@ -98,6 +107,8 @@ export function acquireRunLock(runDir: string): RunLock {
         },
       };
     }
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    if (st && !st.isFile()) throw notALock(runDir, file, kindOf(st));
     const other = readLock(runDir);
     if (!other && justCreated(file)) {
       throw new ToolkitError('ERR_RUN_LOCKED', `Run directory ${runDir}: another process is taking the lock ${file} right now`);

@@ -61,6 +61,26 @@ describe('run directory lock', () => {
     acquireRunLock(dir).release();
   });
 
+  (fs.existsSync('/usr/bin/mkfifo') || fs.existsSync('/bin/mkfifo') ? test : test.skip)('a run.lock that is no regular file (a FIFO, new or old; a folder) is refused, naming it and what to do, and left in place (in a child)', () => {
+    const lock = runPaths(dir).lock;
+    spawnSync('mkfifo', [lock]);
+    const old = tempDir('lock-old');
+    fs.mkdirSync(runPaths(old).lock);
+    const script = `const fs = require('node:fs');
+const { acquireRunLock } = require(${JSON.stringify(require.resolve('../../../src/experiments/lock'))});
+const tryLock = (d) => { try { acquireRunLock(d).release(); return 'taken'; } catch (e) { return e.code + ': ' + e.message; } };
+const out = [tryLock(${JSON.stringify(dir)})];
+fs.utimesSync(${JSON.stringify(lock)}, 0, 0);
+out.push(tryLock(${JSON.stringify(dir)}), tryLock(${JSON.stringify(old)}));
+process.stdout.write(JSON.stringify(out));`;
+    const r = spawnSync(process.execPath, ['--import', require.resolve('tsx'), '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect({ signal: r.signal, status: r.status, stderr: r.stderr }).toEqual({ signal: null, status: 0, stderr: '' });
+    const refused = (d: string, kind: string) => `ERR_INVALID_ARG: Expected the lock of run directory ${d} to be a regular file (a trainer's pid and host), but it is ${kind}: ${runPaths(d).lock}; no trainer makes one: remove it and run again`;
+    expect(JSON.parse(r.stdout)).toEqual([refused(dir, 'a FIFO (named pipe)'), refused(dir, 'a FIFO (named pipe)'), refused(old, 'a directory')]);
+    expect(fs.lstatSync(lock).isFIFO()).toBe(true);
+    removeDir(old);
+  });
+
   test('release leaves a lock that is no longer this process\'s', () => {
     const lock = acquireRunLock(dir);
     writeLock(process.ppid);
