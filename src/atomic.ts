@@ -139,13 +139,14 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, options
  * Appends text to a file and fsyncs it, whole or not at all. On a nearly full disk write(2) may
  * store part of the text and return without an error: the rest is written, or, when that fails,
  * the part is cut off again, so the file never ends in a torn line that the next append would
- * glue itself to. Opened by openAppendable (`what` names whose file it is): a FIFO put there
- * waited for a reader for ever.
+ * glue itself to. Opened by openAppendable (`what` names whose file it is) for a regular file
+ * only: a FIFO put there waited for a reader for ever, and a device (/dev/null) has nothing to
+ * make durable (fsync failed as EINVAL) nor to read back.
  */
 export function appendFileDurable(file: string, text: string, what: string): void {
   let fd: number;
   try {
-    fd = openAppendable(file, what);
+    fd = openAppendable(file, what, false);
   } catch (e) {
     throw e instanceof ToolkitError ? e : writeError(file, e);
   }
@@ -158,8 +159,8 @@ export function appendFileDurable(file: string, text: string, what: string): voi
       try {
         fs.ftruncateSync(fd, size);
       } catch {
-        // Not a regular file (a device), or the disk refuses even that: a torn line stays, which
-        // the readers of line files skip when it is the last.
+        // The disk refuses even that: a torn line stays, which the readers of line files skip
+        // when it is the last.
       }
       throw writeError(file, e);
     }

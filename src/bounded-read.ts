@@ -52,13 +52,14 @@ export function kindOf(st: fs.Stats): string {
 
 /**
  * `file` opened to append to (made when missing). Refused, naming it and what it is, when it is
- * there and is neither a regular file nor a character device (whose writes end: /dev/null,
- * /dev/full): open(2) on a FIFO for writing waits for a reader for ever (a FIFO put in place of a
- * run's log hung the run, or the sweep), and a folder, socket or disk is no log. Opened without
- * blocking too, so that a FIFO put there after the check fails (ENXIO) rather than waits. `what`
- * says whose file it is, for the message.
+ * there and is not a regular file, nor, with `devices`, a character device (whose writes end:
+ * /dev/null, /dev/full): open(2) on a FIFO for writing waits for a reader for ever (a FIFO put in
+ * place of a run's log hung the run, or the sweep), and a folder, socket or disk is no log.
+ * Opened without blocking too, so that a FIFO put there after the check fails (ENXIO) rather than
+ * waits. `what` says whose file it is, for the message.
  */
-export function openAppendable(file: string, what: string): number {
+export function openAppendable(file: string, what: string, devices = true): number {
+  const appendable = (st: fs.Stats) => st.isFile() || (devices && st.isCharacterDevice());
   const before = fs.statSync(file, { throwIfNoEntry: false });
   if (before && !appendable(before)) throw notRegular(file, what, kindOf(before));
   const { O_WRONLY, O_APPEND, O_CREAT, O_NONBLOCK } = fs.constants;
@@ -68,8 +69,6 @@ export function openAppendable(file: string, what: string): number {
   fs.closeSync(fd);
   throw notRegular(file, what, kindOf(st));
 }
-
-const appendable = (st: fs.Stats) => st.isFile() || st.isCharacterDevice();
 
 function notRegular(file: string, what: string, kind: string): ToolkitError {
   return new ToolkitError('ERR_INVALID_ARG', `Expected a regular file (${what}), but it is ${kind}: ${file}`);
