@@ -102,9 +102,14 @@ export function openRegular(file: fs.PathLike, refuse: (kind: string) => Error, 
 /** `length` bytes of an open file from `position` (fewer when it ends first). */
 export function readAt(fd: number, length: number, position: number): Buffer {
   const buf = Buffer.allocUnsafe(length);
+  return buf.subarray(0, readInto(fd, buf, position));
+}
+
+/** Fills `into` from an open file at `position` (shared memory too); how many bytes it got. */
+export function readInto(fd: number, into: Uint8Array, position: number): number {
   let got = 0;
-  for (let n = -1; got < length && n !== 0; got += n) n = fs.readSync(fd, buf, got, length - got, position + got);
-  return buf.subarray(0, got);
+  for (let n = -1; got < into.length && n !== 0; got += n) n = fs.readSync(fd, into, got, into.length - got, position + got);
+  return got;
 }
 
 /**

@@ -8,8 +8,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { ArrayDataset, sharedBytes } from './array-dataset';
-import { readAt } from '../bounded-read';
+import { readAt, readInto } from '../bounded-read';
 import { DatasetError, rootFix, withDatasetFile, type RootFix } from './base';
+import { gunzipShared, WORKER_FAILED } from './gunzip-shared';
 import { InvalidArgumentError } from '../errors';
 import { bool, int, list, obj, str } from '../validate';
 
@@ -71,6 +72,13 @@ const PREFIX_BYTES = 64 * 1024;
 const gzipBound = (declared: number) => declared + Math.floor(declared / 2 ** 12) + Math.floor(declared / 2 ** 14) + Math.floor(declared / 2 ** 25) + PREFIX_BYTES;
 
 /**
+ * From this inflated size on, a gzip file is inflated in a worker (src/data/gunzip-shared.ts): its
+ * garbage would stay resident for the whole run. A label file's few KiB are not worth the worker's
+ * ~35 ms start.
+ */
+export const WORKER_GUNZIP_BYTES = 1 << 20;
+
+/**
  * Reads an IDX file (gzipped or not): checks the magic number, reads the header's dims, lets
  * `check` validate them and return the total size they declare, and only then reads the file
  * (raw: when its size is that; gzip: when it is no more than that can take) and inflates it, never
@@ -86,27 +94,44 @@ function readIdx(file: string, magic: number, dims: number, check: (d: number[])
     const gz = isGzip(prefix);
     const d = header(gz ? gunzipHead(prefix, headerBytes, file, fix) : prefix, file, magic, dims);
     const declared = check(d);
-    if (!gz) return { dims: d, buf: size === declared ? readAt(fd, size, 0) : prefix, length: size };
+    if (!gz) {
+      if (size !== declared) return { dims: d, buf: prefix, length: size };
+      const buf = sharedBytes(size);
+      const got = readInto(fd, buf, 0);
+      return { dims: d, buf: buf.subarray(0, got), length: got };
+    }
     if (size > gzipBound(declared)) {
       throw new DatasetError(`${file} is ${size} bytes of gzip, more than the ${declared} bytes its header declares can take: the file is damaged or not an IDX file`, file);
     }
     if (declared > size * GZIP_MAX_RATIO + headerBytes) {
       throw new DatasetError(`${file} is ${size} bytes of gzip, too few to hold the ${declared} bytes its header declares: the file is truncated`, file);
     }
-    const buf = gunzipAtMost(readAt(fd, size, 0), declared, file, fix);
+    const buf = declared >= WORKER_GUNZIP_BYTES ? gunzipInWorker(fd, size, declared, file, fix) : gunzipAtMost(readAt(fd, size, 0), declared, file, fix);
     return { dims: d, buf, length: buf.length };
   });
 }
 
+/** One output piece of the declared size plus a byte: no pieces to concatenate, and a longer stream still shows. */
 function gunzipAtMost(raw: Buffer, declared: number, file: string, fix?: RootFix): Buffer {
   try {
-    return zlib.gunzipSync(raw, { maxOutputLength: declared });
+    return zlib.gunzipSync(raw, { maxOutputLength: declared, chunkSize: Math.max(declared + 1, zlib.constants.Z_MIN_CHUNK) });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new DatasetError(`${file} inflates to more than the ${declared} bytes its header declares: the file is damaged or not an IDX file`, file, { cause: e });
-    }
-    throw corruptGzip(file, e, fix);
+    throw gunzipFailure(e as { code?: string; message: string }, declared, file, fix);
   }
+}
+
+function gunzipInWorker(fd: number, size: number, declared: number, file: string, fix?: RootFix): Uint8Array {
+  const { bytes, reply } = gunzipShared(fd, size, declared);
+  if ('error' in reply) throw gunzipFailure(reply.error, declared, file, fix);
+  return bytes;
+}
+
+function gunzipFailure(e: { code?: string; message: string }, declared: number, file: string, fix?: RootFix): DatasetError {
+  if (e.code === WORKER_FAILED) return new DatasetError(`Could not inflate ${file}: ${e.message}`, file);
+  if (e.code === 'ERR_BUFFER_TOO_LARGE') {
+    return new DatasetError(`${file} inflates to more than the ${declared} bytes its header declares: the file is damaged or not an IDX file`, file, { cause: e });
+  }
+  return corruptGzip(file, e, fix);
 }
 
 function header(buf: Uint8Array, file: string, magic: number, dims: number): number[] {
