@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readAt, readRecordBounded } from '../bounded-read';
+import { readInto, readRecordBounded } from '../bounded-read';
 import { InvalidArgumentError } from '../errors';
 import { bool, obj, oneOf } from '../validate';
 import { ArrayDataset, sharedBytes } from './array-dataset';
@@ -59,49 +59,65 @@ function resolveRoot(root: unknown, sub: string, probe: string): string {
   return root;
 }
 
-/** The size is checked before the file is read, so a wrong file of gigabytes is never loaded. */
-function readRecords(file: string, recordSize: number, maxRecords: number, what: string): Buffer {
-  const buf = withDatasetFile(file, what, { expected: "the folder holding the binary version's .bin files" }, (fd, size) => {
-    if (size > maxRecords * recordSize) {
-      throw new DatasetError(`${file} has ${size} bytes, more than the ${maxRecords} ${what} records of ${recordSize} bytes that this file holds: the file is not a ${what} file`, file);
-    }
-    return readAt(fd, size, 0);
-  });
-  if (buf.length === 0 || buf.length % recordSize !== 0) {
-    throw new DatasetError(`${file} has ${buf.length} bytes, not a positive multiple of the ${recordSize}-byte ${what} record: the file is truncated or not in the binary format`, file);
+const FIX = { expected: "the folder holding the binary version's .bin files" };
+
+/**
+ * Records read at a time, into one buffer reused for every file: a training split read whole (five
+ * 30 MB files) was garbage that stayed resident for the whole run, since a training process's
+ * small JS heap gives V8 no reason for the full collection that would free it.
+ */
+const RECORDS_PER_READ = 1024;
+
+/** A record file's record count, from its size alone, so a wrong file of gigabytes is never read. */
+function recordCount(file: string, size: number, recordSize: number, maxRecords: number, what: string): number {
+  if (size > maxRecords * recordSize) {
+    throw new DatasetError(`${file} has ${size} bytes, more than the ${maxRecords} ${what} records of ${recordSize} bytes that this file holds: the file is not a ${what} file`, file);
   }
-  return buf;
+  if (size === 0 || size % recordSize !== 0) {
+    throw new DatasetError(`${file} has ${size} bytes, not a positive multiple of the ${recordSize}-byte ${what} record: the file is truncated or not in the binary format`, file);
+  }
+  return size / recordSize;
 }
 
-/** Copies records (label bytes then 3072 CHW pixels) into HWC images and labels. */
+/** Copies records (label bytes then 3072 CHW pixels) into HWC images and labels, a piece of each file at a time. */
 function decode(files: string[], maxRecords: number, limits: number[], labelOffset: number, what: string, name: string, classes: readonly string[]): ArrayDataset {
   const labelBytes = limits.length;
   const numClasses = limits[labelOffset];
   const recordSize = labelBytes + PIXELS;
-  const bufs = files.map((f) => readRecords(f, recordSize, maxRecords, what));
-  const n = bufs.reduce((a, b) => a + b.length / recordSize, 0);
+  const counts = files.map((f) => withDatasetFile(f, what, FIX, (_fd, size) => recordCount(f, size, recordSize, maxRecords, what)));
+  const n = counts.reduce((a, b) => a + b, 0);
   const images = sharedBytes(n * PIXELS);
   const labels = new Int32Array(n);
+  const piece = Buffer.allocUnsafe(Math.min(RECORDS_PER_READ, Math.max(...counts)) * recordSize);
   let k = 0;
-  bufs.forEach((buf, fi) => {
-    const count = buf.length / recordSize;
-    for (let r = 0; r < count; r++, k++) {
-      const base = r * recordSize;
-      for (let b = 0; b < labelBytes; b++) {
-        if (buf[base + b] >= limits[b]) {
-          throw new DatasetError(`${files[fi]}: record ${r} has label ${buf[base + b]}, not in [0, ${limits[b] - 1}]: the file is not a ${what} file`, files[fi]);
+  files.forEach((file, fi) => withDatasetFile(file, what, FIX, (fd, size) => {
+    if (size !== counts[fi] * recordSize) {
+      throw new DatasetError(`${file} changed from ${counts[fi] * recordSize} to ${size} bytes while it was read: load the dataset again once nothing writes it`, file);
+    }
+    for (let first = 0; first < counts[fi]; first += RECORDS_PER_READ) {
+      const m = Math.min(RECORDS_PER_READ, counts[fi] - first);
+      const got = readInto(fd, piece.subarray(0, m * recordSize), first * recordSize);
+      if (got !== m * recordSize) {
+        throw new DatasetError(`${file} ended at byte ${first * recordSize + got} while it was read, short of its ${size} bytes: load the dataset again once nothing writes it`, file);
+      }
+      for (let j = 0; j < m; j++, k++) {
+        const base = j * recordSize;
+        for (let b = 0; b < labelBytes; b++) {
+          if (piece[base + b] >= limits[b]) {
+            throw new DatasetError(`${file}: record ${first + j} has label ${piece[base + b]}, not in [0, ${limits[b] - 1}]: the file is not a ${what} file`, file);
+          }
+        }
+        labels[k] = piece[base + labelOffset];
+        const src = base + labelBytes;
+        const dst = k * PIXELS;
+        for (let p = 0; p < 1024; p++) {
+          images[dst + 3 * p] = piece[src + p];
+          images[dst + 3 * p + 1] = piece[src + 1024 + p];
+          images[dst + 3 * p + 2] = piece[src + 2048 + p];
         }
       }
-      labels[k] = buf[base + labelOffset];
-      const src = base + labelBytes;
-      const dst = k * PIXELS;
-      for (let p = 0; p < 1024; p++) {
-        images[dst + 3 * p] = buf[src + p];
-        images[dst + 3 * p + 1] = buf[src + 1024 + p];
-        images[dst + 3 * p + 2] = buf[src + 2048 + p];
-      }
     }
-  });
+  }));
   return new ArrayDataset({ images, labels, width: SIDE, height: SIDE, channels: 3, numClasses, classes, name });
 }
 

@@ -29,6 +29,28 @@ describe('CIFAR-10 binary', () => {
     expect(ds.classes[0]).toBe('airplane');
   });
 
+  test('files of more records than one read takes (1024) decode across the pieces', () => {
+    const dir = tmpDir();
+    const { train } = writeCifar10(dir, src, 5 * 2500, 3);
+    expectSame(cifar10({ root: dir }), train);
+  });
+
+  test('no copy of the files is left behind: array buffers grow by the images and labels alone', () => {
+    const dir = tmpDir();
+    writeCifar10(dir, src, 5 * 2500, 3);
+    // Held, so that a collection during the second load cannot free the first and hide garbage.
+    const first = cifar10({ root: dir });
+    const before = process.memoryUsage().arrayBuffers;
+    const ds = cifar10({ root: dir });
+    const held = ds.images.byteLength + ds.labels.byteLength;
+    const grown = process.memoryUsage().arrayBuffers - before;
+    // Each file read whole, the five files' bytes were still there: 2× the images. (The first
+    // load's one read buffer, 3 MB, may be collected meanwhile.)
+    expect(grown).toBeGreaterThan(0.9 * held);
+    expect(grown).toBeLessThan(1.1 * held);
+    expect(first.length).toBe(ds.length);
+  });
+
   test('root may be the parent of cifar-10-batches-bin; batches.meta.txt names the classes', () => {
     const parent = tmpDir();
     const dir = path.join(parent, 'cifar-10-batches-bin');
@@ -128,9 +150,9 @@ process.stdout.write(JSON.stringify(cifar10({ root: ${JSON.stringify(dir)}, trai
 });
 
 describe('CIFAR-100 binary', () => {
-  test('fine and coarse labels, every record', () => {
+  test('fine and coarse labels, every record (2100 of them: three reads)', () => {
     const dir = tmpDir();
-    const { train, test } = writeCifar100(dir, src, 150, 40);
+    const { train, test } = writeCifar100(dir, src, 2100, 40);
     const fine = cifar100({ root: dir });
     expectSame(fine, train);
     expect(fine.numClasses).toBe(100);
