@@ -102,13 +102,48 @@ function pauseIfAsked(file: string, tmp: string): void {
 }
 
 /**
+ * Content written piece by piece, each made as it is written (so pieces may share one buffer),
+ * `size` bytes in all: a large file never has to be in memory at once.
+ */
+export interface Pieces {
+  size: number;
+  pieces: Iterable<Uint8Array>;
+}
+
+/** Writes `data` to `fd`, pausing (pauseIfAsked) once half of it is written. */
+function writeAll(fd: number, data: string | Uint8Array | Pieces, file: string, tmp: string): void {
+  const { size, pieces } = typeof data === 'string' || data instanceof Uint8Array ? whole(data) : data;
+  const half = size >> 1;
+  let written = 0;
+  let paused = false;
+  for (const piece of pieces) {
+    let rest = piece;
+    if (!paused && written + piece.length >= half) {
+      fs.writeFileSync(fd, piece.subarray(0, half - written));
+      pauseIfAsked(file, tmp);
+      paused = true;
+      rest = piece.subarray(half - written);
+    }
+    fs.writeFileSync(fd, rest);
+    written += piece.length;
+  }
+  if (!paused) pauseIfAsked(file, tmp);
+  if (written !== size) throw new Error(`${written} bytes were made to write, not the ${size} announced`);
+}
+
+function whole(data: string | Uint8Array): Pieces {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  return { size: bytes.length, pieces: [bytes] };
+}
+
+/**
  * Writes a temporary sibling, fsyncs it and renames it over the target; creates missing folders.
  * With `previous`, the target is first renamed to that path once the new content is safely in the
  * temporary file, so a kill at any point leaves the newest complete file under `file` or, between
  * the two renames, under `previous`. A failure (a full disk) is ERR_IO naming `file`, which is
  * left as it was.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array, options: { previous?: string } = {}): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array | Pieces, options: { previous?: string } = {}): void {
   try {
     makeDir(path.dirname(file));
   } catch (e) {
@@ -118,11 +153,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, options
   try {
     const fd = fs.openSync(tmp, 'w');
     try {
-      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-      const half = bytes.subarray(0, bytes.length >> 1);
-      fs.writeFileSync(fd, half);
-      pauseIfAsked(file, tmp);
-      fs.writeFileSync(fd, bytes.subarray(half.length));
+      writeAll(fd, data, file, tmp);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);

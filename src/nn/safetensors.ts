@@ -8,14 +8,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { systemErrorText, writeFileAtomic } from '../atomic';
+import { systemErrorText, writeFileAtomic, type Pieces } from '../atomic';
 import { openRegular } from '../bounded-read';
 import { InvalidArgumentError, ToolkitError } from '../errors';
 import { boundText, quoteText } from '../quote';
 import { str } from '../validate';
 import * as aten from '../tensor/aten';
 import { fromTypedArray } from '../tensor/creation';
-import { tidy } from '../tensor/engine';
+import { hostByteLength, hostBytes } from '../tensor/host-bytes';
 import { Tensor, type DType, type TypedArray } from '../tensor/tensor';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -178,18 +178,21 @@ function parseHeader(read: ReadBytes, size: number, source: string): Safetensors
 }
 
 /** libtorch reads a bool byte as is: a 2 would sum as 2 and logicalNot to false, so only 0 and 1 pass. */
-function checkBool(buf: ArrayBuffer, e: SafetensorsEntry, source: string): void {
-  const b = new Uint8Array(buf);
+function checkBool(buf: ArrayBuffer, byteLength: number, e: SafetensorsEntry, source: string): void {
+  const b = new Uint8Array(buf, 0, byteLength);
   const i = b.findIndex((v) => v > 1);
   if (i >= 0) fail(source, `tensor ${quoteText(e.name)}: BOOL element ${i} is the byte 0x${b[i].toString(16).padStart(2, '0')} (a BOOL byte must be 0 or 1)`);
 }
 
-/** A tensor over `buf`, the entry's bytes in a buffer of their own (aligned for the dtype, as the file's offsets need not be). */
-function tensorFromBuffer(buf: ArrayBuffer, e: SafetensorsEntry, source: string): Tensor {
+/**
+ * A tensor of the entry's bytes, the first `byteLength` of `buf` (at its start, so aligned for the
+ * dtype, as the file's offsets need not be): over them with `copy` false, else copied.
+ */
+function tensorFromBuffer(buf: ArrayBuffer, byteLength: number, e: SafetensorsEntry, source: string, copy: boolean): Tensor {
   const info = DTYPES[e.dtype];
-  if (e.dtype === 'BOOL') checkBool(buf, e, source);
-  const numel = buf.byteLength / info.size;
-  const raw = fromTypedArray(new info.array(buf, 0, numel), e.shape, { copy: false, dtype: info.storage === 'uint8' ? info.dtype : undefined });
+  if (e.dtype === 'BOOL') checkBool(buf, byteLength, e, source);
+  const numel = byteLength / info.size;
+  const raw = fromTypedArray(new info.array(buf, 0, numel), e.shape, { copy, dtype: info.storage === 'uint8' ? info.dtype : undefined });
   if (info.storage === info.dtype || info.dtype === 'bool') return raw;
   const reinterpreted = aten.view(raw, info.dtype);
   raw.dispose();
@@ -201,11 +204,14 @@ export interface SafetensorsContents {
   metadata: Record<string, string>;
 }
 
-/** Every tensor of a parsed header, each entry's bytes given by `bytesOf` in a buffer of its own. */
-function readTensors(header: SafetensorsHeader, bytesOf: (e: SafetensorsEntry) => ArrayBuffer, source: string): SafetensorsContents {
+/**
+ * Every tensor of a parsed header, each entry's bytes given by `bytesOf` at the start of a buffer:
+ * one of their own that the tensor keeps (`copy` false), or a scratch buffer reused (`copy`).
+ */
+function readTensors(header: SafetensorsHeader, bytesOf: (e: SafetensorsEntry) => ArrayBuffer, source: string, copy: boolean): SafetensorsContents {
   const tensors = new Map<string, Tensor>();
   try {
-    for (const e of header.entries) tensors.set(e.name, tensorFromBuffer(bytesOf(e), e, source));
+    for (const e of header.entries) tensors.set(e.name, tensorFromBuffer(bytesOf(e), e.dataOffsets[1] - e.dataOffsets[0], e, source, copy));
   } catch (err) {
     for (const t of tensors.values()) t.dispose();
     throw err;
@@ -219,7 +225,7 @@ export function decodeSafetensorsWithMetadata(bytes: Uint8Array, source = '<buff
   return readTensors(header, (e) => {
     const begin = bytes.byteOffset + header.dataStart + e.dataOffsets[0];
     return bytes.buffer.slice(begin, begin + e.dataOffsets[1] - e.dataOffsets[0]) as ArrayBuffer;
-  }, source);
+  }, source, false);
 }
 
 /** Decodes a whole safetensors buffer into tensors (CPU, in data order). */
@@ -239,22 +245,14 @@ function checkTensors(tensors: unknown): Map<string, Tensor> {
   return map as Map<string, Tensor>;
 }
 
-function tensorBytes(t: Tensor, info: DtypeInfo): Uint8Array {
-  let data: TypedArray | undefined;
-  tidy(() => {
-    let c = t.detach().to({ device: 'cpu' }).contiguous();
-    if (info.storage !== info.dtype && info.dtype !== 'bool') c = aten.view(c, info.storage);
-    data = c.data();
-  });
-  return new Uint8Array(data!.buffer, data!.byteOffset, data!.byteLength);
-}
-
 /**
- * Encodes tensors (any device; values are copied to the CPU) as safetensors bytes. Like the
- * reference implementation, data is ordered by dtype size (largest first) then name, so every
- * tensor is aligned, and the header is padded with spaces to a multiple of 8 bytes.
+ * Encodes tensors (any device; values are copied to the CPU) as safetensors bytes, made piece by
+ * piece: the header, then each tensor's bytes read through one buffer for all
+ * (src/tensor/host-bytes.ts says why). Like the reference implementation, data is ordered by dtype
+ * size (largest first) then name, so every tensor is aligned, and the header is padded with
+ * spaces to a multiple of 8 bytes.
  */
-export function encodeSafetensors(tensors: Map<string, Tensor>, metadata?: Record<string, string>): Buffer {
+function encodePieces(tensors: Map<string, Tensor>, metadata?: Record<string, string>): Pieces {
   const map = checkTensors(tensors);
   if (metadata !== undefined) {
     if (typeof metadata !== 'object' || metadata === null || !Object.values(metadata).every((v) => typeof v === 'string')) {
@@ -269,20 +267,36 @@ export function encodeSafetensors(tensors: Map<string, Tensor>, metadata?: Recor
   items.sort((a, b) => b.info.size - a.info.size || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) header[METADATA_KEY] = metadata;
-  const chunks: Uint8Array[] = [];
   let offset = 0;
-  for (const { name, t, st, info } of items) {
-    const b = tensorBytes(t, info);
-    header[name] = { dtype: st, shape: t.shape, data_offsets: [offset, offset + b.byteLength] };
-    chunks.push(b);
-    offset += b.byteLength;
+  for (const { name, t, st } of items) {
+    const n = hostByteLength(t);
+    header[name] = { dtype: st, shape: t.shape, data_offsets: [offset, offset + n] };
+    offset += n;
   }
   let json = Buffer.from(JSON.stringify(header), 'utf8');
   const pad = (8 - (json.length % 8)) % 8;
   if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([len, json, ...chunks]);
+  const head = Buffer.concat([len, json]);
+  const scratch = new ArrayBuffer(Math.max(0, ...items.map(({ t }) => hostByteLength(t))));
+  function* pieces(): Generator<Uint8Array> {
+    yield head;
+    for (const { t } of items) yield hostBytes(t, scratch);
+  }
+  return { size: head.length + offset, pieces: pieces() };
+}
+
+/** encodePieces' bytes in one buffer. */
+export function encodeSafetensors(tensors: Map<string, Tensor>, metadata?: Record<string, string>): Buffer {
+  const { size, pieces } = encodePieces(tensors, metadata);
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
 }
 
 /**
@@ -291,9 +305,9 @@ export function encodeSafetensors(tensors: Map<string, Tensor>, metadata?: Recor
  * `previous`, the file being replaced is kept under that name (see writeFileAtomic).
  */
 export function saveSafetensors(file: string, tensors: Map<string, Tensor>, metadata?: Record<string, string>, options: { previous?: string } = {}): void {
-  const bytes = encodeSafetensors(tensors, metadata);
+  const pieces = encodePieces(tensors, metadata);
   try {
-    writeFileAtomic(path.resolve(file), bytes, options.previous === undefined ? {} : { previous: path.resolve(options.previous) });
+    writeFileAtomic(path.resolve(file), pieces, options.previous === undefined ? {} : { previous: path.resolve(options.previous) });
   } catch (e) {
     const reason = e instanceof ToolkitError && e.code === 'ERR_IO' ? e.cause : e;
     throw new ToolkitError('ERR_SAFETENSORS', `Cannot write safetensors file '${file}': ${systemErrorText(reason)}`, { cause: reason });
@@ -340,15 +354,20 @@ export function loadSafetensors(file: string): Map<string, Tensor> {
   return loadSafetensorsWithMetadata(file).tensors;
 }
 
-/** Reads every tensor of a safetensors file and its `__metadata__`. */
+/**
+ * Reads every tensor of a safetensors file and its `__metadata__`. Each tensor's bytes go through
+ * one scratch buffer, the largest tensor's size, and are copied into the tensor: a buffer of its
+ * own per tensor stayed resident once the tensors were disposed (a checkpoint loaded into a model
+ * is), as garbage that a training process's small JS heap gives V8 no reason to collect.
+ */
 export function loadSafetensorsWithMetadata(file: string): SafetensorsContents {
   return withFile(file, (read, size, source) => {
     const header = headerOf(read, size, source);
+    const scratch = new ArrayBuffer(Math.max(0, ...header.entries.map((e) => e.dataOffsets[1] - e.dataOffsets[0])));
     return readTensors(header, (e) => {
-      const bytes = new Uint8Array(e.dataOffsets[1] - e.dataOffsets[0]);
-      read(header.dataStart + e.dataOffsets[0], bytes);
-      return bytes.buffer;
-    }, source);
+      read(header.dataStart + e.dataOffsets[0], new Uint8Array(scratch, 0, e.dataOffsets[1] - e.dataOffsets[0]));
+      return scratch;
+    }, source, true);
   });
 }
 

@@ -3,10 +3,11 @@
  * a sha256 that refuses a flipped bit; and checkpoints of the layout written before (float
  * masks, θ stored, no checksum), built here by that layout's rules, still load.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { F, SGD, applySignIn, signinFactors, manualSeed, maskedLayers, noGrad, tidy, type Module, type Tensor } from '../../../src';
+import { DTYPES, F, SGD, applySignIn, cpuMemoryStats, signinFactors, manualSeed, maskedLayers, noGrad, randn, tidy, type Module, type Tensor } from '../../../src';
 import { getRngState } from '../../../src/tensor/runtime';
 import { loadSafetensorsHeader, loadSafetensorsWithMetadata, saveSafetensors } from '../../../src/nn/safetensors';
 import { loadCheckpoint, loadLatestCheckpoint, saveCheckpoint } from '../../../src/train/checkpoint';
@@ -127,6 +128,58 @@ describe('checkpoint checksum', () => {
     expectFallsBackToOlder(newer, older, parts);
     expect(snapshot(b.model, b.opt)).toEqual(expected);
     for (const m of [a.model, b.model]) m.dispose();
+  });
+});
+
+/** An optimizer whose state is `state`, for checkpoints of chosen tensors. */
+const holding = (state: Map<string, Tensor>) => ({ lr: 0, step: () => undefined, zeroGrad: () => undefined, stateDict: () => state, loadStateDict: () => undefined });
+
+describe('checkpoint checksum, as checkpoints written before have it', () => {
+  /** The sha256 as it was computed before: each tensor's bytes from data() (half and bfloat16 as float32). */
+  function dataDigest(tensors: Map<string, Tensor>): string {
+    const h = createHash('sha256');
+    for (const name of [...tensors.keys()].sort()) {
+      const t = tensors.get(name)!;
+      const d = t.data();
+      h.update(`${name}\0${t.dtype}\0${t.shape.join(',')}\0`);
+      h.update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+    }
+    return h.digest('hex');
+  }
+
+  it('is the same for every dtype, so their checksums still match', () => {
+    const a = trained(7, true);
+    const values = randn([3, 5]).mul_(100);
+    const state = new Map<string, Tensor>(DTYPES.map((d) => [d, d === 'bool' ? values.gt(0) : values.to({ dtype: d })]));
+    state.set('float32-empty', randn([0, 4]));
+    const optimizer = holding(state);
+    const file = path.join(dir, 'dtypes.safetensors');
+    saveCheckpoint(file, { model: a.model, optimizer, callbacks: [], position: { epoch: 1, step: 1 } });
+    const { tensors, metadata } = loadSafetensorsWithMetadata(file);
+    expect(metadata.signin_torch_sha256).toBe(dataDigest(tensors));
+    expect(new Set(loadSafetensorsHeader(file).entries.map((e) => e.dtype))).toEqual(new Set(['F32', 'F64', 'F16', 'BF16', 'I64', 'I32', 'I16', 'I8', 'U8', 'BOOL']));
+    for (const t of [...tensors.values(), ...state.values(), values]) t.dispose();
+    a.model.dispose();
+  });
+});
+
+describe('what a restore leaves behind', () => {
+  it('no copy of the file in buffers or in the CPU allocator\'s cache', () => {
+    const a = trained(8, true);
+    // 4 MiB in 16 tensors, so the file is mostly state of a known size.
+    const state = new Map<string, Tensor>(Array.from({ length: 16 }, (_, i) => [`s${i}`, randn([256, 256])]));
+    const optimizer = holding(state);
+    const file = path.join(dir, 'leftovers.safetensors');
+    saveCheckpoint(file, { model: a.model, optimizer, callbacks: [], position: { epoch: 1, step: 1 } });
+    const size = fs.statSync(file).size;
+    const buffersBefore = process.memoryUsage().arrayBuffers;
+    loadCheckpoint(file, { model: a.model, optimizer, callbacks: [] });
+    // Before: a buffer of its own per tensor (the file's size), and the cache kept the loaded
+    // blocks. Now a buffer of the largest tensor's size to read through, and one to hash through.
+    expect(process.memoryUsage().arrayBuffers - buffersBefore).toBeLessThan(0.25 * size);
+    expect(cpuMemoryStats().cachedBytes).toBe(0);
+    for (const t of state.values()) t.dispose();
+    a.model.dispose();
   });
 });
 

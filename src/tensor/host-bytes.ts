@@ -1,0 +1,46 @@
+/**
+ * A tensor's bytes read through a buffer the caller reuses. data() makes a new buffer per call,
+ * freed only by a full collection, which a training process's small JS heap gives V8 no reason to
+ * run: a checkpoint's worth of them per save and per restore stayed resident (ResNet-50: about
+ * 440 MB after a save, 220 MB after a restore).
+ */
+import * as aten from './aten';
+import { fromTypedArray } from './creation';
+import { elementSize } from './size-limit';
+import type { DType, Tensor, TypedArray } from './tensor';
+
+type ArrayOf = new (buffer: ArrayBuffer, byteOffset: number, length: number) => TypedArray;
+
+/** The array each dtype's bytes travel in: half and bfloat16 as their int16 bits, bool as bytes. */
+const ARRAYS: Record<DType, ArrayOf> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  float16: Int16Array,
+  bfloat16: Int16Array,
+  int64: BigInt64Array,
+  int32: Int32Array,
+  int16: Int16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  bool: Uint8Array,
+};
+
+/** Bytes `hostBytes` needs for `t` as `dtype`. */
+export const hostByteLength = (t: Tensor, dtype: DType = t.dtype): number => t.numel * elementSize(dtype);
+
+/**
+ * `t`'s values as `dtype` (converted as copy_ converts), contiguous, in the first bytes of
+ * `scratch` (at least hostByteLength long), from any device. The view is valid until the next use
+ * of `scratch`.
+ */
+export function hostBytes(t: Tensor, scratch: ArrayBuffer, dtype: DType = t.dtype): Uint8Array {
+  const raw = fromTypedArray(new ARRAYS[dtype](scratch, 0, t.numel), t.shape, { copy: false, dtype: dtype === 'bool' ? 'bool' : undefined });
+  const typed = dtype === 'float16' || dtype === 'bfloat16' ? aten.view(raw, dtype) : raw;
+  try {
+    typed.copy_(t);
+  } finally {
+    if (typed !== raw) typed.dispose();
+    raw.dispose();
+  }
+  return new Uint8Array(scratch, 0, hostByteLength(t, dtype));
+}
