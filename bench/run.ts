@@ -37,6 +37,14 @@ const BENCHES: Bench[] = [
     full: { steps: 1000 }, quick: { steps: 4, every: 2, variants: ['ours-plain', 'pytorch-plain'], outDir: QUICK_DIR },
   },
   {
+    name: 'dataset-memory', file: './dataset-memory', title: 'Dataset loading: resident memory, ours vs torchvision',
+    quick: { rounds: 1 },
+  },
+  {
+    name: 'checkpoint-memory', file: './checkpoint-memory', title: 'Checkpoints: resident memory of saving and resuming, ours vs PyTorch',
+    quick: { rounds: 1, steps: 1 },
+  },
+  {
     name: 'op-overhead', file: './op-overhead', title: 'Per-op overhead: small add and batch-1 MLP step, ours vs PyTorch eager',
     quick: { rounds: 1, calls: 2000, steps: 20, warmup: 5 },
   },

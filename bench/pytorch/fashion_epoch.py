@@ -8,10 +8,11 @@ tracked per step as a training loop does.
 
 Parameters (JSON argv[1]): threads, batch, steps (0 = the whole epoch), densities {name: d}, root,
 channelsLast (optional: the model and each batch channels_last, PyTorch's recipe for it).
-Prints {"epochS", "steps", "waitS", "loss", "accuracy"}.
+Prints {"epochS", "steps", "waitS", "loss", "accuracy", "peakRssMiB"}.
 """
 import gzip
 import os
+import resource
 import time
 
 import numpy as np
@@ -68,7 +69,10 @@ def main():
         correct += int((out.argmax(1) == yb).sum())
         seen += len(yb)
         steps += 1
-    emit({"epochS": time.perf_counter() - t0, "steps": steps, "waitS": wait, "loss": loss_sum / seen, "accuracy": correct / seen})
+    epoch_s = time.perf_counter() - t0
+    # ru_maxrss is in KiB on Linux: the process's VmHWM, as the Node side reports it.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    emit({"epochS": epoch_s, "steps": steps, "waitS": wait, "loss": loss_sum / seen, "accuracy": correct / seen, "peakRssMiB": peak})
 
 
 if __name__ == "__main__":
