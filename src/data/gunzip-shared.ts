@@ -9,8 +9,8 @@
  */
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 
-/** What the worker reports: the inflated length, or zlib's error. */
-export type GunzipReply = { length: number } | { error: { code?: string; message: string } };
+/** What the worker reports: the inflated length, or the error of reading the file or of zlib. */
+export type GunzipReply = { length: number } | { error: { code?: string; message: string; reading?: boolean } };
 
 /** The code of a reply that is not zlib's: the worker did not finish, or said nothing. */
 export const WORKER_FAILED = 'ERR_GUNZIP_WORKER';
@@ -25,16 +25,18 @@ const { workerData: { fd, size, out, done, port } } = require('node:worker_threa
 const fs = require('node:fs');
 const zlib = require('node:zlib');
 let reply;
+let reading = true;
 try {
   const raw = Buffer.allocUnsafe(size);
   let got = 0;
   for (let n = -1; got < size && n !== 0; got += n) n = fs.readSync(fd, raw, got, size - got, got);
+  reading = false;
   const chunkSize = Math.max(out.byteLength + 1, zlib.constants.Z_MIN_CHUNK);
   const inflated = zlib.gunzipSync(raw.subarray(0, got), { maxOutputLength: out.byteLength, chunkSize });
   new Uint8Array(out).set(inflated);
   reply = { length: inflated.length };
 } catch (e) {
-  reply = { error: { code: e && e.code, message: String(e && e.message) } };
+  reply = { error: { code: e && e.code, message: String(e && e.message), reading } };
 }
 port.postMessage(reply);
 port.close();
@@ -42,7 +44,10 @@ Atomics.store(done, 0, 1);
 Atomics.notify(done, 0);
 `;
 
-/** Generous: zlib inflates hundreds of MB/s, and the wait only ends early if the worker never started. */
+/**
+ * Generous, as zlib inflates hundreds of MB/s: the bound is for a worker that never starts, whose
+ * failure is reported on the event loop that this thread blocks while it waits.
+ */
 const waitMs = (declared: number) => 120_000 + declared / 1000;
 
 /**

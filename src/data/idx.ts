@@ -126,8 +126,9 @@ function gunzipInWorker(fd: number, size: number, declared: number, file: string
   return bytes;
 }
 
-function gunzipFailure(e: { code?: string; message: string }, declared: number, file: string, fix?: RootFix): DatasetError {
+function gunzipFailure(e: { code?: string; message: string; reading?: boolean }, declared: number, file: string, fix?: RootFix): DatasetError {
   if (e.code === WORKER_FAILED) return new DatasetError(`Could not inflate ${file}: ${e.message}`, file);
+  if (e.reading) return new DatasetError(`Cannot read dataset file ${file} (${e.code ?? e.message})`, file, { cause: e, fix });
   if (e.code === 'ERR_BUFFER_TOO_LARGE') {
     return new DatasetError(`${file} inflates to more than the ${declared} bytes its header declares: the file is damaged or not an IDX file`, file, { cause: e });
   }

@@ -71,6 +71,17 @@ describe('gzip IDX files inflated in a worker', () => {
     expect(() => readIdxImages(f)).toThrow(`${f} inflates to more than the ${16 + (COUNT - 10) * 784} bytes its header declares: the file is damaged or not an IDX file`);
   });
 
+  test('a read that fails in the worker says it was the read, with its code', () => {
+    const dir = tmpDir();
+    const fd = fs.openSync(dir, 'r'); // read(2) on a folder fails with EISDIR
+    try {
+      const { reply } = gunzipShared(fd, 4096, 16 + images.length);
+      expect(reply).toEqual({ error: expect.objectContaining({ code: 'EISDIR', reading: true }) });
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
   test('a worker that does not finish in time is an error, not a wait for ever', () => {
     const f = file(tmpDir(), zlib.gzipSync(idxImagesBytes(images, COUNT)));
     const fd = fs.openSync(f, 'r');
