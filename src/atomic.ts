@@ -128,7 +128,6 @@ function writeAll(fd: number, data: string | Uint8Array | Pieces, file: string, 
     written += piece.length;
   }
   if (!paused) pauseIfAsked(file, tmp);
-  if (written !== size) throw new Error(`${written} bytes were made to write, not the ${size} announced`);
 }
 
 function whole(data: string | Uint8Array): Pieces {

@@ -9,11 +9,11 @@
  */
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 
-/** What the worker reports: the inflated length, or the error of reading the file or of zlib. */
-export type GunzipReply = { length: number } | { error: { code?: string; message: string; reading?: boolean } };
-
-/** The code of a reply that is not zlib's: the worker did not finish, or said nothing. */
-export const WORKER_FAILED = 'ERR_GUNZIP_WORKER';
+/**
+ * What the worker reports: the inflated length, or the error of reading the file or of zlib;
+ * `worker` when the worker itself did not finish or said nothing.
+ */
+export type GunzipReply = { length: number } | { error: { code?: string; message: string; reading?: boolean; worker?: boolean } };
 
 /**
  * Plain JS, run with `eval`: a worker started from a .ts file would load the TS loader first.
@@ -65,10 +65,10 @@ export function gunzipShared(fd: number, size: number, declared: number, timeout
   worker.on('error', () => undefined);
   try {
     if (Atomics.wait(done, 0, 0, timeoutMs) === 'timed-out') {
-      return { bytes: new Uint8Array(0), reply: { error: { code: WORKER_FAILED, message: `the worker inflating it did not finish in ${Math.round(timeoutMs / 1000)} s` } } };
+      return { bytes: new Uint8Array(0), reply: { error: { worker: true, message: `the worker inflating it did not finish in ${Math.round(timeoutMs / 1000)} s` } } };
     }
     const reply = receiveMessageOnPort(port1)?.message as GunzipReply | undefined;
-    if (!reply) return { bytes: new Uint8Array(0), reply: { error: { code: WORKER_FAILED, message: 'the worker inflating it stopped without a reply' } } };
+    if (!reply) return { bytes: new Uint8Array(0), reply: { error: { worker: true, message: 'the worker inflating it stopped without a reply' } } };
     return { bytes: new Uint8Array(out, 0, 'length' in reply ? reply.length : 0), reply };
   } finally {
     port1.close();

@@ -10,7 +10,7 @@ import * as zlib from 'node:zlib';
 import { ArrayDataset, sharedBytes } from './array-dataset';
 import { readAt, readInto } from '../bounded-read';
 import { DatasetError, rootFix, withDatasetFile, type RootFix } from './base';
-import { gunzipShared, WORKER_FAILED } from './gunzip-shared';
+import { gunzipShared, type GunzipReply } from './gunzip-shared';
 import { InvalidArgumentError } from '../errors';
 import { bool, int, list, obj, str } from '../validate';
 
@@ -116,7 +116,7 @@ function gunzipAtMost(raw: Buffer, declared: number, file: string, fix?: RootFix
   try {
     return zlib.gunzipSync(raw, { maxOutputLength: declared, chunkSize: Math.max(declared + 1, zlib.constants.Z_MIN_CHUNK) });
   } catch (e) {
-    throw gunzipFailure(e as { code?: string; message: string }, declared, file, fix);
+    throw gunzipFailure(e as GunzipError, declared, file, fix);
   }
 }
 
@@ -126,8 +126,10 @@ function gunzipInWorker(fd: number, size: number, declared: number, file: string
   return bytes;
 }
 
-function gunzipFailure(e: { code?: string; message: string; reading?: boolean }, declared: number, file: string, fix?: RootFix): DatasetError {
-  if (e.code === WORKER_FAILED) return new DatasetError(`Could not inflate ${file}: ${e.message}`, file);
+type GunzipError = Extract<GunzipReply, { error: unknown }>['error'];
+
+function gunzipFailure(e: GunzipError, declared: number, file: string, fix?: RootFix): DatasetError {
+  if (e.worker) return new DatasetError(`Could not inflate ${file}: ${e.message}`, file);
   if (e.reading) return new DatasetError(`Cannot read dataset file ${file} (${e.code ?? e.message})`, file, { cause: e, fix });
   if (e.code === 'ERR_BUFFER_TOO_LARGE') {
     return new DatasetError(`${file} inflates to more than the ${declared} bytes its header declares: the file is damaged or not an IDX file`, file, { cause: e });

@@ -78,7 +78,7 @@ export function passOnErrorFile(workerFile: string, env: NodeJS.ProcessEnv = pro
 function errorFileBytes(file: string): Buffer | undefined {
   let fd: number;
   try {
-    ({ fd } = openRegular(file, (kind) => new Error(kind)));
+    ({ fd } = openRegular(file, (kind) => new ToolkitError('ERR_INVALID_ARG', `${file} is ${kind}, not a regular file`)));
   } catch {
     return undefined;
   }
