@@ -208,10 +208,13 @@ export interface SafetensorsContents {
  * Every tensor of a parsed header, each entry's bytes given by `bytesOf` at the start of a buffer:
  * one of their own that the tensor keeps (`copy` false), or a scratch buffer reused (`copy`).
  */
-function readTensors(header: SafetensorsHeader, bytesOf: (e: SafetensorsEntry) => ArrayBuffer, source: string, copy: boolean): SafetensorsContents {
+function readTensors(header: SafetensorsHeader, bytesOf: (e: SafetensorsEntry) => { buffer: ArrayBuffer; copy: boolean }, source: string): SafetensorsContents {
   const tensors = new Map<string, Tensor>();
   try {
-    for (const e of header.entries) tensors.set(e.name, tensorFromBuffer(bytesOf(e), e.dataOffsets[1] - e.dataOffsets[0], e, source, copy));
+    for (const e of header.entries) {
+      const { buffer, copy } = bytesOf(e);
+      tensors.set(e.name, tensorFromBuffer(buffer, e.dataOffsets[1] - e.dataOffsets[0], e, source, copy));
+    }
   } catch (err) {
     for (const t of tensors.values()) t.dispose();
     throw err;
@@ -224,8 +227,8 @@ export function decodeSafetensorsWithMetadata(bytes: Uint8Array, source = '<buff
   const header = decodeSafetensorsHeader(bytes, source);
   return readTensors(header, (e) => {
     const begin = bytes.byteOffset + header.dataStart + e.dataOffsets[0];
-    return bytes.buffer.slice(begin, begin + e.dataOffsets[1] - e.dataOffsets[0]) as ArrayBuffer;
-  }, source, false);
+    return { buffer: bytes.buffer.slice(begin, begin + e.dataOffsets[1] - e.dataOffsets[0]) as ArrayBuffer, copy: false };
+  }, source);
 }
 
 /** Decodes a whole safetensors buffer into tensors (CPU, in data order). */
@@ -355,19 +358,30 @@ export function loadSafetensors(file: string): Map<string, Tensor> {
 }
 
 /**
- * Reads every tensor of a safetensors file and its `__metadata__`. Each tensor's bytes go through
- * one scratch buffer, the largest tensor's size, and are copied into the tensor: a buffer of its
- * own per tensor stayed resident once the tensors were disposed (a checkpoint loaded into a model
- * is), as garbage that a training process's small JS heap gives V8 no reason to collect.
+ * Tensors up to this size are read through one scratch buffer and copied; a larger one is read
+ * into a buffer of its own that the tensor keeps, so that it is not held twice while it loads (a
+ * 2 GiB tensor peaked at 4.5 GB through the scratch buffer).
+ */
+const SCRATCH_MAX_BYTES = 64 * 2 ** 20;
+
+/**
+ * Reads every tensor of a safetensors file and its `__metadata__`. The tensors' bytes go through
+ * one scratch buffer and are copied into them: a buffer of its own per tensor stayed resident once
+ * the tensors were disposed (a checkpoint loaded into a model is), as garbage that a training
+ * process's small JS heap gives V8 no reason to collect. Only tensors over SCRATCH_MAX_BYTES, rare
+ * in the zoo's models (ResNet-50's largest is 9 MiB), still get a buffer of their own.
  */
 export function loadSafetensorsWithMetadata(file: string): SafetensorsContents {
   return withFile(file, (read, size, source) => {
     const header = headerOf(read, size, source);
-    const scratch = new ArrayBuffer(Math.max(0, ...header.entries.map((e) => e.dataOffsets[1] - e.dataOffsets[0])));
+    const bytes = (e: SafetensorsEntry) => e.dataOffsets[1] - e.dataOffsets[0];
+    const scratch = new ArrayBuffer(Math.max(0, ...header.entries.map(bytes).filter((n) => n <= SCRATCH_MAX_BYTES)));
     return readTensors(header, (e) => {
-      read(header.dataStart + e.dataOffsets[0], new Uint8Array(scratch, 0, e.dataOffsets[1] - e.dataOffsets[0]));
-      return scratch;
-    }, source, true);
+      const own = bytes(e) > SCRATCH_MAX_BYTES;
+      const buffer = own ? new ArrayBuffer(bytes(e)) : scratch;
+      read(header.dataStart + e.dataOffsets[0], new Uint8Array(buffer, 0, bytes(e)));
+      return { buffer, copy: !own };
+    }, source);
   });
 }
 
