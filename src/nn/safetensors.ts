@@ -13,32 +13,27 @@ import { openRegular } from '../bounded-read';
 import { InvalidArgumentError, ToolkitError } from '../errors';
 import { boundText, quoteText } from '../quote';
 import { str } from '../validate';
-import * as aten from '../tensor/aten';
-import { fromTypedArray } from '../tensor/creation';
-import { hostByteLength, hostBytes } from '../tensor/host-bytes';
-import { Tensor, type DType, type TypedArray } from '../tensor/tensor';
+import { hostByteLength, hostBytes, tensorOver } from '../tensor/host-bytes';
+import { Tensor, type DType } from '../tensor/tensor';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
 interface DtypeInfo {
   dtype: DType;
   size: number;
-  /** The typed array the bytes are read into (F16/BF16 travel as int16 and are reinterpreted). */
-  storage: DType;
-  array: new (buffer: ArrayBuffer, byteOffset: number, length: number) => TypedArray;
 }
 
 const DTYPES: Record<SafetensorsDtype, DtypeInfo> = {
-  F64: { dtype: 'float64', size: 8, storage: 'float64', array: Float64Array },
-  F32: { dtype: 'float32', size: 4, storage: 'float32', array: Float32Array },
-  F16: { dtype: 'float16', size: 2, storage: 'int16', array: Int16Array },
-  BF16: { dtype: 'bfloat16', size: 2, storage: 'int16', array: Int16Array },
-  I64: { dtype: 'int64', size: 8, storage: 'int64', array: BigInt64Array },
-  I32: { dtype: 'int32', size: 4, storage: 'int32', array: Int32Array },
-  I16: { dtype: 'int16', size: 2, storage: 'int16', array: Int16Array },
-  I8: { dtype: 'int8', size: 1, storage: 'int8', array: Int8Array },
-  U8: { dtype: 'uint8', size: 1, storage: 'uint8', array: Uint8Array },
-  BOOL: { dtype: 'bool', size: 1, storage: 'uint8', array: Uint8Array },
+  F64: { dtype: 'float64', size: 8 },
+  F32: { dtype: 'float32', size: 4 },
+  F16: { dtype: 'float16', size: 2 },
+  BF16: { dtype: 'bfloat16', size: 2 },
+  I64: { dtype: 'int64', size: 8 },
+  I32: { dtype: 'int32', size: 4 },
+  I16: { dtype: 'int16', size: 2 },
+  I8: { dtype: 'int8', size: 1 },
+  U8: { dtype: 'uint8', size: 1 },
+  BOOL: { dtype: 'bool', size: 1 },
 };
 
 const BY_DTYPE = new Map<DType, SafetensorsDtype>(
@@ -189,14 +184,8 @@ function checkBool(buf: ArrayBuffer, byteLength: number, e: SafetensorsEntry, so
  * dtype, as the file's offsets need not be): over them with `copy` false, else copied.
  */
 function tensorFromBuffer(buf: ArrayBuffer, byteLength: number, e: SafetensorsEntry, source: string, copy: boolean): Tensor {
-  const info = DTYPES[e.dtype];
   if (e.dtype === 'BOOL') checkBool(buf, byteLength, e, source);
-  const numel = byteLength / info.size;
-  const raw = fromTypedArray(new info.array(buf, 0, numel), e.shape, { copy, dtype: info.storage === 'uint8' ? info.dtype : undefined });
-  if (info.storage === info.dtype || info.dtype === 'bool') return raw;
-  const reinterpreted = aten.view(raw, info.dtype);
-  raw.dispose();
-  return reinterpreted;
+  return tensorOver(buf, e.shape, DTYPES[e.dtype].dtype, copy);
 }
 
 export interface SafetensorsContents {

@@ -29,18 +29,29 @@ const ARRAYS: Record<DType, ArrayOf> = {
 export const hostByteLength = (t: Tensor, dtype: DType = t.dtype): number => t.numel * elementSize(dtype);
 
 /**
+ * A `dtype` tensor of `shape` over the first bytes of `buffer`, or a copy of them with `copy`:
+ * half and bfloat16 are read as their int16 bits and reinterpreted, bool as bytes of 0 and 1.
+ */
+export function tensorOver(buffer: ArrayBuffer, shape: number[], dtype: DType, copy: boolean): Tensor {
+  const numel = shape.reduce((a, b) => a * b, 1);
+  const raw = fromTypedArray(new ARRAYS[dtype](buffer, 0, numel), shape, { copy, dtype: dtype === 'bool' ? 'bool' : undefined });
+  if (dtype !== 'float16' && dtype !== 'bfloat16') return raw;
+  const typed = aten.view(raw, dtype);
+  raw.dispose();
+  return typed;
+}
+
+/**
  * `t`'s values as `dtype` (converted as copy_ converts), contiguous, in the first bytes of
  * `scratch` (at least hostByteLength long), from any device. The view is valid until the next use
  * of `scratch`.
  */
 export function hostBytes(t: Tensor, scratch: ArrayBuffer, dtype: DType = t.dtype): Uint8Array {
-  const raw = fromTypedArray(new ARRAYS[dtype](scratch, 0, t.numel), t.shape, { copy: false, dtype: dtype === 'bool' ? 'bool' : undefined });
-  const typed = dtype === 'float16' || dtype === 'bfloat16' ? aten.view(raw, dtype) : raw;
+  const view = tensorOver(scratch, t.shape, dtype, false);
   try {
-    typed.copy_(t);
+    view.copy_(t);
   } finally {
-    if (typed !== raw) typed.dispose();
-    raw.dispose();
+    view.dispose();
   }
   return new Uint8Array(scratch, 0, hostByteLength(t, dtype));
 }
