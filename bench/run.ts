@@ -60,6 +60,10 @@ const BENCHES: Bench[] = [
     name: 'loader-overhead', file: './loader-overhead', title: 'Loader overhead: time blocked on the data loader while training',
     quick: { steps: 2, warmup: 1, images: 160 },
   },
+  {
+    name: 'grad-accumulation', file: './grad-accumulation', title: 'Gradient accumulation: ResNet-50 step memory, ours vs PyTorch',
+    full: { rounds: 1, batch: 16 }, quick: { rounds: 1, batch: 4, steps: 1 },
+  },
 ];
 
 /** The "## title" sections of an existing BENCHMARKS.md, in order. */

@@ -200,6 +200,7 @@ interface TrainFlags extends LauncherFlags {
   model?: string;
   epochs?: number | string;
   batchSize?: number | string;
+  gradAccumSteps?: number | string;
   lr?: number | string;
   weightDecay?: number | string;
   pruner?: string;
@@ -221,7 +222,7 @@ export function trainConfigFromFlags(flags: Partial<TrainFlags>): { raw: Record<
   if (flags.config) notASweepFile(flags.config, raw);
   const map: [keyof TrainFlags, string][] = [
     ['dataset', 'dataset.name'], ['dataRoot', 'dataset.root'], ['model', 'model.name'], ['epochs', 'epochs'],
-    ['batchSize', 'batchSize'], ['lr', 'optimizer.lr'], ['weightDecay', 'optimizer.weightDecay'], ['pruner', 'pruning.method'],
+    ['batchSize', 'batchSize'], ['gradAccumSteps', 'gradAccumSteps'], ['lr', 'optimizer.lr'], ['weightDecay', 'optimizer.weightDecay'], ['pruner', 'pruning.method'],
     ['sparsity', 'pruning.sparsity'], ['distribution', 'pruning.distribution'], ['signin', 'signin.enabled'],
     ['beta', 'signin.beta'], ['resetPeriod', 'signin.resetPeriod'], ['seed', 'seed'], ['device', 'device'], ['threads', 'threads'],
   ];
@@ -297,6 +298,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--model <name>', 'model.name (registry name, e.g. cifar_resnet_20)')
     .option('--epochs <n>', 'epochs', numeric)
     .option('--batch-size <n>', withDefault('batchSize'), numeric)
+    .option('--grad-accum-steps <n>', withDefault('gradAccumSteps', ' (micro-batches per step, gradients accumulated: the batch in less memory)'), numeric)
     .option('--lr <x>', withDefault('optimizer.lr'), numeric)
     .option('--weight-decay <x>', withDefault('optimizer.weightDecay'), numeric)
     .addOption(new Option('--pruner <method>', withDefault('pruning.method')).choices(pruningMethods()))

@@ -56,6 +56,7 @@ export interface Flags extends LauncherFlags {
   signin: boolean;
   epochs: number;
   batchSize: number;
+  gradAccumSteps: number;
   lr?: number;
   weightDecay: number;
   labelSmoothing: number;
@@ -109,6 +110,7 @@ export function exampleProgram(): Command {
     .option('--signin', 'reparameterize the masked layers with Sign-In (β = 1, reset every epoch)', false)
     .option('--epochs <n>', 'epochs', number('posint'), 90)
     .option('-b, --batch-size <n>', 'global batch size (all workers together)', number('posint'), 256)
+    .option('--grad-accum-steps <n>', "split each worker's batch into this many micro-batches, gradients accumulated before the step (timm's --grad-accum-steps, but the step's batch stays --batch-size): the batch in the memory of a micro-batch", number('posint'), 1)
     .option('--lr <x>', 'peak learning rate (default 0.1 × batch-size / 256)', number('float'))
     .option('--weight-decay <x>', 'weight decay', number('float'), 1e-4)
     .option('--label-smoothing <x>', 'label smoothing', number('float'), 0.1)
@@ -176,6 +178,7 @@ export function exampleConfig(root: string, f: Flags): { config: ExperimentConfi
     labelSmoothing: f.labelSmoothing,
     epochs: f.epochs,
     batchSize: f.batchSize,
+    gradAccumSteps: f.gradAccumSteps,
     seed: f.seed,
     device: f.device,
     threads: f.threads,

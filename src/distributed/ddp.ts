@@ -21,7 +21,7 @@ import { isGradEnabled, noGrad } from '../tensor/autograd';
 import { tensor, zerosLike } from '../tensor/creation';
 import { Tensor } from '../tensor/tensor';
 import type { DataParallelHooks } from '../train/trainer';
-import { bool, list, options as optionsArg, int } from '../validate';
+import { bool, func, list, options as optionsArg, int } from '../validate';
 import { allReduce, broadcast, getWorldSize, isInitialized } from './process-group';
 import { GradientReducer } from './reducer';
 
@@ -65,6 +65,7 @@ export class DistributedDataParallel implements DataParallelHooks {
   private readonly bucketBytes: number;
   private readonly broadcastBuffers: boolean;
   private readonly reducer: GradientReducer | undefined;
+  private syncing = true;
 
   constructor(module: Module, options: DistributedDataParallelOptions = {}) {
     const o = optionsArg<DistributedDataParallelOptions>('options', options);
@@ -139,8 +140,25 @@ export class DistributedDataParallel implements DataParallelHooks {
   forward(x: Tensor): Tensor {
     if (this.module.training) this.syncBuffers();
     const out = this.module.forward(x);
-    if (isGradEnabled()) this.prepareBackward(out);
+    if (isGradEnabled() && this.syncing) this.prepareBackward(out);
     return out;
+  }
+
+  /**
+   * Runs `fn` with reduction off (DDP's no_sync), for gradient accumulation in a loop of one's own:
+   * forward() inside does not arm the reducer, so the backwards of those micro-batches accumulate
+   * their gradients locally, and the next backward outside (or syncGradients() without overlap)
+   * reduces their sum with its own.
+   */
+  noSync<T>(fn: () => T): T {
+    func('fn', fn);
+    const was = this.syncing;
+    this.syncing = false;
+    try {
+      return fn();
+    } finally {
+      this.syncing = was;
+    }
   }
 
   /**

@@ -208,6 +208,11 @@ function configIssues(config: ExperimentConfig, processes: RunProcesses): Issue[
   if (amp) issues.push({ code: 'unsupported_amp', path: 'amp', message: `Expected ${amp} but received ${describeValue(config.amp)}` });
   issues.push(...datasetIssues(config));
   if (config.sparsify) issues.push(...sparsifyScheduleIssues(config.sparsify, config.epochs).map((i) => ({ code: 'custom', ...i })));
+  const local = config.batchSize / processes.worldSize;
+  if (Number.isInteger(local) && config.gradAccumSteps > local) {
+    const per = processes.worldSize > 1 ? ` (batchSize ${config.batchSize} over ${processes.worldSize} processes)` : '';
+    issues.push({ code: 'too_big', path: 'gradAccumSteps', message: `Expected at most the per-process batch ${local}${per}, one sample per micro-batch, but received ${config.gradAccumSteps}` });
+  }
   return issues;
 }
 
@@ -533,6 +538,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
     test, device, epochs: config.epochs, lr: scheduleFor(config),
     labelSmoothing: config.labelSmoothing, gradClipNorm: config.gradClip, evalEvery: config.evalEvery, callbacks, logger: log, name: runName(config),
     amp: config.amp, channelsLast: config.channelsLast, dataParallel, signal, checkpointEvery: config.checkpoint?.everySteps ?? 0,
+    gradAccumSteps: config.gradAccumSteps,
   });
   if (trainer.gradScaler) checkpointed.push(gradScalerState(trainer.gradScaler));
   checkpointed.push(trainer.epochState());

@@ -53,7 +53,11 @@ export interface BatchSource extends AsyncIterable<Batch> {
 export interface DataParallelHooks {
   /** After the callbacks' onTrainStart: state they changed (an initial mask) comes from rank 0. */
   syncState(): void;
-  /** Right before backward (of `loss`): arms whatever reduces gradients during backward. */
+  /**
+   * Right before the backward of `loss` whose gradients are to be reduced: arms whatever reduces
+   * them during backward. With gradient accumulation, only the last micro-batch's (DDP's no_sync
+   * for the others, whose gradients that reduction then includes).
+   */
   prepareBackward(loss: Tensor): void;
   /** Right after backward: the gradients of `params` become their mean over the ranks. */
   syncGradients(params: readonly Tensor[]): void;
@@ -98,6 +102,14 @@ export interface TrainerOptions {
   signal?: AbortSignal;
   /** Asks the callbacks for a checkpoint (onCheckpoint 'periodic') every this many steps inside an epoch; 0 (default): none. */
   checkpointEvery?: number;
+  /**
+   * Splits each batch into this many micro-batches, each forward and backward on its own, their
+   * gradients accumulated before the one optimizer step (default 1: none). The step is the whole
+   * batch's: each micro-batch's loss is weighted by its share of the batch, so without
+   * training-mode BatchNorm (which normalizes each micro-batch by its own statistics) the weights
+   * match the unsplit batch's to float32 rounding, in the activation memory of a micro-batch.
+   */
+  gradAccumSteps?: number;
 }
 
 export interface EvalResult {
@@ -136,6 +148,14 @@ function checkOptions(options: TrainerOptions): void {
     throw new InvalidArgumentError('dataParallel.sumOverRanks', 'a function with signal (the ranks must agree on the step they stop at)', options.dataParallel.sumOverRanks);
   }
   int('checkpointEvery', options.checkpointEvery ?? 0, 0);
+  int('gradAccumSteps', options.gradAccumSteps ?? 1, 1);
+}
+
+/** What a micro-batch leaves for the step's metrics: its (unweighted) loss, logits and labels. */
+interface MicroStep {
+  loss: Tensor;
+  logits: Tensor;
+  y: Tensor;
 }
 
 /** Sums as JSON holds them: a diverged run's NaN or Infinity as its string (JSON has neither). */
@@ -271,10 +291,16 @@ export class Trainer {
       const mp = this.precision;
       const x = mp.input(this.toDevice(batch.x));
       const y = this.toDevice(batch.y);
-      const logits = mp.forward(() => model.forward(x));
-      const loss = mp.forward(() => crossEntropy(logits, y, { labelSmoothing: this.opts.labelSmoothing }));
-      this.opts.dataParallel?.prepareBackward(loss);
-      mp.backward(loss);
+      const n = y.shape[0];
+      const parts = Math.min(this.opts.gradAccumSteps ?? 1, n);
+      const outs: MicroStep[] = [];
+      for (let i = 0, lo = 0; i < parts; i++) {
+        // Sizes differ by at most one sample when `parts` does not divide the batch.
+        const len = Math.floor((n * (i + 1)) / parts) - lo;
+        const [xi, yi] = parts === 1 ? [x, y] : [x.narrow(0, lo, len), y.narrow(0, lo, len)];
+        outs.push(tidy(() => this.microStep(xi, yi, len / n, i === parts - 1)));
+        lo += len;
+      }
       // Walking the module tree costs ~0.2 ms a step of serial time (ResNet-20, measured in the
       // step), and only gradient reduction, loss scaling and clipping read the list.
       const params = this.paramsRead ? model.parameters() : [];
@@ -283,9 +309,24 @@ export class Trainer {
       for (const cb of this.callbacks) cb.onAfterBackward?.(this.ctx);
       if (this.opts.gradClipNorm !== undefined) clipGradNorm(params, this.opts.gradClipNorm);
       mp.step(optimizer, params);
-      acc.add(loss.item(), topkCorrect(logits, y, [1, 5]), y.shape[0]);
+      // Read after the step: reading a value waits for the device, which then idles while the step is queued.
+      for (const o of outs) acc.add(o.loss.item(), topkCorrect(o.logits, o.y, [1, 5]), o.y.shape[0]);
     });
     optimizer.zeroGrad();
+  }
+
+  /**
+   * Forward and backward of one micro-batch, its loss weighted by its `share` of the batch. Only
+   * the last one's backward is reduced across ranks (DDP's no_sync for the others): the gradients
+   * accumulated locally before it are summed into that one reduction.
+   */
+  private microStep(x: Tensor, y: Tensor, share: number, last: boolean): MicroStep {
+    const mp = this.precision;
+    const logits = mp.forward(() => this.ctx.model.forward(x));
+    const loss = mp.forward(() => crossEntropy(logits, y, { labelSmoothing: this.opts.labelSmoothing }));
+    if (last) this.opts.dataParallel?.prepareBackward(loss);
+    mp.backward(share === 1 ? loss : loss.mul(share));
+    return { loss, logits, y };
   }
 
   /** Loss and top-1/top-5 accuracy over a batch source, in eval mode without gradients. */

@@ -9,7 +9,8 @@
  * backend? ('gloo' default), cuda? (train on cuda:LOCAL_RANK; test/cuda/nccl.test.ts), train?,
  * syncBn?, broadcastBuffers?, overlap?, bucketBytes?, findUnusedParameters? (DDP's options),
  * unused? (the model has a Linear that forward never uses), moveAfterWrap? (to('float32') after
- * wrapping, which replaces every parameter) }
+ * wrapping, which replaces every parameter), accum? (each rank's shard in this many micro-batches,
+ * all but the last under ddp.noSync; the backwards DDP armed are counted as `prepares`) }
  */
 import * as fs from 'node:fs';
 import {
@@ -42,6 +43,7 @@ interface Args {
   findUnusedParameters?: boolean;
   unused?: boolean;
   moveAfterWrap?: boolean;
+  accum?: number;
 }
 
 async function main(): Promise<void> {
@@ -70,14 +72,21 @@ async function main(): Promise<void> {
   const gen = new Generator(7);
   const x = randn([a.steps * a.batch, 1, 8, 8], { generator: gen }).to({ device });
   const y = randint(0, 10, [a.steps * a.batch], { generator: gen }).to({ device });
+  let prepares = 0;
+  const prepare = ddp.prepareBackward.bind(ddp);
+  ddp.prepareBackward = (out) => { prepares++; prepare(out); };
   const local = a.batch / world;
+  const parts = a.accum ?? 1;
+  const micro = local / parts;
   for (let s = 0; s < a.steps; s++) {
     if (a.dieAtStep === s && rank === world - 1) process.kill(process.pid, 'SIGKILL');
     tidy(() => {
-      const lo = s * a.batch + rank * local;
-      const xb = x.narrow(0, lo, local);
-      const yb = y.narrow(0, lo, local);
-      F.crossEntropy(ddp.forward(xb), yb).backward();
+      for (let i = 0; i < parts; i++) {
+        const lo = s * a.batch + rank * local + i * micro;
+        const backward = () => F.crossEntropy(ddp.forward(x.narrow(0, lo, micro)), y.narrow(0, lo, micro)).mul(1 / parts).backward();
+        if (i < parts - 1) ddp.noSync(backward);
+        else backward();
+      }
       ddp.syncGradients();
       opt.step();
     });
@@ -86,7 +95,7 @@ async function main(): Promise<void> {
   }
   const state: Record<string, number[]> = {};
   for (const [k, t] of model.stateDict()) state[k] = Array.from(t.to('cpu').data(), Number);
-  fs.writeFileSync(a.out, JSON.stringify({ rank, world, state, initial, syncs: ddp.stats.syncs, buckets: ddp.stats.buckets }));
+  fs.writeFileSync(a.out, JSON.stringify({ rank, world, state, initial, syncs: ddp.stats.syncs, buckets: ddp.stats.buckets, prepares }));
   destroyProcessGroup();
 }
 

@@ -3,7 +3,8 @@
  * weights of 1 process with batch B (the reference is a separate single-process run of the same
  * worker), plain and Sign-In, with gradients reduced during backward (c10d's Reducer) or after
  * it; masks and weights are identical across ranks although each rank drew its own; the Reducer
- * rebuilds small buckets and reduces several per backward; a parameter without a gradient fails
+ * rebuilds small buckets and reduces several per backward; micro-batches accumulated under
+ * noSync (DDP's no_sync) are reduced once with the last; a parameter without a gradient fails
  * clearly unless findUnusedParameters, and parameters replaced after wrapping are refused; a rank
  * killed mid-run makes the survivor fail with ERR_DISTRIBUTED, not hang, and so does a rank whose
  * peers never join; bad options are refused by name; a reducer freed with its group fails clearly.
@@ -47,6 +48,16 @@ describe.each([
     expect(two[1].initial).toEqual(one[0].initial);
     expect(Math.max(...one[0].state['conv2.weight'].map((v, i) => Math.abs(v - one[0].initial[i])))).toBeGreaterThan(1e-3);
   });
+});
+
+it.each([true, false])('noSync: micro-batches accumulated on each rank, reduced once a step, match 1 process with batch B (overlap %s)', async (overlap) => {
+  const [one, two] = await Promise.all([trainDdp(dir, `nosync-${overlap}-1`, 1, { mode: 'signin' }), trainDdp(dir, `nosync-${overlap}-2`, 2, { mode: 'signin', overlap, accum: 2 })]);
+  // forward() armed the reducer (a no-op without overlap) for the last micro-batch of each of the 4 steps only.
+  expect(two.map((r) => r.prepares)).toEqual([4, 4]);
+  for (const d of Object.values(maxAbsDiff(two[0].state, two[1].state))) expect(d).toBe(0);
+  for (const [k, d] of Object.entries(maxAbsDiff(one[0].state, two[0].state))) {
+    expect({ k, ok: k.endsWith('weight_mask') ? d === 0 : d < 1e-5 }).toEqual({ k, ok: true });
+  }
 });
 
 it('the Reducer rebuilds small buckets in gradient order after the first step and reduces each during backward', async () => {

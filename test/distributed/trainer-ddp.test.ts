@@ -23,6 +23,7 @@ interface Result {
   norms?: number[];
   masks?: State[];
   testLoss?: number;
+  prepares?: number;
   steps?: { foundInf: boolean; stepped: boolean; scale: number }[];
 }
 
@@ -45,11 +46,11 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function run(mode: string, world: number): Promise<Result[]> {
-  const tag = `${mode}-${world}`;
+async function run(mode: string, world: number, accum?: number): Promise<Result[]> {
+  const tag = `${mode}-${world}-${accum ?? 1}`;
   const initMethod = `file://${path.join(dir, `store-${tag}`)}`;
   const outs = Array.from({ length: world }, (_, r) => path.join(dir, `${tag}-rank${r}.json`));
-  const exits = await Promise.all(outs.map((out, r) => runRank(r, world, { mode, initMethod, out })));
+  const exits = await Promise.all(outs.map((out, r) => runRank(r, world, { mode, initMethod, out, accum })));
   exits.forEach((e) => expect({ code: e.code, stderr: e.stderr }).toEqual({ code: 0, stderr: '' }));
   return outs.map((o) => JSON.parse(fs.readFileSync(o, 'utf8')) as Result);
 }
@@ -83,6 +84,22 @@ describe.each(['rigl', 'set', 'str', 'acdc', 'clip'])('Trainer with 2 ranks (%s)
       const last = one.masks![one.masks!.length - 1];
       expect(Object.keys(first).some((k) => first[k].some((v, i) => v !== last[k][i]))).toBe(true);
     }
+  }, 120_000);
+});
+
+describe.each(['rigl', 'clip'])('Trainer with 2 ranks accumulating 2 micro-batches a step (%s)', (mode) => {
+  it('reduces once a step, after the last micro-batch, and matches 1 process with the full batch', async () => {
+    const [[one], two] = await Promise.all([run(mode, 1), run(mode, 2, 2)]);
+    // c10d's Reducer was armed for the last micro-batch's backward only: the first's gradients
+    // were accumulated locally and summed into that one reduction (DDP's no_sync).
+    expect(two.map((r) => r.prepares)).toEqual([8, 8]);
+    expect(two[1].masks).toEqual(two[0].masks);
+    for (const [k, d] of Object.entries(maxAbsDiff(two[0].state, two[1].state))) expect({ k, d }).toEqual({ k, d: 0 });
+    expect(two[0].masks).toEqual(one.masks);
+    for (const [k, d] of Object.entries(maxAbsDiff(one.state, two[0].state))) {
+      expect({ k, ok: k.endsWith('_mask') ? d === 0 : d < 1e-5 }).toEqual({ k, ok: true });
+    }
+    one.norms!.forEach((n, i) => expect(Math.abs(two[0].norms![i] - n)).toBeLessThan(1e-5 * n));
   }, 120_000);
 });
 

@@ -5,9 +5,10 @@
  * The model is drawn with seed 100 + rank, so only DDP's broadcast makes the ranks agree; the
  * global RNG is then reseeded alike on every rank, as the config runner does. Writes JSON.
  *
- * argv[2]: JSON { mode, initMethod, out }
+ * argv[2]: JSON { mode, initMethod, out, accum? }
  *   mode 'rigl' | 'set' | 'str' | 'acdc' | 'clip': a masked MLP, 2 epochs of 4 steps, global batch 16;
- *     a callback records the global gradient norm onAfterBackward sees.
+ *     a callback records the global gradient norm onAfterBackward sees. `accum`: the Trainer's
+ *     gradAccumSteps; the backwards DDP was armed to reduce are counted as `prepares`.
  *   mode 'bn': ToyNet (BatchNorm in training mode) through the Trainer, then evaluated.
  *   mode 'bn-reference' (1 process): what PyTorch DDP's semantics give for 'bn' on rank 0, simulated:
  *     both shards' gradients averaged, the running statistics updated by shard 0 only.
@@ -28,6 +29,7 @@ interface Args {
   mode: Mode;
   initMethod: string;
   out: string;
+  accum?: number;
 }
 
 const EPOCHS = 2;
@@ -102,6 +104,11 @@ async function trainMlp(a: Args, rank: number, ddp: (m: Module) => DistributedDa
   const y = randint(0, 10, [STEPS * BATCH], { generator: gen });
   const world = dataParallel ? 2 : 1;
   const optimizer = SGD.forModel(model, { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
+  let prepares = 0;
+  if (dataParallel) {
+    const prepare = dataParallel.prepareBackward.bind(dataParallel);
+    dataParallel.prepareBackward = (loss) => { prepares++; prepare(loss); };
+  }
   const norms: number[] = [];
   const masks: Record<string, number[]>[] = [];
   const recorder: Callback = {
@@ -113,10 +120,10 @@ async function trainMlp(a: Args, rank: number, ddp: (m: Module) => DistributedDa
   };
   const trainer = new Trainer({
     model, optimizer, train: shards(x, y, rank, world), epochs: EPOCHS, lr: () => 0.1, progress: false,
-    gradClipNorm: a.mode === 'clip' ? CLIP : undefined, callbacks: [recorder, ...sparsifier(a.mode)], dataParallel,
+    gradClipNorm: a.mode === 'clip' ? CLIP : undefined, callbacks: [recorder, ...sparsifier(a.mode)], dataParallel, gradAccumSteps: a.accum,
   });
   await trainer.fit();
-  return { norms, masks, state: stateJson(model) };
+  return { norms, masks, state: stateJson(model), prepares };
 }
 
 async function trainBn(rank: number, ddp: (m: Module) => DistributedDataParallel | undefined): Promise<object> {

@@ -150,6 +150,18 @@ describe('examples/imagenet/train-resnet50.ts', () => {
     expect(dirOf(synced.stdout)).not.toBe(dirOf(plain.stdout));
   });
 
+  it('--grad-accum-steps names the accumulation in the config and another run directory; a value over the per-worker batch is refused', () => {
+    const plain = runExample([...args, '--dry-run']);
+    const split = runExample([...args, '--dry-run', '--grad-accum-steps', '4']);
+    const dirOf = (out: string) => /^run directory: (\S+) \(dry run\)$/m.exec(out)![1];
+    const configOf = (out: string) => JSON.parse(out.slice(out.indexOf('{'))) as { gradAccumSteps: number; batchSize: number };
+    expect(configOf(plain.stdout)).toMatchObject({ gradAccumSteps: 1, batchSize: 8 });
+    expect(configOf(split.stdout)).toMatchObject({ gradAccumSteps: 4, batchSize: 8 });
+    expect(dirOf(split.stdout)).not.toBe(dirOf(plain.stdout));
+    const over = runExample([...args, '--grad-accum-steps', '5', '--nproc-per-node', '2']);
+    expect({ status: over.status, stderr: over.stderr }).toMatchObject({ status: 1, stderr: expect.stringMatching(/gradAccumSteps: Expected at most the per-process batch 4 \(batchSize 8 over 2 processes\)/) });
+  });
+
   it('a bad launcher flag is one line naming it, before any worker starts; --dry-run prints once', () => {
     const bad = runExample([...args, '--nproc-per-node', '0']);
     expect({ status: bad.status, stderr: bad.stderr }).toEqual({ status: 1, stderr: "ERR_INVALID_ARG: Expected --nproc-per-node to be an integer in [1, 1024] but received '0'\n" });

@@ -19,6 +19,8 @@ export interface DdpResult {
   syncs: number;
   /** Gradient buckets the reducer reduced in the last step (0 without overlap). */
   buckets: number;
+  /** Backwards the reducer was armed for (prepareBackward calls). */
+  prepares: number;
 }
 
 export interface DdpExit {
@@ -47,7 +49,7 @@ export function runRank(worker: string, rank: number, world: number, args: objec
 }
 
 /** Trains `world` ranks of the worker to the end (4 steps, global batch 16) and reads each rank's result. */
-export async function trainDdp(dir: string, tag: string, world: number, args: { mode: 'plain' | 'signin'; backend?: string; cuda?: boolean; syncBn?: boolean; train?: boolean; overlap?: boolean; bucketBytes?: number; findUnusedParameters?: boolean; unused?: boolean }): Promise<DdpResult[]> {
+export async function trainDdp(dir: string, tag: string, world: number, args: { mode: 'plain' | 'signin'; backend?: string; cuda?: boolean; syncBn?: boolean; train?: boolean; overlap?: boolean; bucketBytes?: number; findUnusedParameters?: boolean; unused?: boolean; accum?: number }): Promise<DdpResult[]> {
   const initMethod = `file://${path.join(dir, `store-${tag}`)}`;
   const outs = Array.from({ length: world }, (_, r) => path.join(dir, `${tag}-rank${r}.json`));
   const exits = await Promise.all(outs.map((out, r) => runDdpRank(r, world, { steps: 4, batch: 16, ...args, initMethod, out })));

@@ -87,6 +87,15 @@ describe('train and train --dry-run refuse before the run directory exists', () 
     }
   });
 
+  test('more micro-batches (gradAccumSteps) than samples per process', async () => {
+    await refused(['--batch-size', '4', '--grad-accum-steps', '5'], /gradAccumSteps: Expected at most the per-process batch 4, one sample per micro-batch, but received 5/);
+    await refused(['--batch-size', '8', '--nproc', '2', '--set', 'gradAccumSteps=5'], /gradAccumSteps: Expected at most the per-process batch 4 \(batchSize 8 over 2 processes\), one sample per micro-batch, but received 5/);
+    const zero = await cli(['train', ...base, '--runs-dir', path.join(dir, 'zero'), '--grad-accum-steps', '0']);
+    expect({ code: zero.code, err: zero.err }).toEqual({ code: 1, err: 'ERR_CONFIG: Invalid experiment config from flags (1 issue): gradAccumSteps: Expected a number >= 1 but received 0 of type number\n' });
+    const r = await cli(['train', ...base, '--runs-dir', path.join(dir, 'inside'), '--batch-size', '4', '--grad-accum-steps', '4', '--dry-run']);
+    expect({ code: r.code, err: r.err, accum: r.out.includes('"gradAccumSteps": 4') }).toEqual({ code: 0, err: '', accum: true });
+  });
+
   test('every problem in one error', async () => {
     await refused(['--device', 'cpu', '--set', 'amp=fp16', '--set', 'model.options.numClasses=5', '--signin', '--set', 'signin.layers=["conv9"]'],
       /^ERR_CONFIG: Invalid experiment config \(3 issues\): amp: .*; model\.options\.numClasses: .*; signin\.layers\[0\]: /);

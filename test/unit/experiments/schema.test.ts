@@ -28,6 +28,7 @@ describe('ExperimentConfig', () => {
       labelSmoothing: 0,
       epochs: 160,
       batchSize: 128,
+      gradAccumSteps: 1,
       seed: 0,
       device: 'auto',
       threads: 0,
@@ -138,7 +139,7 @@ describe('ExperimentConfig', () => {
     "path": "device",
   },
   {
-    "message": "Unknown key (did you mean 'optimizer'?); valid keys: dataset, model, pruning, signin, sparsify, transfer, optimizer, schedule, labelSmoothing, gradClip, epochs, batchSize, seed, device, threads, evalEvery, hessian, amp, channelsLast, syncBatchNorm, checkpoint",
+    "message": "Unknown key (did you mean 'optimizer'?); valid keys: dataset, model, pruning, signin, sparsify, transfer, optimizer, schedule, labelSmoothing, gradClip, epochs, batchSize, gradAccumSteps, seed, device, threads, evalEvery, hessian, amp, channelsLast, syncBatchNorm, checkpoint",
     "path": "optimizr",
   },
 ]
