@@ -11,15 +11,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-from resnet20 import emit, params
-
-
-def status_mib(key):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024
-    raise KeyError(key)
+from resnet20 import emit, params, proc_counters
 
 
 def main():
@@ -28,7 +20,7 @@ def main():
     torch.manual_seed(0)
     model = torchvision.models.resnet50(num_classes=1000).to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    base = status_mib("VmRSS")
+    base = proc_counters()["rssMb"]
     x = torch.randn(p["batch"], 3, 224, 224).contiguous(memory_format=torch.channels_last)
     y = torch.randint(0, 1000, (p["batch"],))
     step_ms = 0.0
@@ -39,7 +31,7 @@ def main():
         opt.step()
         opt.zero_grad()
         step_ms = (time.perf_counter() - t0) * 1000
-    emit({"peakMiB": status_mib("VmHWM") - base, "stepMs": step_ms})
+    emit({"peakMiB": proc_counters()["hwmMb"] - base, "stepMs": step_ms})
 
 
 main()
