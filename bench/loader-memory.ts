@@ -15,8 +15,8 @@
  * shared memory that nobody maps while they wait in the queue. Ours is one process (its workers
  * are threads), so its figure covers the workers too. Sampled after each batch's consumer, with
  * x still held and again after it was released; start is before the first batch is asked for
- * (no worker started yet). Peak is over both samples, end and growth (batch 5 to the last) over
- * the second. Ours also gives V8's external bytes (arrayBuffers included; buffers transferred
+ * (no worker started yet). Peak is over both samples, end and growth over the second; growth is
+ * the highest of the last 10 batches over the highest of batches 5-14. Ours also gives V8's external bytes (arrayBuffers included; buffers transferred
  * from a worker count only there), the CPU allocator's bytes and the number of full (mark-compact) GCs.
  *
  *   npx tsx bench/loader-memory.ts [--rounds 3] [--batches 40] [--unique 256]
@@ -131,7 +131,11 @@ interface Row {
 
 /** MiB resident for the run: the tree's PSS plus the shared memory made since the start. */
 const resident = (r: MemoryRun, x: Sample) => x.pss + x.shmem - r.start.shmem;
-const growth = (r: MemoryRun) => resident(r, r.samples[r.samples.length - 1]) - resident(r, r.samples[Math.min(4, r.samples.length - 1)]);
+/** The highest of the last 10 released samples over the highest of batches 5-14: dead buffers wait for a collection, so single samples saw-tooth. */
+const growth = (r: MemoryRun) => {
+  const top = (xs: Sample[]) => Math.max(...xs.map((x) => resident(r, x)));
+  return top(r.samples.slice(-10)) - top(r.samples.slice(4, 14));
+};
 const peak = (r: MemoryRun) => Math.max(...[...r.held, ...r.samples].map((x) => resident(r, x)));
 
 function rowMarkdown(row: Row, batchMiB: number): string {
@@ -182,10 +186,11 @@ export async function run(opts: { rounds?: number; batches?: number; unique?: nu
         + 'its workers are threads; torchvision: the main process and its worker processes, pages shared by fork counted once) plus the growth of the machine\'s Shmem (torch\'s workers send batches in shared memory), '
         + 'sampled after each batch\'s consumer, x held and again released. '
         + 'Start: before the first batch is asked for. Peak / batch: (peak − start) over one batch\'s x (float32 B×3×224×224). '
-        + 'VmHWM: the main process\'s own peak RSS. Faults: minor page faults of the main process per batch. '
+        + 'Growth: the highest of the last 10 batches over the highest of batches 5–14 (a dead buffer waits for a collection, so single samples saw-tooth). '
+        + 'VmHWM: the main process\'s own peak RSS (torchvision\'s workers not included). Faults: minor page faults of the process tree per batch. '
         + 'V8 external: process.memoryUsage().external (it includes arrayBuffers, and transferred buffers count only there), the peak over the samples / at the end. Full GCs: V8 mark-compact collections during the run.',
       '',
-      '| implementation | workers | batch (x MiB) | start | peak | end | growth, batch 5 → last | peak / batch | VmHWM | faults/batch (k) | V8 external, peak / end | full GCs |',
+      '| implementation | workers | batch (x MiB) | start | peak | end | growth: last 10 over batches 5–14 | peak / batch | VmHWM | faults/batch (k) | V8 external, peak / end | full GCs |',
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...rows.map((r) => rowMarkdown(r, (r.batch * 3 * 224 * 224 * 4) / MIB)),
       '',

@@ -6,7 +6,8 @@ Parameters (JSON argv[1]): root, batch, workers, batches, mean, std. Prints {"st
 "samples", "hwm"}: samples after each batch's consumer (held: x still alive; samples: after it was
 dropped) of Pss_Anon + Pss_File and RSS (MiB) summed over this process and its worker processes
 (/proc/<pid>/smaps_rollup, status), the machine's Shmem (/proc/meminfo; the workers' batches travel
-in shared memory, mapped by nobody while queued) and this process's page faults so far; start
+in shared memory, mapped by nobody while queued) and the tree's page faults so far (a worker's
+count starts with the worker, after `start`); start
 before the first batch is asked for (no worker started yet); hwm this process's VmHWM (MiB).
 """
 import multiprocessing
@@ -27,8 +28,8 @@ def field(path, key):
     raise KeyError(key)
 
 
-def faults():
-    with open("/proc/self/stat") as f:
+def faults(pid):
+    with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return int(fields[7]), int(fields[9])
 
@@ -36,13 +37,16 @@ def faults():
 def sample():
     pids = ["self"] + [str(p.pid) for p in multiprocessing.active_children()]
     pss = rss = 0.0
+    minflt = majflt = 0
     for pid in pids:
         try:
             pss += field(f"/proc/{pid}/smaps_rollup", "Pss_Anon") + field(f"/proc/{pid}/smaps_rollup", "Pss_File")
             rss += field(f"/proc/{pid}/status", "VmRSS")
+            minor, major = faults(pid)
+            minflt += minor
+            majflt += major
         except FileNotFoundError:  # a worker that exited between the listing and the read
             pass
-    minflt, majflt = faults()
     return {"pss": pss, "shmem": field("/proc/meminfo", "Shmem"), "rss": rss, "minflt": minflt, "majflt": majflt}
 
 
