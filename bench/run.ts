@@ -2,15 +2,16 @@
  * `npm run bench`: runs the benchmarks and writes BENCHMARKS.md with the machine named.
  * Benchmarks are never tests: they measure, side by side, and report.
  *
- *   npm run bench                          # every benchmark (about 25 min on 2 cores)
+ *   npm run bench                          # every benchmark (about 30 min on 2 cores)
  *   npm run bench -- memory step-time      # a subset: only their sections of BENCHMARKS.md change
  *   npm run bench -- --quick [names...]    # tiny runs to check the benches work; writes only
  *                                          # under bench/results/quick/ (ignored by git), never
  *                                          # BENCHMARKS.md or the committed bench/results files
  *
- * The whole set is sized to finish in about 25 minutes on 2 cores, so some benches run shorter
+ * The whole set is sized to finish in about 30 minutes on 2 cores, so some benches run shorter
  * here than on their own (each file's header gives its own defaults): the memory soak runs 1,000
- * steps per variant (2,000 with `npx tsx bench/memory.ts`), and the epoch bench one round.
+ * steps per variant (2,000 with `npx tsx bench/memory.ts`), and the epoch and input-pipeline
+ * memory benches one round.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -22,7 +23,7 @@ interface Bench {
   name: string;
   file: string;
   title: string;
-  /** Options for the full set (sized for the 25-minute budget) and for --quick. */
+  /** Options for the full set (sized for the 30-minute budget) and for --quick. */
   full?: object;
   quick: object;
 }
@@ -43,6 +44,10 @@ const BENCHES: Bench[] = [
   {
     name: 'checkpoint-memory', file: './checkpoint-memory', title: 'Checkpoints: resident memory of saving and resuming, ours vs PyTorch',
     quick: { rounds: 1, steps: 1 },
+  },
+  {
+    name: 'loader-memory', file: './loader-memory', title: 'Input pipeline memory: ImageFolder DataLoader over a run, ours vs torchvision',
+    full: { rounds: 1 }, quick: { rounds: 1, batches: 6, unique: 32, batchSizes: [16] },
   },
   {
     name: 'op-overhead', file: './op-overhead', title: 'Per-op overhead: small add and batch-1 MLP step, ours vs PyTorch eager',
