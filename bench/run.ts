@@ -2,16 +2,16 @@
  * `npm run bench`: runs the benchmarks and writes BENCHMARKS.md with the machine named.
  * Benchmarks are never tests: they measure, side by side, and report.
  *
- *   npm run bench                          # every benchmark (about 30 min on 2 cores)
+ *   npm run bench                          # every benchmark (about 35 min on 2 cores)
  *   npm run bench -- memory step-time      # a subset: only their sections of BENCHMARKS.md change
  *   npm run bench -- --quick [names...]    # tiny runs to check the benches work; writes only
  *                                          # under bench/results/quick/ (ignored by git), never
  *                                          # BENCHMARKS.md or the committed bench/results files
  *
- * The whole set is sized to finish in about 30 minutes on 2 cores, so some benches run shorter
+ * The whole set is sized to finish in about 35 minutes on 2 cores, so some benches run shorter
  * here than on their own (each file's header gives its own defaults): the memory soak runs 1,000
- * steps per variant (2,000 with `npx tsx bench/memory.ts`), and the epoch and input-pipeline
- * memory benches one round.
+ * steps per variant (2,000 with `npx tsx bench/memory.ts`), the epoch, input-pipeline memory and
+ * gradient-accumulation benches one round (the last at batch 16, not 32).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,7 +23,7 @@ interface Bench {
   name: string;
   file: string;
   title: string;
-  /** Options for the full set (sized for the 30-minute budget) and for --quick. */
+  /** Options for the full set (sized for the 35-minute budget) and for --quick. */
   full?: object;
   quick: object;
 }
