@@ -2,7 +2,8 @@
  * A few epochs of training through the Trainer with `device: 'cuda'` (what a config's device
  * field gives the runner) against the same run on the CPU: masked CIFAR ResNet-20, plain and
  * Sign-In, the per-epoch training losses agree (TF32 off). Then bf16 and fp16 autocast on CUDA:
- * the losses stay finite and within mixed-precision distance of the float32 curve.
+ * the losses stay finite and within mixed-precision distance of the float32 curve; the same with
+ * gradient accumulation.
  */
 import * as pino from 'pino';
 import {
@@ -22,7 +23,7 @@ class FixedBatches implements BatchSource {
   }
 }
 
-async function losses(device: string, signin: boolean, amp: AmpMode = false, channelsLast = false, probe?: (trainer: () => Trainer) => Callback): Promise<number[]> {
+async function losses(device: string, signin: boolean, amp: AmpMode = false, channelsLast = false, probe?: (trainer: () => Trainer) => Callback, gradAccumSteps = 1): Promise<number[]> {
   manualSeed(5);
   const model = createModel('cifar_resnet_20', { numClasses: 10 });
   await pruneModel(model, { method: 'random', sparsity: 0.8, scope: 'layerwise', distribution: 'uniform', seed: 5 });
@@ -33,7 +34,7 @@ async function losses(device: string, signin: boolean, amp: AmpMode = false, cha
   const batches = Array.from({ length: 3 }, () => tidy(() => ({ x: keep(randn([16, 3, 32, 32])), y: keep(randint(0, 10, [16])) })));
   const curve: number[] = [];
   const trainer: Trainer = new Trainer({
-    model, optimizer, train: new FixedBatches(batches), epochs: 3, lr: () => 0.05, device, amp, channelsLast, progress: false, logger: pino.default({ level: 'silent' }),
+    model, optimizer, train: new FixedBatches(batches), epochs: 3, lr: () => 0.05, device, amp, channelsLast, progress: false, logger: pino.default({ level: 'silent' }), gradAccumSteps,
     callbacks: [{ name: 'curve', onEpochEnd: (_ctx, m: EpochMetrics) => { curve.push(m.trainLoss); } }, ...(probe ? [probe(() => trainer)] : [])],
   });
   await trainer.fit();
@@ -61,6 +62,17 @@ describeCuda('training on CUDA against the CPU', () => {
       gpu.forEach((l, i) => expect(Math.abs(l - cpu[i])).toBeLessThanOrEqual(CURVE_TOLERANCE[i] * Math.abs(cpu[i])));
     });
   }
+
+  it('gradient accumulation (2 micro-batches a step): the loss curve agrees with the CPU\'s, and fp16 with the loss scaler stays near it', async () => {
+    const cpu = await losses('cpu', true, false, false, undefined, 2);
+    const gpu = await losses('cuda', true, false, false, undefined, 2);
+    gpu.forEach((l, i) => expect(Math.abs(l - cpu[i])).toBeLessThanOrEqual(CURVE_TOLERANCE[i] * Math.abs(cpu[i])));
+    const fp16 = await losses('cuda', true, 'fp16', false, undefined, 2);
+    fp16.forEach((l, i) => {
+      expect(Number.isFinite(l)).toBe(true);
+      expect(Math.abs(l - gpu[i])).toBeLessThanOrEqual(0.05 * Math.abs(gpu[i]));
+    });
+  });
 
   it.each<[AmpMode, boolean]>([['bf16', false], ['bf16', true], ['fp16', false], ['fp16', true]])('amp %s, channelsLast %s: finite losses near the float32 curve', async (amp, cl) => {
     const fp32 = await losses('cuda', true);
