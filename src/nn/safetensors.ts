@@ -374,6 +374,41 @@ export function loadSafetensorsWithMetadata(file: string): SafetensorsContents {
   });
 }
 
+/** A safetensors file held open: its header, and each entry's bytes on demand. */
+export interface SafetensorsReader {
+  readonly header: SafetensorsHeader;
+  /**
+   * Runs `use` on a tensor over the entry's bytes (BOOL bytes checked to be 0 or 1), read into one
+   * buffer the largest entry's size that every call reuses: the tensor is valid only during `use`.
+   */
+  withEntry<T>(entry: SafetensorsEntry, use: (view: Tensor) => T): T;
+}
+
+/**
+ * Runs `use` with a reader of a safetensors file, open until `use` returns, so that a file read
+ * twice (a checkpoint hashed, then read into a model) is the same file both times even if another
+ * one is renamed over its path meanwhile. No entry is held beyond its `withEntry` call.
+ */
+export function readSafetensorsFile<T>(file: string, use: (reader: SafetensorsReader) => T): T {
+  return withFile(file, (read, size, source) => {
+    const header = headerOf(read, size, source);
+    const bytes = (e: SafetensorsEntry) => e.dataOffsets[1] - e.dataOffsets[0];
+    const scratch = new ArrayBuffer(Math.max(0, ...header.entries.map(bytes)));
+    return use({
+      header,
+      withEntry: (e, fn) => {
+        read(header.dataStart + e.dataOffsets[0], new Uint8Array(scratch, 0, bytes(e)));
+        const view = tensorFromBuffer(scratch, bytes(e), e, source, false);
+        try {
+          return fn(view);
+        } finally {
+          view.dispose();
+        }
+      },
+    });
+  });
+}
+
 /** Reads only the header of a safetensors file (not its data): metadata and the tensors' names, dtypes and shapes. */
 export function loadSafetensorsHeader(file: string): SafetensorsHeader {
   return withFile(file, headerOf);
