@@ -220,6 +220,21 @@ describe('checkpoints that do not load', () => {
     for (const m of [a.model, b.model]) m.dispose();
   });
 
+  it.each([['dense', false], ['Sign-In', true]])('an optimizer state that does not match (%s): refused before the model is written', (_label, signin) => {
+    const a = trained(15, signin);
+    const file = path.join(dir, `optim-mismatch-${signin}.safetensors`);
+    saveCheckpoint(file, { model: a.model, optimizer: a.opt, callbacks: [], position: { epoch: 1, step: 1 } });
+    const b = trained(16, signin);
+    // Without momentum the optimizer has no state, so every optim.* key of the file is unexpected.
+    const plain = SGD.forModel(b.model, { lr: 0.05 });
+    const untouched = snapshot(b.model, plain);
+    expect(() => loadCheckpoint(file, { model: b.model, optimizer: plain, callbacks: [] })).toThrow(expect.objectContaining({
+      code: 'ERR_STATE_DICT', message: expect.stringContaining(`Error(s) in loading the SGD state dict from '${file}'`),
+    }));
+    expect(snapshot(b.model, plain)).toEqual(untouched);
+    for (const m of [a.model, b.model]) m.dispose();
+  });
+
   it('when none loads, the error names each file and what is wrong with it, with the newest one\'s code', () => {
     const empty = path.join(dir, 'none-empty.safetensors');
     fs.writeFileSync(empty, '');
