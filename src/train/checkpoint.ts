@@ -28,7 +28,7 @@ import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
 import { getRngState, setRngState } from '../tensor/runtime';
 import { emptyCpuCache } from '../tensor/cpu-memory';
-import { hostByteLength, hostBytes } from '../tensor/host-bytes';
+import { hostByteLength, hostBytes, sharedScratch } from '../tensor/host-bytes';
 import type { DType, Tensor } from '../tensor/tensor';
 import type { Callback, CallbackState, Optimizer } from './callbacks';
 
@@ -53,23 +53,23 @@ const asRead = (dtype: DType): DType => (dtype === 'float16' || dtype === 'bfloa
 
 /**
  * The checkpoint's sha256, fed one tensor at a time in name order: each tensor's name, dtype,
- * shape and bytes as data() gives them, read through one buffer of `maxBytes` for all
+ * shape and bytes as data() gives them. `raw`, where given, is `t`'s bytes as stored (a file's),
+ * hashed as they are unless `t` is half or bfloat16; otherwise the bytes are read through `scratch`
  * (src/tensor/host-bytes.ts says why).
  */
-function digester(maxBytes: number): { add(name: string, t: Tensor): void; hex(): string } {
+function digester(scratch: ArrayBuffer): { add(name: string, t: Tensor, raw?: Uint8Array): void; hex(): string } {
   const h = createHash('sha256');
-  const scratch = new ArrayBuffer(maxBytes);
   return {
-    add(name, t) {
+    add(name, t, raw) {
       h.update(`${name}\0${t.dtype}\0${t.shape.join(',')}\0`);
-      h.update(hostBytes(t, scratch, asRead(t.dtype)));
+      h.update(raw && asRead(t.dtype) === t.dtype ? raw : hostBytes(t, scratch, asRead(t.dtype)));
     },
     hex: () => h.digest('hex'),
   };
 }
 
 function tensorsDigest(tensors: Map<string, Tensor>): string {
-  const d = digester(Math.max(0, ...[...tensors.values()].map((t) => hostByteLength(t, asRead(t.dtype)))));
+  const d = digester(sharedScratch(Math.max(0, ...[...tensors.values()].map((t) => hostByteLength(t, asRead(t.dtype))))));
   for (const name of [...tensors.keys()].sort()) d.add(name, tensors.get(name)!);
   return d.hex();
 }
@@ -335,13 +335,14 @@ function planRestore(entries: SafetensorsEntry[], model: Module, optimizer: Opti
  */
 function verifyAndLoad(file: string, reader: SafetensorsReader, plan: RestorePlan, wanted: (name: string) => boolean): Map<string, Tensor> {
   const sum = reader.header.metadata[CHECKSUM_KEY];
-  const hashed = (e: SafetensorsEntry) => (e.dataOffsets[1] - e.dataOffsets[0]) * (e.dtype === 'F16' || e.dtype === 'BF16' ? 2 : 1);
-  const digest = sum === undefined ? undefined : digester(Math.max(0, ...[...plan.byName.values()].map(hashed)));
+  // The reader holds the shared scratch, so half and bfloat16 tensors are widened through a buffer of their own.
+  const widened = (e: SafetensorsEntry) => (e.dtype === 'F16' || e.dtype === 'BF16' ? 2 * (e.dataOffsets[1] - e.dataOffsets[0]) : 0);
+  const digest = sum === undefined ? undefined : digester(new ArrayBuffer(Math.max(0, ...[...plan.byName.values()].map(widened))));
   const loaded = new Map<string, Tensor>();
   try {
     for (const name of [...plan.byName.keys()].sort()) {
-      reader.withEntry(plan.byName.get(name)!, (view) => {
-        digest?.add(name, view);
+      reader.withEntry(plan.byName.get(name)!, (view, raw) => {
+        digest?.add(name, view, raw);
         if (!plan.into.has(name) && wanted(name)) loaded.set(name, view.clone());
       });
     }

@@ -158,6 +158,8 @@ describe('checkpoint checksum, as checkpoints written before have it', () => {
     const { tensors, metadata } = loadSafetensorsWithMetadata(file);
     expect(metadata.signin_torch_sha256).toBe(dataDigest(tensors));
     expect(new Set(loadSafetensorsHeader(file).entries.map((e) => e.dtype))).toEqual(new Set(['F32', 'F64', 'F16', 'BF16', 'I64', 'I32', 'I16', 'I8', 'U8', 'BOOL']));
+    // A restore hashes what it reads as the save hashed what it wrote, for every dtype.
+    expect(loadCheckpoint(file, { model: a.model, optimizer, callbacks: [] }).position).toEqual({ epoch: 1, step: 1 });
     for (const t of [...tensors.values(), ...state.values(), values]) t.dispose();
     a.model.dispose();
   });
