@@ -358,8 +358,9 @@ function verifyAndLoad(file: string, reader: SafetensorsReader, plan: RestorePla
 
 /**
  * Pass 2, once every check has passed: each tensor with a destination read straight into it, in
- * the file's order. Only a read error can fail here (the file's data cannot change: it stays open,
- * and checkpoints are replaced by a rename, never rewritten in place); the error says what it left.
+ * the file's order, from the file pass 1 hashed (still open: a checkpoint renamed over its path
+ * meanwhile is not read; one rewritten in place would be, unchecked, which saveCheckpoint never
+ * does). Only a read error fails here, and its error says what it left.
  */
 function readInto(reader: SafetensorsReader, plan: RestorePlan): void {
   try {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { DTYPES, F, SGD, applySignIn, cpuMemoryStats, signinFactors, manualSeed, maskedLayers, noGrad, randn, tidy, type Module, type Tensor } from '../../../src';
 import { getRngState } from '../../../src/tensor/runtime';
 import { loadSafetensorsHeader, loadSafetensorsWithMetadata, saveSafetensors } from '../../../src/nn/safetensors';
-import { loadCheckpoint, loadLatestCheckpoint, saveCheckpoint } from '../../../src/train/checkpoint';
+import { loadCheckpoint, loadCheckpointModel, loadLatestCheckpoint, saveCheckpoint } from '../../../src/train/checkpoint';
 import { toyBatch } from '../../helpers/toy-model';
 import { maskedToy } from '../signin/helpers';
 
@@ -106,6 +106,30 @@ describe.each([['dense', false], ['Sign-In', true]])('checkpoint layout (%s laye
     expect(pos.position).toEqual({ epoch: 3, step: 7 });
     expect(snapshot(b.model, b.opt)).toEqual(snapshot(a.model, a.opt));
     for (const m of [a.model, b.model]) m.dispose();
+  });
+});
+
+describe('loadCheckpointModel', () => {
+  it.each([['dense', false], ['Sign-In', true]])('restores the model (%s) bit for bit and nothing else; a damaged file leaves it as it was', (_label, signin) => {
+    const a = trained(17, signin);
+    const file = path.join(dir, `model-only-${signin}.safetensors`);
+    saveCheckpoint(file, { model: a.model, optimizer: a.opt, callbacks: [], position: { epoch: 1, step: 2 } });
+    const b = trained(18, signin);
+    const optimBefore = [...snapshot(b.model, b.opt)].filter(([k]) => k.startsWith('optim.'));
+    loadCheckpointModel(file, b.model);
+    const after = snapshot(b.model, b.opt);
+    expect([...after].filter(([k]) => k.startsWith('model.'))).toEqual([...snapshot(a.model, a.opt)].filter(([k]) => k.startsWith('model.')));
+    expect([...after].filter(([k]) => k.startsWith('optim.'))).toEqual(optimBefore);
+
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length - 5] ^= 0x10;
+    const damaged = path.join(dir, `model-only-damaged-${signin}.safetensors`);
+    fs.writeFileSync(damaged, bytes);
+    const c = trained(19, signin);
+    const untouched = snapshot(c.model, c.opt);
+    expect(() => loadCheckpointModel(damaged, c.model)).toThrow(expect.objectContaining({ code: 'ERR_SAFETENSORS', message: expect.stringContaining('sha256') }));
+    expect(snapshot(c.model, c.opt)).toEqual(untouched);
+    for (const m of [a.model, b.model, c.model]) m.dispose();
   });
 });
 
