@@ -13,7 +13,7 @@ import { openRegular } from '../bounded-read';
 import { InvalidArgumentError, ToolkitError } from '../errors';
 import { boundText, quoteText } from '../quote';
 import { str } from '../validate';
-import { hostByteLength, hostBytes, tensorOver } from '../tensor/host-bytes';
+import { hostByteLength, hostBytes, sharedScratch, tensorOver } from '../tensor/host-bytes';
 import { Tensor, type DType } from '../tensor/tensor';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -271,9 +271,9 @@ function encodePieces(tensors: Map<string, Tensor>, metadata?: Record<string, st
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
   const head = Buffer.concat([len, json]);
-  const scratch = new ArrayBuffer(Math.max(0, ...items.map(({ t }) => hostByteLength(t))));
   function* pieces(): Generator<Uint8Array> {
     yield head;
+    const scratch = sharedScratch(Math.max(0, ...items.map(({ t }) => hostByteLength(t))));
     for (const { t } of items) yield hostBytes(t, scratch);
   }
   return { size: head.length + offset, pieces: pieces() };
@@ -364,13 +364,49 @@ export function loadSafetensorsWithMetadata(file: string): SafetensorsContents {
   return withFile(file, (read, size, source) => {
     const header = headerOf(read, size, source);
     const bytes = (e: SafetensorsEntry) => e.dataOffsets[1] - e.dataOffsets[0];
-    const scratch = new ArrayBuffer(Math.max(0, ...header.entries.map(bytes).filter((n) => n <= SCRATCH_MAX_BYTES)));
+    const scratch = sharedScratch(Math.max(0, ...header.entries.map(bytes).filter((n) => n <= SCRATCH_MAX_BYTES)));
     return readTensors(header, (e) => {
       const own = bytes(e) > SCRATCH_MAX_BYTES;
       const buffer = own ? new ArrayBuffer(bytes(e)) : scratch;
       read(header.dataStart + e.dataOffsets[0], new Uint8Array(buffer, 0, bytes(e)));
       return { buffer, copy: !own };
     }, source);
+  });
+}
+
+/** A safetensors file held open: its header, and each entry's bytes on demand. */
+export interface SafetensorsReader {
+  readonly header: SafetensorsHeader;
+  /**
+   * Runs `use` on a tensor over the entry's bytes (BOOL bytes checked to be 0 or 1) and on the
+   * bytes themselves, read into one buffer for all (sharedScratch): both valid only during `use`.
+   */
+  withEntry<T>(entry: SafetensorsEntry, use: (view: Tensor, bytes: Uint8Array) => T): T;
+}
+
+/**
+ * Runs `use` with a reader of a safetensors file, open until `use` returns, so that a file read
+ * twice (a checkpoint hashed, then read into a model) is the same file both times even if another
+ * one is renamed over its path meanwhile. No entry is held beyond its `withEntry` call.
+ */
+export function readSafetensorsFile<T>(file: string, use: (reader: SafetensorsReader) => T): T {
+  return withFile(file, (read, size, source) => {
+    const header = headerOf(read, size, source);
+    const bytes = (e: SafetensorsEntry) => e.dataOffsets[1] - e.dataOffsets[0];
+    const scratch = sharedScratch(Math.max(0, ...header.entries.map(bytes)));
+    return use({
+      header,
+      withEntry: (e, fn) => {
+        const raw = new Uint8Array(scratch, 0, bytes(e));
+        read(header.dataStart + e.dataOffsets[0], raw);
+        const view = tensorFromBuffer(scratch, bytes(e), e, source, false);
+        try {
+          return fn(view, raw);
+        } finally {
+          view.dispose();
+        }
+      },
+    });
   });
 }
 

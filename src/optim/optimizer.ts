@@ -96,8 +96,33 @@ export abstract class Optimizer<G extends OptimizerGroup> {
     return out;
   }
 
+  /**
+   * The state tensors loadStateDict copies into, by key: every momentum buffer or moment, made
+   * (zeros) when the optimizer is, so they exist before the first step; not the update counts,
+   * which stateDict() gives as one-element copies. A restore may read a file straight into them.
+   */
+  liveState(): Map<string, Tensor> {
+    this.checkLive();
+    const out = new Map<string, Tensor>();
+    for (const [key, target] of this.slots()) if (target instanceof Tensor) out.set(key, target);
+    return out;
+  }
+
   /** Copies a stateDict() back, all or nothing: every key present, none extra, shapes equal. */
   loadStateDict(state: Map<string, Tensor>): void {
+    const { copies, counts } = this.checkLoadStateDict(state);
+    noGrad(() => {
+      for (const [dst, src] of copies) dst.copy_(src);
+    });
+    for (const [target, v] of counts) target.steps = v;
+  }
+
+  /** loadStateDict's checks alone, writing nothing: throws the error it would throw. */
+  checkStateDict(state: Map<string, Tensor>): void {
+    this.checkLoadStateDict(state);
+  }
+
+  private checkLoadStateDict(state: Map<string, Tensor>): { copies: [Tensor, Tensor][]; counts: [Counter, number][] } {
     this.checkLive();
     if (!(state instanceof Map)) throw new InvalidArgumentError('state', 'Map of name to Tensor', state);
     const issues: Issue[] = [];
@@ -122,10 +147,7 @@ export abstract class Optimizer<G extends OptimizerGroup> {
     }
     for (const k of state.keys()) if (!used.has(k)) issues.push({ code: 'unexpected_key', path: k, message: 'unexpected key' });
     if (issues.length) throw new IssuesError('ERR_STATE_DICT', `Error(s) in loading the ${this.title} state dict`, issues);
-    noGrad(() => {
-      for (const [dst, src] of copies) dst.copy_(src);
-    });
-    for (const [target, v] of counts) target.steps = v;
+    return { copies, counts };
   }
 
   /** Frees the optimizer's state and count tensors (the parameters are the model's). */

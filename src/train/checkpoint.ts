@@ -11,6 +11,9 @@
  * Integrity: the metadata holds a sha256 over every tensor's name, dtype, shape and bytes; a
  * checkpoint whose tensors do not match it (a flipped bit) is refused with ERR_SAFETENSORS, so
  * loadLatestCheckpoint falls back to the older one. Checkpoints without a checksum load unchecked.
+ *
+ * Memory: a restore reads each tensor through one buffer straight into the model's or the
+ * optimizer's tensor (loadCheckpoint says how it checks first), so it holds no second copy of them.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -19,12 +22,13 @@ import { InvalidArgumentError, IssuesError, ToolkitError } from '../errors';
 import { MASK_BUFFER } from '../nn/masked';
 import { SIGNIN_M_BUFFER, SIGNIN_W_BUFFER } from '../signin/parametrization';
 import { Module } from '../nn/module';
-import { loadSafetensorsHeader, loadSafetensorsWithMetadata, saveSafetensors } from '../nn/safetensors';
+import { loadSafetensorsHeader, loadSafetensorsWithMetadata, readSafetensorsFile, saveSafetensors, type SafetensorsEntry, type SafetensorsReader } from '../nn/safetensors';
+import { Optimizer as OptimizerBase, type OptimizerGroup } from '../optim/optimizer';
 import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
 import { getRngState, setRngState } from '../tensor/runtime';
 import { emptyCpuCache } from '../tensor/cpu-memory';
-import { hostByteLength, hostBytes } from '../tensor/host-bytes';
+import { hostByteLength, hostBytes, sharedScratch } from '../tensor/host-bytes';
 import type { DType, Tensor } from '../tensor/tensor';
 import type { Callback, CallbackState, Optimizer } from './callbacks';
 
@@ -44,20 +48,30 @@ const META_KEY = 'signin_torch';
 const CHECKSUM_KEY = 'signin_torch_sha256';
 const WEIGHT = 'weight';
 
+/** The dtype a tensor is hashed as: half and bfloat16 as float32, as data() gave them when checksums began. */
+const asRead = (dtype: DType): DType => (dtype === 'float16' || dtype === 'bfloat16' ? 'float32' : dtype);
+
 /**
- * The sha256 of the tensors' bytes as data() gives them (half and bfloat16 as float32), read
- * through one buffer for all (src/tensor/host-bytes.ts says why).
+ * The checkpoint's sha256, fed one tensor at a time in name order: each tensor's name, dtype,
+ * shape and bytes as data() gives them. `raw`, where given, is `t`'s bytes as stored (a file's),
+ * hashed as they are unless `t` is half or bfloat16; otherwise the bytes are read through `scratch`
+ * (src/tensor/host-bytes.ts says why).
  */
-function tensorsDigest(tensors: Map<string, Tensor>): string {
+function digester(scratch: ArrayBuffer): { add(name: string, t: Tensor, raw?: Uint8Array): void; hex(): string } {
   const h = createHash('sha256');
-  const asRead = (t: Tensor): DType => (t.dtype === 'float16' || t.dtype === 'bfloat16' ? 'float32' : t.dtype);
-  const scratch = new ArrayBuffer(Math.max(0, ...[...tensors.values()].map((t) => hostByteLength(t, asRead(t)))));
-  for (const name of [...tensors.keys()].sort()) {
-    const t = tensors.get(name)!;
-    h.update(`${name}\0${t.dtype}\0${t.shape.join(',')}\0`);
-    h.update(hostBytes(t, scratch, asRead(t)));
-  }
-  return h.digest('hex');
+  return {
+    add(name, t, raw) {
+      h.update(`${name}\0${t.dtype}\0${t.shape.join(',')}\0`);
+      h.update(raw && asRead(t.dtype) === t.dtype ? raw : hostBytes(t, scratch, asRead(t.dtype)));
+    },
+    hex: () => h.digest('hex'),
+  };
+}
+
+function tensorsDigest(tensors: Map<string, Tensor>): string {
+  const d = digester(sharedScratch(Math.max(0, ...[...tensors.values()].map((t) => hostByteLength(t, asRead(t.dtype))))));
+  for (const name of [...tensors.keys()].sort()) d.add(name, tensors.get(name)!);
+  return d.hex();
 }
 
 /** `a.b.weight_mask` → `a.b.` (the owning layer's prefix), else undefined. */
@@ -85,26 +99,19 @@ function compactModelState(state: Map<string, Tensor>): { stored: Map<string, Te
 }
 
 /**
- * The inverse of compactModelState: masks back in the model's dtype, θ = mask ⊙ m ⊙ w for Sign-In
- * layers stored without it. Against the model's own state `own`; without it (another run's
- * checkpoint, no model), masks become float32 and every layer with m and w gets its θ. Old
- * checkpoints pass unchanged.
+ * The inverse of compactModelState for a checkpoint read without its model: masks as float32, and
+ * θ = mask ⊙ m ⊙ w for every layer stored with m and w but without θ. Old checkpoints pass unchanged.
  */
-function expandModelState(stored: Map<string, Tensor>, own?: Map<string, Tensor>): { state: Map<string, Tensor>; owned: Tensor[] } {
+function expandModelState(stored: Map<string, Tensor>): { state: Map<string, Tensor>; owned: Tensor[] } {
   const state = new Map(stored);
   const owned: Tensor[] = [];
   for (const [k, t] of stored) {
     if (layerPrefix(k, MASK_BUFFER) === undefined || t.dtype !== 'bool') continue;
-    const dtype = own ? own.get(k)?.dtype : 'float32';
-    if (dtype === undefined || dtype === 'bool') continue;
-    const f = t.to(dtype);
+    const f = t.to('float32');
     owned.push(f);
     state.set(k, f);
   }
-  const layers = own
-    ? [...own.keys()].map((k) => layerPrefix(k, WEIGHT))
-    : [...stored.keys()].map((k) => layerPrefix(k, MASK_BUFFER));
-  for (const layer of layers) {
+  for (const layer of [...stored.keys()].map((k) => layerPrefix(k, MASK_BUFFER))) {
     if (layer === undefined || state.has(`${layer}${WEIGHT}`)) continue;
     const [mask, m, w] = [MASK_BUFFER, SIGNIN_M_BUFFER, SIGNIN_W_BUFFER].map((b) => state.get(`${layer}${b}`));
     if (!mask || !m || !w) continue;
@@ -268,12 +275,12 @@ function checkDigest(file: string, tensors: Map<string, Tensor>, metadata: Recor
 }
 
 /**
- * Disposes a restore's tensors and hands their blocks back to the OS: they are the model's sizes,
- * which few training tensors take, so the CPU allocator's cache would keep them resident (a
- * resumed ResNet-50 run: +170 MB for the rest of the run).
+ * Disposes a restore's tensors and hands the blocks freed during it back to the OS: they are the
+ * model's sizes (its layers' temporaries while they re-establish their invariants), which few
+ * training tensors take, so the CPU allocator's cache would keep them resident.
  */
-function releaseLoaded(...groups: Iterable<Tensor>[]): void {
-  for (const group of groups) for (const t of group) t.dispose();
+function releaseLoaded(loaded: Iterable<Tensor>): void {
+  for (const t of loaded) t.dispose();
   emptyCpuCache();
 }
 
@@ -284,53 +291,168 @@ function naming(file: string, e: unknown): unknown {
   return new ToolkitError(e.code, `Cannot restore checkpoint '${file}': ${e.message}`, { cause: e });
 }
 
+/**
+ * Where a restore reads each of the file's tensors. `into`: the live tensor of the same shape a
+ * file entry is read into (the model's own, the optimizer's buffers), converted as copy_ converts,
+ * as loadStateDict did. The rest (update counts, the RNG state, callbacks' tensors, anything
+ * without such a destination) become tensors of their own. `recomputed`: the θ of each Sign-In
+ * layer stored without it, which the layer's load recomputes from m, w and the mask.
+ */
+interface RestorePlan {
+  byName: Map<string, SafetensorsEntry>;
+  into: Map<string, Tensor>;
+  recomputed: Map<string, Tensor>;
+}
+
+function planRestore(entries: SafetensorsEntry[], model: Module, optimizer: OptimizerBase<OptimizerGroup> | undefined): RestorePlan {
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  const into = new Map<string, Tensor>();
+  const same = (e: SafetensorsEntry, t: Tensor) => e.shape.length === t.shape.length && e.shape.every((d, i) => d === t.shape[i]);
+  const own = model.stateDict();
+  for (const [k, t] of own) {
+    const e = byName.get(`model.${k}`);
+    // A float mask (a checkpoint written before masks were bool) is read whole: the mask's
+    // checkLoad must see its values before anything is written. A bool one is 0/1 once read.
+    if (e && same(e, t) && (layerPrefix(k, MASK_BUFFER) === undefined || e.dtype === 'BOOL')) into.set(e.name, t);
+  }
+  for (const [k, t] of optimizer?.liveState() ?? []) {
+    const e = byName.get(`optim.${k}`);
+    if (e && same(e, t)) into.set(e.name, t);
+  }
+  const recomputed = new Map<string, Tensor>();
+  for (const [k, t] of own) {
+    const layer = layerPrefix(k, WEIGHT);
+    if (layer === undefined || byName.has(`model.${k}`)) continue;
+    if ([MASK_BUFFER, SIGNIN_M_BUFFER, SIGNIN_W_BUFFER].every((b) => byName.has(`model.${layer}${b}`))) recomputed.set(k, t);
+  }
+  return { byName, into, recomputed };
+}
+
+/**
+ * Pass 1 of a restore, before anything is written: every tensor of the file read through one
+ * buffer and hashed (when the file has a checksum, refused if it does not match), the BOOL bytes
+ * checked, and the tensors `wanted` that have no destination in `plan` kept as tensors of their own.
+ */
+function verifyAndLoad(file: string, reader: SafetensorsReader, plan: RestorePlan, wanted: (name: string) => boolean): Map<string, Tensor> {
+  const sum = reader.header.metadata[CHECKSUM_KEY];
+  // The reader holds the shared scratch, so half and bfloat16 tensors are widened through a buffer of their own.
+  const widened = (e: SafetensorsEntry) => (e.dtype === 'F16' || e.dtype === 'BF16' ? 2 * (e.dataOffsets[1] - e.dataOffsets[0]) : 0);
+  const digest = sum === undefined ? undefined : digester(new ArrayBuffer(Math.max(0, ...[...plan.byName.values()].map(widened))));
+  const loaded = new Map<string, Tensor>();
+  try {
+    for (const name of [...plan.byName.keys()].sort()) {
+      reader.withEntry(plan.byName.get(name)!, (view, raw) => {
+        digest?.add(name, view, raw);
+        if (!plan.into.has(name) && wanted(name)) loaded.set(name, view.clone());
+      });
+    }
+    if (digest && digest.hex() !== sum) {
+      throw new ToolkitError('ERR_SAFETENSORS', `Checkpoint '${file}' is damaged: its tensors do not match the sha256 written with them`);
+    }
+  } catch (e) {
+    for (const t of loaded.values()) t.dispose();
+    throw e;
+  }
+  return loaded;
+}
+
+/**
+ * Pass 2, once every check has passed: each tensor with a destination read straight into it, in
+ * the file's order, from the file pass 1 hashed (still open: a checkpoint renamed over its path
+ * meanwhile is not read; one rewritten in place would be, unchecked, which saveCheckpoint never
+ * does). Only a read error fails here, and its error says what it left.
+ */
+function readInto(reader: SafetensorsReader, plan: RestorePlan): void {
+  try {
+    noGrad(() => {
+      for (const e of reader.header.entries) {
+        const dst = plan.into.get(e.name);
+        if (dst) reader.withEntry(e, (view) => dst.copy_(view));
+      }
+    });
+  } catch (e) {
+    if (!(e instanceof ToolkitError)) throw e;
+    throw new ToolkitError(e.code, `${e.message}; the model and optimizer were partly overwritten from it: restore another checkpoint`, { cause: e });
+  }
+}
+
+/** The state dict under `prefix` as loadStateDict takes it: each destination as its own source (a copy onto itself is none), the rest loaded. */
+function sources(prefix: string, plan: RestorePlan, loaded: Map<string, Tensor>): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const name of plan.byName.keys()) {
+    const t = plan.into.get(name) ?? loaded.get(name);
+    if (t && name.startsWith(prefix)) out.set(name.slice(prefix.length), t);
+  }
+  return out;
+}
+
+/**
+ * A restore that holds no second copy of the model: `use` gets the file's reader, the plan and
+ * pass 1's tensors once the checksum matched, and runs every check before it calls readInto. The
+ * tensors of pass 1 and the blocks freed meanwhile are released after.
+ */
+function restoring<T>(file: string, model: Module, optimizer: Optimizer | undefined, wanted: (name: string) => boolean,
+  use: (reader: SafetensorsReader, plan: RestorePlan, loaded: Map<string, Tensor>) => T): T {
+  try {
+    return readSafetensorsFile(file, (reader) => {
+      const plan = planRestore(reader.header.entries, model, optimizer instanceof OptimizerBase ? optimizer : undefined);
+      const loaded = verifyAndLoad(file, reader, plan, wanted);
+      try {
+        return use(reader, plan, loaded);
+      } finally {
+        releaseLoaded(loaded.values());
+      }
+    });
+  } catch (e) {
+    throw naming(file, e);
+  }
+}
+
 /** Restores only the model of a checkpoint (to evaluate it): θ rebuilt from m and w, masks in the model's dtype. */
 export function loadCheckpointModel(file: string, model: Module): void {
   if (typeof file !== 'string' || file === '') throw new InvalidArgumentError('file', 'a file path (string)', file);
   if (!(model instanceof Module)) throw new InvalidArgumentError('model', 'a Module', model);
-  const { tensors, metadata } = loadSafetensorsWithMetadata(file);
-  const owned: Tensor[] = [];
-  try {
-    checkDigest(file, tensors, metadata);
-    const expanded = expandModelState(unprefixed('model.', tensors), model.stateDict());
-    owned.push(...expanded.owned);
-    noGrad(() => model.loadStateDict(expanded.state));
-  } catch (e) {
-    throw naming(file, e);
-  } finally {
-    releaseLoaded(tensors.values(), owned);
-  }
+  restoring(file, model, undefined, (name) => name.startsWith('model.'), (reader, plan, loaded) => {
+    const state = new Map([...sources('model.', plan, loaded), ...plan.recomputed]);
+    noGrad(() => model.checkStateDict(state));
+    readInto(reader, plan);
+    noGrad(() => model.loadStateDict(state));
+  });
 }
 
 /**
  * Restores everything saveCheckpoint wrote; returns the position and the extra JSON. A file whose
  * metadata holds no position (another program's safetensors file) is refused, ERR_SAFETENSORS,
  * before anything is restored from it.
+ *
+ * The file is read twice, never held whole: once to hash it and check every key, shape and value
+ * (model, then optimizer) against the model and optimizer, once to read each tensor straight into
+ * its destination. A restore refused by a check leaves the model and optimizer as they were; one
+ * whose second read fails (an I/O error) leaves them partly overwritten and says so, and
+ * loadLatestCheckpoint then restores every part from the next file. An optimizer that is not one
+ * of the toolkit's (src/optim/optimizer.ts) gets its state as tensors of their own, through its
+ * loadStateDict after the model's is written.
  */
 export function loadCheckpoint(file: string, parts: { model: Module; optimizer: Optimizer; callbacks: Callback[] }): { position: Position; extra: unknown } {
   checkParts(file, parts);
-  const { tensors, metadata } = loadSafetensorsWithMetadata(file);
-  const owned: Tensor[] = [];
-  try {
-    checkDigest(file, tensors, metadata);
-    const meta = checkpointMeta(file, metadata);
-    const model = expandModelState(unprefixed('model.', tensors), parts.model.stateDict());
-    owned.push(...model.owned);
-    noGrad(() => parts.model.loadStateDict(model.state));
-    parts.optimizer.loadStateDict(unprefixed('optim.', tensors));
+  return restoring(file, parts.model, parts.optimizer, () => true, (reader, plan, loaded) => {
+    const meta = checkpointMeta(file, reader.header.metadata);
+    const model = new Map([...sources('model.', plan, loaded), ...plan.recomputed]);
+    const optim = sources('optim.', plan, loaded);
+    noGrad(() => parts.model.checkStateDict(model));
+    if (parts.optimizer instanceof OptimizerBase) parts.optimizer.checkStateDict(optim);
+    readInto(reader, plan);
+    noGrad(() => parts.model.loadStateDict(model));
+    parts.optimizer.loadStateDict(optim);
     for (const cb of parts.callbacks) {
       if (!cb.setState || !(cb.name in meta.callbacks)) continue;
-      const state: CallbackState = { tensors: unprefixed(`cb.${cb.name}.`, tensors), json: meta.callbacks[cb.name] };
+      const state: CallbackState = { tensors: unprefixed(`cb.${cb.name}.`, loaded), json: meta.callbacks[cb.name] };
       cb.setState(state);
     }
-    const rng = tensors.get('rng.cpu');
+    const rng = loaded.get('rng.cpu');
     if (rng) setRngState(rng);
     return { position: meta.position, extra: meta.extra };
-  } catch (e) {
-    throw naming(file, e);
-  } finally {
-    releaseLoaded(tensors.values(), owned);
-  }
+  });
 }
 
 /** What a checkpoint's header says about it, without reading its tensors. */

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { DTYPES, F, SGD, applySignIn, cpuMemoryStats, signinFactors, manualSeed, maskedLayers, noGrad, randn, tidy, type Module, type Tensor } from '../../../src';
 import { getRngState } from '../../../src/tensor/runtime';
 import { loadSafetensorsHeader, loadSafetensorsWithMetadata, saveSafetensors } from '../../../src/nn/safetensors';
-import { loadCheckpoint, loadLatestCheckpoint, saveCheckpoint } from '../../../src/train/checkpoint';
+import { loadCheckpoint, loadCheckpointModel, loadLatestCheckpoint, saveCheckpoint } from '../../../src/train/checkpoint';
 import { toyBatch } from '../../helpers/toy-model';
 import { maskedToy } from '../signin/helpers';
 
@@ -109,6 +109,30 @@ describe.each([['dense', false], ['Sign-In', true]])('checkpoint layout (%s laye
   });
 });
 
+describe('loadCheckpointModel', () => {
+  it.each([['dense', false], ['Sign-In', true]])('restores the model (%s) bit for bit and nothing else; a damaged file leaves it as it was', (_label, signin) => {
+    const a = trained(17, signin);
+    const file = path.join(dir, `model-only-${signin}.safetensors`);
+    saveCheckpoint(file, { model: a.model, optimizer: a.opt, callbacks: [], position: { epoch: 1, step: 2 } });
+    const b = trained(18, signin);
+    const optimBefore = [...snapshot(b.model, b.opt)].filter(([k]) => k.startsWith('optim.'));
+    loadCheckpointModel(file, b.model);
+    const after = snapshot(b.model, b.opt);
+    expect([...after].filter(([k]) => k.startsWith('model.'))).toEqual([...snapshot(a.model, a.opt)].filter(([k]) => k.startsWith('model.')));
+    expect([...after].filter(([k]) => k.startsWith('optim.'))).toEqual(optimBefore);
+
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length - 5] ^= 0x10;
+    const damaged = path.join(dir, `model-only-damaged-${signin}.safetensors`);
+    fs.writeFileSync(damaged, bytes);
+    const c = trained(19, signin);
+    const untouched = snapshot(c.model, c.opt);
+    expect(() => loadCheckpointModel(damaged, c.model)).toThrow(expect.objectContaining({ code: 'ERR_SAFETENSORS', message: expect.stringContaining('sha256') }));
+    expect(snapshot(c.model, c.opt)).toEqual(untouched);
+    for (const m of [a.model, b.model, c.model]) m.dispose();
+  });
+});
+
 describe('checkpoint checksum', () => {
   it('a flipped bit in the tensor data is refused, and loadLatestCheckpoint falls back to the older file', () => {
     const a = trained(5, true);
@@ -158,6 +182,8 @@ describe('checkpoint checksum, as checkpoints written before have it', () => {
     const { tensors, metadata } = loadSafetensorsWithMetadata(file);
     expect(metadata.signin_torch_sha256).toBe(dataDigest(tensors));
     expect(new Set(loadSafetensorsHeader(file).entries.map((e) => e.dtype))).toEqual(new Set(['F32', 'F64', 'F16', 'BF16', 'I64', 'I32', 'I16', 'I8', 'U8', 'BOOL']));
+    // A restore hashes what it reads as the save hashed what it wrote, for every dtype.
+    expect(loadCheckpoint(file, { model: a.model, optimizer, callbacks: [] }).position).toEqual({ epoch: 1, step: 1 });
     for (const t of [...tensors.values(), ...state.values(), values]) t.dispose();
     a.model.dispose();
   });
@@ -217,6 +243,21 @@ describe('checkpoints that do not load', () => {
     expect(snapshot(b.model, b.opt)).toEqual(untouched);
     expectFallsBackToOlder(newer, older, parts);
     expect(snapshot(b.model, b.opt)).toEqual(expected);
+    for (const m of [a.model, b.model]) m.dispose();
+  });
+
+  it.each([['dense', false], ['Sign-In', true]])('an optimizer state that does not match (%s): refused before the model is written', (_label, signin) => {
+    const a = trained(15, signin);
+    const file = path.join(dir, `optim-mismatch-${signin}.safetensors`);
+    saveCheckpoint(file, { model: a.model, optimizer: a.opt, callbacks: [], position: { epoch: 1, step: 1 } });
+    const b = trained(16, signin);
+    // Without momentum the optimizer has no state, so every optim.* key of the file is unexpected.
+    const plain = SGD.forModel(b.model, { lr: 0.05 });
+    const untouched = snapshot(b.model, plain);
+    expect(() => loadCheckpoint(file, { model: b.model, optimizer: plain, callbacks: [] })).toThrow(expect.objectContaining({
+      code: 'ERR_STATE_DICT', message: expect.stringContaining(`Error(s) in loading the SGD state dict from '${file}'`),
+    }));
+    expect(snapshot(b.model, plain)).toEqual(untouched);
     for (const m of [a.model, b.model]) m.dispose();
   });
 
