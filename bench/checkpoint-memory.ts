@@ -22,7 +22,7 @@ import { F, manualSeed, randint, randn, setNumThreads, tidy } from '../src';
 import { createModel } from '../src/models';
 import { SGD } from '../src/optim/sgd';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint';
-import { childMain, childParams, machine, machineNote, median, parseArgs, procCounters, runOurs, runPytorch, spread } from './common';
+import { childMain, childParams, printReport, machine, machineNote, median, parseArgs, procCounters, runOurs, runPytorch, spread } from './common';
 
 type Variant = 'train' | 'save' | 'resume';
 const VARIANTS: readonly Variant[] = ['train', 'save', 'resume'];
@@ -120,11 +120,5 @@ if (child) {
 } else if (require.main === module) {
   const a = parseArgs(process.argv.slice(2));
   const num = (k: string) => (a[k] ? Number(a[k]) : undefined);
-  run({ rounds: num('rounds'), steps: num('steps') }).then(
-    (r) => process.stdout.write(`${r.markdown}\n`),
-    (e) => {
-      process.stderr.write(`${(e as Error).stack ?? e}\n`);
-      process.exit(1);
-    },
-  );
+  printReport(run({ rounds: num('rounds'), steps: num('steps') }));
 }

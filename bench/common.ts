@@ -164,6 +164,17 @@ export function childMain<T>(body: () => Promise<T> | T): void {
     );
 }
 
+/** A bench run from its own command line: its markdown on stdout, or its failure's stack and exit status 1. */
+export function printReport(report: Promise<{ markdown: string }>): void {
+  report.then(
+    (r) => process.stdout.write(`${r.markdown}\n`),
+    (e) => {
+      process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
 export function ms(t0: bigint): number {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }

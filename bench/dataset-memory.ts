@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { cifar10, fashionMnist } from '../src/data';
 import type { ArrayDataset } from '../src/data';
-import { childMain, childParams, machine, machineNote, median, parseArgs, procCounters, runOurs, runPytorch, spread } from './common';
+import { childMain, childParams, printReport, machine, machineNote, median, parseArgs, procCounters, runOurs, runPytorch, spread } from './common';
 
 const FMNIST = process.env.SIGNIN_TORCH_FASHION_MNIST_ROOT || '/usr/share/datasets/fashion-mnist';
 const IDX_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
@@ -109,11 +109,5 @@ if (child) {
   childMain(() => oursLoad(child));
 } else if (require.main === module) {
   const a = parseArgs(process.argv.slice(2));
-  run({ rounds: a.rounds ? Number(a.rounds) : undefined }).then(
-    (r) => process.stdout.write(`${r.markdown}\n`),
-    (e) => {
-      process.stderr.write(`${(e as Error).stack ?? e}\n`);
-      process.exit(1);
-    },
-  );
+  printReport(run({ rounds: a.rounds ? Number(a.rounds) : undefined }));
 }

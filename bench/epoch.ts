@@ -19,7 +19,7 @@ import { pruneModel } from '../src/pruning';
 import { manualSeed, setNumThreads } from '../src/tensor/runtime';
 import type { EpochMetrics } from '../src/train/callbacks';
 import { Trainer } from '../src/train/trainer';
-import { childMain, childParams, machine, machineNote, median, parseArgs, runOurs, runPytorch, spread, verdict } from './common';
+import { childMain, childParams, printReport, machine, machineNote, median, parseArgs, runOurs, runPytorch, spread, verdict } from './common';
 import { TimedBatches } from './loader-overhead';
 
 const ROOT = process.env.SIGNIN_TORCH_FASHION_MNIST_ROOT || '/usr/share/datasets/fashion-mnist';
@@ -138,11 +138,5 @@ if (child) {
 } else if (require.main === module) {
   const a = parseArgs(process.argv.slice(2));
   const num = (k: string) => (a[k] ? Number(a[k]) : undefined);
-  run({ steps: num('steps'), rounds: num('rounds'), threads: num('threads') }).then(
-    (r) => process.stdout.write(`${r.markdown}\n`),
-    (e) => {
-      process.stderr.write(`${(e as Error).stack ?? e}\n`);
-      process.exit(1);
-    },
-  );
+  printReport(run({ steps: num('steps'), rounds: num('rounds'), threads: num('threads') }));
 }

@@ -12,7 +12,7 @@ import * as pino from 'pino';
 import { SGD, randint, randn, setNumThreads } from '../src';
 import { createModel } from '../src/models';
 import { Trainer, type BatchSource } from '../src/train/trainer';
-import { childMain, childParams, machine, machineNote, median, parseArgs, procCounters, runOurs, runPytorch, spread } from './common';
+import { childMain, childParams, printReport, machine, machineNote, median, parseArgs, procCounters, runOurs, runPytorch, spread } from './common';
 
 interface Params {
   batch: number;
@@ -87,11 +87,5 @@ if (child) {
   childMain(() => ours(child));
 } else if (require.main === module) {
   const a = parseArgs(process.argv.slice(2));
-  run({ rounds: a.rounds ? Number(a.rounds) : undefined, batch: a.batch ? Number(a.batch) : undefined, steps: a.steps ? Number(a.steps) : undefined }).then(
-    (r) => process.stdout.write(`${r.markdown}\n`),
-    (e) => {
-      process.stderr.write(`${(e as Error).stack ?? e}\n`);
-      process.exit(1);
-    },
-  );
+  printReport(run({ rounds: a.rounds ? Number(a.rounds) : undefined, batch: a.batch ? Number(a.batch) : undefined, steps: a.steps ? Number(a.steps) : undefined }));
 }

@@ -27,7 +27,7 @@ import * as path from 'node:path';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { DataLoader, ImageFolder, normalize, randomHorizontalFlip, randomResizedCrop, toTensor } from '../src/data';
 import { cpuMemoryStats, setNumThreads } from '../src';
-import { childMain, childParams, machine, machineNote, parseArgs, PYTHON, runOurs, runPytorch, spread } from './common';
+import { childMain, childParams, printReport, machine, machineNote, parseArgs, PYTHON, runOurs, runPytorch, spread } from './common';
 import { makeJpegFolder } from './loader';
 
 const MEAN = [0.485, 0.456, 0.406];
@@ -212,11 +212,5 @@ if (child) {
 } else if (require.main === module) {
   const a = parseArgs(process.argv.slice(2));
   const num = (k: string) => (a[k] ? Number(a[k]) : undefined);
-  run({ rounds: num('rounds'), batches: num('batches'), unique: num('unique') }).then(
-    (r) => process.stdout.write(`${r.markdown}\n`),
-    (e) => {
-      process.stderr.write(`${(e as Error).stack ?? e}\n`);
-      process.exit(1);
-    },
-  );
+  printReport(run({ rounds: num('rounds'), batches: num('batches'), unique: num('unique') }));
 }

@@ -30,6 +30,7 @@ import { pruneModel } from '../src/pruning';
 import { getNumThreads, manualSeed, setNumThreads } from '../src/tensor/runtime';
 import { Trainer, type Batch, type BatchSource } from '../src/train/trainer';
 import { makeJpegFolder } from './loader';
+import { printReport } from './common';
 
 export interface OverheadRow {
   model: string;
@@ -230,12 +231,4 @@ export function toMarkdown(r: OverheadResult): string {
   return lines.join('\n');
 }
 
-if (require.main === module) {
-  run().then(
-    (r) => process.stdout.write(`${r.markdown}\n`),
-    (e) => {
-      process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) printReport(run());

@@ -22,7 +22,7 @@ import { F, cpuMemoryStats, memory, tidy } from '../src';
 import { resnet20Step } from './resnet20-step';
 import { renderSvg } from '../src/experiments/plots';
 import {
-  RESULTS_DIR, childMain, childParams, machine, machineNote, median, parseArgs, procCounters, runOurs, runPytorch, verdict,
+  RESULTS_DIR, childMain, childParams, machine, machineNote, median, parseArgs, printReport, procCounters, runOurs, runPytorch, verdict,
   type ProcCounters,
 } from './common';
 import type { CpuMemoryStats } from '../src';
@@ -225,11 +225,5 @@ if (child) {
 } else if (require.main === module) {
   const a = parseArgs(process.argv.slice(2));
   const num = (k: string) => (a[k] ? Number(a[k]) : undefined);
-  run({ steps: num('steps'), every: num('every'), threads: num('threads'), maxRssMb: num('max-rss-mb'), variants: a.variants?.split(',') }).then(
-    (r) => process.stdout.write(`${r.markdown}\n`),
-    (e) => {
-      process.stderr.write(`${(e as Error).stack ?? e}\n`);
-      process.exit(1);
-    },
-  );
+  printReport(run({ steps: num('steps'), every: num('every'), threads: num('threads'), maxRssMb: num('max-rss-mb'), variants: a.variants?.split(',') }));
 }

@@ -17,7 +17,7 @@
  */
 import * as path from 'node:path';
 import { F, Linear, ReLU, SGD, Sequential, manualSeed, randint, randn, setNumThreads, tidy } from '../src';
-import { childMain, childParams, machine, machineNote, median, parseArgs, runOurs, runPytorch, spread, verdict } from './common';
+import { childMain, childParams, printReport, machine, machineNote, median, parseArgs, runOurs, runPytorch, spread, verdict } from './common';
 
 interface RoundParams {
   calls: number;
@@ -119,11 +119,5 @@ if (child) {
 } else if (require.main === module) {
   const a = parseArgs(process.argv.slice(2));
   const num = (k: string) => (a[k] ? Number(a[k]) : undefined);
-  run({ rounds: num('rounds'), calls: num('calls'), steps: num('steps'), warmup: num('warmup'), before: a.before }).then(
-    (r) => process.stdout.write(`${r.markdown}\n`),
-    (e) => {
-      process.stderr.write(`${(e as Error).stack ?? e}\n`);
-      process.exit(1);
-    },
-  );
+  printReport(run({ rounds: num('rounds'), calls: num('calls'), steps: num('steps'), warmup: num('warmup'), before: a.before }));
 }

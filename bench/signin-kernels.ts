@@ -19,6 +19,7 @@ import {
   getNumThreads, keep, noGrad, rand, randn, setNumThreads, tidy, type Tensor,
 } from '../src';
 import { signinStep } from '../src/signin/kernels';
+import { printReport } from './common';
 
 export interface SigninKernelRow {
   numel: number;
@@ -187,13 +188,8 @@ function argValue(name: string): string | undefined {
 if (require.main === module) {
   const threads = argValue('--threads');
   const sizes = argValue('--sizes');
-  run({
+  printReport(run({
     threads: threads ? Number(threads) : undefined,
     sizes: sizes ? sizes.split(',').map(Number) : undefined,
-  }).then((r) => {
-    process.stdout.write(`${r.markdown}\n`);
-  }).catch((e) => {
-    process.stderr.write(`${(e as Error).stack ?? e}\n`);
-    process.exit(1);
-  });
+  }));
 }

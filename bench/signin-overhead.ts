@@ -21,6 +21,7 @@ import {
   resetSignIn, setNumThreads, tidy, type Module, type Tensor,
 } from '../src';
 import { SGD } from '../src/optim/sgd';
+import { printReport } from './common';
 
 export interface OverheadOptions {
   /** Measured steps per variant (≥ 20); default 24. */
@@ -212,11 +213,5 @@ function parseArgs(argv: string[]): OverheadOptions {
 }
 
 if (require.main === module) {
-  run(parseArgs(process.argv.slice(2))).then(
-    (r) => process.stdout.write(`${r.markdown}\n`),
-    (e) => {
-      process.stderr.write(`${(e as Error).stack ?? e}\n`);
-      process.exit(1);
-    },
-  );
+  printReport(run(parseArgs(process.argv.slice(2))));
 }

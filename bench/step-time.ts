@@ -18,7 +18,7 @@
  */
 import { F, tidy } from '../src';
 import { resnet20Step } from './resnet20-step';
-import { childMain, childParams, machine, machineNote, median, verdict, ms, parseArgs, runOurs, runPytorch, spread } from './common';
+import { childMain, childParams, printReport, machine, machineNote, median, verdict, ms, parseArgs, runOurs, runPytorch, spread } from './common';
 
 const PHASES = ['forward', 'backward', 'optimizer', 'total'] as const;
 type Phase = (typeof PHASES)[number];
@@ -161,17 +161,11 @@ if (child) {
 } else if (require.main === module) {
   const a = parseArgs(process.argv.slice(2));
   const list = (s: string | undefined) => s?.split(',').filter(Boolean);
-  run({
+  printReport(run({
     rounds: a.rounds ? Number(a.rounds) : undefined,
     steps: a.steps ? Number(a.steps) : undefined,
     warmup: a.warmup ? Number(a.warmup) : undefined,
     threads: list(a.threads)?.map(Number),
     variants: list(a.variants) as ('plain' | 'signin')[] | undefined,
-  }).then(
-    (r) => process.stdout.write(`${r.markdown}\n`),
-    (e) => {
-      process.stderr.write(`${(e as Error).stack ?? e}\n`);
-      process.exit(1);
-    },
-  );
+  }));
 }
