@@ -22,7 +22,7 @@ import { F, manualSeed, randint, randn, setNumThreads, tidy } from '../src';
 import { createModel } from '../src/models';
 import { SGD } from '../src/optim/sgd';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint';
-import { childMain, childParams, printReport, machine, machineNote, median, parseArgs, procCounters, runOurs, runPytorch, spread } from './common';
+import { benchMain, machine, machineNote, median, procCounters, runOurs, runPytorch, spread } from './common';
 
 type Variant = 'train' | 'save' | 'resume';
 const VARIANTS: readonly Variant[] = ['train', 'save', 'resume'];
@@ -114,11 +114,4 @@ export async function run(opts: { rounds?: number; steps?: number } = {}): Promi
   }
 }
 
-const child = childParams<CkptParams>();
-if (child) {
-  childMain(() => oursRun(child));
-} else if (require.main === module) {
-  const a = parseArgs(process.argv.slice(2));
-  const num = (k: string) => (a[k] ? Number(a[k]) : undefined);
-  printReport(run({ rounds: num('rounds'), steps: num('steps') }));
-}
+benchMain<CkptParams>(module, oursRun, ({ num }) => run({ rounds: num('rounds'), steps: num('steps') }));

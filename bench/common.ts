@@ -164,6 +164,26 @@ export function childMain<T>(body: () => Promise<T> | T): void {
     );
 }
 
+/** A bench's command-line arguments (`--key value`): as given, and as numbers where given. */
+export interface BenchArgs {
+  raw: Record<string, string>;
+  num(key: string): number | undefined;
+}
+
+/**
+ * A bench file's entry point: run by runOurs (`--child <json>`), the measured body with its
+ * parameters, its result printed for the parent; run by itself, its report from the command line.
+ */
+export function benchMain<P>(mod: NodeModule, child: (params: P) => unknown, report: (args: BenchArgs) => Promise<{ markdown: string }>): void {
+  const params = childParams<P>();
+  if (params) {
+    childMain(() => child(params));
+  } else if (require.main === mod) {
+    const raw = parseArgs(process.argv.slice(2));
+    printReport(report({ raw, num: (k) => (raw[k] ? Number(raw[k]) : undefined) }));
+  }
+}
+
 /** A bench run from its own command line: its markdown on stdout, or its failure's stack and exit status 1. */
 export function printReport(report: Promise<{ markdown: string }>): void {
   report.then(

@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { cifar10, fashionMnist } from '../src/data';
 import type { ArrayDataset } from '../src/data';
-import { childMain, childParams, printReport, machine, machineNote, median, parseArgs, procCounters, runOurs, runPytorch, spread } from './common';
+import { benchMain, machine, machineNote, median, procCounters, runOurs, runPytorch, spread } from './common';
 
 const FMNIST = process.env.SIGNIN_TORCH_FASHION_MNIST_ROOT || '/usr/share/datasets/fashion-mnist';
 const IDX_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
@@ -104,10 +104,4 @@ export async function run(opts: { rounds?: number } = {}): Promise<{ markdown: s
   }
 }
 
-const child = childParams<LoadParams>();
-if (child) {
-  childMain(() => oursLoad(child));
-} else if (require.main === module) {
-  const a = parseArgs(process.argv.slice(2));
-  printReport(run({ rounds: a.rounds ? Number(a.rounds) : undefined }));
-}
+benchMain<LoadParams>(module, oursLoad, ({ num }) => run({ rounds: num('rounds') }));

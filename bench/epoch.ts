@@ -19,7 +19,7 @@ import { pruneModel } from '../src/pruning';
 import { manualSeed, setNumThreads } from '../src/tensor/runtime';
 import type { EpochMetrics } from '../src/train/callbacks';
 import { Trainer } from '../src/train/trainer';
-import { childMain, childParams, printReport, machine, machineNote, median, parseArgs, runOurs, runPytorch, spread, verdict } from './common';
+import { benchMain, machine, machineNote, median, runOurs, runPytorch, spread, verdict } from './common';
 import { TimedBatches } from './loader-overhead';
 
 const ROOT = process.env.SIGNIN_TORCH_FASHION_MNIST_ROOT || '/usr/share/datasets/fashion-mnist';
@@ -132,11 +132,4 @@ export async function run(opts: EpochOptions = {}): Promise<{ markdown: string }
   return { markdown };
 }
 
-const child = childParams<EpochParams>();
-if (child) {
-  childMain(() => oursEpoch(child));
-} else if (require.main === module) {
-  const a = parseArgs(process.argv.slice(2));
-  const num = (k: string) => (a[k] ? Number(a[k]) : undefined);
-  printReport(run({ steps: num('steps'), rounds: num('rounds'), threads: num('threads') }));
-}
+benchMain<EpochParams>(module, oursEpoch, ({ num }) => run({ steps: num('steps'), rounds: num('rounds'), threads: num('threads') }));

@@ -12,7 +12,7 @@ import * as pino from 'pino';
 import { SGD, randint, randn, setNumThreads } from '../src';
 import { createModel } from '../src/models';
 import { Trainer, type BatchSource } from '../src/train/trainer';
-import { childMain, childParams, printReport, machine, machineNote, median, parseArgs, procCounters, runOurs, runPytorch, spread } from './common';
+import { benchMain, machine, machineNote, median, procCounters, runOurs, runPytorch, spread } from './common';
 
 interface Params {
   batch: number;
@@ -82,10 +82,4 @@ export async function run(opts: { rounds?: number; batch?: number; steps?: numbe
   return { markdown };
 }
 
-const child = childParams<Params>();
-if (child) {
-  childMain(() => ours(child));
-} else if (require.main === module) {
-  const a = parseArgs(process.argv.slice(2));
-  printReport(run({ rounds: a.rounds ? Number(a.rounds) : undefined, batch: a.batch ? Number(a.batch) : undefined, steps: a.steps ? Number(a.steps) : undefined }));
-}
+benchMain<Params>(module, ours, ({ num }) => run({ rounds: num('rounds'), batch: num('batch'), steps: num('steps') }));

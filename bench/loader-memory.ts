@@ -27,7 +27,7 @@ import * as path from 'node:path';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { DataLoader, ImageFolder, normalize, randomHorizontalFlip, randomResizedCrop, toTensor } from '../src/data';
 import { cpuMemoryStats, setNumThreads } from '../src';
-import { childMain, childParams, printReport, machine, machineNote, parseArgs, PYTHON, runOurs, runPytorch, spread } from './common';
+import { benchMain, machine, machineNote, PYTHON, runOurs, runPytorch, spread } from './common';
 import { makeJpegFolder } from './loader';
 
 const MEAN = [0.485, 0.456, 0.406];
@@ -206,11 +206,4 @@ export async function run(opts: { rounds?: number; batches?: number; unique?: nu
   }
 }
 
-const child = childParams<Params>();
-if (child) {
-  childMain(() => oursChild(child));
-} else if (require.main === module) {
-  const a = parseArgs(process.argv.slice(2));
-  const num = (k: string) => (a[k] ? Number(a[k]) : undefined);
-  printReport(run({ rounds: num('rounds'), batches: num('batches'), unique: num('unique') }));
-}
+benchMain<Params>(module, oursChild, ({ num }) => run({ rounds: num('rounds'), batches: num('batches'), unique: num('unique') }));

@@ -21,10 +21,7 @@ import * as path from 'node:path';
 import { F, cpuMemoryStats, memory, tidy } from '../src';
 import { resnet20Step } from './resnet20-step';
 import { renderSvg } from '../src/experiments/plots';
-import {
-  RESULTS_DIR, childMain, childParams, machine, machineNote, median, parseArgs, printReport, procCounters, runOurs, runPytorch, verdict,
-  type ProcCounters,
-} from './common';
+import { benchMain, RESULTS_DIR, machine, machineNote, median, procCounters, runOurs, runPytorch, verdict, type ProcCounters } from './common';
 import type { CpuMemoryStats } from '../src';
 
 interface RunParams {
@@ -219,11 +216,6 @@ export async function run(opts: MemoryOptions = {}): Promise<{ markdown: string;
   return { markdown, rows };
 }
 
-const child = childParams<RunParams>();
-if (child) {
-  childMain(() => oursRun(child));
-} else if (require.main === module) {
-  const a = parseArgs(process.argv.slice(2));
-  const num = (k: string) => (a[k] ? Number(a[k]) : undefined);
-  printReport(run({ steps: num('steps'), every: num('every'), threads: num('threads'), maxRssMb: num('max-rss-mb'), variants: a.variants?.split(',') }));
-}
+benchMain<RunParams>(module, oursRun, ({ raw, num }) => run({
+  steps: num('steps'), every: num('every'), threads: num('threads'), maxRssMb: num('max-rss-mb'), variants: raw.variants?.split(','),
+}));

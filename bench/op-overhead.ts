@@ -17,7 +17,7 @@
  */
 import * as path from 'node:path';
 import { F, Linear, ReLU, SGD, Sequential, manualSeed, randint, randn, setNumThreads, tidy } from '../src';
-import { childMain, childParams, printReport, machine, machineNote, median, parseArgs, runOurs, runPytorch, spread, verdict } from './common';
+import { benchMain, machine, machineNote, median, runOurs, runPytorch, spread, verdict } from './common';
 
 interface RoundParams {
   calls: number;
@@ -113,11 +113,6 @@ export async function run(opts: OpOverheadOptions = {}): Promise<{ markdown: str
   return { markdown };
 }
 
-const child = childParams<RoundParams>();
-if (child) {
-  childMain(() => oursRound(child));
-} else if (require.main === module) {
-  const a = parseArgs(process.argv.slice(2));
-  const num = (k: string) => (a[k] ? Number(a[k]) : undefined);
-  printReport(run({ rounds: num('rounds'), calls: num('calls'), steps: num('steps'), warmup: num('warmup'), before: a.before }));
-}
+benchMain<RoundParams>(module, oursRound, ({ raw, num }) => run({
+  rounds: num('rounds'), calls: num('calls'), steps: num('steps'), warmup: num('warmup'), before: raw.before,
+}));

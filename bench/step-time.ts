@@ -18,7 +18,7 @@
  */
 import { F, tidy } from '../src';
 import { resnet20Step } from './resnet20-step';
-import { childMain, childParams, printReport, machine, machineNote, median, verdict, ms, parseArgs, runOurs, runPytorch, spread } from './common';
+import { benchMain, machine, machineNote, median, verdict, ms, runOurs, runPytorch, spread } from './common';
 
 const PHASES = ['forward', 'backward', 'optimizer', 'total'] as const;
 type Phase = (typeof PHASES)[number];
@@ -155,17 +155,11 @@ export async function run(opts: StepTimeOptions = {}): Promise<{ markdown: strin
   return { markdown, configs };
 }
 
-const child = childParams<RoundParams>();
-if (child) {
-  childMain(() => oursRound(child));
-} else if (require.main === module) {
-  const a = parseArgs(process.argv.slice(2));
+benchMain<RoundParams>(module, oursRound, ({ raw, num }) => {
   const list = (s: string | undefined) => s?.split(',').filter(Boolean);
-  printReport(run({
-    rounds: a.rounds ? Number(a.rounds) : undefined,
-    steps: a.steps ? Number(a.steps) : undefined,
-    warmup: a.warmup ? Number(a.warmup) : undefined,
-    threads: list(a.threads)?.map(Number),
-    variants: list(a.variants) as ('plain' | 'signin')[] | undefined,
-  }));
-}
+  return run({
+    rounds: num('rounds'), steps: num('steps'), warmup: num('warmup'),
+    threads: list(raw.threads)?.map(Number),
+    variants: list(raw.variants) as ('plain' | 'signin')[] | undefined,
+  });
+});
