@@ -194,26 +194,16 @@ export abstract class Module {
    * refuses (checkLoad: a mask holding a 0.5) always throw, before any tensor is written.
    */
   loadStateDict(state: StateDict | Record<string, Tensor>, options: { strict?: boolean } = {}): LoadResult {
-    const { src, own, result } = this.checkLoadStateDict(state, options);
-    noGrad(() => {
-      for (const [k, t] of own) {
-        const s = src.get(k);
-        if (s) t.copy_(s);
-      }
-    });
-    for (const [, m] of this.namedModules()) m.afterLoadStateDict();
-    return result;
+    return this.prepareLoad(state, options).apply();
   }
 
   /**
-   * loadStateDict's checks alone, writing nothing: throws the error it would throw, else returns
-   * what it would. A restore that reads a file straight into this module's tensors asks first.
+   * loadStateDict in two halves: every check now, writing nothing (it throws what loadStateDict
+   * would), then `apply()`, the copies and the modules' after-load hooks. A restore that reads a
+   * file straight into this module's tensors checks first, reads, then applies: a tensor it read
+   * into is given as its own source, and copy_ of a tensor onto itself writes nothing.
    */
-  checkStateDict(state: StateDict | Record<string, Tensor>, options: { strict?: boolean } = {}): LoadResult {
-    return this.checkLoadStateDict(state, options).result;
-  }
-
-  private checkLoadStateDict(state: StateDict | Record<string, Tensor>, options: { strict?: boolean }): { src: Map<string, Tensor>; own: StateDict; result: LoadResult } {
+  prepareLoad(state: StateDict | Record<string, Tensor>, options: { strict?: boolean } = {}): { apply(): LoadResult } {
     const strict = bool('strict', optionsArg<{ strict?: boolean }>('options', options).strict ?? true);
     const src = state instanceof Map ? state : new Map(Object.entries(obj('state', state, 'a Map or a record of name to Tensor')));
     const own = this.stateDict();
@@ -249,7 +239,18 @@ export abstract class Module {
     if (issues.length) {
       throw new IssuesError('ERR_STATE_DICT', `Error(s) in loading state_dict for ${this.constructor.name}`, issues);
     }
-    return { src, own, result: { missingKeys, unexpectedKeys } };
+    return {
+      apply: () => {
+        noGrad(() => {
+          for (const [k, t] of own) {
+            const s = src.get(k);
+            if (s) t.copy_(s);
+          }
+        });
+        for (const [, m] of this.namedModules()) m.afterLoadStateDict();
+        return { missingKeys, unexpectedKeys };
+      },
+    };
   }
 
   /**

@@ -110,19 +110,14 @@ export abstract class Optimizer<G extends OptimizerGroup> {
 
   /** Copies a stateDict() back, all or nothing: every key present, none extra, shapes equal. */
   loadStateDict(state: Map<string, Tensor>): void {
-    const { copies, counts } = this.checkLoadStateDict(state);
-    noGrad(() => {
-      for (const [dst, src] of copies) dst.copy_(src);
-    });
-    for (const [target, v] of counts) target.steps = v;
+    this.prepareLoad(state).apply();
   }
 
-  /** loadStateDict's checks alone, writing nothing: throws the error it would throw. */
-  checkStateDict(state: Map<string, Tensor>): void {
-    this.checkLoadStateDict(state);
-  }
-
-  private checkLoadStateDict(state: Map<string, Tensor>): { copies: [Tensor, Tensor][]; counts: [Counter, number][] } {
+  /**
+   * loadStateDict in two halves (as Module.prepareLoad): every check now, writing nothing, then
+   * `apply()`, the copies and the update counts.
+   */
+  prepareLoad(state: Map<string, Tensor>): { apply(): void } {
     this.checkLive();
     if (!(state instanceof Map)) throw new InvalidArgumentError('state', 'Map of name to Tensor', state);
     const issues: Issue[] = [];
@@ -147,7 +142,14 @@ export abstract class Optimizer<G extends OptimizerGroup> {
     }
     for (const k of state.keys()) if (!used.has(k)) issues.push({ code: 'unexpected_key', path: k, message: 'unexpected key' });
     if (issues.length) throw new IssuesError('ERR_STATE_DICT', `Error(s) in loading the ${this.title} state dict`, issues);
-    return { copies, counts };
+    return {
+      apply: () => {
+        noGrad(() => {
+          for (const [dst, src] of copies) dst.copy_(src);
+        });
+        for (const [target, v] of counts) target.steps = v;
+      },
+    };
   }
 
   /** Frees the optimizer's state and count tensors (the parameters are the model's). */

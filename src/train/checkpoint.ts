@@ -22,7 +22,7 @@ import { InvalidArgumentError, IssuesError, ToolkitError } from '../errors';
 import { MASK_BUFFER } from '../nn/masked';
 import { SIGNIN_M_BUFFER, SIGNIN_W_BUFFER } from '../signin/parametrization';
 import { Module } from '../nn/module';
-import { loadSafetensorsHeader, loadSafetensorsWithMetadata, readSafetensorsFile, saveSafetensors, type SafetensorsEntry, type SafetensorsReader } from '../nn/safetensors';
+import { loadSafetensorsHeader, readSafetensorsFile, saveSafetensors, type SafetensorsEntry, type SafetensorsReader } from '../nn/safetensors';
 import { Optimizer as OptimizerBase, type OptimizerGroup } from '../optim/optimizer';
 import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
@@ -102,24 +102,19 @@ function compactModelState(state: Map<string, Tensor>): { stored: Map<string, Te
  * The inverse of compactModelState for a checkpoint read without its model: masks as float32, and
  * θ = mask ⊙ m ⊙ w for every layer stored with m and w but without θ. Old checkpoints pass unchanged.
  */
-function expandModelState(stored: Map<string, Tensor>): { state: Map<string, Tensor>; owned: Tensor[] } {
+function expandModelState(stored: Map<string, Tensor>): Map<string, Tensor> {
   const state = new Map(stored);
-  const owned: Tensor[] = [];
   for (const [k, t] of stored) {
     if (layerPrefix(k, MASK_BUFFER) === undefined || t.dtype !== 'bool') continue;
-    const f = t.to('float32');
-    owned.push(f);
-    state.set(k, f);
+    state.set(k, t.to('float32'));
   }
   for (const layer of [...stored.keys()].map((k) => layerPrefix(k, MASK_BUFFER))) {
     if (layer === undefined || state.has(`${layer}${WEIGHT}`)) continue;
     const [mask, m, w] = [MASK_BUFFER, SIGNIN_M_BUFFER, SIGNIN_W_BUFFER].map((b) => state.get(`${layer}${b}`));
     if (!mask || !m || !w) continue;
-    const theta = tidy(() => m.mul(w).mul(mask));
-    owned.push(theta);
-    state.set(`${layer}${WEIGHT}`, theta);
+    state.set(`${layer}${WEIGHT}`, tidy(() => m.mul(w).mul(mask)));
   }
-  return { state, owned };
+  return state;
 }
 
 function prefixed(prefix: string, m: Map<string, Tensor>, into: Map<string, Tensor>): void {
@@ -267,13 +262,6 @@ function checkpointMeta(file: string, metadata: Record<string, string> | undefin
   return { position: { epoch: p.epoch, step: p.step, ...(p.batch ? { batch: p.batch } : {}) }, callbacks, extra: meta?.extra ?? null };
 }
 
-function checkDigest(file: string, tensors: Map<string, Tensor>, metadata: Record<string, string> | undefined): void {
-  const sum = metadata?.[CHECKSUM_KEY];
-  if (sum !== undefined && sum !== tensorsDigest(tensors)) {
-    throw new ToolkitError('ERR_SAFETENSORS', `Checkpoint '${file}' is damaged: its tensors do not match the sha256 written with them`);
-  }
-}
-
 /**
  * Disposes a restore's tensors and hands the blocks freed during it back to the OS: they are the
  * model's sizes (its layers' temporaries while they re-establish their invariants), which few
@@ -414,9 +402,9 @@ export function loadCheckpointModel(file: string, model: Module): void {
   if (!(model instanceof Module)) throw new InvalidArgumentError('model', 'a Module', model);
   restoring(file, model, undefined, (name) => name.startsWith('model.'), (reader, plan, loaded) => {
     const state = new Map([...sources('model.', plan, loaded), ...plan.recomputed]);
-    noGrad(() => model.checkStateDict(state));
+    const load = noGrad(() => model.prepareLoad(state));
     readInto(reader, plan);
-    noGrad(() => model.loadStateDict(state));
+    noGrad(() => load.apply());
   });
 }
 
@@ -439,11 +427,12 @@ export function loadCheckpoint(file: string, parts: { model: Module; optimizer: 
     const meta = checkpointMeta(file, reader.header.metadata);
     const model = new Map([...sources('model.', plan, loaded), ...plan.recomputed]);
     const optim = sources('optim.', plan, loaded);
-    noGrad(() => parts.model.checkStateDict(model));
-    if (parts.optimizer instanceof OptimizerBase) parts.optimizer.checkStateDict(optim);
+    const modelLoad = noGrad(() => parts.model.prepareLoad(model));
+    const optimLoad = parts.optimizer instanceof OptimizerBase ? parts.optimizer.prepareLoad(optim) : undefined;
     readInto(reader, plan);
-    noGrad(() => parts.model.loadStateDict(model));
-    parts.optimizer.loadStateDict(optim);
+    noGrad(() => modelLoad.apply());
+    if (optimLoad) optimLoad.apply();
+    else parts.optimizer.loadStateDict(optim);
     for (const cb of parts.callbacks) {
       if (!cb.setState || !(cb.name in meta.callbacks)) continue;
       const state: CallbackState = { tensors: unprefixed(`cb.${cb.name}.`, loaded), json: meta.callbacks[cb.name] };
@@ -476,15 +465,21 @@ export function readCheckpointInfo(file: string): CheckpointInfo {
  */
 export function readCheckpointModelState(file: string): Map<string, Tensor> {
   if (typeof file !== 'string' || file === '') throw new InvalidArgumentError('file', 'a file path (string)', file);
-  const { tensors, metadata } = loadSafetensorsWithMetadata(file);
   try {
-    checkDigest(file, tensors, metadata);
-    const { state, owned } = expandModelState(unprefixed('model.', tensors));
-    const mine = new Set(owned);
-    return new Map([...state].map(([k, t]) => [k, mine.has(t) ? t : t.clone()]));
+    return readSafetensorsFile(file, (reader) => {
+      const byName = new Map(reader.header.entries.map((e) => [e.name, e]));
+      const loaded = verifyAndLoad(file, reader, { byName, into: new Map(), recomputed: new Map() }, (name) => name.startsWith('model.'));
+      try {
+        const state = expandModelState(unprefixed('model.', loaded));
+        const kept = new Set(state.values());
+        for (const t of loaded.values()) if (!kept.has(t)) t.dispose();
+        return state;
+      } catch (e) {
+        for (const t of loaded.values()) t.dispose();
+        throw e;
+      }
+    });
   } catch (e) {
     throw naming(file, e);
-  } finally {
-    for (const t of tensors.values()) t.dispose();
   }
 }

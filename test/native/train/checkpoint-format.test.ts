@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DTYPES, F, SGD, applySignIn, cpuMemoryStats, signinFactors, manualSeed, maskedLayers, noGrad, randn, tidy, type Module, type Tensor } from '../../../src';
+import { DTYPES, F, SGD, memory, applySignIn, cpuMemoryStats, signinFactors, manualSeed, maskedLayers, noGrad, randn, tidy, type Module, type Tensor } from '../../../src';
 import { getRngState } from '../../../src/tensor/runtime';
 import { loadSafetensorsHeader, loadSafetensorsWithMetadata, saveSafetensors } from '../../../src/nn/safetensors';
-import { loadCheckpoint, loadCheckpointModel, loadLatestCheckpoint, saveCheckpoint } from '../../../src/train/checkpoint';
+import { loadCheckpoint, loadCheckpointModel, loadLatestCheckpoint, readCheckpointModelState, saveCheckpoint } from '../../../src/train/checkpoint';
 import { toyBatch } from '../../helpers/toy-model';
 import { maskedToy } from '../signin/helpers';
 
@@ -130,6 +130,28 @@ describe('loadCheckpointModel', () => {
     expect(() => loadCheckpointModel(damaged, c.model)).toThrow(expect.objectContaining({ code: 'ERR_SAFETENSORS', message: expect.stringContaining('sha256') }));
     expect(snapshot(c.model, c.opt)).toEqual(untouched);
     for (const m of [a.model, b.model, c.model]) m.dispose();
+  });
+});
+
+describe('readCheckpointModelState (another run\'s model, read without it)', () => {
+  it('gives the model\'s stateDict (float masks, θ from m and w), leaves no other tensor alive, and refuses a damaged file', () => {
+    const a = trained(21, true);
+    const file = path.join(dir, 'model-state.safetensors');
+    saveCheckpoint(file, { model: a.model, optimizer: a.opt, callbacks: [], position: { epoch: 1, step: 2 } });
+    const live = memory().numTensors;
+    const state = readCheckpointModelState(file);
+    expect(memory().numTensors - live).toBe(state.size);
+    const own = a.model.stateDict();
+    expect([...state.keys()].sort()).toEqual([...own.keys()].sort());
+    for (const [k, t] of own) expect({ k, dtype: state.get(k)!.dtype, values: state.get(k)!.toArray() }).toEqual({ k, dtype: t.dtype, values: t.toArray() });
+    for (const t of state.values()) t.dispose();
+
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length - 5] ^= 0x10; // in the last tensor, the RNG state, which this read does not keep
+    fs.writeFileSync(file, bytes);
+    expect(() => readCheckpointModelState(file)).toThrow(expect.objectContaining({ code: 'ERR_SAFETENSORS', message: expect.stringContaining('sha256') }));
+    expect(memory().numTensors).toBe(live);
+    a.model.dispose();
   });
 });
 
