@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataLoader, type Sampler } from '../../src/data';
 import { createDataset } from '../../src/data/registry';
-import { dataParallelFromEnv, rankPlacement } from '../../src/distributed';
+import { dataParallelFromEnv, rankPlacement, type EvalSums } from '../../src/distributed';
 import { recordErrorFile } from '../../src/distributed/error-file';
 import { ToolkitError } from '../../src/errors';
 import { modelOptionsFor, transformsFor } from '../../src/experiments/resolve';
@@ -68,7 +68,8 @@ export async function evaluateCheckpoint(config: ExperimentConfig, checkpoint: s
     try {
       const trainer = new Trainer({ model, optimizer: { lr: 0, step() {}, zeroGrad() {}, stateDict: () => new Map(), loadStateDict() {} }, train: loader, epochs: 1, lr: () => 0, device });
       // A rank with no images (fewer than the workers) adds nothing to the sums.
-      const local = shard.length > 0 ? await trainer.evaluate(loader) : { loss: 0, top1: 0, top5: 0 };
+      // The default criterion counts accuracy: top1 and top5 are set.
+      const local = shard.length > 0 ? (await trainer.evaluate(loader)) as EvalSums : { loss: 0, top1: 0, top5: 0 };
       const mean = dp.reduceEval(local, shard.length);
       return { ...mean, images: ds.length, checkpoint };
     } finally {

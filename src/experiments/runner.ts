@@ -484,12 +484,13 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   if (config.transfer) callbacks.push(new SparsityRecorder());
   const checkpointed: Callback[] = [...callbacks, ...levels, tracker];
   if (dp.worldSize > 1) {
+    // The run's Trainer has the default criterion, which counts accuracy (trainAcc is set).
     // Each rank's training loss and accuracy are over its shard; the row records the whole batch's
     // (equal shard sizes, so the mean of the ranks' means). A collective: it runs on every rank.
     callbacks.push({
       name: 'train-metrics-mean',
       onEpochEnd(_ctx: TrainContext, metrics: EpochMetrics) {
-        const r = dp.reduceEval({ loss: metrics.trainLoss, top1: metrics.trainAcc, top5: 0 }, 1);
+        const r = dp.reduceEval({ loss: metrics.trainLoss, top1: metrics.trainAcc!, top5: 0 }, 1);
         metrics.trainLoss = r.loss;
         metrics.trainAcc = r.top1;
       },
@@ -509,7 +510,8 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   };
   callbacks.push(dp.mainOnly({
     name: 'metrics',
-    onEpochEnd(ctx: TrainContext, metrics: EpochMetrics) {
+    // trainAcc is set: the run's Trainer has the default criterion, which counts accuracy.
+    onEpochEnd(ctx: TrainContext, metrics: EpochMetrics & { trainAcc: number }) {
       Object.assign(metrics, signFlipsRow(tracker.update()));
       appendMetrics(runDir, metrics);
       const warning = epochWarning(metrics);

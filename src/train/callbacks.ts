@@ -16,7 +16,8 @@ export interface EpochMetrics {
   step: number;
   lr: number;
   trainLoss: number;
-  trainAcc: number;
+  /** Absent, as testAcc and testTop5, when the trainer counts no accuracy (a custom criterion). */
+  trainAcc?: number;
   testLoss?: number;
   testAcc?: number;
   testTop5?: number;

@@ -1,5 +1,5 @@
 export { Trainer } from './trainer';
-export type { TrainerOptions, BatchSource, DataParallelHooks, EvalResult } from './trainer';
+export type { TrainerOptions, BatchSource, DataParallelHooks, EvalResult, Criterion } from './trainer';
 export type { Callback, CallbackState, CheckpointReason, EpochMetrics, Optimizer, TrainContext } from './callbacks';
 export { InterruptedError, signalExitCode } from './interrupt';
 export type { StopPosition } from './interrupt';

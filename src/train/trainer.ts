@@ -14,12 +14,12 @@ import type { Logger } from 'pino';
 import { MixedPrecision, type AmpMode, type ChannelsLastMode, type GradScaler } from '../amp';
 import { EventLoopTurns } from '../event-loop';
 import { logger as rootLogger } from '../logger';
-import { crossEntropy } from '../nn/functional';
+import { crossEntropy, invalidTensorArg } from '../nn/functional';
 import { InvalidArgumentError } from '../errors';
 import { moduleArg, type Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
-import type { Tensor } from '../tensor/tensor';
+import { Tensor } from '../tensor/tensor';
 import { bool, func, int, list, num, obj, str } from '../validate';
 import type { Callback, CheckpointReason, EpochMetrics, Optimizer, TrainContext } from './callbacks';
 import { clipGradNorm } from './clip';
@@ -72,6 +72,14 @@ export interface DataParallelHooks {
   sumOverRanks?(values: readonly number[]): number[];
 }
 
+/**
+ * A training objective: the mean loss over a (micro-)batch of the model's output against its
+ * targets, as a scalar Tensor (PyTorch's `criterion(output, target)` with reduction 'mean': the
+ * epoch's loss and gradient accumulation weight it by the batch's size). `input` is the batch the
+ * output came from, for an objective that needs it (distillation's teacher).
+ */
+export type Criterion = (output: Tensor, target: Tensor, input: Tensor) => Tensor;
+
 export interface TrainerOptions {
   model: Module;
   optimizer: Optimizer;
@@ -80,7 +88,18 @@ export interface TrainerOptions {
   epochs: number;
   /** Learning rate as a function of fractional epoch (2.5 = halfway through the third epoch). */
   lr: (epoch: number) => number;
+  /** Cross-entropy's label smoothing (default 0), for the default criterion only. */
   labelSmoothing?: number;
+  /** The training objective (default: cross-entropy with labelSmoothing over class logits). */
+  criterion?: Criterion;
+  /** evaluate's loss (default: `criterion` when given, else cross-entropy without smoothing, as timm's validate_loss_fn). */
+  evalCriterion?: Criterion;
+  /**
+   * Whether to count top-1/top-5 accuracy, the output read as class logits (batch, classes) and the
+   * target as class indices. Default: true with the default criterion, false with a custom one;
+   * when off, the metrics have no trainAcc, testAcc or testTop5.
+   */
+  accuracy?: boolean;
   gradClipNorm?: number;
   evalEvery?: number;
   device?: string;
@@ -114,8 +133,9 @@ export interface TrainerOptions {
 
 export interface EvalResult {
   loss: number;
-  top1: number;
-  top5: number;
+  /** Absent when the trainer's accuracy is off. */
+  top1?: number;
+  top5?: number;
 }
 
 function batchSourceArg(name: string, v: unknown): void {
@@ -136,6 +156,14 @@ function checkOptions(options: TrainerOptions): void {
   int('epochs', options.epochs, 1);
   func('lr', options.lr);
   num('labelSmoothing', options.labelSmoothing ?? 0, 0, 1);
+  if (options.criterion !== undefined) {
+    func('criterion', options.criterion);
+    if ((options.labelSmoothing ?? 0) !== 0) {
+      throw new InvalidArgumentError('labelSmoothing', '0 or unset with a criterion (it smooths the default cross-entropy only)', options.labelSmoothing);
+    }
+  }
+  if (options.evalCriterion !== undefined) func('evalCriterion', options.evalCriterion);
+  if (options.accuracy !== undefined) bool('accuracy', options.accuracy);
   if (options.gradClipNorm !== undefined) num('gradClipNorm', options.gradClipNorm, 0);
   int('evalEvery', options.evalEvery ?? 1, 1);
   str('device', options.device ?? 'cpu');
@@ -158,6 +186,15 @@ interface MicroStep {
   y: Tensor;
 }
 
+/** The criterion's loss, refused unless a scalar Tensor (a per-sample loss would be summed into nonsense). */
+function lossOf(name: string, criterion: Criterion, output: Tensor, target: Tensor, input: Tensor): Tensor {
+  const loss = criterion(output, target, input);
+  const expected = "a function returning the batch's mean loss as a one-element Tensor";
+  if (!(loss instanceof Tensor)) throw new InvalidArgumentError(name, expected, loss);
+  if (loss.numel !== 1) throw invalidTensorArg(name, expected, loss);
+  return loss;
+}
+
 /** Sums as JSON holds them: a diverged run's NaN or Infinity as its string (JSON has neither). */
 const toJson = (v: number): number | string => (Number.isFinite(v) ? v : String(v));
 const fromJson = (v: unknown): number => (typeof v === 'string' ? Number(v) : (v as number));
@@ -175,6 +212,9 @@ export class Trainer {
   private resumedSums: number[] | undefined;
   /** Why the other ranks stopped this one, when its own signal had not fired (yet). */
   private othersReason: string | undefined;
+  private readonly criterion: Criterion;
+  private readonly evalCriterion: Criterion;
+  private readonly accuracy: boolean;
 
   /** The float16 loss scaler (amp 'fp16'), whose state a checkpoint should carry (gradScalerState); undefined otherwise. */
   get gradScaler(): GradScaler | undefined {
@@ -186,6 +226,10 @@ export class Trainer {
     this.opts = { labelSmoothing: 0, evalEvery: 1, device: 'cpu', ...options };
     this.callbacks = options.callbacks ?? [];
     this.precision = new MixedPrecision({ device: this.opts.device, amp: options.amp, channelsLast: options.channelsLast });
+    const smoothing = this.opts.labelSmoothing;
+    this.criterion = options.criterion ?? ((logits, y) => crossEntropy(logits, y, { labelSmoothing: smoothing }));
+    this.evalCriterion = options.evalCriterion ?? options.criterion ?? ((logits, y) => crossEntropy(logits, y));
+    this.accuracy = options.accuracy ?? options.criterion === undefined;
     this.paramsRead = options.dataParallel !== undefined || this.precision.scaler !== undefined || options.gradClipNorm !== undefined;
     this.ctx = {
       model: options.model,
@@ -310,7 +354,7 @@ export class Trainer {
       if (this.opts.gradClipNorm !== undefined) clipGradNorm(params, this.opts.gradClipNorm);
       mp.step(optimizer, params);
       // Read after the step: reading a value waits for the device, which then idles while the step is queued.
-      for (const o of outs) acc.add(o.loss.item(), topkCorrect(o.logits, o.y, [1, 5]), o.y.shape[0]);
+      for (const o of outs) acc.add(o.loss.item(), this.correct(o.logits, o.y), o.y.shape[0]);
     });
     optimizer.zeroGrad();
   }
@@ -323,10 +367,15 @@ export class Trainer {
   private microStep(x: Tensor, y: Tensor, share: number, last: boolean): MicroStep {
     const mp = this.precision;
     const logits = mp.forward(() => this.ctx.model.forward(x));
-    const loss = mp.forward(() => crossEntropy(logits, y, { labelSmoothing: this.opts.labelSmoothing }));
+    const loss = mp.forward(() => lossOf('criterion', this.criterion, logits, y, x));
     if (last) this.opts.dataParallel?.prepareBackward(loss);
     mp.backward(share === 1 ? loss : loss.mul(share));
     return { loss, logits, y };
+  }
+
+  /** Top-1 and top-5 hits of a batch's logits, when counted ([0, 0] otherwise: the results leave them out). */
+  private correct(logits: Tensor, y: Tensor): number[] {
+    return this.accuracy ? topkCorrect(logits, y, [1, 5]) : [0, 0];
   }
 
   /** Loss and top-1/top-5 accuracy over a batch source, in eval mode without gradients. */
@@ -348,8 +397,8 @@ export class Trainer {
           const x = this.precision.input(this.toDevice(batch.x));
           const y = this.toDevice(batch.y);
           const logits = this.precision.forward(() => model.forward(x));
-          const loss = this.precision.forward(() => crossEntropy(logits, y));
-          acc.add(loss.item(), topkCorrect(logits, y, [1, 5]), y.shape[0]);
+          const loss = this.precision.forward(() => lossOf('evalCriterion', this.evalCriterion, logits, y, x));
+          acc.add(loss.item(), this.correct(logits, y), y.shape[0]);
         }));
         batch.x.dispose();
         batch.y.dispose();
@@ -359,7 +408,12 @@ export class Trainer {
     } finally {
       model.train(wasTraining);
     }
-    return acc.result();
+    return this.results(acc);
+  }
+
+  private results(acc: MetricAccumulator): EvalResult {
+    const r = acc.result();
+    return this.accuracy ? r : { loss: r.loss };
   }
 
   /**
@@ -421,14 +475,14 @@ export class Trainer {
       // The last step's LR, also when no step ran here (resumed after the steps, before evaluation).
       if (steps > 0) ctx.optimizer.lr = opts.lr(epoch + (steps - 1) / steps);
       opts.dataParallel?.syncBuffers();
-      const train = acc.result();
-      const metrics: EpochMetrics = {
-        epoch: epoch + 1, step: ctx.step, lr: ctx.optimizer.lr, trainLoss: train.loss, trainAcc: train.top1, epochSeconds: 0,
-      };
+      const train = this.results(acc);
+      const metrics: EpochMetrics = { epoch: epoch + 1, step: ctx.step, lr: ctx.optimizer.lr, trainLoss: train.loss, epochSeconds: 0 };
+      if (train.top1 !== undefined) metrics.trainAcc = train.top1;
       if (opts.test && ((epoch + 1) % opts.evalEvery === 0 || epoch + 1 === opts.epochs)) {
         const test = await this.evaluateUnless(opts.test, () => this.stopRequested());
         if (!test) await this.interrupt(acc);
-        Object.assign(metrics, { testLoss: test!.loss, testAcc: test!.top1, testTop5: test!.top5 });
+        metrics.testLoss = test!.loss;
+        if (test!.top1 !== undefined) Object.assign(metrics, { testAcc: test!.top1, testTop5: test!.top5 });
       }
       metrics.epochSeconds = (Date.now() - started) / 1000;
       ctx.epoch = epoch + 1;

@@ -35,6 +35,29 @@ for (const [, l] of layers) {
 }
 console.log(JSON.stringify({ signin: layers.map(([, l]) => l.parametrization), density: kept / total, outside, notProduct, groups: opt.paramGroups.length }));`,
   },
+  {
+    // A noise-free regression y = x A + 0.3, one batch an epoch; the test set is kept for the check.
+    prelude: `
+const model = new __st.Linear(3, 2);
+const opt = __st.SGD.forModel(model, { lr: 0.1 });
+const data = (n: number, seed: number) => {
+  const x = __st.randn([n, 3], { generator: new __st.Generator(seed) });
+  return { x, y: x.matmul(__st.tensor([[1, -2], [0.5, 1], [2, 0]])).add(0.3) };
+};
+const once = (b: { x: __st.Tensor; y: __st.Tensor }) => ({ length: 1, async *[Symbol.asyncIterator]() { yield { x: b.x.clone(), y: b.y.clone() }; } });
+const testData = data(32, 2);
+const train = once(data(64, 1));
+const test = once(testData);`,
+    check: `
+const [w, b, xs, ys] = [model.weight.toArray(), model.bias!.toArray(), testData.x.toArray(), testData.y.toArray()];
+let mae = 0, zero = 0;
+for (let i = 0; i < 32; i++) for (let o = 0; o < 2; o++) {
+  const pred = b[o] + w[o * 3] * xs[i * 3] + w[o * 3 + 1] * xs[i * 3 + 1] + w[o * 3 + 2] * xs[i * 3 + 2];
+  mae += Math.abs(pred - ys[i * 2 + o]) / 64;
+  zero += Math.abs(ys[i * 2 + o]) / 64;
+}
+console.log(JSON.stringify({ keys: Object.keys(last!).sort(), testLoss: last!.testLoss, mae, zero }));`,
+  },
 ];
 
 function runBlock(code: string, i: number, dir: string): Record<string, unknown> {
@@ -81,5 +104,15 @@ describe("README's code blocks", () => {
     expect(Math.abs((out.density as number) - 0.1)).toBeLessThan(1e-3); // sparsity 0.9
     expect(out.outside).toBe(0); // pruned weights exactly zero after the step
     expect(out.notProduct).toBe(0); // θ = m ⊙ w exactly after the fused step
+  });
+
+  test('block 3: a Trainer with a regression criterion reports the evalCriterion on its final weights and no accuracy', () => {
+    const out = runBlock(blocks[2], 2, dir);
+    expect(out.keys).not.toContain('trainAcc');
+    expect(out.keys).toEqual(expect.arrayContaining(['trainLoss', 'testLoss']));
+    expect(out.keys).not.toContain('testAcc');
+    // The mean absolute error of the final weights in float64 from the check, not the Trainer's.
+    expect(Math.abs((out.testLoss as number) - (out.mae as number))).toBeLessThan(1e-5);
+    expect(out.mae as number).toBeLessThan(0.5 * (out.zero as number)); // it learned
   });
 });

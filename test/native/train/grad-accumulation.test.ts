@@ -68,7 +68,7 @@ async function trainMlp(train: Data[], gradAccumSteps: number | undefined): Prom
     ],
   });
   const last = await trainer.fit();
-  return { state: state(model), loss: last!.trainLoss, acc: last!.trainAcc, norms };
+  return { state: state(model), loss: last!.trainLoss, acc: last!.trainAcc!, norms };
 }
 
 describe('gradient accumulation', () => {
