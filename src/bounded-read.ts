@@ -154,15 +154,18 @@ function readOpened(fd: number, file: string, limit: number, size: number): Buff
  * a FIFO put in a log's place would wait for a writer for ever.
  */
 export function readTail(file: string, bytes: number): string {
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new ToolkitError('ERR_INVALID_ARG', `Expected bytes to be a whole number of bytes (0 or more), but got ${bytes}`);
   const { fd, size } = openRegular(file, (kind) => notRegular(file, 'a log', kind));
   try {
     // One byte more than the tail: whether the byte before it ends a line.
     const start = Math.max(0, size - bytes - 1);
     const text = readAt(fd, size - start, start);
     if (start === 0 && text.length <= bytes) return text.toString('utf8');
-    // A newline byte is never inside a UTF-8 sequence; without one, the continuation bytes
-    // (10xxxxxx) of a character cut in half are skipped.
-    let from = text.indexOf(10) + 1;
+    // A newline byte is never inside a UTF-8 sequence. The file's own last byte ends the last
+    // line, not the one before it: counted, a last line longer than the tail left nothing. Without
+    // another, the continuation bytes (10xxxxxx) of a character cut in half are skipped.
+    const newline = text.indexOf(10);
+    let from = newline === text.length - 1 ? 0 : newline + 1;
     if (from === 0) for (from = 1; from < text.length && (text[from] & 0xc0) === 0x80;) from++;
     return text.subarray(from).toString('utf8');
   } finally {

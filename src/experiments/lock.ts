@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { kindOf, readRecordBounded } from '../bounded-read';
 import { ToolkitError } from '../errors';
+import { logger } from '../logger';
 import { isAlive } from '../pid';
 import { obj } from '../validate';
 import { runPaths } from './paths';
@@ -26,15 +27,31 @@ export interface RunLock {
 
 /** The holder recorded in a run's lock file, or undefined when there is none (or it is unreadable). */
 export function readLock(runDir: string): LockHolder | undefined {
+  return lockContent(runPaths(runDir).lock).holder;
+}
+
+/**
+ * A lock file's holder, or why it has none: `why` is unset for a missing file, and otherwise says
+ * what is wrong with it (torn, empty, oversized, unreadable), for the warning its takeover logs.
+ */
+function lockContent(file: string): { holder?: LockHolder; why?: string } {
+  let text: string;
   try {
-    const v = JSON.parse(readRecordBounded(runPaths(runDir).lock)) as Partial<LockHolder>;
-    if (typeof v.pid === 'number' && Number.isInteger(v.pid) && v.pid > 0 && typeof v.host === 'string') {
-      return { pid: v.pid, host: v.host, startedAt: String(v.startedAt ?? '') };
-    }
-  } catch {
-    // missing or torn: treated as no holder
+    text = readRecordBounded(file);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return err.code === 'ENOENT' ? {} : { why: `it cannot be read (${err.message})` };
   }
-  return undefined;
+  let v: Partial<LockHolder>;
+  try {
+    v = JSON.parse(text) as Partial<LockHolder>;
+  } catch (e) {
+    return { why: text.length ? `it is not JSON (${(e as Error).message})` : 'it is empty' };
+  }
+  if (v !== null && typeof v === 'object' && typeof v.pid === 'number' && Number.isInteger(v.pid) && v.pid > 0 && typeof v.host === 'string') {
+    return { holder: { pid: v.pid, host: v.host, startedAt: String(v.startedAt ?? '') } };
+  }
+  return { why: 'it holds no pid and host' };
 }
 
 /** Whether the holder's process is alive; a holder on another host is assumed alive. */
@@ -109,11 +126,15 @@ export function acquireRunLock(runDir: string): RunLock {
     }
     const st = fs.statSync(file, { throwIfNoEntry: false });
     if (st && !st.isFile()) throw notALock(runDir, file, kindOf(st));
-    const other = readLock(runDir);
+    const { holder: other, why } = lockContent(file);
     if (!other && justCreated(file)) {
       throw new ToolkitError('ERR_RUN_LOCKED', `Run directory ${runDir}: another process is taking the lock ${file} right now`);
     }
     if (other && holderAlive(other)) throw lockedError(runDir, other);
+    // No holder in it (a trainer killed while writing it, or a file something else put or changed
+    // there): taken over, as a stale lock must not refuse the run for ever, but said, since what
+    // it was is not known.
+    if (why) logger().warn({ file }, `Taking over the lock ${file} of run directory ${runDir}: ${why}, and it is over 5 s old`);
     fs.rmSync(file, { force: true }); // its process is gone: take it over
   }
   throw new ToolkitError('ERR_RUN_LOCKED', `Run directory ${runDir}: another process took the lock ${file} at the same time`);

@@ -9,6 +9,22 @@ import { tempDir } from '../helpers/temp';
 let dir: string;
 beforeEach(() => { dir = tempDir('bounded-read-'); });
 
+/**
+ * readTail's reference, from the whole text with string operations: the lines (each with its
+ * newline) taken from the end while their UTF-8 bytes fit; when not even the last fits, its
+ * characters taken from the end while they fit (`tail -c` without a half character).
+ */
+function tailOf(whole: string, bytes: number): string {
+  const lines = whole.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  let want = '';
+  for (let k = lines.length - 1; k >= 0 && Buffer.byteLength(lines[k] + want) <= bytes; k--) want = lines[k] + want;
+  if (want === '' && lines.length) {
+    const chars = Array.from(lines[lines.length - 1]);
+    for (let k = chars.length - 1; k >= 0 && Buffer.byteLength(chars[k] + want) <= bytes; k--) want = chars[k] + want;
+  }
+  return want;
+}
+
 describe('readTail', () => {
   test('the longest suffix of whole lines within the bound (byte-wise, multi-byte text), or the whole file when it fits', () => {
     // Lines of 0 to 40 characters, some of them 3-byte and 4-byte UTF-8, some cut by any bound.
@@ -18,18 +34,7 @@ describe('readTail', () => {
     fs.writeFileSync(file, `${lines.join('\n')}\n`);
     const size = fs.statSync(file).size;
     for (const bytes of [1, 50, 1000, 4097, size - 1, size, size + 10]) {
-      const got = readTail(file, bytes);
-      // Reference: whole lines taken from the end while their UTF-8 bytes fit the bound.
-      let want = '';
-      if (bytes >= size) want = `${lines.join('\n')}\n`;
-      else {
-        for (let k = lines.length - 1; k >= 0; k--) {
-          const next = `${lines.slice(k).join('\n')}\n`;
-          if (Buffer.byteLength(next) > bytes) break;
-          want = next;
-        }
-      }
-      expect({ bytes, got }).toEqual({ bytes, got: want });
+      expect({ bytes, got: readTail(file, bytes) }).toEqual({ bytes, got: tailOf(fs.readFileSync(file, 'utf8'), bytes) });
     }
   });
 
@@ -41,6 +46,36 @@ for (const f of [${JSON.stringify(fifo)}, '/dev/zero']) { try { readTail(f, 100)
     const r = spawnSync(process.execPath, ['--import', require.resolve('tsx'), '-e', script], { encoding: 'utf8', timeout: 60_000 });
     expect({ signal: r.signal, status: r.status, stderr: r.stderr }).toEqual({ signal: null, status: 0, stderr: '' });
     expect(r.stdout).toBe(`ERR_INVALID_ARG: Expected a regular file (a log), but it is a FIFO (named pipe): ${fifo}\nERR_INVALID_ARG: Expected a regular file (a log), but it is a character device: /dev/zero\n`);
+  });
+
+  test('every bound over short files: last lines longer than it (with and without a final newline), CRLF, characters cut at the bound, empty', () => {
+    const texts = [
+      '',
+      '\n',
+      '\n\n\n',
+      'abc\n',
+      `start\n${'€'.repeat(20)}\n`,
+      `start\n${'€'.repeat(20)}`,
+      `${'𝄞'.repeat(12)}\n`,
+      `é\n${'aé€𝄞'.repeat(5)}\n`,
+      `one\r\ntwo\r\n${'x'.repeat(30)}\r\n`,
+      'one\r\ntwo\r\nthree',
+    ];
+    const file = path.join(dir, 'train.log');
+    for (const whole of texts) {
+      fs.writeFileSync(file, whole);
+      for (let bytes = 0; bytes <= Buffer.byteLength(whole) + 2; bytes++) {
+        expect({ whole, bytes, got: readTail(file, bytes) }).toEqual({ whole, bytes, got: tailOf(whole, bytes) });
+      }
+    }
+  });
+
+  test('a bound that is not a whole number of bytes is refused, naming it', () => {
+    const file = path.join(dir, 'train.log');
+    fs.writeFileSync(file, 'abc\n');
+    for (const bytes of [-1, 1.5, Number.NaN]) {
+      expect(errorOf(() => readTail(file, bytes))).toMatchObject({ code: 'ERR_INVALID_ARG', message: `Expected bytes to be a whole number of bytes (0 or more), but got ${bytes}` });
+    }
   });
 
   test('a last line longer than the bound comes back as its end, no half character', () => {

@@ -121,6 +121,71 @@ process.stdout.write(JSON.stringify(cifar10({ root: ${JSON.stringify(dir)}, trai
     expect(JSON.parse(r.stdout)).toEqual(['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']);
   });
 
+  describe('a batch file written to while it is read: refused, naming it, and the next load is whole', () => {
+    // A writer at the moment that matters: the real file is changed when the loader opens it the
+    // second time (its size then differs from the count's), or when it first reads it (after its
+    // size was taken: the read comes back short).
+    // The module object the loader calls through: the test's own import has getters, not spyable.
+    const realFs: typeof fs = jest.requireActual('node:fs');
+
+    function loadWhile(change: 'reopen' | 'read', f: string, write: () => void, dir: string): unknown {
+      const open = realFs.openSync;
+      const read = realFs.readSync;
+      let opens = 0;
+      let fd = -1;
+      jest.spyOn(realFs, 'openSync').mockImplementation((...args: Parameters<typeof fs.openSync>) => {
+        const opened = args[0] === f ? ++opens : 0;
+        if (change === 'reopen' && opened === 2) write();
+        const got = open(...args);
+        if (opened === 2) fd = got;
+        return got;
+      });
+      jest.spyOn(realFs, 'readSync').mockImplementation(((...args: Parameters<typeof fs.readSync>) => {
+        if (change === 'read' && args[0] === fd) {
+          fd = -1;
+          write();
+        }
+        return (read as (...a: unknown[]) => number)(...args);
+      }) as typeof fs.readSync);
+      try {
+        cifar10({ root: dir });
+      } catch (e) {
+        return e;
+      } finally {
+        jest.restoreAllMocks();
+      }
+      return undefined;
+    }
+
+    test('grown between the count and the read', () => {
+      const dir = tmpDir();
+      const { train } = writeCifar10(dir, src, 20, 5);
+      const f = path.join(dir, 'data_batch_3.bin');
+      const whole = fs.readFileSync(f);
+      const files = fs.readdirSync(dir).sort();
+      const err = loadWhile('reopen', f, () => fs.appendFileSync(f, Buffer.alloc(3073)), dir);
+      expect(err).toBeInstanceOf(DatasetError);
+      expect(err).toMatchObject({ file: f, message: `${f} changed from ${4 * 3073} to ${5 * 3073} bytes while it was read: load the dataset again once nothing writes it` });
+      expect(fs.readdirSync(dir).sort()).toEqual(files);
+      fs.writeFileSync(f, whole);
+      expectSame(cifar10({ root: dir }), train);
+    });
+
+    test('cut short after its size was taken', () => {
+      const dir = tmpDir();
+      const { train } = writeCifar10(dir, src, 20, 5);
+      const f = path.join(dir, 'data_batch_3.bin');
+      const whole = fs.readFileSync(f);
+      const files = fs.readdirSync(dir).sort();
+      const err = loadWhile('read', f, () => fs.truncateSync(f, 2 * 3073 + 100), dir);
+      expect(err).toBeInstanceOf(DatasetError);
+      expect(err).toMatchObject({ file: f, message: `${f} ended at byte ${2 * 3073 + 100} while it was read, short of its ${4 * 3073} bytes: load the dataset again once nothing writes it` });
+      expect(fs.readdirSync(dir).sort()).toEqual(files);
+      fs.writeFileSync(f, whole);
+      expectSame(cifar10({ root: dir }), train);
+    });
+  });
+
   test('a missing batch file is named', () => {
     const dir = tmpDir();
     writeCifar10(dir, src, 20, 5);

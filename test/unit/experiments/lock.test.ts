@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import pino, { type Logger } from 'pino';
+import { MAX_RECORD_BYTES } from '../../../src/bounded-read';
 import { acquireRunLock, readLock } from '../../../src/experiments/lock';
+import { logger, setLogger } from '../../../src/logger';
 import { runPaths } from '../../../src/experiments/paths';
 import { appendMetrics, writeFinal } from '../../../src/experiments/runs';
 import { liveHolder, runState } from '../../../src/experiments/run-scan';
@@ -79,6 +82,57 @@ process.stdout.write(JSON.stringify(out));`;
     expect(JSON.parse(r.stdout)).toEqual([refused(dir, 'a FIFO (named pipe)'), refused(dir, 'a FIFO (named pipe)'), refused(old, 'a directory')]);
     expect(fs.lstatSync(lock).isFIFO()).toBe(true);
     removeDir(old);
+  });
+
+  describe('a regular run.lock with no holder in it', () => {
+    // The warnings acquireRunLock logs, as pino's JSON lines.
+    let lines: Record<string, unknown>[];
+    let before: Logger;
+    beforeEach(() => {
+      lines = [];
+      before = logger();
+      setLogger(pino({ level: 'warn' }, { write: (s: string) => lines.push(JSON.parse(s) as Record<string, unknown>) }));
+    });
+    afterEach(() => setLogger(before));
+
+    const lock = () => runPaths(dir).lock;
+    const age = () => fs.utimesSync(lock(), 0, 0);
+
+    test('over 5 s old (oversized, empty, torn, no pid and host): taken over with a warning naming the file and why', () => {
+      const cases: [string, () => void, string | RegExp][] = [
+        ['oversized (sparse: no disk)', () => { fs.writeFileSync(lock(), ''); fs.truncateSync(lock(), MAX_RECORD_BYTES + 1); }, `it cannot be read (Expected a config or record file of at most 64 MiB (67108864 bytes), but it is 64 MiB (67108865 bytes): ${lock()})`],
+        ['empty', () => fs.writeFileSync(lock(), ''), 'it is empty'],
+        ['torn', () => fs.writeFileSync(lock(), '{"pid": 12'), /^it is not JSON \(.+\)$/],
+        ['no holder', () => fs.writeFileSync(lock(), '{"host": "h"}'), 'it holds no pid and host'],
+      ];
+      for (const [what, make, why] of cases) {
+        lines = [];
+        make();
+        age();
+        const taken = acquireRunLock(dir);
+        expect({ what, holder: readLock(dir) }).toEqual({ what, holder: taken.holder });
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatchObject({ level: 40, file: lock() });
+        const [start, end] = [`Taking over the lock ${lock()} of run directory ${dir}: `, ', and it is over 5 s old'];
+        const msg = String(lines[0].msg);
+        expect({ what, start: msg.slice(0, start.length), end: msg.slice(-end.length) }).toEqual({ what, start, end });
+        expect({ what, why: msg.slice(start.length, -end.length) }).toEqual({ what, why: typeof why === 'string' ? why : expect.stringMatching(why) });
+        taken.release();
+      }
+    });
+
+    test('one just made (being written) is refused; a live holder is refused; a dead one is taken over: none of them warns', () => {
+      fs.writeFileSync(lock(), '');
+      expect(lockError()).toEqual(expect.objectContaining({ code: 'ERR_RUN_LOCKED', message: `Run directory ${dir}: another process is taking the lock ${lock()} right now` }));
+      writeLock(process.ppid);
+      age();
+      expect(lockError()).toEqual(expect.objectContaining({ code: 'ERR_RUN_LOCKED' }));
+      expect(readLock(dir)?.pid).toBe(process.ppid);
+      writeLock(deadPid());
+      age();
+      acquireRunLock(dir).release();
+      expect(lines).toEqual([]);
+    });
   });
 
   test('release leaves a lock that is no longer this process\'s', () => {

@@ -196,6 +196,15 @@ describe('execution', () => {
     expect(bytesRead() - before).toBeLessThan(SMALL_READ_BYTES);
   });
 
+  test("a child's last line longer than the tail read: its end is reported, not nothing", async () => {
+    const line = `${'x'.repeat(200_000)}ERR_DATASET: boom`;
+    const script = 'console.error("training"); console.error(`${"x".repeat(200000)}ERR_DATASET: boom`); process.exit(3);';
+    const [config] = configs();
+    const r = await runSweep([config], { runsDir: root, childCommand: () => ({ command: process.execPath, args: ['-e', script] }) });
+    // The tail is the log's last 64 KiB, the line's newline one of them.
+    expect(r.failed.map((f) => f.error)).toEqual([`exited with code 3: ${line.slice(-(64 * 1024 - 1))}`]);
+  });
+
   test("a FIFO in place of a child's train.log fails that run, naming it, instead of hanging the sweep", () => {
     // In a child process: opening a FIFO for writing waits for a reader.
     const [config] = configs();
