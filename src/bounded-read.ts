@@ -5,7 +5,7 @@
  * and a 3 GiB one 45 s and 4.2 GiB.
  */
 import * as fs from 'node:fs';
-import { ToolkitError } from './errors';
+import { InvalidArgumentError, ToolkitError } from './errors';
 
 /**
  * The most bytes readTextBounded reads. A config, a sweep file or a run record the toolkit wrote
@@ -154,7 +154,7 @@ function readOpened(fd: number, file: string, limit: number, size: number): Buff
  * a FIFO put in a log's place would wait for a writer for ever.
  */
 export function readTail(file: string, bytes: number): string {
-  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new ToolkitError('ERR_INVALID_ARG', `Expected bytes to be a whole number of bytes (0 or more), but got ${bytes}`);
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new InvalidArgumentError('bytes', 'a whole number of bytes (0 or more)', bytes);
   const { fd, size } = openRegular(file, (kind) => notRegular(file, 'a log', kind));
   try {
     // One byte more than the tail: whether the byte before it ends a line.

@@ -74,7 +74,7 @@ for (const f of [${JSON.stringify(fifo)}, '/dev/zero']) { try { readTail(f, 100)
     const file = path.join(dir, 'train.log');
     fs.writeFileSync(file, 'abc\n');
     for (const bytes of [-1, 1.5, Number.NaN]) {
-      expect(errorOf(() => readTail(file, bytes))).toMatchObject({ code: 'ERR_INVALID_ARG', message: `Expected bytes to be a whole number of bytes (0 or more), but got ${bytes}` });
+      expect(errorOf(() => readTail(file, bytes))).toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringMatching(/^Expected a whole number of bytes \(0 or more\) for bytes but received /) });
     }
   });
 
