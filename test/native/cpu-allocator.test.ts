@@ -1,7 +1,8 @@
 /**
  * The caching CPU allocator (native/memory/cpu_allocator.cc) against its contract, computed here
  * independently: sizes round up to eight classes per power of two (pages of 4 KiB, after a
- * 64-byte header), freed large blocks are reused, small ones never enter the cache, the limit
+ * 64-byte header), freed large blocks are reused (by a request of their class, or of a class at
+ * least half theirs that has none idle), small ones never enter the cache, the limit
  * and emptyCpuCache() give memory back, and reused memory holds exactly what was written.
  */
 import { arange, cpuMemoryStats, emptyCpuCache, setCpuCacheLimit, zeros } from '../../src';
@@ -57,6 +58,49 @@ it('a request in the same size class reuses the block; the next class does not',
   expect(cpuMemoryStats().misses).toBe(s0.misses + 1);
   b.dispose();
   c.dispose();
+});
+
+describe('a request whose class has no idle block', () => {
+  const cls = (floats: number) => sizeClass(floats * 4 + 64);
+  const [small, mid, big, bigger] = [400_000, 600_000, 1_000_000, 1_100_000];
+
+  it('takes the smallest idle block up to twice its class, counted whole, which goes back to its own class', () => {
+    expect(cls(big)).toBeLessThanOrEqual(2 * cls(mid));
+    expect(cls(bigger)).toBeLessThanOrEqual(2 * cls(mid));
+    expect(cls(bigger)).toBeGreaterThan(cls(big));
+    // Both alive at once: the second would otherwise take the first one's idle block.
+    [zeros([bigger]), zeros([big])].forEach((t) => t.dispose());
+    const s0 = cpuMemoryStats();
+    const t = zeros([mid]);
+    const s1 = cpuMemoryStats();
+    expect([s1.hits, s1.misses]).toEqual([s0.hits + 1, s0.misses]);
+    expect(s1.inUseBytes - s0.inUseBytes).toBe(cls(big));
+    expect(s1.cachedBytes).toBe(cls(bigger));
+    expect(t.sum().item()).toBe(0);
+    t.dispose();
+    expect(cpuMemoryStats().cachedBytes).toBe(cls(big) + cls(bigger));
+    const u = zeros([big]);
+    expect(cpuMemoryStats().cachedBytes).toBe(cls(bigger));
+    expect(cpuMemoryStats().misses).toBe(s0.misses);
+    u.dispose();
+  });
+
+  it('maps a new block when the idle ones are more than twice its class', () => {
+    expect(cls(big)).toBeGreaterThan(2 * cls(small));
+    zeros([big]).dispose();
+    const s0 = cpuMemoryStats();
+    const t = zeros([small]);
+    expect(cpuMemoryStats().misses).toBe(s0.misses + 1);
+    expect(cpuMemoryStats().inUseBytes - s0.inUseBytes).toBe(cls(small));
+    t.dispose();
+  });
+
+  it('takes its own class first when it has an idle block', () => {
+    [zeros([big]), zeros([mid])].forEach((t) => t.dispose());
+    const t = zeros([mid]);
+    expect(cpuMemoryStats().cachedBytes).toBe(cls(big));
+    t.dispose();
+  });
 });
 
 it('small tensors never enter the cache', () => {
