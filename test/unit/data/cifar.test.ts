@@ -157,29 +157,20 @@ process.stdout.write(JSON.stringify(cifar10({ root: ${JSON.stringify(dir)}, trai
       return undefined;
     }
 
-    test('grown between the count and the read', () => {
+    test.each([
+      ['grown between the count and the read', 'reopen', (f: string) => fs.appendFileSync(f, Buffer.alloc(3073)),
+        (f: string) => `${f} changed from ${4 * 3073} to ${5 * 3073} bytes while it was read`],
+      ['cut short after its size was taken', 'read', (f: string) => fs.truncateSync(f, 2 * 3073 + 100),
+        (f: string) => `${f} ended at byte ${2 * 3073 + 100} while it was read, short of its ${4 * 3073} bytes`],
+    ] as const)('%s', (_name, change, write, message) => {
       const dir = tmpDir();
       const { train } = writeCifar10(dir, src, 20, 5);
       const f = path.join(dir, 'data_batch_3.bin');
       const whole = fs.readFileSync(f);
       const files = fs.readdirSync(dir).sort();
-      const err = loadWhile('reopen', f, () => fs.appendFileSync(f, Buffer.alloc(3073)), dir);
+      const err = loadWhile(change, f, () => write(f), dir);
       expect(err).toBeInstanceOf(DatasetError);
-      expect(err).toMatchObject({ file: f, message: `${f} changed from ${4 * 3073} to ${5 * 3073} bytes while it was read: load the dataset again once nothing writes it` });
-      expect(fs.readdirSync(dir).sort()).toEqual(files);
-      fs.writeFileSync(f, whole);
-      expectSame(cifar10({ root: dir }), train);
-    });
-
-    test('cut short after its size was taken', () => {
-      const dir = tmpDir();
-      const { train } = writeCifar10(dir, src, 20, 5);
-      const f = path.join(dir, 'data_batch_3.bin');
-      const whole = fs.readFileSync(f);
-      const files = fs.readdirSync(dir).sort();
-      const err = loadWhile('read', f, () => fs.truncateSync(f, 2 * 3073 + 100), dir);
-      expect(err).toBeInstanceOf(DatasetError);
-      expect(err).toMatchObject({ file: f, message: `${f} ended at byte ${2 * 3073 + 100} while it was read, short of its ${4 * 3073} bytes: load the dataset again once nothing writes it` });
+      expect(err).toMatchObject({ file: f, message: `${message(f)}: load the dataset again once nothing writes it` });
       expect(fs.readdirSync(dir).sort()).toEqual(files);
       fs.writeFileSync(f, whole);
       expectSame(cifar10({ root: dir }), train);
