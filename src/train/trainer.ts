@@ -378,7 +378,7 @@ export class Trainer {
     return this.accuracy ? topkCorrect(logits, y, [1, 5]) : [0, 0];
   }
 
-  /** Loss and top-1/top-5 accuracy over a batch source, in eval mode without gradients. */
+  /** The evalCriterion's loss and (when counted) top-1/top-5 accuracy over a batch source, in eval mode without gradients. */
   async evaluate(source: BatchSource): Promise<EvalResult> {
     batchSourceArg('source', source);
     return (await this.evaluateUnless(source, () => false))!;
@@ -476,8 +476,9 @@ export class Trainer {
       if (steps > 0) ctx.optimizer.lr = opts.lr(epoch + (steps - 1) / steps);
       opts.dataParallel?.syncBuffers();
       const train = this.results(acc);
-      const metrics: EpochMetrics = { epoch: epoch + 1, step: ctx.step, lr: ctx.optimizer.lr, trainLoss: train.loss, epochSeconds: 0 };
-      if (train.top1 !== undefined) metrics.trainAcc = train.top1;
+      const metrics: EpochMetrics = {
+        epoch: epoch + 1, step: ctx.step, lr: ctx.optimizer.lr, trainLoss: train.loss, ...(train.top1 === undefined ? {} : { trainAcc: train.top1 }), epochSeconds: 0,
+      };
       if (opts.test && ((epoch + 1) % opts.evalEvery === 0 || epoch + 1 === opts.epochs)) {
         const test = await this.evaluateUnless(opts.test, () => this.stopRequested());
         if (!test) await this.interrupt(acc);
