@@ -368,6 +368,10 @@ export class Trainer {
     const mp = this.precision;
     const logits = mp.forward(() => this.ctx.model.forward(x));
     const loss = mp.forward(() => lossOf('criterion', this.criterion, logits, y, x));
+    // Said before backward, whose own message ("element 0 of tensors does not require grad") names no criterion.
+    if (this.opts.criterion && !loss.requiresGrad) {
+      throw invalidTensorArg('criterion', "a function returning a loss that requires grad (computed from the model's output)", 'a Tensor that does not require grad');
+    }
     if (last) this.opts.dataParallel?.prepareBackward(loss);
     mp.backward(share === 1 ? loss : loss.mul(share));
     return { loss, logits, y };

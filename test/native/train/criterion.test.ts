@@ -149,10 +149,11 @@ describe('Trainer criterion', () => {
       expect(make({ accuracy: 'yes' }).trainer).toThrow(/for accuracy/);
     });
 
-    it('a per-sample loss or a number, before any step, leaving the weights as they were', async () => {
+    it('a per-sample loss, a number or a loss not computed from the output, before any step, leaving the weights as they were', async () => {
       for (const [criterion, why] of [
         [(o: Tensor, y: Tensor) => F.mseLoss(o, y, { reduction: 'none' }).mean(1), /for criterion but received a Tensor .*\[5\]/],
         [() => 1.5, /for criterion but received 1\.5/],
+        [() => tensor([1.5]), /Expected a function returning a loss that requires grad \(computed from the model's output\) for criterion but received a Tensor that does not require grad/],
       ] as const) {
         const { model, trainer } = make({ criterion });
         const before = model.weight.toArray();
