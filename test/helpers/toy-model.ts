@@ -64,14 +64,19 @@ export function toyBatch(
   }));
 }
 
-/** A batch source of one epoch of one batch (clones of x and y, which stay the caller's). */
-export function oneBatch(x: Tensor, y: Tensor): BatchSource {
+/** A batch source giving these batches each epoch (clones of x and y, which stay the caller's). */
+export function batchesOf(data: readonly { x: Tensor; y: Tensor }[]): BatchSource {
   return {
-    length: 1,
+    length: data.length,
     async *[Symbol.asyncIterator]() {
-      yield { x: x.clone(), y: y.clone() };
+      for (const b of data) yield { x: b.x.clone(), y: b.y.clone() };
     },
   };
+}
+
+/** A batch source of one epoch of one batch (clones of x and y, which stay the caller's). */
+export function oneBatch(x: Tensor, y: Tensor): BatchSource {
+  return batchesOf([{ x, y }]);
 }
 
 /** The same architecture in PyTorch; defines `ToyNet(in_channels=1, width=4, num_classes=10)`. */

@@ -15,9 +15,9 @@ import {
   F, Generator, MaskedLinear, ReLU, SGD, Sequential, SignInResetSchedule, applySignIn, keep, manualSeed, noGrad, randint, randn, tidy,
   type Module, type Tensor,
 } from '../../../src';
-import { Trainer, type BatchSource } from '../../../src/train/trainer';
+import { Trainer } from '../../../src/train/trainer';
 import { errorOf } from '../../helpers/error-of';
-import { createToyModel } from '../../helpers/toy-model';
+import { batchesOf, createToyModel } from '../../helpers/toy-model';
 
 const silent = pino.default({ level: 'silent' });
 
@@ -28,14 +28,6 @@ function data(batches: number[], features: number[], seed: number): Data[] {
   return batches.map((n) => tidy(() => ({ x: keep(randn([n, ...features], { generator: gen })), y: keep(randint(0, 10, [n], { generator: gen })) })));
 }
 
-function source(d: Data[]): BatchSource {
-  return {
-    length: d.length,
-    async *[Symbol.asyncIterator]() {
-      for (const b of d) yield { x: b.x.clone(), y: b.y.clone() };
-    },
-  };
-}
 
 function state(model: Module): Record<string, number[]> {
   return Object.fromEntries([...model.stateDict()].map(([k, t]) => [k, Array.from(t.data(), Number)]));
@@ -60,7 +52,7 @@ async function trainMlp(train: Data[], gradAccumSteps: number | undefined): Prom
   const optimizer = SGD.forModel(model, { lr: 0.2, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
   const norms: number[] = [];
   const trainer = new Trainer({
-    model, optimizer, train: source(train), epochs: 2, lr: () => 0.2, labelSmoothing: 0.1, gradClipNorm: 0.5, progress: false, logger: silent,
+    model, optimizer, train: batchesOf(train), epochs: 2, lr: () => 0.2, labelSmoothing: 0.1, gradClipNorm: 0.5, progress: false, logger: silent,
     gradAccumSteps,
     callbacks: [
       new SignInResetSchedule(model, { period: 2, unit: 'steps', optimizer }),
@@ -93,7 +85,7 @@ describe('gradient accumulation', () => {
     manualSeed(3);
     const model = createToyModel({ width: 4 });
     const optimizer = SGD.forModel(model, { lr: 0.1, momentum: 0.9 });
-    await new Trainer({ model, optimizer, train: source(train), epochs: 1, lr: () => 0.1, progress: false, logger: silent, gradAccumSteps: 2 }).fit();
+    await new Trainer({ model, optimizer, train: batchesOf(train), epochs: 1, lr: () => 0.1, progress: false, logger: silent, gradAccumSteps: 2 }).fit();
 
     manualSeed(3);
     const ref = createToyModel({ width: 4 });
@@ -114,7 +106,7 @@ describe('gradient accumulation', () => {
   it('is refused unless a positive integer, naming gradAccumSteps', () => {
     const model = mlp();
     for (const bad of [0, 2.5, -1, '2', Number.NaN]) {
-      const e = errorOf(() => new Trainer({ model, optimizer: SGD.forModel(model, { lr: 0.1 }), train: source([]), epochs: 1, lr: () => 0.1, gradAccumSteps: bad as number }));
+      const e = errorOf(() => new Trainer({ model, optimizer: SGD.forModel(model, { lr: 0.1 }), train: batchesOf([]), epochs: 1, lr: () => 0.1, gradAccumSteps: bad as number }));
       expect({ bad, code: e.code, named: /gradAccumSteps/.test(e.message) }).toEqual({ bad, code: 'ERR_INVALID_ARG', named: true });
     }
   });

@@ -5,19 +5,11 @@
  */
 import * as pino from 'pino';
 import { Generator, SGD, keep, manualSeed, tidy, type Tensor } from '../../../src';
-import { Trainer, type BatchSource, type DataParallelHooks } from '../../../src/train/trainer';
-import { createToyModel, toyBatch } from '../../helpers/toy-model';
+import { Trainer, type DataParallelHooks } from '../../../src/train/trainer';
+import { batchesOf, createToyModel, toyBatch } from '../../helpers/toy-model';
 
 const silent = pino.default({ level: 'silent' });
 
-function batches(data: { x: Tensor; y: Tensor }[]): BatchSource {
-  return {
-    length: data.length,
-    async *[Symbol.asyncIterator]() {
-      for (const b of data) yield { x: b.x.clone(), y: b.y.clone() };
-    },
-  };
-}
 
 /** Mean cross-entropy, top-1 and top-5 of float32 logits, in float64 (random logits: no ties). */
 function reference(logits: number[][][], targets: number[][]): { loss: number; top1: number; top5: number } {
@@ -59,7 +51,7 @@ describe('Trainer', () => {
       return out;
     };
     const optimizer = SGD.forModel(model, { lr: 0.05, momentum: 0.9 });
-    const trainer = new Trainer({ model, optimizer, train: batches(train), test: batches(test), epochs: 1, lr: () => 0.05, progress: false, logger: silent });
+    const trainer = new Trainer({ model, optimizer, train: batchesOf(train), test: batchesOf(test), epochs: 1, lr: () => 0.05, progress: false, logger: silent });
     const m = (await trainer.fit())!;
     const r = reference(seen.train, train.map((b) => b.y.toArray()));
     expect(m.trainAcc).toBe(r.top1);
@@ -87,7 +79,7 @@ describe('Trainer', () => {
       const b = toyBatch(16, { generator: new Generator(2), imageSize: 12 });
       const before = tidy(() => model.parameters().map((p) => keep(p.clone())));
       const optimizer = SGD.forModel(model, { lr: 1 });
-      await new Trainer({ model, optimizer, train: batches([b]), epochs: 1, lr: () => 1, gradClipNorm, progress: false, logger: silent }).fit();
+      await new Trainer({ model, optimizer, train: batchesOf([b]), epochs: 1, lr: () => 1, gradClipNorm, progress: false, logger: silent }).fit();
       const norm = tidy(() => Math.sqrt(model.parameters().reduce((s, p, i) => s + p.sub(before[i]).pow(2).sum().item(), 0)));
       for (const t of [...before, b.x, b.y]) t.dispose();
       optimizer.dispose();
@@ -116,7 +108,7 @@ describe('Trainer', () => {
       syncBuffers: () => undefined,
     };
     const optimizer = SGD.forModel(model, { lr: 0.01 });
-    await new Trainer({ model, optimizer, train: batches(data), epochs: 1, lr: () => 0.01, dataParallel: hooks, progress: false, logger: silent }).fit();
+    await new Trainer({ model, optimizer, train: batchesOf(data), epochs: 1, lr: () => 0.01, dataParallel: hooks, progress: false, logger: silent }).fit();
     expect(synced).toHaveLength(2);
     const expected = model.parameters();
     for (const params of synced) {
