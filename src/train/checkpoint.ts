@@ -374,6 +374,11 @@ function sources(prefix: string, plan: RestorePlan, loaded: Map<string, Tensor>)
   return out;
 }
 
+/** The model's state dict as its prepareLoad takes it: the file's (sources) and each Sign-In θ the load recomputes. */
+function modelSources(plan: RestorePlan, loaded: Map<string, Tensor>): Map<string, Tensor> {
+  return new Map([...sources('model.', plan, loaded), ...plan.recomputed]);
+}
+
 /**
  * A restore that holds no second copy of the model: `use` gets the file's reader, the plan and
  * pass 1's tensors once the checksum matched, and runs every check before it calls readInto. The
@@ -401,8 +406,7 @@ export function loadCheckpointModel(file: string, model: Module): void {
   if (typeof file !== 'string' || file === '') throw new InvalidArgumentError('file', 'a file path (string)', file);
   if (!(model instanceof Module)) throw new InvalidArgumentError('model', 'a Module', model);
   restoring(file, model, undefined, (name) => name.startsWith('model.'), (reader, plan, loaded) => {
-    const state = new Map([...sources('model.', plan, loaded), ...plan.recomputed]);
-    const load = noGrad(() => model.prepareLoad(state));
+    const load = noGrad(() => model.prepareLoad(modelSources(plan, loaded)));
     readInto(reader, plan);
     noGrad(() => load.apply());
   });
@@ -425,9 +429,8 @@ export function loadCheckpoint(file: string, parts: { model: Module; optimizer: 
   checkParts(file, parts);
   return restoring(file, parts.model, parts.optimizer, () => true, (reader, plan, loaded) => {
     const meta = checkpointMeta(file, reader.header.metadata);
-    const model = new Map([...sources('model.', plan, loaded), ...plan.recomputed]);
     const optim = sources('optim.', plan, loaded);
-    const modelLoad = noGrad(() => parts.model.prepareLoad(model));
+    const modelLoad = noGrad(() => parts.model.prepareLoad(modelSources(plan, loaded)));
     const optimLoad = parts.optimizer instanceof OptimizerBase ? parts.optimizer.prepareLoad(optim) : undefined;
     readInto(reader, plan);
     noGrad(() => modelLoad.apply());
