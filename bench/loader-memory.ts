@@ -27,7 +27,7 @@ import * as path from 'node:path';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { DataLoader, ImageFolder, normalize, randomHorizontalFlip, randomResizedCrop, toTensor } from '../src/data';
 import { cpuMemoryStats, setNumThreads } from '../src';
-import { benchMain, machine, machineNote, PYTHON, runOurs, runPytorch, spread } from './common';
+import { benchMain, machine, machineNote, procCounters, PYTHON, runOurs, runPytorch, spread } from './common';
 import { makeJpegFolder } from './loader';
 
 const MEAN = [0.485, 0.456, 0.406];
@@ -64,30 +64,23 @@ export interface MemoryRun {
   fullGcs?: number;
 }
 
-function status(pid: number | 'self'): { rss: number; hwm: number } {
-  const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
-}
-
-/** Pss_Anon + Pss_File of /proc/<pid>/smaps_rollup, MiB: shared memory is counted apart (shmem). */
-function pss(pid: number | 'self'): number {
-  const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+/** Pss_Anon + Pss_File of /proc/self/smaps_rollup, MiB: shared memory is counted apart (shmem). */
+function pss(): number {
+  const rollup = fs.readFileSync('/proc/self/smaps_rollup', 'utf8');
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? NaN);
   return (kb('Pss_Anon') + kb('Pss_File')) / 1024;
 }
 
 function sample(): Sample {
-  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const c = procCounters();
   const m = process.memoryUsage();
   const a = cpuMemoryStats();
   return {
-    pss: pss('self'),
+    pss: pss(),
     shmem: Number(/^Shmem:\s+(\d+)/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? NaN) / 1024,
-    rss: status('self').rss,
-    minflt: Number(f[7]),
-    majflt: Number(f[9]),
+    rss: c.rssMb,
+    minflt: c.minflt,
+    majflt: c.majflt,
     arrayBuffers: m.arrayBuffers / MIB,
     external: m.external / MIB,
     allocator: (a.inUseBytes + a.cachedBytes) / MIB,
@@ -115,7 +108,7 @@ async function oursChild(p: Params): Promise<MemoryRun> {
     samples.push(sample());
     if (samples.length === p.batches) break;
   }
-  const hwm = status('self').hwm;
+  const hwm = procCounters().hwmMb;
   // GC entries are delivered asynchronously: one more turn so the last ones are counted.
   await new Promise((resolve) => setImmediate(resolve));
   gcs.disconnect();
