@@ -238,30 +238,47 @@ function checkTensors(tensors: unknown): Map<string, Tensor> {
 }
 
 /**
+ * The dtype each tensor is written as: `dtypes`' entry (a Map from some of the tensors' names to
+ * dtypes), else its own.
+ */
+function checkDtypes(dtypes: unknown, tensors: Map<string, Tensor>): (name: string, t: Tensor) => DType {
+  if (dtypes === undefined) return (_, t) => t.dtype;
+  if (!(dtypes instanceof Map)) throw new InvalidArgumentError('options.dtypes', 'a Map from tensor names to dtypes', dtypes);
+  for (const [k, v] of dtypes) {
+    if (!tensors.has(k)) throw new InvalidArgumentError('options.dtypes', 'keys among the names of the tensors', k);
+    if (!BY_DTYPE.has(v)) throw new InvalidArgumentError(`options.dtypes['${k}']`, `a dtype with a safetensors equivalent (${[...BY_DTYPE.keys()].join(', ')})`, v);
+  }
+  const map = dtypes as ReadonlyMap<string, DType>;
+  return (name, t) => map.get(name) ?? t.dtype;
+}
+
+/**
  * Encodes tensors (any device; values are copied to the CPU) as safetensors bytes, made piece by
  * piece: the header, then each tensor's bytes read through one buffer for all
  * (src/tensor/host-bytes.ts says why). Like the reference implementation, data is ordered by dtype
  * size (largest first) then name, so every tensor is aligned, and the header is padded with
  * spaces to a multiple of 8 bytes.
  */
-function encodePieces(tensors: Map<string, Tensor>, metadata?: Record<string, string>): Pieces {
+function encodePieces(tensors: Map<string, Tensor>, metadata?: Record<string, string>, dtypes?: ReadonlyMap<string, DType>): Pieces {
   const map = checkTensors(tensors);
+  const storedAs = checkDtypes(dtypes, map);
   if (metadata !== undefined) {
     if (typeof metadata !== 'object' || metadata === null || !Object.values(metadata).every((v) => typeof v === 'string')) {
       throw new ToolkitError('ERR_INVALID_ARG', 'Expected an object of string values for metadata but received another value');
     }
   }
   const items = [...map].map(([name, t]) => {
-    const st = BY_DTYPE.get(t.dtype);
-    if (!st) throw new ToolkitError('ERR_SAFETENSORS', `Cannot save tensor '${name}': dtype ${t.dtype} has no safetensors equivalent`);
-    return { name, t, st, info: DTYPES[st] };
+    const dtype = storedAs(name, t);
+    const st = BY_DTYPE.get(dtype);
+    if (!st) throw new ToolkitError('ERR_SAFETENSORS', `Cannot save tensor '${name}': dtype ${dtype} has no safetensors equivalent`);
+    return { name, t, dtype, st, info: DTYPES[st] };
   });
   items.sort((a, b) => b.info.size - a.info.size || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) header[METADATA_KEY] = metadata;
   let offset = 0;
-  for (const { name, t, st } of items) {
-    const n = hostByteLength(t);
+  for (const { name, t, dtype, st } of items) {
+    const n = hostByteLength(t, dtype);
     header[name] = { dtype: st, shape: t.shape, data_offsets: [offset, offset + n] };
     offset += n;
   }
@@ -273,8 +290,8 @@ function encodePieces(tensors: Map<string, Tensor>, metadata?: Record<string, st
   const head = Buffer.concat([len, json]);
   function* pieces(): Generator<Uint8Array> {
     yield head;
-    const scratch = sharedScratch(Math.max(0, ...items.map(({ t }) => hostByteLength(t))));
-    for (const { t } of items) yield hostBytes(t, scratch);
+    const scratch = sharedScratch(Math.max(0, ...items.map(({ t, dtype }) => hostByteLength(t, dtype))));
+    for (const { t, dtype } of items) yield hostBytes(t, scratch, dtype);
   }
   return { size: head.length + offset, pieces: pieces() };
 }
@@ -294,10 +311,15 @@ export function encodeSafetensors(tensors: Map<string, Tensor>, metadata?: Recor
 /**
  * Writes tensors to a safetensors file atomically: a temporary file in the same folder is
  * written, flushed and renamed over the target, so readers never see a partial file. With
- * `previous`, the file being replaced is kept under that name (see writeFileAtomic).
+ * `previous`, the file being replaced is kept under that name (see writeFileAtomic). `dtypes`
+ * names tensors to write as another dtype, converted as copy_ converts while each is written, so
+ * no converted copy of the whole tensor is made (a float mask as bool: nonzero is true).
  */
-export function saveSafetensors(file: string, tensors: Map<string, Tensor>, metadata?: Record<string, string>, options: { previous?: string } = {}): void {
-  const pieces = encodePieces(tensors, metadata);
+export function saveSafetensors(
+  file: string, tensors: Map<string, Tensor>, metadata?: Record<string, string>,
+  options: { previous?: string; dtypes?: ReadonlyMap<string, DType> } = {},
+): void {
+  const pieces = encodePieces(tensors, metadata, options.dtypes);
   try {
     writeFileAtomic(path.resolve(file), pieces, options.previous === undefined ? {} : { previous: path.resolve(options.previous) });
   } catch (e) {

@@ -69,14 +69,10 @@ export function setMasks(model: Module, masks: Map<string, Tensor> | Record<stri
   return { missingKeys, unexpectedKeys };
 }
 
-/** Saves the model's masks (bool, keyed by parameter name) to a safetensors file. */
+/** Saves the model's masks (bool, keyed by parameter name) to a safetensors file, each converted as it is written. */
 export function saveMasks(model: Module, file: string): void {
-  const masks = getMasks(model);
-  try {
-    saveSafetensors(file, masks, { format: MASKS_FORMAT });
-  } finally {
-    for (const t of masks.values()) t.dispose();
-  }
+  const masks = new Map([...layersByParam(model)].map(([name, layer]) => [name, layer.mask]));
+  saveSafetensors(file, masks, { format: MASKS_FORMAT }, { dtypes: new Map([...masks.keys()].map((k) => [k, 'bool'])) });
 }
 
 /** Loads masks saved by saveMasks (or any safetensors of 0/1 tensors keyed by parameter name). */

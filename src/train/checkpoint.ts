@@ -55,22 +55,24 @@ const asRead = (dtype: DType): DType => (dtype === 'float16' || dtype === 'bfloa
  * The checkpoint's sha256, fed one tensor at a time in name order: each tensor's name, dtype,
  * shape and bytes as data() gives them. `raw`, where given, is `t`'s bytes as stored (a file's),
  * hashed as they are unless `t` is half or bfloat16; otherwise the bytes are read through `scratch`
- * (src/tensor/host-bytes.ts says why).
+ * (src/tensor/host-bytes.ts says why), as `dtype` where `t` is stored as another dtype.
  */
-function digester(scratch: ArrayBuffer): { add(name: string, t: Tensor, raw?: Uint8Array): void; hex(): string } {
+function digester(scratch: ArrayBuffer): { add(name: string, t: Tensor, raw?: Uint8Array, dtype?: DType): void; hex(): string } {
   const h = createHash('sha256');
   return {
-    add(name, t, raw) {
-      h.update(`${name}\0${t.dtype}\0${t.shape.join(',')}\0`);
-      h.update(raw && asRead(t.dtype) === t.dtype ? raw : hostBytes(t, scratch, asRead(t.dtype)));
+    add(name, t, raw, dtype = t.dtype) {
+      h.update(`${name}\0${dtype}\0${t.shape.join(',')}\0`);
+      h.update(raw && asRead(dtype) === dtype ? raw : hostBytes(t, scratch, asRead(dtype)));
     },
     hex: () => h.digest('hex'),
   };
 }
 
-function tensorsDigest(tensors: Map<string, Tensor>): string {
-  const d = digester(sharedScratch(Math.max(0, ...[...tensors.values()].map((t) => hostByteLength(t, asRead(t.dtype))))));
-  for (const name of [...tensors.keys()].sort()) d.add(name, tensors.get(name)!);
+/** The digest of `tensors` as saveSafetensors writes them, `dtypes` naming those stored as another dtype. */
+function tensorsDigest(tensors: Map<string, Tensor>, dtypes: ReadonlyMap<string, DType>): string {
+  const storedAs = (name: string) => dtypes.get(name) ?? tensors.get(name)!.dtype;
+  const d = digester(sharedScratch(Math.max(0, ...[...tensors].map(([name, t]) => hostByteLength(t, asRead(storedAs(name)))))));
+  for (const name of [...tensors.keys()].sort()) d.add(name, tensors.get(name)!, undefined, storedAs(name));
   return d.hex();
 }
 
@@ -80,22 +82,20 @@ function layerPrefix(key: string, buffer: string): string | undefined {
 }
 
 /**
- * The model's state as stored: bool masks, no θ where m and w are there. The returned tensors
- * that are not the model's own (the bool masks) are listed in `owned` for the caller to dispose.
+ * The model's state as stored: no θ where m and w are there, and the masks in `asBool`, written as
+ * bool while each is written (a whole-model copy as bool was 25 MB per ResNet-50 save, left in the
+ * CPU allocator's cache).
  */
-function compactModelState(state: Map<string, Tensor>): { stored: Map<string, Tensor>; owned: Tensor[] } {
+function compactModelState(state: Map<string, Tensor>): { stored: Map<string, Tensor>; asBool: string[] } {
   const stored = new Map<string, Tensor>();
-  const owned: Tensor[] = [];
+  const asBool: string[] = [];
   for (const [k, t] of state) {
     const layer = layerPrefix(k, WEIGHT);
     if (layer !== undefined && state.has(`${layer}${SIGNIN_M_BUFFER}`) && state.has(`${layer}${SIGNIN_W_BUFFER}`)) continue;
-    if (layerPrefix(k, MASK_BUFFER) !== undefined && t.dtype !== 'bool') {
-      const b = t.ne(0);
-      owned.push(b);
-      stored.set(k, b);
-    } else stored.set(k, t);
+    if (layerPrefix(k, MASK_BUFFER) !== undefined && t.dtype !== 'bool') asBool.push(k);
+    stored.set(k, t);
   }
-  return { stored, owned };
+  return { stored, asBool };
 }
 
 /**
@@ -163,7 +163,8 @@ export function saveCheckpoint(
 ): void {
   checkParts(file, parts);
   const tensors = new Map<string, Tensor>();
-  const { stored, owned } = compactModelState(parts.model.stateDict());
+  const { stored, asBool } = compactModelState(parts.model.stateDict());
+  const dtypes = new Map(asBool.map((k) => [`model.${k}`, 'bool' as const]));
   const rng = getRngState();
   try {
     prefixed('model.', stored, tensors);
@@ -177,10 +178,9 @@ export function saveCheckpoint(
       callbackJson[cb.name] = state.json ?? null;
     }
     const meta = { position: parts.position, callbacks: callbackJson, extra: parts.extra ?? null };
-    saveSafetensors(file, tensors, { [META_KEY]: JSON.stringify(meta), [CHECKSUM_KEY]: tensorsDigest(tensors) }, options);
+    saveSafetensors(file, tensors, { [META_KEY]: JSON.stringify(meta), [CHECKSUM_KEY]: tensorsDigest(tensors, dtypes) }, { ...options, dtypes });
   } finally {
     rng.dispose();
-    for (const t of owned) t.dispose();
   }
 }
 

@@ -257,6 +257,19 @@ describe('malformed files give clear ERR_SAFETENSORS errors naming the file and 
     expect(fs.readdirSync(dir).sort()).toEqual(before);
   });
 
+  it('bad dtypes to write as are refused, naming them, before the file is touched', () => {
+    const file = path.join(dir, 'as-dtype.safetensors');
+    fs.writeFileSync(file, 'before');
+    const t = new Map([['a', zeros([2])]]);
+    const save = (dtypes: unknown) => errorOf(() => saveSafetensors(file, t, undefined, { dtypes: dtypes as never }));
+    expect(save({ a: 'bool' })?.message).toBe('Expected a Map from tensor names to dtypes for options.dtypes but received an object');
+    expect(save(new Map([['b', 'bool']]))?.message).toBe("Expected keys among the names of the tensors for options.dtypes but received 'b' of type string");
+    expect(save(new Map([['a', 'complex64']]))).toMatchObject({
+      code: 'ERR_INVALID_ARG', message: expect.stringMatching(/^Expected a dtype with a safetensors equivalent \(float64, float32, .*bool\) for options\.dtypes\['a'\] but received 'complex64'/),
+    });
+    expect(fs.readFileSync(file, 'utf8')).toBe('before');
+  });
+
   it('bad arguments to encode', () => {
     expect(errorOf(() => encodeSafetensors({ a: zeros([1]) } as never))).toMatchObject({ code: 'ERR_INVALID_ARG' });
     expect(errorOf(() => encodeSafetensors(new Map([['__metadata__', zeros([1])]])))).toMatchObject({ code: 'ERR_INVALID_ARG' });
@@ -299,6 +312,27 @@ describeWithTorch('interop with PyTorch (struct + json + torch.frombuffer)', () 
       expect([k, ref.js[k]]).toEqual([k, [names[t.dtype], t.shape]]);
       expect([k, values(ref.out[k]).map(Number)]).toEqual([k, values(t).map(Number)]);
     }
+  });
+
+  it('tensors written as another dtype hold what PyTorch\'s .to(dtype) gives', () => {
+    const v = [0, 1, -0, 2.5, -3.75, 1e-8, 70000, -1.5];
+    const x = tensor(v);
+    const file = path.join(dir, 'as.safetensors');
+    saveSafetensors(file, new Map([['bool', x], ['f16', x], ['bf16', x], ['i32', x], ['same', x]]), undefined, {
+      dtypes: new Map<string, DType>([['bool', 'bool'], ['f16', 'float16'], ['bf16', 'bfloat16'], ['i32', 'int32']]),
+    });
+    const ref = runTorch(`
+      ${PY_DTYPES.trim().split('\n').join('\n      ')}
+      raw = open(${JSON.stringify(file)}, 'rb').read()
+      n = struct.unpack('<Q', raw[:8])[0]
+      header = json.loads(raw[8:8 + n])
+      x = torch.tensor(${JSON.stringify(v)}, dtype=torch.float32)
+      for k, e in header.items():
+          s, t = e['data_offsets']
+          got = torch.frombuffer(bytearray(raw[8 + n + s:8 + n + t]), dtype=DT[e['dtype']])
+          js[k] = [e['dtype'], bool(torch.equal(got, x.to(DT[e['dtype']])))]
+    `);
+    expect(ref.js).toEqual({ bool: ['BOOL', true], f16: ['F16', true], bf16: ['BF16', true], i32: ['I32', true], same: ['F32', true] });
   });
 
   it('we read what PyTorch writes (any order, unaligned offsets, metadata)', () => {
