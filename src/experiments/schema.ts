@@ -197,7 +197,7 @@ const SignInSchema = z.strictObject({
 const SparsifySchema = z.strictObject({
   method: z.enum(SPARSIFY_METHODS).describe("'gmp', 'rigl', 'set', 'acdc', 'str', 'imp' or 'lrr' (required in the section); needs pruning.method 'none'."),
   sparsity: z.number().min(0).lt(1).describe('Final fraction of masked conv/linear weights REMOVED, in [0, 1) (required in the section), counted over the layers the method prunes (rigl, set, imp, lrr: layers kept dense are outside it). STR: nominal only (its sparsity follows from sInit and weight decay).'),
-  scope: z.enum(PRUNING_SCOPES).optional().describe("gmp, acdc, imp, lrr: magnitude threshold 'global' (one over all pruned layers) or 'layerwise' (imp, lrr: each layer prunes pruneFraction of its own kept weights, OpenLTH's sparse_layerwise). Default 'global' (acdc: as the reference's UnstructuredMagnitudePruner; imp, lrr: OpenLTH's sparse_global)."),
+  scope: z.enum(PRUNING_SCOPES).optional().describe("gmp, acdc, imp, lrr: magnitude threshold 'global' (one over all pruned layers) or 'layerwise' (imp, lrr: each pruned layer loses pruneFraction of its own kept weights). Default 'global' (acdc: as the reference's UnstructuredMagnitudePruner; imp, lrr: OpenLTH's sparse_global)."),
   startEpoch: z.number().min(0).optional().describe('gmp: first pruning epoch. Default 0.'),
   endEpoch: z.number().min(0).optional().describe('gmp: epoch at which the final sparsity is reached. Default 0.75 × epochs.'),
   frequency: z.number().int().min(1).optional().describe('gmp: steps between prunes. Default 100.'),

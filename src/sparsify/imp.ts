@@ -66,8 +66,7 @@ export interface ImpLevelOptions extends DenseLayerOptions {
   fraction?: number;
   /**
    * 'global' (default, OpenLTH's sparse_global): one threshold over the kept weights of every
-   * pruned layer; 'layerwise' (OpenLTH's sparse_layerwise): each pruned layer loses `fraction` of
-   * its own kept weights.
+   * pruned layer; 'layerwise': each pruned layer loses `fraction` of its own kept weights.
    */
   scope?: Scope;
   /** IMP: the RewindPoint snapshot to restore; undefined: learning-rate rewinding (keep the trained weights). */

@@ -6,7 +6,7 @@
  * follows the iterated rounding of kept · (1 − p), within rounding of 1 − (1 − p)^L.
  */
 import {
-  ImpLevels, RewindPoint, SGD, impNextLevel, maskedLayers, type ImpLevelOptions, type Module,
+  ImpLevels, RewindPoint, SGD, impNextLevel, maskedLayers, signinFactors, type ImpLevelOptions, type Module,
 } from '../../src';
 import { fixedSource, toySetup, train, values } from './helpers';
 
@@ -71,10 +71,15 @@ describe.each([false, true])('impNextLevel scope and dense layers (Sign-In %s)',
         }
       }
       if (snapshot) {
-        // IMP: a dense layer is rewound whole, a pruned one under its new mask.
+        // IMP: a dense layer is rewound whole, a pruned one under its new mask (Sign-In: m = √β, w = 0 off it).
         for (const [n, l] of maskedLayers(model)) {
           const snap = values(snapshot.get(`${n}.weight`)!);
           expect(values(l.weight)).toEqual(snap.map((v, j) => (masks[n][j] ? v : 0)));
+          const f = signinFactors(l);
+          if (f) {
+            expect(values(f.w)).toEqual(values(snapshot.get(`${n}.weight_w`)!).map((v, j) => (masks[n][j] ? v : 0)));
+            expect(values(f.m)).toEqual(values(snapshot.get(`${n}.weight_m`)!).map((v, j) => (masks[n][j] ? v : Math.fround(Math.sqrt(f.beta)))));
+          }
         }
       }
       opt.dispose();
