@@ -15,7 +15,7 @@ import { DISTRIBUTION_NAMES, type DistributionName } from '../pruning/distributi
 import { get as getPruner, registeredNames as prunerNames, type PrunerName } from '../pruning/registry';
 import { MAX_LIST_LENGTH, MAX_NESTING, maxThreads, maxThreadsReason, num, obj, str } from '../validate';
 import { impPlan, type ImpPlanInput } from '../sparsify/imp-plan';
-import { LEVEL_METHODS, SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
+import { LEVEL_METHODS, METHOD_FIELDS, SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
 import { TRANSFER_KINDS } from '../sparsify/transfer-kinds';
 
 /**
@@ -196,8 +196,8 @@ const SignInSchema = z.strictObject({
 // default, so that configs without it keep their hashes.
 const SparsifySchema = z.strictObject({
   method: z.enum(SPARSIFY_METHODS).describe("'gmp', 'rigl', 'set', 'acdc', 'str', 'imp' or 'lrr' (required in the section); needs pruning.method 'none'."),
-  sparsity: z.number().min(0).lt(1).describe('Final fraction of masked conv/linear weights REMOVED, in [0, 1) (required in the section). STR: nominal only (its sparsity follows from sInit and weight decay).'),
-  scope: z.enum(PRUNING_SCOPES).optional().describe("gmp, acdc: magnitude threshold 'global' or 'layerwise'. Default 'global' (acdc: as the reference's UnstructuredMagnitudePruner)."),
+  sparsity: z.number().min(0).lt(1).describe('Final fraction of masked conv/linear weights REMOVED, in [0, 1) (required in the section), counted over the layers the method prunes (rigl, set, imp, lrr: layers kept dense are outside it). STR: nominal only (its sparsity follows from sInit and weight decay).'),
+  scope: z.enum(PRUNING_SCOPES).optional().describe("gmp, acdc, imp, lrr: magnitude threshold 'global' (one over all pruned layers) or 'layerwise' (imp, lrr: each pruned layer loses pruneFraction of its own kept weights). Default 'global' (acdc: as the reference's UnstructuredMagnitudePruner; imp, lrr: OpenLTH's sparse_global)."),
   startEpoch: z.number().min(0).optional().describe('gmp: first pruning epoch. Default 0.'),
   endEpoch: z.number().min(0).optional().describe('gmp: epoch at which the final sparsity is reached. Default 0.75 × epochs.'),
   frequency: z.number().int().min(1).optional().describe('gmp: steps between prunes. Default 100.'),
@@ -206,14 +206,16 @@ const SparsifySchema = z.strictObject({
   deltaT: z.number().int().min(1).optional().describe('rigl, set: steps between mask updates. Default 100.'),
   dropFraction: z.number().min(0).max(1).optional().describe('rigl, set: initial drop fraction α (cosine-decayed). Default 0.3.'),
   stopFraction: z.number().min(0).max(1).optional().describe('rigl, set: no mask updates after this fraction of the steps. Default 0.75.'),
-  denseFirst: z.boolean().optional().describe("rigl, set: keep the first masked layer dense, outside the sparsity budget (google-research/rigl's default). Default false."),
+  denseFirst: z.boolean().optional().describe("rigl, set, imp, lrr: keep the first masked layer dense, outside the sparsity budget (rigl, set: google-research/rigl's default; imp, lrr: outside sparsity and pruneFraction). Default false."),
+  denseLast: z.boolean().optional().describe("imp, lrr: keep the classifier (the model's output layer, else the last masked layer) dense, outside sparsity and pruneFraction. Default false."),
+  denseLayers: z.array(z.string().min(1)).min(1).optional().describe("imp, lrr: masked layers (module names, e.g. 'fc') kept dense, outside sparsity and pruneFraction (OpenLTH's pruning_layers_to_ignore); a name that is not a masked layer of the model is refused when training starts. Default: none."),
   warmupEpochs: nonNegInt().optional().describe('acdc: dense warm-up epochs. Default 10.'),
   phaseEpochs: z.number().int().min(1).optional().describe('acdc: length of each sparse and dense phase. Default 5.'),
   finetuneEpochs: nonNegInt().optional().describe('acdc: final sparse fine-tuning epochs. Default 10.'),
   resetMomentumAfterDecompress: z.boolean().optional().describe("acdc: zero the momentum of every parameter when a dense phase starts (the reference's --reset_momentum_after_recycling). Default true."),
   sInit: z.number().optional().describe('str: initial threshold parameter s (threshold σ(s)); trained with the optimizer\'s momentum and weight decay. Default -3200.'),
   levels: z.number().int().min(2).optional().describe('imp, lrr: training levels, the dense level 0 included (levels − 1 prunes; the last level trains at sparsity). Default: 1 + round(log(1 − sparsity) / log(0.8)), the levels of 20% prunes.'),
-  pruneFraction: z.number().gt(0).lt(1).optional().describe('imp, lrr: fraction of the kept weights pruned (global |θ|) at each level start. Default: 1 − (1 − sparsity)^(1/(levels − 1)), so the last level is at sparsity (0.2 per level in OpenLTH).'),
+  pruneFraction: z.number().gt(0).lt(1).optional().describe('imp, lrr: fraction of the kept weights of the pruned layers removed (by |θ|, scope global or layerwise) at each level start. Default: 1 − (1 − sparsity)^(1/(levels − 1)), so the last level is at sparsity (0.2 per level in OpenLTH).'),
   epochsPerLevel: z.number().int().min(1).optional().describe('imp, lrr: epochs of each level, the LR schedule restarting each level (epochs = levels × epochsPerLevel). Default: epochs / levels.'),
   rewindIteration: nonNegInt().optional().describe('imp: the iteration of level 0 whose weights every level rewinds to (0: the original lottery ticket). Default 0.'),
   rewindEpoch: z.number().min(0).optional().describe('imp: the rewind point in epochs of level 0 (rounded to an iteration); instead of rewindIteration.'),
@@ -479,9 +481,6 @@ function levelEpochsOf(raw: unknown, epochs: number, issues: Issue[]): number | 
   if (s.rewindIteration !== undefined && s.rewindEpoch !== undefined) {
     issues.push({ code: 'custom', path: 'sparsify.rewindEpoch', message: 'Expected rewindIteration or rewindEpoch, not both' });
   }
-  if (s.scope === 'layerwise') {
-    issues.push({ code: 'custom', path: 'sparsify.scope', message: `Expected 'global' or nothing for '${s.method}' (it prunes by global magnitude, as OpenLTH's sparse_global)` });
-  }
   const { plan, issues: planIssues } = impPlan(s as unknown as ImpPlanInput, epochs);
   issues.push(...planIssues.map((i) => ({ code: 'custom', ...i })));
   return plan?.epochsPerLevel;
@@ -528,11 +527,25 @@ function prunerFieldIssues(raw: unknown): Issue[] {
   return issues;
 }
 
+/** The sparsify fields that only some methods read (METHOD_FIELDS), set for another method. */
+function sparsifyFieldIssues(raw: unknown): Issue[] {
+  const method = getDotted(raw, 'sparsify.method');
+  if (typeof method !== 'string' || !SPARSIFY_METHODS.includes(method as SparsifyMethod)) return [];
+  return Object.entries(METHOD_FIELDS)
+    .filter(([k, methods]) => getDotted(raw, `sparsify.${k}`) !== undefined && !methods.includes(method as SparsifyMethod))
+    .map(([k, methods]) => ({
+      code: 'custom',
+      path: `sparsify.${k}`,
+      message: `Only sparsify.method ${quoteList(methods)} take${methods.length === 1 ? 's' : ''} sparsify.${k} (the method here is ${quoteText(method)}); remove sparsify.${k}`,
+    }));
+}
+
 function crossFieldIssues(raw: unknown): Issue[] {
   const issues: Issue[] = [];
   const method = rawAt(raw, 'pruning.method');
   const sparsity = rawAt(raw, 'pruning.sparsity');
   issues.push(...prunerFieldIssues(raw));
+  issues.push(...sparsifyFieldIssues(raw));
   if (method === 'none' && typeof sparsity === 'number' && sparsity > 0) {
     issues.push({
       code: 'custom',

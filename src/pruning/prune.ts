@@ -217,14 +217,18 @@ function resolveInputShape(model: Module, options: Pick<PruneOptions, 'inputShap
   return undefined;
 }
 
-/** The names of the layers kept dense by denseFirst / denseLast. */
-function denseLayerNames(model: Module, weights: PrunableWeight[], first: boolean, last: boolean): Set<string> {
+/**
+ * The masked layers (module names, in model order as `layerNames`) kept dense by denseFirst (the
+ * first) and denseLast (the model's outputLayerName when it is one of them, else the last).
+ * Shared with IMP / LRR (src/sparsify).
+ */
+export function denseLayerNames(model: Module, layerNames: readonly string[], first: boolean, last: boolean): Set<string> {
   const out = new Set<string>();
-  if (first) out.add(weights[0].name);
+  if (layerNames.length === 0) return out;
+  if (first) out.add(layerNames[0]);
   if (last) {
     const outName = (model as unknown as { outputLayerName?: string }).outputLayerName;
-    const w = typeof outName === 'string' ? weights.find((x) => x.layerName === outName) : undefined;
-    out.add((w ?? weights[weights.length - 1]).name);
+    out.add(typeof outName === 'string' && layerNames.includes(outName) ? outName : layerNames[layerNames.length - 1]);
   }
   return out;
 }
@@ -368,7 +372,8 @@ export async function pruneModel<M extends string = PrunerName>(model: Module, o
 
   let weights = prunableWeights(model);
   if (weights.length === 0) throw new InvalidArgumentError('model', 'a model with masked layers (MaskedConv2d / MaskedLinear)', model);
-  const denseNames = denseLayerNames(model, weights, denseFirst, denseLast);
+  const denseModules = denseLayerNames(model, weights.map((w) => w.layerName), denseFirst, denseLast);
+  const denseNames = new Set(weights.filter((w) => denseModules.has(w.layerName)).map((w) => w.name));
   const sizes = weights.map((w) => w.weight.numel);
   const total = sizes.reduce((a, b) => a + b, 0);
   const targetKept = keptCount(1 - sparsity, total);

@@ -32,6 +32,7 @@ export interface SparsifyConfig {
   deltaT?: number;
   dropFraction?: number;
   stopFraction?: number;
+  /** RiGL / SET, IMP / LRR */
   denseFirst?: boolean;
   /** AC/DC */
   warmupEpochs?: number;
@@ -46,6 +47,8 @@ export interface SparsifyConfig {
   epochsPerLevel?: number;
   rewindIteration?: number;
   rewindEpoch?: number;
+  denseLast?: boolean;
+  denseLayers?: string[];
 }
 
 export interface SparsifyRunInfo {
@@ -122,7 +125,10 @@ function impLevelsFromConfig(s: SparsifyConfig, epochs: number, stepsPerEpoch: n
     const field = s.rewindEpoch !== undefined ? 'sparsify.rewindEpoch' : 'sparsify.rewindIteration';
     throw new InvalidArgumentError(field, `an iteration of level 0 (< ${plan.epochsPerLevel * stepsPerEpoch}: ${plan.epochsPerLevel} epochs of ${stepsPerEpoch} steps)`, rewindStep);
   }
-  return new ImpLevels({ rewind: s.method === 'imp', ...plan, rewindStep: s.method === 'imp' ? rewindStep : undefined });
+  return new ImpLevels({
+    rewind: s.method === 'imp', ...plan, rewindStep: s.method === 'imp' ? rewindStep : undefined,
+    scope: s.scope, denseFirst: s.denseFirst, denseLast: s.denseLast, denseLayers: s.denseLayers,
+  });
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * IMP and LRR as one run of the config runner (docs/sparsify.md): the run's epochs are `levels`
  * levels of `epochsPerLevel` epochs. At the end of each level but the last it prunes
- * `pruneFraction` of the kept weights by global |θ| (impNextLevel), rewinds every value to the
+ * `pruneFraction` of the kept weights by |θ| (impNextLevel: global or layerwise, the layers kept
+ * dense left out), rewinds every value to the
  * snapshot taken at iteration `rewindStep` of level 0 (IMP) or keeps the trained weights (LRR),
  * and resets the optimizer's state to that of a fresh optimizer. The learning-rate schedule
  * restarts each level (src/experiments/resolve.ts's scheduleFor).
@@ -16,9 +17,11 @@ import { noGrad } from '../tensor/autograd';
 import { zerosLike } from '../tensor/creation';
 import { keep } from '../tensor/keep';
 import type { Tensor } from '../tensor/tensor';
-import { bool, int, num, options } from '../validate';
+import { bool, int, num, oneOf, options } from '../validate';
 import type { SparsifyCallback, SparsifyContext, SparsifyState } from './hooks';
 import { impNextLevel, snapshotState } from './imp';
+import { checkDenseOptions, impLayers, type DenseLayerOptions } from './imp-layers';
+import { SCOPES, type Scope } from './select';
 
 /** The optimizer state a level start resets (the trainer's Optimizer has it). */
 export interface StatefulOptimizer {
@@ -42,7 +45,7 @@ export function resetOptimizerState(optimizer: StatefulOptimizer): void {
   }
 }
 
-export interface ImpLevelsOptions {
+export interface ImpLevelsOptions extends DenseLayerOptions {
   /** true: IMP (rewind to the snapshot); false: LRR (keep the trained weights). */
   rewind: boolean;
   /** Training levels, the dense level 0 included (levels − 1 prunes). */
@@ -52,6 +55,8 @@ export interface ImpLevelsOptions {
   pruneFraction: number;
   /** IMP: the iteration of level 0 to rewind to (0: the initialization). Default 0. */
   rewindStep?: number;
+  /** 'global' (default) or 'layerwise' (impNextLevel). */
+  scope?: Scope;
 }
 
 export class ImpLevels implements SparsifyCallback {
@@ -61,6 +66,9 @@ export class ImpLevels implements SparsifyCallback {
   readonly epochsPerLevel: number;
   readonly pruneFraction: number;
   readonly rewindStep: number;
+  readonly scope: Scope;
+  /** The layers kept dense (denseFirst, denseLast, denseLayers); checked against the model at onTrainStart. */
+  readonly dense: Required<DenseLayerOptions>;
   /** Prunes done: the level now training. */
   level = 0;
   private snapshot: StateDict | undefined;
@@ -75,6 +83,8 @@ export class ImpLevels implements SparsifyCallback {
     if (!(this.pruneFraction > 0 && this.pruneFraction < 1)) throw new InvalidArgumentError('pruneFraction', 'a number in (0, 1)', o.pruneFraction);
     if (!this.rewind && o.rewindStep !== undefined) throw new InvalidArgumentError('rewindStep', 'no rewind step for LRR (it keeps the trained weights)', o.rewindStep);
     this.rewindStep = int('rewindStep', o.rewindStep ?? 0, 0);
+    this.scope = oneOf('scope', o.scope ?? 'global', SCOPES);
+    this.dense = checkDenseOptions(o);
   }
 
   /** The snapshot IMP rewinds to (undefined for LRR and before iteration rewindStep). */
@@ -95,12 +105,14 @@ export class ImpLevels implements SparsifyCallback {
     if (this.rewind && !this.snapshot) {
       throw new InvalidArgumentError('rewindStep', `an iteration of level 0 (< ${this.epochsPerLevel * ctx.stepsPerEpoch}, the level's steps)`, this.rewindStep);
     }
-    impNextLevel(ctx.model, { fraction: this.pruneFraction, rewindTo: this.snapshot, optimizer: ctx.optimizer });
+    impNextLevel(ctx.model, { fraction: this.pruneFraction, scope: this.scope, ...this.dense, rewindTo: this.snapshot, optimizer: ctx.optimizer });
     resetOptimizerState(ctx.optimizer as SparsifyContext['optimizer'] & StatefulOptimizer);
     this.level++;
   }
 
   onTrainStart(ctx: SparsifyContext): void {
+    // A layer name that is not the model's is refused before the first level trains, not at its end.
+    impLayers(ctx.model, this.dense);
     this.capture(ctx);
     if (this.levelOf(ctx.epoch) === this.level + 1 && ctx.epoch % this.epochsPerLevel === 0) this.nextLevel(ctx);
     if (this.levelOf(ctx.epoch) !== this.level) {

@@ -5,8 +5,11 @@
  *
  * Level 0 trains dense; each later level starts by pruning `pruneFraction` of the weights still
  * kept, so level L trains at sparsity 1 − (1 − p)^L and the last level (levels − 1) at
- * `sparsity`. OpenLTH and Renda et al. prune p = 0.2 per level; that is the default, with as
- * many levels as reach the target sparsity.
+ * `sparsity`. Both count only the weights of the pruned layers: layers kept dense (denseFirst,
+ * denseLast, denseLayers) are outside them, so the plan does not depend on the model; with scope
+ * 'layerwise' every pruned layer is at that sparsity, with 'global' the pruned layers together
+ * (up to one rounding per prune). OpenLTH and Renda et al. prune p = 0.2 per level; that is the
+ * default, with as many levels as reach the target sparsity.
  */
 import { int, num, options } from '../validate';
 

@@ -1,7 +1,8 @@
 /**
  * Iterative magnitude pruning with rewinding (Frankle et al., OpenLTH's levels) and
  * learning-rate rewinding (Renda et al. 2020). A level: train, prune the fraction p of the
- * weights still kept by global magnitude |θ| (|m ⊙ w| under Sign-In), then either rewind the
+ * weights still kept by magnitude |θ| (|m ⊙ w| under Sign-In; one global threshold or each layer
+ * its own fraction; layers kept dense left out), then either rewind the
  * weights to their values at iteration k (IMP; k = 0 is the original lottery ticket) or keep the
  * trained weights (LRR), and train again with the full learning-rate schedule and a fresh
  * optimizer. `RewindPoint` captures the model at iteration k of level 0; `impNextLevel` does the
@@ -15,10 +16,11 @@ import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
 import { keep } from '../tensor/keep';
 import type { Tensor } from '../tensor/tensor';
-import { int, num, options } from '../validate';
+import { int, num, oneOf, options } from '../validate';
 import type { SparsifyCallback, SparsifyContext, SparsifyState } from './hooks';
 import { changeMasks, type MaskChange, type MomentumOwner } from './mask-change';
-import { magnitudeMasks } from './select';
+import { impLayers, type DenseLayerOptions } from './imp-layers';
+import { SCOPES, layerwiseTopK, magnitude, magnitudeMasks, type Scope } from './select';
 
 /** A detached copy of every parameter and persistent buffer (kept tensors: dispose them). */
 export function snapshotState(model: Module): StateDict {
@@ -59,27 +61,41 @@ export class RewindPoint implements SparsifyCallback {
   }
 }
 
-export interface ImpLevelOptions {
+export interface ImpLevelOptions extends DenseLayerOptions {
   /** Fraction of the kept weights pruned per level; default 0.2 (OpenLTH). */
   fraction?: number;
+  /**
+   * 'global' (default, OpenLTH's sparse_global): one threshold over the kept weights of every
+   * pruned layer; 'layerwise': each pruned layer loses `fraction` of its own kept weights.
+   */
+  scope?: Scope;
   /** IMP: the RewindPoint snapshot to restore; undefined: learning-rate rewinding (keep the trained weights). */
   rewindTo?: StateDict;
   optimizer?: MomentumOwner;
 }
 
 /**
- * Prunes `fraction` of the weights still kept (global magnitude) and, for IMP, restores every
- * other value from the snapshot (parameters, BatchNorm statistics, Sign-In factors) under the new
- * mask. Returns the mask change. Create a fresh optimizer for the next level.
+ * Prunes `fraction` of the weights still kept in the layers not kept dense (scope: one global
+ * threshold, or each layer its own fraction) and, for IMP, restores every other value from the
+ * snapshot (parameters, BatchNorm statistics, Sign-In factors) under the new mask. Layers kept
+ * dense keep their masks. Returns the mask change of the pruned layers. Create a fresh optimizer
+ * for the next level.
  */
 export function impNextLevel(model: Module, opts: ImpLevelOptions = {}): MaskChange {
   const o = options<ImpLevelOptions>('options', opts);
   const fraction = num('fraction', o.fraction ?? 0.2, 0, 1);
+  const scope = oneOf('scope', o.scope ?? 'global', SCOPES);
+  const { pruned } = impLayers(model, o);
+  const prunedLayers = pruned.map(([, l]) => l);
+  const eligible = prunedLayers.map((l) => l.mask);
+  const keptOf = prunedLayers.map((l) => tidy(() => l.mask.ne(0).sum().item()));
+  const masks = noGrad(() => {
+    if (scope === 'layerwise') return tidy(() => layerwiseTopK(prunedLayers.map(magnitude), keptOf.map((k) => Math.round(k * (1 - fraction))), eligible));
+    const total = prunedLayers.reduce((a, l) => a + l.weight.numel, 0);
+    const kept = keptOf.reduce((a, b) => a + b, 0);
+    return magnitudeMasks(prunedLayers, Math.round(kept * (1 - fraction)) / total, 'global', eligible);
+  });
   const layers = maskedLayers(model);
-  const kept = layers.reduce((a, [, l]) => a + tidy(() => l.mask.ne(0).sum().item()), 0);
-  const total = layers.reduce((a, [, l]) => a + l.weight.numel, 0);
-  const density = Math.round(kept * (1 - fraction)) / total;
-  const masks = noGrad(() => magnitudeMasks(layers.map(([, l]) => l), density, 'global', layers.map(([, l]) => l.mask)));
   try {
     if (o.rewindTo) {
       if (!(o.rewindTo instanceof Map)) throw new InvalidArgumentError('rewindTo', 'a state dict (Map) from RewindPoint', o.rewindTo);
@@ -96,7 +112,7 @@ export function impNextLevel(model: Module, opts: ImpLevelOptions = {}): MaskCha
         }
       });
     }
-    return tidy(() => changeMasks(model, new Map(layers.map(([n, l], i) => [n, masks[i].to(l.mask.dtype)])), o.optimizer));
+    return tidy(() => changeMasks(model, new Map(pruned.map(([n, l], i) => [n, masks[i].to(l.mask.dtype)])), o.optimizer));
   } finally {
     for (const m of masks) m.dispose();
   }

@@ -4,6 +4,7 @@ export * from './gmp';
 export * from './hooks';
 export * from './imp';
 export * from './imp-levels';
+export { impLayers, type DenseLayerOptions } from './imp-layers';
 export * from './imp-plan';
 export * from './mask-change';
 export * from './methods';

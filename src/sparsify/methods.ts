@@ -9,3 +9,14 @@ export const LEVEL_METHODS: readonly SparsifyMethod[] = ['imp', 'lrr'];
 export const SPARSIFY_LABELS: Record<SparsifyMethod, string> = {
   gmp: 'GMP', rigl: 'RiGL', set: 'SET', acdc: 'AC/DC', str: 'STR', imp: 'IMP', lrr: 'LRR',
 };
+
+/**
+ * The sparsify fields only some methods read, and those methods: src/experiments/schema.ts
+ * refuses them for the others, where they would be silently ignored.
+ */
+export const METHOD_FIELDS: Readonly<Record<string, readonly SparsifyMethod[]>> = {
+  scope: ['gmp', 'acdc', 'imp', 'lrr'],
+  denseFirst: ['rigl', 'set', 'imp', 'lrr'],
+  denseLast: ['imp', 'lrr'],
+  denseLayers: ['imp', 'lrr'],
+};

@@ -37,6 +37,14 @@ describe('IMP / LRR config', () => {
     expect([lrr.name, lrr.rewind, lrr.rewindStep]).toEqual(['lrr', false, 0]);
   });
 
+  it('passes scope and the layers kept dense to ImpLevels (defaults: global, none dense)', () => {
+    const cfg = parseConfig({ ...base, epochs: 4, sparsify: { method: 'lrr', sparsity: 0.75, levels: 2, scope: 'layerwise', denseFirst: true, denseLast: true, denseLayers: ['conv2'] } });
+    const i = sparsifyCallbacksFromConfig(cfg, 10)[0] as ImpLevels;
+    expect([i.scope, i.dense]).toEqual(['layerwise', { denseFirst: true, denseLast: true, denseLayers: ['conv2'] }]);
+    const d = sparsifyCallbacksFromConfig(parseConfig({ ...base, epochs: 4, sparsify: { method: 'imp', sparsity: 0.75, levels: 2 } }), 10)[0] as ImpLevels;
+    expect([d.scope, d.dense]).toEqual(['global', { denseFirst: false, denseLast: false, denseLayers: [] }]);
+  });
+
   it('restarts the LR schedule every level (cosine over epochsPerLevel, after a warm-up)', () => {
     const cfg = parseConfig({ ...base, epochs: 9, optimizer: { lr: 0.1 }, schedule: { name: 'cosine', warmupEpochs: 1 }, sparsify: { method: 'lrr', sparsity: 0.5, levels: 3 } });
     const lr = scheduleFor(cfg);
@@ -54,7 +62,11 @@ describe('IMP / LRR config', () => {
     ['a rewind point for LRR', { method: 'lrr', sparsity: 0.5, levels: 2, rewindIteration: 10 }, 2, /sparsify\.rewindIteration: Expected no rewind point for 'lrr'/],
     ['both rewind fields', { method: 'imp', sparsity: 0.5, levels: 2, rewindIteration: 10, rewindEpoch: 0.5 }, 2, /sparsify\.rewindEpoch: Expected rewindIteration or rewindEpoch, not both/],
     ['a rewind epoch past level 0', { method: 'imp', sparsity: 0.5, levels: 2, rewindEpoch: 1 }, 2, /sparsify\.rewindEpoch: Expected an epoch of level 0 \(< epochsPerLevel = 1\)/],
-    ['a layerwise scope', { method: 'imp', sparsity: 0.5, levels: 2, scope: 'layerwise' }, 2, /sparsify\.scope: Expected 'global' or nothing for 'imp'/],
+    ['an empty denseLayers', { method: 'imp', sparsity: 0.5, levels: 2, denseLayers: [] }, 2, /sparsify\.denseLayers/],
+    ['a scope for rigl', { method: 'rigl', sparsity: 0.5, scope: 'layerwise' }, 2, /sparsify\.scope: Only sparsify\.method 'gmp', 'acdc', 'imp', 'lrr' take sparsify\.scope \(the method here is 'rigl'\); remove sparsify\.scope/],
+    ['denseFirst for gmp', { method: 'gmp', sparsity: 0.5, denseFirst: true }, 2, /sparsify\.denseFirst: Only sparsify\.method 'rigl', 'set', 'imp', 'lrr' take sparsify\.denseFirst \(the method here is 'gmp'\)/],
+    ['denseLast for rigl', { method: 'rigl', sparsity: 0.5, denseLast: false }, 2, /sparsify\.denseLast: Only sparsify\.method 'imp', 'lrr' take sparsify\.denseLast \(the method here is 'rigl'\)/],
+    ['denseLayers for acdc', { method: 'acdc', sparsity: 0.5, denseLayers: ['fc3'] }, 2, /sparsify\.denseLayers: Only sparsify\.method 'imp', 'lrr' take sparsify\.denseLayers \(the method here is 'acdc'\)/],
     ['sparsity 0', { method: 'lrr', sparsity: 0, levels: 2 }, 2, /sparsify\.sparsity: Expected a sparsity > 0/],
     ['one level', { method: 'imp', sparsity: 0.5, levels: 1 }, 2, /sparsify\.levels/],
   ])('rejects %s, naming the field', (_what, sparsify, epochs, message) => {
