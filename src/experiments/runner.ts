@@ -228,11 +228,13 @@ function modelForChecks(config: ExperimentConfig): Model {
 }
 
 /** signin.layers that name no masked layer of the model (applySignIn would refuse them after the run directory exists). */
-function signinLayerIssues(config: ExperimentConfig, model: Model): Issue[] {
+/** Names in signin.layers and sparsify.denseLayers that are not masked layers of the model. */
+function layerNameIssues(config: ExperimentConfig, model: Model): Issue[] {
   const names = maskedLayers(model).map(([n]) => n);
-  return (config.signin.layers ?? []).flatMap((layer, i) => (names.includes(layer) ? [] : [{
-    code: 'unknown_layer', path: `signin.layers[${i}]`, message: `Expected a masked layer of model ${config.model.name} (${names.join(', ')}) but received ${quoteText(layer)}`,
+  const unknown = (field: string, layers: readonly string[] = []): Issue[] => layers.flatMap((layer, i) => (names.includes(layer) ? [] : [{
+    code: 'unknown_layer', path: `${field}[${i}]`, message: `Expected a masked layer of model ${config.model.name} (${names.join(', ')}) but received ${quoteText(layer)}`,
   }]));
+  return [...unknown('signin.layers', config.signin.layers), ...unknown('sparsify.denseLayers', config.sparsify?.denseLayers)];
 }
 
 /**
@@ -241,8 +243,9 @@ function signinLayerIssues(config: ExperimentConfig, model: Model): Issue[] {
  * a CUDA device this machine lacks (one per process with a bare 'cuda'), fp16 on the CPU, model
  * options that contradict the dataset, a GMP or AC/DC schedule that does not fit the epochs, a
  * field bounded by the steps per epoch (IMP's rewind point, RiGL's deltaT, a batch dropLast drops
- * whole: steps.ts, from the train split's size counted without loading it), Sign-In layers the
- * model lacks, and a transfer source missing its epoch or whose masked layers are not the model's.
+ * whole: steps.ts, from the train split's size counted without loading it), Sign-In layers or
+ * IMP / LRR layers kept dense (sparsify.denseLayers) the model lacks, and a transfer source missing
+ * its epoch or whose masked layers are not the model's.
  * The model is built (once, and the global RNG left as it was) only for those last two. The CLI
  * and sweeps call it before they create the run directory, so a run that cannot start leaves
  * nothing behind.
@@ -266,11 +269,11 @@ export function checkRunnable(config: ExperimentConfig, runsDir?: string, proces
   }
   const t = config.transfer;
   const transferRoot = t && (path.isAbsolute(t.from) ? path.parse(t.from).root : runsDir);
-  const checksLayers = config.signin.layers !== undefined;
+  const checksLayers = config.signin.layers !== undefined || config.sparsify?.denseLayers !== undefined;
   if (checksLayers || transferRoot !== undefined) {
     const model = modelForChecks(config);
     try {
-      if (checksLayers) issues.push(...signinLayerIssues(config, model));
+      if (checksLayers) issues.push(...layerNameIssues(config, model));
       if (t && transferRoot !== undefined) issues.push(...transferIssues(model, t, transferRoot));
     } finally {
       model.dispose();

@@ -1,7 +1,7 @@
 /**
  * checkRunnable through the CLI: a config that would fail once training starts (a device this
  * libtorch lacks, fp16 on the CPU, model options that contradict the dataset, unknown Sign-In
- * layers, a sparsify schedule longer than the run, a transfer source of another model) is refused
+ * layers or layers kept dense, a sparsify schedule longer than the run, a transfer source of another model) is refused
  * by `train`, `train --dry-run` and `sweep` before any run directory exists, in one ERR_CONFIG
  * whose issues name the config fields.
  */
@@ -58,6 +58,11 @@ describe('train and train --dry-run refuse before the run directory exists', () 
   test('Sign-In layers the model does not have (also with Sign-In off: the names are still the run\'s)', async () => {
     for (const signin of [['--signin'], []]) await refused([...signin, '--set', 'signin.layers=["conv1","conv9"]'], /signin\.layers\[1\]: Expected a masked layer of model lenet5 \(conv1, conv2, fc1, fc2, fc3\) but received 'conv9'/);
     await refused(['--set', `signin.layers=["${'c'.repeat(100_000)}"]`], new RegExp(`signin\\.layers\\[0\\]: Expected a masked layer .* but received '${'c'.repeat(200)}…' \\(100000 characters\\)`));
+  });
+
+  test('IMP / LRR layers kept dense that the model does not have', async () => {
+    const imp = ['--set', 'sparsify.method=imp', '--set', 'sparsify.sparsity=0.5', '--set', 'sparsify.levels=2', '--epochs', '2'];
+    await refused([...imp, '--set', 'sparsify.denseLayers=["fc3","fc9"]'], /sparsify\.denseLayers\[1\]: Expected a masked layer of model lenet5 \(conv1, conv2, fc1, fc2, fc3\) but received 'fc9'/);
   });
 
   test('a sparsify schedule longer than the run, saying which values are defaults', async () => {
