@@ -12,7 +12,7 @@ import { systemErrorText, writeFileAtomic, type Pieces } from '../atomic';
 import { openRegular } from '../bounded-read';
 import { InvalidArgumentError, ToolkitError } from '../errors';
 import { boundText, quoteText } from '../quote';
-import { str } from '../validate';
+import { knownKeys, options, str } from '../validate';
 import { hostByteLength, hostBytes, sharedScratch, tensorOver } from '../tensor/host-bytes';
 import { Tensor, type DType } from '../tensor/tensor';
 
@@ -317,11 +317,15 @@ export function encodeSafetensors(tensors: Map<string, Tensor>, metadata?: Recor
  */
 export function saveSafetensors(
   file: string, tensors: Map<string, Tensor>, metadata?: Record<string, string>,
-  options: { previous?: string; dtypes?: ReadonlyMap<string, DType> } = {},
+  opts: { previous?: string; dtypes?: ReadonlyMap<string, DType> } = {},
 ): void {
-  const pieces = encodePieces(tensors, metadata, options.dtypes);
+  str('file', file);
+  const o = options<{ previous?: string; dtypes?: ReadonlyMap<string, DType> }>('options', opts);
+  knownKeys('options', o, ['previous', 'dtypes']);
+  if (o.previous !== undefined) str('options.previous', o.previous);
+  const pieces = encodePieces(tensors, metadata, o.dtypes);
   try {
-    writeFileAtomic(path.resolve(file), pieces, options.previous === undefined ? {} : { previous: path.resolve(options.previous) });
+    writeFileAtomic(path.resolve(file), pieces, o.previous === undefined ? {} : { previous: path.resolve(o.previous) });
   } catch (e) {
     const reason = e instanceof ToolkitError && e.code === 'ERR_IO' ? e.cause : e;
     throw new ToolkitError('ERR_SAFETENSORS', `Cannot write safetensors file '${file}': ${systemErrorText(reason)}`, { cause: reason });

@@ -257,7 +257,7 @@ describe('malformed files give clear ERR_SAFETENSORS errors naming the file and 
     expect(fs.readdirSync(dir).sort()).toEqual(before);
   });
 
-  it('bad dtypes to write as are refused, naming them, before the file is touched', () => {
+  it('bad options (dtypes to write as, previous) are refused, naming them, before the file is touched', () => {
     const file = path.join(dir, 'as-dtype.safetensors');
     fs.writeFileSync(file, 'before');
     const t = new Map([['a', zeros([2])]]);
@@ -267,6 +267,9 @@ describe('malformed files give clear ERR_SAFETENSORS errors naming the file and 
     expect(save(new Map([['a', 'complex64']]))).toMatchObject({
       code: 'ERR_INVALID_ARG', message: expect.stringMatching(/^Expected a dtype with a safetensors equivalent \(float64, float32, .*bool\) for options\.dtypes\['a'\] but received 'complex64'/),
     });
+    expect(errorOf(() => saveSafetensors(file, t, undefined, null as never))?.message).toBe('Expected options object for options but received null');
+    expect(errorOf(() => saveSafetensors(file, t, undefined, { previous: 5 } as never))?.message).toBe('Expected string for options.previous but received 5 of type number');
+    expect(errorOf(() => saveSafetensors(file, t, undefined, { dtype: new Map() } as never))?.message).toBe("Unknown option 'dtype' in options; valid options: previous, dtypes");
     expect(fs.readFileSync(file, 'utf8')).toBe('before');
   });
 
