@@ -31,6 +31,7 @@ import * as path from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import { isMainThread } from 'node:worker_threads';
 import { InvalidArgumentError, ToolkitError } from '../errors';
+import { options } from '../validate';
 import { childLogger } from '../logger';
 import { checkIndex, DatasetError, notRegularFile, type Dataset, type ImageFolderSpec, type RawImage, type Sample } from './base';
 import { decodeJpegInto, decodeJpegPlan, isJpeg, jpegDecoder, jpegPlan, jpegWindow } from './jpeg';
@@ -416,7 +417,8 @@ export class ImageFolder implements Dataset {
   constructor(dir: string, opts?: ImageFolderOptions);
   /** @internal Rebuilds from a spec (worker threads): no scan. */
   constructor(spec: ImageFolderSpec);
-  constructor(arg: string | ImageFolderSpec, opts: ImageFolderOptions = {}) {
+  constructor(arg: string | ImageFolderSpec, folderOptions: ImageFolderOptions = {}) {
+    const opts = options<ImageFolderOptions>('options', folderOptions);
     if (typeof arg === 'object' && arg !== null && (arg as ImageFolderSpec).kind === 'image_folder') {
       const spec = arg as ImageFolderSpec;
       this.dir = spec.dir;

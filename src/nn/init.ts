@@ -9,7 +9,7 @@ import { tensor } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import type { Generator } from '../tensor/runtime';
 import type { Tensor } from '../tensor/tensor';
-import { num, oneOf } from '../validate';
+import { num, oneOf, options } from '../validate';
 import { invalidTensorArg, tensorArg } from './functional';
 
 export type Nonlinearity =
@@ -88,7 +88,8 @@ export interface KaimingOptions {
 }
 
 /** U(-b, b) with b = gain·√(3 / fan) (He et al. 2015). */
-export function kaimingUniform_(t: Tensor, opts: KaimingOptions = {}): Tensor {
+export function kaimingUniform_(t: Tensor, kaiming: KaimingOptions = {}): Tensor {
+  const opts = options<KaimingOptions>('options', kaiming);
   if (tensorArg('tensor', t).numel === 0) return t;
   const f = fan(t, opts.mode ?? 'fan_in');
   const std = calculateGain(opts.nonlinearity ?? 'leaky_relu', num('a', opts.a ?? 0)) / Math.sqrt(f);
@@ -97,7 +98,8 @@ export function kaimingUniform_(t: Tensor, opts: KaimingOptions = {}): Tensor {
 }
 
 /** N(0, std²) with std = gain / √fan. */
-export function kaimingNormal_(t: Tensor, opts: KaimingOptions = {}): Tensor {
+export function kaimingNormal_(t: Tensor, kaiming: KaimingOptions = {}): Tensor {
+  const opts = options<KaimingOptions>('options', kaiming);
   if (tensorArg('tensor', t).numel === 0) return t;
   const f = fan(t, opts.mode ?? 'fan_in');
   const std = calculateGain(opts.nonlinearity ?? 'leaky_relu', num('a', opts.a ?? 0)) / Math.sqrt(f);
@@ -110,14 +112,16 @@ export interface XavierOptions {
 }
 
 /** U(-a, a) with a = gain·√(6 / (fan_in + fan_out)) (Glorot & Bengio 2010). */
-export function xavierUniform_(t: Tensor, opts: XavierOptions = {}): Tensor {
+export function xavierUniform_(t: Tensor, xavier: XavierOptions = {}): Tensor {
+  const opts = options<XavierOptions>('options', xavier);
   const { fanIn, fanOut } = calculateFanInAndFanOut(t);
   const a = num('gain', opts.gain ?? 1, 0) * Math.sqrt(6 / (fanIn + fanOut));
   return uniform_(t, -a, a, opts.generator);
 }
 
 /** N(0, std²) with std = gain·√(2 / (fan_in + fan_out)). */
-export function xavierNormal_(t: Tensor, opts: XavierOptions = {}): Tensor {
+export function xavierNormal_(t: Tensor, xavier: XavierOptions = {}): Tensor {
+  const opts = options<XavierOptions>('options', xavier);
   const { fanIn, fanOut } = calculateFanInAndFanOut(t);
   const std = num('gain', opts.gain ?? 1, 0) * Math.sqrt(2 / (fanIn + fanOut));
   return normal_(t, 0, std, opts.generator);

@@ -16,6 +16,7 @@ import { noGrad } from '../tensor/autograd';
 import { ones } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import type { Tensor } from '../tensor/tensor';
+import { options } from '../validate';
 
 export interface LayerMaskReport {
   /** Parameter name (`conv1.weight`). */
@@ -116,10 +117,11 @@ function formatTable(r: Omit<MaskReport, 'table'>): string {
 }
 
 /** The masks of a model's masked layers as data and as a text table (see the file comment). */
-export function maskReport(model: Module, options: MaskReportOptions = {}): MaskReport {
+export function maskReport(model: Module, opts: MaskReportOptions = {}): MaskReport {
+  const o = options<MaskReportOptions>('options', opts);
   const layers = maskedLayers(model);
   if (layers.length === 0) throw new InvalidArgumentError('model', 'a model with masked layers (MaskedConv2d / MaskedLinear)', model);
-  let inputShape = options.inputShape;
+  let inputShape = o.inputShape;
   if (inputShape !== undefined && (!Array.isArray(inputShape) || !inputShape.every((d) => Number.isInteger(d) && d > 0))) {
     throw new InvalidArgumentError('inputShape', 'array of positive integers', inputShape);
   }

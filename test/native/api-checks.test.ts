@@ -7,6 +7,7 @@ import {
   DatasetError, EmptyLayerError, F, InvalidArgumentError, ResNet, Tensor, UnknownNameError, Vgg, VisionTransformer, WideResNet,
   createModel, fromTypedArray, isNormOrBias, layerDensities, normalize, ones, registerModelFamily, resetDueAtEpoch,
   resolveResetOptions, signinFactors, tidy, topKMask, unsafeCall, unsafeCallInPlace, zeros, zerosLike, randn,
+  ImageFolder, RandomSampler, init, maskReport,
 } from '../../src';
 import { native } from '../../src/native';
 import { errorOf } from '../helpers/error-of';
@@ -26,6 +27,20 @@ describe('the Tensor constructor takes only a native handle', () => {
     const t = new Tensor(native().fromTypedArray(Float32Array.of(1.5, 2.5), [2], true));
     expect(t.sum().item()).toBe(4);
     t.dispose();
+  });
+});
+
+describe('other entry points check their options object (null threw a TypeError in each)', () => {
+  it.each([
+    ['init.kaimingUniform_', () => init.kaimingUniform_(zeros([2, 2]), null as never)],
+    ['init.kaimingNormal_', () => init.kaimingNormal_(zeros([2, 2]), null as never)],
+    ['init.xavierUniform_', () => init.xavierUniform_(zeros([2, 2]), null as never)],
+    ['init.xavierNormal_', () => init.xavierNormal_(zeros([2, 2]), null as never)],
+    ['maskReport', () => maskReport(createModel('lenet5'), null as never)],
+    ['RandomSampler', () => new RandomSampler(4, null as never)],
+    ['ImageFolder', () => new ImageFolder(__dirname, null as never)],
+  ])('%s', (_, call) => {
+    expect(errorOf(call)).toMatchObject({ code: 'ERR_INVALID_ARG', message: 'Expected options object for options but received null' });
   });
 });
 
