@@ -1,100 +1,19 @@
 /**
  * downloadDataset / downloadFrom against a local HTTP server on 127.0.0.1 (no network): fixtures
- * made here (IDX .gz with zlib, a CIFAR tarball with Python's tarfile), their md5s computed here
+ * made in the tests (IDX .gz with zlib, a CIFAR tarball with Python's tarfile), their md5s computed there
  * and given through downloadFrom's source (the published md5s cannot match a fixture). What the
  * loaders read back is compared with the fixture's own bytes.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type * as http from 'node:http';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
-import pino from 'pino';
 import { createDataset, type ArrayDataset } from '../../../src/data';
 import { DATASET_SOURCES, downloadDataset, downloadFrom, type DownloadSource } from '../../../src/data/download';
 import { tempDir } from '../../helpers/temp';
+import { expectIdx, IDX, idxSource, md5, quiet, serve, serveIdx, srv, testL, trainI, trainL, tree, useLocalServer } from './download-fixtures';
 
-const quiet = pino({ level: 'silent' });
-const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
-
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
-let server: http.Server;
-let base: string;
-let routes: Map<string, Handler>;
-let requests: string[];
-
-beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    requests.push(req.url!);
-    const h = routes.get(req.url!);
-    if (h) h(req, res);
-    else res.writeHead(404).end('not here');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
-beforeEach(() => {
-  routes = new Map();
-  requests = [];
-});
-
-const serve = (body: Buffer): Handler => (_req, res) => res.writeHead(200, { 'content-length': body.length }).end(body);
-
-/** Every path under dir with its size ('' for a folder): what "root unchanged" compares. */
-function tree(dir: string): Record<string, number | ''> {
-  const out: Record<string, number | ''> = {};
-  if (!fs.existsSync(dir)) return out;
-  for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    const p = path.relative(dir, path.join(e.parentPath, e.name));
-    out[p] = e.isDirectory() ? '' : fs.statSync(path.join(dir, p)).size;
-  }
-  return out;
-}
-
-// ---- IDX fixtures: 3 training and 2 test images of 28x28, gzipped as the mirrors serve them.
-function idx(images: Buffer, labels: Buffer): [Buffer, Buffer] {
-  const n = labels.length;
-  const ih = Buffer.alloc(16);
-  ih.writeUInt32BE(2051, 0); ih.writeUInt32BE(n, 4); ih.writeUInt32BE(28, 8); ih.writeUInt32BE(28, 12);
-  const lh = Buffer.alloc(8);
-  lh.writeUInt32BE(2049, 0); lh.writeUInt32BE(n, 4);
-  return [zlib.gzipSync(Buffer.concat([ih, images])), zlib.gzipSync(Buffer.concat([lh, labels]))];
-}
-const pixels = (n: number, seed: number) => Buffer.from(Array.from({ length: n * 784 }, (_, i) => (i * 31 + seed * 17) % 256));
-const trainImages = pixels(3, 1);
-const trainLabels = Buffer.from([7, 0, 9]);
-const testImages = pixels(2, 2);
-const testLabels = Buffer.from([3, 5]);
-const [trainI, trainL] = idx(trainImages, trainLabels);
-const [testI, testL] = idx(testImages, testLabels);
-const IDX: Record<string, Buffer> = {
-  'train-images-idx3-ubyte.gz': trainI, 'train-labels-idx1-ubyte.gz': trainL,
-  't10k-images-idx3-ubyte.gz': testI, 't10k-labels-idx1-ubyte.gz': testL,
-};
-const idxSource = (mirrors: string[]): DownloadSource => ({
-  name: 'MNIST fixture',
-  mirrors,
-  files: Object.entries(IDX).map(([name, b]) => ({ name, md5: md5(b), maxBytes: 1 << 20 })),
-});
-const serveIdx = (prefix: string) => { for (const [name, b] of Object.entries(IDX)) routes.set(`${prefix}${name}`, serve(b)); };
-
-function expectIdx(root: string): void {
-  for (const [train, images, labels] of [[true, trainImages, trainLabels], [false, testImages, testLabels]] as const) {
-    const ds = createDataset('mnist', { root, train }) as ArrayDataset;
-    expect(ds.length).toBe(labels.length);
-    for (let i = 0; i < ds.length; i++) {
-      const s = ds.get(i);
-      expect(s.label).toBe(labels[i]);
-      expect(Buffer.from(s.image.data).equals(images.subarray(i * 784, (i + 1) * 784))).toBe(true);
-    }
-  }
-}
+useLocalServer();
 
 // ---- CIFAR-10 fixture: 2 records a file, in a tarball made by Python's tarfile.
 const CIFAR_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'];
@@ -134,23 +53,23 @@ describe('MNIST-style IDX files', () => {
   test('fetched into root as the loader reads them; a second run fetches nothing', async () => {
     const root = path.join(tempDir('dl-'), 'data', 'mnist');
     serveIdx('/a/');
-    const r = await downloadFrom(idxSource([`${base}/a/`]), { root, logger: quiet });
-    expect(r.fetched.sort()).toEqual(Object.keys(IDX).map((n) => `${base}/a/${n}`).sort());
+    const r = await downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet });
+    expect(r.fetched.sort()).toEqual(Object.keys(IDX).map((n) => `${srv.base}/a/${n}`).sort());
     expect(r.bytes).toBe(Object.values(IDX).reduce((a, b) => a + b.length, 0));
     expectIdx(root);
     expect(Object.keys(tree(root)).sort()).toEqual(Object.keys(IDX).sort());
-    requests = [];
-    const again = await downloadFrom(idxSource([`${base}/a/`]), { root, logger: quiet });
+    srv.requests = [];
+    const again = await downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet });
     expect(again).toEqual({ root, fetched: [], bytes: 0 });
-    expect(requests).toEqual([]);
+    expect(srv.requests).toEqual([]);
   });
 
   test('a 404 on the first mirror: the second serves each file', async () => {
     const root = tempDir('dl-');
     serveIdx('/b/');
-    const r = await downloadFrom(idxSource([`${base}/a/`, `${base}/b/`]), { root, logger: quiet });
-    expect(r.fetched.every((u) => u.startsWith(`${base}/b/`))).toBe(true);
-    for (const name of Object.keys(IDX)) expect(requests.filter((u) => u.endsWith(name))).toEqual([`/a/${name}`, `/b/${name}`]);
+    const r = await downloadFrom(idxSource([`${srv.base}/a/`, `${srv.base}/b/`]), { root, logger: quiet });
+    expect(r.fetched.every((u) => u.startsWith(`${srv.base}/b/`))).toBe(true);
+    for (const name of Object.keys(IDX)) expect(srv.requests.filter((u) => u.endsWith(name))).toEqual([`/a/${name}`, `/b/${name}`]);
     expectIdx(root);
   });
 
@@ -158,17 +77,17 @@ describe('MNIST-style IDX files', () => {
     const root = tempDir('dl-');
     serveIdx('/a/');
     fs.writeFileSync(path.join(root, 'train-labels-idx1-ubyte.gz'), trainL);
-    await downloadFrom(idxSource([`${base}/a/`]), { root, logger: quiet });
-    expect(requests.sort()).toEqual(['/a/t10k-images-idx3-ubyte.gz', '/a/t10k-labels-idx1-ubyte.gz', '/a/train-images-idx3-ubyte.gz']);
+    await downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet });
+    expect(srv.requests.sort()).toEqual(['/a/t10k-images-idx3-ubyte.gz', '/a/t10k-labels-idx1-ubyte.gz', '/a/train-images-idx3-ubyte.gz']);
 
     const damaged = tempDir('dl-');
     fs.writeFileSync(path.join(damaged, 't10k-labels-idx1-ubyte.gz'), 'junk');
-    requests = [];
-    await expect(downloadFrom(idxSource([`${base}/a/`]), { root: damaged, logger: quiet })).rejects.toMatchObject({
+    srv.requests = [];
+    await expect(downloadFrom(idxSource([`${srv.base}/a/`]), { root: damaged, logger: quiet })).rejects.toMatchObject({
       code: 'ERR_DATASET',
       message: expect.stringContaining(`(md5 ${md5(Buffer.from('junk'))}, expected ${md5(testL)}); remove it`),
     });
-    expect(requests).toEqual([]);
+    expect(srv.requests).toEqual([]);
     expect(fs.readFileSync(path.join(damaged, 't10k-labels-idx1-ubyte.gz'), 'utf8')).toBe('junk');
   });
 
@@ -177,10 +96,10 @@ describe('MNIST-style IDX files', () => {
     const root = path.join(parent, 'made', 'root');
     serveIdx('/a/');
     const wrong = Buffer.from('not the labels');
-    routes.set('/a/t10k-labels-idx1-ubyte.gz', serve(wrong));
-    const err = await downloadFrom(idxSource([`${base}/a/`]), { root, logger: quiet }).catch((e) => e);
+    srv.routes.set('/a/t10k-labels-idx1-ubyte.gz', serve(wrong));
+    const err = await downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet }).catch((e) => e);
     expect(err).toMatchObject({ code: 'ERR_DOWNLOAD', name: 'DownloadError' });
-    expect(err.message).toBe(`Download of ${base}/a/t10k-labels-idx1-ubyte.gz failed: md5 ${md5(wrong)} of the ${wrong.length} bytes received, expected ${md5(testL)} (a damaged copy, or another file under that name)`);
+    expect(err.message).toBe(`Download of ${srv.base}/a/t10k-labels-idx1-ubyte.gz failed: md5 ${md5(wrong)} of the ${wrong.length} bytes received, expected ${md5(testL)} (a damaged copy, or another file under that name)`);
     expect(tree(parent)).toEqual({});
   });
 
@@ -188,13 +107,13 @@ describe('MNIST-style IDX files', () => {
     const root = tempDir('dl-');
     fs.writeFileSync(path.join(root, 'mine.txt'), 'kept');
     serveIdx('/a/');
-    routes.set('/a/train-images-idx3-ubyte.gz', (_req, res) => {
+    srv.routes.set('/a/train-images-idx3-ubyte.gz', (_req, res) => {
       res.writeHead(200, { 'content-length': trainI.length });
       res.write(trainI.subarray(0, 100), () => res.socket!.destroy());
     });
-    const err = await downloadFrom(idxSource([`${base}/a/`]), { root, logger: quiet }).catch((e) => e);
+    const err = await downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet }).catch((e) => e);
     expect(err).toMatchObject({ code: 'ERR_DOWNLOAD' });
-    expect(err.message).toMatch(new RegExp(`^Download of ${base}/a/train-images-idx3-ubyte\\.gz failed: terminated`));
+    expect(err.message).toMatch(new RegExp(`^Download of ${srv.base}/a/train-images-idx3-ubyte\\.gz failed: terminated`));
     expect(tree(root)).toEqual({ 'mine.txt': 4 });
   });
 
@@ -205,12 +124,12 @@ describe('MNIST-style IDX files', () => {
     ] as const) {
       const root = tempDir('dl-');
       serveIdx('/a/');
-      routes.set('/a/train-images-idx3-ubyte.gz', handler);
+      srv.routes.set('/a/train-images-idx3-ubyte.gz', handler);
       const started = Date.now();
-      const err = await downloadFrom(idxSource([`${base}/a/`]), { root, logger: quiet, timeoutMs: 300 }).catch((e) => e);
+      const err = await downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet, timeoutMs: 300 }).catch((e) => e);
       const took = Date.now() - started;
       expect({ when, code: err.code, message: err.message }).toEqual({
-        when, code: 'ERR_DOWNLOAD', message: `Download of ${base}/a/train-images-idx3-ubyte.gz failed: nothing received for 300 ms (after ${when === 'mid-body' ? 100 : 0} bytes)`,
+        when, code: 'ERR_DOWNLOAD', message: `Download of ${srv.base}/a/train-images-idx3-ubyte.gz failed: nothing received for 300 ms (after ${when === 'mid-body' ? 100 : 0} bytes)`,
       });
       // 300 ms of silence plus the other files' fetches; well under 10 s even on a loaded machine.
       expect(took).toBeGreaterThanOrEqual(300);
@@ -222,15 +141,15 @@ describe('MNIST-style IDX files', () => {
   test('a mirror that sends more than the file can be is cut off', async () => {
     const root = tempDir('dl-');
     serveIdx('/a/');
-    routes.set('/a/train-labels-idx1-ubyte.gz', (_req, res) => {
+    srv.routes.set('/a/train-labels-idx1-ubyte.gz', (_req, res) => {
       res.writeHead(200);
       const chunk = Buffer.alloc(64 * 1024);
       const pump = () => { while (res.write(chunk)); res.once('drain', pump); };
       pump();
     });
-    const source = idxSource([`${base}/a/`]);
+    const source = idxSource([`${srv.base}/a/`]);
     await expect(downloadFrom(source, { root, logger: quiet })).rejects.toMatchObject({
-      code: 'ERR_DOWNLOAD', message: `Download of ${base}/a/train-labels-idx1-ubyte.gz failed: more than the 1048576 bytes that train-labels-idx1-ubyte.gz can be`,
+      code: 'ERR_DOWNLOAD', message: `Download of ${srv.base}/a/train-labels-idx1-ubyte.gz failed: more than the 1048576 bytes that train-labels-idx1-ubyte.gz can be`,
     });
     expect(tree(root)).toEqual({});
   });
@@ -263,16 +182,16 @@ describe('CIFAR-10 binary tarball', () => {
       'cifar-10-batches-bin/batches.meta.txt': names,
       'cifar-10-batches-bin/readme.html': Buffer.from('<html>'),
     });
-    routes.set('/c/cifar-10-binary.tar.gz', serve(archive));
-    const r = await downloadFrom(cifarSource(archive, `${base}/c/`), { root, logger: quiet });
-    expect(r).toEqual({ root, fetched: [`${base}/c/cifar-10-binary.tar.gz`], bytes: archive.length });
+    srv.routes.set('/c/cifar-10-binary.tar.gz', serve(archive));
+    const r = await downloadFrom(cifarSource(archive, `${srv.base}/c/`), { root, logger: quiet });
+    expect(r).toEqual({ root, fetched: [`${srv.base}/c/cifar-10-binary.tar.gz`], bytes: archive.length });
     expect(tree(root)).toEqual({
       'cifar-10-batches-bin': '', ...Object.fromEntries(CIFAR_FILES.map((f) => [`cifar-10-batches-bin/${f}`, 2 * 3073])), 'cifar-10-batches-bin/batches.meta.txt': names.length,
     });
     expectCifar(root);
-    requests = [];
-    expect((await downloadFrom(cifarSource(archive, `${base}/c/`), { root, logger: quiet })).fetched).toEqual([]);
-    expect(requests).toEqual([]);
+    srv.requests = [];
+    expect((await downloadFrom(cifarSource(archive, `${srv.base}/c/`), { root, logger: quiet })).fetched).toEqual([]);
+    expect(srv.requests).toEqual([]);
   });
 
   test.each([
@@ -283,8 +202,8 @@ describe('CIFAR-10 binary tarball', () => {
     const root = path.join(parent, 'root');
     fs.mkdirSync(root);
     const archive = tarGz({ ...Object.fromEntries(CIFAR_FILES.map((f) => [`cifar-10-batches-bin/${f}`, cifarBins[f]])), [evil]: Buffer.from('pwned') });
-    routes.set('/c/cifar-10-binary.tar.gz', serve(archive));
-    await expect(downloadFrom(cifarSource(archive, `${base}/c/`), { root, logger: quiet })).rejects.toMatchObject({
+    srv.routes.set('/c/cifar-10-binary.tar.gz', serve(archive));
+    await expect(downloadFrom(cifarSource(archive, `${srv.base}/c/`), { root, logger: quiet })).rejects.toMatchObject({
       code: 'ERR_DOWNLOAD', message: `cifar-10-binary.tar.gz is refused: ${why}; nothing of it was kept`,
     });
     expect(tree(parent)).toEqual({ root: '' });
@@ -294,8 +213,8 @@ describe('CIFAR-10 binary tarball', () => {
   test('a symlink where a record file belongs refuses the archive', async () => {
     const root = tempDir('dl-');
     const archive = tarGz({ ...Object.fromEntries(CIFAR_FILES.slice(1).map((f) => [`cifar-10-batches-bin/${f}`, cifarBins[f]])), 'cifar-10-batches-bin/data_batch_1.bin': { link: '/etc/passwd' } });
-    routes.set('/c/cifar-10-binary.tar.gz', serve(archive));
-    await expect(downloadFrom(cifarSource(archive, `${base}/c/`), { root, logger: quiet })).rejects.toMatchObject({
+    srv.routes.set('/c/cifar-10-binary.tar.gz', serve(archive));
+    await expect(downloadFrom(cifarSource(archive, `${srv.base}/c/`), { root, logger: quiet })).rejects.toMatchObject({
       code: 'ERR_DOWNLOAD', message: "cifar-10-binary.tar.gz is refused: its member 'cifar-10-batches-bin/data_batch_1.bin' is a SymbolicLink, not a file; nothing of it was kept",
     });
     expect(tree(root)).toEqual({});
@@ -304,13 +223,13 @@ describe('CIFAR-10 binary tarball', () => {
   test('an archive without a record file, or with one of another size, is refused', async () => {
     const root = tempDir('dl-');
     const short = tarGz(Object.fromEntries(CIFAR_FILES.slice(1).map((f) => [`cifar-10-batches-bin/${f}`, cifarBins[f]])));
-    routes.set('/c/cifar-10-binary.tar.gz', serve(short));
-    await expect(downloadFrom(cifarSource(short, `${base}/c/`), { root, logger: quiet })).rejects.toMatchObject({
+    srv.routes.set('/c/cifar-10-binary.tar.gz', serve(short));
+    await expect(downloadFrom(cifarSource(short, `${srv.base}/c/`), { root, logger: quiet })).rejects.toMatchObject({
       code: 'ERR_DOWNLOAD', message: 'cifar-10-binary.tar.gz has no member cifar-10-batches-bin/data_batch_1.bin of 6146 bytes; nothing of it was kept',
     });
     const odd = tarGz({ ...Object.fromEntries(CIFAR_FILES.map((f) => [`cifar-10-batches-bin/${f}`, cifarBins[f]])), 'cifar-10-batches-bin/test_batch.bin': Buffer.alloc(3073) });
-    routes.set('/c/cifar-10-binary.tar.gz', serve(odd));
-    await expect(downloadFrom(cifarSource(odd, `${base}/c/`), { root, logger: quiet })).rejects.toMatchObject({
+    srv.routes.set('/c/cifar-10-binary.tar.gz', serve(odd));
+    await expect(downloadFrom(cifarSource(odd, `${srv.base}/c/`), { root, logger: quiet })).rejects.toMatchObject({
       message: "cifar-10-binary.tar.gz is refused: its member 'cifar-10-batches-bin/test_batch.bin' is 3073 bytes, not 6146; nothing of it was kept",
     });
     expect(tree(root)).toEqual({});
@@ -320,31 +239,31 @@ describe('CIFAR-10 binary tarball', () => {
     const root = tempDir('dl-');
     fs.mkdirSync(path.join(root, 'cifar-10-batches-bin'));
     fs.writeFileSync(path.join(root, 'cifar-10-batches-bin', 'data_batch_1.bin'), cifarBins['data_batch_1.bin']);
-    await expect(downloadFrom(cifarSource(Buffer.alloc(0), `${base}/c/`), { root, logger: quiet })).rejects.toMatchObject({
+    await expect(downloadFrom(cifarSource(Buffer.alloc(0), `${srv.base}/c/`), { root, logger: quiet })).rejects.toMatchObject({
       code: 'ERR_DATASET',
       message: `${path.join(root, 'cifar-10-batches-bin')} holds an incomplete CIFAR-10: data_batch_2.bin is missing; remove it (a download never replaces files it did not write) and run the download again`,
     });
-    expect(requests).toEqual([]);
+    expect(srv.requests).toEqual([]);
   });
 });
 
 describe('downloadDataset: the published table', () => {
   test('a mirror replaces the base URL: the real file name and published md5 are checked', async () => {
     const root = tempDir('dl-');
-    routes.set('/m/cifar-10-binary.tar.gz', serve(Buffer.from('not CIFAR')));
-    await expect(downloadDataset('cifar10', { root, mirror: `${base}/m`, logger: quiet })).rejects.toMatchObject({
+    srv.routes.set('/m/cifar-10-binary.tar.gz', serve(Buffer.from('not CIFAR')));
+    await expect(downloadDataset('cifar10', { root, mirror: `${srv.base}/m`, logger: quiet })).rejects.toMatchObject({
       code: 'ERR_DOWNLOAD',
-      message: `Download of ${base}/m/cifar-10-binary.tar.gz failed: md5 ${md5(Buffer.from('not CIFAR'))} of the 9 bytes received, expected c32a1d4ab5d03f1284b67883e8d87530 (a damaged copy, or another file under that name)`,
+      message: `Download of ${srv.base}/m/cifar-10-binary.tar.gz failed: md5 ${md5(Buffer.from('not CIFAR'))} of the 9 bytes received, expected c32a1d4ab5d03f1284b67883e8d87530 (a damaged copy, or another file under that name)`,
     });
-    expect(requests).toEqual(['/m/cifar-10-binary.tar.gz']);
+    expect(srv.requests).toEqual(['/m/cifar-10-binary.tar.gz']);
   });
 
   test(`SIGNIN_TORCH_DATASET_MIRROR holds one folder per dataset`, async () => {
     const root = tempDir('dl-');
-    process.env.SIGNIN_TORCH_DATASET_MIRROR = `${base}/env/`;
+    process.env.SIGNIN_TORCH_DATASET_MIRROR = `${srv.base}/env/`;
     try {
       const err = await downloadDataset('fashion_mnist', { root, logger: quiet }).catch((e) => e);
-      expect(err.message).toBe(`Download of ${base}/env/fashion_mnist/train-images-idx3-ubyte.gz failed: HTTP 404 Not Found`);
+      expect(err.message).toBe(`Download of ${srv.base}/env/fashion_mnist/train-images-idx3-ubyte.gz failed: HTTP 404 Not Found`);
       process.env.SIGNIN_TORCH_DATASET_MIRROR = 'file:///srv/data';
       await expect(downloadDataset('mnist', { root, logger: quiet })).rejects.toMatchObject({
         code: 'ERR_INVALID_ARG', message: "Expected an http:// or https:// URL for environment variable SIGNIN_TORCH_DATASET_MIRROR but received 'file:///srv/data' of type string",
@@ -369,6 +288,6 @@ describe('downloadDataset: the published table', () => {
     });
     await expect(downloadDataset('mnist', { root, timeoutMs: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('for timeoutMs') });
     await expect(downloadDataset('mnist', undefined as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
-    expect(requests).toEqual([]);
+    expect(srv.requests).toEqual([]);
   });
 });
