@@ -36,7 +36,7 @@ function progressBar(): { onProgress: (p: DownloadProgress) => void; stop: () =>
         bar?.stop();
         url = p.url;
         bar = new SingleBar({ format: `${path.posix.basename(p.url)} [{bar}] {mib} MiB{of}`, stream: process.stderr, hideCursor: true, barsize: 30 }, Presets.shades_classic);
-        bar.start(p.total ?? 0, 0, { mib: '0.0', of: p.total === undefined ? '' : ` of ${mib(p.total)}` });
+        bar.start(p.total ?? 0, 0, { mib: '0.0', of: p.total === undefined ? '' : ` of ${mib(p.total)} MiB` });
       }
       bar!.update(p.bytes, { mib: mib(p.bytes) });
     },
