@@ -213,6 +213,7 @@ export async function downloadFrom(source: DownloadSource, opts: Omit<DownloadOp
   if (typeof log?.info !== 'function' || typeof log.warn !== 'function') throw new InvalidArgumentError('logger', 'a pino Logger', o.logger);
   const onProgress = o.onProgress === undefined ? undefined : func<(p: DownloadProgress) => void>('onProgress', o.onProgress);
 
+  if (rootStat !== undefined) removeStaleStaging(root);
   const missing = missingFiles(source, root);
   if (missing.length === 0) {
     log.info({ dataset: source.name, root }, 'already complete: nothing fetched');
@@ -222,7 +223,6 @@ export async function downloadFrom(source: DownloadSource, opts: Omit<DownloadOp
   let created: string[];
   try {
     created = makeDirs(root);
-    removeStaleStaging(root);
     fs.mkdirSync(staging);
   } catch (e) {
     throw writeError(staging, e);
@@ -334,9 +334,13 @@ const STAGING = /^\.download\.(\d+)\.[0-9a-z]+\.part$/;
 
 /** Staging folders of downloads that were killed (their pid is gone): up to 170 MB each. */
 function removeStaleStaging(root: string): void {
-  for (const name of fs.readdirSync(root)) {
-    const m = STAGING.exec(name);
-    if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1]))) fs.rmSync(path.join(root, name), { recursive: true, force: true });
+  try {
+    for (const name of fs.readdirSync(root)) {
+      const m = STAGING.exec(name);
+      if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1]))) fs.rmSync(path.join(root, name), { recursive: true, force: true });
+    }
+  } catch (e) {
+    throw writeError(root, e);
   }
 }
 

@@ -4,7 +4,7 @@
  * and given through downloadFrom's source (the published md5s cannot match a fixture). What the
  * loaders read back is compared with the fixture's own bytes.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import type * as http from 'node:http';
 import * as path from 'node:path';
@@ -62,6 +62,18 @@ describe('MNIST-style IDX files', () => {
     const again = await downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet });
     expect(again).toEqual({ root, fetched: [], bytes: 0 });
     expect(srv.requests).toEqual([]);
+  });
+
+  test("a killed download's staging folder is removed by the next run (even with nothing to fetch); a live process's stays", async () => {
+    const root = tempDir('dl-');
+    const dead = spawnSync('/bin/true').pid!;
+    for (const pid of [dead, process.ppid]) {
+      fs.mkdirSync(path.join(root, `.download.${pid}.x1.part`));
+      fs.writeFileSync(path.join(root, `.download.${pid}.x1.part`, 'train-images-idx3-ubyte.gz'), 'half');
+    }
+    for (const [name, b] of Object.entries(IDX)) fs.writeFileSync(path.join(root, name), b);
+    expect(await downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet })).toEqual({ root, fetched: [], bytes: 0 });
+    expect(Object.keys(tree(root)).filter((p) => p.startsWith('.download')).sort()).toEqual([`.download.${process.ppid}.x1.part`, `.download.${process.ppid}.x1.part/train-images-idx3-ubyte.gz`]);
   });
 
   test('a 404 on the first mirror: the second serves each file', async () => {
