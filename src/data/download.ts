@@ -70,7 +70,7 @@ const CIFAR10_BIN = 10000 * 3073;
 
 export const DATASET_SOURCES: Readonly<Record<DownloadableDataset, DownloadSource>> = {
   // Mirrors and md5s from torchvision/datasets/mnist.py (class MNIST); its list has
-  // yann.lecun.com first, swapped here as in pytorch/vision#8865: that host answers 403 to many
+  // yann.lecun.com first, swapped here as pytorch/vision#8865 proposed: that host answers 403 to many
   // since 2024 (red-data-tools/red-datasets#195, ludwig-ai/ludwig#4009).
   mnist: {
     name: 'MNIST',
@@ -431,7 +431,7 @@ async function fetchTo(url: string, dest: string, file: SourceFile, o: FetchOpti
   }
 }
 
-/** A member's path as the archive names it, without a leading './'; whether it would land outside the folder. */
+/** Whether a member's path, as the archive names it, leads outside the folder: absolute, a drive, or a '..' part. */
 function escapes(p: string): boolean {
   const parts = p.replace(/\\/g, '/').split('/');
   return p.startsWith('/') || /^[a-zA-Z]:/.test(p) || parts.includes('..');
