@@ -31,6 +31,8 @@ export function useLocalServer(): void {
       if (h) h(req, res);
       else res.writeHead(404).end('not here');
     });
+    // Node's 5 s default could close an idle connection just as fetch reuses it, on a loaded machine.
+    server.keepAliveTimeout = 120_000;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     srv.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
