@@ -7,6 +7,7 @@
  *   signin-torch report [--runs-dir runs] [--out runs/report]
  *   signin-torch list models|pruners|datasets|runs [--runs-dir runs] [--json]
  *   signin-torch prune  --model cifar_resnet_20 --dataset cifar10 --pruner random --sparsity 0.9 [--distribution erk]
+ *   signin-torch download mnist|fashion_mnist|cifar10|cifar100 [--root data/<dataset>] [--mirror url]
  *
  * The engines (trainer, pruning, models) load lazily, so `report` and `sweep --dry-run` work
  * without the native addon. Errors print one line, `<code>: <message>`, and exit 1.
@@ -36,6 +37,8 @@ import { formatError } from './cli/format-error';
 import { reportLaunch } from './cli/launch-report';
 import { importFlags, loadImports, unknownNameHint, withImports } from './cli/imports';
 import { datasetNames } from './data/registry';
+import { downloadDataset } from './data/download';
+import { addDownloadCommand, type DownloadFn } from './cli/download';
 import { notAFolderOfSweeps, notARunDirectory } from './cli/runs-dir';
 import { stopOnSignals } from './cli/signals';
 import { sweepFailure } from './cli/sweep-failure';
@@ -88,6 +91,8 @@ export interface CliDeps {
   loadPruning?: () => PruningModule;
   /** Spawns the workers of `train --nproc` (src/distributed/launch.ts). */
   launch?: (options: LaunchOptions) => Promise<LaunchResult>;
+  /** What `download` fetches with (src/data/download.ts). */
+  download?: DownloadFn;
 }
 
 /** Ends the command with an exit code after it printed its own report. */
@@ -576,6 +581,8 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
         model.dispose?.();
       }
     }));
+
+  addDownloadCommand(program, io.out, deps.download ?? downloadDataset, directoryFlag);
 
   return program;
 }

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   ERR_STATE_DICT: 'A state dict does not match the module: missing, unexpected or mis-shaped keys.',
   ERR_SAFETENSORS: 'A safetensors file is malformed, truncated or holds an unsupported dtype.',
   ERR_DATASET: 'A dataset file is missing, corrupt or in the wrong format.',
+  ERR_DOWNLOAD: 'A dataset file could not be downloaded, did not match its published md5, or its archive held what it must not.',
   ERR_CONFIG: 'An experiment config failed validation.',
   ERR_RUN_LOCKED: 'Another live process is training the same run directory.',
   ERR_IO: 'A file could not be written: the disk is full, the file system is read-only, or permission is denied.',

@@ -21,6 +21,8 @@ const deps: CliDeps = {
   loadModels: () => ({ createModel: () => ({ dispose: () => undefined }), modelOptions: () => ({}) }),
   loadPruning: () => ({ pruneModel: () => undefined, maskReport: () => ({ table: 'mask report' }) }),
   launch: async () => { throw new Error('the fuzz launched workers'); },
+  // Nothing is fetched: the flags are parsed and checked, then this answers as a complete root would.
+  download: async (name, o) => ({ dataset: name, root: o.root, fetched: [], bytes: 0 }),
 };
 
 let root: string;
@@ -43,6 +45,7 @@ const BASE: Record<string, string[]> = {
   report: ['--runs-dir', 'runs', '--no-plots'],
   list: ['runs', '--runs-dir', 'runs'],
   prune: ['--model', 'lenet5', '--sparsity', '0.5'],
+  download: ['mnist', '--root', 'data'],
 };
 
 function cases(): [string, string, string | undefined][] {

@@ -1,0 +1,305 @@
+/**
+ * downloadDataset / downloadFrom against a local HTTP server on 127.0.0.1 (no network): fixtures
+ * made in the tests (IDX .gz with zlib, a CIFAR tarball with Python's tarfile), their md5s computed there
+ * and given through downloadFrom's source (the published md5s cannot match a fixture). What the
+ * loaders read back is compared with the fixture's own bytes.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import type * as http from 'node:http';
+import * as path from 'node:path';
+import { createDataset, type ArrayDataset } from '../../../src/data';
+import { DATASET_SOURCES, downloadDataset, downloadFrom, type DownloadSource } from '../../../src/data/download';
+import { tempDir } from '../../helpers/temp';
+import { expectIdx, IDX, idxSource, md5, quiet, serve, serveIdx, srv, testL, trainI, trainL, tree, useLocalServer } from './download-fixtures';
+
+useLocalServer();
+
+// ---- CIFAR-10 fixture: 2 records a file, in a tarball made by Python's tarfile.
+const CIFAR_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'];
+const records = (k: number) => Buffer.from(Array.from({ length: 2 * 3073 }, (_, i) => (i % 3073 === 0 ? (k + i / 3073) % 10 : (i * 7 + k) % 256)));
+
+/** A .tar.gz of `members` (archive name → bytes, or a symlink target as { link }), by /usr/bin/python3. */
+function tarGz(members: Record<string, Buffer | { link: string }>): Buffer {
+  const dir = tempDir('dl-tar-');
+  const list = Object.entries(members).map(([name, v], i) => {
+    if (!Buffer.isBuffer(v)) return { name, link: v.link };
+    fs.writeFileSync(path.join(dir, `m${i}`), v);
+    return { name, file: path.join(dir, `m${i}`) };
+  });
+  const out = path.join(dir, 'a.tar.gz');
+  execFileSync('/usr/bin/python3', ['-c', `
+import json, sys, tarfile
+with tarfile.open(sys.argv[1], 'w:gz') as t:
+    for m in json.loads(sys.argv[2]):
+        if 'link' in m:
+            i = tarfile.TarInfo(m['name']); i.type = tarfile.SYMTYPE; i.linkname = m['link']; t.addfile(i)
+        else:
+            i = t.gettarinfo(m['file']); i.name = m['name']
+            with open(m['file'], 'rb') as f: t.addfile(i, f)
+`, out, JSON.stringify(list)]);
+  return fs.readFileSync(out);
+}
+
+const cifarBins: Record<string, Buffer> = Object.fromEntries(CIFAR_FILES.map((f, k) => [f, records(k)]));
+const cifarSource = (archive: Buffer, mirror: string): DownloadSource => ({
+  ...DATASET_SOURCES.cifar10,
+  mirrors: [mirror],
+  files: [{ name: 'cifar-10-binary.tar.gz', md5: md5(archive), maxBytes: 1 << 20 }],
+  unpack: { folder: 'cifar-10-batches-bin', members: [...CIFAR_FILES.map((name) => ({ name, size: 2 * 3073 })), { name: 'batches.meta.txt' }] },
+});
+
+describe('MNIST-style IDX files', () => {
+  test('fetched into root as the loader reads them; a second run fetches nothing', async () => {
+    const root = path.join(tempDir('dl-'), 'data', 'mnist');
+    serveIdx('/a/');
+    const r = await downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet });
+    expect(r.fetched.sort()).toEqual(Object.keys(IDX).map((n) => `${srv.base}/a/${n}`).sort());
+    expect(r.bytes).toBe(Object.values(IDX).reduce((a, b) => a + b.length, 0));
+    expectIdx(root);
+    expect(Object.keys(tree(root)).sort()).toEqual(Object.keys(IDX).sort());
+    srv.requests = [];
+    const again = await downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet });
+    expect(again).toEqual({ root, fetched: [], bytes: 0 });
+    expect(srv.requests).toEqual([]);
+  });
+
+  test("a killed download's staging folder is removed by the next run (even with nothing to fetch); a live process's stays", async () => {
+    const root = tempDir('dl-');
+    const dead = spawnSync('/bin/true').pid!;
+    for (const pid of [dead, process.ppid]) {
+      fs.mkdirSync(path.join(root, `.download.${pid}.x1.part`));
+      fs.writeFileSync(path.join(root, `.download.${pid}.x1.part`, 'train-images-idx3-ubyte.gz'), 'half');
+    }
+    for (const [name, b] of Object.entries(IDX)) fs.writeFileSync(path.join(root, name), b);
+    expect(await downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet })).toEqual({ root, fetched: [], bytes: 0 });
+    expect(Object.keys(tree(root)).filter((p) => p.startsWith('.download')).sort()).toEqual([`.download.${process.ppid}.x1.part`, `.download.${process.ppid}.x1.part/train-images-idx3-ubyte.gz`]);
+  });
+
+  test('a 404 on the first mirror: the second serves each file', async () => {
+    const root = tempDir('dl-');
+    serveIdx('/b/');
+    const r = await downloadFrom(idxSource([`${srv.base}/a/`, `${srv.base}/b/`]), { root, logger: quiet });
+    expect(r.fetched.every((u) => u.startsWith(`${srv.base}/b/`))).toBe(true);
+    for (const name of Object.keys(IDX)) expect(srv.requests.filter((u) => u.endsWith(name))).toEqual([`/a/${name}`, `/b/${name}`]);
+    expectIdx(root);
+  });
+
+  test('only the missing files are fetched; a damaged one already there is reported, not replaced', async () => {
+    const root = tempDir('dl-');
+    serveIdx('/a/');
+    fs.writeFileSync(path.join(root, 'train-labels-idx1-ubyte.gz'), trainL);
+    await downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet });
+    expect(srv.requests.sort()).toEqual(['/a/t10k-images-idx3-ubyte.gz', '/a/t10k-labels-idx1-ubyte.gz', '/a/train-images-idx3-ubyte.gz']);
+
+    const damaged = tempDir('dl-');
+    fs.writeFileSync(path.join(damaged, 't10k-labels-idx1-ubyte.gz'), 'junk');
+    srv.requests = [];
+    await expect(downloadFrom(idxSource([`${srv.base}/a/`]), { root: damaged, logger: quiet })).rejects.toMatchObject({
+      code: 'ERR_DATASET',
+      message: expect.stringContaining(`(md5 ${md5(Buffer.from('junk'))}, expected ${md5(testL)}); remove it`),
+    });
+    expect(srv.requests).toEqual([]);
+    expect(fs.readFileSync(path.join(damaged, 't10k-labels-idx1-ubyte.gz'), 'utf8')).toBe('junk');
+  });
+
+  test('an md5 mismatch names the URL, both md5s; root is left as it was (folders made for it too)', async () => {
+    const parent = tempDir('dl-');
+    const root = path.join(parent, 'made', 'root');
+    serveIdx('/a/');
+    const wrong = Buffer.from('not the labels');
+    srv.routes.set('/a/t10k-labels-idx1-ubyte.gz', serve(wrong));
+    const err = await downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'ERR_DOWNLOAD', name: 'DownloadError' });
+    expect(err.message).toBe(`Download of ${srv.base}/a/t10k-labels-idx1-ubyte.gz failed: md5 ${md5(wrong)} of the ${wrong.length} bytes received, expected ${md5(testL)} (a damaged copy, or another file under that name)`);
+    expect(tree(parent)).toEqual({});
+  });
+
+  test('a connection dropped mid-body: an error naming the URL, nothing left behind', async () => {
+    const root = tempDir('dl-');
+    fs.writeFileSync(path.join(root, 'mine.txt'), 'kept');
+    serveIdx('/a/');
+    srv.routes.set('/a/train-images-idx3-ubyte.gz', (_req, res) => {
+      res.writeHead(200, { 'content-length': trainI.length });
+      res.write(trainI.subarray(0, 100), () => res.socket!.destroy());
+    });
+    const err = await downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'ERR_DOWNLOAD' });
+    expect(err.message).toMatch(new RegExp(`^Download of ${srv.base}/a/train-images-idx3-ubyte\\.gz failed: terminated`));
+    expect(tree(root)).toEqual({ 'mine.txt': 4 });
+  });
+
+  test('a server that stalls: an error once timeoutMs passes without data, before headers or mid-body', async () => {
+    for (const [when, handler] of [
+      ['before headers', () => undefined],
+      ['mid-body', (_req: http.IncomingMessage, res: http.ServerResponse) => { res.writeHead(200, { 'content-length': trainI.length }); res.write(trainI.subarray(0, 100)); }],
+    ] as const) {
+      const root = tempDir('dl-');
+      serveIdx('/a/');
+      srv.routes.set('/a/train-images-idx3-ubyte.gz', handler);
+      const started = Date.now();
+      const err = await downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet, timeoutMs: 300 }).catch((e) => e);
+      const took = Date.now() - started;
+      expect({ when, code: err.code, message: err.message }).toEqual({
+        when, code: 'ERR_DOWNLOAD', message: `Download of ${srv.base}/a/train-images-idx3-ubyte.gz failed: nothing received for 300 ms (after ${when === 'mid-body' ? 100 : 0} bytes)`,
+      });
+      // 300 ms of silence plus the other files' fetches; well under 10 s even on a loaded machine.
+      expect(took).toBeGreaterThanOrEqual(300);
+      expect(took).toBeLessThan(10_000);
+      expect(tree(root)).toEqual({});
+    }
+  }, 30_000);
+
+  test('a mirror that sends more than the file can be is cut off', async () => {
+    const root = tempDir('dl-');
+    serveIdx('/a/');
+    srv.routes.set('/a/train-labels-idx1-ubyte.gz', (_req, res) => {
+      res.writeHead(200);
+      const chunk = Buffer.alloc(64 * 1024);
+      const pump = () => { while (res.write(chunk)); res.once('drain', pump); };
+      pump();
+    });
+    const source = idxSource([`${srv.base}/a/`]);
+    await expect(downloadFrom(source, { root, logger: quiet })).rejects.toMatchObject({
+      code: 'ERR_DOWNLOAD', message: `Download of ${srv.base}/a/train-labels-idx1-ubyte.gz failed: more than the 1048576 bytes that train-labels-idx1-ubyte.gz can be`,
+    });
+    expect(tree(root)).toEqual({});
+  });
+});
+
+describe('CIFAR-10 binary tarball', () => {
+  function expectCifar(root: string): void {
+    for (const [train, files] of [[true, CIFAR_FILES.slice(0, 5)], [false, ['test_batch.bin']]] as const) {
+      const ds = createDataset('cifar10', { root, train }) as ArrayDataset;
+      expect(ds.length).toBe(2 * files.length);
+      files.forEach((f, k) => {
+        for (let j = 0; j < 2; j++) {
+          const rec = cifarBins[f].subarray(j * 3073, (j + 1) * 3073);
+          const s = ds.get(2 * k + j);
+          expect(s.label).toBe(rec[0]);
+          // CHW planes in the file, HWC in the dataset.
+          const hwc = Buffer.alloc(3072);
+          for (let p = 0; p < 1024; p++) for (let c = 0; c < 3; c++) hwc[3 * p + c] = rec[1 + c * 1024 + p];
+          expect(Buffer.from(s.image.data).equals(hwc)).toBe(true);
+        }
+      });
+    }
+  }
+
+  test('unpacked into root/cifar-10-batches-bin, the loader reads it; other members are not kept; a second run fetches nothing', async () => {
+    const root = tempDir('dl-');
+    const names = Buffer.from('airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n');
+    const archive = tarGz({
+      ...Object.fromEntries(CIFAR_FILES.map((f) => [`cifar-10-batches-bin/${f}`, cifarBins[f]])),
+      'cifar-10-batches-bin/batches.meta.txt': names,
+      'cifar-10-batches-bin/readme.html': Buffer.from('<html>'),
+    });
+    srv.routes.set('/c/cifar-10-binary.tar.gz', serve(archive));
+    const r = await downloadFrom(cifarSource(archive, `${srv.base}/c/`), { root, logger: quiet });
+    expect(r).toEqual({ root, fetched: [`${srv.base}/c/cifar-10-binary.tar.gz`], bytes: archive.length });
+    expect(tree(root)).toEqual({
+      'cifar-10-batches-bin': '', ...Object.fromEntries(CIFAR_FILES.map((f) => [`cifar-10-batches-bin/${f}`, 2 * 3073])), 'cifar-10-batches-bin/batches.meta.txt': names.length,
+    });
+    expectCifar(root);
+    srv.requests = [];
+    expect((await downloadFrom(cifarSource(archive, `${srv.base}/c/`), { root, logger: quiet })).fetched).toEqual([]);
+    expect(srv.requests).toEqual([]);
+  });
+
+  test.each([
+    ['../evil', 'its member \'../evil\' would be written outside the folder'],
+    ['/tmp/evil-abs', 'its member \'/tmp/evil-abs\' would be written outside the folder'],
+  ])('a member %s refuses the archive: nothing written, inside root or out', async (evil, why) => {
+    const parent = tempDir('dl-');
+    const root = path.join(parent, 'root');
+    fs.mkdirSync(root);
+    const archive = tarGz({ ...Object.fromEntries(CIFAR_FILES.map((f) => [`cifar-10-batches-bin/${f}`, cifarBins[f]])), [evil]: Buffer.from('pwned') });
+    srv.routes.set('/c/cifar-10-binary.tar.gz', serve(archive));
+    await expect(downloadFrom(cifarSource(archive, `${srv.base}/c/`), { root, logger: quiet })).rejects.toMatchObject({
+      code: 'ERR_DOWNLOAD', message: `cifar-10-binary.tar.gz is refused: ${why}; nothing of it was kept`,
+    });
+    expect(tree(parent)).toEqual({ root: '' });
+    expect(fs.existsSync('/tmp/evil-abs')).toBe(false);
+  });
+
+  test('a symlink where a record file belongs refuses the archive', async () => {
+    const root = tempDir('dl-');
+    const archive = tarGz({ ...Object.fromEntries(CIFAR_FILES.slice(1).map((f) => [`cifar-10-batches-bin/${f}`, cifarBins[f]])), 'cifar-10-batches-bin/data_batch_1.bin': { link: '/etc/passwd' } });
+    srv.routes.set('/c/cifar-10-binary.tar.gz', serve(archive));
+    await expect(downloadFrom(cifarSource(archive, `${srv.base}/c/`), { root, logger: quiet })).rejects.toMatchObject({
+      code: 'ERR_DOWNLOAD', message: "cifar-10-binary.tar.gz is refused: its member 'cifar-10-batches-bin/data_batch_1.bin' is a SymbolicLink, not a file; nothing of it was kept",
+    });
+    expect(tree(root)).toEqual({});
+  });
+
+  test('an archive without a record file, or with one of another size, is refused', async () => {
+    const root = tempDir('dl-');
+    const short = tarGz(Object.fromEntries(CIFAR_FILES.slice(1).map((f) => [`cifar-10-batches-bin/${f}`, cifarBins[f]])));
+    srv.routes.set('/c/cifar-10-binary.tar.gz', serve(short));
+    await expect(downloadFrom(cifarSource(short, `${srv.base}/c/`), { root, logger: quiet })).rejects.toMatchObject({
+      code: 'ERR_DOWNLOAD', message: 'cifar-10-binary.tar.gz has no member cifar-10-batches-bin/data_batch_1.bin of 6146 bytes; nothing of it was kept',
+    });
+    const odd = tarGz({ ...Object.fromEntries(CIFAR_FILES.map((f) => [`cifar-10-batches-bin/${f}`, cifarBins[f]])), 'cifar-10-batches-bin/test_batch.bin': Buffer.alloc(3073) });
+    srv.routes.set('/c/cifar-10-binary.tar.gz', serve(odd));
+    await expect(downloadFrom(cifarSource(odd, `${srv.base}/c/`), { root, logger: quiet })).rejects.toMatchObject({
+      message: "cifar-10-binary.tar.gz is refused: its member 'cifar-10-batches-bin/test_batch.bin' is 3073 bytes, not 6146; nothing of it was kept",
+    });
+    expect(tree(root)).toEqual({});
+  });
+
+  test('an incomplete folder already in root is reported, not replaced, and nothing is fetched', async () => {
+    const root = tempDir('dl-');
+    fs.mkdirSync(path.join(root, 'cifar-10-batches-bin'));
+    fs.writeFileSync(path.join(root, 'cifar-10-batches-bin', 'data_batch_1.bin'), cifarBins['data_batch_1.bin']);
+    await expect(downloadFrom(cifarSource(Buffer.alloc(0), `${srv.base}/c/`), { root, logger: quiet })).rejects.toMatchObject({
+      code: 'ERR_DATASET',
+      message: `${path.join(root, 'cifar-10-batches-bin')} holds an incomplete CIFAR-10: data_batch_2.bin is missing; remove it (a download never replaces files it did not write) and run the download again`,
+    });
+    expect(srv.requests).toEqual([]);
+  });
+});
+
+describe('downloadDataset: the published table', () => {
+  test('a mirror replaces the base URL: the real file name and published md5 are checked', async () => {
+    const root = tempDir('dl-');
+    srv.routes.set('/m/cifar-10-binary.tar.gz', serve(Buffer.from('not CIFAR')));
+    await expect(downloadDataset('cifar10', { root, mirror: `${srv.base}/m`, logger: quiet })).rejects.toMatchObject({
+      code: 'ERR_DOWNLOAD',
+      message: `Download of ${srv.base}/m/cifar-10-binary.tar.gz failed: md5 ${md5(Buffer.from('not CIFAR'))} of the 9 bytes received, expected c32a1d4ab5d03f1284b67883e8d87530 (a damaged copy, or another file under that name)`,
+    });
+    expect(srv.requests).toEqual(['/m/cifar-10-binary.tar.gz']);
+  });
+
+  test(`SIGNIN_TORCH_DATASET_MIRROR holds one folder per dataset`, async () => {
+    const root = tempDir('dl-');
+    process.env.SIGNIN_TORCH_DATASET_MIRROR = `${srv.base}/env/`;
+    try {
+      const err = await downloadDataset('fashion_mnist', { root, logger: quiet }).catch((e) => e);
+      expect(err.message).toBe(`Download of ${srv.base}/env/fashion_mnist/train-images-idx3-ubyte.gz failed: HTTP 404 Not Found`);
+      process.env.SIGNIN_TORCH_DATASET_MIRROR = 'file:///srv/data';
+      await expect(downloadDataset('mnist', { root, logger: quiet })).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARG', message: "Expected an http:// or https:// URL for environment variable SIGNIN_TORCH_DATASET_MIRROR but received 'file:///srv/data' of type string",
+      });
+    } finally {
+      delete process.env.SIGNIN_TORCH_DATASET_MIRROR;
+    }
+    expect(tree(root)).toEqual({});
+  });
+
+  test('bad arguments name the argument and what was expected', async () => {
+    const root = tempDir('dl-');
+    await expect(downloadDataset('imagenet' as never, { root })).rejects.toMatchObject({
+      code: 'ERR_UNKNOWN_NAME', message: "Unknown downloadable dataset 'imagenet'; valid names: mnist, fashion_mnist, cifar10, cifar100",
+    });
+    await expect(downloadDataset('mnist', { root, mirror: 'ftp://host/mnist' })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG', message: "Expected an http:// or https:// URL for mirror but received 'ftp://host/mnist' of type string",
+    });
+    fs.writeFileSync(path.join(root, 'file'), '');
+    await expect(downloadDataset('mnist', { root: path.join(root, 'file') })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG', message: `Expected a folder, or a path where one can be made for root but received '${path.join(root, 'file')}' of type string`,
+    });
+    await expect(downloadDataset('mnist', { root, timeoutMs: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('for timeoutMs') });
+    await expect(downloadDataset('mnist', undefined as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
+    expect(srv.requests).toEqual([]);
+  });
+});
