@@ -11,126 +11,19 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Logger } from 'pino';
-import * as tar from 'tar';
-import { InvalidArgumentError, ToolkitError, UnknownNameError } from '../errors';
+import { InvalidArgumentError, UnknownNameError } from '../errors';
 import { childLogger } from '../logger';
 import { writeError } from '../atomic';
 import { isAlive } from '../pid';
-import { quoteText } from '../quote';
 import { func, int, obj, options as optionsOf } from '../validate';
 import { DatasetError } from './base';
+import { fetchFromMirrors, type DownloadProgress } from './download-fetch';
+import { DATASET_SOURCES, DOWNLOADABLE_DATASETS, MIB, type DownloadableDataset, type DownloadSource, type SourceFile } from './download-sources';
+import { unpack } from './download-unpack';
 
-export const DOWNLOADABLE_DATASETS = ['mnist', 'fashion_mnist', 'cifar10', 'cifar100'] as const;
-export type DownloadableDataset = (typeof DOWNLOADABLE_DATASETS)[number];
-
-/** One file fetched from a mirror: its name there, the md5 published for it, and a bound on its size. */
-export interface SourceFile {
-  name: string;
-  md5: string;
-  /** A mirror that sends more is refused as it sends (a file of the wrong dataset, or endless). */
-  maxBytes: number;
-}
-
-/**
- * The members of a tarball that are kept: each under `folder` in the archive and in root. A member
- * with a `size` is required and must have exactly that size; one without (the class names) is
- * kept when the archive has it, up to 64 KiB.
- */
-export interface UnpackSpec {
-  folder: string;
-  members: { name: string; size?: number }[];
-}
-
-/**
- * Where a dataset comes from. Internal: the tests pass their own (fixtures' md5s) to downloadFrom;
- * users name a dataset of DATASET_SOURCES.
- */
-export interface DownloadSource {
-  name: string;
-  /** Base URLs, tried in order for each file. */
-  mirrors: string[];
-  files: SourceFile[];
-  /** Absent: the files are kept as fetched (the IDX loaders read .gz). */
-  unpack?: UnpackSpec;
-}
-
-const MIB = 1024 * 1024;
-const MAX_NAMES_BYTES = 64 * 1024;
-
-const idxFiles = (md5: [string, string, string, string]): SourceFile[] =>
-  ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz']
-    .map((name, i) => ({ name, md5: md5[i], maxBytes: 64 * MIB }));
-
-/** CIFAR-10's record files hold 10000 records of 1 label byte + 3072 pixels (the CIFAR page). */
-const CIFAR10_BIN = 10000 * 3073;
-
-export const DATASET_SOURCES: Readonly<Record<DownloadableDataset, DownloadSource>> = {
-  // Mirrors and md5s from torchvision/datasets/mnist.py (class MNIST); its list has
-  // yann.lecun.com first, swapped here as pytorch/vision#8865 proposed: that host answers 403 to many
-  // since 2024 (red-data-tools/red-datasets#195, ludwig-ai/ludwig#4009).
-  mnist: {
-    name: 'MNIST',
-    mirrors: ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'http://yann.lecun.com/exdb/mnist/'],
-    files: idxFiles(['f68b3c2dcbeaaa9fbdd348bbdeb94873', 'd53e105ee54ea40749a09fcbcd1e9432', '9fb629c4189551a2d022fa330f9573f3', 'ec29112dd5afa0611ce80d1b7f02629c']),
-  },
-  // torchvision/datasets/mnist.py, class FashionMNIST: its one mirror and md5s.
-  fashion_mnist: {
-    name: 'Fashion-MNIST',
-    mirrors: ['http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'],
-    files: idxFiles(['8d4fb7e6c68d591d4c3dfef9ec88bf0d', '25c81989df183df01b3e8a0aad5dffbe', 'bef4ecab320f06d8554ea6380940ec79', 'bb300cfdad3c16e7a12a480ee83cd310']),
-  },
-  // https://www.cs.toronto.edu/~kriz/cifar.html, "CIFAR-10 binary version (suitable for C
-  // programs)": the md5 in its table. torchvision fetches the python version, not this one.
-  cifar10: {
-    name: 'CIFAR-10',
-    mirrors: ['https://www.cs.toronto.edu/~kriz/'],
-    files: [{ name: 'cifar-10-binary.tar.gz', md5: 'c32a1d4ab5d03f1284b67883e8d87530', maxBytes: 256 * MIB }],
-    unpack: {
-      folder: 'cifar-10-batches-bin',
-      members: [
-        ...[1, 2, 3, 4, 5].map((i) => ({ name: `data_batch_${i}.bin`, size: CIFAR10_BIN })),
-        { name: 'test_batch.bin', size: CIFAR10_BIN },
-        { name: 'batches.meta.txt' },
-      ],
-    },
-  },
-  // The CIFAR page's "CIFAR-100 binary version" md5; the page's copy read for this was cut before
-  // that row, so it was taken from a public loader that fetches the same URL (see docs/errors.md,
-  // ERR_DOWNLOAD). Records: 2 label bytes + 3072 pixels; 50000 train, 10000 test.
-  cifar100: {
-    name: 'CIFAR-100',
-    mirrors: ['https://www.cs.toronto.edu/~kriz/'],
-    files: [{ name: 'cifar-100-binary.tar.gz', md5: '03b5dce01913d631647c71ecec9e9cb8', maxBytes: 256 * MIB }],
-    unpack: {
-      folder: 'cifar-100-binary',
-      members: [
-        { name: 'train.bin', size: 50000 * 3074 },
-        { name: 'test.bin', size: 10000 * 3074 },
-        { name: 'coarse_label_names.txt' },
-        { name: 'fine_label_names.txt' },
-      ],
-    },
-  },
-};
-
-/** ERR_DOWNLOAD: a file could not be fetched, did not verify, or its archive held what it must not. */
-export class DownloadError extends ToolkitError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_DOWNLOAD', message, options);
-  }
-}
-
-export interface DownloadProgress {
-  url: string;
-  /** Bytes received so far of this file. */
-  bytes: number;
-  /** The size the server announced, when it did. */
-  total: number | undefined;
-}
+export { DownloadError, type DownloadProgress } from './download-fetch';
+export { DATASET_SOURCES, DOWNLOADABLE_DATASETS, type DownloadableDataset, type DownloadSource, type SourceFile, type UnpackSpec } from './download-sources';
 
 export interface DownloadOptions {
   /** The folder to fill (created if missing): what createDataset's `root` is then given. */
@@ -161,8 +54,6 @@ export interface DownloadResult {
 
 export const MIRROR_ENV = 'SIGNIN_TORCH_DATASET_MIRROR';
 const DEFAULT_TIMEOUT_MS = 60_000;
-/** A log line at most this often while a file arrives (a 162 MB tarball takes minutes on a slow link). */
-const PROGRESS_LOG_MS = 10_000;
 
 /** An http(s) URL, for a mirror; `what` names the option or variable it came from. */
 export function mirrorUrl(what: string, v: unknown): string {
@@ -341,142 +232,5 @@ function removeStaleStaging(root: string): void {
     }
   } catch (e) {
     throw writeError(root, e);
-  }
-}
-
-interface FetchOptions {
-  timeoutMs: number;
-  log: Logger;
-  onProgress?: (p: DownloadProgress) => void;
-}
-
-/** Each mirror in turn until one serves the file with its md5; an error listing every mirror's failure otherwise. */
-async function fetchFromMirrors(source: DownloadSource, file: SourceFile, dest: string, o: FetchOptions): Promise<{ url: string; bytes: number }> {
-  const failures: string[] = [];
-  for (const mirror of source.mirrors) {
-    const url = `${mirror}${file.name}`;
-    try {
-      o.log.info({ url }, 'downloading');
-      const bytes = await fetchTo(url, dest, file, o);
-      return { url, bytes };
-    } catch (e) {
-      fs.rmSync(dest, { force: true });
-      if (!(e instanceof DownloadError)) throw e;
-      failures.push(e.message);
-      o.log.warn({ url, error: e.message }, source.mirrors.length > failures.length ? 'failed, trying the next mirror' : 'failed');
-    }
-  }
-  throw new DownloadError(failures.length === 1 ? failures[0] : `Could not download ${file.name} of ${source.name} from any mirror: ${failures.join('; ')}`);
-}
-
-/** What a failed fetch or stream says: Node's fetch puts the socket's reason ('other side closed') in the cause. */
-function reasonOf(e: unknown): string {
-  const err = e as { message?: string; cause?: { message?: string; code?: string } };
-  const cause = err?.cause?.message ?? err?.cause?.code;
-  return cause && cause !== err.message ? `${err.message} (${cause})` : String(err?.message ?? e);
-}
-
-/** Streams `url` into `dest` (a new file), hashing it; the bytes received. */
-async function fetchTo(url: string, dest: string, file: SourceFile, o: FetchOptions): Promise<number> {
-  const controller = new AbortController();
-  let stalled = false;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = (): void => {
-    clearTimeout(timer);
-    timer = setTimeout(() => { stalled = true; controller.abort(); }, o.timeoutMs);
-  };
-  const fail = (why: string, cause?: unknown) => new DownloadError(`Download of ${url} failed: ${why}`, { cause });
-  let bytes = 0;
-  arm();
-  try {
-    const res = await fetch(url, { signal: controller.signal });
-    if (!res.ok || res.body === null) {
-      await res.body?.cancel();
-      throw fail(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
-    }
-    const announced = Number(res.headers.get('content-length') ?? NaN);
-    const total = Number.isFinite(announced) ? announced : undefined;
-    if (total !== undefined && total > file.maxBytes) {
-      await res.body.cancel();
-      throw fail(`the server announces ${total} bytes, more than the ${file.maxBytes} that ${file.name} can be`);
-    }
-    const hash = createHash('md5');
-    let logged = Date.now();
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        bytes += chunk.length;
-        if (bytes > file.maxBytes) return done(fail(`more than the ${file.maxBytes} bytes that ${file.name} can be`));
-        hash.update(chunk);
-        arm();
-        o.onProgress?.({ url, bytes, total });
-        if (Date.now() - logged >= PROGRESS_LOG_MS) {
-          logged = Date.now();
-          o.log.info({ url, bytes, total }, 'receiving');
-        }
-        done(null, chunk);
-      },
-    });
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), meter, fs.createWriteStream(dest, { flags: 'wx' }));
-    const md5 = hash.digest('hex');
-    if (md5 !== file.md5) throw fail(`md5 ${md5} of the ${bytes} bytes received, expected ${file.md5} (a damaged copy, or another file under that name)`);
-    o.log.info({ url, bytes, md5 }, 'verified');
-    return bytes;
-  } catch (e) {
-    if (e instanceof DownloadError) throw e;
-    if (stalled) throw fail(`nothing received for ${o.timeoutMs} ms (after ${bytes} bytes)`, e);
-    if (typeof (e as NodeJS.ErrnoException)?.syscall === 'string') throw writeError(dest, e);
-    throw fail(reasonOf(e), e);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Whether a member's path, as the archive names it, leads outside the folder: absolute, a drive, or a '..' part. */
-function escapes(p: string): boolean {
-  const parts = p.replace(/\\/g, '/').split('/');
-  return p.startsWith('/') || /^[a-zA-Z]:/.test(p) || parts.includes('..');
-}
-
-/**
- * Extracts the spec's members of `archive` into `into`/<folder>; anything else in the archive is
- * skipped, and a member that would land outside `into`, or a link or folder where a file belongs,
- * refuses the whole archive.
- */
-async function unpack(archive: string, into: string, spec: UnpackSpec): Promise<void> {
-  const wanted = new Map(spec.members.map((m) => [`${spec.folder}/${m.name}`, m]));
-  const input = fs.createReadStream(archive);
-  let refusal: DownloadError | undefined;
-  const refuse = (why: string): false => {
-    refusal ??= new DownloadError(`${path.basename(archive)} is refused: ${why}; nothing of it was kept`);
-    input.destroy(refusal);
-    return false;
-  };
-  const extract = tar.x({
-    cwd: into,
-    strict: true,
-    preserveOwner: false,
-    filter: (p, entry) => {
-      if (escapes(p)) return refuse(`its member ${quoteText(p)} would be written outside the folder`);
-      const name = p.replace(/^(\.\/)+/, '');
-      const m = wanted.get(name);
-      if (m === undefined) return false;
-      const { type, size } = entry as tar.ReadEntry;
-      if (type !== 'File') return refuse(`its member ${quoteText(name)} is a ${type}, not a file`);
-      if (m.size !== undefined ? size !== m.size : size > MAX_NAMES_BYTES) {
-        return refuse(`its member ${quoteText(name)} is ${size} bytes, ${m.size !== undefined ? `not ${m.size}` : `more than ${MAX_NAMES_BYTES}`}`);
-      }
-      return true;
-    },
-  });
-  try {
-    await pipeline(input, extract);
-  } catch (e) {
-    throw refusal ?? new DownloadError(`${path.basename(archive)} could not be unpacked: ${reasonOf(e)}`, { cause: e });
-  }
-  if (refusal) throw refusal;
-  for (const m of spec.members) {
-    if (m.size === undefined) continue;
-    const st = fs.statSync(path.join(into, spec.folder, m.name), { throwIfNoEntry: false });
-    if (st?.size !== m.size) throw new DownloadError(`${path.basename(archive)} has no member ${spec.folder}/${m.name} of ${m.size} bytes; nothing of it was kept`);
   }
 }

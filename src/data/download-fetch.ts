@@ -1,0 +1,118 @@
+/**
+ * One dataset file fetched from its mirrors, streamed to disk and hashed as it arrives, with a
+ * stall timeout and a size bound (src/data/download.ts).
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { Logger } from 'pino';
+import { writeError } from '../atomic';
+import { ToolkitError } from '../errors';
+import type { DownloadSource, SourceFile } from './download-sources';
+
+/** ERR_DOWNLOAD: a file could not be fetched, did not verify, or its archive held what it must not. */
+export class DownloadError extends ToolkitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_DOWNLOAD', message, options);
+  }
+}
+
+export interface DownloadProgress {
+  url: string;
+  /** Bytes received so far of this file. */
+  bytes: number;
+  /** The size the server announced, when it did. */
+  total: number | undefined;
+}
+
+/** A log line at most this often while a file arrives (a 162 MB tarball takes minutes on a slow link). */
+const PROGRESS_LOG_MS = 10_000;
+
+export interface FetchOptions {
+  timeoutMs: number;
+  log: Logger;
+  onProgress?: (p: DownloadProgress) => void;
+}
+
+/** Each mirror in turn until one serves the file with its md5; an error listing every mirror's failure otherwise. */
+export async function fetchFromMirrors(source: DownloadSource, file: SourceFile, dest: string, o: FetchOptions): Promise<{ url: string; bytes: number }> {
+  const failures: string[] = [];
+  for (const mirror of source.mirrors) {
+    const url = `${mirror}${file.name}`;
+    try {
+      o.log.info({ url }, 'downloading');
+      const bytes = await fetchTo(url, dest, file, o);
+      return { url, bytes };
+    } catch (e) {
+      fs.rmSync(dest, { force: true });
+      if (!(e instanceof DownloadError)) throw e;
+      failures.push(e.message);
+      o.log.warn({ url, error: e.message }, source.mirrors.length > failures.length ? 'failed, trying the next mirror' : 'failed');
+    }
+  }
+  throw new DownloadError(failures.length === 1 ? failures[0] : `Could not download ${file.name} of ${source.name} from any mirror: ${failures.join('; ')}`);
+}
+
+/** What a failed fetch or stream says: Node's fetch puts the socket's reason ('other side closed') in the cause. */
+export function reasonOf(e: unknown): string {
+  const err = e as { message?: string; cause?: { message?: string; code?: string } };
+  const cause = err?.cause?.message ?? err?.cause?.code;
+  return cause && cause !== err.message ? `${err.message} (${cause})` : String(err?.message ?? e);
+}
+
+/** Streams `url` into `dest` (a new file), hashing it; the bytes received. */
+async function fetchTo(url: string, dest: string, file: SourceFile, o: FetchOptions): Promise<number> {
+  const controller = new AbortController();
+  let stalled = false;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { stalled = true; controller.abort(); }, o.timeoutMs);
+  };
+  const fail = (why: string, cause?: unknown) => new DownloadError(`Download of ${url} failed: ${why}`, { cause });
+  let bytes = 0;
+  arm();
+  try {
+    const res = await fetch(url, { signal: controller.signal });
+    if (!res.ok || res.body === null) {
+      await res.body?.cancel();
+      throw fail(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
+    }
+    const announced = Number(res.headers.get('content-length') ?? NaN);
+    const total = Number.isFinite(announced) ? announced : undefined;
+    if (total !== undefined && total > file.maxBytes) {
+      await res.body.cancel();
+      throw fail(`the server announces ${total} bytes, more than the ${file.maxBytes} that ${file.name} can be`);
+    }
+    const hash = createHash('md5');
+    let logged = Date.now();
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        bytes += chunk.length;
+        if (bytes > file.maxBytes) return done(fail(`more than the ${file.maxBytes} bytes that ${file.name} can be`));
+        hash.update(chunk);
+        arm();
+        o.onProgress?.({ url, bytes, total });
+        if (Date.now() - logged >= PROGRESS_LOG_MS) {
+          logged = Date.now();
+          o.log.info({ url, bytes, total }, 'receiving');
+        }
+        done(null, chunk);
+      },
+    });
+    await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), meter, fs.createWriteStream(dest, { flags: 'wx' }));
+    const md5 = hash.digest('hex');
+    if (md5 !== file.md5) throw fail(`md5 ${md5} of the ${bytes} bytes received, expected ${file.md5} (a damaged copy, or another file under that name)`);
+    o.log.info({ url, bytes, md5 }, 'verified');
+    return bytes;
+  } catch (e) {
+    if (e instanceof DownloadError) throw e;
+    if (stalled) throw fail(`nothing received for ${o.timeoutMs} ms (after ${bytes} bytes)`, e);
+    if (typeof (e as NodeJS.ErrnoException)?.syscall === 'string') throw writeError(dest, e);
+    throw fail(reasonOf(e), e);
+  } finally {
+    clearTimeout(timer);
+  }
+}
