@@ -20,6 +20,11 @@ export function quoteText(s: string): string {
   return s.length <= MAX_QUOTED_CHARS ? `'${s}'` : `'${prefixOf(s)}…' (${s.length} characters)`;
 }
 
+/** A path as a shell reads it back: as it is when it holds nothing the shell would split or expand. */
+export function shellWord(s: string): string {
+  return /^[\w./@%+=:,-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}
+
 /** As quoteText, unquoted: a user's key inside a path such as `model.options.<key>`. */
 export function boundText(s: string): string {
   return s.length <= MAX_QUOTED_CHARS ? s : `${prefixOf(s)}… (${s.length} characters)`;

@@ -10,14 +10,10 @@ import { Argument, type Command } from 'commander';
 import { DOWNLOADABLE_DATASETS, mirrorUrl, type DownloadableDataset, type DownloadOptions, type DownloadProgress, type DownloadResult } from '../data/download';
 import type { Logger } from 'pino';
 import { childLogger } from '../logger';
+import { shellWord } from '../quote';
 import { numberFlag } from './flags';
 
 export type DownloadFn = (name: DownloadableDataset, options: DownloadOptions) => Promise<DownloadResult>;
-
-/** A path as a shell reads it back: as it is when it holds nothing the shell would split or expand. */
-function shellWord(s: string): string {
-  return /^[\w./@%+=:,-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
-}
 
 /** The library's logger for the download, raised to 'warn' at least: a mirror that fails still says so. */
 function warningsOnly(): Logger {

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import type { Stats } from 'node:fs';
 import { kindOf, openRegular } from '../bounded-read';
 import { InvalidArgumentError, ToolkitError } from '../errors';
+import { shellWord } from '../quote';
 
 /** Decoded pixels: `data[(y * width + x) * channels + c]`, values 0..255. */
 export interface RawImage {
@@ -91,6 +92,11 @@ export interface RootFix {
   expected: string;
   /** Another way to get the files, e.g. 'install it with "sudo apt-get install -y dataset-fashion-mnist"'. */
   install?: string;
+}
+
+/** RootFix.install for a dataset that `signin-torch download` fetches (src/data/download.ts), into `root` when one was given. */
+export function downloadHint(dataset: string, root?: string): string {
+  return `fetch it with "signin-torch download ${dataset}${root === undefined ? '' : ` --root ${shellWord(root)}`}"`;
 }
 
 /** Checks a RootFix argument. */

@@ -1,6 +1,6 @@
 /** MNIST and Fashion-MNIST: IDX files, 28×28 grey, 10 classes (60k train / 10k test). */
 import type { ArrayDataset } from './array-dataset';
-import { DatasetError, type RootFix } from './base';
+import { DatasetError, downloadHint, type RootFix } from './base';
 import { loadIdxDataset } from './idx';
 import { bool, options } from '../validate';
 
@@ -30,10 +30,10 @@ export interface MnistOptions {
 export function mnistSource(name: 'fashion_mnist' | 'mnist', root: string | undefined): { root: string; fix: RootFix } {
   if (name === 'fashion_mnist') {
     return root === undefined
-      ? { root: process.env.SIGNIN_TORCH_FASHION_MNIST_ROOT || FASHION_MNIST_ROOT, fix: { install: 'install it with "sudo apt-get install -y dataset-fashion-mnist"', expected: 'a folder with the IDX files' } }
+      ? { root: process.env.SIGNIN_TORCH_FASHION_MNIST_ROOT || FASHION_MNIST_ROOT, fix: { install: `install it with "sudo apt-get install -y dataset-fashion-mnist", ${downloadHint('fashion_mnist')}`, expected: 'a folder with the IDX files' } }
       : { root, fix: { expected: IDX_FOLDER } };
   }
-  if (root === undefined) throw new DatasetError('MNIST has no default location', undefined, { fix: { expected: IDX_FOLDER } });
+  if (root === undefined) throw new DatasetError('MNIST has no default location', undefined, { fix: { install: downloadHint('mnist'), expected: IDX_FOLDER } });
   return { root, fix: { expected: 'a folder with the four MNIST IDX files' } };
 }
 

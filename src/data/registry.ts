@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { InvalidArgumentError, UnknownNameError } from '../errors';
 import type { LiteralName } from '../literal-name';
 import { bool, options as optionsOf, str } from '../validate';
-import { DatasetError, type Dataset, type RootFix } from './base';
+import { DatasetError, downloadHint, type Dataset, type RootFix } from './base';
 import { cifar10, cifar100, cifarFiles } from './cifar';
 import { idxFiles } from './idx';
 import { classFolders, ImageFolder } from './image-folder';
@@ -43,8 +43,9 @@ export interface KnownDatasets {
 }
 export type KnownDatasetName = keyof KnownDatasets;
 
-function requireRoot(name: string, opts: DatasetOptions, layout: string): string {
-  if (opts.root === undefined) throw new DatasetError(`${name} has no offline copy`, undefined, { fix: { expected: layout } });
+function requireRoot(name: string, opts: DatasetOptions, layout: string, dataset?: string): string {
+  const install = dataset === undefined ? undefined : downloadHint(dataset);
+  if (opts.root === undefined) throw new DatasetError(`${name} has no offline copy`, undefined, { fix: { install, expected: layout } });
   if (typeof opts.root !== 'string' || opts.root.length === 0) throw new InvalidArgumentError('root', 'folder path (string)', opts.root);
   return opts.root;
 }
@@ -52,8 +53,8 @@ function requireRoot(name: string, opts: DatasetOptions, layout: string): string
 const factories = new Map<string, DatasetFactory>([
   ['fashion_mnist', (o) => fashionMnist(o)],
   ['mnist', (o) => mnist(o)],
-  ['cifar10', (o) => cifar10({ ...o, root: requireRoot('CIFAR-10', o, CIFAR10_LAYOUT) })],
-  ['cifar100', (o) => cifar100({ ...o, root: requireRoot('CIFAR-100', o, CIFAR100_LAYOUT) })],
+  ['cifar10', (o) => cifar10({ ...o, root: requireRoot('CIFAR-10', o, CIFAR10_LAYOUT, 'cifar10') })],
+  ['cifar100', (o) => cifar100({ ...o, root: requireRoot('CIFAR-100', o, CIFAR100_LAYOUT, 'cifar100') })],
   [
     'imagenet',
     (o) => {
@@ -78,10 +79,12 @@ const fileChecks = new Map<string, (o: DatasetOptions, train: boolean) => void>(
   ['fashion_mnist', (o, train) => { const s = mnistSource('fashion_mnist', o.root); idxFiles(s.root, train, s.fix); }],
   ['mnist', (o, train) => { const s = mnistSource('mnist', o.root); idxFiles(s.root, train, s.fix); }],
   ['cifar10', (o, train) => {
-    for (const f of cifarFiles('cifar10', requireRoot('CIFAR-10', o, CIFAR10_LAYOUT), train)) mustExist(f, { expected: CIFAR10_LAYOUT });
+    const root = requireRoot('CIFAR-10', o, CIFAR10_LAYOUT, 'cifar10');
+    for (const f of cifarFiles('cifar10', root, train)) mustExist(f, { install: downloadHint('cifar10', root), expected: CIFAR10_LAYOUT });
   }],
   ['cifar100', (o, train) => {
-    for (const f of cifarFiles('cifar100', requireRoot('CIFAR-100', o, CIFAR100_LAYOUT), train)) mustExist(f, { expected: CIFAR100_LAYOUT });
+    const root = requireRoot('CIFAR-100', o, CIFAR100_LAYOUT, 'cifar100');
+    for (const f of cifarFiles('cifar100', root, train)) mustExist(f, { install: downloadHint('cifar100', root), expected: CIFAR100_LAYOUT });
   }],
   ['imagenet', (o, train) => {
     const dir = path.join(requireRoot('ImageNet', o, IMAGENET_LAYOUT), train ? 'train' : 'val');

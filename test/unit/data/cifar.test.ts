@@ -195,7 +195,7 @@ process.stdout.write(JSON.stringify(cifar10({ root: ${JSON.stringify(dir)}, trai
   });
 
   test('no root: the registry says what to pass', () => {
-    expect(() => createDataset('cifar10')).toThrow(/^CIFAR-10 has no offline copy: pass root, the folder with data_batch_1\.bin/);
+    expect(() => createDataset('cifar10')).toThrow(/^CIFAR-10 has no offline copy: fetch it with "signin-torch download cifar10" or pass root, the folder with data_batch_1\.bin/);
   });
 });
 

@@ -73,7 +73,7 @@ describe('IDX datasets (MNIST / Fashion-MNIST format)', () => {
     process.env.SIGNIN_TORCH_FASHION_MNIST_ROOT = empty;
     try {
       expect(() => fashionMnist()).toThrow(
-        `Missing dataset file ${empty}/train-images-idx3-ubyte.gz (nor ${empty}/train-images-idx3-ubyte): install it with "sudo apt-get install -y dataset-fashion-mnist" or pass root, a folder with the IDX files`,
+        `Missing dataset file ${empty}/train-images-idx3-ubyte.gz (nor ${empty}/train-images-idx3-ubyte): install it with "sudo apt-get install -y dataset-fashion-mnist", fetch it with "signin-torch download fashion_mnist" or pass root, a folder with the IDX files`,
       );
     } finally {
       delete process.env.SIGNIN_TORCH_FASHION_MNIST_ROOT;
@@ -81,7 +81,7 @@ describe('IDX datasets (MNIST / Fashion-MNIST format)', () => {
   });
 
   test('MNIST has no default root', () => {
-    expect(() => mnist()).toThrow(/^MNIST has no default location: pass root/);
+    expect(() => mnist()).toThrow(/^MNIST has no default location: fetch it with "signin-torch download mnist" or pass root/);
   });
 
   test('a FIFO or a device in place of a file is refused unread', () => {

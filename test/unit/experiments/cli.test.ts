@@ -114,7 +114,7 @@ describe('train', () => {
       [['--set', 'model.options.depth=7', '--model', 'cifar_resnet'], /^ERR_INVALID_ARG: .*options\.depth/],
       [['--set', 'model.options.widht=2'], /^ERR_INVALID_ARG: Expected names among .* for the option names of model lenet5 but received 'widht'/],
       [['--data-root', path.join(root, 'nowhere')], new RegExp(`^ERR_DATASET: Missing dataset file ${root}/nowhere/train-images-idx3-ubyte\\.gz`)],
-      [['--dataset', 'cifar10', '--model', 'cifar_resnet_20', '--data-root', data], new RegExp(`^ERR_DATASET: Missing dataset file ${data}/data_batch_1\\.bin: pass --data-root, the folder with data_batch_1\\.bin`)],
+      [['--dataset', 'cifar10', '--model', 'cifar_resnet_20', '--data-root', data], new RegExp(`^ERR_DATASET: Missing dataset file ${data}/data_batch_1\\.bin: fetch it with "signin-torch download cifar10 --root ${data}" or pass --data-root, the folder with data_batch_1\\.bin`)],
     ];
     for (const [args, message] of cases) {
       for (const dry of [['--dry-run'], []]) {
@@ -129,7 +129,7 @@ describe('train', () => {
     expect(r.err).toBe(`ERR_DATASET: Missing dataset file ${data}/t10k-labels-idx1-ubyte.gz (nor ${data}/t10k-labels-idx1-ubyte): pass --data-root, a folder with the four MNIST IDX files\n`);
     // The hint names the flag the command has: train's and prune's --data-root.
     const noRoot = await cli(['train', '--dataset', 'cifar10', '--model', 'cifar_resnet_20', '--epochs', '1', '--dry-run']);
-    expect(noRoot.err).toMatch(/^ERR_DATASET: CIFAR-10 has no offline copy: pass --data-root, the folder with data_batch_1\.bin .*\n$/);
+    expect(noRoot.err).toMatch(/^ERR_DATASET: CIFAR-10 has no offline copy: fetch it with "signin-torch download cifar10" or pass --data-root, the folder with data_batch_1\.bin .*\n$/);
     const prune = await cli(['prune', '--model', 'lenet5', '--dataset', 'mnist', '--pruner', 'snip', '--sparsity', '0.5', '--data-root', path.join(root, 'nowhere')]);
     expect(prune.err.split('\n').slice(-2)).toEqual([expect.stringMatching(new RegExp(`^ERR_DATASET: Missing dataset file ${root}/nowhere/train-images-idx3-ubyte\\.gz .*: pass --data-root, a folder with the four MNIST IDX files$`)), '']);
   });
