@@ -1,6 +1,6 @@
 /**
- * IMP / LRR with a layerwise scope and layers kept dense (OpenLTH's sparse_layerwise and
- * pruning_layers_to_ignore). The masks of every level are checked against a plain float64 sort of
+ * IMP / LRR with a layerwise scope (as OpenLTH's unmerged pull request 12) and layers kept dense
+ * (OpenLTH's pruning_layers_to_ignore). The masks of every level are checked against a plain float64 sort of
  * the trained |θ| written here: over the kept weights of the pruned layers only (global), or per
  * pruned layer (layerwise); the layers kept dense stay all ones; the pruned layers' sparsity
  * follows the iterated rounding of kept · (1 − p), within rounding of 1 − (1 − p)^L.

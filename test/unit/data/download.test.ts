@@ -137,17 +137,13 @@ describe('MNIST-style IDX files', () => {
       const root = tempDir('dl-');
       serveIdx('/a/');
       srv.routes.set('/a/train-images-idx3-ubyte.gz', handler);
-      const started = Date.now();
       const err = await downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet, timeoutMs: 300 }).catch((e) => e);
-      const took = Date.now() - started;
       expect({ when, code: err.code, message: err.message }).toEqual({
         when, code: 'ERR_DOWNLOAD', message: `Download of ${srv.base}/a/train-images-idx3-ubyte.gz failed: nothing received for 300 ms (after ${when === 'mid-body' ? 100 : 0} bytes)`,
       });
-      // 300 ms of silence plus the other files' fetches; well under 10 s even on a loaded machine.
-      expect(took).toBeGreaterThanOrEqual(300);
-      expect(took).toBeLessThan(10_000);
       expect(tree(root)).toEqual({});
     }
+    // A stall the timeout missed would hang here until jest's own timeout fails the test.
   }, 30_000);
 
   test('a mirror that sends more than the file can be is cut off', async () => {
