@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '../errors';
 import { maskedLayers, type MaskedLayer } from '../nn/masked';
 import type { Module } from '../nn/module';
 import { denseLayerNames } from '../pruning/prune';
-import { bool, list } from '../validate';
+import { bool, list, options } from '../validate';
 
 export interface DenseLayerOptions {
   /** Keep the first masked layer dense. Default false. */
@@ -23,7 +23,8 @@ export interface DenseLayerOptions {
 const LISTED = 6;
 
 /** The options' types, without a model (for constructors that meet the model later). */
-export function checkDenseOptions(o: DenseLayerOptions): Required<DenseLayerOptions> {
+export function checkDenseOptions(opts: DenseLayerOptions | undefined): Required<DenseLayerOptions> {
+  const o = options<DenseLayerOptions>('options', opts);
   return {
     denseFirst: bool('denseFirst', o.denseFirst ?? false),
     denseLast: bool('denseLast', o.denseLast ?? false),
@@ -35,7 +36,7 @@ export function checkDenseOptions(o: DenseLayerOptions): Required<DenseLayerOpti
  * The model's masked layers split into those pruned and those kept dense (model order). A name in
  * denseLayers that is not a masked layer, or options that leave nothing to prune, are refused.
  */
-export function impLayers(model: Module, opts: DenseLayerOptions): { pruned: [string, MaskedLayer][]; dense: Set<string> } {
+export function impLayers(model: Module, opts?: DenseLayerOptions): { pruned: [string, MaskedLayer][]; dense: Set<string> } {
   const o = checkDenseOptions(opts);
   const layers = maskedLayers(model);
   if (layers.length === 0) throw new InvalidArgumentError('model', 'a model with masked layers (MaskedConv2d / MaskedLinear)', model);

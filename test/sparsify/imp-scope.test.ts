@@ -6,7 +6,7 @@
  * follows the iterated rounding of kept · (1 − p), within rounding of 1 − (1 − p)^L.
  */
 import {
-  ImpLevels, RewindPoint, SGD, impNextLevel, maskedLayers, signinFactors, type ImpLevelOptions, type Module,
+  ImpLevels, RewindPoint, SGD, impLayers, impNextLevel, maskedLayers, signinFactors, type ImpLevelOptions, type Module,
 } from '../../src';
 import { fixedSource, toySetup, train, values } from './helpers';
 
@@ -123,6 +123,14 @@ describe('bad scope and dense-layer arguments are refused, naming the argument',
     const before = maskedLayers(model).map(([, l]) => values(l.mask));
     expect(() => impNextLevel(model, { fraction: 0.2, ...opts })).toThrow(message);
     expect(maskedLayers(model).map(([, l]) => values(l.mask))).toEqual(before);
+    optimizer.dispose();
+  });
+
+  it('impLayers: no options splits off nothing; null options and a model that is not one are named (the API fuzz found a TypeError)', () => {
+    const { model, optimizer } = toySetup(false);
+    expect(impLayers(model).pruned.map(([n]) => n)).toEqual(NAMES);
+    expect(() => impLayers(model, null as never)).toThrow(/^Expected options object for options but received null$/);
+    expect(() => impLayers(Infinity as never)).toThrow(/^Expected Module for model but received Infinity/);
     optimizer.dispose();
   });
 
