@@ -37,18 +37,22 @@ export function writeError(file: string, e: unknown): ToolkitError {
  * cannot be made: Node's recursive mkdir says ENOENT for it on a read-only file system, and loops
  * forever where mkdir answers ENOENT for good (/proc, sysfs: it makes the parent, which exists, and
  * retries). EEXIST is a folder another process made meanwhile, or a file or dangling link there,
- * which the next mkdir or the write then names.
+ * which the next mkdir or the write then names. Returns the folders it made, outermost first, so
+ * that a caller whose work fails can take them back.
  */
-export function makeDir(dir: string): void {
+export function makeDir(dir: string): string[] {
   const missing: string[] = [];
   for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
+  const made: string[] = [];
   for (const d of missing) {
     try {
       fs.mkdirSync(d);
+      made.push(d);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
   }
+  return made;
 }
 
 /** `.<name>.<pid>.<random>.tmp`: the pid tells a writer still alive from one that was killed. */
@@ -60,8 +64,9 @@ export function tempPathFor(file: string): string {
 }
 
 /**
- * Removes the temporary files that writers killed mid-write left in dir (their pid is gone);
- * returns their paths. Temporary files of live processes, this one included, stay.
+ * Removes the temporary files (or folders: a download's staging) that writers killed mid-write
+ * left in dir (their pid is gone); returns their paths. Those of live processes, this one
+ * included, stay.
  */
 export function removeStaleTemps(dir: string): string[] {
   let names: string[];
@@ -76,7 +81,7 @@ export function removeStaleTemps(dir: string): string[] {
     if (!m) continue;
     const pid = Number(m[2]);
     if (pid === process.pid || isAlive(pid)) continue;
-    fs.rmSync(path.join(dir, name), { force: true });
+    fs.rmSync(path.join(dir, name), { recursive: true, force: true });
     removed.push(path.join(dir, name));
   }
   return removed;

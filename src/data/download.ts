@@ -14,8 +14,7 @@ import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { InvalidArgumentError, UnknownNameError } from '../errors';
 import { childLogger } from '../logger';
-import { writeError } from '../atomic';
-import { isAlive } from '../pid';
+import { makeDir, removeStaleTemps, tempPathFor, writeError } from '../atomic';
 import { func, int, obj, options as optionsOf } from '../validate';
 import { DatasetError } from './base';
 import { fetchFromMirrors, type DownloadProgress } from './download-fetch';
@@ -104,16 +103,23 @@ export async function downloadFrom(source: DownloadSource, opts: Omit<DownloadOp
   if (typeof log?.info !== 'function' || typeof log.warn !== 'function') throw new InvalidArgumentError('logger', 'a pino Logger', o.logger);
   const onProgress = o.onProgress === undefined ? undefined : func<(p: DownloadProgress) => void>('onProgress', o.onProgress);
 
-  if (rootStat !== undefined) removeStaleStaging(root);
+  // A killed download's staging folder (up to 170 MB).
+  if (rootStat !== undefined) {
+    try {
+      removeStaleTemps(root);
+    } catch (e) {
+      throw writeError(root, e);
+    }
+  }
   const missing = missingFiles(source, root);
   if (missing.length === 0) {
     log.info({ dataset: source.name, root }, 'already complete: nothing fetched');
     return { root, fetched: [], bytes: 0 };
   }
-  const staging = path.join(root, `.download.${process.pid}.${Math.random().toString(36).slice(2, 10)}.part`);
+  const staging = tempPathFor(path.join(root, 'download'));
   let created: string[];
   try {
-    created = makeDirs(root);
+    created = makeDir(root);
     fs.mkdirSync(staging);
   } catch (e) {
     throw writeError(staging, e);
@@ -213,24 +219,3 @@ function md5Of(file: string): string {
   return hash.digest('hex');
 }
 
-/** mkdir -p, returning the folders it made (outermost first), so that a failure can take them back. */
-function makeDirs(dir: string): string[] {
-  const missing: string[] = [];
-  for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d)) missing.unshift(d);
-  for (const d of missing) fs.mkdirSync(d);
-  return missing;
-}
-
-const STAGING = /^\.download\.(\d+)\.[0-9a-z]+\.part$/;
-
-/** Staging folders of downloads that were killed (their pid is gone): up to 170 MB each. */
-function removeStaleStaging(root: string): void {
-  try {
-    for (const name of fs.readdirSync(root)) {
-      const m = STAGING.exec(name);
-      if (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1]))) fs.rmSync(path.join(root, name), { recursive: true, force: true });
-    }
-  } catch (e) {
-    throw writeError(root, e);
-  }
-}

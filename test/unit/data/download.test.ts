@@ -68,12 +68,12 @@ describe('MNIST-style IDX files', () => {
     const root = tempDir('dl-');
     const dead = spawnSync('/bin/true').pid!;
     for (const pid of [dead, process.ppid]) {
-      fs.mkdirSync(path.join(root, `.download.${pid}.x1.part`));
-      fs.writeFileSync(path.join(root, `.download.${pid}.x1.part`, 'train-images-idx3-ubyte.gz'), 'half');
+      fs.mkdirSync(path.join(root, `.download.${pid}.x1.tmp`));
+      fs.writeFileSync(path.join(root, `.download.${pid}.x1.tmp`, 'train-images-idx3-ubyte.gz'), 'half');
     }
     for (const [name, b] of Object.entries(IDX)) fs.writeFileSync(path.join(root, name), b);
     expect(await downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet })).toEqual({ root, fetched: [], bytes: 0 });
-    expect(Object.keys(tree(root)).filter((p) => p.startsWith('.download')).sort()).toEqual([`.download.${process.ppid}.x1.part`, `.download.${process.ppid}.x1.part/train-images-idx3-ubyte.gz`]);
+    expect(Object.keys(tree(root)).filter((p) => p.startsWith('.download')).sort()).toEqual([`.download.${process.ppid}.x1.tmp`, `.download.${process.ppid}.x1.tmp/train-images-idx3-ubyte.gz`]);
   });
 
   test('a 404 on the first mirror: the second serves each file', async () => {
