@@ -227,8 +227,10 @@ function modelForChecks(config: ExperimentConfig): Model {
   }
 }
 
-/** signin.layers that name no masked layer of the model (applySignIn would refuse them after the run directory exists). */
-/** Names in signin.layers and sparsify.denseLayers that are not masked layers of the model. */
+/**
+ * Names in signin.layers and sparsify.denseLayers that are not masked layers of the model (applySignIn
+ * and ImpLevels would refuse them after the run directory exists).
+ */
 function layerNameIssues(config: ExperimentConfig, model: Model): Issue[] {
   const names = maskedLayers(model).map(([n]) => n);
   const unknown = (field: string, layers: readonly string[] = []): Issue[] => layers.flatMap((layer, i) => (names.includes(layer) ? [] : [{

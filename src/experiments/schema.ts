@@ -208,7 +208,7 @@ const SparsifySchema = z.strictObject({
   stopFraction: z.number().min(0).max(1).optional().describe('rigl, set: no mask updates after this fraction of the steps. Default 0.75.'),
   denseFirst: z.boolean().optional().describe("rigl, set, imp, lrr: keep the first masked layer dense, outside the sparsity budget (rigl, set: google-research/rigl's default; imp, lrr: outside sparsity and pruneFraction). Default false."),
   denseLast: z.boolean().optional().describe("imp, lrr: keep the classifier (the model's output layer, else the last masked layer) dense, outside sparsity and pruneFraction. Default false."),
-  denseLayers: z.array(z.string().min(1)).min(1).optional().describe("imp, lrr: masked layers (module names, e.g. 'fc') kept dense, outside sparsity and pruneFraction (OpenLTH's pruning_layers_to_ignore); a name that is not a masked layer of the model is refused when training starts. Default: none."),
+  denseLayers: z.array(z.string().min(1)).min(1).optional().describe("imp, lrr: masked layers (module names, e.g. 'fc') kept dense, outside sparsity and pruneFraction (OpenLTH's pruning_layers_to_ignore); a name that is not a masked layer of the model is refused before the run directory exists. Default: none."),
   warmupEpochs: nonNegInt().optional().describe('acdc: dense warm-up epochs. Default 10.'),
   phaseEpochs: z.number().int().min(1).optional().describe('acdc: length of each sparse and dense phase. Default 5.'),
   finetuneEpochs: nonNegInt().optional().describe('acdc: final sparse fine-tuning epochs. Default 10.'),
