@@ -123,7 +123,7 @@ export const DISPOSED_BY_DEFAULT = 'released by dispose() or by the tidy() scope
 
 export class TensorDisposedError extends ToolkitError {
   constructor(disposedBy = DISPOSED_BY_DEFAULT) {
-    super('ERR_TENSOR_DISPOSED', `Tensor is disposed: it was ${disposedBy}`);
+    super('ERR_TENSOR_DISPOSED', `Tensor is disposed: it was ${text(disposedBy)}`);
   }
 }
 

@@ -7,7 +7,7 @@
  * to the width of `lo`; order and repeats are kept. Where scontrol takes a malformed list
  * leniently (`n[1-]`, `n[1-2`), it is refused here: SLURM itself never writes one.
  */
-import { ToolkitError } from '../errors';
+import { InvalidArgumentError, ToolkitError } from '../errors';
 
 /** No job has more nodes than the launcher accepts; a list naming more is refused before it is expanded. */
 const MAX_HOSTS = 65535;
@@ -52,6 +52,7 @@ function item(text: string, fail: (why: string) => ToolkitError): { count: numbe
  * an error names. At most 65535 hosts.
  */
 export function expandHostList(list: string, name = 'the host list'): string[] {
+  if (typeof name !== 'string') throw new InvalidArgumentError('name', 'a string (what the list is, for errors)', name);
   if (typeof list !== 'string') throw new ToolkitError('ERR_INVALID_ARG', `Expected ${name} to be a SLURM host list string but received ${typeof list}`);
   const fail = (why: string) => invalid(name, list, why);
   const texts: string[] = [];

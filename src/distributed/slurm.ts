@@ -10,7 +10,7 @@
  * run on part of the allocation, and their absence tells an sbatch or salloc shell, where
  * SLURM_NTASKS is set but one process runs, from a task srun started.
  */
-import { ToolkitError } from '../errors';
+import { InvalidArgumentError, ToolkitError } from '../errors';
 import { envVarError, intVar } from './env-var';
 import { expandHostList } from './hostlist';
 
@@ -78,6 +78,7 @@ export function slurmPort(env: NodeJS.ProcessEnv): number {
  * rendezvous's naming of missing nodes assume); anything else is refused naming the variable.
  */
 export function slurmPlacement(env: NodeJS.ProcessEnv = process.env): SlurmPlacement {
+  if (typeof env !== 'object' || env === null) throw new InvalidArgumentError('env', 'an environment object (process.env)', env);
   const worldSize = slurmInt(env, 'SLURM_STEP_NUM_TASKS', 1);
   const nnodes = slurmInt(env, 'SLURM_STEP_NUM_NODES', 1, worldSize, `an integer in [1, ${worldSize}] (SLURM_STEP_NUM_TASKS)`);
   const hosts = expandHostList(env.SLURM_STEP_NODELIST ?? '', 'environment variable SLURM_STEP_NODELIST');

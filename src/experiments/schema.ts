@@ -13,7 +13,7 @@ import { describeValue, IssuesError, type Issue } from '../errors';
 import { boundText, quoteText } from '../quote';
 import { DISTRIBUTION_NAMES, type DistributionName } from '../pruning/distributions';
 import { get as getPruner, registeredNames as prunerNames, type PrunerName } from '../pruning/registry';
-import { MAX_LIST_LENGTH, MAX_NESTING, maxThreads, maxThreadsReason, num, obj, str } from '../validate';
+import { int, MAX_LIST_LENGTH, MAX_NESTING, maxThreads, maxThreadsReason, num, obj, str } from '../validate';
 import { impPlan, type ImpPlanInput } from '../sparsify/imp-plan';
 import { LEVEL_METHODS, METHOD_FIELDS, SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
 import { TRANSFER_KINDS } from '../sparsify/transfer-kinds';
@@ -663,6 +663,8 @@ export const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'construct
 
 /** Every key of a parsed JSON value that is in UNSAFE_KEYS, as dotted paths; a value nested deeper than MAX_NESTING is one issue. */
 export function unsafeKeyIssues(value: unknown, prefix = '', depth = 0): Issue[] {
+  str('prefix', prefix);
+  int('depth', depth, 0);
   if ((Array.isArray(value) || isObj(value)) && depth >= MAX_NESTING) {
     return [{ code: 'too_deep', path: prefix, message: `Expected arrays and objects nested at most ${MAX_NESTING} levels deep, but this value goes deeper` }];
   }

@@ -7,7 +7,7 @@ import {
   DatasetError, EmptyLayerError, F, InvalidArgumentError, ResNet, Tensor, UnknownNameError, Vgg, VisionTransformer, WideResNet,
   createModel, fromTypedArray, isNormOrBias, layerDensities, normalize, ones, registerModelFamily, resetDueAtEpoch,
   resolveResetOptions, signinFactors, tidy, topKMask, unsafeCall, unsafeCallInPlace, zeros, zerosLike, randn,
-  ImageFolder, RandomSampler, init, maskReport,
+  ImageFolder, RandomSampler, init, maskReport, TensorDisposedError, distributed, unsafeKeyIssues,
 } from '../../src';
 import { native } from '../../src/native';
 import { errorOf } from '../helpers/error-of';
@@ -163,5 +163,25 @@ describe('helpers named in the issue check their arguments', () => {
     expect(e.message).toMatch(/^Pruning to sparsity 0\.99 would remove every weight of fc\.weight \(10 weights\); /);
     expect(errorOf(() => new EmptyLayerError(SPARSE(), 0.5)).code).toBe('ERR_INVALID_ARG');
     expect(errorOf(() => new DatasetError('m', 3 as never)).message).toBe('Expected the path of the offending file (string) or undefined for file but received 3 of type number');
+  });
+
+  it('TensorDisposedError describes a reason that is not a string instead of failing to build its message', () => {
+    expect(new TensorDisposedError(Symbol('s') as never).message).toBe('Tensor is disposed: it was Symbol(s) of type symbol');
+    expect(new TensorDisposedError(SPARSE() as never).message).toBe(`Tensor is disposed: it was an array of length ${2 ** 32 - 1}`);
+    expect(new TensorDisposedError('freed by hand').message).toBe('Tensor is disposed: it was freed by hand');
+  });
+});
+
+describe('entry points the full-step API fuzz found (a TypeError or RangeError before)', () => {
+  it('expandHostList names a label that is not a string; slurmPlacement an environment that is not an object', () => {
+    expect(errorOf(() => distributed.expandHostList('n[1-2]', Symbol('x') as never)).message).toBe('Expected a string (what the list is, for errors) for name but received Symbol(x) of type symbol');
+    expect(distributed.expandHostList('n[1-2],m')).toEqual(['n1', 'n2', 'm']);
+    expect(errorOf(() => distributed.slurmPlacement(null as never)).message).toBe('Expected an environment object (process.env) for env but received null');
+  });
+
+  it('unsafeKeyIssues checks its path prefix and depth before building paths from them', () => {
+    expect(errorOf(() => unsafeKeyIssues({ a: 1 }, SPARSE() as never)).message).toBe(`Expected string for prefix but received an array of length ${2 ** 32 - 1}`);
+    expect(errorOf(() => unsafeKeyIssues({}, '', -1)).code).toBe('ERR_INVALID_ARG');
+    expect(unsafeKeyIssues(JSON.parse('{"a":{"__proto__":1}}'), 'x').map((i) => i.path)).toEqual(['x.a.__proto__']);
   });
 });
