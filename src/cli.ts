@@ -8,6 +8,7 @@
  *   signin-torch list models|pruners|datasets|runs [--runs-dir runs] [--json]
  *   signin-torch prune  --model cifar_resnet_20 --dataset cifar10 --pruner random --sparsity 0.9 [--distribution erk]
  *   signin-torch download mnist|fashion_mnist|cifar10|cifar100 [--root data/<dataset>] [--mirror url]
+ *   signin-torch evaluate <run-dir> [--epoch N | --checkpoint file] [--split test|train] [--json]
  *
  * The engines (trainer, pruning, models) load lazily, so `report` and `sweep --dry-run` work
  * without the native addon. Errors print one line, `<code>: <message>`, and exit 1.
@@ -39,6 +40,7 @@ import { importFlags, loadImports, unknownNameHint, withImports } from './cli/im
 import { datasetNames } from './data/registry';
 import { downloadDataset } from './data/download';
 import { addDownloadCommand, type DownloadFn } from './cli/download';
+import { addEvaluateCommand } from './cli/evaluate';
 import { notAFolderOfSweeps, notARunDirectory } from './cli/runs-dir';
 import { stopOnSignals } from './cli/signals';
 import { sweepFailure } from './cli/sweep-failure';
@@ -583,6 +585,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     }));
 
   addDownloadCommand(program, io.out, deps.download ?? downloadDataset, directoryFlag);
+  addEvaluateCommand(program, io.out, directoryFlag, namingDataRoot);
 
   return program;
 }

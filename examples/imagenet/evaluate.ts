@@ -12,13 +12,10 @@ import { createDataset } from '../../src/data/registry';
 import { dataParallelFromEnv, rankPlacement, type EvalSums } from '../../src/distributed';
 import { recordErrorFile } from '../../src/distributed/error-file';
 import { ToolkitError } from '../../src/errors';
-import { modelOptionsFor, transformsFor } from '../../src/experiments/resolve';
+import { evaluateModel, modelFromCheckpoint } from '../../src/experiments/evaluate';
+import { transformsFor } from '../../src/experiments/resolve';
 import { resolveDevice } from '../../src/experiments/runner';
 import type { ExperimentConfig } from '../../src/experiments/schema';
-import { createModel } from '../../src/models';
-import { loadCheckpointModel } from '../../src/train/checkpoint';
-import { applySignIn } from '../../src/signin';
-import { Trainer } from '../../src/train/trainer';
 import { setNumThreads } from '../../src';
 
 export interface EvalOutcome {
@@ -55,9 +52,7 @@ export async function evaluateCheckpoint(config: ExperimentConfig, checkpoint: s
     if (config.threads > 0) setNumThreads(config.threads);
     // As the runner places a rank: a bare 'cuda' is the local rank's GPU.
     const { device } = rankPlacement(resolveDevice(config.device));
-    const model = createModel(config.model.name, modelOptionsFor(config));
-    if (config.signin.enabled) applySignIn(model, { beta: config.signin.beta, layers: config.signin.layers });
-    loadCheckpointModel(checkpoint, model);
+    const model = modelFromCheckpoint(config, checkpoint);
     if (device !== 'cpu') model.to(device);
     const ds = createDataset('imagenet', { root: config.dataset.root, train: false });
     const batchSize = Math.max(1, Math.floor(Math.max(config.batchSize, 256) / dp.worldSize));
@@ -66,10 +61,8 @@ export async function evaluateCheckpoint(config: ExperimentConfig, checkpoint: s
       batchSize, transforms: transformsFor(config, false), numWorkers: config.dataset.workers ?? 2, persistentWorkers: true, sampler: shard,
     });
     try {
-      const trainer = new Trainer({ model, optimizer: { lr: 0, step() {}, zeroGrad() {}, stateDict: () => new Map(), loadStateDict() {} }, train: loader, epochs: 1, lr: () => 0, device });
       // A rank with no images (fewer than the workers) adds nothing to the sums.
-      // The default criterion counts accuracy: top1 and top5 are set.
-      const local = shard.length > 0 ? (await trainer.evaluate(loader)) as EvalSums : { loss: 0, top1: 0, top5: 0 };
+      const local: EvalSums = shard.length > 0 ? await evaluateModel(model, loader, device) : { loss: 0, top1: 0, top5: 0 };
       const mean = dp.reduceEval(local, shard.length);
       return { ...mean, images: ds.length, checkpoint };
     } finally {

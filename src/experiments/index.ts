@@ -33,6 +33,8 @@ export * from './paired';
 export { betaBeforeReset } from './plots-beta';
 export { trainFromConfig, checkRunnable, signFlipsRow, FirstBatches } from './runner';
 export type { RunResult, TrainOptions, RunProcesses } from './runner';
+export { evaluateRun, EVAL_SPLITS } from './evaluate';
+export type { EvaluateOptions, EvaluateResult, EvalSplit } from './evaluate';
 export type { TransferRecord, TransferSection } from './transfer';
 export * from './plots-sparsity';
 export { finalHessianEigenvalue, pairedRows, pairedToMarkdown, hessianMarkdown, pairedJsonPath } from './report-paired';

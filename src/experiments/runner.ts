@@ -103,16 +103,28 @@ export function resolveDevice(device: string): string {
  * is unsharded: every rank holds the same weights, so every rank evaluates the whole set.
  */
 function loaderFor(config: ExperimentConfig, ds: Dataset, train: boolean, dp: DataParallelContext): DataLoader {
-  const augment = train && config.dataset.augment;
-  const dropLast = train && config.dataset.dropLast;
+  if (!train) return evalLoaderFor(config, ds);
+  const { dropLast } = config.dataset;
   return new DataLoader(ds, {
-    batchSize: train ? dp.localBatch(config.batchSize) : Math.max(config.batchSize, 256),
-    shuffle: train,
-    sampler: train ? dp.sampler(ds.length, { shuffle: true, seed: config.seed, dropLast }) : undefined,
+    batchSize: dp.localBatch(config.batchSize),
+    shuffle: true,
+    sampler: dp.sampler(ds.length, { shuffle: true, seed: config.seed, dropLast }),
     dropLast,
     seed: config.seed,
-    transforms: transformsFor(config, augment),
+    transforms: transformsFor(config, config.dataset.augment),
     // Decoding JPEGs needs worker threads; in-memory datasets are faster in-process.
+    numWorkers: loaderWorkersFor(config),
+    persistentWorkers: true,
+  });
+}
+
+/** How a run evaluates a split: in order, whole, with the evaluation transforms (signin-torch evaluate reads a checkpoint the same way). */
+export function evalLoaderFor(config: ExperimentConfig, ds: Dataset): DataLoader {
+  return new DataLoader(ds, {
+    batchSize: Math.max(config.batchSize, 256),
+    shuffle: false,
+    seed: config.seed,
+    transforms: transformsFor(config, false),
     numWorkers: loaderWorkersFor(config),
     persistentWorkers: true,
   });

@@ -4,19 +4,19 @@
  * transferred start into the freshly initialized model (signTransfer). What was taken, from
  * where, is recorded in the run's transfer.json.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IssuesError, type Issue } from '../errors';
 import { MASK_BUFFER, maskedLayers } from '../nn/masked';
 import type { Module } from '../nn/module';
 import { signTransfer } from '../sparsify/sign-transfer';
 import type { Tensor } from '../tensor/tensor';
-import { readCheckpointInfo, readCheckpointModelState, type CheckpointInfo } from '../train/checkpoint';
+import { readCheckpointModelState, type CheckpointInfo } from '../train/checkpoint';
 import { writeJsonAtomic } from '../atomic';
 import { configHash } from './hash';
 import { runPaths } from './paths';
 import { transferSparsity } from './run-sparsity';
-import { keptCheckpoints, missingTransferSource, readFinal, readMetrics, readTransferSource } from './runs';
+import { epochCheckpoints, heldEpochs } from './run-checkpoints';
+import { missingTransferSource, readFinal, readMetrics, readTransferSource } from './runs';
 import { runSparsity, type ExperimentConfig } from './schema';
 
 export type TransferSection = NonNullable<ExperimentConfig['transfer']>;
@@ -45,32 +45,22 @@ function sourceError(dir: string, issues: Issue[]): IssuesError {
   return new IssuesError('ERR_CONFIG', `Cannot transfer from the run ${dir}`, issues);
 }
 
-function epochList(epochs: number[]): string {
-  return epochs.length === 0 ? 'none' : epochs.join(', ');
-}
-
 /** The source run's checkpoint at the section's epoch, with the source's config. */
 export function findTransferSource(transfer: TransferSection, runsDir: string): { dir: string; config: ExperimentConfig; file: string; info: CheckpointInfo } {
   const { dir, config } = readTransferSource(transfer, runsDir);
   if (!config) throw missingTransferSource(transfer, dir, runsDir);
-  const paths = runPaths(dir);
-  // Kept checkpoints first: an epoch held twice is read from the file that stays.
-  const held = [...keptCheckpoints(dir).map((k) => k.file), paths.checkpoint, paths.checkpointPrev]
-    .filter((f) => fs.existsSync(f)).map((file) => ({ file, info: readCheckpointInfo(file) }))
-    // A checkpoint in an epoch's middle (a signal, checkpoint.everySteps) holds no epoch's end.
-    .filter((c) => !c.info.position.batch);
-  const epochs = [...new Set(held.map((c) => c.info.position.epoch))].sort((a, b) => a - b);
+  const held = epochCheckpoints(dir);
   let epoch: number;
   if (transfer.epoch === 'final') {
     const final = readFinal(dir);
     if (!final) {
-      throw sourceError(dir, [{ code: 'not_finished', path: 'transfer.epoch', message: `Expected a finished source run for 'final' (it has no final.json); its checkpoints hold epochs: ${epochList(epochs)}. Name one of them as transfer.epoch` }]);
+      throw sourceError(dir, [{ code: 'not_finished', path: 'transfer.epoch', message: `Expected a finished source run for 'final' (it has no final.json); its checkpoints hold epochs: ${heldEpochs(held)}. Name one of them as transfer.epoch` }]);
     }
     epoch = final.epoch;
   } else epoch = transfer.epoch;
   const found = held.find((c) => c.info.position.epoch === epoch);
   if (!found) {
-    throw sourceError(dir, [{ code: 'missing_epoch', path: 'transfer.epoch', message: `Expected an epoch whose checkpoint the source holds (its last two, and those its checkpoint.keepEpochs / keepEvery kept): epochs ${epochList(epochs)}, but received ${epoch}` }]);
+    throw sourceError(dir, [{ code: 'missing_epoch', path: 'transfer.epoch', message: `Expected an epoch whose checkpoint the source holds (its last two, and those its checkpoint.keepEpochs / keepEvery kept): epochs ${heldEpochs(held)}, but received ${epoch}` }]);
   }
   return { dir, config, ...found };
 }
