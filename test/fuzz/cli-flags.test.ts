@@ -46,6 +46,8 @@ const BASE: Record<string, string[]> = {
   list: ['runs', '--runs-dir', 'runs'],
   prune: ['--model', 'lenet5', '--sparsity', '0.5'],
   download: ['mnist', '--root', 'data'],
+  // Not a run directory: the flags are parsed and checked, then evaluateRun refuses the folder.
+  evaluate: ['runs'],
 };
 
 function cases(): [string, string, string | undefined][] {
