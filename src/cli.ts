@@ -9,6 +9,7 @@
  *   signin-torch prune  --model cifar_resnet_20 --dataset cifar10 --pruner random --sparsity 0.9 [--distribution erk]
  *   signin-torch download mnist|fashion_mnist|cifar10|cifar100 [--root data/<dataset>] [--mirror url]
  *   signin-torch evaluate <run-dir> [--epoch N | --checkpoint file] [--split test|train] [--json]
+ *   signin-torch export <run-dir> --out model.safetensors [--epoch N] [--dtype float16]
  *
  * The engines (trainer, pruning, models) load lazily, so `report` and `sweep --dry-run` work
  * without the native addon. Errors print one line, `<code>: <message>`, and exit 1.
@@ -41,6 +42,7 @@ import { datasetNames } from './data/registry';
 import { downloadDataset } from './data/download';
 import { addDownloadCommand, type DownloadFn } from './cli/download';
 import { addEvaluateCommand } from './cli/evaluate';
+import { addExportCommand } from './cli/export';
 import { notAFolderOfSweeps, notARunDirectory } from './cli/runs-dir';
 import { stopOnSignals } from './cli/signals';
 import { sweepFailure } from './cli/sweep-failure';
@@ -586,6 +588,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
 
   addDownloadCommand(program, io.out, deps.download ?? downloadDataset, directoryFlag);
   addEvaluateCommand(program, io.out, directoryFlag, namingDataRoot);
+  addExportCommand(program, io.out, directoryFlag);
 
   return program;
 }

@@ -7,28 +7,21 @@
 import * as fs from 'node:fs';
 import { createDataset } from '../data/registry';
 import { InvalidArgumentError } from '../errors';
-import { createModel, type Model } from '../models';
+import type { Model } from '../models';
 import { setNumThreads } from '../tensor/runtime';
-import { applySignIn } from '../signin';
 import { sparsityStats, type LayerSparsity } from '../sparsify/stats';
-import { loadCheckpointModel, readCheckpointInfo, type Position } from '../train/checkpoint';
+import { readCheckpointInfo, type Position } from '../train/checkpoint';
 import { Trainer, type BatchSource } from '../train/trainer';
 import { options, str } from '../validate';
 import { runPaths } from './paths';
-import { modelOptionsFor } from './resolve';
-import { epochCheckpoints, heldEpochs } from './run-checkpoints';
+import { modelFromCheckpoint, runCheckpoint, type CheckpointChoice } from './run-checkpoints';
 import { evalLoaderFor, resolveDevice } from './runner';
 import { readConfig, readMetrics } from './runs';
-import type { ExperimentConfig } from './schema';
 
 export const EVAL_SPLITS = ['test', 'train'] as const;
 export type EvalSplit = (typeof EVAL_SPLITS)[number];
 
-export interface EvaluateOptions {
-  /** The checkpoint written after this epoch (a kept one, or one of the rolling two). Default: the run's newest checkpoint. */
-  epoch?: number;
-  /** A checkpoint file of this run's config instead (one copied elsewhere, another seed's with the same model). */
-  checkpoint?: string;
+export interface EvaluateOptions extends CheckpointChoice {
   /** Default 'test'. 'train' is evaluated without augmentation, as the test split is. */
   split?: EvalSplit;
   /** The dataset's root instead of the config's (the data moved). */
@@ -54,42 +47,6 @@ export interface EvaluateResult {
   recordedTop1?: number;
 }
 
-/** The checkpoint file the options name (see EvaluateOptions), checked to exist. */
-function checkpointFor(runDir: string, o: EvaluateOptions): string {
-  if (o.checkpoint !== undefined) {
-    if (o.epoch !== undefined) throw new InvalidArgumentError('epoch', 'no epoch when a checkpoint file is given (the file says which epoch it holds)', o.epoch);
-    str('checkpoint', o.checkpoint);
-    if (!fs.statSync(o.checkpoint, { throwIfNoEntry: false })?.isFile()) throw new InvalidArgumentError('checkpoint', 'an existing checkpoint file', o.checkpoint);
-    return o.checkpoint;
-  }
-  const held = epochCheckpoints(runDir);
-  if (o.epoch !== undefined) {
-    if (!Number.isInteger(o.epoch) || o.epoch < 1) throw new InvalidArgumentError('epoch', 'an integer >= 1', o.epoch);
-    const found = held.find((c) => c.info.position.epoch === o.epoch);
-    if (!found) throw new InvalidArgumentError('epoch', `one of the epochs whose end ${runDir} holds a checkpoint of (${heldEpochs(held)}: its last two, and those checkpoint.keepEpochs / keepEvery kept)`, o.epoch);
-    return found.file;
-  }
-  const p = runPaths(runDir);
-  const rolling = [p.checkpoint, p.checkpointPrev].filter((f) => fs.existsSync(f));
-  // The rolling two may hold a step in an epoch's middle (a stopped run); kept ones are the fallback when both were removed.
-  const candidates = rolling.length > 0 ? rolling : held.map((c) => c.file);
-  if (candidates.length === 0) throw new InvalidArgumentError('runDir', 'a run directory with a checkpoint (this run has saved none yet: train it first)', runDir);
-  return candidates.map((file) => ({ file, step: readCheckpointInfo(file).position.step })).sort((a, b) => b.step - a.step)[0].file;
-}
-
-/** The run's model with Sign-In as it trained, holding the checkpoint's weights, masks and BatchNorm statistics. */
-export function modelFromCheckpoint(config: ExperimentConfig, checkpoint: string): Model {
-  const model = createModel(config.model.name, modelOptionsFor(config));
-  try {
-    if (config.signin.enabled) applySignIn(model, { beta: config.signin.beta, layers: config.signin.layers });
-    loadCheckpointModel(checkpoint, model);
-    return model;
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-}
-
 /** A model's loss, top-1 and top-5 over a split through the Trainer's evaluation (eval mode, no gradients). */
 export async function evaluateModel(model: Model, source: BatchSource, device: string): Promise<{ loss: number; top1: number; top5: number }> {
   const trainer = new Trainer({
@@ -110,7 +67,7 @@ export async function evaluateRun(runDir: string, opts: EvaluateOptions = {}): P
   if (o.dataRoot !== undefined) str('dataRoot', o.dataRoot);
   if (o.device !== undefined) str('device', o.device);
   const config = readConfig(runDir);
-  const checkpoint = checkpointFor(runDir, o);
+  const checkpoint = runCheckpoint(runDir, o);
   const { position } = readCheckpointInfo(checkpoint);
   if (config.threads > 0) setNumThreads(config.threads);
   const device = resolveDevice(o.device ?? config.device);

@@ -35,6 +35,9 @@ export { trainFromConfig, checkRunnable, signFlipsRow, FirstBatches } from './ru
 export type { RunResult, TrainOptions, RunProcesses } from './runner';
 export { evaluateRun, EVAL_SPLITS } from './evaluate';
 export type { EvaluateOptions, EvaluateResult, EvalSplit } from './evaluate';
+export { exportRun, EXPORT_DTYPES } from './export';
+export type { ExportOptions, ExportResult, ExportDType } from './export';
+export type { CheckpointChoice } from './run-checkpoints';
 export type { TransferRecord, TransferSection } from './transfer';
 export * from './plots-sparsity';
 export { finalHessianEigenvalue, pairedRows, pairedToMarkdown, hessianMarkdown, pairedJsonPath } from './report-paired';

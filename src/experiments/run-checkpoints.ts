@@ -1,12 +1,18 @@
 /**
- * The checkpoints a run directory holds at an epoch's end: those it kept for good
- * (checkpoint.keepEpochs / keepEvery) and its rolling two, each with its header's position. A
- * transfer's source epoch and `signin-torch evaluate --epoch` are looked up here.
+ * The checkpoints a run directory holds and the model they restore: those kept for good
+ * (checkpoint.keepEpochs / keepEvery) and the rolling two, each with its header's position. A
+ * transfer's source epoch, `signin-torch evaluate` and `signin-torch export` find theirs here.
  */
 import * as fs from 'node:fs';
-import { readCheckpointInfo, type CheckpointInfo } from '../train/checkpoint';
+import { InvalidArgumentError } from '../errors';
+import { createModel, type Model } from '../models';
+import { applySignIn } from '../signin';
+import { loadCheckpointModel, readCheckpointInfo, type CheckpointInfo } from '../train/checkpoint';
+import { str } from '../validate';
 import { runPaths } from './paths';
+import { modelOptionsFor } from './resolve';
 import { keptCheckpoints } from './runs';
+import type { ExperimentConfig } from './schema';
 
 export interface EpochCheckpoint {
   file: string;
@@ -26,4 +32,46 @@ export function epochCheckpoints(runDir: string): EpochCheckpoint[] {
 export function heldEpochs(held: readonly EpochCheckpoint[]): string {
   const epochs = [...new Set(held.map((c) => c.info.position.epoch))].sort((a, b) => a - b);
   return epochs.length === 0 ? 'none' : epochs.join(', ');
+}
+
+/** Which checkpoint of a run: the one after `epoch`, a `checkpoint` file of the same config, or (neither) the newest. */
+export interface CheckpointChoice {
+  epoch?: number;
+  checkpoint?: string;
+}
+
+/** The checkpoint file a choice names, checked to exist. */
+export function runCheckpoint(runDir: string, o: CheckpointChoice): string {
+  if (o.checkpoint !== undefined) {
+    if (o.epoch !== undefined) throw new InvalidArgumentError('epoch', 'no epoch when a checkpoint file is given (the file says which epoch it holds)', o.epoch);
+    str('checkpoint', o.checkpoint);
+    if (!fs.statSync(o.checkpoint, { throwIfNoEntry: false })?.isFile()) throw new InvalidArgumentError('checkpoint', 'an existing checkpoint file', o.checkpoint);
+    return o.checkpoint;
+  }
+  const held = epochCheckpoints(runDir);
+  if (o.epoch !== undefined) {
+    if (!Number.isInteger(o.epoch) || o.epoch < 1) throw new InvalidArgumentError('epoch', 'an integer >= 1', o.epoch);
+    const found = held.find((c) => c.info.position.epoch === o.epoch);
+    if (!found) throw new InvalidArgumentError('epoch', `one of the epochs whose end ${runDir} holds a checkpoint of (${heldEpochs(held)}: its last two, and those checkpoint.keepEpochs / keepEvery kept)`, o.epoch);
+    return found.file;
+  }
+  const p = runPaths(runDir);
+  const rolling = [p.checkpoint, p.checkpointPrev].filter((f) => fs.existsSync(f));
+  // The rolling two may hold a step in an epoch's middle (a stopped run); kept ones are the fallback when both were removed.
+  const candidates = rolling.length > 0 ? rolling : held.map((c) => c.file);
+  if (candidates.length === 0) throw new InvalidArgumentError('runDir', 'a run directory with a checkpoint (this run has saved none yet: train it first)', runDir);
+  return candidates.map((file) => ({ file, step: readCheckpointInfo(file).position.step })).sort((a, b) => b.step - a.step)[0].file;
+}
+
+/** The run's model with Sign-In as it trained, holding the checkpoint's weights, masks and BatchNorm statistics. */
+export function modelFromCheckpoint(config: ExperimentConfig, checkpoint: string): Model {
+  const model = createModel(config.model.name, modelOptionsFor(config));
+  try {
+    if (config.signin.enabled) applySignIn(model, { beta: config.signin.beta, layers: config.signin.layers });
+    loadCheckpointModel(checkpoint, model);
+    return model;
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 }

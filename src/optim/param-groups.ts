@@ -7,7 +7,6 @@ import { InvalidArgumentError, ToolkitError } from '../errors';
 import type { Module } from '../nn/module';
 import { Tensor, sameShape } from '../tensor/tensor';
 import { knownKeys, options } from '../validate';
-import type { ParamEntry } from './model-groups';
 import { handleOf } from './native';
 
 /** Masks by parameter tensor or parameter name, or a lookup function. */

@@ -48,6 +48,7 @@ const BASE: Record<string, string[]> = {
   download: ['mnist', '--root', 'data'],
   // Not a run directory: the flags are parsed and checked, then evaluateRun refuses the folder.
   evaluate: ['runs'],
+  export: ['runs', '--out', 'x.safetensors'],
 };
 
 function cases(): [string, string, string | undefined][] {
