@@ -1,6 +1,7 @@
 /** Small derivations from a config that the trainer and the CLI share. */
 import { augmentTransforms, centerCrop, defaultTransforms, MEAN_STD, normalize, randomHorizontalFlip, randomResizedCrop, resize, toTensor, type Transform } from '../data';
 import type { PruneOptions, PrunerName } from '../pruning';
+import type { ApplySignInOptions } from '../signin';
 import { InvalidArgumentError } from '../errors';
 import { impPlan } from '../sparsify/imp-plan';
 import { LEVEL_METHODS } from '../sparsify/methods';
@@ -26,6 +27,16 @@ export function scheduleFor(config: ExperimentConfig): LrSchedule {
  * createModel options: the dataset's classes, channels and input size (DATASET_INFO; a registered
  * dataset has none, config.model.options give them), then config.model.options.
  */
+/** applySignIn's options for a config's signin section: its layers, and β per layer (layerBeta, else beta). */
+export function signInOptionsFor(config: ExperimentConfig): ApplySignInOptions {
+  configArg('config', config);
+  const { beta, layerBeta, layers } = config.signin;
+  return {
+    beta: layerBeta ? (name: string) => (Object.hasOwn(layerBeta, name) ? layerBeta[name] : beta) : beta,
+    ...(layers ? { layers } : {}),
+  };
+}
+
 export function modelOptionsFor(config: ExperimentConfig): Partial<DatasetInfo> & Record<string, unknown> {
   configArg('config', config);
   const size = config.dataset.imageSize;

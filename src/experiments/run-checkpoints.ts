@@ -10,7 +10,7 @@ import { applySignIn } from '../signin';
 import { loadCheckpointModel, readCheckpointInfo, type CheckpointInfo } from '../train/checkpoint';
 import { str } from '../validate';
 import { runPaths } from './paths';
-import { modelOptionsFor } from './resolve';
+import { modelOptionsFor, signInOptionsFor } from './resolve';
 import { keptCheckpoints } from './runs';
 import type { ExperimentConfig } from './schema';
 
@@ -67,7 +67,7 @@ export function runCheckpoint(runDir: string, o: CheckpointChoice): string {
 export function modelFromCheckpoint(config: ExperimentConfig, checkpoint: string): Model {
   const model = createModel(config.model.name, modelOptionsFor(config));
   try {
-    if (config.signin.enabled) applySignIn(model, { beta: config.signin.beta, layers: config.signin.layers });
+    if (config.signin.enabled) applySignIn(model, signInOptionsFor(config));
     loadCheckpointModel(checkpoint, model);
     return model;
   } catch (e) {

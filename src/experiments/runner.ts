@@ -37,7 +37,7 @@ import { keptCheckpointPath, runPaths } from './paths';
 import { hessianCallbacks } from './hessian-callback';
 import { pruneBatches, prunerNeedsData } from './prune-data';
 import { pruningStopOverRanks } from './pruning-stop';
-import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, transformsFor } from './resolve';
+import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, signInOptionsFor, transformsFor } from './resolve';
 import { appendMetrics, epochRanges, truncateMetrics, writeFinal } from './runs';
 import { configArg, configError, datasetInfo, DEFAULTS, type ExperimentConfig } from './schema';
 import { int, obj, str } from '../validate';
@@ -240,15 +240,23 @@ function modelForChecks(config: ExperimentConfig): Model {
 }
 
 /**
- * Names in signin.layers and sparsify.denseLayers that are not masked layers of the model (applySignIn
- * and ImpLevels would refuse them after the run directory exists).
+ * Names in signin.layers, signin.layerBeta and sparsify.denseLayers that are not masked layers of
+ * the model (applySignIn and ImpLevels would refuse them after the run directory exists), and
+ * layerBeta names outside signin.layers (a β no layer would get).
  */
 function layerNameIssues(config: ExperimentConfig, model: Model): Issue[] {
   const names = maskedLayers(model).map(([n]) => n);
   const unknown = (field: string, layers: readonly string[] = []): Issue[] => layers.flatMap((layer, i) => (names.includes(layer) ? [] : [{
     code: 'unknown_layer', path: `${field}[${i}]`, message: `Expected a masked layer of model ${config.model.name} (${names.join(', ')}) but received ${quoteText(layer)}`,
   }]));
-  return [...unknown('signin.layers', config.signin.layers), ...unknown('sparsify.denseLayers', config.sparsify?.denseLayers)];
+  const { layers, layerBeta } = config.signin;
+  const betaIssues: Issue[] = Object.keys(layerBeta ?? {}).flatMap((layer) => {
+    const at = `signin.layerBeta[${JSON.stringify(layer)}]`;
+    if (!names.includes(layer)) return [{ code: 'unknown_layer', path: at, message: `Expected a masked layer of model ${config.model.name} (${names.join(', ')}) but received ${quoteText(layer)}` }];
+    if (layers && !layers.includes(layer)) return [{ code: 'not_signin_layer', path: at, message: `Expected one of the layers in signin.layers (${layers.join(', ')}): ${quoteText(layer)} is not reparameterized, so its β would never be used` }];
+    return [];
+  });
+  return [...unknown('signin.layers', layers), ...betaIssues, ...unknown('sparsify.denseLayers', config.sparsify?.denseLayers)];
 }
 
 /**
@@ -258,7 +266,8 @@ function layerNameIssues(config: ExperimentConfig, model: Model): Issue[] {
  * options that contradict the dataset, a GMP or AC/DC schedule that does not fit the epochs, a
  * field bounded by the steps per epoch (IMP's rewind point, RiGL's deltaT, a batch dropLast drops
  * whole: steps.ts, from the train split's size counted without loading it), Sign-In layers or
- * IMP / LRR layers kept dense (sparsify.denseLayers) the model lacks, and a transfer source missing
+ * IMP / LRR layers kept dense (sparsify.denseLayers) the model lacks, per-layer Sign-In β (signin.layerBeta) for
+ * a layer the model lacks or Sign-In leaves alone, and a transfer source missing
  * its epoch or whose masked layers are not the model's.
  * The model is built (once, and the global RNG left as it was) only for those last two. The CLI
  * and sweeps call it before they create the run directory, so a run that cannot start leaves
@@ -283,7 +292,7 @@ export function checkRunnable(config: ExperimentConfig, runsDir?: string, proces
   }
   const t = config.transfer;
   const transferRoot = t && (path.isAbsolute(t.from) ? path.parse(t.from).root : runsDir);
-  const checksLayers = config.signin.layers !== undefined || config.sparsify?.denseLayers !== undefined;
+  const checksLayers = config.signin.layers !== undefined || config.signin.layerBeta !== undefined || config.sparsify?.denseLayers !== undefined;
   if (checksLayers || transferRoot !== undefined) {
     const model = modelForChecks(config);
     try {
@@ -477,7 +486,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
     if (dp.isMain) writeTransferRecord(runDir, record);
     log.info({ transfer: record }, 'transferred the start from another run');
   }
-  if (config.signin.enabled) applySignIn(model, { beta: config.signin.beta, layers: config.signin.layers });
+  if (config.signin.enabled) applySignIn(model, signInOptionsFor(config));
 
   // After pruning and Sign-In, whose training-mode forwards (SNIP, GraSP) stay per rank.
   if (config.syncBatchNorm && convertSyncBatchNorm(model) === 0) log.warn('syncBatchNorm: the model has no BatchNorm layers');

@@ -190,6 +190,8 @@ const SignInSchema = z.strictObject({
   stopResetAfterEpoch: nonNegInt().optional().describe('No resets after this epoch (e.g. before the final LR decay). Default: reset until the end.'),
   momentumAtReset: z.enum(MOMENTUM_AT_RESET).default(D.signin.momentumAtReset).describe("Momentum buffers of m and w at a reset. Default 'keep'."),
   layers: z.array(z.string().min(1)).min(1).optional().describe('Dotted module names to reparameterize. Default: every masked conv/linear layer.'),
+  layerBeta: z.record(z.string().min(1), z.number().gt(0)).refine((r) => Object.keys(r).length > 0, 'Expected at least one layer').optional()
+    .describe("β per layer (dotted module name → β > 0), overriding beta for those layers at init and at every reset, e.g. { \"fc\": 4 } (the paper's theory prefers a larger β in layers near the output). Each must be a layer Sign-In reparameterizes. Default: beta for every layer."),
 });
 
 // Dense-to-sparse and dynamic sparse training (src/sparsify, docs/sparsify.md). Optional with no

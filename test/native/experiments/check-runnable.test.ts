@@ -60,6 +60,11 @@ describe('train and train --dry-run refuse before the run directory exists', () 
     await refused(['--set', `signin.layers=["${'c'.repeat(100_000)}"]`], new RegExp(`signin\\.layers\\[0\\]: Expected a masked layer .* but received '${'c'.repeat(200)}…' \\(100000 characters\\)`));
   });
 
+  test('a per-layer Sign-In β for a layer the model lacks, or one Sign-In does not reparameterize', async () => {
+    await refused(['--signin', '--set', 'signin.layerBeta={"fc3":4,"fc9":2}'], /signin\.layerBeta\["fc9"\]: Expected a masked layer of model lenet5 \(conv1, conv2, fc1, fc2, fc3\) but received 'fc9'/);
+    await refused(['--signin', '--set', 'signin.layers=["fc1","fc2"]', '--set', 'signin.layerBeta={"fc3":4}'], /signin\.layerBeta\["fc3"\]: Expected one of the layers in signin\.layers \(fc1, fc2\): 'fc3' is not reparameterized, so its β would never be used/);
+  });
+
   test('IMP / LRR layers kept dense that the model does not have', async () => {
     const imp = ['--set', 'sparsify.method=imp', '--set', 'sparsify.sparsity=0.5', '--set', 'sparsify.levels=2', '--epochs', '2'];
     await refused([...imp, '--set', 'sparsify.denseLayers=["fc3","fc9"]'], /sparsify\.denseLayers\[1\]: Expected a masked layer of model lenet5 \(conv1, conv2, fc1, fc2, fc3\) but received 'fc9'/);
