@@ -14,10 +14,21 @@ import type { DownloadSource, SourceFile } from './download-sources';
 
 /** ERR_DOWNLOAD: a file could not be fetched, did not verify, or its archive held what it must not. */
 export class DownloadError extends ToolkitError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The connection closed before the response began: the same request on a new connection may succeed. */
+  readonly reset: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; reset?: boolean }) {
     super('ERR_DOWNLOAD', message, options);
+    this.reset = options?.reset === true;
   }
 }
+
+/**
+ * Socket errors of a connection closed under a request. Node's fetch reuses a kept-alive connection
+ * that the server may have just closed (its keep-alive timeout) and fails the request rather than
+ * sending it again (nodejs/undici#3492): a GET that got no response is safe to send again.
+ */
+const RESET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
 export interface DownloadProgress {
   url: string;
@@ -41,15 +52,22 @@ export async function fetchFromMirrors(source: DownloadSource, file: SourceFile,
   const failures: string[] = [];
   for (const mirror of source.mirrors) {
     const url = `${mirror}${file.name}`;
-    try {
-      o.log.info({ url }, 'downloading');
-      const bytes = await fetchTo(url, dest, file, o);
-      return { url, bytes };
-    } catch (e) {
-      fs.rmSync(dest, { force: true });
-      if (!(e instanceof DownloadError)) throw e;
-      failures.push(e.message);
-      o.log.warn({ url, error: e.message }, source.mirrors.length > failures.length ? 'failed, trying the next mirror' : 'failed');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        o.log.info({ url }, 'downloading');
+        const bytes = await fetchTo(url, dest, file, o);
+        return { url, bytes };
+      } catch (e) {
+        fs.rmSync(dest, { force: true });
+        if (!(e instanceof DownloadError)) throw e;
+        if (e.reset && attempt === 1) {
+          o.log.warn({ url, error: e.message }, 'the connection closed before the response, sending the request again');
+          continue;
+        }
+        failures.push(e.message);
+        o.log.warn({ url, error: e.message }, source.mirrors.length > failures.length ? 'failed, trying the next mirror' : 'failed');
+        break;
+      }
     }
   }
   throw new DownloadError(failures.length === 1 ? failures[0] : `Could not download ${file.name} of ${source.name} from any mirror: ${failures.join('; ')}`);
@@ -71,11 +89,13 @@ async function fetchTo(url: string, dest: string, file: SourceFile, o: FetchOpti
     clearTimeout(timer);
     timer = setTimeout(() => { stalled = true; controller.abort(); }, o.timeoutMs);
   };
-  const fail = (why: string, cause?: unknown) => new DownloadError(`Download of ${url} failed: ${why}`, { cause });
+  const fail = (why: string, cause?: unknown, reset = false) => new DownloadError(`Download of ${url} failed: ${why}`, { cause, reset });
   let bytes = 0;
+  let responded = false;
   arm();
   try {
     const res = await fetch(url, { signal: controller.signal });
+    responded = true;
     if (!res.ok || res.body === null) {
       await res.body?.cancel();
       throw fail(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
@@ -111,7 +131,8 @@ async function fetchTo(url: string, dest: string, file: SourceFile, o: FetchOpti
     if (e instanceof DownloadError) throw e;
     if (stalled) throw fail(`nothing received for ${o.timeoutMs} ms (after ${bytes} bytes)`, e);
     if (typeof (e as NodeJS.ErrnoException)?.syscall === 'string') throw writeError(dest, e);
-    throw fail(reasonOf(e), e);
+    const code = (e as { cause?: { code?: unknown } })?.cause?.code;
+    throw fail(reasonOf(e), e, !responded && typeof code === 'string' && RESET_CODES.has(code));
   } finally {
     clearTimeout(timer);
   }

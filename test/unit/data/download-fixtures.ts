@@ -19,7 +19,7 @@ export const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
 /** The server of a test file: base URL, routes (404 elsewhere), and the paths asked for. */
-export const srv = { base: '', routes: new Map<string, Handler>(), requests: [] as string[] };
+export const srv = { base: '', routes: new Map<string, Handler>(), requests: [] as string[], server: undefined as http.Server | undefined };
 
 /** Starts the server for the test file; each test starts with no routes and no requests. */
 export function useLocalServer(): void {
@@ -34,6 +34,7 @@ export function useLocalServer(): void {
     // Node's 5 s default could close an idle connection just as fetch reuses it, on a loaded machine.
     server.keepAliveTimeout = 120_000;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    srv.server = server;
     srv.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(async () => {

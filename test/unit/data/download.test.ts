@@ -76,6 +76,34 @@ describe('MNIST-style IDX files', () => {
     expect(Object.keys(tree(root)).filter((p) => p.startsWith('.download')).sort()).toEqual([`.download.${process.ppid}.x1.tmp`, `.download.${process.ppid}.x1.tmp/train-images-idx3-ubyte.gz`]);
   });
 
+  test('a kept-alive connection the server closed between two files is opened again for the next (nodejs/undici#3492)', async () => {
+    const root = tempDir('dl-');
+    serveIdx('/k/');
+    // As a server's keep-alive timeout does when it fires just as fetch reuses the connection: a
+    // second request on a connection meets it closing.
+    const served = new WeakSet<object>();
+    for (const [route, h] of srv.routes) {
+      srv.routes.set(route, (req, res) => {
+        if (served.has(req.socket)) return void req.socket.destroy();
+        served.add(req.socket);
+        h(req, res);
+      });
+    }
+    const r = await downloadFrom(idxSource([`${srv.base}/k/`]), { root, logger: quiet });
+    expect(r.fetched).toHaveLength(4);
+    expectIdx(root);
+    // Files 2 to 4 each reached the server twice: on the kept-alive connection, then on a new one.
+    expect(srv.requests.filter((u) => u.startsWith('/k/'))).toHaveLength(7);
+  });
+
+  test('a connection closed under every request is tried twice on a mirror, then reported with its reason', async () => {
+    const root = tempDir('dl-');
+    srv.routes.set('/r/train-images-idx3-ubyte.gz', (req) => req.socket.destroy());
+    await expect(downloadFrom(idxSource([`${srv.base}/r/`]), { root, logger: quiet })).rejects.toThrow(`Download of ${srv.base}/r/train-images-idx3-ubyte.gz failed: fetch failed (other side closed)`);
+    expect(srv.requests).toEqual(['/r/train-images-idx3-ubyte.gz', '/r/train-images-idx3-ubyte.gz']);
+    expect(tree(root)).toEqual({});
+  });
+
   test('a 404 on the first mirror: the second serves each file', async () => {
     const root = tempDir('dl-');
     serveIdx('/b/');
