@@ -246,13 +246,14 @@ function modelForChecks(config: ExperimentConfig): Model {
  */
 function layerNameIssues(config: ExperimentConfig, model: Model): Issue[] {
   const names = maskedLayers(model).map(([n]) => n);
-  const unknown = (field: string, layers: readonly string[] = []): Issue[] => layers.flatMap((layer, i) => (names.includes(layer) ? [] : [{
-    code: 'unknown_layer', path: `${field}[${i}]`, message: `Expected a masked layer of model ${config.model.name} (${names.join(', ')}) but received ${quoteText(layer)}`,
-  }]));
+  const notMasked = (at: string, layer: string): Issue => ({
+    code: 'unknown_layer', path: at, message: `Expected a masked layer of model ${config.model.name} (${names.join(', ')}) but received ${quoteText(layer)}`,
+  });
+  const unknown = (field: string, layers: readonly string[] = []): Issue[] => layers.flatMap((layer, i) => (names.includes(layer) ? [] : [notMasked(`${field}[${i}]`, layer)]));
   const { layers, layerBeta } = config.signin;
   const betaIssues: Issue[] = Object.keys(layerBeta ?? {}).flatMap((layer) => {
     const at = `signin.layerBeta[${JSON.stringify(layer)}]`;
-    if (!names.includes(layer)) return [{ code: 'unknown_layer', path: at, message: `Expected a masked layer of model ${config.model.name} (${names.join(', ')}) but received ${quoteText(layer)}` }];
+    if (!names.includes(layer)) return [notMasked(at, layer)];
     if (layers && !layers.includes(layer)) return [{ code: 'not_signin_layer', path: at, message: `Expected one of the layers in signin.layers (${layers.join(', ')}): ${quoteText(layer)} is not reparameterized, so its β would never be used` }];
     return [];
   });
@@ -266,9 +267,9 @@ function layerNameIssues(config: ExperimentConfig, model: Model): Issue[] {
  * options that contradict the dataset, a GMP or AC/DC schedule that does not fit the epochs, a
  * field bounded by the steps per epoch (IMP's rewind point, RiGL's deltaT, a batch dropLast drops
  * whole: steps.ts, from the train split's size counted without loading it), Sign-In layers or
- * IMP / LRR layers kept dense (sparsify.denseLayers) the model lacks, per-layer Sign-In β (signin.layerBeta) for
- * a layer the model lacks or Sign-In leaves alone, and a transfer source missing
- * its epoch or whose masked layers are not the model's.
+ * IMP / LRR layers kept dense (sparsify.denseLayers) the model lacks, a per-layer Sign-In β
+ * (signin.layerBeta) for a layer the model lacks or Sign-In leaves alone, and a transfer source
+ * missing its epoch or whose masked layers are not the model's.
  * The model is built (once, and the global RNG left as it was) only for those last two. The CLI
  * and sweeps call it before they create the run directory, so a run that cannot start leaves
  * nothing behind.
