@@ -5,14 +5,17 @@
  * run evaluated its test set, so a finished run's last checkpoint gives final.json's accuracy.
  */
 import * as fs from 'node:fs';
+import type { DataLoader } from '../data';
 import { createDataset } from '../data/registry';
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError, IssuesError } from '../errors';
+import { quoteText } from '../quote';
 import type { Model } from '../models';
-import { setNumThreads } from '../tensor/runtime';
+import { cuda, setNumThreads } from '../tensor/runtime';
 import { sparsityStats, type LayerSparsity } from '../sparsify/stats';
 import { readCheckpointInfo, type Position } from '../train/checkpoint';
 import { Trainer, type BatchSource } from '../train/trainer';
 import { options, str } from '../validate';
+import { deviceIssues } from './devices';
 import { runPaths } from './paths';
 import { modelFromCheckpoint, runCheckpoint, type CheckpointChoice } from './run-checkpoints';
 import { evalLoaderFor, resolveDevice } from './runner';
@@ -70,11 +73,15 @@ export async function evaluateRun(runDir: string, opts: EvaluateOptions = {}): P
   const checkpoint = runCheckpoint(runDir, o);
   const { position } = readCheckpointInfo(checkpoint);
   if (config.threads > 0) setNumThreads(config.threads);
-  const device = resolveDevice(o.device ?? config.device);
+  const asked = o.device ?? config.device;
+  const unavailable = deviceIssues(asked, cuda.deviceCount());
+  if (unavailable.length > 0) throw new IssuesError('ERR_INVALID_ARG', `Cannot evaluate on device ${quoteText(asked)}${o.device === undefined ? ' (the config\'s; pass another)' : ''}`, unavailable);
+  const device = resolveDevice(asked);
   const ds = createDataset(config.dataset.name, { root: o.dataRoot ?? config.dataset.root, train: split === 'train' });
   const model = modelFromCheckpoint(config, checkpoint);
-  const loader = evalLoaderFor(config, ds);
+  let loader: DataLoader | undefined;
   try {
+    loader = evalLoaderFor(config, ds);
     const sparsity = sparsityStats(model).overall;
     if (device !== 'cpu') model.to(device);
     const r = await evaluateModel(model, loader, device);
@@ -84,7 +91,7 @@ export async function evaluateRun(runDir: string, opts: EvaluateOptions = {}): P
       ...(row?.testAcc === undefined ? {} : { recordedTop1: row.testAcc }),
     };
   } finally {
-    await loader.close();
+    await loader?.close();
     model.dispose();
   }
 }

@@ -129,6 +129,9 @@ describe('evaluateRun', () => {
     expect((await rejection(evaluateRun(run, { split: 'val' as never }))).message).toBe("Expected one of test, train for split but received 'val' of type string");
     expect((await rejection(evaluateRun(data))).message).toBe(`Expected a run directory (a folder holding config.json) for runDir but received '${data}' of type string`);
     expect((await rejection(evaluateRun(run, null as never))).code).toBe('ERR_INVALID_ARG');
+    const gpu = await rejection(evaluateRun(run, { device: 'cuda:99' }));
+    expect(gpu.code).toBe('ERR_INVALID_ARG');
+    expect(gpu.message).toMatch(/^Cannot evaluate on device 'cuda:99':\n\tdevice: Expected .* but received 'cuda:99' \(libtorch sees \d+ CUDA devices?/);
     const fresh = createRunDir(path.join(dir, 'runs'), config({ seed: 4 })).dir;
     expect((await rejection(evaluateRun(fresh))).message).toMatch(/^Expected a run directory with a checkpoint \(this run has saved none yet: train it first\) for runDir/);
   });
