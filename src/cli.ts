@@ -504,16 +504,23 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
       const labels = describeRuns(runs.map((r) => r.config));
       const rows = runs.map((r, i) => {
         const { state, holder, reason } = runState(r.dir);
-        return { run: r.name, status: state, pid: state === 'running' ? holder?.pid : undefined, reason, epochs: r.metrics.length, of: r.config.epochs, what: labels[i] };
+        // A finished run's final accuracy; an unfinished one's last recorded epoch, so a sweep's progress reads at a glance.
+        const last = [...r.metrics].reverse().find((m) => m.testAcc !== undefined);
+        const testAcc = r.final?.testAcc ?? last?.testAcc;
+        const testAccEpoch = r.final ? r.final.epoch : last?.epoch;
+        return {
+          run: r.name, status: state, pid: state === 'running' ? holder?.pid : undefined, reason, epochs: r.metrics.length, of: r.config.epochs, testAcc, testAccEpoch, what: labels[i],
+        };
       });
       const broken = corrupt.map((c) => ({ run: c.name, status: 'corrupt', problems: c.problems }));
       if (flags.json) {
         io.out(`${JSON.stringify([...rows, ...broken], null, 2)}\n`);
         return;
       }
-      const table = [['run', 'status', 'epochs', 'config'], ...rows.map((r) => [
-        r.run, r.pid ? `${r.status} (pid ${r.pid})` : r.status, `${r.epochs}/${r.of}`, r.what,
-      ]), ...broken.map((b) => [b.run, 'corrupt', '', b.problems.join('; ')])];
+      const top1 = (r: (typeof rows)[number]) => (r.testAcc === undefined ? '' : `${(100 * r.testAcc).toFixed(2)}%${r.status === 'finished' ? '' : ` (epoch ${r.testAccEpoch})`}`);
+      const table = [['run', 'status', 'epochs', 'top-1', 'config'], ...rows.map((r) => [
+        r.run, r.pid ? `${r.status} (pid ${r.pid})` : r.status, `${r.epochs}/${r.of}`, top1(r), r.what,
+      ]), ...broken.map((b) => [b.run, 'corrupt', '', '', b.problems.join('; ')])];
       const reasons = rows.flatMap((r) => (r.reason ? [`${r.run} failed: ${r.reason}\n`] : []));
       io.out(rows.length + broken.length ? `${pad(table)}${reasons.join('')}` : `No runs in ${flags.runsDir}\n`);
     });

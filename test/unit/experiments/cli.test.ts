@@ -537,14 +537,17 @@ describe('list runs', () => {
     const r = await cli(['list', 'runs', '--runs-dir', root, '--json']);
     expect(r.code).toBe(0);
     const byRun = new Map((JSON.parse(r.out) as { run: string }[]).map((x) => [x.run, x]));
-    expect(byRun.get(path.basename(done.dir))).toMatchObject({ status: 'finished', epochs: 3, of: 3 });
-    expect(byRun.get(path.basename(crashed.dir))).toMatchObject({ status: 'failed', epochs: 3 });
+    expect(byRun.get(path.basename(done.dir))).toMatchObject({ status: 'finished', epochs: 3, of: 3, testAcc: 0.8, testAccEpoch: 3 });
+    // Unfinished: the last metrics row's test accuracy (fakeRun's rows: 0.5 - 0.1 · (3 - epoch)).
+    expect(byRun.get(path.basename(crashed.dir))).toMatchObject({ status: 'failed', epochs: 3, testAcc: 0.5, testAccEpoch: 3 });
     expect(byRun.get(path.basename(live.dir))).toMatchObject({ status: 'running', pid: process.pid });
     expect(byRun.get(path.basename(fresh.dir))).toMatchObject({ status: 'new', epochs: 0, of: 2 });
+    expect(byRun.get(path.basename(fresh.dir))).not.toHaveProperty('testAcc');
     expect(byRun.get(`train_${'b'.repeat(32)}`)).toEqual({ run: `train_${'b'.repeat(32)}`, status: 'corrupt', problems: ['no config.json (the run was never set up, or it was deleted)'] });
     const table = await cli(['list', 'runs', '--runs-dir', root]);
-    expect(table.out.split('\n')[0].split(/\s+/)).toEqual(['run', 'status', 'epochs', 'config']);
-    expect(table.out).toMatch(new RegExp(`${path.basename(live.dir)}\\s+running \\(pid ${process.pid}\\)\\s+3/3\\s+cifar10 cifar_resnet_20 Random \\+ Sign-In 90% seed 0`));
+    expect(table.out.split('\n')[0].split(/\s+/)).toEqual(['run', 'status', 'epochs', 'top-1', 'config']);
+    expect(table.out).toMatch(new RegExp(`${path.basename(live.dir)}\\s+running \\(pid ${process.pid}\\)\\s+3/3\\s+50\\.00% \\(epoch 3\\)\\s+cifar10 cifar_resnet_20 Random \\+ Sign-In 90% seed 0`));
+    expect(table.out).toMatch(new RegExp(`${path.basename(done.dir)}\\s+finished\\s+3/3\\s+80\\.00%\\s+cifar10 cifar_resnet_20 Random 90% seed 0`));
     const missing = await cli(['list', 'runs', '--runs-dir', path.join(root, 'nope')]);
     expect({ code: missing.code, err: missing.err }).toEqual({ code: 1, err: `ERR_INVALID_ARG: Runs directory ${path.join(root, 'nope')} does not exist: pass --runs-dir, the folder that holds the run directories\n` });
     expect((await cli(['list', 'things'])).err).toContain("command-argument value 'things' is invalid for argument 'what'. Allowed choices are models, pruners, datasets, runs.");
