@@ -14,7 +14,7 @@ import { readCheckpointInfo, type Position } from '../train/checkpoint';
 import { options, str } from '../validate';
 import { runPaths } from './paths';
 import { modelOptionsFor } from './resolve';
-import { modelFromCheckpoint, runCheckpoint, type CheckpointChoice } from './run-checkpoints';
+import { modelFromCheckpoint, runCheckpoint, statArg, type CheckpointChoice } from './run-checkpoints';
 import { readConfig } from './runs';
 
 export const EXPORT_DTYPES = ['float32', 'float16', 'bfloat16'] as const;
@@ -46,7 +46,7 @@ export function exportRun(runDir: string, opts: ExportOptions): ExportResult {
   const dtype = o.dtype ?? 'float32';
   if (!EXPORT_DTYPES.includes(dtype)) throw new InvalidArgumentError('dtype', `one of ${EXPORT_DTYPES.join(', ')}`, dtype);
   if (!fs.existsSync(runPaths(runDir).config)) throw new InvalidArgumentError('runDir', 'a run directory (a folder holding config.json)', runDir);
-  if (fs.statSync(out, { throwIfNoEntry: false })?.isDirectory()) throw new InvalidArgumentError('out', 'a file path (this is a folder)', out);
+  if (statArg('out', out)?.isDirectory()) throw new InvalidArgumentError('out', 'a file path (this is a folder)', out);
   const config = readConfig(runDir);
   const checkpoint = runCheckpoint(runDir, o);
   if (path.resolve(out) === path.resolve(checkpoint)) throw new InvalidArgumentError('out', 'a file other than the checkpoint it is exported from', out);

@@ -4,6 +4,7 @@
  * transfer's source epoch, `signin-torch evaluate` and `signin-torch export` find theirs here.
  */
 import * as fs from 'node:fs';
+import { systemErrorText } from '../atomic';
 import { InvalidArgumentError } from '../errors';
 import { createModel, type Model } from '../models';
 import { applySignIn } from '../signin';
@@ -34,6 +35,15 @@ export function heldEpochs(held: readonly EpochCheckpoint[]): string {
   return epochs.length === 0 ? 'none' : epochs.join(', ');
 }
 
+/** fs.statSync of a path argument, undefined when nothing is there; a path under a file, or one that cannot be read, is named. */
+export function statArg(name: string, p: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(p, { throwIfNoEntry: false });
+  } catch (e) {
+    throw new InvalidArgumentError(name, `a path that can be read (${systemErrorText(e)})`, p);
+  }
+}
+
 /** Which checkpoint of a run: the one after `epoch`, a `checkpoint` file of the same config, or (neither) the newest. */
 export interface CheckpointChoice {
   epoch?: number;
@@ -45,7 +55,7 @@ export function runCheckpoint(runDir: string, o: CheckpointChoice): string {
   if (o.checkpoint !== undefined) {
     if (o.epoch !== undefined) throw new InvalidArgumentError('epoch', 'no epoch when a checkpoint file is given (the file says which epoch it holds)', o.epoch);
     str('checkpoint', o.checkpoint);
-    if (!fs.statSync(o.checkpoint, { throwIfNoEntry: false })?.isFile()) throw new InvalidArgumentError('checkpoint', 'an existing checkpoint file', o.checkpoint);
+    if (!statArg('checkpoint', o.checkpoint)?.isFile()) throw new InvalidArgumentError('checkpoint', 'an existing checkpoint file', o.checkpoint);
     return o.checkpoint;
   }
   const held = epochCheckpoints(runDir);

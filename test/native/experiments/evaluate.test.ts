@@ -126,6 +126,7 @@ describe('evaluateRun', () => {
     expect((await rejection(evaluateRun(run, { epoch: 7 }))).message).toBe(`Expected one of the epochs whose end ${run} holds a checkpoint of (1, 2, 3: its last two, and those checkpoint.keepEpochs / keepEvery kept) for epoch but received 7 of type number`);
     expect((await rejection(evaluateRun(run, { epoch: 1, checkpoint: keptCheckpointPath(run, 1) }))).message).toMatch(/^Expected no epoch when a checkpoint file is given .* for epoch but received 1 of type number$/);
     expect((await rejection(evaluateRun(run, { checkpoint: path.join(dir, 'none.safetensors') }))).message).toMatch(/^Expected an existing checkpoint file for checkpoint but received '.*none\.safetensors' of type string$/);
+    expect((await rejection(evaluateRun(run, { checkpoint: path.join(run, 'config.json', 'x') }))).message).toMatch(/^Expected a path that can be read \(ENOTDIR: .*\) for checkpoint but received/);
     expect((await rejection(evaluateRun(run, { split: 'val' as never }))).message).toBe("Expected one of test, train for split but received 'val' of type string");
     expect((await rejection(evaluateRun(data))).message).toBe(`Expected a run directory (a folder holding config.json) for runDir but received '${data}' of type string`);
     expect((await rejection(evaluateRun(run, null as never))).code).toBe('ERR_INVALID_ARG');

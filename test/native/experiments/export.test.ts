@@ -126,6 +126,7 @@ describe('exportRun refuses bad arguments, writing nothing', () => {
     const before = fs.readFileSync(ckpt);
     expect(() => exportRun(run, { out: dir })).toThrow(`Expected a file path (this is a folder) for out but received '${dir}' of type string`);
     expect(() => exportRun(run, { out: ckpt })).toThrow('Expected a file other than the checkpoint it is exported from for out');
+    expect(() => exportRun(run, { out: path.join(ckpt, 'x') })).toThrow(/^Expected a path that can be read \(ENOTDIR: not a directory, stat .*\) for out but received/);
     expect(() => exportRun(run, { out: path.join(dir, 'x.safetensors'), dtype: 'int8' as never })).toThrow("Expected one of float32, float16, bfloat16 for dtype but received 'int8' of type string");
     expect(() => exportRun(run, { out: path.join(dir, 'x.safetensors'), epoch: 4 })).toThrow(/^Expected one of the epochs whose end .* holds a checkpoint of \(1: /);
     expect(() => exportRun(data, { out: path.join(dir, 'x.safetensors') })).toThrow('Expected a run directory (a folder holding config.json) for runDir');
