@@ -63,7 +63,7 @@ export async function evaluateCheckpoint(config: ExperimentConfig, checkpoint: s
     });
     try {
       // A rank with no images (fewer than the workers) adds nothing to the sums.
-      const local: EvalSums = shard.length > 0 ? await evaluateModel(model, loader, device) : { loss: 0, top1: 0, top5: 0 };
+      const local: EvalSums = shard.length > 0 ? await evaluateModel(model, loader, device, config) : { loss: 0, top1: 0, top5: 0 };
       const mean = dp.reduceEval(local, shard.length);
       return { ...mean, images: ds.length, checkpoint };
     } finally {

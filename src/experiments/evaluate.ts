@@ -20,6 +20,7 @@ import { runPaths } from './paths';
 import { modelFromCheckpoint, runCheckpoint, type CheckpointChoice } from './run-checkpoints';
 import { evalLoaderFor, resolveDevice } from './runner';
 import { readConfig, readMetrics } from './runs';
+import type { ExperimentConfig } from './schema';
 
 export const EVAL_SPLITS = ['test', 'train'] as const;
 export type EvalSplit = (typeof EVAL_SPLITS)[number];
@@ -50,10 +51,14 @@ export interface EvaluateResult {
   recordedTop1?: number;
 }
 
-/** A model's loss, top-1 and top-5 over a split through the Trainer's evaluation (eval mode, no gradients). */
-export async function evaluateModel(model: Model, source: BatchSource, device: string): Promise<{ loss: number; top1: number; top5: number }> {
+/**
+ * A model's loss, top-1 and top-5 over a split through the Trainer's evaluation (eval mode, no
+ * gradients), with the config's autocast and memory format, as its run evaluated.
+ */
+export async function evaluateModel(model: Model, source: BatchSource, device: string, config: Pick<ExperimentConfig, 'amp' | 'channelsLast'>): Promise<{ loss: number; top1: number; top5: number }> {
   const trainer = new Trainer({
     model, optimizer: { lr: 0, step() {}, zeroGrad() {}, stateDict: () => new Map(), loadStateDict() {} }, train: source, epochs: 1, lr: () => 0, device,
+    amp: config.amp, channelsLast: config.channelsLast,
   });
   // The default criterion counts accuracy: top1 and top5 are set.
   const r = await trainer.evaluate(source);
@@ -84,7 +89,7 @@ export async function evaluateRun(runDir: string, opts: EvaluateOptions = {}): P
     loader = evalLoaderFor(config, ds);
     const sparsity = sparsityStats(model).overall;
     if (device !== 'cpu') model.to(device);
-    const r = await evaluateModel(model, loader, device);
+    const r = await evaluateModel(model, loader, device, config);
     const row = split === 'test' && !position.batch ? readMetrics(runDir).find((m) => m.epoch === position.epoch && m.step === position.step) : undefined;
     return {
       runDir, checkpoint, position, split, dataset: config.dataset.name, examples: ds.length, ...r, sparsity,
