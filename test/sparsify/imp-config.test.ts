@@ -99,6 +99,27 @@ describe('IMP / LRR config', () => {
       expect(1 - (1 - imp.pruneFraction) ** (imp.levels - 1)).toBeCloseTo(0.9, 12);
     }
   });
+
+  it('the example IMP scope sweep crosses scope with conv1 and fc3 kept dense, 3 seeds each, in four report rows', () => {
+    const { runs } = loadSweepFile(path.join(CONFIGS, 'fashion-mnist-imp-scope-90.json'));
+    const settings = runs.map((r) => {
+      const imp = sparsifyCallbacksFromConfig(r.config, 469)[0] as ImpLevels;
+      expect([imp.name, imp.levels * imp.epochsPerLevel, r.config.epochs, r.config.signin.enabled]).toEqual(['imp', 8, 8, false]);
+      expect(1 - (1 - imp.pruneFraction) ** (imp.levels - 1)).toBeCloseTo(0.9, 12);
+      return `${imp.scope} ${imp.dense.denseFirst} ${imp.dense.denseLast} ${imp.dense.denseLayers.length} ${r.config.seed}`;
+    });
+    expect(settings.sort()).toEqual(['global', 'layerwise'].flatMap((scope) => [false, true].flatMap((d) => [0, 1, 2].map((seed) => `${scope} ${d} ${d} 0 ${seed}`))).sort());
+    const records = runs.map((r, i): RunRecord => ({ dir: `/runs/r${i}`, name: `r${i}`, hash: 'h', config: r.config, status: 'finished', final: { epoch: 8, step: 8, testAcc: 0.9 }, metrics: [] }));
+    const [table, ...more] = accuracyTables(records);
+    expect(more).toHaveLength(0);
+    expect(table.rows.map((row) => row.label).sort()).toEqual([
+      'IMP (sparsify.denseFirst=false, sparsify.denseLast=false, sparsify.scope=global)',
+      'IMP (sparsify.denseFirst=false, sparsify.denseLast=false, sparsify.scope=layerwise)',
+      'IMP (sparsify.denseFirst=true, sparsify.denseLast=true, sparsify.scope=global)',
+      'IMP (sparsify.denseFirst=true, sparsify.denseLast=true, sparsify.scope=layerwise)',
+    ]);
+    expect(table.rows.map((row) => row.cells[0]!.seeds)).toEqual([[0, 1, 2], [0, 1, 2], [0, 1, 2], [0, 1, 2]]);
+  });
 });
 
 describe('labels and report rows of sparsify runs', () => {
