@@ -1,4 +1,4 @@
-/** Every example sweep file validates, and each compares Random with Random + Sign-In under one recipe. */
+/** Every example sweep file validates; each but the layer-β one compares Random with Random + Sign-In under one recipe. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configHash, nonDefaultFields } from '../../../src/experiments/hash';
@@ -6,11 +6,13 @@ import { expandSweep, loadSweepFile } from '../../../src/experiments/sweep';
 
 const dir = path.join(__dirname, '..', '..', '..', 'examples', 'configs');
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+// Sign-In in both arms: uniform β against a larger β in the outer layers (docs/results/README.md).
+const LAYER_BETA = 'fashion-mnist-layer-beta.json';
 
 test('the expected example files exist', () => {
   const expected = ['cifar10-resnet20', 'cifar100-resnet18', 'imagenet-resnet50'].flatMap((s) => [`${s}.json`, ...[80, 90, 95].map((p) => `${s}-${p}.json`)]);
   const vit = ['fashion-mnist-vit-90.json', 'fashion-mnist-vit-90-quick.json', 'imagenet-deit-small-90.json'];
-  expect(files).toEqual([...expected, 'fashion-mnist-sweep.json', 'fashion-mnist-sweep-5ep.json', ...vit].sort());
+  expect(files).toEqual([...expected, 'fashion-mnist-sweep.json', 'fashion-mnist-sweep-5ep.json', LAYER_BETA, ...vit].sort());
 });
 
 describe.each(files)('%s', (file) => {
@@ -20,6 +22,10 @@ describe.each(files)('%s', (file) => {
     expect(runs.length).toBeGreaterThan(0);
     expect(spec.seeds.length).toBeGreaterThan(0);
   });
+});
+
+describe.each(files.filter((f) => f !== LAYER_BETA))('%s', (file) => {
+  const { runs } = loadSweepFile(path.join(dir, file));
 
   test('Random vs Random + Sign-In, sharing every other hyperparameter', () => {
     expect(new Set(runs.map((r) => r.config.signin.enabled))).toEqual(new Set([false, true]));
@@ -72,4 +78,33 @@ test.each(['fashion-mnist-sweep.json', 'fashion-mnist-sweep-5ep.json'])('%s: Ran
   expect(new Set(runs.map((r) => r.config.pruning.sparsity))).toEqual(new Set([0.9, 0.95, 0.98]));
   expect(new Set(runs.map((r) => r.config.seed))).toEqual(new Set([0, 1, 2]));
   expect(runs[0].config.dataset.name).toBe('fashion_mnist');
+});
+
+test(`${LAYER_BETA}: Sign-In with uniform β 1 vs β 4 in layer3 and fc, the main job's Sign-In recipe otherwise, 3 seeds = 6 runs`, () => {
+  const { runs } = loadSweepFile(path.join(dir, LAYER_BETA));
+  expect(runs).toHaveLength(6);
+  for (const r of runs) {
+    expect(r.config).toMatchObject({
+      dataset: { name: 'fashion_mnist', augment: { crop: { padding: 2 }, flip: true }, maxTrainBatches: 120 },
+      model: { name: 'cifar_resnet_20', options: { shortcut: 'B' } },
+      pruning: { method: 'random', sparsity: 0.95, scope: 'layerwise', distribution: 'erk' },
+      signin: { enabled: true, beta: 1, resetPeriod: 1 },
+      optimizer: { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 },
+      epochs: 5,
+      batchSize: 128,
+    });
+  }
+  const uniform = runs.filter((r) => r.config.signin.layerBeta === undefined);
+  const outer = runs.filter((r) => r.config.signin.layerBeta !== undefined);
+  expect(uniform.map((r) => r.config.seed).sort()).toEqual([0, 1, 2]);
+  expect(outer.map((r) => r.config.seed).sort()).toEqual([0, 1, 2]);
+  const layer3 = [0, 1, 2].flatMap((b) => [`layer3.${b}.conv1`, `layer3.${b}.conv2`]);
+  for (const r of outer) {
+    expect(r.config.signin.layerBeta).toEqual(Object.fromEntries([...layer3, 'layer3.0.downsample.0', 'fc'].map((n) => [n, 4])));
+  }
+  const strip = (c: (typeof runs)[number]['config']) => {
+    const { signin: { layerBeta: _l, ...signin }, ...rest } = c;
+    return JSON.stringify({ ...rest, signin });
+  };
+  expect(outer.map((r) => strip(r.config)).sort()).toEqual(uniform.map((r) => strip(r.config)).sort());
 });
