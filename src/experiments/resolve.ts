@@ -23,10 +23,6 @@ export function scheduleFor(config: ExperimentConfig): LrSchedule {
   return (t) => schedule(t - e * Math.min(Math.floor(t / e), levels - 1));
 }
 
-/**
- * createModel options: the dataset's classes, channels and input size (DATASET_INFO; a registered
- * dataset has none, config.model.options give them), then config.model.options.
- */
 /** applySignIn's options for a config's signin section: its layers, and β per layer (layerBeta, else beta). */
 export function signInOptionsFor(config: ExperimentConfig): ApplySignInOptions {
   configArg('config', config);
@@ -37,6 +33,10 @@ export function signInOptionsFor(config: ExperimentConfig): ApplySignInOptions {
   };
 }
 
+/**
+ * createModel options: the dataset's classes, channels and input size (DATASET_INFO; a registered
+ * dataset has none, config.model.options give them), then config.model.options.
+ */
 export function modelOptionsFor(config: ExperimentConfig): Partial<DatasetInfo> & Record<string, unknown> {
   configArg('config', config);
   const size = config.dataset.imageSize;
