@@ -14,6 +14,15 @@ import { InvalidArgumentError, ToolkitError } from './errors';
  */
 export const MAX_RECORD_BYTES = 64 * 2 ** 20;
 
+/** fs.statSync, undefined when nothing is there; any other failure (EACCES, a path under a file: ENOTDIR) goes through `fail`, which names the path's role. */
+export function statIfAny(file: string, fail: (e: unknown) => Error): fs.Stats | undefined {
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false });
+  } catch (e) {
+    throw fail(e);
+  }
+}
+
 /** A read's size: records are kilobytes, and `list runs` reads several per run. */
 const CHUNK = 64 * 1024;
 

@@ -20,6 +20,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { readTextBounded } from './bounded-read';
 import { DatasetError } from './data/base';
 import { IssuesError, ToolkitError } from './errors';
+import { percent } from './quote';
 import { logLevelFromEnv } from './logger';
 import { assertUnlocked } from './experiments/lock';
 import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor } from './experiments/paths';
@@ -517,7 +518,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
         io.out(`${JSON.stringify([...rows, ...broken], null, 2)}\n`);
         return;
       }
-      const top1 = (r: (typeof rows)[number]) => (r.testAcc === undefined ? '' : `${(100 * r.testAcc).toFixed(2)}%${r.status === 'finished' ? '' : ` (epoch ${r.testAccEpoch})`}`);
+      const top1 = (r: (typeof rows)[number]) => (r.testAcc === undefined ? '' : `${percent(r.testAcc)}${r.status === 'finished' ? '' : ` (epoch ${r.testAccEpoch})`}`);
       const table = [['run', 'status', 'epochs', 'top-1', 'config'], ...rows.map((r) => [
         r.run, r.pid ? `${r.status} (pid ${r.pid})` : r.status, `${r.epochs}/${r.of}`, top1(r), r.what,
       ]), ...broken.map((b) => [b.run, 'corrupt', '', '', b.problems.join('; ')])];

@@ -25,6 +25,11 @@ export function shellWord(s: string): string {
   return /^[\w./@%+=:,-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
 }
 
+/** A fraction as a percentage with two decimals ('87.09%'), as tables and reports print accuracy and density. */
+export function percent(x: number): string {
+  return `${(100 * x).toFixed(2)}%`;
+}
+
 /** As quoteText, unquoted: a user's key inside a path such as `model.options.<key>`. */
 export function boundText(s: string): string {
   return s.length <= MAX_QUOTED_CHARS ? s : `${prefixOf(s)}… (${s.length} characters)`;

@@ -4,22 +4,18 @@
  * (src/experiments/evaluate.ts), loaded lazily with the engines it needs.
  */
 import { Option, type Command } from 'commander';
+import type { EvaluateResult } from '../experiments/evaluate';
+import { percent } from '../quote';
 import { intFlag } from './flags';
 
-type EvaluateModule = typeof import('../experiments/evaluate');
-
-function pct(x: number): string {
-  return `${(100 * x).toFixed(2)}%`;
-}
-
-function text(r: Awaited<ReturnType<EvaluateModule['evaluateRun']>>): string {
+function text(r: EvaluateResult): string {
   const at = `epoch ${r.position.epoch}${r.position.batch ? ` + ${r.position.batch} steps` : ''}, step ${r.position.step}`;
   const s = r.sparsity;
   const lines = [
     `${r.checkpoint} (${at}) on the ${r.split} split of ${r.dataset}, ${r.examples} examples`,
-    `top-1 ${pct(r.top1)}  top-5 ${pct(r.top5)}  loss ${r.loss.toFixed(4)}  sparsity ${pct(s.sparsity)} (${s.kept} of ${s.numel} masked weights kept)`,
+    `top-1 ${percent(r.top1)}  top-5 ${percent(r.top5)}  loss ${r.loss.toFixed(4)}  sparsity ${percent(s.sparsity)} (${s.kept} of ${s.numel} masked weights kept)`,
   ];
-  if (r.recordedTop1 !== undefined) lines.push(`the run recorded test top-1 ${pct(r.recordedTop1)} at this step`);
+  if (r.recordedTop1 !== undefined) lines.push(`the run recorded test top-1 ${percent(r.recordedTop1)} at this step`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { InvalidArgumentError, UnknownNameError } from '../errors';
 import { childLogger } from '../logger';
 import { makeDir, removeStaleTemps, tempPathFor, writeError } from '../atomic';
+import { statIfAny } from '../bounded-read';
 import { func, int, obj, options as optionsOf } from '../validate';
 import { DatasetError } from './base';
 import { fetchFromMirrors, type DownloadProgress } from './download-fetch';
@@ -194,13 +195,9 @@ function missingFiles(source: DownloadSource, root: string): SourceFile[] {
   });
 }
 
-/** fs.statSync, undefined for a missing path; any other failure (EACCES, ENOTDIR) a DatasetError naming the path. */
+/** statIfAny, a failure a DatasetError naming the path. */
 function statOrError(file: string, what = 'dataset file'): fs.Stats | undefined {
-  try {
-    return fs.statSync(file, { throwIfNoEntry: false });
-  } catch (e) {
-    throw new DatasetError(`Cannot read ${what} ${file} (${(e as Error).message})`, file, { cause: e });
-  }
+  return statIfAny(file, (e) => new DatasetError(`Cannot read ${what} ${file} (${(e as Error).message})`, file, { cause: e }));
 }
 
 function md5Of(file: string): string {

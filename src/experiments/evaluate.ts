@@ -12,7 +12,7 @@ import { quoteText } from '../quote';
 import type { Model } from '../models';
 import { cuda, setNumThreads } from '../tensor/runtime';
 import { sparsityStats, type LayerSparsity } from '../sparsify/stats';
-import { readCheckpointInfo, type Position } from '../train/checkpoint';
+import type { Position } from '../train/checkpoint';
 import { Trainer, type BatchSource } from '../train/trainer';
 import { options, str } from '../validate';
 import { deviceIssues } from './devices';
@@ -75,8 +75,7 @@ export async function evaluateRun(runDir: string, opts: EvaluateOptions = {}): P
   if (o.dataRoot !== undefined) str('dataRoot', o.dataRoot);
   if (o.device !== undefined) str('device', o.device);
   const config = readConfig(runDir);
-  const checkpoint = runCheckpoint(runDir, o);
-  const { position } = readCheckpointInfo(checkpoint);
+  const { file: checkpoint, info: { position } } = runCheckpoint(runDir, o);
   if (config.threads > 0) setNumThreads(config.threads);
   const asked = o.device ?? config.device;
   const unavailable = deviceIssues(asked, cuda.deviceCount());

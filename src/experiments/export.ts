@@ -10,7 +10,7 @@ import { InvalidArgumentError } from '../errors';
 import { pytorchStateDict } from '../models';
 import { saveSafetensors } from '../nn/safetensors';
 import type { DType } from '../tensor/tensor';
-import { readCheckpointInfo, type Position } from '../train/checkpoint';
+import type { Position } from '../train/checkpoint';
 import { options, str } from '../validate';
 import { runPaths } from './paths';
 import { modelOptionsFor } from './resolve';
@@ -48,9 +48,8 @@ export function exportRun(runDir: string, opts: ExportOptions): ExportResult {
   if (!fs.existsSync(runPaths(runDir).config)) throw new InvalidArgumentError('runDir', 'a run directory (a folder holding config.json)', runDir);
   if (statArg('out', out)?.isDirectory()) throw new InvalidArgumentError('out', 'a file path (this is a folder)', out);
   const config = readConfig(runDir);
-  const checkpoint = runCheckpoint(runDir, o);
+  const { file: checkpoint, info: { position } } = runCheckpoint(runDir, o);
   if (path.resolve(out) === path.resolve(checkpoint)) throw new InvalidArgumentError('out', 'a file other than the checkpoint it is exported from', out);
-  const { position } = readCheckpointInfo(checkpoint);
   const model = modelFromCheckpoint(config, checkpoint);
   try {
     const state = pytorchStateDict(model);

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { systemErrorText } from '../atomic';
+import { statIfAny } from '../bounded-read';
 import { InvalidArgumentError } from '../errors';
 import { createModel, type Model } from '../models';
 import { applySignIn } from '../signin';
@@ -35,13 +36,9 @@ export function heldEpochs(held: readonly EpochCheckpoint[]): string {
   return epochs.length === 0 ? 'none' : epochs.join(', ');
 }
 
-/** fs.statSync of a path argument, undefined when nothing is there; a path under a file, or one that cannot be read, is named. */
+/** statIfAny of a path argument: a path under a file, or one that cannot be read, is named. */
 export function statArg(name: string, p: string): fs.Stats | undefined {
-  try {
-    return fs.statSync(p, { throwIfNoEntry: false });
-  } catch (e) {
-    throw new InvalidArgumentError(name, `a path that can be read (${systemErrorText(e)})`, p);
-  }
+  return statIfAny(p, (e) => new InvalidArgumentError(name, `a path that can be read (${systemErrorText(e)})`, p));
 }
 
 /** Which checkpoint of a run: the one after `epoch`, a `checkpoint` file of the same config, or (neither) the newest. */
@@ -50,27 +47,27 @@ export interface CheckpointChoice {
   checkpoint?: string;
 }
 
-/** The checkpoint file a choice names, checked to exist. */
-export function runCheckpoint(runDir: string, o: CheckpointChoice): string {
+/** The checkpoint a choice names, checked to exist, with its header's position. */
+export function runCheckpoint(runDir: string, o: CheckpointChoice): EpochCheckpoint {
   if (o.checkpoint !== undefined) {
     if (o.epoch !== undefined) throw new InvalidArgumentError('epoch', 'no epoch when a checkpoint file is given (the file says which epoch it holds)', o.epoch);
     str('checkpoint', o.checkpoint);
     if (!statArg('checkpoint', o.checkpoint)?.isFile()) throw new InvalidArgumentError('checkpoint', 'an existing checkpoint file', o.checkpoint);
-    return o.checkpoint;
+    return { file: o.checkpoint, info: readCheckpointInfo(o.checkpoint) };
   }
   const held = epochCheckpoints(runDir);
   if (o.epoch !== undefined) {
     if (!Number.isInteger(o.epoch) || o.epoch < 1) throw new InvalidArgumentError('epoch', 'an integer >= 1', o.epoch);
     const found = held.find((c) => c.info.position.epoch === o.epoch);
     if (!found) throw new InvalidArgumentError('epoch', `one of the epochs whose end ${runDir} holds a checkpoint of (${heldEpochs(held)}: its last two, and those checkpoint.keepEpochs / keepEvery kept)`, o.epoch);
-    return found.file;
+    return found;
   }
   const p = runPaths(runDir);
   const rolling = [p.checkpoint, p.checkpointPrev].filter((f) => fs.existsSync(f));
   // The rolling two may hold a step in an epoch's middle (a stopped run); kept ones are the fallback when both were removed.
-  const candidates = rolling.length > 0 ? rolling : held.map((c) => c.file);
+  const candidates = rolling.length > 0 ? rolling.map((file) => ({ file, info: readCheckpointInfo(file) })) : held;
   if (candidates.length === 0) throw new InvalidArgumentError('runDir', 'a run directory with a checkpoint (this run has saved none yet: train it first)', runDir);
-  return candidates.map((file) => ({ file, step: readCheckpointInfo(file).position.step })).sort((a, b) => b.step - a.step)[0].file;
+  return candidates.reduce((a, b) => (b.info.position.step > a.info.position.step ? b : a));
 }
 
 /** The run's model with Sign-In as it trained, holding the checkpoint's weights, masks and BatchNorm statistics. */

@@ -10,6 +10,7 @@
  * model's `inputShape`) the FLOPs are left out.
  */
 import { InvalidArgumentError } from '../errors';
+import { percent } from '../quote';
 import { MaskedConv2d, maskedLayers } from '../nn/masked';
 import type { Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
@@ -97,18 +98,15 @@ function fmtCount(n: number | undefined): string {
   return String(n);
 }
 
-function pct(x: number): string {
-  return `${(100 * x).toFixed(2)}%`;
-}
 
 function formatTable(r: Omit<MaskReport, 'table'>): string {
   const head = ['layer', 'shape', 'params', 'remaining', 'density', 'FLOPs dense', 'FLOPs sparse', 'note'];
   const rows = r.layers.map((l) => [
-    l.name, `[${l.shape.join(', ')}]`, String(l.total), String(l.remaining), pct(l.density),
+    l.name, `[${l.shape.join(', ')}]`, String(l.total), String(l.remaining), percent(l.density),
     fmtCount(l.denseFlops), fmtCount(l.sparseFlops), l.empty ? 'EMPTY (layer collapse)' : '',
   ]);
-  const foot = ['total', '', String(r.total), String(r.remaining), pct(r.density), fmtCount(r.denseFlops), fmtCount(r.sparseFlops),
-    r.denseFlops ? `FLOPs ${pct((r.sparseFlops ?? 0) / r.denseFlops)} of dense` : ''];
+  const foot = ['total', '', String(r.total), String(r.remaining), percent(r.density), fmtCount(r.denseFlops), fmtCount(r.sparseFlops),
+    r.denseFlops ? `FLOPs ${percent((r.sparseFlops ?? 0) / r.denseFlops)} of dense` : ''];
   const all = [head, ...rows, foot];
   const widths = head.map((_, c) => Math.max(...all.map((row) => row[c].length)));
   const line = (row: string[]) => row.map((cell, c) => (c <= 1 || c === 7 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
