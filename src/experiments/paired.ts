@@ -1,8 +1,10 @@
 /**
  * Paired comparison of two methods run on the same seeds (same init, mask and data order): the
  * per-seed differences, their mean, a 95% confidence interval from Student's t with n − 1
- * degrees of freedom, and how many pairs favour the second method. One pair is one sample; with
- * few seeds the interval is wide, and the table says so rather than a bare mean.
+ * degrees of freedom, the two-sided p of the paired t test, and how many pairs favour the second
+ * method. One pair is one sample; with few seeds the interval is wide, and the table says so rather
+ * than a bare mean. A report compares several rows at once, so holmAdjust gives the p-values that
+ * hold for the whole family (Holm's step-down, which needs no independence between the tests).
  */
 import { InvalidArgumentError } from '../errors';
 import { list } from '../validate';
@@ -16,6 +18,11 @@ export interface PairedSummary {
   sd: number;
   /** 95% confidence interval of the mean difference; [NaN, NaN] for n < 2. */
   ci95: [number, number];
+  /**
+   * Two-sided p-value of the paired t test of mean difference 0 (NaN for n < 2). Differences that
+   * are all equal give 0 when they are not zero (no spread: t is infinite) and 1 when they are.
+   */
+  p: number;
   /** Pairs with b > a. */
   positive: number;
 }
@@ -30,7 +37,30 @@ export function pairedSummary(a: readonly number[], b: readonly number[]): Paire
   const mean = differences.reduce((s, d) => s + d, 0) / n;
   const sd = n < 2 ? NaN : Math.sqrt(differences.reduce((s, d) => s + (d - mean) ** 2, 0) / (n - 1));
   const half = n < 2 ? NaN : studentTQuantile(0.975, n - 1) * sd / Math.sqrt(n);
-  return { n, differences, mean, sd, ci95: [mean - half, mean + half], positive: differences.filter((d) => d > 0).length };
+  return { n, differences, mean, sd, ci95: [mean - half, mean + half], p: pairedTP(n, mean, sd), positive: differences.filter((d) => d > 0).length };
+}
+
+function pairedTP(n: number, mean: number, sd: number): number {
+  if (n < 2) return NaN;
+  if (sd === 0) return mean === 0 ? 1 : 0;
+  return 2 * studentTCdf(-Math.abs(mean / (sd / Math.sqrt(n))), n - 1);
+}
+
+/**
+ * Holm's step-down adjustment of a family of p-values, in the order given: the i-th smallest of m
+ * becomes max over j ≤ i of min(1, (m − j + 1)·p_(j)). NaN entries (no test) stay NaN and do not
+ * count in m.
+ */
+export function holmAdjust(ps: readonly number[]): number[] {
+  list('ps', ps, 'array of p-values in [0, 1] or NaN', (x) => typeof x === 'number' && (Number.isNaN(x) || (x >= 0 && x <= 1)));
+  const order = ps.map((p, i) => ({ p, i })).filter((e) => !Number.isNaN(e.p)).sort((x, y) => x.p - y.p);
+  const out = ps.map(() => NaN);
+  let running = 0;
+  order.forEach((e, j) => {
+    running = Math.max(running, Math.min(1, (order.length - j) * e.p));
+    out[e.i] = running;
+  });
+  return out;
 }
 
 /** The p-quantile of Student's t with `df` degrees of freedom (bisection on the CDF). */
