@@ -18,7 +18,7 @@ import type { RunRecord } from './report';
 import { disambiguate, methodLabel } from './report-labels';
 import { PAIRED_CAVEAT, pairedTable, type PairedCell } from './report-paired';
 import { recordSparsity } from './run-sparsity';
-import { configArg, flattenDotted, getDotted, safeParseConfig, setDotted, UNSAFE_KEYS, unsafeKeyIssues, type ExperimentConfig } from './schema';
+import { configArg, flattenDotted, getDotted, HASH_EXCLUDED_PATHS, safeParseConfig, setDotted, UNSAFE_KEYS, unsafeKeyIssues, type ExperimentConfig } from './schema';
 
 /** One `--pair-by`: a dotted config field and, if given, the value the others are paired with. */
 export interface PairBy {
@@ -126,6 +126,18 @@ function without(value: unknown, keys: readonly string[]): unknown {
 function groupFields(config: ExperimentConfig, field: string): Record<string, unknown> {
   const flat = flattenDotted(nonDefaultFields(config));
   for (const k of Object.keys(flat)) if (under(k, field) || PAIRING_FIELDS.includes(k)) delete flat[k];
+  return flat;
+}
+
+/**
+ * What tells groups of one label apart, by their values with defaults filled in (a group at the
+ * default lr reads `optimizer.lr=0.1`, not a missing field): the hashed fields but the field, the seed and the sparsity.
+ */
+function labelFields(config: ExperimentConfig, field: string): Record<string, unknown> {
+  const flat = flattenDotted(config);
+  // A resolved transfer is named by its source's hash (as in nonDefaultFields), not by the path.
+  const skip = [field, ...PAIRING_FIELDS, ...HASH_EXCLUDED_PATHS, ...(config.transfer?.sourceHash !== undefined ? ['transfer.from'] : [])];
+  for (const k of Object.keys(flat)) if (skip.some((p) => under(k, p))) delete flat[k];
   return flat;
 }
 
@@ -246,7 +258,7 @@ export function pairedBy(runs: readonly RunRecord[], field: string, baseline?: u
     if (rows.length) made.push({ runs: baseRuns, rows });
     else unpaired++;
   }
-  const labels = disambiguate(made, (g) => `${g.runs[0].config.dataset.name} ${g.runs[0].config.model.name} · ${methodLabel(g.runs[0].config)}`, (g) => groupFields(g.runs[0].config, field));
+  const labels = disambiguate(made, (g) => `${g.runs[0].config.dataset.name} ${g.runs[0].config.model.name} · ${methodLabel(g.runs[0].config)}`, (g) => labelFields(g.runs[0].config, field));
   const rows = [...made].sort((a, b) => labels.get(a)!.localeCompare(labels.get(b)!)).flatMap((g) => g.rows.map((r) => ({ group: labels.get(g)!, ...r })));
   if (groups.length === 0) {
     const values = [...groupBy(finished, key).values()].map((rs) => valueOf(rs[0].config, field)).sort(compareValues);

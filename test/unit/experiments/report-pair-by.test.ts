@@ -56,6 +56,8 @@ beforeAll(() => {
   [79, 83].forEach((acc, seed) => run({ 'optimizer.lr': 0.2 }, seed, acc));
   // pruning.scope (a row field), lr 0.1: global at 90%: 85, 86, 90; at 95% seed 0 in both scopes: 70 and 72.
   [85, 86, 90].forEach((acc, seed) => run({ 'pruning.scope': 'global' }, seed, acc));
+  // ... and at lr 0.05 (a second group of the same label): global 83, 82.5 against layerwise 81.5, 82.
+  [83, 82.5].forEach((acc, seed) => run({ 'optimizer.lr': 0.05, 'pruning.scope': 'global' }, seed, acc));
   run({ 'pruning.sparsity': 0.95 }, 0, 70);
   run({ 'pruning.sparsity': 0.95, 'pruning.scope': 'global' }, 0, 72);
   // Sign-In with β 2 and 4 (no β 1, the default) and with layerBeta { fc: 4 } next to β 2.
@@ -77,23 +79,32 @@ describe('pairedBy', () => {
 
   test('a baseline given: the other values against it', () => {
     const p = pairedBy(loadRuns(root), 'optimizer.lr', 0.05);
-    expect(p.rows.map((r) => [r.baseline, r.value, r.baselineFrom])).toEqual([[0.05, 0.1, 'given'], [0.05, 0.2, 'given']]);
+    expect(p.rows.map((r) => [r.group, r.baseline, r.value, r.baselineFrom])).toEqual([
+      ['cifar10 cifar_resnet_20 · Random', 0.05, 0.1, 'given'],
+      ['cifar10 cifar_resnet_20 · Random', 0.05, 0.2, 'given'],
+      ['cifar10 cifar_resnet_20 · Random (global)', 0.05, 0.1, 'given'],
+    ]);
     expectPairs(p.rows[0].cells[0], [0, 1, 2], [81.5, 82, 86], [80, 82, 84]);
     expectPairs(p.rows[1].cells[0], [0, 1], [81.5, 82], [79, 83]);
+    expectPairs(p.rows[2].cells[0], [0, 1], [83, 82.5], [85, 86]);
   });
 
   test("a row field (pruning.scope): random's default layerwise is the baseline though global sorts first; each sparsity apart", () => {
     const p = pairedBy(loadRuns(root), 'pruning.scope');
-    expect(p.rows).toHaveLength(1);
-    const [r] = p.rows;
-    expect([r.group, r.baseline, r.value, r.baselineFrom]).toEqual(['cifar10 cifar_resnet_20 · Random', 'layerwise', 'global', 'default']);
+    // Groups of one label are told apart by the field in which they differ, its default written out.
+    expect(p.rows.map((r) => [r.group, r.baseline, r.value, r.baselineFrom])).toEqual([
+      ['cifar10 cifar_resnet_20 · Random (optimizer.lr=0.05)', 'layerwise', 'global', 'default'],
+      ['cifar10 cifar_resnet_20 · Random (optimizer.lr=0.1)', 'layerwise', 'global', 'default'],
+    ]);
+    expectPairs(p.rows[0].cells[0], [0, 1], [81.5, 82], [83, 82.5]);
+    const r = p.rows[1];
     expect(r.cells.map((c) => c.sparsity)).toEqual([0.9, 0.95]);
     expectPairs(r.cells[0], [0, 1, 2], [80, 82, 84], [85, 86, 90]);
     expectPairs(r.cells[1], [0], [70], [72]);
     const md = pairedByToMarkdown(p, sparsityLabel);
     expect(md).toContain('## Paired differences by pruning.scope\n\n| pruning.scope: value − baseline | sparsity |');
-    expect(md).toContain('| cifar10 cifar_resnet_20 · Random: global − layerwise | 90% | 3 | 0: +5.00, 1: +4.00, 2: +6.00 | +5.00 | [+2.52, +7.48] | 3 of 3 |');
-    expect(md).toContain('| cifar10 cifar_resnet_20 · Random: global − layerwise | 95% | 1 | 0: +2.00 | +2.00 | – (one pair) | 1 of 1 |');
+    expect(md).toContain('| cifar10 cifar_resnet_20 · Random (optimizer.lr=0.1): global − layerwise | 90% | 3 | 0: +5.00, 1: +4.00, 2: +6.00 | +5.00 | [+2.52, +7.48] | 3 of 3 |');
+    expect(md).toContain('| cifar10 cifar_resnet_20 · Random (optimizer.lr=0.1): global − layerwise | 95% | 1 | 0: +2.00 | +2.00 | – (one pair) | 1 of 1 |');
   });
 
   test('without the default among the runs the smallest value is the baseline; a map compares and prints as compact JSON, absent as null', () => {
@@ -114,7 +125,7 @@ describe('pairedBy', () => {
     expect(pairedByToMarkdown(none, sparsityLabel)).toBe(`## Paired differences by optimizer.momentum\n\n${none.notes[0]}\n`);
     const absent = pairedBy(loadRuns(root), 'optimizer.lr', 0.3);
     expect(absent.rows).toEqual([]);
-    expect(absent.notes).toEqual(['1 of the 1 group(s) whose runs differ in optimizer.lr have no finished run with optimizer.lr = 0.3 and are left out.']);
+    expect(absent.notes).toEqual(['2 of the 2 group(s) whose runs differ in optimizer.lr have no finished run with optimizer.lr = 0.3 and are left out.']);
     // β 2 and β 4 are both in Sign-In runs, the plain runs have neither: the values differ along signin.enabled too.
     const enabled = pairedBy(loadRuns(root).filter((r) => r.config.signin.beta === 4 || !r.config.signin.enabled), 'signin.beta');
     expect(enabled.notes[0]).toMatch(/ Its values \(1, 4\) are in runs that differ in signin\.enabled too\.$/);
@@ -161,8 +172,8 @@ describe('writeReport with pairBy', () => {
     expect(paired).toHaveLength(tables + 2);
     expect(paired.slice(0, tables).every((e) => e.pairBy === undefined && Array.isArray(e.accuracy))).toBe(true);
     expect(paired.slice(tables).map((e) => [e.table, e.accuracy, e.pairBy!.field, e.pairBy!.rows.length])).toEqual([
-      ['Paired differences by pruning.scope', [], 'pruning.scope', 1],
-      ['Paired differences by optimizer.lr', [], 'optimizer.lr', 2],
+      ['Paired differences by pruning.scope', [], 'pruning.scope', 2],
+      ['Paired differences by optimizer.lr', [], 'optimizer.lr', 3],
     ]);
     expect(r.pairedBy.map((p) => p.field)).toEqual(['pruning.scope', 'optimizer.lr']);
   });
