@@ -4,7 +4,7 @@
  *
  *   signin-torch train  --config cfg.json [--runs-dir runs] [--set pruning.sparsity=0.9 ...]
  *   signin-torch sweep  --grid sweep.json [--runs-dir runs] [--data-root dir] [--processes 4] [--dry-run]
- *   signin-torch report [--runs-dir runs] [--out runs/report]
+ *   signin-torch report [--runs-dir runs] [--out runs/report] [--pair-by pruning.scope[=global] ...]
  *   signin-torch list models|pruners|datasets|runs [--runs-dir runs] [--json]
  *   signin-torch prune  --model cifar_resnet_20 --dataset cifar10 --pruner random --sparsity 0.9 [--distribution erk]
  *   signin-torch download mnist|fashion_mnist|cifar10|cifar100 [--root data/<dataset>] [--mirror url]
@@ -25,6 +25,7 @@ import { logLevelFromEnv } from './logger';
 import { assertUnlocked } from './experiments/lock';
 import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor } from './experiments/paths';
 import { disambiguate, runLabel, writeReport } from './experiments/report';
+import { parsePairBy, type PairBy } from './experiments/report-pair-by';
 import { modelOptionsFor, pruneOptionsFor } from './experiments/resolve';
 import { createRunDir, isFinished, resolveTransfer, runHasCheckpoint } from './experiments/runs';
 import { checkRunIntact, liveHolder, runState, scanRuns } from './experiments/run-scan';
@@ -475,11 +476,12 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--no-plots', 'tables only')
     .option('--include-unfinished', 'plot curves of unfinished runs too')
     .option('--save-records', "also copy each finished run's config.json, metrics.jsonl and final.json (no checkpoints) into <out>/runs: `report --runs-dir <out>/runs` then regenerates the report without the run directories")
-    .action(async (flags: { runsDir: string; out?: string; plots: boolean; includeUnfinished?: boolean; saveRecords?: boolean }) => {
+    .option('--pair-by <field[=baseline]>', 'also pair the finished runs along a config field (dotted: pruning.scope, signin.beta, optimizer.lr, ...), each value against the baseline (after =; else the schema default where the runs have it, else the smallest) seed by seed, every other field equal: a section "Paired differences by <field>"; repeatable', (v: string, prev: PairBy[]) => [...prev, parsePairBy(v, '--pair-by')], [])
+    .action(async (flags: { runsDir: string; out?: string; plots: boolean; includeUnfinished?: boolean; saveRecords?: boolean; pairBy: PairBy[] }) => {
       notARunDirectory('--runs-dir', flags.runsDir);
       notAFolderOfSweeps('--runs-dir', flags.runsDir);
       const out = flags.out ?? directoryFlag('--out (default: <runs-dir>/report)')(path.join(flags.runsDir, 'report'));
-      const res = await writeReport(flags.runsDir, out, { plots: flags.plots, includeUnfinished: flags.includeUnfinished, saveRecords: flags.saveRecords });
+      const res = await writeReport(flags.runsDir, out, { plots: flags.plots, includeUnfinished: flags.includeUnfinished, saveRecords: flags.saveRecords, pairBy: flags.pairBy });
       io.out(res.markdown.endsWith('\n') ? res.markdown : `${res.markdown}\n`);
       for (const c of res.corrupt) io.err(`corrupt run ${c.dir}: ${c.problems.join('; ')}\n`);
       io.err(`wrote ${res.files.join(', ')}\n`);

@@ -42,3 +42,5 @@ export type { TransferRecord, TransferSection } from './transfer';
 export * from './plots-sparsity';
 export { finalHessianEigenvalue, pairedRows, pairedToMarkdown, hessianMarkdown, pairedJsonPath } from './report-paired';
 export type { PairedCell, PairedRow, RunValues } from './report-paired';
+export { pairedBy, pairedByToMarkdown, parsePairBy } from './report-pair-by';
+export type { PairBy, PairedBy, PairedByRow, BaselineSource } from './report-pair-by';

@@ -112,6 +112,29 @@ export function pairedRows(table: AccuracyTable, valueOf?: RunValues): PairedRow
 
 const signed = (x: number, digits: number) => (Number.isFinite(x) ? `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}` : '–');
 
+/** What every paired table's caption ends with. */
+export const PAIRED_CAVEAT = 'An interval that contains 0 does not show a difference at this number of seeds.';
+
+/**
+ * The markdown table of paired cells, one line per row and sparsity: the first column, headed
+ * `header`, names each row's pair (b − a) by its `label`.
+ */
+export function pairedTable(header: string, rows: readonly { label: string; cells: readonly PairedCell[] }[], sparsityLabel: (s: number) => string, digits: number): string {
+  const lines = [
+    `| ${header} | sparsity | pairs | per-seed differences (seed: Δ) | mean Δ | 95% CI (paired t) | pairs with Δ > 0 |`,
+    '|---|---:|---:|---|---:|---|---:|',
+  ];
+  for (const r of rows) {
+    for (const c of r.cells) {
+      const s = c.summary;
+      const per = c.seeds.map((seed, k) => `${seed}: ${signed(s.differences[k], digits)}`).join(', ');
+      const ci = s.n < 2 ? '– (one pair)' : `[${signed(s.ci95[0], digits)}, ${signed(s.ci95[1], digits)}]`;
+      lines.push(`| ${r.label} | ${sparsityLabel(c.sparsity)} | ${s.n} | ${per} | ${signed(s.mean, digits)} | ${ci} | ${s.positive} of ${s.n} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
 /** One markdown table of paired rows; `unit` names what the differences are in. */
 export function pairedToMarkdown(rows: readonly PairedRow[], unit: string, sparsityLabel: (s: number) => string, digits = 2): string {
   list('rows', rows, 'array of paired rows (from pairedRows)', isObj);
@@ -120,20 +143,8 @@ export function pairedToMarkdown(rows: readonly PairedRow[], unit: string, spars
   func('sparsityLabel', sparsityLabel);
   int('digits', digits, 0, 100);
   if (rows.length === 0) return '';
-  const lines = [
-    '| Sign-In − plain | sparsity | pairs | per-seed differences (seed: Δ) | mean Δ | 95% CI (paired t) | pairs with Δ > 0 |',
-    '|---|---:|---:|---|---:|---|---:|',
-  ];
-  for (const r of rows) {
-    for (const c of r.cells) {
-      const s = c.summary;
-      const per = c.seeds.map((seed, k) => `${seed}: ${signed(s.differences[k], digits)}`).join(', ');
-      const ci = s.n < 2 ? '– (one pair)' : `[${signed(s.ci95[0], digits)}, ${signed(s.ci95[1], digits)}]`;
-      lines.push(`| ${r.signin} − ${r.plain} | ${sparsityLabel(c.sparsity)} | ${s.n} | ${per} | ${signed(s.mean, digits)} | ${ci} | ${s.positive} of ${s.n} |`);
-    }
-  }
-  return `${lines.join('\n')}\n\nDifferences in ${unit}, Sign-In minus the plain run of the same seed (same init, mask and data order). ` +
-    'An interval that contains 0 does not show a difference at this number of seeds.\n';
+  const table = pairedTable('Sign-In − plain', rows.map((r) => ({ label: `${r.signin} − ${r.plain}`, cells: r.cells })), sparsityLabel, digits);
+  return `${table}\n\nDifferences in ${unit}, Sign-In minus the plain run of the same seed (same init, mask and data order). ${PAIRED_CAVEAT}\n`;
 }
 
 /** Mean ± sample std of the final top Hessian eigenvalue per row and sparsity, then its pairs. */

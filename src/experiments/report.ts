@@ -21,8 +21,12 @@ import { hessianMarkdown, pairedJsonPath, pairedRows, pairedToMarkdown, tableArg
 import { perLayerFlipsSpec, renderSvg, signFlipsSpec, testAccuracySpec, type CurvePoint, type FlipCurvePoint, type LayerPoint, type PlotOrder } from './plots';
 import { scanRuns, type CorruptRun, type RunInfo } from './run-scan';
 import { recordSparsity, transferSparsity } from './run-sparsity';
-import { SPARSIFY_LABELS, SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
-import { configArg, DEFAULTS, defaultScope, flattenDotted, PRUNING_METHODS, runSparsity, type ExperimentConfig, type PruningMethod } from './schema';
+import { SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
+import { configArg, PRUNING_METHODS, runSparsity, type ExperimentConfig, type PruningMethod } from './schema';
+import { disambiguate, methodLabel } from './report-labels';
+import { pairByBaselineArg, pairByFieldArg, pairedBy, pairedByToMarkdown, type PairBy, type PairedBy } from './report-pair-by';
+
+export { disambiguate, methodLabel };
 
 export interface RunRecord extends RunInfo {
   /**
@@ -58,34 +62,6 @@ export function corruptRunsMarkdown(corrupt: readonly CorruptRun[]): string {
   const cell = (t: string) => t.replace(/\|/g, '\\|');
   const rows = corrupt.map((c) => `| ${c.name} | ${cell(c.problems.join('; '))} |`);
   return `\n## Corrupt runs\n\n${corrupt.length} run director${corrupt.length === 1 ? 'y' : 'ies'} could not be read and are left out of the tables:\n\n| run | problem |\n|---|---|\n${rows.join('\n')}\n`;
-}
-
-const PRUNER_LABELS: Record<PruningMethod, string> = {
-  none: 'Dense',
-  random: 'Random',
-  magnitude: 'Magnitude',
-  snip: 'SNIP',
-  grasp: 'GraSP',
-  synflow: 'SynFlow',
-};
-
-const DISTRIBUTION_LABELS: Record<string, string> = { erk: 'ERK', er: 'ER' };
-
-// A pruner's scope, where it is not the method's default: Magnitude by layer-wise ERK counts and
-// Magnitude by one global threshold are different masks and must not share a table row.
-function scopeLabel(pruning: ExperimentConfig['pruning']): string {
-  if (pruning.method === 'none' || pruning.scope === defaultScope(pruning.method)) return '';
-  if (pruning.scope === 'global') return ' (global)';
-  const d = pruning.distribution ?? DEFAULTS.pruning.distribution;
-  return ` (layerwise ${DISTRIBUTION_LABELS[d] ?? d})`;
-}
-
-/** "Random", "Random + Sign-In", "SNIP", "Magnitude (layerwise ERK)", "Dense + Sign-In", "RiGL + Sign-In", "AC/DC", "IMP", ...; a registered pruner by its name. */
-export function methodLabel(config: ExperimentConfig): string {
-  const method = config.transfer
-    ? `Transfer (${config.transfer.kind})`
-    : config.sparsify ? SPARSIFY_LABELS[config.sparsify.method] : (PRUNER_LABELS[config.pruning.method] ?? config.pruning.method) + scopeLabel(config.pruning);
-  return `${method}${config.signin.enabled ? ' + Sign-In' : ''}`;
 }
 
 /** "RiGL + Sign-In 90%", "Random 95%", "Dense 0%": a run's method and the sparsity it trains to. */
@@ -130,28 +106,6 @@ function methodFields(config: ExperimentConfig): Record<string, unknown> {
 function pairingKey(config: ExperimentConfig): string {
   const { signin: _s, ...rest } = methodFields(config);
   return canonicalJson(config.sparsify || config.transfer ? rest : rest.pruning);
-}
-
-/** Appends ' (k=v, …)' to labels that would otherwise collide, naming only the fields that differ. */
-export function disambiguate<T>(items: T[], base: (t: T) => string, fields: (t: T) => Record<string, unknown>): Map<T, string> {
-  const out = new Map<T, string>();
-  const groups = new Map<string, T[]>();
-  for (const it of items) {
-    const b = base(it);
-    groups.set(b, [...(groups.get(b) ?? []), it]);
-  }
-  for (const [b, group] of groups) {
-    if (group.length === 1) {
-      out.set(group[0], b);
-      continue;
-    }
-    const flat = group.map((g) => flattenDotted(fields(g)));
-    const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].sort()
-      .filter((k) => new Set(flat.map((f) => canonicalJson(f[k] ?? null))).size > 1);
-    const show = (v: unknown): string => (typeof v === 'string' ? v : canonicalJson(v ?? null));
-    group.forEach((g, i) => out.set(g, keys.length ? `${b} (${keys.map((k) => `${k}=${show(flat[i][k])}`).join(', ')})` : b));
-  }
-  return out;
 }
 
 export interface AccuracyCell {
@@ -397,6 +351,11 @@ export interface ReportOptions {
    * the report can be regenerated once the run directories are gone (default false).
    */
   saveRecords?: boolean;
+  /**
+   * Also pair the finished runs along these config fields (report-pair-by.ts): a section
+   * "Paired differences by <field>" each, after the tables, and an entry each in paired.json.
+   */
+  pairBy?: readonly PairBy[];
 }
 
 export interface ReportResult {
@@ -405,6 +364,8 @@ export interface ReportResult {
   corrupt: CorruptRun[];
   markdown: string;
   csv: string;
+  /** The pairs of each options.pairBy, in order. */
+  pairedBy: PairedBy[];
   /** Files written, in order. */
   files: string[];
 }
@@ -416,6 +377,11 @@ export async function writeReport(runsDir: string, outDir: string, options: Repo
   const o = optionsArg<ReportOptions>('options', options);
   for (const k of ['plots', 'includeUnfinished', 'saveRecords'] as const) if (o[k] !== undefined) bool(`options.${k}`, o[k]);
   if (o.digits !== undefined) int('options.digits', o.digits, 0, 100);
+  const pairBy = o.pairBy === undefined ? [] : list<PairBy>('options.pairBy', o.pairBy, 'array of { field, baseline? }', isObj);
+  pairBy.forEach((b, i) => {
+    const field = pairByFieldArg(`options.pairBy[${i}].field`, b.field);
+    if (b.baseline !== undefined) pairByBaselineArg(`options.pairBy[${i}].baseline`, field, b.baseline);
+  });
   let isDir = false;
   try {
     isDir = fs.statSync(runsDir).isDirectory();
@@ -455,15 +421,18 @@ export async function writeReport(runsDir: string, outDir: string, options: Repo
     }
     sections.push(section);
   }
+  const byField = pairBy.map((b) => pairedBy(runs, b.field, b.baseline));
+  const byFieldMarkdown = byField.map((b) => `\n${pairedByToMarkdown(b, sparsityLabel, options.digits)}`).join('');
   const markdown = `${tables.length
     ? `# Results\n\nFrom ${runs.length} run(s) in \`${runsDir}\`.\n\n${sections.join('\n')}`
-    : `# Results\n\nNo runs found in \`${runsDir}\`.\n`}${corruptRunsMarkdown(corrupt)}`;
+    : `# Results\n\nNo runs found in \`${runsDir}\`.\n`}${byFieldMarkdown}${corruptRunsMarkdown(corrupt)}`;
   const csv = tablesToCsv(tables);
   writeFileAtomic(p.markdown, markdown);
   writeFileAtomic(p.csv, csv);
   writeJsonAtomic(p.json, tables);
   const pairedJson = pairedJsonPath(outDir);
-  writeJsonAtomic(pairedJson, pairedAll);
+  // Each field's pairs after the tables' entries, shaped as an entry without Sign-In pairs, so that a reader of the tables' entries reads on.
+  writeJsonAtomic(pairedJson, [...pairedAll, ...byField.map((b) => ({ table: `Paired differences by ${b.field}`, accuracy: [], pairBy: b }))]);
   files.unshift(p.markdown, p.csv, p.json, pairedJson);
-  return { tables, corrupt, markdown, csv, files };
+  return { tables, corrupt, markdown, csv, pairedBy: byField, files };
 }

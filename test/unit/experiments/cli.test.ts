@@ -518,6 +518,26 @@ describe('report', () => {
     expect(r.err).toContain(`corrupt run ${bad}: no config.json (the run was never set up, or it was deleted)\n`);
   });
 
+  test('--pair-by adds its section to report.md; an unknown field is one line naming the flag', async () => {
+    for (const [scope, accs] of [['layerwise', [0.8, 0.82]], ['global', [0.85, 0.86]]] as const) {
+      accs.forEach((final, seed) => {
+        const { dir } = createRunDir(root, parseConfig({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1, seed, pruning: { method: 'random', sparsity: 0.9, scope } }));
+        writeFinal(dir, { epoch: 1, step: 1, testAcc: final });
+      });
+    }
+    const out = path.join(root, 'out');
+    const r = await cli(['report', '--runs-dir', root, '--out', out, '--no-plots', '--pair-by', 'pruning.scope', '--pair-by', 'signin.beta=1']);
+    expect(r.code).toBe(0);
+    const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+    expect(md).toContain('## Paired differences by pruning.scope\n\n| pruning.scope: value − baseline |');
+    expect(md).toContain('| mnist lenet5 · Random: global − layerwise | 90% | 2 | 0: +5.00, 1: +4.00 | +4.50 |');
+    expect(md).toContain('## Paired differences by signin.beta\n\nNo two finished runs that agree on every other field (seed and sparsity aside) differ in signin.beta: nothing to pair.\n');
+    const bad = await cli(['report', '--runs-dir', root, '--out', path.join(root, 'bad'), '--no-plots', '--pair-by', 'training.lr']);
+    expect({ code: bad.code, out: bad.out }).toEqual({ code: 1, out: '' });
+    expect(bad.err).toMatch(/^ERR_INVALID_ARG: Expected a dotted field of the config schema .* for --pair-by but received 'training\.lr' of type string\n$/);
+    expect(fs.existsSync(path.join(root, 'bad'))).toBe(false);
+  });
+
   test('defaults to <runs-dir>/report', async () => {
     const r = await cli(['report', '--runs-dir', root, '--no-plots']);
     expect(r.code).toBe(0);
