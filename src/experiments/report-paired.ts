@@ -9,7 +9,7 @@
 import * as path from 'node:path';
 import { func, int, list, obj, str } from '../validate';
 import { meanStd, type MetricsRow } from './metrics';
-import { pairedSummary, type PairedSummary } from './paired';
+import { holmAdjust, pairedSummary, type PairedSummary } from './paired';
 import type { AccuracyTable, RunRecord } from './report';
 import { recordSparsity } from './run-sparsity';
 
@@ -113,7 +113,11 @@ export function pairedRows(table: AccuracyTable, valueOf?: RunValues): PairedRow
 const signed = (x: number, digits: number) => (Number.isFinite(x) ? `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}` : '–');
 
 /** What every paired table's caption ends with. */
-export const PAIRED_CAVEAT = 'An interval that contains 0 does not show a difference at this number of seeds.';
+export const PAIRED_CAVEAT = 'An interval that contains 0 does not show a difference at this number of seeds. ' +
+  'p is the paired t test\'s two-sided p-value; Holm p adjusts it for every comparison in the same table (Holm\'s step-down), ' +
+  'the one to read when the table compares several rows or sparsities.';
+
+const pValue = (p: number) => (Number.isNaN(p) ? '–' : p < 0.001 ? '< 0.001' : p.toFixed(3));
 
 /**
  * The markdown table of paired cells, one line per row and sparsity: the first column, headed
@@ -121,17 +125,17 @@ export const PAIRED_CAVEAT = 'An interval that contains 0 does not show a differ
  */
 export function pairedTable(header: string, rows: readonly { label: string; cells: readonly PairedCell[] }[], sparsityLabel: (s: number) => string, digits: number): string {
   const lines = [
-    `| ${header} | sparsity | pairs | per-seed differences (seed: Δ) | mean Δ | 95% CI (paired t) | pairs with Δ > 0 |`,
-    '|---|---:|---:|---|---:|---|---:|',
+    `| ${header} | sparsity | pairs | per-seed differences (seed: Δ) | mean Δ | 95% CI (paired t) | p | Holm p | pairs with Δ > 0 |`,
+    '|---|---:|---:|---|---:|---|---:|---:|---:|',
   ];
-  for (const r of rows) {
-    for (const c of r.cells) {
-      const s = c.summary;
-      const per = c.seeds.map((seed, k) => `${seed}: ${signed(s.differences[k], digits)}`).join(', ');
-      const ci = s.n < 2 ? '– (one pair)' : `[${signed(s.ci95[0], digits)}, ${signed(s.ci95[1], digits)}]`;
-      lines.push(`| ${r.label} | ${sparsityLabel(c.sparsity)} | ${s.n} | ${per} | ${signed(s.mean, digits)} | ${ci} | ${s.positive} of ${s.n} |`);
-    }
-  }
+  const cells = rows.flatMap((r) => r.cells.map((c) => ({ label: r.label, c })));
+  const holm = holmAdjust(cells.map(({ c }) => c.summary.p));
+  cells.forEach(({ label, c }, i) => {
+    const s = c.summary;
+    const per = c.seeds.map((seed, k) => `${seed}: ${signed(s.differences[k], digits)}`).join(', ');
+    const ci = s.n < 2 ? '– (one pair)' : `[${signed(s.ci95[0], digits)}, ${signed(s.ci95[1], digits)}]`;
+    lines.push(`| ${label} | ${sparsityLabel(c.sparsity)} | ${s.n} | ${per} | ${signed(s.mean, digits)} | ${ci} | ${pValue(s.p)} | ${pValue(holm[i])} | ${s.positive} of ${s.n} |`);
+  });
   return lines.join('\n');
 }
 

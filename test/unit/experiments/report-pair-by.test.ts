@@ -103,8 +103,13 @@ describe('pairedBy', () => {
     expectPairs(r.cells[1], [0], [70], [72]);
     const md = pairedByToMarkdown(p, sparsityLabel);
     expect(md).toContain('## Paired differences by pruning.scope\n\n| pruning.scope: value − baseline | sparsity |');
-    expect(md).toContain('| cifar10 cifar_resnet_20 · Random (optimizer.lr=0.1): global − layerwise | 90% | 3 | 0: +5.00, 1: +4.00, 2: +6.00 | +5.00 | [+2.52, +7.48] | 3 of 3 |');
-    expect(md).toContain('| cifar10 cifar_resnet_20 · Random (optimizer.lr=0.1): global − layerwise | 95% | 1 | 0: +2.00 | +2.00 | – (one pair) | 1 of 1 |');
+    // p: t = 5√3 on 2 df, P(|T| > t) = 1 − t/√(2 + t²). Holm over the section's two tests (the one pair
+    // has none): the lr 0.05 pair's t = 2 on 1 df has p = 1 − (2/π)·atan 2 > 2·p, so this one's is 2·p.
+    const t = 5 * Math.sqrt(3);
+    const p90 = 1 - t / Math.sqrt(2 + t * t);
+    expect(1 - (2 / Math.PI) * Math.atan(2)).toBeGreaterThan(2 * p90);
+    expect(md).toContain(`| cifar10 cifar_resnet_20 · Random (optimizer.lr=0.1): global − layerwise | 90% | 3 | 0: +5.00, 1: +4.00, 2: +6.00 | +5.00 | [+2.52, +7.48] | ${p90.toFixed(3)} | ${(2 * p90).toFixed(3)} | 3 of 3 |`);
+    expect(md).toContain('| cifar10 cifar_resnet_20 · Random (optimizer.lr=0.1): global − layerwise | 95% | 1 | 0: +2.00 | +2.00 | – (one pair) | – | – | 1 of 1 |');
   });
 
   test('without the default among the runs the smallest value is the baseline; a map compares and prints as compact JSON, absent as null', () => {

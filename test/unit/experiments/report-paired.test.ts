@@ -57,9 +57,16 @@ describe('paired table', () => {
     expect(c95.summary.ci95[1]).toBeCloseTo(3.5 + 19.059307, 4);
     expect(c95.summary.positive).toBe(2);
 
+    // p from the closed-form t CDFs: 90%, t = 5√3 on 2 df, P(|T| > t) = 1 − t/√(2 + t²); 95%, t = 3.5/1.5
+    // on 1 df (Cauchy), 1 − (2/π)·atan t. Holm over the table's two: 2·p90 (the smaller), then max(that, p95).
+    const t90 = 5 * Math.sqrt(3);
+    const p90 = 1 - t90 / Math.sqrt(2 + t90 * t90);
+    const p95 = 1 - (2 / Math.PI) * Math.atan(3.5 / 1.5);
+    expect(c90.summary.p).toBeCloseTo(p90, 10);
+    expect(c95.summary.p).toBeCloseTo(p95, 10);
     const md = pairedToMarkdown([row], 'points', sparsityLabel);
-    expect(md).toContain('| Random + Sign-In − Random | 90% | 3 | 0: +5.00, 1: +4.00, 2: +6.00 | +5.00 | [+2.52, +7.48] | 3 of 3 |');
-    expect(md).toContain('| Random + Sign-In − Random | 95% | 2 | 0: +5.00, 1: +2.00 | +3.50 | [−15.56, +22.56] | 2 of 2 |');
+    expect(md).toContain(`| Random + Sign-In − Random | 90% | 3 | 0: +5.00, 1: +4.00, 2: +6.00 | +5.00 | [+2.52, +7.48] | ${p90.toFixed(3)} | ${(2 * p90).toFixed(3)} | 3 of 3 |`);
+    expect(md).toContain(`| Random + Sign-In − Random | 95% | 2 | 0: +5.00, 1: +2.00 | +3.50 | [−15.56, +22.56] | ${p95.toFixed(3)} | ${p95.toFixed(3)} | 2 of 2 |`);
   });
 
   test('flatness: mean ± std of the final eigenvalue per row, and its pairs', () => {
@@ -70,8 +77,10 @@ describe('paired table', () => {
     const md = hessianMarkdown(t, runs, (r) => labels.get(r.name), sparsityLabel);
     expect(md).toContain('| Random | 12.00 ± 2.00 (n=3) | – |');
     expect(md).toContain(`| Random + Sign-In | 10.00 ± ${Math.sqrt(7).toFixed(2)} (n=3) | – |`);
-    // Δ = −2, −3, −1: mean −2, sd 1, half-width 2.484138; no pair favours Sign-In (a lower value).
-    expect(md).toContain('| Random + Sign-In − Random | 90% | 3 | 0: −2.00, 1: −3.00, 2: −1.00 | −2.00 | [−4.48, +0.48] | 0 of 3 |');
+    // Δ = −2, −3, −1: mean −2, sd 1, half-width 2.484138, t = −2√3 on 2 df; no pair favours Sign-In (a lower value).
+    const tStat = 2 * Math.sqrt(3);
+    const p = (1 - tStat / Math.sqrt(2 + tStat * tStat)).toFixed(3);
+    expect(md).toContain(`| Random + Sign-In − Random | 90% | 3 | 0: −2.00, 1: −3.00, 2: −1.00 | −2.00 | [−4.48, +0.48] | ${p} | ${p} | 0 of 3 |`);
   });
 
   test('writeReport puts both sections in report.md and the pairs in paired.json', async () => {
