@@ -1,7 +1,7 @@
 /**
  * The labels of the report's rows (methodLabel: "Random + Sign-In", "IMP", ...) and of things
- * whose labels would collide (disambiguate), apart from report.ts so that the report's sections
- * (report-pair-by.ts) label their groups as the tables label their rows.
+ * whose labels would collide (disambiguate), and the grouping they label (groupBy), apart from
+ * report.ts so that the report's sections (report-pair-by.ts) group and label runs as the tables do.
  */
 import { SPARSIFY_LABELS } from '../sparsify/methods';
 import { canonicalJson } from './hash';
@@ -35,15 +35,20 @@ export function methodLabel(config: ExperimentConfig): string {
   return `${method}${config.signin.enabled ? ' + Sign-In' : ''}`;
 }
 
+/** Items by key, in first-seen order. */
+export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    m.set(k, [...(m.get(k) ?? []), it]);
+  }
+  return m;
+}
+
 /** Appends ' (k=v, …)' to labels that would otherwise collide, naming only the fields that differ. */
 export function disambiguate<T>(items: T[], base: (t: T) => string, fields: (t: T) => Record<string, unknown>): Map<T, string> {
   const out = new Map<T, string>();
-  const groups = new Map<string, T[]>();
-  for (const it of items) {
-    const b = base(it);
-    groups.set(b, [...(groups.get(b) ?? []), it]);
-  }
-  for (const [b, group] of groups) {
+  for (const [b, group] of groupBy(items, base)) {
     if (group.length === 1) {
       out.set(group[0], b);
       continue;

@@ -15,7 +15,7 @@ import { func, int, list, obj, str } from '../validate';
 import { canonicalJson, nonDefaultFields } from './hash';
 import { pairedSummary } from './paired';
 import type { RunRecord } from './report';
-import { disambiguate, methodLabel } from './report-labels';
+import { disambiguate, groupBy, methodLabel } from './report-labels';
 import { PAIRED_CAVEAT, pairedTable, type PairedCell } from './report-paired';
 import { recordSparsity } from './run-sparsity';
 import { configArg, flattenDotted, getDotted, HASH_EXCLUDED_PATHS, safeParseConfig, setDotted, UNSAFE_KEYS, unsafeKeyIssues, type ExperimentConfig } from './schema';
@@ -159,15 +159,6 @@ function compareValues(a: unknown, b: unknown): number {
 /** A value as the report prints it: a string as is, anything else as compact canonical JSON. */
 export function showValue(v: unknown): string {
   return typeof v === 'string' ? v : canonicalJson(v);
-}
-
-function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const it of items) {
-    const k = key(it);
-    m.set(k, [...(m.get(k) ?? []), it]);
-  }
-  return m;
 }
 
 /** Final top-1 (percent) by seed of the runs at one sparsity. */

@@ -23,7 +23,7 @@ import { scanRuns, type CorruptRun, type RunInfo } from './run-scan';
 import { recordSparsity, transferSparsity } from './run-sparsity';
 import { SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
 import { configArg, PRUNING_METHODS, runSparsity, type ExperimentConfig, type PruningMethod } from './schema';
-import { disambiguate, methodLabel } from './report-labels';
+import { disambiguate, groupBy, methodLabel } from './report-labels';
 import { pairByBaselineArg, pairByFieldArg, pairedBy, pairedByToMarkdown, type PairBy, type PairedBy } from './report-pair-by';
 
 export { disambiguate, methodLabel };
@@ -143,15 +143,6 @@ interface Group {
   key: string;
   setting: Record<string, unknown>;
   runs: RunRecord[];
-}
-
-function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const it of items) {
-    const k = key(it);
-    m.set(k, [...(m.get(k) ?? []), it]);
-  }
-  return m;
 }
 
 function settingGroups(runs: readonly RunRecord[]): { groups: Group[]; titles: Map<Group, string> } {
