@@ -69,6 +69,9 @@ export function pairByFieldArg(name: string, field: unknown): string {
   const res = safeParseConfig(setDotted(structuredClone(PROBE) as Record<string, unknown>, f, null));
   const unknown = res.success ? undefined : res.issues.find((i) => i.code === 'unrecognized_keys' && under(f, i.path));
   if (unknown) throw new InvalidArgumentError(name, `${expected} (${unknown.path}: ${unknown.message})`, field);
+  // A path through a value that is not an object (signin.beta.x) has no field to pair along.
+  const leaf = res.success ? undefined : res.issues.find((i) => i.code === 'invalid_type' && i.path !== f && under(f, i.path));
+  if (leaf) throw new InvalidArgumentError(name, `${expected} (${leaf.path} holds a value, not fields: ${leaf.message})`, field);
   return f;
 }
 

@@ -143,6 +143,12 @@ describe('pairedBy', () => {
     for (const f of ['seed', 'pruning.sparsity', 'sparsify', '', 'a..b', '__proto__.x']) {
       expect(errorOf(() => pairedBy(runs, f))).toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringMatching(/ for field but received /) });
     }
+    // Below a value that is not an object: signin.beta is a number, seed.x likewise.
+    expect(errorOf(() => pairedBy(runs, 'signin.beta.x')).message).toMatch(/\(signin\.beta holds a value, not fields: Expected number but received an object\) for field but received 'signin\.beta\.x' of type string$/);
+    expect(errorOf(() => pairedBy(runs, 'optimizer.lr.a.b')).message).toMatch(/\(optimizer\.lr holds a value, not fields/);
+    // A map's entry and a field under a union are fields.
+    expect(pairedBy(runs, 'signin.layerBeta.fc').field).toBe('signin.layerBeta.fc');
+    expect(pairedBy(runs, 'dataset.augment.crop.padding').field).toBe('dataset.augment.crop.padding');
     expect(errorOf(() => pairedBy(runs, 'pruning.scope', 'globl')).message).toMatch(/^Expected a value of pruning\.scope the config schema takes \(pruning\.scope: Expected one of 'global', 'layerwise'.*\) for baseline but received 'globl' of type string$/);
     expect(errorOf(() => pairedBy(runs, 'signin.beta', -1)).message).toMatch(/for baseline but received -1 of type number$/);
     expect(errorOf(() => pairedBy([{}] as never, 'signin.beta')).message).toMatch(/for runs\[0\]\.config/);
