@@ -35,6 +35,11 @@ export function methodLabel(config: ExperimentConfig): string {
   return `${method}${config.signin.enabled ? ' + Sign-In' : ''}`;
 }
 
+/** A value as the report prints it: a string as is, anything else (null for absent) as compact canonical JSON. */
+export function showValue(v: unknown): string {
+  return typeof v === 'string' ? v : canonicalJson(v ?? null);
+}
+
 /** Items by key, in first-seen order. */
 export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();
@@ -56,8 +61,7 @@ export function disambiguate<T>(items: T[], base: (t: T) => string, fields: (t: 
     const flat = group.map((g) => flattenDotted(fields(g)));
     const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].sort()
       .filter((k) => new Set(flat.map((f) => canonicalJson(f[k] ?? null))).size > 1);
-    const show = (v: unknown): string => (typeof v === 'string' ? v : canonicalJson(v ?? null));
-    group.forEach((g, i) => out.set(g, keys.length ? `${b} (${keys.map((k) => `${k}=${show(flat[i][k])}`).join(', ')})` : b));
+    group.forEach((g, i) => out.set(g, keys.length ? `${b} (${keys.map((k) => `${k}=${showValue(flat[i][k])}`).join(', ')})` : b));
   }
   return out;
 }

@@ -13,12 +13,12 @@
 import { InvalidArgumentError } from '../errors';
 import { func, int, list, obj, str } from '../validate';
 import { canonicalJson, nonDefaultFields } from './hash';
-import { pairedSummary } from './paired';
 import type { RunRecord } from './report';
-import { disambiguate, groupBy, methodLabel } from './report-labels';
-import { PAIRED_CAVEAT, pairedTable, type PairedCell } from './report-paired';
+import { disambiguate, groupBy, methodLabel, showValue } from './report-labels';
+import { PAIRED_CAVEAT, pairedCell, pairedTable, type PairedCell } from './report-paired';
+import { runRecordsArg } from './run-records-arg';
 import { recordSparsity } from './run-sparsity';
-import { configArg, flattenDotted, getDotted, HASH_EXCLUDED_PATHS, safeParseConfig, setDotted, UNSAFE_KEYS, unsafeKeyIssues, type ExperimentConfig } from './schema';
+import { flattenDotted, getDotted, HASH_EXCLUDED_PATHS, safeParseConfig, setDotted, UNSAFE_KEYS, unsafeKeyIssues, type ExperimentConfig } from './schema';
 
 /** One `--pair-by`: a dotted config field and, if given, the value the others are paired with. */
 export interface PairBy {
@@ -159,11 +159,6 @@ function compareValues(a: unknown, b: unknown): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** A value as the report prints it: a string as is, anything else as compact canonical JSON. */
-export function showValue(v: unknown): string {
-  return typeof v === 'string' ? v : canonicalJson(v);
-}
-
 /** Final top-1 (percent) by seed of the runs at one sparsity. */
 function bySeed(runs: readonly RunRecord[], sparsity: number): Map<number, number> {
   return new Map(runs.filter((r) => recordSparsity(r) === sparsity).map((r) => [r.config.seed, r.final!.testAcc * 100]));
@@ -171,25 +166,7 @@ function bySeed(runs: readonly RunRecord[], sparsity: number): Map<number, numbe
 
 function pairCells(base: readonly RunRecord[], other: readonly RunRecord[]): PairedCell[] {
   const sparsities = [...new Set([...base, ...other].map((r) => recordSparsity(r)))].sort((x, y) => x - y);
-  const cells: PairedCell[] = [];
-  for (const sparsity of sparsities) {
-    const a = bySeed(base, sparsity);
-    const b = bySeed(other, sparsity);
-    const seeds = [...a.keys()].filter((k) => b.has(k)).sort((x, y) => x - y);
-    if (seeds.length) cells.push({ sparsity, seeds, summary: pairedSummary(seeds.map((k) => a.get(k)!), seeds.map((k) => b.get(k)!)) });
-  }
-  return cells;
-}
-
-function runsArg(runs: unknown): RunRecord[] {
-  const rs = list<RunRecord>('runs', runs, 'array of run records (from loadRuns)', isObj);
-  rs.forEach((r, i) => {
-    configArg(`runs[${i}].config`, r.config);
-    if (r.final !== undefined && typeof obj<{ testAcc: unknown }>(`runs[${i}].final`, r.final, 'final summary or undefined').testAcc !== 'number') {
-      throw new InvalidArgumentError(`runs[${i}].final.testAcc`, 'number', r.final.testAcc);
-    }
-  });
-  return rs;
+  return sparsities.flatMap((sparsity) => pairedCell(sparsity, bySeed(base, sparsity), bySeed(other, sparsity)) ?? []);
 }
 
 /**
@@ -223,7 +200,7 @@ const listed = (values: readonly unknown[]) => values.slice(0, MAX_LISTED).map(s
  * final top-1 in percentage points.
  */
 export function pairedBy(runs: readonly RunRecord[], field: string, baseline?: unknown): PairedBy {
-  const finished = runsArg(runs).filter((r) => r.final);
+  const finished = runRecordsArg(runs).filter((r) => r.final);
   pairByFieldArg('field', field);
   if (baseline !== undefined) pairByBaselineArg('baseline', field, baseline);
   const key = (r: RunRecord) => canonicalJson(valueOf(r.config, field));

@@ -86,6 +86,12 @@ function runValues(v: RunValues): SeedValues {
   };
 }
 
+/** b − a at one sparsity over the seeds both have (values by seed); undefined when they share none. */
+export function pairedCell(sparsity: number, a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>): PairedCell | undefined {
+  const seeds = [...a.keys()].filter((k) => b.has(k)).sort((x, y) => x - y);
+  return seeds.length ? { sparsity, seeds, summary: pairedSummary(seeds.map((k) => a.get(k)!), seeds.map((k) => b.get(k)!)) } : undefined;
+}
+
 /**
  * Pairs of a table, for each Sign-In row and sparsity over the seeds both rows ran: by default
  * the final accuracies of the table's cells (percent); with `valueOf`, another per-run number
@@ -98,13 +104,7 @@ export function pairedRows(table: AccuracyTable, valueOf?: RunValues): PairedRow
   for (const s of table.rows.filter((r) => r.signin)) {
     const plain = table.rows.find((p) => !p.signin && p.pruningKey === s.pruningKey);
     if (!plain) continue;
-    const cells: PairedCell[] = [];
-    for (const sparsity of table.sparsities) {
-      const a = values(plain.label, sparsity);
-      const b = values(s.label, sparsity);
-      const seeds = [...a.keys()].filter((k) => b.has(k)).sort((x, y) => x - y);
-      if (seeds.length) cells.push({ sparsity, seeds, summary: pairedSummary(seeds.map((k) => a.get(k)!), seeds.map((k) => b.get(k)!)) });
-    }
+    const cells = table.sparsities.flatMap((sparsity) => pairedCell(sparsity, values(plain.label, sparsity), values(s.label, sparsity)) ?? []);
     if (cells.length) out.push({ plain: plain.label, signin: s.label, cells });
   }
   return out;

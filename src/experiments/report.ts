@@ -12,7 +12,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../atomic';
 import { InvalidArgumentError, ToolkitError } from '../errors';
 import { bool, int, list, num, obj, options as optionsArg, str } from '../validate';
 import { canonicalJson, nonDefaultFields } from './hash';
-import { meanStd, type FinalSummary, type MetricsRow } from './metrics';
+import { meanStd, type MetricsRow } from './metrics';
 import { reportPaths } from './paths';
 import { copyRunRecords, recordsDir } from './records';
 import { betaPlotPath, betaPoints, betaSpec } from './plots-beta';
@@ -20,9 +20,10 @@ import { accuracyVsSparsitySpec, sparsityPlotPath, sparsityPoints } from './plot
 import { hessianMarkdown, pairedJsonPath, pairedRows, pairedToMarkdown, tableArg, type PairedRow } from './report-paired';
 import { perLayerFlipsSpec, renderSvg, signFlipsSpec, testAccuracySpec, type CurvePoint, type FlipCurvePoint, type LayerPoint, type PlotOrder } from './plots';
 import { scanRuns, type CorruptRun, type RunInfo } from './run-scan';
+import { runRecordsArg } from './run-records-arg';
 import { recordSparsity, transferSparsity } from './run-sparsity';
 import { SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
-import { configArg, PRUNING_METHODS, runSparsity, type ExperimentConfig, type PruningMethod } from './schema';
+import { PRUNING_METHODS, runSparsity, type ExperimentConfig, type PruningMethod } from './schema';
 import { disambiguate, groupBy, methodLabel } from './report-labels';
 import { pairByBaselineArg, pairByFieldArg, pairedBy, pairedByToMarkdown, type PairBy, type PairedBy } from './report-pair-by';
 
@@ -157,20 +158,6 @@ const methodRank = (r: AccuracyRow): number => (r.sparsify ? PRUNING_METHODS.len
 
 const isObj = (x: unknown) => typeof x === 'object' && x !== null;
 const isNumber = (x: unknown) => typeof x === 'number';
-
-/** Run records (from loadRuns) as an argument: each with its name, a valid config, metrics rows and final.json or undefined. */
-function runRecordsArg(runs: unknown): void {
-  list('runs', runs, 'array of run records (from loadRuns)', isObj);
-  (runs as RunRecord[]).forEach((r, i) => {
-    str(`runs[${i}].name`, r.name);
-    configArg(`runs[${i}].config`, r.config);
-    list(`runs[${i}].metrics`, r.metrics, 'array of metrics rows', isObj);
-    if (r.sparsity !== undefined) num(`runs[${i}].sparsity`, r.sparsity, 0, 1);
-    if (r.final !== undefined && !isNumber(obj<FinalSummary>(`runs[${i}].final`, r.final, 'final summary or undefined').testAcc)) {
-      throw new InvalidArgumentError(`runs[${i}].final.testAcc`, 'number', r.final.testAcc);
-    }
-  });
-}
 
 /** A table cell's printed numbers. */
 function cellArg(name: string, v: unknown): AccuracyCell {
