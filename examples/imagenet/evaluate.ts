@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataLoader, type Sampler } from '../../src/data';
+import { DataLoader, ShardSampler } from '../../src/data';
 import { createDataset } from '../../src/data/registry';
 import { dataParallelFromEnv, rankPlacement, type EvalSums } from '../../src/distributed';
 import { recordErrorFile } from '../../src/distributed/error-file';
@@ -37,16 +37,6 @@ export function checkpointFile(runDirOrFile: string): string {
   throw new ToolkitError('ERR_INVALID_ARG', `no checkpoint in ${runDirOrFile}: train first, or give a checkpoint file with --resume`);
 }
 
-/**
- * Rank `rank`'s share of n images: every worldSize-th from its rank, each image in exactly one
- * share. PyTorch's DistributedSampler would pad the shares to equal sizes with repeated images,
- * which then count twice in top-1 (pytorch/examples' main.py evaluates that remainder apart).
- */
-export function evalShard(n: number, rank: number, worldSize: number): Sampler {
-  const indices = Int32Array.from({ length: Math.max(0, Math.ceil((n - rank) / worldSize)) }, (_, k) => rank + k * worldSize);
-  return { length: indices.length, setEpoch() {}, indices: () => indices };
-}
-
 export async function evaluateCheckpoint(config: ExperimentConfig, checkpoint: string): Promise<EvalOutcome> {
   const dp = dataParallelFromEnv();
   try {
@@ -57,7 +47,7 @@ export async function evaluateCheckpoint(config: ExperimentConfig, checkpoint: s
     if (device !== 'cpu') model.to(device);
     const ds = createDataset('imagenet', { root: config.dataset.root, train: false });
     const batchSize = Math.max(1, Math.floor(Math.max(config.batchSize, 256) / dp.worldSize));
-    const shard = evalShard(ds.length, dp.rank, dp.worldSize);
+    const shard = new ShardSampler(ds.length, { rank: dp.rank, worldSize: dp.worldSize });
     const loader = new DataLoader(ds, {
       batchSize, transforms: transformsFor(config, false), numWorkers: config.dataset.workers ?? 2, persistentWorkers: true, sampler: shard,
     });

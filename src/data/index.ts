@@ -16,7 +16,7 @@ export {
 export type { Transform, RandomCropOptions, RandomResizedCropOptions, AugmentOptions } from './transforms';
 export { Rng, toRng } from './rng';
 export type { RandomSource } from './rng';
-export { SequentialSampler, RandomSampler, DistributedSampler, permutation } from './sampler';
+export { SequentialSampler, RandomSampler, DistributedSampler, ShardSampler, permutation } from './sampler';
 export type { Sampler, DistributedSamplerOptions } from './sampler';
 export { DataLoader } from './loader';
 export type { DataLoaderOptions, Batch } from './loader';

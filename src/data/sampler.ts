@@ -4,7 +4,7 @@
  * (RandomSampler with such a generator, DistributedSampler after set_epoch) on the same libtorch.
  */
 import { InvalidArgumentError } from '../errors';
-import { int, bool, options } from '../validate';
+import { int, bool, obj, options } from '../validate';
 
 export interface Sampler {
   /** Indices per epoch. */
@@ -127,5 +127,34 @@ export class DistributedSampler implements Sampler {
     // Position p of the padded list is all[p % n] (PyTorch repeats the list to pad).
     for (let k = 0, p = this.rank; k < this.length; k++, p += this.worldSize) out[k] = all[p % n];
     return out;
+  }
+}
+
+/**
+ * Rank `rank`'s share of an evaluation set: every worldSize-th sample from its rank, in order, so
+ * each sample is in exactly one share and the shares differ in size by one at most. PyTorch's
+ * DistributedSampler pads the shares to equal sizes with repeated samples, which would then count
+ * twice in the accuracy (pytorch/examples' imagenet main.py evaluates that remainder apart).
+ */
+export class ShardSampler implements Sampler {
+  readonly length: number;
+  readonly datasetLength: number;
+  readonly rank: number;
+  readonly worldSize: number;
+
+  constructor(n: number, opts: { rank: number; worldSize: number }) {
+    this.datasetLength = checkN(n);
+    obj('options', opts, '{ rank, worldSize }');
+    this.worldSize = int('worldSize', opts.worldSize, 1);
+    this.rank = int('rank', opts.rank, 0, this.worldSize - 1);
+    this.length = Math.max(0, Math.ceil((n - this.rank) / this.worldSize));
+  }
+
+  setEpoch(epoch: number): void {
+    int('epoch', epoch, 0);
+  }
+
+  indices(): Int32Array {
+    return Int32Array.from({ length: this.length }, (_, k) => this.rank + k * this.worldSize);
   }
 }

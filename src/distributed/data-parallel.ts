@@ -7,7 +7,7 @@
  */
 import { InvalidArgumentError, IssuesError, ToolkitError } from '../errors';
 import { int, obj } from '../validate';
-import { DistributedSampler, type Sampler } from '../data/sampler';
+import { DistributedSampler, ShardSampler, type Sampler } from '../data/sampler';
 import type { Module } from '../nn/module';
 import { tensor } from '../tensor/creation';
 import { cuda } from '../tensor/runtime';
@@ -49,6 +49,15 @@ export class DataParallelContext {
   sampler(n: number, opts: { shuffle: boolean; seed: number; dropLast?: boolean }): Sampler | undefined {
     if (this.worldSize === 1) return undefined;
     return new DistributedSampler(n, { rank: this.rank, worldSize: this.worldSize, ...opts });
+  }
+
+  /**
+   * This rank's share of an evaluation set of n samples, each sample in one share only (undefined
+   * with one process): the Trainer's `shardedEval` combines the shares' sums.
+   */
+  evalSampler(n: number): Sampler | undefined {
+    if (this.worldSize === 1) return undefined;
+    return new ShardSampler(n, { rank: this.rank, worldSize: this.worldSize });
   }
 
   /**

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
-import { checkDatasetFiles, createDataset, DataLoader, type Dataset } from '../data';
+import { checkDatasetFiles, createDataset, DataLoader, type Dataset, type Sampler } from '../data';
 import { classFolders } from '../data/image-folder';
 import { removeStaleTemps, writeJsonAtomic } from '../atomic';
 import { logger, runLogger } from '../logger';
@@ -100,10 +100,11 @@ export function resolveDevice(device: string): string {
 /**
  * The train loader takes this rank's shard in batches of batchSize / worldSize, so each step's
  * global batch is the one a single process would draw (same seeded permutation). The test loader
- * is unsharded: every rank holds the same weights, so every rank evaluates the whole set.
+ * takes this rank's share of the set, each sample in one share only; the Trainer's shardedEval
+ * sums the shares.
  */
 function loaderFor(config: ExperimentConfig, ds: Dataset, train: boolean, dp: DataParallelContext): DataLoader {
-  if (!train) return evalLoaderFor(config, ds);
+  if (!train) return evalLoaderFor(config, ds, dp.evalSampler(ds.length));
   const { dropLast } = config.dataset;
   return new DataLoader(ds, {
     batchSize: dp.localBatch(config.batchSize),
@@ -118,11 +119,15 @@ function loaderFor(config: ExperimentConfig, ds: Dataset, train: boolean, dp: Da
   });
 }
 
-/** How a run evaluates a split: in order, whole, with the evaluation transforms (signin-torch evaluate reads a checkpoint the same way). */
-export function evalLoaderFor(config: ExperimentConfig, ds: Dataset): DataLoader {
+/**
+ * How a run evaluates a split: in order, with the evaluation transforms, whole or (`sampler`) a
+ * rank's share (signin-torch evaluate reads a checkpoint the same way).
+ */
+export function evalLoaderFor(config: ExperimentConfig, ds: Dataset, sampler?: Sampler): DataLoader {
   return new DataLoader(ds, {
     batchSize: Math.max(config.batchSize, 256),
     shuffle: false,
+    sampler,
     seed: config.seed,
     transforms: transformsFor(config, false),
     numWorkers: loaderWorkersFor(config),
@@ -567,7 +572,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
     test, device, epochs: config.epochs, lr: scheduleFor(config),
     labelSmoothing: config.labelSmoothing, gradClipNorm: config.gradClip, evalEvery: config.evalEvery, callbacks, logger: log, name: runName(config),
     amp: config.amp, channelsLast: config.channelsLast, dataParallel, signal, checkpointEvery: config.checkpoint?.everySteps ?? 0,
-    gradAccumSteps: config.gradAccumSteps,
+    gradAccumSteps: config.gradAccumSteps, shardedEval: dp.worldSize > 1,
   });
   if (trainer.gradScaler) checkpointed.push(gradScalerState(trainer.gradScaler));
   checkpointed.push(trainer.epochState());

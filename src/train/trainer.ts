@@ -129,6 +129,15 @@ export interface TrainerOptions {
    * match the unsplit batch's to float32 rounding, in the activation memory of a micro-batch.
    */
   gradAccumSteps?: number;
+  /**
+   * Data-parallel, whether each rank's `test` (and evaluate's source) is its own share of the
+   * evaluation set (DataParallelContext.evalSampler): evaluation then sums loss and hits over the
+   * ranks, so each rank evaluates 1/worldSize of the set and every rank gets the whole set's
+   * results. A collective: every rank evaluates. Needs `dataParallel.sumOverRanks`; ignored
+   * without `dataParallel` (one process holds the whole set). Default false: each rank's results
+   * are its own source's.
+   */
+  shardedEval?: boolean;
 }
 
 export interface EvalResult {
@@ -177,6 +186,10 @@ function checkOptions(options: TrainerOptions): void {
   }
   int('checkpointEvery', options.checkpointEvery ?? 0, 0);
   int('gradAccumSteps', options.gradAccumSteps ?? 1, 1);
+  if (options.shardedEval !== undefined) bool('shardedEval', options.shardedEval);
+  if (options.shardedEval && options.dataParallel !== undefined && typeof options.dataParallel.sumOverRanks !== 'function') {
+    throw new InvalidArgumentError('dataParallel.sumOverRanks', 'a function with shardedEval (the ranks sum their shares of the evaluation)', options.dataParallel.sumOverRanks);
+  }
 }
 
 /** What a micro-batch leaves for the step's metrics: its (unweighted) loss, logits and labels. */
@@ -212,6 +225,8 @@ export class Trainer {
   private resumedSums: number[] | undefined;
   /** Why the other ranks stopped this one, when its own signal had not fired (yet). */
   private othersReason: string | undefined;
+  /** In a sharded evaluation, how many ranks were still evaluating at the last stop check. */
+  private ranksEvaluating = 0;
   private readonly criterion: Criterion;
   private readonly evalCriterion: Criterion;
   private readonly accuracy: boolean;
@@ -286,13 +301,19 @@ export class Trainer {
    * Whether to stop here: this process's signal, or any rank's when data-parallel (a collective each
    * call, which also carries the signal's number: a rank stopped by the others before its own copy
    * of the signal arrived stops with their reason, and exits with their code).
+   * `evaluating` (a sharded evaluation): whether this rank has batches left; the same collective
+   * counts the ranks that have, so ranks whose shares have different numbers of batches keep
+   * checking together until the last one is through (ranksEvaluating).
    */
-  private stopRequested(): boolean {
+  private stopRequested(evaluating?: boolean): boolean {
+    this.ranksEvaluating = 0;
     const signal = this.opts.signal;
     if (!signal) return false;
     const dp = this.opts.dataParallel;
     if (!dp?.sumOverRanks) return signal.aborted;
-    const [stops, signals] = dp.sumOverRanks(signal.aborted ? [1, signalNumber(signal.reason)] : [0, 0]);
+    const mine = signal.aborted ? [1, signalNumber(signal.reason)] : [0, 0];
+    const [stops, signals, evaluatingRanks] = dp.sumOverRanks(evaluating === undefined ? mine : [...mine, evaluating ? 1 : 0]);
+    this.ranksEvaluating = evaluatingRanks ?? 0;
     if (stops > 0 && !signal.aborted) this.othersReason = signalName(signals / stops);
     return stops > 0;
   }
@@ -385,12 +406,21 @@ export class Trainer {
   /** The evalCriterion's loss and (when counted) top-1/top-5 accuracy over a batch source, in eval mode without gradients. */
   async evaluate(source: BatchSource): Promise<EvalResult> {
     batchSourceArg('source', source);
-    return (await this.evaluateUnless(source, () => false))!;
+    return (await this.evaluateUnless(source, false))!;
   }
 
-  /** evaluate, given up (undefined) as soon as `stop()` holds after a batch. */
-  private async evaluateUnless(source: BatchSource, stop: () => boolean): Promise<EvalResult | undefined> {
+  /** Whether evaluation sums the ranks' shares (shardedEval, data-parallel). */
+  private get sharded(): boolean {
+    return this.opts.shardedEval === true && this.opts.dataParallel !== undefined;
+  }
+
+  /**
+   * evaluate, given up (undefined) when `watchStop` and a stop is requested after a batch. Sharded,
+   * the ranks' sums are added up once every rank is through its share.
+   */
+  private async evaluateUnless(source: BatchSource, watchStop: boolean): Promise<EvalResult | undefined> {
     const { model } = this.ctx;
+    const sharded = this.sharded;
     const wasTraining = model.training;
     model.eval();
     const acc = new MetricAccumulator();
@@ -406,13 +436,18 @@ export class Trainer {
         }));
         batch.x.dispose();
         batch.y.dispose();
-        if (stop()) return undefined;
+        if (watchStop && this.stopRequested(sharded ? true : undefined)) return undefined;
         await turns.maybeYield();
+      }
+      // Through its share, a rank checks along with those still evaluating: every rank makes the same number of checks.
+      if (watchStop && sharded) {
+        this.ranksEvaluating = 1;
+        while (this.ranksEvaluating > 0) if (this.stopRequested(false)) return undefined;
       }
     } finally {
       model.train(wasTraining);
     }
-    return this.results(acc);
+    return this.results(sharded ? MetricAccumulator.fromSums(this.opts.dataParallel!.sumOverRanks!(acc.sums())) : acc);
   }
 
   private results(acc: MetricAccumulator): EvalResult {
@@ -484,7 +519,7 @@ export class Trainer {
         epoch: epoch + 1, step: ctx.step, lr: ctx.optimizer.lr, trainLoss: train.loss, ...(train.top1 === undefined ? {} : { trainAcc: train.top1 }), epochSeconds: 0,
       };
       if (opts.test && ((epoch + 1) % opts.evalEvery === 0 || epoch + 1 === opts.epochs)) {
-        const test = await this.evaluateUnless(opts.test, () => this.stopRequested());
+        const test = await this.evaluateUnless(opts.test, true);
         if (!test) await this.interrupt(acc);
         metrics.testLoss = test!.loss;
         if (test!.top1 !== undefined) Object.assign(metrics, { testAcc: test!.top1, testTop5: test!.top5 });

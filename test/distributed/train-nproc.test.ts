@@ -2,7 +2,8 @@
  * `signin-torch train --nproc 2` through the CLI and the launcher: a pruned Sign-In LeNet trained
  * by 2 ranks with per-rank batch B/2 ends with the checkpoint of 1 process with batch B (float32
  * tolerance: only the order of the gradient sums differs; masks bit-identical), and rank 0 alone
- * writes the run (one directory, one metrics row per epoch, one final.json). A 1-process run killed
+ * writes the run (one directory, one metrics row per epoch, one final.json, its test metrics those of
+ * the whole test set, each rank evaluating its share). A 1-process run killed
  * inside its second checkpoint write resumes with 2 ranks to the same end. gradClip with 2 ranks
  * clips the averaged gradient, and RiGL grows by it (the 1-process results); with syncBatchNorm a
  * ResNet-20 step in BatchNorm's training mode by 2 ranks is the step of 1 process; a batch the
@@ -38,10 +39,13 @@ it('2 ranks with batch 16 each end where 1 process with batch 32 does; rank 0 al
   expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
   expect(readMetrics(runDir).map((r) => [r.epoch, r.step])).toEqual([[1, 8], [2, 16]]);
   const ref = readMetrics(runDirFor(single, config));
-  // The row's training loss and accuracy are over the global batch, not rank 0's half.
+  // The row's training loss and accuracy are over the global batch, not rank 0's half; its test
+  // metrics over the whole test set, of which each rank evaluated its share.
   readMetrics(runDir).forEach((r, i) => {
     expect(Math.abs(r.trainLoss - ref[i].trainLoss)).toBeLessThan(1e-4);
     expect(Math.abs(r.trainAcc - ref[i].trainAcc)).toBeLessThan(1e-9);
+    expect(Math.abs(r.testLoss! - ref[i].testLoss!)).toBeLessThan(1e-4);
+    expect(Math.abs(r.testAcc! - ref[i].testAcc!)).toBeLessThan(1e-9);
   });
   expect(checkpointDiff(runDirFor(single, config), runDir)).toBeLessThan(1e-5);
 }, 60_000);

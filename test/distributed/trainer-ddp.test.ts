@@ -5,7 +5,10 @@
  * hold bit-identical masks and weights, and match 1 process with batch B (masks exactly, weights
  * to float32 summation order). BatchNorm's running statistics are rank 0's on every rank at the
  * epoch's end, as PyTorch DDP's broadcast_buffers gives (checked against a one-process simulation
- * of it). A gradient overflow on one rank makes every rank skip the step.
+ * of it). A gradient overflow on one rank makes every rank skip the step. With shardedEval each rank
+ * evaluates its share and every rank gets the whole set's metrics, also when the shares have
+ * different numbers of batches and a stop is watched for; a stop during that evaluation stops every
+ * rank.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -25,6 +28,15 @@ interface Result {
   testLoss?: number;
   prepares?: number;
   steps?: { foundInf: boolean; stepped: boolean; scale: number }[];
+  epochs?: { sharded: Metrics; whole: Metrics }[];
+  evaluate?: { sharded: Metrics; whole: Metrics };
+  interrupted?: { reason: string; epoch: number };
+}
+
+interface Metrics {
+  loss: number;
+  top1: number;
+  top5: number;
 }
 
 function runRank(rank: number, world: number, args: object): Promise<{ code: number | null; stderr: string }> {
@@ -120,3 +132,28 @@ it('an overflow on one rank makes every rank skip the step and back off the scal
   expect(two[1].steps).toEqual(expected);
   for (const [k, d] of Object.entries(maxAbsDiff(two[0].state, two[1].state))) expect({ k, d }).toEqual({ k, d: 0 });
 }, 120_000);
+
+describe('shardedEval with 2 ranks', () => {
+  /** Hits are counted exactly; the loss is summed in another order than the one batch's mean. */
+  function expectWholeSet(m: { sharded: Metrics; whole: Metrics }): void {
+    expect({ top1: m.sharded.top1, top5: m.sharded.top5 }).toEqual({ top1: m.whole.top1, top5: m.whole.top5 });
+    expect(Math.abs(m.sharded.loss - m.whole.loss)).toBeLessThan(1e-6 * m.whole.loss);
+  }
+
+  it('gives every rank the whole set\'s metrics from shares of 6 and 5 batches, each epoch and from evaluate', async () => {
+    const two = await run('eval', 2);
+    for (const r of two) {
+      expect(r.epochs).toHaveLength(2);
+      for (const e of r.epochs!) expectWholeSet(e);
+      expectWholeSet(r.evaluate!);
+    }
+    expect(two[1].epochs).toEqual(two[0].epochs);
+    expect(two[1].evaluate).toEqual(two[0].evaluate);
+  }, 120_000);
+
+  it('a stop on one rank during the evaluation stops both, in the same epoch, with its reason', async () => {
+    const two = await run('eval-stop', 2);
+    for (const r of two) expect(r.interrupted).toEqual({ reason: 'SIGTERM', epoch: 0 });
+    for (const r of two) expect(r.epochs).toEqual([]);
+  }, 120_000);
+});

@@ -14,16 +14,21 @@
  *     both shards' gradients averaged, the running statistics updated by shard 0 only.
  *   mode 'scaler': fp16 loss scaling by hand (GradScaler runs on the CPU) with an inf in rank 1's
  *     first batch only.
+ *   mode 'eval': the masked MLP trained with shardedEval and a `signal`, each rank evaluating its
+ *     share (every 2nd sample) of 41 samples in batches of 4 (21 samples in 6 batches on rank 0, 20
+ *     in 5 on rank 1); each epoch's test metrics, and trainer.evaluate's after fit, beside the
+ *     whole set's evaluated in one batch by this rank alone (the ranks hold the same weights).
+ *   mode 'eval-stop': as 'eval', rank 1's signal aborted ('SIGTERM') as it takes its 3rd test batch.
  */
 import * as fs from 'node:fs';
 import {
-  Acdc, GradScaler, Generator, MaskedLinear, Module, ReLU, Rigl, SGD, Str, Trainer, F, manualSeed, noGrad, randint, randn,
-  setNumThreads, tidy, type BatchSource, type Callback, type Tensor,
+  Acdc, GradScaler, Generator, InterruptedError, MaskedLinear, Module, ReLU, Rigl, SGD, Str, Trainer, F, manualSeed, noGrad, randint, randn,
+  setNumThreads, tensor, tidy, topkCorrect, type BatchSource, type Callback, type Tensor,
 } from '../../src';
 import { DistributedDataParallel, destroyProcessGroup, initProcessGroup } from '../../src/distributed';
 import { ToyNet } from '../helpers/toy-model';
 
-type Mode = 'rigl' | 'set' | 'str' | 'acdc' | 'clip' | 'bn' | 'bn-reference' | 'scaler';
+type Mode = 'rigl' | 'set' | 'str' | 'acdc' | 'clip' | 'bn' | 'bn-reference' | 'scaler' | 'eval' | 'eval-stop';
 
 interface Args {
   mode: Mode;
@@ -196,6 +201,73 @@ function scaler(rank: number, ddp: DistributedDataParallel, model: Module): obje
   return { steps, state: stateJson(model) };
 }
 
+const EVAL_N = 41;
+const EVAL_BATCH = 4;
+
+/** Every world-th sample from `rank`, in batches of EVAL_BATCH (copies: the Trainer disposes them); `onBatch` sees each batch's index. */
+function evalShare(x: Tensor, y: Tensor, rank: number, world: number, onBatch: (k: number) => void = () => undefined): BatchSource {
+  const idx = Array.from({ length: Math.ceil((EVAL_N - rank) / world) }, (_, k) => rank + k * world);
+  return {
+    length: Math.ceil(idx.length / EVAL_BATCH),
+    async *[Symbol.asyncIterator]() {
+      for (let lo = 0, k = 0; lo < idx.length; lo += EVAL_BATCH, k++) {
+        onBatch(k);
+        const rows = idx.slice(lo, lo + EVAL_BATCH);
+        const at = tensor(rows, { dtype: 'int64' });
+        yield { x: x.indexSelect(0, at), y: y.indexSelect(0, at) };
+        at.dispose();
+      }
+    },
+  };
+}
+
+/** The whole evaluation set in one batch, by this process alone: mean cross-entropy, top-1 and top-5. */
+function wholeSet(model: Module, x: Tensor, y: Tensor): { loss: number; top1: number; top5: number } {
+  const training = model.training;
+  model.eval();
+  try {
+    return noGrad(() => tidy(() => {
+      const logits = model.forward(x);
+      const [h1, h5] = topkCorrect(logits, y, [1, 5]);
+      return { loss: F.crossEntropy(logits.to('float64'), y).item(), top1: h1 / EVAL_N, top5: h5 / EVAL_N };
+    }));
+  } finally {
+    model.train(training);
+  }
+}
+
+async function trainEval(a: Args, rank: number, ddp: (m: Module) => DistributedDataParallel | undefined): Promise<object> {
+  manualSeed(100 + rank);
+  const model = new Mlp();
+  const dataParallel = ddp(model);
+  manualSeed(7);
+  const gen = new Generator(3);
+  const x = randn([STEPS * BATCH, 16], { generator: gen });
+  const y = randint(0, 10, [STEPS * BATCH], { generator: gen });
+  const tx = randn([EVAL_N, 16], { generator: gen });
+  const ty = randint(0, 10, [EVAL_N], { generator: gen });
+  const world = dataParallel ? 2 : 1;
+  const controller = new AbortController();
+  const stopAt = (k: number) => { if (a.mode === 'eval-stop' && rank === 1 && k === 2) controller.abort('SIGTERM'); };
+  const epochs: object[] = [];
+  const recorder: Callback = {
+    name: 'recorder',
+    onEpochEnd: (ctx, m) => { epochs.push({ sharded: { loss: m.testLoss, top1: m.testAcc, top5: m.testTop5 }, whole: wholeSet(ctx.model, tx, ty) }); },
+  };
+  const trainer = new Trainer({
+    model, optimizer: SGD.forModel(model, { lr: 0.1, momentum: 0.9 }), train: shards(x, y, rank, world), test: evalShare(tx, ty, rank, world, stopAt),
+    epochs: EPOCHS, lr: () => 0.1, progress: false, callbacks: [recorder], dataParallel, signal: controller.signal, shardedEval: true,
+  });
+  try {
+    await trainer.fit();
+  } catch (e) {
+    if (!(e instanceof InterruptedError)) throw e;
+    return { interrupted: { reason: e.reason, epoch: e.position.epoch }, epochs };
+  }
+  const after = await trainer.evaluate(evalShare(tx, ty, rank, world));
+  return { epochs, evaluate: { sharded: after, whole: wholeSet(model, tx, ty) } };
+}
+
 async function main(): Promise<void> {
   const a = JSON.parse(process.argv[2]) as Args;
   const rank = Number(process.env.RANK);
@@ -206,6 +278,7 @@ async function main(): Promise<void> {
   let result: object;
   if (a.mode === 'bn') result = await trainBn(rank, ddp);
   else if (a.mode === 'bn-reference') result = bnReference();
+  else if (a.mode === 'eval' || a.mode === 'eval-stop') result = await trainEval(a, rank, ddp);
   else if (a.mode === 'scaler') {
     manualSeed(100 + rank);
     const model = new Mlp();

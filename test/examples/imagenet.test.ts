@@ -16,7 +16,6 @@ import { pathToFileURL } from 'node:url';
 import { CommanderError } from 'commander';
 import { createRunDir, readConfig, readFinal, readMetrics } from '../../src/experiments';
 import { loadSafetensors } from '../../src/nn/safetensors';
-import { evalShard } from '../../examples/imagenet/evaluate';
 import { exampleConfig, exampleProgram, parseArgs } from '../../examples/imagenet/train-resnet50';
 import { fashionImages, tmpDir, writeImageFolder } from '../helpers/data-fixtures';
 import { errorOf } from '../helpers/error-of';
@@ -234,15 +233,5 @@ describe('the example\'s command line', () => {
     const both = errorOf(() => parse(['--nproc', '2', '--nproc-per-node', '2']));
     expect(both).toBeInstanceOf(CommanderError);
     expect(both.message).toMatch(/option '--nproc-per-node <n>' cannot be used with option '--nproc <n>'|option '--nproc <n>' cannot be used with option '--nproc-per-node <n>'/);
-  });
-});
-
-describe('examples/imagenet/evaluate.ts', () => {
-  it('--evaluate shares the val images out among the workers, each exactly once', () => {
-    for (const [n, world] of [[17, 2], [17, 3], [16, 4], [2, 4]]) {
-      const shares = Array.from({ length: world }, (_, r) => Array.from(evalShard(n, r, world).indices()));
-      expect(shares.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
-      for (const [r, share] of shares.entries()) expect(evalShard(n, r, world).length).toBe(share.length);
-    }
   });
 });

@@ -1,4 +1,4 @@
-import { DistributedSampler, permutation, RandomSampler, SequentialSampler } from '../../../src/data';
+import { DistributedSampler, permutation, RandomSampler, SequentialSampler, ShardSampler } from '../../../src/data';
 import { pythonHas, runPythonJson } from '../../helpers/pytorch';
 
 function sorted(a: Iterable<number>): number[] {
@@ -82,5 +82,23 @@ print(json.dumps({'dist': out, 'perm': list(torch.utils.data.RandomSampler(range
       expect([...s.indices()]).toEqual(ref.dist[k]);
     });
     expect([...new RandomSampler(1000, { seed: 12 }).indices()]).toEqual(ref.perm);
+  });
+});
+
+describe('ShardSampler', () => {
+  it('shares an evaluation set out among the ranks, each sample exactly once, shares within one of each other', () => {
+    for (const [n, world] of [[17, 2], [17, 3], [16, 4], [2, 4], [0, 3]]) {
+      const shares = Array.from({ length: world }, (_, r) => [...new ShardSampler(n, { rank: r, worldSize: world }).indices()]);
+      expect(shares.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+      for (const [r, share] of shares.entries()) {
+        expect(new ShardSampler(n, { rank: r, worldSize: world }).length).toBe(share.length);
+        expect(share.length).toBe(Math.floor(n / world) + (r < n % world ? 1 : 0));
+      }
+    }
+  });
+
+  it('refuses a rank outside the world, naming it', () => {
+    expect(() => new ShardSampler(10, { rank: 2, worldSize: 2 })).toThrow('Expected integer in [0, 1] for rank but received 2 of type number');
+    expect(() => new ShardSampler(10, undefined as never)).toThrow(/for options/);
   });
 });
