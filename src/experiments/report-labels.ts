@@ -5,7 +5,7 @@
  */
 import { SPARSIFY_LABELS } from '../sparsify/methods';
 import { canonicalJson } from './hash';
-import { DEFAULTS, defaultScope, flattenDotted, type ExperimentConfig, type PruningMethod } from './schema';
+import { DEFAULTS, defaultScope, isConfigSection, type ExperimentConfig, type PruningMethod } from './schema';
 
 const PRUNER_LABELS: Record<PruningMethod, string> = {
   none: 'Dense',
@@ -50,7 +50,69 @@ export function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<stri
   return m;
 }
 
-/** Appends ' (k=v, …)' to labels that would otherwise collide, naming only the fields that differ. */
+// What a field that a parsed config leaves out means (pruning.distribution: none with scope
+// global); any other such field is at the pruner's, the sparsify method's or the model's own default.
+const LEFT_OUT: Readonly<Record<string, string>> = {
+  'signin.layers': 'all',
+  'signin.layerBeta': 'none',
+  'signin.stopResetAfterEpoch': 'never',
+  'pruning.distribution': 'none',
+  'dataset.maxTrainBatches': 'all',
+  'sparsify.denseLayers': 'none',
+  sparsify: 'none',
+  transfer: 'none',
+  hessian: 'none',
+  gradClip: 'none',
+};
+
+// What the keys of a record are, where it reads "8 layers at 4".
+const KEYS_OF: Readonly<Record<string, string>> = { 'signin.layerBeta': 'layers' };
+
+const isObj = (x: unknown) => typeof x === 'object' && x !== null;
+const isRecord = (x: unknown): x is Record<string, unknown> => isObj(x) && !Array.isArray(x);
+
+// A left-out value (undefined) keys apart from every value: canonical JSON is never empty.
+const valueKey = (v: unknown) => (v === undefined ? '' : canonicalJson(v));
+
+const leftOut = (field: string) => LEFT_OUT[field] ?? 'default';
+
+/** A record in a label: "8 layers at 4" where every key holds one value, else its compact JSON. */
+function brief(field: string, record: Record<string, unknown>): string {
+  const values = Object.values(record);
+  const same = values.length > 1 && values.every((v) => !isObj(v) && valueKey(v) === valueKey(values[0]));
+  return same ? `${values.length} ${KEYS_OF[field] ?? 'keys'} at ${showValue(values[0])}` : canonicalJson(record);
+}
+
+/**
+ * One field's values as the labels print them. Where two values would read alike (maps of as
+ * many keys at one value, a string that reads as a word), the field's values are its JSON instead.
+ */
+function shownValues(field: string, values: readonly unknown[]): string[] {
+  const short = values.map((v) => (v === undefined ? leftOut(field) : isRecord(v) ? brief(field, v) : showValue(v)));
+  if (new Set(short).size === new Set(values.map(valueKey)).size) return short;
+  return values.map((v) => (v === undefined ? leftOut(field) : canonicalJson(v)));
+}
+
+/**
+ * The fields at `path` in which the values differ, each with every item's value (undefined: left
+ * out): sections of the schema (signin, pruning) are entered where every item has them; anything
+ * else (a record such as signin.layerBeta, an array, a section some items lack) is one field.
+ */
+function differing(values: readonly unknown[], path: string): { field: string; values: unknown[] }[] {
+  if (!(values.every(isRecord) && (path === '' || isConfigSection(path)))) return new Set(values.map(valueKey)).size > 1 ? [{ field: path, values: [...values] }] : [];
+  const records = values as Record<string, unknown>[];
+  return [...new Set(records.flatMap((r) => Object.keys(r)))].flatMap((k) => differing(records.map((r) => r[k]), path ? `${path}.${k}` : k));
+}
+
+/**
+ * Appends ' (k=v, …)' to labels that would otherwise collide, naming only the fields that differ.
+ * `fields` are an item's config fields that may tell it apart, nested as in the config and with
+ * its defaults filled in, as a parsed config has them (optimizer.lr=0.1; pruning.scope=layerwise
+ * for random); a field left out there is the word for what its absence means (signin.layers=all,
+ * signin.layerBeta=none, pruning.iterations=default: the pruner's own), never null. A record is
+ * named once (signin.layerBeta=8 layers at 4, model.options={"init":"kaiming_fan_in"}); items
+ * whose fields differ never share a label.
+ */
 export function disambiguate<T>(items: T[], base: (t: T) => string, fields: (t: T) => Record<string, unknown>): Map<T, string> {
   const out = new Map<T, string>();
   for (const [b, group] of groupBy(items, base)) {
@@ -58,10 +120,10 @@ export function disambiguate<T>(items: T[], base: (t: T) => string, fields: (t: 
       out.set(group[0], b);
       continue;
     }
-    const flat = group.map((g) => flattenDotted(fields(g)));
-    const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].sort()
-      .filter((k) => new Set(flat.map((f) => canonicalJson(f[k] ?? null))).size > 1);
-    group.forEach((g, i) => out.set(g, keys.length ? `${b} (${keys.map((k) => `${k}=${showValue(flat[i][k])}`).join(', ')})` : b));
+    const parts = differing(group.map(fields), '')
+      .sort((x, y) => (x.field < y.field ? -1 : x.field > y.field ? 1 : 0))
+      .map((d) => ({ field: d.field, shown: shownValues(d.field, d.values) }));
+    group.forEach((g, i) => out.set(g, parts.length ? `${b} (${parts.map((d) => `${d.field}=${d.shown[i]}`).join(', ')})` : b));
   }
   return out;
 }

@@ -18,7 +18,7 @@ import { disambiguate, groupBy, methodLabel, showValue } from './report-labels';
 import { PAIRED_CAVEAT, pairedCell, pairedTable, type PairedCell } from './report-paired';
 import { runRecordsArg } from './run-records-arg';
 import { recordSparsity } from './run-sparsity';
-import { flattenDotted, getDotted, HASH_EXCLUDED_PATHS, safeParseConfig, setDotted, UNSAFE_KEYS, unsafeKeyIssues, type ExperimentConfig } from './schema';
+import { flattenDotted, getDotted, HASH_EXCLUDED_PATHS, safeParseConfig, setDotted, UNSAFE_KEYS, unsafeKeyIssues, withoutDotted, type ExperimentConfig } from './schema';
 
 /** One `--pair-by`: a dotted config field and, if given, the value the others are paired with. */
 export interface PairBy {
@@ -57,7 +57,6 @@ const PAIRING_FIELDS = ['seed', 'pruning.sparsity', 'sparsify.sparsity'];
 const PROBE = { dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1 };
 
 const isObj = (x: unknown) => typeof x === 'object' && x !== null;
-const isRecord = (x: unknown): x is Record<string, unknown> => isObj(x) && !Array.isArray(x);
 const under = (path: string, field: string) => path === field || path.startsWith(`${field}.`) || path.startsWith(`${field}[`);
 
 /** A dotted field of the config schema to pair along, not the seed nor a sparsity (nor a section holding one). */
@@ -116,15 +115,6 @@ function valueOf(config: ExperimentConfig, field: string): unknown {
   return getDotted(config, field) ?? null;
 }
 
-/** `value` (a config or part of it) without the field at `keys`. */
-function without(value: unknown, keys: readonly string[]): unknown {
-  if (!isRecord(value) || !Object.hasOwn(value, keys[0])) return value;
-  const out = { ...value };
-  if (keys.length === 1) delete out[keys[0]];
-  else out[keys[0]] = without(value[keys[0]], keys.slice(1));
-  return out;
-}
-
 /** What a group's runs share: their non-default fields, flattened, but the field, the seed and the sparsity. */
 function groupFields(config: ExperimentConfig, field: string): Record<string, unknown> {
   const flat = flattenDotted(nonDefaultFields(config));
@@ -134,19 +124,18 @@ function groupFields(config: ExperimentConfig, field: string): Record<string, un
 
 /**
  * What tells groups of one label apart, by their values with defaults filled in (a group at the
- * default lr reads `optimizer.lr=0.1`, not a missing field): the hashed fields but the field, the seed and the sparsity.
+ * default lr reads `optimizer.lr=0.1`, not a missing field): the hashed fields but the field, the
+ * seed and the sparsity, nested as in the config (disambiguate names a record such as signin.layerBeta once).
  */
 function labelFields(config: ExperimentConfig, field: string): Record<string, unknown> {
-  const flat = flattenDotted(config);
   // A resolved transfer is named by its source's hash (as in nonDefaultFields), not by the path.
   const skip = [field, ...PAIRING_FIELDS, ...HASH_EXCLUDED_PATHS, ...(config.transfer?.sourceHash !== undefined ? ['transfer.from'] : [])];
-  for (const k of Object.keys(flat)) if (skip.some((p) => under(k, p))) delete flat[k];
-  return flat;
+  return skip.reduce<unknown>((c, p) => withoutDotted(c, p), config) as Record<string, unknown>;
 }
 
 /** The schema's default of the field in a run's context (pruning.scope's depends on the method): the run's config parsed without it. */
 function defaultValue(config: ExperimentConfig, field: string): unknown {
-  const res = safeParseConfig(without(config, field.split('.')));
+  const res = safeParseConfig(withoutDotted(config, field));
   return res.success ? valueOf(res.data, field) : undefined;
 }
 

@@ -23,7 +23,7 @@ import { scanRuns, type CorruptRun, type RunInfo } from './run-scan';
 import { runRecordsArg } from './run-records-arg';
 import { recordSparsity, transferSparsity } from './run-sparsity';
 import { SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
-import { PRUNING_METHODS, runSparsity, type ExperimentConfig, type PruningMethod } from './schema';
+import { HASH_EXCLUDED_PATHS, PRUNING_METHODS, runSparsity, withoutDotted, type ExperimentConfig, type PruningMethod } from './schema';
 import { disambiguate, groupBy, methodLabel } from './report-labels';
 import { pairByBaselineArg, pairByFieldArg, pairedBy, pairedByToMarkdown, type PairBy, type PairedBy } from './report-pair-by';
 
@@ -89,6 +89,15 @@ function settingFields(config: ExperimentConfig): Record<string, unknown> {
   return rest;
 }
 
+/**
+ * settingFields with the defaults filled in, as the config has them: what tells tables of one
+ * title apart (`optimizer.lr=0.1`, not a missing field).
+ */
+function titleFields(config: ExperimentConfig): Record<string, unknown> {
+  const { seed: _seed, pruning: _p, signin: _s, sparsify: _sf, transfer: _t, ...rest } = config;
+  return HASH_EXCLUDED_PATHS.reduce<unknown>((c, p) => withoutDotted(c, p), rest) as Record<string, unknown>;
+}
+
 /** The fields that make a row: pruning and sparsify (but the sparsity) or transfer, and Sign-In, defaults included. */
 function methodFields(config: ExperimentConfig): Record<string, unknown> {
   const { sparsity: _sp, ...pruning } = config.pruning;
@@ -149,7 +158,7 @@ interface Group {
 function settingGroups(runs: readonly RunRecord[]): { groups: Group[]; titles: Map<Group, string> } {
   const groups = [...groupBy(runs, (r) => canonicalJson(settingFields(r.config)))].map(([key, rs]) => ({ key, setting: settingFields(rs[0].config), runs: rs }));
   groups.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const titles = disambiguate(groups, (g) => `${g.runs[0].config.dataset.name} ${g.runs[0].config.model.name}`, (g) => g.setting);
+  const titles = disambiguate(groups, (g) => `${g.runs[0].config.dataset.name} ${g.runs[0].config.model.name}`, (g) => titleFields(g.runs[0].config));
   return { groups, titles };
 }
 

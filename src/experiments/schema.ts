@@ -610,6 +610,14 @@ function crossFieldIssues(raw: unknown): Issue[] {
   return issues;
 }
 
+/**
+ * Whether a dotted path of the schema is a section of fixed fields (signin, pruning) rather than
+ * one value (signin.layerBeta and model.options, records; dataset.augment, a union; an array).
+ */
+export function isConfigSection(path: string): boolean {
+  return shapeKeysAt(ExperimentConfig, str('path', path).split('.')) !== undefined;
+}
+
 export type SafeParseResult = { success: true; data: ExperimentConfig } | { success: false; issues: Issue[] };
 
 /** Validates a config; never throws. Issues carry dotted paths and name the allowed values. */
@@ -695,6 +703,18 @@ export function setDotted<T extends Record<string, unknown>>(obj: T, path: strin
   }
   cur[keys[keys.length - 1]] = value;
   return obj;
+}
+
+/** `value` (a config or part of it) without the field at a dotted path, the rest shared, not copied. */
+export function withoutDotted(value: unknown, path: string): unknown {
+  const drop = (v: unknown, keys: readonly string[]): unknown => {
+    if (!isObj(v) || !Object.hasOwn(v, keys[0])) return v;
+    const out = { ...v };
+    if (keys.length === 1) delete out[keys[0]];
+    else out[keys[0]] = drop(v[keys[0]], keys.slice(1));
+    return out;
+  };
+  return drop(value, str('path', path).split('.'));
 }
 
 /** Leaves of a plain object as dotted paths (arrays and records count as leaves only when empty). */

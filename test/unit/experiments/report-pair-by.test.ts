@@ -18,10 +18,10 @@ const T_975 = { 1: 12.706205, 2: 4.302653 } as Record<number, number>;
 let root: string;
 
 /** A finished run of Random 90% on CIFAR-10 with the fields `set` (dotted) changed; top-1 `acc` (percent). */
-function run(set: Record<string, unknown>, seed: number, acc: number): void {
+function run(set: Record<string, unknown>, seed: number, acc: number, runsDir = root): void {
   const raw = { dataset: { name: 'cifar10' }, model: { name: 'cifar_resnet_20' }, pruning: { method: 'random', sparsity: 0.9 }, epochs: 1, seed };
   for (const [k, v] of Object.entries(set)) setDotted(raw, k, v);
-  const { dir } = createRunDir(root, parseConfig(raw));
+  const { dir } = createRunDir(runsDir, parseConfig(raw));
   appendMetrics(dir, { epoch: 1, step: 10, trainLoss: 1, trainAcc: 0.5, testLoss: 1, testAcc: acc / 100, lr: 0.1, epochSeconds: 1 });
   writeFinal(dir, { epoch: 1, step: 10, testAcc: acc / 100, testLoss: 1 });
 }
@@ -121,6 +121,25 @@ describe('pairedBy', () => {
     expectPairs(layer.rows[0].cells[0], [0, 1], [86, 87], [85, 88]);
     expect(pairedByToMarkdown(layer, sparsityLabel)).toContain('| cifar10 cifar_resnet_20 · Random + Sign-In: {"fc":4} − null | 90% | 2 |');
     expect(pairedBy(loadRuns(root), 'signin.layerBeta', { fc: 4 }).rows.map((r) => [r.baseline, r.value])).toEqual([[{ fc: 4 }, null]]);
+  });
+
+  test('groups of one label told apart by a per-layer β name it once, and the uniform group by "none"', () => {
+    const dir = tempDir('pair-by-layer-beta');
+    try {
+      // Sign-In at β 1 and 2, uniform and with β 4 on two layers: uniform 86, 87 → 85, 88; per-layer 80, 81 → 82, 84.
+      const outer = { fc: 4, 'layer3.0.conv1': 4 };
+      [[86, 87], [85, 88]].forEach((accs, i) => accs.forEach((acc, seed) => run({ 'signin.enabled': true, 'signin.beta': i + 1 }, seed, acc, dir)));
+      [[80, 81], [82, 84]].forEach((accs, i) => accs.forEach((acc, seed) => run({ 'signin.enabled': true, 'signin.beta': i + 1, 'signin.layerBeta': outer }, seed, acc, dir)));
+      const p = pairedBy(loadRuns(dir), 'signin.beta');
+      expect(p.rows.map((r) => [r.group, r.baseline, r.value, r.baselineFrom])).toEqual([
+        ['cifar10 cifar_resnet_20 · Random + Sign-In (signin.layerBeta=2 layers at 4)', 1, 2, 'default'],
+        ['cifar10 cifar_resnet_20 · Random + Sign-In (signin.layerBeta=none)', 1, 2, 'default'],
+      ]);
+      expectPairs(p.rows[0].cells[0], [0, 1], [80, 81], [82, 84]);
+      expectPairs(p.rows[1].cells[0], [0, 1], [86, 87], [85, 88]);
+    } finally {
+      removeDir(dir);
+    }
   });
 
   test('what the runs do not hold is a note: a field no two runs differ in only, a baseline no run has', () => {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { accuracyTables, formatCell, loadRuns, methodLabel, plotData, sparsityLabel, tablesToCsv, tableToMarkdown, writeReport } from '../../../src/experiments/report';
-import { parseConfig } from '../../../src/experiments/schema';
+import { accuracyTables, disambiguate, formatCell, loadRuns, methodLabel, plotData, sparsityLabel, tablesToCsv, tableToMarkdown, writeReport } from '../../../src/experiments/report';
+import { parseConfig, type ExperimentConfig } from '../../../src/experiments/schema';
 import { fakeRun, removeDir, tempDir } from './fixtures';
 
 let root: string;
@@ -39,6 +39,59 @@ describe('labels', () => {
     expect(methodLabel(c({ method: 'magnitude', sparsity: 0.95, scope: 'global' }, false))).toBe('Magnitude');
     expect(methodLabel(c({ method: 'random', sparsity: 0.95, scope: 'global' }, false))).toBe('Random (global)');
     expect([0.8, 0.9, 0.95, 0.985].map(sparsityLabel)).toEqual(['80%', '90%', '95%', '98.5%']);
+  });
+
+  // Expected labels follow the rule in disambiguate's comment and docs/results/README.md: the
+  // fields that differ, sorted, with the values of the parsed config (defaults filled in); a field
+  // the config leaves out is the word for what that means; a record or a section is named once.
+  const mnist = (raw: object = {}) => parseConfig({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1, ...raw });
+  const labelsOf = (configs: ExperimentConfig[]) => {
+    const labels = disambiguate(configs, () => 'X', (c) => ({ ...c }));
+    return configs.map((c) => labels.get(c)!);
+  };
+
+  test('disambiguate: a field left at its default shows the default (in the run\'s context), never null', () => {
+    expect(labelsOf([mnist({ optimizer: { lr: 0.05 } }), mnist()])).toEqual(['X (optimizer.lr=0.05)', 'X (optimizer.lr=0.1)']);
+    expect(labelsOf([mnist({ dataset: { name: 'mnist', augment: false } }), mnist()])).toEqual(['X (dataset.augment=false)', 'X (dataset.augment=true)']);
+    // pruning.scope's default depends on the method: layerwise for random (with ERK), global for the others.
+    const pruning = (p: object) => mnist({ pruning: { sparsity: 0.9, ...p } });
+    expect(labelsOf([pruning({ method: 'random' }), pruning({ method: 'random', scope: 'global' })])).toEqual(['X (pruning.distribution=erk, pruning.scope=layerwise)', 'X (pruning.distribution=none, pruning.scope=global)']);
+    expect(labelsOf([pruning({ method: 'magnitude' }), pruning({ method: 'magnitude', scope: 'layerwise' })])).toEqual(['X (pruning.distribution=none, pruning.scope=global)', 'X (pruning.distribution=erk, pruning.scope=layerwise)']);
+    // No schema default: the word for what the absence means.
+    const signin = (s: object) => mnist({ signin: { enabled: true, ...s } });
+    expect(labelsOf([signin({ layers: ['fc3'] }), signin({})])).toEqual(['X (signin.layers=["fc3"])', 'X (signin.layers=all)']);
+    expect(labelsOf([signin({ stopResetAfterEpoch: 3 }), signin({})])).toEqual(['X (signin.stopResetAfterEpoch=3)', 'X (signin.stopResetAfterEpoch=never)']);
+    expect(labelsOf([signin({ layerBeta: { fc3: 4 } }), signin({})])).toEqual(['X (signin.layerBeta={"fc3":4})', 'X (signin.layerBeta=none)']);
+    expect(labelsOf([pruning({ method: 'synflow', iterations: 10 }), pruning({ method: 'synflow' })])).toEqual(['X (pruning.iterations=10)', 'X (pruning.iterations=default)']);
+  });
+
+  test('disambiguate: a record or a section some runs lack is named once, compactly', () => {
+    const signin = (layerBeta?: Record<string, number>) => mnist({ signin: { enabled: true, ...(layerBeta ? { layerBeta } : {}) } });
+    // One β on every layer it names: the count and the β; else (or where that would read alike) its JSON.
+    expect(labelsOf([signin({ conv1: 4, conv2: 4, fc3: 4 }), signin()])).toEqual(['X (signin.layerBeta=3 layers at 4)', 'X (signin.layerBeta=none)']);
+    expect(labelsOf([signin({ conv1: 2, fc3: 4 }), signin()])).toEqual(['X (signin.layerBeta={"conv1":2,"fc3":4})', 'X (signin.layerBeta=none)']);
+    expect(labelsOf([signin({ conv1: 4, fc3: 4 }), signin({ conv2: 4, fc3: 4 }), signin()]))
+      .toEqual(['X (signin.layerBeta={"conv1":4,"fc3":4})', 'X (signin.layerBeta={"conv2":4,"fc3":4})', 'X (signin.layerBeta=none)']);
+    expect(labelsOf([mnist({ model: { name: 'lenet5', options: { init: 'kaiming_fan_in' } } }), mnist()])).toEqual(['X (model.options={"init":"kaiming_fan_in"})', 'X (model.options={})']);
+    expect(labelsOf([mnist({ dataset: { name: 'mnist', augment: { crop: { padding: 2 }, flip: true } } }), mnist()])).toEqual(['X (dataset.augment={"crop":{"padding":2},"flip":true})', 'X (dataset.augment=true)']);
+    expect(labelsOf([mnist({ hessian: { samples: 64 } }), mnist()])).toEqual(['X (hessian={"batchSize":128,"maxIterations":20,"samples":64,"tol":0.001})', 'X (hessian=none)']);
+  });
+
+  test('disambiguate: runs that differ never share a label, and no label says null', () => {
+    const variants = {
+      layers: [undefined, ['fc3'], ['conv1', 'fc3']],
+      layerBeta: [undefined, { fc3: 4 }, { conv1: 4, fc3: 4 }, { conv2: 4, fc3: 4 }, { conv1: 2, fc3: 4 }, { conv1: 4, conv2: 4 }],
+      beta: [1, 2],
+      stopResetAfterEpoch: [undefined, 0],
+    };
+    const configs = variants.layers.flatMap((layers) => variants.layerBeta.flatMap((layerBeta) => variants.beta.flatMap((beta) => variants.stopResetAfterEpoch.map((stop) =>
+      mnist({ signin: { enabled: true, beta, ...(layers ? { layers } : {}), ...(layerBeta ? { layerBeta } : {}), ...(stop !== undefined ? { stopResetAfterEpoch: stop } : {}) } })))));
+    const labels = labelsOf(configs);
+    expect(new Set(labels).size).toBe(3 * 6 * 2 * 2);
+    expect(labels.filter((l) => l.includes('null'))).toEqual([]);
+    // A string that reads as the word of a left-out field is written as JSON.
+    const root = (r?: string) => mnist({ dataset: { name: 'mnist', ...(r ? { root: r } : {}) } });
+    expect(labelsOf([root('default'), root()])).toEqual(['X (dataset.root="default")', 'X (dataset.root=default)']);
   });
 });
 
@@ -109,6 +162,39 @@ describe('accuracy tables', () => {
       expect(t.rows.map((r) => [r.label, r.cells[0]?.mean])).toEqual([
         ['Random (pruning.distribution=erk)', 90],
         ['Random (pruning.distribution=uniform)', 80],
+      ]);
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  test('tables told apart by a field one leaves at its default name the default', () => {
+    const dir = tempDir('report-titles');
+    try {
+      const { createRunDir, writeFinal } = jest.requireActual('../../../src/experiments/runs') as typeof import('../../../src/experiments/runs');
+      for (const optimizer of [{ lr: 0.05 }, {}]) {
+        const config = parseConfig({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1, optimizer });
+        writeFinal(createRunDir(dir, config).dir, { epoch: 1, step: 1, testAcc: 0.9 });
+      }
+      expect(accuracyTables(loadRuns(dir)).map((t) => t.title).sort()).toEqual(['mnist lenet5 (optimizer.lr=0.05)', 'mnist lenet5 (optimizer.lr=0.1)']);
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  test('rows told apart by a per-layer β name it once, and the uniform row by "none"', () => {
+    const dir = tempDir('report-layer-beta');
+    try {
+      const { createRunDir, writeFinal } = jest.requireActual('../../../src/experiments/runs') as typeof import('../../../src/experiments/runs');
+      const signin = (layerBeta?: Record<string, number>) => ({ enabled: true, ...(layerBeta ? { layerBeta } : {}) });
+      for (const [s, acc] of [[signin({ conv2: 4, fc3: 4 }), 0.8], [signin(), 0.9]] as const) {
+        const config = parseConfig({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1, pruning: { method: 'random', sparsity: 0.9 }, signin: s });
+        writeFinal(createRunDir(dir, config).dir, { epoch: 1, step: 1, testAcc: acc });
+      }
+      const [t] = accuracyTables(loadRuns(dir));
+      expect(t.rows.map((r) => [r.label, r.cells[0]?.mean])).toEqual([
+        ['Random + Sign-In (signin.layerBeta=2 layers at 4)', 80],
+        ['Random + Sign-In (signin.layerBeta=none)', 90],
       ]);
     } finally {
       removeDir(dir);
