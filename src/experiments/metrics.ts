@@ -29,6 +29,10 @@ export interface MetricsRow {
   lr: number;
   /** Seconds the epoch took (older rows call it `time`; the reader renames it). */
   epochSeconds: number;
+  /** Of those, the seconds training waited for its batches (data-parallel: the longest of any rank's); absent in older rows. */
+  dataSeconds?: number;
+  /** Of those, the seconds the evaluation took; absent in older rows and epochs without one. */
+  evalSeconds?: number;
   signFlips?: SignFlips;
   /** Mean of m² − w² over the kept reparameterized weights at the end of the epoch, after its reset if one ran (Sign-In runs). */
   meanBeta?: number;
@@ -91,6 +95,8 @@ export const MetricsRowSchema = z.preprocess(renameLegacyTime, z.looseObject({
   testTop5: frac.optional(),
   lr: z.number(),
   epochSeconds: z.number(),
+  dataSeconds: z.number().min(0).optional(),
+  evalSeconds: z.number().min(0).optional(),
   signFlips: SignFlipsSchema.optional(),
   meanBeta: measured.optional(),
   betaBeforeReset: measured.optional(),

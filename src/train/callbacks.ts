@@ -23,6 +23,13 @@ export interface EpochMetrics {
   testTop5?: number;
   /** Seconds the epoch took (training and evaluation). */
   epochSeconds: number;
+  /**
+   * Of those, the seconds training waited for its batches (from one step's end to the next batch);
+   * near epochSeconds − evalSeconds, the input pipeline is the bottleneck. Only this session's part of a resumed epoch.
+   */
+  dataSeconds?: number;
+  /** Of those, the seconds the evaluation took (absent in an epoch without one). */
+  evalSeconds?: number;
   [extra: string]: unknown;
 }
 

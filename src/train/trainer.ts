@@ -208,6 +208,9 @@ function lossOf(name: string, criterion: Criterion, output: Tensor, target: Tens
   return loss;
 }
 
+/** Milliseconds as seconds to the millisecond, as epochSeconds. */
+const seconds = (ms: number): number => Math.round(ms) / 1000;
+
 /** Sums as JSON holds them: a diverged run's NaN or Infinity as its string (JSON has neither). */
 const toJson = (v: number): number | string => (Number.isFinite(v) ? v : String(v));
 const fromJson = (v: unknown): number => (typeof v === 'string' ? Number(v) : (v as number));
@@ -479,12 +482,18 @@ export class Trainer {
       let i = first;
       // A source that cannot start in an epoch's middle gives its first batches again: dropped unused.
       let drop = opts.train.startAt ? 0 : first;
+      // The time between one step's end and the next batch's arrival: how long training waited for
+      // its input (pytorch/examples' "Data" time), the dropped batches' included.
+      let dataMs = 0;
+      let waitFrom = performance.now();
       if (i < steps) {
         for await (const batch of opts.train) {
+          dataMs += performance.now() - waitFrom;
           if (drop > 0) {
             drop--;
             batch.x.dispose();
             batch.y.dispose();
+            waitFrom = performance.now();
             continue;
           }
           ctx.optimizer.lr = opts.lr(epoch + i / steps);
@@ -507,6 +516,7 @@ export class Trainer {
           }
           if (i < steps && every > 0 && ctx.step % every === 0) await this.checkpoint('periodic', acc);
           await turns.maybeYield();
+          waitFrom = performance.now();
         }
       }
       bar.stop();
@@ -517,10 +527,13 @@ export class Trainer {
       const train = this.results(acc);
       const metrics: EpochMetrics = {
         epoch: epoch + 1, step: ctx.step, lr: ctx.optimizer.lr, trainLoss: train.loss, ...(train.top1 === undefined ? {} : { trainAcc: train.top1 }), epochSeconds: 0,
+        dataSeconds: seconds(dataMs),
       };
       if (opts.test && ((epoch + 1) % opts.evalEvery === 0 || epoch + 1 === opts.epochs)) {
+        const evalFrom = performance.now();
         const test = await this.evaluateUnless(opts.test, true);
         if (!test) await this.interrupt(acc);
+        metrics.evalSeconds = seconds(performance.now() - evalFrom);
         metrics.testLoss = test!.loss;
         if (test!.top1 !== undefined) Object.assign(metrics, { testAcc: test!.top1, testTop5: test!.top5 });
       }

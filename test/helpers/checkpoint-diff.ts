@@ -50,6 +50,10 @@ export function expectSameRun(runDir: string, reference: string): void {
   } finally {
     for (const t of [...a.values(), ...b.values()]) t.dispose();
   }
-  const strip = (rows: ReturnType<typeof readMetrics>) => rows.map(({ epochSeconds: _t, ...rest }) => rest);
-  expect(strip(readMetrics(runDir))).toEqual(strip(readMetrics(reference)));
+  expect(untimedRows(runDir)).toEqual(untimedRows(reference));
+}
+
+/** A run's metrics rows without their timings (epochSeconds, dataSeconds, evalSeconds), which no two runs share. */
+export function untimedRows(runDir: string): Record<string, unknown>[] {
+  return readMetrics(runDir).map(({ epochSeconds: _e, dataSeconds: _d, evalSeconds: _v, ...rest }) => rest);
 }

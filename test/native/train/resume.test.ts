@@ -11,6 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseConfig, runDirFor, runPaths, readMetrics } from '../../../src/experiments';
+import { untimedRows } from '../../helpers/checkpoint-diff';
 import { loadSafetensors } from '../../../src/nn/safetensors';
 import { fashionImages, tmpDir, writeIdxSet } from '../../helpers/data-fixtures';
 import { CHILD_ENV, cliArgs, killInWrite, runTrain, trainArgs, trainToEnd, waitFor } from '../../helpers/kill-child';
@@ -54,8 +55,7 @@ describe('resume after SIGKILL', () => {
       expect({ k, equal: Buffer.compare(Buffer.from(x.buffer, x.byteOffset, x.byteLength), Buffer.from(y.buffer, y.byteOffset, y.byteLength)) === 0 }).toEqual({ k, equal: true });
     }
     for (const t of [...a.values(), ...b.values()]) t.dispose();
-    const strip = (rows: ReturnType<typeof readMetrics>) => rows.map(({ epochSeconds: _t, ...rest }) => rest);
-    expect(strip(readMetrics(runDir))).toEqual(strip(readMetrics(runDirFor(straight, config))));
+    expect(untimedRows(runDir)).toEqual(untimedRows(runDirFor(straight, config)));
   }
 
   // Each test trains in CLI child processes: 58 s and 70 s on 2 cores at load 12 next to 4 busy

@@ -1,11 +1,14 @@
 /**
  * What the Trainer reports and hands on per step, checked against what its model computed: the
  * epoch's loss and top-1 (training) and top-1/top-5 (evaluation) from the logits of each batch in
- * float64, and the parameter list reaching gradient clipping and data-parallel hooks.
+ * float64, and the parameter list reaching gradient clipping and data-parallel hooks. The epoch's
+ * dataSeconds and evalSeconds on a clock that only the batch sources move: what training waited
+ * for its batches, and the evaluation's time, each exactly.
  */
 import * as pino from 'pino';
 import { Generator, SGD, keep, manualSeed, tidy, type Tensor } from '../../../src';
 import { Trainer, type DataParallelHooks } from '../../../src/train/trainer';
+import type { BatchSource } from '../../../src/train/trainer';
 import { batchesOf, createToyModel, toyBatch } from '../../helpers/toy-model';
 
 const silent = pino.default({ level: 'silent' });
@@ -116,6 +119,56 @@ describe('Trainer', () => {
       params.forEach((p, i) => expect(p).toBe(expected[i]));
     }
     for (const b of data) {
+      b.x.dispose();
+      b.y.dispose();
+    }
+    optimizer.dispose();
+    model.dispose();
+  });
+});
+
+describe('Trainer timings', () => {
+  let clock = 0;
+  beforeEach(() => {
+    clock = 0;
+    jest.spyOn(performance, 'now').mockImplementation(() => clock);
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  /** The batches of `source`, each taking `ms` on the clock to arrive (a loader that makes training wait). */
+  function slow(source: BatchSource, ms: number): BatchSource {
+    return {
+      length: source.length,
+      async *[Symbol.asyncIterator]() {
+        for await (const b of source) {
+          clock += ms;
+          yield b;
+        }
+      },
+    };
+  }
+
+  it('dataSeconds: the waits for the training batches; evalSeconds: the evaluation, apart from them', async () => {
+    manualSeed(0);
+    const model = createToyModel({ inChannels: 1, width: 4 });
+    const gen = new Generator(5);
+    const train = Array.from({ length: 3 }, () => toyBatch(8, { generator: gen, imageSize: 12 }));
+    const test = Array.from({ length: 2 }, () => toyBatch(8, { generator: gen, imageSize: 12 }));
+    // Each forward takes 7 ms on the clock: the steps' and the evaluation's compute.
+    const forward = model.forward.bind(model);
+    model.forward = (x: Tensor) => {
+      clock += 7;
+      return forward(x);
+    };
+    const optimizer = SGD.forModel(model, { lr: 0.05 });
+    const rows: Record<string, unknown>[] = [];
+    const trainer = new Trainer({
+      model, optimizer, train: slow(batchesOf(train), 40), test: slow(batchesOf(test), 250), epochs: 2, evalEvery: 2, lr: () => 0.05, progress: false, logger: silent,
+      callbacks: [{ name: 'rows', onEpochEnd: (_ctx, m) => { rows.push({ ...m }); } }],
+    });
+    await trainer.fit();
+    expect(rows.map((r) => [r.dataSeconds, r.evalSeconds])).toEqual([[0.12, undefined], [0.12, 0.514]]);
+    for (const b of [...train, ...test]) {
       b.x.dispose();
       b.y.dispose();
     }
