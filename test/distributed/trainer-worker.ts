@@ -99,7 +99,8 @@ function sparsifier(mode: Mode): Callback[] {
   }
 }
 
-async function trainMlp(a: Args, rank: number, ddp: (m: Module) => DistributedDataParallel | undefined): Promise<object> {
+/** The MLP drawn with rank's seed (DDP's broadcast makes the ranks agree), and the training data, alike on every rank. */
+function mlpSetup(rank: number, ddp: (m: Module) => DistributedDataParallel | undefined) {
   manualSeed(100 + rank);
   const model = new Mlp();
   const dataParallel = ddp(model);
@@ -107,7 +108,11 @@ async function trainMlp(a: Args, rank: number, ddp: (m: Module) => DistributedDa
   const gen = new Generator(3);
   const x = randn([STEPS * BATCH, 16], { generator: gen });
   const y = randint(0, 10, [STEPS * BATCH], { generator: gen });
-  const world = dataParallel ? 2 : 1;
+  return { model, dataParallel, gen, x, y, world: dataParallel ? 2 : 1 };
+}
+
+async function trainMlp(a: Args, rank: number, ddp: (m: Module) => DistributedDataParallel | undefined): Promise<object> {
+  const { model, dataParallel, x, y, world } = mlpSetup(rank, ddp);
   const optimizer = SGD.forModel(model, { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
   let prepares = 0;
   if (dataParallel) {
@@ -237,16 +242,9 @@ function wholeSet(model: Module, x: Tensor, y: Tensor): { loss: number; top1: nu
 }
 
 async function trainEval(a: Args, rank: number, ddp: (m: Module) => DistributedDataParallel | undefined): Promise<object> {
-  manualSeed(100 + rank);
-  const model = new Mlp();
-  const dataParallel = ddp(model);
-  manualSeed(7);
-  const gen = new Generator(3);
-  const x = randn([STEPS * BATCH, 16], { generator: gen });
-  const y = randint(0, 10, [STEPS * BATCH], { generator: gen });
+  const { model, dataParallel, gen, x, y, world } = mlpSetup(rank, ddp);
   const tx = randn([EVAL_N, 16], { generator: gen });
   const ty = randint(0, 10, [EVAL_N], { generator: gen });
-  const world = dataParallel ? 2 : 1;
   const controller = new AbortController();
   const stopAt = (k: number) => { if (a.mode === 'eval-stop' && rank === 1 && k === 2) controller.abort('SIGTERM'); };
   const epochs: object[] = [];
