@@ -40,6 +40,13 @@ export interface MetricsRow {
   betaBeforeReset?: number;
   /** The same just after the epoch's resets (the restored β, to rounding). */
   betaAfterReset?: number;
+  /** `meanBeta` per Sign-In layer with kept weights (names as in signFlips.perLayer, network order). */
+  betaPerLayer?: Record<string, number>;
+  /**
+   * `betaBeforeReset` per layer: each layer's mean over its kept weights, averaged over the epoch's
+   * resets (absent when none ran, and in an epoch resumed from a checkpoint that predates it).
+   */
+  betaBeforeResetPerLayer?: Record<string, number>;
   /** Last epoch only, when the config asks (`hessian`): the top Hessian eigenvalue of the training loss at the final weights. */
   topHessianEigenvalue?: number;
   [extra: string]: unknown;
@@ -101,6 +108,8 @@ export const MetricsRowSchema = z.preprocess(renameLegacyTime, z.looseObject({
   meanBeta: measured.optional(),
   betaBeforeReset: measured.optional(),
   betaAfterReset: measured.optional(),
+  betaPerLayer: z.record(z.string(), measured).optional(),
+  betaBeforeResetPerLayer: z.record(z.string(), measured).optional(),
 }));
 
 export const FinalSummarySchema = z.looseObject({

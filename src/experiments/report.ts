@@ -15,7 +15,7 @@ import { canonicalJson, nonDefaultFields } from './hash';
 import { meanStd, type MetricsRow } from './metrics';
 import { reportPaths } from './paths';
 import { copyRunRecords, recordsDir } from './records';
-import { betaPlotPath, betaPoints, betaSpec } from './plots-beta';
+import { betaLayerPoints, betaPerLayerPlotPath, betaPerLayerSpec, betaPlotPath, betaPoints, betaSpec } from './plots-beta';
 import { accuracyVsSparsitySpec, sparsityPlotPath, sparsityPoints } from './plots-sparsity';
 import { hessianMarkdown, pairedJsonPath, pairedRows, pairedToMarkdown, tableArg, type PairedRow } from './report-paired';
 import { perLayerFlipsSpec, renderSvg, signFlipsSpec, testAccuracySpec, type CurvePoint, type FlipCurvePoint, type LayerPoint, type PlotOrder } from './plots';
@@ -400,6 +400,8 @@ export async function writeReport(runsDir: string, outDir: string, options: Repo
       if (d.layers.length) out.push([p.perLayerFlipsPlot(t.title), await renderSvg(perLayerFlipsSpec(d.layers, d.layerNames, d.title, d.order))]);
       const beta = betaPoints(runs, (name) => d.runLabels.get(name), sparsityLabel);
       if (beta.length) out.push([betaPlotPath(outDir, t.title), await renderSvg(betaSpec(beta, d.title, d.order))]);
+      const layerBeta = betaLayerPoints(runs, (name) => d.runLabels.get(name), sparsityLabel);
+      if (layerBeta.points.length) out.push([betaPerLayerPlotPath(outDir, t.title), await renderSvg(betaPerLayerSpec(layerBeta.points, layerBeta.layers, d.title, d.order))]);
       for (const [file, svg] of out) {
         writeFileAtomic(file, svg);
         files.push(file);

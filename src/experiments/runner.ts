@@ -69,25 +69,31 @@ export interface RunResult {
   resumedFrom: number;
 }
 
-/** The metrics.jsonl form of the tracker's statistics (fractions relative to init, per layer). */
-export function signFlipsRow(s: SignStats): { signFlips: SignFlips; meanBeta?: number } {
+/**
+ * The metrics.jsonl form of the tracker's statistics (fractions relative to init, per layer), and
+ * the Sign-In layers' β: per layer, and over them weighted by their kept weights. A layer with no
+ * kept weight has no β (the tracker's 0 there stands for nothing).
+ */
+export function signFlipsRow(s: SignStats): { signFlips: SignFlips; meanBeta?: number; betaPerLayer?: Record<string, number> } {
   obj('stats', s, 'SignStats (from SignTracker)');
   obj('stats.perLayer', s.perLayer, 'object of per-layer sign statistics');
   obj('stats.overall', s.overall, 'overall sign statistics');
   const perLayer: Record<string, number> = {};
+  const betaPerLayer: Record<string, number> = {};
   let betaSum = 0;
   let betaN = 0;
   for (const [name, l] of Object.entries(s.perLayer)) {
     perLayer[name] = l.fromInit;
-    if (l.meanBeta !== undefined) {
+    if (l.meanBeta !== undefined && l.unmasked > 0) {
+      betaPerLayer[name] = l.meanBeta;
       betaSum += l.meanBeta * l.unmasked;
       betaN += l.unmasked;
     }
   }
-  const row: { signFlips: SignFlips; meanBeta?: number } = {
+  const row: { signFlips: SignFlips; meanBeta?: number; betaPerLayer?: Record<string, number> } = {
     signFlips: { overall: s.overall.fromInit, fromInit: s.overall.fromInit, fromPrev: s.overall.fromPrev, perLayer },
   };
-  if (betaN > 0) row.meanBeta = betaSum / betaN;
+  if (betaN > 0) Object.assign(row, { meanBeta: betaSum / betaN, betaPerLayer });
   return row;
 }
 

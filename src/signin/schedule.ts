@@ -28,7 +28,9 @@
  * and just after it (innerScaling, stats.ts). Before is the quantity that matters: SGD noise and
  * weight decay wear β down between resets and the reset restores it. onEpochEnd adds to the
  * epoch metrics `betaBeforeReset` and `betaAfterReset`, the means over the epoch's resets
- * (absent when none ran in the epoch).
+ * (absent when none ran in the epoch), and `betaBeforeResetPerLayer`, each layer's β before the
+ * resets, averaged over them likewise. Per layer after the reset is left out: it is the β the
+ * layer was split with, to rounding, which the config already says.
  */
 import { InvalidArgumentError } from '../errors';
 import { moduleArg, type Module } from '../nn/module';
@@ -146,6 +148,13 @@ export class SignInResetSchedule {
   private optimizer: SignInOptimizer | undefined;
   /** Resets since the last onEpochEnd, for the epoch's β metrics. */
   private epochResets: ResetEvent[] = [];
+  /**
+   * Per layer, the sum and count of the finite β before this epoch's resets (kept as sums, not
+   * in the events: with resets every step, per-layer values in every event would swell the
+   * history that checkpoints carry). Undefined when a checkpoint without them resumed this epoch:
+   * its per-layer means would miss the resets before the checkpoint, so the row goes without.
+   */
+  private epochBeforePerLayer: Map<string, LayerSum> | undefined = new Map();
 
   constructor(readonly model: Module, opts: SignInResetOptions = {}) {
     moduleArg('model', model);
@@ -164,35 +173,52 @@ export class SignInResetSchedule {
     const c = typeof ctx === 'number' ? { step: NaN, epoch: ctx } : ctx;
     if (resetDueAtEpoch(this.options, c.epoch)) this.reset(c, Number.isNaN(c.step) ? undefined : c.step);
     const resets = this.epochResets;
+    const perLayer = this.epochBeforePerLayer;
     this.epochResets = [];
+    this.epochBeforePerLayer = new Map();
     if (metrics && typeof metrics === 'object') {
       metrics.signinResets = this.history.length;
       const before = resets.map((e) => e.betaBefore).filter(Number.isFinite);
       const after = resets.map((e) => e.betaAfter).filter(Number.isFinite);
       if (before.length) metrics.betaBeforeReset = before.reduce((a, b) => a + b, 0) / before.length;
       if (after.length) metrics.betaAfterReset = after.reduce((a, b) => a + b, 0) / after.length;
+      const layers = [...(perLayer ?? [])].filter(([, l]) => l.n > 0);
+      if (layers.length) metrics.betaBeforeResetPerLayer = Object.fromEntries(layers.map(([name, l]) => [name, l.sum / l.n]));
     }
   }
 
   /**
-   * Checkpoint state: the resets done so far (the schedule itself is a function of step and epoch)
-   * and how many of the last are this epoch's, for its β metrics when a checkpoint in the middle
-   * of the epoch resumes.
+   * Checkpoint state: the resets done so far (the schedule itself is a function of step and epoch),
+   * how many of the last are this epoch's and their per-layer β sums, for the epoch's β metrics
+   * when a checkpoint in the middle of the epoch resumes.
    */
-  getState(): { json: { history: ResetEvent[]; epochResets: number } } {
-    return { json: { history: this.history.map((e) => ({ ...e })), epochResets: this.epochResets.length } };
+  getState(): { json: { history: ResetEvent[]; epochResets: number; epochBeforePerLayer?: Record<string, LayerSum> } } {
+    const perLayer = this.epochBeforePerLayer;
+    return {
+      json: {
+        history: this.history.map((e) => ({ ...e })),
+        epochResets: this.epochResets.length,
+        ...(perLayer ? { epochBeforePerLayer: Object.fromEntries([...perLayer].map(([k, l]) => [k, { ...l }])) } : {}),
+      },
+    };
   }
 
-  /** Takes getState's json, or the list of resets that checkpoints written at an epoch's end held before. */
+  /**
+   * Takes getState's json, or what older checkpoints held: the list of resets (written at an
+   * epoch's end), or the state without per-layer sums (its epoch's row then has no per-layer β).
+   */
   setState(state: { json?: unknown }): void {
     this.history.length = 0;
     this.epochResets = [];
-    const j = state.json as { history?: unknown; epochResets?: unknown } | ResetEvent[] | undefined;
+    this.epochBeforePerLayer = new Map();
+    const j = state.json as { history?: unknown; epochResets?: unknown; epochBeforePerLayer?: unknown } | ResetEvent[] | undefined;
     const history = Array.isArray(j) ? j : j?.history;
     if (!Array.isArray(history)) return;
     this.history.push(...(history as ResetEvent[]));
     const n = Array.isArray(j) ? 0 : Number(j?.epochResets ?? 0);
-    if (Number.isInteger(n) && n > 0) this.epochResets = this.history.slice(-n);
+    if (!Number.isInteger(n) || n <= 0) return;
+    this.epochResets = this.history.slice(-n);
+    this.epochBeforePerLayer = layerSums(Array.isArray(j) ? undefined : j?.epochBeforePerLayer);
   }
 
   /** Resets now, whatever the schedule says. */
@@ -202,17 +228,43 @@ export class SignInResetSchedule {
 
   private reset(ctx: ResetContext, step: number | undefined): number {
     const optimizer = this.optimizer ?? asSignInOptimizer(ctx.optimizer);
-    const betaBefore = innerScaling(this.model).mean;
+    const before = innerScaling(this.model);
     const layers = resetSignIn(this.model, {
       beta: this.options.beta,
       zeroMomentum: this.options.momentum === 'zero',
       optimizer,
     });
-    const event = { step, epoch: ctx.epoch, layers, betaBefore, betaAfter: innerScaling(this.model).mean };
+    const event = { step, epoch: ctx.epoch, layers, betaBefore: before.mean, betaAfter: innerScaling(this.model).mean };
+    const sums = this.epochBeforePerLayer;
+    if (sums) {
+      for (const [name, b] of Object.entries(before.perLayer)) {
+        if (!Number.isFinite(b)) continue;
+        const l = sums.get(name) ?? { sum: 0, n: 0 };
+        sums.set(name, { sum: l.sum + b, n: l.n + 1 });
+      }
+    }
     this.history.push(event);
     this.epochResets.push(event);
     return layers;
   }
+}
+
+/** A layer's running sum of β before the epoch's resets, and how many it holds. */
+export interface LayerSum {
+  sum: number;
+  n: number;
+}
+
+/** getState's per-layer sums from a checkpoint's json; undefined when absent or malformed. */
+function layerSums(v: unknown): Map<string, LayerSum> | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const out = new Map<string, LayerSum>();
+  for (const [name, l] of Object.entries(v)) {
+    const { sum, n } = (l ?? {}) as Partial<LayerSum>;
+    if (typeof sum !== 'number' || !Number.isInteger(n) || n! < 0) return undefined;
+    out.set(name, { sum, n: n! });
+  }
+  return out;
 }
 
 function asSignInOptimizer(o: unknown): SignInOptimizer | undefined {

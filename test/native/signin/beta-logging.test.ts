@@ -91,8 +91,76 @@ js['count'] = cnt
     new SignInResetSchedule(model, { optimizer: opt }).onEpochEnd(1, metrics);
     expect(Math.abs((metrics.betaBeforeReset as number) - ref.mean)).toBeLessThan(1e-12);
     expect(Math.abs((metrics.betaAfterReset as number) - restored)).toBeLessThan(1e-5);
+    // Per layer, in network order; weighted by the kept counts they give the mean over all layers.
+    const perLayer = metrics.betaBeforeResetPerLayer as Record<string, number>;
+    expect(Object.keys(perLayer)).toEqual(['conv1', 'conv2', 'fc']);
+    for (const name of ['conv1', 'conv2', 'fc']) expect(Math.abs(perLayer[name] - ref[name])).toBeLessThan(1e-12);
+    const weighted = kept.reduce((a, [n, c]) => a + perLayer[n] * c, 0) / kept.reduce((a, [, c]) => a + c, 0);
+    expect(Math.abs(weighted - (metrics.betaBeforeReset as number))).toBeLessThan(1e-12);
     opt.dispose();
     model.dispose();
+  });
+});
+
+describe('per-layer β before the resets through a checkpoint in the epoch', () => {
+  /** Two models trained alike (same seed, same batches): one schedule straight, one stopped and resumed. */
+  function twin(): { model: ReturnType<typeof maskedToy>; opt: SGD } {
+    manualSeed(31);
+    const model = maskedToy(8, 0.5);
+    applySignIn(model);
+    return { model, opt: SGD.forModel(model, { lr: 0.2, momentum: 0.9, weightDecay: 5e-3 }) };
+  }
+  const roundTrip = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+  // Resets after every step of a 4-step epoch, the checkpoint after step 2: two resets on either side.
+  const opts = { period: 1, unit: 'steps' as const };
+  const stepsAndEnd = (run: ReturnType<typeof twin>, schedule: () => SignInResetSchedule, from: number, to: number) => {
+    for (let step = from; step <= to; step++) {
+      train(run.model, run.opt, 1, 'ce');
+      schedule().onStepEnd({ step, epoch: 0, stepsPerEpoch: 4 });
+    }
+  };
+
+  test('the resumed epoch writes the uninterrupted per-layer means; an older state without them, none', () => {
+    const straight = twin();
+    const s = new SignInResetSchedule(straight.model, { ...opts, optimizer: straight.opt });
+    stepsAndEnd(straight, () => s, 1, 4);
+    const expected: Record<string, unknown> = {};
+    s.onEpochEnd({ step: 4, epoch: 1 }, expected);
+
+    const stopped = twin();
+    const first = new SignInResetSchedule(stopped.model, { ...opts, optimizer: stopped.opt });
+    stepsAndEnd(stopped, () => first, 1, 2);
+    const state = roundTrip(first.getState());
+    const resumed = new SignInResetSchedule(stopped.model, { ...opts, optimizer: stopped.opt });
+    resumed.setState(state);
+    // An older checkpoint: the same state without the per-layer sums.
+    const { epochBeforePerLayer: _sums, ...older } = state.json;
+    const fromOlder = new SignInResetSchedule(stopped.model, { ...opts, optimizer: stopped.opt });
+    fromOlder.setState({ json: older });
+    stepsAndEnd(stopped, () => resumed, 3, 4);
+    const got: Record<string, unknown> = {};
+    resumed.onEpochEnd({ step: 4, epoch: 1 }, got);
+    const gotOlder: Record<string, unknown> = {};
+    fromOlder.onEpochEnd({ step: 4, epoch: 1 }, gotOlder);
+
+    expect(s.history).toHaveLength(4);
+    const perLayer = expected.betaBeforeResetPerLayer as Record<string, number>;
+    expect(Object.keys(perLayer)).toEqual(['conv1', 'conv2', 'fc']);
+    // The four resets measured different β, so a mean over the last two would differ.
+    const b = s.history.map((e) => e.betaBefore);
+    expect(Math.abs((b[2] + b[3]) / 2 - (b[0] + b[1] + b[2] + b[3]) / 4)).toBeGreaterThan(1e-6);
+    expect(got).toEqual(expected);
+    expect(gotOlder.betaBeforeReset).toBe(b.slice(0, 2).reduce((a, x) => a + x, 0) / 2);
+    expect(gotOlder).not.toHaveProperty('betaBeforeResetPerLayer');
+    // The next epoch of the schedule resumed from the older state has them again.
+    stepsAndEnd(stopped, () => fromOlder, 5, 5);
+    const next: Record<string, unknown> = {};
+    fromOlder.onEpochEnd({ step: 5, epoch: 2 }, next);
+    expect(Object.keys(next.betaBeforeResetPerLayer as object)).toEqual(['conv1', 'conv2', 'fc']);
+    for (const run of [straight, stopped]) {
+      run.opt.dispose();
+      run.model.dispose();
+    }
   });
 });
 

@@ -32,4 +32,13 @@ describe('metrics rows', () => {
     fs.writeFileSync(runPaths(root).metrics, `${JSON.stringify({ ...row, trainAcc: null })}\n`);
     expect(() => readMetrics(root)).toThrow(/line 1: trainAcc: /);
   });
+
+  it('reads per-layer β (a diverged layer\'s null as NaN), rows without it as before, and names a value that is no number', () => {
+    const row = { epoch: 1, step: 3, lr: 0.1, trainLoss: 1, trainAcc: 0.5, epochSeconds: 0.5, meanBeta: 0.9 };
+    const perLayer = { betaPerLayer: { conv1: 0.95, 'layer1.0.conv1': null }, betaBeforeResetPerLayer: { conv1: 0.8, 'layer1.0.conv1': 0.7 } };
+    fs.writeFileSync(runPaths(root).metrics, `${JSON.stringify(row)}\n${JSON.stringify({ ...row, epoch: 2, ...perLayer })}\n`);
+    expect(readMetrics(root)).toEqual([row, { ...row, epoch: 2, ...perLayer, betaPerLayer: { conv1: 0.95, 'layer1.0.conv1': NaN } }]);
+    fs.writeFileSync(runPaths(root).metrics, `${JSON.stringify({ ...row, betaBeforeResetPerLayer: { fc: '0.5' } })}\n`);
+    expect(() => readMetrics(root)).toThrow(/line 1: betaBeforeResetPerLayer\.fc: /);
+  });
 });
