@@ -12,7 +12,7 @@ import type { Module } from '../nn/module';
 import { tensor } from '../tensor/creation';
 import { cuda } from '../tensor/runtime';
 import { DEVICE_PATTERN } from '../tensor/tensor';
-import type { Callback } from '../train/callbacks';
+import type { Callback, EpochMetrics } from '../train/callbacks';
 import { DistributedDataParallel, type DistributedDataParallelOptions } from './ddp';
 import { distributedEnv } from './env';
 import { srunTaskGpu } from './slurm';
@@ -87,6 +87,20 @@ export class DataParallelContext {
     } finally {
       t.dispose();
     }
+  }
+
+  /**
+   * An epoch's metrics over the ranks, in place (a collective): the training loss and accuracy the
+   * mean of the ranks' (equal shards: the global batch's), `dataSeconds` the longest wait of any
+   * rank, since one rank's slow input holds every rank up in the gradients' all-reduce, where the
+   * others count it as compute. With one process, unchanged.
+   */
+  epochMetricsOverRanks(metrics: EpochMetrics): void {
+    if (this.worldSize === 1) return;
+    const r = this.reduceEval({ loss: metrics.trainLoss, top1: metrics.trainAcc ?? 0, top5: 0 }, 1);
+    metrics.trainLoss = r.loss;
+    if (metrics.trainAcc !== undefined) metrics.trainAcc = r.top1;
+    metrics.dataSeconds = Math.max(...this.gatherNumbers([metrics.dataSeconds ?? 0]).map(([s]) => s));
   }
 
   /** Every rank's copy of a few numbers, in rank order (float64: integers exact up to 2^53). */

@@ -522,20 +522,9 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   if (config.transfer) callbacks.push(new SparsityRecorder());
   const checkpointed: Callback[] = [...callbacks, ...levels, tracker];
   if (dp.worldSize > 1) {
-    // The run's Trainer has the default criterion, which counts accuracy (trainAcc is set).
-    // Each rank's training loss and accuracy are over its shard; the row records the whole batch's
-    // (equal shard sizes, so the mean of the ranks' means). Its dataSeconds are the longest wait
-    // of any rank: one rank's slow input holds every rank up in the gradients' all-reduce, where
-    // the others count it as compute. A collective: it runs on every rank.
-    callbacks.push({
-      name: 'train-metrics-mean',
-      onEpochEnd(_ctx: TrainContext, metrics: EpochMetrics) {
-        const r = dp.reduceEval({ loss: metrics.trainLoss, top1: metrics.trainAcc!, top5: 0 }, 1);
-        metrics.trainLoss = r.loss;
-        metrics.trainAcc = r.top1;
-        metrics.dataSeconds = Math.max(...dp.gatherNumbers([metrics.dataSeconds ?? 0]).map(([s]) => s));
-      },
-    });
+    // Each rank's training loss, accuracy and wait for input are its own; the row records them
+    // over the ranks (a collective: it runs on every rank).
+    callbacks.push({ name: 'train-metrics-over-ranks', onEpochEnd: (_ctx: TrainContext, metrics: EpochMetrics) => dp.epochMetricsOverRanks(metrics) });
   }
   callbacks.push(...hessianCallbacks(config).map((cb) => dp.mainOnly(cb)));
   const epochWarning = epochWarner(modelOptionsFor(config).numClasses ?? 0);

@@ -28,6 +28,8 @@ broadcast(b, 1);
 const gathered = allGather(tensor([r * 2]));
 const dp = new DataParallelContext(r, getWorldSize());
 const evalMeans = dp.reduceEval({ loss: r, top1: r / 10, top5: 1 }, r + 1);
+const epoch = { epoch: 1, step: 4, lr: 0.1, trainLoss: r, trainAcc: r / 8, epochSeconds: 9, dataSeconds: r === 1 ? 5 : r };
+dp.epochMetricsOverRanks(epoch);
 barrier();
 // Every variable torch 1.13's elastic agent sets for a worker (local_elastic_agent.py, _start_workers).
 const AGENT_VARS = [
@@ -38,6 +40,6 @@ const AGENT_VARS = [
 fs.writeFileSync(path.join(process.argv[2], `rank${r}.json`), JSON.stringify({
   agentVars: Object.fromEntries(AGENT_VARS.map((k) => [k, process.env[k] ?? null])),
   env, worldSize: getWorldSize(), sum: sum.toArray(), avg: avg.toArray(), max: max.toArray(), b: b.toArray(),
-  gathered: gathered.map((g) => g.toArray()), evalMeans, localBatch: dp.localBatch(12), vars: ['RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'LOCAL_WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'GROUP_RANK', 'TORCHELASTIC_USE_AGENT_STORE', 'TORCHELASTIC_RESTART_COUNT'].map((k) => process.env[k]),
+  gathered: gathered.map((g) => g.toArray()), evalMeans, epoch, localBatch: dp.localBatch(12), vars: ['RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'LOCAL_WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT', 'GROUP_RANK', 'TORCHELASTIC_USE_AGENT_STORE', 'TORCHELASTIC_RESTART_COUNT'].map((k) => process.env[k]),
 }));
 destroyProcessGroup();

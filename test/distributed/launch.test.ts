@@ -38,6 +38,8 @@ it('spawns workers with torchrun variables; collectives over TCPStore give their
     expect(o.evalMeans.loss).toBeCloseTo((0 * 1 + 1 * 2 + 2 * 3) / 6, 12);
     expect(o.evalMeans.top1).toBeCloseTo((0 * 1 + 0.1 * 2 + 0.2 * 3) / 6, 12);
     expect(o.evalMeans.top5).toBeCloseTo(1, 12);
+    // The epoch's row: training loss and accuracy the mean of the ranks' (0, 1, 2), the wait for input rank 1's 5 s, the longest.
+    expect(o.epoch).toEqual({ epoch: 1, step: 4, lr: 0.1, trainLoss: 1, trainAcc: 1 / 8, epochSeconds: 9, dataSeconds: 5 });
     expect(o.localBatch).toBe(4);
   });
 });
@@ -55,9 +57,14 @@ it('DataParallelContext: one process is the identity; a global batch must divide
   const one = new DataParallelContext(0, 1);
   expect(one.sampler(10, { shuffle: true, seed: 0 })).toBeUndefined();
   expect(one.reduceEval({ loss: 1, top1: 0.5, top5: 0.9 }, 7)).toEqual({ loss: 1, top1: 0.5, top5: 0.9 });
+  expect(one.evalSampler(10)).toBeUndefined();
+  const row = { epoch: 1, step: 2, lr: 0.1, trainLoss: 0.7, trainAcc: 0.25, epochSeconds: 3, dataSeconds: 1.5 };
+  one.epochMetricsOverRanks(row);
+  expect(row).toEqual({ epoch: 1, step: 2, lr: 0.1, trainLoss: 0.7, trainAcc: 0.25, epochSeconds: 3, dataSeconds: 1.5 });
   const two = new DataParallelContext(1, 2);
   expect(() => two.localBatch(7)).toThrow(/global batch 7 must be a multiple of the world size 2/);
   expect(two.sampler(10, { shuffle: false, seed: 0 })!.indices()).toEqual(Int32Array.from([1, 3, 5, 7, 9]));
+  expect(two.evalSampler(9)!.indices()).toEqual(Int32Array.from([1, 3, 5, 7]));
   const writes: string[] = [];
   const cb = { name: 'metrics', onEpochEnd: () => void writes.push('x'), getState: () => ({ json: 1 }) };
   const wrapped = two.mainOnly(cb);
