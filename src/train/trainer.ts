@@ -304,9 +304,9 @@ export class Trainer {
    * Whether to stop here: this process's signal, or any rank's when data-parallel (a collective each
    * call, which also carries the signal's number: a rank stopped by the others before its own copy
    * of the signal arrived stops with their reason, and exits with their code).
-   * `evaluating` (a sharded evaluation): whether this rank has batches left; the same collective
-   * counts the ranks that have, so ranks whose shares have different numbers of batches keep
-   * checking together until the last one is through (ranksEvaluating).
+   * `evaluating` (a sharded evaluation): true while this rank is in its share, false once through
+   * it; the same collective counts the ranks still in theirs, so ranks whose shares have different
+   * numbers of batches keep checking together until the last one is through (ranksEvaluating).
    */
   private stopRequested(evaluating?: boolean): boolean {
     this.ranksEvaluating = 0;
