@@ -97,10 +97,11 @@ export class DataParallelContext {
    */
   epochMetricsOverRanks(metrics: EpochMetrics): void {
     if (this.worldSize === 1) return;
-    const r = this.reduceEval({ loss: metrics.trainLoss, top1: metrics.trainAcc ?? 0, top5: 0 }, 1);
-    metrics.trainLoss = r.loss;
-    if (metrics.trainAcc !== undefined) metrics.trainAcc = r.top1;
-    metrics.dataSeconds = Math.max(...this.gatherNumbers([metrics.dataSeconds ?? 0]).map(([s]) => s));
+    const ranks = this.gatherNumbers([metrics.trainLoss, metrics.trainAcc ?? 0, metrics.dataSeconds ?? 0]);
+    const mean = (k: number) => ranks.reduce((s, v) => s + v[k], 0) / ranks.length;
+    metrics.trainLoss = mean(0);
+    if (metrics.trainAcc !== undefined) metrics.trainAcc = mean(1);
+    metrics.dataSeconds = Math.max(...ranks.map((v) => v[2]));
   }
 
   /** Every rank's copy of a few numbers, in rank order (float64: integers exact up to 2^53). */

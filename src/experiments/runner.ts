@@ -521,11 +521,9 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
   // A transfer run's config names no sparsity (its mask is the source's): its rows record it.
   if (config.transfer) callbacks.push(new SparsityRecorder());
   const checkpointed: Callback[] = [...callbacks, ...levels, tracker];
-  if (dp.worldSize > 1) {
-    // Each rank's training loss, accuracy and wait for input are its own; the row records them
-    // over the ranks (a collective: it runs on every rank).
-    callbacks.push({ name: 'train-metrics-over-ranks', onEpochEnd: (_ctx: TrainContext, metrics: EpochMetrics) => dp.epochMetricsOverRanks(metrics) });
-  }
+  // Each rank's training loss, accuracy and wait for input are its own; the row records them over
+  // the ranks (a collective: it runs on every rank; with one process, nothing).
+  callbacks.push({ name: 'train-metrics-over-ranks', onEpochEnd: (_ctx: TrainContext, metrics: EpochMetrics) => dp.epochMetricsOverRanks(metrics) });
   callbacks.push(...hessianCallbacks(config).map((cb) => dp.mainOnly(cb)));
   const epochWarning = epochWarner(modelOptionsFor(config).numClasses ?? 0);
   // The rolling checkpoint holds the run at this step (the one resumed from, or the last written).
