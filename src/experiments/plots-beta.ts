@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { obj } from '../validate';
 import type { MetricsRow } from './metrics';
 import { slug } from './paths';
-import type { CurvePoint, PlotOrder, VegaLiteSpec } from './plots';
+import { methodLegend, type CurvePoint, type PlotOrder, type VegaLiteSpec } from './plots';
 import { recordSparsity } from './run-sparsity';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
@@ -65,7 +65,8 @@ export function betaSpec(points: readonly CurvePoint[], title: string, order: Pl
   const methods = order.methods.filter((m) => points.some((p) => p.method === m));
   const x = { field: 'epoch', type: 'quantitative', title: 'epoch' };
   const yTitle = 'mean m² − w² before the reset';
-  const color = { field: 'method', type: 'nominal', title: 'method', scale: { domain: order.methods }, sort: methods, legend: { symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 3 } };
+  // Colours as in the other plots (the whole domain); the legend names only the methods with a β.
+  const color = { field: 'method', type: 'nominal', title: 'method', scale: { domain: order.methods }, sort: methods, legend: { ...methodLegend(true), values: methods } };
   return {
     $schema: SCHEMA,
     title: `${title}: Sign-In inner scaling β per epoch`,

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { list, obj, str } from '../validate';
 import { slug } from './paths';
-import type { PlotOrder, VegaLiteSpec } from './plots';
+import { methodLegend, type PlotOrder, type VegaLiteSpec } from './plots';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
@@ -39,7 +39,7 @@ export function accuracyVsSparsitySpec(points: readonly SparsityPoint[], title: 
   list('order.methods', obj<PlotOrder>('order', order, 'plot order ({ methods, sparsities })').methods, 'array of method names', (x) => typeof x === 'string');
   const x = { field: 'sparsity', type: 'quantitative', title: 'sparsity (%)', scale: { zero: false } };
   const y = { field: 'value', type: 'quantitative', title: 'final test accuracy (%)', scale: { zero: false } };
-  const color = { field: 'method', type: 'nominal', title: 'method', scale: { domain: order.methods }, sort: order.methods };
+  const color = { field: 'method', type: 'nominal', title: 'method', scale: { domain: order.methods }, sort: order.methods, legend: methodLegend(true) };
   return {
     $schema: SCHEMA,
     title: `${title}: final test accuracy vs sparsity`,

@@ -39,12 +39,21 @@ export interface PlotOrder {
   sparsities: string[];
 }
 
-/** Colour by method; lines get line symbols in the legend (the band would otherwise fade them). */
-function colorEnc(order: PlotOrder, lines = true): Record<string, unknown> {
+/**
+ * The method legend, one label a row under the plot and never cut: labels that differ only at
+ * their end ('Random + Sign-In (signin.resetPeriod=5)') would otherwise all end in the same '…'.
+ * Lines get line symbols (the band would otherwise fade them).
+ */
+export function methodLegend(lines: boolean): Record<string, unknown> {
   return {
-    field: 'method', type: 'nominal', title: 'method', scale: { domain: order.methods }, sort: order.methods,
-    ...(lines ? { legend: { symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 3 } } : {}),
+    orient: 'bottom', direction: 'vertical', labelLimit: 0,
+    ...(lines ? { symbolType: 'stroke', symbolOpacity: 1, symbolStrokeWidth: 3 } : {}),
   };
+}
+
+/** Colour by method, in the order's legend order. */
+function colorEnc(order: PlotOrder, lines = true): Record<string, unknown> {
+  return { field: 'method', type: 'nominal', title: 'method', scale: { domain: order.methods }, sort: order.methods, legend: methodLegend(lines) };
 }
 
 function columnEnc(order: PlotOrder): Record<string, unknown> {

@@ -65,8 +65,8 @@ const LEFT_OUT: Readonly<Record<string, string>> = {
   gradClip: 'none',
 };
 
-// What the keys of a record are, where it reads "8 layers at 4".
-const KEYS_OF: Readonly<Record<string, string>> = { 'signin.layerBeta': 'layers' };
+// What the keys of a record or the items of a list are, where it reads "8 layers at 4", "8 layers".
+const KEYS_OF: Readonly<Record<string, string>> = { 'signin.layerBeta': 'layers', 'signin.layers': 'layers', 'sparsify.denseLayers': 'layers' };
 
 const isObj = (x: unknown) => typeof x === 'object' && x !== null;
 const isRecord = (x: unknown): x is Record<string, unknown> => isObj(x) && !Array.isArray(x);
@@ -76,19 +76,31 @@ const valueKey = (v: unknown) => (v === undefined ? '' : canonicalJson(v));
 
 const leftOut = (field: string) => LEFT_OUT[field] ?? 'default';
 
-/** A record in a label: "8 layers at 4" where every key holds one value, else its compact JSON. */
-function brief(field: string, record: Record<string, unknown>): string {
-  const values = Object.values(record);
-  const same = values.length > 1 && values.every((v) => !isObj(v) && valueKey(v) === valueKey(values[0]));
-  return same ? `${values.length} ${KEYS_OF[field] ?? 'keys'} at ${showValue(values[0])}` : canonicalJson(record);
+// A list whose JSON is longer reads as its length: 8 ResNet layer names ran to 150 characters.
+const LONG_LIST = 40;
+
+/**
+ * A record or list in a label: "8 layers at 4" where every key of a record holds one value, "8
+ * layers" for a long list of names, else compact JSON.
+ */
+function brief(field: string, value: object): string {
+  const items = Object.values(value);
+  const noun = KEYS_OF[field] ?? (Array.isArray(value) ? 'items' : 'keys');
+  if (Array.isArray(value)) {
+    const json = canonicalJson(value);
+    return json.length > LONG_LIST && items.every((v) => !isObj(v)) ? `${items.length} ${noun}` : json;
+  }
+  const same = items.length > 1 && items.every((v) => !isObj(v) && valueKey(v) === valueKey(items[0]));
+  return same ? `${items.length} ${noun} at ${showValue(items[0])}` : canonicalJson(value);
 }
 
 /**
  * One field's values as the labels print them. Where two values would read alike (maps of as
- * many keys at one value, a string that reads as a word), the field's values are its JSON instead.
+ * many keys at one value, lists as long, a string that reads as a word), the field's values are
+ * its JSON instead.
  */
 function shownValues(field: string, values: readonly unknown[]): string[] {
-  const short = values.map((v) => (v === undefined ? leftOut(field) : isRecord(v) ? brief(field, v) : showValue(v)));
+  const short = values.map((v) => (v === undefined ? leftOut(field) : isObj(v) ? brief(field, v) : showValue(v)));
   if (new Set(short).size === new Set(values.map(valueKey)).size) return short;
   return values.map((v) => (v === undefined ? leftOut(field) : canonicalJson(v)));
 }
@@ -110,7 +122,8 @@ function differing(values: readonly unknown[], path: string): { field: string; v
  * its defaults filled in, as a parsed config has them (optimizer.lr=0.1; pruning.scope=layerwise
  * for random); a field left out there is the word for what its absence means (signin.layers=all,
  * signin.layerBeta=none, pruning.iterations=default: the pruner's own), never null. A record is
- * named once (signin.layerBeta=8 layers at 4, model.options={"init":"kaiming_fan_in"}); items
+ * named once (signin.layerBeta=8 layers at 4, model.options={"init":"kaiming_fan_in"}), a list of
+ * names by its length (signin.layers=8 layers); items
  * whose fields differ never share a label.
  */
 export function disambiguate<T>(items: T[], base: (t: T) => string, fields: (t: T) => Record<string, unknown>): Map<T, string> {

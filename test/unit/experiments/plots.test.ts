@@ -1,3 +1,5 @@
+import { betaSpec } from '../../../src/experiments/plots-beta';
+import { accuracyVsSparsitySpec, sparsityPoints } from '../../../src/experiments/plots-sparsity';
 import { perLayerFlipsSpec, renderSvg, signFlipsSpec, testAccuracySpec } from '../../../src/experiments/plots';
 
 const order = { methods: ['Random', 'Random + Sign-In'], sparsities: ['90%', '95%'] };
@@ -27,4 +29,18 @@ test('renders to SVG without a browser or canvas', async () => {
   expect(svg.startsWith('<svg')).toBe(true);
   expect(svg).toContain('demo: test accuracy');
   expect(svg).toContain('Random + Sign-In');
+});
+
+test('legends print every method label whole, so labels that differ only at their end stay apart; β names only Sign-In', async () => {
+  const long = ['Random + Sign-In (signin.layers=all, signin.momentumAtReset=keep, signin.resetPeriod=5)',
+    'Random + Sign-In (signin.layers=all, signin.momentumAtReset=zero, signin.resetPeriod=1)'];
+  const o = { methods: long, sparsities: ['90%'] };
+  const curve = long.flatMap((method) => [1, 2].map((epoch) => ({ method, sparsity: '90%', seed: 0, epoch, value: epoch })));
+  const legendTexts = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]).filter((t) => t.startsWith('Random'));
+  const sparsity = [{ label: long[0], cells: [{ sparsity: 0.9, seeds: [0], values: [80] }] }, { label: long[1], cells: [{ sparsity: 0.9, seeds: [0], values: [81] }] }];
+  for (const spec of [testAccuracySpec(curve, 't', o), signFlipsSpec(curve.map((p) => ({ ...p, measure: 'from init' })), 't', o),
+    perLayerFlipsSpec(long.map((method) => ({ method, sparsity: '90%', seed: 0, layer: 'fc', value: 0.1 })), ['fc'], 't', o),
+    betaSpec(curve, 't', { ...o, methods: ['Random', ...long] }), accuracyVsSparsitySpec(sparsityPoints(sparsity), 't', o)]) {
+    expect(legendTexts(await renderSvg(spec))).toEqual(long);
+  }
 });

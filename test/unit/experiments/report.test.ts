@@ -74,12 +74,18 @@ describe('labels', () => {
       .toEqual(['X (signin.layerBeta={"conv1":4,"fc3":4})', 'X (signin.layerBeta={"conv2":4,"fc3":4})', 'X (signin.layerBeta=none)']);
     expect(labelsOf([mnist({ model: { name: 'lenet5', options: { init: 'kaiming_fan_in' } } }), mnist()])).toEqual(['X (model.options={"init":"kaiming_fan_in"})', 'X (model.options={})']);
     expect(labelsOf([mnist({ dataset: { name: 'mnist', augment: { crop: { padding: 2 }, flip: true } } }), mnist()])).toEqual(['X (dataset.augment={"crop":{"padding":2},"flip":true})', 'X (dataset.augment=true)']);
+    // A list of names whose JSON runs past 40 characters: its length; two as long: their JSON.
+    const layers = (l?: string[]) => mnist({ signin: { enabled: true, ...(l ? { layers: l } : {}) } });
+    const last8 = ['layer3.0.conv1', 'layer3.0.conv2', 'layer3.0.downsample.0', 'layer3.1.conv1', 'layer3.1.conv2', 'layer3.2.conv1', 'layer3.2.conv2', 'fc'];
+    expect(labelsOf([layers(last8), layers(['conv1', 'fc3']), layers()])).toEqual(['X (signin.layers=8 layers)', 'X (signin.layers=["conv1","fc3"])', 'X (signin.layers=all)']);
+    const first8 = ['conv1', 'layer1.0.conv1', 'layer1.0.conv2', 'layer1.1.conv1', 'layer1.1.conv2', 'layer1.2.conv1', 'layer1.2.conv2', 'fc'];
+    expect(labelsOf([layers(last8), layers(first8)])).toEqual([`X (signin.layers=${JSON.stringify(last8)})`, `X (signin.layers=${JSON.stringify(first8)})`]);
     expect(labelsOf([mnist({ hessian: { samples: 64 } }), mnist()])).toEqual(['X (hessian={"batchSize":128,"maxIterations":20,"samples":64,"tol":0.001})', 'X (hessian=none)']);
   });
 
   test('disambiguate: runs that differ never share a label, and no label says null', () => {
     const variants = {
-      layers: [undefined, ['fc3'], ['conv1', 'fc3']],
+      layers: [undefined, ['fc3'], ['conv1', 'fc3'], ['conv1', 'conv2', 'fc1', 'fc2', 'fc3', 'conv1.x', 'conv2.x']],
       layerBeta: [undefined, { fc3: 4 }, { conv1: 4, fc3: 4 }, { conv2: 4, fc3: 4 }, { conv1: 2, fc3: 4 }, { conv1: 4, conv2: 4 }],
       beta: [1, 2],
       stopResetAfterEpoch: [undefined, 0],
@@ -87,7 +93,7 @@ describe('labels', () => {
     const configs = variants.layers.flatMap((layers) => variants.layerBeta.flatMap((layerBeta) => variants.beta.flatMap((beta) => variants.stopResetAfterEpoch.map((stop) =>
       mnist({ signin: { enabled: true, beta, ...(layers ? { layers } : {}), ...(layerBeta ? { layerBeta } : {}), ...(stop !== undefined ? { stopResetAfterEpoch: stop } : {}) } })))));
     const labels = labelsOf(configs);
-    expect(new Set(labels).size).toBe(3 * 6 * 2 * 2);
+    expect(new Set(labels).size).toBe(4 * 6 * 2 * 2);
     expect(labels.filter((l) => l.includes('null'))).toEqual([]);
     // A string that reads as the word of a left-out field is written as JSON.
     const root = (r?: string) => mnist({ dataset: { name: 'mnist', ...(r ? { root: r } : {}) } });
