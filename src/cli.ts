@@ -35,7 +35,7 @@ import {
 import { defaultChildCommand, loadSweepFile, planSweep, runSweep, type SweepEvent } from './experiments/sweep';
 import { launch, type LaunchOptions, type LaunchResult } from './distributed/launch';
 import { recordErrorFile } from './distributed/error-file';
-import { addLauncherOptions, checkCpuWorkers, checkWorldSize, intFlag, launcherFrom, type LauncherFlags } from './cli/flags';
+import { addLauncherOptions, checkCpuWorkers, checkWorldSize, intFlag, launcherFrom, type Launcher, type LauncherFlags } from './cli/flags';
 import { notAnExperimentConfig, notASweepFile } from './cli/config-kind';
 import { formatError } from './cli/format-error';
 import { reportLaunch } from './cli/launch-report';
@@ -285,6 +285,12 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
   const launchWorkers = deps.launch ?? launch;
   const loadModels = deps.loadModels ?? engines.models;
   const loadPruning = deps.loadPruning ?? engines.pruning;
+  // Each worker re-runs this command line; the WORLD_SIZE the launcher gives it makes it a rank.
+  const launchSelf = async (launcher: Launcher, runDir: string | undefined): Promise<void> => {
+    const r = await launchWorkers({ ...launcher, command: process.execPath, args: [...process.execArgv, ...argv.slice(1)] });
+    reportLaunch(r, launcher, runDir, io.err);
+    if (r.exitCode !== 0) throw new ExitCode(r.exitCode);
+  };
   // Before the commands are built: their choices and the configs' names include what these register.
   const imports = loadImports(importFlags(argv));
   const program = new Command('signin-torch')
@@ -349,10 +355,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
         return;
       }
       if (launcher) {
-        // Each worker re-runs this command line; the WORLD_SIZE the launcher gives it makes it train.
-        const r = await launchWorkers({ ...launcher, command: process.execPath, args: [...process.execArgv, ...argv.slice(1)] });
-        reportLaunch(r, launcher, dir, io.err);
-        if (r.exitCode !== 0) throw new ExitCode(r.exitCode);
+        await launchSelf(launcher, dir);
         return;
       }
       // Before the run directory is written: a signal without a handler ends the process inside
@@ -597,7 +600,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     }));
 
   addDownloadCommand(program, io.out, deps.download ?? downloadDataset, directoryFlag);
-  addEvaluateCommand(program, io.out, directoryFlag, namingDataRoot);
+  addEvaluateCommand(program, io.out, directoryFlag, namingDataRoot, launchSelf);
   addExportCommand(program, io.out, directoryFlag);
 
   return program;

@@ -3,10 +3,14 @@
  * at its end or after a kept epoch, or a checkpoint file of the same config, on the test or the
  * training split, with the run's own model, Sign-In, evaluation transforms and batch size: as the
  * run evaluated its test set, so a finished run's last checkpoint gives final.json's accuracy.
+ * Launched with torchrun's variables (`evaluate --nproc N`), each rank evaluates its share of the
+ * split (each sample in one share) and every rank gets the whole split's result.
  */
 import * as fs from 'node:fs';
 import type { DataLoader } from '../data';
 import { createDataset } from '../data/registry';
+import { dataParallelFromEnv, rankPlacement } from '../distributed/data-parallel';
+import { recordErrorFile } from '../distributed/error-file';
 import { InvalidArgumentError, IssuesError } from '../errors';
 import { quoteText } from '../quote';
 import type { Model } from '../models';
@@ -49,6 +53,8 @@ export interface EvaluateResult {
   sparsity: LayerSparsity;
   /** The test top-1 the run recorded at this checkpoint's epoch (its metrics row), when it recorded one and this is the test split. */
   recordedTop1?: number;
+  /** The processes whose shares of the split were added up (1 unless launched data-parallel). */
+  worldSize: number;
 }
 
 /**
@@ -65,8 +71,10 @@ export async function evaluateModel(model: Model, source: BatchSource, device: s
   return { loss: r.loss, top1: r.top1!, top5: r.top5! };
 }
 
-/** Evaluates a run directory's checkpoint (see the file comment and EvaluateOptions). */
-export async function evaluateRun(runDir: string, opts: EvaluateOptions = {}): Promise<EvaluateResult> {
+/** What evaluateRun evaluates, every argument checked: a launcher calls it once, before its workers start. */
+export function evaluationPlan(runDir: string, opts: EvaluateOptions = {}): {
+  config: ExperimentConfig; checkpoint: string; position: Position; split: EvalSplit; dataRoot: string | undefined; asked: string; device: string;
+} {
   str('runDir', runDir);
   const o = options<EvaluateOptions>('options', opts);
   if (!fs.existsSync(runPaths(runDir).config)) throw new InvalidArgumentError('runDir', 'a run directory (a folder holding config.json)', runDir);
@@ -76,26 +84,46 @@ export async function evaluateRun(runDir: string, opts: EvaluateOptions = {}): P
   if (o.device !== undefined) str('device', o.device);
   const config = readConfig(runDir);
   const { file: checkpoint, info: { position } } = runCheckpoint(runDir, o);
-  if (config.threads > 0) setNumThreads(config.threads);
   const asked = o.device ?? config.device;
   const unavailable = deviceIssues(asked, cuda.deviceCount());
   if (unavailable.length > 0) throw new IssuesError('ERR_INVALID_ARG', `Cannot evaluate on device ${quoteText(asked)}${o.device === undefined ? ' (the config\'s; pass another)' : ''}`, unavailable);
-  const device = resolveDevice(asked);
-  const ds = createDataset(config.dataset.name, { root: o.dataRoot ?? config.dataset.root, train: split === 'train' });
-  const model = modelFromCheckpoint(config, checkpoint);
-  let loader: DataLoader | undefined;
+  return { config, checkpoint, position, split, dataRoot: o.dataRoot ?? config.dataset.root, asked, device: resolveDevice(asked) };
+}
+
+/** Evaluates a run directory's checkpoint (see the file comment and EvaluateOptions). */
+export async function evaluateRun(runDir: string, opts: EvaluateOptions = {}): Promise<EvaluateResult> {
+  const { config, checkpoint, position, split, dataRoot, device: resolved } = evaluationPlan(runDir, opts);
+  if (config.threads > 0) setNumThreads(config.threads);
+  // As the runner places a rank: a bare 'cuda' is the local rank's GPU.
+  const placement = rankPlacement(resolved);
+  const dp = dataParallelFromEnv({ backend: placement.backend });
+  const device = placement.device;
   try {
-    loader = evalLoaderFor(config, ds);
-    const sparsity = sparsityStats(model).overall;
-    if (device !== 'cpu') model.to(device);
-    const r = await evaluateModel(model, loader, device, config);
-    const row = split === 'test' && !position.batch ? readMetrics(runDir).find((m) => m.epoch === position.epoch && m.step === position.step) : undefined;
-    return {
-      runDir, checkpoint, position, split, dataset: config.dataset.name, examples: ds.length, ...r, sparsity,
-      ...(row?.testAcc === undefined ? {} : { recordedTop1: row.testAcc }),
-    };
+    const ds = createDataset(config.dataset.name, { root: dataRoot, train: split === 'train' });
+    const model = modelFromCheckpoint(config, checkpoint);
+    let loader: DataLoader | undefined;
+    try {
+      const share = dp.evalSampler(ds.length);
+      const count = share?.length ?? ds.length;
+      loader = evalLoaderFor(config, ds, share);
+      const sparsity = sparsityStats(model).overall;
+      if (device !== 'cpu') model.to(device);
+      // A rank with no samples (more ranks than samples) adds nothing to the sums.
+      const r = dp.reduceEval(count > 0 ? await evaluateModel(model, loader, device, config) : { loss: 0, top1: 0, top5: 0 }, count);
+      const row = split === 'test' && !position.batch ? readMetrics(runDir).find((m) => m.epoch === position.epoch && m.step === position.step) : undefined;
+      return {
+        runDir, checkpoint, position, split, dataset: config.dataset.name, examples: ds.length, ...r, sparsity,
+        ...(row?.testAcc === undefined ? {} : { recordedTop1: row.testAcc }), worldSize: dp.worldSize,
+      };
+    } finally {
+      await loader?.close();
+      model.dispose();
+    }
+  } catch (e) {
+    // Before the process group closes: the peers fail on that, and a launcher takes the earliest error for the root cause.
+    recordErrorFile(e);
+    throw e;
   } finally {
-    await loader?.close();
-    model.dispose();
+    dp.finish();
   }
 }

@@ -5,17 +5,20 @@
  * writes the run (one directory, one metrics row per epoch, one final.json, its test metrics those of
  * the whole test set, each rank evaluating its share). A 1-process run killed
  * inside its second checkpoint write resumes with 2 ranks to the same end. gradClip with 2 ranks
- * clips the averaged gradient, and RiGL grows by it (the 1-process results); with syncBatchNorm a
+ * clips the averaged gradient, and RiGL grows by it (the 1-process results); `evaluate --nproc 2`
+ * of a checkpoint gives one process's evaluation; with syncBatchNorm a
  * ResNet-20 step in BatchNorm's training mode by 2 ranks is the step of 1 process; a batch the
  * ranks cannot split is refused before they start.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseConfig, readMetrics, runDirFor } from '../../src/experiments';
+import { parseConfig, readFinal, readMetrics, runDirFor } from '../../src/experiments';
+import { evaluateRun } from '../../src/experiments/evaluate';
 import { checkpointDiff } from '../helpers/checkpoint-diff';
 import { tmpDir } from '../helpers/data-fixtures';
 import { lenetSignInRun } from '../helpers/lenet-run';
-import { killInWrite, runTrain, trainArgs, trainToEnd } from '../helpers/kill-child';
+import { CHILD_ENV, cliArgs, killInWrite, runTrain, trainArgs, trainToEnd } from '../helpers/kill-child';
 
 const dir = tmpDir('signin-train-nproc-');
 // 256 training images: 8 steps of 32 per epoch
@@ -48,6 +51,23 @@ it('2 ranks with batch 16 each end where 1 process with batch 32 does; rank 0 al
     expect(Math.abs(r.testAcc! - ref[i].testAcc!)).toBeLessThan(1e-9);
   });
   expect(checkpointDiff(runDirFor(single, config), runDir)).toBeLessThan(1e-5);
+}, 60_000);
+
+it("evaluate --nproc 2: each rank evaluates its half of the test set; rank 0 prints the whole set's result, one process's", async () => {
+  const runDir = runDirFor(single, config);
+  const one = await evaluateRun(runDir);
+  // The reference is itself the run's: one process's evaluation gives final.json's test accuracy.
+  expect(one.top1).toBe(readFinal(runDir)!.testAcc);
+  const r = spawnSync(process.execPath, cliArgs(['evaluate', runDir, '--json', '--nproc', '2']), { encoding: 'utf8', env: CHILD_ENV });
+  expect(r.status).toBe(0);
+  // One JSON document: rank 1 printed nothing.
+  const two = JSON.parse(r.stdout) as typeof one;
+  expect({ ...two, loss: 0 }).toEqual({ ...JSON.parse(JSON.stringify(one)), loss: 0, worldSize: 2 });
+  expect(Math.abs(two.loss - one.loss)).toBeLessThan(1e-6);
+  // A run that is not one is refused once, by the launcher, before any worker starts.
+  const bad = spawnSync(process.execPath, cliArgs(['evaluate', path.join(dir, 'nowhere'), '--nproc', '2']), { encoding: 'utf8', env: CHILD_ENV });
+  expect(bad.status).toBe(1);
+  expect(bad.stderr).toBe(`ERR_INVALID_ARG: Expected a run directory (a folder holding config.json) for runDir but received '${path.join(dir, 'nowhere')}' of type string\n`);
 }, 60_000);
 
 it('a 1-process run killed inside its second checkpoint write resumes with 2 ranks to the same end', async () => {
