@@ -12,10 +12,6 @@ namespace signin {
 
 namespace {
 
-int64_t BytesOf(const at::Tensor& t) {
-  return t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : 0;
-}
-
 bool ParkArg(const Napi::Value& v) {
   if (!v.IsBoolean()) throw ArgError("Expected a boolean for park but received " + DescribeJs(v));
   return v.As<Napi::Boolean>().Value();

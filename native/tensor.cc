@@ -39,10 +39,6 @@ uint64_t SeedArg(const Napi::Value& v) {
   return static_cast<uint64_t>(seed);
 }
 
-int64_t BytesOf(const at::Tensor& t) {
-  return t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : 0;
-}
-
 }  // namespace
 
 // Configurable methods: src/native/guard.ts wraps each once, at load, in the TS error boundary.

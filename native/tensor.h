@@ -30,6 +30,11 @@ struct LiveCounters {
 };
 LiveCounters& Counters();
 
+// The bytes a live handle counts for its tensor (0 for an undefined one).
+inline int64_t BytesOf(const at::Tensor& t) {
+  return t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : 0;
+}
+
 class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
  public:
   static Napi::Function Define(Napi::Env env);
