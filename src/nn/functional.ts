@@ -5,7 +5,7 @@
 import { InvalidArgumentError, describeValue } from '../errors';
 import * as aten from '../tensor/aten';
 import { Tensor } from '../tensor/tensor';
-import { bool, int, isInt, num, oneOf, options, pair } from '../validate';
+import { bool, int, isInt, keysOf, knownKeys, num, oneOf, options, pair } from '../validate';
 
 export type Reduction = 'none' | 'mean' | 'sum';
 const REDUCTIONS: readonly Reduction[] = ['none', 'mean', 'sum'];
@@ -210,6 +210,8 @@ export interface CrossEntropyOptions {
   ignoreIndex?: number;
 }
 
+const CROSS_ENTROPY_OPTIONS = keysOf<CrossEntropyOptions>({ labelSmoothing: true, reduction: true, weight: true, ignoreIndex: true });
+
 /**
  * Cross-entropy between logits [N, C, ...] and class indices [N, ...] (int64) or class
  * probabilities shaped like the logits, as torch.nn.functional.cross_entropy.
@@ -218,6 +220,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   tensorArg('logits', logits);
   tensorArg('target', target);
   const o = options<CrossEntropyOptions>('options', opts);
+  knownKeys('options', o, CROSS_ENTROPY_OPTIONS);
   const labelSmoothing = num('labelSmoothing', o.labelSmoothing ?? 0, 0, 1);
   const reduction = reductionArg(o.reduction);
   const weight = optionalTensor('weight', o.weight);
@@ -232,11 +235,14 @@ export interface NllLossOptions {
   ignoreIndex?: number;
 }
 
+const NLL_LOSS_OPTIONS = keysOf<NllLossOptions>({ reduction: true, weight: true, ignoreIndex: true });
+
 /** Negative log-likelihood of log-probabilities [N, C, ...] at class indices [N, ...]. */
 export function nllLoss(logProbs: Tensor, target: Tensor, opts: NllLossOptions = {}): Tensor {
   tensorArg('logProbs', logProbs);
   tensorArg('target', target);
   const o = options<NllLossOptions>('options', opts);
+  knownKeys('options', o, NLL_LOSS_OPTIONS);
   const reduction = reductionArg(o.reduction);
   const weight = optionalTensor('weight', o.weight);
   const ignoreIndex = int('ignoreIndex', o.ignoreIndex ?? -100);

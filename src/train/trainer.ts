@@ -20,7 +20,7 @@ import { moduleArg, type Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
 import { Tensor } from '../tensor/tensor';
-import { bool, func, int, list, num, obj, str } from '../validate';
+import { bool, func, int, keysOf, knownKeys, list, num, obj, str } from '../validate';
 import type { Callback, CheckpointReason, EpochMetrics, Optimizer, TrainContext } from './callbacks';
 import { clipGradNorm } from './clip';
 import { MetricAccumulator, topkCorrect } from './metrics';
@@ -154,8 +154,16 @@ function batchSourceArg(name: string, v: unknown): void {
   int(`${name}.length`, src.length, 0);
 }
 
+const TRAINER_OPTIONS = keysOf<TrainerOptions>({
+  model: true, optimizer: true, train: true, test: true, epochs: true, lr: true, labelSmoothing: true, criterion: true,
+  evalCriterion: true, accuracy: true, gradClipNorm: true, evalEvery: true, device: true, amp: true, channelsLast: true,
+  callbacks: true, logger: true, progress: true, name: true, dataParallel: true, signal: true, checkpointEvery: true,
+  gradAccumSteps: true, shardedEval: true,
+});
+
 function checkOptions(options: TrainerOptions): void {
   obj('options', options, 'trainer options ({ model, optimizer, train, epochs, lr, ... })');
+  knownKeys('options', options, TRAINER_OPTIONS);
   moduleArg('model', options.model);
   const optimizer = obj<Optimizer>('optimizer', options.optimizer, 'optimizer (with step and zeroGrad)');
   func('optimizer.step', optimizer.step);

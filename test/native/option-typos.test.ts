@@ -1,0 +1,73 @@
+/**
+ * A misspelled option (a PyTorch user's `batch_size`, the config's `gradClip` given to the
+ * Trainer, `tran: false`) used to be ignored without a word: the loader made batches of 1, the
+ * gradients went unclipped, the training split was loaded in place of the test split. Each entry
+ * point below now refuses a key it does not know and names the valid ones, as the SGD and
+ * pruneModel already did; the same call spelled right still works.
+ */
+import * as path from 'node:path';
+import { ArrayDataset, DataLoader, F, Linear, Trainer, createDataset, evaluateRun, exportRun, randn, tensor, tidy } from '../../src';
+import { errorOf } from '../helpers/error-of';
+
+const unknown = (key: string) => new RegExp(`^Unknown option '${key}' in options; valid options: `);
+
+function dataset(): ArrayDataset {
+  return new ArrayDataset({ images: new Uint8Array(6 * 2 * 2), labels: [0, 1, 0, 1, 0, 1], width: 2, height: 2, channels: 1, numClasses: 2, name: 'tiny' });
+}
+
+describe('a misspelled option is refused, naming the valid ones', () => {
+  it('DataLoader: batch_size (batchSize)', async () => {
+    const e = errorOf(() => new DataLoader(dataset(), { batch_size: 3 } as never));
+    expect(e.code).toBe('ERR_INVALID_ARG');
+    expect(e.message).toMatch(unknown('batch_size'));
+    expect(e.message).toContain('batchSize');
+    const sizes: number[] = [];
+    for await (const b of new DataLoader(dataset(), { batchSize: 3 })) {
+      sizes.push(b.x.shape[0]);
+      b.x.dispose();
+      b.y.dispose();
+    }
+    expect(sizes).toEqual([3, 3]);
+  });
+
+  it('Trainer: gradClip (gradClipNorm)', () => {
+    const model = new Linear(4, 2);
+    const optimizer = { lr: 0, step() {}, zeroGrad() {}, stateDict: () => new Map(), loadStateDict() {} };
+    const train = new DataLoader(dataset(), { batchSize: 3 });
+    const base = { model, optimizer, train, epochs: 1, lr: () => 0.1 };
+    const e = errorOf(() => new Trainer({ ...base, gradClip: 1 } as never));
+    expect(e.code).toBe('ERR_INVALID_ARG');
+    expect(e.message).toMatch(unknown('gradClip'));
+    expect(e.message).toContain('gradClipNorm');
+    expect(new Trainer({ ...base, gradClipNorm: 1 })).toBeInstanceOf(Trainer);
+  });
+
+  it('F.crossEntropy and F.nllLoss: label_smoothing, ignore_index', () => {
+    tidy(() => {
+      const logits = randn([4, 3]);
+      const target = tensor([0, 1, 2, 0], { dtype: 'int64' });
+      expect(errorOf(() => F.crossEntropy(logits, target, { label_smoothing: 0.1 } as never)).message).toMatch(unknown('label_smoothing'));
+      expect(errorOf(() => F.nllLoss(F.logSoftmax(logits, 1), target, { ignore_index: 0 } as never)).message).toMatch(unknown('ignore_index'));
+      // The spelled-right option still acts: smoothing ε mixes in the mean of -log p over the classes.
+      const logp = F.logSoftmax(logits, 1);
+      const nll = F.nllLoss(logp, target).item();
+      const uniform = logp.neg().mean().item();
+      expect(F.crossEntropy(logits, target, { labelSmoothing: 0.1 }).item()).toBeCloseTo(0.9 * nll + 0.1 * uniform, 5);
+    });
+  });
+
+  it('createDataset: tran (train)', () => {
+    const e = errorOf(() => createDataset('fashion_mnist', { tran: false } as never));
+    expect(e.code).toBe('ERR_INVALID_ARG');
+    expect(e.message).toMatch(unknown('tran'));
+    expect(e.message).toContain('train');
+  });
+
+  it('evaluateRun and exportRun: spilt (split), dtpye (dtype), before the run directory is looked at', async () => {
+    const runDir = path.join(__dirname, 'no-such-run');
+    await expect(evaluateRun(runDir, { spilt: 'train' } as never)).rejects.toThrow(unknown('spilt'));
+    await expect(evaluateRun(runDir, { split: 'train' })).rejects.toThrow(/for runDir/);
+    expect(errorOf(() => exportRun(runDir, { out: 'x.safetensors', dtpye: 'float16' } as never)).message).toMatch(unknown('dtpye'));
+    expect(errorOf(() => exportRun(runDir, { out: 'x.safetensors', dtype: 'float16' })).message).toMatch(/^Expected a run directory .* for runDir/);
+  });
+});
