@@ -150,6 +150,11 @@ export interface EvalResult {
 function batchSourceArg(name: string, v: unknown): void {
   const expected = 'batch source (an async iterable of { x, y } with a length)';
   const src = obj<BatchSource>(name, v, expected);
+  // A Dataset (get, label) is what a PyTorch user passes first: say what to wrap it in.
+  const ds = v as { get?: unknown; label?: unknown };
+  if (typeof ds.get === 'function' && typeof ds.label === 'function' && typeof src[Symbol.asyncIterator] !== 'function') {
+    throw new InvalidArgumentError(name, 'a batch source (a DataLoader over the Dataset: new DataLoader(dataset, { batchSize, shuffle }))', v);
+  }
   if (typeof src[Symbol.asyncIterator] !== 'function') throw new InvalidArgumentError(name, expected, v);
   int(`${name}.length`, src.length, 0);
 }

@@ -42,6 +42,17 @@ describe('a misspelled option is refused, naming the valid ones', () => {
     expect(new Trainer({ ...base, gradClipNorm: 1 })).toBeInstanceOf(Trainer);
   });
 
+  it('Trainer: a Dataset as train or test is answered with the DataLoader to wrap it in', () => {
+    const model = new Linear(4, 2);
+    const optimizer = { lr: 0, step() {}, zeroGrad() {}, stateDict: () => new Map(), loadStateDict() {} };
+    const train = new DataLoader(dataset(), { batchSize: 3 });
+    for (const o of [{ train: dataset() }, { train, test: dataset() }]) {
+      const e = errorOf(() => new Trainer({ model, optimizer, epochs: 1, lr: () => 0.1, ...o } as never));
+      expect(e.code).toBe('ERR_INVALID_ARG');
+      expect(e.message).toMatch(/^Expected a batch source \(a DataLoader over the Dataset: new DataLoader\(dataset, \{ batchSize, shuffle \}\)\) for (train|test) but received an instance of ArrayDataset$/);
+    }
+  });
+
   it('F.crossEntropy and F.nllLoss: label_smoothing, ignore_index', () => {
     tidy(() => {
       const logits = randn([4, 3]);
