@@ -6,7 +6,10 @@
  * pruneModel already did; the same call spelled right still works.
  */
 import * as path from 'node:path';
-import { ArrayDataset, DataLoader, F, Linear, Trainer, createDataset, evaluateRun, exportRun, randn, tensor, tidy } from '../../src';
+import {
+  ArrayDataset, BatchNorm2d, Conv2d, DataLoader, F, Linear, MaskedConv2d, MaskedLinear, Trainer, createDataset, createSchedule, evaluateRun,
+  exportRun, fromTypedArray, randn, randomCrop, randomResizedCrop, tensor, tidy, zeros,
+} from '../../src';
 import { errorOf } from '../helpers/error-of';
 
 const unknown = (key: string) => new RegExp(`^Unknown option '${key}' in options; valid options: `);
@@ -80,5 +83,33 @@ describe('a misspelled option is refused, naming the valid ones', () => {
     await expect(evaluateRun(runDir, { split: 'train' })).rejects.toThrow(/for runDir/);
     expect(errorOf(() => exportRun(runDir, { out: 'x.safetensors', dtpye: 'float16' } as never)).message).toMatch(unknown('dtpye'));
     expect(errorOf(() => exportRun(runDir, { out: 'x.safetensors', dtype: 'float16' })).message).toMatch(/^Expected a run directory .* for runDir/);
+  });
+
+  it('tensor creation: requires_grad, dType, seed', () => {
+    tidy(() => {
+      expect(errorOf(() => tensor([1, 2], { requires_grad: true } as never)).message).toMatch(unknown('requires_grad'));
+      expect(errorOf(() => zeros([2], { dType: 'int64' } as never)).message).toMatch(unknown('dType'));
+      expect(errorOf(() => randn([2], { seed: 1 } as never)).message).toMatch(unknown('seed'));
+      expect(errorOf(() => fromTypedArray(Float32Array.of(1), [1], { share: true } as never)).message).toMatch(unknown('share'));
+      expect(tensor([1, 2], { requiresGrad: true }).requiresGrad).toBe(true);
+      expect(zeros([2], { dtype: 'int64' }).dtype).toBe('int64');
+    });
+  });
+
+  it('layers: strides, epsilon, biases', () => {
+    expect(errorOf(() => new Conv2d(1, 4, 3, { padding: 1, strides: 2 } as never)).message).toMatch(unknown('strides'));
+    expect(errorOf(() => new MaskedConv2d(1, 4, 3, { strides: 2 } as never)).message).toMatch(unknown('strides'));
+    expect(errorOf(() => new BatchNorm2d(4, { epsilon: 1e-3 } as never)).message).toMatch(unknown('epsilon'));
+    expect(errorOf(() => new MaskedLinear(4, 2, { biases: false } as never)).message).toMatch(unknown('biases'));
+    // Spelled right, a stride of 2 halves a 6×6 input (padding 1, kernel 3): (6 + 2 − 3) / 2 + 1 = 3.
+    tidy(() => expect(new Conv2d(1, 4, 3, { padding: 1, stride: 2 }).forward(zeros([1, 1, 6, 6])).shape).toEqual([1, 4, 3, 3]));
+  });
+
+  it('transforms and schedules: pad, area, warmup', () => {
+    expect(errorOf(() => randomCrop(32, { pad: 4 } as never)).message).toMatch(unknown('pad'));
+    expect(errorOf(() => randomResizedCrop(224, { area: [0.5, 1] } as never)).message).toMatch(unknown('area'));
+    expect(errorOf(() => createSchedule({ name: 'cosine', lr: 0.1, epochs: 10, warmup: 5 } as never)).message).toMatch(unknown('warmup'));
+    // Spelled right, the warm-up rises linearly from 0: half the peak half-way through it.
+    expect(createSchedule({ name: 'cosine', lr: 0.1, epochs: 10, warmupEpochs: 4 })(2)).toBeCloseTo(0.05, 12);
   });
 });
