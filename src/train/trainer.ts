@@ -15,7 +15,7 @@ import { MixedPrecision, type AmpMode, type ChannelsLastMode, type GradScaler } 
 import { EventLoopTurns } from '../event-loop';
 import { logger as rootLogger } from '../logger';
 import { crossEntropy, invalidTensorArg } from '../nn/functional';
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError, ToolkitError } from '../errors';
 import { moduleArg, type Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
@@ -245,6 +245,8 @@ export class Trainer {
   private ranksEvaluating = 0;
   private readonly criterion: Criterion;
   private readonly evalCriterion: Criterion;
+  /** Whether a fit() is running: a second would interleave its steps with the first's. */
+  private fitting = false;
   private readonly accuracy: boolean;
 
   /** The float16 loss scaler (amp 'fp16'), whose state a checkpoint should carry (gradScalerState); undefined otherwise. */
@@ -473,9 +475,22 @@ export class Trainer {
 
   /**
    * Trains from the current position to `epochs`; returns the last epoch's metrics. Rejects with
-   * InterruptedError when `signal` stops it (after the callbacks' onCheckpoint 'interrupt').
+   * InterruptedError when `signal` stops it (after the callbacks' onCheckpoint 'interrupt'), and
+   * while another fit() of this Trainer runs (the two would interleave their steps).
    */
   async fit(): Promise<EpochMetrics | undefined> {
+    if (this.fitting) {
+      throw new ToolkitError('ERR_INVALID_ARG', "Trainer.fit() was called while this Trainer's fit() is running: await the first fit() before the next");
+    }
+    this.fitting = true;
+    try {
+      return await this.fitFromPosition();
+    } finally {
+      this.fitting = false;
+    }
+  }
+
+  private async fitFromPosition(): Promise<EpochMetrics | undefined> {
     const { ctx, opts } = this;
     const every = opts.checkpointEvery ?? 0;
     const steps = opts.train.length;
