@@ -66,11 +66,14 @@ export interface Conv2dOptions {
 }
 
 /** 2-D convolution of x [N, C, H, W] (or [C, H, W]) with weight [O, C/groups, kH, kW]. */
+const CONV_OPTIONS = keysOf<Conv2dOptions>({ stride: true, padding: true, dilation: true, groups: true });
+
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: Conv2dOptions = {}): Tensor {
   tensorArg('input', x);
   tensorArg('weight', weight);
   optionalTensor('bias', bias);
   const o = options<Conv2dOptions>('options', opts);
+  knownKeys('options', o, CONV_OPTIONS);
   ndimArg('input', x, [3, 4]);
   ndimArg('weight', weight, [4]);
   const stride = pair('stride', o.stride ?? 1, 1);
@@ -98,6 +101,8 @@ export interface BatchNormOptions {
   eps?: number;
 }
 
+const BATCH_NORM_OPTIONS = keysOf<BatchNormOptions>({ training: true, momentum: true, eps: true });
+
 /**
  * Batch normalization over dim 1. In training mode the batch statistics are used and
  * runningMean/runningVar (if given) are updated in place with the unbiased batch variance,
@@ -112,6 +117,7 @@ export function batchNorm(
   optionalTensor('weight', weight);
   optionalTensor('bias', bias);
   const o = options<BatchNormOptions>('options', opts);
+  knownKeys('options', o, BATCH_NORM_OPTIONS);
   const training = bool('training', o.training ?? false);
   const momentum = num('momentum', o.momentum ?? 0.1, 0, 1);
   const eps = num('eps', o.eps ?? 1e-5, 0);
@@ -146,10 +152,13 @@ export interface MaxPool2dOptions {
   ceilMode?: boolean;
 }
 
+const MAX_POOL_OPTIONS = keysOf<MaxPool2dOptions>({ stride: true, padding: true, dilation: true, ceilMode: true });
+
 export function maxPool2d(x: Tensor, kernelSize: IntOrPair, opts: MaxPool2dOptions = {}): Tensor {
   tensorArg('input', x);
   ndimArg('input', x, [3, 4]);
   const o = options<MaxPool2dOptions>('options', opts);
+  knownKeys('options', o, MAX_POOL_OPTIONS);
   const kernel = pair('kernelSize', kernelSize, 1);
   const stride = o.stride === undefined ? kernel : pair('stride', o.stride, 1);
   const padding = pair('padding', o.padding ?? 0, 0);
@@ -166,10 +175,13 @@ export interface AvgPool2dOptions {
   countIncludePad?: boolean;
 }
 
+const AVG_POOL_OPTIONS = keysOf<AvgPool2dOptions>({ stride: true, padding: true, ceilMode: true, countIncludePad: true });
+
 export function avgPool2d(x: Tensor, kernelSize: IntOrPair, opts: AvgPool2dOptions = {}): Tensor {
   tensorArg('input', x);
   ndimArg('input', x, [3, 4]);
   const o = options<AvgPool2dOptions>('options', opts);
+  knownKeys('options', o, AVG_POOL_OPTIONS);
   const kernel = pair('kernelSize', kernelSize, 1);
   const stride = o.stride === undefined ? kernel : pair('stride', o.stride, 1);
   const padding = pair('padding', o.padding ?? 0, 0);

@@ -7,8 +7,9 @@
  */
 import * as path from 'node:path';
 import {
-  ArrayDataset, BatchNorm2d, Conv2d, DataLoader, F, Linear, MaskedConv2d, MaskedLinear, Trainer, createDataset, createSchedule, evaluateRun,
-  exportRun, fromTypedArray, randn, randomCrop, randomResizedCrop, tensor, tidy, zeros,
+  ArrayDataset, AvgPool2d, BatchNorm2d, Conv2d, DataLoader, F, LayerNorm, Linear, MaskedConv2d, MaskedLinear, MaxPool2d, MultiHeadAttention,
+  PatchEmbed, Trainer, createDataset, createSchedule, evaluateRun, exportRun, fromTypedArray, init, randn, randomCrop, randomResizedCrop,
+  scaledDotProductAttention, tensor, tidy, zeros,
 } from '../../src';
 import { errorOf } from '../helpers/error-of';
 
@@ -111,5 +112,26 @@ describe('a misspelled option is refused, naming the valid ones', () => {
     expect(errorOf(() => createSchedule({ name: 'cosine', lr: 0.1, epochs: 10, warmup: 5 } as never)).message).toMatch(unknown('warmup'));
     // Spelled right, the warm-up rises linearly from 0: half the peak half-way through it.
     expect(createSchedule({ name: 'cosine', lr: 0.1, epochs: 10, warmupEpochs: 4 })(2)).toBeCloseTo(0.05, 12);
+  });
+
+  it('functional ops, pooling, attention, norms and init: strides, ceil_mode, heads, mod', () => {
+    tidy(() => {
+      const x = randn([1, 2, 6, 6]);
+      expect(errorOf(() => F.conv2d(x, randn([2, 2, 3, 3]), undefined, { strides: 2 } as never)).message).toMatch(unknown('strides'));
+      expect(errorOf(() => F.batchNorm(x, undefined, undefined, undefined, undefined, { train: true } as never)).message).toMatch(unknown('train'));
+      expect(errorOf(() => F.maxPool2d(x, 2, { ceil_mode: true } as never)).message).toMatch(unknown('ceil_mode'));
+      expect(errorOf(() => F.avgPool2d(x, 2, { count_include_pad: false } as never)).message).toMatch(unknown('count_include_pad'));
+      expect(errorOf(() => new MaxPool2d(2, { strides: 1 } as never)).message).toMatch(unknown('strides'));
+      expect(errorOf(() => new AvgPool2d(2, { strides: 1 } as never)).message).toMatch(unknown('strides'));
+      expect(errorOf(() => new LayerNorm(4, { epsilon: 1e-6 } as never)).message).toMatch(unknown('epsilon'));
+      expect(errorOf(() => new MultiHeadAttention(8, { heads: 2 } as never)).message).toMatch(unknown('heads'));
+      const q = randn([1, 1, 3, 4]);
+      expect(errorOf(() => scaledDotProductAttention(q, q, q, { dropout: 0.1 } as never)).message).toMatch(unknown('dropout'));
+      expect(errorOf(() => new PatchEmbed({ imgSize: 8, patchSize: 4, inChannels: 1, embedDim: 4, mask: false } as never)).message).toMatch(unknown('mask'));
+      expect(errorOf(() => init.kaimingNormal_(zeros([4, 4]), { mod: 'fan_out' } as never)).message).toMatch(unknown('mod'));
+      expect(errorOf(() => init.xavierUniform_(zeros([4, 4]), { gian: 2 } as never)).message).toMatch(unknown('gian'));
+      // Spelled right, ceilMode keeps the partial window: 5 → ceil((5 − 2) / 2) + 1 = 3.
+      expect(F.maxPool2d(randn([1, 1, 5, 5]), 2, { ceilMode: true }).shape).toEqual([1, 1, 3, 3]);
+    });
   });
 });
