@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 import {
   ArrayDataset, AvgPool2d, BatchNorm2d, Conv2d, DataLoader, F, LayerNorm, Linear, MaskedConv2d, MaskedLinear, MaxPool2d, MultiHeadAttention,
-  PatchEmbed, Trainer, createDataset, createSchedule, evaluateRun, exportRun, fromTypedArray, init, randn, randomCrop, randomResizedCrop,
+  GradScaler, ImageFolder, PatchEmbed, RandomSampler, Trainer, createDataset, createModel, maskReport, setMasks, createSchedule, evaluateRun, exportRun, fromTypedArray, init, randn, randomCrop, randomResizedCrop,
   scaledDotProductAttention, tensor, tidy, zeros,
 } from '../../src';
 import { errorOf } from '../helpers/error-of';
@@ -133,5 +133,17 @@ describe('a misspelled option is refused, naming the valid ones', () => {
       // Spelled right, ceilMode keeps the partial window: 5 → ceil((5 − 2) / 2) + 1 = 3.
       expect(F.maxPool2d(randn([1, 1, 5, 5]), 2, { ceilMode: true }).shape).toEqual([1, 1, 3, 3]);
     });
+  });
+
+  it('GradScaler, maskReport, setMasks, ImageFolder, RandomSampler: init_scale, input_shape, strcit, extensions, sed', () => {
+    expect(errorOf(() => new GradScaler({ init_scale: 2 } as never)).message).toMatch(/^Unknown option 'init_scale' in GradScaler options; valid options: initScale/);
+    const model = createModel('lenet5');
+    expect(errorOf(() => maskReport(model, { input_shape: [1, 28, 28] } as never)).message).toMatch(unknown('input_shape'));
+    expect(errorOf(() => setMasks(model, new Map(), { strcit: false } as never)).message).toMatch(unknown('strcit'));
+    expect(errorOf(() => new ImageFolder(__dirname, { extensions: ['.png'] } as never)).message).toMatch(unknown('extensions'));
+    expect(errorOf(() => new RandomSampler(4, { sed: 1 } as never)).message).toMatch(unknown('sed'));
+    // Spelled right, setMasks' strict: false returns the missing names instead of throwing.
+    expect(setMasks(model, new Map(), { strict: false }).missingKeys).toHaveLength(5);
+    model.dispose();
   });
 });
