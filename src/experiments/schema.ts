@@ -644,10 +644,19 @@ export function parseConfig(input: unknown, source?: string): ExperimentConfig {
  * is unchanged): ERR_INVALID_ARG when it is not an object, ERR_CONFIG listing its issues otherwise.
  */
 export function configArg(name: string, v: unknown): ExperimentConfig {
+  parsedConfigArg(name, v);
+  return v as ExperimentConfig;
+}
+
+/**
+ * configArg for entry points that read the config's fields: the parsed config, its defaults filled
+ * in (a config as a file holds it names few of them).
+ */
+export function parsedConfigArg(name: string, v: unknown): ExperimentConfig {
   obj(name, v, 'experiment config (see parseConfig)');
   const res = safeParseConfig(v);
   if (!res.success) throw configError(res.issues, `given as ${name}`);
-  return v as ExperimentConfig;
+  return res.data;
 }
 
 export function configError(issues: Issue[], source?: string): IssuesError {
