@@ -5,10 +5,11 @@
  * point below now refuses a key it does not know and names the valid ones, as the SGD and
  * pruneModel already did; the same call spelled right still works.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   ArrayDataset, AvgPool2d, BatchNorm2d, Conv2d, DataLoader, F, LayerNorm, Linear, MaskedConv2d, MaskedLinear, MaxPool2d, MultiHeadAttention,
-  GradScaler, ImageFolder, PatchEmbed, RandomSampler, Trainer, createDataset, createModel, maskReport, setMasks, createSchedule, evaluateRun, exportRun, fromTypedArray, init, randn, randomCrop, randomResizedCrop,
+  GradScaler, ImageFolder, PatchEmbed, RandomSampler, Trainer, createDataset, createModel, downloadDataset, maskReport, setMasks, createSchedule, evaluateRun, exportRun, fromTypedArray, init, randn, randomCrop, randomResizedCrop,
   scaledDotProductAttention, tensor, tidy, zeros,
 } from '../../src';
 import { errorOf } from '../helpers/error-of';
@@ -76,6 +77,12 @@ describe('a misspelled option is refused, naming the valid ones', () => {
     expect(e.code).toBe('ERR_INVALID_ARG');
     expect(e.message).toMatch(unknown('tran'));
     expect(e.message).toContain('train');
+  });
+
+  it('downloadDataset: mirorr (mirror), refused before anything is fetched or made', async () => {
+    const root = path.join(__dirname, 'no-such-download-root');
+    await expect(downloadDataset('mnist', { root, mirorr: 'http://127.0.0.1:9/' } as never)).rejects.toThrow(unknown('mirorr'));
+    expect(fs.existsSync(root)).toBe(false);
   });
 
   it('evaluateRun and exportRun: spilt (split), dtpye (dtype), before the run directory is looked at', async () => {
