@@ -40,7 +40,7 @@ import { pruningStopOverRanks } from './pruning-stop';
 import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, signInOptionsFor, transformsFor } from './resolve';
 import { appendMetrics, epochRanges, truncateMetrics, writeFinal } from './runs';
 import { configError, datasetInfo, DEFAULTS, parsedConfigArg, type ExperimentConfig } from './schema';
-import { int, obj, str } from '../validate';
+import { int, keysOf, knownKeys, obj, str } from '../validate';
 import { configWarnings, epochWarner } from './training-warnings';
 import { deviceIssues } from './devices';
 import { dependsOnStepsPerEpoch, stepIssues, trainSplitSize } from './steps';
@@ -391,6 +391,8 @@ export async function trainFromConfig(config: ExperimentConfig, runDir: string, 
   // A config as a file holds it (few defaults named) is valid: the run reads the parsed one.
   config = parsedConfigArg('config', config);
   checkTrainArgs(config, runDir);
+  obj('options', options, 'train options ({ backend?, signal? })');
+  knownKeys('options', options, keysOf<TrainOptions>({ backend: true, signal: true }));
   const placement = rankPlacement(resolveDevice(config.device));
   const dp = dataParallelFromEnv({ backend: options.backend ?? placement.backend });
   const device = placement.device;

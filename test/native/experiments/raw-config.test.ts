@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ArrayDataset, checkRunnable, createRunDir, parseConfig, registerDataset, scheduleFor, trainFromConfig, type ExperimentConfig } from '../../../src';
+import { ArrayDataset, checkRunnable, createRunDir, parseConfig, registerDataset, runSweep, scheduleFor, trainFromConfig, type ExperimentConfig } from '../../../src';
 import { removeDir, tempDir } from '../../unit/experiments/fixtures';
 
 const N = 12;
@@ -44,3 +44,12 @@ test('trainFromConfig trains a raw config as it trains the parsed one', async ()
   const rows = (d: string) => fs.readFileSync(path.join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; trainLoss: number });
   expect(rows(raw).map((r) => [r.epoch, r.trainLoss])).toEqual(rows(parsed).map((r) => [r.epoch, r.trainLoss]));
 }, 60000);
+
+test('trainFromConfig and runSweep refuse a misspelled option (sigal, proceses) before anything runs', async () => {
+  const run = createRunDir(path.join(dir, 'runs'), parseConfig(RAW)).dir;
+  await expect(trainFromConfig(parseConfig(RAW), run, { sigal: new AbortController().signal } as never)).rejects.toThrow(/^Unknown option 'sigal' in options; valid options: backend, signal$/);
+  expect(fs.readdirSync(run)).toEqual(['config.json']);
+  const runsDir = path.join(dir, 'sweep');
+  await expect(runSweep([parseConfig(RAW)], { runsDir, proceses: 2 } as never)).rejects.toThrow(/^Unknown option 'proceses' in options; valid options: runsDir, prefix, runOne, check, processes,/);
+  expect(fs.existsSync(runsDir)).toBe(false);
+});
