@@ -429,11 +429,14 @@ export function toIssues(iss: z.core.$ZodIssue, root: z.ZodType = ExperimentConf
     case 'unrecognized_keys': {
       const valid = shapeKeysAt(root, iss.path) ?? [];
       return iss.keys.map((k) => {
-        const hint = closest(k, valid);
+        // A field given outside its section ({ lr } for { optimizer: { lr } }) is named by its
+        // section, before any near spelling of a key here ('sparsity' is near 'sparsify').
+        const homes = valid.filter((v) => shapeKeysAt(root, [...iss.path, v])?.includes(k)).map((v) => `${v}.${k}`);
+        const hints = homes.length > 0 ? homes : [closest(k, valid)].filter((h): h is string => h !== undefined);
         return {
           code: iss.code,
           path: formatPath([...iss.path, k]),
-          message: `Unknown key${hint ? ` (did you mean '${hint}'?)` : ''}; valid keys: ${valid.join(', ')}`,
+          message: `Unknown key${hints.length ? ` (did you mean ${hints.map((h) => `'${h}'`).join(' or ')}?)` : ''}; valid keys: ${valid.join(', ')}`,
         };
       });
     }
