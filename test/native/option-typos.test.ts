@@ -93,12 +93,15 @@ describe('a misspelled option is refused, naming the valid ones', () => {
     expect(errorOf(() => exportRun(runDir, { out: 'x.safetensors', dtype: 'float16' })).message).toMatch(/^Expected a run directory .* for runDir/);
   });
 
-  it('tensor creation: requires_grad, dType, seed', () => {
+  it('tensor creation and conversion, backward: requires_grad, dType, seed, retain_graph', () => {
     tidy(() => {
       expect(errorOf(() => tensor([1, 2], { requires_grad: true } as never)).message).toMatch(unknown('requires_grad'));
       expect(errorOf(() => zeros([2], { dType: 'int64' } as never)).message).toMatch(unknown('dType'));
       expect(errorOf(() => randn([2], { seed: 1 } as never)).message).toMatch(unknown('seed'));
       expect(errorOf(() => fromTypedArray(Float32Array.of(1), [1], { share: true } as never)).message).toMatch(unknown('share'));
+      expect(errorOf(() => tensor([1]).to({ dType: 'float64' } as never)).message).toMatch(/^Unknown option 'dType' in target; valid options: dtype, device$/);
+      const x = tensor([2]).requiresGrad_(true);
+      expect(errorOf(() => x.mul(x).sum().backward(undefined, { retain_graph: true } as never)).message).toMatch(unknown('retain_graph'));
       expect(tensor([1, 2], { requiresGrad: true }).requiresGrad).toBe(true);
       expect(zeros([2], { dtype: 'int64' }).dtype).toBe('int64');
     });
