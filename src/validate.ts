@@ -81,6 +81,14 @@ export function knownKeys(name: string, v: object, allowed: readonly string[]): 
   }
 }
 
+/**
+ * The keys of an options interface for knownKeys, written as a record so that the compiler keeps
+ * the list whole: a key added to the interface and not here is a type error.
+ */
+export function keysOf<T>(keys: { readonly [K in keyof Required<T>]: true }): readonly string[] {
+  return Object.keys(keys);
+}
+
 /** An int or a pair of ints (PyTorch's `int[2]` arguments such as stride). */
 export function pair(name: string, v: unknown, min = 0): [number, number] {
   if (isInt(v) && v >= min) return [v, v];

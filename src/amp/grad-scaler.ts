@@ -11,7 +11,7 @@ import { InvalidArgumentError } from '../errors';
 import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
 import type { Tensor } from '../tensor/tensor';
-import { bool, int, options as optionsOf } from '../validate';
+import { bool, int, keysOf, knownKeys, options as optionsOf } from '../validate';
 
 /** A number in the open interval (lo, hi), named in the error by `expected`. */
 function within(name: string, v: unknown, lo: number, hi: number, expected: string): number {
@@ -66,6 +66,7 @@ export class GradScaler {
 
   constructor(opts: GradScalerOptions = {}) {
     const o = optionsOf<GradScalerOptions>('GradScaler options', opts);
+    knownKeys('GradScaler options', o, keysOf<GradScalerOptions>({ initScale: true, growthFactor: true, backoffFactor: true, growthInterval: true, enabled: true }));
     this.scaleValue = scaleValueOf('initScale', o.initScale ?? 2 ** 16);
     this.growthFactorValue = within('growthFactor', o.growthFactor ?? 2, 1, Infinity, 'a finite number > 1');
     this.backoffFactorValue = within('backoffFactor', o.backoffFactor ?? 0.5, 0, 1, 'a number in (0, 1)');

@@ -16,7 +16,7 @@ import { InvalidArgumentError, UnknownNameError } from '../errors';
 import { childLogger } from '../logger';
 import { makeDir, removeStaleTemps, tempPathFor, writeError } from '../atomic';
 import { statIfAny } from '../bounded-read';
-import { func, int, obj, options as optionsOf } from '../validate';
+import { func, int, keysOf, knownKeys, obj, options as optionsOf } from '../validate';
 import { DatasetError } from './base';
 import { fetchFromMirrors, type DownloadProgress } from './download-fetch';
 import { DATASET_SOURCES, DOWNLOADABLE_DATASETS, MIB, type DownloadableDataset, type DownloadSource, type SourceFile } from './download-sources';
@@ -87,6 +87,7 @@ function mirrorsFor(name: DownloadableDataset, mirror: unknown): string[] {
 export async function downloadDataset(name: DownloadableDataset, opts: DownloadOptions): Promise<DownloadResult> {
   if (!(DOWNLOADABLE_DATASETS as readonly unknown[]).includes(name)) throw new UnknownNameError('downloadable dataset', name, DOWNLOADABLE_DATASETS);
   const o = obj<DownloadOptions>('options', opts, '{ root, mirror?, timeoutMs?, logger?, onProgress? }');
+  knownKeys('options', o, keysOf<DownloadOptions>({ root: true, mirror: true, timeoutMs: true, logger: true, onProgress: true }));
   const source = { ...DATASET_SOURCES[name], mirrors: mirrorsFor(name, o.mirror) };
   const result = await downloadFrom(source, o);
   return { dataset: name, ...result };

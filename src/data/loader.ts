@@ -25,7 +25,7 @@ import { ERROR_CODES, InvalidArgumentError, ToolkitError, type ErrorCode } from 
 import { childLogger } from '../logger';
 import type { Tensor } from '../tensor/tensor';
 import type { Generator } from '../tensor/runtime';
-import { bool, int, maxThreads, maxThreadsReason, options as optionsOf } from '../validate';
+import { bool, int, keysOf, knownKeys, maxThreads, maxThreadsReason, options as optionsOf } from '../validate';
 import { DatasetError, type Dataset, type ImageShape } from './base';
 import { BatchBuilder, serializeError, type BatchJob, type BuiltBatch, type SerializedError, type WorkerInit } from './batch';
 import { ImageFolder, loadSharp } from './image-folder';
@@ -55,6 +55,11 @@ export interface DataLoaderOptions {
   /** Keep the workers between epochs (they never keep the process alive while idle); close() ends them. */
   persistentWorkers?: boolean;
 }
+
+const LOADER_OPTIONS = keysOf<DataLoaderOptions>({
+  batchSize: true, shuffle: true, seed: true, generator: true, dropLast: true, transforms: true, sampler: true, numWorkers: true,
+  prefetch: true, persistentWorkers: true,
+});
 
 export interface Batch {
   /** float32 [B, C, H, W], owned by the caller. */
@@ -221,6 +226,7 @@ export class DataLoader implements AsyncIterable<Batch> {
       throw new InvalidArgumentError('dataset', 'Dataset (createDataset, ImageFolder, ArrayDataset, ...)', dataset);
     }
     const o = optionsOf<DataLoaderOptions>('options', opts);
+    knownKeys('options', o, LOADER_OPTIONS);
     this.dataset = dataset;
     this.batchSize = int('batchSize', o.batchSize ?? 1, 1);
     this.dropLast = bool('dropLast', o.dropLast ?? false);

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError, UnknownNameError } from '../errors';
 import type { LiteralName } from '../literal-name';
-import { bool, options as optionsOf, str } from '../validate';
+import { bool, keysOf, knownKeys, options as optionsOf, str } from '../validate';
 import { DatasetError, downloadHint, type Dataset, type RootFix } from './base';
 import { cifar10, cifar100, cifarFiles } from './cifar';
 import { idxFiles } from './idx';
@@ -25,6 +25,8 @@ export interface DatasetOptions {
   /** imagenet: throw on an unreadable image instead of warning and replacing it. */
   strict?: boolean;
 }
+
+const DATASET_OPTIONS = keysOf<DatasetOptions>({ root: true, train: true, labelType: true, strict: true });
 
 export type DatasetFactory = (opts: DatasetOptions) => Dataset;
 export type { DatasetRegistration, RegisteredDatasetInfo };
@@ -156,6 +158,7 @@ export function createDataset<N extends string>(name: LiteralName<N, KnownDatase
   const factory = factories.get(name);
   if (!factory) throw new UnknownNameError('dataset', name, datasetNames());
   const o = optionsOf<DatasetOptions>('options', opts);
+  knownKeys('options', o, DATASET_OPTIONS);
   if (o.train !== undefined) bool('train', o.train);
   return factory(o);
 }

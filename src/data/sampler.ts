@@ -4,7 +4,7 @@
  * (RandomSampler with such a generator, DistributedSampler after set_epoch) on the same libtorch.
  */
 import { InvalidArgumentError } from '../errors';
-import { int, bool, obj, options } from '../validate';
+import { int, bool, keysOf, knownKeys, obj, options } from '../validate';
 
 export interface Sampler {
   /** Indices per epoch. */
@@ -59,7 +59,9 @@ export class RandomSampler implements Sampler {
 
   constructor(n: number, opts: { seed?: number } = {}) {
     this.length = checkN(n);
-    this.seed = int('seed', options<{ seed?: number }>('options', opts).seed ?? 0, 0);
+    const o = options<{ seed?: number }>('options', opts);
+    knownKeys('options', o, keysOf<{ seed?: number }>({ seed: true }));
+    this.seed = int('seed', o.seed ?? 0, 0);
   }
 
   setEpoch(epoch: number): void {

@@ -18,7 +18,7 @@ import { cuda, setNumThreads } from '../tensor/runtime';
 import { sparsityStats, type LayerSparsity } from '../sparsify/stats';
 import type { Position } from '../train/checkpoint';
 import { Trainer, type BatchSource } from '../train/trainer';
-import { options, str } from '../validate';
+import { keysOf, knownKeys, options, str } from '../validate';
 import { deviceIssues } from './devices';
 import { runPaths } from './paths';
 import { modelFromCheckpoint, runCheckpoint, type CheckpointChoice } from './run-checkpoints';
@@ -37,6 +37,8 @@ export interface EvaluateOptions extends CheckpointChoice {
   /** The device instead of the config's ('cpu', 'cuda', 'cuda:1'). */
   device?: string;
 }
+
+const EVALUATE_OPTIONS = keysOf<EvaluateOptions>({ epoch: true, checkpoint: true, split: true, dataRoot: true, device: true });
 
 export interface EvaluateResult {
   runDir: string;
@@ -77,6 +79,7 @@ export function evaluationPlan(runDir: string, opts: EvaluateOptions = {}): {
 } {
   str('runDir', runDir);
   const o = options<EvaluateOptions>('options', opts);
+  knownKeys('options', o, EVALUATE_OPTIONS);
   if (!fs.existsSync(runPaths(runDir).config)) throw new InvalidArgumentError('runDir', 'a run directory (a folder holding config.json)', runDir);
   const split = o.split ?? 'test';
   if (!EVAL_SPLITS.includes(split)) throw new InvalidArgumentError('split', `one of ${EVAL_SPLITS.join(', ')}`, split);

@@ -11,7 +11,7 @@ import { pytorchStateDict } from '../models';
 import { saveSafetensors } from '../nn/safetensors';
 import type { DType } from '../tensor/tensor';
 import type { Position } from '../train/checkpoint';
-import { options, str } from '../validate';
+import { keysOf, knownKeys, options, str } from '../validate';
 import { runPaths } from './paths';
 import { modelOptionsFor } from './resolve';
 import { modelFromCheckpoint, runCheckpoint, statArg, type CheckpointChoice } from './run-checkpoints';
@@ -26,6 +26,8 @@ export interface ExportOptions extends CheckpointChoice {
   /** The dtype of the floating tensors (weights, biases, BatchNorm statistics). Default float32, as trained. */
   dtype?: ExportDType;
 }
+
+const EXPORT_OPTIONS = keysOf<ExportOptions>({ epoch: true, checkpoint: true, out: true, dtype: true });
 
 export interface ExportResult {
   out: string;
@@ -42,6 +44,7 @@ export interface ExportResult {
 export function exportRun(runDir: string, opts: ExportOptions): ExportResult {
   str('runDir', runDir);
   const o = options<ExportOptions>('options', opts);
+  knownKeys('options', o, EXPORT_OPTIONS);
   const out = str('out', o.out);
   const dtype = o.dtype ?? 'float32';
   if (!EXPORT_DTYPES.includes(dtype)) throw new InvalidArgumentError('dtype', `one of ${EXPORT_DTYPES.join(', ')}`, dtype);

@@ -6,7 +6,7 @@ import { InvalidArgumentError } from '../errors';
 import { impPlan } from '../sparsify/imp-plan';
 import { LEVEL_METHODS } from '../sparsify/methods';
 import { createSchedule, type LrSchedule } from '../train/schedule';
-import { configArg, datasetInfo, type DatasetInfo, type ExperimentConfig } from './schema';
+import { datasetInfo, parsedConfigArg, type DatasetInfo, type ExperimentConfig } from './schema';
 
 /**
  * The learning rate as a function of fractional epoch (warm-up + cosine/step/constant). IMP and
@@ -14,7 +14,7 @@ import { configArg, datasetInfo, type DatasetInfo, type ExperimentConfig } from 
  * at t − L · epochsPerLevel.
  */
 export function scheduleFor(config: ExperimentConfig): LrSchedule {
-  configArg('config', config);
+  config = parsedConfigArg('config', config);
   const s = config.sparsify;
   const plan = s && LEVEL_METHODS.includes(s.method) ? impPlan(s, config.epochs).plan : undefined;
   const schedule = createSchedule({ ...config.schedule, lr: config.optimizer.lr, epochs: plan?.epochsPerLevel ?? config.epochs });
@@ -25,7 +25,7 @@ export function scheduleFor(config: ExperimentConfig): LrSchedule {
 
 /** applySignIn's options for a config's signin section: its layers, and β per layer (layerBeta, else beta). */
 export function signInOptionsFor(config: ExperimentConfig): ApplySignInOptions {
-  configArg('config', config);
+  config = parsedConfigArg('config', config);
   const { beta, layerBeta, layers } = config.signin;
   return {
     beta: layerBeta ? (name: string) => (Object.hasOwn(layerBeta, name) ? layerBeta[name] : beta) : beta,
@@ -38,7 +38,7 @@ export function signInOptionsFor(config: ExperimentConfig): ApplySignInOptions {
  * dataset has none, config.model.options give them), then config.model.options.
  */
 export function modelOptionsFor(config: ExperimentConfig): Partial<DatasetInfo> & Record<string, unknown> {
-  configArg('config', config);
+  config = parsedConfigArg('config', config);
   const size = config.dataset.imageSize;
   return { ...datasetInfo(config.dataset.name), ...(size !== undefined ? { inputSize: size } : {}), ...config.model.options };
 }
@@ -50,7 +50,7 @@ export function modelOptionsFor(config: ExperimentConfig): Partial<DatasetInfo> 
  * flip, then the dataset's normalization). augment: pass `train && config.dataset.augment`.
  */
 export function transformsFor(config: ExperimentConfig, augment: ExperimentConfig['dataset']['augment']): Transform[] {
-  configArg('config', config);
+  config = parsedConfigArg('config', config);
   if (typeof augment !== 'boolean' && (typeof augment !== 'object' || augment === null)) throw new InvalidArgumentError('augment', 'boolean or augment options object', augment);
   const { name, imageSize } = config.dataset;
   if (typeof augment === 'object') {
@@ -68,13 +68,13 @@ export function transformsFor(config: ExperimentConfig, augment: ExperimentConfi
 
 /** DataLoader worker threads: dataset.workers, else 2 for imagenet (JPEG decoding) and 0 otherwise. */
 export function loaderWorkersFor(config: ExperimentConfig): number {
-  configArg('config', config);
+  config = parsedConfigArg('config', config);
   return config.dataset.workers ?? (config.dataset.name === 'imagenet' ? 2 : 0);
 }
 
 /** pruneModel options (src/pruning) for a config; undefined when the config trains dense. */
 export function pruneOptionsFor(config: ExperimentConfig): (PruneOptions<PrunerName> & { method: PrunerName }) | undefined {
-  configArg('config', config);
+  config = parsedConfigArg('config', config);
   const p = config.pruning;
   if (p.method === 'none') return undefined;
   return {

@@ -39,8 +39,8 @@ import { pruneBatches, prunerNeedsData } from './prune-data';
 import { pruningStopOverRanks } from './pruning-stop';
 import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, signInOptionsFor, transformsFor } from './resolve';
 import { appendMetrics, epochRanges, truncateMetrics, writeFinal } from './runs';
-import { configArg, configError, datasetInfo, DEFAULTS, type ExperimentConfig } from './schema';
-import { int, obj, str } from '../validate';
+import { configError, datasetInfo, DEFAULTS, parsedConfigArg, type ExperimentConfig } from './schema';
+import { int, keysOf, knownKeys, obj, str } from '../validate';
 import { configWarnings, epochWarner } from './training-warnings';
 import { deviceIssues } from './devices';
 import { dependsOnStepsPerEpoch, stepIssues, trainSplitSize } from './steps';
@@ -292,7 +292,7 @@ function layerNameIssues(config: ExperimentConfig, model: Model): Issue[] {
  *   describe, one process without them.
  */
 export function checkRunnable(config: ExperimentConfig, runsDir?: string, processes?: RunProcesses): void {
-  configArg('config', config);
+  config = parsedConfigArg('config', config);
   if (runsDir !== undefined) str('runsDir', runsDir);
   const procs = runProcesses(processes);
   resolveModelOptions(config.model.name, modelOptionsFor(config));
@@ -318,8 +318,8 @@ export function checkRunnable(config: ExperimentConfig, runsDir?: string, proces
 }
 
 /** The arguments of trainFromConfig, checked before a process group is joined or a lock taken. */
-function checkTrainArgs(config: unknown, runDir: unknown): void {
-  const issues = configIssues(configArg('config', config), runProcesses(undefined));
+function checkTrainArgs(config: ExperimentConfig, runDir: unknown): void {
+  const issues = configIssues(config, runProcesses(undefined));
   if (issues.length > 0) throw configError(issues);
   let isDir = false;
   try {
@@ -388,7 +388,11 @@ function sameStartOnEveryRank(dp: DataParallelContext, step: number, runDir: str
  * await trainFromConfig(config, createRunDir('runs', config).dir);
  */
 export async function trainFromConfig(config: ExperimentConfig, runDir: string, options: TrainOptions = {}): Promise<RunResult> {
+  // A config as a file holds it (few defaults named) is valid: the run reads the parsed one.
+  config = parsedConfigArg('config', config);
   checkTrainArgs(config, runDir);
+  obj('options', options, 'train options ({ backend?, signal? })');
+  knownKeys('options', options, keysOf<TrainOptions>({ backend: true, signal: true }));
   const placement = rankPlacement(resolveDevice(config.device));
   const dp = dataParallelFromEnv({ backend: options.backend ?? placement.backend });
   const device = placement.device;

@@ -429,11 +429,14 @@ export function toIssues(iss: z.core.$ZodIssue, root: z.ZodType = ExperimentConf
     case 'unrecognized_keys': {
       const valid = shapeKeysAt(root, iss.path) ?? [];
       return iss.keys.map((k) => {
-        const hint = closest(k, valid);
+        // A field given outside its section ({ lr } for { optimizer: { lr } }) is named by its
+        // section, before any near spelling of a key here ('sparsity' is near 'sparsify').
+        const homes = valid.filter((v) => shapeKeysAt(root, [...iss.path, v])?.includes(k)).map((v) => `${v}.${k}`);
+        const hints = homes.length > 0 ? homes : [closest(k, valid)].filter((h): h is string => h !== undefined);
         return {
           code: iss.code,
           path: formatPath([...iss.path, k]),
-          message: `Unknown key${hint ? ` (did you mean '${hint}'?)` : ''}; valid keys: ${valid.join(', ')}`,
+          message: `Unknown key${hints.length ? ` (did you mean ${hints.map((h) => `'${h}'`).join(' or ')}?)` : ''}; valid keys: ${valid.join(', ')}`,
         };
       });
     }
@@ -644,10 +647,19 @@ export function parseConfig(input: unknown, source?: string): ExperimentConfig {
  * is unchanged): ERR_INVALID_ARG when it is not an object, ERR_CONFIG listing its issues otherwise.
  */
 export function configArg(name: string, v: unknown): ExperimentConfig {
+  parsedConfigArg(name, v);
+  return v as ExperimentConfig;
+}
+
+/**
+ * configArg for entry points that read the config's fields: the parsed config, its defaults filled
+ * in (a config as a file holds it names few of them).
+ */
+export function parsedConfigArg(name: string, v: unknown): ExperimentConfig {
   obj(name, v, 'experiment config (see parseConfig)');
   const res = safeParseConfig(v);
   if (!res.success) throw configError(res.issues, `given as ${name}`);
-  return v as ExperimentConfig;
+  return res.data;
 }
 
 export function configError(issues: Issue[], source?: string): IssuesError {

@@ -30,7 +30,7 @@ import { DEFAULT_RUN_PREFIX, runDirFor, runPaths } from './paths';
 import { createRunDir, isFinished, resolveTransfer, runHasCheckpoint } from './runs';
 import { checkRunIntact, liveHolder, runStatus, type RunStatus } from './run-scan';
 import { configArg, configError, DEFAULTS, safeParseConfig, setDotted, toIssues, unsafeKeyIssues, type ExperimentConfig } from './schema';
-import { func, int, list, obj, str } from '../validate';
+import { func, int, keysOf, knownKeys, list, obj, str } from '../validate';
 
 const DOTTED = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
@@ -368,6 +368,9 @@ function stoppedBy(code: number | null, signal: NodeJS.Signals | null, stop: Abo
  */
 export async function runSweep(configs: readonly ExperimentConfig[], options: SweepOptions): Promise<SweepResult> {
   obj('options', options, 'sweep options ({ runsDir, ... })');
+  knownKeys('options', options, keysOf<SweepOptions>({
+    runsDir: true, prefix: true, runOne: true, check: true, processes: true, childCommand: true, onEvent: true, signal: true,
+  }));
   str('options.runsDir', options.runsDir);
   const prefix = options.prefix ?? DEFAULT_RUN_PREFIX;
   const processes = int('processes', options.processes ?? 1, 1);

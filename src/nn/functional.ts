@@ -5,7 +5,7 @@
 import { InvalidArgumentError, describeValue } from '../errors';
 import * as aten from '../tensor/aten';
 import { Tensor } from '../tensor/tensor';
-import { bool, int, isInt, num, oneOf, options, pair } from '../validate';
+import { bool, int, isInt, keysOf, knownKeys, num, oneOf, options, pair } from '../validate';
 
 export type Reduction = 'none' | 'mean' | 'sum';
 const REDUCTIONS: readonly Reduction[] = ['none', 'mean', 'sum'];
@@ -66,11 +66,14 @@ export interface Conv2dOptions {
 }
 
 /** 2-D convolution of x [N, C, H, W] (or [C, H, W]) with weight [O, C/groups, kH, kW]. */
+const CONV_OPTIONS = keysOf<Conv2dOptions>({ stride: true, padding: true, dilation: true, groups: true });
+
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: Conv2dOptions = {}): Tensor {
   tensorArg('input', x);
   tensorArg('weight', weight);
   optionalTensor('bias', bias);
   const o = options<Conv2dOptions>('options', opts);
+  knownKeys('options', o, CONV_OPTIONS);
   ndimArg('input', x, [3, 4]);
   ndimArg('weight', weight, [4]);
   const stride = pair('stride', o.stride ?? 1, 1);
@@ -98,6 +101,8 @@ export interface BatchNormOptions {
   eps?: number;
 }
 
+const BATCH_NORM_OPTIONS = keysOf<BatchNormOptions>({ training: true, momentum: true, eps: true });
+
 /**
  * Batch normalization over dim 1. In training mode the batch statistics are used and
  * runningMean/runningVar (if given) are updated in place with the unbiased batch variance,
@@ -112,6 +117,7 @@ export function batchNorm(
   optionalTensor('weight', weight);
   optionalTensor('bias', bias);
   const o = options<BatchNormOptions>('options', opts);
+  knownKeys('options', o, BATCH_NORM_OPTIONS);
   const training = bool('training', o.training ?? false);
   const momentum = num('momentum', o.momentum ?? 0.1, 0, 1);
   const eps = num('eps', o.eps ?? 1e-5, 0);
@@ -146,10 +152,13 @@ export interface MaxPool2dOptions {
   ceilMode?: boolean;
 }
 
+const MAX_POOL_OPTIONS = keysOf<MaxPool2dOptions>({ stride: true, padding: true, dilation: true, ceilMode: true });
+
 export function maxPool2d(x: Tensor, kernelSize: IntOrPair, opts: MaxPool2dOptions = {}): Tensor {
   tensorArg('input', x);
   ndimArg('input', x, [3, 4]);
   const o = options<MaxPool2dOptions>('options', opts);
+  knownKeys('options', o, MAX_POOL_OPTIONS);
   const kernel = pair('kernelSize', kernelSize, 1);
   const stride = o.stride === undefined ? kernel : pair('stride', o.stride, 1);
   const padding = pair('padding', o.padding ?? 0, 0);
@@ -166,10 +175,13 @@ export interface AvgPool2dOptions {
   countIncludePad?: boolean;
 }
 
+const AVG_POOL_OPTIONS = keysOf<AvgPool2dOptions>({ stride: true, padding: true, ceilMode: true, countIncludePad: true });
+
 export function avgPool2d(x: Tensor, kernelSize: IntOrPair, opts: AvgPool2dOptions = {}): Tensor {
   tensorArg('input', x);
   ndimArg('input', x, [3, 4]);
   const o = options<AvgPool2dOptions>('options', opts);
+  knownKeys('options', o, AVG_POOL_OPTIONS);
   const kernel = pair('kernelSize', kernelSize, 1);
   const stride = o.stride === undefined ? kernel : pair('stride', o.stride, 1);
   const padding = pair('padding', o.padding ?? 0, 0);
@@ -210,6 +222,8 @@ export interface CrossEntropyOptions {
   ignoreIndex?: number;
 }
 
+const CROSS_ENTROPY_OPTIONS = keysOf<CrossEntropyOptions>({ labelSmoothing: true, reduction: true, weight: true, ignoreIndex: true });
+
 /**
  * Cross-entropy between logits [N, C, ...] and class indices [N, ...] (int64) or class
  * probabilities shaped like the logits, as torch.nn.functional.cross_entropy.
@@ -218,6 +232,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   tensorArg('logits', logits);
   tensorArg('target', target);
   const o = options<CrossEntropyOptions>('options', opts);
+  knownKeys('options', o, CROSS_ENTROPY_OPTIONS);
   const labelSmoothing = num('labelSmoothing', o.labelSmoothing ?? 0, 0, 1);
   const reduction = reductionArg(o.reduction);
   const weight = optionalTensor('weight', o.weight);
@@ -232,11 +247,14 @@ export interface NllLossOptions {
   ignoreIndex?: number;
 }
 
+const NLL_LOSS_OPTIONS = keysOf<NllLossOptions>({ reduction: true, weight: true, ignoreIndex: true });
+
 /** Negative log-likelihood of log-probabilities [N, C, ...] at class indices [N, ...]. */
 export function nllLoss(logProbs: Tensor, target: Tensor, opts: NllLossOptions = {}): Tensor {
   tensorArg('logProbs', logProbs);
   tensorArg('target', target);
   const o = options<NllLossOptions>('options', opts);
+  knownKeys('options', o, NLL_LOSS_OPTIONS);
   const reduction = reductionArg(o.reduction);
   const weight = optionalTensor('weight', o.weight);
   const ignoreIndex = int('ignoreIndex', o.ignoreIndex ?? -100);

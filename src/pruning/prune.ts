@@ -332,8 +332,8 @@ export async function pruneModel<M extends string = PrunerName>(model: Module, o
   if (typeof options.method !== 'string' && options.prunerOptions !== undefined) {
     throw new InvalidArgumentError('prunerOptions', 'undefined when method is a Pruner object', options.prunerOptions);
   }
-  const sparsity = num('sparsity', options.sparsity, 0, 1);
-  if (sparsity === 1) throw new InvalidArgumentError('sparsity', 'number in [0, 1)', sparsity);
+  const sparsity = options.sparsity;
+  if (typeof sparsity !== 'number' || !(sparsity >= 0 && sparsity < 1)) throw new InvalidArgumentError('sparsity', 'number in [0, 1)', sparsity);
   if (options.distribution !== undefined && !(DISTRIBUTION_NAMES as readonly string[]).includes(options.distribution)) {
     throw new UnknownNameError('distribution', options.distribution, DISTRIBUTION_NAMES);
   }

@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError, TensorDisposedError, ToolkitError, describeAs } from '../errors';
 import { native, type NativeTensor } from '../native';
-import { intList, isInt } from '../validate';
+import { intList, isInt, keysOf, knownKeys } from '../validate';
 import * as aten from './aten';
 import { BINARY_ADD, BINARY_DIV, BINARY_MUL, BINARY_SUB, IN_PLACE, binaryCall, setTensorFactory } from './dispatch';
 import { track } from './engine';
@@ -28,6 +28,8 @@ export interface BackwardOptions {
   retainGraph?: boolean;
   createGraph?: boolean;
 }
+
+const BACKWARD_OPTIONS = keysOf<BackwardOptions>({ retainGraph: true, createGraph: true });
 
 type Operand = Tensor | number;
 
@@ -240,6 +242,7 @@ export class Tensor extends HandleOwner {
   backward(gradient?: Tensor, options: BackwardOptions = {}): void {
     const gh = gradient === undefined ? undefined : tensorHandle('gradient', gradient);
     const o = options ?? {};
+    knownKeys('options', o, BACKWARD_OPTIONS);
     native().backward([this.handle], gh ? [gh] : undefined, o.retainGraph, o.createGraph);
   }
 
@@ -401,6 +404,7 @@ export class Tensor extends HandleOwner {
     if (typeof opts !== 'object' || opts === null) {
       throw new InvalidArgumentError('target', `a dtype (${DTYPES.join(', ')}), a device ('cpu', 'cuda', 'cuda:N') or { dtype, device }`, target);
     }
+    knownKeys('target', opts, ['dtype', 'device']);
     if (opts.dtype !== undefined && !(DTYPES as readonly unknown[]).includes(opts.dtype)) {
       throw new InvalidArgumentError('dtype', `one of ${DTYPES.join(', ')}`, opts.dtype);
     }

@@ -4,7 +4,7 @@
  * epochs they equal PyTorch's MultiStepLR / CosineAnnealingLR stepped once per epoch.
  */
 import { InvalidArgumentError } from '../errors';
-import { finite, func, list, num, obj, oneOf, options as optionsArg } from '../validate';
+import { finite, func, keysOf, knownKeys, list, num, obj, oneOf, options as optionsArg } from '../validate';
 
 export type LrSchedule = (epoch: number) => number;
 
@@ -99,12 +99,15 @@ export interface ScheduleOptions {
   minLr?: number;
 }
 
+const SCHEDULE_OPTIONS = keysOf<ScheduleOptions>({ name: true, lr: true, epochs: true, warmupEpochs: true, milestones: true, gamma: true, minLr: true });
+
 /**
  * Builds a config's schedule. Cosine decays from the end of the warm-up (peak lr there) to minLr at
  * `epochs`; step milestones are absolute epochs; the warm-up rises linearly from 0.
  */
 export function createSchedule(o: ScheduleOptions): LrSchedule {
   obj<ScheduleOptions>('options', o, 'schedule options ({ name, lr, epochs, ... })');
+  knownKeys('options', o, SCHEDULE_OPTIONS);
   const name = oneOf('schedule name', o.name, ['cosine', 'step', 'constant']);
   const warmup = o.warmupEpochs ?? 0;
   let main: LrSchedule;

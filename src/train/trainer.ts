@@ -15,12 +15,12 @@ import { MixedPrecision, type AmpMode, type ChannelsLastMode, type GradScaler } 
 import { EventLoopTurns } from '../event-loop';
 import { logger as rootLogger } from '../logger';
 import { crossEntropy, invalidTensorArg } from '../nn/functional';
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError, ToolkitError } from '../errors';
 import { moduleArg, type Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
 import { Tensor } from '../tensor/tensor';
-import { bool, func, int, list, num, obj, str } from '../validate';
+import { bool, func, int, keysOf, knownKeys, list, num, obj, str } from '../validate';
 import type { Callback, CheckpointReason, EpochMetrics, Optimizer, TrainContext } from './callbacks';
 import { clipGradNorm } from './clip';
 import { MetricAccumulator, topkCorrect } from './metrics';
@@ -150,12 +150,25 @@ export interface EvalResult {
 function batchSourceArg(name: string, v: unknown): void {
   const expected = 'batch source (an async iterable of { x, y } with a length)';
   const src = obj<BatchSource>(name, v, expected);
+  // A Dataset (get, label) is what a PyTorch user passes first: say what to wrap it in.
+  const ds = v as { get?: unknown; label?: unknown };
+  if (typeof ds.get === 'function' && typeof ds.label === 'function' && typeof src[Symbol.asyncIterator] !== 'function') {
+    throw new InvalidArgumentError(name, 'a batch source (a DataLoader over the Dataset: new DataLoader(dataset, { batchSize, shuffle }))', v);
+  }
   if (typeof src[Symbol.asyncIterator] !== 'function') throw new InvalidArgumentError(name, expected, v);
   int(`${name}.length`, src.length, 0);
 }
 
+const TRAINER_OPTIONS = keysOf<TrainerOptions>({
+  model: true, optimizer: true, train: true, test: true, epochs: true, lr: true, labelSmoothing: true, criterion: true,
+  evalCriterion: true, accuracy: true, gradClipNorm: true, evalEvery: true, device: true, amp: true, channelsLast: true,
+  callbacks: true, logger: true, progress: true, name: true, dataParallel: true, signal: true, checkpointEvery: true,
+  gradAccumSteps: true, shardedEval: true,
+});
+
 function checkOptions(options: TrainerOptions): void {
   obj('options', options, 'trainer options ({ model, optimizer, train, epochs, lr, ... })');
+  knownKeys('options', options, TRAINER_OPTIONS);
   moduleArg('model', options.model);
   const optimizer = obj<Optimizer>('optimizer', options.optimizer, 'optimizer (with step and zeroGrad)');
   func('optimizer.step', optimizer.step);
@@ -232,6 +245,8 @@ export class Trainer {
   private ranksEvaluating = 0;
   private readonly criterion: Criterion;
   private readonly evalCriterion: Criterion;
+  /** Whether a fit() is running: a second would interleave its steps with the first's. */
+  private fitting = false;
   private readonly accuracy: boolean;
 
   /** The float16 loss scaler (amp 'fp16'), whose state a checkpoint should carry (gradScalerState); undefined otherwise. */
@@ -460,9 +475,22 @@ export class Trainer {
 
   /**
    * Trains from the current position to `epochs`; returns the last epoch's metrics. Rejects with
-   * InterruptedError when `signal` stops it (after the callbacks' onCheckpoint 'interrupt').
+   * InterruptedError when `signal` stops it (after the callbacks' onCheckpoint 'interrupt'), and
+   * while another fit() of this Trainer runs (the two would interleave their steps).
    */
   async fit(): Promise<EpochMetrics | undefined> {
+    if (this.fitting) {
+      throw new ToolkitError('ERR_INVALID_ARG', "Trainer.fit() was called while this Trainer's fit() is running: await the first fit() before the next");
+    }
+    this.fitting = true;
+    try {
+      return await this.fitFromPosition();
+    } finally {
+      this.fitting = false;
+    }
+  }
+
+  private async fitFromPosition(): Promise<EpochMetrics | undefined> {
     const { ctx, opts } = this;
     const every = opts.checkpointEvery ?? 0;
     const steps = opts.train.length;

@@ -232,7 +232,10 @@ describe('option validation', () => {
 
   test('sparsity, data and input shape', async () => {
     await expect(pruneModel(model, { method: 'random', sparsity: 1 })).rejects.toThrow(/^Expected number in \[0, 1\) for sparsity but received 1 of type number$/);
-    await expect(pruneModel(model, { method: 'random', sparsity: -0.1 })).rejects.toThrow(InvalidArgumentError);
+    // Every refused value gives the same range, 1 excluded.
+    for (const [v, shown] of [[-0.1, '-0.1 of type number'], ['0.5', "'0.5' of type string"], [NaN, 'NaN of type number']] as const) {
+      await expect(pruneModel(model, { method: 'random', sparsity: v as number })).rejects.toThrow(`Expected number in [0, 1) for sparsity but received ${shown}`);
+    }
     await expect(pruneModel(model, { method: 'snip', sparsity: 0.5 })).rejects.toThrow(/^Expected at least one batch \(snip scores weights on data\) for data but received undefined$/);
     await expect(pruneModel(model, { method: 'snip', sparsity: 0.5, data: [batch, { input: 1 }] as never })).rejects.toThrow(/^Expected \{ input, target \} or \[input, target\] Tensors for data\[1\]/);
     await expect(pruneModel(model, { method: 'synflow', sparsity: 0.5 })).rejects.toThrow(/^Expected the input shape of one example \(SynFlow is data-free and needs it\) for inputShape but received undefined$/);

@@ -146,6 +146,17 @@ describe('ExperimentConfig', () => {
 `);
   });
 
+  // A field given at the top level that belongs in a section ({ "lr": 0.05 }) got no suggestion, or a
+  // wrong one ('sparsity' suggested 'sparsify'): the section that holds the key exactly is named first.
+  test('a key given outside its section is pointed to the section that holds it', () => {
+    const issues = issuesOf({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1, lr: 0.05, sparsity: 0.9, pruning: { beta: 2 } });
+    const hint = (path: string) => issues.find((i) => i.path === path)?.message.replace(/; valid keys: .*/, '');
+    expect(hint('lr')).toBe("Unknown key (did you mean 'optimizer.lr'?)");
+    expect(hint('sparsity')).toBe("Unknown key (did you mean 'pruning.sparsity' or 'sparsify.sparsity'?)");
+    // Only the sections of the level where the key was given are looked in: signin.beta is not one of pruning's.
+    expect(hint('pruning.beta')).toBe('Unknown key');
+  });
+
   test('parseConfig throws ONE IssuesError with code ERR_CONFIG whose message lists every issue', () => {
     let err: unknown;
     try {
