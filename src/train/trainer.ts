@@ -476,7 +476,8 @@ export class Trainer {
   /**
    * Trains from the current position to `epochs`; returns the last epoch's metrics. Rejects with
    * InterruptedError when `signal` stops it (after the callbacks' onCheckpoint 'interrupt'), and
-   * while another fit() of this Trainer runs (the two would interleave their steps).
+   * with ERR_INVALID_ARG while another fit() of this Trainer runs (the two would interleave their
+   * steps).
    */
   async fit(): Promise<EpochMetrics | undefined> {
     if (this.fitting) {
