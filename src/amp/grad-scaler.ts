@@ -47,6 +47,8 @@ export interface GradScalerState {
   growthTracker?: number;
 }
 
+const STATE_KEYS = keysOf<GradScalerState>({ scale: true, growthFactor: true, backoffFactor: true, growthInterval: true, growthTracker: true });
+
 type Stage = 'ready' | 'unscaled' | 'stepped';
 
 /** What the scaler steps: any optimizer. */
@@ -165,6 +167,7 @@ export class GradScaler {
   loadStateDict(state: GradScalerState): void {
     if (!this.enabled) return;
     const s = optionsOf<GradScalerState>('GradScaler state', state);
+    knownKeys('GradScaler state', s, STATE_KEYS);
     if (Object.keys(s).length === 0) {
       throw new InvalidArgumentError('GradScaler state', 'the stateDict() of an enabled GradScaler (a disabled one saves {})', s);
     }

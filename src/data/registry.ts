@@ -53,8 +53,8 @@ function requireRoot(name: string, opts: DatasetOptions, layout: string, dataset
 }
 
 const factories = new Map<string, DatasetFactory>([
-  ['fashion_mnist', (o) => fashionMnist(o)],
-  ['mnist', (o) => mnist(o)],
+  ['fashion_mnist', (o) => fashionMnist({ root: o.root, train: o.train })],
+  ['mnist', (o) => mnist({ root: o.root, train: o.train })],
   ['cifar10', (o) => cifar10({ ...o, root: requireRoot('CIFAR-10', o, CIFAR10_LAYOUT, 'cifar10') })],
   ['cifar100', (o) => cifar100({ ...o, root: requireRoot('CIFAR-100', o, CIFAR100_LAYOUT, 'cifar100') })],
   [
@@ -106,6 +106,7 @@ const fileChecks = new Map<string, (o: DatasetOptions, train: boolean) => void>(
 export function checkDatasetFiles(name: string, opts: DatasetOptions = {}): void {
   if (!factories.has(name)) throw new UnknownNameError('dataset', name, datasetNames());
   const o = optionsOf<DatasetOptions>('options', opts);
+  knownKeys('options', o, DATASET_OPTIONS);
   for (const train of o.train === undefined ? [true, false] : [bool('train', o.train)]) fileChecks.get(name)?.(o, train);
 }
 

@@ -3,7 +3,7 @@ import { augmentTransforms, centerCrop, defaultTransforms, MEAN_STD, normalize, 
 import type { PruneOptions, PrunerName } from '../pruning';
 import type { ApplySignInOptions } from '../signin';
 import { InvalidArgumentError } from '../errors';
-import { impPlan } from '../sparsify/imp-plan';
+import { impPlan, impPlanInput } from '../sparsify/imp-plan';
 import { LEVEL_METHODS } from '../sparsify/methods';
 import { createSchedule, type LrSchedule } from '../train/schedule';
 import { datasetInfo, parsedConfigArg, type DatasetInfo, type ExperimentConfig } from './schema';
@@ -16,7 +16,7 @@ import { datasetInfo, parsedConfigArg, type DatasetInfo, type ExperimentConfig }
 export function scheduleFor(config: ExperimentConfig): LrSchedule {
   config = parsedConfigArg('config', config);
   const s = config.sparsify;
-  const plan = s && LEVEL_METHODS.includes(s.method) ? impPlan(s, config.epochs).plan : undefined;
+  const plan = s && LEVEL_METHODS.includes(s.method) ? impPlan(impPlanInput(s), config.epochs).plan : undefined;
   const schedule = createSchedule({ ...config.schedule, lr: config.optimizer.lr, epochs: plan?.epochsPerLevel ?? config.epochs });
   if (!plan) return schedule;
   const { epochsPerLevel: e, levels } = plan;

@@ -14,7 +14,7 @@ import { boundText, quoteText } from '../quote';
 import { DISTRIBUTION_NAMES, type DistributionName } from '../pruning/distributions';
 import { get as getPruner, registeredNames as prunerNames, type PrunerName } from '../pruning/registry';
 import { int, MAX_LIST_LENGTH, MAX_NESTING, maxThreads, maxThreadsReason, num, obj, str } from '../validate';
-import { impPlan, type ImpPlanInput } from '../sparsify/imp-plan';
+import { impPlan, impPlanInput, type ImpPlanInput } from '../sparsify/imp-plan';
 import { LEVEL_METHODS, METHOD_FIELDS, SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
 import { TRANSFER_KINDS } from '../sparsify/transfer-kinds';
 
@@ -486,7 +486,7 @@ function levelEpochsOf(raw: unknown, epochs: number, issues: Issue[]): number | 
   if (s.rewindIteration !== undefined && s.rewindEpoch !== undefined) {
     issues.push({ code: 'custom', path: 'sparsify.rewindEpoch', message: 'Expected rewindIteration or rewindEpoch, not both' });
   }
-  const { plan, issues: planIssues } = impPlan(s as unknown as ImpPlanInput, epochs);
+  const { plan, issues: planIssues } = impPlan(impPlanInput(s as unknown as ImpPlanInput), epochs);
   issues.push(...planIssues.map((i) => ({ code: 'custom', ...i })));
   return plan?.epochsPerLevel;
 }

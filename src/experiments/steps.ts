@@ -13,7 +13,7 @@ import { mnistSource } from '../data/mnist';
 import { DistributedSampler } from '../data/sampler';
 import { createDataset } from '../data/registry';
 import type { Issue } from '../errors';
-import { impPlan } from '../sparsify/imp-plan';
+import { impPlan, impPlanInput } from '../sparsify/imp-plan';
 import { Rigl } from '../sparsify/rigl';
 import { bool, int } from '../validate';
 import type { ExperimentConfig } from './schema';
@@ -104,7 +104,7 @@ export function stepIssues(config: ExperimentConfig, trainSize: number, worldSiz
   const s = config.sparsify;
   const issues: Issue[] = [];
   if (s?.method === 'imp' && (s.rewindIteration !== undefined || s.rewindEpoch !== undefined)) {
-    const { plan } = impPlan(s, config.epochs);
+    const { plan } = impPlan(impPlanInput(s), config.epochs);
     const levelSteps = plan && plan.epochsPerLevel * steps;
     // As ImpLevels counts it: an epoch rounded to the nearest iteration (src/sparsify/config.ts).
     const iteration = s.rewindEpoch !== undefined ? Math.round(s.rewindEpoch * steps) : s.rewindIteration!;

@@ -1,7 +1,7 @@
 /** Elementwise activations as modules. */
 import * as aten from '../tensor/aten';
 import type { Tensor } from '../tensor/tensor';
-import { int, num, options } from '../validate';
+import { int, keysOf, knownKeys, num, options } from '../validate';
 import { relu, softmax, tensorArg } from './functional';
 import { Module } from './module';
 
@@ -11,12 +11,18 @@ export class ReLU extends Module {
   }
 }
 
+export interface LeakyReLUOptions {
+  negativeSlope?: number;
+}
+
 export class LeakyReLU extends Module {
   readonly negativeSlope: number;
 
-  constructor(opts: { negativeSlope?: number } = {}) {
+  constructor(opts: LeakyReLUOptions = {}) {
     super();
-    this.negativeSlope = num('negativeSlope', options<{ negativeSlope?: number }>('options', opts).negativeSlope ?? 0.01);
+    const o = options<LeakyReLUOptions>('options', opts);
+    knownKeys('options', o, keysOf<LeakyReLUOptions>({ negativeSlope: true }));
+    this.negativeSlope = num('negativeSlope', o.negativeSlope ?? 0.01);
   }
 
   forward(x: Tensor): Tensor {

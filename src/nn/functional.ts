@@ -261,11 +261,18 @@ export function nllLoss(logProbs: Tensor, target: Tensor, opts: NllLossOptions =
   return aten.nll_loss_nd(logProbs, target, weight, reduction, ignoreIndex);
 }
 
+export interface MseLossOptions {
+  reduction?: Reduction;
+}
+
+const MSE_LOSS_OPTIONS = keysOf<MseLossOptions>({ reduction: true });
+
 /** Mean squared error between two tensors of the same shape. */
-export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+export function mseLoss(input: Tensor, target: Tensor, opts: MseLossOptions = {}): Tensor {
   tensorArg('input', input);
   tensorArg('target', target);
-  const o = options<{ reduction?: Reduction }>('options', opts);
+  const o = options<MseLossOptions>('options', opts);
+  knownKeys('options', o, MSE_LOSS_OPTIONS);
   return aten.mse_loss(input, target, reductionArg(o.reduction));
 }
 

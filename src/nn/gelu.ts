@@ -1,7 +1,7 @@
 /** The Gaussian error linear unit (torch.nn.GELU). */
 import * as aten from '../tensor/aten';
 import type { Tensor } from '../tensor/tensor';
-import { oneOf, options } from '../validate';
+import { keysOf, knownKeys, oneOf, options } from '../validate';
 import { tensorArg } from './functional';
 import { Module } from './module';
 
@@ -13,12 +13,18 @@ export function gelu(x: Tensor, approximate: GeluApproximate = 'none'): Tensor {
   return aten.gelu(tensorArg('input', x), oneOf('approximate', approximate, APPROXIMATIONS));
 }
 
+export interface GeluOptions {
+  approximate?: GeluApproximate;
+}
+
 export class GELU extends Module {
   readonly approximate: GeluApproximate;
 
-  constructor(opts: { approximate?: GeluApproximate } = {}) {
+  constructor(opts: GeluOptions = {}) {
     super();
-    this.approximate = oneOf('approximate', options<{ approximate?: GeluApproximate }>('options', opts).approximate ?? 'none', APPROXIMATIONS);
+    const o = options<GeluOptions>('options', opts);
+    knownKeys('options', o, keysOf<GeluOptions>({ approximate: true }));
+    this.approximate = oneOf('approximate', o.approximate ?? 'none', APPROXIMATIONS);
   }
 
   forward(x: Tensor): Tensor {

@@ -15,7 +15,7 @@ import type { Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
 import { onesLike } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
-import { bool, int, num, oneOf, options } from '../validate';
+import { bool, int, keysOf, knownKeys, num, oneOf, options } from '../validate';
 import type { SparsifyCallback, SparsifyContext, SparsifyState } from './hooks';
 import { changeMasks, layersByName, zeroAllMomentum, type MomentumOwner } from './mask-change';
 import { magnitudeMasks, SCOPES, type Scope } from './select';
@@ -41,6 +41,10 @@ export interface AcdcOptions {
 /** The phase lengths of the reference's ImageNet recipe, in epochs: what an option left out gets. */
 export const ACDC_DEFAULTS = { warmupEpochs: 10, phaseEpochs: 5, finetuneEpochs: 10 } as const;
 
+const ACDC_OPTIONS = keysOf<AcdcOptions>({
+  sparsity: true, epochs: true, warmupEpochs: true, phaseEpochs: true, finetuneEpochs: true, scope: true, resetMomentumAfterDecompress: true,
+});
+
 export class Acdc implements SparsifyCallback {
   readonly name = 'acdc';
   readonly sparsity: number;
@@ -56,6 +60,7 @@ export class Acdc implements SparsifyCallback {
 
   constructor(opts: AcdcOptions) {
     const o = options<AcdcOptions>('options', opts);
+    knownKeys('options', o, ACDC_OPTIONS);
     this.sparsity = num('sparsity', o.sparsity, 0, 1);
     if (this.sparsity >= 1) throw new InvalidArgumentError('sparsity', 'number in [0, 1)', o.sparsity);
     this.epochs = int('epochs', o.epochs, 1);

@@ -9,7 +9,7 @@ import { Acdc, ACDC_DEFAULTS } from './acdc';
 import { Gmp } from './gmp';
 import type { SparsifyCallback } from './hooks';
 import { ImpLevels } from './imp-levels';
-import { impPlan, type PlanIssue } from './imp-plan';
+import { impPlan, impPlanInput, type PlanIssue } from './imp-plan';
 import { SPARSIFY_METHODS, type SparsifyMethod } from './methods';
 import { Rigl } from './rigl';
 import type { Scope } from './select';
@@ -115,7 +115,7 @@ export function sparsifyScheduleIssues(s: SparsifyConfig, epochs: number): PlanI
 
 /** The IMP / LRR callback of a section (its plan from imp-plan.ts; the rewind epoch in iterations). */
 function impLevelsFromConfig(s: SparsifyConfig, epochs: number, stepsPerEpoch: number): ImpLevels {
-  const { plan, issues } = impPlan(s, epochs);
+  const { plan, issues } = impPlan(impPlanInput(s), epochs);
   if (!plan) throw new IssuesError('ERR_CONFIG', `Invalid ${s.method} plan`, issues.map((i) => ({ code: 'custom', ...i })));
   if (s.method === 'lrr' && (s.rewindIteration !== undefined || s.rewindEpoch !== undefined)) {
     throw new InvalidArgumentError('sparsify.rewindIteration', "no rewind point for 'lrr' (it keeps the trained weights; use 'imp' to rewind)", s.rewindIteration ?? s.rewindEpoch);

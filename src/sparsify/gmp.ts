@@ -7,7 +7,7 @@
 import { InvalidArgumentError } from '../errors';
 import type { Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
-import { num, oneOf, options } from '../validate';
+import { keysOf, knownKeys, num, oneOf, options } from '../validate';
 import type { SparsifyCallback, SparsifyContext, SparsifyState } from './hooks';
 import { changeMasks, layersByName, type MaskChange } from './mask-change';
 import { magnitudeMasks, SCOPES, type Scope } from './select';
@@ -39,6 +39,8 @@ export function gmpSparsity(step: number, start: number, end: number, initial: n
   return final + (initial - final) * (1 - (step - start) / (end - start)) ** 3;
 }
 
+const GMP_OPTIONS = keysOf<GmpOptions>({ sparsity: true, initialSparsity: true, startEpoch: true, endEpoch: true, frequency: true, scope: true });
+
 export class Gmp implements SparsifyCallback {
   readonly name = 'gmp';
   readonly sparsity: number;
@@ -53,6 +55,7 @@ export class Gmp implements SparsifyCallback {
 
   constructor(opts: GmpOptions) {
     const o = options<GmpOptions>('options', opts);
+    knownKeys('options', o, GMP_OPTIONS);
     this.sparsity = num('sparsity', o.sparsity, 0, 1);
     if (this.sparsity >= 1) throw new InvalidArgumentError('sparsity', 'number in [0, 1)', o.sparsity);
     this.initialSparsity = num('initialSparsity', o.initialSparsity ?? 0, 0, this.sparsity);

@@ -17,7 +17,7 @@ import { noGrad } from '../tensor/autograd';
 import { zerosLike } from '../tensor/creation';
 import { keep } from '../tensor/keep';
 import type { Tensor } from '../tensor/tensor';
-import { bool, int, num, oneOf, options } from '../validate';
+import { bool, int, keysOf, knownKeys, num, oneOf, options } from '../validate';
 import type { SparsifyCallback, SparsifyContext, SparsifyState } from './hooks';
 import { impNextLevel, snapshotState } from './imp';
 import { checkDenseOptions, impLayers, type DenseLayerOptions } from './imp-layers';
@@ -59,6 +59,10 @@ export interface ImpLevelsOptions extends DenseLayerOptions {
   scope?: Scope;
 }
 
+const IMP_LEVELS_OPTIONS = keysOf<ImpLevelsOptions>({
+  rewind: true, levels: true, epochsPerLevel: true, pruneFraction: true, rewindStep: true, scope: true, denseFirst: true, denseLast: true, denseLayers: true,
+});
+
 export class ImpLevels implements SparsifyCallback {
   readonly name: 'imp' | 'lrr';
   readonly rewind: boolean;
@@ -75,6 +79,7 @@ export class ImpLevels implements SparsifyCallback {
 
   constructor(opts: ImpLevelsOptions) {
     const o = options<ImpLevelsOptions>('options', opts);
+    knownKeys('options', o, IMP_LEVELS_OPTIONS);
     this.rewind = bool('rewind', o.rewind);
     this.name = this.rewind ? 'imp' : 'lrr';
     this.levels = int('levels', o.levels, 2);

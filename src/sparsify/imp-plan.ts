@@ -11,7 +11,7 @@
  * (up to one rounding per prune). OpenLTH and Renda et al. prune p = 0.2 per level; that is the
  * default, with as many levels as reach the target sparsity.
  */
-import { int, num, options } from '../validate';
+import { int, keysOf, knownKeys, num, options } from '../validate';
 
 export const DEFAULT_PRUNE_FRACTION = 0.2;
 
@@ -23,6 +23,13 @@ export interface ImpPlanInput {
   epochsPerLevel?: number;
   rewindIteration?: number;
   rewindEpoch?: number;
+}
+
+const PLAN_INPUT = keysOf<ImpPlanInput>({ sparsity: true, levels: true, pruneFraction: true, epochsPerLevel: true, rewindIteration: true, rewindEpoch: true });
+
+/** The fields impPlan reads of a whole sparsify section (impPlan refuses the section's others: method, scope, ...). */
+export function impPlanInput(section: ImpPlanInput): ImpPlanInput {
+  return Object.fromEntries(PLAN_INPUT.map((k) => [k, section[k as keyof ImpPlanInput]])) as unknown as ImpPlanInput;
 }
 
 export interface ImpPlan {
@@ -45,6 +52,7 @@ const pct = (x: number) => `${Number((x * 100).toFixed(2))}%`;
 
 function checkInput(input: ImpPlanInput): ImpPlanInput {
   const o = options<ImpPlanInput>('input', input);
+  knownKeys('input', o, PLAN_INPUT);
   const opt = <T>(v: T | undefined, check: (v: T) => unknown) => { if (v !== undefined) check(v); };
   num('sparsity', o.sparsity, 0, 1);
   opt(o.levels, (v) => int('levels', v, 2));

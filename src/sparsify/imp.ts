@@ -16,10 +16,10 @@ import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
 import { keep } from '../tensor/keep';
 import type { Tensor } from '../tensor/tensor';
-import { int, num, oneOf, options } from '../validate';
+import { int, keysOf, knownKeys, num, oneOf, options } from '../validate';
 import type { SparsifyCallback, SparsifyContext, SparsifyState } from './hooks';
 import { changeMasks, type MaskChange, type MomentumOwner } from './mask-change';
-import { impLayers, type DenseLayerOptions } from './imp-layers';
+import { checkDenseOptions, impLayers, type DenseLayerOptions } from './imp-layers';
 import { SCOPES, layerwiseTopK, magnitude, magnitudeMasks, type Scope } from './select';
 
 /** A detached copy of every parameter and persistent buffer (kept tensors: dispose them). */
@@ -74,6 +74,10 @@ export interface ImpLevelOptions extends DenseLayerOptions {
   optimizer?: MomentumOwner;
 }
 
+const IMP_LEVEL_OPTIONS = keysOf<ImpLevelOptions>({
+  fraction: true, scope: true, rewindTo: true, optimizer: true, denseFirst: true, denseLast: true, denseLayers: true,
+});
+
 /**
  * Prunes `fraction` of the weights still kept in the layers not kept dense (scope: one global
  * threshold, or each layer its own fraction) and, for IMP, restores every other value from the
@@ -83,9 +87,10 @@ export interface ImpLevelOptions extends DenseLayerOptions {
  */
 export function impNextLevel(model: Module, opts: ImpLevelOptions = {}): MaskChange {
   const o = options<ImpLevelOptions>('options', opts);
+  knownKeys('options', o, IMP_LEVEL_OPTIONS);
   const fraction = num('fraction', o.fraction ?? 0.2, 0, 1);
   const scope = oneOf('scope', o.scope ?? 'global', SCOPES);
-  const { pruned } = impLayers(model, o);
+  const { pruned } = impLayers(model, checkDenseOptions(o));
   const prunedLayers = pruned.map(([, l]) => l);
   const eligible = prunedLayers.map((l) => l.mask);
   const keptOf = prunedLayers.map((l) => tidy(() => l.mask.ne(0).sum().item()));

@@ -23,7 +23,7 @@ import { onesLike, rand } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import type { Generator } from '../tensor/runtime';
 import { tensorHandle, type Tensor } from '../tensor/tensor';
-import { bool, int, num, oneOf, options } from '../validate';
+import { bool, int, keysOf, knownKeys, num, oneOf, options } from '../validate';
 import { skipStep, type SparsifyCallback, type SparsifyContext, type SparsifyState } from './hooks';
 import { changeMasks, layersByName, type MomentumOwner } from './mask-change';
 import { magnitude } from './select';
@@ -87,6 +87,10 @@ export function riglLayerUpdate(mask: Tensor, magnitudeScores: Tensor, growScore
   });
 }
 
+const RIGL_OPTIONS = keysOf<RiglOptions>({
+  sparsity: true, distribution: true, deltaT: true, dropFraction: true, stopFraction: true, growth: true, totalSteps: true, denseFirst: true, generator: true,
+});
+
 export class Rigl implements SparsifyCallback {
   readonly name: string;
   readonly sparsity: number;
@@ -104,6 +108,7 @@ export class Rigl implements SparsifyCallback {
 
   constructor(opts: RiglOptions) {
     const o = options<RiglOptions>('options', opts);
+    knownKeys('options', o, RIGL_OPTIONS);
     this.sparsity = num('sparsity', o.sparsity, 0, 1);
     if (this.sparsity >= 1) throw new InvalidArgumentError('sparsity', 'number in [0, 1)', o.sparsity);
     this.distribution = oneOf('distribution', o.distribution ?? 'erk', ['erk', 'er', 'uniform'] as const);

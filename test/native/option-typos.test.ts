@@ -8,9 +8,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  ArrayDataset, AvgPool2d, BatchNorm2d, Conv2d, DataLoader, F, LayerNorm, Linear, MaskedConv2d, MaskedLinear, MaxPool2d, MultiHeadAttention,
-  GradScaler, ImageFolder, PatchEmbed, RandomSampler, Trainer, createDataset, createModel, downloadDataset, maskReport, setMasks, createSchedule, evaluateRun, exportRun, fromTypedArray, init, randn, randomCrop, randomResizedCrop,
-  scaledDotProductAttention, tensor, tidy, zeros,
+  Acdc, ArrayDataset, AvgPool2d, BasicBlock, BatchNorm2d, Bottleneck, Conv2d, DataLoader, DatasetError, F, GELU, Gmp, ImpLevels, LayerNorm, LeakyReLU, Linear, MaskedConv2d, MaskedLinear, MaxPool2d,
+  MultiHeadAttention, GradScaler, ImageFolder, PatchEmbed, RandomSampler, Rigl, SignTracker, Str, Trainer, checkDatasetFiles, createDataset, createModel, downloadDataset,
+  fashionMnist, impLayers, impNextLevel, impPlan, layerDensities, maskReport, mnist, setMasks, createSchedule, evaluateRun, exportRun, fromTypedArray, init, randn, randomCrop,
+  randomResizedCrop, scaledDotProductAttention, tensor, tidy, zeros,
 } from '../../src';
 import { errorOf } from '../helpers/error-of';
 
@@ -155,5 +156,63 @@ describe('a misspelled option is refused, naming the valid ones', () => {
     // Spelled right, setMasks' strict: false returns the missing names instead of throwing.
     expect(setMasks(model, new Map(), { strict: false }).missingKeys).toHaveLength(5);
     model.dispose();
+  });
+
+  it('activations and mseLoss: negative_slope, approx, reduce', () => {
+    expect(errorOf(() => new LeakyReLU({ negative_slope: 0.2 } as never)).message).toMatch(unknown('negative_slope'));
+    expect(errorOf(() => new GELU({ approx: 'tanh' } as never)).message).toMatch(unknown('approx'));
+    tidy(() => {
+      expect(errorOf(() => F.mseLoss(zeros([2]), zeros([2]), { reduce: 'sum' } as never)).message).toMatch(unknown('reduce'));
+      // Spelled right: LeakyReLU(x) = x for x ≥ 0, slope·x below; the summed squared error of 1 and 2 against 0 is 5.
+      expect(new LeakyReLU({ negativeSlope: 0.2 }).forward(tensor([-1, 2])).toArray()).toEqual([expect.closeTo(-0.2, 6), 2]);
+      expect(F.mseLoss(tensor([1, 2]), zeros([2]), { reduction: 'sum' }).item()).toBe(5);
+    });
+  });
+
+  it('layerDensities, SignTracker, ResNet blocks: denseLayers, layer, strides', () => {
+    const layers = [{ name: 'a', shape: [4, 4] }, { name: 'b', shape: [4, 4] }];
+    expect(errorOf(() => layerDensities('uniform', layers, 0.5, { denseLayers: ['a'] } as never)).message).toMatch(unknown('denseLayers'));
+    // Spelled right, a dense layer takes 16 of the 16 weights a density of 0.5 allows: none are left for 'b'.
+    expect(layerDensities('uniform', layers, 0.5, { dense: ['a'] })).toEqual([1, 0]);
+    const model = createModel('lenet5');
+    expect(errorOf(() => new SignTracker(model, { layer: ['conv1'] } as never)).message).toMatch(unknown('layer'));
+    model.dispose();
+    expect(errorOf(() => new BasicBlock(4, 4, { strides: 2 } as never)).message).toMatch(unknown('strides'));
+    expect(errorOf(() => new Bottleneck(16, 4, { strides: 2 } as never)).message).toMatch(unknown('strides'));
+  });
+
+  it('checkDatasetFiles, mnist, fashionMnist: rot, tran', () => {
+    expect(errorOf(() => checkDatasetFiles('mnist', { rot: __dirname } as never)).message).toMatch(unknown('rot'));
+    expect(errorOf(() => mnist({ rot: __dirname } as never)).message).toMatch(unknown('rot'));
+    expect(errorOf(() => fashionMnist({ tran: false } as never)).message).toMatch(unknown('tran'));
+    // createDataset's own options (labelType, strict) are its to check, not mnist's: the call reaches the files.
+    expect(errorOf(() => createDataset('mnist', { root: __dirname, strict: true }))).toBeInstanceOf(DatasetError);
+  });
+
+  it('sparsify methods: delta_t, final_sparsity, warmup, s_init, rewind_step, levls, dense_first, denseLayer', () => {
+    expect(errorOf(() => new Rigl({ sparsity: 0.5, totalSteps: 10, delta_t: 2 } as never)).message).toMatch(unknown('delta_t'));
+    expect(errorOf(() => new Gmp({ sparsity: 0.5, endEpoch: 2, final_sparsity: 0.9 } as never)).message).toMatch(unknown('final_sparsity'));
+    expect(errorOf(() => new Acdc({ sparsity: 0.5, epochs: 4, warmup: 1 } as never)).message).toMatch(unknown('warmup'));
+    expect(errorOf(() => new Str({ s_init: -3 } as never)).message).toMatch(unknown('s_init'));
+    const base = { rewind: true, levels: 2, epochsPerLevel: 1, pruneFraction: 0.2 };
+    expect(errorOf(() => new ImpLevels({ ...base, rewind_step: 1 } as never)).message).toMatch(unknown('rewind_step'));
+    expect(errorOf(() => impPlan({ sparsity: 0.9, levls: 4 } as never, 8)).message).toMatch(/^Unknown option 'levls' in input; valid options: /);
+    // Spelled right, 4 levels reach 90% with 3 prunes of 1 − 0.1^(1/3) each, 8 epochs / 4 levels each.
+    expect(impPlan({ sparsity: 0.9, levels: 4 }, 8).plan).toEqual({ levels: 4, pruneFraction: expect.closeTo(1 - 0.1 ** (1 / 3), 12), epochsPerLevel: 2 });
+    const model = createModel('lenet5');
+    expect(errorOf(() => impNextLevel(model, { fraction: 0.2, dense_first: true } as never)).message).toMatch(unknown('dense_first'));
+    expect(errorOf(() => impLayers(model, { denseLayer: ['conv1'] } as never)).message).toMatch(unknown('denseLayer'));
+    // Spelled right, denseFirst keeps the first of lenet5's 5 masked layers out of the prune.
+    expect(impLayers(model, { denseFirst: true }).pruned).toHaveLength(4);
+    model.dispose();
+  });
+
+  it('GradScaler.loadStateDict: scael', () => {
+    const scaler = new GradScaler({ enabled: true });
+    const state = { ...scaler.stateDict(), scael: 8 };
+    expect(errorOf(() => scaler.loadStateDict(state as never)).message).toMatch(/^Unknown option 'scael' in GradScaler state; valid options: scale, /);
+    const other = new GradScaler({ initScale: 8 });
+    scaler.loadStateDict(other.stateDict());
+    expect(scaler.getScale()).toBe(8);
   });
 });
