@@ -22,10 +22,6 @@ export interface MnistOptions {
   train?: boolean;
 }
 
-/**
- * Fashion-MNIST; root defaults to $SIGNIN_TORCH_FASHION_MNIST_ROOT, else
- * /usr/share/datasets/fashion-mnist.
- */
 /** Where an MNIST-family dataset's files are and what to tell the user when one is missing. */
 export function mnistSource(name: 'fashion_mnist' | 'mnist', root: string | undefined): { root: string; fix: RootFix } {
   if (name === 'fashion_mnist') {
@@ -39,6 +35,10 @@ export function mnistSource(name: 'fashion_mnist' | 'mnist', root: string | unde
 
 const MNIST_OPTIONS = keysOf<MnistOptions>({ root: true, train: true });
 
+/**
+ * Fashion-MNIST; root defaults to $SIGNIN_TORCH_FASHION_MNIST_ROOT, else
+ * /usr/share/datasets/fashion-mnist.
+ */
 export function fashionMnist(opts: MnistOptions = {}): ArrayDataset {
   const o = options<MnistOptions>('options', opts);
   knownKeys('options', o, MNIST_OPTIONS);

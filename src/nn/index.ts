@@ -4,6 +4,7 @@ export type { StateDict, LoadResult } from './module';
 export * as F from './functional';
 export type {
   Reduction, IntOrPair, Conv2dOptions, BatchNormOptions, MaxPool2dOptions, AvgPool2dOptions, CrossEntropyOptions, NllLossOptions,
+  MseLossOptions,
 } from './functional';
 export * as init from './init';
 export type { Nonlinearity, FanMode, KaimingOptions, XavierOptions } from './init';
@@ -13,7 +14,7 @@ export { Conv2d } from './conv';
 export type { Conv2dLayerOptions } from './conv';
 export { BatchNormBase, BatchNorm1d, BatchNorm2d } from './batchnorm';
 export type { BatchNormLayerOptions, BatchNormSync } from './batchnorm';
-export { ReLU, LeakyReLU, Tanh, Sigmoid, Softmax } from './activation';
+export { ReLU, LeakyReLU, Tanh, Sigmoid, Softmax, type LeakyReLUOptions } from './activation';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './pooling';
 export { Sequential, Identity, Flatten, Dropout } from './container';
 export {
@@ -28,7 +29,7 @@ export type { SafetensorsDtype, SafetensorsEntry, SafetensorsHeader, Safetensors
 export { LayerNorm, layerNorm } from './layer-norm';
 export type { LayerNormOptions } from './layer-norm';
 export { GELU, gelu } from './gelu';
-export type { GeluApproximate } from './gelu';
+export type { GeluApproximate, GeluOptions } from './gelu';
 export { MultiHeadAttention, scaledDotProductAttention, attentionKernel } from './attention';
 export type { AttentionKernel, AttentionOptions, MultiHeadAttentionOptions } from './attention';
 export { PatchEmbed } from './patch-embed';
