@@ -1,13 +1,14 @@
 /**
  * A config as a file holds it (no defaults filled in) is accepted by createRunDir, which hashes
- * and stores it, and the experiment functions check it with parseConfig's rules; trainFromConfig
- * checkRunnable and the resolve helpers then read its fields without the defaults and failed on the first one
- * missing ("Expected string for device but received undefined", for a config that named no
- * device). They now use the parsed config, and train the run the parsed one trains.
+ * and stores it, and the experiment functions check it with parseConfig's rules; trainFromConfig,
+ * checkRunnable and the resolve helpers then read its fields without the defaults and failed on
+ * the first one missing ("Expected string for device but received undefined", for a config that
+ * named no device). They now use the parsed config, and train the run the parsed one trains.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ArrayDataset, checkRunnable, createRunDir, parseConfig, registerDataset, runSweep, scheduleFor, trainFromConfig, type ExperimentConfig } from '../../../src';
+import pino from 'pino';
+import { ArrayDataset, checkRunnable, createRunDir, parseConfig, registerDataset, runSweep, scheduleFor, setLogger, trainFromConfig, type ExperimentConfig } from '../../../src';
 import { removeDir, tempDir } from '../../unit/experiments/fixtures';
 
 const N = 12;
@@ -19,6 +20,7 @@ registerDataset('raw_config_tiny', (o) => new ArrayDataset({
 const RAW = { dataset: { name: 'raw_config_tiny' }, model: { name: 'lenet5' }, epochs: 2, batchSize: 6, threads: 1 };
 
 let dir: string;
+beforeAll(() => setLogger(pino({ level: 'silent' })));
 beforeEach(() => { dir = tempDir('raw-config'); });
 afterEach(() => removeDir(dir));
 
