@@ -76,7 +76,7 @@ const valueKey = (v: unknown) => (v === undefined ? '' : canonicalJson(v));
 
 const leftOut = (field: string) => LEFT_OUT[field] ?? 'default';
 
-// A list whose JSON is longer reads as its length: 8 ResNet layer names ran to 150 characters.
+// A list whose JSON is longer reads as its length: 8 ResNet layer names ran to 132 characters.
 const LONG_LIST = 40;
 
 /**
