@@ -11,7 +11,7 @@
  * (up to one rounding per prune). OpenLTH and Renda et al. prune p = 0.2 per level; that is the
  * default, with as many levels as reach the target sparsity.
  */
-import { int, keysOf, knownKeys, num, options } from '../validate';
+import { int, keysOf, knownKeys, num, obj, options } from '../validate';
 
 export const DEFAULT_PRUNE_FRACTION = 0.2;
 
@@ -29,7 +29,8 @@ const PLAN_INPUT = keysOf<ImpPlanInput>({ sparsity: true, levels: true, pruneFra
 
 /** The fields impPlan reads of a whole sparsify section (impPlan refuses the section's others: method, scope, ...). */
 export function impPlanInput(section: ImpPlanInput): ImpPlanInput {
-  return Object.fromEntries(PLAN_INPUT.map((k) => [k, section[k as keyof ImpPlanInput]])) as unknown as ImpPlanInput;
+  const s = obj<ImpPlanInput>('section', section, 'sparsify section ({ sparsity, levels?, pruneFraction?, ... })');
+  return Object.fromEntries(PLAN_INPUT.map((k) => [k, s[k as keyof ImpPlanInput]])) as unknown as ImpPlanInput;
 }
 
 export interface ImpPlan {
