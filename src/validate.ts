@@ -98,11 +98,13 @@ export function pair(name: string, v: unknown, min = 0): [number, number] {
 
 /**
  * Options are plain objects: a Tensor, Map, typed array or other class instance passed where
- * options go has none of the keys, and would otherwise run silently with every default.
+ * options go has none of the keys, and would otherwise run silently with every default. With
+ * `keys`, a key not among them is refused too (a misspelled one would be ignored).
  */
-export function options<T extends object>(name: string, v: unknown): Partial<T> {
+export function options<T extends object>(name: string, v: unknown, keys?: readonly string[]): Partial<T> {
   if (v === undefined) return {};
   if (typeof v !== 'object' || v === null || !isPlainObject(v)) throw new InvalidArgumentError(name, 'options object', v);
+  if (keys) knownKeys(name, v, keys);
   return v as Partial<T>;
 }
 

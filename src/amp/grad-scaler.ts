@@ -11,7 +11,7 @@ import { InvalidArgumentError } from '../errors';
 import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
 import type { Tensor } from '../tensor/tensor';
-import { bool, int, keysOf, knownKeys, options as optionsOf } from '../validate';
+import { bool, int, keysOf, options as optionsOf } from '../validate';
 
 /** A number in the open interval (lo, hi), named in the error by `expected`. */
 function within(name: string, v: unknown, lo: number, hi: number, expected: string): number {
@@ -67,8 +67,9 @@ export class GradScaler {
   private stage: Stage = 'ready';
 
   constructor(opts: GradScalerOptions = {}) {
-    const o = optionsOf<GradScalerOptions>('GradScaler options', opts);
-    knownKeys('GradScaler options', o, keysOf<GradScalerOptions>({ initScale: true, growthFactor: true, backoffFactor: true, growthInterval: true, enabled: true }));
+    const o = optionsOf<GradScalerOptions>('GradScaler options', opts, keysOf<GradScalerOptions>({
+      initScale: true, growthFactor: true, backoffFactor: true, growthInterval: true, enabled: true,
+    }));
     this.scaleValue = scaleValueOf('initScale', o.initScale ?? 2 ** 16);
     this.growthFactorValue = within('growthFactor', o.growthFactor ?? 2, 1, Infinity, 'a finite number > 1');
     this.backoffFactorValue = within('backoffFactor', o.backoffFactor ?? 0.5, 0, 1, 'a number in (0, 1)');
@@ -166,8 +167,7 @@ export class GradScaler {
   /** Restores a stateDict(), factors and interval included; ignored when disabled (as PyTorch). */
   loadStateDict(state: GradScalerState): void {
     if (!this.enabled) return;
-    const s = optionsOf<GradScalerState>('GradScaler state', state);
-    knownKeys('GradScaler state', s, STATE_KEYS);
+    const s = optionsOf<GradScalerState>('GradScaler state', state, STATE_KEYS);
     if (Object.keys(s).length === 0) {
       throw new InvalidArgumentError('GradScaler state', 'the stateDict() of an enabled GradScaler (a disabled one saves {})', s);
     }

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readInto, readRecordBounded } from '../bounded-read';
 import { InvalidArgumentError } from '../errors';
-import { bool, obj, oneOf } from '../validate';
+import { bool, keysOf, knownKeys, obj, oneOf } from '../validate';
 import { ArrayDataset, sharedBytes } from './array-dataset';
 import { DatasetError, withDatasetFile } from './base';
 
@@ -52,6 +52,9 @@ export interface Cifar100Options extends CifarOptions {
   /** Which label to serve: 'fine' (100 classes, default) or 'coarse' (20 superclasses). */
   labelType?: 'fine' | 'coarse';
 }
+
+const CIFAR_OPTIONS = keysOf<CifarOptions>({ root: true, train: true });
+const CIFAR100_OPTIONS = keysOf<Cifar100Options>({ root: true, train: true, labelType: true });
 
 function resolveRoot(root: unknown, sub: string, probe: string): string {
   if (typeof root !== 'string' || root.length === 0) throw new InvalidArgumentError('root', 'folder path (string)', root);
@@ -144,6 +147,7 @@ export function cifarFiles(kind: 'cifar10' | 'cifar100', rootArg: string, train:
 /** CIFAR-10 (binary version): 50k train / 10k test, 32×32 RGB, 10 classes. */
 export function cifar10(opts: CifarOptions): ArrayDataset {
   obj('options', opts, 'CIFAR-10 options ({ root, train? })');
+  knownKeys('options', opts, CIFAR_OPTIONS);
   const train = bool('train', opts.train ?? true);
   const files = cifarFiles('cifar10', opts.root, train);
   const root = path.dirname(files[0]);
@@ -154,6 +158,7 @@ export function cifar10(opts: CifarOptions): ArrayDataset {
 /** CIFAR-100 (binary version): 50k train / 10k test, 32×32 RGB, 100 fine or 20 coarse classes. */
 export function cifar100(opts: Cifar100Options): ArrayDataset {
   obj('options', opts, 'CIFAR-100 options ({ root, train?, labelType? })');
+  knownKeys('options', opts, CIFAR100_OPTIONS);
   const train = bool('train', opts.train ?? true);
   const labelType = oneOf('labelType', opts.labelType ?? 'fine', ['fine', 'coarse'] as const);
   const [file] = cifarFiles('cifar100', opts.root, train);

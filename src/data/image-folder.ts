@@ -31,7 +31,7 @@ import * as path from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import { isMainThread } from 'node:worker_threads';
 import { InvalidArgumentError, ToolkitError } from '../errors';
-import { keysOf, knownKeys, options } from '../validate';
+import { keysOf, options } from '../validate';
 import { childLogger } from '../logger';
 import { checkIndex, DatasetError, notRegularFile, type Dataset, type ImageFolderSpec, type RawImage, type Sample } from './base';
 import { decodeJpegInto, decodeJpegPlan, isJpeg, jpegDecoder, jpegPlan, jpegWindow } from './jpeg';
@@ -418,8 +418,9 @@ export class ImageFolder implements Dataset {
   /** @internal Rebuilds from a spec (worker threads): no scan. */
   constructor(spec: ImageFolderSpec);
   constructor(arg: string | ImageFolderSpec, folderOptions: ImageFolderOptions = {}) {
-    const opts = options<ImageFolderOptions>('options', folderOptions);
-    knownKeys('options', opts, keysOf<ImageFolderOptions>({ strict: true, name: true, maxPixels: true, libjpeg: true }));
+    const opts = options<ImageFolderOptions>('options', folderOptions, keysOf<ImageFolderOptions>({
+      strict: true, name: true, maxPixels: true, libjpeg: true,
+    }));
     if (typeof arg === 'object' && arg !== null && (arg as ImageFolderSpec).kind === 'image_folder') {
       const spec = arg as ImageFolderSpec;
       this.dir = spec.dir;

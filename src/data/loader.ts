@@ -25,7 +25,7 @@ import { ERROR_CODES, InvalidArgumentError, ToolkitError, type ErrorCode } from 
 import { childLogger } from '../logger';
 import type { Tensor } from '../tensor/tensor';
 import type { Generator } from '../tensor/runtime';
-import { bool, int, keysOf, knownKeys, maxThreads, maxThreadsReason, options as optionsOf } from '../validate';
+import { bool, int, keysOf, maxThreads, maxThreadsReason, options as optionsOf } from '../validate';
 import { DatasetError, type Dataset, type ImageShape } from './base';
 import { BatchBuilder, serializeError, type BatchJob, type BuiltBatch, type SerializedError, type WorkerInit } from './batch';
 import { ImageFolder, loadSharp } from './image-folder';
@@ -225,8 +225,7 @@ export class DataLoader implements AsyncIterable<Batch> {
       || !Number.isInteger(dataset.numClasses) || dataset.numClasses < 1) {
       throw new InvalidArgumentError('dataset', 'Dataset (createDataset, ImageFolder, ArrayDataset, ...)', dataset);
     }
-    const o = optionsOf<DataLoaderOptions>('options', opts);
-    knownKeys('options', o, LOADER_OPTIONS);
+    const o = optionsOf<DataLoaderOptions>('options', opts, LOADER_OPTIONS);
     this.dataset = dataset;
     this.batchSize = int('batchSize', o.batchSize ?? 1, 1);
     this.dropLast = bool('dropLast', o.dropLast ?? false);

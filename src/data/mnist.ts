@@ -2,7 +2,7 @@
 import type { ArrayDataset } from './array-dataset';
 import { DatasetError, downloadHint, type RootFix } from './base';
 import { loadIdxDataset } from './idx';
-import { bool, keysOf, knownKeys, options } from '../validate';
+import { bool, keysOf, options } from '../validate';
 
 /** Where Debian's `dataset-fashion-mnist` package puts the original IDX files. */
 export const FASHION_MNIST_ROOT = '/usr/share/datasets/fashion-mnist';
@@ -40,16 +40,14 @@ const MNIST_OPTIONS = keysOf<MnistOptions>({ root: true, train: true });
  * /usr/share/datasets/fashion-mnist.
  */
 export function fashionMnist(opts: MnistOptions = {}): ArrayDataset {
-  const o = options<MnistOptions>('options', opts);
-  knownKeys('options', o, MNIST_OPTIONS);
+  const o = options<MnistOptions>('options', opts, MNIST_OPTIONS);
   const { root, fix } = mnistSource('fashion_mnist', o.root);
   return loadIdxDataset({ root, train: bool('train', o.train ?? true), name: 'fashion_mnist', numClasses: 10, classes: FASHION_MNIST_CLASSES, fix, limits: MNIST_LIMITS });
 }
 
 /** MNIST from IDX files; there is no offline copy, so root is required. */
 export function mnist(opts: MnistOptions = {}): ArrayDataset {
-  const o = options<MnistOptions>('options', opts);
-  knownKeys('options', o, MNIST_OPTIONS);
+  const o = options<MnistOptions>('options', opts, MNIST_OPTIONS);
   const { root, fix } = mnistSource('mnist', o.root);
   return loadIdxDataset({ root, train: bool('train', o.train ?? true), name: 'mnist', numClasses: 10, classes: MNIST_CLASSES, fix, limits: MNIST_LIMITS });
 }

@@ -1,6 +1,6 @@
 /** The checks of registerDataset's registration: a registered dataset's pipelines and info. */
 import { InvalidArgumentError } from '../errors';
-import { options as optionsOf } from '../validate';
+import { keysOf, options as optionsOf } from '../validate';
 import { normalize, Pipeline, toTensor, type Transform } from './transforms';
 
 /**
@@ -35,14 +35,11 @@ export interface RegisteredPipelines {
   eval: Transform[];
 }
 
-const INFO_KEYS = ['numClasses', 'inChannels', 'inputSize'] as const;
+const INFO_KEYS = ['numClasses', 'inChannels', 'inputSize'] as const satisfies readonly (keyof RegisteredDatasetInfo)[];
 
 function infoArg(v: unknown): RegisteredDatasetInfo | undefined {
   if (v === undefined) return undefined;
-  const expected = '{ numClasses, inChannels, inputSize } (positive integers)';
-  const o = optionsOf<RegisteredDatasetInfo>('registration.info', v);
-  const extra = Object.keys(o).find((k) => !(INFO_KEYS as readonly string[]).includes(k));
-  if (extra !== undefined) throw new InvalidArgumentError('registration.info', expected, extra);
+  const o = optionsOf<RegisteredDatasetInfo>('registration.info', v, INFO_KEYS);
   for (const k of INFO_KEYS) {
     const x = o[k];
     if (typeof x !== 'number' || !Number.isInteger(x) || x < 1) throw new InvalidArgumentError(`registration.info.${k}`, 'positive integer', x);
@@ -65,7 +62,7 @@ function pipelineArg(name: string, v: unknown): Transform[] {
   return pipeline.transforms.map(copyTransform);
 }
 
-const REGISTRATION_KEYS = ['mean', 'std', 'transforms', 'info'];
+const REGISTRATION_KEYS = keysOf<DatasetRegistration>({ mean: true, std: true, transforms: true, info: true });
 
 function channelValues(name: string, v: unknown, min: number, expected: string): number[] {
   const values = typeof v === 'number' ? [v] : v;
@@ -77,9 +74,7 @@ function channelValues(name: string, v: unknown, min: number, expected: string):
 
 /** A registration checked: its pipelines (toTensor() only without one) and its info. */
 export function registrationArg(v: unknown): { pipelines: RegisteredPipelines; info: RegisteredDatasetInfo | undefined } {
-  const r = optionsOf<DatasetRegistration>('registration', v);
-  const unknown = Object.keys(r).find((k) => !REGISTRATION_KEYS.includes(k));
-  if (unknown !== undefined) throw new InvalidArgumentError('registration', `options with only ${REGISTRATION_KEYS.join(', ')}`, unknown);
+  const r = optionsOf<DatasetRegistration>('registration', v, REGISTRATION_KEYS);
   return { pipelines: pipelinesArg(r, v), info: infoArg(r.info) };
 }
 

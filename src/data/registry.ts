@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError, UnknownNameError } from '../errors';
 import type { LiteralName } from '../literal-name';
-import { bool, keysOf, knownKeys, options as optionsOf, str } from '../validate';
+import { bool, keysOf, options as optionsOf, str } from '../validate';
 import { DatasetError, downloadHint, type Dataset, type RootFix } from './base';
 import { cifar10, cifar100, cifarFiles } from './cifar';
 import { idxFiles } from './idx';
@@ -27,6 +27,19 @@ export interface DatasetOptions {
 }
 
 const DATASET_OPTIONS = keysOf<DatasetOptions>({ root: true, train: true, labelType: true, strict: true });
+
+/** The options each built-in reads; another (cifar10's labelType) would be ignored. */
+const BUILT_IN_OPTIONS = new Map<string, readonly (keyof DatasetOptions)[]>([
+  ['fashion_mnist', ['root', 'train']],
+  ['mnist', ['root', 'train']],
+  ['cifar10', ['root', 'train']],
+  ['cifar100', ['root', 'train', 'labelType']],
+  ['imagenet', ['root', 'train', 'strict']],
+]);
+
+function datasetOptions(name: string, opts: unknown): Partial<DatasetOptions> {
+  return optionsOf<DatasetOptions>('options', opts, BUILT_IN_OPTIONS.get(name) ?? DATASET_OPTIONS);
+}
 
 export type DatasetFactory = (opts: DatasetOptions) => Dataset;
 export type { DatasetRegistration, RegisteredDatasetInfo };
@@ -105,8 +118,7 @@ const fileChecks = new Map<string, (o: DatasetOptions, train: boolean) => void>(
  */
 export function checkDatasetFiles(name: string, opts: DatasetOptions = {}): void {
   if (!factories.has(name)) throw new UnknownNameError('dataset', name, datasetNames());
-  const o = optionsOf<DatasetOptions>('options', opts);
-  knownKeys('options', o, DATASET_OPTIONS);
+  const o = datasetOptions(name, opts);
   for (const train of o.train === undefined ? [true, false] : [bool('train', o.train)]) fileChecks.get(name)?.(o, train);
 }
 
@@ -158,8 +170,7 @@ export function registerDataset(name: string, factory: DatasetFactory, registrat
 export function createDataset<N extends string>(name: LiteralName<N, KnownDatasetName>, opts: DatasetOptions = {}): Dataset {
   const factory = factories.get(name);
   if (!factory) throw new UnknownNameError('dataset', name, datasetNames());
-  const o = optionsOf<DatasetOptions>('options', opts);
-  knownKeys('options', o, DATASET_OPTIONS);
+  const o = datasetOptions(name, opts);
   if (o.train !== undefined) bool('train', o.train);
   return factory(o);
 }

@@ -4,7 +4,7 @@
  * (RandomSampler with such a generator, DistributedSampler after set_epoch) on the same libtorch.
  */
 import { InvalidArgumentError } from '../errors';
-import { int, bool, keysOf, knownKeys, obj, options } from '../validate';
+import { int, bool, keysOf, obj, options } from '../validate';
 
 export interface Sampler {
   /** Indices per epoch. */
@@ -59,8 +59,7 @@ export class RandomSampler implements Sampler {
 
   constructor(n: number, opts: { seed?: number } = {}) {
     this.length = checkN(n);
-    const o = options<{ seed?: number }>('options', opts);
-    knownKeys('options', o, keysOf<{ seed?: number }>({ seed: true }));
+    const o = options<{ seed?: number }>('options', opts, keysOf<{ seed?: number }>({ seed: true }));
     this.seed = int('seed', o.seed ?? 0, 0);
   }
 

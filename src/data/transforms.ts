@@ -13,7 +13,7 @@
  * Randomness always comes from an Rng, a seed or a torch Generator, never Math.random.
  */
 import { InvalidArgumentError } from '../errors';
-import { bool, isInt, keysOf, knownKeys, list, obj, options } from '../validate';
+import { bool, isInt, keysOf, list, obj, options } from '../validate';
 import type { ImageShape, RawImage } from './base';
 import { cropCopy, resizeBilinear } from './resample';
 import { toRng, type RandomSource, type Rng } from './rng';
@@ -72,8 +72,7 @@ export interface RandomCropOptions {
 
 /** A random size crop after optional padding (torchvision RandomCrop, constant padding). */
 export function randomCrop(size: number | Size2, opts: RandomCropOptions = {}): Transform {
-  const o = options<RandomCropOptions>('options', opts);
-  knownKeys('options', o, keysOf<RandomCropOptions>({ padding: true, padIfNeeded: true, fill: true }));
+  const o = options<RandomCropOptions>('options', opts, keysOf<RandomCropOptions>({ padding: true, padIfNeeded: true, fill: true }));
   const p = o.padding ?? 0;
   let padding: [number, number, number, number];
   if (isInt(p) && p >= 0) padding = [p, p, p, p];
@@ -100,8 +99,7 @@ export interface RandomResizedCropOptions {
 
 /** torchvision RandomResizedCrop: 10 attempts at a random area/aspect crop, else a center crop; bilinear. */
 export function randomResizedCrop(size: number | Size2, opts: RandomResizedCropOptions = {}): Transform {
-  const o = options<RandomResizedCropOptions>('options', opts);
-  knownKeys('options', o, keysOf<RandomResizedCropOptions>({ scale: true, ratio: true }));
+  const o = options<RandomResizedCropOptions>('options', opts, keysOf<RandomResizedCropOptions>({ scale: true, ratio: true }));
   return {
     op: 'random_resized_crop',
     size: size2('size', size),

@@ -18,7 +18,7 @@ import { cuda, setNumThreads } from '../tensor/runtime';
 import { sparsityStats, type LayerSparsity } from '../sparsify/stats';
 import type { Position } from '../train/checkpoint';
 import { Trainer, type BatchSource } from '../train/trainer';
-import { keysOf, knownKeys, options, str } from '../validate';
+import { keysOf, options, str } from '../validate';
 import { deviceIssues } from './devices';
 import { runPaths } from './paths';
 import { modelFromCheckpoint, runCheckpoint, type CheckpointChoice } from './run-checkpoints';
@@ -78,8 +78,7 @@ export function evaluationPlan(runDir: string, opts: EvaluateOptions = {}): {
   config: ExperimentConfig; checkpoint: string; position: Position; split: EvalSplit; dataRoot: string | undefined; asked: string; device: string;
 } {
   str('runDir', runDir);
-  const o = options<EvaluateOptions>('options', opts);
-  knownKeys('options', o, EVALUATE_OPTIONS);
+  const o = options<EvaluateOptions>('options', opts, EVALUATE_OPTIONS);
   if (!fs.existsSync(runPaths(runDir).config)) throw new InvalidArgumentError('runDir', 'a run directory (a folder holding config.json)', runDir);
   const split = o.split ?? 'test';
   if (!EVAL_SPLITS.includes(split)) throw new InvalidArgumentError('split', `one of ${EVAL_SPLITS.join(', ')}`, split);

@@ -11,7 +11,7 @@ import { pytorchStateDict } from '../models';
 import { saveSafetensors } from '../nn/safetensors';
 import type { DType } from '../tensor/tensor';
 import type { Position } from '../train/checkpoint';
-import { keysOf, knownKeys, options, str } from '../validate';
+import { keysOf, options, str } from '../validate';
 import { runPaths } from './paths';
 import { modelOptionsFor } from './resolve';
 import { modelFromCheckpoint, runCheckpoint, statArg, type CheckpointChoice } from './run-checkpoints';
@@ -43,8 +43,7 @@ export interface ExportResult {
 /** Writes a run's checkpoint as a PyTorch state dict (see the file comment); what was written. */
 export function exportRun(runDir: string, opts: ExportOptions): ExportResult {
   str('runDir', runDir);
-  const o = options<ExportOptions>('options', opts);
-  knownKeys('options', o, EXPORT_OPTIONS);
+  const o = options<ExportOptions>('options', opts, EXPORT_OPTIONS);
   const out = str('out', o.out);
   const dtype = o.dtype ?? 'float32';
   if (!EXPORT_DTYPES.includes(dtype)) throw new InvalidArgumentError('dtype', `one of ${EXPORT_DTYPES.join(', ')}`, dtype);

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { obj } from '../validate';
 import type { MetricsRow } from './metrics';
 import { slug } from './paths';
-import { methodLegend, type CurvePoint, type PlotOrder, type VegaLiteSpec } from './plots';
+import { epochEnc, methodLegend, type CurvePoint, type PlotOrder, type VegaLiteSpec } from './plots';
 import { recordSparsity } from './run-sparsity';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
@@ -63,7 +63,7 @@ export function betaPoints(runs: readonly BetaRun[],
 /** β before the reset over epochs, one line per Sign-In method, one column per sparsity. */
 export function betaSpec(points: readonly CurvePoint[], title: string, order: PlotOrder): VegaLiteSpec {
   const methods = order.methods.filter((m) => points.some((p) => p.method === m));
-  const x = { field: 'epoch', type: 'quantitative', title: 'epoch' };
+  const x = epochEnc(points);
   const yTitle = 'mean m² − w² before the reset';
   // Colours as in the other plots (the whole domain); the legend names only the methods with a β.
   const color = { field: 'method', type: 'nominal', title: 'method', scale: { domain: order.methods }, sort: methods, legend: { ...methodLegend(true), values: methods } };

@@ -56,12 +56,22 @@ function colorEnc(order: PlotOrder, lines = true): Record<string, unknown> {
   return { field: 'method', type: 'nominal', title: 'method', scale: { domain: order.methods }, sort: order.methods, legend: methodLegend(lines) };
 }
 
+/**
+ * The epoch axis, whole epochs only: a 2-epoch run's axis read 1.0, 1.2, ... 2.0. A short run
+ * names its epochs (vega's tickMinStep still puts a tick at 1.5); a long one's ticks are whole.
+ */
+export function epochEnc(points: readonly { epoch: number }[]): Record<string, unknown> {
+  const epochs = [...new Set(points.map((p) => p.epoch))].sort((a, b) => a - b);
+  const axis = epochs.length <= 12 ? { values: epochs, format: 'd' } : { tickMinStep: 1, format: 'd' };
+  return { field: 'epoch', type: 'quantitative', title: 'epoch', axis };
+}
+
 function columnEnc(order: PlotOrder): Record<string, unknown> {
   return { field: 'sparsity', type: 'ordinal', title: 'sparsity', sort: order.sparsities };
 }
 
-function bandAndLine(yTitle: string, order: PlotOrder, zero: boolean): Record<string, unknown>[] {
-  const x = { field: 'epoch', type: 'quantitative', title: 'epoch' };
+function bandAndLine(points: readonly CurvePoint[], yTitle: string, order: PlotOrder, zero: boolean): Record<string, unknown>[] {
+  const x = epochEnc(points);
   const scale = { zero };
   return [
     { mark: { type: 'errorband', extent: 'stdev', opacity: 0.2 }, encoding: { x, y: { field: 'value', type: 'quantitative', title: yTitle, scale }, color: colorEnc(order) } },
@@ -76,7 +86,7 @@ export function testAccuracySpec(points: readonly CurvePoint[], title: string, o
     title: `${title}: test accuracy`,
     data: { values: points },
     facet: { column: columnEnc(order) },
-    spec: { width: 260, height: 200, layer: bandAndLine('test accuracy (%)', order, false) },
+    spec: { width: 260, height: 200, layer: bandAndLine(points, 'test accuracy (%)', order, false) },
   };
 }
 
@@ -87,7 +97,7 @@ export function signFlipsSpec(points: readonly FlipCurvePoint[], title: string, 
     title: `${title}: sign flips`,
     data: { values: points },
     facet: { row: { field: 'measure', type: 'nominal', title: null, sort: ['from init', 'from previous epoch'] }, column: columnEnc(order) },
-    spec: { width: 260, height: 160, layer: bandAndLine('flipped fraction', order, true) },
+    spec: { width: 260, height: 160, layer: bandAndLine(points, 'flipped fraction', order, true) },
     resolve: { scale: { y: 'independent' } },
   };
 }

@@ -19,7 +19,7 @@ import { BatchNorm2d } from '../nn/batchnorm';
 import { AdaptiveAvgPool2d, MaxPool2d } from '../nn/pooling';
 import { Sequential } from '../nn/container';
 import { InvalidArgumentError } from '../errors';
-import { bool, int, isInt, keysOf, knownKeys, list, obj, oneOf, options } from '../validate';
+import { bool, int, isInt, keysOf, list, obj, oneOf, options } from '../validate';
 import { Model } from './base';
 import { initBatchNorm, initConvKaimingFanOut } from './init';
 
@@ -30,8 +30,7 @@ export interface BlockOptions {
 }
 
 function blockOptions(v: unknown): { stride: number; downsample: Module | undefined } {
-  const o = options<BlockOptions>('options', v);
-  knownKeys('options', o, keysOf<BlockOptions>({ stride: true, downsample: true }));
+  const o = options<BlockOptions>('options', v, keysOf<BlockOptions>({ stride: true, downsample: true }));
   return {
     stride: int('stride', o.stride ?? 1, 1),
     downsample: o.downsample === undefined ? undefined : moduleArg('downsample', o.downsample),

@@ -1,7 +1,7 @@
 /** Elementwise activations as modules. */
 import * as aten from '../tensor/aten';
 import type { Tensor } from '../tensor/tensor';
-import { int, keysOf, knownKeys, num, options } from '../validate';
+import { int, keysOf, num, options } from '../validate';
 import { relu, softmax, tensorArg } from './functional';
 import { Module } from './module';
 
@@ -20,8 +20,7 @@ export class LeakyReLU extends Module {
 
   constructor(opts: LeakyReLUOptions = {}) {
     super();
-    const o = options<LeakyReLUOptions>('options', opts);
-    knownKeys('options', o, keysOf<LeakyReLUOptions>({ negativeSlope: true }));
+    const o = options<LeakyReLUOptions>('options', opts, keysOf<LeakyReLUOptions>({ negativeSlope: true }));
     this.negativeSlope = num('negativeSlope', o.negativeSlope ?? 0.01);
   }
 

@@ -13,7 +13,7 @@
 import { InvalidArgumentError } from '../errors';
 import { fusedAttention, fusedAttentionKernel } from '../tensor/attention-kernels';
 import type { Tensor } from '../tensor/tensor';
-import { bool, int, keysOf, knownKeys, num, oneOf, options } from '../validate';
+import { bool, int, keysOf, num, oneOf, options } from '../validate';
 import { dropout, invalidTensorArg, softmax, tensorArg } from './functional';
 import { MaskedLinear } from './masked';
 import { Module } from './module';
@@ -39,8 +39,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   for (const [name, t] of [['query', q], ['key', k], ['value', v]] as const) {
     if (tensorArg(name, t).ndim < 2) throw invalidTensorArg(name, 'a Tensor [..., L, d]', t);
   }
-  const o = options<AttentionOptions>('options', opts);
-  knownKeys('options', o, keysOf<AttentionOptions>({ dropoutP: true, training: true, kernel: true }));
+  const o = options<AttentionOptions>('options', opts, keysOf<AttentionOptions>({ dropoutP: true, training: true, kernel: true }));
   const training = bool('training', o.training ?? true);
   const p = training ? num('dropoutP', o.dropoutP ?? 0, 0, 1) : 0;
   const wanted = oneOf('kernel', o.kernel ?? 'auto', KERNELS);
@@ -72,8 +71,9 @@ export class MultiHeadAttention extends Module {
 
   constructor(dim: number, opts: MultiHeadAttentionOptions = {}) {
     super();
-    const o = options<MultiHeadAttentionOptions>('options', opts);
-    knownKeys('options', o, keysOf<MultiHeadAttentionOptions>({ numHeads: true, qkvBias: true, attnDrop: true, projDrop: true, kernel: true }));
+    const o = options<MultiHeadAttentionOptions>('options', opts, keysOf<MultiHeadAttentionOptions>({
+      numHeads: true, qkvBias: true, attnDrop: true, projDrop: true, kernel: true,
+    }));
     this.dim = int('dim', dim, 1);
     this.numHeads = int('numHeads', o.numHeads ?? 8, 1);
     if (dim % this.numHeads !== 0) throw new InvalidArgumentError('numHeads', `a divisor of dim (${dim})`, this.numHeads);

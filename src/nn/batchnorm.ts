@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '../errors';
 import { noGrad } from '../tensor/autograd';
 import { ones, zeros } from '../tensor/creation';
 import type { Tensor } from '../tensor/tensor';
-import { bool, int, keysOf, knownKeys, num, options } from '../validate';
+import { bool, int, keysOf, num, options } from '../validate';
 import { batchNorm, checkBatchStatistics, invalidTensorArg, tensorArg } from './functional';
 import { Module } from './module';
 
@@ -49,8 +49,7 @@ export abstract class BatchNormBase extends Module {
 
   constructor(numFeatures: number, opts: BatchNormLayerOptions = {}) {
     super();
-    const o = options<BatchNormLayerOptions>('options', opts);
-    knownKeys('options', o, BATCH_NORM_OPTIONS);
+    const o = options<BatchNormLayerOptions>('options', opts, BATCH_NORM_OPTIONS);
     this.numFeatures = int('numFeatures', numFeatures, 1);
     this.eps = num('eps', o.eps ?? 1e-5, 0);
     this.momentum = o.momentum === null ? null : num('momentum', o.momentum ?? 0.1, 0, 1);

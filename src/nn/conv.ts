@@ -1,7 +1,7 @@
 /** 2-D convolution layer (torch.nn.Conv2d). */
 import { InvalidArgumentError } from '../errors';
 import type { Tensor } from '../tensor/tensor';
-import { bool, int, keysOf, knownKeys, options, pair } from '../validate';
+import { bool, int, keysOf, options, pair } from '../validate';
 import { conv2d, type IntOrPair } from './functional';
 import { WeightLayer } from './weight-layer';
 
@@ -27,8 +27,7 @@ export class Conv2d extends WeightLayer {
 
   constructor(inChannels: number, outChannels: number, kernelSize: IntOrPair, opts: Conv2dLayerOptions = {}) {
     super();
-    const o = options<Conv2dLayerOptions>('options', opts);
-    knownKeys('options', o, CONV_OPTIONS);
+    const o = options<Conv2dLayerOptions>('options', opts, CONV_OPTIONS);
     this.inChannels = int('inChannels', inChannels, 1);
     this.outChannels = int('outChannels', outChannels, 1);
     this.kernelSize = pair('kernelSize', kernelSize, 1);

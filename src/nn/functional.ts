@@ -5,7 +5,7 @@
 import { InvalidArgumentError, describeValue } from '../errors';
 import * as aten from '../tensor/aten';
 import { Tensor } from '../tensor/tensor';
-import { bool, int, isInt, keysOf, knownKeys, num, oneOf, options, pair } from '../validate';
+import { bool, int, isInt, keysOf, num, oneOf, options, pair } from '../validate';
 
 export type Reduction = 'none' | 'mean' | 'sum';
 const REDUCTIONS: readonly Reduction[] = ['none', 'mean', 'sum'];
@@ -72,8 +72,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor, opts: Conv2dOpt
   tensorArg('input', x);
   tensorArg('weight', weight);
   optionalTensor('bias', bias);
-  const o = options<Conv2dOptions>('options', opts);
-  knownKeys('options', o, CONV_OPTIONS);
+  const o = options<Conv2dOptions>('options', opts, CONV_OPTIONS);
   ndimArg('input', x, [3, 4]);
   ndimArg('weight', weight, [4]);
   const stride = pair('stride', o.stride ?? 1, 1);
@@ -116,8 +115,7 @@ export function batchNorm(
   optionalTensor('runningVar', runningVar);
   optionalTensor('weight', weight);
   optionalTensor('bias', bias);
-  const o = options<BatchNormOptions>('options', opts);
-  knownKeys('options', o, BATCH_NORM_OPTIONS);
+  const o = options<BatchNormOptions>('options', opts, BATCH_NORM_OPTIONS);
   const training = bool('training', o.training ?? false);
   const momentum = num('momentum', o.momentum ?? 0.1, 0, 1);
   const eps = num('eps', o.eps ?? 1e-5, 0);
@@ -157,8 +155,7 @@ const MAX_POOL_OPTIONS = keysOf<MaxPool2dOptions>({ stride: true, padding: true,
 export function maxPool2d(x: Tensor, kernelSize: IntOrPair, opts: MaxPool2dOptions = {}): Tensor {
   tensorArg('input', x);
   ndimArg('input', x, [3, 4]);
-  const o = options<MaxPool2dOptions>('options', opts);
-  knownKeys('options', o, MAX_POOL_OPTIONS);
+  const o = options<MaxPool2dOptions>('options', opts, MAX_POOL_OPTIONS);
   const kernel = pair('kernelSize', kernelSize, 1);
   const stride = o.stride === undefined ? kernel : pair('stride', o.stride, 1);
   const padding = pair('padding', o.padding ?? 0, 0);
@@ -180,8 +177,7 @@ const AVG_POOL_OPTIONS = keysOf<AvgPool2dOptions>({ stride: true, padding: true,
 export function avgPool2d(x: Tensor, kernelSize: IntOrPair, opts: AvgPool2dOptions = {}): Tensor {
   tensorArg('input', x);
   ndimArg('input', x, [3, 4]);
-  const o = options<AvgPool2dOptions>('options', opts);
-  knownKeys('options', o, AVG_POOL_OPTIONS);
+  const o = options<AvgPool2dOptions>('options', opts, AVG_POOL_OPTIONS);
   const kernel = pair('kernelSize', kernelSize, 1);
   const stride = o.stride === undefined ? kernel : pair('stride', o.stride, 1);
   const padding = pair('padding', o.padding ?? 0, 0);
@@ -231,8 +227,7 @@ const CROSS_ENTROPY_OPTIONS = keysOf<CrossEntropyOptions>({ labelSmoothing: true
 export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
   tensorArg('logits', logits);
   tensorArg('target', target);
-  const o = options<CrossEntropyOptions>('options', opts);
-  knownKeys('options', o, CROSS_ENTROPY_OPTIONS);
+  const o = options<CrossEntropyOptions>('options', opts, CROSS_ENTROPY_OPTIONS);
   const labelSmoothing = num('labelSmoothing', o.labelSmoothing ?? 0, 0, 1);
   const reduction = reductionArg(o.reduction);
   const weight = optionalTensor('weight', o.weight);
@@ -253,8 +248,7 @@ const NLL_LOSS_OPTIONS = keysOf<NllLossOptions>({ reduction: true, weight: true,
 export function nllLoss(logProbs: Tensor, target: Tensor, opts: NllLossOptions = {}): Tensor {
   tensorArg('logProbs', logProbs);
   tensorArg('target', target);
-  const o = options<NllLossOptions>('options', opts);
-  knownKeys('options', o, NLL_LOSS_OPTIONS);
+  const o = options<NllLossOptions>('options', opts, NLL_LOSS_OPTIONS);
   const reduction = reductionArg(o.reduction);
   const weight = optionalTensor('weight', o.weight);
   const ignoreIndex = int('ignoreIndex', o.ignoreIndex ?? -100);
@@ -271,8 +265,7 @@ const MSE_LOSS_OPTIONS = keysOf<MseLossOptions>({ reduction: true });
 export function mseLoss(input: Tensor, target: Tensor, opts: MseLossOptions = {}): Tensor {
   tensorArg('input', input);
   tensorArg('target', target);
-  const o = options<MseLossOptions>('options', opts);
-  knownKeys('options', o, MSE_LOSS_OPTIONS);
+  const o = options<MseLossOptions>('options', opts, MSE_LOSS_OPTIONS);
   return aten.mse_loss(input, target, reductionArg(o.reduction));
 }
 

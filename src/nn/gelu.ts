@@ -1,7 +1,7 @@
 /** The Gaussian error linear unit (torch.nn.GELU). */
 import * as aten from '../tensor/aten';
 import type { Tensor } from '../tensor/tensor';
-import { keysOf, knownKeys, oneOf, options } from '../validate';
+import { keysOf, oneOf, options } from '../validate';
 import { tensorArg } from './functional';
 import { Module } from './module';
 
@@ -22,8 +22,7 @@ export class GELU extends Module {
 
   constructor(opts: GeluOptions = {}) {
     super();
-    const o = options<GeluOptions>('options', opts);
-    knownKeys('options', o, keysOf<GeluOptions>({ approximate: true }));
+    const o = options<GeluOptions>('options', opts, keysOf<GeluOptions>({ approximate: true }));
     this.approximate = oneOf('approximate', o.approximate ?? 'none', APPROXIMATIONS);
   }
 

@@ -9,7 +9,7 @@ import { tensor } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import type { Generator } from '../tensor/runtime';
 import type { Tensor } from '../tensor/tensor';
-import { keysOf, knownKeys, num, oneOf, options } from '../validate';
+import { keysOf, num, oneOf, options } from '../validate';
 import { invalidTensorArg, tensorArg } from './functional';
 
 export type Nonlinearity =
@@ -91,8 +91,7 @@ const KAIMING_OPTIONS = keysOf<KaimingOptions>({ a: true, mode: true, nonlineari
 
 /** U(-b, b) with b = gain·√(3 / fan) (He et al. 2015). */
 export function kaimingUniform_(t: Tensor, kaiming: KaimingOptions = {}): Tensor {
-  const opts = options<KaimingOptions>('options', kaiming);
-  knownKeys('options', opts, KAIMING_OPTIONS);
+  const opts = options<KaimingOptions>('options', kaiming, KAIMING_OPTIONS);
   if (tensorArg('tensor', t).numel === 0) return t;
   const f = fan(t, opts.mode ?? 'fan_in');
   const std = calculateGain(opts.nonlinearity ?? 'leaky_relu', num('a', opts.a ?? 0)) / Math.sqrt(f);
@@ -102,8 +101,7 @@ export function kaimingUniform_(t: Tensor, kaiming: KaimingOptions = {}): Tensor
 
 /** N(0, std²) with std = gain / √fan. */
 export function kaimingNormal_(t: Tensor, kaiming: KaimingOptions = {}): Tensor {
-  const opts = options<KaimingOptions>('options', kaiming);
-  knownKeys('options', opts, KAIMING_OPTIONS);
+  const opts = options<KaimingOptions>('options', kaiming, KAIMING_OPTIONS);
   if (tensorArg('tensor', t).numel === 0) return t;
   const f = fan(t, opts.mode ?? 'fan_in');
   const std = calculateGain(opts.nonlinearity ?? 'leaky_relu', num('a', opts.a ?? 0)) / Math.sqrt(f);
@@ -119,8 +117,7 @@ const XAVIER_OPTIONS = keysOf<XavierOptions>({ gain: true, generator: true });
 
 /** U(-a, a) with a = gain·√(6 / (fan_in + fan_out)) (Glorot & Bengio 2010). */
 export function xavierUniform_(t: Tensor, xavier: XavierOptions = {}): Tensor {
-  const opts = options<XavierOptions>('options', xavier);
-  knownKeys('options', opts, XAVIER_OPTIONS);
+  const opts = options<XavierOptions>('options', xavier, XAVIER_OPTIONS);
   const { fanIn, fanOut } = calculateFanInAndFanOut(t);
   const a = num('gain', opts.gain ?? 1, 0) * Math.sqrt(6 / (fanIn + fanOut));
   return uniform_(t, -a, a, opts.generator);
@@ -128,8 +125,7 @@ export function xavierUniform_(t: Tensor, xavier: XavierOptions = {}): Tensor {
 
 /** N(0, std²) with std = gain·√(2 / (fan_in + fan_out)). */
 export function xavierNormal_(t: Tensor, xavier: XavierOptions = {}): Tensor {
-  const opts = options<XavierOptions>('options', xavier);
-  knownKeys('options', opts, XAVIER_OPTIONS);
+  const opts = options<XavierOptions>('options', xavier, XAVIER_OPTIONS);
   const { fanIn, fanOut } = calculateFanInAndFanOut(t);
   const std = num('gain', opts.gain ?? 1, 0) * Math.sqrt(2 / (fanIn + fanOut));
   return normal_(t, 0, std, opts.generator);

@@ -2,7 +2,7 @@
 import * as aten from '../tensor/aten';
 import { empty } from '../tensor/creation';
 import type { Tensor } from '../tensor/tensor';
-import { bool, intList, keysOf, knownKeys, num, options } from '../validate';
+import { bool, intList, keysOf, num, options } from '../validate';
 import { invalidTensorArg, tensorArg } from './functional';
 import { constant_ } from './init';
 import { Module } from './module';
@@ -40,8 +40,7 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | number[], opts: LayerNormOptions = {}) {
     super();
-    const o = options<LayerNormOptions>('options', opts);
-    knownKeys('options', o, keysOf<LayerNormOptions>({ eps: true, elementwiseAffine: true }));
+    const o = options<LayerNormOptions>('options', opts, keysOf<LayerNormOptions>({ eps: true, elementwiseAffine: true }));
     this.normalizedShape = intList('normalizedShape', typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape, 1);
     this.eps = num('eps', o.eps ?? 1e-5, 0);
     const affine = bool('elementwiseAffine', o.elementwiseAffine ?? true);

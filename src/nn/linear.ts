@@ -1,6 +1,6 @@
 /** Fully connected layer (torch.nn.Linear): y = x Wᵀ + b. */
 import type { Tensor } from '../tensor/tensor';
-import { bool, int, keysOf, knownKeys, options } from '../validate';
+import { bool, int, keysOf, options } from '../validate';
 import { linear } from './functional';
 import { WeightLayer } from './weight-layer';
 
@@ -17,8 +17,7 @@ export class Linear extends WeightLayer {
     super();
     this.inFeatures = int('inFeatures', inFeatures, 0);
     this.outFeatures = int('outFeatures', outFeatures, 0);
-    const o = options<LinearOptions>('options', opts);
-    knownKeys('options', o, keysOf<LinearOptions>({ bias: true }));
+    const o = options<LinearOptions>('options', opts, keysOf<LinearOptions>({ bias: true }));
     const withBias = bool('bias', o.bias ?? true);
     this.initWeightAndBias([outFeatures, inFeatures], withBias);
   }

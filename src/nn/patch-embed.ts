@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError } from '../errors';
 import type { Tensor } from '../tensor/tensor';
-import { bool, int, keysOf, knownKeys, options } from '../validate';
+import { bool, int, keysOf, options } from '../validate';
 import { Conv2d } from './conv';
 import { invalidTensorArg, tensorArg } from './functional';
 import { MaskedConv2d } from './masked';
@@ -28,8 +28,9 @@ export class PatchEmbed extends Module {
 
   constructor(opts: PatchEmbedOptions) {
     super();
-    const o = options<PatchEmbedOptions>('options', opts);
-    knownKeys('options', o, keysOf<PatchEmbedOptions>({ imgSize: true, patchSize: true, inChannels: true, embedDim: true, masked: true }));
+    const o = options<PatchEmbedOptions>('options', opts, keysOf<PatchEmbedOptions>({
+      imgSize: true, patchSize: true, inChannels: true, embedDim: true, masked: true,
+    }));
     this.imgSize = int('imgSize', o.imgSize, 1);
     this.patchSize = int('patchSize', o.patchSize, 1);
     if (this.imgSize % this.patchSize !== 0) {

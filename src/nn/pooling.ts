@@ -1,6 +1,6 @@
 /** 2-D pooling layers (torch.nn.MaxPool2d, AvgPool2d, AdaptiveAvgPool2d). */
 import type { Tensor } from '../tensor/tensor';
-import { bool, keysOf, knownKeys, options, pair } from '../validate';
+import { bool, keysOf, options, pair } from '../validate';
 import {
   adaptiveAvgPool2d, avgPool2d, maxPool2d, type AvgPool2dOptions, type IntOrPair, type MaxPool2dOptions,
 } from './functional';
@@ -16,8 +16,7 @@ export class MaxPool2d extends Module {
   /** stride defaults to the kernel size. */
   constructor(kernelSize: IntOrPair, opts: MaxPool2dOptions = {}) {
     super();
-    const o = options<MaxPool2dOptions>('options', opts);
-    knownKeys('options', o, keysOf<MaxPool2dOptions>({ stride: true, padding: true, dilation: true, ceilMode: true }));
+    const o = options<MaxPool2dOptions>('options', opts, keysOf<MaxPool2dOptions>({ stride: true, padding: true, dilation: true, ceilMode: true }));
     this.kernelSize = pair('kernelSize', kernelSize, 1);
     this.stride = o.stride === undefined ? this.kernelSize : pair('stride', o.stride, 1);
     this.padding = pair('padding', o.padding ?? 0, 0);
@@ -46,8 +45,9 @@ export class AvgPool2d extends Module {
   /** stride defaults to the kernel size. */
   constructor(kernelSize: IntOrPair, opts: AvgPool2dOptions = {}) {
     super();
-    const o = options<AvgPool2dOptions>('options', opts);
-    knownKeys('options', o, keysOf<AvgPool2dOptions>({ stride: true, padding: true, ceilMode: true, countIncludePad: true }));
+    const o = options<AvgPool2dOptions>('options', opts, keysOf<AvgPool2dOptions>({
+      stride: true, padding: true, ceilMode: true, countIncludePad: true,
+    }));
     this.kernelSize = pair('kernelSize', kernelSize, 1);
     this.stride = o.stride === undefined ? this.kernelSize : pair('stride', o.stride, 1);
     this.padding = pair('padding', o.padding ?? 0, 0);

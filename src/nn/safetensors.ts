@@ -12,7 +12,7 @@ import { systemErrorText, writeFileAtomic, type Pieces } from '../atomic';
 import { openRegular } from '../bounded-read';
 import { InvalidArgumentError, ToolkitError } from '../errors';
 import { boundText, quoteText } from '../quote';
-import { knownKeys, options, str } from '../validate';
+import { options, str } from '../validate';
 import { hostByteLength, hostBytes, sharedScratch, tensorOver } from '../tensor/host-bytes';
 import { Tensor, type DType } from '../tensor/tensor';
 
@@ -320,8 +320,7 @@ export function saveSafetensors(
   opts: { previous?: string; dtypes?: ReadonlyMap<string, DType> } = {},
 ): void {
   str('file', file);
-  const o = options<{ previous?: string; dtypes?: ReadonlyMap<string, DType> }>('options', opts);
-  knownKeys('options', o, ['previous', 'dtypes']);
+  const o = options<{ previous?: string; dtypes?: ReadonlyMap<string, DType> }>('options', opts, ['previous', 'dtypes']);
   if (o.previous !== undefined) str('options.previous', o.previous);
   const pieces = encodePieces(tensors, metadata, o.dtypes);
   try {

@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '../errors';
 import { maskedLayers } from '../nn/masked';
 import { Module } from '../nn/module';
 import type { Tensor } from '../tensor/tensor';
-import { knownKeys, options } from '../validate';
+import { options } from '../validate';
 
 /** A parameter, bare or with its name (as Module.namedParameters() yields them). */
 export type ParamEntry = Tensor | [string, Tensor];
@@ -58,8 +58,7 @@ export function forModelArgs<O extends object>(
   hyperKeys: readonly string[],
   kinds: readonly ModelKind[],
 ): { groups: ({ params: ParamEntry[]; weightDecay?: number } & Record<string, unknown>)[]; options: O & { masks: Map<Tensor | string, Tensor> } } {
-  const o = options<O & { noWeightDecay?: NoWeightDecay }>('options', opts);
-  knownKeys('options', o, [...hyperKeys, 'noWeightDecay']);
+  const o = options<O & { noWeightDecay?: NoWeightDecay }>('options', opts, [...hyperKeys, 'noWeightDecay']);
   const { noWeightDecay, ...hyper } = o;
   const { groups, masks } = modelGroups(model, noWeightDecay, kinds);
   return { groups, options: { ...(hyper as O), masks } };

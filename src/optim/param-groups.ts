@@ -6,7 +6,7 @@
 import { InvalidArgumentError, ToolkitError } from '../errors';
 import type { Module } from '../nn/module';
 import { Tensor, sameShape } from '../tensor/tensor';
-import { knownKeys, options } from '../validate';
+import { options } from '../validate';
 import { handleOf } from './native';
 
 /** Masks by parameter tensor or parameter name, or a lookup function. */
@@ -55,8 +55,7 @@ export function checkParamGroups<O extends object, H extends { lr: number }, K e
   kinds: readonly K[],
 ): { base: H; groups: CheckedGroup<H, K, ReturnType<K['entry']>>[] } {
   type E = ReturnType<K['entry']>;
-  const o = options<O & { masks?: MaskLookup }>('options', opts);
-  knownKeys('options', o, [...hyperKeys, 'masks']);
+  const o = options<O & { masks?: MaskLookup }>('options', opts, [...hyperKeys, 'masks']);
   const base = hyper('', o, undefined);
   if (typeof (params as Iterable<unknown> | undefined)?.[Symbol.iterator] !== 'function') {
     throw new InvalidArgumentError('params', 'iterable of tensors, [name, tensor] pairs or parameter groups', params);
@@ -79,8 +78,8 @@ export function checkParamGroups<O extends object, H extends { lr: number }, K e
   const groups = specs.map((spec, g): CheckedGroup<H, K, E> => {
     const where = isGroups ? `params[${g}]` : '';
     const at = (key: string) => (where ? `${where}.${key}` : key);
-    const go = options<O & { params?: unknown } & Record<string, unknown>>(where || 'params', spec);
-    if (isGroups) knownKeys(where, go, ['params', ...kinds.map((k) => k.key), ...hyperKeys]);
+    const groupKeys = isGroups ? ['params', ...kinds.map((k) => k.key), ...hyperKeys] : undefined;
+    const go = options<O & { params?: unknown } & Record<string, unknown>>(where || 'params', spec, groupKeys);
     const h = hyper(where, go, base);
     // A group keeps its ratio to the base lr, which schedules set; over a base lr of 0 there is
     // none, and its own lr was replaced by the base lr at the first schedule step.

@@ -28,7 +28,7 @@
  * balanced once, losing a clamped layer's excess; we hand it to the other layers.
  */
 import { InvalidArgumentError, UnknownNameError } from '../errors';
-import { keysOf, knownKeys, list, options as optionsOf } from '../validate';
+import { keysOf, list, options as optionsOf } from '../validate';
 
 export interface LayerShape {
   /** The layer's parameter name (`layer1.0.conv1.weight`). */
@@ -146,8 +146,7 @@ export function layerDensities(distribution: string, layers: readonly LayerShape
   if (typeof density !== 'number' || !(density >= 0 && density <= 1)) {
     throw new InvalidArgumentError('density', 'number in [0, 1]', density);
   }
-  const o = optionsOf<DistributionOptions>('options', options);
-  knownKeys('options', o, keysOf<DistributionOptions>({ dense: true }));
+  const o = optionsOf<DistributionOptions>('options', options, keysOf<DistributionOptions>({ dense: true }));
   const dense = denseNames(o.dense);
   for (const n of dense) {
     if (!layers.some((l) => l.name === n)) {

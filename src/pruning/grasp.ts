@@ -20,7 +20,7 @@
  * (docs/pruning-fidelity.md, test/native/pruning/reference-procedures.test.ts).
  */
 import { InvalidArgumentError } from '../errors';
-import { options as optionsOf } from '../validate';
+import { keysOf, options as optionsOf } from '../validate';
 import type { Module } from '../nn/module';
 import { grad, noGrad } from '../tensor/autograd';
 import { zerosLike } from '../tensor/creation';
@@ -41,10 +41,7 @@ export class GraspPruner implements Pruner {
   readonly temperature: number;
 
   constructor(opts: GraspOptions = {}) {
-    const options = optionsOf<GraspOptions>('options', opts);
-    for (const k of Object.keys(options)) {
-      if (k !== 'temperature') throw new InvalidArgumentError('grasp options', "only 'temperature'", k);
-    }
+    const options = optionsOf<GraspOptions>('grasp options', opts, keysOf<GraspOptions>({ temperature: true }));
     const t = options.temperature ?? 200;
     if (typeof t !== 'number' || !(t > 0) || !Number.isFinite(t)) throw new InvalidArgumentError('temperature', 'positive number', t);
     this.temperature = t;

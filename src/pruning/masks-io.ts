@@ -9,7 +9,7 @@ import type { Module } from '../nn/module';
 import { loadSafetensorsWithMetadata, saveSafetensors } from '../nn/safetensors';
 import { tidy } from '../tensor/engine';
 import { Tensor } from '../tensor/tensor';
-import { bool, keysOf, knownKeys, obj, options as optionsOf } from '../validate';
+import { bool, keysOf, obj, options as optionsOf } from '../validate';
 
 export const MASKS_FORMAT = 'signin-torch/masks';
 
@@ -41,8 +41,7 @@ export interface SetMasksResult {
  */
 export function setMasks(model: Module, masks: Map<string, Tensor> | Record<string, Tensor>, options: SetMasksOptions = {}): SetMasksResult {
   const layers = layersByParam(model);
-  const o = optionsOf<SetMasksOptions>('options', options);
-  knownKeys('options', o, keysOf<SetMasksOptions>({ strict: true }));
+  const o = optionsOf<SetMasksOptions>('options', options, keysOf<SetMasksOptions>({ strict: true }));
   const strict = bool('options.strict', o.strict ?? true);
   const src = masks instanceof Map ? masks : new Map(Object.entries(obj<Record<string, Tensor>>('masks', masks, 'Map or record of mask Tensors by parameter name')));
   const issues: Issue[] = [];

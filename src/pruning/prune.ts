@@ -47,7 +47,7 @@ import { cat } from '../tensor/ops';
 import { tidy } from '../tensor/engine';
 import { Generator } from '../tensor/runtime';
 import { Tensor } from '../tensor/tensor';
-import { MAX_LIST_LENGTH, bool, int, list, num, oneOf } from '../validate';
+import { MAX_LIST_LENGTH, bool, int, keysOf, knownKeys, list, num, oneOf } from '../validate';
 import type { LossFn, PruneBatch, PrunableWeight, Pruner, ScoreContext } from './base';
 import { DISTRIBUTION_NAMES, layerDensities, type DistributionName } from './distributions';
 import type { LiteralName } from '../literal-name';
@@ -160,8 +160,11 @@ export class EmptyLayerError extends ToolkitError {
   }
 }
 
-const OPTION_KEYS = new Set(['method', 'sparsity', 'scope', 'distribution', 'iterations', 'schedule', 'denseFirst', 'denseLast',
-  'strict', 'data', 'loss', 'inputShape', 'seed', 'generator', 'prunerOptions', 'mode', 'onRound', 'signal', 'stopOverRanks']);
+const OPTION_KEYS = keysOf<PruneOptions>({
+  method: true, sparsity: true, scope: true, distribution: true, iterations: true, schedule: true, denseFirst: true, denseLast: true,
+  strict: true, data: true, loss: true, inputShape: true, seed: true, generator: true, prunerOptions: true, mode: true, onRound: true,
+  signal: true, stopOverRanks: true,
+});
 
 /** The masked layers' weights, in model order. */
 export function prunableWeights(model: Module): PrunableWeight[] {
@@ -320,9 +323,7 @@ function withMode<T>(model: Module, mode: 'eval' | 'train', fn: () => T): T {
  */
 export async function pruneModel<M extends string = PrunerName>(model: Module, options: PruneOptions<M>): Promise<PruneResult> {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'options object', options);
-  for (const k of Object.keys(options)) {
-    if (!OPTION_KEYS.has(k)) throw new InvalidArgumentError('options', `only known keys (${[...OPTION_KEYS].join(', ')})`, k);
-  }
+  knownKeys('options', options, OPTION_KEYS);
   const pruner = typeof options.method === 'string'
     ? getPruner(options.method, (options.prunerOptions ?? {}) as Record<string, unknown>)
     : options.method;

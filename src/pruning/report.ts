@@ -17,7 +17,7 @@ import { noGrad } from '../tensor/autograd';
 import { ones } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import type { Tensor } from '../tensor/tensor';
-import { keysOf, knownKeys, options } from '../validate';
+import { keysOf, options } from '../validate';
 
 export interface LayerMaskReport {
   /** Parameter name (`conv1.weight`). */
@@ -116,8 +116,7 @@ function formatTable(r: Omit<MaskReport, 'table'>): string {
 
 /** The masks of a model's masked layers as data and as a text table (see the file comment). */
 export function maskReport(model: Module, opts: MaskReportOptions = {}): MaskReport {
-  const o = options<MaskReportOptions>('options', opts);
-  knownKeys('options', o, keysOf<MaskReportOptions>({ inputShape: true }));
+  const o = options<MaskReportOptions>('options', opts, keysOf<MaskReportOptions>({ inputShape: true }));
   const layers = maskedLayers(model);
   if (layers.length === 0) throw new InvalidArgumentError('model', 'a model with masked layers (MaskedConv2d / MaskedLinear)', model);
   let inputShape = o.inputShape;

@@ -28,7 +28,7 @@ import * as aten from '../tensor/aten';
 import { tidy } from '../tensor/engine';
 import { keep } from '../tensor/keep';
 import type { DType, Tensor } from '../tensor/tensor';
-import { oneOf, options as optionsOf } from '../validate';
+import { keysOf, oneOf, options as optionsOf } from '../validate';
 import type { Pruner, ScoreContext } from './base';
 
 export interface SynflowOptions {
@@ -73,10 +73,7 @@ export class SynflowPruner implements Pruner {
   readonly dtype: 'auto' | 'float32' | 'float64';
 
   constructor(opts: SynflowOptions = {}) {
-    const options = optionsOf<SynflowOptions>('options', opts);
-    for (const k of Object.keys(options)) {
-      if (k !== 'dtype') throw new InvalidArgumentError('synflow options', "only 'dtype'", k);
-    }
+    const options = optionsOf<SynflowOptions>('synflow options', opts, keysOf<SynflowOptions>({ dtype: true }));
     this.dtype = oneOf('dtype', options.dtype ?? 'float64', ['auto', 'float32', 'float64'] as const);
   }
 

@@ -21,7 +21,7 @@ import { InvalidArgumentError, UnknownNameError } from '../errors';
 import { maskedLayers, type MaskedLayer } from '../nn/masked';
 import type { Module } from '../nn/module';
 import type { Tensor } from '../tensor/tensor';
-import { knownKeys, options } from '../validate';
+import { options } from '../validate';
 import { checkBeta, signinReset } from './kernels';
 import { attachSignIn, detachSignIn, noteSignInBeta, signinFactors } from './parametrization';
 // Sign-In layers exist only after applySignIn, so loading this file registers Sign-In with both
@@ -93,8 +93,7 @@ export function selectLayers(model: Module, layers?: LayerSelector): [string, Ma
  * const opt = SGD.forModel(model, { lr: 0.1, momentum: 0.9 });
  */
 export function applySignIn(model: Module, opts: ApplySignInOptions = {}): string[] {
-  const o = options<ApplySignInOptions>('options', opts);
-  knownKeys('options', o, ['beta', 'layers']);
+  const o = options<ApplySignInOptions>('options', opts, ['beta', 'layers']);
   const beta = o.beta ?? 1;
   if (typeof beta !== 'number' && typeof beta !== 'function') throw new InvalidArgumentError('beta', 'number or function', beta);
   // Sign-In reparameterizes masked layers only: a model of plain Linear/Conv2d would be left as it
@@ -147,8 +146,7 @@ export interface ResetSignInOptions {
  * reset.
  */
 export function resetSignIn(model: Module, opts: ResetSignInOptions = {}): number {
-  const o = options<ResetSignInOptions>('options', opts);
-  knownKeys('options', o, ['beta', 'zeroMomentum', 'optimizer']);
+  const o = options<ResetSignInOptions>('options', opts, ['beta', 'zeroMomentum', 'optimizer']);
   const zeroMomentum = o.zeroMomentum ?? false;
   if (typeof zeroMomentum !== 'boolean') throw new InvalidArgumentError('zeroMomentum', 'boolean', zeroMomentum);
   const optimizer = signinOptimizer('optimizer', o.optimizer);

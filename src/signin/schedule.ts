@@ -34,7 +34,7 @@
  */
 import { InvalidArgumentError } from '../errors';
 import { moduleArg, type Module } from '../nn/module';
-import { int, knownKeys, num, obj, oneOf, options } from '../validate';
+import { int, num, obj, oneOf, options } from '../validate';
 import { resetSignIn, signinOptimizer, type BetaOption, type SignInOptimizer } from './apply';
 import { innerScaling } from './stats';
 
@@ -76,8 +76,7 @@ export interface ResolvedResetOptions {
 
 /** Validates reset-schedule options and fills in the defaults. */
 export function resolveResetOptions(opts: SignInResetOptions = {}): ResolvedResetOptions {
-  const o = options<SignInResetOptions>('options', opts);
-  knownKeys('options', o, ['period', 'unit', 'stopAfterEpoch', 'epochs', 'momentum', 'beta', 'optimizer']);
+  const o = options<SignInResetOptions>('options', opts, ['period', 'unit', 'stopAfterEpoch', 'epochs', 'momentum', 'beta', 'optimizer']);
   const stop = o.stopAfterEpoch;
   const beta = o.beta;
   if (beta !== undefined && typeof beta !== 'function' && (typeof beta !== 'number' || !(beta > 0) || !Number.isFinite(beta))) {

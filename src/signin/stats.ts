@@ -22,7 +22,7 @@ import { stack } from '../tensor/ops';
 import { tidy } from '../tensor/engine';
 import { keep } from '../tensor/keep';
 import type { Tensor } from '../tensor/tensor';
-import { keysOf, knownKeys, options } from '../validate';
+import { keysOf, options } from '../validate';
 import { selectLayers, signinLayers, type LayerSelector } from './apply';
 import { signinFactors } from './parametrization';
 
@@ -100,8 +100,7 @@ export class SignTracker {
 
   /** Snapshots the signs of the tracked layers now (call it on the initialized, masked model). */
   constructor(model: Module, opts: SignTrackerOptions = {}) {
-    const o = options<SignTrackerOptions>('options', opts);
-    knownKeys('options', o, keysOf<SignTrackerOptions>({ layers: true }));
+    const o = options<SignTrackerOptions>('options', opts, keysOf<SignTrackerOptions>({ layers: true }));
     this.layers = selectLayers(model, o.layers);
     for (const [name, layer] of this.layers) {
       this.init.set(name, keep(signOf(layer.weight)));

@@ -15,7 +15,7 @@ import type { Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
 import { onesLike } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
-import { bool, int, keysOf, knownKeys, num, oneOf, options } from '../validate';
+import { bool, int, keysOf, num, oneOf, options } from '../validate';
 import type { SparsifyCallback, SparsifyContext, SparsifyState } from './hooks';
 import { changeMasks, layersByName, zeroAllMomentum, type MomentumOwner } from './mask-change';
 import { magnitudeMasks, SCOPES, type Scope } from './select';
@@ -59,8 +59,7 @@ export class Acdc implements SparsifyCallback {
   changes: { epoch: number; phase: AcdcPhase; changed: number }[] = [];
 
   constructor(opts: AcdcOptions) {
-    const o = options<AcdcOptions>('options', opts);
-    knownKeys('options', o, ACDC_OPTIONS);
+    const o = options<AcdcOptions>('options', opts, ACDC_OPTIONS);
     this.sparsity = num('sparsity', o.sparsity, 0, 1);
     if (this.sparsity >= 1) throw new InvalidArgumentError('sparsity', 'number in [0, 1)', o.sparsity);
     this.epochs = int('epochs', o.epochs, 1);

@@ -7,7 +7,7 @@
 import { InvalidArgumentError } from '../errors';
 import type { Module } from '../nn/module';
 import { noGrad } from '../tensor/autograd';
-import { keysOf, knownKeys, num, oneOf, options } from '../validate';
+import { keysOf, num, oneOf, options } from '../validate';
 import type { SparsifyCallback, SparsifyContext, SparsifyState } from './hooks';
 import { changeMasks, layersByName, type MaskChange } from './mask-change';
 import { magnitudeMasks, SCOPES, type Scope } from './select';
@@ -54,8 +54,7 @@ export class Gmp implements SparsifyCallback {
   private lastPruneStep = -1;
 
   constructor(opts: GmpOptions) {
-    const o = options<GmpOptions>('options', opts);
-    knownKeys('options', o, GMP_OPTIONS);
+    const o = options<GmpOptions>('options', opts, GMP_OPTIONS);
     this.sparsity = num('sparsity', o.sparsity, 0, 1);
     if (this.sparsity >= 1) throw new InvalidArgumentError('sparsity', 'number in [0, 1)', o.sparsity);
     this.initialSparsity = num('initialSparsity', o.initialSparsity ?? 0, 0, this.sparsity);

@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '../errors';
 import { maskedLayers, type MaskedLayer } from '../nn/masked';
 import type { Module } from '../nn/module';
 import { denseLayerNames } from '../pruning/prune';
-import { bool, keysOf, knownKeys, list, options } from '../validate';
+import { bool, keysOf, list, options } from '../validate';
 
 export interface DenseLayerOptions {
   /** Keep the first masked layer dense. Default false. */
@@ -42,7 +42,7 @@ export function checkDenseOptions(opts: DenseLayerOptions | undefined): Required
  * denseLayers that is not a masked layer, or options that leave nothing to prune, are refused.
  */
 export function impLayers(model: Module, opts?: DenseLayerOptions): { pruned: [string, MaskedLayer][]; dense: Set<string> } {
-  knownKeys('options', options<DenseLayerOptions>('options', opts), DENSE_OPTIONS);
+  options<DenseLayerOptions>('options', opts, DENSE_OPTIONS);
   const o = checkDenseOptions(opts);
   const layers = maskedLayers(model);
   if (layers.length === 0) throw new InvalidArgumentError('model', 'a model with masked layers (MaskedConv2d / MaskedLinear)', model);

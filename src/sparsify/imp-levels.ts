@@ -17,7 +17,7 @@ import { noGrad } from '../tensor/autograd';
 import { zerosLike } from '../tensor/creation';
 import { keep } from '../tensor/keep';
 import type { Tensor } from '../tensor/tensor';
-import { bool, int, keysOf, knownKeys, num, oneOf, options } from '../validate';
+import { bool, int, keysOf, num, oneOf, options } from '../validate';
 import type { SparsifyCallback, SparsifyContext, SparsifyState } from './hooks';
 import { impNextLevel, snapshotState } from './imp';
 import { checkDenseOptions, impLayers, type DenseLayerOptions } from './imp-layers';
@@ -78,8 +78,7 @@ export class ImpLevels implements SparsifyCallback {
   private snapshot: StateDict | undefined;
 
   constructor(opts: ImpLevelsOptions) {
-    const o = options<ImpLevelsOptions>('options', opts);
-    knownKeys('options', o, IMP_LEVELS_OPTIONS);
+    const o = options<ImpLevelsOptions>('options', opts, IMP_LEVELS_OPTIONS);
     this.rewind = bool('rewind', o.rewind);
     this.name = this.rewind ? 'imp' : 'lrr';
     this.levels = int('levels', o.levels, 2);

@@ -11,7 +11,7 @@
  * (up to one rounding per prune). OpenLTH and Renda et al. prune p = 0.2 per level; that is the
  * default, with as many levels as reach the target sparsity.
  */
-import { int, keysOf, knownKeys, num, obj, options } from '../validate';
+import { int, keysOf, num, obj, options } from '../validate';
 
 export const DEFAULT_PRUNE_FRACTION = 0.2;
 
@@ -52,8 +52,7 @@ const SPARSITY_TOLERANCE = 0.005;
 const pct = (x: number) => `${Number((x * 100).toFixed(2))}%`;
 
 function checkInput(input: ImpPlanInput): ImpPlanInput {
-  const o = options<ImpPlanInput>('input', input);
-  knownKeys('input', o, PLAN_INPUT);
+  const o = options<ImpPlanInput>('input', input, PLAN_INPUT);
   const opt = <T>(v: T | undefined, check: (v: T) => unknown) => { if (v !== undefined) check(v); };
   num('sparsity', o.sparsity, 0, 1);
   opt(o.levels, (v) => int('levels', v, 2));

@@ -16,7 +16,7 @@ import { noGrad } from '../tensor/autograd';
 import { tidy } from '../tensor/engine';
 import { keep } from '../tensor/keep';
 import type { Tensor } from '../tensor/tensor';
-import { int, keysOf, knownKeys, num, oneOf, options } from '../validate';
+import { int, keysOf, num, oneOf, options } from '../validate';
 import type { SparsifyCallback, SparsifyContext, SparsifyState } from './hooks';
 import { changeMasks, type MaskChange, type MomentumOwner } from './mask-change';
 import { checkDenseOptions, impLayers, type DenseLayerOptions } from './imp-layers';
@@ -86,8 +86,7 @@ const IMP_LEVEL_OPTIONS = keysOf<ImpLevelOptions>({
  * for the next level.
  */
 export function impNextLevel(model: Module, opts: ImpLevelOptions = {}): MaskChange {
-  const o = options<ImpLevelOptions>('options', opts);
-  knownKeys('options', o, IMP_LEVEL_OPTIONS);
+  const o = options<ImpLevelOptions>('options', opts, IMP_LEVEL_OPTIONS);
   const fraction = num('fraction', o.fraction ?? 0.2, 0, 1);
   const scope = oneOf('scope', o.scope ?? 'global', SCOPES);
   const { pruned } = impLayers(model, checkDenseOptions(o));

@@ -23,7 +23,7 @@ import { onesLike, rand } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import type { Generator } from '../tensor/runtime';
 import { tensorHandle, type Tensor } from '../tensor/tensor';
-import { bool, int, keysOf, knownKeys, num, oneOf, options } from '../validate';
+import { bool, int, keysOf, num, oneOf, options } from '../validate';
 import { skipStep, type SparsifyCallback, type SparsifyContext, type SparsifyState } from './hooks';
 import { changeMasks, layersByName, type MomentumOwner } from './mask-change';
 import { magnitude } from './select';
@@ -107,8 +107,7 @@ export class Rigl implements SparsifyCallback {
   changes: { step: number; dropFraction: number; changed: number; perLayer: Record<string, number> }[] = [];
 
   constructor(opts: RiglOptions) {
-    const o = options<RiglOptions>('options', opts);
-    knownKeys('options', o, RIGL_OPTIONS);
+    const o = options<RiglOptions>('options', opts, RIGL_OPTIONS);
     this.sparsity = num('sparsity', o.sparsity, 0, 1);
     if (this.sparsity >= 1) throw new InvalidArgumentError('sparsity', 'number in [0, 1)', o.sparsity);
     this.distribution = oneOf('distribution', o.distribution ?? 'erk', ['erk', 'er', 'uniform'] as const);

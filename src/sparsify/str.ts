@@ -30,7 +30,7 @@ import { zerosLike } from '../tensor/creation';
 import { tidy } from '../tensor/engine';
 import { keep } from '../tensor/keep';
 import type { Tensor } from '../tensor/tensor';
-import { keysOf, knownKeys, num, options } from '../validate';
+import { keysOf, num, options } from '../validate';
 import type { SparsifyCallback, SparsifyContext, SparsifyState } from './hooks';
 import { layersByName } from './mask-change';
 
@@ -83,8 +83,7 @@ export class Str implements SparsifyCallback {
   private resets = 0;
 
   constructor(opts: StrOptions = {}) {
-    const o = options<StrOptions>('options', opts);
-    knownKeys('options', o, keysOf<StrOptions>({ sInit: true, momentum: true, weightDecay: true, signinReset: true }));
+    const o = options<StrOptions>('options', opts, keysOf<StrOptions>({ sInit: true, momentum: true, weightDecay: true, signinReset: true }));
     this.sInit = num('sInit', o.sInit ?? -3200);
     if (!Number.isFinite(this.sInit)) throw new InvalidArgumentError('sInit', 'finite number', o.sInit);
     this.momentum = num('momentum', o.momentum ?? 0.875, 0, 1);

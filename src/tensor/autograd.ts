@@ -2,7 +2,8 @@
 import { InvalidArgumentError } from '../errors';
 import { native, type NativeTensor } from '../native';
 import { refuseAsync } from './engine';
-import { Tensor, tensorHandle } from './tensor';
+import { BACKWARD_OPTIONS, Tensor, tensorHandle, type BackwardOptions } from './tensor';
+import { keysOf, options as optionsOf } from '../validate';
 
 function handles(name: string, list: unknown): NativeTensor[] {
   if (!Array.isArray(list)) throw new InvalidArgumentError(name, 'array of Tensors', list);
@@ -46,20 +47,22 @@ export interface GradOptions {
   allowUnused?: boolean;
 }
 
+const GRAD_OPTIONS = keysOf<GradOptions>({ gradOutputs: true, retainGraph: true, createGraph: true, allowUnused: true });
+
 /** The gradients of outputs with respect to inputs (torch.autograd.grad); unused inputs give undefined. */
 export function grad(outputs: Tensor | Tensor[], inputs: Tensor[], options: GradOptions = {}): (Tensor | undefined)[] {
   const outs = handles('outputs', Array.isArray(outputs) ? outputs : [outputs]);
   const ins = handles('inputs', inputs);
-  const o = options ?? {};
+  const o = optionsOf<GradOptions>('options', options, GRAD_OPTIONS);
   const gradOutputs = o.gradOutputs === undefined ? undefined : handles('gradOutputs', o.gradOutputs);
   const result = native().grad(outs, ins, gradOutputs, o.retainGraph, o.createGraph, o.allowUnused);
   return result.map((h) => (h ? new Tensor(h) : undefined));
 }
 
 /** Backward from several tensors at once (torch.autograd.backward). */
-export function backward(tensors: Tensor[], grads?: Tensor[], options: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+export function backward(tensors: Tensor[], grads?: Tensor[], options: BackwardOptions = {}): void {
   const ts = handles('tensors', tensors);
   const gs = grads === undefined ? undefined : handles('grads', grads);
-  const o = options ?? {};
+  const o = optionsOf<BackwardOptions>('options', options, BACKWARD_OPTIONS);
   native().backward(ts, gs, o.retainGraph, o.createGraph);
 }

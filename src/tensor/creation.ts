@@ -3,7 +3,7 @@ import { isArrayBuffer } from 'node:util/types';
 import { markAsUntransferable } from 'node:worker_threads';
 import { InvalidArgumentError } from '../errors';
 import { native } from '../native';
-import { intList, isInt, keysOf, knownKeys, oneOf, options } from '../validate';
+import { intList, isInt, keysOf, oneOf, options } from '../validate';
 import * as aten from './aten';
 import { checkShapeSize, checkTensorSize } from './size-limit';
 import type { Generator } from './runtime';
@@ -22,13 +22,6 @@ export interface RandomOptions extends TensorOptions {
 const TENSOR_OPTIONS = keysOf<TensorOptions>({ dtype: true, device: true, requiresGrad: true });
 const RANDOM_OPTIONS = [...TENSOR_OPTIONS, ...keysOf<Omit<RandomOptions, keyof TensorOptions>>({ generator: true })];
 
-/** An options object of the creation functions, with no key they do not know (requires_grad, seed). */
-function checkedOptions<T extends object>(opts: unknown, keys: readonly string[]): Partial<T> {
-  const o = options<T>('options', opts);
-  knownKeys('options', o, keys);
-  return o;
-}
-
 function shapeOf(name: string, shape: unknown, dtype?: DType): number[] {
   return checkShapeSize(name, intList(name, shape, 0), dtype);
 }
@@ -44,41 +37,41 @@ function dtypeOf(opts: TensorOptions): DType | undefined {
 }
 
 export function zeros(shape: number[], opts: TensorOptions = {}): Tensor {
-  const o = checkedOptions<TensorOptions>(opts, TENSOR_OPTIONS);
+  const o = options<TensorOptions>('options', opts, TENSOR_OPTIONS);
   return finish(aten.zeros(shapeOf('shape', shape, o.dtype), dtypeOf(o), undefined, o.device), o);
 }
 
 export function ones(shape: number[], opts: TensorOptions = {}): Tensor {
-  const o = checkedOptions<TensorOptions>(opts, TENSOR_OPTIONS);
+  const o = options<TensorOptions>('options', opts, TENSOR_OPTIONS);
   return finish(aten.ones(shapeOf('shape', shape, o.dtype), dtypeOf(o), undefined, o.device), o);
 }
 
 export function empty(shape: number[], opts: TensorOptions = {}): Tensor {
-  const o = checkedOptions<TensorOptions>(opts, TENSOR_OPTIONS);
+  const o = options<TensorOptions>('options', opts, TENSOR_OPTIONS);
   return finish(aten.empty(shapeOf('shape', shape, o.dtype), dtypeOf(o), undefined, o.device), o);
 }
 
 export function full(shape: number[], value: number, opts: TensorOptions = {}): Tensor {
-  const o = checkedOptions<TensorOptions>(opts, TENSOR_OPTIONS);
+  const o = options<TensorOptions>('options', opts, TENSOR_OPTIONS);
   if (typeof value !== 'number') throw new InvalidArgumentError('value', 'number', value);
   return finish(aten.full(shapeOf('shape', shape, o.dtype), value, dtypeOf(o), undefined, o.device), o);
 }
 
 /** Uniform on [0, 1). */
 export function rand(shape: number[], opts: RandomOptions = {}): Tensor {
-  const o = checkedOptions<RandomOptions>(opts, RANDOM_OPTIONS);
+  const o = options<RandomOptions>('options', opts, RANDOM_OPTIONS);
   return finish(aten.rand(shapeOf('shape', shape, o.dtype), o.generator, dtypeOf(o), undefined, o.device), o);
 }
 
 /** Standard normal. */
 export function randn(shape: number[], opts: RandomOptions = {}): Tensor {
-  const o = checkedOptions<RandomOptions>(opts, RANDOM_OPTIONS);
+  const o = options<RandomOptions>('options', opts, RANDOM_OPTIONS);
   return finish(aten.randn(shapeOf('shape', shape, o.dtype), o.generator, dtypeOf(o), undefined, o.device), o);
 }
 
 /** Integers uniform in [low, high), int64 by default. */
 export function randint(low: number, high: number, shape: number[], opts: RandomOptions = {}): Tensor {
-  const o = checkedOptions<RandomOptions>(opts, RANDOM_OPTIONS);
+  const o = options<RandomOptions>('options', opts, RANDOM_OPTIONS);
   if (!isInt(low)) throw new InvalidArgumentError('low', 'integer', low);
   if (!isInt(high) || high <= low) throw new InvalidArgumentError('high', `integer > low (${low})`, high);
   return aten.randint(low, high, shapeOf('shape', shape, o.dtype ?? 'int64'), o.generator, dtypeOf(o), undefined, o.device);
@@ -86,7 +79,7 @@ export function randint(low: number, high: number, shape: number[], opts: Random
 
 /** A random permutation of 0..n-1 (int64). */
 export function randperm(n: number, opts: RandomOptions = {}): Tensor {
-  const o = checkedOptions<RandomOptions>(opts, RANDOM_OPTIONS);
+  const o = options<RandomOptions>('options', opts, RANDOM_OPTIONS);
   if (!isInt(n) || n < 0) throw new InvalidArgumentError('n', 'non-negative integer', n);
   checkTensorSize('n', n, o.dtype ?? 'int64', n);
   return aten.randperm(n, o.generator, dtypeOf(o), undefined, o.device);
@@ -94,7 +87,7 @@ export function randperm(n: number, opts: RandomOptions = {}): Tensor {
 
 /** Values start, start+step, ... < end (like torch.arange; one argument means end). */
 export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
-  const o = checkedOptions<TensorOptions>(opts, TENSOR_OPTIONS);
+  const o = options<TensorOptions>('options', opts, TENSOR_OPTIONS);
   const [s, e] = end === undefined ? [0, start] : [start, end];
   if (step === 0) throw new InvalidArgumentError('step', 'a non-zero number', step);
   if ([s, e, step].every((v) => typeof v === 'number')) checkTensorSize('end', Math.ceil((e - s) / step), o.dtype, e);
@@ -102,29 +95,29 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
 }
 
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
-  const o = checkedOptions<TensorOptions>(opts, TENSOR_OPTIONS);
+  const o = options<TensorOptions>('options', opts, TENSOR_OPTIONS);
   if (isInt(steps)) checkTensorSize('steps', steps, o.dtype, steps);
   return finish(aten.linspace(start, end, steps, dtypeOf(o), undefined, o.device), o);
 }
 
 export function eye(n: number, opts: TensorOptions = {}): Tensor {
-  const o = checkedOptions<TensorOptions>(opts, TENSOR_OPTIONS);
+  const o = options<TensorOptions>('options', opts, TENSOR_OPTIONS);
   if (isInt(n)) checkTensorSize('n', n * n, o.dtype, n);
   return finish(aten.eye(n, dtypeOf(o), undefined, o.device), o);
 }
 
 export function zerosLike(t: Tensor, opts: TensorOptions = {}): Tensor {
-  const o = checkedOptions<TensorOptions>(opts, TENSOR_OPTIONS);
+  const o = options<TensorOptions>('options', opts, TENSOR_OPTIONS);
   return finish(aten.zeros_like(t, dtypeOf(o), undefined, o.device), o);
 }
 
 export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
-  const o = checkedOptions<TensorOptions>(opts, TENSOR_OPTIONS);
+  const o = options<TensorOptions>('options', opts, TENSOR_OPTIONS);
   return finish(aten.ones_like(t, dtypeOf(o), undefined, o.device), o);
 }
 
 export function fullLike(t: Tensor, value: number, opts: TensorOptions = {}): Tensor {
-  const o = checkedOptions<TensorOptions>(opts, TENSOR_OPTIONS);
+  const o = options<TensorOptions>('options', opts, TENSOR_OPTIONS);
   return finish(aten.full_like(t, value, dtypeOf(o), undefined, o.device), o);
 }
 
@@ -143,7 +136,7 @@ export interface FromArrayOptions {
 export function fromTypedArray(data: TypedArray, shape?: number[], opts: FromArrayOptions = {}): Tensor {
   if (!ArrayBuffer.isView(data) || data instanceof DataView) throw new InvalidArgumentError('data', 'TypedArray', data);
   const dims = intList('shape', shape ?? [data.length], 0);
-  const o = checkedOptions<FromArrayOptions>(opts, keysOf<FromArrayOptions>({ copy: true, dtype: true }));
+  const o = options<FromArrayOptions>('options', opts, keysOf<FromArrayOptions>({ copy: true, dtype: true }));
   const copy = o.copy ?? true;
   if (typeof copy !== 'boolean') throw new InvalidArgumentError('copy', 'boolean', copy);
   if (copy) checkTensorSize('data', data.byteLength, 'uint8', dims);
@@ -188,7 +181,7 @@ function flattenNested(data: unknown, shape: number[], out: number[], depth: num
  * numbers, bool for booleans, and the TypedArray's own type.
  */
 export function tensor(data: Nested | TypedArray, opts: TensorOptions & { shape?: number[] } = {}): Tensor {
-  const o = checkedOptions<TensorOptions & { shape?: number[] }>(opts, [...TENSOR_OPTIONS, 'shape']);
+  const o = options<TensorOptions & { shape?: number[] }>('options', opts, [...TENSOR_OPTIONS, 'shape']);
   if (o.dtype !== undefined) oneOf('dtype', o.dtype, DTYPES);
   let t: Tensor;
   if (ArrayBuffer.isView(data)) {

@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError, TensorDisposedError, ToolkitError, describeAs } from '../errors';
 import { native, type NativeTensor } from '../native';
-import { intList, isInt, keysOf, knownKeys } from '../validate';
+import { intList, isInt, keysOf, knownKeys, options as optionsOf } from '../validate';
 import * as aten from './aten';
 import { BINARY_ADD, BINARY_DIV, BINARY_MUL, BINARY_SUB, IN_PLACE, binaryCall, setTensorFactory } from './dispatch';
 import { track } from './engine';
@@ -29,7 +29,7 @@ export interface BackwardOptions {
   createGraph?: boolean;
 }
 
-const BACKWARD_OPTIONS = keysOf<BackwardOptions>({ retainGraph: true, createGraph: true });
+export const BACKWARD_OPTIONS = keysOf<BackwardOptions>({ retainGraph: true, createGraph: true });
 
 type Operand = Tensor | number;
 
@@ -241,8 +241,7 @@ export class Tensor extends HandleOwner {
 
   backward(gradient?: Tensor, options: BackwardOptions = {}): void {
     const gh = gradient === undefined ? undefined : tensorHandle('gradient', gradient);
-    const o = options ?? {};
-    knownKeys('options', o, BACKWARD_OPTIONS);
+    const o = optionsOf<BackwardOptions>('options', options, BACKWARD_OPTIONS);
     native().backward([this.handle], gh ? [gh] : undefined, o.retainGraph, o.createGraph);
   }
 

@@ -30,10 +30,11 @@ const TSX = path.join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx');
 const COLLECTIVES = path.join(__dirname, 'collectives-worker.ts');
 
 const dir = tmpDir('signin-multinode-');
-// 128 training images: 4 steps of 32 per epoch. Six epochs: the test that kills node 1 after
+// 128 training images: 4 steps of 32 per epoch. Twelve epochs: the test that kills node 1 after
 // epoch 1 needs the epochs left to outlast its reaction (two left, 0.35 s at load 15: a 400 ms
-// delay before the kill let the run end first).
-const EPOCHS = [1, 2, 3, 4, 5, 6];
+// delay before the kill let the run end first; five left, under a second, lost the race once
+// with a second jest worker and a type check beside it on 2 cores).
+const EPOCHS = Array.from({ length: 12 }, (_, i) => i + 1);
 const { config, configFile } = lenetSignInRun(dir, { images: 256, epochs: EPOCHS.length });
 
 /** The launcher's worker processes (its children). */
@@ -135,8 +136,8 @@ it('node 1 killed mid-run: node 0 fails with ERR_DISTRIBUTED at once, and the ru
   const env = { SIGNIN_TORCH_DIST_TIMEOUT_S: '60' };
   const node0 = startNode(0, runs0, port, env);
   const node1 = startNode(1, runs1, port, env);
-  // Once epoch 1's checkpoint is written (five epochs to go), node 1's launcher and worker go, at
-  // once: the worker's pid is looked up before (the epochs left take under a second).
+  // Once epoch 1's checkpoint is written (eleven epochs to go), node 1's launcher and worker go, at
+  // once: the worker's pid is looked up before (the epochs left take about two seconds).
   let workers: number[] = [];
   while (!fs.existsSync(runPaths(runDir).checkpoint)) {
     if (node0.child.exitCode !== null) throw new Error(`node 0 ended first: ${node0.stderr()}`);

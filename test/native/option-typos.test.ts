@@ -11,7 +11,7 @@ import {
   Acdc, ArrayDataset, AvgPool2d, BasicBlock, BatchNorm2d, Bottleneck, Conv2d, DataLoader, DatasetError, F, GELU, Gmp, ImpLevels, LayerNorm, LeakyReLU, Linear, MaskedConv2d, MaskedLinear, MaxPool2d,
   MultiHeadAttention, GradScaler, ImageFolder, PatchEmbed, RandomSampler, Rigl, SignTracker, Str, Trainer, checkDatasetFiles, createDataset, createModel, downloadDataset,
   fashionMnist, impLayers, impNextLevel, impPlan, layerDensities, maskReport, mnist, setMasks, createSchedule, evaluateRun, exportRun, fromTypedArray, init, randn, randomCrop,
-  randomResizedCrop, scaledDotProductAttention, tensor, tidy, zeros,
+  randomResizedCrop, scaledDotProductAttention, tensor, tidy, zeros, grad, backward, cifar10,
 } from '../../src';
 import { errorOf } from '../helpers/error-of';
 
@@ -108,6 +108,22 @@ describe('a misspelled option is refused, naming the valid ones', () => {
     });
   });
 
+  it('autograd.grad and autograd.backward: retain_graph, allow_unused', () => {
+    tidy(() => {
+      const x = tensor([3]).requiresGrad_(true);
+      const unused = tensor([1]).requiresGrad_(true);
+      const y = x.mul(x).sum();
+      expect(errorOf(() => grad(y, [x], { retain_graph: true } as never)).message).toMatch(unknown('retain_graph'));
+      expect(errorOf(() => grad(y, [x, unused], { allow_unused: true } as never)).message).toMatch(unknown('allow_unused'));
+      expect(errorOf(() => backward([y], undefined, { retain_graph: true } as never)).message).toMatch(unknown('retain_graph'));
+      const [dx, du] = grad(y, [x, unused], { retainGraph: true, allowUnused: true });
+      expect(dx!.item()).toBe(6);
+      expect(du).toBeUndefined();
+      backward([y]);
+      expect(x.grad!.item()).toBe(6);
+    });
+  });
+
   it('layers: strides, epsilon, biases', () => {
     expect(errorOf(() => new Conv2d(1, 4, 3, { padding: 1, strides: 2 } as never)).message).toMatch(unknown('strides'));
     expect(errorOf(() => new MaskedConv2d(1, 4, 3, { strides: 2 } as never)).message).toMatch(unknown('strides'));
@@ -185,8 +201,18 @@ describe('a misspelled option is refused, naming the valid ones', () => {
     expect(errorOf(() => checkDatasetFiles('mnist', { rot: __dirname } as never)).message).toMatch(unknown('rot'));
     expect(errorOf(() => mnist({ rot: __dirname } as never)).message).toMatch(unknown('rot'));
     expect(errorOf(() => fashionMnist({ tran: false } as never)).message).toMatch(unknown('tran'));
-    // createDataset's own options (labelType, strict) are its to check, not mnist's: the call reaches the files.
-    expect(errorOf(() => createDataset('mnist', { root: __dirname, strict: true }))).toBeInstanceOf(DatasetError);
+  });
+
+  it("createDataset and checkDatasetFiles: an option of another dataset (mnist's strict, cifar10's labelType)", () => {
+    const valid = (keys: string) => new RegExp(`in options; valid options: ${keys}$`);
+    expect(errorOf(() => createDataset('mnist', { root: __dirname, strict: true })).message).toMatch(valid('root, train'));
+    expect(errorOf(() => createDataset('cifar10', { root: __dirname, labelType: 'coarse' })).message).toMatch(valid('root, train'));
+    expect(errorOf(() => checkDatasetFiles('imagenet', { root: __dirname, labelType: 'coarse' })).message).toMatch(valid('root, train, strict'));
+    expect(errorOf(() => cifar10({ root: __dirname, labelType: 'coarse' } as never)).message).toMatch(unknown('labelType'));
+    // Each dataset's own options pass the check and the call reaches the (missing) files.
+    expect(errorOf(() => createDataset('cifar100', { root: __dirname, labelType: 'coarse' }))).toBeInstanceOf(DatasetError);
+    expect(errorOf(() => createDataset('imagenet', { root: __dirname, strict: true }))).toBeInstanceOf(DatasetError);
+    expect(errorOf(() => createDataset('mnist', { root: __dirname, train: false }))).toBeInstanceOf(DatasetError);
   });
 
   it('sparsify methods: delta_t, final_sparsity, warmup, s_init, rewind_step, levls, dense_first, denseLayer', () => {

@@ -221,9 +221,9 @@ describe('option validation', () => {
     await expect(pruneModel(model, { method: 'random', sparsity: 0.5, scope: 'local' as 'global' })).rejects.toThrow(/^Expected one of 'global', 'layerwise' for scope but received 'local' of type string$/);
     await expect(pruneModel(model, { method: 'random', sparsity: 0.5, schedule: 'cubic' as 'linear' })).rejects.toThrow(/^Expected one of 'exponential', 'linear' for schedule but received 'cubic' of type string$/);
     await expect(pruneModel(model, { method: 'random', sparsity: 0.5, scope: 'global', distribution: 'erk' })).rejects.toThrow(/^Expected undefined with scope 'global' \(distributions apply to scope 'layerwise'\) for distribution but received 'erk'/);
-    await expect(pruneModel(model, { method: 'random', sparsity: 0.5, sparse: 0.5 } as never)).rejects.toThrow(/for options but received 'sparse'/);
+    await expect(pruneModel(model, { method: 'random', sparsity: 0.5, sparse: 0.5 } as never)).rejects.toThrow(/^Unknown option 'sparse' in options; valid options: method, sparsity, /);
     // @ts-expect-error the types reject this too; this checks the run-time error
-    await expect(pruneModel(model, { method: 'grasp', sparsity: 0.5, data: batch, prunerOptions: { temp: 1 } })).rejects.toThrow(/^Expected only 'temperature' for grasp options but received 'temp'/);
+    await expect(pruneModel(model, { method: 'grasp', sparsity: 0.5, data: batch, prunerOptions: { temp: 1 } })).rejects.toThrow(/^Unknown option 'temp' in grasp options; valid options: temperature$/);
     // @ts-expect-error the types reject this too; this checks the run-time error
     await expect(pruneModel(model, { method: 'synflow', sparsity: 0.5, prunerOptions: { dtype: 'float16' } })).rejects.toThrow(/^Expected one of 'auto', 'float32', 'float64' for dtype but received 'float16'/);
     // @ts-expect-error the types reject this too; this checks the run-time error

@@ -28,7 +28,7 @@ test('a bad registration is refused naming the argument, and the name stays unre
     [{ mean: [0.5, 0.5], std: [0.2] }, 'Expected array of 2 positive numbers (as many as mean) for registration.std but received an array of length 1'],
     [{ mean: 0.5, std: 0 }, 'Expected positive number or array of 1 positive numbers for registration.std but received 0 of type number'],
     [{ mean: 'a', std: 1 }, "Expected finite number or non-empty array of finite numbers for registration.mean but received 'a' of type string"],
-    [{ normalize: true }, "Expected options with only mean, std, transforms, info for registration but received 'normalize'"],
+    [{ normalize: true }, "Unknown option 'normalize' in registration; valid options: mean, std, transforms, info"],
     [{ mean: 0.5, std: 0.5, transforms: { train: [toTensor()], eval: [toTensor()] } }, 'Expected either mean and std or transforms (a pipeline normalizes itself) for registration'],
     [{ transforms: { train: [toTensor()] } }, 'Expected { train: Transform[], eval: Transform[] } for registration.transforms'],
     [{ transforms: { train: [toTensor()], eval: [centerCrop(1)] } }, 'Expected a pipeline with toTensor() (the loader batches float tensors) for registration.transforms.eval'],
@@ -54,7 +54,7 @@ test('info: checked, and what datasetInfo answers for the name (as DATASET_INFO 
   expect(datasetInfo('reg_info')).toBeUndefined();
   expect(() => registerDataset('reg_bad', make, { info: { numClasses: 2, inChannels: 0, inputSize: 2 } })).toThrow('Expected positive integer for registration.info.inChannels but received 0 of type number');
   expect(() => registerDataset('reg_bad', make, { info: { numClasses: 2, inChannels: 1, inputSize: 2, height: 3 } as never })).toThrow(
-    "Expected { numClasses, inChannels, inputSize } (positive integers) for registration.info but received 'height'",
+    "Unknown option 'height' in registration.info; valid options: numClasses, inChannels, inputSize",
   );
   expect(() => registerDataset('reg_bad', make, { info: [2, 1, 2] as never })).toThrow('Expected options object for registration.info');
 });

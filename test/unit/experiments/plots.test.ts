@@ -44,3 +44,19 @@ test('legends print every method label whole, so labels that differ only at thei
     expect(legendTexts(await renderSvg(spec))).toEqual(long);
   }
 });
+
+test('the epoch axis labels whole epochs only, short run or long', async () => {
+  const xLabels = (svg: string) => {
+    const axis = svg.slice(svg.indexOf("X-axis titled 'epoch'"));
+    return [...axis.slice(0, axis.indexOf('>epoch<')).matchAll(/>([^<]+)<\/text>/g)].map((m) => m[1]);
+  };
+  const curve = (epochs: number) => Array.from({ length: epochs }, (_, i) => ({ method: 'Random + Sign-In', sparsity: '90%', seed: 0, epoch: i + 1, value: 50 + i }));
+  const specs = (c: ReturnType<typeof curve>) => [testAccuracySpec(c, 't', order), signFlipsSpec(c.map((p) => ({ ...p, measure: 'from init' })), 't', order), betaSpec(c, 't', order)];
+  for (const spec of specs(curve(2))) expect(xLabels(await renderSvg(spec))).toEqual(['1', '2']);
+  for (const spec of specs(curve(3))) expect(xLabels(await renderSvg(spec))).toEqual(['1', '2', '3']);
+  for (const spec of specs(curve(40))) {
+    const labels = xLabels(await renderSvg(spec));
+    expect(labels.length).toBeGreaterThan(2);
+    for (const l of labels) expect(l).toMatch(/^\d+$/);
+  }
+});
