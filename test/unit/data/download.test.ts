@@ -7,6 +7,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+// The module object itself, for jest.spyOn: the namespace import's members are getters.
 import fsModule from 'node:fs';
 import type * as http from 'node:http';
 import * as path from 'node:path';
