@@ -7,7 +7,7 @@
  *   signin-torch report [--runs-dir runs] [--out runs/report] [--pair-by pruning.scope[=global] ...]
  *   signin-torch list models|pruners|datasets|runs [--runs-dir runs] [--json]
  *   signin-torch prune  --model cifar_resnet_20 --dataset cifar10 --pruner random --sparsity 0.9 [--distribution erk]
- *   signin-torch download mnist|fashion_mnist|cifar10|cifar100 [--root data/<dataset>] [--mirror url]
+ *   signin-torch download mnist|fashion_mnist|cifar10|cifar100 [--root data/<dataset>] [--mirror url|dir]
  *   signin-torch evaluate <run-dir> [--epoch N | --checkpoint file] [--split test|train] [--json]
  *   signin-torch export <run-dir> --out model.safetensors [--epoch N] [--dtype float16]
  *

@@ -1,5 +1,5 @@
 /**
- * `signin-torch download <dataset> [--root DIR] [--mirror URL] [--timeout S]`: downloadDataset from
+ * `signin-torch download <dataset> [--root DIR] [--mirror URL|DIR] [--timeout S]`: downloadDataset from
  * the command line. The default root is data/<dataset> under the working folder; the command
  * prints the `train` flags that read what it fetched. Progress: the library's log lines, or on a
  * terminal a bar (the info lines are then left out, so as not to tear it).
@@ -46,8 +46,8 @@ export function addDownloadCommand(program: Command, out: (text: string) => void
     .description('Download MNIST, Fashion-MNIST, CIFAR-10 or CIFAR-100 (binary version), md5-checked, into the layout the loaders read; nothing is fetched when root already holds it. ImageNet is not offered: get it from image-net.org under its terms.')
     .addArgument(new Argument('<dataset>', 'the dataset').choices(DOWNLOADABLE_DATASETS))
     .option('--root <dir>', 'folder to fill, created if missing; what train --data-root is then given (default: data/<dataset>)', directory('--root'))
-    .option('--mirror <url>', 'base URL holding the files under their usual names, instead of the published mirrors (default: $SIGNIN_TORCH_DATASET_MIRROR/<dataset>/ when set)', (v) => mirrorUrl('--mirror', v))
-    .option('--timeout <s>', 'seconds a connection may send nothing before it fails (default: 60)', numberFlag('--timeout', 'a number of seconds in (0, 2147483]', (n) => n > 0 && n <= 2147483))
+    .option('--mirror <url|dir>', 'a copy holding the files under their usual names, instead of the published mirrors: an http(s) base URL, or a local folder as a file:// URL or an absolute path (default: $SIGNIN_TORCH_DATASET_MIRROR/<dataset>/ when set)', (v) => mirrorUrl('--mirror', v))
+    .option('--timeout <s>', 'seconds an HTTP connection may send nothing before it fails (default: 60)', numberFlag('--timeout', 'a number of seconds in (0, 2147483]', (n) => n > 0 && n <= 2147483))
     .action(async (dataset: DownloadableDataset, flags: { root?: string; mirror?: string; timeout?: number }) => {
       const root = flags.root ?? path.join('data', dataset);
       const bar = process.stderr.isTTY ? progressBar() : undefined;

@@ -1,16 +1,19 @@
 /**
- * One dataset file fetched from its mirrors, streamed to disk and hashed as it arrives, with a
- * stall timeout and a size bound (src/data/download.ts).
+ * One dataset file fetched from its mirrors (http(s), or a local folder as a file:// URL), streamed
+ * to disk and hashed as it arrives, with a size bound and, over HTTP, a stall timeout
+ * (src/data/download.ts).
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { writeError } from '../atomic';
+import { systemErrorText, writeError } from '../atomic';
+import { openRegular } from '../bounded-read';
 import { ToolkitError } from '../errors';
-import type { DownloadSource, SourceFile } from './download-sources';
+import { MIB, type DownloadSource, type SourceFile } from './download-sources';
 
 /** ERR_DOWNLOAD: a file could not be fetched, did not verify, or its archive held what it must not. */
 export class DownloadError extends ToolkitError {
@@ -80,8 +83,18 @@ export function reasonOf(e: unknown): string {
   return cause && cause !== err.message ? `${err.message} (${cause})` : String(err?.message ?? e);
 }
 
-/** Streams `url` into `dest` (a new file), hashing it; the bytes received. */
+/**
+ * Streams `url` into `dest` (a new file), hashing it; the bytes received. A file:// URL is a local
+ * mirror (a shared file system), read from there.
+ */
 async function fetchTo(url: string, dest: string, file: SourceFile, o: FetchOptions): Promise<number> {
+  const fail: Fail = (why, cause, reset = false) => new DownloadError(`Download of ${url} failed: ${why}`, { cause, reset });
+  return url.startsWith('file:') ? copyTo(url, dest, file, o, fail) : httpTo(url, dest, file, o, fail);
+}
+
+type Fail = (why: string, cause?: unknown, reset?: boolean) => DownloadError;
+
+async function httpTo(url: string, dest: string, file: SourceFile, o: FetchOptions, fail: Fail): Promise<number> {
   const controller = new AbortController();
   let stalled = false;
   let timer: NodeJS.Timeout | undefined;
@@ -89,7 +102,6 @@ async function fetchTo(url: string, dest: string, file: SourceFile, o: FetchOpti
     clearTimeout(timer);
     timer = setTimeout(() => { stalled = true; controller.abort(); }, o.timeoutMs);
   };
-  const fail = (why: string, cause?: unknown, reset = false) => new DownloadError(`Download of ${url} failed: ${why}`, { cause, reset });
   let bytes = 0;
   let responded = false;
   arm();
@@ -106,27 +118,8 @@ async function fetchTo(url: string, dest: string, file: SourceFile, o: FetchOpti
       await res.body.cancel();
       throw fail(`the server announces ${total} bytes, more than the ${file.maxBytes} that ${file.name} can be`);
     }
-    const hash = createHash('md5');
-    let logged = Date.now();
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        bytes += chunk.length;
-        if (bytes > file.maxBytes) return done(fail(`more than the ${file.maxBytes} bytes that ${file.name} can be`));
-        hash.update(chunk);
-        arm();
-        o.onProgress?.({ url, bytes, total });
-        if (Date.now() - logged >= PROGRESS_LOG_MS) {
-          logged = Date.now();
-          o.log.info({ url, bytes, total }, 'receiving');
-        }
-        done(null, chunk);
-      },
-    });
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), meter, fs.createWriteStream(dest, { flags: 'wx' }));
-    const md5 = hash.digest('hex');
-    if (md5 !== file.md5) throw fail(`md5 ${md5} of the ${bytes} bytes received, expected ${file.md5} (a damaged copy, or another file under that name)`);
-    o.log.info({ url, bytes, md5 }, 'verified');
-    return bytes;
+    const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+    return await receive(url, body, total, dest, file, o, fail, (n) => { bytes = n; arm(); });
   } catch (e) {
     if (e instanceof DownloadError) throw e;
     if (stalled) throw fail(`nothing received for ${o.timeoutMs} ms (after ${bytes} bytes)`, e);
@@ -136,4 +129,71 @@ async function fetchTo(url: string, dest: string, file: SourceFile, o: FetchOpti
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A local mirror's file, through the same size bound and md5 as a fetched one. Opened without
+ * blocking and refused unless it is a regular file (a FIFO there would wait for a writer for
+ * ever). No stall timeout: a read(2) that hangs (a dead NFS server) cannot be called off.
+ */
+async function copyTo(url: string, dest: string, file: SourceFile, o: FetchOptions, fail: Fail): Promise<number> {
+  const from = fileURLToPath(url);
+  const { fd, size } = openRegular(from, (kind) => fail(`${from} is ${kind}, not a file`), (e) =>
+    fail((e as NodeJS.ErrnoException)?.code === 'ENOENT' ? `${from} does not exist` : systemErrorText(e), e));
+  if (size > file.maxBytes) {
+    fs.closeSync(fd);
+    throw fail(`${from} is ${size} bytes, more than the ${file.maxBytes} that ${file.name} can be`);
+  }
+  // A failed read (EIO) is the mirror's failure, not the write's.
+  let pending: Promise<number> = Promise.resolve(0);
+  const read = (buf: Buffer): Promise<number> => (pending = new Promise((resolve, reject) =>
+    fs.read(fd, buf, 0, buf.length, null, (e, n) => (e ? reject(fail(systemErrorText(e), e)) : resolve(n)))));
+  try {
+    return await receive(url, Readable.from(pieces(read)), size, dest, file, o, fail);
+  } catch (e) {
+    throw e instanceof DownloadError ? e : writeError(dest, e);
+  } finally {
+    // A failed write settles the pipeline while a read may still be pending: it ends first.
+    await pending.catch(() => undefined);
+    fs.closeSync(fd);
+  }
+}
+
+/** A file's content, a fresh buffer a piece. */
+async function* pieces(read: (buf: Buffer) => Promise<number>): AsyncGenerator<Buffer> {
+  for (;;) {
+    const buf = Buffer.allocUnsafe(MIB);
+    const n = await read(buf);
+    if (n === 0) return;
+    yield buf.subarray(0, n);
+  }
+}
+
+/**
+ * `body` streamed into `dest` (a new file) through the size bound and the md5, with the progress
+ * callback and log lines; `onBytes` is told the bytes so far after each piece. The bytes received.
+ */
+async function receive(url: string, body: Readable, total: number | undefined, dest: string, file: SourceFile, o: FetchOptions, fail: Fail, onBytes?: (bytes: number) => void): Promise<number> {
+  const hash = createHash('md5');
+  let bytes = 0;
+  let logged = Date.now();
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      if (bytes > file.maxBytes) return done(fail(`more than the ${file.maxBytes} bytes that ${file.name} can be`));
+      hash.update(chunk);
+      onBytes?.(bytes);
+      o.onProgress?.({ url, bytes, total });
+      if (Date.now() - logged >= PROGRESS_LOG_MS) {
+        logged = Date.now();
+        o.log.info({ url, bytes, total }, 'receiving');
+      }
+      done(null, chunk);
+    },
+  });
+  await pipeline(body, meter, fs.createWriteStream(dest, { flags: 'wx' }));
+  const md5 = hash.digest('hex');
+  if (md5 !== file.md5) throw fail(`md5 ${md5} of the ${bytes} bytes received, expected ${file.md5} (a damaged copy, or another file under that name)`);
+  o.log.info({ url, bytes, md5 }, 'verified');
+  return bytes;
 }

@@ -5,12 +5,15 @@
  *
  * Every file is streamed (a CIFAR tarball is 162 MB) into a staging folder inside root, hashed as
  * it arrives, and moved into place only once every file of the dataset is fetched, verified and
- * unpacked, by rename: a failure at any point leaves root as it was. Files already in root are
- * never replaced: a damaged copy is reported, for the user to remove.
+ * unpacked, by rename: a failure at any point leaves root as it was. What is renamed in is fsync'd
+ * first, and root after (a rename alone is not durable: after a power loss the files could be
+ * there empty or short, under a download that reported success). Files already in root are never
+ * replaced: a damaged copy is reported, for the user to remove.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { InvalidArgumentError, UnknownNameError } from '../errors';
 import { childLogger } from '../logger';
@@ -29,13 +32,14 @@ export interface DownloadOptions {
   /** The folder to fill (created if missing): what createDataset's `root` is then given. */
   root: string;
   /**
-   * A base URL that replaces the dataset's mirrors (a copy on a cluster without internet), holding
-   * the files under their usual names. Default: $SIGNIN_TORCH_DATASET_MIRROR/<dataset name>/ when
-   * that is set (one folder per dataset: MNIST and Fashion-MNIST share file names), else the
-   * published mirrors.
+   * A copy that replaces the dataset's mirrors (a cluster without internet), holding the files
+   * under their usual names: an http(s) base URL, or a local folder (a shared file system) as a
+   * file:// URL or an absolute path; a relative path is refused. Default:
+   * $SIGNIN_TORCH_DATASET_MIRROR/<dataset name>/ when that is set (one folder per dataset: MNIST
+   * and Fashion-MNIST share file names), else the published mirrors.
    */
   mirror?: string;
-  /** A connection that sends nothing for this long fails (default 60000). */
+  /** An HTTP connection that sends nothing for this long fails (default 60000); a local mirror has no timeout. */
   timeoutMs?: number;
   /** Where the progress lines go (default: the library logger). */
   logger?: Logger;
@@ -47,7 +51,7 @@ export interface DownloadResult {
   dataset: DownloadableDataset;
   /** The root to pass to createDataset (the CLI's --data-root). */
   root: string;
-  /** The URLs fetched; empty when root already held the whole dataset. */
+  /** The URLs fetched (file:// for a local mirror); empty when root already held the whole dataset. */
   fetched: string[];
   bytes: number;
 }
@@ -55,17 +59,24 @@ export interface DownloadResult {
 export const MIRROR_ENV = 'SIGNIN_TORCH_DATASET_MIRROR';
 const DEFAULT_TIMEOUT_MS = 60_000;
 
-/** An http(s) URL, for a mirror; `what` names the option or variable it came from. */
+/**
+ * A mirror as a base URL ending in '/'; `what` names the option or variable it came from. An
+ * absolute folder path becomes a file:// URL. A relative path is refused: it would mean another
+ * folder in each process that reads it (a sweep's workers, a batch job started elsewhere), and
+ * `file:data` would mean /data. A file:// URL naming a host is refused too (the path would be
+ * read on this machine).
+ */
 export function mirrorUrl(what: string, v: unknown): string {
-  const expected = 'an http:// or https:// URL';
+  const expected = 'an http://, https:// or file:// URL, or an absolute folder path';
   if (typeof v !== 'string') throw new InvalidArgumentError(what, expected, v);
   let url: URL;
   try {
-    url = new URL(v);
+    url = path.isAbsolute(v) ? pathToFileURL(v) : new URL(v);
   } catch {
     throw new InvalidArgumentError(what, expected, v);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError(what, expected, v);
+  const local = url.protocol === 'file:' && (path.isAbsolute(v) || /^file:\/\//i.test(v)) && (url.hostname === '' || url.hostname === 'localhost');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:' && !local) throw new InvalidArgumentError(what, expected, v);
   return url.href.endsWith('/') ? url.href : `${url.href}/`;
 }
 
@@ -138,10 +149,20 @@ export async function downloadFrom(source: DownloadSource, opts: Omit<DownloadOp
     if (source.unpack) {
       await unpack(path.join(staging, source.files[0].name), staging, source.unpack);
       // Another download may have put a complete folder there meanwhile: that one stays.
-      if (missingFiles(source, root).length > 0) moveIn(path.join(staging, source.unpack.folder), path.join(root, source.unpack.folder));
+      if (missingFiles(source, root).length > 0) {
+        const folder = path.join(staging, source.unpack.folder);
+        for (const name of fs.readdirSync(folder)) syncPath(path.join(folder, name));
+        syncPath(folder);
+        moveIn(folder, path.join(root, source.unpack.folder));
+      }
     } else {
-      for (const file of missing) moveIn(path.join(staging, file.name), path.join(root, file.name));
+      for (const file of missing) {
+        syncPath(path.join(staging, file.name));
+        moveIn(path.join(staging, file.name), path.join(root, file.name));
+      }
     }
+    // The renames into root, and the folders made for it in theirs.
+    for (const dir of new Set([path.resolve(root), ...created.map((d) => path.dirname(d))])) syncPath(dir);
     log.info({ dataset: source.name, root, files: fetched.length, bytes }, 'downloaded and verified');
     done = true;
     return { root, fetched, bytes };
@@ -156,6 +177,25 @@ function moveIn(from: string, to: string): void {
     fs.renameSync(from, to);
   } catch (e) {
     throw writeError(to, e);
+  }
+}
+
+/**
+ * fsync(2) of a file, or of a folder (its entries: the renames into it). A folder whose file
+ * system cannot sync one (EINVAL: some network and FUSE ones) is as durable as it can be made.
+ */
+function syncPath(p: string): void {
+  try {
+    const fd = fs.openSync(p, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } catch (e) {
+      if (!((e as NodeJS.ErrnoException).code === 'EINVAL' && fs.fstatSync(fd).isDirectory())) throw e;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (e) {
+    throw writeError(p, e);
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * `signin-torch download`: what it passes to the download, what it prints (a --data-root that the
- * loader then reads), and its errors as one coded line; against a local server, no network.
+ * loader then reads), and its errors as one coded line; against a local server or a local folder,
+ * no network.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -8,7 +9,7 @@ import type { CliDeps } from '../../../src/cli';
 import { downloadFrom, type DownloadOptions } from '../../../src/data/download';
 import { cli } from '../../helpers/cli';
 import { tempDir } from '../../helpers/temp';
-import { expectIdx, idxSource, md5, quiet, serve, serveIdx, srv, tree, useLocalServer } from './download-fixtures';
+import { expectIdx, IDX, idxSource, md5, quiet, serve, serveIdx, srv, tree, useLocalServer } from './download-fixtures';
 
 useLocalServer();
 
@@ -26,6 +27,20 @@ test('the flags reach the download: default root data/<dataset>, the mirror as a
     code: 0, err: '', out: `cifar100: already complete, nothing fetched in ${path.join('data', 'cifar100')}\ntrain on it with: signin-torch train --dataset cifar100 --data-root data/cifar100\n`,
   });
   expect(calls).toEqual([['cifar100', { root: path.join('data', 'cifar100'), mirror: 'http://10.0.0.1/data/c100/', timeoutMs: 2500 }]]);
+  calls.length = 0;
+  expect((await cli(['download', 'mnist', '--mirror', '/srv/datasets/mnist'], deps)).code).toBe(0);
+  expect((await cli(['download', 'mnist', '--mirror', 'file:///srv/datasets/mnist/'], deps)).code).toBe(0);
+  expect(calls.map(([, o]) => o.mirror)).toEqual(['file:///srv/datasets/mnist/', 'file:///srv/datasets/mnist/']);
+});
+
+test('--mirror a local folder: the files are read from there into --root, as fetched ones', async () => {
+  const mirror = path.join(process.cwd(), 'shared', 'mnist');
+  fs.mkdirSync(mirror, { recursive: true });
+  for (const [name, b] of Object.entries(IDX)) fs.writeFileSync(path.join(mirror, name), b);
+  const deps: CliDeps = { download: (_name, o) => downloadFrom(idxSource([o.mirror!]), { root: o.root, logger: quiet }).then((r) => ({ dataset: 'mnist', ...r })) };
+  const r = await cli(['download', 'mnist', '--mirror', mirror, '--root', 'mnist'], deps);
+  expect(r).toEqual({ code: 0, err: '', out: `mnist: 4 file(s) fetched and verified (${Object.values(IDX).reduce((a, b) => a + b.length, 0)} bytes) in mnist\ntrain on it with: signin-torch train --dataset mnist --data-root mnist\n` });
+  expectIdx('mnist');
 });
 
 test('fetched into --root; the printed --data-root is what the loader reads; a second run fetches nothing', async () => {
@@ -65,7 +80,10 @@ test('imagenet, a bad mirror or timeout: refused before anything is fetched or m
   expect(imagenet.code).toBe(1);
   expect(imagenet.err).toMatch(/^error: command-argument value 'imagenet' is invalid for argument 'dataset'\. Allowed choices are mnist, fashion_mnist, cifar10, cifar100\.\n/);
   expect(await cli(['download', 'mnist', '--mirror', 'ftp://x/'], deps)).toEqual({
-    code: 1, out: '', err: "ERR_INVALID_ARG: Expected an http:// or https:// URL for --mirror but received 'ftp://x/' of type string\n",
+    code: 1, out: '', err: "ERR_INVALID_ARG: Expected an http://, https:// or file:// URL, or an absolute folder path for --mirror but received 'ftp://x/' of type string\n",
+  });
+  expect(await cli(['download', 'mnist', '--mirror', 'shared/mnist'], deps)).toEqual({
+    code: 1, out: '', err: "ERR_INVALID_ARG: Expected an http://, https:// or file:// URL, or an absolute folder path for --mirror but received 'shared/mnist' of type string\n",
   });
   expect(await cli(['download', 'mnist', '--timeout', '0'], deps)).toEqual({
     code: 1, out: '', err: "ERR_INVALID_ARG: Expected --timeout to be a number of seconds in (0, 2147483] but received '0'\n",

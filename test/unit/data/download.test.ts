@@ -2,14 +2,19 @@
  * downloadDataset / downloadFrom against a local HTTP server on 127.0.0.1 (no network): fixtures
  * made in the tests (IDX .gz with zlib, a CIFAR tarball with Python's tarfile), their md5s computed there
  * and given through downloadFrom's source (the published md5s cannot match a fixture). What the
- * loaders read back is compared with the fixture's own bytes.
+ * loaders read back is compared with the fixture's own bytes. A local mirror is a folder of the
+ * same fixtures, compared with what the server gave.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+// The module object itself, for jest.spyOn: the namespace import's members are getters.
+import fsModule from 'node:fs';
 import type * as http from 'node:http';
 import * as path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { createDataset, type ArrayDataset } from '../../../src/data';
-import { DATASET_SOURCES, downloadDataset, downloadFrom, type DownloadSource } from '../../../src/data/download';
+import { DATASET_SOURCES, downloadDataset, downloadFrom, mirrorUrl, type DownloadProgress, type DownloadSource } from '../../../src/data/download';
 import { tempDir } from '../../helpers/temp';
 import { expectIdx, IDX, idxSource, md5, quiet, serve, serveIdx, srv, testL, trainI, trainL, tree, useLocalServer } from './download-fixtures';
 
@@ -192,6 +197,145 @@ describe('MNIST-style IDX files', () => {
   });
 });
 
+describe('a local mirror: a file:// URL or an absolute folder path', () => {
+  /** A folder holding the IDX fixtures, as a shared file system would. */
+  function localIdx(): string {
+    const dir = tempDir('dl-mirror-');
+    for (const [name, b] of Object.entries(IDX)) fs.writeFileSync(path.join(dir, name), b);
+    return dir;
+  }
+
+  /** A logger and a progress callback that keep what they are given. */
+  function recorder() {
+    const lines: Record<string, unknown>[] = [];
+    const progress: DownloadProgress[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    return { lines, progress, logger, onProgress: (p: DownloadProgress) => void progress.push(p) };
+  }
+
+  /** The last progress of each file, and the log lines, with the mirror's part of each URL cut off. */
+  function seen(r: ReturnType<typeof recorder>, base: string) {
+    const strip = (u: unknown) => (typeof u === 'string' ? u.slice(base.length) : u);
+    const last = new Map(r.progress.map((p) => [strip(p.url), { bytes: p.bytes, total: p.total }]));
+    return { last: Object.fromEntries(last), lines: r.lines.map((l) => [l.msg, strip(l.url), l.bytes, l.md5, l.files]) };
+  }
+
+  test('fills root as an HTTP mirror does: the same files byte for byte, the same result, progress and log lines', async () => {
+    const dir = localIdx();
+    serveIdx('/a/');
+    const viaHttp = tempDir('dl-');
+    const h = recorder();
+    const fromHttp = await downloadFrom(idxSource([`${srv.base}/a/`]), { root: viaHttp, logger: h.logger, onProgress: h.onProgress });
+    const sizes = Object.fromEntries(Object.entries(IDX).map(([name, b]) => [name, { bytes: b.length, total: b.length }]));
+    expect(seen(h, `${srv.base}/a/`).last).toEqual(sizes);
+    expect(h.lines.map((l) => l.msg)).toEqual([...Object.keys(IDX).flatMap(() => ['downloading', 'verified']), 'downloaded and verified']);
+    for (const mirror of [`file://${dir}`, `${dir}/`]) {
+      const root = tempDir('dl-');
+      const l = recorder();
+      const r = await downloadFrom(idxSource([mirrorUrl('mirror', mirror)]), { root, logger: l.logger, onProgress: l.onProgress });
+      expect(r).toEqual({ root, fetched: Object.keys(IDX).map((name) => `file://${dir}/${name}`), bytes: fromHttp.bytes });
+      expect(r.fetched.map((u) => u.replace(`file://${dir}/`, `${srv.base}/a/`))).toEqual(fromHttp.fetched);
+      expect(tree(root)).toEqual(tree(viaHttp));
+      for (const name of Object.keys(IDX)) expect(fs.readFileSync(path.join(root, name)).equals(fs.readFileSync(path.join(viaHttp, name)))).toBe(true);
+      expectIdx(root);
+      expect(seen(l, `file://${dir}/`)).toEqual(seen(h, `${srv.base}/a/`));
+    }
+    expect(srv.requests.filter((u) => !u.startsWith('/a/'))).toEqual([]);
+  });
+
+  test('a wrong or truncated file is refused as from HTTP, naming it; root is left as it was', async () => {
+    for (const bad of [Buffer.from('not the labels'), testL.subarray(0, testL.length - 1)]) {
+      const dir = localIdx();
+      fs.writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte.gz'), bad);
+      const root = tempDir('dl-');
+      fs.writeFileSync(path.join(root, 'mine.txt'), 'kept');
+      const err = await downloadFrom(idxSource([mirrorUrl('mirror', dir)]), { root, logger: quiet }).catch((e) => e);
+      expect(err).toMatchObject({ code: 'ERR_DOWNLOAD', name: 'DownloadError' });
+      expect(err.message).toBe(`Download of file://${dir}/t10k-labels-idx1-ubyte.gz failed: md5 ${md5(bad)} of the ${bad.length} bytes received, expected ${md5(testL)} (a damaged copy, or another file under that name)`);
+      expect(tree(root)).toEqual({ 'mine.txt': 4 });
+    }
+  });
+
+  test('a file larger than it can be is refused before it is read', async () => {
+    const dir = localIdx();
+    fs.truncateSync(path.join(dir, 'train-labels-idx1-ubyte.gz'), (1 << 20) + 1);
+    const root = tempDir('dl-');
+    await expect(downloadFrom(idxSource([mirrorUrl('mirror', dir)]), { root, logger: quiet })).rejects.toMatchObject({
+      code: 'ERR_DOWNLOAD',
+      message: `Download of file://${dir}/train-labels-idx1-ubyte.gz failed: ${dir}/train-labels-idx1-ubyte.gz is 1048577 bytes, more than the 1048576 that train-labels-idx1-ubyte.gz can be`,
+    });
+    expect(tree(root)).toEqual({});
+  });
+
+  test('a missing file, a folder or a FIFO in its place: an error naming the path, and the next mirror is tried', async () => {
+    const dir = tempDir('dl-mirror-');
+    const root = tempDir('dl-');
+    const file = path.join(dir, 'train-images-idx3-ubyte.gz');
+    const failure = (why: string) => ({ code: 'ERR_DOWNLOAD', message: `Download of file://${file} failed: ${file} ${why}` });
+    await expect(downloadFrom(idxSource([mirrorUrl('mirror', dir)]), { root, logger: quiet })).rejects.toMatchObject(failure('does not exist'));
+    fs.mkdirSync(file);
+    await expect(downloadFrom(idxSource([mirrorUrl('mirror', dir)]), { root, logger: quiet })).rejects.toMatchObject(failure('is a directory, not a file'));
+    fs.rmdirSync(file);
+    execFileSync('mkfifo', [file]);
+    // Opened without blocking: a FIFO that no one writes to would otherwise hang here.
+    await expect(downloadFrom(idxSource([mirrorUrl('mirror', dir)]), { root, logger: quiet })).rejects.toMatchObject(failure('is a FIFO (named pipe), not a file'));
+    expect(tree(root)).toEqual({});
+
+    serveIdx('/b/');
+    const fromHttp = await downloadFrom(idxSource([mirrorUrl('mirror', dir), `${srv.base}/b/`]), { root, logger: quiet });
+    expect(fromHttp.fetched).toEqual(Object.keys(IDX).map((name) => `${srv.base}/b/${name}`));
+    expectIdx(root);
+    const full = localIdx();
+    const again = tempDir('dl-');
+    const fromLocal = await downloadFrom(idxSource([`${srv.base}/none/`, mirrorUrl('mirror', full)]), { root: again, logger: quiet });
+    expect(fromLocal.fetched).toEqual(Object.keys(IDX).map((name) => `file://${full}/${name}`));
+    expectIdx(again);
+  });
+
+  test("a write that fails (a full disk) is ERR_IO naming the file, not the mirror's failure; the mirror's file is closed", async () => {
+    const dir = tempDir('dl-mirror-');
+    const big = Buffer.from(Array.from({ length: 3 * (1 << 20) + 5 }, (_, i) => (i * 13) % 251));
+    fs.writeFileSync(path.join(dir, 'big.bin'), big);
+    const root = tempDir('dl-');
+    const source: DownloadSource = { name: 'big', mirrors: [mirrorUrl('mirror', dir)], files: [{ name: 'big.bin', md5: md5(big), maxBytes: 1 << 23 }] };
+    const full = jest.spyOn(fsModule, 'createWriteStream').mockImplementation(() => new Writable({
+      write: (_chunk, _enc, done) => setTimeout(() => done(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' })), 5),
+    }) as fs.WriteStream);
+    let err: { code?: string; message?: string };
+    try {
+      err = await downloadFrom(source, { root, logger: quiet }).catch((e) => e);
+    } finally {
+      full.mockRestore();
+    }
+    expect(err).toMatchObject({ code: 'ERR_IO', message: expect.stringMatching(/^Cannot write .*\/big\.bin: ENOSPC: no space left on device, write \(the disk is full/) });
+    const open = fs.readdirSync('/proc/self/fd').map((fd) => { try { return fs.readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } });
+    expect(open.filter((p) => p.endsWith('big.bin'))).toEqual([]);
+    expect(tree(root)).toEqual({});
+  });
+
+  test.each(['data/mirror', './mirror', 'mirror', 'file:data/mirror', 'file://data/mirror'])('a relative path (%s) is refused, naming the argument; nothing is read or made', async (mirror) => {
+    const parent = tempDir('dl-');
+    const root = path.join(parent, 'root');
+    await expect(downloadDataset('mnist', { root, mirror, logger: quiet })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG', message: `Expected an http://, https:// or file:// URL, or an absolute folder path for mirror but received '${mirror}' of type string`,
+    });
+    expect(tree(parent)).toEqual({});
+  });
+
+  test('downloadDataset reads a folder with the real file names and checks the published md5', async () => {
+    const dir = tempDir('dl-mirror-');
+    fs.writeFileSync(path.join(dir, 'cifar-10-binary.tar.gz'), 'not CIFAR');
+    const root = tempDir('dl-');
+    for (const mirror of [dir, `file://${dir}/`, `file://localhost${dir}`]) {
+      await expect(downloadDataset('cifar10', { root, mirror, logger: quiet })).rejects.toMatchObject({
+        code: 'ERR_DOWNLOAD',
+        message: `Download of file://${dir}/cifar-10-binary.tar.gz failed: md5 ${md5(Buffer.from('not CIFAR'))} of the 9 bytes received, expected c32a1d4ab5d03f1284b67883e8d87530 (a damaged copy, or another file under that name)`,
+      });
+    }
+    expect(tree(root)).toEqual({});
+  });
+});
+
 describe('CIFAR-10 binary tarball', () => {
   function expectCifar(root: string): void {
     for (const [train, files] of [[true, CIFAR_FILES.slice(0, 5)], [false, ['test_batch.bin']]] as const) {
@@ -229,6 +373,20 @@ describe('CIFAR-10 binary tarball', () => {
     srv.requests = [];
     expect((await downloadFrom(cifarSource(archive, `${srv.base}/c/`), { root, logger: quiet })).fetched).toEqual([]);
     expect(srv.requests).toEqual([]);
+  });
+
+  test('from a local mirror: unpacked as from the server', async () => {
+    const dir = tempDir('dl-mirror-');
+    const archive = tarGz(Object.fromEntries(CIFAR_FILES.map((f) => [`cifar-10-batches-bin/${f}`, cifarBins[f]])));
+    fs.writeFileSync(path.join(dir, 'cifar-10-binary.tar.gz'), archive);
+    srv.routes.set('/c/cifar-10-binary.tar.gz', serve(archive));
+    const viaHttp = tempDir('dl-');
+    await downloadFrom(cifarSource(archive, `${srv.base}/c/`), { root: viaHttp, logger: quiet });
+    const root = tempDir('dl-');
+    const r = await downloadFrom(cifarSource(archive, mirrorUrl('mirror', dir)), { root, logger: quiet });
+    expect(r).toEqual({ root, fetched: [`file://${dir}/cifar-10-binary.tar.gz`], bytes: archive.length });
+    expect(tree(root)).toEqual(tree(viaHttp));
+    expectCifar(root);
   });
 
   test.each([
@@ -301,9 +459,14 @@ describe('downloadDataset: the published table', () => {
     try {
       const err = await downloadDataset('fashion_mnist', { root, logger: quiet }).catch((e) => e);
       expect(err.message).toBe(`Download of ${srv.base}/env/fashion_mnist/train-images-idx3-ubyte.gz failed: HTTP 404 Not Found`);
-      process.env.SIGNIN_TORCH_DATASET_MIRROR = 'file:///srv/data';
+      const local = tempDir('dl-mirror-');
+      process.env.SIGNIN_TORCH_DATASET_MIRROR = `file://${local}`;
       await expect(downloadDataset('mnist', { root, logger: quiet })).rejects.toMatchObject({
-        code: 'ERR_INVALID_ARG', message: "Expected an http:// or https:// URL for environment variable SIGNIN_TORCH_DATASET_MIRROR but received 'file:///srv/data' of type string",
+        code: 'ERR_DOWNLOAD', message: `Download of file://${local}/mnist/train-images-idx3-ubyte.gz failed: ${local}/mnist/train-images-idx3-ubyte.gz does not exist`,
+      });
+      process.env.SIGNIN_TORCH_DATASET_MIRROR = 'srv/data';
+      await expect(downloadDataset('mnist', { root, logger: quiet })).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARG', message: "Expected an http://, https:// or file:// URL, or an absolute folder path for environment variable SIGNIN_TORCH_DATASET_MIRROR but received 'srv/data' of type string",
       });
     } finally {
       delete process.env.SIGNIN_TORCH_DATASET_MIRROR;
@@ -317,7 +480,7 @@ describe('downloadDataset: the published table', () => {
       code: 'ERR_UNKNOWN_NAME', message: "Unknown downloadable dataset 'imagenet'; valid names: mnist, fashion_mnist, cifar10, cifar100",
     });
     await expect(downloadDataset('mnist', { root, mirror: 'ftp://host/mnist' })).rejects.toMatchObject({
-      code: 'ERR_INVALID_ARG', message: "Expected an http:// or https:// URL for mirror but received 'ftp://host/mnist' of type string",
+      code: 'ERR_INVALID_ARG', message: "Expected an http://, https:// or file:// URL, or an absolute folder path for mirror but received 'ftp://host/mnist' of type string",
     });
     fs.writeFileSync(path.join(root, 'file'), '');
     await expect(downloadDataset('mnist', { root: path.join(root, 'file') })).rejects.toMatchObject({
@@ -326,5 +489,64 @@ describe('downloadDataset: the published table', () => {
     await expect(downloadDataset('mnist', { root, timeoutMs: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG', message: expect.stringContaining('for timeoutMs') });
     await expect(downloadDataset('mnist', undefined as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG' });
     expect(srv.requests).toEqual([]);
+  });
+});
+
+describe("durability: what is renamed into root is fsync'd first, and root after", () => {
+  /**
+   * The fsyncs (the path each descriptor is open on, from /proc) and renames of a download, in
+   * order. A power loss cannot be pulled in a test: what is observable is that each file or
+   * folder renamed into root was synced before, and root and the folders made for it after.
+   */
+  async function traced(download: () => Promise<unknown>): Promise<string[]> {
+    const events: string[] = [];
+    const { fsyncSync, renameSync } = fsModule;
+    const syncs = jest.spyOn(fsModule, 'fsyncSync').mockImplementation((fd) => {
+      events.push(`fsync ${fs.readlinkSync(`/proc/self/fd/${fd}`)}`);
+      fsyncSync(fd);
+    });
+    const renames = jest.spyOn(fsModule, 'renameSync').mockImplementation((from, to) => {
+      events.push(`rename ${String(from)} ${String(to)}`);
+      renameSync(from, to);
+    });
+    try {
+      await download();
+    } finally {
+      syncs.mockRestore();
+      renames.mockRestore();
+    }
+    return events;
+  }
+
+  /** Each rename's source was synced before it; each of `dirs` after the last rename. */
+  function expectDurable(events: string[], moved: string[], synced: (from: string) => string[], dirs: string[]): void {
+    const renames = events.map((e, i) => [e, i] as const).filter(([e]) => e.startsWith('rename '));
+    expect(renames.map(([e]) => path.basename(e.split(' ')[2])).sort()).toEqual([...moved].sort());
+    for (const [e, i] of renames) {
+      const from = e.split(' ')[1];
+      for (const p of synced(from)) expect({ p, syncedBefore: events.slice(0, i).includes(`fsync ${p}`) }).toEqual({ p, syncedBefore: true });
+    }
+    const after = events.slice(renames[renames.length - 1][1] + 1);
+    for (const dir of dirs) expect({ dir, syncedAfter: after.includes(`fsync ${dir}`) }).toEqual({ dir, syncedAfter: true });
+  }
+
+  test('IDX files: each staged file before its rename; root and the folders made for it after', async () => {
+    const parent = fs.realpathSync(tempDir('dl-'));
+    const root = path.join(parent, 'made', 'root');
+    serveIdx('/a/');
+    const events = await traced(() => downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet }));
+    expectDurable(events, Object.keys(IDX), (from) => [from], [root, path.join(parent, 'made'), parent]);
+    expectIdx(root);
+  });
+
+  test('a CIFAR tarball: each unpacked file and their folder before the folder is renamed in; root after', async () => {
+    const root = fs.realpathSync(tempDir('dl-'));
+    const names = Buffer.from('airplane\n');
+    const archive = tarGz({ ...Object.fromEntries(CIFAR_FILES.map((f) => [`cifar-10-batches-bin/${f}`, cifarBins[f]])), 'cifar-10-batches-bin/batches.meta.txt': names });
+    srv.routes.set('/c/cifar-10-binary.tar.gz', serve(archive));
+    const events = await traced(() => downloadFrom(cifarSource(archive, `${srv.base}/c/`), { root, logger: quiet }));
+    const members = [...CIFAR_FILES, 'batches.meta.txt'];
+    expectDurable(events, ['cifar-10-batches-bin'], (from) => [...members.map((m) => path.join(from, m)), from], [root]);
+    for (const m of members) expect(fs.readFileSync(path.join(root, 'cifar-10-batches-bin', m)).equals(m === 'batches.meta.txt' ? names : cifarBins[m])).toBe(true);
   });
 });
