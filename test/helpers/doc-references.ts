@@ -90,7 +90,7 @@ export function staleLinks(doc: Doc): string[] {
     const rel = rawPath === '' ? doc.file : path.posix.normalize(path.posix.join(path.posix.dirname(doc.file), decodeURI(rawPath)));
     const abs = path.join(ROOT, rel);
     if (rel !== doc.file && !fs.existsSync(abs)) out.push(stale(doc, line, `link ${target}: no file ${rel}`));
-    else if (anchor !== undefined && rel.endsWith('.md')) {
+    else if (anchor !== undefined && (rel === doc.file || rel.endsWith('.md'))) {
       const markdown = rel === doc.file ? doc.text : fs.readFileSync(abs, 'utf8');
       if (!headingAnchors(markdown).has(anchor)) out.push(stale(doc, line, `link ${target}: no heading #${anchor} in ${rel}`));
     }
@@ -98,8 +98,8 @@ export function staleLinks(doc: Doc): string[] {
   return out;
 }
 
-/** Where a command line ends in a shell line: a pipe, a list, a redirection or a comment. */
-const SHELL_END = /\s(?:\||&&|\|\||;|>|2>|#)\s.*$|[;|]$/;
+/** Where one command of a shell line ends: a pipe, a list, a redirection or a comment. */
+const SHELL_END = /\s(?:\|\|?|&&|;|2?>|#)\s|[;|]$/;
 
 /** 2. Each `signin-torch <command> --flag ...` names a command of `program` and flags that command (or the program) accepts. */
 export function staleCommands(doc: Doc, program: Command): string[] {
@@ -107,10 +107,9 @@ export function staleCommands(doc: Doc, program: Command): string[] {
   const longs = (c: Command) => new Set(c.options.flatMap((o) => [o.long, o.short]).filter((f): f is string => !!f).concat(['--help', '-h']));
   const global = longs(program);
   for (const piece of codePieces(doc.text)) {
-    for (const m of piece.code.matchAll(/(?<![\w/.@-])signin-torch[ \t]+([^]*)/g)) {
-      const words = m[1].replace(SHELL_END, '').split(/\s+/).filter(Boolean);
-      const commandAt = words.findIndex((w, i) => !w.startsWith('-') && !(i > 0 && words[i - 1] === '--import'));
-      const name = words[commandAt];
+    for (const m of piece.code.matchAll(/(?<![\w/.@-])signin-torch[ \t]+(?=\S)/g)) {
+      const words = piece.code.slice(m.index + m[0].length).split(SHELL_END)[0].split(/\s+/).filter(Boolean);
+      const name = words.find((w, i) => !w.startsWith('-') && words[i - 1] !== '--import');
       // `signin-torch <command> --help`, `signin-torch [--import m] ...`: a placeholder names no command.
       if (name === undefined || /^[<[{]/.test(name)) continue;
       const command = program.commands.find((c) => c.name() === name || c.aliases().includes(name));
@@ -131,6 +130,8 @@ export function staleCommands(doc: Doc, program: Command): string[] {
 
 const PATH_PREFIXES = ['src/', 'test/', 'bench/', 'scripts/', 'configs/', 'docs/', 'examples/', 'native/', '.ci/'];
 
+const escape = (text: string): string => text.replace(/[.+^$()|[\]\\{}<>]/g, '\\$&');
+
 /** A glob (`*`, `**`, `?`, `{a,b}`, `<placeholder>`) as a regular expression over repository paths. */
 function globRegExp(glob: string): RegExp {
   let re = '';
@@ -141,20 +142,20 @@ function globRegExp(glob: string): RegExp {
       i += glob[i + 2] === '/' ? 2 : 1;
     } else if (c === '*') re += '[^/]*';
     else if (c === '?') re += '[^/]';
-    else if (c === '<') {
+    else if (c === '<' && glob.includes('>', i)) {
       re += '[^/]+';
       i = glob.indexOf('>', i);
-    } else if (c === '{') {
+    } else if (c === '{' && glob.includes('}', i)) {
       const end = glob.indexOf('}', i);
-      re += `(?:${glob.slice(i + 1, end).split(',').map((s) => s.replace(/[.+^$()|[\]\\]/g, '\\$&')).join('|')})`;
+      re += `(?:${glob.slice(i + 1, end).split(',').map(escape).join('|')})`;
       i = end;
-    } else re += c.replace(/[.+^$()|[\]\\]/g, '\\$&');
+    } else re += escape(c);
   }
   return new RegExp(`^${re}(?:/.*)?$`);
 }
 
 /**
- * A path that another repository's: after "owner/name's", or on a line (a table row) that names
+ * A path of another repository: after "owner/name's", or on a line (a table row) that names
  * owner/name @commit. docs/pruning-fidelity.md and docs/gpu.md cite upstream files so.
  */
 const FOREIGN = /(?:\b[\w-]+\/[\w.-]+'s\s*$)|\b[\w-]+\/[\w.-]+ @[0-9a-f]{7,40}\b/;
@@ -180,16 +181,39 @@ function pathMentions(doc: Doc): { rel: string; line: number }[] {
   return mentions;
 }
 
-/** 3. Repository paths (src/, test/, ...) in inline code, prose and code blocks name a file or folder that exists; a glob matches one. */
+/** 3. Repository paths (src/, test/, ...) in inline code, prose, code blocks and layout trees name a file or folder that exists; a glob matches one. */
 export function stalePaths(doc: Doc, files: readonly string[]): string[] {
   const out: string[] = [];
-  for (const { rel: raw, line } of pathMentions(doc)) {
-    // `src/cli.ts:120`, `docs/x.md#anchor`, a sentence's full stop: the path is before them.
+  for (const { rel: raw, line } of [...pathMentions(doc), ...layoutMentions(doc)]) {
+    // `src/cli.ts:120`, `docs/errors.md#err_config`, a sentence's full stop: the path is before them.
     const rel = raw.replace(/(?::\d+(?:-\d+)?|#.*)$/, '').replace(/[.,;:)]+$/, '').replace(/\/$/, '');
     const re = globRegExp(rel);
     if (!files.some((f) => re.test(f))) out.push(stale(doc, line, `path ${rel}: no such file or folder in the repository`));
   }
   return out;
+}
+
+/**
+ * The paths of a layout tree (a fenced block whose first line is `dir/  what it holds`): a name at
+ * the margin is a top folder, one indented by a few spaces is inside the last top folder, names
+ * joined by commas are several; a line indented further continues a description.
+ */
+function layoutMentions(doc: Doc): { rel: string; line: number }[] {
+  const mentions: { rel: string; line: number }[] = [];
+  for (const m of doc.text.matchAll(/^ {0,3}(```|~~~)\s*\n([^]*?)^ {0,3}\1\s*$/gm)) {
+    const lines = m[2].split('\n');
+    if (!/^[\w.-]+\/\s{2,}\S/.test(lines[0])) continue;
+    const first = lineAt(doc.text, m.index) + 1;
+    let top = '';
+    lines.forEach((text, i) => {
+      const indent = /^ */.exec(text)![0].length;
+      if (text.trim() === '' || indent > 4) return;
+      const names = /^\s*((?:\S+,\s+)*\S+)/.exec(text)![1].split(/,\s+/);
+      if (indent === 0) top = names[0];
+      for (const name of names) mentions.push({ rel: indent === 0 ? name : `${top}${name}`, line: first + i });
+    });
+  }
+  return mentions;
 }
 
 /** zod's wrappers (default, optional, pipe, ...) peeled off to the schema that holds the value. */

@@ -43,7 +43,9 @@ const checks: Record<string, (doc: Doc) => string[]> = {
   'npm scripts': (doc) => staleNpmScripts(doc, npmScripts),
 };
 
-const synthetic = (text: string): Doc => ({ file: 'docs/synthetic.md', text });
+// Named without .md, as are the missing files it links to: test/unit/docs-links.test.ts takes any
+// *.md named in a source file for a doc it cites.
+const synthetic = (text: string): Doc => ({ file: 'docs/synthetic', text });
 
 describe('references in the docs', () => {
   it('reads README.md and the docs, not the generated reports', () => {
@@ -61,13 +63,13 @@ describe('each check flags a stale reference', () => {
   it('links: a missing file, a missing heading, a missing heading of the same file', () => {
     const doc = synthetic([
       '# Top', '',
-      'See [arch](architecture.md#decisions), [gone](nowhere.md), [x](errors.md#err_nope),',
-      '[up](#top) and [down](#bottom), not `[code](nowhere.md)`.',
+      'See [arch](architecture.md#the-house-bottom-to-top), [gone](nowhere.txt), [x](errors.md#err_nope),',
+      '[up](#top) and [down](#bottom), not `[code](nowhere.txt)`.',
     ].join('\n'));
     expect(staleLinks(doc)).toEqual([
-      'docs/synthetic.md:3: link nowhere.md: no file docs/nowhere.md',
-      'docs/synthetic.md:3: link errors.md#err_nope: no heading #err_nope in docs/errors.md',
-      'docs/synthetic.md:4: link #bottom: no heading #bottom in docs/synthetic.md',
+      'docs/synthetic:3: link nowhere.txt: no file docs/nowhere.txt',
+      'docs/synthetic:3: link errors.md#err_nope: no heading #err_nope in docs/errors.md',
+      'docs/synthetic:4: link #bottom: no heading #bottom in docs/synthetic',
     ]);
   });
 
@@ -79,19 +81,21 @@ describe('each check flags a stale reference', () => {
       'signin-torch report --runs-dir runs \\',
       '  --grid g.json | tee out.txt',
       'signin-torch --import ./m.js list models --json',
+      'signin-torch sweep --grid g.json --dry-run && signin-torch report --dry-run # --nothing',
       '```',
     ].join('\n'));
     expect(staleCommands(doc, program)).toEqual([
-      'docs/synthetic.md:1: signin-torch trian: no such command (commands: train, sweep, report, list, prune, download, evaluate, export)',
-      'docs/synthetic.md:4: signin-torch report --grid: report has no such flag',
+      'docs/synthetic:1: signin-torch trian: no such command (commands: train, sweep, report, list, prune, download, evaluate, export)',
+      'docs/synthetic:4: signin-torch report --grid: report has no such flag',
+      'docs/synthetic:7: signin-torch report --dry-run: report has no such flag',
     ]);
   });
 
   it('paths: a missing file, a glob that matches nothing; placeholders and line numbers are read', () => {
     const doc = synthetic('`src/cli.ts:283`, `src/nn/*.ts`, `configs/<name>.json`, `docs/`, `src/gone.ts`, `bench/*.py`, `scripts/main.sh --quick`.');
     expect(stalePaths(doc, files)).toEqual([
-      'docs/synthetic.md:1: path src/gone.ts: no such file or folder in the repository',
-      'docs/synthetic.md:1: path bench/*.py: no such file or folder in the repository',
+      'docs/synthetic:1: path src/gone.ts: no such file or folder in the repository',
+      'docs/synthetic:1: path bench/*.py: no such file or folder in the repository',
     ]);
   });
 
@@ -105,9 +109,26 @@ describe('each check flags a stale reference', () => {
       '```',
     ].join('\n'));
     expect(stalePaths(doc, files)).toEqual([
-      'docs/synthetic.md:2: path src/nccl.h.in: no such file or folder in the repository',
-      'docs/synthetic.md:5: path bench/gone.ts: no such file or folder in the repository',
-      'docs/synthetic.md:1: path test/unit/gone.test.ts: no such file or folder in the repository',
+      'docs/synthetic:2: path src/nccl.h.in: no such file or folder in the repository',
+      'docs/synthetic:5: path bench/gone.ts: no such file or folder in the repository',
+      'docs/synthetic:1: path test/unit/gone.test.ts: no such file or folder in the repository',
+    ]);
+  });
+
+  it('paths: a layout tree names its folders\' files', () => {
+    const doc = synthetic([
+      '```',
+      'src/                 TypeScript',
+      '   cli.ts            the command',
+      '   nn/, gone/        layers; and a folder',
+      '                     that went (a description runs on)',
+      '   cli/flags.ts, cli/gone.ts  its parsers',
+      'bench/               benchmarks',
+      '```',
+    ].join('\n'));
+    expect(stalePaths(doc, files)).toEqual([
+      'docs/synthetic:4: path src/gone: no such file or folder in the repository',
+      'docs/synthetic:6: path src/cli/gone.ts: no such file or folder in the repository',
     ]);
   });
 
@@ -117,9 +138,9 @@ describe('each check flags a stale reference', () => {
       '`signin.resetPeriodd`, `--set optimizer.learningRate=0.1`, `signin-torch report --pair-by pruning.scoop=global`.',
     ].join('\n'));
     expect(staleConfigKeys(doc, ExperimentConfig)).toEqual([
-      'docs/synthetic.md:2: config key signin.resetPeriodd (inline): not in the config schema',
-      'docs/synthetic.md:2: config key optimizer.learningRate (--set): not in the config schema',
-      'docs/synthetic.md:2: config key pruning.scoop (--pair-by): not in the config schema',
+      'docs/synthetic:2: config key signin.resetPeriodd (inline): not in the config schema',
+      'docs/synthetic:2: config key optimizer.learningRate (--set): not in the config schema',
+      'docs/synthetic:2: config key pruning.scoop (--pair-by): not in the config schema',
     ]);
   });
 
@@ -133,13 +154,13 @@ describe('each check flags a stale reference', () => {
   it('error codes and environment variables: unknown ones are flagged, templated names match', () => {
     const doc = synthetic('ERR_CONFIG, ERR_TORCH_INDEX, ERR_CONFIGG;\n$SIGNIN_TORCH_LOG_LEVEL, SIGNIN_TORCH_FASHION_MNIST_ROOT, SIGNIN_WITH_CUDA, SIGNIN_MAIN_EPOCHS, SIGNIN_TORCH_NOPE.');
     expect(staleNames(doc, codes, envNames)).toEqual([
-      'docs/synthetic.md:1: ERR_CONFIGG: no such error code in src/',
-      'docs/synthetic.md:2: SIGNIN_TORCH_NOPE: nothing outside test/ and the docs reads it',
+      'docs/synthetic:1: ERR_CONFIGG: no such error code in src/',
+      'docs/synthetic:2: SIGNIN_TORCH_NOPE: nothing outside test/ and the docs reads it',
     ]);
   });
 
   it('npm scripts: one package.json lacks', () => {
     const doc = synthetic('`npm run bench`, `npm run -s build:ts`, `npm test`, `npm run benchmark`.');
-    expect(staleNpmScripts(doc, npmScripts)).toEqual(['docs/synthetic.md:1: npm run benchmark: no such script in package.json']);
+    expect(staleNpmScripts(doc, npmScripts)).toEqual(['docs/synthetic:1: npm run benchmark: no such script in package.json']);
   });
 });
