@@ -257,7 +257,31 @@ export function configSections(schema: z.ZodType): string[] {
 /** File names that look like `section.key` (pruning.ts): not config keys. */
 const FILE_EXT = /\.(?:ts|js|cjs|mjs|json|md|py|sh|cc|h|cu|csv|svg|txt|pt|safetensors)$/;
 
-/** 4. Keys given to `--set`/`--pair-by`, and inline `section.key` (section a config section), are fields of the config schema. */
+/** The JSON of a ```json block, a whole object or its fields alone ("checkpoint": {...}); undefined when neither parses. */
+function jsonObject(text: string): Record<string, unknown> | undefined {
+  for (const candidate of [text, `{${text}}`]) {
+    try {
+      const value: unknown = JSON.parse(candidate);
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    } catch {
+      // Not this reading: the other, or neither.
+    }
+  }
+  return undefined;
+}
+
+/** The dotted paths of an object's fields, nested objects' included (not into arrays). */
+function keyPaths(value: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(value).flatMap(([k, v]) => [
+    `${prefix}${k}`,
+    ...(v !== null && typeof v === 'object' && !Array.isArray(v) ? keyPaths(v as Record<string, unknown>, `${prefix}${k}.`) : []),
+  ]);
+}
+
+/**
+ * 4. Keys given to `--set`/`--pair-by`, inline `section.key` (section a config section) and the
+ * fields of a ```json block that holds config fields are fields of the config schema.
+ */
 export function staleConfigKeys(doc: Doc, schema: z.ZodType): string[] {
   const out: string[] = [];
   const sections = configSections(schema);
@@ -269,6 +293,12 @@ export function staleConfigKeys(doc: Doc, schema: z.ZodType): string[] {
     if (!piece.inline) continue;
     const m = /^([A-Za-z]\w*)((?:\.[\w<>]+)+)(?=$|\s*[=:]|\s)/.exec(piece.code);
     if (m && sections.includes(m[1]) && !FILE_EXT.test(m[0])) check(m[0], piece.line, 'inline');
+  }
+  // A block of other JSON (a sweep file's base and grid, a metrics row) names no config field at its top.
+  for (const m of doc.text.matchAll(/^ {0,3}```jsonc?\s*\n([^]*?)^ {0,3}```\s*$/gm)) {
+    const value = jsonObject(m[1]);
+    if (!value || !Object.keys(value).some((k) => schemaHasPath(schema, [k]))) continue;
+    for (const key of keyPaths(value)) check(key, lineAt(doc.text, m.index), 'json block');
   }
   return out;
 }

@@ -144,6 +144,18 @@ describe('each check flags a stale reference', () => {
     ]);
   });
 
+  it('config keys: the fields of a JSON block of config fields, not of other JSON', () => {
+    const doc = synthetic([
+      '```json', '"checkpoint": { "keepEpochs": [1, 3], "keepEvry": 10 },', '"epoch": 2', '```',
+      '```json', '{ "base": { "epochs": 1 }, "grid": { "seed": [0, 1] } }', '```',
+      '```json', '{ "model": { "name": "lenet5", "options": { "hidden": 16 } }, "signin": { "enabled": true } }', '```',
+    ].join('\n'));
+    expect(staleConfigKeys(doc, ExperimentConfig)).toEqual([
+      'docs/synthetic:1: config key checkpoint.keepEvry (json block): not in the config schema',
+      'docs/synthetic:1: config key epoch (json block): not in the config schema',
+    ]);
+  });
+
   it('config paths resolve through defaults, unions and records', () => {
     expect(schemaHasPath(ExperimentConfig, ['signin', 'resetPeriod'])).toBe(true);
     expect(schemaHasPath(ExperimentConfig, ['signin', 'layerBeta', 'conv1'])).toBe(true);
