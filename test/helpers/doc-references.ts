@@ -1,5 +1,5 @@
 /**
- * What the docs name, checked against the repository: relative links and their #anchors,
+ * What the docs name, checked against the repository (their links: test/unit/docs-links.test.ts):
  * `signin-torch <command> --flag` lines, repository paths, config keys, ERR_ codes and
  * SIGNIN_TORCH_* variables. Each check takes one markdown text and returns its stale references
  * ("file:line: what is wrong"), so test/unit/docs-references.test.ts runs it both on the real docs
@@ -65,43 +65,10 @@ function codePieces(text: string): CodePiece[] {
 
 const stale = (doc: Doc, line: number, problem: string): string => `${doc.file}:${line}: ${problem}`;
 
-/** GitHub's heading anchors: lowercase, punctuation dropped, spaces to hyphens, repeats numbered. */
-export function headingAnchors(markdown: string): Set<string> {
-  const seen = new Map<string, number>();
-  const anchors = new Set<string>();
-  for (const m of withoutFences(markdown).matchAll(/^ {0,3}#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
-    const base = m[1].replace(/`/g, '').toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
-    const n = seen.get(base) ?? 0;
-    seen.set(base, n + 1);
-    anchors.add(n === 0 ? base : `${base}-${n}`);
-  }
-  return anchors;
-}
-
-/** 1. Relative links (inline links and images, outside code) name a file that exists, and a heading of it when they carry #anchor. */
-export function staleLinks(doc: Doc): string[] {
-  const out: string[] = [];
-  const prose = withoutFences(doc.text).replace(/`[^`\n]*`/g, (s) => ' '.repeat(s.length));
-  for (const m of prose.matchAll(/!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) {
-    const target = m[1];
-    if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
-    const line = lineAt(prose, m.index);
-    const [rawPath, anchor] = target.split('#');
-    const rel = rawPath === '' ? doc.file : path.posix.normalize(path.posix.join(path.posix.dirname(doc.file), decodeURI(rawPath)));
-    const abs = path.join(ROOT, rel);
-    if (rel !== doc.file && !fs.existsSync(abs)) out.push(stale(doc, line, `link ${target}: no file ${rel}`));
-    else if (anchor !== undefined && (rel === doc.file || rel.endsWith('.md'))) {
-      const markdown = rel === doc.file ? doc.text : fs.readFileSync(abs, 'utf8');
-      if (!headingAnchors(markdown).has(anchor)) out.push(stale(doc, line, `link ${target}: no heading #${anchor} in ${rel}`));
-    }
-  }
-  return out;
-}
-
 /** Where one command of a shell line ends: a pipe, a list, a redirection or a comment. */
 const SHELL_END = /\s(?:\|\|?|&&|;|2?>|#)\s|[;|]$/;
 
-/** 2. Each `signin-torch <command> --flag ...` names a command of `program` and flags that command (or the program) accepts. */
+/** 1. Each `signin-torch <command> --flag ...` names a command of `program` and flags that command (or the program) accepts. */
 export function staleCommands(doc: Doc, program: Command): string[] {
   const out: string[] = [];
   const longs = (c: Command) => new Set(c.options.flatMap((o) => [o.long, o.short]).filter((f): f is string => !!f).concat(['--help', '-h']));
@@ -173,7 +140,7 @@ function pathMentions(doc: Doc): { rel: string; line: number }[] {
       for (const m of piece.code.matchAll(PATH_TOKEN)) mentions.push({ rel: m[1], line: piece.line });
     }
   }
-  // Prose: fences, inline code and link targets (check 1's) blanked, so each path is met once.
+  // Prose: fences, inline code and link targets (docs-links.test.ts's) blanked, so each path is met once.
   const prose = withoutFences(doc.text).replace(/`[^`]*`|\]\([^)]*\)/g, (s) => s.replace(/[^\n]/g, ' '));
   for (const m of prose.matchAll(PATH_TOKEN)) {
     if (!FOREIGN.test(lineBefore(prose, m.index))) mentions.push({ rel: m[1], line: lineAt(prose, m.index) });
@@ -181,7 +148,7 @@ function pathMentions(doc: Doc): { rel: string; line: number }[] {
   return mentions;
 }
 
-/** 3. Repository paths (src/, test/, ...) in inline code, prose, code blocks and layout trees name a file or folder that exists; a glob matches one. */
+/** 2. Repository paths (src/, test/, ...) in inline code, prose, code blocks and layout trees name a file or folder that exists; a glob matches one. */
 export function stalePaths(doc: Doc, files: readonly string[]): string[] {
   const out: string[] = [];
   for (const { rel: raw, line } of [...pathMentions(doc), ...layoutMentions(doc)]) {
@@ -279,7 +246,7 @@ function keyPaths(value: Record<string, unknown>, prefix = ''): string[] {
 }
 
 /**
- * 4. Keys given to `--set`/`--pair-by`, inline `section.key` (section a config section) and the
+ * 3. Keys given to `--set`/`--pair-by`, inline `section.key` (section a config section) and the
  * fields of a ```json block that holds config fields are fields of the config schema.
  */
 export function staleConfigKeys(doc: Doc, schema: z.ZodType): string[] {
@@ -303,7 +270,7 @@ export function staleConfigKeys(doc: Doc, schema: z.ZodType): string[] {
   return out;
 }
 
-/** 5. ERR_ codes the docs mention are among `codes`; SIGNIN_* variables (SIGNIN_TORCH_* among them) are among those `envNames` matches. */
+/** 4. ERR_ codes the docs mention are among `codes`; SIGNIN_* variables (SIGNIN_TORCH_* among them) are among those `envNames` matches. */
 export function staleNames(doc: Doc, codes: ReadonlySet<string>, envNames: readonly RegExp[]): string[] {
   const out: string[] = [];
   for (const m of doc.text.matchAll(/\bERR_[A-Z0-9_]*[A-Z0-9]/g)) {
@@ -342,7 +309,7 @@ export function sourceEnvNames(files: readonly string[]): RegExp[] {
   return [...names].map((n) => new RegExp(`^${n.split(/\$\{[^}]*\}/).join('[A-Z0-9_]+')}$`));
 }
 
-/** 6. `npm run <script>` (and `npm test`) in code names a script of package.json. */
+/** 5. `npm run <script>` (and `npm test`) in code names a script of package.json. */
 export function staleNpmScripts(doc: Doc, scripts: ReadonlySet<string>): string[] {
   const out: string[] = [];
   for (const piece of codePieces(doc.text)) {

@@ -3,16 +3,10 @@
  * #anchor when it points into a markdown heading), and every `*.md` that a source comment cites
  * exists (a bare name such as `signin-method.md` means docs/<name>).
  */
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPORT_FILES } from '../../src/experiments/paths';
-
-const root = path.resolve(__dirname, '..', '..');
-
-const repoFiles = (): string[] =>
-  execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
-    .split('\n').filter((f) => f && fs.existsSync(path.join(root, f)));
+import { ROOT as root, repoFiles } from '../helpers/doc-references';
 
 /** GitHub's heading anchors: lowercase, punctuation dropped, spaces to hyphens, repeats numbered. */
 export function headingAnchors(markdown: string): Set<string> {
