@@ -28,9 +28,10 @@ export async function unpack(archive: string, into: string, spec: UnpackSpec): P
   const wanted = new Map(spec.members.map((m) => [`${spec.folder}/${m.name}`, m]));
   const input = fs.createReadStream(archive);
   let refusal: DownloadError | undefined;
+  // The rest of the archive is read and skipped rather than cut off: tar may still be writing the
+  // members before the refused one, and the caller removes the folder they are in once this returns.
   const refuse = (why: string): false => {
     refusal ??= new DownloadError(`${path.basename(archive)} is refused: ${why}; nothing of it was kept`);
-    input.destroy(refusal);
     return false;
   };
   const extract = tar.x({
@@ -38,6 +39,7 @@ export async function unpack(archive: string, into: string, spec: UnpackSpec): P
     strict: true,
     preserveOwner: false,
     filter: (p, entry) => {
+      if (refusal) return false;
       if (escapes(p)) return refuse(`its member ${quoteText(p)} would be written outside the folder`);
       const name = p.replace(/^(\.\/)+/, '');
       const m = wanted.get(name);

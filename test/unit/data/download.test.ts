@@ -15,6 +15,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { createDataset, type ArrayDataset } from '../../../src/data';
 import { DATASET_SOURCES, downloadDataset, downloadFrom, mirrorUrl, type DownloadProgress, type DownloadSource } from '../../../src/data/download';
+import { unpack } from '../../../src/data/download-unpack';
 import { tempDir } from '../../helpers/temp';
 import { expectIdx, IDX, idxSource, md5, quiet, serve, serveIdx, srv, testL, trainI, trainL, tree, useLocalServer } from './download-fixtures';
 
@@ -403,6 +404,22 @@ describe('CIFAR-10 binary tarball', () => {
     });
     expect(tree(parent)).toEqual({ root: '' });
     expect(fs.existsSync('/tmp/evil-abs')).toBe(false);
+  });
+
+  test('a refusal waits for the members tar took before it: all whole when unpack rejects', async () => {
+    // The caller removes the staging folder as soon as unpack rejects: a member still being
+    // written then (the archive was cut off at the refused member) made that removal fail with
+    // ENOTEMPTY in place of the refusal. Members of 4 MiB: their writes outlast the parsing.
+    const big = Buffer.alloc(4 << 20, 7);
+    const dir = tempDir('dl-');
+    const archive = path.join(dir, 'a.tar.gz');
+    fs.writeFileSync(archive, tarGz({ ...Object.fromEntries(CIFAR_FILES.map((f) => [`cifar-10-batches-bin/${f}`, big])), '../evil': Buffer.from('pwned') }));
+    const into = path.join(dir, 'into');
+    fs.mkdirSync(into);
+    const spec = { folder: 'cifar-10-batches-bin', members: CIFAR_FILES.map((name) => ({ name, size: big.length })) };
+    await expect(unpack(archive, into, spec)).rejects.toMatchObject({ code: 'ERR_DOWNLOAD', message: /its member '\.\.\/evil' would be written outside the folder/ });
+    const written = () => fs.readdirSync(path.join(into, 'cifar-10-batches-bin')).sort().map((n) => [n, fs.statSync(path.join(into, 'cifar-10-batches-bin', n)).size]);
+    expect(written()).toEqual([...CIFAR_FILES].sort().map((n) => [n, big.length]));
   });
 
   test('a symlink where a record file belongs refuses the archive', async () => {
