@@ -167,8 +167,21 @@ export async function downloadFrom(source: DownloadSource, opts: Omit<DownloadOp
     done = true;
     return { root, fetched, bytes };
   } finally {
-    fs.rmSync(staging, { recursive: true, force: true });
+    removeStaging(staging, log);
     if (!done) for (const dir of created.reverse()) removeIfEmpty(dir);
+  }
+}
+
+/**
+ * The staging folder removed, retrying while a write still lands in it. A failure is a warning,
+ * not an error: it must not take the place of the download's own error, and a download into root
+ * after this process has ended removes the folder (removeStaleTemps).
+ */
+function removeStaging(staging: string, log: Logger): void {
+  try {
+    fs.rmSync(staging, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+  } catch (e) {
+    log.warn({ folder: staging, error: (e as Error).message }, 'could not remove the staging folder; a download into root after this process has ended removes it');
   }
 }
 

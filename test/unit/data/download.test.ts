@@ -149,6 +149,29 @@ describe('MNIST-style IDX files', () => {
     expect(tree(parent)).toEqual({});
   });
 
+  test('a staging folder that cannot be removed is a warning: the download\'s own error is the one thrown', async () => {
+    const root = path.join(tempDir('dl-'), 'root');
+    serveIdx('/a/');
+    srv.routes.set('/a/t10k-labels-idx1-ubyte.gz', serve(Buffer.from('not the labels')));
+    const lines: { msg: string; folder?: string }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const rm = fsModule.rmSync;
+    const stuck = jest.spyOn(fsModule, 'rmSync').mockImplementation((p, o) => {
+      if (/^\.download\..*\.tmp$/.test(path.basename(String(p)))) throw Object.assign(new Error(`ENOTEMPTY: directory not empty, rmdir '${String(p)}'`), { code: 'ENOTEMPTY' });
+      rm(p, o);
+    });
+    try {
+      const err = await downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger }).catch((e) => e);
+      expect(err).toMatchObject({ code: 'ERR_DOWNLOAD', message: expect.stringContaining('md5') });
+      const warning = lines.find((l) => l.msg.startsWith('could not remove the staging folder'));
+      expect(warning?.folder).toMatch(new RegExp(`^${root}/`));
+    } finally {
+      stuck.mockRestore();
+    }
+    // Left for a download after this process has ended (removeStaleTemps keeps a live pid's).
+    expect(fs.readdirSync(root)).toEqual([path.basename(lines.find((l) => l.folder)!.folder!)]);
+  });
+
   test('a connection dropped mid-body: an error naming the URL, nothing left behind', async () => {
     const root = tempDir('dl-');
     fs.writeFileSync(path.join(root, 'mine.txt'), 'kept');
