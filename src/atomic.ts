@@ -141,15 +141,37 @@ function whole(data: string | Uint8Array): Pieces {
 }
 
 /**
+ * fsync(2) of a file, or of a folder (its entries: the renames into it). A folder whose file
+ * system cannot sync one (EINVAL: some network and FUSE ones) is as durable as it can be made.
+ */
+export function syncPath(p: string): void {
+  try {
+    const fd = fs.openSync(p, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } catch (e) {
+      if (!((e as NodeJS.ErrnoException).code === 'EINVAL' && fs.fstatSync(fd).isDirectory())) throw e;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (e) {
+    throw writeError(p, e);
+  }
+}
+
+/**
  * Writes a temporary sibling, fsyncs it and renames it over the target; creates missing folders.
+ * The folder is fsync'd after the rename, and the folders made for it in theirs: a rename alone
+ * is not durable (after a power loss the old file, or none, could be back).
  * With `previous`, the target is first renamed to that path once the new content is safely in the
  * temporary file, so a kill at any point leaves the newest complete file under `file` or, between
  * the two renames, under `previous`. A failure (a full disk) is ERR_IO naming `file`, which is
  * left as it was.
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array | Pieces, options: { previous?: string } = {}): void {
+  let created: string[];
   try {
-    makeDir(path.dirname(file));
+    created = makeDir(path.dirname(file));
   } catch (e) {
     throw writeError(file, e);
   }
@@ -168,6 +190,12 @@ export function writeFileAtomic(file: string, data: string | Uint8Array | Pieces
     fs.rmSync(tmp, { force: true });
     throw writeError(file, e);
   }
+  syncFolders(path.dirname(file), created);
+}
+
+/** A folder after renames into it, and the parents of the folders made in it: their new entries made durable. */
+export function syncFolders(dir: string, created: readonly string[]): void {
+  for (const d of new Set([path.resolve(dir), ...created.map((c) => path.dirname(c))])) syncPath(d);
 }
 
 /**

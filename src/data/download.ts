@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { InvalidArgumentError, UnknownNameError } from '../errors';
 import { childLogger } from '../logger';
-import { makeDir, removeStaleTemps, tempPathFor, writeError } from '../atomic';
+import { makeDir, removeStaleTemps, syncFolders, syncPath, tempPathFor, writeError } from '../atomic';
 import { statIfAny } from '../bounded-read';
 import { func, int, keysOf, knownKeys, obj, options as optionsOf } from '../validate';
 import { DatasetError } from './base';
@@ -161,8 +161,7 @@ export async function downloadFrom(source: DownloadSource, opts: Omit<DownloadOp
         moveIn(path.join(staging, file.name), path.join(root, file.name));
       }
     }
-    // The renames into root, and the folders made for it in theirs.
-    for (const dir of new Set([path.resolve(root), ...created.map((d) => path.dirname(d))])) syncPath(dir);
+    syncFolders(root, created);
     log.info({ dataset: source.name, root, files: fetched.length, bytes }, 'downloaded and verified');
     done = true;
     return { root, fetched, bytes };
@@ -190,25 +189,6 @@ function moveIn(from: string, to: string): void {
     fs.renameSync(from, to);
   } catch (e) {
     throw writeError(to, e);
-  }
-}
-
-/**
- * fsync(2) of a file, or of a folder (its entries: the renames into it). A folder whose file
- * system cannot sync one (EINVAL: some network and FUSE ones) is as durable as it can be made.
- */
-function syncPath(p: string): void {
-  try {
-    const fd = fs.openSync(p, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } catch (e) {
-      if (!((e as NodeJS.ErrnoException).code === 'EINVAL' && fs.fstatSync(fd).isDirectory())) throw e;
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch (e) {
-    throw writeError(p, e);
   }
 }
 
