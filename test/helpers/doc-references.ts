@@ -42,6 +42,12 @@ function withoutFences(text: string): string {
   return text.replace(/^ {0,3}(```|~~~)[^]*?^ {0,3}\1\s*$/gm, (block) => block.replace(/[^\n]/g, ''));
 }
 
+/** The fenced blocks of a text: their info string (```json: 'json'), body, and the line their body starts on. */
+function fencedBlocks(text: string): { info: string; body: string; line: number }[] {
+  return [...text.matchAll(/^ {0,3}(```|~~~)(.*)\n([^]*?)^ {0,3}\1\s*$/gm)]
+    .map((m) => ({ info: m[2].trim(), body: m[3], line: lineAt(text, m.index) + 1 }));
+}
+
 /** Inline code spans (outside fences, within a paragraph) and the lines of fenced blocks, `\` continuations joined. */
 function codePieces(text: string): CodePiece[] {
   const pieces: CodePiece[] = [];
@@ -50,9 +56,9 @@ function codePieces(text: string): CodePiece[] {
     if (/\n\s*\n/.test(m[2])) continue;
     pieces.push({ code: m[2].replace(/\s*\n\s*/g, ' ').trim(), line: lineAt(prose, m.index), inline: true, before: lineBefore(prose, m.index) });
   }
-  for (const m of text.matchAll(/^ {0,3}(```|~~~).*\n([^]*?)^ {0,3}\1\s*$/gm)) {
-    const first = lineAt(text, m.index) + 1;
-    const lines = m[2].split('\n');
+  for (const block of fencedBlocks(text)) {
+    const first = block.line;
+    const lines = block.body.split('\n');
     for (let i = 0; i < lines.length; i++) {
       let code = lines[i];
       const line = first + i;
@@ -167,10 +173,10 @@ export function stalePaths(doc: Doc, files: readonly string[]): string[] {
  */
 function layoutMentions(doc: Doc): { rel: string; line: number }[] {
   const mentions: { rel: string; line: number }[] = [];
-  for (const m of doc.text.matchAll(/^ {0,3}(```|~~~)\s*\n([^]*?)^ {0,3}\1\s*$/gm)) {
-    const lines = m[2].split('\n');
-    if (!/^[\w.-]+\/\s{2,}\S/.test(lines[0])) continue;
-    const first = lineAt(doc.text, m.index) + 1;
+  for (const block of fencedBlocks(doc.text)) {
+    const lines = block.body.split('\n');
+    if (block.info !== '' || !/^[\w.-]+\/\s{2,}\S/.test(lines[0])) continue;
+    const first = block.line;
     let top = '';
     lines.forEach((text, i) => {
       const indent = /^ */.exec(text)![0].length;
@@ -262,10 +268,10 @@ export function staleConfigKeys(doc: Doc, schema: z.ZodType): string[] {
     if (m && sections.includes(m[1]) && !FILE_EXT.test(m[0])) check(m[0], piece.line, 'inline');
   }
   // A block of other JSON (a sweep file's base and grid, a metrics row) names no config field at its top.
-  for (const m of doc.text.matchAll(/^ {0,3}```jsonc?\s*\n([^]*?)^ {0,3}```\s*$/gm)) {
-    const value = jsonObject(m[1]);
+  for (const block of fencedBlocks(doc.text).filter((b) => b.info === 'json' || b.info === 'jsonc')) {
+    const value = jsonObject(block.body);
     if (!value || !Object.keys(value).some((k) => schemaHasPath(schema, [k]))) continue;
-    for (const key of keyPaths(value)) check(key, lineAt(doc.text, m.index), 'json block');
+    for (const key of keyPaths(value)) check(key, block.line - 1, 'json block');
   }
   return out;
 }
