@@ -53,8 +53,8 @@ export interface Cifar100Options extends CifarOptions {
   labelType?: 'fine' | 'coarse';
 }
 
-const CIFAR_OPTIONS = keysOf<CifarOptions>({ root: true, train: true });
-const CIFAR100_OPTIONS = keysOf<Cifar100Options>({ root: true, train: true, labelType: true });
+export const CIFAR_OPTIONS = keysOf<CifarOptions>({ root: true, train: true });
+export const CIFAR100_OPTIONS = keysOf<Cifar100Options>({ root: true, train: true, labelType: true });
 
 function resolveRoot(root: unknown, sub: string, probe: string): string {
   if (typeof root !== 'string' || root.length === 0) throw new InvalidArgumentError('root', 'folder path (string)', root);

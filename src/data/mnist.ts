@@ -33,7 +33,7 @@ export function mnistSource(name: 'fashion_mnist' | 'mnist', root: string | unde
   return { root, fix: { expected: 'a folder with the four MNIST IDX files' } };
 }
 
-const MNIST_OPTIONS = keysOf<MnistOptions>({ root: true, train: true });
+export const MNIST_OPTIONS = keysOf<MnistOptions>({ root: true, train: true });
 
 /**
  * Fashion-MNIST; root defaults to $SIGNIN_TORCH_FASHION_MNIST_ROOT, else

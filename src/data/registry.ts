@@ -8,10 +8,10 @@ import { InvalidArgumentError, UnknownNameError } from '../errors';
 import type { LiteralName } from '../literal-name';
 import { bool, keysOf, options as optionsOf, str } from '../validate';
 import { DatasetError, downloadHint, type Dataset, type RootFix } from './base';
-import { cifar10, cifar100, cifarFiles } from './cifar';
+import { CIFAR100_OPTIONS, CIFAR_OPTIONS, cifar10, cifar100, cifarFiles } from './cifar';
 import { idxFiles } from './idx';
 import { classFolders, ImageFolder } from './image-folder';
-import { fashionMnist, mnist, mnistSource } from './mnist';
+import { MNIST_OPTIONS, fashionMnist, mnist, mnistSource } from './mnist';
 import { copyTransform, registrationArg, type DatasetRegistration, type RegisteredDatasetInfo, type RegisteredPipelines } from './registration';
 import { centerCrop, normalize, randomCrop, randomHorizontalFlip, randomResizedCrop, resize, toTensor, type Transform } from './transforms';
 
@@ -28,13 +28,13 @@ export interface DatasetOptions {
 
 const DATASET_OPTIONS = keysOf<DatasetOptions>({ root: true, train: true, labelType: true, strict: true });
 
-/** The options each built-in reads; another (cifar10's labelType) would be ignored. */
-const BUILT_IN_OPTIONS = new Map<string, readonly (keyof DatasetOptions)[]>([
-  ['fashion_mnist', ['root', 'train']],
-  ['mnist', ['root', 'train']],
-  ['cifar10', ['root', 'train']],
-  ['cifar100', ['root', 'train', 'labelType']],
-  ['imagenet', ['root', 'train', 'strict']],
+/** The options each built-in reads (its loader's own list); another (cifar10's labelType) would be ignored. */
+const BUILT_IN_OPTIONS = new Map<string, readonly string[]>([
+  ['fashion_mnist', MNIST_OPTIONS],
+  ['mnist', MNIST_OPTIONS],
+  ['cifar10', CIFAR_OPTIONS],
+  ['cifar100', CIFAR100_OPTIONS],
+  ['imagenet', keysOf<Pick<DatasetOptions, 'root' | 'train' | 'strict'>>({ root: true, train: true, strict: true })],
 ]);
 
 function datasetOptions(name: string, opts: unknown): Partial<DatasetOptions> {
