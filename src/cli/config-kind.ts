@@ -10,10 +10,11 @@ function has(raw: object, ...keys: string[]): boolean {
   return keys.every((k) => Object.prototype.hasOwnProperty.call(raw, k));
 }
 
-/** `raw`, read from `file` for `train --config`, is a sweep file. */
+/** `raw`, read from `file` for `train --config`, is a sweep file: `base` says so, as a sweep's grid is optional (base × seeds, e.g. examples/configs/sparsify/imagenet-resnet50-str-90.json). */
 export function notASweepFile(file: string, raw: object): void {
-  if (has(raw, 'base', 'grid')) {
-    throw new ToolkitError('ERR_CONFIG', `${file} is a sweep file (it has base and grid), not an experiment config: run it with \`signin-torch sweep --grid ${file}\``);
+  if (has(raw, 'base')) {
+    const keys = has(raw, 'grid') ? 'base and grid' : 'base';
+    throw new ToolkitError('ERR_CONFIG', `${file} is a sweep file (it has ${keys}), not an experiment config: run it with \`signin-torch sweep --grid ${file}\``);
   }
 }
 

@@ -112,6 +112,15 @@ describe('a sweep file given to train, an experiment config given to sweep', () 
     });
   });
 
+  test('train --config names sweep for a sweep file without a grid (base × seeds), not the experiment schema\'s key list', async () => {
+    const file = path.join(root, 'seeds-only.json');
+    fs.writeFileSync(file, JSON.stringify({ name: 's', base: config, seeds: [0, 1] }));
+    const r = await cli(['train', '--config', file, '--runs-dir', root], unreachable);
+    expect({ code: r.code, out: r.out, err: r.err }).toEqual({
+      code: 1, out: '', err: `ERR_CONFIG: ${file} is a sweep file (it has base), not an experiment config: run it with \`signin-torch sweep --grid ${file}\`\n`,
+    });
+  });
+
   test('sweep --grid names the command that takes an experiment config, in one line, dry run too', async () => {
     // config.json beside the runs: a folder of runs may keep one (it is not named as a run is).
     const file = path.join(root, 'config.json');
