@@ -22,7 +22,8 @@
  * torchrun itself. Every flag is checked, and the config with it, before any worker starts.
  *
  * <root> holds train/<wnid>/*.JPEG and val/<wnid>/*.JPEG (val sorted into class folders, as for
- * torchvision's ImageFolder). Smoke test on a tiny folder:
+ * torchvision's ImageFolder). Smoke test on a tiny folder (at least 128 training images: SNIP
+ * scores 128 examples, pruning.dataSamples, and a smaller training set is refused):
  *
  *   npx tsx examples/imagenet/train-resnet50.ts /tmp/tiny --epochs 1 --batch-size 8 --image-size 32 \
  *     --max-steps-per-epoch 3 --pruner snip --signin
