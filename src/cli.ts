@@ -22,6 +22,7 @@ import { DatasetError } from './data/base';
 import { IssuesError, ToolkitError } from './errors';
 import { percent } from './quote';
 import { logLevelFromEnv } from './logger';
+import { cpuAllocatorFromEnv } from './native/cpu-allocator-env';
 import { assertUnlocked } from './experiments/lock';
 import { DEFAULT_RUN_PREFIX, DEFAULT_RUNS_DIR, runDirFor } from './experiments/paths';
 import { disambiguate, runLabel, writeReport } from './experiments/report';
@@ -300,7 +301,10 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     // Before a command makes run directories or spawns workers that would each fail on it.
-    .hook('preAction', () => void logLevelFromEnv());
+    .hook('preAction', () => {
+      logLevelFromEnv();
+      cpuAllocatorFromEnv();
+    });
 
   const collect = (v: string, prev: string[]): string[] => [...prev, v];
   program.option('--import <module>', 'a module of yours to load first, before or after the command (registerDataset, registerModel, registerPruner; docs/extending.md); repeatable; sweep children and --nproc workers load it too', collect, []);

@@ -8,6 +8,7 @@
  */
 import * as path from 'node:path';
 import { IssuesError, ToolkitError } from '../errors';
+import { REGISTRY_NAME_PATHS } from '../experiments/schema';
 import type { ChildCommand } from '../experiments/sweep';
 
 export const IMPORT_FLAG = '--import';
@@ -55,14 +56,12 @@ export function withImports(cmd: ChildCommand, files: readonly string[]): ChildC
   return { ...cmd, args: [...cmd.args, ...files.flatMap((f) => [IMPORT_FLAG, f])] };
 }
 
-const REGISTRY_PATHS = ['dataset.name', 'model.name', 'pruning.method'];
-
 /**
  * The fix a user with a name of their own needs when a command refuses it (an unknown dataset,
  * model or pruner): the CLI's error line ends with it. Empty for any other error.
  */
 export function unknownNameHint(e: unknown): string {
   const unknownName = e instanceof ToolkitError && e.code === 'ERR_UNKNOWN_NAME' && /^Unknown (dataset|model|pruner) /.test(e.message);
-  const configName = e instanceof IssuesError && e.issues.some((i) => i.code === 'invalid_value' && REGISTRY_PATHS.includes(i.path));
+  const configName = e instanceof IssuesError && e.issues.some((i) => i.code === 'invalid_value' && REGISTRY_NAME_PATHS.includes(i.path));
   return unknownName || configName ? `; a name of your own: ${IMPORT_FLAG} the module that registers it (docs/extending.md)` : '';
 }

@@ -9,7 +9,7 @@
  * decoding an image, so balancing costs one pass over the labels.
  */
 import { createDataset, DataLoader, permutation, type Dataset, type Sampler } from '../data';
-import { InvalidArgumentError, ToolkitError } from '../errors';
+import { InvalidArgumentError, ToolkitError, type Issue } from '../errors';
 import { get as getPruner } from '../pruning/registry';
 import type { Tensor } from '../tensor/tensor';
 import { int } from '../validate';
@@ -27,6 +27,26 @@ export function classQuotas(samples: number, numClasses: number): number[] {
   return Array.from({ length: numClasses }, (_, c) => base + (c < samples % numClasses ? 1 : 0));
 }
 
+/** What a count of training examples drawn here may be: the draw's refusal and the pre-run check's say the same. */
+function atMostTrainSet(size: number, dataset: string, why?: string): string {
+  return `at most ${size} (the examples of ${dataset}'s training set${why ? `; ${why}` : ''})`;
+}
+
+/**
+ * The counts a config draws from its training set of `trainSize` examples (the whole train split:
+ * dataset.maxTrainBatches limits the steps, not this draw) that it cannot fill: pruning.dataSamples
+ * for a pruner that scores on data, and hessian.samples. checkRunnable reports them before a run
+ * directory exists; the draw itself would refuse them only once the run has begun.
+ */
+export function trainSampleIssues(config: ExperimentConfig, trainSize: number): Issue[] {
+  const counts: [string, number, string][] = [];
+  if (prunerNeedsData(config.pruning.method)) counts.push(['pruning.dataSamples', config.pruning.dataSamples, `${config.pruning.method} scores on them at initialization`]);
+  if (config.hessian) counts.push(['hessian.samples', config.hessian.samples, 'the top Hessian eigenvalue is measured on them after the last epoch']);
+  return counts.filter(([, n]) => n > trainSize).map(([path, n, why]) => ({
+    code: 'too_big', path, message: `Expected ${atMostTrainSet(trainSize, config.dataset.name, why)} but received ${n}`,
+  }));
+}
+
 /**
  * The dataset indices to score on (see the file comment), in the order drawn. Throws when the
  * dataset has fewer examples than asked for, overall or in some class.
@@ -34,7 +54,7 @@ export function classQuotas(samples: number, numClasses: number): number[] {
 export function pruneSampleIndices(ds: Pick<Dataset, 'length' | 'numClasses' | 'label' | 'name'>, samples: number, balanced: boolean, seed: number): Int32Array {
   int('pruning.dataSamples', samples, 1);
   if (samples > ds.length) {
-    throw new InvalidArgumentError('pruning.dataSamples', `at most ${ds.length} (the examples of ${ds.name}'s training set)`, samples);
+    throw new InvalidArgumentError('pruning.dataSamples', atMostTrainSet(ds.length, ds.name), samples);
   }
   const order = permutation(ds.length, seed);
   if (!balanced) return order.slice(0, samples);

@@ -17,7 +17,7 @@ import type { FinalSummary, MetricsRow } from './metrics';
 import { isRunDirName, RUN_FILES, runPaths } from './paths';
 import { isFinished, readFinal, readMetrics, runHasCheckpoint } from './runs';
 import { parseRecordJson } from './record-json';
-import { safeParseConfig, type ExperimentConfig } from './schema';
+import { REGISTRY_NAME_PATHS, safeParseConfig, type ExperimentConfig } from './schema';
 
 /** A run directory's record files, read and checked. */
 export interface RunRecords {
@@ -32,6 +32,17 @@ interface Problem {
   file: string;
   code: string;
   text: string;
+}
+
+/**
+ * The fix for a config issue that is a name the registries lack: most often one a module of the
+ * user's registered when the run was trained. A run directory does not record its modules (no
+ * config field names them), so the hint names the flag, not the module.
+ */
+function unregisteredNameHint(i: Issue): string {
+  return i.code === 'invalid_value' && REGISTRY_NAME_PATHS.includes(i.path)
+    ? '; if a module of yours registers it, pass --import with that module, as when the run was trained (docs/extending.md)'
+    : '';
 }
 
 /** The run's config, or undefined with its problems added. */
@@ -57,7 +68,7 @@ function configProblems(runDir: string, problems: Problem[]): ExperimentConfig |
   }
   const res = safeParseConfig(raw);
   if (res.success) return res.data;
-  for (const i of res.issues) problems.push({ file, code: i.code, text: `${file}: ${i.path ? `${i.path}: ` : ''}${i.message}` });
+  for (const i of res.issues) problems.push({ file, code: i.code, text: `${file}: ${i.path ? `${i.path}: ` : ''}${i.message}${unregisteredNameHint(i)}` });
   return undefined;
 }
 

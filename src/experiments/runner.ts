@@ -35,7 +35,7 @@ import type { SignFlips } from './metrics';
 import { runLabel } from './report';
 import { keptCheckpointPath, runPaths } from './paths';
 import { hessianCallbacks } from './hessian-callback';
-import { pruneBatches, prunerNeedsData } from './prune-data';
+import { pruneBatches, prunerNeedsData, trainSampleIssues } from './prune-data';
 import { pruningStopOverRanks } from './pruning-stop';
 import { loaderWorkersFor, modelOptionsFor, pruneOptionsFor, scheduleFor, signInOptionsFor, transformsFor } from './resolve';
 import { appendMetrics, epochRanges, truncateMetrics, writeFinal } from './runs';
@@ -277,7 +277,9 @@ function layerNameIssues(config: ExperimentConfig, model: Model): Issue[] {
  * a CUDA device this machine lacks (one per process with a bare 'cuda'), fp16 on the CPU, model
  * options that contradict the dataset, a GMP or AC/DC schedule that does not fit the epochs, a
  * field bounded by the steps per epoch (IMP's rewind point, RiGL's deltaT, a batch dropLast drops
- * whole: steps.ts, from the train split's size counted without loading it), Sign-In layers or
+ * whole: steps.ts, from the train split's size counted without loading it), more training
+ * examples than that size for SNIP / GraSP (pruning.dataSamples) or the Hessian (hessian.samples)
+ * to draw, Sign-In layers or
  * IMP / LRR layers kept dense (sparsify.denseLayers) the model lacks, a per-layer Sign-In β
  * (signin.layerBeta) for a layer the model lacks or Sign-In leaves alone, and a transfer source
  * missing its epoch or whose masked layers are not the model's.
@@ -298,9 +300,12 @@ export function checkRunnable(config: ExperimentConfig, runsDir?: string, proces
   resolveModelOptions(config.model.name, modelOptionsFor(config));
   checkDatasetFiles(config.dataset.name, { root: config.dataset.root });
   const issues = configIssues(config, procs);
-  if (dependsOnStepsPerEpoch(config)) {
-    const trainSize = trainSplitSize(config.dataset.name, config.dataset.root);
-    if (trainSize !== undefined) issues.push(...stepIssues(config, trainSize, procs.worldSize));
+  const steps = dependsOnStepsPerEpoch(config);
+  const draws = prunerNeedsData(config.pruning.method) || config.hessian !== undefined;
+  const trainSize = steps || draws ? trainSplitSize(config.dataset.name, config.dataset.root) : undefined;
+  if (trainSize !== undefined) {
+    if (steps) issues.push(...stepIssues(config, trainSize, procs.worldSize));
+    issues.push(...trainSampleIssues(config, trainSize));
   }
   const t = config.transfer;
   const transferRoot = t && (path.isAbsolute(t.from) ? path.parse(t.from).root : runsDir);

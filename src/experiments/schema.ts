@@ -125,6 +125,9 @@ export const HASH_EXCLUDED_PATHS: readonly string[] = ['dataset.root', 'dataset.
 
 const D = DEFAULTS;
 
+/** The config fields that name a registry entry, which a user's module may have registered (docs/extending.md). */
+export const REGISTRY_NAME_PATHS: readonly string[] = ['dataset.name', 'model.name', 'pruning.method'];
+
 /**
  * A name that must be in a registry's list, read at parse time. The type guard gives the
  * declared names' type (a name registered at run time is a string the type does not know).

@@ -1,13 +1,14 @@
 /**
- * Finds and loads the addon. Tries, in order: $SIGNIN_TORCH_ADDON, the cmake-js build
- * (build-cmake/Release), the node-gyp build (build/Release), then a prebuilt binary (prebuilds/,
- * via node-gyp-build). On failure the error lists every attempt and the fix for what the loader
+ * Finds and loads the addon, once SIGNIN_TORCH_CPU_ALLOCATOR checks out (cpu-allocator-env.ts).
+ * Tries, in order: $SIGNIN_TORCH_ADDON, the cmake-js build (build-cmake/Release), the node-gyp
+ * build (build/Release), then a prebuilt binary (prebuilds/, via node-gyp-build). On failure the error lists every attempt and the fix for what the loader
  * said: libtorch missing, libtorch of another version than the build's, or a Node.js mismatch.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ToolkitError } from '../errors';
 import type { NativeBinding } from './binding';
+import { cpuAllocatorFromEnv } from './cpu-allocator-env';
 
 export const packageRoot = path.resolve(__dirname, '..', '..');
 
@@ -124,6 +125,7 @@ let cached: NativeBinding | undefined;
 
 export function loadNative(): NativeBinding {
   if (cached) return cached;
+  cpuAllocatorFromEnv();
   const failures: { label: string; message: string }[] = [];
   for (const c of candidates()) {
     const absent = c.absent();

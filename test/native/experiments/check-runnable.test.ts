@@ -1,7 +1,8 @@
 /**
  * checkRunnable through the CLI: a config that would fail once training starts (a device this
  * libtorch lacks, fp16 on the CPU, model options that contradict the dataset, unknown Sign-In
- * layers or layers kept dense, a sparsify schedule longer than the run, a transfer source of another model) is refused
+ * layers or layers kept dense, a sparsify schedule longer than the run, more pruning examples
+ * than the training set holds, a transfer source of another model) is refused
  * by `train`, `train --dry-run` and `sweep` before any run directory exists, in one ERR_CONFIG
  * whose issues name the config fields.
  */
@@ -92,6 +93,18 @@ describe('train and train --dry-run refuse before the run directory exists', () 
     await refused(['--set', 'dataset.dropLast=true', '--batch-size', '32'], /batchSize: Expected at most 20 \(20 training examples; with dataset\.dropLast a larger batch is dropped whole, every epoch\) but received 32/);
     // The values just inside the bounds pass.
     for (const args of [[...imp, '--set', 'sparsify.rewindIteration=4'], [...imp, '--set', 'sparsify.rewindEpoch=0.85'], [...rigl, '--set', 'sparsify.deltaT=2'], ['--set', 'dataset.dropLast=true', '--batch-size', '20']]) {
+      const r = await cli(['train', ...base, '--runs-dir', path.join(dir, 'inside'), ...args, '--dry-run']);
+      expect({ args, code: r.code, err: r.err }).toEqual({ args, code: 0, err: '' });
+    }
+  });
+
+  test('more examples for SNIP / GraSP or the Hessian to draw than the train split holds (20 here, whatever dataset.maxTrainBatches)', async () => {
+    await refused(['--set', 'pruning.method=snip', '--set', 'pruning.sparsity=0.9'],
+      /^ERR_CONFIG: Invalid experiment config \(1 issue\): pruning\.dataSamples: Expected at most 20 \(the examples of fashion_mnist's training set; snip scores on them at initialization\) but received 128\n$/);
+    await refused(['--set', 'pruning.method=grasp', '--set', 'pruning.sparsity=0.9', '--set', 'pruning.dataSamples=21'], /pruning\.dataSamples: Expected at most 20 .*; grasp scores on them .* but received 21/);
+    await refused(['--set', 'hessian={"samples":30}'], /hessian\.samples: Expected at most 20 \(the examples of fashion_mnist's training set; the top Hessian eigenvalue is measured on them after the last epoch\) but received 30/);
+    // A pruner that scores on no data takes no examples; the split's own size passes.
+    for (const args of [['--set', 'pruning.method=magnitude', '--set', 'pruning.sparsity=0.9'], ['--set', 'pruning.method=snip', '--set', 'pruning.sparsity=0.9', '--set', 'pruning.dataSamples=20'], ['--set', 'hessian={"samples":20}']]) {
       const r = await cli(['train', ...base, '--runs-dir', path.join(dir, 'inside'), ...args, '--dry-run']);
       expect({ args, code: r.code, err: r.err }).toEqual({ args, code: 0, err: '' });
     }

@@ -757,6 +757,25 @@ test('a bad SIGNIN_TORCH_LOG_LEVEL is one line listing the levels, before any co
   }
 });
 
+test('a bad SIGNIN_TORCH_CPU_ALLOCATOR is one line naming the values, before any command runs', async () => {
+  const previous = process.env.SIGNIN_TORCH_CPU_ALLOCATOR;
+  process.env.SIGNIN_TORCH_CPU_ALLOCATOR = 'sytem';
+  try {
+    const calls: [ExperimentConfig, string][] = [];
+    const runs = path.join(root, 'runs');
+    for (const args of [['train', ...trainArgs, '--runs-dir', runs], ['list', 'datasets']]) {
+      const r = await cli(args, fakeTrainer(calls));
+      expect({ args, code: r.code, out: r.out, err: r.err }).toEqual({
+        args, code: 1, out: '', err: "ERR_INVALID_ARG: Expected environment variable SIGNIN_TORCH_CPU_ALLOCATOR to be 'caching' (the toolkit's caching allocator, also when unset or empty) or 'system' (c10's own) but it is 'sytem'\n",
+      });
+    }
+    expect({ trained: calls.length, runsDir: fs.existsSync(runs) }).toEqual({ trained: 0, runsDir: false });
+  } finally {
+    if (previous === undefined) delete process.env.SIGNIN_TORCH_CPU_ALLOCATOR;
+    else process.env.SIGNIN_TORCH_CPU_ALLOCATOR = previous;
+  }
+});
+
 describe('helpers', () => {
   test('parseAssignment: JSON values, else strings', () => {
     expect(parseAssignment('a.b=0.5')).toEqual(['a.b', 0.5]);
