@@ -279,10 +279,9 @@ function layerNameIssues(config: ExperimentConfig, model: Model): Issue[] {
  * field bounded by the steps per epoch (IMP's rewind point, RiGL's deltaT, a batch dropLast drops
  * whole: steps.ts, from the train split's size counted without loading it), more training
  * examples than that size for SNIP / GraSP (pruning.dataSamples) or the Hessian (hessian.samples)
- * to draw, Sign-In layers or
- * IMP / LRR layers kept dense (sparsify.denseLayers) the model lacks, a per-layer Sign-In β
- * (signin.layerBeta) for a layer the model lacks or Sign-In leaves alone, and a transfer source
- * missing its epoch or whose masked layers are not the model's.
+ * to draw, Sign-In layers or IMP / LRR layers kept dense (sparsify.denseLayers) the model lacks,
+ * a per-layer Sign-In β (signin.layerBeta) for a layer the model lacks or Sign-In leaves alone,
+ * and a transfer source missing its epoch or whose masked layers are not the model's.
  * The model is built (once, and the global RNG left as it was) only for those last two. The CLI
  * and sweeps call it before they create the run directory, so a run that cannot start leaves
  * nothing behind.

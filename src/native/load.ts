@@ -1,8 +1,9 @@
 /**
  * Finds and loads the addon, once SIGNIN_TORCH_CPU_ALLOCATOR checks out (cpu-allocator-env.ts).
  * Tries, in order: $SIGNIN_TORCH_ADDON, the cmake-js build (build-cmake/Release), the node-gyp
- * build (build/Release), then a prebuilt binary (prebuilds/, via node-gyp-build). On failure the error lists every attempt and the fix for what the loader
- * said: libtorch missing, libtorch of another version than the build's, or a Node.js mismatch.
+ * build (build/Release), then a prebuilt binary (prebuilds/, via node-gyp-build). On failure the
+ * error lists every attempt and the fix for what the loader said: libtorch missing, libtorch of
+ * another version than the build's, or a Node.js mismatch.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
