@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { datasetNames, registeredDatasetInfo, type KnownDatasetName } from '../data/registry';
 import { describeValue, IssuesError, type Issue } from '../errors';
+import { isModelName, modelFamilies, modelNames } from '../models/registry';
 import { boundText, quoteText } from '../quote';
 import { DISTRIBUTION_NAMES, type DistributionName } from '../pruning/distributions';
 import { get as getPruner, registeredNames as prunerNames, type PrunerName } from '../pruning/registry';
@@ -19,8 +20,9 @@ import { LEVEL_METHODS, METHOD_FIELDS, SPARSIFY_METHODS, type SparsifyMethod } f
 import { TRANSFER_KINDS } from '../sparsify/transfer-kinds';
 
 /**
- * The names a config may use come from the registries when a config is parsed, so a pruner or
- * dataset registered by the user (registerPruner, registerDataset) can be named in a config.
+ * The names a config may use come from the registries when a config is parsed, so a pruner,
+ * dataset or model registered by the user (registerPruner, registerDataset, registerModel) can be
+ * named in a config.
  */
 export function pruningMethods(): string[] {
   return ['none', ...prunerNames()];
@@ -129,15 +131,19 @@ const D = DEFAULTS;
 export const REGISTRY_NAME_PATHS: readonly string[] = ['dataset.name', 'model.name', 'pruning.method'];
 
 /**
- * A name that must be in a registry's list, read at parse time. The type guard gives the
+ * A name that must be in a registry's list, read at parse time; `known` is for a registry that
+ * also takes names its list gives as patterns (the models' families). The type guard gives the
  * declared names' type (a name registered at run time is a string the type does not know).
  */
-function registryName<T extends string>(list: () => readonly string[]) {
+function registryName<T extends string>(list: () => readonly string[], known: (name: string) => boolean = (name) => list().includes(name)) {
   return z.string().check((ctx) => {
-    const values = list();
-    if (!values.includes(ctx.value)) ctx.issues.push({ code: 'invalid_value', values: [...values], input: ctx.value });
+    if (!known(ctx.value)) ctx.issues.push({ code: 'invalid_value', values: [...list()], input: ctx.value });
   }).refine((v): v is T => true);
 }
+
+/** The model names createModel takes, families as their patterns ('wrn_<6n+4>_<k>'), as its UnknownNameError lists them. */
+const modelNamesAndFamilies = (): string[] => [...modelNames(), ...modelFamilies()];
+
 const nonNegInt = () => z.number().int().min(0);
 const threadCount = () => nonNegInt().refine((n) => n <= maxThreads(), { message: `Expected at most ${maxThreads()} (${maxThreadsReason()})` });
 
@@ -157,7 +163,7 @@ const DatasetSchema = z.strictObject({
 });
 
 const ModelSchema = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'a lowercase snake_case registry name such as cifar_resnet_20').describe('Model registry name, e.g. cifar_resnet_20, resnet18, resnet50 (required).'),
+  name: registryName<string>(modelNamesAndFamilies, isModelName).describe('Model (required): a registered name (registerModel) such as cifar_resnet_20, resnet18, resnet50, or a family member such as wrn_16_8.'),
   options: z.record(z.string(), z.unknown()).default(() => ({})).describe("Extra model options (numClasses/inChannels come from the dataset). Default {}. `init`: 'default' (the model's own: torchvision's Kaiming-normal fan_out convs, PyTorch's default classifier) or 'kaiming_fan_in' (Kaiming-normal fan_in on every conv and linear, zero biases: Synaptic-Flow's and open_lth's init, which the PaI literature the paper compares with uses; the paper does not state its own)."),
 });
 

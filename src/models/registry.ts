@@ -174,6 +174,14 @@ export function modelNames(): string[] {
   return [...entries.keys()];
 }
 
+/**
+ * Whether createModel knows the name (registered, or a family's pattern matches it), its options
+ * aside: a config's model.name is checked with it when the config is parsed.
+ */
+export function isModelName(name: string): boolean {
+  return entries.has(str('name', name)) || families.some((f) => name.match(f.pattern) !== null);
+}
+
 /** The name patterns that createModel also accepts, e.g. 'wrn_<depth>_<k>'. */
 export function modelFamilies(): string[] {
   return families.map((f) => f.display);

@@ -110,7 +110,7 @@ describe('train', () => {
     writeIdxSet(data, fashionImages(4), false);
     const runs = path.join(root, 'runs');
     const cases: [string[], RegExp][] = [
-      [['--model', 'resnet51'], /^ERR_UNKNOWN_NAME: Unknown model 'resnet51'; valid names: .*resnet50/],
+      [['--model', 'resnet51'], /^ERR_CONFIG: Invalid experiment config from flags \(1 issue\): model\.name: Expected one of .*'resnet50'.* but received 'resnet51' of type string \(did you mean 'resnet50'\?\); a name of your own: --import the module that registers it/],
       [['--set', 'model.options.depth=7', '--model', 'cifar_resnet'], /^ERR_INVALID_ARG: .*options\.depth/],
       [['--set', 'model.options.widht=2'], /^ERR_INVALID_ARG: Expected names among .* for the option names of model lenet5 but received 'widht'/],
       [['--data-root', path.join(root, 'nowhere')], new RegExp(`^ERR_DATASET: Missing dataset file ${root}/nowhere/train-images-idx3-ubyte\\.gz`)],
@@ -693,7 +693,8 @@ describe('prune', () => {
   test('invalid flags are checked by the config schema', async () => {
     const r = await cli(['prune', '--model', 'x', '--sparsity', '1.5', '--pruner', 'snip', '--distribution', 'erk'], { loadModels: () => { throw new Error('not reached'); } });
     expect(r.code).toBe(1);
-    expect(r.err).toBe("ERR_CONFIG: Invalid experiment config from flags (2 issues): pruning.sparsity: Expected a number < 1 but received 1.5 of type number; pruning.distribution: Layer densities apply only with pruning.scope 'layerwise' (the scope here is 'global'); set pruning.scope to 'layerwise' or remove pruning.distribution\n");
+    expect(r.err).toMatch(/^ERR_CONFIG: Invalid experiment config from flags \(3 issues\): model\.name: Expected one of 'cifar_resnet', .*'wrn_<6n\+4>_<k>' but received 'x' of type string; pruning\.sparsity: /);
+    expect(r.err).toContain("; pruning.sparsity: Expected a number < 1 but received 1.5 of type number; pruning.distribution: Layer densities apply only with pruning.scope 'layerwise' (the scope here is 'global'); set pruning.scope to 'layerwise' or remove pruning.distribution; a name of your own: --import the module that registers it (docs/extending.md)\n");
   });
 });
 

@@ -2,6 +2,7 @@ import { IssuesError } from '../../../src/errors';
 import {
   DEFAULTS, ExperimentConfig, flattenDotted, formatPath, getDotted, parseConfig, safeParseConfig, setDotted,
 } from '../../../src/experiments/schema';
+import { registerModel } from '../../../src/models/registry';
 
 const minimal = { dataset: { name: 'cifar10' }, model: { name: 'cifar_resnet_20' }, epochs: 160 };
 
@@ -103,7 +104,7 @@ describe('ExperimentConfig', () => {
     "path": "dataset.name",
   },
   {
-    "message": "Expected a lowercase snake_case registry name such as cifar_resnet_20 but received 'ResNet20' of type string",
+    "message": "Expected one of 'cifar_resnet', 'cifar_resnet_20', 'cifar_resnet_32', 'cifar_resnet_44', 'cifar_resnet_56', 'cifar_resnet_110', 'resnet18', 'resnet34', 'resnet50', 'cifar_resnet18', 'cifar_resnet34', 'cifar_resnet50', 'vgg11_bn', 'vgg13_bn', 'vgg16_bn', 'vgg19_bn', 'wide_resnet', 'wrn_16_8', 'wrn_28_10', 'wrn_40_4', 'lenet5', 'mlp', 'vit', 'deit_tiny', 'deit_small', 'cifar_resnet_<6n+2>', 'wrn_<6n+4>_<k>' but received 'ResNet20' of type string (did you mean 'resnet50'?)",
     "path": "model.name",
   },
   {
@@ -148,6 +149,22 @@ describe('ExperimentConfig', () => {
 
   // A field given at the top level that belongs in a section ({ "lr": 0.05 }) got no suggestion, or a
   // wrong one ('sparsity' suggested 'sparsify'): the section that holds the key exactly is named first.
+  // model.name was only a snake_case pattern, refused when the model was built; now, as dataset.name and
+  // pruning.method, the registry as it stands when the config is parsed (a family's members included).
+  test('model.name is a name the model registry holds when the config is parsed', () => {
+    const withModel = (name: string) => ({ ...minimal, model: { name } });
+    for (const name of ['cifar_resnet_20', 'lenet5', 'deit_small', 'cifar_resnet_8', 'cifar_resnet_1202', 'wrn_10_2']) {
+      expect({ name, ok: safeParseConfig(withModel(name)).success }).toEqual({ name, ok: true });
+    }
+    for (const name of ['resnet51', 'cifar_resnet_', 'wrn_10', 'my_net']) {
+      expect(issuesOf(withModel(name))).toEqual([{ path: 'model.name', message: expect.stringMatching(new RegExp(`^Expected one of 'cifar_resnet', .*, 'wrn_<6n\\+4>_<k>' but received '${name}' of type string`)) }]);
+    }
+    expect(issuesOf(withModel('resnet51'))[0].message).toMatch(/ \(did you mean 'resnet50'\?\)$/);
+    registerModel({ name: 'my_net', description: 'registered after the schema loaded', options: {}, create: () => { throw new Error('not built by a parse'); } });
+    expect(parseConfig(withModel('my_net')).model).toEqual({ name: 'my_net', options: {} });
+    expect(issuesOf(withModel('my_nett'))[0].message).toMatch(/'deit_small', 'my_net', 'cifar_resnet_<6n\+2>', .* \(did you mean 'my_net'\?\)$/);
+  });
+
   test('a key given outside its section is pointed to the section that holds it', () => {
     const issues = issuesOf({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1, lr: 0.05, sparsity: 0.9, pruning: { beta: 2 } });
     const hint = (path: string) => issues.find((i) => i.path === path)?.message.replace(/; valid keys: .*/, '');
