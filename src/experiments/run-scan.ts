@@ -10,14 +10,14 @@ import * as path from 'node:path';
 import { readRecordBounded } from '../bounded-read';
 import { IssuesError, type Issue } from '../errors';
 import { logger } from '../logger';
-import { boundText, errorLine, oneLineText, printableText } from '../quote';
+import { boundText, errorLine, oneLineText, printableText, quoteText } from '../quote';
 import { configHash } from './hash';
 import { holderAlive, readLock, type LockHolder } from './lock';
 import type { FinalSummary, MetricsRow } from './metrics';
 import { isRunDirName, RUN_FILES, runPaths } from './paths';
 import { isFinished, readFinal, readMetrics, runHasCheckpoint } from './runs';
 import { parseRecordJson } from './record-json';
-import { REGISTRY_NAME_PATHS, safeParseConfig, type ExperimentConfig } from './schema';
+import { getDotted, REGISTRY_NAME_PATHS, safeParseConfig, type ExperimentConfig } from './schema';
 
 /** A run directory's record files, read and checked. */
 export interface RunRecords {
@@ -32,18 +32,20 @@ interface Problem {
   file: string;
   code: string;
   text: string;
+  /** A config name the registries lack, quoted: its fix is the module that registers it, not another file. */
+  unregistered?: string;
 }
 
 /**
- * The fix for a config issue that is a name the registries lack: most often one a module of the
- * user's registered when the run was trained. A run directory does not record its modules (no
- * config field names them), so the hint names the flag, not the module.
+ * Whether a config issue is a name the registries lack: most often one a module of the user's
+ * registered when the run was trained. A run directory does not record its modules (no config
+ * field names them), so the fix names the flag, not the module.
  */
-function unregisteredNameHint(i: Issue): string {
-  return i.code === 'invalid_value' && REGISTRY_NAME_PATHS.includes(i.path)
-    ? '; if a module of yours registers it, pass --import with that module, as when the run was trained (docs/extending.md)'
-    : '';
+function isUnregisteredName(i: Issue): boolean {
+  return i.code === 'invalid_value' && REGISTRY_NAME_PATHS.includes(i.path);
 }
+
+const UNREGISTERED_NAME_HINT = 'if a module of yours registers it, pass --import with that module, as when the run was trained (docs/extending.md)';
 
 /** The run's config, or undefined with its problems added. */
 function configProblems(runDir: string, problems: Problem[]): ExperimentConfig | undefined {
@@ -68,7 +70,12 @@ function configProblems(runDir: string, problems: Problem[]): ExperimentConfig |
   }
   const res = safeParseConfig(raw);
   if (res.success) return res.data;
-  for (const i of res.issues) problems.push({ file, code: i.code, text: `${file}: ${i.path ? `${i.path}: ` : ''}${i.message}${unregisteredNameHint(i)}` });
+  for (const i of res.issues) {
+    const text = `${file}: ${i.path ? `${i.path}: ` : ''}${i.message}`;
+    // The schema's registry names are strings: a name of another type is an invalid_type issue.
+    if (isUnregisteredName(i)) problems.push({ file, code: i.code, text: `${text}; ${UNREGISTERED_NAME_HINT}`, unregistered: printableText(quoteText(getDotted(raw, i.path) as string)) });
+    else problems.push({ file, code: i.code, text });
+  }
   return undefined;
 }
 
@@ -114,15 +121,22 @@ const REMEDIES: Record<string, string> = {
  * Refuses to train, or call finished, a run directory whose record files do not read: ERR_CONFIG
  * naming each problem and what to do. Its files are left as they are (a damaged final.json or
  * metrics line may still hold what a person can recover). A directory without config.json is not
- * refused: training sets it up.
+ * refused: training sets it up. A config whose only problem is a name this process has not
+ * registered is not damaged (deleting the run would lose it): the fix is the module that registers
+ * the name. `train` and sweeps parse the config that names the run first, so there such a name
+ * means config.json was edited since, whose fix is named too.
  */
 export function checkRunIntact(runDir: string): void {
   if (!fs.existsSync(runPaths(runDir).config)) return;
   const r = readRunProblems(runDir);
   if (!Array.isArray(r)) return;
-  const remedies = [...new Set(r.map((p) => REMEDIES[p.file]))];
-  throw new IssuesError('ERR_CONFIG', `Run directory ${runDir} is damaged (${remedies.join('; ')}; or delete the directory to train the run from scratch)`,
-    r.map((p) => ({ code: p.code, path: '', message: p.text })));
+  const issues = r.map((p) => ({ code: p.code, path: '', message: p.text }));
+  const names = [...new Set(r.flatMap((p) => (p.unregistered === undefined ? [] : [p.unregistered])))];
+  const importFix = `pass --import with the module of yours that registers ${names.join(', ')}, as when the run was trained (docs/extending.md), or restore ${RUN_FILES.config} if it was edited since`;
+  const damaged = r.filter((p) => p.unregistered === undefined);
+  if (damaged.length === 0) throw new IssuesError('ERR_CONFIG', `Run directory ${runDir} names a dataset, model or pruner this process has not registered (${importFix})`, issues);
+  const remedies = [...(names.length > 0 ? [importFix] : []), ...new Set(damaged.map((p) => REMEDIES[p.file]))];
+  throw new IssuesError('ERR_CONFIG', `Run directory ${runDir} is damaged (${remedies.join('; ')}; or delete the directory to train the run from scratch)`, issues);
 }
 
 /** corrupt: its record files do not read (readRun); finished: it has final.json; started: a checkpoint or metrics. */

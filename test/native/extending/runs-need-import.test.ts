@@ -1,13 +1,15 @@
 /**
  * A run trained with `--import` names a dataset, model and pruner that only the user's module
- * registers: `list runs` and `report` without the module show it as corrupt, each name a config
- * read checks (the dataset's and the pruner's; a model name is checked when the model is built)
- * saying to pass --import with the module that registers it; with the module it lists as finished. The
+ * registers: `list runs` and `report` without the module show it as corrupt, each name saying to
+ * pass --import with the module that registers it; with the module it lists as finished. The
  * built CLI in child processes, as a user runs it: the module registers into that process only.
+ * This jest process never loads the module: a sweep from it refuses the run with that fix too.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isRunDirName } from '../../../src/experiments/paths';
+import { checkRunIntact } from '../../../src/experiments/run-scan';
 import { tmpDir } from '../../helpers/data-fixtures';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -49,16 +51,33 @@ test('list runs and report without the module name each unregistered name with t
   expect({ code: listed.code, err: listed.err }).toEqual({ code: 0, err: '' });
   const [run] = JSON.parse(listed.out) as { status: string; problems: string[] }[];
   expect(run.status).toBe('corrupt');
-  expect(run.problems.map((p) => p.endsWith(`; ${HINT}`))).toEqual([true, true]);
+  expect(run.problems.map((p) => p.endsWith(`; ${HINT}`))).toEqual([true, true, true]);
   expect(run.problems).toEqual([
     expect.stringMatching(/^config\.json: dataset\.name: Expected one of .* but received 'toy_need_import' of type string; /),
+    expect.stringMatching(/^config\.json: model\.name: Expected one of .*'lenet5'.* but received 'linear_need_import' of type string; /),
     expect.stringMatching(/^config\.json: pruning\.method: Expected one of .* but received 'random_need_import' of type string; /),
   ]);
 
   const report = signinTorch(['report', '--runs-dir', 'runs', '--no-plots']);
   expect(report.code).toBe(0);
   expect(report.err).toContain(`but received 'toy_need_import' of type string; ${HINT}`);
+  expect(report.err).toContain(`but received 'linear_need_import' of type string; ${HINT}`);
 
   const withModule = signinTorch(['list', 'runs', '--runs-dir', 'runs', '--json', '--import', './my-ext.js']);
   expect(JSON.parse(withModule.out)).toEqual([expect.objectContaining({ status: 'finished' })]);
+}, 300_000);
+
+test('without the module, resuming the run names the --import fix; checkRunIntact names it, not the run as damaged', () => {
+  const runsDir = path.join(dir, 'runs');
+  const [run] = fs.readdirSync(runsDir).filter(isRunDirName).map((n) => path.join(runsDir, n));
+  const before = fs.readdirSync(run).map((f) => [f, fs.statSync(path.join(run, f)).mtimeMs]);
+  // The config naming the run is parsed before the run directory is looked at.
+  const resumed = signinTorch(['train', '--config', 'config.json', '--runs-dir', 'runs']);
+  expect(resumed.code).toBe(1);
+  expect(resumed.err).toMatch(/^ERR_CONFIG: Invalid experiment config from config\.json \(3 issues\): dataset\.name: .* but received 'toy_need_import' .*; model\.name: .* but received 'linear_need_import' .*; a name of your own: --import the module that registers it \(docs\/extending\.md\)\n$/);
+
+  // This jest process never loaded the module: as a script of the user's checking the run.
+  const fix = "pass --import with the module of yours that registers 'toy_need_import', 'linear_need_import', 'random_need_import', as when the run was trained (docs/extending.md)";
+  expect(() => checkRunIntact(run)).toThrow(`Run directory ${run} names a dataset, model or pruner this process has not registered (${fix}, or restore config.json if it was edited since):\n`);
+  expect(fs.readdirSync(run).map((f) => [f, fs.statSync(path.join(run, f)).mtimeMs])).toEqual(before);
 }, 300_000);

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CliDeps } from '../../../src/cli';
 import { runPaths } from '../../../src/experiments/paths';
-import { readRun, runStatus } from '../../../src/experiments/run-scan';
+import { checkRunIntact, readRun, runStatus } from '../../../src/experiments/run-scan';
 import { runSweep } from '../../../src/experiments/sweep';
 import { fakeRun, removeDir, tempDir } from './fixtures';
 import { cli } from '../../helpers/cli';
@@ -95,4 +95,33 @@ test('once its damaged final.json is removed, train takes the run again', async 
   const r = await cli(['train', '--config', runPaths(dir).config, '--runs-dir', root], { loadTrainer: () => ({ trainFromConfig: async (_c, d) => { trained.push(d); } }) });
   expect(r.code).toBe(0);
   expect(trained).toEqual([dir]);
+});
+
+// A run trained with --import names what only the user's module registers (test/native/extending/
+// runs-need-import.test.ts trains one): in a process without the module its config does not parse,
+// yet nothing in it is damaged, and deleting the run is the wrong fix. `train` meets such a name only
+// when config.json was edited since (the config it was given, naming the run, parsed): both fixes.
+test('a config naming what this process has not registered is refused with the --import fix, not as damaged', async () => {
+  const { dir, config } = fakeRun(root, { sparsity: 0.9, signin: false, seed: 0, final: 0.8 });
+  const given = path.join(root, 'given.json');
+  fs.writeFileSync(given, JSON.stringify(config));
+  const raw = JSON.parse(fs.readFileSync(runPaths(dir).config, 'utf8')) as { dataset: object; model: object };
+  fs.writeFileSync(runPaths(dir).config, JSON.stringify({ ...raw, dataset: { ...raw.dataset, name: 'my_set' }, model: { ...raw.model, name: 'my_net' } }));
+  const fix = "pass --import with the module of yours that registers 'my_set', 'my_net', as when the run was trained (docs/extending.md), or restore config.json if it was edited since";
+  expect(() => checkRunIntact(dir)).toThrow(`Run directory ${dir} names a dataset, model or pruner this process has not registered (${fix}):\n`);
+
+  const trained: string[] = [];
+  const deps: CliDeps = { loadTrainer: () => ({ trainFromConfig: async (_c, d) => { trained.push(d); } }) };
+  const train = await cli(['train', '--config', given, '--runs-dir', root], deps);
+  expect(train.code).toBe(1);
+  expect(train.err).toMatch(/^ERR_CONFIG: Run directory /);
+  expect(train.err).toContain(`Run directory ${dir} names a dataset, model or pruner this process has not registered (${fix}): config.json: dataset.name: `);
+  const sweep = await runSweep([config], { runsDir: root, runOne: async (_c, d) => { trained.push(d); } });
+  expect(sweep.failed).toEqual([{ runDir: dir, code: 'ERR_CONFIG', error: expect.stringContaining(`(${fix}):`) }]);
+
+  cutFinal(dir);
+  expect(() => checkRunIntact(dir)).toThrow(
+    `Run directory ${dir} is damaged (${fix}; remove final.json: train then evaluates the last checkpoint and writes it again; or delete the directory to train the run from scratch):\n`,
+  );
+  expect(trained).toEqual([]);
 });
