@@ -738,42 +738,26 @@ describe('directory flags', () => {
   });
 });
 
-test('a bad SIGNIN_TORCH_LOG_LEVEL is one line listing the levels, before any command runs', async () => {
-  const previous = process.env.SIGNIN_TORCH_LOG_LEVEL;
-  process.env.SIGNIN_TORCH_LOG_LEVEL = 'loud';
+test.each([
+  ['SIGNIN_TORCH_LOG_LEVEL', 'loud', 'one of trace, debug, info, warn, error, fatal, silent'],
+  ['SIGNIN_TORCH_CPU_ALLOCATOR', 'sytem', "'caching' (the toolkit's caching allocator, also when unset or empty) or 'system' (c10's own)"],
+])('a bad %s is one line naming the values, before any command runs', async (name, value, expected) => {
+  const previous = process.env[name];
+  process.env[name] = value;
   try {
     const calls: [ExperimentConfig, string][] = [];
     const runs = path.join(root, 'runs');
     for (const args of [['train', ...trainArgs, '--runs-dir', runs], ['list', 'datasets']]) {
       const r = await cli(args, fakeTrainer(calls));
       expect({ args, code: r.code, out: r.out, err: r.err }).toEqual({
-        args, code: 1, out: '', err: "ERR_INVALID_ARG: Expected environment variable SIGNIN_TORCH_LOG_LEVEL to be one of trace, debug, info, warn, error, fatal, silent but it is 'loud'\n",
+        args, code: 1, out: '', err: `ERR_INVALID_ARG: Expected environment variable ${name} to be ${expected} but it is '${value}'\n`,
       });
     }
     expect({ trained: calls.length, runsDir: fs.existsSync(runs) }).toEqual({ trained: 0, runsDir: false });
     expect((await cli(['train', '--help'])).code).toBe(0);
   } finally {
-    if (previous === undefined) delete process.env.SIGNIN_TORCH_LOG_LEVEL;
-    else process.env.SIGNIN_TORCH_LOG_LEVEL = previous;
-  }
-});
-
-test('a bad SIGNIN_TORCH_CPU_ALLOCATOR is one line naming the values, before any command runs', async () => {
-  const previous = process.env.SIGNIN_TORCH_CPU_ALLOCATOR;
-  process.env.SIGNIN_TORCH_CPU_ALLOCATOR = 'sytem';
-  try {
-    const calls: [ExperimentConfig, string][] = [];
-    const runs = path.join(root, 'runs');
-    for (const args of [['train', ...trainArgs, '--runs-dir', runs], ['list', 'datasets']]) {
-      const r = await cli(args, fakeTrainer(calls));
-      expect({ args, code: r.code, out: r.out, err: r.err }).toEqual({
-        args, code: 1, out: '', err: "ERR_INVALID_ARG: Expected environment variable SIGNIN_TORCH_CPU_ALLOCATOR to be 'caching' (the toolkit's caching allocator, also when unset or empty) or 'system' (c10's own) but it is 'sytem'\n",
-      });
-    }
-    expect({ trained: calls.length, runsDir: fs.existsSync(runs) }).toEqual({ trained: 0, runsDir: false });
-  } finally {
-    if (previous === undefined) delete process.env.SIGNIN_TORCH_CPU_ALLOCATOR;
-    else process.env.SIGNIN_TORCH_CPU_ALLOCATOR = previous;
+    if (previous === undefined) delete process.env[name];
+    else process.env[name] = previous;
   }
 });
 
