@@ -16,6 +16,7 @@ import pino from 'pino';
 import { createDataset, type ArrayDataset } from '../../../src/data';
 import { DATASET_SOURCES, downloadDataset, downloadFrom, mirrorUrl, type DownloadProgress, type DownloadSource } from '../../../src/data/download';
 import { unpack } from '../../../src/data/download-unpack';
+import { fsyncsAndRenames } from '../../helpers/fsync-trace';
 import { tempDir } from '../../helpers/temp';
 import { expectIdx, IDX, idxSource, md5, quiet, serve, serveIdx, srv, testL, trainI, trainL, tree, useLocalServer } from './download-fixtures';
 
@@ -534,31 +535,9 @@ describe('downloadDataset: the published table', () => {
 
 describe("durability: what is renamed into root is fsync'd first, and root after", () => {
   /**
-   * The fsyncs (the path each descriptor is open on, from /proc) and renames of a download, in
-   * order. A power loss cannot be pulled in a test: what is observable is that each file or
-   * folder renamed into root was synced before, and root and the folders made for it after.
+   * Each rename's source was synced before it; each of `dirs` after the last rename (the events of
+   * fsyncsAndRenames: a power loss cannot be pulled in a test, the order is what is observable).
    */
-  async function traced(download: () => Promise<unknown>): Promise<string[]> {
-    const events: string[] = [];
-    const { fsyncSync, renameSync } = fsModule;
-    const syncs = jest.spyOn(fsModule, 'fsyncSync').mockImplementation((fd) => {
-      events.push(`fsync ${fs.readlinkSync(`/proc/self/fd/${fd}`)}`);
-      fsyncSync(fd);
-    });
-    const renames = jest.spyOn(fsModule, 'renameSync').mockImplementation((from, to) => {
-      events.push(`rename ${String(from)} ${String(to)}`);
-      renameSync(from, to);
-    });
-    try {
-      await download();
-    } finally {
-      syncs.mockRestore();
-      renames.mockRestore();
-    }
-    return events;
-  }
-
-  /** Each rename's source was synced before it; each of `dirs` after the last rename. */
   function expectDurable(events: string[], moved: string[], synced: (from: string) => string[], dirs: string[]): void {
     const renames = events.map((e, i) => [e, i] as const).filter(([e]) => e.startsWith('rename '));
     expect(renames.map(([e]) => path.basename(e.split(' ')[2])).sort()).toEqual([...moved].sort());
@@ -574,7 +553,7 @@ describe("durability: what is renamed into root is fsync'd first, and root after
     const parent = fs.realpathSync(tempDir('dl-'));
     const root = path.join(parent, 'made', 'root');
     serveIdx('/a/');
-    const events = await traced(() => downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet }));
+    const events = await fsyncsAndRenames(() => downloadFrom(idxSource([`${srv.base}/a/`]), { root, logger: quiet }));
     expectDurable(events, Object.keys(IDX), (from) => [from], [root, path.join(parent, 'made'), parent]);
     expectIdx(root);
   });
@@ -584,7 +563,7 @@ describe("durability: what is renamed into root is fsync'd first, and root after
     const names = Buffer.from('airplane\n');
     const archive = tarGz({ ...Object.fromEntries(CIFAR_FILES.map((f) => [`cifar-10-batches-bin/${f}`, cifarBins[f]])), 'cifar-10-batches-bin/batches.meta.txt': names });
     srv.routes.set('/c/cifar-10-binary.tar.gz', serve(archive));
-    const events = await traced(() => downloadFrom(cifarSource(archive, `${srv.base}/c/`), { root, logger: quiet }));
+    const events = await fsyncsAndRenames(() => downloadFrom(cifarSource(archive, `${srv.base}/c/`), { root, logger: quiet }));
     const members = [...CIFAR_FILES, 'batches.meta.txt'];
     expectDurable(events, ['cifar-10-batches-bin'], (from) => [...members.map((m) => path.join(from, m)), from], [root]);
     for (const m of members) expect(fs.readFileSync(path.join(root, 'cifar-10-batches-bin', m)).equals(m === 'batches.meta.txt' ? names : cifarBins[m])).toBe(true);
