@@ -45,6 +45,7 @@ import { datasetNames } from './data/registry';
 import { downloadDataset } from './data/download';
 import { addDownloadCommand, type DownloadFn } from './cli/download';
 import { addEvaluateCommand } from './cli/evaluate';
+import { modelFlagHelp } from './cli/model-flag';
 import { addExportCommand } from './cli/export';
 import { notAFolderOfSweeps, notARunDirectory } from './cli/runs-dir';
 import { stopOnSignals } from './cli/signals';
@@ -316,7 +317,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--prefix <prefix>', 'run directory prefix', DEFAULT_RUN_PREFIX)
     .addOption(new Option('--dataset <name>', 'dataset.name').choices(datasetNames()))
     .option('--data-root <dir>', 'dataset.root', directoryFlag('--data-root'))
-    .option('--model <name>', 'model.name (registry name, e.g. cifar_resnet_20)')
+    .option('--model <name>', modelFlagHelp('model.name'))
     .option('--epochs <n>', 'epochs', numeric)
     .option('--batch-size <n>', withDefault('batchSize'), numeric)
     .option('--grad-accum-steps <n>', withDefault('gradAccumSteps', ' (micro-batches per step, gradients accumulated: the batch in less memory)'), numeric)
@@ -537,7 +538,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
 
   program.command('prune')
     .description('Prune a freshly initialized model at initialization and print its mask report (per-layer densities, FLOPs).')
-    .requiredOption('--model <name>', 'model registry name, e.g. cifar_resnet_20')
+    .requiredOption('--model <name>', modelFlagHelp('model registry name'))
     .addOption(new Option('--dataset <name>', "sets classes, channels and input size (default: the model's own, e.g. 224 px and 1000 classes for resnet50); required by snip and grasp").choices(datasetNames()))
     .addOption(new Option('--pruner <method>', 'pruning method').choices(pruningMethods().filter((m) => m !== 'none')).default('random'))
     .requiredOption('--sparsity <x>', 'fraction of weights removed, in [0, 1)', numeric)

@@ -44,6 +44,19 @@ registerDataset('flag_toy', () => new ArrayDataset({ images: new Uint8Array(4), 
   expect(help.out).toMatch(/--dataset <name>[^]*"imagenet", "flag_toy"/);
 });
 
+test('--model of train and prune lists the model registry: its names, its families as patterns, and a registered model', async () => {
+  const ext = path.join(dir, 'model-ext.js');
+  fs.writeFileSync(ext, `const { registerModel, Mlp } = require(${JSON.stringify(path.resolve(__dirname, '../../src/models'))});
+const { int } = require(${JSON.stringify(path.resolve(__dirname, '../../src/validate'))});
+const check = (p, v) => int(p, v, 1);
+registerModel({ name: 'flag_net', description: 'test', options: { numClasses: { default: 2, check }, inChannels: { default: 1, check }, inputSize: { default: 4, check } }, create: (o) => new Mlp(o) });`);
+  for (const command of ['train', 'prune']) {
+    const help = (await cli([command, '--help', '--import', ext])).out;
+    const entry = help.split(/\n(?= {2}-)/).map((e) => e.replace(/\s+/g, ' ').trim()).find((e) => e.startsWith('--model <name> '));
+    expect(entry).toMatch(/ \(choices: "cifar_resnet", "cifar_resnet_20", .*"lenet5", .*"deit_small", "flag_net", or a family member: cifar_resnet_<6n\+2>, wrn_<6n\+4>_<k>\)$/);
+  }
+});
+
 test('a config naming an unknown dataset or pruner ends its error line with the fix; other errors do not', async () => {
   const write = (name: string, config: object) => {
     const file = path.join(dir, name);
