@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { datasetNames, registeredDatasetInfo, type KnownDatasetName } from '../data/registry';
 import { describeValue, IssuesError, type Issue } from '../errors';
-import { isModelName, modelFamilies, modelNames } from '../models/registry';
+import { buildsByDefault, isModelName, modelFamilies, modelNames } from '../models/registry';
 import { boundText, quoteText } from '../quote';
 import { DISTRIBUTION_NAMES, type DistributionName } from '../pruning/distributions';
 import { get as getPruner, registeredNames as prunerNames, type PrunerName } from '../pruning/registry';
@@ -18,6 +18,7 @@ import { int, MAX_LIST_LENGTH, MAX_NESTING, maxThreads, maxThreadsReason, num, o
 import { impPlan, impPlanInput, type ImpPlanInput } from '../sparsify/imp-plan';
 import { LEVEL_METHODS, METHOD_FIELDS, SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
 import { TRANSFER_KINDS } from '../sparsify/transfer-kinds';
+import { didYouMean, suggest } from './suggest';
 
 /**
  * The names a config may use come from the registries when a config is parsed, so a pruner,
@@ -356,31 +357,6 @@ function shapeKeysAt(root: z.ZodType, path: readonly PropertyKey[]): string[] | 
   return shape ? Object.keys(shape) : undefined;
 }
 
-function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) dp[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      dp[i][j] = Math.min(dp[i - 1][j] + 1, dp[i][j - 1] + 1, dp[i - 1][j - 1] + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
-    }
-  }
-  return dp[a.length][b.length];
-}
-
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  const within = Math.max(2, Math.floor(word.length / 3));
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    // The distance is at least the difference in length: a name that far off is never suggested, and
-    // its table (word.length rows) is not built, which for a value of a million characters took seconds.
-    if (Math.abs(word.length - c.length) > within) continue;
-    const d = editDistance(word, c);
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  return bestD <= within ? best : undefined;
-}
-
 function bound(kind: 'min' | 'max', value: unknown, inclusive: boolean | undefined): string {
   if (kind === 'min') return inclusive ? `>= ${String(value)}` : `> ${String(value)}`;
   return inclusive ? `<= ${String(value)}` : `< ${String(value)}`;
@@ -419,11 +395,11 @@ export function toIssues(iss: z.core.$ZodIssue, root: z.ZodType = ExperimentConf
     }
     case 'invalid_value': {
       const values = iss.values as unknown[];
-      const hint = typeof input === 'string' ? closest(input, values.filter((v): v is string => typeof v === 'string')) : undefined;
+      const hints = typeof input === 'string' ? suggest(input, values.filter((v): v is string => typeof v === 'string'), buildsByDefault) : [];
       return [{
         code: iss.code,
         path: formatPath(iss.path),
-        message: `Expected one of ${quoteList(values)} but received ${got}${hint ? ` (did you mean '${hint}'?)` : ''}`,
+        message: `Expected one of ${quoteList(values)} but received ${got}${didYouMean(hints)}`,
       }];
     }
     case 'too_small':
@@ -441,11 +417,11 @@ export function toIssues(iss: z.core.$ZodIssue, root: z.ZodType = ExperimentConf
         // A field given outside its section ({ lr } for { optimizer: { lr } }) is named by its
         // section, before any near spelling of a key here ('sparsity' is near 'sparsify').
         const homes = valid.filter((v) => shapeKeysAt(root, [...iss.path, v])?.includes(k)).map((v) => `${v}.${k}`);
-        const hints = homes.length > 0 ? homes : [closest(k, valid)].filter((h): h is string => h !== undefined);
+        const hints = homes.length > 0 ? homes : suggest(k, valid);
         return {
           code: iss.code,
           path: formatPath([...iss.path, k]),
-          message: `Unknown key${hints.length ? ` (did you mean ${hints.map((h) => `'${h}'`).join(' or ')}?)` : ''}; valid keys: ${valid.join(', ')}`,
+          message: `Unknown key${didYouMean(hints)}; valid keys: ${valid.join(', ')}`,
         };
       });
     }

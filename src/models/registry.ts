@@ -182,6 +182,19 @@ export function isModelName(name: string): boolean {
   return entries.has(str('name', name)) || families.some((f) => name.match(f.pattern) !== null);
 }
 
+/**
+ * Whether createModel builds the name with its default options: a family member whose numbers fit
+ * its family (cifar_resnet_26, not cifar_resnet_27), which a "did you mean" may then suggest.
+ */
+export function buildsByDefault(name: string): boolean {
+  try {
+    resolveModelOptions(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The name patterns that createModel also accepts, e.g. 'wrn_<depth>_<k>'. */
 export function modelFamilies(): string[] {
   return families.map((f) => f.display);

@@ -104,7 +104,7 @@ describe('ExperimentConfig', () => {
     "path": "dataset.name",
   },
   {
-    "message": "Expected one of 'cifar_resnet', 'cifar_resnet_20', 'cifar_resnet_32', 'cifar_resnet_44', 'cifar_resnet_56', 'cifar_resnet_110', 'resnet18', 'resnet34', 'resnet50', 'cifar_resnet18', 'cifar_resnet34', 'cifar_resnet50', 'vgg11_bn', 'vgg13_bn', 'vgg16_bn', 'vgg19_bn', 'wide_resnet', 'wrn_16_8', 'wrn_28_10', 'wrn_40_4', 'lenet5', 'mlp', 'vit', 'deit_tiny', 'deit_small', 'cifar_resnet_<6n+2>', 'wrn_<6n+4>_<k>' but received 'ResNet20' of type string (did you mean 'resnet50'?)",
+    "message": "Expected one of 'cifar_resnet', 'cifar_resnet_20', 'cifar_resnet_32', 'cifar_resnet_44', 'cifar_resnet_56', 'cifar_resnet_110', 'resnet18', 'resnet34', 'resnet50', 'cifar_resnet18', 'cifar_resnet34', 'cifar_resnet50', 'vgg11_bn', 'vgg13_bn', 'vgg16_bn', 'vgg19_bn', 'wide_resnet', 'wrn_16_8', 'wrn_28_10', 'wrn_40_4', 'lenet5', 'mlp', 'vit', 'deit_tiny', 'deit_small', 'cifar_resnet_<6n+2>', 'wrn_<6n+4>_<k>' but received 'ResNet20' of type string (did you mean 'cifar_resnet_20'?)",
     "path": "model.name",
   },
   {
