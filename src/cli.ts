@@ -40,7 +40,7 @@ import { addLauncherOptions, checkCpuWorkers, checkWorldSize, intFlag, launcherF
 import { notAnExperimentConfig, notASweepFile } from './cli/config-kind';
 import { formatError } from './cli/format-error';
 import { reportLaunch } from './cli/launch-report';
-import { importFlags, loadImports, unknownNameHint, withImports } from './cli/imports';
+import { importFlags, loadImports, unknownNameHint, withImports, withoutCodeFix } from './cli/imports';
 import { datasetNames } from './data/registry';
 import { downloadDataset } from './data/download';
 import { addDownloadCommand, type DownloadFn } from './cli/download';
@@ -682,7 +682,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo, dep
       return signalExitCode(e.reason);
     }
     recordErrorFile(e);
-    io.err(`${formatError(e)}${unknownNameHint(e)}\n`);
+    io.err(`${formatError(withoutCodeFix(e))}${unknownNameHint(e)}\n`);
     return 1;
   }
 }

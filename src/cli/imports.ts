@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import { IssuesError, ToolkitError } from '../errors';
-import { REGISTRY_NAME_PATHS } from '../experiments/schema';
+import { isUnregisteredName } from '../experiments/schema';
 import type { ChildCommand } from '../experiments/sweep';
 
 export const IMPORT_FLAG = '--import';
@@ -62,6 +62,17 @@ export function withImports(cmd: ChildCommand, files: readonly string[]): ChildC
  */
 export function unknownNameHint(e: unknown): string {
   const unknownName = e instanceof ToolkitError && e.code === 'ERR_UNKNOWN_NAME' && /^Unknown (dataset|model|pruner) /.test(e.message);
-  const configName = e instanceof IssuesError && e.issues.some((i) => i.code === 'invalid_value' && REGISTRY_NAME_PATHS.includes(i.path));
-  return unknownName || configName ? `; a name of your own: ${IMPORT_FLAG} the module that registers it (docs/extending.md)` : '';
+  return unknownName || namesUnregistered(e) ? `; a name of your own: ${IMPORT_FLAG} the module that registers it (docs/extending.md)` : '';
+}
+
+function namesUnregistered(e: unknown): e is IssuesError {
+  return e instanceof IssuesError && e.issues.some(isUnregisteredName);
+}
+
+/**
+ * The error as the CLI prints it: a config naming what the registries lack loses the fix the
+ * library gives code (register it in the process), as unknownNameHint gives the CLI's.
+ */
+export function withoutCodeFix(e: unknown): unknown {
+  return namesUnregistered(e) ? new IssuesError(e.code, e.title, e.issues) : e;
 }

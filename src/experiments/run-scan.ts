@@ -17,7 +17,7 @@ import type { FinalSummary, MetricsRow } from './metrics';
 import { isRunDirName, RUN_FILES, runPaths } from './paths';
 import { isFinished, readFinal, readMetrics, runHasCheckpoint } from './runs';
 import { parseRecordJson } from './record-json';
-import { getDotted, REGISTRY_NAME_PATHS, safeParseConfig, type ExperimentConfig } from './schema';
+import { getDotted, isUnregisteredName, safeParseConfig, type ExperimentConfig } from './schema';
 
 /** A run directory's record files, read and checked. */
 export interface RunRecords {
@@ -37,14 +37,10 @@ interface Problem {
 }
 
 /**
- * Whether a config issue is a name the registries lack: most often one a module of the user's
- * registered when the run was trained. A run directory does not record its modules (no config
- * field names them), so the fix names the flag, not the module.
+ * A run's config naming what this process has not registered: most often a name a module of the
+ * user's registered when the run was trained. A run directory does not record its modules (no
+ * config field names them), so the fix names the flag, not the module.
  */
-function isUnregisteredName(i: Issue): boolean {
-  return i.code === 'invalid_value' && REGISTRY_NAME_PATHS.includes(i.path);
-}
-
 const UNREGISTERED_NAME_HINT = 'if a module of yours registers it, pass --import with that module, as when the run was trained (docs/extending.md)';
 
 /** The run's config, or undefined with its problems added. */

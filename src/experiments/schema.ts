@@ -647,9 +647,27 @@ export function parsedConfigArg(name: string, v: unknown): ExperimentConfig {
   return res.data;
 }
 
+/** Whether a config issue is a name the registries lack: most often one a module of the user's registers. */
+export function isUnregisteredName(i: Issue): boolean {
+  return i.code === 'invalid_value' && REGISTRY_NAME_PATHS.includes(i.path);
+}
+
+const REGISTER_FUNCTIONS: Readonly<Record<string, string>> = { 'dataset.name': 'registerDataset', 'model.name': 'registerModel', 'pruning.method': 'registerPruner' };
+
+/**
+ * ERR_CONFIG listing the issues. A name the registries lack ends it with the fix for code that
+ * parses the config (runSweep, trainFromConfig, parseConfig, ...): register the name in this
+ * process first (docs/extending.md). The CLI prints the title and issues with its --import hint
+ * instead (src/cli/imports.ts).
+ */
 export function configError(issues: Issue[], source?: string): IssuesError {
   const n = issues.length;
-  return new IssuesError('ERR_CONFIG', `Invalid experiment config${source ? ` ${source}` : ''} (${n} issue${n === 1 ? '' : 's'})`, issues);
+  const error = new IssuesError('ERR_CONFIG', `Invalid experiment config${source ? ` ${source}` : ''} (${n} issue${n === 1 ? '' : 's'})`, issues);
+  const register = [...new Set(issues.filter(isUnregisteredName).map((i) => REGISTER_FUNCTIONS[i.path]))];
+  if (register.length > 0) {
+    error.message += `\nA name of your own must be registered in this process before the config is parsed: call ${register.join(' / ')} there, or import the module of yours that does, first; from the CLI, pass that module with --import (docs/extending.md)`;
+  }
+  return error;
 }
 
 // ---------------------------------------------------------------------------------------------
