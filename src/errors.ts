@@ -3,6 +3,7 @@
  * listed in docs/errors.md; test/unit/errors.test.ts keeps the two in sync.
  */
 import { quoteText } from './quote';
+import { didYouMean, suggest } from './suggest';
 
 export const ERROR_CODES = {
   ERR_INVALID_ARG: 'An argument or option has the wrong type or value.',
@@ -127,9 +128,24 @@ export class TensorDisposedError extends ToolkitError {
   }
 }
 
+/** How many of the valid names a "did you mean" weighs (a sparse array of 2 ** 32 - 1 is not walked). */
+const MAX_SUGGESTED_FROM = 10_000;
+
+function hint(name: unknown, valid: unknown, accepts: ((member: string) => boolean) | undefined): string {
+  if (typeof name !== 'string' || !Array.isArray(valid)) return '';
+  const names: string[] = [];
+  for (let i = 0; i < Math.min(valid.length, MAX_SUGGESTED_FROM); i++) if (typeof valid[i] === 'string') names.push(valid[i] as string);
+  return didYouMean(suggest(name, names, typeof accepts === 'function' ? accepts : undefined));
+}
+
 export class UnknownNameError extends ToolkitError {
-  constructor(kind: string, name: unknown, valid: readonly string[]) {
-    super('ERR_UNKNOWN_NAME', `Unknown ${text(kind)} ${typeof name === 'string' ? quoteText(name) : describeValue(name)}; valid names: ${nameList(valid)}`);
+  /**
+   * @param valid the names, families as patterns ('cifar_resnet_<6n+2>'); the message suggests the
+   *   ones the name probably meant (src/suggest.ts).
+   * @param accepts whether a family member may be suggested (cifar_resnet_26, not cifar_resnet_27).
+   */
+  constructor(kind: string, name: unknown, valid: readonly string[], accepts?: (member: string) => boolean) {
+    super('ERR_UNKNOWN_NAME', `Unknown ${text(kind)} ${typeof name === 'string' ? quoteText(name) : describeValue(name)}${hint(name, valid, accepts)}; valid names: ${nameList(valid)}`);
   }
 }
 

@@ -18,7 +18,7 @@ import { int, MAX_LIST_LENGTH, MAX_NESTING, maxThreads, maxThreadsReason, num, o
 import { impPlan, impPlanInput, type ImpPlanInput } from '../sparsify/imp-plan';
 import { LEVEL_METHODS, METHOD_FIELDS, SPARSIFY_METHODS, type SparsifyMethod } from '../sparsify/methods';
 import { TRANSFER_KINDS } from '../sparsify/transfer-kinds';
-import { didYouMean, suggest } from './suggest';
+import { didYouMean, suggest } from '../suggest';
 
 /**
  * The names a config may use come from the registries when a config is parsed, so a pruner,

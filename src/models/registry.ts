@@ -212,7 +212,7 @@ function lookup(name: string): ModelEntry {
     if (!baseEntry) throw new UnknownNameError(`base model of the family ${family.display}`, base, modelNames());
     return { ...baseEntry, name, fixed: { ...baseEntry.fixed, ...fixed } };
   }
-  throw new UnknownNameError('model', name, [...modelNames(), ...modelFamilies()]);
+  throw new UnknownNameError('model', name, [...modelNames(), ...modelFamilies()], buildsByDefault);
 }
 
 /** The registry entry for a name (or a family member), or UnknownNameError listing the valid names. */

@@ -32,7 +32,7 @@ describe('model registry', () => {
     const e = thrown(() => createModel('resnet19'));
     expect(e).toBeInstanceOf(UnknownNameError);
     expect(e.code).toBe('ERR_UNKNOWN_NAME');
-    expect(e.message).toBe(`Unknown model 'resnet19'; valid names: ${EXPECTED_NAMES.join(', ')}, cifar_resnet_<6n+2>, wrn_<6n+4>_<k>`);
+    expect(e.message).toBe(`Unknown model 'resnet19' (did you mean 'resnet18'?); valid names: ${EXPECTED_NAMES.join(', ')}, cifar_resnet_<6n+2>, wrn_<6n+4>_<k>`);
   });
 
   test('unknown option names are named in one InvalidArgumentError', () => {

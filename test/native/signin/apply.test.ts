@@ -196,7 +196,7 @@ describe('layer selection and β', () => {
     applySignIn(model, { layers: ['conv2'] }); // already Sign-In: untouched
     expect(signinFactors(model.conv2)!.m).toBe(m2);
     expect(signinFactors(model.conv2)!.beta).toBe(4);
-    expect(() => applySignIn(model, { layers: ['conv3'] })).toThrow(/Unknown masked layer 'conv3'; valid names: conv1, conv2, fc/);
+    expect(() => applySignIn(model, { layers: ['conv3'] })).toThrow(/Unknown masked layer 'conv3' \(did you mean 'conv1'\?\); valid names: conv1, conv2, fc/);
     expect(() => applySignIn(model, { beta: -1 })).toThrow(/Expected finite number > 0 for beta but received -1/);
     expect(model.fc.parametrization).toBe('dense'); // the failed calls changed nothing
     model.dispose();

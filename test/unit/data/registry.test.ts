@@ -18,7 +18,7 @@ describe('dataset registry', () => {
     }
     expect(err).toBeInstanceOf(UnknownNameError);
     expect((err as UnknownNameError).code).toBe('ERR_UNKNOWN_NAME');
-    expect((err as Error).message).toBe("Unknown dataset 'cifar11'; valid names: fashion_mnist, mnist, cifar10, cifar100, imagenet");
+    expect((err as Error).message).toBe("Unknown dataset 'cifar11' (did you mean 'cifar10'?); valid names: fashion_mnist, mnist, cifar10, cifar100, imagenet");
   });
 
   test('options are checked', () => {

@@ -156,7 +156,7 @@ test('density 1 keeps everything, density 0 keeps nothing', () => {
 
 test('unknown distribution names are errors listing the valid ones', () => {
   expect(() => layerDensities('erk2', lenet5, 0.1)).toThrow(UnknownNameError);
-  expect(() => layerDensities('erk2', lenet5, 0.1)).toThrow(/^Unknown distribution 'erk2'; valid names: uniform, er, erk, balanced, pyramidal$/);
+  expect(() => layerDensities('erk2', lenet5, 0.1)).toThrow(/^Unknown distribution 'erk2' \(did you mean 'erk'\?\); valid names: uniform, er, erk, balanced, pyramidal$/);
 });
 
 test('bad arguments name themselves', () => {

@@ -14,7 +14,7 @@ test('each pruner declares its data needs and default rounds', () => {
 
 test('an unknown name lists the valid ones', () => {
   expect(() => get('snap')).toThrow(UnknownNameError);
-  expect(() => get('snap')).toThrow(/^Unknown pruner 'snap'; valid names: grasp, magnitude, random, snip, synflow$/);
+  expect(() => get('snap')).toThrow(/^Unknown pruner 'snap' \(did you mean 'snip'\?\); valid names: grasp, magnitude, random, snip, synflow$/);
 });
 
 test('pruner options are checked', () => {

@@ -1,11 +1,11 @@
 /**
- * "did you mean": each expected suggestion is written by hand from the rule (src/experiments/suggest.ts):
+ * "did you mean": each expected suggestion is written by hand from the rule (src/suggest.ts):
  * same name without case and separators, else names containing the word with its numbers, else
  * the nearest by edit distance.
  */
-import { DATASET_NAMES, PRUNING_METHODS } from '../../../src/experiments/schema';
-import { didYouMean, suggest } from '../../../src/experiments/suggest';
-import { buildsByDefault, modelFamilies, modelNames } from '../../../src/models/registry';
+import { DATASET_NAMES, PRUNING_METHODS } from '../../src/experiments/schema';
+import { didYouMean, suggest } from '../../src/suggest';
+import { buildsByDefault, modelFamilies, modelNames } from '../../src/models/registry';
 
 const MODELS = [...modelNames(), ...modelFamilies()];
 
