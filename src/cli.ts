@@ -45,6 +45,7 @@ import { datasetNames } from './data/registry';
 import { downloadDataset } from './data/download';
 import { addDownloadCommand, type DownloadFn } from './cli/download';
 import { addEvaluateCommand } from './cli/evaluate';
+import { choices } from './cli/choices';
 import { modelFlagHelp } from './cli/model-flag';
 import { addExportCommand } from './cli/export';
 import { notAFolderOfSweeps, notARunDirectory } from './cli/runs-dir';
@@ -315,7 +316,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('-c, --config <file>', 'experiment config (JSON); flags and --set override its fields')
     .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
     .option('--prefix <prefix>', 'run directory prefix', DEFAULT_RUN_PREFIX)
-    .addOption(new Option('--dataset <name>', 'dataset.name').choices(datasetNames()))
+    .addOption(choices(new Option('--dataset <name>', 'dataset.name'), datasetNames()))
     .option('--data-root <dir>', 'dataset.root', directoryFlag('--data-root'))
     .option('--model <name>', modelFlagHelp('model.name'))
     .option('--epochs <n>', 'epochs', numeric)
@@ -323,9 +324,9 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
     .option('--grad-accum-steps <n>', withDefault('gradAccumSteps', ' (micro-batches per step, gradients accumulated: the batch in less memory)'), numeric)
     .option('--lr <x>', withDefault('optimizer.lr'), numeric)
     .option('--weight-decay <x>', withDefault('optimizer.weightDecay'), numeric)
-    .addOption(new Option('--pruner <method>', withDefault('pruning.method')).choices(pruningMethods()))
+    .addOption(choices(new Option('--pruner <method>', withDefault('pruning.method')), pruningMethods()))
     .option('--sparsity <x>', withDefault('pruning.sparsity', ' (fraction removed, in [0, 1))'), numeric)
-    .addOption(new Option('--distribution <d>', `pruning.distribution (default: ${JSON.stringify(DEFAULTS.pruning.distribution)} with pruning.scope "layerwise")`).choices(DISTRIBUTIONS))
+    .addOption(choices(new Option('--distribution <d>', `pruning.distribution (default: ${JSON.stringify(DEFAULTS.pruning.distribution)} with pruning.scope "layerwise")`), DISTRIBUTIONS))
     .option('--signin', withDefault('signin.enabled', ' = true'))
     .option('--no-signin', 'signin.enabled = false')
     .option('--beta <x>', withDefault('signin.beta'), numeric)
@@ -497,7 +498,7 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
 
   program.command('list')
     .description('List what exists: models, pruners and datasets (the registries), or runs (each run directory with its status: new, running, finished, interrupted, failed or corrupt).')
-    .addArgument(new Argument('<what>', 'what to list').choices(['models', 'pruners', 'datasets', 'runs']))
+    .addArgument(choices(new Argument('<what>', 'what to list'), ['models', 'pruners', 'datasets', 'runs']))
     .option('--runs-dir <dir>', 'root of the run directories', directoryFlag('--runs-dir'), DEFAULT_RUNS_DIR)
     .option('--json', 'print the list as JSON')
     .action((what: string, flags: { runsDir: string; json?: boolean }) => {
@@ -539,11 +540,11 @@ export function buildProgram(io: CliIo = defaultIo, deps: CliDeps = {}, argv: re
   program.command('prune')
     .description('Prune a freshly initialized model at initialization and print its mask report (per-layer densities, FLOPs).')
     .requiredOption('--model <name>', modelFlagHelp('model registry name'))
-    .addOption(new Option('--dataset <name>', "sets classes, channels and input size (default: the model's own, e.g. 224 px and 1000 classes for resnet50); required by snip and grasp").choices(datasetNames()))
-    .addOption(new Option('--pruner <method>', 'pruning method').choices(pruningMethods().filter((m) => m !== 'none')).default('random'))
+    .addOption(choices(new Option('--dataset <name>', "sets classes, channels and input size (default: the model's own, e.g. 224 px and 1000 classes for resnet50); required by snip and grasp"), datasetNames()))
+    .addOption(choices(new Option('--pruner <method>', 'pruning method'), pruningMethods().filter((m) => m !== 'none')).default('random'))
     .requiredOption('--sparsity <x>', 'fraction of weights removed, in [0, 1)', numeric)
-    .addOption(new Option('--distribution <d>', `layer densities with scope 'layerwise' (default: ${JSON.stringify(DEFAULTS.pruning.distribution)})`).choices(DISTRIBUTIONS))
-    .addOption(new Option('--scope <scope>', "default: 'layerwise' for random, else 'global'").choices(PRUNING_SCOPES))
+    .addOption(choices(new Option('--distribution <d>', `layer densities with scope 'layerwise' (default: ${JSON.stringify(DEFAULTS.pruning.distribution)})`), DISTRIBUTIONS))
+    .addOption(choices(new Option('--scope <scope>', "default: 'layerwise' for random, else 'global'"), PRUNING_SCOPES))
     .option('--dense-first', 'keep the first conv dense')
     .option('--dense-last', 'keep the classifier dense')
     .option('--iterations <n>', "pruning rounds (default: the pruner's)", numeric)

@@ -11,6 +11,7 @@ import { DOWNLOADABLE_DATASETS, mirrorUrl, type DownloadableDataset, type Downlo
 import type { Logger } from 'pino';
 import { childLogger } from '../logger';
 import { shellWord } from '../quote';
+import { choices } from './choices';
 import { numberFlag } from './flags';
 
 export type DownloadFn = (name: DownloadableDataset, options: DownloadOptions) => Promise<DownloadResult>;
@@ -44,7 +45,7 @@ function progressBar(): { onProgress: (p: DownloadProgress) => void; stop: () =>
 export function addDownloadCommand(program: Command, out: (text: string) => void, download: DownloadFn, directory: (flag: string) => (v: string) => string): void {
   program.command('download')
     .description('Download MNIST, Fashion-MNIST, CIFAR-10 or CIFAR-100 (binary version), md5-checked, into the layout the loaders read; nothing is fetched when root already holds it. ImageNet is not offered: get it from image-net.org under its terms.')
-    .addArgument(new Argument('<dataset>', 'the dataset').choices(DOWNLOADABLE_DATASETS))
+    .addArgument(choices(new Argument('<dataset>', 'the dataset'), DOWNLOADABLE_DATASETS))
     .option('--root <dir>', 'folder to fill, created if missing; what train --data-root is then given (default: data/<dataset>)', directory('--root'))
     .option('--mirror <url|dir>', 'a copy holding the files under their usual names, instead of the published mirrors: an http(s) base URL, or a local folder as a file:// URL or an absolute path (default: $SIGNIN_TORCH_DATASET_MIRROR/<dataset>/ when set)', (v) => mirrorUrl('--mirror', v))
     .option('--timeout <s>', 'seconds an HTTP connection may send nothing before it fails (default: 60)', numberFlag('--timeout', 'a number of seconds in (0, 2147483]', (n) => n > 0 && n <= 2147483))

@@ -7,6 +7,7 @@
 import { Option, type Command } from 'commander';
 import type { EvaluateResult } from '../experiments/evaluate';
 import { percent } from '../quote';
+import { choices } from './choices';
 import { addLauncherOptions, checkCpuWorkers, intFlag, launcherFrom, type Launcher, type LauncherFlags } from './flags';
 
 function text(r: EvaluateResult): string {
@@ -39,7 +40,7 @@ export function addEvaluateCommand(
     .argument('<run-dir>', 'the run directory (holding config.json)', directory('<run-dir>'))
     .option('--epoch <n>', 'the checkpoint written after this epoch (one of the last two, or one checkpoint.keepEpochs / keepEvery kept)', intFlag('--epoch', 1))
     .option('--checkpoint <file>', "a checkpoint file of this run's config instead of the run's own")
-    .addOption(new Option('--split <split>', 'which split').choices(['test', 'train']).default('test'))
+    .addOption(choices(new Option('--split <split>', 'which split'), ['test', 'train']).default('test'))
     .option('--data-root <dir>', "the dataset's folder, instead of the one the config names", directory('--data-root'))
     .option('--device <d>', "'cpu', 'cuda', 'cuda:N' instead of the config's device")
     .option('--json', 'print the result as JSON');

@@ -4,6 +4,7 @@
  * engines it needs.
  */
 import { Option, type Command } from 'commander';
+import { choices } from './choices';
 import { intFlag } from './flags';
 
 /** Zoo models whose names torchvision's module of the same name loads strictly (test/native/models/torchvision-parity.test.ts). */
@@ -17,7 +18,7 @@ export function addExportCommand(program: Command, out: (text: string) => void, 
     .requiredOption('-o, --out <file>', 'the safetensors file to write (replaced atomically)')
     .option('--epoch <n>', 'the checkpoint written after this epoch (one of the last two, or one checkpoint.keepEpochs / keepEvery kept)', intFlag('--epoch', 1))
     .option('--checkpoint <file>', "a checkpoint file of this run's config instead of the run's own")
-    .addOption(new Option('--dtype <dtype>', 'dtype of the floating tensors').choices(['float32', 'float16', 'bfloat16']).default('float32'))
+    .addOption(choices(new Option('--dtype <dtype>', 'dtype of the floating tensors'), ['float32', 'float16', 'bfloat16']).default('float32'))
     .action(async (runDir: string, flags: { out: string; epoch?: number; checkpoint?: string; dtype: 'float32' | 'float16' | 'bfloat16' }) => {
       const { exportRun } = await import('../experiments/export');
       const r = exportRun(runDir, {
