@@ -89,6 +89,11 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   optionalTensor('bias', bias);
   ndimArg('weight', weight, [2]);
   if (x.ndim === 0) throw invalidTensorArg('input', 'a Tensor with at least 1 dimension', x);
+  // libtorch's "mat1 and mat2 shapes cannot be multiplied (2x200 and 288x3)" names neither side.
+  const inFeatures = weight.shape[1];
+  if (x.shape[x.ndim - 1] !== inFeatures) {
+    throw invalidTensorArg('input', `a Tensor whose last dimension is the weight's ${inFeatures} input features ([..., ${inFeatures}])`, x);
+  }
   return aten.linear(x, weight, bias);
 }
 
