@@ -29,3 +29,31 @@ describe('a linear layer fed the wrong number of features', () => {
     expect(y.toArray()).toEqual([1, 4, 3, 3, 8, 7]);
   });
 });
+
+describe('a class target of the wrong dtype', () => {
+  const logits = tensor([[1, 2, 3], [0, 0, 1]]);
+
+  it.each([
+    ['float32', tensor([2, 0])],
+    ['int32', tensor([2, 0], { dtype: 'int32' })],
+  ])('crossEntropy names target and the two forms it takes (%s indices)', (dtype, target) => {
+    const article = dtype.startsWith('i') ? 'an' : 'a';
+    expectInvalid(() => F.crossEntropy(logits, target),
+      `Expected int64 class indices of shape [2] (.long()) or floating class probabilities of shape [2, 3] for target but received ${article} ${dtype} Tensor of shape [2]`);
+  });
+
+  it('nllLoss names target and the indices it takes', () => {
+    expectInvalid(() => F.nllLoss(F.logSoftmax(logits, 1), tensor([2, 0])),
+      'Expected int64 class indices of shape [2] (.long()) for target but received a float32 Tensor of shape [2]');
+  });
+
+  it('crossEntropy still takes int64 indices and float probabilities: -Σ p log softmax(z), by hand', () => {
+    const lse = (z: number[]) => Math.log(z.reduce((s, v) => s + Math.exp(v), 0));
+    const rows = [[1, 2, 3], [0, 0, 1]];
+    const byIndex = ((lse(rows[0]) - 3) + (lse(rows[1]) - 0)) / 2;
+    expect(F.crossEntropy(logits, tensor([2, 0], { dtype: 'int64' })).item()).toBeCloseTo(byIndex, 6);
+    const p = [[0.5, 0, 0.5], [0, 1, 0]];
+    const byProb = rows.map((z, i) => p[i].reduce((s, pi, c) => s + pi * (lse(z) - z[c]), 0)).reduce((a, b) => a + b) / 2;
+    expect(F.crossEntropy(logits, tensor(p)).item()).toBeCloseTo(byProb, 6);
+  });
+});
