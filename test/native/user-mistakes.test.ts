@@ -4,7 +4,7 @@
  * of features, a float or int32 class target, a device that is no device, an optimizer over no
  * parameters. Each is now an ERR_INVALID_ARG naming the argument and what it must be.
  */
-import { F, InvalidArgumentError, Linear, MaskedLinear, tensor, zeros } from '../../src';
+import { F, InvalidArgumentError, Linear, MaskedLinear, randn, tensor, zeros } from '../../src';
 import { errorOf } from '../helpers/error-of';
 
 function expectInvalid(fn: () => unknown, message: string): void {
@@ -55,5 +55,16 @@ describe('a class target of the wrong dtype', () => {
     const p = [[0.5, 0, 0.5], [0, 1, 0]];
     const byProb = rows.map((z, i) => p[i].reduce((s, pi, c) => s + pi * (lse(z) - z[c]), 0)).reduce((a, b) => a + b) / 2;
     expect(F.crossEntropy(logits, tensor(p)).item()).toBeCloseTo(byProb, 6);
+  });
+});
+
+describe('a device that is no device', () => {
+  it.each(['gpu', 'cuda0', 'CPU'])('the factories name device for %p', (device) => {
+    expectInvalid(() => zeros([2], { device }), `Expected a device ('cpu', 'cuda', 'cuda:N') for device but received '${device}' of type string`);
+    expectInvalid(() => randn([2], { device }), `Expected a device ('cpu', 'cuda', 'cuda:N') for device but received '${device}' of type string`);
+  });
+
+  it("'cpu' is still a device", () => {
+    expect(zeros([2], { device: 'cpu' }).device).toBe('cpu');
   });
 });
