@@ -4,7 +4,7 @@
  * of features, a float or int32 class target, a device that is no device, an optimizer over no
  * parameters. Each is now an ERR_INVALID_ARG naming the argument and what it must be.
  */
-import { F, InvalidArgumentError, Linear, MaskedLinear, randn, tensor, zeros } from '../../src';
+import { AdamW, F, InvalidArgumentError, Linear, MaskedLinear, Module, SGD, Tensor, randn, tensor, zeros } from '../../src';
 import { errorOf } from '../helpers/error-of';
 
 function expectInvalid(fn: () => unknown, message: string): void {
@@ -66,5 +66,29 @@ describe('a device that is no device', () => {
 
   it("'cpu' is still a device", () => {
     expect(zeros([2], { device: 'cpu' }).device).toBe('cpu');
+  });
+});
+
+describe('an optimizer over no parameters (PyTorch: "optimizer got an empty parameter list")', () => {
+  class NoParams extends Module {
+    forward(x: Tensor): Tensor {
+      return x;
+    }
+  }
+  const message = 'Expected at least one parameter (forModel: a model with parameters) for params but received an array of length 0';
+
+  it.each([
+    ['new SGD([])', () => new SGD([], { lr: 0.1 })],
+    ['SGD.forModel', () => SGD.forModel(new NoParams(), { lr: 0.1 })],
+    ['new AdamW([])', () => new AdamW([], { lr: 0.1 })],
+    ['AdamW.forModel', () => AdamW.forModel(new NoParams(), { lr: 0.1 })],
+    ['groups that are all empty', () => new SGD([{ params: [] }, { params: [] }], { lr: 0.1 })],
+  ])('%s is refused', (_name, make) => {
+    expectInvalid(make, message);
+  });
+
+  it('one group with a parameter is enough', () => {
+    const opt = new SGD([{ params: [] }, { params: [zeros([2]).requiresGrad_()] }], { lr: 0.1 });
+    expect(opt.paramGroups.map((g) => g.numParams)).toEqual([0, 1]);
   });
 });
