@@ -7,7 +7,7 @@ import { intList, isInt, keysOf, oneOf, options } from '../validate';
 import * as aten from './aten';
 import { checkShapeSize, checkTensorSize } from './size-limit';
 import type { Generator } from './runtime';
-import { DEVICE_PATTERN, DTYPES, Tensor, type DType, type TypedArray } from './tensor';
+import { DEVICE_PATTERN, DTYPES, Tensor, checkDeviceVisible, type DType, type TypedArray } from './tensor';
 
 export interface TensorOptions {
   dtype?: DType;
@@ -36,6 +36,7 @@ function deviceOf(opts: TensorOptions): string | undefined {
   if (opts.device !== undefined && (typeof opts.device !== 'string' || !DEVICE_PATTERN.test(opts.device))) {
     throw new InvalidArgumentError('device', "a device ('cpu', 'cuda', 'cuda:N')", opts.device);
   }
+  if (opts.device !== undefined) checkDeviceVisible('device', opts.device);
   return opts.device;
 }
 

@@ -1,10 +1,12 @@
 /**
  * A researcher's first mistakes with the programmatic API, each of which libtorch refused without
  * naming the argument (or, for an empty optimizer, nobody refused): a Linear fed the wrong number
- * of features, a float or int32 class target, a device that is no device, an optimizer over no
- * parameters. Each is now an ERR_INVALID_ARG naming the argument and what it must be.
+ * of features, a float or int32 class target, a device that is no device or one this process does
+ * not see, an optimizer over no parameters. Each is now an ERR_INVALID_ARG naming the argument and what it must be.
  */
-import { AdamW, F, InvalidArgumentError, Linear, MaskedLinear, Module, SGD, Tensor, randn, tensor, zeros } from '../../src';
+import {
+  AdamW, F, InvalidArgumentError, Linear, MaskedLinear, Module, SGD, Tensor, cuda, ones, randn, tensor, zeros, type Device,
+} from '../../src';
 import { errorOf } from '../helpers/error-of';
 
 function expectInvalid(fn: () => unknown, message: string): void {
@@ -90,5 +92,31 @@ describe('an optimizer over no parameters (PyTorch: "optimizer got an empty para
   it('one group with a parameter is enough', () => {
     const opt = new SGD([{ params: [] }, { params: [zeros([2]).requiresGrad_()] }], { lr: 0.1 });
     expect(opt.paramGroups.map((g) => g.numParams)).toEqual([0, 1]);
+  });
+});
+
+describe('a CUDA device this process does not see', () => {
+  // cuda:<deviceCount> is never visible: on a CPU machine that is cuda:0, where libtorch refused with
+  // "Could not run 'aten::empty.memory_format' with arguments from the 'CUDA' backend".
+  const missing = `cuda:${cuda.deviceCount()}`;
+  const has = cuda.deviceCount() === 0
+    ? "'cpu' (no CUDA device is visible to this process)"
+    : `'cpu', 'cuda' or 'cuda:0' to 'cuda:${cuda.deviceCount() - 1}'`;
+
+  it.each([
+    ['a factory', 'device', () => zeros([2], { device: missing })],
+    ['tensor()', 'device', () => tensor([1, 2], { device: missing })],
+    ['Tensor.to', 'target', () => zeros([2]).to(missing as Device)],
+    ['Tensor.to({ device })', 'device', () => zeros([2]).to({ device: missing })],
+    ['Module.to', 'target', () => new Linear(2, 2).to(missing)],
+  ])('%s names %s and the devices there are', (_what, name, fn) => {
+    expectInvalid(fn, `Expected a device this process has: ${has} for ${name} but received '${missing}' of type string`);
+  });
+
+  it('a refused Module.to leaves the module where it was', () => {
+    const l = new Linear(2, 2);
+    errorOf(() => l.to(missing));
+    expect(l.parameters().map((p) => p.device)).toEqual(['cpu', 'cpu']);
+    expect(l.forward(ones([1, 2])).shape).toEqual([1, 2]);
   });
 });
