@@ -2,7 +2,8 @@
  * A researcher's first mistakes with the programmatic API, each of which libtorch refused without
  * naming the argument (or, for an empty optimizer, nobody refused): a Linear fed the wrong number
  * of features, a float or int32 class target, a device that is no device or one this process does
- * not see, an optimizer over no parameters. Each is now an ERR_INVALID_ARG naming the argument and what it must be.
+ * not see, an optimizer over no parameters. Each is now an ERR_INVALID_ARG naming the argument
+ * and what it must be.
  */
 import {
   AdamW, F, InvalidArgumentError, Linear, MaskedLinear, Module, SGD, Tensor, cuda, ones, randn, tensor, zeros, type Device,
