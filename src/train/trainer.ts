@@ -32,6 +32,11 @@ export interface Batch {
   y: Tensor;
 }
 
+/**
+ * What the trainer trains and evaluates on: a DataLoader, or any async iterable of batches. Each
+ * batch's x and y are the trainer's once yielded (disposed after their step), so a source of one's
+ * own yields new tensors (slices of the data it holds), never the tensors it keeps.
+ */
 export interface BatchSource extends AsyncIterable<Batch> {
   /** Batches per epoch. */
   readonly length: number;
