@@ -50,6 +50,21 @@ export interface BatchSource extends AsyncIterable<Batch> {
 }
 
 /**
+ * A batch the source yielded again after the trainer disposed it (a source yielding the tensors it
+ * keeps) would fail at its first op with a bare "Tensor is disposed"; this names the cause.
+ */
+function liveBatch(batch: Batch): Batch {
+  for (const key of ['x', 'y'] as const) {
+    const t: unknown = batch?.[key];
+    if (!(t instanceof Tensor)) throw new InvalidArgumentError(`batch.${key}`, 'Tensor', t);
+    if (t.isDisposed) {
+      throw invalidTensorArg(`batch.${key}`, 'a Tensor not yet disposed (the trainer disposes each batch after using it: a batch source yields new tensors, such as slices of the data it holds)', t);
+    }
+  }
+  return batch;
+}
+
+/**
  * What data-parallel training needs from the loop (src/distributed's DistributedDataParallel
  * implements it). Gradients are reduced during backward (or right after it), before loss
  * unscaling, the callbacks' onAfterBackward and clipping, so that every rank takes every decision
@@ -449,7 +464,8 @@ export class Trainer {
     const acc = new MetricAccumulator();
     const turns = new EventLoopTurns();
     try {
-      for await (const batch of source) {
+      for await (const yielded of source) {
+        const batch = liveBatch(yielded);
         noGrad(() => tidy(() => {
           const x = this.precision.input(this.toDevice(batch.x));
           const y = this.toDevice(batch.y);
@@ -521,7 +537,8 @@ export class Trainer {
       let dataMs = 0;
       let waitFrom = performance.now();
       if (i < steps) {
-        for await (const batch of opts.train) {
+        for await (const yielded of opts.train) {
+          const batch = liveBatch(yielded);
           dataMs += performance.now() - waitFrom;
           if (drop > 0) {
             drop--;
