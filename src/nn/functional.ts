@@ -49,6 +49,22 @@ function ndimArg(name: string, t: Tensor, allowed: number[]): void {
   }
 }
 
+const FLOAT_DTYPES: readonly string[] = ['float32', 'float64', 'float16', 'bfloat16'];
+
+/**
+ * A classification target: int64 class indices or, where the loss takes them (cross-entropy),
+ * class probabilities of the scores' shape. Checked here because libtorch's refusal ("expected
+ * scalar type Long but found Float") names neither the argument nor what to pass.
+ */
+function classTarget(scores: Tensor, target: Tensor, probabilities: boolean): void {
+  if (target.dtype === 'int64') return;
+  const sameShape = target.ndim === scores.ndim && target.shape.every((d, i) => d === scores.shape[i]);
+  if (probabilities && FLOAT_DTYPES.includes(target.dtype) && sameShape) return;
+  const indices = `int64 class indices of shape [${scores.shape.filter((_, i) => i !== (scores.ndim > 1 ? 1 : 0)).join(', ')}] (.long())`;
+  const expected = probabilities ? `${indices} or floating class probabilities of shape [${scores.shape.join(', ')}]` : indices;
+  throw invalidTensorArg('target', expected, `${target.dtype.startsWith('i') ? 'an' : 'a'} ${target.dtype} Tensor of shape [${target.shape.join(', ')}]`);
+}
+
 function reductionArg(v: unknown): number {
   return REDUCTION_ENUM[oneOf('reduction', v ?? 'mean', REDUCTIONS)];
 }
@@ -89,6 +105,11 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
   optionalTensor('bias', bias);
   ndimArg('weight', weight, [2]);
   if (x.ndim === 0) throw invalidTensorArg('input', 'a Tensor with at least 1 dimension', x);
+  // libtorch's "mat1 and mat2 shapes cannot be multiplied (2x200 and 288x3)" names neither side.
+  const inFeatures = weight.shape[1];
+  if (x.shape[x.ndim - 1] !== inFeatures) {
+    throw invalidTensorArg('input', `a Tensor whose last dimension is the weight's ${inFeatures} input features ([..., ${inFeatures}])`, x);
+  }
   return aten.linear(x, weight, bias);
 }
 
@@ -233,6 +254,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   const weight = optionalTensor('weight', o.weight);
   const ignoreIndex = int('ignoreIndex', o.ignoreIndex ?? -100);
   if (logits.ndim < 1) throw invalidTensorArg('logits', 'a Tensor with at least 1 dimension', logits);
+  classTarget(logits, target, true);
   return aten.cross_entropy_loss(logits, target, weight, reduction, ignoreIndex, labelSmoothing);
 }
 
@@ -252,6 +274,8 @@ export function nllLoss(logProbs: Tensor, target: Tensor, opts: NllLossOptions =
   const reduction = reductionArg(o.reduction);
   const weight = optionalTensor('weight', o.weight);
   const ignoreIndex = int('ignoreIndex', o.ignoreIndex ?? -100);
+  if (logProbs.ndim < 1) throw invalidTensorArg('logProbs', 'a Tensor with at least 1 dimension', logProbs);
+  classTarget(logProbs, target, false);
   return aten.nll_loss_nd(logProbs, target, weight, reduction, ignoreIndex);
 }
 

@@ -6,7 +6,7 @@
 import { InvalidArgumentError, IssuesError, type Issue } from '../errors';
 import { noGrad } from '../tensor/autograd';
 import { keep } from '../tensor/keep';
-import { DEVICE_PATTERN, DTYPES, Tensor, type DType } from '../tensor/tensor';
+import { DEVICE_PATTERN, DTYPES, Tensor, checkDeviceVisible, type DType } from '../tensor/tensor';
 import { bool, obj, options as optionsArg, str } from '../validate';
 
 export type StateDict = Map<string, Tensor>;
@@ -157,6 +157,7 @@ export abstract class Module {
     if (typeof target !== 'string' || (DTYPES.includes(target as DType) ? !isFloat(target) : !DEVICE_PATTERN.test(target))) {
       throw new InvalidArgumentError('target', `a floating dtype (${FLOAT_DTYPES.join(', ')}) or a device ('cpu', 'cuda', 'cuda:N')`, target);
     }
+    checkDeviceVisible('target', target);
     noGrad(() => {
       for (const [, m] of this.namedModules()) {
         for (const [n, t] of m.params) {

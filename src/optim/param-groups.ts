@@ -115,5 +115,9 @@ export function checkParamGroups<O extends object, H extends { lr: number }, K e
     }
     return group;
   });
+  // An optimizer over nothing steps silently and the model never trains (PyTorch: "optimizer got an empty parameter list").
+  if (groups.every((g) => g.params.length === 0 && g.entries.length === 0)) {
+    throw new InvalidArgumentError('params', 'at least one parameter (forModel: a model with parameters)', groups.flatMap((g) => g.params));
+  }
   return { base, groups };
 }

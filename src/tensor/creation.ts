@@ -7,7 +7,7 @@ import { intList, isInt, keysOf, oneOf, options } from '../validate';
 import * as aten from './aten';
 import { checkShapeSize, checkTensorSize } from './size-limit';
 import type { Generator } from './runtime';
-import { DTYPES, Tensor, type DType, type TypedArray } from './tensor';
+import { DEVICE_PATTERN, DTYPES, Tensor, checkDeviceVisible, type DType, type TypedArray } from './tensor';
 
 export interface TensorOptions {
   dtype?: DType;
@@ -31,6 +31,15 @@ function finish(t: Tensor, opts: TensorOptions): Tensor {
   return t;
 }
 
+/** libtorch's own refusal of 'gpu' lists twenty backends this build does not have. */
+function deviceOf(opts: TensorOptions): string | undefined {
+  if (opts.device !== undefined && (typeof opts.device !== 'string' || !DEVICE_PATTERN.test(opts.device))) {
+    throw new InvalidArgumentError('device', "a device ('cpu', 'cuda', 'cuda:N')", opts.device);
+  }
+  if (opts.device !== undefined) checkDeviceVisible('device', opts.device);
+  return opts.device;
+}
+
 function dtypeOf(opts: TensorOptions): DType | undefined {
   if (opts.dtype !== undefined) oneOf('dtype', opts.dtype, DTYPES);
   return opts.dtype;
@@ -38,35 +47,35 @@ function dtypeOf(opts: TensorOptions): DType | undefined {
 
 export function zeros(shape: number[], opts: TensorOptions = {}): Tensor {
   const o = options<TensorOptions>('options', opts, TENSOR_OPTIONS);
-  return finish(aten.zeros(shapeOf('shape', shape, o.dtype), dtypeOf(o), undefined, o.device), o);
+  return finish(aten.zeros(shapeOf('shape', shape, o.dtype), dtypeOf(o), undefined, deviceOf(o)), o);
 }
 
 export function ones(shape: number[], opts: TensorOptions = {}): Tensor {
   const o = options<TensorOptions>('options', opts, TENSOR_OPTIONS);
-  return finish(aten.ones(shapeOf('shape', shape, o.dtype), dtypeOf(o), undefined, o.device), o);
+  return finish(aten.ones(shapeOf('shape', shape, o.dtype), dtypeOf(o), undefined, deviceOf(o)), o);
 }
 
 export function empty(shape: number[], opts: TensorOptions = {}): Tensor {
   const o = options<TensorOptions>('options', opts, TENSOR_OPTIONS);
-  return finish(aten.empty(shapeOf('shape', shape, o.dtype), dtypeOf(o), undefined, o.device), o);
+  return finish(aten.empty(shapeOf('shape', shape, o.dtype), dtypeOf(o), undefined, deviceOf(o)), o);
 }
 
 export function full(shape: number[], value: number, opts: TensorOptions = {}): Tensor {
   const o = options<TensorOptions>('options', opts, TENSOR_OPTIONS);
   if (typeof value !== 'number') throw new InvalidArgumentError('value', 'number', value);
-  return finish(aten.full(shapeOf('shape', shape, o.dtype), value, dtypeOf(o), undefined, o.device), o);
+  return finish(aten.full(shapeOf('shape', shape, o.dtype), value, dtypeOf(o), undefined, deviceOf(o)), o);
 }
 
 /** Uniform on [0, 1). */
 export function rand(shape: number[], opts: RandomOptions = {}): Tensor {
   const o = options<RandomOptions>('options', opts, RANDOM_OPTIONS);
-  return finish(aten.rand(shapeOf('shape', shape, o.dtype), o.generator, dtypeOf(o), undefined, o.device), o);
+  return finish(aten.rand(shapeOf('shape', shape, o.dtype), o.generator, dtypeOf(o), undefined, deviceOf(o)), o);
 }
 
 /** Standard normal. */
 export function randn(shape: number[], opts: RandomOptions = {}): Tensor {
   const o = options<RandomOptions>('options', opts, RANDOM_OPTIONS);
-  return finish(aten.randn(shapeOf('shape', shape, o.dtype), o.generator, dtypeOf(o), undefined, o.device), o);
+  return finish(aten.randn(shapeOf('shape', shape, o.dtype), o.generator, dtypeOf(o), undefined, deviceOf(o)), o);
 }
 
 /** Integers uniform in [low, high), int64 by default. */
@@ -74,7 +83,7 @@ export function randint(low: number, high: number, shape: number[], opts: Random
   const o = options<RandomOptions>('options', opts, RANDOM_OPTIONS);
   if (!isInt(low)) throw new InvalidArgumentError('low', 'integer', low);
   if (!isInt(high) || high <= low) throw new InvalidArgumentError('high', `integer > low (${low})`, high);
-  return aten.randint(low, high, shapeOf('shape', shape, o.dtype ?? 'int64'), o.generator, dtypeOf(o), undefined, o.device);
+  return aten.randint(low, high, shapeOf('shape', shape, o.dtype ?? 'int64'), o.generator, dtypeOf(o), undefined, deviceOf(o));
 }
 
 /** A random permutation of 0..n-1 (int64). */
@@ -82,7 +91,7 @@ export function randperm(n: number, opts: RandomOptions = {}): Tensor {
   const o = options<RandomOptions>('options', opts, RANDOM_OPTIONS);
   if (!isInt(n) || n < 0) throw new InvalidArgumentError('n', 'non-negative integer', n);
   checkTensorSize('n', n, o.dtype ?? 'int64', n);
-  return aten.randperm(n, o.generator, dtypeOf(o), undefined, o.device);
+  return aten.randperm(n, o.generator, dtypeOf(o), undefined, deviceOf(o));
 }
 
 /** Values start, start+step, ... < end (like torch.arange; one argument means end). */
@@ -91,34 +100,34 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   const [s, e] = end === undefined ? [0, start] : [start, end];
   if (step === 0) throw new InvalidArgumentError('step', 'a non-zero number', step);
   if ([s, e, step].every((v) => typeof v === 'number')) checkTensorSize('end', Math.ceil((e - s) / step), o.dtype, e);
-  return finish(aten.arange(s, e, step, dtypeOf(o), undefined, o.device), o);
+  return finish(aten.arange(s, e, step, dtypeOf(o), undefined, deviceOf(o)), o);
 }
 
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
   const o = options<TensorOptions>('options', opts, TENSOR_OPTIONS);
   if (isInt(steps)) checkTensorSize('steps', steps, o.dtype, steps);
-  return finish(aten.linspace(start, end, steps, dtypeOf(o), undefined, o.device), o);
+  return finish(aten.linspace(start, end, steps, dtypeOf(o), undefined, deviceOf(o)), o);
 }
 
 export function eye(n: number, opts: TensorOptions = {}): Tensor {
   const o = options<TensorOptions>('options', opts, TENSOR_OPTIONS);
   if (isInt(n)) checkTensorSize('n', n * n, o.dtype, n);
-  return finish(aten.eye(n, dtypeOf(o), undefined, o.device), o);
+  return finish(aten.eye(n, dtypeOf(o), undefined, deviceOf(o)), o);
 }
 
 export function zerosLike(t: Tensor, opts: TensorOptions = {}): Tensor {
   const o = options<TensorOptions>('options', opts, TENSOR_OPTIONS);
-  return finish(aten.zeros_like(t, dtypeOf(o), undefined, o.device), o);
+  return finish(aten.zeros_like(t, dtypeOf(o), undefined, deviceOf(o)), o);
 }
 
 export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
   const o = options<TensorOptions>('options', opts, TENSOR_OPTIONS);
-  return finish(aten.ones_like(t, dtypeOf(o), undefined, o.device), o);
+  return finish(aten.ones_like(t, dtypeOf(o), undefined, deviceOf(o)), o);
 }
 
 export function fullLike(t: Tensor, value: number, opts: TensorOptions = {}): Tensor {
   const o = options<TensorOptions>('options', opts, TENSOR_OPTIONS);
-  return finish(aten.full_like(t, value, dtypeOf(o), undefined, o.device), o);
+  return finish(aten.full_like(t, value, dtypeOf(o), undefined, deviceOf(o)), o);
 }
 
 export interface FromArrayOptions {

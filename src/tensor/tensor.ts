@@ -64,6 +64,20 @@ export function tensorHandle(name: string, v: unknown): NativeTensor {
 
 export const DEVICE_PATTERN = /^(cpu|cuda(:\d+)?)$/;
 
+/**
+ * Refuses a CUDA device this process does not see, as PyTorch's "Torch not compiled with CUDA
+ * enabled" does: libtorch's own refusal ("Could not run 'aten::empty.memory_format' with arguments
+ * from the 'CUDA' backend ...") names neither the device nor the argument.
+ */
+export function checkDeviceVisible(name: string, device: string): void {
+  const m = /^cuda(?::(\d+))?$/.exec(device);
+  if (!m) return;
+  const count = native().cudaDeviceCount();
+  if (Number(m[1] ?? 0) < count) return;
+  const have = count === 0 ? "'cpu' (no CUDA device is visible to this process)" : `'cpu', 'cuda' or 'cuda:0' to 'cuda:${count - 1}'`;
+  throw new InvalidArgumentError(name, `a device this process has: ${have}`, device);
+}
+
 // A dim or a list of dims, checked with an index loop (flat() would walk every hole of a sparse array).
 function dims(dim: number | number[]): number[] {
   return Array.isArray(dim) ? intList('dim', dim) : [dim];
@@ -411,6 +425,7 @@ export class Tensor extends HandleOwner {
       throw new InvalidArgumentError(typeof target === 'string' ? 'target' : 'device',
         typeof target === 'string' ? `a dtype (${DTYPES.join(', ')}) or a device ('cpu', 'cuda', 'cuda:N')` : "a device ('cpu', 'cuda', 'cuda:N')", opts.device);
     }
+    if (opts.device !== undefined) checkDeviceVisible(typeof target === 'string' ? 'target' : 'device', opts.device);
     return aten.to(this, opts.dtype, undefined, opts.device);
   }
   float(): Tensor { return this.to('float32'); }

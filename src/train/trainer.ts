@@ -32,6 +32,11 @@ export interface Batch {
   y: Tensor;
 }
 
+/**
+ * What the trainer trains and evaluates on: a DataLoader, or any async iterable of batches. Each
+ * batch's x and y are the trainer's once yielded (disposed after their step), so a source of one's
+ * own yields new tensors (slices of the data it holds), never the tensors it keeps.
+ */
 export interface BatchSource extends AsyncIterable<Batch> {
   /** Batches per epoch. */
   readonly length: number;
@@ -42,6 +47,21 @@ export interface BatchSource extends AsyncIterable<Batch> {
    * batches before it (a mid-epoch resume). Without it the trainer draws and drops those batches.
    */
   startAt?(batch: number): void;
+}
+
+/**
+ * A batch the source yielded again after the trainer disposed it (a source yielding the tensors it
+ * keeps) would fail at its first op with a bare "Tensor is disposed"; this names the cause.
+ */
+function liveBatch(batch: Batch): Batch {
+  for (const key of ['x', 'y'] as const) {
+    const t: unknown = batch?.[key];
+    if (!(t instanceof Tensor)) throw new InvalidArgumentError(`batch.${key}`, 'Tensor', t);
+    if (t.isDisposed) {
+      throw invalidTensorArg(`batch.${key}`, 'a Tensor not yet disposed (the trainer disposes each batch after using it: a batch source yields new tensors, such as slices of the data it holds)', t);
+    }
+  }
+  return batch;
 }
 
 /**
@@ -444,7 +464,8 @@ export class Trainer {
     const acc = new MetricAccumulator();
     const turns = new EventLoopTurns();
     try {
-      for await (const batch of source) {
+      for await (const yielded of source) {
+        const batch = liveBatch(yielded);
         noGrad(() => tidy(() => {
           const x = this.precision.input(this.toDevice(batch.x));
           const y = this.toDevice(batch.y);
@@ -516,7 +537,8 @@ export class Trainer {
       let dataMs = 0;
       let waitFrom = performance.now();
       if (i < steps) {
-        for await (const batch of opts.train) {
+        for await (const yielded of opts.train) {
+          const batch = liveBatch(yielded);
           dataMs += performance.now() - waitFrom;
           if (drop > 0) {
             drop--;

@@ -233,15 +233,15 @@ describe('argument validation names the argument', () => {
   });
 
   it('a libtorch shape error is clean', () => {
-    const l = new Linear(3, 2);
+    const l = new Conv2d(3, 2, 1);
     let err: Error & { code?: string } = new Error();
     try {
-      tidy(() => l.forward(zeros([4, 5])));
+      tidy(() => l.forward(zeros([4, 5, 2, 2])));
     } catch (e) {
       err = e as Error;
     }
     expect(err.code).toMatch(/^ERR_TORCH/);
-    expect(err.message).toMatch(/cannot be multiplied/);
+    expect(err.message).toMatch(/to have 3 channels, but got 5 channels/);
     expect(err.message).not.toMatch(/Exception raised from|frame #/);
   });
 });
