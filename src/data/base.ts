@@ -31,9 +31,10 @@ export type ImageShape = readonly [number, number, number];
 
 /**
  * What a worker thread needs to rebuild a dataset without copying its pixels: in-memory datasets
- * pass SharedArrayBuffer-backed arrays, file datasets pass their (shared, packed) file list.
+ * pass SharedArrayBuffer-backed arrays, file datasets pass their (shared, packed) file list, and a
+ * Dataset class of one's own names its module (moduleSpec, src/data/module-dataset.ts).
  */
-export type DatasetSpec = ArrayDatasetSpec | ImageFolderSpec;
+export type DatasetSpec = ArrayDatasetSpec | ImageFolderSpec | ModuleDatasetSpec;
 
 export interface ArrayDatasetSpec {
   kind: 'array';
@@ -61,6 +62,17 @@ export interface ImageFolderSpec {
   libjpeg: boolean;
 }
 
+/** A Dataset class of one's own: each worker requires `module` and constructs `new exports[export](args)`. */
+export interface ModuleDatasetSpec {
+  kind: 'module';
+  /** The module that exports the class: an absolute path (__filename), a file: URL (import.meta.url) or a package name. */
+  module: string;
+  /** The class's export name. */
+  export: string;
+  /** The constructor's argument, structured-cloned to each worker. */
+  args: unknown;
+}
+
 export interface Dataset {
   /** Registry name or a descriptive name (used in logs and errors). */
   readonly name: string;
@@ -80,6 +92,13 @@ export interface Dataset {
   get(i: number): Sample | Promise<Sample>;
   /** A structured-cloneable description for worker threads (see DatasetSpec). */
   toSpec(): DatasetSpec;
+}
+
+/** Whether `v` has what the DataLoader reads of a Dataset. */
+export function isDataset(v: unknown): v is Dataset {
+  const d = v as Dataset;
+  return !!d && typeof d.label === 'function' && typeof d.get === 'function' && Number.isInteger(d.length)
+    && Number.isInteger(d.numClasses) && d.numClasses >= 1;
 }
 
 /**

@@ -6,6 +6,7 @@
 import { ArrayDataset } from './array-dataset';
 import { DatasetError, type Dataset, type DatasetSpec, type ImageShape, type Sample } from './base';
 import { ImageFolder } from './image-folder';
+import { datasetFromModule } from './module-dataset';
 import { Rng } from './rng';
 import type { Pipeline, Transform } from './transforms';
 
@@ -26,10 +27,11 @@ export interface BuiltBatch {
   y: BigInt64Array;
 }
 
-/** A dataset from its worker spec (shares its memory). */
-export function datasetFromSpec(spec: DatasetSpec): Dataset {
+/** A dataset from its worker spec (shares its memory); `main` is the main thread's, which a module's must match. */
+export function datasetFromSpec(spec: DatasetSpec, main: Pick<Dataset, 'name' | 'length' | 'numClasses'>): Dataset {
   if (spec.kind === 'array') return ArrayDataset.fromSpec(spec);
   if (spec.kind === 'image_folder') return new ImageFolder(spec);
+  if (spec.kind === 'module') return datasetFromModule(spec, main);
   throw new DatasetError(`Unknown dataset spec kind '${(spec as { kind: string }).kind}'`);
 }
 
@@ -78,6 +80,16 @@ export class BatchBuilder {
     return s;
   }
 
+  /** Sample i of a user's own Dataset; what its get() throws names the index, with or without workers. */
+  private async sample(i: number): Promise<Sample> {
+    try {
+      return await this.dataset.get(i);
+    } catch (e) {
+      const s = serializeError(e);
+      throw new DatasetError(`${this.dataset.name}: get(${i}) threw ${s.name}: ${s.message}`, s.file, { cause: e });
+    }
+  }
+
   async build(job: BatchJob): Promise<BuiltBatch> {
     const B = job.indices.length;
     const x = new Float32Array(B * this.sampleSize);
@@ -98,7 +110,7 @@ export class BatchBuilder {
     } else {
       for (let b = 0; b < B; b++) {
         const idx = job.indices[b];
-        const s = this.checkSample(await ds.get(idx), idx);
+        const s = this.checkSample(await this.sample(idx), idx);
         this.check(this.pipeline.applyInto(s.image, rngFor(b), x, b * this.sampleSize), idx);
         y[b] = BigInt(s.label);
       }
@@ -112,6 +124,8 @@ export interface WorkerInit {
   transforms: Transform[];
   shape: ImageShape;
   seed: number;
+  /** The main thread's dataset, which one rebuilt from a module spec must match. */
+  dataset: Pick<Dataset, 'name' | 'length' | 'numClasses'>;
   /** Marks the thread as ours (worker.ts does nothing otherwise). */
   signinTorchDataWorker: true;
 }

@@ -1,7 +1,8 @@
 /** Datasets, transforms and the DataLoader. */
-export type { Dataset, Sample, RawImage, ImageShape, DatasetSpec, RootFix } from './base';
+export type { Dataset, Sample, RawImage, ImageShape, DatasetSpec, ModuleDatasetSpec, RootFix } from './base';
 export { DatasetError } from './base';
 export { ArrayDataset } from './array-dataset';
+export { moduleSpec } from './module-dataset';
 export type { ArrayDatasetOptions } from './array-dataset';
 export { readIdxImages, readIdxLabels, loadIdxDataset, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from './idx';
 export { fashionMnist, mnist, FASHION_MNIST_ROOT, FASHION_MNIST_CLASSES, MNIST_CLASSES } from './mnist';

@@ -15,6 +15,10 @@
  *   as tensors without a copy ({ copy: false }). numWorkers 0 builds them in-process (for
  *   ImageFolder, file reads and sharp's decodes run on libuv's thread pool and are prefetched;
  *   the libjpeg path decodes JPEGs in the main thread, blocking it ~1.5 ms per image).
+ *   Each worker rebuilds the dataset from its toSpec(): a Dataset class of one's own returns
+ *   `moduleSpec(__filename, 'MyDataset', args)` and every worker constructs `new MyDataset(args)`
+ *   from that module (src/data/module-dataset.ts); one that cannot rebuild it fails the first
+ *   `for await` with ERR_DATASET naming the module and export.
  * - Ownership: the loader disposes nothing. Every batch's tensors belong to the caller, outside any
  *   tidy() scope: the trainer disposes them after the step. Breaking out of the loop (or an error)
  *   stops the workers: nothing keeps the process alive afterwards.
@@ -26,9 +30,10 @@ import { childLogger } from '../logger';
 import type { Tensor } from '../tensor/tensor';
 import type { Generator } from '../tensor/runtime';
 import { bool, int, keysOf, maxThreads, maxThreadsReason, options as optionsOf } from '../validate';
-import { DatasetError, type Dataset, type ImageShape } from './base';
+import { DatasetError, isDataset, type Dataset, type DatasetSpec, type ImageShape } from './base';
 import { BatchBuilder, serializeError, type BatchJob, type BuiltBatch, type SerializedError, type WorkerInit } from './batch';
 import { ImageFolder, loadSharp } from './image-folder';
+import { checkModuleSpec } from './module-dataset';
 import { toRng } from './rng';
 import { DistributedSampler, RandomSampler, SequentialSampler, type Sampler } from './sampler';
 import { compose, Pipeline, type Transform } from './transforms';
@@ -221,8 +226,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   private readonly log = childLogger({ module: 'data' });
 
   constructor(dataset: Dataset, opts: DataLoaderOptions = {}) {
-    if (!dataset || typeof dataset.label !== 'function' || typeof dataset.get !== 'function' || !Number.isInteger(dataset.length)
-      || !Number.isInteger(dataset.numClasses) || dataset.numClasses < 1) {
+    if (!isDataset(dataset)) {
       throw new InvalidArgumentError('dataset', 'Dataset (createDataset, ImageFolder, ArrayDataset, ...)', dataset);
     }
     const o = optionsOf<DataLoaderOptions>('options', opts, LOADER_OPTIONS);
@@ -258,11 +262,13 @@ export class DataLoader implements AsyncIterable<Batch> {
     this.sampleShape = shape;
     this.builder = new BatchBuilder(dataset, this.pipeline, shape, this.seed);
     if (this.numWorkers > 0) {
+      let spec: DatasetSpec;
       try {
-        dataset.toSpec();
+        spec = dataset.toSpec();
       } catch (e) {
         throw new InvalidArgumentError('numWorkers', `0 for a dataset that cannot be sent to worker threads (${(e as Error).message})`, this.numWorkers);
       }
+      if (spec?.kind === 'module') checkModuleSpec(spec);
     }
   }
 
@@ -306,12 +312,15 @@ export class DataLoader implements AsyncIterable<Batch> {
 
   private async workers(): Promise<WorkerPool> {
     if (this.pool?.usable) return this.pool;
+    const spec = this.dataset.toSpec();
     if (this.dataset instanceof ImageFolder) loadSharp(); // glibc: sharp must be loaded by the main thread before any worker
+    const { name, length, numClasses } = this.dataset;
     const init: WorkerInit = {
-      spec: this.dataset.toSpec(),
+      spec,
       transforms: [...this.pipeline.transforms],
       shape: this.sampleShape,
       seed: this.seed,
+      dataset: { name, length, numClasses },
       signinTorchDataWorker: true,
     };
     this.pool = await WorkerPool.start(this.numWorkers, init, (f, m) => this.warn(f, m));

@@ -15,7 +15,7 @@ function main(): void {
   let builder: BatchBuilder;
   try {
     const init = workerData as WorkerInit;
-    const dataset = datasetFromSpec(init.spec);
+    const dataset = datasetFromSpec(init.spec, init.dataset);
     if (dataset instanceof ImageFolder) dataset.onWarning = (file, message) => port.postMessage({ type: 'warning', file, message });
     builder = new BatchBuilder(dataset, compose(init.transforms), init.shape, init.seed);
   } catch (e) {
