@@ -91,6 +91,18 @@ export function rebuildError(e: SerializedError): ToolkitError {
 }
 
 /** The worker entry: compiled worker.js next to this file, or worker.ts through tsx (source runs). */
+/**
+ * A Dataset class of one's own may decode with sharp in its workers, which on glibc needs sharp
+ * loaded by the main thread first; one that does not use sharp loses nothing if it is missing.
+ */
+function preloadSharp(): void {
+  try {
+    loadSharp();
+  } catch {
+    // Such a dataset cannot use sharp either: its workers say so when they require it.
+  }
+}
+
 function spawnWorker(init: WorkerInit): Worker {
   if (__filename.endsWith('.ts')) {
     const tsx = require.resolve('tsx/cjs/api');
@@ -314,6 +326,7 @@ export class DataLoader implements AsyncIterable<Batch> {
     if (this.pool?.usable) return this.pool;
     const spec = this.dataset.toSpec();
     if (this.dataset instanceof ImageFolder) loadSharp(); // glibc: sharp must be loaded by the main thread before any worker
+    else if (spec.kind === 'module') preloadSharp();
     const { name, length, numClasses } = this.dataset;
     const init: WorkerInit = {
       spec,
