@@ -1,6 +1,6 @@
-/** The checks of registerDataset's registration: a registered dataset's pipelines and info. */
+/** The checks of registerDataset's registration: a registered dataset's pipelines, info and split sizes. */
 import { InvalidArgumentError } from '../errors';
-import { keysOf, options as optionsOf } from '../validate';
+import { int, keysOf, options as optionsOf } from '../validate';
 import { normalize, Pipeline, toTensor, type Transform } from './transforms';
 
 /**
@@ -21,6 +21,21 @@ export interface DatasetRegistration {
    * Without it, the config's model.options (or the model's defaults) say them.
    */
   info?: RegisteredDatasetInfo;
+  /**
+   * The examples of its splits, stated without loading them: numbers for data in memory, or a
+   * function of the root that counts (files, an index) but must not decode or load the data, as
+   * it runs before every run. checkRunnable then bounds the config's step-dependent fields and drawn
+   * sample counts by `train` before a run directory is made, as for the built-ins; createDataset
+   * refuses a split the factory builds with another length. Without it the size is known only once
+   * trainFromConfig builds the split, in its run directory.
+   */
+  sizes?: DatasetSizes | ((opts: { root?: string }) => DatasetSizes);
+}
+
+/** The examples of a dataset's train split and, where stated, its test split. */
+export interface DatasetSizes {
+  train: number;
+  test?: number;
 }
 
 /** Classes, channels and the side of the (square) images a model is built for. */
@@ -62,7 +77,24 @@ function pipelineArg(name: string, v: unknown): Transform[] {
   return pipeline.transforms.map(copyTransform);
 }
 
-const REGISTRATION_KEYS = keysOf<DatasetRegistration>({ mean: true, std: true, transforms: true, info: true });
+const REGISTRATION_KEYS = keysOf<DatasetRegistration>({ mean: true, std: true, transforms: true, info: true, sizes: true });
+const SIZES_KEYS = keysOf<DatasetSizes>({ train: true, test: true });
+
+/**
+ * Sizes checked: positive integers, `test` optional. `name` is the value's place in the
+ * registration, `of` what a message adds after a field's name (whose registration it is).
+ */
+export function datasetSizesArg(name: string, v: unknown, of = ''): DatasetSizes {
+  const o = optionsOf<DatasetSizes>(`${name}${of}`, v, SIZES_KEYS);
+  const train = int(`${name}.train${of}`, o.train, 1);
+  return o.test === undefined ? { train } : { train, test: int(`${name}.test${of}`, o.test, 1) };
+}
+
+function sizesArg(v: unknown): DatasetRegistration['sizes'] {
+  if (v === undefined || typeof v === 'function') return v as DatasetRegistration['sizes'];
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidArgumentError('registration.sizes', '{ train, test? } (positive integers) or a function ({ root }) => { train, test? }', v);
+  return datasetSizesArg('registration.sizes', v);
+}
 
 function channelValues(name: string, v: unknown, min: number, expected: string): number[] {
   const values = typeof v === 'number' ? [v] : v;
@@ -72,10 +104,10 @@ function channelValues(name: string, v: unknown, min: number, expected: string):
   return values;
 }
 
-/** A registration checked: its pipelines (toTensor() only without one) and its info. */
-export function registrationArg(v: unknown): { pipelines: RegisteredPipelines; info: RegisteredDatasetInfo | undefined } {
+/** A registration checked: its pipelines (toTensor() only without one), its info and its sizes. */
+export function registrationArg(v: unknown): { pipelines: RegisteredPipelines; info: RegisteredDatasetInfo | undefined; sizes: DatasetRegistration['sizes'] } {
   const r = optionsOf<DatasetRegistration>('registration', v, REGISTRATION_KEYS);
-  return { pipelines: pipelinesArg(r, v), info: infoArg(r.info) };
+  return { pipelines: pipelinesArg(r, v), info: infoArg(r.info), sizes: sizesArg(r.sizes) };
 }
 
 function pipelinesArg(r: Partial<DatasetRegistration>, v: unknown): RegisteredPipelines {

@@ -12,7 +12,7 @@ import { CIFAR100_OPTIONS, CIFAR_OPTIONS, cifar10, cifar100, cifarFiles } from '
 import { idxFiles } from './idx';
 import { classFolders, ImageFolder } from './image-folder';
 import { MNIST_OPTIONS, fashionMnist, mnist, mnistSource } from './mnist';
-import { copyTransform, registrationArg, type DatasetRegistration, type RegisteredDatasetInfo, type RegisteredPipelines } from './registration';
+import { copyTransform, datasetSizesArg, registrationArg, type DatasetRegistration, type DatasetSizes, type RegisteredDatasetInfo, type RegisteredPipelines } from './registration';
 import { centerCrop, normalize, randomCrop, randomHorizontalFlip, randomResizedCrop, resize, toTensor, type Transform } from './transforms';
 
 export interface DatasetOptions {
@@ -42,7 +42,7 @@ function datasetOptions(name: string, opts: unknown): Partial<DatasetOptions> {
 }
 
 export type DatasetFactory = (opts: DatasetOptions) => Dataset;
-export type { DatasetRegistration, RegisteredDatasetInfo };
+export type { DatasetRegistration, DatasetSizes, RegisteredDatasetInfo };
 
 /**
  * The dataset names createDataset accepts as a literal. A name added with registerDataset can be
@@ -130,6 +130,7 @@ export function datasetNames(): string[] {
 /** The train/eval pipelines of registered datasets (the built-ins' are in defaultTransforms). */
 const registeredPipelines = new Map<string, RegisteredPipelines>();
 const registeredInfo = new Map<string, RegisteredDatasetInfo>();
+const registeredSizes = new Map<string, NonNullable<DatasetRegistration['sizes']>>();
 
 /** The info a registered dataset was given (the built-ins': DATASET_INFO in experiments/schema). */
 export function registeredDatasetInfo(name: string): RegisteredDatasetInfo | undefined {
@@ -138,9 +139,20 @@ export function registeredDatasetInfo(name: string): RegisteredDatasetInfo | und
 }
 
 /**
+ * The split sizes a registered dataset's registration states (registration.sizes), for `root`,
+ * without loading it; undefined for a built-in or a registration without them.
+ */
+export function declaredDatasetSizes(name: string, root: string | undefined): DatasetSizes | undefined {
+  const sizes = registeredSizes.get(str('name', name));
+  if (typeof sizes !== 'function') return sizes && { ...sizes };
+  return datasetSizesArg('registration.sizes({ root })', sizes({ root }), ` of dataset '${name}'`);
+}
+
+/**
  * Adds (or replaces) a dataset name other than the built-ins'. Names are lowercase snake_case. A
- * config may then name it (dataset.name); `registration` says how its batches are normalized and
- * what a model needs to know of it (DatasetRegistration; docs/extending.md).
+ * config may then name it (dataset.name); `registration` says how its batches are normalized,
+ * what a model needs to know of it and how many examples its splits hold (DatasetRegistration;
+ * docs/extending.md).
  *
  * @example
  * registerDataset('my_set', (o) => new ArrayDataset({ ...mySplit(o.train !== false), name: 'my_set' }),
@@ -151,10 +163,12 @@ export function registerDataset(name: string, factory: DatasetFactory, registrat
   if (typeof factory !== 'function') throw new InvalidArgumentError('factory', 'function', factory);
   // A built-in keeps its file checks, shapes (DATASET_INFO) and transforms: replacing one would be half done.
   if (BUILT_IN_NAMES.includes(name)) throw new InvalidArgumentError('name', `a name other than the built-ins' (${BUILT_IN_NAMES.join(', ')})`, name);
-  const { pipelines, info } = registrationArg(registration);
+  const { pipelines, info, sizes } = registrationArg(registration);
   factories.set(name, factory);
   if (info) registeredInfo.set(name, info);
   else registeredInfo.delete(name);
+  if (sizes) registeredSizes.set(name, sizes);
+  else registeredSizes.delete(name);
   registeredPipelines.set(name, pipelines);
 }
 
@@ -172,7 +186,23 @@ export function createDataset<N extends string>(name: LiteralName<N, KnownDatase
   if (!factory) throw new UnknownNameError('dataset', name, datasetNames());
   const o = datasetOptions(name, opts);
   if (o.train !== undefined) bool('train', o.train);
-  return factory(o);
+  const ds = factory(o);
+  checkDeclaredSize(name, o, ds);
+  return ds;
+}
+
+/**
+ * Here rather than in the runner: whoever builds a registered split (trainFromConfig before it
+ * prunes or trains, the pruning batch, evaluation, a user's own code) meets the size that
+ * checkRunnable bounded the config by.
+ */
+function checkDeclaredSize(name: string, o: DatasetOptions, ds: Dataset): void {
+  const split = o.train === false ? 'test' : 'train';
+  const declared = declaredDatasetSizes(name, o.root)?.[split];
+  if (declared !== undefined && ds.length !== declared) {
+    throw new DatasetError(`Dataset '${name}' built a ${split} split of ${ds.length} examples, but its registration.sizes.${split} states ${declared}: `
+      + 'registration.sizes must count what the factory builds (checkRunnable bounds a config by it before a run directory is made)');
+  }
 }
 
 export const MEAN_STD: Record<string, { mean: number[]; std: number[] }> = {

@@ -277,11 +277,12 @@ function layerNameIssues(config: ExperimentConfig, model: Model): Issue[] {
  * a CUDA device this machine lacks (one per process with a bare 'cuda'), fp16 on the CPU, model
  * options that contradict the dataset, a GMP or AC/DC schedule that does not fit the epochs, a
  * field bounded by the steps per epoch (IMP's rewind point, RiGL's deltaT, a batch dropLast drops
- * whole: steps.ts, from the train split's size counted without loading it), more training
- * examples than that size for SNIP / GraSP (pruning.dataSamples) or the Hessian (hessian.samples)
- * to draw, Sign-In layers or IMP / LRR layers kept dense (sparsify.denseLayers) the model lacks,
- * a per-layer Sign-In β (signin.layerBeta) for a layer the model lacks or Sign-In leaves alone,
- * and a transfer source missing its epoch or whose masked layers are not the model's.
+ * whole: steps.ts, from the train split's size counted without loading it, or a registered
+ * dataset's registration.sizes), more training examples than that size for SNIP / GraSP
+ * (pruning.dataSamples) or the Hessian (hessian.samples) to draw, Sign-In layers or IMP / LRR
+ * layers kept dense (sparsify.denseLayers) the model lacks, a per-layer Sign-In β
+ * (signin.layerBeta) for a layer the model lacks or Sign-In leaves alone, and a transfer source
+ * missing its epoch or whose masked layers are not the model's.
  * The model is built (once, and the global RNG left as it was) only for those last two. The CLI
  * and sweeps call it before they create the run directory, so a run that cannot start leaves
  * nothing behind.
@@ -466,7 +467,7 @@ async function trainLogged(config: ExperimentConfig, runDir: string, log: Logger
 
   const root = config.dataset.root;
   const trainSet = createDataset(config.dataset.name, { root, train: true });
-  // The pre-run check's rule on the split as loaded (a registered dataset is counted only here), before pruning.
+  // The pre-run check's rule on the split as loaded (a registered dataset without registration.sizes is counted only here), before pruning.
   const stepProblems = stepIssues(config, trainSet.length, dp.worldSize);
   if (stepProblems.length > 0) throw configError(stepProblems);
   const train = loaderFor(config, trainSet, true, dp);

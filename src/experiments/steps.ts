@@ -2,16 +2,16 @@
  * Steps per epoch before training starts, and the config fields whose valid values depend on it:
  * IMP's rewind point (an iteration of level 0), RiGL's and SET's deltaT (some mask update must
  * run), and a batch that dataset.dropLast would drop whole. The count comes from the train split's
- * size, read without loading the split where a cheap count exists, so `train --dry-run` and
- * `sweep` refuse these configs before a run directory exists (checkRunnable), and the runner
- * with the same rule before it prunes.
+ * size, read without loading the split where a cheap count exists (a registered dataset's:
+ * registration.sizes), so `train --dry-run` and `sweep` refuse these configs before a run
+ * directory exists (checkRunnable), and the runner with the same rule before it prunes.
  */
 import * as fs from 'node:fs';
 import { cifarFiles } from '../data/cifar';
 import { idxFiles, readIdxLabels } from '../data/idx';
 import { mnistSource } from '../data/mnist';
 import { DistributedSampler } from '../data/sampler';
-import { createDataset } from '../data/registry';
+import { createDataset, declaredDatasetSizes } from '../data/registry';
 import type { Issue } from '../errors';
 import { impPlan, impPlanInput } from '../sparsify/imp-plan';
 import { Rigl } from '../sparsify/rigl';
@@ -26,7 +26,8 @@ const CIFAR_RECORD_BYTES = { cifar10: 1 + 3072, cifar100: 2 + 3072 } as const;
 /**
  * The examples of a built-in dataset's train split: MNIST's from its label file's header, CIFAR's
  * from its files' sizes, an ImageFolder's (imagenet) from listing its files, none of them decoded.
- * Undefined for a registered dataset, which has no count short of loading it.
+ * A registered dataset's is what its registration.sizes states; undefined without them, as it then
+ * has no count short of loading it.
  */
 export function trainSplitSize(name: string, root: string | undefined): number | undefined {
   switch (name) {
@@ -42,7 +43,7 @@ export function trainSplitSize(name: string, root: string | undefined): number |
     case 'imagenet':
       return createDataset('imagenet', { root, train: true }).length;
     default:
-      return undefined;
+      return declaredDatasetSizes(name, root)?.train;
   }
 }
 
