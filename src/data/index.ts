@@ -22,6 +22,6 @@ export type { Sampler, DistributedSamplerOptions } from './sampler';
 export { DataLoader } from './loader';
 export type { DataLoaderOptions, Batch } from './loader';
 export { checkDatasetFiles, createDataset, datasetNames, registerDataset, registeredDatasetInfo, defaultTransforms, MEAN_STD } from './registry';
-export type { DatasetOptions, DatasetFactory, DatasetRegistration, KnownDatasets, KnownDatasetName, RegisteredDatasetInfo } from './registry';
+export type { DatasetOptions, DatasetFactory, DatasetRegistration, KnownDatasets, KnownDatasetName, RegisteredDatasetInfo, DatasetSizes } from './registry';
 export { downloadDataset, DownloadError, DOWNLOADABLE_DATASETS } from './download';
 export type { DownloadableDataset, DownloadOptions, DownloadProgress, DownloadResult } from './download';
