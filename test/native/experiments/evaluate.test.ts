@@ -15,6 +15,7 @@ import { trainFromConfig } from '../../../src/experiments/runner';
 import { readFinal, readMetrics } from '../../../src/experiments/runs';
 import { fashionImages, tmpDir, writeIdxSet, type GreyImages } from '../../helpers/data-fixtures';
 import { cli } from '../../helpers/cli';
+import { rejectionOf } from '../../helpers/error-of';
 
 const dir = tmpDir('evaluate-');
 const data = path.join(dir, 'data');
@@ -37,9 +38,6 @@ function config(extra: Record<string, unknown> = {}) {
 }
 
 /** The error a promise rejects with; a test that expected one fails when it resolves. */
-async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }> {
-  return p.then(() => { throw new Error('expected an error'); }, (e: Error & { code?: string }) => e);
-}
 
 let run: string;
 beforeAll(async () => {
@@ -123,23 +121,23 @@ describe('evaluateRun', () => {
   });
 
   it('bad arguments are named before anything is loaded', async () => {
-    expect((await rejection(evaluateRun(run, { epoch: 7 }))).message).toBe(`Expected one of the epochs whose end ${run} holds a checkpoint of (1, 2, 3: its last two, and those checkpoint.keepEpochs / keepEvery kept) for epoch but received 7 of type number`);
-    expect((await rejection(evaluateRun(run, { epoch: 1, checkpoint: keptCheckpointPath(run, 1) }))).message).toMatch(/^Expected no epoch when a checkpoint file is given .* for epoch but received 1 of type number$/);
-    expect((await rejection(evaluateRun(run, { checkpoint: path.join(dir, 'none.safetensors') }))).message).toMatch(/^Expected an existing checkpoint file for checkpoint but received '.*none\.safetensors' of type string$/);
-    expect((await rejection(evaluateRun(run, { checkpoint: path.join(run, 'config.json', 'x') }))).message).toMatch(/^Expected a path that can be read \(ENOTDIR: .*\) for checkpoint but received/);
-    expect((await rejection(evaluateRun(run, { split: 'val' as never }))).message).toBe("Expected one of test, train for split but received 'val' of type string");
-    expect((await rejection(evaluateRun(data))).message).toBe(`Expected a run directory (a folder holding config.json) for runDir but received '${data}' of type string`);
-    expect((await rejection(evaluateRun(run, null as never))).code).toBe('ERR_INVALID_ARG');
-    const gpu = await rejection(evaluateRun(run, { device: 'cuda:99' }));
+    expect((await rejectionOf(evaluateRun(run, { epoch: 7 }))).message).toBe(`Expected one of the epochs whose end ${run} holds a checkpoint of (1, 2, 3: its last two, and those checkpoint.keepEpochs / keepEvery kept) for epoch but received 7 of type number`);
+    expect((await rejectionOf(evaluateRun(run, { epoch: 1, checkpoint: keptCheckpointPath(run, 1) }))).message).toMatch(/^Expected no epoch when a checkpoint file is given .* for epoch but received 1 of type number$/);
+    expect((await rejectionOf(evaluateRun(run, { checkpoint: path.join(dir, 'none.safetensors') }))).message).toMatch(/^Expected an existing checkpoint file for checkpoint but received '.*none\.safetensors' of type string$/);
+    expect((await rejectionOf(evaluateRun(run, { checkpoint: path.join(run, 'config.json', 'x') }))).message).toMatch(/^Expected a path that can be read \(ENOTDIR: .*\) for checkpoint but received/);
+    expect((await rejectionOf(evaluateRun(run, { split: 'val' as never }))).message).toBe("Expected one of test, train for split but received 'val' of type string");
+    expect((await rejectionOf(evaluateRun(data))).message).toBe(`Expected a run directory (a folder holding config.json) for runDir but received '${data}' of type string`);
+    expect((await rejectionOf(evaluateRun(run, null as never))).code).toBe('ERR_INVALID_ARG');
+    const gpu = await rejectionOf(evaluateRun(run, { device: 'cuda:99' }));
     expect(gpu.code).toBe('ERR_INVALID_ARG');
     expect(gpu.message).toMatch(/^Cannot evaluate on device 'cuda:99':\n\tdevice: Expected .* but received 'cuda:99' \(libtorch sees \d+ CUDA devices?/);
     const fresh = createRunDir(path.join(dir, 'runs'), config({ seed: 4 })).dir;
-    expect((await rejection(evaluateRun(fresh))).message).toMatch(/^Expected a run directory with a checkpoint \(this run has saved none yet: train it first\) for runDir/);
+    expect((await rejectionOf(evaluateRun(fresh))).message).toMatch(/^Expected a run directory with a checkpoint \(this run has saved none yet: train it first\) for runDir/);
   });
 
   it("another model's checkpoint is refused, naming what does not fit", async () => {
     const other = createRunDir(path.join(dir, 'runs'), config({ model: { name: 'mlp', options: { hidden: [HIDDEN + 1] } }, seed: 5 })).dir;
-    const e = await rejection(evaluateRun(other, { checkpoint: path.join(run, 'checkpoint.safetensors') }));
+    const e = await rejectionOf(evaluateRun(other, { checkpoint: path.join(run, 'checkpoint.safetensors') }));
     expect(e.code).toBe('ERR_STATE_DICT');
     expect(e.message).toMatch(/fc1\.(weight|m|w|mask)/);
   });

@@ -7,6 +7,7 @@
  */
 import { createModel, manualSeed, prunableWeights, pruneModel, PruningInterruptedError, type Module } from '../../../src';
 import { captureLogs } from './fixtures';
+import { rejectionOf } from '../../helpers/error-of';
 
 beforeAll(() => { captureLogs(); });
 
@@ -24,21 +25,12 @@ function flat(model: Module): { abs: number[]; mask: number[] } {
   return { abs: ws.flatMap((w) => w.weight.toArray().map(Math.abs)), mask: ws.flatMap((w) => w.mask.toArray()) };
 }
 
-async function rejection(p: Promise<unknown>): Promise<PruningInterruptedError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as PruningInterruptedError;
-  }
-  throw new Error('expected pruneModel to reject');
-}
-
 test('an aborted signal stops before the first round: nothing pruned', async () => {
   const model = lenet();
   const before = flat(model);
   const controller = new AbortController();
   controller.abort('SIGTERM');
-  const e = await rejection(pruneModel(model, { method: 'magnitude', sparsity: 0.9, iterations: ROUNDS, signal: controller.signal }));
+  const e = await rejectionOf<PruningInterruptedError>(pruneModel(model, { method: 'magnitude', sparsity: 0.9, iterations: ROUNDS, signal: controller.signal }));
   expect(e).toBeInstanceOf(PruningInterruptedError);
   expect({ code: e.code, reason: e.reason, round: e.round, rounds: e.rounds, message: e.message }).toEqual({
     code: 'ERR_INTERRUPTED', reason: 'SIGTERM', round: 0, rounds: ROUNDS,
@@ -53,7 +45,7 @@ test('an abort from an event-loop callback during round 3 stops at the round bou
   const { abs } = flat(model);
   const controller = new AbortController();
   const seen: number[] = [];
-  const e = await rejection(pruneModel(model, {
+  const e = await rejectionOf<PruningInterruptedError>(pruneModel(model, {
     method: 'magnitude', sparsity: 1 - DENSITY, iterations: ROUNDS, signal: controller.signal,
     onRound: (p) => {
       seen.push(p.round);
@@ -75,7 +67,7 @@ test('an abort from an event-loop callback during round 3 stops at the round bou
 test('an abort during the last round is still reported: the caller would otherwise train on', async () => {
   const model = lenet();
   const controller = new AbortController();
-  const e = await rejection(pruneModel(model, {
+  const e = await rejectionOf<PruningInterruptedError>(pruneModel(model, {
     method: 'magnitude', sparsity: 1 - DENSITY, iterations: 2, signal: controller.signal,
     onRound: (p) => { if (p.round === 2) setImmediate(() => controller.abort('SIGINT')); },
   }));
@@ -101,7 +93,7 @@ test('stopOverRanks decides at every check from this process\'s stop: another ra
   const controller = new AbortController();
   const calls: unknown[] = [];
   let round = 0;
-  const e = await rejection(pruneModel(model, {
+  const e = await rejectionOf<PruningInterruptedError>(pruneModel(model, {
     method: 'magnitude', sparsity: 1 - DENSITY, iterations: ROUNDS, signal: controller.signal,
     onRound: (p) => { round = p.round; },
     // As data-parallel ranks agree: this process's signal never aborts, another rank's does after round 3.

@@ -5,26 +5,18 @@
  */
 import { InvalidArgumentError, SGD, Trainer, type BatchSource, type Tensor } from '../../../src';
 import { createToyModel, toyBatch } from '../../helpers/toy-model';
+import { rejectionOf } from '../../helpers/error-of';
 
 function trainerOn(train: BatchSource, epochs: number): Trainer {
   const model = createToyModel();
   return new Trainer({ model, optimizer: SGD.forModel(model, { lr: 0.01 }), train, epochs, lr: () => 0.01 });
 }
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('a batch source of your own', () => {
   it('yielding the tensors it keeps: the second epoch names batch.x and the fix', async () => {
     const { x, y } = toyBatch(4);
     const kept: BatchSource = { length: 1, async *[Symbol.asyncIterator]() { yield { x, y }; } };
-    const e = await rejection(trainerOn(kept, 2).fit());
+    const e = await rejectionOf(trainerOn(kept, 2).fit());
     expect(e).toBeInstanceOf(InvalidArgumentError);
     expect(e.message).toBe('Expected a Tensor not yet disposed (the trainer disposes each batch after using it: a batch source yields new '
       + 'tensors, such as slices of the data it holds) for batch.x but received a disposed Tensor');
@@ -50,7 +42,7 @@ describe('a batch source of your own', () => {
   it('a batch whose y is not a Tensor is named', async () => {
     const { x } = toyBatch(4);
     const bad: BatchSource = { length: 1, async *[Symbol.asyncIterator]() { yield { x: x.clone(), y: [1, 2, 3, 4] as unknown as Tensor }; } };
-    const e = await rejection(trainerOn(bad, 1).fit());
+    const e = await rejectionOf(trainerOn(bad, 1).fit());
     expect(e.message).toBe('Expected Tensor for batch.y but received an array of length 4');
   });
 });
