@@ -38,6 +38,9 @@ export const SCHEMAS: Readonly<Record<string, string>> = {
   'aten::clamp': 'aten::clamp(Tensor self, Scalar? min=None, Scalar? max=None) -> Tensor',
   'aten::matmul': 'aten::matmul(Tensor self, Tensor other) -> Tensor',
   'aten::mm': 'aten::mm(Tensor self, Tensor mat2) -> Tensor',
+  'aten::bmm': 'aten::bmm(Tensor self, Tensor mat2) -> Tensor',
+  'aten::outer': 'aten::outer(Tensor self, Tensor vec2) -> Tensor',
+  'aten::einsum': 'aten::einsum(str equation, Tensor[] tensors, *, int[]? path=None) -> Tensor',
   'aten::t': 'aten::t(Tensor(a) self) -> Tensor(a)',
   'aten::eq.Tensor': 'aten::eq.Tensor(Tensor self, Tensor other) -> Tensor',
   'aten::eq.Scalar': 'aten::eq.Scalar(Tensor self, Scalar other) -> Tensor',
@@ -57,6 +60,8 @@ export const SCHEMAS: Readonly<Record<string, string>> = {
   'aten::masked_fill.Scalar': 'aten::masked_fill.Scalar(Tensor self, Tensor mask, Scalar value) -> Tensor',
   'aten::isfinite': 'aten::isfinite(Tensor self) -> Tensor',
   'aten::isnan': 'aten::isnan(Tensor self) -> Tensor',
+  'aten::isinf': 'aten::isinf(Tensor self) -> Tensor',
+  'aten::nan_to_num': 'aten::nan_to_num(Tensor self, float? nan=None, float? posinf=None, float? neginf=None) -> Tensor',
   'aten::where.self': 'aten::where.self(Tensor condition, Tensor self, Tensor other) -> Tensor',
   'aten::where.Scalar': 'aten::where.Scalar(Tensor condition, Scalar self, Scalar other) -> Tensor',
   'aten::where.ScalarSelf': 'aten::where.ScalarSelf(Tensor condition, Scalar self, Tensor other) -> Tensor',
@@ -83,7 +88,10 @@ export const SCHEMAS: Readonly<Record<string, string>> = {
   'aten::kthvalue': 'aten::kthvalue(Tensor self, int k, int dim=-1, bool keepdim=False) -> (Tensor values, Tensor indices)',
   'aten::sort.stable': 'aten::sort.stable(Tensor self, *, bool? stable, int dim=-1, bool descending=False) -> (Tensor values, Tensor indices)',
   'aten::cumsum': 'aten::cumsum(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor',
+  'aten::cumprod': 'aten::cumprod(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor',
+  'aten::logsumexp': 'aten::logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor',
   'aten::count_nonzero': 'aten::count_nonzero(Tensor self, int? dim=None) -> Tensor',
+  'aten::_unique2': 'aten::_unique2(Tensor self, bool sorted=True, bool return_inverse=False, bool return_counts=False) -> (Tensor, Tensor, Tensor)',
   'aten::all': 'aten::all(Tensor self) -> Tensor',
   'aten::any': 'aten::any(Tensor self) -> Tensor',
   'aten::nonzero': 'aten::nonzero(Tensor self) -> Tensor',
@@ -100,6 +108,10 @@ export const SCHEMAS: Readonly<Record<string, string>> = {
   'aten::expand_as': 'aten::expand_as(Tensor(a) self, Tensor other) -> Tensor(a)',
   'aten::repeat': 'aten::repeat(Tensor self, SymInt[] repeats) -> Tensor',
   'aten::flip': 'aten::flip(Tensor self, int[] dims) -> Tensor',
+  'aten::roll': 'aten::roll(Tensor self, int[1] shifts, int[1] dims=[]) -> Tensor',
+  'aten::tril': 'aten::tril(Tensor self, int diagonal=0) -> Tensor',
+  'aten::triu': 'aten::triu(Tensor self, int diagonal=0) -> Tensor',
+  'aten::diag': 'aten::diag(Tensor self, int diagonal=0) -> Tensor',
   'aten::contiguous': 'aten::contiguous(Tensor(a) self, *, MemoryFormat memory_format=0) -> Tensor(a)',
   'aten::clone': 'aten::clone(Tensor self, *, MemoryFormat? memory_format=None) -> Tensor',
   'aten::slice.Tensor': 'aten::slice.Tensor(Tensor(a) self, int dim=0, SymInt? start=None, SymInt? end=None, SymInt step=1) -> Tensor(a)',
@@ -109,6 +121,8 @@ export const SCHEMAS: Readonly<Record<string, string>> = {
   'aten::index.Tensor': 'aten::index.Tensor(Tensor self, Tensor?[] indices) -> Tensor',
   'aten::index_put': 'aten::index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor',
   'aten::gather': 'aten::gather(Tensor self, int dim, Tensor index, *, bool sparse_grad=False) -> Tensor',
+  'aten::scatter.src': 'aten::scatter.src(Tensor self, int dim, Tensor index, Tensor src) -> Tensor',
+  'aten::scatter_add': 'aten::scatter_add(Tensor self, int dim, Tensor index, Tensor src) -> Tensor',
   'aten::chunk': 'aten::chunk(Tensor(a -> *) self, int chunks, int dim=0) -> Tensor(a)[]',
   'aten::split.Tensor': 'aten::split.Tensor(Tensor(a -> *) self, int split_size, int dim=0) -> Tensor(a)[]',
   'aten::cat': 'aten::cat(Tensor[] tensors, int dim=0) -> Tensor',
@@ -193,6 +207,9 @@ const _leaky_relu = op('aten::leaky_relu');
 const _clamp = op('aten::clamp');
 const _matmul = op('aten::matmul');
 const _mm = op('aten::mm');
+const _bmm = op('aten::bmm');
+const _outer = op('aten::outer');
+const _einsum = op('aten::einsum');
 const _t = op('aten::t');
 const _eq_Tensor = op('aten::eq.Tensor');
 const _eq_Scalar = op('aten::eq.Scalar');
@@ -212,6 +229,8 @@ const _logical_not = op('aten::logical_not');
 const _masked_fill_Scalar = op('aten::masked_fill.Scalar');
 const _isfinite = op('aten::isfinite');
 const _isnan = op('aten::isnan');
+const _isinf = op('aten::isinf');
+const _nan_to_num = op('aten::nan_to_num');
 const _where_self = op('aten::where.self');
 const _where_Scalar = op('aten::where.Scalar');
 const _where_ScalarSelf = op('aten::where.ScalarSelf');
@@ -238,7 +257,10 @@ const _topk = op('aten::topk');
 const _kthvalue = op('aten::kthvalue');
 const _sort_stable = op('aten::sort.stable');
 const _cumsum = op('aten::cumsum');
+const _cumprod = op('aten::cumprod');
+const _logsumexp = op('aten::logsumexp');
 const _count_nonzero = op('aten::count_nonzero');
+const __unique2 = op('aten::_unique2');
 const _all = op('aten::all');
 const _any = op('aten::any');
 const _nonzero = op('aten::nonzero');
@@ -255,6 +277,10 @@ const _expand = op('aten::expand');
 const _expand_as = op('aten::expand_as');
 const _repeat = op('aten::repeat');
 const _flip = op('aten::flip');
+const _roll = op('aten::roll');
+const _tril = op('aten::tril');
+const _triu = op('aten::triu');
+const _diag = op('aten::diag');
 const _contiguous = op('aten::contiguous');
 const _clone = op('aten::clone');
 const _slice_Tensor = op('aten::slice.Tensor');
@@ -264,6 +290,8 @@ const _index_select = op('aten::index_select');
 const _index_Tensor = op('aten::index.Tensor');
 const _index_put = op('aten::index_put');
 const _gather = op('aten::gather');
+const _scatter_src = op('aten::scatter.src');
+const _scatter_add = op('aten::scatter_add');
 const _chunk = op('aten::chunk');
 const _split_Tensor = op('aten::split.Tensor');
 const _cat = op('aten::cat');
@@ -537,6 +565,30 @@ export function mm(self: Tensor, mat2: Tensor): Tensor {
 }
 
 /**
+ *   aten::bmm(Tensor self, Tensor mat2) -> Tensor
+ */
+export function bmm(self: Tensor, mat2: Tensor): Tensor {
+  const a = [self, mat2];
+  return call<Tensor>(_bmm, a);
+}
+
+/**
+ *   aten::outer(Tensor self, Tensor vec2) -> Tensor
+ */
+export function outer(self: Tensor, vec2: Tensor): Tensor {
+  const a = [self, vec2];
+  return call<Tensor>(_outer, a);
+}
+
+/**
+ *   aten::einsum(str equation, Tensor[] tensors, *, int[]? path=None) -> Tensor
+ */
+export function einsum(equation: string, tensors: Tensor[], path?: number[] | undefined): Tensor {
+  const a = [equation, tensors, path];
+  return call<Tensor>(_einsum, a);
+}
+
+/**
  *   aten::t(Tensor(a) self) -> Tensor(a)
  */
 export function t(self: Tensor): Tensor {
@@ -668,6 +720,22 @@ export function isfinite(self: Tensor): Tensor {
 export function isnan(self: Tensor): Tensor {
   const a = [self];
   return call<Tensor>(_isnan, a);
+}
+
+/**
+ *   aten::isinf(Tensor self) -> Tensor
+ */
+export function isinf(self: Tensor): Tensor {
+  const a = [self];
+  return call<Tensor>(_isinf, a);
+}
+
+/**
+ *   aten::nan_to_num(Tensor self, float? nan=None, float? posinf=None, float? neginf=None) -> Tensor
+ */
+export function nan_to_num(self: Tensor, nan?: number | undefined, posinf?: number | undefined, neginf?: number | undefined): Tensor {
+  const a = [self, nan, posinf, neginf];
+  return call<Tensor>(_nan_to_num, a);
 }
 
 /**
@@ -839,11 +907,35 @@ export function cumsum(self: Tensor, dim: number, dtype?: DType | undefined): Te
 }
 
 /**
+ *   aten::cumprod(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor
+ */
+export function cumprod(self: Tensor, dim: number, dtype?: DType | undefined): Tensor {
+  const a = [self, dim, dtype];
+  return call<Tensor>(_cumprod, a);
+}
+
+/**
+ *   aten::logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor
+ */
+export function logsumexp(self: Tensor, dim: number | number[], keepdim?: boolean | undefined): Tensor {
+  const a = [self, dim, keepdim];
+  return call<Tensor>(_logsumexp, a);
+}
+
+/**
  *   aten::count_nonzero(Tensor self, int? dim=None) -> Tensor
  */
 export function count_nonzero(self: Tensor, dim?: number | undefined): Tensor {
   const a = [self, dim];
   return call<Tensor>(_count_nonzero, a);
+}
+
+/**
+ *   aten::_unique2(Tensor self, bool sorted=True, bool return_inverse=False, bool return_counts=False) -> (Tensor, Tensor, Tensor)
+ */
+export function _unique2(self: Tensor, sorted?: boolean | undefined, returnInverse?: boolean | undefined, returnCounts?: boolean | undefined): [Tensor, Tensor, Tensor] {
+  const a = [self, sorted, returnInverse, returnCounts];
+  return call<[Tensor, Tensor, Tensor]>(__unique2, a);
 }
 
 /**
@@ -967,6 +1059,38 @@ export function flip(self: Tensor, dims: number[]): Tensor {
 }
 
 /**
+ *   aten::roll(Tensor self, int[1] shifts, int[1] dims=[]) -> Tensor
+ */
+export function roll(self: Tensor, shifts: number | number[], dims?: number | number[] | undefined): Tensor {
+  const a = [self, shifts, dims];
+  return call<Tensor>(_roll, a);
+}
+
+/**
+ *   aten::tril(Tensor self, int diagonal=0) -> Tensor
+ */
+export function tril(self: Tensor, diagonal?: number | undefined): Tensor {
+  const a = [self, diagonal];
+  return call<Tensor>(_tril, a);
+}
+
+/**
+ *   aten::triu(Tensor self, int diagonal=0) -> Tensor
+ */
+export function triu(self: Tensor, diagonal?: number | undefined): Tensor {
+  const a = [self, diagonal];
+  return call<Tensor>(_triu, a);
+}
+
+/**
+ *   aten::diag(Tensor self, int diagonal=0) -> Tensor
+ */
+export function diag(self: Tensor, diagonal?: number | undefined): Tensor {
+  const a = [self, diagonal];
+  return call<Tensor>(_diag, a);
+}
+
+/**
  *   aten::contiguous(Tensor(a) self, *, MemoryFormat memory_format=0) -> Tensor(a)
  */
 export function contiguous(self: Tensor, memoryFormat?: 'contiguous' | 'preserve' | 'channels_last' | undefined): Tensor {
@@ -1036,6 +1160,22 @@ export function index_put(self: Tensor, indices: (Tensor | undefined)[], values:
 export function gather(self: Tensor, dim: number, index: Tensor, sparseGrad?: boolean | undefined): Tensor {
   const a = [self, dim, index, sparseGrad];
   return call<Tensor>(_gather, a);
+}
+
+/**
+ *   aten::scatter.src(Tensor self, int dim, Tensor index, Tensor src) -> Tensor
+ */
+export function scatter(self: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  const a = [self, dim, index, src];
+  return call<Tensor>(_scatter_src, a);
+}
+
+/**
+ *   aten::scatter_add(Tensor self, int dim, Tensor index, Tensor src) -> Tensor
+ */
+export function scatter_add(self: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  const a = [self, dim, index, src];
+  return call<Tensor>(_scatter_add, a);
 }
 
 /**

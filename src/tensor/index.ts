@@ -1,5 +1,5 @@
 export { Tensor, DTYPES } from './tensor';
-export type { DType, Device, TypedArray, ValuesIndices, BackwardOptions } from './tensor';
+export type { DType, Device, TypedArray, ValuesIndices, UniqueResult, BackwardOptions } from './tensor';
 export { tidy, memory, scopeDepth } from './engine';
 export type { MemoryInfo } from './engine';
 export { keep } from './keep';

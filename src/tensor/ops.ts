@@ -1,5 +1,6 @@
 /** Functions over several tensors (torch.cat, torch.where, ...). */
 import { InvalidArgumentError } from '../errors';
+import { str } from '../validate';
 import * as aten from './aten';
 import { Tensor } from './tensor';
 
@@ -27,4 +28,10 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
 /** True when all elements are close: |a - b| <= atol + rtol * |b|. */
 export function allclose(a: Tensor, b: Tensor, rtol = 1e-5, atol = 1e-8): boolean {
   return aten.allclose(a, b, rtol, atol);
+}
+
+/** Einstein summation: einsum('ij,jk->ik', a, b), or with the operands in one array as torch allows. */
+export function einsum(equation: string, ...operands: Tensor[] | [Tensor[]]): Tensor {
+  const list = operands.length === 1 && Array.isArray(operands[0]) ? operands[0] : operands;
+  return aten.einsum(str('equation', equation), tensors('tensors', list));
 }

@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError, TensorDisposedError, ToolkitError, describeAs } from '../errors';
 import { native, type NativeTensor } from '../native';
-import { intList, isInt, keysOf, knownKeys, options as optionsOf } from '../validate';
+import { bool, intList, isInt, keysOf, knownKeys, options as optionsOf } from '../validate';
 import * as aten from './aten';
 import { BINARY_ADD, BINARY_DIV, BINARY_MUL, BINARY_SUB, IN_PLACE, binaryCall, setTensorFactory } from './dispatch';
 import { track } from './engine';
@@ -24,6 +24,13 @@ export interface ValuesIndices {
   indices: Tensor;
 }
 
+/** unique()'s result when the inverse or the counts are asked for; the other is absent. */
+export interface UniqueResult {
+  values: Tensor;
+  inverse?: Tensor;
+  counts?: Tensor;
+}
+
 export interface BackwardOptions {
   retainGraph?: boolean;
   createGraph?: boolean;
@@ -35,6 +42,50 @@ type Operand = Tensor | number;
 
 function checkDim(name: string, dim: unknown): void {
   if (!isInt(dim)) throw new InvalidArgumentError(name, 'integer', dim);
+}
+
+// libtorch's own refusal of a dim out of range is ERR_TORCH_INDEX naming no argument.
+function dimIn(name: string, dim: unknown, ndim: number): number {
+  const n = Math.max(ndim, 1);
+  if (!isInt(dim) || dim < -n || dim >= n) throw new InvalidArgumentError(name, `integer in [${-n}, ${n - 1}]`, dim);
+  return dim;
+}
+
+// An empty list is refused: libtorch 1.13's logsumexp over [] fails with "output with shape []
+// doesn't match the broadcast shape [1, 1]".
+function dimsIn(name: string, dim: unknown, ndim: number): number[] {
+  const list = Array.isArray(dim) ? intList(name, dim) : [dim];
+  if (list.length === 0) throw new InvalidArgumentError(name, 'a dim or a non-empty list of dims', dim);
+  list.forEach((d) => dimIn(name, d, ndim));
+  return list as number[];
+}
+
+function ndimIn(name: string, t: unknown, allowed: number[]): Tensor {
+  const x = tensorArg(name, t);
+  if (!allowed.includes(x.ndim)) throw new InvalidArgumentError(name, `a ${allowed.join('-D or ')}-D Tensor`, x);
+  return x;
+}
+
+function diagonalArg(diagonal: unknown): number {
+  if (!isInt(diagonal)) throw new InvalidArgumentError('diagonal', 'integer', diagonal);
+  return diagonal;
+}
+
+// scatter's index must be int64 (libtorch's "Expected dtype int64 for index" names no argument).
+function int64Index(index: unknown): Tensor {
+  const i = tensorArg('index', index);
+  if (i.dtype !== 'int64') throw new InvalidArgumentError('index', 'an int64 Tensor', i);
+  return i;
+}
+
+function ndimAtLeast2(t: Tensor): Tensor {
+  if (t.ndim < 2) throw new InvalidArgumentError('self', 'a Tensor with at least 2 dimensions', t);
+  return t;
+}
+
+function tensorArg(name: string, v: unknown): Tensor {
+  tensorHandle(name, v);
+  return v as Tensor;
 }
 
 // libtorch 1.13's masked_fill ignores a float or int64 mask without a word (a float 0/1 mask
@@ -320,6 +371,14 @@ export class Tensor extends HandleOwner {
   mm(other: Tensor): Tensor { return aten.mm(this, other); }
   /** The transpose of a 2-D tensor. */
   t(): Tensor { return aten.t(this); }
+  /** Batched matrix product of [B, n, m] and [B, m, p]. */
+  bmm(other: Tensor): Tensor { return aten.bmm(ndimIn('self', this, [3]), ndimIn('other', other, [3])); }
+  /** The outer product of two 1-D tensors. */
+  outer(other: Tensor): Tensor { return aten.outer(ndimIn('self', this, [1]), ndimIn('other', other, [1])); }
+  softmax(dim: number): Tensor { return aten.softmax(this, dimIn('dim', dim, this.ndim)); }
+  logSoftmax(dim: number): Tensor { return aten.log_softmax(this, dimIn('dim', dim, this.ndim)); }
+  /** NaN becomes `nan`, +∞ and -∞ the given values or the dtype's largest and lowest finite ones. */
+  nanToNum(nan = 0, posinf?: number, neginf?: number): Tensor { return aten.nan_to_num(this, nan, posinf, neginf); }
 
   // Comparisons and logic (bool results)
   eq(other: Operand): Tensor { return aten.eq(this, other); }
@@ -334,6 +393,8 @@ export class Tensor extends HandleOwner {
   /** Elementwise: `value` where the bool mask is true, else this. */
   maskedFill(mask: Tensor, value: number): Tensor { return aten.masked_fill(this, boolMask(mask), value); }
   isfinite(): Tensor { return aten.isfinite(this); }
+  isnan(): Tensor { return aten.isnan(this); }
+  isinf(): Tensor { return aten.isinf(this); }
 
   // Reductions. dim may be a number or a list; keepdim defaults to false.
   sum(dim?: number | number[], keepdim = false): Tensor {
@@ -381,6 +442,21 @@ export class Tensor extends HandleOwner {
     return { values, indices };
   }
   cumsum(dim: number): Tensor { return aten.cumsum(this, dim); }
+  cumprod(dim: number): Tensor { return aten.cumprod(this, dimIn('dim', dim, this.ndim)); }
+  /** log(sum(exp(x))) over dims, computed without overflow. */
+  logsumexp(dim: number | number[], keepdim = false): Tensor { return aten.logsumexp(this, dimsIn('dim', dim, this.ndim), keepdim); }
+  /** The indices of the non-zero elements, one row [ndim] each (int64 [n, ndim]). */
+  nonzero(): Tensor { return aten.nonzero(this); }
+  /** The distinct elements (flattened), with the inverse indices and/or counts when asked for. */
+  unique(sorted?: boolean, returnInverse?: false, returnCounts?: false): Tensor;
+  unique(sorted: boolean, returnInverse: boolean, returnCounts?: boolean): UniqueResult;
+  unique(sorted = true, returnInverse = false, returnCounts = false): Tensor | UniqueResult {
+    const [values, inverse, counts] = aten._unique2(this, bool('sorted', sorted), bool('returnInverse', returnInverse), bool('returnCounts', returnCounts));
+    if (!returnInverse) inverse.dispose();
+    if (!returnCounts) counts.dispose();
+    if (!returnInverse && !returnCounts) return values;
+    return { values, ...(returnInverse ? { inverse } : {}), ...(returnCounts ? { counts } : {}) };
+  }
   countNonzero(dim?: number): Tensor { return aten.count_nonzero(this, dim); }
   all(): Tensor { return aten.all(this); }
   any(): Tensor { return aten.any(this); }
@@ -397,6 +473,23 @@ export class Tensor extends HandleOwner {
   expandAs(other: Tensor): Tensor { return aten.expand_as(this, other); }
   repeat(repeats: number[]): Tensor { return aten.repeat(this, repeats); }
   flip(dims: number[]): Tensor { return aten.flip(this, dims); }
+  /** Shifts elements along dims cyclically; without dims, over the flattened tensor. */
+  roll(shifts: number | number[], dims?: number | number[]): Tensor {
+    if (!Array.isArray(shifts) && !isInt(shifts)) throw new InvalidArgumentError('shifts', 'integer or list of integers', shifts);
+    const s = Array.isArray(shifts) ? intList('shifts', shifts) : [shifts];
+    if (dims === undefined) {
+      if (s.length !== 1) throw new InvalidArgumentError('shifts', 'one integer when dims is not given', shifts);
+      return aten.roll(this, s);
+    }
+    const d = dimsIn('dims', dims, this.ndim);
+    if (d.length !== s.length) throw new InvalidArgumentError('dims', `as many dims as shifts (${s.length})`, dims);
+    return aten.roll(this, s, d);
+  }
+  /** The lower triangle (of the last two dims) on and below the diagonal-th diagonal; the rest 0. */
+  tril(diagonal = 0): Tensor { return aten.tril(ndimAtLeast2(this), diagonalArg(diagonal)); }
+  triu(diagonal = 0): Tensor { return aten.triu(ndimAtLeast2(this), diagonalArg(diagonal)); }
+  /** A 1-D tensor's values on a diagonal of a square matrix, or a 2-D tensor's diagonal as 1-D. */
+  diag(diagonal = 0): Tensor { return aten.diag(ndimIn('self', this, [1, 2]), diagonalArg(diagonal)); }
   contiguous(): Tensor { return aten.contiguous(this); }
   clone(): Tensor { return aten.clone(this); }
   /** Elements start..end (exclusive) with step along dim; a view. */
@@ -407,6 +500,14 @@ export class Tensor extends HandleOwner {
   /** Advanced indexing: one index tensor (or undefined for ':') per leading dim. */
   index(indices: (Tensor | undefined)[]): Tensor { return aten.index(this, indexList(indices)); }
   gather(dim: number, index: Tensor): Tensor { return aten.gather(this, dim, index); }
+  /** A copy with src's elements written at index along dim (out-of-place torch.Tensor.scatter). */
+  scatter(dim: number, index: Tensor, src: Tensor): Tensor {
+    return aten.scatter(this, dimIn('dim', dim, this.ndim), int64Index(index), tensorArg('src', src));
+  }
+  /** A copy with src's elements added at index along dim. */
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
+    return aten.scatter_add(this, dimIn('dim', dim, this.ndim), int64Index(index), tensorArg('src', src));
+  }
   chunk(chunks: number, dim = 0): Tensor[] { return aten.chunk(this, chunks, dim); }
   split(size: number, dim = 0): Tensor[] { return aten.split(this, size, dim); }
 
@@ -430,6 +531,7 @@ export class Tensor extends HandleOwner {
   }
   float(): Tensor { return this.to('float32'); }
   double(): Tensor { return this.to('float64'); }
+  half(): Tensor { return this.to('float16'); }
   long(): Tensor { return this.to('int64'); }
   bool(): Tensor { return this.to('bool'); }
   cpu(): Tensor { return this.to('cpu'); }
