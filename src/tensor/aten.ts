@@ -122,6 +122,7 @@ export const SCHEMAS: Readonly<Record<string, string>> = {
   'aten::index_put': 'aten::index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor',
   'aten::gather': 'aten::gather(Tensor self, int dim, Tensor index, *, bool sparse_grad=False) -> Tensor',
   'aten::scatter.src': 'aten::scatter.src(Tensor self, int dim, Tensor index, Tensor src) -> Tensor',
+  'aten::scatter.value': 'aten::scatter.value(Tensor self, int dim, Tensor index, Scalar value) -> Tensor',
   'aten::scatter_add': 'aten::scatter_add(Tensor self, int dim, Tensor index, Tensor src) -> Tensor',
   'aten::chunk': 'aten::chunk(Tensor(a -> *) self, int chunks, int dim=0) -> Tensor(a)[]',
   'aten::split.Tensor': 'aten::split.Tensor(Tensor(a -> *) self, int split_size, int dim=0) -> Tensor(a)[]',
@@ -291,6 +292,7 @@ const _index_Tensor = op('aten::index.Tensor');
 const _index_put = op('aten::index_put');
 const _gather = op('aten::gather');
 const _scatter_src = op('aten::scatter.src');
+const _scatter_value = op('aten::scatter.value');
 const _scatter_add = op('aten::scatter_add');
 const _chunk = op('aten::chunk');
 const _split_Tensor = op('aten::split.Tensor');
@@ -1164,9 +1166,13 @@ export function gather(self: Tensor, dim: number, index: Tensor, sparseGrad?: bo
 
 /**
  *   aten::scatter.src(Tensor self, int dim, Tensor index, Tensor src) -> Tensor
+ *   aten::scatter.value(Tensor self, int dim, Tensor index, Scalar value) -> Tensor
  */
-export function scatter(self: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
-  const a = [self, dim, index, src];
+export function scatter(self: Tensor, dim: number, index: Tensor, src: Tensor): Tensor;
+export function scatter(self: Tensor, dim: number, index: Tensor, value: number): Tensor;
+export function scatter(...a: unknown[]): unknown {
+  if (isObject(a[3])) return call<Tensor>(_scatter_src, a);
+  if (typeof a[3] === 'number') return call<Tensor>(_scatter_value, a);
   return call<Tensor>(_scatter_src, a);
 }
 

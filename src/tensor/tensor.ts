@@ -500,9 +500,11 @@ export class Tensor extends HandleOwner {
   /** Advanced indexing: one index tensor (or undefined for ':') per leading dim. */
   index(indices: (Tensor | undefined)[]): Tensor { return aten.index(this, indexList(indices)); }
   gather(dim: number, index: Tensor): Tensor { return aten.gather(this, dim, index); }
-  /** A copy with src's elements written at index along dim (out-of-place torch.Tensor.scatter). */
-  scatter(dim: number, index: Tensor, src: Tensor): Tensor {
-    return aten.scatter(this, dimIn('dim', dim, this.ndim), int64Index(index), tensorArg('src', src));
+  /** A copy with src's elements (or the number src) written at index along dim (out-of-place torch.Tensor.scatter). */
+  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor {
+    const d = dimIn('dim', dim, this.ndim);
+    const i = int64Index(index);
+    return typeof src === 'number' ? aten.scatter(this, d, i, src) : aten.scatter(this, d, i, tensorArg('src', src));
   }
   /** A copy with src's elements added at index along dim. */
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {

@@ -76,6 +76,7 @@ add("einsum('...ij->...') (ellipsis, full reduction)", { a: f64([2, 3, 4]) }, "t
 // Distinct indices per column (dim 0) or per row (dim -1): scatter with repeats has no defined winner.
 add('scatter(0, ...)', { x: f64([3, 5]), i: i64([2, 5], [0, 1, 2, 0, 1, 2, 0, 1, 1, 2]), s: f64([2, 5]) }, 'x.scatter(0, i, s)', ({ x, i, s }) => x.scatter(0, i, s));
 add('scatter(-1, ...)', { x: f64([3, 5]), i: i64([3, 2], [4, 0, 1, 3, 2, 4]), s: f64([3, 2]) }, 'x.scatter(-1, i, s)', ({ x, i, s }) => x.scatter(-1, i, s));
+add('scatter(1, index, 2.5)', { x: f64([3, 5]), i: i64([3, 2], [4, 0, 1, 3, 2, 4]) }, 'x.scatter(1, i, 2.5)', ({ x, i }) => x.scatter(1, i, 2.5));
 add('scatterAdd(0, ...) with repeated indices', { x: f64([3, 4]), i: i64([3, 4], [0, 0, 2, 1, 0, 1, 2, 1, 0, 0, 0, 1]), s: f64([3, 4]) },
   'x.scatter_add(0, i, s)', ({ x, i, s }) => x.scatterAdd(0, i, s));
 add('scatterAdd(-1, ...)', { x: f64([2, 3]), i: i64([2, 4], [0, 2, 2, 0, 1, 1, 1, 0]), s: f64([2, 4]) }, 'x.scatter_add(-1, i, s)', ({ x, i, s }) => x.scatterAdd(-1, i, s));
@@ -207,7 +208,8 @@ describe('bad arguments name the argument', () => {
     ['scatterAdd dim -3', () => x.scatterAdd(-3, index, x), 'dim', 'integer in [-2, 1]'],
     ['scatter with a float index', () => x.scatter(0, index.double(), x), 'index', 'an int64 Tensor'],
     ['scatterAdd with an int32 index', () => x.scatterAdd(0, index.to('int32'), x), 'index', 'an int64 Tensor'],
-    ['scatter with a number src', () => x.scatter(0, index, 3 as never), 'src', 'Tensor'],
+    ['scatter with a string src', () => x.scatter(0, index, '3' as never), 'src', 'Tensor'],
+    ['scatterAdd with a number src', () => x.scatterAdd(0, index, 3 as never), 'src', 'Tensor'],
     ['roll dims out of range', () => x.roll(1, 4), 'dims', 'integer in [-2, 1]'],
     ['roll shifts and dims of other lengths', () => x.roll([1, 2], [0]), 'dims', 'as many dims as shifts (2)'],
     ['roll several shifts without dims', () => x.roll([1, 2]), 'shifts', 'one integer when dims is not given'],
