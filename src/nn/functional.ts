@@ -221,12 +221,13 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   return aten.dropout(x, p, training);
 }
 
+/** Tensor.softmax's, whose dim check (in range, not only an integer) both share. */
 export function softmax(x: Tensor, dim: number): Tensor {
-  return aten.softmax(tensorArg('input', x), dimArg('dim', dim));
+  return tensorArg('input', x).softmax(dim);
 }
 
 export function logSoftmax(x: Tensor, dim: number): Tensor {
-  return aten.log_softmax(tensorArg('input', x), dimArg('dim', dim));
+  return tensorArg('input', x).logSoftmax(dim);
 }
 
 export interface CrossEntropyOptions {

@@ -4,7 +4,7 @@
  * nanToNum, half and allclose, against PyTorch 1.13: values, and for the differentiable ones the
  * gradients of sum(out * w) for a fixed weight w. All cases go to one Python process.
  */
-import { Tensor, allclose, arange, einsum, tensor, tidy, type DType } from '../../src';
+import { F, Tensor, allclose, arange, einsum, tensor, tidy, type DType } from '../../src';
 import { errorOf } from '../helpers/error-of';
 import { describePytorch, runPythonJson } from '../helpers/pytorch';
 
@@ -200,6 +200,8 @@ describe('bad arguments name the argument', () => {
     ['softmax dim 2 of a 2-D tensor', () => x.softmax(2), 'dim', 'integer in [-2, 1]'],
     ['logSoftmax dim -3', () => x.logSoftmax(-3), 'dim', 'integer in [-2, 1]'],
     ['softmax dim 0.5', () => x.softmax(0.5), 'dim', 'integer in [-2, 1]'],
+    ['F.softmax dim 2 (the same check)', () => F.softmax(x, 2), 'dim', 'integer in [-2, 1]'],
+    ['F.logSoftmax dim -3 (the same check)', () => F.logSoftmax(x, -3), 'dim', 'integer in [-2, 1]'],
     ['cumprod dim 5', () => x.cumprod(5), 'dim', 'integer in [-2, 1]'],
     ['logsumexp dim list with 5', () => x.logsumexp([0, 5]), 'dim', 'integer in [-2, 1]'],
     ['logsumexp over no dims', () => x.logsumexp([]), 'dim', 'a dim or a non-empty list of dims'],
