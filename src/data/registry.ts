@@ -145,7 +145,15 @@ export function registeredDatasetInfo(name: string): RegisteredDatasetInfo | und
 export function declaredDatasetSizes(name: string, root: string | undefined): DatasetSizes | undefined {
   const sizes = registeredSizes.get(str('name', name));
   if (typeof sizes !== 'function') return sizes && { ...sizes };
-  return datasetSizesArg('registration.sizes({ root })', sizes({ root }), ` of dataset '${name}'`);
+  let counted: unknown;
+  try {
+    counted = sizes({ root });
+  } catch (e) {
+    // The user's function usually fails on the root (ENOENT); without this, its bare message named neither the dataset nor the function.
+    if (e instanceof DatasetError) throw e;
+    throw new DatasetError(`registration.sizes({ root }) of dataset '${name}' threw for root ${root === undefined ? 'undefined' : `'${root}'`}: ${(e as Error)?.message ?? String(e)}`, root, { cause: e });
+  }
+  return datasetSizesArg('registration.sizes({ root })', counted, ` of dataset '${name}'`);
 }
 
 /**

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import pino from 'pino';
 import { setLogger } from '../../../src';
-import { ArrayDataset, createDataset, registerDataset, type DatasetRegistration } from '../../../src/data';
+import { ArrayDataset, createDataset, DatasetError, registerDataset, type DatasetRegistration } from '../../../src/data';
 import { IssuesError } from '../../../src/errors';
 import { createRunDir, parseConfig } from '../../../src/experiments';
 import { checkRunnable, trainFromConfig } from '../../../src/experiments/runner';
@@ -80,6 +80,19 @@ test('a function of the root: called with dataset.root, so a folder-based set co
   // What it returns is checked where it is called.
   register('counted', () => ({ train: 0 }));
   expect(() => checkRunnable(config('counted', SNIP))).toThrow("Expected positive integer for registration.sizes({ root }).train of dataset 'counted' but received 0 of type number");
+});
+
+test('a function of the root that throws: ERR_DATASET naming the dataset, the function and the root, with its error as cause', () => {
+  const missing = path.join(dir, 'no-such-folder');
+  register('counted_missing', ({ root }) => ({ train: fs.readdirSync(root!).length }));
+  const e = errorOf(() => checkRunnable(config('counted_missing', SNIP, missing)));
+  expect(e).toMatchObject({ code: 'ERR_DATASET', file: missing });
+  expect(e.message).toBe(`registration.sizes({ root }) of dataset 'counted_missing' threw for root '${missing}': ENOENT: no such file or directory, scandir '${missing}'`);
+  expect((e.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
+  // A DatasetError of its own (with its fix) goes through as thrown.
+  const own = new DatasetError('my files are elsewhere', missing);
+  register('counted_own', () => { throw own; });
+  expect(errorOf(() => checkRunnable(config('counted_own', SNIP, missing)))).toBe(own);
 });
 
 test('train and train --dry-run --import <module>: refused before a runs directory exists', async () => {
