@@ -21,6 +21,8 @@
  *   log.jsonl                the run's log lines (pino JSON), appended by every session
  */
 import * as path from 'node:path';
+import { systemErrorText } from '../atomic';
+import { statIfAny } from '../bounded-read';
 import { InvalidArgumentError } from '../errors';
 import { obj, str } from '../validate';
 import { configHash } from './hash';
@@ -95,6 +97,18 @@ export function runDirFor(runsDir: string, config: ExperimentConfig, prefix?: st
   obj('config', config, 'experiment config');
   if (prefix !== undefined && !PREFIX.test(str('prefix', prefix))) throw new InvalidArgumentError('prefix', 'letters, digits, dots and dashes, starting with a letter or digit', prefix);
   return path.join(runsDir, runDirName(config, prefix));
+}
+
+/**
+ * A folder argument (a runs directory, a report's folder) that may not exist yet: a file there is
+ * refused naming the argument, before anything is read from or written under it (it was a bare
+ * ENOTDIR from the first file inside, or a sweep of runs each failing to make its directory).
+ */
+export function folderArg(name: string, dir: unknown): string {
+  str(name, dir);
+  const st = statIfAny(dir as string, (e) => new InvalidArgumentError(name, `a folder that can be read (${systemErrorText(e)})`, dir));
+  if (st !== undefined && !st.isDirectory()) throw new InvalidArgumentError(name, 'a folder, or a path where one can be made (this is a file)', dir);
+  return dir as string;
 }
 
 /** True when a directory name looks like a run directory (`<prefix>_<32 hex>`). */

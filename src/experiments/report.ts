@@ -13,7 +13,7 @@ import { InvalidArgumentError, ToolkitError } from '../errors';
 import { bool, int, list, num, obj, options as optionsArg, str } from '../validate';
 import { canonicalJson, nonDefaultFields } from './hash';
 import { meanStd, type MetricsRow } from './metrics';
-import { reportPaths } from './paths';
+import { folderArg, reportPaths } from './paths';
 import { copyRunRecords, recordsDir } from './records';
 import { betaLayerPoints, betaPerLayerPlotPath, betaPerLayerSpec, betaPlotPath, betaPoints, betaSpec } from './plots-beta';
 import { accuracyVsSparsitySpec, sparsityPlotPath, sparsityPoints } from './plots-sparsity';
@@ -360,7 +360,7 @@ export interface ReportResult {
 /** Reads runsDir, writes report.md, accuracy.csv, report.json, paired.json and the SVG plots into outDir. */
 export async function writeReport(runsDir: string, outDir: string, options: ReportOptions = {}): Promise<ReportResult> {
   str('runsDir', runsDir);
-  str('outDir', outDir);
+  folderArg('outDir', outDir);
   const o = optionsArg<ReportOptions>('options', options);
   for (const k of ['plots', 'includeUnfinished', 'saveRecords'] as const) if (o[k] !== undefined) bool(`options.${k}`, o[k]);
   if (o.digits !== undefined) int('options.digits', o.digits, 0, 100);

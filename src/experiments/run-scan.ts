@@ -14,7 +14,7 @@ import { boundText, errorLine, oneLineText, printableText, quoteText } from '../
 import { configHash } from './hash';
 import { holderAlive, readLock, type LockHolder } from './lock';
 import type { FinalSummary, MetricsRow } from './metrics';
-import { isRunDirName, RUN_FILES, runPaths } from './paths';
+import { folderArg, isRunDirName, RUN_FILES, runPaths } from './paths';
 import { isFinished, readFinal, readMetrics, runHasCheckpoint } from './runs';
 import { parseRecordJson } from './record-json';
 import { getDotted, isUnregisteredName, safeParseConfig, type ExperimentConfig } from './schema';
@@ -237,7 +237,7 @@ export interface RunScan {
  */
 export function scanRuns(runsDir: string): RunScan & { issues: Issue[] } {
   const out: RunScan & { issues: Issue[] } = { runs: [], corrupt: [], issues: [] };
-  if (!fs.existsSync(runsDir)) return out;
+  if (!fs.existsSync(folderArg('runsDir', runsDir))) return out;
   for (const entry of fs.readdirSync(runsDir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     if (!entry.isDirectory() || !isRunDirName(entry.name)) continue;
     const dir = path.join(runsDir, entry.name);

@@ -26,7 +26,7 @@ import { SUPERVISED_ENV, SUPERVISOR_PID_ENV } from '../distributed/launch';
 import { signalExitCode } from '../train/interrupt';
 import { configHash } from './hash';
 import type { LockHolder } from './lock';
-import { DEFAULT_RUN_PREFIX, runDirFor, runPaths } from './paths';
+import { DEFAULT_RUN_PREFIX, folderArg, runDirFor, runPaths } from './paths';
 import { createRunDir, isFinished, resolveTransfer, runHasCheckpoint } from './runs';
 import { checkRunIntact, liveHolder, runStatus, type RunStatus } from './run-scan';
 import { configArg, configError, DEFAULTS, safeParseConfig, setDotted, toIssues, unsafeKeyIssues, type ExperimentConfig } from './schema';
@@ -268,6 +268,7 @@ export function resolveTransfers(configs: readonly ExperimentConfig[], runsDir: 
  * each planned config carries its source's identity.
  */
 export function planSweep(configs: readonly ExperimentConfig[], runsDir: string, prefix: string = DEFAULT_RUN_PREFIX): PlannedRun[] {
+  folderArg('runsDir', runsDir);
   return resolveTransfers(configs, runsDir).map((config, index) => {
     const runDir = runDirFor(runsDir, config, prefix);
     return { index, config, runDir, status: fs.existsSync(runDir) ? runStatus(runDir) : 'new' };
@@ -371,7 +372,7 @@ export async function runSweep(configs: readonly ExperimentConfig[], options: Sw
   knownKeys('options', options, keysOf<SweepOptions>({
     runsDir: true, prefix: true, runOne: true, check: true, processes: true, childCommand: true, onEvent: true, signal: true,
   }));
-  str('options.runsDir', options.runsDir);
+  folderArg('options.runsDir', options.runsDir);
   const prefix = options.prefix ?? DEFAULT_RUN_PREFIX;
   const processes = int('processes', options.processes ?? 1, 1);
   for (const hook of ['runOne', 'check', 'childCommand', 'onEvent'] as const) {
