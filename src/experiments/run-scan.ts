@@ -210,6 +210,16 @@ export interface RunInfo extends RunRecords {
   name: string;
   hash: string;
   status: RunStatus;
+  /**
+   * What `list runs` prints (runState): status alone calls an interrupted run and a failed one
+   * both 'started' (or 'new' when neither got to a checkpoint). Always set by scanRuns, listRuns
+   * and loadRuns; optional so that records built by hand for the report functions need none.
+   */
+  state?: RunState;
+  /** A failed run's recorded error (runState). */
+  reason?: string;
+  /** The lock's holder: the live process of a running run, or the dead one of a failed run. */
+  holder?: LockHolder;
 }
 
 export interface ListRunsOptions {
@@ -243,7 +253,7 @@ export function scanRuns(runsDir: string): RunScan & { issues: Issue[] } {
     const dir = path.join(runsDir, entry.name);
     const r = readRunProblems(dir);
     if (!Array.isArray(r)) {
-      out.runs.push({ dir, name: entry.name, hash: configHash(r.config), status: statusOfReadable(dir), ...r });
+      out.runs.push({ dir, name: entry.name, hash: configHash(r.config), status: statusOfReadable(dir), ...runState(dir), ...r });
       continue;
     }
     out.issues.push(...r.map((p) => ({ code: p.code, path: entry.name, message: p.text })));

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createRunDir, parseConfig } from '../../../src/experiments';
+import { createRunDir, listRuns, loadRuns, parseConfig, scanRuns } from '../../../src/experiments';
 import { runState } from '../../../src/experiments/run-scan';
 import { MAX_QUOTED_CHARS } from '../../../src/quote';
 import { cli } from '../../helpers/cli';
@@ -84,4 +84,24 @@ it("a corrupt run's problems, which quote its files' bytes, are printable in lis
   const r = await cli(['list', 'runs', '--runs-dir', runs]);
   expect(r.out.replace(/\n/g, '')).not.toMatch(CONTROL);
   expect(r.out).toContain('config.json is not valid JSON (Unexpected token \'\\u001b\'');
+});
+
+it('listRuns, scanRuns and loadRuns give code the state and reason `list runs` prints, where status says only started', async () => {
+  const runs = path.join(root, 'states');
+  fs.mkdirSync(runs);
+  const make = (seed: number) => createRunDir(runs, parseConfig({ dataset: { name: 'mnist' }, model: { name: 'lenet5' }, epochs: 1, seed })).dir;
+  const finished = make(10);
+  fs.writeFileSync(path.join(finished, 'final.json'), JSON.stringify({ epoch: 1, step: 1, testAcc: 0.5, testLoss: 1, time: 1 }));
+  const interrupted = make(11);
+  fs.writeFileSync(path.join(interrupted, 'interrupted.json'), JSON.stringify({ epoch: 1, step: 3, batch: 3, reason: 'SIGINT' }));
+  const failed = make(12);
+  fs.writeFileSync(path.join(failed, 'failed.json'), JSON.stringify({ code: 'ERR_DATASET', message: 'no files' }));
+  const fresh = make(13);
+  const expected = new Map([[finished, ['finished', undefined]], [interrupted, ['interrupted', undefined]], [failed, ['failed', 'ERR_DATASET: no files']], [fresh, ['new', undefined]]]);
+  const listed = (await cli(['list', 'runs', '--runs-dir', runs, '--json'])).out;
+  const byCli = new Map((JSON.parse(listed) as { run: string; status: string; reason?: string }[]).map((r) => [path.join(runs, r.run), [r.status, r.reason]]));
+  expect(byCli).toEqual(expected);
+  for (const scan of [listRuns(runs), scanRuns(runs).runs, loadRuns(runs)]) {
+    expect(new Map(scan.map((r) => [r.dir, [r.state, r.reason]]))).toEqual(expected);
+  }
 });
