@@ -76,6 +76,7 @@ export const SCHEMAS: Readonly<Record<string, string>> = {
   'aten::std': 'aten::std(Tensor self, bool unbiased=True) -> Tensor',
   'aten::std.dim': 'aten::std.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> Tensor',
   'aten::prod': 'aten::prod(Tensor self, *, ScalarType? dtype=None) -> Tensor',
+  'aten::prod.dim_int': 'aten::prod.dim_int(Tensor self, int dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor',
   'aten::max': 'aten::max(Tensor self) -> Tensor',
   'aten::max.dim': 'aten::max.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)',
   'aten::min': 'aten::min(Tensor self) -> Tensor',
@@ -93,7 +94,9 @@ export const SCHEMAS: Readonly<Record<string, string>> = {
   'aten::count_nonzero': 'aten::count_nonzero(Tensor self, int? dim=None) -> Tensor',
   'aten::_unique2': 'aten::_unique2(Tensor self, bool sorted=True, bool return_inverse=False, bool return_counts=False) -> (Tensor, Tensor, Tensor)',
   'aten::all': 'aten::all(Tensor self) -> Tensor',
+  'aten::all.dim': 'aten::all.dim(Tensor self, int dim, bool keepdim=False) -> Tensor',
   'aten::any': 'aten::any(Tensor self) -> Tensor',
+  'aten::any.dim': 'aten::any.dim(Tensor self, int dim, bool keepdim=False) -> Tensor',
   'aten::nonzero': 'aten::nonzero(Tensor self) -> Tensor',
   'aten::reshape': 'aten::reshape(Tensor(a) self, SymInt[] shape) -> Tensor(a)',
   'aten::view': 'aten::view(Tensor(a) self, SymInt[] size) -> Tensor(a)',
@@ -246,6 +249,7 @@ const _var_dim = op('aten::var.dim');
 const _std = op('aten::std');
 const _std_dim = op('aten::std.dim');
 const _prod = op('aten::prod');
+const _prod_dim_int = op('aten::prod.dim_int');
 const _max = op('aten::max');
 const _max_dim = op('aten::max.dim');
 const _min = op('aten::min');
@@ -263,7 +267,9 @@ const _logsumexp = op('aten::logsumexp');
 const _count_nonzero = op('aten::count_nonzero');
 const __unique2 = op('aten::_unique2');
 const _all = op('aten::all');
+const _all_dim = op('aten::all.dim');
 const _any = op('aten::any');
+const _any_dim = op('aten::any.dim');
 const _nonzero = op('aten::nonzero');
 const _reshape = op('aten::reshape');
 const _view = op('aten::view');
@@ -818,9 +824,13 @@ export function std(...a: unknown[]): unknown {
 
 /**
  *   aten::prod(Tensor self, *, ScalarType? dtype=None) -> Tensor
+ *   aten::prod.dim_int(Tensor self, int dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor
  */
-export function prod(self: Tensor, dtype?: DType | undefined): Tensor {
-  const a = [self, dtype];
+export function prod(self: Tensor, dtype?: DType | undefined): Tensor;
+export function prod(self: Tensor, dim: number, keepdim?: boolean | undefined, dtype?: DType | undefined): Tensor;
+export function prod(...a: unknown[]): unknown {
+  if ((a[1] === undefined || typeof a[1] === 'string') && a[2] === undefined && a[3] === undefined) return call<Tensor>(_prod, a);
+  if (typeof a[1] === 'number' && (a[2] === undefined || typeof a[2] === 'boolean') && (a[3] === undefined || typeof a[3] === 'string')) return call<Tensor>(_prod_dim_int, a);
   return call<Tensor>(_prod, a);
 }
 
@@ -942,17 +952,25 @@ export function _unique2(self: Tensor, sorted?: boolean | undefined, returnInver
 
 /**
  *   aten::all(Tensor self) -> Tensor
+ *   aten::all.dim(Tensor self, int dim, bool keepdim=False) -> Tensor
  */
-export function all(self: Tensor): Tensor {
-  const a = [self];
+export function all(self: Tensor): Tensor;
+export function all(self: Tensor, dim: number, keepdim?: boolean | undefined): Tensor;
+export function all(...a: unknown[]): unknown {
+  if (a[1] === undefined && a[2] === undefined) return call<Tensor>(_all, a);
+  if (typeof a[1] === 'number' && (a[2] === undefined || typeof a[2] === 'boolean')) return call<Tensor>(_all_dim, a);
   return call<Tensor>(_all, a);
 }
 
 /**
  *   aten::any(Tensor self) -> Tensor
+ *   aten::any.dim(Tensor self, int dim, bool keepdim=False) -> Tensor
  */
-export function any(self: Tensor): Tensor {
-  const a = [self];
+export function any(self: Tensor): Tensor;
+export function any(self: Tensor, dim: number, keepdim?: boolean | undefined): Tensor;
+export function any(...a: unknown[]): unknown {
+  if (a[1] === undefined && a[2] === undefined) return call<Tensor>(_any, a);
+  if (typeof a[1] === 'number' && (a[2] === undefined || typeof a[2] === 'boolean')) return call<Tensor>(_any_dim, a);
   return call<Tensor>(_any, a);
 }
 

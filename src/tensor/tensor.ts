@@ -7,6 +7,7 @@ import { InvalidArgumentError, TensorDisposedError, ToolkitError, describeAs } f
 import { native, type NativeTensor } from '../native';
 import { bool, intList, isInt, keysOf, knownKeys, options as optionsOf } from '../validate';
 import * as aten from './aten';
+import { dimIn, dimsIn, distinctDims, intIn } from './dim-args';
 import { BINARY_ADD, BINARY_DIV, BINARY_MUL, BINARY_SUB, IN_PLACE, binaryCall, setTensorFactory } from './dispatch';
 import { track } from './engine';
 import { HandleOwner } from './handle-owner';
@@ -44,20 +45,18 @@ function checkDim(name: string, dim: unknown): void {
   if (!isInt(dim)) throw new InvalidArgumentError(name, 'integer', dim);
 }
 
-// libtorch's own refusal of a dim out of range is ERR_TORCH_INDEX naming no argument.
-function dimIn(name: string, dim: unknown, ndim: number): number {
-  const n = Math.max(ndim, 1);
-  if (!isInt(dim) || dim < -n || dim >= n) throw new InvalidArgumentError(name, `integer in [${-n}, ${n - 1}]`, dim);
-  return dim;
+// The size along a dim of a tensor that has one (narrow, select and the k of topk are bounded by it).
+function sizeAlong(t: Tensor, dim: number): number {
+  return t.ndim === 0 ? 1 : t.shape[dim < 0 ? dim + t.ndim : dim];
 }
 
-// An empty list is refused: libtorch 1.13's logsumexp over [] fails with "output with shape []
-// doesn't match the broadcast shape [1, 1]".
-function dimsIn(name: string, dim: unknown, ndim: number): number[] {
-  const list = Array.isArray(dim) ? intList(name, dim) : [dim];
-  if (list.length === 0) throw new InvalidArgumentError(name, 'a dim or a non-empty list of dims', dim);
-  list.forEach((d) => dimIn(name, d, ndim));
-  return list as number[];
+// A method that takes no argument, called with one (x.max(1) as in PyTorch), would otherwise ignore it and reduce everything.
+function noArgs(method: string, given: unknown[], instead: string): void {
+  if (given.length > 0) throw new InvalidArgumentError(`${method}(dim)`, `no dim (${method}() reduces over all elements; ${instead})`, given[0]);
+}
+
+function notScalar(method: string, t: Tensor): void {
+  if (t.ndim === 0) throw new InvalidArgumentError('self', `a Tensor of at least 1 dim (${method}() cannot be applied to a 0-d tensor)`, t);
 }
 
 function ndimIn(name: string, t: unknown, allowed: number[]): Tensor {
@@ -130,10 +129,6 @@ export function checkDeviceVisible(name: string, device: string): void {
 }
 
 // A dim or a list of dims, checked with an index loop (flat() would walk every hole of a sparse array).
-function dims(dim: number | number[]): number[] {
-  return Array.isArray(dim) ? intList('dim', dim) : [dim];
-}
-
 const disposeSymbol: symbol = (Symbol as unknown as { dispose?: symbol }).dispose ?? Symbol.for('Symbol.dispose');
 
 // The slot that the next Tensor takes instead of a handle (see fromSlot): handed over in a
@@ -398,50 +393,59 @@ export class Tensor extends HandleOwner {
 
   // Reductions. dim may be a number or a list; keepdim defaults to false.
   sum(dim?: number | number[], keepdim = false): Tensor {
-    return dim === undefined ? aten.sum(this) : aten.sum(this, dims(dim), keepdim);
+    return dim === undefined ? aten.sum(this) : aten.sum(this, distinctDims('dim', dim, this.ndim), keepdim);
   }
   mean(dim?: number | number[], keepdim = false): Tensor {
-    return dim === undefined ? aten.mean(this) : aten.mean(this, dims(dim), keepdim);
+    return dim === undefined ? aten.mean(this) : aten.mean(this, distinctDims('dim', dim, this.ndim), keepdim);
   }
   /** Unbiased (Bessel-corrected) variance, as torch.var's default. */
   var(dim?: number | number[], keepdim = false, unbiased = true): Tensor {
-    return dim === undefined ? aten.var(this, unbiased) : aten.var(this, dims(dim), unbiased, keepdim);
+    return dim === undefined ? aten.var(this, unbiased) : aten.var(this, distinctDims('dim', dim, this.ndim), unbiased, keepdim);
   }
   std(dim?: number | number[], keepdim = false, unbiased = true): Tensor {
-    return dim === undefined ? aten.std(this, unbiased) : aten.std(this, dims(dim), unbiased, keepdim);
+    return dim === undefined ? aten.std(this, unbiased) : aten.std(this, distinctDims('dim', dim, this.ndim), unbiased, keepdim);
   }
-  prod(): Tensor { return aten.prod(this); }
-  /** The maximum over all elements. */
-  max(): Tensor { return aten.max(this); }
-  min(): Tensor { return aten.min(this); }
+  /** The product over all elements, or along dim. */
+  prod(dim?: number, keepdim = false): Tensor { return dim === undefined ? aten.prod(this) : aten.prod(this, dimIn('dim', dim, this.ndim), bool('keepdim', keepdim)); }
+  /** The maximum over all elements (maxDim is torch.max(x, dim)). */
+  max(...unexpected: never[]): Tensor {
+    noArgs('max', unexpected, 'maxDim(dim, keepdim) gives the values and indices of torch.max(x, dim)');
+    return aten.max(this);
+  }
+  min(...unexpected: never[]): Tensor {
+    noArgs('min', unexpected, 'minDim(dim, keepdim) gives the values and indices of torch.min(x, dim)');
+    return aten.min(this);
+  }
   maxDim(dim: number, keepdim = false): ValuesIndices {
-    const [values, indices] = aten.max(this, dim, keepdim);
+    const [values, indices] = aten.max(this, dimIn('dim', dim, this.ndim), keepdim);
     return { values, indices };
   }
   minDim(dim: number, keepdim = false): ValuesIndices {
-    const [values, indices] = aten.min(this, dim, keepdim);
+    const [values, indices] = aten.min(this, dimIn('dim', dim, this.ndim), keepdim);
     return { values, indices };
   }
-  argmax(dim?: number, keepdim = false): Tensor { return aten.argmax(this, dim, keepdim); }
-  argmin(dim?: number, keepdim = false): Tensor { return aten.argmin(this, dim, keepdim); }
+  argmax(dim?: number, keepdim = false): Tensor { return aten.argmax(this, dim === undefined ? dim : dimIn('dim', dim, this.ndim), keepdim); }
+  argmin(dim?: number, keepdim = false): Tensor { return aten.argmin(this, dim === undefined ? dim : dimIn('dim', dim, this.ndim), keepdim); }
   /** The p-norm over all elements or over dims. */
   norm(p = 2, dim?: number | number[], keepdim = false): Tensor {
-    return dim === undefined ? aten.norm(this, p) : aten.norm(this, p, dims(dim), keepdim);
+    return dim === undefined ? aten.norm(this, p) : aten.norm(this, p, distinctDims('dim', dim, this.ndim), keepdim);
   }
   topk(k: number, dim = -1, largest = true, sorted = true): ValuesIndices {
-    const [values, indices] = aten.topk(this, k, dim, largest, sorted);
+    const d = dimIn('dim', dim, this.ndim);
+    const [values, indices] = aten.topk(this, intIn('k', k, 0, sizeAlong(this, d)), d, largest, sorted);
     return { values, indices };
   }
   /** The k-th smallest element (1-based k, as torch.kthvalue). */
   kthvalue(k: number, dim = -1, keepdim = false): ValuesIndices {
-    const [values, indices] = aten.kthvalue(this, k, dim, keepdim);
+    const d = dimIn('dim', dim, this.ndim);
+    const [values, indices] = aten.kthvalue(this, intIn('k', k, 1, sizeAlong(this, d)), d, keepdim);
     return { values, indices };
   }
   sort(dim = -1, descending = false): ValuesIndices {
-    const [values, indices] = aten.sort(this, true, dim, descending);
+    const [values, indices] = aten.sort(this, true, dimIn('dim', dim, this.ndim), descending);
     return { values, indices };
   }
-  cumsum(dim: number): Tensor { return aten.cumsum(this, dim); }
+  cumsum(dim: number): Tensor { return aten.cumsum(this, dimIn('dim', dim, this.ndim)); }
   cumprod(dim: number): Tensor { return aten.cumprod(this, dimIn('dim', dim, this.ndim)); }
   /** log(sum(exp(x))) over dims, computed without overflow. */
   logsumexp(dim: number | number[], keepdim = false): Tensor { return aten.logsumexp(this, dimsIn('dim', dim, this.ndim), keepdim); }
@@ -457,22 +461,32 @@ export class Tensor extends HandleOwner {
     if (!returnInverse && !returnCounts) return values;
     return { values, ...(returnInverse ? { inverse } : {}), ...(returnCounts ? { counts } : {}) };
   }
-  countNonzero(dim?: number): Tensor { return aten.count_nonzero(this, dim); }
-  all(): Tensor { return aten.all(this); }
-  any(): Tensor { return aten.any(this); }
+  countNonzero(dim?: number): Tensor { return aten.count_nonzero(this, dim === undefined ? dim : dimIn('dim', dim, this.ndim)); }
+  /** True where every element is non-zero, over all elements or along dim. */
+  all(dim?: number, keepdim = false): Tensor { return dim === undefined ? aten.all(this) : aten.all(this, dimIn('dim', dim, this.ndim), bool('keepdim', keepdim)); }
+  any(dim?: number, keepdim = false): Tensor { return dim === undefined ? aten.any(this) : aten.any(this, dimIn('dim', dim, this.ndim), bool('keepdim', keepdim)); }
 
   // Shape
   reshape(shape: number[]): Tensor { return aten.reshape(this, shape); }
   view(shape: number[]): Tensor { return aten.view(this, shape); }
-  flatten(startDim = 0, endDim = -1): Tensor { return aten.flatten(this, startDim, endDim); }
-  permute(dims: number[]): Tensor { return aten.permute(this, dims); }
-  transpose(dim0: number, dim1: number): Tensor { return aten.transpose(this, dim0, dim1); }
-  squeeze(dim?: number): Tensor { return dim === undefined ? aten.squeeze(this) : aten.squeeze(this, dim); }
-  unsqueeze(dim: number): Tensor { return aten.unsqueeze(this, dim); }
+  flatten(startDim = 0, endDim = -1): Tensor {
+    const n = Math.max(this.ndim, 1);
+    const [s, e] = [dimIn('startDim', startDim, this.ndim), dimIn('endDim', endDim, this.ndim)];
+    if ((s + n) % n > (e + n) % n) throw new InvalidArgumentError('endDim', `a dim at or after startDim (${startDim})`, endDim);
+    return aten.flatten(this, s, e);
+  }
+  permute(dims: number[]): Tensor {
+    const d = distinctDims('dims', dims, this.ndim);
+    if (!Array.isArray(dims) || d.length !== this.ndim) throw new InvalidArgumentError('dims', `a permutation of the tensor's ${this.ndim} dims`, dims);
+    return aten.permute(this, d);
+  }
+  transpose(dim0: number, dim1: number): Tensor { return aten.transpose(this, dimIn('dim0', dim0, this.ndim), dimIn('dim1', dim1, this.ndim)); }
+  squeeze(dim?: number): Tensor { return dim === undefined ? aten.squeeze(this) : aten.squeeze(this, dimIn('dim', dim, this.ndim)); }
+  unsqueeze(dim: number): Tensor { return aten.unsqueeze(this, dimIn('dim', dim, this.ndim + 1)); }
   expand(shape: number[]): Tensor { return aten.expand(this, shape); }
   expandAs(other: Tensor): Tensor { return aten.expand_as(this, other); }
   repeat(repeats: number[]): Tensor { return aten.repeat(this, repeats); }
-  flip(dims: number[]): Tensor { return aten.flip(this, dims); }
+  flip(dims: number[]): Tensor { return aten.flip(this, distinctDims('dims', dims, this.ndim)); }
   /** Shifts elements along dims cyclically; without dims, over the flattened tensor. */
   roll(shifts: number | number[], dims?: number | number[]): Tensor {
     if (!Array.isArray(shifts) && !isInt(shifts)) throw new InvalidArgumentError('shifts', 'integer or list of integers', shifts);
@@ -493,13 +507,26 @@ export class Tensor extends HandleOwner {
   contiguous(): Tensor { return aten.contiguous(this); }
   clone(): Tensor { return aten.clone(this); }
   /** Elements start..end (exclusive) with step along dim; a view. */
-  slice(dim: number, start?: number, end?: number, step = 1): Tensor { return aten.slice(this, dim, start, end, step); }
-  narrow(dim: number, start: number, length: number): Tensor { return aten.narrow(this, dim, start, length); }
-  select(dim: number, index: number): Tensor { return aten.select(this, dim, index); }
-  indexSelect(dim: number, index: Tensor): Tensor { return aten.index_select(this, dim, index); }
+  slice(dim: number, start?: number, end?: number, step = 1): Tensor { return aten.slice(this, dimIn('dim', dim, this.ndim), start, end, step); }
+  narrow(dim: number, start: number, length: number): Tensor {
+    notScalar('narrow', this);
+    const size = sizeAlong(this, dimIn('dim', dim, this.ndim));
+    const s = intIn('start', start, -size, size);
+    return aten.narrow(this, dim, s, intIn('length', length, 0, size - (s < 0 ? s + size : s)));
+  }
+  select(dim: number, index: number): Tensor {
+    notScalar('select', this);
+    const size = sizeAlong(this, dimIn('dim', dim, this.ndim));
+    return aten.select(this, dim, intIn('index', index, -size, size - 1));
+  }
+  indexSelect(dim: number, index: Tensor): Tensor {
+    const i = tensorArg('index', index);
+    if ((i.dtype !== 'int64' && i.dtype !== 'int32') || i.ndim > 1) throw new InvalidArgumentError('index', 'a 0-d or 1-D int64 or int32 Tensor', i);
+    return aten.index_select(this, dimIn('dim', dim, this.ndim), i);
+  }
   /** Advanced indexing: one index tensor (or undefined for ':') per leading dim. */
   index(indices: (Tensor | undefined)[]): Tensor { return aten.index(this, indexList(indices)); }
-  gather(dim: number, index: Tensor): Tensor { return aten.gather(this, dim, index); }
+  gather(dim: number, index: Tensor): Tensor { return aten.gather(this, dimIn('dim', dim, this.ndim), int64Index(index)); }
   /** A copy with src's elements (or the number src) written at index along dim (out-of-place torch.Tensor.scatter). */
   scatter(dim: number, index: Tensor, src: Tensor | number): Tensor {
     const d = dimIn('dim', dim, this.ndim);
@@ -510,8 +537,16 @@ export class Tensor extends HandleOwner {
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
     return aten.scatter_add(this, dimIn('dim', dim, this.ndim), int64Index(index), tensorArg('src', src));
   }
-  chunk(chunks: number, dim = 0): Tensor[] { return aten.chunk(this, chunks, dim); }
-  split(size: number, dim = 0): Tensor[] { return aten.split(this, size, dim); }
+  chunk(chunks: number, dim = 0): Tensor[] {
+    if (!isInt(chunks) || chunks < 1) throw new InvalidArgumentError('chunks', 'positive integer', chunks);
+    return aten.chunk(this, chunks, dimIn('dim', dim, this.ndim));
+  }
+  split(size: number, dim = 0): Tensor[] {
+    notScalar('split', this);
+    const d = dimIn('dim', dim, this.ndim);
+    if (!isInt(size) || size < (sizeAlong(this, d) === 0 ? 0 : 1)) throw new InvalidArgumentError('size', 'positive integer', size);
+    return aten.split(this, size, d);
+  }
 
   // Conversion
   /** Converts dtype and/or device (a copy when either changes). */
